@@ -1,0 +1,152 @@
+"""Cairn's one exception tree.
+
+Every error Cairn raises on purpose derives from :class:`CairnError`. Its ``message`` is safe to
+show to a user (it never carries secrets, stack traces or SQL); the edges (CLI, web) turn each
+class into an exit code or an HTTP status::
+
+    CairnError                      500  exit 1   base; message safe to show
+    ├── ConfigurationError          500  exit 2   a setting is missing or invalid
+    ├── InputError                  400  exit 1   input cannot be read or does not follow the rules
+    │   ├── CatalogError            422  exit 1   catalogue files with problems (carries them all)
+    │   └── CredentialError         400  exit 2   a credential, key, DID or proof cannot be processed
+    │       ├── DocumentLoadError   400           a JSON-LD context or document cannot be loaded
+    │       ├── CanonicalizationError 400         a document cannot be canonicalised
+    │       ├── KeyFormatError      400           a key is malformed or of the wrong type
+    │       ├── DidResolutionError  400           a DID cannot be resolved
+    │       └── FetchError          400           an outbound fetch was refused or failed
+    ├── AuthenticationError         401           no or a wrong credential to the API
+    ├── PermissionDeniedError       403           signed in but not allowed
+    ├── NotFoundError               404           nothing there (or not yours to see)
+    ├── ConflictError               409           the change clashes with stored state
+    └── StorageError                503           the database cannot be reached or failed
+
+Verification never raises for a bad credential: it returns a report (see ``cairn.vc.verify``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "AuthenticationError",
+    "CairnError",
+    "CanonicalizationError",
+    "CatalogError",
+    "ConfigurationError",
+    "ConflictError",
+    "CredentialError",
+    "DidResolutionError",
+    "DocumentLoadError",
+    "FetchError",
+    "InputError",
+    "KeyFormatError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "Problem",
+    "StorageError",
+]
+
+
+class CairnError(Exception):
+    """Base of every error Cairn raises on purpose; ``message`` is safe to show to a user."""
+
+    status: int = 500
+    exit_code: int = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigurationError(CairnError):
+    """A setting is missing or has an invalid value."""
+
+    exit_code = 2
+
+
+class InputError(CairnError):
+    """Input cannot be read or does not follow the rules."""
+
+    status = 400
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One problem found in an input: where (file and field path), what, and the Annex I element if any."""
+
+    source: str
+    path: str
+    message: str
+    element: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.source}: {self.path}" if self.path else self.source
+        element = f" [Annex I: {self.element}]" if self.element else ""
+        return f"{where}: {self.message}{element}"
+
+
+class CatalogError(InputError):
+    """Catalogue files with problems; ``problems`` lists every one of them."""
+
+    status = 422
+
+    def __init__(self, problems: list[Problem]) -> None:
+        count = len(problems)
+        super().__init__(f"{count} problem{'s' if count != 1 else ''} in the catalogue")
+        self.problems = problems
+
+
+class CredentialError(InputError):
+    """A credential, key, DID or proof cannot be processed."""
+
+    exit_code = 2
+
+
+class DocumentLoadError(CredentialError):
+    """A JSON-LD context or document cannot be loaded (unknown remote contexts are refused)."""
+
+
+class CanonicalizationError(CredentialError):
+    """A document cannot be canonicalised (RDFC-1.0 or JCS)."""
+
+
+class KeyFormatError(CredentialError):
+    """A key is malformed, of an unsupported type, or of the wrong type for the operation."""
+
+
+class DidResolutionError(CredentialError):
+    """A DID or verification method cannot be resolved."""
+
+
+class FetchError(CredentialError):
+    """An outbound fetch was refused (private address, size, scheme) or failed (timeout, status)."""
+
+
+class AuthenticationError(CairnError):
+    """No credentials, or wrong ones, were presented to the API."""
+
+    status = 401
+
+
+class PermissionDeniedError(CairnError):
+    """Signed in, but not allowed to do this."""
+
+    status = 403
+
+
+class NotFoundError(CairnError):
+    """Nothing there, or nothing the caller may see."""
+
+    status = 404
+
+
+class ConflictError(CairnError):
+    """The change clashes with what is stored (for example editing an awarded version in place)."""
+
+    status = 409
+
+
+class StorageError(CairnError):
+    """The database cannot be reached or failed."""
+
+    status = 503
