@@ -1,0 +1,57 @@
+"""The one place that turns settings into concrete objects (and the only reader of the environment).
+
+``cairn.cli`` and the ASGI entry point call :func:`load_settings` and :func:`build`; everything
+else receives what it needs as arguments.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from cairn.services.catalog import CatalogService
+from cairn.settings import Settings
+from cairn.store.database import Database
+
+__all__ = ["Container", "build", "demo_catalog_path", "load_settings", "utc_now"]
+
+
+def utc_now() -> datetime:
+    """The real clock, in UTC; only bootstrap hands it out."""
+    return datetime.now(UTC)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the process environment, with command-line ``overrides`` on top."""
+    return Settings.from_environ(os.environ, **overrides)
+
+
+@dataclass(frozen=True)
+class Container:
+    """The concrete objects of one Cairn instance."""
+
+    settings: Settings
+    database: Database
+    catalog: CatalogService
+    clock: Callable[[], datetime]
+
+
+def build(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Container:
+    """Build the database and services that ``settings`` describe."""
+    database = Database(settings.database_url)
+    return Container(
+        settings=settings,
+        database=database,
+        catalog=CatalogService(database, clock=clock),
+        clock=clock,
+    )
+
+
+def demo_catalog_path() -> Path:
+    """The example catalogue shipped in the package (``examples/catalog`` in a checkout links to it)."""
+    return Path(str(resources.files("cairn") / "demo" / "catalog"))

@@ -1,0 +1,1 @@
+"""The demo catalogue: example organisations and micro-credentials shipped with Cairn."""

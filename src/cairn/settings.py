@@ -1,0 +1,123 @@
+"""Settings: each declared once, with its variable, default and a help line.
+
+Values come from ``CAIRN_*`` environment variables, read only by :mod:`cairn.bootstrap`, which
+passes the mapping to :meth:`Settings.from_environ`. An invalid value fails loudly, naming the
+variable; a required value that is missing fails when the feature needing it starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from cairn.errors import ConfigurationError
+from cairn.store.database import safe_url
+
+__all__ = ["Settings", "describe"]
+
+
+def _setting(env: str, default: Any, help: str, *, secret: bool = False) -> Any:
+    return field(default=default, metadata={"env": env, "help": help, "secret": secret})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of a Cairn instance."""
+
+    database_url: str = _setting(
+        "CAIRN_DATABASE_URL",
+        "sqlite:///./cairn.db",
+        "database: sqlite:///PATH (embedded, the default) or postgresql://USER:PASSWORD@HOST:PORT/DB",
+    )
+    host: str = _setting("CAIRN_HOST", "127.0.0.1", "address that 'cairn serve' listens on")
+    port: int = _setting("CAIRN_PORT", 8000, "port that 'cairn serve' listens on")
+    base_url: str = _setting(
+        "CAIRN_BASE_URL",
+        "",
+        "public URL of this instance, used in credentials and links (default http://HOST:PORT)",
+    )
+    secret_key: str | None = _setting(
+        "CAIRN_SECRET_KEY",
+        None,
+        "secret from which keys that encrypt signing keys at rest and sign sessions are derived; "
+        "required to issue credentials",
+        secret=True,
+    )
+    demo_token: str | None = _setting(
+        "CAIRN_DEMO_TOKEN",
+        None,
+        "with 'cairn serve --demo': an API token given to the demo issuer",
+        secret=True,
+    )
+    default_language: str = _setting("CAIRN_DEFAULT_LANGUAGE", "en", "language of pages when the browser asks for none")
+    log_level: str = _setting("CAIRN_LOG_LEVEL", "info", "log level: debug, info, warning or error")
+    max_upload_bytes: int = _setting(
+        "CAIRN_MAX_UPLOAD_BYTES", 52_428_800, "largest upload accepted, in bytes (default 50 MiB)"
+    )
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
+        """Settings from ``CAIRN_*`` variables, then ``overrides`` (command-line options) on top."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            env = f.metadata["env"]
+            if env in environ and environ[env] != "":
+                values[f.name] = _convert(env, environ[env], f.default)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Raise ConfigurationError for a value that can never work."""
+        if not 0 < self.port < 65536:
+            raise ConfigurationError(f"CAIRN_PORT must be between 1 and 65535, not {self.port}")
+        if self.log_level not in ("debug", "info", "warning", "error"):
+            raise ConfigurationError(f"CAIRN_LOG_LEVEL must be debug, info, warning or error, not '{self.log_level}'")
+        if self.secret_key is not None and len(self.secret_key) < 32:
+            raise ConfigurationError("CAIRN_SECRET_KEY must be at least 32 characters long")
+        if self.max_upload_bytes <= 0:
+            raise ConfigurationError("CAIRN_MAX_UPLOAD_BYTES must be positive")
+
+    def require_secret_key(self) -> str:
+        """The secret key, or a ConfigurationError saying how to set it."""
+        if not self.secret_key:
+            raise ConfigurationError(
+                "CAIRN_SECRET_KEY is not set: generate one with "
+                "'python -c \"import secrets; print(secrets.token_urlsafe(48))\"' and export it"
+            )
+        return self.secret_key
+
+    @property
+    def public_url(self) -> str:
+        """The instance's public base URL, without a trailing slash."""
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with some values replaced (ignoring None)."""
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _convert(env: str, raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigurationError(f"{env} must be a whole number, not '{raw}'") from None
+    return raw
+
+
+def describe(settings: Settings) -> Iterator[tuple[str, str, str]]:
+    """``(variable, value for display, help)`` for every setting; secrets and passwords masked."""
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        if f.metadata["secret"]:
+            shown = "(not set)" if not value else "******** (set)"
+        elif f.name == "database_url":
+            shown = safe_url(str(value))
+        else:
+            shown = "(not set)" if value in (None, "") else str(value)
+        yield f.metadata["env"], shown, f.metadata["help"]

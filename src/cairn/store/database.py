@@ -1,0 +1,132 @@
+"""Engines and sessions for SQLite (embedded default, WAL) and PostgreSQL (production), and migrations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from cairn.errors import ConfigurationError, StorageError
+
+__all__ = ["Database", "normalise_url", "safe_url"]
+
+
+def normalise_url(url: str) -> str:
+    """Accept the URLs people write (``postgresql://``, ``postgres://``) and pick the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password masked, fit for logs and pages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<invalid database URL>"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class Database:
+    """One database: its engine, a session factory, and its migrations."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = normalise_url(url)
+        try:
+            parsed = make_url(self.url)
+        except ArgumentError as exc:
+            raise ConfigurationError(f"CAIRN_DATABASE_URL is not a database URL: {safe_url(url)}") from exc
+        self.dialect = parsed.get_backend_name()
+        if self.dialect not in ("sqlite", "postgresql"):
+            raise ConfigurationError(f"unsupported database '{self.dialect}': use sqlite:/// or postgresql://")
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.dialect == "sqlite":
+            database = parsed.database or ""
+            if database and database != ":memory:" and not database.startswith("file:"):
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"check_same_thread": False}
+        else:
+            kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
+        self.engine: Engine = create_engine(self.url, **kwargs)
+        if self.dialect == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._head: str | None = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any error."""
+        try:
+            with self.sessions.begin() as session:
+                yield session
+        except OperationalError as exc:
+            raise StorageError(f"the database failed: {type(exc.orig).__name__}") from exc
+
+    def _alembic_config(self) -> Config:
+        config = Config()
+        config.set_main_option("script_location", str(resources.files("cairn.store") / "migrations"))
+        config.attributes["engine"] = self.engine
+        return config
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Apply migrations up to ``revision`` (all of them by default)."""
+        try:
+            command.upgrade(self._alembic_config(), revision)
+        except OperationalError as exc:
+            raise StorageError(
+                f"cannot migrate {safe_url(self.url)}: {type(exc.orig).__name__}: {str(exc.orig).strip()[:200]}"
+            ) from exc
+
+    def downgrade(self, revision: str) -> None:
+        """Revert migrations down to ``revision`` (``base`` for an empty schema)."""
+        command.downgrade(self._alembic_config(), revision)
+
+    def current_revision(self) -> str | None:
+        """The revision the database is at, or None when it was never migrated."""
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def head_revision(self) -> str | None:
+        """The newest revision the code knows (read once)."""
+        if self._head is None:
+            self._head = ScriptDirectory.from_config(self._alembic_config()).get_current_head()
+        return self._head
+
+    def is_current(self) -> bool:
+        """True when every migration has been applied."""
+        return self.current_revision() == self.head_revision()
+
+    def ping(self) -> bool:
+        """True when the database answers a trivial query."""
+        from sqlalchemy import text
+
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except OperationalError:
+            return False
+        return True
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

@@ -1,0 +1,70 @@
+"""The web application: pages for people, a JSON API, health; built from a :class:`~cairn.bootstrap.Container`."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+import cairn
+from cairn.bootstrap import Container
+from cairn.web import api, pages
+from cairn.web.errors import error_body, install_error_handlers
+
+__all__ = ["create_app"]
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+class _SecurityHeaders(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+
+def create_app(container: Container) -> FastAPI:
+    """A FastAPI application serving ``container``'s instance."""
+    app = FastAPI(
+        title="Cairn",
+        version=cairn.__version__,
+        description="Open infrastructure for EU micro-credentials: catalogue, issuing, wallet and verification.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.container = container
+    package = resources.files("cairn.web")
+    app.state.templates = Jinja2Templates(directory=str(package / "templates"))
+    app.state.templates.env.globals["version"] = cairn.__version__
+    app.mount("/static", StaticFiles(directory=str(package / "static")), name="static")
+    app.add_middleware(_SecurityHeaders)
+    install_error_handlers(app)
+
+    @app.api_route("/healthz", methods=["GET", "HEAD"], tags=["health"], summary="Liveness and database health")
+    def healthz() -> Response:
+        database = container.database
+        if not database.ping():
+            return JSONResponse(error_body(503, "the database does not answer"), status_code=503)
+        body: dict[str, Any] = {"ok": True, "version": cairn.__version__, "database": database.dialect}
+        body["schema"] = "current" if database.is_current() else "needs 'cairn db upgrade'"
+        return JSONResponse(body)
+
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    return app

@@ -1,0 +1,71 @@
+"""Pages for people: the catalogue and each micro-credential, in the reader's language where the issuer gave it."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from cairn.model.types import pick
+from cairn.services.catalog import CatalogService
+from cairn.web.views import annex_rows
+
+__all__ = ["LANGUAGES", "router"]
+
+router = APIRouter(include_in_schema=False)
+
+LANGUAGES = {"en": "English", "pl": "Polski"}
+"""Languages a reader can pick in the switcher; content falls back to what the issuer wrote."""
+
+
+def reader_language(request: Request, lang: str | None) -> str:
+    """The ``lang`` query parameter, else the browser's first supported Accept-Language, else the default."""
+    if lang in LANGUAGES:
+        return str(lang)
+    for part in request.headers.get("accept-language", "").split(","):
+        tag = part.split(";")[0].strip().lower().split("-")[0]
+        if tag in LANGUAGES:
+            return tag
+    default: str = request.app.state.container.settings.default_language
+    return default if default in LANGUAGES else "en"
+
+
+def _catalog(request: Request) -> CatalogService:
+    service: CatalogService = request.app.state.container.catalog
+    return service
+
+
+@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
+def catalogue(request: Request, lang: str | None = Query(None, max_length=10)) -> HTMLResponse:
+    """The catalogue with every Annex I element of every micro-credential."""
+    reader = reader_language(request, lang)
+    entries = _catalog(request).entries()
+    items = [{"entry": e, "title": pick(e.definition.title, reader), "rows": annex_rows(e, reader)} for e in entries]
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(
+        request, "catalogue.html", {"lang": reader, "languages": LANGUAGES, "items": items, "path": "/"}
+    )
+    return response
+
+
+@router.api_route("/micro-credentials/{slug}", methods=["GET", "HEAD"], response_class=HTMLResponse)
+def definition(
+    request: Request,
+    slug: str,
+    version: int | None = Query(None, ge=1),
+    lang: str | None = Query(None, max_length=10),
+) -> HTMLResponse:
+    """One micro-credential, at a version (the latest by default)."""
+    reader = reader_language(request, lang)
+    service = _catalog(request)
+    entry = service.entry(slug, version)
+    context = {
+        "lang": reader,
+        "languages": LANGUAGES,
+        "entry": entry,
+        "title": pick(entry.definition.title, reader),
+        "description": pick(entry.definition.description, reader),
+        "rows": annex_rows(entry, reader),
+        "versions": service.versions(slug),
+        "path": f"/micro-credentials/{slug}",
+    }
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(request, "definition.html", context)
+    return response
