@@ -56,7 +56,8 @@ def create_app(container: Container) -> FastAPI:
     app.add_middleware(_SecurityHeaders)
     install_error_handlers(app)
 
-    @app.api_route("/healthz", methods=["GET", "HEAD"], tags=["health"], summary="Liveness and database health")
+    @app.head("/healthz", include_in_schema=False)
+    @app.get("/healthz", tags=["health"], summary="Liveness and database health")
     def healthz() -> Response:
         database = container.database
         if not database.ping():
