@@ -19,8 +19,8 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
-from yaml.events import AliasEvent
-from yaml.nodes import MappingNode, Node
+from yaml.events import AliasEvent, MappingEndEvent, MappingStartEvent, SequenceEndEvent, SequenceStartEvent
+from yaml.nodes import MappingNode
 
 from cairn.errors import Problem
 from cairn.model.definitions import MicroCredentialDefinition, Organisation
@@ -49,30 +49,33 @@ KINDS: dict[str, type[BaseModel]] = {
 
 
 class _RefusedYaml(yaml.YAMLError):
-    def __init__(self, message: str, node_mark: yaml.Mark | None) -> None:
+    def __init__(self, message: str, node_mark: Any) -> None:
         super().__init__(message)
         self.message = message
         self.mark = node_mark
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """A safe loader that refuses aliases, duplicate keys and deep nesting."""
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present
 
-    _depth = 0
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
-        if self.check_event(AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]
+def _scan(text: str) -> None:
+    """Refuse aliases and deep nesting from the event stream, before anything is built."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_BaseLoader):
+        if isinstance(event, AliasEvent):
             raise _RefusedYaml(
                 "YAML aliases (*name) are not allowed in a catalogue; write the value out", event.start_mark
             )
-        self._depth += 1
-        try:
-            if self._depth > MAX_DEPTH:
-                raise _RefusedYaml(f"nesting deeper than {MAX_DEPTH} levels", self.peek_event().start_mark)  # type: ignore[no-untyped-call]
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
+        if isinstance(event, MappingStartEvent | SequenceStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _RefusedYaml(f"nesting deeper than {MAX_DEPTH} levels", event.start_mark)
+        elif isinstance(event, MappingEndEvent | SequenceEndEvent):
+            depth -= 1
+
+
+class _StrictLoader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """A safe loader that refuses duplicate keys (aliases and depth are refused by :func:`_scan` first)."""
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
@@ -83,7 +86,8 @@ class _StrictLoader(yaml.SafeLoader):
             if key in seen:
                 raise _RefusedYaml(f"duplicate key '{key}'", key_node.start_mark)
             seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+        result: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return result
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -130,6 +134,7 @@ def parse_file(source: str, data: bytes) -> tuple[list[Any], list[Problem]]:
         docs = loaded if isinstance(loaded, list) else [loaded]
         return docs, []
     try:
+        _scan(text)
         docs = [d for d in yaml.load_all(text, Loader=_StrictLoader) if d is not None]
     except _RefusedYaml as exc:
         where = f" (line {exc.mark.line + 1}, column {exc.mark.column + 1})" if exc.mark else ""
