@@ -1,0 +1,361 @@
+"""Ed25519 and P-256 keys: Multikey and JWK forms, raw signing and verification.
+
+:class:`PublicKey` holds a public key alone (what a verifier resolves); :class:`KeyPair` adds the
+secret (what an issuer signs with). Both are immutable and compare by value; a key pair's
+``repr`` never shows its secret.
+
+Forms:
+
+- Multikey: ``publicKeyMultibase`` / ``secretKeyMultibase`` are base58btc multibase strings of a
+  multicodec-prefixed key (Ed25519: ``ed 01`` + 32 bytes, ``80 26`` + 32-byte seed;
+  P-256: ``80 24`` + 33-byte compressed point, ``86 26`` + 32-byte scalar).
+- JWK: RFC 8037 ``OKP``/``Ed25519`` and RFC 7518 ``EC``/``P-256`` (public, or private with ``d``).
+
+Signatures: Ed25519 (RFC 8032) over the message; P-256 ECDSA with SHA-256, written as the
+64-byte IEEE P1363 ``r || s`` form that Data Integrity and JOSE use. Verification accepts any
+valid signature (high or low S).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Final, Literal
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from cairn.errors import KeyFormatError
+from cairn.vc import multibase
+
+__all__ = [
+    "KeyPair",
+    "KeyType",
+    "PublicKey",
+    "dump_key_pair",
+    "load_key_pair",
+]
+
+_P256_ORDER: Final = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+_ECDSA_SHA256: Final = ec.ECDSA(hashes.SHA256())
+_MAX_MULTIKEY_CHARS: Final = 128
+
+
+class KeyType(StrEnum):
+    """The key types Cairn signs and verifies with."""
+
+    ED25519 = "Ed25519"
+    P256 = "P-256"
+
+    @property
+    def jose_alg(self) -> str:
+        """The JOSE ``alg`` for this key type (``EdDSA`` or ``ES256``)."""
+        return "EdDSA" if self is KeyType.ED25519 else "ES256"
+
+
+_PUBLIC_CODEC: Final = {KeyType.ED25519: multibase.ED25519_PUB, KeyType.P256: multibase.P256_PUB}
+_SECRET_CODEC: Final = {KeyType.ED25519: multibase.ED25519_PRIV, KeyType.P256: multibase.P256_PRIV}
+_PUBLIC_SIZE: Final = {KeyType.ED25519: 32, KeyType.P256: 33}
+_BY_PUBLIC_CODEC: Final = {code: kind for kind, code in _PUBLIC_CODEC.items()}
+_BY_SECRET_CODEC: Final = {code: kind for kind, code in _SECRET_CODEC.items()}
+
+
+def _decode_multikey(text: object, what: str) -> tuple[int, bytes]:
+    if not isinstance(text, str):
+        raise KeyFormatError(f"{what} is not a string")
+    _, data = multibase.decode(text, expect=multibase.BASE58BTC, max_length=_MAX_MULTIKEY_CHARS)
+    return multibase.split_multicodec(data)
+
+
+def _jwk_bytes(jwk: Mapping[str, Any], name: str, size: int) -> bytes:
+    value = jwk.get(name)
+    if not isinstance(value, str):
+        raise KeyFormatError(f"JWK member {name!r} is missing or not a string")
+    data = multibase.b64url_decode(value, max_length=64)
+    if len(data) != size:
+        raise KeyFormatError(f"JWK member {name!r} must be {size} bytes, not {len(data)}")
+    return data
+
+
+def _jwk_kind(jwk: Mapping[str, Any]) -> KeyType:
+    if not isinstance(jwk, Mapping):
+        raise KeyFormatError("JWK is not a JSON object")
+    kty, crv = jwk.get("kty"), jwk.get("crv")
+    if kty == "OKP" and crv == "Ed25519":
+        kind = KeyType.ED25519
+    elif kty == "EC" and crv == "P-256":
+        kind = KeyType.P256
+    else:
+        raise KeyFormatError(f"unsupported JWK key type kty={kty!r} crv={crv!r} (use OKP/Ed25519 or EC/P-256)")
+    alg = jwk.get("alg")
+    if alg is not None and alg not in (kind.jose_alg, "Ed25519" if kind is KeyType.ED25519 else "ES256"):
+        raise KeyFormatError(f"JWK alg {alg!r} does not fit a {kind.value} key")
+    return kind
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class PublicKey:
+    """An Ed25519 or P-256 public key; ``raw`` is 32 bytes (Ed25519) or a 33-byte compressed point."""
+
+    kind: KeyType
+    raw: bytes
+    _key: ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        kind, raw = self.kind, self.raw
+        if not isinstance(kind, KeyType):
+            raise KeyFormatError(f"unsupported key type {kind!r}")
+        if not isinstance(raw, bytes) or len(raw) != _PUBLIC_SIZE[kind]:
+            raise KeyFormatError(f"a {kind.value} public key must be {_PUBLIC_SIZE[kind]} bytes")
+        key: ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
+        try:
+            if kind is KeyType.ED25519:
+                key = ed25519.Ed25519PublicKey.from_public_bytes(raw)
+            else:
+                if raw[0] not in (2, 3):
+                    raise KeyFormatError("a P-256 public key must be a compressed point (02/03 prefix)")
+                key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+        except ValueError:
+            raise KeyFormatError(f"not a valid {kind.value} public key") from None
+        object.__setattr__(self, "_key", key)
+
+    def __repr__(self) -> str:
+        return f"PublicKey({self.kind.value} {self.multibase})"
+
+    @classmethod
+    def from_multibase(cls, text: str) -> PublicKey:
+        """Read a Multikey ``publicKeyMultibase`` value (``z6Mk...`` or ``zDna...``)."""
+        code, data = _decode_multikey(text, "publicKeyMultibase")
+        kind = _BY_PUBLIC_CODEC.get(code)
+        if kind is None:
+            if code in _BY_SECRET_CODEC:
+                raise KeyFormatError("expected a public key but the multikey holds a secret key")
+            raise KeyFormatError(f"unsupported multicodec 0x{code:x} for a public key")
+        return cls(kind, data)
+
+    @classmethod
+    def from_jwk(cls, jwk: Mapping[str, Any]) -> PublicKey:
+        """Read a public JWK (a ``d`` member, if present, is ignored)."""
+        kind = _jwk_kind(jwk)
+        x = _jwk_bytes(jwk, "x", 32)
+        if kind is KeyType.ED25519:
+            return cls(kind, x)
+        y = _jwk_bytes(jwk, "y", 32)
+        try:
+            point = ec.EllipticCurvePublicNumbers(
+                int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()
+            ).public_key()
+        except ValueError:
+            raise KeyFormatError("JWK x/y is not a point on P-256") from None
+        return cls(kind, point.public_bytes(Encoding.X962, PublicFormat.CompressedPoint))
+
+    @property
+    def multibase(self) -> str:
+        """The Multikey ``publicKeyMultibase`` value."""
+        return multibase.encode(multibase.add_multicodec(_PUBLIC_CODEC[self.kind], self.raw))
+
+    @property
+    def jose_alg(self) -> str:
+        """The JOSE ``alg`` that signatures by this key carry (``EdDSA`` or ``ES256``)."""
+        return self.kind.jose_alg
+
+    def to_jwk(self) -> dict[str, str]:
+        """The public JWK (RFC 8037 OKP or RFC 7518 EC)."""
+        if self.kind is KeyType.ED25519:
+            return {"kty": "OKP", "crv": "Ed25519", "x": multibase.b64url_encode(self.raw)}
+        assert isinstance(self._key, ec.EllipticCurvePublicKey)
+        numbers = self._key.public_numbers()
+        return {
+            "kty": "EC",
+            "crv": "P-256",
+            "x": multibase.b64url_encode(numbers.x.to_bytes(32, "big")),
+            "y": multibase.b64url_encode(numbers.y.to_bytes(32, "big")),
+        }
+
+    def jwk_thumbprint(self) -> str:
+        """The RFC 7638 JWK thumbprint (SHA-256, base64url), usable as a ``kid``."""
+        jwk = self.to_jwk()
+        members = ("crv", "kty", "x") if self.kind is KeyType.ED25519 else ("crv", "kty", "x", "y")
+        canonical = json.dumps({m: jwk[m] for m in members}, separators=(",", ":"), sort_keys=True)
+        return multibase.b64url_encode(hashlib.sha256(canonical.encode("ascii")).digest())
+
+    def verify(self, signature: bytes, message: bytes) -> bool:
+        """Return whether ``signature`` (Ed25519, or P-256 ``r || s``) is valid for ``message``."""
+        if not isinstance(signature, bytes) or len(signature) != 64:
+            return False
+        key = self._key
+        try:
+            if isinstance(key, ed25519.Ed25519PublicKey):
+                key.verify(signature, message)
+                return True
+            r = int.from_bytes(signature[:32], "big")
+            s = int.from_bytes(signature[32:], "big")
+            if not (0 < r < _P256_ORDER and 0 < s < _P256_ORDER):
+                return False
+            key.verify(encode_dss_signature(r, s), message, _ECDSA_SHA256)
+        except InvalidSignature:
+            return False
+        return True
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class KeyPair:
+    """A signing key pair; ``secret`` is the Ed25519 seed or the P-256 scalar (32 bytes each).
+
+    Build one with :meth:`generate`, :meth:`from_secret`, :meth:`from_multikey` or :meth:`from_jwk`.
+    """
+
+    kind: KeyType
+    secret: bytes = field(repr=False)
+    public: PublicKey = field(init=False)
+    _key: ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        kind, secret = self.kind, self.secret
+        if not isinstance(kind, KeyType):
+            raise KeyFormatError(f"unsupported key type {kind!r}")
+        if not isinstance(secret, bytes) or len(secret) != 32:
+            raise KeyFormatError(f"a {kind.value} secret key must be 32 bytes")
+        key: ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
+        if kind is KeyType.ED25519:
+            key = ed25519.Ed25519PrivateKey.from_private_bytes(secret)
+            raw = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        else:
+            scalar = int.from_bytes(secret, "big")
+            if not 0 < scalar < _P256_ORDER:
+                raise KeyFormatError("a P-256 secret key must be between 1 and the group order")
+            key = ec.derive_private_key(scalar, ec.SECP256R1())
+            raw = key.public_key().public_bytes(Encoding.X962, PublicFormat.CompressedPoint)
+        object.__setattr__(self, "_key", key)
+        object.__setattr__(self, "public", PublicKey(kind, raw))
+
+    def __repr__(self) -> str:
+        return f"KeyPair({self.kind.value} {self.public.multibase}, secret hidden)"
+
+    @classmethod
+    def generate(cls, kind: KeyType | str = KeyType.ED25519) -> KeyPair:
+        """Make a fresh random key pair of ``kind`` (``"Ed25519"`` or ``"P-256"``)."""
+        kind = _kind(kind)
+        if kind is KeyType.ED25519:
+            seed = ed25519.Ed25519PrivateKey.generate().private_bytes_raw()
+            return cls(kind, seed)
+        scalar = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value
+        return cls(kind, scalar.to_bytes(32, "big"))
+
+    @classmethod
+    def from_secret(cls, kind: KeyType | str, secret: bytes) -> KeyPair:
+        """Build a key pair from a 32-byte Ed25519 seed or P-256 scalar (deterministic keys)."""
+        return cls(_kind(kind), secret)
+
+    @classmethod
+    def from_multikey(cls, secret_key_multibase: str, public_key_multibase: str | None = None) -> KeyPair:
+        """Read a Multikey ``secretKeyMultibase``; a given public key must match it."""
+        code, data = _decode_multikey(secret_key_multibase, "secretKeyMultibase")
+        kind = _BY_SECRET_CODEC.get(code)
+        if kind is None:
+            if code in _BY_PUBLIC_CODEC:
+                raise KeyFormatError("expected a secret key but the multikey holds a public key")
+            raise KeyFormatError(f"unsupported multicodec 0x{code:x} for a secret key")
+        pair = cls(kind, data)
+        if public_key_multibase is not None:
+            public = PublicKey.from_multibase(public_key_multibase)
+            if public != pair.public:
+                raise KeyFormatError("the public key does not belong to the secret key")
+        return pair
+
+    @classmethod
+    def from_jwk(cls, jwk: Mapping[str, Any]) -> KeyPair:
+        """Read a private JWK (with ``d``); its public members must match the secret."""
+        kind = _jwk_kind(jwk)
+        if "d" not in jwk:
+            raise KeyFormatError("the JWK has no private member 'd'")
+        pair = cls(kind, _jwk_bytes(jwk, "d", 32))
+        if PublicKey.from_jwk(jwk) != pair.public:
+            raise KeyFormatError("the JWK public members do not belong to its private key")
+        return pair
+
+    @property
+    def secret_multibase(self) -> str:
+        """The Multikey ``secretKeyMultibase`` value (handle as a secret)."""
+        return multibase.encode(multibase.add_multicodec(_SECRET_CODEC[self.kind], self.secret))
+
+    @property
+    def public_multibase(self) -> str:
+        """The Multikey ``publicKeyMultibase`` value."""
+        return self.public.multibase
+
+    @property
+    def jose_alg(self) -> str:
+        """The JOSE ``alg`` of signatures made with this pair."""
+        return self.kind.jose_alg
+
+    def to_jwk(self, *, private: bool = False) -> dict[str, str]:
+        """The JWK; with ``private=True`` it includes the secret ``d``."""
+        jwk = self.public.to_jwk()
+        if private:
+            jwk["d"] = multibase.b64url_encode(self.secret)
+        return jwk
+
+    def sign(self, message: bytes) -> bytes:
+        """Sign ``message``: a 64-byte Ed25519 signature or P-256 ``r || s``."""
+        key = self._key
+        if isinstance(key, ed25519.Ed25519PrivateKey):
+            return key.sign(message)
+        der = key.sign(message, _ECDSA_SHA256)
+        r, s = decode_dss_signature(der)
+        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+    def verify(self, signature: bytes, message: bytes) -> bool:
+        """Return whether ``signature`` is valid for ``message`` under the public key."""
+        return self.public.verify(signature, message)
+
+
+def _kind(kind: KeyType | str) -> KeyType:
+    try:
+        return KeyType(kind)
+    except ValueError:
+        raise KeyFormatError(f"unsupported key type {kind!r} (use 'Ed25519' or 'P-256')") from None
+
+
+def dump_key_pair(
+    pair: KeyPair,
+    *,
+    secret_field: Literal["privateKeyMultibase", "secretKeyMultibase"] = "privateKeyMultibase",  # noqa: S107 (a JSON field name)
+    indent: int = 4,
+    trailing_newline: bool = False,
+) -> str:
+    """Dump a key pair as JSON in the W3C test-vector form.
+
+    The defaults give exactly the ``vc-di-eddsa`` ``keyPair.json`` layout
+    (``publicKeyMultibase`` then ``privateKeyMultibase``, four-space indent, no final newline);
+    ``secret_field="secretKeyMultibase", indent=2, trailing_newline=True`` gives the
+    ``vc-di-ecdsa`` ``p256KeyPair.json`` layout. The output holds the secret key.
+    """
+    text = json.dumps({"publicKeyMultibase": pair.public_multibase, secret_field: pair.secret_multibase}, indent=indent)
+    return text + "\n" if trailing_newline else text
+
+
+def load_key_pair(text: str | bytes) -> KeyPair:
+    """Read a key pair from the JSON that :func:`dump_key_pair` writes (either secret field name)."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        raise KeyFormatError("the key pair is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise KeyFormatError("the key pair JSON is not an object")
+    secret = data.get("secretKeyMultibase", data.get("privateKeyMultibase"))
+    if secret is None:
+        raise KeyFormatError("the key pair JSON has no secretKeyMultibase or privateKeyMultibase")
+    public = data.get("publicKeyMultibase")
+    if public is not None and not isinstance(public, str):
+        raise KeyFormatError("publicKeyMultibase is not a string")
+    return KeyPair.from_multikey(secret, public)
