@@ -12,6 +12,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "cairn"
 FORBIDDEN = {
     "vc": ("cairn.store", "cairn.services", "cairn.web", "cairn.cli", "cairn.bootstrap", "cairn.model", "sqlalchemy"),
     "model": ("cairn.store", "cairn.services", "cairn.web", "cairn.cli", "cairn.bootstrap", "sqlalchemy", "fastapi"),
+    "formats": ("cairn.store", "cairn.services", "cairn.web", "cairn.cli", "cairn.bootstrap", "sqlalchemy"),
     "skills": ("cairn.services", "cairn.web", "cairn.cli", "cairn.bootstrap", "fastapi"),
     "store": ("cairn.services", "cairn.web", "cairn.cli", "cairn.bootstrap", "fastapi"),
     "services": ("cairn.web", "cairn.cli", "fastapi", "jinja2", "starlette"),
