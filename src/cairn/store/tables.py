@@ -27,15 +27,22 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "AccountRow",
+    "ApiTokenRow",
     "AuditEntry",
     "AwardRow",
     "Base",
+    "BulkJobRow",
     "DefinitionRow",
     "DefinitionVersionRow",
     "KeyRow",
     "LearnerRow",
+    "MembershipRow",
     "OrganisationRow",
+    "OutboxRow",
+    "SignInLinkRow",
     "StatusListRow",
+    "WebSessionRow",
 ]
 
 
@@ -87,6 +94,7 @@ class OrganisationRow(Base):
     country: Mapped[str] = mapped_column(String(2))
     type: Mapped[str] = mapped_column(String(40))
     document: Mapped[dict[str, Any]]
+    signing_suite: Mapped[str] = mapped_column(String(40), default="eddsa-rdfc-2022", server_default="eddsa-rdfc-2022")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
@@ -136,6 +144,8 @@ class AwardRow(Base):
     __tablename__ = "awards"
     __table_args__ = (
         UniqueConstraint("definition_version_id", "recipient_key", name="uq_awards_recipient"),
+        UniqueConstraint("revocation_list_id", "revocation_index", name="uq_awards_revocation_slot"),
+        UniqueConstraint("suspension_list_id", "suspension_index", name="uq_awards_suspension_slot"),
         Index("ix_awards_learner", "learner_id"),
     )
 
@@ -149,10 +159,21 @@ class AwardRow(Base):
     issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
     grade: Mapped[str | None] = mapped_column(String(500))
     credential: Mapped[dict[str, Any] | None]
+    revocation_list_id: Mapped[int | None] = mapped_column(ForeignKey("status_lists.id", ondelete="RESTRICT"))
     revocation_index: Mapped[int | None] = mapped_column(Integer)
+    suspension_list_id: Mapped[int | None] = mapped_column(ForeignKey("status_lists.id", ondelete="RESTRICT"))
     suspension_index: Mapped[int | None] = mapped_column(Integer)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    revocation_reason: Mapped[str | None] = mapped_column(String(1000))
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    suspension_reason: Mapped[str | None] = mapped_column(String(1000))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
+    suite: Mapped[str | None] = mapped_column(String(40))
+    credential_jwt: Mapped[str | None] = mapped_column(Text)
+    claim_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    bulk_job_id: Mapped[int | None] = mapped_column(ForeignKey("bulk_jobs.id", ondelete="SET NULL"), index=True)
+    row_number: Mapped[int | None] = mapped_column(Integer)
 
 
 class KeyRow(Base):
@@ -200,3 +221,111 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any]]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AccountRow(Base):
+    """A person who signs in: an issuer's staff member or a learner."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(500))
+    display_name: Mapped[str | None] = mapped_column(String(500))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    email_verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class MembershipRow(Base):
+    """An account's role in an organisation: owner, issuer or viewer."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("account_id", "organisation_id", name="uq_memberships_member"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ApiTokenRow(Base):
+    """A scoped API token of an organisation; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    scopes: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class WebSessionRow(Base):
+    """A signed-in browser session; the cookie holds a random token whose SHA-256 is stored."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class SignInLinkRow(Base):
+    """A one-time sign-in (or claim) link sent by email; only its SHA-256 is stored."""
+
+    __tablename__ = "sign_in_links"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(320))
+    purpose: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class OutboxRow(Base):
+    """An email waiting to be sent (or sent): written in the same transaction as what caused it."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(500))
+    body_text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+
+
+class BulkJobRow(Base):
+    """A bulk award from a CSV or XLSX file: resumable, with a row-by-row report."""
+
+    __tablename__ = "bulk_jobs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    definition_version_id: Mapped[int] = mapped_column(ForeignKey("definition_versions.id", ondelete="RESTRICT"))
+    filename: Mapped[str] = mapped_column(String(500))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))
+    total_rows: Mapped[int] = mapped_column(Integer, default=0)
+    done_rows: Mapped[int] = mapped_column(Integer, default=0)
+    failed_rows: Mapped[int] = mapped_column(Integer, default=0)
+    report: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
