@@ -22,12 +22,13 @@ from cairn.model.definitions import (
     content_hash,
     plan_save,
 )
-from cairn.store.tables import AuditEntry, AwardRow, DefinitionRow, DefinitionVersionRow, OrganisationRow
+from cairn.store.tables import AuditEntry, AwardRow, DefinitionRow, DefinitionVersionRow, OrganisationRow, OutboxRow
 
 __all__ = [
     "AuditRepository",
     "DefinitionRepository",
     "OrganisationRepository",
+    "OutboxRepository",
     "StoredDefinition",
 ]
 
@@ -254,3 +255,21 @@ class AuditRepository:
                 return entry.id
             prev = entry.hash
         return None
+
+
+class OutboxRepository:
+    """Emails to send: written in the same transaction as what caused them, sent later by the mailer."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def enqueue(self, *, to: str, subject: str, body: str, now: datetime) -> OutboxRow:
+        """Queue an email; it leaves only if the surrounding transaction commits."""
+        row = OutboxRow(to_address=to, subject=subject, body_text=body, created_at=now, attempts=0)
+        self.session.add(row)
+        return row
+
+    def pending(self, *, limit: int = 100) -> list[OutboxRow]:
+        """Unsent emails, oldest first."""
+        stmt = select(OutboxRow).where(OutboxRow.sent_at.is_(None)).order_by(OutboxRow.id).limit(limit)
+        return list(self.session.scalars(stmt))
