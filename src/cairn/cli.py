@@ -16,6 +16,7 @@ import click
 
 from cairn import __version__
 from cairn.bootstrap import Container, build, demo_catalog_path, load_settings
+from cairn.cli_vc import keys, vc
 from cairn.errors import CairnError, CatalogError, Problem
 from cairn.settings import describe
 
@@ -211,6 +212,10 @@ def settings() -> None:
     for env, shown, help_text in describe(current):
         click.echo(f"{env}={shown}")
         click.echo(f"    {help_text}")
+
+
+cli.add_command(keys)
+cli.add_command(vc)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

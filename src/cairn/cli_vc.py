@@ -1,0 +1,113 @@
+"""``cairn keys`` and ``cairn vc``: generate keys, sign and verify credentials from the command line.
+
+``cairn vc verify`` exits 0 when verified, 1 when not, 2 when the input cannot be read at all.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from cairn.errors import CairnError
+
+__all__ = ["keys", "vc"]
+
+MAX_INPUT = 10_000_000
+
+
+def _read(source: str) -> bytes:
+    """Read a file, or standard input for ``-``, refusing anything over the size limit."""
+    try:
+        if source == "-":
+            data = sys.stdin.buffer.read(MAX_INPUT + 1)
+        else:
+            with open(source, "rb") as fh:
+                data = fh.read(MAX_INPUT + 1)
+    except OSError as exc:
+        click.echo(f"error: cannot read {source}: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+    if len(data) > MAX_INPUT:
+        click.echo(f"error: {source} is larger than {MAX_INPUT:,} bytes", err=True)
+        sys.exit(2)
+    return data
+
+
+@click.group()
+def keys() -> None:
+    """Signing keys."""
+
+
+@keys.command("generate")
+@click.option("--type", "kind", type=click.Choice(["ed25519", "p256"]), default="ed25519", show_default=True)
+def keys_generate(kind: str) -> None:
+    """Print a new key pair as JSON (publicKeyMultibase / secretKeyMultibase). Keep it secret."""
+    from cairn.vc.keys import KeyPair, KeyType, dump_key_pair
+
+    pair = KeyPair.generate(KeyType.ED25519 if kind == "ed25519" else KeyType.P256)
+    if kind == "ed25519":
+        click.echo(dump_key_pair(pair))
+    else:
+        click.echo(dump_key_pair(pair, secret_field="secretKeyMultibase", indent=2))  # noqa: S106 - a field name
+
+
+@click.group()
+def vc() -> None:
+    """Sign and verify Verifiable Credentials."""
+
+
+@vc.command("issue")
+@click.option("--key", "key_file", required=True, type=click.Path(dir_okay=False), help="key pair JSON file")
+@click.option(
+    "--suite",
+    required=True,
+    type=click.Choice(["eddsa-rdfc-2022", "eddsa-jcs-2022", "ecdsa-rdfc-2019", "ecdsa-jcs-2019", "jwt", "ob3-jwt"]),
+)
+@click.option("--created", metavar="ISO-8601", help="the proof's creation time (default: now)")
+@click.option("--verification-method", metavar="URL", help="the key's id (default: its did:key)")
+@click.argument("source", default="-")
+def vc_issue(key_file: str, suite: str, created: str | None, verification_method: str | None, source: str) -> None:
+    """Sign the credential in SOURCE (a file, or - for standard input) and print it."""
+    from cairn.bootstrap import utc_now
+    from cairn.vc.fetch import loads_json
+    from cairn.vc.issuance import issue
+    from cairn.vc.keys import load_key_pair
+
+    try:
+        key = load_key_pair(_read(key_file))
+        credential = loads_json(_read(source), what="credential")
+        if not isinstance(credential, dict):
+            raise CairnError("the credential must be a JSON object")
+        when = created or utc_now().replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        signed = issue(credential, key=key, suite=suite, created=when, verification_method=verification_method)
+    except CairnError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(2)
+    click.echo(signed if isinstance(signed, str) else json.dumps(signed, indent=2, ensure_ascii=False))
+
+
+@vc.command("verify")
+@click.argument("source", default="-")
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json", show_default=True)
+@click.option("--online", is_flag=True, help="allow fetching did:web documents and status lists over HTTPS")
+@click.option("--challenge", help="the challenge a presentation must answer")
+@click.option("--domain", help="the domain a presentation must be bound to")
+def vc_verify(source: str, fmt: str, online: bool, challenge: str | None, domain: str | None) -> None:
+    """Verify the credential or presentation in SOURCE (JSON or a JWT; - for standard input).
+
+    Exit 0 when verified, 1 when not verified, 2 when the input cannot be read.
+    """
+    from cairn.bootstrap import utc_now
+    from cairn.vc.fetch import CachingFetcher, HttpsFetcher
+    from cairn.vc.report import Outcome
+    from cairn.vc.verification import verify
+
+    data = _read(source)
+    fetcher: Any = CachingFetcher(HttpsFetcher()) if online else None
+    report = verify(data, now=utc_now(), fetcher=fetcher, challenge=challenge, domain=domain)
+    click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if fmt == "json" else report.text())
+    if report.outcome_of("readable") is Outcome.FAIL:
+        sys.exit(2)
+    sys.exit(0 if report.verified else 1)

@@ -1,0 +1,56 @@
+"""One issue for every way Cairn secures a credential: the four Data Integrity cryptosuites and VC-JWT."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Final
+
+from cairn.errors import CredentialError
+from cairn.vc.dids import did_key
+from cairn.vc.documents import DocumentLoader
+from cairn.vc.jose import sign_ob3_jwt, sign_vc_jwt
+from cairn.vc.keys import KeyPair, KeyType
+
+__all__ = ["DATA_INTEGRITY_SUITES", "SUITES", "default_verification_method", "issue"]
+
+DATA_INTEGRITY_SUITES: Final = ("eddsa-rdfc-2022", "eddsa-jcs-2022", "ecdsa-rdfc-2019", "ecdsa-jcs-2019")
+SUITES: Final = (*DATA_INTEGRITY_SUITES, "jwt", "ob3-jwt")
+"""What :func:`issue` can produce: a Data Integrity proof, a VC-JOSE ``vc+jwt``, or an Open Badges 3.0 VC-JWT."""
+
+
+def default_verification_method(key: KeyPair) -> str:
+    """The did:key verification method of ``key`` (``did:key:z...#z...``)."""
+    did = did_key(key.public)
+    return f"{did}#{did.removeprefix('did:key:')}"
+
+
+def issue(
+    credential: Mapping[str, Any],
+    *,
+    key: KeyPair,
+    suite: str,
+    created: datetime | str | None = None,
+    verification_method: str | None = None,
+    loader: DocumentLoader | None = None,
+) -> dict[str, Any] | str:
+    """Secure ``credential`` with ``key``: a signed copy (Data Integrity suites) or a compact JWT.
+
+    ``created`` (the proof's time) is required for Data Integrity: this library has no clock.
+    ``verification_method`` defaults to the key's did:key; for an issuer with a did:web, pass its own.
+    """
+    method = verification_method or default_verification_method(key)
+    if suite == "jwt":
+        return sign_vc_jwt(credential, key=key, kid=method)
+    if suite == "ob3-jwt":
+        return sign_ob3_jwt(credential, key=key, kid=method)
+    if suite not in DATA_INTEGRITY_SUITES:
+        raise CredentialError(f"unknown suite {suite!r}; use one of: {', '.join(SUITES)}")
+    expected = KeyType.ED25519 if suite.startswith("eddsa") else KeyType.P256
+    if key.kind is not expected:
+        raise CredentialError(f"{suite} needs an {expected.value} key, not {key.kind.value}")
+    if created is None:
+        raise CredentialError("a Data Integrity proof needs its creation time (created)")
+    from cairn.vc.proofs import add_proof
+
+    return add_proof(credential, key=key, verification_method=method, cryptosuite=suite, created=created, loader=loader)

@@ -1,0 +1,123 @@
+"""The verification report: each check with pass / fail / skipped / warning and a plain-language reason.
+
+A report is data: a bad credential gives a report that says why, never an exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+__all__ = ["Check", "Outcome", "Report"]
+
+
+class Outcome(StrEnum):
+    """How one check came out: a skipped check did not apply; a warning is something the reader should know."""
+
+    PASS = "pass"  # noqa: S105 - an outcome, not a password
+    FAIL = "fail"
+    WARNING = "warning"
+    SKIPPED = "skipped"
+
+
+CHECK_TITLES = {
+    "readable": "Readable",
+    "well-formed": "Well-formed credential",
+    "schema": "Open Badges 3.0 schema",
+    "proof": "Signature",
+    "issuer-key": "Key belongs to the issuer",
+    "validity": "Validity period",
+    "status": "Revocation and suspension",
+    "presentation": "Presentation",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One check: its name, outcome and a reason a person can read."""
+
+    name: str
+    outcome: Outcome
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        """JSON form."""
+        return {"check": self.name, "outcome": self.outcome.value, "reason": self.reason}
+
+
+@dataclass
+class Report:
+    """What verifying one credential (or presentation) found."""
+
+    format: str
+    checks: list[Check] = field(default_factory=list)
+    credential: dict[str, Any] | None = None
+    issuer: dict[str, Any] = field(default_factory=dict)
+    subject: dict[str, Any] = field(default_factory=dict)
+    achievement: dict[str, Any] = field(default_factory=dict)
+    credentials: list[Report] = field(default_factory=list)
+
+    def add(self, name: str, outcome: Outcome, reason: str) -> None:
+        """Record a check."""
+        self.checks.append(Check(name, outcome, reason))
+
+    def outcome_of(self, name: str) -> Outcome | None:
+        """The outcome of the named check (the worst when it ran more than once), or None."""
+        found = [c.outcome for c in self.checks if c.name == name]
+        for worst in (Outcome.FAIL, Outcome.WARNING, Outcome.SKIPPED, Outcome.PASS):
+            if worst in found:
+                return worst
+        return None
+
+    @property
+    def verified(self) -> bool:
+        """No check failed, a signature passed, and every credential inside passed too."""
+        return (
+            all(c.outcome is not Outcome.FAIL for c in self.checks)
+            and any(c.name == "proof" and c.outcome is Outcome.PASS for c in self.checks)
+            and all(r.verified for r in self.credentials)
+        )
+
+    @property
+    def verdict(self) -> str:
+        """``Verified``, ``Verified with warnings`` or ``Not verified``."""
+        if not self.verified:
+            return "Not verified"
+        caveats = [c for c in self.checks if c.outcome is Outcome.WARNING]
+        nested = any(r.verdict != "Verified" for r in self.credentials)
+        return "Verified with warnings" if caveats or nested else "Verified"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form of the report."""
+        out: dict[str, Any] = {
+            "verified": self.verified,
+            "verdict": self.verdict,
+            "format": self.format,
+            "issuer": self.issuer,
+            "subject": self.subject,
+            "achievement": self.achievement,
+            "checks": [c.to_dict() for c in self.checks],
+        }
+        if self.credentials:
+            out["credentials"] = [r.to_dict() for r in self.credentials]
+        return out
+
+    def text(self) -> str:
+        """The report for people, one check a line."""
+        lines = [self.verdict]
+        if self.issuer:
+            name = self.issuer.get("name")
+            lines.append(f"Issuer: {name} ({self.issuer.get('id')})" if name else f"Issuer: {self.issuer.get('id')}")
+        if self.achievement.get("name"):
+            lines.append(f"Certifies: {self.achievement['name']}")
+        if self.subject:
+            lines.append(f"Subject: {self.subject.get('id') or 'identified by a hashed identifier'}")
+        marks = {Outcome.PASS: "ok  ", Outcome.FAIL: "FAIL", Outcome.WARNING: "warn", Outcome.SKIPPED: "skip"}
+        for check in self.checks:
+            title = CHECK_TITLES.get(check.name, check.name)
+            lines.append(f"  [{marks[check.outcome]}] {title}: {check.reason}")
+        for i, inner in enumerate(self.credentials, 1):
+            lines.append(f"Credential {i}:")
+            lines.extend("    " + line for line in inner.text().splitlines())
+        return "\n".join(lines)
