@@ -54,12 +54,15 @@ VALID = [
     "simple-context-version.json",
     "endorsement-valid.json",
     "simple_v1.json",
+    "simple-eddsa-2022.json",
+    "simple.1ob",
 ]
 
 
 @pytest.mark.parametrize("name", VALID)
 def test_valid_1edtech_fixtures_verify(shared_data: Path, name: str) -> None:
-    report = verify(fixture(shared_data, name), now=datetime(2026, 1, 1, tzinfo=UTC), resolve_key=fragment_key)
+    source = (shared_data / FIXTURES / name).read_bytes()
+    report = verify(source, now=datetime(2026, 1, 1, tzinfo=UTC), resolve_key=fragment_key)
     assert report.verified, report.text()
     assert report.issuer["id"]
 
@@ -303,3 +306,57 @@ def test_the_fast_schema_validator_agrees_with_the_reference(shared_data: Path, 
         verdicts.append(fast)
     assert True in verdicts
     assert False in verdicts
+
+
+@pytest.mark.parametrize("name", ["credential-status-revoked.json", "credential-status-revoked-blank-nodes.json"])
+def test_the_revoked_1edtech_fixtures_are_reported_revoked(shared_data: Path, name: str) -> None:
+    folder = shared_data / FIXTURES / "bit-string-list"
+    url = (
+        "https://raw.githubusercontent.com/1EdTech/digital-credentials-public-validator/refs/heads/main/"
+        "inspector-vc/src/test/resources/ob30/bit-string-list/testlist"
+    )
+    fetcher = DictFetcher({url: (folder / "testlist").read_bytes()})
+    report = verify((folder / name).read_bytes(), now=NOW, resolve_key=fragment_key, fetcher=fetcher)
+    assert not report.verified
+    assert report.outcome_of("proof") is Outcome.PASS
+    assert "revoked" in next(c.reason for c in report.checks if c.name == "status")
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("sd/derivedcredential.json", "'ecdsa-sd-2023' is not supported"),
+        ("velocity.jwt", "unsupported alg 'RS256'"),
+        ("endorsement-err-schema-status-refresh.json", "does not verify"),
+    ],
+)
+def test_fixtures_beyond_what_cairn_verifies_say_so(shared_data: Path, name: str, reason: str) -> None:
+    report = verify((shared_data / FIXTURES / name).read_bytes(), now=NOW, resolve_key=fragment_key)
+    assert not report.verified
+    assert any(reason in c.reason for c in report.checks), report.text()
+
+
+def test_a_presentation_with_challenge_and_domain(credential: dict[str, Any]) -> None:
+    from cairn.vc.presentations import create_presentation
+
+    holder = KeyPair.from_secret(KeyType.ED25519, bytes(range(5, 37)))
+    holder_did = did_key(holder.public)
+    vp = create_presentation(
+        [signed(credential, "eddsa-rdfc-2022"), signed(credential, "jwt")],
+        holder=holder_did,
+        key=holder,
+        verification_method=default_verification_method(holder),
+        challenge="c-123",
+        domain="admissions.example.edu",
+        created="2026-06-01T10:00:00Z",
+    )
+    report = verify(vp, now=NOW, challenge="c-123", domain="admissions.example.edu")
+    assert report.format == "presentation"
+    assert report.verified, report.text()
+    assert len(report.credentials) == 2
+    assert all(r.verified for r in report.credentials)
+    assert report.subject == {"id": holder_did}
+    replayed = verify(vp, now=NOW, challenge="other", domain="admissions.example.edu")
+    assert not replayed.verified
+    unbound = verify(vp, now=NOW)
+    assert unbound.verdict == "Verified with warnings"

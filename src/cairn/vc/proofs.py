@@ -68,8 +68,8 @@ __all__ = [
 
 MAX_PROOFS: Final = 32
 """Most proofs one document may carry (each costs a canonicalisation and a signature check)."""
-SUPPORTED_CRYPTOSUITES: Final = tuple(SUITES)
-"""The cryptosuites :func:`add_proof` signs with and :func:`verify_proofs` checks."""
+SUPPORTED_CRYPTOSUITES: Final = tuple(name for name, suite in SUITES.items() if suite.signs)
+"""The cryptosuites :func:`add_proof` signs with; :func:`verify_proofs` also reads legacy ones (eddsa-2022)."""
 
 _SIGNATURE_SIZE: Final = {"Ed25519": 64, "P-256": 64, "P-384": 96}
 _MAX_PROOF_VALUE: Final = 300
@@ -176,8 +176,9 @@ def add_proof(
     if not isinstance(document, Mapping):
         raise CredentialError("the document to sign is not a JSON object")
     suite = SUITES.get(cryptosuite) if isinstance(cryptosuite, str) else None
-    if suite is None:
-        raise CredentialError(f"unsupported cryptosuite {_short(cryptosuite)} (supported: {', '.join(SUITES)})")
+    if suite is None or not suite.signs:
+        supported = ", ".join(SUPPORTED_CRYPTOSUITES)
+        raise CredentialError(f"unsupported cryptosuite {_short(cryptosuite)} (supported: {supported})")
     if not isinstance(key, KeyPair):
         raise KeyFormatError("the signing key is not a KeyPair")
     curve = key.kind.value

@@ -97,6 +97,8 @@ SUITES: Final[Mapping[str, Suite]] = {
     "eddsa-jcs-2022": Suite("eddsa-jcs-2022", "DataIntegrityProof", "jcs", frozenset({"Ed25519"})),
     "ecdsa-rdfc-2019": Suite("ecdsa-rdfc-2019", "DataIntegrityProof", "rdfc", frozenset({"P-256", "P-384"})),
     "ecdsa-jcs-2019": Suite("ecdsa-jcs-2019", "DataIntegrityProof", "jcs", frozenset({"P-256", "P-384"})),
+    # The draft name of eddsa-rdfc-2022 (same algorithm), still met in Open Badges 3.0 credentials: verify only.
+    "eddsa-2022": Suite("eddsa-2022", "DataIntegrityProof", "rdfc", frozenset({"Ed25519"}), signs=False),
 }
 """The Data Integrity cryptosuites (``type: DataIntegrityProof``) by ``cryptosuite`` name."""
 
