@@ -222,3 +222,20 @@ def test_ob3_fixtures_match_pyld(shared_data: Path) -> None:
             fast += 1
     assert checked >= 60
     assert fast >= 35
+
+
+def test_values_that_are_not_json_or_not_unicode_are_refused() -> None:
+    from cairn.errors import CanonicalizationError
+    from cairn.vc.canon import rdfc
+
+    doc = {
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": "did:example:issuer",
+        "credentialSubject": {"id": "did:example:subject", "score": 1.5},
+    }
+    assert '"1.5E0"' in rdfc(doc)
+    for bad in (float("nan"), float("inf"), "a\ud800b"):
+        doc["credentialSubject"]["score"] = bad
+        with pytest.raises(CanonicalizationError):
+            rdfc(doc)

@@ -19,11 +19,13 @@ tags, integers beyond 2**53).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Hashable, Mapping
 from typing import Any
 
 from cairn.vc.jsonld_ctx import Ctx, Root, Unsupported
+from cairn.vc.jsonld_safe import BAD_LITERAL
 from cairn.vc.rdfc10 import Quad
 
 __all__ = ["to_quads"]
@@ -42,7 +44,6 @@ _NIL = f"<{_RDF}nil>"
 _MAX_SAFE_INTEGER = 2**53
 
 _IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\x00-\x20<>\"{}|^`\\\x7f\s\ufeff]*")
-_BAD_LITERAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ESCAPE = re.compile(r'[\\\t\n\r"]')
 _ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", '"': '\\"'}
 _BCP47 = re.compile(r"[a-zA-Z]{1,8}(?:-[a-zA-Z0-9]{1,8})*")
@@ -101,7 +102,7 @@ def literal(value: Any, datatype: str | None, language: str | None) -> Obj:
     if kind is str:
         if datatype in (_XSD_DOUBLE, _RDF_LANGSTRING):
             raise Unsupported("string typed as xsd:double or rdf:langString")
-        if _BAD_LITERAL.search(value) is not None:
+        if BAD_LITERAL.search(value) is not None:
             raise Unsupported("control characters")
         key: Hashable = ("@value", datatype, language, value)
         escaped = _ESCAPE.sub(_escape, value)
@@ -121,6 +122,8 @@ def literal(value: Any, datatype: str | None, language: str | None) -> Obj:
     elif kind is int or kind is float:
         if kind is int and abs(value) > _MAX_SAFE_INTEGER:
             raise Unsupported("integer beyond 2**53")
+        if kind is float and not math.isfinite(value):
+            raise Unsupported("NaN or infinity is not JSON")
         key = ("@value", datatype, None, value)
         if kind is float and not value.is_integer():
             lexical = _double(value)

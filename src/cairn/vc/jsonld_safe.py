@@ -41,7 +41,9 @@ __all__ = [
 ]
 
 _IRI = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*|_):[^\x00-\x20<>\"{}|^`\\\x7f\s\ufeff]*")
-_BAD_LITERAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+BAD_LITERAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+"""Characters a canonical literal cannot carry portably: C0 controls other than tab, LF and CR (escaped
+differently by implementations), DEL, and lone surrogates (not Unicode at all)."""
 _BCP47 = re.compile(r"[a-zA-Z]{1,8}(?:-[a-zA-Z0-9]{1,8})*")
 _MAX_SAFE_INTEGER = 2**53
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -75,8 +77,10 @@ def check_iri(value: object, what: str) -> str:
 
 def check_literal(value: str) -> str:
     """Return ``value`` unless it holds control characters whose N-Quads escaping is not portable."""
-    if _BAD_LITERAL.search(value) is not None:
-        raise CanonicalizationError("a string holds control characters that cannot be canonicalised portably")
+    if BAD_LITERAL.search(value) is not None:
+        raise CanonicalizationError(
+            "a string holds control characters or lone surrogates that cannot be canonicalised portably"
+        )
     return value
 
 
