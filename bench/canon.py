@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cairn.vc.canon import fast_quads, rdfc, rdfc_reference
 from cairn.vc.documents import DEFAULT_LOADER
+from timing import rate
 
 V2 = "https://www.w3.org/ns/credentials/v2"
 OB3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -110,20 +110,6 @@ def proof_configuration() -> dict[str, Any]:
     }
 
 
-def _rate(function: Callable[[], object], seconds: float) -> float:
-    function()
-    count = 0
-    start = time.perf_counter()
-    deadline = start + seconds
-    while True:
-        for _ in range(20):
-            function()
-        count += 20
-        now = time.perf_counter()
-        if now >= deadline:
-            return count / (now - start)
-
-
 def main() -> None:
     """Run every benchmark and print one JSON line each."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -150,8 +136,8 @@ def main() -> None:
                 return key.sign(proof_hash + document_hash)
 
             for bench, function in (("canon", canon_only), ("issue", issue)):
-                rate = _rate(function, args.seconds)
-                line = {"bench": bench, "impl": impl, "quads": quads, "per_second": round(rate, 1)}
+                per_second = rate(function, args.seconds, batch=20)
+                line = {"bench": bench, "impl": impl, "quads": quads, "per_second": round(per_second, 1)}
                 print(json.dumps(line), flush=True)
 
 

@@ -36,6 +36,7 @@ from cairn.vc.jose import kid_resolver, sign_vc_jwt, verify_vc_jwt
 from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.proofs import add_proof, key_resolver, verify_proofs
 from cairn.vc.verification import verify as verify_report
+from timing import rate
 
 CATALOG = Path(__file__).resolve().parents[1] / "examples" / "catalog"
 DEFINITION = "um-python-data-analysis"
@@ -68,21 +69,6 @@ def micro_credential() -> dict[str, Any]:
         salt="s4lt",
         skill_labels={"http://data.europa.eu/esco/skill/598de5b0-5b58-4ea7-8058-a4bc4d18c742": "SQL"},
     )
-
-
-def rate(function: Callable[[], object], seconds: float) -> float:
-    """Calls per second of ``function`` over about ``seconds`` (after one warm-up call)."""
-    function()
-    count = 0
-    start = time.perf_counter()
-    deadline = start + seconds
-    while True:
-        for _ in range(10):
-            function()
-        count += 10
-        now = time.perf_counter()
-        if now >= deadline:
-            return count / (now - start)
 
 
 def main() -> None:

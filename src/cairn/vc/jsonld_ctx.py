@@ -17,7 +17,7 @@ from pyld.context_resolver import ContextResolver
 
 from cairn.vc.documents import DocumentLoader, OfflineLoader
 
-__all__ = ["Ctx", "Root", "Term", "Unsupported", "root_for"]
+__all__ = ["BoundedCache", "Ctx", "Root", "Term", "Unsupported", "root_for"]
 
 _MEMO_LIMIT = 4096
 _CHILD_LIMIT = 256
@@ -32,8 +32,8 @@ class Unsupported(Exception):
     """The fast path does not handle this document (it then goes to the reference path)."""
 
 
-class _Bounded(dict[str, Any]):
-    """pyld's shared resolved-context cache, forgetting its oldest entries past ``maxsize``."""
+class BoundedCache(dict[str, Any]):
+    """A dict that forgets its oldest entries past ``maxsize`` (pyld's resolved-context caches)."""
 
     def __init__(self, maxsize: int) -> None:
         super().__init__()
@@ -68,7 +68,7 @@ class Root:
     def __init__(self, loader: DocumentLoader) -> None:
         self.loader = loader
         self.processor = jsonld.JsonLdProcessor()
-        self.resolved = _Bounded(128)
+        self.resolved = BoundedCache(128)
         initial = self.processor._get_initial_context({"processingMode": "json-ld-1.1"})
         self.contexts = 0
         self.initial = Ctx(self, initial)

@@ -28,6 +28,7 @@ from pyld.context_resolver import ContextResolver
 
 from cairn.errors import CairnError, CanonicalizationError
 from cairn.vc.documents import DEFAULT_LOADER, DocumentLoader, OfflineLoader
+from cairn.vc.jsonld_ctx import BoundedCache
 from cairn.vc.rdfc10 import HASH_ALGORITHMS, Quad
 
 __all__ = [
@@ -50,22 +51,9 @@ _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 
-class _BoundedCache(dict[str, Any]):
-    """A dict that forgets its oldest entries past ``maxsize`` (inline contexts come from documents)."""
-
-    def __init__(self, maxsize: int) -> None:
-        super().__init__()
-        self.maxsize = maxsize
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        super().__setitem__(key, value)
-        while len(self) > self.maxsize:
-            del self[next(iter(self))]
-
-
 # One shared pyld context cache per set of bundled contexts (they never change); loaders that may
 # fetch remotely get a fresh cache on every call so nothing fetched outlives the call.
-_SHARED_CACHES: dict[tuple[tuple[str, str], ...], _BoundedCache] = {}
+_SHARED_CACHES: dict[tuple[tuple[str, str], ...], BoundedCache] = {}
 
 
 def check_iri(value: object, what: str) -> str:
@@ -88,10 +76,10 @@ def context_resolver(loader: DocumentLoader) -> ContextResolver:
     """A pyld ContextResolver whose cache is private to ``loader``'s set of bundled contexts."""
     key = loader.cache_key if isinstance(loader, OfflineLoader) else None
     if key is None:
-        return ContextResolver(_BoundedCache(100), loader)
+        return ContextResolver(BoundedCache(100), loader)
     cache = _SHARED_CACHES.get(key)
     if cache is None:
-        cache = _SHARED_CACHES.setdefault(key, _BoundedCache(100))
+        cache = _SHARED_CACHES.setdefault(key, BoundedCache(100))
     return ContextResolver(cache, loader)
 
 
