@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from cairn.services.accounts import AccountService
 from cairn.services.catalog import CatalogService
+from cairn.services.mail import Mailer
 from cairn.settings import Settings
 from cairn.store.database import Database
 
@@ -38,6 +40,8 @@ class Container:
     settings: Settings
     database: Database
     catalog: CatalogService
+    accounts: AccountService
+    mailer: Mailer
     clock: Callable[[], datetime]
 
 
@@ -48,6 +52,14 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Con
         settings=settings,
         database=database,
         catalog=CatalogService(database, clock=clock),
+        accounts=AccountService(
+            database,
+            clock=clock,
+            public_url=settings.public_url,
+            session_lifetime=timedelta(hours=settings.session_hours),
+            link_lifetime=timedelta(minutes=settings.sign_in_link_minutes),
+        ),
+        mailer=Mailer.from_url(database, clock=clock, smtp_url=settings.smtp_url, sender=settings.mail_from or None),
         clock=clock,
     )
 

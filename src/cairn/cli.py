@@ -16,6 +16,7 @@ import click
 
 from cairn import __version__
 from cairn.bootstrap import Container, build, demo_catalog_path, load_settings
+from cairn.cli_accounts import accounts, mail, orgs, tokens
 from cairn.cli_vc import keys, vc
 from cairn.errors import CairnError, CatalogError, Problem
 from cairn.settings import describe
@@ -214,8 +215,8 @@ def settings() -> None:
         click.echo(f"    {help_text}")
 
 
-cli.add_command(keys)
-cli.add_command(vc)
+for command in (keys, vc, accounts, orgs, tokens, mail):
+    cli.add_command(command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -18,6 +18,7 @@ class into an exit code or an HTTP status::
     ├── PermissionDeniedError       403           signed in but not allowed
     ├── NotFoundError               404           nothing there (or not yours to see)
     ├── ConflictError               409           the change clashes with stored state
+    ├── TooManyAttemptsError        429           too many sign-in attempts; retry later
     └── StorageError                503           the database cannot be reached or failed
 
 Verification never raises for a bad credential: it returns a report (see ``cairn.vc.verify``).
@@ -44,6 +45,7 @@ __all__ = [
     "PermissionDeniedError",
     "Problem",
     "StorageError",
+    "TooManyAttemptsError",
 ]
 
 
@@ -150,3 +152,13 @@ class StorageError(CairnError):
     """The database cannot be reached or failed."""
 
     status = 503
+
+
+class TooManyAttemptsError(CairnError):
+    """Too many sign-in attempts for this email or from this address; try again after ``retry_after`` s."""
+
+    status = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many sign-in attempts; try again in {retry_after} seconds")
+        self.retry_after = retry_after

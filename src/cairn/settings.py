@@ -50,6 +50,18 @@ class Settings:
         "with 'cairn serve --demo': an API token given to the demo issuer",
         secret=True,
     )
+    smtp_url: str | None = _setting(
+        "CAIRN_SMTP_URL",
+        None,
+        "outgoing email: smtp://USER:PASSWORD@HOST:587 (STARTTLS) or smtps://USER:PASSWORD@HOST:465, ?from=ADDRESS "
+        "for the sender; unset: emails stay in the outbox ('cairn mail list')",
+        secret=True,
+    )
+    mail_from: str = _setting(
+        "CAIRN_MAIL_FROM", "", "sender of Cairn's emails (default: the SMTP URL's ?from=, else Cairn <cairn@localhost>)"
+    )
+    session_hours: int = _setting("CAIRN_SESSION_HOURS", 12, "hours a browser session lasts after sign-in")
+    sign_in_link_minutes: int = _setting("CAIRN_SIGN_IN_LINK_MINUTES", 15, "minutes an emailed sign-in link works")
     default_language: str = _setting("CAIRN_DEFAULT_LANGUAGE", "en", "language of pages when the browser asks for none")
     log_level: str = _setting("CAIRN_LOG_LEVEL", "info", "log level: debug, info, warning or error")
     max_upload_bytes: int = _setting(
@@ -77,6 +89,8 @@ class Settings:
             raise ConfigurationError(f"CAIRN_LOG_LEVEL must be debug, info, warning or error, not '{self.log_level}'")
         if self.secret_key is not None and len(self.secret_key) < 32:
             raise ConfigurationError("CAIRN_SECRET_KEY must be at least 32 characters long")
+        if self.session_hours <= 0 or self.sign_in_link_minutes <= 0:
+            raise ConfigurationError("CAIRN_SESSION_HOURS and CAIRN_SIGN_IN_LINK_MINUTES must be positive")
         if self.max_upload_bytes <= 0:
             raise ConfigurationError("CAIRN_MAX_UPLOAD_BYTES must be positive")
 

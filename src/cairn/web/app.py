@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
 
@@ -13,7 +16,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 import cairn
 from cairn.bootstrap import Container
-from cairn.web import api, pages
+from cairn.web import api, auth, pages
 from cairn.web.errors import error_body, install_error_handlers
 
 __all__ = ["create_app"]
@@ -40,7 +43,20 @@ class _SecurityHeaders(BaseHTTPMiddleware):
 
 def create_app(container: Container) -> FastAPI:
     """A FastAPI application serving ``container``'s instance."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        if container.mailer.enabled:  # send queued emails in the background while the app runs
+            worker = threading.Thread(target=container.mailer.run, args=(stop,), kwargs={"interval": 30}, daemon=True)
+            worker.start()
+        try:
+            yield
+        finally:
+            stop.set()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Cairn",
         version=cairn.__version__,
         description="Open infrastructure for EU micro-credentials: catalogue, issuing, wallet and verification.",
@@ -67,5 +83,6 @@ def create_app(container: Container) -> FastAPI:
         return JSONResponse(body)
 
     app.include_router(api.router)
+    app.include_router(auth.router)
     app.include_router(pages.router)
     return app

@@ -28,6 +28,7 @@ _TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    429: "Too many attempts",
     413: "Too large",
     422: "Cannot accept this",
     500: "Something went wrong",

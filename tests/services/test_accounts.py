@@ -1,0 +1,363 @@
+"""Accounts, sign-in, sessions, members and API tokens on SQLite and PostgreSQL, with a fixed clock."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from typing import Any, Literal
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import select
+
+from cairn.errors import AuthenticationError, ConflictError, InputError
+from cairn.services.accounts import (
+    AccountService,
+    SlidingWindowLimiter,
+    TooManyAttemptsError,
+    normalise_email,
+    sha256_hex,
+)
+from cairn.store.database import Database
+from cairn.store.repositories import AuditRepository
+from cairn.store.tables import (
+    AccountRow,
+    AuditEntry,
+    OrganisationRow,
+    OutboxRow,
+    SignInLinkRow,
+    WebSessionRow,
+)
+from tests.conftest import FixedClock
+
+PASSWORD = "correct horse battery"
+
+
+class SpyHasher(PasswordHasher):
+    """A cheap argon2 hasher that counts verifications (to see the unknown-email path does the work)."""
+
+    def __init__(self) -> None:
+        super().__init__(time_cost=1, memory_cost=8, parallelism=1)
+        self.verified = 0
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+        self.verified += 1
+        return super().verify(hash, password)
+
+
+def fast_hasher() -> PasswordHasher:
+    return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+def add_organisation(database: Database, clock: FixedClock, slug: str, name: str = "") -> None:
+    with database.transaction() as s:
+        document = {"id": slug, "legal_name": {"en": name or slug.title()}}
+        s.add(
+            OrganisationRow(
+                slug=slug, country="PL", type="university", document=document, created_at=clock(), updated_at=clock()
+            )
+        )
+
+
+@pytest.fixture
+def hasher() -> SpyHasher:
+    return SpyHasher()
+
+
+@pytest.fixture
+def service(database: Database, clock: FixedClock, hasher: SpyHasher) -> AccountService:
+    add_organisation(database, clock, "uni", "Uniwersytet")
+    add_organisation(database, clock, "other", "Other School")
+    return AccountService(database, clock=clock, public_url="https://cairn.example/", password_hasher=hasher)
+
+
+def audit(database: Database, action: str | None = None) -> list[AuditEntry]:
+    with database.transaction() as s:
+        stmt = select(AuditEntry).order_by(AuditEntry.id)
+        if action:
+            stmt = stmt.where(AuditEntry.action == action)
+        return list(s.scalars(stmt))
+
+
+def rows(database: Database, table: Any) -> list[Any]:
+    with database.transaction() as s:
+        return list(s.scalars(select(table)))
+
+
+def link_token(database: Database) -> str:
+    body = rows(database, OutboxRow)[-1].body_text
+    found = re.search(r"https://cairn\.example/sign-in/link\?token=([A-Za-z0-9_-]+)", body)
+    assert found, body
+    return found.group(1)
+
+
+# -- accounts and passwords -----------------------------------------------------------------------
+
+
+def test_emails_are_normalised_and_checked() -> None:
+    assert normalise_email("  Ada@Example.ORG ") == "ada@example.org"
+    for bad in ("", "ada", "ada@", "@example.org", "a b@example.org", "ada@example", "<a@b.org>"):
+        with pytest.raises(InputError):
+            normalise_email(bad)
+
+
+def test_an_account_keeps_only_an_argon2id_hash(service: AccountService, database: Database) -> None:
+    account = service.create_account(email="Ada@Example.org", password=PASSWORD, display_name="Ada")
+    assert account.email == "ada@example.org"
+    assert account.has_password
+    assert not account.disabled
+    (row,) = rows(database, AccountRow)
+    assert row.password_hash is not None
+    assert row.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in row.password_hash
+    with pytest.raises(ConflictError):
+        service.create_account(email="ADA@example.org")
+    with pytest.raises(InputError, match="10 to 1024"):
+        service.create_account(email="bob@example.org", password="short")
+    assert [e.action for e in audit(database)] == ["account.create"]
+
+
+def test_the_default_hasher_suits_a_two_core_server() -> None:
+    from cairn.services.accounts import default_password_hasher
+
+    hasher = default_password_hasher()
+    assert (hasher.time_cost, hasher.memory_cost, hasher.parallelism) == (2, 47_104, 1)
+
+
+def test_sign_in_with_a_password_starts_a_session_of_which_only_the_hash_is_stored(
+    service: AccountService, database: Database, clock: FixedClock
+) -> None:
+    service.create_account(email="ada@example.org", password=PASSWORD)
+    new = service.sign_in(email=" ADA@example.org", password=PASSWORD, client="10.0.0.1")
+    assert new.account.email == "ada@example.org"
+    assert new.expires_at == clock() + timedelta(hours=12)
+    (stored,) = rows(database, WebSessionRow)
+    assert stored.token_hash == sha256_hex(new.token)
+    assert new.token not in stored.token_hash
+    signed_in = service.session(new.token)
+    assert signed_in is not None
+    assert signed_in.account.id == new.account.id
+    assert signed_in.csrf_token == new.csrf_token
+    (entry,) = audit(database, "sign-in.success")
+    assert entry.details == {"email": "ada@example.org", "method": "password", "client": "10.0.0.1"}
+
+
+def test_a_wrong_password_fails_and_is_audited_without_the_password(
+    service: AccountService, database: Database
+) -> None:
+    service.create_account(email="ada@example.org", password=PASSWORD)
+    with pytest.raises(AuthenticationError, match="wrong email or password"):
+        service.sign_in(email="ada@example.org", password="not the password", client="10.0.0.1")
+    (entry,) = audit(database, "sign-in.failure")
+    assert entry.details["reason"] == "wrong password"
+    everything = json.dumps([[e.actor, e.subject, e.details] for e in audit(database)])
+    assert "not the password" not in everything
+    assert PASSWORD not in everything
+    assert rows(database, WebSessionRow) == []
+
+
+def test_an_unknown_email_fails_the_same_way_after_the_same_work(
+    service: AccountService, database: Database, hasher: SpyHasher
+) -> None:
+    service.create_account(email="nopass@example.org")
+    for email in ("nobody@example.org", "nopass@example.org", "not an email"):
+        before = hasher.verified
+        with pytest.raises(AuthenticationError, match=r"^wrong email or password$"):
+            service.sign_in(email=email, password=PASSWORD, client="10.0.0.1")
+        assert hasher.verified == before + 1, email
+    reasons = [e.details["reason"] for e in audit(database, "sign-in.failure")]
+    assert reasons == ["unknown account", "wrong password", "unknown account"]
+
+
+def test_a_disabled_account_cannot_sign_in_and_its_sessions_end(service: AccountService, database: Database) -> None:
+    service.create_account(email="ada@example.org", password=PASSWORD)
+    new = service.sign_in(email="ada@example.org", password=PASSWORD, client="c")
+    service.set_disabled(email="ada@example.org", disabled=True)
+    assert service.session(new.token) is None
+    with pytest.raises(AuthenticationError, match="disabled"):
+        service.sign_in(email="ada@example.org", password=PASSWORD, client="c")
+    service.request_sign_in_link(email="ada@example.org", client="c")
+    assert rows(database, OutboxRow) == []
+    service.set_disabled(email="ada@example.org", disabled=False)
+    assert service.sign_in(email="ada@example.org", password=PASSWORD, client="c").account.email == "ada@example.org"
+    actions = [e.action for e in audit(database)]
+    assert "account.disable" in actions
+    assert "account.enable" in actions
+
+
+def test_a_hash_with_old_parameters_is_replaced_at_sign_in(database: Database, clock: FixedClock) -> None:
+    old = AccountService(database, clock=clock, password_hasher=fast_hasher())
+    old.create_account(email="ada@example.org", password=PASSWORD)
+    (before,) = rows(database, AccountRow)
+    new = AccountService(
+        database, clock=clock, password_hasher=PasswordHasher(time_cost=2, memory_cost=16, parallelism=1)
+    )
+    new.sign_in(email="ada@example.org", password=PASSWORD, client="c")
+    (after,) = rows(database, AccountRow)
+    assert after.password_hash != before.password_hash
+    assert "m=16,t=2,p=1" in after.password_hash
+    new.sign_in(email="ada@example.org", password=PASSWORD, client="c")
+    assert rows(database, AccountRow)[0].password_hash == after.password_hash
+
+
+def test_setting_a_password_ends_the_other_sessions(service: AccountService) -> None:
+    service.create_account(email="ada@example.org", password=PASSWORD)
+    new = service.sign_in(email="ada@example.org", password=PASSWORD, client="c")
+    service.set_password(email="ada@example.org", password="another good password")
+    assert service.session(new.token) is None
+    with pytest.raises(AuthenticationError):
+        service.sign_in(email="ada@example.org", password=PASSWORD, client="c")
+    service.sign_in(email="ada@example.org", password="another good password", client="c")
+
+
+# -- sign-in links --------------------------------------------------------------------------------
+
+
+def test_a_sign_in_link_is_emailed_through_the_outbox_and_only_its_hash_is_stored(
+    service: AccountService, database: Database
+) -> None:
+    service.create_account(email="ada@example.org")
+    service.request_sign_in_link(email="Ada@Example.org", client="c")
+    (mail,) = rows(database, OutboxRow)
+    assert mail.to_address == "ada@example.org"
+    assert mail.sent_at is None
+    token = link_token(database)
+    (link,) = rows(database, SignInLinkRow)
+    assert link.token_hash == sha256_hex(token)
+    assert link.purpose == "sign-in"
+    new = service.redeem_sign_in_link(token=token, client="c")
+    assert new.account.email == "ada@example.org"
+    assert rows(database, AccountRow)[0].email_verified_at is not None
+    (entry,) = audit(database, "sign-in.success")
+    assert entry.details["method"] == "link"
+    assert token not in json.dumps(entry.details)
+
+
+def test_a_sign_in_link_works_once(service: AccountService, database: Database) -> None:
+    service.create_account(email="ada@example.org")
+    service.request_sign_in_link(email="ada@example.org", client="c")
+    token = link_token(database)
+    service.redeem_sign_in_link(token=token, client="c")
+    with pytest.raises(AuthenticationError, match="not valid"):
+        service.redeem_sign_in_link(token=token, client="c")
+    assert audit(database, "sign-in.failure")[-1].details["reason"] == "link used already"
+
+
+def test_an_expired_link_is_refused(service: AccountService, database: Database, clock: FixedClock) -> None:
+    service.create_account(email="ada@example.org")
+    service.request_sign_in_link(email="ada@example.org", client="c")
+    clock.advance(minutes=15, seconds=1)
+    with pytest.raises(AuthenticationError):
+        service.redeem_sign_in_link(token=link_token(database), client="c")
+    assert audit(database, "sign-in.failure")[-1].details["reason"] == "link expired"
+
+
+def test_an_unknown_link_or_a_disabled_account_is_refused(service: AccountService, database: Database) -> None:
+    with pytest.raises(AuthenticationError):
+        service.redeem_sign_in_link(token="made-up", client="c")
+    service.create_account(email="ada@example.org")
+    service.request_sign_in_link(email="ada@example.org", client="c")
+    service.set_disabled(email="ada@example.org", disabled=True)
+    with pytest.raises(AuthenticationError):
+        service.redeem_sign_in_link(token=link_token(database), client="c")
+    assert [e.details["reason"] for e in audit(database, "sign-in.failure")] == ["unknown link", "disabled"]
+
+
+def test_asking_a_link_for_an_unknown_email_sends_nothing_and_says_nothing(
+    service: AccountService, database: Database
+) -> None:
+    service.request_sign_in_link(email="nobody@example.org", client="c")
+    assert rows(database, OutboxRow) == []
+    assert rows(database, SignInLinkRow) == []
+    with pytest.raises(InputError):
+        service.request_sign_in_link(email="not an email", client="c")
+
+
+# -- sessions -------------------------------------------------------------------------------------
+
+
+def test_sessions_expire_and_sign_out_ends_them(service: AccountService, database: Database, clock: FixedClock) -> None:
+    service.create_account(email="ada@example.org", password=PASSWORD)
+    first = service.sign_in(email="ada@example.org", password=PASSWORD, client="c")
+    second = service.sign_in(email="ada@example.org", password=PASSWORD, client="c")
+    service.sign_out(token=first.token, client="c")
+    assert service.session(first.token) is None
+    assert service.session(second.token) is not None
+    service.sign_out(token=first.token, client="c")  # twice: nothing more
+    assert len(audit(database, "sign-out")) == 1
+    clock.advance(hours=12)
+    assert service.session(second.token) is None
+    assert service.session("") is None
+    assert service.session("x" * 500) is None
+
+
+# -- rate limits ----------------------------------------------------------------------------------
+
+
+def test_sign_in_attempts_are_limited_per_email(database: Database, clock: FixedClock) -> None:
+    add_organisation(database, clock, "uni")
+    limiter = SlidingWindowLimiter(limit=3, window=timedelta(minutes=15), clock=clock)
+    service = AccountService(database, clock=clock, password_hasher=fast_hasher(), email_limiter=limiter)
+    service.create_account(email="ada@example.org", password=PASSWORD)
+    for _ in range(3):
+        with pytest.raises(AuthenticationError):
+            service.sign_in(email="ada@example.org", password="guess guess guess", client=f"c{_}")
+    clock.advance(minutes=5)
+    with pytest.raises(TooManyAttemptsError) as caught:
+        service.sign_in(email="ADA@example.org", password=PASSWORD, client="elsewhere")
+    assert caught.value.status == 429
+    assert caught.value.retry_after == 600
+    with pytest.raises(TooManyAttemptsError):
+        service.request_sign_in_link(email="ada@example.org", client="elsewhere")
+    clock.advance(minutes=10)
+    service.sign_in(email="ada@example.org", password=PASSWORD, client="c")
+    assert limiter.retry_after("email:ada@example.org") is None  # a success starts the count again
+
+
+def test_sign_in_attempts_are_limited_per_client(database: Database, clock: FixedClock) -> None:
+    limiter = SlidingWindowLimiter(limit=5, window=timedelta(minutes=1), clock=clock)
+    service = AccountService(database, clock=clock, password_hasher=fast_hasher(), client_limiter=limiter)
+    for n in range(5):
+        with pytest.raises(AuthenticationError):
+            service.sign_in(email=f"user{n}@example.org", password=PASSWORD, client="203.0.113.9")
+    with pytest.raises(TooManyAttemptsError):
+        service.sign_in(email="someone@example.org", password=PASSWORD, client="203.0.113.9")
+    with pytest.raises(AuthenticationError):
+        service.sign_in(email="someone@example.org", password=PASSWORD, client="198.51.100.1")
+    clock.advance(seconds=61)
+    with pytest.raises(AuthenticationError):
+        service.sign_in(email="someone@example.org", password=PASSWORD, client="203.0.113.9")
+
+
+def test_the_limiter_forgets_idle_keys_when_full(clock: FixedClock) -> None:
+    limiter = SlidingWindowLimiter(limit=1, window=timedelta(seconds=10), clock=clock, max_keys=2)
+    limiter.hit("a")
+    limiter.hit("b")
+    clock.advance(seconds=11)
+    limiter.hit("c")
+    assert set(limiter._hits) == {"c"}
+    limiter.hit("d")
+    limiter.hit("e")  # two live keys already: the older half goes
+    assert set(limiter._hits) == {"d", "e"}
+
+
+def test_every_change_lands_in_an_unbroken_audit_chain(service: AccountService, database: Database) -> None:
+    service.add_member(organisation="uni", email="owner@example.org")
+    service.set_password(email="owner@example.org", password=PASSWORD)
+    new = service.sign_in(email="owner@example.org", password=PASSWORD, client="c")
+    token = service.create_token(organisation="uni", name="SIS", scopes=["credentials:issue"], actor=new.account.actor)
+    service.revoke_token(organisation="uni", token_id=token.info.id, actor=new.account.actor)
+    service.sign_out(token=new.token, client="c")
+    actions = [e.action for e in audit(database)]
+    assert actions == [
+        "account.create",
+        "member.add",
+        "account.password",
+        "sign-in.success",
+        "token.create",
+        "token.revoke",
+        "sign-out",
+    ]
+    with database.transaction() as s:
+        assert AuditRepository(s).first_broken() is None

@@ -1,0 +1,451 @@
+"""Sign-in pages, sessions, CSRF, roles and API bearer tokens through a small FastAPI app of our own."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from importlib import resources
+from types import SimpleNamespace
+from typing import Annotated
+
+import pytest
+from argon2 import PasswordHasher
+from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from cairn.services.accounts import AccountService, OrganisationAccess, SlidingWindowLimiter, TokenPrincipal, sha256_hex
+from cairn.store.database import Database
+from cairn.store.tables import ApiTokenRow, OrganisationRow, OutboxRow
+from cairn.web import auth
+from cairn.web.errors import install_error_handlers
+from tests.conftest import FixedClock
+
+PASSWORD = "correct horse battery"
+FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+def _org(database: Database, clock: FixedClock, slug: str, name: str) -> None:
+    with database.transaction() as s:
+        document = {"id": slug, "legal_name": {"en": name}}
+        s.add(
+            OrganisationRow(
+                slug=slug, country="PL", type="school", document=document, created_at=clock(), updated_at=clock()
+            )
+        )
+
+
+def make_app(service: AccountService) -> FastAPI:
+    app = FastAPI()
+    app.state.container = SimpleNamespace(accounts=service)
+    package = resources.files("cairn.web")
+    app.state.templates = Jinja2Templates(directory=str(package / "templates"))
+    app.state.templates.env.globals["version"] = "test"
+    app.mount("/static", StaticFiles(directory=str(package / "static")), name="static")
+    install_error_handlers(app)
+    app.include_router(auth.router)
+
+    @app.post("/credentials/issue")
+    def issue(principal: Annotated[TokenPrincipal, Depends(auth.bearer_token("credentials:issue"))]) -> dict[str, str]:
+        return {"organisation": principal.organisation}
+
+    @app.post("/orgs/{slug}/awards", dependencies=[Depends(auth.csrf_protect)])
+    def award(access: Annotated[OrganisationAccess, Depends(auth.require_role("issuer"))]) -> dict[str, str]:
+        return {"organisation": access.organisation, "role": access.role.value}
+
+    return app
+
+
+@pytest.fixture
+def service(sqlite_database: Database, clock: FixedClock) -> AccountService:
+    _org(sqlite_database, clock, "uni", "Uniwersytet")
+    _org(sqlite_database, clock, "other", "Other School")
+    limiter = SlidingWindowLimiter(limit=3, window=timedelta(minutes=15), clock=clock)
+    service = AccountService(sqlite_database, clock=clock, password_hasher=FAST, email_limiter=limiter)
+    service.add_member(organisation="uni", email="owner@example.org")
+    service.set_password(email="owner@example.org", password=PASSWORD)
+    service.add_member(organisation="uni", email="viewer@example.org", role="viewer")
+    service.set_password(email="viewer@example.org", password=PASSWORD)
+    service.add_member(organisation="other", email="stranger@example.org")
+    return service
+
+
+@pytest.fixture
+def client(service: AccountService) -> Iterator[TestClient]:
+    with TestClient(make_app(service), follow_redirects=False) as client:
+        yield client
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, html
+    return found.group(1)
+
+
+def sign_in(client: TestClient, email: str = "owner@example.org") -> str:
+    """Sign in through the pages; the session's CSRF token."""
+    token = csrf_of(client.get("/sign-in").text)
+    answer = client.post("/sign-in", data={"email": email, "password": PASSWORD, "csrf_token": token})
+    assert answer.status_code == 303, answer.text
+    return csrf_of(client.get("/account").text)
+
+
+# -- sign-in and sessions -------------------------------------------------------------------------
+
+
+def test_the_sign_in_page_offers_a_password_and_a_link_with_labels(client: TestClient) -> None:
+    page = client.get("/sign-in")
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"
+    html = page.text
+    assert '<label for="email">' in html
+    assert '<label for="password">' in html
+    assert '<label for="link-email">' in html
+    assert 'action="/sign-in"' in html
+    assert 'action="/sign-in/link"' in html
+    assert 'autocomplete="current-password"' in html
+    cookie = page.headers["set-cookie"]
+    assert cookie.startswith("cairn_csrf=")
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    assert "Secure" not in cookie
+
+
+def test_signing_in_sets_a_safe_session_cookie_and_goes_on(client: TestClient) -> None:
+    token = csrf_of(client.get("/sign-in").text)
+    answer = client.post(
+        "/sign-in",
+        data={"email": "Owner@Example.org", "password": PASSWORD, "csrf_token": token, "next": "/orgs/uni/members"},
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/orgs/uni/members"
+    cookie = answer.headers["set-cookie"]
+    assert cookie.startswith("cairn_session=")
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    account = client.get("/account")
+    assert account.status_code == 200
+    assert "owner@example.org" in account.text
+    assert "Uniwersytet" in account.text
+    assert client.get("/sign-in").headers["location"] == "/account"
+
+
+def test_the_session_cookie_is_secure_over_https(service: AccountService) -> None:
+    with TestClient(make_app(service), base_url="https://testserver", follow_redirects=False) as client:
+        token = csrf_of(client.get("/sign-in").text)
+        answer = client.post("/sign-in", data={"email": "owner@example.org", "password": PASSWORD, "csrf_token": token})
+        assert "Secure" in answer.headers["set-cookie"]
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example", "account"])
+def test_after_sign_in_only_local_paths_are_followed(client: TestClient, target: str) -> None:
+    token = csrf_of(client.get("/sign-in").text)
+    data = {"email": "owner@example.org", "password": PASSWORD, "csrf_token": token, "next": target}
+    assert client.post("/sign-in", data=data).headers["location"] == "/account"
+
+
+def test_a_wrong_password_shows_the_error_next_to_the_field(client: TestClient) -> None:
+    token = csrf_of(client.get("/sign-in").text)
+    answer = client.post("/sign-in", data={"email": "owner@example.org", "password": "nope nope", "csrf_token": token})
+    assert answer.status_code == 401
+    html = answer.text
+    assert "<title>Error: Sign in · Cairn</title>" in html
+    assert 'role="alert"' in html
+    assert 'tabindex="-1" autofocus' in html
+    assert 'href="#email"' in html
+    assert 'id="email-error"' in html
+    assert 'aria-describedby="email-error"' in html
+    assert 'aria-invalid="true"' in html
+    assert "Wrong email or password." in html
+    assert 'value="owner@example.org"' in html
+    assert "nope nope" not in html
+    missing = client.post("/sign-in", data={"email": "", "password": "", "csrf_token": token})
+    assert missing.status_code == 400
+    assert 'id="password-error"' in missing.text
+
+
+def test_an_unknown_email_gets_the_same_answer(client: TestClient) -> None:
+    token = csrf_of(client.get("/sign-in").text)
+    known = client.post("/sign-in", data={"email": "owner@example.org", "password": "wrong one", "csrf_token": token})
+    unknown = client.post("/sign-in", data={"email": "who@example.org", "password": "wrong one", "csrf_token": token})
+    assert known.status_code == unknown.status_code == 401
+    assert known.text.replace("owner@", "X@") == unknown.text.replace("who@", "X@")
+
+
+def test_guessing_is_slowed_down(client: TestClient) -> None:
+    token = csrf_of(client.get("/sign-in").text)
+    for _ in range(3):
+        data = {"email": "owner@example.org", "password": "guess guess", "csrf_token": token}
+        assert client.post("/sign-in", data=data).status_code == 401
+    blocked = client.post("/sign-in", data={"email": "owner@example.org", "password": PASSWORD, "csrf_token": token})
+    assert blocked.status_code == 429
+    assert blocked.headers["retry-after"] == "900"
+    assert "too many sign-in attempts" in blocked.text
+    link = client.post("/sign-in/link", data={"email": "owner@example.org", "csrf_token": token})
+    assert link.status_code == 429
+
+
+def test_sign_out_asks_then_ends_the_session(client: TestClient) -> None:
+    csrf = sign_in(client)
+    form = client.get("/sign-out")
+    assert form.status_code == 200
+    assert 'action="/sign-out"' in form.text
+    answer = client.post("/sign-out", data={"csrf_token": csrf})
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/sign-in?done=signed-out"
+    assert 'cairn_session=""' in answer.headers["set-cookie"]
+    assert "Max-Age=0" in answer.headers["set-cookie"]
+    assert "You have signed out." in client.get("/sign-in?done=signed-out").text
+    assert client.get("/account").status_code == 303
+
+
+def test_an_old_session_cookie_no_longer_works_after_sign_out(client: TestClient) -> None:
+    csrf = sign_in(client)
+    cookie = client.cookies["cairn_session"]
+    client.post("/sign-out", data={"csrf_token": csrf})
+    client.cookies.set("cairn_session", cookie)
+    assert client.get("/account").status_code == 303
+
+
+def test_pages_send_people_to_sign_in_and_json_clients_get_401(client: TestClient) -> None:
+    answer = client.get("/orgs/uni/members?x=1")
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/sign-in?next=%2Forgs%2Funi%2Fmembers%3Fx%3D1"
+    page = client.get(answer.headers["location"])
+    assert 'name="next" value="/orgs/uni/members?x=1"' in page.text
+    api = client.get("/account", headers={"Accept": "application/json"})
+    assert api.status_code == 401
+    assert api.json() == {"ok": False, "error": "sign in first", "status": 401}
+
+
+# -- sign-in links --------------------------------------------------------------------------------
+
+
+def _emailed_token(service: AccountService) -> str:
+    with service.database.transaction() as s:
+        body = s.scalars(select(OutboxRow.body_text).order_by(OutboxRow.id.desc())).first()
+    found = re.search(r"/sign-in/link\?token=([A-Za-z0-9_-]+)", body or "")
+    assert found
+    return found.group(1)
+
+
+def test_a_sign_in_link_lands_on_a_button_and_works_once(client: TestClient, service: AccountService) -> None:
+    token = csrf_of(client.get("/sign-in").text)
+    sent = client.post("/sign-in/link", data={"email": "viewer@example.org", "csrf_token": token})
+    assert sent.status_code == 200
+    assert "Check your email" in sent.text
+    assert "15 minutes" in sent.text
+    link = _emailed_token(service)
+    fresh = TestClient(make_app(service), follow_redirects=False)  # another browser, as from the email
+    landing = fresh.get(f"/sign-in/link?token={link}")
+    assert landing.status_code == 200
+    assert "<button" in landing.text
+    csrf = csrf_of(landing.text)
+    used = fresh.post("/sign-in/link/use", data={"token": link, "csrf_token": csrf})
+    assert used.status_code == 303
+    assert used.headers["location"] == "/account"
+    assert fresh.get("/account").status_code == 200
+    again = TestClient(make_app(service), follow_redirects=False)
+    csrf = csrf_of(again.get(f"/sign-in/link?token={link}").text)
+    reused = again.post("/sign-in/link/use", data={"token": link, "csrf_token": csrf})
+    assert reused.status_code == 400
+    assert "not valid" in reused.text
+    assert 'role="alert"' in reused.text
+
+
+def test_a_link_used_while_signed_in_replaces_the_old_session(client: TestClient, service: AccountService) -> None:
+    sign_in(client, "owner@example.org")
+    old = client.cookies["cairn_session"]
+    service.request_sign_in_link(email="viewer@example.org", client="c")
+    landing = client.get(f"/sign-in/link?token={_emailed_token(service)}")
+    used = client.post(
+        "/sign-in/link/use", data={"token": _emailed_token(service), "csrf_token": csrf_of(landing.text)}
+    )
+    assert used.status_code == 303
+    assert service.session(old) is None
+    assert "viewer@example.org" in client.get("/account").text
+
+
+def test_an_unknown_address_gets_the_same_check_your_email_page(client: TestClient, service: AccountService) -> None:
+    token = csrf_of(client.get("/sign-in").text)
+    known = client.post("/sign-in/link", data={"email": "viewer@example.org", "csrf_token": token})
+    unknown = client.post("/sign-in/link", data={"email": "nobody@example.org", "csrf_token": token})
+    assert known.status_code == unknown.status_code == 200
+    assert known.text.replace("viewer@", "X@") == unknown.text.replace("nobody@", "X@")
+    bad = client.post("/sign-in/link", data={"email": "not-an-email", "csrf_token": token})
+    assert bad.status_code == 400
+    assert 'aria-describedby="link-email-hint link-email-error"' in bad.text
+
+
+# -- CSRF -----------------------------------------------------------------------------------------
+
+
+def test_forms_without_or_with_a_wrong_csrf_token_are_refused(client: TestClient) -> None:
+    client.get("/sign-in")
+    data = {"email": "owner@example.org", "password": PASSWORD}
+    missing = client.post("/sign-in", data=data)
+    wrong = client.post("/sign-in", data={**data, "csrf_token": "forged"})
+    assert missing.status_code == wrong.status_code == 403
+    assert "This form has expired" in missing.text
+    assert "<h1>Not allowed</h1>" in missing.text
+    fresh = TestClient(make_app(client.app.state.container.accounts), follow_redirects=False)  # type: ignore[attr-defined]
+    assert fresh.post("/sign-in", data={**data, "csrf_token": "x"}).status_code == 403  # no cookie at all
+
+
+def test_signed_in_forms_need_the_session_token(client: TestClient) -> None:
+    csrf = sign_in(client)
+    pre_session = client.cookies["cairn_csrf"]
+    assert pre_session != csrf
+    for data in ({}, {"csrf_token": "forged"}, {"csrf_token": pre_session}):
+        answer = client.post("/orgs/uni/tokens", data={"name": "x", "scopes": "credentials:read", **data})
+        assert answer.status_code == 403
+    assert client.post("/sign-out", data={}).status_code == 403
+    assert client.post("/orgs/uni/awards", headers={"X-CSRF-Token": csrf}).json() == {
+        "organisation": "uni",
+        "role": "owner",
+    }
+    assert client.post("/orgs/uni/awards", headers={"X-CSRF-Token": "forged"}).status_code == 403
+
+
+# -- roles and organisations ----------------------------------------------------------------------
+
+
+def test_another_organisation_answers_404_like_a_missing_one(client: TestClient) -> None:
+    csrf = sign_in(client)
+    other = client.get("/orgs/other/members")
+    missing = client.get("/orgs/no-such-org/members")
+    assert other.status_code == missing.status_code == 404
+    assert other.text == missing.text
+    assert client.post("/orgs/other/awards", data={"csrf_token": csrf}).status_code == 404
+    assert client.post("/orgs/other/tokens", data={"csrf_token": csrf, "name": "x"}).status_code == 404
+
+
+def test_a_viewer_reads_members_but_changes_nothing(client: TestClient) -> None:
+    csrf = sign_in(client, "viewer@example.org")
+    page = client.get("/orgs/uni/members")
+    assert page.status_code == 200
+    assert "owner@example.org" in page.text
+    assert "API tokens" not in page.text
+    assert "Add member" not in page.text
+    assert client.post("/orgs/uni/members", data={"csrf_token": csrf, "email": "x@example.org"}).status_code == 403
+    denied = client.post("/orgs/uni/awards", data={"csrf_token": csrf})
+    assert denied.status_code == 403
+    assert "issuer" in denied.text
+
+
+def test_an_owner_adds_members_and_changes_roles(client: TestClient, service: AccountService) -> None:
+    csrf = sign_in(client)
+    added = client.post("/orgs/uni/members", data={"csrf_token": csrf, "email": "New@example.org", "role": "issuer"})
+    assert added.status_code == 303
+    assert added.headers["location"] == "/orgs/uni/members?done=added"
+    member = next(m for m in service.members("uni") if m.email == "new@example.org")
+    assert member.role.value == "issuer"
+    changed = client.post(f"/orgs/uni/members/{member.account_id}/role", data={"csrf_token": csrf, "role": "viewer"})
+    assert changed.status_code == 303
+    twice = client.post("/orgs/uni/members", data={"csrf_token": csrf, "email": "new@example.org", "role": "viewer"})
+    assert twice.status_code == 409
+    assert 'id="member-email-error"' in twice.text
+    owner = service.find_account("owner@example.org")
+    assert owner is not None
+    last = client.post(f"/orgs/uni/members/{owner.id}/role", data={"csrf_token": csrf, "role": "viewer"})
+    assert last.status_code == 409
+    assert "needs an owner" in last.text
+    assert f'id="role-{owner.id}-error"' in last.text
+    removed = client.post(f"/orgs/uni/members/{member.account_id}/remove", data={"csrf_token": csrf})
+    assert removed.status_code == 303
+    assert "The member was removed." in client.get("/orgs/uni/members?done=removed").text
+
+
+# -- API tokens -----------------------------------------------------------------------------------
+
+
+def test_a_token_is_shown_once_then_only_its_prefix(client: TestClient, service: AccountService) -> None:
+    csrf = sign_in(client)
+    created = client.post(
+        "/orgs/uni/tokens",
+        data={
+            "csrf_token": csrf,
+            "name": "SIS",
+            "scopes": ["credentials:issue", "credentials:read"],
+            "expires_days": "30",
+        },
+    )
+    assert created.status_code == 200
+    assert created.headers["cache-control"] == "no-store"
+    token = re.search(r'value="(cairn_[A-Za-z0-9_-]{43})"', created.text)
+    assert token
+    value = token.group(1)
+    with service.database.transaction() as s:
+        row = s.scalars(select(ApiTokenRow)).one()
+        assert row.token_hash == sha256_hex(value)
+        assert row.prefix == value[:12]
+        assert row.expires_at is not None
+        assert row.created_by is not None
+    later = client.get("/orgs/uni/members")
+    assert value not in later.text
+    assert value[:12] in later.text
+    assert client.post("/credentials/issue", headers={"Authorization": f"Bearer {value}"}).json() == {
+        "organisation": "uni"
+    }
+
+
+def test_token_form_errors_sit_next_to_their_fields(client: TestClient) -> None:
+    csrf = sign_in(client)
+    no_scope = client.post("/orgs/uni/tokens", data={"csrf_token": csrf, "name": "SIS"})
+    assert no_scope.status_code == 400
+    assert 'id="token-scopes-error"' in no_scope.text
+    bad_days = client.post(
+        "/orgs/uni/tokens", data={"csrf_token": csrf, "name": "SIS", "scopes": "credentials:read", "expires_days": "-3"}
+    )
+    assert bad_days.status_code == 400
+    assert 'aria-describedby="token-days-hint token-days-error"' in bad_days.text
+    assert 'value="SIS"' in bad_days.text
+
+
+def test_a_revoked_token_stops_working(client: TestClient, service: AccountService) -> None:
+    csrf = sign_in(client)
+    new = service.create_token(organisation="uni", name="SIS", scopes=["credentials:issue"])
+    other = service.create_token(organisation="other", name="theirs", scopes=["credentials:issue"])
+    assert client.post(f"/orgs/uni/tokens/{other.info.id}/revoke", data={"csrf_token": csrf}).status_code == 404
+    revoked = client.post(f"/orgs/uni/tokens/{new.info.id}/revoke", data={"csrf_token": csrf})
+    assert revoked.status_code == 303
+    assert revoked.headers["location"] == "/orgs/uni/members?done=revoked"
+    answer = client.post("/credentials/issue", headers={"Authorization": f"Bearer {new.token}"})
+    assert answer.status_code == 401
+    assert answer.json()["error"] == "the API token has been revoked"
+    assert client.post("/credentials/issue", headers={"Authorization": f"Bearer {other.token}"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "header",
+    [None, "Bearer", "Basic dXNlcjpwYXNz", "Bearer cairn_wrong", "Bearer " + "x" * 300],
+)
+def test_missing_or_wrong_bearer_tokens_get_401_in_the_json_shape(client: TestClient, header: str | None) -> None:
+    headers = {"Authorization": header} if header else {}
+    answer = client.post("/credentials/issue", headers=headers)
+    assert answer.status_code == 401
+    assert answer.headers["www-authenticate"].startswith('Bearer realm="cairn"')
+    body = answer.json()
+    assert body["ok"] is False
+    assert body["status"] == 401
+    assert body["error"]
+
+
+def test_expired_tokens_get_401_and_missing_scopes_403(
+    client: TestClient, service: AccountService, clock: FixedClock
+) -> None:
+    expiring = service.create_token(
+        organisation="uni", name="short", scopes=["credentials:issue"], expires_at=clock() + timedelta(hours=1)
+    )
+    reader = service.create_token(organisation="uni", name="reader", scopes=["credentials:read"])
+    clock.advance(hours=1)
+    expired = client.post("/credentials/issue", headers={"Authorization": f"Bearer {expiring.token}"})
+    assert expired.status_code == 401
+    assert 'error="invalid_token"' in expired.headers["www-authenticate"]
+    assert expired.json() == {"ok": False, "error": "the API token has expired", "status": 401}
+    scoped = client.post("/credentials/issue", headers={"Authorization": f"Bearer {reader.token}"})
+    assert scoped.status_code == 403
+    assert 'error="insufficient_scope"' in scoped.headers["www-authenticate"]
