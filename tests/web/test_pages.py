@@ -40,6 +40,7 @@ def test_the_first_page_lists_every_micro_credential_with_every_annex_element(cl
     assert "Germany (Berlin)" in html
     assert "Stacks towards: Postgraduate Certificate in Applied Data Analysis" in html
     assert 'href="http://data.europa.eu/esco/skill/ccd0a1d9-afda-43d9-b901-96344886e14d"' in html
+    assert ">Python (computer programming)</a>" in html
 
 
 def test_polish_readers_get_polish_text(client: TestClient) -> None:

@@ -19,6 +19,7 @@ from cairn.model.vocabularies import (
     SUPERVISION,
 )
 from cairn.services.catalog import CatalogEntry
+from cairn.skills.labels import shipped_labels
 
 __all__ = ["Item", "Row", "annex_rows", "country_name"]
 
@@ -87,7 +88,8 @@ def annex_rows(entry: CatalogEntry, lang: str) -> list[Row]:
     outcomes = []
     for outcome in d.learning_outcomes:
         tag, text = pick(outcome.text, lang)
-        links = tuple((f"ESCO skill {i}", uri) for i, uri in enumerate(outcome.esco_skills, 1))
+        names = shipped_labels().labels(outcome.esco_skills)
+        links = tuple((names.get(uri, f"ESCO skill {i}"), uri) for i, uri in enumerate(outcome.esco_skills, 1))
         outcomes.append(Item(text, tag, links=links))
     rows.append(Row(6, _name(6), outcomes))
     workload = []
