@@ -16,7 +16,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 import cairn
 from cairn.bootstrap import Container
-from cairn.web import api, auth, pages
+from cairn.web import api, auth, editor, pages
 from cairn.web.errors import error_body, install_error_handlers
 
 __all__ = ["create_app"]
@@ -84,5 +84,6 @@ def create_app(container: Container) -> FastAPI:
 
     app.include_router(api.router)
     app.include_router(auth.router)
+    app.include_router(editor.router)
     app.include_router(pages.router)
     return app
