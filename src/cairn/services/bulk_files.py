@@ -1,0 +1,344 @@
+"""Read and check bulk award files (CSV or XLSX), row by row, before anything is awarded.
+
+Columns (header names in any case, in any order): ``email``, ``did``, ``name``, ``external_id``,
+``grade``; every row needs an email or a DID. :func:`check_file` streams the whole file and reports
+every problem with its row number (the header is row 1, as a spreadsheet shows it): unknown, missing or
+repeated columns, invalid emails and DIDs, the same recipient twice, cells that look like spreadsheet
+formulas (``=cmd()``, ``@SUM``, ``+1+2``: refused, so they never reach a credential or a spreadsheet
+again), control characters, text that is not UTF-8, a file over the size limit, too many rows.
+:func:`read_rows` then yields the checked rows, in order, for awarding.
+
+CSV may be comma-, semicolon- or tab-separated (the header line decides) with or without a UTF-8 BOM.
+XLSX is read with openpyxl in read-only mode (first sheet), so memory stays flat.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, Final
+
+from pydantic import ValidationError
+
+from cairn.model.awards import Recipient
+
+__all__ = [
+    "COLUMNS",
+    "DEFAULT_MAX_ROWS",
+    "MAX_REPORTED",
+    "BulkRow",
+    "FileCheck",
+    "RowProblem",
+    "check_file",
+    "read_rows",
+]
+
+COLUMNS: Final = ("email", "did", "name", "external_id", "grade")
+DEFAULT_MAX_ROWS: Final = 1_000_000
+MAX_REPORTED: Final = 1000
+"""Problems listed in a report (all are counted)."""
+MAX_CELL: Final = {"email": 320, "did": 2000, "name": 500, "external_id": 500, "grade": 500}
+_FORMULA_START: Final = ("=", "@", "\t", "\r")
+_NUMBER: Final = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?$")
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
+_XLSX_MAGIC: Final = b"PK\x03\x04"
+_BY_KEY: Final = {column.replace("_", ""): column for column in COLUMNS}
+"""Header names compare without case, spaces, dashes or underscores (``E-Mail``, ``External ID``)."""
+
+Source = Path | bytes
+
+
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    """One problem: the row (None for the whole file), the column if any, and what is wrong."""
+
+    row: int | None
+    column: str | None
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" if self.row is not None else "file"
+        return f"{where}{f' ({self.column})' if self.column else ''}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class BulkRow:
+    """A checked row."""
+
+    row: int
+    recipient: Recipient
+    external_id: str | None
+    grade: str | None
+
+
+@dataclass
+class FileCheck:
+    """The result of checking a file: its identity, its columns, how many rows, and every problem."""
+
+    filename: str
+    sha256: str
+    size: int
+    kind: str
+    columns: list[str] = field(default_factory=list)
+    rows: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+    problem_count: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no problem at all."""
+        return self.problem_count == 0
+
+    def add(self, row: int | None, column: str | None, message: str) -> None:
+        """Record a problem (listing at most MAX_REPORTED)."""
+        self.problem_count += 1
+        if len(self.problems) < MAX_REPORTED:
+            self.problems.append(RowProblem(row, column, message))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "ok": self.ok,
+            "filename": self.filename,
+            "file_sha256": self.sha256,
+            "size": self.size,
+            "kind": self.kind,
+            "columns": self.columns,
+            "rows": self.rows,
+            "problem_count": self.problem_count,
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+class _FileError(Exception):
+    """The file cannot be read any further."""
+
+
+def _open(source: Source) -> BinaryIO:
+    return io.BytesIO(source) if isinstance(source, bytes) else source.open("rb")
+
+
+def _kind(source: Source, filename: str) -> str:
+    with _open(source) as fh:
+        head = fh.read(4)
+    return "xlsx" if head == _XLSX_MAGIC or filename.lower().endswith((".xlsx", ".xlsm")) else "csv"
+
+
+def _csv_records(fh: BinaryIO, bad: list[int]) -> Iterator[list[str]]:
+    """CSV records; ``bad`` collects the record numbers (1-based) that held text that is not UTF-8."""
+    state = {"bad": False}
+
+    def lines() -> Iterator[str]:
+        first = True
+        for raw in fh:
+            if first:
+                raw, first = raw.removeprefix(b"\xef\xbb\xbf"), False
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError:
+                state["bad"] = True
+                yield raw.decode("utf-8", "replace")
+
+    source = lines()
+    header = next(source, None)
+    if header is None:
+        return
+    delimiter = max((",", ";", "\t"), key=header.count) if any(d in header for d in ",;\t") else ","
+    reader = csv.reader(_chain(header, source), delimiter=delimiter)
+    try:
+        for number, record in enumerate(reader, 1):
+            if state["bad"]:
+                bad.append(number)
+                state["bad"] = False
+            yield record
+    except csv.Error as exc:
+        raise _FileError(f"not a readable CSV file near line {reader.line_num}: {exc}") from None
+
+
+def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
+    yield first
+    yield from rest
+
+
+def _xlsx_records(fh: BinaryIO) -> Iterator[list[Any]]:
+    from openpyxl import load_workbook
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it ignores
+            book = load_workbook(fh, read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise _FileError(f"not a readable XLSX file ({type(exc).__name__})") from None
+    try:
+        sheet = book.worksheets[0] if book.worksheets else None
+        if sheet is None:
+            return
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for values in sheet.iter_rows(values_only=True):
+                yield list(values)
+    except _FileError:
+        raise
+    except Exception as exc:
+        raise _FileError(f"the XLSX file cannot be read to the end ({type(exc).__name__})") from None
+    finally:
+        book.close()
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if hasattr(value, "isoformat"):
+        value = value.isoformat()
+    text = str(value).strip()
+    return text or None
+
+
+def _records(source: Source, kind: str, bad: list[int]) -> Iterator[list[str | None]]:
+    with _open(source) as fh:
+        raw: Iterator[list[Any]] = _xlsx_records(fh) if kind == "xlsx" else _csv_records(fh, bad)
+        for record in raw:
+            yield [_text(v) for v in record]
+
+
+def _header(record: list[str | None], check: FileCheck) -> dict[int, str]:
+    mapping: dict[int, str] = {}
+    for position, cell in enumerate(record):
+        if cell is None:
+            continue
+        name = _BY_KEY.get(re.sub(r"[^a-z0-9]", "", cell.lower()), "")
+        if not name:
+            check.add(1, cell[:60], f"unknown column {cell[:60]!r}; the columns are {', '.join(COLUMNS)}")
+        elif name in mapping.values():
+            check.add(1, name, f"the column {name!r} appears twice")
+        else:
+            mapping[position] = name
+    check.columns = [mapping[p] for p in sorted(mapping)]
+    if "email" not in check.columns and "did" not in check.columns:
+        check.add(1, None, "the file needs an 'email' or a 'did' column (or both) to identify learners")
+    return mapping
+
+
+def _cell_problem(column: str, value: str) -> str | None:
+    if value.startswith(_FORMULA_START) or (value[0] in "+-" and not _NUMBER.match(value)):
+        return "looks like a spreadsheet formula (starts with = + - or @); refused"
+    if _CONTROL.search(value):
+        return "contains control characters"
+    if len(value) > MAX_CELL[column]:
+        return f"is longer than {MAX_CELL[column]} characters"
+    return None
+
+
+def _row(number: int, record: list[str | None], mapping: dict[int, str], check: FileCheck | None) -> BulkRow | None:
+    values: dict[str, str | None] = dict.fromkeys(COLUMNS)
+    failed = False
+    for position, cell in enumerate(record):
+        if cell is None:
+            continue
+        column = mapping.get(position)
+        if column is None:
+            if check is not None:
+                check.add(number, None, "a value in a column without a known header")
+            failed = True
+            continue
+        problem = _cell_problem(column, cell)
+        if problem:
+            if check is not None:
+                check.add(number, column, problem)
+            failed = True
+        values[column] = cell
+    if failed:
+        return None
+    try:
+        recipient = Recipient(name=values["name"], email=values["email"], did=values["did"])
+    except ValidationError as exc:
+        if check is not None:
+            for error in exc.errors():
+                column = str(error["loc"][0]) if error["loc"] else None
+                message = str(error["msg"]).removeprefix("Value error, ")
+                if column == "did":
+                    message = "is not a DID (did:METHOD:...)"
+                check.add(number, column, message)
+        return None
+    return BulkRow(number, recipient, values["external_id"], values["grade"])
+
+
+def _sha256(source: Source) -> tuple[str, int]:
+    if isinstance(source, bytes):
+        return hashlib.sha256(source).hexdigest(), len(source)
+    digest, size = hashlib.sha256(), 0
+    with source.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def check_file(source: Source, *, filename: str, max_bytes: int, max_rows: int = DEFAULT_MAX_ROWS) -> FileCheck:
+    """Check every row of a CSV or XLSX file (a path or the uploaded bytes); nothing is written."""
+    size = len(source) if isinstance(source, bytes) else source.stat().st_size
+    if size > max_bytes:
+        check = FileCheck(filename, "", size, "unknown")
+        check.add(None, None, f"the file is {size:,} bytes; the limit is {max_bytes:,} (CAIRN_MAX_UPLOAD_BYTES)")
+        return check
+    digest, size = _sha256(source)
+    check = FileCheck(filename, digest, size, _kind(source, filename))
+    bad: list[int] = []
+    seen: dict[bytes, int] = {}
+    mapping: dict[int, str] | None = None
+    try:
+        for number, record in enumerate(_records(source, check.kind, bad), 1):
+            if mapping is None:
+                mapping = _header(record, check)
+                continue
+            if all(v is None for v in record):
+                continue
+            if check.rows >= max_rows:
+                check.add(number, None, f"more than {max_rows:,} rows; split the file")
+                break
+            check.rows += 1
+            row = _row(number, record, mapping, check)
+            if bad and bad[-1] == number:
+                check.add(number, None, "holds text that is not UTF-8; save the file as CSV UTF-8")
+            if row is None:
+                continue
+            r = row.recipient
+            key = hashlib.blake2b(f"{r.email}\x1f{r.did}\x1f{row.external_id}".encode(), digest_size=16).digest()
+            if key in seen:
+                check.add(number, None, f"the same learner (and external id) as row {seen[key]}")
+            else:
+                seen[key] = number
+    except _FileError as exc:
+        check.add(None, None, str(exc))
+    if mapping is None and check.problem_count == 0:
+        check.add(None, None, "the file is empty; the first row must name the columns")
+    elif check.rows == 0 and check.problem_count == 0:
+        check.add(None, None, "the file has a header but no rows")
+    return check
+
+
+def read_rows(source: Source, *, kind: str) -> Iterator[BulkRow]:
+    """The rows of a file that :func:`check_file` passed, in order (empty rows skipped)."""
+    mapping: dict[int, str] | None = None
+    for number, record in enumerate(_records(source, kind, []), 1):
+        if mapping is None:
+            mapping = _header(record, FileCheck("", "", 0, kind))
+            continue
+        if all(v is None for v in record):
+            continue
+        row = _row(number, record, mapping, None)
+        if row is None:
+            raise ValueError(f"row {number} does not pass the checks; check the file first")
+        yield row

@@ -1,0 +1,256 @@
+"""Issuer identity on SQLite and PostgreSQL: did:web, keys sealed at rest, rotation that keeps old credentials valid.
+
+Also the helpers the other issuing tests share (building the services over the example catalogue, and
+verifying an award offline with its did.json and status lists served from a dict).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from cairn.errors import ConfigurationError, InputError
+from cairn.model.awards import Recipient
+from cairn.services.audit import AuditService
+from cairn.services.bulk import BulkAwardService
+from cairn.services.catalog import CatalogService
+from cairn.services.credentials import IssuanceContext
+from cairn.services.issuing import IssuingService
+from cairn.services.issuing_setup import IssuingServices
+from cairn.services.keys import KEY_ENCRYPTION_INFO, KeyService, derive_key, did_for, open_secret, seal_secret
+from cairn.services.status_lists import IndexChooser, StatusListService
+from cairn.settings import Settings
+from cairn.store.database import Database
+from cairn.store.tables import AuditEntry, KeyRow, OrganisationRow
+from cairn.vc.dids import did_web_url
+from cairn.vc.fetch import DictFetcher
+from cairn.vc.keys import KeyPair, KeyType
+from cairn.vc.report import Outcome, Report
+from cairn.vc.verification import verify
+from tests.conftest import EXAMPLES, FixedClock
+
+SECRET = "correct horse battery staple, forty characters"
+PUBLIC_URL = "https://cairn.example"
+ORG = "uniwersytet-mazowiecki"
+DEFINITION = "um-python-data-analysis"
+
+
+def load_examples(database: Database, clock: FixedClock) -> None:
+    """Import the example catalogue (4 organisations, 10 micro-credentials)."""
+    CatalogService(database, clock=clock).import_paths([EXAMPLES])
+
+
+def make_services(
+    database: Database,
+    clock: FixedClock,
+    *,
+    secret: str | None = SECRET,
+    choose_index: IndexChooser | None = None,
+    list_limit: int | None = None,
+) -> IssuingServices:
+    """The issuing services as bootstrap builds them, with a fixed clock and optional test knobs."""
+    settings = Settings(secret_key=secret, base_url=PUBLIC_URL)
+    keys = KeyService(database, secret_key=settings.require_secret_key, public_url=settings.public_url, clock=clock)
+    lists = StatusListService(database, keys=keys, clock=clock, choose_index=choose_index, list_limit=list_limit)
+    issuing = IssuingService(database, keys=keys, status_lists=lists, clock=clock)
+    bulk = BulkAwardService(issuing, max_upload_bytes=settings.max_upload_bytes, workers=0)
+    return IssuingServices(keys, lists, issuing, bulk, AuditService(database))
+
+
+def fetcher_for(services: IssuingServices, *credentials: dict[str, Any] | str) -> DictFetcher:
+    """A fetcher serving every organisation's did.json and the status lists the credentials name."""
+    documents: dict[str, object] = {}
+    with services.keys.database.transaction() as session:
+        slugs = list(session.scalars(select(OrganisationRow.slug)))
+    for slug in slugs:
+        documents[did_web_url(services.keys.did(slug))] = services.keys.did_document(slug)
+    for credential in credentials:
+        if isinstance(credential, str):
+            continue
+        for entry in credential.get("credentialStatus", []):
+            url = entry["statusListCredential"]
+            slug, _, purpose, sequence = url.removeprefix(PUBLIC_URL + "/orgs/").split("/")
+            documents[url] = services.status_lists.published(slug, purpose, int(sequence)).body
+    return DictFetcher(documents)
+
+
+def verify_award(services: IssuingServices, credential: dict[str, Any] | str, now: datetime) -> Report:
+    """Verify a credential as an outside verifier would, with did.json and status lists served from a dict."""
+    return verify(credential, now=now, fetcher=fetcher_for(services, credential))
+
+
+def outcomes(report: Report, name: str) -> list[Outcome]:
+    """The outcomes of every check called ``name``."""
+    return [c.outcome for c in report.checks if c.name == name]
+
+
+def assert_authentic(report: Report) -> None:
+    """Signature valid and the key the issuer's own; status checked and clear."""
+    assert outcomes(report, "proof") == [Outcome.PASS], report.text()
+    assert outcomes(report, "issuer-key") == [Outcome.PASS], report.text()
+    assert outcomes(report, "status") == [Outcome.PASS, Outcome.PASS], report.text()
+
+
+@pytest.fixture
+def services(database: Database, clock: FixedClock) -> IssuingServices:
+    load_examples(database, clock)
+    return make_services(database, clock)
+
+
+def test_did_for_host_port_and_base_path() -> None:
+    assert did_for("https://cairn.example", "acme") == "did:web:cairn.example:orgs:acme"
+    assert did_for("http://127.0.0.1:8000", "acme") == "did:web:127.0.0.1%3A8000:orgs:acme"
+    assert did_for("https://Uni.Example.org/cairn/", "acme") == "did:web:uni.example.org:cairn:orgs:acme"
+    assert did_web_url(did_for("http://localhost:8000", "acme")) == "https://localhost:8000/orgs/acme/did.json"
+    with pytest.raises(ConfigurationError):
+        did_for("https://[::1]:8000", "acme")
+
+
+def test_keys_are_sealed_at_rest_and_need_the_same_secret(services: IssuingServices, database: Database) -> None:
+    signing = services.keys.ensure_key(ORG)
+    with database.transaction() as session:
+        row = session.scalars(select(KeyRow)).one()
+        stored, org_id = bytes(row.private_key_encrypted), row.organisation_id
+    secret = signing.key.secret
+    assert stored[0] == 1
+    assert len(stored) == 1 + 12 + 32 + 16
+    for leak in (secret, secret.hex().encode(), signing.key.secret_multibase.encode()):
+        assert leak not in stored
+    # A fresh process with the same secret opens it; another secret cannot; another organisation cannot.
+    again = KeyService(database, secret_key=lambda: SECRET, public_url=PUBLIC_URL, clock=services.keys.clock)
+    assert again.ensure_key(ORG).key == signing.key
+    wrong = KeyService(database, secret_key=lambda: "x" * 40, public_url=PUBLIC_URL, clock=services.keys.clock)
+    with pytest.raises(ConfigurationError, match="CAIRN_SECRET_KEY"):
+        wrong.ensure_key(ORG)
+    key = derive_key(SECRET, info=KEY_ENCRYPTION_INFO)
+    assert open_secret(stored, key=key, organisation_id=org_id, kind="Ed25519") == secret
+    with pytest.raises(ConfigurationError):
+        open_secret(stored, key=key, organisation_id=org_id + 1, kind="Ed25519")
+    with pytest.raises(ConfigurationError, match="format"):
+        open_secret(b"\x02" + stored[1:], key=key, organisation_id=org_id, kind="Ed25519")
+
+
+def test_sealing_is_randomised_and_purpose_keys_differ() -> None:
+    key = derive_key(SECRET, info=KEY_ENCRYPTION_INFO)
+    assert len(key) == 32
+    assert key != derive_key(SECRET, info=b"cairn/v1/another-purpose")
+    secret = bytes(range(32))
+    first, second = (seal_secret(secret, key=key, organisation_id=1, kind="Ed25519") for _ in range(2))
+    assert first != second
+    assert open_secret(first, key=key, organisation_id=1, kind="Ed25519") == secret
+
+
+def test_a_missing_secret_key_fails_with_the_settings_message(database: Database, clock: FixedClock) -> None:
+    load_examples(database, clock)
+    services = make_services(database, clock, secret=None)
+    with pytest.raises(ConfigurationError, match="CAIRN_SECRET_KEY is not set"):
+        services.issuing.award(DEFINITION, Recipient(email="ann@example.org"), actor="test")
+    with database.transaction() as session:
+        assert session.scalars(select(KeyRow)).all() == []
+
+
+def test_secrets_stay_out_of_reprs(services: IssuingServices) -> None:
+    signing = services.keys.ensure_key(ORG)
+    plan = services.issuing.plan(DEFINITION)
+    for text in (repr(signing), repr(plan), repr(plan.context)):
+        assert signing.key.secret_multibase not in text
+        assert signing.key.secret.hex() not in text
+        assert repr(signing.key.secret) not in text
+    assert isinstance(plan.context, IssuanceContext)
+
+
+def test_the_first_key_is_ed25519_and_made_once(services: IssuingServices, database: Database) -> None:
+    first = services.keys.ensure_key(ORG)
+    assert services.keys.ensure_key(ORG).key_row_id == first.key_row_id
+    assert first.key.kind is KeyType.ED25519
+    assert first.verification_method == f"did:web:cairn.example:orgs:{ORG}#{first.key.public_multibase}"
+    document = services.keys.did_document(ORG)
+    assert document["id"] == f"did:web:cairn.example:orgs:{ORG}"
+    assert document["assertionMethod"] == [first.verification_method]
+    with database.transaction() as session:
+        actions = list(session.scalars(select(AuditEntry.action).where(AuditEntry.subject == ORG)))
+    assert actions.count("key.create") == 1
+
+
+def test_rotation_keeps_old_credentials_verifying(
+    services: IssuingServices, database: Database, clock: FixedClock
+) -> None:
+    before = services.issuing.award(DEFINITION, Recipient(email="ann@example.org", name="Ann"), actor="test")
+    clock.advance(days=30)
+    rotated = services.keys.rotate(ORG, actor="admin")
+    after = services.issuing.award(DEFINITION, Recipient(email="bob@example.org", name="Bob"), actor="test")
+    assert isinstance(before.credential, dict)
+    assert isinstance(after.credential, dict)
+    old_method = before.credential["proof"]["verificationMethod"]
+    assert after.credential["proof"]["verificationMethod"] == rotated.verification_method != old_method
+    document = services.keys.did_document(ORG)
+    assert [m["id"] for m in document["verificationMethod"]] == [old_method, rotated.verification_method]
+    assert document["assertionMethod"] == [old_method, rotated.verification_method]
+    for credential in (before.credential, after.credential):
+        assert_authentic(verify_award(services, credential, clock()))
+    listed = services.keys.keys(ORG)
+    assert [k.retired_at is not None for k in listed] == [True, False]
+    # Retired keys sign nothing new, in this process or in a fresh one.
+    fresh = make_services(database, clock)
+    assert fresh.keys.ensure_key(ORG).verification_method == rotated.verification_method
+    assert services.audit.verify().ok
+
+
+def test_an_ecdsa_organisation_signs_with_p256(services: IssuingServices, clock: FixedClock) -> None:
+    ed = services.keys.ensure_key(ORG)
+    services.keys.set_suite(ORG, "ecdsa-rdfc-2019", actor="admin")
+    result = services.issuing.award(DEFINITION, Recipient(did="did:example:learner-1"), actor="test")
+    assert isinstance(result.credential, dict)
+    assert result.credential["proof"]["cryptosuite"] == "ecdsa-rdfc-2019"
+    p256 = services.keys.ensure_key(ORG)
+    assert p256.key.kind is KeyType.P256
+    assert p256.key_row_id != ed.key_row_id
+    assert result.credential["proof"]["verificationMethod"] == p256.verification_method
+    assert_authentic(verify_award(services, result.credential, clock()))
+
+
+def test_the_secret_is_derived_once_and_keys_opened_once(database: Database, clock: FixedClock) -> None:
+    load_examples(database, clock)
+    KeyService(database, secret_key=lambda: SECRET, public_url=PUBLIC_URL, clock=clock).ensure_key(ORG)
+    calls: list[int] = []
+
+    def secret() -> str:
+        calls.append(1)
+        return SECRET
+
+    keys = KeyService(database, secret_key=secret, public_url=PUBLIC_URL, clock=clock)
+    pairs = {keys.ensure_key(ORG).key for _ in range(5)}
+    assert len(pairs) == 1
+    assert isinstance(next(iter(pairs)), KeyPair)
+    assert len(calls) == 1
+
+
+def test_sign_any_credential_as_the_organisation(services: IssuingServices, clock: FixedClock) -> None:
+    """What the VC-API issue endpoint needs: the organisation's DID as issuer, a suite per request, and no key
+    churn when requests alternate between suites."""
+    did = services.keys.did(ORG)
+    unsigned = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "credentialSubject": {"id": "did:example:learner-1"},
+    }
+    for suite in ("eddsa-rdfc-2022", "ecdsa-jcs-2019", "eddsa-jcs-2022", "ecdsa-rdfc-2019", "jwt"):
+        signed = services.keys.sign(ORG, unsigned, suite=suite)
+        if isinstance(signed, dict):
+            assert signed["issuer"] == did
+            assert signed["proof"]["cryptosuite"] == suite
+        report = verify(signed, now=clock(), fetcher=fetcher_for(services))
+        assert outcomes(report, "proof") == [Outcome.PASS], report.text()
+        assert outcomes(report, "issuer-key") == [Outcome.PASS], report.text()
+    assert [(k.type, k.retired_at) for k in services.keys.keys(ORG)] == [("Ed25519", None), ("P-256", None)]
+    assert services.keys.sign(ORG, {**unsigned, "issuer": {"id": did, "name": "UM"}})
+    with pytest.raises(InputError, match="another issuer"):
+        services.keys.sign(ORG, {**unsigned, "issuer": "did:web:elsewhere.example"})
+    rotated = services.keys.rotate(ORG, actor="admin")
+    listed = services.keys.keys(ORG)
+    assert [k.retired_at is not None for k in listed] == [True, True, False]
+    assert listed[-1].verification_method == rotated.verification_method
+    assert rotated.type == "Ed25519"
