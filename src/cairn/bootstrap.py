@@ -15,10 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from cairn.services.accounts import AccountService
+from cairn.services.api_issuing import ApiIssuingService
 from cairn.services.catalog import CatalogService
+from cairn.services.issuing_setup import IssuingServices, build_issuing
+from cairn.services.local_fetch import InstanceFetcher
 from cairn.services.mail import Mailer
 from cairn.settings import Settings
 from cairn.store.database import Database
+from cairn.vc.fetch import CachingFetcher, HttpsFetcher
 
 __all__ = ["Container", "build", "demo_catalog_path", "load_settings", "utc_now"]
 
@@ -42,12 +46,25 @@ class Container:
     catalog: CatalogService
     accounts: AccountService
     mailer: Mailer
+    issuing: IssuingServices
+    api_issuing: ApiIssuingService
+    fetcher: InstanceFetcher
     clock: Callable[[], datetime]
 
 
-def build(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Container:
-    """Build the database and services that ``settings`` describe."""
-    database = Database(settings.database_url)
+def build(
+    settings: Settings, *, clock: Callable[[], datetime] = utc_now, database: Database | None = None
+) -> Container:
+    """Build the database and services that ``settings`` describe (on ``database`` when one is given)."""
+    database = database or Database(settings.database_url)
+    issuing = build_issuing(settings, database, clock=clock)
+    outward = CachingFetcher(
+        HttpsFetcher(
+            timeout=settings.fetch_timeout,
+            allow_private=settings.fetch_allow_private,
+            allow_http=settings.fetch_allow_private,
+        )
+    )
     return Container(
         settings=settings,
         database=database,
@@ -60,6 +77,11 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Con
             link_lifetime=timedelta(minutes=settings.sign_in_link_minutes),
         ),
         mailer=Mailer.from_url(database, clock=clock, smtp_url=settings.smtp_url, sender=settings.mail_from or None),
+        issuing=issuing,
+        api_issuing=ApiIssuingService(database, keys=issuing.keys, clock=clock),
+        fetcher=InstanceFetcher(
+            public_url=settings.public_url, keys=issuing.keys, status_lists=issuing.status_lists, outward=outward
+        ),
         clock=clock,
     )
 

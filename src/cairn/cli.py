@@ -10,6 +10,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from functools import wraps
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import click
@@ -17,6 +18,8 @@ import click
 from cairn import __version__
 from cairn.bootstrap import Container, build, demo_catalog_path, load_settings
 from cairn.cli_accounts import accounts, mail, orgs, tokens
+from cairn.cli_issuing import audit, award
+from cairn.cli_issuing import org as org_issuing
 from cairn.cli_vc import keys, vc
 from cairn.errors import CairnError, CatalogError, Problem
 from cairn.settings import describe
@@ -96,13 +99,28 @@ def serve(
 
     if bool(ssl_certfile) != bool(ssl_keyfile):
         raise click.UsageError("give both --ssl-certfile and --ssl-keyfile, or neither")
-    container = _container(database, host=host, port=port)
-    settings = container.settings
+    settings = load_settings(database_url=database, host=host, port=port)
+    if demo and not settings.secret_key:
+        from cairn.services.demo import demo_secret_key
+
+        settings = settings.with_overrides(secret_key=demo_secret_key(Path.cwd()))
+        click.echo("Demo: CAIRN_SECRET_KEY is not set; using a demo key kept in ./.cairn-demo-secret")
+    container = build(settings)
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     container.database.upgrade()
     if demo and container.catalog.is_empty():
-        result = container.catalog.import_paths([demo_catalog_path()], actor="demo")
-        click.echo(f"Loaded the demo catalogue: {result.summary()}")
+        from cairn.services.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
+
+        seeded = seed_demo(
+            catalog=container.catalog,
+            accounts=container.accounts,
+            catalogue_path=demo_catalog_path(),
+            demo_token=settings.demo_token,
+        )
+        click.echo(f"Loaded the demo catalogue: {seeded.catalogue.summary()}")
+        click.echo(f"Demo sign-in: {DEMO_EMAIL} / {DEMO_PASSWORD} (owner of {', '.join(seeded.organisations)})")
+        if seeded.token_installed:
+            click.echo("Demo API token (CAIRN_DEMO_TOKEN) installed for the demo issuer")
     scheme = "https" if ssl_certfile else "http"
     click.echo(
         f"Cairn {__version__} at {scheme}://{settings.host}:{settings.port} (database: {container.database.dialect})"
@@ -215,8 +233,10 @@ def settings() -> None:
         click.echo(f"    {help_text}")
 
 
-for command in (keys, vc, accounts, orgs, tokens, mail):
-    cli.add_command(command)
+for group in (keys, vc, accounts, orgs, tokens, mail, award, audit):
+    cli.add_command(group)
+for sub in org_issuing.commands.values():  # 'cairn orgs keys ...', 'cairn orgs did ...'
+    orgs.add_command(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -107,7 +107,7 @@ def accounts_disable(email: str, enable: bool, database: str | None) -> None:
 
 @click.group()
 def orgs() -> None:
-    """Members of organisations."""
+    """Organisations: members, signing keys and DID documents."""
 
 
 @orgs.command("add-member")

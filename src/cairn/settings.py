@@ -62,6 +62,13 @@ class Settings:
     )
     session_hours: int = _setting("CAIRN_SESSION_HOURS", 12, "hours a browser session lasts after sign-in")
     sign_in_link_minutes: int = _setting("CAIRN_SIGN_IN_LINK_MINUTES", 15, "minutes an emailed sign-in link works")
+    fetch_allow_private: bool = _setting(
+        "CAIRN_FETCH_ALLOW_PRIVATE",
+        False,
+        "let verification fetch from private, loopback and plain-http addresses (did:web, status lists); "
+        "off by default: outbound fetches go only to public https addresses",
+    )
+    fetch_timeout: int = _setting("CAIRN_FETCH_TIMEOUT", 10, "seconds an outbound fetch may take in all")
     default_language: str = _setting("CAIRN_DEFAULT_LANGUAGE", "en", "language of pages when the browser asks for none")
     log_level: str = _setting("CAIRN_LOG_LEVEL", "info", "log level: debug, info, warning or error")
     max_upload_bytes: int = _setting(
@@ -91,6 +98,8 @@ class Settings:
             raise ConfigurationError("CAIRN_SECRET_KEY must be at least 32 characters long")
         if self.session_hours <= 0 or self.sign_in_link_minutes <= 0:
             raise ConfigurationError("CAIRN_SESSION_HOURS and CAIRN_SIGN_IN_LINK_MINUTES must be positive")
+        if self.fetch_timeout <= 0:
+            raise ConfigurationError("CAIRN_FETCH_TIMEOUT must be positive")
         if self.max_upload_bytes <= 0:
             raise ConfigurationError("CAIRN_MAX_UPLOAD_BYTES must be positive")
 

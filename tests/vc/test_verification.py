@@ -360,3 +360,19 @@ def test_a_presentation_with_challenge_and_domain(credential: dict[str, Any]) ->
     assert not replayed.verified
     unbound = verify(vp, now=NOW)
     assert unbound.verdict == "Verified with warnings"
+
+
+def test_status_arrays_are_checked_entry_by_entry_against_the_schema(credential: dict[str, Any]) -> None:
+    entry = {
+        "id": "https://cairn.example/status/1#5",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": "5",
+        "statusListCredential": "https://cairn.example/status/1",
+    }
+    good = signed(dict(credential, credentialStatus=[entry, dict(entry, statusPurpose="suspension")]), "eddsa-jcs-2022")
+    assert verify(good, now=NOW).outcome_of("schema") is Outcome.PASS
+    bad = signed(dict(credential, credentialStatus=[entry, {"type": "BitstringStatusListEntry"}]), "eddsa-jcs-2022")
+    report = verify(bad, now=NOW)
+    assert report.outcome_of("schema") is Outcome.FAIL
+    assert "credentialStatus/1" in next(c.reason for c in report.checks if c.name == "schema")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 import uuid
@@ -13,13 +14,12 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from cairn.bootstrap import Container
+from cairn.bootstrap import Container, build
 from cairn.model.catalog import build_catalog
 from cairn.model.definitions import ANNEX_I, MicroCredentialDefinition
 from cairn.services.accounts import AccountService
 from cairn.services.catalog import CatalogService
 from cairn.services.editing import EditingService
-from cairn.services.mail import Mailer
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.store.repositories import DefinitionRepository
@@ -50,14 +50,8 @@ def container(database: Database, clock: FixedClock) -> Container:
     ):
         accounts.add_member(organisation=organisation, email=email, role=role)
         accounts.set_password(email=email, password=PASSWORD)
-    return Container(
-        settings=Settings(database_url="sqlite://"),
-        database=database,
-        catalog=catalog,
-        accounts=accounts,
-        mailer=Mailer.from_url(database, clock=clock, smtp_url=None),
-        clock=clock,
-    )
+    built = build(Settings(database_url="sqlite://"), clock=clock, database=database)
+    return dataclasses.replace(built, catalog=catalog, accounts=accounts)
 
 
 @pytest.fixture

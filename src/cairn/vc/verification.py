@@ -467,9 +467,21 @@ class _Context:
                 "schema", Outcome.SKIPPED, "the 1EdTech schema describes VCDM 2.0 credentials; this one is VCDM 1.1"
             )
             return
-        # The schema wants ``proof`` as an array; VCDM 2.0 (and the 1EdTech vectors) also allow one object.
-        shaped = {**doc, "proof": [doc["proof"]]} if isinstance(doc.get("proof"), Mapping) else doc
-        errors = ob3_schema_errors(shaped)
+        # The schema predates two VCDM 2.0 shapes: it wants ``proof`` as an array (one object is allowed too,
+        # as in the 1EdTech vectors) and ``credentialStatus`` as one object (an array of entries, one per
+        # purpose, is allowed too). Each status entry is then checked against the schema on its own.
+        shaped = {**doc, "proof": [doc["proof"]]} if isinstance(doc.get("proof"), Mapping) else dict(doc)
+        statuses = doc.get("credentialStatus")
+        if isinstance(statuses, list) and statuses:
+            errors = []
+            for index, entry in enumerate(statuses):
+                for problem in ob3_schema_errors({**shaped, "credentialStatus": entry}):
+                    errors.append(problem.replace("credentialStatus", f"credentialStatus/{index}", 1))
+            self._schema_outcome(report, sorted(set(errors)))
+            return
+        self._schema_outcome(report, ob3_schema_errors(shaped))
+
+    def _schema_outcome(self, report: Report, errors: list[str]) -> None:
         if not errors:
             report.add("schema", Outcome.PASS, "valid against the 1EdTech Open Badges 3.0 JSON Schema")
             return
@@ -516,7 +528,8 @@ class _Context:
                 message = f": {result.message}" if result.message else ""
                 report.add("status", Outcome.FAIL, f"the issuer has {word} this credential{message}")
             else:
-                report.add("status", Outcome.PASS, f"not {'revoked' if purpose == 'revocation' else purpose + ' set'}")
+                word = {"revocation": "revoked", "suspension": "suspended"}.get(purpose, f"flagged ({purpose})")
+                report.add("status", Outcome.PASS, f"not {word}")
 
     def _fetch_list(self, url: str) -> Mapping[str, Any]:
         """Fetch a status list credential and check its proof; a list that does not verify is refused."""

@@ -16,8 +16,9 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 import cairn
 from cairn.bootstrap import Container
-from cairn.web import api, auth, editor, pages
+from cairn.web import api, auth, editor, pages, vcapi
 from cairn.web.errors import error_body, install_error_handlers
+from cairn.web.limits import BodyLimit
 
 __all__ = ["create_app"]
 
@@ -70,6 +71,7 @@ def create_app(container: Container) -> FastAPI:
     app.state.templates.env.globals["version"] = cairn.__version__
     app.mount("/static", StaticFiles(directory=str(package / "static")), name="static")
     app.add_middleware(_SecurityHeaders)
+    app.add_middleware(BodyLimit, max_upload=container.settings.max_upload_bytes)
     install_error_handlers(app)
 
     @app.head("/healthz", include_in_schema=False)
@@ -85,5 +87,6 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(api.router)
     app.include_router(auth.router)
     app.include_router(editor.router)
+    app.include_router(vcapi.router)
     app.include_router(pages.router)
     return app

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+import json
 
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from cairn.errors import NotFoundError
 from cairn.model.types import pick
 from cairn.services.catalog import CatalogService
 from cairn.web.views import annex_rows
@@ -69,3 +72,40 @@ def definition(
     }
     response: HTMLResponse = request.app.state.templates.TemplateResponse(request, "definition.html", context)
     return response
+
+
+@router.get("/claim/{token}", response_class=HTMLResponse)
+def claim(request: Request, token: str, lang: str | None = Query(None, max_length=10)) -> HTMLResponse:
+    """The page a claim email links to: what was awarded, and the credential to download."""
+    reader = reader_language(request, lang)
+    view = request.app.state.container.issuing.issuing.by_claim_token(token[:200])
+    if view is None:
+        raise NotFoundError("this claim link is not valid: check that you copied all of it")
+    credential = view.credential if isinstance(view.credential, dict) else {}
+    achievement = credential.get("credentialSubject", {}).get("achievement", {})
+    context = {
+        "lang": reader,
+        "languages": LANGUAGES,
+        "award": view,
+        "title": achievement.get("name") or credential.get("name") or view.definition,
+        "issuer": credential.get("issuer", {}).get("name") if isinstance(credential.get("issuer"), dict) else None,
+        "path": f"/claim/{token}",
+        "token": token,
+    }
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(request, "claim.html", context)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@router.get("/claim/{token}/credential.json", include_in_schema=False)
+def claim_download(request: Request, token: str) -> Response:
+    """The awarded credential itself, as a file."""
+    view = request.app.state.container.issuing.issuing.by_claim_token(token[:200])
+    if view is None:
+        raise NotFoundError("this claim link is not valid")
+    if isinstance(view.credential, str):
+        return Response(view.credential, media_type="application/vc+jwt")
+    body = json.dumps(view.credential, indent=2, ensure_ascii=False)
+    headers = {"Content-Disposition": f'attachment; filename="{view.definition}.json"', "Cache-Control": "no-store"}
+    return Response(body, media_type="application/vc+ld+json", headers=headers)

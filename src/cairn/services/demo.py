@@ -1,0 +1,64 @@
+"""The demo instance: the example catalogue, a demo account that runs every demo organisation, an API token.
+
+Only ``cairn serve --demo`` calls this, on an empty database. The demo password is printed for the person
+who started it; it is not a secret worth keeping, and a production instance never has it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from cairn.services.accounts import SCOPES, AccountService
+from cairn.services.catalog import CatalogService, ImportResult
+
+__all__ = ["DEMO_EMAIL", "DEMO_PASSWORD", "DemoSeed", "demo_secret_key", "seed_demo"]
+
+DEMO_EMAIL = "demo@cairn.example"
+DEMO_PASSWORD = "cairn-demo-password"  # noqa: S105 - printed to the person running the demo; demo only
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSeed:
+    """What seeding did."""
+
+    catalogue: ImportResult
+    organisations: tuple[str, ...]
+    token_installed: bool
+
+
+def seed_demo(
+    *,
+    catalog: CatalogService,
+    accounts: AccountService,
+    catalogue_path: Path,
+    demo_token: str | None,
+) -> DemoSeed:
+    """Import the example catalogue and make the demo account owner of every demo organisation."""
+    result = catalog.import_paths([catalogue_path], actor="demo")
+    organisations = tuple(sorted({o.id for e in catalog.entries() for o in e.organisations}))
+    if accounts.find_account(DEMO_EMAIL) is None:
+        accounts.create_account(email=DEMO_EMAIL, password=DEMO_PASSWORD, display_name="Demo issuer", actor="demo")
+    for slug in organisations:
+        if all(m.email != DEMO_EMAIL for m in accounts.members(slug)):
+            accounts.add_member(organisation=slug, email=DEMO_EMAIL, role="owner", actor="demo", notify=False)
+    installed = False
+    if demo_token and organisations:
+        lead = "uniwersytet-mazowiecki" if "uniwersytet-mazowiecki" in organisations else organisations[0]
+        accounts.install_token(organisation=lead, name="demo", scopes=list(SCOPES), token=demo_token, actor="demo")
+        installed = True
+    return DemoSeed(result, organisations, installed)
+
+
+def demo_secret_key(folder: Path) -> str:
+    """A CAIRN_SECRET_KEY for the demo, made once and kept in ``folder/.cairn-demo-secret`` (mode 0600)."""
+    path = folder / ".cairn-demo-secret"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(secret + "\n")
+    return secret

@@ -1,0 +1,77 @@
+"""Request size limits: every body is bounded before any route reads it.
+
+Uploads (``multipart/form-data``) may be as large as ``CAIRN_MAX_UPLOAD_BYTES``; every other body
+(JSON for the API, plain forms) at most ``max_body`` bytes. A declared Content-Length over the limit is
+refused at once; a body that streams past it is cut off. Either way the answer is 413 in the one
+JSON error shape.
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["BodyLimit"]
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """ASGI middleware bounding request bodies."""
+
+    def __init__(self, app: ASGIApp, *, max_body: int = 2_000_000, max_upload: int = 52_428_800) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.max_upload = max_upload
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
+        limit = self.max_upload if content_type.startswith("multipart/form-data") else self.max_body
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._refuse(send, limit)
+            return
+        seen = 0
+        started = False
+
+        async def bounded_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, bounded_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._refuse(send, limit)
+
+    @staticmethod
+    async def _refuse(send: Send, limit: int) -> None:
+        body = json.dumps(
+            {"ok": False, "error": f"the request body is larger than {limit:,} bytes", "status": 413}
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

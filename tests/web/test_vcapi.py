@@ -1,0 +1,224 @@
+"""VC-API on SQLite and PostgreSQL: issue with a token, verify, update status, and the documents it serves."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from cairn.bootstrap import build
+from cairn.model.awards import Recipient
+from cairn.services.accounts import SCOPES
+from cairn.settings import Settings
+from cairn.store.database import Database
+from cairn.web.app import create_app
+from tests.conftest import FixedClock
+
+TOKEN = "cairn_test_token_for_the_vc_api_0123456789"
+OTHER = "cairn_test_token_of_another_org_0123456789"
+UM, SB = "uniwersytet-mazowiecki", "skillbridge-europe"
+VC2 = "https://www.w3.org/ns/credentials/v2"
+SECRET = "s" * 48
+
+
+@pytest.fixture
+def app_parts(database: Database, clock: FixedClock, examples: Path) -> Iterator[tuple[TestClient, Any]]:
+    settings = Settings(database_url="sqlite://", secret_key=SECRET, base_url="https://cairn.example")
+    container = build(settings, clock=clock, database=database)
+    container.catalog.import_paths([examples])
+    container.accounts.install_token(organisation=UM, name="t", scopes=list(SCOPES), token=TOKEN)
+    container.accounts.install_token(organisation=SB, name="t", scopes=["credentials:read"], token=OTHER)
+    with TestClient(create_app(container)) as client:
+        yield client, container
+
+
+def credential(**extra: Any) -> dict[str, Any]:
+    body = {
+        "@context": [VC2, "https://www.w3.org/ns/credentials/examples/v2"],
+        "id": "urn:uuid:0f9a2c44-5c0e-4d1f-9a3a-6d0f2b9b7e11",
+        "type": ["VerifiableCredential", "ExampleAchievementCredential"],
+        "validFrom": "2026-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:learner", "achieved": "First aid"},
+    }
+    body.update(extra)
+    return body
+
+
+def auth(token: str = TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.mark.parametrize(
+    "suite", ["eddsa-rdfc-2022", "eddsa-jcs-2022", "ecdsa-rdfc-2019", "ecdsa-jcs-2019", "jwt", None]
+)
+def test_issue_then_verify(app_parts: tuple[TestClient, Any], suite: str | None) -> None:
+    client, container = app_parts
+    options = {"cryptosuite": suite} if suite else {}
+    issued = client.post("/credentials/issue", json={"credential": credential(), "options": options}, headers=auth())
+    assert issued.status_code == 201, issued.text
+    vc = issued.json()["verifiableCredential"]
+    if suite == "jwt":
+        assert vc["type"] == "EnvelopedVerifiableCredential"
+    else:
+        assert vc["issuer"] == container.issuing.keys.did(UM)
+        assert vc["proof"]["cryptosuite"] == (suite or "eddsa-rdfc-2022")
+    checked = client.post("/credentials/verify", json={"verifiableCredential": vc})
+    assert checked.status_code == 200, checked.text
+    body = checked.json()
+    assert body["verified"] is True
+    assert "proof" in body["checks_passed"]
+    assert body["errors"] == []
+
+
+def test_the_suite_can_be_chosen_by_url(app_parts: tuple[TestClient, Any]) -> None:
+    client, _ = app_parts
+    issued = client.post("/suites/eddsa-jcs-2022/credentials/issue", json={"credential": credential()}, headers=auth())
+    assert issued.status_code == 201
+    assert issued.json()["verifiableCredential"]["proof"]["cryptosuite"] == "eddsa-jcs-2022"
+    unknown = client.post("/suites/rot13/credentials/issue", json={"credential": credential()}, headers=auth())
+    assert unknown.status_code == 400
+    assert unknown.json()["ok"] is False
+
+
+def test_tokens_are_required_and_scoped(app_parts: tuple[TestClient, Any]) -> None:
+    client, _ = app_parts
+    missing = client.post("/credentials/issue", json={"credential": credential()})
+    assert missing.status_code == 401
+    assert missing.headers["WWW-Authenticate"].startswith("Bearer")
+    assert missing.json()["status"] == 401
+    wrong = client.post("/credentials/issue", json={"credential": credential()}, headers=auth("cairn_nope"))
+    assert wrong.status_code == 401
+    unscoped = client.post("/credentials/issue", json={"credential": credential()}, headers=auth(OTHER))
+    assert unscoped.status_code == 403
+
+
+def test_a_credential_naming_another_issuer_is_refused(app_parts: tuple[TestClient, Any]) -> None:
+    client, _ = app_parts
+    answer = client.post(
+        "/credentials/issue", json={"credential": credential(issuer="did:web:someone.else")}, headers=auth()
+    )
+    assert answer.status_code == 400
+    assert "is refused" in answer.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"credential": "not an object"},
+        {"credential": credential(credentialSubject="x" * 10)},
+        {"credential": {"@context": ["https://evil.example/ctx"], "type": ["VerifiableCredential"]}},
+    ],
+)
+def test_bad_input_is_4xx_never_500(app_parts: tuple[TestClient, Any], body: dict[str, Any]) -> None:
+    client, _ = app_parts
+    answer = client.post("/credentials/issue", json=body, headers=auth())
+    assert 400 <= answer.status_code < 500, answer.text
+    assert answer.json()["ok"] is False
+
+
+def test_oversized_bodies_get_413(app_parts: tuple[TestClient, Any]) -> None:
+    client, _ = app_parts
+    answer = client.post(
+        "/credentials/verify", content=b'{"verifiableCredential": "' + b"a" * 3_000_000 + b'"}', headers=auth()
+    )
+    assert answer.status_code == 413
+    assert answer.json()["status"] == 413
+
+
+def test_award_revoke_and_the_verify_answer_changes(app_parts: tuple[TestClient, Any]) -> None:
+    client, container = app_parts
+    result = container.issuing.issuing.award(
+        "um-sql-databases", Recipient(email="ada@example.org", name="Ada"), actor="test", organisation=UM
+    )
+    before = client.post("/credentials/verify", json={"verifiableCredential": result.credential}).json()
+    assert before["verified"] is True, before
+    statuses = [c for c in before["checks"] if c["check"] == "status"]
+    assert statuses
+    assert all(c["outcome"] == "pass" for c in statuses)
+    denied = client.post(
+        "/credentials/status",
+        json={
+            "credentialId": f"urn:uuid:{result.award_id}",
+            "credentialStatus": [{"statusPurpose": "revocation", "status": True}],
+        },
+        headers=auth(OTHER),
+    )
+    assert denied.status_code == 403
+    done = client.post(
+        "/credentials/status",
+        json={
+            "credentialId": f"urn:uuid:{result.award_id}",
+            "credentialStatus": [{"statusPurpose": "revocation", "status": True, "reason": "issued in error"}],
+        },
+        headers=auth(),
+    )
+    assert done.status_code == 200, done.text
+    after = client.post("/credentials/verify", json={"verifiableCredential": result.credential})
+    assert after.status_code == 400
+    assert any("revoked" in e["reason"] for e in after.json()["errors"])
+    undo = client.post(
+        "/credentials/status",
+        json={
+            "credentialId": f"urn:uuid:{result.award_id}",
+            "credentialStatus": [{"statusPurpose": "revocation", "status": False}],
+        },
+        headers=auth(),
+    )
+    assert undo.status_code == 400
+
+
+def test_did_document_and_status_list_are_served(app_parts: tuple[TestClient, Any]) -> None:
+    client, container = app_parts
+    container.issuing.issuing.award("um-sql-databases", Recipient(email="b@example.org"), actor="t", organisation=UM)
+    did = client.get(f"/orgs/{UM}/did.json")
+    assert did.status_code == 200
+    assert did.json()["id"] == container.issuing.keys.did(UM)
+    assert did.headers["content-type"].startswith("application/did+json")
+    listing = client.get(f"/orgs/{UM}/status/revocation/1")
+    assert listing.status_code == 200, listing.text
+    etag = listing.headers["ETag"]
+    assert "max-age" in listing.headers["Cache-Control"]
+    assert client.get(f"/orgs/{UM}/status/revocation/1", headers={"If-None-Match": etag}).status_code == 304
+    assert client.get(f"/orgs/{UM}/status/revocation/99").status_code == 404
+    assert client.get("/orgs/nobody/did.json").status_code == 404
+
+
+def test_presentations_verify(app_parts: tuple[TestClient, Any]) -> None:
+    client, _ = app_parts
+    garbage = client.post("/presentations/verify", json={"verifiablePresentation": {"type": "VerifiablePresentation"}})
+    assert garbage.status_code == 400
+    assert garbage.json()["verified"] is False
+
+
+def test_openapi_lists_the_vc_api(app_parts: tuple[TestClient, Any]) -> None:
+    client, _ = app_parts
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/credentials/issue", "/credentials/verify", "/presentations/verify", "/credentials/status"):
+        assert path in paths
+    assert "/suites/{cryptosuite}/credentials/issue" in paths
+
+
+def test_container_replace_keeps_working(app_parts: tuple[TestClient, Any]) -> None:
+    _, container = app_parts
+    assert dataclasses.replace(container).fetcher is container.fetcher
+
+
+def test_the_claim_link_of_an_award(app_parts: tuple[TestClient, Any]) -> None:
+    client, container = app_parts
+    result = container.issuing.issuing.award(
+        "um-python-data-analysis", Recipient(email="c@example.org"), actor="t", organisation=UM
+    )
+    assert result.claim_url is not None
+    path = result.claim_url.removeprefix("https://cairn.example")
+    page = client.get(path)
+    assert page.status_code == 200
+    assert "Data analysis with Python" in page.text
+    assert page.headers["Cache-Control"] == "no-store"
+    download = client.get(path + "/credential.json")
+    assert download.json()["id"] == f"urn:uuid:{result.award_id}"
+    assert client.get("/claim/not-a-token").status_code == 404
