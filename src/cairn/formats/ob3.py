@@ -171,8 +171,10 @@ def _achievement(
     if alignment:
         achievement["alignment"] = alignment
     if d.workload.ects is not None:
-        achievement["creditsAvailable"] = d.workload.ects
-        achievement["ectsCredits"] = d.workload.ects
+        ects = d.workload.ects
+        credits: int | float = int(ects) if float(ects).is_integer() else ects  # 5, not 5.0: as JSON writes it
+        achievement["creditsAvailable"] = credits
+        achievement["ectsCredits"] = credits
     if d.workload.hours is not None:
         achievement["volumeOfLearning"] = iso_hours(d.workload.hours)
     optional = {

