@@ -263,3 +263,48 @@ def test_two_writers_on_postgresql_never_share_an_index(
         assert make_services(check, clock).audit.verify().ok
     finally:
         check.dispose()
+
+
+def _process_writer(url: str, name: str, count: int, barrier: object, errors: object) -> None:
+    """One app process awarding ``count`` times (module level, so a spawned process can import it)."""
+    database = Database(url)
+    try:
+        services = make_services(database, FixedClock(), choose_index=_among(400))
+        barrier.wait()  # type: ignore[attr-defined]
+        for n in range(count):
+            services.issuing.award(DEFINITION, Recipient(email=f"{name}{n}@example.org"), actor=name)
+    except Exception as exc:  # reported to the parent
+        errors.put(f"{name}: {type(exc).__name__}: {exc}")  # type: ignore[attr-defined]
+    finally:
+        database.dispose()
+
+
+@pytest.mark.postgres
+def test_two_app_processes_on_postgresql_never_share_an_index(
+    postgres_server: PostgresServer, clock: FixedClock
+) -> None:
+    """The same race as above between two operating-system processes, as two app servers would run it."""
+    import multiprocessing
+
+    url = postgres_server.new_database()
+    setup = Database(url)
+    setup.upgrade()
+    load_examples(setup, clock)
+    setup.dispose()
+    context = multiprocessing.get_context("spawn")
+    barrier, errors = context.Barrier(2), context.Queue()
+    per_process = 120
+    processes = [
+        context.Process(target=_process_writer, args=(url, name, per_process, barrier, errors)) for name in ("p", "q")
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=240)
+        assert process.exitcode == 0
+    assert errors.empty(), errors.get()
+    check = Database(url)
+    try:
+        _assert_no_shared_index(check, 2 * per_process)
+    finally:
+        check.dispose()
