@@ -9,40 +9,21 @@ standard output, so that ``TOKEN=$(cairn tokens create ...)`` works.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from datetime import timedelta
-from functools import wraps
-from typing import ParamSpec, TypeVar
 
 import click
 
 from cairn.bootstrap import build, load_settings
-from cairn.errors import CairnError
+from cairn.cli_common import fail_cleanly
 from cairn.services.accounts import SCOPES, AccountService, Role
 from cairn.services.mail import Mailer
 
 __all__ = ["accounts", "mail", "orgs", "tokens"]
 
-P = ParamSpec("P")
-R = TypeVar("R")
 
 database_option = click.option(
     "--database", metavar="URL", help="database URL (default: CAIRN_DATABASE_URL, else sqlite:///./cairn.db)"
 )
-
-
-def _clean(func: Callable[P, R]) -> Callable[P, R]:
-    """Cairn's errors become a message on stderr and the error's exit code."""
-
-    @wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except CairnError as exc:
-            click.echo(f"error: {exc.message}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper
 
 
 def _accounts(database: str | None) -> AccountService:
@@ -72,7 +53,7 @@ def accounts() -> None:
 @click.option("--password/--no-password", "with_password", default=True, help="set a password (else: links only)")
 @click.option("--password-stdin", is_flag=True, help="read the password from standard input")
 @database_option
-@_clean
+@fail_cleanly
 def accounts_create(
     email: str, name: str | None, admin: bool, with_password: bool, password_stdin: bool, database: str | None
 ) -> None:
@@ -87,7 +68,7 @@ def accounts_create(
 @click.argument("email")
 @click.option("--password-stdin", is_flag=True, help="read the password from standard input")
 @database_option
-@_clean
+@fail_cleanly
 def accounts_set_password(email: str, password_stdin: bool, database: str | None) -> None:
     """Set an account's password (its sessions end)."""
     _accounts(database).set_password(email=email, password=_password(password_stdin))
@@ -98,7 +79,7 @@ def accounts_set_password(email: str, password_stdin: bool, database: str | None
 @click.argument("email")
 @click.option("--enable", is_flag=True, help="enable the account again")
 @database_option
-@_clean
+@fail_cleanly
 def accounts_disable(email: str, enable: bool, database: str | None) -> None:
     """Disable an account (it cannot sign in and its sessions end), or enable it again."""
     _accounts(database).set_disabled(email=email, disabled=not enable)
@@ -116,7 +97,7 @@ def orgs() -> None:
 @click.option("--role", type=click.Choice([r.value for r in Role]), help="default: owner for the first, else viewer")
 @click.option("--no-email", is_flag=True, help="do not queue a welcome email")
 @database_option
-@_clean
+@fail_cleanly
 def orgs_add_member(organisation: str, email: str, role: str | None, no_email: bool, database: str | None) -> None:
     """Add EMAIL to ORGANISATION (the first member is always its owner)."""
     member = _accounts(database).add_member(organisation=organisation, email=email, role=role, notify=not no_email)
@@ -126,7 +107,7 @@ def orgs_add_member(organisation: str, email: str, role: str | None, no_email: b
 @orgs.command("members")
 @click.argument("organisation")
 @database_option
-@_clean
+@fail_cleanly
 def orgs_members(organisation: str, database: str | None) -> None:
     """List the members of ORGANISATION."""
     for m in _accounts(database).members(organisation):
@@ -144,7 +125,7 @@ def tokens() -> None:
 @click.option("--scope", "scopes", multiple=True, required=True, type=click.Choice(list(SCOPES)))
 @click.option("--expires-days", type=click.IntRange(1, 3650), help="days until it expires (default: never)")
 @database_option
-@_clean
+@fail_cleanly
 def tokens_create(
     organisation: str, name: str, scopes: tuple[str, ...], expires_days: int | None, database: str | None
 ) -> None:
@@ -159,7 +140,7 @@ def tokens_create(
 @tokens.command("list")
 @click.argument("organisation")
 @database_option
-@_clean
+@fail_cleanly
 def tokens_list(organisation: str, database: str | None) -> None:
     """List the tokens of ORGANISATION (never their values)."""
     service = _accounts(database)
@@ -173,7 +154,7 @@ def tokens_list(organisation: str, database: str | None) -> None:
 @click.argument("organisation")
 @click.argument("token_id", type=int)
 @database_option
-@_clean
+@fail_cleanly
 def tokens_revoke(organisation: str, token_id: int, database: str | None) -> None:
     """Revoke token TOKEN_ID of ORGANISATION."""
     _accounts(database).revoke_token(organisation=organisation, token_id=token_id, actor="cli")
@@ -190,7 +171,7 @@ def mail() -> None:
 @click.option("--show-body", is_flag=True, help="print bodies (they hold one-time links: keep them private)")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
 @database_option
-@_clean
+@fail_cleanly
 def mail_list(include_sent: bool, show_body: bool, limit: int, database: str | None) -> None:
     """List emails in the outbox, newest first."""
     for m in _mailer(database).messages(limit=limit, include_sent=include_sent):
@@ -205,7 +186,7 @@ def mail_list(include_sent: bool, show_body: bool, limit: int, database: str | N
 @mail.command("send")
 @click.option("--limit", type=click.IntRange(1, 100_000), default=1000, show_default=True)
 @database_option
-@_clean
+@fail_cleanly
 def mail_send(limit: int, database: str | None) -> None:
     """Send queued emails now (needs CAIRN_SMTP_URL)."""
     mailer = _mailer(database)

@@ -9,37 +9,20 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from cairn.errors import CairnError
+from cairn.cli_common import fail_cleanly
 
 __all__ = ["audit", "award", "org", "org_did", "org_keys"]
 
-P = ParamSpec("P")
-R = TypeVar("R")
 
 if TYPE_CHECKING:  # services are imported when a command runs, not when the CLI starts
     from cairn.services.issuing_setup import IssuingServices
-
-
-def _fail_cleanly(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn Cairn's errors into a message on stderr and the error's exit code, never a traceback."""
-
-    @wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except CairnError as exc:
-            click.echo(f"error: {exc.message}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper
 
 
 @contextmanager
@@ -82,7 +65,7 @@ def award() -> None:
 @click.option("--workers", type=click.IntRange(min=0), help="signing processes (default: one per core for big files)")
 @database_option
 @actor_option
-@_fail_cleanly
+@fail_cleanly
 def award_bulk(
     file: Path,
     definition: str,
@@ -147,7 +130,7 @@ def _status_command(name: str, verb: str, done: str, already: str) -> click.Comm
     @click.option("--reason", required=True, help="why (kept with the award and in the audit log)")
     @database_option
     @actor_option
-    @_fail_cleanly
+    @fail_cleanly
     def command(award_id: str, reason: str, database: str | None, actor: str) -> None:
         with _services(database) as services:
             change = getattr(services.status_lists, name)(award_id, reason=reason, actor=actor)
@@ -172,7 +155,7 @@ def audit() -> None:
 
 @audit.command("verify")
 @database_option
-@_fail_cleanly
+@fail_cleanly
 def audit_verify(database: str | None) -> None:
     """Check every link of the audit chain; exit 1 naming the first broken entry."""
     from cairn.bootstrap import build, load_settings
@@ -203,7 +186,7 @@ def org_keys() -> None:
 @org_keys.command("list")
 @click.argument("slug")
 @database_option
-@_fail_cleanly
+@fail_cleanly
 def org_keys_list(slug: str, database: str | None) -> None:
     """List every key of organisation SLUG (retired ones verify old credentials but sign nothing new)."""
     with _services(database) as services:
@@ -217,7 +200,7 @@ def org_keys_list(slug: str, database: str | None) -> None:
 @click.argument("slug")
 @database_option
 @actor_option
-@_fail_cleanly
+@fail_cleanly
 def org_keys_rotate(slug: str, database: str | None, actor: str) -> None:
     """Retire the current signing key of organisation SLUG and make a new one."""
     with _services(database) as services:
@@ -228,7 +211,7 @@ def org_keys_rotate(slug: str, database: str | None, actor: str) -> None:
 @org.command("did")
 @click.argument("slug")
 @database_option
-@_fail_cleanly
+@fail_cleanly
 def org_did(slug: str, database: str | None) -> None:
     """Print the DID document (did.json) of organisation SLUG."""
     with _services(database) as services:

@@ -1,0 +1,31 @@
+"""What every cairn command shares: Cairn's errors become a message on stderr and an exit code."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import ParamSpec, TypeVar
+
+import click
+
+from cairn.errors import CairnError
+
+__all__ = ["fail_cleanly"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def fail_cleanly(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn Cairn's errors into a message on stderr and the error's exit code, never a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except CairnError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper
