@@ -16,7 +16,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 import cairn
 from cairn.bootstrap import Container
-from cairn.web import api, auth, awards, editor, pages, vcapi
+from cairn.web import api, auth, awards, editor, pages, vcapi, verify_page
 from cairn.web.errors import error_body, install_error_handlers
 from cairn.web.limits import BodyLimit
 
@@ -89,5 +89,6 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(editor.router)
     app.include_router(awards.router)
     app.include_router(vcapi.router)
+    app.include_router(verify_page.router)
     app.include_router(pages.router)
     return app

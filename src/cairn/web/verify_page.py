@@ -1,0 +1,313 @@
+"""The public verifier: paste or upload a credential, read a plain-language report.
+
+- ``GET /verify``: the form (paste JSON or a JWT, or choose a ``.json`` / ``.jwt`` file).
+- ``POST /verify``: the report as a page: the verdict first, then the issuer, every Annex I element the
+  credential carries, validity and status, and each check explained.
+- ``POST /verify/report``: the same report as JSON, from the same form fields.
+
+No sign-in and no CSRF token: the verifier only reads what it is given. Bodies stay bounded by the app's
+:class:`cairn.web.limits.BodyLimit`; the verifier itself refuses more than ``MAX_INPUT_BYTES``.
+Images (PNG, SVG), PDFs and URLs are not read here yet; the page says so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from cairn.model.definitions import ANNEX_I
+from cairn.model.vocabularies import (
+    ASSESSMENT_TYPES,
+    EQF_LEVELS,
+    PARTICIPATION_FORMS,
+    QF_EHEA_CYCLES,
+    QUALITY_ASSURANCE_TYPES,
+    SCHEDULES,
+    STACKABILITY,
+    SUPERVISION,
+)
+from cairn.skills.labels import shipped_labels
+from cairn.vc.report import CHECK_TITLES, Report
+from cairn.vc.verification import MAX_INPUT_BYTES, verify
+from cairn.web.errors import error_body
+from cairn.web.pages import LANGUAGES, reader_language
+from cairn.web.views import Item, Row, country_name
+
+__all__ = ["credential_rows", "router"]
+
+router = APIRouter(include_in_schema=False)
+
+EXPLANATIONS = {
+    "readable": "Whether what you gave could be read as a credential (JSON or a signed JWT).",
+    "well-formed": "Whether the credential has the parts every Verifiable Credential must have.",
+    "schema": "Whether it follows the Open Badges 3.0 format that badge wallets and platforms understand.",
+    "proof": "Whether the issuer's digital signature matches the content: nothing was changed after issuing.",
+    "issuer-key": "Whether the key that signed it really belongs to the issuer the credential names.",
+    "validity": "Whether today falls inside the period the credential is valid for.",
+    "status": "Whether the issuer has revoked or suspended the credential since issuing it.",
+    "presentation": "Whether the presentation wrapping the credentials is signed and addressed as expected.",
+}
+"""What each check means, for a reader who is not a cryptographer."""
+
+_NO_TRUST_LIST = "this instance has no trust list configured, so the issuer is identified but not vouched for"
+_SAFE_LINK = re.compile(r"^https?://", re.IGNORECASE)
+_HOURS = re.compile(r"^PT(\d+(?:\.\d+)?)H$")
+
+
+def _name(n: int) -> str:
+    return next(e.name for e in ANNEX_I if e.number == n)
+
+
+def _optional(prefix: str) -> str:
+    return next(e.name for e in ANNEX_I if not e.mandatory and e.name.startswith(prefix))
+
+
+def _str(value: Any) -> str:
+    """A string from the credential, or '' (untrusted input: anything else is ignored)."""
+    return value if isinstance(value, str) else ""
+
+
+def _link(value: Any) -> str:
+    """An http(s) URL from the credential, or '' (never a ``javascript:`` or other scheme)."""
+    text = _str(value)
+    return text if _SAFE_LINK.match(text) else ""
+
+
+def _list(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return value
+    return [] if value is None else [value]
+
+
+def _map(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _items(*texts: str) -> list[Item]:
+    return [Item(t) for t in texts if t]
+
+
+def _country(address: Mapping[str, Any]) -> list[Item]:
+    country = _str(address.get("addressCountryCode"))
+    if not country:
+        return _items(_str(address.get("addressCountry")))
+    try:
+        return [Item(country_name(country, _str(address.get("addressRegion")) or None))]
+    except (KeyError, LookupError, ValueError):
+        return [Item(country)]
+
+
+def _learner(subject: Mapping[str, Any]) -> list[Item]:
+    items = _items(f"DID: {_str(subject.get('id'))}" if _str(subject.get("id")) else "")
+    for ident in _list(subject.get("identifier")):
+        ident = _map(ident)
+        kind = _str(ident.get("identityType")) or "identifier"
+        if ident.get("hashed") is True:
+            items.append(Item(f"{kind}: hashed (the learner can prove it by giving the original value)"))
+        elif _str(ident.get("identityHash")):
+            items.append(Item(f"{kind}: {_str(ident.get('identityHash'))}"))
+    return items
+
+
+def _outcomes(achievement: Mapping[str, Any]) -> list[Item]:
+    labels = shipped_labels()
+    items = []
+    for outcome in _list(achievement.get("learningOutcome")):
+        outcome = _map(outcome)
+        uris = [u for u in _list(outcome.get("relatedESCOSkill")) if _link(u)]
+        links = tuple((labels.label(u) or f"ESCO skill {i}", u) for i, u in enumerate(uris, 1))
+        text = _str(outcome.get("outcomeStatement"))
+        if text or links:
+            items.append(Item(text or "(no statement)", links=links))
+    return items
+
+
+def _workload(a: Mapping[str, Any]) -> list[Item]:
+    items = []
+    credits = a.get("ectsCredits", a.get("creditsAvailable"))
+    if isinstance(credits, int | float) and not isinstance(credits, bool):
+        items.append(Item(f"{credits:g} ECTS credits"))
+    volume = _str(a.get("volumeOfLearning"))
+    if volume:
+        hours = _HOURS.match(volume)
+        items.append(Item(f"{float(hours.group(1)):g} hours of learning" if hours else f"Volume of learning: {volume}"))
+    return items
+
+
+def _level(a: Mapping[str, Any], lang: str) -> list[Item]:
+    items = []
+    if a.get("levelNotApplicable") is True:
+        items.append(Item("Not applicable"))
+    eqf = _str(a.get("eqfLevel"))
+    if eqf:
+        items.append(Item(EQF_LEVELS.label(eqf.rstrip("/").rsplit("/", 1)[-1], lang), href=_link(eqf)))
+    cycle = _str(a.get("qfEheaCycle"))
+    if cycle:
+        items.append(Item(f"QF-EHEA: {QF_EHEA_CYCLES.label(cycle, lang)}"))
+    nqf = _map(a.get("nqfLevel"))
+    if nqf:
+        framework, number = _str(nqf.get("nqfFramework")), nqf.get("nqfLevelNumber")
+        items.append(Item(f"National framework ({framework or 'unnamed'}): level {number}"))
+    return items
+
+
+def _quality(a: Mapping[str, Any], lang: str) -> list[Item]:
+    qa = _map(a.get("qualityAssurance"))
+    items = [Item(QUALITY_ASSURANCE_TYPES.label(t, lang)) for t in _list(qa.get("qualityAssuranceType")) if _str(t)]
+    body = _str(qa.get("qualityAssuranceBody"))
+    if body:
+        items.append(Item(body, href=_link(qa.get("qualityAssuranceUrl"))))
+    return items + _items(_str(qa.get("qualityAssuranceDescription")))
+
+
+def _stack(a: Mapping[str, Any], lang: str) -> list[Item]:
+    items = [Item(STACKABILITY.label(_str(a.get("stackability")), lang))] if _str(a.get("stackability")) else []
+    for target in _list(a.get("stacksTowards")):
+        target = _map(target)
+        title = _str(target.get("targetTitle")) or _str(target.get("targetIdentifier"))
+        if title:
+            items.append(Item(f"Stacks towards: {title}", href=_link(target.get("targetPage"))))
+    return items
+
+
+def credential_rows(credential: Mapping[str, Any], lang: str) -> list[Row]:
+    """Every Annex I element as the (untrusted) credential states it, OB 3.0 fields as docs/credentials.md maps."""
+    issuer = _map(credential.get("issuer"))
+    subject = _map(next(iter(_list(credential.get("credentialSubject"))), None))
+    a = _map(subject.get("achievement"))
+    bodies = [Item(_str(issuer.get("name")) or _str(issuer.get("id")), href=_link(issuer.get("url")))]
+    bodies += [Item(b) for b in _list(a.get("awardingBody")) if _str(b) and b != issuer.get("id")]
+    dates = _items(_str(credential.get("validFrom")) or _str(credential.get("issuanceDate")))
+    if _str(credential.get("awardedDate")) and credential.get("awardedDate") != credential.get("validFrom"):
+        dates.append(Item(f"Awarded {_str(credential.get('awardedDate'))}"))
+    assessment = [Item(ASSESSMENT_TYPES.label(t, lang)) for t in _list(a.get("assessmentType")) if _str(t)]
+    participation = []
+    if _str(a.get("participationMode")):
+        participation.append(Item(PARTICIPATION_FORMS.label(_str(a.get("participationMode")), lang)))
+    if _str(a.get("participationSchedule")):
+        participation.append(Item(SCHEDULES.label(_str(a.get("participationSchedule")), lang)))
+    supervision = _str(a.get("supervisionAndIdentityVerification"))
+    grade = _items(_str(subject.get("grade")), _str(a.get("gradingScheme")))
+    further = _items(_str(a.get("furtherInformation")))
+    return [
+        Row(1, _name(1), _learner(subject)),
+        Row(2, _name(2), _items(_str(a.get("name")) or _str(credential.get("name")))),
+        Row(3, _name(3), _country(_map(issuer.get("address")))),
+        Row(4, _name(4), [b for b in bodies if b.text]),
+        Row(5, _name(5), dates),
+        Row(6, _name(6), _outcomes(a)),
+        Row(7, _name(7), _workload(a)),
+        Row(8, _name(8), _level(a, lang)),
+        Row(9, _name(9), assessment + _items(_str(a.get("assessmentDescription")))),
+        Row(10, _name(10), participation + _items(_str(a.get("participationDescription")))),
+        Row(11, _name(11), _quality(a, lang)),
+        Row(0, _optional("Prerequisites"), _items(_str(a.get("entryRequirement"))), mandatory=False),
+        Row(0, _optional("Supervision"), _items(SUPERVISION.label(supervision, lang) if supervision else ""), False),
+        Row(0, _optional("Grade"), grade, mandatory=False),
+        Row(0, _optional("Integration"), _stack(a, lang), mandatory=False),
+        Row(0, _optional("Further information"), further, mandatory=False),
+    ]
+
+
+def _outcome_text(report: Report, name: str) -> str:
+    outcome = report.outcome_of(name)
+    return outcome.value if outcome else "not checked"
+
+
+def _view(report: Report, lang: str) -> dict[str, Any]:
+    """What the page and the JSON answer both show."""
+    credential = report.credential or {}
+    return {
+        "verdict": report.verdict,
+        "verified": report.verified,
+        "format": report.format,
+        "issuer": {
+            **report.issuer,
+            "trust": "unknown",
+            "trust_reason": _NO_TRUST_LIST,
+        },
+        "certifies": [asdict(row) for row in credential_rows(credential, lang)] if credential else [],
+        "validity": {
+            "validFrom": _str(credential.get("validFrom")) or None,
+            "validUntil": _str(credential.get("validUntil")) or None,
+            "validity": _outcome_text(report, "validity"),
+            "status": _outcome_text(report, "status"),
+        },
+        "checks": [
+            {
+                **c.to_dict(),
+                "title": CHECK_TITLES.get(c.name, c.name),
+                "explanation": EXPLANATIONS.get(c.name, ""),
+            }
+            for c in report.checks
+        ],
+        "credentials": [_view(inner, lang) for inner in report.credentials],
+    }
+
+
+async def _source(text: str | None, file: UploadFile | None) -> bytes | str | None:
+    """The uploaded file (first ``MAX_INPUT_BYTES`` + 1 bytes, so the verifier can say it is too large) or text."""
+    if file is not None and file.filename:
+        data = await file.read(MAX_INPUT_BYTES + 1)
+        if data:
+            return data
+    if text and text.strip():
+        return text.strip()
+    return None
+
+
+def _verify(request: Request, source: bytes | str) -> Report:
+    container = request.app.state.container
+    return verify(source, now=container.clock(), fetcher=container.fetcher)
+
+
+def _page(request: Request, lang: str, status: int = 200, **context: Any) -> HTMLResponse:
+    full = {"lang": lang, "languages": LANGUAGES, "path": "/verify", "max_bytes": MAX_INPUT_BYTES, **context}
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(
+        request, "verify/page.html", full, status_code=status
+    )
+    return response
+
+
+TextField = Annotated[str | None, Form(max_length=MAX_INPUT_BYTES)]
+FileField = Annotated[UploadFile | None, File()]
+LangQuery = Annotated[str | None, Query(max_length=10)]
+
+_EMPTY = "Paste a credential or choose a file to verify."
+
+
+@router.get("/verify", response_class=HTMLResponse)
+def verify_form(request: Request, lang: LangQuery = None) -> HTMLResponse:
+    """The empty form."""
+    return _page(request, reader_language(request, lang))
+
+
+@router.post("/verify", response_class=HTMLResponse)
+async def verify_page(
+    request: Request, text: TextField = None, file: FileField = None, lang: LangQuery = None
+) -> HTMLResponse:
+    """The report for people; a credential that fails verification still gets a 200 page saying why."""
+    reader = reader_language(request, lang)
+    source = await _source(text, file)
+    if source is None:
+        return _page(request, reader, 400, message=_EMPTY)
+    report = _verify(request, source)
+    return _page(request, reader, report=report, view=_view(report, reader), check_titles=CHECK_TITLES, text=text)
+
+
+@router.post("/verify/report")
+async def verify_report(
+    request: Request, text: TextField = None, file: FileField = None, lang: LangQuery = None
+) -> Response:
+    """The same report as JSON: 200 when verified, 400 when not (as ``/credentials/verify``)."""
+    reader = reader_language(request, lang)
+    source = await _source(text, file)
+    if source is None:
+        return JSONResponse(error_body(400, _EMPTY), status_code=400)
+    report = _verify(request, source)
+    return JSONResponse(_view(report, reader), status_code=200 if report.verified else 400)
