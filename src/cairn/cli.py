@@ -20,6 +20,7 @@ from cairn.bootstrap import Container, build, demo_catalog_path, load_settings
 from cairn.cli_accounts import accounts, mail, orgs, tokens
 from cairn.cli_issuing import audit, award
 from cairn.cli_issuing import org as org_issuing
+from cairn.cli_skills import skills
 from cairn.cli_vc import keys, vc
 from cairn.errors import CairnError, CatalogError, Problem
 from cairn.settings import describe
@@ -233,7 +234,7 @@ def settings() -> None:
         click.echo(f"    {help_text}")
 
 
-for group in (keys, vc, accounts, orgs, tokens, mail, award, audit):
+for group in (keys, vc, accounts, orgs, tokens, mail, award, audit, skills):
     cli.add_command(group)
 for sub in org_issuing.commands.values():  # 'cairn orgs keys ...', 'cairn orgs did ...'
     orgs.add_command(sub)

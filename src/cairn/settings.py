@@ -69,6 +69,11 @@ class Settings:
         "off by default: outbound fetches go only to public https addresses",
     )
     fetch_timeout: int = _setting("CAIRN_FETCH_TIMEOUT", 10, "seconds an outbound fetch may take in all")
+    skills_index: str = _setting(
+        "CAIRN_SKILLS_INDEX",
+        "./cairn-skills-index",
+        "folder of the ESCO skill index ('cairn skills suggest' builds it there from the shipped extract once)",
+    )
     default_language: str = _setting("CAIRN_DEFAULT_LANGUAGE", "en", "language of pages when the browser asks for none")
     log_level: str = _setting("CAIRN_LOG_LEVEL", "info", "log level: debug, info, warning or error")
     max_upload_bytes: int = _setting(

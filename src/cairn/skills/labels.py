@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-__all__ = ["ESCO_SKILL_PREFIX", "SkillLabel", "SkillLabels", "shipped_labels"]
+from cairn.skills.esco import EscoData, Labels, Skill
+
+__all__ = ["ESCO_SKILL_PREFIX", "SkillLabel", "SkillLabels", "shipped_esco", "shipped_labels"]
 
 ESCO_SKILL_PREFIX = "http://data.europa.eu/esco/skill/"
 MAX_QUERY = 200
@@ -38,7 +40,7 @@ def _fold(text: str) -> str:
 class SkillLabels:
     """Preferred and alternative labels of ESCO skills, searchable by words."""
 
-    def __init__(self, rows: list[tuple[str, str, str, str, tuple[str, ...]]]) -> None:
+    def __init__(self, rows: list[tuple[str, str, str, str, tuple[str, ...]]]) -> None:  # see Row
         self._preferred: dict[str, str] = {}
         self._types: dict[str, str] = {}
         self._reuse: dict[str, str] = {}
@@ -108,13 +110,35 @@ class SkillLabels:
         return [SkillLabel(uri, self._preferred[uri], key[2], self._types[uri]) for uri, key in ordered]
 
 
+Row = tuple[str, str, str, str, tuple[str, ...]]
+
+
+@cache
+def _shipped_rows() -> tuple[Row, ...]:
+    raw = resources.files("cairn.skills").joinpath("data", "esco-skills-en.tsv.gz").read_bytes()
+    rows = []
+    for line in gzip.decompress(raw).decode("utf-8").splitlines()[1:]:
+        uuid, skill_type, reuse, preferred, alts = line.split("\t")
+        rows.append((uuid, skill_type, reuse, preferred, tuple(a for a in alts.split(" | ") if a)))
+    return tuple(rows)
+
+
 @cache
 def shipped_labels() -> SkillLabels:
     """The ESCO v1.1.1 English extract shipped in the package (read once per process)."""
-    raw = resources.files("cairn.skills").joinpath("data", "esco-skills-en.tsv.gz").read_bytes()
-    lines = gzip.decompress(raw).decode("utf-8").splitlines()[1:]
-    rows = []
-    for line in lines:
-        uuid, skill_type, reuse, preferred, alts = line.split("\t")
-        rows.append((uuid, skill_type, reuse, preferred, tuple(a for a in alts.split(" | ") if a)))
-    return SkillLabels(rows)
+    return SkillLabels(list(_shipped_rows()))
+
+
+def shipped_esco() -> EscoData:
+    """The shipped extract as ESCO data (skills with English labels; no hierarchy or collections), enough to
+    build a :class:`~cairn.skills.index.SkillIndex` without the full ESCO download."""
+    skills = {
+        ESCO_SKILL_PREFIX + uuid: Skill(
+            uri=ESCO_SKILL_PREFIX + uuid,
+            skill_type=skill_type,
+            reuse_level=reuse,
+            labels={"en": Labels(preferred, alternatives)},
+        )
+        for uuid, skill_type, reuse, preferred, alternatives in _shipped_rows()
+    }
+    return EscoData(version="1.1.1", languages=("en",), skills=skills, parts=frozenset({"skills"}))
