@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cairn.errors import ConfigurationError, StorageError
 
-__all__ = ["Database", "normalise_url", "safe_url"]
+__all__ = ["SQLITE_IMMEDIATE", "Database", "normalise_url", "safe_url"]
 
 
 def normalise_url(url: str) -> str:
@@ -38,13 +38,27 @@ def safe_url(url: str) -> str:
         return "<invalid database URL>"
 
 
+SQLITE_IMMEDIATE = "cairn_sqlite_begin_immediate"
+"""Execution option: begin this SQLite transaction as a writer (``BEGIN IMMEDIATE``)."""
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling opens a transaction only before INSERT/UPDATE/DELETE, so a
+    # SAVEPOINT sent first would open (and its RELEASE commit) a transaction of its own. Turn it off and
+    # let SQLAlchemy's "begin" event below start every transaction explicitly (SQLAlchemy's documented
+    # recipe), so savepoints always nest inside the transaction that can roll them back.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    immediate = connection.get_execution_options().get(SQLITE_IMMEDIATE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 class Database:
@@ -70,6 +84,7 @@ class Database:
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._head: str | None = None
 

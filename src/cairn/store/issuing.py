@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
+from cairn.store.database import SQLITE_IMMEDIATE
 from cairn.store.repositories import GENESIS, _entry_hash
 from cairn.store.tables import (
     AuditEntry,
@@ -88,16 +89,17 @@ _OUTBOX: Final = _core_table(OutboxRow)
 def begin_write(session: Session) -> None:
     """Start the transaction as a writer now (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: nothing to do).
 
-    Python's sqlite3 module opens a transaction only before INSERT, UPDATE or DELETE. A SAVEPOINT sent
-    first would open (and its RELEASE commit) a transaction of its own, so a later failure could not
-    roll the savepoint's rows back; taking the write lock up front also spares SQLite the read-to-write
-    upgrade that fails at once, without waiting, when another connection writes.
+    Taking the write lock up front spares SQLite the read-to-write upgrade that fails at once, without
+    waiting, when another connection writes. (Savepoints nest safely in every transaction: see
+    :mod:`cairn.store.database`.) A session that has already begun keeps its transaction.
     """
-    if session.get_bind().dialect.name != "sqlite":
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
         return
-    connection = session.connection()
-    if not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    transaction = session.get_transaction()
+    if transaction is not None and bind in getattr(transaction, "_connections", {}):
+        return  # the connection, and so its transaction, is already there
+    session.connection(execution_options={SQLITE_IMMEDIATE: True})
 
 
 def lock_organisation(session: Session, organisation_id: int) -> OrganisationRow | None:
