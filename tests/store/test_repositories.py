@@ -161,9 +161,14 @@ def test_audit_log_is_a_hash_chain(database: Database, clock: FixedClock) -> Non
 def test_a_savepoint_opened_first_rolls_back_with_its_transaction(database: Database, clock: FixedClock) -> None:
     """With pysqlite's own transaction handling, a SAVEPOINT sent first opened a transaction of its own and
     its RELEASE committed it: rows written under it survived the rollback of the surrounding transaction."""
-    with pytest.raises(RuntimeError), database.transaction() as s:
-        with s.begin_nested():
-            OrganisationRepository(s).save(ORG, now=clock())
-        raise RuntimeError("fail after the savepoint was released")
+
+    def save_then_fail() -> None:
+        with database.transaction() as s:
+            with s.begin_nested():
+                OrganisationRepository(s).save(ORG, now=clock())
+            raise RuntimeError("fail after the savepoint was released")
+
+    with pytest.raises(RuntimeError):
+        save_then_fail()
     with database.transaction() as s:
         assert OrganisationRepository(s).slugs() == set()
