@@ -20,6 +20,7 @@ from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.web.app import create_app
 from tests.conftest import FixedClock
+from tests.helpers import csrf_of
 
 ORG = "uniwersytet-mazowiecki"
 TOKEN = "cairn_demo_token_for_the_newcomer_test_0123"
@@ -27,12 +28,6 @@ PYTHON = "http://data.europa.eu/esco/skill/ccd0a1d9-afda-43d9-b901-96344886e14d"
 PEOPLE = "email,name,external_id\nada@example.org,Ada Lovelace,S-1\nalan@example.org,Alan Turing,S-2\n" + (
     "grace@example.org,Grace Hopper,S-3\n"
 )
-
-
-def csrf_of(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found, page[:2000]
-    return found.group(1)
 
 
 def test_a_newcomer_awards_three_from_a_csv_and_revokes_one(

@@ -8,47 +8,27 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
-from functools import wraps
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import click
 
 from cairn import __version__
 from cairn.bootstrap import Container, build, demo_catalog_path, load_settings
 from cairn.cli_accounts import accounts, mail, orgs, tokens
+from cairn.cli_common import fail_cleanly
 from cairn.cli_issuing import audit, award
 from cairn.cli_issuing import org as org_issuing
 from cairn.cli_skills import skills
 from cairn.cli_vc import keys, vc
-from cairn.errors import CairnError, CatalogError, Problem
+from cairn.errors import Problem
 from cairn.settings import describe
 
 __all__ = ["main"]
 
-P = ParamSpec("P")
-R = TypeVar("R")
 
 log = logging.getLogger("cairn")
-
-
-def _fail_cleanly(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn Cairn's errors into a message on stderr and the error's exit code, never a traceback."""
-
-    @wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except CatalogError as exc:
-            _print_problems(exc.problems)
-            click.echo(f"error: {exc.message}; nothing was stored", err=True)
-            sys.exit(exc.exit_code)
-        except CairnError as exc:
-            click.echo(f"error: {exc.message}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper
 
 
 def _print_problems(problems: Sequence[Problem], *, err: bool = True) -> None:
@@ -84,7 +64,7 @@ def cli(ctx: click.Context) -> None:
 @click.option("--ssl-certfile", type=click.Path(exists=True, dir_okay=False), help="TLS certificate (PEM)")
 @click.option("--ssl-keyfile", type=click.Path(exists=True, dir_okay=False), help="TLS private key (PEM)")
 @click.option("--demo", is_flag=True, help="load the example catalogue into an empty database")
-@_fail_cleanly
+@fail_cleanly
 def serve(
     host: str | None,
     port: int | None,
@@ -144,7 +124,7 @@ def db() -> None:
 
 @db.command("upgrade")
 @database_option
-@_fail_cleanly
+@fail_cleanly
 def db_upgrade(database: str | None) -> None:
     """Apply every migration the database lacks."""
     container = _container(database)
@@ -156,7 +136,7 @@ def db_upgrade(database: str | None) -> None:
 
 @db.command("current")
 @database_option
-@_fail_cleanly
+@fail_cleanly
 def db_current(database: str | None) -> None:
     """Print the database's schema revision and the newest one this Cairn knows."""
     container = _container(database)
@@ -172,7 +152,7 @@ def catalog() -> None:
 @catalog.command("validate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@_fail_cleanly
+@fail_cleanly
 def catalog_validate(paths: tuple[str, ...], fmt: str) -> None:
     """Check catalogue files and report every problem at once; exit 0 when all are valid, 1 otherwise.
 
@@ -203,7 +183,7 @@ def catalog_validate(paths: tuple[str, ...], fmt: str) -> None:
 @catalog.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @database_option
-@_fail_cleanly
+@fail_cleanly
 def catalog_import(paths: tuple[str, ...], database: str | None) -> None:
     """Validate and store catalogue files, all or nothing (migrating the database first)."""
     container = _container(database)
@@ -225,7 +205,7 @@ def catalog_schema(kind: str) -> None:
 
 
 @cli.command()
-@_fail_cleanly
+@fail_cleanly
 def settings() -> None:
     """Print every setting with its value (secrets masked) and what it is for."""
     current = load_settings()

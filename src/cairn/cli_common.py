@@ -9,7 +9,7 @@ from typing import ParamSpec, TypeVar
 
 import click
 
-from cairn.errors import CairnError
+from cairn.errors import CairnError, CatalogError
 
 __all__ = ["fail_cleanly"]
 
@@ -18,12 +18,17 @@ R = TypeVar("R")
 
 
 def fail_cleanly(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn Cairn's errors into a message on stderr and the error's exit code, never a traceback."""
+    """Turn Cairn's errors into a message on stderr (every problem of a catalogue) and the error's exit code."""
 
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
+        except CatalogError as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            click.echo(f"error: {exc.message}; nothing was stored", err=True)
+            sys.exit(exc.exit_code)
         except CairnError as exc:
             click.echo(f"error: {exc.message}", err=True)
             sys.exit(exc.exit_code)

@@ -23,6 +23,7 @@ from cairn.store.tables import ApiTokenRow, OrganisationRow, OutboxRow
 from cairn.web import auth
 from cairn.web.errors import install_error_handlers
 from tests.conftest import FixedClock
+from tests.helpers import csrf_of
 
 PASSWORD = "correct horse battery"
 FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
@@ -77,12 +78,6 @@ def service(sqlite_database: Database, clock: FixedClock) -> AccountService:
 def client(service: AccountService) -> Iterator[TestClient]:
     with TestClient(make_app(service), follow_redirects=False) as client:
         yield client
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, html
-    return found.group(1)
 
 
 def sign_in(client: TestClient, email: str = "owner@example.org") -> str:

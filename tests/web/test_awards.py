@@ -32,6 +32,7 @@ from cairn.web import awards
 from cairn.web.app import create_app
 from cairn.web.awards_bulk import report_csv
 from tests.conftest import FixedClock
+from tests.helpers import csrf_of
 
 PASSWORD = "correct horse battery"
 FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
@@ -76,12 +77,6 @@ def awards_app(container: Container) -> FastAPI:
 def client(container: Container) -> Iterator[TestClient]:
     with TestClient(awards_app(container), follow_redirects=False) as client:
         yield client
-
-
-def csrf_of(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found, page
-    return found.group(1)
 
 
 def sign_in(client: TestClient, email: str = "issuer@example.org") -> str:

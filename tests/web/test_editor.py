@@ -28,6 +28,7 @@ from cairn.web import editor
 from cairn.web.app import create_app
 from cairn.web.editor_form import form_from_definition, read_form, validate
 from tests.conftest import EXAMPLES, FixedClock
+from tests.helpers import csrf_of
 
 PASSWORD = "correct horse battery"
 FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
@@ -59,12 +60,6 @@ def client(container: Container) -> Iterator[TestClient]:
     app = create_app(container)
     with TestClient(app, follow_redirects=False) as client:
         yield client
-
-
-def csrf_of(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found, page
-    return found.group(1)
 
 
 def sign_in(client: TestClient, email: str = "issuer@example.org") -> str:
