@@ -40,8 +40,13 @@ __all__ = [
     "MembershipRow",
     "OrganisationRow",
     "OutboxRow",
+    "ShareLinkRow",
     "SignInLinkRow",
     "StatusListRow",
+    "WalletCollectionItemRow",
+    "WalletCollectionRow",
+    "WalletCredentialRow",
+    "WalletRow",
     "WebSessionRow",
 ]
 
@@ -329,3 +334,87 @@ class BulkJobRow(Base):
     report: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class WalletRow(Base):
+    """A learner's wallet: the did:key that signs their presentations (private part encrypted) and their profile."""
+
+    __tablename__ = "wallets"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), unique=True)
+    did: Mapped[str] = mapped_column(String(200))
+    private_key_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    profile_slug: Mapped[str | None] = mapped_column(String(80), unique=True)
+    profile_name: Mapped[str | None] = mapped_column(String(500))
+    profile_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class WalletCredentialRow(Base):
+    """One credential kept in a wallet, as received, with what verifying it last found."""
+
+    __tablename__ = "wallet_credentials"
+    __table_args__ = (UniqueConstraint("wallet_id", "content_hash", name="uq_wallet_credentials_content"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    wallet_id: Mapped[int] = mapped_column(ForeignKey("wallets.id", ondelete="CASCADE"), index=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    format: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(40))
+    original: Mapped[str] = mapped_column(Text)
+    document: Mapped[dict[str, Any]]
+    title: Mapped[str] = mapped_column(String(500))
+    issuer_name: Mapped[str | None] = mapped_column(String(500))
+    issuer_id: Mapped[str | None] = mapped_column(String(2000))
+    issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    status: Mapped[str] = mapped_column(String(20))
+    report: Mapped[dict[str, Any]]
+    checked_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    tags: Mapped[dict[str, Any]]
+    search_text: Mapped[str] = mapped_column(Text)
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    award_id: Mapped[str | None] = mapped_column(ForeignKey("awards.id", ondelete="SET NULL"), index=True)
+
+
+class WalletCollectionRow(Base):
+    """A named collection of credentials in a wallet."""
+
+    __tablename__ = "wallet_collections"
+    __table_args__ = (UniqueConstraint("wallet_id", "name", name="uq_wallet_collections_name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    wallet_id: Mapped[int] = mapped_column(ForeignKey("wallets.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class WalletCollectionItemRow(Base):
+    """A credential's membership of a collection."""
+
+    __tablename__ = "wallet_collection_items"
+
+    collection_id: Mapped[int] = mapped_column(
+        ForeignKey("wallet_collections.id", ondelete="CASCADE"), primary_key=True
+    )
+    credential_id: Mapped[str] = mapped_column(
+        ForeignKey("wallet_credentials.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ShareLinkRow(Base):
+    """A link that shows one wallet credential to whoever holds it: optionally expiring, revocable, counted."""
+
+    __tablename__ = "share_links"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    credential_id: Mapped[str] = mapped_column(ForeignKey("wallet_credentials.id", ondelete="CASCADE"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    views: Mapped[int] = mapped_column(Integer, default=0)
+    last_viewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

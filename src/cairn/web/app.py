@@ -16,7 +16,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 import cairn
 from cairn.bootstrap import Container
-from cairn.web import api, auth, awards, editor, pages, vcapi, verify_page
+from cairn.web import api, auth, awards, editor, i18n, pages, vcapi, verify_page
 from cairn.web.errors import error_body, install_error_handlers
 from cairn.web.limits import BodyLimit
 
@@ -69,6 +69,7 @@ def create_app(container: Container) -> FastAPI:
     package = resources.files("cairn.web")
     app.state.templates = Jinja2Templates(directory=str(package / "templates"))
     app.state.templates.env.globals["version"] = cairn.__version__
+    i18n.install(app.state.templates.env)
     app.mount("/static", StaticFiles(directory=str(package / "static")), name="static")
     app.add_middleware(_SecurityHeaders)
     app.add_middleware(BodyLimit, max_upload=container.settings.max_upload_bytes)

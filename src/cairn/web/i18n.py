@@ -1,0 +1,67 @@
+"""Page text in the reader's language: gettext catalogues (``locale/<lang>/*.po``) read once with Babel.
+
+Templates write ``{{ _("Your wallet") }}`` or ``{{ _("%(n)s credentials", n=count) }}``; the language is the
+template's ``lang`` variable (every page sets it from ``?lang=``, Accept-Language or the instance default).
+Python code uses :func:`translate`. Each part of the site keeps its own ``.po`` file; they are merged per
+language. A message without a translation falls back to English, the source language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from babel.messages.pofile import read_po
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
+
+__all__ = ["catalog", "install", "translate"]
+
+SOURCE_LANGUAGE = "en"
+
+
+@cache
+def catalog(language: str) -> Mapping[str, str]:
+    """Every translated message of ``language`` (msgid -> msgstr), from all its ``.po`` files."""
+    messages: dict[str, str] = {}
+    folder = resources.files("cairn.web") / "locale" / language
+    if language == SOURCE_LANGUAGE or not folder.is_dir():
+        return messages
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".po"):
+            continue
+        with entry.open("rb") as handle:
+            parsed = read_po(handle, locale=language)
+        for message in parsed:
+            if message.id and isinstance(message.id, str) and message.string and not message.fuzzy:
+                messages[message.id] = str(message.string)
+    return messages
+
+
+def translate(language: str, message: str, /, **values: Any) -> str:
+    """``message`` in ``language`` (English when there is no translation), with ``%(name)s`` values filled in."""
+    text = catalog(language).get(message, message)
+    return text % values if values else text
+
+
+@pass_context
+def _gettext(context: Context, message: str, /) -> str:
+    # Jinja's new-style gettext fills in the %(name)s values (escaped) after this lookup.
+    return catalog(str(context.get("lang") or SOURCE_LANGUAGE)).get(message, message)
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int, /) -> str:
+    language = str(context.get("lang") or SOURCE_LANGUAGE)
+    forms = catalog(language).get(f"{singular}|{plural}", "").split("|")
+    if language == "pl" and len(forms) == 3:  # Polish: 1, 2-4 (not 12-14), the rest; msgid "singular|plural"
+        return forms[0 if n == 1 else 1 if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14) else 2]
+    return catalog(language).get(singular if n == 1 else plural, singular if n == 1 else plural)
+
+
+def install(environment: Environment) -> None:
+    """Give templates ``_`` and ``ngettext`` (and the ``{% trans %}`` tag) in the page's language."""
+    environment.add_extension("jinja2.ext.i18n")
+    environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
