@@ -27,9 +27,11 @@ CHECK_TITLES = {
     "schema": "Open Badges 3.0 schema",
     "proof": "Signature",
     "issuer-key": "Key belongs to the issuer",
+    "badge": "Badge class and issuer profile",
     "validity": "Validity period",
     "status": "Revocation and suspension",
     "presentation": "Presentation",
+    "shapes": "European Digital Credential shapes",
 }
 
 
