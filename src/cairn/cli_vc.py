@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from typing import Any
 
@@ -16,6 +17,7 @@ from cairn.errors import CairnError
 __all__ = ["keys", "vc"]
 
 MAX_INPUT = 10_000_000
+_JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
 def _read(source: str) -> bytes:
@@ -95,19 +97,79 @@ def vc_issue(key_file: str, suite: str, created: str | None, verification_method
 @click.option("--challenge", help="the challenge a presentation must answer")
 @click.option("--domain", help="the domain a presentation must be bound to")
 def vc_verify(source: str, fmt: str, online: bool, challenge: str | None, domain: str | None) -> None:
-    """Verify the credential or presentation in SOURCE (JSON or a JWT; - for standard input).
+    """Verify the credential or presentation in SOURCE (JSON, a JWT, a baked PNG or SVG image, a Cairn PDF;
+    - for standard input).
 
     Exit 0 when verified, 1 when not verified, 2 when the input cannot be read.
     """
     from cairn.bootstrap import utc_now
     from cairn.vc.fetch import CachingFetcher, HttpsFetcher
+    from cairn.vc.intake import verify_any
     from cairn.vc.report import Outcome
-    from cairn.vc.verification import verify
 
     data = _read(source)
     fetcher: Any = CachingFetcher(HttpsFetcher()) if online else None
-    report = verify(data, now=utc_now(), fetcher=fetcher, challenge=challenge, domain=domain)
+    report = verify_any(data, now=utc_now(), fetcher=fetcher, challenge=challenge, domain=domain)
     click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if fmt == "json" else report.text())
     if report.outcome_of("readable") is Outcome.FAIL:
         sys.exit(2)
     sys.exit(0 if report.verified else 1)
+
+
+@vc.command("bake")
+@click.option("--image", "image_file", required=True, type=click.Path(dir_okay=False), help="a PNG or SVG image")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="where to write the image (default: stdout)")
+@click.argument("source", default="-")
+def vc_bake(image_file: str, output: str | None, source: str) -> None:
+    """Bake the signed credential in SOURCE (JSON or a JWT; - for standard input) into an Open Badges 3.0 image.
+
+    Writes the baked PNG or SVG to standard output (redirect it) or to --output. A credential baked into the
+    image before is replaced. Exit 2 when the image or the credential cannot be used.
+    """
+    from cairn.vc.baking import bake
+    from cairn.vc.fetch import loads_json
+
+    try:
+        credential = _read(source).decode("utf-8-sig").strip()
+        if credential.startswith("{"):
+            if not isinstance(loads_json(credential, what="credential"), dict):
+                raise CairnError("the credential must be a JSON object")
+        elif not _JWT.fullmatch(credential):
+            raise CairnError("the credential must be JSON or a compact JWT")
+        baked = bake(_read(image_file), credential)
+    except UnicodeDecodeError:
+        click.echo("error: the credential is not UTF-8 text", err=True)
+        sys.exit(2)
+    except CairnError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(2)
+    if output:
+        try:
+            with open(output, "wb") as fh:
+                fh.write(baked)
+        except OSError as exc:
+            click.echo(f"error: cannot write {output}: {exc.strerror or exc}", err=True)
+            sys.exit(2)
+        return
+    stdout = sys.stdout.buffer
+    if stdout.isatty():
+        click.echo("error: the baked image is binary; redirect standard output or use --output", err=True)
+        sys.exit(2)
+    stdout.write(baked)
+    stdout.flush()
+
+
+@vc.command("unbake")
+@click.argument("source", default="-")
+def vc_unbake(source: str) -> None:
+    """Print the credential baked into a PNG or SVG image or attached to a Cairn PDF (SOURCE, or - for stdin).
+
+    Prints JSON, a JWT, or (Open Badges 2.0 hosted) an assertion URL. Exit 2 when there is none.
+    """
+    from cairn.vc.baking import unbake
+
+    try:
+        click.echo(unbake(_read(source)))
+    except CairnError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(2)

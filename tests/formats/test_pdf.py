@@ -1,0 +1,63 @@
+"""The certificate PDF: its text, metadata, QR code target and the credential attached to it."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from pypdf import PdfReader
+
+from cairn.formats.pdf import certificate_pdf
+from cairn.vc.baking import unbake
+from tests.signed import signed_json, signed_jwt
+
+URL = "https://cairn.example/verify/7c5b0e44-52d1-4f0f-9a8e-9f0b3c2a1d10"
+
+
+def make(text: str, language: str = "en") -> bytes:
+    return certificate_pdf(json.loads(signed_json()), credential_text=text, verify_url=URL, language=language)
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", ["CERTIFICATE", "Awarded to", "Anna Żółkiewska", "Issued by", "May 4, 2026", "EQF level", "ECTS"]),
+        ("pl", ["CERTYFIKAT", "Przyznano", "Anna Żółkiewska", "Wydawca", "4 maja 2026", "Efekty uczenia się"]),
+    ],
+)
+def test_the_page_says_what_the_credential_certifies(language: str, expected: list[str]) -> None:
+    reader = PdfReader(io.BytesIO(make(signed_json(), language)))
+    assert len(reader.pages) == 1
+    text = reader.pages[0].extract_text()
+    for phrase in [*expected, "Data analysis with Python", "Mazovian University in Warsaw", URL]:
+        assert phrase in text
+    assert "Write Python programs that load, clean and transform tabular data" in text
+    assert reader.metadata is not None
+    assert reader.metadata.title is not None
+    assert reader.metadata.title.endswith("Data analysis with Python")
+    assert reader.trailer["/Root"]["/Lang"] == language
+
+
+def test_the_qr_code_and_the_address_link_to_verification() -> None:
+    page = PdfReader(io.BytesIO(make(signed_json()))).pages[0]
+    links = {annot.get_object()["/A"]["/URI"] for annot in page["/Annots"]}
+    assert links == {URL}
+
+
+@pytest.mark.parametrize(("credential", "name"), [(signed_json, "credential.json"), (signed_jwt, "credential.jwt")])
+def test_the_credential_is_attached_and_comes_back(credential, name) -> None:  # type: ignore[no-untyped-def]
+    pdf = make(credential())
+    assert list(PdfReader(io.BytesIO(pdf)).attachments) == [name]
+    assert unbake(pdf) == credential()
+
+
+def test_same_input_same_bytes() -> None:
+    assert make(signed_json()) == make(signed_json())
+
+
+def test_a_bare_credential_still_gives_a_page() -> None:
+    pdf = certificate_pdf({"issuer": "did:example:1"}, credential_text="{}", verify_url=URL, language="xx")
+    text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert "did:example:1" in text
+    assert URL in text

@@ -1,0 +1,97 @@
+"""verify_any: baked images and Cairn PDFs are read out, then verified; hostile files get a reason."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cairn.formats.pdf import certificate_pdf
+from cairn.vc.baking import bake_png, bake_svg
+from cairn.vc.intake import verify_any
+from cairn.vc.report import Outcome
+from tests import hostile
+from tests.signed import NOW, OB3_FIXTURES, signed_json, signed_jwt
+
+
+@pytest.mark.parametrize(
+    ("container", "bake", "said"),
+    [
+        ("png", lambda text: bake_png(hostile.tiny_png(), text), "read from a baked PNG image"),
+        ("svg", lambda text: bake_svg(hostile.tiny_svg(), text), "read from a baked SVG image"),
+        (
+            "pdf",
+            lambda text: certificate_pdf(
+                json.loads(signed_json()), credential_text=text, verify_url="https://x.example/v"
+            ),
+            "read from a Cairn certificate PDF",
+        ),
+    ],
+)
+@pytest.mark.parametrize("credential", [signed_json, signed_jwt], ids=["json", "jwt"])
+def test_baked_credentials_verify_and_say_where_they_came_from(container, bake, said, credential) -> None:  # type: ignore[no-untyped-def]
+    report = verify_any(bake(credential()), now=NOW)
+    assert report.verified, report.text()
+    readable = [c for c in report.checks if c.name == "readable"]
+    assert len(readable) == 1
+    assert readable[0].reason.endswith(said)
+
+
+def test_a_tampered_baked_credential_does_not_verify() -> None:
+    tampered = signed_json().replace("Data analysis with Python", "Data analysis with Rust")
+    assert tampered != signed_json()
+    report = verify_any(bake_png(hostile.tiny_png(), tampered), now=NOW)
+    assert not report.verified
+    assert report.outcome_of("proof") is Outcome.FAIL
+    assert report.outcome_of("readable") is Outcome.PASS
+
+
+def test_plain_credentials_still_go_straight_through() -> None:
+    for source in (signed_json(), signed_jwt(), signed_json().encode(), json.loads(signed_json())):
+        report = verify_any(source, now=NOW)
+        assert report.verified
+        assert "read from" not in report.checks[0].reason
+
+
+def test_svg_text_is_recognised() -> None:
+    assert verify_any(bake_svg(hostile.tiny_svg(), signed_jwt()).decode(), now=NOW).verified
+
+
+def test_an_ob2_hosted_assertion_says_what_to_do() -> None:
+    url = b"https://example.org/assertions/1"
+    report = verify_any(hostile.tiny_png(hostile.chunk(b"iTXt", b"openbadges\0\0\0\0\0" + url)), now=NOW)
+    assert report.outcome_of("readable") is Outcome.FAIL
+    assert "hosted assertion (https://example.org/assertions/1)" in report.checks[0].reason
+
+
+def test_the_1edtech_baked_json_reaches_the_verifier(shared_data: Path) -> None:
+    report = verify_any((shared_data / OB3_FIXTURES / "simple-json.png").read_bytes(), now=NOW)
+    assert report.outcome_of("readable") is Outcome.PASS
+    assert report.issuer["id"] == "https://example.com/issuers/876543"
+    assert not report.verified  # its key is named by an https URL and no fetcher was given
+
+
+@pytest.mark.parametrize("name", sorted(hostile.CORPUS))
+def test_hostile_files_get_a_report_with_a_reason(name: str) -> None:
+    report = verify_any(hostile.CORPUS[name](), now=NOW)
+    assert not report.verified
+    failed = [c for c in report.checks if c.outcome is Outcome.FAIL]
+    assert failed
+    assert all(c.reason for c in failed)
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("png_credential_bomb", "decompresses to more than"),
+        ("pdf_attachment_bomb", "decompresses to more than"),
+        ("svg_billion_laughs", "declares XML entities"),
+        ("png_two_credentials", "may carry only one"),
+        ("png_bad_crc", "checksum is wrong"),
+    ],
+)
+def test_hostile_containers_are_unreadable(name: str, reason: str) -> None:
+    report = verify_any(hostile.CORPUS[name](), now=NOW)
+    assert report.outcome_of("readable") is Outcome.FAIL
+    assert reason in report.checks[0].reason
