@@ -58,11 +58,39 @@ def test_svg_text_is_recognised() -> None:
     assert verify_any(bake_svg(hostile.tiny_svg(), signed_jwt()).decode(), now=NOW).verified
 
 
-def test_an_ob2_hosted_assertion_says_what_to_do() -> None:
+def test_an_ob2_image_pointing_to_a_hosted_assertion_goes_to_the_ob2_verifier() -> None:
     url = b"https://example.org/assertions/1"
     report = verify_any(hostile.tiny_png(hostile.chunk(b"iTXt", b"openbadges\0\0\0\0\0" + url)), now=NOW)
-    assert report.outcome_of("readable") is Outcome.FAIL
-    assert "hosted assertion (https://example.org/assertions/1)" in report.checks[0].reason
+    assert report.format == "ob2-hosted"
+    assert not report.verified
+    assert "network" in " ".join(c.reason for c in report.checks if c.outcome is Outcome.FAIL)
+    assert "read from a baked PNG image" in report.checks[0].reason
+
+
+def test_the_eu_micro_credential_sample_goes_to_the_elm_verifier(shared_data: Path) -> None:
+    folder = shared_data / "elm" / "european-learning-model" / "Credentials" / "JSON-LD Examples (ELM v3)"
+    signed = verify_any((folder / "Sample-MC-Annex1-signed.jsonld").read_bytes(), now=NOW)
+    assert signed.format == "elm-edc"
+    assert signed.verified
+    assert signed.outcome_of("shapes") is Outcome.PASS
+    unsigned = verify_any((folder / "Sample-MC-Annex1-unsigned.jsonld").read_text(), now=NOW)
+    assert unsigned.format == "elm-edc"
+    assert not unsigned.verified
+
+
+def test_an_ob2_assertion_given_as_json_goes_to_the_ob2_verifier() -> None:
+    assertion = {
+        "@context": "https://w3id.org/openbadges/v2",
+        "type": "Assertion",
+        "id": "https://example.org/assertions/1",
+        "recipient": {"type": "email", "hashed": False, "identity": "ada@example.org"},
+        "badge": "https://example.org/badges/1",
+        "verification": {"type": "hosted"},
+        "issuedOn": "2026-01-01T00:00:00Z",
+    }
+    report = verify_any(json.dumps(assertion), now=NOW)
+    assert report.format == "ob2-hosted"
+    assert not report.verified  # no fetcher: the issuer's server cannot be asked
 
 
 def test_the_1edtech_baked_json_reaches_the_verifier(shared_data: Path) -> None:

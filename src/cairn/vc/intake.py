@@ -8,18 +8,23 @@ where the credential came from, or why none could be read.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from cairn.errors import CairnError
 from cairn.vc.baking import sniff, unbake
+from cairn.vc.elm import looks_like_elm, verify_elm
 from cairn.vc.fetch import Fetcher
+from cairn.vc.ob2 import looks_like_ob2, verify_ob2
 from cairn.vc.report import Outcome, Report
 from cairn.vc.verification import verify
 
 __all__ = ["CONTAINERS", "verify_any"]
+
+MAX_SNIFF_BYTES = 4 * 1024 * 1024
+"""Larger inputs go straight to :func:`verify`, which refuses them with its own reason."""
 
 CONTAINERS = {"png": "a baked PNG image", "svg": "a baked SVG image", "pdf": "a Cairn certificate PDF"}
 """What :func:`verify_any` says a credential was read from."""
@@ -32,8 +37,16 @@ def verify_any(
     fetcher: Fetcher | None = None,
     challenge: str | None = None,
     domain: str | None = None,
+    trusted_certificates: Collection[str] = (),
 ) -> Report:
-    """Verify ``source`` whatever its format (see the module's text)."""
+    """Verify ``source`` whatever its format (see the module's text).
+
+    A European Digital Credential goes to :func:`cairn.vc.elm.verify_elm` (``trusted_certificates``: the
+    operator's trusted seal certificates, SHA-256 fingerprints or subject names); an Open Badges 2.0 assertion,
+    its JWS or its hosted address (an ``https`` URL) to :func:`cairn.vc.ob2.verify_ob2`; everything else
+    (Verifiable Credentials 1.1 and 2.0, Open Badges 3.0, CLR 2.0, presentations) to
+    :func:`cairn.vc.verification.verify`.
+    """
     kind: str | None = None
     if not isinstance(source, Mapping):
         data = source.encode("utf-8") if isinstance(source, str) else bytes(source)
@@ -45,15 +58,33 @@ def verify_any(
                 return _unreadable(exc.message)
             except Exception as exc:  # a report, never an exception, whatever the file
                 return _unreadable(f"the {kind.upper()} file could not be read ({type(exc).__name__})")
-            if source.startswith(("https://", "http://")):
-                return _unreadable(
-                    f"this Open Badges 2.0 image points to a hosted assertion ({source[:200]}); "
-                    "open that address to check it"
-                )
-    report = verify(source, now=now, fetcher=fetcher, challenge=challenge, domain=domain)
+    report = _route(source, now=now, fetcher=fetcher, challenge=challenge, domain=domain, trusted=trusted_certificates)
     if kind is not None:
         _note_container(report, CONTAINERS[kind])
     return report
+
+
+def _route(
+    source: bytes | str | Mapping[str, Any],
+    *,
+    now: datetime,
+    fetcher: Fetcher | None,
+    challenge: str | None,
+    domain: str | None,
+    trusted: Collection[str],
+) -> Report:
+    candidate: Mapping[str, Any] | str | None = source if not isinstance(source, bytes) else None
+    if candidate is None and len(source) <= MAX_SNIFF_BYTES:
+        try:
+            candidate = source.decode("utf-8")  # type: ignore[union-attr]
+        except UnicodeDecodeError:
+            candidate = None
+    if candidate is not None and (isinstance(candidate, Mapping) or len(candidate) <= MAX_SNIFF_BYTES):
+        if looks_like_elm(candidate):
+            return verify_elm(candidate, now=now, trusted=trusted)
+        if looks_like_ob2(candidate):
+            return verify_ob2(candidate, now=now, fetcher=fetcher)
+    return verify(source, now=now, fetcher=fetcher, challenge=challenge, domain=domain)
 
 
 def _unreadable(reason: str) -> Report:
