@@ -1,0 +1,615 @@
+"""Careers over ESCO: a learner's skill profile, occupations ranked by fit, gaps, next steps and job ads.
+
+Pure functions over :class:`~cairn.skills.esco.EscoData` and plain records; no database, no clock.
+
+Profile
+    :func:`credential_skills` finds the ESCO skills a credential attests, wherever the two formats Cairn
+    reads put them: OB 3.0 ``achievement.alignment[].targetUrl`` (and ``targetCode``), Cairn's
+    ``achievement.learningOutcome[].relatedESCOSkill`` and ELM's
+    ``credentialSubject.hasClaim...learningOutcome[].relatedESCOSkill`` (a URI or ``{"id": URI}``). Any
+    ESCO skill URI inside ``credentialSubject`` counts. :func:`build_profile` gathers them over several
+    credentials, each skill with its evidence (credential, issuer, EQF level, date), grouped by the ESCO
+    skills hierarchy (the level-1 group under the pillar: "communication, collaboration and creativity").
+
+Occupations
+    :class:`OccupationMatrix` is built once per :class:`EscoData` (an inverted index skill -> occupations,
+    as numpy arrays) so that ranking ~3,000 occupations over ~124,000 relations is a few ``bincount``
+    calls. An occupation's *fit* is ``(essential held + OPTIONAL_WEIGHT * optional held) /
+    (essential + OPTIONAL_WEIGHT * optional)``; its essential and optional coverage are reported too.
+
+Next steps
+    :func:`rank_next_steps` ranks catalogue micro-credentials by how many missing skills they cover per
+    ECTS credit. A definition without ECTS credits counts its notional hours / 25 (the ECTS users' guide's
+    25-30 hours per credit, at its low end); one with neither comes last, ranked by skills covered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cairn.skills.esco import EscoData, Occupation, Skill
+
+__all__ = [
+    "ESCO_OCCUPATION_PREFIX",
+    "ESCO_SKILL_PREFIX",
+    "HOURS_PER_ECTS",
+    "MAX_SENTENCES",
+    "OPTIONAL_WEIGHT",
+    "CredentialEvidence",
+    "Evidence",
+    "HeldCredential",
+    "JobAdAnalysis",
+    "JobAdSkill",
+    "NextStep",
+    "OccupationFit",
+    "OccupationMatrix",
+    "Offer",
+    "ProfileGroup",
+    "ProfileSkill",
+    "SkillProfile",
+    "aggregate_job_skills",
+    "build_profile",
+    "compare_with_profile",
+    "credential_level",
+    "credential_skills",
+    "missing_essential",
+    "occupation_by_key",
+    "occupation_label",
+    "occupation_matrix",
+    "offers_covering",
+    "rank_next_steps",
+    "search_occupations",
+    "sentences",
+    "skill_label",
+]
+
+ESCO_SKILL_PREFIX = "http://data.europa.eu/esco/skill/"
+ESCO_OCCUPATION_PREFIX = "http://data.europa.eu/esco/occupation/"
+#: Weight of an optional skill against an essential one in an occupation's fit.
+OPTIONAL_WEIGHT = 0.25
+#: Notional hours per ECTS credit used when a definition gives hours only.
+HOURS_PER_ECTS = 25.0
+_EQF = re.compile(r"/eqf/(\d)$")
+_MAX_DEPTH = 12
+_MAX_NODES = 20_000
+
+
+# --------------------------------------------------------------------------------------------- credentials
+
+
+@dataclass(frozen=True, slots=True)
+class HeldCredential:
+    """A verified credential in a wallet, as the profile needs it."""
+
+    id: str
+    title: str
+    issuer_name: str | None
+    issuer_id: str | None
+    issued_at: datetime | None
+    document: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Which credential attests a skill: its title, issuer, EQF level (when stated) and date."""
+
+    credential_id: str
+    title: str
+    issuer: str
+    level: int | None
+    issued_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialEvidence:
+    """The skills found in one credential (ESCO URIs, in order found) and its EQF level."""
+
+    skills: tuple[str, ...]
+    level: int | None
+
+
+def _walk(node: Any, found: dict[str, None], budget: list[int], depth: int = 0) -> None:
+    if depth > _MAX_DEPTH or budget[0] <= 0:
+        return
+    budget[0] -= 1
+    if isinstance(node, str):
+        if node.startswith(ESCO_SKILL_PREFIX) and len(node) < 200:
+            found.setdefault(node.strip(), None)
+    elif isinstance(node, Mapping):
+        for value in node.values():
+            _walk(value, found, budget, depth + 1)
+    elif isinstance(node, list | tuple):
+        for value in node:
+            _walk(value, found, budget, depth + 1)
+
+
+def _subject(document: Mapping[str, Any]) -> Any:
+    subject = document.get("credentialSubject")
+    if subject is None and isinstance(document.get("vc"), Mapping):  # a decoded VC-JWT payload
+        subject = document["vc"].get("credentialSubject")
+    return subject
+
+
+def credential_skills(document: Mapping[str, Any]) -> tuple[str, ...]:
+    """ESCO skill URIs a credential attests (anywhere under ``credentialSubject``), without duplicates."""
+    found: dict[str, None] = {}
+    _walk(_subject(document), found, [_MAX_NODES])
+    return tuple(found)
+
+
+def credential_level(document: Mapping[str, Any]) -> int | None:
+    """The EQF level (1-8) a credential states (OB 3.0 + Cairn ``eqfLevel``, ELM ``eqfLevel.id``), or None."""
+    stack: list[tuple[Any, int]] = [(_subject(document), 0)]
+    seen = 0
+    while stack and seen < _MAX_NODES:
+        node, depth = stack.pop()
+        seen += 1
+        if depth > _MAX_DEPTH:
+            continue
+        if isinstance(node, Mapping):
+            value = node.get("eqfLevel")
+            if isinstance(value, Mapping):
+                value = value.get("id")
+            if isinstance(value, str):
+                match = _EQF.search(value.strip())
+                if match and 1 <= int(match.group(1)) <= 8:
+                    return int(match.group(1))
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
+    return None
+
+
+# ------------------------------------------------------------------------------------------------ profile
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileSkill:
+    """A skill the learner holds, with every credential that attests it."""
+
+    uri: str
+    label: str
+    skill_type: str
+    evidence: tuple[Evidence, ...]
+    known: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileGroup:
+    """Skills under one group of the ESCO hierarchy (``uri`` empty for skills outside it)."""
+
+    uri: str
+    label: str
+    pillar: str
+    skills: tuple[ProfileSkill, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SkillProfile:
+    """A learner's skills from their verified credentials."""
+
+    skills: Mapping[str, ProfileSkill]
+    groups: tuple[ProfileGroup, ...]
+    credentials: int
+    issuers: int
+    without_skills: tuple[str, ...] = ()
+
+    @property
+    def uris(self) -> frozenset[str]:
+        """The skills held (ESCO URIs)."""
+        return frozenset(self.skills)
+
+
+def skill_label(esco: EscoData, uri: str, language: str = "en") -> str:
+    """The preferred label of a skill or skill group in ``language`` (else another language), or the URI."""
+    concept: Skill | Any = esco.skills.get(uri) or esco.skill_groups.get(uri)
+    if concept is None:
+        return uri.rsplit("/", 1)[-1]
+    labels = concept.labels.get(language) or next(iter(concept.labels.values()))
+    return str(labels.preferred)
+
+
+def _group_chain(esco: EscoData, uri: str) -> list[str]:
+    """Skill groups above ``uri``, nearest first (following the first broader concept each time)."""
+    chain: list[str] = []
+    seen = {uri}
+    current = uri
+    for _ in range(_MAX_DEPTH):
+        concept = esco.skills.get(current) or esco.skill_groups.get(current)
+        broader = [b for b in (concept.broader if concept is not None else ()) if b not in seen]
+        if not broader:
+            break
+        # prefer a broader skill group over a broader skill, then the first listed
+        groups = [b for b in broader if b in esco.skill_groups]
+        current = groups[0] if groups else broader[0]
+        seen.add(current)
+        if current in esco.skill_groups:
+            chain.append(current)
+    return chain
+
+
+def build_profile(esco: EscoData, credentials: Iterable[HeldCredential], *, language: str = "en") -> SkillProfile:
+    """Skills from ``credentials`` with their evidence, grouped by the ESCO hierarchy.
+
+    Skills unknown to ``esco`` are kept (labelled by their id, ``known=False``) in the "other" group.
+    """
+    evidence: dict[str, list[Evidence]] = {}
+    count = 0
+    issuers: set[str] = set()
+    without: list[str] = []
+    for held in credentials:
+        count += 1
+        issuer = (held.issuer_name or held.issuer_id or "").strip()
+        if issuer:
+            issuers.add(held.issuer_id or issuer)
+        uris = credential_skills(held.document)
+        if not uris:
+            without.append(held.title)
+            continue
+        item = Evidence(held.id, held.title, issuer, credential_level(held.document), held.issued_at)
+        for uri in uris:
+            evidence.setdefault(uri, []).append(item)
+    skills: dict[str, ProfileSkill] = {}
+    for uri, items in evidence.items():
+        skill = esco.skills.get(uri)
+        items.sort(key=lambda e: (e.issued_at is None, e.issued_at or datetime.min, e.title))
+        skills[uri] = ProfileSkill(
+            uri=uri,
+            label=skill_label(esco, uri, language),
+            skill_type=skill.skill_type if skill else "",
+            evidence=tuple(items),
+            known=skill is not None,
+        )
+    buckets: dict[str, list[ProfileSkill]] = {}
+    pillars: dict[str, str] = {}
+    for uri, held_skill in skills.items():
+        chain = _group_chain(esco, uri) if held_skill.known else []
+        key = chain[-2] if len(chain) >= 2 else chain[-1] if chain else ""
+        buckets.setdefault(key, []).append(held_skill)
+        if chain:
+            pillars[key] = skill_label(esco, chain[-1], language)
+    groups = [
+        ProfileGroup(
+            uri=key,
+            label=skill_label(esco, key, language) if key else "",
+            pillar=pillars.get(key, "") if key and pillars.get(key) != skill_label(esco, key, language) else "",
+            skills=tuple(sorted(members, key=lambda s: s.label.casefold())),
+        )
+        for key, members in buckets.items()
+    ]
+    groups.sort(key=lambda g: (g.uri == "", -len(g.skills), g.label.casefold()))
+    return SkillProfile(
+        skills=skills, groups=tuple(groups), credentials=count, issuers=len(issuers), without_skills=tuple(without)
+    )
+
+
+# -------------------------------------------------------------------------------------------- occupations
+
+
+@dataclass(frozen=True, slots=True)
+class OccupationFit:
+    """How well a set of skills fits an occupation."""
+
+    uri: str
+    label: str
+    code: str
+    isco_group: str
+    fit: float
+    essential_held: int
+    essential_total: int
+    optional_held: int
+    optional_total: int
+
+    @property
+    def essential_coverage(self) -> float:
+        """Share of the essential skills held (0-1)."""
+        return self.essential_held / self.essential_total if self.essential_total else 0.0
+
+    @property
+    def optional_coverage(self) -> float:
+        """Share of the optional skills held (0-1)."""
+        return self.optional_held / self.optional_total if self.optional_total else 0.0
+
+
+class OccupationMatrix:
+    """Occupation -> essential/optional skill sets, and the inverse as arrays, built once per ESCO release."""
+
+    def __init__(self, esco: EscoData) -> None:
+        self.esco = esco
+        self.uris: tuple[str, ...] = tuple(sorted(esco.occupations))
+        position = {uri: i for i, uri in enumerate(self.uris)}
+        essential: dict[str, set[str]] = {uri: set() for uri in self.uris}
+        optional: dict[str, set[str]] = {uri: set() for uri in self.uris}
+        for relation in esco.occupation_skills:
+            if relation.occupation_uri not in position:
+                continue
+            target = essential if relation.relation == "essential" else optional
+            target[relation.occupation_uri].add(relation.skill_uri)
+        self.essential: dict[str, frozenset[str]] = {u: frozenset(s) for u, s in essential.items()}
+        self.optional: dict[str, frozenset[str]] = {u: frozenset(s - essential[u]) for u, s in optional.items()}
+        by_skill: dict[str, tuple[list[int], list[int]]] = {}
+        for uri in self.uris:
+            i = position[uri]
+            for skill in self.essential[uri]:
+                by_skill.setdefault(skill, ([], []))[0].append(i)
+            for skill in self.optional[uri]:
+                by_skill.setdefault(skill, ([], []))[1].append(i)
+        self._by_skill: dict[str, tuple[NDArray[np.int64], NDArray[np.int64]]] = {
+            skill: (np.asarray(e, dtype=np.int64), np.asarray(o, dtype=np.int64)) for skill, (e, o) in by_skill.items()
+        }
+        self.essential_totals = np.array([len(self.essential[u]) for u in self.uris], dtype=np.float64)
+        self.optional_totals = np.array([len(self.optional[u]) for u in self.uris], dtype=np.float64)
+
+    def __len__(self) -> int:
+        return len(self.uris)
+
+    def rank(self, skills: Iterable[str], *, limit: int = 20, language: str = "en") -> list[OccupationFit]:
+        """Occupations sharing at least one essential or optional skill with ``skills``, best fit first."""
+        n = len(self.uris)
+        if n == 0 or limit <= 0:
+            return []
+        held = [self._by_skill[s] for s in set(skills) if s in self._by_skill]
+        if not held:
+            return []
+        ess_idx = np.concatenate([e for e, _ in held])
+        opt_idx = np.concatenate([o for _, o in held])
+        ess = np.bincount(ess_idx, minlength=n).astype(np.float64)
+        opt = np.bincount(opt_idx, minlength=n).astype(np.float64)
+        denominator = self.essential_totals + OPTIONAL_WEIGHT * self.optional_totals
+        fit = np.zeros(n, dtype=np.float64)
+        np.divide(ess + OPTIONAL_WEIGHT * opt, denominator, out=fit, where=denominator > 0)
+        candidates = np.flatnonzero((ess + opt) > 0)
+        # best fit, then more essential skills held, then the URI for a stable order
+        order = candidates[np.lexsort((candidates, -ess[candidates], -fit[candidates]))][:limit]
+        return [self._fit(int(i), fit, ess, opt, language) for i in order]
+
+    def fit_of(self, occupation: str, skills: Iterable[str], *, language: str = "en") -> OccupationFit:
+        """The fit of one occupation (KeyError when it is not in the release)."""
+        i = self.uris.index(occupation)
+        held = set(skills)
+        ess = np.zeros(len(self.uris))
+        opt = np.zeros(len(self.uris))
+        ess[i] = len(self.essential[occupation] & held)
+        opt[i] = len(self.optional[occupation] & held)
+        denominator = self.essential_totals[i] + OPTIONAL_WEIGHT * self.optional_totals[i]
+        fit = np.zeros(len(self.uris))
+        fit[i] = (ess[i] + OPTIONAL_WEIGHT * opt[i]) / denominator if denominator else 0.0
+        return self._fit(i, fit, ess, opt, language)
+
+    def _fit(
+        self, i: int, fit: NDArray[np.float64], ess: NDArray[np.float64], opt: NDArray[np.float64], language: str
+    ) -> OccupationFit:
+        uri = self.uris[i]
+        occupation = self.esco.occupations[uri]
+        return OccupationFit(
+            uri=uri,
+            label=occupation_label(occupation, language),
+            code=occupation.code,
+            isco_group=occupation.isco_group,
+            fit=round(float(fit[i]), 4),
+            essential_held=int(ess[i]),
+            essential_total=int(self.essential_totals[i]),
+            optional_held=int(opt[i]),
+            optional_total=int(self.optional_totals[i]),
+        )
+
+
+_MATRICES: list[tuple[EscoData, OccupationMatrix]] = []
+
+
+def occupation_matrix(esco: EscoData) -> OccupationMatrix:
+    """The :class:`OccupationMatrix` of ``esco``, built on first use and kept for the last two releases."""
+    for data, matrix in _MATRICES:
+        if data is esco:
+            return matrix
+    matrix = OccupationMatrix(esco)
+    _MATRICES.insert(0, (esco, matrix))
+    del _MATRICES[2:]
+    return matrix
+
+
+def occupation_label(occupation: Occupation, language: str = "en") -> str:
+    """An occupation's preferred label in ``language`` (English, then any, when missing)."""
+    labels = occupation.labels.get(language) or occupation.labels.get("en") or next(iter(occupation.labels.values()))
+    return labels.preferred
+
+
+def occupation_by_key(esco: EscoData, key: str) -> Occupation | None:
+    """An occupation by full URI, by the UUID at the end of its URI, or by its ESCO code (``2512.4``)."""
+    key = key.strip()
+    if key in esco.occupations:
+        return esco.occupations[key]
+    found = esco.occupations.get(ESCO_OCCUPATION_PREFIX + key)
+    if found is not None:
+        return found
+    for occupation in esco.occupations.values():
+        if occupation.code and occupation.code == key:
+            return occupation
+    return None
+
+
+def missing_essential(
+    matrix: OccupationMatrix, occupation: str, skills: Iterable[str], *, language: str = "en"
+) -> list[tuple[str, str]]:
+    """Essential skills of ``occupation`` not in ``skills``, as ``(uri, label)`` sorted by label."""
+    held = set(skills)
+    missing = matrix.essential.get(occupation, frozenset()) - held
+    pairs = [(uri, skill_label(matrix.esco, uri, language)) for uri in missing]
+    return sorted(pairs, key=lambda p: p[1].casefold())
+
+
+def _fold(text: str) -> str:
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def search_occupations(esco: EscoData, query: str, *, language: str = "en", limit: int = 20) -> list[Occupation]:
+    """Occupations whose labels in ``language`` contain every word of ``query`` (accents and case ignored):
+    an exact preferred label first, then preferred labels starting with the query, then the rest."""
+    words = _fold(query[:200]).split()[:8]
+    if not words or limit <= 0:
+        return []
+    ranked: list[tuple[tuple[int, int, str], Occupation]] = []
+    for occupation in esco.occupations.values():
+        labels = occupation.labels.get(language)
+        if labels is None:
+            continue
+        best: tuple[int, int, str] | None = None
+        for position, label in enumerate(labels.all()):
+            folded = _fold(label)
+            if not all(word in folded for word in words):
+                continue
+            phrase = " ".join(words)
+            rank = 0 if folded == phrase else 1 if folded.startswith(phrase) else 2
+            key = (rank * 2 + (0 if position == 0 else 1), len(label), label)
+            if best is None or key < best:
+                best = key
+        if best is not None:
+            ranked.append((best, occupation))
+    ranked.sort(key=lambda item: item[0])
+    return [occupation for _, occupation in ranked[:limit]]
+
+
+# --------------------------------------------------------------------------------------------- next steps
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """A micro-credential in the catalogue, as next steps need it."""
+
+    slug: str
+    title: str
+    issuers: tuple[str, ...]
+    skills: frozenset[str]
+    ects: float | None = None
+    hours: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NextStep:
+    """A micro-credential that covers some missing skills: which, and how many per ECTS credit.
+
+    ``credits_basis`` is ``"ects"``, ``"hours"`` (hours / :data:`HOURS_PER_ECTS`) or ``"unknown"``.
+    """
+
+    offer: Offer
+    covers: tuple[str, ...]
+    credits: float | None
+    credits_basis: str
+    per_ects: float | None
+
+    @property
+    def covered(self) -> int:
+        """How many of the missing skills it covers."""
+        return len(self.covers)
+
+
+def _credits(offer: Offer) -> tuple[float | None, str]:
+    if offer.ects is not None and offer.ects > 0:
+        return float(offer.ects), "ects"
+    if offer.hours is not None and offer.hours > 0:
+        return offer.hours / HOURS_PER_ECTS, "hours"
+    return None, "unknown"
+
+
+def rank_next_steps(missing: Iterable[str], offers: Sequence[Offer], *, limit: int = 10) -> list[NextStep]:
+    """Offers covering at least one of ``missing``, ranked by skills covered per ECTS credit (more skills
+    first on a tie, then the smaller workload); offers without a workload come last."""
+    wanted = set(missing)
+    steps: list[NextStep] = []
+    for offer in offers:
+        covers = tuple(sorted(wanted & offer.skills))
+        if not covers:
+            continue
+        credits, basis = _credits(offer)
+        per_ects = round(len(covers) / max(credits, 0.1), 4) if credits is not None else None
+        steps.append(NextStep(offer, covers, round(credits, 2) if credits is not None else None, basis, per_ects))
+    steps.sort(
+        key=lambda s: (
+            s.per_ects is None,
+            -(s.per_ects or 0.0),
+            -s.covered,
+            s.credits if s.credits is not None else 0.0,
+            s.offer.slug,
+        )
+    )
+    return steps[: max(limit, 0)]
+
+
+# ----------------------------------------------------------------------------------------------- job ads
+
+
+@dataclass(frozen=True, slots=True)
+class JobAdSkill:
+    """A skill found in a job advertisement: its best score and how many sentences pointed to it."""
+
+    uri: str
+    label: str
+    score: float
+    matched: str
+    mentions: int
+
+
+@dataclass
+class JobAdAnalysis:
+    """What a job advertisement asks for, and (when a profile is given) what the learner lacks."""
+
+    skills: list[JobAdSkill] = field(default_factory=list)
+    reason: str | None = None
+    held: list[JobAdSkill] = field(default_factory=list)
+    gaps: list[JobAdSkill] = field(default_factory=list)
+
+
+_SENTENCE = re.compile(r"(?<=[.!?;:])\s+|\n+|\s+[•·▪\-–*]\s+|^[•·▪\-–*]\s+", re.MULTILINE)
+MAX_SENTENCES = 80
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences and bullet points of ``text`` (at most :data:`MAX_SENTENCES`; very short ones dropped)."""
+    parts = [part.strip(" \t•·▪-–*") for part in _SENTENCE.split(text)]
+    kept = [part for part in parts if len(part) >= 3 and any(ch.isalpha() for ch in part)]
+    return kept[:MAX_SENTENCES]
+
+
+def aggregate_job_skills(
+    per_sentence: Sequence[Sequence[tuple[str, str, float, str]]], *, limit: int = 25
+) -> list[JobAdSkill]:
+    """Merge per-sentence suggestions ``(uri, label, score, matched)`` (best first within a sentence):
+    skills suggested by more sentences first, then by their best score."""
+    best: dict[str, tuple[str, float, str]] = {}
+    mentions: dict[str, int] = {}
+    for found in per_sentence:
+        for uri, label, score, matched in found:
+            mentions[uri] = mentions.get(uri, 0) + 1
+            if uri not in best or score > best[uri][1]:
+                best[uri] = (label, score, matched)
+    skills = [
+        JobAdSkill(uri, label, round(score, 4), matched, mentions[uri]) for uri, (label, score, matched) in best.items()
+    ]
+    skills.sort(key=lambda s: (-s.mentions, -s.score, s.label))
+    return skills[:limit]
+
+
+def compare_with_profile(analysis: JobAdAnalysis, held: frozenset[str]) -> JobAdAnalysis:
+    """``analysis`` with ``held`` (skills the learner has) and ``gaps`` (skills they lack) filled in."""
+    analysis.held = [s for s in analysis.skills if s.uri in held]
+    analysis.gaps = [s for s in analysis.skills if s.uri not in held]
+    return analysis
+
+
+def offers_covering(skills: Iterable[str], offers: Sequence[Offer]) -> list[tuple[Offer, tuple[str, ...]]]:
+    """Offers sharing skills with ``skills``, most shared first: ``(offer, shared skill URIs)``."""
+    wanted = set(skills)
+    found = [(offer, tuple(sorted(wanted & offer.skills))) for offer in offers]
+    ranked = [item for item in found if item[1]]
+    ranked.sort(key=lambda item: (-len(item[1]), item[0].slug))
+    return ranked

@@ -1,0 +1,251 @@
+"""Careers over ESCO: skills found in OB 3.0 and ELM credentials, the profile and its hierarchy, occupations
+ranked by fit, missing skills, next steps per ECTS, job-ad aggregation; and speed on the real release."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from time import perf_counter
+
+import pytest
+
+from cairn.skills.careers import (
+    HOURS_PER_ECTS,
+    OPTIONAL_WEIGHT,
+    HeldCredential,
+    Offer,
+    aggregate_job_skills,
+    build_profile,
+    credential_level,
+    credential_skills,
+    missing_essential,
+    occupation_by_key,
+    occupation_matrix,
+    offers_covering,
+    rank_next_steps,
+    search_occupations,
+    sentences,
+)
+from cairn.skills.esco import EscoData, Labels, Occupation, OccupationSkill, Skill, SkillGroup, load_esco
+
+S = "http://data.europa.eu/esco/skill/"
+OCC = "http://data.europa.eu/esco/occupation/"
+
+
+def small_esco() -> EscoData:
+    """Two pillars, groups under them, five skills, three occupations (one with Polish labels)."""
+
+    def skill(sid: str, label: str, kind: str, broader: str, pl: str | None = None) -> Skill:
+        labels = {"en": Labels(label)} | ({"pl": Labels(pl)} if pl else {})
+        return Skill(S + sid, kind, "cross-sector", labels, broader=(S + broader,))
+
+    groups = {
+        S + "pillar-s": SkillGroup(S + "pillar-s", "S", {"en": Labels("skills")}),
+        S + "s1": SkillGroup(S + "s1", "S1", {"en": Labels("communication")}, broader=(S + "pillar-s",)),
+        S + "s1.1": SkillGroup(S + "s1.1", "S1.1", {"en": Labels("presenting")}, broader=(S + "s1",)),
+        S + "pillar-k": SkillGroup(S + "pillar-k", "K", {"en": Labels("knowledge")}),
+        S + "k06": SkillGroup(S + "k06", "06", {"en": Labels("ICT")}, broader=(S + "pillar-k",)),
+    }
+    skills = {
+        s.uri: s
+        for s in (
+            skill("present", "present reports", "skill/competence", "s1.1", pl="przedstawiać raporty"),
+            skill("write", "write reports", "skill/competence", "s1"),
+            skill("python", "Python (computer programming)", "knowledge", "k06"),
+            skill("sql", "SQL", "knowledge", "k06"),
+            skill("narrow-sql", "PostgreSQL", "knowledge", "sql"),  # under a skill, not a group
+            skill("bake", "bake bread", "skill/competence", "pillar-s"),
+        )
+    }
+    occupations = {
+        OCC + "analyst": Occupation(
+            OCC + "analyst",
+            "2511",
+            "2511.1",
+            {"en": Labels("data analyst", ("data specialist",)), "pl": Labels("analityk danych")},
+        ),
+        OCC + "baker": Occupation(OCC + "baker", "7512", "7512.1", {"en": Labels("baker")}),
+        OCC + "reporter": Occupation(OCC + "reporter", "2642", "2642.1", {"en": Labels("report writer")}),
+    }
+    relations = (
+        OccupationSkill(OCC + "analyst", S + "python", "essential"),
+        OccupationSkill(OCC + "analyst", S + "sql", "essential"),
+        OccupationSkill(OCC + "analyst", S + "present", "optional"),
+        OccupationSkill(OCC + "analyst", S + "write", "optional"),
+        OccupationSkill(OCC + "baker", S + "bake", "essential"),
+        OccupationSkill(OCC + "reporter", S + "write", "essential"),
+        OccupationSkill(OCC + "reporter", S + "present", "essential"),
+    )
+    return EscoData(
+        version="test",
+        languages=("en", "pl"),
+        skills=skills,
+        skill_groups=groups,
+        occupations=occupations,
+        occupation_skills=relations,
+    )
+
+
+def ob3(skills: list[str], *, eqf: int | None = 6) -> dict[str, object]:
+    """An OB 3.0 credential as Cairn writes it (alignment and learningOutcome)."""
+    achievement: dict[str, object] = {
+        "type": ["Achievement"],
+        "learningOutcome": [{"type": ["LearningOutcome"], "outcomeStatement": "x", "relatedESCOSkill": skills[:1]}],
+        "alignment": [{"type": ["Alignment"], "targetUrl": uri, "targetFramework": "ESCO"} for uri in skills]
+        + [{"type": ["Alignment"], "targetUrl": "http://data.europa.eu/snb/eqf/6", "targetFramework": "EQF"}],
+    }
+    if eqf is not None:
+        achievement["eqfLevel"] = f"http://data.europa.eu/snb/eqf/{eqf}"
+    return {"type": ["VerifiableCredential"], "credentialSubject": {"achievement": achievement}}
+
+
+def held(cid: str, document: dict[str, object], issuer: str = "UM", day: int = 1) -> HeldCredential:
+    return HeldCredential(
+        cid, f"Credential {cid}", issuer, f"did:web:{issuer}", datetime(2026, 1, day, tzinfo=UTC), document
+    )
+
+
+def test_skills_and_level_are_found_in_ob3_and_elm(shared_data: Path) -> None:
+    document = ob3([S + "python", S + "sql"], eqf=5)
+    assert credential_skills(document) == (S + "python", S + "sql")
+    assert credential_level(document) == 5
+    elm_path = next((shared_data / "elm").rglob("Sample-MC-Annex1-unsigned.jsonld"))
+    elm = json.loads(elm_path.read_text(encoding="utf-8"))
+    found = credential_skills(elm)
+    assert S + "5fd5c985-eaaa-47aa-8314-62359c54505a" in found
+    assert len(found) == 4
+    assert all(uri.startswith(S) for uri in found)  # not the concept scheme, not DigComp
+    assert credential_level(elm) == 6
+
+
+def test_odd_documents_give_nothing_not_an_error() -> None:
+    assert credential_skills({}) == ()
+    assert credential_skills({"credentialSubject": "text"}) == ()
+    assert credential_level({"credentialSubject": {"eqfLevel": "http://data.europa.eu/snb/eqf/9"}}) is None
+    deep: dict[str, object] = {"x": S + "deep"}
+    for _ in range(50):
+        deep = {"n": deep}
+    assert credential_skills({"credentialSubject": deep}) == ()  # deeper than the walk goes
+    # skills outside credentialSubject (an evidence section, say) are not claims
+    assert credential_skills({"evidence": [S + "python"], "credentialSubject": {}}) == ()
+
+
+def test_profile_gathers_evidence_and_groups_by_hierarchy() -> None:
+    esco = small_esco()
+    profile = build_profile(
+        esco,
+        [
+            held("a", ob3([S + "python", S + "present"]), "UM", day=2),
+            held("b", ob3([S + "python", S + "narrow-sql", S + "unknown-x"], eqf=None), "SB", day=1),
+            held("c", {"credentialSubject": {"achievement": {"name": "no skills"}}}, "SB"),
+        ],
+    )
+    assert profile.credentials == 3
+    assert profile.issuers == 2
+    assert profile.without_skills == ("Credential c",)
+    python = profile.skills[S + "python"]
+    assert [(e.credential_id, e.issuer, e.level) for e in python.evidence] == [("b", "SB", None), ("a", "UM", 6)]
+    groups = {g.label: [s.label for s in g.skills] for g in profile.groups}
+    # level-1 groups under each pillar; PostgreSQL climbs through its broader skill to ICT
+    assert groups == {
+        "ICT": ["PostgreSQL", "Python (computer programming)"],
+        "communication": ["present reports"],
+        "": ["unknown-x"],
+    }
+    assert profile.groups[-1].uri == ""  # the skills outside the hierarchy come last
+    assert not profile.skills[S + "unknown-x"].known
+    assert build_profile(esco, [held("a", ob3([S + "present"]))], language="pl").skills[S + "present"].label == (
+        "przedstawiać raporty"
+    )
+
+
+def test_occupations_rank_by_weighted_fit() -> None:
+    esco = small_esco()
+    matrix = occupation_matrix(esco)
+    assert occupation_matrix(esco) is matrix  # built once per release
+    ranked = matrix.rank({S + "python", S + "present"})
+    assert [f.label for f in ranked] == ["data analyst", "report writer"]
+    analyst, reporter = ranked
+    expected = (1 + OPTIONAL_WEIGHT * 1) / (2 + OPTIONAL_WEIGHT * 2)
+    assert analyst.fit == pytest.approx(expected, abs=1e-4)
+    assert (analyst.essential_held, analyst.essential_total, analyst.optional_held) == (1, 2, 1)
+    assert analyst.essential_coverage == 0.5
+    assert reporter.essential_coverage == 0.5
+    assert reporter.fit == 0.5
+    assert matrix.rank(set()) == []
+    assert matrix.rank({S + "nothing"}) == []
+    assert matrix.rank({S + "bake"}, limit=1)[0].fit == 1.0
+    assert matrix.fit_of(OCC + "baker", {S + "python"}).fit == 0.0
+    assert missing_essential(matrix, OCC + "analyst", {S + "python"}) == [(S + "sql", "SQL")]
+    assert matrix.rank({S + "python"}, language="pl")[0].label == "analityk danych"
+
+
+def test_occupations_are_found_by_key_and_words() -> None:
+    esco = small_esco()
+    assert occupation_by_key(esco, "analyst") is esco.occupations[OCC + "analyst"]
+    assert occupation_by_key(esco, OCC + "baker") is esco.occupations[OCC + "baker"]
+    assert occupation_by_key(esco, "7512.1") is esco.occupations[OCC + "baker"]
+    assert occupation_by_key(esco, "nope") is None
+    assert [o.uri for o in search_occupations(esco, "DATA")] == [OCC + "analyst"]
+    assert [o.uri for o in search_occupations(esco, "specialist")] == [OCC + "analyst"]  # an alternative label
+    assert [o.uri for o in search_occupations(esco, "analityk", language="pl")] == [OCC + "analyst"]
+    assert search_occupations(esco, "   ") == []
+    assert search_occupations(esco, "analityk") == []
+
+
+def test_next_steps_rank_by_coverage_per_ects() -> None:
+    offers = [
+        Offer("big", "Big", ("UM",), frozenset({S + "a", S + "b", S + "c"}), ects=10),  # 0.3 per ECTS
+        Offer("small", "Small", ("UM",), frozenset({S + "a"}), ects=2),  # 0.5
+        Offer("hours", "Hours", ("SB",), frozenset({S + "a", S + "b"}), hours=50),  # 2 ECTS from hours: 1.0
+        Offer("none", "No workload", ("SB",), frozenset({S + "a", S + "b", S + "c"})),
+        Offer("other", "Other", ("SB",), frozenset({S + "z"}), ects=1),
+    ]
+    steps = rank_next_steps({S + "a", S + "b", S + "c"}, offers)
+    assert [s.offer.slug for s in steps] == ["hours", "small", "big", "none"]
+    assert steps[0].credits == 50 / HOURS_PER_ECTS
+    assert steps[0].credits_basis == "hours"
+    assert steps[0].per_ects == 1.0
+    assert steps[0].covers == (S + "a", S + "b")
+    assert steps[-1].per_ects is None
+    assert steps[-1].credits_basis == "unknown"
+    assert rank_next_steps(set(), offers) == []
+    assert len(rank_next_steps({S + "a"}, offers, limit=2)) == 2
+    assert [o.slug for o, _ in offers_covering({S + "a", S + "c"}, offers)] == ["big", "none", "hours", "small"]
+
+
+def test_job_ads_split_into_sentences_and_merge() -> None:
+    ad = "We look for a data analyst.\n- Python and SQL\n• present reports to clients; x\n\n\n"
+    assert sentences(ad) == ["We look for a data analyst.", "Python and SQL", "present reports to clients;"]
+    assert len(sentences("word. " * 500)) == 80
+    merged = aggregate_job_skills(
+        [[(S + "py", "Python", 0.9, "Python")], [(S + "sql", "SQL", 1.2, "SQL"), (S + "py", "Python", 0.5, "py")]]
+    )
+    assert [(s.uri, s.mentions, s.score) for s in merged] == [(S + "py", 2, 0.9), (S + "sql", 1, 1.2)]
+
+
+@pytest.fixture(scope="module")
+def real_esco(shared_data: Path) -> EscoData:
+    return load_esco(shared_data / "esco" / "v1.1.1" / "en")
+
+
+def test_ranking_the_real_release_is_fast(real_esco: EscoData) -> None:
+    started = perf_counter()
+    matrix = occupation_matrix(real_esco)
+    built = perf_counter() - started
+    assert len(matrix) > 2900
+    assert len(real_esco.occupation_skills) > 100_000
+    developer = next(o for o in real_esco.occupations.values() if o.labels["en"].preferred == "software developer")
+    skills = sorted(matrix.essential[developer.uri])[:8]
+    started = perf_counter()
+    for _ in range(20):
+        ranked = matrix.rank(skills, limit=20)
+    per_rank = (perf_counter() - started) / 20
+    assert ranked
+    assert developer.uri in {f.uri for f in ranked[:20]}
+    assert per_rank < 0.05, f"ranking took {per_rank * 1000:.1f} ms"
+    assert built < 10
+    profile = build_profile(real_esco, [held("a", ob3(skills))])
+    assert all(group.label for group in profile.groups)  # every real skill sits in the hierarchy
+    print(f"matrix built in {built * 1000:.0f} ms; one ranking {per_rank * 1000:.2f} ms")
