@@ -13,8 +13,10 @@ from pathlib import Path
 
 from cairn.services.accounts import SCOPES, AccountService
 from cairn.services.catalog import CatalogService, ImportResult
+from cairn.services.esco import EscoService, ImportSummary, version_key
+from cairn.skills.labels import SHIPPED_ESCO_VERSION
 
-__all__ = ["DEMO_EMAIL", "DEMO_PASSWORD", "DemoSeed", "demo_secret_key", "seed_demo"]
+__all__ = ["DEMO_EMAIL", "DEMO_PASSWORD", "DemoSeed", "demo_secret_key", "seed_demo", "seed_esco"]
 
 DEMO_EMAIL = "demo@cairn.example"
 DEMO_PASSWORD = "cairn-demo-password"  # noqa: S105 - printed to the person running the demo; demo only
@@ -50,6 +52,15 @@ def seed_demo(
         accounts.install_token(organisation=lead, name="demo", scopes=list(SCOPES), token=demo_token, actor="demo")
         installed = True
     return DemoSeed(result, organisations, installed)
+
+
+def seed_esco(esco: EscoService) -> ImportSummary | None:
+    """Import the ESCO extract shipped in the package unless the store already holds that release or a newer
+    one; returns what the import did, or None when there was nothing to do."""
+    stored = esco.version()
+    if stored is not None and version_key(stored) >= version_key(SHIPPED_ESCO_VERSION):
+        return None
+    return esco.import_shipped()
 
 
 def demo_secret_key(folder: Path) -> str:

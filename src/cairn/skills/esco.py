@@ -21,11 +21,16 @@ occupation_skills   ``occupationSkillRelations[_xx].csv``
 ==================  =====================================================  =====================
 
 Only ``skills`` is required by default; pass ``require=ALL_PARTS`` to insist on a complete release.
+A file may also be compressed (``skills_en.csv.gz``, ``skills_en.csv.xz``): the extract shipped inside
+Cairn is such a folder.
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
+import io
+import lzma
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -43,6 +48,7 @@ __all__ = [
     "Skill",
     "SkillGroup",
     "load_esco",
+    "present_parts",
 ]
 
 ALL_PARTS: tuple[str, ...] = (
@@ -74,9 +80,12 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     "occupationSkillRelations": ("occupationUri", "relationType", "skillUri"),
 }
 
-_NAME = re.compile(r"^(?P<base>[A-Za-z]+?)(?:_(?P<lang>[a-z]{2,3}(?:-[a-zA-Z]{2,4})?))?\.csv$")
+_NAME = re.compile(r"^(?P<base>[A-Za-z]+?)(?:_(?P<lang>[a-z]{2,3}(?:-[a-zA-Z]{2,4})?))?\.csv(?:\.gz|\.xz)?$")
+MAX_FILE_BYTES = 256 * 1024 * 1024
+"""The largest ESCO file read (uncompressed); the biggest official one, occupationSkillRelations, is ~21 MB."""
 _VERSION = re.compile(r"v(\d+\.\d+(?:\.\d+)?)")
 _COLLECTION_SUFFIX = "SkillsCollection"
+_LABELLED = ("skills", "occupations", "skillGroups", "ISCOGroups")  # files that say which languages are present
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,13 +223,15 @@ def load_esco(
     require: Iterable[str] = ("skills",),
     languages: Iterable[str] | None = None,
     version: str | None = None,
+    only: Iterable[str] | None = None,
 ) -> EscoData:
     """Read an ESCO CSV download from ``directory`` (and its immediate sub-folders).
 
     ``require`` names the parts (see :data:`ALL_PARTS`) whose files must be present; every other part is
     read when its files are there. ``languages`` restricts which language files are read (default: all
     that have a ``skills_xx.csv``, or an ``occupations_xx.csv`` when there are no skill files).
-    ``version`` overrides the release number found in the folder's path (``v1.1.1``).
+    ``version`` overrides the release number found in the folder's path (``v1.1.1``). ``only`` names the
+    parts to read (default: every part present), to skip the big relation files when they are not needed.
 
     Raises :class:`InputError` naming the folder, file, column or line that is missing or malformed.
     """
@@ -232,16 +243,17 @@ def load_esco(
     if unknown:
         raise InputError(f"unknown ESCO part(s): {', '.join(unknown)}; known: {', '.join(ALL_PARTS)}")
 
-    found = _Found()
-    for path in sorted(root.iterdir()):
-        if path.is_dir():
-            for sub in sorted(path.iterdir()):
-                if sub.is_file():
-                    found.add(sub)
-        elif path.is_file():
-            found.add(path)
-
+    found = _scan(root)
     langs = _languages(found, languages)
+    reading = set(ALL_PARTS) if only is None else set(only) | set(wanted)
+    if only is not None:
+        found.files = {
+            base: by_lang
+            for base, by_lang in found.files.items()
+            if any(_FILES.get(part) == base for part in reading)
+            or (base.endswith(_COLLECTION_SUFFIX) and "collections" in reading)
+            or (base == "broaderRelationsOccPillar" and reading & {"occupations", "isco_groups"})
+        }
     missing = [_describe(part, langs) for part in wanted if not _present(found, part, langs)]
     if missing:
         raise InputError(f"ESCO folder {root} is missing {'; '.join(missing)}")
@@ -307,10 +319,32 @@ def load_esco(
     )
 
 
+def present_parts(directory: str | Path, *, languages: Iterable[str] | None = None) -> frozenset[str]:
+    """The parts (see :data:`ALL_PARTS`) whose files are in ``directory``, judged by file names alone."""
+    root = Path(directory)
+    if not root.is_dir():
+        raise InputError(f"ESCO folder not found: {root}")
+    found = _scan(root)
+    langs = _languages(found, languages)
+    return frozenset(part for part in ALL_PARTS if _present(found, part, langs))
+
+
+def _scan(root: Path) -> _Found:
+    found = _Found()
+    for path in sorted(root.iterdir()):
+        if path.is_dir():
+            for sub in sorted(path.iterdir()):
+                if sub.is_file():
+                    found.add(sub)
+        elif path.is_file():
+            found.add(path)
+    return found
+
+
 def _languages(found: _Found, languages: Iterable[str] | None) -> tuple[str, ...]:
-    present = [lang for lang in found.get("skills") if lang] or [lang for lang in found.get("occupations") if lang]
+    present = [lang for base in _LABELLED for lang in found.get(base) if lang]
     if languages is None:
-        ordered = sorted(present, key=lambda lang: (lang != "en", lang))
+        ordered = sorted(set(present), key=lambda lang: (lang != "en", lang))
         return tuple(ordered) or ("en",)
     chosen = tuple(dict.fromkeys(languages))
     if not chosen:
@@ -346,7 +380,7 @@ def _rows(path: Path, kind: str) -> Iterator[dict[str, str]]:
     """Rows of one CSV file as dicts, after checking the header has the needed columns."""
     needed = _COLUMNS[kind]
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
+        with _open(path) as handle:
             reader = csv.DictReader(handle)
             header = reader.fieldnames or []
             lacking = [name for name in needed if name not in header]
@@ -364,8 +398,48 @@ def _rows(path: Path, kind: str) -> Iterator[dict[str, str]]:
         raise InputError(f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     except csv.Error as exc:
         raise InputError(f"{path.name}: malformed CSV ({exc})") from exc
+    except (gzip.BadGzipFile, lzma.LZMAError, EOFError) as exc:
+        raise InputError(f"{path.name}: not a valid compressed file ({exc})") from exc
     except OSError as exc:
         raise InputError(f"{path.name}: cannot be read ({exc.strerror})") from exc
+
+
+def _open(path: Path) -> io.TextIOWrapper:
+    """A CSV file as text, decompressed when its name ends in .gz or .xz; refuses files past the size limit."""
+    raw: io.BufferedIOBase
+    if path.name.endswith(".gz"):
+        raw = gzip.open(path, "rb")  # noqa: SIM115 - closed with the wrapper
+    elif path.name.endswith(".xz"):
+        raw = lzma.open(path, "rb")  # noqa: SIM115 - closed with the wrapper
+    else:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise InputError(f"{path.name}: larger than {MAX_FILE_BYTES // 2**20} MB")
+        raw = path.open("rb")
+    return io.TextIOWrapper(io.BufferedReader(_Limited(raw, path.name)), encoding="utf-8-sig", newline="")
+
+
+class _Limited(io.RawIOBase):
+    """A reader that raises :class:`InputError` once more than ``MAX_FILE_BYTES`` came out of it."""
+
+    def __init__(self, inner: io.BufferedIOBase, name: str) -> None:
+        self._inner = inner
+        self._name = name
+        self._read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self._inner.read(len(buffer))
+        self._read += len(data)
+        if self._read > MAX_FILE_BYTES:
+            raise InputError(f"{self._name}: larger than {MAX_FILE_BYTES // 2**20} MB uncompressed")
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
 
 
 def _split(cell: str) -> tuple[str, ...]:

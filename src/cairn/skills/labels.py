@@ -1,25 +1,36 @@
 """ESCO skill labels shipped with Cairn: look a skill up by URI, or find skills by words for a picker.
 
-The extract (``data/esco-skills-en.tsv.gz``, ESCO v1.1.1, English) is read once, on first use. This
-service uses the ESCO classification of the European Commission (see ``data/NOTICE.txt``).
+The extract (``data/esco/``: ESCO v1.1.1 in English plus Polish occupation labels, as compressed CSV files
+in the layout of the official download) is read once, on first use. This service uses the ESCO
+classification of the European Commission (see ``data/NOTICE.txt``).
 """
 
 from __future__ import annotations
 
-import gzip
 import unicodedata
 from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
-from cairn.skills.esco import EscoData, Labels, Skill
+from cairn.skills.esco import EscoData, load_esco
 
-__all__ = ["ESCO_SKILL_PREFIX", "SkillLabel", "SkillLabels", "shipped_esco", "shipped_labels"]
+__all__ = [
+    "ESCO_SKILL_PREFIX",
+    "SHIPPED_ESCO_VERSION",
+    "SkillLabel",
+    "SkillLabels",
+    "shipped_esco",
+    "shipped_esco_folder",
+    "shipped_labels",
+]
 
 ESCO_SKILL_PREFIX = "http://data.europa.eu/esco/skill/"
 MAX_QUERY = 200
+SHIPPED_ESCO_VERSION = "1.1.1"
+"""The ESCO release of the shipped extract (its Polish occupation labels come from v1.2.1)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,32 +124,35 @@ class SkillLabels:
 Row = tuple[str, str, str, str, tuple[str, ...]]
 
 
+def shipped_esco_folder() -> Path:
+    """The folder of the shipped extract, in ESCO's CSV layout (``en/``, ``pl/``; files xz-compressed)."""
+    return Path(str(resources.files("cairn.skills") / "data" / "esco"))
+
+
+@cache
+def shipped_esco() -> EscoData:
+    """The shipped extract's English skills pillar (skills with their types, reuse levels, labels and
+    descriptions, skill groups, hierarchy and collections; no occupations), enough to build a
+    :class:`~cairn.skills.index.SkillIndex` without the full ESCO download. Read once per process."""
+    return load_esco(
+        shipped_esco_folder(),
+        languages=("en",),
+        version=SHIPPED_ESCO_VERSION,
+        only=("skills", "skill_groups", "skill_hierarchy", "collections"),
+    )
+
+
 @cache
 def _shipped_rows() -> tuple[Row, ...]:
-    raw = resources.files("cairn.skills").joinpath("data", "esco-skills-en.tsv.gz").read_bytes()
+    prefix = len(ESCO_SKILL_PREFIX)
     rows = []
-    for line in gzip.decompress(raw).decode("utf-8").splitlines()[1:]:
-        uuid, skill_type, reuse, preferred, alts = line.split("\t")
-        rows.append((uuid, skill_type, reuse, preferred, tuple(a for a in alts.split(" | ") if a)))
-    return tuple(rows)
+    for uri, skill in shipped_esco().skills.items():
+        labels = skill.label("en")
+        rows.append((uri[prefix:], skill.skill_type, skill.reuse_level, labels.preferred, labels.alternatives))
+    return tuple(sorted(rows))
 
 
 @cache
 def shipped_labels() -> SkillLabels:
-    """The ESCO v1.1.1 English extract shipped in the package (read once per process)."""
+    """The ESCO v1.1.1 English skill labels shipped in the package (read once per process)."""
     return SkillLabels(list(_shipped_rows()))
-
-
-def shipped_esco() -> EscoData:
-    """The shipped extract as ESCO data (skills with English labels; no hierarchy or collections), enough to
-    build a :class:`~cairn.skills.index.SkillIndex` without the full ESCO download."""
-    skills = {
-        ESCO_SKILL_PREFIX + uuid: Skill(
-            uri=ESCO_SKILL_PREFIX + uuid,
-            skill_type=skill_type,
-            reuse_level=reuse,
-            labels={"en": Labels(preferred, alternatives)},
-        )
-        for uuid, skill_type, reuse, preferred, alternatives in _shipped_rows()
-    }
-    return EscoData(version="1.1.1", languages=("en",), skills=skills, parts=frozenset({"skills"}))

@@ -1,0 +1,259 @@
+"""EscoService: importing an ESCO folder (complete release, extra language), idempotence, replacement by a
+newer release, all-or-nothing on bad input, reading back, occupation search, and the demo's shipped import."""
+
+from __future__ import annotations
+
+import csv
+import io
+import lzma
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from cairn.errors import InputError
+from cairn.services.demo import seed_esco
+from cairn.services.esco import EscoService, version_key
+from cairn.skills.labels import shipped_esco_folder
+from cairn.store.database import Database
+from cairn.store.esco import ESCO_TABLES, EscoStore
+from tests.conftest import FixedClock
+
+SHIPPED = shipped_esco_folder()
+
+
+@cache
+def _read_shipped(relative: str) -> tuple[list[str], list[dict[str, str]]]:
+    text = lzma.decompress((SHIPPED / relative).read_bytes()).decode("utf-8")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    return list(reader.fieldnames or []), list(reader)
+
+
+def _write(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, header)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def cut_release(root: Path, *, occupations: int = 12, version: str = "1.1.1") -> Path:
+    """A small but complete English ESCO folder (``root/vX/en``) cut from the shipped extract: a few
+    occupations with their relations, the skills they name, and the hierarchy, groups and collections."""
+    folder = root / f"v{version}" / "en"
+    header, occ_rows = _read_shipped("en/occupations_en.csv.xz")
+    occ_rows = occ_rows[:occupations]
+    occ_uris = {r["conceptUri"] for r in occ_rows}
+    _write(folder / "occupations_en.csv", header, occ_rows)
+    header, rel_rows = _read_shipped("en/occupationSkillRelations_en.csv.xz")
+    rel_rows = [r for r in rel_rows if r["occupationUri"] in occ_uris]
+    _write(folder / "occupationSkillRelations_en.csv", header, rel_rows)
+    skill_uris = {r["skillUri"] for r in rel_rows}
+    header, skill_rows = _read_shipped("en/skills_en.csv.xz")
+    _write(folder / "skills_en.csv", header, [r for r in skill_rows if r["conceptUri"] in skill_uris])
+    header, broader = _read_shipped("en/broaderRelationsSkillPillar_en.csv.xz")
+    broader = [r for r in broader if r["conceptUri"] in skill_uris]
+    _write(folder / "broaderRelationsSkillPillar_en.csv", header, broader)
+    group_uris = {r["broaderUri"] for r in broader}
+    header, groups = _read_shipped("en/skillGroups_en.csv.xz")
+    _write(folder / "skillGroups_en.csv", header, [r for r in groups if r["conceptUri"] in group_uris])
+    header, isco = _read_shipped("en/ISCOGroups_en.csv.xz")
+    _write(folder / "ISCOGroups_en.csv", header, isco)
+    for name in ("digital", "transversal", "green", "language"):
+        header, members = _read_shipped(f"en/{name}SkillsCollection_en.csv.xz")
+        _write(folder / f"{name}SkillsCollection_en.csv", header, [r for r in members if r["conceptUri"] in skill_uris])
+    return folder
+
+
+def cut_polish(root: Path) -> Path:
+    """The Polish occupation and ISCO group files of the shipped extract (no skills): an extra language."""
+    folder = root / "v1.2.1" / "pl"
+    for base in ("occupations", "ISCOGroups"):
+        header, rows = _read_shipped(f"pl/{base}_pl.csv.xz")
+        _write(folder / f"{base}_pl.csv", header, rows)
+    return folder
+
+
+def _dump(database: Database) -> dict[str, list[dict[str, object]]]:
+    with database.transaction() as session:
+        store = EscoStore(session)
+        return {name: sorted(store.all(name), key=repr) for name in ESCO_TABLES}
+
+
+@pytest.fixture
+def esco(database: Database, clock: FixedClock) -> EscoService:
+    return EscoService(database, clock=clock)
+
+
+def test_import_a_release_and_read_it_back(esco: EscoService, tmp_path: Path) -> None:
+    folder = cut_release(tmp_path)
+    messages: list[str] = []
+    summary = esco.import_folder(folder, progress=messages.append)
+    assert summary.version == "1.1.1"
+    assert summary.languages == ("en",)
+    assert summary.counts["occupations"] == 12
+    assert summary.counts["occupation_skills"] > 100
+    assert summary.counts["skills"] > 50
+    assert any("relations" in m for m in messages)
+    assert esco.version() == "1.1.1"
+    [release] = esco.releases()
+    assert release.languages == ("en",)
+    assert release.counts == summary.counts
+
+    data = esco.data()
+    assert data.version == "1.1.1"
+    assert len(data.skills) == summary.counts["skills"]
+    assert len(data.occupation_skills) == summary.counts["occupation_skills"]
+    assert {"essential", "optional"} == {r.relation for r in data.occupation_skills}
+    with_broader = [s for s in data.skills.values() if s.broader]
+    assert with_broader
+    assert any(set(s.broader) & set(data.skill_groups) for s in with_broader)
+    assert data.collections.get("transversal") or data.collections.get("digital")
+    for name, uris in data.collections.items():
+        assert all(name in data.skills[u].collections for u in uris if u in data.skills)
+    occupation = next(iter(data.occupations.values()))
+    assert occupation.isco_group
+    assert occupation.code.startswith(occupation.isco_group)
+    assert occupation.labels["en"].preferred
+    assert len(data.isco_groups) == 619
+    assert esco.data() is data  # cached until the next import
+
+    skill = esco.skill(data.occupation_skills[0].skill_uri)
+    assert skill is not None
+    assert skill.skill_type in {"skill/competence", "knowledge"}
+    assert skill.labels["en"].description
+    assert esco.skill("http://data.europa.eu/esco/skill/nope") is None
+
+
+def test_importing_twice_leaves_the_same_rows(esco: EscoService, database: Database, tmp_path: Path) -> None:
+    folder = cut_release(tmp_path)
+    esco.import_folder(folder)
+    first = _dump(database)
+    esco.import_folder(folder)
+    assert _dump(database) == first
+    assert len(esco.releases()) == 2
+
+
+def test_polish_occupations_merge_into_the_english_ones(esco: EscoService, tmp_path: Path) -> None:
+    esco.import_folder(cut_release(tmp_path))
+    summary = esco.import_folder(cut_polish(tmp_path))
+    assert summary.version == "1.2.1"
+    assert summary.counts["occupations"] == 12  # labels merged; no Polish-only occupations added
+    assert esco.version() == "1.1.1"  # the skills are still v1.1.1
+    data = esco.data()
+    assert data.languages == ("en", "pl")
+    occupation = next(iter(data.occupations.values()))
+    assert set(occupation.labels) == {"en", "pl"}
+    assert occupation.labels["en"].description  # English kept
+
+    polish = occupation.labels["pl"].preferred
+    found = esco.search_occupations(polish, language="pl")
+    assert found[0].uri == occupation.uri
+    assert found[0].label == polish
+    english = esco.search_occupations(occupation.labels["en"].preferred.upper(), language="en", limit=3)
+    assert english[0].uri == occupation.uri
+    assert esco.search_occupations("   ") == []
+    assert esco.search_occupations("zzzqqq") == []
+    assert esco.search_occupations(polish, language="de") == []
+
+
+def test_polish_partial_download_merges(esco: EscoService, tmp_path: Path, shared_data: Path) -> None:
+    esco.import_folder(cut_release(tmp_path))
+    esco.import_folder(shared_data / "esco" / "v1.2.1_partial" / "pl")
+    data = esco.data()
+    assert all("pl" in o.labels for o in data.occupations.values())
+    assert esco.search_occupations(next(iter(data.occupations.values())).labels["pl"].preferred, language="pl")
+
+
+def test_a_newer_release_replaces_concepts_but_keeps_dropped_ones(esco: EscoService, tmp_path: Path) -> None:
+    old = cut_release(tmp_path / "old", occupations=12)
+    esco.import_folder(old)
+    before = esco.data()
+    new = cut_release(tmp_path / "new", occupations=6, version="1.2.0")
+    skills_file = new / "skills_en.csv"
+    with skills_file.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    renamed = rows[0]["conceptUri"]
+    rows[0]["preferredLabel"] = "a renamed skill"
+    _write(skills_file, list(rows[0]), rows)
+    summary = esco.import_folder(new)
+    assert summary.version == "1.2.0"
+    assert esco.version() == "1.2.0"
+    after = esco.data()
+    assert after.skills[renamed].preferred_label == "a renamed skill"
+    assert set(after.skills) == set(before.skills)  # ESCO URIs are kept for good
+    assert set(after.occupations) == set(before.occupations)
+    assert {r.occupation_uri for r in after.occupation_skills} < {r.occupation_uri for r in before.occupation_skills}
+
+
+@pytest.mark.parametrize(
+    ("damage", "named"),
+    [
+        (lambda f: (f / "occupationSkillRelations_en.csv").unlink(), "occupationSkillRelations_en.csv"),
+        (lambda f: (f / "ISCOGroups_en.csv").unlink(), "ISCOGroups_en.csv"),
+        (
+            lambda f: (f / "occupations_en.csv").write_text("conceptUri,preferredLabel,altLabels\nx,y,z\n"),
+            "iscoGroup",
+        ),
+        (lambda f: (f / "skills_en.csv").write_bytes(b"conceptUri,skillType\n\xff\xfe\n"), "skills_en.csv"),
+    ],
+)
+def test_a_bad_folder_names_the_problem_and_changes_nothing(
+    esco: EscoService, database: Database, tmp_path: Path, damage: object, named: str
+) -> None:
+    esco.import_folder(cut_release(tmp_path / "good"))
+    before = _dump(database)
+    broken = cut_release(tmp_path / "bad", occupations=3, version="1.2.0")
+    damage(broken)  # type: ignore[operator]
+    with pytest.raises(InputError, match=named):
+        esco.import_folder(broken)
+    assert _dump(database) == before
+    assert len(esco.releases()) == 1
+
+
+def test_a_folder_without_skills_or_occupations_is_refused(esco: EscoService, tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(InputError, match="neither skills"):
+        esco.import_folder(tmp_path)
+    with pytest.raises(InputError, match="not found"):
+        esco.import_folder(tmp_path / "nowhere")
+
+
+def test_a_failure_while_writing_rolls_everything_back(
+    esco: EscoService, database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    esco.import_folder(cut_release(tmp_path / "a", occupations=3))
+    before = _dump(database)
+    original = EscoStore.replace
+
+    def failing(self: EscoStore, name: str, rows: object) -> int:
+        if name == "occupation_skills":
+            raise RuntimeError("disk full")
+        return original(self, name, rows)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(EscoStore, "replace", failing)
+    with pytest.raises(RuntimeError):
+        esco.import_folder(cut_release(tmp_path / "b", occupations=8, version="1.2.0"))
+    assert _dump(database) == before
+    assert esco.version() == "1.1.1"
+
+
+def test_the_demo_imports_the_shipped_extract_once(esco: EscoService, database: Database) -> None:
+    if database.dialect != "sqlite":
+        pytest.skip("the full shipped import runs once, on SQLite, to keep the suite quick")
+    assert esco.version() is None
+    summary = seed_esco(esco)
+    assert summary is not None
+    assert summary.counts["skills"] == 13_896
+    assert summary.counts["occupations"] == 3_007
+    assert summary.counts["occupation_skills"] == 123_855
+    assert summary.languages == ("en", "pl")
+    assert seed_esco(esco) is None
+    data = esco.data()
+    assert {"digital", "green", "transversal", "language"} <= set(data.collections)
+    assert esco.search_occupations("programista", language="pl")
+    assert esco.search_occupations("software developer")[0].label == "software developer"
+
+
+def test_version_key_orders_releases() -> None:
+    assert version_key("1.2.1") > version_key("1.1.1") > version_key("1.1") > version_key(None)
