@@ -251,7 +251,7 @@ class _Context:
             return self._unreadable(exc.message, "jwt")
         if not isinstance(payload, dict):
             return self._unreadable("the JWT payload is not a JSON object", "jwt")
-        if "vp" in payload:
+        if "vp" in payload or "VerifiablePresentation" in _as_list(payload.get("type")):
             return self.presentation_jwt(token)
         ob3 = "vc" in payload
         resolve = self.jwt_resolver("assertionMethod")
