@@ -1,0 +1,256 @@
+"""Sharing on SQLite and PostgreSQL: share links (expiry, revocation, views), owner-only access, downloads that
+carry the credential (baked PNG and SVG unbake to it and verify; the PDF), LinkedIn, the public profile."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from argon2 import PasswordHasher
+
+from cairn.bootstrap import Container, build
+from cairn.errors import ConflictError, InputError, NotFoundError
+from cairn.model.awards import Recipient
+from cairn.services.accounts import AccountService
+from cairn.services.sharing import SharingService, linkedin_url
+from cairn.settings import Settings
+from cairn.store.database import Database
+from cairn.store.tables import WalletCredentialRow, WalletRow
+from cairn.vc.baking import unbake
+from cairn.vc.intake import verify_any
+from tests.conftest import FixedClock
+
+PASSWORD = "correct horse battery"
+FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+PUBLIC = "https://cairn.example"
+UM = "uniwersytet-mazowiecki"
+DEFINITION = "um-python-data-analysis"
+
+
+def make_container(database: Database, clock: FixedClock, examples: Path) -> Container:
+    """An instance with the example catalogue and fast password hashing."""
+    settings = Settings(database_url="sqlite://", secret_key="s" * 48, base_url=PUBLIC)
+    built = build(settings, clock=clock, database=database)
+    built.catalog.import_paths([examples])
+    return dataclasses.replace(built, accounts=AccountService(database, clock=clock, password_hasher=FAST))
+
+
+def learner_with_credential(
+    container: Container, email: str = "ann@example.org", *, name: str = "Ann Example"
+) -> tuple[int, str, dict[str, Any]]:
+    """An account with a password and a wallet holding one freshly awarded credential: (account, id, credential)."""
+    account = container.accounts.create_account(email=email, password=PASSWORD)
+    result = container.issuing.issuing.award(
+        DEFINITION, Recipient(email=email, name=name), actor="test", organisation=UM
+    )
+    credential = container.issuing.issuing.get(result.award_id, organisation=UM).credential
+    assert isinstance(credential, dict)
+    text = json.dumps(credential)
+    now = container.clock()
+    credential_id = str(uuid.uuid4())
+    achievement = credential["credentialSubject"]["achievement"]
+    with container.database.transaction() as session:
+        wallet = WalletRow(
+            account_id=account.id,
+            did=f"did:key:z6Mk{account.id}",
+            private_key_encrypted=b"not a real key",
+            profile_public=False,
+            created_at=now,
+        )
+        session.add(wallet)
+        session.flush()
+        session.add(
+            WalletCredentialRow(
+                id=credential_id,
+                wallet_id=wallet.id,
+                content_hash=uuid.uuid4().hex,
+                format="ob3",
+                source="test",
+                original=text,
+                document=credential,
+                title=achievement["name"],
+                issuer_name=credential["issuer"]["name"],
+                issuer_id=credential["issuer"]["id"],
+                issued_at=now,
+                valid_until=None,
+                status="valid",
+                report={},
+                checked_at=now,
+                added_at=now,
+                tags={},
+                search_text=achievement["name"],
+                public=False,
+            )
+        )
+    return account.id, credential_id, credential
+
+
+@pytest.fixture
+def container(database: Database, clock: FixedClock, examples: Path) -> Container:
+    return make_container(database, clock, examples)
+
+
+@pytest.fixture
+def service(container: Container) -> SharingService:
+    return container.sharing
+
+
+def test_a_link_is_random_counted_and_expires(service: SharingService, container: Container, clock: FixedClock) -> None:
+    account, credential_id, _ = learner_with_credential(container)
+    link = service.create_link(account_id=account, credential_id=credential_id, expires_in_days=7)
+    other = service.create_link(account_id=account, credential_id=credential_id)
+    assert len(link.token) >= 32
+    assert link.token != other.token
+    assert link.url == f"{PUBLIC}/s/{link.token}"
+    assert link.state == "active"
+    assert link.views == 0
+    opened = service.open_link(link.token, count_view=True)
+    assert opened.credential.id == credential_id
+    assert opened.link.views == 1
+    service.open_link(link.token, count_view=True)
+    service.open_link(link.token)  # a preview or QR code is not a view
+    listed = {item.token: item for item in service.links(account_id=account, credential_id=credential_id)}
+    assert listed[link.token].views == 2
+    assert listed[link.token].last_viewed_at == clock.now
+    assert listed[other.token].views == 0
+    clock.advance(days=7, seconds=1)
+    expired = service.open_link(link.token, count_view=True)
+    assert expired.link.state == "expired"
+    assert service.links(account_id=account, credential_id=credential_id)[-1].views == 2  # expired views not counted
+    assert service.open_link(other.token).link.state == "active"
+
+
+def test_bad_expiry_and_unknown_tokens(service: SharingService, container: Container) -> None:
+    account, credential_id, _ = learner_with_credential(container)
+    for days in (0, -1, 3651):
+        with pytest.raises(InputError):
+            service.create_link(account_id=account, credential_id=credential_id, expires_in_days=days)
+    for token in ("short", "x" * 43, "../../etc/passwd" + "a" * 30):
+        with pytest.raises(NotFoundError):
+            service.open_link(token)
+
+
+def test_revoking_withdraws_the_link_for_good(service: SharingService, container: Container) -> None:
+    account, credential_id, _ = learner_with_credential(container)
+    link = service.create_link(account_id=account, credential_id=credential_id)
+    assert service.revoke_link(account_id=account, credential_id=credential_id, link_id=link.id) is True
+    assert service.revoke_link(account_id=account, credential_id=credential_id, link_id=link.id) is False
+    assert service.open_link(link.token, count_view=True).link.state == "revoked"
+    assert service.links(account_id=account, credential_id=credential_id)[0].views == 0
+
+
+def test_only_the_owner_reaches_a_credential(service: SharingService, container: Container) -> None:
+    account, credential_id, _ = learner_with_credential(container)
+    stranger, theirs, _ = learner_with_credential(container, "bob@example.org", name="Bob")
+    link = service.create_link(account_id=account, credential_id=credential_id)
+    calls: list[Callable[[], object]] = [
+        lambda: service.credential(account_id=stranger, credential_id=credential_id),
+        lambda: service.links(account_id=stranger, credential_id=credential_id),
+        lambda: service.create_link(account_id=stranger, credential_id=credential_id),
+        lambda: service.revoke_link(account_id=stranger, credential_id=credential_id, link_id=link.id),
+        lambda: service.revoke_link(account_id=stranger, credential_id=theirs, link_id=link.id),
+        lambda: service.set_public(account_id=stranger, credential_id=credential_id, public=True),
+        lambda: service.download(account_id=stranger, credential_id=credential_id, kind="json"),
+    ]
+    for call in calls:
+        with pytest.raises(NotFoundError):
+            call()
+    assert service.open_link(link.token).link.state == "active"
+
+
+def test_baked_images_carry_the_credential_and_verify(
+    service: SharingService, container: Container, clock: FixedClock
+) -> None:
+    account, credential_id, credential = learner_with_credential(container)
+    for kind, magic in (("png", b"\x89PNG"), ("svg", b"<svg")):
+        got = service.download(account_id=account, credential_id=credential_id, kind=kind)
+        assert magic in got.body[:200]
+        assert got.filename.endswith(f".{kind}")
+        baked = unbake(got.body)
+        assert json.loads(baked) == credential
+        report = verify_any(got.body, now=clock(), fetcher=container.fetcher)
+        assert report.verified, report.checks
+    as_json = service.download(account_id=account, credential_id=credential_id, kind="json")
+    assert json.loads(as_json.body) == credential
+    with pytest.raises(InputError, match="not as a JWT"):
+        service.download(account_id=account, credential_id=credential_id, kind="jwt")
+    with pytest.raises(NotFoundError):
+        service.download(account_id=account, credential_id=credential_id, kind="exe")
+
+
+def test_the_pdf_leads_to_a_lasting_share_link(service: SharingService, container: Container) -> None:
+    account, credential_id, credential = learner_with_credential(container)
+    service.create_link(account_id=account, credential_id=credential_id, expires_in_days=1)
+    pdf = service.download(account_id=account, credential_id=credential_id, kind="pdf")
+    assert pdf.body.startswith(b"%PDF-")
+    assert pdf.media_type == "application/pdf"
+    links = service.links(account_id=account, credential_id=credential_id)
+    lasting = [link for link in links if link.expires_at is None]
+    assert len(lasting) == 1
+    assert json.loads(unbake(pdf.body)) == credential
+    service.download(account_id=account, credential_id=credential_id, kind="pdf")
+    assert len(service.links(account_id=account, credential_id=credential_id)) == 2  # the lasting link is reused
+
+
+def test_linkedin_link_is_filled_in(service: SharingService, container: Container, clock: FixedClock) -> None:
+    account, credential_id, credential = learner_with_credential(container)
+    held = service.credential(account_id=account, credential_id=credential_id)
+    url = linkedin_url(held, cert_url=f"{PUBLIC}/s/token&x=1")
+    parts = urlsplit(url)
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == "https://www.linkedin.com/profile/add"
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    assert query["startTask"] == "CERTIFICATION_NAME"
+    assert query["name"] == held.title
+    assert query["organizationName"] == credential["issuer"]["name"]
+    assert (query["issueYear"], query["issueMonth"]) == (str(clock.now.year), str(clock.now.month))
+    assert query["certUrl"] == f"{PUBLIC}/s/token&x=1"
+    assert query["certId"] == credential["id"]
+    assert "expirationYear" not in query
+
+
+def test_the_public_profile_shows_only_what_was_chosen(service: SharingService, container: Container) -> None:
+    account, credential_id, _ = learner_with_credential(container)
+    with pytest.raises(NotFoundError):
+        service.public_profile("ann")
+    with pytest.raises(InputError):
+        service.update_profile(account_id=account, public=True, slug="", name="Ann")
+    for bad in ("a", "Has Space", "-ann", "ann-", "x" * 51, "ann/../x"):
+        with pytest.raises(InputError):
+            service.update_profile(account_id=account, public=True, slug=bad, name="Ann")
+    settings = service.update_profile(account_id=account, public=True, slug="Ann-Example", name="  Ann \n Example ")
+    assert (settings.slug, settings.name, settings.url) == ("ann-example", "Ann Example", f"{PUBLIC}/p/ann-example")
+    assert service.public_profile("ann-example").credentials == []
+    service.set_public(account_id=account, credential_id=credential_id, public=True)
+    shown = service.public_profile("ann-example")
+    assert [c.id for c in shown.credentials] == [credential_id]
+    assert service.public_credential("ann-example", credential_id).id == credential_id
+    other, theirs, _ = learner_with_credential(container, "bob@example.org", name="Bob")
+    with pytest.raises(ConflictError, match="taken"):
+        service.update_profile(account_id=other, public=True, slug="ann-example", name="Bob")
+    with pytest.raises(NotFoundError):
+        service.public_credential("ann-example", theirs)
+    service.update_profile(account_id=account, public=False, slug="ann-example", name="Ann")
+    with pytest.raises(NotFoundError):
+        service.public_profile("ann-example")
+    with pytest.raises(NotFoundError):
+        service.public_credential("ann-example", credential_id)
+    nobody = container.accounts.create_account(email="nowallet@example.org")
+    assert service.profile_settings(account_id=nobody.id) is None
+    with pytest.raises(ConflictError):
+        service.update_profile(account_id=nobody.id, public=False, slug="", name="")
+
+
+def test_previews_are_cached_by_content(service: SharingService, container: Container) -> None:
+    account, credential_id, _ = learner_with_credential(container)
+    held = service.credential(account_id=account, credential_id=credential_id)
+    text = {"title": held.title, "issuer": "UM", "date": "4 May 2026", "verdict": "Verified"}
+    first = service.preview(held, **text)
+    assert first.startswith(b"\x89PNG")
+    assert service.preview(held, **text) is first
+    assert service.preview(held, **{**text, "verdict": "Zweryfikowano"}) is not first
