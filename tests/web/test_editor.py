@@ -412,6 +412,18 @@ def test_without_javascript_a_skill_is_found_and_added(client: TestClient, datab
     assert stored(database).learning_outcomes[1].esco_skills == (PYTHON,)
 
 
+def test_without_javascript_skills_are_suggested_from_the_outcome_text(client: TestClient) -> None:
+    csrf = sign_in(client)
+    form = valid_form(csrf, action="suggest:1")
+    form["learning_outcomes.1.text.en"] = "Writes computer programs in the Python programming language."
+    page = client.post(f"{BASE}/new", data=form).text
+    assert "ESCO skills suggested for outcome 2, best first" in page
+    assert f'name="skill_pick.1" value="{PYTHON}"' in page
+    assert re.search(r'id="skill-results-1" tabindex="-1" aria-labelledby="skill-results-1-title" autofocus', page)
+    empty = client.post(f"{BASE}/new", data=valid_form(csrf, action="suggest:1")).text
+    assert "Write the outcome first" in empty
+
+
 def test_saving_with_a_search_left_open_searches_instead(client: TestClient, database: Database) -> None:
     csrf = sign_in(client)
     page = client.post(f"{BASE}/new", data=valid_form(csrf, **{"skill_query.0": "sql"})).text

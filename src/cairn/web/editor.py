@@ -15,6 +15,7 @@ Routes (include :data:`router` in the app):
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -22,7 +23,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from cairn.errors import ConflictError, InputError
+from cairn.errors import CairnError, ConflictError, InputError
 from cairn.model.definitions import SaveAction
 from cairn.model.types import pick
 from cairn.model.vocabularies import (
@@ -52,7 +53,7 @@ from cairn.web.editor_form import (
     validate,
 )
 from cairn.web.editor_help import SECTIONS
-from cairn.web.pages import LANGUAGES, reader_language
+from cairn.web.i18n import LANGUAGES, reader_language
 from cairn.web.views import annex_rows, country_name
 
 __all__ = ["MAX_FORM_BYTES", "MAX_QUERY", "MAX_RESULTS", "editing_service", "form_size", "posted_form", "router"]
@@ -111,7 +112,12 @@ FormDep = Annotated[FormData, Depends(posted_form)]
 def _render(
     request: Request, template: str, context: dict[str, Any], *, signed_in: SignedIn, status: int = 200
 ) -> HTMLResponse:
-    full: dict[str, Any] = {"lang": "en", "languages": None, "path": request.url.path, "signed_in": signed_in}
+    full: dict[str, Any] = {
+        "lang": reader_language(request),
+        "languages": None,
+        "path": request.url.path,
+        "signed_in": signed_in,
+    }
     full["errors"] = {}
     full.update(context)
     full["csrf_token"] = csrf_token(request, signed_in)
@@ -200,6 +206,36 @@ def _search(state: FormState, row: int) -> dict[str, Any]:
     return {"row": row, "query": query, "results": results, "reason": reason}
 
 
+@dataclass(frozen=True, slots=True)
+class _Suggested:
+    uri: str
+    label: str
+    matched: str
+    score: float
+    skill_type: str
+
+
+def _suggest(request: Request, state: FormState, row: int) -> dict[str, Any]:
+    """Skills suggested for an outcome's text (the first of its languages that has text), best first."""
+    texts = [state.value(f"learning_outcomes.{row}.text.{lang}").strip() for lang in state.languages]
+    text = next((t for t in texts if t), "")
+    found: dict[str, Any] = {"row": row, "query": text, "results": [], "reason": "", "suggested": True}
+    if not text:
+        found["reason"] = "Write the outcome first: suggestions come from its text."
+        return found
+    try:
+        result = request.app.state.container.careers.suggest(text, k=PICKER_RESULTS)
+    except CairnError as exc:
+        found["reason"] = exc.message
+        return found
+    found["results"] = [
+        _Suggested(s.uri, s.label, s.matched_label or s.label, s.score, s.skill_type) for s in result.skills
+    ]
+    if not found["results"]:
+        found["reason"] = result.reason or "No ESCO skill fits this text well; search by words instead."
+    return found
+
+
 def _row(action: str, prefix: str, state: FormState) -> int | None:
     raw = action.removeprefix(prefix)
     return int(raw) if raw.isdigit() and int(raw) < state.outcome_rows else None
@@ -236,6 +272,9 @@ def _step(
         return _form_page(request, access, signed_in, state, **page, notice=notice, focus="text_languages")
     if (found := _row(action, "search:", state)) is not None:
         search = _search(state, found)
+        return _form_page(request, access, signed_in, state, **page, search=search, focus=f"skill-results-{found}")
+    if (found := _row(action, "suggest:", state)) is not None:
+        search = _suggest(request, state, found)
         return _form_page(request, access, signed_in, state, **page, search=search, focus=f"skill-results-{found}")
     if (into := _row(action, "add-skills:", state)) is not None:
         labels = shipped_labels()

@@ -1,0 +1,164 @@
+"""CareersService on SQLite and PostgreSQL: only valid wallet credentials count as evidence, occupations and
+next steps from the stored catalogue, skill suggestions and job ads refusing bad input with a reason."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cairn.errors import InputError, NotFoundError
+from cairn.services.accounts import AccountService
+from cairn.services.careers import CareersService, TextTooLongError
+from cairn.services.catalog import CatalogService
+from cairn.skills.esco import EscoData, Labels, Occupation, OccupationSkill, Skill
+from cairn.skills.index import SkillIndex
+from cairn.store.database import Database
+from cairn.store.tables import WalletCredentialRow, WalletRow
+from tests.conftest import FixedClock
+
+S = "http://data.europa.eu/esco/skill/"
+OCC = "http://data.europa.eu/esco/occupation/"
+
+
+def credential(skills: list[str]) -> dict[str, Any]:
+    alignment = [{"type": ["Alignment"], "targetUrl": uri, "targetFramework": "ESCO"} for uri in skills]
+    achievement = {"alignment": alignment, "eqfLevel": "http://data.europa.eu/snb/eqf/5"}
+    return {"credentialSubject": {"achievement": achievement}}
+
+
+def add_wallet(database: Database, account_id: int, items: list[tuple[str, list[str]]]) -> None:
+    """A wallet with one credential per (status, skills)."""
+    now = datetime(2026, 5, 1, tzinfo=UTC)
+    with database.transaction() as session:
+        wallet = WalletRow(account_id=account_id, did="did:key:z6Mk", private_key_encrypted=b"x", created_at=now)
+        session.add(wallet)
+        session.flush()
+        for number, (status, skills) in enumerate(items):
+            session.add(
+                WalletCredentialRow(
+                    id=str(uuid.uuid4()),
+                    wallet_id=wallet.id,
+                    content_hash=f"{number:064d}",
+                    format="ldp_vc",
+                    source="upload",
+                    original="{}",
+                    document=credential(skills),
+                    title=f"Credential {number} ({status})",
+                    issuer_name="Uniwersytet",
+                    issuer_id="did:web:um",
+                    issued_at=now,
+                    valid_until=None,
+                    status=status,
+                    report={},
+                    checked_at=now,
+                    added_at=now,
+                    tags={},
+                    search_text="",
+                )
+            )
+
+
+def esco_with(skills: list[str]) -> EscoData:
+    labels = {
+        uri: Skill(uri, "skill/competence", "cross-sector", {"en": Labels(f"skill {uri[-6:]}")}) for uri in skills
+    }
+    occupation = Occupation(OCC + "target", "2511", "2511.9", {"en": Labels("target job")})
+    relations = tuple(OccupationSkill(OCC + "target", uri, "essential") for uri in skills)
+    return EscoData("t", ("en",), labels, occupations={occupation.uri: occupation}, occupation_skills=relations)
+
+
+@pytest.fixture
+def service(database: Database, clock: FixedClock, examples: Path) -> CareersService:
+    catalog = CatalogService(database, clock=clock)
+    catalog.import_paths([examples])
+    return CareersService(database, catalog=catalog, index=lambda: SkillIndex.build(_index_esco(), encoder=None))
+
+
+def _index_esco() -> EscoData:
+    rows = {
+        "py": ("knowledge", "Python (computer programming)", ("Python",), frozenset({"digital"})),
+        "web": ("skill/competence", "develop web applications", ("build websites",), frozenset({"digital"})),
+        "team": ("skill/competence", "work in teams", ("teamwork",), frozenset({"transversal"})),
+        "recycle": ("skill/competence", "recycle waste", ("sort waste",), frozenset({"green"})),
+    }
+    skills = {
+        S + sid: Skill(S + sid, kind, "cross-sector", {"en": Labels(label, alts)}, collections=names)
+        for sid, (kind, label, alts, names) in rows.items()
+    }
+    return EscoData("t", ("en",), skills)
+
+
+def test_only_valid_credentials_are_evidence(service: CareersService, database: Database, clock: FixedClock) -> None:
+    accounts = AccountService(database, clock=clock)
+    learner = accounts.create_account(email="learner@example.org")
+    other = accounts.create_account(email="other@example.org")
+    add_wallet(
+        database,
+        learner.id,
+        [("valid", [S + "a", S + "b"]), ("revoked", [S + "c"]), ("unverifiable", [S + "d"]), ("expired", [S + "e"])],
+    )
+    add_wallet(database, other.id, [("valid", [S + "z"])])
+    profile = service.profile(learner.id, esco_with([S + "a", S + "b", S + "x"]))
+    assert profile.uris == {S + "a", S + "b"}
+    assert profile.credentials == 1
+    assert profile.skills[S + "a"].evidence[0].level == 5
+    assert service.profile(12345, esco_with([])).skills == {}  # no wallet: an empty profile
+
+
+def test_occupation_detail_gives_missing_skills_and_next_steps(service: CareersService) -> None:
+    offers = [offer for offer in service.offers() if offer.skills]
+    assert offers
+    taught = sorted(offers[0].skills)
+    esco = esco_with([S + "held", *taught])
+    detail = service.occupation_detail("target", {S + "held"}, esco)
+    assert detail.fit.essential_held == 1
+    assert [uri for uri, _ in detail.missing] == sorted(taught, key=lambda u: f"skill {u[-6:]}".casefold())
+    assert detail.next_steps[0].offer.slug in {o.slug for o in offers if o.skills & set(taught)}
+    assert all(step.per_ects is not None for step in detail.next_steps)  # the examples state ECTS or hours
+    with pytest.raises(NotFoundError):
+        service.occupation_detail("no-such-job", set(), esco)
+    issuer_offers = service.offers(organisations=[offers[0].slug.split("-")[0]])
+    assert all(set(o.issuers) for o in issuer_offers)
+
+
+def test_suggest_ranks_filters_and_refuses_bad_input(service: CareersService) -> None:
+    found = service.suggest("Students build websites and develop web applications in Python", k=3)
+    assert found.skills[0].uri == S + "web"
+    assert found.skills[0].matched_label in {"develop web applications", "build websites"}
+    assert found.reason is None
+    knowledge = service.suggest("develop web applications in Python", k=3, skill_type="knowledge")
+    assert [s.uri for s in knowledge.skills] == [S + "py"]
+    assert [s.uri for s in service.suggest("work in teams", k=5, collection="green").skills] == []
+    assert service.suggest("work in teams", k=5, collection="green").reason == "no skill matched this text"
+    with pytest.raises(TextTooLongError):
+        service.suggest("a" * 1_000_000)
+    for empty in ("", "   ", "\x00\x01\x02", "\u200b\n\t"):
+        with pytest.raises(InputError, match=r"empty|no letters"):
+            service.suggest(empty)
+    with pytest.raises(InputError, match="unknown skill type"):
+        service.suggest("teamwork", skill_type="attitude")
+    with pytest.raises(InputError, match="unknown collection"):
+        service.suggest("teamwork", collection="blue")
+    chinese = service.suggest("开发网络应用程序和团队合作")
+    assert chinese.skills == ()
+    assert "script" in (chinese.reason or "")
+    assert "not in 'it'" in (service.suggest("teamwork", language="it").reason or "")
+    german = service.suggest("Die Studierenden entwickeln Webanwendungen mit der Sprache und dem Team")
+    assert german.skills == ()  # the lexical index matches English words only: says so
+    assert german.reason
+
+
+def test_job_ads_find_skills_and_gaps(service: CareersService) -> None:
+    ad = "We are hiring.\n- You build websites for clients\n- You love teamwork\n- Python is a plus"
+    analysis = service.job_ad(ad, held=frozenset({S + "team"}))
+    found = {s.uri for s in analysis.skills}
+    assert {S + "web", S + "team", S + "py"} <= found
+    assert [s.uri for s in analysis.held] == [S + "team"]
+    assert S + "team" not in {s.uri for s in analysis.gaps}
+    with pytest.raises(TextTooLongError):
+        service.job_ad("x " * 600_000)
+    assert service.job_ad("职位描述：开发网络应用程序").reason

@@ -1,0 +1,161 @@
+"""Careers on the web: the public suggestion API and its bad-input answers, the learner's skills and
+occupation pages (signed in only), the job-ad page with its CSRF check."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+
+from cairn.bootstrap import Container, build
+from cairn.services.accounts import AccountService
+from cairn.services.careers import CareersService
+from cairn.settings import Settings
+from cairn.skills.esco import EscoData
+from cairn.skills.index import SkillIndex
+from cairn.store.database import Database
+from cairn.web.app import create_app
+from tests.conftest import FixedClock
+from tests.helpers import csrf_of
+from tests.services.test_careers import S, _index_esco, add_wallet, esco_with
+
+PASSWORD = "correct horse battery"
+FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+class FakeEsco:
+    """Stands in for the ESCO service (container.esco) while it is being built."""
+
+    def __init__(self, data: EscoData) -> None:
+        self._data = data
+
+    def data(self) -> EscoData:
+        return self._data
+
+
+@pytest.fixture
+def container(database: Database, clock: FixedClock, examples: Path) -> Container:
+    settings = Settings(database_url="sqlite://", secret_key="k" * 48, base_url="https://cairn.example")
+    built = build(settings, clock=clock, database=database)
+    built.catalog.import_paths([examples])
+    accounts = AccountService(database, clock=clock, password_hasher=FAST)
+    learner = accounts.create_account(email="learner@example.org", password=PASSWORD)
+    accounts.add_member(organisation="uniwersytet-mazowiecki", email="issuer@example.org", role="issuer")
+    accounts.set_password(email="issuer@example.org", password=PASSWORD)
+    add_wallet(database, learner.id, [("valid", [S + "web", S + "team"]), ("revoked", [S + "py"])])
+    index = SkillIndex.build(_index_esco(), encoder=None)
+    careers = CareersService(database, catalog=built.catalog, index=index)
+    made = dataclasses.replace(built, accounts=accounts, careers=careers)
+    object.__setattr__(made, "esco", FakeEsco(esco_with([S + "web", S + "team", S + "py"])))
+    return made
+
+
+@pytest.fixture
+def client(container: Container) -> Iterator[TestClient]:
+    with TestClient(create_app(container), follow_redirects=False) as client:
+        yield client
+
+
+def sign_in(client: TestClient, email: str) -> None:
+    client.cookies.clear()
+    token = csrf_of(client.get("/sign-in").text)
+    answer = client.post("/sign-in", data={"email": email, "password": PASSWORD, "csrf_token": token})
+    assert answer.status_code == 303, answer.text
+
+
+def test_suggest_api_answers_and_filters(client: TestClient) -> None:
+    answer = client.get("/api/v1/skills/suggest", params={"text": "Students build websites", "k": 2})
+    assert answer.status_code == 200
+    top = answer.json()["skills"][0]
+    assert top["uri"] == S + "web"
+    assert top["matched"] == "build websites"
+    assert top["score"] > 0
+    posted = client.post("/api/v1/skills/suggest", json={"text": "Python and websites", "type": "knowledge"})
+    assert [s["uri"] for s in posted.json()["skills"]] == [S + "py"]
+    green = client.get("/api/v1/skills/suggest", params={"text": "teamwork", "collection": "green"}).json()
+    assert green == {"skills": [], "reason": "no skill matched this text"}
+
+
+def test_suggest_api_bad_input_is_a_clear_answer(client: TestClient) -> None:
+    huge = client.post("/api/v1/skills/suggest", json={"text": "a" * 1_000_000})
+    assert huge.status_code == 413
+    assert "too large" in huge.json()["error"]
+    long = client.post("/api/v1/skills/suggest", json={"text": "word " * 2_500})
+    assert long.status_code == 413
+    assert "at most 10,000" in long.json()["error"]
+    for text in ("", "   ", "\x00\x07\x1b"):
+        empty = client.post("/api/v1/skills/suggest", json={"text": text})
+        assert empty.status_code == 400
+        assert empty.json()["ok"] is False
+    foreign = client.get("/api/v1/skills/suggest", params={"text": "Разработка веб-приложений"}).json()
+    assert foreign["skills"] == []
+    assert "script" in foreign["reason"]
+    assert (
+        "not in 'it'" in client.get("/api/v1/skills/suggest", params={"text": "x", "language": "it"}).json()["reason"]
+    )
+    assert client.post("/api/v1/skills/suggest", content=b"not json").status_code == 400
+    assert client.post("/api/v1/skills/suggest", json={"text": 5}).status_code == 400
+    assert client.get("/api/v1/skills/suggest", params={"text": "x", "type": "attitude"}).status_code == 400
+    assert client.get("/api/v1/skills/suggest", params={"text": "x", "k": 0}).status_code == 422
+
+
+def test_learner_pages_need_sign_in(client: TestClient) -> None:
+    for path in ("/wallet/skills", "/wallet/occupations", "/wallet/occupations/target"):
+        answer = client.get(path)
+        assert answer.status_code == 303
+        assert answer.headers["location"].startswith("/sign-in?next=")
+    assert client.get("/api/v1/careers/profile").status_code == 401
+
+
+def test_skills_and_occupation_pages(client: TestClient) -> None:
+    sign_in(client, "learner@example.org")
+    page = client.get("/wallet/skills", params={"lang": "en"})
+    assert page.status_code == 200
+    assert page.text.count("<h1") == 1
+    assert "You can skill " in page.text  # the summary
+    assert "skill   py" not in page.text
+    polish = client.get("/wallet/skills", params={"lang": "pl"}).text
+    assert "Potrafisz:" in polish
+    assert "Twoje umiejętności" in polish
+    profile = client.get("/api/v1/careers/profile").json()
+    uris = {s["uri"] for g in profile["groups"] for s in g["skills"]}
+    assert uris == {S + "web", S + "team"}  # the revoked credential's skill is not evidence
+    occupations = client.get("/wallet/occupations", params={"lang": "en"})
+    assert "target job" in occupations.text
+    assert "2 of 3" in occupations.text
+    assert "<meter" in occupations.text
+    found = client.get("/wallet/occupations", params={"q": "TARGET", "in": "en"}).text
+    assert "1 occupation found" in found
+    detail = client.get("/wallet/occupations/target")
+    assert detail.status_code == 200
+    assert "Essential skills you do not have yet" in detail.text
+    assert client.get("/wallet/occupations/unknown-job").status_code == 404
+    api = client.get("/api/v1/careers/occupations").json()
+    assert api["occupations"][0]["essential"] == {"held": 2, "total": 3}
+
+
+def test_job_ad_page(client: TestClient) -> None:
+    page = client.get("/jobs")
+    assert page.status_code == 200
+    token = csrf_of(page.text)
+    assert client.post("/jobs", data={"text": "We need teamwork", "csrf_token": "wrong"}).status_code == 403
+    anonymous = client.post("/jobs", data={"text": "- build websites\n- teamwork", "csrf_token": token})
+    assert anonymous.status_code == 200
+    assert "develop web applications" in anonymous.text
+    assert "Skills you lack" not in anonymous.text
+    empty = client.post("/jobs", data={"text": "  \x00 ", "csrf_token": token})
+    assert empty.status_code == 422
+    assert 'role="alert"' in empty.text
+    too_long = client.post("/jobs", data={"text": "a" * 1_000_000, "csrf_token": token})
+    assert too_long.status_code == 413
+    sign_in(client, "learner@example.org")
+    token = csrf_of(client.get("/jobs").text)
+    learner = client.post("/jobs", data={"text": "- build websites\n- Python", "csrf_token": token})
+    assert "Skills you lack" in learner.text
+    assert "You have 1 of the 2 skills." in learner.text
+    api = client.post("/api/v1/jobs/analyse", json={"text": "You love teamwork"}).json()
+    assert [s["uri"] for s in api["skills"]] == [S + "team"]
