@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,8 +13,10 @@ from fastapi.testclient import TestClient
 
 from cairn.bootstrap import build
 from cairn.model.awards import Recipient
+from cairn.services.trust import load_trust_list
 from cairn.settings import Settings
 from cairn.store.database import Database
+from cairn.vc.fetch import Response
 from cairn.web import verify_page
 from cairn.web.app import create_app
 from tests.conftest import FixedClock
@@ -57,8 +60,10 @@ def test_the_form_is_public_and_labelled(app_parts: tuple[TestClient, Any]) -> N
     assert 'id="verify-text"' in html
     assert 'id="verify-file"' in html
     assert 'aria-live="polite"' in html
-    assert "PNG, SVG" in html
-    assert "come later" in html
+    assert '<label for="verify-url">' in html
+    assert '<label for="verify-email">' in html
+    assert "PNG or SVG" in html
+    assert 'href="/verify/batch"' in html
 
 
 def test_a_pasted_award_is_verified_with_every_annex_element(app_parts: tuple[TestClient, Any]) -> None:
@@ -108,7 +113,7 @@ def test_garbage_gets_a_readable_failure(app_parts: tuple[TestClient, Any]) -> N
         assert "Readable" in page.text or "Signature" in page.text
     empty = client.post("/verify", data={"text": "   "})
     assert empty.status_code == 400
-    assert "Paste a credential or choose a file" in empty.text
+    assert "Paste a credential, choose a file" in empty.text
 
 
 def test_hostile_links_in_a_credential_are_not_rendered(app_parts: tuple[TestClient, Any]) -> None:
@@ -160,3 +165,115 @@ def test_the_same_report_as_json(app_parts: tuple[TestClient, Any]) -> None:
     assert garbage.status_code == 400
     assert garbage.json()["checks"][0]["check"] == "readable"
     assert client.post("/verify/report", data={}).json()["status"] == 400
+
+
+class _Hosted:
+    """Serves one hosted credential at a URL; everything else through the instance's own fetcher."""
+
+    def __init__(self, inner: Any, documents: dict[str, bytes]) -> None:
+        self.inner = inner
+        self.documents = documents
+        self.calls: list[str] = []
+
+    def fetch(self, url: str) -> Response:
+        self.calls.append(url)
+        if url in self.documents:
+            return Response(url, self.documents[url], "application/json")
+        return self.inner.fetch(url)  # type: ignore[no-any-return]
+
+
+def _client_with(container: Any, **changes: Any) -> TestClient:
+    return TestClient(create_app(dataclasses.replace(container, **changes)))
+
+
+def test_a_credential_given_by_its_web_address(app_parts: tuple[TestClient, Any]) -> None:
+    _, container = app_parts
+    url = "https://badges.example/ada.json"
+    fetcher = _Hosted(container.fetcher, {url: json.dumps(awarded(container)).encode()})
+    with _client_with(container, fetcher=fetcher) as client:
+        page = client.post("/verify", data={"url": url})
+        assert page.status_code == 200, page.text
+        assert verdict(page.text) == "Verified"
+        assert url in fetcher.calls
+        assert client.post("/verify/report", data={"url": url}).json()["verdict"] == "Verified"
+
+
+def test_a_web_address_that_cannot_be_fetched_is_a_readable_400(app_parts: tuple[TestClient, Any]) -> None:
+    client, _ = app_parts
+    for url, expected in [
+        ("https://127.0.0.1/badge.json", "non-public address"),
+        ("https://10.1.2.3/x", "non-public address"),
+        ("ftp://example.org/badge.json", "starting with https://"),
+        ("file:///etc/passwd", "starting with https://"),
+    ]:
+        page = client.post("/verify", data={"url": url})
+        assert page.status_code == 400, url
+        assert 'role="alert"' in page.text
+        assert expected in page.text, (url, page.text[-2000:])
+        answer = client.post("/verify/report", data={"url": url})
+        assert answer.status_code == 400
+        assert expected in answer.json()["error"]
+
+
+def test_a_hosted_document_that_is_too_large_is_refused(app_parts: tuple[TestClient, Any]) -> None:
+    _, container = app_parts
+    url = "https://badges.example/huge.json"
+    fetcher = _Hosted(container.fetcher, {url: b" " * (verify_page.MAX_INPUT_BYTES + 1)})
+    with _client_with(container, fetcher=fetcher) as client:
+        page = client.post("/verify", data={"url": url})
+        assert page.status_code == 400
+        assert "larger than" in page.text
+
+
+def test_the_holder_check_says_whether_an_email_matches(app_parts: tuple[TestClient, Any]) -> None:
+    client, container = app_parts
+    text = json.dumps(awarded(container))
+    same = client.post("/verify", data={"text": text, "email": "  Ada@Example.org "})
+    assert "the email address matches the person this credential was awarded to" in same.text
+    other = client.post("/verify", data={"text": text, "email": "eve@example.org"})
+    assert "does not match the person" in other.text
+    result = other.text[: other.text.index('id="verify-form-title"')]  # the form below echoes the pasted text
+    assert "eve@example.org" not in other.text
+    assert "sha256$" not in result
+    none = client.post("/verify", data={"text": text})
+    assert "Holder check</strong>" not in none.text
+    report = client.post("/verify/report", data={"text": text, "email": "ada@example.org"}).json()
+    assert report["holder"]["result"] == "match"
+    unnamed = json.loads(text)
+    unnamed["credentialSubject"].pop("identifier")
+    answer = client.post("/verify/report", data={"text": json.dumps(unnamed), "email": "ada@example.org"}).json()
+    assert answer["holder"]["result"] == "not-named"
+
+
+def test_the_trust_list_says_yes_no_or_unknown(app_parts: tuple[TestClient, Any], tmp_path: Path) -> None:
+    _, container = app_parts
+    credential = awarded(container)
+    did = credential["issuer"]["id"]
+    listed = tmp_path / "trust.yaml"
+    listed.write_text(f"issuers:\n  - did: {did}\n    note: accredited by the QA agency\n", encoding="utf-8")
+    trust = load_trust_list(listed, own_prefix="did:web:cairn.example:orgs:")
+    with _client_with(container, trust=trust) as client:
+        html = client.post("/verify", data={"text": json.dumps(credential)}).text
+        assert "In this instance&#39;s trust list" in html or "In this instance's trust list" in html
+        assert "Yes (accredited by the QA agency)" in html
+        assert "Issued by this instance" in html
+        report = client.post("/verify/report", data={"text": json.dumps(credential)}).json()
+        assert report["issuer"]["trust"] == "trusted"
+        assert report["issuer"]["in_trust_list"] == "yes"
+        tampered = dict(credential, name="Changed")
+        forged = client.post("/verify/report", data={"text": json.dumps(tampered)}).json()
+        assert forged["issuer"]["in_trust_list"] == "unknown"
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"issuers": [{"did": "did:web:elsewhere.example"}]}), encoding="utf-8")
+    with _client_with(container, trust=load_trust_list(other)) as client:
+        report = client.post("/verify/report", data={"text": json.dumps(credential)}).json()
+        assert report["issuer"]["in_trust_list"] == "no"
+        assert report["issuer"]["trust"] == "unknown"
+
+
+def test_the_page_speaks_polish(app_parts: tuple[TestClient, Any]) -> None:
+    client, container = app_parts
+    page = client.post("/verify?lang=pl", data={"text": json.dumps(awarded(container))})
+    assert verdict(page.text) == "Zweryfikowano"
+    assert "Kto je wydał" in page.text
+    assert "Sprawdź poświadczenie" in client.get("/verify?lang=pl").text

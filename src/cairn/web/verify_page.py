@@ -19,7 +19,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
+from cairn.errors import CairnError
 from cairn.model.definitions import ANNEX_I
 from cairn.model.vocabularies import (
     ASSESSMENT_TYPES,
@@ -31,14 +33,17 @@ from cairn.model.vocabularies import (
     STACKABILITY,
     SUPERVISION,
 )
+from cairn.services.trust import TrustList
 from cairn.skills.labels import shipped_labels
-from cairn.vc.report import CHECK_TITLES, Report
-from cairn.vc.verification import MAX_INPUT_BYTES, verify
+from cairn.vc.holder import email_matches
+from cairn.vc.intake import verify_any
+from cairn.vc.report import CHECK_TITLES, Outcome, Report
+from cairn.vc.verification import MAX_INPUT_BYTES
 from cairn.web.errors import error_body
-from cairn.web.pages import LANGUAGES, reader_language
+from cairn.web.i18n import LANGUAGES, reader_language, translate
 from cairn.web.views import Item, Row, country_name
 
-__all__ = ["credential_rows", "router"]
+__all__ = ["credential_rows", "fetch_source", "holder_view", "router", "trust_view"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -55,6 +60,17 @@ EXPLANATIONS = {
 """What each check means, for a reader who is not a cryptographer."""
 
 _NO_TRUST_LIST = "this instance has no trust list configured, so the issuer is identified but not vouched for"
+_NOT_LISTED = "the issuer is not on this instance's trust list"
+_UNPROVEN = "the signature did not verify, so who issued it is not established"
+_LISTED_BY_DID = "the issuer's identifier is on this instance's trust list"
+_LISTED_BY_NAME = "listed by organisation, as the credential names it (the trust list gives no DID for it)"
+HOLDER_TEXT = {
+    "match": "matches the person this credential was awarded to",
+    "no-match": "does not match the person this credential was awarded to",
+    "not-named": "this credential does not name its holder by email",
+}
+"""What the holder check says, by its result."""
+MAX_URL_LENGTH = 2000
 _SAFE_LINK = re.compile(r"^https?://", re.IGNORECASE)
 _HOURS = re.compile(r"^PT(\d+(?:\.\d+)?)H$")
 
@@ -219,18 +235,47 @@ def _outcome_text(report: Report, name: str) -> str:
     return outcome.value if outcome else "not checked"
 
 
-def _view(report: Report, lang: str) -> dict[str, Any]:
+def trust_view(report: Report, trust: TrustList | None) -> dict[str, Any]:
+    """Whether the issuer is on the operator's trust list: ``in_trust_list`` yes / no / unknown, and why.
+
+    An issuer counts as listed only when the signature and the issuer's key were verified: otherwise the
+    issuer named in the credential is just a claim.
+    """
+    issuer = report.issuer
+    own = bool(trust and trust.own(issuer))
+    base: dict[str, Any] = {"trust": "unknown", "in_trust_list": "unknown", "trust_note": "", "issued_here": own}
+    proven = report.outcome_of("proof") is Outcome.PASS and report.outcome_of("issuer-key") is not Outcome.FAIL
+    if trust is None or not trust.configured:
+        return {**base, "trust_reason": _NO_TRUST_LIST}
+    if not proven:
+        return {**base, "trust_reason": _UNPROVEN}
+    found = trust.match(issuer)
+    if found is None:
+        return {**base, "in_trust_list": "no", "trust_reason": _NOT_LISTED}
+    reason = _LISTED_BY_DID if found.by == "did" else _LISTED_BY_NAME
+    return {**base, "trust": "trusted", "in_trust_list": "yes", "trust_note": found.entry.note, "trust_reason": reason}
+
+
+def holder_view(report: Report, email: str | None) -> dict[str, Any] | None:
+    """The holder check for ``email`` (None when no email was given); never carries the address or hash."""
+    if not email or not email.strip():
+        return None
+    documents = [report.credential] if report.credential else []
+    documents += [inner.credential for inner in report.credentials if inner.credential]
+    answers = [email_matches(doc, email) for doc in documents]
+    result = "match" if True in answers else "no-match" if False in answers else "not-named"
+    return {"result": result, "text": HOLDER_TEXT[result]}
+
+
+def _view(report: Report, lang: str, trust: TrustList | None = None, email: str | None = None) -> dict[str, Any]:
     """What the page and the JSON answer both show."""
     credential = report.credential or {}
     return {
         "verdict": report.verdict,
         "verified": report.verified,
         "format": report.format,
-        "issuer": {
-            **report.issuer,
-            "trust": "unknown",
-            "trust_reason": _NO_TRUST_LIST,
-        },
+        "issuer": {**report.issuer, **trust_view(report, trust)},
+        "holder": holder_view(report, email),
         "certifies": [asdict(row) for row in credential_rows(credential, lang)] if credential else [],
         "validity": {
             "validFrom": _str(credential.get("validFrom")) or None,
@@ -246,24 +291,72 @@ def _view(report: Report, lang: str) -> dict[str, Any]:
             }
             for c in report.checks
         ],
-        "credentials": [_view(inner, lang) for inner in report.credentials],
+        "credentials": [_view(inner, lang, trust) for inner in report.credentials],
     }
 
 
-async def _source(text: str | None, file: UploadFile | None) -> bytes | str | None:
-    """The uploaded file (first ``MAX_INPUT_BYTES`` + 1 bytes, so the verifier can say it is too large) or text."""
+class _Unreadable(Exception):
+    """The URL could not be fetched; ``message`` (a gettext msgid) and ``values`` say why, for the page."""
+
+    def __init__(self, message: str, **values: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.values = values
+
+    def text(self, lang: str) -> str:
+        """The reason in ``lang``."""
+        return translate(lang, self.message, **self.values)
+
+
+def fetch_source(fetcher: Any, url: str) -> bytes:
+    """The body at ``url`` through the instance's guarded fetcher (https only, no private addresses, bounded).
+
+    Raises :class:`_Unreadable` with a message a person can act on.
+    """
+    url = url.strip()
+    if len(url) > MAX_URL_LENGTH:
+        raise _Unreadable("The address is longer than %(n)s characters.", n=f"{MAX_URL_LENGTH:,}")
+    if not url.lower().startswith(("https://", "http://")):
+        raise _Unreadable("Give a web address starting with https://.")
+    try:
+        response = fetcher.fetch(url)
+    except CairnError as exc:
+        raise _Unreadable(
+            "The credential could not be fetched from that address: %(reason)s.", reason=exc.message
+        ) from None
+    if len(response.content) > MAX_INPUT_BYTES:
+        raise _Unreadable("The document at that address is larger than %(n)s bytes.", n=f"{MAX_INPUT_BYTES:,}")
+    if not response.content:
+        raise _Unreadable("The document at that address is empty.")
+    return bytes(response.content)
+
+
+async def _source(request: Request, text: str | None, file: UploadFile | None, url: str | None) -> bytes | str | None:
+    """The uploaded file (first ``MAX_INPUT_BYTES`` + 1 bytes, so the verifier can say it is too large), the
+    text, or the document fetched from the URL (raises :class:`_Unreadable`)."""
     if file is not None and file.filename:
         data = await file.read(MAX_INPUT_BYTES + 1)
         if data:
             return data
     if text and text.strip():
         return text.strip()
+    if url and url.strip():
+        fetcher = request.app.state.container.fetcher
+        return await run_in_threadpool(fetch_source, fetcher, url)
     return None
 
 
-def _verify(request: Request, source: bytes | str) -> Report:
-    container = request.app.state.container
-    return verify(source, now=container.clock(), fetcher=container.fetcher)
+def _verify_sync(container: Any, source: bytes | str) -> Report:
+    return verify_any(source, now=container.clock(), fetcher=container.fetcher)
+
+
+async def _verify(request: Request, source: bytes | str) -> Report:
+    return await run_in_threadpool(_verify_sync, request.app.state.container, source)
+
+
+def _trust(request: Request) -> TrustList | None:
+    trust = getattr(request.app.state.container, "trust", None)
+    return trust if isinstance(trust, TrustList) else None
 
 
 def _page(request: Request, lang: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -275,10 +368,12 @@ def _page(request: Request, lang: str, status: int = 200, **context: Any) -> HTM
 
 
 TextField = Annotated[str | None, Form(max_length=MAX_INPUT_BYTES)]
+UrlField = Annotated[str | None, Form(max_length=MAX_URL_LENGTH)]
+EmailField = Annotated[str | None, Form(max_length=320)]
 FileField = Annotated[UploadFile | None, File()]
 LangQuery = Annotated[str | None, Query(max_length=10)]
 
-_EMPTY = "Paste a credential or choose a file to verify."
+_EMPTY = "Paste a credential, choose a file or give its web address to verify."
 
 
 @router.get("/verify", response_class=HTMLResponse)
@@ -289,25 +384,42 @@ def verify_form(request: Request, lang: LangQuery = None) -> HTMLResponse:
 
 @router.post("/verify", response_class=HTMLResponse)
 async def verify_page(
-    request: Request, text: TextField = None, file: FileField = None, lang: LangQuery = None
+    request: Request,
+    text: TextField = None,
+    file: FileField = None,
+    url: UrlField = None,
+    email: EmailField = None,
+    lang: LangQuery = None,
 ) -> HTMLResponse:
     """The report for people; a credential that fails verification still gets a 200 page saying why."""
     reader = reader_language(request, lang)
-    source = await _source(text, file)
+    try:
+        source = await _source(request, text, file, url)
+    except _Unreadable as exc:
+        return _page(request, reader, 400, message=exc.text(reader), url=url)
     if source is None:
-        return _page(request, reader, 400, message=_EMPTY)
-    report = _verify(request, source)
-    return _page(request, reader, report=report, view=_view(report, reader), check_titles=CHECK_TITLES, text=text)
+        return _page(request, reader, 400, message=translate(reader, _EMPTY))
+    report = await _verify(request, source)
+    view = _view(report, reader, _trust(request), email)
+    return _page(request, reader, report=report, view=view, check_titles=CHECK_TITLES, text=text, url=url)
 
 
 @router.post("/verify/report")
 async def verify_report(
-    request: Request, text: TextField = None, file: FileField = None, lang: LangQuery = None
+    request: Request,
+    text: TextField = None,
+    file: FileField = None,
+    url: UrlField = None,
+    email: EmailField = None,
+    lang: LangQuery = None,
 ) -> Response:
     """The same report as JSON: 200 when verified, 400 when not (as ``/credentials/verify``)."""
     reader = reader_language(request, lang)
-    source = await _source(text, file)
+    try:
+        source = await _source(request, text, file, url)
+    except _Unreadable as exc:
+        return JSONResponse(error_body(400, exc.text("en")), status_code=400)
     if source is None:
         return JSONResponse(error_body(400, _EMPTY), status_code=400)
-    report = _verify(request, source)
-    return JSONResponse(_view(report, reader), status_code=200 if report.verified else 400)
+    report = await _verify(request, source)
+    return JSONResponse(_view(report, reader, _trust(request), email), status_code=200 if report.verified else 400)

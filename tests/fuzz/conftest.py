@@ -1,0 +1,120 @@
+"""The fuzz suite's app: a real instance whose outward fetcher is spied on and can never open a connection."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from cairn.bootstrap import build
+from cairn.errors import FetchError
+from cairn.model.awards import Recipient
+from cairn.services.local_fetch import InstanceFetcher
+from cairn.settings import Settings
+from cairn.store.database import Database
+from cairn.vc.fetch import HttpsFetcher, Response, _Target, is_public_address
+from cairn.web.app import create_app
+from tests.conftest import EXAMPLES, FixedClock
+
+PUBLIC = "93.184.215.14"
+MAX_SECONDS = 2.0
+"""Every answer within this bound: a security property (no request can tie up a worker), generous on purpose."""
+
+
+def fake_resolver(host: str, port: int) -> Sequence[str]:
+    """No DNS in tests: internal-looking names resolve to private addresses, the rest to one public address."""
+    lowered = host.lower()
+    if lowered in ("localhost", "metadata.google.internal") or lowered.endswith((".internal", ".local", ".lan")):
+        return ["127.0.0.1" if lowered == "localhost" else "10.0.0.7"]
+    if lowered.startswith("rebind"):
+        return [PUBLIC, "192.168.1.1"]
+    return [PUBLIC]
+
+
+class SpyFetcher(HttpsFetcher):
+    """The real guarded fetcher (private addresses refused) with the connection step replaced by a record."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=1.0, allow_private=False, resolver=fake_resolver)
+        self.attempts: list[str] = []
+        self.connections: list[tuple[str, list[str]]] = []
+
+    def fetch(self, url: str) -> Response:
+        self.attempts.append(url)
+        return super().fetch(url)
+
+    def _request(
+        self, target: _Target, addresses: list[str], deadline: float
+    ) -> tuple[int, str | None, Response | None]:
+        self.connections.append((target.host, list(addresses)))
+        raise FetchError("no network in tests")
+
+
+class Fuzzed:
+    """What a fuzz test drives: the client, the spy, and a real credential to mutate."""
+
+    def __init__(self, client: TestClient, spy: SpyFetcher, credential: dict[str, Any]) -> None:
+        self.client = client
+        self.spy = spy
+        self.credential = credential
+
+    def post(self, path: str, **kwargs: Any) -> Any:
+        """POST, and check what every answer must be: quick, not a 5xx, a report or an error."""
+        start = time.perf_counter()
+        answer = self.client.post(path, **kwargs)
+        elapsed = time.perf_counter() - start
+        assert elapsed < MAX_SECONDS, f"{path} took {elapsed:.2f} s"
+        assert answer.status_code < 500, (path, answer.status_code, answer.text[:300])
+        kind = answer.headers.get("content-type", "")
+        if kind.startswith("application/json"):
+            body = answer.json()
+            assert ("checks" in body or "rows" in body) if answer.status_code < 300 else True
+            assert "checks" in body or "error" in body or "rows" in body, body
+            if "error" in body:
+                assert 400 <= answer.status_code < 500
+        elif kind.startswith("text/html"):
+            assert answer.status_code in (200, 400, 413, 422), answer.status_code
+            assert 'id="verdict"' in answer.text or 'role="alert"' in answer.text or "<table" in answer.text
+        else:
+            assert kind.startswith("text/csv"), kind
+        self.check_no_private_fetch()
+        return answer
+
+    def check_no_private_fetch(self) -> None:
+        """Every connection the spy was asked for went to public addresses only (and none really happened)."""
+        for host, addresses in self.spy.connections:
+            assert all(is_public_address(a) for a in addresses), (host, addresses)
+
+
+@pytest.fixture(scope="session")
+def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
+    """One instance for the whole fuzz suite (fixtures per example would dominate the time)."""
+    folder: Path = tmp_path_factory.mktemp("fuzz")
+    database = Database(f"sqlite:///{folder / 'cairn.db'}")
+    database.upgrade()
+    settings = Settings(database_url="sqlite://", secret_key="f" * 48, base_url="https://cairn.example")
+    container = build(settings, clock=FixedClock(), database=database)
+    container.catalog.import_paths([EXAMPLES])
+    award = container.issuing.issuing.award(
+        "um-sql-databases",
+        Recipient(email="ada@example.org", name="Ada"),
+        actor="fuzz",
+        organisation="uniwersytet-mazowiecki",
+    )
+    spy = SpyFetcher()
+    fetcher = InstanceFetcher(
+        public_url=settings.public_url,
+        keys=container.issuing.keys,
+        status_lists=container.issuing.status_lists,
+        outward=spy,
+    )
+    app = create_app(dataclasses.replace(container, fetcher=fetcher))
+    with TestClient(app) as client:
+        yield Fuzzed(client, spy, json.loads(json.dumps(award.credential)))
+    database.dispose()
