@@ -14,12 +14,19 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from cairn.errors import ConfigurationError
 from cairn.services.accounts import AccountService
 from cairn.services.api_issuing import ApiIssuingService
+from cairn.services.careers import CareersService
 from cairn.services.catalog import CatalogService
+from cairn.services.esco import EscoService
 from cairn.services.issuing_setup import IssuingServices, build_issuing
+from cairn.services.keys import did_for
 from cairn.services.local_fetch import InstanceFetcher
 from cairn.services.mail import Mailer
+from cairn.services.sharing import SharingService
+from cairn.services.trust import TrustList, load_trust_list
+from cairn.services.wallet import WalletService
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.vc.fetch import CachingFetcher, HttpsFetcher
@@ -50,6 +57,19 @@ class Container:
     api_issuing: ApiIssuingService
     fetcher: InstanceFetcher
     clock: Callable[[], datetime]
+    trust: TrustList
+    wallet: WalletService
+    careers: CareersService
+    sharing: SharingService
+    esco: EscoService
+
+
+def _own_did_prefix(settings: Settings) -> str | None:
+    """``did:web:HOST:orgs:``: the DIDs of this instance's own organisations start with it."""
+    try:
+        return did_for(settings.public_url, "x")[:-1]
+    except ConfigurationError:
+        return None
 
 
 def build(
@@ -65,6 +85,9 @@ def build(
             allow_http=settings.fetch_allow_private,
         )
     )
+    fetcher = InstanceFetcher(
+        public_url=settings.public_url, keys=issuing.keys, status_lists=issuing.status_lists, outward=outward
+    )
     return Container(
         settings=settings,
         database=database,
@@ -79,10 +102,23 @@ def build(
         mailer=Mailer.from_url(database, clock=clock, smtp_url=settings.smtp_url, sender=settings.mail_from or None),
         issuing=issuing,
         api_issuing=ApiIssuingService(database, keys=issuing.keys, clock=clock),
-        fetcher=InstanceFetcher(
-            public_url=settings.public_url, keys=issuing.keys, status_lists=issuing.status_lists, outward=outward
-        ),
+        fetcher=fetcher,
         clock=clock,
+        trust=load_trust_list(settings.trust_list, own_prefix=_own_did_prefix(settings)),
+        wallet=WalletService(
+            database,
+            clock=clock,
+            fetcher=fetcher,
+            secret_key=settings.require_secret_key,
+            issuing=issuing.issuing,
+            max_upload_bytes=settings.max_upload_bytes,
+            recheck_after=timedelta(minutes=settings.wallet_recheck_minutes),
+        ),
+        careers=CareersService(
+            database, catalog=CatalogService(database, clock=clock), index_folder=settings.skills_index
+        ),
+        sharing=SharingService(database, clock=clock, public_url=settings.public_url, fetcher=fetcher),
+        esco=EscoService(database, clock=clock),
     )
 
 

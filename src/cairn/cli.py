@@ -18,6 +18,7 @@ from cairn import __version__
 from cairn.bootstrap import Container, build, demo_catalog_path, load_settings
 from cairn.cli_accounts import accounts, mail, orgs, tokens
 from cairn.cli_common import fail_cleanly
+from cairn.cli_esco import esco
 from cairn.cli_issuing import audit, award
 from cairn.cli_issuing import org as org_issuing
 from cairn.cli_skills import skills
@@ -102,6 +103,12 @@ def serve(
         click.echo(f"Demo sign-in: {DEMO_EMAIL} / {DEMO_PASSWORD} (owner of {', '.join(seeded.organisations)})")
         if seeded.token_installed:
             click.echo("Demo API token (CAIRN_DEMO_TOKEN) installed for the demo issuer")
+    if demo:
+        from cairn.services.demo import seed_esco
+
+        esco_loaded = seed_esco(container.esco)
+        if esco_loaded is not None:
+            click.echo(f"Loaded the shipped ESCO extract: {esco_loaded.describe()}")
     scheme = "https" if ssl_certfile else "http"
     click.echo(
         f"Cairn {__version__} at {scheme}://{settings.host}:{settings.port} (database: {container.database.dialect})"
@@ -214,7 +221,7 @@ def settings() -> None:
         click.echo(f"    {help_text}")
 
 
-for group in (keys, vc, accounts, orgs, tokens, mail, award, audit, skills):
+for group in (keys, vc, accounts, orgs, tokens, mail, award, audit, skills, esco):
     cli.add_command(group)
 for sub in org_issuing.commands.values():  # 'cairn orgs keys ...', 'cairn orgs did ...'
     orgs.add_command(sub)

@@ -69,6 +69,12 @@ class Settings:
         "off by default: outbound fetches go only to public https addresses",
     )
     fetch_timeout: int = _setting("CAIRN_FETCH_TIMEOUT", 10, "seconds an outbound fetch may take in all")
+    trust_list: str = _setting(
+        "CAIRN_TRUST_LIST",
+        "",
+        "YAML or JSON file of issuers this instance trusts (DIDs and/or organisations, optional notes, and "
+        "'certificates' for ELM seals); the verifier says whether an issuer is on it",
+    )
     skills_index: str = _setting(
         "CAIRN_SKILLS_INDEX",
         "./cairn-skills-index",
@@ -78,6 +84,11 @@ class Settings:
     log_level: str = _setting("CAIRN_LOG_LEVEL", "info", "log level: debug, info, warning or error")
     max_upload_bytes: int = _setting(
         "CAIRN_MAX_UPLOAD_BYTES", 52_428_800, "largest upload accepted, in bytes (default 50 MiB)"
+    )
+    wallet_recheck_minutes: int = _setting(
+        "CAIRN_WALLET_RECHECK_MINUTES",
+        60,
+        "minutes after which a wallet credential is verified again (status, validity) when its owner opens it",
     )
 
     @classmethod
@@ -107,6 +118,8 @@ class Settings:
             raise ConfigurationError("CAIRN_FETCH_TIMEOUT must be positive")
         if self.max_upload_bytes <= 0:
             raise ConfigurationError("CAIRN_MAX_UPLOAD_BYTES must be positive")
+        if self.wallet_recheck_minutes <= 0:
+            raise ConfigurationError("CAIRN_WALLET_RECHECK_MINUTES must be positive")
 
     def require_secret_key(self) -> str:
         """The secret key, or a ConfigurationError saying how to set it."""

@@ -13,7 +13,6 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -22,6 +21,7 @@ from cairn.store.database import Database
 from cairn.store.tables import ApiTokenRow, OrganisationRow, OutboxRow
 from cairn.web import auth
 from cairn.web.errors import install_error_handlers
+from cairn.web.i18n import make_templates
 from tests.conftest import FixedClock
 from tests.helpers import csrf_of
 
@@ -43,8 +43,7 @@ def make_app(service: AccountService) -> FastAPI:
     app = FastAPI()
     app.state.container = SimpleNamespace(accounts=service)
     package = resources.files("cairn.web")
-    app.state.templates = Jinja2Templates(directory=str(package / "templates"))
-    app.state.templates.env.globals["version"] = "test"
+    app.state.templates = make_templates(version="test", languages={"en": "English", "pl": "Polski"})
     app.mount("/static", StaticFiles(directory=str(package / "static")), name="static")
     install_error_handlers(app)
     app.include_router(auth.router)

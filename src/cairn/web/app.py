@@ -11,12 +11,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 import cairn
 from cairn.bootstrap import Container
-from cairn.web import api, auth, awards, editor, i18n, pages, vcapi, verify_page
+from cairn.web import api, auth, awards, careers, editor, i18n, pages, share, vcapi, verify_batch, verify_page, wallet
 from cairn.web.errors import error_body, install_error_handlers
 from cairn.web.limits import BodyLimit
 
@@ -67,9 +66,7 @@ def create_app(container: Container) -> FastAPI:
     )
     app.state.container = container
     package = resources.files("cairn.web")
-    app.state.templates = Jinja2Templates(directory=str(package / "templates"))
-    app.state.templates.env.globals["version"] = cairn.__version__
-    i18n.install(app.state.templates.env)
+    app.state.templates = i18n.make_templates(version=cairn.__version__, languages=pages.LANGUAGES)
     app.mount("/static", StaticFiles(directory=str(package / "static")), name="static")
     app.add_middleware(_SecurityHeaders)
     app.add_middleware(BodyLimit, max_upload=container.settings.max_upload_bytes)
@@ -89,7 +86,11 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(editor.router)
     app.include_router(awards.router)
+    app.include_router(careers.router)  # before any /wallet/{id} route: it serves /wallet/skills, /wallet/occupations
+    app.include_router(share.router)  # before any /wallet/{id} route: it serves /wallet/profile
+    app.include_router(wallet.router)
     app.include_router(vcapi.router)
+    app.include_router(verify_batch.router)
     app.include_router(verify_page.router)
     app.include_router(pages.router)
     return app

@@ -41,6 +41,7 @@ from cairn.services.accounts import (
     TooManyAttemptsError,
 )
 from cairn.web.errors import wants_json
+from cairn.web.i18n import reader_language
 
 __all__ = [
     "CSRF_COOKIE",
@@ -186,7 +187,14 @@ def _page(
     request: Request, template: str, context: dict[str, Any], *, status: int = 200, signed_in: SignedIn | None = None
 ) -> HTMLResponse:
     """A page with the CSRF token forms need, setting the pre-session CSRF cookie when one was minted."""
-    full = {"lang": "en", "languages": None, "path": request.url.path, "signed_in": signed_in, "errors": {}, **context}
+    full = {
+        "lang": reader_language(request),
+        "languages": None,
+        "path": request.url.path,
+        "signed_in": signed_in,
+        "errors": {},
+        **context,
+    }
     full["csrf_token"] = csrf_token(request, signed_in)
     response: HTMLResponse = request.app.state.templates.TemplateResponse(request, template, full, status_code=status)
     minted = getattr(request.state, "new_csrf_cookie", None)

@@ -40,6 +40,7 @@ from cairn.vc.verification import verify
 from cairn.web.auth import csrf_protect, csrf_token, current_account, require_role
 from cairn.web.awards_bulk import Upload, data_url, read_upload, report_csv, run_bulk, template_csv, upload_form
 from cairn.web.awards_forms import check_text, definition_choices, read_recipient
+from cairn.web.i18n import reader_language
 
 __all__ = ["award_queries", "issuing_services", "router"]
 
@@ -82,7 +83,12 @@ def award_queries(request: Request) -> AwardQueryService:
 def _render(
     request: Request, template: str, context: dict[str, Any], *, signed_in: SignedIn, status: int = 200
 ) -> HTMLResponse:
-    full: dict[str, Any] = {"lang": "en", "languages": None, "path": request.url.path, "signed_in": signed_in}
+    full: dict[str, Any] = {
+        "lang": reader_language(request),
+        "languages": None,
+        "path": request.url.path,
+        "signed_in": signed_in,
+    }
     full["errors"] = {}
     full.update(context)
     full["csrf_token"] = csrf_token(request, signed_in)

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cairn.errors import CairnError, CatalogError
+from cairn.web.i18n import reader_language
 
 __all__ = ["error_body", "install_error_handlers", "wants_json"]
 
@@ -57,7 +58,13 @@ def _respond(request: Request, status: int, message: str, **extra: Any) -> Respo
     page: Response = templates.TemplateResponse(
         request,
         "error.html",
-        {"status": status, "title": _TITLES.get(status, "Error"), "message": message, "lang": "en"},
+        {
+            "status": status,
+            "title": _TITLES.get(status, "Error"),
+            "message": message,
+            "lang": reader_language(request),
+            "path": "/",
+        },
         status_code=status,
     )
     return page

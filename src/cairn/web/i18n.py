@@ -14,12 +14,32 @@ from importlib import resources
 from typing import Any
 
 from babel.messages.pofile import read_po
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
-__all__ = ["catalog", "install", "translate"]
+__all__ = ["LANGUAGES", "catalog", "install", "make_templates", "reader_language", "translate"]
 
 SOURCE_LANGUAGE = "en"
+LANGUAGES = {"en": "English", "pl": "Polski"}
+"""The languages pages are written in (code -> its own name), for the switcher."""
+
+
+def reader_language(request: Request, lang: str | None = None) -> str:
+    """``lang`` (else the ``?lang=`` query parameter), else the browser's first supported Accept-Language,
+    else the instance's default language, else English."""
+    if lang is None:
+        lang = request.query_params.get("lang")
+    if lang in LANGUAGES:
+        return str(lang)
+    for part in request.headers.get("accept-language", "")[:500].split(","):
+        tag = part.split(";")[0].strip().lower().split("-")[0]
+        if tag in LANGUAGES:
+            return tag
+    settings = getattr(getattr(request.app.state, "container", None), "settings", None)
+    default = getattr(settings, "default_language", SOURCE_LANGUAGE)
+    return default if default in LANGUAGES else SOURCE_LANGUAGE
 
 
 @cache
@@ -65,3 +85,12 @@ def install(environment: Environment) -> None:
     """Give templates ``_`` and ``ngettext`` (and the ``{% trans %}`` tag) in the page's language."""
     environment.add_extension("jinja2.ext.i18n")
     environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+
+
+def make_templates(*, version: str, languages: Mapping[str, str]) -> Jinja2Templates:
+    """The page templates, with gettext installed and what every page's frame needs."""
+    templates = Jinja2Templates(directory=str(resources.files("cairn.web") / "templates"))
+    install(templates.env)
+    templates.env.globals["version"] = version
+    templates.env.globals["site_languages"] = dict(languages)
+    return templates

@@ -10,26 +10,14 @@ from fastapi.responses import HTMLResponse, Response
 from cairn.errors import NotFoundError
 from cairn.model.types import pick
 from cairn.services.catalog import CatalogService
+from cairn.web.i18n import LANGUAGES, reader_language
 from cairn.web.views import annex_rows
 
 __all__ = ["LANGUAGES", "router"]
 
 router = APIRouter(include_in_schema=False)
 
-LANGUAGES = {"en": "English", "pl": "Polski"}
 """Languages a reader can pick in the switcher; content falls back to what the issuer wrote."""
-
-
-def reader_language(request: Request, lang: str | None) -> str:
-    """The ``lang`` query parameter, else the browser's first supported Accept-Language, else the default."""
-    if lang in LANGUAGES:
-        return str(lang)
-    for part in request.headers.get("accept-language", "").split(","):
-        tag = part.split(";")[0].strip().lower().split("-")[0]
-        if tag in LANGUAGES:
-            return tag
-    default: str = request.app.state.container.settings.default_language
-    return default if default in LANGUAGES else "en"
 
 
 def _catalog(request: Request) -> CatalogService:

@@ -1,0 +1,138 @@
+"""Page text in English and Polish: every template message has a Polish translation, the catalogues agree."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from fastapi.testclient import TestClient
+
+from cairn.bootstrap import build
+from cairn.settings import Settings
+from cairn.web.app import create_app
+from cairn.web.i18n import catalog
+from tests.conftest import FixedClock
+
+TEMPLATES = Path(str(resources.files("cairn.web") / "templates"))
+LOCALE = Path(str(resources.files("cairn.web") / "locale"))
+_JINJA = "jinja2.ext.babel_extract"
+
+
+def _template_messages() -> dict[str, set[str]]:
+    """Every ``_()``, ``ngettext`` and ``{% trans %}`` message of the templates -> the templates using it.
+
+    A plural message is keyed ``"singular|plural"``, as :func:`cairn.web.i18n._ngettext` looks it up.
+    """
+    found: dict[str, set[str]] = defaultdict(set)
+    options = {"**.html": {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true", "trimmed": "false"}}
+    for filename, _lineno, message, _comments, _context in extract_from_dir(
+        str(TEMPLATES), method_map=[("**.html", _JINJA)], options_map=options
+    ):
+        key = "|".join(part for part in message if part) if isinstance(message, tuple) else message
+        if key:
+            found[key].add(filename)
+    return found
+
+
+def test_templates_have_translatable_text() -> None:
+    messages = _template_messages()
+    assert len(messages) > 100
+    assert "Your account" in messages  # base.html
+    assert "Sign in" in messages
+
+
+def test_every_template_message_has_a_polish_translation() -> None:
+    polish = catalog("pl")
+    missing = {
+        message: sorted(files) for message, files in _template_messages().items() if not polish.get(message, "").strip()
+    }
+    listing = "\n".join(f"  {files}: {message!r}" for message, files in sorted(missing.items(), key=lambda m: m[1]))
+    assert not missing, f"{len(missing)} template messages without a Polish translation:\n{listing}"
+
+
+def test_polish_plural_messages_have_three_forms() -> None:
+    polish = catalog("pl")
+    wrong = [
+        message
+        for message in _template_messages()
+        if "|" in message and message in polish and len(polish[message].split("|")) != 3
+    ]
+    assert not wrong, f"Polish plurals need 'one|few|many' forms: {wrong}"
+
+
+def _po_files() -> list[Path]:
+    return sorted(LOCALE.glob("*/*.po"))
+
+
+def test_every_catalogue_parses_and_no_message_is_translated_two_ways() -> None:
+    files = _po_files()
+    assert any(p.name == "common.po" for p in files)
+    seen: dict[tuple[str, str], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for path in files:
+        with path.open("rb") as handle:
+            parsed = read_po(handle, locale=path.parent.name)
+        for message in parsed:
+            if message.id and isinstance(message.id, str) and message.string:
+                seen[(path.parent.name, message.id)][str(message.string)].append(path.name)
+    clashes = {key: dict(strings) for key, strings in seen.items() if len(strings) > 1}
+    listing = "\n".join(f"  {lang} {msgid!r}: {strings}" for (lang, msgid), strings in sorted(clashes.items()))
+    assert not clashes, f"messages translated differently in different .po files:\n{listing}"
+
+
+def test_placeholders_survive_translation() -> None:
+    polish = catalog("pl")
+    placeholder = re.compile(r"%\((\w+)\)s")
+    wrong = []
+    for message in _template_messages():
+        if message not in polish:
+            continue
+        for form in polish[message].split("|"):
+            if not set(placeholder.findall(form)) <= set(placeholder.findall(message)):
+                wrong.append((message, form))
+    assert not wrong, f"translations use placeholders the message does not give: {wrong}"
+
+
+@pytest.fixture
+def client(tmp_path: Path, examples: Path) -> Iterator[TestClient]:
+    container = build(Settings(database_url=f"sqlite:///{tmp_path / 'i18n.db'}"), clock=FixedClock())
+    container.database.upgrade()
+    container.catalog.import_paths([examples])
+    with TestClient(create_app(container)) as client:
+        yield client
+
+
+def test_the_catalogue_speaks_polish_by_header_and_by_parameter(client: TestClient) -> None:
+    for page in (
+        client.get("/", headers={"Accept-Language": "pl-PL,pl;q=0.9,en;q=0.8"}),
+        client.get("/?lang=pl"),
+    ):
+        html = page.text
+        assert page.status_code == 200
+        assert '<html lang="pl">' in html
+        assert "Przejdź do treści" in html  # base.html
+        assert "Katalog mikropoświadczeń" in html
+        assert "Elementy załącznika I" in html
+        assert "Efekty uczenia się" in html  # an Annex I element name
+        assert "Micro-credential catalogue" not in html
+        assert "10 mikropoświadczeń, każde opisane" in html  # the plural form for 10
+
+
+def test_the_catalogue_stays_english_by_default(client: TestClient) -> None:
+    html = client.get("/", headers={"Accept-Language": "en"}).text
+    assert '<html lang="en">' in html
+    assert "Micro-credential catalogue" in html
+    assert "10 micro-credentials, each described" in html
+    assert "Learning outcomes" in html
+
+
+def test_a_micro_credential_page_speaks_polish(client: TestClient) -> None:
+    html = client.get("/micro-credentials/um-python-data-analysis?lang=pl").text
+    assert '<html lang="pl">' in html
+    assert "Elementy załącznika I tego mikropoświadczenia" in html
+    assert "Co podaje to mikropoświadczenie" in html
