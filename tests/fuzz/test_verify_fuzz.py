@@ -1,7 +1,8 @@
 """Fuzzing the verifier's doors: VC-API, the /verify page and its JSON twin, and batch verification.
 
 Hypothesis runs derandomised with a modest number of examples; every answer must be a report or a 4xx error,
-never a 500, within two seconds, and no fetch may reach a private address (see ``conftest.py``).
+never a 500, within two seconds of the server's CPU time (and ten of wall-clock time, for a loaded machine:
+``conftest.py`` says why), and no fetch may reach a private address.
 """
 
 from __future__ import annotations

@@ -18,15 +18,18 @@ from fastapi.testclient import TestClient
 from cairn.bootstrap import build
 from cairn.errors import FetchError, InputError
 from cairn.model.awards import Recipient
+from cairn.services.trust import load_trust_list
 from cairn.services.verifying import BatchVerifier, rows_to_csv
 from cairn.settings import Settings
 from cairn.store.database import Database
-from cairn.vc.fetch import Response
+from cairn.vc.fetch import CachingFetcher, Response
 from cairn.web.app import create_app
 from tests import hostile
 from tests.conftest import FixedClock
+from tests.web import ob2_hosted
 
 UM = "uniwersytet-mazowiecki"
+ELM = "elm/european-learning-model/Credentials/JSON-LD Examples (ELM v3)"
 
 
 @pytest.fixture
@@ -192,3 +195,28 @@ def test_csv_cells_never_run_as_formulas() -> None:
     assert row["source"].startswith("'=")
     assert row["issuer"] == "'+1"
     assert row["reason"] == "'-2"
+
+
+def test_hosted_open_badges_2_urls_are_cross_checked_and_seals_meet_the_trust_list(
+    clock: FixedClock, shared_data: Path, tmp_path: Path
+) -> None:
+    server = ob2_hosted.Server(None, ob2_hosted.documents())
+    verifier = BatchVerifier(fetcher=CachingFetcher(server), clock=clock)
+    (row,) = verifier.verify_urls([ob2_hosted.ASSERTION]).rows
+    assert (row.verdict, row.title, row.issuer) == ("Verified", "Python Basics", "Example Academy")
+    assert server.calls.count(ob2_hosted.ASSERTION) == 1
+    assert ob2_hosted.BADGE in server.calls  # the badge class was fetched: the hosted path, not the copy alone
+
+    signed = (shared_data / ELM / "Sample-MC-Annex1-signed.jsonld").read_bytes()
+    leaf = "c858624a53802dca996625b4f987c372d55c0979bde9b513b63e7137aa6abf04"
+    listed = tmp_path / "trust.yaml"
+    listed.write_text(f"certificates:\n  - {leaf}\n", encoding="utf-8")
+    for trust, expected in ((None, "unknown"), (load_trust_list(listed), "yes")):
+        batch = BatchVerifier(fetcher=None, clock=clock, trust=trust)
+        (elm,) = batch.verify_zip(zipped({"mc.jsonld": signed})).rows
+        assert (elm.verdict, elm.title, elm.learner) == (
+            "Verified with warnings",
+            "Digital micro-credential creation",
+            "Ana Andromeda",
+        )
+        assert elm.in_trust_list == expected

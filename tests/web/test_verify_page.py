@@ -16,10 +16,11 @@ from cairn.model.awards import Recipient
 from cairn.services.trust import load_trust_list
 from cairn.settings import Settings
 from cairn.store.database import Database
-from cairn.vc.fetch import Response
+from cairn.vc.fetch import CachingFetcher, Response
 from cairn.web import verify_page
 from cairn.web.app import create_app
 from tests.conftest import FixedClock
+from tests.web import ob2_hosted
 
 UM = "uniwersytet-mazowiecki"
 SECRET = "s" * 48
@@ -277,3 +278,134 @@ def test_the_page_speaks_polish(app_parts: tuple[TestClient, Any]) -> None:
     assert verdict(page.text) == "Zweryfikowano"
     assert "Kto je wydał" in page.text
     assert "Sprawdź poświadczenie" in client.get("/verify?lang=pl").text
+
+
+# -- what it certifies, by format ------------------------------------------------------------------------------
+
+ELM = "elm/european-learning-model/Credentials/JSON-LD Examples (ELM v3)"
+
+
+def test_a_european_digital_credential_shows_its_annex_rows_and_its_seal(
+    app_parts: tuple[TestClient, Any], shared_data: Path, tmp_path: Path
+) -> None:
+    client, container = app_parts
+    signed = (shared_data / ELM / "Sample-MC-Annex1-signed.jsonld").read_bytes()
+    report = client.post("/verify/report", files={"file": ("mc.jsonld", signed)}).json()
+    assert report["format"] == "elm-edc"
+    assert report["verdict"] == "Verified with warnings"
+    assert "certificate_chain" not in report["issuer"]
+    seal = report["seal"]
+    assert seal["sealed"] is True
+    assert seal["trust"] == "unknown"
+    assert "configured no trusted seal certificates" in seal["trust_reason"]
+    assert seal["signing_time"] == "2023-09-27T11:54:17+00:00"
+    leaf = seal["certificate_chain"][0]
+    assert leaf["organisation"] == "ORGANIZACION TEST"
+    assert leaf["not_after"] == "2025-05-10T14:31:15+00:00"
+    assert leaf["link"] == "issuer certificate not included"
+    assert len(leaf["sha256"]) == 95  # 32 bytes, colon-separated
+    rows = {row["name"]: [item["text"] for item in row["items"]] for row in report["certifies"]}
+    assert rows["Title of the micro-credential"] == ["Digital micro-credential creation"]
+    assert rows["Learning outcomes"][0] == "Communication, collaboration and creativity"
+    assert "EQF: Level 6" in rows[verify_page._name(8)]
+    assert rows["Integration/stackability options"] == ["not a partial qualification"]
+    assert rows["Type of quality assurance used to underpin the micro-credential"] == []  # shown as "Not stated"
+    outcomes = next(row for row in report["certifies"] if row["number"] == 6)
+    links = [uri for item in outcomes["items"] for _, uri in item["links"]]
+    assert "http://data.europa.eu/esco/skill/5fd5c985-eaaa-47aa-8314-62359c54505a" in links
+
+    listed = tmp_path / "trust.yaml"
+    listed.write_text(f'certificates:\n  - "{leaf["sha256"]}"\n', encoding="utf-8")
+    with _client_with(container, trust=load_trust_list(listed)) as trusting:
+        trusted = trusting.post("/verify/report", files={"file": ("mc.jsonld", signed)}).json()
+        assert trusted["seal"]["trust"] == "trusted"
+        assert trusted["issuer"]["in_trust_list"] == "yes"
+        assert "seal certificate is one this instance's operator trusts" in trusted["issuer"]["trust_reason"]
+        html = trusting.post("/verify", files={"file": ("mc.jsonld", signed)}).text
+        assert "Trusted: the certificate chain reaches a seal certificate" in " ".join(html.split())
+    other = tmp_path / "other.yaml"
+    other.write_text('certificates:\n  - "' + "ab" * 32 + '"\n', encoding="utf-8")
+    with _client_with(container, trust=load_trust_list(other)) as elsewhere:
+        unknown = elsewhere.post("/verify/report", files={"file": ("mc.jsonld", signed)}).json()
+        assert unknown["seal"]["trust"] == "unknown"
+        assert unknown["seal"]["trust_reason"].startswith("none of the seal certificates")
+        assert unknown["issuer"]["in_trust_list"] == "no"
+
+
+def test_the_european_digital_credential_page_in_polish(app_parts: tuple[TestClient, Any], shared_data: Path) -> None:
+    client, _ = app_parts
+    signed = (shared_data / ELM / "Sample-MC-Annex1-signed.jsonld").read_bytes()
+    html = client.post("/verify?lang=pl", files={"file": ("mc.jsonld", signed)}).text
+    assert verdict(html) == "Zweryfikowano z zastrzeżeniami"
+    for text in ("Pieczęć elektroniczna", "Efekty uczenia się", "ERK: Level 6", "nie jest kwalifikacją cząstkową"):
+        assert text in html, text
+    assert "brak certyfikatu wystawcy w łańcuchu" in html
+    assert 'href="http://data.europa.eu/esco/skill/5fd5c985-eaaa-47aa-8314-62359c54505a"' in html
+
+
+def test_an_open_badges_2_hosted_assertion_by_its_address(app_parts: tuple[TestClient, Any]) -> None:
+    _, container = app_parts
+    server = ob2_hosted.Server(container.fetcher, ob2_hosted.documents())
+    with _client_with(container, fetcher=CachingFetcher(server)) as client:
+        data = {"url": ob2_hosted.ASSERTION, "email": ob2_hosted.EMAIL}
+        report = client.post("/verify/report", data=data).json()
+        assert report["format"] == "ob2-hosted"
+        assert report["verdict"] == "Verified", report["checks"]
+        assert report["checks"][0]["reason"] == "a hosted assertion address"  # verified by its URL, cross-checked
+        assert server.calls.count(ob2_hosted.ASSERTION) == 1  # the second fetch came from the cache
+        assert {ob2_hosted.BADGE, ob2_hosted.ISSUER} <= set(server.calls)
+        assert report["certifies"] == []
+        badge = report["badge"]
+        assert (badge["name"], badge["criteria"], badge["issuer"]) == (
+            "Python Basics",
+            "Passed the final project.",
+            "Example Academy",
+        )
+        assert badge["image"] == "link"
+        assert badge["recipient"] == {"kind": "an email address", "hashed": True}
+        assert report["holder"]["result"] == "match"
+        assert ob2_hosted.HASH.split("$")[1] not in json.dumps(report)
+        page = client.post("/verify", data=data).text
+        result = page[: page.index('id="verify-form-title"')]
+        assert verdict(page) == "Verified"
+        for text in ("Python Basics", "Writes small, tested Python programs.", "Passed the final project."):
+            assert text in result
+        assert "open the image of Python Basics" in result
+        assert "<img" not in result  # the issuer's image is not loaded: a link with a text alternative
+        assert "hashed: the hash is not shown" in result
+        assert ob2_hosted.HASH.split("$")[1] not in page
+        pasted = client.post("/verify/report", data={"text": ob2_hosted.documents()[ob2_hosted.ASSERTION].decode()})
+        assert pasted.json()["badge"]["name"] == "Python Basics"
+
+
+def test_each_credential_inside_a_presentation_has_its_own_section(app_parts: tuple[TestClient, Any]) -> None:
+    client, container = app_parts
+    good = awarded(container)
+    tampered = awarded(container)
+    tampered["credentialSubject"]["achievement"]["name"] = "Doctorate in everything"
+    presentation = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiablePresentation"],
+        "verifiableCredential": [good, tampered],
+    }
+    report = client.post("/verify/report", data={"text": json.dumps(presentation)}).json()
+    inner = report["credentials"]
+    assert [c["verdict"] for c in inner] == ["Verified", "Not verified"]
+    assert all(c["checks"] and c["certifies"] for c in inner)
+    assert inner[1]["certifies"][1]["items"][0]["text"] == "Doctorate in everything"
+    html = " ".join(client.post("/verify", data={"text": json.dumps(presentation)}).text.split())
+    assert "Credential 1: Verified · issued by Mazovian University in Warsaw" in html
+    assert "Credential 2: Not verified" in html
+    assert "The checks of credential 2" in html
+    assert html.count("The European standard elements (Annex I)") == 2
+
+
+def test_an_open_badges_3_achievement_shows_its_criteria(app_parts: tuple[TestClient, Any]) -> None:
+    client, container = app_parts
+    credential = awarded(container)
+    report = client.post("/verify/report", data={"text": json.dumps(credential)}).json()
+    achievement = report["achievement"]
+    assert achievement["name"] == "Relational databases and SQL"
+    assert achievement["criteria"] or achievement["criteria_url"]
+    assert report["badge"] is None
+    assert report["seal"] is None

@@ -10,8 +10,11 @@
 - time: the batch gets ``time_budget`` seconds; rows not finished by then say ``not checked: time budget``, so
   a request never hangs on slow hosts.
 
-Formats are never guessed here: each credential goes to :func:`cairn.vc.intake.verify_any`. Nothing is logged
-about the credentials (they carry personal data).
+Formats are never guessed here: each credential goes to :func:`cairn.vc.intake.verify_any`, with the operator's
+trusted seal certificates (for European Digital Credentials). A URL that serves an Open Badges 2.0 *hosted*
+assertion is verified by its URL, so the assertion, badge class and issuer are fetched and cross-checked (the
+second fetch of the assertion comes from the instance's caching fetcher). Nothing is logged about the
+credentials (they carry personal data).
 """
 
 from __future__ import annotations
@@ -28,12 +31,13 @@ from typing import Any, Final
 
 from cairn.errors import CairnError, InputError
 from cairn.services.trust import TrustList
-from cairn.vc.fetch import Fetcher
+from cairn.vc.fetch import Fetcher, loads_json
 from cairn.vc.intake import verify_any
+from cairn.vc.ob2 import looks_like_ob2
 from cairn.vc.report import Outcome, Report
 from cairn.vc.verification import MAX_INPUT_BYTES
 
-__all__ = ["BatchResult", "BatchRow", "BatchVerifier", "rows_to_csv"]
+__all__ = ["BatchResult", "BatchRow", "BatchVerifier", "is_hosted_ob2", "rows_to_csv"]
 
 MAX_RATIO: Final = 100
 COLUMNS: Final = ("source", "verdict", "issuer", "in_trust_list", "title", "learner", "reason")
@@ -132,6 +136,19 @@ def _reason(report: Report) -> str:
                 if check.outcome is wanted:
                     return check.reason[:_CELL]
     return ""
+
+
+def is_hosted_ob2(body: bytes) -> bool:
+    """Whether ``body`` is an Open Badges 2.0 assertion whose verification type is *hosted*."""
+    if not looks_like_ob2(body):
+        return False
+    try:
+        document = loads_json(body, what="assertion")
+    except CairnError:
+        return False  # a JWS (signed) assertion
+    verification = document.get("verification") if isinstance(document, Mapping) else None
+    kind = verification.get("type") if isinstance(verification, Mapping) else None
+    return isinstance(kind, str) and kind.rsplit("#", 1)[-1].rsplit(":", 1)[-1].lower() in ("hosted", "hostedbadge")
 
 
 def _ignored(name: str) -> bool:
@@ -236,21 +253,24 @@ class BatchVerifier:
         listed = "unknown"
         proven = report.outcome_of("proof") is Outcome.PASS and report.outcome_of("issuer-key") is not Outcome.FAIL
         if self._trust is not None and self._trust.configured and proven:
-            listed = "yes" if self._trust.status(issuer)[0] == "trusted" else "no"
+            sealed = report.format == "elm-edc" and report.issuer.get("trust") == "trusted"  # a trusted seal
+            listed = "yes" if sealed or self._trust.status(issuer)[0] == "trusted" else "no"
         return BatchRow(
             source=source[:_CELL],
             verdict=report.verdict,
             issuer=_str(issuer.get("name")) or _str(issuer.get("id")),
             in_trust_list=listed,
             title=_title(report, credential),
-            learner=_learner(credential),
+            learner=_str(report.subject.get("name")) or _learner(credential),
             reason=_reason(report),
         )
 
-    def _verify_entry(self, name: str, content: bytes) -> BatchRow:
+    def _verify_entry(self, name: str, content: bytes | str) -> BatchRow:
         if len(content) > MAX_INPUT_BYTES:
             return BatchRow(name, "Not verified", reason=f"the file is larger than {MAX_INPUT_BYTES:,} bytes")
-        return self._row(name, verify_any(content, now=self._clock(), fetcher=self._fetcher))
+        certificates = self._trust.certificates if self._trust is not None else frozenset()
+        report = verify_any(content, now=self._clock(), fetcher=self._fetcher, trusted_certificates=certificates)
+        return self._row(name, report)
 
     def _verify_url(self, url: str) -> BatchRow:
         if not url.lower().startswith("https://"):
@@ -261,6 +281,8 @@ class BatchVerifier:
             response = self._fetcher.fetch(url)
         except CairnError as exc:
             return BatchRow(url, "Not verified", reason=f"could not be fetched: {exc.message}"[:_CELL])
+        if len(response.content) <= MAX_INPUT_BYTES and is_hosted_ob2(response.content):
+            return self._verify_entry(url, url)  # fetched again through the cache, and cross-checked
         return self._verify_entry(url, response.content)
 
     def _run(self, sources: Sequence[str], task: Callable[[int], BatchRow]) -> BatchResult:

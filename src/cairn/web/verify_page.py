@@ -7,7 +7,13 @@
 
 No sign-in and no CSRF token: the verifier only reads what it is given. Bodies stay bounded by the app's
 :class:`cairn.web.limits.BodyLimit`; the verifier itself refuses more than ``MAX_INPUT_BYTES``.
-Images (PNG, SVG), PDFs and URLs are not read here yet; the page says so.
+
+What "it certifies" shows depends on the format (:mod:`cairn.web.verify_views`): the Annex I elements of an
+Open Badges 3.0 / Verifiable Credential (:func:`credential_rows`) or of a European Digital Credential, with the
+EDC's seal certificate chain; an Open Badges 2.0 badge class; and each credential inside a CLR or a
+presentation as its own section. The operator's trusted seal certificates (``CAIRN_TRUST_LIST``) are passed to
+the ELM verifier. A URL that serves an Open Badges 2.0 *hosted* assertion is verified as such (the assertion,
+badge class and issuer are fetched and cross-checked); any other URL's document is verified as fetched.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from cairn.model.vocabularies import (
     SUPERVISION,
 )
 from cairn.services.trust import TrustList
+from cairn.services.verifying import is_hosted_ob2
 from cairn.skills.labels import shipped_labels
 from cairn.vc.holder import email_matches
 from cairn.vc.intake import verify_any
@@ -41,9 +48,18 @@ from cairn.vc.report import CHECK_TITLES, Outcome, Report
 from cairn.vc.verification import MAX_INPUT_BYTES
 from cairn.web.errors import error_body
 from cairn.web.i18n import LANGUAGES, reader_language, translate
+from cairn.web.verify_views import achievement_view, badge_view, elm_rows, seal_view
 from cairn.web.views import Item, Row, country_name
 
-__all__ = ["credential_rows", "fetch_source", "holder_view", "router", "trust_view"]
+__all__ = [
+    "credential_rows",
+    "fetch_source",
+    "holder_view",
+    "router",
+    "source_at",
+    "trust_view",
+    "trusted_certificates",
+]
 
 router = APIRouter(include_in_schema=False)
 
@@ -56,10 +72,13 @@ EXPLANATIONS = {
     "validity": "Whether today falls inside the period the credential is valid for.",
     "status": "Whether the issuer has revoked or suspended the credential since issuing it.",
     "presentation": "Whether the presentation wrapping the credentials is signed and addressed as expected.",
+    "shapes": "Whether the European Digital Credential follows the European Learning Model's rules (SHACL shapes).",
+    "badge": "Whether the badge class and the issuer's profile could be fetched and agree with the badge.",
 }
 """What each check means, for a reader who is not a cryptographer."""
 
 _NO_TRUST_LIST = "this instance has no trust list configured, so the issuer is identified but not vouched for"
+_LISTED_BY_SEAL = "the credential's seal certificate is one this instance's operator trusts"
 _NOT_LISTED = "the issuer is not on this instance's trust list"
 _UNPROVEN = "the signature did not verify, so who issued it is not established"
 _LISTED_BY_DID = "the issuer's identifier is on this instance's trust list"
@@ -249,6 +268,8 @@ def trust_view(report: Report, trust: TrustList | None) -> dict[str, Any]:
         return {**base, "trust_reason": _NO_TRUST_LIST}
     if not proven:
         return {**base, "trust_reason": _UNPROVEN}
+    if report.format == "elm-edc" and issuer.get("trust") == "trusted":
+        return {**base, "trust": "trusted", "in_trust_list": "yes", "trust_reason": _LISTED_BY_SEAL}
     found = trust.match(issuer)
     if found is None:
         return {**base, "in_trust_list": "no", "trust_reason": _NOT_LISTED}
@@ -267,22 +288,58 @@ def holder_view(report: Report, email: str | None) -> dict[str, Any] | None:
     return {"result": result, "text": HOLDER_TEXT[result]}
 
 
-def _view(report: Report, lang: str, trust: TrustList | None = None, email: str | None = None) -> dict[str, Any]:
-    """What the page and the JSON answer both show."""
+_SEAL_KEYS = frozenset({"certificate_chain", "trust", "signing_time"})
+_OWN_SECTIONS = frozenset({"elm-edc", "ob2-hosted", "ob2-signed"})
+
+
+def _certifies(report: Report, lang: str) -> list[Row]:
+    """The Annex I rows of the credential, by format (an Open Badges 2.0 badge has its own section instead)."""
     credential = report.credential or {}
+    if not credential or report.format.startswith("ob2"):
+        return []
+    if report.format == "elm-edc":
+        return elm_rows(credential, lang)
+    return credential_rows(credential, lang)
+
+
+def _validity(report: Report) -> dict[str, Any]:
+    credential = report.credential or {}
+
+    def first(*names: str) -> str | None:
+        return next((_str(credential.get(n)) for n in names if _str(credential.get(n))), None)
+
+    return {
+        "validFrom": first("validFrom", "issuanceDate", "issuedOn"),
+        "validUntil": first("validUntil", "expirationDate", "expires"),
+        "validity": _outcome_text(report, "validity"),
+        "status": _outcome_text(report, "status"),
+    }
+
+
+def _view(
+    report: Report,
+    lang: str,
+    trust: TrustList | None = None,
+    email: str | None = None,
+    *,
+    depth: int = 0,
+) -> dict[str, Any]:
+    """What the page and the JSON answer both show (``credentials``: each one inside, with its own report)."""
+    elm = report.format == "elm-edc"
+    credential = report.credential or {}
+    issuer = {k: v for k, v in report.issuer.items() if not (elm and k in _SEAL_KEYS)}
+    certificates = len(trust.certificates) if trust is not None else 0
     return {
         "verdict": report.verdict,
         "verified": report.verified,
         "format": report.format,
-        "issuer": {**report.issuer, **trust_view(report, trust)},
+        "issuer": {**issuer, **trust_view(report, trust)},
         "holder": holder_view(report, email),
-        "certifies": [asdict(row) for row in credential_rows(credential, lang)] if credential else [],
-        "validity": {
-            "validFrom": _str(credential.get("validFrom")) or None,
-            "validUntil": _str(credential.get("validUntil")) or None,
-            "validity": _outcome_text(report, "validity"),
-            "status": _outcome_text(report, "status"),
-        },
+        "certifies": [asdict(row) for row in _certifies(report, lang)],
+        "achievement": achievement_view(credential) if credential and report.format not in _OWN_SECTIONS else None,
+        "badge": badge_view(report) if report.format.startswith("ob2") and report.achievement else None,
+        "seal": seal_view(report, certificates) if elm else None,
+        "validity": _validity(report),
         "checks": [
             {
                 **c.to_dict(),
@@ -291,7 +348,7 @@ def _view(report: Report, lang: str, trust: TrustList | None = None, email: str 
             }
             for c in report.checks
         ],
-        "credentials": [_view(inner, lang, trust) for inner in report.credentials],
+        "credentials": [_view(inner, lang, trust, depth=depth + 1) for inner in report.credentials[:100] if depth < 3],
     }
 
 
@@ -331,9 +388,17 @@ def fetch_source(fetcher: Any, url: str) -> bytes:
     return bytes(response.content)
 
 
+def source_at(fetcher: Any, url: str) -> bytes | str:
+    """What to verify for ``url``: the URL itself when it serves a hosted Open Badges 2.0 assertion (the OB 2.0
+    verifier fetches it again, through the same caching fetcher, and cross-checks it with its badge class and
+    issuer), else the fetched document. Raises :class:`_Unreadable`."""
+    body = fetch_source(fetcher, url)
+    return url.strip() if is_hosted_ob2(body) else body
+
+
 async def _source(request: Request, text: str | None, file: UploadFile | None, url: str | None) -> bytes | str | None:
     """The uploaded file (first ``MAX_INPUT_BYTES`` + 1 bytes, so the verifier can say it is too large), the
-    text, or the document fetched from the URL (raises :class:`_Unreadable`)."""
+    text, or what :func:`source_at` says for the URL (raises :class:`_Unreadable`)."""
     if file is not None and file.filename:
         data = await file.read(MAX_INPUT_BYTES + 1)
         if data:
@@ -342,16 +407,23 @@ async def _source(request: Request, text: str | None, file: UploadFile | None, u
         return text.strip()
     if url and url.strip():
         fetcher = request.app.state.container.fetcher
-        return await run_in_threadpool(fetch_source, fetcher, url)
+        return await run_in_threadpool(source_at, fetcher, url)
     return None
 
 
-def _verify_sync(container: Any, source: bytes | str) -> Report:
-    return verify_any(source, now=container.clock(), fetcher=container.fetcher)
+def trusted_certificates(trust: TrustList | None) -> frozenset[str]:
+    """The operator's trusted seal certificates (SHA-256 fingerprints or subject names), for ELM seals."""
+    return trust.certificates if trust is not None else frozenset()
+
+
+def _verify_sync(container: Any, source: bytes | str, trust: TrustList | None) -> Report:
+    return verify_any(
+        source, now=container.clock(), fetcher=container.fetcher, trusted_certificates=trusted_certificates(trust)
+    )
 
 
 async def _verify(request: Request, source: bytes | str) -> Report:
-    return await run_in_threadpool(_verify_sync, request.app.state.container, source)
+    return await run_in_threadpool(_verify_sync, request.app.state.container, source, _trust(request))
 
 
 def _trust(request: Request) -> TrustList | None:
