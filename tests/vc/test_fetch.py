@@ -347,6 +347,12 @@ def test_caching_fetcher_keeps_documents_for_the_ttl() -> None:
     assert isinstance(cache, Fetcher)
 
 
+def test_an_empty_caching_fetcher_still_counts_as_a_fetcher() -> None:
+    cache = CachingFetcher(DictFetcher({}), ttl=60)
+    assert len(cache) == 0
+    assert cache  # code that asks "is there a fetcher?" must not skip status checks because the cache is empty
+
+
 def test_caching_fetcher_is_bounded_and_does_not_cache_failures() -> None:
     inner = DictFetcher({f"https://a.example/{i}": b"{}" for i in range(5)})
     cache = CachingFetcher(inner, max_entries=2, monotonic=_Clock())

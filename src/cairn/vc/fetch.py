@@ -399,6 +399,10 @@ class CachingFetcher:
         with self._lock:
             return len(self._entries)
 
+    def __bool__(self) -> bool:
+        """A fetcher is always there, even with an empty cache (``len`` alone would make it false)."""
+        return True
+
 
 class DictFetcher:
     """A fake fetcher answering from a dict of URL to bytes, text, JSON value or :class:`Response`.

@@ -180,7 +180,7 @@ class _Context:
         self.now = now
         self.fetcher = fetcher
         self.loader = loader
-        self.fetch_status_list = fetch_status_list or (self._fetch_list if fetcher else None)
+        self.fetch_status_list = fetch_status_list or (self._fetch_list if fetcher is not None else None)
         self.challenge = challenge
         self.domain = domain
         self._resolve_key = resolve_key
