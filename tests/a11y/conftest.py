@@ -6,6 +6,7 @@ is downloaded. Without a browser the checks skip and say why; ``.ci/run`` instal
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -13,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +22,16 @@ import pytest
 import uvicorn
 
 from cairn.bootstrap import Container, build, demo_catalog_path
-from cairn.services.demo import seed_demo
+from cairn.model.awards import Recipient
+from cairn.services.demo import seed_demo, seed_esco
 from cairn.settings import Settings
 from cairn.web.app import create_app
+from tests.services.test_wallet import foreign
+
+LEARNER_EMAIL = "ola@example.org"
+LEARNER_PASSWORD = "a long enough passphrase for ola"
+ORGANISATION = "uniwersytet-mazowiecki"
+DEFINITION = "um-python-data-analysis"
 
 
 def chromium_path() -> str | None:
@@ -33,12 +42,38 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+class ShiftedClock:
+    """The real time, moved by ``offset`` (to make a share link that has already expired)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
 @dataclass
 class LiveServer:
     """A Cairn instance serving on loopback, with its container for setting up data."""
 
     url: str
     container: Container
+    clock: ShiftedClock
+
+
+@dataclass
+class Learner:
+    """A learner with a claimed and an imported credential, a collection, share links and a public profile."""
+
+    account_id: int
+    email: str
+    password: str
+    claimed: str
+    imported: str
+    share_token: str
+    expired_token: str
+    slug: str
+    credential_json: str
 
 
 def _free_port() -> int:
@@ -54,11 +89,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     url = f"http://127.0.0.1:{port}"
     database = tmp_path_factory.mktemp("a11y") / "cairn.db"
     settings = Settings(database_url=f"sqlite:///{database}", secret_key="a" * 48, base_url=url)
-    container = build(settings)
+    clock = ShiftedClock()
+    container = build(settings, clock=clock)
     container.database.upgrade()
     seed_demo(
         catalog=container.catalog, accounts=container.accounts, catalogue_path=demo_catalog_path(), demo_token=None
     )
+    seed_esco(container.esco)  # the skills and occupations pages show real ESCO labels
     config = uvicorn.Config(create_app(container), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -69,10 +106,47 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             pytest.fail("the test server did not start")
         time.sleep(0.05)
     try:
-        yield LiveServer(url, container)
+        yield LiveServer(url, container, clock)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def learner(live_server: LiveServer) -> Learner:
+    """Made through the server's own services: a demo award claimed into the wallet, a credential from another
+    issuer imported, a collection, a live and an expired share link, a public profile showing the claimed one."""
+    c = live_server.container
+    account = c.accounts.create_account(email=LEARNER_EMAIL, password=LEARNER_PASSWORD, display_name="Ola Nowak")
+    award = c.issuing.issuing.award(
+        DEFINITION, Recipient(email=LEARNER_EMAIL, name="Ola Nowak"), actor="test", organisation=ORGANISATION
+    )
+    assert award.claim_token
+    claimed = c.wallet.add_from_claim(account.id, LEARNER_EMAIL, award.claim_token)
+    imported = c.wallet.import_credential(account.id, json.dumps(foreign()), source="paste")
+    collection = c.wallet.create_collection(account.id, "Work")
+    c.wallet.set_membership(account.id, collection.id, imported.id, member=True)
+    c.wallet.set_tags(account.id, claimed.id, ["data", "python"])
+    link = c.sharing.create_link(account_id=account.id, credential_id=claimed.id)
+    live_server.clock.offset = -timedelta(days=3)
+    try:
+        expired = c.sharing.create_link(account_id=account.id, credential_id=claimed.id, expires_in_days=1)
+    finally:
+        live_server.clock.offset = timedelta()
+    c.sharing.update_profile(account_id=account.id, public=True, slug="ola-nowak", name="Ola Nowak")
+    c.sharing.set_public(account_id=account.id, credential_id=claimed.id, public=True)
+    credential = c.issuing.issuing.get(award.award_id, organisation=ORGANISATION).credential
+    return Learner(
+        account_id=account.id,
+        email=LEARNER_EMAIL,
+        password=LEARNER_PASSWORD,
+        claimed=claimed.id,
+        imported=imported.id,
+        share_token=link.token,
+        expired_token=expired.token,
+        slug="ola-nowak",
+        credential_json=json.dumps(credential),
+    )
 
 
 @pytest.fixture(scope="session")
@@ -87,3 +161,22 @@ def browser() -> Iterator[Any]:
             yield launched
         finally:
             launched.close()
+
+
+@pytest.fixture(scope="session")
+def signed_in_state(browser: Any, live_server: LiveServer, learner: Learner) -> dict[str, Any]:
+    """The cookies of a browser that signed in as the learner through the /sign-in form (the password one)."""
+    context = browser.new_context(locale="en-GB")
+    try:
+        page = context.new_page()
+        page.goto(live_server.url + "/sign-in?next=/wallet")
+        form = page.locator('form[action="/sign-in"]')
+        form.get_by_label("Email address").fill(learner.email)
+        form.get_by_label("Password").fill(learner.password)
+        with page.expect_navigation():
+            form.get_by_role("button", name="Sign in").click()
+        assert page.url.startswith(live_server.url + "/wallet"), page.url
+        state: dict[str, Any] = context.storage_state()
+        return state
+    finally:
+        context.close()

@@ -1,58 +1,193 @@
-"""WCAG 2.2 AA checks with axe-core in headless Chromium: any serious or critical violation fails the test."""
+"""WCAG 2.2 AA checks with axe-core in headless Chromium: any serious or critical violation fails the test.
+
+Public pages, and a learner's wallet, profile and share pages (signed in through the /sign-in form), each in
+English and Polish; a keyboard walk through the share page.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.a11y.conftest import LiveServer
+from tests.a11y.conftest import Learner, LiveServer
 
 AXE_OPTIONS = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]},
     "resultTypes": ["violations"],
 }
 BLOCKING = {"serious", "critical"}
+LANGUAGES = ("en", "pl")
+
+
+@cache
+def _axe_script() -> str:
+    import axe_playwright_python
+
+    return (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
+
+
+def _context(browser: Any, **options: Any) -> Any:
+    """A fresh context that loads axe-core into every page it opens (sent to the browser once, not per page)."""
+    context = browser.new_context(locale="en-GB", **options)
+    context.add_init_script(script=_axe_script())
+    return context
 
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(locale="en-GB")
+    context = _context(browser)
     try:
         yield context.new_page()
     finally:
         context.close()
 
 
-def serious_violations(page: Any) -> list[str]:
-    """Run axe on the loaded page; one line per serious or critical violation, naming the elements."""
-    from axe_playwright_python.sync_playwright import Axe
+@pytest.fixture
+def learner_page(browser: Any, signed_in_state: dict[str, Any]) -> Iterator[Any]:
+    """A page in a context that carries the learner's session cookie."""
+    context = _context(browser, storage_state=signed_in_state)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
-    results = Axe().run(page, options=AXE_OPTIONS)
+
+def start_axe(page: Any) -> None:
+    """Start axe on the loaded page without waiting (so that pages in other renderers can be checked meanwhile)."""
+    page.evaluate("options => { window.__cairnAxe = axe.run(document, options); }", AXE_OPTIONS)
+
+
+def axe_findings(page: Any) -> list[str]:
+    """The result of :func:`start_axe`: one line per serious or critical violation, naming the elements."""
+    results = page.evaluate("() => window.__cairnAxe")
     found = []
-    for violation in results.response["violations"]:
+    for violation in results["violations"]:
         if violation.get("impact") in BLOCKING:
             targets = ", ".join(str(node["target"]) for node in violation["nodes"][:5])
             found.append(f"{violation['id']} ({violation['impact']}): {violation['help']} at {targets}")
     return found
 
 
-PUBLIC_PAGES = [
-    "/",
-    "/?lang=pl",
-    "/verify",
-    "/verify?lang=pl",
-    "/sign-in",
-]
+def serious_violations(page: Any) -> list[str]:
+    """Run axe on the loaded page; one line per serious or critical violation, naming the elements."""
+    start_axe(page)
+    return axe_findings(page)
+
+
+def with_lang(path: str, lang: str) -> str:
+    return path + ("&" if "?" in path else "?") + f"lang={lang}"
+
+
+def check(page: Any, url: str, *, status: int = 200) -> None:
+    """Open ``url`` in each language (a tab each, checked at the same time) and fail on any serious or critical
+    violation, saying where."""
+    pages = [page] + [page.context.new_page() for _ in LANGUAGES[1:]]
+    for lang, tab in zip(LANGUAGES, pages, strict=True):
+        response = tab.goto(with_lang(url, lang))
+        assert response is not None, url
+        assert response.status == status, (url, response.status)
+        assert tab.locator("html").get_attribute("lang") == lang
+        start_axe(tab)
+    problems = [f"[{lang}] {line}" for lang, tab in zip(LANGUAGES, pages, strict=True) for line in axe_findings(tab)]
+    for tab in pages[1:]:
+        tab.close()
+    assert problems == [], "\n".join(problems)
+
+
+PUBLIC_PAGES = ["/", "/verify", "/verify/batch", "/sign-in", "/sign-up", "/jobs"]
 
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
 def test_public_pages_have_no_serious_violations(live_server: LiveServer, page: Any, path: str) -> None:
-    response = page.goto(live_server.url + path)
-    assert response is not None, path
-    assert response.ok, path
-    assert serious_violations(page) == []
+    check(page, live_server.url + path)
+
+
+WALLET_PAGES = [
+    "/wallet",
+    "/wallet?view=timeline",
+    "/wallet/import",
+    "/wallet/{claimed}",
+    "/wallet/{imported}",
+    "/wallet/{claimed}/share",
+    "/wallet/collections",
+    "/wallet/present",
+    "/wallet/profile",
+    "/wallet/import-export",
+    "/wallet/skills",
+    "/wallet/occupations",
+    "/account/delete",
+]
+
+
+@pytest.mark.parametrize("path", WALLET_PAGES)
+def test_wallet_pages_have_no_serious_violations(
+    live_server: LiveServer, learner: Learner, learner_page: Any, path: str
+) -> None:
+    check(learner_page, live_server.url + path.format(claimed=learner.claimed, imported=learner.imported))
+
+
+def test_shared_link_profile_and_expired_link(live_server: LiveServer, learner: Learner, page: Any) -> None:
+    check(page, f"{live_server.url}/s/{learner.share_token}")
+    assert "Python" in page.locator("h1").inner_text()
+    check(page, f"{live_server.url}/p/{learner.slug}")
+    check(page, f"{live_server.url}/s/{learner.expired_token}", status=410)
+
+
+def test_the_verify_result(live_server: LiveServer, learner: Learner, page: Any) -> None:
+    problems = []
+    for lang in LANGUAGES:
+        page.goto(f"{live_server.url}/verify?lang={lang}")
+        page.locator("#verify-text").fill(learner.credential_json)
+        with page.expect_navigation():
+            page.locator('main form button[type="submit"]').first.click()
+        assert page.locator("html").get_attribute("lang") == lang
+        assert page.locator(".verdict-ok").count() >= 1, page.content()[:3000]
+        problems += [f"[{lang}] {line}" for line in serious_violations(page)]
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_sign_up_form_with_errors(live_server: LiveServer, page: Any) -> None:
+    problems = []
+    for lang in LANGUAGES:
+        page.goto(f"{live_server.url}/sign-up?lang={lang}")
+        with page.expect_navigation():
+            page.locator('main form button[type="submit"]').first.click()
+        assert page.locator(".error-summary").count() == 1
+        assert page.locator('#email[aria-invalid="true"]').count() == 1
+        problems += [f"[{lang}] {line}" for line in serious_violations(page)]
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_share_page_works_with_the_keyboard(live_server: LiveServer, learner: Learner, learner_page: Any) -> None:
+    page = learner_page
+    page.goto(f"{live_server.url}/wallet/{learner.claimed}/share")
+    page.wait_for_load_state("load")
+    reached: list[dict[str, Any]] = []
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        reached.append(
+            page.evaluate(
+                """() => {
+                    const e = document.activeElement;
+                    const s = getComputedStyle(e);
+                    const visible = (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2)
+                        || (s.boxShadow && s.boxShadow !== 'none');
+                    return {tag: e.tagName, text: (e.innerText || e.value || '').trim(),
+                            href: e.getAttribute('href') || '', copy: e.hasAttribute('data-copy'), visible};
+                }"""
+            )
+        )
+    copy = [r for r in reached if r["copy"]]
+    assert copy, reached
+    downloads = {r["href"].rsplit("/", 1)[1].split("?")[0] for r in reached if "/download/" in r["href"]}
+    assert {"json", "png", "svg", "pdf"} <= downloads, reached
+    focused = [r for r in reached if r["tag"] in ("A", "BUTTON", "INPUT", "SELECT")]
+    assert focused
+    assert all(r["visible"] for r in focused), [r for r in focused if not r["visible"]]
 
 
 def test_the_checker_catches_a_page_that_breaks_the_rules(page: Any) -> None:

@@ -1,5 +1,6 @@
 """Sharing pages over HTTP: the owner shares a credential by link and QR code, downloads the baked PNG (which
-verifies), withdraws the link (410), keeps a public profile; strangers get 404, posts need the CSRF token,
+verifies), withdraws the link (410), keeps a public profile; `cairn vc verify` accepts the baked PNG and SVG
+and the PDF as downloaded; strangers get 404, posts need the CSRF token,
 and public pages leak nothing private."""
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from pathlib import Path
 
 import pytest
 import segno
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from PIL import Image
 
 from cairn.bootstrap import Container
+from cairn.cli import cli
 from cairn.store.database import Database
 from cairn.vc.baking import unbake
 from cairn.vc.intake import verify_any
@@ -24,6 +27,7 @@ from cairn.web.app import create_app
 from tests.conftest import FixedClock
 from tests.helpers import csrf_of
 from tests.services.test_sharing import PASSWORD, PUBLIC, learner_with_credential, make_container
+from tests.test_newcomer_wallet import InstanceFetcher
 
 
 @pytest.fixture
@@ -195,3 +199,24 @@ def test_public_profile(client: TestClient, container: Container) -> None:
     client.post("/wallet/profile", data={"csrf_token": csrf, "slug": "ann-example", "name": "Ann E."})
     assert client.get("/p/ann-example").status_code == 404
     assert client.get(f"/p/ann-example/{credential_id}/preview.png").status_code == 404
+
+
+@pytest.mark.parametrize("kind", ["png", "svg", "pdf"])
+def test_cairn_vc_verify_accepts_the_downloads(
+    client: TestClient, container: Container, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """The baked PNG and SVG and the PDF certificate, saved as downloaded, verify with `cairn vc verify --online`
+    (the issuer's did:web document and status lists served by the instance itself, not the network)."""
+    _, credential_id, _ = learner_with_credential(container)
+    sign_in(client, "ann@example.org")
+    download = client.get(f"/wallet/{credential_id}/download/{kind}")
+    assert download.status_code == 200, download.text
+    saved = tmp_path / f"credential.{kind}"
+    saved.write_bytes(download.content)
+    fetcher = InstanceFetcher(client)
+    monkeypatch.setattr("cairn.vc.fetch.HttpsFetcher", lambda: fetcher)
+    result = CliRunner().invoke(cli, ["vc", "verify", "--online", "--format", "text", str(saved)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Verified\n"), result.output
+    assert {"svg": "SVG", "png": "PNG", "pdf": "PDF"}[kind] in result.output
+    assert any("/status/revocation/" in url for url in fetcher.calls)

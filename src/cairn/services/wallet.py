@@ -35,6 +35,7 @@ from cairn.formats.ob3 import identity_hash
 from cairn.services.access import normalise_email
 from cairn.services.issuing import IssuingService
 from cairn.services.keys import derive_key, open_secret, seal_secret
+from cairn.store.accounts import MembershipRepository
 from cairn.store.database import Database
 from cairn.store.repositories import AuditRepository
 from cairn.store.tables import WalletCredentialRow, WalletRow
@@ -50,6 +51,7 @@ __all__ = [
     "STATUSES",
     "WALLET_KEY_INFO",
     "Collection",
+    "LastOwnerError",
     "WalletImport",
     "WalletItem",
     "WalletService",
@@ -68,6 +70,18 @@ MAX_TAGS: Final = 20
 MAX_TAG: Final = 50
 MAX_COLLECTION_NAME: Final = 200
 ALREADY: Final = "this credential is already in your wallet"
+
+
+class LastOwnerError(ConflictError):
+    """The account is the only owner of these organisations: erasing it would leave them with nobody to run them."""
+
+    MESSAGE: Final = (
+        "you are the only owner of %(organisations)s: make another member an owner first, then delete your account"
+    )
+
+    def __init__(self, organisations: Sequence[str]) -> None:
+        self.organisations = tuple(organisations)
+        super().__init__(self.MESSAGE % {"organisations": ", ".join(self.organisations)})
 
 
 def status_of(report: Report) -> str:
@@ -722,7 +736,9 @@ class WalletService:
     def erase(self, account_id: int, confirm_email: str) -> None:
         """Delete the account and every piece of personal data about it (see
         :func:`cairn.store.wallet.erase_account`); ``confirm_email`` must be the account's email. Audit
-        entries naming the address are redacted and the chain re-linked; an ``account.erase`` entry records it."""
+        entries naming the address are redacted and the chain re-linked; an ``account.erase`` entry records it.
+        ConflictError when the account is the only owner of an organisation (it would be left with nobody to run
+        it)."""
         with self.database.transaction() as session:
             repo = WalletRepository(session)
             account = repo.account(account_id)
@@ -731,6 +747,14 @@ class WalletService:
             email = account.email.lower()
             if confirm_email.strip().lower() != email:
                 raise InputError("type your email address exactly as you sign in with it to confirm")
+            memberships = MembershipRepository(session)
+            orphaned = [
+                organisation.slug
+                for membership, organisation in memberships.organisations(account_id)
+                if membership.role == "owner" and memberships.count(organisation.id, role="owner") == 1
+            ]
+            if orphaned:
+                raise LastOwnerError(sorted(orphaned))
             erase_account(session, account_id, email)
             redacted = redact_audit(session, email, f"erased-account-{account_id}")
             AuditRepository(session).append(

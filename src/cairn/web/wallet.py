@@ -28,7 +28,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cairn.errors import AuthenticationError, CairnError, ConflictError, InputError
 from cairn.services.accounts import SignedIn, TooManyAttemptsError
-from cairn.services.wallet import STATUSES, WalletItem, WalletService
+from cairn.services.wallet import STATUSES, LastOwnerError, WalletItem, WalletService
 from cairn.skills.labels import shipped_labels
 from cairn.vc.report import CHECK_TITLES
 from cairn.web.auth import (
@@ -577,9 +577,14 @@ def delete_account(
     reader = reader_language(request, lang)
     try:
         wallet_service(request).erase(signed_in.account.id, confirm_email)
-    except InputError as exc:
-        context = {"done": False, "errors": {"confirm-email": _sentence(exc.message, reader)}}
-        return _render(request, "wallet/delete.html", context, signed_in=signed_in, lang=reader, status=400)
+    except (InputError, ConflictError) as exc:
+        message = (
+            _sentence(translate(reader, LastOwnerError.MESSAGE, organisations=", ".join(exc.organisations)), reader)
+            if isinstance(exc, LastOwnerError)
+            else _sentence(exc.message, reader)
+        )
+        context = {"done": False, "errors": {"confirm-email": message}}
+        return _render(request, "wallet/delete.html", context, signed_in=signed_in, lang=reader, status=exc.status)
     response = _render(request, "wallet/delete.html", {"done": True}, signed_in=None, lang=reader)
     response.delete_cookie(
         SESSION_COOKIE, path="/", secure=request.url.scheme == "https", httponly=True, samesite="lax"
