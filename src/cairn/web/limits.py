@@ -8,6 +8,7 @@ JSON error shape.
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -39,28 +40,32 @@ class BodyLimit:
             await self._refuse(send, limit)
             return
         seen = 0
-        started = False
+        started = refused = False
 
         async def bounded_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
+                    # Answer 413 now: the app may turn the exception into an answer of its own (FastAPI makes
+                    # it "400 error parsing the body"), which tracking_send then drops.
+                    if not started and not refused:
+                        refused = True
+                        await self._refuse(send, limit)
                     raise _TooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if refused:
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
-        try:
+        with contextlib.suppress(_TooLarge):  # answered (413) in bounded_receive, or the answer had already started
             await self.app(scope, bounded_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await self._refuse(send, limit)
 
     @staticmethod
     async def _refuse(send: Send, limit: int) -> None:

@@ -1,0 +1,228 @@
+"""The pure-ASGI middleware (security headers, body limits) and the VC-API verify route's inline path."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from cairn.bootstrap import build
+from cairn.services.accounts import SCOPES
+from cairn.settings import Settings
+from cairn.vc.dids import did_key
+from cairn.vc.issuance import issue
+from cairn.vc.keys import KeyPair, KeyType
+from cairn.vc.verification import verify
+from cairn.web import vcapi
+from cairn.web.app import SECURITY_HEADERS, _SecurityHeaders, create_app
+from cairn.web.limits import BodyLimit
+from tests.conftest import FixedClock
+
+TOKEN = "cairn_test_token_for_the_fast_paths_0123456789"
+VC2 = "https://www.w3.org/ns/credentials/v2"
+
+
+@pytest.fixture
+def client(tmp_path: Path, examples: Path) -> Iterator[TestClient]:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'web.db'}", base_url="https://cairn.example", secret_key="s" * 48
+    )
+    container = build(settings, clock=FixedClock())
+    container.database.upgrade()
+    container.catalog.import_paths([examples])
+    container.accounts.install_token(organisation="uniwersytet-mazowiecki", name="t", scopes=list(SCOPES), token=TOKEN)
+    with TestClient(create_app(container), raise_server_exceptions=False) as client:
+        yield client
+
+
+def _assert_security_headers(response: Any) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        assert response.headers.get_list(name) == [value], (name, response.request.url)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "kind"),
+    [
+        ("GET", "/", 200, "text/html"),
+        ("GET", "/healthz", 200, "application/json"),
+        ("HEAD", "/healthz", 200, None),
+        ("GET", "/api/v1/micro-credentials", 200, "application/json"),
+        ("GET", "/static/cairn.css", 200, "text/css"),
+        ("GET", "/static/nope.css", 404, None),
+        ("GET", "/micro-credentials/nope", 404, "text/html"),
+        ("GET", "/api/v1/micro-credentials/nope", 404, "application/json"),
+        ("POST", "/credentials/verify", 422, "application/json"),
+        ("POST", "/credentials/status", 401, "application/json"),
+        ("PUT", "/healthz", 405, None),
+    ],
+)
+def test_security_headers_on_pages_json_static_and_errors(
+    client: TestClient, method: str, path: str, status: int, kind: str | None
+) -> None:
+    response = client.request(method, path, json={} if method == "POST" else None)
+    assert response.status_code == status, response.text
+    if kind:
+        assert response.headers["content-type"].startswith(kind)
+    _assert_security_headers(response)
+
+
+def _tiny_app(**limits: int) -> Starlette:
+    async def echo(request: Request) -> Response:
+        body = await request.body()
+        return JSONResponse({"size": len(body)})
+
+    async def framed(_: Request) -> Response:
+        return PlainTextResponse("ok", headers={"X-Frame-Options": "SAMEORIGIN"})
+
+    async def boom(_: Request) -> Response:
+        raise RuntimeError("boom")
+
+    routes = [Route("/echo", echo, methods=["POST"]), Route("/framed", framed), Route("/boom", boom)]
+    app = Starlette(routes=routes)
+    app.add_middleware(_SecurityHeaders)
+    app.add_middleware(BodyLimit, **limits)
+    return app
+
+
+def test_security_headers_keep_what_a_route_set_itself() -> None:
+    with TestClient(_tiny_app()) as tiny:
+        response = tiny.get("/framed")
+    assert response.headers.get_list("X-Frame-Options") == ["SAMEORIGIN"]
+    assert response.headers["Content-Security-Policy"] == SECURITY_HEADERS["Content-Security-Policy"]
+
+
+def test_an_unexpected_error_still_propagates_through_the_middleware() -> None:
+    with TestClient(_tiny_app()) as tiny, pytest.raises(RuntimeError, match="boom"):
+        tiny.get("/boom")
+    with TestClient(_tiny_app(), raise_server_exceptions=False) as tiny:
+        assert tiny.get("/boom").status_code == 500
+
+
+def test_body_limit_with_content_length() -> None:
+    with TestClient(_tiny_app(max_body=100, max_upload=1000)) as tiny:
+        assert tiny.post("/echo", content=b"x" * 100).json() == {"size": 100}
+        refused = tiny.post("/echo", content=b"x" * 101)
+        assert refused.status_code == 413
+        assert refused.json() == {"ok": False, "error": "the request body is larger than 100 bytes", "status": 413}
+        bogus = tiny.post("/echo", content=b"x", headers={"Content-Length": "-1"})
+        assert bogus.status_code in (400, 413)  # the HTTP client or the limit refuses it; never read
+        upload = tiny.post("/echo", files={"f": ("a.bin", b"y" * 500)})
+        assert upload.status_code == 200  # multipart bodies may reach max_upload
+        assert tiny.post("/echo", files={"f": ("a.bin", b"y" * 1000)}).status_code == 413
+
+
+def test_body_limit_without_content_length() -> None:
+    def chunks(total: int) -> Iterator[bytes]:
+        for _ in range(total // 10):
+            yield b"x" * 10
+
+    with TestClient(_tiny_app(max_body=100)) as tiny:
+        fits = tiny.post("/echo", content=chunks(100))
+        assert fits.status_code == 200
+        assert fits.json() == {"size": 100}
+        refused = tiny.post("/echo", content=chunks(200))
+        assert "content-length" not in {k.lower() for k in refused.request.headers}
+        assert refused.status_code == 413
+        assert refused.json()["status"] == 413
+
+
+def test_the_app_refuses_a_streamed_oversized_verify_body(client: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"verifiableCredential": "'
+        for _ in range(300):
+            yield b"a" * 10_000
+        yield b'"}'
+
+    answer = client.post("/credentials/verify", content=chunks(), headers={"Content-Type": "application/json"})
+    assert answer.status_code == 413
+    assert answer.json()["status"] == 413
+
+
+def _did_key_credential(**extra: Any) -> dict[str, Any]:
+    key = KeyPair.from_secret(KeyType.ED25519, bytes(range(32)))
+    unsigned = {
+        "@context": [VC2, "https://www.w3.org/ns/credentials/examples/v2"],
+        "id": "urn:uuid:0f9a2c44-5c0e-4d1f-9a3a-6d0f2b9b7e12",
+        "type": ["VerifiableCredential", "ExampleAchievementCredential"],
+        "issuer": did_key(key.public),
+        "validFrom": "2026-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:learner", "achieved": "First aid"},
+        **extra,
+    }
+    secured = issue(unsigned, key=key, suite="eddsa-jcs-2022", created=datetime(2026, 1, 2, tzinfo=UTC))
+    assert isinstance(secured, dict)
+    return secured
+
+
+def test_an_offline_credential_is_verified_without_the_thread_pool(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def no_threads(*_: Any, **__: Any) -> Any:
+        raise AssertionError("the thread pool was used")
+
+    monkeypatch.setattr(vcapi, "run_in_threadpool", no_threads)
+    vc = _did_key_credential()
+    answer = client.post("/credentials/verify", json={"verifiableCredential": vc})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["verified"] is True
+    assert {"proof", "issuer-key", "well-formed", "validity"} <= set(body["checks_passed"])
+    tampered = dict(vc, validFrom="2026-01-03T00:00:00Z")
+    refused = client.post("/credentials/verify", json={"verifiableCredential": tampered})
+    assert refused.status_code == 400
+    assert refused.headers["content-type"] == "application/json"
+    assert any(e["check"] == "proof" for e in refused.json()["errors"])
+    _assert_security_headers(refused)
+
+
+def test_a_verification_that_must_fetch_moves_to_the_thread_pool(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    issued = client.post(
+        "/suites/eddsa-jcs-2022/credentials/issue",
+        json={"credential": {k: v for k, v in _did_key_credential().items() if k not in ("issuer", "proof")}},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    assert issued.status_code == 201, issued.text
+    vc = issued.json()["verifiableCredential"]
+    assert vc["issuer"].startswith("did:web:")  # its key and status list must be fetched
+    used = []
+    real = run_in_threadpool
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        used.append(args[0])
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(vcapi, "run_in_threadpool", counting)
+    monkeypatch.setattr(vcapi, "_may_be_offline", lambda *_: True)  # try inline first: it must give up
+    answer = client.post("/credentials/verify", json={"verifiableCredential": vc})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["verified"] is True
+    assert used == [vcapi.verify_source]
+
+
+def test_inline_verification_gives_up_instead_of_fetching() -> None:
+    vc = _did_key_credential(
+        credentialStatus={
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation",
+            "statusListIndex": "3",
+            "statusListCredential": "https://x.example/s",
+        }
+    )
+    inline = vcapi._NoFetching()
+    verify(vc, now=datetime(2026, 2, 1, tzinfo=UTC), fetcher=inline)
+    assert inline.wanted, "the status list was wanted: the route redoes this verification with the network"
+    offline = verify(vc, now=datetime(2026, 2, 1, tzinfo=UTC))  # without a fetcher: a warning, not an error
+    assert offline.verified
+    assert json.dumps(offline.to_dict())
