@@ -31,7 +31,7 @@ from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.vc.fetch import CachingFetcher, HttpsFetcher
 
-__all__ = ["Container", "build", "demo_catalog_path", "load_settings", "utc_now"]
+__all__ = ["Container", "build", "demo_catalog_path", "load_settings", "skills_index_folder", "utc_now"]
 
 
 def utc_now() -> datetime:
@@ -72,6 +72,33 @@ def _own_did_prefix(settings: Settings) -> str | None:
         return None
 
 
+def skills_index_folder(settings: Settings) -> Path | None:
+    """Where the skill suggestion index lives: ``CAIRN_SKILLS_INDEX``; else next to the SQLite file
+    (``cairn.db`` -> ``cairn-skills-index``); else, with PostgreSQL, the user's cache folder
+    (``$XDG_CACHE_HOME/cairn/skills-index``, ``~/.cache/...``); None with an in-memory SQLite database or
+    ``CAIRN_SKILLS_INDEX=none`` (no full index: suggestions match English words only)."""
+    if settings.skills_index.strip().lower() == "none":
+        return None
+    if settings.skills_index:
+        return Path(settings.skills_index)
+    url = settings.database_url
+    if url.startswith("sqlite"):
+        path = url.split("://", 1)[-1].split("?", 1)[0]
+        path = path[1:] if path.startswith("/") else path
+        if path in ("", ":memory:"):
+            return None
+        file = Path(path)
+        return file.with_name(f"{file.stem}-skills-index")
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "cairn" / "skills-index"
+
+
+def _use_encoder() -> Any:
+    from cairn.skills.encoders import UseEncoder
+
+    return UseEncoder(threads=1)
+
+
 def build(
     settings: Settings, *, clock: Callable[[], datetime] = utc_now, database: Database | None = None
 ) -> Container:
@@ -85,6 +112,7 @@ def build(
             allow_http=settings.fetch_allow_private,
         )
     )
+    esco = EscoService(database, clock=clock)
     fetcher = InstanceFetcher(
         public_url=settings.public_url, keys=issuing.keys, status_lists=issuing.status_lists, outward=outward
     )
@@ -115,10 +143,15 @@ def build(
             recheck_after=timedelta(minutes=settings.wallet_recheck_minutes),
         ),
         careers=CareersService(
-            database, catalog=CatalogService(database, clock=clock), index_folder=settings.skills_index
+            database,
+            catalog=CatalogService(database, clock=clock),
+            index_folder=skills_index_folder(settings),
+            esco_data=esco.data,
+            esco_version=esco.version,
+            encoder=_use_encoder,
         ),
         sharing=SharingService(database, clock=clock, public_url=settings.public_url, fetcher=fetcher),
-        esco=EscoService(database, clock=clock),
+        esco=esco,
     )
 
 

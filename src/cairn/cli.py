@@ -109,12 +109,21 @@ def serve(
         esco_loaded = seed_esco(container.esco)
         if esco_loaded is not None:
             click.echo(f"Loaded the shipped ESCO extract: {esco_loaded.describe()}")
+        from cairn.services.demo import DEMO_LEARNER_EMAIL, DEMO_PASSWORD, seed_demo_learner
+
+        added = seed_demo_learner(
+            accounts=container.accounts, issuing=container.issuing.issuing, wallet=container.wallet
+        )
+        click.echo(
+            f"Demo learner: {DEMO_LEARNER_EMAIL} / {DEMO_PASSWORD} ({added} credential(s) added to the wallet now; "
+            "see /wallet/skills and /wallet/occupations)"
+        )
     scheme = "https" if ssl_certfile else "http"
     click.echo(
         f"Cairn {__version__} at {scheme}://{settings.host}:{settings.port} (database: {container.database.dialect})"
     )
     uvicorn.run(
-        create_app(container),
+        create_app(container, build_skills_index=True),
         host=settings.host,
         port=settings.port,
         ssl_certfile=ssl_certfile,

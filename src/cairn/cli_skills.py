@@ -1,7 +1,9 @@
 """``cairn skills suggest``: ranked ESCO skills for learning outcomes or job-ad sentences.
 
-The index is built once from the ESCO extract shipped with Cairn (about 30 s with the multilingual encoder,
-3 s lexical-only) and kept in a folder (``--index``, default ``CAIRN_SKILLS_INDEX``), then memory-mapped.
+The index is built once from the ESCO extract shipped with Cairn (about 10 s with the multilingual encoder,
+3 s lexical-only) and kept in a folder (``--index``, default ``CAIRN_SKILLS_INDEX``, else next to the SQLite
+file; see ``CAIRN_SKILLS_INDEX``), then memory-mapped. It is published whole (written aside, then renamed), so a
+server sharing the folder never opens half of it.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ def _index(folder: Path, *, lexical_only: bool) -> object:
         return SkillIndex.load(folder)
     click.echo(
         f"Building the skill index in {folder} from the shipped ESCO extract (once; "
-        f"{'a few seconds' if lexical_only else 'about half a minute'})...",
+        f"{'a few seconds' if lexical_only else 'about ten seconds'})...",
         err=True,
     )
     encoder = None
@@ -42,7 +44,7 @@ def _index(folder: Path, *, lexical_only: bool) -> object:
 
         encoder = UseEncoder()
     index = SkillIndex.build(shipped_esco(), encoder=encoder)
-    index.save(folder)
+    index.publish(folder)
     return index
 
 
@@ -61,7 +63,7 @@ def skills_suggest(
     A text that cannot be used (empty, too long, an unsupported language) prints [] and its reason on stderr;
     the exit code is then 1.
     """
-    from cairn.bootstrap import load_settings
+    from cairn.bootstrap import load_settings, skills_index_folder
     from cairn.skills.index import SkillIndex
 
     if batch is not None:
@@ -75,7 +77,7 @@ def skills_suggest(
         texts = (*texts, *lines)
     if not texts:
         raise click.UsageError("give a TEXT or --batch FILE")
-    folder = index_dir or Path(load_settings().skills_index)
+    folder = index_dir or skills_index_folder(load_settings()) or Path("cairn-skills-index")
     if lexical_only:
         folder = folder.with_name(folder.name + "-lexical")
     index = _index(folder, lexical_only=lexical_only)

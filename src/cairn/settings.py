@@ -77,8 +77,11 @@ class Settings:
     )
     skills_index: str = _setting(
         "CAIRN_SKILLS_INDEX",
-        "./cairn-skills-index",
-        "folder of the ESCO skill index ('cairn skills suggest' builds it there from the shipped extract once)",
+        "",
+        "folder of the ESCO skill suggestion index, which 'cairn serve' builds in the background (about 10 s) "
+        "when it is missing or of another ESCO release; default: next to the SQLite file (cairn.db -> "
+        "cairn-skills-index), or $XDG_CACHE_HOME/cairn/skills-index (~/.cache/...) with PostgreSQL; 'none' (or an "
+        "in-memory database): no full index, suggestions match English words only",
     )
     default_language: str = _setting("CAIRN_DEFAULT_LANGUAGE", "en", "language of pages when the browser asks for none")
     log_level: str = _setting("CAIRN_LOG_LEVEL", "info", "log level: debug, info, warning or error")

@@ -20,6 +20,7 @@ from cairn.store.database import Database
 def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     for name in ("CAIRN_DATABASE_URL", "CAIRN_SECRET_KEY", "CAIRN_PORT", "CAIRN_HOST"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CAIRN_SKILLS_INDEX", "none")  # no background build of the full skills index here
     monkeypatch.chdir(tmp_path)
     return CliRunner()
 

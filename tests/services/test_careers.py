@@ -16,6 +16,7 @@ from cairn.services.careers import CareersService, TextTooLongError
 from cairn.services.catalog import CatalogService
 from cairn.skills.esco import EscoData, Labels, Occupation, OccupationSkill, Skill
 from cairn.skills.index import SkillIndex
+from cairn.skills.suggest import Suggestion
 from cairn.store.database import Database
 from cairn.store.tables import WalletCredentialRow, WalletRow
 from tests.conftest import FixedClock
@@ -116,7 +117,7 @@ def test_occupation_detail_gives_missing_skills_and_next_steps(service: CareersS
     esco = esco_with([S + "held", *taught])
     detail = service.occupation_detail("target", {S + "held"}, esco)
     assert detail.fit.essential_held == 1
-    assert [uri for uri, _ in detail.missing] == sorted(taught, key=lambda u: f"skill {u[-6:]}".casefold())
+    assert [uri for uri, _, _ in detail.missing] == sorted(taught, key=lambda u: f"skill {u[-6:]}".casefold())
     assert detail.next_steps[0].offer.slug in {o.slug for o in offers if o.skills & set(taught)}
     assert all(step.per_ects is not None for step in detail.next_steps)  # the examples state ECTS or hours
     with pytest.raises(NotFoundError):
@@ -162,3 +163,44 @@ def test_job_ads_find_skills_and_gaps(service: CareersService) -> None:
     with pytest.raises(TextTooLongError):
         service.job_ad("x " * 600_000)
     assert service.job_ad("职位描述：开发网络应用程序").reason
+
+
+def test_the_demo_learner_holds_two_verified_awards(database: Database, clock: FixedClock) -> None:
+    from cairn.bootstrap import build, demo_catalog_path
+    from cairn.services.demo import DEMO_LEARNER_EMAIL, seed_demo, seed_demo_learner
+    from cairn.settings import Settings
+
+    settings = Settings(database_url="sqlite://", secret_key="d" * 48, base_url="http://127.0.0.1:8000")
+    container = build(settings, clock=clock, database=database)
+    seed_demo(
+        catalog=container.catalog, accounts=container.accounts, catalogue_path=demo_catalog_path(), demo_token=None
+    )
+    seed = {"accounts": container.accounts, "issuing": container.issuing.issuing, "wallet": container.wallet}
+    assert seed_demo_learner(**seed) == 2
+    assert seed_demo_learner(**seed) == 0  # idempotent
+    learner = container.accounts.find_account(DEMO_LEARNER_EMAIL)
+    assert learner is not None
+    assert {item.status for item in container.wallet.list(learner.id)} == {"valid"}
+    profile = container.careers.profile(learner.id, esco_with([]))
+    assert len(profile.skills) >= 4
+    assert profile.credentials == 2
+
+
+def test_job_ad_threshold_drops_weak_matches(service: CareersService) -> None:
+    class Full:
+        """A stand-in full index: fixed suggestions per sentence, as the encoder index gives."""
+
+        encoder = object()
+
+        def suggest(self, text: str, *, k: int) -> list[Suggestion]:
+            strong = Suggestion(S + "py", "Python", 0.62, "Python")
+            weak = Suggestion(S + "office", "manage office", 0.21, "manage office")
+            return [strong, weak] if "Python" in text else [weak]
+
+    service._index = Full()  # type: ignore[assignment]
+    ad = "You write Python every day.\nWe offer a nice office and fruit."
+    assert [s.uri for s in service.job_ad(ad).skills] == [S + "py"]
+    assert {s.uri for s in service.job_ad(ad, min_score=0.0).skills} == {S + "py", S + "office"}
+    noise = service.job_ad("We offer a nice office and fruit.")
+    assert noise.skills == []
+    assert noise.reason == "no skill matched this advertisement"

@@ -177,7 +177,7 @@ def test_occupations_rank_by_weighted_fit() -> None:
     assert matrix.rank({S + "nothing"}) == []
     assert matrix.rank({S + "bake"}, limit=1)[0].fit == 1.0
     assert matrix.fit_of(OCC + "baker", {S + "python"}).fit == 0.0
-    assert missing_essential(matrix, OCC + "analyst", {S + "python"}) == [(S + "sql", "SQL")]
+    assert missing_essential(matrix, OCC + "analyst", {S + "python"}) == [(S + "sql", "SQL", "en")]
     assert matrix.rank({S + "python"}, language="pl")[0].label == "analityk danych"
 
 

@@ -17,6 +17,7 @@ from cairn.services.careers import CareersService
 from cairn.settings import Settings
 from cairn.skills.esco import EscoData
 from cairn.skills.index import SkillIndex
+from cairn.skills.labels import shipped_esco
 from cairn.store.database import Database
 from cairn.web.app import create_app
 from tests.conftest import FixedClock
@@ -77,7 +78,7 @@ def test_suggest_api_answers_and_filters(client: TestClient) -> None:
     posted = client.post("/api/v1/skills/suggest", json={"text": "Python and websites", "type": "knowledge"})
     assert [s["uri"] for s in posted.json()["skills"]] == [S + "py"]
     green = client.get("/api/v1/skills/suggest", params={"text": "teamwork", "collection": "green"}).json()
-    assert green == {"skills": [], "reason": "no skill matched this text"}
+    assert green == {"skills": [], "reason": "no skill matched this text", "index": "lexical"}
 
 
 def test_suggest_api_bad_input_is_a_clear_answer(client: TestClient) -> None:
@@ -159,3 +160,50 @@ def test_job_ad_page(client: TestClient) -> None:
     assert "You have 1 of the 2 skills." in learner.text
     api = client.post("/api/v1/jobs/analyse", json={"text": "You love teamwork"}).json()
     assert [s["uri"] for s in api["skills"]] == [S + "team"]
+
+
+def test_errors_and_reasons_are_in_the_readers_language(client: TestClient) -> None:
+    token = csrf_of(client.get("/jobs").text)
+    empty = client.post("/jobs", params={"lang": "pl"}, data={"text": "   ", "csrf_token": token})
+    assert empty.status_code == 422
+    assert "tekst jest pusty" in empty.text
+    too_long = client.post("/jobs", params={"lang": "pl"}, data={"text": "a" * 30_000, "csrf_token": token})
+    assert too_long.status_code == 413
+    assert "tekst jest za długi: 30,000 znaków; najwyżej 20,000" in too_long.text
+    chinese = client.post(
+        "/jobs", params={"lang": "pl"}, data={"text": "职位描述：开发网络应用程序", "csrf_token": token}
+    )
+    assert "nieobsługiwanym pismem" in chinese.text
+    english = client.post("/jobs", params={"lang": "en"}, data={"text": "   ", "csrf_token": token})
+    assert "the text is empty" in english.text
+
+
+def test_labels_in_another_language_are_marked(client: TestClient) -> None:
+    sign_in(client, "learner@example.org")
+    skills = client.get("/wallet/skills", params={"lang": "pl"}).text
+    assert skills.count('<strong lang="en">skill ') == 2  # the test release has English labels only
+    assert '<strong lang="en">' not in client.get("/wallet/skills", params={"lang": "en"}).text
+    detail = client.get("/wallet/occupations/target", params={"lang": "pl"}).text
+    assert '<h1 lang="en">target job</h1>' in detail
+    assert detail.count('lang="en">skill ') == 1  # the missing essential skill
+
+
+def test_an_issuer_sees_which_of_its_micro_credentials_cover_an_ad(container: Container, database: Database) -> None:
+    full = shipped_esco()
+    um = container.careers.offers(organisations=["uniwersytet-mazowiecki"])
+    taught = sorted({uri for offer in um for uri in offer.skills} & set(full.skills))
+    index = SkillIndex.build(EscoData("1.1.1", ("en",), {uri: full.skills[uri] for uri in taught}), encoder=None)
+    careers = CareersService(database, catalog=container.catalog, index=index)
+    with TestClient(create_app(dataclasses.replace(container, careers=careers)), follow_redirects=False) as client:
+        ad = "Data analyst wanted.\n- Python (computer programming)\n- SQL\n- We offer a nice office"
+        sign_in(client, "issuer@example.org")
+        token = csrf_of(client.get("/jobs").text)
+        page = client.post("/jobs", data={"text": ad, "csrf_token": token}).text
+        assert "Your organisation's micro-credentials that cover it" in page
+        assert 'href="/micro-credentials/um-python-data-analysis' in page
+        assert 'href="/micro-credentials/um-sql-databases' in page
+        sign_in(client, "learner@example.org")  # not a member of any organisation: no such section
+        token = csrf_of(client.get("/jobs").text)
+        assert (
+            "micro-credentials that cover it" not in client.post("/jobs", data={"text": ad, "csrf_token": token}).text
+        )

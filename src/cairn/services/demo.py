@@ -6,20 +6,38 @@ who started it; it is not a secret worth keeping, and a production instance neve
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from cairn.errors import ConflictError, InputError, NotFoundError
+from cairn.model.awards import Recipient
 from cairn.services.accounts import SCOPES, AccountService
 from cairn.services.catalog import CatalogService, ImportResult
 from cairn.services.esco import EscoService, ImportSummary, version_key
+from cairn.services.issuing import IssuingService
+from cairn.services.wallet import WalletService
 from cairn.skills.labels import SHIPPED_ESCO_VERSION
 
-__all__ = ["DEMO_EMAIL", "DEMO_PASSWORD", "DemoSeed", "demo_secret_key", "seed_demo", "seed_esco"]
+__all__ = [
+    "DEMO_EMAIL",
+    "DEMO_LEARNER_AWARDS",
+    "DEMO_LEARNER_EMAIL",
+    "DEMO_PASSWORD",
+    "DemoSeed",
+    "demo_secret_key",
+    "seed_demo",
+    "seed_demo_learner",
+    "seed_esco",
+]
 
 DEMO_EMAIL = "demo@cairn.example"
 DEMO_PASSWORD = "cairn-demo-password"  # noqa: S105 - printed to the person running the demo; demo only
+DEMO_LEARNER_EMAIL = "learner@cairn.example"
+#: ESCO-aligned example micro-credentials awarded to the demo learner (the skills pages show them).
+DEMO_LEARNER_AWARDS = ("um-python-data-analysis", "um-sql-databases")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +70,33 @@ def seed_demo(
         accounts.install_token(organisation=lead, name="demo", scopes=list(SCOPES), token=demo_token, actor="demo")
         installed = True
     return DemoSeed(result, organisations, installed)
+
+
+def seed_demo_learner(*, accounts: AccountService, issuing: IssuingService, wallet: WalletService) -> int:
+    """A demo learner (:data:`DEMO_LEARNER_EMAIL`, the demo password) holding :data:`DEMO_LEARNER_AWARDS` in
+    their wallet; idempotent (a wallet with credentials is left alone). Returns how many credentials were
+    added now (definitions missing from the catalogue, and awards that no longer verify here, say after the
+    instance's URL changed, are left out)."""
+    account = accounts.find_account(DEMO_LEARNER_EMAIL)
+    if account is None:
+        account = accounts.create_account(
+            email=DEMO_LEARNER_EMAIL, password=DEMO_PASSWORD, display_name="Demo learner", actor="demo"
+        )
+    if wallet.list(account.id):
+        return 0
+    added = 0
+    for definition in DEMO_LEARNER_AWARDS:
+        try:
+            award = issuing.award(definition, Recipient(name="Demo learner", email=DEMO_LEARNER_EMAIL), actor="demo")
+        except NotFoundError:
+            continue
+        try:
+            credential = award.credential if isinstance(award.credential, str) else json.dumps(award.credential)
+            wallet.import_credential(account.id, credential, source="demo")
+        except (ConflictError, InputError):  # already in the wallet, or no longer verifiable here
+            continue
+        added += 1
+    return added
 
 
 def seed_esco(esco: EscoService) -> ImportSummary | None:

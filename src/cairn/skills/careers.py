@@ -47,6 +47,7 @@ __all__ = [
     "HeldCredential",
     "JobAdAnalysis",
     "JobAdSkill",
+    "Message",
     "NextStep",
     "OccupationFit",
     "OccupationMatrix",
@@ -62,12 +63,14 @@ __all__ = [
     "missing_essential",
     "occupation_by_key",
     "occupation_label",
+    "occupation_label_in",
     "occupation_matrix",
     "offers_covering",
     "rank_next_steps",
     "search_occupations",
     "sentences",
     "skill_label",
+    "skill_label_in",
 ]
 
 ESCO_SKILL_PREFIX = "http://data.europa.eu/esco/skill/"
@@ -172,13 +175,14 @@ def credential_level(document: Mapping[str, Any]) -> int | None:
 
 @dataclass(frozen=True, slots=True)
 class ProfileSkill:
-    """A skill the learner holds, with every credential that attests it."""
+    """A skill the learner holds, with every credential that attests it (``language``: the label's)."""
 
     uri: str
     label: str
     skill_type: str
     evidence: tuple[Evidence, ...]
     known: bool = True
+    language: str = "en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +193,7 @@ class ProfileGroup:
     label: str
     pillar: str
     skills: tuple[ProfileSkill, ...]
+    language: str = "en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,11 +214,21 @@ class SkillProfile:
 
 def skill_label(esco: EscoData, uri: str, language: str = "en") -> str:
     """The preferred label of a skill or skill group in ``language`` (else another language), or the URI."""
+    return skill_label_in(esco, uri, language)[0]
+
+
+def skill_label_in(esco: EscoData, uri: str, language: str = "en") -> tuple[str, str]:
+    """``(label, its language)``: the preferred label of a skill or skill group in ``language``, else in
+    English, else in any language ESCO has; the end of the URI (language ``"zxx"``) for an unknown skill.
+    Pages mark a label whose language is not the page's with ``lang`` (WCAG 3.1.2)."""
     concept: Skill | Any = esco.skills.get(uri) or esco.skill_groups.get(uri)
-    if concept is None:
-        return uri.rsplit("/", 1)[-1]
-    labels = concept.labels.get(language) or next(iter(concept.labels.values()))
-    return str(labels.preferred)
+    if concept is None or not concept.labels:
+        return uri.rsplit("/", 1)[-1], "zxx"
+    for lang in (language, "en"):
+        if lang in concept.labels:
+            return str(concept.labels[lang].preferred), lang
+    lang, labels = next(iter(concept.labels.items()))
+    return str(labels.preferred), str(lang)
 
 
 def _group_chain(esco: EscoData, uri: str) -> list[str]:
@@ -260,12 +275,14 @@ def build_profile(esco: EscoData, credentials: Iterable[HeldCredential], *, lang
     for uri, items in evidence.items():
         skill = esco.skills.get(uri)
         items.sort(key=lambda e: (e.issued_at is None, e.issued_at or datetime.min, e.title))
+        label, label_language = skill_label_in(esco, uri, language)
         skills[uri] = ProfileSkill(
             uri=uri,
-            label=skill_label(esco, uri, language),
+            label=label,
             skill_type=skill.skill_type if skill else "",
             evidence=tuple(items),
             known=skill is not None,
+            language=label_language,
         )
     buckets: dict[str, list[ProfileSkill]] = {}
     pillars: dict[str, str] = {}
@@ -281,6 +298,7 @@ def build_profile(esco: EscoData, credentials: Iterable[HeldCredential], *, lang
             label=skill_label(esco, key, language) if key else "",
             pillar=pillars.get(key, "") if key and pillars.get(key) != skill_label(esco, key, language) else "",
             skills=tuple(sorted(members, key=lambda s: s.label.casefold())),
+            language=skill_label_in(esco, key, language)[1] if key else language,
         )
         for key, members in buckets.items()
     ]
@@ -306,6 +324,7 @@ class OccupationFit:
     essential_total: int
     optional_held: int
     optional_total: int
+    language: str = "en"
 
     @property
     def essential_coverage(self) -> float:
@@ -388,9 +407,11 @@ class OccupationMatrix:
     ) -> OccupationFit:
         uri = self.uris[i]
         occupation = self.esco.occupations[uri]
+        label, label_language = occupation_label_in(occupation, language)
         return OccupationFit(
             uri=uri,
-            label=occupation_label(occupation, language),
+            label=label,
+            language=label_language,
             code=occupation.code,
             isco_group=occupation.isco_group,
             fit=round(float(fit[i]), 4),
@@ -417,8 +438,16 @@ def occupation_matrix(esco: EscoData) -> OccupationMatrix:
 
 def occupation_label(occupation: Occupation, language: str = "en") -> str:
     """An occupation's preferred label in ``language`` (English, then any, when missing)."""
-    labels = occupation.labels.get(language) or occupation.labels.get("en") or next(iter(occupation.labels.values()))
-    return labels.preferred
+    return occupation_label_in(occupation, language)[0]
+
+
+def occupation_label_in(occupation: Occupation, language: str = "en") -> tuple[str, str]:
+    """``(label, its language)``: an occupation's preferred label in ``language``, else English, else any."""
+    for lang in (language, "en"):
+        if lang in occupation.labels:
+            return occupation.labels[lang].preferred, lang
+    lang, labels = next(iter(occupation.labels.items()))
+    return labels.preferred, str(lang)
 
 
 def occupation_by_key(esco: EscoData, key: str) -> Occupation | None:
@@ -437,12 +466,13 @@ def occupation_by_key(esco: EscoData, key: str) -> Occupation | None:
 
 def missing_essential(
     matrix: OccupationMatrix, occupation: str, skills: Iterable[str], *, language: str = "en"
-) -> list[tuple[str, str]]:
-    """Essential skills of ``occupation`` not in ``skills``, as ``(uri, label)`` sorted by label."""
+) -> list[tuple[str, str, str]]:
+    """Essential skills of ``occupation`` not in ``skills``, as ``(uri, label, label's language)`` sorted by
+    label (see :func:`skill_label_in`)."""
     held = set(skills)
     missing = matrix.essential.get(occupation, frozenset()) - held
-    pairs = [(uri, skill_label(matrix.esco, uri, language)) for uri in missing]
-    return sorted(pairs, key=lambda p: p[1].casefold())
+    triples = [(uri, *skill_label_in(matrix.esco, uri, language)) for uri in missing]
+    return sorted(triples, key=lambda p: p[1].casefold())
 
 
 def _fold(text: str) -> str:
@@ -559,14 +589,33 @@ class JobAdSkill:
     mentions: int
 
 
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A message for a person: an English ``msgid`` with ``%(name)s`` placeholders, and their values.
+
+    ``str()`` gives the English text; pages pass ``msgid`` and ``values`` to their translation."""
+
+    msgid: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.msgid % dict(self.values) if self.values else self.msgid
+
+
 @dataclass
 class JobAdAnalysis:
-    """What a job advertisement asks for, and (when a profile is given) what the learner lacks."""
+    """What a job advertisement asks for, and (when a profile is given) what the learner lacks.
+
+    ``index`` is the index that answered (``"full"`` or ``"lexical"``); ``reason_message`` is ``reason`` as
+    a :class:`Message`; ``note`` says why the answer may be partial (the full index still being built)."""
 
     skills: list[JobAdSkill] = field(default_factory=list)
     reason: str | None = None
     held: list[JobAdSkill] = field(default_factory=list)
     gaps: list[JobAdSkill] = field(default_factory=list)
+    reason_message: Message | None = None
+    index: str = "full"
+    note: Message | None = None
 
 
 _SENTENCE = re.compile(r"(?<=[.!?;:])\s+|\n+|\s+[•·▪\-–*]\s+|^[•·▪\-–*]\s+", re.MULTILINE)

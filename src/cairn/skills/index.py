@@ -10,12 +10,18 @@ it to a folder, and open it again with the vectors memory-mapped::
 
 A saved index is a folder with ``index.json`` (labels, URIs, settings), ``arrays.npz`` (BM25 postings
 and offsets) and ``vectors.npy`` (float32, one row per embedded label), which :meth:`SkillIndex.load`
-memory-maps, and optionally ``projection.npy`` (a learnt map applied to query vectors).
+memory-maps, and optionally ``projection.npy`` (a learnt map applied to query vectors). ``index.json`` is
+written last. :meth:`SkillIndex.publish` writes into a temporary sibling folder and renames it into place,
+so that another process finds either no index or a whole one, never half of one.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
+import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -164,7 +170,6 @@ class SkillIndex:
             "collections": [sorted(names) for names in self.collections],
             "vocabulary": sorted(self.bm25.vocabulary, key=self.bm25.vocabulary.__getitem__),
         }
-        (folder / "index.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         arrays = {"label_starts": self.label_starts, **self.bm25.arrays()}
         if self.vector_labels is not None:
             arrays["vector_labels"] = self.vector_labels
@@ -179,7 +184,35 @@ class SkillIndex:
             np.save(projection_file, np.asarray(self.projection, dtype=np.float32))
         elif projection_file.exists():
             projection_file.unlink()
+        # last: a folder without index.json is not an index (load refuses it)
+        (folder / "index.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         return folder
+
+    def publish(self, path: str | Path) -> Path:
+        """Save into a temporary folder next to ``path``, then rename it to ``path`` (replacing an index
+        there): readers see the old index or the new one, whole. When another process published at the
+        same moment, its index stays and this one is dropped. Returns ``path``."""
+        folder = Path(path)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        temp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+        try:
+            self.save(temp)
+            for _ in range(3):
+                try:
+                    os.rename(temp, folder)
+                    return folder
+                except OSError:
+                    if not folder.exists():
+                        raise
+                aside = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.old")
+                try:
+                    os.rename(folder, aside)
+                except FileNotFoundError:  # another process moved it away first: try again
+                    continue
+                shutil.rmtree(aside, ignore_errors=True)  # open memory maps of it stay valid on POSIX
+            return folder  # another process keeps publishing here; its index is as good
+        finally:
+            shutil.rmtree(temp, ignore_errors=True)
 
     @classmethod
     def load(cls, path: str | Path, *, encoder: Encoder | None = None, mmap: bool = True) -> SkillIndex:

@@ -8,10 +8,10 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import cairn
 from cairn.bootstrap import Container
@@ -33,16 +33,41 @@ SECURITY_HEADERS = {
 }
 
 
-class _SecurityHeaders(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+_SECURITY_PAIRS = tuple(
+    (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in SECURITY_HEADERS.items()
+)
 
 
-def create_app(container: Container) -> FastAPI:
-    """A FastAPI application serving ``container``'s instance."""
+class _SecurityHeaders:
+    """Pure ASGI middleware adding :data:`SECURITY_HEADERS` to every HTTP response that does not set them itself.
+
+    (Starlette's ``BaseHTTPMiddleware`` would run each request in an extra task with memory streams: slow.)
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or ())
+                present = {name.lower() for name, _ in headers}
+                headers.extend(pair for pair in _SECURITY_PAIRS if pair[0] not in present)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(container: Container, *, build_skills_index: bool = False) -> FastAPI:
+    """A FastAPI application serving ``container``'s instance.
+
+    ``build_skills_index`` (``cairn serve``): at start-up, open the full skill suggestion index or build it in
+    a background thread (suggestions match English words only until it is ready)."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -50,6 +75,8 @@ def create_app(container: Container) -> FastAPI:
         if container.mailer.enabled:  # send queued emails in the background while the app runs
             worker = threading.Thread(target=container.mailer.run, args=(stop,), kwargs={"interval": 30}, daemon=True)
             worker.start()
+        if build_skills_index:
+            container.careers.start_background_build()
         try:
             yield
         finally:
@@ -82,6 +109,8 @@ def create_app(container: Container) -> FastAPI:
         body["schema"] = "current" if database.is_current() else "needs 'cairn db upgrade'"
         return JSONResponse(body)
 
+    # First: routes are matched in order, and POST /credentials/verify is the hot path (issue 6).
+    app.include_router(vcapi.router)
     app.include_router(api.router)
     app.include_router(auth.router)
     app.include_router(editor.router)
@@ -89,7 +118,6 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(careers.router)  # before any /wallet/{id} route: it serves /wallet/skills, /wallet/occupations
     app.include_router(share.router)  # before any /wallet/{id} route: it serves /wallet/profile
     app.include_router(wallet.router)
-    app.include_router(vcapi.router)
     app.include_router(verify_batch.router)
     app.include_router(verify_page.router)
     app.include_router(pages.router)

@@ -5,7 +5,9 @@ JSON under ``/api/v1``:
 - ``GET|POST /api/v1/skills/suggest`` — public (issuers use it in their forms; it costs one index lookup and
   needs no account). Text over 10,000 characters answers 413 before anything is searched (a body over
   64 KB is refused before it is read); empty text or only control characters answer 422 with the reason;
-  text in an unsupported language answers an empty list with a ``reason``.
+  text in an unsupported language answers an empty list with a ``reason``. ``"index"`` says which index
+  answered: ``"full"`` (multilingual) or ``"lexical"`` (English words only, while the full one is being
+  built at start-up; a ``"note"`` says so).
 - ``POST /api/v1/jobs/analyse`` — public: the skills a job advertisement asks for.
 - ``GET /api/v1/careers/profile`` and ``GET /api/v1/careers/occupations`` — the signed-in learner's.
 
@@ -26,10 +28,11 @@ from cairn.services.careers import (
     COLLECTIONS,
     MAX_JOB_AD_CHARS,
     MAX_SUGGEST_CHARS,
+    CareersInputError,
     CareersService,
     TextTooLongError,
 )
-from cairn.skills.careers import JobAdAnalysis, SkillProfile, occupation_label
+from cairn.skills.careers import JobAdAnalysis, Message, SkillProfile, occupation_label, occupation_label_in
 from cairn.skills.esco import EscoData, Occupation
 from cairn.web.auth import CSRF_COOKIE, csrf_protect, csrf_token, current_account, optional_account
 from cairn.web.i18n import LANGUAGES, reader_language, translate
@@ -63,6 +66,20 @@ def _search_occupations(request: Request, query: str, language: str) -> list[Any
     return list(_careers(request).search_occupations(query, _esco(request), language=language, search=search))
 
 
+def message_in(language: str, message: Message | None) -> str:
+    """``message`` translated for the page (its text values too, when the catalogue has them)."""
+    if message is None:
+        return ""
+    values = {k: translate(language, v) if isinstance(v, str) else v for k, v in message.values.items()}
+    return translate(language, message.msgid, **values)
+
+
+def _error_in(language: str, exc: InputError) -> str:
+    if isinstance(exc, CareersInputError):
+        return message_in(language, exc.text)
+    return translate(language, exc.message)
+
+
 def _page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
     response: HTMLResponse = request.app.state.templates.TemplateResponse(
         request, template, {"languages": LANGUAGES, **context}, status_code=status
@@ -88,10 +105,13 @@ def _suggest_answer(
                 "type": s.skill_type,
             }
             for s in result.skills
-        ]
+        ],
+        "index": result.index,
     }
     if result.reason:
         body["reason"] = result.reason
+    if result.note is not None:
+        body["note"] = str(result.note)
     return JSONResponse(body)
 
 
@@ -175,9 +195,11 @@ def _job_json(analysis: JobAdAnalysis) -> dict[str, Any]:
             for s in items
         ]
 
-    body: dict[str, Any] = {"skills": rows(analysis.skills)}
+    body: dict[str, Any] = {"skills": rows(analysis.skills), "index": analysis.index}
     if analysis.reason:
         body["reason"] = analysis.reason
+    if analysis.note is not None:
+        body["note"] = str(analysis.note)
     return body
 
 
@@ -213,6 +235,7 @@ def profile_api(
                 {
                     "uri": s.uri,
                     "label": s.label,
+                    "label_language": s.language,
                     "type": s.skill_type,
                     "evidence": [
                         {
@@ -314,6 +337,7 @@ def occupations_page(
             "search_languages": SEARCH_LANGUAGES,
             "has_occupations": bool(esco.occupations),
             "label_of": lambda o: _label(o, in_language),
+            "language_of": lambda o: occupation_label_in(o, in_language)[1],
         },
     )
 
@@ -361,6 +385,8 @@ def _jobs_context(request: Request, signed_in: SignedIn | None, reader: str) -> 
         "text": "",
         "error": None,
         "analysis": None,
+        "reason": None,
+        "note": None,
         "covering": [],
         "organisations": _issuer_organisations(request, signed_in),
     }
@@ -403,9 +429,11 @@ def jobs_submit(
     try:
         analysis = service.job_ad(text, held=held.uris if held is not None else None)
     except InputError as exc:
-        context["error"] = translate(reader, exc.message)
+        context["error"] = _error_in(reader, exc)
         return _page(request, "careers/jobs.html", context, status=exc.status if exc.status in (413,) else 422)
     context["analysis"] = analysis
+    context["reason"] = message_in(reader, analysis.reason_message) or analysis.reason
+    context["note"] = message_in(reader, analysis.note) or None
     context["held_profile"] = held
     if context["organisations"] and analysis.skills:
         slugs = [m.organisation for m in context["organisations"]]
