@@ -31,6 +31,7 @@ CHECK_TITLES = {
     "validity": "Validity period",
     "status": "Revocation and suspension",
     "presentation": "Presentation",
+    "nested": "Credentials inside",
     "shapes": "European Digital Credential shapes",
 }
 

@@ -39,6 +39,8 @@ __all__ = ["MAX_INPUT_BYTES", "ob3_schema_errors", "verify"]
 MAX_INPUT_BYTES = 2_000_000
 """Largest credential accepted, in bytes."""
 MAX_DEPTH = 64
+MAX_NESTED = 500
+"""Most credentials a CLR may hold and still be checked one by one."""
 VC1 = "https://www.w3.org/2018/credentials/v1"
 VC2 = "https://www.w3.org/ns/credentials/v2"
 OB_TYPES = ("OpenBadgeCredential", "AchievementCredential")
@@ -429,6 +431,30 @@ class _Context:
         self.schema(report, doc)
         self.validity(report, doc)
         self.status(report, doc)
+        if "ClrCredential" in _as_list(doc.get("type")):
+            self.nested(report, doc)
+
+    def nested(self, report: Report, doc: Mapping[str, Any]) -> None:
+        """A CLR 2.0 credential vouches for the credentials inside it only if each of them verifies on its own."""
+        subject = doc.get("credentialSubject")
+        inner = _as_list(subject.get("verifiableCredential")) if isinstance(subject, Mapping) else []
+        if not inner:
+            report.add("nested", Outcome.WARNING, "the CLR holds no credentials of its own")
+            return
+        if len(inner) > MAX_NESTED:
+            report.add(
+                "nested", Outcome.FAIL, f"the CLR holds {len(inner):,} credentials; at most {MAX_NESTED:,} are checked"
+            )
+            return
+        for item in inner:
+            report.credentials.append(
+                self.dispatch(item) if isinstance(item, Mapping | str) else self._unreadable("not a credential")
+            )
+        failed = sum(1 for r in report.credentials if not r.verified)
+        if failed:
+            report.add("nested", Outcome.FAIL, f"{failed} of the {len(inner)} credentials inside do not verify")
+        else:
+            report.add("nested", Outcome.PASS, f"each of the {len(inner)} credentials inside verifies on its own")
 
     def well_formed(self, report: Report, doc: Mapping[str, Any]) -> None:
         problems: list[str] = []
