@@ -136,3 +136,16 @@ def test_a_micro_credential_page_speaks_polish(client: TestClient) -> None:
     assert '<html lang="pl">' in html
     assert "Elementy załącznika I tego mikropoświadczenia" in html
     assert "Co podaje to mikropoświadczenie" in html
+
+
+def test_macros_that_translate_are_imported_with_the_page_context() -> None:
+    """Jinja imports macros without the page's variables unless told: their text would stay English."""
+
+    folder = Path(__file__).resolve().parents[2] / "src" / "cairn" / "web" / "templates"
+    translating = {p.relative_to(folder).as_posix() for p in folder.rglob("*.html") if "_(" in p.read_text()}
+    missing = []
+    for page in folder.rglob("*.html"):
+        for match in re.finditer(r"{%-?\s*(?:from|import)\s+\"([^\"]+)\"[^%]*%}", page.read_text()):
+            if match.group(1) in translating and "with context" not in match.group(0):
+                missing.append(f"{page.relative_to(folder)}: {match.group(0)}")
+    assert missing == []
