@@ -24,6 +24,7 @@ from yaml.nodes import MappingNode
 
 from cairn.errors import Problem
 from cairn.model.definitions import MicroCredentialDefinition, Organisation
+from cairn.vc.values import nests_deeper_than
 
 __all__ = [
     "KINDS",
@@ -99,19 +100,6 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _depth(value: Any, limit: int) -> bool:
-    """True when ``value`` nests no deeper than ``limit`` (iterative: no recursion limit to hit)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict | list):
-            if level > limit:
-                return False
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, level + 1) for child in children)
-    return True
-
-
 def parse_file(source: str, data: bytes) -> tuple[list[Any], list[Problem]]:
     """Decode and parse one file's documents; never raises for bad input."""
     if len(data) > MAX_FILE_BYTES:
@@ -129,7 +117,7 @@ def parse_file(source: str, data: bytes) -> tuple[list[Any], list[Problem]]:
             return [], [Problem(source, "", f"nesting deeper than {MAX_DEPTH} levels")]
         except ValueError as exc:
             return [], [Problem(source, "", f"not valid JSON: {exc}")]
-        if not _depth(loaded, MAX_DEPTH):
+        if nests_deeper_than(loaded, MAX_DEPTH):
             return [], [Problem(source, "", f"nesting deeper than {MAX_DEPTH} levels")]
         docs = loaded if isinstance(loaded, list) else [loaded]
         return docs, []

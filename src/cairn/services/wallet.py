@@ -46,6 +46,7 @@ from cairn.vc.intake import verify_any
 from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.presentations import create_presentation, create_presentation_jwt
 from cairn.vc.report import Outcome, Report
+from cairn.vc.values import parse_time
 
 __all__ = [
     "STATUSES",
@@ -156,16 +157,6 @@ class _Checked:
     text: str
     report: Report
     content_hash: str
-
-
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
 
 
 def _content_hash(text: str) -> str:
@@ -303,9 +294,9 @@ class WalletService:
         title = str(report.achievement.get("name") or doc.get("name") or "Untitled credential")[:500]
         issuer_name = report.issuer.get("name")
         issuer_id = report.issuer.get("id")
-        issued = _parse_time(doc.get("validFrom")) or _parse_time(doc.get("issuanceDate"))
-        issued = issued or _parse_time(doc.get("awardedDate")) or _parse_time(doc.get("issuedOn"))
-        until = _parse_time(doc.get("validUntil")) or _parse_time(doc.get("expirationDate"))
+        issued = parse_time(doc.get("validFrom")) or parse_time(doc.get("issuanceDate"))
+        issued = issued or parse_time(doc.get("awardedDate")) or parse_time(doc.get("issuedOn"))
+        until = parse_time(doc.get("validUntil")) or parse_time(doc.get("expirationDate"))
         return {
             "format": str(report.format)[:40],
             "document": doc,

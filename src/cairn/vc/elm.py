@@ -23,6 +23,7 @@ from typing import Any, Final
 from cairn.vc.elm_shacl import MAX_LISTED, SHAPES_PROFILE, check_shapes
 from cairn.vc.jades import MAX_JWS_LENGTH, JadesResult, as_utc, parse_jws, verify_jades
 from cairn.vc.report import Outcome, Report
+from cairn.vc.values import nests_deeper_than, parse_time
 
 __all__ = ["EDC_CONTEXT", "annex_rows", "looks_like_elm", "verify_elm"]
 
@@ -79,30 +80,6 @@ def looks_like_elm(obj: Mapping[str, Any] | str) -> bool:
         return False
 
 
-def _depth(value: Any, limit: int = _MAX_DEPTH) -> bool:
-    """Whether ``value`` nests deeper than ``limit`` (iterative)."""
-    stack = [(value, 0)]
-    while stack:
-        item, level = stack.pop()
-        if level > limit:
-            return True
-        if isinstance(item, Mapping):
-            stack.extend((v, level + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, level + 1) for v in item)
-    return False
-
-
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str) or len(value) > 40:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
-
-
 def verify_elm(source: Mapping[str, Any] | str, *, now: datetime, trusted: Collection[str] = ()) -> Report:
     """Verify an EDC, sealed (JAdES JWS) or not (see the module's text); never raises."""
     report = Report(format="elm-edc")
@@ -131,7 +108,7 @@ def _verify(report: Report, source: Mapping[str, Any] | str, now: datetime, trus
             source = parsed
         else:
             source = text
-    if not isinstance(source, str) and _depth(source):
+    if not isinstance(source, str) and nests_deeper_than(source, _MAX_DEPTH):
         report.add("readable", Outcome.FAIL, "the input is nested too deeply")
         return
     jades: JadesResult | None = None
@@ -145,7 +122,7 @@ def _verify(report: Report, source: Mapping[str, Any] | str, now: datetime, trus
         except (ValueError, UnicodeDecodeError, RecursionError):
             report.add("readable", Outcome.FAIL, "the signed payload is not JSON")
             return
-        if not isinstance(document, dict) or _depth(document):
+        if not isinstance(document, dict) or nests_deeper_than(document, _MAX_DEPTH):
             report.add("readable", Outcome.FAIL, "the signed payload is not a usable JSON object")
             return
         report.add("readable", Outcome.PASS, f"a JAdES-sealed EDC ({jades.form})")
@@ -186,7 +163,7 @@ def _well_formed(report: Report, doc: Mapping[str, Any]) -> None:
     if not isinstance(doc.get("id"), str) or ":" not in str(doc.get("id")):
         problems.append("id must be a URI")
     for name in ("validFrom", "issuanceDate", "issued", "expirationDate", "validUntil"):
-        if name in doc and _parse_time(doc[name]) is None:
+        if name in doc and parse_time(doc[name]) is None:
             problems.append(f"{name} must be a date-time with a time zone")
     if "validFrom" not in doc and "issuanceDate" not in doc:
         problems.append("validFrom is required")
@@ -264,8 +241,8 @@ def _proof(report: Report, jades: JadesResult, doc: Mapping[str, Any]) -> None:
 
 
 def _validity(report: Report, doc: Mapping[str, Any], now: datetime) -> None:
-    start = _parse_time(doc.get("validFrom", doc.get("issuanceDate")))
-    end = _parse_time(doc.get("expirationDate", doc.get("validUntil")))
+    start = parse_time(doc.get("validFrom", doc.get("issuanceDate")))
+    end = parse_time(doc.get("expirationDate", doc.get("validUntil")))
     if start is not None and start > now:
         report.add("validity", Outcome.FAIL, f"not valid until {start.isoformat()}")
     elif end is not None and end < now:
@@ -424,7 +401,7 @@ def _annex_rows(edc: Mapping[str, Any], language: str) -> list[tuple[str, str]]:
     learner = t(subject.get("fullName")) or " ".join(
         x for x in (t(subject.get("givenName")), t(subject.get("familyName"))) if x
     )
-    birth = _parse_time(subject.get("dateOfBirth"))
+    birth = parse_time(subject.get("dateOfBirth"))
     if birth is not None:
         learner += f", born {birth.date().isoformat()}"
     national = _get(subject, "nationalID", "notation")

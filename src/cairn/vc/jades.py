@@ -38,6 +38,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.x509.oid import ExtensionOID, NameOID
 
+from cairn.vc.values import parse_time
+
 __all__ = ["MAX_JWS_LENGTH", "JadesResult", "parse_jws", "verify_jades"]
 
 MAX_JWS_LENGTH: Final = 5_000_000
@@ -291,16 +293,6 @@ def _verify_signature(alg: str, key: object, signature: bytes, data: bytes) -> N
     key.verify(encode_dss_signature(r, s), data, ec.ECDSA(digest()))
 
 
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str) or len(value) > 40:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
-
-
 def _normalise_dn(value: str) -> str:
     return ",".join(part.strip().lower() for part in value.split(","))
 
@@ -428,7 +420,7 @@ def _check_chain(result: JadesResult, certs: list[tuple[x509.Certificate, bytes]
 def _check_times(
     result: JadesResult, certs: list[tuple[x509.Certificate, bytes]], header: Mapping[str, Any], now: datetime
 ) -> None:
-    sig_t = _parse_time(header.get("sigT")) if "sigT" in header else None
+    sig_t = parse_time(header.get("sigT")) if "sigT" in header else None
     if "sigT" in header and sig_t is None:
         result.cert_time_reason = "sigT is not a date-time with a time zone"
         return

@@ -42,6 +42,7 @@ from cairn.errors import CairnError, CredentialError, FetchError
 from cairn.vc.fetch import Fetcher, loads_json
 from cairn.vc.multibase import b64url_decode
 from cairn.vc.report import Outcome, Report
+from cairn.vc.values import nests_deeper_than
 
 __all__ = [
     "MAX_DEPTH",
@@ -204,19 +205,6 @@ def recipient_matches(assertion: Mapping[str, Any], email: str) -> bool | None:
 # -- documents and fetching ----------------------------------------------------------------------
 
 
-def _depth(value: object, limit: int = MAX_DEPTH) -> bool:
-    """Whether ``value`` nests at most ``limit`` levels (iterative, so deep input cannot recurse)."""
-    stack: list[tuple[object, int]] = [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict | list):
-            if level > limit:
-                return False
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
-    return True
-
-
 class _Session:
     """One verification: the report, the fetcher and the documents fetched so far."""
 
@@ -246,7 +234,7 @@ class _Session:
         document = loads_json(response.content, what=what, error=FetchError)
         if not isinstance(document, dict):
             raise FetchError(f"the {what} at {key[:200]} is not a JSON object")
-        if not _depth(document):
+        if nests_deeper_than(document, MAX_DEPTH):
             raise FetchError(f"the {what} is nested too deeply")
         self.fetched[key] = document
         return document
@@ -338,7 +326,7 @@ def _read(source: object, report: Report) -> tuple[dict[str, Any] | None, str | 
     """The given assertion dict, hosted URL or JWS token; fails ``readable`` otherwise."""
     if isinstance(source, Mapping):
         document: object = dict(source)
-        if not _depth(document):
+        if nests_deeper_than(document, MAX_DEPTH):
             report.add("readable", Outcome.FAIL, f"the assertion is nested more than {MAX_DEPTH} levels deep")
             raise _Stop
     elif isinstance(source, str):
@@ -352,7 +340,7 @@ def _read(source: object, report: Report) -> tuple[dict[str, Any] | None, str | 
             except CredentialError as exc:
                 report.add("readable", Outcome.FAIL, exc.message)
                 raise _Stop from None
-            if not _depth(document):
+            if nests_deeper_than(document, MAX_DEPTH):
                 report.add("readable", Outcome.FAIL, f"the assertion is nested more than {MAX_DEPTH} levels deep")
                 raise _Stop
         elif _is_http_url(text):
@@ -542,7 +530,7 @@ def _verify_jws(token: str, session: _Session) -> dict[str, Any]:
     if not isinstance(header, dict) or not isinstance(payload, dict):
         report.add("readable", Outcome.FAIL, "the JWS header or payload is not a JSON object")
         raise _Stop
-    if not _depth(payload):
+    if nests_deeper_than(payload, MAX_DEPTH):
         report.add("readable", Outcome.FAIL, f"the assertion is nested more than {MAX_DEPTH} levels deep")
         raise _Stop
     _well_formed(payload, report, "signed")

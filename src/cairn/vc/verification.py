@@ -33,6 +33,7 @@ from cairn.vc.jose import JwtResult, kid_resolver, verify_ob3_jwt, verify_vc_jwt
 from cairn.vc.keys import PublicKey
 from cairn.vc.multibase import b64url_decode
 from cairn.vc.report import Outcome, Report
+from cairn.vc.values import nests_deeper_than, parse_time
 
 __all__ = ["MAX_INPUT_BYTES", "ob3_schema_errors", "verify"]
 
@@ -80,21 +81,6 @@ def verify(
         return report
 
 
-def _too_deep(value: Any, level: int = 1) -> bool:
-    """Whether objects and arrays nest more than ``MAX_DEPTH`` levels (recursion stops there, so it is bounded).
-
-    Scalars are skipped without a call: about twice as fast as an explicit stack on a typical credential.
-    """
-    if not isinstance(value, dict | list):
-        return False
-    if level > MAX_DEPTH:
-        return True
-    for child in value.values() if isinstance(value, dict) else value:
-        if isinstance(child, dict | list) and _too_deep(child, level + 1):
-            return True
-    return False
-
-
 @cache
 def _ob3_schema() -> dict[str, Any]:
     text = resources.files("cairn.vc.schemas").joinpath("ob_v3p0_achievementcredential.json").read_text("utf-8")
@@ -140,16 +126,6 @@ def ob3_schema_errors(document: Mapping[str, Any]) -> list[str]:
         path = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         out.append(f"{path}: {error.message[:160]}")
     return out
-
-
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str) or len(value) > 64:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
 
 
 def _id_of(value: object) -> str | None:
@@ -223,7 +199,7 @@ class _Context:
         return report
 
     def document(self, doc: dict[str, Any], *, depth_checked: bool = False) -> Report:
-        if not depth_checked and _too_deep(doc):
+        if not depth_checked and nests_deeper_than(doc, MAX_DEPTH):
             return self._unreadable(f"the JSON nests deeper than {MAX_DEPTH} levels")
         types = _as_list(doc.get("type"))
         if "VerifiablePresentation" in types:
@@ -477,7 +453,7 @@ class _Context:
         if version == 1 and "issuanceDate" not in doc:
             problems.append("a VCDM 1.1 credential needs issuanceDate")
         for name in names:
-            if name in doc and _parse_time(doc[name]) is None:
+            if name in doc and parse_time(doc[name]) is None:
                 problems.append(f"{name} must be a date-time with a time zone")
         for status in _as_list(doc.get("credentialStatus")):
             if not isinstance(status, Mapping) or not isinstance(status.get("type"), str):
@@ -519,8 +495,8 @@ class _Context:
         report.add("schema", Outcome.FAIL, "; ".join(errors[:3]) + more)
 
     def validity(self, report: Report, doc: Mapping[str, Any]) -> None:
-        start = _parse_time(doc.get("validFrom", doc.get("issuanceDate")))
-        end = _parse_time(doc.get("validUntil", doc.get("expirationDate")))
+        start = parse_time(doc.get("validFrom", doc.get("issuanceDate")))
+        end = parse_time(doc.get("validUntil", doc.get("expirationDate")))
         if start is not None and start > self.now:
             report.add("validity", Outcome.FAIL, f"not valid until {start.isoformat()}")
         elif end is not None and end < self.now:

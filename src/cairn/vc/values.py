@@ -1,0 +1,35 @@
+"""Small readers of untrusted JSON values that every verifier needs: times and nesting depth."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+__all__ = ["nests_deeper_than", "parse_time"]
+
+
+def parse_time(value: object, *, max_length: int = 64) -> datetime | None:
+    """An ISO 8601 / XML Schema date-time with a time zone (``Z`` or an offset), else None."""
+    if not isinstance(value, str) or len(value) > max_length:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def nests_deeper_than(value: Any, limit: int, level: int = 1) -> bool:
+    """Whether objects and arrays in ``value`` nest more than ``limit`` levels (the outermost is level 1).
+
+    Recursion stops at ``limit``, so it is bounded; scalars are skipped without a call, which is about twice
+    as fast as an explicit stack on a typical credential.
+    """
+    if not isinstance(value, dict | list):
+        return False
+    if level > limit:
+        return True
+    for child in value.values() if isinstance(value, dict) else value:
+        if isinstance(child, dict | list) and nests_deeper_than(child, limit, level + 1):
+            return True
+    return False
