@@ -17,7 +17,7 @@ import click
 from cairn import __version__
 from cairn.bootstrap import Container, build, demo_catalog_path, load_settings
 from cairn.cli_accounts import accounts, mail, orgs, tokens
-from cairn.cli_common import fail_cleanly
+from cairn.cli_common import database_option, fail_cleanly
 from cairn.cli_esco import esco
 from cairn.cli_issuing import audit, award
 from cairn.cli_issuing import org as org_issuing
@@ -39,11 +39,6 @@ def _print_problems(problems: Sequence[Problem], *, err: bool = True) -> None:
 
 def _container(database: str | None = None, **overrides: Any) -> Container:
     return build(load_settings(database_url=database, **overrides))
-
-
-database_option = click.option(
-    "--database", metavar="URL", help="database URL (default: CAIRN_DATABASE_URL, else sqlite:///./cairn.db)"
-)
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})

@@ -14,16 +14,11 @@ from datetime import timedelta
 import click
 
 from cairn.bootstrap import build, load_settings
-from cairn.cli_common import fail_cleanly
+from cairn.cli_common import database_option, fail_cleanly
 from cairn.services.accounts import SCOPES, AccountService, Role
 from cairn.services.mail import Mailer
 
 __all__ = ["accounts", "mail", "orgs", "tokens"]
-
-
-database_option = click.option(
-    "--database", metavar="URL", help="database URL (default: CAIRN_DATABASE_URL, else sqlite:///./cairn.db)"
-)
 
 
 def _accounts(database: str | None) -> AccountService:

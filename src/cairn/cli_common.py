@@ -11,7 +11,7 @@ import click
 
 from cairn.errors import CairnError, CatalogError
 
-__all__ = ["fail_cleanly"]
+__all__ = ["database_option", "fail_cleanly"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -34,3 +34,8 @@ def fail_cleanly(func: Callable[P, R]) -> Callable[P, R]:
             sys.exit(exc.exit_code)
 
     return wrapper
+
+
+database_option = click.option(
+    "--database", metavar="URL", help="database URL (default: CAIRN_DATABASE_URL, else sqlite:///./cairn.db)"
+)

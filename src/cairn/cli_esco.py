@@ -11,13 +11,9 @@ from pathlib import Path
 
 import click
 
-from cairn.cli_common import fail_cleanly
+from cairn.cli_common import database_option, fail_cleanly
 
 __all__ = ["esco"]
-
-database_option = click.option(
-    "--database", metavar="URL", help="database URL (default: CAIRN_DATABASE_URL, else sqlite:///./cairn.db)"
-)
 
 
 @click.group()

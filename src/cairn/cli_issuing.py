@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from cairn.cli_common import fail_cleanly
+from cairn.cli_common import database_option, fail_cleanly
 
 __all__ = ["audit", "award", "org", "org_did", "org_keys"]
 
@@ -40,9 +40,6 @@ def _services(database: str | None, *, migrate: bool = False) -> Iterator[Issuin
         container.database.dispose()
 
 
-database_option = click.option(
-    "--database", metavar="URL", help="database URL (default: CAIRN_DATABASE_URL, else sqlite:///./cairn.db)"
-)
 actor_option = click.option("--actor", default="cli", show_default=True, help="who is acting, for the audit log")
 
 

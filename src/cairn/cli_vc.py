@@ -8,10 +8,12 @@ from __future__ import annotations
 import json
 import re
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
+from cairn.cli_common import database_option
 from cairn.errors import CairnError
 
 __all__ = ["keys", "vc"]
@@ -96,9 +98,15 @@ def vc_issue(key_file: str, suite: str, created: str | None, verification_method
 @click.option("--online", is_flag=True, help="allow fetching did:web documents and status lists over HTTPS")
 @click.option("--challenge", help="the challenge a presentation must answer")
 @click.option("--domain", help="the domain a presentation must be bound to")
-def vc_verify(source: str, fmt: str, online: bool, challenge: str | None, domain: str | None) -> None:
+@database_option
+def vc_verify(
+    source: str, fmt: str, online: bool, challenge: str | None, domain: str | None, database: str | None
+) -> None:
     """Verify the credential or presentation in SOURCE (JSON, a JWT, a baked PNG or SVG image, a Cairn PDF;
     - for standard input).
+
+    Credentials issued by the Cairn instance whose database is here (CAIRN_DATABASE_URL, --database, or
+    ./cairn.db when it exists) are checked against its own DID documents and status lists without the network.
 
     Exit 0 when verified, 1 when not verified, 2 when the input cannot be read.
     """
@@ -109,11 +117,46 @@ def vc_verify(source: str, fmt: str, online: bool, challenge: str | None, domain
 
     data = _read(source)
     fetcher: Any = CachingFetcher(HttpsFetcher()) if online else None
-    report = verify_any(data, now=utc_now(), fetcher=fetcher, challenge=challenge, domain=domain)
+    fetcher, instance = _with_local_instance(database, outward=fetcher)
+    try:
+        report = verify_any(data, now=utc_now(), fetcher=fetcher, challenge=challenge, domain=domain)
+    finally:
+        if instance is not None:
+            instance.dispose()
     click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if fmt == "json" else report.text())
     if report.outcome_of("readable") is Outcome.FAIL:
         sys.exit(2)
     sys.exit(0 if report.verified else 1)
+
+
+def _with_local_instance(database: str | None, *, outward: Any) -> tuple[Any, Any]:
+    """``outward`` behind this machine's Cairn instance, which serves its own DID documents and status lists,
+    and that instance's database (to close); ``outward`` and None when there is no instance database here
+    (verifying never creates an SQLite file)."""
+    from cairn.bootstrap import build, load_settings
+    from cairn.services.local_fetch import InstanceFetcher
+
+    try:
+        settings = load_settings(database_url=database)
+        url = settings.database_url
+        if url.startswith("sqlite"):
+            path = url.split("://", 1)[-1].split("?", 1)[0].removeprefix("/")
+            if path in ("", ":memory:") or not Path(path).is_file():
+                return outward, None
+        container = build(settings)
+    except CairnError:
+        return outward, None
+    try:
+        if container.database.is_current():
+            issuing = container.issuing
+            local = InstanceFetcher(
+                public_url=settings.public_url, keys=issuing.keys, status_lists=issuing.status_lists, outward=outward
+            )
+            return local, container.database
+    except CairnError:
+        pass
+    container.database.dispose()
+    return outward, None
 
 
 @vc.command("bake")

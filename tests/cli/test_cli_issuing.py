@@ -240,3 +240,29 @@ def test_kill_9_in_the_middle_then_resume(
     assert (job.status, job.done_rows) == ("done", rows)
     assert _count(database, OutboxRow) == rows
     assert run(env, "audit", "verify").exit_code == 0
+
+
+def test_vc_verify_checks_this_instances_awards_without_the_network(
+    env: dict[str, str], database: Database, tmp_path: Path
+) -> None:
+    from cairn.cli import cli as cairn_cli
+    from cairn.vc.baking import bake_png
+    from tests.hostile import tiny_png
+
+    assert run(env, "award", "bulk", "--definition", DEFINITION, str(_csv(tmp_path, 1))).exit_code == 0
+    with database.transaction() as session:
+        award_id, credential = session.execute(select(AwardRow.id, AwardRow.credential)).one()
+    baked = tmp_path / "baked.png"
+    baked.write_bytes(bake_png(tiny_png(), json.dumps(credential)))
+
+    def verify() -> Result:
+        args = ["vc", "verify", str(baked), "--format", "text", "--database", database.url]
+        return CliRunner().invoke(cairn_cli, args, env=env, catch_exceptions=False)
+
+    verified = verify()
+    assert verified.exit_code == 0, verified.output
+    assert verified.output.startswith("Verified")
+    assert run(env, "award", "revoke", award_id, "--reason", "issued by mistake").exit_code == 0
+    revoked = verify()
+    assert revoked.exit_code == 1, revoked.output
+    assert "revoked" in revoked.output.lower()
