@@ -26,15 +26,28 @@ def esco() -> None:
 @click.option("--shipped", is_flag=True, help="import the extract shipped with Cairn (ESCO v1.1.1 English)")
 @click.option("--language", "languages", multiple=True, metavar="CODE", help="read only this language (repeatable)")
 @click.option("--version", "version", metavar="X.Y.Z", help="the ESCO release (default: read from the folder's path)")
+@click.option(
+    "--index/--no-index",
+    default=True,
+    show_default=True,
+    help="precompute the skill suggestion index (vectors of every skill) for the imported release",
+)
 @database_option
 @fail_cleanly
 def esco_import(
-    folder: Path | None, shipped: bool, languages: tuple[str, ...], version: str | None, database: str | None
+    folder: Path | None,
+    shipped: bool,
+    languages: tuple[str, ...],
+    version: str | None,
+    index: bool,
+    database: str | None,
 ) -> None:
     """Import the ESCO CSV files in FOLDER (all or nothing; migrating the database first).
 
     A folder with skill files is a complete release and replaces the stored one; a folder with only
     occupations and ISCO groups (another language) adds their labels. Importing twice changes nothing.
+    Then the skill suggestion index is built for the release (about 10 s for all of ESCO), unless it is
+    already there or --no-index is given; without it the server builds it in the background on start.
     """
     from cairn.bootstrap import build, load_settings
 
@@ -54,6 +67,13 @@ def esco_import(
                 folder, languages=languages or None, version=version, progress=progress
             )
         click.echo(f"Imported {summary.describe()}")
+        careers = container.careers
+        if index and careers.start_background_build():
+            progress(f"Building the skill suggestion index in {careers.index_folder} ...")
+            careers.wait_for_build()
+            if careers.build_error:
+                raise click.ClickException(f"the skill index could not be built: {careers.build_error}")
+            progress("Skill suggestion index ready.")
     finally:
         container.database.dispose()
 
