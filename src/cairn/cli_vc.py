@@ -143,6 +143,10 @@ def _with_local_instance(database: str | None, *, outward: Any) -> tuple[Any, An
             path = url.split("://", 1)[-1].split("?", 1)[0].removeprefix("/")
             if path in ("", ":memory:") or not Path(path).is_file():
                 return outward, None
+        if not settings.secret_key and Path(".cairn-demo-secret").is_file():  # the key 'cairn serve --demo' made
+            from cairn.services.demo import demo_secret_key
+
+            settings = settings.with_overrides(secret_key=demo_secret_key(Path.cwd()))
         container = build(settings)
     except CairnError:
         return outward, None

@@ -197,13 +197,23 @@ class KeyService:
         return VerificationMethod.multikey(did, PublicKey.from_multibase(row.public_key_multibase), fragment=fragment)
 
     def did_document(self, slug: str) -> dict[str, Any]:
-        """The organisation's DID document, listing every key (a first key is made when there is none)."""
-        self.ensure_key(slug)
+        """The organisation's DID document, listing every key (a first key is made when there is none).
+
+        Only public keys are read, so serving (or resolving locally) a document with keys needs no secret key.
+        """
+        document = self._document(slug)
+        if document is None:
+            self.ensure_key(slug)
+            document = self._document(slug)
+        assert document is not None
+        return document
+
+    def _document(self, slug: str) -> dict[str, Any] | None:
         with self.database.transaction() as session:
             org = _organisation_row(session, slug)
             did = self.did(slug)
-            methods = [self._method(did, row) for row in KeyRepository(session).all(org.id)]
-        return did_web_document(did, methods)
+            rows = KeyRepository(session).all(org.id)
+            return did_web_document(did, [self._method(did, row) for row in rows]) if rows else None
 
     def keys(self, slug: str) -> list[KeyInfo]:
         """Every key of the organisation, oldest first."""
