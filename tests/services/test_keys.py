@@ -254,3 +254,14 @@ def test_sign_any_credential_as_the_organisation(services: IssuingServices, cloc
     assert [k.retired_at is not None for k in listed] == [True, True, False]
     assert listed[-1].verification_method == rotated.verification_method
     assert rotated.type == "Ed25519"
+
+
+def test_the_did_document_of_an_organisation_with_keys_needs_no_secret(services: IssuingServices) -> None:
+    made = services.keys.did_document(ORG)
+    reader = KeyService(services.keys.database, secret_key=_no_secret, public_url=PUBLIC_URL, clock=services.keys.clock)
+    assert reader.did_document(ORG) == made
+    assert made["verificationMethod"]
+
+
+def _no_secret() -> str:
+    raise AssertionError("the secret key was asked for")
