@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,7 +40,7 @@ from cairn.skills.esco import (
     load_esco,
     present_parts,
 )
-from cairn.skills.labels import SHIPPED_ESCO_VERSION, shipped_esco_folder
+from cairn.skills.labels import SHIPPED_ESCO_VERSION, best_matches, fold, shipped_esco_folder
 from cairn.store.database import Database
 from cairn.store.esco import EscoStore
 
@@ -98,11 +97,6 @@ def version_key(version: str | None) -> tuple[int, ...]:
     if not version:
         return ()
     return tuple(int(part) if part.isdigit() else 0 for part in version.split("."))
-
-
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def _labels_json(labels: Mapping[str, Labels]) -> dict[str, Any]:
@@ -421,30 +415,20 @@ class EscoService:
         """Occupations with a preferred or alternative label in ``language`` whose words start with every
         word of ``query`` (accents and case ignored): the exact label first, then labels that start with the
         query, then the rest, shorter first, preferred labels before alternative ones."""
-        words = _fold(query[:MAX_QUERY]).split()[:10]
+        words = fold(query[:MAX_QUERY]).split()[:10]
         if not words or limit <= 0:
             return []
         data = self.data()
         entries = self._entries(data, language)
-        phrase = " ".join(words)
-        best: dict[str, tuple[int, int, str]] = {}
-        for folded, uri, original, preferred in entries:
-            tokens = folded.split()
-            if not all(any(token.startswith(word) for token in tokens) for word in words):
-                continue
-            rank = 0 if folded == phrase else 1 if folded.startswith(phrase) else 2
-            key = (rank * 2 + (0 if preferred else 1), len(original), original)
-            if uri not in best or key < best[uri]:
-                best[uri] = key
-        ordered = sorted(best.items(), key=lambda item: item[1])[:limit]
+        ordered = best_matches(entries, words, limit)
         out = []
-        for uri, key in ordered:
+        for uri, matched in ordered:
             occupation = data.occupations[uri]
             out.append(
                 OccupationMatch(
                     uri=uri,
                     label=occupation.labels[language].preferred,
-                    matched=key[2],
+                    matched=matched,
                     isco_group=occupation.isco_group,
                     code=occupation.code,
                 )
@@ -459,7 +443,7 @@ class EscoService:
                 labels = occupation.labels.get(language)
                 if labels is None:
                     continue
-                found.append((_fold(labels.preferred), uri, labels.preferred, True))
-                found.extend((_fold(alt), uri, alt, False) for alt in labels.alternatives)
+                found.append((fold(labels.preferred), uri, labels.preferred, True))
+                found.extend((fold(alt), uri, alt, False) for alt in labels.alternatives)
             self._search[language] = found
         return found

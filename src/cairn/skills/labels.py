@@ -10,6 +10,7 @@ from __future__ import annotations
 import unicodedata
 from bisect import bisect_left
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -43,9 +44,31 @@ class SkillLabel:
     skill_type: str
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """``text`` for matching: case folded, accents removed."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+LabelEntry = tuple[str, str, str, bool]
+"""One label to search: (folded label, concept URI, the label as written, whether it is the preferred one)."""
+
+
+def best_matches(entries: Iterable[LabelEntry], words: list[str], limit: int) -> list[tuple[str, str]]:
+    """(URI, matched label) of the concepts with a label whose words start with every one of ``words``, best
+    first: the exact label, then labels starting with the query, then the rest, shorter first; preferred labels
+    before alternative ones."""
+    phrase = " ".join(words)
+    best: dict[str, tuple[int, int, str]] = {}
+    for folded, uri, original, preferred in entries:
+        tokens = folded.split()
+        if not all(any(token.startswith(word) for token in tokens) for word in words):
+            continue
+        rank = 0 if folded == phrase else 1 if folded.startswith(phrase) else 2
+        key = (rank * 2 + (0 if preferred else 1), len(original), original)
+        if uri not in best or key < best[uri]:
+            best[uri] = key
+    return [(uri, key[2]) for uri, key in sorted(best.items(), key=lambda item: item[1])[:limit]]
 
 
 class SkillLabels:
@@ -61,8 +84,8 @@ class SkillLabels:
             self._preferred[uri] = preferred
             self._types[uri] = skill_type
             self._reuse[uri] = reuse
-            entries.append((_fold(preferred), uri, preferred, True))
-            entries.extend((_fold(alt), uri, alt, False) for alt in alternatives)
+            entries.append((fold(preferred), uri, preferred, True))
+            entries.extend((fold(alt), uri, alt, False) for alt in alternatives)
         self._entries = entries
         postings: defaultdict[str, list[int]] = defaultdict(list)
         for index, (folded, _, _, _) in enumerate(entries):
@@ -99,7 +122,7 @@ class SkillLabels:
     def search(self, query: str, *, limit: int = 20, skill_type: str | None = None) -> list[SkillLabel]:
         """Skills with a label whose words start with every word of ``query``, best first: the exact label,
         then labels starting with the query, then the rest, shorter first; preferred labels before others."""
-        words = _fold(query[:MAX_QUERY]).split()[:10]
+        words = fold(query[:MAX_QUERY]).split()[:10]
         if not words or limit <= 0:
             return []
         candidates = self._with_prefix(words[0])
@@ -107,18 +130,11 @@ class SkillLabels:
             if not candidates:
                 break
             candidates &= self._with_prefix(word)
-        phrase = " ".join(words)
-        best: dict[str, tuple[int, int, str]] = {}
-        for index in candidates:
-            folded, uri, original, preferred = self._entries[index]
-            if skill_type is not None and self._types[uri] != skill_type:
-                continue
-            rank = 0 if folded == phrase else 1 if folded.startswith(phrase) else 2
-            key = (rank * 2 + (0 if preferred else 1), len(original), original)
-            if uri not in best or key < best[uri]:
-                best[uri] = key
-        ordered = sorted(best.items(), key=lambda item: item[1])[:limit]
-        return [SkillLabel(uri, self._preferred[uri], key[2], self._types[uri]) for uri, key in ordered]
+        entries = (self._entries[i] for i in candidates)
+        if skill_type is not None:
+            entries = (e for e in entries if self._types[e[1]] == skill_type)
+        found = best_matches(entries, words, limit)
+        return [SkillLabel(uri, self._preferred[uri], matched, self._types[uri]) for uri, matched in found]
 
 
 Row = tuple[str, str, str, str, tuple[str, ...]]
