@@ -87,7 +87,12 @@ def _tiny_app(**limits: int) -> Starlette:
     async def boom(_: Request) -> Response:
         raise RuntimeError("boom")
 
-    routes = [Route("/echo", echo, methods=["POST"]), Route("/framed", framed), Route("/boom", boom)]
+    routes = [
+        Route("/echo", echo, methods=["POST"]),
+        Route("/verify", echo, methods=["POST"]),  # a route that takes uploads (limits.UPLOAD_PATHS)
+        Route("/framed", framed),
+        Route("/boom", boom),
+    ]
     app = Starlette(routes=routes)
     app.add_middleware(_SecurityHeaders)
     app.add_middleware(BodyLimit, **limits)
@@ -116,9 +121,11 @@ def test_body_limit_with_content_length() -> None:
         assert refused.json() == {"ok": False, "error": "the request body is larger than 100 bytes", "status": 413}
         bogus = tiny.post("/echo", content=b"x", headers={"Content-Length": "-1"})
         assert bogus.status_code in (400, 413)  # the HTTP client or the limit refuses it; never read
-        upload = tiny.post("/echo", files={"f": ("a.bin", b"y" * 500)})
-        assert upload.status_code == 200  # multipart bodies may reach max_upload
-        assert tiny.post("/echo", files={"f": ("a.bin", b"y" * 1000)}).status_code == 413
+        upload = tiny.post("/verify", files={"f": ("a.bin", b"y" * 500)})
+        assert upload.status_code == 200  # uploads to a route that takes files may reach max_upload
+        assert tiny.post("/verify", files={"f": ("a.bin", b"y" * 1000)}).status_code == 413
+        elsewhere = tiny.post("/echo", files={"f": ("a.bin", b"y" * 500)})
+        assert elsewhere.status_code == 413  # multipart anywhere else gets the ordinary limit
 
 
 def test_body_limit_without_content_length() -> None:
@@ -226,3 +233,26 @@ def test_inline_verification_gives_up_instead_of_fetching() -> None:
     offline = verify(vc, now=datetime(2026, 2, 1, tzinfo=UTC))  # without a fetcher: a warning, not an error
     assert offline.verified
     assert json.dumps(offline.to_dict())
+
+
+def test_a_served_app_loads_the_shapes_and_labels_before_the_first_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cairn.skills.labels import shipped_labels
+    from cairn.vc import elm_shacl
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'warm.db'}", secret_key="s" * 48)
+    container = build(settings, clock=FixedClock())
+    container.database.upgrade()
+    shipped_labels.cache_clear()
+    called: list[str] = []
+    real = elm_shacl.warm_up
+
+    def counting() -> None:
+        called.append("shapes")
+        real()
+
+    monkeypatch.setattr(elm_shacl, "warm_up", counting)
+    with TestClient(create_app(container, warm_up=True)):
+        assert called == ["shapes"]
+        assert shipped_labels.cache_info().currsize == 1

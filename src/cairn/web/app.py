@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -63,11 +65,26 @@ class _SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(container: Container, *, build_skills_index: bool = False) -> FastAPI:
+log = logging.getLogger("cairn.web")
+
+
+def _warm_up() -> None:
+    from cairn.skills.labels import shipped_labels
+    from cairn.vc.elm_shacl import warm_up as warm_up_shapes
+
+    started = time.perf_counter()
+    warm_up_shapes()
+    shipped_labels()
+    log.info("warmed up in %.1f s (EDC shapes, ESCO labels)", time.perf_counter() - started)
+
+
+def create_app(container: Container, *, build_skills_index: bool = False, warm_up: bool = False) -> FastAPI:
     """A FastAPI application serving ``container``'s instance.
 
     ``build_skills_index`` (``cairn serve``): at start-up, open the full skill suggestion index or build it in
-    a background thread (suggestions match English words only until it is ready)."""
+    a background thread (suggestions match English words only until it is ready). ``warm_up`` (``cairn serve``):
+    load what the first verification or skills page would otherwise load (the EDC shapes, the ESCO labels)
+    before answering, so no first request pays for it."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -77,6 +94,8 @@ def create_app(container: Container, *, build_skills_index: bool = False) -> Fas
             worker.start()
         if build_skills_index:
             container.careers.start_background_build()
+        if warm_up:
+            _warm_up()
         try:
             yield
         finally:

@@ -1,7 +1,8 @@
 """Request size limits: every body is bounded before any route reads it.
 
-Uploads (``multipart/form-data``) may be as large as ``CAIRN_MAX_UPLOAD_BYTES``; every other body
-(JSON for the API, plain forms) at most ``max_body`` bytes. A declared Content-Length over the limit is
+Uploads (``multipart/form-data`` to a route that takes files: :data:`UPLOAD_PATHS`) may be as large as
+``CAIRN_MAX_UPLOAD_BYTES``; every other body (JSON for the API, plain forms, multipart sent anywhere else) at
+most ``max_body`` bytes. A declared Content-Length over the limit is
 refused at once; a body that streams past it is cut off. Either way the answer is 413 in the one
 JSON error shape.
 """
@@ -10,10 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodyLimit"]
+__all__ = ["UPLOAD_PATHS", "BodyLimit"]
+
+UPLOAD_PATHS = re.compile(
+    r"^/(?:verify(?:/report|/batch)?|api/v1/verify/batch|wallet/import(?:-export)?|orgs/[^/]+/awards/bulk)$"
+)
+"""The routes that take file uploads; a multipart body anywhere else gets the ordinary limit."""
 
 
 class _TooLarge(Exception):
@@ -34,7 +41,8 @@ class BodyLimit:
             return
         headers = dict(scope.get("headers") or [])
         content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
-        limit = self.max_upload if content_type.startswith("multipart/form-data") else self.max_body
+        upload = content_type.startswith("multipart/form-data") and UPLOAD_PATHS.match(scope.get("path", ""))
+        limit = self.max_upload if upload else self.max_body
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await self._refuse(send, limit)
