@@ -45,12 +45,12 @@ def keys() -> None:
 
 
 @keys.command("generate")
-@click.option("--type", "kind", type=click.Choice(["ed25519", "p256"]), default="ed25519", show_default=True)
+@click.option("--type", "kind", type=click.Choice(["ed25519", "p256", "p384"]), default="ed25519", show_default=True)
 def keys_generate(kind: str) -> None:
     """Print a new key pair as JSON (publicKeyMultibase / secretKeyMultibase). Keep it secret."""
     from cairn.vc.keys import KeyPair, KeyType, dump_key_pair
 
-    pair = KeyPair.generate(KeyType.ED25519 if kind == "ed25519" else KeyType.P256)
+    pair = KeyPair.generate({"ed25519": KeyType.ED25519, "p256": KeyType.P256, "p384": KeyType.P384}[kind])
     if kind == "ed25519":
         click.echo(dump_key_pair(pair))
     else:

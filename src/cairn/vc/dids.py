@@ -1,6 +1,6 @@
 """did:key and did:web documents, and resolution of verification methods to public keys.
 
-- did:key (Ed25519 ``z6Mk...``, P-256 ``zDna...``): created and resolved offline; the document
+- did:key (Ed25519 ``z6Mk...``, P-256 ``zDna...``, P-384 ``z82L...``): created and resolved offline; the document
   has one ``Multikey`` verification method ``did:key:z...#z...`` used for every relationship.
 - did:web: :func:`did_web` builds the DID for a host and path, :func:`did_web_url` gives the
   ``did.json`` URL (``did:web:example.com:orgs:acme`` ->
@@ -132,7 +132,7 @@ def _absolute(vm_id: str, base: str | None) -> str:
 
 
 def did_key(public_key: PublicKey) -> str:
-    """The did:key DID of a public key (``did:key:z6Mk...`` or ``did:key:zDna...``)."""
+    """The did:key DID of a public key (``did:key:z6Mk...``, ``did:key:zDna...`` or ``did:key:z82L...``)."""
     return "did:key:" + public_key.multibase
 
 

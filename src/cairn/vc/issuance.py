@@ -46,9 +46,10 @@ def issue(
         return sign_ob3_jwt(credential, key=key, kid=method)
     if suite not in DATA_INTEGRITY_SUITES:
         raise CredentialError(f"unknown suite {suite!r}; use one of: {', '.join(SUITES)}")
-    expected = KeyType.ED25519 if suite.startswith("eddsa") else KeyType.P256
-    if key.kind is not expected:
-        raise CredentialError(f"{suite} needs an {expected.value} key, not {key.kind.value}")
+    expected = (KeyType.ED25519,) if suite.startswith("eddsa") else (KeyType.P256, KeyType.P384)
+    if key.kind not in expected:
+        wanted = "an Ed25519" if suite.startswith("eddsa") else "a P-256 or P-384"
+        raise CredentialError(f"{suite} needs {wanted} key, not {key.kind.value}")
     if created is None:
         raise CredentialError("a Data Integrity proof needs its creation time (created)")
     from cairn.vc.proofs import add_proof

@@ -105,11 +105,14 @@ def sign_jwt(
 
     ``kid`` names the verification method (a DID URL or HTTPS URL); ``typ``/``cty`` go into the
     protected header, as do the members of ``extra_header`` (which cannot override ``alg``).
-    Raises :class:`CredentialError` when the payload is not JSON-serialisable.
+    Raises :class:`CredentialError` when the payload is not JSON-serialisable, or for a P-384 key
+    (ES384 tokens are not verified here, so none are made).
     """
     if not isinstance(payload, Mapping):
         raise CredentialError("a JWT payload must be a JSON object")
     alg = key.jose_alg
+    if alg not in _ALGS:
+        raise CredentialError(f"JWTs are signed with Ed25519 (EdDSA) or P-256 (ES256) keys, not {key.kind.value}")
     if extra_header:
         header: dict[str, Any] = {"alg": alg}
         for name, value in (("typ", typ), ("cty", cty), ("kid", kid)):

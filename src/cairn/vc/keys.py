@@ -1,4 +1,4 @@
-"""Ed25519 and P-256 keys: Multikey and JWK forms, raw signing and verification.
+"""Ed25519, P-256 and P-384 keys: Multikey and JWK forms, raw signing and verification.
 
 :class:`PublicKey` holds a public key alone (what a verifier resolves); :class:`KeyPair` adds the
 secret (what an issuer signs with). Both are immutable and compare by value; a key pair's
@@ -8,12 +8,14 @@ Forms:
 
 - Multikey: ``publicKeyMultibase`` / ``secretKeyMultibase`` are base58btc multibase strings of a
   multicodec-prefixed key (Ed25519: ``ed 01`` + 32 bytes, ``80 26`` + 32-byte seed;
-  P-256: ``80 24`` + 33-byte compressed point, ``86 26`` + 32-byte scalar).
-- JWK: RFC 8037 ``OKP``/``Ed25519`` and RFC 7518 ``EC``/``P-256`` (public, or private with ``d``).
+  P-256: ``80 24`` + 33-byte compressed point, ``86 26`` + 32-byte scalar;
+  P-384: ``81 24`` + 49-byte compressed point, ``87 26`` + 48-byte scalar).
+- JWK: RFC 8037 ``OKP``/``Ed25519`` and RFC 7518 ``EC``/``P-256`` or ``EC``/``P-384`` (public, or
+  private with ``d``).
 
-Signatures: Ed25519 (RFC 8032) over the message; P-256 ECDSA with SHA-256, written as the
-64-byte IEEE P1363 ``r || s`` form that Data Integrity and JOSE use. Verification accepts any
-valid signature (high or low S).
+Signatures: Ed25519 (RFC 8032) over the message; ECDSA with SHA-256 on P-256 and SHA-384 on P-384,
+written as the IEEE P1363 ``r || s`` form (64 or 96 bytes) that Data Integrity and JOSE use.
+Verification accepts any valid signature (high or low S).
 """
 
 from __future__ import annotations
@@ -46,7 +48,9 @@ __all__ = [
 ]
 
 _P256_ORDER: Final = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
-_ECDSA_SHA256: Final = ec.ECDSA(hashes.SHA256())
+_P384_ORDER: Final = int(
+    "ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973", 16
+)
 _MAX_MULTIKEY_CHARS: Final = 128
 
 
@@ -55,16 +59,43 @@ class KeyType(StrEnum):
 
     ED25519 = "Ed25519"
     P256 = "P-256"
+    P384 = "P-384"
 
     @property
     def jose_alg(self) -> str:
-        """The JOSE ``alg`` for this key type (``EdDSA`` or ``ES256``)."""
-        return "EdDSA" if self is KeyType.ED25519 else "ES256"
+        """The JOSE ``alg`` for this key type (``EdDSA``, ``ES256`` or ``ES384``)."""
+        return _JOSE_ALG[self]
 
 
-_PUBLIC_CODEC: Final = {KeyType.ED25519: multibase.ED25519_PUB, KeyType.P256: multibase.P256_PUB}
-_SECRET_CODEC: Final = {KeyType.ED25519: multibase.ED25519_PRIV, KeyType.P256: multibase.P256_PRIV}
-_PUBLIC_SIZE: Final = {KeyType.ED25519: 32, KeyType.P256: 33}
+@dataclass(frozen=True, slots=True)
+class _Curve:
+    """What an ECDSA key type needs: the curve, its order, the hash and the size of one number."""
+
+    curve: ec.EllipticCurve
+    order: int
+    ecdsa: ec.ECDSA
+    size: int  # bytes of a coordinate, a scalar, and each half of an r || s signature
+
+
+_JOSE_ALG: Final = {KeyType.ED25519: "EdDSA", KeyType.P256: "ES256", KeyType.P384: "ES384"}
+_EC: Final = {
+    KeyType.P256: _Curve(ec.SECP256R1(), _P256_ORDER, ec.ECDSA(hashes.SHA256()), 32),
+    KeyType.P384: _Curve(ec.SECP384R1(), _P384_ORDER, ec.ECDSA(hashes.SHA384()), 48),
+}
+_PUBLIC_CODEC: Final = {
+    KeyType.ED25519: multibase.ED25519_PUB,
+    KeyType.P256: multibase.P256_PUB,
+    KeyType.P384: multibase.P384_PUB,
+}
+_SECRET_CODEC: Final = {
+    KeyType.ED25519: multibase.ED25519_PRIV,
+    KeyType.P256: multibase.P256_PRIV,
+    KeyType.P384: multibase.P384_PRIV,
+}
+_PUBLIC_SIZE: Final = {KeyType.ED25519: 32, KeyType.P256: 33, KeyType.P384: 49}
+_SECRET_SIZE: Final = {KeyType.ED25519: 32, KeyType.P256: 32, KeyType.P384: 48}
+_SIGNATURE_SIZE: Final = {KeyType.ED25519: 64, KeyType.P256: 64, KeyType.P384: 96}
+_JWK_CURVES: Final = {"P-256": KeyType.P256, "P-384": KeyType.P384}
 _BY_PUBLIC_CODEC: Final = {code: kind for kind, code in _PUBLIC_CODEC.items()}
 _BY_SECRET_CODEC: Final = {code: kind for kind, code in _SECRET_CODEC.items()}
 
@@ -80,7 +111,7 @@ def _jwk_bytes(jwk: Mapping[str, Any], name: str, size: int) -> bytes:
     value = jwk.get(name)
     if not isinstance(value, str):
         raise KeyFormatError(f"JWK member {name!r} is missing or not a string")
-    data = multibase.b64url_decode(value, max_length=64)
+    data = multibase.b64url_decode(value, max_length=64)  # 48 bytes at most (P-384)
     if len(data) != size:
         raise KeyFormatError(f"JWK member {name!r} must be {size} bytes, not {len(data)}")
     return data
@@ -92,19 +123,21 @@ def _jwk_kind(jwk: Mapping[str, Any]) -> KeyType:
     kty, crv = jwk.get("kty"), jwk.get("crv")
     if kty == "OKP" and crv == "Ed25519":
         kind = KeyType.ED25519
-    elif kty == "EC" and crv == "P-256":
-        kind = KeyType.P256
+    elif kty == "EC" and isinstance(crv, str) and crv in _JWK_CURVES:
+        kind = _JWK_CURVES[crv]
     else:
-        raise KeyFormatError(f"unsupported JWK key type kty={kty!r} crv={crv!r} (use OKP/Ed25519 or EC/P-256)")
+        raise KeyFormatError(
+            f"unsupported JWK key type kty={kty!r} crv={crv!r} (use OKP/Ed25519, EC/P-256 or EC/P-384)"
+        )
     alg = jwk.get("alg")
-    if alg is not None and alg not in (kind.jose_alg, "Ed25519" if kind is KeyType.ED25519 else "ES256"):
+    if alg is not None and alg != kind.jose_alg and not (kind is KeyType.ED25519 and alg == "Ed25519"):
         raise KeyFormatError(f"JWK alg {alg!r} does not fit a {kind.value} key")
     return kind
 
 
 @dataclass(frozen=True, slots=True, repr=False)
 class PublicKey:
-    """An Ed25519 or P-256 public key; ``raw`` is 32 bytes (Ed25519) or a 33-byte compressed point."""
+    """An Ed25519, P-256 or P-384 public key; ``raw`` is 32 bytes (Ed25519) or a 33 / 49-byte compressed point."""
 
     kind: KeyType
     raw: bytes
@@ -122,8 +155,8 @@ class PublicKey:
                 key = ed25519.Ed25519PublicKey.from_public_bytes(raw)
             else:
                 if raw[0] not in (2, 3):
-                    raise KeyFormatError("a P-256 public key must be a compressed point (02/03 prefix)")
-                key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+                    raise KeyFormatError(f"a {kind.value} public key must be a compressed point (02/03 prefix)")
+                key = ec.EllipticCurvePublicKey.from_encoded_point(_EC[kind].curve, raw)
         except ValueError:
             raise KeyFormatError(f"not a valid {kind.value} public key") from None
         object.__setattr__(self, "_key", key)
@@ -133,7 +166,7 @@ class PublicKey:
 
     @classmethod
     def from_multibase(cls, text: str) -> PublicKey:
-        """Read a Multikey ``publicKeyMultibase`` value (``z6Mk...`` or ``zDna...``)."""
+        """Read a Multikey ``publicKeyMultibase`` value (``z6Mk...``, ``zDna...`` or ``z82L...``)."""
         code, data = _decode_multikey(text, "publicKeyMultibase")
         kind = _BY_PUBLIC_CODEC.get(code)
         if kind is None:
@@ -146,16 +179,16 @@ class PublicKey:
     def from_jwk(cls, jwk: Mapping[str, Any]) -> PublicKey:
         """Read a public JWK (a ``d`` member, if present, is ignored)."""
         kind = _jwk_kind(jwk)
-        x = _jwk_bytes(jwk, "x", 32)
         if kind is KeyType.ED25519:
-            return cls(kind, x)
-        y = _jwk_bytes(jwk, "y", 32)
+            return cls(kind, _jwk_bytes(jwk, "x", 32))
+        curve = _EC[kind]
+        x, y = _jwk_bytes(jwk, "x", curve.size), _jwk_bytes(jwk, "y", curve.size)
         try:
             point = ec.EllipticCurvePublicNumbers(
-                int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()
+                int.from_bytes(x, "big"), int.from_bytes(y, "big"), curve.curve
             ).public_key()
         except ValueError:
-            raise KeyFormatError("JWK x/y is not a point on P-256") from None
+            raise KeyFormatError(f"JWK x/y is not a point on {kind.value}") from None
         return cls(kind, point.public_bytes(Encoding.X962, PublicFormat.CompressedPoint))
 
     @property
@@ -165,7 +198,7 @@ class PublicKey:
 
     @property
     def jose_alg(self) -> str:
-        """The JOSE ``alg`` that signatures by this key carry (``EdDSA`` or ``ES256``)."""
+        """The JOSE ``alg`` that signatures by this key carry (``EdDSA``, ``ES256`` or ``ES384``)."""
         return self.kind.jose_alg
 
     def to_jwk(self) -> dict[str, str]:
@@ -174,11 +207,12 @@ class PublicKey:
             return {"kty": "OKP", "crv": "Ed25519", "x": multibase.b64url_encode(self.raw)}
         assert isinstance(self._key, ec.EllipticCurvePublicKey)
         numbers = self._key.public_numbers()
+        size = _EC[self.kind].size
         return {
             "kty": "EC",
-            "crv": "P-256",
-            "x": multibase.b64url_encode(numbers.x.to_bytes(32, "big")),
-            "y": multibase.b64url_encode(numbers.y.to_bytes(32, "big")),
+            "crv": self.kind.value,
+            "x": multibase.b64url_encode(numbers.x.to_bytes(size, "big")),
+            "y": multibase.b64url_encode(numbers.y.to_bytes(size, "big")),
         }
 
     def jwk_thumbprint(self) -> str:
@@ -189,19 +223,20 @@ class PublicKey:
         return multibase.b64url_encode(hashlib.sha256(canonical.encode("ascii")).digest())
 
     def verify(self, signature: bytes, message: bytes) -> bool:
-        """Return whether ``signature`` (Ed25519, or P-256 ``r || s``) is valid for ``message``."""
-        if not isinstance(signature, bytes) or len(signature) != 64:
+        """Return whether ``signature`` (Ed25519, or ECDSA ``r || s``) is valid for ``message``."""
+        if not isinstance(signature, bytes) or len(signature) != _SIGNATURE_SIZE[self.kind]:
             return False
         key = self._key
         try:
             if isinstance(key, ed25519.Ed25519PublicKey):
                 key.verify(signature, message)
                 return True
-            r = int.from_bytes(signature[:32], "big")
-            s = int.from_bytes(signature[32:], "big")
-            if not (0 < r < _P256_ORDER and 0 < s < _P256_ORDER):
+            curve = _EC[self.kind]
+            r = int.from_bytes(signature[: curve.size], "big")
+            s = int.from_bytes(signature[curve.size :], "big")
+            if not (0 < r < curve.order and 0 < s < curve.order):
                 return False
-            key.verify(encode_dss_signature(r, s), message, _ECDSA_SHA256)
+            key.verify(encode_dss_signature(r, s), message, curve.ecdsa)
         except InvalidSignature:
             return False
         return True
@@ -209,7 +244,7 @@ class PublicKey:
 
 @dataclass(frozen=True, slots=True, repr=False)
 class KeyPair:
-    """A signing key pair; ``secret`` is the Ed25519 seed or the P-256 scalar (32 bytes each).
+    """A signing key pair; ``secret`` is the Ed25519 seed or the ECDSA scalar (32 bytes; 48 for P-384).
 
     Build one with :meth:`generate`, :meth:`from_secret`, :meth:`from_multikey` or :meth:`from_jwk`.
     """
@@ -223,17 +258,18 @@ class KeyPair:
         kind, secret = self.kind, self.secret
         if not isinstance(kind, KeyType):
             raise KeyFormatError(f"unsupported key type {kind!r}")
-        if not isinstance(secret, bytes) or len(secret) != 32:
-            raise KeyFormatError(f"a {kind.value} secret key must be 32 bytes")
+        if not isinstance(secret, bytes) or len(secret) != _SECRET_SIZE[kind]:
+            raise KeyFormatError(f"a {kind.value} secret key must be {_SECRET_SIZE[kind]} bytes")
         key: ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
         if kind is KeyType.ED25519:
             key = ed25519.Ed25519PrivateKey.from_private_bytes(secret)
             raw = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         else:
+            curve = _EC[kind]
             scalar = int.from_bytes(secret, "big")
-            if not 0 < scalar < _P256_ORDER:
-                raise KeyFormatError("a P-256 secret key must be between 1 and the group order")
-            key = ec.derive_private_key(scalar, ec.SECP256R1())
+            if not 0 < scalar < curve.order:
+                raise KeyFormatError(f"a {kind.value} secret key must be between 1 and the group order")
+            key = ec.derive_private_key(scalar, curve.curve)
             raw = key.public_key().public_bytes(Encoding.X962, PublicFormat.CompressedPoint)
         object.__setattr__(self, "_key", key)
         object.__setattr__(self, "public", PublicKey(kind, raw))
@@ -243,17 +279,18 @@ class KeyPair:
 
     @classmethod
     def generate(cls, kind: KeyType | str = KeyType.ED25519) -> KeyPair:
-        """Make a fresh random key pair of ``kind`` (``"Ed25519"`` or ``"P-256"``)."""
+        """Make a fresh random key pair of ``kind`` (``"Ed25519"``, ``"P-256"`` or ``"P-384"``)."""
         kind = _kind(kind)
         if kind is KeyType.ED25519:
             seed = ed25519.Ed25519PrivateKey.generate().private_bytes_raw()
             return cls(kind, seed)
-        scalar = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value
-        return cls(kind, scalar.to_bytes(32, "big"))
+        curve = _EC[kind]
+        scalar = ec.generate_private_key(curve.curve).private_numbers().private_value
+        return cls(kind, scalar.to_bytes(curve.size, "big"))
 
     @classmethod
     def from_secret(cls, kind: KeyType | str, secret: bytes) -> KeyPair:
-        """Build a key pair from a 32-byte Ed25519 seed or P-256 scalar (deterministic keys)."""
+        """Build a key pair from a 32-byte Ed25519 seed or P-256 scalar, or a 48-byte P-384 scalar."""
         return cls(_kind(kind), secret)
 
     @classmethod
@@ -278,7 +315,7 @@ class KeyPair:
         kind = _jwk_kind(jwk)
         if "d" not in jwk:
             raise KeyFormatError("the JWK has no private member 'd'")
-        pair = cls(kind, _jwk_bytes(jwk, "d", 32))
+        pair = cls(kind, _jwk_bytes(jwk, "d", _SECRET_SIZE[kind]))
         if PublicKey.from_jwk(jwk) != pair.public:
             raise KeyFormatError("the JWK public members do not belong to its private key")
         return pair
@@ -306,13 +343,13 @@ class KeyPair:
         return jwk
 
     def sign(self, message: bytes) -> bytes:
-        """Sign ``message``: a 64-byte Ed25519 signature or P-256 ``r || s``."""
+        """Sign ``message``: a 64-byte Ed25519 signature, or ECDSA ``r || s`` (64 bytes P-256, 96 bytes P-384)."""
         key = self._key
         if isinstance(key, ed25519.Ed25519PrivateKey):
             return key.sign(message)
-        der = key.sign(message, _ECDSA_SHA256)
-        r, s = decode_dss_signature(der)
-        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        curve = _EC[self.kind]
+        r, s = decode_dss_signature(key.sign(message, curve.ecdsa))
+        return r.to_bytes(curve.size, "big") + s.to_bytes(curve.size, "big")
 
     def verify(self, signature: bytes, message: bytes) -> bool:
         """Return whether ``signature`` is valid for ``message`` under the public key."""
@@ -323,7 +360,7 @@ def _kind(kind: KeyType | str) -> KeyType:
     try:
         return KeyType(kind)
     except ValueError:
-        raise KeyFormatError(f"unsupported key type {kind!r} (use 'Ed25519' or 'P-256')") from None
+        raise KeyFormatError(f"unsupported key type {kind!r} (use 'Ed25519', 'P-256' or 'P-384')") from None
 
 
 def dump_key_pair(

@@ -27,6 +27,8 @@ __all__ = [
     "MAX_BASE58_CHARS",
     "P256_PRIV",
     "P256_PUB",
+    "P384_PRIV",
+    "P384_PUB",
     "add_multicodec",
     "b64url_decode",
     "b64url_encode",
@@ -50,6 +52,10 @@ P256_PUB: Final = 0x1200
 """Multicodec p256-pub: 33-byte SEC1 compressed point (varint bytes ``80 24``)."""
 P256_PRIV: Final = 0x1306
 """Multicodec p256-priv: 32-byte big-endian private scalar (varint bytes ``86 26``)."""
+P384_PUB: Final = 0x1201
+"""Multicodec p384-pub: 49-byte SEC1 compressed point (varint bytes ``81 24``)."""
+P384_PRIV: Final = 0x1307
+"""Multicodec p384-priv: 48-byte big-endian private scalar (varint bytes ``87 26``)."""
 
 MAX_BASE58_CHARS: Final = 4096
 """Longest base58btc text decoded (decoding is quadratic; keys and signatures are < 200)."""

@@ -7,8 +7,8 @@
     checks = verify_proofs(signed, resolve_key=key_resolver())
     all(check.ok for check in checks)
 
-Suites: eddsa-rdfc-2022, eddsa-jcs-2022, ecdsa-rdfc-2019 and ecdsa-jcs-2019 (Ed25519 / P-256 keys;
-P-384 verified too), and the legacy Ed25519Signature2020 (verify only); see :mod:`cairn.vc.suites`.
+Suites: eddsa-rdfc-2022, eddsa-jcs-2022 (Ed25519 keys), ecdsa-rdfc-2019 and ecdsa-jcs-2019 (P-256 keys with
+SHA-256, P-384 keys with SHA-384), and the legacy Ed25519Signature2020 (verify only); see :mod:`cairn.vc.suites`.
 
 - **Proof configuration**: the proof options (``type``, ``cryptosuite``, ``created``,
   ``verificationMethod``, ``proofPurpose``, ``challenge``, ``domain``, ``previousProof``...) with the
@@ -159,7 +159,7 @@ def add_proof(
     """Return a new document: ``document`` with a Data Integrity proof by ``key`` added.
 
     ``cryptosuite`` is one of :data:`SUPPORTED_CRYPTOSUITES` and must fit the key (eddsa: Ed25519,
-    ecdsa: P-256). ``verification_method`` is the URL of the public key (``did:key:z..#z..``, a did:web
+    ecdsa: P-256 or P-384). ``verification_method`` is the URL of the public key (``did:key:z..#z..``, a did:web
     or HTTPS URL). ``created`` (a timezone-aware datetime or an ISO 8601 string with a zone; None
     leaves it out) is never read from a clock. ``proof_purpose`` is ``assertionMethod`` for a
     credential and ``authentication`` for a presentation (with ``challenge`` and ``domain``).

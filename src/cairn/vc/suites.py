@@ -16,16 +16,17 @@ name                      canonical form  keys              add / verify
 ========================  ==============  ================  =====================
 eddsa-rdfc-2022           RDFC-1.0        Ed25519           add and verify
 eddsa-jcs-2022            JCS             Ed25519           add and verify
-ecdsa-rdfc-2019           RDFC-1.0        P-256 (P-384)     add (P-256) and verify
-ecdsa-jcs-2019            JCS             P-256 (P-384)     add (P-256) and verify
+ecdsa-rdfc-2019           RDFC-1.0        P-256, P-384      add and verify
+ecdsa-jcs-2019            JCS             P-256, P-384      add and verify
 Ed25519Signature2020      RDFC-1.0        Ed25519           verify only (legacy)
 ========================  ==============  ================  =====================
 
-:class:`P384PublicKey` is a small verify-only P-384 key (``cairn.vc.keys`` covers Ed25519 and P-256),
-enough for the P-384 test vectors; :func:`key_resolver` resolves did:key (all three curves), did:web
-and HTTPS verification methods. :func:`fast_jcs` is an RFC 8785 serialiser that takes the C JSON
-encoder where its output is provably identical (strings, integers in the safe range, booleans, null,
-keys below U+D800, most floats) and :func:`cairn.vc.canon.jcs` everywhere else.
+Keys of all three curves are :class:`cairn.vc.keys.PublicKey`; :class:`P384PublicKey` is the older
+verify-only P-384 key, kept for callers that build one (it equals the ``PublicKey`` of the same point).
+:func:`key_resolver` resolves did:key (all three curves), did:web and HTTPS verification methods.
+:func:`fast_jcs` is an RFC 8785 serialiser that takes the C JSON encoder where its output is provably
+identical (strings, integers in the safe range, booleans, null, keys below U+D800, most floats) and
+:func:`cairn.vc.canon.jcs` everywhere else.
 """
 
 from __future__ import annotations
@@ -41,18 +42,14 @@ from typing import Any, ClassVar, Final, Literal
 from urllib.parse import urldefrag
 
 import orjson
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from cairn.errors import CanonicalizationError, CredentialError, DidResolutionError, KeyFormatError
+from cairn.errors import CanonicalizationError, CredentialError, KeyFormatError
 from cairn.vc import multibase
 from cairn.vc.canon import jcs, rdfc
 from cairn.vc.dids import RELATIONSHIPS, resolve_verification_method
 from cairn.vc.documents import DEFAULT_LOADER, DocumentLoader
 from cairn.vc.fetch import Fetcher
-from cairn.vc.keys import PublicKey
+from cairn.vc.keys import KeyType, PublicKey
 
 __all__ = [
     "LEGACY_ED25519_2020",
@@ -75,12 +72,8 @@ __all__ = [
     "optimistic_jcs",
 ]
 
-P384_PUB: Final = 0x1201
+P384_PUB: Final = multibase.P384_PUB
 """Multicodec p384-pub: 49-byte SEC1 compressed point (varint bytes ``81 24``)."""
-_P384_ORDER: Final = int(
-    "ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973", 16
-)
-_ECDSA_SHA384: Final = ec.ECDSA(hashes.SHA384())
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,15 +103,20 @@ LEGACY_ED25519_2020: Final = Suite(
 """The legacy ``Ed25519Signature2020`` proof type (verify only)."""
 
 
-# -- P-384 (verify only) -----------------------------------------------------------------------
+# -- P-384 (the older verify-only key) ---------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class P384PublicKey:
-    """A P-384 public key (49-byte compressed point) that verifies ECDSA-SHA-384 ``r || s`` signatures."""
+    """A P-384 public key (49-byte compressed point) that verifies ECDSA-SHA-384 ``r || s`` signatures.
+
+    Kept for callers that build one; :class:`cairn.vc.keys.PublicKey` with ``KeyType.P384`` does the
+    same and more (JWK, did:key, signing pairs), and the resolvers return that. The two compare equal
+    for the same point.
+    """
 
     raw: bytes
-    _key: ec.EllipticCurvePublicKey = field(init=False, repr=False, compare=False)
+    _key: PublicKey = field(init=False, repr=False)
     curve: ClassVar[str] = "P-384"
 
     def __post_init__(self) -> None:
@@ -126,13 +124,23 @@ class P384PublicKey:
         if not isinstance(raw, bytes) or len(raw) != 49 or raw[0] not in (2, 3):
             raise KeyFormatError("a P-384 public key must be a 49-byte compressed point")
         try:
-            key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP384R1(), raw)
-        except ValueError:
+            key = PublicKey(KeyType.P384, raw)
+        except KeyFormatError:
             raise KeyFormatError("not a valid P-384 public key") from None
         object.__setattr__(self, "_key", key)
 
     def __repr__(self) -> str:
         return f"P384PublicKey({self.multibase})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, P384PublicKey):
+            return self.raw == other.raw
+        if isinstance(other, PublicKey):
+            return other.kind is KeyType.P384 and other.raw == self.raw
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._key)
 
     @classmethod
     def from_multibase(cls, text: str) -> P384PublicKey:
@@ -146,23 +154,18 @@ class P384PublicKey:
         return cls(raw)
 
     @property
+    def public_key(self) -> PublicKey:
+        """The same key as a :class:`cairn.vc.keys.PublicKey`."""
+        return self._key
+
+    @property
     def multibase(self) -> str:
         """The Multikey ``publicKeyMultibase`` value."""
-        return multibase.encode(multibase.add_multicodec(P384_PUB, self.raw))
+        return self._key.multibase
 
     def verify(self, signature: bytes, message: bytes) -> bool:
         """Return whether the 96-byte ``r || s`` ``signature`` is valid for ``message`` (ECDSA SHA-384)."""
-        if not isinstance(signature, bytes) or len(signature) != 96:
-            return False
-        r = int.from_bytes(signature[:48], "big")
-        s = int.from_bytes(signature[48:], "big")
-        if not (0 < r < _P384_ORDER and 0 < s < _P384_ORDER):
-            return False
-        try:
-            self._key.verify(encode_dss_signature(r, s), message, _ECDSA_SHA384)
-        except InvalidSignature:
-            return False
-        return True
+        return self._key.verify(signature, message)
 
 
 VerificationKey = PublicKey | P384PublicKey
@@ -184,14 +187,6 @@ def curve_of(key: object) -> str | None:
 @lru_cache(maxsize=1024)
 def _did_key(url: str) -> VerificationKey:
     # did:key resolution is a pure function of the URL (every relationship holds the one key): cached.
-    value, _, fragment = url[len("did:key:") :].partition("#")
-    if fragment and fragment != value:
-        raise DidResolutionError("the did:key fragment does not match its key")
-    if value.startswith("z82L"):
-        try:
-            return P384PublicKey.from_multibase(value)
-        except KeyFormatError as exc:
-            raise DidResolutionError(f"the did:key holds no usable key: {exc.message}") from None
     return resolve_verification_method(url)
 
 
