@@ -37,6 +37,16 @@ class FakeEsco:
     def data(self) -> EscoData:
         return self._data
 
+    def search_occupations(self, query: str, *, language: str = "en", limit: int = 20) -> list[str]:
+        """As EscoService.search_occupations (keyword-only language and limit): URIs whose label has the query."""
+        found = [
+            uri
+            for uri, occupation in self._data.occupations.items()
+            if language in occupation.labels
+            and any(query.lower() in label.lower() for label in occupation.labels[language].all())
+        ]
+        return found[:limit]
+
 
 @pytest.fixture
 def container(database: Database, clock: FixedClock, examples: Path) -> Container:
@@ -50,9 +60,8 @@ def container(database: Database, clock: FixedClock, examples: Path) -> Containe
     add_wallet(database, learner.id, [("valid", [S + "web", S + "team"]), ("revoked", [S + "py"])])
     index = SkillIndex.build(_index_esco(), encoder=None)
     careers = CareersService(database, catalog=built.catalog, index=index)
-    made = dataclasses.replace(built, accounts=accounts, careers=careers)
-    object.__setattr__(made, "esco", FakeEsco(esco_with([S + "web", S + "team", S + "py"])))
-    return made
+    esco = FakeEsco(esco_with([S + "web", S + "team", S + "py"]))
+    return dataclasses.replace(built, accounts=accounts, careers=careers, esco=esco)  # type: ignore[arg-type]
 
 
 @pytest.fixture

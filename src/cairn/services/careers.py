@@ -445,14 +445,14 @@ class CareersService:
         *,
         language: str = "en",
         limit: int = 20,
-        search: Callable[[str, str, int], Sequence[Any]] | None = None,
+        search: Callable[..., Sequence[Any]] | None = None,
     ) -> list[Occupation]:
         """Occupations whose labels match ``query`` (with ``search``, the ESCO service's, when given)."""
         query = query.strip()[:200]
         if not query:
             return []
         if search is not None:
-            found = search(query, language, limit)
+            found = search(query, language=language, limit=limit)  # EscoService.search_occupations
             out: list[Occupation] = []
             for item in found:
                 uri = getattr(item, "uri", item)
