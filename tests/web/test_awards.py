@@ -238,6 +238,14 @@ def test_a_single_award_shows_its_claim_link_and_is_not_made_twice(
     [email] = learner_emails(database)
     assert email.to_address == "bob@example.org"
     assert claim.group(1) in email.body_text
+    path = claim.group(1).removeprefix(PUBLIC)
+    english = client.get(path).text
+    assert "has awarded you <strong>" not in english  # values are escaped text, whole sentences translated
+    assert "4 May 2026" in english
+    polish = client.get(path, params={"lang": "pl"}).text
+    assert "Twoje mikropoświadczenie" in polish
+    assert "Pobierz poświadczenie (JSON)" in polish
+    assert "maja 2026" in polish
     again = client.post(f"{BASE}/new", data=data)
     assert again.status_code == 200
     assert "Already awarded" in again.text

@@ -9,17 +9,19 @@ language. A message without a translation falls back to English, the source lang
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from functools import cache
 from importlib import resources
 from typing import Any
 
+from babel.dates import format_date
 from babel.messages.pofile import read_po
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
-__all__ = ["LANGUAGES", "catalog", "install", "make_templates", "reader_language", "translate"]
+__all__ = ["LANGUAGES", "catalog", "install", "long_date", "make_templates", "reader_language", "translate"]
 
 SOURCE_LANGUAGE = "en"
 LANGUAGES = {"en": "English", "pl": "Polski"}
@@ -81,10 +83,27 @@ def _ngettext(context: Context, singular: str, plural: str, n: int, /) -> str:
     return catalog(language).get(singular if n == 1 else plural, singular if n == 1 else plural)
 
 
+BABEL_LOCALES = {"en": "en_GB", "pl": "pl_PL"}
+"""Dates are written the European way: 4 May 2026, 4 maja 2026."""
+
+
+def long_date(value: date | None, language: str) -> str:
+    """``value`` as a long date in ``language`` ("4 May 2026", "4 maja 2026"); "" for None."""
+    if value is None:
+        return ""
+    return format_date(value, format="long", locale=BABEL_LOCALES.get(language, "en_GB"))
+
+
+@pass_context
+def _long_date_filter(context: Context, value: date | None) -> str:
+    return long_date(value, str(context.get("lang") or SOURCE_LANGUAGE))
+
+
 def install(environment: Environment) -> None:
     """Give templates ``_`` and ``ngettext`` (and the ``{% trans %}`` tag) in the page's language."""
     environment.add_extension("jinja2.ext.i18n")
     environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    environment.filters["long_date"] = _long_date_filter
 
 
 def make_templates(*, version: str, languages: Mapping[str, str]) -> Jinja2Templates:
