@@ -208,9 +208,29 @@ def test_hostile_files_are_refused_with_a_reason(name: str, reason: str) -> None
     assert caught.value.status == 400
 
 
-def test_a_script_does_not_stop_reading_the_credential_out() -> None:
-    # reading never renders, so an SVG with a script still gives up what it carries (verification judges it)
-    assert unbake(hostile.svg_script()) == "{}"
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (hostile.svg_script, "<script>"),
+        (hostile.svg_event_attribute, "event attribute (onload)"),
+        (hostile.svg_foreign_object, "<foreignObject>"),
+    ],
+)
+def test_an_svg_that_could_run_code_is_refused_when_read(make: Callable[[], bytes], reason: str) -> None:
+    with pytest.raises(BakingError) as caught:
+        unbake(make())
+    assert reason in caught.value.message
+    assert "could run code" in caught.value.message
+
+
+def test_an_svg_that_only_refers_outside_itself_is_still_read() -> None:
+    # an <image href="https://..."> is common in issued badges; Cairn never renders it, so reading is safe
+    svg = (
+        b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:openbadges="https://purl.imsglobal.org/ob/v3p0">'
+        b'<image href="https://issuer.example/badge.png"/><openbadges:credential><![CDATA[{}]]>'
+        b"</openbadges:credential></svg>"
+    )
+    assert unbake(svg) == "{}"
 
 
 def test_unbake_refuses_oversized_files() -> None:

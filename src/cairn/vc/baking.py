@@ -280,6 +280,9 @@ def _credential_elements(root: Element, ns: str, name: str) -> list[Element]:
 
 def _unbake_svg(data: bytes) -> str:
     root = _parse_xml(data)
+    active = _unsafe_svg_reason(root, active_only=True)
+    if active is not None:
+        raise BakingError(f"{active}: Cairn does not accept SVG images that could run code")
     for ns, name, label in ((OB3_NS, "credential", "Open Badges 3.0"), (OB2_NS, "assertion", "Open Badges 2.0")):
         found = _credential_elements(root, ns, name)
         if len(found) > 1:
@@ -295,8 +298,9 @@ def _unbake_svg(data: bytes) -> str:
 _EXTERNAL = re.compile(r"^\s*(#|data:image/(png|jpeg|gif|webp);)", re.IGNORECASE)
 
 
-def _unsafe_svg_reason(root: Element) -> str | None:
-    """Why an SVG is not safe to serve as a badge, or None."""
+def _unsafe_svg_reason(root: Element, *, active_only: bool = False) -> str | None:
+    """Why an SVG is not safe to serve as a badge, or None; ``active_only``: only what could run code
+    (scripts, event attributes, embedded documents), not references to outside content."""
     for element in root.iter():
         tag = _local(element.tag).lower()
         if tag in ("script", "foreignobject", "iframe", "embed", "object", "handler", "listener"):
@@ -305,11 +309,13 @@ def _unsafe_svg_reason(root: Element) -> str | None:
             name = _local(attribute).lower()
             if name.startswith("on"):
                 return f"the SVG has an event attribute ({name})"
+            if active_only:
+                continue
             if name in ("href", "src") and not _EXTERNAL.match(value):
                 return f"the SVG refers to something outside itself ({name}={value[:60]!r})"
             if "url(" in value.lower() and re.search(r"url\(\s*['\"]?\s*(?!#)", value, re.IGNORECASE):
                 return f"the SVG refers to something outside itself ({name} uses url())"
-        if tag == "style":
+        if tag == "style" and not active_only:
             css = "".join(element.itertext()).lower()
             if "@import" in css or re.search(r"url\(\s*['\"]?\s*(?!#)", css):
                 return "the SVG's style sheet refers to something outside itself"
