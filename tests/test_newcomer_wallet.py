@@ -35,6 +35,7 @@ from cairn.web.auth import SESSION_COOKIE
 from tests.conftest import FixedClock
 from tests.helpers import csrf_of
 from tests.signed import signed_jwt
+from tests.web.test_wallet import emailed_link, use_link
 
 ORG = "uniwersytet-mazowiecki"
 DEFINITION = "um-python-data-analysis"
@@ -114,9 +115,15 @@ def test_a_newcomer_claims_imports_shares_and_downloads(
                 "csrf_token": token,
             },
         )
-        assert made.status_code == 303, made.text
-        assert made.headers["location"].startswith(f"{claim_path}/wallet")
-        confirm = learner.get(made.headers["location"])
+        assert made.status_code == 200, made.text
+        assert "Check your email" in made.text
+        assert SESSION_COOKIE not in learner.cookies  # signed in only once the address is confirmed
+        confirmed = use_link(
+            learner, emailed_link(database, LEARNER), password=PASSWORD
+        )  # the link waiting in the outbox
+        assert confirmed.status_code == 303, confirmed.text
+        assert confirmed.headers["location"].startswith(f"{claim_path}/wallet")
+        confirm = learner.get(confirmed.headers["location"])
         assert "Add to my wallet" in confirm.text
         added = learner.post(f"{claim_path}/wallet", data={"csrf_token": csrf_of(confirm.text)})
         assert added.status_code == 303, added.text
@@ -210,8 +217,9 @@ def path_of(svg: str) -> str:
 
 
 def test_sign_up_once_and_erase_leaves_nothing(database: Database, clock: FixedClock) -> None:
-    """Sign-up refuses an address that has an account (and says only that); the only owner of an organisation
-    cannot erase their account; a learner's erase leaves nothing: no share link, profile, file or name."""
+    """Sign-up of an address that has an account answers as for a new one (its owner is told by email); the only
+    owner of an organisation cannot erase their account; a learner's erase leaves nothing: no share link, profile,
+    file or name."""
     settings = Settings(database_url="sqlite://", secret_key="w" * 48, base_url=BASE)
     container = build(settings, clock=clock, database=database)
     seed_demo(
@@ -227,9 +235,9 @@ def test_sign_up_once_and_erase_leaves_nothing(database: Database, clock: FixedC
 
         token = csrf_of(client.get("/sign-up").text)
         taken = client.post("/sign-up", data={"email": DEMO_EMAIL.upper(), "password": PASSWORD, "csrf_token": token})
-        assert taken.status_code == 400
-        assert "There is already an account for this address: sign in instead." in taken.text
-        assert "Demo issuer" not in taken.text  # nothing about the account beyond that it exists
+        assert taken.status_code == 200
+        assert "We sent a link to finish creating your account to" in taken.text  # as for a new address
+        assert "Demo issuer" not in taken.text
         assert SESSION_COOKIE not in taken.cookies
 
         # The demo issuer owns the demo organisations alone: erasing the account is refused, saying why.
@@ -251,7 +259,8 @@ def test_sign_up_once_and_erase_leaves_nothing(database: Database, clock: FixedC
         made = client.post(
             "/sign-up", data={"email": LEARNER, "password": PASSWORD, "name": "Marta Nowak", "csrf_token": token}
         )
-        assert made.status_code == 303, made.text
+        assert made.status_code == 200, made.text
+        assert use_link(client, emailed_link(database, LEARNER), password=PASSWORD).status_code == 303
         csrf = csrf_of(client.get(f"/claim/{award.claim_token}/wallet").text)
         added = client.post(f"/claim/{award.claim_token}/wallet", data={"csrf_token": csrf})
         credential_id = added.headers["location"].split("?")[0].rsplit("/", 1)[1]

@@ -74,6 +74,7 @@ class Learner:
     expired_token: str
     slug: str
     credential_json: str
+    claim_token: str = ""
 
 
 def _free_port() -> int:
@@ -146,6 +147,7 @@ def learner(live_server: LiveServer) -> Learner:
         expired_token=expired.token,
         slug="ola-nowak",
         credential_json=json.dumps(credential),
+        claim_token=award.claim_token,
     )
 
 

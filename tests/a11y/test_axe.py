@@ -120,6 +120,7 @@ WALLET_PAGES = [
     "/wallet/skills",
     "/wallet/occupations",
     "/account/delete",
+    "/claim/{claim_token}/wallet",
 ]
 
 
@@ -127,13 +128,15 @@ WALLET_PAGES = [
 def test_wallet_pages_have_no_serious_violations(
     live_server: LiveServer, learner: Learner, learner_page: Any, path: str
 ) -> None:
-    check(learner_page, live_server.url + path.format(claimed=learner.claimed, imported=learner.imported))
+    filled = path.format(claimed=learner.claimed, imported=learner.imported, claim_token=learner.claim_token)
+    check(learner_page, live_server.url + filled)
 
 
 def test_shared_link_profile_and_expired_link(live_server: LiveServer, learner: Learner, page: Any) -> None:
     check(page, f"{live_server.url}/s/{learner.share_token}")
     assert "Python" in page.locator("h1").inner_text()
     check(page, f"{live_server.url}/p/{learner.slug}")
+    check(page, f"{live_server.url}/p/{learner.slug}/{learner.claimed}")
     check(page, f"{live_server.url}/s/{learner.expired_token}", status=410)
 
 
@@ -158,6 +161,20 @@ def test_the_sign_up_form_with_errors(live_server: LiveServer, page: Any) -> Non
             page.locator('main form button[type="submit"]').first.click()
         assert page.locator(".error-summary").count() == 1
         assert page.locator('#email[aria-invalid="true"]').count() == 1
+        problems += [f"[{lang}] {line}" for line in serious_violations(page)]
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_page_after_signing_up(live_server: LiveServer, page: Any) -> None:
+    problems = []
+    for lang in LANGUAGES:
+        page.goto(f"{live_server.url}/sign-up?lang={lang}")
+        page.locator("#email").fill(f"axe-{lang}@example.org")
+        page.locator("#password").fill("a long enough password")
+        with page.expect_navigation():
+            page.locator('main form button[type="submit"]').first.click()
+        assert page.locator('[role="status"]').count() == 1, page.content()[:3000]
+        assert f"axe-{lang}@example.org" in page.locator("main").inner_text()
         problems += [f"[{lang}] {line}" for line in serious_violations(page)]
     assert problems == [], "\n".join(problems)
 

@@ -14,8 +14,10 @@ from sqlalchemy import select
 from cairn.errors import AuthenticationError, ConflictError, InputError
 from cairn.services.accounts import (
     AccountService,
+    PendingPasswordError,
     SlidingWindowLimiter,
     TooManyAttemptsError,
+    UnconfirmedEmailError,
     normalise_email,
     sha256_hex,
 )
@@ -361,3 +363,148 @@ def test_every_change_lands_in_an_unbroken_audit_chain(service: AccountService, 
     ]
     with database.transaction() as s:
         assert AuditRepository(s).first_broken() is None
+
+
+# -- sign-up: a pending password, confirmed from the mailbox ------------------------------------------
+
+
+def outbox(database: Database, to: str) -> list[OutboxRow]:
+    with database.transaction() as s:
+        return list(s.scalars(select(OutboxRow).where(OutboxRow.to_address == to).order_by(OutboxRow.id)))
+
+
+def token_in(mail: OutboxRow) -> str:
+    found = re.search(r"/sign-in/link\?token=([A-Za-z0-9_-]+)", mail.body_text)
+    assert found, mail.body_text
+    return found.group(1)
+
+
+def account_row(database: Database, email: str) -> AccountRow:
+    with database.transaction() as s:
+        row = s.scalar(select(AccountRow).where(AccountRow.email == email))
+        assert row is not None
+        return row
+
+
+def test_operators_make_verified_accounts_and_people_make_pending_ones(service: AccountService) -> None:
+    assert service.create_account(email="op@example.org", password=PASSWORD).email_verified
+    assert not service.create_account(email="later@example.org", verified=False).email_verified
+    service.set_password(email="later@example.org", password=PASSWORD)  # an operator vouches for it
+    assert service.find_account("later@example.org").email_verified  # type: ignore[union-attr]
+    service.sign_up(email="Ada@Example.org", password=PASSWORD, display_name=" Ada ", client="c", next_path="/wallet")
+    ada = service.find_account("ada@example.org")
+    assert ada is not None
+    assert not ada.email_verified
+    assert ada.has_password
+    assert ada.display_name == "Ada"
+    with pytest.raises(UnconfirmedEmailError, match="not confirmed"):
+        service.sign_in(email="ada@example.org", password=PASSWORD, client="c")
+    with pytest.raises(AuthenticationError) as wrong:
+        service.sign_in(email="ada@example.org", password="not the password", client="c")
+    assert not isinstance(wrong.value, UnconfirmedEmailError)
+    assert wrong.value.message == "wrong email or password"
+    service.mark_verified(email="ada@example.org")
+    assert service.sign_in(email="ada@example.org", password=PASSWORD, client="c").account.email_verified
+
+
+def test_a_confirmation_link_confirms_the_pending_password(service: AccountService, database: Database) -> None:
+    service.sign_up(email="ada@example.org", password=PASSWORD, client="c", next_path="/claim/x/wallet?done=welcome")
+    (mail,) = outbox(database, "ada@example.org")
+    assert mail.subject == "Finish creating your Cairn account"
+    assert "&next=/claim/x/wallet%3Fdone%3Dwelcome" in mail.body_text
+    (link,) = rows(database, SignInLinkRow)
+    assert link.purpose == "sign-up"
+    assert link.expires_at - link.created_at == timedelta(hours=24)
+    with pytest.raises(PendingPasswordError):  # the password chosen is asked for, and the link stays unused
+        service.redeem_sign_in_link(token=token_in(mail), client="c", password="not the password")
+    assert service.confirms_sign_up(token_in(mail))
+    new = service.redeem_sign_in_link(token=token_in(mail), client="c", password=PASSWORD)
+    assert not service.confirms_sign_up(token_in(mail))
+    assert new.account.email_verified
+    assert new.account.has_password
+    assert service.sign_in(email="ada@example.org", password=PASSWORD, client="c")
+    assert audit(database, "account.verify")[-1].details["password_confirmed"] is True
+
+
+def test_a_plain_sign_in_link_drops_a_pending_password_and_ends_other_sessions(
+    service: AccountService, database: Database
+) -> None:
+    service.sign_up(email="victim@example.org", password="attacker password", client="attacker")
+    # a session from before addresses were verified (or any other way in) must not outlive the confirmation
+    with database.transaction() as s:
+        row = s.scalar(select(AccountRow).where(AccountRow.email == "victim@example.org"))
+        assert row is not None
+        old = service._start(s, row, {})
+    service.request_sign_in_link(email="victim@example.org", client="victim")
+    sign_up_mail, sign_in_mail = outbox(database, "victim@example.org")
+    service.redeem_sign_in_link(token=token_in(sign_in_mail), client="victim")
+    assert service.session(old.token) is None
+    row = account_row(database, "victim@example.org")
+    assert row.password_hash is None
+    assert row.email_verified_at is not None
+    with pytest.raises(AuthenticationError, match="wrong email or password"):
+        service.sign_in(email="victim@example.org", password="attacker password", client="attacker")
+    with pytest.raises(AuthenticationError, match="not valid"):  # the attacker's confirmation is spent too
+        service.redeem_sign_in_link(token=token_in(sign_up_mail), client="attacker")
+
+
+def test_signing_up_again_replaces_a_pending_password_and_its_link(service: AccountService, database: Database) -> None:
+    service.sign_up(email="victim@example.org", password="attacker password", client="attacker")
+    service.sign_up(email="victim@example.org", password="victim's password", client="victim")
+    attackers, victims = outbox(database, "victim@example.org")
+    with pytest.raises(AuthenticationError):
+        service.redeem_sign_in_link(token=token_in(attackers), client="attacker")
+    service.redeem_sign_in_link(token=token_in(victims), client="victim", password="victim's password")
+    assert service.sign_in(email="victim@example.org", password="victim's password", client="victim")
+    with pytest.raises(AuthenticationError, match="wrong email or password"):
+        service.sign_in(email="victim@example.org", password="attacker password", client="attacker")
+
+
+def test_a_confirmation_link_used_without_the_password_drops_it(service: AccountService, database: Database) -> None:
+    service.sign_up(email="victim@example.org", password="attacker password", client="attacker")
+    (mail,) = outbox(database, "victim@example.org")
+    assert service.redeem_sign_in_link(token=token_in(mail), client="victim").account.email_verified
+    assert account_row(database, "victim@example.org").password_hash is None
+    assert audit(database, "account.verify")[-1].details["password_confirmed"] is False
+
+
+def test_signing_up_with_a_taken_address_changes_nothing_and_tells_its_owner(
+    service: AccountService, database: Database
+) -> None:
+    service.create_account(email="ada@example.org", password=PASSWORD)
+    service.create_account(email="gone@example.org", password=PASSWORD)
+    service.set_disabled(email="gone@example.org", disabled=True)
+    service.sign_up(email="ada@example.org", password="a new password!", client="c")
+    service.sign_up(email="gone@example.org", password="a new password!", client="c")
+    (mail,) = outbox(database, "ada@example.org")
+    assert mail.subject == "You already have a Cairn account"
+    assert outbox(database, "gone@example.org") == []
+    assert service.sign_in(email="ada@example.org", password=PASSWORD, client="c")
+    with pytest.raises(AuthenticationError):
+        service.sign_in(email="ada@example.org", password="a new password!", client="c")
+    assert service.redeem_sign_in_link(token=token_in(mail), client="c").account.email == "ada@example.org"
+    outcomes = [e.details["outcome"] for e in audit(database, "sign-up")]
+    assert outcomes == ["exists", "disabled"]
+    assert "a new password!" not in json.dumps([e.details for e in audit(database)])
+
+
+def test_sign_up_is_throttled_before_hashing(database: Database, clock: FixedClock) -> None:
+    class Counting(PasswordHasher):
+        hashed = 0
+
+        def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+            Counting.hashed += 1
+            return super().hash(password, salt=salt)
+
+    hasher = Counting(time_cost=1, memory_cost=8, parallelism=1)
+    per_address = SlidingWindowLimiter(limit=2, window=timedelta(hours=1), clock=clock)
+    service = AccountService(database, clock=clock, password_hasher=hasher, sign_up_email_limiter=per_address)
+    for _ in range(2):
+        service.sign_up(email="ada@example.org", password=PASSWORD, client="c")
+    assert Counting.hashed == 2
+    with pytest.raises(TooManyAttemptsError):
+        service.sign_up(email="ADA@example.org", password=PASSWORD, client="c")
+    assert Counting.hashed == 2
+    with pytest.raises(InputError):  # a malformed request costs no hashing either
+        service.sign_up(email="bob@example.org", password="short", client="c")
+    assert Counting.hashed == 2

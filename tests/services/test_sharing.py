@@ -18,7 +18,7 @@ from cairn.bootstrap import Container, build
 from cairn.errors import ConflictError, InputError, NotFoundError
 from cairn.model.awards import Recipient
 from cairn.services.accounts import AccountService
-from cairn.services.sharing import SharingService, linkedin_url
+from cairn.services.sharing import NotShownError, SharingService, linkedin_url
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.store.tables import WalletCredentialRow, WalletRow
@@ -254,3 +254,50 @@ def test_previews_are_cached_by_content(service: SharingService, container: Cont
     assert first.startswith(b"\x89PNG")
     assert service.preview(held, **text) is first
     assert service.preview(held, **{**text, "verdict": "Zweryfikowano"}) is not first
+
+
+def set_status(container: Container, credential_id: str, status: str) -> None:
+    with container.database.transaction() as session:
+        row = session.get(WalletCredentialRow, credential_id)
+        assert row is not None
+        row.status = status
+
+
+@pytest.mark.parametrize("status", ["unverifiable", "revoked", "suspended", "expired"])
+def test_only_a_credential_that_verifies_can_be_made_public(
+    service: SharingService, container: Container, status: str
+) -> None:
+    account, credential_id, _ = learner_with_credential(container)
+    service.update_profile(account_id=account, public=True, slug="ann-example", name="Ann")
+    set_status(container, credential_id, status)
+    with pytest.raises(NotShownError) as refused:
+        service.set_public(account_id=account, credential_id=credential_id, public=True)
+    assert isinstance(refused.value, ConflictError)
+    assert refused.value.credential_status == status
+    assert status in refused.value.message
+    assert service.public_profile("ann-example").credentials == []
+    with pytest.raises(NotFoundError):
+        service.public_profile("ann-example", credential_id)
+
+    set_status(container, credential_id, "valid")
+    service.set_public(account_id=account, credential_id=credential_id, public=True)
+    set_status(container, credential_id, status)  # it stopped verifying after it was shown: shown with its status
+    shown = service.public_profile("ann-example")
+    assert [(c.id, c.status) for c in shown.credentials] == [(credential_id, status)]
+    service.set_public(account_id=account, credential_id=credential_id, public=False)  # hiding always works
+    assert service.public_profile("ann-example").credentials == []
+
+
+def test_one_credential_of_a_profile(service: SharingService, container: Container) -> None:
+    account, credential_id, _ = learner_with_credential(container)
+    _, theirs, _ = learner_with_credential(container, "bob@example.org", name="Bob")
+    service.update_profile(account_id=account, public=True, slug="ann-example", name="Ann")
+    with pytest.raises(NotFoundError):
+        service.public_profile("ann-example", credential_id)  # not marked public
+    service.set_public(account_id=account, credential_id=credential_id, public=True)
+    one = service.public_profile("ann-example", credential_id)
+    assert (one.slug, one.name, one.url) == ("ann-example", "Ann", f"{PUBLIC}/p/ann-example")
+    assert [c.id for c in one.credentials] == [credential_id]
+    for other in (theirs, str(uuid.uuid4()), "x" * 100):
+        with pytest.raises(NotFoundError):
+            service.public_profile("ann-example", other)

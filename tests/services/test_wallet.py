@@ -7,6 +7,7 @@ import copy
 import dataclasses
 import io
 import json
+import re
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,10 +19,10 @@ from sqlalchemy import select
 from cairn.bootstrap import Container, build
 from cairn.errors import ConflictError, InputError, NotFoundError
 from cairn.model.awards import Recipient
-from cairn.services.wallet import WalletService, status_of
+from cairn.services.wallet import UnverifiedEmailError, WalletService, status_of
 from cairn.settings import Settings
 from cairn.store.database import Database
-from cairn.store.tables import AwardRow, Base, LearnerRow, WalletRow
+from cairn.store.tables import AwardRow, Base, LearnerRow, OutboxRow, WalletRow
 from cairn.vc.dids import did_key
 from cairn.vc.fetch import DictFetcher, HttpsFetcher
 from cairn.vc.issuance import issue
@@ -118,6 +119,24 @@ def test_wallet_key_is_a_did_key_made_once_and_sealed(container: Container, wall
         assert len(row.private_key_encrypted) == 1 + 12 + 32 + 16
     with pytest.raises(NotFoundError):
         wallet.wallet_for(9999)
+
+
+def test_claim_needs_a_verified_email(container: Container, wallet: WalletService) -> None:
+    """Anyone can sign up with any address: until a link sent to it is used, the address proves nothing."""
+    token = award(container)
+    pending = container.accounts.create_account(email=ADA, verified=False).id
+    with pytest.raises(UnverifiedEmailError, match="not confirmed yet"):
+        wallet.add_from_claim(pending, ADA, token)
+    with pytest.raises(InputError, match="signed-in account"):  # the stored address counts, not the caller's
+        wallet.add_from_claim(pending, "bob@example.org", token)
+    assert wallet.list(pending) == []
+    container.accounts.request_sign_in_link(email=ADA, client="c")
+    with container.database.transaction() as session:
+        body = session.scalars(select(OutboxRow.body_text).order_by(OutboxRow.id.desc())).first()
+    found = re.search(r"token=([A-Za-z0-9_-]+)", body or "")
+    assert found
+    container.accounts.redeem_sign_in_link(token=found.group(1), client="c")
+    assert wallet.add_from_claim(pending, ADA, token).source == "claim"
 
 
 def test_claim_adds_the_award_when_the_email_matches(container: Container, wallet: WalletService) -> None:

@@ -443,3 +443,22 @@ def test_expired_tokens_get_401_and_missing_scopes_403(
     scoped = client.post("/credentials/issue", headers={"Authorization": f"Bearer {reader.token}"})
     assert scoped.status_code == 403
     assert 'error="insufficient_scope"' in scoped.headers["www-authenticate"]
+
+
+def test_a_link_asked_for_with_a_next_page_leads_there_and_only_to_local_pages(
+    client: TestClient, service: AccountService
+) -> None:
+    token = csrf_of(client.get("/sign-in").text)
+    data = {"email": "viewer@example.org", "next": "/orgs/uni/members?x=1", "csrf_token": token}
+    assert client.post("/sign-in/link", data=data).status_code == 200
+    with service.database.transaction() as s:
+        body = s.scalars(select(OutboxRow.body_text).order_by(OutboxRow.id.desc())).first() or ""
+    assert "&next=/orgs/uni/members%3Fx%3D1" in body
+    link = _emailed_token(service)
+    landing = client.get(f"/sign-in/link?token={link}&next=/orgs/uni/members%3Fx%3D1")
+    assert 'name="next" value="/orgs/uni/members?x=1"' in landing.text
+    used = client.post(
+        "/sign-in/link/use", data={"token": link, "next": "//evil.example/", "csrf_token": csrf_of(landing.text)}
+    )
+    assert used.status_code == 303
+    assert used.headers["location"] == "/account"  # a next page elsewhere is never followed

@@ -5,12 +5,15 @@ and public pages leak nothing private."""
 
 from __future__ import annotations
 
+import copy
 import html
 import io
 import json
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import segno
@@ -21,9 +24,11 @@ from PIL import Image
 from cairn.bootstrap import Container
 from cairn.cli import cli
 from cairn.store.database import Database
+from cairn.store.tables import WalletCredentialRow
 from cairn.vc.baking import unbake
 from cairn.vc.intake import verify_any
 from cairn.web.app import create_app
+from cairn.web.share import skills_of
 from tests.conftest import FixedClock
 from tests.helpers import csrf_of
 from tests.services.test_sharing import PASSWORD, PUBLIC, learner_with_credential, make_container
@@ -220,3 +225,155 @@ def test_cairn_vc_verify_accepts_the_downloads(
     assert result.output.startswith("Verified\n"), result.output
     assert {"svg": "SVG", "png": "PNG", "pdf": "PDF"}[kind] in result.output
     assert any("/status/revocation/" in url for url in fetcher.calls)
+
+
+def second_credential(container: Container, credential_id: str, **changes: Any) -> str:
+    """Another credential in the same wallet: a copy of ``credential_id`` with ``changes``."""
+    with container.database.transaction() as session:
+        row = session.get(WalletCredentialRow, credential_id)
+        assert row is not None
+        copy = WalletCredentialRow(
+            **{c.key: getattr(row, c.key) for c in WalletCredentialRow.__table__.columns if c.key not in ("id",)}
+        )
+        copy.id = str(uuid.uuid4())
+        copy.content_hash = uuid.uuid4().hex
+        for name, value in changes.items():
+            setattr(copy, name, value)
+        session.add(copy)
+        return copy.id
+
+
+def test_profile_counts_what_is_true_and_each_card_opens_a_live_verification(
+    client: TestClient, container: Container
+) -> None:
+    _, credential_id, credential = learner_with_credential(container)
+    csrf = sign_in(client, "ann@example.org")
+    client.post("/wallet/profile", data={"csrf_token": csrf, "public": "yes", "slug": "ann-example", "name": "Ann E."})
+    hidden = f"/p/ann-example/{credential_id}"
+    assert client.get(hidden).status_code == 404  # not marked public yet
+    assert client.post(f"/wallet/{credential_id}/public", data={"csrf_token": csrf, "public": "yes"}).status_code == 303
+    # A second one, shown while it verified, later found not to: tampered, no issuer name, status unverifiable.
+    tampered = copy.deepcopy(credential)
+    tampered["credentialSubject"]["achievement"]["name"] = "Rocket science"
+    bad_id = second_credential(
+        container,
+        credential_id,
+        title="Rocket science",
+        original=json.dumps(tampered),
+        document=tampered,
+        issuer_name=None,
+        status="unverifiable",
+        public=True,
+    )
+    client.cookies.clear()
+    page = client.get("/p/ann-example").text
+    assert "2 credentials, shown by their holder: 1 verified." in page
+    assert "verified credentials" not in page
+    assert meta(page, "og:description") == "2 credentials, shown by their holder: 1 verified."
+    assert f'<a href="/p/ann-example/{credential_id}">' in page
+    assert f'<a href="/p/ann-example/{bad_id}">' in page
+    assert "Not valid: unverifiable" in page
+    assert "Verified</span>" in page
+    assert not re.search(r"<p>\s*·", page), "no leading separator without an issuer"
+    assert re.search(r'<time datetime="2026-05-04">Issued May 4, 2026</time>', page)
+    assert "2 poświadczenia, pokazane przez posiadacza; zweryfikowane: 1." in client.get("/p/ann-example?lang=pl").text
+
+    good = client.get(f"/p/ann-example/{credential_id}")
+    assert good.status_code == 200, good.text
+    assert "Verified just now" in good.text
+    assert credential["credentialSubject"]["achievement"]["name"] in good.text
+    assert meta(good.text, "og:url") == f"{PUBLIC}/p/ann-example/{credential_id}"
+    assert meta(good.text, "og:image") == f"{PUBLIC}/p/ann-example/{credential_id}/preview.png"
+    assert meta(good.text, "twitter:card") == "summary_large_image"
+    assert 'href="https://cairn.example/p/ann-example">Credentials of Ann E.</a>' in good.text
+    for private in ("ann@example.org", "identityHash", "sha256$", "did:key"):
+        assert private not in good.text, private
+    as_issued = client.get(f"/p/ann-example/{credential_id}/credential.json")
+    assert f'href="/p/ann-example/{credential_id}/credential.json"' in good.text
+    assert verify_any(as_issued.content, now=container.clock(), fetcher=container.fetcher).verified
+    bad = client.get(f"/p/ann-example/{bad_id}")
+    assert bad.status_code == 200
+    assert "Not verified" in bad.text
+    assert "Verified just now" not in bad.text
+
+    for missing in (f"/p/ann-example/{uuid.uuid4()}", f"/p/nobody-here/{credential_id}"):
+        assert client.get(missing).status_code == 404, missing
+    csrf = sign_in(client, "ann@example.org")
+    client.post(f"/wallet/{credential_id}/public", data={"csrf_token": csrf, "public": "no"})
+    assert client.get(f"/p/ann-example/{credential_id}").status_code == 404  # hidden again
+    assert client.get(f"/p/ann-example/{credential_id}/credential.json").status_code == 404
+    client.post("/wallet/profile", data={"csrf_token": csrf, "slug": "ann-example", "name": "Ann E."})
+    assert client.get(f"/p/ann-example/{bad_id}").status_code == 404  # the profile is off
+
+
+def test_a_credential_that_does_not_verify_cannot_be_made_public(client: TestClient, container: Container) -> None:
+    _, credential_id, _ = learner_with_credential(container)
+    with container.database.transaction() as session:
+        row = session.get(WalletCredentialRow, credential_id)
+        assert row is not None
+        row.status = "revoked"
+    csrf = sign_in(client, "ann@example.org")
+    page = client.get(f"/wallet/{credential_id}/share").text
+    assert "Show it on my profile" not in page
+    assert "Only a credential that verifies can be shown on your public profile; this one is revoked." in page
+    refused = client.post(f"/wallet/{credential_id}/public?lang=pl", data={"csrf_token": csrf, "public": "yes"})
+    assert refused.status_code == 409
+    assert "to jest: unieważnione" in refused.text
+    assert 'role="alert"' in refused.text
+    assert client.post(f"/wallet/{credential_id}/public", data={"csrf_token": csrf, "public": "no"}).status_code == 303
+
+
+def test_skills_are_esco_labels_once_each(client: TestClient, container: Container) -> None:
+    _, credential_id, credential = learner_with_credential(container)
+    csrf = sign_in(client, "ann@example.org")
+    token = new_link(client, credential_id, csrf).rsplit("/", 1)[1]
+    page = client.get(f"/s/{token}").text
+    section = page[page.index('<section aria-labelledby="skills-title">') :]
+    section = section[: section.index("</section>")]
+    skills = re.findall(r'<li><a href="([^"]+)"[^>]*>([^<]+)</a></li>', section)
+    assert skills == [
+        ("http://data.europa.eu/esco/skill/ccd0a1d9-afda-43d9-b901-96344886e14d", "Python (computer programming)"),
+        ("http://data.europa.eu/esco/skill/2b92a5b2-6758-4ee3-9fb4-b6387a55cc8f", "perform data analysis"),
+        ("http://data.europa.eu/esco/skill/97bd1c21-66b2-4b7e-ad0f-e3cda590e378", "data analytics"),
+        ("http://data.europa.eu/esco/skill/9ff9db9d-d14b-426e-83f3-e7449af6c79f", "manage data"),
+    ]
+    statement = credential["credentialSubject"]["achievement"]["learningOutcome"][1]["outcomeStatement"]
+    assert statement not in section
+    unknown = "http://data.europa.eu/esco/skill/00000000-0000-0000-0000-000000000000"
+    document = {
+        "credentialSubject": {
+            "achievement": {
+                "alignment": [
+                    {"targetType": "ext:ESCOSkill", "targetUrl": skills[0][0], "targetName": "An outcome sentence."},
+                    {"targetType": "ext:ESCOSkill", "targetUrl": skills[0][0], "targetName": "Another sentence."},
+                    {"targetType": "ext:ESCOSkill", "targetUrl": unknown, "targetName": "Welding"},
+                ],
+                "learningOutcome": [{"relatedESCOSkill": [skills[0][0], unknown]}],
+            }
+        }
+    }
+    assert skills_of(document) == [("Python (computer programming)", skills[0][0]), ("Welding", unknown)]
+
+
+@pytest.mark.parametrize(
+    ("path", "current"),
+    [("/wallet", "/wallet"), ("/wallet/profile", "/wallet/profile"), ("/wallet/import", "/wallet/import")],
+)
+def test_wallet_pages_link_to_every_part_of_the_wallet(
+    client: TestClient, container: Container, path: str, current: str
+) -> None:
+    learner_with_credential(container)
+    sign_in(client, "ann@example.org")
+    page = client.get(path).text
+    nav = re.search(r'<nav aria-label="Wallet" class="wallet-nav">(.*?)</nav>', page, re.S)
+    assert nav, page
+    links = re.findall(r'<a href="([^"]+)"( aria-current="page")?>([^<]+)</a>', nav.group(1))
+    hrefs = [href for href, _, _ in links]
+    for wanted in ("/wallet", "/wallet/skills", "/wallet/occupations", "/jobs", "/wallet/profile", "/wallet/import"):
+        assert wanted in hrefs, wanted
+    assert "/wallet/import-export" in hrefs
+    assert [href for href, mark, _ in links if mark] == [current]
+    polish = client.get(f"{path}?lang=pl").text
+    assert '<nav aria-label="Portfel" class="wallet-nav">' in polish
+    assert '<a href="/jobs?lang=pl">Ogłoszenia o pracę</a>' in polish
+    assert '<a href="/wallet/skills?lang=pl">Twoje umiejętności</a>' in polish

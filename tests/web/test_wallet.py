@@ -5,22 +5,29 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import html
 import io
 import json
+import re
 import zipfile
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
+from httpx import Response
+from sqlalchemy import select
 
 from cairn.bootstrap import Container, build
 from cairn.model.awards import Recipient
-from cairn.services.accounts import AccountService
+from cairn.services.accounts import AccountService, SlidingWindowLimiter
 from cairn.settings import Settings
 from cairn.store.database import Database
+from cairn.store.tables import OutboxRow
 from cairn.web.app import create_app
+from cairn.web.auth import SESSION_COOKIE
 from tests.conftest import FixedClock
 from tests.helpers import csrf_of
 from tests.services.test_wallet import foreign
@@ -46,15 +53,56 @@ def client(container: Container) -> Iterator[TestClient]:
         yield client
 
 
-def sign_up(client: TestClient, email: str, next_path: str = "/wallet") -> str:
-    client.cookies.clear()
+def emailed_link(database: Database, to: str) -> str:
+    """The path (with its query) of the newest one-time link the outbox holds for ``to``."""
+    with database.transaction() as s:
+        body = s.scalars(
+            select(OutboxRow.body_text).where(OutboxRow.to_address == to).order_by(OutboxRow.id.desc())
+        ).first()
+    found = re.search(r"https?://[^/\s]+(/sign-in/link\?token=[A-Za-z0-9_-]+(?:&next=\S+)?)", body or "")
+    assert found, body
+    return found.group(1)
+
+
+def use_link(client: TestClient, path: str, password: str | None = None) -> Response:
+    """Open an emailed link's landing page and press its button, as the learner does: with ``password``, the
+    one that finishes creating the account (which asks for the password chosen), else the plain one."""
+    landing = client.get(path)
+    assert landing.status_code == 200
+    fields = dict(re.findall(r'<input type="hidden" name="(token|next)" value="([^"]*)"', landing.text))
+    data = {name: html.unescape(value) for name, value in fields.items()}
+    if password is not None:
+        assert 'name="password"' in landing.text, landing.text
+        data["password"] = password
+    return client.post("/sign-in/link/use", data={**data, "csrf_token": csrf_of(landing.text)})
+
+
+def ask_to_sign_up(client: TestClient, email: str, password: str = PASSWORD, next_path: str = "/wallet") -> Response:
     token = csrf_of(client.get("/sign-up").text)
-    answer = client.post(
-        "/sign-up", data={"email": email, "password": PASSWORD, "name": "Ada", "next": next_path, "csrf_token": token}
-    )
-    assert answer.status_code == 303, answer.text
-    assert answer.headers["location"].startswith(next_path)
+    data = {"email": email, "password": password, "name": "Ada", "next": next_path, "csrf_token": token}
+    return client.post("/sign-up", data=data)
+
+
+def sign_up(client: TestClient, database: Database, email: str, next_path: str = "/wallet") -> str:
+    """Sign up in a fresh browser, follow the confirmation link from the outbox; the CSRF token of the session."""
+    client.cookies.clear()
+    answer = ask_to_sign_up(client, email, next_path=next_path)
+    assert answer.status_code == 200, answer.text
+    assert "Check your email" in answer.text
+    assert SESSION_COOKIE not in client.cookies  # nobody is signed in before the address is confirmed
+    used = use_link(client, emailed_link(database, email), password=PASSWORD)
+    assert used.status_code == 303, used.text
+    assert used.headers["location"].startswith(next_path)
+    assert "done=welcome" in used.headers["location"]
     return csrf_of(client.get("/wallet/import").text)
+
+
+def password_works(client: TestClient, email: str, password: str) -> bool:
+    """Whether a password sign-in for ``email`` succeeds in this (cleared) browser."""
+    client.cookies.clear()
+    token = csrf_of(client.get("/sign-in").text)
+    answer = client.post("/sign-in", data={"email": email, "password": password, "csrf_token": token})
+    return answer.status_code == 303
 
 
 def test_pages_need_sign_in(client: TestClient) -> None:
@@ -70,7 +118,7 @@ def test_sign_up_claim_and_see_the_credential(client: TestClient, container: Con
     )
     claim_page = client.get(f"/claim/{result.claim_token}").text
     assert f"/claim/{result.claim_token}/wallet" in claim_page
-    csrf = sign_up(client, "ada@example.org", f"/claim/{result.claim_token}/wallet")
+    csrf = sign_up(client, container.database, "ada@example.org", f"/claim/{result.claim_token}/wallet")
     assert "Add to my wallet" in client.get(f"/claim/{result.claim_token}/wallet").text
     assert client.post(f"/claim/{result.claim_token}/wallet", data={}).status_code == 403
     answer = client.post(f"/claim/{result.claim_token}/wallet", data={"csrf_token": csrf})
@@ -91,7 +139,7 @@ def test_sign_up_claim_and_see_the_credential(client: TestClient, container: Con
     assert "Twój portfel" in polish
 
     # another learner: the claim does not match their email, and the credential is not theirs to see
-    other = sign_up(client, "bob@example.org")
+    other = sign_up(client, container.database, "bob@example.org")
     refused = client.post(f"/claim/{result.claim_token}/wallet", data={"csrf_token": other})
     assert refused.status_code == 400
     assert "another email address" in refused.text
@@ -100,7 +148,7 @@ def test_sign_up_claim_and_see_the_credential(client: TestClient, container: Con
 
 
 def test_import_organise_present_export_and_delete(client: TestClient, container: Container) -> None:
-    csrf = sign_up(client, "ada@example.org")
+    csrf = sign_up(client, container.database, "ada@example.org")
     good = foreign()
     tampered = copy.deepcopy(good)
     tampered["name"] = "Forged"
@@ -148,7 +196,7 @@ def test_import_organise_present_export_and_delete(client: TestClient, container
     with zipfile.ZipFile(io.BytesIO(exported.content)) as archive:
         assert "manifest.json" in archive.namelist()
 
-    csrf_bob = sign_up(client, "bob@example.org")
+    csrf_bob = sign_up(client, container.database, "bob@example.org")
     imported = client.post(
         "/wallet/import-export",
         data={"csrf_token": csrf_bob},
@@ -164,3 +212,150 @@ def test_import_organise_present_export_and_delete(client: TestClient, container
     assert gone.status_code == 200
     assert container.accounts.find_account("bob@example.org") is None
     assert client.get("/wallet").status_code == 303
+
+
+# -- sign-up: confirmed from the mailbox, no enumeration, throttled, sessions rotated -----------------
+
+
+def test_sign_up_answers_alike_for_a_new_and_a_taken_address(client: TestClient, container: Container) -> None:
+    sign_up(client, container.database, "taken@example.org")
+    pages = {}
+    for email in ("taken@example.org", "fresh@example.org"):
+        client.cookies.clear()
+        answer = ask_to_sign_up(client, email, password="another long password")
+        assert answer.status_code == 200
+        assert SESSION_COOKIE not in client.cookies
+        pages[email] = re.sub(r'name="csrf_token" value="[^"]*"', "", answer.text.replace(email, "ADDRESS"))
+    assert pages["taken@example.org"] == pages["fresh@example.org"]
+    assert "We sent a link to finish creating your account to" in pages["fresh@example.org"]
+    # the owner of the taken address is told by email, and their password did not change
+    taken = emailed_link(container.database, "taken@example.org")
+    with container.database.transaction() as s:
+        subjects = dict(s.execute(select(OutboxRow.to_address, OutboxRow.subject).order_by(OutboxRow.id)).all())
+    assert subjects["taken@example.org"] == "You already have a Cairn account"
+    assert subjects["fresh@example.org"] == "Finish creating your Cairn account"
+    assert password_works(client, "taken@example.org", PASSWORD)
+    assert not password_works(client, "taken@example.org", "another long password")
+    assert use_link(client, taken).status_code == 303  # a plain sign-in link
+    assert password_works(client, "taken@example.org", PASSWORD)
+
+
+def test_a_password_waiting_for_confirmation_signs_nobody_in(client: TestClient, container: Container) -> None:
+    assert ask_to_sign_up(client, "ada@example.org").status_code == 200
+    first = emailed_link(container.database, "ada@example.org")
+    token = csrf_of(client.get("/sign-in").text)
+    refused = client.post("/sign-in", data={"email": "ada@example.org", "password": PASSWORD, "csrf_token": token})
+    assert refused.status_code == 401
+    assert "not confirmed yet" in refused.text
+    assert SESSION_COOKIE not in client.cookies
+    again = emailed_link(container.database, "ada@example.org")  # the link was sent again; the first stops
+    assert again != first
+    wrong = client.post("/sign-in", data={"email": "ada@example.org", "password": "x" * 12, "csrf_token": token})
+    unknown = client.post("/sign-in", data={"email": "nobody@example.org", "password": "x" * 12, "csrf_token": token})
+    assert wrong.status_code == unknown.status_code == 401
+    assert "not confirmed" not in wrong.text  # without the password, the same answer as an unknown address
+    assert use_link(client, first).status_code == 400
+    assert use_link(client, again, password="not the password").status_code == 401
+    assert use_link(client, again, password=PASSWORD).status_code == 303  # a wrong try did not spend the link
+    assert password_works(client, "ada@example.org", PASSWORD)
+
+
+def test_an_attacker_who_signed_up_first_loses_to_a_sign_in_link(client: TestClient, container: Container) -> None:
+    victim = "victim@example.org"
+    assert ask_to_sign_up(client, victim, password="attacker password 1").status_code == 200
+    assert not password_works(client, victim, "attacker password 1")
+    # the owner of the mailbox asks for a sign-in link, uses it, and claims an award
+    client.cookies.clear()
+    token = csrf_of(client.get("/sign-in").text)
+    assert client.post("/sign-in/link", data={"email": victim, "csrf_token": token}).status_code == 200
+    assert use_link(client, emailed_link(container.database, victim)).status_code == 303
+    result = container.issuing.issuing.award(DEFINITION, Recipient(email=victim), actor="test", organisation=UM)
+    csrf = csrf_of(client.get("/wallet/import").text)
+    assert client.post(f"/claim/{result.claim_token}/wallet", data={"csrf_token": csrf}).status_code == 303
+    assert not password_works(client, victim, "attacker password 1")  # the unconfirmed password is gone
+    assert client.get("/wallet/export").status_code == 303
+
+
+def test_when_both_sign_up_only_the_confirmed_password_works(client: TestClient, container: Container) -> None:
+    victim = "victim@example.org"
+    assert ask_to_sign_up(client, victim, password="attacker password 1").status_code == 200
+    attackers_link = emailed_link(container.database, victim)
+    client.cookies.clear()
+    assert ask_to_sign_up(client, victim, password="victim password 22").status_code == 200
+    assert use_link(client, emailed_link(container.database, victim), password="victim password 22").status_code == 303
+    assert not password_works(client, victim, "attacker password 1")
+    assert password_works(client, victim, "victim password 22")
+    assert use_link(client, attackers_link).status_code == 400  # replaced, and spent once the address was confirmed
+
+
+def test_the_attackers_own_confirmation_link_does_not_adopt_the_attackers_password(
+    client: TestClient, container: Container
+) -> None:
+    """The owner of the mailbox opens the confirmation an attacker caused: without the attacker's password the
+    link only signs them in, and the password nobody confirmed is dropped."""
+    victim = "victim@example.org"
+    assert ask_to_sign_up(client, victim, password="attacker password 1").status_code == 200
+    link = emailed_link(container.database, victim)
+    client.cookies.clear()
+    assert "Sign in without the password" in client.get(link).text
+    assert use_link(client, link, password="a guess at it!").status_code == 401
+    assert use_link(client, link).status_code == 303  # the plain button
+    assert "victim@example.org" in client.get("/account").text
+    assert not password_works(client, victim, "attacker password 1")
+
+
+def test_signing_up_or_using_a_link_ends_the_session_this_browser_held(
+    client: TestClient, container: Container
+) -> None:
+    sign_up(client, container.database, "ada@example.org")
+    old = client.cookies[SESSION_COOKIE]
+    token = csrf_of(client.get("/wallet/import").text)
+    data = {"email": "bob@example.org", "password": PASSWORD, "csrf_token": token}
+    answer = client.post("/sign-up", data=data)
+    assert answer.status_code == 200
+    assert container.accounts.session(old) is None
+    assert client.get("/wallet").status_code == 303
+    client.cookies.set(SESSION_COOKIE, old)  # an old cookie kept around does not work either
+    assert client.get("/wallet").status_code == 303
+    assert use_link(client, emailed_link(container.database, "bob@example.org"), password=PASSWORD).status_code == 303
+    assert "bob@example.org" in client.get("/account").text
+
+
+class CountingHasher(PasswordHasher):
+    """A cheap argon2 hasher that counts the hashes it makes."""
+
+    def __init__(self) -> None:
+        super().__init__(time_cost=1, memory_cost=8, parallelism=1)
+        self.hashed = 0
+
+    def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+        self.hashed += 1
+        return super().hash(password, salt=salt)
+
+
+def test_sign_up_is_throttled_before_any_password_is_hashed(container: Container, clock: FixedClock) -> None:
+    hasher = CountingHasher()
+    per_address = SlidingWindowLimiter(limit=2, window=timedelta(hours=1), clock=clock)
+    per_client = SlidingWindowLimiter(limit=3, window=timedelta(hours=1), clock=clock)
+    accounts = AccountService(
+        container.database,
+        clock=clock,
+        password_hasher=hasher,
+        sign_up_email_limiter=per_address,
+        sign_up_client_limiter=per_client,
+    )
+    with TestClient(create_app(dataclasses.replace(container, accounts=accounts)), follow_redirects=False) as client:
+        assert ask_to_sign_up(client, "ada@example.org").status_code == 200
+        assert ask_to_sign_up(client, "ada@example.org").status_code == 200
+        hashed = hasher.hashed
+        limited = ask_to_sign_up(client, "ada@example.org")
+        assert limited.status_code == 429
+        assert int(limited.headers["Retry-After"]) > 0
+        assert "Too many accounts were asked for" in limited.text
+        assert 'aria-invalid="true"' in limited.text
+        assert hasher.hashed == hashed
+        assert ask_to_sign_up(client, "bob@example.org").status_code == 200  # the third from this client
+        assert ask_to_sign_up(client, "eve@example.org").status_code == 429  # the fourth is one too many
+        assert hasher.hashed == hashed + 1
+        clock.advance(hours=1, seconds=1)
+        assert ask_to_sign_up(client, "eve@example.org").status_code == 200

@@ -164,6 +164,8 @@ class Account:
     has_password: bool
     disabled: bool
     created_at: datetime
+    email_verified: bool = False
+    """True once someone used a link sent to the address (or an operator created the account)."""
 
     @property
     def actor(self) -> str:
@@ -181,6 +183,7 @@ class Account:
             has_password=row.password_hash is not None,
             disabled=row.disabled_at is not None,
             created_at=row.created_at,
+            email_verified=row.email_verified_at is not None,
         )
 
 

@@ -15,9 +15,11 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from cairn.errors import AuthenticationError, CairnError, ConflictError, InputError, NotFoundError
@@ -47,11 +49,12 @@ from cairn.services.members import MemberService
 from cairn.store.accounts import AccountRepository, SignInLinkRepository, WebSessionRepository
 from cairn.store.database import Database
 from cairn.store.repositories import OutboxRepository
-from cairn.store.tables import AccountRow
+from cairn.store.tables import AccountRow, SignInLinkRow
 
 __all__ = [
     "SCOPES",
     "SIGN_IN_LINK_PATH",
+    "SIGN_UP_PURPOSE",
     "TOKEN_PREFIX",
     "Account",
     "AccountService",
@@ -59,19 +62,58 @@ __all__ = [
     "NewSession",
     "NewToken",
     "OrganisationAccess",
+    "PendingPasswordError",
     "Role",
     "SignedIn",
     "SlidingWindowLimiter",
     "TokenInfo",
     "TokenPrincipal",
     "TooManyAttemptsError",
+    "UnconfirmedEmailError",
     "default_password_hasher",
     "normalise_email",
     "sha256_hex",
 ]
 
 _WRONG_PASSWORD = "wrong email or password"  # noqa: S105 - a message
+_UNCONFIRMED = (
+    "your email address is not confirmed yet: we have sent the link that finishes creating your account to it "
+    "again; follow it, then sign in"
+)
+SIGN_UP_PURPOSE = "sign-up"
+_WRONG_PENDING = (
+    "this is not the password chosen when the account was asked for: try again, or sign in without it "
+    "(the password is then dropped and you can sign in with emailed links)"
+)
+_SIGN_IN_BODY = (
+    "Hello,\n\nfollow this link to sign in to Cairn:\n\n{link}\n\nIt works once, within {minutes} minutes. "
+    "If you did not ask to sign in, ignore this email."
+)
+_CONFIRM_SUBJECT = "Finish creating your Cairn account"
+_CONFIRM_BODY = (
+    "Hello,\n\nsomeone asked to create a Cairn account with this email address. If it was you, follow this "
+    "link to finish creating it:\n\n{link}\n\nIt works once, within {hours} hours; an earlier link of this kind "
+    "no longer works. Until the link is used, nobody can sign in with the password that was chosen.\n\n"
+    "If you did not ask for this just now, do not use the link and ignore this email. To use Cairn with this "
+    "address yourself, ask for a sign-in link at {public}/sign-in instead."
+)
+_ALREADY_SUBJECT = "You already have a Cairn account"
+_ALREADY_BODY = (
+    "Hello,\n\nsomeone asked to create a Cairn account with this email address, but it already has one, which "
+    "has not changed. To sign in without your password, follow this link:\n\n{link}\n\nIt works once, "
+    "within {minutes} minutes. You can also sign in with your password at {public}/sign-in.\n\n"
+    "If you did not ask for this, ignore this email."
+)
+"""The purpose of a sign-up confirmation link: it confirms the account's pending password."""
 _BAD_LINK = "this sign-in link is not valid: it may have expired or been used already; ask for a new one"
+
+
+class UnconfirmedEmailError(AuthenticationError):
+    """The password is right but the account's email is not confirmed yet (the link was sent again)."""
+
+
+class PendingPasswordError(AuthenticationError):
+    """The password typed to confirm a sign-up is not the one chosen; the link still works."""
 
 
 class AccountService(MemberService, TokenService):
@@ -88,6 +130,9 @@ class AccountService(MemberService, TokenService):
         link_lifetime: timedelta = timedelta(minutes=15),
         email_limiter: SlidingWindowLimiter | None = None,
         client_limiter: SlidingWindowLimiter | None = None,
+        sign_up_lifetime: timedelta = timedelta(hours=24),
+        sign_up_email_limiter: SlidingWindowLimiter | None = None,
+        sign_up_client_limiter: SlidingWindowLimiter | None = None,
     ) -> None:
         super().__init__(database, clock=clock, public_url=public_url)
         self.hasher = password_hasher or default_password_hasher()
@@ -96,6 +141,10 @@ class AccountService(MemberService, TokenService):
         window = timedelta(minutes=15)
         self.email_limiter = email_limiter or SlidingWindowLimiter(limit=10, window=window, clock=clock)
         self.client_limiter = client_limiter or SlidingWindowLimiter(limit=50, window=window, clock=clock)
+        self.sign_up_lifetime = sign_up_lifetime
+        hour = timedelta(hours=1)
+        self.sign_up_email_limiter = sign_up_email_limiter or SlidingWindowLimiter(limit=5, window=hour, clock=clock)
+        self.sign_up_client_limiter = sign_up_client_limiter or SlidingWindowLimiter(limit=20, window=hour, clock=clock)
         self._dummy_hash: str | None = None
 
     # -- accounts ---------------------------------------------------------------------------------
@@ -113,24 +162,122 @@ class AccountService(MemberService, TokenService):
         display_name: str | None = None,
         is_admin: bool = False,
         actor: str = "cli",
+        verified: bool = True,
     ) -> Account:
-        """A new account; ConflictError when the email is taken."""
+        """A new account made by an operator (the CLI, the demo): its email counts as verified, since the
+        operator vouches for it, unless ``verified`` is False. ConflictError when the email is taken.
+        People making their own account go through :meth:`sign_up` instead."""
         email = normalise_email(email)
         password_hash = None if password is None else self._hash_password(password)
         with self.database.transaction() as session:
-            return self._create(session, email, password_hash, display_name, is_admin, actor)
+            return self._create(session, email, password_hash, display_name, is_admin, actor, verified=verified)
 
     def _create(
-        self, session: Session, email: str, password_hash: str | None, name: str | None, admin: bool, actor: str
+        self,
+        session: Session,
+        email: str,
+        password_hash: str | None,
+        name: str | None,
+        admin: bool,
+        actor: str,
+        *,
+        verified: bool = False,
     ) -> Account:
         accounts = AccountRepository(session)
         if accounts.by_email(email) is not None:
             raise ConflictError(f"there is already an account for {email}")
-        row = accounts.add(
-            email=email, password_hash=password_hash, display_name=name, is_admin=admin, now=self.clock()
-        )
-        self._audit(session, actor, "account.create", f"account:{row.id}", {"email": email, "is_admin": admin})
+        now = self.clock()
+        row = accounts.add(email=email, password_hash=password_hash, display_name=name, is_admin=admin, now=now)
+        if verified:
+            row.email_verified_at = now
+        details = {"email": email, "is_admin": admin, "verified": verified}
+        self._audit(session, actor, "account.create", f"account:{row.id}", details)
         return Account.of(row)
+
+    def sign_up(
+        self, *, email: str, password: str, display_name: str | None = None, client: str, next_path: str = ""
+    ) -> None:
+        """Someone makes their own account: nothing is signed in, and the answer is the same whether or
+        not ``email`` has an account (InputError for a malformed address or password, TooManyAttemptsError
+        when throttled, both checked before any password hashing). By email:
+
+        - a new address gets an unverified account holding the password as *pending*, and a link that
+          confirms it (:data:`SIGN_UP_PURPOSE`); until then the password signs nobody in;
+        - an address whose account is still unverified gets the new password in place of the pending one
+          (earlier confirmation links stop working) and a fresh link;
+        - a verified account is left alone and is told so, with a one-time sign-in link;
+        - a disabled account gets nothing.
+
+        ``next_path`` (a local path, checked by the caller) is where the link leads after it is used."""
+        email = normalise_email(email)
+        if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+            raise InputError(f"a password needs {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+        waits = [
+            self.sign_up_email_limiter.retry_after(f"email:{email}"),
+            self.sign_up_client_limiter.retry_after(f"client:{client}"),
+        ]
+        wait = max((w for w in waits if w is not None), default=None)
+        if wait is not None:
+            raise TooManyAttemptsError(wait)
+        self.sign_up_email_limiter.hit(f"email:{email}")
+        self.sign_up_client_limiter.hit(f"client:{client}")
+        password_hash = self.hasher.hash(password)  # always, so that the time spent tells nothing
+        name = (display_name or "").strip()[:200] or None
+        with self.database.transaction() as session:
+            accounts, now = AccountRepository(session), self.clock()
+            row = accounts.by_email(email)
+            details: dict[str, Any] = {"email": email, "client": client}
+            if row is None:
+                account = self._create(session, email, password_hash, name, False, "anonymous")
+                self._send_confirmation(session, email, next_path)
+                self._audit(session, "anonymous", "sign-up", f"account:{account.id}", {**details, "outcome": "new"})
+            elif row.disabled_at is not None:
+                self._audit(session, "anonymous", "sign-up", f"account:{row.id}", {**details, "outcome": "disabled"})
+            elif row.email_verified_at is not None:
+                self._send_link(session, email, _ALREADY_SUBJECT, _ALREADY_BODY, next_path)
+                self._audit(session, "anonymous", "sign-up", f"account:{row.id}", {**details, "outcome": "exists"})
+            else:
+                row.password_hash = password_hash
+                if name is not None:
+                    row.display_name = name
+                self._expire_confirmations(session, email, now)
+                self._send_confirmation(session, email, next_path)
+                self._audit(session, "anonymous", "sign-up", f"account:{row.id}", {**details, "outcome": "pending"})
+
+    def _send_confirmation(self, session: Session, email: str, next_path: str) -> None:
+        hours = int(self.sign_up_lifetime.total_seconds() // 3600)
+        body = _CONFIRM_BODY.replace("{hours}", str(hours))
+        self._send_link(session, email, _CONFIRM_SUBJECT, body, next_path, purpose=SIGN_UP_PURPOSE)
+
+    def _send_link(
+        self, session: Session, email: str, subject: str, body: str, next_path: str, *, purpose: str = "sign-in"
+    ) -> None:
+        """Put a new one-time link for ``email`` in the outbox, in ``body`` at ``{link}``."""
+        token, now = secrets.token_urlsafe(32), self.clock()
+        lifetime = self.sign_up_lifetime if purpose == SIGN_UP_PURPOSE else self.link_lifetime
+        SignInLinkRepository(session).add(
+            token_hash=sha256_hex(token), email=email, purpose=purpose, now=now, expires_at=now + lifetime
+        )
+        link = f"{self.public_url}{SIGN_IN_LINK_PATH}?token={token}"
+        if next_path:
+            link += f"&next={quote(next_path, safe='/')}"
+        minutes = int(self.link_lifetime.total_seconds() // 60)
+        text = body.replace("{link}", link).replace("{minutes}", str(minutes)).replace("{public}", self.public_url)
+        OutboxRepository(session).enqueue(to=email, subject=subject, body=text, now=now)
+
+    @staticmethod
+    def _expire_confirmations(session: Session, email: str, now: datetime) -> None:
+        """Every unused sign-up confirmation link of ``email`` stops working."""
+        session.execute(
+            update(SignInLinkRow)
+            .where(
+                SignInLinkRow.email == email,
+                SignInLinkRow.purpose == SIGN_UP_PURPOSE,
+                SignInLinkRow.used_at.is_(None),
+            )
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
 
     def account(self, account_id: int) -> Account:
         """The account ``account_id``; NotFoundError when there is none."""
@@ -147,14 +294,29 @@ class AccountService(MemberService, TokenService):
             return None if row is None else Account.of(row)
 
     def set_password(self, *, email: str, password: str | None, actor: str = "cli") -> None:
-        """Set (or, with None, remove) an account's password; its other sessions end."""
+        """Set (or, with None, remove) an account's password; its other sessions end. An operator setting a
+        password vouches for the address, as when creating the account: the email counts as verified and
+        any pending sign-up confirmation stops working."""
         email = normalise_email(email)
         password_hash = None if password is None else self._hash_password(password)
         with self.database.transaction() as session:
-            row = self._account_row(session, email)
+            row, now = self._account_row(session, email), self.clock()
             row.password_hash = password_hash
-            WebSessionRepository(session).revoke_all(row.id, now=self.clock())
+            if password_hash is not None and row.email_verified_at is None:
+                row.email_verified_at = now
+                self._expire_confirmations(session, email, now)
+            WebSessionRepository(session).revoke_all(row.id, now=now)
             self._audit(session, actor, "account.password", f"account:{row.id}", {"set": password is not None})
+
+    def mark_verified(self, *, email: str, actor: str = "cli") -> None:
+        """An operator vouches for an account's address (say, one made before addresses were verified)."""
+        email = normalise_email(email)
+        with self.database.transaction() as session:
+            row, now = self._account_row(session, email), self.clock()
+            if row.email_verified_at is None:
+                row.email_verified_at = now
+                self._expire_confirmations(session, email, now)
+                self._audit(session, actor, "account.verify", f"account:{row.id}", {"email": email, "by": "operator"})
 
     def set_disabled(self, *, email: str, disabled: bool, actor: str = "cli") -> None:
         """Disable an account (its sessions end and it cannot sign in) or enable it again."""
@@ -223,6 +385,13 @@ class AccountService(MemberService, TokenService):
             elif row.disabled_at is not None:
                 self._audit(session, "anonymous", "sign-in.failure", subject, {**details, "reason": "disabled"})
                 failure = AuthenticationError("this account is disabled; ask an owner of your organisation")
+            elif row.email_verified_at is None:
+                # only someone who knows the pending password gets here: they chose it, so telling them
+                # that it waits for confirmation reveals nothing new; the confirmation goes to the mailbox
+                self._audit(session, "anonymous", "sign-in.failure", subject, {**details, "reason": "unconfirmed"})
+                self._expire_confirmations(session, email, self.clock())
+                self._send_confirmation(session, email, "")
+                failure = UnconfirmedEmailError(_UNCONFIRMED)
             else:
                 if stored is not None and self.hasher.check_needs_rehash(stored):
                     row.password_hash = self.hasher.hash(password)
@@ -230,36 +399,64 @@ class AccountService(MemberService, TokenService):
                 return self._start(session, row, details)
         raise failure
 
-    def request_sign_in_link(self, *, email: str, client: str) -> None:
+    def request_sign_in_link(self, *, email: str, client: str, next_path: str = "") -> None:
         """Email a one-time sign-in link to ``email`` when it has an enabled account; otherwise do nothing
-        visible, so the answer does not tell whether an account exists."""
+        visible, so the answer does not tell whether an account exists. Using the link verifies the address;
+        on an account still waiting for its sign-up confirmation it also drops the pending password (see
+        :meth:`redeem_sign_in_link`)."""
         email = normalise_email(email)
         self._throttle(email, client)
         with self.database.transaction() as session:
             row = AccountRepository(session).by_email(email)
             if row is None or row.disabled_at is not None:
                 return
-            token, now = secrets.token_urlsafe(32), self.clock()
-            SignInLinkRepository(session).add(
-                token_hash=sha256_hex(token),
-                email=email,
-                purpose="sign-in",
-                now=now,
-                expires_at=now + self.link_lifetime,
-            )
-            minutes = int(self.link_lifetime.total_seconds() // 60)
-            body = (
-                f"Hello,\n\nfollow this link to sign in to Cairn:\n\n{self.public_url}{SIGN_IN_LINK_PATH}?token={token}"
-                f"\n\nIt works once, within {minutes} minutes. If you did not ask to sign in, ignore this email."
-            )
-            OutboxRepository(session).enqueue(to=email, subject="Your Cairn sign-in link", body=body, now=now)
+            self._send_link(session, email, "Your Cairn sign-in link", _SIGN_IN_BODY, next_path)
             self._audit(session, "anonymous", "sign-in.link", f"account:{row.id}", {"email": email, "client": client})
 
-    def redeem_sign_in_link(self, *, token: str, client: str) -> NewSession:
-        """Use a sign-in link, once and before it expires, and start a session; AuthenticationError otherwise."""
+    def _link(self, session: Session, token: str) -> SignInLinkRow | None:
+        if len(token) > 200:
+            return None
+        digest, links = sha256_hex(token), SignInLinkRepository(session)
+        return links.by_hash(digest, purpose="sign-in") or links.by_hash(digest, purpose=SIGN_UP_PURPOSE)
+
+    def _pending_hash(self, session: Session, token: str) -> tuple[str, str] | None:
+        """(email, pending password hash) when ``token`` is a live confirmation of an account waiting for it."""
+        link, now = self._link(session, token), self.clock()
+        if link is None or link.purpose != SIGN_UP_PURPOSE or link.used_at is not None or link.expires_at <= now:
+            return None
+        row = AccountRepository(session).by_email(link.email)
+        if row is None or row.email_verified_at is not None or row.password_hash is None:
+            return None
+        return row.email, row.password_hash
+
+    def confirms_sign_up(self, token: str) -> bool:
+        """Whether ``token`` is a live sign-up confirmation of an account still waiting for it: its page then
+        asks for the password chosen, so that only someone who both chose it and reads the mailbox confirms it."""
+        with self.database.transaction() as session:
+            return self._pending_hash(session, token) is not None
+
+    def redeem_sign_in_link(self, *, token: str, client: str, password: str | None = None) -> NewSession:
+        """Use a sign-in or sign-up confirmation link, once and before it expires, and start a session;
+        AuthenticationError otherwise.
+
+        The link proves the address, so the email becomes verified. When it was not verified until now,
+        every other session of the account ends and unused confirmation links stop working; and the pending
+        password is kept only when the link is the sign-up confirmation of that password *and* ``password``
+        matches it (:class:`PendingPasswordError`, the link still unused, when it does not). Otherwise it is
+        dropped: reading the mailbox alone does not adopt a password someone else may have chosen."""
+        with self.database.transaction() as session:
+            pending = self._pending_hash(session, token) if password is not None else None
+        if pending is not None and password is not None:
+            email, stored = pending
+            self._throttle(email, client)
+            if not self._verify(stored, password):
+                with self.database.transaction() as session:
+                    failed = {"method": "link", "client": client, "email": email, "reason": "wrong password"}
+                    self._audit(session, "anonymous", "sign-in.failure", f"email:{email}", failed)
+                raise PendingPasswordError(_WRONG_PENDING)
         with self.database.transaction() as session:
             links, now = SignInLinkRepository(session), self.clock()
-            link = links.by_hash(sha256_hex(token), purpose="sign-in") if len(token) <= 200 else None
+            link = self._link(session, token)
             row = None if link is None else AccountRepository(session).by_email(link.email)
             details: dict[str, Any] = {"method": "link", "client": client}
             reason = None
@@ -271,9 +468,18 @@ class AccountService(MemberService, TokenService):
                 reason = "link expired"
             elif row.disabled_at is not None:
                 reason = "disabled"
-            if reason is None and row is not None:
+            if reason is None and row is not None and link is not None:
                 if row.email_verified_at is None:
                     row.email_verified_at = now
+                    confirmed = (
+                        link.purpose == SIGN_UP_PURPOSE and pending is not None and row.password_hash == pending[1]
+                    )
+                    if not confirmed:
+                        row.password_hash = None
+                    WebSessionRepository(session).revoke_all(row.id, now=now)
+                    self._expire_confirmations(session, row.email, now)
+                    verify = {"email": row.email, "password_confirmed": confirmed}
+                    self._audit(session, "anonymous", "account.verify", f"account:{row.id}", verify)
                 return self._start(session, row, {**details, "email": row.email})
             subject = f"account:{row.id}" if row is not None else "sign-in-link"
             self._audit(session, "anonymous", "sign-in.failure", subject, {**details, "reason": reason})

@@ -37,8 +37,10 @@ __all__ = [
     "MAX_EXPIRY_DAYS",
     "MAX_LINKS",
     "MAX_PROFILE_NAME",
+    "NOT_SHOWN",
     "Download",
     "HeldCredential",
+    "NotShownError",
     "OpenedLink",
     "ProfileSettings",
     "PublicProfile",
@@ -58,7 +60,21 @@ _TOKEN: Final = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 _SLUG: Final = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,48}[a-z0-9])$")
 _PREVIEW_CACHE: Final = 256
 
+NOT_SHOWN: Final = (
+    "Only a credential that verifies can be shown on your public profile; this one is %(status)s. "
+    "Check it again from your wallet first."
+)
+"""Why a credential cannot go on the public profile (``%(status)s``: its wallet status)."""
+
 LinkState = Literal["active", "expired", "revoked"]
+
+
+class NotShownError(ConflictError):
+    """A credential that does not verify now (unverifiable, revoked, suspended, expired) cannot be made public."""
+
+    def __init__(self, status: str) -> None:
+        self.credential_status = status
+        super().__init__(NOT_SHOWN % {"status": status})
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,9 +302,14 @@ class SharingService:
         return self.create_link(account_id=account_id, credential_id=credential_id)
 
     def set_public(self, *, account_id: int, credential_id: str, public: bool) -> None:
-        """Show (or stop showing) a credential on the learner's public profile."""
+        """Show (or stop showing) a credential on the learner's public profile. Only a credential whose wallet
+        status is ``valid`` can be shown (:class:`NotShownError` otherwise); hiding always works. One that
+        stops being valid after it was shown stays until hidden, with its status shown next to it."""
         with self.database.transaction() as session:
-            self._owned(SharingRepository(session), account_id, credential_id).public = public
+            row = self._owned(SharingRepository(session), account_id, credential_id)
+            if public and not row.public and row.status != "valid":
+                raise NotShownError(row.status)
+            row.public = public
 
     # -- downloads -------------------------------------------------------------------------------
 
@@ -397,12 +418,19 @@ class SharingService:
             raise NotFoundError("there is no public profile at this address")
         return wallet
 
-    def public_profile(self, slug: str) -> PublicProfile:
-        """The profile at ``slug`` with its public credentials; NotFoundError when there is none or it is off."""
+    def public_profile(self, slug: str, credential_id: str | None = None) -> PublicProfile:
+        """The profile at ``slug`` with its public credentials (only ``credential_id`` when given);
+        NotFoundError when there is none, it is off, or ``credential_id`` is not one it shows."""
         with self.database.transaction() as session:
             repo = SharingRepository(session)
             wallet = self._public_wallet(repo, slug)
-            credentials = [HeldCredential.of(row) for row in repo.public_credentials(wallet.id)]
+            if credential_id is None:
+                credentials = [HeldCredential.of(row) for row in repo.public_credentials(wallet.id)]
+            else:
+                row = repo.public_credential(wallet.id, credential_id[:36])
+                if row is None:
+                    raise NotFoundError("there is no such credential on this profile")
+                credentials = [HeldCredential.of(row)]
             return PublicProfile(slug, wallet.profile_name, self.profile_url(slug), credentials)
 
     def public_credential(self, slug: str, credential_id: str) -> HeldCredential:

@@ -30,12 +30,12 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
-from cairn.errors import CairnError, ConflictError, InputError, NotFoundError
+from cairn.errors import CairnError, ConflictError, InputError, NotFoundError, PermissionDeniedError
 from cairn.formats.ob3 import identity_hash
 from cairn.services.access import normalise_email
 from cairn.services.issuing import IssuingService
 from cairn.services.keys import derive_key, open_secret, seal_secret
-from cairn.store.accounts import MembershipRepository
+from cairn.store.accounts import AccountRepository, MembershipRepository
 from cairn.store.database import Database
 from cairn.store.repositories import AuditRepository
 from cairn.store.tables import WalletCredentialRow, WalletRow
@@ -53,9 +53,11 @@ __all__ = [
     "WALLET_KEY_INFO",
     "Collection",
     "LastOwnerError",
+    "UnverifiedEmailError",
     "WalletImport",
     "WalletItem",
     "WalletService",
+    "issuer_unreachable",
     "status_of",
 ]
 
@@ -71,6 +73,13 @@ MAX_TAGS: Final = 20
 MAX_TAG: Final = 50
 MAX_COLLECTION_NAME: Final = 200
 ALREADY: Final = "this credential is already in your wallet"
+UNVERIFIED: Final = (
+    "your email address is not confirmed yet: sign in with a link sent to the address this award was sent to"
+)
+
+
+class UnverifiedEmailError(PermissionDeniedError):
+    """The account's email is not verified, so it cannot prove that an award sent to it is its own."""
 
 
 class LastOwnerError(ConflictError):
@@ -103,6 +112,29 @@ def status_of(report: Report) -> str:
         if check.name == "validity" and "expired" in check.reason:
             return "expired"
     return "unverifiable" if failed else "valid"
+
+
+_UNREACHABLE: Final = (
+    "cannot be resolved",  # a Data Integrity or JWT key: the did:web document or key URL could not be had
+    "could not be asked",  # an Open Badges 2.0 hosted assertion: the issuer's server did not answer
+    "cannot be had",  # an Open Badges 2.0 signed assertion: its key could not be fetched
+    "needs the network",  # a hosted assertion while this Cairn fetches nothing
+)
+
+
+def issuer_unreachable(report: Mapping[str, Any]) -> str | None:
+    """Why the signature could not be checked, when every failed proof check (in a report's JSON form) failed
+    because the issuer's key or server could not be reached, not because the signature is wrong; else None.
+
+    A did:key issuer's key is read offline: a did:key that does not resolve is broken, not out of reach."""
+    checks = [c for c in report.get("checks") or [] if isinstance(c, Mapping)]
+    failed = [str(c.get("reason") or "") for c in checks if c.get("check") == "proof" and c.get("outcome") == "fail"]
+    if not failed or not all(any(mark in reason for mark in _UNREACHABLE) for reason in failed):
+        return None
+    issuer = report.get("issuer")
+    if isinstance(issuer, Mapping) and str(issuer.get("id") or "").startswith("did:key:"):
+        return None
+    return failed[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,10 +314,19 @@ class WalletService:
             raise InputError("this is a presentation, not a credential: import the credentials it carries one by one")
         proof = next((c for c in report.checks if c.name == "proof" and c.outcome is Outcome.FAIL), None)
         if proof is not None:
-            raise InputError(
-                f"this credential did not pass verification and was not added: {proof.reason}. "
-                "It may have been changed after it was issued; ask the issuer for a fresh copy"
-            )
+            unreachable = issuer_unreachable(report.to_dict())
+            if unreachable is None:  # the signature itself is wrong (or missing): keep it out
+                raise InputError(
+                    f"this credential did not pass verification and was not added: {proof.reason}. "
+                    "It may have been changed after it was issued; ask the issuer for a fresh copy"
+                )
+            if report.credential is None:  # nothing to keep: the issuer's server holds the credential itself
+                raise InputError(
+                    f"Cairn could not reach the issuer to check this credential, so it was not added: {unreachable}. "
+                    "Try again later"
+                )
+            # The issuer's key could not be fetched: no sign of tampering. Kept as "unverifiable" (never shown
+            # as valid, see status_of) and checked again when it is opened.
         return _Checked(text, report, _content_hash(text))
 
     def _values(self, checked: _Checked) -> dict[str, Any]:
@@ -356,8 +397,10 @@ class WalletService:
     # -- adding credentials -------------------------------------------------------------------------
 
     def add_from_claim(self, account_id: int, email: str, claim_token: str) -> WalletItem:
-        """Add the award a claim link names to the wallet, when the signed-in learner's ``email`` matches the
-        hashed email (or the DID) the credential was issued to."""
+        """Add the award a claim link names to the wallet, when the account's email matches the hashed email
+        (or the DID) the credential was issued to, and that email is verified (someone used a link sent to it,
+        or an operator made the account): :class:`UnverifiedEmailError` otherwise, since anyone can sign up
+        with any address. The address checked is the account's stored one; ``email`` must be it too."""
         if self.issuing is None:
             raise NotFoundError("claiming is not available on this instance")
         view = self.issuing.by_claim_token(claim_token[:200])
@@ -365,9 +408,16 @@ class WalletService:
             raise NotFoundError("this claim link is not valid: check that you copied all of it")
         text = view.credential if isinstance(view.credential, str) else json.dumps(view.credential)
         checked = self._check(text)
-        address = normalise_email(email)
         credential = checked.report.credential or (view.credential if isinstance(view.credential, dict) else {})
         with self.database.transaction() as session:
+            account = AccountRepository(session).get(account_id)
+            if account is None or account.disabled_at is not None:
+                raise NotFoundError("no such account")
+            address = account.email
+            if normalise_email(email) != address:
+                raise InputError("this is not the signed-in account's email address")
+            if account.email_verified_at is None:
+                raise UnverifiedEmailError(UNVERIFIED)
             wallet = self._wallet(session, account_id)
             if not _recipient_matches(credential, address, wallet.did):
                 raise InputError(
@@ -392,7 +442,8 @@ class WalletService:
         tags: Sequence[str] = (),
     ) -> WalletItem:
         """Verify and add one credential (JSON, JWT, OB 2.0, ELM, baked PNG/SVG, PDF): InputError when it is
-        not a credential or its signature fails, ConflictError when it is already in the wallet."""
+        not a credential or its signature fails, ConflictError when it is already in the wallet. One whose
+        issuer's key cannot be fetched now is added as ``unverifiable`` (see :func:`issuer_unreachable`)."""
         del filename  # the content says what it is; the name is not trusted
         checked = self._check(data)
         with self.database.transaction() as session:

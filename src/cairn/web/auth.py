@@ -35,6 +35,7 @@ from cairn.services.accounts import (
     NewSession,
     NewToken,
     OrganisationAccess,
+    PendingPasswordError,
     Role,
     SignedIn,
     TokenPrincipal,
@@ -280,7 +281,7 @@ def request_link(
     """Email a sign-in link; the answer is the same whether or not the address has an account."""
     service = accounts_service(request)
     try:
-        service.request_sign_in_link(email=email, client=client_address(request))
+        service.request_sign_in_link(email=email, client=client_address(request), next_path=_safe_next(next))
     except InputError as exc:
         message = exc.message[0].upper() + exc.message[1:] + "."
         return _sign_in_page(
@@ -298,22 +299,45 @@ def request_link(
 
 @router.get("/sign-in/link", response_class=HTMLResponse)
 def link_landing(
-    request: Request, signed_in: SignedInDep, token: Annotated[str, Query(max_length=200)] = ""
+    request: Request,
+    signed_in: SignedInDep,
+    token: Annotated[str, Query(max_length=200)] = "",
+    next: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> Response:
-    """Where the emailed link lands: a button that uses it (so mail scanners that follow links do not)."""
-    return _page(request, "auth/link_landing.html", {"token": token}, signed_in=signed_in)
+    """Where the emailed link lands: a button that uses it (so mail scanners that follow links do not); a sign-up
+    confirmation also asks for the password chosen (or offers to go on without it, dropping it)."""
+    confirm = accounts_service(request).confirms_sign_up(token)
+    context = {"token": token, "next": _safe_next(next), "confirm": confirm}
+    return _page(request, "auth/link_landing.html", context, signed_in=signed_in)
 
 
 @router.post("/sign-in/link/use", response_class=HTMLResponse, dependencies=[Depends(csrf_protect)])
-def use_link(request: Request, signed_in: SignedInDep, token: Annotated[str, Form(max_length=200)] = "") -> Response:
-    """Use a sign-in link once; on success set the session cookie."""
+def use_link(
+    request: Request,
+    signed_in: SignedInDep,
+    token: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "",
+    password: Annotated[str | None, Form(max_length=1024)] = None,
+) -> Response:
+    """Use a sign-in (or sign-up confirmation) link once; on success end any session this browser held,
+    set the new session cookie and go on to ``next``."""
+    service = accounts_service(request)
     try:
-        new = accounts_service(request).redeem_sign_in_link(token=token, client=client_address(request))
+        new = service.redeem_sign_in_link(token=token, client=client_address(request), password=password)
+    except PendingPasswordError as exc:
+        message = exc.message[0].upper() + exc.message[1:] + "."
+        context = {"token": token, "next": _safe_next(next), "confirm": True, "errors": {"password": message}}
+        return _page(request, "auth/link_landing.html", context, status=401, signed_in=signed_in)
+    except TooManyAttemptsError as exc:
+        context = {"token": token, "next": _safe_next(next), "confirm": True, "errors": {"password": exc.message}}
+        page = _page(request, "auth/link_landing.html", context, status=429, signed_in=signed_in)
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     except AuthenticationError as exc:
         message = exc.message[0].upper() + exc.message[1:] + "."
         context = {"token": "", "errors": {"request": message}}
         return _page(request, "auth/link_landing.html", context, status=400, signed_in=signed_in)
-    return _signed_in_redirect(request, new, "/account")
+    return _signed_in_redirect(request, new, _safe_next(next))
 
 
 @router.get("/sign-out", response_class=HTMLResponse)

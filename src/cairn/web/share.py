@@ -14,7 +14,9 @@ For anyone:
 - ``GET /s/{token}``: the shared credential, verified live, with Open Graph and Twitter card metadata (a view
   is counted); an expired or withdrawn link answers 410, an unknown one 404; ``…/qr.svg``, ``…/qr.png``,
   ``…/preview.png`` (the 1200x630 card) and ``…/credential.json`` (to verify it yourself);
-- ``GET /p/{slug}``: the public profile (404 while it is off), ``/p/{slug}/{id}/preview.png``.
+- ``GET /p/{slug}``: the public profile (404 while it is off); ``/p/{slug}/{id}``: one credential it shows,
+  verified live like a share link (404 unless the credential is marked public), with ``…/preview.png`` and
+  ``…/credential.json``.
 
 Public pages show no email, no hashed identity and no DID of the learner: only a name the credential states
 in clear and what the issuer certified.
@@ -35,7 +37,16 @@ from cairn.errors import ConflictError, InputError, NotFoundError
 from cairn.formats.preview import PREVIEW_SIZE
 from cairn.formats.qr import qr_png, qr_svg
 from cairn.services.accounts import SignedIn
-from cairn.services.sharing import DOWNLOADS, HeldCredential, OpenedLink, SharingService, linkedin_url
+from cairn.services.sharing import (
+    DOWNLOADS,
+    NOT_SHOWN,
+    HeldCredential,
+    NotShownError,
+    OpenedLink,
+    PublicProfile,
+    SharingService,
+    linkedin_url,
+)
 from cairn.skills.labels import shipped_labels
 from cairn.vc.report import CHECK_TITLES
 from cairn.web.auth import csrf_protect, csrf_token, current_account
@@ -114,7 +125,8 @@ def public_rows(document: Mapping[str, Any], lang: str) -> list[Row]:
 
 
 def skills_of(document: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(label, ESCO URI) of every skill the credential aligns to, once each."""
+    """(label, ESCO URI) of every skill the credential aligns to, once per URI: ESCO's own label of the skill
+    (an alignment's ``targetName`` may be the learning outcome's sentence), else the ``targetName``."""
     achievement = _map(_subject(document).get("achievement"))
     labels = shipped_labels()
     found: dict[str, str] = {}
@@ -123,7 +135,7 @@ def skills_of(document: Mapping[str, Any]) -> list[tuple[str, str]]:
         url = alignment.get("targetUrl")
         if alignment.get("targetType") == "ext:ESCOSkill" and isinstance(url, str) and url.startswith("http"):
             name = alignment.get("targetName")
-            found.setdefault(url, name if isinstance(name, str) and name else labels.label(url) or url)
+            found.setdefault(url, labels.label(url) or (name[:300] if isinstance(name, str) and name else url))
     for outcome in achievement.get("learningOutcome") or []:
         for url in _map(outcome).get("relatedESCOSkill") or []:
             if isinstance(url, str) and url.startswith("http"):
@@ -276,13 +288,24 @@ def revoke_link(request: Request, signed_in: SignedInDep, credential_id: uuid.UU
     return RedirectResponse(f"/wallet/{credential_id}/share?done=revoked#links", status_code=303)
 
 
-@router.post("/wallet/{credential_id:uuid}/public", dependencies=Post)
+@router.post("/wallet/{credential_id:uuid}/public", response_class=HTMLResponse, dependencies=Post)
 def set_public(
-    request: Request, signed_in: SignedInDep, credential_id: uuid.UUID, public: Annotated[str, Form(max_length=10)] = ""
+    request: Request,
+    signed_in: SignedInDep,
+    credential_id: uuid.UUID,
+    public: Annotated[str, Form(max_length=10)] = "",
+    lang: LangQuery = None,
 ) -> Response:
-    """Show the credential on the public profile (``public=yes``) or hide it."""
+    """Show the credential on the public profile (``public=yes``; only one that verifies) or hide it."""
     shown = public == "yes"
-    sharing_service(request).set_public(account_id=signed_in.account.id, credential_id=str(credential_id), public=shown)
+    try:
+        sharing_service(request).set_public(
+            account_id=signed_in.account.id, credential_id=str(credential_id), public=shown
+        )
+    except NotShownError as exc:
+        reader = reader_language(request, lang)
+        message = translate(reader, NOT_SHOWN, status=translate(reader, exc.credential_status))
+        return _share_page(request, signed_in, str(credential_id), reader, errors={"public": message}, status=409)
     return RedirectResponse(f"/wallet/{credential_id}/share?done={'public' if shown else 'private'}", status_code=303)
 
 
@@ -327,6 +350,38 @@ def _gone_plain(opened: OpenedLink) -> Response | None:
     return Response(text, status_code=410, media_type="text/plain", headers=_GONE_CACHE)
 
 
+def _verification_page(
+    request: Request,
+    held: HeldCredential,
+    lang: str,
+    *,
+    page_url: str,
+    download_url: str,
+    expires: str = "",
+    profile: PublicProfile | None = None,
+) -> HTMLResponse:
+    """A credential verified now, as visitors see it (a share link or a public profile's credential)."""
+    report = sharing_service(request).verify(held)
+    document = report.credential or held.document
+    context = {
+        "lang": lang,
+        "held": held,
+        "issued": _date(held.issued_at, lang),
+        "expires": expires,
+        "report": report,
+        "check_titles": CHECK_TITLES,
+        "rows": public_rows(document, lang),
+        "skills": skills_of(document),
+        "holders": holder_names(document),
+        "share_url": page_url,
+        "image_url": f"{page_url}/preview.png",
+        "image_size": PREVIEW_SIZE,
+        "download_url": download_url,
+        "profile": profile,
+    }
+    return _render(request, "share/shared.html", context)
+
+
 @router.api_route("/s/{token}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def shared(request: Request, token: str, lang: LangQuery = None) -> Response:
     """The shared credential, verified now; a GET counts a view."""
@@ -334,27 +389,15 @@ def shared(request: Request, token: str, lang: LangQuery = None) -> Response:
     opened = _opened(request, token, count=request.method == "GET")
     if opened.link.state != "active":
         return _gone(request, opened, reader)
-    service = sharing_service(request)
-    held = opened.credential
-    report = service.verify(held)
-    document = report.credential or held.document
-    base = f"{service.public_url}/s/{opened.link.token}"
-    context = {
-        "lang": reader,
-        "held": held,
-        "issued": _date(held.issued_at, reader),
-        "expires": _date(opened.link.expires_at, reader),
-        "report": report,
-        "check_titles": CHECK_TITLES,
-        "rows": public_rows(document, reader),
-        "skills": skills_of(document),
-        "holders": holder_names(document),
-        "share_url": base,
-        "image_url": f"{base}/preview.png",
-        "image_size": PREVIEW_SIZE,
-        "token": opened.link.token,
-    }
-    response = _render(request, "share/shared.html", context)
+    token = opened.link.token
+    response = _verification_page(
+        request,
+        opened.credential,
+        reader,
+        page_url=sharing_service(request).link_url(token),
+        download_url=f"/s/{token}/credential.json",
+        expires=_date(opened.link.expires_at, reader),
+    )
     response.headers.update({"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
     response.headers["X-Robots-Tag"] = "noindex"
     return response
@@ -403,16 +446,25 @@ def shared_credential(request: Request, token: str) -> Response:
     gone = _gone_plain(opened)
     if gone is not None:
         return gone
-    held = opened.credential
+    return _as_issued(opened.credential)
+
+
+def _as_issued(held: HeldCredential) -> Response:
     media_type = "application/vc+jwt" if held.is_jwt else "application/vc+ld+json"
     suffix = "jwt" if held.is_jwt else "json"
     headers = {"Content-Disposition": f'attachment; filename="credential.{suffix}"', "Cache-Control": "no-store"}
     return Response(held.original.strip(), media_type=media_type, headers=headers)
 
 
+def _card_verdict(held: HeldCredential, lang: str) -> str:
+    if held.status == "valid":
+        return translate(lang, "Verified")
+    return translate(lang, "Not valid: %(status)s", status=translate(lang, held.status))
+
+
 @router.api_route("/p/{slug}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def profile(request: Request, slug: str, lang: LangQuery = None) -> Response:
-    """A learner's public profile: the credentials they chose to show."""
+    """A learner's public profile: the credentials they chose to show, each with its status and a link to it."""
     reader = reader_language(request, lang)
     service = sharing_service(request)
     found = service.public_profile(slug[:100])
@@ -420,8 +472,10 @@ def profile(request: Request, slug: str, lang: LangQuery = None) -> Response:
         {
             "held": held,
             "issued": _date(held.issued_at, reader),
+            "url": f"/p/{found.slug}/{held.id}",
             "image": f"/p/{found.slug}/{held.id}/preview.png",
             "skills": skills_of(held.document),
+            "verdict": _card_verdict(held, reader),
         }
         for held in found.credentials
     ]
@@ -429,10 +483,31 @@ def profile(request: Request, slug: str, lang: LangQuery = None) -> Response:
         "lang": reader,
         "profile": found,
         "cards": cards,
+        "verified": sum(1 for held in found.credentials if held.status == "valid"),
         "image_url": f"{service.public_url}{cards[0]['image']}" if cards else None,
         "image_size": PREVIEW_SIZE,
     }
     response = _render(request, "share/profile.html", context)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@router.api_route("/p/{slug}/{credential_id:uuid}", methods=["GET", "HEAD"], response_class=HTMLResponse)
+def profile_credential(request: Request, slug: str, credential_id: uuid.UUID, lang: LangQuery = None) -> Response:
+    """One credential of a public profile, verified now (404 unless the profile is on and the credential public)."""
+    reader = reader_language(request, lang)
+    service = sharing_service(request)
+    found = service.public_profile(slug[:100], str(credential_id))
+    held = found.credentials[0]
+    page_url = f"{found.url}/{held.id}"
+    response = _verification_page(
+        request,
+        held,
+        reader,
+        page_url=page_url,
+        download_url=f"/p/{found.slug}/{held.id}/credential.json",
+        profile=found,
+    )
     response.headers["Cache-Control"] = "no-cache"
     return response
 
@@ -443,3 +518,9 @@ def profile_preview(request: Request, slug: str, credential_id: uuid.UUID, lang:
     service = sharing_service(request)
     held = service.public_credential(slug[:100], str(credential_id))
     return _png(service.preview(held, **_preview_text(held, reader_language(request, lang))))
+
+
+@router.get("/p/{slug}/{credential_id:uuid}/credential.json")
+def profile_credential_file(request: Request, slug: str, credential_id: uuid.UUID) -> Response:
+    """A public profile's credential exactly as issued (JSON, or a JWT), to verify it yourself."""
+    return _as_issued(sharing_service(request).public_credential(slug[:100], str(credential_id)))

@@ -1,6 +1,7 @@
 """The learner's wallet pages, learner sign-up, claiming into the wallet, and erasing an account.
 
-- ``GET|POST /sign-up``: a learner account (email, password, optional name), signed in at once.
+- ``GET|POST /sign-up``: ask for a learner account (email, password, optional name); nothing is signed in
+  until the link emailed to the address is used, and the answer never tells whether the address had an account.
 - ``GET|POST /claim/{token}/wallet``: add a claimed award to the signed-in learner's wallet.
 - ``GET /wallet``: every credential with its status in words, search, filters by tag, collection and status,
   and a timeline view (``?view=timeline``).
@@ -26,9 +27,9 @@ from typing import Annotated, Any, Final, Literal
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from cairn.errors import AuthenticationError, CairnError, ConflictError, InputError
+from cairn.errors import CairnError, ConflictError, InputError
 from cairn.services.accounts import SignedIn, TooManyAttemptsError
-from cairn.services.wallet import STATUSES, LastOwnerError, WalletItem, WalletService
+from cairn.services.wallet import STATUSES, LastOwnerError, WalletItem, WalletService, issuer_unreachable
 from cairn.skills.labels import shipped_labels
 from cairn.vc.report import CHECK_TITLES
 from cairn.web.auth import (
@@ -70,6 +71,10 @@ _NOTICES: Final = {
     "renamed": "The collection was renamed.",
     "deleted": "The collection was deleted; its credentials stay in your wallet.",
     "welcome": "Welcome to Cairn: your account is ready.",
+    "unreachable": (
+        "The credential is in your wallet, but Cairn could not reach its issuer to check the signature (the "
+        "reason is under Checks). It is marked as not verifiable, never as valid, and is checked again later."
+    ),
 }
 MAX_TEXT: Final = 2_000_000
 
@@ -146,32 +151,51 @@ def sign_up(
     next: Annotated[str, Form(max_length=2000)] = "",
     lang: LangQuery = None,
 ) -> Response:
-    """Create the account and sign in; errors next to their fields."""
+    """Ask for an account: nothing is signed in; a link to finish it goes to the address, and the answer is
+    the same whether or not the address has an account (see AccountService.sign_up). Any session this
+    browser held ends. Errors next to their fields; 429 when too many accounts are asked for."""
     reader = reader_language(request, lang)
     service = accounts_service(request)
     errors: dict[str, str] = {}
+    status = 400
+    retry_after: int | None = None
     if not email.strip():
         errors["email"] = _sentence("Enter your email address", reader)
     if not password:
         errors["password"] = _sentence("Choose a password", reader)
+    target = _safe_next(next)
     if not errors:
         try:
-            service.create_account(email=email, password=password, display_name=name.strip() or None, actor="anonymous")
-            new = service.sign_in(email=email, password=password, client=client_address(request))
-        except ConflictError:
-            errors["email"] = _sentence("There is already an account for this address: sign in instead", reader)
+            service.sign_up(
+                email=email,
+                password=password,
+                display_name=name.strip() or None,
+                client=client_address(request),
+                next_path=target + ("&" if "?" in target else "?") + "done=welcome",
+            )
         except TooManyAttemptsError as exc:
-            errors["email"] = exc.message
-        except (InputError, AuthenticationError) as exc:
+            minutes = max(1, (exc.retry_after + 59) // 60)
+            message = "Too many accounts were asked for from here or for this address. Try again in %(minutes)s minutes"
+            errors["email"] = _sentence(translate(reader, message, minutes=minutes), reader)
+            status, retry_after = 429, exc.retry_after
+        except InputError as exc:
             field = "password" if "password" in exc.message else "email"
             errors[field] = _sentence(exc.message, reader)
+    previous = request.cookies.get(SESSION_COOKIE)
+    if previous:  # whoever was signed in here is not who is making this account
+        service.sign_out(token=previous, client=client_address(request))
     if errors:
-        context = {"next": _safe_next(next), "form": {"email": email, "name": name}, "errors": errors}
-        return _render(request, "wallet/sign_up.html", context, signed_in=None, lang=reader, status=400)
-    target = _safe_next(next)
-    response = RedirectResponse(target + ("&" if "?" in target else "?") + "done=welcome", status_code=303)
-    secure = request.url.scheme == "https"
-    response.set_cookie(SESSION_COOKIE, new.token, httponly=True, samesite="lax", secure=secure, path="/")
+        context = {"next": target, "form": {"email": email, "name": name}, "errors": errors}
+        response = _render(request, "wallet/sign_up.html", context, signed_in=None, lang=reader, status=status)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+    else:
+        hours = int(service.sign_up_lifetime.total_seconds() // 3600)
+        sent = {"email": email.strip().lower(), "hours": str(hours), "next": target}
+        response = _render(request, "wallet/sign_up_sent.html", sent, signed_in=None, lang=reader)
+    if previous:
+        secure = request.url.scheme == "https"
+        response.delete_cookie(SESSION_COOKIE, path="/", secure=secure, httponly=True, samesite="lax")
     return response
 
 
@@ -198,12 +222,13 @@ def claim_to_wallet_form(request: Request, token: str, signed_in: SignedInDep, l
 
 @router.post("/claim/{token}/wallet", response_class=HTMLResponse, dependencies=Post)
 def claim_to_wallet(request: Request, token: str, signed_in: SignedInDep, lang: LangQuery = None) -> Response:
-    """Add the award to the wallet when the account's email is the one it was awarded to."""
+    """Add the award to the wallet when the account's email is the one it was awarded to and is verified
+    (403 otherwise: the page offers a sign-in link sent to the address the award went to)."""
     reader = reader_language(request, lang)
     try:
         item = wallet_service(request).add_from_claim(signed_in.account.id, signed_in.account.email, token[:200])
     except CairnError as exc:
-        if exc.status not in (400, 404, 409):
+        if exc.status not in (400, 403, 404, 409):
             raise
         context = {"token": token[:200], "errors": {"claim": _sentence(exc.message, reader)}}
         return _render(request, "wallet/claim.html", context, signed_in=signed_in, lang=reader, status=exc.status)
@@ -294,7 +319,8 @@ async def import_credential(
         return _import_page(
             request, signed_in, reader, errors={field: _sentence(exc.message, reader)}, status=exc.status
         )
-    return RedirectResponse(f"/wallet/{item.id}?done=added", status_code=303)
+    done = "unreachable" if issuer_unreachable(item.report) else "added"
+    return RedirectResponse(f"/wallet/{item.id}?done={done}", status_code=303)
 
 
 def _skills(document: Mapping[str, Any]) -> list[tuple[str, str]]:
