@@ -46,3 +46,30 @@ def test_migrations_match_the_tables(empty_database_url: str) -> None:
 def test_upgrade_twice_is_harmless(database: Database) -> None:
     database.upgrade()
     assert database.is_current()
+
+
+def test_accounts_made_before_sign_up_count_as_verified(empty_database_url: str) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    database = Database(empty_database_url)
+    try:
+        database.upgrade("0004")
+        made = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+        with database.transaction() as session:
+            session.execute(
+                text(
+                    "INSERT INTO accounts (email, password_hash, is_admin, created_at) "
+                    "VALUES ('operator@example.org', 'x', false, :made)"
+                ),
+                {"made": made},
+            )
+        database.upgrade()
+        with database.transaction() as session:
+            verified = session.execute(
+                text("SELECT email_verified_at FROM accounts WHERE email = 'operator@example.org'")
+            ).scalar_one()
+        assert verified is not None
+    finally:
+        database.dispose()
