@@ -29,7 +29,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Final
 
-from babel.dates import format_date
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -50,7 +49,7 @@ from cairn.services.sharing import (
 from cairn.skills.labels import shipped_labels
 from cairn.vc.report import CHECK_TITLES
 from cairn.web.auth import csrf_protect, csrf_token, current_account
-from cairn.web.i18n import LANGUAGES, reader_language, translate
+from cairn.web.i18n import LANGUAGES, long_date, reader_language, translate
 from cairn.web.verify_page import credential_rows
 from cairn.web.views import Item, Row
 
@@ -82,7 +81,7 @@ def sharing_service(request: Request) -> SharingService:
 
 
 def _date(value: datetime | None, lang: str) -> str:
-    return format_date(value, format="long", locale=lang) if value is not None else ""
+    return long_date(value, lang)
 
 
 def _render(request: Request, template: str, context: dict[str, Any], *, status: int = 200) -> HTMLResponse:
