@@ -1,0 +1,64 @@
+"""Reflow (WCAG 1.4.10): on a 320 CSS px wide screen no page scrolls sideways, long identifiers included."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.a11y.conftest import Learner, LiveServer
+
+NARROW = {"width": 320, "height": 640}
+
+
+@pytest.fixture
+def phone(browser: Any, signed_in_state: dict[str, Any]) -> Iterator[Any]:
+    context = browser.new_context(locale="pl-PL", viewport=NARROW, storage_state=signed_in_state)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def overflow(page: Any) -> int:
+    """How many CSS px the page is wider than the screen (0 when it reflows)."""
+    width: int = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    return width
+
+
+def wider_than_the_screen(page: Any) -> list[str]:
+    """The first elements that stick out past the right edge, to say what to fix."""
+    found: list[str] = page.evaluate(
+        """[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 1)
+           .slice(0, 5).map(e => e.tagName.toLowerCase() + ' ' + (e.textContent || '').trim().slice(0, 40))"""
+    )
+    return found
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/s/{share_token}",
+        "/wallet/{claimed}",
+        "/wallet/{imported}",
+        "/wallet/occupations?lang=pl",
+        "/wallet/skills?lang=pl",
+        "/wallet?lang=pl",
+        "/p/{slug}",
+    ],
+)
+def test_pages_reflow_on_a_narrow_screen(live_server: LiveServer, learner: Learner, phone: Any, path: str) -> None:
+    filled = path.format(
+        share_token=learner.share_token, claimed=learner.claimed, imported=learner.imported, slug=learner.slug
+    )
+    phone.goto(live_server.url + filled)
+    assert overflow(phone) <= 0, f"{filled}: {wider_than_the_screen(phone)}"
+
+
+def test_the_verify_result_reflows(live_server: LiveServer, learner: Learner, phone: Any) -> None:
+    phone.goto(f"{live_server.url}/verify")
+    phone.locator("#verify-text").fill(learner.credential_json)
+    with phone.expect_navigation():
+        phone.locator('main form button[type="submit"]').first.click()
+    assert overflow(phone) <= 0, wider_than_the_screen(phone)
