@@ -47,7 +47,7 @@ def documents() -> dict[str, bytes]:
 
 
 class Server:
-    """Serves ``documents`` (and counts each fetch); everything else goes to ``inner``."""
+    """Serves ``documents`` by URL (and counts each fetch); everything else goes to ``inner``."""
 
     def __init__(self, inner: Any, documents: dict[str, bytes]) -> None:
         self.inner = inner

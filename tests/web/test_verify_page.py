@@ -16,7 +16,7 @@ from cairn.model.awards import Recipient
 from cairn.services.trust import load_trust_list
 from cairn.settings import Settings
 from cairn.store.database import Database
-from cairn.vc.fetch import CachingFetcher, Response
+from cairn.vc.fetch import CachingFetcher
 from cairn.web import verify_page
 from cairn.web.app import create_app
 from tests.conftest import FixedClock
@@ -168,21 +168,6 @@ def test_the_same_report_as_json(app_parts: tuple[TestClient, Any]) -> None:
     assert client.post("/verify/report", data={}).json()["status"] == 400
 
 
-class _Hosted:
-    """Serves one hosted credential at a URL; everything else through the instance's own fetcher."""
-
-    def __init__(self, inner: Any, documents: dict[str, bytes]) -> None:
-        self.inner = inner
-        self.documents = documents
-        self.calls: list[str] = []
-
-    def fetch(self, url: str) -> Response:
-        self.calls.append(url)
-        if url in self.documents:
-            return Response(url, self.documents[url], "application/json")
-        return self.inner.fetch(url)  # type: ignore[no-any-return]
-
-
 def _client_with(container: Any, **changes: Any) -> TestClient:
     return TestClient(create_app(dataclasses.replace(container, **changes)))
 
@@ -190,7 +175,7 @@ def _client_with(container: Any, **changes: Any) -> TestClient:
 def test_a_credential_given_by_its_web_address(app_parts: tuple[TestClient, Any]) -> None:
     _, container = app_parts
     url = "https://badges.example/ada.json"
-    fetcher = _Hosted(container.fetcher, {url: json.dumps(awarded(container)).encode()})
+    fetcher = ob2_hosted.Server(container.fetcher, {url: json.dumps(awarded(container)).encode()})
     with _client_with(container, fetcher=fetcher) as client:
         page = client.post("/verify", data={"url": url})
         assert page.status_code == 200, page.text
@@ -219,7 +204,7 @@ def test_a_web_address_that_cannot_be_fetched_is_a_readable_400(app_parts: tuple
 def test_a_hosted_document_that_is_too_large_is_refused(app_parts: tuple[TestClient, Any]) -> None:
     _, container = app_parts
     url = "https://badges.example/huge.json"
-    fetcher = _Hosted(container.fetcher, {url: b" " * (verify_page.MAX_INPUT_BYTES + 1)})
+    fetcher = ob2_hosted.Server(container.fetcher, {url: b" " * (verify_page.MAX_INPUT_BYTES + 1)})
     with _client_with(container, fetcher=fetcher) as client:
         page = client.post("/verify", data={"url": url})
         assert page.status_code == 400
