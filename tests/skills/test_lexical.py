@@ -32,3 +32,14 @@ def test_bm25_round_trips_through_arrays() -> None:
     again = Bm25Index.from_arrays(terms, index.arrays())
     query = analyse("bread staff")
     assert np.array_equal(index.scores(query)[0], again.scores(query)[0])
+
+
+def test_a_query_drops_the_function_words_of_its_own_language() -> None:
+    from cairn.skills.lexical import analyse_query
+
+    assert "die" not in analyse_query("Die Lernenden installieren Photovoltaikanlagen und Wärmepumpen")
+    assert "la" not in analyse_query("El alumno gestiona la base de datos")
+    assert "i" not in analyse_query("Pisze programy w języku Python i analizuje dane")
+    # English text keeps its words: "die" is a tool here, and English function words outnumber German ones
+    assert "die" in analyse_query("Operates the die-casting machine in the foundry")
+    assert analyse_query("Writes SQL queries") == analyse("Writes SQL queries")

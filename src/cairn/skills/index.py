@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 from cairn.errors import InputError
 from cairn.skills.encoders import Encoder, encoder_named, normalise_rows
 from cairn.skills.esco import EscoData
-from cairn.skills.lexical import Bm25Index, analyse
+from cairn.skills.lexical import Bm25Index, analyse_query
 from cairn.skills.suggest import FEATURES, Ranking, Suggestion, fuse, ranking_for, standardise, top_k
 from cairn.skills.text import SUPPORTED_LANGUAGES, guess_language, prepare_query
 
@@ -319,7 +319,7 @@ class SkillIndex:
         out = np.zeros((len(texts), len(self.uris), len(FEATURES)), dtype=np.float32)
         per_label: list[NDArray[np.float32]] = []
         for row, text in enumerate(texts):
-            lexical, coverage, labels = self.bm25.scores(analyse(text), weights)
+            lexical, coverage, labels = self.bm25.scores(analyse_query(text), weights)
             top = float(lexical.max()) if len(lexical) else 0.0
             if top > 0:
                 out[row, :, 1] = lexical / top
