@@ -342,9 +342,13 @@ def test_the_older_p384_public_key_equals_the_new_one() -> None:
 # -- JOSE and the command line -----------------------------------------------------------------
 
 
-def test_jwts_are_not_signed_with_p384_and_es256_does_not_fit_a_p384_key() -> None:
-    with pytest.raises(CredentialError, match="not P-384"):
-        sign_jwt({"a": 1}, key=PAIR, kid=default_verification_method(PAIR))
+def test_es384_jwts_round_trip_and_es256_does_not_fit_a_p384_key() -> None:
+    signed = sign_jwt({"a": 1}, key=PAIR, kid=default_verification_method(PAIR))
+    assert json.loads(multibase.b64url_decode(signed.split(".")[0]))["alg"] == "ES384"
+    assert len(multibase.b64url_decode(signed.split(".")[2])) == 96  # r || s, 48 bytes each
+    assert verify_jwt(signed, resolve_key=lambda header: PAIR.public).ok
+    forged = signed[:-4] + ("AAAA" if not signed.endswith("AAAA") else "BBBB")
+    assert not verify_jwt(forged, resolve_key=lambda header: PAIR.public).ok
     token = sign_jwt({"a": 1}, key=P256, kid="k")
     result = verify_jwt(token, resolve_key=lambda header: PAIR.public)
     assert not result.ok

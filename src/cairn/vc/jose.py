@@ -1,4 +1,4 @@
-"""Compact JWS / JWT signing and verification for Verifiable Credentials (EdDSA and ES256).
+"""Compact JWS / JWT signing and verification for Verifiable Credentials (EdDSA, ES256 and ES384).
 
 Two envelopes:
 
@@ -52,7 +52,12 @@ MAX_TOKEN_LENGTH: Final = 1_000_000
 """Longest token :func:`verify_jwt` reads by default (characters)."""
 VC_CONTEXT_V2: Final = "https://www.w3.org/ns/credentials/v2"
 _MAX_HEADER_LENGTH: Final = 8192
-_ALGS: Final = {"EdDSA": KeyType.ED25519, "Ed25519": KeyType.ED25519, "ES256": KeyType.P256}
+_ALGS: Final = {
+    "EdDSA": KeyType.ED25519,
+    "Ed25519": KeyType.ED25519,
+    "ES256": KeyType.P256,
+    "ES384": KeyType.P384,
+}
 
 KeyResolver = Callable[[Mapping[str, Any]], PublicKey]
 """Given the verified-to-be-JSON protected header (``kid``, ``jwk``...), return the key to verify with.
@@ -101,18 +106,17 @@ def sign_jwt(
     cty: str | None = None,
     extra_header: Mapping[str, Any] | None = None,
 ) -> str:
-    """Sign ``payload`` (a JSON object) as a compact JWS with ``key`` (EdDSA or ES256).
+    """Sign ``payload`` (a JSON object) as a compact JWS with ``key`` (EdDSA, ES256 or ES384).
 
     ``kid`` names the verification method (a DID URL or HTTPS URL); ``typ``/``cty`` go into the
     protected header, as do the members of ``extra_header`` (which cannot override ``alg``).
-    Raises :class:`CredentialError` when the payload is not JSON-serialisable, or for a P-384 key
-    (ES384 tokens are not verified here, so none are made).
+    Raises :class:`CredentialError` when the payload is not JSON-serialisable.
     """
     if not isinstance(payload, Mapping):
         raise CredentialError("a JWT payload must be a JSON object")
     alg = key.jose_alg
     if alg not in _ALGS:
-        raise CredentialError(f"JWTs are signed with Ed25519 (EdDSA) or P-256 (ES256) keys, not {key.kind.value}")
+        raise CredentialError(f"JWTs are signed with Ed25519, P-256 or P-384 keys, not {key.kind.value}")
     if extra_header:
         header: dict[str, Any] = {"alg": alg}
         for name, value in (("typ", typ), ("cty", cty), ("kid", kid)):
@@ -165,7 +169,7 @@ def verify_jwt(
     leeway: float = 0,
     max_length: int = MAX_TOKEN_LENGTH,
 ) -> JwtResult:
-    """Verify a compact JWS signed with EdDSA or ES256 and return a :class:`JwtResult`.
+    """Verify a compact JWS signed with EdDSA, ES256 or ES384 and return a :class:`JwtResult`.
 
     ``typ`` (a value or several) must match the header's ``typ`` when given (compared without
     case and without an ``application/`` prefix). With ``now`` (a timezone-aware datetime or
@@ -237,7 +241,7 @@ def _check_header(header: dict[str, Any], typ: str | Collection[str] | None) -> 
     if alg.lower() == "none":
         return "alg 'none' (an unsigned token) is refused"
     if alg not in _ALGS:
-        return f"unsupported alg {alg[:20]!r} (supported: EdDSA, ES256)"
+        return f"unsupported alg {alg[:20]!r} (supported: EdDSA, ES256, ES384)"
     if "crit" in header:  # no extension is understood, so any critical one is refused
         return "the header has critical extensions this verifier does not understand"
     if "b64" in header:
