@@ -15,6 +15,7 @@ from cairn.errors import AuthenticationError, ConflictError, InputError
 from cairn.services.accounts import (
     AccountService,
     PendingPasswordError,
+    RecentSignInRequiredError,
     SlidingWindowLimiter,
     TooManyAttemptsError,
     UnconfirmedEmailError,
@@ -508,3 +509,92 @@ def test_sign_up_is_throttled_before_hashing(database: Database, clock: FixedClo
     with pytest.raises(InputError):  # a malformed request costs no hashing either
         service.sign_up(email="bob@example.org", password="short", client="c")
     assert Counting.hashed == 2
+
+
+# -- people setting and changing their own password -----------------------------------------------
+
+
+def _signed_in_by_link(service: AccountService, database: Database, email: str) -> str:
+    service.request_sign_in_link(email=email, client="c")
+    return service.redeem_sign_in_link(token=link_token(database), client="c").token
+
+
+def test_a_link_only_account_sets_a_password_soon_after_a_link_sign_in(
+    service: AccountService, database: Database, clock: FixedClock
+) -> None:
+    service.create_account(email="ada@example.org")
+    other = _signed_in_by_link(service, database, "ada@example.org")
+    clock.advance(minutes=1)
+    mine = _signed_in_by_link(service, database, "ada@example.org")
+    assert service.may_set_password(mine)
+    clock.advance(minutes=14)
+    service.change_password(session_token=mine, current=None, new="a brand new password", client="c")
+    assert service.session(mine) is not None  # this session goes on
+    assert service.session(other) is None  # every other one ends
+    assert not service.may_set_password(mine)  # it has a password now: changing needs the current one
+    (mail,) = [m for m in outbox(database, "ada@example.org") if "password" in m.subject]
+    assert mail.subject == "Your Cairn password was changed"
+    assert "was set just now" in mail.body_text
+    assert "a brand new password" not in mail.body_text
+    (entry,) = audit(database, "account.password")
+    assert entry.actor == entry.subject == f"account:{account_row(database, 'ada@example.org').id}"
+    assert entry.details == {"set": True, "by": "self", "had_password": False, "client": "c"}
+    assert "a brand new password" not in json.dumps([e.details for e in audit(database)])
+    service.sign_in(email="ada@example.org", password="a brand new password", client="c")
+
+
+def test_a_password_is_not_set_without_the_current_one_once_the_window_has_passed(
+    service: AccountService, database: Database, clock: FixedClock
+) -> None:
+    service.create_account(email="ada@example.org")
+    mine = _signed_in_by_link(service, database, "ada@example.org")
+    clock.advance(minutes=15, seconds=1)
+    assert not service.may_set_password(mine)
+    with pytest.raises(RecentSignInRequiredError, match="sign in again with an emailed link"):
+        service.change_password(session_token=mine, current=None, new="a brand new password", client="c")
+    assert account_row(database, "ada@example.org").password_hash is None
+    assert audit(database, "account.password") == []
+    assert audit(database, "account.password.failure")[-1].details["reason"] == "session too old"
+
+
+def test_changing_a_password_needs_the_current_one(
+    service: AccountService, database: Database, clock: FixedClock
+) -> None:
+    service.create_account(email="ada@example.org", password=PASSWORD)
+    other = service.sign_in(email="ada@example.org", password=PASSWORD, client="c").token
+    mine = service.sign_in(email="ada@example.org", password=PASSWORD, client="c").token
+    for current in (None, "not the password at all"):
+        with pytest.raises(AuthenticationError, match="current password is not right"):
+            service.change_password(session_token=mine, current=current, new="a brand new password", client="c")
+    assert service.session(other) is not None
+    assert [m for m in outbox(database, "ada@example.org") if "password" in m.subject] == []
+    with pytest.raises(InputError, match="10 to 1024"):
+        service.change_password(session_token=mine, current=PASSWORD, new="too short", client="c")
+    clock.advance(hours=1)  # no time window when the current password is given
+    service.change_password(session_token=mine, current=PASSWORD, new="a brand new password", client="c")
+    assert service.session(other) is None
+    assert service.session(mine) is not None
+    with pytest.raises(AuthenticationError):
+        service.sign_in(email="ada@example.org", password=PASSWORD, client="c")
+    assert audit(database, "account.password")[-1].details["had_password"] is True
+
+
+def test_changing_a_password_is_throttled_like_sign_in(database: Database, clock: FixedClock) -> None:
+    limiter = SlidingWindowLimiter(limit=2, window=timedelta(minutes=15), clock=clock)
+    service = AccountService(database, clock=clock, password_hasher=fast_hasher(), email_limiter=limiter)
+    service.create_account(email="ada@example.org", password=PASSWORD)
+    mine = service.sign_in(email="ada@example.org", password=PASSWORD, client="c").token  # resets the count
+    for _ in range(2):
+        with pytest.raises(AuthenticationError):
+            service.change_password(session_token=mine, current="wrong guess", new="a brand new password", client="c")
+    with pytest.raises(TooManyAttemptsError):
+        service.change_password(session_token=mine, current=PASSWORD, new="a brand new password", client="c")
+
+
+def test_a_password_change_needs_a_live_session(service: AccountService) -> None:
+    service.create_account(email="ada@example.org", password=PASSWORD)
+    token = service.sign_in(email="ada@example.org", password=PASSWORD, client="c").token
+    service.sign_out(token=token, client="c")
+    for session_token in (token, "", "x" * 500):
+        with pytest.raises(AuthenticationError, match="session has ended"):
+            service.change_password(session_token=session_token, current=PASSWORD, new="a brand new pw", client="c")

@@ -16,9 +16,10 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from cairn.errors import InputError, TooManyAttemptsError
 from cairn.services.accounts import AccountService, OrganisationAccess, SlidingWindowLimiter, TokenPrincipal, sha256_hex
 from cairn.store.database import Database
-from cairn.store.tables import ApiTokenRow, OrganisationRow, OutboxRow
+from cairn.store.tables import ApiTokenRow, AuditEntry, OrganisationRow, OutboxRow
 from cairn.web import auth
 from cairn.web.errors import install_error_handlers
 from cairn.web.i18n import make_templates
@@ -177,7 +178,7 @@ def test_guessing_is_slowed_down(client: TestClient) -> None:
     blocked = client.post("/sign-in", data={"email": "owner@example.org", "password": PASSWORD, "csrf_token": token})
     assert blocked.status_code == 429
     assert blocked.headers["retry-after"] == "900"
-    assert "too many sign-in attempts" in blocked.text
+    assert "Too many attempts. Try again in 15 minutes." in blocked.text
     link = client.post("/sign-in/link", data={"email": "owner@example.org", "csrf_token": token})
     assert link.status_code == 429
 
@@ -462,3 +463,144 @@ def test_a_link_asked_for_with_a_next_page_leads_there_and_only_to_local_pages(
     )
     assert used.status_code == 303
     assert used.headers["location"] == "/account"  # a next page elsewhere is never followed
+
+
+# -- setting and changing one's own password --------------------------------------------------------
+
+
+def _link_sign_in(service: AccountService, email: str, query: str = "") -> tuple[TestClient, str]:
+    """A fresh browser signed in with an emailed link; its CSRF token."""
+    service.request_sign_in_link(email=email, client="test")
+    browser = TestClient(make_app(service), follow_redirects=False)
+    link = _emailed_token(service)
+    csrf = csrf_of(browser.get(f"/sign-in/link?token={link}").text)
+    assert browser.post(f"/sign-in/link/use{query}", data={"token": link, "csrf_token": csrf}).status_code == 303
+    return browser, csrf_of(browser.get("/account").text)
+
+
+def _password_mails(database: Database, to: str) -> list[OutboxRow]:
+    with database.transaction() as s:
+        rows = s.scalars(select(OutboxRow).where(OutboxRow.to_address == to).order_by(OutboxRow.id))
+        return [r for r in rows if r.subject == "Your Cairn password was changed"]
+
+
+def test_right_after_a_link_sign_in_a_password_can_be_set(
+    service: AccountService, sqlite_database: Database, clock: FixedClock
+) -> None:
+    elsewhere, _ = _link_sign_in(service, "stranger@example.org")
+    browser, csrf = _link_sign_in(service, "stranger@example.org")
+    page = browser.get("/account").text
+    assert '<label for="new-password">New password (at least 10 characters)</label>' in page
+    assert '<label for="again-password">' in page
+    assert 'id="current-password"' not in page  # there is none to give
+    assert 'autocomplete="new-password"' in page
+    assert "Set password" in page
+    data = {"new": "a brand new password", "again": "another password", "csrf_token": csrf}
+    mismatch = browser.post("/account/password", data=data)
+    assert mismatch.status_code == 400
+    assert 'id="again-password-error"' in mismatch.text
+    assert 'aria-invalid="true"' in mismatch.text
+    assert "The two new passwords are not the same." in mismatch.text
+    short = browser.post("/account/password", data={**data, "new": "short", "again": "short"})
+    assert "A password needs 10 to 1024 characters." in short.text
+    assert browser.post("/account/password", data={**data, "csrf_token": "forged"}).status_code == 403
+    clock.advance(minutes=14)
+    done = browser.post("/account/password", data={**data, "again": data["new"]})
+    assert done.status_code == 303
+    assert done.headers["location"] == "/account?done=password-set"
+    assert "Your password is set." in browser.get(done.headers["location"]).text
+    assert elsewhere.get("/account").status_code == 303  # the other session ended
+    assert browser.get("/account").status_code == 200  # this one goes on
+    (mail,) = _password_mails(sqlite_database, "stranger@example.org")
+    assert "a brand new password" not in mail.body_text
+    with sqlite_database.transaction() as s:
+        entries = list(s.scalars(select(AuditEntry).where(AuditEntry.action == "account.password")))
+        assert [e.details.get("by") for e in entries] == [None, None, "self"]  # the fixture's two, then this
+    assert service.sign_in(email="stranger@example.org", password="a brand new password", client="c")
+
+
+def test_a_password_is_not_set_long_after_the_link_sign_in(
+    service: AccountService, sqlite_database: Database, clock: FixedClock
+) -> None:
+    browser, csrf = _link_sign_in(service, "stranger@example.org")
+    clock.advance(minutes=16)
+    page = browser.get("/account").text
+    assert "sign in again with an emailed link" in page
+    assert 'name="new"' not in page
+    data = {"new": "a brand new password", "again": "a brand new password", "csrf_token": csrf}
+    refused = browser.post("/account/password", data=data)
+    assert refused.status_code == 403
+    assert "first sign in again with an emailed link" in refused.text
+    account = service.find_account("stranger@example.org")
+    assert account is not None
+    assert not account.has_password
+    assert _password_mails(sqlite_database, "stranger@example.org") == []
+
+
+def test_changing_a_password_needs_the_current_one(
+    client: TestClient, service: AccountService, sqlite_database: Database
+) -> None:
+    other = TestClient(make_app(service), follow_redirects=False)
+    sign_in(other)
+    csrf = sign_in(client)
+    page = client.get("/account").text
+    assert '<label for="current-password">Current password</label>' in page
+    assert "Change password" in page
+    data = {"current": "not my password", "new": "a brand new password", "again": "a brand new password"}
+    wrong = client.post("/account/password", data={**data, "csrf_token": csrf})
+    assert wrong.status_code == 401
+    assert 'id="current-password-error"' in wrong.text
+    assert "The current password is not right." in wrong.text
+    assert other.get("/account").status_code == 200
+    assert _password_mails(sqlite_database, "owner@example.org") == []
+    done = client.post("/account/password", data={**data, "current": PASSWORD, "csrf_token": csrf})
+    assert done.headers["location"] == "/account?done=password-changed"
+    assert other.get("/account").status_code == 303
+    assert client.get("/account").status_code == 200
+    assert len(_password_mails(sqlite_database, "owner@example.org")) == 1
+
+
+def test_password_changes_are_throttled(client: TestClient) -> None:
+    csrf = sign_in(client)  # a successful sign-in resets the count (3 attempts here)
+    data = {"current": "guess guess", "new": "a brand new password", "again": "a brand new password"}
+    for _ in range(3):
+        assert client.post("/account/password", data={**data, "csrf_token": csrf}).status_code == 401
+    blocked = client.post("/account/password", data={**data, "current": PASSWORD, "csrf_token": csrf})
+    assert blocked.status_code == 429
+    assert blocked.headers["retry-after"]
+
+
+# -- Polish pages -------------------------------------------------------------------------------------
+
+
+def test_service_messages_are_in_polish_on_polish_pages(client: TestClient, service: AccountService) -> None:
+    page = client.get("/sign-in?lang=pl").text
+    assert 'action="/sign-in?lang=pl"' in page
+    token = csrf_of(page)
+    wrong = client.post("/sign-in?lang=pl", data={"email": "owner@example.org", "password": "x", "csrf_token": token})
+    assert "Nieprawidłowy adres e-mail lub hasło." in wrong.text
+    empty = client.post("/sign-in?lang=pl", data={"email": "", "password": "", "csrf_token": token})
+    assert "Wpisz hasło albo poproś poniżej o link logowania." in empty.text
+    bad = client.post("/sign-in/link?lang=pl", data={"email": "not an address", "csrf_token": token})
+    assert "Wpisz adres e-mail, na przykład imie@example.org." in bad.text
+    used = client.post("/sign-in/link/use?lang=pl", data={"token": "nothing", "csrf_token": token})
+    assert used.status_code == 400
+    assert "Ten link logowania jest nieważny" in used.text
+    assert "Wylogowano." in client.get("/sign-in?lang=pl&done=signed-out").text
+    browser, csrf = _link_sign_in(service, "stranger@example.org")
+    page = browser.get("/account?lang=pl").text
+    assert "Nowe hasło (co najmniej 10 znaków)" in page
+    assert "Ustaw hasło" in page
+    assert 'action="/account/password?lang=pl"' in page
+    data = {"new": "a brand new password", "again": "something else", "csrf_token": csrf}
+    assert "Oba nowe hasła nie są takie same." in browser.post("/account/password?lang=pl", data=data).text
+    done = browser.post("/account/password?lang=pl", data={**data, "again": data["new"]})
+    assert done.headers["location"] == "/account?done=password-set&lang=pl"
+    assert "Hasło zostało ustawione." in browser.get(done.headers["location"]).text
+
+
+def test_error_text_translates_messages_with_numbers() -> None:
+    assert auth.error_text("pl", TooManyAttemptsError(61)) == "Zbyt wiele prób. Spróbuj ponownie za 2 min."
+    message = InputError("a password needs 10 to 1024 characters")
+    assert auth.error_text("pl", message) == "Hasło musi mieć od 10 do 1024 znaków."
+    assert auth.error_text("en", message) == "A password needs 10 to 1024 characters."

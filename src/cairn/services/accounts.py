@@ -49,9 +49,10 @@ from cairn.services.members import MemberService
 from cairn.store.accounts import AccountRepository, SignInLinkRepository, WebSessionRepository
 from cairn.store.database import Database
 from cairn.store.repositories import OutboxRepository
-from cairn.store.tables import AccountRow, SignInLinkRow
+from cairn.store.tables import AccountRow, SignInLinkRow, WebSessionRow
 
 __all__ = [
+    "PASSWORD_SET_WINDOW",
     "SCOPES",
     "SIGN_IN_LINK_PATH",
     "SIGN_UP_PURPOSE",
@@ -63,6 +64,7 @@ __all__ = [
     "NewToken",
     "OrganisationAccess",
     "PendingPasswordError",
+    "RecentSignInRequiredError",
     "Role",
     "SignedIn",
     "SlidingWindowLimiter",
@@ -105,6 +107,19 @@ _ALREADY_BODY = (
     "If you did not ask for this, ignore this email."
 )
 """The purpose of a sign-up confirmation link: it confirms the account's pending password."""
+_WRONG_CURRENT = "the current password is not right"
+_NEEDS_RECENT_LINK = (
+    "to set a password, first sign in again with an emailed link, then set it within 15 minutes of signing in"
+)
+_NOT_SIGNED_IN = "your session has ended; sign in again"
+PASSWORD_SET_WINDOW = timedelta(minutes=15)
+"""An account without a password may set one only this soon after its session began (a link sign-in)."""
+_CHANGED_SUBJECT = "Your Cairn password was changed"
+_CHANGED_BODY = (
+    "Hello,\n\nthe password of your Cairn account ({email}) was {what} just now, and every other place where "
+    "the account was signed in has been signed out.\n\nIf it was you, there is nothing more to do. If it was "
+    "not, ask for a sign-in link at {public}/sign-in and change the password at once on your account page."
+)
 _BAD_LINK = "this sign-in link is not valid: it may have expired or been used already; ask for a new one"
 
 
@@ -114,6 +129,10 @@ class UnconfirmedEmailError(AuthenticationError):
 
 class PendingPasswordError(AuthenticationError):
     """The password typed to confirm a sign-up is not the one chosen; the link still works."""
+
+
+class RecentSignInRequiredError(AuthenticationError):
+    """An account without a password sets one only soon after a link sign-in (:data:`PASSWORD_SET_WINDOW`)."""
 
 
 class AccountService(MemberService, TokenService):
@@ -307,6 +326,85 @@ class AccountService(MemberService, TokenService):
                 self._expire_confirmations(session, email, now)
             WebSessionRepository(session).revoke_all(row.id, now=now)
             self._audit(session, actor, "account.password", f"account:{row.id}", {"set": password is not None})
+
+    def may_set_password(self, session_token: str) -> bool:
+        """Whether the holder of ``session_token`` may set a password without the current one: an account
+        without a password, within :data:`PASSWORD_SET_WINDOW` of the session's start."""
+        if not session_token or len(session_token) > 200:
+            return False
+        with self.database.transaction() as session:
+            found = WebSessionRepository(session).by_hash(sha256_hex(session_token))
+            if found is None:
+                return False
+            web, row = found
+            return row.password_hash is None and self.clock() - web.created_at <= PASSWORD_SET_WINDOW
+
+    def change_password(self, *, session_token: str, current: str | None, new: str, client: str) -> None:
+        """The person signed in with ``session_token`` sets their own password (or changes it).
+
+        With a password already, ``current`` must match it (AuthenticationError otherwise, throttled like
+        sign-in). Without one, it may be set only within :data:`PASSWORD_SET_WINDOW` of the session's start,
+        that is, right after a link sign-in (:class:`RecentSignInRequiredError` later). InputError when ``new``
+        is too short or long. On success every other session of the account ends, this one goes on, an email
+        tells the address, and the audit log keeps it."""
+        if not MIN_PASSWORD <= len(new) <= MAX_PASSWORD:
+            raise InputError(f"a password needs {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+        token_hash = sha256_hex(session_token) if session_token and len(session_token) <= 200 else ""
+        with self.database.transaction() as session:
+            found = WebSessionRepository(session).by_hash(token_hash) if token_hash else None
+            if found is None:
+                raise AuthenticationError(_NOT_SIGNED_IN)
+            web, row = found
+            now = self.clock()
+            if web.revoked_at is not None or web.expires_at <= now or row.disabled_at is not None:
+                raise AuthenticationError(_NOT_SIGNED_IN)
+            account_id, web_id, email, stored = row.id, web.id, row.email, row.password_hash
+            too_old = stored is None and now - web.created_at > PASSWORD_SET_WINDOW
+            if too_old:
+                self._audit(
+                    session,
+                    f"account:{account_id}",
+                    "account.password.failure",
+                    f"account:{account_id}",
+                    {"client": client, "reason": "session too old"},
+                )
+        if too_old:  # the audit entry above is kept
+            raise RecentSignInRequiredError(_NEEDS_RECENT_LINK)
+        self._throttle(email, client)
+        if stored is not None and not self._verify(stored, current or ""):
+            with self.database.transaction() as session:
+                self._audit(
+                    session,
+                    f"account:{account_id}",
+                    "account.password.failure",
+                    f"account:{account_id}",
+                    {"client": client, "reason": "wrong password"},
+                )
+            raise AuthenticationError(_WRONG_CURRENT)
+        new_hash = self.hasher.hash(new)
+        with self.database.transaction() as session:
+            row_now, now = AccountRepository(session).get(account_id), self.clock()
+            if row_now is None or row_now.disabled_at is not None:
+                raise AuthenticationError(_NOT_SIGNED_IN)
+            if row_now.password_hash != stored:  # changed meanwhile: try again with the password now in force
+                raise AuthenticationError(_WRONG_CURRENT)
+            row_now.password_hash = new_hash
+            session.execute(
+                update(WebSessionRow)
+                .where(
+                    WebSessionRow.account_id == account_id,
+                    WebSessionRow.id != web_id,
+                    WebSessionRow.revoked_at.is_(None),
+                )
+                .values(revoked_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            what = "changed" if stored is not None else "set"
+            body = _CHANGED_BODY.replace("{email}", email).replace("{what}", what).replace("{public}", self.public_url)
+            OutboxRepository(session).enqueue(to=email, subject=_CHANGED_SUBJECT, body=body, now=now)
+            details = {"set": True, "by": "self", "had_password": stored is not None, "client": client}
+            self._audit(session, f"account:{account_id}", "account.password", f"account:{account_id}", details)
+        self.email_limiter.reset(f"email:{email}")
 
     def mark_verified(self, *, email: str, actor: str = "cli") -> None:
         """An operator vouches for an account's address (say, one made before addresses were verified)."""

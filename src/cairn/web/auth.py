@@ -29,20 +29,23 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from cairn.errors import AuthenticationError, CairnError, InputError, PermissionDeniedError
+from cairn.services.access import MAX_PASSWORD, MIN_PASSWORD
 from cairn.services.accounts import (
+    PASSWORD_SET_WINDOW,
     SCOPES,
     AccountService,
     NewSession,
     NewToken,
     OrganisationAccess,
     PendingPasswordError,
+    RecentSignInRequiredError,
     Role,
     SignedIn,
     TokenPrincipal,
     TooManyAttemptsError,
 )
 from cairn.web.errors import wants_json
-from cairn.web.i18n import reader_language
+from cairn.web.i18n import reader_language, translate
 
 __all__ = [
     "CSRF_COOKIE",
@@ -56,6 +59,7 @@ __all__ = [
     "csrf_protect",
     "csrf_token",
     "current_account",
+    "error_text",
     "optional_account",
     "require_role",
     "router",
@@ -170,7 +174,34 @@ _NOTICES = {
     "role": "The role was changed.",
     "removed": "The member was removed.",
     "revoked": "The token was revoked; it no longer works.",
+    "password-set": "Your password is set. Every other place where you were signed in has been signed out.",
+    "password-changed": "Your password was changed. Every other place where you were signed in has been signed out.",
 }
+
+
+def _say(lang: str, message: str, **values: Any) -> str:
+    """``message`` (an English msgid, without its full stop) in ``lang``, as a sentence."""
+    text = translate(lang, message, **values)
+    return (text[:1].upper() + text[1:]).rstrip(".") + "."
+
+
+def error_text(lang: str, exc: CairnError) -> str:
+    """A service's error as a sentence in ``lang``, for a page (API answers keep the service's English).
+
+    A fixed service message is looked up by its own text, capitalised and without its full stop (so
+    "wrong email or password" is the msgid "Wrong email or password"); the two messages that carry numbers
+    (throttling, the password length) have msgids of their own."""
+    if isinstance(exc, TooManyAttemptsError):
+        minutes = max(1, (exc.retry_after + 59) // 60)
+        return _say(lang, "Too many attempts. Try again in %(minutes)s minutes", minutes=minutes)
+    if exc.message.startswith("a password needs "):
+        return _say(lang, "A password needs %(min)s to %(max)s characters", min=MIN_PASSWORD, max=MAX_PASSWORD)
+    return _say(lang, exc.message[:1].upper() + exc.message[1:])
+
+
+def _notice(request: Request, lang: str) -> str | None:
+    notice = _NOTICES.get(request.query_params.get("done", ""))
+    return None if notice is None else translate(lang, notice)
 
 
 def _safe_next(raw: str | None) -> str:
@@ -224,7 +255,7 @@ def _sign_in_page(
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    notice = _NOTICES.get(request.query_params.get("done", ""))
+    notice = _notice(request, reader_language(request))
     context = {"next": next_path, "email": email, "errors": errors or {}, "notice": notice}
     return _page(request, "auth/sign_in.html", context, status=status, signed_in=signed_in)
 
@@ -249,25 +280,23 @@ def sign_in(
 ) -> Response:
     """Check the password; on success set the session cookie and go on."""
     errors: dict[str, str] = {}
+    lang = reader_language(request)
     if not email.strip():
-        errors["email"] = "Enter your email address."
+        errors["email"] = _say(lang, "Enter your email address")
     if not password:
-        errors["password"] = "Enter your password, or ask for a sign-in link below."  # noqa: S105
+        errors["password"] = _say(lang, "Enter your password, or ask for a sign-in link below")
     if errors:
         return _sign_in_page(request, signed_in, next_path=_safe_next(next), email=email, errors=errors, status=400)
     try:
         new = accounts_service(request).sign_in(email=email, password=password, client=client_address(request))
     except TooManyAttemptsError as exc:
-        page = _sign_in_page(
-            request, signed_in, next_path=_safe_next(next), email=email, errors={"email": exc.message}, status=429
-        )
+        errors = {"email": error_text(lang, exc)}
+        page = _sign_in_page(request, signed_in, next_path=_safe_next(next), email=email, errors=errors, status=429)
         page.headers["Retry-After"] = str(exc.retry_after)
         return page
     except AuthenticationError as exc:
-        message = exc.message[0].upper() + exc.message[1:] + "."
-        return _sign_in_page(
-            request, signed_in, next_path=_safe_next(next), email=email, errors={"email": message}, status=401
-        )
+        errors = {"email": error_text(lang, exc)}
+        return _sign_in_page(request, signed_in, next_path=_safe_next(next), email=email, errors=errors, status=401)
     return _signed_in_redirect(request, new, _safe_next(next))
 
 
@@ -279,16 +308,14 @@ def request_link(
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Email a sign-in link; the answer is the same whether or not the address has an account."""
-    service = accounts_service(request)
+    service, lang = accounts_service(request), reader_language(request)
     try:
         service.request_sign_in_link(email=email, client=client_address(request), next_path=_safe_next(next))
     except InputError as exc:
-        message = exc.message[0].upper() + exc.message[1:] + "."
-        return _sign_in_page(
-            request, signed_in, next_path=_safe_next(next), email=email, errors={"link-email": message}, status=400
-        )
+        errors = {"link-email": error_text(lang, exc)}
+        return _sign_in_page(request, signed_in, next_path=_safe_next(next), email=email, errors=errors, status=400)
     except TooManyAttemptsError as exc:
-        errors = {"link-email": exc.message}
+        errors = {"link-email": error_text(lang, exc)}
         page = _sign_in_page(request, signed_in, next_path=_safe_next(next), email=email, errors=errors, status=429)
         page.headers["Retry-After"] = str(exc.retry_after)
         return page
@@ -321,21 +348,21 @@ def use_link(
 ) -> Response:
     """Use a sign-in (or sign-up confirmation) link once; on success end any session this browser held,
     set the new session cookie and go on to ``next``."""
-    service = accounts_service(request)
+    service, lang = accounts_service(request), reader_language(request)
     try:
         new = service.redeem_sign_in_link(token=token, client=client_address(request), password=password)
     except PendingPasswordError as exc:
-        message = exc.message[0].upper() + exc.message[1:] + "."
-        context = {"token": token, "next": _safe_next(next), "confirm": True, "errors": {"password": message}}
+        errors = {"password": error_text(lang, exc)}
+        context = {"token": token, "next": _safe_next(next), "confirm": True, "errors": errors}
         return _page(request, "auth/link_landing.html", context, status=401, signed_in=signed_in)
     except TooManyAttemptsError as exc:
-        context = {"token": token, "next": _safe_next(next), "confirm": True, "errors": {"password": exc.message}}
+        errors = {"password": error_text(lang, exc)}
+        context = {"token": token, "next": _safe_next(next), "confirm": True, "errors": errors}
         page = _page(request, "auth/link_landing.html", context, status=429, signed_in=signed_in)
         page.headers["Retry-After"] = str(exc.retry_after)
         return page
     except AuthenticationError as exc:
-        message = exc.message[0].upper() + exc.message[1:] + "."
-        context = {"token": "", "errors": {"request": message}}
+        context = {"token": "", "errors": {"request": error_text(lang, exc)}}
         return _page(request, "auth/link_landing.html", context, status=400, signed_in=signed_in)
     return _signed_in_redirect(request, new, _safe_next(next))
 
@@ -357,11 +384,74 @@ def sign_out(request: Request) -> Response:
     return response
 
 
+def _account_page(
+    request: Request, signed_in: SignedIn, *, errors: dict[str, str] | None = None, status: int = 200
+) -> HTMLResponse:
+    service, lang = accounts_service(request), reader_language(request)
+    context = {
+        "organisations": service.organisations_of(signed_in.account),
+        "has_password": signed_in.account.has_password,
+        "can_set_password": service.may_set_password(request.cookies.get(SESSION_COOKIE, "")),
+        "min_password": MIN_PASSWORD,
+        "window_minutes": int(PASSWORD_SET_WINDOW.total_seconds() // 60),
+        "notice": _notice(request, lang),
+        "errors": errors or {},
+    }
+    return _page(request, "auth/account.html", context, status=status, signed_in=signed_in)
+
+
 @router.get("/account", response_class=HTMLResponse)
 def account_page(request: Request, signed_in: Annotated[SignedIn, Depends(current_account)]) -> Response:
-    """Who is signed in, and their organisations."""
-    organisations = accounts_service(request).organisations_of(signed_in.account)
-    return _page(request, "auth/account.html", {"organisations": organisations}, signed_in=signed_in)
+    """Who is signed in, their organisations, and their password."""
+    return _account_page(request, signed_in)
+
+
+@router.post("/account/password", response_class=HTMLResponse, dependencies=[Depends(csrf_protect)])
+def change_password(
+    request: Request,
+    signed_in: Annotated[SignedIn, Depends(current_account)],
+    current: Annotated[str, Form(max_length=1024)] = "",
+    new: Annotated[str, Form(max_length=1024)] = "",
+    again: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    """Set a password (soon after a link sign-in, when the account has none) or change it (with the current
+    one); every other session of the account ends and the address is told by email."""
+    lang, had = reader_language(request), signed_in.account.has_password
+    errors: dict[str, str] = {}
+    if had and not current:
+        errors["current-password"] = _say(lang, "Enter your current password")
+    if not new:
+        errors["new-password"] = _say(lang, "Choose a new password")
+    elif not MIN_PASSWORD <= len(new) <= MAX_PASSWORD:
+        errors["new-password"] = _say(
+            lang, "A password needs %(min)s to %(max)s characters", min=MIN_PASSWORD, max=MAX_PASSWORD
+        )
+    elif new != again:
+        errors["again-password"] = _say(lang, "The two new passwords are not the same")
+    if errors:
+        return _account_page(request, signed_in, errors=errors, status=400)
+    try:
+        accounts_service(request).change_password(
+            session_token=request.cookies.get(SESSION_COOKIE, ""),
+            current=current if had else None,
+            new=new,
+            client=client_address(request),
+        )
+    except TooManyAttemptsError as exc:
+        field = "current-password" if had else "new-password"
+        page = _account_page(request, signed_in, errors={field: error_text(lang, exc)}, status=429)
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
+    except RecentSignInRequiredError as exc:
+        return _account_page(request, signed_in, errors={"new-password": error_text(lang, exc)}, status=403)
+    except InputError as exc:
+        return _account_page(request, signed_in, errors={"new-password": error_text(lang, exc)}, status=400)
+    except AuthenticationError as exc:
+        field = "current-password" if had else "new-password"
+        return _account_page(request, signed_in, errors={field: error_text(lang, exc)}, status=401)
+    done = "password-changed" if had else "password-set"
+    suffix = f"&lang={lang}" if request.query_params.get("lang") == lang else ""
+    return RedirectResponse(f"/account?done={done}{suffix}", status_code=303)
 
 
 # -- an organisation's members and tokens -----------------------------------------------------------
@@ -393,7 +483,7 @@ def _members_page(
         "errors": errors or {},
         "form": form or {},
         "new_token": new_token,
-        "notice": _NOTICES.get(request.query_params.get("done", "")),
+        "notice": _notice(request, reader_language(request)),
     }
     return _page(request, "auth/organisation.html", context, status=status, signed_in=signed_in)
 

@@ -39,6 +39,7 @@ from cairn.web.auth import (
     csrf_protect,
     csrf_token,
     current_account,
+    error_text,
     optional_account,
 )
 from cairn.web.i18n import LANGUAGES, reader_language, translate
@@ -180,7 +181,7 @@ def sign_up(
             status, retry_after = 429, exc.retry_after
         except InputError as exc:
             field = "password" if "password" in exc.message else "email"
-            errors[field] = _sentence(exc.message, reader)
+            errors[field] = error_text(reader, exc)
     previous = request.cookies.get(SESSION_COOKIE)
     if previous:  # whoever was signed in here is not who is making this account
         service.sign_out(token=previous, client=client_address(request))
