@@ -1,6 +1,7 @@
-/* Cairn ESCO skill picker: searches as one types and adds a chosen skill to its learning outcome.
-   Progressive enhancement only: without this script the form's "Search skills" and "Add the chosen skills"
-   buttons do the same by posting the form back. No external assets; safe with CSP script-src 'self'. */
+/* Cairn ESCO skill picker: searches as one types, suggests skills from an outcome's text, and adds a chosen
+   skill to its learning outcome. Progressive enhancement only: without this script (or when a request fails) the
+   form's "Search skills", "Suggest skills from the outcome's text" and "Add the chosen skills" buttons do the same
+   by posting the form back. No external assets; safe with CSP script-src 'self'. */
 (function () {
   "use strict";
   var status = document.getElementById("picker-status");
@@ -10,6 +11,12 @@
     if (!status) return;
     status.textContent = "";
     window.setTimeout(function () { status.textContent = text; }, 60);
+  }
+
+  /* Some style sheets give notes display: block, which beats the hidden attribute: say it in the style too. */
+  function setHidden(element, hidden) {
+    element.hidden = hidden;
+    element.style.display = hidden ? "none" : "";
   }
 
   function outcomeName(row) {
@@ -48,30 +55,108 @@
     item.appendChild(address);
     list.appendChild(item);
     var empty = document.querySelector('[data-skill-empty="' + row + '"]');
-    if (empty) empty.hidden = true;
+    if (empty) setHidden(empty, true);
     return true;
+  }
+
+  /* The server's messages are phrases ("the index is still being prepared"): show them as sentences. */
+  function sentence(text) {
+    text = String(text || "").trim();
+    if (!text) return "";
+    text = text.charAt(0).toUpperCase() + text.slice(1);
+    return /[.!?]$/.test(text) ? text : text + ".";
+  }
+
+  function plural(count, word) {
+    return count + " " + word + (count === 1 ? "" : "s");
+  }
+
+  /* The outcome's text in the first language that has some (the same choice as the form's own suggestion). */
+  function outcomeText(row) {
+    var prefix = "learning_outcomes." + row + ".text.";
+    var fields = document.querySelectorAll("textarea[name], input[name]");
+    for (var i = 0; i < fields.length; i++) {
+      var name = fields[i].name;
+      if (name.indexOf(prefix) === 0 && name.length > prefix.length) {
+        var value = fields[i].value.trim();
+        if (value) return value;
+      }
+    }
+    return "";
+  }
+
+  function hasSkill(row, uri) {
+    var list = document.querySelector('[data-skill-list="' + row + '"]');
+    if (!list) return false;
+    var boxes = list.querySelectorAll('input[type="checkbox"]');
+    for (var i = 0; i < boxes.length; i++) {
+      if (boxes[i].value === uri && boxes[i].checked) return true;
+    }
+    return false;
   }
 
   function setup(picker) {
     var row = picker.getAttribute("data-picker");
     var input = picker.querySelector('input[type="search"]');
-    if (!input || !window.fetch) return;
+    var suggest = picker.querySelector("[data-suggest]");
+    if (!window.fetch) return;
+    var note = document.createElement("p");
+    note.className = "note picker-note";
+    note.id = "picker-note-" + row;
+    setHidden(note, true);
+    picker.appendChild(note);
     var results = document.createElement("ul");
     results.className = "picker-results";
     results.id = "picker-results-" + row;
     results.setAttribute("aria-label", "ESCO skills found for " + outcomeName(row));
     picker.appendChild(results);
-    input.setAttribute("aria-controls", results.id);
+    if (input) input.setAttribute("aria-controls", results.id);
+    if (suggest) suggest.setAttribute("aria-controls", results.id);
     var timer = null;
     var controller = null;
     var last = "";
+    var mode = "search";
+    var fallback = false;
+
+    function showNote(text) {
+      note.textContent = text;
+      setHidden(note, !text);
+    }
 
     function clear() {
       results.textContent = "";
+      showNote("");
       last = "";
     }
 
-    function render(items) {
+    function fetchJson(url) {
+      if (controller) controller.abort();
+      controller = window.AbortController ? new AbortController() : null;
+      return window.fetch(url, {
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+        signal: controller ? controller.signal : undefined
+      });
+    }
+
+    /* After an Add in the suggestions: the next suggestion still to add, else the suggest button. */
+    function focusAfter(item) {
+      for (var next = item.nextElementSibling; next; next = next.nextElementSibling) {
+        var button = next.querySelector("button:not([disabled])");
+        if (button) { button.focus(); return; }
+      }
+      if (suggest) suggest.focus();
+    }
+
+    function markAdded(button, skill) {
+      button.textContent = "Added";
+      button.disabled = true;
+      button.setAttribute("aria-label", skill.label + " is in " + outcomeName(row));
+    }
+
+    function render(items, suggested) {
+      mode = suggested ? "suggest" : "search";
+      results.setAttribute("aria-label", "ESCO skills " + (suggested ? "suggested" : "found") + " for " + outcomeName(row));
       results.textContent = "";
       items.forEach(function (skill) {
         var item = document.createElement("li");
@@ -80,19 +165,36 @@
         button.className = "secondary";
         button.textContent = "Add";
         button.setAttribute("aria-label", "Add " + skill.label + " to " + outcomeName(row));
+        var matched = skill.matched || skill.label;
         var text = document.createElement("span");
-        text.textContent = skill.label + (skill.matched !== skill.label ? " (also called \u201c" + skill.matched + "\u201d)" : "");
+        text.textContent = skill.label + (matched !== skill.label ? " (also called \u201c" + matched + "\u201d)" : "");
         button.addEventListener("click", function () {
           var added = addSkill(row, skill.uri, skill.label);
           announce(added ? "Added " + skill.label + " to " + outcomeName(row) + "." :
             skill.label + " is already in " + outcomeName(row) + ".");
-          input.value = "";
-          clear();
-          input.focus();
+          if (mode === "suggest") {
+            /* keep the other suggestions: one usually adds several */
+            markAdded(button, skill);
+            focusAfter(item);
+            return;
+          }
+          if (input) {
+            input.value = "";
+            clear();
+            input.focus();
+          }
         });
+        if (suggested && hasSkill(row, skill.uri)) markAdded(button, skill);
         item.appendChild(button);
         item.appendChild(document.createTextNode(" "));
         item.appendChild(text);
+        if (suggested && skill.type) {
+          var tag = document.createElement("span");
+          tag.className = "tag";
+          tag.textContent = skill.type;
+          item.appendChild(document.createTextNode(" "));
+          item.appendChild(tag);
+        }
         results.appendChild(item);
       });
     }
@@ -103,17 +205,16 @@
       last = query;
       if (controller) controller.abort();
       if (!query) {
-        results.textContent = "";
+        clear();
         return;
       }
-      controller = window.AbortController ? new AbortController() : null;
-      var url = "/api/v1/esco/skills?limit=10&q=" + encodeURIComponent(query);
-      window.fetch(url, { headers: { Accept: "application/json" }, signal: controller ? controller.signal : undefined })
+      fetchJson("/api/v1/esco/skills?limit=10&q=" + encodeURIComponent(query))
         .then(function (response) { return response.ok ? response.json() : { items: [], reason: "the search failed" }; })
         .then(function (body) {
           var items = body.items || [];
-          render(items);
-          announce(items.length ? items.length + " skill" + (items.length === 1 ? "" : "s") + " found; tab to the Add buttons." :
+          showNote("");
+          render(items, false);
+          announce(items.length ? plural(items.length, "skill") + " found; tab to the Add buttons." :
             "No skill found" + (body.reason ? ": " + body.reason : "."));
         })
         .catch(function (error) {
@@ -122,6 +223,65 @@
         });
     }
 
+    /* Without a usable answer the button does what it does without this script: it posts the form. */
+    function submitInstead() {
+      fallback = true;
+      suggest.click();
+    }
+
+    function suggestSkills() {
+      var text = outcomeText(row);
+      last = "";
+      if (!text) {
+        clear();
+        var why = "Write outcome " + (Number(row) + 1) + " first: suggestions come from its text.";
+        showNote(why);
+        announce(why);
+        var field = document.querySelector('[name^="learning_outcomes.' + row + '.text."]');
+        if (field) field.focus();
+        return;
+      }
+      announce("Looking for skills that fit " + outcomeName(row) + "\u2026");
+      suggest.setAttribute("aria-busy", "true");
+      fetchJson("/api/v1/skills/suggest?k=10&text=" + encodeURIComponent(text))
+        .then(function (response) {
+          if (!response.ok) throw new Error("the suggestion service answered " + response.status);
+          return response.json();
+        })
+        .then(function (body) {
+          suggest.removeAttribute("aria-busy");
+          var items = body.skills || [];
+          var messages = [];
+          [body.reason, body.note].forEach(function (message) {
+            var text = sentence(message);
+            if (text && messages.indexOf(text) < 0) messages.push(text);
+          });
+          if (input) input.value = "";
+          showNote(messages.join(" "));
+          render(items, true);
+          var said = items.length ? plural(items.length, "skill") + " suggested for " + outcomeName(row) +
+            ", best first; tab to the Add buttons." : "No skill suggested for " + outcomeName(row) + ".";
+          announce(messages.length ? said + " " + messages.join(" ") : said);
+        })
+        .catch(function (error) {
+          suggest.removeAttribute("aria-busy");
+          if (error && error.name === "AbortError") return;
+          submitInstead();
+        });
+    }
+
+    if (suggest) {
+      suggest.addEventListener("click", function (event) {
+        if (fallback) {
+          fallback = false;
+          return; /* let the form post */
+        }
+        event.preventDefault();
+        suggestSkills();
+      });
+    }
+
+    if (!input) return;
     input.addEventListener("input", function () {
       window.clearTimeout(timer);
       timer = window.setTimeout(search, 250);
