@@ -14,6 +14,7 @@ from cairn.skills.careers import (
     HOURS_PER_ECTS,
     OPTIONAL_WEIGHT,
     HeldCredential,
+    OccupationMatrix,
     Offer,
     aggregate_job_skills,
     build_profile,
@@ -249,3 +250,30 @@ def test_ranking_the_real_release_is_fast(real_esco: EscoData) -> None:
     profile = build_profile(real_esco, [held("a", ob3(skills))])
     assert all(group.label for group in profile.groups)  # every real skill sits in the hierarchy
     print(f"matrix built in {built * 1000:.0f} ms; one ranking {per_rank * 1000:.2f} ms")
+
+
+def test_a_narrower_skill_covers_the_broader_one_an_occupation_asks_for() -> None:
+    def skill(uri: str, label: str, broader: tuple[str, ...] = ()) -> Skill:
+        return Skill(S + uri, "knowledge", "", {"en": Labels(label)}, broader=broader)
+
+    esco = EscoData(
+        version="test",
+        languages=("en",),
+        skills={
+            S + "query": skill("query", "query languages"),
+            S + "sql": skill("sql", "SQL", broader=(S + "query",)),
+            S + "stats": skill("stats", "statistics"),
+        },
+        occupations={"occ:analyst": Occupation("occ:analyst", "2511", "2511.1", {"en": Labels("data analyst")})},
+        occupation_skills=(
+            OccupationSkill("occ:analyst", S + "query", "essential"),
+            OccupationSkill("occ:analyst", S + "stats", "essential"),
+        ),
+    )
+    matrix = OccupationMatrix(esco)
+    assert matrix.covered([S + "sql"]) == {S + "sql", S + "query"}
+    [fit] = matrix.rank([S + "sql"])
+    assert (fit.essential_held, fit.essential_total) == (1, 2)
+    assert [uri for uri, _, _ in missing_essential(matrix, "occ:analyst", [S + "sql"])] == [S + "stats"]
+    assert matrix.rank([S + "query"])[0].essential_held == 1  # the broader skill does not cover a narrower one
+    assert matrix.covered([S + "query"]) == {S + "query"}

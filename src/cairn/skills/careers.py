@@ -369,12 +369,28 @@ class OccupationMatrix:
     def __len__(self) -> int:
         return len(self.uris)
 
+    def covered(self, skills: Iterable[str]) -> frozenset[str]:
+        """``skills`` and every broader ESCO skill they specialise (SQL covers "query languages"): holding a
+        narrower skill counts as holding the broader one an occupation asks for. Skill groups do not count."""
+        found: set[str] = set()
+        stack = [s for s in skills if isinstance(s, str)]
+        while stack:
+            uri = stack.pop()
+            if uri in found:
+                continue
+            found.add(uri)
+            skill = self.esco.skills.get(uri)
+            if skill is not None:
+                stack.extend(b for b in skill.broader if b in self.esco.skills and b not in found)
+        return frozenset(found)
+
     def rank(self, skills: Iterable[str], *, limit: int = 20, language: str = "en") -> list[OccupationFit]:
-        """Occupations sharing at least one essential or optional skill with ``skills``, best fit first."""
+        """Occupations sharing at least one essential or optional skill with ``skills`` (see :meth:`covered`),
+        best fit first."""
         n = len(self.uris)
         if n == 0 or limit <= 0:
             return []
-        held = [self._by_skill[s] for s in set(skills) if s in self._by_skill]
+        held = [self._by_skill[s] for s in self.covered(skills) if s in self._by_skill]
         if not held:
             return []
         ess_idx = np.concatenate([e for e, _ in held])
@@ -392,7 +408,7 @@ class OccupationMatrix:
     def fit_of(self, occupation: str, skills: Iterable[str], *, language: str = "en") -> OccupationFit:
         """The fit of one occupation (KeyError when it is not in the release)."""
         i = self.uris.index(occupation)
-        held = set(skills)
+        held = self.covered(skills)
         ess = np.zeros(len(self.uris))
         opt = np.zeros(len(self.uris))
         ess[i] = len(self.essential[occupation] & held)
@@ -467,9 +483,10 @@ def occupation_by_key(esco: EscoData, key: str) -> Occupation | None:
 def missing_essential(
     matrix: OccupationMatrix, occupation: str, skills: Iterable[str], *, language: str = "en"
 ) -> list[tuple[str, str, str]]:
-    """Essential skills of ``occupation`` not in ``skills``, as ``(uri, label, label's language)`` sorted by
-    label (see :func:`skill_label_in`)."""
-    held = set(skills)
+    """Essential skills of ``occupation`` not in ``skills`` (nor specialised by one of them, see
+    :meth:`OccupationMatrix.covered`), as ``(uri, label, label's language)`` sorted by label (see
+    :func:`skill_label_in`)."""
+    held = matrix.covered(skills)
     missing = matrix.essential.get(occupation, frozenset()) - held
     triples = [(uri, *skill_label_in(matrix.esco, uri, language)) for uri in missing]
     return sorted(triples, key=lambda p: p[1].casefold())
