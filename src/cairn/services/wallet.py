@@ -31,7 +31,6 @@ from urllib.parse import urlsplit
 from sqlalchemy.orm import Session
 
 from cairn.errors import CairnError, ConflictError, InputError, NotFoundError, PermissionDeniedError
-from cairn.formats.ob3 import identity_hash
 from cairn.services.access import normalise_email
 from cairn.services.issuing import IssuingService
 from cairn.services.keys import derive_key, open_secret, seal_secret
@@ -42,6 +41,7 @@ from cairn.store.tables import WalletCredentialRow, WalletRow
 from cairn.store.wallet import WalletRepository, erase_account, redact_audit
 from cairn.vc.dids import did_key
 from cairn.vc.fetch import Fetcher
+from cairn.vc.holder import email_matches
 from cairn.vc.intake import verify_any
 from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.presentations import create_presentation, create_presentation_jwt
@@ -809,23 +809,12 @@ class WalletService:
 
 
 def _recipient_matches(credential: Mapping[str, Any], email: str, did: str) -> bool:
+    """Whether the credential names this wallet (its DID) or ``email`` as its holder."""
     subjects = credential.get("credentialSubject")
     subject = subjects[0] if isinstance(subjects, list) and subjects else subjects
-    if not isinstance(subject, Mapping):
-        return False
-    if subject.get("id") == did:
+    if isinstance(subject, Mapping) and subject.get("id") == did:
         return True
-    identifiers = subject.get("identifier")
-    for ident in identifiers if isinstance(identifiers, list) else [identifiers]:
-        if not isinstance(ident, Mapping) or ident.get("identityType") != "emailAddress":
-            continue
-        value = ident.get("identityHash")
-        if ident.get("hashed") is True and isinstance(value, str):
-            if value == identity_hash(email, str(ident.get("salt") or "")):
-                return True
-        elif isinstance(value, str) and value.strip().lower() == email:
-            return True
-    return False
+    return email_matches(credential, email) is True
 
 
 def _manifest(raw: bytes | None) -> dict[str, dict[str, Any]]:

@@ -23,7 +23,7 @@ from typing import Any, Final
 from cairn.vc.elm_shacl import MAX_LISTED, SHAPES_PROFILE, check_shapes
 from cairn.vc.jades import MAX_JWS_LENGTH, JadesResult, as_utc, parse_jws, verify_jades
 from cairn.vc.report import Outcome, Report
-from cairn.vc.values import nests_deeper_than, parse_time
+from cairn.vc.values import as_list, nests_deeper_than, parse_time
 
 __all__ = ["EDC_CONTEXT", "annex_rows", "looks_like_elm", "verify_elm"]
 
@@ -33,17 +33,11 @@ _EDC_TYPES: Final = ("EuropeanDigitalCredential", "EuropeanDigitalPresentation")
 _MAX_DEPTH: Final = 64
 
 
-def _as_list(value: object) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
-
-
 def _is_edc(obj: object) -> bool:
     if not isinstance(obj, Mapping):
         return False
-    types = [t for t in _as_list(obj.get("type")) if isinstance(t, str)]
-    contexts = [c for c in _as_list(obj.get("@context")) if isinstance(c, str)]
+    types = [t for t in as_list(obj.get("type")) if isinstance(t, str)]
+    contexts = [c for c in as_list(obj.get("@context")) if isinstance(c, str)]
     return any(t in _EDC_TYPES for t in types) or EDC_CONTEXT in contexts
 
 
@@ -146,12 +140,12 @@ def _verify(report: Report, source: Mapping[str, Any] | str, now: datetime, trus
 
 def _well_formed(report: Report, doc: Mapping[str, Any]) -> None:
     problems: list[str] = []
-    contexts = _as_list(doc.get("@context"))
+    contexts = as_list(doc.get("@context"))
     if contexts[:1] != [VC1_CONTEXT]:
         problems.append(f"the first @context must be {VC1_CONTEXT}")
     if EDC_CONTEXT not in contexts:
         problems.append(f"the @context must include {EDC_CONTEXT}")
-    types = _as_list(doc.get("type"))
+    types = as_list(doc.get("type"))
     if "VerifiableCredential" not in types or "EuropeanDigitalCredential" not in types:
         problems.append("type must include VerifiableCredential and EuropeanDigitalCredential")
     issuer = doc.get("issuer")
@@ -200,7 +194,7 @@ def _shapes(report: Report, doc: Mapping[str, Any]) -> None:
 def _identifiers(issuer: Mapping[str, Any]) -> set[str]:
     out: set[str] = set()
     for key in ("eIDASIdentifier", "eidasLegalIdentifier", "vatIdentifier", "registration", "identifier"):
-        for item in _as_list(issuer.get(key)):
+        for item in as_list(issuer.get(key)):
             if isinstance(item, Mapping) and isinstance(item.get("notation"), str):
                 out.add(item["notation"].strip().upper())
     return out
@@ -256,7 +250,7 @@ def _validity(report: Report, doc: Mapping[str, Any], now: datetime) -> None:
 
 
 def _status(report: Report, doc: Mapping[str, Any]) -> None:
-    entries = _as_list(doc.get("credentialStatus"))
+    entries = as_list(doc.get("credentialStatus"))
     if not entries:
         report.add("status", Outcome.SKIPPED, "the issuer gives no way to revoke or suspend this credential")
         return
@@ -296,7 +290,7 @@ def _text(value: object, language: str = "en") -> str:
 def _concept(value: object, language: str = "en") -> str:
     """A Concept's label with its IRI when it has one (ESCO and EU vocabularies)."""
     parts = []
-    for item in _as_list(value):
+    for item in as_list(value):
         label = _text(item, language)
         ident = item.get("id") if isinstance(item, Mapping) else None
         if isinstance(ident, str) and ident.startswith("http"):
@@ -333,7 +327,7 @@ def _duration(value: object) -> str:
 
 
 def _country(org: object, language: str) -> str:
-    for location in _as_list(_get(org, "location")):
+    for location in as_list(_get(org, "location")):
         found = _text(_get(location, "address", "countryCode"), language)
         if found:
             return found
@@ -360,7 +354,7 @@ def _describe(report: Report, doc: Mapping[str, Any]) -> None:
     assert isinstance(spec, Mapping)
     outcomes = [
         {"title": _text(o.get("title")), "skills": _concept(o.get("relatedESCOSkill"))}
-        for o in _as_list(spec.get("learningOutcome"))
+        for o in as_list(spec.get("learningOutcome"))
         if isinstance(o, Mapping)
     ]
     credit = spec.get("creditPoint")
@@ -408,7 +402,7 @@ def _annex_rows(edc: Mapping[str, Any], language: str) -> list[tuple[str, str]]:
     if isinstance(national, str):
         learner += f", national ID {national}"
     outcomes = []
-    for item in _as_list(spec.get("learningOutcome")):
+    for item in as_list(spec.get("learningOutcome")):
         if isinstance(item, Mapping):
             skills = _concept(item.get("relatedESCOSkill"), language)
             outcomes.append(t(item.get("title")) + (f" (ESCO: {skills})" if skills else ""))
@@ -430,14 +424,14 @@ def _annex_rows(edc: Mapping[str, Any], language: str) -> list[tuple[str, str]]:
         )
         if x
     )
-    awarding = _as_list(_get(claim, "awardedBy", "awardingBody"))
+    awarding = as_list(_get(claim, "awardedBy", "awardingBody"))
     partial = spec.get("isPartialQualification")
     stack = []
     if isinstance(partial, bool):
         stack.append("partial qualification" if partial else "not a partial qualification")
     if spec.get("entitlesTo") or claim.get("entitlesTo"):
         stack.append("entitles to further learning")
-    accreditation = _as_list(spec.get("accreditation") or _get(issuer, "accreditation"))
+    accreditation = as_list(spec.get("accreditation") or _get(issuer, "accreditation"))
     rows = [
         ("Learner", learner),
         ("Title of the micro-credential", t(claim.get("title")) or t(spec.get("title"))),

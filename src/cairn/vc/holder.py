@@ -4,7 +4,7 @@ Open Badges 3.0 names the learner in ``credentialSubject.identifier[]`` with ``I
 entry of ``identityType`` ``emailAddress`` is either plain (``hashed: false``, the address itself in
 ``identityHash``) or hashed (``hashed: true``, ``identityHash`` ``sha256$<hex>`` or ``md5$<hex>`` of the address
 followed by ``salt``), as Cairn writes it (:func:`cairn.formats.ob3.identity_hash`). Open Badges 2.0 assertions
-name it in ``recipient``; :func:`cairn.vc.ob2.recipient_matches` answers for those when it is available.
+name it in ``recipient``; :func:`cairn.vc.ob2.recipient_matches` answers for those.
 
 Pure: no network, no clock. The hash is never returned, so a page cannot echo it.
 """
@@ -15,6 +15,8 @@ import hashlib
 import hmac
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
+
+from cairn.vc.ob2 import recipient_matches
 
 __all__ = ["email_matches"]
 
@@ -60,18 +62,6 @@ def _identity_matches(ident: Mapping[str, Any], candidates: list[str]) -> bool |
     )
 
 
-def _ob2(credential: Mapping[str, Any], email: str) -> bool | None:
-    try:
-        from cairn.vc.ob2 import recipient_matches  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
-    try:
-        result = recipient_matches(credential, email)
-    except (ValueError, TypeError, KeyError, AttributeError):  # untrusted input: no answer rather than a crash
-        return None
-    return result if isinstance(result, bool) else None
-
-
 def email_matches(credential: Mapping[str, Any], email: str) -> bool | None:
     """Whether ``email`` is the holder's address: True, False, or None when the credential names no email.
 
@@ -85,5 +75,5 @@ def email_matches(credential: Mapping[str, Any], email: str) -> bool | None:
     if known:
         return any(known)
     if "recipient" in credential and "credentialSubject" not in credential:
-        return _ob2(credential, email)
+        return recipient_matches(credential, email)
     return None

@@ -16,7 +16,7 @@ from typing import Any
 from cairn.errors import CairnError
 from cairn.vc.baking import sniff, unbake
 from cairn.vc.elm import looks_like_elm, verify_elm
-from cairn.vc.fetch import Fetcher
+from cairn.vc.fetch import Fetcher, loads_json
 from cairn.vc.ob2 import looks_like_ob2, verify_ob2
 from cairn.vc.report import Outcome, Report
 from cairn.vc.verification import verify
@@ -79,6 +79,13 @@ def _route(
             candidate = source.decode("utf-8")  # type: ignore[union-attr]
         except UnicodeDecodeError:
             candidate = None
+    if isinstance(candidate, str) and len(candidate) <= MAX_SNIFF_BYTES and candidate.lstrip().startswith("{"):
+        try:  # parsed once here, for recognising and for verifying alike
+            parsed = loads_json(candidate, what="credential")
+        except (CairnError, RecursionError):
+            parsed = None  # verify() below says why it cannot be read
+        if isinstance(parsed, dict):
+            source = candidate = parsed
     if candidate is not None and (isinstance(candidate, Mapping) or len(candidate) <= MAX_SNIFF_BYTES):
         if looks_like_elm(candidate):
             return verify_elm(candidate, now=now, trusted=trusted)

@@ -38,6 +38,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.x509.oid import ExtensionOID, NameOID
 
+from cairn.errors import KeyFormatError
+from cairn.vc.multibase import b64url_decode
 from cairn.vc.values import parse_time
 
 __all__ = ["MAX_JWS_LENGTH", "JadesResult", "parse_jws", "verify_jades"]
@@ -93,11 +95,9 @@ class JadesResult:
 
 
 def _b64url(value: str, what: str) -> bytes:
-    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_-]*", value):
-        raise ValueError(f"the {what} is not base64url")
     try:
-        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-    except (binascii.Error, ValueError):
+        return b64url_decode(value)
+    except KeyFormatError:
         raise ValueError(f"the {what} is not base64url") from None
 
 
@@ -469,11 +469,6 @@ def _check_trust(result: JadesResult, trusted: Collection[str]) -> None:
         f"trust unknown: no configured trusted certificate matches this chain (it ends at {top}); "
         "EU trusted lists are not consulted"
     )
-
-
-def b64url_no_pad(data: bytes) -> str:
-    """base64url without padding (for building test JWS)."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def as_utc(value: datetime) -> datetime:

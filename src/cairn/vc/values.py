@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-__all__ = ["nests_deeper_than", "parse_time"]
+__all__ = ["as_list", "nests_deeper_than", "parse_time"]
+
+
+def as_list(value: object) -> list[Any]:
+    """A JSON-LD value that may be one item or a list, as a list (``None`` -> no items)."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
 
 
 def parse_time(value: object, *, max_length: int = 64) -> datetime | None:

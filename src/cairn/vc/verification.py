@@ -33,7 +33,8 @@ from cairn.vc.jose import JwtResult, kid_resolver, verify_ob3_jwt, verify_vc_jwt
 from cairn.vc.keys import PublicKey
 from cairn.vc.multibase import b64url_decode
 from cairn.vc.report import Outcome, Report
-from cairn.vc.values import nests_deeper_than, parse_time
+from cairn.vc.suites import controller_of
+from cairn.vc.values import as_list, nests_deeper_than, parse_time
 
 __all__ = ["MAX_INPUT_BYTES", "ob3_schema_errors", "verify"]
 
@@ -136,16 +137,6 @@ def _id_of(value: object) -> str | None:
     return None
 
 
-def _as_list(value: object) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
-
-
-def _controller(verification_method: str) -> str:
-    return verification_method.split("#", 1)[0]
-
-
 class _Context:
     def __init__(
         self,
@@ -201,7 +192,7 @@ class _Context:
     def document(self, doc: dict[str, Any], *, depth_checked: bool = False) -> Report:
         if not depth_checked and nests_deeper_than(doc, MAX_DEPTH):
             return self._unreadable(f"the JSON nests deeper than {MAX_DEPTH} levels")
-        types = _as_list(doc.get("type"))
+        types = as_list(doc.get("type"))
         if "VerifiablePresentation" in types:
             return self.presentation(doc)
         if "EnvelopedVerifiableCredential" in types:
@@ -233,7 +224,7 @@ class _Context:
             return self._unreadable(exc.message, "jwt")
         if not isinstance(payload, dict):
             return self._unreadable("the JWT payload is not a JSON object", "jwt")
-        if "vp" in payload or "VerifiablePresentation" in _as_list(payload.get("type")):
+        if "vp" in payload or "VerifiablePresentation" in as_list(payload.get("type")):
             return self.presentation_jwt(token)
         ob3 = "vc" in payload
         resolve = self.jwt_resolver("assertionMethod")
@@ -315,7 +306,7 @@ class _Context:
         if not methods:
             report.add("issuer-key", Outcome.FAIL, "no verification method names the signing key")
             return
-        strangers = [m for m in methods if _controller(m) != issuer]
+        strangers = [m for m in methods if controller_of(m) != issuer]
         if strangers and not issuer.startswith(("did:", "https:", "http:")):
             report.add(
                 "issuer-key",
@@ -349,7 +340,7 @@ class _Context:
         )
         holder = _id_of(doc.get("holder"))
         report.subject = {"id": holder} if holder else {}
-        for inner in _as_list(doc.get("verifiableCredential")):
+        for inner in as_list(doc.get("verifiableCredential")):
             report.credentials.append(
                 self.dispatch(inner) if isinstance(inner, Mapping | str) else self._unreadable("not a credential")
             )
@@ -383,11 +374,11 @@ class _Context:
             report.issuer = {k: issuer[k] for k in ("id", "name", "url") if isinstance(issuer.get(k), str)}
         elif isinstance(issuer, str):
             report.issuer = {"id": issuer}
-        subjects = _as_list(doc.get("credentialSubject"))
+        subjects = as_list(doc.get("credentialSubject"))
         subject = subjects[0] if subjects and isinstance(subjects[0], Mapping) else {}
         if isinstance(subject.get("id"), str):
             report.subject["id"] = subject["id"]
-        identifiers = [i for i in _as_list(subject.get("identifier")) if isinstance(i, Mapping)]
+        identifiers = [i for i in as_list(subject.get("identifier")) if isinstance(i, Mapping)]
         if identifiers:
             report.subject["identifiers"] = [
                 {"type": i.get("identityType"), "hashed": i.get("hashed")} for i in identifiers
@@ -407,13 +398,13 @@ class _Context:
         self.schema(report, doc)
         self.validity(report, doc)
         self.status(report, doc)
-        if "ClrCredential" in _as_list(doc.get("type")):
+        if "ClrCredential" in as_list(doc.get("type")):
             self.nested(report, doc)
 
     def nested(self, report: Report, doc: Mapping[str, Any]) -> None:
         """A CLR 2.0 credential vouches for the credentials inside it only if each of them verifies on its own."""
         subject = doc.get("credentialSubject")
-        inner = _as_list(subject.get("verifiableCredential")) if isinstance(subject, Mapping) else []
+        inner = as_list(subject.get("verifiableCredential")) if isinstance(subject, Mapping) else []
         if not inner:
             report.add("nested", Outcome.WARNING, "the CLR holds no credentials of its own")
             return
@@ -434,16 +425,16 @@ class _Context:
 
     def well_formed(self, report: Report, doc: Mapping[str, Any]) -> None:
         problems: list[str] = []
-        contexts = _as_list(doc.get("@context"))
+        contexts = as_list(doc.get("@context"))
         version = {VC2: 2, VC1: 1}.get(contexts[0] if contexts else "", 0)
         if version == 0:
             problems.append(f"the first @context must be {VC2} (or {VC1})")
-        if "VerifiableCredential" not in _as_list(doc.get("type")):
+        if "VerifiableCredential" not in as_list(doc.get("type")):
             problems.append("type must include VerifiableCredential")
         issuer = _id_of(doc.get("issuer"))
         if not issuer or ":" not in issuer:
             problems.append("the issuer must be a URL or an object with an id URL")
-        subjects = _as_list(doc.get("credentialSubject"))
+        subjects = as_list(doc.get("credentialSubject"))
         if not subjects or not all(isinstance(s, Mapping) and s for s in subjects):
             problems.append("credentialSubject must be a non-empty object")
         ident = doc.get("id")
@@ -455,7 +446,7 @@ class _Context:
         for name in names:
             if name in doc and parse_time(doc[name]) is None:
                 problems.append(f"{name} must be a date-time with a time zone")
-        for status in _as_list(doc.get("credentialStatus")):
+        for status in as_list(doc.get("credentialStatus")):
             if not isinstance(status, Mapping) or not isinstance(status.get("type"), str):
                 problems.append("every credentialStatus needs a type")
         if problems:
@@ -464,11 +455,11 @@ class _Context:
             report.add("well-formed", Outcome.PASS, f"follows the VCDM {'2.0' if version == 2 else '1.1'} rules")
 
     def schema(self, report: Report, doc: Mapping[str, Any]) -> None:
-        types = _as_list(doc.get("type"))
+        types = as_list(doc.get("type"))
         if not any(t in types for t in OB_TYPES):
             report.add("schema", Outcome.SKIPPED, "not an Open Badges 3.0 credential")
             return
-        if _as_list(doc.get("@context"))[:1] != [VC2]:
+        if as_list(doc.get("@context"))[:1] != [VC2]:
             report.add(
                 "schema", Outcome.SKIPPED, "the 1EdTech schema describes VCDM 2.0 credentials; this one is VCDM 1.1"
             )
@@ -509,7 +500,7 @@ class _Context:
     def status(self, report: Report, doc: Mapping[str, Any]) -> None:
         from cairn.vc.status import StatusState, check_status
 
-        entries = _as_list(doc.get("credentialStatus"))
+        entries = as_list(doc.get("credentialStatus"))
         if not entries:
             report.add("status", Outcome.SKIPPED, "the issuer gives no way to revoke or suspend this credential")
             return
