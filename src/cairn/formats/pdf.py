@@ -19,8 +19,10 @@ from datetime import UTC, date, datetime
 from importlib import resources
 from typing import Any
 
-import segno
 from fpdf import FPDF
+
+from cairn.formats.qr import qr_code
+from cairn.model.types import pick
 
 __all__ = ["LABELS", "certificate_pdf"]
 
@@ -192,7 +194,7 @@ def _verification_block(pdf: FPDF, labels: Mapping[str, str], url: str, attachme
 
 def _qr(pdf: FPDF, url: str, *, x: float, y: float, size: float) -> None:
     """The QR code as vector squares (crisp at any zoom), one rectangle per run of dark modules."""
-    qr = segno.make(url, error="m", micro=False)
+    qr = qr_code(url)
     matrix = [list(row) for row in qr.matrix_iter(scale=1, border=2)]
     module = size / len(matrix)
     pdf.set_fill_color(0, 0, 0)
@@ -214,13 +216,11 @@ def _mapping(value: object) -> Mapping[str, Any]:
 
 
 def _text(value: object, language: str) -> str:
-    """A plain string, or the right entry of a language map (``{"en": ..., "pl": ...}``)."""
+    """A plain string, or the right entry of a language map (``{"en": ..., "pl": ...}``, see :func:`pick`)."""
     if isinstance(value, str):
         return value.strip()
     if isinstance(value, Mapping):
-        for key in (language, "en", *value.keys()):
-            if isinstance(value.get(key), str):
-                return str(value[key]).strip()
+        return pick({str(k): v for k, v in value.items() if isinstance(v, str)}, language)[1].strip()
     return ""
 
 
