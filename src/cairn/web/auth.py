@@ -179,10 +179,15 @@ _NOTICES = {
 }
 
 
-def _say(lang: str, message: str, **values: Any) -> str:
+def say(lang: str, message: str, **values: Any) -> str:
     """``message`` (an English msgid, without its full stop) in ``lang``, as a sentence."""
     text = translate(lang, message, **values)
     return (text[:1].upper() + text[1:]).rstrip(".") + "."
+
+
+def retry_minutes(exc: TooManyAttemptsError) -> int:
+    """Whole minutes until a throttled person may try again (at least one)."""
+    return max(1, (exc.retry_after + 59) // 60)
 
 
 def error_text(lang: str, exc: CairnError) -> str:
@@ -192,11 +197,10 @@ def error_text(lang: str, exc: CairnError) -> str:
     "wrong email or password" is the msgid "Wrong email or password"); the two messages that carry numbers
     (throttling, the password length) have msgids of their own."""
     if isinstance(exc, TooManyAttemptsError):
-        minutes = max(1, (exc.retry_after + 59) // 60)
-        return _say(lang, "Too many attempts. Try again in %(minutes)s minutes", minutes=minutes)
+        return say(lang, "Too many attempts. Try again in %(minutes)s minutes", minutes=retry_minutes(exc))
     if exc.message.startswith("a password needs "):
-        return _say(lang, "A password needs %(min)s to %(max)s characters", min=MIN_PASSWORD, max=MAX_PASSWORD)
-    return _say(lang, exc.message[:1].upper() + exc.message[1:])
+        return say(lang, "A password needs %(min)s to %(max)s characters", min=MIN_PASSWORD, max=MAX_PASSWORD)
+    return say(lang, exc.message[:1].upper() + exc.message[1:])
 
 
 def _notice(request: Request, lang: str) -> str | None:
@@ -204,11 +208,11 @@ def _notice(request: Request, lang: str) -> str | None:
     return None if notice is None else translate(lang, notice)
 
 
-def _safe_next(raw: str | None) -> str:
-    """A local path to go to after sign-in; anything else goes to the account page."""
+def safe_next(raw: str | None, default: str = "/account") -> str:
+    """A local path to go to after sign-in; anything else goes to ``default``."""
     if raw and raw.startswith("/") and not raw.startswith(("//", "/\\")) and len(raw) < 2000 and "\\" not in raw:
         return raw
-    return "/account"
+    return default
 
 
 def _secure(request: Request) -> bool:
@@ -266,8 +270,8 @@ def sign_in_form(
 ) -> Response:
     """The sign-in page: a password, or a link by email."""
     if signed_in is not None:
-        return RedirectResponse(_safe_next(next), status_code=303)
-    return _sign_in_page(request, None, next_path=_safe_next(next))
+        return RedirectResponse(safe_next(next), status_code=303)
+    return _sign_in_page(request, None, next_path=safe_next(next))
 
 
 @router.post("/sign-in", response_class=HTMLResponse, dependencies=[Depends(csrf_protect)])
@@ -282,22 +286,22 @@ def sign_in(
     errors: dict[str, str] = {}
     lang = reader_language(request)
     if not email.strip():
-        errors["email"] = _say(lang, "Enter your email address")
+        errors["email"] = say(lang, "Enter your email address")
     if not password:
-        errors["password"] = _say(lang, "Enter your password, or ask for a sign-in link below")
+        errors["password"] = say(lang, "Enter your password, or ask for a sign-in link below")
     if errors:
-        return _sign_in_page(request, signed_in, next_path=_safe_next(next), email=email, errors=errors, status=400)
+        return _sign_in_page(request, signed_in, next_path=safe_next(next), email=email, errors=errors, status=400)
     try:
         new = accounts_service(request).sign_in(email=email, password=password, client=client_address(request))
     except TooManyAttemptsError as exc:
         errors = {"email": error_text(lang, exc)}
-        page = _sign_in_page(request, signed_in, next_path=_safe_next(next), email=email, errors=errors, status=429)
+        page = _sign_in_page(request, signed_in, next_path=safe_next(next), email=email, errors=errors, status=429)
         page.headers["Retry-After"] = str(exc.retry_after)
         return page
     except AuthenticationError as exc:
         errors = {"email": error_text(lang, exc)}
-        return _sign_in_page(request, signed_in, next_path=_safe_next(next), email=email, errors=errors, status=401)
-    return _signed_in_redirect(request, new, _safe_next(next))
+        return _sign_in_page(request, signed_in, next_path=safe_next(next), email=email, errors=errors, status=401)
+    return _signed_in_redirect(request, new, safe_next(next))
 
 
 @router.post("/sign-in/link", response_class=HTMLResponse, dependencies=[Depends(csrf_protect)])
@@ -310,13 +314,13 @@ def request_link(
     """Email a sign-in link; the answer is the same whether or not the address has an account."""
     service, lang = accounts_service(request), reader_language(request)
     try:
-        service.request_sign_in_link(email=email, client=client_address(request), next_path=_safe_next(next))
+        service.request_sign_in_link(email=email, client=client_address(request), next_path=safe_next(next))
     except InputError as exc:
         errors = {"link-email": error_text(lang, exc)}
-        return _sign_in_page(request, signed_in, next_path=_safe_next(next), email=email, errors=errors, status=400)
+        return _sign_in_page(request, signed_in, next_path=safe_next(next), email=email, errors=errors, status=400)
     except TooManyAttemptsError as exc:
         errors = {"link-email": error_text(lang, exc)}
-        page = _sign_in_page(request, signed_in, next_path=_safe_next(next), email=email, errors=errors, status=429)
+        page = _sign_in_page(request, signed_in, next_path=safe_next(next), email=email, errors=errors, status=429)
         page.headers["Retry-After"] = str(exc.retry_after)
         return page
     minutes = int(service.link_lifetime.total_seconds() // 60)
@@ -334,7 +338,7 @@ def link_landing(
     """Where the emailed link lands: a button that uses it (so mail scanners that follow links do not); a sign-up
     confirmation also asks for the password chosen (or offers to go on without it, dropping it)."""
     confirm = accounts_service(request).confirms_sign_up(token)
-    context = {"token": token, "next": _safe_next(next), "confirm": confirm}
+    context = {"token": token, "next": safe_next(next), "confirm": confirm}
     return _page(request, "auth/link_landing.html", context, signed_in=signed_in)
 
 
@@ -353,18 +357,18 @@ def use_link(
         new = service.redeem_sign_in_link(token=token, client=client_address(request), password=password)
     except PendingPasswordError as exc:
         errors = {"password": error_text(lang, exc)}
-        context = {"token": token, "next": _safe_next(next), "confirm": True, "errors": errors}
+        context = {"token": token, "next": safe_next(next), "confirm": True, "errors": errors}
         return _page(request, "auth/link_landing.html", context, status=401, signed_in=signed_in)
     except TooManyAttemptsError as exc:
         errors = {"password": error_text(lang, exc)}
-        context = {"token": token, "next": _safe_next(next), "confirm": True, "errors": errors}
+        context = {"token": token, "next": safe_next(next), "confirm": True, "errors": errors}
         page = _page(request, "auth/link_landing.html", context, status=429, signed_in=signed_in)
         page.headers["Retry-After"] = str(exc.retry_after)
         return page
     except AuthenticationError as exc:
         context = {"token": "", "errors": {"request": error_text(lang, exc)}}
         return _page(request, "auth/link_landing.html", context, status=400, signed_in=signed_in)
-    return _signed_in_redirect(request, new, _safe_next(next))
+    return _signed_in_redirect(request, new, safe_next(next))
 
 
 @router.get("/sign-out", response_class=HTMLResponse)
@@ -419,15 +423,15 @@ def change_password(
     lang, had = reader_language(request), signed_in.account.has_password
     errors: dict[str, str] = {}
     if had and not current:
-        errors["current-password"] = _say(lang, "Enter your current password")
+        errors["current-password"] = say(lang, "Enter your current password")
     if not new:
-        errors["new-password"] = _say(lang, "Choose a new password")
+        errors["new-password"] = say(lang, "Choose a new password")
     elif not MIN_PASSWORD <= len(new) <= MAX_PASSWORD:
-        errors["new-password"] = _say(
+        errors["new-password"] = say(
             lang, "A password needs %(min)s to %(max)s characters", min=MIN_PASSWORD, max=MAX_PASSWORD
         )
     elif new != again:
-        errors["again-password"] = _say(lang, "The two new passwords are not the same")
+        errors["again-password"] = say(lang, "The two new passwords are not the same")
     if errors:
         return _account_page(request, signed_in, errors=errors, status=400)
     try:

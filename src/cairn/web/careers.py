@@ -41,7 +41,7 @@ __all__ = ["router"]
 
 router = APIRouter()
 MAX_BODY = 64_000
-SEARCH_LANGUAGES = {"en": "English", "pl": "Polski"}
+SEARCH_LANGUAGES = LANGUAGES  # occupation labels exist in the page languages
 
 
 def _careers(request: Request) -> CareersService:

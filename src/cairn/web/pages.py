@@ -17,8 +17,6 @@ __all__ = ["LANGUAGES", "router"]
 
 router = APIRouter(include_in_schema=False)
 
-"""Languages a reader can pick in the switcher; content falls back to what the issuer wrote."""
-
 
 def _catalog(request: Request) -> CatalogService:
     service: CatalogService = request.app.state.container.catalog

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -78,10 +77,6 @@ def sharing_service(request: Request) -> SharingService:
     """The instance's sharing service."""
     service: SharingService = request.app.state.container.sharing
     return service
-
-
-def _date(value: datetime | None, lang: str) -> str:
-    return long_date(value, lang)
 
 
 def _render(request: Request, template: str, context: dict[str, Any], *, status: int = 200) -> HTMLResponse:
@@ -143,7 +138,7 @@ def skills_of(document: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def _preview_text(held: HeldCredential, lang: str) -> dict[str, str]:
-    issued = _date(held.issued_at, lang)
+    issued = long_date(held.issued_at, lang)
     return {
         "title": held.title,
         "issuer": held.issuer_name or held.issuer_id or "",
@@ -178,7 +173,7 @@ def _share_page(
     context = {
         "lang": lang,
         "held": held,
-        "issued": _date(held.issued_at, lang),
+        "issued": long_date(held.issued_at, lang),
         "links": links,
         "active": active,
         "linkedin": linkedin_url(held, cert_url=active.url) if active else None,
@@ -188,7 +183,7 @@ def _share_page(
         "notice": _NOTICES.get(request.query_params.get("done", "")),
         "errors": errors or {},
         "csrf_token": csrf_token(request, signed_in),
-        "date": lambda value: _date(value, lang),
+        "date": lambda value: long_date(value, lang),
     }
     response = _render(request, "share/manage.html", context, status=status)
     response.headers["Cache-Control"] = "no-store"
@@ -331,7 +326,7 @@ def _gone(request: Request, opened: OpenedLink, lang: str) -> HTMLResponse:
     if link.state == "revoked":
         message = translate(lang, "This link was withdrawn by its owner.")
     else:
-        message = translate(lang, "This link expired on %(date)s.", date=_date(link.expires_at, lang))
+        message = translate(lang, "This link expired on %(date)s.", date=long_date(link.expires_at, lang))
     context = {"lang": lang, "message": message}
     response = _render(request, "share/gone.html", context, status=410)
     response.headers.update({**_GONE_CACHE, "Referrer-Policy": "no-referrer"})
@@ -365,7 +360,7 @@ def _verification_page(
     context = {
         "lang": lang,
         "held": held,
-        "issued": _date(held.issued_at, lang),
+        "issued": long_date(held.issued_at, lang),
         "expires": expires,
         "report": report,
         "check_titles": CHECK_TITLES,
@@ -395,7 +390,7 @@ def shared(request: Request, token: str, lang: LangQuery = None) -> Response:
         reader,
         page_url=sharing_service(request).link_url(token),
         download_url=f"/s/{token}/credential.json",
-        expires=_date(opened.link.expires_at, reader),
+        expires=long_date(opened.link.expires_at, reader),
     )
     response.headers.update({"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
     response.headers["X-Robots-Tag"] = "noindex"
@@ -470,7 +465,7 @@ def profile(request: Request, slug: str, lang: LangQuery = None) -> Response:
     cards = [
         {
             "held": held,
-            "issued": _date(held.issued_at, reader),
+            "issued": long_date(held.issued_at, reader),
             "url": f"/p/{found.slug}/{held.id}",
             "image": f"/p/{found.slug}/{held.id}/preview.png",
             "skills": skills_of(held.document),

@@ -20,10 +20,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from cairn.errors import InputError
-from cairn.services.trust import TrustList
 from cairn.services.verifying import COLUMNS, BatchResult, BatchVerifier, rows_to_csv
 from cairn.web.errors import error_body
 from cairn.web.i18n import LANGUAGES, reader_language, translate
+from cairn.web.verify_page import trust_list
 
 __all__ = ["MAX_BYTES", "MAX_ITEMS", "router"]
 
@@ -42,11 +42,10 @@ LangQuery = Annotated[str | None, Query(max_length=10)]
 
 def _verifier(request: Request) -> BatchVerifier:
     container = request.app.state.container
-    trust = getattr(container, "trust", None)
     return BatchVerifier(
         fetcher=container.fetcher,
         clock=container.clock,
-        trust=trust if isinstance(trust, TrustList) else None,
+        trust=trust_list(request),
         max_items=MAX_ITEMS,
         max_bytes=MAX_BYTES,
         time_budget=TIME_BUDGET,

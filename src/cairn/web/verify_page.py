@@ -423,10 +423,11 @@ def _verify_sync(container: Any, source: bytes | str, trust: TrustList | None) -
 
 
 async def _verify(request: Request, source: bytes | str) -> Report:
-    return await run_in_threadpool(_verify_sync, request.app.state.container, source, _trust(request))
+    return await run_in_threadpool(_verify_sync, request.app.state.container, source, trust_list(request))
 
 
-def _trust(request: Request) -> TrustList | None:
+def trust_list(request: Request) -> TrustList | None:
+    """The operator's trust list, when the instance has one."""
     trust = getattr(request.app.state.container, "trust", None)
     return trust if isinstance(trust, TrustList) else None
 
@@ -472,7 +473,7 @@ async def verify_page(
     if source is None:
         return _page(request, reader, 400, message=translate(reader, _EMPTY))
     report = await _verify(request, source)
-    view = _view(report, reader, _trust(request), email)
+    view = _view(report, reader, trust_list(request), email)
     return _page(request, reader, report=report, view=view, check_titles=CHECK_TITLES, text=text, url=url)
 
 
@@ -494,4 +495,4 @@ async def verify_report(
     if source is None:
         return JSONResponse(error_body(400, _EMPTY), status_code=400)
     report = await _verify(request, source)
-    return JSONResponse(_view(report, reader, _trust(request), email), status_code=200 if report.verified else 400)
+    return JSONResponse(_view(report, reader, trust_list(request), email), status_code=200 if report.verified else 400)

@@ -30,7 +30,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from cairn.errors import CairnError, ConflictError, InputError
 from cairn.services.accounts import SignedIn, TooManyAttemptsError
 from cairn.services.wallet import STATUSES, LastOwnerError, WalletItem, WalletService, issuer_unreachable
-from cairn.skills.labels import shipped_labels
 from cairn.vc.report import CHECK_TITLES
 from cairn.web.auth import (
     SESSION_COOKIE,
@@ -41,8 +40,12 @@ from cairn.web.auth import (
     current_account,
     error_text,
     optional_account,
+    retry_minutes,
+    safe_next,
+    say,
 )
-from cairn.web.i18n import LANGUAGES, reader_language, translate
+from cairn.web.i18n import LANGUAGES, reader_language
+from cairn.web.share import skills_of
 from cairn.web.verify_page import EXPLANATIONS, credential_rows
 
 __all__ = ["router", "wallet_service"]
@@ -86,11 +89,6 @@ def wallet_service(request: Request) -> WalletService:
     return service
 
 
-def _sentence(message: str, lang: str) -> str:
-    text = translate(lang, message)
-    return (text[:1].upper() + text[1:]).rstrip(".") + "."
-
-
 def _render(
     request: Request,
     template: str,
@@ -120,12 +118,6 @@ def _render(
     return response
 
 
-def _safe_next(raw: str | None, default: str = "/wallet") -> str:
-    if raw and raw.startswith("/") and not raw.startswith(("//", "/\\")) and len(raw) < 2000 and "\\" not in raw:
-        return raw
-    return default
-
-
 # -- sign-up ------------------------------------------------------------------------------------------
 
 
@@ -138,8 +130,8 @@ def sign_up_form(
 ) -> Response:
     """Make a learner account to keep credentials in a wallet."""
     if signed_in is not None:
-        return RedirectResponse(_safe_next(next), status_code=303)
-    context = {"next": _safe_next(next), "form": {}}
+        return RedirectResponse(safe_next(next, "/wallet"), status_code=303)
+    context = {"next": safe_next(next, "/wallet"), "form": {}}
     return _render(request, "wallet/sign_up.html", context, signed_in=None, lang=reader_language(request, lang))
 
 
@@ -161,10 +153,10 @@ def sign_up(
     status = 400
     retry_after: int | None = None
     if not email.strip():
-        errors["email"] = _sentence("Enter your email address", reader)
+        errors["email"] = say(reader, "Enter your email address")
     if not password:
-        errors["password"] = _sentence("Choose a password", reader)
-    target = _safe_next(next)
+        errors["password"] = say(reader, "Choose a password")
+    target = safe_next(next, "/wallet")
     if not errors:
         try:
             service.sign_up(
@@ -175,9 +167,8 @@ def sign_up(
                 next_path=target + ("&" if "?" in target else "?") + "done=welcome",
             )
         except TooManyAttemptsError as exc:
-            minutes = max(1, (exc.retry_after + 59) // 60)
             message = "Too many accounts were asked for from here or for this address. Try again in %(minutes)s minutes"
-            errors["email"] = _sentence(translate(reader, message, minutes=minutes), reader)
+            errors["email"] = say(reader, message, minutes=retry_minutes(exc))
             status, retry_after = 429, exc.retry_after
         except InputError as exc:
             field = "password" if "password" in exc.message else "email"
@@ -212,7 +203,7 @@ def claim_to_wallet_form(request: Request, token: str, signed_in: SignedInDep, l
         return _render(
             request,
             "wallet/claim.html",
-            {"token": "", "errors": {"claim": _sentence("This claim link is not valid", reader)}},
+            {"token": "", "errors": {"claim": say(reader, "This claim link is not valid")}},
             signed_in=signed_in,
             lang=reader,
             status=404,
@@ -231,7 +222,7 @@ def claim_to_wallet(request: Request, token: str, signed_in: SignedInDep, lang: 
     except CairnError as exc:
         if exc.status not in (400, 403, 404, 409):
             raise
-        context = {"token": token[:200], "errors": {"claim": _sentence(exc.message, reader)}}
+        context = {"token": token[:200], "errors": {"claim": say(reader, exc.message)}}
         return _render(request, "wallet/claim.html", context, signed_in=signed_in, lang=reader, status=exc.status)
     return RedirectResponse(f"/wallet/{item.id}?done=added", status_code=303)
 
@@ -317,35 +308,9 @@ async def import_credential(
     except CairnError as exc:
         if exc.status not in (400, 409, 422):
             raise
-        return _import_page(
-            request, signed_in, reader, errors={field: _sentence(exc.message, reader)}, status=exc.status
-        )
+        return _import_page(request, signed_in, reader, errors={field: say(reader, exc.message)}, status=exc.status)
     done = "unreachable" if issuer_unreachable(item.report) else "added"
     return RedirectResponse(f"/wallet/{item.id}?done={done}", status_code=303)
-
-
-def _skills(document: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(label, URI) of the ESCO skills the credential aligns to, in plain language where the label is known."""
-    labels = shipped_labels()
-    found: dict[str, str] = {}
-    subjects = document.get("credentialSubject")
-    subject = subjects[0] if isinstance(subjects, list) and subjects else subjects
-    achievement = subject.get("achievement") if isinstance(subject, Mapping) else None
-    if not isinstance(achievement, Mapping):
-        return []
-    outcomes = achievement.get("learningOutcome")
-    for outcome in outcomes if isinstance(outcomes, list) else []:
-        uris = outcome.get("relatedESCOSkill") if isinstance(outcome, Mapping) else None
-        for uri in uris if isinstance(uris, list) else [uris]:
-            if isinstance(uri, str) and uri.startswith(("https://", "http://")):
-                found.setdefault(uri, labels.label(uri) or uri)
-    alignments = achievement.get("alignment")
-    for alignment in alignments if isinstance(alignments, list) else []:
-        if isinstance(alignment, Mapping) and isinstance(alignment.get("targetUrl"), str):
-            uri = alignment["targetUrl"]
-            if uri.startswith(("https://", "http://")):
-                found.setdefault(uri, labels.label(uri) or str(alignment.get("targetName") or uri))
-    return [(label, uri) for uri, label in found.items()]
 
 
 def _detail(
@@ -371,7 +336,7 @@ def _detail(
     context = {
         "item": item,
         "rows": credential_rows(item.document, lang) if item.document else [],
-        "skills": _skills(item.document),
+        "skills": skills_of(item.document),
         "checks": checks,
         "collections": service.collections(signed_in.account.id),
         "member_of": member_of,
@@ -403,7 +368,7 @@ def save_tags(
         service.set_tags(signed_in.account.id, str(credential_id), [t for t in tags.split(",") if t.strip()])
     except InputError as exc:
         item = service.get(signed_in.account.id, str(credential_id))
-        return _detail(request, signed_in, item, reader, errors={"tags": _sentence(exc.message, reader)}, status=400)
+        return _detail(request, signed_in, item, reader, errors={"tags": say(reader, exc.message)}, status=400)
     return RedirectResponse(f"/wallet/{credential_id}?done=tags#organise", status_code=303)
 
 
@@ -463,7 +428,7 @@ def create_collection(
     try:
         wallet_service(request).create_collection(signed_in.account.id, name)
     except (InputError, ConflictError) as exc:
-        errors = {"collection-name": _sentence(exc.message, reader)}
+        errors = {"collection-name": say(reader, exc.message)}
         return _collections_page(request, signed_in, reader, errors=errors, status=exc.status)
     return RedirectResponse("/wallet/collections?done=created", status_code=303)
 
@@ -481,7 +446,7 @@ def rename_collection(
     try:
         wallet_service(request).rename_collection(signed_in.account.id, collection_id, name)
     except (InputError, ConflictError) as exc:
-        errors = {f"rename-{collection_id}": _sentence(exc.message, reader)}
+        errors = {f"rename-{collection_id}": say(reader, exc.message)}
         return _collections_page(request, signed_in, reader, errors=errors, status=exc.status)
     return RedirectResponse("/wallet/collections?done=renamed", status_code=303)
 
@@ -539,7 +504,7 @@ def present(
         message = exc.message
         field = "challenge" if "challenge" in message else "domain" if "domain" in message else "credentials"
         form = {"ids": chosen, "challenge": challenge, "domain": domain, "format": kind}
-        errors = {field: _sentence(message, reader)}
+        errors = {field: say(reader, message)}
         return _present_page(request, signed_in, reader, form=form, errors=errors, status=400)
     headers = {"Cache-Control": "no-store"}
     if isinstance(vp, str):
@@ -581,7 +546,7 @@ async def import_zip(
         data = await file.read(service.max_upload_bytes + 1)
         result = service.import_zip(signed_in.account.id, data)
     except InputError as exc:
-        context = {"result": None, "errors": {"zip": _sentence(exc.message, reader)}}
+        context = {"result": None, "errors": {"zip": say(reader, exc.message)}}
         return _render(request, "wallet/import_export.html", context, signed_in=signed_in, lang=reader, status=400)
     return _render(request, "wallet/import_export.html", {"result": result}, signed_in=signed_in, lang=reader)
 
@@ -606,9 +571,9 @@ def delete_account(
         wallet_service(request).erase(signed_in.account.id, confirm_email)
     except (InputError, ConflictError) as exc:
         message = (
-            _sentence(translate(reader, LastOwnerError.MESSAGE, organisations=", ".join(exc.organisations)), reader)
+            say(reader, LastOwnerError.MESSAGE, organisations=", ".join(exc.organisations))
             if isinstance(exc, LastOwnerError)
-            else _sentence(exc.message, reader)
+            else say(reader, exc.message)
         )
         context = {"done": False, "errors": {"confirm-email": message}}
         return _render(request, "wallet/delete.html", context, signed_in=signed_in, lang=reader, status=exc.status)
