@@ -113,13 +113,14 @@ def build(
         )
     )
     esco = EscoService(database, clock=clock)
+    catalog = CatalogService(database, clock=clock)
     fetcher = InstanceFetcher(
         public_url=settings.public_url, keys=issuing.keys, status_lists=issuing.status_lists, outward=outward
     )
     return Container(
         settings=settings,
         database=database,
-        catalog=CatalogService(database, clock=clock),
+        catalog=catalog,
         accounts=AccountService(
             database,
             clock=clock,
@@ -144,7 +145,7 @@ def build(
         ),
         careers=CareersService(
             database,
-            catalog=CatalogService(database, clock=clock),
+            catalog=catalog,
             index_folder=skills_index_folder(settings),
             esco_data=esco.data,
             esco_version=esco.version,

@@ -320,12 +320,12 @@ class CareersService:
             started = perf_counter()
             found = self._saved(full=True)
             if found is None:
+                data = self._source()  # read once: for the word index meanwhile and for the full one
                 if self._index is None:  # answer lexically while the full index is built
                     with self._lock:
                         if self._index is None:
-                            self._index = SkillIndex.build(self._source(), encoder=None)
+                            self._index = SkillIndex.build(data, encoder=None)
                 assert self._encoder is not None
-                data = self._source()
                 found = SkillIndex.build(data, encoder=self._encoder())
                 if self.index_folder is not None:
                     found.publish(self.index_folder)

@@ -39,6 +39,7 @@ from cairn.store.database import Database
 from cairn.store.repositories import AuditRepository
 from cairn.store.tables import WalletCredentialRow, WalletRow
 from cairn.store.wallet import WalletRepository, erase_account, redact_audit
+from cairn.vc.baking import sniff, unbake
 from cairn.vc.dids import did_key
 from cairn.vc.fetch import Fetcher
 from cairn.vc.holder import email_matches
@@ -65,7 +66,6 @@ WALLET_KEY_INFO: Final = b"cairn/v1/wallet-key-encryption"
 """HKDF ``info`` for the key that seals wallets' did:key secrets at rest."""
 STATUSES: Final = ("valid", "expired", "revoked", "suspended", "unverifiable")
 _KIND: Final = "wallet-ed25519"
-_PNG: Final = b"\x89PNG\r\n\x1a\n"
 _JWT: Final = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 MAX_ZIP_ENTRIES: Final = 1000
 MAX_ZIP_RATIO: Final = 100
@@ -200,22 +200,6 @@ def _content_hash(text: str) -> str:
     return hashlib.sha256(stripped.encode("utf-8")).hexdigest()
 
 
-def _looks_like_image(data: bytes) -> bool:
-    if data.startswith((_PNG, b"%PDF-")):
-        return True
-    head = data[:2048].lstrip().lower()
-    return head.startswith((b"<svg", b"<?xml", b"<!doctype svg")) and b"<svg" in data[:65536].lower()
-
-
-def _unbake(data: bytes) -> str:
-    try:
-        from cairn.vc.baking import unbake  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        raise InputError("images and PDFs cannot be read by this Cairn yet: paste the credential instead") from None
-    text = unbake(data)
-    return text if isinstance(text, str) else str(text)
-
-
 def _slug(text: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     return slug[:40].strip("-") or "credential"
@@ -294,13 +278,11 @@ class WalletService:
         if not raw.strip():
             raise InputError("there is nothing to import: paste a credential or choose a file")
         now = self.clock()
-        if _looks_like_image(raw):
-            text = _unbake(raw).strip()
-            if text.startswith(("https://", "http://")) and self.fetcher is not None:  # an OB 2.0 hosted assertion
-                text = self.fetcher.fetch(text[:2000]).content.decode("utf-8", "replace").strip()
+        if sniff(raw) is not None:
+            text = unbake(raw).strip()  # a BakingError (an InputError) says why an image cannot be read
             report = verify_any(raw, now=now, fetcher=self.fetcher)
-            if report.outcome_of("readable") is Outcome.FAIL:
-                report = verify_any(text, now=now, fetcher=self.fetcher)
+            if text.startswith(("https://", "http://")) and report.credential is not None:
+                text = json.dumps(report.credential, ensure_ascii=False)  # the issuer's copy of a hosted assertion
         else:
             try:
                 text = raw.decode("utf-8-sig").strip()
@@ -424,12 +406,8 @@ class WalletService:
                     "this credential was awarded to another email address: sign in with the address the claim "
                     "email was sent to"
                 )
-            repo = WalletRepository(session)
-            existing = repo.by_hash(wallet.id, checked.content_hash)
-            if existing is not None:
-                raise ConflictError(ALREADY)
-            row = self._store(session, wallet, checked, source="claim", award_id=view.award_id)
-            repo.link_award(view.award_id, address, self.clock())
+            row = self._store(session, wallet, checked, source="claim", award_id=view.award_id)  # ConflictError if held
+            WalletRepository(session).link_award(view.award_id, address, self.clock())
             return self._item(session, row)
 
     def import_credential(
@@ -493,9 +471,12 @@ class WalletService:
             items = [i for i in items if wanted in (t.lower() for t in i.tags)]
         return items
 
-    def timeline(self, account_id: int) -> builtins.list[tuple[int, builtins.list[WalletItem]]]:
-        """The credentials by year of issue (or of adding when the credential gives no date), newest first."""
-        items = self.list(account_id)
+    def timeline(
+        self, account_id: int, *, items: Sequence[WalletItem] | None = None
+    ) -> builtins.list[tuple[int, builtins.list[WalletItem]]]:
+        """The credentials (``items``, already read, or all of the wallet's) by year of issue (or of adding
+        when the credential gives no date), newest first."""
+        items = self.list(account_id) if items is None else items
         by_year: dict[int, list[WalletItem]] = {}
         for item in items:
             by_year.setdefault((item.issued_at or item.added_at).year, []).append(item)
@@ -504,10 +485,10 @@ class WalletService:
             for year, found in sorted(by_year.items(), reverse=True)
         ]
 
-    def tags(self, account_id: int) -> builtins.list[str]:
-        """Every tag used in the wallet, sorted."""
+    def tags(self, account_id: int, *, items: Sequence[WalletItem] | None = None) -> builtins.list[str]:
+        """Every tag used in the wallet (in ``items``, when already read), sorted."""
         seen: dict[str, str] = {}
-        for item in self.list(account_id):
+        for item in self.list(account_id) if items is None else items:
             for tag in item.tags:
                 seen.setdefault(tag.lower(), tag)
         return sorted(seen.values(), key=str.lower)

@@ -249,7 +249,8 @@ def wallet_page(
     wanted = status if status in STATUSES else None
     items = service.list(account, q=q or None, tag=tag or None, collection=chosen, status=wanted)
     filtered = bool(q or tag or chosen or wanted)
-    timeline = service.timeline(account) if view == "timeline" else []
+    everything = service.list(account) if filtered else items  # one more read only when a filter narrowed it
+    timeline = service.timeline(account, items=everything) if view == "timeline" else []
     context = {
         "items": items,
         "timeline": timeline,
@@ -259,7 +260,7 @@ def wallet_page(
         "collection": chosen,
         "status": wanted or "",
         "filtered": filtered,
-        "tags": service.tags(account),
+        "tags": service.tags(account, items=everything),
         "collections": service.collections(account),
         "statuses": STATUSES,
     }
