@@ -35,6 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cairn.skills.esco import EscoData, Occupation, Skill
+from cairn.skills.labels import best_matches, fold
 
 __all__ = [
     "ESCO_OCCUPATION_PREFIX",
@@ -492,38 +493,19 @@ def missing_essential(
     return sorted(triples, key=lambda p: p[1].casefold())
 
 
-def _fold(text: str) -> str:
-    import unicodedata
-
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 def search_occupations(esco: EscoData, query: str, *, language: str = "en", limit: int = 20) -> list[Occupation]:
-    """Occupations whose labels in ``language`` contain every word of ``query`` (accents and case ignored):
-    an exact preferred label first, then preferred labels starting with the query, then the rest."""
-    words = _fold(query[:200]).split()[:8]
+    """Occupations with a label in ``language`` whose words start with every word of ``query`` (accents and case
+    ignored), ranked as :func:`cairn.skills.labels.best_matches` ranks them (as the ESCO service's search)."""
+    words = fold(query[:200]).split()[:8]
     if not words or limit <= 0:
         return []
-    ranked: list[tuple[tuple[int, int, str], Occupation]] = []
-    for occupation in esco.occupations.values():
-        labels = occupation.labels.get(language)
-        if labels is None:
-            continue
-        best: tuple[int, int, str] | None = None
-        for position, label in enumerate(labels.all()):
-            folded = _fold(label)
-            if not all(word in folded for word in words):
-                continue
-            phrase = " ".join(words)
-            rank = 0 if folded == phrase else 1 if folded.startswith(phrase) else 2
-            key = (rank * 2 + (0 if position == 0 else 1), len(label), label)
-            if best is None or key < best:
-                best = key
-        if best is not None:
-            ranked.append((best, occupation))
-    ranked.sort(key=lambda item: item[0])
-    return [occupation for _, occupation in ranked[:limit]]
+    entries = (
+        (fold(label), uri, label, position == 0)
+        for uri, occupation in esco.occupations.items()
+        if language in occupation.labels
+        for position, label in enumerate(occupation.labels[language].all())
+    )
+    return [esco.occupations[uri] for uri, _ in best_matches(entries, words, limit)]
 
 
 # --------------------------------------------------------------------------------------------- next steps

@@ -19,7 +19,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["FUNCTION_WORDS", "STOPWORDS", "Bm25Index", "analyse", "analyse_query"]
+from cairn.skills.text import FUNCTION_WORDS, guess_language
+
+__all__ = ["STOPWORDS", "Bm25Index", "analyse", "analyse_query"]
 
 #: Function words that carry no skill meaning (English, the label language); they are dropped.
 STOPWORDS: frozenset[str] = frozenset(
@@ -55,139 +57,14 @@ def analyse(text: str) -> list[str]:
     return [_stem(token) for token in _TOKEN.findall(folded) if token not in STOPWORDS]
 
 
-#: Function words of the other languages outcomes are written in. The labels are English, so in a query these
-#: words can only match by accident (German "die" would meet the skill "dies"); they are dropped from a query
-#: that uses more of them than of English function words.
-FUNCTION_WORDS: dict[str, frozenset[str]] = {
-    "pl": frozenset(
-        [
-            "i",
-            "w",
-            "z",
-            "na",
-            "do",
-            "się",
-            "oraz",
-            "jest",
-            "są",
-            "że",
-            "dla",
-            "po",
-            "od",
-            "przez",
-            "lub",
-            "jak",
-            "o",
-            "we",
-            "ze",
-            "oraz",
-            "ich",
-            "jego",
-            "jej",
-            "tym",
-            "także",
-        ]
-    ),
-    "de": frozenset(
-        [
-            "der",
-            "die",
-            "das",
-            "und",
-            "mit",
-            "für",
-            "von",
-            "den",
-            "dem",
-            "des",
-            "ein",
-            "eine",
-            "einen",
-            "einem",
-            "ist",
-            "sind",
-            "zu",
-            "im",
-            "auf",
-            "nicht",
-            "sie",
-            "wird",
-            "werden",
-            "auch",
-            "oder",
-            "bei",
-            "als",
-            "wie",
-        ]
-    ),
-    "es": frozenset(
-        [
-            "el",
-            "la",
-            "los",
-            "las",
-            "y",
-            "de",
-            "del",
-            "con",
-            "para",
-            "por",
-            "un",
-            "una",
-            "unos",
-            "unas",
-            "que",
-            "en",
-            "se",
-            "es",
-            "al",
-            "su",
-            "sus",
-            "o",
-            "como",
-        ]
-    ),
-    "fr": frozenset(
-        [
-            "le",
-            "la",
-            "les",
-            "et",
-            "des",
-            "du",
-            "un",
-            "une",
-            "avec",
-            "pour",
-            "par",
-            "que",
-            "qui",
-            "en",
-            "est",
-            "sont",
-            "au",
-            "aux",
-            "sur",
-            "dans",
-            "de",
-            "se",
-            "leur",
-            "leurs",
-            "ou",
-        ]
-    ),
-}
-
-
 def analyse_query(text: str) -> list[str]:
-    """:func:`analyse` for a query, without the function words of the language it seems to be written in."""
+    """:func:`analyse` for a query, without the function words of the language it is written in
+    (:func:`cairn.skills.text.guess_language`): the labels are English, so German "die" could only meet the
+    skill "dies" by accident."""
+    language = guess_language(text)
+    drop = FUNCTION_WORDS.get(language or "", frozenset()) if language != "en" else frozenset()
     folded = unicodedata.normalize("NFKC", text).casefold()
-    words = _TOKEN.findall(folded)
-    english = sum(word in STOPWORDS for word in words)
-    hits = {language: sum(word in found for word in words) for language, found in FUNCTION_WORDS.items()}
-    language, most = max(hits.items(), key=lambda item: item[1])
-    drop = FUNCTION_WORDS[language] if most > english else frozenset()
-    return [_stem(word) for word in words if word not in STOPWORDS and word not in drop]
+    return [_stem(word) for word in _TOKEN.findall(folded) if word not in STOPWORDS and word not in drop]
 
 
 @dataclass(frozen=True, slots=True)

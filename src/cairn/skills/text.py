@@ -19,7 +19,7 @@ from collections import Counter
 
 from cairn.errors import InputError
 
-__all__ = ["MAX_QUERY_CHARS", "SUPPORTED_LANGUAGES", "guess_language", "prepare_query"]
+__all__ = ["FUNCTION_WORDS", "MAX_QUERY_CHARS", "SUPPORTED_LANGUAGES", "guess_language", "prepare_query"]
 
 #: Longest text accepted, in characters (a long job advertisement fits; a file does not).
 MAX_QUERY_CHARS = 20_000
@@ -43,7 +43,7 @@ _OTHER_LANGUAGES: dict[str, str] = {
 }
 
 # Frequent function words that are (nearly) unique to one language among those above.
-_FUNCTION_WORDS: dict[str, frozenset[str]] = {
+FUNCTION_WORDS: dict[str, frozenset[str]] = {
     code: frozenset(words.split())
     for code, words in {
         "en": "the and of to a in is are with for on as or it this that be will by at an from you your our we "
@@ -90,7 +90,7 @@ def guess_language(text: str) -> str | None:
         if script != "LATIN" and count >= len(letters) / 2:
             return f"non-latin:{script}"
     words = [word.casefold() for word in _WORD.findall(text)]
-    hits = Counter({code: sum(1 for word in words if word in vocab) for code, vocab in _FUNCTION_WORDS.items()})
+    hits = Counter({code: sum(1 for word in words if word in vocab) for code, vocab in FUNCTION_WORDS.items()})
     supported = max((hits[code], code) for code in SUPPORTED_LANGUAGES)
     other = max((hits[code], code) for code in _OTHER_LANGUAGES)
     if other[0] >= 3 and other[0] >= 2 * supported[0]:
