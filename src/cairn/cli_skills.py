@@ -11,11 +11,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from cairn.cli_common import fail_cleanly
 from cairn.errors import InputError
+
+if TYPE_CHECKING:  # the index (numpy and the encoder) is imported only when a command needs it
+    from cairn.skills.index import SkillIndex
+    from cairn.skills.suggest import Suggestion
 
 __all__ = ["skills"]
 
@@ -82,14 +87,21 @@ def skills_suggest(
         folder = folder.with_name(folder.name + "-lexical")
     index = _index(folder, lexical_only=lexical_only)
     assert isinstance(index, SkillIndex)
-    failed = False
-    for number, text in enumerate(texts, 1):
-        try:
-            found = index.suggest(text, k=top)
-        except InputError as exc:
-            click.echo(f"text {number}: {exc.message}", err=True)
+    try:  # every text's vector in one batch; one text that cannot be used sends them one by one
+        answers: list[list[Suggestion] | InputError] = list(index.suggest_many(list(texts), k=top))
+    except InputError:
+        answers = [_one(index, text, top) for text in texts]
+    for number, answer in enumerate(answers, 1):
+        if isinstance(answer, InputError):
+            click.echo(f"text {number}: {answer.message}", err=True)
             click.echo("[]")
-            failed = True
-            continue
-        click.echo(json.dumps([{"uri": s.uri, "label": s.label, "score": round(s.score, 4)} for s in found]))
-    sys.exit(1 if failed else 0)
+        else:
+            click.echo(json.dumps([{"uri": s.uri, "label": s.label, "score": round(s.score, 4)} for s in answer]))
+    sys.exit(1 if any(isinstance(a, InputError) for a in answers) else 0)
+
+
+def _one(index: SkillIndex, text: str, top: int) -> list[Suggestion] | InputError:
+    try:
+        return index.suggest(text, k=top)
+    except InputError as exc:
+        return exc
