@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,6 @@ from cairn.errors import CairnError
 __all__ = ["keys", "vc"]
 
 MAX_INPUT = 10_000_000
-_JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
 def _read(source: str) -> bytes:
@@ -175,13 +173,14 @@ def vc_bake(image_file: str, output: str | None, source: str) -> None:
     """
     from cairn.vc.baking import bake
     from cairn.vc.fetch import loads_json
+    from cairn.vc.jose import is_compact_jws
 
     try:
         credential = _read(source).decode("utf-8-sig").strip()
         if credential.startswith("{"):
             if not isinstance(loads_json(credential, what="credential"), dict):
                 raise CairnError("the credential must be a JSON object")
-        elif not _JWT.fullmatch(credential):
+        elif not is_compact_jws(credential):
             raise CairnError("the credential must be JSON or a compact JWT")
         baked = bake(_read(image_file), credential)
     except UnicodeDecodeError:

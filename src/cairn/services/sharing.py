@@ -30,6 +30,7 @@ from cairn.store.tables import ShareLinkRow, WalletCredentialRow, WalletRow
 from cairn.vc.baking import bake_png, bake_svg
 from cairn.vc.fetch import Fetcher
 from cairn.vc.intake import verify_any
+from cairn.vc.jose import is_compact_jws
 from cairn.vc.report import Report
 
 __all__ = [
@@ -97,7 +98,7 @@ class HeldCredential:
     @property
     def is_jwt(self) -> bool:
         """True when the credential was received as a compact JWT (VC-JWT)."""
-        return not self.original.lstrip().startswith("{")
+        return is_compact_jws(self.original)
 
     @classmethod
     def of(cls, row: WalletCredentialRow) -> HeldCredential:
@@ -435,13 +436,7 @@ class SharingService:
 
     def public_credential(self, slug: str, credential_id: str) -> HeldCredential:
         """One public credential of the profile at ``slug``; NotFoundError otherwise."""
-        with self.database.transaction() as session:
-            repo = SharingRepository(session)
-            wallet = self._public_wallet(repo, slug)
-            row = repo.public_credential(wallet.id, credential_id[:36])
-            if row is None:
-                raise NotFoundError("there is no such credential on this profile")
-            return HeldCredential.of(row)
+        return self.public_profile(slug, credential_id).credentials[0]
 
     # -- previews --------------------------------------------------------------------------------
 

@@ -44,6 +44,7 @@ from cairn.vc.dids import did_key
 from cairn.vc.fetch import Fetcher
 from cairn.vc.holder import email_matches
 from cairn.vc.intake import verify_any
+from cairn.vc.jose import is_compact_jws
 from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.presentations import create_presentation, create_presentation_jwt
 from cairn.vc.report import Outcome, Report
@@ -66,7 +67,6 @@ WALLET_KEY_INFO: Final = b"cairn/v1/wallet-key-encryption"
 """HKDF ``info`` for the key that seals wallets' did:key secrets at rest."""
 STATUSES: Final = ("valid", "expired", "revoked", "suspended", "unverifiable")
 _KIND: Final = "wallet-ed25519"
-_JWT: Final = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 MAX_ZIP_ENTRIES: Final = 1000
 MAX_ZIP_RATIO: Final = 100
 MAX_TAGS: Final = 20
@@ -172,7 +172,7 @@ class WalletItem:
     @property
     def is_jwt(self) -> bool:
         """Whether the credential is kept as a compact JWT."""
-        return bool(_JWT.match(self.original.strip()))
+        return is_compact_jws(self.original)
 
 
 @dataclass
@@ -643,7 +643,7 @@ class WalletService:
                 if row is None:
                     raise NotFoundError("no such credential in your wallet")
                 original = row.original.strip()
-                credentials.append(original if _JWT.match(original) else json.loads(original))
+                credentials.append(original if is_compact_jws(original) else json.loads(original))
             key, did = self._key(wallet), wallet.did
         method = f"{did}#{did.removeprefix('did:key:')}"
         now = self.clock()
@@ -676,7 +676,7 @@ class WalletService:
         with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for number, row in enumerate(rows, 1):
                 original = row.original.strip()
-                extension = "jwt" if _JWT.match(original) else "json"
+                extension = "jwt" if is_compact_jws(original) else "json"
                 name = f"credentials/{number:03d}-{_slug(row.title)}.{extension}"
                 archive.writestr(name, original)
                 items.append(

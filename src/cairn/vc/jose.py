@@ -19,6 +19,7 @@ never read from a clock: pass ``now`` to check ``exp`` and ``nbf``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +39,7 @@ __all__ = [
     "VC_CONTEXT_V2",
     "JwtResult",
     "KeyResolver",
+    "is_compact_jws",
     "kid_resolver",
     "ob3_claims",
     "sign_jwt",
@@ -52,6 +54,14 @@ MAX_TOKEN_LENGTH: Final = 1_000_000
 """Longest token :func:`verify_jwt` reads by default (characters)."""
 VC_CONTEXT_V2: Final = "https://www.w3.org/ns/credentials/v2"
 _MAX_HEADER_LENGTH: Final = 8192
+_COMPACT: Final = re.compile(r"[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*")
+
+
+def is_compact_jws(text: str) -> bool:
+    """Whether ``text`` (surrounding spaces aside) has the shape of a compact JWS / JWT: three base64url parts."""
+    return bool(_COMPACT.fullmatch(text.strip()))
+
+
 _ALGS: Final = {
     "EdDSA": KeyType.ED25519,
     "Ed25519": KeyType.ED25519,

@@ -18,7 +18,6 @@ Nothing is fetched unless the caller passes a fetcher; did:key keys resolve offl
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import cache
@@ -29,7 +28,7 @@ from urllib.parse import unquote
 from cairn.errors import CairnError, CredentialError
 from cairn.vc.documents import DocumentLoader
 from cairn.vc.fetch import Fetcher, loads_json
-from cairn.vc.jose import JwtResult, kid_resolver, verify_ob3_jwt, verify_vc_jwt
+from cairn.vc.jose import JwtResult, is_compact_jws, kid_resolver, verify_ob3_jwt, verify_vc_jwt
 from cairn.vc.keys import PublicKey
 from cairn.vc.multibase import b64url_decode
 from cairn.vc.report import Outcome, Report
@@ -46,7 +45,6 @@ MAX_NESTED = 500
 VC1 = "https://www.w3.org/2018/credentials/v1"
 VC2 = "https://www.w3.org/ns/credentials/v2"
 OB_TYPES = ("OpenBadgeCredential", "AchievementCredential")
-_JWT = re.compile(r"^[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*$")
 
 StatusListFetch = Callable[[str], Mapping[str, Any]]
 
@@ -170,7 +168,7 @@ class _Context:
             text = data.decode("utf-8-sig").strip()
         except UnicodeDecodeError:
             return self._unreadable("the input is not UTF-8 text")
-        if _JWT.match(text):
+        if is_compact_jws(text):
             return self.jwt(text)
         if not text.startswith("{"):
             return self._unreadable("the input is neither a JSON credential nor a JWT")
