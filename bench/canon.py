@@ -21,8 +21,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from cairn.vc.canon import fast_quads, rdfc, rdfc_reference
-from cairn.vc.documents import DEFAULT_LOADER
+from cairn.vc.canon.forms import fast_quads, rdfc, rdfc_reference
+from cairn.vc.jsonld.documents import DEFAULT_LOADER
 from timing import rate
 
 V2 = "https://www.w3.org/ns/credentials/v2"

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cairn.model.catalog import build_catalog
-from cairn.services.catalog import CatalogService, read_files
+from cairn.services.catalog.service import CatalogService, read_files
 from cairn.store.database import Database
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "catalog"

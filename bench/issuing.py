@@ -30,11 +30,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from cairn.services.audit import AuditService
-from cairn.services.bulk import BulkAwardService
-from cairn.services.catalog import CatalogService
-from cairn.services.issuing import IssuingService
-from cairn.services.keys import KeyService
-from cairn.services.status_lists import StatusListService
+from cairn.services.catalog.service import CatalogService
+from cairn.services.issuing.bulk import BulkAwardService
+from cairn.services.issuing.keys import KeyService
+from cairn.services.issuing.service import IssuingService
+from cairn.services.issuing.status_lists import StatusListService
 from cairn.store.database import Database, normalise_url
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "catalog"

@@ -5,8 +5,9 @@ element, ESCO alignments). For each cryptosuite it prints one JSON line per oper
 
     {"bench": "issue"|"verify", "suite": ..., "per_second": X, "raw_per_second": Y, "quads": N}
 
-``issue`` is :func:`cairn.vc.proofs.add_proof` (or :func:`cairn.vc.jose.sign_vc_jwt` for ``jwt``); ``verify``
-is :func:`cairn.vc.proofs.verify_proofs` with a did:key resolver (or :func:`cairn.vc.jose.verify_vc_jwt`);
+``issue`` is :func:`cairn.vc.proofs.data_integrity.add_proof` (or :func:`cairn.vc.proofs.jose.sign_vc_jwt` for
+``jwt``); ``verify`` is :func:`cairn.vc.proofs.data_integrity.verify_proofs` with a did:key resolver (or
+:func:`cairn.vc.proofs.jose.verify_vc_jwt`);
 ``verify_report`` is the whole :func:`cairn.vc.verification.verify` (well-formedness, the OB 3.0 schema,
 proof, issuer key, validity, status). ``--memory N`` issues N credentials and prints the resident memory
 before and after (it must stay flat). ``raw_per_second`` is the bare Ed25519 or P-256 sign (issue) or
@@ -29,12 +30,12 @@ from typing import Any
 from cairn.formats.ob3 import build_credential
 from cairn.model.awards import Award, Recipient
 from cairn.model.catalog import build_catalog
-from cairn.services.catalog import read_files
-from cairn.vc.canon import rdfc
+from cairn.services.catalog.service import read_files
+from cairn.vc.canon.forms import rdfc
 from cairn.vc.dids import did_key
-from cairn.vc.jose import kid_resolver, sign_vc_jwt, verify_vc_jwt
 from cairn.vc.keys import KeyPair, KeyType
-from cairn.vc.proofs import add_proof, key_resolver, verify_proofs
+from cairn.vc.proofs.data_integrity import add_proof, key_resolver, verify_proofs
+from cairn.vc.proofs.jose import kid_resolver, sign_vc_jwt, verify_vc_jwt
 from cairn.vc.verification import verify as verify_report
 from timing import rate
 

@@ -11,7 +11,7 @@ from typing import Any
 from cairn.formats.ob3 import build_credential
 from cairn.model.awards import Award, Recipient
 from cairn.model.catalog import build_catalog
-from cairn.services.catalog import read_files
+from cairn.services.catalog.service import read_files
 from cairn.vc.dids import did_key
 from cairn.vc.issuance import issue
 from cairn.vc.keys import KeyPair, KeyType

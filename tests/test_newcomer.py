@@ -15,7 +15,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from cairn.bootstrap import build, demo_catalog_path
-from cairn.services.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
+from cairn.services.demo.instance import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.web.app import create_app

@@ -23,15 +23,15 @@ from PIL import Image
 from sqlalchemy import select
 
 from cairn.bootstrap import build, demo_catalog_path
-from cairn.cli import cli
+from cairn.cli.main import cli
 from cairn.model.awards import Recipient
-from cairn.services.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
+from cairn.services.demo.instance import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.store.tables import Base, OutboxRow, ShareLinkRow
 from cairn.vc.fetch import FetchError, Response
+from cairn.web.accounts.pages import SESSION_COOKIE
 from cairn.web.app import create_app
-from cairn.web.auth import SESSION_COOKIE
 from tests.conftest import FixedClock
 from tests.helpers import csrf_of
 from tests.signed import signed_jwt

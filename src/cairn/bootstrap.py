@@ -1,6 +1,6 @@
 """The one place that turns settings into concrete objects (and the only reader of the environment).
 
-``cairn.cli`` and the ASGI entry point call :func:`load_settings` and :func:`build`; everything
+``cairn.cli.main`` and the ASGI entry point call :func:`load_settings` and :func:`build`; everything
 else receives what it needs as arguments.
 """
 
@@ -15,18 +15,18 @@ from pathlib import Path
 from typing import Any
 
 from cairn.errors import ConfigurationError
-from cairn.services.accounts import AccountService
-from cairn.services.api_issuing import ApiIssuingService
-from cairn.services.careers import CareersService
-from cairn.services.catalog import CatalogService
-from cairn.services.esco import EscoService
-from cairn.services.issuing_setup import IssuingServices, build_issuing
-from cairn.services.keys import did_for
-from cairn.services.local_fetch import InstanceFetcher
+from cairn.services.accounts.service import AccountService
+from cairn.services.careers.esco import EscoService
+from cairn.services.careers.service import CareersService
+from cairn.services.catalog.service import CatalogService
+from cairn.services.issuing.api import ApiIssuingService
+from cairn.services.issuing.keys import did_for
+from cairn.services.issuing.setup import IssuingServices, build_issuing
 from cairn.services.mail import Mailer
-from cairn.services.sharing import SharingService
-from cairn.services.trust import TrustList, load_trust_list
-from cairn.services.wallet import WalletService
+from cairn.services.verification.local_fetch import InstanceFetcher
+from cairn.services.verification.trust import TrustList, load_trust_list
+from cairn.services.wallet.service import WalletService
+from cairn.services.wallet.sharing import SharingService
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.vc.fetch import CachingFetcher, HttpsFetcher

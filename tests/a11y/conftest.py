@@ -23,7 +23,7 @@ import uvicorn
 
 from cairn.bootstrap import Container, build, demo_catalog_path
 from cairn.model.awards import Recipient
-from cairn.services.demo import seed_demo, seed_esco
+from cairn.services.demo.instance import seed_demo, seed_esco
 from cairn.settings import Settings
 from cairn.web.app import create_app
 from tests.services.test_wallet import foreign

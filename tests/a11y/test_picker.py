@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from cairn.services.demo import DEMO_EMAIL, DEMO_PASSWORD
+from cairn.services.demo.instance import DEMO_EMAIL, DEMO_PASSWORD
 from tests.a11y.conftest import ORGANISATION, LiveServer
 from tests.a11y.test_axe import _context, serious_violations
 

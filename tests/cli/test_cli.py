@@ -12,7 +12,7 @@ import yaml
 from click.testing import CliRunner, Result
 from fastapi.testclient import TestClient
 
-from cairn.cli import cli
+from cairn.cli.main import cli
 from cairn.store.database import Database
 
 
@@ -82,7 +82,7 @@ def test_bad_input_is_refused_and_nothing_stored(
     assert str(tmp_path / name) in result.output
     assert "nothing was stored" in result.stderr
     db = Database(db_url)
-    from cairn.services.catalog import CatalogService
+    from cairn.services.catalog.service import CatalogService
 
     assert CatalogService(db, clock=lambda: None).is_empty()  # type: ignore[arg-type,return-value]
 

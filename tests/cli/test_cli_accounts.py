@@ -9,8 +9,8 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from cairn.cli_accounts import accounts, mail, orgs, tokens
-from cairn.services.accounts import sha256_hex
+from cairn.cli.accounts import accounts, mail, orgs, tokens
+from cairn.services.accounts.service import sha256_hex
 from cairn.store.database import Database
 from cairn.store.tables import OrganisationRow
 

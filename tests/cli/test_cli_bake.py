@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cairn.cli import cli
+from cairn.cli.main import cli
 from cairn.formats.pdf import certificate_pdf
 from tests import hostile
 from tests.signed import signed_json, signed_jwt

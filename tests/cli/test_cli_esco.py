@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from cairn.cli import cli
+from cairn.cli.main import cli
 from tests.services.test_esco_import import cut_polish, cut_release
 
 

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select, update
 
-from cairn.cli_issuing import audit, award, org
+from cairn.cli.issuing import audit, award, org
 from cairn.store.database import Database
 from cairn.store.tables import AuditEntry, AwardRow, BulkJobRow, OutboxRow
 from tests.conftest import REPO, FixedClock
@@ -25,7 +25,7 @@ from tests.services.test_keys import DEFINITION, ORG, PUBLIC_URL, SECRET, load_e
 CLI_SCRIPT = """
 import sys
 import click
-from cairn.cli_issuing import audit, award, org
+from cairn.cli.issuing import audit, award, org
 
 @click.group()
 def cli() -> None:
@@ -245,8 +245,8 @@ def test_kill_9_in_the_middle_then_resume(
 def test_vc_verify_checks_this_instances_awards_without_the_network(
     env: dict[str, str], database: Database, tmp_path: Path
 ) -> None:
-    from cairn.cli import cli as cairn_cli
-    from cairn.vc.baking import bake_png
+    from cairn.cli.main import cli as cairn_cli
+    from cairn.vc.formats.baking import bake_png
     from tests.hostile import tiny_png
 
     assert run(env, "award", "bulk", "--definition", DEFINITION, str(_csv(tmp_path, 1))).exit_code == 0

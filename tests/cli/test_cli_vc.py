@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cairn.cli import cli
+from cairn.cli.main import cli
 from cairn.vc.keys import load_key_pair
 
 UNSIGNED = {

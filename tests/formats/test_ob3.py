@@ -13,8 +13,8 @@ import pytest
 from cairn.formats.ob3 import CONTEXTS, build_credential, identity_hash
 from cairn.model.awards import Award, Recipient
 from cairn.model.catalog import Catalog, build_catalog
-from cairn.services.catalog import read_files
-from cairn.vc.canon import rdfc, rdfc_reference
+from cairn.services.catalog.service import read_files
+from cairn.vc.canon.forms import rdfc, rdfc_reference
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "catalog"
 SCHEMA = "ob3/openbadges-specification/gh-pages/docs/schema/achievementcredential.json"

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from cairn.bootstrap import build
 from cairn.errors import FetchError
 from cairn.model.awards import Recipient
-from cairn.services.local_fetch import InstanceFetcher
+from cairn.services.verification.local_fetch import InstanceFetcher
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.vc.fetch import HttpsFetcher, Response, _Target, is_public_address

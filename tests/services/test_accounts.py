@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from cairn.errors import AuthenticationError, ConflictError, InputError
-from cairn.services.accounts import (
+from cairn.services.accounts.service import (
     AccountService,
     PendingPasswordError,
     RecentSignInRequiredError,
@@ -22,8 +22,8 @@ from cairn.services.accounts import (
     normalise_email,
     sha256_hex,
 )
+from cairn.store.audit import AuditRepository
 from cairn.store.database import Database
-from cairn.store.repositories import AuditRepository
 from cairn.store.tables import (
     AccountRow,
     AuditEntry,
@@ -122,7 +122,7 @@ def test_an_account_keeps_only_an_argon2id_hash(service: AccountService, databas
 
 
 def test_the_default_hasher_suits_a_two_core_server() -> None:
-    from cairn.services.accounts import default_password_hasher
+    from cairn.services.accounts.service import default_password_hasher
 
     hasher = default_password_hasher()
     assert (hasher.time_cost, hasher.memory_cost, hasher.parallelism) == (2, 47_104, 1)

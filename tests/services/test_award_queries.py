@@ -6,8 +6,8 @@ import pytest
 
 from cairn.errors import InputError, NotFoundError
 from cairn.model.awards import Recipient
-from cairn.services.award_queries import AwardQueryService
-from cairn.services.issuing_setup import IssuingServices
+from cairn.services.issuing.queries import AwardQueryService
+from cairn.services.issuing.setup import IssuingServices
 from cairn.store.database import Database
 from tests.conftest import FixedClock
 from tests.services.test_keys import DEFINITION, ORG, load_examples, make_services

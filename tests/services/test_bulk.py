@@ -10,11 +10,11 @@ import yaml
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+import cairn.services.issuing.bulk as bulk_module
 from cairn.errors import NotFoundError
-from cairn.services import bulk as bulk_module
-from cairn.services.bulk_files import check_file, read_rows
-from cairn.services.catalog import CatalogService
-from cairn.services.issuing_setup import IssuingServices
+from cairn.services.catalog.service import CatalogService
+from cairn.services.issuing.bulk_files import check_file, read_rows
+from cairn.services.issuing.setup import IssuingServices
 from cairn.store.database import Database
 from cairn.store.tables import AuditEntry, AwardRow, BulkJobRow, DefinitionVersionRow, OutboxRow
 from tests.conftest import EXAMPLES, FixedClock

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from cairn.errors import InputError, NotFoundError
-from cairn.services.accounts import AccountService
-from cairn.services.careers import CareersService, TextTooLongError
-from cairn.services.catalog import CatalogService
+from cairn.services.accounts.service import AccountService
+from cairn.services.careers.service import CareersService, TextTooLongError
+from cairn.services.catalog.service import CatalogService
 from cairn.skills.esco import EscoData, Labels, Occupation, OccupationSkill, Skill
 from cairn.skills.index import SkillIndex
 from cairn.skills.suggest import Suggestion
@@ -167,7 +167,7 @@ def test_job_ads_find_skills_and_gaps(service: CareersService) -> None:
 
 def test_the_demo_learner_holds_two_verified_awards(database: Database, clock: FixedClock) -> None:
     from cairn.bootstrap import build, demo_catalog_path
-    from cairn.services.demo import DEMO_LEARNER_EMAIL, seed_demo, seed_demo_learner
+    from cairn.services.demo.instance import DEMO_LEARNER_EMAIL, seed_demo, seed_demo_learner
     from cairn.settings import Settings
 
     settings = Settings(database_url="sqlite://", secret_key="d" * 48, base_url="http://127.0.0.1:8000")

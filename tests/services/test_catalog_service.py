@@ -10,9 +10,9 @@ import yaml
 from sqlalchemy import func, select
 
 from cairn.errors import CatalogError, ConflictError
-from cairn.services.catalog import CatalogService
+from cairn.services.catalog.service import CatalogService
+from cairn.store.audit import AuditRepository
 from cairn.store.database import Database
-from cairn.store.repositories import AuditRepository
 from cairn.store.tables import AuditEntry, DefinitionRow, OrganisationRow
 from tests.conftest import FixedClock
 

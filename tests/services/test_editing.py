@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from cairn.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from cairn.model.definitions import MicroCredentialDefinition, SaveAction
-from cairn.services.catalog import CatalogService
-from cairn.services.editing import PREVIEW_LEARNER, EditingService, SavedDefinition
+from cairn.services.catalog.editing import PREVIEW_LEARNER, EditingService, SavedDefinition
+from cairn.services.catalog.service import CatalogService
+from cairn.store.catalog.repository import DefinitionRepository
 from cairn.store.database import Database
-from cairn.store.repositories import DefinitionRepository
 from cairn.store.tables import AuditEntry, AwardRow
 from cairn.vc import KeyPair, Outcome
 from cairn.vc.dids import did_key

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from cairn.errors import InputError
-from cairn.services.demo import seed_esco
-from cairn.services.esco import EscoService, version_key
+from cairn.services.careers.esco import EscoService, version_key
+from cairn.services.demo.instance import seed_esco
 from cairn.skills.labels import shipped_esco_folder
+from cairn.store.careers.esco import ESCO_TABLES, EscoStore
 from cairn.store.database import Database
-from cairn.store.esco import ESCO_TABLES, EscoStore
 from tests.conftest import FixedClock
 
 SHIPPED = shipped_esco_folder()

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+import cairn.services.issuing.service as issuing_module
 from cairn.errors import NotFoundError
 from cairn.formats.ob3 import identity_hash
 from cairn.model.awards import Recipient
-from cairn.services import issuing as issuing_module
-from cairn.services.issuing_setup import IssuingServices
+from cairn.services.issuing.setup import IssuingServices
 from cairn.store.database import Database
 from cairn.store.tables import AuditEntry, AwardRow, OrganisationRow, OutboxRow
 from cairn.vc.issuance import SUITES

@@ -15,13 +15,13 @@ from sqlalchemy import select
 from cairn.errors import ConfigurationError, InputError
 from cairn.model.awards import Recipient
 from cairn.services.audit import AuditService
-from cairn.services.bulk import BulkAwardService
-from cairn.services.catalog import CatalogService
-from cairn.services.credentials import IssuanceContext
-from cairn.services.issuing import IssuingService
-from cairn.services.issuing_setup import IssuingServices
-from cairn.services.keys import KEY_ENCRYPTION_INFO, KeyService, derive_key, did_for, open_secret, seal_secret
-from cairn.services.status_lists import IndexChooser, StatusListService
+from cairn.services.catalog.service import CatalogService
+from cairn.services.issuing.bulk import BulkAwardService
+from cairn.services.issuing.credentials import IssuanceContext
+from cairn.services.issuing.keys import KEY_ENCRYPTION_INFO, KeyService, derive_key, did_for, open_secret, seal_secret
+from cairn.services.issuing.service import IssuingService
+from cairn.services.issuing.setup import IssuingServices
+from cairn.services.issuing.status_lists import IndexChooser, StatusListService
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.store.tables import AuditEntry, KeyRow, OrganisationRow

@@ -15,7 +15,7 @@ import pytest
 from cairn.errors import ConfigurationError
 from cairn.services.mail import DEFAULT_SENDER, Mailer, SmtpConfig, SmtpTransport
 from cairn.store.database import Database
-from cairn.store.repositories import OutboxRepository
+from cairn.store.mail import OutboxRepository
 from tests.conftest import FixedClock
 
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from cairn.errors import AuthenticationError, ConflictError, InputError, NotFoundError, PermissionDeniedError
-from cairn.services.accounts import AccountService, Role, sha256_hex
+from cairn.services.accounts.service import AccountService, Role, sha256_hex
 from cairn.store.database import Database
 from cairn.store.tables import ApiTokenRow, OutboxRow
 from tests.conftest import FixedClock

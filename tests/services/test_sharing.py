@@ -17,12 +17,12 @@ from argon2 import PasswordHasher
 from cairn.bootstrap import Container, build
 from cairn.errors import ConflictError, InputError, NotFoundError
 from cairn.model.awards import Recipient
-from cairn.services.accounts import AccountService
-from cairn.services.sharing import NotShownError, SharingService, linkedin_url
+from cairn.services.accounts.service import AccountService
+from cairn.services.wallet.sharing import NotShownError, SharingService, linkedin_url
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.store.tables import WalletCredentialRow, WalletRow
-from cairn.vc.baking import unbake
+from cairn.vc.formats.baking import unbake
 from cairn.vc.intake import verify_any
 from tests.conftest import FixedClock
 

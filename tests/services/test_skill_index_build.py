@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from cairn.bootstrap import skills_index_folder
-from cairn.services.careers import BUILDING, CareersService
-from cairn.services.catalog import CatalogService
+from cairn.services.careers.service import BUILDING, CareersService
+from cairn.services.catalog.service import CatalogService
 from cairn.settings import Settings
 from cairn.skills.encoders import Encoder, UseEncoder
 from cairn.skills.esco import EscoData

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from cairn.errors import ConflictError, InputError, NotFoundError
 from cairn.model.awards import Recipient
-from cairn.services.issuing import AwardPlan, IssuingService, Prepared
-from cairn.services.issuing_setup import IssuingServices
-from cairn.services.status_lists import IndexChooser
+from cairn.services.issuing.service import AwardPlan, IssuingService, Prepared
+from cairn.services.issuing.setup import IssuingServices
+from cairn.services.issuing.status_lists import IndexChooser
 from cairn.store.database import Database
 from cairn.store.tables import AuditEntry, AwardRow, StatusListRow
 from cairn.vc.report import Outcome

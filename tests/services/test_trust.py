@@ -9,7 +9,7 @@ import pytest
 
 from cairn.bootstrap import build
 from cairn.errors import ConfigurationError
-from cairn.services.trust import TrustList, load_trust_list, parse_trust_list
+from cairn.services.verification.trust import TrustList, load_trust_list, parse_trust_list
 from cairn.settings import Settings
 
 YAML = """

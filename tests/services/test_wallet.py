@@ -19,16 +19,16 @@ from sqlalchemy import select
 from cairn.bootstrap import Container, build
 from cairn.errors import ConflictError, InputError, NotFoundError
 from cairn.model.awards import Recipient
-from cairn.services.wallet import UnverifiedEmailError, WalletService, status_of
+from cairn.services.wallet.service import UnverifiedEmailError, WalletService, status_of
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.store.tables import AwardRow, Base, LearnerRow, OutboxRow, WalletRow
 from cairn.vc.dids import did_key
 from cairn.vc.fetch import DictFetcher, HttpsFetcher
 from cairn.vc.issuance import issue
-from cairn.vc.jose import kid_resolver
 from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.presentations import verify_presentation_jwt
+from cairn.vc.proofs.jose import kid_resolver
 from cairn.vc.report import Outcome, Report
 from cairn.vc.verification import verify
 from tests.conftest import FixedClock
@@ -412,7 +412,7 @@ def test_erase_leaves_no_personal_data_in_any_table(container: Container, wallet
 
 
 def test_baked_png_is_imported_with_the_credential_text(container: Container, wallet: WalletService) -> None:
-    baking = pytest.importorskip("cairn.vc.baking")
+    baking = pytest.importorskip("cairn.vc.formats.baking")
     from PIL import Image
 
     buffer = io.BytesIO()

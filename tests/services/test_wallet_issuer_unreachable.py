@@ -14,7 +14,7 @@ import pytest
 
 from cairn.bootstrap import Container, build
 from cairn.errors import InputError
-from cairn.services.wallet import WalletService, issuer_unreachable, status_of
+from cairn.services.wallet.service import WalletService, issuer_unreachable, status_of
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.vc.dids import VerificationMethod, did_web, did_web_document, did_web_url

@@ -16,7 +16,6 @@ from cairn.skills.careers import (
     HeldCredential,
     OccupationMatrix,
     Offer,
-    aggregate_job_skills,
     build_profile,
     credential_level,
     credential_skills,
@@ -26,9 +25,9 @@ from cairn.skills.careers import (
     offers_covering,
     rank_next_steps,
     search_occupations,
-    sentences,
 )
 from cairn.skills.esco import EscoData, Labels, Occupation, OccupationSkill, Skill, SkillGroup, load_esco
+from cairn.skills.jobs import aggregate_job_skills, sentences
 
 S = "http://data.europa.eu/esco/skill/"
 OCC = "http://data.europa.eu/esco/occupation/"

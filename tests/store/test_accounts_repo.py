@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from cairn.store.accounts import (
+from cairn.store.accounts.repository import (
     AccountRepository,
     ApiTokenRepository,
     MembershipRepository,
@@ -16,7 +16,7 @@ from cairn.store.accounts import (
     WebSessionRepository,
 )
 from cairn.store.database import Database
-from cairn.store.repositories import OutboxRepository
+from cairn.store.mail import OutboxRepository
 from cairn.store.tables import ApiTokenRow, OrganisationRow, SignInLinkRow
 from tests.conftest import FixedClock
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from cairn.store import esco as esco_store
+import cairn.store.careers.esco as esco_store
+from cairn.store.careers.esco import EscoStore
 from cairn.store.database import Database
-from cairn.store.esco import EscoStore
 from tests.conftest import FixedClock
 
 OCC = "http://data.europa.eu/esco/occupation/"

@@ -11,8 +11,9 @@ from sqlalchemy import select, update
 
 from cairn.errors import ConflictError, NotFoundError
 from cairn.model.definitions import MicroCredentialDefinition, Organisation, SaveAction
+from cairn.store.audit import AuditRepository
+from cairn.store.catalog.repository import DefinitionRepository, OrganisationRepository
 from cairn.store.database import Database
-from cairn.store.repositories import AuditRepository, DefinitionRepository, OrganisationRepository
 from cairn.store.tables import AuditEntry, AwardRow
 from tests.conftest import FixedClock
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cairn.errors import InputError
-from cairn.vc.baking import BakingError, bake, bake_png, bake_svg, sniff, unbake
+from cairn.vc.formats.baking import BakingError, bake, bake_png, bake_svg, sniff, unbake
 from tests import hostile
 from tests.signed import OB3_FIXTURES, signed_json, signed_jwt
 

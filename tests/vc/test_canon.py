@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from cairn.errors import CanonicalizationError, DocumentLoadError
-from cairn.vc.canon import fast_quads, jcs, quads, rdfc, rdfc_reference
-from cairn.vc.documents import DEFAULT_LOADER, OfflineLoader
-from cairn.vc.jsonld_safe import pyld_dataset
-from cairn.vc.rdfc10 import canonicalize
+from cairn.vc.canon.forms import fast_quads, jcs, quads, rdfc, rdfc_reference
+from cairn.vc.canon.rdfc10 import canonicalize
+from cairn.vc.jsonld.documents import DEFAULT_LOADER, OfflineLoader
+from cairn.vc.jsonld.safe import pyld_dataset
 
 V2 = "https://www.w3.org/ns/credentials/v2"
 OB3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -226,7 +226,7 @@ def test_ob3_fixtures_match_pyld(shared_data: Path) -> None:
 
 def test_values_that_are_not_json_or_not_unicode_are_refused() -> None:
     from cairn.errors import CanonicalizationError
-    from cairn.vc.canon import rdfc
+    from cairn.vc.canon.forms import rdfc
 
     doc = {
         "@context": ["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"],

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from pyld.canon import URDNA2015
 
 from cairn.errors import CanonicalizationError, CredentialError
-from cairn.vc.canon import fast_quads, rdfc, rdfc_reference
-from cairn.vc.documents import DEFAULT_LOADER
-from cairn.vc.rdfc10 import Quad, canonicalize
+from cairn.vc.canon.forms import fast_quads, rdfc, rdfc_reference
+from cairn.vc.canon.rdfc10 import Quad, canonicalize
+from cairn.vc.jsonld.documents import DEFAULT_LOADER
 
 V2 = "https://www.w3.org/ns/credentials/v2"
 OB3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"

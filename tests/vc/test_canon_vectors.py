@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from cairn.vc.canon import jcs, rdfc, rdfc_reference
+from cairn.vc.canon.forms import jcs, rdfc, rdfc_reference
 
 EDDSA = "vectors/vc-di-eddsa/TestVectors"
 ECDSA = "vectors/vc-di-ecdsa/TestVectors"

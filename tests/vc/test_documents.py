@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+import cairn.vc.jsonld.documents as documents
 from cairn.errors import DocumentLoadError
-from cairn.vc import documents
-from cairn.vc.canon import rdfc
-from cairn.vc.documents import BUNDLED_CONTEXTS, CONTEXT_VARIANTS, DEFAULT_LOADER, OfflineLoader
+from cairn.vc.canon.forms import rdfc
+from cairn.vc.jsonld.documents import BUNDLED_CONTEXTS, CONTEXT_VARIANTS, DEFAULT_LOADER, OfflineLoader
 
 
 def _sums() -> dict[str, str]:

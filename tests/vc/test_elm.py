@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from cairn.vc.elm import annex_rows, looks_like_elm, verify_elm
+from cairn.vc.formats.elm import annex_rows, looks_like_elm, verify_elm
 from cairn.vc.report import Outcome
 from tests.vc.test_jades import make_ca, make_leaf, seal
 

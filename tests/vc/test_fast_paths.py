@@ -10,10 +10,10 @@ import pytest
 from cairn.errors import CredentialError
 from cairn.vc.dids import did_key
 from cairn.vc.issuance import default_verification_method
-from cairn.vc.jose import kid_resolver, sign_jwt, verify_jwt
 from cairn.vc.keys import KeyPair, KeyType
-from cairn.vc.proofs import add_proof, key_resolver, verify_proofs
-from cairn.vc.suites import fast_jcs, optimistic_jcs
+from cairn.vc.proofs.data_integrity import add_proof, key_resolver, verify_proofs
+from cairn.vc.proofs.jose import kid_resolver, sign_jwt, verify_jwt
+from cairn.vc.proofs.suites import fast_jcs, optimistic_jcs
 
 ED = KeyPair.from_secret(KeyType.ED25519, bytes(range(32)))
 P256 = KeyPair.from_secret(KeyType.P256, bytes(range(1, 33)))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cairn.formats.pdf import certificate_pdf
-from cairn.vc.baking import bake_png, bake_svg
+from cairn.vc.formats.baking import bake_png, bake_svg
 from cairn.vc.intake import verify_any
 from cairn.vc.report import Outcome
 from tests import hostile

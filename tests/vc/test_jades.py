@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
-from cairn.vc.jades import verify_jades
+from cairn.vc.formats.jades import verify_jades
 from cairn.vc.multibase import b64url_encode as b64url_no_pad
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from cairn.errors import CredentialError, DidResolutionError
 from cairn.vc.dids import VerificationMethod, did_key, did_web_document
 from cairn.vc.fetch import DictFetcher
-from cairn.vc.jose import (
+from cairn.vc.keys import KeyPair, PublicKey
+from cairn.vc.proofs.jose import (
     JwtResult,
     kid_resolver,
     ob3_claims,
@@ -27,7 +28,6 @@ from cairn.vc.jose import (
     verify_ob3_jwt,
     verify_vc_jwt,
 )
-from cairn.vc.keys import KeyPair, PublicKey
 
 ED = KeyPair.from_secret("Ed25519", bytes(range(32)))
 P256 = KeyPair.from_secret("P-256", bytes(range(1, 33)))

@@ -25,8 +25,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from cairn.errors import FetchError
 from cairn.vc.fetch import CachingFetcher, DictFetcher, HttpsFetcher, Response
+from cairn.vc.formats.ob2 import OB2_CONTEXT, looks_like_ob2, recipient_matches, verify_ob2
 from cairn.vc.multibase import b64url_encode
-from cairn.vc.ob2 import OB2_CONTEXT, looks_like_ob2, recipient_matches, verify_ob2
 from cairn.vc.report import CHECK_TITLES, Outcome, Report
 
 NOW = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)

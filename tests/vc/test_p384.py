@@ -19,10 +19,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from cairn.cli import cli
+from cairn.cli.main import cli
 from cairn.errors import CredentialError, DidResolutionError, KeyFormatError
 from cairn.vc import multibase
-from cairn.vc.canon import rdfc
+from cairn.vc.canon.forms import rdfc
 from cairn.vc.dids import (
     VerificationMethod,
     did_key,
@@ -33,11 +33,11 @@ from cairn.vc.dids import (
     resolve_verification_method,
 )
 from cairn.vc.issuance import default_verification_method, issue
-from cairn.vc.jose import sign_jwt, verify_jwt
 from cairn.vc.keys import KeyPair, KeyType, PublicKey, dump_key_pair, load_key_pair
-from cairn.vc.proofs import add_proof, key_resolver, verify_proofs
+from cairn.vc.proofs.data_integrity import add_proof, key_resolver, verify_proofs
+from cairn.vc.proofs.jose import sign_jwt, verify_jwt
+from cairn.vc.proofs.suites import SUITES, P384PublicKey, b58decode, b58encode, document_digest, fast_jcs, hash_data
 from cairn.vc.report import Outcome
-from cairn.vc.suites import SUITES, P384PublicKey, b58decode, b58encode, document_digest, fast_jcs, hash_data
 from cairn.vc.verification import verify
 
 ECDSA = "vectors/vc-di-ecdsa/TestVectors"

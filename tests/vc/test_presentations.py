@@ -14,7 +14,6 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from cairn.errors import CredentialError, DidResolutionError
 from cairn.vc.dids import did_key
-from cairn.vc.jose import kid_resolver, sign_jwt, sign_vc_jwt
 from cairn.vc.keys import KeyPair, KeyType, PublicKey
 from cairn.vc.multibase import b64url_decode, b64url_encode
 from cairn.vc.presentations import (
@@ -26,8 +25,9 @@ from cairn.vc.presentations import (
     verify_presentation,
     verify_presentation_jwt,
 )
-from cairn.vc.proofs import SUPPORTED_CRYPTOSUITES, add_proof, key_resolver, verify_proofs
-from cairn.vc.suites import P384PublicKey, VerificationKey
+from cairn.vc.proofs.data_integrity import SUPPORTED_CRYPTOSUITES, add_proof, key_resolver, verify_proofs
+from cairn.vc.proofs.jose import kid_resolver, sign_jwt, sign_vc_jwt
+from cairn.vc.proofs.suites import P384PublicKey, VerificationKey
 
 V2 = "https://www.w3.org/ns/credentials/v2"
 OB3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"

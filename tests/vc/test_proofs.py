@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from cairn.errors import CanonicalizationError, CredentialError, DidResolutionError, KeyFormatError
 from cairn.vc import multibase
-from cairn.vc.canon import jcs
+from cairn.vc.canon.forms import jcs
 from cairn.vc.dids import did_key
 from cairn.vc.keys import KeyPair, KeyType, PublicKey
-from cairn.vc.proofs import (
+from cairn.vc.proofs.data_integrity import (
     MAX_PROOFS,
     SUPPORTED_CRYPTOSUITES,
     ProofCheck,
@@ -27,7 +27,7 @@ from cairn.vc.proofs import (
     key_resolver,
     verify_proofs,
 )
-from cairn.vc.suites import P384PublicKey, VerificationKey, b58decode, b58encode, fast_jcs
+from cairn.vc.proofs.suites import P384PublicKey, VerificationKey, b58decode, b58encode, fast_jcs
 
 V2 = "https://www.w3.org/ns/credentials/v2"
 OB3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -147,7 +147,7 @@ def test_a_proof_domain_may_be_a_list_containing_the_expected_one() -> None:
 
 def _resign_with(document: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
     """Sign ``document`` with arbitrary proof options (Ed25519, eddsa-jcs-2022)."""
-    from cairn.vc.suites import SUITES, hash_data
+    from cairn.vc.proofs.suites import SUITES, hash_data
 
     proof = {k: v for k, v in options.items() if k != "proofValue"}
     signature = ED.sign(hash_data(SUITES["eddsa-jcs-2022"], proof, document, curve="Ed25519"))

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from cairn.errors import DidResolutionError
-from cairn.vc.canon import rdfc
+from cairn.vc.canon.forms import rdfc
 from cairn.vc.keys import KeyPair, KeyType, PublicKey
-from cairn.vc.proofs import ProofCheck, add_proof, key_resolver, verify_proofs
-from cairn.vc.suites import (
+from cairn.vc.proofs.data_integrity import ProofCheck, add_proof, key_resolver, verify_proofs
+from cairn.vc.proofs.suites import (
     LEGACY_ED25519_2020,
     SUITES,
     VerificationKey,

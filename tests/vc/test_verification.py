@@ -13,7 +13,7 @@ import pytest
 from cairn.formats.ob3 import build_credential
 from cairn.model.awards import Award, Recipient
 from cairn.model.catalog import build_catalog
-from cairn.services.catalog import read_files
+from cairn.services.catalog.service import read_files
 from cairn.vc.dids import did_key, resolve_verification_method
 from cairn.vc.fetch import DictFetcher
 from cairn.vc.issuance import DATA_INTEGRITY_SUITES, default_verification_method, issue

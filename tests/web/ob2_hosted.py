@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from cairn.vc.fetch import Response
-from cairn.vc.ob2 import OB2_CONTEXT
+from cairn.vc.formats.ob2 import OB2_CONTEXT
 
 BASE = "https://badges.example.org"
 ISSUER = f"{BASE}/issuer"

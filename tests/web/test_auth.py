@@ -16,11 +16,17 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+import cairn.web.accounts.pages as auth
 from cairn.errors import InputError, TooManyAttemptsError
-from cairn.services.accounts import AccountService, OrganisationAccess, SlidingWindowLimiter, TokenPrincipal, sha256_hex
+from cairn.services.accounts.service import (
+    AccountService,
+    OrganisationAccess,
+    SlidingWindowLimiter,
+    TokenPrincipal,
+    sha256_hex,
+)
 from cairn.store.database import Database
 from cairn.store.tables import ApiTokenRow, AuditEntry, OrganisationRow, OutboxRow
-from cairn.web import auth
 from cairn.web.errors import install_error_handlers
 from cairn.web.i18n import make_templates
 from tests.conftest import FixedClock

@@ -20,17 +20,17 @@ from fastapi.testclient import TestClient
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+import cairn.web.issuing.awards as awards
 from cairn.bootstrap import Container, build
 from cairn.model.awards import Recipient
-from cairn.services.accounts import AccountService
+from cairn.services.accounts.service import AccountService
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.store.tables import AuditEntry, AwardRow, BulkJobRow, OutboxRow
 from cairn.vc.report import Outcome
 from cairn.vc.verification import verify
-from cairn.web import awards
 from cairn.web.app import create_app
-from cairn.web.awards_bulk import report_csv
+from cairn.web.issuing.bulk import report_csv
 from tests.conftest import FixedClock
 from tests.helpers import csrf_of
 
@@ -433,7 +433,7 @@ def test_the_example_file_is_a_valid_bulk_file(client: TestClient, database: Dat
 
 
 def test_report_cells_that_look_like_formulas_are_made_inert() -> None:
-    from cairn.web.awards_bulk import RowResult
+    from cairn.web.issuing.bulk import RowResult
 
     row = RowResult(2, "created", "id", "a@example.org", "", "-1+1", "@x", "")
     text = report_csv([row])

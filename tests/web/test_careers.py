@@ -12,8 +12,8 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from cairn.bootstrap import Container, build
-from cairn.services.accounts import AccountService
-from cairn.services.careers import CareersService
+from cairn.services.accounts.service import AccountService
+from cairn.services.careers.service import CareersService
 from cairn.settings import Settings
 from cairn.skills.esco import EscoData
 from cairn.skills.index import SkillIndex

@@ -14,19 +14,19 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+import cairn.web.catalog.editor as editor
 from cairn.bootstrap import Container, build
 from cairn.model.catalog import build_catalog
 from cairn.model.definitions import ANNEX_I, MicroCredentialDefinition
-from cairn.services.accounts import AccountService
-from cairn.services.catalog import CatalogService
-from cairn.services.editing import EditingService
+from cairn.services.accounts.service import AccountService
+from cairn.services.catalog.editing import EditingService
+from cairn.services.catalog.service import CatalogService
 from cairn.settings import Settings
+from cairn.store.catalog.repository import DefinitionRepository
 from cairn.store.database import Database
-from cairn.store.repositories import DefinitionRepository
 from cairn.store.tables import AuditEntry, AwardRow
-from cairn.web import editor
 from cairn.web.app import create_app
-from cairn.web.editor_form import form_from_definition, read_form, validate
+from cairn.web.catalog.editor_form import form_from_definition, read_form, validate
 from tests.conftest import EXAMPLES, FixedClock
 from tests.helpers import csrf_of
 

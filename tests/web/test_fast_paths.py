@@ -16,14 +16,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+import cairn.web.verification.vcapi as vcapi
 from cairn.bootstrap import build
-from cairn.services.accounts import SCOPES
+from cairn.services.accounts.service import SCOPES
 from cairn.settings import Settings
 from cairn.vc.dids import did_key
 from cairn.vc.issuance import issue
 from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.verification import verify
-from cairn.web import vcapi
 from cairn.web.app import SECURITY_HEADERS, _SecurityHeaders, create_app
 from cairn.web.limits import BodyLimit
 from tests.conftest import FixedClock
@@ -238,8 +238,8 @@ def test_inline_verification_gives_up_instead_of_fetching() -> None:
 def test_a_served_app_loads_the_shapes_and_labels_before_the_first_request(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import cairn.vc.formats.elm_shacl as elm_shacl
     from cairn.skills.labels import shipped_labels
-    from cairn.vc import elm_shacl
 
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'warm.db'}", secret_key="s" * 48)
     container = build(settings, clock=FixedClock())

@@ -22,13 +22,13 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from cairn.bootstrap import Container
-from cairn.cli import cli
+from cairn.cli.main import cli
 from cairn.store.database import Database
 from cairn.store.tables import WalletCredentialRow
-from cairn.vc.baking import unbake
+from cairn.vc.formats.baking import unbake
 from cairn.vc.intake import verify_any
 from cairn.web.app import create_app
-from cairn.web.share import skills_of
+from cairn.web.wallet.share import skills_of
 from tests.conftest import FixedClock
 from tests.helpers import csrf_of
 from tests.services.test_sharing import PASSWORD, PUBLIC, learner_with_credential, make_container

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from cairn.bootstrap import build
 from cairn.model.awards import Recipient
-from cairn.services.accounts import SCOPES
+from cairn.services.accounts.service import SCOPES
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.web.app import create_app

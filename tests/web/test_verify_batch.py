@@ -18,8 +18,8 @@ from fastapi.testclient import TestClient
 from cairn.bootstrap import build
 from cairn.errors import FetchError, InputError
 from cairn.model.awards import Recipient
-from cairn.services.trust import load_trust_list
-from cairn.services.verifying import BatchVerifier, rows_to_csv
+from cairn.services.verification.batch import BatchVerifier, rows_to_csv
+from cairn.services.verification.trust import load_trust_list
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.vc.fetch import CachingFetcher, Response

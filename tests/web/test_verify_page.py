@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+import cairn.web.verification.page as verify_page
 from cairn.bootstrap import build
 from cairn.model.awards import Recipient
-from cairn.services.trust import load_trust_list
+from cairn.services.verification.trust import load_trust_list
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.vc.fetch import CachingFetcher
-from cairn.web import verify_page
 from cairn.web.app import create_app
 from tests.conftest import FixedClock
 from tests.web import ob2_hosted

@@ -22,12 +22,12 @@ from sqlalchemy import select
 
 from cairn.bootstrap import Container, build
 from cairn.model.awards import Recipient
-from cairn.services.accounts import AccountService, SlidingWindowLimiter
+from cairn.services.accounts.service import AccountService, SlidingWindowLimiter
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.store.tables import OutboxRow
+from cairn.web.accounts.pages import SESSION_COOKIE
 from cairn.web.app import create_app
-from cairn.web.auth import SESSION_COOKIE
 from tests.conftest import FixedClock
 from tests.helpers import csrf_of
 from tests.services.test_wallet import foreign

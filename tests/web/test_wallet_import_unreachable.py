@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cairn.bootstrap import Container
-from cairn.services.wallet import WalletService
+from cairn.services.wallet.service import WalletService
 from cairn.store.database import Database
 from cairn.vc.fetch import DictFetcher
 from cairn.web.app import create_app

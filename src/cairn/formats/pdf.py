@@ -3,7 +3,7 @@
 :func:`certificate_pdf` lays out one A4 page: the title, the learner's name when the credential carries
 it, the issuer, the date, the EQF level and ECTS credits, the learning outcomes, a QR code leading to the
 verification URL and the URL as text. The signed credential travels inside the PDF as an attached file
-(``credential.json`` or ``credential.jwt``), so :func:`cairn.vc.baking.unbake` gets it back and a verifier
+(``credential.json`` or ``credential.jwt``), so :func:`cairn.vc.formats.baking.unbake` gets it back and a verifier
 can check it without trusting the printout.
 
 Accessibility: the document has a title and a language, all text is real text (DejaVu Sans, bundled with

@@ -2,7 +2,7 @@
 
 Pure: takes ``(source name, bytes)`` pairs and returns a :class:`Catalog` plus every problem found,
 each naming the file, the field path and, where it applies, the Annex I element. Nothing here
-reads the disk; :mod:`cairn.services.catalog` does.
+reads the disk; :mod:`cairn.services.catalog.service` does.
 
 A file holds one or more documents (YAML ``---`` separated, or a JSON object or array), each with
 ``kind: organisation`` or ``kind: micro-credential``. Hostile input is refused with a reason:

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from cairn.store.audit import GENESIS, entry_hash
 from cairn.store.database import Database
-from cairn.store.repositories import GENESIS, _entry_hash
 from cairn.store.tables import AuditEntry
 
 __all__ = ["AuditCheck", "AuditService"]
@@ -50,7 +50,7 @@ class AuditService:
         """Check the whole chain, streaming it ``chunk`` entries at a time (memory stays flat for millions).
 
         Each entry must name the hash of the one before and hash to its own content, exactly as
-        :meth:`cairn.store.repositories.AuditRepository.first_broken` checks.
+        :meth:`cairn.store.catalog.repository.AuditRepository.first_broken` checks.
         """
         table = AuditEntry.__table__
         count, prev = 0, GENESIS
@@ -58,7 +58,7 @@ class AuditService:
             rows = session.execute(select(table).order_by(table.c.id).execution_options(yield_per=chunk))
             for row in rows:
                 count += 1
-                digest = _entry_hash(prev, row.at, row.actor, row.action, row.subject, row.details)
+                digest = entry_hash(prev, row.at, row.actor, row.action, row.subject, row.details)
                 if row.prev_hash != prev or row.hash != digest:
                     rows.close()
                     total = int(session.scalar(select(func.count()).select_from(table)) or 0)

@@ -26,7 +26,7 @@ from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from cairn.errors import CairnError, ConfigurationError
-from cairn.store.accounts import OutboxQueue
+from cairn.store.accounts.repository import OutboxQueue
 from cairn.store.database import Database
 from cairn.store.tables import OutboxRow
 

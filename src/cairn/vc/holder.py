@@ -4,7 +4,7 @@ Open Badges 3.0 names the learner in ``credentialSubject.identifier[]`` with ``I
 entry of ``identityType`` ``emailAddress`` is either plain (``hashed: false``, the address itself in
 ``identityHash``) or hashed (``hashed: true``, ``identityHash`` ``sha256$<hex>`` or ``md5$<hex>`` of the address
 followed by ``salt``), as Cairn writes it (:func:`cairn.formats.ob3.identity_hash`). Open Badges 2.0 assertions
-name it in ``recipient``; :func:`cairn.vc.ob2.recipient_matches` answers for those.
+name it in ``recipient``; :func:`cairn.vc.formats.ob2.recipient_matches` answers for those.
 
 Pure: no network, no clock. The hash is never returned, so a page cannot echo it.
 """
@@ -16,7 +16,7 @@ import hmac
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from cairn.vc.ob2 import recipient_matches
+from cairn.vc.formats.ob2 import recipient_matches
 
 __all__ = ["email_matches"]
 

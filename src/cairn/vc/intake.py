@@ -2,7 +2,7 @@
 
 :func:`verify_any` recognises the format and sends it to the right verifier; every path ends in a
 :class:`~cairn.vc.report.Report`, never an exception. A baked PNG or SVG image, or a Cairn certificate PDF,
-first gives up the credential it carries (:func:`cairn.vc.baking.unbake`); the ``readable`` check then says
+first gives up the credential it carries (:func:`cairn.vc.formats.baking.unbake`); the ``readable`` check then says
 where the credential came from, or why none could be read.
 """
 
@@ -14,10 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from cairn.errors import CairnError
-from cairn.vc.baking import sniff, unbake
-from cairn.vc.elm import looks_like_elm, verify_elm
 from cairn.vc.fetch import Fetcher, loads_json
-from cairn.vc.ob2 import looks_like_ob2, verify_ob2
+from cairn.vc.formats.baking import sniff, unbake
+from cairn.vc.formats.elm import looks_like_elm, verify_elm
+from cairn.vc.formats.ob2 import looks_like_ob2, verify_ob2
 from cairn.vc.report import Outcome, Report
 from cairn.vc.verification import verify
 
@@ -41,9 +41,9 @@ def verify_any(
 ) -> Report:
     """Verify ``source`` whatever its format (see the module's text).
 
-    A European Digital Credential goes to :func:`cairn.vc.elm.verify_elm` (``trusted_certificates``: the
+    A European Digital Credential goes to :func:`cairn.vc.formats.elm.verify_elm` (``trusted_certificates``: the
     operator's trusted seal certificates, SHA-256 fingerprints or subject names); an Open Badges 2.0 assertion,
-    its JWS or its hosted address (an ``https`` URL) to :func:`cairn.vc.ob2.verify_ob2`; everything else
+    its JWS or its hosted address (an ``https`` URL) to :func:`cairn.vc.formats.ob2.verify_ob2`; everything else
     (Verifiable Credentials 1.1 and 2.0, Open Badges 3.0, CLR 2.0, presentations) to
     :func:`cairn.vc.verification.verify`.
     """

@@ -8,9 +8,9 @@ from typing import Any, Final
 
 from cairn.errors import CredentialError
 from cairn.vc.dids import did_key
-from cairn.vc.documents import DocumentLoader
-from cairn.vc.jose import sign_ob3_jwt, sign_vc_jwt
+from cairn.vc.jsonld.documents import DocumentLoader
 from cairn.vc.keys import KeyPair, KeyType
+from cairn.vc.proofs.jose import sign_ob3_jwt, sign_vc_jwt
 
 __all__ = ["DATA_INTEGRITY_SUITES", "SUITES", "default_verification_method", "issue"]
 
@@ -52,6 +52,6 @@ def issue(
         raise CredentialError(f"{suite} needs {wanted} key, not {key.kind.value}")
     if created is None:
         raise CredentialError("a Data Integrity proof needs its creation time (created)")
-    from cairn.vc.proofs import add_proof
+    from cairn.vc.proofs.data_integrity import add_proof
 
     return add_proof(credential, key=key, verification_method=method, cryptosuite=suite, created=created, loader=loader)

@@ -33,12 +33,12 @@ from datetime import datetime
 from typing import Any, Final, Literal
 
 from cairn.errors import CredentialError
-from cairn.vc.documents import DocumentLoader
-from cairn.vc.jose import KeyResolver as JwtKeyResolver
-from cairn.vc.jose import sign_jwt, verify_jwt
+from cairn.vc.jsonld.documents import DocumentLoader
 from cairn.vc.keys import KeyPair, PublicKey
-from cairn.vc.proofs import ProofCheck, add_proof, controller_of, verify_proofs
-from cairn.vc.suites import KeyResolver
+from cairn.vc.proofs.data_integrity import ProofCheck, add_proof, controller_of, verify_proofs
+from cairn.vc.proofs.jose import KeyResolver as JwtKeyResolver
+from cairn.vc.proofs.jose import sign_jwt, verify_jwt
+from cairn.vc.proofs.suites import KeyResolver
 
 __all__ = [
     "ENVELOPED_CREDENTIAL",
@@ -130,7 +130,7 @@ def create_presentation(
 
     ``verification_method`` must be a key of the holder (its URL without fragment is ``holder``).
     The proof has purpose ``authentication``; ``created`` is passed in, never read from a clock.
-    Raises :class:`CredentialError` for bad arguments (see :func:`cairn.vc.proofs.add_proof`).
+    Raises :class:`CredentialError` for bad arguments (see :func:`cairn.vc.proofs.data_integrity.add_proof`).
     """
     _check_binding_args(holder, verification_method, challenge, domain)
     presentation = build_presentation(credentials, holder=holder, presentation_id=presentation_id)
@@ -288,7 +288,7 @@ def verify_presentation_jwt(
 ) -> PresentationCheck:
     """Verify a ``vp+jwt``: signature by a key of the holder (``kid``), ``nonce`` and ``aud``, ``exp``/``nbf``.
 
-    ``resolve_key`` is a :data:`cairn.vc.jose.KeyResolver` (protected header in, Ed25519 or P-256 key
+    ``resolve_key`` is a :data:`cairn.vc.proofs.jose.KeyResolver` (protected header in, Ed25519 or P-256 key
     out), for example ``kid_resolver(purpose="authentication")``; the header must name the key in
     ``kid``. ``challenge`` / ``domain`` as in :func:`verify_presentation`. The credentials inside are
     returned unverified.

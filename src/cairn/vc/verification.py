@@ -26,13 +26,13 @@ from typing import Any
 from urllib.parse import unquote
 
 from cairn.errors import CairnError, CredentialError
-from cairn.vc.documents import DocumentLoader
 from cairn.vc.fetch import Fetcher, loads_json
-from cairn.vc.jose import JwtResult, is_compact_jws, kid_resolver, verify_ob3_jwt, verify_vc_jwt
+from cairn.vc.jsonld.documents import DocumentLoader
 from cairn.vc.keys import PublicKey
 from cairn.vc.multibase import b64url_decode
+from cairn.vc.proofs.jose import JwtResult, is_compact_jws, kid_resolver, verify_ob3_jwt, verify_vc_jwt
+from cairn.vc.proofs.suites import controller_of
 from cairn.vc.report import Outcome, Report
-from cairn.vc.suites import controller_of
 from cairn.vc.values import as_list, nests_deeper_than, parse_time
 
 __all__ = ["MAX_INPUT_BYTES", "ob3_schema_errors", "verify"]
@@ -276,7 +276,7 @@ class _Context:
         return resolve
 
     def data_integrity(self, report: Report, doc: Mapping[str, Any]) -> None:
-        from cairn.vc.proofs import verify_proofs
+        from cairn.vc.proofs.data_integrity import verify_proofs
 
         if "proof" not in doc:
             report.add("proof", Outcome.FAIL, "the credential has no proof: anyone could have written it")
@@ -528,7 +528,7 @@ class _Context:
 
     def _fetch_list(self, url: str) -> Mapping[str, Any]:
         """Fetch a status list credential and check its proof; a list that does not verify is refused."""
-        from cairn.vc.proofs import verify_proofs
+        from cairn.vc.proofs.data_integrity import verify_proofs
 
         assert self.fetcher is not None
         credential = loads_json(self.fetcher.fetch(url).content, what="status list credential")

@@ -17,9 +17,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import cairn
 from cairn.bootstrap import Container
-from cairn.web import api, auth, awards, careers, editor, i18n, pages, share, vcapi, verify_batch, verify_page, wallet
+from cairn.web import i18n
+from cairn.web.accounts import pages as auth
+from cairn.web.careers import pages as careers
+from cairn.web.catalog import api, editor, pages
 from cairn.web.errors import error_body, install_error_handlers
+from cairn.web.issuing import awards
 from cairn.web.limits import BodyLimit
+from cairn.web.verification import batch as verify_batch
+from cairn.web.verification import page as verify_page
+from cairn.web.verification import vcapi
+from cairn.web.wallet import pages as wallet
+from cairn.web.wallet import share
 
 __all__ = ["create_app"]
 
@@ -70,7 +79,7 @@ log = logging.getLogger("cairn.web")
 
 def _warm_up() -> None:
     from cairn.skills.labels import shipped_labels
-    from cairn.vc.elm_shacl import warm_up as warm_up_shapes
+    from cairn.vc.formats.elm_shacl import warm_up as warm_up_shapes
 
     started = time.perf_counter()
     warm_up_shapes()

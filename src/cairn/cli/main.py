@@ -1,0 +1,236 @@
+"""The ``cairn`` command. Plain ``cairn`` runs ``cairn serve``.
+
+Exit codes: 0 success, 1 invalid input or a failed check, 2 unreadable input or a configuration error.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cairn import __version__
+from cairn.bootstrap import Container, build, demo_catalog_path, load_settings
+from cairn.cli.accounts import accounts, mail, orgs, tokens
+from cairn.cli.common import database_option, fail_cleanly
+from cairn.cli.esco import esco
+from cairn.cli.issuing import audit, award
+from cairn.cli.issuing import org as org_issuing
+from cairn.cli.skills import skills
+from cairn.cli.vc import keys, vc
+from cairn.errors import Problem
+from cairn.settings import describe
+
+__all__ = ["main"]
+
+
+log = logging.getLogger("cairn")
+
+
+def _print_problems(problems: Sequence[Problem], *, err: bool = True) -> None:
+    for problem in problems:
+        click.echo(str(problem), err=err)
+
+
+def _container(database: str | None = None, **overrides: Any) -> Container:
+    return build(load_settings(database_url=database, **overrides))
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cairn")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Cairn: describe, award, keep, share and verify EU micro-credentials.
+
+    Run without a command to start the web app (the same as 'cairn serve').
+    """
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(serve)
+
+
+@cli.command()
+@click.option("--host", help="address to listen on (default: CAIRN_HOST, else 127.0.0.1)")
+@click.option("--port", type=int, help="port to listen on (default: CAIRN_PORT, else 8000)")
+@database_option
+@click.option("--ssl-certfile", type=click.Path(exists=True, dir_okay=False), help="TLS certificate (PEM)")
+@click.option("--ssl-keyfile", type=click.Path(exists=True, dir_okay=False), help="TLS private key (PEM)")
+@click.option("--demo", is_flag=True, help="load the example catalogue into an empty database")
+@fail_cleanly
+def serve(
+    host: str | None,
+    port: int | None,
+    database: str | None,
+    ssl_certfile: str | None,
+    ssl_keyfile: str | None,
+    demo: bool,
+) -> None:
+    """Run the web app (migrating the database first)."""
+    import uvicorn
+
+    from cairn.web.app import create_app
+
+    if bool(ssl_certfile) != bool(ssl_keyfile):
+        raise click.UsageError("give both --ssl-certfile and --ssl-keyfile, or neither")
+    settings = load_settings(database_url=database, host=host, port=port)
+    if demo and not settings.secret_key:
+        from cairn.services.demo.instance import demo_secret_key
+
+        settings = settings.with_overrides(secret_key=demo_secret_key(Path.cwd()))
+        click.echo("Demo: CAIRN_SECRET_KEY is not set; using a demo key kept in ./.cairn-demo-secret")
+    container = build(settings)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    container.database.upgrade()
+    if demo and container.catalog.is_empty():
+        from cairn.services.demo.instance import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
+
+        seeded = seed_demo(
+            catalog=container.catalog,
+            accounts=container.accounts,
+            catalogue_path=demo_catalog_path(),
+            demo_token=settings.demo_token,
+        )
+        click.echo(f"Loaded the demo catalogue: {seeded.catalogue.summary()}")
+        click.echo(f"Demo sign-in: {DEMO_EMAIL} / {DEMO_PASSWORD} (owner of {', '.join(seeded.organisations)})")
+        if seeded.token_installed:
+            click.echo("Demo API token (CAIRN_DEMO_TOKEN) installed for the demo issuer")
+    if demo:
+        from cairn.services.demo.instance import seed_esco
+
+        esco_loaded = seed_esco(container.esco)
+        if esco_loaded is not None:
+            click.echo(f"Loaded the shipped ESCO extract: {esco_loaded.describe()}")
+        from cairn.services.demo.instance import DEMO_LEARNER_EMAIL, DEMO_PASSWORD, seed_demo_learner
+
+        added = seed_demo_learner(
+            accounts=container.accounts, issuing=container.issuing.issuing, wallet=container.wallet
+        )
+        click.echo(
+            f"Demo learner: {DEMO_LEARNER_EMAIL} / {DEMO_PASSWORD} ({added} credential(s) added to the wallet now; "
+            "see /wallet/skills and /wallet/occupations)"
+        )
+    scheme = "https" if ssl_certfile else "http"
+    click.echo(
+        f"Cairn {__version__} at {scheme}://{settings.host}:{settings.port} (database: {container.database.dialect})"
+    )
+    uvicorn.run(
+        create_app(container, build_skills_index=True, warm_up=True),
+        host=settings.host,
+        port=settings.port,
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
+        log_level=settings.log_level,
+        proxy_headers=True,
+    )
+
+
+@cli.group()
+def db() -> None:
+    """Manage the database schema."""
+
+
+@db.command("upgrade")
+@database_option
+@fail_cleanly
+def db_upgrade(database: str | None) -> None:
+    """Apply every migration the database lacks."""
+    container = _container(database)
+    before = container.database.current_revision()
+    container.database.upgrade()
+    after = container.database.current_revision()
+    click.echo(f"Database at revision {after}" + ("" if before != after else " (already current)"))
+
+
+@db.command("current")
+@database_option
+@fail_cleanly
+def db_current(database: str | None) -> None:
+    """Print the database's schema revision and the newest one this Cairn knows."""
+    container = _container(database)
+    click.echo(f"database: {container.database.current_revision() or 'empty'}")
+    click.echo(f"code:     {container.database.head_revision()}")
+
+
+@cli.group()
+def catalog() -> None:
+    """Validate and import micro-credential catalogues (YAML or JSON files)."""
+
+
+@catalog.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@fail_cleanly
+def catalog_validate(paths: tuple[str, ...], fmt: str) -> None:
+    """Check catalogue files and report every problem at once; exit 0 when all are valid, 1 otherwise.
+
+    Organisations named as awarding bodies must be in the files given.
+    """
+    from cairn.services.catalog.service import validate_paths
+
+    cat, problems = validate_paths(paths)
+    if fmt == "json":
+        body = {
+            "ok": not problems,
+            "organisations": sorted(cat.organisations),
+            "micro_credentials": sorted(cat.definitions),
+            "problems": [
+                {"source": p.source, "path": p.path, "message": p.message, "element": p.element} for p in problems
+            ],
+        }
+        click.echo(json.dumps(body, indent=2, ensure_ascii=False))
+    else:
+        _print_problems(problems, err=False)
+        if problems:
+            click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found", err=True)
+        else:
+            click.echo(f"Valid: {len(cat.organisations)} organisations, {len(cat.definitions)} micro-credentials")
+    sys.exit(1 if problems else 0)
+
+
+@catalog.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@database_option
+@fail_cleanly
+def catalog_import(paths: tuple[str, ...], database: str | None) -> None:
+    """Validate and store catalogue files, all or nothing (migrating the database first)."""
+    container = _container(database)
+    container.database.upgrade()
+    result = container.catalog.import_paths(list(paths), actor="cli")
+    click.echo(f"Imported {result.summary()}")
+
+
+@catalog.command("schema")
+@click.argument("kind", type=click.Choice(["micro-credential", "organisation"]))
+def catalog_schema(kind: str) -> None:
+    """Print the JSON Schema of a catalogue document, for editors and other tools."""
+    from cairn.model.catalog import KINDS
+
+    schema = KINDS[kind].model_json_schema()
+    schema["properties"] = {"kind": {"const": kind}, **schema["properties"]}
+    schema["required"] = ["kind", *schema.get("required", [])]
+    click.echo(json.dumps(schema, indent=2, ensure_ascii=False))
+
+
+@cli.command()
+@fail_cleanly
+def settings() -> None:
+    """Print every setting with its value (secrets masked) and what it is for."""
+    current = load_settings()
+    for env, shown, help_text in describe(current):
+        click.echo(f"{env}={shown}")
+        click.echo(f"    {help_text}")
+
+
+for group in (keys, vc, accounts, orgs, tokens, mail, award, audit, skills, esco):
+    cli.add_command(group)
+for sub in org_issuing.commands.values():  # 'cairn orgs keys ...', 'cairn orgs did ...'
+    orgs.add_command(sub)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``cairn`` command."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name="cairn")

@@ -1,0 +1,177 @@
+"""Catalogue use cases: read catalogue files, validate them, import them all or nothing, list and show."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from cairn.errors import CatalogError, Problem
+from cairn.model.catalog import MAX_FILE_BYTES, Catalog, build_catalog
+from cairn.model.definitions import MicroCredentialDefinition, Organisation, SaveAction
+from cairn.store.audit import AuditRepository
+from cairn.store.catalog.repository import (
+    DefinitionRepository,
+    OrganisationRepository,
+    StoredDefinition,
+)
+from cairn.store.database import Database
+
+__all__ = [
+    "CATALOG_SUFFIXES",
+    "CatalogEntry",
+    "CatalogService",
+    "ImportResult",
+    "read_files",
+    "validate_paths",
+]
+
+CATALOG_SUFFIXES = (".yaml", ".yml", ".json")
+MAX_FILES = 10_000
+
+
+def read_files(paths: Iterable[str | Path]) -> tuple[list[tuple[str, bytes]], list[Problem]]:
+    """Read the catalogue files named by ``paths`` (folders are searched for .yaml, .yml and .json).
+
+    Reads at most one byte past the size limit of each file, so a huge file costs nothing.
+    """
+    files: list[tuple[str, bytes]] = []
+    problems: list[Problem] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in CATALOG_SUFFIXES)
+            if not found:
+                problems.append(Problem(str(path), "", "no .yaml, .yml or .json files in this folder"))
+        elif path.is_file():
+            found = [path]
+        else:
+            problems.append(Problem(str(path), "", "no such file or folder"))
+            continue
+        for file in found:
+            if len(files) >= MAX_FILES:
+                problems.append(Problem(str(file), "", f"more than {MAX_FILES} files; import them in parts"))
+                return files, problems
+            try:
+                with file.open("rb") as fh:
+                    files.append((str(file), fh.read(MAX_FILE_BYTES + 1)))
+            except OSError as exc:
+                problems.append(Problem(str(file), "", f"cannot be read: {exc.strerror or exc}"))
+    return files, problems
+
+
+def validate_paths(
+    paths: Sequence[str | Path], *, known_organisations: Iterable[str] = ()
+) -> tuple[Catalog, list[Problem]]:
+    """Read and validate catalogue files; every problem at once."""
+    files, problems = read_files(paths)
+    catalog, found = build_catalog(files, known_organisations=known_organisations)
+    return catalog, problems + found
+
+
+@dataclass
+class ImportResult:
+    """What an import did, counted by kind and action."""
+
+    organisations: Counter[str] = field(default_factory=Counter)
+    definitions: Counter[str] = field(default_factory=Counter)
+
+    def summary(self) -> str:
+        """One line for people."""
+
+        def part(name: str, counts: Counter[str]) -> str:
+            done = ", ".join(f"{n} {action}" for action, n in sorted(counts.items()) if n)
+            return f"{sum(counts.values())} {name}" + (f" ({done})" if done else "")
+
+        return f"{part('organisations', self.organisations)}; {part('micro-credentials', self.definitions)}"
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogEntry:
+    """A definition with its awarding bodies, ready to show."""
+
+    stored: StoredDefinition
+    organisations: tuple[Organisation, ...]
+
+    @property
+    def definition(self) -> MicroCredentialDefinition:
+        """The definition's content."""
+        return self.stored.definition
+
+
+class CatalogService:
+    """Catalogue use cases over one database."""
+
+    def __init__(self, database: Database, *, clock: Callable[[], datetime]) -> None:
+        self.database = database
+        self.clock = clock
+
+    def validate(self, paths: Sequence[str | Path]) -> tuple[Catalog, list[Problem]]:
+        """Validate files, allowing definitions to name organisations already stored."""
+        with self.database.transaction() as session:
+            known = OrganisationRepository(session).slugs()
+        return validate_paths(paths, known_organisations=known)
+
+    def import_paths(self, paths: Sequence[str | Path], *, actor: str = "cli") -> ImportResult:
+        """Validate and store every file in one transaction: all of it, or (on any problem) nothing."""
+        catalog, problems = self.validate(paths)
+        if problems:
+            raise CatalogError(problems)
+        return self.import_catalog(catalog, actor=actor)
+
+    def import_catalog(self, catalog: Catalog, *, actor: str) -> ImportResult:
+        """Store a validated catalogue in one transaction."""
+        now = self.clock()
+        result = ImportResult()
+        with self.database.transaction() as session:
+            orgs, defs, audit = (
+                OrganisationRepository(session),
+                DefinitionRepository(session),
+                AuditRepository(session),
+            )
+            for org in catalog.organisations.values():
+                action = orgs.save(org, now=now)
+                result.organisations[action.value] += 1
+                if action is not SaveAction.UNCHANGED:
+                    audit.append(at=now, actor=actor, action=f"organisation.{action.value}", subject=org.id, details={})
+            session.flush()
+            for definition in catalog.definitions.values():
+                action, version = defs.save(definition, now=now)
+                result.definitions[action.value] += 1
+                if action is not SaveAction.UNCHANGED:
+                    audit.append(
+                        at=now,
+                        actor=actor,
+                        action=f"definition.{action.value}",
+                        subject=definition.id,
+                        details={"version": version},
+                    )
+        return result
+
+    def entries(self) -> list[CatalogEntry]:
+        """The latest version of every definition, with its awarding bodies."""
+        with self.database.transaction() as session:
+            orgs = {o.id: o for o in OrganisationRepository(session).list()}
+            return [
+                CatalogEntry(s, tuple(orgs[b] for b in s.definition.awarding_bodies if b in orgs))
+                for s in DefinitionRepository(session).latest()
+            ]
+
+    def entry(self, slug: str, version: int | None = None) -> CatalogEntry:
+        """One definition (latest version unless given) with its awarding bodies; NotFoundError otherwise."""
+        with self.database.transaction() as session:
+            stored = DefinitionRepository(session).get(slug, version)
+            repo = OrganisationRepository(session)
+            return CatalogEntry(stored, tuple(repo.get(b) for b in stored.definition.awarding_bodies))
+
+    def versions(self, slug: str) -> list[int]:
+        """Every version number of a definition."""
+        with self.database.transaction() as session:
+            return DefinitionRepository(session).versions(slug)
+
+    def is_empty(self) -> bool:
+        """True when no definition is stored."""
+        with self.database.transaction() as session:
+            return DefinitionRepository(session).count() == 0

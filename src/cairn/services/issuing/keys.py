@@ -1,0 +1,337 @@
+"""Issuer identity: each organisation's did:web and its signing keys, encrypted at rest.
+
+Each organisation is ``did:web:HOST:orgs:SLUG`` under the instance's public URL (a port is written
+``%3A``; a base path adds segments), and its ``did.json`` lists every key it ever signed with: rotation
+retires the current key (no longer used to sign) and keeps it in the document, so credentials signed
+with it still verify.
+
+Keys are Ed25519, or P-256 when the organisation signs with an ``ecdsa-*`` suite. The 32-byte secret is
+sealed with AES-256-GCM under a key derived by HKDF-SHA256 from ``CAIRN_SECRET_KEY`` (``info`` names the
+purpose), with the organisation's id as associated data, so a sealed key moved to another organisation
+does not open. Stored form: version byte ``0x01`` | 12-byte nonce | ciphertext and tag. Opened keys are
+cached per process and never logged (a :class:`~cairn.vc.keys.KeyPair`'s ``repr`` hides its secret).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy.orm import Session
+
+from cairn.errors import ConfigurationError, InputError, NotFoundError
+from cairn.store.catalog.repository import OrganisationRepository
+from cairn.store.database import Database
+from cairn.store.issuing.repository import AuditRecord, KeyRepository, append_audit, begin_write, lock_organisation
+from cairn.store.tables import KeyRow, OrganisationRow
+from cairn.vc.dids import VerificationMethod, did_web, did_web_document
+from cairn.vc.issuance import SUITES, issue
+from cairn.vc.keys import KeyPair, KeyType, PublicKey
+
+__all__ = [
+    "KEY_ENCRYPTION_INFO",
+    "RECIPIENT_KEY_INFO",
+    "SEAL_VERSION",
+    "KeyInfo",
+    "KeyService",
+    "SigningKey",
+    "derive_key",
+    "did_for",
+    "key_type_for",
+    "open_secret",
+    "seal_secret",
+]
+
+SEAL_VERSION: Final = 1
+KEY_ENCRYPTION_INFO: Final = b"cairn/v1/signing-key-encryption"
+"""HKDF ``info`` for the key that seals signing keys at rest."""
+RECIPIENT_KEY_INFO: Final = b"cairn/v1/recipient-key"
+"""HKDF ``info`` for the HMAC key that turns a recipient into an award's idempotency key."""
+_NONCE: Final = 12
+
+
+def derive_key(secret_key: str, *, info: bytes, length: int = 32) -> bytes:
+    """A key for one purpose (``info``), derived with HKDF-SHA256 from the instance's secret key."""
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=info).derive(secret_key.encode("utf-8"))
+
+
+def _aad(organisation_id: int, kind: str) -> bytes:
+    return f"cairn-signing-key:v{SEAL_VERSION}:org:{organisation_id}:{kind}".encode()
+
+
+def seal_secret(secret: bytes, *, key: bytes, organisation_id: int, kind: str) -> bytes:
+    """Encrypt a signing key's secret for storage (AES-256-GCM, the organisation and key type as AAD)."""
+    nonce = os.urandom(_NONCE)
+    return bytes([SEAL_VERSION]) + nonce + AESGCM(key).encrypt(nonce, secret, _aad(organisation_id, kind))
+
+
+def open_secret(sealed: bytes, *, key: bytes, organisation_id: int, kind: str) -> bytes:
+    """Decrypt what :func:`seal_secret` wrote; ConfigurationError when it does not open."""
+    if len(sealed) < 1 + _NONCE + 16 or sealed[0] != SEAL_VERSION:
+        raise ConfigurationError("a stored signing key has an unknown encryption format")
+    nonce, body = sealed[1 : 1 + _NONCE], sealed[1 + _NONCE :]
+    try:
+        return AESGCM(key).decrypt(nonce, body, _aad(organisation_id, kind))
+    except InvalidTag:
+        raise ConfigurationError(
+            "a stored signing key cannot be decrypted: CAIRN_SECRET_KEY is not the one it was encrypted with"
+        ) from None
+
+
+def did_for(public_url: str, slug: str) -> str:
+    """The organisation's DID under the instance: ``did:web:HOST[%3APORT][:PATH...]:orgs:SLUG``."""
+    parts = urlsplit(public_url)
+    if not parts.hostname:
+        raise ConfigurationError(f"the public URL {public_url!r} has no host name (set CAIRN_BASE_URL)")
+    base = [p for p in parts.path.split("/") if p]
+    try:
+        return did_web(parts.hostname, [*base, "orgs", slug], port=parts.port)
+    except (InputError, ValueError) as exc:
+        raise ConfigurationError(f"the public URL {public_url!r} cannot make a did:web: {exc}") from None
+
+
+def key_type_for(suite: str) -> KeyType:
+    """The key type a suite signs with: P-256 for ``ecdsa-*``, Ed25519 otherwise (EdDSA for JWTs)."""
+    if suite not in SUITES:
+        raise InputError(f"unknown signing suite {suite!r}; use one of: {', '.join(SUITES)}")
+    return KeyType.P256 if suite.startswith("ecdsa") else KeyType.ED25519
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKey:
+    """The key an organisation signs with now: the pair, its verification method and its row id."""
+
+    key: KeyPair
+    verification_method: str
+    key_row_id: int
+    organisation_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """A key as shown to people: never the secret."""
+
+    verification_method: str
+    type: str
+    public_key_multibase: str
+    created_at: datetime
+    retired_at: datetime | None
+
+
+class KeyService:
+    """Signing keys and did:web documents of organisations.
+
+    ``secret_key`` is called when a key must be sealed or opened (pass ``settings.require_secret_key``
+    so a missing ``CAIRN_SECRET_KEY`` fails with its ConfigurationError only when issuing starts).
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        secret_key: Callable[[], str],
+        public_url: str,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.database = database
+        self.public_url = public_url.rstrip("/")
+        self.clock = clock
+        self._secret_key = secret_key
+        self._sealing_key: bytes | None = None
+        self._recipient_mac_key: bytes | None = None
+        self._opened: dict[int, KeyPair] = {}
+        self._lock = threading.Lock()
+
+    # -- secrets ------------------------------------------------------------------------------------
+
+    def _key(self) -> bytes:
+        if self._sealing_key is None:
+            self._sealing_key = derive_key(self._secret_key(), info=KEY_ENCRYPTION_INFO)
+        return self._sealing_key
+
+    def recipient_key(self, *parts: str | None) -> str:
+        """A keyed hash of who receives an award (email, DID, external id): the idempotency key."""
+        if self._recipient_mac_key is None:
+            self._recipient_mac_key = derive_key(self._secret_key(), info=RECIPIENT_KEY_INFO)
+        message = "\x1f".join(p or "" for p in parts).encode("utf-8")
+        return hmac.new(self._recipient_mac_key, message, hashlib.sha256).hexdigest()
+
+    def _open(self, row: KeyRow) -> KeyPair:
+        with self._lock:
+            cached = self._opened.get(row.id)
+        if cached is not None:
+            return cached
+        secret = open_secret(
+            row.private_key_encrypted, key=self._key(), organisation_id=row.organisation_id, kind=row.type
+        )
+        pair = KeyPair.from_secret(row.type, secret)
+        if pair.public_multibase != row.public_key_multibase:
+            raise ConfigurationError("a stored signing key does not match its public key")
+        with self._lock:
+            self._opened[row.id] = pair
+        return pair
+
+    # -- identity -----------------------------------------------------------------------------------
+
+    def did(self, slug: str) -> str:
+        """The organisation's did:web."""
+        return did_for(self.public_url, slug)
+
+    def did_document_url(self, slug: str) -> str:
+        """Where the did.json is served: ``{public_url}/orgs/{slug}/did.json``."""
+        return f"{self.public_url}/orgs/{slug}/did.json"
+
+    def _method(self, did: str, row: KeyRow) -> VerificationMethod:
+        fragment = row.key_id.rsplit("#", 1)[-1]
+        return VerificationMethod.multikey(did, PublicKey.from_multibase(row.public_key_multibase), fragment=fragment)
+
+    def did_document(self, slug: str) -> dict[str, Any]:
+        """The organisation's DID document, listing every key (a first key is made when there is none).
+
+        Only public keys are read, so serving (or resolving locally) a document with keys needs no secret key.
+        """
+        document = self._document(slug)
+        if document is None:
+            self.ensure_key(slug)
+            document = self._document(slug)
+        assert document is not None
+        return document
+
+    def _document(self, slug: str) -> dict[str, Any] | None:
+        with self.database.transaction() as session:
+            org = _organisation_row(session, slug)
+            did = self.did(slug)
+            rows = KeyRepository(session).all(org.id)
+            return did_web_document(did, [self._method(did, row) for row in rows]) if rows else None
+
+    def keys(self, slug: str) -> list[KeyInfo]:
+        """Every key of the organisation, oldest first."""
+        with self.database.transaction() as session:
+            org = _organisation_row(session, slug)
+            did = self.did(slug)
+            return [
+                KeyInfo(self._method(did, r).id, r.type, r.public_key_multibase, r.created_at, r.retired_at)
+                for r in KeyRepository(session).all(org.id)
+            ]
+
+    # -- signing keys -------------------------------------------------------------------------------
+
+    def signing_key(
+        self, session: Session, organisation: OrganisationRow, *, suite: str | None = None, actor: str = "system"
+    ) -> SigningKey:
+        """The key to sign with now for ``suite`` (default: the organisation's), inside the caller's
+        transaction; made when the organisation has no current key of that type."""
+        wanted = key_type_for(suite or organisation.signing_suite)
+        row = KeyRepository(session).current(organisation.id, wanted.value)
+        if row is None:
+            row = self._make(session, organisation.id, organisation.slug, wanted, actor=actor)
+        return SigningKey(self._open(row), self._method(self.did(organisation.slug), row).id, row.id, organisation.id)
+
+    def ensure_key(self, slug: str, *, suite: str | None = None, actor: str = "system") -> SigningKey:
+        """The organisation's current signing key (for ``suite``), made and committed when it has none."""
+        with self.database.transaction() as session:
+            org = _organisation_row(session, slug)
+            return self.signing_key(session, org, suite=suite, actor=actor)
+
+    def sign(
+        self,
+        slug: str,
+        credential: Mapping[str, Any],
+        *,
+        suite: str | None = None,
+        created: datetime | None = None,
+    ) -> dict[str, Any] | str:
+        """Sign any credential as the organisation (for the VC-API): its current key, its suite unless
+        ``suite`` names another. A credential without an issuer gets the organisation's DID; one naming
+        another issuer is refused (InputError)."""
+        did = self.did(slug)
+        issuer = credential.get("issuer")
+        issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
+        if issuer is None:
+            credential = {**credential, "issuer": did}
+        elif issuer_id != did:
+            raise InputError(f"the credential names another issuer; this organisation issues as {did}")
+        with self.database.transaction() as session:
+            org = _organisation_row(session, slug)
+            chosen = suite or org.signing_suite
+            signing = self.signing_key(session, org, suite=chosen)
+        return issue(
+            credential,
+            key=signing.key,
+            suite=chosen,
+            created=created or self.clock(),
+            verification_method=signing.verification_method,
+        )
+
+    def rotate(self, slug: str, *, actor: str) -> KeyInfo:
+        """Retire every current key and make a new one for the organisation's suite; credentials signed
+        with the old keys keep verifying (a key for another suite is made again when first needed)."""
+        with self.database.transaction() as session:
+            org = _organisation_row(session, slug)
+            row = self._make(session, org.id, slug, key_type_for(org.signing_suite), actor=actor, rotate=True)
+            return KeyInfo(
+                self._method(self.did(slug), row).id, row.type, row.public_key_multibase, row.created_at, None
+            )
+
+    def set_suite(self, slug: str, suite: str, *, actor: str) -> None:
+        """Change the suite an organisation signs with (a key of the right type is made when needed)."""
+        key_type_for(suite)
+        with self.database.transaction() as session:
+            begin_write(session)
+            org = _organisation_row(session, slug)
+            if org.signing_suite == suite:
+                return
+            org.signing_suite = suite
+            append_audit(
+                session,
+                [AuditRecord(self.clock(), actor, "organisation.suite", slug, {"suite": suite})],
+            )
+            self.signing_key(session, org, actor=actor)
+
+    def _make(
+        self, session: Session, organisation_id: int, slug: str, kind: KeyType, *, actor: str, rotate: bool = False
+    ) -> KeyRow:
+        begin_write(session)
+        lock_organisation(session, organisation_id)  # one key change at a time per organisation
+        keys = KeyRepository(session)
+        current = keys.current(organisation_id, kind.value)
+        if current is not None and not rotate:
+            return current  # another process made it while we waited for the lock
+        now = self.clock()
+        retired = [row.key_id for row in keys.retire_all(organisation_id, now=now)] if rotate else []
+        pair = KeyPair.generate(kind)
+        row = keys.add(
+            organisation_id=organisation_id,
+            key_id=f"{self.did(slug)}#{pair.public_multibase}",
+            kind=kind.value,
+            public_key_multibase=pair.public_multibase,
+            private_key_encrypted=seal_secret(
+                pair.secret, key=self._key(), organisation_id=organisation_id, kind=kind.value
+            ),
+            now=now,
+        )
+        with self._lock:
+            self._opened[row.id] = pair
+        details: dict[str, Any] = {"verification_method": row.key_id, "type": kind.value}
+        if rotate:
+            details["retired"] = retired
+        append_audit(session, [AuditRecord(now, actor, "key.rotate" if rotate else "key.create", slug, details)])
+        return row
+
+
+def _organisation_row(session: Session, slug: str) -> OrganisationRow:
+    row = OrganisationRepository(session).row(slug)
+    if row is None:
+        raise NotFoundError(f"no organisation '{slug}'")
+    return row

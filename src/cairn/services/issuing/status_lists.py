@@ -1,0 +1,318 @@
+"""Status lists: random indexes for new awards, revocation and suspension, and the signed lists served.
+
+Each organisation has Bitstring Status Lists of 131,072 entries for revocation and for suspension,
+numbered from 1 and published at ``{public_url}/orgs/{slug}/status/{purpose}/{sequence}``. An award gets
+an index at random (:mod:`secrets`) in the newest list of each purpose; the UNIQUE ``(list, index)``
+constraints on awards are what guarantee that no two awards share one, even across processes: a
+writer that loses a race gets an IntegrityError on a SAVEPOINT and tries another index (see
+:mod:`cairn.services.issuing.service`). Each process remembers the indexes it has seen taken, so collisions stay
+rare; a new list starts when one is seven-eighths full.
+
+Revoking, suspending and reinstating flip a bit, bump the list's revision and write the audit log in one
+transaction. :meth:`StatusListService.published` signs the list credential with the organisation's
+current key, again only when the revision (or the key) changed, and answers body, ETag and media type.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from cairn.errors import ConflictError, InputError, NotFoundError
+from cairn.services.issuing.keys import KeyService
+from cairn.store.catalog.repository import OrganisationRepository
+from cairn.store.database import Database
+from cairn.store.issuing.repository import AuditRecord, AwardRepository, StatusListRepository, append_audit, begin_write
+from cairn.store.tables import OrganisationRow
+from cairn.vc.issuance import DATA_INTEGRITY_SUITES, issue
+from cairn.vc.keys import KeyType
+from cairn.vc.status import DEFAULT_LENGTH, BitstringStatusList, StatusEntry, random_free_index, status_list_credential
+
+__all__ = [
+    "MEDIA_TYPE",
+    "PURPOSES",
+    "IndexChooser",
+    "PublishedList",
+    "Slot",
+    "StatusChange",
+    "StatusListService",
+    "list_suite",
+]
+
+PURPOSES: Final = ("revocation", "suspension")
+MEDIA_TYPE: Final = "application/vc"
+"""The media type of a secured VCDM 2.0 credential in JSON-LD with an embedded proof."""
+MAX_REASON: Final = 1000
+
+IndexChooser = Callable[[set[int], int], int | None]
+"""``(taken, length) -> index`` (None when the list is full); the default draws with :mod:`secrets`."""
+
+
+def _default_chooser(taken: set[int], length: int) -> int | None:
+    return random_free_index(taken, length=length)
+
+
+def list_suite(organisation_suite: str, key_type: KeyType) -> str:
+    """The Data Integrity suite a status list is signed with (JWT issuers sign lists with RDFC)."""
+    if organisation_suite in DATA_INTEGRITY_SUITES:
+        return organisation_suite
+    return "eddsa-rdfc-2022" if key_type is KeyType.ED25519 else "ecdsa-rdfc-2019"
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """An index handed out in a status list."""
+
+    purpose: str
+    list_id: int
+    sequence: int
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """What a revoke, suspend or unsuspend did; ``changed`` is False when the award was already so."""
+
+    award_id: str
+    purpose: str
+    value: bool
+    changed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedList:
+    """A signed status list credential, ready to serve."""
+
+    body: bytes
+    etag: str
+    media_type: str
+    cache_control: str
+    revision: int
+
+    def not_modified(self, if_none_match: str | None) -> bool:
+        """Whether a request's ``If-None-Match`` already names this version (answer 304)."""
+        if not if_none_match:
+            return False
+        tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+        return "*" in tags or self.etag.removeprefix("W/") in tags
+
+
+@dataclass
+class _ListState:
+    list_id: int
+    sequence: int
+    size: int
+    taken: set[int]
+
+
+class StatusListService:
+    """Status list indexes, revocation and suspension, and the published lists, over one database."""
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        keys: KeyService,
+        clock: Callable[[], datetime],
+        list_size: int = DEFAULT_LENGTH,
+        list_limit: int | None = None,
+        choose_index: IndexChooser | None = None,
+        max_age: int = 300,
+    ) -> None:
+        self.database = database
+        self.keys = keys
+        self.clock = clock
+        self.list_size = list_size
+        self.list_limit = list_limit if list_limit is not None else list_size - list_size // 8
+        self.choose_index = choose_index or _default_chooser
+        self.max_age = max_age
+        self._states: dict[tuple[int, str], _ListState] = {}
+        self._published: dict[int, tuple[tuple[int, int, str], PublishedList]] = {}
+        self._lock = threading.RLock()
+
+    # -- addresses ----------------------------------------------------------------------------------
+
+    def url(self, slug: str, purpose: str, sequence: int) -> str:
+        """The stable URL of a list: ``{public_url}/orgs/{slug}/status/{purpose}/{sequence}``."""
+        return f"{self.keys.public_url}/orgs/{slug}/status/{purpose}/{sequence}"
+
+    def entry(self, slug: str, slot: Slot) -> dict[str, object]:
+        """The ``credentialStatus`` object of a slot."""
+        return StatusEntry(self.url(slug, slot.purpose, slot.sequence), slot.index, slot.purpose).to_dict()
+
+    # -- allocation ---------------------------------------------------------------------------------
+
+    def allocate(self, organisation_id: int, purpose: str, count: int = 1) -> list[Slot]:
+        """Draw ``count`` random indexes (not yet seen taken) in the organisation's newest list."""
+        with self._lock:
+            state = self._states.get((organisation_id, purpose)) or self._load(organisation_id, purpose)
+            slots: list[Slot] = []
+            reloaded = False
+            while len(slots) < count:
+                index = self.choose_index(state.taken, state.size) if len(state.taken) < self.list_limit else None
+                if index is None:
+                    state = self._next_list(organisation_id, purpose, state, full=reloaded)
+                    reloaded = True
+                    continue
+                reloaded = False
+                state.taken.add(index)
+                slots.append(Slot(purpose, state.list_id, state.sequence, index))
+            return slots
+
+    def refresh(self, organisation_id: int, purpose: str) -> None:
+        """Forget what this process knows of a purpose's lists (after a collision: re-read them)."""
+        with self._lock:
+            self._states.pop((organisation_id, purpose), None)
+
+    def _load(self, organisation_id: int, purpose: str) -> _ListState:
+        with self.database.transaction() as session:
+            repo = StatusListRepository(session)
+            row = repo.latest(organisation_id, purpose)
+            if row is None:
+                repo.create(
+                    organisation_id=organisation_id, purpose=purpose, sequence=1, size=self.list_size, now=self.clock()
+                )
+                row = repo.latest(organisation_id, purpose)
+                assert row is not None
+            state = _ListState(row.id, row.sequence, row.size, repo.taken(row.id, purpose))
+        self._states[(organisation_id, purpose)] = state
+        return state
+
+    def _next_list(self, organisation_id: int, purpose: str, state: _ListState, *, full: bool) -> _ListState:
+        fresh = self._load(organisation_id, purpose)
+        if fresh.sequence != state.sequence or (len(fresh.taken) < self.list_limit and not full):
+            return fresh  # another process started a newer list, or ours has room after all
+        with self.database.transaction() as session:
+            StatusListRepository(session).create(
+                organisation_id=organisation_id,
+                purpose=purpose,
+                sequence=state.sequence + 1,
+                size=self.list_size,
+                now=self.clock(),
+            )
+        return self._load(organisation_id, purpose)
+
+    # -- revocation and suspension ------------------------------------------------------------------
+
+    def revoke(self, award_id: str, *, reason: str, actor: str, organisation: str | None = None) -> StatusChange:
+        """Revoke an award for good (its revocation bit is set)."""
+        return self._change(award_id, "revocation", True, reason=reason, actor=actor, organisation=organisation)
+
+    def suspend(self, award_id: str, *, reason: str, actor: str, organisation: str | None = None) -> StatusChange:
+        """Suspend an award (its suspension bit is set until it is reinstated)."""
+        return self._change(award_id, "suspension", True, reason=reason, actor=actor, organisation=organisation)
+
+    def unsuspend(self, award_id: str, *, reason: str, actor: str, organisation: str | None = None) -> StatusChange:
+        """Reinstate a suspended award (its suspension bit is cleared)."""
+        return self._change(award_id, "suspension", False, reason=reason, actor=actor, organisation=organisation)
+
+    def set_status(
+        self, award_id: str, *, purpose: str, value: bool, reason: str, actor: str, organisation: str | None = None
+    ) -> StatusChange:
+        """Set or clear one status (for the VC-API status update); a revocation cannot be undone."""
+        if purpose not in PURPOSES:
+            raise InputError(f"statusPurpose must be one of {', '.join(PURPOSES)}")
+        if purpose == "revocation" and not value:
+            raise ConflictError("a revocation cannot be undone")
+        return self._change(award_id, purpose, value, reason=reason, actor=actor, organisation=organisation)
+
+    def _change(
+        self, award_id: str, purpose: str, value: bool, *, reason: str, actor: str, organisation: str | None
+    ) -> StatusChange:
+        reason = " ".join(str(reason).split())
+        if not reason:
+            raise InputError("give a reason")
+        if len(reason) > MAX_REASON:
+            raise InputError(f"the reason is longer than {MAX_REASON} characters")
+        now = self.clock()
+        with self.database.transaction() as session:
+            begin_write(session)
+            award = AwardRepository(session).locked(award_id)
+            org = session.get(OrganisationRow, award.organisation_id) if award and award.organisation_id else None
+            if award is None or org is None or (organisation is not None and org.slug != organisation):
+                raise NotFoundError(f"no award '{award_id}'")
+            if purpose == "revocation":
+                list_id, index = award.revocation_list_id, award.revocation_index
+                changed = award.revoked_at is None
+                if changed:
+                    award.revoked_at, award.revocation_reason = now, reason
+            else:
+                if award.revoked_at is not None:
+                    raise ConflictError("this award is revoked; it cannot be suspended or reinstated")
+                list_id, index = award.suspension_list_id, award.suspension_index
+                changed = bool(award.suspended) != value
+                if changed:
+                    award.suspended, award.suspension_reason = value, reason
+            if list_id is None or index is None:
+                raise ConflictError(f"this award has no {purpose} status entry")
+            if changed:
+                row = StatusListRepository(session).locked(list_id)
+                bits = BitstringStatusList.from_bytes(row.bits)
+                bits.set(index, 1 if value else 0)
+                row.bits, row.revision, row.updated_at = bits.to_bytes(), row.revision + 1, now
+                action = {"revocation": "award.revoke", "suspension": "award.suspend"}[purpose]
+                if purpose == "suspension" and not value:
+                    action = "award.unsuspend"
+                append_audit(session, [AuditRecord(now, actor, action, award_id, {"reason": reason})])
+        return StatusChange(award_id, purpose, value, changed)
+
+    # -- publishing ---------------------------------------------------------------------------------
+
+    def published(self, slug: str, purpose: str, sequence: int) -> PublishedList:
+        """The signed list credential (re-signed only when its revision or the key changed)."""
+        if purpose not in PURPOSES:
+            raise NotFoundError(f"no status list '{purpose}'")
+        with self.database.transaction() as session:
+            org = OrganisationRepository(session).row(slug)
+            if org is None:
+                raise NotFoundError(f"no organisation '{slug}'")
+            repo = StatusListRepository(session)
+            found = repo.revision(org.id, purpose, sequence)
+            if found is None:
+                raise NotFoundError(f"no {purpose} list {sequence} for '{slug}'")
+            list_id, revision = found
+            signing = self.keys.signing_key(session, org)
+            version = (revision, signing.key_row_id, org.signing_suite)
+            with self._lock:
+                cached = self._published.get(list_id)
+            if cached is not None and cached[0] == version:
+                return cached[1]
+            row = repo.find(org.id, purpose, sequence)
+            assert row is not None
+            bits, updated_at, revision, suite = row.bits, row.updated_at, row.revision, org.signing_suite
+        url = self.url(slug, purpose, sequence)
+        credential = status_list_credential(
+            url=url,
+            issuer=self.keys.did(slug),
+            purpose=purpose,
+            status_list=BitstringStatusList.from_bytes(bits),
+            valid_from=updated_at,
+            ttl_ms=self.max_age * 1000,
+        )
+        signed = issue(
+            credential,
+            key=signing.key,
+            suite=list_suite(suite, signing.key.kind),
+            created=updated_at,
+            verification_method=signing.verification_method,
+        )
+        body = json.dumps(signed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        result = PublishedList(
+            body=body,
+            etag=f'W/"{list_id}.{revision}.{signing.key_row_id}"',
+            media_type=MEDIA_TYPE,
+            cache_control=f"public, max-age={self.max_age}",
+            revision=revision,
+        )
+        with self._lock:
+            self._published[list_id] = ((revision, signing.key_row_id, suite), result)
+        return result
+
+    def response(self, slug: str, purpose: str, sequence: int) -> tuple[bytes, str, str]:
+        """``(body, etag, media type)`` of a list, for a route; NotFoundError when there is none."""
+        published = self.published(slug, purpose, sequence)
+        return published.body, published.etag, published.media_type

@@ -1,0 +1,70 @@
+"""The append-only, hash-chained audit log: every feature writes its entries through :class:`AuditRepository`.
+
+Each entry's hash covers the previous entry's hash and its own content (:func:`entry_hash`); the first entry
+links to :data:`GENESIS`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from cairn.store.tables import AuditEntry
+
+__all__ = ["GENESIS", "AuditRepository", "entry_hash"]
+
+GENESIS = "0" * 64
+"""What the first entry links to."""
+
+
+def entry_hash(prev: str, at: datetime, actor: str, action: str, subject: str, details: dict[str, Any]) -> str:
+    """The hash of one entry chained to ``prev``."""
+    body = json.dumps(
+        [prev, at.astimezone(UTC).isoformat(timespec="microseconds"), actor, action, subject, details],
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+class AuditRepository:
+    """The append-only, hash-chained audit log."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def append(self, *, at: datetime, actor: str, action: str, subject: str, details: dict[str, Any]) -> AuditEntry:
+        """Add an entry chained to the previous one (serialised across processes on PostgreSQL)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(text("SELECT pg_advisory_xact_lock(4242001)"))
+        prev = self.session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)) or GENESIS
+        entry = AuditEntry(
+            at=at,
+            actor=actor,
+            action=action,
+            subject=subject,
+            details=details,
+            prev_hash=prev,
+            hash=entry_hash(prev, at, actor, action, subject, details),
+        )
+        self.session.add(entry)
+        self.session.flush()
+        return entry
+
+    def first_broken(self) -> int | None:
+        """The id of the first entry whose link or content does not check out, or None when the chain holds."""
+        prev = GENESIS
+        for entry in self.session.scalars(select(AuditEntry).order_by(AuditEntry.id)):
+            at = entry.at
+            if entry.prev_hash != prev or entry.hash != entry_hash(
+                prev, at, entry.actor, entry.action, entry.subject, entry.details
+            ):
+                return entry.id
+            prev = entry.hash
+        return None

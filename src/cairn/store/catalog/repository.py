@@ -1,0 +1,199 @@
+"""The catalogue's repositories: organisations and versioned micro-credential definitions.
+
+Each takes an open :class:`~sqlalchemy.orm.Session`; the service owns the transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
+
+from cairn.errors import ConflictError, NotFoundError
+from cairn.model.definitions import (
+    MicroCredentialDefinition,
+    Organisation,
+    SaveAction,
+    content_hash,
+    plan_save,
+)
+from cairn.store.tables import AwardRow, DefinitionRow, DefinitionVersionRow, OrganisationRow
+
+__all__ = ["DefinitionRepository", "OrganisationRepository", "StoredDefinition"]
+
+
+class OrganisationRepository:
+    """Issuing organisations."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, slug: str) -> Organisation:
+        """The organisation ``slug``; NotFoundError when there is none."""
+        row = self.session.scalar(select(OrganisationRow).where(OrganisationRow.slug == slug))
+        if row is None:
+            raise NotFoundError(f"no organisation '{slug}'")
+        return Organisation.model_validate(row.document)
+
+    def row(self, slug: str) -> OrganisationRow | None:
+        """The stored row of ``slug``, or None."""
+        return self.session.scalar(select(OrganisationRow).where(OrganisationRow.slug == slug))
+
+    def slugs(self) -> set[str]:
+        """Every organisation id."""
+        return set(self.session.scalars(select(OrganisationRow.slug)))
+
+    def list(self) -> list[Organisation]:
+        """Every organisation, by id."""
+        rows = self.session.scalars(select(OrganisationRow).order_by(OrganisationRow.slug))
+        return [Organisation.model_validate(r.document) for r in rows]
+
+    def save(self, organisation: Organisation, *, now: datetime) -> SaveAction:
+        """Insert or update ``organisation``; says what happened."""
+        document = organisation.model_dump(mode="json", exclude_none=True)
+        row = self.row(organisation.id)
+        if row is None:
+            self.session.add(
+                OrganisationRow(
+                    slug=organisation.id,
+                    country=organisation.country,
+                    type=organisation.type,
+                    document=document,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            return SaveAction.CREATE
+        if row.document == document:
+            return SaveAction.UNCHANGED
+        row.document, row.country, row.type, row.updated_at = (
+            document,
+            organisation.country,
+            organisation.type,
+            now,
+        )
+        return SaveAction.REPLACE
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDefinition:
+    """A definition as stored: its content at one version, and when that version was made."""
+
+    definition: MicroCredentialDefinition
+    version: int
+    latest_version: int
+    version_id: int
+    content_hash: str
+    created_at: datetime
+
+
+class DefinitionRepository:
+    """Micro-credential definitions and their versions."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _stored(self, d: DefinitionRow, v: DefinitionVersionRow) -> StoredDefinition:
+        return StoredDefinition(
+            definition=MicroCredentialDefinition.model_validate(v.content),
+            version=v.version,
+            latest_version=d.latest_version,
+            version_id=v.id,
+            content_hash=v.content_hash,
+            created_at=v.created_at,
+        )
+
+    def get(self, slug: str, version: int | None = None) -> StoredDefinition:
+        """Definition ``slug`` at ``version`` (the latest when None); NotFoundError otherwise."""
+        d = self.session.scalar(select(DefinitionRow).where(DefinitionRow.slug == slug))
+        if d is None:
+            raise NotFoundError(f"no micro-credential '{slug}'")
+        v = self.session.scalar(
+            select(DefinitionVersionRow).where(
+                DefinitionVersionRow.definition_id == d.id,
+                DefinitionVersionRow.version == (version or d.latest_version),
+            )
+        )
+        if v is None:
+            raise NotFoundError(f"micro-credential '{slug}' has no version {version}")
+        return self._stored(d, v)
+
+    def latest(self) -> list[StoredDefinition]:
+        """The latest version of every definition, by id."""
+        stmt = (
+            select(DefinitionRow, DefinitionVersionRow)
+            .join(
+                DefinitionVersionRow,
+                (DefinitionVersionRow.definition_id == DefinitionRow.id)
+                & (DefinitionVersionRow.version == DefinitionRow.latest_version),
+            )
+            .order_by(DefinitionRow.slug)
+        )
+        return [self._stored(d, v) for d, v in self.session.execute(stmt).tuples()]
+
+    def versions(self, slug: str) -> list[int]:
+        """Every version number of ``slug``, oldest first."""
+        stmt = (
+            select(DefinitionVersionRow.version)
+            .join(DefinitionRow, DefinitionRow.id == DefinitionVersionRow.definition_id)
+            .where(DefinitionRow.slug == slug)
+            .order_by(DefinitionVersionRow.version)
+        )
+        return list(self.session.scalars(stmt))
+
+    def is_awarded(self, version_id: int) -> bool:
+        """True when any award points at this version."""
+        return bool(self.session.scalar(select(exists().where(AwardRow.definition_version_id == version_id))))
+
+    def save(self, definition: MicroCredentialDefinition, *, now: datetime) -> tuple[SaveAction, int]:
+        """Store ``definition``: create it, leave it, correct an unawarded latest version in place, or add a
+        new version when the latest one has been awarded. Returns what happened and the version number."""
+        lead = self.session.scalar(select(OrganisationRow).where(OrganisationRow.slug == definition.awarding_bodies[0]))
+        if lead is None:
+            raise NotFoundError(f"no organisation '{definition.awarding_bodies[0]}'")
+        new_hash = content_hash(definition)
+        content = definition.model_dump(mode="json", exclude_none=True)
+        d = self.session.scalar(select(DefinitionRow).where(DefinitionRow.slug == definition.id))
+        if d is None:
+            d = DefinitionRow(slug=definition.id, organisation_id=lead.id, latest_version=1, created_at=now)
+            self.session.add(d)
+            self.session.flush()
+            self.session.add(
+                DefinitionVersionRow(
+                    definition_id=d.id, version=1, content=content, content_hash=new_hash, created_at=now
+                )
+            )
+            return SaveAction.CREATE, 1
+        if d.organisation_id != lead.id:
+            raise ConflictError(
+                f"micro-credential '{definition.id}' belongs to another organisation; choose another id"
+            )
+        latest = self.session.scalar(
+            select(DefinitionVersionRow).where(
+                DefinitionVersionRow.definition_id == d.id, DefinitionVersionRow.version == d.latest_version
+            )
+        )
+        assert latest is not None
+        action = plan_save(
+            latest_hash=latest.content_hash, latest_awarded=self.is_awarded(latest.id), new_hash=new_hash
+        )
+        if action is SaveAction.REPLACE:
+            latest.content, latest.content_hash, latest.created_at = content, new_hash, now
+        elif action is SaveAction.NEW_VERSION:
+            d.latest_version += 1
+            self.session.add(
+                DefinitionVersionRow(
+                    definition_id=d.id,
+                    version=d.latest_version,
+                    content=content,
+                    content_hash=new_hash,
+                    created_at=now,
+                )
+            )
+        return action, d.latest_version
+
+    def count(self) -> int:
+        """How many definitions there are."""
+        return int(self.session.scalar(select(func.count()).select_from(DefinitionRow)) or 0)

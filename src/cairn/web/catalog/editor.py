@@ -1,0 +1,438 @@
+"""Catalogue pages of an organisation: list, create and edit definitions with every Annex I element, an ESCO
+skill picker, a preview as learner and verifier will see the credential; and the ESCO skill search API.
+
+Routes (include :data:`router` in the app):
+
+- ``GET /orgs/{slug}/catalogue`` — the organisation's micro-credentials (viewer and up);
+- ``GET|POST /orgs/{slug}/catalogue/new`` and ``/orgs/{slug}/catalogue/{id}/edit`` — the form (issuer and up;
+  posts need the CSRF token). Without JavaScript, its buttons add outcome rows, search ESCO skills and add
+  the chosen ones by posting the form back; ``static/picker.js`` searches as one types;
+- ``GET /orgs/{slug}/catalogue/{id}/preview`` — the credential for a sample learner, as a learner and as a
+  verifier see it, and its JSON (viewer and up);
+- ``GET /api/v1/esco/skills?q=&limit=&type=`` — public search over the shipped ESCO labels.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from cairn.errors import CairnError, ConflictError, InputError
+from cairn.model.definitions import SaveAction
+from cairn.model.types import pick
+from cairn.model.vocabularies import (
+    ASSESSMENT_TYPES,
+    EQF_LEVELS,
+    PARTICIPATION_FORMS,
+    QF_EHEA_CYCLES,
+    QUALITY_ASSURANCE_TYPES,
+    SCHEDULES,
+    STACKABILITY,
+    SUPERVISION,
+)
+from cairn.services.accounts.service import OrganisationAccess, Role, SignedIn
+from cairn.services.catalog.editing import PREVIEW_LEARNER, CatalogueItem, EditingService, SavedDefinition
+from cairn.skills.labels import shipped_labels
+from cairn.vc.report import CHECK_TITLES
+from cairn.web.accounts.pages import csrf_protect, csrf_token, current_account, require_role
+from cairn.web.catalog.editor_form import (
+    MAX_OUTCOMES,
+    MAX_TARGETS,
+    FormState,
+    form_from_definition,
+    language_name,
+    new_form,
+    read_form,
+    summary,
+    validate,
+)
+from cairn.web.catalog.editor_help import SECTIONS
+from cairn.web.catalog.views import annex_rows, country_name
+from cairn.web.i18n import LANGUAGES, reader_language
+
+__all__ = ["MAX_FORM_BYTES", "MAX_QUERY", "MAX_RESULTS", "editing_service", "form_size", "posted_form", "router"]
+
+router = APIRouter()
+
+MAX_FORM_BYTES = 2_000_000
+"""Largest form accepted, in bytes."""
+MAX_QUERY = 200
+"""Longest skill search accepted, in characters."""
+MAX_RESULTS = 50
+"""Most skills one search answers."""
+PICKER_RESULTS = 10
+
+ViewerDep = Annotated[OrganisationAccess, Depends(require_role(Role.VIEWER))]
+IssuerDep = Annotated[OrganisationAccess, Depends(require_role(Role.ISSUER))]
+SignedInDep = Annotated[SignedIn, Depends(current_account)]
+VOCABULARIES = {
+    "assessment": ASSESSMENT_TYPES,
+    "eqf": EQF_LEVELS,
+    "participation": PARTICIPATION_FORMS,
+    "qf_ehea": QF_EHEA_CYCLES,
+    "quality": QUALITY_ASSURANCE_TYPES,
+    "schedule": SCHEDULES,
+    "stackability": STACKABILITY,
+    "supervision": SUPERVISION,
+}
+
+
+def editing_service(request: Request) -> EditingService:
+    """The instance's editing service (``container.editing``, else one over its database and clock)."""
+    container = request.app.state.container
+    service = getattr(container, "editing", None)
+    if isinstance(service, EditingService):
+        return service
+    return EditingService(container.database, clock=container.clock)
+
+
+def form_size(request: Request) -> None:
+    """Refuse a form larger than :data:`MAX_FORM_BYTES` (413) or of unknown length (411), before reading it."""
+    length = request.headers.get("content-length", "")
+    if not length.isdigit():
+        raise HTTPException(411, "Send the form with its length (Content-Length).")
+    if int(length) > MAX_FORM_BYTES:
+        raise HTTPException(413, "The form is too large to accept.")
+
+
+async def posted_form(request: Request) -> FormData:
+    """The posted form (read once; the CSRF check has usually read it already)."""
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(posted_form)]
+
+
+def _render(
+    request: Request, template: str, context: dict[str, Any], *, signed_in: SignedIn, status: int = 200
+) -> HTMLResponse:
+    full: dict[str, Any] = {
+        "lang": reader_language(request),
+        "languages": None,
+        "path": request.url.path,
+        "signed_in": signed_in,
+    }
+    full["errors"] = {}
+    full.update(context)
+    full["csrf_token"] = csrf_token(request, signed_in)
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(request, template, full, status_code=status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _base(slug: str) -> str:
+    return f"/orgs/{quote(slug)}/catalogue"
+
+
+# -- the organisation's catalogue -------------------------------------------------------------------
+
+
+@router.get("/orgs/{slug}/catalogue", response_class=HTMLResponse, include_in_schema=False)
+def catalogue_page(request: Request, access: ViewerDep, signed_in: SignedInDep) -> Response:
+    """The organisation's micro-credentials, latest versions, with preview and (for issuers) edit links."""
+    items = editing_service(request).catalogue(access.organisation)
+    context = {
+        "access": access,
+        "items": items,
+        "can_edit": access.role.covers(Role.ISSUER),
+        "base": _base(access.organisation),
+    }
+    return _render(request, "editor/catalogue.html", context, signed_in=signed_in)
+
+
+# -- the form ---------------------------------------------------------------------------------------
+
+
+def _form_page(
+    request: Request,
+    access: OrganisationAccess,
+    signed_in: SignedIn,
+    state: FormState,
+    *,
+    item: CatalogueItem | None,
+    errors: dict[str, str] | None = None,
+    notice: str = "",
+    search: dict[str, Any] | None = None,
+    focus: str = "",
+    status: int = 200,
+) -> HTMLResponse:
+    organisations = editing_service(request).organisations()
+    chosen = [access.organisation, *(b for b in state.values("awarding_bodies") if b != access.organisation)]
+    by_id = {o.id: o for o in organisations}
+    uris = state.all_skills() + [r.uri for r in (search or {}).get("results", [])]
+    base = _base(access.organisation)
+    definition_id = item.entry.definition.id if item else ""
+    context = {
+        "access": access,
+        "form": state,
+        "item": item,
+        "definition_id": definition_id,
+        "action_url": f"{base}/{quote(definition_id)}/edit" if item else f"{base}/new",
+        "base": base,
+        "errors": errors or {},
+        "summary": summary(errors or {}, state),
+        "notice": notice,
+        "search": search,
+        "focus": "" if errors else focus,
+        "sections": {s.key: s for s in SECTIONS},
+        "vocab": VOCABULARIES,
+        "others": [o for o in organisations if o.id != access.organisation],
+        "lead": by_id.get(access.organisation),
+        "countries": [country_name(by_id[b].country, by_id[b].region) for b in chosen if b in by_id],
+        "skill_labels": shipped_labels().labels(uris),
+        "language_name": language_name,
+        "max_outcomes": MAX_OUTCOMES,
+        "max_targets": MAX_TARGETS,
+    }
+    return _render(request, "editor/form.html", context, signed_in=signed_in, status=status)
+
+
+def _search(state: FormState, row: int) -> dict[str, Any]:
+    query = state.value(f"skill_query.{row}").strip()
+    reason = ""
+    if not query:
+        reason = "Type a word or two of the skill to search for."
+    elif len(query) > MAX_QUERY:
+        reason = f"The search is longer than {MAX_QUERY} characters; use a few words."
+    results = shipped_labels().search(query, limit=PICKER_RESULTS) if not reason else []
+    if not reason and not results:
+        reason = f"No ESCO skill has a label with the words “{query}”. Try other or fewer words."
+    return {"row": row, "query": query, "results": results, "reason": reason}
+
+
+@dataclass(frozen=True, slots=True)
+class _Suggested:
+    uri: str
+    label: str
+    matched: str
+    score: float
+    skill_type: str
+
+
+def _suggest(request: Request, state: FormState, row: int) -> dict[str, Any]:
+    """Skills suggested for an outcome's text (the first of its languages that has text), best first."""
+    texts = [state.value(f"learning_outcomes.{row}.text.{lang}").strip() for lang in state.languages]
+    text = next((t for t in texts if t), "")
+    found: dict[str, Any] = {"row": row, "query": text, "results": [], "reason": "", "suggested": True}
+    if not text:
+        found["reason"] = "Write the outcome first: suggestions come from its text."
+        return found
+    try:
+        result = request.app.state.container.careers.suggest(text, k=PICKER_RESULTS)
+    except CairnError as exc:
+        found["reason"] = exc.message
+        return found
+    found["results"] = [
+        _Suggested(s.uri, s.label, s.matched_label or s.label, s.score, s.skill_type) for s in result.skills
+    ]
+    if not found["results"]:
+        found["reason"] = result.reason or "No ESCO skill fits this text well; search by words instead."
+    return found
+
+
+def _row(action: str, prefix: str, state: FormState) -> int | None:
+    raw = action.removeprefix(prefix)
+    return int(raw) if raw.isdigit() and int(raw) < state.outcome_rows else None
+
+
+def _step(
+    request: Request,
+    access: OrganisationAccess,
+    signed_in: SignedIn,
+    state: FormState,
+    action: str,
+    *,
+    item: CatalogueItem | None,
+    errors: dict[str, str],
+) -> HTMLResponse | None:
+    """Handle a button other than Save (or a Save with a skill search left open); None means: save."""
+    lang = state.languages[0]
+    page: dict[str, Any] = {"item": item, "errors": errors}
+    if action == "add-outcome":
+        state.outcome_rows = min(state.outcome_rows + 1, MAX_OUTCOMES)
+        row = state.outcome_rows - 1
+        notice = f"Outcome {row + 1} added: its fields are ready below."
+        focus = f"learning_outcomes-{row}-text-{lang}"
+        return _form_page(request, access, signed_in, state, **page, notice=notice, focus=focus)
+    if action == "add-target":
+        state.target_rows = min(state.target_rows + 1, MAX_TARGETS)
+        row = state.target_rows - 1
+        notice = f"A row for credential {row + 1} that it stacks towards was added."
+        focus = f"integration-towards-{row}-title-{lang}"
+        return _form_page(request, access, signed_in, state, **page, notice=notice, focus=focus)
+    if action == "languages":
+        names = ", ".join(language_name(t) for t in state.languages)
+        notice = f"Text fields now have inputs for: {names}."
+        return _form_page(request, access, signed_in, state, **page, notice=notice, focus="text_languages")
+    if (found := _row(action, "search:", state)) is not None:
+        search = _search(state, found)
+        return _form_page(request, access, signed_in, state, **page, search=search, focus=f"skill-results-{found}")
+    if (found := _row(action, "suggest:", state)) is not None:
+        search = _suggest(request, state, found)
+        return _form_page(request, access, signed_in, state, **page, search=search, focus=f"skill-results-{found}")
+    if (into := _row(action, "add-skills:", state)) is not None:
+        labels = shipped_labels()
+        picked = [uri for uri in state.values(f"skill_pick.{into}") if labels.label(uri)]
+        added = [uri for uri in dict.fromkeys(picked) if uri not in state.skills(into)]
+        state.set(f"learning_outcomes.{into}.esco_skills", state.skills(into) + added)
+        state.set(f"skill_query.{into}", [])
+        count = f"{len(added)} skill{'s' if len(added) != 1 else ''}"
+        notice = f"Added {count} to outcome {into + 1}." if added else "No skill was chosen; nothing was added."
+        return _form_page(request, access, signed_in, state, **page, notice=notice, focus=f"skills-{into}")
+    open_search = next((r for r in range(state.outcome_rows) if state.value(f"skill_query.{r}").strip()), None)
+    if action == "save" and open_search is not None:
+        notice = (
+            f"Not saved yet: a skill search is open under outcome {open_search + 1}. Add the skills you want "
+            "from the results, or empty the search field, then save."
+        )
+        search = _search(state, open_search)
+        focus = f"skill-results-{open_search}"
+        return _form_page(request, access, signed_in, state, **page, search=search, notice=notice, focus=focus)
+    if action != "save":
+        return _form_page(request, access, signed_in, state, **page)
+    return None
+
+
+def _post(
+    request: Request,
+    access: OrganisationAccess,
+    signed_in: SignedIn,
+    form: FormData,
+    *,
+    item: CatalogueItem | None,
+) -> Response:
+    state, errors = read_form((k, v) for k, v in form.multi_items() if isinstance(v, str))
+    action = state.value("action") or "save"
+    page = _step(request, access, signed_in, state, action, item=item, errors=errors)
+    if page is not None:
+        return page
+    definition_id = item.entry.definition.id if item else state.value("id").strip()
+    definition, problems = validate(state, organisation=access.organisation, definition_id=definition_id)
+    errors.update(problems)
+    if definition is None or errors:
+        return _form_page(request, access, signed_in, state, item=item, errors=errors, status=400)
+    try:
+        saved = editing_service(request).save(
+            organisation=access.organisation, definition=definition, actor=signed_in.account.actor, create=item is None
+        )
+    except ConflictError as exc:
+        errors = {"id": f"Identifier in the catalogue: {exc.message}"} if item is None else {"form": exc.message}
+        return _form_page(request, access, signed_in, state, item=item, errors=errors, status=409)
+    except InputError as exc:
+        errors = {"awarding_bodies": f"Awarding body(ies): {exc.message}"}
+        return _form_page(request, access, signed_in, state, item=item, errors=errors, status=400)
+    target = f"{_base(access.organisation)}/{quote(saved.definition_id)}/edit"
+    return RedirectResponse(f"{target}?saved={saved.version}&done={saved.action.value}", status_code=303)
+
+
+@router.get("/orgs/{slug}/catalogue/new", response_class=HTMLResponse, include_in_schema=False)
+def new_page(request: Request, access: IssuerDep, signed_in: SignedInDep) -> Response:
+    """An empty form for a new micro-credential."""
+    return _form_page(request, access, signed_in, new_form(access.organisation), item=None)
+
+
+@router.post(
+    "/orgs/{slug}/catalogue/new",
+    response_class=HTMLResponse,
+    include_in_schema=False,
+    dependencies=[Depends(form_size), Depends(csrf_protect)],
+)
+def create(request: Request, access: IssuerDep, signed_in: SignedInDep, form: FormDep) -> Response:
+    """Save a new micro-credential as version 1, or show the form again (more rows, skills, errors)."""
+    return _post(request, access, signed_in, form, item=None)
+
+
+def _saved_notice(request: Request, definition_id: str) -> str:
+    version, done = request.query_params.get("saved", ""), request.query_params.get("done", "")
+    if not version.isdigit() or len(version) > 6 or done not in {a.value for a in SaveAction}:
+        return ""
+    return SavedDefinition(definition_id, int(version), SaveAction(done)).describe()
+
+
+@router.get("/orgs/{slug}/catalogue/{definition_id}/edit", response_class=HTMLResponse, include_in_schema=False)
+def edit_page(request: Request, access: IssuerDep, signed_in: SignedInDep, definition_id: str) -> Response:
+    """The form filled in with the latest version."""
+    item = editing_service(request).editable(access.organisation, definition_id)
+    state = form_from_definition(item.entry.definition)
+    notice = _saved_notice(request, item.entry.definition.id)
+    return _form_page(request, access, signed_in, state, item=item, notice=notice, focus="notice" if notice else "")
+
+
+@router.post(
+    "/orgs/{slug}/catalogue/{definition_id}/edit",
+    response_class=HTMLResponse,
+    include_in_schema=False,
+    dependencies=[Depends(form_size), Depends(csrf_protect)],
+)
+def edit(request: Request, access: IssuerDep, signed_in: SignedInDep, definition_id: str, form: FormDep) -> Response:
+    """Save a change: in place while the latest version is unawarded, as a new version once it is awarded."""
+    item = editing_service(request).editable(access.organisation, definition_id)
+    return _post(request, access, signed_in, form, item=item)
+
+
+# -- preview ----------------------------------------------------------------------------------------
+
+
+@router.get("/orgs/{slug}/catalogue/{definition_id}/preview", response_class=HTMLResponse, include_in_schema=False)
+def preview_page(
+    request: Request,
+    access: ViewerDep,
+    signed_in: SignedInDep,
+    definition_id: str,
+    version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    lang: Annotated[str | None, Query(max_length=10)] = None,
+) -> Response:
+    """The credential a learner would get, as the learner and as a verifier see it, and as JSON."""
+    reader = reader_language(request, lang)
+    settings = getattr(request.app.state.container, "settings", None)
+    base_url = str(getattr(settings, "public_url", "") or request.base_url)
+    preview = editing_service(request).preview(
+        access.organisation, definition_id, version=version, base_url=base_url, lang=reader
+    )
+    context = {
+        "access": access,
+        "lang": reader,
+        "languages": LANGUAGES,
+        "preview": preview,
+        "entry": preview.entry,
+        "title": pick(preview.entry.definition.title, reader),
+        "rows": annex_rows(preview.entry, reader),
+        "report": preview.report,
+        "check_titles": CHECK_TITLES,
+        "learner": PREVIEW_LEARNER,
+        "credential_json": json.dumps(preview.credential, indent=2, ensure_ascii=False),
+        "base": _base(access.organisation),
+        "can_edit": access.role.covers(Role.ISSUER),
+    }
+    return _render(request, "editor/preview.html", context, signed_in=signed_in)
+
+
+# -- ESCO skill search ------------------------------------------------------------------------------
+
+
+@router.get("/api/v1/esco/skills", tags=["skills"], summary="Find ESCO skills by the words of their labels")
+def search_skills(
+    q: Annotated[str, Query(description="words of a skill's label; prefixes match (`pyth prog`)")] = "",
+    limit: Annotated[int, Query(ge=1, description=f"how many skills to answer, at most {MAX_RESULTS}")] = 10,
+    skill_type: Annotated[
+        str | None,
+        Query(alias="type", pattern="^(skill/competence|knowledge)$", description="only skills or only knowledge"),
+    ] = None,
+) -> dict[str, Any]:
+    """ESCO skills (v1.1.1, English) whose preferred or alternative label has words starting with every word of
+    ``q``, best first. An empty or over-long ``q`` answers no items and a ``reason``."""
+    query = q.strip()
+    body: dict[str, Any] = {"ok": True, "query": query[:MAX_QUERY], "items": []}
+    if not query:
+        return body | {"reason": "give words of a skill's label in q"}
+    if len(query) > MAX_QUERY:
+        return body | {"reason": f"q is longer than {MAX_QUERY} characters"}
+    found = shipped_labels().search(query, limit=min(limit, MAX_RESULTS), skill_type=skill_type)
+    items = [{"uri": s.uri, "label": s.label, "matched": s.matched, "type": s.skill_type} for s in found]
+    return body | {"items": items}

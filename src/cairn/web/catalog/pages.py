@@ -1,0 +1,97 @@
+"""Pages for people: the catalogue and each micro-credential, in the reader's language where the issuer gave it."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from cairn.errors import NotFoundError
+from cairn.model.types import pick
+from cairn.services.catalog.service import CatalogService
+from cairn.web.catalog.views import annex_rows
+from cairn.web.i18n import LANGUAGES, reader_language
+
+__all__ = ["LANGUAGES", "router"]
+
+router = APIRouter(include_in_schema=False)
+
+
+def _catalog(request: Request) -> CatalogService:
+    service: CatalogService = request.app.state.container.catalog
+    return service
+
+
+@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
+def catalogue(request: Request, lang: str | None = Query(None, max_length=10)) -> HTMLResponse:
+    """The catalogue with every Annex I element of every micro-credential."""
+    reader = reader_language(request, lang)
+    entries = _catalog(request).entries()
+    items = [{"entry": e, "title": pick(e.definition.title, reader), "rows": annex_rows(e, reader)} for e in entries]
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(
+        request, "catalogue.html", {"lang": reader, "languages": LANGUAGES, "items": items, "path": "/"}
+    )
+    return response
+
+
+@router.api_route("/micro-credentials/{slug}", methods=["GET", "HEAD"], response_class=HTMLResponse)
+def definition(
+    request: Request,
+    slug: str,
+    version: int | None = Query(None, ge=1),
+    lang: str | None = Query(None, max_length=10),
+) -> HTMLResponse:
+    """One micro-credential, at a version (the latest by default)."""
+    reader = reader_language(request, lang)
+    service = _catalog(request)
+    entry = service.entry(slug, version)
+    context = {
+        "lang": reader,
+        "languages": LANGUAGES,
+        "entry": entry,
+        "title": pick(entry.definition.title, reader),
+        "description": pick(entry.definition.description, reader),
+        "rows": annex_rows(entry, reader),
+        "versions": service.versions(slug),
+        "path": f"/micro-credentials/{slug}",
+    }
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(request, "definition.html", context)
+    return response
+
+
+@router.get("/claim/{token}", response_class=HTMLResponse)
+def claim(request: Request, token: str, lang: str | None = Query(None, max_length=10)) -> HTMLResponse:
+    """The page a claim email links to: what was awarded, and the credential to download."""
+    reader = reader_language(request, lang)
+    view = request.app.state.container.issuing.issuing.by_claim_token(token[:200])
+    if view is None:
+        raise NotFoundError("this claim link is not valid: check that you copied all of it")
+    credential = view.credential if isinstance(view.credential, dict) else {}
+    achievement = credential.get("credentialSubject", {}).get("achievement", {})
+    context = {
+        "lang": reader,
+        "languages": LANGUAGES,
+        "award": view,
+        "title": achievement.get("name") or credential.get("name") or view.definition,
+        "issuer": credential.get("issuer", {}).get("name") if isinstance(credential.get("issuer"), dict) else None,
+        "path": f"/claim/{token}",
+        "token": token,
+    }
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(request, "claim.html", context)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@router.get("/claim/{token}/credential.json", include_in_schema=False)
+def claim_download(request: Request, token: str) -> Response:
+    """The awarded credential itself, as a file."""
+    view = request.app.state.container.issuing.issuing.by_claim_token(token[:200])
+    if view is None:
+        raise NotFoundError("this claim link is not valid")
+    if isinstance(view.credential, str):
+        return Response(view.credential, media_type="application/vc+jwt")
+    body = json.dumps(view.credential, indent=2, ensure_ascii=False)
+    headers = {"Content-Disposition": f'attachment; filename="{view.definition}.json"', "Cache-Control": "no-store"}
+    return Response(body, media_type="application/vc+ld+json", headers=headers)

@@ -1,0 +1,139 @@
+"""Batch verification: a zip of credentials or a CSV of URLs, a table of results, and the same as CSV or JSON.
+
+- ``GET /verify/batch``: the form.
+- ``POST /verify/batch``: the table (verdict, issuer, title, learner, reason per credential); a "Download as CSV"
+  button posts the rows shown back to ``POST /verify/batch/csv``, which returns them as ``text/csv``. Nothing is
+  kept on the server (the results name learners), so the download works whichever worker answers.
+- ``POST /api/v1/verify/batch``: ``{"summary": ..., "rows": [...]}``, or CSV with ``?format=csv``.
+
+Limits (see :mod:`cairn.services.verification.batch`): at most ``MAX_ITEMS`` credentials and ``MAX_BYTES`` bytes a
+batch, and a time budget after which rows say "not checked".
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from cairn.errors import InputError
+from cairn.services.verification.batch import COLUMNS, BatchResult, BatchVerifier, rows_to_csv
+from cairn.web.errors import error_body
+from cairn.web.i18n import LANGUAGES, reader_language, translate
+from cairn.web.verification.page import trust_list
+
+__all__ = ["MAX_BYTES", "MAX_ITEMS", "router"]
+
+router = APIRouter()
+
+MAX_ITEMS = 500
+MAX_BYTES = 20_000_000
+TIME_BUDGET = 20.0
+_EMPTY = "Choose a zip file of credentials or a CSV file of web addresses."
+_CSV_HEADERS = {"Content-Disposition": 'attachment; filename="verification.csv"', "Cache-Control": "no-store"}
+
+FileField = Annotated[UploadFile | None, File()]
+UrlsField = Annotated[str | None, Form(max_length=MAX_ITEMS * 2100)]
+LangQuery = Annotated[str | None, Query(max_length=10)]
+
+
+def _verifier(request: Request) -> BatchVerifier:
+    container = request.app.state.container
+    return BatchVerifier(
+        fetcher=container.fetcher,
+        clock=container.clock,
+        trust=trust_list(request),
+        max_items=MAX_ITEMS,
+        max_bytes=MAX_BYTES,
+        time_budget=TIME_BUDGET,
+    )
+
+
+async def _run(request: Request, file: UploadFile | None, urls: str | None) -> BatchResult | None:
+    """Verify the uploaded file, else the pasted URLs (one a line); None when neither was given."""
+    verifier = _verifier(request)
+    if file is not None and file.filename:
+        data = await file.read(MAX_BYTES + 1)
+        if data:
+            return await run_in_threadpool(verifier.verify_file, data)
+    lines = [line.strip() for line in (urls or "").splitlines() if line.strip()]
+    if lines:
+        return await run_in_threadpool(verifier.verify_urls, lines)
+    return None
+
+
+def _page(request: Request, lang: str, status: int = 200, **context: Any) -> HTMLResponse:
+    full = {
+        "lang": lang,
+        "languages": LANGUAGES,
+        "path": "/verify/batch",
+        "max_items": MAX_ITEMS,
+        "max_bytes": MAX_BYTES,
+        **context,
+    }
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(
+        request, "verify/batch.html", full, status_code=status
+    )
+    return response
+
+
+@router.get("/verify/batch", response_class=HTMLResponse, include_in_schema=False)
+def batch_form(request: Request, lang: LangQuery = None) -> HTMLResponse:
+    """The empty form."""
+    return _page(request, reader_language(request, lang))
+
+
+@router.post("/verify/batch", response_class=HTMLResponse, include_in_schema=False)
+async def batch_page(
+    request: Request, file: FileField = None, urls: UrlsField = None, lang: LangQuery = None
+) -> HTMLResponse:
+    """The table of results; a refused batch (a zip bomb, too many rows) is a 400 page saying why."""
+    reader = reader_language(request, lang)
+    try:
+        result = await _run(request, file, urls)
+    except InputError as exc:
+        return _page(request, reader, 400, message=exc.message)
+    if result is None:
+        return _page(request, reader, 400, message=translate(reader, _EMPTY))
+    rows_json = json.dumps([r.to_dict() for r in result.rows], ensure_ascii=False)
+    return _page(request, reader, result=result, summary=result.summary, rows_json=rows_json)
+
+
+RowsField = Annotated[str, Form(max_length=5_000_000)]
+
+
+@router.post("/verify/batch/csv", include_in_schema=False)
+def batch_csv(rows: RowsField) -> Response:
+    """The rows the page showed (posted back by its download button) as CSV; nothing is verified again."""
+    try:
+        parsed = json.loads(rows)
+    except ValueError:
+        raise InputError("the rows to download are not valid JSON") from None
+    if not isinstance(parsed, list) or len(parsed) > MAX_ITEMS or not all(isinstance(r, dict) for r in parsed):
+        raise InputError(f"give at most {MAX_ITEMS} rows, each an object with {', '.join(COLUMNS)}")
+    return Response(rows_to_csv(parsed), media_type="text/csv; charset=utf-8", headers=_CSV_HEADERS)
+
+
+@router.post("/api/v1/verify/batch", tags=["verification"], summary="Verify a batch of credentials")
+async def batch_api(
+    request: Request,
+    file: FileField = None,
+    urls: UrlsField = None,
+    format: Annotated[str | None, Query(pattern="^(json|csv)$")] = None,
+) -> Response:
+    """A zip of credentials or a CSV of https URLs (``file``), or URLs one a line (``urls``): one row each.
+
+    At most 500 credentials or 20 MB; rows not reached within the time budget say ``Not checked``.
+    """
+    try:
+        result = await _run(request, file, urls)
+    except InputError as exc:
+        return JSONResponse(error_body(400, exc.message), status_code=400)
+    if result is None:
+        return JSONResponse(error_body(400, _EMPTY), status_code=400)
+    if format == "csv":
+        return Response(rows_to_csv(result.rows), media_type="text/csv; charset=utf-8", headers=_CSV_HEADERS)
+    return JSONResponse({"ok": True, **result.to_dict()})

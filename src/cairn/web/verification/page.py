@@ -1,0 +1,498 @@
+"""The public verifier: paste or upload a credential, read a plain-language report.
+
+- ``GET /verify``: the form (paste JSON or a JWT, or choose a ``.json`` / ``.jwt`` file).
+- ``POST /verify``: the report as a page: the verdict first, then the issuer, every Annex I element the
+  credential carries, validity and status, and each check explained.
+- ``POST /verify/report``: the same report as JSON, from the same form fields.
+
+No sign-in and no CSRF token: the verifier only reads what it is given. Bodies stay bounded by the app's
+:class:`cairn.web.limits.BodyLimit`; the verifier itself refuses more than ``MAX_INPUT_BYTES``.
+
+What "it certifies" shows depends on the format (:mod:`cairn.web.verification.views`): the Annex I elements of an
+Open Badges 3.0 / Verifiable Credential (:func:`credential_rows`) or of a European Digital Credential, with the
+EDC's seal certificate chain; an Open Badges 2.0 badge class; and each credential inside a CLR or a
+presentation as its own section. The operator's trusted seal certificates (``CAIRN_TRUST_LIST``) are passed to
+the ELM verifier. A URL that serves an Open Badges 2.0 *hosted* assertion is verified as such (the assertion,
+badge class and issuer are fetched and cross-checked); any other URL's document is verified as fetched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from cairn.errors import CairnError
+from cairn.model.definitions import ANNEX_I
+from cairn.model.vocabularies import (
+    ASSESSMENT_TYPES,
+    EQF_LEVELS,
+    PARTICIPATION_FORMS,
+    QF_EHEA_CYCLES,
+    QUALITY_ASSURANCE_TYPES,
+    SCHEDULES,
+    STACKABILITY,
+    SUPERVISION,
+)
+from cairn.services.verification.batch import is_hosted_ob2
+from cairn.services.verification.trust import TrustList
+from cairn.skills.labels import shipped_labels
+from cairn.vc.holder import email_matches
+from cairn.vc.intake import verify_any
+from cairn.vc.report import CHECK_TITLES, Outcome, Report
+from cairn.vc.verification import MAX_INPUT_BYTES
+from cairn.web.catalog.views import Item, Row, country_name
+from cairn.web.errors import error_body
+from cairn.web.i18n import LANGUAGES, reader_language, translate
+from cairn.web.verification.views import achievement_view, badge_view, elm_rows, seal_view
+
+__all__ = [
+    "credential_rows",
+    "fetch_source",
+    "holder_view",
+    "router",
+    "source_at",
+    "trust_view",
+    "trusted_certificates",
+]
+
+router = APIRouter(include_in_schema=False)
+
+EXPLANATIONS = {
+    "readable": "Whether what you gave could be read as a credential (JSON or a signed JWT).",
+    "well-formed": "Whether the credential has the parts every Verifiable Credential must have.",
+    "schema": "Whether it follows the Open Badges 3.0 format that badge wallets and platforms understand.",
+    "proof": "Whether the issuer's digital signature matches the content: nothing was changed after issuing.",
+    "issuer-key": "Whether the key that signed it really belongs to the issuer the credential names.",
+    "validity": "Whether today falls inside the period the credential is valid for.",
+    "status": "Whether the issuer has revoked or suspended the credential since issuing it.",
+    "presentation": "Whether the presentation wrapping the credentials is signed and addressed as expected.",
+    "shapes": "Whether the European Digital Credential follows the European Learning Model's rules (SHACL shapes).",
+    "badge": "Whether the badge class and the issuer's profile could be fetched and agree with the badge.",
+}
+"""What each check means, for a reader who is not a cryptographer."""
+
+_NO_TRUST_LIST = "this instance has no trust list configured, so the issuer is identified but not vouched for"
+_LISTED_BY_SEAL = "the credential's seal certificate is one this instance's operator trusts"
+_NOT_LISTED = "the issuer is not on this instance's trust list"
+_UNPROVEN = "the signature did not verify, so who issued it is not established"
+_LISTED_BY_DID = "the issuer's identifier is on this instance's trust list"
+_LISTED_BY_NAME = "listed by organisation, as the credential names it (the trust list gives no DID for it)"
+HOLDER_TEXT = {
+    "match": "matches the person this credential was awarded to",
+    "no-match": "does not match the person this credential was awarded to",
+    "not-named": "this credential does not name its holder by email",
+}
+"""What the holder check says, by its result."""
+MAX_URL_LENGTH = 2000
+_SAFE_LINK = re.compile(r"^https?://", re.IGNORECASE)
+_HOURS = re.compile(r"^PT(\d+(?:\.\d+)?)H$")
+
+
+def _name(n: int) -> str:
+    return next(e.name for e in ANNEX_I if e.number == n)
+
+
+def _optional(prefix: str) -> str:
+    return next(e.name for e in ANNEX_I if not e.mandatory and e.name.startswith(prefix))
+
+
+def _str(value: Any) -> str:
+    """A string from the credential, or '' (untrusted input: anything else is ignored)."""
+    return value if isinstance(value, str) else ""
+
+
+def _link(value: Any) -> str:
+    """An http(s) URL from the credential, or '' (never a ``javascript:`` or other scheme)."""
+    text = _str(value)
+    return text if _SAFE_LINK.match(text) else ""
+
+
+def _list(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return value
+    return [] if value is None else [value]
+
+
+def _map(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _items(*texts: str) -> list[Item]:
+    return [Item(t) for t in texts if t]
+
+
+def _country(address: Mapping[str, Any]) -> list[Item]:
+    country = _str(address.get("addressCountryCode"))
+    if not country:
+        return _items(_str(address.get("addressCountry")))
+    try:
+        return [Item(country_name(country, _str(address.get("addressRegion")) or None))]
+    except (KeyError, LookupError, ValueError):
+        return [Item(country)]
+
+
+def _learner(subject: Mapping[str, Any]) -> list[Item]:
+    items = _items(f"DID: {_str(subject.get('id'))}" if _str(subject.get("id")) else "")
+    for ident in _list(subject.get("identifier")):
+        ident = _map(ident)
+        kind = _str(ident.get("identityType")) or "identifier"
+        if ident.get("hashed") is True:
+            items.append(Item(f"{kind}: hashed (the learner can prove it by giving the original value)"))
+        elif _str(ident.get("identityHash")):
+            items.append(Item(f"{kind}: {_str(ident.get('identityHash'))}"))
+    return items
+
+
+def _outcomes(achievement: Mapping[str, Any]) -> list[Item]:
+    labels = shipped_labels()
+    items = []
+    for outcome in _list(achievement.get("learningOutcome")):
+        outcome = _map(outcome)
+        uris = [u for u in _list(outcome.get("relatedESCOSkill")) if _link(u)]
+        links = tuple((labels.label(u) or f"ESCO skill {i}", u) for i, u in enumerate(uris, 1))
+        text = _str(outcome.get("outcomeStatement"))
+        if text or links:
+            items.append(Item(text or "(no statement)", links=links))
+    return items
+
+
+def _workload(a: Mapping[str, Any]) -> list[Item]:
+    items = []
+    credits = a.get("ectsCredits", a.get("creditsAvailable"))
+    if isinstance(credits, int | float) and not isinstance(credits, bool):
+        items.append(Item(f"{credits:g} ECTS credits"))
+    volume = _str(a.get("volumeOfLearning"))
+    if volume:
+        hours = _HOURS.match(volume)
+        items.append(Item(f"{float(hours.group(1)):g} hours of learning" if hours else f"Volume of learning: {volume}"))
+    return items
+
+
+def _level(a: Mapping[str, Any], lang: str) -> list[Item]:
+    items = []
+    if a.get("levelNotApplicable") is True:
+        items.append(Item("Not applicable"))
+    eqf = _str(a.get("eqfLevel"))
+    if eqf:
+        items.append(Item(EQF_LEVELS.label(eqf.rstrip("/").rsplit("/", 1)[-1], lang), href=_link(eqf)))
+    cycle = _str(a.get("qfEheaCycle"))
+    if cycle:
+        items.append(Item(f"QF-EHEA: {QF_EHEA_CYCLES.label(cycle, lang)}"))
+    nqf = _map(a.get("nqfLevel"))
+    if nqf:
+        framework, number = _str(nqf.get("nqfFramework")), nqf.get("nqfLevelNumber")
+        items.append(Item(f"National framework ({framework or 'unnamed'}): level {number}"))
+    return items
+
+
+def _quality(a: Mapping[str, Any], lang: str) -> list[Item]:
+    qa = _map(a.get("qualityAssurance"))
+    items = [Item(QUALITY_ASSURANCE_TYPES.label(t, lang)) for t in _list(qa.get("qualityAssuranceType")) if _str(t)]
+    body = _str(qa.get("qualityAssuranceBody"))
+    if body:
+        items.append(Item(body, href=_link(qa.get("qualityAssuranceUrl"))))
+    return items + _items(_str(qa.get("qualityAssuranceDescription")))
+
+
+def _stack(a: Mapping[str, Any], lang: str) -> list[Item]:
+    items = [Item(STACKABILITY.label(_str(a.get("stackability")), lang))] if _str(a.get("stackability")) else []
+    for target in _list(a.get("stacksTowards")):
+        target = _map(target)
+        title = _str(target.get("targetTitle")) or _str(target.get("targetIdentifier"))
+        if title:
+            items.append(Item(f"Stacks towards: {title}", href=_link(target.get("targetPage"))))
+    return items
+
+
+def credential_rows(credential: Mapping[str, Any], lang: str) -> list[Row]:
+    """Every Annex I element as the (untrusted) credential states it, OB 3.0 fields as docs/credentials.md maps."""
+    issuer = _map(credential.get("issuer"))
+    subject = _map(next(iter(_list(credential.get("credentialSubject"))), None))
+    a = _map(subject.get("achievement"))
+    bodies = [Item(_str(issuer.get("name")) or _str(issuer.get("id")), href=_link(issuer.get("url")))]
+    bodies += [Item(b) for b in _list(a.get("awardingBody")) if _str(b) and b != issuer.get("id")]
+    dates = _items(_str(credential.get("validFrom")) or _str(credential.get("issuanceDate")))
+    if _str(credential.get("awardedDate")) and credential.get("awardedDate") != credential.get("validFrom"):
+        dates.append(Item(f"Awarded {_str(credential.get('awardedDate'))}"))
+    assessment = [Item(ASSESSMENT_TYPES.label(t, lang)) for t in _list(a.get("assessmentType")) if _str(t)]
+    participation = []
+    if _str(a.get("participationMode")):
+        participation.append(Item(PARTICIPATION_FORMS.label(_str(a.get("participationMode")), lang)))
+    if _str(a.get("participationSchedule")):
+        participation.append(Item(SCHEDULES.label(_str(a.get("participationSchedule")), lang)))
+    supervision = _str(a.get("supervisionAndIdentityVerification"))
+    grade = _items(_str(subject.get("grade")), _str(a.get("gradingScheme")))
+    further = _items(_str(a.get("furtherInformation")))
+    return [
+        Row(1, _name(1), _learner(subject)),
+        Row(2, _name(2), _items(_str(a.get("name")) or _str(credential.get("name")))),
+        Row(3, _name(3), _country(_map(issuer.get("address")))),
+        Row(4, _name(4), [b for b in bodies if b.text]),
+        Row(5, _name(5), dates),
+        Row(6, _name(6), _outcomes(a)),
+        Row(7, _name(7), _workload(a)),
+        Row(8, _name(8), _level(a, lang)),
+        Row(9, _name(9), assessment + _items(_str(a.get("assessmentDescription")))),
+        Row(10, _name(10), participation + _items(_str(a.get("participationDescription")))),
+        Row(11, _name(11), _quality(a, lang)),
+        Row(0, _optional("Prerequisites"), _items(_str(a.get("entryRequirement"))), mandatory=False),
+        Row(0, _optional("Supervision"), _items(SUPERVISION.label(supervision, lang) if supervision else ""), False),
+        Row(0, _optional("Grade"), grade, mandatory=False),
+        Row(0, _optional("Integration"), _stack(a, lang), mandatory=False),
+        Row(0, _optional("Further information"), further, mandatory=False),
+    ]
+
+
+def _outcome_text(report: Report, name: str) -> str:
+    outcome = report.outcome_of(name)
+    return outcome.value if outcome else "not checked"
+
+
+def trust_view(report: Report, trust: TrustList | None) -> dict[str, Any]:
+    """Whether the issuer is on the operator's trust list: ``in_trust_list`` yes / no / unknown, and why.
+
+    An issuer counts as listed only when the signature and the issuer's key were verified: otherwise the
+    issuer named in the credential is just a claim.
+    """
+    issuer = report.issuer
+    own = bool(trust and trust.own(issuer))
+    base: dict[str, Any] = {"trust": "unknown", "in_trust_list": "unknown", "trust_note": "", "issued_here": own}
+    proven = report.outcome_of("proof") is Outcome.PASS and report.outcome_of("issuer-key") is not Outcome.FAIL
+    if trust is None or not trust.configured:
+        return {**base, "trust_reason": _NO_TRUST_LIST}
+    if not proven:
+        return {**base, "trust_reason": _UNPROVEN}
+    if report.format == "elm-edc" and issuer.get("trust") == "trusted":
+        return {**base, "trust": "trusted", "in_trust_list": "yes", "trust_reason": _LISTED_BY_SEAL}
+    found = trust.match(issuer)
+    if found is None:
+        return {**base, "in_trust_list": "no", "trust_reason": _NOT_LISTED}
+    reason = _LISTED_BY_DID if found.by == "did" else _LISTED_BY_NAME
+    return {**base, "trust": "trusted", "in_trust_list": "yes", "trust_note": found.entry.note, "trust_reason": reason}
+
+
+def holder_view(report: Report, email: str | None) -> dict[str, Any] | None:
+    """The holder check for ``email`` (None when no email was given); never carries the address or hash."""
+    if not email or not email.strip():
+        return None
+    documents = [report.credential] if report.credential else []
+    documents += [inner.credential for inner in report.credentials if inner.credential]
+    answers = [email_matches(doc, email) for doc in documents]
+    result = "match" if True in answers else "no-match" if False in answers else "not-named"
+    return {"result": result, "text": HOLDER_TEXT[result]}
+
+
+_SEAL_KEYS = frozenset({"certificate_chain", "trust", "signing_time"})
+_OWN_SECTIONS = frozenset({"elm-edc", "ob2-hosted", "ob2-signed"})
+
+
+def _certifies(report: Report, lang: str) -> list[Row]:
+    """The Annex I rows of the credential, by format (an Open Badges 2.0 badge has its own section instead)."""
+    credential = report.credential or {}
+    if not credential or report.format.startswith("ob2"):
+        return []
+    if report.format == "elm-edc":
+        return elm_rows(credential, lang)
+    return credential_rows(credential, lang)
+
+
+def _validity(report: Report) -> dict[str, Any]:
+    credential = report.credential or {}
+
+    def first(*names: str) -> str | None:
+        return next((_str(credential.get(n)) for n in names if _str(credential.get(n))), None)
+
+    return {
+        "validFrom": first("validFrom", "issuanceDate", "issuedOn"),
+        "validUntil": first("validUntil", "expirationDate", "expires"),
+        "validity": _outcome_text(report, "validity"),
+        "status": _outcome_text(report, "status"),
+    }
+
+
+def _view(
+    report: Report,
+    lang: str,
+    trust: TrustList | None = None,
+    email: str | None = None,
+    *,
+    depth: int = 0,
+) -> dict[str, Any]:
+    """What the page and the JSON answer both show (``credentials``: each one inside, with its own report)."""
+    elm = report.format == "elm-edc"
+    credential = report.credential or {}
+    issuer = {k: v for k, v in report.issuer.items() if not (elm and k in _SEAL_KEYS)}
+    certificates = len(trust.certificates) if trust is not None else 0
+    return {
+        "verdict": report.verdict,
+        "verified": report.verified,
+        "format": report.format,
+        "issuer": {**issuer, **trust_view(report, trust)},
+        "holder": holder_view(report, email),
+        "certifies": [asdict(row) for row in _certifies(report, lang)],
+        "achievement": achievement_view(credential) if credential and report.format not in _OWN_SECTIONS else None,
+        "badge": badge_view(report) if report.format.startswith("ob2") and report.achievement else None,
+        "seal": seal_view(report, certificates) if elm else None,
+        "validity": _validity(report),
+        "checks": [
+            {
+                **c.to_dict(),
+                "title": CHECK_TITLES.get(c.name, c.name),
+                "explanation": EXPLANATIONS.get(c.name, ""),
+            }
+            for c in report.checks
+        ],
+        "credentials": [_view(inner, lang, trust, depth=depth + 1) for inner in report.credentials[:100] if depth < 3],
+    }
+
+
+class _Unreadable(Exception):
+    """The URL could not be fetched; ``message`` (a gettext msgid) and ``values`` say why, for the page."""
+
+    def __init__(self, message: str, **values: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.values = values
+
+    def text(self, lang: str) -> str:
+        """The reason in ``lang``."""
+        return translate(lang, self.message, **self.values)
+
+
+def fetch_source(fetcher: Any, url: str) -> bytes:
+    """The body at ``url`` through the instance's guarded fetcher (https only, no private addresses, bounded).
+
+    Raises :class:`_Unreadable` with a message a person can act on.
+    """
+    url = url.strip()
+    if len(url) > MAX_URL_LENGTH:
+        raise _Unreadable("The address is longer than %(n)s characters.", n=f"{MAX_URL_LENGTH:,}")
+    if not url.lower().startswith(("https://", "http://")):
+        raise _Unreadable("Give a web address starting with https://.")
+    try:
+        response = fetcher.fetch(url)
+    except CairnError as exc:
+        raise _Unreadable(
+            "The credential could not be fetched from that address: %(reason)s.", reason=exc.message
+        ) from None
+    if len(response.content) > MAX_INPUT_BYTES:
+        raise _Unreadable("The document at that address is larger than %(n)s bytes.", n=f"{MAX_INPUT_BYTES:,}")
+    if not response.content:
+        raise _Unreadable("The document at that address is empty.")
+    return bytes(response.content)
+
+
+def source_at(fetcher: Any, url: str) -> bytes | str:
+    """What to verify for ``url``: the URL itself when it serves a hosted Open Badges 2.0 assertion (the OB 2.0
+    verifier fetches it again, through the same caching fetcher, and cross-checks it with its badge class and
+    issuer), else the fetched document. Raises :class:`_Unreadable`."""
+    body = fetch_source(fetcher, url)
+    return url.strip() if is_hosted_ob2(body) else body
+
+
+async def _source(request: Request, text: str | None, file: UploadFile | None, url: str | None) -> bytes | str | None:
+    """The uploaded file (first ``MAX_INPUT_BYTES`` + 1 bytes, so the verifier can say it is too large), the
+    text, or what :func:`source_at` says for the URL (raises :class:`_Unreadable`)."""
+    if file is not None and file.filename:
+        data = await file.read(MAX_INPUT_BYTES + 1)
+        if data:
+            return data
+    if text and text.strip():
+        return text.strip()
+    if url and url.strip():
+        fetcher = request.app.state.container.fetcher
+        return await run_in_threadpool(source_at, fetcher, url)
+    return None
+
+
+def trusted_certificates(trust: TrustList | None) -> frozenset[str]:
+    """The operator's trusted seal certificates (SHA-256 fingerprints or subject names), for ELM seals."""
+    return trust.certificates if trust is not None else frozenset()
+
+
+def _verify_sync(container: Any, source: bytes | str, trust: TrustList | None) -> Report:
+    return verify_any(
+        source, now=container.clock(), fetcher=container.fetcher, trusted_certificates=trusted_certificates(trust)
+    )
+
+
+async def _verify(request: Request, source: bytes | str) -> Report:
+    return await run_in_threadpool(_verify_sync, request.app.state.container, source, trust_list(request))
+
+
+def trust_list(request: Request) -> TrustList | None:
+    """The operator's trust list, when the instance has one."""
+    trust = getattr(request.app.state.container, "trust", None)
+    return trust if isinstance(trust, TrustList) else None
+
+
+def _page(request: Request, lang: str, status: int = 200, **context: Any) -> HTMLResponse:
+    full = {"lang": lang, "languages": LANGUAGES, "path": "/verify", "max_bytes": MAX_INPUT_BYTES, **context}
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(
+        request, "verify/page.html", full, status_code=status
+    )
+    return response
+
+
+TextField = Annotated[str | None, Form(max_length=MAX_INPUT_BYTES)]
+UrlField = Annotated[str | None, Form(max_length=MAX_URL_LENGTH)]
+EmailField = Annotated[str | None, Form(max_length=320)]
+FileField = Annotated[UploadFile | None, File()]
+LangQuery = Annotated[str | None, Query(max_length=10)]
+
+_EMPTY = "Paste a credential, choose a file or give its web address to verify."
+
+
+@router.get("/verify", response_class=HTMLResponse)
+def verify_form(request: Request, lang: LangQuery = None) -> HTMLResponse:
+    """The empty form."""
+    return _page(request, reader_language(request, lang))
+
+
+@router.post("/verify", response_class=HTMLResponse)
+async def verify_page(
+    request: Request,
+    text: TextField = None,
+    file: FileField = None,
+    url: UrlField = None,
+    email: EmailField = None,
+    lang: LangQuery = None,
+) -> HTMLResponse:
+    """The report for people; a credential that fails verification still gets a 200 page saying why."""
+    reader = reader_language(request, lang)
+    try:
+        source = await _source(request, text, file, url)
+    except _Unreadable as exc:
+        return _page(request, reader, 400, message=exc.text(reader), url=url)
+    if source is None:
+        return _page(request, reader, 400, message=translate(reader, _EMPTY))
+    report = await _verify(request, source)
+    view = _view(report, reader, trust_list(request), email)
+    return _page(request, reader, report=report, view=view, check_titles=CHECK_TITLES, text=text, url=url)
+
+
+@router.post("/verify/report")
+async def verify_report(
+    request: Request,
+    text: TextField = None,
+    file: FileField = None,
+    url: UrlField = None,
+    email: EmailField = None,
+    lang: LangQuery = None,
+) -> Response:
+    """The same report as JSON: 200 when verified, 400 when not (as ``/credentials/verify``)."""
+    reader = reader_language(request, lang)
+    try:
+        source = await _source(request, text, file, url)
+    except _Unreadable as exc:
+        return JSONResponse(error_body(400, exc.text("en")), status_code=400)
+    if source is None:
+        return JSONResponse(error_body(400, _EMPTY), status_code=400)
+    report = await _verify(request, source)
+    return JSONResponse(_view(report, reader, trust_list(request), email), status_code=200 if report.verified else 400)

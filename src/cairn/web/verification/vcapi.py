@@ -1,0 +1,243 @@
+"""VC-API: issue, verify, present and update status over HTTP, in the shape the W3C test suites drive.
+
+- ``POST /credentials/issue`` and ``POST /suites/{cryptosuite}/credentials/issue`` (bearer token with
+  ``credentials:issue``): ``{credential, options}`` → ``201 {verifiableCredential}``. A credential without an
+  issuer is issued by the token's organisation; one naming another issuer is refused.
+- ``POST /credentials/verify`` and ``POST /presentations/verify`` (public): 200 with the report when verified,
+  400 with it when not.
+- ``POST /credentials/status`` (``credentials:status``): revoke, suspend or unsuspend an award by its id.
+- ``GET /orgs/{slug}/did.json`` and ``GET /orgs/{slug}/status/{purpose}/{sequence}`` (public documents).
+
+Every error answers the one JSON shape of :mod:`cairn.web.errors`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import orjson
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from cairn.errors import FetchError, InputError
+from cairn.services.accounts.access import TokenPrincipal
+from cairn.vc.fetch import Fetcher
+from cairn.vc.fetch import Response as FetchResponse
+from cairn.vc.issuance import SUITES
+from cairn.vc.report import Outcome, Report
+from cairn.vc.verification import verify
+from cairn.web.accounts.pages import bearer_token
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["VC-API"])
+
+
+class IssueOptions(BaseModel):
+    """Options of an issue request; unknown ones are ignored, as VC-API asks."""
+
+    model_config = ConfigDict(extra="ignore")
+    cryptosuite: str | None = Field(None, description=f"one of {', '.join(SUITES)}")
+
+
+class IssueRequest(BaseModel):
+    """``{credential, options}``."""
+
+    model_config = ConfigDict(extra="ignore")
+    credential: dict[str, Any]
+    options: IssueOptions = Field(default_factory=IssueOptions)
+
+
+class VerifyOptions(BaseModel):
+    """Verification options: the challenge and domain a presentation must carry."""
+
+    model_config = ConfigDict(extra="ignore")
+    challenge: str | None = Field(None, max_length=500)
+    domain: str | None = Field(None, max_length=500)
+
+
+class VerifyCredentialRequest(BaseModel):
+    """``{verifiableCredential, options}``: a credential object, or a JWT string."""
+
+    model_config = ConfigDict(extra="ignore")
+    verifiableCredential: dict[str, Any] | str
+    options: VerifyOptions = Field(default_factory=VerifyOptions)
+
+
+class VerifyPresentationRequest(BaseModel):
+    """``{verifiablePresentation, options}``."""
+
+    model_config = ConfigDict(extra="ignore")
+    verifiablePresentation: dict[str, Any] | str
+    options: VerifyOptions = Field(default_factory=VerifyOptions)
+
+
+class StatusItem(BaseModel):
+    """One status to set: its purpose and whether it is on."""
+
+    model_config = ConfigDict(extra="ignore")
+    type: Literal["BitstringStatusListEntry"] = "BitstringStatusListEntry"
+    statusPurpose: Literal["revocation", "suspension"]
+    status: bool
+    reason: str | None = Field(None, max_length=1000)
+
+
+class StatusRequest(BaseModel):
+    """``{credentialId, credentialStatus: [...]}``."""
+
+    model_config = ConfigDict(extra="ignore")
+    credentialId: str = Field(max_length=200)
+    credentialStatus: list[StatusItem] = Field(min_length=1, max_length=2)
+
+
+IssuerToken = Annotated[TokenPrincipal, Depends(bearer_token("credentials:issue"))]
+StatusToken = Annotated[TokenPrincipal, Depends(bearer_token("credentials:status"))]
+
+
+def _container(request: Request) -> Any:
+    return request.app.state.container
+
+
+def _issue(request: Request, body: IssueRequest, principal: TokenPrincipal, suite: str | None) -> Response:
+    service = _container(request).api_issuing
+    secured = service.issue(
+        body.credential,
+        organisation=principal.organisation,
+        suite=suite or body.options.cryptosuite,
+        actor=principal.actor,
+    )
+    return JSONResponse({"verifiableCredential": secured}, status_code=201)
+
+
+@router.post("/credentials/issue", status_code=201, summary="Issue a credential (VC-API)")
+def issue_credential(request: Request, body: IssueRequest, principal: IssuerToken) -> Response:
+    """Sign the posted credential as the token's organisation, with ``options.cryptosuite`` or its own suite."""
+    return _issue(request, body, principal, None)
+
+
+@router.post("/suites/{cryptosuite}/credentials/issue", status_code=201, summary="Issue with a named cryptosuite")
+def issue_with_suite(request: Request, cryptosuite: str, body: IssueRequest, principal: IssuerToken) -> Response:
+    """The same as ``/credentials/issue``, with the cryptosuite chosen by the URL (for test harnesses)."""
+    return _issue(request, body, principal, cryptosuite)
+
+
+def _result(report: Report) -> Response:
+    body = report.to_dict()
+    body["checks_passed"] = sorted({c.name for c in report.checks if c.outcome is Outcome.PASS})
+    body["warnings"] = [c.to_dict() for c in report.checks if c.outcome is Outcome.WARNING]
+    body["errors"] = [c.to_dict() for c in report.checks if c.outcome is Outcome.FAIL]
+    status = 200 if report.verified else 400
+    try:  # orjson writes the same compact UTF-8 JSON as JSONResponse, several times faster
+        return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+    except TypeError:  # orjson.JSONEncodeError: e.g. an integer beyond 64 bits echoed from the credential
+        return JSONResponse(body, status_code=status)
+
+
+INLINE_MAX_BYTES = 64_000
+"""Verifications of bodies up to this size that need no network run on the event loop (well under a
+millisecond for a typical credential), since handing them to the thread pool costs about as much as the
+check itself; larger bodies, and any verification that has to fetch, run in the thread pool."""
+
+
+class _NoFetching:
+    """A fetcher for inline verification: it fetches nothing and remembers that a fetch was wanted, so the
+    verification is then redone in the thread pool with the real fetcher (a fetch would block the event loop)."""
+
+    def __init__(self) -> None:
+        self.wanted = False
+
+    def fetch(self, url: str) -> FetchResponse:
+        self.wanted = True
+        raise FetchError("not fetched inline: this verification is redone with the network")
+
+
+def verify_source(request: Request, source: Any, options: VerifyOptions, *, fetcher: Fetcher | None = None) -> Report:
+    """Verify with this instance's clock and fetcher (its own documents served locally), or ``fetcher``."""
+    container = _container(request)
+    return verify(
+        source,
+        now=container.clock(),
+        fetcher=fetcher if fetcher is not None else container.fetcher,
+        challenge=options.challenge,
+        domain=options.domain,
+    )
+
+
+def _may_be_offline(request: Request, source: Any) -> bool:
+    """Whether ``source`` is small and likely verifiable without the network (a did:key issuer, no status list)."""
+    size = request.headers.get("content-length", "")
+    if not size.isdigit() or int(size) > INLINE_MAX_BYTES:
+        return False
+    if isinstance(source, dict):
+        issuer = source.get("issuer")
+        issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+        return "credentialStatus" not in source and isinstance(issuer_id, str) and issuer_id.startswith("did:key:")
+    return True
+
+
+async def verify_answer(request: Request, source: Any, options: VerifyOptions) -> Response:
+    """The verification report as the VC-API answer: inline when no fetch is needed, else in the thread pool."""
+    if _may_be_offline(request, source):
+        offline = _NoFetching()
+        report = verify_source(request, source, options, fetcher=offline)
+        if not offline.wanted:
+            return _result(report)
+    return _result(await run_in_threadpool(verify_source, request, source, options))
+
+
+@router.post("/credentials/verify", summary="Verify a credential (VC-API)")
+async def verify_credential(request: Request, body: VerifyCredentialRequest) -> Response:
+    """Every check with pass / fail / warning and a reason; 200 when verified, 400 when not."""
+    return await verify_answer(request, body.verifiableCredential, body.options)
+
+
+@router.post("/presentations/verify", summary="Verify a presentation (VC-API)")
+async def verify_presentation(request: Request, body: VerifyPresentationRequest) -> Response:
+    """The presentation's proof, challenge and domain, and each credential in it."""
+    return await verify_answer(request, body.verifiablePresentation, body.options)
+
+
+@router.post("/credentials/status", summary="Revoke, suspend or unsuspend a credential (VC-API)")
+def update_status(request: Request, body: StatusRequest, principal: StatusToken) -> Response:
+    """Set the status bits of an award this organisation issued; revocation cannot be undone."""
+    service = _container(request).issuing.status_lists
+    award_id = body.credentialId.removeprefix("urn:uuid:")
+    done = []
+    for item in body.credentialStatus:
+        reason = item.reason or "updated through the VC-API"
+        kwargs = {"reason": reason, "actor": principal.actor, "organisation": principal.organisation}
+        if item.statusPurpose == "revocation":
+            if not item.status:
+                raise InputError("a revoked credential cannot be reinstated; issue a new one")
+            service.revoke(award_id, **kwargs)
+        elif item.status:
+            service.suspend(award_id, **kwargs)
+        else:
+            service.unsuspend(award_id, **kwargs)
+        done.append({"statusPurpose": item.statusPurpose, "status": item.status})
+    return JSONResponse({"credentialId": body.credentialId, "credentialStatus": done})
+
+
+@router.get("/orgs/{slug}/did.json", summary="An organisation's DID document (did:web)")
+def did_document(request: Request, slug: str) -> Response:
+    """Every verification method the organisation has used, so old credentials keep verifying."""
+    document = _container(request).issuing.keys.did_document(slug)
+    return JSONResponse(document, media_type="application/did+json", headers={"Cache-Control": "public, max-age=300"})
+
+
+@router.get("/orgs/{slug}/status/{purpose}/{sequence}", summary="A signed Bitstring Status List credential")
+def status_list(
+    request: Request,
+    slug: str,
+    purpose: Literal["revocation", "suspension"],
+    sequence: int,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """The list, signed, with an ETag; 304 when the caller's copy is current."""
+    published = _container(request).issuing.status_lists.published(slug, purpose, sequence)
+    headers = {"ETag": published.etag, "Cache-Control": published.cache_control}
+    if published.not_modified(if_none_match):
+        return Response(status_code=304, headers=headers)
+    return Response(published.body, media_type=published.media_type, headers=headers)
