@@ -86,7 +86,7 @@ def test_a_newcomer_awards_three_from_a_csv_and_revokes_one(
         assert len(set(award_ids)) == 3
 
         def verify(award_id: str) -> dict[str, object]:
-            view = container.issuing.issuing.get(award_id, organisation=ORG)
+            view = container.issuing.get(award_id, organisation=ORG)
             answer = client.post("/credentials/verify", json={"verifiableCredential": view.credential})
             body: dict[str, object] = answer.json()
             body["http_status"] = answer.status_code

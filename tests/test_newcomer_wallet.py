@@ -30,8 +30,8 @@ from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.store.tables import Base, OutboxRow, ShareLinkRow
 from cairn.vc.fetch import FetchError, Response
-from cairn.web.accounts.pages import SESSION_COOKIE
 from cairn.web.app import create_app
+from cairn.web.deps import SESSION_COOKIE
 from tests.conftest import FixedClock
 from tests.helpers import csrf_of
 from tests.signed import signed_jwt
@@ -225,7 +225,7 @@ def test_sign_up_once_and_erase_leaves_nothing(database: Database, clock: FixedC
     seed_demo(
         catalog=container.catalog, accounts=container.accounts, catalogue_path=demo_catalog_path(), demo_token=None
     )
-    award = container.issuing.issuing.award(
+    award = container.issuing.award(
         DEFINITION, Recipient(email=LEARNER, name="Marta Nowak"), actor="test", organisation=ORG
     )
     with TestClient(create_app(container), base_url=BASE, follow_redirects=False) as client:

@@ -16,20 +16,27 @@ from typing import Any
 
 from cairn.errors import ConfigurationError
 from cairn.services.accounts.service import AccountService
+from cairn.services.audit import AuditService
 from cairn.services.careers.esco import EscoService
 from cairn.services.careers.service import CareersService
+from cairn.services.catalog.editing import EditingService
 from cairn.services.catalog.service import CatalogService
 from cairn.services.issuing.api import ApiIssuingService
-from cairn.services.issuing.keys import did_for
-from cairn.services.issuing.setup import IssuingServices, build_issuing
+from cairn.services.issuing.bulk import BulkAwardService
+from cairn.services.issuing.keys import KeyService, did_for
+from cairn.services.issuing.queries import AwardQueryService
+from cairn.services.issuing.service import IssuingService
+from cairn.services.issuing.status_lists import StatusListService
 from cairn.services.mail import Mailer
+from cairn.services.verification.batch import BatchVerifier
 from cairn.services.verification.local_fetch import InstanceFetcher
+from cairn.services.verification.service import VerificationService
 from cairn.services.verification.trust import TrustList, load_trust_list
 from cairn.services.wallet.service import WalletService
 from cairn.services.wallet.sharing import SharingService
 from cairn.settings import Settings
 from cairn.store.database import Database
-from cairn.vc.fetch import CachingFetcher, HttpsFetcher
+from cairn.vc.fetch import CachingFetcher, Fetcher, HttpsFetcher
 
 __all__ = ["Container", "build", "demo_catalog_path", "load_settings", "skills_index_folder", "utc_now"]
 
@@ -46,21 +53,36 @@ def load_settings(**overrides: Any) -> Settings:
 
 @dataclass(frozen=True)
 class Container:
-    """The concrete objects of one Cairn instance."""
+    """The concrete objects of one Cairn instance: every service a route, a command or a worker uses is here,
+    built once by :func:`build` (nothing else constructs services from settings)."""
 
     settings: Settings
     database: Database
-    catalog: CatalogService
+    clock: Callable[[], datetime]
+    # accounts
     accounts: AccountService
     mailer: Mailer
-    issuing: IssuingServices
+    # catalog
+    catalog: CatalogService
+    editing: EditingService
+    # issuing
+    keys: KeyService
+    status_lists: StatusListService
+    issuing: IssuingService
+    bulk: BulkAwardService
+    award_queries: AwardQueryService
     api_issuing: ApiIssuingService
+    audit: AuditService
+    # verification
     fetcher: InstanceFetcher
-    clock: Callable[[], datetime]
     trust: TrustList
+    verification: VerificationService
+    batch: BatchVerifier
+    # wallet
     wallet: WalletService
-    careers: CareersService
     sharing: SharingService
+    # careers
+    careers: CareersService
     esco: EscoService
 
 
@@ -100,11 +122,22 @@ def _use_encoder() -> Any:
 
 
 def build(
-    settings: Settings, *, clock: Callable[[], datetime] = utc_now, database: Database | None = None
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    database: Database | None = None,
+    fetcher: Fetcher | None = None,
+    trust: TrustList | None = None,
 ) -> Container:
-    """Build the database and services that ``settings`` describe (on ``database`` when one is given)."""
+    """Build the database and services that ``settings`` describe (on ``database`` when one is given).
+
+    ``fetcher`` replaces the instance's fetcher (its own documents served locally, the rest over guarded HTTPS)
+    and ``trust`` the trust list ``CAIRN_TRUST_LIST`` names, for every service that verifies; embedding code
+    and tests use them."""
     database = database or Database(settings.database_url)
-    issuing = build_issuing(settings, database, clock=clock)
+    keys = KeyService(database, secret_key=settings.require_secret_key, public_url=settings.public_url, clock=clock)
+    status_lists = StatusListService(database, keys=keys, clock=clock)
+    issuing = IssuingService(database, keys=keys, status_lists=status_lists, clock=clock)
     outward = CachingFetcher(
         HttpsFetcher(
             timeout=settings.fetch_timeout,
@@ -112,15 +145,16 @@ def build(
             allow_http=settings.fetch_allow_private,
         )
     )
+    local = InstanceFetcher(public_url=settings.public_url, keys=keys, status_lists=status_lists, outward=outward)
+    if trust is None:
+        trust = load_trust_list(settings.trust_list, own_prefix=_own_did_prefix(settings))
+    verification = VerificationService(fetcher=fetcher or local, clock=clock, trust=trust)
     esco = EscoService(database, clock=clock)
     catalog = CatalogService(database, clock=clock)
-    fetcher = InstanceFetcher(
-        public_url=settings.public_url, keys=issuing.keys, status_lists=issuing.status_lists, outward=outward
-    )
     return Container(
         settings=settings,
         database=database,
-        catalog=catalog,
+        clock=clock,
         accounts=AccountService(
             database,
             clock=clock,
@@ -129,20 +163,29 @@ def build(
             link_lifetime=timedelta(minutes=settings.sign_in_link_minutes),
         ),
         mailer=Mailer.from_url(database, clock=clock, smtp_url=settings.smtp_url, sender=settings.mail_from or None),
+        catalog=catalog,
+        editing=EditingService(database, clock=clock, verification=verification),
+        keys=keys,
+        status_lists=status_lists,
         issuing=issuing,
-        api_issuing=ApiIssuingService(database, keys=issuing.keys, clock=clock),
-        fetcher=fetcher,
-        clock=clock,
-        trust=load_trust_list(settings.trust_list, own_prefix=_own_did_prefix(settings)),
+        bulk=BulkAwardService(issuing, max_upload_bytes=settings.max_upload_bytes),
+        award_queries=AwardQueryService(database, recipient_key=keys.recipient_key),
+        api_issuing=ApiIssuingService(database, keys=keys, clock=clock),
+        audit=AuditService(database),
+        fetcher=local,
+        trust=trust,
+        verification=verification,
+        batch=BatchVerifier(verification=verification),
         wallet=WalletService(
             database,
             clock=clock,
-            fetcher=fetcher,
+            verification=verification,
             secret_key=settings.require_secret_key,
-            issuing=issuing.issuing,
+            issuing=issuing,
             max_upload_bytes=settings.max_upload_bytes,
             recheck_after=timedelta(minutes=settings.wallet_recheck_minutes),
         ),
+        sharing=SharingService(database, clock=clock, public_url=settings.public_url, verification=verification),
         careers=CareersService(
             database,
             catalog=catalog,
@@ -151,7 +194,6 @@ def build(
             esco_version=esco.version,
             encoder=_use_encoder,
         ),
-        sharing=SharingService(database, clock=clock, public_url=settings.public_url, fetcher=fetcher),
         esco=esco,
     )
 

@@ -119,7 +119,7 @@ def learner(live_server: LiveServer) -> Learner:
     issuer imported, a collection, a live and an expired share link, a public profile showing the claimed one."""
     c = live_server.container
     account = c.accounts.create_account(email=LEARNER_EMAIL, password=LEARNER_PASSWORD, display_name="Ola Nowak")
-    award = c.issuing.issuing.award(
+    award = c.issuing.award(
         DEFINITION, Recipient(email=LEARNER_EMAIL, name="Ola Nowak"), actor="test", organisation=ORGANISATION
     )
     assert award.claim_token
@@ -136,7 +136,7 @@ def learner(live_server: LiveServer) -> Learner:
         live_server.clock.offset = timedelta()
     c.sharing.update_profile(account_id=account.id, public=True, slug="ola-nowak", name="Ola Nowak")
     c.sharing.set_public(account_id=account.id, credential_id=claimed.id, public=True)
-    credential = c.issuing.issuing.get(award.award_id, organisation=ORGANISATION).credential
+    credential = c.issuing.get(award.award_id, organisation=ORGANISATION).credential
     return Learner(
         account_id=account.id,
         email=LEARNER_EMAIL,

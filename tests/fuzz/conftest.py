@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from collections.abc import Iterator, Sequence
@@ -21,6 +20,7 @@ from cairn.store.database import Database
 from cairn.vc.fetch import HttpsFetcher, Response, _Target, is_public_address
 from cairn.web.app import create_app
 from tests.conftest import EXAMPLES, FixedClock
+from tests.helpers import rewired
 
 PUBLIC = "93.184.215.14"
 MAX_SECONDS = 2.0
@@ -120,7 +120,7 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
     settings = Settings(database_url="sqlite://", secret_key="f" * 48, base_url="https://cairn.example")
     container = build(settings, clock=FixedClock(), database=database)
     container.catalog.import_paths([EXAMPLES])
-    award = container.issuing.issuing.award(
+    award = container.issuing.award(
         "um-sql-databases",
         Recipient(email="ada@example.org", name="Ada"),
         actor="fuzz",
@@ -129,11 +129,11 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
     spy = SpyFetcher()
     fetcher = InstanceFetcher(
         public_url=settings.public_url,
-        keys=container.issuing.keys,
-        status_lists=container.issuing.status_lists,
+        keys=container.keys,
+        status_lists=container.status_lists,
         outward=spy,
     )
-    app = create_app(dataclasses.replace(container, fetcher=fetcher))
+    app = create_app(rewired(container, fetcher=fetcher))
     with TestClient(app) as client:
         fuzzed = Fuzzed(client, spy, json.loads(json.dumps(award.credential)))
         # Warm up as a running worker is: the first page that names ESCO skills loads their labels (about a

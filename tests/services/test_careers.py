@@ -175,7 +175,7 @@ def test_the_demo_learner_holds_two_verified_awards(database: Database, clock: F
     seed_demo(
         catalog=container.catalog, accounts=container.accounts, catalogue_path=demo_catalog_path(), demo_token=None
     )
-    seed = {"accounts": container.accounts, "issuing": container.issuing.issuing, "wallet": container.wallet}
+    seed = {"accounts": container.accounts, "issuing": container.issuing, "wallet": container.wallet}
     assert seed_demo_learner(**seed) == 2
     assert seed_demo_learner(**seed) == 0  # idempotent
     learner = container.accounts.find_account(DEMO_LEARNER_EMAIL)

@@ -12,6 +12,8 @@ from cairn.errors import ConflictError, InputError, NotFoundError, PermissionDen
 from cairn.model.definitions import MicroCredentialDefinition, SaveAction
 from cairn.services.catalog.editing import PREVIEW_LEARNER, EditingService, SavedDefinition
 from cairn.services.catalog.service import CatalogService
+from cairn.services.verification.service import VerificationService
+from cairn.services.verification.trust import TrustList
 from cairn.store.catalog.repository import DefinitionRepository
 from cairn.store.database import Database
 from cairn.store.tables import AuditEntry, AwardRow
@@ -53,7 +55,8 @@ def award(database: Database, clock: FixedClock, slug: str, version: int | None 
 @pytest.fixture
 def service(database: Database, clock: FixedClock) -> EditingService:
     CatalogService(database, clock=clock).import_paths([EXAMPLES / "organisations"])
-    return EditingService(database, clock=clock)
+    verification = VerificationService(fetcher=None, clock=clock, trust=TrustList())
+    return EditingService(database, clock=clock, verification=verification)
 
 
 def audit_actions(database: Database) -> list[tuple[str, str, str]]:

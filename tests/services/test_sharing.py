@@ -46,10 +46,8 @@ def learner_with_credential(
 ) -> tuple[int, str, dict[str, Any]]:
     """An account with a password and a wallet holding one freshly awarded credential: (account, id, credential)."""
     account = container.accounts.create_account(email=email, password=PASSWORD)
-    result = container.issuing.issuing.award(
-        DEFINITION, Recipient(email=email, name=name), actor="test", organisation=UM
-    )
-    credential = container.issuing.issuing.get(result.award_id, organisation=UM).credential
+    result = container.issuing.award(DEFINITION, Recipient(email=email, name=name), actor="test", organisation=UM)
+    credential = container.issuing.get(result.award_id, organisation=UM).credential
     assert isinstance(credential, dict)
     text = json.dumps(credential)
     now = container.clock()

@@ -19,7 +19,9 @@ from sqlalchemy import select
 from cairn.bootstrap import Container, build
 from cairn.errors import ConflictError, InputError, NotFoundError
 from cairn.model.awards import Recipient
-from cairn.services.wallet.service import UnverifiedEmailError, WalletService, status_of
+from cairn.services.verification.service import VerificationService
+from cairn.services.wallet.records import UnverifiedEmailError, status_of
+from cairn.services.wallet.service import WalletService
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.store.tables import AwardRow, Base, LearnerRow, OutboxRow, WalletRow
@@ -89,7 +91,7 @@ def account(container: Container, email: str = ADA) -> int:
 
 
 def award(container: Container, email: str = ADA) -> str:
-    result = container.issuing.issuing.award(DEFINITION, Recipient(email=email), actor="test", organisation=UM)
+    result = container.issuing.award(DEFINITION, Recipient(email=email), actor="test", organisation=UM)
     assert result.claim_token
     return result.claim_token
 
@@ -213,7 +215,7 @@ def test_revocation_shows_when_the_check_is_older_than_the_recheck_age(
     ada = account(container)
     item = wallet.add_from_claim(ada, ADA, award(container))
     assert item.award_id
-    container.issuing.status_lists.revoke(item.award_id, reason="plagiarism", actor="test")
+    container.status_lists.revoke(item.award_id, reason="plagiarism", actor="test")
     clock.advance(minutes=30)
     assert wallet.get(ada, item.id).status == "valid"  # checked recently: not checked again
     clock.advance(minutes=31)
@@ -330,7 +332,11 @@ def test_export_and_import_into_another_cairn(container: Container, wallet: Wall
     grace = elsewhere.accounts.create_account(email="ada@elsewhere.example").id
     # the first Cairn's award names its did.json: the second reaches it through the first's fetcher (no network)
     second = WalletService(
-        second_db, clock=clock, fetcher=container.fetcher, secret_key=lambda: "z" * 48, max_upload_bytes=300_000
+        second_db,
+        clock=clock,
+        verification=VerificationService(fetcher=container.fetcher, clock=clock, trust=elsewhere.trust),
+        secret_key=lambda: "z" * 48,
+        max_upload_bytes=300_000,
     )
     result = second.import_zip(grace, data)
     assert len(result.added) == 2
@@ -375,13 +381,18 @@ def test_import_url_fetches_and_refuses_private_addresses(container: Container, 
     fetching = WalletService(
         container.database,
         clock=clock,
-        fetcher=DictFetcher({url: foreign()}),
+        verification=VerificationService(fetcher=DictFetcher({url: foreign()}), clock=clock, trust=container.trust),
         secret_key=lambda: SECRET,
     )
     item = fetching.import_url(ada, url)
     assert item.source == "url"
     assert item.status == "valid"
-    guarded = WalletService(container.database, clock=clock, fetcher=HttpsFetcher(timeout=1), secret_key=lambda: SECRET)
+    guarded = WalletService(
+        container.database,
+        clock=clock,
+        verification=VerificationService(fetcher=HttpsFetcher(timeout=1), clock=clock, trust=container.trust),
+        secret_key=lambda: SECRET,
+    )
     with pytest.raises(InputError, match=r"(?i)private|loopback|not allowed|public"):
         guarded.import_url(ada, "https://127.0.0.1/assertion.json")
     with pytest.raises(InputError, match="https://"):
@@ -406,7 +417,7 @@ def test_erase_leaves_no_personal_data_in_any_table(container: Container, wallet
         assert award_row is not None
         assert award_row.learner_id is None
         assert session.scalars(select(LearnerRow)).all() == []
-    assert container.issuing.audit.verify().ok
+    assert container.audit.verify().ok
     with pytest.raises(NotFoundError):
         wallet.erase(ada, email)
 

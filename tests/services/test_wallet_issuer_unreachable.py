@@ -14,7 +14,9 @@ import pytest
 
 from cairn.bootstrap import Container, build
 from cairn.errors import InputError
-from cairn.services.wallet.service import WalletService, issuer_unreachable, status_of
+from cairn.services.verification.service import VerificationService
+from cairn.services.wallet.records import issuer_unreachable, status_of
+from cairn.services.wallet.service import WalletService
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.vc.dids import VerificationMethod, did_web, did_web_document, did_web_url
@@ -48,8 +50,13 @@ def container(database: Database, clock: FixedClock, examples: Path) -> Containe
 
 
 def wallet_with(container: Container, clock: FixedClock, fetcher: Fetcher | None) -> WalletService:
+    verification = VerificationService(fetcher=fetcher, clock=clock, trust=container.trust)
     return WalletService(
-        container.database, clock=clock, fetcher=fetcher, secret_key=lambda: SECRET, recheck_after=timedelta(hours=1)
+        container.database,
+        clock=clock,
+        verification=verification,
+        secret_key=lambda: SECRET,
+        recheck_after=timedelta(hours=1),
     )
 
 

@@ -18,9 +18,7 @@ def _issued(database: Database, clock: FixedClock, examples: Path, recipient: Re
     settings = Settings(database_url="sqlite://", secret_key="s" * 48, base_url="https://cairn.example")
     container = build(settings, clock=clock, database=database)
     container.catalog.import_paths([examples])
-    result = container.issuing.issuing.award(
-        "um-sql-databases", recipient, actor="test", organisation="uniwersytet-mazowiecki"
-    )
+    result = container.issuing.award("um-sql-databases", recipient, actor="test", organisation="uniwersytet-mazowiecki")
     credential: dict[str, Any] = result.credential
     return credential
 

@@ -17,6 +17,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 import cairn.web.accounts.pages as auth
+import cairn.web.deps as deps
+import cairn.web.render as render
 from cairn.errors import InputError, TooManyAttemptsError
 from cairn.services.accounts.service import (
     AccountService,
@@ -56,11 +58,11 @@ def make_app(service: AccountService) -> FastAPI:
     app.include_router(auth.router)
 
     @app.post("/credentials/issue")
-    def issue(principal: Annotated[TokenPrincipal, Depends(auth.bearer_token("credentials:issue"))]) -> dict[str, str]:
+    def issue(principal: Annotated[TokenPrincipal, Depends(deps.bearer_token("credentials:issue"))]) -> dict[str, str]:
         return {"organisation": principal.organisation}
 
-    @app.post("/orgs/{slug}/awards", dependencies=[Depends(auth.csrf_protect)])
-    def award(access: Annotated[OrganisationAccess, Depends(auth.require_role("issuer"))]) -> dict[str, str]:
+    @app.post("/orgs/{slug}/awards", dependencies=[Depends(deps.csrf_protect)])
+    def award(access: Annotated[OrganisationAccess, Depends(deps.require_role("issuer"))]) -> dict[str, str]:
         return {"organisation": access.organisation, "role": access.role.value}
 
     return app
@@ -606,7 +608,7 @@ def test_service_messages_are_in_polish_on_polish_pages(client: TestClient, serv
 
 
 def test_error_text_translates_messages_with_numbers() -> None:
-    assert auth.error_text("pl", TooManyAttemptsError(61)) == "Zbyt wiele prób. Spróbuj ponownie za 2 min."
+    assert render.error_text("pl", TooManyAttemptsError(61)) == "Zbyt wiele prób. Spróbuj ponownie za 2 min."
     message = InputError("a password needs 10 to 1024 characters")
-    assert auth.error_text("pl", message) == "Hasło musi mieć od 10 do 1024 znaków."
-    assert auth.error_text("en", message) == "A password needs 10 to 1024 characters."
+    assert render.error_text("pl", message) == "Hasło musi mieć od 10 do 1024 znaków."
+    assert render.error_text("en", message) == "A password needs 10 to 1024 characters."

@@ -101,7 +101,7 @@ def learner_emails(database: Database) -> list[OutboxRow]:
 
 def award(container: Container, email: str = "ann@example.org", **extra: Any) -> str:
     """Award the example definition through the service; the award id."""
-    result = container.issuing.issuing.award(
+    result = container.issuing.award(
         DEFINITION, Recipient(email=email, name=extra.pop("name", None)), actor="test", organisation=UM, **extra
     )
     return result.award_id
@@ -143,7 +143,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client: TestClient, container: C
     assert refused.status_code == 303
     assert refused.headers["location"].startswith("/sign-in?next=")
     assert upload(client, None, GOOD_CSV.encode()).status_code == 303
-    assert container.issuing.issuing.get(award_id).revoked_at is None
+    assert container.issuing.get(award_id).revoked_at is None
 
 
 def test_a_viewer_lists_and_reads_but_cannot_award_or_revoke(
@@ -170,7 +170,7 @@ def test_a_viewer_lists_and_reads_but_cannot_award_or_revoke(
         data = {"csrf_token": csrf, "reason": "because", "confirm": "yes"}
         assert client.post(f"{BASE}/{award_id}/{action}", data=data).status_code == 403, action
     assert count(database, AwardRow) == 1
-    assert container.issuing.issuing.get(award_id).revoked_at is None
+    assert container.issuing.get(award_id).revoked_at is None
 
 
 def test_another_organisation_gets_404(client: TestClient, container: Container) -> None:
@@ -183,7 +183,7 @@ def test_another_organisation_gets_404(client: TestClient, container: Container)
     assert client.get(f"{other}/credential").status_code == 404
     data = {"csrf_token": csrf, "reason": "not mine", "confirm": "yes"}
     assert client.post(f"{other}/revoke", data=data).status_code == 404
-    assert container.issuing.issuing.get(award_id).revoked_at is None
+    assert container.issuing.get(award_id).revoked_at is None
     assert client.get(f"/orgs/{SB}/awards").status_code == 200
     assert client.get(f"/orgs/{SB}/awards/not-a-uuid").status_code == 404
 
@@ -197,7 +197,7 @@ def test_posts_without_the_csrf_token_are_refused(client: TestClient, container:
     refused = client.post(f"{BASE}/{award_id}/revoke", data={"reason": "x", "confirm": "yes"})
     assert refused.status_code == 403
     assert count(database, AwardRow) == 1
-    assert container.issuing.issuing.get(award_id).revoked_at is None
+    assert container.issuing.get(award_id).revoked_at is None
 
 
 def test_the_csrf_token_may_come_as_a_header(client: TestClient, container: Container) -> None:
@@ -205,7 +205,7 @@ def test_the_csrf_token_may_come_as_a_header(client: TestClient, container: Cont
     csrf = sign_in(client)
     answer = client.post(f"{BASE}/{award_id}/suspend", data={"reason": "checking"}, headers={"X-CSRF-Token": csrf})
     assert answer.status_code == 303
-    assert container.issuing.issuing.get(award_id).suspended
+    assert container.issuing.get(award_id).suspended
     files = {"file": ("learners.csv", GOOD_CSV.encode(), "text/csv")}
     data = {"definition": DEFINITION, "action": "award"}
     bulk = client.post(f"{BASE}/bulk", data=data, files=files, headers={"X-CSRF-Token": csrf})
@@ -315,7 +315,7 @@ def test_a_bulk_csv_with_three_good_rows_awards_three(
     assert [r["email"] for r in rows] == ["ada@example.org", "alan@example.org", "grace@example.org"]
     assert all(r["claim_url"].startswith(f"{PUBLIC}/claim/") for r in rows)
     for r in rows:
-        view = container.issuing.issuing.get(r["award_id"], organisation=UM)
+        view = container.issuing.get(r["award_id"], organisation=UM)
         assert view.external_id == f"S-{r['row'] and int(r['row']) - 1}"
     bodies = [o.body_text for o in learner_emails(database)]
     assert all(any(r["claim_url"] in body for body in bodies) for r in rows)
@@ -448,7 +448,7 @@ def test_revoking_shows_on_the_page_and_in_verification(
     client: TestClient, container: Container, database: Database, clock: FixedClock
 ) -> None:
     award_id = award(container, name="Ann Example")
-    credential = container.issuing.issuing.get(award_id).credential
+    credential = container.issuing.get(award_id).credential
     before = verify(credential, now=clock(), fetcher=container.fetcher)
     assert before.verified, before.checks
     csrf = sign_in(client)
@@ -496,12 +496,12 @@ def test_revoking_needs_a_reason_and_a_confirmation(client: TestClient, containe
         f"{BASE}/{award_id}/revoke", data={"csrf_token": csrf, "reason": "x" * 1001, "confirm": "yes"}
     )
     assert too_long.status_code == 400
-    assert container.issuing.issuing.get(award_id).revoked_at is None
+    assert container.issuing.get(award_id).revoked_at is None
 
 
 def test_suspend_and_reinstate(client: TestClient, container: Container, clock: FixedClock) -> None:
     award_id = award(container)
-    credential = container.issuing.issuing.get(award_id).credential
+    credential = container.issuing.get(award_id).credential
     csrf = sign_in(client)
     missing = client.post(f"{BASE}/{award_id}/suspend", data={"csrf_token": csrf})
     assert missing.status_code == 400
@@ -524,7 +524,7 @@ def test_suspend_and_reinstate(client: TestClient, container: Container, clock: 
 
 def test_a_revoked_award_cannot_be_suspended(client: TestClient, container: Container) -> None:
     award_id = award(container)
-    container.issuing.status_lists.revoke(award_id, reason="error", actor="test")
+    container.status_lists.revoke(award_id, reason="error", actor="test")
     csrf = sign_in(client)
     answer = client.post(f"{BASE}/{award_id}/suspend", data={"csrf_token": csrf, "reason": "x"})
     assert answer.status_code == 409
@@ -550,7 +550,7 @@ def test_the_list_filters_and_pages(client: TestClient, container: Container, cl
     for i in range(30):
         clock.advance(minutes=1)
         ids.append(award(container, f"learner{i}@example.org", external_id=f"EXT-{i:02d}"))
-    container.issuing.status_lists.revoke(ids[3], reason="fraud", actor="test")
+    container.status_lists.revoke(ids[3], reason="fraud", actor="test")
     sign_in(client, "viewer@example.org")
     first = client.get(BASE).text
     assert "30 awards in all" in first

@@ -19,7 +19,6 @@ from cairn.bootstrap import Container, build
 from cairn.model.catalog import build_catalog
 from cairn.model.definitions import ANNEX_I, MicroCredentialDefinition
 from cairn.services.accounts.service import AccountService
-from cairn.services.catalog.editing import EditingService
 from cairn.services.catalog.service import CatalogService
 from cairn.settings import Settings
 from cairn.store.catalog.repository import DefinitionRepository
@@ -133,9 +132,7 @@ def test_a_viewer_lists_and_previews_but_cannot_edit(client: TestClient, contain
             "quality_assurance": {"types": ["internal"]},
         }
     )
-    EditingService(container.database, clock=container.clock).save(
-        organisation=UM, definition=definition, actor="test", create=True
-    )
+    container.editing.save(organisation=UM, definition=definition, actor="test", create=True)
     csrf = sign_in(client, "viewer@example.org")
     page = client.get(BASE)
     assert page.status_code == 200

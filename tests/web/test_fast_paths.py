@@ -11,12 +11,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-import cairn.web.verification.vcapi as vcapi
+import cairn.services.verification.service as verification_service
 from cairn.bootstrap import build
 from cairn.services.accounts.service import SCOPES
 from cairn.settings import Settings
@@ -177,7 +176,7 @@ def test_an_offline_credential_is_verified_without_the_thread_pool(
     async def no_threads(*_: Any, **__: Any) -> Any:
         raise AssertionError("the thread pool was used")
 
-    monkeypatch.setattr(vcapi, "run_in_threadpool", no_threads)
+    monkeypatch.setattr(verification_service, "_in_thread", no_threads)
     vc = _did_key_credential()
     answer = client.post("/credentials/verify", json={"verifiableCredential": vc})
     assert answer.status_code == 200, answer.text
@@ -204,18 +203,19 @@ def test_a_verification_that_must_fetch_moves_to_the_thread_pool(
     vc = issued.json()["verifiableCredential"]
     assert vc["issuer"].startswith("did:web:")  # its key and status list must be fetched
     used = []
-    real = run_in_threadpool
+    real = verification_service._in_thread
 
     async def counting(*args: Any, **kwargs: Any) -> Any:
         used.append(args[0])
         return await real(*args, **kwargs)
 
-    monkeypatch.setattr(vcapi, "run_in_threadpool", counting)
-    monkeypatch.setattr(vcapi, "_may_be_offline", lambda *_: True)  # try inline first: it must give up
+    monkeypatch.setattr(verification_service, "_in_thread", counting)
+    try_inline = staticmethod(lambda *_: True)  # try inline first: it must give up
+    monkeypatch.setattr(verification_service.VerificationService, "_may_be_offline", try_inline)
     answer = client.post("/credentials/verify", json={"verifiableCredential": vc})
     assert answer.status_code == 200, answer.text
     assert answer.json()["verified"] is True
-    assert used == [vcapi.verify_source]
+    assert [f.__name__ for f in used] == ["verify"]
 
 
 def test_inline_verification_gives_up_instead_of_fetching() -> None:
@@ -227,7 +227,7 @@ def test_inline_verification_gives_up_instead_of_fetching() -> None:
             "statusListCredential": "https://x.example/s",
         }
     )
-    inline = vcapi._NoFetching()
+    inline = verification_service._NoFetching()
     verify(vc, now=datetime(2026, 2, 1, tzinfo=UTC), fetcher=inline)
     assert inline.wanted, "the status list was wanted: the route redoes this verification with the network"
     offline = verify(vc, now=datetime(2026, 2, 1, tzinfo=UTC))  # without a fetcher: a warning, not an error

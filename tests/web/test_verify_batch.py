@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import json
 import threading
@@ -19,13 +18,15 @@ from cairn.bootstrap import build
 from cairn.errors import FetchError, InputError
 from cairn.model.awards import Recipient
 from cairn.services.verification.batch import BatchVerifier, rows_to_csv
-from cairn.services.verification.trust import load_trust_list
+from cairn.services.verification.service import VerificationService
+from cairn.services.verification.trust import TrustList, load_trust_list
 from cairn.settings import Settings
 from cairn.store.database import Database
-from cairn.vc.fetch import CachingFetcher, Response
+from cairn.vc.fetch import CachingFetcher, Fetcher, Response
 from cairn.web.app import create_app
 from tests import hostile
 from tests.conftest import FixedClock
+from tests.helpers import rewired
 from tests.web import ob2_hosted
 
 UM = "uniwersytet-mazowiecki"
@@ -42,7 +43,7 @@ def parts(sqlite_database: Database, clock: FixedClock, examples: Path) -> Itera
 
 
 def awarded(container: Any, email: str = "ada@example.org", name: str | None = "Ada") -> dict[str, Any]:
-    result = container.issuing.issuing.award(
+    result = container.issuing.award(
         "um-sql-databases", Recipient(email=email, name=name), actor="test", organisation=UM
     )
     credential: dict[str, Any] = result.credential
@@ -70,6 +71,14 @@ class Hosted:
         if url.startswith("https://gone.example/"):
             raise FetchError("HTTP 404 from 'gone.example'")
         return self.inner.fetch(url)  # type: ignore[no-any-return]
+
+
+def batch_verifier(
+    fetcher: Fetcher | None, clock: FixedClock, *, trust: TrustList | None = None, **limits: Any
+) -> BatchVerifier:
+    """A batch verifier over its own verification service (``fetcher``, ``clock``, ``trust``)."""
+    verification = VerificationService(fetcher=fetcher, clock=clock, trust=trust or TrustList())
+    return BatchVerifier(verification=verification, **limits)
 
 
 def test_a_zip_gives_a_table_and_a_csv(parts: tuple[TestClient, Any]) -> None:
@@ -108,7 +117,7 @@ def test_the_json_api_and_csv_of_urls(parts: tuple[TestClient, Any]) -> None:
     fetcher = Hosted(container.fetcher, {url: json.dumps(awarded(container)).encode()})
     listing = f"url,note\n{url},first\nhttp://badges.example/plain.json,x\nhttps://gone.example/a,y\n"
     listing += "https://127.0.0.1/admin,z\n"
-    with TestClient(create_app(dataclasses.replace(container, fetcher=fetcher))) as client:
+    with TestClient(create_app(rewired(container, fetcher=fetcher))) as client:
         answer = client.post("/api/v1/verify/batch", files={"file": ("urls.csv", listing.encode(), "text/csv")})
         assert answer.status_code == 200, answer.text
         body = answer.json()
@@ -156,14 +165,14 @@ def test_an_encrypted_zip_is_refused(clock: FixedClock) -> None:
         at = data.index(signature) + offset
         data[at] |= 0x1
     with pytest.raises(InputError, match="encrypted"):
-        BatchVerifier(fetcher=None, clock=clock).verify_file(bytes(data))
+        batch_verifier(None, clock).verify_file(bytes(data))
 
 
 def test_empty_and_oversized_batches(parts: tuple[TestClient, Any], clock: FixedClock) -> None:
     client, _ = parts
     assert client.post("/verify/batch", data={}).status_code == 400
     assert client.post("/api/v1/verify/batch", data={"urls": "  \n"}).json()["status"] == 400
-    small = BatchVerifier(fetcher=None, clock=clock, max_bytes=100, max_items=2)
+    small = batch_verifier(None, clock, max_bytes=100, max_items=2)
     with pytest.raises(InputError, match="at most 100 bytes"):
         small.verify_file(b"x" * 101)
     with pytest.raises(InputError, match="at most 2"):
@@ -180,7 +189,7 @@ def test_rows_not_reached_within_the_time_budget_say_so(clock: FixedClock) -> No
             release.wait(5)
             raise FetchError("too slow")
 
-    verifier = BatchVerifier(fetcher=Slow(), clock=clock, time_budget=0.2, workers=2)
+    verifier = batch_verifier(Slow(), clock, time_budget=0.2, workers=2)
     try:
         result = verifier.verify_urls([f"https://slow.example/{i}" for i in range(5)])
     finally:
@@ -201,7 +210,7 @@ def test_hosted_open_badges_2_urls_are_cross_checked_and_seals_meet_the_trust_li
     clock: FixedClock, shared_data: Path, tmp_path: Path
 ) -> None:
     server = ob2_hosted.Server(None, ob2_hosted.documents())
-    verifier = BatchVerifier(fetcher=CachingFetcher(server), clock=clock)
+    verifier = batch_verifier(CachingFetcher(server), clock)
     (row,) = verifier.verify_urls([ob2_hosted.ASSERTION]).rows
     assert (row.verdict, row.title, row.issuer) == ("Verified", "Python Basics", "Example Academy")
     assert server.calls.count(ob2_hosted.ASSERTION) == 1
@@ -212,7 +221,7 @@ def test_hosted_open_badges_2_urls_are_cross_checked_and_seals_meet_the_trust_li
     listed = tmp_path / "trust.yaml"
     listed.write_text(f"certificates:\n  - {leaf}\n", encoding="utf-8")
     for trust, expected in ((None, "unknown"), (load_trust_list(listed), "yes")):
-        batch = BatchVerifier(fetcher=None, clock=clock, trust=trust)
+        batch = batch_verifier(None, clock, trust=trust)
         (elm,) = batch.verify_zip(zipped({"mc.jsonld": signed})).rows
         assert (elm.verdict, elm.title, elm.learner) == (
             "Verified with warnings",

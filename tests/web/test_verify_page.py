@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from cairn.store.database import Database
 from cairn.vc.fetch import CachingFetcher
 from cairn.web.app import create_app
 from tests.conftest import FixedClock
+from tests.helpers import rewired
 from tests.web import ob2_hosted
 
 UM = "uniwersytet-mazowiecki"
@@ -39,7 +39,7 @@ def app_parts(database: Database, clock: FixedClock, examples: Path) -> Iterator
 
 
 def awarded(container: Any) -> dict[str, Any]:
-    result = container.issuing.issuing.award(
+    result = container.issuing.award(
         "um-sql-databases", Recipient(email="ada@example.org", name="Ada"), actor="test", organisation=UM
     )
     credential: dict[str, Any] = result.credential
@@ -169,7 +169,7 @@ def test_the_same_report_as_json(app_parts: tuple[TestClient, Any]) -> None:
 
 
 def _client_with(container: Any, **changes: Any) -> TestClient:
-    return TestClient(create_app(dataclasses.replace(container, **changes)))
+    return TestClient(create_app(rewired(container, **changes)))
 
 
 def test_a_credential_given_by_its_web_address(app_parts: tuple[TestClient, Any]) -> None:

@@ -26,8 +26,8 @@ from cairn.services.accounts.service import AccountService, SlidingWindowLimiter
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.store.tables import OutboxRow
-from cairn.web.accounts.pages import SESSION_COOKIE
 from cairn.web.app import create_app
+from cairn.web.deps import SESSION_COOKIE
 from tests.conftest import FixedClock
 from tests.helpers import csrf_of
 from tests.services.test_wallet import foreign
@@ -113,9 +113,7 @@ def test_pages_need_sign_in(client: TestClient) -> None:
 
 
 def test_sign_up_claim_and_see_the_credential(client: TestClient, container: Container) -> None:
-    result = container.issuing.issuing.award(
-        DEFINITION, Recipient(email="ada@example.org"), actor="test", organisation=UM
-    )
+    result = container.issuing.award(DEFINITION, Recipient(email="ada@example.org"), actor="test", organisation=UM)
     claim_page = client.get(f"/claim/{result.claim_token}").text
     assert f"/claim/{result.claim_token}/wallet" in claim_page
     csrf = sign_up(client, container.database, "ada@example.org", f"/claim/{result.claim_token}/wallet")
@@ -269,7 +267,7 @@ def test_an_attacker_who_signed_up_first_loses_to_a_sign_in_link(client: TestCli
     token = csrf_of(client.get("/sign-in").text)
     assert client.post("/sign-in/link", data={"email": victim, "csrf_token": token}).status_code == 200
     assert use_link(client, emailed_link(container.database, victim)).status_code == 303
-    result = container.issuing.issuing.award(DEFINITION, Recipient(email=victim), actor="test", organisation=UM)
+    result = container.issuing.award(DEFINITION, Recipient(email=victim), actor="test", organisation=UM)
     csrf = csrf_of(client.get("/wallet/import").text)
     assert client.post(f"/claim/{result.claim_token}/wallet", data={"csrf_token": csrf}).status_code == 303
     assert not password_works(client, victim, "attacker password 1")  # the unconfirmed password is gone

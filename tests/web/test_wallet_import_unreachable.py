@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cairn.bootstrap import Container
+from cairn.services.verification.service import VerificationService
 from cairn.services.wallet.service import WalletService
 from cairn.store.database import Database
 from cairn.vc.fetch import DictFetcher
@@ -30,7 +31,10 @@ from tests.web.test_share import PASSWORD, sign_in
 def client(sqlite_database: Database, clock: FixedClock, examples: Path) -> Iterator[TestClient]:
     built = make_container(sqlite_database, clock, examples)
     offline = WalletService(
-        sqlite_database, clock=clock, fetcher=DictFetcher({}), secret_key=built.settings.require_secret_key
+        sqlite_database,
+        clock=clock,
+        verification=VerificationService(fetcher=DictFetcher({}), clock=clock, trust=built.trust),
+        secret_key=built.settings.require_secret_key,
     )
     container: Container = dataclasses.replace(built, wallet=offline)
     container.accounts.create_account(email="ann@example.org", password=PASSWORD)

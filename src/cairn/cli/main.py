@@ -106,9 +106,7 @@ def serve(
             click.echo(f"Loaded the shipped ESCO extract: {esco_loaded.describe()}")
         from cairn.services.demo.instance import DEMO_LEARNER_EMAIL, DEMO_PASSWORD, seed_demo_learner
 
-        added = seed_demo_learner(
-            accounts=container.accounts, issuing=container.issuing.issuing, wallet=container.wallet
-        )
+        added = seed_demo_learner(accounts=container.accounts, issuing=container.issuing, wallet=container.wallet)
         click.echo(
             f"Demo learner: {DEMO_LEARNER_EMAIL} / {DEMO_PASSWORD} ({added} credential(s) added to the wallet now; "
             "see /wallet/skills and /wallet/occupations)"

@@ -108,16 +108,14 @@ def vc_verify(
 
     Exit 0 when verified, 1 when not verified, 2 when the input cannot be read.
     """
-    from cairn.bootstrap import utc_now
     from cairn.vc.fetch import CachingFetcher, HttpsFetcher
-    from cairn.vc.intake import verify_any
     from cairn.vc.report import Outcome
 
     data = _read(source)
-    fetcher: Any = CachingFetcher(HttpsFetcher()) if online else None
-    fetcher, instance = _with_local_instance(database, outward=fetcher)
+    outward: Any = CachingFetcher(HttpsFetcher()) if online else None
+    verification, instance = _verification(database, outward=outward)
     try:
-        report = verify_any(data, now=utc_now(), fetcher=fetcher, challenge=challenge, domain=domain)
+        report = verification.verify(data, challenge=challenge, domain=domain)
     finally:
         if instance is not None:
             instance.dispose()
@@ -127,38 +125,47 @@ def vc_verify(
     sys.exit(0 if report.verified else 1)
 
 
-def _with_local_instance(database: str | None, *, outward: Any) -> tuple[Any, Any]:
-    """``outward`` behind this machine's Cairn instance, which serves its own DID documents and status lists,
-    and that instance's database (to close); ``outward`` and None when there is no instance database here
-    (verifying never creates an SQLite file)."""
-    from cairn.bootstrap import build, load_settings
-    from cairn.services.verification.local_fetch import InstanceFetcher
+def _verification(database: str | None, *, outward: Any) -> tuple[Any, Any]:
+    """The verification service to use here, and the instance database to close (or None).
 
+    With a Cairn instance's database on this machine, its own DID documents and status lists are answered from
+    it, ``outward`` (None: offline) serves the rest, and its trust list applies; without one, ``outward`` alone
+    (verifying never creates an SQLite file) and the trust list CAIRN_TRUST_LIST names, if any."""
+    from cairn.bootstrap import build, load_settings, utc_now
+    from cairn.services.verification.local_fetch import InstanceFetcher
+    from cairn.services.verification.service import VerificationService
+    from cairn.services.verification.trust import TrustList, load_trust_list
+
+    standalone = VerificationService(fetcher=outward, clock=utc_now, trust=TrustList())
     try:
         settings = load_settings(database_url=database)
+        standalone.trust = load_trust_list(settings.trust_list)
         url = settings.database_url
         if url.startswith("sqlite"):
             path = url.split("://", 1)[-1].split("?", 1)[0].removeprefix("/")
             if path in ("", ":memory:") or not Path(path).is_file():
-                return outward, None
+                return standalone, None
         if not settings.secret_key and Path(".cairn-demo-secret").is_file():  # the key 'cairn serve --demo' made
             from cairn.services.demo.instance import demo_secret_key
 
             settings = settings.with_overrides(secret_key=demo_secret_key(Path.cwd()))
         container = build(settings)
     except CairnError:
-        return outward, None
+        return standalone, None
     try:
         if container.database.is_current():
-            issuing = container.issuing
             local = InstanceFetcher(
-                public_url=settings.public_url, keys=issuing.keys, status_lists=issuing.status_lists, outward=outward
+                public_url=settings.public_url,
+                keys=container.keys,
+                status_lists=container.status_lists,
+                outward=outward,
             )
-            return local, container.database
+            service = VerificationService(fetcher=local, clock=container.clock, trust=container.trust)
+            return service, container.database
     except CairnError:
         pass
     container.database.dispose()
-    return outward, None
+    return standalone, None
 
 
 @vc.command("bake")

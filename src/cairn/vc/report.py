@@ -33,6 +33,7 @@ CHECK_TITLES = {
     "presentation": "Presentation",
     "nested": "Credentials inside",
     "shapes": "European Digital Credential shapes",
+    "issuer-trust": "Who vouches for the issuer",
 }
 
 
@@ -60,6 +61,8 @@ class Report:
     subject: dict[str, Any] = field(default_factory=dict)
     achievement: dict[str, Any] = field(default_factory=dict)
     credentials: list[Report] = field(default_factory=list)
+    trust: dict[str, Any] = field(default_factory=dict)
+    """What the ``issuer-trust`` check found (filled by the verifying service: who vouches for the issuer)."""
 
     def add(self, name: str, outcome: Outcome, reason: str) -> None:
         """Record a check."""
@@ -102,6 +105,8 @@ class Report:
             "achievement": self.achievement,
             "checks": [c.to_dict() for c in self.checks],
         }
+        if self.trust:
+            out["trust"] = self.trust
         if self.credentials:
             out["credentials"] = [r.to_dict() for r in self.credentials]
         return out

@@ -120,6 +120,7 @@ def create_app(container: Container, *, build_skills_index: bool = False, warm_u
         openapi_url="/openapi.json",
     )
     app.state.container = container
+    app.state.default_language = container.settings.default_language
     package = resources.files("cairn.web")
     app.state.templates = i18n.make_templates(version=cairn.__version__, languages=pages.LANGUAGES)
     app.mount("/static", StaticFiles(directory=str(package / "static")), name="static")

@@ -39,8 +39,7 @@ def reader_language(request: Request, lang: str | None = None) -> str:
         tag = part.split(";")[0].strip().lower().split("-")[0]
         if tag in LANGUAGES:
             return tag
-    settings = getattr(getattr(request.app.state, "container", None), "settings", None)
-    default = getattr(settings, "default_language", SOURCE_LANGUAGE)
+    default = getattr(request.app.state, "default_language", SOURCE_LANGUAGE)
     return default if default in LANGUAGES else SOURCE_LANGUAGE
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from cairn.errors import AuthenticationError, CairnError, ConflictError, InputError, NotFoundError
+from cairn.services.accounts import emails
 from cairn.services.accounts.access import (
     MAX_PASSWORD,
     MIN_PASSWORD,
@@ -87,25 +88,6 @@ _WRONG_PENDING = (
     "this is not the password chosen when the account was asked for: try again, or sign in without it "
     "(the password is then dropped and you can sign in with emailed links)"
 )
-_SIGN_IN_BODY = (
-    "Hello,\n\nfollow this link to sign in to Cairn:\n\n{link}\n\nIt works once, within {minutes} minutes. "
-    "If you did not ask to sign in, ignore this email."
-)
-_CONFIRM_SUBJECT = "Finish creating your Cairn account"
-_CONFIRM_BODY = (
-    "Hello,\n\nsomeone asked to create a Cairn account with this email address. If it was you, follow this "
-    "link to finish creating it:\n\n{link}\n\nIt works once, within {hours} hours; an earlier link of this kind "
-    "no longer works. Until the link is used, nobody can sign in with the password that was chosen.\n\n"
-    "If you did not ask for this just now, do not use the link and ignore this email. To use Cairn with this "
-    "address yourself, ask for a sign-in link at {public}/sign-in instead."
-)
-_ALREADY_SUBJECT = "You already have a Cairn account"
-_ALREADY_BODY = (
-    "Hello,\n\nsomeone asked to create a Cairn account with this email address, but it already has one, which "
-    "has not changed. To sign in without your password, follow this link:\n\n{link}\n\nIt works once, "
-    "within {minutes} minutes. You can also sign in with your password at {public}/sign-in.\n\n"
-    "If you did not ask for this, ignore this email."
-)
 """The purpose of a sign-up confirmation link: it confirms the account's pending password."""
 _WRONG_CURRENT = "the current password is not right"
 _NEEDS_RECENT_LINK = (
@@ -114,12 +96,6 @@ _NEEDS_RECENT_LINK = (
 _NOT_SIGNED_IN = "your session has ended; sign in again"
 PASSWORD_SET_WINDOW = timedelta(minutes=15)
 """An account without a password may set one only this soon after its session began (a link sign-in)."""
-_CHANGED_SUBJECT = "Your Cairn password was changed"
-_CHANGED_BODY = (
-    "Hello,\n\nthe password of your Cairn account ({email}) was {what} just now, and every other place where "
-    "the account was signed in has been signed out.\n\nIf it was you, there is nothing more to do. If it was "
-    "not, ask for a sign-in link at {public}/sign-in and change the password at once on your account page."
-)
 _BAD_LINK = "this sign-in link is not valid: it may have expired or been used already; ask for a new one"
 
 
@@ -253,7 +229,7 @@ class AccountService(MemberService, TokenService):
             elif row.disabled_at is not None:
                 self._audit(session, "anonymous", "sign-up", f"account:{row.id}", {**details, "outcome": "disabled"})
             elif row.email_verified_at is not None:
-                self._send_link(session, email, _ALREADY_SUBJECT, _ALREADY_BODY, next_path)
+                self._send_link(session, email, emails.ALREADY_SUBJECT, emails.ALREADY_BODY, next_path)
                 self._audit(session, "anonymous", "sign-up", f"account:{row.id}", {**details, "outcome": "exists"})
             else:
                 row.password_hash = password_hash
@@ -265,8 +241,8 @@ class AccountService(MemberService, TokenService):
 
     def _send_confirmation(self, session: Session, email: str, next_path: str) -> None:
         hours = int(self.sign_up_lifetime.total_seconds() // 3600)
-        body = _CONFIRM_BODY.replace("{hours}", str(hours))
-        self._send_link(session, email, _CONFIRM_SUBJECT, body, next_path, purpose=SIGN_UP_PURPOSE)
+        body = emails.CONFIRM_BODY.replace("{hours}", str(hours))
+        self._send_link(session, email, emails.CONFIRM_SUBJECT, body, next_path, purpose=SIGN_UP_PURPOSE)
 
     def _send_link(
         self, session: Session, email: str, subject: str, body: str, next_path: str, *, purpose: str = "sign-in"
@@ -400,8 +376,12 @@ class AccountService(MemberService, TokenService):
                 .execution_options(synchronize_session=False)
             )
             what = "changed" if stored is not None else "set"
-            body = _CHANGED_BODY.replace("{email}", email).replace("{what}", what).replace("{public}", self.public_url)
-            OutboxRepository(session).enqueue(to=email, subject=_CHANGED_SUBJECT, body=body, now=now)
+            body = (
+                emails.CHANGED_BODY.replace("{email}", email)
+                .replace("{what}", what)
+                .replace("{public}", self.public_url)
+            )
+            OutboxRepository(session).enqueue(to=email, subject=emails.CHANGED_SUBJECT, body=body, now=now)
             details = {"set": True, "by": "self", "had_password": stored is not None, "client": client}
             self._audit(session, f"account:{account_id}", "account.password", f"account:{account_id}", details)
         self.email_limiter.reset(f"email:{email}")
@@ -508,7 +488,7 @@ class AccountService(MemberService, TokenService):
             row = AccountRepository(session).by_email(email)
             if row is None or row.disabled_at is not None:
                 return
-            self._send_link(session, email, "Your Cairn sign-in link", _SIGN_IN_BODY, next_path)
+            self._send_link(session, email, "Your Cairn sign-in link", emails.SIGN_IN_BODY, next_path)
             self._audit(session, "anonymous", "sign-in.link", f"account:{row.id}", {"email": email, "client": client})
 
     def _link(self, session: Session, token: str) -> SignInLinkRow | None:

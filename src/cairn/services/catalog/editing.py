@@ -7,7 +7,7 @@ corrected in place, an awarded one stays as it is and the change becomes a new v
 written to the audit log.
 
 A preview is the credential a learner would get, built for a sample learner, signed with a throwaway
-did:key and checked by :func:`cairn.vc.verify` as a verifier would check it. Nothing of it is stored.
+did:key and checked by the verification service as a verifier would check it. Nothing of it is stored.
 """
 
 from __future__ import annotations
@@ -26,11 +26,12 @@ from cairn.formats.ob3 import build_credential
 from cairn.model.awards import Award, Recipient
 from cairn.model.definitions import MicroCredentialDefinition, Organisation, SaveAction
 from cairn.services.catalog.service import CatalogEntry
+from cairn.services.verification.service import VerificationService
 from cairn.skills.labels import shipped_labels
 from cairn.store.audit import AuditRepository
 from cairn.store.catalog.repository import DefinitionRepository, OrganisationRepository
 from cairn.store.database import Database
-from cairn.vc import KeyPair, Report, issue, verify
+from cairn.vc import KeyPair, Report, issue
 from cairn.vc.dids import did_key
 
 __all__ = [
@@ -103,9 +104,10 @@ class Preview:
 class EditingService:
     """Catalogue editing for one organisation at a time, over one database."""
 
-    def __init__(self, database: Database, *, clock: Callable[[], datetime]) -> None:
+    def __init__(self, database: Database, *, clock: Callable[[], datetime], verification: VerificationService) -> None:
         self.database = database
         self.clock = clock
+        self.verification = verification
 
     def organisations(self) -> list[Organisation]:
         """Every organisation (those a definition may name as awarding bodies), by id."""
@@ -236,4 +238,4 @@ class EditingService:
         )
         signed = issue(credential, key=key, suite=PREVIEW_SUITE, created=now)
         assert isinstance(signed, dict)
-        return Preview(entry, signed, verify(signed, now=now), did)
+        return Preview(entry, signed, self.verification.verify(signed), did)

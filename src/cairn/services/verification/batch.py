@@ -1,6 +1,7 @@
 """Batch verification: a zip of credentials or a CSV of URLs in, one row per credential out.
 
-:class:`BatchVerifier` takes the instance's fetcher, clock and trust list. Every input is bounded:
+:class:`BatchVerifier` verifies through the instance's one verification use case
+(:class:`~cairn.services.verification.service.VerificationService`). Every input is bounded:
 
 - the batch: at most ``max_items`` credentials and ``max_bytes`` bytes;
 - a zip: no encryption, no nested archives, no entry over ``MAX_INPUT_BYTES`` (what the verifier reads), no
@@ -10,8 +11,8 @@
 - time: the batch gets ``time_budget`` seconds; rows not finished by then say ``not checked: time budget``, so
   a request never hangs on slow hosts.
 
-Formats are never guessed here: each credential goes to :func:`cairn.vc.intake.verify_any`, with the operator's
-trusted seal certificates (for European Digital Credentials). A URL that serves an Open Badges 2.0 *hosted*
+Formats are never guessed here: each credential goes to the verification service, which recognises its format
+and adds issuer trust (the ``in_trust_list`` column). A URL that serves an Open Badges 2.0 *hosted*
 assertion is verified by its URL, so the assertion, badge class and issuer are fetched and cross-checked (the
 second fetch of the assertion comes from the instance's caching fetcher). Nothing is logged about the
 credentials (they carry personal data).
@@ -26,14 +27,12 @@ import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from typing import Any, Final
 
 from cairn.errors import CairnError, InputError
-from cairn.services.verification.trust import TrustList
-from cairn.vc.fetch import Fetcher, loads_json
+from cairn.services.verification.service import VerificationService
+from cairn.vc.fetch import loads_json
 from cairn.vc.formats.ob2 import looks_like_ob2
-from cairn.vc.intake import verify_any
 from cairn.vc.report import Outcome, Report
 from cairn.vc.verification import MAX_INPUT_BYTES
 
@@ -162,9 +161,7 @@ class BatchVerifier:
     def __init__(
         self,
         *,
-        fetcher: Fetcher | None,
-        clock: Callable[[], datetime],
-        trust: TrustList | None = None,
+        verification: VerificationService,
         max_items: int = 500,
         max_bytes: int = 20_000_000,
         max_total: int = 100_000_000,
@@ -172,9 +169,7 @@ class BatchVerifier:
         workers: int = 4,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._fetcher = fetcher
-        self._clock = clock
-        self._trust = trust
+        self._verification = verification
         self.max_items = max_items
         self.max_bytes = max_bytes
         self.max_total = max_total
@@ -250,11 +245,7 @@ class BatchVerifier:
     def _row(self, source: str, report: Report) -> BatchRow:
         credential = report.credential or {}
         issuer = report.issuer or _map(credential.get("issuer"))
-        listed = "unknown"
-        proven = report.outcome_of("proof") is Outcome.PASS and report.outcome_of("issuer-key") is not Outcome.FAIL
-        if self._trust is not None and self._trust.configured and proven:
-            sealed = report.format == "elm-edc" and report.issuer.get("trust") == "trusted"  # a trusted seal
-            listed = "yes" if sealed or self._trust.status(issuer)[0] == "trusted" else "no"
+        listed = str(report.trust.get("in_trust_list", "unknown"))
         return BatchRow(
             source=source[:_CELL],
             verdict=report.verdict,
@@ -268,17 +259,17 @@ class BatchVerifier:
     def _verify_entry(self, name: str, content: bytes | str) -> BatchRow:
         if len(content) > MAX_INPUT_BYTES:
             return BatchRow(name, "Not verified", reason=f"the file is larger than {MAX_INPUT_BYTES:,} bytes")
-        certificates = self._trust.certificates if self._trust is not None else frozenset()
-        report = verify_any(content, now=self._clock(), fetcher=self._fetcher, trusted_certificates=certificates)
+        report = self._verification.verify(content)
         return self._row(name, report)
 
     def _verify_url(self, url: str) -> BatchRow:
         if not url.lower().startswith("https://"):
             return BatchRow(url, "Not checked", reason="only https:// addresses are fetched")
-        if self._fetcher is None:
+        fetcher = self._verification.fetcher
+        if fetcher is None:
             return BatchRow(url, "Not checked", reason="this instance does not fetch from the web")
         try:
-            response = self._fetcher.fetch(url)
+            response = fetcher.fetch(url)
         except CairnError as exc:
             return BatchRow(url, "Not verified", reason=f"could not be fetched: {exc.message}"[:_CELL])
         if len(response.content) <= MAX_INPUT_BYTES and is_hosted_ob2(response.content):

@@ -24,12 +24,11 @@ from urllib.parse import urlencode
 from cairn.errors import ConflictError, InputError, NotFoundError
 from cairn.formats.pdf import certificate_pdf
 from cairn.formats.preview import badge_png, badge_svg, embedded_image, preview_png
+from cairn.services.verification.service import VerificationService
 from cairn.store.database import Database
 from cairn.store.tables import ShareLinkRow, WalletCredentialRow, WalletRow
 from cairn.store.wallet.sharing import SharingRepository
-from cairn.vc.fetch import Fetcher
 from cairn.vc.formats.baking import bake_png, bake_svg
-from cairn.vc.intake import verify_any
 from cairn.vc.proofs.jose import is_compact_jws
 from cairn.vc.report import Report
 
@@ -222,12 +221,12 @@ class SharingService:
         *,
         clock: Callable[[], datetime],
         public_url: str,
-        fetcher: Fetcher | None = None,
+        verification: VerificationService,
     ) -> None:
         self.database = database
         self.clock = clock
         self.public_url = public_url.rstrip("/")
-        self.fetcher = fetcher
+        self.verification = verification
         self._previews: OrderedDict[tuple[str, ...], bytes] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -377,7 +376,7 @@ class SharingService:
 
     def verify(self, held: HeldCredential) -> Report:
         """Verify the credential now, as any verifier would (proof, issuer key, validity, status)."""
-        return verify_any(held.original.strip(), now=self.clock(), fetcher=self.fetcher)
+        return self.verification.verify(held.original.strip())
 
     def profile_settings(self, *, account_id: int) -> ProfileSettings | None:
         """The learner's profile settings; None while they have no wallet yet."""

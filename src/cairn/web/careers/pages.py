@@ -35,8 +35,9 @@ from cairn.services.careers.service import (
 from cairn.skills.careers import SkillProfile, occupation_label, occupation_label_in
 from cairn.skills.esco import EscoData, Occupation
 from cairn.skills.jobs import JobAdAnalysis, Message
-from cairn.web.accounts.pages import CSRF_COOKIE, csrf_protect, csrf_token, current_account, optional_account
+from cairn.web.deps import CSRF_COOKIE, container, csrf_protect, csrf_token, current_account, optional_account
 from cairn.web.i18n import LANGUAGES, reader_language, translate
+from cairn.web.render import render
 
 __all__ = ["router"]
 
@@ -46,24 +47,16 @@ SEARCH_LANGUAGES = LANGUAGES  # occupation labels exist in the page languages
 
 
 def _careers(request: Request) -> CareersService:
-    service: CareersService = request.app.state.container.careers
-    return service
+    return container(request).careers
 
 
 def _esco(request: Request) -> EscoData:
-    """The ESCO release: the ESCO service's when wired, else the shipped extract (skills only)."""
-    service = getattr(request.app.state.container, "esco", None)
-    if service is not None:
-        data: EscoData = service.data()
-        return data
-    from cairn.skills.labels import shipped_esco
-
-    return shipped_esco()
+    """The ESCO release the instance's ESCO service holds."""
+    return container(request).esco.data()
 
 
 def _search_occupations(request: Request, query: str, language: str) -> list[Any]:
-    service = getattr(request.app.state.container, "esco", None)
-    search = getattr(service, "search_occupations", None)
+    search = container(request).esco.search_occupations
     return list(_careers(request).search_occupations(query, _esco(request), language=language, search=search))
 
 
@@ -82,11 +75,7 @@ def _error_in(language: str, exc: InputError) -> str:
 
 
 def _page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(
-        request, template, {"languages": LANGUAGES, **context}, status_code=status
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return render(request, template, context, status=status, languages=LANGUAGES, forms=False)
 
 
 # ------------------------------------------------------------------------------------------ suggestion API
@@ -372,7 +361,7 @@ def occupation_page(
 def _issuer_organisations(request: Request, signed_in: SignedIn | None) -> list[Any]:
     if signed_in is None:
         return []
-    memberships = request.app.state.container.accounts.organisations_of(signed_in.account)
+    memberships = container(request).accounts.organisations_of(signed_in.account)
     return [m for m in memberships if m.role.covers(Role.ISSUER)]
 
 

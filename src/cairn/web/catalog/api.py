@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 
 from cairn.services.catalog.service import CatalogEntry, CatalogService
+from cairn.web.deps import container
 
 __all__ = ["router"]
 
@@ -14,8 +15,7 @@ router = APIRouter(prefix="/api/v1", tags=["catalogue"])
 
 
 def _catalog(request: Request) -> CatalogService:
-    service: CatalogService = request.app.state.container.catalog
-    return service
+    return container(request).catalog
 
 
 def _entry_json(entry: CatalogEntry) -> dict[str, Any]:

@@ -37,10 +37,9 @@ from cairn.model.vocabularies import (
     SUPERVISION,
 )
 from cairn.services.accounts.service import OrganisationAccess, Role, SignedIn
-from cairn.services.catalog.editing import PREVIEW_LEARNER, CatalogueItem, EditingService, SavedDefinition
+from cairn.services.catalog.editing import PREVIEW_LEARNER, CatalogueItem, SavedDefinition
 from cairn.skills.labels import shipped_labels
 from cairn.vc.report import CHECK_TITLES
-from cairn.web.accounts.pages import csrf_protect, csrf_token, current_account, require_role
 from cairn.web.catalog.editor_form import (
     MAX_OUTCOMES,
     MAX_TARGETS,
@@ -54,9 +53,11 @@ from cairn.web.catalog.editor_form import (
 )
 from cairn.web.catalog.editor_help import SECTIONS
 from cairn.web.catalog.views import annex_rows, country_name
+from cairn.web.deps import container, csrf_protect, current_account, require_role
 from cairn.web.i18n import LANGUAGES, reader_language
+from cairn.web.render import render
 
-__all__ = ["MAX_FORM_BYTES", "MAX_QUERY", "MAX_RESULTS", "editing_service", "form_size", "posted_form", "router"]
+__all__ = ["MAX_FORM_BYTES", "MAX_QUERY", "MAX_RESULTS", "form_size", "posted_form", "router"]
 
 router = APIRouter()
 
@@ -83,15 +84,6 @@ VOCABULARIES = {
 }
 
 
-def editing_service(request: Request) -> EditingService:
-    """The instance's editing service (``container.editing``, else one over its database and clock)."""
-    container = request.app.state.container
-    service = getattr(container, "editing", None)
-    if isinstance(service, EditingService):
-        return service
-    return EditingService(container.database, clock=container.clock)
-
-
 def form_size(request: Request) -> None:
     """Refuse a form larger than :data:`MAX_FORM_BYTES` (413) or of unknown length (411), before reading it."""
     length = request.headers.get("content-length", "")
@@ -112,18 +104,7 @@ FormDep = Annotated[FormData, Depends(posted_form)]
 def _render(
     request: Request, template: str, context: dict[str, Any], *, signed_in: SignedIn, status: int = 200
 ) -> HTMLResponse:
-    full: dict[str, Any] = {
-        "lang": reader_language(request),
-        "languages": None,
-        "path": request.url.path,
-        "signed_in": signed_in,
-    }
-    full["errors"] = {}
-    full.update(context)
-    full["csrf_token"] = csrf_token(request, signed_in)
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(request, template, full, status_code=status)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return render(request, template, context, status=status, signed_in=signed_in)
 
 
 def _base(slug: str) -> str:
@@ -136,7 +117,7 @@ def _base(slug: str) -> str:
 @router.get("/orgs/{slug}/catalogue", response_class=HTMLResponse, include_in_schema=False)
 def catalogue_page(request: Request, access: ViewerDep, signed_in: SignedInDep) -> Response:
     """The organisation's micro-credentials, latest versions, with preview and (for issuers) edit links."""
-    items = editing_service(request).catalogue(access.organisation)
+    items = container(request).editing.catalogue(access.organisation)
     context = {
         "access": access,
         "items": items,
@@ -162,7 +143,7 @@ def _form_page(
     focus: str = "",
     status: int = 200,
 ) -> HTMLResponse:
-    organisations = editing_service(request).organisations()
+    organisations = container(request).editing.organisations()
     chosen = [access.organisation, *(b for b in state.values("awarding_bodies") if b != access.organisation)]
     by_id = {o.id: o for o in organisations}
     uris = state.all_skills() + [r.uri for r in (search or {}).get("results", [])]
@@ -224,7 +205,7 @@ def _suggest(request: Request, state: FormState, row: int) -> dict[str, Any]:
         found["reason"] = "Write the outcome first: suggestions come from its text."
         return found
     try:
-        result = request.app.state.container.careers.suggest(text, k=PICKER_RESULTS)
+        result = container(request).careers.suggest(text, k=PICKER_RESULTS)
     except CairnError as exc:
         found["reason"] = exc.message
         return found
@@ -318,7 +299,7 @@ def _post(
     if definition is None or errors:
         return _form_page(request, access, signed_in, state, item=item, errors=errors, status=400)
     try:
-        saved = editing_service(request).save(
+        saved = container(request).editing.save(
             organisation=access.organisation, definition=definition, actor=signed_in.account.actor, create=item is None
         )
     except ConflictError as exc:
@@ -358,7 +339,7 @@ def _saved_notice(request: Request, definition_id: str) -> str:
 @router.get("/orgs/{slug}/catalogue/{definition_id}/edit", response_class=HTMLResponse, include_in_schema=False)
 def edit_page(request: Request, access: IssuerDep, signed_in: SignedInDep, definition_id: str) -> Response:
     """The form filled in with the latest version."""
-    item = editing_service(request).editable(access.organisation, definition_id)
+    item = container(request).editing.editable(access.organisation, definition_id)
     state = form_from_definition(item.entry.definition)
     notice = _saved_notice(request, item.entry.definition.id)
     return _form_page(request, access, signed_in, state, item=item, notice=notice, focus="notice" if notice else "")
@@ -372,7 +353,7 @@ def edit_page(request: Request, access: IssuerDep, signed_in: SignedInDep, defin
 )
 def edit(request: Request, access: IssuerDep, signed_in: SignedInDep, definition_id: str, form: FormDep) -> Response:
     """Save a change: in place while the latest version is unawarded, as a new version once it is awarded."""
-    item = editing_service(request).editable(access.organisation, definition_id)
+    item = container(request).editing.editable(access.organisation, definition_id)
     return _post(request, access, signed_in, form, item=item)
 
 
@@ -390,9 +371,8 @@ def preview_page(
 ) -> Response:
     """The credential a learner would get, as the learner and as a verifier see it, and as JSON."""
     reader = reader_language(request, lang)
-    settings = getattr(request.app.state.container, "settings", None)
-    base_url = str(getattr(settings, "public_url", "") or request.base_url)
-    preview = editing_service(request).preview(
+    base_url = container(request).settings.public_url or str(request.base_url)
+    preview = container(request).editing.preview(
         access.organisation, definition_id, version=version, base_url=base_url, lang=reader
     )
     context = {

@@ -11,7 +11,9 @@ from cairn.errors import NotFoundError
 from cairn.model.types import pick
 from cairn.services.catalog.service import CatalogService
 from cairn.web.catalog.views import annex_rows
+from cairn.web.deps import container
 from cairn.web.i18n import LANGUAGES, reader_language
+from cairn.web.render import render
 
 __all__ = ["LANGUAGES", "router"]
 
@@ -19,8 +21,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def _catalog(request: Request) -> CatalogService:
-    service: CatalogService = request.app.state.container.catalog
-    return service
+    return container(request).catalog
 
 
 @router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
@@ -29,10 +30,8 @@ def catalogue(request: Request, lang: str | None = Query(None, max_length=10)) -
     reader = reader_language(request, lang)
     entries = _catalog(request).entries()
     items = [{"entry": e, "title": pick(e.definition.title, reader), "rows": annex_rows(e, reader)} for e in entries]
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(
-        request, "catalogue.html", {"lang": reader, "languages": LANGUAGES, "items": items, "path": "/"}
-    )
-    return response
+    context = {"lang": reader, "items": items, "path": "/"}
+    return render(request, "catalogue.html", context, languages=LANGUAGES, forms=False, private=False)
 
 
 @router.api_route("/micro-credentials/{slug}", methods=["GET", "HEAD"], response_class=HTMLResponse)
@@ -48,7 +47,6 @@ def definition(
     entry = service.entry(slug, version)
     context = {
         "lang": reader,
-        "languages": LANGUAGES,
         "entry": entry,
         "title": pick(entry.definition.title, reader),
         "description": pick(entry.definition.description, reader),
@@ -56,30 +54,27 @@ def definition(
         "versions": service.versions(slug),
         "path": f"/micro-credentials/{slug}",
     }
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(request, "definition.html", context)
-    return response
+    return render(request, "definition.html", context, languages=LANGUAGES, forms=False, private=False)
 
 
 @router.get("/claim/{token}", response_class=HTMLResponse)
 def claim(request: Request, token: str, lang: str | None = Query(None, max_length=10)) -> HTMLResponse:
     """The page a claim email links to: what was awarded, and the credential to download."""
     reader = reader_language(request, lang)
-    view = request.app.state.container.issuing.issuing.by_claim_token(token[:200])
+    view = container(request).issuing.by_claim_token(token[:200])
     if view is None:
         raise NotFoundError("this claim link is not valid: check that you copied all of it")
     credential = view.credential if isinstance(view.credential, dict) else {}
     achievement = credential.get("credentialSubject", {}).get("achievement", {})
     context = {
         "lang": reader,
-        "languages": LANGUAGES,
         "award": view,
         "title": achievement.get("name") or credential.get("name") or view.definition,
         "issuer": credential.get("issuer", {}).get("name") if isinstance(credential.get("issuer"), dict) else None,
         "path": f"/claim/{token}",
         "token": token,
     }
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(request, "claim.html", context)
-    response.headers["Cache-Control"] = "no-store"
+    response = render(request, "claim.html", context, languages=LANGUAGES, forms=False)
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
@@ -87,7 +82,7 @@ def claim(request: Request, token: str, lang: str | None = Query(None, max_lengt
 @router.get("/claim/{token}/credential.json", include_in_schema=False)
 def claim_download(request: Request, token: str) -> Response:
     """The awarded credential itself, as a file."""
-    view = request.app.state.container.issuing.issuing.by_claim_token(token[:200])
+    view = container(request).issuing.by_claim_token(token[:200])
     if view is None:
         raise NotFoundError("this claim link is not valid")
     if isinstance(view.credential, str):

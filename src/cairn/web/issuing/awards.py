@@ -32,17 +32,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cairn.errors import ConflictError, InputError, NotFoundError
 from cairn.services.accounts.service import OrganisationAccess, Role, SignedIn
-from cairn.services.issuing.queries import DEFAULT_PER_PAGE, MAX_QUERY, STATUSES, AwardQueryService
-from cairn.services.issuing.setup import IssuingServices
+from cairn.services.issuing.queries import DEFAULT_PER_PAGE, MAX_QUERY, STATUSES
 from cairn.services.issuing.status_lists import MAX_REASON
 from cairn.vc.report import CHECK_TITLES
-from cairn.vc.verification import verify
-from cairn.web.accounts.pages import csrf_protect, csrf_token, current_account, require_role
-from cairn.web.i18n import reader_language
+from cairn.web.deps import container, csrf_protect, current_account, require_role
 from cairn.web.issuing.bulk import Upload, data_url, read_upload, report_csv, run_bulk, template_csv, upload_form
 from cairn.web.issuing.forms import check_text, definition_choices, read_recipient
+from cairn.web.render import render
 
-__all__ = ["award_queries", "issuing_services", "router"]
+__all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -65,37 +63,11 @@ SignedInDep = Annotated[SignedIn, Depends(current_account)]
 UploadDep = Annotated[Upload, Depends(read_upload)]
 
 
-def issuing_services(request: Request) -> IssuingServices:
-    """The instance's issuing services (keys, status lists, awards, bulk awards, audit)."""
-    services: IssuingServices = request.app.state.container.issuing
-    return services
-
-
-def award_queries(request: Request) -> AwardQueryService:
-    """The instance's award queries (``container.award_queries``, else one over its database)."""
-    container = request.app.state.container
-    service = getattr(container, "award_queries", None)
-    if isinstance(service, AwardQueryService):
-        return service
-    return AwardQueryService(container.database, recipient_key=issuing_services(request).keys.recipient_key)
-
-
 def _render(
     request: Request, template: str, context: dict[str, Any], *, signed_in: SignedIn, status: int = 200
 ) -> HTMLResponse:
-    full: dict[str, Any] = {
-        "lang": reader_language(request),
-        "languages": None,
-        "path": request.url.path,
-        "signed_in": signed_in,
-    }
-    full["errors"] = {}
-    full.update(context)
-    full["csrf_token"] = csrf_token(request, signed_in)
-    full["base"] = _base(context["access"].organisation)
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(request, template, full, status_code=status)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    full = {**context, "base": _base(context["access"].organisation)}
+    return render(request, template, full, status=status, signed_in=signed_in)
 
 
 def _base(slug: str) -> str:
@@ -124,7 +96,7 @@ def awards_page(
     if status and status not in STATUSES:
         errors["status"] = f"Choose a status: {', '.join(STATUSES)}, or any."
         status = ""
-    listing = award_queries(request).list_awards(
+    listing = container(request).award_queries.list_awards(
         access.organisation,
         query=query,
         status=status or None,
@@ -195,7 +167,7 @@ def award_one(
     if errors or recipient is None:
         return _new_page(request, access, signed_in, form=form, errors=errors, status=400)
     try:
-        result = issuing_services(request).issuing.award(
+        result = container(request).issuing.award(
             definition,
             recipient,
             actor=signed_in.account.actor,
@@ -209,7 +181,7 @@ def award_one(
     context = {
         "access": access,
         "result": result,
-        "award": award_queries(request).get(access.organisation, result.award_id),
+        "award": container(request).award_queries.get(access.organisation, result.award_id),
         "recipient": recipient,
         "choice": choices[definition],
     }
@@ -228,7 +200,7 @@ def _bulk_page(
     status: int = 200,
     **context: Any,
 ) -> HTMLResponse:
-    settings = request.app.state.container.settings
+    settings = container(request).settings
     full = {
         "access": access,
         "definitions": definition_choices(request, access.organisation),
@@ -273,7 +245,7 @@ def bulk_award(request: Request, access: IssuerDep, signed_in: SignedInDep, uplo
         errors["file"] = "File: the file is empty."
     if errors or upload.data is None:
         return _bulk_page(request, access, signed_in, upload=upload, errors=errors, status=400)
-    services = issuing_services(request)
+    services = container(request)
     check = services.bulk.check(upload.data, filename=upload.filename)
     if not check.ok:
         errors["file"] = (
@@ -286,7 +258,7 @@ def bulk_award(request: Request, access: IssuerDep, signed_in: SignedInDep, uplo
     try:
         outcome = run_bulk(
             services.bulk,
-            award_queries(request),
+            container(request).award_queries,
             upload,
             check,
             organisation=access.organisation,
@@ -321,12 +293,12 @@ def _award_page(
     form: dict[str, str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    view = issuing_services(request).issuing.get(str(award_id), organisation=access.organisation)
+    view = container(request).issuing.get(str(award_id), organisation=access.organisation)
     credential = view.credential
     context = {
         "access": access,
         "view": view,
-        "award": award_queries(request).get(access.organisation, view.award_id),
+        "award": container(request).award_queries.get(access.organisation, view.award_id),
         "credential_text": credential if isinstance(credential, str) else json.dumps(credential, indent=2),
         "is_jwt": isinstance(credential, str),
         "can_change": access.role.covers(Role.ISSUER),
@@ -347,7 +319,7 @@ def award_page(request: Request, access: ViewerDep, signed_in: SignedInDep, awar
 @router.get("/orgs/{slug}/awards/{award_id:uuid}/credential")
 def credential_download(request: Request, access: ViewerDep, award_id: uuid.UUID) -> Response:
     """The signed credential as a file: JSON-LD with its proof, or a JWT."""
-    view = issuing_services(request).issuing.get(str(award_id), organisation=access.organisation)
+    view = container(request).issuing.get(str(award_id), organisation=access.organisation)
     if isinstance(view.credential, str):
         body, media_type, suffix = view.credential, "application/vc+jwt", "jwt"
     else:
@@ -360,11 +332,11 @@ def credential_download(request: Request, access: ViewerDep, award_id: uuid.UUID
 @router.get("/orgs/{slug}/awards/{award_id:uuid}/verify", response_class=HTMLResponse)
 def verify_page(request: Request, access: ViewerDep, signed_in: SignedInDep, award_id: uuid.UUID) -> Response:
     """Verify the award's credential now, as a verifier would: proof, issuer key, validity, status."""
-    container = request.app.state.container
-    view = issuing_services(request).issuing.get(str(award_id), organisation=access.organisation)
-    report = verify(view.credential, now=container.clock(), fetcher=container.fetcher)
+    instance = container(request)
+    view = instance.issuing.get(str(award_id), organisation=access.organisation)
+    report = instance.verification.verify(view.credential)
     context = {"access": access, "view": view, "report": report, "check_titles": CHECK_TITLES}
-    context["award"] = award_queries(request).get(access.organisation, view.award_id)
+    context["award"] = container(request).award_queries.get(access.organisation, view.award_id)
     return _render(request, "awards/verify.html", context, signed_in=signed_in)
 
 
@@ -389,7 +361,7 @@ def _change(
     form = {f"{action}-reason": reason}
     if errors:
         return _award_page(request, access, signed_in, award_id, errors=errors, form=form, status=400)
-    lists = issuing_services(request).status_lists
+    lists = container(request).status_lists
     change = {"revoke": lists.revoke, "suspend": lists.suspend, "unsuspend": lists.unsuspend}[action]
     try:
         done = change(str(award_id), reason=reason, actor=signed_in.account.actor, organisation=access.organisation)

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from cairn.model.awards import Recipient
 from cairn.model.types import pick
-from cairn.web.catalog.editor import editing_service
+from cairn.web.deps import container
 
 __all__ = ["MAX_FIELD", "DefinitionChoice", "check_text", "definition_choices", "read_recipient"]
 
@@ -30,7 +30,7 @@ class DefinitionChoice:
 
 def definition_choices(request: Request, organisation: str) -> list[DefinitionChoice]:
     """The organisation's micro-credentials it awards as first awarding body (the issuer of the credential)."""
-    items = editing_service(request).catalogue(organisation)
+    items = container(request).editing.catalogue(organisation)
     choices = [
         DefinitionChoice(it.entry.definition.id, pick(it.entry.definition.title, "en")[1], it.entry.stored.version)
         for it in items

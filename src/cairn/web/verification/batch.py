@@ -21,9 +21,10 @@ from starlette.concurrency import run_in_threadpool
 
 from cairn.errors import InputError
 from cairn.services.verification.batch import COLUMNS, BatchResult, BatchVerifier, rows_to_csv
+from cairn.web.deps import container
 from cairn.web.errors import error_body
 from cairn.web.i18n import LANGUAGES, reader_language, translate
-from cairn.web.verification.page import trust_list
+from cairn.web.render import render
 
 __all__ = ["MAX_BYTES", "MAX_ITEMS", "router"]
 
@@ -31,7 +32,6 @@ router = APIRouter()
 
 MAX_ITEMS = 500
 MAX_BYTES = 20_000_000
-TIME_BUDGET = 20.0
 _EMPTY = "Choose a zip file of credentials or a CSV file of web addresses."
 _CSV_HEADERS = {"Content-Disposition": 'attachment; filename="verification.csv"', "Cache-Control": "no-store"}
 
@@ -41,15 +41,7 @@ LangQuery = Annotated[str | None, Query(max_length=10)]
 
 
 def _verifier(request: Request) -> BatchVerifier:
-    container = request.app.state.container
-    return BatchVerifier(
-        fetcher=container.fetcher,
-        clock=container.clock,
-        trust=trust_list(request),
-        max_items=MAX_ITEMS,
-        max_bytes=MAX_BYTES,
-        time_budget=TIME_BUDGET,
-    )
+    return container(request).batch
 
 
 async def _run(request: Request, file: UploadFile | None, urls: str | None) -> BatchResult | None:
@@ -66,18 +58,8 @@ async def _run(request: Request, file: UploadFile | None, urls: str | None) -> B
 
 
 def _page(request: Request, lang: str, status: int = 200, **context: Any) -> HTMLResponse:
-    full = {
-        "lang": lang,
-        "languages": LANGUAGES,
-        "path": "/verify/batch",
-        "max_items": MAX_ITEMS,
-        "max_bytes": MAX_BYTES,
-        **context,
-    }
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(
-        request, "verify/batch.html", full, status_code=status
-    )
-    return response
+    full = {"lang": lang, "path": "/verify/batch", "max_items": MAX_ITEMS, "max_bytes": MAX_BYTES, **context}
+    return render(request, "verify/batch.html", full, status=status, languages=LANGUAGES, forms=False)
 
 
 @router.get("/verify/batch", response_class=HTMLResponse, include_in_schema=False)

@@ -40,15 +40,17 @@ from cairn.model.vocabularies import (
     SUPERVISION,
 )
 from cairn.services.verification.batch import is_hosted_ob2
+from cairn.services.verification.service import TRUST_REASONS
 from cairn.services.verification.trust import TrustList
 from cairn.skills.labels import shipped_labels
 from cairn.vc.holder import email_matches
-from cairn.vc.intake import verify_any
-from cairn.vc.report import CHECK_TITLES, Outcome, Report
+from cairn.vc.report import CHECK_TITLES, Report
 from cairn.vc.verification import MAX_INPUT_BYTES
 from cairn.web.catalog.views import Item, Row, country_name
+from cairn.web.deps import container
 from cairn.web.errors import error_body
 from cairn.web.i18n import LANGUAGES, reader_language, translate
+from cairn.web.render import render
 from cairn.web.verification.views import achievement_view, badge_view, elm_rows, seal_view
 
 __all__ = [
@@ -58,7 +60,6 @@ __all__ = [
     "router",
     "source_at",
     "trust_view",
-    "trusted_certificates",
 ]
 
 router = APIRouter(include_in_schema=False)
@@ -74,15 +75,10 @@ EXPLANATIONS = {
     "presentation": "Whether the presentation wrapping the credentials is signed and addressed as expected.",
     "shapes": "Whether the European Digital Credential follows the European Learning Model's rules (SHACL shapes).",
     "badge": "Whether the badge class and the issuer's profile could be fetched and agree with the badge.",
+    "issuer-trust": "Whether someone this instance trusts vouches for the issuer (its trust list), not just its name.",
 }
 """What each check means, for a reader who is not a cryptographer."""
 
-_NO_TRUST_LIST = "this instance has no trust list configured, so the issuer is identified but not vouched for"
-_LISTED_BY_SEAL = "the credential's seal certificate is one this instance's operator trusts"
-_NOT_LISTED = "the issuer is not on this instance's trust list"
-_UNPROVEN = "the signature did not verify, so who issued it is not established"
-_LISTED_BY_DID = "the issuer's identifier is on this instance's trust list"
-_LISTED_BY_NAME = "listed by organisation, as the credential names it (the trust list gives no DID for it)"
 HOLDER_TEXT = {
     "match": "matches the person this credential was awarded to",
     "no-match": "does not match the person this credential was awarded to",
@@ -254,27 +250,17 @@ def _outcome_text(report: Report, name: str) -> str:
     return outcome.value if outcome else "not checked"
 
 
-def trust_view(report: Report, trust: TrustList | None) -> dict[str, Any]:
-    """Whether the issuer is on the operator's trust list: ``in_trust_list`` yes / no / unknown, and why.
-
-    An issuer counts as listed only when the signature and the issuer's key were verified: otherwise the
-    issuer named in the credential is just a claim.
-    """
-    issuer = report.issuer
-    own = bool(trust and trust.own(issuer))
-    base: dict[str, Any] = {"trust": "unknown", "in_trust_list": "unknown", "trust_note": "", "issued_here": own}
-    proven = report.outcome_of("proof") is Outcome.PASS and report.outcome_of("issuer-key") is not Outcome.FAIL
-    if trust is None or not trust.configured:
-        return {**base, "trust_reason": _NO_TRUST_LIST}
-    if not proven:
-        return {**base, "trust_reason": _UNPROVEN}
-    if report.format == "elm-edc" and issuer.get("trust") == "trusted":
-        return {**base, "trust": "trusted", "in_trust_list": "yes", "trust_reason": _LISTED_BY_SEAL}
-    found = trust.match(issuer)
-    if found is None:
-        return {**base, "in_trust_list": "no", "trust_reason": _NOT_LISTED}
-    reason = _LISTED_BY_DID if found.by == "did" else _LISTED_BY_NAME
-    return {**base, "trust": "trusted", "in_trust_list": "yes", "trust_note": found.entry.note, "trust_reason": reason}
+def trust_view(report: Report) -> dict[str, Any]:
+    """What the ``issuer-trust`` check found, as the page shows it: ``in_trust_list`` yes / no / unknown, the
+    list entry's note, whether the issuer is one of this instance's organisations, and why."""
+    trust = report.trust
+    return {
+        "trust": trust.get("trust", "unknown"),
+        "in_trust_list": trust.get("in_trust_list", "unknown"),
+        "trust_note": trust.get("note", ""),
+        "issued_here": bool(trust.get("issued_here")),
+        "trust_reason": trust.get("reason", TRUST_REASONS["no-list"]),
+    }
 
 
 def holder_view(report: Report, email: str | None) -> dict[str, Any] | None:
@@ -333,7 +319,7 @@ def _view(
         "verdict": report.verdict,
         "verified": report.verified,
         "format": report.format,
-        "issuer": {**issuer, **trust_view(report, trust)},
+        "issuer": {**issuer, **trust_view(report)},
         "holder": holder_view(report, email),
         "certifies": [asdict(row) for row in _certifies(report, lang)],
         "achievement": achievement_view(credential) if credential and report.format not in _OWN_SECTIONS else None,
@@ -406,38 +392,23 @@ async def _source(request: Request, text: str | None, file: UploadFile | None, u
     if text and text.strip():
         return text.strip()
     if url and url.strip():
-        fetcher = request.app.state.container.fetcher
+        fetcher = container(request).verification.fetcher
         return await run_in_threadpool(source_at, fetcher, url)
     return None
 
 
-def trusted_certificates(trust: TrustList | None) -> frozenset[str]:
-    """The operator's trusted seal certificates (SHA-256 fingerprints or subject names), for ELM seals."""
-    return trust.certificates if trust is not None else frozenset()
-
-
-def _verify_sync(container: Any, source: bytes | str, trust: TrustList | None) -> Report:
-    return verify_any(
-        source, now=container.clock(), fetcher=container.fetcher, trusted_certificates=trusted_certificates(trust)
-    )
-
-
 async def _verify(request: Request, source: bytes | str) -> Report:
-    return await run_in_threadpool(_verify_sync, request.app.state.container, source, trust_list(request))
+    return await container(request).verification.verify_async(source)
 
 
-def trust_list(request: Request) -> TrustList | None:
-    """The operator's trust list, when the instance has one."""
-    trust = getattr(request.app.state.container, "trust", None)
-    return trust if isinstance(trust, TrustList) else None
+def trust_list(request: Request) -> TrustList:
+    """The operator's trust list (for the seal's trust mark)."""
+    return container(request).verification.trust
 
 
 def _page(request: Request, lang: str, status: int = 200, **context: Any) -> HTMLResponse:
-    full = {"lang": lang, "languages": LANGUAGES, "path": "/verify", "max_bytes": MAX_INPUT_BYTES, **context}
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(
-        request, "verify/page.html", full, status_code=status
-    )
-    return response
+    full = {"lang": lang, "path": "/verify", "max_bytes": MAX_INPUT_BYTES, **context}
+    return render(request, "verify/page.html", full, status=status, languages=LANGUAGES, forms=False)
 
 
 TextField = Annotated[str | None, Form(max_length=MAX_INPUT_BYTES)]

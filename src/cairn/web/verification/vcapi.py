@@ -19,16 +19,13 @@ import orjson
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 
-from cairn.errors import FetchError, InputError
+from cairn.errors import InputError
 from cairn.services.accounts.access import TokenPrincipal
-from cairn.vc.fetch import Fetcher
-from cairn.vc.fetch import Response as FetchResponse
+from cairn.vc.intake import VC
 from cairn.vc.issuance import SUITES
 from cairn.vc.report import Outcome, Report
-from cairn.vc.verification import verify
-from cairn.web.accounts.pages import bearer_token
+from cairn.web.deps import bearer_token, container
 
 __all__ = ["router"]
 
@@ -96,12 +93,8 @@ IssuerToken = Annotated[TokenPrincipal, Depends(bearer_token("credentials:issue"
 StatusToken = Annotated[TokenPrincipal, Depends(bearer_token("credentials:status"))]
 
 
-def _container(request: Request) -> Any:
-    return request.app.state.container
-
-
 def _issue(request: Request, body: IssueRequest, principal: TokenPrincipal, suite: str | None) -> Response:
-    service = _container(request).api_issuing
+    service = container(request).api_issuing
     secured = service.issue(
         body.credential,
         organisation=principal.organisation,
@@ -135,56 +128,18 @@ def _result(report: Report) -> Response:
         return JSONResponse(body, status_code=status)
 
 
-INLINE_MAX_BYTES = 64_000
-"""Verifications of bodies up to this size that need no network run on the event loop (well under a
-millisecond for a typical credential), since handing them to the thread pool costs about as much as the
-check itself; larger bodies, and any verification that has to fetch, run in the thread pool."""
-
-
-class _NoFetching:
-    """A fetcher for inline verification: it fetches nothing and remembers that a fetch was wanted, so the
-    verification is then redone in the thread pool with the real fetcher (a fetch would block the event loop)."""
-
-    def __init__(self) -> None:
-        self.wanted = False
-
-    def fetch(self, url: str) -> FetchResponse:
-        self.wanted = True
-        raise FetchError("not fetched inline: this verification is redone with the network")
-
-
-def verify_source(request: Request, source: Any, options: VerifyOptions, *, fetcher: Fetcher | None = None) -> Report:
-    """Verify with this instance's clock and fetcher (its own documents served locally), or ``fetcher``."""
-    container = _container(request)
-    return verify(
-        source,
-        now=container.clock(),
-        fetcher=fetcher if fetcher is not None else container.fetcher,
-        challenge=options.challenge,
-        domain=options.domain,
-    )
-
-
-def _may_be_offline(request: Request, source: Any) -> bool:
-    """Whether ``source`` is small and likely verifiable without the network (a did:key issuer, no status list)."""
+def _size(request: Request) -> int | None:
+    """The body's declared size, for the verification service's inline-or-thread choice."""
     size = request.headers.get("content-length", "")
-    if not size.isdigit() or int(size) > INLINE_MAX_BYTES:
-        return False
-    if isinstance(source, dict):
-        issuer = source.get("issuer")
-        issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
-        return "credentialStatus" not in source and isinstance(issuer_id, str) and issuer_id.startswith("did:key:")
-    return True
+    return int(size) if size.isdigit() else None
 
 
 async def verify_answer(request: Request, source: Any, options: VerifyOptions) -> Response:
-    """The verification report as the VC-API answer: inline when no fetch is needed, else in the thread pool."""
-    if _may_be_offline(request, source):
-        offline = _NoFetching()
-        report = verify_source(request, source, options, fetcher=offline)
-        if not offline.wanted:
-            return _result(report)
-    return _result(await run_in_threadpool(verify_source, request, source, options))
+    """The verification report as the VC-API answer (Verifiable Credentials and presentations only)."""
+    report = await container(request).verification.verify_async(
+        source, size=_size(request), challenge=options.challenge, domain=options.domain, formats=(VC,)
+    )
+    return _result(report)
 
 
 @router.post("/credentials/verify", summary="Verify a credential (VC-API)")
@@ -202,7 +157,7 @@ async def verify_presentation(request: Request, body: VerifyPresentationRequest)
 @router.post("/credentials/status", summary="Revoke, suspend or unsuspend a credential (VC-API)")
 def update_status(request: Request, body: StatusRequest, principal: StatusToken) -> Response:
     """Set the status bits of an award this organisation issued; revocation cannot be undone."""
-    service = _container(request).issuing.status_lists
+    service = container(request).status_lists
     award_id = body.credentialId.removeprefix("urn:uuid:")
     done = []
     for item in body.credentialStatus:
@@ -223,7 +178,7 @@ def update_status(request: Request, body: StatusRequest, principal: StatusToken)
 @router.get("/orgs/{slug}/did.json", summary="An organisation's DID document (did:web)")
 def did_document(request: Request, slug: str) -> Response:
     """Every verification method the organisation has used, so old credentials keep verifying."""
-    document = _container(request).issuing.keys.did_document(slug)
+    document = container(request).keys.did_document(slug)
     return JSONResponse(document, media_type="application/did+json", headers={"Cache-Control": "public, max-age=300"})
 
 
@@ -236,7 +191,7 @@ def status_list(
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """The list, signed, with an ETag; 304 when the caller's copy is current."""
-    published = _container(request).issuing.status_lists.published(slug, purpose, sequence)
+    published = container(request).status_lists.published(slug, purpose, sequence)
     headers = {"ETag": published.etag, "Cache-Control": published.cache_control}
     if published.not_modified(if_none_match):
         return Response(status_code=304, headers=headers)

@@ -29,22 +29,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cairn.errors import CairnError, ConflictError, InputError
 from cairn.services.accounts.service import SignedIn, TooManyAttemptsError
-from cairn.services.wallet.service import STATUSES, LastOwnerError, WalletItem, WalletService, issuer_unreachable
+from cairn.services.wallet.records import STATUSES, LastOwnerError, WalletItem, issuer_unreachable
+from cairn.services.wallet.service import WalletService
 from cairn.vc.report import CHECK_TITLES
-from cairn.web.accounts.pages import (
+from cairn.web.deps import (
     SESSION_COOKIE,
     accounts_service,
     client_address,
+    container,
     csrf_protect,
-    csrf_token,
     current_account,
-    error_text,
     optional_account,
-    retry_minutes,
-    safe_next,
-    say,
 )
 from cairn.web.i18n import LANGUAGES, reader_language
+from cairn.web.render import error_text, render, retry_minutes, safe_next, say
 from cairn.web.verification.page import EXPLANATIONS, credential_rows
 from cairn.web.wallet.share import skills_of
 
@@ -85,8 +83,7 @@ MAX_TEXT: Final = 2_000_000
 
 def wallet_service(request: Request) -> WalletService:
     """The instance's wallet service."""
-    service: WalletService = request.app.state.container.wallet
-    return service
+    return container(request).wallet
 
 
 def _render(
@@ -98,24 +95,9 @@ def _render(
     lang: str,
     status: int = 200,
 ) -> HTMLResponse:
-    full: dict[str, Any] = {
-        "lang": lang,
-        "languages": LANGUAGES,
-        "path": request.url.path,
-        "signed_in": signed_in,
-        "errors": {},
-        "status_labels": STATUS_LABELS,
-        "notice": _NOTICES.get(request.query_params.get("done", "")),
-        **context,
-    }
-    full["csrf_token"] = csrf_token(request, signed_in)
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(request, template, full, status_code=status)
-    minted = getattr(request.state, "new_csrf_cookie", None)
-    if minted:
-        secure = request.url.scheme == "https"
-        response.set_cookie("cairn_csrf", minted, httponly=True, samesite="lax", secure=secure, path="/")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    notice = _NOTICES.get(request.query_params.get("done", ""))
+    full = {"lang": lang, "status_labels": STATUS_LABELS, "notice": notice, **context}
+    return render(request, template, full, status=status, signed_in=signed_in, languages=LANGUAGES)
 
 
 # -- sign-up ------------------------------------------------------------------------------------------
@@ -198,7 +180,7 @@ def sign_up(
 def claim_to_wallet_form(request: Request, token: str, signed_in: SignedInDep, lang: LangQuery = None) -> Response:
     """Confirm adding a claimed award to the signed-in learner's wallet."""
     reader = reader_language(request, lang)
-    view = request.app.state.container.issuing.issuing.by_claim_token(token[:200])
+    view = container(request).issuing.by_claim_token(token[:200])
     if view is None:
         return _render(
             request,

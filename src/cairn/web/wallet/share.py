@@ -47,9 +47,10 @@ from cairn.services.wallet.sharing import (
 )
 from cairn.skills.labels import shipped_labels
 from cairn.vc.report import CHECK_TITLES
-from cairn.web.accounts.pages import csrf_protect, csrf_token, current_account
 from cairn.web.catalog.views import Item, Row
+from cairn.web.deps import container, csrf_protect, csrf_token, current_account
 from cairn.web.i18n import LANGUAGES, long_date, reader_language, translate
+from cairn.web.render import render
 from cairn.web.verification.page import credential_rows
 
 __all__ = ["router", "sharing_service"]
@@ -75,14 +76,11 @@ Post = [Depends(current_account), Depends(csrf_protect)]
 
 def sharing_service(request: Request) -> SharingService:
     """The instance's sharing service."""
-    service: SharingService = request.app.state.container.sharing
-    return service
+    return container(request).sharing
 
 
 def _render(request: Request, template: str, context: dict[str, Any], *, status: int = 200) -> HTMLResponse:
-    full: dict[str, Any] = {"languages": LANGUAGES, "path": request.url.path, **context}
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(request, template, full, status_code=status)
-    return response
+    return render(request, template, context, status=status, languages=LANGUAGES, forms=False, private=False)
 
 
 # -- what public pages show of a credential ----------------------------------------------------------

@@ -1,0 +1,168 @@
+"""The one verification use case: every place that verifies a credential calls :class:`VerificationService`.
+
+Pages, the JSON API, the VC-API, wallet import and re-checks, share pages, the public profile, the PDF
+certificate, the CLI and batch verification all hand their input to :meth:`VerificationService.verify` (or
+:meth:`~VerificationService.verify_async` from the event loop). The service owns what every verification
+needs, so no edge chooses it differently:
+
+- the **fetcher**: this instance's own DID documents and status lists answered locally, everything else through
+  the guarded outbound fetcher (timeouts, size limits, no private addresses);
+- the **clock**;
+- the **trust sources**: the operator's trust list (issuer DIDs, ELM seal certificates), which becomes the
+  ``issuer-trust`` check of the report like any other check;
+- **where** the work runs: :meth:`~VerificationService.verify_async` verifies small self-contained inputs
+  inline (a did:key credential with no status entry takes about a millisecond, less than handing it to a
+  thread) and everything that may fetch in a worker thread, so the event loop never waits on the network.
+
+The ``issuer-trust`` check says who vouches for the issuer, and never takes it from what the signer wrote:
+
+- ``pass``: the signature and the issuer's key verified, and the issuer's DID (or an ELM seal's certificate)
+  is on the trust list;
+- ``warning``: the issuer is identified but not vouched for (not on the list), or only a *name* the credential
+  gives matches a list entry without a DID (anyone can write a name);
+- ``skipped``: nothing to decide: the signature or the issuer's key did not verify, or this instance keeps no
+  trust list.
+
+:attr:`Report.trust <cairn.vc.report.Report.trust>` carries the details (``in_trust_list`` yes / no / unknown,
+the entry's note, whether the issuer is one of this instance's organisations) for pages to show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Collection, Mapping
+from datetime import datetime
+from typing import Any, Final
+
+from cairn.errors import FetchError
+from cairn.services.verification.trust import TrustList
+from cairn.vc.fetch import Fetcher
+from cairn.vc.fetch import Response as FetchResponse
+from cairn.vc.intake import verify_any
+from cairn.vc.report import Outcome, Report
+
+__all__ = ["INLINE_MAX_BYTES", "TRUST_REASONS", "VerificationService"]
+
+INLINE_MAX_BYTES: Final = 64_000
+"""Inputs up to this size that name a did:key issuer and no status list are verified on the event loop."""
+
+TRUST_REASONS: Final = {
+    "no-list": "this instance has no trust list configured, so the issuer is identified but not vouched for",
+    "unproven": "the signature did not verify, so who issued it is not established",
+    "seal": "the credential's seal certificate is one this instance's operator trusts",
+    "did": "the issuer's identifier is on this instance's trust list",
+    "name": "listed by organisation, as the credential names it (the trust list gives no DID for it)",
+    "not-listed": "the issuer is not on this instance's trust list",
+}
+"""Why the ``issuer-trust`` check came out as it did (English msgids: pages translate them)."""
+
+_MAX_NESTED: Final = 100
+_in_thread = asyncio.to_thread
+"""How :meth:`VerificationService.verify_async` leaves the event loop (tests watch it)."""
+
+
+class _NoFetching:
+    """A fetcher for inline verification: it fetches nothing and remembers that a fetch was wanted, so the
+    verification is redone in a worker thread with the real fetcher (a fetch would block the event loop)."""
+
+    def __init__(self) -> None:
+        self.wanted = False
+
+    def fetch(self, url: str) -> FetchResponse:
+        self.wanted = True
+        raise FetchError("not fetched inline: this verification is redone with the network")
+
+
+class VerificationService:
+    """Verify any credential or presentation with this instance's fetcher, clock and trust sources."""
+
+    def __init__(self, *, fetcher: Fetcher | None, clock: Callable[[], datetime], trust: TrustList) -> None:
+        self.fetcher = fetcher
+        self.clock = clock
+        self.trust = trust
+
+    def verify(
+        self,
+        source: bytes | str | Mapping[str, Any],
+        *,
+        challenge: str | None = None,
+        domain: str | None = None,
+        formats: Collection[str] | None = None,
+        fetcher: Fetcher | None = None,
+    ) -> Report:
+        """The report on ``source`` (any format :func:`cairn.vc.intake.verify_any` reads), with issuer trust.
+
+        ``challenge`` and ``domain`` bind a presentation; ``formats`` limits the formats recognised (the VC-API
+        takes Verifiable Credentials only); ``fetcher`` replaces the instance's (for inline verification)."""
+        report = verify_any(
+            source,
+            now=self.clock(),
+            fetcher=fetcher if fetcher is not None else self.fetcher,
+            challenge=challenge,
+            domain=domain,
+            trusted_certificates=self.trust.certificates,
+            formats=formats,
+        )
+        self._judge_trust(report)
+        return report
+
+    async def verify_async(
+        self,
+        source: bytes | str | Mapping[str, Any],
+        *,
+        size: int | None = None,
+        challenge: str | None = None,
+        domain: str | None = None,
+        formats: Collection[str] | None = None,
+    ) -> Report:
+        """:meth:`verify` from the event loop: inline when ``source`` (of ``size`` bytes as received) is small
+        and verifies without fetching anything, else in a worker thread."""
+        if self._may_be_offline(source, size):
+            offline = _NoFetching()
+            report = self.verify(source, challenge=challenge, domain=domain, formats=formats, fetcher=offline)
+            if not offline.wanted:
+                return report
+        return await _in_thread(self.verify, source, challenge=challenge, domain=domain, formats=formats)
+
+    @staticmethod
+    def _may_be_offline(source: bytes | str | Mapping[str, Any], size: int | None) -> bool:
+        """Whether ``source`` is small and likely verifiable without the network (a did:key issuer, no status)."""
+        if size is None or size > INLINE_MAX_BYTES:
+            return False
+        if isinstance(source, Mapping):
+            issuer = source.get("issuer")
+            issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
+            return "credentialStatus" not in source and isinstance(issuer_id, str) and issuer_id.startswith("did:key:")
+        return isinstance(source, str)
+
+    def _judge_trust(self, report: Report, depth: int = 0) -> None:
+        """Add the ``issuer-trust`` check to ``report`` (and to each credential inside it)."""
+        outcome, key, details = self._trust_of(report)
+        report.trust = {**details, "reason": TRUST_REASONS[key]}
+        report.add("issuer-trust", outcome, TRUST_REASONS[key])
+        if depth < 3:
+            for inner in report.credentials[:_MAX_NESTED]:
+                self._judge_trust(inner, depth + 1)
+
+    def _trust_of(self, report: Report) -> tuple[Outcome, str, dict[str, Any]]:
+        issuer = report.issuer
+        details: dict[str, Any] = {
+            "trust": "unknown",
+            "in_trust_list": "unknown",
+            "note": "",
+            "issued_here": self.trust.own(issuer),
+        }
+        proven = report.outcome_of("proof") is Outcome.PASS and report.outcome_of("issuer-key") is not Outcome.FAIL
+        if not self.trust.configured:
+            return Outcome.SKIPPED, "no-list", details
+        if not proven:
+            return Outcome.SKIPPED, "unproven", details
+        if report.format == "elm-edc" and issuer.get("trust") == "trusted":
+            return Outcome.PASS, "seal", {**details, "trust": "trusted", "in_trust_list": "yes"}
+        found = self.trust.match(issuer)
+        if found is None:
+            return Outcome.WARNING, "not-listed", {**details, "in_trust_list": "no"}
+        listed = {**details, "in_trust_list": "yes", "note": found.entry.note}
+        if found.by == "did":
+            return Outcome.PASS, "did", {**listed, "trust": "trusted"}
+        return Outcome.WARNING, "name", listed

@@ -1,0 +1,231 @@
+"""Typed dependencies of the web layer: the instance's services, who is calling, roles, CSRF and API tokens.
+
+Routes never build services or reach into ``app.state`` themselves: they declare what they need, e.g.
+``verification: VerificationDep`` or ``Depends(require_role("issuer"))``, and get the objects
+:func:`cairn.bootstrap.build` made.
+
+- :func:`current_account` — the signed-in :class:`~cairn.services.accounts.service.SignedIn` (pages without a
+  session are sent to the sign-in page; JSON clients get 401);
+- :func:`require_role` — ``Depends(require_role("issuer"))`` on a route with a ``{slug}`` path parameter
+  gives an :class:`~cairn.services.accounts.service.OrganisationAccess`; another organisation answers 404;
+- :func:`csrf_protect` — on every state-changing form route: the ``csrf_token`` field (or the
+  ``X-CSRF-Token`` header) must match the session's token, else 403;
+- :func:`bearer_token` — ``Depends(bearer_token("credentials:issue"))`` on API routes gives a
+  :class:`~cairn.services.accounts.service.TokenPrincipal`; a missing, wrong, expired or revoked token answers 401
+  with ``WWW-Authenticate: Bearer`` in the one JSON error shape.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable
+from typing import Annotated, cast
+from urllib.parse import quote
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from cairn.bootstrap import Container
+from cairn.errors import AuthenticationError, PermissionDeniedError
+from cairn.services.accounts.service import AccountService, OrganisationAccess, Role, SignedIn, TokenPrincipal
+from cairn.services.careers.esco import EscoService
+from cairn.services.careers.service import CareersService
+from cairn.services.catalog.editing import EditingService
+from cairn.services.catalog.service import CatalogService
+from cairn.services.issuing.queries import AwardQueryService
+from cairn.services.issuing.service import IssuingService
+from cairn.services.verification.batch import BatchVerifier
+from cairn.services.verification.service import VerificationService
+from cairn.services.wallet.service import WalletService
+from cairn.services.wallet.sharing import SharingService
+from cairn.web.errors import wants_json
+
+__all__ = [
+    "CSRF_COOKIE",
+    "CSRF_FIELD",
+    "CSRF_HEADER",
+    "SESSION_COOKIE",
+    "AccountsDep",
+    "AwardQueriesDep",
+    "BatchDep",
+    "CareersDep",
+    "CatalogDep",
+    "ContainerDep",
+    "EditingDep",
+    "EscoDep",
+    "IssuingDep",
+    "SharingDep",
+    "SignedInDep",
+    "VerificationDep",
+    "WalletDep",
+    "accounts_service",
+    "bearer_token",
+    "check_role",
+    "client_address",
+    "container",
+    "csrf_protect",
+    "csrf_token",
+    "current_account",
+    "optional_account",
+    "require_role",
+]
+
+
+def container(request: Request) -> Container:
+    """The running instance's objects, as :func:`cairn.bootstrap.build` made them."""
+    return cast(Container, request.app.state.container)
+
+
+def accounts_service(request: Request) -> AccountService:
+    """The account service of the running instance."""
+    return container(request).accounts
+
+
+def _catalog(request: Request) -> CatalogService:
+    return container(request).catalog
+
+
+def _editing(request: Request) -> EditingService:
+    return container(request).editing
+
+
+def _issuing(request: Request) -> IssuingService:
+    return container(request).issuing
+
+
+def _award_queries(request: Request) -> AwardQueryService:
+    return container(request).award_queries
+
+
+def _verification(request: Request) -> VerificationService:
+    return container(request).verification
+
+
+def _batch(request: Request) -> BatchVerifier:
+    return container(request).batch
+
+
+def _wallet(request: Request) -> WalletService:
+    return container(request).wallet
+
+
+def _sharing(request: Request) -> SharingService:
+    return container(request).sharing
+
+
+def _careers(request: Request) -> CareersService:
+    return container(request).careers
+
+
+def _esco(request: Request) -> EscoService:
+    return container(request).esco
+
+
+ContainerDep = Annotated[Container, Depends(container)]
+AccountsDep = Annotated[AccountService, Depends(accounts_service)]
+CatalogDep = Annotated[CatalogService, Depends(_catalog)]
+EditingDep = Annotated[EditingService, Depends(_editing)]
+IssuingDep = Annotated[IssuingService, Depends(_issuing)]
+AwardQueriesDep = Annotated[AwardQueryService, Depends(_award_queries)]
+VerificationDep = Annotated[VerificationService, Depends(_verification)]
+BatchDep = Annotated[BatchVerifier, Depends(_batch)]
+WalletDep = Annotated[WalletService, Depends(_wallet)]
+SharingDep = Annotated[SharingService, Depends(_sharing)]
+CareersDep = Annotated[CareersService, Depends(_careers)]
+EscoDep = Annotated[EscoService, Depends(_esco)]
+
+SESSION_COOKIE = "cairn_session"
+CSRF_COOKIE = "cairn_csrf"
+"""Before sign-in there is no session: sign-in forms use a random token in this cookie (double submit)."""
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+_CSRF_FAILED = "This form has expired or did not come from this site. Go back, reload the page and try again."
+
+_bearer = HTTPBearer(auto_error=False, description="an API token of an organisation: cairn_...")
+
+
+def client_address(request: Request) -> str:
+    """The caller's address as the server sees it (behind a proxy, run uvicorn with --proxy-headers)."""
+    return request.client.host if request.client else "unknown"
+
+
+def optional_account(request: Request) -> SignedIn | None:
+    """The signed-in session, or None."""
+    token = request.cookies.get(SESSION_COOKIE)
+    return accounts_service(request).session(token) if token else None
+
+
+def current_account(request: Request, signed_in: Annotated[SignedIn | None, Depends(optional_account)]) -> SignedIn:
+    """The signed-in session; pages without one are sent to sign in, JSON clients get 401."""
+    if signed_in is not None:
+        return signed_in
+    if wants_json(request):
+        raise HTTPException(401, "sign in first")
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    raise HTTPException(303, "Sign in to continue.", headers={"Location": f"/sign-in?next={quote(target, safe='')}"})
+
+
+def check_role(request: Request, signed_in: SignedIn, organisation: str, min_role: Role | str) -> OrganisationAccess:
+    """What ``signed_in`` may do in ``organisation``: 404 when not a member, 403 when the role is too low."""
+    return accounts_service(request).access(account=signed_in.account, organisation=organisation, min_role=min_role)
+
+
+def require_role(min_role: Role | str, *, param: str = "slug") -> Callable[..., OrganisationAccess]:
+    """A dependency: the caller's access to the organisation named by path parameter ``param``."""
+    wanted = Role(str(min_role))
+
+    def dependency(request: Request, signed_in: Annotated[SignedIn, Depends(current_account)]) -> OrganisationAccess:
+        return check_role(request, signed_in, str(request.path_params.get(param, "")), wanted)
+
+    return dependency
+
+
+def csrf_token(request: Request, signed_in: SignedIn | None) -> str:
+    """The token forms must carry: the session's, or (before sign-in) the CSRF cookie's, minted when absent."""
+    if signed_in is not None:
+        return signed_in.csrf_token
+    token = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf_cookie", None)
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.state.new_csrf_cookie = token
+    return str(token)
+
+
+async def csrf_protect(request: Request, signed_in: Annotated[SignedIn | None, Depends(optional_account)]) -> None:
+    """403 unless the posted ``csrf_token`` (or ``X-CSRF-Token`` header) matches, compared in constant time."""
+    expected = signed_in.csrf_token if signed_in is not None else request.cookies.get(CSRF_COOKIE, "")
+    supplied = request.headers.get(CSRF_HEADER, "")
+    if not supplied and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        value = (await request.form()).get(CSRF_FIELD)
+        supplied = value if isinstance(value, str) else ""
+    if not expected or not hmac.compare_digest(supplied.encode(), expected.encode()):
+        raise HTTPException(403, _CSRF_FAILED)
+
+
+def bearer_token(scope: str | None = None) -> Callable[..., TokenPrincipal]:
+    """A dependency: the API caller's token, which must carry ``scope`` (403 when it does not)."""
+
+    def dependency(
+        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    ) -> TokenPrincipal:
+        challenge = 'Bearer realm="cairn"'
+        if credentials is None:
+            raise HTTPException(
+                401, "an API token is needed: Authorization: Bearer cairn_...", {"WWW-Authenticate": challenge}
+            )
+        service = accounts_service(request)
+        try:
+            return service.authenticate_token(credentials.credentials, scope=scope)
+        except AuthenticationError as exc:
+            raise HTTPException(401, exc.message, {"WWW-Authenticate": f'{challenge}, error="invalid_token"'}) from None
+        except PermissionDeniedError as exc:
+            header = f'{challenge}, error="insufficient_scope", scope="{scope}"'
+            raise HTTPException(403, exc.message, {"WWW-Authenticate": header}) from None
+
+    return dependency
+
+
+SignedInDep = Annotated[SignedIn | None, Depends(optional_account)]
