@@ -1,4 +1,5 @@
-"""Shared fixtures: real objects in memory or on disk, deterministic clocks, ../shared data when present.
+"""Shared fixtures: real objects in memory or on disk, deterministic clocks, the standards' test vectors and
+fixtures shipped in tests/data, and ../shared data (the complete ESCO releases) when present.
 
 Storage fixtures run every test on SQLite and, when CAIRN_TEST_POSTGRES_URL is set, on PostgreSQL
 too (each test session gets a database of its own, dropped at the end).
@@ -21,16 +22,25 @@ from cairn.store.tables import Base
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
+DATA = REPO / "tests" / "data"
 EXAMPLES = REPO / "examples" / "catalog"
 POSTGRES_ENV = "CAIRN_TEST_POSTGRES_URL"
 
 
 @pytest.fixture(scope="session")
+def test_data() -> Path:
+    """tests/data: the W3C, 1EdTech and EU (ELM) vectors and fixtures the tests read, shipped with the repository
+    (see tests/data/README.md for where each file comes from)."""
+    return DATA
+
+
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """The ../shared/data folder; tests that need it skip with a reason when it is absent."""
+    """The ../shared/data folder, for data too large to ship in tests/data (the complete ESCO releases); tests that
+    need it skip with a reason when it is absent."""
     data = SHARED / "data"
     if not data.is_dir():
-        pytest.skip("../shared/data is absent (a user's clone has no ../shared)")
+        pytest.skip("../shared/data is absent (a user's clone has none): the complete ESCO releases are not shipped")
     return data
 
 

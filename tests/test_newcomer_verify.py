@@ -30,7 +30,7 @@ def readable(page: str) -> str:
 
 
 def test_a_newcomer_reads_what_an_edc_and_an_open_badge_certify(
-    database: Database, clock: FixedClock, shared_data: Path
+    database: Database, clock: FixedClock, test_data: Path
 ) -> None:
     settings = Settings(database_url="sqlite://", secret_key="v" * 48, base_url="http://127.0.0.1:8000")
     container = build(settings, clock=clock, database=database)
@@ -38,7 +38,7 @@ def test_a_newcomer_reads_what_an_edc_and_an_open_badge_certify(
         assert "Verify a credential" in client.get("/verify").text
 
         # The EU's sample micro-credential, sealed (JAdES), dropped as a file.
-        sealed = (shared_data / ELM / "Sample-MC-Annex1-signed.jsonld").read_bytes()
+        sealed = (test_data / ELM / "Sample-MC-Annex1-signed.jsonld").read_bytes()
         page = client.post("/verify", files={"file": ("Sample-MC-Annex1-signed.jsonld", sealed)})
         assert page.status_code == 200
         text = readable(page.text)
@@ -64,7 +64,7 @@ def test_a_newcomer_reads_what_an_edc_and_an_open_badge_certify(
             assert expected in text, expected
 
         # The same sample without its seal: not verified, and the page says it is not signed.
-        unsigned = (shared_data / ELM / "Sample-MC-Annex1-unsigned.jsonld").read_bytes()
+        unsigned = (test_data / ELM / "Sample-MC-Annex1-unsigned.jsonld").read_bytes()
         text = readable(client.post("/verify", files={"file": ("unsigned.jsonld", unsigned)}).text)
         assert text.startswith("Not verified Why:")
         assert "Signature: not signed" in text
@@ -72,7 +72,7 @@ def test_a_newcomer_reads_what_an_edc_and_an_open_badge_certify(
         assert "2. Title of the micro-credential Digital micro-credential creation" in text
 
         # An Open Badges 3.0 fixture from 1EdTech's validator, signed with a did:key (verifies offline).
-        badge = (shared_data / OB3 / "simple-did-key-method.json").read_bytes()
+        badge = (test_data / OB3 / "simple-did-key-method.json").read_bytes()
         text = readable(client.post("/verify", files={"file": ("badge.json", badge)}).text)
         assert text.startswith("Verified"), text[:200]
         assert "Who issued it Name Andy F. Miller" in text

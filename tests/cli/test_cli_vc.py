@@ -39,8 +39,8 @@ def test_keys_generate_prints_a_loadable_key_pair(runner: CliRunner) -> None:
     ]
 
 
-def test_keys_generate_matches_the_vector_layout(runner: CliRunner, shared_data: Path) -> None:
-    vector = json.loads((shared_data / "vectors/vc-di-eddsa/TestVectors/keyPair.json").read_text(encoding="utf-8"))
+def test_keys_generate_matches_the_vector_layout(runner: CliRunner, test_data: Path) -> None:
+    vector = json.loads((test_data / "vectors/vc-di-eddsa/TestVectors/keyPair.json").read_text(encoding="utf-8"))
     ours = json.loads(runner.invoke(cli, ["keys", "generate"]).output)
     assert list(ours) == list(vector)
 
@@ -84,8 +84,8 @@ def test_issue_then_verify(runner: CliRunner, tmp_path: Path, kind: str, suite: 
         assert runner.invoke(cli, ["vc", "verify", "-"], input=tampered).exit_code == 1
 
 
-def test_issue_reproduces_the_eddsa_vector(runner: CliRunner, shared_data: Path, tmp_path: Path) -> None:
-    base = shared_data / "vectors/vc-di-eddsa/TestVectors"
+def test_issue_reproduces_the_eddsa_vector(runner: CliRunner, test_data: Path, tmp_path: Path) -> None:
+    base = test_data / "vectors/vc-di-eddsa/TestVectors"
     config = json.loads((base / "eddsa-rdfc-2022/proofConfigDataInt.json").read_text(encoding="utf-8"))
     expected = json.loads((base / "eddsa-rdfc-2022/signedDataInt.json").read_text(encoding="utf-8"))
     result = runner.invoke(

@@ -61,9 +61,9 @@ def test_identity_hash_follows_the_open_badges_example() -> None:
     [p.stem for p in sorted((EXAMPLES / "micro-credentials").glob("*.yaml"))],
 )
 def test_every_demo_credential_is_valid_against_the_1edtech_schema(
-    catalog: Catalog, shared_data: Path, def_id: str
+    catalog: Catalog, test_data: Path, def_id: str
 ) -> None:
-    schema = json.loads((shared_data / SCHEMA).read_text(encoding="utf-8"))
+    schema = json.loads((test_data / SCHEMA).read_text(encoding="utf-8"))
     credential = credential_for(catalog, def_id, grade="5.0")
     errors = [e.message for e in jsonschema.Draft201909Validator(schema).iter_errors(credential)]
     assert errors == []

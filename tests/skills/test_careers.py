@@ -106,11 +106,11 @@ def held(cid: str, document: dict[str, object], issuer: str = "UM", day: int = 1
     )
 
 
-def test_skills_and_level_are_found_in_ob3_and_elm(shared_data: Path) -> None:
+def test_skills_and_level_are_found_in_ob3_and_elm(test_data: Path) -> None:
     document = ob3([S + "python", S + "sql"], eqf=5)
     assert credential_skills(document) == (S + "python", S + "sql")
     assert credential_level(document) == 5
-    elm_path = next((shared_data / "elm").rglob("Sample-MC-Annex1-unsigned.jsonld"))
+    elm_path = next((test_data / "elm").rglob("Sample-MC-Annex1-unsigned.jsonld"))
     elm = json.loads(elm_path.read_text(encoding="utf-8"))
     found = credential_skills(elm)
     assert S + "5fd5c985-eaaa-47aa-8314-62359c54505a" in found

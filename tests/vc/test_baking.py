@@ -103,8 +103,8 @@ def test_sniff() -> None:
         ("simple-jwt_v1.svg", "eyJhbGciOi"),
     ],
 )
-def test_1edtech_baked_fixtures_unbake_and_rebake(shared_data: Path, name: str, text: str) -> None:
-    image = (shared_data / OB3_FIXTURES / name).read_bytes()
+def test_1edtech_baked_fixtures_unbake_and_rebake(test_data: Path, name: str, text: str) -> None:
+    image = (test_data / OB3_FIXTURES / name).read_bytes()
     credential = unbake(image)
     assert text in credential[:40]
     rebaked = bake(image, signed_json())

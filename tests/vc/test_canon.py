@@ -199,9 +199,9 @@ def test_jcs_is_rfc8785() -> None:
         jcs({"x": float("inf")})
 
 
-def test_ob3_fixtures_match_pyld(shared_data: Path) -> None:
+def test_ob3_fixtures_match_pyld(test_data: Path) -> None:
     """Every OB 3.0 / CLR 2.0 example and validator fixture: same answer or same refusal as pyld."""
-    folder = shared_data / "ob3"
+    folder = test_data / "ob3"
     checked = fast = 0
     for path in sorted(folder.rglob("*.json")):
         try:

@@ -63,30 +63,30 @@ def _json(path: Path) -> Any:
 
 @pytest.mark.parametrize("impl", IMPLEMENTATIONS, ids=["rdfc", "reference"])
 @pytest.mark.parametrize("case", RDFC_CASES, ids=lambda c: c[2].split("TestVectors/")[1])
-def test_w3c_rdfc_vectors(shared_data: Path, case: tuple[str, str, str, str], impl: Callable[..., str]) -> None:
+def test_w3c_rdfc_vectors(test_data: Path, case: tuple[str, str, str, str], impl: Callable[..., str]) -> None:
     document, proof_config, document_canon, proof_canon = case
     # ecdsa-rdfc-2019 runs RDFC-1.0 with SHA-384 on P-384 (the employ vector's labels depend on it)
     algorithm = "sha384" if "P384" in document_canon else "sha256"
-    expected_document = (shared_data / document_canon).read_text(encoding="utf-8")
-    expected_proof = (shared_data / proof_canon).read_text(encoding="utf-8")
-    assert impl(_json(shared_data / document), hash_algorithm=algorithm) == expected_document
-    assert impl(_json(shared_data / proof_config), hash_algorithm=algorithm) == expected_proof
+    expected_document = (test_data / document_canon).read_text(encoding="utf-8")
+    expected_proof = (test_data / proof_canon).read_text(encoding="utf-8")
+    assert impl(_json(test_data / document), hash_algorithm=algorithm) == expected_document
+    assert impl(_json(test_data / proof_config), hash_algorithm=algorithm) == expected_proof
 
 
 @pytest.mark.parametrize("impl", IMPLEMENTATIONS, ids=["rdfc", "reference"])
 @pytest.mark.parametrize("case", OB3_CASES, ids=["obv3p0", "clrv2p0"])
-def test_1edtech_rdfc_vectors(shared_data: Path, case: tuple[str, str, str, str], impl: Callable[..., str]) -> None:
+def test_1edtech_rdfc_vectors(test_data: Path, case: tuple[str, str, str, str], impl: Callable[..., str]) -> None:
     document_path, proof_path, document_canon, proof_canon = case
-    document = _json(shared_data / document_path)
-    proof = _json(shared_data / proof_path)
+    document = _json(test_data / document_path)
+    proof = _json(test_data / proof_path)
     proof.pop("proofValue")
     proof_config = {"@context": document["@context"], **proof}
-    assert impl(document) == (shared_data / document_canon).read_text(encoding="utf-8")
-    assert impl(proof_config) == (shared_data / proof_canon).read_text(encoding="utf-8")
+    assert impl(document) == (test_data / document_canon).read_text(encoding="utf-8")
+    assert impl(proof_config) == (test_data / proof_canon).read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("case", JCS_CASES, ids=lambda c: c[2].split("TestVectors/")[1])
-def test_jcs_vectors(shared_data: Path, case: tuple[str, str, str, str]) -> None:
+def test_jcs_vectors(test_data: Path, case: tuple[str, str, str, str]) -> None:
     document, proof_config, document_canon, proof_canon = case
-    assert jcs(_json(shared_data / document)) == (shared_data / document_canon).read_bytes()
-    assert jcs(_json(shared_data / proof_config)) == (shared_data / proof_canon).read_bytes()
+    assert jcs(_json(test_data / document)) == (test_data / document_canon).read_bytes()
+    assert jcs(_json(test_data / proof_config)) == (test_data / proof_canon).read_bytes()

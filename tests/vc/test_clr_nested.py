@@ -61,8 +61,8 @@ def test_one_tampered_credential_inside_fails_the_clr_though_its_own_proof_holds
     assert report.to_dict()["credentials"][1]["verified"] is False
 
 
-def test_the_1edtech_clr_vector_is_checked_inside(shared_data: Path) -> None:
-    clr = json.loads((shared_data / CLR_VECTOR).read_text())
+def test_the_1edtech_clr_vector_is_checked_inside(test_data: Path) -> None:
+    clr = json.loads((test_data / CLR_VECTOR).read_text())
     report = verify(clr, now=NOW, resolve_key=_ob3_resolver)
     [inner] = report.credentials
     assert report.outcome_of("proof") is Outcome.PASS

@@ -26,7 +26,7 @@ from cairn.vc.dids import (
 from cairn.vc.fetch import DictFetcher
 from cairn.vc.keys import KeyPair, KeyType
 
-# The 1EdTech OB 3.0 implementation-guide key (see ../shared/data/vectors/README.txt).
+# The 1EdTech OB 3.0 implementation-guide key (see tests/data/vectors/README.md).
 OB3_SEED = bytes.fromhex("6241a409e6707bb640a0140a8a32bc3d193c33a661747284d6adfa4ed4180be4")
 OB3_MULTIKEY = "z6MkjZRZv3aez3r18pB1RBFJR1kwUVJ5jHt92JmQwXbd5hwi"
 OB3_ISSUER = "https://example.edu/issuers/565049"
@@ -55,8 +55,8 @@ def test_did_key_document_for_ed25519_follows_the_did_key_spec() -> None:
     assert resolve_did(did) == did_key_document(did)
 
 
-def test_w3c_vector_verification_methods_resolve_to_the_vector_keys(shared_data: Path) -> None:
-    vectors = shared_data / "vectors"
+def test_w3c_vector_verification_methods_resolve_to_the_vector_keys(test_data: Path) -> None:
+    vectors = test_data / "vectors"
     eddsa = json.loads((vectors / "vc-di-eddsa/TestVectors/eddsa-rdfc-2022/signedDataInt.json").read_text())
     eddsa_pair = json.loads((vectors / "vc-di-eddsa/TestVectors/keyPair.json").read_text())
     key = resolve_verification_method(eddsa["proof"]["verificationMethod"])
@@ -68,8 +68,8 @@ def test_w3c_vector_verification_methods_resolve_to_the_vector_keys(shared_data:
     assert key.multibase == p256_pair["publicKeyMultibase"]
 
 
-def test_did_key_without_fragment_names_its_only_key(shared_data: Path) -> None:
-    fixture = shared_data / "ob3/digital-credentials-public-validator/inspector-vc/src/test/resources/ob30"
+def test_did_key_without_fragment_names_its_only_key(test_data: Path) -> None:
+    fixture = test_data / "ob3/digital-credentials-public-validator/inspector-vc/src/test/resources/ob30"
     credential = json.loads((fixture / "simple-did-key-method.json").read_text())
     method = find_verification_method(credential["proof"][0]["verificationMethod"])
     assert method.public_key == KeyPair.from_secret("Ed25519", OB3_SEED).public

@@ -19,16 +19,16 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 SAMPLES = Path("elm/european-learning-model/Credentials/JSON-LD Examples (ELM v3)")
 
 
-def sample(shared_data: Path, name: str) -> dict[str, Any]:
-    return dict(json.loads((shared_data / SAMPLES / name).read_text(encoding="utf-8")))
+def sample(test_data: Path, name: str) -> dict[str, Any]:
+    return dict(json.loads((test_data / SAMPLES / name).read_text(encoding="utf-8")))
 
 
 def outcomes(report: Any) -> dict[str, str]:
     return {c.name: c.outcome.value for c in report.checks}
 
 
-def test_the_eu_signed_sample_verifies_with_warnings(shared_data: Path) -> None:
-    jws = sample(shared_data, "Sample-MC-Annex1-signed.jsonld")
+def test_the_eu_signed_sample_verifies_with_warnings(test_data: Path) -> None:
+    jws = sample(test_data, "Sample-MC-Annex1-signed.jsonld")
     assert looks_like_elm(jws)
     started = time.perf_counter()
     report = verify_elm(jws, now=NOW)
@@ -54,8 +54,8 @@ def test_the_eu_signed_sample_verifies_with_warnings(shared_data: Path) -> None:
     assert report.subject["name"] == "Ana Andromeda"
 
 
-def test_the_eu_unsigned_sample_is_read_but_not_verified(shared_data: Path) -> None:
-    edc = sample(shared_data, "Sample-MC-Annex1-unsigned.jsonld")
+def test_the_eu_unsigned_sample_is_read_but_not_verified(test_data: Path) -> None:
+    edc = sample(test_data, "Sample-MC-Annex1-unsigned.jsonld")
     assert looks_like_elm(edc)
     assert looks_like_elm(json.dumps(edc))
     report = verify_elm(edc, now=NOW)
@@ -71,8 +71,8 @@ def test_the_eu_unsigned_sample_is_read_but_not_verified(shared_data: Path) -> N
     assert report.issuer["country"] == "Ireland"
 
 
-def test_removing_a_required_property_fails_the_shapes_naming_it(shared_data: Path) -> None:
-    payload = json.loads(sample(shared_data, "Sample-MC-Annex1-signed.jsonld")["payload"])
+def test_removing_a_required_property_fails_the_shapes_naming_it(test_data: Path) -> None:
+    payload = json.loads(sample(test_data, "Sample-MC-Annex1-signed.jsonld")["payload"])
     del payload["credentialSubject"]["hasClaim"]["title"]
     report = verify_elm(payload, now=NOW)
     shapes = next(c for c in report.checks if c.name == "shapes")
@@ -80,8 +80,8 @@ def test_removing_a_required_property_fails_the_shapes_naming_it(shared_data: Pa
     assert "urn:epass:learningAchievement:1 (LearningAchievement): title is required but missing" in shapes.reason
 
 
-def test_annex_rows_of_the_eu_sample(shared_data: Path) -> None:
-    rows = dict(annex_rows(sample(shared_data, "Sample-MC-Annex1-unsigned.jsonld")))
+def test_annex_rows_of_the_eu_sample(test_data: Path) -> None:
+    rows = dict(annex_rows(sample(test_data, "Sample-MC-Annex1-unsigned.jsonld")))
     assert rows["Learner"].startswith("Ana Andromeda")
     assert rows["Title of the micro-credential"] == "Digital micro-credential creation"
     assert rows["Country/region of the issuer"] == "Ireland"
@@ -95,8 +95,8 @@ def test_annex_rows_of_the_eu_sample(shared_data: Path) -> None:
     assert rows["Integration/stackability"] == "not a partial qualification"
 
 
-def test_a_self_sealed_edc_with_a_trusted_root_is_verified(shared_data: Path) -> None:
-    payload = json.loads(sample(shared_data, "Sample-MC-Annex1-signed.jsonld")["payload"])
+def test_a_self_sealed_edc_with_a_trusted_root_is_verified(test_data: Path) -> None:
+    payload = json.loads(sample(test_data, "Sample-MC-Annex1-signed.jsonld")["payload"])
     payload["issuer"]["eIDASIdentifier"]["notation"] = "VATIE-1234567X"
     ca_key, ca = make_ca()
     key, leaf = make_leaf(ca_key, ca)
@@ -131,7 +131,7 @@ def test_bad_input_gives_a_report_never_an_exception() -> None:
 
 
 @pytest.mark.parametrize("name", ["Sample-CertOfPart-signed.jsonld"])
-def test_other_eu_signed_samples_verify(shared_data: Path, name: str) -> None:
-    report = verify_elm(sample(shared_data, name), now=NOW)
+def test_other_eu_signed_samples_verify(test_data: Path, name: str) -> None:
+    report = verify_elm(sample(test_data, name), now=NOW)
     assert report.outcome_of("proof") is Outcome.PASS
     assert report.outcome_of("shapes") is Outcome.PASS

@@ -67,8 +67,8 @@ def test_an_ob2_image_pointing_to_a_hosted_assertion_goes_to_the_ob2_verifier() 
     assert "read from a baked PNG image" in report.checks[0].reason
 
 
-def test_the_eu_micro_credential_sample_goes_to_the_elm_verifier(shared_data: Path) -> None:
-    folder = shared_data / "elm" / "european-learning-model" / "Credentials" / "JSON-LD Examples (ELM v3)"
+def test_the_eu_micro_credential_sample_goes_to_the_elm_verifier(test_data: Path) -> None:
+    folder = test_data / "elm" / "european-learning-model" / "Credentials" / "JSON-LD Examples (ELM v3)"
     signed = verify_any((folder / "Sample-MC-Annex1-signed.jsonld").read_bytes(), now=NOW)
     assert signed.format == "elm-edc"
     assert signed.verified
@@ -93,8 +93,8 @@ def test_an_ob2_assertion_given_as_json_goes_to_the_ob2_verifier() -> None:
     assert not report.verified  # no fetcher: the issuer's server cannot be asked
 
 
-def test_the_1edtech_baked_json_reaches_the_verifier(shared_data: Path) -> None:
-    report = verify_any((shared_data / OB3_FIXTURES / "simple-json.png").read_bytes(), now=NOW)
+def test_the_1edtech_baked_json_reaches_the_verifier(test_data: Path) -> None:
+    report = verify_any((test_data / OB3_FIXTURES / "simple-json.png").read_bytes(), now=NOW)
     assert report.outcome_of("readable") is Outcome.PASS
     assert report.issuer["id"] == "https://example.com/issuers/876543"
     assert not report.verified  # its key is named by an https URL and no fetcher was given

@@ -95,8 +95,8 @@ def test_hand_built_tokens_verify() -> None:
     assert verify_vc_jwt(_token(header, CREDENTIAL), resolve_key=kid_resolver()).ok
 
 
-def test_ob3_claims_match_the_1edtech_vc_jwt_example(shared_data: Path) -> None:
-    path = shared_data / "ob3/digital-credentials-public-validator/inspector-vc/src/test/resources/ob30/simple.jwt"
+def test_ob3_claims_match_the_1edtech_vc_jwt_example(test_data: Path) -> None:
+    path = test_data / "ob3/digital-credentials-public-validator/inspector-vc/src/test/resources/ob30/simple.jwt"
     token = path.read_text().strip()
     header, payload, _ = _parts(token)
     assert header["typ"] == "JWT"

@@ -28,13 +28,13 @@ RFC8037_JWK = {
 
 
 @pytest.fixture(scope="module")
-def eddsa_vectors(shared_data: Path) -> Path:
-    return shared_data / "vectors" / "vc-di-eddsa" / "TestVectors"
+def eddsa_vectors(test_data: Path) -> Path:
+    return test_data / "vectors" / "vc-di-eddsa" / "TestVectors"
 
 
 @pytest.fixture(scope="module")
-def ecdsa_vectors(shared_data: Path) -> Path:
-    return shared_data / "vectors" / "vc-di-ecdsa" / "TestVectors"
+def ecdsa_vectors(test_data: Path) -> Path:
+    return test_data / "vectors" / "vc-di-ecdsa" / "TestVectors"
 
 
 def test_eddsa_vector_key_pair_reproduces_its_multibase_forms(eddsa_vectors: Path) -> None:

@@ -72,8 +72,8 @@ def _text(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def _vector_pair(shared_data: Path) -> KeyPair:
-    entry = _json(shared_data / ECDSA / "p384KeyPair.json")
+def _vector_pair(test_data: Path) -> KeyPair:
+    entry = _json(test_data / ECDSA / "p384KeyPair.json")
     return KeyPair.from_multikey(entry["secretKeyMultibase"], entry["publicKeyMultibase"])
 
 
@@ -84,8 +84,8 @@ def _reasons(document: Any) -> list[str]:
 # -- the W3C vectors ---------------------------------------------------------------------------
 
 
-def test_the_vector_key_pair_reads_and_writes_back_byte_for_byte(shared_data: Path) -> None:
-    text = _text(shared_data / ECDSA / "p384KeyPair.json")
+def test_the_vector_key_pair_reads_and_writes_back_byte_for_byte(test_data: Path) -> None:
+    text = _text(test_data / ECDSA / "p384KeyPair.json")
     pair = load_key_pair(text)
     assert pair.kind is KeyType.P384
     assert len(pair.secret) == 48
@@ -96,13 +96,11 @@ def test_the_vector_key_pair_reads_and_writes_back_byte_for_byte(shared_data: Pa
 
 
 @pytest.mark.parametrize("case", VECTORS, ids=[c[0] for c in VECTORS])
-def test_p384_vectors_reproduce_every_intermediate_and_verify(
-    shared_data: Path, case: tuple[str, str, str, str]
-) -> None:
+def test_p384_vectors_reproduce_every_intermediate_and_verify(test_data: Path, case: tuple[str, str, str, str]) -> None:
     folder, suffix, document_name, cryptosuite = case
-    base = shared_data / ECDSA / folder
+    base = test_data / ECDSA / folder
     suite = SUITES[cryptosuite]
-    document = _json(shared_data / ECDSA / document_name)
+    document = _json(test_data / ECDSA / document_name)
     config = _json(base / f"proofConfig{suffix}.json")
     # canonical forms: RDFC-1.0 runs with SHA-384 on P-384
     if suite.canonicalization == "jcs":
@@ -120,7 +118,7 @@ def test_p384_vectors_reproduce_every_intermediate_and_verify(
     assert combined.hex() == _text(base / f"combinedHash{suffix}.txt").strip()
     assert document_digest(suite, document, curve="P-384") == combined[48:]
     # the published signature: r || s, 96 bytes, valid for the hashes under the vector's key
-    pair = _vector_pair(shared_data)
+    pair = _vector_pair(test_data)
     signature = bytes.fromhex(_text(base / f"sigHex{suffix}.txt").strip())
     assert len(signature) == 96
     assert pair.public.verify(signature, combined)
@@ -152,9 +150,9 @@ def test_p384_vectors_reproduce_every_intermediate_and_verify(
 
 
 @pytest.mark.parametrize("case", VECTORS, ids=[c[0] for c in VECTORS])
-def test_a_tampered_p384_vector_fails(shared_data: Path, case: tuple[str, str, str, str]) -> None:
+def test_a_tampered_p384_vector_fails(test_data: Path, case: tuple[str, str, str, str]) -> None:
     folder, suffix, _, _ = case
-    signed = _json(shared_data / ECDSA / folder / f"signed{suffix}.json")
+    signed = _json(test_data / ECDSA / folder / f"signed{suffix}.json")
     changed = json.loads(json.dumps(signed))
     changed["credentialSubject"]["id"] = "did:example:someone-else"
     [reason] = _reasons(changed)

@@ -77,12 +77,12 @@ def _ob3_resolver(url: str, purpose: str) -> VerificationKey:
 
 @pytest.mark.parametrize("case", EDDSA_CASES, ids=lambda c: c[0].split("TestVectors/")[1])
 def test_eddsa_vectors_reproduce_every_intermediate_and_the_proof_value(
-    shared_data: Path, case: tuple[str, str, str, str]
+    test_data: Path, case: tuple[str, str, str, str]
 ) -> None:
     folder, suffix, document_path, cryptosuite = case
-    base = shared_data / folder
+    base = test_data / folder
     suite = SUITES[cryptosuite]
-    document = _json(shared_data / document_path)
+    document = _json(test_data / document_path)
     config = _json(base / f"proofConfig{suffix}.json")
     # canonical forms
     if suite.canonicalization == "jcs":
@@ -97,7 +97,7 @@ def test_eddsa_vectors_reproduce_every_intermediate_and_the_proof_value(
     assert combined[:32].hex() == _text(base / f"proofHash{suffix}.txt").strip()
     assert combined.hex() == _text(base / f"combinedHash{suffix}.txt").strip()
     # signature and the whole signed document, byte for byte
-    key = _key_pair(_json(shared_data / EDDSA / "keyPair.json"))
+    key = _key_pair(_json(test_data / EDDSA / "keyPair.json"))
     assert key.sign(combined).hex() == _text(base / f"sigHex{suffix}.txt").strip()
     signed = add_proof(
         document,
@@ -113,11 +113,11 @@ def test_eddsa_vectors_reproduce_every_intermediate_and_the_proof_value(
 
 
 @pytest.mark.parametrize("case", ECDSA_CASES, ids=lambda c: c[0].split("TestVectors/")[1])
-def test_ecdsa_vectors_hash_as_published_and_verify(shared_data: Path, case: tuple[str, str, str, str, str]) -> None:
+def test_ecdsa_vectors_hash_as_published_and_verify(test_data: Path, case: tuple[str, str, str, str, str]) -> None:
     folder, suffix, document_path, cryptosuite, curve = case
-    base = shared_data / folder
+    base = test_data / folder
     suite = SUITES[cryptosuite]
-    document = _json(shared_data / document_path)
+    document = _json(test_data / document_path)
     config = _json(base / f"proofConfig{suffix}.json")
     digest = hashlib.sha384 if curve == "P-384" else hashlib.sha256
     combined = hash_data(suite, config, document, curve=curve)
@@ -132,13 +132,13 @@ def test_ecdsa_vectors_hash_as_published_and_verify(shared_data: Path, case: tup
     assert checks[0].verification_method == config["verificationMethod"]
 
 
-def test_ecdsa_p256_vector_key_signs_proofs_that_verify(shared_data: Path) -> None:
-    entry = _json(shared_data / ECDSA / "p256KeyPair.json")
+def test_ecdsa_p256_vector_key_signs_proofs_that_verify(test_data: Path) -> None:
+    entry = _json(test_data / ECDSA / "p256KeyPair.json")
     key = KeyPair.from_multikey(entry["secretKeyMultibase"], entry["publicKeyMultibase"])
-    config = _json(shared_data / ECDSA / "ecdsa-rdfc-2019-p256" / "proofConfigECDSAP256.json")
+    config = _json(test_data / ECDSA / "ecdsa-rdfc-2019-p256" / "proofConfigECDSAP256.json")
     for cryptosuite in ("ecdsa-rdfc-2019", "ecdsa-jcs-2019"):
         signed = add_proof(
-            _json(shared_data / ECDSA / "unsigned.json"),
+            _json(test_data / ECDSA / "unsigned.json"),
             key=key,
             verification_method=config["verificationMethod"],
             cryptosuite=cryptosuite,
@@ -147,8 +147,8 @@ def test_ecdsa_p256_vector_key_signs_proofs_that_verify(shared_data: Path) -> No
         _ok(verify_proofs(signed, resolve_key=key_resolver()), 1)
 
 
-def test_legacy_ed25519_signature_2020_vector_verifies(shared_data: Path) -> None:
-    base = shared_data / EDDSA / "Ed25519Signature2020"
+def test_legacy_ed25519_signature_2020_vector_verifies(test_data: Path) -> None:
+    base = test_data / EDDSA / "Ed25519Signature2020"
     signed = _json(base / "signedEdSig.json")
     checks = verify_proofs(signed, resolve_key=key_resolver())
     _ok(checks, 1)
@@ -162,8 +162,8 @@ def test_legacy_ed25519_signature_2020_vector_verifies(shared_data: Path) -> Non
     assert not verify_proofs(signed, resolve_key=key_resolver())[0].ok
 
 
-def _chain_keys(shared_data: Path) -> list[KeyPair]:
-    pairs = _json(shared_data / CHAIN / "multiKeyPairs.json")
+def _chain_keys(test_data: Path) -> list[KeyPair]:
+    pairs = _json(test_data / CHAIN / "multiKeyPairs.json")
     return [_key_pair(pairs[f"keyPair{n}"]) for n in range(1, 5)]
 
 
@@ -179,9 +179,9 @@ def _add_from_config(document: dict[str, Any], key: KeyPair, config: dict[str, A
     )
 
 
-def test_proof_sets_and_chains_are_reproduced_byte_for_byte(shared_data: Path) -> None:
-    base = shared_data / CHAIN
-    keys = _chain_keys(shared_data)
+def test_proof_sets_and_chains_are_reproduced_byte_for_byte(test_data: Path) -> None:
+    base = test_data / CHAIN
+    keys = _chain_keys(test_data)
     document = _json(base / "unsigned.json")
     steps = [
         ("proofSetConfig1.json", "signedProofSet1.json", "proofSetConfigSigned1.json"),
@@ -199,10 +199,10 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def test_chained_proofs_sign_the_documented_temporary_documents(shared_data: Path) -> None:
-    base = shared_data / CHAIN
+def test_chained_proofs_sign_the_documented_temporary_documents(test_data: Path) -> None:
+    base = test_data / CHAIN
     suite = SUITES["eddsa-rdfc-2022"]
-    keys = _chain_keys(shared_data)
+    keys = _chain_keys(test_data)
     for n, key in ((1, keys[2]), (2, keys[3])):
         temporary = _json(base / f"proofChainTempDoc{n}.json")
         signed_proof = _json(base / f"proofChainConfigSigned{n}.json")
@@ -215,21 +215,21 @@ def test_chained_proofs_sign_the_documented_temporary_documents(shared_data: Pat
 @pytest.mark.parametrize(
     "name", ["signedProofSet1.json", "signedProofSet2.json", "signedProofChain1.json", "signedProofChain2.json"]
 )
-def test_proof_set_and_chain_vectors_verify(shared_data: Path, name: str) -> None:
-    document = _json(shared_data / CHAIN / name)
+def test_proof_set_and_chain_vectors_verify(test_data: Path, name: str) -> None:
+    document = _json(test_data / CHAIN / name)
     _ok(verify_proofs(document, resolve_key=key_resolver()), len(_as_list(document["proof"])))
 
 
-def test_a_chain_whose_previous_proof_is_removed_fails(shared_data: Path) -> None:
-    document = _json(shared_data / CHAIN / "signedProofChain2.json")
+def test_a_chain_whose_previous_proof_is_removed_fails(test_data: Path) -> None:
+    document = _json(test_data / CHAIN / "signedProofChain2.json")
     document["proof"] = [p for p in document["proof"] if p.get("id") != "urn:uuid:d94f792a-c546-4d06-b38a-da070ab56c23"]
     checks = verify_proofs(document, resolve_key=key_resolver())
     assert [c.ok for c in checks] == [True, True, False]
     assert "chain is broken" in checks[2].reason
 
 
-def test_a_chain_whose_previous_proof_is_altered_fails(shared_data: Path) -> None:
-    document = _json(shared_data / CHAIN / "signedProofChain1.json")
+def test_a_chain_whose_previous_proof_is_altered_fails(test_data: Path) -> None:
+    document = _json(test_data / CHAIN / "signedProofChain1.json")
     document["proof"][0]["created"] = "2023-02-24T23:36:39Z"  # breaks proof 1 and the chained proof 3
     assert [c.ok for c in verify_proofs(document, resolve_key=key_resolver())] == [False, True, False]
 
@@ -253,8 +253,8 @@ def test_a_chain_whose_previous_proof_is_altered_fails(shared_data: Path) -> Non
     ],
     ids=["obv3p0", "clrv2p0"],
 )
-def test_1edtech_vectors_are_reproduced_and_verify(shared_data: Path, unsigned: str, proof: str, signed: str) -> None:
-    base = shared_data / OB3
+def test_1edtech_vectors_are_reproduced_and_verify(test_data: Path, unsigned: str, proof: str, signed: str) -> None:
+    base = test_data / OB3
     expected_proof = _json(base / proof)
     key = KeyPair.from_secret(KeyType.ED25519, OB3_SEED)
     assert key.public.raw == OB3_PUBLIC
@@ -273,8 +273,8 @@ def test_1edtech_vectors_are_reproduced_and_verify(shared_data: Path, unsigned: 
     assert not verify_proofs(published, resolve_key=_ob3_resolver)[0].ok
 
 
-def test_1edtech_vector_without_the_injected_resolver_fails_with_a_reason(shared_data: Path) -> None:
-    published = _json(shared_data / OB3 / "obv3p0" / "linked-data-proof-ob-3.json")
+def test_1edtech_vector_without_the_injected_resolver_fails_with_a_reason(test_data: Path) -> None:
+    published = _json(test_data / OB3 / "obv3p0" / "linked-data-proof-ob-3.json")
     [check] = verify_proofs(published, resolve_key=key_resolver())  # no fetcher: https cannot resolve
     assert not check.ok
     assert "cannot be resolved" in check.reason

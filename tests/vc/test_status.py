@@ -268,10 +268,8 @@ def test_check_status_with_messages() -> None:
     assert (result.state, result.value, result.message) == (StatusState.SET, 2, "rejected")
 
 
-def test_the_1edtech_revoked_credential(shared_data: Path) -> None:
-    folder = (
-        shared_data / "ob3/digital-credentials-public-validator/inspector-vc/src/test/resources/ob30/bit-string-list"
-    )
+def test_the_1edtech_revoked_credential(test_data: Path) -> None:
+    folder = test_data / "ob3/digital-credentials-public-validator/inspector-vc/src/test/resources/ob30/bit-string-list"
     credential = json.loads((folder / "credential-status-revoked.json").read_text())
     status_list = json.loads((folder / "testlist").read_text())
     entry = credential["credentialStatus"]

@@ -37,8 +37,8 @@ def fragment_key(verification_method: str, purpose: str) -> PublicKey:
     return PublicKey.from_multibase(verification_method.rsplit("#", 1)[-1])
 
 
-def fixture(shared_data: Path, name: str) -> dict[str, Any]:
-    return dict(json.loads((shared_data / FIXTURES / name).read_text(encoding="utf-8")))
+def fixture(test_data: Path, name: str) -> dict[str, Any]:
+    return dict(json.loads((test_data / FIXTURES / name).read_text(encoding="utf-8")))
 
 
 def outcomes(report: Report) -> dict[str, str]:
@@ -60,8 +60,8 @@ VALID = [
 
 
 @pytest.mark.parametrize("name", VALID)
-def test_valid_1edtech_fixtures_verify(shared_data: Path, name: str) -> None:
-    source = (shared_data / FIXTURES / name).read_bytes()
+def test_valid_1edtech_fixtures_verify(test_data: Path, name: str) -> None:
+    source = (test_data / FIXTURES / name).read_bytes()
     report = verify(source, now=datetime(2026, 1, 1, tzinfo=UTC), resolve_key=fragment_key)
     assert report.verified, report.text()
     assert report.issuer["id"]
@@ -92,8 +92,8 @@ BROKEN = {
 
 
 @pytest.mark.parametrize(("name", "check"), sorted(BROKEN.items()))
-def test_broken_1edtech_fixtures_fail_and_say_why(shared_data: Path, name: str, check: str) -> None:
-    report = verify(fixture(shared_data, name), now=NOW, resolve_key=fragment_key)
+def test_broken_1edtech_fixtures_fail_and_say_why(test_data: Path, name: str, check: str) -> None:
+    report = verify(fixture(test_data, name), now=NOW, resolve_key=fragment_key)
     assert not report.verified
     assert report.verdict == "Not verified"
     failed = [c for c in report.checks if c.outcome is Outcome.FAIL]
@@ -101,14 +101,14 @@ def test_broken_1edtech_fixtures_fail_and_say_why(shared_data: Path, name: str, 
     assert all(c.reason for c in failed)
 
 
-def test_an_unknown_proof_beside_a_good_one_is_a_warning(shared_data: Path) -> None:
-    report = verify(fixture(shared_data, "simple-multiple-proofs.json"), now=NOW, resolve_key=fragment_key)
+def test_an_unknown_proof_beside_a_good_one_is_a_warning(test_data: Path) -> None:
+    report = verify(fixture(test_data, "simple-multiple-proofs.json"), now=NOW, resolve_key=fragment_key)
     assert report.verified, report.text()
     assert report.verdict == "Verified with warnings"
 
 
-def test_the_1edtech_jwt_is_refused_for_its_rs256(shared_data: Path) -> None:
-    token = (shared_data / FIXTURES / "simple.jwt").read_text(encoding="utf-8")
+def test_the_1edtech_jwt_is_refused_for_its_rs256(test_data: Path) -> None:
+    token = (test_data / FIXTURES / "simple.jwt").read_text(encoding="utf-8")
     report = verify(token, now=NOW, resolve_key=fragment_key)
     assert report.format == "ob3-jwt"
     assert not report.verified
@@ -280,13 +280,13 @@ def test_now_must_be_time_zone_aware(credential: dict[str, Any]) -> None:
         verify(credential, now=datetime(2026, 1, 1))
 
 
-def test_the_fast_schema_validator_agrees_with_the_reference(shared_data: Path, credential: dict[str, Any]) -> None:
+def test_the_fast_schema_validator_agrees_with_the_reference(test_data: Path, credential: dict[str, Any]) -> None:
     import fastjsonschema
 
     from cairn.vc.verification import _ob3_fast, _ob3_validator
 
     documents = [credential]
-    for path in sorted((shared_data / FIXTURES).glob("*.json")):
+    for path in sorted((test_data / FIXTURES).glob("*.json")):
         doc = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(doc.get("proof"), dict):
             doc["proof"] = [doc["proof"]]
@@ -309,8 +309,8 @@ def test_the_fast_schema_validator_agrees_with_the_reference(shared_data: Path, 
 
 
 @pytest.mark.parametrize("name", ["credential-status-revoked.json", "credential-status-revoked-blank-nodes.json"])
-def test_the_revoked_1edtech_fixtures_are_reported_revoked(shared_data: Path, name: str) -> None:
-    folder = shared_data / FIXTURES / "bit-string-list"
+def test_the_revoked_1edtech_fixtures_are_reported_revoked(test_data: Path, name: str) -> None:
+    folder = test_data / FIXTURES / "bit-string-list"
     url = (
         "https://raw.githubusercontent.com/1EdTech/digital-credentials-public-validator/refs/heads/main/"
         "inspector-vc/src/test/resources/ob30/bit-string-list/testlist"
@@ -330,8 +330,8 @@ def test_the_revoked_1edtech_fixtures_are_reported_revoked(shared_data: Path, na
         ("endorsement-err-schema-status-refresh.json", "does not verify"),
     ],
 )
-def test_fixtures_beyond_what_cairn_verifies_say_so(shared_data: Path, name: str, reason: str) -> None:
-    report = verify((shared_data / FIXTURES / name).read_bytes(), now=NOW, resolve_key=fragment_key)
+def test_fixtures_beyond_what_cairn_verifies_say_so(test_data: Path, name: str, reason: str) -> None:
+    report = verify((test_data / FIXTURES / name).read_bytes(), now=NOW, resolve_key=fragment_key)
     assert not report.verified
     assert any(reason in c.reason for c in report.checks), report.text()
 

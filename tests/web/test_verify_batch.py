@@ -207,7 +207,7 @@ def test_csv_cells_never_run_as_formulas() -> None:
 
 
 def test_hosted_open_badges_2_urls_are_cross_checked_and_seals_meet_the_trust_list(
-    clock: FixedClock, shared_data: Path, tmp_path: Path
+    clock: FixedClock, test_data: Path, tmp_path: Path
 ) -> None:
     server = ob2_hosted.Server(None, ob2_hosted.documents())
     verifier = batch_verifier(CachingFetcher(server), clock)
@@ -216,7 +216,7 @@ def test_hosted_open_badges_2_urls_are_cross_checked_and_seals_meet_the_trust_li
     assert server.calls.count(ob2_hosted.ASSERTION) == 1
     assert ob2_hosted.BADGE in server.calls  # the badge class was fetched: the hosted path, not the copy alone
 
-    signed = (shared_data / ELM / "Sample-MC-Annex1-signed.jsonld").read_bytes()
+    signed = (test_data / ELM / "Sample-MC-Annex1-signed.jsonld").read_bytes()
     leaf = "c858624a53802dca996625b4f987c372d55c0979bde9b513b63e7137aa6abf04"
     listed = tmp_path / "trust.yaml"
     listed.write_text(f"certificates:\n  - {leaf}\n", encoding="utf-8")

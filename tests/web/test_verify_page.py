@@ -271,10 +271,10 @@ ELM = "elm/european-learning-model/Credentials/JSON-LD Examples (ELM v3)"
 
 
 def test_a_european_digital_credential_shows_its_annex_rows_and_its_seal(
-    app_parts: tuple[TestClient, Any], shared_data: Path, tmp_path: Path
+    app_parts: tuple[TestClient, Any], test_data: Path, tmp_path: Path
 ) -> None:
     client, container = app_parts
-    signed = (shared_data / ELM / "Sample-MC-Annex1-signed.jsonld").read_bytes()
+    signed = (test_data / ELM / "Sample-MC-Annex1-signed.jsonld").read_bytes()
     report = client.post("/verify/report", files={"file": ("mc.jsonld", signed)}).json()
     assert report["format"] == "elm-edc"
     assert report["verdict"] == "Verified with warnings"
@@ -317,9 +317,9 @@ def test_a_european_digital_credential_shows_its_annex_rows_and_its_seal(
         assert unknown["issuer"]["in_trust_list"] == "no"
 
 
-def test_the_european_digital_credential_page_in_polish(app_parts: tuple[TestClient, Any], shared_data: Path) -> None:
+def test_the_european_digital_credential_page_in_polish(app_parts: tuple[TestClient, Any], test_data: Path) -> None:
     client, _ = app_parts
-    signed = (shared_data / ELM / "Sample-MC-Annex1-signed.jsonld").read_bytes()
+    signed = (test_data / ELM / "Sample-MC-Annex1-signed.jsonld").read_bytes()
     html = client.post("/verify?lang=pl", files={"file": ("mc.jsonld", signed)}).text
     assert verdict(html) == "Zweryfikowano z zastrzeżeniami"
     for text in ("Pieczęć elektroniczna", "Efekty uczenia się", "ERK: Level 6", "nie jest kwalifikacją cząstkową"):
