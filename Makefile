@@ -9,7 +9,7 @@ PORT   ?= 8000
 
 help:
 	@echo "make serve   create $(VENV), install Cairn, run it with demo data at http://$(HOST):$(PORT)"
-	@echo "make test    create $(VENV) with dev extras, run ruff, mypy and the whole test suite"
+	@echo "make test    create $(VENV) with dev extras, run ruff, mypy and the whole test suite with coverage"
 	@echo "make lint    ruff and mypy only"
 	@echo "make bench   run the benchmarks (JSON lines on stdout)"
 
@@ -34,8 +34,10 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
+# Line coverage of the cairn package: coverage.xml and htmlcov/ for the details, one summary line on the terminal.
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest --cov=cairn --cov-report=xml --cov-report=html
+	@$(BIN)/python -c "$$COVERAGE_SUMMARY"
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format src tests bench
@@ -45,4 +47,18 @@ bench: $(VENV)/.installed-dev
 	@for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist src/*.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist src/*.egg-info .coverage coverage.xml htmlcov
+
+define COVERAGE_SUMMARY
+import xml.etree.ElementTree as ET
+root = ET.parse("coverage.xml").getroot()
+parts = {}
+for package in root.iter("package"):
+    name = ".".join(package.get("name").removeprefix("src.").split(".")[:2])
+    lines = [line for cls in package.iter("class") for line in cls.iter("line")]
+    hit, total = parts.get(name, (0, 0))
+    parts[name] = (hit + sum(line.get("hits") != "0" for line in lines), total + len(lines))
+each = ", ".join(f"{name.removeprefix('cairn.')} {100 * hit / max(total, 1):.0f}%" for name, (hit, total) in sorted(parts.items()))
+print(f"coverage {100 * float(root.get('line-rate')):.1f}% of {root.get('lines-valid')} lines ({each}); details in htmlcov/index.html")
+endef
+export COVERAGE_SUMMARY
