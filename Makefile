@@ -4,26 +4,36 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# The versions CI tested, for CPython 3.11 on Linux x86_64, with hashes: `make lock` writes them from pyproject.toml.
+LOCK     := requirements.lock
+DEV_LOCK := requirements-dev.lock
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --quiet --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+	--generate-hashes --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
 
-.PHONY: serve test lint format bench clean help
+.PHONY: serve test lint format bench lock clean help
 
 help:
 	@echo "make serve   create $(VENV), install Cairn, run it with demo data at http://$(HOST):$(PORT)"
-	@echo "make test    create $(VENV) with dev extras, run ruff, mypy and the whole test suite"
+	@echo "make test    create $(VENV) with dev extras, run ruff, mypy and the whole test suite with coverage"
 	@echo "make lint    ruff and mypy only"
 	@echo "make bench   run the benchmarks (JSON lines on stdout)"
+	@echo "make lock    rewrite $(LOCK) and $(DEV_LOCK) from pyproject.toml (UPGRADE=1: newest versions allowed)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Cairn needs Python 3.11 or newer: set PYTHON=python3.11")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# The locks pin (and hash) every dependency; Cairn itself is then installed without resolving anything again.
+$(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+# The runtime lock is compiled within the dev lock, so a dev install is a runtime install too.
+$(VENV)/.installed-dev: pyproject.toml $(DEV_LOCK) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r $(DEV_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@ $(VENV)/.installed
 
 serve: $(VENV)/.installed
@@ -34,8 +44,10 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
+# Line coverage of the cairn package: coverage.xml and htmlcov/ for the details, one summary line on the terminal.
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest --cov=cairn --cov-report=xml --cov-report=html
+	@$(BIN)/python -c "$$COVERAGE_SUMMARY"
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format src tests bench
@@ -44,5 +56,23 @@ format: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	@for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
 
+lock: $(VENV)/.installed-dev
+	$(UV_COMPILE) --extra dev -o $(DEV_LOCK)
+	$(UV_COMPILE) --constraint $(DEV_LOCK) -o $(LOCK)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist src/*.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist src/*.egg-info .coverage coverage.xml htmlcov
+
+define COVERAGE_SUMMARY
+import xml.etree.ElementTree as ET
+root = ET.parse("coverage.xml").getroot()
+parts = {}
+for package in root.iter("package"):
+    name = ".".join(package.get("name").removeprefix("src.").split(".")[:2])
+    lines = [line for cls in package.iter("class") for line in cls.iter("line")]
+    hit, total = parts.get(name, (0, 0))
+    parts[name] = (hit + sum(line.get("hits") != "0" for line in lines), total + len(lines))
+each = ", ".join(f"{name.removeprefix('cairn.')} {100 * hit / max(total, 1):.0f}%" for name, (hit, total) in sorted(parts.items()))
+print(f"coverage {100 * float(root.get('line-rate')):.1f}% of {root.get('lines-valid')} lines ({each}); details in htmlcov/index.html")
+endef
+export COVERAGE_SUMMARY

@@ -37,11 +37,8 @@ _TOKEN = re.compile(r"[^\W_](?:[^\W_]|[+#])*")
 
 @lru_cache(maxsize=1)
 def _stemmer() -> Callable[[str], str]:
-    """The Snowball English stemmer when ``snowballstemmer`` is installed, else the identity."""
-    try:
-        module: Any = importlib.import_module("snowballstemmer")
-    except ImportError:  # pragma: no cover - optional dependency
-        return lambda word: word
+    """The Snowball English stemmer (``snowballstemmer`` is a required dependency: no silent fallback)."""
+    module: Any = importlib.import_module("snowballstemmer")
     stem: Callable[[str], str] = module.stemmer("english").stemWord
     return stem
 
