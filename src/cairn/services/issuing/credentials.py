@@ -133,10 +133,14 @@ PARENT_POLL_SECONDS = 0.5
 _worker_context: IssuanceContext | None = None
 
 
-def _init_worker(context: IssuanceContext) -> None:
+def _init_worker(context: IssuanceContext, parent: int) -> None:
+    """Keep ``context`` and watch ``parent`` (its pid, taken in the parent: a worker still starting when the
+    parent is killed would read its new parent, init, from ``os.getppid()`` and never leave)."""
     global _worker_context
     _worker_context = context
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -165,7 +169,7 @@ class SigningPool:
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
-            initargs=(context,),
+            initargs=(context, os.getpid()),
         )
 
     def submit(self, specs: Sequence[AwardSpec]) -> list[Future[list[SignedAward]]]:
