@@ -7,21 +7,16 @@ too (each test session gets a database of its own, dropped at the end).
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
-from cairn.store.database import Database, normalise_url
+from cairn.store.database import Database
 from cairn.store.tables import Base
+from tests.factories import EXAMPLES, SHARED, FixedClock, PostgresServer
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-EXAMPLES = REPO / "examples" / "catalog"
 POSTGRES_ENV = "CAIRN_TEST_POSTGRES_URL"
 
 
@@ -34,45 +29,10 @@ def shared_data() -> Path:
     return data
 
 
-class FixedClock:
-    """A clock that says what it is told; ``advance`` moves it on."""
-
-    def __init__(self, start: datetime = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kwargs: float) -> None:
-        self.now += timedelta(**kwargs)
-
-
 @pytest.fixture
 def clock() -> FixedClock:
     """A deterministic clock."""
     return FixedClock()
-
-
-class PostgresServer:
-    """Creates throw-away databases on the test server."""
-
-    def __init__(self, url: str) -> None:
-        self.url = make_url(normalise_url(url))
-        self.admin = create_engine(self.url, isolation_level="AUTOCOMMIT")
-        self.created: list[str] = []
-
-    def new_database(self) -> str:
-        name = f"cairn_test_{os.getpid()}_{uuid.uuid4().hex[:10]}"
-        with self.admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        self.created.append(name)
-        return self.url.set(database=name).render_as_string(hide_password=False)
-
-    def drop_all(self) -> None:
-        with self.admin.connect() as conn:
-            for name in self.created:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        self.admin.dispose()
 
 
 @pytest.fixture(scope="session")

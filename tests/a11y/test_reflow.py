@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.a11y.conftest import Learner, LiveServer
+from tests.factories import Learner, LiveServer
 
 NARROW = {"width": 320, "height": 640}
 

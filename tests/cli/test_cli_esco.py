@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from cairn.cli.main import cli
-from tests.services.test_esco_import import cut_polish, cut_release
+from tests.factories import cut_polish, cut_release
 
 
 def test_import_then_status(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from pypdf import PdfReader
 
 from cairn.formats.pdf import certificate_pdf
 from cairn.vc.formats.baking import unbake
-from tests.signed import signed_json, signed_jwt
+from tests.factories import signed_json, signed_jwt
 
 URL = "https://cairn.example/verify/7c5b0e44-52d1-4f0f-9a8e-9f0b3c2a1d10"
 

@@ -2,7 +2,7 @@
 
 Hypothesis runs derandomised with a modest number of examples; every answer must be a report or a 4xx error,
 never a 500, within two seconds of the server's CPU time (and ten of wall-clock time, for a loaded machine:
-``conftest.py`` says why), and no fetch may reach a private address.
+``tests/helpers.py`` says why), and no fetch may reach a private address.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import hostile
-from tests.fuzz.conftest import Fuzzed
+from tests.helpers import Fuzzed
 
 FUZZ = settings(
     max_examples=25, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

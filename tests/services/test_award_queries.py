@@ -9,8 +9,7 @@ from cairn.model.awards import Recipient
 from cairn.services.issuing.queries import AwardQueryService
 from cairn.services.issuing.setup import IssuingServices
 from cairn.store.database import Database
-from tests.conftest import FixedClock
-from tests.services.test_keys import DEFINITION, ORG, load_examples, make_services
+from tests.factories import DEFINITION, ORG, FixedClock, load_examples, make_services
 
 OTHER_ORG = "skillbridge-europe"
 OTHER_DEFINITION = "sb-cloud-applications"

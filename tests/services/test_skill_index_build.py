@@ -19,7 +19,7 @@ from cairn.skills.esco import EscoData
 from cairn.skills.index import SkillIndex
 from cairn.skills.labels import shipped_esco
 from cairn.store.database import Database
-from tests.conftest import FixedClock
+from tests.factories import FixedClock
 
 PYTHON = "http://data.europa.eu/esco/skill/ccd0a1d9-afda-43d9-b901-96344886e14d"
 POLISH = "Student potrafi pisać programy w języku Python i analizować dane z nich"

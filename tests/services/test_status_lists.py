@@ -19,17 +19,8 @@ from cairn.store.database import Database
 from cairn.store.tables import AuditEntry, AwardRow, StatusListRow
 from cairn.vc.report import Outcome
 from cairn.vc.status import DEFAULT_LENGTH, BitstringStatusList
-from tests.conftest import FixedClock, PostgresServer
-from tests.services.test_keys import (
-    DEFINITION,
-    ORG,
-    PUBLIC_URL,
-    assert_authentic,
-    load_examples,
-    make_services,
-    outcomes,
-    verify_award,
-)
+from tests.factories import DEFINITION, ORG, PUBLIC_URL, FixedClock, PostgresServer, load_examples, make_services
+from tests.helpers import assert_authentic, outcomes, verify_award
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import re
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -23,52 +22,19 @@ from cairn.services.wallet.service import UnverifiedEmailError, WalletService, s
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.store.tables import AwardRow, Base, LearnerRow, OutboxRow, WalletRow
-from cairn.vc.dids import did_key
 from cairn.vc.fetch import DictFetcher, HttpsFetcher
 from cairn.vc.issuance import issue
-from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.presentations import verify_presentation_jwt
 from cairn.vc.proofs.jose import kid_resolver
 from cairn.vc.report import Outcome, Report
 from cairn.vc.verification import verify
-from tests.conftest import FixedClock
+from tests.factories import OTHER_DID, OTHER_KEY, FixedClock, foreign
 
 SECRET = "w" * 48
 PUBLIC = "https://cairn.example"
 UM = "uniwersytet-mazowiecki"
 DEFINITION = "um-python-data-analysis"
 ADA = "ada@example.org"
-OTHER_KEY = KeyPair.from_secret(KeyType.ED25519, bytes(range(32)))
-OTHER_DID = did_key(OTHER_KEY.public)
-
-
-def foreign(name: str = "Welding basics", **extra: Any) -> dict[str, Any]:
-    """An Open Badges 3.0 credential from another issuer (a did:key, so it verifies offline)."""
-    credential = {
-        "@context": [
-            "https://www.w3.org/ns/credentials/v2",
-            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
-        ],
-        "id": "urn:uuid:7d3c2a4e-0000-4000-8000-000000000001",
-        "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "issuer": {"id": OTHER_DID, "type": ["Profile"], "name": "Other Academy"},
-        "validFrom": "2025-03-01T00:00:00Z",
-        "name": name,
-        "credentialSubject": {
-            "type": ["AchievementSubject"],
-            "achievement": {
-                "id": "https://other.example/achievements/1",
-                "type": ["Achievement"],
-                "name": name,
-                "description": "Joins steel plates safely.",
-                "criteria": {"narrative": "Passed the practical test."},
-            },
-        },
-        **extra,
-    }
-    signed = issue(credential, key=OTHER_KEY, suite="eddsa-rdfc-2022", created="2025-03-01T00:00:00Z")
-    assert isinstance(signed, dict)
-    return signed
 
 
 @pytest.fixture

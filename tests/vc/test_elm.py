@@ -13,7 +13,7 @@ import pytest
 
 from cairn.vc.formats.elm import annex_rows, looks_like_elm, verify_elm
 from cairn.vc.report import Outcome
-from tests.vc.test_jades import make_ca, make_leaf, seal
+from tests.factories import make_ca, make_leaf, seal
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 SAMPLES = Path("elm/european-learning-model/Credentials/JSON-LD Examples (ELM v3)")

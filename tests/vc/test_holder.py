@@ -11,7 +11,7 @@ from cairn.model.awards import Recipient
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.vc.holder import email_matches
-from tests.conftest import FixedClock
+from tests.factories import FixedClock
 
 
 def _issued(database: Database, clock: FixedClock, examples: Path, recipient: Recipient) -> dict[str, Any]:

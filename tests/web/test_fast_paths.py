@@ -26,7 +26,7 @@ from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.verification import verify
 from cairn.web.app import SECURITY_HEADERS, _SecurityHeaders, create_app
 from cairn.web.limits import BodyLimit
-from tests.conftest import FixedClock
+from tests.factories import FixedClock
 
 TOKEN = "cairn_test_token_for_the_fast_paths_0123456789"
 VC2 = "https://www.w3.org/ns/credentials/v2"

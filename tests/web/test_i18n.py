@@ -17,7 +17,7 @@ from cairn.bootstrap import build
 from cairn.settings import Settings
 from cairn.web.app import create_app
 from cairn.web.i18n import catalog
-from tests.conftest import FixedClock
+from tests.factories import FixedClock
 
 TEMPLATES = Path(str(resources.files("cairn.web") / "templates"))
 LOCALE = Path(str(resources.files("cairn.web") / "locale"))

@@ -13,7 +13,7 @@ from cairn.bootstrap import build
 from cairn.model.definitions import ANNEX_I
 from cairn.settings import Settings
 from cairn.web.app import SECURITY_HEADERS, create_app
-from tests.conftest import FixedClock
+from tests.factories import FixedClock
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.vc.fetch import CachingFetcher
 from cairn.web.app import create_app
-from tests.conftest import FixedClock
+from tests.factories import FixedClock
 from tests.web import ob2_hosted
 
 UM = "uniwersytet-mazowiecki"
