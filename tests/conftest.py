@@ -1,7 +1,9 @@
 """Shared fixtures: real objects in memory or on disk, deterministic clocks, ../shared data when present.
 
-Storage fixtures run every test on SQLite and, when CAIRN_TEST_POSTGRES_URL is set, on PostgreSQL
-too (each test session gets a database of its own, dropped at the end).
+Storage fixtures run every test on SQLite and, when CAIRN_TEST_POSTGRES_URL is set, on PostgreSQL too. The
+schema is migrated once per session into a template (a SQLite file; a PostgreSQL database) and each test gets a
+copy of its own (``shutil.copyfile``; ``CREATE DATABASE ... TEMPLATE``), dropped after the test. Tests of the
+migrations themselves start from ``empty_database_url`` instead.
 """
 
 from __future__ import annotations
@@ -11,11 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from cairn.store.database import Database
-from cairn.store.tables import Base
-from tests.factories import EXAMPLES, SHARED, FixedClock, PostgresServer
+from tests.factories import EXAMPLES, SHARED, FixedClock, PostgresServer, copy_sqlite, migrate_sqlite_template
 
 POSTGRES_ENV = "CAIRN_TEST_POSTGRES_URL"
 
@@ -48,6 +48,12 @@ def postgres_server() -> Iterator[PostgresServer]:
         server.drop_all()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to the head revision once per session; tests copy it, never open it."""
+    return migrate_sqlite_template(tmp_path_factory.mktemp("template") / "cairn.db")
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def backend(request: pytest.FixtureRequest) -> str:
     """Which database a storage test runs on."""
@@ -55,44 +61,43 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def empty_database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    """The URL of a brand-new, never-migrated database on ``backend``."""
+def empty_database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The URL of a brand-new, never-migrated database on ``backend`` (for the tests of the migrations)."""
     if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'cairn.db'}"
+        yield f"sqlite:///{tmp_path / 'cairn.db'}"
+        return
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    return server.new_database()
+    url = server.new_database()
+    yield url
+    server.drop(url)
 
 
-@pytest.fixture(scope="session")
-def _migrated_postgres(request: pytest.FixtureRequest) -> Iterator[Database]:
-    server: PostgresServer = request.getfixturevalue("postgres_server")
-    db = Database(server.new_database())
-    db.upgrade()
-    yield db
-    db.dispose()
+@pytest.fixture
+def migrated_sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """The URL of a migrated, empty SQLite file of this test's own (``tmp_path / "cairn.db"``)."""
+    return copy_sqlite(sqlite_template, tmp_path / "cairn.db")
 
 
 @pytest.fixture
 def database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Database]:
-    """A migrated, empty database on ``backend``."""
+    """A migrated, empty database on ``backend``, this test's own."""
     if backend == "sqlite":
-        db = Database(f"sqlite:///{tmp_path / 'cairn.db'}")
-        db.upgrade()
+        db = Database(request.getfixturevalue("migrated_sqlite_url"))
         yield db
         db.dispose()
         return
-    db = request.getfixturevalue("_migrated_postgres")
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with db.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    url = server.migrated_database()
+    db = Database(url)
     yield db
+    db.dispose()
+    server.drop(url)
 
 
 @pytest.fixture
-def sqlite_database(tmp_path: Path) -> Iterator[Database]:
+def sqlite_database(migrated_sqlite_url: str) -> Iterator[Database]:
     """A migrated SQLite database (for tests about the edges, not about storage)."""
-    db = Database(f"sqlite:///{tmp_path / 'cairn.db'}")
-    db.upgrade()
+    db = Database(migrated_sqlite_url)
     yield db
     db.dispose()
 

@@ -16,6 +16,7 @@ import json
 import lzma
 import os
 import re
+import shutil
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -96,25 +97,80 @@ class ShiftedClock:
 # -- databases ---------------------------------------------------------------------------------------------------
 
 
+def migrate_sqlite_template(path: Path) -> Path:
+    """Migrate a new SQLite file at ``path`` to the head revision, leaving everything in the one file to copy."""
+    database = Database(f"sqlite:///{path}")
+    try:
+        database.upgrade()
+        with database.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        database.dispose()
+    wal = path.with_name(path.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0, "the template's write-ahead log was not checkpointed"
+    return path
+
+
+def copy_sqlite(template: Path, path: Path) -> str:
+    """Copy the migrated ``template`` to ``path`` (a file of one test's own); its URL."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
+
+
 class PostgresServer:
-    """Creates throw-away databases on the test server."""
+    """Creates throw-away databases on the test server: empty ones, or copies of one migrated template."""
 
     def __init__(self, url: str) -> None:
         self.url = make_url(normalise_url(url))
         self.admin = create_engine(self.url, isolation_level="AUTOCOMMIT")
         self.created: list[str] = []
+        self._template: str | None = None
 
-    def new_database(self) -> str:
-        name = f"cairn_test_{os.getpid()}_{uuid.uuid4().hex[:10]}"
-        with self.admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        self.created.append(name)
+    def _name(self, kind: str) -> str:
+        return f"cairn_{kind}_{os.getpid()}_{uuid.uuid4().hex[:10]}"
+
+    def _url(self, name: str) -> str:
         return self.url.set(database=name).render_as_string(hide_password=False)
 
-    def drop_all(self) -> None:
+    def new_database(self) -> str:
+        """The URL of a brand-new, never-migrated database."""
+        return self._create(self._name("test"), "")
+
+    def migrated_database(self) -> str:
+        """The URL of a new database copied from the migrated template (which is migrated once, on first use)."""
+        if self._template is None:
+            name = self._name("template")
+            template = Database(self._create(name, ""))
+            try:
+                template.upgrade()
+            finally:
+                template.dispose()  # CREATE DATABASE ... TEMPLATE needs nobody connected to the template
+            self._template = name
+        return self._create(self._name("test"), f' TEMPLATE "{self._template}"')
+
+    def _create(self, name: str, template: str) -> str:
         with self.admin.connect() as conn:
-            for name in self.created:
+            conn.execute(text(f'CREATE DATABASE "{name}"{template}'))
+        self.created.append(name)
+        return self._url(name)
+
+    def drop(self, url: str) -> None:
+        """Drop the database at ``url`` (one this server created) now, rather than at the end of the session."""
+        name = make_url(url).database
+        assert name in self.created, name
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.created.remove(name)
+
+    def drop_all(self) -> None:
+        """Drop every database still here, the template last."""
+        names = [n for n in self.created if n != self._template] + ([self._template] if self._template else [])
+        with self.admin.connect() as conn:
+            for name in names:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.created.clear()
+        self._template = None
         self.admin.dispose()
 
 

@@ -16,16 +16,14 @@ from cairn.services.verification.local_fetch import InstanceFetcher
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.web.app import create_app
-from tests.factories import EXAMPLES, FixedClock, SpyFetcher
+from tests.factories import EXAMPLES, FixedClock, SpyFetcher, copy_sqlite
 from tests.helpers import Fuzzed
 
 
 @pytest.fixture(scope="session")
-def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
+def fuzzed(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Fuzzed]:
     """One instance for the whole fuzz suite (fixtures per example would dominate the time)."""
-    folder: Path = tmp_path_factory.mktemp("fuzz")
-    database = Database(f"sqlite:///{folder / 'cairn.db'}")
-    database.upgrade()
+    database = Database(copy_sqlite(sqlite_template, tmp_path_factory.mktemp("fuzz") / "cairn.db"))
     settings = Settings(database_url="sqlite://", secret_key="f" * 48, base_url="https://cairn.example")
     container = build(settings, clock=FixedClock(), database=database)
     container.catalog.import_paths([EXAMPLES])

@@ -221,9 +221,8 @@ def test_two_writers_on_postgresql_never_share_an_index(
     """Two writers, each with its own connections and caches, allocating from the same 400 indexes at once:
     the UNIQUE constraints and the SAVEPOINT retry keep every index to one award."""
     retries = _count_retries(monkeypatch)
-    url = postgres_server.new_database()
+    url = postgres_server.migrated_database()
     setup = Database(url)
-    setup.upgrade()
     load_examples(setup, clock)
     setup.dispose()
     per_writer, errors = 150, []
@@ -277,9 +276,8 @@ def test_two_app_processes_on_postgresql_never_share_an_index(
     """The same race as above between two operating-system processes, as two app servers would run it."""
     import multiprocessing
 
-    url = postgres_server.new_database()
+    url = postgres_server.migrated_database()
     setup = Database(url)
-    setup.upgrade()
     load_examples(setup, clock)
     setup.dispose()
     context = multiprocessing.get_context("spawn")

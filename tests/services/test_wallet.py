@@ -28,7 +28,7 @@ from cairn.vc.presentations import verify_presentation_jwt
 from cairn.vc.proofs.jose import kid_resolver
 from cairn.vc.report import Outcome, Report
 from cairn.vc.verification import verify
-from tests.factories import OTHER_DID, OTHER_KEY, FixedClock, foreign
+from tests.factories import OTHER_DID, OTHER_KEY, FixedClock, copy_sqlite, foreign
 
 SECRET = "w" * 48
 PUBLIC = "https://cairn.example"
@@ -268,7 +268,9 @@ def test_presentation_verifies_with_the_verifiers_challenge(
         wallet.present(ada, [other.id], " ", "d")
 
 
-def test_export_and_import_into_another_cairn(container: Container, wallet: WalletService, tmp_path: Path) -> None:
+def test_export_and_import_into_another_cairn(
+    container: Container, wallet: WalletService, tmp_path: Path, sqlite_template: Path
+) -> None:
     ada = account(container)
     claimed = wallet.add_from_claim(ada, ADA, award(container))
     other = wallet.import_credential(ada, json.dumps(foreign()), tags=["Metal"])
@@ -288,8 +290,7 @@ def test_export_and_import_into_another_cairn(container: Container, wallet: Wall
     assert next(i for i in manifest["items"] if i["id"] == other.id)["collections"] == ["Jobs"]
 
     # another Cairn: its own database, the same public URL is not needed for the foreign credential
-    second_db = Database(f"sqlite:///{tmp_path / 'second.db'}")
-    second_db.upgrade()
+    second_db = Database(copy_sqlite(sqlite_template, tmp_path / "second.db"))
     clock = FixedClock()
     settings = Settings(database_url="sqlite://", secret_key="z" * 48, base_url="https://elsewhere.example")
     elsewhere = build(settings, clock=clock, database=second_db)

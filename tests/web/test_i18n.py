@@ -99,9 +99,8 @@ def test_placeholders_survive_translation() -> None:
 
 
 @pytest.fixture
-def client(tmp_path: Path, examples: Path) -> Iterator[TestClient]:
-    container = build(Settings(database_url=f"sqlite:///{tmp_path / 'i18n.db'}"), clock=FixedClock())
-    container.database.upgrade()
+def client(migrated_sqlite_url: str, examples: Path) -> Iterator[TestClient]:
+    container = build(Settings(database_url=migrated_sqlite_url), clock=FixedClock())
     container.catalog.import_paths([examples])
     with TestClient(create_app(container)) as client:
         yield client
