@@ -3,6 +3,7 @@ next steps from the stored catalogue, skill suggestions and job ads refusing bad
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -108,9 +109,11 @@ def test_the_demo_learner_holds_two_verified_awards(database: Database, clock: F
     seed_demo(
         catalog=container.catalog, accounts=container.accounts, catalogue_path=demo_catalog_path(), demo_token=None
     )
-    seed = {"accounts": container.accounts, "issuing": container.issuing.issuing, "wallet": container.wallet}
-    assert seed_demo_learner(**seed) == 2
-    assert seed_demo_learner(**seed) == 0  # idempotent
+    seed = functools.partial(
+        seed_demo_learner, accounts=container.accounts, issuing=container.issuing.issuing, wallet=container.wallet
+    )
+    assert seed() == 2
+    assert seed() == 0  # idempotent
     learner = container.accounts.find_account(DEMO_LEARNER_EMAIL)
     assert learner is not None
     assert {item.status for item in container.wallet.list(learner.id)} == {"valid"}

@@ -116,7 +116,7 @@ def test_a_self_sealed_edc_with_a_trusted_root_is_verified(shared_data: Path) ->
 
 def test_bad_input_gives_a_report_never_an_exception() -> None:
     for bad in ("", "{", "[]", "a.b.c", {"payload": "x", "signatures": [{}]}, {"type": "EuropeanDigitalCredential"}):
-        report = verify_elm(bad, now=NOW)  # type: ignore[arg-type]
+        report = verify_elm(bad, now=NOW)
         assert report.verdict == "Not verified"
         assert report.checks
     assert not looks_like_elm({"type": ["VerifiableCredential", "OpenBadgeCredential"]})

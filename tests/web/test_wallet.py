@@ -205,7 +205,9 @@ def test_sign_up_answers_alike_for_a_new_and_a_taken_address(client: TestClient,
     # the owner of the taken address is told by email, and their password did not change
     taken = emailed_link(container.database, "taken@example.org")
     with container.database.transaction() as s:
-        subjects = dict(s.execute(select(OutboxRow.to_address, OutboxRow.subject).order_by(OutboxRow.id)).all())
+        subjects = dict(
+            s.execute(select(OutboxRow.to_address, OutboxRow.subject).order_by(OutboxRow.id)).tuples().all()
+        )
     assert subjects["taken@example.org"] == "You already have a Cairn account"
     assert subjects["fresh@example.org"] == "Finish creating your Cairn account"
     assert password_works(client, "taken@example.org", PASSWORD)
