@@ -44,9 +44,7 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
     with TestClient(app) as client:
         fuzzed = Fuzzed(client, spy, json.loads(json.dumps(award.credential)))
         # Warm up as a running worker is: the first page that names ESCO skills loads their labels (about a
-        # second of CPU, once per process); the bound is about what each request costs, not the start-up.
+        # second of CPU, once per process), which is start-up, not what a request costs.
         assert client.post("/verify", data={"text": json.dumps(award.credential)}).status_code == 200
         yield fuzzed
-    cpu, wall, path = fuzzed.slowest
-    print(f"\nfuzz: the most CPU time one request took: {cpu:.3f} s ({wall:.3f} s wall), {path}")  # with -s
     database.dispose()

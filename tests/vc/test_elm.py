@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,9 +29,7 @@ def outcomes(report: Any) -> dict[str, str]:
 def test_the_eu_signed_sample_verifies_with_warnings(shared_data: Path) -> None:
     jws = sample(shared_data, "Sample-MC-Annex1-signed.jsonld")
     assert looks_like_elm(jws)
-    started = time.perf_counter()
-    report = verify_elm(jws, now=NOW)
-    assert time.perf_counter() - started < 2
+    report = verify_elm(jws, now=NOW)  # how long it takes: bench/elm.py
     assert outcomes(report) == {
         "readable": "pass",
         "well-formed": "pass",

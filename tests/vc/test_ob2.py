@@ -11,8 +11,7 @@ import copy
 import hashlib
 import json
 import socket
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -310,11 +309,17 @@ def test_hosted_without_a_fetcher_needs_the_network(issuer: Issuer) -> None:
 
 
 @pytest.fixture
-def no_connections(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(*args: object, **kwargs: object) -> None:
+def no_connections(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fails the test if it opened a connection, even when the verifier turned the failure into a report."""
+    attempts: list[object] = []
+
+    def refuse(address: object, *args: object, **kwargs: object) -> None:
+        attempts.append(address)
         raise AssertionError("a connection was attempted")
 
     monkeypatch.setattr(socket, "create_connection", refuse)
+    yield
+    assert attempts == [], f"connections were attempted: {attempts}"
 
 
 @pytest.mark.usefixtures("no_connections")
@@ -338,9 +343,7 @@ def no_connections(monkeypatch: pytest.MonkeyPatch) -> None:
     ],
 )
 def test_hosted_assertion_at_a_private_address_is_refused(url: str, fetcher: Any, why: str) -> None:
-    started = time.monotonic()
-    report = verify_ob2(url, now=NOW, fetcher=fetcher)
-    assert time.monotonic() - started < 2
+    report = verify_ob2(url, now=NOW, fetcher=fetcher)  # refused before connecting (or waiting for an answer)
     assert check(report, "proof") is Outcome.FAIL
     assert why in reasons(report, "proof")
     assert "could not be asked" in reasons(report, "proof")
@@ -465,7 +468,10 @@ def _deep(levels: int) -> dict[str, Any]:
     return value
 
 
-def test_bad_input_never_raises_and_answers_quickly(issuer: Issuer) -> None:
+def test_bad_input_never_raises_and_costs_at_most_one_fetch(issuer: Issuer) -> None:
+    """Every bad input gets a failing report, asking the network for one document at most (the hosted copy of an
+    assertion that embeds its badge class); oversized and deeply nested input is refused as unreadable before
+    anything is fetched. How long that takes, ``bench/verify_hostile.py`` measures."""
     good = issuer.assertion()
     header = b64url_encode(b'{"alg":"RS256"}')
     no_creator = issuer.assertion("signed", verification={"type": "signed"})
@@ -498,16 +504,21 @@ def test_bad_input_never_raises_and_answers_quickly(issuer: Issuer) -> None:
         f"{b64url_encode(b'{}')}.{b64url_encode(json.dumps(good).encode())}.AAAA",
         f"{header}.{b64url_encode(json.dumps(no_creator).encode())}.AAAA",
     ]
-    started = time.monotonic()
     for source in bad:
-        report = verify_ob2(source, now=NOW, fetcher=issuer.fetcher())
+        fetcher = issuer.fetcher()
+        report = verify_ob2(source, now=NOW, fetcher=fetcher)
         assert isinstance(report, Report)
         assert not report.verified
         assert report.checks
         assert report.checks[-1].outcome is Outcome.FAIL
+        assert len(fetcher.calls) <= 1, fetcher.calls
         report.to_dict()
         report.text()
-    assert time.monotonic() - started < 2
+    for oversized in ("x" * 3_000_000, "{" * 100_000, "[" * 100_000 + "]" * 100_000, _deep(5000)):
+        fetcher = issuer.fetcher()
+        report = verify_ob2(oversized, now=NOW, fetcher=fetcher)
+        assert [(c.name, c.outcome) for c in report.checks] == [("readable", Outcome.FAIL)]
+        assert fetcher.calls == []
 
 
 def test_a_fetched_document_that_is_not_json_or_too_deep(issuer: Issuer) -> None:
