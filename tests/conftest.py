@@ -4,6 +4,10 @@ Storage fixtures run every test on SQLite and, when CAIRN_TEST_POSTGRES_URL is s
 schema is migrated once per session into a template (a SQLite file; a PostgreSQL database) and each test gets a
 copy of its own (``shutil.copyfile``; ``CREATE DATABASE ... TEMPLATE``), dropped after the test. Tests of the
 migrations themselves start from ``empty_database_url`` instead.
+
+The fast loop leaves out the tests marked slow (more than about two seconds each)::
+
+    PYTHONPATH=src .venv/bin/python -m pytest -m "not slow"
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from tests.factories import Learner, LiveServer
 from tests.helpers import axe_context, axe_findings, serious_violations, start_axe
 
 LANGUAGES = ("en", "pl")
+pytestmark = pytest.mark.slow  # a real browser against a live server: 1 to 4 s a test
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from tests.factories import LiveServer
 from tests.helpers import axe_context, serious_violations
 
 PYTHON = "Python (computer programming)"
+pytestmark = pytest.mark.slow  # a real browser against a live server: 1 to 4 s a test
 
 
 @pytest.fixture(scope="module")

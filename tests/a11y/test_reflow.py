@@ -10,6 +10,7 @@ import pytest
 from tests.factories import Learner, LiveServer
 
 NARROW = {"width": 320, "height": 640}
+pytestmark = pytest.mark.slow  # a real browser against a live server: 1 to 4 s a test
 
 
 @pytest.fixture

@@ -180,6 +180,7 @@ def test_a_failure_while_writing_rolls_everything_back(
     assert esco.version() == "1.1.1"
 
 
+@pytest.mark.slow
 def test_the_demo_imports_the_shipped_extract_once(esco: EscoService, database: Database) -> None:
     if database.dialect != "sqlite":
         pytest.skip("the full shipped import runs once, on SQLite, to keep the suite quick")

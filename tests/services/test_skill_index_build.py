@@ -64,6 +64,7 @@ def service(database: Database, folder: Path, esco: EscoData, version: list[str]
     )
 
 
+@pytest.mark.slow
 def test_lexical_until_the_full_index_is_built_then_switch(db: Database, tmp_path: Path, small_esco: EscoData) -> None:
     folder = tmp_path / "data" / "skills-index"
     version = ["1.1.1"]

@@ -214,6 +214,7 @@ def _assert_no_shared_index(database: Database, expected: int) -> None:
     assert len({a[2] for a in awards}) == expected
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_two_writers_on_postgresql_never_share_an_index(
     postgres_server: PostgresServer, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
@@ -269,6 +270,7 @@ def _process_writer(url: str, name: str, count: int, barrier: object, errors: ob
         database.dispose()
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_two_app_processes_on_postgresql_never_share_an_index(
     postgres_server: PostgresServer, clock: FixedClock

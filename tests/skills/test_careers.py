@@ -230,6 +230,7 @@ def real_esco(shared_data: Path) -> EscoData:
     return load_esco(shared_data / "esco" / "v1.1.1" / "en")
 
 
+@pytest.mark.slow
 def test_ranking_the_real_release(real_esco: EscoData) -> None:
     """What the ranking returns on the whole release; how fast it is, ``bench/careers.py`` measures."""
     matrix = occupation_matrix(real_esco)
