@@ -1,29 +1,28 @@
 """Shared fixtures: real objects in memory or on disk, deterministic clocks, the standards' test vectors and
 fixtures shipped in tests/data, and ../shared data (the complete ESCO releases) when present.
 
-Storage fixtures run every test on SQLite and, when CAIRN_TEST_POSTGRES_URL is set, on PostgreSQL
-too (each test session gets a database of its own, dropped at the end).
+Storage fixtures run every test on SQLite and, when CAIRN_TEST_POSTGRES_URL is set, on PostgreSQL too. The
+schema is migrated once per session into a template (a SQLite file; a PostgreSQL database) and each test gets a
+copy of its own (``shutil.copyfile``; ``CREATE DATABASE ... TEMPLATE``), dropped after the test. Tests of the
+migrations themselves start from ``empty_database_url`` instead.
+
+The fast loop leaves out the tests marked slow (more than about two seconds each)::
+
+    PYTHONPATH=src .venv/bin/python -m pytest -m "not slow"
 """
 
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from cairn.store.database import Database, normalise_url
-from cairn.store.tables import Base
+from cairn.store.database import Database
+from tests.factories import EXAMPLES, SHARED, FixedClock, PostgresServer, copy_sqlite, migrate_sqlite_template
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-DATA = REPO / "tests" / "data"
-EXAMPLES = REPO / "examples" / "catalog"
+DATA = Path(__file__).resolve().parent / "data"
 POSTGRES_ENV = "CAIRN_TEST_POSTGRES_URL"
 
 
@@ -44,45 +43,10 @@ def shared_data() -> Path:
     return data
 
 
-class FixedClock:
-    """A clock that says what it is told; ``advance`` moves it on."""
-
-    def __init__(self, start: datetime = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kwargs: float) -> None:
-        self.now += timedelta(**kwargs)
-
-
 @pytest.fixture
 def clock() -> FixedClock:
     """A deterministic clock."""
     return FixedClock()
-
-
-class PostgresServer:
-    """Creates throw-away databases on the test server."""
-
-    def __init__(self, url: str) -> None:
-        self.url = make_url(normalise_url(url))
-        self.admin = create_engine(self.url, isolation_level="AUTOCOMMIT")
-        self.created: list[str] = []
-
-    def new_database(self) -> str:
-        name = f"cairn_test_{os.getpid()}_{uuid.uuid4().hex[:10]}"
-        with self.admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        self.created.append(name)
-        return self.url.set(database=name).render_as_string(hide_password=False)
-
-    def drop_all(self) -> None:
-        with self.admin.connect() as conn:
-            for name in self.created:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        self.admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -98,6 +62,12 @@ def postgres_server() -> Iterator[PostgresServer]:
         server.drop_all()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to the head revision once per session; tests copy it, never open it."""
+    return migrate_sqlite_template(tmp_path_factory.mktemp("template") / "cairn.db")
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def backend(request: pytest.FixtureRequest) -> str:
     """Which database a storage test runs on."""
@@ -105,44 +75,43 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def empty_database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    """The URL of a brand-new, never-migrated database on ``backend``."""
+def empty_database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The URL of a brand-new, never-migrated database on ``backend`` (for the tests of the migrations)."""
     if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'cairn.db'}"
+        yield f"sqlite:///{tmp_path / 'cairn.db'}"
+        return
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    return server.new_database()
+    url = server.new_database()
+    yield url
+    server.drop(url)
 
 
-@pytest.fixture(scope="session")
-def _migrated_postgres(request: pytest.FixtureRequest) -> Iterator[Database]:
-    server: PostgresServer = request.getfixturevalue("postgres_server")
-    db = Database(server.new_database())
-    db.upgrade()
-    yield db
-    db.dispose()
+@pytest.fixture
+def migrated_sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """The URL of a migrated, empty SQLite file of this test's own (``tmp_path / "cairn.db"``)."""
+    return copy_sqlite(sqlite_template, tmp_path / "cairn.db")
 
 
 @pytest.fixture
 def database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Database]:
-    """A migrated, empty database on ``backend``."""
+    """A migrated, empty database on ``backend``, this test's own."""
     if backend == "sqlite":
-        db = Database(f"sqlite:///{tmp_path / 'cairn.db'}")
-        db.upgrade()
+        db = Database(request.getfixturevalue("migrated_sqlite_url"))
         yield db
         db.dispose()
         return
-    db = request.getfixturevalue("_migrated_postgres")
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with db.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    url = server.migrated_database()
+    db = Database(url)
     yield db
+    db.dispose()
+    server.drop(url)
 
 
 @pytest.fixture
-def sqlite_database(tmp_path: Path) -> Iterator[Database]:
+def sqlite_database(migrated_sqlite_url: str) -> Iterator[Database]:
     """A migrated SQLite database (for tests about the edges, not about storage)."""
-    db = Database(f"sqlite:///{tmp_path / 'cairn.db'}")
-    db.upgrade()
+    db = Database(migrated_sqlite_url)
     yield db
     db.dispose()
 

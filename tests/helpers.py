@@ -1,15 +1,35 @@
-"""Small helpers shared by the tests."""
+"""Helpers shared by tests: reading pages (CSRF tokens, emailed links), signing in, reading rows back, verifying an
+award as an outside verifier would, running axe-core in a browser page, and driving the fuzz suite's app.
+
+Test modules import from here (and from :mod:`tests.factories`), never from another test module or a conftest.
+"""
 
 from __future__ import annotations
 
+import html
+import json
 import re
+import time
+from datetime import datetime
+from functools import cache
+from pathlib import Path
 from typing import Any
 
-from cairn.bootstrap import Container, build
-from cairn.services.verification.trust import TrustList
-from cairn.vc.fetch import Fetcher
+from fastapi.testclient import TestClient
+from httpx2 import Response
+from sqlalchemy import select
 
-__all__ = ["csrf_of", "rewired"]
+# -- pages -------------------------------------------------------------------------------------------------------
+from cairn.bootstrap import Container, build
+from cairn.services.issuing.setup import IssuingServices
+from cairn.services.verification.trust import TrustList
+from cairn.store.database import Database
+from cairn.store.tables import AuditEntry, OrganisationRow, OutboxRow
+from cairn.vc.dids import did_web_url
+from cairn.vc.fetch import DictFetcher, Fetcher, is_public_address
+from cairn.vc.report import Outcome, Report
+from cairn.vc.verification import verify
+from tests.factories import PASSWORD, PUBLIC_URL, SpyFetcher
 
 
 def csrf_of(page: str) -> str:
@@ -31,3 +51,185 @@ def rewired(
         fetcher=fetcher,
         trust=trust if trust is not None else container.trust,
     )
+
+
+def emailed_link(database: Database, to: str) -> str:
+    """The path (with its query) of the newest one-time link the outbox holds for ``to``."""
+    with database.transaction() as s:
+        body = s.scalars(
+            select(OutboxRow.body_text).where(OutboxRow.to_address == to).order_by(OutboxRow.id.desc())
+        ).first()
+    found = re.search(r"https?://[^/\s]+(/sign-in/link\?token=[A-Za-z0-9_-]+(?:&next=\S+)?)", body or "")
+    assert found, body
+    return found.group(1)
+
+
+def use_link(client: TestClient, path: str, password: str | None = None) -> Response:
+    """Open an emailed link's landing page and press its button, as the learner does: with ``password``, the
+    one that finishes creating the account (which asks for the password chosen), else the plain one."""
+    landing = client.get(path)
+    assert landing.status_code == 200
+    fields = dict(re.findall(r'<input type="hidden" name="(token|next)" value="([^"]*)"', landing.text))
+    data = {name: html.unescape(value) for name, value in fields.items()}
+    if password is not None:
+        assert 'name="password"' in landing.text, landing.text
+        data["password"] = password
+    return client.post("/sign-in/link/use", data={**data, "csrf_token": csrf_of(landing.text)})
+
+
+def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
+    """Sign in through the /sign-in form in a fresh browser; the CSRF token of the new session."""
+    client.cookies.clear()
+    token = csrf_of(client.get("/sign-in").text)
+    answer = client.post("/sign-in", data={"email": email, "password": password, "csrf_token": token})
+    assert answer.status_code == 303, answer.text
+    return csrf_of(client.get("/account").text)
+
+
+def text_of(credential: dict[str, Any] | str) -> str:
+    """A credential as the text a learner pastes (a JWT as it is, anything else as JSON)."""
+    return credential if isinstance(credential, str) else json.dumps(credential)
+
+
+# -- rows --------------------------------------------------------------------------------------------------------
+
+
+def audit(database: Database, action: str | None = None) -> list[AuditEntry]:
+    """The audit log, oldest first (only ``action`` entries when given)."""
+    with database.transaction() as s:
+        stmt = select(AuditEntry).order_by(AuditEntry.id)
+        if action:
+            stmt = stmt.where(AuditEntry.action == action)
+        return list(s.scalars(stmt))
+
+
+def rows(database: Database, table: Any) -> list[Any]:
+    """Every row of ``table`` (an ORM class)."""
+    with database.transaction() as s:
+        return list(s.scalars(select(table)))
+
+
+# -- verifying awards offline ------------------------------------------------------------------------------------
+
+
+def fetcher_for(services: IssuingServices, *credentials: dict[str, Any] | str) -> DictFetcher:
+    """A fetcher serving every organisation's did.json and the status lists the credentials name."""
+    documents: dict[str, object] = {}
+    with services.keys.database.transaction() as session:
+        slugs = list(session.scalars(select(OrganisationRow.slug)))
+    for slug in slugs:
+        documents[did_web_url(services.keys.did(slug))] = services.keys.did_document(slug)
+    for credential in credentials:
+        if isinstance(credential, str):
+            continue
+        for entry in credential.get("credentialStatus", []):
+            url = entry["statusListCredential"]
+            slug, _, purpose, sequence = url.removeprefix(PUBLIC_URL + "/orgs/").split("/")
+            documents[url] = services.status_lists.published(slug, purpose, int(sequence)).body
+    return DictFetcher(documents)
+
+
+def verify_award(services: IssuingServices, credential: dict[str, Any] | str, now: datetime) -> Report:
+    """Verify a credential as an outside verifier would, with did.json and status lists served from a dict."""
+    return verify(credential, now=now, fetcher=fetcher_for(services, credential))
+
+
+def outcomes(report: Report, name: str) -> list[Outcome]:
+    """The outcomes of every check called ``name``."""
+    return [c.outcome for c in report.checks if c.name == name]
+
+
+def assert_authentic(report: Report) -> None:
+    """Signature valid and the key the issuer's own; status checked and clear."""
+    assert outcomes(report, "proof") == [Outcome.PASS], report.text()
+    assert outcomes(report, "issuer-key") == [Outcome.PASS], report.text()
+    assert outcomes(report, "status") == [Outcome.PASS, Outcome.PASS], report.text()
+
+
+# -- axe-core in a browser page (the a11y tests) -----------------------------------------------------------------
+
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]},
+    "resultTypes": ["violations"],
+}
+BLOCKING = {"serious", "critical"}
+
+
+@cache
+def _axe_script() -> str:
+    import axe_playwright_python  # type: ignore[import-untyped]  # ships no type information
+
+    return (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
+
+
+def axe_context(browser: Any, **options: Any) -> Any:
+    """A fresh context that loads axe-core into every page it opens (sent to the browser once, not per page)."""
+    context = browser.new_context(locale="en-GB", **options)
+    context.add_init_script(script=_axe_script())
+    return context
+
+
+def start_axe(page: Any) -> None:
+    """Start axe on the loaded page without waiting (so that pages in other renderers can be checked meanwhile)."""
+    page.evaluate("options => { window.__cairnAxe = axe.run(document, options); }", AXE_OPTIONS)
+
+
+def axe_findings(page: Any) -> list[str]:
+    """The result of :func:`start_axe`: one line per serious or critical violation, naming the elements."""
+    results = page.evaluate("() => window.__cairnAxe")
+    found = []
+    for violation in results["violations"]:
+        if violation.get("impact") in BLOCKING:
+            targets = ", ".join(str(node["target"]) for node in violation["nodes"][:5])
+            found.append(f"{violation['id']} ({violation['impact']}): {violation['help']} at {targets}")
+    return found
+
+
+def serious_violations(page: Any) -> list[str]:
+    """Run axe on the loaded page; one line per serious or critical violation, naming the elements."""
+    start_axe(page)
+    return axe_findings(page)
+
+
+# -- the fuzz suite's app ----------------------------------------------------------------------------------------
+
+MAX_WALL_SECONDS = 10.0
+"""No fuzzed request may hang: nothing in the fuzz tests waits (the spy fetcher never connects), so an answer
+that takes this long waited on something (a timeout, a lock). Generous, for a busy two-core machine; how much work
+one request may cost is a performance goal, measured by ``bench/verify_hostile.py``, not asserted here."""
+
+
+class Fuzzed:
+    """What a fuzz test drives: the client, the spy, and a real credential to mutate."""
+
+    def __init__(self, client: TestClient, spy: SpyFetcher, credential: dict[str, Any]) -> None:
+        self.client = client
+        self.spy = spy
+        self.credential = credential
+
+    def post(self, path: str, **kwargs: Any) -> Response:
+        """POST, and check what every answer must be: not a hang, not a 5xx, a report or an error."""
+        start = time.perf_counter()
+        answer = self.client.post(path, **kwargs)
+        wall = time.perf_counter() - start
+        assert wall < MAX_WALL_SECONDS, f"{path} took {wall:.2f} s: it waited on something"
+        assert answer.status_code < 500, (path, answer.status_code, answer.text[:300])
+        kind = answer.headers.get("content-type", "")
+        if kind.startswith("application/json"):
+            body = answer.json()
+            assert ("checks" in body or "rows" in body) if answer.status_code < 300 else True
+            assert "checks" in body or "error" in body or "rows" in body, body
+            if "error" in body:
+                assert 400 <= answer.status_code < 500
+        elif kind.startswith("text/html"):
+            assert answer.status_code in (200, 400, 413, 422), answer.status_code
+            assert 'id="verdict"' in answer.text or 'role="alert"' in answer.text or "<table" in answer.text
+        else:
+            assert kind.startswith("text/csv"), kind
+        self.check_no_private_fetch()
+        return answer
+
+    def check_no_private_fetch(self) -> None:
+        """Every connection the spy was asked for went to public addresses only (and none really happened)."""
+        for host, addresses in self.spy.connections:
+            assert all(is_public_address(a) for a in addresses), (host, addresses)

@@ -19,7 +19,7 @@ from cairn.services.demo.instance import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.web.app import create_app
-from tests.conftest import FixedClock
+from tests.factories import FixedClock
 from tests.helpers import csrf_of
 
 ORG = "uniwersytet-mazowiecki"

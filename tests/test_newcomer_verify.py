@@ -15,7 +15,7 @@ from cairn.bootstrap import build
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.web.app import create_app
-from tests.conftest import FixedClock
+from tests.factories import FixedClock
 
 ELM = "elm/european-learning-model/Credentials/JSON-LD Examples (ELM v3)"
 OB3 = "ob3/digital-credentials-public-validator/inspector-vc/src/test/resources/ob30"

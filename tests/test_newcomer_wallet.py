@@ -13,7 +13,6 @@ import html
 import io
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 import segno
@@ -29,13 +28,10 @@ from cairn.services.demo.instance import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.store.tables import Base, OutboxRow, ShareLinkRow
-from cairn.vc.fetch import FetchError, Response
 from cairn.web.app import create_app
 from cairn.web.deps import SESSION_COOKIE
-from tests.conftest import FixedClock
-from tests.helpers import csrf_of
-from tests.signed import signed_jwt
-from tests.web.test_wallet import emailed_link, use_link
+from tests.factories import ClientFetcher, FixedClock, signed_jwt
+from tests.helpers import csrf_of, emailed_link, use_link
 
 ORG = "uniwersytet-mazowiecki"
 DEFINITION = "um-python-data-analysis"
@@ -183,7 +179,7 @@ def test_a_newcomer_claims_imports_shares_and_downloads(
     badge = tmp_path / "badge.png"
     badge.write_bytes(baked.content)
     with TestClient(app, base_url=BASE) as web:
-        fetcher = InstanceFetcher(web)
+        fetcher = ClientFetcher(web)
         monkeypatch.setattr("cairn.vc.fetch.HttpsFetcher", lambda: fetcher)
         result = CliRunner().invoke(cli, ["vc", "verify", "--online", "--format", "text", str(badge)])
     assert result.exit_code == 0, result.output
@@ -191,22 +187,6 @@ def test_a_newcomer_claims_imports_shares_and_downloads(
     assert "Certifies: Data analysis with Python" in result.output
     assert any("/did.json" in url for url in fetcher.calls)
     assert any("/status/revocation/" in url for url in fetcher.calls), (fetcher.calls, result.output)
-
-
-class InstanceFetcher:
-    """Fetches from the Cairn app under test (any scheme and host), refusing what it does not answer with 200."""
-
-    def __init__(self, client: TestClient) -> None:
-        self.client = client
-        self.calls: list[str] = []
-
-    def fetch(self, url: str) -> Response:
-        self.calls.append(url)
-        parts = urlsplit(url)
-        answer = self.client.get(parts.path + (f"?{parts.query}" if parts.query else ""))
-        if answer.status_code != 200:
-            raise FetchError(f"{url} answered {answer.status_code}")
-        return Response(url, answer.content, answer.headers.get("content-type", "").split(";")[0] or None)
 
 
 def path_of(svg: str) -> str:

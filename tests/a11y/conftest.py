@@ -13,20 +13,19 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
 
-from cairn.bootstrap import Container, build, demo_catalog_path
+from cairn.bootstrap import build, demo_catalog_path
 from cairn.model.awards import Recipient
 from cairn.services.demo.instance import seed_demo, seed_esco
 from cairn.settings import Settings
 from cairn.web.app import create_app
-from tests.services.test_wallet import foreign
+from tests.factories import Learner, LiveServer, ShiftedClock, foreign
 
 LEARNER_EMAIL = "ola@example.org"
 LEARNER_PASSWORD = "a long enough passphrase for ola"
@@ -40,41 +39,6 @@ def chromium_path() -> str | None:
     if configured:
         return configured if Path(configured).exists() else None
     return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-class ShiftedClock:
-    """The real time, moved by ``offset`` (to make a share link that has already expired)."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-
-@dataclass
-class LiveServer:
-    """A Cairn instance serving on loopback, with its container for setting up data."""
-
-    url: str
-    container: Container
-    clock: ShiftedClock
-
-
-@dataclass
-class Learner:
-    """A learner with a claimed and an imported credential, a collection, share links and a public profile."""
-
-    account_id: int
-    email: str
-    password: str
-    claimed: str
-    imported: str
-    share_token: str
-    expired_token: str
-    slug: str
-    credential_json: str
-    claim_token: str = ""
 
 
 def _free_port() -> int:

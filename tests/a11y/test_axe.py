@@ -7,39 +7,20 @@ English and Polish; a keyboard walk through the share page.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.a11y.conftest import Learner, LiveServer
+from tests.factories import Learner, LiveServer
+from tests.helpers import axe_context, axe_findings, serious_violations, start_axe
 
-AXE_OPTIONS = {
-    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]},
-    "resultTypes": ["violations"],
-}
-BLOCKING = {"serious", "critical"}
 LANGUAGES = ("en", "pl")
-
-
-@cache
-def _axe_script() -> str:
-    import axe_playwright_python
-
-    return (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
-
-
-def _context(browser: Any, **options: Any) -> Any:
-    """A fresh context that loads axe-core into every page it opens (sent to the browser once, not per page)."""
-    context = browser.new_context(locale="en-GB", **options)
-    context.add_init_script(script=_axe_script())
-    return context
+pytestmark = pytest.mark.slow  # a real browser against a live server: 1 to 4 s a test
 
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = _context(browser)
+    context = axe_context(browser)
     try:
         yield context.new_page()
     finally:
@@ -49,33 +30,11 @@ def page(browser: Any) -> Iterator[Any]:
 @pytest.fixture
 def learner_page(browser: Any, signed_in_state: dict[str, Any]) -> Iterator[Any]:
     """A page in a context that carries the learner's session cookie."""
-    context = _context(browser, storage_state=signed_in_state)
+    context = axe_context(browser, storage_state=signed_in_state)
     try:
         yield context.new_page()
     finally:
         context.close()
-
-
-def start_axe(page: Any) -> None:
-    """Start axe on the loaded page without waiting (so that pages in other renderers can be checked meanwhile)."""
-    page.evaluate("options => { window.__cairnAxe = axe.run(document, options); }", AXE_OPTIONS)
-
-
-def axe_findings(page: Any) -> list[str]:
-    """The result of :func:`start_axe`: one line per serious or critical violation, naming the elements."""
-    results = page.evaluate("() => window.__cairnAxe")
-    found = []
-    for violation in results["violations"]:
-        if violation.get("impact") in BLOCKING:
-            targets = ", ".join(str(node["target"]) for node in violation["nodes"][:5])
-            found.append(f"{violation['id']} ({violation['impact']}): {violation['help']} at {targets}")
-    return found
-
-
-def serious_violations(page: Any) -> list[str]:
-    """Run axe on the loaded page; one line per serious or critical violation, naming the elements."""
-    start_axe(page)
-    return axe_findings(page)
 
 
 def with_lang(path: str, lang: str) -> str:

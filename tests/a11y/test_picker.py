@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 
 from cairn.services.demo.instance import DEMO_EMAIL, DEMO_PASSWORD
-from tests.a11y.conftest import ORGANISATION, LiveServer
-from tests.a11y.test_axe import _context, serious_violations
+from tests.factories import ORG as ORGANISATION
+from tests.factories import LiveServer
+from tests.helpers import axe_context, serious_violations
 
 PYTHON = "Python (computer programming)"
+pytestmark = pytest.mark.slow  # a real browser against a live server: 1 to 4 s a test
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +41,7 @@ def issuer_state(browser: Any, live_server: LiveServer) -> dict[str, Any]:
 
 @pytest.fixture
 def issuer_page(browser: Any, issuer_state: dict[str, Any]) -> Iterator[Any]:
-    context = _context(browser, storage_state=issuer_state)
+    context = axe_context(browser, storage_state=issuer_state)
     try:
         yield context.new_page()
     finally:

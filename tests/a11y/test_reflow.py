@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from tests.a11y.conftest import Learner, LiveServer
+from tests.factories import Learner, LiveServer
 
 NARROW = {"width": 320, "height": 640}
+pytestmark = pytest.mark.slow  # a real browser against a live server: 1 to 4 s a test
 
 
 @pytest.fixture

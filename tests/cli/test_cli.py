@@ -153,6 +153,7 @@ def uvicorn_run(monkeypatch: pytest.MonkeyPatch) -> Recorder:
     return recorder
 
 
+@pytest.mark.slow
 def test_plain_cairn_serves_and_demo_loads_the_catalogue(
     runner: CliRunner, uvicorn_run: Recorder, tmp_path: Path
 ) -> None:

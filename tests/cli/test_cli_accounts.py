@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import click
 import pytest
@@ -18,12 +17,11 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+def url(migrated_sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     for name in ("CAIRN_DATABASE_URL", "CAIRN_SECRET_KEY", "CAIRN_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    url = migrated_sqlite_url
     database = Database(url)
-    database.upgrade()
     now = datetime(2026, 5, 4, tzinfo=UTC)
     with database.transaction() as s:
         s.add(OrganisationRow(slug="uni", country="PL", type="school", document={}, created_at=now, updated_at=now))

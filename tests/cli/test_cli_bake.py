@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from cairn.cli.main import cli
 from cairn.formats.pdf import certificate_pdf
 from tests import hostile
-from tests.signed import signed_json, signed_jwt
+from tests.factories import signed_json, signed_jwt
 
 
 @pytest.fixture

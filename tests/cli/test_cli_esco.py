@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from cairn.cli.main import cli
-from tests.services.test_esco_import import cut_polish, cut_release
+from tests.factories import cut_polish, cut_release
 
 
+@pytest.mark.slow
 def test_import_then_status(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cairn.db'}"
     runner = CliRunner()

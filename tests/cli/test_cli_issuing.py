@@ -19,8 +19,7 @@ from sqlalchemy import func, select, update
 from cairn.cli.issuing import audit, award, org
 from cairn.store.database import Database
 from cairn.store.tables import AuditEntry, AwardRow, BulkJobRow, OutboxRow
-from tests.conftest import REPO, FixedClock
-from tests.services.test_keys import DEFINITION, ORG, PUBLIC_URL, SECRET, load_examples
+from tests.factories import DEFINITION, ORG, PUBLIC_URL, REPO, SECRET, FixedClock, load_examples
 
 CLI_SCRIPT = """
 import sys

@@ -10,7 +10,7 @@ from pypdf import PdfReader
 
 from cairn.formats.pdf import certificate_pdf
 from cairn.vc.formats.baking import unbake
-from tests.signed import signed_json, signed_jwt
+from tests.factories import signed_json, signed_jwt
 
 URL = "https://cairn.example/verify/7c5b0e44-52d1-4f0f-9a8e-9f0b3c2a1d10"
 
@@ -36,12 +36,13 @@ def test_the_page_says_what_the_credential_certifies(language: str, expected: li
     assert reader.metadata is not None
     assert reader.metadata.title is not None
     assert reader.metadata.title.endswith("Data analysis with Python")
-    assert reader.trailer["/Root"]["/Lang"] == language
+    assert str(reader.root_object["/Lang"]) == language
 
 
 def test_the_qr_code_and_the_address_link_to_verification() -> None:
     page = PdfReader(io.BytesIO(make(signed_json()))).pages[0]
-    links = {annot.get_object()["/A"]["/URI"] for annot in page["/Annots"]}
+    assert page.annotations is not None
+    links = {annot.get_object()["/A"]["/URI"] for annot in page.annotations}
     assert links == {URL}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Literal
 
 import pytest
 from argon2 import PasswordHasher
@@ -26,13 +26,12 @@ from cairn.store.audit import AuditRepository
 from cairn.store.database import Database
 from cairn.store.tables import (
     AccountRow,
-    AuditEntry,
-    OrganisationRow,
     OutboxRow,
     SignInLinkRow,
     WebSessionRow,
 )
-from tests.conftest import FixedClock
+from tests.factories import FixedClock, add_organisation, fast_hasher
+from tests.helpers import audit, rows
 
 PASSWORD = "correct horse battery"
 
@@ -49,20 +48,6 @@ class SpyHasher(PasswordHasher):
         return super().verify(hash, password)
 
 
-def fast_hasher() -> PasswordHasher:
-    return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-
-
-def add_organisation(database: Database, clock: FixedClock, slug: str, name: str = "") -> None:
-    with database.transaction() as s:
-        document = {"id": slug, "legal_name": {"en": name or slug.title()}}
-        s.add(
-            OrganisationRow(
-                slug=slug, country="PL", type="university", document=document, created_at=clock(), updated_at=clock()
-            )
-        )
-
-
 @pytest.fixture
 def hasher() -> SpyHasher:
     return SpyHasher()
@@ -73,19 +58,6 @@ def service(database: Database, clock: FixedClock, hasher: SpyHasher) -> Account
     add_organisation(database, clock, "uni", "Uniwersytet")
     add_organisation(database, clock, "other", "Other School")
     return AccountService(database, clock=clock, public_url="https://cairn.example/", password_hasher=hasher)
-
-
-def audit(database: Database, action: str | None = None) -> list[AuditEntry]:
-    with database.transaction() as s:
-        stmt = select(AuditEntry).order_by(AuditEntry.id)
-        if action:
-            stmt = stmt.where(AuditEntry.action == action)
-        return list(s.scalars(stmt))
-
-
-def rows(database: Database, table: Any) -> list[Any]:
-    with database.transaction() as s:
-        return list(s.scalars(select(table)))
 
 
 def link_token(database: Database) -> str:

@@ -9,8 +9,7 @@ from cairn.model.awards import Recipient
 from cairn.services.issuing.queries import AwardQueryService
 from cairn.services.issuing.setup import IssuingServices
 from cairn.store.database import Database
-from tests.conftest import FixedClock
-from tests.services.test_keys import DEFINITION, ORG, load_examples, make_services
+from tests.factories import DEFINITION, ORG, FixedClock, load_examples, make_services
 
 OTHER_ORG = "skillbridge-europe"
 OTHER_DEFINITION = "sb-cloud-applications"
@@ -27,11 +26,20 @@ def queries(database: Database, services: IssuingServices) -> AwardQueryService:
     return AwardQueryService(database, recipient_key=services.keys.recipient_key)
 
 
-def give(services: IssuingServices, clock: FixedClock, email: str | None, **extra: str) -> str:
+def give(
+    services: IssuingServices,
+    clock: FixedClock,
+    email: str | None,
+    *,
+    did: str | None = None,
+    name: str | None = None,
+    external_id: str | None = None,
+    grade: str | None = None,
+) -> str:
     """Award the example definition a minute after the previous award; the award id."""
     clock.advance(minutes=1)
-    recipient = Recipient(email=email, did=extra.pop("did", None), name=extra.pop("name", None))
-    return services.issuing.award(DEFINITION, recipient, actor="test", **extra).award_id
+    recipient = Recipient(email=email, did=did, name=name)
+    return services.issuing.award(DEFINITION, recipient, actor="test", external_id=external_id, grade=grade).award_id
 
 
 def test_awards_are_listed_newest_first_in_pages(

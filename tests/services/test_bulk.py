@@ -17,8 +17,8 @@ from cairn.services.issuing.bulk_files import check_file, read_rows
 from cairn.services.issuing.setup import IssuingServices
 from cairn.store.database import Database
 from cairn.store.tables import AuditEntry, AwardRow, BulkJobRow, DefinitionVersionRow, OutboxRow
-from tests.conftest import EXAMPLES, FixedClock
-from tests.services.test_keys import DEFINITION, assert_authentic, load_examples, make_services, verify_award
+from tests.factories import DEFINITION, EXAMPLES, FixedClock, load_examples, make_services
+from tests.helpers import assert_authentic, verify_award
 
 GOOD = "email,name,external_id,grade\n" + "".join(f"l{i}@example.org,Learner {i},S{i},{i % 5 + 1}\n" for i in range(12))
 

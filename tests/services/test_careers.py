@@ -3,10 +3,8 @@ next steps from the stored catalogue, skill suggestions and job ads refusing bad
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
+import functools
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -14,83 +12,19 @@ from cairn.errors import InputError, NotFoundError
 from cairn.services.accounts.service import AccountService
 from cairn.services.careers.service import CareersService, TextTooLongError
 from cairn.services.catalog.service import CatalogService
-from cairn.skills.esco import EscoData, Labels, Occupation, OccupationSkill, Skill
 from cairn.skills.index import SkillIndex
 from cairn.skills.suggest import Suggestion
 from cairn.store.database import Database
-from cairn.store.tables import WalletCredentialRow, WalletRow
-from tests.conftest import FixedClock
+from tests.factories import SKILL, FixedClock, add_wallet, esco_with, index_esco
 
-S = "http://data.europa.eu/esco/skill/"
-OCC = "http://data.europa.eu/esco/occupation/"
-
-
-def credential(skills: list[str]) -> dict[str, Any]:
-    alignment = [{"type": ["Alignment"], "targetUrl": uri, "targetFramework": "ESCO"} for uri in skills]
-    achievement = {"alignment": alignment, "eqfLevel": "http://data.europa.eu/snb/eqf/5"}
-    return {"credentialSubject": {"achievement": achievement}}
-
-
-def add_wallet(database: Database, account_id: int, items: list[tuple[str, list[str]]]) -> None:
-    """A wallet with one credential per (status, skills)."""
-    now = datetime(2026, 5, 1, tzinfo=UTC)
-    with database.transaction() as session:
-        wallet = WalletRow(account_id=account_id, did="did:key:z6Mk", private_key_encrypted=b"x", created_at=now)
-        session.add(wallet)
-        session.flush()
-        for number, (status, skills) in enumerate(items):
-            session.add(
-                WalletCredentialRow(
-                    id=str(uuid.uuid4()),
-                    wallet_id=wallet.id,
-                    content_hash=f"{number:064d}",
-                    format="ldp_vc",
-                    source="upload",
-                    original="{}",
-                    document=credential(skills),
-                    title=f"Credential {number} ({status})",
-                    issuer_name="Uniwersytet",
-                    issuer_id="did:web:um",
-                    issued_at=now,
-                    valid_until=None,
-                    status=status,
-                    report={},
-                    checked_at=now,
-                    added_at=now,
-                    tags={},
-                    search_text="",
-                )
-            )
-
-
-def esco_with(skills: list[str]) -> EscoData:
-    labels = {
-        uri: Skill(uri, "skill/competence", "cross-sector", {"en": Labels(f"skill {uri[-6:]}")}) for uri in skills
-    }
-    occupation = Occupation(OCC + "target", "2511", "2511.9", {"en": Labels("target job")})
-    relations = tuple(OccupationSkill(OCC + "target", uri, "essential") for uri in skills)
-    return EscoData("t", ("en",), labels, occupations={occupation.uri: occupation}, occupation_skills=relations)
+S = SKILL
 
 
 @pytest.fixture
 def service(database: Database, clock: FixedClock, examples: Path) -> CareersService:
     catalog = CatalogService(database, clock=clock)
     catalog.import_paths([examples])
-    return CareersService(database, catalog=catalog, index=lambda: SkillIndex.build(_index_esco(), encoder=None))
-
-
-def _index_esco() -> EscoData:
-    rows = {
-        "py": ("knowledge", "Python (computer programming)", ("Python",), frozenset({"digital"})),
-        "web": ("skill/competence", "develop web applications", ("build websites",), frozenset({"digital"})),
-        "team": ("skill/competence", "work in teams", ("teamwork",), frozenset({"transversal"})),
-        "recycle": ("skill/competence", "recycle waste", ("sort waste",), frozenset({"green"})),
-    }
-    skills = {
-        S + sid: Skill(S + sid, kind, "cross-sector", {"en": Labels(label, alts)}, collections=names)
-        for sid, (kind, label, alts, names) in rows.items()
-    }
-    return EscoData("t", ("en",), skills)
+    return CareersService(database, catalog=catalog, index=lambda: SkillIndex.build(index_esco(), encoder=None))
 
 
 def test_only_valid_credentials_are_evidence(service: CareersService, database: Database, clock: FixedClock) -> None:
@@ -175,9 +109,11 @@ def test_the_demo_learner_holds_two_verified_awards(database: Database, clock: F
     seed_demo(
         catalog=container.catalog, accounts=container.accounts, catalogue_path=demo_catalog_path(), demo_token=None
     )
-    seed = {"accounts": container.accounts, "issuing": container.issuing, "wallet": container.wallet}
-    assert seed_demo_learner(**seed) == 2
-    assert seed_demo_learner(**seed) == 0  # idempotent
+    seed = functools.partial(
+        seed_demo_learner, accounts=container.accounts, issuing=container.issuing, wallet=container.wallet
+    )
+    assert seed() == 2
+    assert seed() == 0  # idempotent
     learner = container.accounts.find_account(DEMO_LEARNER_EMAIL)
     assert learner is not None
     assert {item.status for item in container.wallet.list(learner.id)} == {"valid"}

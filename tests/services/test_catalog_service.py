@@ -14,7 +14,7 @@ from cairn.services.catalog.service import CatalogService
 from cairn.store.audit import AuditRepository
 from cairn.store.database import Database
 from cairn.store.tables import AuditEntry, DefinitionRow, OrganisationRow
-from tests.conftest import FixedClock
+from tests.factories import FixedClock
 
 
 def _count(database: Database, table: type[OrganisationRow] | type[DefinitionRow] | type[AuditEntry]) -> int:

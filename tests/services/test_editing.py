@@ -19,7 +19,7 @@ from cairn.store.database import Database
 from cairn.store.tables import AuditEntry, AwardRow
 from cairn.vc import KeyPair, Outcome
 from cairn.vc.dids import did_key
-from tests.conftest import EXAMPLES, FixedClock
+from tests.factories import EXAMPLES, FixedClock
 
 UM = "uniwersytet-mazowiecki"
 SB = "skillbridge-europe"

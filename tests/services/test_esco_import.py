@@ -4,9 +4,6 @@ newer release, all-or-nothing on bad input, reading back, occupation search, and
 from __future__ import annotations
 
 import csv
-import io
-import lzma
-from functools import cache
 from pathlib import Path
 
 import pytest
@@ -14,64 +11,9 @@ import pytest
 from cairn.errors import InputError
 from cairn.services.careers.esco import EscoService, version_key
 from cairn.services.demo.instance import seed_esco
-from cairn.skills.labels import shipped_esco_folder
 from cairn.store.careers.esco import ESCO_TABLES, EscoStore
 from cairn.store.database import Database
-from tests.conftest import FixedClock
-
-SHIPPED = shipped_esco_folder()
-
-
-@cache
-def _read_shipped(relative: str) -> tuple[list[str], list[dict[str, str]]]:
-    text = lzma.decompress((SHIPPED / relative).read_bytes()).decode("utf-8")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    return list(reader.fieldnames or []), list(reader)
-
-
-def _write(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, header)
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def cut_release(root: Path, *, occupations: int = 12, version: str = "1.1.1") -> Path:
-    """A small but complete English ESCO folder (``root/vX/en``) cut from the shipped extract: a few
-    occupations with their relations, the skills they name, and the hierarchy, groups and collections."""
-    folder = root / f"v{version}" / "en"
-    header, occ_rows = _read_shipped("en/occupations_en.csv.xz")
-    occ_rows = occ_rows[:occupations]
-    occ_uris = {r["conceptUri"] for r in occ_rows}
-    _write(folder / "occupations_en.csv", header, occ_rows)
-    header, rel_rows = _read_shipped("en/occupationSkillRelations_en.csv.xz")
-    rel_rows = [r for r in rel_rows if r["occupationUri"] in occ_uris]
-    _write(folder / "occupationSkillRelations_en.csv", header, rel_rows)
-    skill_uris = {r["skillUri"] for r in rel_rows}
-    header, skill_rows = _read_shipped("en/skills_en.csv.xz")
-    _write(folder / "skills_en.csv", header, [r for r in skill_rows if r["conceptUri"] in skill_uris])
-    header, broader = _read_shipped("en/broaderRelationsSkillPillar_en.csv.xz")
-    broader = [r for r in broader if r["conceptUri"] in skill_uris]
-    _write(folder / "broaderRelationsSkillPillar_en.csv", header, broader)
-    group_uris = {r["broaderUri"] for r in broader}
-    header, groups = _read_shipped("en/skillGroups_en.csv.xz")
-    _write(folder / "skillGroups_en.csv", header, [r for r in groups if r["conceptUri"] in group_uris])
-    header, isco = _read_shipped("en/ISCOGroups_en.csv.xz")
-    _write(folder / "ISCOGroups_en.csv", header, isco)
-    for name in ("digital", "transversal", "green", "language"):
-        header, members = _read_shipped(f"en/{name}SkillsCollection_en.csv.xz")
-        _write(folder / f"{name}SkillsCollection_en.csv", header, [r for r in members if r["conceptUri"] in skill_uris])
-    return folder
-
-
-def cut_polish(root: Path) -> Path:
-    """The Polish occupation and ISCO group files of the shipped extract (no skills): an extra language."""
-    folder = root / "v1.2.1" / "pl"
-    for base in ("occupations", "ISCOGroups"):
-        header, rows = _read_shipped(f"pl/{base}_pl.csv.xz")
-        _write(folder / f"{base}_pl.csv", header, rows)
-    return folder
+from tests.factories import FixedClock, cut_polish, cut_release, write_rows
 
 
 def _dump(database: Database) -> dict[str, list[dict[str, object]]]:
@@ -175,7 +117,7 @@ def test_a_newer_release_replaces_concepts_but_keeps_dropped_ones(esco: EscoServ
         rows = list(csv.DictReader(fh))
     renamed = rows[0]["conceptUri"]
     rows[0]["preferredLabel"] = "a renamed skill"
-    _write(skills_file, list(rows[0]), rows)
+    write_rows(skills_file, list(rows[0]), rows)
     summary = esco.import_folder(new)
     assert summary.version == "1.2.0"
     assert esco.version() == "1.2.0"
@@ -238,6 +180,7 @@ def test_a_failure_while_writing_rolls_everything_back(
     assert esco.version() == "1.1.1"
 
 
+@pytest.mark.slow
 def test_the_demo_imports_the_shipped_extract_once(esco: EscoService, database: Database) -> None:
     if database.dialect != "sqlite":
         pytest.skip("the full shipped import runs once, on SQLite, to keep the suite quick")

@@ -16,16 +16,8 @@ from cairn.services.issuing.setup import IssuingServices
 from cairn.store.database import Database
 from cairn.store.tables import AuditEntry, AwardRow, OrganisationRow, OutboxRow
 from cairn.vc.issuance import SUITES
-from tests.conftest import FixedClock
-from tests.services.test_keys import (
-    DEFINITION,
-    ORG,
-    PUBLIC_URL,
-    assert_authentic,
-    load_examples,
-    make_services,
-    verify_award,
-)
+from tests.factories import DEFINITION, ORG, PUBLIC_URL, FixedClock, load_examples, make_services
+from tests.helpers import assert_authentic, verify_award
 
 
 @pytest.fixture

@@ -1,97 +1,23 @@
-"""Issuer identity on SQLite and PostgreSQL: did:web, keys sealed at rest, rotation that keeps old credentials valid.
-
-Also the helpers the other issuing tests share (building the services over the example catalogue, and
-verifying an award offline with its did.json and status lists served from a dict).
-"""
+"""Issuer identity on SQLite and PostgreSQL: did:web, keys sealed at rest, rotation that keeps old credentials valid."""
 
 from __future__ import annotations
-
-from datetime import datetime
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from cairn.errors import ConfigurationError, InputError
 from cairn.model.awards import Recipient
-from cairn.services.audit import AuditService
-from cairn.services.catalog.service import CatalogService
-from cairn.services.issuing.bulk import BulkAwardService
 from cairn.services.issuing.credentials import IssuanceContext
 from cairn.services.issuing.keys import KEY_ENCRYPTION_INFO, KeyService, derive_key, did_for, open_secret, seal_secret
-from cairn.services.issuing.service import IssuingService
 from cairn.services.issuing.setup import IssuingServices
-from cairn.services.issuing.status_lists import IndexChooser, StatusListService
-from cairn.settings import Settings
 from cairn.store.database import Database
-from cairn.store.tables import AuditEntry, KeyRow, OrganisationRow
+from cairn.store.tables import AuditEntry, KeyRow
 from cairn.vc.dids import did_web_url
-from cairn.vc.fetch import DictFetcher
 from cairn.vc.keys import KeyPair, KeyType
-from cairn.vc.report import Outcome, Report
+from cairn.vc.report import Outcome
 from cairn.vc.verification import verify
-from tests.conftest import EXAMPLES, FixedClock
-
-SECRET = "correct horse battery staple, forty characters"
-PUBLIC_URL = "https://cairn.example"
-ORG = "uniwersytet-mazowiecki"
-DEFINITION = "um-python-data-analysis"
-
-
-def load_examples(database: Database, clock: FixedClock) -> None:
-    """Import the example catalogue (4 organisations, 10 micro-credentials)."""
-    CatalogService(database, clock=clock).import_paths([EXAMPLES])
-
-
-def make_services(
-    database: Database,
-    clock: FixedClock,
-    *,
-    secret: str | None = SECRET,
-    choose_index: IndexChooser | None = None,
-    list_limit: int | None = None,
-) -> IssuingServices:
-    """The issuing services as bootstrap builds them, with a fixed clock and optional test knobs."""
-    settings = Settings(secret_key=secret, base_url=PUBLIC_URL)
-    keys = KeyService(database, secret_key=settings.require_secret_key, public_url=settings.public_url, clock=clock)
-    lists = StatusListService(database, keys=keys, clock=clock, choose_index=choose_index, list_limit=list_limit)
-    issuing = IssuingService(database, keys=keys, status_lists=lists, clock=clock)
-    bulk = BulkAwardService(issuing, max_upload_bytes=settings.max_upload_bytes, workers=0)
-    return IssuingServices(keys, lists, issuing, bulk, AuditService(database))
-
-
-def fetcher_for(services: IssuingServices, *credentials: dict[str, Any] | str) -> DictFetcher:
-    """A fetcher serving every organisation's did.json and the status lists the credentials name."""
-    documents: dict[str, object] = {}
-    with services.keys.database.transaction() as session:
-        slugs = list(session.scalars(select(OrganisationRow.slug)))
-    for slug in slugs:
-        documents[did_web_url(services.keys.did(slug))] = services.keys.did_document(slug)
-    for credential in credentials:
-        if isinstance(credential, str):
-            continue
-        for entry in credential.get("credentialStatus", []):
-            url = entry["statusListCredential"]
-            slug, _, purpose, sequence = url.removeprefix(PUBLIC_URL + "/orgs/").split("/")
-            documents[url] = services.status_lists.published(slug, purpose, int(sequence)).body
-    return DictFetcher(documents)
-
-
-def verify_award(services: IssuingServices, credential: dict[str, Any] | str, now: datetime) -> Report:
-    """Verify a credential as an outside verifier would, with did.json and status lists served from a dict."""
-    return verify(credential, now=now, fetcher=fetcher_for(services, credential))
-
-
-def outcomes(report: Report, name: str) -> list[Outcome]:
-    """The outcomes of every check called ``name``."""
-    return [c.outcome for c in report.checks if c.name == name]
-
-
-def assert_authentic(report: Report) -> None:
-    """Signature valid and the key the issuer's own; status checked and clear."""
-    assert outcomes(report, "proof") == [Outcome.PASS], report.text()
-    assert outcomes(report, "issuer-key") == [Outcome.PASS], report.text()
-    assert outcomes(report, "status") == [Outcome.PASS, Outcome.PASS], report.text()
+from tests.factories import DEFINITION, ORG, PUBLIC_URL, SECRET, FixedClock, load_examples, make_services
+from tests.helpers import assert_authentic, fetcher_for, outcomes, verify_award
 
 
 @pytest.fixture

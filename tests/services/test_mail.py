@@ -16,7 +16,7 @@ from cairn.errors import ConfigurationError
 from cairn.services.mail import DEFAULT_SENDER, Mailer, SmtpConfig, SmtpTransport
 from cairn.store.database import Database
 from cairn.store.mail import OutboxRepository
-from tests.conftest import FixedClock
+from tests.factories import FixedClock
 
 
 class _Handler(socketserver.StreamRequestHandler):

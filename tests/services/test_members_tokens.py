@@ -12,8 +12,8 @@ from cairn.errors import AuthenticationError, ConflictError, InputError, NotFoun
 from cairn.services.accounts.service import AccountService, Role, sha256_hex
 from cairn.store.database import Database
 from cairn.store.tables import ApiTokenRow, OutboxRow
-from tests.conftest import FixedClock
-from tests.services.test_accounts import add_organisation, audit, fast_hasher, rows
+from tests.factories import FixedClock, add_organisation, fast_hasher
+from tests.helpers import audit, rows
 
 
 @pytest.fixture

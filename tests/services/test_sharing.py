@@ -3,90 +3,24 @@ carry the credential (baked PNG and SVG unbake to it and verify; the PDF), Linke
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from argon2 import PasswordHasher
 
-from cairn.bootstrap import Container, build
+from cairn.bootstrap import Container
 from cairn.errors import ConflictError, InputError, NotFoundError
-from cairn.model.awards import Recipient
-from cairn.services.accounts.service import AccountService
 from cairn.services.wallet.sharing import NotShownError, SharingService, linkedin_url
-from cairn.settings import Settings
 from cairn.store.database import Database
-from cairn.store.tables import WalletCredentialRow, WalletRow
+from cairn.store.tables import WalletCredentialRow
 from cairn.vc.formats.baking import unbake
 from cairn.vc.intake import verify_any
-from tests.conftest import FixedClock
+from tests.factories import PUBLIC_URL, FixedClock, learner_with_credential, make_container
 
-PASSWORD = "correct horse battery"
-FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-PUBLIC = "https://cairn.example"
-UM = "uniwersytet-mazowiecki"
-DEFINITION = "um-python-data-analysis"
-
-
-def make_container(database: Database, clock: FixedClock, examples: Path) -> Container:
-    """An instance with the example catalogue and fast password hashing."""
-    settings = Settings(database_url="sqlite://", secret_key="s" * 48, base_url=PUBLIC)
-    built = build(settings, clock=clock, database=database)
-    built.catalog.import_paths([examples])
-    return dataclasses.replace(built, accounts=AccountService(database, clock=clock, password_hasher=FAST))
-
-
-def learner_with_credential(
-    container: Container, email: str = "ann@example.org", *, name: str = "Ann Example"
-) -> tuple[int, str, dict[str, Any]]:
-    """An account with a password and a wallet holding one freshly awarded credential: (account, id, credential)."""
-    account = container.accounts.create_account(email=email, password=PASSWORD)
-    result = container.issuing.award(DEFINITION, Recipient(email=email, name=name), actor="test", organisation=UM)
-    credential = container.issuing.get(result.award_id, organisation=UM).credential
-    assert isinstance(credential, dict)
-    text = json.dumps(credential)
-    now = container.clock()
-    credential_id = str(uuid.uuid4())
-    achievement = credential["credentialSubject"]["achievement"]
-    with container.database.transaction() as session:
-        wallet = WalletRow(
-            account_id=account.id,
-            did=f"did:key:z6Mk{account.id}",
-            private_key_encrypted=b"not a real key",
-            profile_public=False,
-            created_at=now,
-        )
-        session.add(wallet)
-        session.flush()
-        session.add(
-            WalletCredentialRow(
-                id=credential_id,
-                wallet_id=wallet.id,
-                content_hash=uuid.uuid4().hex,
-                format="ob3",
-                source="test",
-                original=text,
-                document=credential,
-                title=achievement["name"],
-                issuer_name=credential["issuer"]["name"],
-                issuer_id=credential["issuer"]["id"],
-                issued_at=now,
-                valid_until=None,
-                status="valid",
-                report={},
-                checked_at=now,
-                added_at=now,
-                tags={},
-                search_text=achievement["name"],
-                public=False,
-            )
-        )
-    return account.id, credential_id, credential
+PUBLIC = PUBLIC_URL
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from cairn.skills.esco import EscoData
 from cairn.skills.index import SkillIndex
 from cairn.skills.labels import shipped_esco
 from cairn.store.database import Database
-from tests.conftest import FixedClock
+from tests.factories import FixedClock
 
 PYTHON = "http://data.europa.eu/esco/skill/ccd0a1d9-afda-43d9-b901-96344886e14d"
 POLISH = "Student potrafi pisać programy w języku Python i analizować dane z nich"
@@ -64,6 +64,7 @@ def service(database: Database, folder: Path, esco: EscoData, version: list[str]
     )
 
 
+@pytest.mark.slow
 def test_lexical_until_the_full_index_is_built_then_switch(db: Database, tmp_path: Path, small_esco: EscoData) -> None:
     folder = tmp_path / "data" / "skills-index"
     version = ["1.1.1"]

@@ -19,17 +19,8 @@ from cairn.store.database import Database
 from cairn.store.tables import AuditEntry, AwardRow, StatusListRow
 from cairn.vc.report import Outcome
 from cairn.vc.status import DEFAULT_LENGTH, BitstringStatusList
-from tests.conftest import FixedClock, PostgresServer
-from tests.services.test_keys import (
-    DEFINITION,
-    ORG,
-    PUBLIC_URL,
-    assert_authentic,
-    load_examples,
-    make_services,
-    outcomes,
-    verify_award,
-)
+from tests.factories import DEFINITION, ORG, PUBLIC_URL, FixedClock, PostgresServer, load_examples, make_services
+from tests.helpers import assert_authentic, outcomes, verify_award
 
 
 @pytest.fixture
@@ -223,6 +214,7 @@ def _assert_no_shared_index(database: Database, expected: int) -> None:
     assert len({a[2] for a in awards}) == expected
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_two_writers_on_postgresql_never_share_an_index(
     postgres_server: PostgresServer, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
@@ -230,9 +222,8 @@ def test_two_writers_on_postgresql_never_share_an_index(
     """Two writers, each with its own connections and caches, allocating from the same 400 indexes at once:
     the UNIQUE constraints and the SAVEPOINT retry keep every index to one award."""
     retries = _count_retries(monkeypatch)
-    url = postgres_server.new_database()
+    url = postgres_server.migrated_database()
     setup = Database(url)
-    setup.upgrade()
     load_examples(setup, clock)
     setup.dispose()
     per_writer, errors = 150, []
@@ -279,6 +270,7 @@ def _process_writer(url: str, name: str, count: int, barrier: object, errors: ob
         database.dispose()
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_two_app_processes_on_postgresql_never_share_an_index(
     postgres_server: PostgresServer, clock: FixedClock
@@ -286,9 +278,8 @@ def test_two_app_processes_on_postgresql_never_share_an_index(
     """The same race as above between two operating-system processes, as two app servers would run it."""
     import multiprocessing
 
-    url = postgres_server.new_database()
+    url = postgres_server.migrated_database()
     setup = Database(url)
-    setup.upgrade()
     load_examples(setup, clock)
     setup.dispose()
     context = multiprocessing.get_context("spawn")

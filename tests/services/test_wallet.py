@@ -11,7 +11,6 @@ import re
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -25,52 +24,19 @@ from cairn.services.wallet.service import WalletService
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.store.tables import AwardRow, Base, LearnerRow, OutboxRow, WalletRow
-from cairn.vc.dids import did_key
 from cairn.vc.fetch import DictFetcher, HttpsFetcher
 from cairn.vc.issuance import issue
-from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.presentations import verify_presentation_jwt
 from cairn.vc.proofs.jose import kid_resolver
 from cairn.vc.report import Outcome, Report
 from cairn.vc.verification import verify
-from tests.conftest import FixedClock
+from tests.factories import OTHER_DID, OTHER_KEY, FixedClock, copy_sqlite, foreign
 
 SECRET = "w" * 48
 PUBLIC = "https://cairn.example"
 UM = "uniwersytet-mazowiecki"
 DEFINITION = "um-python-data-analysis"
 ADA = "ada@example.org"
-OTHER_KEY = KeyPair.from_secret(KeyType.ED25519, bytes(range(32)))
-OTHER_DID = did_key(OTHER_KEY.public)
-
-
-def foreign(name: str = "Welding basics", **extra: Any) -> dict[str, Any]:
-    """An Open Badges 3.0 credential from another issuer (a did:key, so it verifies offline)."""
-    credential = {
-        "@context": [
-            "https://www.w3.org/ns/credentials/v2",
-            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
-        ],
-        "id": "urn:uuid:7d3c2a4e-0000-4000-8000-000000000001",
-        "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "issuer": {"id": OTHER_DID, "type": ["Profile"], "name": "Other Academy"},
-        "validFrom": "2025-03-01T00:00:00Z",
-        "name": name,
-        "credentialSubject": {
-            "type": ["AchievementSubject"],
-            "achievement": {
-                "id": "https://other.example/achievements/1",
-                "type": ["Achievement"],
-                "name": name,
-                "description": "Joins steel plates safely.",
-                "criteria": {"narrative": "Passed the practical test."},
-            },
-        },
-        **extra,
-    }
-    signed = issue(credential, key=OTHER_KEY, suite="eddsa-rdfc-2022", created="2025-03-01T00:00:00Z")
-    assert isinstance(signed, dict)
-    return signed
 
 
 @pytest.fixture
@@ -304,7 +270,9 @@ def test_presentation_verifies_with_the_verifiers_challenge(
         wallet.present(ada, [other.id], " ", "d")
 
 
-def test_export_and_import_into_another_cairn(container: Container, wallet: WalletService, tmp_path: Path) -> None:
+def test_export_and_import_into_another_cairn(
+    container: Container, wallet: WalletService, tmp_path: Path, sqlite_template: Path
+) -> None:
     ada = account(container)
     claimed = wallet.add_from_claim(ada, ADA, award(container))
     other = wallet.import_credential(ada, json.dumps(foreign()), tags=["Metal"])
@@ -324,8 +292,7 @@ def test_export_and_import_into_another_cairn(container: Container, wallet: Wall
     assert next(i for i in manifest["items"] if i["id"] == other.id)["collections"] == ["Jobs"]
 
     # another Cairn: its own database, the same public URL is not needed for the foreign credential
-    second_db = Database(f"sqlite:///{tmp_path / 'second.db'}")
-    second_db.upgrade()
+    second_db = Database(copy_sqlite(sqlite_template, tmp_path / "second.db"))
     clock = FixedClock()
     settings = Settings(database_url="sqlite://", secret_key="z" * 48, base_url="https://elsewhere.example")
     elsewhere = build(settings, clock=clock, database=second_db)

@@ -19,28 +19,15 @@ from cairn.services.wallet.records import issuer_unreachable, status_of
 from cairn.services.wallet.service import WalletService
 from cairn.settings import Settings
 from cairn.store.database import Database
-from cairn.vc.dids import VerificationMethod, did_web, did_web_document, did_web_url
+from cairn.vc.dids import did_web_document, did_web_url
 from cairn.vc.fetch import DictFetcher, Fetcher
-from cairn.vc.issuance import issue
 from cairn.vc.report import Outcome, Report
-from tests.conftest import FixedClock
-from tests.services.test_wallet import OTHER_KEY, SECRET, foreign
+from tests.factories import ACADEMY_DID, ACADEMY_METHOD, FixedClock, foreign, from_did_web
+from tests.helpers import text_of
 
-ISSUER = did_web("academy.example")
-METHOD = VerificationMethod.multikey(ISSUER, OTHER_KEY.public, fragment="key-1")
+SECRET = "w" * 48
+ISSUER, METHOD = ACADEMY_DID, ACADEMY_METHOD
 DOCUMENT_URL = did_web_url(ISSUER)
-
-
-def from_did_web(name: str = "Welding basics", suite: str = "eddsa-rdfc-2022") -> dict[str, Any] | str:
-    """An Open Badges 3.0 credential signed by a did:web issuer (its key is in the DID document, on its server)."""
-    body = {k: v for k, v in foreign(name).items() if k != "proof"}
-    body["issuer"] = {**body["issuer"], "id": ISSUER}
-    created = "2025-03-01T00:00:00Z" if suite.startswith("eddsa") else None
-    return issue(body, key=OTHER_KEY, suite=suite, created=created, verification_method=METHOD.id)
-
-
-def text_of(credential: dict[str, Any] | str) -> str:
-    return credential if isinstance(credential, str) else json.dumps(credential)
 
 
 @pytest.fixture

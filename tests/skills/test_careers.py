@@ -1,12 +1,12 @@
 """Careers over ESCO: skills found in OB 3.0 and ELM credentials, the profile and its hierarchy, occupations
-ranked by fit, missing skills, next steps per ECTS, job-ad aggregation; and speed on the real release."""
+ranked by fit, missing skills, next steps per ECTS, job-ad aggregation; and the real release (its speed:
+bench/careers.py)."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from time import perf_counter
 
 import pytest
 
@@ -230,25 +230,20 @@ def real_esco(shared_data: Path) -> EscoData:
     return load_esco(shared_data / "esco" / "v1.1.1" / "en")
 
 
-def test_ranking_the_real_release_is_fast(real_esco: EscoData) -> None:
-    started = perf_counter()
+@pytest.mark.slow
+def test_ranking_the_real_release(real_esco: EscoData) -> None:
+    """What the ranking returns on the whole release; how fast it is, ``bench/careers.py`` measures."""
     matrix = occupation_matrix(real_esco)
-    built = perf_counter() - started
     assert len(matrix) > 2900
     assert len(real_esco.occupation_skills) > 100_000
     developer = next(o for o in real_esco.occupations.values() if o.labels["en"].preferred == "software developer")
     skills = sorted(matrix.essential[developer.uri])[:8]
-    started = perf_counter()
-    for _ in range(20):
-        ranked = matrix.rank(skills, limit=20)
-    per_rank = (perf_counter() - started) / 20
-    assert ranked
-    assert developer.uri in {f.uri for f in ranked[:20]}
-    assert per_rank < 0.05, f"ranking took {per_rank * 1000:.1f} ms"
-    assert built < 10
+    ranked = matrix.rank(skills, limit=20)
+    assert len(ranked) == 20
+    assert developer.uri in {f.uri for f in ranked}
+    assert matrix.rank(skills, limit=20) == ranked  # the same answer every time
     profile = build_profile(real_esco, [held("a", ob3(skills))])
     assert all(group.label for group in profile.groups)  # every real skill sits in the hierarchy
-    print(f"matrix built in {built * 1000:.0f} ms; one ranking {per_rank * 1000:.2f} ms")
 
 
 def test_a_narrower_skill_covers_the_broader_one_an_occupation_asks_for() -> None:

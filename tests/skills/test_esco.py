@@ -8,7 +8,7 @@ import pytest
 
 from cairn.errors import InputError
 from cairn.skills.esco import ALL_PARTS, load_esco
-from tests.skills.conftest import SKILL, SKILLS_HEADER, write_csv, write_esco
+from tests.factories import SKILL, SKILLS_HEADER, write_csv, write_esco
 
 
 def test_reads_a_complete_v1_1_release(esco_dir: Path) -> None:

@@ -12,7 +12,7 @@ from cairn.skills.esco import EscoData
 from cairn.skills.evaluation import evaluate, label_resolver, rank_metrics, read_decorte, read_skillskape
 from cairn.skills.index import SkillIndex
 from cairn.skills.train import Example, fit_projection, fit_ranking
-from tests.skills.conftest import SKILL, FakeEncoder, write_csv
+from tests.factories import SKILL, FakeEncoder, write_csv
 
 
 def test_rank_metrics_by_hand() -> None:

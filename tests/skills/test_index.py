@@ -11,7 +11,7 @@ from cairn.errors import InputError
 from cairn.skills.esco import EscoData
 from cairn.skills.index import SkillIndex
 from cairn.skills.suggest import Ranking, Suggestion
-from tests.skills.conftest import SKILL, FakeEncoder
+from tests.factories import SKILL, FakeEncoder
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from cairn.skills.encoders import E5Encoder, UseEncoder, encoder_named
 from cairn.skills.esco import EscoData
 from cairn.skills.index import SkillIndex
-from tests.skills.conftest import SKILL
+from tests.factories import SKILL
 
 
 def test_use_links_english_and_polish_text_to_the_right_skill(esco: EscoData) -> None:

@@ -18,7 +18,7 @@ from cairn.store.accounts.repository import (
 from cairn.store.database import Database
 from cairn.store.mail import OutboxRepository
 from cairn.store.tables import ApiTokenRow, OrganisationRow, SignInLinkRow
-from tests.conftest import FixedClock
+from tests.factories import FixedClock
 
 
 def _org(database: Database, clock: FixedClock, slug: str) -> int:

@@ -8,7 +8,7 @@ import pytest
 import cairn.store.careers.esco as esco_store
 from cairn.store.careers.esco import EscoStore
 from cairn.store.database import Database
-from tests.conftest import FixedClock
+from tests.factories import FixedClock
 
 OCC = "http://data.europa.eu/esco/occupation/"
 SKILL = "http://data.europa.eu/esco/skill/"

@@ -15,7 +15,7 @@ from cairn.store.audit import AuditRepository
 from cairn.store.catalog.repository import DefinitionRepository, OrganisationRepository
 from cairn.store.database import Database
 from cairn.store.tables import AuditEntry, AwardRow
-from tests.conftest import FixedClock
+from tests.factories import FixedClock
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "catalog"
 

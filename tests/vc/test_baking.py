@@ -12,7 +12,7 @@ import pytest
 from cairn.errors import InputError
 from cairn.vc.formats.baking import BakingError, bake, bake_png, bake_svg, sniff, unbake
 from tests import hostile
-from tests.signed import OB3_FIXTURES, signed_json, signed_jwt
+from tests.factories import OB3_FIXTURES, signed_json, signed_jwt
 
 
 def png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:

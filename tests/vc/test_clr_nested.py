@@ -11,8 +11,7 @@ from cairn.vc.issuance import issue
 from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.report import Outcome
 from cairn.vc.verification import verify
-from tests.signed import ED, NOW, signed_json, signed_jwt
-from tests.vc.test_proofs_vectors import _ob3_resolver
+from tests.factories import ED, NOW, ob3_vector_resolver, signed_json, signed_jwt
 
 CLR_VECTOR = "vectors/ob3-1edtech/clrv2p0/linked-data-proof-clr-4.json"
 CLR_KEY = KeyPair.from_secret(KeyType.ED25519, bytes(range(32, 64)))
@@ -63,13 +62,13 @@ def test_one_tampered_credential_inside_fails_the_clr_though_its_own_proof_holds
 
 def test_the_1edtech_clr_vector_is_checked_inside(test_data: Path) -> None:
     clr = json.loads((test_data / CLR_VECTOR).read_text())
-    report = verify(clr, now=NOW, resolve_key=_ob3_resolver)
+    report = verify(clr, now=NOW, resolve_key=ob3_vector_resolver)
     [inner] = report.credentials
     assert report.outcome_of("proof") is Outcome.PASS
     assert inner.outcome_of("proof") is Outcome.PASS
     assert inner.achievement.get("name") == "Achievement 1"
     clr["credentialSubject"]["verifiableCredential"][0]["credentialSubject"]["id"] = "did:example:someone-else"
-    [forged] = verify(clr, now=NOW, resolve_key=_ob3_resolver).credentials
+    [forged] = verify(clr, now=NOW, resolve_key=ob3_vector_resolver).credentials
     assert forged.outcome_of("proof") is Outcome.FAIL
 
 

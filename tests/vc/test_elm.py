@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import pytest
 
 from cairn.vc.formats.elm import annex_rows, looks_like_elm, verify_elm
 from cairn.vc.report import Outcome
-from tests.vc.test_jades import make_ca, make_leaf, seal
+from tests.factories import make_ca, make_leaf, seal
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 SAMPLES = Path("elm/european-learning-model/Credentials/JSON-LD Examples (ELM v3)")
@@ -30,9 +29,7 @@ def outcomes(report: Any) -> dict[str, str]:
 def test_the_eu_signed_sample_verifies_with_warnings(test_data: Path) -> None:
     jws = sample(test_data, "Sample-MC-Annex1-signed.jsonld")
     assert looks_like_elm(jws)
-    started = time.perf_counter()
-    report = verify_elm(jws, now=NOW)
-    assert time.perf_counter() - started < 2
+    report = verify_elm(jws, now=NOW)  # how long it takes: bench/elm.py
     assert outcomes(report) == {
         "readable": "pass",
         "well-formed": "pass",
@@ -116,7 +113,7 @@ def test_a_self_sealed_edc_with_a_trusted_root_is_verified(test_data: Path) -> N
 
 def test_bad_input_gives_a_report_never_an_exception() -> None:
     for bad in ("", "{", "[]", "a.b.c", {"payload": "x", "signatures": [{}]}, {"type": "EuropeanDigitalCredential"}):
-        report = verify_elm(bad, now=NOW)  # type: ignore[arg-type]
+        report = verify_elm(bad, now=NOW)
         assert report.verdict == "Not verified"
         assert report.checks
     assert not looks_like_elm({"type": ["VerifiableCredential", "OpenBadgeCredential"]})

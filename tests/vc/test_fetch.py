@@ -243,6 +243,9 @@ def test_size_limits_stop_declared_and_streamed_bodies(server: int) -> None:
 
 
 def test_timeout_bounds_the_whole_fetch(server: int) -> None:
+    # /slow sends a byte every 50 ms for 5 s, so a timeout per read would never fire: the fetch must give up with
+    # "timed out" once its 0.3 s for the whole is spent. The 3 s bound is not a speed goal; it catches a fetch that
+    # waited for the whole body (a hang, on a server that trickles for ever).
     started = time.monotonic()
     with pytest.raises(FetchError, match="timed out"):
         HttpsFetcher(allow_http=True, allow_private=True, timeout=0.3).fetch(f"http://127.0.0.1:{server}/slow")

@@ -11,7 +11,7 @@ from cairn.model.awards import Recipient
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.vc.holder import email_matches
-from tests.conftest import FixedClock
+from tests.factories import FixedClock
 
 
 def _issued(database: Database, clock: FixedClock, examples: Path, recipient: Recipient) -> dict[str, Any]:
@@ -19,8 +19,8 @@ def _issued(database: Database, clock: FixedClock, examples: Path, recipient: Re
     container = build(settings, clock=clock, database=database)
     container.catalog.import_paths([examples])
     result = container.issuing.award("um-sql-databases", recipient, actor="test", organisation="uniwersytet-mazowiecki")
-    credential: dict[str, Any] = result.credential
-    return credential
+    assert isinstance(result.credential, dict)
+    return result.credential
 
 
 def test_a_cairn_credential_matches_its_learners_email(

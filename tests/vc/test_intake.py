@@ -12,7 +12,7 @@ from cairn.vc.formats.baking import bake_png, bake_svg
 from cairn.vc.intake import verify_any
 from cairn.vc.report import Outcome
 from tests import hostile
-from tests.signed import NOW, OB3_FIXTURES, signed_json, signed_jwt
+from tests.factories import NOW, OB3_FIXTURES, signed_json, signed_jwt
 
 
 @pytest.mark.parametrize(

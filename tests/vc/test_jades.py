@@ -2,95 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import json
-from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.x509.oid import NameOID
+from datetime import timedelta
 
 from cairn.vc.formats.jades import verify_jades
 from cairn.vc.multibase import b64url_encode as b64url_no_pad
-
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-
-
-def _name(cn: str, org: str | None = None) -> x509.Name:
-    attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, "IE"), x509.NameAttribute(NameOID.COMMON_NAME, cn)]
-    if org:
-        attrs += [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
-            x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, "VATIE-1234567X"),
-        ]
-    return x509.Name(attrs)
-
-
-def make_ca(start: datetime = NOW - timedelta(days=900)) -> tuple[Any, x509.Certificate]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name("Test Root CA"))
-        .issuer_name(_name("Test Root CA"))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    return key, cert
-
-
-def make_leaf(
-    ca_key: Any, ca: x509.Certificate, *, start: datetime = NOW - timedelta(days=30), days: int = 365
-) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name("Test Seal", "University of Zed"))
-        .issuer_name(ca.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + timedelta(days=days))
-        .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    return key, cert
-
-
-def der64(cert: x509.Certificate) -> str:
-    return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
-
-
-def seal(
-    payload: dict[str, Any],
-    key: rsa.RSAPrivateKey,
-    chain: list[x509.Certificate],
-    *,
-    sig_t: datetime | None = None,
-    b64: bool = False,
-) -> dict[str, Any]:
-    """A JAdES JWS JSON serialization like the EU issuer's (RS256, x5c, b64 false, sigT)."""
-    header: dict[str, Any] = {"alg": "RS256", "typ": "jose+json", "x5c": [der64(c) for c in chain]}
-    crit = []
-    if not b64:
-        header["b64"] = False
-        crit.append("b64")
-    if sig_t is not None:
-        header["sigT"] = sig_t.strftime("%Y-%m-%dT%H:%M:%SZ")
-        crit.append("sigT")
-    if crit:
-        header["crit"] = crit
-    protected = b64url_no_pad(json.dumps(header).encode())
-    body = json.dumps(payload)
-    payload_text = body if not b64 else b64url_no_pad(body.encode())
-    signature = key.sign(f"{protected}.{payload_text}".encode(), padding.PKCS1v15(), hashes.SHA256())
-    return {"payload": payload_text, "signatures": [{"protected": protected, "signature": b64url_no_pad(signature)}]}
-
+from tests.factories import NOW, make_ca, make_leaf, seal
 
 PAYLOAD = {"id": "urn:credential:1", "type": ["VerifiableCredential", "EuropeanDigitalCredential"]}
 
@@ -116,7 +33,7 @@ def test_base64url_payload_flattened_and_compact_forms() -> None:
     flattened = {"payload": general["payload"], **entry}
     compact = f"{entry['protected']}.{general['payload']}.{entry['signature']}"
     for source in (general, flattened, compact):
-        result = verify_jades(source, now=NOW)  # type: ignore[arg-type]
+        result = verify_jades(source, now=NOW)
         assert result.signature_ok, result.signature_reason
 
 
@@ -175,7 +92,7 @@ def test_trust_comes_from_a_configured_fingerprint_or_subject() -> None:
 
 def test_bad_input_is_a_reason_not_a_crash() -> None:
     for bad in ("", "a.b", "x.y.z", "{", {"payload": 1}, {"payload": "x", "signatures": []}, {"signatures": "x"}):
-        result = verify_jades(bad, now=NOW)  # type: ignore[arg-type]
+        result = verify_jades(bad, now=NOW)
         assert not result.signature_ok
         assert result.signature_reason
     header = b64url_no_pad(json.dumps({"alg": "none"}).encode())

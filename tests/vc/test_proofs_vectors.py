@@ -13,28 +13,25 @@ from typing import Any
 
 import pytest
 
-from cairn.errors import DidResolutionError
 from cairn.vc.canon.forms import rdfc
-from cairn.vc.keys import KeyPair, KeyType, PublicKey
+from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.proofs.data_integrity import ProofCheck, add_proof, key_resolver, verify_proofs
 from cairn.vc.proofs.suites import (
     LEGACY_ED25519_2020,
     SUITES,
-    VerificationKey,
     b58encode,
     document_digest,
     fast_jcs,
     hash_data,
 )
+from tests.factories import OB3_VECTOR_METHOD, OB3_VECTOR_PUBLIC, OB3_VECTOR_SEED, ob3_vector_resolver
 
 EDDSA = "vectors/vc-di-eddsa/TestVectors"
 ECDSA = "vectors/vc-di-ecdsa/TestVectors"
 OB3 = "vectors/ob3-1edtech"
 CHAIN = f"{EDDSA}/proof-set-chain"
 
-OB3_SEED = bytes.fromhex("6241a409e6707bb640a0140a8a32bc3d193c33a661747284d6adfa4ed4180be4")
-OB3_PUBLIC = bytes.fromhex("4bdeafde2ea8beefadd8c699b5c7e0704cf51154d52e17b20b71337ca04cc5a5")
-OB3_METHOD = "https://example.edu/issuers/565049#z6MkjZRZv3aez3r18pB1RBFJR1kwUVJ5jHt92JmQwXbd5hwi"
+OB3_SEED, OB3_PUBLIC, OB3_METHOD = OB3_VECTOR_SEED, OB3_VECTOR_PUBLIC, OB3_VECTOR_METHOD
 
 # (folder, file suffix, input document, cryptosuite[, curve])
 EDDSA_CASES = [
@@ -67,12 +64,6 @@ def _ok(checks: list[ProofCheck], count: int) -> None:
 
 def _key_pair(entry: dict[str, str]) -> KeyPair:
     return KeyPair.from_multikey(entry["privateKeyMultibase"], entry["publicKeyMultibase"])
-
-
-def _ob3_resolver(url: str, purpose: str) -> VerificationKey:
-    if url != OB3_METHOD or purpose != "assertionMethod":
-        raise DidResolutionError(f"unknown verification method {url}")
-    return PublicKey(KeyType.ED25519, OB3_PUBLIC)
 
 
 @pytest.mark.parametrize("case", EDDSA_CASES, ids=lambda c: c[0].split("TestVectors/")[1])
@@ -267,10 +258,10 @@ def test_1edtech_vectors_are_reproduced_and_verify(test_data: Path, unsigned: st
     )
     assert ours["proof"] == expected_proof
     published = _json(base / signed)
-    _ok(verify_proofs(published, resolve_key=_ob3_resolver), 1)
-    _ok(verify_proofs(ours, resolve_key=_ob3_resolver), 1)
+    _ok(verify_proofs(published, resolve_key=ob3_vector_resolver), 1)
+    _ok(verify_proofs(ours, resolve_key=ob3_vector_resolver), 1)
     published["credentialSubject"]["id"] = "did:example:someone-else"
-    assert not verify_proofs(published, resolve_key=_ob3_resolver)[0].ok
+    assert not verify_proofs(published, resolve_key=ob3_vector_resolver)[0].ok
 
 
 def test_1edtech_vector_without_the_injected_resolver_fails_with_a_reason(test_data: Path) -> None:

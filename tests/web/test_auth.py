@@ -31,7 +31,7 @@ from cairn.store.database import Database
 from cairn.store.tables import ApiTokenRow, AuditEntry, OrganisationRow, OutboxRow
 from cairn.web.errors import install_error_handlers
 from cairn.web.i18n import make_templates
-from tests.conftest import FixedClock
+from tests.factories import FixedClock
 from tests.helpers import csrf_of
 
 PASSWORD = "correct horse battery"

@@ -31,7 +31,7 @@ from cairn.vc.report import Outcome
 from cairn.vc.verification import verify
 from cairn.web.app import create_app
 from cairn.web.issuing.bulk import report_csv
-from tests.conftest import FixedClock
+from tests.factories import FixedClock
 from tests.helpers import csrf_of
 
 PASSWORD = "correct horse battery"

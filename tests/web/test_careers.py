@@ -20,9 +20,9 @@ from cairn.skills.index import SkillIndex
 from cairn.skills.labels import shipped_esco
 from cairn.store.database import Database
 from cairn.web.app import create_app
-from tests.conftest import FixedClock
+from tests.factories import SKILL as S
+from tests.factories import FixedClock, add_wallet, esco_with, index_esco
 from tests.helpers import csrf_of
-from tests.services.test_careers import S, _index_esco, add_wallet, esco_with
 
 PASSWORD = "correct horse battery"
 FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
@@ -58,7 +58,7 @@ def container(database: Database, clock: FixedClock, examples: Path) -> Containe
     accounts.add_member(organisation="uniwersytet-mazowiecki", email="issuer@example.org", role="issuer")
     accounts.set_password(email="issuer@example.org", password=PASSWORD)
     add_wallet(database, learner.id, [("valid", [S + "web", S + "team"]), ("revoked", [S + "py"])])
-    index = SkillIndex.build(_index_esco(), encoder=None)
+    index = SkillIndex.build(index_esco(), encoder=None)
     careers = CareersService(database, catalog=built.catalog, index=index)
     esco = FakeEsco(esco_with([S + "web", S + "team", S + "py"]))
     return dataclasses.replace(built, accounts=accounts, careers=careers, esco=esco)  # type: ignore[arg-type]

@@ -26,7 +26,7 @@ from cairn.store.database import Database
 from cairn.store.tables import AuditEntry, AwardRow
 from cairn.web.app import create_app
 from cairn.web.catalog.editor_form import form_from_definition, read_form, validate
-from tests.conftest import EXAMPLES, FixedClock
+from tests.factories import EXAMPLES, FixedClock
 from tests.helpers import csrf_of
 
 PASSWORD = "correct horse battery"

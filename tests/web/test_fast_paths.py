@@ -25,19 +25,16 @@ from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.verification import verify
 from cairn.web.app import SECURITY_HEADERS, _SecurityHeaders, create_app
 from cairn.web.limits import BodyLimit
-from tests.conftest import FixedClock
+from tests.factories import FixedClock
 
 TOKEN = "cairn_test_token_for_the_fast_paths_0123456789"
 VC2 = "https://www.w3.org/ns/credentials/v2"
 
 
 @pytest.fixture
-def client(tmp_path: Path, examples: Path) -> Iterator[TestClient]:
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'web.db'}", base_url="https://cairn.example", secret_key="s" * 48
-    )
+def client(migrated_sqlite_url: str, examples: Path) -> Iterator[TestClient]:
+    settings = Settings(database_url=migrated_sqlite_url, base_url="https://cairn.example", secret_key="s" * 48)
     container = build(settings, clock=FixedClock())
-    container.database.upgrade()
     container.catalog.import_paths([examples])
     container.accounts.install_token(organisation="uniwersytet-mazowiecki", name="t", scopes=list(SCOPES), token=TOKEN)
     with TestClient(create_app(container), raise_server_exceptions=False) as client:
@@ -236,14 +233,13 @@ def test_inline_verification_gives_up_instead_of_fetching() -> None:
 
 
 def test_a_served_app_loads_the_shapes_and_labels_before_the_first_request(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    migrated_sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import cairn.vc.formats.elm_shacl as elm_shacl
     from cairn.skills.labels import shipped_labels
 
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'warm.db'}", secret_key="s" * 48)
+    settings = Settings(database_url=migrated_sqlite_url, secret_key="s" * 48)
     container = build(settings, clock=FixedClock())
-    container.database.upgrade()
     shipped_labels.cache_clear()
     called: list[str] = []
     real = elm_shacl.warm_up

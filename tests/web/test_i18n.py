@@ -17,7 +17,7 @@ from cairn.bootstrap import build
 from cairn.settings import Settings
 from cairn.web.app import create_app
 from cairn.web.i18n import catalog
-from tests.conftest import FixedClock
+from tests.factories import FixedClock
 
 TEMPLATES = Path(str(resources.files("cairn.web") / "templates"))
 LOCALE = Path(str(resources.files("cairn.web") / "locale"))
@@ -99,9 +99,8 @@ def test_placeholders_survive_translation() -> None:
 
 
 @pytest.fixture
-def client(tmp_path: Path, examples: Path) -> Iterator[TestClient]:
-    container = build(Settings(database_url=f"sqlite:///{tmp_path / 'i18n.db'}"), clock=FixedClock())
-    container.database.upgrade()
+def client(migrated_sqlite_url: str, examples: Path) -> Iterator[TestClient]:
+    container = build(Settings(database_url=migrated_sqlite_url), clock=FixedClock())
     container.catalog.import_paths([examples])
     with TestClient(create_app(container)) as client:
         yield client

@@ -13,13 +13,12 @@ from cairn.bootstrap import build
 from cairn.model.definitions import ANNEX_I
 from cairn.settings import Settings
 from cairn.web.app import SECURITY_HEADERS, create_app
-from tests.conftest import FixedClock
+from tests.factories import FixedClock
 
 
 @pytest.fixture
-def client(tmp_path: Path, examples: Path) -> Iterator[TestClient]:
-    container = build(Settings(database_url=f"sqlite:///{tmp_path / 'web.db'}"), clock=FixedClock())
-    container.database.upgrade()
+def client(migrated_sqlite_url: str, examples: Path) -> Iterator[TestClient]:
+    container = build(Settings(database_url=migrated_sqlite_url), clock=FixedClock())
     container.catalog.import_paths([examples])
     with TestClient(create_app(container)) as client:
         yield client
@@ -140,7 +139,7 @@ def test_an_unexpected_error_is_a_500_without_details(
         raise RuntimeError("internal detail: password=hunter2")
 
     monkeypatch.setattr(client.app.state.container.catalog, "entries", explode)  # type: ignore[attr-defined]
-    with TestClient(client.app, raise_server_exceptions=False) as broken:  # type: ignore[arg-type]
+    with TestClient(client.app, raise_server_exceptions=False) as broken:
         response = broken.get("/api/v1/micro-credentials")
         page = broken.get("/")
     assert response.status_code == 500

@@ -29,10 +29,10 @@ from cairn.vc.formats.baking import unbake
 from cairn.vc.intake import verify_any
 from cairn.web.app import create_app
 from cairn.web.wallet.share import skills_of
-from tests.conftest import FixedClock
-from tests.helpers import csrf_of
-from tests.services.test_sharing import PASSWORD, PUBLIC, learner_with_credential, make_container
-from tests.test_newcomer_wallet import InstanceFetcher
+from tests.factories import PUBLIC_URL, ClientFetcher, FixedClock, learner_with_credential, make_container
+from tests.helpers import sign_in
+
+PUBLIC = PUBLIC_URL
 
 
 @pytest.fixture
@@ -44,14 +44,6 @@ def container(sqlite_database: Database, clock: FixedClock, examples: Path) -> C
 def client(container: Container) -> Iterator[TestClient]:
     with TestClient(create_app(container), follow_redirects=False) as client:
         yield client
-
-
-def sign_in(client: TestClient, email: str) -> str:
-    client.cookies.clear()
-    token = csrf_of(client.get("/sign-in").text)
-    answer = client.post("/sign-in", data={"email": email, "password": PASSWORD, "csrf_token": token})
-    assert answer.status_code == 303, answer.text
-    return csrf_of(client.get("/account").text)
 
 
 def new_link(client: TestClient, credential_id: str, csrf: str, expires: str = "") -> str:
@@ -218,7 +210,7 @@ def test_cairn_vc_verify_accepts_the_downloads(
     assert download.status_code == 200, download.text
     saved = tmp_path / f"credential.{kind}"
     saved.write_bytes(download.content)
-    fetcher = InstanceFetcher(client)
+    fetcher = ClientFetcher(client)
     monkeypatch.setattr("cairn.vc.fetch.HttpsFetcher", lambda: fetcher)
     result = CliRunner().invoke(cli, ["vc", "verify", "--online", "--format", "text", str(saved)])
     assert result.exit_code == 0, result.output

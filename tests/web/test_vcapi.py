@@ -16,7 +16,7 @@ from cairn.services.accounts.service import SCOPES
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.web.app import create_app
-from tests.conftest import FixedClock
+from tests.factories import FixedClock
 
 TOKEN = "cairn_test_token_for_the_vc_api_0123456789"
 OTHER = "cairn_test_token_of_another_org_0123456789"

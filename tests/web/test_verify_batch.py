@@ -25,7 +25,7 @@ from cairn.store.database import Database
 from cairn.vc.fetch import CachingFetcher, Fetcher, Response
 from cairn.web.app import create_app
 from tests import hostile
-from tests.conftest import FixedClock
+from tests.factories import FixedClock
 from tests.helpers import rewired
 from tests.web import ob2_hosted
 

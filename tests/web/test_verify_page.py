@@ -17,8 +17,9 @@ from cairn.services.verification.trust import load_trust_list
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.vc.fetch import CachingFetcher
+from cairn.vc.verification import MAX_INPUT_BYTES
 from cairn.web.app import create_app
-from tests.conftest import FixedClock
+from tests.factories import FixedClock
 from tests.helpers import rewired
 from tests.web import ob2_hosted
 
@@ -204,7 +205,7 @@ def test_a_web_address_that_cannot_be_fetched_is_a_readable_400(app_parts: tuple
 def test_a_hosted_document_that_is_too_large_is_refused(app_parts: tuple[TestClient, Any]) -> None:
     _, container = app_parts
     url = "https://badges.example/huge.json"
-    fetcher = ob2_hosted.Server(container.fetcher, {url: b" " * (verify_page.MAX_INPUT_BYTES + 1)})
+    fetcher = ob2_hosted.Server(container.fetcher, {url: b" " * (MAX_INPUT_BYTES + 1)})
     with _client_with(container, fetcher=fetcher) as client:
         page = client.post("/verify", data={"url": url})
         assert page.status_code == 400

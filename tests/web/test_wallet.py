@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import html
 import io
 import json
 import re
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
-from httpx import Response
+from httpx2 import Response
 from sqlalchemy import select
 
 from cairn.bootstrap import Container, build
@@ -28,9 +27,8 @@ from cairn.store.database import Database
 from cairn.store.tables import OutboxRow
 from cairn.web.app import create_app
 from cairn.web.deps import SESSION_COOKIE
-from tests.conftest import FixedClock
-from tests.helpers import csrf_of
-from tests.services.test_wallet import foreign
+from tests.factories import FixedClock, foreign
+from tests.helpers import csrf_of, emailed_link, use_link
 
 PASSWORD = "correct horse battery"
 FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
@@ -51,30 +49,6 @@ def container(sqlite_database: Database, clock: FixedClock, examples: Path) -> C
 def client(container: Container) -> Iterator[TestClient]:
     with TestClient(create_app(container), follow_redirects=False) as client:
         yield client
-
-
-def emailed_link(database: Database, to: str) -> str:
-    """The path (with its query) of the newest one-time link the outbox holds for ``to``."""
-    with database.transaction() as s:
-        body = s.scalars(
-            select(OutboxRow.body_text).where(OutboxRow.to_address == to).order_by(OutboxRow.id.desc())
-        ).first()
-    found = re.search(r"https?://[^/\s]+(/sign-in/link\?token=[A-Za-z0-9_-]+(?:&next=\S+)?)", body or "")
-    assert found, body
-    return found.group(1)
-
-
-def use_link(client: TestClient, path: str, password: str | None = None) -> Response:
-    """Open an emailed link's landing page and press its button, as the learner does: with ``password``, the
-    one that finishes creating the account (which asks for the password chosen), else the plain one."""
-    landing = client.get(path)
-    assert landing.status_code == 200
-    fields = dict(re.findall(r'<input type="hidden" name="(token|next)" value="([^"]*)"', landing.text))
-    data = {name: html.unescape(value) for name, value in fields.items()}
-    if password is not None:
-        assert 'name="password"' in landing.text, landing.text
-        data["password"] = password
-    return client.post("/sign-in/link/use", data={**data, "csrf_token": csrf_of(landing.text)})
 
 
 def ask_to_sign_up(client: TestClient, email: str, password: str = PASSWORD, next_path: str = "/wallet") -> Response:
@@ -229,7 +203,9 @@ def test_sign_up_answers_alike_for_a_new_and_a_taken_address(client: TestClient,
     # the owner of the taken address is told by email, and their password did not change
     taken = emailed_link(container.database, "taken@example.org")
     with container.database.transaction() as s:
-        subjects = dict(s.execute(select(OutboxRow.to_address, OutboxRow.subject).order_by(OutboxRow.id)).all())
+        subjects = dict(
+            s.execute(select(OutboxRow.to_address, OutboxRow.subject).order_by(OutboxRow.id)).tuples().all()
+        )
     assert subjects["taken@example.org"] == "You already have a Cairn account"
     assert subjects["fresh@example.org"] == "Finish creating your Cairn account"
     assert password_works(client, "taken@example.org", PASSWORD)

@@ -19,12 +19,8 @@ from cairn.services.wallet.service import WalletService
 from cairn.store.database import Database
 from cairn.vc.fetch import DictFetcher
 from cairn.web.app import create_app
-from tests.conftest import FixedClock
-from tests.helpers import csrf_of
-from tests.services.test_sharing import make_container
-from tests.services.test_wallet import foreign
-from tests.services.test_wallet_issuer_unreachable import from_did_web, text_of
-from tests.web.test_share import PASSWORD, sign_in
+from tests.factories import PASSWORD, FixedClock, foreign, from_did_web, make_container
+from tests.helpers import csrf_of, sign_in, text_of
 
 
 @pytest.fixture

@@ -1,0 +1,768 @@
+"""Builders of the objects tests need: clocks, databases, services over the example catalogue, keys, credentials
+(signed and unsigned), certificates and seals, ESCO data and folders, fake encoders and fetchers.
+
+Test modules import from here (and from :mod:`tests.helpers`), never from another test module or a conftest;
+fixtures that wrap these builders live in the conftest.py of the folder that uses them.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import dataclasses
+import hashlib
+import io
+import json
+import lzma
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import numpy as np
+from argon2 import PasswordHasher
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.x509.oid import NameOID
+from fastapi.testclient import TestClient
+from numpy.typing import NDArray
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from cairn.bootstrap import Container, build
+from cairn.errors import DidResolutionError, FetchError
+from cairn.formats.ob3 import build_credential
+from cairn.model.awards import Award, Recipient
+from cairn.model.catalog import build_catalog
+from cairn.services.accounts.service import AccountService
+from cairn.services.audit import AuditService
+from cairn.services.catalog.service import CatalogService, read_files
+from cairn.services.issuing.bulk import BulkAwardService
+from cairn.services.issuing.keys import KeyService
+from cairn.services.issuing.service import IssuingService
+from cairn.services.issuing.setup import IssuingServices
+from cairn.services.issuing.status_lists import IndexChooser, StatusListService
+from cairn.settings import Settings
+from cairn.skills.esco import EscoData, Labels, Occupation, OccupationSkill, Skill
+from cairn.skills.labels import shipped_esco_folder
+from cairn.store.database import Database, normalise_url
+from cairn.store.tables import OrganisationRow, WalletCredentialRow, WalletRow
+from cairn.vc.dids import VerificationMethod, did_key, did_web
+from cairn.vc.fetch import HttpsFetcher, Response, _Target
+from cairn.vc.issuance import issue
+from cairn.vc.keys import KeyPair, KeyType, PublicKey
+from cairn.vc.multibase import b64url_encode
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+EXAMPLES = REPO / "examples" / "catalog"
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+"""A moment at which the signed credentials, certificates and seals built here are valid."""
+
+
+# -- clocks ------------------------------------------------------------------------------------------------------
+
+
+class FixedClock:
+    """A clock that says what it is told; ``advance`` moves it on."""
+
+    def __init__(self, start: datetime = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+class ShiftedClock:
+    """The real time, moved by ``offset`` (to make a share link that has already expired)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+# -- databases ---------------------------------------------------------------------------------------------------
+
+
+def migrate_sqlite_template(path: Path) -> Path:
+    """Migrate a new SQLite file at ``path`` to the head revision, leaving everything in the one file to copy."""
+    database = Database(f"sqlite:///{path}")
+    try:
+        database.upgrade()
+        with database.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        database.dispose()
+    wal = path.with_name(path.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0, "the template's write-ahead log was not checkpointed"
+    return path
+
+
+def copy_sqlite(template: Path, path: Path) -> str:
+    """Copy the migrated ``template`` to ``path`` (a file of one test's own); its URL."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
+
+
+class PostgresServer:
+    """Creates throw-away databases on the test server: empty ones, or copies of one migrated template."""
+
+    def __init__(self, url: str) -> None:
+        self.url = make_url(normalise_url(url))
+        self.admin = create_engine(self.url, isolation_level="AUTOCOMMIT")
+        self.created: list[str] = []
+        self._template: str | None = None
+
+    def _name(self, kind: str) -> str:
+        return f"cairn_{kind}_{os.getpid()}_{uuid.uuid4().hex[:10]}"
+
+    def _url(self, name: str) -> str:
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def new_database(self) -> str:
+        """The URL of a brand-new, never-migrated database."""
+        return self._create(self._name("test"), "")
+
+    def migrated_database(self) -> str:
+        """The URL of a new database copied from the migrated template (which is migrated once, on first use)."""
+        if self._template is None:
+            name = self._name("template")
+            template = Database(self._create(name, ""))
+            try:
+                template.upgrade()
+            finally:
+                template.dispose()  # CREATE DATABASE ... TEMPLATE needs nobody connected to the template
+            self._template = name
+        return self._create(self._name("test"), f' TEMPLATE "{self._template}"')
+
+    def _create(self, name: str, template: str) -> str:
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"{template}'))
+        self.created.append(name)
+        return self._url(name)
+
+    def drop(self, url: str) -> None:
+        """Drop the database at ``url`` (one this server created) now, rather than at the end of the session."""
+        name = make_url(url).database
+        assert name in self.created, name
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.created.remove(name)
+
+    def drop_all(self) -> None:
+        """Drop every database still here, the template last."""
+        names = [n for n in self.created if n != self._template] + ([self._template] if self._template else [])
+        with self.admin.connect() as conn:
+            for name in names:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.created.clear()
+        self._template = None
+        self.admin.dispose()
+
+
+# -- issuing over the example catalogue --------------------------------------------------------------------------
+
+SECRET = "correct horse battery staple, forty characters"
+PUBLIC_URL = "https://cairn.example"
+ORG = "uniwersytet-mazowiecki"
+DEFINITION = "um-python-data-analysis"
+PASSWORD = "correct horse battery"
+
+
+def load_examples(database: Database, clock: FixedClock) -> None:
+    """Import the example catalogue (4 organisations, 10 micro-credentials)."""
+    CatalogService(database, clock=clock).import_paths([EXAMPLES])
+
+
+def make_services(
+    database: Database,
+    clock: FixedClock,
+    *,
+    secret: str | None = SECRET,
+    choose_index: IndexChooser | None = None,
+    list_limit: int | None = None,
+) -> IssuingServices:
+    """The issuing services as bootstrap builds them, with a fixed clock and optional test knobs."""
+    settings = Settings(secret_key=secret, base_url=PUBLIC_URL)
+    keys = KeyService(database, secret_key=settings.require_secret_key, public_url=settings.public_url, clock=clock)
+    lists = StatusListService(database, keys=keys, clock=clock, choose_index=choose_index, list_limit=list_limit)
+    issuing = IssuingService(database, keys=keys, status_lists=lists, clock=clock)
+    bulk = BulkAwardService(issuing, max_upload_bytes=settings.max_upload_bytes, workers=0)
+    return IssuingServices(keys, lists, issuing, bulk, AuditService(database))
+
+
+def fast_hasher() -> PasswordHasher:
+    """Argon2id with the cheapest parameters: passwords in tests need not be expensive to guess."""
+    return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+def add_organisation(database: Database, clock: FixedClock, slug: str, name: str = "") -> None:
+    """An organisation row, without a catalogue."""
+    with database.transaction() as s:
+        document = {"id": slug, "legal_name": {"en": name or slug.title()}}
+        s.add(
+            OrganisationRow(
+                slug=slug, country="PL", type="university", document=document, created_at=clock(), updated_at=clock()
+            )
+        )
+
+
+def make_container(database: Database, clock: FixedClock, examples: Path) -> Container:
+    """An instance with the example catalogue and fast password hashing."""
+    settings = Settings(database_url="sqlite://", secret_key="s" * 48, base_url=PUBLIC_URL)
+    built = build(settings, clock=clock, database=database)
+    built.catalog.import_paths([examples])
+    return dataclasses.replace(built, accounts=AccountService(database, clock=clock, password_hasher=fast_hasher()))
+
+
+def learner_with_credential(
+    container: Container, email: str = "ann@example.org", *, name: str = "Ann Example"
+) -> tuple[int, str, dict[str, Any]]:
+    """An account with :data:`PASSWORD` and a wallet holding one freshly awarded credential: (account, id,
+    credential)."""
+    account = container.accounts.create_account(email=email, password=PASSWORD)
+    result = container.issuing.award(DEFINITION, Recipient(email=email, name=name), actor="test", organisation=ORG)
+    credential = container.issuing.get(result.award_id, organisation=ORG).credential
+    assert isinstance(credential, dict)
+    now = container.clock()
+    credential_id = str(uuid.uuid4())
+    achievement = credential["credentialSubject"]["achievement"]
+    with container.database.transaction() as session:
+        wallet = WalletRow(
+            account_id=account.id,
+            did=f"did:key:z6Mk{account.id}",
+            private_key_encrypted=b"not a real key",
+            profile_public=False,
+            created_at=now,
+        )
+        session.add(wallet)
+        session.flush()
+        session.add(
+            WalletCredentialRow(
+                id=credential_id,
+                wallet_id=wallet.id,
+                content_hash=uuid.uuid4().hex,
+                format="ob3",
+                source="test",
+                original=json.dumps(credential),
+                document=credential,
+                title=achievement["name"],
+                issuer_name=credential["issuer"]["name"],
+                issuer_id=credential["issuer"]["id"],
+                issued_at=now,
+                valid_until=None,
+                status="valid",
+                report={},
+                checked_at=now,
+                added_at=now,
+                tags={},
+                search_text=achievement["name"],
+                public=False,
+            )
+        )
+    return account.id, credential_id, credential
+
+
+# -- credentials signed here -------------------------------------------------------------------------------------
+
+ED = KeyPair.from_secret(KeyType.ED25519, bytes(range(32)))
+"""The did:key issuer of :func:`signed_json`, :func:`signed_jwt` and :func:`foreign`."""
+OB3_FIXTURES = "ob3/digital-credentials-public-validator/inspector-vc/src/test/resources/ob30"
+
+
+@cache
+def _unsigned() -> str:
+    files, _ = read_files([EXAMPLES])
+    catalog, _ = build_catalog(files)
+    d = catalog.definitions[DEFINITION]
+    org = catalog.organisations[d.awarding_bodies[0]]
+    credential = build_credential(
+        definition=d,
+        version=1,
+        organisations=[org],
+        issuer_ids={org.id: did_key(ED.public)},
+        award=Award(
+            definition_id=d.id,
+            version=1,
+            recipient=Recipient(email="anna@example.org", name="Anna Żółkiewska"),
+            issued_at=datetime(2026, 5, 4, 9, 30, tzinfo=UTC),
+        ),
+        credential_id="urn:uuid:7c5b0e44-52d1-4f0f-9a8e-9f0b3c2a1d10",
+        achievement_id="https://cairn.example/micro-credentials/um-python-data-analysis/versions/1",
+        salt="s",
+    )
+    return json.dumps(credential)
+
+
+def unsigned() -> dict[str, Any]:
+    """An Open Badges 3.0 micro-credential from the example catalogue, not yet signed (a fresh copy each time)."""
+    return dict(json.loads(_unsigned()))
+
+
+@cache
+def signed_json() -> str:
+    """The credential signed with eddsa-rdfc-2022, as JSON text (with a Polish name in it)."""
+    return json.dumps(
+        issue(unsigned(), key=ED, suite="eddsa-rdfc-2022", created="2026-05-04T09:30:00Z"), ensure_ascii=False
+    )
+
+
+@cache
+def signed_jwt() -> str:
+    """The credential signed as an Open Badges 3.0 JWT."""
+    token = issue(unsigned(), key=ED, suite="ob3-jwt", created="2026-05-04T09:30:00Z")
+    assert isinstance(token, str)
+    return token
+
+
+OTHER_KEY = ED
+"""The key of "Other Academy", the issuer of :func:`foreign` credentials."""
+OTHER_DID = did_key(OTHER_KEY.public)
+ACADEMY_DID = did_web("academy.example")
+"""Other Academy again, as a did:web issuer whose key is in its DID document, on its server."""
+ACADEMY_METHOD = VerificationMethod.multikey(ACADEMY_DID, OTHER_KEY.public, fragment="key-1")
+
+
+def foreign(name: str = "Welding basics", **extra: Any) -> dict[str, Any]:
+    """An Open Badges 3.0 credential from another issuer (a did:key, so it verifies offline)."""
+    credential = {
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+        ],
+        "id": "urn:uuid:7d3c2a4e-0000-4000-8000-000000000001",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": {"id": OTHER_DID, "type": ["Profile"], "name": "Other Academy"},
+        "validFrom": "2025-03-01T00:00:00Z",
+        "name": name,
+        "credentialSubject": {
+            "type": ["AchievementSubject"],
+            "achievement": {
+                "id": "https://other.example/achievements/1",
+                "type": ["Achievement"],
+                "name": name,
+                "description": "Joins steel plates safely.",
+                "criteria": {"narrative": "Passed the practical test."},
+            },
+        },
+        **extra,
+    }
+    signed = issue(credential, key=OTHER_KEY, suite="eddsa-rdfc-2022", created="2025-03-01T00:00:00Z")
+    assert isinstance(signed, dict)
+    return signed
+
+
+def from_did_web(name: str = "Welding basics", suite: str = "eddsa-rdfc-2022") -> dict[str, Any] | str:
+    """A :func:`foreign` credential signed by :data:`ACADEMY_DID` (a did:web: checking it needs its server)."""
+    body = {k: v for k, v in foreign(name).items() if k != "proof"}
+    body["issuer"] = {**body["issuer"], "id": ACADEMY_DID}
+    created = "2025-03-01T00:00:00Z" if suite.startswith("eddsa") else None
+    return issue(body, key=OTHER_KEY, suite=suite, created=created, verification_method=ACADEMY_METHOD.id)
+
+
+# -- the 1EdTech OB 3.0 test vectors' issuer ----------------------------------------------------------------------
+
+OB3_VECTOR_SEED = bytes.fromhex("6241a409e6707bb640a0140a8a32bc3d193c33a661747284d6adfa4ed4180be4")
+OB3_VECTOR_PUBLIC = bytes.fromhex("4bdeafde2ea8beefadd8c699b5c7e0704cf51154d52e17b20b71337ca04cc5a5")
+OB3_VECTOR_METHOD = "https://example.edu/issuers/565049#z6MkjZRZv3aez3r18pB1RBFJR1kwUVJ5jHt92JmQwXbd5hwi"
+
+
+def ob3_vector_resolver(url: str, purpose: str) -> PublicKey:
+    """Resolves the one verification method of the OB 3.0 vectors (for assertions), refusing every other."""
+    if url != OB3_VECTOR_METHOD or purpose != "assertionMethod":
+        raise DidResolutionError(f"unknown verification method {url}")
+    return PublicKey(KeyType.ED25519, OB3_VECTOR_PUBLIC)
+
+
+# -- X.509 certificates and JAdES seals ---------------------------------------------------------------------------
+
+
+def _name(cn: str, org: str | None = None) -> x509.Name:
+    attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, "IE"), x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+    if org:
+        attrs += [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
+            x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, "VATIE-1234567X"),
+        ]
+    return x509.Name(attrs)
+
+
+def make_ca(start: datetime = NOW - timedelta(days=900)) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """A throw-away root CA (P-256), valid for ten years from ``start``."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name("Test Root CA"))
+        .issuer_name(_name("Test Root CA"))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def make_leaf(
+    ca_key: ec.EllipticCurvePrivateKey,
+    ca: x509.Certificate,
+    *,
+    start: datetime = NOW - timedelta(days=30),
+    days: int = 365,
+) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+    """A seal certificate (RSA 2048, an organisation identifier) that ``ca`` signed."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name("Test Seal", "University of Zed"))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=days))
+        .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def der64(cert: x509.Certificate) -> str:
+    """A certificate as base64 DER, as ``x5c`` carries it."""
+    return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+
+
+def seal(
+    payload: dict[str, Any],
+    key: rsa.RSAPrivateKey,
+    chain: list[x509.Certificate],
+    *,
+    sig_t: datetime | None = None,
+    b64: bool = False,
+) -> dict[str, Any]:
+    """A JAdES JWS JSON serialization like the EU issuer's (RS256, x5c, b64 false, sigT)."""
+    header: dict[str, Any] = {"alg": "RS256", "typ": "jose+json", "x5c": [der64(c) for c in chain]}
+    crit = []
+    if not b64:
+        header["b64"] = False
+        crit.append("b64")
+    if sig_t is not None:
+        header["sigT"] = sig_t.strftime("%Y-%m-%dT%H:%M:%SZ")
+        crit.append("sigT")
+    if crit:
+        header["crit"] = crit
+    protected = b64url_encode(json.dumps(header).encode())
+    body = json.dumps(payload)
+    payload_text = body if not b64 else b64url_encode(body.encode())
+    signature = key.sign(f"{protected}.{payload_text}".encode(), padding.PKCS1v15(), hashes.SHA256())
+    return {"payload": payload_text, "signatures": [{"protected": protected, "signature": b64url_encode(signature)}]}
+
+
+# -- ESCO --------------------------------------------------------------------------------------------------------
+
+SKILL = "http://data.europa.eu/esco/skill/"
+OCC = "http://data.europa.eu/esco/occupation/"
+
+SKILLS_HEADER = [
+    "conceptType", "conceptUri", "skillType", "reuseLevel", "preferredLabel", "altLabels", "hiddenLabels",
+    "status", "modifiedDate", "scopeNote", "definition", "inScheme", "description",
+]  # fmt: skip
+
+#: (id, type, reuse level, preferred label, alternative labels, description)
+SKILL_ROWS = [
+    ("js", "knowledge", "sector-specific", "JavaScript", ["JS", "ECMAScript"], "A scripting language."),
+    ("py", "knowledge", "sector-specific", "Python (computer programming)", ["Python"], "A language."),
+    ("web", "skill/competence", "cross-sector", "develop web applications", ["build websites"], "Make sites."),
+    ("team", "skill/competence", "transversal", "work in teams", ["teamwork", "collaborate"], "Cooperate."),
+    ("staff", "skill/competence", "cross-sector", "manage staff", ["lead employees"], "Lead people."),
+    ("bake", "skill/competence", "occupation-specific", "bake bread", ["make bread"], "Bake loaves."),
+    ("recycle", "skill/competence", "cross-sector", "recycle waste", ["sort waste"], "Reuse things."),
+    ("sql", "knowledge", "sector-specific", "SQL", ["structured query language"], "Query databases."),
+]
+
+COLLECTIONS = {"digital": ["js", "py", "web", "sql"], "green": ["recycle"], "transversal": ["team"]}
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Write a UTF-8 CSV file with a header row (multi-value cells newline-separated, as ESCO does)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def write_esco(folder: Path, *, lang: str = "en", v12: bool = False) -> Path:
+    """A complete but tiny ESCO release in ``folder`` (v1.1 layout, or v1.2 with its extra columns)."""
+    rows = [
+        ["KnowledgeSkillCompetence", SKILL + sid, kind, reuse, label, "\n".join(alts), "", "released", "",
+         "", "", "", desc]
+        for sid, kind, reuse, label, alts, desc in SKILL_ROWS
+    ]  # fmt: skip
+    write_csv(folder / f"skills_{lang}.csv", SKILLS_HEADER, rows)
+    write_csv(
+        folder / f"skillGroups_{lang}.csv",
+        ["conceptType", "conceptUri", "preferredLabel", "altLabels", "code"],
+        [["SkillGroup", SKILL + "g-ict", "ICT", "", "06"]],
+    )
+    write_csv(
+        folder / f"broaderRelationsSkillPillar_{lang}.csv",
+        ["conceptType", "conceptUri", "broaderType", "broaderUri"],
+        [["KnowledgeSkillCompetence", SKILL + sid, "SkillGroup", SKILL + "g-ict"] for sid in ("js", "py")],
+    )
+    for name, ids in COLLECTIONS.items():
+        write_csv(
+            folder / f"{name}SkillsCollection_{lang}.csv",
+            ["conceptType", "conceptUri", "preferredLabel", "altLabels"],
+            [["KnowledgeSkillCompetence", SKILL + sid, sid, "a | b"] for sid in ids],
+        )
+    occ_header = ["conceptType", "conceptUri", "iscoGroup", "preferredLabel", "altLabels", "code"]
+    occ_rows = [["Occupation", OCC + "dev", "2512", "software developer", "programmer", "2512.1"]]
+    if v12:
+        occ_header.append("naceCode")
+        occ_rows[0].append("J62")
+    write_csv(folder / f"occupations_{lang}.csv", occ_header, occ_rows)
+    write_csv(
+        folder / f"ISCOGroups_{lang}.csv",
+        ["conceptType", "conceptUri", "code", "preferredLabel"],
+        [["ISCOGroup", "http://data.europa.eu/esco/isco/C2512", "2512", "Software developers"]],
+    )
+    rel_header = ["occupationUri", "relationType", "skillType", "skillUri"]
+    rel_rows = [[OCC + "dev", "essential", "knowledge", SKILL + "js"], [OCC + "dev", "optional", "", SKILL + "sql"]]
+    if v12:
+        rel_header = ["occupationUri", "occupationLabel", "relationType", "skillType", "skillUri", "skillLabel"]
+        rel_rows = [[r[0], "software developer", r[1], r[2], r[3], "x"] for r in rel_rows]
+    write_csv(folder / f"occupationSkillRelations_{lang}.csv", rel_header, rel_rows)
+    return folder
+
+
+@cache
+def _read_shipped(relative: str) -> tuple[list[str], list[dict[str, str]]]:
+    content = lzma.decompress((shipped_esco_folder() / relative).read_bytes()).decode("utf-8")
+    reader = csv.DictReader(io.StringIO(content, newline=""))
+    return list(reader.fieldnames or []), list(reader)
+
+
+def write_rows(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
+    """Write ``rows`` (dicts) under ``header`` as a UTF-8 CSV file, as ESCO publishes them."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, header)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def cut_release(root: Path, *, occupations: int = 12, version: str = "1.1.1") -> Path:
+    """A small but complete English ESCO folder (``root/vX/en``) cut from the shipped extract: a few
+    occupations with their relations, the skills they name, and the hierarchy, groups and collections."""
+    folder = root / f"v{version}" / "en"
+    header, occ_rows = _read_shipped("en/occupations_en.csv.xz")
+    occ_rows = occ_rows[:occupations]
+    occ_uris = {r["conceptUri"] for r in occ_rows}
+    write_rows(folder / "occupations_en.csv", header, occ_rows)
+    header, rel_rows = _read_shipped("en/occupationSkillRelations_en.csv.xz")
+    rel_rows = [r for r in rel_rows if r["occupationUri"] in occ_uris]
+    write_rows(folder / "occupationSkillRelations_en.csv", header, rel_rows)
+    skill_uris = {r["skillUri"] for r in rel_rows}
+    header, skill_rows = _read_shipped("en/skills_en.csv.xz")
+    write_rows(folder / "skills_en.csv", header, [r for r in skill_rows if r["conceptUri"] in skill_uris])
+    header, broader = _read_shipped("en/broaderRelationsSkillPillar_en.csv.xz")
+    broader = [r for r in broader if r["conceptUri"] in skill_uris]
+    write_rows(folder / "broaderRelationsSkillPillar_en.csv", header, broader)
+    group_uris = {r["broaderUri"] for r in broader}
+    header, groups = _read_shipped("en/skillGroups_en.csv.xz")
+    write_rows(folder / "skillGroups_en.csv", header, [r for r in groups if r["conceptUri"] in group_uris])
+    header, isco = _read_shipped("en/ISCOGroups_en.csv.xz")
+    write_rows(folder / "ISCOGroups_en.csv", header, isco)
+    for name in ("digital", "transversal", "green", "language"):
+        header, members = _read_shipped(f"en/{name}SkillsCollection_en.csv.xz")
+        selected = [r for r in members if r["conceptUri"] in skill_uris]
+        write_rows(folder / f"{name}SkillsCollection_en.csv", header, selected)
+    return folder
+
+
+def cut_polish(root: Path) -> Path:
+    """The Polish occupation and ISCO group files of the shipped extract (no skills): an extra language."""
+    folder = root / "v1.2.1" / "pl"
+    for base in ("occupations", "ISCOGroups"):
+        header, rows = _read_shipped(f"pl/{base}_pl.csv.xz")
+        write_rows(folder / f"{base}_pl.csv", header, rows)
+    return folder
+
+
+def esco_with(skills: list[str]) -> EscoData:
+    """ESCO data with ``skills`` (labelled by their URIs' ends) and one occupation that needs them all."""
+    labels = {
+        uri: Skill(uri, "skill/competence", "cross-sector", {"en": Labels(f"skill {uri[-6:]}")}) for uri in skills
+    }
+    occupation = Occupation(OCC + "target", "2511", "2511.9", {"en": Labels("target job")})
+    relations = tuple(OccupationSkill(OCC + "target", uri, "essential") for uri in skills)
+    return EscoData("t", ("en",), labels, occupations={occupation.uri: occupation}, occupation_skills=relations)
+
+
+def index_esco() -> EscoData:
+    """Four skills in their collections, for a BM25 skill index (Python, web applications, teams, waste)."""
+    rows = {
+        "py": ("knowledge", "Python (computer programming)", ("Python",), frozenset({"digital"})),
+        "web": ("skill/competence", "develop web applications", ("build websites",), frozenset({"digital"})),
+        "team": ("skill/competence", "work in teams", ("teamwork",), frozenset({"transversal"})),
+        "recycle": ("skill/competence", "recycle waste", ("sort waste",), frozenset({"green"})),
+    }
+    skills = {
+        SKILL + sid: Skill(SKILL + sid, kind, "cross-sector", {"en": Labels(label, alts)}, collections=names)
+        for sid, (kind, label, alts, names) in rows.items()
+    }
+    return EscoData("t", ("en",), skills)
+
+
+def aligned_credential(skills: list[str]) -> dict[str, Any]:
+    """The part of a credential that careers read: ESCO alignments and an EQF level (5)."""
+    alignment = [{"type": ["Alignment"], "targetUrl": uri, "targetFramework": "ESCO"} for uri in skills]
+    achievement = {"alignment": alignment, "eqfLevel": "http://data.europa.eu/snb/eqf/5"}
+    return {"credentialSubject": {"achievement": achievement}}
+
+
+def add_wallet(database: Database, account_id: int, items: list[tuple[str, list[str]]]) -> None:
+    """A wallet with one credential per (status, skills)."""
+    now = datetime(2026, 5, 1, tzinfo=UTC)
+    with database.transaction() as session:
+        wallet = WalletRow(account_id=account_id, did="did:key:z6Mk", private_key_encrypted=b"x", created_at=now)
+        session.add(wallet)
+        session.flush()
+        for number, (status, skills) in enumerate(items):
+            session.add(
+                WalletCredentialRow(
+                    id=str(uuid.uuid4()),
+                    wallet_id=wallet.id,
+                    content_hash=f"{number:064d}",
+                    format="ldp_vc",
+                    source="upload",
+                    original="{}",
+                    document=aligned_credential(skills),
+                    title=f"Credential {number} ({status})",
+                    issuer_name="Uniwersytet",
+                    issuer_id="did:web:um",
+                    issued_at=now,
+                    valid_until=None,
+                    status=status,
+                    report={},
+                    checked_at=now,
+                    added_at=now,
+                    tags={},
+                    search_text="",
+                )
+            )
+
+
+class FakeEncoder:
+    """Deterministic bag-of-words hashing vectors: texts sharing words get similar vectors."""
+
+    name = "fake-hashing"
+    dim = 64
+
+    def _vector(self, text: str) -> NDArray[np.float32]:
+        vector = np.zeros(self.dim, dtype=np.float32)
+        for word in re.findall(r"\w+", text.casefold()):
+            digest = hashlib.sha256(word.encode()).digest()
+            vector[digest[0] % self.dim] += 1.0 if digest[1] % 2 else -1.0
+        norm = float(np.linalg.norm(vector))
+        return vector / norm if norm else vector
+
+    def encode_queries(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        return np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+    def encode_passages(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        return self.encode_queries(texts)
+
+
+# -- fetchers ----------------------------------------------------------------------------------------------------
+
+
+class ClientFetcher:
+    """Fetches from the Cairn app under test (any scheme and host), refusing what it does not answer with 200."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        self.calls: list[str] = []
+
+    def fetch(self, url: str) -> Response:
+        self.calls.append(url)
+        parts = urlsplit(url)
+        answer = self.client.get(parts.path + (f"?{parts.query}" if parts.query else ""))
+        if answer.status_code != 200:
+            raise FetchError(f"{url} answered {answer.status_code}")
+        return Response(url, answer.content, answer.headers.get("content-type", "").split(";")[0] or None)
+
+
+PUBLIC_ADDRESS = "93.184.215.14"
+
+
+def fake_resolver(host: str, port: int) -> Sequence[str]:
+    """No DNS in tests: internal-looking names resolve to private addresses, the rest to one public address."""
+    lowered = host.lower()
+    if lowered in ("localhost", "metadata.google.internal") or lowered.endswith((".internal", ".local", ".lan")):
+        return ["127.0.0.1" if lowered == "localhost" else "10.0.0.7"]
+    if lowered.startswith("rebind"):
+        return [PUBLIC_ADDRESS, "192.168.1.1"]
+    return [PUBLIC_ADDRESS]
+
+
+class SpyFetcher(HttpsFetcher):
+    """The real guarded fetcher (private addresses refused) with the connection step replaced by a record."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=1.0, allow_private=False, resolver=fake_resolver)
+        self.attempts: list[str] = []
+        self.connections: list[tuple[str, list[str]]] = []
+
+    def fetch(self, url: str) -> Response:
+        self.attempts.append(url)
+        return super().fetch(url)
+
+    def _request(
+        self, target: _Target, addresses: list[str], deadline: float
+    ) -> tuple[int, str | None, Response | None]:
+        self.connections.append((target.host, list(addresses)))
+        raise FetchError("no network in tests")
+
+
+# -- a live server for the browser tests -------------------------------------------------------------------------
+
+
+@dataclass
+class LiveServer:
+    """A Cairn instance serving on loopback, with its container for setting up data."""
+
+    url: str
+    container: Container
+    clock: ShiftedClock
+
+
+@dataclass
+class Learner:
+    """A learner with a claimed and an imported credential, a collection, share links and a public profile."""
+
+    account_id: int
+    email: str
+    password: str
+    claimed: str
+    imported: str
+    share_token: str
+    expired_token: str
+    slug: str
+    credential_json: str
+    claim_token: str = ""
