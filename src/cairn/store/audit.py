@@ -16,10 +16,23 @@ from sqlalchemy.orm import Session
 
 from cairn.store.tables import AuditEntry
 
-__all__ = ["GENESIS", "AuditRepository", "entry_hash"]
+__all__ = ["AUDIT_LOCK", "GENESIS", "AuditRepository", "entry_hash", "last_hash", "lock_chain"]
 
 GENESIS = "0" * 64
 """What the first entry links to."""
+AUDIT_LOCK = 4242001
+"""The PostgreSQL advisory lock that serialises every change to the chain, whichever feature writes it."""
+
+
+def lock_chain(session: Session) -> None:
+    """Hold the chain for the rest of ``session``'s transaction (PostgreSQL; SQLite writers are serial anyway)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SELECT pg_advisory_xact_lock({AUDIT_LOCK})"))
+
+
+def last_hash(session: Session) -> str:
+    """The hash of the newest entry (:data:`GENESIS` when the log is empty)."""
+    return session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)) or GENESIS
 
 
 def entry_hash(prev: str, at: datetime, actor: str, action: str, subject: str, details: dict[str, Any]) -> str:
@@ -41,9 +54,8 @@ class AuditRepository:
 
     def append(self, *, at: datetime, actor: str, action: str, subject: str, details: dict[str, Any]) -> AuditEntry:
         """Add an entry chained to the previous one (serialised across processes on PostgreSQL)."""
-        if self.session.get_bind().dialect.name == "postgresql":
-            self.session.execute(text("SELECT pg_advisory_xact_lock(4242001)"))
-        prev = self.session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)) or GENESIS
+        lock_chain(self.session)
+        prev = last_hash(self.session)
         entry = AuditEntry(
             at=at,
             actor=actor,

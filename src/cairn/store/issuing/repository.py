@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
-from cairn.store.audit import GENESIS, entry_hash
+from cairn.store.audit import entry_hash, last_hash, lock_chain
 from cairn.store.database import SQLITE_IMMEDIATE
 from cairn.store.tables import (
     AuditEntry,
@@ -33,7 +33,6 @@ from cairn.store.tables import (
 )
 
 __all__ = [
-    "AUDIT_LOCK",
     "PURPOSE_COLUMNS",
     "AuditRecord",
     "AwardRepository",
@@ -45,9 +44,6 @@ __all__ = [
     "enqueue_emails",
     "lock_organisation",
 ]
-
-AUDIT_LOCK: Final = 4242001
-"""The PostgreSQL advisory lock that serialises audit appends (the same as AuditRepository's)."""
 
 PURPOSE_COLUMNS: Final[dict[str, tuple[InstrumentedAttribute[int | None], InstrumentedAttribute[int | None]]]] = {
     "revocation": (AwardRow.revocation_list_id, AwardRow.revocation_index),
@@ -352,16 +348,15 @@ class AuditRecord:
 def append_audit(session: Session, records: Iterable[AuditRecord]) -> int:
     """Append many entries to the hash-chained audit log in one go; returns how many.
 
-    Chains exactly as :meth:`cairn.store.catalog.repository.AuditRepository.append` does (same lock, same
-    hash), reading the previous hash once and inserting every entry in one statement.
+    Chains exactly as :meth:`cairn.store.audit.AuditRepository.append` does (same lock, same hash), reading the
+    previous hash once and inserting every entry in one statement.
     """
     batch = list(records)
     if not batch:
         return 0
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"SELECT pg_advisory_xact_lock({AUDIT_LOCK})"))
+    lock_chain(session)
     session.flush()
-    prev = session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)) or GENESIS
+    prev = last_hash(session)
     rows: list[dict[str, Any]] = []
     for record in batch:
         digest = entry_hash(prev, record.at, record.actor, record.action, record.subject, record.details)

@@ -7,11 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, cast, delete, func, or_, select
-from sqlalchemy import text as text_sql
 from sqlalchemy.orm import Session
 
-from cairn.store.audit import GENESIS, entry_hash
-from cairn.store.issuing.repository import AUDIT_LOCK
+from cairn.store.audit import GENESIS, entry_hash, lock_chain
 from cairn.store.tables import (
     AccountRow,
     AuditEntry,
@@ -195,8 +193,7 @@ class WalletRepository:
 def redact_audit(session: Session, text: str, replacement: str) -> int:
     """Replace ``text`` (case-insensitively) in audit subjects and details, then re-link the chain from the
     first entry changed, so it still checks out; returns how many entries were redacted."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text_sql(f"SELECT pg_advisory_xact_lock({AUDIT_LOCK})"))
+    lock_chain(session)
     needle = text.lower()
     pattern = f"%{needle}%"
     first = session.scalar(
