@@ -39,9 +39,7 @@ def csrf_of(page: str) -> str:
     return found.group(1)
 
 
-def rewired(
-    container: Container, *, fetcher: Fetcher | None = None, trust: TrustList | None = None, **_: Any
-) -> Container:
+def rewired(container: Container, *, fetcher: Fetcher | None = None, trust: TrustList | None = None) -> Container:
     """``container`` rebuilt over the same settings, clock and database, with every verification using
     ``fetcher`` (instead of the instance's) and ``trust`` (instead of the configured trust list)."""
     return build(
@@ -49,7 +47,7 @@ def rewired(
         clock=container.clock,
         database=container.database,
         fetcher=fetcher,
-        trust=trust if trust is not None else container.trust,
+        trust=trust if trust is not None else container.verification.trust,
     )
 
 

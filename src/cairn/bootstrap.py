@@ -74,8 +74,6 @@ class Container:
     api_issuing: ApiIssuingService
     audit: AuditService
     # verification
-    fetcher: InstanceFetcher
-    trust: TrustList
     verification: VerificationService
     batch: BatchVerifier
     # wallet
@@ -128,23 +126,23 @@ def build(
     database: Database | None = None,
     fetcher: Fetcher | None = None,
     trust: TrustList | None = None,
+    online: bool = True,
 ) -> Container:
     """Build the database and services that ``settings`` describe (on ``database`` when one is given).
 
     ``fetcher`` replaces the instance's fetcher (its own documents served locally, the rest over guarded HTTPS)
     and ``trust`` the trust list ``CAIRN_TRUST_LIST`` names, for every service that verifies; embedding code
-    and tests use them."""
+    and tests use them. ``online=False``: the instance's own documents only, nothing fetched from elsewhere."""
     database = database or Database(settings.database_url)
     keys = KeyService(database, secret_key=settings.require_secret_key, public_url=settings.public_url, clock=clock)
     status_lists = StatusListService(database, keys=keys, clock=clock)
     issuing = IssuingService(database, keys=keys, status_lists=status_lists, clock=clock)
-    outward = CachingFetcher(
-        HttpsFetcher(
-            timeout=settings.fetch_timeout,
-            allow_private=settings.fetch_allow_private,
-            allow_http=settings.fetch_allow_private,
-        )
+    guarded = HttpsFetcher(
+        timeout=settings.fetch_timeout,
+        allow_private=settings.fetch_allow_private,
+        allow_http=settings.fetch_allow_private,
     )
+    outward = CachingFetcher(guarded) if online else None
     local = InstanceFetcher(public_url=settings.public_url, keys=keys, status_lists=status_lists, outward=outward)
     if trust is None:
         trust = load_trust_list(settings.trust_list, own_prefix=_own_did_prefix(settings))
@@ -172,8 +170,6 @@ def build(
         award_queries=AwardQueryService(database, recipient_key=keys.recipient_key),
         api_issuing=ApiIssuingService(database, keys=keys, clock=clock),
         audit=AuditService(database),
-        fetcher=local,
-        trust=trust,
         verification=verification,
         batch=BatchVerifier(verification=verification),
         wallet=WalletService(

@@ -106,7 +106,7 @@ def test_baked_images_carry_the_credential_and_verify(
         assert got.filename.endswith(f".{kind}")
         baked = unbake(got.body)
         assert json.loads(baked) == credential
-        report = verify_any(got.body, now=clock(), fetcher=container.fetcher)
+        report = verify_any(got.body, now=clock(), fetcher=container.verification.fetcher)
         assert report.verified, report.checks
     as_json = service.download(account_id=account, credential_id=credential_id, kind="json")
     assert json.loads(as_json.body) == credential

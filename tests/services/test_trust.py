@@ -91,8 +91,8 @@ def test_a_missing_file_and_the_setting(tmp_path: Path) -> None:
     settings = Settings(database_url="sqlite://", trust_list=str(path), base_url="https://cairn.example")
     container = build(settings)
     try:
-        assert container.trust.status({"id": "did:web:uni.example:orgs:maths"})[0] == "trusted"
-        assert container.trust.own({"id": "did:web:cairn.example:orgs:um"})
+        assert container.verification.trust.status({"id": "did:web:uni.example:orgs:maths"})[0] == "trusted"
+        assert container.verification.trust.own({"id": "did:web:cairn.example:orgs:um"})
     finally:
         container.database.dispose()
     with pytest.raises(ConfigurationError):

@@ -252,17 +252,21 @@ def test_presentation_verifies_with_the_verifiers_challenge(
         )
         assert check.ok, check.reason
         assert check.holder == wallet.wallet_for(ada)
-        inner = [verify(c, now=clock.now, fetcher=container.fetcher) for c in check.credentials]
+        inner = [verify(c, now=clock.now, fetcher=container.verification.fetcher) for c in check.credentials]
         assert [r.verified for r in inner] == [True, True]
         wrong_check = verify_presentation_jwt(
             vp, resolve_key=kid_resolver(purpose="authentication"), challenge="other", domain="verifier.example"
         )
         assert not wrong_check.ok
     else:
-        report = verify(vp, now=clock.now, fetcher=container.fetcher, challenge="nonce-123", domain="verifier.example")
+        report = verify(
+            vp, now=clock.now, fetcher=container.verification.fetcher, challenge="nonce-123", domain="verifier.example"
+        )
         assert report.verified, report.text()
         assert len(report.credentials) == 2
-        wrong = verify(vp, now=clock.now, fetcher=container.fetcher, challenge="other", domain="verifier.example")
+        wrong = verify(
+            vp, now=clock.now, fetcher=container.verification.fetcher, challenge="other", domain="verifier.example"
+        )
         assert not wrong.verified
     with pytest.raises(InputError):
         wallet.present(ada, [], "c", "d")
@@ -301,7 +305,9 @@ def test_export_and_import_into_another_cairn(
     second = WalletService(
         second_db,
         clock=clock,
-        verification=VerificationService(fetcher=container.fetcher, clock=clock, trust=elsewhere.trust),
+        verification=VerificationService(
+            fetcher=container.verification.fetcher, clock=clock, trust=elsewhere.verification.trust
+        ),
         secret_key=lambda: "z" * 48,
         max_upload_bytes=300_000,
     )
@@ -348,7 +354,9 @@ def test_import_url_fetches_and_refuses_private_addresses(container: Container, 
     fetching = WalletService(
         container.database,
         clock=clock,
-        verification=VerificationService(fetcher=DictFetcher({url: foreign()}), clock=clock, trust=container.trust),
+        verification=VerificationService(
+            fetcher=DictFetcher({url: foreign()}), clock=clock, trust=container.verification.trust
+        ),
         secret_key=lambda: SECRET,
     )
     item = fetching.import_url(ada, url)
@@ -357,7 +365,9 @@ def test_import_url_fetches_and_refuses_private_addresses(container: Container, 
     guarded = WalletService(
         container.database,
         clock=clock,
-        verification=VerificationService(fetcher=HttpsFetcher(timeout=1), clock=clock, trust=container.trust),
+        verification=VerificationService(
+            fetcher=HttpsFetcher(timeout=1), clock=clock, trust=container.verification.trust
+        ),
         secret_key=lambda: SECRET,
     )
     with pytest.raises(InputError, match=r"(?i)private|loopback|not allowed|public"):

@@ -37,7 +37,7 @@ def container(database: Database, clock: FixedClock, examples: Path) -> Containe
 
 
 def wallet_with(container: Container, clock: FixedClock, fetcher: Fetcher | None) -> WalletService:
-    verification = VerificationService(fetcher=fetcher, clock=clock, trust=container.trust)
+    verification = VerificationService(fetcher=fetcher, clock=clock, trust=container.verification.trust)
     return WalletService(
         container.database,
         clock=clock,

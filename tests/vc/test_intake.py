@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from cairn.formats.pdf import certificate_pdf
+from cairn.vc import intake
 from cairn.vc.formats.baking import bake_png, bake_svg
 from cairn.vc.intake import verify_any
-from cairn.vc.report import Outcome
+from cairn.vc.report import Outcome, Report
 from tests import hostile
 from tests.factories import NOW, OB3_FIXTURES, signed_json, signed_jwt
 
@@ -123,3 +125,31 @@ def test_hostile_containers_are_unreadable(name: str, reason: str) -> None:
     report = verify_any(hostile.CORPUS[name](), now=NOW)
     assert report.outcome_of("readable") is Outcome.FAIL
     assert reason in report.checks[0].reason
+
+
+def test_a_registered_format_is_recognised_and_formats_can_be_limited(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(intake, "FORMATS", list(intake.FORMATS))  # registrations end with the test
+    seen: list[str] = []
+
+    def recognises(source: Any) -> bool:
+        return isinstance(source, dict) and source.get("type") == "ExampleFormat"
+
+    def verify(source: Any, **_: Any) -> Report:
+        seen.append(str(source.get("id")))
+        report = Report("example")
+        report.add("proof", Outcome.PASS, "checked by the example format")
+        return report
+
+    intake.register_format(intake.CredentialFormat("example", recognises, verify), first=True)
+    assert intake.FORMATS[0].name == "example"
+    document = {"type": "ExampleFormat", "id": "urn:x:1"}
+    assert verify_any(json.dumps(document), now=NOW).format == "example"
+    assert seen == ["urn:x:1"]
+    only_vc = verify_any(document, now=NOW, formats=(intake.VC,))
+    assert only_vc.format != "example"
+    assert not only_vc.verified
+    assert seen == ["urn:x:1"]
+    again = intake.CredentialFormat("example", recognises, verify)
+    intake.register_format(again)
+    assert [f.name for f in intake.FORMATS].count("example") == 1
+    assert intake.FORMATS[-1] is again

@@ -449,7 +449,7 @@ def test_revoking_shows_on_the_page_and_in_verification(
 ) -> None:
     award_id = award(container, name="Ann Example")
     credential = container.issuing.get(award_id).credential
-    before = verify(credential, now=clock(), fetcher=container.fetcher)
+    before = verify(credential, now=clock(), fetcher=container.verification.fetcher)
     assert before.verified, before.checks
     csrf = sign_in(client)
     page = client.get(f"{BASE}/{award_id}")
@@ -466,7 +466,7 @@ def test_revoking_shows_on_the_page_and_in_verification(
     assert "awarded in error" in shown
     assert "cannot be undone" in shown
     assert f'action="{BASE}/{award_id}/revoke"' not in shown
-    report = verify(credential, now=clock(), fetcher=container.fetcher)
+    report = verify(credential, now=clock(), fetcher=container.verification.fetcher)
     assert not report.verified
     assert report.outcome_of("status") is Outcome.FAIL
     assert "revoked" in " ".join(c.reason for c in report.checks if c.name == "status")
@@ -512,14 +512,14 @@ def test_suspend_and_reinstate(client: TestClient, container: Container, clock: 
     assert 'class="status status-suspended">Suspended' in page
     assert "The award is suspended." in page
     assert f'action="{BASE}/{award_id}/unsuspend"' in page
-    assert verify(credential, now=clock(), fetcher=container.fetcher).outcome_of("status") is Outcome.FAIL
+    assert verify(credential, now=clock(), fetcher=container.verification.fetcher).outcome_of("status") is Outcome.FAIL
     assert "Suspended" in client.get(f"{BASE}?status=suspended").text
     again = client.post(f"{BASE}/{award_id}/suspend", data={"csrf_token": csrf, "reason": "still"})
     assert again.headers["location"].endswith("?done=unchanged")
     back = client.post(f"{BASE}/{award_id}/unsuspend", data={"csrf_token": csrf, "reason": "cleared"})
     assert back.status_code == 303
     assert 'class="status status-valid">Valid' in client.get(back.headers["location"]).text
-    assert verify(credential, now=clock(), fetcher=container.fetcher).verified
+    assert verify(credential, now=clock(), fetcher=container.verification.fetcher).verified
 
 
 def test_a_revoked_award_cannot_be_suspended(client: TestClient, container: Container) -> None:

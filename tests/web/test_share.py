@@ -100,7 +100,7 @@ def test_share_by_link_and_qr_then_withdraw(client: TestClient, container: Conta
     preview = client.get(f"/s/{token}/preview.png")
     assert Image.open(io.BytesIO(preview.content)).size == (1200, 630)
     as_json = client.get(f"/s/{token}/credential.json")
-    assert verify_any(as_json.content, now=container.clock(), fetcher=container.fetcher).verified
+    assert verify_any(as_json.content, now=container.clock(), fetcher=container.verification.fetcher).verified
 
     csrf = sign_in(client, "ann@example.org")
     page = client.get(f"/wallet/{credential_id}/share").text
@@ -141,7 +141,7 @@ def test_baked_png_download_verifies(client: TestClient, container: Container) -
     png = client.get(f"/wallet/{credential_id}/download/png")
     assert png.status_code == 200
     assert png.headers["content-disposition"].startswith("attachment;")
-    assert verify_any(png.content, now=container.clock(), fetcher=container.fetcher).verified
+    assert verify_any(png.content, now=container.clock(), fetcher=container.verification.fetcher).verified
     assert unbake(png.content) == json.dumps(credential)
     assert client.get(f"/wallet/{credential_id}/download/jwt").status_code == 400
     assert client.get(f"/wallet/{credential_id}/download/exe").status_code == 404
@@ -282,7 +282,7 @@ def test_profile_counts_what_is_true_and_each_card_opens_a_live_verification(
         assert private not in good.text, private
     as_issued = client.get(f"/p/ann-example/{credential_id}/credential.json")
     assert f'href="/p/ann-example/{credential_id}/credential.json"' in good.text
-    assert verify_any(as_issued.content, now=container.clock(), fetcher=container.fetcher).verified
+    assert verify_any(as_issued.content, now=container.clock(), fetcher=container.verification.fetcher).verified
     bad = client.get(f"/p/ann-example/{bad_id}")
     assert bad.status_code == 200
     assert "Not verified" in bad.text

@@ -114,7 +114,7 @@ def test_a_zip_gives_a_table_and_a_csv(parts: tuple[TestClient, Any]) -> None:
 def test_the_json_api_and_csv_of_urls(parts: tuple[TestClient, Any]) -> None:
     _, container = parts
     url = "https://badges.example/ada.json"
-    fetcher = Hosted(container.fetcher, {url: json.dumps(awarded(container)).encode()})
+    fetcher = Hosted(container.verification.fetcher, {url: json.dumps(awarded(container)).encode()})
     listing = f"url,note\n{url},first\nhttp://badges.example/plain.json,x\nhttps://gone.example/a,y\n"
     listing += "https://127.0.0.1/admin,z\n"
     with TestClient(create_app(rewired(container, fetcher=fetcher))) as client:

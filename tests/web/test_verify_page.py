@@ -13,10 +13,10 @@ from fastapi.testclient import TestClient
 import cairn.web.verification.page as verify_page
 from cairn.bootstrap import build
 from cairn.model.awards import Recipient
-from cairn.services.verification.trust import load_trust_list
+from cairn.services.verification.trust import TrustList, load_trust_list
 from cairn.settings import Settings
 from cairn.store.database import Database
-from cairn.vc.fetch import CachingFetcher
+from cairn.vc.fetch import CachingFetcher, Fetcher
 from cairn.vc.verification import MAX_INPUT_BYTES
 from cairn.web.app import create_app
 from tests.factories import FixedClock
@@ -169,14 +169,14 @@ def test_the_same_report_as_json(app_parts: tuple[TestClient, Any]) -> None:
     assert client.post("/verify/report", data={}).json()["status"] == 400
 
 
-def _client_with(container: Any, **changes: Any) -> TestClient:
-    return TestClient(create_app(rewired(container, **changes)))
+def _client_with(container: Any, *, fetcher: Fetcher | None = None, trust: TrustList | None = None) -> TestClient:
+    return TestClient(create_app(rewired(container, fetcher=fetcher, trust=trust)))
 
 
 def test_a_credential_given_by_its_web_address(app_parts: tuple[TestClient, Any]) -> None:
     _, container = app_parts
     url = "https://badges.example/ada.json"
-    fetcher = ob2_hosted.Server(container.fetcher, {url: json.dumps(awarded(container)).encode()})
+    fetcher = ob2_hosted.Server(container.verification.fetcher, {url: json.dumps(awarded(container)).encode()})
     with _client_with(container, fetcher=fetcher) as client:
         page = client.post("/verify", data={"url": url})
         assert page.status_code == 200, page.text
@@ -205,7 +205,7 @@ def test_a_web_address_that_cannot_be_fetched_is_a_readable_400(app_parts: tuple
 def test_a_hosted_document_that_is_too_large_is_refused(app_parts: tuple[TestClient, Any]) -> None:
     _, container = app_parts
     url = "https://badges.example/huge.json"
-    fetcher = ob2_hosted.Server(container.fetcher, {url: b" " * (MAX_INPUT_BYTES + 1)})
+    fetcher = ob2_hosted.Server(container.verification.fetcher, {url: b" " * (MAX_INPUT_BYTES + 1)})
     with _client_with(container, fetcher=fetcher) as client:
         page = client.post("/verify", data={"url": url})
         assert page.status_code == 400
@@ -331,7 +331,7 @@ def test_the_european_digital_credential_page_in_polish(app_parts: tuple[TestCli
 
 def test_an_open_badges_2_hosted_assertion_by_its_address(app_parts: tuple[TestClient, Any]) -> None:
     _, container = app_parts
-    server = ob2_hosted.Server(container.fetcher, ob2_hosted.documents())
+    server = ob2_hosted.Server(container.verification.fetcher, ob2_hosted.documents())
     with _client_with(container, fetcher=CachingFetcher(server)) as client:
         data = {"url": ob2_hosted.ASSERTION, "email": ob2_hosted.EMAIL}
         report = client.post("/verify/report", data=data).json()

@@ -29,7 +29,7 @@ def client(sqlite_database: Database, clock: FixedClock, examples: Path) -> Iter
     offline = WalletService(
         sqlite_database,
         clock=clock,
-        verification=VerificationService(fetcher=DictFetcher({}), clock=clock, trust=built.trust),
+        verification=VerificationService(fetcher=DictFetcher({}), clock=clock, trust=built.verification.trust),
         secret_key=built.settings.require_secret_key,
     )
     container: Container = dataclasses.replace(built, wallet=offline)

@@ -108,12 +108,10 @@ def vc_verify(
 
     Exit 0 when verified, 1 when not verified, 2 when the input cannot be read.
     """
-    from cairn.vc.fetch import CachingFetcher, HttpsFetcher
     from cairn.vc.report import Outcome
 
     data = _read(source)
-    outward: Any = CachingFetcher(HttpsFetcher()) if online else None
-    verification, instance = _verification(database, outward=outward)
+    verification, instance = _verification(database, online=online)
     try:
         report = verification.verify(data, challenge=challenge, domain=domain)
     finally:
@@ -125,17 +123,19 @@ def vc_verify(
     sys.exit(0 if report.verified else 1)
 
 
-def _verification(database: str | None, *, outward: Any) -> tuple[Any, Any]:
+def _verification(database: str | None, *, online: bool) -> tuple[Any, Any]:
     """The verification service to use here, and the instance database to close (or None).
 
-    With a Cairn instance's database on this machine, its own DID documents and status lists are answered from
-    it, ``outward`` (None: offline) serves the rest, and its trust list applies; without one, ``outward`` alone
-    (verifying never creates an SQLite file) and the trust list CAIRN_TRUST_LIST names, if any."""
+    With a Cairn instance's database on this machine, the instance's own service: its DID documents and status
+    lists answered from the database, the web only when ``online``, its trust list. Without one, a service that
+    fetches only when ``online`` (verifying never creates an SQLite file), with the trust list CAIRN_TRUST_LIST
+    names, if any."""
     from cairn.bootstrap import build, load_settings, utc_now
-    from cairn.services.verification.local_fetch import InstanceFetcher
     from cairn.services.verification.service import VerificationService
     from cairn.services.verification.trust import TrustList, load_trust_list
+    from cairn.vc.fetch import CachingFetcher, HttpsFetcher
 
+    outward = CachingFetcher(HttpsFetcher()) if online else None
     standalone = VerificationService(fetcher=outward, clock=utc_now, trust=TrustList())
     try:
         settings = load_settings(database_url=database)
@@ -149,19 +149,12 @@ def _verification(database: str | None, *, outward: Any) -> tuple[Any, Any]:
             from cairn.services.demo.instance import demo_secret_key
 
             settings = settings.with_overrides(secret_key=demo_secret_key(Path.cwd()))
-        container = build(settings)
+        container = build(settings, online=online)
     except CairnError:
         return standalone, None
     try:
         if container.database.is_current():
-            local = InstanceFetcher(
-                public_url=settings.public_url,
-                keys=container.keys,
-                status_lists=container.status_lists,
-                outward=outward,
-            )
-            service = VerificationService(fetcher=local, clock=container.clock, trust=container.trust)
-            return service, container.database
+            return container.verification, container.database
     except CairnError:
         pass
     container.database.dispose()

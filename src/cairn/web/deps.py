@@ -1,8 +1,8 @@
 """Typed dependencies of the web layer: the instance's services, who is calling, roles, CSRF and API tokens.
 
-Routes never build services or reach into ``app.state`` themselves: they declare what they need, e.g.
-``verification: VerificationDep`` or ``Depends(require_role("issuer"))``, and get the objects
-:func:`cairn.bootstrap.build` made.
+Routes never build services or reach into ``app.state`` themselves: :func:`container` gives them the typed
+:class:`~cairn.bootstrap.Container` that :func:`cairn.bootstrap.build` made (``container(request).verification``),
+and the dependencies below say who is calling.
 
 - :func:`current_account` — the signed-in :class:`~cairn.services.accounts.service.SignedIn` (pages without a
   session are sent to the sign-in page; JSON clients get 401);
@@ -29,16 +29,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from cairn.bootstrap import Container
 from cairn.errors import AuthenticationError, PermissionDeniedError
 from cairn.services.accounts.service import AccountService, OrganisationAccess, Role, SignedIn, TokenPrincipal
-from cairn.services.careers.esco import EscoService
-from cairn.services.careers.service import CareersService
-from cairn.services.catalog.editing import EditingService
-from cairn.services.catalog.service import CatalogService
-from cairn.services.issuing.queries import AwardQueryService
-from cairn.services.issuing.service import IssuingService
-from cairn.services.verification.batch import BatchVerifier
-from cairn.services.verification.service import VerificationService
-from cairn.services.wallet.service import WalletService
-from cairn.services.wallet.sharing import SharingService
 from cairn.web.errors import wants_json
 
 __all__ = [
@@ -46,19 +36,7 @@ __all__ = [
     "CSRF_FIELD",
     "CSRF_HEADER",
     "SESSION_COOKIE",
-    "AccountsDep",
-    "AwardQueriesDep",
-    "BatchDep",
-    "CareersDep",
-    "CatalogDep",
-    "ContainerDep",
-    "EditingDep",
-    "EscoDep",
-    "IssuingDep",
-    "SharingDep",
     "SignedInDep",
-    "VerificationDep",
-    "WalletDep",
     "accounts_service",
     "bearer_token",
     "check_role",
@@ -72,69 +50,6 @@ __all__ = [
 ]
 
 
-def container(request: Request) -> Container:
-    """The running instance's objects, as :func:`cairn.bootstrap.build` made them."""
-    return cast(Container, request.app.state.container)
-
-
-def accounts_service(request: Request) -> AccountService:
-    """The account service of the running instance."""
-    return container(request).accounts
-
-
-def _catalog(request: Request) -> CatalogService:
-    return container(request).catalog
-
-
-def _editing(request: Request) -> EditingService:
-    return container(request).editing
-
-
-def _issuing(request: Request) -> IssuingService:
-    return container(request).issuing
-
-
-def _award_queries(request: Request) -> AwardQueryService:
-    return container(request).award_queries
-
-
-def _verification(request: Request) -> VerificationService:
-    return container(request).verification
-
-
-def _batch(request: Request) -> BatchVerifier:
-    return container(request).batch
-
-
-def _wallet(request: Request) -> WalletService:
-    return container(request).wallet
-
-
-def _sharing(request: Request) -> SharingService:
-    return container(request).sharing
-
-
-def _careers(request: Request) -> CareersService:
-    return container(request).careers
-
-
-def _esco(request: Request) -> EscoService:
-    return container(request).esco
-
-
-ContainerDep = Annotated[Container, Depends(container)]
-AccountsDep = Annotated[AccountService, Depends(accounts_service)]
-CatalogDep = Annotated[CatalogService, Depends(_catalog)]
-EditingDep = Annotated[EditingService, Depends(_editing)]
-IssuingDep = Annotated[IssuingService, Depends(_issuing)]
-AwardQueriesDep = Annotated[AwardQueryService, Depends(_award_queries)]
-VerificationDep = Annotated[VerificationService, Depends(_verification)]
-BatchDep = Annotated[BatchVerifier, Depends(_batch)]
-WalletDep = Annotated[WalletService, Depends(_wallet)]
-SharingDep = Annotated[SharingService, Depends(_sharing)]
-CareersDep = Annotated[CareersService, Depends(_careers)]
-EscoDep = Annotated[EscoService, Depends(_esco)]
-
 SESSION_COOKIE = "cairn_session"
 CSRF_COOKIE = "cairn_csrf"
 """Before sign-in there is no session: sign-in forms use a random token in this cookie (double submit)."""
@@ -143,6 +58,16 @@ CSRF_HEADER = "X-CSRF-Token"
 _CSRF_FAILED = "This form has expired or did not come from this site. Go back, reload the page and try again."
 
 _bearer = HTTPBearer(auto_error=False, description="an API token of an organisation: cairn_...")
+
+
+def container(request: Request) -> Container:
+    """The running instance's objects, as :func:`cairn.bootstrap.build` made them."""
+    return cast(Container, request.app.state.container)
+
+
+def accounts_service(request: Request) -> AccountService:
+    """The account service of the running instance."""
+    return container(request).accounts
 
 
 def client_address(request: Request) -> str:

@@ -1,0 +1,106 @@
+"""The one verification use case: issuer trust is a check in the report, judged from proven identities only."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+import cairn.services.verification.service as service_module
+from cairn.services.verification.service import TRUST_REASONS, VerificationService
+from cairn.services.verification.trust import TrustEntry, TrustList
+from cairn.vc.dids import did_key
+from cairn.vc.fetch import DictFetcher
+from cairn.vc.presentations import create_presentation
+from cairn.vc.report import Outcome, Report
+from tests.factories import ED, FixedClock, signed_json
+
+ISSUER = did_key(ED.public)
+
+
+def trust_check(report: Report) -> tuple[Outcome | None, str]:
+    return report.outcome_of("issuer-trust"), str(report.trust.get("reason"))
+
+
+def service(trust: TrustList, clock: FixedClock) -> VerificationService:
+    return VerificationService(fetcher=None, clock=clock, trust=trust)
+
+
+def credential() -> dict[str, Any]:
+    found: dict[str, Any] = json.loads(signed_json())
+    return found
+
+
+def test_a_listed_did_passes_and_says_the_entry_note(clock: FixedClock) -> None:
+    listed = TrustList([TrustEntry(did=ISSUER, note="accredited")], source="test")
+    report = service(listed, clock).verify(credential())
+    assert report.verified
+    assert trust_check(report) == (Outcome.PASS, TRUST_REASONS["did"])
+    assert report.trust["in_trust_list"] == "yes"
+    assert report.trust["trust"] == "trusted"
+    assert report.trust["note"] == "accredited"
+    assert report.verdict == "Verified"
+    assert report.to_dict()["trust"]["in_trust_list"] == "yes"
+
+
+def test_a_name_the_signer_wrote_is_never_trust(clock: FixedClock) -> None:
+    name = credential()["issuer"]["name"]
+    by_name = TrustList([TrustEntry(organisation=name)], source="test")
+    report = service(by_name, clock).verify(credential())
+    assert trust_check(report) == (Outcome.WARNING, TRUST_REASONS["name"])
+    assert report.trust["trust"] == "unknown"
+    assert report.verdict == "Verified with warnings"
+
+
+def test_unlisted_unconfigured_and_unproven_issuers(clock: FixedClock) -> None:
+    elsewhere = TrustList([TrustEntry(did="did:web:elsewhere.example")], source="test")
+    assert trust_check(service(elsewhere, clock).verify(credential())) == (Outcome.WARNING, TRUST_REASONS["not-listed"])
+    unconfigured = service(TrustList(), clock).verify(credential())
+    assert trust_check(unconfigured) == (Outcome.SKIPPED, TRUST_REASONS["no-list"])
+    assert unconfigured.verdict == "Verified"
+    tampered = dict(credential(), name="Changed after signing")
+    listed = TrustList([TrustEntry(did=ISSUER)], source="test")
+    forged = service(listed, clock).verify(tampered)
+    assert not forged.verified
+    assert trust_check(forged) == (Outcome.SKIPPED, TRUST_REASONS["unproven"])
+    assert forged.trust["in_trust_list"] == "unknown"
+
+
+def test_each_credential_inside_a_presentation_is_judged(clock: FixedClock) -> None:
+    presentation = create_presentation(
+        [credential()],
+        holder=ISSUER,
+        key=ED,
+        verification_method=f"{ISSUER}#{ISSUER.removeprefix('did:key:')}",
+        challenge="c",
+        domain="verifier.example",
+        created="2026-05-04T10:00:00Z",
+    )
+    listed = TrustList([TrustEntry(did=ISSUER)], source="test")
+    report = service(listed, clock).verify(presentation, challenge="c", domain="verifier.example")
+    assert report.verified, report.text()
+    assert report.credentials
+    assert all(trust_check(inner)[0] is Outcome.PASS for inner in report.credentials)
+
+
+def test_inline_verification_stays_on_the_loop_and_a_fetch_moves_it_to_a_thread(
+    clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: list[str] = []
+    real = service_module._in_thread
+
+    async def counting(function: Any, *args: Any, **kwargs: Any) -> Any:
+        threads.append(function.__name__)
+        return await real(function, *args, **kwargs)
+
+    monkeypatch.setattr(service_module, "_in_thread", counting)
+    verifier = VerificationService(fetcher=DictFetcher({}), clock=clock, trust=TrustList())
+    small = credential()
+    report = asyncio.run(verifier.verify_async(small, size=len(json.dumps(small))))
+    assert report.verified
+    assert threads == []
+    unknown_size = asyncio.run(verifier.verify_async(small, size=None))
+    assert unknown_size.verified
+    assert threads == ["verify"]
