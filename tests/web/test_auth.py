@@ -29,7 +29,7 @@ from cairn.services.accounts.service import (
 )
 from cairn.store.database import Database
 from cairn.store.tables import ApiTokenRow, AuditEntry, OrganisationRow, OutboxRow
-from cairn.web.errors import install_error_handlers
+from cairn.web.errors import answers_json, install_error_handlers
 from cairn.web.i18n import make_templates
 from tests.factories import FixedClock
 from tests.helpers import csrf_of
@@ -57,7 +57,7 @@ def make_app(service: AccountService) -> FastAPI:
     install_error_handlers(app)
     app.include_router(auth.router)
 
-    @app.post("/credentials/issue")
+    @app.post("/credentials/issue", dependencies=[Depends(answers_json)])  # as the VC-API router declares
     def issue(principal: Annotated[TokenPrincipal, Depends(deps.bearer_token("credentials:issue"))]) -> dict[str, str]:
         return {"organisation": principal.organisation}
 

@@ -222,3 +222,20 @@ def test_the_claim_link_of_an_award(app_parts: tuple[TestClient, Any]) -> None:
     download = client.get(path + "/credential.json")
     assert download.json()["id"] == f"urn:uuid:{result.award_id}"
     assert client.get("/claim/not-a-token").status_code == 404
+
+
+def test_errors_answer_in_the_shape_of_their_router(app_parts: tuple[TestClient, Any]) -> None:
+    """JSON routers answer errors as JSON whatever the client accepts; page routers answer pages."""
+    client, _ = app_parts
+    browser = {"Accept": "text/html"}
+    for path in ("/orgs/nope/did.json", "/orgs/nope/status/revocation/1", "/api/v1/micro-credentials/nope"):
+        answer = client.get(path, headers=browser)
+        assert answer.status_code == 404, path
+        assert answer.headers["content-type"].startswith("application/json"), path
+        assert answer.json()["ok"] is False
+    unknown = client.get("/api/v1/no-such-thing", headers=browser)
+    assert unknown.status_code == 404
+    assert unknown.json()["status"] == 404
+    page = client.get("/micro-credentials/nope", headers=browser)
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")

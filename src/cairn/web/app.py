@@ -140,6 +140,9 @@ def create_app(container: Container, *, build_skills_index: bool = False, warm_u
 
     # First: routes are matched in order, and POST /credentials/verify is the hot path (issue 6).
     app.include_router(vcapi.router)
+    app.include_router(editor.api)
+    app.include_router(careers.api)
+    app.include_router(verify_batch.api)
     app.include_router(api.router)
     app.include_router(auth.router)
     app.include_router(editor.router)

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cairn.errors import CairnError, CatalogError
 from cairn.web.i18n import reader_language
 
-__all__ = ["error_body", "install_error_handlers", "wants_json"]
+__all__ = ["answers_json", "error_body", "install_error_handlers", "wants_json"]
 
 log = logging.getLogger("cairn.web")
 
@@ -37,10 +37,18 @@ _TITLES = {
 }
 
 
+def answers_json(request: Request) -> None:
+    """A router dependency: every route of this router answers errors in the API's JSON shape."""
+    request.state.answers_json = True
+
+
 def wants_json(request: Request) -> bool:
-    """API paths and clients that ask for JSON get JSON errors; browsers get pages."""
-    path = request.url.path
-    if path.startswith(("/api/", "/healthz", "/credentials", "/presentations", "/suites/")):
+    """Whether an error is answered as JSON: the router says so (:func:`answers_json` among its dependencies);
+    a request that matched no route gets JSON under ``/api/`` (the API's namespace) or when the client accepts
+    JSON and not HTML; everything else gets a page."""
+    if getattr(request.state, "answers_json", False):
+        return True
+    if request.scope.get("route") is None and request.url.path.startswith("/api/"):
         return True
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept

@@ -36,12 +36,15 @@ from cairn.skills.careers import SkillProfile, occupation_label, occupation_labe
 from cairn.skills.esco import EscoData, Occupation
 from cairn.skills.jobs import JobAdAnalysis, Message
 from cairn.web.deps import CSRF_COOKIE, container, csrf_protect, csrf_token, current_account, optional_account
+from cairn.web.errors import answers_json
 from cairn.web.i18n import LANGUAGES, reader_language, translate
 from cairn.web.render import render
 
-__all__ = ["router"]
+__all__ = ["api", "router"]
 
 router = APIRouter()
+api = APIRouter(dependencies=[Depends(answers_json)])
+"""The JSON routes: errors in the API\'s shape."""
 MAX_BODY = 64_000
 SEARCH_LANGUAGES = LANGUAGES  # occupation labels exist in the page languages
 
@@ -113,7 +116,7 @@ def _refuse_big_body(request: Request) -> None:
         )
 
 
-@router.get("/api/v1/skills/suggest", tags=["skills"], summary="ESCO skills for a learning outcome")
+@api.get("/api/v1/skills/suggest", tags=["skills"], summary="ESCO skills for a learning outcome")
 def suggest_get(
     request: Request,
     text: str = Query("", description=f"the learning outcome (at most {MAX_SUGGEST_CHARS:,} characters)"),
@@ -126,7 +129,7 @@ def suggest_get(
     return _suggest_answer(request, text, k, type or None, collection or None, language or None)
 
 
-@router.post("/api/v1/skills/suggest", tags=["skills"], summary="ESCO skills for a learning outcome (JSON body)")
+@api.post("/api/v1/skills/suggest", tags=["skills"], summary="ESCO skills for a learning outcome (JSON body)")
 async def suggest_post(request: Request) -> JSONResponse:
     """The same as GET, with ``{"text", "k"?, "type"?, "collection"?, "language"?}`` as a JSON body."""
     data = await _json_body(request)
@@ -193,7 +196,7 @@ def _job_json(analysis: JobAdAnalysis) -> dict[str, Any]:
     return body
 
 
-@router.post("/api/v1/jobs/analyse", tags=["skills"], summary="The ESCO skills a job advertisement asks for")
+@api.post("/api/v1/jobs/analyse", tags=["skills"], summary="The ESCO skills a job advertisement asks for")
 async def job_ad_api(request: Request) -> JSONResponse:
     """``{"text": "..."}`` (at most 20,000 characters) -> ``{"skills": [...], "reason"?}``."""
     data = await _json_body(request)
@@ -208,7 +211,7 @@ def _profile(request: Request, signed_in: SignedIn, lang: str) -> tuple[SkillPro
     return _careers(request).profile(signed_in.account.id, esco, language=lang), esco
 
 
-@router.get("/api/v1/careers/profile", tags=["careers"], summary="The signed-in learner's skill profile")
+@api.get("/api/v1/careers/profile", tags=["careers"], summary="The signed-in learner's skill profile")
 def profile_api(
     request: Request,
     signed_in: Annotated[SignedIn, Depends(current_account)],
@@ -247,7 +250,7 @@ def profile_api(
     return JSONResponse({"credentials": profile.credentials, "summary": summary, "groups": groups})
 
 
-@router.get("/api/v1/careers/occupations", tags=["careers"], summary="Occupations ranked by fit to the profile")
+@api.get("/api/v1/careers/occupations", tags=["careers"], summary="Occupations ranked by fit to the profile")
 def occupations_api(
     request: Request,
     signed_in: Annotated[SignedIn, Depends(current_account)],

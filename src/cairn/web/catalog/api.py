@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from cairn.services.catalog.service import CatalogEntry, CatalogService
 from cairn.web.deps import container
+from cairn.web.errors import answers_json
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1", tags=["catalogue"])
+router = APIRouter(prefix="/api/v1", tags=["catalogue"], dependencies=[Depends(answers_json)])
 
 
 def _catalog(request: Request) -> CatalogService:

@@ -54,12 +54,15 @@ from cairn.web.catalog.editor_form import (
 from cairn.web.catalog.editor_help import SECTIONS
 from cairn.web.catalog.views import annex_rows, country_name
 from cairn.web.deps import container, csrf_protect, current_account, require_role
+from cairn.web.errors import answers_json
 from cairn.web.i18n import LANGUAGES, reader_language
 from cairn.web.render import render
 
-__all__ = ["MAX_FORM_BYTES", "MAX_QUERY", "MAX_RESULTS", "form_size", "posted_form", "router"]
+__all__ = ["MAX_FORM_BYTES", "MAX_QUERY", "MAX_RESULTS", "api", "form_size", "posted_form", "router"]
 
 router = APIRouter()
+api = APIRouter(dependencies=[Depends(answers_json)])
+"""The JSON routes: errors in the API\'s shape."""
 
 MAX_FORM_BYTES = 2_000_000
 """Largest form accepted, in bytes."""
@@ -396,7 +399,7 @@ def preview_page(
 # -- ESCO skill search ------------------------------------------------------------------------------
 
 
-@router.get("/api/v1/esco/skills", tags=["skills"], summary="Find ESCO skills by the words of their labels")
+@api.get("/api/v1/esco/skills", tags=["skills"], summary="Find ESCO skills by the words of their labels")
 def search_skills(
     q: Annotated[str, Query(description="words of a skill's label; prefixes match (`pyth prog`)")] = "",
     limit: Annotated[int, Query(ge=1, description=f"how many skills to answer, at most {MAX_RESULTS}")] = 10,

@@ -15,20 +15,22 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from cairn.errors import InputError
 from cairn.services.verification.batch import COLUMNS, BatchResult, BatchVerifier, rows_to_csv
 from cairn.web.deps import container
-from cairn.web.errors import error_body
+from cairn.web.errors import answers_json, error_body
 from cairn.web.i18n import LANGUAGES, reader_language, translate
 from cairn.web.render import render
 
-__all__ = ["MAX_BYTES", "MAX_ITEMS", "router"]
+__all__ = ["MAX_BYTES", "MAX_ITEMS", "api", "router"]
 
 router = APIRouter()
+api = APIRouter(dependencies=[Depends(answers_json)])
+"""The JSON routes: errors in the API\'s shape."""
 
 MAX_ITEMS = 500
 MAX_BYTES = 20_000_000
@@ -99,7 +101,7 @@ def batch_csv(rows: RowsField) -> Response:
     return Response(rows_to_csv(parsed), media_type="text/csv; charset=utf-8", headers=_CSV_HEADERS)
 
 
-@router.post("/api/v1/verify/batch", tags=["verification"], summary="Verify a batch of credentials")
+@api.post("/api/v1/verify/batch", tags=["verification"], summary="Verify a batch of credentials")
 async def batch_api(
     request: Request,
     file: FileField = None,

@@ -26,10 +26,11 @@ from cairn.vc.intake import VC
 from cairn.vc.issuance import SUITES
 from cairn.vc.report import Outcome, Report
 from cairn.web.deps import bearer_token, container
+from cairn.web.errors import answers_json
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["VC-API"])
+router = APIRouter(tags=["VC-API"], dependencies=[Depends(answers_json)])
 
 
 class IssueOptions(BaseModel):
