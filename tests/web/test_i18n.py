@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from cairn.bootstrap import build
 from cairn.settings import Settings
 from cairn.web.app import create_app
-from cairn.web.i18n import catalog
+from cairn.web.i18n import catalog, make_templates
 from tests.factories import FixedClock
 
 TEMPLATES = Path(str(resources.files("cairn.web") / "templates"))
@@ -148,3 +148,13 @@ def test_macros_that_translate_are_imported_with_the_page_context() -> None:
             if match.group(1) in translating and "with context" not in match.group(0):
                 missing.append(f"{page.relative_to(folder)}: {match.group(0)}")
     assert missing == []
+
+
+def test_check_reasons_are_translated_when_the_catalogue_has_them_and_never_formatted() -> None:
+    templates = make_templates(version="t", languages={"en": "English", "pl": "Polski"})
+    template = templates.env.from_string("{{ reason | said }}")
+    listed = "the issuer is not on this instance's trust list"
+    assert template.render(lang="pl", reason=listed) == "wystawcy nie ma na liście zaufanych wystawców tej instancji"
+    assert template.render(lang="en", reason=listed) == listed.replace("'", "&#39;")  # escaped like any text
+    quoted = "the issuer calls itself <b>100% %(real)s</b>"
+    assert template.render(lang="pl", reason=quoted) == "the issuer calls itself &lt;b&gt;100% %(real)s&lt;/b&gt;"

@@ -98,11 +98,19 @@ def _long_date_filter(context: Context, value: date | None) -> str:
     return long_date(value, str(context.get("lang") or SOURCE_LANGUAGE))
 
 
+@pass_context
+def _said_filter(context: Context, text: str) -> str:
+    """A sentence the code wrote (a check's reason): its translation when the catalogue has one, else as it is.
+    Unlike ``_``, it never treats ``text`` as a format string (reasons may quote what a credential says)."""
+    return translate(str(context.get("lang") or SOURCE_LANGUAGE), str(text))
+
+
 def install(environment: Environment) -> None:
     """Give templates ``_`` and ``ngettext`` (and the ``{% trans %}`` tag) in the page's language."""
     environment.add_extension("jinja2.ext.i18n")
     environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     environment.filters["long_date"] = _long_date_filter
+    environment.filters["said"] = _said_filter
 
 
 def make_templates(*, version: str, languages: Mapping[str, str]) -> Jinja2Templates:
