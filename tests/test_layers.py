@@ -7,6 +7,7 @@ feature package uses another feature's public names only (nothing whose name sta
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -152,3 +153,21 @@ def test_every_verification_goes_through_the_one_use_case() -> None:
         offenders += [f"{rel} imports {name}" for name in verifier_imports(path)]
     assert offenders == []
     assert verifier_imports(SRC / THE_USE_CASE) == ["cairn.vc.intake.verify_any"]  # the walk sees real imports
+
+
+def test_every_error_class_is_drawn_in_the_tree() -> None:
+    """errors.py's docstring draws every CairnError subclass, wherever it is defined."""
+    import cairn.errors
+
+    tree = cairn.errors.__doc__ or ""
+    bases: dict[str, set[str]] = {}
+    for path in SRC.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                bases[node.name] = {b.id for b in node.bases if isinstance(b, ast.Name)}
+    errors = {"CairnError"}
+    while grown := {name for name, of in bases.items() if of & errors} - errors:
+        errors |= grown
+    assert {"BakingError", "LastOwnerError", "TooManyAttemptsError"} <= errors  # the walk finds them
+    missing = sorted(name for name in errors if not re.search(rf"[─ ]{name}\b", tree))
+    assert missing == []

@@ -1,13 +1,18 @@
 """Cairn's one exception tree.
 
-Every error Cairn raises on purpose derives from :class:`CairnError`. Its ``message`` is safe to
-show to a user (it never carries secrets, stack traces or SQL); the edges (CLI, web) turn each
-class into an exit code or an HTTP status::
+Every error Cairn raises on purpose derives from :class:`CairnError`. Its ``message`` is safe to show to a
+user (it never carries secrets, stack traces or SQL); ``message_id`` and ``values`` are the same message
+before its ``%(name)s`` values were filled in, so pages translate it without matching English text. The edges
+(CLI, web) turn each class into an exit code or an HTTP status. Subclasses that live with their feature are
+drawn too (a test checks that every subclass in ``cairn`` is named here)::
 
     CairnError                      500  exit 1   base; message safe to show
     ├── ConfigurationError          500  exit 2   a setting is missing or invalid
     ├── InputError                  400  exit 1   input cannot be read or does not follow the rules
     │   ├── CatalogError            422  exit 1   catalogue files with problems (carries them all)
+    │   ├── BakingError             400           an image or PDF carries no readable credential (vc.formats.baking)
+    │   ├── CareersInputError       400           a skills or careers request cannot be answered (services.careers)
+    │   │   └── TextTooLongError    400           the text is longer than the limit
     │   └── CredentialError         400  exit 2   a credential, key, DID or proof cannot be processed
     │       ├── DocumentLoadError   400           a JSON-LD context or document cannot be loaded
     │       ├── CanonicalizationError 400         a document cannot be canonicalised
@@ -15,10 +20,16 @@ class into an exit code or an HTTP status::
     │       ├── DidResolutionError  400           a DID cannot be resolved
     │       └── FetchError          400           an outbound fetch was refused or failed
     ├── AuthenticationError         401           no or a wrong credential to the API
+    │   ├── UnconfirmedEmailError   401           the address is not confirmed yet (services.accounts)
+    │   ├── PendingPasswordError    401           the password waits for the sign-up confirmation
+    │   └── RecentSignInRequiredError 401         setting a password needs a fresh link sign-in
     ├── PermissionDeniedError       403           signed in but not allowed
+    │   └── UnverifiedEmailError    403           a claim needs a verified email (services.wallet)
     ├── NotFoundError               404           nothing there (or not yours to see)
     ├── ConflictError               409           the change clashes with stored state
-    ├── TooManyAttemptsError        429           too many sign-in attempts; retry later
+    │   ├── LastOwnerError          409           erasing would leave organisations without an owner (services.wallet)
+    │   └── NotShownError           409           a revoked or suspended credential is not shown (services.wallet)
+    ├── TooManyAttemptsError        429           too many attempts; retry later
     └── StorageError                503           the database cannot be reached or failed
 
 Verification never raises for a bad credential: it returns a report (see ``cairn.vc.verify``).
@@ -27,6 +38,7 @@ Verification never raises for a bad credential: it returns a report (see ``cairn
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "AuthenticationError",
@@ -55,9 +67,14 @@ class CairnError(Exception):
     status: int = 500
     exit_code: int = 1
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, /, **values: Any) -> None:
+        text = message % values if values else message
+        super().__init__(text)
+        self.message = text
+        self.message_id = message
+        """The message before its values were filled in: what pages look up in their translations."""
+        self.values = values
+        """The values of the ``%(name)s`` placeholders in :attr:`message_id`."""
 
 
 class ConfigurationError(CairnError):
@@ -160,5 +177,7 @@ class TooManyAttemptsError(CairnError):
     status = 429
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__(f"too many sign-in attempts; try again in {retry_after} seconds")
+        minutes = max(1, (retry_after + 59) // 60)
+        super().__init__("too many attempts. Try again in %(minutes)s minutes", minutes=minutes)
         self.retry_after = retry_after
+        self.minutes = minutes

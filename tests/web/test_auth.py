@@ -609,6 +609,7 @@ def test_service_messages_are_in_polish_on_polish_pages(client: TestClient, serv
 
 def test_error_text_translates_messages_with_numbers() -> None:
     assert render.error_text("pl", TooManyAttemptsError(61)) == "Zbyt wiele prób. Spróbuj ponownie za 2 min."
-    message = InputError("a password needs 10 to 1024 characters")
+    message = InputError("a password needs %(min)s to %(max)s characters", min=10, max=1024)  # as the service raises it
+    assert message.message == "a password needs 10 to 1024 characters"
     assert render.error_text("pl", message) == "Hasło musi mieć od 10 do 1024 znaków."
     assert render.error_text("en", message) == "A password needs 10 to 1024 characters."

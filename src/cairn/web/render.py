@@ -14,12 +14,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from cairn.errors import CairnError
-from cairn.services.accounts.access import MAX_PASSWORD, MIN_PASSWORD
-from cairn.services.accounts.service import SignedIn, TooManyAttemptsError
+from cairn.services.accounts.service import SignedIn
 from cairn.web.deps import CSRF_COOKIE, csrf_token
 from cairn.web.i18n import reader_language, translate
 
-__all__ = ["error_text", "render", "retry_minutes", "safe_next", "say"]
+__all__ = ["error_text", "render", "safe_next", "say"]
 
 
 def render(
@@ -63,22 +62,12 @@ def say(lang: str, message: str, **values: Any) -> str:
     return (text[:1].upper() + text[1:]).rstrip(".") + "."
 
 
-def retry_minutes(exc: TooManyAttemptsError) -> int:
-    """Whole minutes until a throttled person may try again (at least one)."""
-    return max(1, (exc.retry_after + 59) // 60)
-
-
 def error_text(lang: str, exc: CairnError) -> str:
     """A service's error as a sentence in ``lang``, for a page (API answers keep the service's English).
 
-    A fixed service message is looked up by its own text, capitalised and without its full stop (so
-    "wrong email or password" is the msgid "Wrong email or password"); the two messages that carry numbers
-    (throttling, the password length) have msgids of their own."""
-    if isinstance(exc, TooManyAttemptsError):
-        return say(lang, "Too many attempts. Try again in %(minutes)s minutes", minutes=retry_minutes(exc))
-    if exc.message.startswith("a password needs "):
-        return say(lang, "A password needs %(min)s to %(max)s characters", min=MIN_PASSWORD, max=MAX_PASSWORD)
-    return say(lang, exc.message[:1].upper() + exc.message[1:])
+    The message is looked up by its id (capitalised, without its full stop: "wrong email or password" is the
+    msgid "Wrong email or password"), and its values are filled in after the lookup."""
+    return say(lang, exc.message_id[:1].upper() + exc.message_id[1:], **exc.values)
 
 
 def safe_next(raw: str | None, default: str = "/account") -> str:

@@ -146,7 +146,7 @@ class AccountService(MemberService, TokenService):
 
     def _hash_password(self, password: str) -> str:
         if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-            raise InputError(f"a password needs {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+            raise InputError("a password needs %(min)s to %(max)s characters", min=MIN_PASSWORD, max=MAX_PASSWORD)
         return self.hasher.hash(password)
 
     def create_account(
@@ -206,7 +206,7 @@ class AccountService(MemberService, TokenService):
         ``next_path`` (a local path, checked by the caller) is where the link leads after it is used."""
         email = normalise_email(email)
         if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-            raise InputError(f"a password needs {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+            raise InputError("a password needs %(min)s to %(max)s characters", min=MIN_PASSWORD, max=MAX_PASSWORD)
         waits = [
             self.sign_up_email_limiter.retry_after(f"email:{email}"),
             self.sign_up_client_limiter.retry_after(f"client:{client}"),
@@ -324,7 +324,7 @@ class AccountService(MemberService, TokenService):
         is too short or long. On success every other session of the account ends, this one goes on, an email
         tells the address, and the audit log keeps it."""
         if not MIN_PASSWORD <= len(new) <= MAX_PASSWORD:
-            raise InputError(f"a password needs {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+            raise InputError("a password needs %(min)s to %(max)s characters", min=MIN_PASSWORD, max=MAX_PASSWORD)
         token_hash = sha256_hex(session_token) if session_token and len(session_token) <= 200 else ""
         with self.database.transaction() as session:
             found = WebSessionRepository(session).by_hash(token_hash) if token_hash else None

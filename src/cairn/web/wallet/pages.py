@@ -42,7 +42,7 @@ from cairn.web.deps import (
     optional_account,
 )
 from cairn.web.i18n import LANGUAGES, reader_language
-from cairn.web.render import error_text, render, retry_minutes, safe_next, say
+from cairn.web.render import error_text, render, safe_next, say
 from cairn.web.verification.page import EXPLANATIONS, credential_rows
 from cairn.web.wallet.share import skills_of
 
@@ -150,7 +150,7 @@ def sign_up(
             )
         except TooManyAttemptsError as exc:
             message = "Too many accounts were asked for from here or for this address. Try again in %(minutes)s minutes"
-            errors["email"] = say(reader, message, minutes=retry_minutes(exc))
+            errors["email"] = say(reader, message, minutes=exc.minutes)
             status, retry_after = 429, exc.retry_after
         except InputError as exc:
             field = "password" if "password" in exc.message else "email"
