@@ -1,1 +1,2 @@
-"""cairn.services.catalog."""
+"""The catalogue: importing catalogue files (``service``) and editing definitions in the browser
+(``editing``), versioned and audited."""

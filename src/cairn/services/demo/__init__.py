@@ -1,1 +1,1 @@
-"""cairn.services.demo."""
+"""The demo instance ``cairn serve --demo`` sets up: catalogue, accounts, token, learner, ESCO extract."""

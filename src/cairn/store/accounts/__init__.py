@@ -1,1 +1,1 @@
-"""cairn.store.accounts."""
+"""Accounts, sessions, sign-in links, memberships and API tokens."""

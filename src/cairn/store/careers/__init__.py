@@ -1,1 +1,1 @@
-"""cairn.store.careers."""
+"""The ESCO release in the store and the careers reads over it."""

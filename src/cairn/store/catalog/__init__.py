@@ -1,1 +1,1 @@
-"""cairn.store.catalog."""
+"""The catalogue's tables' repositories: organisations and versioned definitions."""

@@ -1,1 +1,1 @@
-"""cairn.store.issuing."""
+"""Issuing's repositories: awards, keys, status lists, bulk appends, award queries."""

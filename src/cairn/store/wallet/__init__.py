@@ -1,1 +1,1 @@
-"""cairn.store.wallet."""
+"""The wallet's repositories: wallets, held credentials, collections, share links and profiles."""

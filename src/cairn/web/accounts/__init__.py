@@ -1,1 +1,1 @@
-"""cairn.web.accounts."""
+"""Sign-in, sign-up confirmation, the account page, members and API tokens."""

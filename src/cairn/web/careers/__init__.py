@@ -1,1 +1,1 @@
-"""cairn.web.careers."""
+"""Skills, occupations and job-ad pages and their JSON API."""

@@ -1,1 +1,2 @@
-"""cairn.web.issuing."""
+"""An organisation's awards: list, award, revoke and verify (``awards``, ``forms``) and bulk awards
+(``bulk``)."""

@@ -1,1 +1,1 @@
-"""cairn.web.wallet."""
+"""The learner's wallet pages (``pages``) and shared credentials and public profiles (``share``)."""
