@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -85,6 +87,13 @@ def test_each_credential_inside_a_presentation_is_judged(clock: FixedClock) -> N
     assert all(trust_check(inner)[0] is Outcome.PASS for inner in report.credentials)
 
 
+def on_a_fresh_loop(make: Callable[[], Coroutine[Any, Any, Report]]) -> Report:
+    """Run the coroutine ``make`` gives on an event loop of its own thread (other tests may leave one running
+    in this thread, where ``asyncio.run`` refuses to start)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
+
+
 def test_inline_verification_stays_on_the_loop_and_a_fetch_moves_it_to_a_thread(
     clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -98,9 +107,9 @@ def test_inline_verification_stays_on_the_loop_and_a_fetch_moves_it_to_a_thread(
     monkeypatch.setattr(service_module, "_in_thread", counting)
     verifier = VerificationService(fetcher=DictFetcher({}), clock=clock, trust=TrustList())
     small = credential()
-    report = asyncio.run(verifier.verify_async(small, size=len(json.dumps(small))))
+    report = on_a_fresh_loop(lambda: verifier.verify_async(small, size=len(json.dumps(small))))
     assert report.verified
     assert threads == []
-    unknown_size = asyncio.run(verifier.verify_async(small, size=None))
+    unknown_size = on_a_fresh_loop(lambda: verifier.verify_async(small, size=None))
     assert unknown_size.verified
     assert threads == ["verify"]
