@@ -22,7 +22,7 @@ from sqlalchemy import select
 # -- pages -------------------------------------------------------------------------------------------------------
 from cairn.bootstrap import Container, build
 from cairn.services.issuing.setup import IssuingServices
-from cairn.services.verification.trust import TrustList
+from cairn.services.trust.operator import TrustList
 from cairn.store.database import Database
 from cairn.store.tables import AuditEntry, OrganisationRow, OutboxRow
 from cairn.vc.dids import did_web_url

@@ -28,10 +28,12 @@ from cairn.services.issuing.queries import AwardQueryService
 from cairn.services.issuing.service import IssuingService
 from cairn.services.issuing.status_lists import StatusListService
 from cairn.services.mail import Mailer
+from cairn.services.trust.network import TrustNetwork
+from cairn.services.trust.operator import TrustList, load_trust_list
+from cairn.services.trust.registry import RegistryService
 from cairn.services.verification.batch import BatchVerifier
 from cairn.services.verification.local_fetch import InstanceFetcher
 from cairn.services.verification.service import VerificationService
-from cairn.services.verification.trust import TrustList, load_trust_list
 from cairn.services.wallet.service import WalletService
 from cairn.services.wallet.sharing import SharingService
 from cairn.settings import Settings
@@ -82,6 +84,9 @@ class Container:
     # careers
     careers: CareersService
     esco: EscoService
+    # trust network
+    trust: TrustNetwork
+    registry: RegistryService
 
 
 def _own_did_prefix(settings: Settings) -> str | None:
@@ -125,7 +130,7 @@ def build(
     clock: Callable[[], datetime] = utc_now,
     database: Database | None = None,
     fetcher: Fetcher | None = None,
-    trust: TrustList | None = None,
+    trust: TrustList | TrustNetwork | None = None,
     online: bool = True,
 ) -> Container:
     """Build the database and services that ``settings`` describe (on ``database`` when one is given).
@@ -146,7 +151,9 @@ def build(
     local = InstanceFetcher(public_url=settings.public_url, keys=keys, status_lists=status_lists, outward=outward)
     if trust is None:
         trust = load_trust_list(settings.trust_list, own_prefix=_own_did_prefix(settings))
-    verification = VerificationService(fetcher=fetcher or local, clock=clock, trust=trust)
+    operator = trust.operator if isinstance(trust, TrustNetwork) else trust
+    network = TrustNetwork(database, clock=clock, operator=operator)
+    verification = VerificationService(fetcher=fetcher or local, clock=clock, trust=network)
     esco = EscoService(database, clock=clock)
     catalog = CatalogService(database, clock=clock)
     return Container(
@@ -191,6 +198,8 @@ def build(
             encoder=_use_encoder,
         ),
         esco=esco,
+        trust=network,
+        registry=RegistryService(database, clock=clock, keys=keys, network=network, public_url=settings.public_url),
     )
 
 

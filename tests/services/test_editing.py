@@ -12,8 +12,8 @@ from cairn.errors import ConflictError, InputError, NotFoundError, PermissionDen
 from cairn.model.definitions import MicroCredentialDefinition, SaveAction
 from cairn.services.catalog.editing import PREVIEW_LEARNER, EditingService, SavedDefinition
 from cairn.services.catalog.service import CatalogService
+from cairn.services.trust.operator import TrustList
 from cairn.services.verification.service import VerificationService
-from cairn.services.verification.trust import TrustList
 from cairn.store.catalog.repository import DefinitionRepository
 from cairn.store.database import Database
 from cairn.store.tables import AuditEntry, AwardRow

@@ -1,4 +1,4 @@
-"""The operator's trust list: read and validated at start-up, matched by DID or (self-asserted) organisation."""
+"""The operator's trust list: read and validated at start-up, matched by DID only (never by a name)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from cairn.bootstrap import build
 from cairn.errors import ConfigurationError
-from cairn.services.verification.trust import TrustList, load_trust_list, parse_trust_list
+from cairn.services.trust.operator import TrustList, load_trust_list, parse_trust_list
 from cairn.settings import Settings
 
 YAML = """
@@ -17,15 +17,13 @@ issuers:
   - did: did:web:uni.example:orgs:maths
     name: Example University
     note: accredited by the QA agency
-  - organisation: PL-REGON-012345678
-    note: listed by registration number
-  - Kraków School of Data
+    organisation: PL-REGON-012345678
 certificates:
   - "AB:CD:EF"
 """
 
 
-def test_a_yaml_list_matches_by_did_and_by_organisation(tmp_path: Path) -> None:
+def test_a_yaml_list_matches_by_did_only(tmp_path: Path) -> None:
     path = tmp_path / "trust.yaml"
     path.write_text(YAML, encoding="utf-8")
     trust = load_trust_list(path)
@@ -36,12 +34,9 @@ def test_a_yaml_list_matches_by_did_and_by_organisation(tmp_path: Path) -> None:
     assert entry is not None
     assert entry.note == "accredited by the QA agency"
     assert trust.status({"id": "did:web:uni.example:orgs:physics"}) == ("unknown", None)
-    by_id = trust.match({"id": "did:key:z6Mk", "otherIdentifier": [{"identifier": "pl-regon-012345678"}]})
-    assert by_id is not None
-    assert by_id.by == "organisation"
-    by_name = trust.match({"id": "did:key:z6Mk", "name": "  kraków  school of DATA "})
-    assert by_name is not None
-    assert by_name.entry.organisation == "Kraków School of Data"
+    # a forger writing the listed organisation's name or register number into its credential matches nothing
+    assert trust.match({"id": "did:key:z6Mk", "otherIdentifier": [{"identifier": "PL-REGON-012345678"}]}) is None
+    assert trust.match({"id": "did:key:z6Mk", "name": "Example University"}) is None
     assert trust.status({"id": 5, "name": ["x"]}) == ("unknown", None)  # untrusted shapes
 
 
@@ -65,7 +60,9 @@ def test_this_instances_own_organisations_are_recognised_but_not_trusted() -> No
     ("text", "expected"),
     [
         ("issuers: {did: x}", "must be lists"),
-        ("issuers:\n  - {note: only a note}", "give a 'did' or an 'organisation'"),
+        ("issuers:\n  - {note: only a note}", "give the issuer's 'did'"),
+        ("issuers:\n  - {organisation: PL-REGON-012345678}", "trust never comes from a name"),
+        ("issuers:\n  - Kraków School of Data", "trust never comes from a name"),
         ("issuers:\n  - {did: 'not-a-did'}", "must be a DID"),
         ("issuers:\n  - {did: 'did:web:a', colour: red}", "unknown field 'colour'"),
         ("issuers:\n  - {did: 5}", "must be text"),
@@ -91,7 +88,7 @@ def test_a_missing_file_and_the_setting(tmp_path: Path) -> None:
     settings = Settings(database_url="sqlite://", trust_list=str(path), base_url="https://cairn.example")
     container = build(settings)
     try:
-        assert container.verification.trust.status({"id": "did:web:uni.example:orgs:maths"})[0] == "trusted"
+        assert container.verification.trust.operator.status({"id": "did:web:uni.example:orgs:maths"})[0] == "trusted"
         assert container.verification.trust.own({"id": "did:web:cairn.example:orgs:um"})
     finally:
         container.database.dispose()

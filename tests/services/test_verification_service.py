@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 import cairn.services.verification.service as service_module
+from cairn.services.trust.operator import TrustEntry, TrustList
 from cairn.services.verification.service import TRUST_REASONS, VerificationService
-from cairn.services.verification.trust import TrustEntry, TrustList
 from cairn.vc.dids import did_key
 from cairn.vc.fetch import DictFetcher
 from cairn.vc.presentations import create_presentation
@@ -35,39 +35,40 @@ def credential() -> dict[str, Any]:
     return found
 
 
-def test_a_listed_did_passes_and_says_the_entry_note(clock: FixedClock) -> None:
+def test_a_did_the_operator_lists_passes(clock: FixedClock) -> None:
     listed = TrustList([TrustEntry(did=ISSUER, note="accredited")], source="test")
     report = service(listed, clock).verify(credential())
     assert report.verified
-    assert trust_check(report) == (Outcome.PASS, TRUST_REASONS["did"])
-    assert report.trust["in_trust_list"] == "yes"
-    assert report.trust["trust"] == "trusted"
-    assert report.trust["note"] == "accredited"
-    assert report.verdict == "Verified"
-    assert report.to_dict()["trust"]["in_trust_list"] == "yes"
+    assert trust_check(report) == (Outcome.PASS, TRUST_REASONS["operator"])
+    assert report.trust["vouched"] is True
+    assert report.trust["by"] == "operator"
+    assert report.verdict == "Authentic and vouched for"
+    assert report.to_dict()["trust"]["vouched"] is True
 
 
 def test_a_name_the_signer_wrote_is_never_trust(clock: FixedClock) -> None:
     name = credential()["issuer"]["name"]
-    by_name = TrustList([TrustEntry(organisation=name)], source="test")
-    report = service(by_name, clock).verify(credential())
-    assert trust_check(report) == (Outcome.WARNING, TRUST_REASONS["name"])
-    assert report.trust["trust"] == "unknown"
-    assert report.verdict == "Verified with warnings"
+    elsewhere = TrustList([TrustEntry(did="did:web:elsewhere.example", organisation=name, name=name)], source="t")
+    report = service(elsewhere, clock).verify(credential())
+    outcome, reason = trust_check(report)
+    assert outcome is Outcome.WARNING
+    assert reason.startswith(TRUST_REASONS["nobody"])
+    assert report.trust["vouched"] is False
+    assert report.verdict == "Authentic, but nobody vouches for the issuer"
 
 
-def test_unlisted_unconfigured_and_unproven_issuers(clock: FixedClock) -> None:
-    elsewhere = TrustList([TrustEntry(did="did:web:elsewhere.example")], source="test")
-    assert trust_check(service(elsewhere, clock).verify(credential())) == (Outcome.WARNING, TRUST_REASONS["not-listed"])
-    unconfigured = service(TrustList(), clock).verify(credential())
-    assert trust_check(unconfigured) == (Outcome.SKIPPED, TRUST_REASONS["no-list"])
-    assert unconfigured.verdict == "Verified"
+def test_unlisted_and_unproven_issuers(clock: FixedClock) -> None:
+    nobody = service(TrustList(), clock).verify(credential())
+    assert trust_check(nobody)[0] is Outcome.WARNING
+    assert nobody.verified
+    assert nobody.vouched is False
     tampered = dict(credential(), name="Changed after signing")
     listed = TrustList([TrustEntry(did=ISSUER)], source="test")
     forged = service(listed, clock).verify(tampered)
     assert not forged.verified
     assert trust_check(forged) == (Outcome.SKIPPED, TRUST_REASONS["unproven"])
-    assert forged.trust["in_trust_list"] == "unknown"
+    assert forged.trust["vouched"] is False
+    assert forged.verdict == "Not verified"
 
 
 def test_each_credential_inside_a_presentation_is_judged(clock: FixedClock) -> None:
@@ -85,6 +86,8 @@ def test_each_credential_inside_a_presentation_is_judged(clock: FixedClock) -> N
     assert report.verified, report.text()
     assert report.credentials
     assert all(trust_check(inner)[0] is Outcome.PASS for inner in report.credentials)
+    assert report.outcome_of("issuer-trust") is None  # a presentation has a holder, not an issuer
+    assert report.vouched is True
 
 
 def on_a_fresh_loop(make: Callable[[], Coroutine[Any, Any, Report]]) -> Report:

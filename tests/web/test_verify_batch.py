@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 from cairn.bootstrap import build
 from cairn.errors import FetchError, InputError
 from cairn.model.awards import Recipient
+from cairn.services.trust.operator import TrustList, load_trust_list
 from cairn.services.verification.batch import BatchVerifier, rows_to_csv
 from cairn.services.verification.service import VerificationService
-from cairn.services.verification.trust import TrustList, load_trust_list
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.vc.fetch import CachingFetcher, Fetcher, Response

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 import cairn.web.verification.page as verify_page
 from cairn.bootstrap import build
 from cairn.model.awards import Recipient
-from cairn.services.verification.trust import TrustList, load_trust_list
+from cairn.services.trust.operator import TrustList, load_trust_list
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.vc.fetch import CachingFetcher, Fetcher

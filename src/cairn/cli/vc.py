@@ -131,15 +131,16 @@ def _verification(database: str | None, *, online: bool) -> tuple[Any, Any]:
     fetches only when ``online`` (verifying never creates an SQLite file), with the trust list CAIRN_TRUST_LIST
     names, if any."""
     from cairn.bootstrap import build, load_settings, utc_now
+    from cairn.services.trust.network import TrustNetwork
+    from cairn.services.trust.operator import TrustList, load_trust_list
     from cairn.services.verification.service import VerificationService
-    from cairn.services.verification.trust import TrustList, load_trust_list
     from cairn.vc.fetch import CachingFetcher, HttpsFetcher
 
     outward = CachingFetcher(HttpsFetcher()) if online else None
     standalone = VerificationService(fetcher=outward, clock=utc_now, trust=TrustList())
     try:
         settings = load_settings(database_url=database)
-        standalone.trust = load_trust_list(settings.trust_list)
+        standalone.trust = TrustNetwork(None, clock=utc_now, operator=load_trust_list(settings.trust_list))
         url = settings.database_url
         if url.startswith("sqlite"):
             path = url.split("://", 1)[-1].split("?", 1)[0].removeprefix("/")

@@ -28,6 +28,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "AccountRow",
+    "AccreditationRow",
     "ApiTokenRow",
     "AuditEntry",
     "AwardRow",
@@ -48,9 +49,12 @@ __all__ = [
     "MembershipRow",
     "OrganisationRow",
     "OutboxRow",
+    "RegistryPeerRow",
     "ShareLinkRow",
     "SignInLinkRow",
     "StatusListRow",
+    "TrustAnchorRow",
+    "TrustStateRow",
     "WalletCollectionItemRow",
     "WalletCollectionRow",
     "WalletCredentialRow",
@@ -519,3 +523,65 @@ class EscoOccupationSkillRow(Base):
     skill_uri: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
     relation: Mapped[str] = mapped_column(String(10))
     skill_type: Mapped[str] = mapped_column(String(40))
+
+
+# -- trust network ------------------------------------------------------------------------------------
+
+
+class AccreditationRow(Base):
+    """An accreditation made on this instance by one of its organisations (a registry): ``document`` is the
+    :class:`cairn.model.trust.Accreditation` as JSON, ``credential`` the signed accreditation credential."""
+
+    __tablename__ = "accreditations"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    legal_name: Mapped[str] = mapped_column(String(500))
+    document: Mapped[dict[str, Any]]
+    credential: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class TrustAnchorRow(Base):
+    """A DID this instance trusts as the root of a chain: one of its own registries, set by an administrator."""
+
+    __tablename__ = "trust_anchors"
+
+    did: Mapped[str] = mapped_column(String(500), primary_key=True)
+    name: Mapped[str] = mapped_column(String(500))
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class RegistryPeerRow(Base):
+    """Another registry this instance federates with: where its signed list is, the DID that must sign it, and
+    the last good list (kept until it expires, whatever later fetches bring)."""
+
+    __tablename__ = "registry_peers"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000), unique=True)
+    did: Mapped[str] = mapped_column(String(500))
+    name: Mapped[str] = mapped_column(String(500))
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    etag: Mapped[str | None] = mapped_column(String(200))
+    list_data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """The last good list's accepted entries, zlib-compressed JSON."""
+    entries: Mapped[int] = mapped_column(Integer, default=0)
+    list_issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    synced_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+
+
+class TrustStateRow(Base):
+    """One row: a revision bumped by every change to accreditations, anchors or peers, so each process knows
+    when to rebuild its in-memory trust index."""
+
+    __tablename__ = "trust_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger)

@@ -86,18 +86,39 @@ class Report:
         )
 
     @property
+    def vouched(self) -> bool | None:
+        """Whether someone this instance trusts vouches for the issuer (and for every issuer inside): None when no
+        ``issuer-trust`` check ran (the library alone knows no trust network)."""
+        own = self.outcome_of("issuer-trust")
+        answers = [] if own is None else [own is Outcome.PASS]
+        answers += [inner for inner in (r.vouched for r in self.credentials) if inner is not None]
+        return None if not answers else all(answers)
+
+    @property
+    def caveats(self) -> bool:
+        """Whether a check other than issuer trust warned (here or inside)."""
+        return any(c.outcome is Outcome.WARNING and c.name != "issuer-trust" for c in self.checks) or any(
+            r.caveats for r in self.credentials
+        )
+
+    @property
     def verdict(self) -> str:
-        """``Verified``, ``Verified with warnings`` or ``Not verified``."""
+        """``Not verified``; with a trust network ``Authentic and vouched for`` (``, with warnings``) or ``Authentic,
+        but nobody vouches for the issuer``; without one ``Verified`` or ``Verified with warnings``."""
         if not self.verified:
             return "Not verified"
-        caveats = [c for c in self.checks if c.outcome is Outcome.WARNING]
-        nested = any(r.verdict != "Verified" for r in self.credentials)
-        return "Verified with warnings" if caveats or nested else "Verified"
+        vouched = self.vouched
+        if vouched is None:
+            return "Verified with warnings" if self.caveats else "Verified"
+        if not vouched:
+            return "Authentic, but nobody vouches for the issuer"
+        return "Authentic and vouched for, with warnings" if self.caveats else "Authentic and vouched for"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form of the report."""
         out: dict[str, Any] = {
             "verified": self.verified,
+            "vouched": self.vouched,
             "verdict": self.verdict,
             "format": self.format,
             "issuer": self.issuer,

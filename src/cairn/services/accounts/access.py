@@ -130,16 +130,18 @@ class SlidingWindowLimiter:
 
 
 class Role(StrEnum):
-    """A member's role: an owner manages members and tokens, an issuer awards and revokes, a viewer reads."""
+    """A member's role: an owner manages members and tokens, an operator runs the organisation's registry
+    (accredits, suspends, withdraws), an issuer awards and revokes, a viewer reads."""
 
     OWNER = "owner"
+    OPERATOR = "operator"
     ISSUER = "issuer"
     VIEWER = "viewer"
 
     @property
     def rank(self) -> int:
         """Higher ranks can do everything lower ones can."""
-        return {"viewer": 1, "issuer": 2, "owner": 3}[self.value]
+        return {"viewer": 1, "issuer": 2, "operator": 3, "owner": 4}[self.value]
 
     def covers(self, other: Role) -> bool:
         """True when this role may do what ``other`` may."""
@@ -151,7 +153,7 @@ def parse_role(raw: str) -> Role:
     try:
         return Role(raw)
     except ValueError:
-        raise InputError("role must be owner, issuer or viewer") from None
+        raise InputError("role must be owner, operator, issuer or viewer") from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,16 +15,18 @@ needs, so no edge chooses it differently:
   thread) and everything that may fetch in a worker thread, so the event loop never waits on the network.
 
 The ``issuer-trust`` check says who vouches for the issuer, and never takes it from what the signer wrote:
+the issuer is found by the identifier whose key signed (its DID, or its seal certificate), and the trust
+network (:class:`~cairn.services.trust.network.TrustNetwork`) looks for a chain of accreditations from it to
+an anchor this instance trusts, each link in force when the credential was awarded and covering it.
 
-- ``pass``: the signature and the issuer's key verified, and the issuer's DID (or an ELM seal's certificate)
-  is on the trust list;
-- ``warning``: the issuer is identified but not vouched for (not on the list), or only a *name* the credential
-  gives matches a list entry without a DID (anyone can write a name);
-- ``skipped``: nothing to decide: the signature or the issuer's key did not verify, or this instance keeps no
-  trust list.
+- ``pass``: a chain holds ("accredited by X, itself accredited by Y, for EQF 5-6 in ISCED-F 06 until 2027"),
+  or the operator lists the issuer's DID (or seal certificate) directly;
+- ``warning``: the credential is authentic, but nobody this instance trusts vouches for its issuer (with the
+  closest miss: an accreditation withdrawn before the award, a level outside its scope, ...);
+- ``skipped``: the signature or the issuer's key did not verify, so who issued it is not established.
 
-:attr:`Report.trust <cairn.vc.report.Report.trust>` carries the details (``in_trust_list`` yes / no / unknown,
-the entry's note, whether the issuer is one of this instance's organisations) for pages to show.
+:attr:`Report.trust <cairn.vc.report.Report.trust>` carries the details (``vouched``, the chain link by link,
+the registry's legal identity of the issuer, whether it is one of this instance's organisations) for pages.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ from datetime import datetime
 from typing import Any, Final
 
 from cairn.errors import FetchError
-from cairn.services.verification.trust import TrustList
+from cairn.services.trust.network import TrustNetwork
+from cairn.services.trust.operator import TrustList
 from cairn.vc.fetch import Fetcher
 from cairn.vc.fetch import Response as FetchResponse
 from cairn.vc.intake import verify_any
@@ -47,16 +50,17 @@ INLINE_MAX_BYTES: Final = 64_000
 """Inputs up to this size that name a did:key issuer and no status list are verified on the event loop."""
 
 TRUST_REASONS: Final = {
-    "no-list": "this instance has no trust list configured, so the issuer is identified but not vouched for",
     "unproven": "the signature did not verify, so who issued it is not established",
     "seal": "the credential's seal certificate is one this instance's operator trusts",
-    "did": "the issuer's identifier is on this instance's trust list",
-    "name": "listed by organisation, as the credential names it (the trust list gives no DID for it)",
-    "not-listed": "the issuer is not on this instance's trust list",
+    "operator": "this instance's operator lists the issuer's identifier directly",
+    "chain": "accredited through a chain this instance trusts",
+    "nobody": "nobody this instance trusts vouches for the issuer",
 }
-"""Why the ``issuer-trust`` check came out as it did (English msgids: pages translate them)."""
+"""Why the ``issuer-trust`` check came out as it did (English msgids: pages translate them); a chain or a
+miss adds its own sentence after the reason."""
 
 _MAX_NESTED: Final = 100
+_PRESENTATIONS: Final = frozenset({"presentation", "vp-jwt"})
 _in_thread = asyncio.to_thread
 """How :meth:`VerificationService.verify_async` leaves the event loop (tests watch it)."""
 
@@ -76,10 +80,12 @@ class _NoFetching:
 class VerificationService:
     """Verify any credential or presentation with this instance's fetcher, clock and trust sources."""
 
-    def __init__(self, *, fetcher: Fetcher | None, clock: Callable[[], datetime], trust: TrustList) -> None:
+    def __init__(
+        self, *, fetcher: Fetcher | None, clock: Callable[[], datetime], trust: TrustNetwork | TrustList
+    ) -> None:
         self.fetcher = fetcher
         self.clock = clock
-        self.trust = trust
+        self.trust = trust if isinstance(trust, TrustNetwork) else TrustNetwork(None, clock=clock, operator=trust)
 
     def verify(
         self,
@@ -136,33 +142,52 @@ class VerificationService:
         return isinstance(source, str)
 
     def _judge_trust(self, report: Report, depth: int = 0) -> None:
-        """Add the ``issuer-trust`` check to ``report`` (and to each credential inside it)."""
-        outcome, key, details = self._trust_of(report)
-        report.trust = {**details, "reason": TRUST_REASONS[key]}
-        report.add("issuer-trust", outcome, TRUST_REASONS[key])
+        """Add the ``issuer-trust`` check to ``report`` (and to each credential inside it). A presentation has a
+        holder, not an issuer: only the credentials inside it are judged."""
+        if report.format in _PRESENTATIONS:
+            for inner in report.credentials[:_MAX_NESTED]:
+                self._judge_trust(inner, depth + 1)
+            return
+        outcome, key, details, sentence = self._trust_of(report)
+        reason = TRUST_REASONS[key] + (f": {sentence}" if sentence else "")
+        report.trust = {**details, "reason": reason}
+        report.add("issuer-trust", outcome, reason)
         if depth < 3:
             for inner in report.credentials[:_MAX_NESTED]:
                 self._judge_trust(inner, depth + 1)
 
-    def _trust_of(self, report: Report) -> tuple[Outcome, str, dict[str, Any]]:
+    def _trust_of(self, report: Report) -> tuple[Outcome, str, dict[str, Any], str]:
         issuer = report.issuer
-        details: dict[str, Any] = {
-            "trust": "unknown",
-            "in_trust_list": "unknown",
-            "note": "",
-            "issued_here": self.trust.own(issuer),
-        }
+        details: dict[str, Any] = {"vouched": False, "issued_here": self.trust.own(issuer), "chain": []}
         proven = report.outcome_of("proof") is Outcome.PASS and report.outcome_of("issuer-key") is not Outcome.FAIL
-        if not self.trust.configured:
-            return Outcome.SKIPPED, "no-list", details
         if not proven:
-            return Outcome.SKIPPED, "unproven", details
+            return Outcome.SKIPPED, "unproven", details, ""
         if report.format == "elm-edc" and issuer.get("trust") == "trusted":
-            return Outcome.PASS, "seal", {**details, "trust": "trusted", "in_trust_list": "yes"}
-        found = self.trust.match(issuer)
-        if found is None:
-            return Outcome.WARNING, "not-listed", {**details, "in_trust_list": "no"}
-        listed = {**details, "in_trust_list": "yes", "note": found.entry.note}
-        if found.by == "did":
-            return Outcome.PASS, "did", {**listed, "trust": "trusted"}
-        return Outcome.WARNING, "name", listed
+            return Outcome.PASS, "seal", {**details, "vouched": True, "by": "operator"}, ""
+        identifiers = _identifiers(report)
+        vouching = self.trust.vouching(identifiers, report.credential)
+        if vouching.identity is not None:
+            details["identity"] = vouching.identity.to_dict()
+        if vouching.chain is None:
+            return Outcome.WARNING, "nobody", details, vouching.reason
+        chain = vouching.chain
+        details.update(vouched=True, anchor={"did": chain.anchor, "name": chain.anchor_name})
+        if not chain.links:
+            return Outcome.PASS, "operator", {**details, "by": "operator"}, ""
+        details.update(by="chain", chain=self.trust.describe(chain), summary=chain.describe())
+        return Outcome.PASS, "chain", details, chain.describe()
+
+
+def _identifiers(report: Report) -> list[str]:
+    """What identifies the key that signed: the issuer's DID (or issuer URL), and for a seal the certificates
+    reached through verified links of its chain (``cert:<sha256>``)."""
+    found: list[str] = []
+    issuer_id = report.issuer.get("id")
+    if isinstance(issuer_id, str) and issuer_id and report.format != "elm-edc":  # a seal's key is its certificate
+        found.append(issuer_id)
+    for entry in report.issuer.get("certificate_chain") or ():
+        if isinstance(entry, Mapping) and isinstance(entry.get("sha256"), str):
+            found.append("cert:" + entry["sha256"].lower())
+            if not str(entry.get("link", "")).startswith("signed by"):
+                break
+    return found

@@ -39,9 +39,9 @@ from cairn.model.vocabularies import (
     STACKABILITY,
     SUPERVISION,
 )
+from cairn.services.trust.operator import TrustList
 from cairn.services.verification.batch import is_hosted_ob2
 from cairn.services.verification.service import TRUST_REASONS
-from cairn.services.verification.trust import TrustList
 from cairn.skills.labels import shipped_labels
 from cairn.vc.holder import email_matches
 from cairn.vc.report import CHECK_TITLES, Report
@@ -403,7 +403,7 @@ async def _verify(request: Request, source: bytes | str) -> Report:
 
 def trust_list(request: Request) -> TrustList:
     """The operator's trust list (for the seal's trust mark)."""
-    return container(request).verification.trust
+    return container(request).verification.trust.operator
 
 
 def _page(request: Request, lang: str, status: int = 200, **context: Any) -> HTMLResponse:

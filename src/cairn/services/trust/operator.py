@@ -1,21 +1,19 @@
-"""The operator's trust list: which issuers this instance vouches for when it verifies a credential.
+"""The operator's own trust list: issuers (and seal certificates) this instance vouches for directly.
 
-The operator names a YAML or JSON file in ``CAIRN_TRUST_LIST``::
+Registries and their accreditations are the trust network (:mod:`cairn.services.trust.network`); this file is
+the operator's short list beside it, named in ``CAIRN_TRUST_LIST`` (YAML or JSON)::
 
     issuers:
-      - did: did:web:uni.example:orgs:maths        # matched against the credential's issuer id
+      - did: did:web:uni.example:orgs:maths        # matched against the DID whose key signed
         name: Example University                   # a label for the page
-        note: accredited by the national QA agency # shown next to "yes"
-      - organisation: PL-REGON-012345678           # a registration id or a legal name, when no DID is known
-        note: listed by name only
+        note: accredited by the national QA agency
     certificates:                                  # for ELM/JAdES seals: SHA-256 fingerprints or subject DNs
       - "5f:3a:..."
 
-An entry with a ``did`` matches only that issuer id (a DID, or an Open Badges 2.0 issuer URL). An entry with
-only an ``organisation`` matches the issuer's registration identifier or legal name *as the credential states
-it*: a signature binds the statement to the issuer's key, but anyone may claim a name, so the report says how an
-issuer was matched (:attr:`TrustMatch.by`). The list is read and validated once at start-up; a bad file fails
-with a :class:`~cairn.errors.ConfigurationError` naming the file and the entry.
+Each listed DID is a trust anchor: it is vouched for itself, and so is every issuer it accredits. An entry
+must give a DID (or an Open Badges 2.0 issuer URL): trust never comes from a name or a register number the
+credential states, since anyone can write those. An entry with only an ``organisation`` is refused with a
+:class:`~cairn.errors.ConfigurationError` that says so; the list is read and validated once at start-up.
 
 Credentials issued by this instance's own organisations are recognised separately (:meth:`TrustList.own`):
 being issued here is not the same as being on the operator's list.
@@ -63,10 +61,6 @@ class TrustMatch:
     by: Literal["did", "organisation"]
 
 
-def _fold(text: str) -> str:
-    return " ".join(text.casefold().split())
-
-
 def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
@@ -87,7 +81,6 @@ class TrustList:
         self.source = source
         self._own_prefix = own_prefix
         self._by_did = {e.did: e for e in self.entries if e.did}
-        self._by_org = {_fold(e.organisation): e for e in self.entries if e.organisation and not e.did}
 
     @property
     def configured(self) -> bool:
@@ -95,21 +88,10 @@ class TrustList:
         return self.source is not None
 
     def match(self, issuer: Mapping[str, Any]) -> TrustMatch | None:
-        """The entry ``issuer`` (a credential's issuer object, untrusted) matches, or None."""
+        """The entry whose DID is ``issuer``'s id (a credential's issuer object), or None."""
         issuer_id = _str(issuer.get("id"))
         if issuer_id and issuer_id in self._by_did:
             return TrustMatch(self._by_did[issuer_id], "did")
-        if not self._by_org:
-            return None
-        names = [_str(issuer.get("name")), _str(issuer.get("legalName"))]
-        others = issuer.get("otherIdentifier")
-        for other in others if isinstance(others, list) else []:
-            if isinstance(other, Mapping):
-                names.append(_str(other.get("identifier")))
-        for name in names:
-            entry = self._by_org.get(_fold(name)) if name else None
-            if entry is not None:
-                return TrustMatch(entry, "organisation")
         return None
 
     def status(self, issuer: Mapping[str, Any]) -> tuple[TrustStatus, TrustEntry | None]:
@@ -137,8 +119,11 @@ def _entry(raw: Any, where: str) -> TrustEntry:
             raise ConfigurationError(f"{where}: {key!r} must be text")
     did = (values.get("did") or values.get("id") or "").strip() or None
     organisation = (values.get("organisation") or values.get("organization") or "").strip() or None
-    if did is None and organisation is None:
-        raise ConfigurationError(f"{where}: give a 'did' or an 'organisation'")
+    if did is None:
+        raise ConfigurationError(
+            f"{where}: give the issuer's 'did': trust never comes from a name or register number a credential "
+            "states, since anyone can write those"
+        )
     if did is not None and not did.startswith(("did:", "https://", "http://")):
         raise ConfigurationError(f"{where}: 'did' must be a DID or an https issuer URL, not {did[:60]!r}")
     name = (values.get("name") or "").strip() or None

@@ -1,0 +1,224 @@
+"""The trust network as this instance sees it: every accreditation it knows, indexed, and the anchors it trusts.
+
+One :class:`TrustIndex` (an immutable snapshot) answers "which accreditations name this DID" in a dictionary
+lookup. It is built from
+
+- the accreditations this instance's registries made (the ``accreditations`` table);
+- the last good lists of the registries it federates with (``registry_peers``; see :mod:`.federation`);
+- its anchors: registries it trusts as roots (``trust_anchors``, and every federated registry's DID), and the
+  DIDs the operator lists directly in ``CAIRN_TRUST_LIST`` (:mod:`cairn.services.trust.operator`).
+
+Each process keeps its snapshot and checks the database's trust revision at most every ``refresh_seconds``
+(one indexed single-row read), rebuilding the snapshot when something changed anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+from cairn.model.trust import Accreditation, Chain, Vouching, claim_of, vouch
+from cairn.services.trust.operator import TrustList
+from cairn.store.database import Database
+from cairn.store.trust.repository import TrustRepository
+
+__all__ = ["RegistryInfo", "TrustIndex", "TrustNetwork", "decode_entries", "encode_entries"]
+
+_EMPTY: Final[tuple[Accreditation, ...]] = ()
+
+
+def encode_entries(entries: Sequence[Mapping[str, Any]]) -> bytes:
+    """A peer's accepted entries as stored (zlib-compressed JSON)."""
+    return zlib.compress(json.dumps(list(entries), separators=(",", ":")).encode("utf-8"), 6)
+
+
+def decode_entries(data: bytes | None) -> list[dict[str, Any]]:
+    """What :func:`encode_entries` stored."""
+    if not data:
+        return []
+    loaded = json.loads(zlib.decompress(data))
+    return loaded if isinstance(loaded, list) else []
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryInfo:
+    """A registry the index holds entries from: this instance's own (``url == ""``) or a federated one."""
+
+    url: str
+    did: str
+    name: str
+    entries: int
+    synced_at: datetime | None = None
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrustIndex:
+    """A snapshot: accreditations by identifier, anchors (DID -> name) and the registries they came from."""
+
+    revision: int
+    by_identifier: Mapping[str, tuple[Accreditation, ...]]
+    anchors: Mapping[str, str]
+    registries: tuple[RegistryInfo, ...] = ()
+    size: int = 0
+
+    def lookup(self, identifier: str) -> tuple[Accreditation, ...]:
+        """Accreditations naming ``identifier`` (a DID, or ``cert:<sha256>``)."""
+        return self.by_identifier.get(identifier, _EMPTY)
+
+    def vouch(self, identifiers: Sequence[str], credential: Mapping[str, Any] | None, now: datetime) -> Vouching:
+        """Who vouches for the issuer known by ``identifiers`` for ``credential``."""
+        return vouch(identifiers, claim_of(credential, fallback=now), lookup=self.lookup, anchors=self.anchors)
+
+
+@dataclass(slots=True)
+class _Builder:
+    by_identifier: dict[str, list[Accreditation]] = field(default_factory=dict)
+    seen: dict[str, Accreditation] = field(default_factory=dict)
+
+    def add(self, accreditation: Accreditation) -> None:
+        # One accreditation may arrive from several registries: this instance's own copy, else the first.
+        if accreditation.id in self.seen:
+            return
+        self.seen[accreditation.id] = accreditation
+        for subject in accreditation.subjects:
+            self.by_identifier.setdefault(subject, []).append(accreditation)
+        for certificate in accreditation.certificates:
+            self.by_identifier.setdefault("cert:" + certificate, []).append(accreditation)
+
+
+def build_index(
+    revision: int,
+    *,
+    local: Sequence[tuple[str, Mapping[str, Any]]],
+    peers: Sequence[tuple[RegistryInfo, Sequence[Mapping[str, Any]]]],
+    anchors: Mapping[str, str],
+    now: datetime,
+) -> TrustIndex:
+    """A :class:`TrustIndex` of this instance's accreditations, its peers' unexpired lists and ``anchors``."""
+    builder = _Builder()
+    for _, document in local:
+        builder.add(Accreditation.of(document))
+    all_anchors = dict(anchors)
+    infos = [RegistryInfo("", "", "this instance", len(local))]
+    for info, entries in peers:
+        if info.expires_at is not None and info.expires_at <= now:
+            infos.append(RegistryInfo(info.url, info.did, info.name, 0, info.synced_at, info.expires_at))
+            continue
+        all_anchors.setdefault(info.did, info.name)
+        for entry in entries:
+            try:
+                builder.add(Accreditation.of(entry, registry=info.url))
+            except (KeyError, TypeError, ValueError):
+                continue  # checked when synced; a stored entry that no longer parses is skipped
+        infos.append(info)
+    frozen = {key: tuple(value) for key, value in builder.by_identifier.items()}
+    return TrustIndex(revision, frozen, all_anchors, tuple(infos), len(builder.seen))
+
+
+class TrustNetwork:
+    """This instance's view of the trust network, kept fresh across processes."""
+
+    def __init__(
+        self,
+        database: Database | None,
+        *,
+        clock: Callable[[], datetime],
+        operator: TrustList,
+        refresh_seconds: float = 2.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.database = database
+        self.clock = clock
+        self.operator = operator
+        self.refresh_seconds = refresh_seconds
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._index: TrustIndex | None = None
+        self._checked = float("-inf")
+
+    @property
+    def certificates(self) -> frozenset[str]:
+        """Seal certificates the operator trusts (SHA-256 fingerprints or subject names)."""
+        return self.operator.certificates
+
+    def own(self, issuer: Mapping[str, Any]) -> bool:
+        """Whether ``issuer`` is one of this instance's organisations."""
+        return self.operator.own(issuer)
+
+    def invalidate(self) -> None:
+        """Rebuild the snapshot on next use (after a change made in this process)."""
+        with self._lock:
+            self._checked = float("-inf")
+
+    def index(self) -> TrustIndex:
+        """The current snapshot (rebuilt when the database's trust revision moved)."""
+        now = self._monotonic()
+        index = self._index
+        if index is not None and now - self._checked < self.refresh_seconds:
+            return index
+        with self._lock:
+            if self._index is not None and now - self._checked < self.refresh_seconds:
+                return self._index
+            self._index = self._load(self._index)
+            self._checked = self._monotonic()
+            return self._index
+
+    def _operator_anchors(self) -> dict[str, str]:
+        return {e.did: e.label for e in self.operator.entries if e.did}
+
+    def _load(self, previous: TrustIndex | None) -> TrustIndex:
+        if self.database is None:
+            return previous or TrustIndex(0, {}, self._operator_anchors())
+        with self.database.transaction() as session:
+            repo = TrustRepository(session)
+            revision = repo.revision()
+            if previous is not None and previous.revision == revision:
+                return previous
+            local = repo.all_documents()
+            anchors = {row.did: row.name for row in repo.anchors()}
+            peers = [
+                (
+                    RegistryInfo(p.url, p.did, p.name, p.entries, p.synced_at, p.expires_at),
+                    decode_entries(p.list_data),
+                )
+                for p in repo.peers()
+            ]
+        anchors.update(self._operator_anchors())
+        return build_index(revision, local=local, peers=peers, anchors=anchors, now=self.clock())
+
+    def vouching(self, identifiers: Sequence[str], credential: Mapping[str, Any] | None) -> Vouching:
+        """Who vouches for the issuer known by ``identifiers`` (see :func:`cairn.model.trust.vouch`)."""
+        return self.index().vouch(identifiers, credential, self.clock())
+
+    def describe(self, chain: Chain) -> list[dict[str, Any]]:
+        """A chain as data for pages and JSON: each link's accrediting body, scope, dates and registry."""
+        index = self.index()
+        names = {r.url: r.name for r in index.registries}
+        out = []
+        for i, link in enumerate(chain.links):
+            last = i + 1 == len(chain.links)
+            out.append(
+                {
+                    "accredited": link.identity.legal_name,
+                    "accredited_by": (chain.anchor_name if last and chain.anchor_name else "")
+                    or link.accreditor_name
+                    or link.accredited_by,
+                    "accredited_by_did": link.accredited_by,
+                    "kind": link.kind,
+                    "scope": link.scope.describe(),
+                    "valid_from": link.valid_from.date().isoformat(),
+                    "valid_until": link.valid_until.date().isoformat() if link.valid_until else None,
+                    "status": link.status,
+                    "registry": link.registry,
+                    "registry_name": names.get(link.registry, link.registry),
+                    "accreditation": link.id,
+                }
+            )
+        return out

@@ -1,0 +1,1 @@
+"""The trust network's tables: accreditations made here, trust anchors, federated registries, the revision."""

@@ -1,0 +1,207 @@
+"""The trust network: chains of accreditations decide who vouches for an issuer, never a name."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cairn.bootstrap import Container
+from cairn.errors import InputError
+from cairn.model.awards import Recipient
+from cairn.model.trust import LegalIdentity, Scope
+from cairn.services.trust.registry import CONTEXTS
+from cairn.store.database import Database
+from cairn.vc.issuance import issue
+from cairn.vc.report import Outcome, Report
+from tests.factories import DEFINITION, ORG, OTHER_KEY, FixedClock, add_organisation, foreign, make_container
+
+MINISTRY = "ministry"
+AGENCY = "qa-agency"
+
+
+def trust_check(report: Report) -> tuple[Outcome, str]:
+    check = next(c for c in report.checks if c.name == "issuer-trust")
+    return check.outcome, check.reason
+
+
+@pytest.fixture
+def network(database: Database, clock: FixedClock, examples: Path) -> Container:
+    """The example catalogue, a ministry (anchor) accrediting an agency for ISCED-F 06 at EQF 5-6 until 2028,
+    and the agency accrediting the university."""
+    container = make_container(database, clock, examples)
+    add_organisation(database, clock, MINISTRY, "Ministry of Science")
+    add_organisation(database, clock, AGENCY, "Quality Agency")
+    registry = container.registry
+    registry.add_anchor(MINISTRY, actor="test")
+    registry.accredit(
+        MINISTRY,
+        actor="test",
+        kind="body",
+        subjects=[container.keys.did(AGENCY)],
+        identity=LegalIdentity("Quality Agency", "PL"),
+        scope=Scope(isced=("06",), eqf=(5, 6)),
+        valid_until=datetime(2028, 1, 1, tzinfo=UTC),
+    )
+    registry.accredit(
+        AGENCY,
+        actor="test",
+        kind="issuer",
+        subjects=[container.keys.did(ORG)],
+        identity=LegalIdentity("Uniwersytet Mazowiecki", "PL", (("national", "REGON 012345678"),)),
+        scope=Scope(isced=("061",)),
+    )
+    return container
+
+
+def award(container: Container, email: str = "ann@example.org", definition: str = DEFINITION) -> dict[str, Any]:
+    result = container.issuing.award(definition, Recipient(email=email, name="Ann"), actor="test", organisation=ORG)
+    credential = container.issuing.get(result.award_id, organisation=ORG).credential
+    assert isinstance(credential, dict)
+    return credential
+
+
+def test_a_chain_to_the_anchor_vouches_and_says_who_in_words(network: Container) -> None:
+    report = network.verification.verify(award(network))
+    assert report.verified
+    assert report.vouched
+    assert report.verdict == "Authentic and vouched for"
+    outcome, reason = trust_check(report)
+    assert outcome is Outcome.PASS
+    assert "accredited by Quality Agency for ISCED-F 061" in reason
+    assert "itself accredited by Ministry of Science for EQF 5-6 in ISCED-F 06 until 2028-01-01" in reason
+    chain = report.trust["chain"]
+    assert [link["accredited_by"] for link in chain] == ["Quality Agency", "Ministry of Science"]
+    assert report.trust["identity"]["legalName"] == "Uniwersytet Mazowiecki"
+    assert report.to_dict()["vouched"] is True
+
+
+def test_a_forged_issuer_naming_itself_the_university_is_authentic_but_nobody_vouches(network: Container) -> None:
+    forged = {k: v for k, v in foreign().items() if k != "proof"}
+    forged["issuer"] = {**forged["issuer"], "name": "Uniwersytet Mazowiecki"}
+    signed = issue(forged, key=OTHER_KEY, suite="eddsa-rdfc-2022", created="2025-03-01T00:00:00Z")
+    assert isinstance(signed, dict)
+    report = network.verification.verify(signed)
+    assert report.verified
+    assert report.vouched is False
+    assert report.verdict == "Authentic, but nobody vouches for the issuer"
+    outcome, reason = trust_check(report)
+    assert outcome is Outcome.WARNING
+    assert reason.startswith("nobody this instance trusts vouches for the issuer")
+    assert "identity" not in report.trust
+
+
+def test_an_award_outside_the_scope_is_not_vouched_for_and_says_why(network: Container) -> None:
+    # um-applied-statistics is ISCED-F 0542: outside the agency's accreditation of the university (061).
+    report = network.verification.verify(award(network, definition="um-applied-statistics"))
+    assert report.vouched is False
+    assert "ISCED-F 0542 is outside ISCED-F 061" in trust_check(report)[1]
+
+
+def test_withdrawing_an_accreditation_changes_the_verdict_of_later_awards_only(
+    network: Container, clock: FixedClock
+) -> None:
+    before = award(network, "before@example.org")
+    clock.advance(days=1)
+    stored = network.registry.accreditations(AGENCY)[0]
+    network.registry.change_status(
+        AGENCY, stored.accreditation.id, status="withdrawn", reason="failed its review", actor="test"
+    )
+    clock.advance(days=1)
+    after = award(network, "after@example.org")
+    assert network.verification.verify(before).vouched is True
+    late = network.verification.verify(after)
+    assert late.vouched is False
+    assert "withdrawn" in trust_check(late)[1]
+    assert "failed its review" in trust_check(late)[1]
+    with pytest.raises(InputError):
+        network.registry.change_status(AGENCY, stored.accreditation.id, status="active", reason="", actor="test")
+
+
+def test_suspension_and_reinstatement(network: Container, clock: FixedClock) -> None:
+    stored = network.registry.accreditations(AGENCY)[0]
+    network.registry.change_status(AGENCY, stored.accreditation.id, status="suspended", reason="audit", actor="t")
+    clock.advance(hours=1)
+    assert network.verification.verify(award(network, "a@example.org")).vouched is False
+    network.registry.change_status(AGENCY, stored.accreditation.id, status="active", reason="", actor="t")
+    clock.advance(hours=1)
+    assert network.verification.verify(award(network, "b@example.org")).vouched is True
+
+
+def test_a_body_accredited_as_an_issuer_cannot_accredit_others(
+    database: Database, clock: FixedClock, examples: Path
+) -> None:
+    container = make_container(database, clock, examples)
+    add_organisation(database, clock, MINISTRY, "Ministry of Science")
+    add_organisation(database, clock, AGENCY, "Quality Agency")
+    container.registry.add_anchor(MINISTRY, actor="test")
+    identity = LegalIdentity("Quality Agency", "PL")
+    agency = container.keys.did(AGENCY)
+    container.registry.accredit(MINISTRY, actor="t", kind="issuer", subjects=[agency], identity=identity)
+    university = LegalIdentity("Uniwersytet Mazowiecki", "PL")
+    container.registry.accredit(
+        AGENCY, actor="t", kind="issuer", subjects=[container.keys.did(ORG)], identity=university
+    )
+    report = container.verification.verify(award(container))
+    assert report.vouched is False
+    assert "not to accredit others" in trust_check(report)[1]
+
+
+def test_a_loop_of_bodies_without_an_anchor_vouches_for_nobody(
+    database: Database, clock: FixedClock, examples: Path
+) -> None:
+    container = make_container(database, clock, examples)
+    add_organisation(database, clock, MINISTRY, "Ministry of Science")
+    add_organisation(database, clock, AGENCY, "Quality Agency")
+    did = container.keys.did
+    for accreditor, subject in ((MINISTRY, AGENCY), (AGENCY, MINISTRY)):
+        container.registry.accredit(
+            accreditor, actor="t", kind="body", subjects=[did(subject)], identity=LegalIdentity(subject, "PL")
+        )
+    container.registry.accredit(
+        AGENCY, actor="t", kind="issuer", subjects=[did(ORG)], identity=LegalIdentity("University", "PL")
+    )
+    report = container.verification.verify(award(container))
+    assert report.vouched is False
+    assert "loops" in trust_check(report)[1]
+
+
+def test_accreditations_are_signed_credentials_that_verify(network: Container) -> None:
+    stored = network.registry.accreditations(AGENCY)[0]
+    credential = stored.credential
+    assert credential["@context"] == CONTEXTS
+    assert credential["type"] == ["VerifiableCredential", "VerifiableAccreditation"]
+    report = network.verification.verify(credential)
+    assert report.verified, report.text()
+    # the agency itself is vouched for by the ministry's accreditation
+    assert report.vouched is True
+
+
+def test_bad_accreditations_are_refused(network: Container) -> None:
+    identity = LegalIdentity("X", "PL")
+    with pytest.raises(InputError, match="DID"):
+        network.registry.accredit(AGENCY, actor="t", kind="issuer", subjects=[], identity=identity)
+    with pytest.raises(InputError, match="not a DID"):
+        network.registry.accredit(AGENCY, actor="t", kind="issuer", subjects=["Mazovian University"], identity=identity)
+    with pytest.raises(InputError, match="itself"):
+        network.registry.accredit(
+            AGENCY, actor="t", kind="issuer", subjects=[network.keys.did(AGENCY)], identity=identity
+        )
+    with pytest.raises(InputError, match="country"):
+        network.registry.accredit(
+            AGENCY, actor="t", kind="issuer", subjects=["did:key:z6Mkx"], identity=LegalIdentity("X", "Poland")
+        )
+
+
+def test_the_trust_list_is_signed_and_holds_the_subtree(network: Container) -> None:
+    published = network.registry.trust_list(MINISTRY)
+    document = network.registry.parse_list(published.body)
+    entries = document["credentialSubject"]["accreditations"]
+    assert {e["accreditedBy"] for e in entries} == {network.keys.did(MINISTRY), network.keys.did(AGENCY)}
+    assert document["proof"]["cryptosuite"] == "eddsa-jcs-2022"
+    assert network.verification.verify(document).verified
+    assert network.registry.trust_list(MINISTRY).etag == published.etag  # cached until something changes
+    agency_list = network.registry.parse_list(network.registry.trust_list(AGENCY).body)
+    assert len(agency_list["credentialSubject"]["accreditations"]) == 1
