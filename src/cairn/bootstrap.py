@@ -171,7 +171,7 @@ def build(
         api_issuing=ApiIssuingService(database, keys=keys, clock=clock),
         audit=AuditService(database),
         verification=verification,
-        batch=BatchVerifier(verification=verification),
+        batch=BatchVerifier(verification=verification, max_age=timedelta(minutes=settings.wallet_recheck_minutes)),
         wallet=WalletService(
             database,
             clock=clock,
@@ -181,7 +181,13 @@ def build(
             max_upload_bytes=settings.max_upload_bytes,
             recheck_after=timedelta(minutes=settings.wallet_recheck_minutes),
         ),
-        sharing=SharingService(database, clock=clock, public_url=settings.public_url, verification=verification),
+        sharing=SharingService(
+            database,
+            clock=clock,
+            public_url=settings.public_url,
+            verification=verification,
+            recheck_after=timedelta(minutes=settings.wallet_recheck_minutes),
+        ),
         careers=CareersService(
             database,
             catalog=catalog,
