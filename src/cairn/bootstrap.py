@@ -19,6 +19,7 @@ from cairn.services.accounts.service import AccountService
 from cairn.services.audit import AuditService
 from cairn.services.careers.esco import EscoService
 from cairn.services.careers.service import CareersService
+from cairn.services.catalog.coawards import CoAwardService
 from cairn.services.catalog.editing import EditingService
 from cairn.services.catalog.service import CatalogService
 from cairn.services.issuing.api import ApiIssuingService
@@ -65,6 +66,7 @@ class Container:
     # catalog
     catalog: CatalogService
     editing: EditingService
+    coawards: CoAwardService
     # issuing
     keys: KeyService
     status_lists: StatusListService
@@ -163,6 +165,7 @@ def build(
         mailer=Mailer.from_url(database, clock=clock, smtp_url=settings.smtp_url, sender=settings.mail_from or None),
         catalog=catalog,
         editing=EditingService(database, clock=clock, verification=verification),
+        coawards=CoAwardService(database, clock=clock),
         keys=keys,
         status_lists=status_lists,
         issuing=issuing,
