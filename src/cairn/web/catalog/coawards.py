@@ -78,9 +78,7 @@ def _answer(
     lang = reader_language(request)
     query = f"done={'accepted' if accept else 'declined'}&definition={quote(definition_id[:80])}"
     query += f"&lang={lang}" if lang != "en" else ""
-    return RedirectResponse(
-        f"{_base(access.organisation)}?{query}#request-{quote(definition_id[:80])}", status_code=303
-    )
+    return RedirectResponse(f"{_base(access.organisation)}?{query}", status_code=303)  # the notice takes the focus
 
 
 @router.post("/orgs/{slug}/co-awards/{definition_id}/accept", dependencies=Post)
