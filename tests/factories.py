@@ -272,6 +272,7 @@ def learner_with_credential(
                 tags={},
                 search_text=achievement["name"],
                 public=False,
+                holder_match="holder",  # awarded to this account's (verified) address
             )
         )
     return account.id, credential_id, credential
@@ -636,8 +637,10 @@ def aligned_credential(skills: list[str]) -> dict[str, Any]:
     return {"credentialSubject": {"achievement": achievement}}
 
 
-def add_wallet(database: Database, account_id: int, items: list[tuple[str, list[str]]]) -> None:
-    """A wallet with one credential per (status, skills)."""
+def add_wallet(
+    database: Database, account_id: int, items: list[tuple[str, list[str]]], *, holder_match: str = "holder"
+) -> None:
+    """A wallet with one credential per (status, skills), each about the wallet's holder unless told."""
     now = datetime(2026, 5, 1, tzinfo=UTC)
     with database.transaction() as session:
         wallet = WalletRow(account_id=account_id, did="did:key:z6Mk", private_key_encrypted=b"x", created_at=now)
@@ -664,6 +667,7 @@ def add_wallet(database: Database, account_id: int, items: list[tuple[str, list[
                     added_at=now,
                     tags={},
                     search_text="",
+                    holder_match=holder_match,
                 )
             )
 

@@ -19,6 +19,7 @@ from cairn.services.accounts.service import AccountService
 from cairn.services.audit import AuditService
 from cairn.services.careers.esco import EscoService
 from cairn.services.careers.service import CareersService
+from cairn.services.catalog.coawards import CoAwardService
 from cairn.services.catalog.editing import EditingService
 from cairn.services.catalog.service import CatalogService
 from cairn.services.issuing.api import ApiIssuingService
@@ -67,6 +68,7 @@ class Container:
     # catalog
     catalog: CatalogService
     editing: EditingService
+    coawards: CoAwardService
     # issuing
     keys: KeyService
     status_lists: StatusListService
@@ -170,6 +172,7 @@ def build(
         mailer=Mailer.from_url(database, clock=clock, smtp_url=settings.smtp_url, sender=settings.mail_from or None),
         catalog=catalog,
         editing=EditingService(database, clock=clock, verification=verification),
+        coawards=CoAwardService(database, clock=clock),
         keys=keys,
         status_lists=status_lists,
         issuing=issuing,
@@ -178,7 +181,7 @@ def build(
         api_issuing=ApiIssuingService(database, keys=keys, clock=clock),
         audit=AuditService(database),
         verification=verification,
-        batch=BatchVerifier(verification=verification),
+        batch=BatchVerifier(verification=verification, max_age=timedelta(minutes=settings.wallet_recheck_minutes)),
         wallet=WalletService(
             database,
             clock=clock,
@@ -188,7 +191,13 @@ def build(
             max_upload_bytes=settings.max_upload_bytes,
             recheck_after=timedelta(minutes=settings.wallet_recheck_minutes),
         ),
-        sharing=SharingService(database, clock=clock, public_url=settings.public_url, verification=verification),
+        sharing=SharingService(
+            database,
+            clock=clock,
+            public_url=settings.public_url,
+            verification=verification,
+            recheck_after=timedelta(minutes=settings.wallet_recheck_minutes),
+        ),
         careers=CareersService(
             database,
             catalog=catalog,

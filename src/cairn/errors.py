@@ -28,7 +28,9 @@ drawn too (a test checks that every subclass in ``cairn`` is named here)::
     ├── NotFoundError               404           nothing there (or not yours to see)
     ├── ConflictError               409           the change clashes with stored state
     │   ├── LastOwnerError          409           erasing would leave organisations without an owner (services.wallet)
-    │   └── NotShownError           409           a revoked or suspended credential is not shown (services.wallet)
+    │   ├── NotShownError           409           a revoked or suspended credential is not shown (services.wallet)
+    │   ├── AboutSomeoneElseError   409           a credential about someone else is never shown (services.wallet)
+    │   └── CoAwardPendingError     409           a co-awarding body has not accepted yet (services.catalog)
     ├── TooManyAttemptsError        429           too many attempts; retry later
     └── StorageError                503           the database cannot be reached or failed
 

@@ -91,7 +91,8 @@ class Settings:
     wallet_recheck_minutes: int = _setting(
         "CAIRN_WALLET_RECHECK_MINUTES",
         60,
-        "minutes after which a wallet credential is verified again (status, validity) when its owner opens it",
+        "minutes after which a wallet credential is verified again (status, validity) when its owner opens it or "
+        "a public page (share link, profile, link preview, certificate) shows it",
     )
 
     @classmethod

@@ -73,3 +73,92 @@ def test_accounts_made_before_sign_up_count_as_verified(empty_database_url: str)
         assert verified is not None
     finally:
         database.dispose()
+
+
+def test_stored_wallet_credentials_are_matched_to_their_holder(empty_database_url: str) -> None:
+    """0006 sets ``holder_match`` of credentials stored before it by the rule new ones follow."""
+    import hashlib
+    from datetime import UTC, datetime
+
+    from sqlalchemy import JSON, String, column, select, table
+    from sqlalchemy.dialects.postgresql import JSONB
+
+    made = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+    def subject(email: str) -> dict[str, object]:
+        digest = "sha256$" + hashlib.sha256(f"{email}pepper".encode()).hexdigest()
+        identity = {"identityType": "emailAddress", "hashed": True, "identityHash": digest, "salt": "pepper"}
+        return {"credentialSubject": {"identifier": [identity]}}
+
+    documents = {
+        "ada-own": ("upload", subject("ada@example.org")),
+        "bobs": ("upload", subject("bob@example.org")),
+        "by-did": ("paste", {"credentialSubject": {"id": "did:key:z6MkAda"}}),
+        "claimed": ("claim", subject("ada.old@example.org")),
+        "nobody": ("upload", {"credentialSubject": {"achievement": {"name": "x"}}}),
+    }
+    credentials = table(
+        "wallet_credentials",
+        *(column(n) for n in ("id", "wallet_id", "content_hash", "format", "source", "original", "title")),
+        *(column(n) for n in ("status", "checked_at", "added_at", "search_text", "public")),
+        *(column(n, JSON().with_variant(JSONB(), "postgresql")) for n in ("document", "report", "tags")),
+    )
+    database = Database(empty_database_url)
+    try:
+        database.upgrade("0005")
+        with database.transaction() as session:
+            accounts = table("accounts", *(column(n) for n in ("id", "email", "is_admin", "created_at")))
+            accounts.append_column(column("email_verified_at"))
+            session.execute(
+                accounts.insert().values(
+                    id=1, email="ada@example.org", is_admin=False, created_at=made, email_verified_at=made
+                )
+            )
+            wallets = table(
+                "wallets",
+                *(column(n) for n in ("id", "account_id", "did", "private_key_encrypted", "profile_public")),
+                column("created_at"),
+            )
+            session.execute(
+                wallets.insert().values(
+                    id=1,
+                    account_id=1,
+                    did="did:key:z6MkAda",
+                    private_key_encrypted=b"x",
+                    profile_public=False,
+                    created_at=made,
+                )
+            )
+            for number, (name, (source, document)) in enumerate(documents.items()):
+                session.execute(
+                    credentials.insert().values(
+                        id=name,
+                        wallet_id=1,
+                        content_hash=f"{number:064d}",
+                        format="ob3",
+                        source=source,
+                        original="{}",
+                        title=name,
+                        status="valid",
+                        checked_at=made,
+                        added_at=made,
+                        search_text="",
+                        public=True,
+                        document=document,
+                        report={},
+                        tags={},
+                    )
+                )
+        database.upgrade()
+        with database.transaction() as session:
+            query = select(column("id", String), column("holder_match", String)).select_from(credentials)
+            found = {str(name): str(match) for name, match in session.execute(query)}
+        assert found == {
+            "ada-own": "holder",
+            "bobs": "someone-else",
+            "by-did": "holder",
+            "claimed": "holder",
+            "nobody": "unknown",
+        }
+    finally:
+        database.dispose()

@@ -10,7 +10,7 @@ from cairn.bootstrap import build
 from cairn.model.awards import Recipient
 from cairn.settings import Settings
 from cairn.store.database import Database
-from cairn.vc.holder import email_matches
+from cairn.vc.holder import email_matches, holder_match, names_subject
 from tests.factories import FixedClock
 
 
@@ -59,3 +59,25 @@ def test_plain_md5_and_hostile_identity_objects() -> None:
     assert email_matches({}, "a@b.org") is None
     name_only = {"type": "IdentityObject", "identityType": "name", "hashed": False, "identityHash": "a@b.org"}
     assert email_matches(_with([name_only]), "a@b.org") is None
+
+
+def test_holder_match_by_did_by_hashed_email_and_otherwise() -> None:
+    salted = "sha256$" + hashlib.sha256(b"ada@example.orgsalt").hexdigest()
+    ob3 = _with([{"type": "IdentityObject", "identityType": "emailAddress", "hashed": True, "identityHash": salted}])
+    ob3["credentialSubject"]["identifier"][0]["salt"] = "salt"
+    assert holder_match(ob3, dids={"did:key:z6MkAda"}, email="Ada@Example.org") == "holder"
+    assert holder_match(ob3, dids={"did:key:z6MkAda"}, email="eve@example.org") == "someone-else"
+    assert holder_match(ob3, dids={"did:key:z6MkAda"}, email=None) == "someone-else"  # no proved address
+    by_did = {"credentialSubject": [{"id": "did:example:other"}, {"id": "did:key:z6MkAda"}]}
+    assert holder_match(by_did, dids={"did:key:z6MkAda"}, email=None) == "holder"
+    assert holder_match(by_did, dids={"did:key:z6MkEve"}, email="ada@example.org") == "someone-else"
+    identity = "sha256$" + hashlib.sha256(b"ada@example.orgs").hexdigest()
+    ob2 = {"recipient": {"type": "email", "hashed": True, "salt": "s", "identity": identity}}
+    assert holder_match(ob2, dids=set(), email="ada@example.org") == "holder"
+    assert holder_match(ob2, dids=set(), email="eve@example.org") == "someone-else"
+    name_only = _with([{"type": "IdentityObject", "identityType": "name", "hashed": False, "identityHash": "Ada"}])
+    assert holder_match(name_only, dids={"did:key:z6MkAda"}, email="ada@example.org") == "someone-else"
+    nobodies: list[dict[str, Any]] = [{}, {"credentialSubject": {"achievement": {"name": "x"}}}, _with([])]
+    for nobody in [*nobodies, {"recipient": {}}]:
+        assert not names_subject(nobody)
+        assert holder_match(nobody, dids={"did:key:z6MkAda"}, email="ada@example.org") == "unknown"

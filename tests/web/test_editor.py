@@ -233,9 +233,10 @@ def test_creating_stores_version_1(client: TestClient, database: Database) -> No
     page = client.get(answer.headers["location"])
     assert '<p class="notice" id="notice" role="status" tabindex="-1" autofocus>Saved as version 1.</p>' in page.text
     assert "Python (computer programming)" in page.text
+    assert f"It cannot be awarded until these co-awarding bodies accept: {SB}." in page.text
     with database.transaction() as session:
         actions = list(session.scalars(select(AuditEntry.action).where(AuditEntry.subject == "um-data-cleaning")))
-    assert actions == ["definition.create"]
+    assert actions == ["definition.create", "coaward.request"]  # naming a co-awarding body asks it
 
 
 def test_editing_an_unawarded_version_keeps_version_1(client: TestClient, database: Database) -> None:

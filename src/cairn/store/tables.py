@@ -34,6 +34,7 @@ __all__ = [
     "AwardRow",
     "Base",
     "BulkJobRow",
+    "CoAwardRow",
     "DefinitionRow",
     "DefinitionVersionRow",
     "EscoBroaderRow",
@@ -191,6 +192,21 @@ class AwardRow(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     bulk_job_id: Mapped[int | None] = mapped_column(ForeignKey("bulk_jobs.id", ondelete="SET NULL"), index=True)
     row_number: Mapped[int | None] = mapped_column(Integer)
+
+
+class CoAwardRow(Base):
+    """A co-awarding organisation's answer to being named as an awarding body of a definition (not the first,
+    which edits it). No row means the request is pending: the definition cannot be awarded until it accepts."""
+
+    __tablename__ = "co_awards"
+    __table_args__ = (UniqueConstraint("definition_id", "organisation_id", name="uq_co_awards_definition"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    decision: Mapped[str] = mapped_column(String(20))
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    decided_by: Mapped[str] = mapped_column(String(500))
 
 
 class KeyRow(Base):
@@ -390,6 +406,9 @@ class WalletCredentialRow(Base):
     search_text: Mapped[str] = mapped_column(Text)
     public: Mapped[bool] = mapped_column(Boolean, default=False)
     award_id: Mapped[str | None] = mapped_column(ForeignKey("awards.id", ondelete="SET NULL"), index=True)
+    holder_match: Mapped[str] = mapped_column(String(20), default="someone-else", server_default="someone-else")
+    """Whether the credential is about the wallet's holder: ``holder``, ``someone-else`` (it names another
+    person) or ``unknown`` (it names nobody); only ``holder`` credentials are shown as the holder's."""
 
 
 class WalletCollectionRow(Base):

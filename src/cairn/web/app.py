@@ -20,7 +20,7 @@ from cairn.bootstrap import Container
 from cairn.web import i18n
 from cairn.web.accounts import pages as auth
 from cairn.web.careers import pages as careers
-from cairn.web.catalog import api, editor, pages
+from cairn.web.catalog import api, coawards, editor, pages
 from cairn.web.errors import error_body, install_error_handlers
 from cairn.web.issuing import awards
 from cairn.web.limits import BodyLimit
@@ -146,6 +146,7 @@ def create_app(container: Container, *, build_skills_index: bool = False, warm_u
     app.include_router(api.router)
     app.include_router(auth.router)
     app.include_router(editor.router)
+    app.include_router(coawards.router)
     app.include_router(awards.router)
     app.include_router(careers.router)  # before any /wallet/{id} route: it serves /wallet/skills, /wallet/occupations
     app.include_router(share.router)  # before any /wallet/{id} route: it serves /wallet/profile

@@ -1,7 +1,8 @@
 """Editing an organisation's catalogue from the pages: list, save (with versions) and preview definitions.
 
 An organisation edits the micro-credentials it awards first (``awarding_bodies[0]``); other awarding
-bodies may be named beside it. Saving goes through
+bodies may be named beside it, and each is asked to accept (:mod:`cairn.services.catalog.coawards`): until it
+does, the definition cannot be awarded. Saving goes through
 :meth:`~cairn.store.catalog.repository.DefinitionRepository.save`: a version that has never been awarded is
 corrected in place, an awarded one stays as it is and the change becomes a new version. Every change is
 written to the audit log.
@@ -25,6 +26,7 @@ from cairn.errors import ConflictError, InputError, NotFoundError, PermissionDen
 from cairn.formats.ob3 import build_credential
 from cairn.model.awards import Award, Recipient
 from cairn.model.definitions import MicroCredentialDefinition, Organisation, SaveAction
+from cairn.services.catalog.coawards import pending_bodies
 from cairn.services.catalog.service import CatalogEntry
 from cairn.services.verification.service import VerificationService
 from cairn.skills.labels import shipped_labels
@@ -59,6 +61,8 @@ class CatalogueItem:
     """True when the latest version has been awarded (an edit then makes a new version)."""
     lead: bool
     """True when the organisation is the first awarding body, the one that edits it."""
+    pending: tuple[str, ...] = ()
+    """The co-awarding bodies that have not accepted (the definition cannot be awarded until they do)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +129,9 @@ class EditingService:
                 if organisation not in bodies:
                     continue
                 entry = CatalogEntry(stored, tuple(orgs[b] for b in bodies if b in orgs))
-                items.append(CatalogueItem(entry, definitions.is_awarded(stored.version_id), bodies[0] == organisation))
+                awarded, lead = definitions.is_awarded(stored.version_id), bodies[0] == organisation
+                pending = tuple(pending_bodies(session, stored.definition))
+                items.append(CatalogueItem(entry, awarded, lead, pending))
             return items
 
     def entry(self, organisation: str, definition_id: str, version: int | None = None) -> CatalogueItem:
@@ -145,7 +151,8 @@ class EditingService:
             repo = OrganisationRepository(session)
             entry = CatalogEntry(stored, tuple(repo.get(b) for b in stored.definition.awarding_bodies))
             lead = latest.definition.awarding_bodies[0] == organisation
-            return CatalogueItem(entry, definitions.is_awarded(stored.version_id), lead)
+            pending = tuple(pending_bodies(session, stored.definition))
+            return CatalogueItem(entry, definitions.is_awarded(stored.version_id), lead, pending)
 
     def editable(self, organisation: str, definition_id: str) -> CatalogueItem:
         """The latest version of a definition ``organisation`` may edit; PermissionDeniedError when it only
@@ -164,7 +171,8 @@ class EditingService:
         ``create`` says the caller means a new definition (ConflictError when the id is taken); otherwise the
         definition must exist and belong to ``organisation`` (NotFoundError). Every awarding body must be a
         known organisation (InputError). An unawarded latest version is corrected in place; an awarded one
-        gets a new version.
+        gets a new version. Each co-awarding body newly named that has not accepted is asked (audited as
+        ``coaward.request``); the definition cannot be awarded until it accepts.
         """
         if definition.awarding_bodies[0] != organisation:
             raise InputError(f"the first awarding body must be {organisation}, the organisation that edits it")
@@ -181,21 +189,33 @@ class EditingService:
                 existing = definitions.versions(definition.id)
                 if create and existing:
                     raise ConflictError(f"a micro-credential with the identifier '{definition.id}' already exists")
+                named_before: tuple[str, ...] = ()
                 if not create:
                     if not existing:
                         raise NotFoundError("There is nothing at this address.")
-                    lead = definitions.get(definition.id).definition.awarding_bodies[0]
-                    if lead != organisation:
+                    named_before = definitions.get(definition.id).definition.awarding_bodies
+                    if named_before[0] != organisation:
                         raise NotFoundError("There is nothing at this address.")
                 action, version = definitions.save(definition, now=now)
                 if action is not SaveAction.UNCHANGED:
-                    AuditRepository(session).append(
+                    audit = AuditRepository(session)
+                    audit.append(
                         at=now,
                         actor=actor,
                         action=f"definition.{action.value}",
                         subject=definition.id,
                         details={"version": version, "organisation": organisation},
                     )
+                    session.flush()
+                    for body in pending_bodies(session, definition):
+                        if body not in named_before:
+                            audit.append(
+                                at=now,
+                                actor=actor,
+                                action="coaward.request",
+                                subject=definition.id,
+                                details={"organisation": body, "version": version, "lead": organisation},
+                            )
         except IntegrityError:
             raise ConflictError(
                 f"'{definition.id}' was changed by someone else at the same moment; load it again and retry"

@@ -11,6 +11,7 @@ from pathlib import Path
 from cairn.errors import CatalogError, Problem
 from cairn.model.catalog import MAX_FILE_BYTES, Catalog, build_catalog
 from cairn.model.definitions import MicroCredentialDefinition, Organisation, SaveAction
+from cairn.services.catalog.coawards import accept_all
 from cairn.store.audit import AuditRepository
 from cairn.store.catalog.repository import (
     DefinitionRepository,
@@ -122,7 +123,11 @@ class CatalogService:
         return self.import_catalog(catalog, actor=actor)
 
     def import_catalog(self, catalog: Catalog, *, actor: str) -> ImportResult:
-        """Store a validated catalogue in one transaction."""
+        """Store a validated catalogue in one transaction.
+
+        An import is an operator's action (``cairn catalog import``, the demo's seed): it counts as acceptance
+        by every co-awarding body a definition names (recorded and audited as ``coaward.accept`` by this
+        import), where an edit from the pages asks each of them first (:mod:`cairn.services.catalog.coawards`)."""
         now = self.clock()
         result = ImportResult()
         with self.database.transaction() as session:
@@ -148,6 +153,8 @@ class CatalogService:
                         subject=definition.id,
                         details={"version": version},
                     )
+                session.flush()
+                accept_all(session, definition, now=now, actor=actor, how="catalogue import")
         return result
 
     def entries(self) -> list[CatalogEntry]:

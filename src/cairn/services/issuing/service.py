@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from cairn.errors import NotFoundError, StorageError
 from cairn.model.awards import Recipient
 from cairn.model.types import pick
+from cairn.services.catalog.coawards import CoAwardPendingError, pending_bodies
 from cairn.services.issuing.credentials import AwardSpec, IssuanceContext, SignedAward, sign_award
 from cairn.services.issuing.keys import KeyService
 from cairn.services.issuing.status_lists import PURPOSES, Slot, StatusListService
@@ -155,12 +156,18 @@ class IssuingService:
     # -- the steps ----------------------------------------------------------------------------------
 
     def plan(self, definition: str, version: int | None = None, *, organisation: str | None = None) -> AwardPlan:
-        """Read a definition version, its awarding bodies and the signing key (made if missing)."""
+        """Read a definition version, its awarding bodies and the signing key (made if missing).
+
+        :class:`~cairn.services.catalog.coawards.CoAwardPendingError` when the version names a co-awarding
+        body that has not accepted (every award, single or bulk, is planned here first)."""
         with self.database.transaction() as session:
             stored = DefinitionRepository(session).get(definition, version)
             d = stored.definition
             if organisation is not None and d.awarding_bodies[0] != organisation:
                 raise NotFoundError(f"no micro-credential '{definition}'")
+            pending = pending_bodies(session, d)
+            if pending:
+                raise CoAwardPendingError(d.id, pending)
             orgs = OrganisationRepository(session)
             bodies = tuple(orgs.get(slug) for slug in d.awarding_bodies)
             lead = orgs.row(d.awarding_bodies[0])

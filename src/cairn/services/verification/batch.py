@@ -11,6 +11,10 @@
 - time: the batch gets ``time_budget`` seconds; rows not finished by then say ``not checked: time budget``, so
   a request never hangs on slow hosts.
 
+Every row says when it was checked (``checked_at``, UTC). Rows posted back for a CSV (:meth:`BatchVerifier.csv_of`)
+are refused once older than ``max_age`` (the instance's re-check age), so a CSV never passes off an old outcome
+(a credential revoked since) as the current one: the batch is verified again instead.
+
 Formats are never guessed here: each credential goes to the verification service, which recognises its format
 and adds issuer trust (the ``in_trust_list`` column). A URL that serves an Open Badges 2.0 *hosted*
 assertion is verified by its URL, so the assertion, badge class and issuer are fetched and cross-checked (the
@@ -26,20 +30,26 @@ import time
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any, Final
 
-from cairn.errors import CairnError, InputError
+from cairn.errors import CairnError, ConflictError, InputError
 from cairn.services.verification.service import VerificationService
 from cairn.vc.fetch import loads_json
 from cairn.vc.formats.ob2 import looks_like_ob2
 from cairn.vc.report import Outcome, Report
 from cairn.vc.verification import MAX_INPUT_BYTES
 
-__all__ = ["BatchResult", "BatchRow", "BatchVerifier", "is_hosted_ob2", "rows_to_csv"]
+__all__ = ["STALE_ROWS", "BatchResult", "BatchRow", "BatchVerifier", "is_hosted_ob2", "rows_to_csv"]
 
 MAX_RATIO: Final = 100
-COLUMNS: Final = ("source", "verdict", "issuer", "in_trust_list", "title", "learner", "reason")
+COLUMNS: Final = ("source", "verdict", "issuer", "in_trust_list", "title", "learner", "reason", "checked_at")
+STALE_ROWS: Final = (
+    "these results were checked more than %(minutes)s minutes ago, so they may no longer be true: verify the "
+    "batch again for a current CSV"
+)
+"""Why rows posted back for a CSV are refused (``%(minutes)s``: the re-check age)."""
 _NOT_REACHED: Final = "not checked: time budget"
 _CELL: Final = 500
 _ZIP_MAGIC: Final = (b"PK\x03\x04", b"PK\x05\x06")
@@ -56,6 +66,8 @@ class BatchRow:
     title: str = ""
     learner: str = ""
     reason: str = ""
+    checked_at: str = ""
+    """When it was checked (ISO 8601, UTC, to the second)."""
 
     def to_dict(self) -> dict[str, str]:
         """JSON form."""
@@ -168,8 +180,10 @@ class BatchVerifier:
         time_budget: float = 20.0,
         workers: int = 4,
         monotonic: Callable[[], float] = time.monotonic,
+        max_age: timedelta = timedelta(minutes=60),
     ) -> None:
         self._verification = verification
+        self.max_age = max_age
         self.max_items = max_items
         self.max_bytes = max_bytes
         self.max_total = max_total
@@ -277,6 +291,7 @@ class BatchVerifier:
         return self._verify_entry(url, response.content)
 
     def _run(self, sources: Sequence[str], task: Callable[[int], BatchRow]) -> BatchResult:
+        stamp = self._verification.clock().isoformat(timespec="seconds")
         deadline = self._monotonic() + self.time_budget
         results: dict[int, BatchRow] = {}
         pool = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="cairn-batch")
@@ -296,7 +311,9 @@ class BatchVerifier:
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
         rows = tuple(
-            results.get(i) or BatchRow(sources[i][:_CELL], "Not checked", reason=_NOT_REACHED)
+            replace(
+                results.get(i) or BatchRow(sources[i][:_CELL], "Not checked", reason=_NOT_REACHED), checked_at=stamp
+            )
             for i in range(len(sources))
         )
         return BatchResult(rows)
@@ -324,6 +341,20 @@ class BatchVerifier:
         if not data.strip():
             raise InputError("the file is empty")
         return self.verify_zip(data) if data[:4] in _ZIP_MAGIC else self.verify_csv(data)
+
+    def csv_of(self, rows: Sequence[Mapping[str, Any]]) -> str:
+        """Rows a results page showed, posted back, as CSV (:func:`rows_to_csv`); ConflictError (:data:`STALE_ROWS`)
+        when any was checked longer ago than ``max_age`` or says not when, so an outcome that may have changed
+        since (a revocation) is never written down as current."""
+        now = self._verification.clock()
+        for row in rows:
+            try:
+                checked = datetime.fromisoformat(str(row.get("checked_at") or ""))
+            except ValueError:
+                checked = None
+            if checked is None or checked.tzinfo is None or now - checked > self.max_age:
+                raise ConflictError(STALE_ROWS, minutes=int(self.max_age.total_seconds() // 60))
+        return rows_to_csv(rows)
 
     def _check_size(self, data: bytes) -> None:
         if len(data) > self.max_bytes:

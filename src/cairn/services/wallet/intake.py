@@ -30,6 +30,7 @@ from cairn.store.tables import WalletCredentialRow, WalletRow
 from cairn.store.wallet.repository import WalletRepository
 from cairn.vc.dids import did_key
 from cairn.vc.formats.baking import sniff, unbake
+from cairn.vc.holder import HOLDER, holder_match
 from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.report import Outcome
 from cairn.vc.values import parse_time
@@ -88,6 +89,18 @@ class WalletCore:
             wallet.private_key_encrypted, key=self._sealer(), organisation_id=wallet.account_id, kind=_KIND
         )
         return KeyPair.from_secret(KeyType.ED25519, secret)
+
+    # -- whom a credential is about -------------------------------------------------------------------
+
+    def _holder_match(self, session: Session, wallet: WalletRow, document: Mapping[str, Any], source: str) -> str:
+        """``holder`` when the credential names the wallet's holder: its subject is the wallet's DID, or a (hashed)
+        email identifier is the account's address once that address is verified, or it came through this
+        instance's claim flow (which checked the address); ``someone-else`` or ``unknown`` otherwise."""
+        if source == "claim":
+            return HOLDER
+        account = WalletRepository(session).account(wallet.account_id)
+        email = account.email if account is not None and account.email_verified_at is not None else None
+        return holder_match(document, dids={wallet.did}, email=email)
 
     # -- verifying input ----------------------------------------------------------------------------
 
@@ -169,6 +182,7 @@ class WalletCore:
         values = self._values(checked)
         clean = _clean_tags(tags)
         now = self.clock()
+        holder = self._holder_match(session, wallet, values["document"], source)
         return repo.add_credential(
             id=str(uuid.uuid4()),
             wallet_id=wallet.id,
@@ -180,6 +194,7 @@ class WalletCore:
             search_text=self._search_text(values, clean),
             public=False,
             award_id=award_id,
+            holder_match=holder,
             **values,
         )
 

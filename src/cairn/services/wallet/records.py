@@ -13,19 +13,22 @@ from typing import Any, Final
 
 from cairn.errors import ConflictError, InputError, PermissionDeniedError
 from cairn.store.tables import WalletCredentialRow
-from cairn.vc.holder import email_matches
+from cairn.vc.holder import HOLDER, holder_match
 from cairn.vc.proofs.jose import is_compact_jws
 from cairn.vc.report import Outcome, Report
 
 __all__ = [
+    "ABOUT_SOMEONE_ELSE",
     "STATUSES",
     "WALLET_KEY_INFO",
+    "AboutSomeoneElseError",
     "Collection",
     "LastOwnerError",
     "UnverifiedEmailError",
     "WalletImport",
     "WalletItem",
     "issuer_unreachable",
+    "record_check",
     "status_of",
 ]
 
@@ -43,6 +46,20 @@ ALREADY: Final = "this credential is already in your wallet"
 UNVERIFIED: Final = (
     "your email address is not confirmed yet: sign in with a link sent to the address this award was sent to"
 )
+
+
+ABOUT_SOMEONE_ELSE: Final = (
+    "this credential names a different person, so it cannot be shown as yours: it stays in your wallet, but it "
+    "cannot go on your public profile or be shared by link, as a certificate or on LinkedIn"
+)
+
+
+class AboutSomeoneElseError(ConflictError):
+    """The credential is about someone other than the wallet's holder (or about nobody it names): it stays in
+    the wallet but is never shown as the holder's (public profile, share links, certificate, LinkedIn)."""
+
+    def __init__(self) -> None:
+        super().__init__(ABOUT_SOMEONE_ELSE)
 
 
 class UnverifiedEmailError(PermissionDeniedError):
@@ -135,11 +152,17 @@ class WalletItem:
     award_id: str | None
     document: dict[str, Any]
     original: str
+    holder_match: str = "someone-else"
 
     @property
     def is_jwt(self) -> bool:
         """Whether the credential is kept as a compact JWT."""
         return is_compact_jws(self.original)
+
+    @property
+    def about_someone_else(self) -> bool:
+        """True unless the credential names the wallet's holder: it is then never shown as theirs."""
+        return self.holder_match != HOLDER
 
 
 @dataclass
@@ -185,11 +208,17 @@ def _clean_tags(tags: Sequence[str]) -> list[str]:
 
 def _recipient_matches(credential: Mapping[str, Any], email: str, did: str) -> bool:
     """Whether the credential names this wallet (its DID) or ``email`` as its holder."""
-    subjects = credential.get("credentialSubject")
-    subject = subjects[0] if isinstance(subjects, list) and subjects else subjects
-    if isinstance(subject, Mapping) and subject.get("id") == did:
-        return True
-    return email_matches(credential, email) is True
+    return holder_match(credential, dids={did}, email=email) == HOLDER
+
+
+def record_check(row: WalletCredentialRow, report: Report, now: datetime) -> None:
+    """Keep what verifying a stored credential again found: its status, report and when (an unreadable result
+    keeps the format the credential was read as)."""
+    if report.outcome_of("readable") is Outcome.FAIL and row.format:
+        report.format = row.format
+    row.status = status_of(report)
+    row.report = report.to_dict()
+    row.checked_at = now
 
 
 def _manifest(raw: bytes | None) -> dict[str, dict[str, Any]]:
@@ -227,4 +256,5 @@ def _to_item(row: WalletCredentialRow, memberships: Sequence[tuple[int, str]]) -
         award_id=row.award_id,
         document=dict(row.document or {}),
         original=row.original,
+        holder_match=row.holder_match,
     )

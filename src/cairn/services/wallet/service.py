@@ -8,6 +8,12 @@ expired, revoked or suspended one is kept and shown as such. The status is deriv
 (:func:`status_of`) and re-checked when a credential is shown and its last check is older than the
 configured age.
 
+Every credential is also marked with whom it is about (``holder_match``, :func:`cairn.vc.holder.holder_match`):
+the wallet's holder (its subject is the wallet's DID, a hashed or plain email identifier is the account's
+verified address, or it came through this instance's claim flow), someone else, or nobody it names. Only the
+holder's are ever shown as theirs: the others stay in the wallet, labelled, and sharing refuses them
+(:class:`~cairn.services.wallet.records.AboutSomeoneElseError`).
+
 Each wallet holds an Ed25519 did:key, made on first use, whose secret is sealed at rest with AES-256-GCM
 under a key derived from ``CAIRN_SECRET_KEY`` (as organisations' keys are, :mod:`cairn.services.issuing.keys`),
 and signs the learner's Verifiable Presentations.
@@ -45,15 +51,14 @@ from cairn.services.wallet.records import (
     _recipient_matches,
     _slug,
     _to_item,
-    status_of,
+    record_check,
 )
 from cairn.store.accounts.repository import AccountRepository, MembershipRepository
 from cairn.store.audit import AuditRepository
-from cairn.store.tables import WalletCredentialRow
+from cairn.store.tables import WalletCredentialRow, WalletRow
 from cairn.store.wallet.repository import WalletRepository, erase_account, redact_audit
 from cairn.vc.presentations import create_presentation, create_presentation_jwt
 from cairn.vc.proofs.jose import is_compact_jws
-from cairn.vc.report import Outcome
 
 __all__ = ["WalletService"]
 
@@ -187,26 +192,23 @@ class WalletService(WalletCore):
             if row is None:
                 raise NotFoundError("no such credential in your wallet")
             if self.clock() - row.checked_at > self.recheck_after:
-                self._recheck(row)
+                self._recheck(session, wallet, row)
             return self._item(session, row)
 
     def recheck(self, account_id: int, credential_id: str) -> WalletItem:
-        """Verify a credential again now (status lists, validity)."""
+        """Verify a credential again now (status lists, validity), and whom it is about (the account's address
+        may have been verified since)."""
         with self.database.transaction() as session:
             wallet = self._wallet(session, account_id)
             row = WalletRepository(session).credential(wallet.id, credential_id)
             if row is None:
                 raise NotFoundError("no such credential in your wallet")
-            self._recheck(row)
+            self._recheck(session, wallet, row)
             return self._item(session, row)
 
-    def _recheck(self, row: WalletCredentialRow) -> None:
-        report = self.verification.verify(row.original)
-        if report.outcome_of("readable") is Outcome.FAIL and row.format:
-            report.format = row.format
-        row.status = status_of(report)
-        row.report = report.to_dict()
-        row.checked_at = self.clock()
+    def _recheck(self, session: Session, wallet: WalletRow, row: WalletCredentialRow) -> None:
+        record_check(row, self.verification.verify(row.original), self.clock())
+        row.holder_match = self._holder_match(session, wallet, row.document or {}, row.source)
 
     # -- organising ---------------------------------------------------------------------------------
 

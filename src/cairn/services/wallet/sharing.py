@@ -5,6 +5,15 @@ Only the owner (the account whose wallet holds a credential) reaches it through 
 anyone else gets :class:`~cairn.errors.NotFoundError`, as if it did not exist. Public readers reach a
 credential only through an unguessable share token or a profile the learner switched on, with the
 credential marked public. Share tokens are random (256 bits); nothing else identifies a link publicly.
+
+A credential about someone else (or about nobody it names, see :func:`cairn.vc.holder.holder_match`) is never
+shown as its holder's: making it public, a share link, a PDF certificate or a LinkedIn link are refused
+(:class:`~cairn.services.wallet.records.AboutSomeoneElseError`), and its old links and profile entry show nothing.
+
+What public surfaces say about a credential is current: the stored status is verified again (through the one
+verification use case) and stored when its check is older than the re-check age, before a share page, a profile
+card, a link preview or a certificate shows it. A profile re-checks at most ``max_rechecks`` stale credentials
+per request, oldest first; the rest show their stored status with the date it was checked.
 """
 
 from __future__ import annotations
@@ -25,10 +34,12 @@ from cairn.errors import ConflictError, InputError, NotFoundError
 from cairn.formats.pdf import certificate_pdf
 from cairn.formats.preview import badge_png, badge_svg, embedded_image, preview_png
 from cairn.services.verification.service import VerificationService
+from cairn.services.wallet.records import AboutSomeoneElseError, record_check
 from cairn.store.database import Database
 from cairn.store.tables import ShareLinkRow, WalletCredentialRow, WalletRow
 from cairn.store.wallet.sharing import SharingRepository
 from cairn.vc.formats.baking import bake_png, bake_svg
+from cairn.vc.holder import HOLDER
 from cairn.vc.proofs.jose import is_compact_jws
 from cairn.vc.report import Report
 
@@ -65,16 +76,24 @@ NOT_SHOWN: Final = (
     "Check it again from your wallet first."
 )
 """Why a credential cannot go on the public profile (``%(status)s``: its wallet status)."""
+NO_CERTIFICATE: Final = (
+    "A certificate is made only for a credential that verifies; this one is %(status)s. "
+    "Check it again from your wallet first."
+)
+"""Why a credential cannot be turned into a PDF certificate (``%(status)s``: its current wallet status)."""
+MAX_RECHECKS: Final = 20
+"""Stale credentials a public profile verifies again per request (oldest first)."""
 
 LinkState = Literal["active", "expired", "revoked"]
 
 
 class NotShownError(ConflictError):
-    """A credential that does not verify now (unverifiable, revoked, suspended, expired) cannot be made public."""
+    """A credential that does not verify now (unverifiable, revoked, suspended, expired) cannot be made public
+    or become a certificate (``message``: :data:`NOT_SHOWN` or :data:`NO_CERTIFICATE`)."""
 
-    def __init__(self, status: str) -> None:
+    def __init__(self, status: str, message: str = NOT_SHOWN) -> None:
         self.credential_status = status
-        super().__init__(NOT_SHOWN % {"status": status})
+        super().__init__(message, status=status)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +112,18 @@ class HeldCredential:
     status: str
     public: bool
     content_hash: str
+    checked_at: datetime
+    holder_match: str
 
     @property
     def is_jwt(self) -> bool:
         """True when the credential was received as a compact JWT (VC-JWT)."""
         return is_compact_jws(self.original)
+
+    @property
+    def about_someone_else(self) -> bool:
+        """True unless the credential names its wallet's holder (then it is never shown as theirs)."""
+        return self.holder_match != HOLDER
 
     @classmethod
     def of(cls, row: WalletCredentialRow) -> HeldCredential:
@@ -114,6 +140,8 @@ class HeldCredential:
             status=row.status,
             public=bool(row.public),
             content_hash=row.content_hash,
+            checked_at=row.checked_at,
+            holder_match=row.holder_match,
         )
 
 
@@ -195,7 +223,10 @@ def _filename(title: str, suffix: str) -> str:
 
 
 def linkedin_url(credential: HeldCredential, *, cert_url: str) -> str:
-    """LinkedIn's "Add to profile" link for a certification, filled in from the credential."""
+    """LinkedIn's "Add to profile" link for a certification, filled in from the credential;
+    :class:`AboutSomeoneElseError` for a credential about someone else."""
+    if credential.about_someone_else:
+        raise AboutSomeoneElseError
     params: dict[str, str] = {"startTask": "CERTIFICATION_NAME", "name": credential.title}
     if credential.issuer_name:
         params["organizationName"] = credential.issuer_name
@@ -222,11 +253,15 @@ class SharingService:
         clock: Callable[[], datetime],
         public_url: str,
         verification: VerificationService,
+        recheck_after: timedelta = timedelta(minutes=60),
+        max_rechecks: int = MAX_RECHECKS,
     ) -> None:
         self.database = database
         self.clock = clock
         self.public_url = public_url.rstrip("/")
         self.verification = verification
+        self.recheck_after = recheck_after
+        self.max_rechecks = max_rechecks
         self._previews: OrderedDict[tuple[str, ...], bytes] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -246,16 +281,22 @@ class SharingService:
     # -- the owner's side ------------------------------------------------------------------------
 
     @staticmethod
-    def _owned(repo: SharingRepository, account_id: int, credential_id: str) -> WalletCredentialRow:
+    def _owned(
+        repo: SharingRepository, account_id: int, credential_id: str, *, shown: bool = False
+    ) -> WalletCredentialRow:
+        """The owner's credential; with ``shown``, one that may be shown as theirs (AboutSomeoneElseError)."""
         row = repo.owned_credential(account_id, credential_id[:36])
         if row is None:
             raise NotFoundError("no such credential in your wallet")
+        if shown and row.holder_match != HOLDER:
+            raise AboutSomeoneElseError
         return row
 
-    def credential(self, *, account_id: int, credential_id: str) -> HeldCredential:
-        """A credential of ``account_id``'s wallet; NotFoundError for anyone else's."""
+    def credential(self, *, account_id: int, credential_id: str, shown: bool = False) -> HeldCredential:
+        """A credential of ``account_id``'s wallet; NotFoundError for anyone else's. With ``shown`` (it is to be
+        shown as the holder's), AboutSomeoneElseError when it is about someone else."""
         with self.database.transaction() as session:
-            return HeldCredential.of(self._owned(SharingRepository(session), account_id, credential_id))
+            return HeldCredential.of(self._owned(SharingRepository(session), account_id, credential_id, shown=shown))
 
     def links(self, *, account_id: int, credential_id: str) -> list[ShareLink]:
         """The credential's share links, newest first, with their view counts."""
@@ -272,7 +313,7 @@ class SharingService:
         expires_at = None if expires_in_days is None else now + timedelta(days=expires_in_days)
         with self.database.transaction() as session:
             repo = SharingRepository(session)
-            self._owned(repo, account_id, credential_id)
+            self._owned(repo, account_id, credential_id, shown=True)
             if repo.count_links(credential_id) >= MAX_LINKS:
                 raise ConflictError(f"this credential already has {MAX_LINKS} share links: revoke or reuse one")
             row = repo.add_link(
@@ -295,7 +336,8 @@ class SharingService:
 
     def certificate_link(self, *, account_id: int, credential_id: str) -> ShareLink:
         """The newest active share link without an end date (one is made when there is none): what a PDF
-        certificate's QR code leads to."""
+        certificate's QR code leads to. AboutSomeoneElseError for a credential about someone else."""
+        self.credential(account_id=account_id, credential_id=credential_id, shown=True)
         for link in self.links(account_id=account_id, credential_id=credential_id):
             if link.state == "active" and link.expires_at is None:
                 return link
@@ -304,9 +346,10 @@ class SharingService:
     def set_public(self, *, account_id: int, credential_id: str, public: bool) -> None:
         """Show (or stop showing) a credential on the learner's public profile. Only a credential whose wallet
         status is ``valid`` can be shown (:class:`NotShownError` otherwise); hiding always works. One that
-        stops being valid after it was shown stays until hidden, with its status shown next to it."""
+        stops being valid after it was shown stays until hidden, with its status shown next to it. A credential
+        about someone else is never shown (:class:`AboutSomeoneElseError`)."""
         with self.database.transaction() as session:
-            row = self._owned(SharingRepository(session), account_id, credential_id)
+            row = self._owned(SharingRepository(session), account_id, credential_id, shown=public)
             if public and not row.public and row.status != "valid":
                 raise NotShownError(row.status)
             row.public = public
@@ -328,6 +371,11 @@ class SharingService:
         if kind == "svg":
             return Download(self.baked_svg(held), "image/svg+xml", _filename(held.title, "svg"))
         if kind == "pdf":
+            if held.about_someone_else:
+                raise AboutSomeoneElseError
+            held = self._current([held], limit=1)[0]
+            if held.status != "valid":
+                raise NotShownError(held.status, NO_CERTIFICATE)
             link = self.certificate_link(account_id=account_id, credential_id=credential_id)
             return Download(
                 self.certificate(held, verify_url=link.url, language=language),
@@ -356,27 +404,60 @@ class SharingService:
 
     # -- the public side ---------------------------------------------------------------------------
 
-    def open_link(self, token: str, *, count_view: bool = False) -> OpenedLink:
-        """The link with ``token`` and its credential (NotFoundError when there is none); a view of an active
-        link is counted when ``count_view``. The caller answers expired and revoked links with 410."""
+    def open_link(self, token: str, *, count_view: bool = False, current: bool = True) -> OpenedLink:
+        """The link with ``token`` and its credential (NotFoundError when there is none, or when the credential
+        is about someone else); a view of an active link is counted when ``count_view``. With ``current`` a stale
+        status is verified again first. The caller answers expired and revoked links with 410."""
         if not _TOKEN.match(token):
             raise NotFoundError("there is no shared credential at this address: check that you copied all of it")
         now = self.clock()
         with self.database.transaction() as session:
             repo = SharingRepository(session)
             found = repo.by_token(token)
-            if found is None:
+            if found is None or found[1].holder_match != HOLDER:
                 raise NotFoundError("there is no shared credential at this address: check that you copied all of it")
             row, credential = found
             link = self._link(row)
             if count_view and link.state == "active":
                 repo.count_view(row.id, now)
                 link = replace(link, views=link.views + 1, last_viewed_at=now)
-            return OpenedLink(link=link, credential=HeldCredential.of(credential))
+            held = HeldCredential.of(credential)
+        if current and link.state == "active":
+            held = self._current([held], limit=1)[0]
+        return OpenedLink(link=link, credential=held)
 
-    def verify(self, held: HeldCredential) -> Report:
-        """Verify the credential now, as any verifier would (proof, issuer key, validity, status)."""
-        return self.verification.verify(held.original.strip())
+    def verify(self, held: HeldCredential) -> tuple[Report, HeldCredential]:
+        """Verify the credential now, as any verifier would (proof, issuer key, validity, status), and store
+        the result: the report and the credential with its new status."""
+        report = self.verification.verify(held.original.strip())
+        return report, self._record({held.id: report}).get(held.id, held)
+
+    # -- keeping statuses current ----------------------------------------------------------------
+
+    def is_current(self, held: HeldCredential) -> bool:
+        """Whether the credential's stored status was checked within the re-check age."""
+        return self.clock() - held.checked_at <= self.recheck_after
+
+    def _current(self, held: list[HeldCredential], *, limit: int) -> list[HeldCredential]:
+        """``held`` with up to ``limit`` stale ones (oldest check first) verified again and stored; verifying
+        happens outside any transaction (it may wait on the network)."""
+        stale = sorted((h for h in held if not self.is_current(h)), key=lambda h: h.checked_at)[:limit]
+        if not stale:
+            return held
+        fresh = self._record({h.id: self.verification.verify(h.original.strip()) for h in stale})
+        return [fresh.get(h.id, h) for h in held]
+
+    def _record(self, reports: dict[str, Report]) -> dict[str, HeldCredential]:
+        now = self.clock()
+        fresh: dict[str, HeldCredential] = {}
+        with self.database.transaction() as session:
+            repo = SharingRepository(session)
+            for credential_id, report in reports.items():
+                row = repo.credential(credential_id)
+                if row is not None:
+                    record_check(row, report, now)
+                    fresh[credential_id] = HeldCredential.of(row)
+        return fresh
 
     def profile_settings(self, *, account_id: int) -> ProfileSettings | None:
         """The learner's profile settings; None while they have no wallet yet."""
@@ -418,9 +499,10 @@ class SharingService:
             raise NotFoundError("there is no public profile at this address")
         return wallet
 
-    def public_profile(self, slug: str, credential_id: str | None = None) -> PublicProfile:
-        """The profile at ``slug`` with its public credentials (only ``credential_id`` when given);
-        NotFoundError when there is none, it is off, or ``credential_id`` is not one it shows."""
+    def public_profile(self, slug: str, credential_id: str | None = None, *, current: bool = True) -> PublicProfile:
+        """The profile at ``slug`` with its public credentials (only ``credential_id`` when given), never one
+        about someone else; NotFoundError when there is none, it is off, or ``credential_id`` is not one it
+        shows. With ``current``, up to ``max_rechecks`` stale statuses are verified again first."""
         with self.database.transaction() as session:
             repo = SharingRepository(session)
             wallet = self._public_wallet(repo, slug)
@@ -431,17 +513,23 @@ class SharingService:
                 if row is None:
                     raise NotFoundError("there is no such credential on this profile")
                 credentials = [HeldCredential.of(row)]
-            return PublicProfile(slug, wallet.profile_name, self.profile_url(slug), credentials)
+            name = wallet.profile_name
+        if current:
+            credentials = self._current(credentials, limit=self.max_rechecks)
+        return PublicProfile(slug, name, self.profile_url(slug), credentials)
 
-    def public_credential(self, slug: str, credential_id: str) -> HeldCredential:
-        """One public credential of the profile at ``slug``; NotFoundError otherwise."""
-        return self.public_profile(slug, credential_id).credentials[0]
+    def public_credential(self, slug: str, credential_id: str, *, current: bool = True) -> HeldCredential:
+        """One public credential of the profile at ``slug`` (its status verified again when stale and
+        ``current``); NotFoundError otherwise."""
+        return self.public_profile(slug, credential_id, current=current).credentials[0]
 
     # -- previews --------------------------------------------------------------------------------
 
     def preview(self, held: HeldCredential, *, title: str, issuer: str, date: str, verdict: str) -> bytes:
         """The 1200x630 link preview of a credential (text given translated), kept in a small LRU cache keyed
-        by the credential, its content and the text."""
+        by the credential, its content and the text; never of a credential about someone else."""
+        if held.about_someone_else:
+            raise AboutSomeoneElseError
         verified = held.status == "valid"
         key = (held.id, held.content_hash, title, issuer, date, verdict, str(verified))
         with self._lock:

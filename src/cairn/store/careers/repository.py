@@ -1,7 +1,8 @@
 """Read-only queries for careers: the verified credentials in an account's wallet, as evidence of skills.
 
-Only credentials whose last verification found them *valid* count; expired, revoked, suspended and
-unverifiable ones are left out. Takes an open session and leaves the transaction to the service.
+Only credentials whose last verification found them *valid*, and that are about the wallet's holder, count;
+expired, revoked, suspended and unverifiable ones, and credentials about someone else, are left out. Takes an
+open session and leaves the transaction to the service.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cairn.store.tables import WalletCredentialRow, WalletRow
+from cairn.vc.holder import HOLDER
 
 __all__ = ["EVIDENCE_STATUSES", "CareersRepository", "WalletEvidence"]
 
@@ -42,11 +44,16 @@ class CareersRepository:
         self.session = session
 
     def verified_credentials(self, account_id: int) -> list[WalletEvidence]:
-        """The valid credentials in ``account_id``'s wallet, newest first (none when there is no wallet)."""
+        """The valid credentials about the holder in ``account_id``'s wallet, newest first (none when there is
+        no wallet)."""
         stmt = (
             select(WalletCredentialRow, WalletRow.language)
             .join(WalletRow, WalletRow.id == WalletCredentialRow.wallet_id)
-            .where(WalletRow.account_id == account_id, WalletCredentialRow.status.in_(EVIDENCE_STATUSES))
+            .where(
+                WalletRow.account_id == account_id,
+                WalletCredentialRow.status.in_(EVIDENCE_STATUSES),
+                WalletCredentialRow.holder_match == HOLDER,
+            )
             .order_by(WalletCredentialRow.issued_at.desc(), WalletCredentialRow.id)
             .limit(MAX_CREDENTIALS)
         )

@@ -19,9 +19,9 @@ from cairn.model.definitions import (
     content_hash,
     plan_save,
 )
-from cairn.store.tables import AwardRow, DefinitionRow, DefinitionVersionRow, OrganisationRow
+from cairn.store.tables import AwardRow, CoAwardRow, DefinitionRow, DefinitionVersionRow, OrganisationRow
 
-__all__ = ["DefinitionRepository", "OrganisationRepository", "StoredDefinition"]
+__all__ = ["CoAwardDecision", "CoAwardRepository", "DefinitionRepository", "OrganisationRepository", "StoredDefinition"]
 
 
 class OrganisationRepository:
@@ -197,3 +197,49 @@ class DefinitionRepository:
     def count(self) -> int:
         """How many definitions there are."""
         return int(self.session.scalar(select(func.count()).select_from(DefinitionRow)) or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class CoAwardDecision:
+    """A co-awarding organisation's answer for one definition."""
+
+    organisation: str
+    decision: str
+    decided_at: datetime
+    decided_by: str
+
+
+class CoAwardRepository:
+    """Co-awarding organisations' answers (``co_awards``): no row means the request is pending."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def decisions(self, definition: str) -> dict[str, CoAwardDecision]:
+        """The answers given for definition ``definition``, by organisation id."""
+        rows = self.session.execute(
+            select(CoAwardRow, OrganisationRow.slug)
+            .join(DefinitionRow, DefinitionRow.id == CoAwardRow.definition_id)
+            .join(OrganisationRow, OrganisationRow.id == CoAwardRow.organisation_id)
+            .where(DefinitionRow.slug == definition)
+        ).tuples()
+        return {slug: CoAwardDecision(slug, row.decision, row.decided_at, row.decided_by) for row, slug in rows}
+
+    def decide(self, definition: str, organisation: str, *, decision: str, now: datetime, actor: str) -> None:
+        """Record (or change) ``organisation``'s answer for ``definition``; NotFoundError when either is unknown."""
+        d = self.session.scalar(select(DefinitionRow).where(DefinitionRow.slug == definition))
+        o = self.session.scalar(select(OrganisationRow).where(OrganisationRow.slug == organisation))
+        if d is None or o is None:
+            raise NotFoundError(f"no micro-credential '{definition}' co-awarded by '{organisation}'")
+        row = self.session.scalar(
+            select(CoAwardRow).where(CoAwardRow.definition_id == d.id, CoAwardRow.organisation_id == o.id)
+        )
+        if row is None:
+            self.session.add(
+                CoAwardRow(
+                    definition_id=d.id, organisation_id=o.id, decision=decision, decided_at=now, decided_by=actor
+                )
+            )
+        else:
+            row.decision, row.decided_at, row.decided_by = decision, now, actor
+        self.session.flush()

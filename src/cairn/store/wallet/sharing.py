@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cairn.store.tables import ShareLinkRow, WalletCredentialRow, WalletRow
+from cairn.vc.holder import HOLDER
 
 __all__ = ["SharingRepository"]
 
@@ -36,6 +37,10 @@ class SharingRepository:
             .where(WalletRow.account_id == account_id, WalletCredentialRow.id == credential_id)
         )
         return self.session.scalar(query)
+
+    def credential(self, credential_id: str) -> WalletCredentialRow | None:
+        """Credential ``credential_id`` (to store what checking it again found), or None."""
+        return self.session.get(WalletCredentialRow, credential_id)
 
     def links_of(self, credential_id: str) -> list[ShareLinkRow]:
         """Every share link of a credential, newest first."""
@@ -95,19 +100,24 @@ class SharingRepository:
         return self.session.scalar(query) is not None
 
     def public_credentials(self, wallet_id: int) -> list[WalletCredentialRow]:
-        """The credentials of a wallet marked for the public profile, newest first."""
+        """The credentials of a wallet marked for the public profile and about its holder, newest first."""
         query = (
             select(WalletCredentialRow)
-            .where(WalletCredentialRow.wallet_id == wallet_id, WalletCredentialRow.public.is_(True))
+            .where(
+                WalletCredentialRow.wallet_id == wallet_id,
+                WalletCredentialRow.public.is_(True),
+                WalletCredentialRow.holder_match == HOLDER,
+            )
             .order_by(WalletCredentialRow.issued_at.desc(), WalletCredentialRow.added_at.desc())
         )
         return list(self.session.scalars(query))
 
     def public_credential(self, wallet_id: int, credential_id: str) -> WalletCredentialRow | None:
-        """One credential of a wallet when it is marked public."""
+        """One credential of a wallet when it is marked public and about its holder."""
         query = select(WalletCredentialRow).where(
             WalletCredentialRow.wallet_id == wallet_id,
             WalletCredentialRow.id == credential_id,
             WalletCredentialRow.public.is_(True),
+            WalletCredentialRow.holder_match == HOLDER,
         )
         return self.session.scalar(query)

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from cairn.errors import NotFoundError
 from cairn.model.types import pick
 from cairn.services.catalog.service import CatalogService
+from cairn.services.wallet.records import status_of
 from cairn.web.catalog.views import annex_rows
 from cairn.web.deps import container
 from cairn.web.i18n import LANGUAGES, reader_language
@@ -59,11 +60,14 @@ def definition(
 
 @router.get("/claim/{token}", response_class=HTMLResponse)
 def claim(request: Request, token: str, lang: str | None = Query(None, max_length=10)) -> HTMLResponse:
-    """The page a claim email links to: what was awarded, and the credential to download."""
+    """The page a claim email links to: what was awarded, its status verified now (through the one verification
+    use case: the instance's own status lists answer locally), and the credential to download. A plain ``def``:
+    it runs in a worker thread, off the event loop."""
     reader = reader_language(request, lang)
     view = container(request).issuing.by_claim_token(token[:200])
     if view is None:
         raise NotFoundError("this claim link is not valid: check that you copied all of it")
+    status = status_of(container(request).verification.verify(view.credential))
     credential = view.credential if isinstance(view.credential, dict) else {}
     achievement = credential.get("credentialSubject", {}).get("achievement", {})
     context = {
@@ -73,6 +77,7 @@ def claim(request: Request, token: str, lang: str | None = Query(None, max_lengt
         "issuer": credential.get("issuer", {}).get("name") if isinstance(credential.get("issuer"), dict) else None,
         "path": f"/claim/{token}",
         "token": token,
+        "status": status,
     }
     response = render(request, "claim.html", context, languages=LANGUAGES, forms=False)
     response.headers["Referrer-Policy"] = "no-referrer"

@@ -32,13 +32,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cairn.errors import ConflictError, InputError, NotFoundError
 from cairn.services.accounts.service import OrganisationAccess, Role, SignedIn
+from cairn.services.catalog.coawards import CoAwardPendingError
 from cairn.services.issuing.queries import DEFAULT_PER_PAGE, MAX_QUERY, STATUSES
 from cairn.services.issuing.status_lists import MAX_REASON
 from cairn.vc.report import CHECK_TITLES
 from cairn.web.deps import container, csrf_protect, current_account, require_role
+from cairn.web.i18n import reader_language
 from cairn.web.issuing.bulk import Upload, data_url, read_upload, report_csv, run_bulk, template_csv, upload_form
 from cairn.web.issuing.forms import check_text, definition_choices, read_recipient
-from cairn.web.render import render
+from cairn.web.render import error_text, render
 
 __all__ = ["router"]
 
@@ -178,6 +180,9 @@ def award_one(
     except NotFoundError:
         errors["definition"] = "Micro-credential: it is not one your organisation awards; choose one from the list."
         return _new_page(request, access, signed_in, form=form, errors=errors, status=400)
+    except CoAwardPendingError as exc:
+        errors["definition"] = f"Micro-credential: {error_text(reader_language(request), exc)}"
+        return _new_page(request, access, signed_in, form=form, errors=errors, status=exc.status)
     context = {
         "access": access,
         "result": result,
@@ -267,6 +272,9 @@ def bulk_award(request: Request, access: IssuerDep, signed_in: SignedInDep, uplo
     except NotFoundError:
         errors["definition"] = "Micro-credential: it is not one your organisation awards; choose one from the list."
         return _bulk_page(request, access, signed_in, upload=upload, errors=errors, status=400)
+    except CoAwardPendingError as exc:
+        errors["definition"] = f"Micro-credential: {error_text(reader_language(request), exc)}"
+        return _bulk_page(request, access, signed_in, upload=upload, errors=errors, status=exc.status)
     if outcome.report is not None and not outcome.report.ok:
         errors["file"] = f"File: {outcome.report.problem_count} problems found; nothing was awarded."
         return _bulk_page(request, access, signed_in, upload=upload, errors=errors, check=outcome.report, status=400)

@@ -2,8 +2,9 @@
 
 - ``GET /verify/batch``: the form.
 - ``POST /verify/batch``: the table (verdict, issuer, title, learner, reason per credential); a "Download as CSV"
-  button posts the rows shown back to ``POST /verify/batch/csv``, which returns them as ``text/csv``. Nothing is
-  kept on the server (the results name learners), so the download works whichever worker answers.
+  button posts the rows shown back to ``POST /verify/batch/csv``, which returns them as ``text/csv`` (each row with
+  when it was checked), or 409 once they are older than the re-check age (verify the batch again). Nothing is kept
+  on the server (the results name learners), so the download works whichever worker answers.
 - ``POST /api/v1/verify/batch``: ``{"summary": ..., "rows": [...]}``, or CSV with ``?format=csv``.
 
 Limits (see :mod:`cairn.services.verification.batch`): at most ``MAX_ITEMS`` credentials and ``MAX_BYTES`` bytes a
@@ -19,12 +20,12 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from cairn.errors import InputError
+from cairn.errors import ConflictError, InputError
 from cairn.services.verification.batch import COLUMNS, BatchResult, BatchVerifier, rows_to_csv
 from cairn.web.deps import container
 from cairn.web.errors import answers_json, error_body
 from cairn.web.i18n import LANGUAGES, reader_language, translate
-from cairn.web.render import render
+from cairn.web.render import error_text, render
 
 __all__ = ["MAX_BYTES", "MAX_ITEMS", "api", "router"]
 
@@ -60,7 +61,15 @@ async def _run(request: Request, file: UploadFile | None, urls: str | None) -> B
 
 
 def _page(request: Request, lang: str, status: int = 200, **context: Any) -> HTMLResponse:
-    full = {"lang": lang, "path": "/verify/batch", "max_items": MAX_ITEMS, "max_bytes": MAX_BYTES, **context}
+    minutes = int(_verifier(request).max_age.total_seconds() // 60)
+    full = {
+        "lang": lang,
+        "path": "/verify/batch",
+        "max_items": MAX_ITEMS,
+        "max_bytes": MAX_BYTES,
+        "recheck_minutes": minutes,
+        **context,
+    }
     return render(request, "verify/batch.html", full, status=status, languages=LANGUAGES, forms=False)
 
 
@@ -90,15 +99,21 @@ RowsField = Annotated[str, Form(max_length=5_000_000)]
 
 
 @router.post("/verify/batch/csv", include_in_schema=False)
-def batch_csv(rows: RowsField) -> Response:
-    """The rows the page showed (posted back by its download button) as CSV; nothing is verified again."""
+def batch_csv(request: Request, rows: RowsField, lang: LangQuery = None) -> Response:
+    """The rows the page showed (posted back by its download button) as CSV; nothing is verified again, and rows
+    checked longer ago than the re-check age are refused (409) rather than written down as current."""
     try:
         parsed = json.loads(rows)
     except ValueError:
         raise InputError("the rows to download are not valid JSON") from None
     if not isinstance(parsed, list) or len(parsed) > MAX_ITEMS or not all(isinstance(r, dict) for r in parsed):
         raise InputError(f"give at most {MAX_ITEMS} rows, each an object with {', '.join(COLUMNS)}")
-    return Response(rows_to_csv(parsed), media_type="text/csv; charset=utf-8", headers=_CSV_HEADERS)
+    try:
+        body = _verifier(request).csv_of(parsed)
+    except ConflictError as exc:  # too old to be written down as current: the form, to verify them again
+        reader = reader_language(request, lang)
+        return _page(request, reader, exc.status, message=error_text(reader, exc))
+    return Response(body, media_type="text/csv; charset=utf-8", headers=_CSV_HEADERS)
 
 
 @api.post("/api/v1/verify/batch", tags=["verification"], summary="Verify a batch of credentials")

@@ -19,7 +19,9 @@ For anyone:
   ``…/credential.json``.
 
 Public pages show no email, no hashed identity and no DID of the learner: only a name the credential states
-in clear and what the issuer certified.
+in clear and what the issuer certified. They never show a credential about someone else, and what they say of
+its status is current (see :mod:`cairn.services.wallet.sharing`). Every route here is a plain ``def``: FastAPI
+runs it in a worker thread, so a verification waiting on the network never blocks the event loop.
 """
 
 from __future__ import annotations
@@ -35,9 +37,9 @@ from cairn.errors import ConflictError, InputError, NotFoundError
 from cairn.formats.preview import PREVIEW_SIZE
 from cairn.formats.qr import qr_png, qr_svg
 from cairn.services.accounts.service import SignedIn
+from cairn.services.wallet.records import AboutSomeoneElseError
 from cairn.services.wallet.sharing import (
     DOWNLOADS,
-    NOT_SHOWN,
     HeldCredential,
     NotShownError,
     OpenedLink,
@@ -50,7 +52,7 @@ from cairn.vc.report import CHECK_TITLES
 from cairn.web.catalog.views import Item, Row
 from cairn.web.deps import container, csrf_protect, csrf_token, current_account
 from cairn.web.i18n import LANGUAGES, long_date, reader_language, translate
-from cairn.web.render import render
+from cairn.web.render import error_text, render
 from cairn.web.verification.page import credential_rows
 
 __all__ = ["router", "sharing_service"]
@@ -168,14 +170,16 @@ def _share_page(
     held = service.credential(account_id=account, credential_id=credential_id)
     links = service.links(account_id=account, credential_id=credential_id)
     active = next((link for link in links if link.state == "active"), None)
+    shown = not held.about_someone_else
     context = {
         "lang": lang,
         "held": held,
+        "shown": shown,
         "issued": long_date(held.issued_at, lang),
         "links": links,
         "active": active,
-        "linkedin": linkedin_url(held, cert_url=active.url) if active else None,
-        "downloads": [k for k in DOWNLOADS if k != "jwt" or held.is_jwt],
+        "linkedin": linkedin_url(held, cert_url=active.url) if active and shown else None,
+        "downloads": [k for k in DOWNLOADS if (k != "jwt" or held.is_jwt) and (k != "pdf" or shown)],
         "expiry_choices": EXPIRY_CHOICES,
         "profile": service.profile_settings(account_id=account),
         "notice": _NOTICES.get(request.query_params.get("done", "")),
@@ -265,9 +269,8 @@ def create_link(
         )
     except (InputError, ConflictError) as exc:
         status = 409 if isinstance(exc, ConflictError) else 400
-        return _share_page(
-            request, signed_in, str(credential_id), reader, errors={"expires": exc.message}, status=status
-        )
+        errors = {"expires": error_text(reader, exc)}
+        return _share_page(request, signed_in, str(credential_id), reader, errors=errors, status=status)
     return RedirectResponse(f"/wallet/{credential_id}/share?done=created#links", status_code=303)
 
 
@@ -294,11 +297,19 @@ def set_public(
         sharing_service(request).set_public(
             account_id=signed_in.account.id, credential_id=str(credential_id), public=shown
         )
-    except NotShownError as exc:
+    except (NotShownError, AboutSomeoneElseError) as exc:
         reader = reader_language(request, lang)
-        message = translate(reader, NOT_SHOWN, status=translate(reader, exc.credential_status))
-        return _share_page(request, signed_in, str(credential_id), reader, errors={"public": message}, status=409)
+        return _share_page(
+            request, signed_in, str(credential_id), reader, errors={"public": _refusal(reader, exc)}, status=409
+        )
     return RedirectResponse(f"/wallet/{credential_id}/share?done={'public' if shown else 'private'}", status_code=303)
+
+
+def _refusal(lang: str, exc: ConflictError) -> str:
+    """Why a credential is not shown, in ``lang`` (a status named in it translated too)."""
+    if isinstance(exc, NotShownError):
+        return translate(lang, exc.message_id, status=translate(lang, exc.credential_status))
+    return error_text(lang, exc)
 
 
 @router.get("/wallet/{credential_id:uuid}/download/{kind}")
@@ -309,9 +320,13 @@ def download(
     reader = reader_language(request, lang)
     if kind not in DOWNLOADS:
         raise NotFoundError(f"no download '{kind[:20]}': choose one of {', '.join(DOWNLOADS)}")
-    got = sharing_service(request).download(
-        account_id=signed_in.account.id, credential_id=str(credential_id), kind=kind, language=reader
-    )
+    try:
+        got = sharing_service(request).download(
+            account_id=signed_in.account.id, credential_id=str(credential_id), kind=kind, language=reader
+        )
+    except (NotShownError, AboutSomeoneElseError) as exc:
+        errors = {"downloads": _refusal(reader, exc)}
+        return _share_page(request, signed_in, str(credential_id), reader, errors=errors, status=409)
     headers = {"Content-Disposition": f'attachment; filename="{got.filename}"', "Cache-Control": "no-store"}
     return Response(got.body, media_type=got.media_type, headers=headers)
 
@@ -331,8 +346,8 @@ def _gone(request: Request, opened: OpenedLink, lang: str) -> HTMLResponse:
     return response
 
 
-def _opened(request: Request, token: str, *, count: bool = False) -> OpenedLink:
-    return sharing_service(request).open_link(token[:100], count_view=count)
+def _opened(request: Request, token: str, *, count: bool = False, current: bool = True) -> OpenedLink:
+    return sharing_service(request).open_link(token[:100], count_view=count, current=current)
 
 
 def _gone_plain(opened: OpenedLink) -> Response | None:
@@ -352,8 +367,9 @@ def _verification_page(
     expires: str = "",
     profile: PublicProfile | None = None,
 ) -> HTMLResponse:
-    """A credential verified now, as visitors see it (a share link or a public profile's credential)."""
-    report = sharing_service(request).verify(held)
+    """A credential verified now, as visitors see it (a share link or a public profile's credential); what
+    the verification found is stored, so profile cards and previews say it too."""
+    report, held = sharing_service(request).verify(held)
     document = report.credential or held.document
     context = {
         "lang": lang,
@@ -378,7 +394,7 @@ def _verification_page(
 def shared(request: Request, token: str, lang: LangQuery = None) -> Response:
     """The shared credential, verified now; a GET counts a view."""
     reader = reader_language(request, lang)
-    opened = _opened(request, token, count=request.method == "GET")
+    opened = _opened(request, token, count=request.method == "GET", current=False)  # verified below
     if opened.link.state != "active":
         return _gone(request, opened, reader)
     token = opened.link.token
@@ -399,7 +415,7 @@ def shared(request: Request, token: str, lang: LangQuery = None) -> Response:
 def shared_qr_svg(request: Request, token: str, lang: LangQuery = None) -> Response:
     """The link's QR code as SVG (with a title and description)."""
     reader = reader_language(request, lang)
-    opened = _opened(request, token)
+    opened = _opened(request, token, current=False)  # says nothing of the status
     gone = _gone_plain(opened)
     if gone is not None:
         return gone
@@ -412,7 +428,7 @@ def shared_qr_svg(request: Request, token: str, lang: LangQuery = None) -> Respo
 @router.get("/s/{token}/qr.png")
 def shared_qr_png(request: Request, token: str) -> Response:
     """The link's QR code as PNG."""
-    opened = _opened(request, token)
+    opened = _opened(request, token, current=False)  # says nothing of the status
     gone = _gone_plain(opened)
     if gone is not None:
         return gone
@@ -434,7 +450,7 @@ def shared_preview(request: Request, token: str, lang: LangQuery = None) -> Resp
 @router.get("/s/{token}/credential.json")
 def shared_credential(request: Request, token: str) -> Response:
     """The credential exactly as issued (JSON, or a JWT), to verify it yourself."""
-    opened = _opened(request, token)
+    opened = _opened(request, token, current=False)  # says nothing of the status
     gone = _gone_plain(opened)
     if gone is not None:
         return gone
@@ -468,6 +484,8 @@ def profile(request: Request, slug: str, lang: LangQuery = None) -> Response:
             "image": f"/p/{found.slug}/{held.id}/preview.png",
             "skills": skills_of(held.document),
             "verdict": _card_verdict(held, reader),
+            "checked": long_date(held.checked_at, reader),
+            "current": service.is_current(held),
         }
         for held in found.credentials
     ]
@@ -489,7 +507,7 @@ def profile_credential(request: Request, slug: str, credential_id: uuid.UUID, la
     """One credential of a public profile, verified now (404 unless the profile is on and the credential public)."""
     reader = reader_language(request, lang)
     service = sharing_service(request)
-    found = service.public_profile(slug[:100], str(credential_id))
+    found = service.public_profile(slug[:100], str(credential_id), current=False)  # verified below
     held = found.credentials[0]
     page_url = f"{found.url}/{held.id}"
     response = _verification_page(
@@ -515,4 +533,5 @@ def profile_preview(request: Request, slug: str, credential_id: uuid.UUID, lang:
 @router.get("/p/{slug}/{credential_id:uuid}/credential.json")
 def profile_credential_file(request: Request, slug: str, credential_id: uuid.UUID) -> Response:
     """A public profile's credential exactly as issued (JSON, or a JWT), to verify it yourself."""
-    return _as_issued(sharing_service(request).public_credential(slug[:100], str(credential_id)))
+    held = sharing_service(request).public_credential(slug[:100], str(credential_id), current=False)
+    return _as_issued(held)
