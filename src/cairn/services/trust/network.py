@@ -67,6 +67,8 @@ class TrustIndex:
     anchors: Mapping[str, str]
     registries: tuple[RegistryInfo, ...] = ()
     size: int = 0
+    fresh_until: datetime | None = None
+    """When the first federated list in it expires: the snapshot is rebuilt then, whatever the revision."""
 
     def lookup(self, identifier: str) -> tuple[Accreditation, ...]:
         """Accreditations naming ``identifier`` (a DID, or ``cert:<sha256>``)."""
@@ -77,20 +79,31 @@ class TrustIndex:
         return vouch(identifiers, claim_of(credential, fallback=now), lookup=self.lookup, anchors=self.anchors)
 
 
+_OWN: Final = 0
+_ACCREDITORS_OWN: Final = 1
+_ANOTHER: Final = 2
+
+
 @dataclass(slots=True)
 class _Builder:
-    by_identifier: dict[str, list[Accreditation]] = field(default_factory=dict)
-    seen: dict[str, Accreditation] = field(default_factory=dict)
+    """Collects accreditations, keeping one copy of each (by id) as :mod:`.federation` states the rule: this
+    instance's own copy, else the copy from the registry whose DID made the accreditation, else the first seen."""
 
-    def add(self, accreditation: Accreditation) -> None:
-        # One accreditation may arrive from several registries: this instance's own copy, else the first.
-        if accreditation.id in self.seen:
-            return
-        self.seen[accreditation.id] = accreditation
-        for subject in accreditation.subjects:
-            self.by_identifier.setdefault(subject, []).append(accreditation)
-        for certificate in accreditation.certificates:
-            self.by_identifier.setdefault("cert:" + certificate, []).append(accreditation)
+    seen: dict[str, tuple[int, Accreditation]] = field(default_factory=dict)
+
+    def add(self, accreditation: Accreditation, rank: int) -> None:
+        held = self.seen.get(accreditation.id)
+        if held is None or rank < held[0]:
+            self.seen[accreditation.id] = (rank, accreditation)
+
+    def index(self) -> dict[str, tuple[Accreditation, ...]]:
+        by_identifier: dict[str, list[Accreditation]] = {}
+        for _, accreditation in self.seen.values():
+            for subject in accreditation.subjects:
+                by_identifier.setdefault(subject, []).append(accreditation)
+            for certificate in accreditation.certificates:
+                by_identifier.setdefault("cert:" + certificate, []).append(accreditation)
+        return {key: tuple(value) for key, value in by_identifier.items()}
 
 
 def build_index(
@@ -104,22 +117,25 @@ def build_index(
     """A :class:`TrustIndex` of this instance's accreditations, its peers' unexpired lists and ``anchors``."""
     builder = _Builder()
     for _, document in local:
-        builder.add(Accreditation.of(document))
+        builder.add(Accreditation.of(document), _OWN)
     all_anchors = dict(anchors)
     infos = [RegistryInfo("", "", "this instance", len(local))]
+    fresh_until: datetime | None = None
     for info, entries in peers:
         if info.expires_at is not None and info.expires_at <= now:
             infos.append(RegistryInfo(info.url, info.did, info.name, 0, info.synced_at, info.expires_at))
             continue
+        if info.expires_at is not None and (fresh_until is None or info.expires_at < fresh_until):
+            fresh_until = info.expires_at
         all_anchors.setdefault(info.did, info.name)
         for entry in entries:
             try:
-                builder.add(Accreditation.of(entry, registry=info.url))
+                accreditation = Accreditation.of(entry, registry=info.url)
             except (KeyError, TypeError, ValueError):
                 continue  # checked when synced; a stored entry that no longer parses is skipped
+            builder.add(accreditation, _ACCREDITORS_OWN if accreditation.accredited_by == info.did else _ANOTHER)
         infos.append(info)
-    frozen = {key: tuple(value) for key, value in builder.by_identifier.items()}
-    return TrustIndex(revision, frozen, all_anchors, tuple(infos), len(builder.seen))
+    return TrustIndex(revision, builder.index(), all_anchors, tuple(infos), len(builder.seen), fresh_until)
 
 
 class TrustNetwork:
@@ -161,14 +177,19 @@ class TrustNetwork:
         """The current snapshot (rebuilt when the database's trust revision moved)."""
         now = self._monotonic()
         index = self._index
-        if index is not None and now - self._checked < self.refresh_seconds:
+        if index is not None and now - self._checked < self.refresh_seconds and not self._stale(index):
             return index
         with self._lock:
-            if self._index is not None and now - self._checked < self.refresh_seconds:
-                return self._index
-            self._index = self._load(self._index)
+            index = self._index
+            if index is not None and now - self._checked < self.refresh_seconds and not self._stale(index):
+                return index
+            self._index = self._load(None if index is None or self._stale(index) else index)
             self._checked = self._monotonic()
             return self._index
+
+    def _stale(self, index: TrustIndex) -> bool:
+        """Whether a federated list in ``index`` has expired since it was built (no revision marks that)."""
+        return index.fresh_until is not None and self.clock() >= index.fresh_until
 
     def _operator_anchors(self) -> dict[str, str]:
         return {e.did: e.label for e in self.operator.entries if e.did}
