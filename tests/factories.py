@@ -689,6 +689,71 @@ class FakeEncoder:
         return self.encode_queries(texts)
 
 
+# -- signed trust lists of other registries ----------------------------------------------------------------------
+
+
+def accreditation_entry(
+    accredited_by: str,
+    subject: str,
+    *,
+    kind: str = "issuer",
+    ident: str | None = None,
+    name: str = "",
+    isced: Sequence[str] = (),
+    valid_from: datetime = datetime(2026, 1, 1, tzinfo=UTC),
+    history: Sequence[dict[str, str]] = (),
+) -> dict[str, Any]:
+    """An accreditation as a trust list carries it: ``accredited_by`` accredits ``subject`` (a DID)."""
+    entry: dict[str, Any] = {
+        "id": ident or f"urn:uuid:{uuid.uuid4()}",
+        "kind": kind,
+        "subjects": [subject],
+        "legalName": name or f"Organisation {subject[-8:]}",
+        "country": "PL",
+        "identifiers": [],
+        "scope": {"isced": list(isced)} if isced else {},
+        "accreditedBy": accredited_by,
+        "validFrom": valid_from.isoformat().replace("+00:00", "Z"),
+        "status": history[-1]["status"] if history else "active",
+    }
+    if history:
+        entry["history"] = list(history)
+    return entry
+
+
+def trust_list_document(
+    issuer: str,
+    entries: Sequence[dict[str, Any]],
+    *,
+    valid_from: datetime,
+    valid_until: datetime,
+    url: str = "https://registry.example/registries/r/trust-list",
+) -> dict[str, Any]:
+    """An unsigned trust list as a registry publishes it (VC 2.0, type TrustList, W3C contexts only)."""
+    return {
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/undefined-terms/v2"],
+        "id": url,
+        "type": ["VerifiableCredential", "TrustList"],
+        "issuer": {"id": issuer, "name": "A registry"},
+        "validFrom": valid_from.isoformat().replace("+00:00", "Z"),
+        "validUntil": valid_until.isoformat().replace("+00:00", "Z"),
+        "credentialSubject": {"id": url.rsplit("/", 1)[0], "accreditations": list(entries)},
+    }
+
+
+def sign_list(document: dict[str, Any], key: KeyPair, *, verification_method: str | None = None) -> bytes:
+    """``document`` secured with an eddsa-jcs-2022 proof by ``key`` (its did:key unless a method is named), as the
+    bytes a registry serves."""
+    signed = issue(
+        document,
+        key=key,
+        suite="eddsa-jcs-2022",
+        created=document["validFrom"],
+        verification_method=verification_method,
+    )
+    return json.dumps(signed, separators=(",", ":")).encode("utf-8")
+
+
 # -- fetchers ----------------------------------------------------------------------------------------------------
 
 
