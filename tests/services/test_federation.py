@@ -159,6 +159,14 @@ def test_the_second_sync_asks_with_the_etag_and_an_unchanged_list_is_not_fetched
     assert second.outcome == "unchanged"
     assert peer.served.calls[1][1] == peer.served.etag
     assert held(peer.federation, peer.peer_id) == ("in use", 2)
+    peer.clock.advance(hours=1)
+    peer.serve()  # signed again (another ETag), the same accreditations: nothing to merge, a later expiry kept
+    resigned = peer.federation.sync(peer.peer_id)
+    assert (resigned.outcome, resigned.reason) == (
+        "unchanged",
+        "the list was signed again, but its accreditations have not changed",
+    )
+    assert peer.federation.peer(peer.peer_id).expires_at == peer.clock() + timedelta(days=7)
     assert len(audit(peer.container.database, "registry.peer.sync")) == 1  # only the list that changed trust
 
 
@@ -239,7 +247,7 @@ def test_a_bad_list_is_refused_with_the_reason_and_the_last_good_list_stays(
     assert peer.container.verification.verify(credential).vouched is True
     peer.served.error = None
     peer.serve()
-    assert peer.federation.sync(peer.peer_id).outcome == "ok"  # a good list again clears the error
+    assert peer.federation.sync(peer.peer_id).outcome == "unchanged"  # the same entries, well signed: no error
     assert peer.federation.peer(peer.peer_id).last_error is None
 
 

@@ -127,7 +127,7 @@ class SyncResult:
         head = f"#{self.peer_id} {self.name} ({self.url}): {self.outcome}"
         if self.outcome == "ok":
             dropped = f", {self.dropped} dropped ({'; '.join(self.notes)})" if self.dropped else ""
-            return f"{head}, {self.entries} entries{dropped}"
+            return f"{head}, {self.entries} {'entry' if self.entries == 1 else 'entries'}{dropped}"
         kept = " (its last good list stays in use until it expires)" if self.kept else ""
         return f"{head}: {self.reason}{kept}" if self.reason else head
 
@@ -504,6 +504,7 @@ class FederationService:
             if row is None or row.url != peer.url or row.did != peer.did:
                 why = "the registry was changed or removed while its list was fetched"
                 return SyncResult(peer.id, peer.url, peer.name, "refused", why)
+            same = row.list_data == data and row.expires_at is not None and row.expires_at > now
             row.list_data = data
             row.etag = etag
             row.entries = len(accepted.entries)
@@ -511,6 +512,9 @@ class FederationService:
             row.expires_at = accepted.valid_until
             row.synced_at = row.checked_at = now
             row.last_error = None
+            if same:  # signed again with the same entries: nothing to rebuild (a later expiry is read when due)
+                why = "the list was signed again, but its accreditations have not changed"
+                return SyncResult(peer.id, peer.url, peer.name, "unchanged", why, len(accepted.entries))
             repo.bump()
             details = {"url": peer.url, "entries": len(accepted.entries), "dropped": accepted.dropped}
             if accepted.notes:
