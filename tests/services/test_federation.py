@@ -201,6 +201,11 @@ def _not_json(p: Peer) -> None:
     p.served.body, p.served.etag = b"<html>maintenance</html>", '"html"'
 
 
+def _duplicate_members(p: Peer) -> None:
+    # a second "type" before the signed one: a parser keeping the first would read another document than signed
+    p.served.body, p.served.etag = b'{"type":["TrustList"],' + p.served.body[1:], '"dup"'
+
+
 def _not_a_list(p: Peer) -> None:
     p.serve(edit=lambda d: d.update(type=["VerifiableCredential", "OpenBadgeCredential"]))
 
@@ -222,7 +227,8 @@ def _an_older_list(p: Peer) -> None:
         (_expired, "the list expired at"),
         (_future, "which is still to come"),
         (_another_issuer, f"the list's issuer is {STRANGER}, not the registry's DID {REGISTRY}"),
-        (_not_json, "the answer is not JSON"),
+        (_not_json, "the answer is not valid JSON"),
+        (_duplicate_members, "the answer is not valid JSON: duplicate member 'type'"),
         (_not_a_list, "not a trust list"),
         (_unreachable, "the list could not be fetched: cannot connect to 'ministry.example'"),
         (_an_older_list, "before the one already held"),
