@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import cairn
 from cairn.bootstrap import Container
+from cairn.errors import CairnError
 from cairn.web import i18n
 from cairn.web.accounts import pages as auth
 from cairn.web.careers import pages as careers
@@ -105,6 +106,12 @@ def create_app(container: Container, *, build_skills_index: bool = False, warm_u
         if container.mailer.enabled:  # send queued emails in the background while the app runs
             worker = threading.Thread(target=container.mailer.run, args=(stop,), kwargs={"interval": 30}, daemon=True)
             worker.start()
+        # the trust index (every accreditation this instance knows, federated lists included) is built before the
+        # first request, in a thread: with 100,000 entries that takes a second or two a request should not wait
+        try:
+            await asyncio.to_thread(container.trust.index)
+        except CairnError as exc:  # an unmigrated database: pages say so; the index is built on first use
+            log.warning("the trust index was not built at start-up: %s", exc.message)
         sync_task = None
         if container.settings.registry_sync_minutes > 0:
             interval = container.settings.registry_sync_minutes * 60.0
