@@ -98,8 +98,15 @@ def entries_for(
     return out
 
 
-def signed_list(key: KeyPair, entries: list[dict[str, Any]], *, url: str = "https://registry.example.eu/list") -> bytes:
-    """``entries`` as a registry's signed trust list (VC 2.0 TrustList, eddsa-jcs-2022), compact JSON bytes."""
+def signed_list(
+    key: KeyPair,
+    entries: list[dict[str, Any]],
+    *,
+    url: str = "https://registry.example.eu/list",
+    valid_from: datetime = NOW - timedelta(hours=1),
+) -> bytes:
+    """``entries`` as a registry's signed trust list (VC 2.0 TrustList, eddsa-jcs-2022, valid for a week from
+    ``valid_from``), compact JSON bytes."""
     import orjson
 
     did = did_key(key.public)
@@ -108,11 +115,11 @@ def signed_list(key: KeyPair, entries: list[dict[str, Any]], *, url: str = "http
         "id": url,
         "type": ["VerifiableCredential", "TrustList"],
         "issuer": {"id": did, "name": "Ministry"},
-        "validFrom": (NOW - timedelta(hours=1)).isoformat().replace("+00:00", "Z"),
-        "validUntil": (NOW + timedelta(days=7)).isoformat().replace("+00:00", "Z"),
+        "validFrom": valid_from.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "validUntil": (valid_from + timedelta(days=7)).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "credentialSubject": {"id": url.rsplit("/", 1)[0], "accreditations": entries},
     }
-    signed = issue(document, key=key, suite="eddsa-jcs-2022", created=NOW - timedelta(hours=1))
+    signed = issue(document, key=key, suite="eddsa-jcs-2022", created=valid_from)
     return bytes(orjson.dumps(signed))
 
 
