@@ -15,12 +15,19 @@ After ``--warmup`` seconds it measures for ``--seconds`` and prints one JSON lin
     {"bench": "verify_http", "workers": 2, "concurrency": 8, "requests": N, "seconds": S, "per_second": X,
      "p50_ms": ..., "p95_ms": ..., "p99_ms": ..., "errors": 0, "loadavg": [1.2, 0.9, 0.7], "target_met": true}
 
+``--trust-entries N`` turns the trust network on: before the server starts, the instance federates (through
+``FederationService.sync``) a registry whose signed list holds N accreditations, the benchmark's did:key issuer
+among them through a body, so every verification walks issuer -> body -> registry in the trust index (each
+worker builds the index once, in the warm-up) and every answer must also say ``"vouched":true``. Run it beside
+a plain run for the baseline.
+
 Target (issue 6): at least 1,000 verifications a second with two workers, p99 under 50 ms. The load generator
 shares the machine with the server (and ``loadavg`` shows what else ran), so the figure is a lower bound;
 ``--rounds`` repeats the measurement and the best round is printed last with ``"best": true``. A miss prints
 ``"target_met": false`` (the bench still exits 0).
 
-Run: ``.venv/bin/python bench/verify_http.py [--seconds 5] [--rounds 3] [--workers 2] [--connections 4]``.
+Run: ``.venv/bin/python bench/verify_http.py [--seconds 5] [--rounds 3] [--workers 2] [--connections 4]
+[--trust-entries 100000]``.
 """
 
 from __future__ import annotations
@@ -55,6 +62,53 @@ def app_factory() -> Any:
     return create_app(build(load_settings()))
 
 
+ISSUER_KEY_SEED = bytes(range(32))
+
+
+def federate(settings: dict[str, str], entries: int) -> None:
+    """Federate the instance of ``settings`` with a registry whose signed list holds ``entries`` accreditations, the
+    benchmark's issuer among them (through a body): every verification then finds a chain in the trust index."""
+    sys.path.insert(0, str(BENCH))
+    from cairn.bootstrap import build
+    from cairn.services.trust.federation import FederationService
+    from cairn.settings import Settings
+    from cairn.vc.dids import did_key
+    from cairn.vc.fetch import Response
+    from cairn.vc.keys import KeyPair, KeyType
+    from trust import entries_for, registry_key, signed_list
+
+    key = registry_key(9)
+    registry = did_key(key.public)
+    issuer = did_key(KeyPair.from_secret(KeyType.ED25519, ISSUER_KEY_SEED).public)
+    started = datetime.now(UTC)
+    body = signed_list(key, entries_for(registry, entries - 21, tag="r9", also=(issuer,)), valid_from=started)
+
+    def fetch_list(url: str, *, etag: str | None, max_bytes: int, timeout: float) -> Response:
+        return Response(url, body, "application/vc+ld+json")
+
+    container = build(
+        Settings(
+            database_url=settings["CAIRN_DATABASE_URL"],
+            secret_key=settings["CAIRN_SECRET_KEY"],
+            base_url=settings["CAIRN_BASE_URL"],
+        )
+    )
+    service = FederationService(
+        container.database,
+        clock=container.clock,
+        network=container.trust,
+        verification=container.verification,
+        fetch_list=fetch_list,
+        max_list_bytes=len(body) + 1,
+    )
+    url = "https://registry.example.eu/registries/big/trust-list"
+    peer = service.add_peer(url, registry, "Registry", actor="bench")
+    result = service.sync(peer.id, actor="bench")
+    container.database.dispose()
+    if result.outcome != "ok":
+        raise SystemExit(f"the benchmark's trust list was not merged: {result.line()}")
+
+
 def signed_bodies(count: int) -> list[bytes]:
     """``count`` request bodies, each an eddsa-jcs-2022 credential signed by a did:key issuer."""
     sys.path.insert(0, str(BENCH))
@@ -63,7 +117,7 @@ def signed_bodies(count: int) -> list[bytes]:
     from cairn.vc.keys import KeyPair, KeyType
     from vc import micro_credential
 
-    key = KeyPair.from_secret(KeyType.ED25519, bytes(range(32)))
+    key = KeyPair.from_secret(KeyType.ED25519, ISSUER_KEY_SEED)
     base = micro_credential()
     unsigned = dict(base, issuer=dict(base["issuer"], id=did_key(key.public)))
     created = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
@@ -103,7 +157,16 @@ def _wait_ready(port: int, deadline: float) -> None:
 class _Connection(asyncio.Protocol):
     """One keep-alive connection: sends a request, reads the whole answer, checks it, sends the next."""
 
-    def __init__(self, requests: list[bytes], offset: int, start: float, stop: float, done: asyncio.Future[None]):
+    def __init__(
+        self,
+        requests: list[bytes],
+        offset: int,
+        start: float,
+        stop: float,
+        done: asyncio.Future[None],
+        expect: tuple[bytes, ...] = (b'"verified":true',),
+    ):
+        self.expect = expect
         self.requests = requests
         self.index = offset
         self.start = start
@@ -143,7 +206,7 @@ class _Connection(asyncio.Protocol):
             return
         body = bytes(buffer[end + 4 : end + 4 + length])
         del buffer[: end + 4 + length]
-        self._finish(ok=head.startswith(b"http/1.1 200 ") and b'"verified":true' in body)
+        self._finish(ok=head.startswith(b"http/1.1 200 ") and all(marker in body for marker in self.expect))
 
     def _finish(self, *, ok: bool) -> None:
         now = time.perf_counter()
@@ -165,13 +228,21 @@ class _Connection(asyncio.Protocol):
             self.done.set_result(None)
 
 
-async def _drive(port: int, requests: list[bytes], connections: int, offset: int, start: float, stop: float) -> Any:
+async def _drive(
+    port: int,
+    requests: list[bytes],
+    connections: int,
+    offset: int,
+    start: float,
+    stop: float,
+    expect: tuple[bytes, ...],
+) -> Any:
     loop = asyncio.get_running_loop()
     protocols = []
     waits = []
     for n in range(connections):
         done: asyncio.Future[None] = loop.create_future()
-        protocol = _Connection(requests, offset + n * 13, start, stop, done)
+        protocol = _Connection(requests, offset + n * 13, start, stop, done, expect)
         await loop.create_connection(lambda protocol=protocol: protocol, "127.0.0.1", port)  # type: ignore[misc]
         protocols.append(protocol)
         waits.append(done)
@@ -180,7 +251,14 @@ async def _drive(port: int, requests: list[bytes], connections: int, offset: int
 
 
 def _client(
-    port: int, requests: list[bytes], connections: int, offset: int, start: float, stop: float, out: Any
+    port: int,
+    requests: list[bytes],
+    connections: int,
+    offset: int,
+    start: float,
+    stop: float,
+    out: Any,
+    expect: tuple[bytes, ...],
 ) -> None:
     """One load-generator process (uvloop when installed); reports latencies, errors and its own CPU time."""
     if importlib.util.find_spec("uvloop") is not None:
@@ -190,7 +268,7 @@ def _client(
     else:
         runner = asyncio.run
     cpu_before = time.process_time()
-    protocols = runner(_drive(port, requests, connections, offset, start, stop))
+    protocols = runner(_drive(port, requests, connections, offset, start, stop, expect))
     cpu = time.process_time() - cpu_before
     latencies = [x for p in protocols for x in p.latencies]
     out.put((latencies, sum(p.errors for p in protocols), cpu))
@@ -217,7 +295,15 @@ def _loadavg() -> list[float]:
 
 
 def measure(
-    port: int, server_pid: int, requests: list[bytes], *, clients: int, connections: int, warmup: float, seconds: float
+    port: int,
+    server_pid: int,
+    requests: list[bytes],
+    *,
+    clients: int,
+    connections: int,
+    warmup: float,
+    seconds: float,
+    expect: tuple[bytes, ...] = (b'"verified":true',),
 ) -> dict[str, Any]:
     """One round: verifications a second, latency percentiles and CPU use over ``seconds`` after ``warmup``."""
     queue: Any = multiprocessing.Queue()
@@ -225,7 +311,8 @@ def measure(
     stop = start + seconds
     procs = [
         multiprocessing.Process(
-            target=_client, args=(port, requests, connections, c * len(requests) // clients, start, stop, queue)
+            target=_client,
+            args=(port, requests, connections, c * len(requests) // clients, start, stop, queue, expect),
         )
         for c in range(clients)
     ]
@@ -292,6 +379,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=1.5, help="warm-up time per round (not measured)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds (the best is printed again last)")
     parser.add_argument("--credentials", type=int, default=200, help="distinct signed credentials to send")
+    parser.add_argument(
+        "--trust-entries", type=int, default=0, help="federate a registry list of this many entries (0: trust off)"
+    )
     args = parser.parse_args()
 
     port = _free_port()
@@ -307,6 +397,10 @@ def main() -> None:
         }
         migrate = "from cairn.bootstrap import build, load_settings; build(load_settings()).database.upgrade()"
         subprocess.run([sys.executable, "-c", migrate], env=env, check=True)
+        expect: tuple[bytes, ...] = (b'"verified":true',)
+        if args.trust_entries:
+            federate(env, args.trust_entries)
+            expect += (b'"vouched":true',)
         server = subprocess.Popen(_server_command(port, args.workers), env=env)
         try:
             _wait_ready(port, time.monotonic() + 60)
@@ -320,8 +414,10 @@ def main() -> None:
                     connections=args.connections,
                     warmup=args.warmup,
                     seconds=args.seconds,
+                    expect=expect,
                 )
                 result["workers"] = args.workers
+                result["trust_entries"] = args.trust_entries
                 result["cpus"] = os.cpu_count()
                 results.append(result)
                 print(json.dumps(result), flush=True)

@@ -12,11 +12,15 @@ import csv
 import dataclasses
 import hashlib
 import io
+import ipaddress
 import json
 import lzma
 import os
 import re
 import shutil
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -691,6 +695,146 @@ class FakeEncoder:
 
     def encode_passages(self, texts: Sequence[str]) -> NDArray[np.float32]:
         return self.encode_queries(texts)
+
+
+# -- signed trust lists of other registries ----------------------------------------------------------------------
+
+
+def accreditation_entry(
+    accredited_by: str,
+    subject: str,
+    *,
+    kind: str = "issuer",
+    ident: str | None = None,
+    name: str = "",
+    isced: Sequence[str] = (),
+    valid_from: datetime = datetime(2026, 1, 1, tzinfo=UTC),
+    history: Sequence[dict[str, str]] = (),
+) -> dict[str, Any]:
+    """An accreditation as a trust list carries it: ``accredited_by`` accredits ``subject`` (a DID)."""
+    entry: dict[str, Any] = {
+        "id": ident or f"urn:uuid:{uuid.uuid4()}",
+        "kind": kind,
+        "subjects": [subject],
+        "legalName": name or f"Organisation {subject[-8:]}",
+        "country": "PL",
+        "identifiers": [],
+        "scope": {"isced": list(isced)} if isced else {},
+        "accreditedBy": accredited_by,
+        "validFrom": valid_from.isoformat().replace("+00:00", "Z"),
+        "status": history[-1]["status"] if history else "active",
+    }
+    if history:
+        entry["history"] = list(history)
+    return entry
+
+
+def trust_list_document(
+    issuer: str,
+    entries: Sequence[dict[str, Any]],
+    *,
+    valid_from: datetime,
+    valid_until: datetime,
+    url: str = "https://registry.example/registries/r/trust-list",
+) -> dict[str, Any]:
+    """An unsigned trust list as a registry publishes it (VC 2.0, type TrustList, W3C contexts only)."""
+    return {
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/undefined-terms/v2"],
+        "id": url,
+        "type": ["VerifiableCredential", "TrustList"],
+        "issuer": {"id": issuer, "name": "A registry"},
+        "validFrom": valid_from.isoformat().replace("+00:00", "Z"),
+        "validUntil": valid_until.isoformat().replace("+00:00", "Z"),
+        "credentialSubject": {"id": url.rsplit("/", 1)[0], "accreditations": list(entries)},
+    }
+
+
+def sign_list(document: dict[str, Any], key: KeyPair, *, verification_method: str | None = None) -> bytes:
+    """``document`` secured with an eddsa-jcs-2022 proof by ``key`` (its did:key unless a method is named), as the
+    bytes a registry serves."""
+    signed = issue(
+        document,
+        key=key,
+        suite="eddsa-jcs-2022",
+        created=document["validFrom"],
+        verification_method=verification_method,
+    )
+    return json.dumps(signed, separators=(",", ":")).encode("utf-8")
+
+
+# -- Cairn instances served over HTTPS on loopback -----------------------------------------------------------------
+
+
+def loopback_tls(folder: Path) -> tuple[Path, Path, Path]:
+    """A throw-away CA and a server certificate for ``127.0.0.1`` it signed: ``(ca, certificate, key)`` PEM files.
+    Servers on loopback present the certificate; clients trust the CA (did:web always means https)."""
+    ca_key, ca = make_ca(datetime.now(UTC) - timedelta(days=1))
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = folder / "ca.pem", folder / "server.pem", folder / "server-key.pem"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return paths
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class RunningServer:
+    """A uvicorn server running in a thread of this process; :meth:`stop` ends it."""
+
+    server: Any
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def serve_https(app: Any, port: int, tls: tuple[Path, Path, Path]) -> RunningServer:
+    """Serve the ASGI ``app`` over HTTPS on ``127.0.0.1:port`` with the certificate of :func:`loopback_tls`."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        ssl_certfile=str(tls[1]),
+        ssl_keyfile=str(tls[2]),
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    return RunningServer(server, thread)
 
 
 # -- fetchers ----------------------------------------------------------------------------------------------------

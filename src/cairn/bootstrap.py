@@ -7,6 +7,7 @@ else receives what it needs as arguments.
 from __future__ import annotations
 
 import os
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,6 +30,7 @@ from cairn.services.issuing.queries import AwardQueryService
 from cairn.services.issuing.service import IssuingService
 from cairn.services.issuing.status_lists import StatusListService
 from cairn.services.mail import Mailer
+from cairn.services.trust.federation import FederationService
 from cairn.services.trust.network import TrustNetwork
 from cairn.services.trust.operator import TrustList, load_trust_list
 from cairn.services.trust.registry import RegistryService
@@ -89,6 +91,7 @@ class Container:
     # trust network
     trust: TrustNetwork
     registry: RegistryService
+    federation: FederationService
 
 
 def _own_did_prefix(settings: Settings) -> str | None:
@@ -134,12 +137,14 @@ def build(
     fetcher: Fetcher | None = None,
     trust: TrustList | TrustNetwork | None = None,
     online: bool = True,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> Container:
     """Build the database and services that ``settings`` describe (on ``database`` when one is given).
 
     ``fetcher`` replaces the instance's fetcher (its own documents served locally, the rest over guarded HTTPS)
     and ``trust`` the trust list ``CAIRN_TRUST_LIST`` names, for every service that verifies; embedding code
-    and tests use them. ``online=False``: the instance's own documents only, nothing fetched from elsewhere."""
+    and tests use them. ``online=False``: the instance's own documents only, nothing fetched from elsewhere.
+    ``ssl_context``: the TLS trust of outbound fetches (default: the system's; tests trust a CA of their own)."""
     database = database or Database(settings.database_url)
     keys = KeyService(database, secret_key=settings.require_secret_key, public_url=settings.public_url, clock=clock)
     status_lists = StatusListService(database, keys=keys, clock=clock)
@@ -148,14 +153,33 @@ def build(
         timeout=settings.fetch_timeout,
         allow_private=settings.fetch_allow_private,
         allow_http=settings.fetch_allow_private,
+        ssl_context=ssl_context,
     )
-    outward = CachingFetcher(guarded) if online else None
-    local = InstanceFetcher(public_url=settings.public_url, keys=keys, status_lists=status_lists, outward=outward)
     if trust is None:
         trust = load_trust_list(settings.trust_list, own_prefix=_own_did_prefix(settings))
     operator = trust.operator if isinstance(trust, TrustNetwork) else trust
     network = TrustNetwork(database, clock=clock, operator=operator)
+    registry = RegistryService(database, clock=clock, keys=keys, network=network, public_url=settings.public_url)
+    local = InstanceFetcher(
+        public_url=settings.public_url,
+        keys=keys,
+        status_lists=status_lists,
+        outward=CachingFetcher(guarded) if online else None,
+        guarded=guarded if online else None,
+        registry=registry,
+    )
     verification = VerificationService(fetcher=fetcher or local, clock=clock, trust=network)
+    federation = FederationService(
+        database,
+        clock=clock,
+        network=network,
+        verification=verification,
+        fetch_list=local.fetch_list,
+        max_list_bytes=settings.registry_list_max_bytes,
+        timeout=settings.registry_sync_timeout,
+        allow_http=settings.fetch_allow_private,
+        is_local=local.is_local,
+    )
     esco = EscoService(database, clock=clock)
     catalog = CatalogService(database, clock=clock)
     return Container(
@@ -208,7 +232,8 @@ def build(
         ),
         esco=esco,
         trust=network,
-        registry=RegistryService(database, clock=clock, keys=keys, network=network, public_url=settings.public_url),
+        registry=registry,
+        federation=federation,
     )
 
 

@@ -75,6 +75,22 @@ class Settings:
         "YAML or JSON file of issuers this instance trusts (DIDs and/or organisations, optional notes, and "
         "'certificates' for ELM seals); the verifier says whether an issuer is on it",
     )
+    registry_sync_minutes: int = _setting(
+        "CAIRN_REGISTRY_SYNC_MINUTES",
+        60,
+        "minutes between syncs of the trust lists of federated registries, run by 'cairn serve' in the background "
+        "('cairn registry sync' runs one now); 0: no background sync",
+    )
+    registry_list_max_bytes: int = _setting(
+        "CAIRN_REGISTRY_LIST_MAX_BYTES",
+        33_554_432,
+        "largest trust list accepted from a federated registry, in bytes (default 32 MiB); a larger answer is refused",
+    )
+    registry_sync_timeout: int = _setting(
+        "CAIRN_REGISTRY_SYNC_TIMEOUT",
+        60,
+        "seconds a federated registry's trust list may take to download, in all; a slower answer is refused",
+    )
     skills_index: str = _setting(
         "CAIRN_SKILLS_INDEX",
         "",
@@ -124,6 +140,10 @@ class Settings:
             raise ConfigurationError("CAIRN_MAX_UPLOAD_BYTES must be positive")
         if self.wallet_recheck_minutes <= 0:
             raise ConfigurationError("CAIRN_WALLET_RECHECK_MINUTES must be positive")
+        if self.registry_sync_minutes < 0:
+            raise ConfigurationError("CAIRN_REGISTRY_SYNC_MINUTES must be 0 (no background sync) or more")
+        if self.registry_list_max_bytes <= 0 or self.registry_sync_timeout <= 0:
+            raise ConfigurationError("CAIRN_REGISTRY_LIST_MAX_BYTES and CAIRN_REGISTRY_SYNC_TIMEOUT must be positive")
 
     def require_secret_key(self) -> str:
         """The secret key, or a ConfigurationError saying how to set it."""

@@ -172,6 +172,12 @@ class _Handler(BaseHTTPRequestHandler):
                     self.wfile.write(b"x" * 1000)
             except OSError:
                 return
+        elif path == "/versioned":
+            if self.headers.get("If-None-Match") == '"v2"':
+                self._send(304, b"", {"ETag": '"v2"'})
+            else:
+                seen = (self.headers.get("X-Probe") or "").encode()
+                self._send(200, b'{"probe": "%s"}' % seen, {"ETag": '"v2"', "Content-Length": str(13 + len(seen))})
         elif path == "/gzip":
             self._send(200, b"\x1f\x8b", {"Content-Encoding": "gzip", "Content-Length": "2"})
         elif path == "/slow":
@@ -249,6 +255,37 @@ def test_timeout_bounds_the_whole_fetch(server: int) -> None:
     started = time.monotonic()
     with pytest.raises(FetchError, match="timed out"):
         HttpsFetcher(allow_http=True, allow_private=True, timeout=0.3).fetch(f"http://127.0.0.1:{server}/slow")
+    assert time.monotonic() - started < 3
+
+
+def test_fetch_with_sends_headers_and_answers_not_modified_to_a_conditional_request(server: int) -> None:
+    url = f"http://public.test:{server}/versioned"
+    fresh = _local().fetch_with(url, headers={"X-Probe": "hello"})
+    assert (fresh.status, fresh.etag, fresh.json()) == (200, '"v2"', {"probe": "hello"})
+    unchanged = _local().fetch_with(url, headers={"If-None-Match": '"v2"'})
+    assert (unchanged.status, unchanged.etag, unchanged.content) == (304, '"v2"', b"")
+    assert _local().fetch_with(url, headers={"If-None-Match": '"v1"'}).status == 200
+    assert _local().fetch(url).etag == '"v2"'  # plain fetches keep working, and see the ETag too
+
+
+def test_fetch_with_has_its_own_size_limit_and_refuses_headers_it_sets_itself(server: int) -> None:
+    with pytest.raises(FetchError, match="larger than 1000"):
+        _local().fetch_with(f"http://public.test:{server}/big-streamed", max_bytes=1000)
+    assert (
+        len(_local(max_bytes=10).fetch_with(f"http://public.test:{server}/big-declared", max_bytes=5000).content)
+        == 2000
+    )
+    for name, value in (("Host", "elsewhere.test"), ("Accept-Encoding", "gzip"), ("X-Split", "a\r\nInjected: 1")):
+        with pytest.raises(FetchError, match="cannot be sent"):
+            _local().fetch_with(f"http://public.test:{server}/doc", headers={name: value})
+
+
+def test_fetch_with_has_its_own_timeout(server: int) -> None:
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="timed out"):
+        HttpsFetcher(allow_http=True, allow_private=True, timeout=30).fetch_with(
+            f"http://127.0.0.1:{server}/slow", timeout=0.3
+        )
     assert time.monotonic() - started < 3
 
 

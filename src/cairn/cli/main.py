@@ -19,6 +19,8 @@ from cairn.bootstrap import Container, build, demo_catalog_path, load_settings
 from cairn.cli.accounts import accounts, mail, orgs, tokens
 from cairn.cli.common import database_option, fail_cleanly
 from cairn.cli.esco import esco
+from cairn.cli.federation import peers as registry_peers
+from cairn.cli.federation import sync as registry_sync
 from cairn.cli.issuing import audit, award
 from cairn.cli.issuing import org as org_issuing
 from cairn.cli.skills import skills
@@ -227,6 +229,15 @@ for group in (keys, vc, accounts, orgs, tokens, mail, award, audit, skills, esco
     cli.add_command(group)
 for sub in org_issuing.commands.values():  # 'cairn orgs keys ...', 'cairn orgs did ...'
     orgs.add_command(sub)
+
+
+@cli.group()
+def registry() -> None:
+    """Registries: federated registries' trust lists ('peers', 'sync')."""
+
+
+registry.add_command(registry_peers)  # 'cairn registry peers add|list|remove'
+registry.add_command(registry_sync)  # 'cairn registry sync [--peer ID]'
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -8,7 +8,9 @@
   private, loopback, link-local, multicast and other non-global addresses unless allowed (the host
   is resolved, every address is checked, and the connection goes to a checked address, so a DNS
   answer cannot change between check and use), and a bounded number of redirects, each re-checked.
-  It never reads proxy settings or other environment variables.
+  It never reads proxy settings or other environment variables. :meth:`HttpsFetcher.fetch_with` adds
+  request headers (a conditional ``If-None-Match``), a size limit and a timeout of the call's own,
+  and answers ``304 Not Modified`` as a :class:`Response` with ``status=304`` and no content.
 - :class:`CachingFetcher`: an in-memory, bounded, thread-safe TTL cache around another fetcher.
 - :class:`DictFetcher`: answers from a dict; for tests and offline use.
 
@@ -26,7 +28,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final, Protocol, runtime_checkable
 from urllib.parse import urljoin, urlsplit
 
@@ -47,6 +49,8 @@ Resolver = Callable[[str, int], Sequence[str]]
 """Resolve ``(host, port)`` to IP address strings; :class:`HttpsFetcher` takes one to test with."""
 
 _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
+_OWN_HEADERS: Final = frozenset({"host", "accept-encoding", "content-length", "transfer-encoding", "connection"})
+"""Headers the fetcher sets itself (identity encoding, one host): :meth:`HttpsFetcher.fetch_with` refuses them."""
 _CHUNK: Final = 65536
 _IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _NAT64: Final = ipaddress.IPv6Network("64:ff9b::/96")
@@ -55,11 +59,15 @@ _NAT64_LOCAL: Final = ipaddress.IPv6Network("64:ff9b:1::/48")
 
 @dataclass(frozen=True, slots=True)
 class Response:
-    """A fetched document: the final URL (after redirects), its bytes and its media type."""
+    """A fetched document: the final URL (after redirects), its bytes and its media type; ``status`` is 200, or
+    304 (``content`` empty) when a conditional :meth:`HttpsFetcher.fetch_with` found the document unchanged, and
+    ``etag`` the server's ``ETag`` when it sent one."""
 
     url: str
     content: bytes
     media_type: str | None = None
+    status: int = 200
+    etag: str | None = None
 
     def json(self) -> Any:
         """Parse the content with :func:`loads_json` (raises :class:`FetchError`)."""
@@ -165,11 +173,16 @@ class _PinnedConnection(http.client.HTTPConnection):
 
 @dataclass(frozen=True, slots=True)
 class _Target:
+    """One request to make: where, and (for :meth:`HttpsFetcher.fetch_with`) its extra headers and size limit."""
+
     url: str
     scheme: str
     host: str
     port: int
     request_target: str
+    headers: tuple[tuple[str, str], ...] = ()
+    max_bytes: int | None = None
+    conditional: bool = False
 
 
 class HttpsFetcher:
@@ -258,8 +271,30 @@ class HttpsFetcher:
 
     def fetch(self, url: str) -> Response:
         """Fetch ``url`` (its fragment dropped), following checked redirects."""
-        deadline = self._monotonic() + self.timeout
-        target = self._check_url(url)
+        return self._follow(self._check_url(url), self._monotonic() + self.timeout)
+
+    def fetch_with(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        max_bytes: int | None = None,
+        timeout: float | None = None,
+    ) -> Response:
+        """:meth:`fetch` with extra request ``headers``, and a size limit and timeout of this call's own (the
+        fetcher's when None). With ``If-None-Match`` among the headers a ``304 Not Modified`` answer comes back as a
+        :class:`Response` with ``status=304`` and no content; its ``etag`` is the server's."""
+        extra = tuple((str(k), str(v)) for k, v in (headers or {}).items())
+        for name, value in extra:
+            if not name or any(ch in name + value for ch in "\r\n\0") or name.lower() in _OWN_HEADERS:
+                raise FetchError(f"the request header {name[:40]!r} cannot be sent")
+        if (max_bytes is not None and max_bytes <= 0) or (timeout is not None and timeout <= 0):
+            raise ValueError("max_bytes and timeout must be positive")
+        conditional = any(name.lower() in ("if-none-match", "if-modified-since") for name, _ in extra)
+        target = replace(self._check_url(url), headers=extra, max_bytes=max_bytes, conditional=conditional)
+        return self._follow(target, self._monotonic() + (timeout if timeout is not None else self.timeout))
+
+    def _follow(self, target: _Target, deadline: float) -> Response:
         for _ in range(self.max_redirects + 1):
             addresses = self.resolve(target.host, target.port)
             status, location, response = self._request(target, addresses, deadline)
@@ -268,7 +303,10 @@ class HttpsFetcher:
                 return response
             if not location:
                 raise FetchError(f"HTTP {status} redirect without a Location")
-            target = self._check_url(urljoin(target.url, location), previous_scheme=target.scheme)
+            following = self._check_url(urljoin(target.url, location), previous_scheme=target.scheme)
+            target = replace(
+                following, headers=target.headers, max_bytes=target.max_bytes, conditional=target.conditional
+            )
         raise FetchError(f"more than {self.max_redirects} redirects")
 
     def _remaining(self, deadline: float) -> float:
@@ -309,22 +347,25 @@ class HttpsFetcher:
     def _exchange(
         self, conn: _PinnedConnection, target: _Target, deadline: float
     ) -> tuple[int, str | None, Response | None]:
-        conn.request(
-            "GET",
-            target.request_target,
-            headers={"Accept": self._accept, "Accept-Encoding": "identity", "User-Agent": "cairn"},
-        )
+        headers = {"Accept": self._accept, "Accept-Encoding": "identity", "User-Agent": "cairn"}
+        headers.update(target.headers)
+        conn.request("GET", target.request_target, headers=headers)
         resp = conn.getresponse()
+        etag = resp.getheader("ETag")
+        etag = etag.strip()[:200] if etag else None
         if resp.status in _REDIRECTS:
             return resp.status, resp.getheader("Location"), None
+        if resp.status == 304 and target.conditional:
+            return resp.status, None, Response(target.url, b"", None, status=304, etag=etag)
         if resp.status != 200:
             raise FetchError(f"HTTP {resp.status} from {target.host!r}")
         encoding = (resp.getheader("Content-Encoding") or "identity").strip().lower()
         if encoding != "identity":
             raise FetchError(f"a {encoding!r}-encoded response was refused")
+        limit = target.max_bytes or self.max_bytes
         length = resp.getheader("Content-Length")
-        if length is not None and length.strip().isdigit() and int(length) > self.max_bytes:
-            raise FetchError(f"the response is larger than {self.max_bytes} bytes")
+        if length is not None and length.strip().isdigit() and int(length) > limit:
+            raise FetchError(f"the response is larger than {limit} bytes")
         body = bytearray()
         while True:
             remaining = self._remaining(deadline)
@@ -334,11 +375,11 @@ class HttpsFetcher:
             if not chunk:
                 break
             body += chunk
-            if len(body) > self.max_bytes:
-                raise FetchError(f"the response is larger than {self.max_bytes} bytes")
+            if len(body) > limit:
+                raise FetchError(f"the response is larger than {limit} bytes")
         content_type = resp.getheader("Content-Type")
         media_type = content_type.split(";", 1)[0].strip().lower() if content_type else None
-        return resp.status, None, Response(target.url, bytes(body), media_type or None)
+        return resp.status, None, Response(target.url, bytes(body), media_type or None, etag=etag)
 
 
 @dataclass(slots=True)

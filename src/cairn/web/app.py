@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -17,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import cairn
 from cairn.bootstrap import Container
+from cairn.errors import CairnError
 from cairn.web import i18n
 from cairn.web.accounts import pages as auth
 from cairn.web.careers import pages as careers
@@ -24,6 +26,8 @@ from cairn.web.catalog import api, coawards, editor, pages
 from cairn.web.errors import error_body, install_error_handlers
 from cairn.web.issuing import awards
 from cairn.web.limits import BodyLimit
+from cairn.web.trust import federation as trust_federation
+from cairn.web.trust import lists as trust_lists
 from cairn.web.verification import batch as verify_batch
 from cairn.web.verification import page as verify_page
 from cairn.web.verification import vcapi
@@ -93,7 +97,8 @@ def create_app(container: Container, *, build_skills_index: bool = False, warm_u
     ``build_skills_index`` (``cairn serve``): at start-up, open the full skill suggestion index or build it in
     a background thread (suggestions match English words only until it is ready). ``warm_up`` (``cairn serve``):
     load what the first verification or skills page would otherwise load (the EDC shapes, the ESCO labels)
-    before answering, so no first request pays for it."""
+    before answering, so no first request pays for it. Federated registries' trust lists are synced every
+    ``CAIRN_REGISTRY_SYNC_MINUTES`` while the app runs (a task on the event loop, each round in a worker thread)."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -101,6 +106,16 @@ def create_app(container: Container, *, build_skills_index: bool = False, warm_u
         if container.mailer.enabled:  # send queued emails in the background while the app runs
             worker = threading.Thread(target=container.mailer.run, args=(stop,), kwargs={"interval": 30}, daemon=True)
             worker.start()
+        # the trust index (every accreditation this instance knows, federated lists included) is built before the
+        # first request, in a thread: with 100,000 entries that takes a second or two a request should not wait
+        try:
+            await asyncio.to_thread(container.trust.index)
+        except CairnError as exc:  # an unmigrated database: pages say so; the index is built on first use
+            log.warning("the trust index was not built at start-up: %s", exc.message)
+        sync_task = None
+        if container.settings.registry_sync_minutes > 0:
+            interval = container.settings.registry_sync_minutes * 60.0
+            sync_task = asyncio.create_task(container.federation.run_schedule(interval, stop=stop))
         if build_skills_index:
             container.careers.start_background_build()
         if warm_up:
@@ -109,6 +124,8 @@ def create_app(container: Container, *, build_skills_index: bool = False, warm_u
             yield
         finally:
             stop.set()
+            if sync_task is not None:
+                sync_task.cancel()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -143,6 +160,7 @@ def create_app(container: Container, *, build_skills_index: bool = False, warm_u
     app.include_router(editor.api)
     app.include_router(careers.api)
     app.include_router(verify_batch.api)
+    app.include_router(trust_lists.router)
     app.include_router(api.router)
     app.include_router(auth.router)
     app.include_router(editor.router)
@@ -153,5 +171,6 @@ def create_app(container: Container, *, build_skills_index: bool = False, warm_u
     app.include_router(wallet.router)
     app.include_router(verify_batch.router)
     app.include_router(verify_page.router)
+    app.include_router(trust_federation.router)
     app.include_router(pages.router)
     return app

@@ -14,14 +14,17 @@ Each process keeps its snapshot and checks the database's trust revision at most
 
 from __future__ import annotations
 
-import json
+import gc
 import threading
 import time
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
+
+import orjson
 
 from cairn.model.trust import Accreditation, Chain, Vouching, claim_of, vouch
 from cairn.services.trust.operator import TrustList
@@ -33,17 +36,41 @@ __all__ = ["RegistryInfo", "TrustIndex", "TrustNetwork", "decode_entries", "enco
 _EMPTY: Final[tuple[Accreditation, ...]] = ()
 
 
+_ENCODE_BATCH: Final = 2000
+
+
 def encode_entries(entries: Sequence[Mapping[str, Any]]) -> bytes:
-    """A peer's accepted entries as stored (zlib-compressed JSON)."""
-    return zlib.compress(json.dumps(list(entries), separators=(",", ":")).encode("utf-8"), 6)
+    """A peer's accepted entries as stored (zlib-compressed JSON), written and compressed a batch at a time: a list
+    of 100,000 entries never exists as one text beside its objects."""
+    compressor = zlib.compressobj(6)
+    parts = [compressor.compress(b"[")]
+    for start in range(0, len(entries), _ENCODE_BATCH):
+        batch = orjson.dumps(list(entries[start : start + _ENCODE_BATCH]))[1:-1]
+        parts.append(compressor.compress((b"," if start else b"") + batch))
+    parts.append(compressor.compress(b"]"))
+    parts.append(compressor.flush())
+    return b"".join(parts)
 
 
 def decode_entries(data: bytes | None) -> list[dict[str, Any]]:
     """What :func:`encode_entries` stored."""
     if not data:
         return []
-    loaded = json.loads(zlib.decompress(data))
+    loaded = orjson.loads(zlib.decompress(data))
     return loaded if isinstance(loaded, list) else []
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Cyclic garbage collection off while an index of many accreditations is built: the objects hold no cycles
+    (reference counting frees them), and every collection would walk them all, doubling the build time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +94,8 @@ class TrustIndex:
     anchors: Mapping[str, str]
     registries: tuple[RegistryInfo, ...] = ()
     size: int = 0
+    fresh_until: datetime | None = None
+    """When the first federated list in it expires: the snapshot is rebuilt then, whatever the revision."""
 
     def lookup(self, identifier: str) -> tuple[Accreditation, ...]:
         """Accreditations naming ``identifier`` (a DID, or ``cert:<sha256>``)."""
@@ -77,20 +106,31 @@ class TrustIndex:
         return vouch(identifiers, claim_of(credential, fallback=now), lookup=self.lookup, anchors=self.anchors)
 
 
+_OWN: Final = 0
+_ACCREDITORS_OWN: Final = 1
+_ANOTHER: Final = 2
+
+
 @dataclass(slots=True)
 class _Builder:
-    by_identifier: dict[str, list[Accreditation]] = field(default_factory=dict)
-    seen: dict[str, Accreditation] = field(default_factory=dict)
+    """Collects accreditations, keeping one copy of each (by id) as :mod:`.federation` states the rule: this
+    instance's own copy, else the copy from the registry whose DID made the accreditation, else the first seen."""
 
-    def add(self, accreditation: Accreditation) -> None:
-        # One accreditation may arrive from several registries: this instance's own copy, else the first.
-        if accreditation.id in self.seen:
-            return
-        self.seen[accreditation.id] = accreditation
-        for subject in accreditation.subjects:
-            self.by_identifier.setdefault(subject, []).append(accreditation)
-        for certificate in accreditation.certificates:
-            self.by_identifier.setdefault("cert:" + certificate, []).append(accreditation)
+    seen: dict[str, tuple[int, Accreditation]] = field(default_factory=dict)
+
+    def add(self, accreditation: Accreditation, rank: int) -> None:
+        held = self.seen.get(accreditation.id)
+        if held is None or rank < held[0]:
+            self.seen[accreditation.id] = (rank, accreditation)
+
+    def index(self) -> dict[str, tuple[Accreditation, ...]]:
+        by_identifier: dict[str, list[Accreditation]] = {}
+        for _, accreditation in self.seen.values():
+            for subject in accreditation.subjects:
+                by_identifier.setdefault(subject, []).append(accreditation)
+            for certificate in accreditation.certificates:
+                by_identifier.setdefault("cert:" + certificate, []).append(accreditation)
+        return {key: tuple(value) for key, value in by_identifier.items()}
 
 
 def build_index(
@@ -104,22 +144,25 @@ def build_index(
     """A :class:`TrustIndex` of this instance's accreditations, its peers' unexpired lists and ``anchors``."""
     builder = _Builder()
     for _, document in local:
-        builder.add(Accreditation.of(document))
+        builder.add(Accreditation.of(document), _OWN)
     all_anchors = dict(anchors)
     infos = [RegistryInfo("", "", "this instance", len(local))]
+    fresh_until: datetime | None = None
     for info, entries in peers:
         if info.expires_at is not None and info.expires_at <= now:
             infos.append(RegistryInfo(info.url, info.did, info.name, 0, info.synced_at, info.expires_at))
             continue
+        if info.expires_at is not None and (fresh_until is None or info.expires_at < fresh_until):
+            fresh_until = info.expires_at
         all_anchors.setdefault(info.did, info.name)
         for entry in entries:
             try:
-                builder.add(Accreditation.of(entry, registry=info.url))
+                accreditation = Accreditation.of(entry, registry=info.url)
             except (KeyError, TypeError, ValueError):
                 continue  # checked when synced; a stored entry that no longer parses is skipped
+            builder.add(accreditation, _ACCREDITORS_OWN if accreditation.accredited_by == info.did else _ANOTHER)
         infos.append(info)
-    frozen = {key: tuple(value) for key, value in builder.by_identifier.items()}
-    return TrustIndex(revision, frozen, all_anchors, tuple(infos), len(builder.seen))
+    return TrustIndex(revision, builder.index(), all_anchors, tuple(infos), len(builder.seen), fresh_until)
 
 
 class TrustNetwork:
@@ -161,14 +204,19 @@ class TrustNetwork:
         """The current snapshot (rebuilt when the database's trust revision moved)."""
         now = self._monotonic()
         index = self._index
-        if index is not None and now - self._checked < self.refresh_seconds:
+        if index is not None and now - self._checked < self.refresh_seconds and not self._stale(index):
             return index
         with self._lock:
-            if self._index is not None and now - self._checked < self.refresh_seconds:
-                return self._index
-            self._index = self._load(self._index)
+            index = self._index
+            if index is not None and now - self._checked < self.refresh_seconds and not self._stale(index):
+                return index
+            self._index = self._load(None if index is None or self._stale(index) else index)
             self._checked = self._monotonic()
             return self._index
+
+    def _stale(self, index: TrustIndex) -> bool:
+        """Whether a federated list in ``index`` has expired since it was built (no revision marks that)."""
+        return index.fresh_until is not None and self.clock() >= index.fresh_until
 
     def _operator_anchors(self) -> dict[str, str]:
         return {e.did: e.label for e in self.operator.entries if e.did}
@@ -176,7 +224,7 @@ class TrustNetwork:
     def _load(self, previous: TrustIndex | None) -> TrustIndex:
         if self.database is None:
             return previous or TrustIndex(0, {}, self._operator_anchors())
-        with self.database.transaction() as session:
+        with self.database.transaction() as session, _collector_paused():
             repo = TrustRepository(session)
             revision = repo.revision()
             if previous is not None and previous.revision == revision:
@@ -191,7 +239,8 @@ class TrustNetwork:
                 for p in repo.peers()
             ]
         anchors.update(self._operator_anchors())
-        return build_index(revision, local=local, peers=peers, anchors=anchors, now=self.clock())
+        with _collector_paused():
+            return build_index(revision, local=local, peers=peers, anchors=anchors, now=self.clock())
 
     def vouching(self, identifiers: Sequence[str], credential: Mapping[str, Any] | None) -> Vouching:
         """Who vouches for the issuer known by ``identifiers`` (see :func:`cairn.model.trust.vouch`)."""

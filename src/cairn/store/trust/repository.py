@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from cairn.store.tables import AccreditationRow, OrganisationRow, RegistryPeerRow, TrustAnchorRow, TrustStateRow
@@ -103,3 +104,14 @@ class TrustRepository:
         """Stop federating with a registry."""
         self.session.delete(row)
         self.bump()
+
+    def claim_peer(self, peer_id: int, *, now: datetime, checked_before: datetime) -> bool:
+        """Mark the peer checked at ``now`` unless it was checked at or after ``checked_before``: True when this
+        caller claimed it (one atomic update, so of several processes syncing on a schedule only one fetches)."""
+        done = self.session.execute(
+            update(RegistryPeerRow)
+            .where(RegistryPeerRow.id == peer_id)
+            .where(or_(RegistryPeerRow.checked_at.is_(None), RegistryPeerRow.checked_at < checked_before))
+            .values(checked_at=now)
+        )
+        return bool(getattr(done, "rowcount", 0))
