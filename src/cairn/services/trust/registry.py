@@ -24,7 +24,18 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from cairn.errors import InputError, NotFoundError
-from cairn.model.trust import KINDS, STATUSES, Accreditation, Evidence, LegalIdentity, Scope, StatusChange, Vouching
+from cairn.model.trust import (
+    KINDS,
+    STATUSES,
+    Accreditation,
+    Claim,
+    Evidence,
+    LegalIdentity,
+    Scope,
+    StatusChange,
+    Vouching,
+    vouch,
+)
 from cairn.services.issuing.keys import KeyService
 from cairn.services.trust.network import TrustNetwork
 from cairn.store.catalog.repository import OrganisationRepository
@@ -300,10 +311,14 @@ class RegistryService:
 
     def lookup(self, identifier: str) -> TrustLookup:
         """Every accreditation naming ``identifier`` across this instance and its federated registries, and the
-        chain (if any) by which an anchor vouches for it today."""
+        chain (if any) by which an anchor vouches for it today.
+
+        No credential is in question, so only dates, statuses and who may accredit are checked, not scopes: an
+        issuer accredited for ISCED-F 061 only is vouched for (for that scope), which the chain's links say."""
         index = self.network.index()
         found = index.lookup(identifier)
-        vouching = index.vouch([identifier], None, self.clock())
+        today = Claim(self.clock(), scoped=False)
+        vouching = vouch([identifier], today, lookup=index.lookup, anchors=index.anchors)
         chain = self.network.describe(vouching.chain) if vouching.chain is not None else []
         return TrustLookup(identifier, found, vouching, chain)
 
