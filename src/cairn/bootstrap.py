@@ -28,8 +28,10 @@ from cairn.services.issuing.queries import AwardQueryService
 from cairn.services.issuing.service import IssuingService
 from cairn.services.issuing.status_lists import StatusListService
 from cairn.services.mail import Mailer
+from cairn.services.trust.ebsi import TrustedIssuersRegistry
 from cairn.services.trust.network import TrustNetwork
 from cairn.services.trust.operator import TrustList, load_trust_list
+from cairn.services.trust.publication import PublicationService
 from cairn.services.trust.registry import RegistryService
 from cairn.services.verification.batch import BatchVerifier
 from cairn.services.verification.local_fetch import InstanceFetcher
@@ -87,6 +89,8 @@ class Container:
     # trust network
     trust: TrustNetwork
     registry: RegistryService
+    publication: PublicationService
+    tir: TrustedIssuersRegistry
 
 
 def _own_did_prefix(settings: Settings) -> str | None:
@@ -156,6 +160,10 @@ def build(
     verification = VerificationService(fetcher=fetcher or local, clock=clock, trust=network)
     esco = EscoService(database, clock=clock)
     catalog = CatalogService(database, clock=clock)
+    registry = RegistryService(database, clock=clock, keys=keys, network=network, public_url=settings.public_url)
+    publication = PublicationService(
+        registry=registry, keys=keys, network=network, clock=clock, public_url=settings.public_url
+    )
     return Container(
         settings=settings,
         database=database,
@@ -199,7 +207,11 @@ def build(
         ),
         esco=esco,
         trust=network,
-        registry=RegistryService(database, clock=clock, keys=keys, network=network, public_url=settings.public_url),
+        registry=registry,
+        publication=publication,
+        tir=TrustedIssuersRegistry(
+            keys=keys, network=network, clock=clock, public_url=settings.public_url, local_slug=publication.local_slug
+        ),
     )
 
 
