@@ -24,6 +24,8 @@ from cairn.web.catalog import api, editor, pages
 from cairn.web.errors import error_body, install_error_handlers
 from cairn.web.issuing import awards
 from cairn.web.limits import BodyLimit
+from cairn.web.trust import ebsi as tir
+from cairn.web.trust import publication
 from cairn.web.verification import batch as verify_batch
 from cairn.web.verification import page as verify_page
 from cairn.web.verification import vcapi
@@ -144,6 +146,9 @@ def create_app(container: Container, *, build_skills_index: bool = False, warm_u
     app.include_router(careers.api)
     app.include_router(verify_batch.api)
     app.include_router(api.router)
+    app.include_router(publication.api)
+    app.include_router(publication.router)
+    app.include_router(tir.router)
     app.include_router(auth.router)
     app.include_router(editor.router)
     app.include_router(awards.router)
