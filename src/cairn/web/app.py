@@ -26,6 +26,7 @@ from cairn.web.issuing import awards
 from cairn.web.limits import BodyLimit
 from cairn.web.trust import ebsi as tir
 from cairn.web.trust import publication
+from cairn.web.trust import registry as registry_pages
 from cairn.web.verification import batch as verify_batch
 from cairn.web.verification import page as verify_page
 from cairn.web.verification import vcapi
@@ -152,6 +153,7 @@ def create_app(container: Container, *, build_skills_index: bool = False, warm_u
     app.include_router(auth.router)
     app.include_router(editor.router)
     app.include_router(awards.router)
+    app.include_router(registry_pages.router)
     app.include_router(careers.router)  # before any /wallet/{id} route: it serves /wallet/skills, /wallet/occupations
     app.include_router(share.router)  # before any /wallet/{id} route: it serves /wallet/profile
     app.include_router(wallet.router)

@@ -322,6 +322,13 @@ class RegistryService:
         chain = self.network.describe(vouching.chain) if vouching.chain is not None else []
         return TrustLookup(identifier, found, vouching, chain)
 
+    def organisations(self) -> list[tuple[str, str]]:
+        """``(slug, legal name)`` of every organisation of this instance, by name: those an administrator may make
+        a trust anchor."""
+        with self.database.transaction() as session:
+            rows = session.query(OrganisationRow).all()  # small table
+            return sorted(((r.slug, self._legal_name(r)) for r in rows), key=lambda item: item[1].lower())
+
     # -- anchors -------------------------------------------------------------------------------------
 
     def anchors(self) -> list[tuple[str, str]]:
