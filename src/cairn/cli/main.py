@@ -21,6 +21,7 @@ from cairn.cli.common import database_option, fail_cleanly
 from cairn.cli.esco import esco
 from cairn.cli.issuing import audit, award
 from cairn.cli.issuing import org as org_issuing
+from cairn.cli.registry import registry
 from cairn.cli.skills import skills
 from cairn.cli.vc import keys, vc
 from cairn.errors import Problem
@@ -223,7 +224,7 @@ def settings() -> None:
         click.echo(f"    {help_text}")
 
 
-for group in (keys, vc, accounts, orgs, tokens, mail, award, audit, skills, esco):
+for group in (keys, vc, accounts, orgs, tokens, mail, award, audit, skills, esco, registry):
     cli.add_command(group)
 for sub in org_issuing.commands.values():  # 'cairn orgs keys ...', 'cairn orgs did ...'
     orgs.add_command(sub)
