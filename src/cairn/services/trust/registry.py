@@ -19,7 +19,7 @@ import json
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -319,6 +319,11 @@ class RegistryService:
         found = index.lookup(identifier)
         today = Claim(self.clock(), scoped=False)
         vouching = vouch([identifier], today, lookup=index.lookup, anchors=index.anchors)
+        if not vouching.vouched:  # the model words its reasons for a credential; a lookup has none
+            reason = vouching.reason
+            for about_a_credential in (", before the credential was awarded", ", after the credential was awarded"):
+                reason = reason.replace(about_a_credential, "")
+            vouching = replace(vouching, reason=reason)
         chain = self.network.describe(vouching.chain) if vouching.chain is not None else []
         return TrustLookup(identifier, found, vouching, chain)
 

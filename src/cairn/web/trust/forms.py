@@ -225,7 +225,7 @@ def read_accreditation(
     evidence_name = _text(errors, "evidence_name", form.get("evidence_name", ""), lang, label="Evidence")
     evidence_url = form.get("evidence_url", "").strip()
     if evidence_url and (len(evidence_url) > MAX_TEXT or not _URL.fullmatch(evidence_url)):
-        errors["evidence_url"] = say(lang, "Give the evidence's address as an https:// URL")
+        errors["evidence_url"] = say(lang, "Give an address that starts with https:// for the evidence")
     elif evidence_url and not evidence_name and "evidence_name" not in errors:
         errors["evidence_name"] = say(lang, "Name the evidence the address points to, for example the decision")
     if errors:
