@@ -226,3 +226,16 @@ def test_the_registries_index_says_where_each_publishes(client: TestClient, netw
     assert ministry["dccLegacy"] == "https://cairn.example/registries/ministry/dcc/registry.json"
     assert ministry["openidFederation"] == "https://cairn.example/registries/ministry/.well-known/openid-federation"
     assert body["trustedIssuersRegistry"] == "https://cairn.example/trusted-issuers-registry/v5/issuers"
+
+
+def test_the_public_api_is_in_the_openapi_document(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in (
+        "/api/v1/trust/lookup",
+        "/api/v1/trust/registries",
+        "/registries/{slug}/trust-list",
+        "/registries/{slug}/dcc/registry.json",
+        "/trusted-issuers-registry/v5/issuers/{did}/attributes/{attribute_id}",
+    ):
+        assert path in paths, path
+    assert not any(path.startswith("/orgs/{slug}/registry") for path in paths)  # pages are not API

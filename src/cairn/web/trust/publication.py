@@ -81,7 +81,8 @@ def _etag(body: bytes) -> str:
 # -- the signed trust list ----------------------------------------------------------------------------------
 
 
-@router.api_route("/registries/{slug}/trust-list", methods=["GET", "HEAD"], summary="A registry's signed trust list")
+@router.head("/registries/{slug}/trust-list", include_in_schema=False)
+@router.get("/registries/{slug}/trust-list", summary="A registry's signed trust list")
 def trust_list(request: Request, slug: str) -> Response:
     """The registry's signed trust list (``application/vc``), conditional on ``If-None-Match``."""
     published = container(request).publication.trust_list(slug)
