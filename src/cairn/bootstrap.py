@@ -30,9 +30,11 @@ from cairn.services.issuing.queries import AwardQueryService
 from cairn.services.issuing.service import IssuingService
 from cairn.services.issuing.status_lists import StatusListService
 from cairn.services.mail import Mailer
+from cairn.services.trust.ebsi import TrustedIssuersRegistry
 from cairn.services.trust.federation import FederationService
 from cairn.services.trust.network import TrustNetwork
 from cairn.services.trust.operator import TrustList, load_trust_list
+from cairn.services.trust.publication import PublicationService
 from cairn.services.trust.registry import RegistryService
 from cairn.services.verification.batch import BatchVerifier
 from cairn.services.verification.local_fetch import InstanceFetcher
@@ -92,6 +94,8 @@ class Container:
     trust: TrustNetwork
     registry: RegistryService
     federation: FederationService
+    publication: PublicationService
+    tir: TrustedIssuersRegistry
 
 
 def _own_did_prefix(settings: Settings) -> str | None:
@@ -182,6 +186,10 @@ def build(
     )
     esco = EscoService(database, clock=clock)
     catalog = CatalogService(database, clock=clock)
+    registry = RegistryService(database, clock=clock, keys=keys, network=network, public_url=settings.public_url)
+    publication = PublicationService(
+        registry=registry, keys=keys, network=network, clock=clock, public_url=settings.public_url
+    )
     return Container(
         settings=settings,
         database=database,
@@ -234,6 +242,10 @@ def build(
         trust=network,
         registry=registry,
         federation=federation,
+        publication=publication,
+        tir=TrustedIssuersRegistry(
+            keys=keys, network=network, clock=clock, public_url=settings.public_url, local_slug=publication.local_slug
+        ),
     )
 
 

@@ -23,6 +23,7 @@ from cairn.cli.federation import peers as registry_peers
 from cairn.cli.federation import sync as registry_sync
 from cairn.cli.issuing import audit, award
 from cairn.cli.issuing import org as org_issuing
+from cairn.cli.registry import registry
 from cairn.cli.skills import skills
 from cairn.cli.vc import keys, vc
 from cairn.errors import Problem
@@ -225,15 +226,10 @@ def settings() -> None:
         click.echo(f"    {help_text}")
 
 
-for group in (keys, vc, accounts, orgs, tokens, mail, award, audit, skills, esco):
+for group in (keys, vc, accounts, orgs, tokens, mail, award, audit, skills, esco, registry):
     cli.add_command(group)
 for sub in org_issuing.commands.values():  # 'cairn orgs keys ...', 'cairn orgs did ...'
     orgs.add_command(sub)
-
-
-@cli.group()
-def registry() -> None:
-    """Registries: federated registries' trust lists ('peers', 'sync')."""
 
 
 registry.add_command(registry_peers)  # 'cairn registry peers add|list|remove'

@@ -26,8 +26,11 @@ from cairn.web.catalog import api, coawards, editor, pages
 from cairn.web.errors import error_body, install_error_handlers
 from cairn.web.issuing import awards
 from cairn.web.limits import BodyLimit
+from cairn.web.trust import ebsi as tir
 from cairn.web.trust import federation as trust_federation
 from cairn.web.trust import lists as trust_lists
+from cairn.web.trust import publication
+from cairn.web.trust import registry as registry_pages
 from cairn.web.verification import batch as verify_batch
 from cairn.web.verification import page as verify_page
 from cairn.web.verification import vcapi
@@ -162,10 +165,14 @@ def create_app(container: Container, *, build_skills_index: bool = False, warm_u
     app.include_router(verify_batch.api)
     app.include_router(trust_lists.router)
     app.include_router(api.router)
+    app.include_router(publication.api)
+    app.include_router(publication.router)
+    app.include_router(tir.router)
     app.include_router(auth.router)
     app.include_router(editor.router)
     app.include_router(coawards.router)
     app.include_router(awards.router)
+    app.include_router(registry_pages.router)
     app.include_router(careers.router)  # before any /wallet/{id} route: it serves /wallet/skills, /wallet/occupations
     app.include_router(share.router)  # before any /wallet/{id} route: it serves /wallet/profile
     app.include_router(wallet.router)

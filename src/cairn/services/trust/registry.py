@@ -19,12 +19,23 @@ import json
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Final
 
 from cairn.errors import InputError, NotFoundError
-from cairn.model.trust import KINDS, STATUSES, Accreditation, Evidence, LegalIdentity, Scope, StatusChange, Vouching
+from cairn.model.trust import (
+    KINDS,
+    STATUSES,
+    Accreditation,
+    Claim,
+    Evidence,
+    LegalIdentity,
+    Scope,
+    StatusChange,
+    Vouching,
+    vouch,
+)
 from cairn.services.issuing.keys import KeyService
 from cairn.services.trust.network import TrustNetwork
 from cairn.store.catalog.repository import OrganisationRepository
@@ -300,12 +311,28 @@ class RegistryService:
 
     def lookup(self, identifier: str) -> TrustLookup:
         """Every accreditation naming ``identifier`` across this instance and its federated registries, and the
-        chain (if any) by which an anchor vouches for it today."""
+        chain (if any) by which an anchor vouches for it today.
+
+        No credential is in question, so only dates, statuses and who may accredit are checked, not scopes: an
+        issuer accredited for ISCED-F 061 only is vouched for (for that scope), which the chain's links say."""
         index = self.network.index()
         found = index.lookup(identifier)
-        vouching = index.vouch([identifier], None, self.clock())
+        today = Claim(self.clock(), scoped=False)
+        vouching = vouch([identifier], today, lookup=index.lookup, anchors=index.anchors)
+        if not vouching.vouched:  # the model words its reasons for a credential; a lookup has none
+            reason = vouching.reason
+            for about_a_credential in (", before the credential was awarded", ", after the credential was awarded"):
+                reason = reason.replace(about_a_credential, "")
+            vouching = replace(vouching, reason=reason)
         chain = self.network.describe(vouching.chain) if vouching.chain is not None else []
         return TrustLookup(identifier, found, vouching, chain)
+
+    def organisations(self) -> list[tuple[str, str]]:
+        """``(slug, legal name)`` of every organisation of this instance, by name: those an administrator may make
+        a trust anchor."""
+        with self.database.transaction() as session:
+            rows = session.query(OrganisationRow).all()  # small table
+            return sorted(((r.slug, self._legal_name(r)) for r in rows), key=lambda item: item[1].lower())
 
     # -- anchors -------------------------------------------------------------------------------------
 

@@ -259,7 +259,7 @@ class BatchVerifier:
     def _row(self, source: str, report: Report) -> BatchRow:
         credential = report.credential or {}
         issuer = report.issuer or _map(credential.get("issuer"))
-        listed = str(report.trust.get("in_trust_list", "unknown"))
+        listed = "yes" if report.trust.get("vouched") else "no" if report.trust else "unknown"
         return BatchRow(
             source=source[:_CELL],
             verdict=report.verdict,

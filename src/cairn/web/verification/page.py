@@ -255,11 +255,11 @@ def trust_view(report: Report) -> dict[str, Any]:
     list entry's note, whether the issuer is one of this instance's organisations, and why."""
     trust = report.trust
     return {
-        "trust": trust.get("trust", "unknown"),
-        "in_trust_list": trust.get("in_trust_list", "unknown"),
-        "trust_note": trust.get("note", ""),
+        "vouched": bool(trust.get("vouched")),
+        "chain": trust.get("chain") or [],
+        "registry_identity": trust.get("identity") or {},
         "issued_here": bool(trust.get("issued_here")),
-        "trust_reason": trust.get("reason", TRUST_REASONS["no-list"]),
+        "trust_reason": trust.get("reason", TRUST_REASONS["nobody"]),
     }
 
 
