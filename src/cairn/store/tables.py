@@ -548,8 +548,7 @@ class EscoOccupationSkillRow(Base):
 
 
 class AccreditationRow(Base):
-    """An accreditation made on this instance by one of its organisations (a registry): ``document`` is the
-    :class:`cairn.model.trust.Accreditation` as JSON, ``credential`` the signed accreditation credential."""
+    """An accreditation made here: ``document`` is the Accreditation as JSON, ``credential`` its signed VC."""
 
     __tablename__ = "accreditations"
 
@@ -575,8 +574,7 @@ class TrustAnchorRow(Base):
 
 
 class RegistryPeerRow(Base):
-    """Another registry this instance federates with: where its signed list is, the DID that must sign it, and
-    the last good list (kept until it expires, whatever later fetches bring)."""
+    """A federated registry: its list's URL, the DID that must sign it, the last good list (kept until expiry)."""
 
     __tablename__ = "registry_peers"
 
@@ -586,8 +584,7 @@ class RegistryPeerRow(Base):
     name: Mapped[str] = mapped_column(String(500))
     added_at: Mapped[datetime] = mapped_column(UtcDateTime())
     etag: Mapped[str | None] = mapped_column(String(200))
-    list_data: Mapped[bytes | None] = mapped_column(LargeBinary)
-    """The last good list's accepted entries, zlib-compressed JSON."""
+    list_data: Mapped[bytes | None] = mapped_column(LargeBinary)  # accepted entries, compressed JSON
     entries: Mapped[int] = mapped_column(Integer, default=0)
     list_issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -597,8 +594,7 @@ class RegistryPeerRow(Base):
 
 
 class TrustStateRow(Base):
-    """One row: a revision bumped by every change to accreditations, anchors or peers, so each process knows
-    when to rebuild its in-memory trust index."""
+    """One row: a revision bumped by every trust change, so each process knows when to rebuild its index."""
 
     __tablename__ = "trust_state"
 
