@@ -544,9 +544,6 @@ class EscoOccupationSkillRow(Base):
     skill_type: Mapped[str] = mapped_column(String(40))
 
 
-# -- trust network ------------------------------------------------------------------------------------
-
-
 class AccreditationRow(Base):
     """An accreditation made here: ``document`` is the Accreditation as JSON, ``credential`` its signed VC."""
 
