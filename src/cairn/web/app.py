@@ -28,7 +28,6 @@ from cairn.web.issuing import awards
 from cairn.web.limits import BodyLimit
 from cairn.web.trust import ebsi as tir
 from cairn.web.trust import federation as trust_federation
-from cairn.web.trust import lists as trust_lists
 from cairn.web.trust import publication
 from cairn.web.trust import registry as registry_pages
 from cairn.web.verification import batch as verify_batch
@@ -163,7 +162,6 @@ def create_app(container: Container, *, build_skills_index: bool = False, warm_u
     app.include_router(editor.api)
     app.include_router(careers.api)
     app.include_router(verify_batch.api)
-    app.include_router(trust_lists.router)
     app.include_router(api.router)
     app.include_router(publication.api)
     app.include_router(publication.router)
