@@ -19,8 +19,18 @@ from pathlib import Path
 
 import pytest
 
+from cairn.bootstrap import Container
 from cairn.store.database import Database
-from tests.factories import EXAMPLES, SHARED, FixedClock, PostgresServer, copy_sqlite, migrate_sqlite_template
+from tests.factories import (
+    EXAMPLES,
+    SHARED,
+    FixedClock,
+    PostgresServer,
+    copy_sqlite,
+    make_container,
+    migrate_sqlite_template,
+)
+from tests.trust_network import Network, build_network
 
 DATA = Path(__file__).resolve().parent / "data"
 POSTGRES_ENV = "CAIRN_TEST_POSTGRES_URL"
@@ -120,3 +130,15 @@ def sqlite_database(migrated_sqlite_url: str) -> Iterator[Database]:
 def examples() -> Path:
     """The example catalogue shipped with Cairn."""
     return EXAMPLES
+
+
+@pytest.fixture
+def container(database: Database, clock: FixedClock, examples: Path) -> Container:
+    """An instance with the example catalogue (modules that need another kind define their own)."""
+    return make_container(database, clock, examples)
+
+
+@pytest.fixture
+def network(container: Container) -> Network:
+    """The small trust network of :mod:`tests.trust_network` on ``container``'s instance."""
+    return build_network(container)

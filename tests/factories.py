@@ -22,7 +22,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -214,7 +214,7 @@ def fast_hasher() -> PasswordHasher:
     return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
-def add_organisation(database: Database, clock: FixedClock, slug: str, name: str = "") -> None:
+def add_organisation(database: Database, clock: Callable[[], datetime], slug: str, name: str = "") -> None:
     """An organisation row, without a catalogue."""
     with database.transaction() as s:
         document = {"id": slug, "legal_name": {"en": name or slug.title()}}
@@ -813,8 +813,9 @@ class RunningServer:
         self.thread.join(timeout=10)
 
 
-def serve_https(app: Any, port: int, tls: tuple[Path, Path, Path]) -> RunningServer:
-    """Serve the ASGI ``app`` over HTTPS on ``127.0.0.1:port`` with the certificate of :func:`loopback_tls`."""
+def serve(app: Any, port: int, tls: tuple[Path, Path, Path] | None = None) -> RunningServer:
+    """Serve the ASGI ``app`` on ``127.0.0.1:port`` in a thread (with its lifespan), over HTTPS with the certificate
+    of :func:`loopback_tls` when ``tls`` is given; returns once it accepts connections."""
     import uvicorn
 
     config = uvicorn.Config(
@@ -823,8 +824,8 @@ def serve_https(app: Any, port: int, tls: tuple[Path, Path, Path]) -> RunningSer
         port=port,
         log_level="warning",
         lifespan="on",
-        ssl_certfile=str(tls[1]),
-        ssl_keyfile=str(tls[2]),
+        ssl_certfile=str(tls[1]) if tls else None,
+        ssl_keyfile=str(tls[2]) if tls else None,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

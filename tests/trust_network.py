@@ -12,8 +12,7 @@ from datetime import UTC, datetime
 
 from cairn.bootstrap import Container
 from cairn.model.trust import Evidence, LegalIdentity, Scope
-from cairn.store.database import Database
-from tests.factories import ORG, FixedClock, add_organisation
+from tests.factories import ORG, add_organisation
 
 __all__ = ["AGENCY", "MINISTRY", "Network", "build_network"]
 
@@ -32,11 +31,11 @@ class Network:
     university_did: str
 
 
-def build_network(container: Container, database: Database, clock: FixedClock) -> Network:
+def build_network(container: Container) -> Network:
     """Add the ministry and the agency to ``container``'s instance (which holds the example catalogue), anchor
     the ministry and make both accreditations."""
-    add_organisation(database, clock, MINISTRY, "Ministry of Science")
-    add_organisation(database, clock, AGENCY, "Quality Agency")
+    add_organisation(container.database, container.clock, MINISTRY, "Ministry of Science")
+    add_organisation(container.database, container.clock, AGENCY, "Quality Agency")
     registry, did = container.registry, container.keys.did
     registry.add_anchor(MINISTRY, actor="test")
     body = registry.accredit(

@@ -10,22 +10,19 @@ import json
 import os
 import shutil
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from cairn.bootstrap import build, demo_catalog_path
 from cairn.model.awards import Recipient
 from cairn.services.demo.instance import seed_demo, seed_esco
 from cairn.settings import Settings
 from cairn.web.app import create_app
-from tests.factories import Learner, LiveServer, ShiftedClock, foreign
+from tests.factories import Learner, LiveServer, ShiftedClock, foreign, serve
 
 LEARNER_EMAIL = "ola@example.org"
 LEARNER_PASSWORD = "a long enough passphrase for ola"
@@ -61,20 +58,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         catalog=container.catalog, accounts=container.accounts, catalogue_path=demo_catalog_path(), demo_token=None
     )
     seed_esco(container.esco)  # the skills and occupations pages show real ESCO labels
-    config = uvicorn.Config(create_app(container), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the test server did not start")
-        time.sleep(0.05)
+    running = serve(create_app(container), port)
     try:
         yield LiveServer(url, container, clock)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        running.stop()
 
 
 @pytest.fixture(scope="session")

@@ -16,21 +16,11 @@ from cairn.cli.registry import registry
 from cairn.store.database import Database
 from cairn.store.tables import AuditEntry
 from cairn.vc.report import Outcome
-from tests.factories import ORG, PUBLIC_URL, FixedClock, make_container
+from tests.factories import ORG, PUBLIC_URL
 from tests.helpers import outcomes
-from tests.trust_network import AGENCY, MINISTRY, Network, build_network
+from tests.trust_network import AGENCY, MINISTRY, Network
 
 FINGERPRINT = "cd" * 32
-
-
-@pytest.fixture
-def container(database: Database, clock: FixedClock, examples: Path) -> Container:
-    return make_container(database, clock, examples)
-
-
-@pytest.fixture
-def network(container: Container, database: Database, clock: FixedClock) -> Network:
-    return build_network(container, database, clock)
 
 
 @pytest.fixture

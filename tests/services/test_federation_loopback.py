@@ -40,7 +40,7 @@ from tests.factories import (
     add_organisation,
     free_port,
     loopback_tls,
-    serve_https,
+    serve,
     sign_list,
     trust_list_document,
 )
@@ -92,7 +92,7 @@ def _instance(
     container = build(config, clock=clock, database=database, ssl_context=ssl.create_default_context(cafile=tls[0]))
     container.database.upgrade()
     container.catalog.import_paths([EXAMPLES])
-    return Instance(url, container, serve_https(create_app(container), port, tls))
+    return Instance(url, container, serve(create_app(container), port, tls))
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def federation(database: Database, tmp_path: Path) -> Iterator[Federation]:
     c = _instance(None, clock, tls, database=database, registry_sync_timeout=2)
     try:
         for instance, slug, name in ((a, "ministry", "Ministry A"), (b, "ministry", "Ministry B"), (b, "agency", "QA")):
-            add_organisation(instance.container.database, clock, slug, name)  # type: ignore[arg-type]
+            add_organisation(instance.container.database, clock, slug, name)
         keys = a.container.keys
         a.container.registry.accredit(
             "ministry",

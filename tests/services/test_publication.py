@@ -4,18 +4,16 @@ statements and the EBSI Trusted Issuers Registry view, all read from the signed 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from cairn.bootstrap import Container
 from cairn.errors import NotFoundError
-from cairn.store.database import Database
 from cairn.vc.keys import PublicKey
 from cairn.vc.multibase import b64url_decode
-from tests.factories import ORG, FixedClock, make_container
-from tests.trust_network import AGENCY, MINISTRY, Network, build_network
+from tests.factories import ORG, FixedClock
+from tests.trust_network import AGENCY, MINISTRY, Network
 
 
 def claims(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -26,16 +24,6 @@ def claims(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
 def signature_holds(token: str, jwk: dict[str, Any]) -> bool:
     header, payload, signature = token.split(".")
     return PublicKey.from_jwk(jwk).verify(b64url_decode(signature), f"{header}.{payload}".encode("ascii"))
-
-
-@pytest.fixture
-def container(database: Database, clock: FixedClock, examples: Path) -> Container:
-    return make_container(database, clock, examples)
-
-
-@pytest.fixture
-def network(container: Container, database: Database, clock: FixedClock) -> Network:
-    return build_network(container, database, clock)
 
 
 def test_registries_are_the_organisations_that_accredited_or_are_anchors(

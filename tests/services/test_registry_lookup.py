@@ -13,7 +13,7 @@ def test_a_scoped_chain_vouches_today_and_names_every_link(
     database: Database, clock: FixedClock, examples: Path
 ) -> None:
     container = make_container(database, clock, examples)
-    network = build_network(container, database, clock)
+    network = build_network(container)
     found = container.registry.lookup(network.university_did)
     assert found.vouching.vouched, found.vouching.reason
     assert [a.id for a in found.accreditations] == [network.issuer]
@@ -23,7 +23,7 @@ def test_a_scoped_chain_vouches_today_and_names_every_link(
 
 def test_a_suspended_link_breaks_the_chain_today(database: Database, clock: FixedClock, examples: Path) -> None:
     container = make_container(database, clock, examples)
-    network = build_network(container, database, clock)
+    network = build_network(container)
     clock.advance(days=1)
     container.registry.change_status("ministry", network.body, status="suspended", reason="audit", actor="t")
     clock.advance(days=1)
@@ -34,7 +34,7 @@ def test_a_suspended_link_breaks_the_chain_today(database: Database, clock: Fixe
 
 def test_an_unknown_identifier_is_vouched_for_by_nobody(database: Database, clock: FixedClock, examples: Path) -> None:
     container = make_container(database, clock, examples)
-    build_network(container, database, clock)
+    build_network(container)
     found = container.registry.lookup("did:key:z6MkUnknown")
     assert not found.vouching.vouched
     assert found.accreditations == ()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,15 +10,13 @@ import pytest
 from cairn.bootstrap import Container
 from cairn.errors import InputError
 from cairn.model.awards import Recipient
-from cairn.model.trust import LegalIdentity, Scope
+from cairn.model.trust import LegalIdentity
 from cairn.services.trust.registry import CONTEXTS
 from cairn.store.database import Database
 from cairn.vc.issuance import issue
 from cairn.vc.report import Outcome, Report
 from tests.factories import DEFINITION, ORG, OTHER_KEY, FixedClock, add_organisation, foreign, make_container
-
-MINISTRY = "ministry"
-AGENCY = "qa-agency"
+from tests.trust_network import AGENCY, MINISTRY, Network
 
 
 def trust_check(report: Report) -> tuple[Outcome, str]:
@@ -28,31 +25,9 @@ def trust_check(report: Report) -> tuple[Outcome, str]:
 
 
 @pytest.fixture
-def network(database: Database, clock: FixedClock, examples: Path) -> Container:
-    """The example catalogue, a ministry (anchor) accrediting an agency for ISCED-F 06 at EQF 5-6 until 2028,
-    and the agency accrediting the university."""
-    container = make_container(database, clock, examples)
-    add_organisation(database, clock, MINISTRY, "Ministry of Science")
-    add_organisation(database, clock, AGENCY, "Quality Agency")
-    registry = container.registry
-    registry.add_anchor(MINISTRY, actor="test")
-    registry.accredit(
-        MINISTRY,
-        actor="test",
-        kind="body",
-        subjects=[container.keys.did(AGENCY)],
-        identity=LegalIdentity("Quality Agency", "PL"),
-        scope=Scope(isced=("06",), eqf=(5, 6)),
-        valid_until=datetime(2028, 1, 1, tzinfo=UTC),
-    )
-    registry.accredit(
-        AGENCY,
-        actor="test",
-        kind="issuer",
-        subjects=[container.keys.did(ORG)],
-        identity=LegalIdentity("Uniwersytet Mazowiecki", "PL", (("national", "REGON 012345678"),)),
-        scope=Scope(isced=("061",)),
-    )
+def instance(container: Container, network: Network) -> Container:
+    """The example catalogue with the network of :mod:`tests.trust_network`: a ministry (anchor) accrediting an
+    agency for ISCED-F 06 at EQF 5-6 until 2028, the agency accrediting the university for ISCED-F 061."""
     return container
 
 
@@ -63,8 +38,8 @@ def award(container: Container, email: str = "ann@example.org", definition: str 
     return credential
 
 
-def test_a_chain_to_the_anchor_vouches_and_says_who_in_words(network: Container) -> None:
-    report = network.verification.verify(award(network))
+def test_a_chain_to_the_anchor_vouches_and_says_who_in_words(instance: Container) -> None:
+    report = instance.verification.verify(award(instance))
     assert report.verified
     assert report.vouched
     assert report.verdict == "Authentic and vouched for"
@@ -78,12 +53,12 @@ def test_a_chain_to_the_anchor_vouches_and_says_who_in_words(network: Container)
     assert report.to_dict()["vouched"] is True
 
 
-def test_a_forged_issuer_naming_itself_the_university_is_authentic_but_nobody_vouches(network: Container) -> None:
+def test_a_forged_issuer_naming_itself_the_university_is_authentic_but_nobody_vouches(instance: Container) -> None:
     forged = {k: v for k, v in foreign().items() if k != "proof"}
     forged["issuer"] = {**forged["issuer"], "name": "Uniwersytet Mazowiecki"}
     signed = issue(forged, key=OTHER_KEY, suite="eddsa-rdfc-2022", created="2025-03-01T00:00:00Z")
     assert isinstance(signed, dict)
-    report = network.verification.verify(signed)
+    report = instance.verification.verify(signed)
     assert report.verified
     assert report.vouched is False
     assert report.verdict == "Authentic, but nobody vouches for the issuer"
@@ -93,41 +68,41 @@ def test_a_forged_issuer_naming_itself_the_university_is_authentic_but_nobody_vo
     assert "identity" not in report.trust
 
 
-def test_an_award_outside_the_scope_is_not_vouched_for_and_says_why(network: Container) -> None:
+def test_an_award_outside_the_scope_is_not_vouched_for_and_says_why(instance: Container) -> None:
     # um-applied-statistics is ISCED-F 0542: outside the agency's accreditation of the university (061).
-    report = network.verification.verify(award(network, definition="um-applied-statistics"))
+    report = instance.verification.verify(award(instance, definition="um-applied-statistics"))
     assert report.vouched is False
     assert "ISCED-F 0542 is outside ISCED-F 061" in trust_check(report)[1]
 
 
 def test_withdrawing_an_accreditation_changes_the_verdict_of_later_awards_only(
-    network: Container, clock: FixedClock
+    instance: Container, clock: FixedClock
 ) -> None:
-    before = award(network, "before@example.org")
+    before = award(instance, "before@example.org")
     clock.advance(days=1)
-    stored = network.registry.accreditations(AGENCY)[0]
-    network.registry.change_status(
+    stored = instance.registry.accreditations(AGENCY)[0]
+    instance.registry.change_status(
         AGENCY, stored.accreditation.id, status="withdrawn", reason="failed its review", actor="test"
     )
     clock.advance(days=1)
-    after = award(network, "after@example.org")
-    assert network.verification.verify(before).vouched is True
-    late = network.verification.verify(after)
+    after = award(instance, "after@example.org")
+    assert instance.verification.verify(before).vouched is True
+    late = instance.verification.verify(after)
     assert late.vouched is False
     assert "withdrawn" in trust_check(late)[1]
     assert "failed its review" in trust_check(late)[1]
     with pytest.raises(InputError):
-        network.registry.change_status(AGENCY, stored.accreditation.id, status="active", reason="", actor="test")
+        instance.registry.change_status(AGENCY, stored.accreditation.id, status="active", reason="", actor="test")
 
 
-def test_suspension_and_reinstatement(network: Container, clock: FixedClock) -> None:
-    stored = network.registry.accreditations(AGENCY)[0]
-    network.registry.change_status(AGENCY, stored.accreditation.id, status="suspended", reason="audit", actor="t")
+def test_suspension_and_reinstatement(instance: Container, clock: FixedClock) -> None:
+    stored = instance.registry.accreditations(AGENCY)[0]
+    instance.registry.change_status(AGENCY, stored.accreditation.id, status="suspended", reason="audit", actor="t")
     clock.advance(hours=1)
-    assert network.verification.verify(award(network, "a@example.org")).vouched is False
-    network.registry.change_status(AGENCY, stored.accreditation.id, status="active", reason="", actor="t")
+    assert instance.verification.verify(award(instance, "a@example.org")).vouched is False
+    instance.registry.change_status(AGENCY, stored.accreditation.id, status="active", reason="", actor="t")
     clock.advance(hours=1)
-    assert network.verification.verify(award(network, "b@example.org")).vouched is True
+    assert instance.verification.verify(award(instance, "b@example.org")).vouched is True
 
 
 def test_a_body_accredited_as_an_issuer_cannot_accredit_others(
@@ -168,40 +143,42 @@ def test_a_loop_of_bodies_without_an_anchor_vouches_for_nobody(
     assert "loops" in trust_check(report)[1]
 
 
-def test_accreditations_are_signed_credentials_that_verify(network: Container) -> None:
-    stored = network.registry.accreditations(AGENCY)[0]
+def test_accreditations_are_signed_credentials_that_verify(instance: Container) -> None:
+    stored = instance.registry.accreditations(AGENCY)[0]
     credential = stored.credential
     assert credential["@context"] == CONTEXTS
     assert credential["type"] == ["VerifiableCredential", "VerifiableAccreditation"]
-    report = network.verification.verify(credential)
+    report = instance.verification.verify(credential)
     assert report.verified, report.text()
     # the agency itself is vouched for by the ministry's accreditation
     assert report.vouched is True
 
 
-def test_bad_accreditations_are_refused(network: Container) -> None:
+def test_bad_accreditations_are_refused(instance: Container) -> None:
     identity = LegalIdentity("X", "PL")
     with pytest.raises(InputError, match="DID"):
-        network.registry.accredit(AGENCY, actor="t", kind="issuer", subjects=[], identity=identity)
+        instance.registry.accredit(AGENCY, actor="t", kind="issuer", subjects=[], identity=identity)
     with pytest.raises(InputError, match="not a DID"):
-        network.registry.accredit(AGENCY, actor="t", kind="issuer", subjects=["Mazovian University"], identity=identity)
+        instance.registry.accredit(
+            AGENCY, actor="t", kind="issuer", subjects=["Mazovian University"], identity=identity
+        )
     with pytest.raises(InputError, match="itself"):
-        network.registry.accredit(
-            AGENCY, actor="t", kind="issuer", subjects=[network.keys.did(AGENCY)], identity=identity
+        instance.registry.accredit(
+            AGENCY, actor="t", kind="issuer", subjects=[instance.keys.did(AGENCY)], identity=identity
         )
     with pytest.raises(InputError, match="country"):
-        network.registry.accredit(
+        instance.registry.accredit(
             AGENCY, actor="t", kind="issuer", subjects=["did:key:z6Mkx"], identity=LegalIdentity("X", "Poland")
         )
 
 
-def test_the_trust_list_is_signed_and_holds_the_subtree(network: Container) -> None:
-    published = network.registry.trust_list(MINISTRY)
-    document = network.registry.parse_list(published.body)
+def test_the_trust_list_is_signed_and_holds_the_subtree(instance: Container) -> None:
+    published = instance.registry.trust_list(MINISTRY)
+    document = instance.registry.parse_list(published.body)
     entries = document["credentialSubject"]["accreditations"]
-    assert {e["accreditedBy"] for e in entries} == {network.keys.did(MINISTRY), network.keys.did(AGENCY)}
+    assert {e["accreditedBy"] for e in entries} == {instance.keys.did(MINISTRY), instance.keys.did(AGENCY)}
     assert document["proof"]["cryptosuite"] == "eddsa-jcs-2022"
-    assert network.verification.verify(document).verified
-    assert network.registry.trust_list(MINISTRY).etag == published.etag  # cached until something changes
-    agency_list = network.registry.parse_list(network.registry.trust_list(AGENCY).body)
+    assert instance.verification.verify(document).verified
+    assert instance.registry.trust_list(MINISTRY).etag == published.etag  # cached until something changes
+    agency_list = instance.registry.parse_list(instance.registry.trust_list(AGENCY).body)
     assert len(agency_list["credentialSubject"]["accreditations"]) == 1

@@ -14,8 +14,6 @@ import os
 import shutil
 import socket
 import subprocess
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,13 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from cairn.bootstrap import Container, build
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.web.app import create_app
-from tests.factories import EXAMPLES, FixedClock
+from tests.factories import EXAMPLES, serve
 from tests.trust_network import MINISTRY, Network, build_network
 
 pytestmark = pytest.mark.slow  # installs (once) and runs Node packages against a live server
@@ -95,20 +92,12 @@ def live(sqlite_database: Database) -> Iterator[Live]:
     settings = Settings(database_url=sqlite_database.url, secret_key="s" * 48, base_url=url)
     container = build(settings, database=sqlite_database)
     container.catalog.import_paths([EXAMPLES])
-    network = build_network(container, sqlite_database, FixedClock())
-    server = uvicorn.Server(uvicorn.Config(create_app(container), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the test server did not start")
-        time.sleep(0.05)
+    network = build_network(container)
+    running = serve(create_app(container), port)
     try:
         yield Live(url, container, network)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        running.stop()
 
 
 def node(folder: Path, script: str, **values: Any) -> Any:

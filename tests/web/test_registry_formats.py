@@ -20,7 +20,7 @@ from cairn.store.database import Database
 from cairn.vc.keys import PublicKey
 from cairn.vc.multibase import b64url_decode
 from cairn.web.app import create_app
-from tests.factories import FixedClock, add_organisation, make_container
+from tests.factories import FixedClock, add_organisation
 from tests.trust_network import MINISTRY, Network, build_network
 
 TIR = "/trusted-issuers-registry/v5/issuers"
@@ -42,16 +42,6 @@ DCC_EXAMPLE: dict[str, dict[str, Any]] = {
 def claims(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     header, payload, _ = token.split(".")
     return json.loads(b64url_decode(header)), json.loads(b64url_decode(payload))
-
-
-@pytest.fixture
-def container(database: Database, clock: FixedClock, examples: Path) -> Container:
-    return make_container(database, clock, examples)
-
-
-@pytest.fixture
-def network(container: Container, database: Database, clock: FixedClock) -> Network:
-    return build_network(container, database, clock)
 
 
 @pytest.fixture
@@ -123,7 +113,7 @@ def test_a_did_with_an_encoded_port_is_found_whether_or_not_the_client_encodes_i
         database=database,
     )
     built.catalog.import_paths([examples])
-    network = build_network(built, database, clock)
+    network = build_network(built)
     assert "%3A8443" in network.university_did
     with TestClient(create_app(built)) as client:
         raw = client.get(f"/registries/{MINISTRY}/fetch?sub={network.university_did}")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,9 +16,9 @@ from cairn.bootstrap import Container
 from cairn.store.database import Database
 from cairn.store.tables import AccreditationRow, AuditEntry
 from cairn.web.app import create_app
-from tests.factories import ORG, PASSWORD, FixedClock, make_container
+from tests.factories import ORG, PASSWORD, FixedClock
 from tests.helpers import csrf_of
-from tests.trust_network import AGENCY, MINISTRY, Network, build_network
+from tests.trust_network import AGENCY, MINISTRY, Network
 
 BASE = f"/orgs/{AGENCY}/registry"
 MEMBERS = (
@@ -51,13 +50,8 @@ GOOD = {
 
 
 @pytest.fixture
-def container(database: Database, clock: FixedClock, examples: Path) -> Container:
-    return make_container(database, clock, examples)
-
-
-@pytest.fixture
-def network(container: Container, database: Database, clock: FixedClock) -> Network:
-    network = build_network(container, database, clock)
+def members(container: Container, network: Network) -> Network:
+    """The network, with members of each role and an administrator who sign in with :data:`PASSWORD`."""
     for organisation, email, role in MEMBERS:
         container.accounts.add_member(organisation=organisation, email=email, role=role, notify=False)
         container.accounts.set_password(email=email, password=PASSWORD)
@@ -66,7 +60,7 @@ def network(container: Container, database: Database, clock: FixedClock) -> Netw
 
 
 @pytest.fixture
-def client(container: Container, network: Network) -> Iterator[TestClient]:
+def client(container: Container, members: Network) -> Iterator[TestClient]:
     with TestClient(create_app(container), follow_redirects=False) as client:
         yield client
 

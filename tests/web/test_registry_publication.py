@@ -5,30 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from cairn.bootstrap import Container
 from cairn.model.trust import LegalIdentity
-from cairn.store.database import Database
 from cairn.web.app import create_app
-from tests.factories import ORG, FixedClock, make_container
-from tests.trust_network import AGENCY, MINISTRY, Network, build_network
+from tests.factories import ORG, FixedClock
+from tests.trust_network import AGENCY, MINISTRY, Network
 
 LOOKUP = "/api/v1/trust/lookup"
 FINGERPRINT = "ab" * 32
-
-
-@pytest.fixture
-def container(database: Database, clock: FixedClock, examples: Path) -> Container:
-    return make_container(database, clock, examples)
-
-
-@pytest.fixture
-def network(container: Container, database: Database, clock: FixedClock) -> Network:
-    return build_network(container, database, clock)
 
 
 @pytest.fixture

@@ -36,8 +36,10 @@ __all__ = [
     "CSRF_FIELD",
     "CSRF_HEADER",
     "SESSION_COOKIE",
+    "AdminDep",
     "SignedInDep",
     "accounts_service",
+    "administrator",
     "bearer_token",
     "check_role",
     "client_address",
@@ -104,6 +106,17 @@ def require_role(min_role: Role | str, *, param: str = "slug") -> Callable[..., 
         return check_role(request, signed_in, str(request.path_params.get(param, "")), wanted)
 
     return dependency
+
+
+def administrator(signed_in: Annotated[SignedIn, Depends(current_account)]) -> SignedIn:
+    """A dependency: the signed-in account when it is one of the instance's administrators (403 otherwise)."""
+    if not signed_in.account.is_admin:
+        raise PermissionDeniedError("only this instance's administrators may do this")
+    return signed_in
+
+
+AdminDep = Annotated[SignedIn, Depends(administrator)]
+"""An instance administrator (trust anchors, federated registries)."""
 
 
 def csrf_token(request: Request, signed_in: SignedIn | None) -> str:

@@ -38,11 +38,9 @@ made the accreditation (the accreditor's own registry); else the first seen, in 
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal, Protocol
@@ -50,7 +48,7 @@ from urllib.parse import urlsplit
 
 from cairn.errors import ConflictError, CredentialError, FetchError, InputError, NotFoundError
 from cairn.model.trust import Accreditation
-from cairn.services.trust.network import TrustNetwork, encode_entries
+from cairn.services.trust.network import TrustNetwork, collector_paused, encode_entries
 from cairn.services.verification.service import VerificationService
 from cairn.store.database import Database
 from cairn.store.issuing.repository import AuditRecord, append_audit, begin_write
@@ -152,19 +150,6 @@ class _Accepted:
     valid_until: datetime
     dropped: int
     notes: tuple[str, ...]
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Cyclic garbage collection off while a big list is parsed and checked: its million objects (which hold no
-    cycles; reference counting frees them) would otherwise be walked by every collection, doubling the time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class _Refused(Exception):
@@ -444,7 +429,7 @@ class FederationService:
             self._record(peer, error=None)
             return SyncResult(peer.id, peer.url, peer.name, "unchanged", "the list has not changed since the last sync")
         etag = response.etag
-        with _collector_paused():
+        with collector_paused():
             try:
                 text = response.content.decode("utf-8")
             except UnicodeDecodeError:

@@ -31,7 +31,7 @@ from cairn.services.trust.operator import TrustList
 from cairn.store.database import Database
 from cairn.store.trust.repository import TrustRepository
 
-__all__ = ["RegistryInfo", "TrustIndex", "TrustNetwork", "decode_entries", "encode_entries"]
+__all__ = ["RegistryInfo", "TrustIndex", "TrustNetwork", "collector_paused", "decode_entries", "encode_entries"]
 
 _EMPTY: Final[tuple[Accreditation, ...]] = ()
 
@@ -61,9 +61,9 @@ def decode_entries(data: bytes | None) -> list[dict[str, Any]]:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Cyclic garbage collection off while an index of many accreditations is built: the objects hold no cycles
-    (reference counting frees them), and every collection would walk them all, doubling the build time."""
+def collector_paused() -> Iterator[None]:
+    """Cyclic garbage collection off while many accreditations are parsed or indexed: the objects hold no cycles
+    (reference counting frees them), and every collection would walk them all, doubling the time."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -224,7 +224,7 @@ class TrustNetwork:
     def _load(self, previous: TrustIndex | None) -> TrustIndex:
         if self.database is None:
             return previous or TrustIndex(0, {}, self._operator_anchors())
-        with self.database.transaction() as session, _collector_paused():
+        with self.database.transaction() as session, collector_paused():
             repo = TrustRepository(session)
             revision = repo.revision()
             if previous is not None and previous.revision == revision:
@@ -239,7 +239,7 @@ class TrustNetwork:
                 for p in repo.peers()
             ]
         anchors.update(self._operator_anchors())
-        with _collector_paused():
+        with collector_paused():
             return build_index(revision, local=local, peers=peers, anchors=anchors, now=self.clock())
 
     def vouching(self, identifiers: Sequence[str], credential: Mapping[str, Any] | None) -> Vouching:

@@ -13,10 +13,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from cairn.errors import CairnError, PermissionDeniedError
+from cairn.errors import CairnError
 from cairn.services.accounts.service import SignedIn
 from cairn.services.trust.federation import SyncResult
-from cairn.web.deps import container, csrf_protect, current_account
+from cairn.web.deps import AdminDep, container, csrf_protect
 from cairn.web.i18n import reader_language, translate
 from cairn.web.render import error_text, render
 
@@ -29,16 +29,6 @@ _NOTICES = {
     "added": "The registry was added. Sync it now to fetch its list.",
     "removed": "The registry was removed: its accreditations no longer count here.",
 }
-
-
-def _administrator(signed_in: Annotated[SignedIn, Depends(current_account)]) -> SignedIn:
-    """The signed-in account, when it is one of the instance's administrators (403 otherwise)."""
-    if not signed_in.account.is_admin:
-        raise PermissionDeniedError("only the instance's administrators manage federated registries")
-    return signed_in
-
-
-AdminDep = Annotated[SignedIn, Depends(_administrator)]
 
 
 def _page(

@@ -27,11 +27,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from cairn.errors import InputError, NotFoundError, PermissionDeniedError
+from cairn.errors import InputError, NotFoundError
 from cairn.model.trust import Accreditation, Scope
 from cairn.services.accounts.service import OrganisationAccess, Role, SignedIn
 from cairn.services.trust.registry import StoredAccreditation, TrustLookup
-from cairn.web.deps import container, csrf_protect, current_account, require_role
+from cairn.web.deps import AdminDep, administrator, container, csrf_protect, current_account, require_role
 from cairn.web.i18n import reader_language, translate
 from cairn.web.render import error_text, render, say
 from cairn.web.trust.forms import (
@@ -346,15 +346,6 @@ def change_status(
 # -- trust anchors (instance administrators) ------------------------------------------------------------------
 
 
-def _admin(signed_in: SignedInDep) -> SignedIn:
-    if not signed_in.account.is_admin:
-        raise PermissionDeniedError("only an administrator of this instance chooses its trust anchors")
-    return signed_in
-
-
-AdminDep = Annotated[SignedIn, Depends(_admin)]
-
-
 def _anchors_page(
     request: Request,
     signed_in: SignedIn,
@@ -384,7 +375,9 @@ def anchors_page(request: Request, signed_in: AdminDep) -> Response:
     return _anchors_page(request, signed_in)
 
 
-@router.post("/admin/trust-anchors", response_class=HTMLResponse, dependencies=[Depends(_admin), Depends(csrf_protect)])
+@router.post(
+    "/admin/trust-anchors", response_class=HTMLResponse, dependencies=[Depends(administrator), Depends(csrf_protect)]
+)
 def add_anchor(
     request: Request, signed_in: AdminDep, organisation: Annotated[str, Form(max_length=200)] = ""
 ) -> Response:
@@ -401,7 +394,7 @@ def add_anchor(
 @router.post(
     "/admin/trust-anchors/remove",
     response_class=HTMLResponse,
-    dependencies=[Depends(_admin), Depends(csrf_protect)],
+    dependencies=[Depends(administrator), Depends(csrf_protect)],
 )
 def remove_anchor(request: Request, signed_in: AdminDep, did: Annotated[str, Form(max_length=600)] = "") -> Response:
     """Stop trusting a root of this instance."""
