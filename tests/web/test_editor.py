@@ -458,7 +458,7 @@ def test_the_preview_shows_learner_verifier_and_json(client: TestClient) -> None
     for element in ANNEX_I:
         assert element.name in page, element.name
     assert ">Python (computer programming)</a>" in page
-    assert "<strong>Verified</strong> (preview)" in page
+    assert "<strong>Authentic, but nobody vouches for the issuer</strong> (preview)" in page
     for title in ("Signature", "Key belongs to the issuer", "Open Badges 3.0 schema"):
         assert f'<th scope="row">{title}</th>' in page
     assert '"OpenBadgeCredential"' in page

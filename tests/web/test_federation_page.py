@@ -128,7 +128,7 @@ def test_a_refused_list_shows_why_and_that_the_last_good_list_stays(client: Test
 def test_the_trust_list_is_public_with_an_etag(client: TestClient, instance: Container) -> None:
     first = client.get("/registries/ministry/trust-list")
     assert first.status_code == 200
-    assert first.headers["content-type"] == "application/vc+ld+json"
+    assert first.headers["content-type"] == "application/vc"
     assert first.content == instance.registry.trust_list("ministry").body
     etag = first.headers["etag"]
     assert client.get("/registries/ministry/trust-list", headers={"If-None-Match": etag}).status_code == 304

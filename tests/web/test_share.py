@@ -75,7 +75,7 @@ def test_share_by_link_and_qr_then_withdraw(client: TestClient, container: Conta
     shared = client.get(f"/s/{token}")
     assert shared.status_code == 200, shared.text
     body = shared.text
-    assert "Verified just now" in body
+    assert "Checked just now." in body
     assert credential["credentialSubject"]["achievement"]["name"] in body
     assert "Ann Example" in body  # the name the credential states in clear
     for private in ("ann@example.org", "identityHash", "sha256$", credential_id, "salt", "did:key"):
@@ -214,7 +214,7 @@ def test_cairn_vc_verify_accepts_the_downloads(
     monkeypatch.setattr("cairn.vc.fetch.HttpsFetcher", lambda: fetcher)
     result = CliRunner().invoke(cli, ["vc", "verify", "--online", "--format", "text", str(saved)])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Verified\n"), result.output
+    assert result.output.startswith("Authentic, but nobody vouches for the issuer\n"), result.output
     assert {"svg": "SVG", "png": "PNG", "pdf": "PDF"}[kind] in result.output
     assert any("/status/revocation/" in url for url in fetcher.calls)
 
@@ -265,14 +265,14 @@ def test_profile_counts_what_is_true_and_each_card_opens_a_live_verification(
     assert f'<a href="/p/ann-example/{credential_id}">' in page
     assert f'<a href="/p/ann-example/{bad_id}">' in page
     assert "Not valid: unverifiable" in page
-    assert "Verified</span>" in page
+    assert "Authentic, but nobody vouches for the issuer</span>" in page
     assert not re.search(r"<p>\s*·", page), "no leading separator without an issuer"
     assert re.search(r'<time datetime="2026-05-04">Issued 4 May 2026</time>', page)
     assert "2 poświadczenia, pokazane przez posiadacza; zweryfikowane: 1." in client.get("/p/ann-example?lang=pl").text
 
     good = client.get(f"/p/ann-example/{credential_id}")
     assert good.status_code == 200, good.text
-    assert "Verified just now" in good.text
+    assert "Checked just now." in good.text
     assert credential["credentialSubject"]["achievement"]["name"] in good.text
     assert meta(good.text, "og:url") == f"{PUBLIC}/p/ann-example/{credential_id}"
     assert meta(good.text, "og:image") == f"{PUBLIC}/p/ann-example/{credential_id}/preview.png"
@@ -286,7 +286,7 @@ def test_profile_counts_what_is_true_and_each_card_opens_a_live_verification(
     bad = client.get(f"/p/ann-example/{bad_id}")
     assert bad.status_code == 200
     assert "Not verified" in bad.text
-    assert "Verified just now" not in bad.text
+    assert "Checked just now." not in bad.text
 
     for missing in (f"/p/ann-example/{uuid.uuid4()}", f"/p/nobody-here/{credential_id}"):
         assert client.get(missing).status_code == 404, missing

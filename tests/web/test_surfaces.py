@@ -28,6 +28,7 @@ from cairn.web.wallet import pages as wallet_pages
 from cairn.web.wallet import share
 from tests.factories import DEFINITION, ORG, PASSWORD, FixedClock, make_container
 from tests.helpers import sign_in
+from tests.trust_network import build_network
 
 ADA = "ada@example.org"
 LABEL = "this credential names a different person, so it is not shown as yours."
@@ -105,12 +106,14 @@ def test_attack_a_revoked_credential_stops_showing_verified_on_cards_and_preview
         return preview.preview_png(**text)
 
     monkeypatch.setattr(sharing, "preview_png", drawing)  # the text the card image is drawn with
+    build_network(container)
     credential_id, award_id = _profile_with_one(client, container)
     card = re.compile(r'<span class="status status-(\w+)">([^<]+)</span>\s*<span class="note">([^<]+)</span>')
-    assert card.findall(client.get("/p/ada-example").text) == [("valid", "Verified", "Checked 4 May 2026")]
+    vouched = "Authentic and vouched for"
+    assert card.findall(client.get("/p/ada-example").text) == [("valid", vouched, "Checked 4 May 2026")]
     image = f"/p/ada-example/{credential_id}/preview.png"
     assert client.get(image).content.startswith(b"\x89PNG")
-    assert (drawn[-1]["verdict"], drawn[-1]["verified"]) == ("Verified by Cairn", True)
+    assert (drawn[-1]["verdict"], drawn[-1]["verified"]) == (vouched, True)
 
     container.status_lists.revoke(award_id, reason="issued by mistake", actor="test", organisation=ORG)
     clock.advance(minutes=61)  # past the re-check age; nobody opened the wallet

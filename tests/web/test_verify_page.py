@@ -21,6 +21,7 @@ from cairn.vc.verification import MAX_INPUT_BYTES
 from cairn.web.app import create_app
 from tests.factories import FixedClock
 from tests.helpers import rewired
+from tests.trust_network import build_network
 from tests.web import ob2_hosted
 
 UM = "uniwersytet-mazowiecki"
@@ -74,11 +75,11 @@ def test_a_pasted_award_is_verified_with_every_annex_element(app_parts: tuple[Te
     page = client.post("/verify", data={"text": json.dumps(credential)})
     assert page.status_code == 200, page.text
     html = page.text
-    assert verdict(html) == "Verified"
+    assert verdict(html) == "Authentic, but nobody vouches for the issuer"
     assert html.index('id="verdict"') < html.index("Who issued it") < html.index("What it certifies")
     assert "Mazovian University in Warsaw" in html
     assert "did:web:cairn.example:orgs:uniwersytet-mazowiecki" in html
-    assert "no trust list configured" in html
+    assert "nobody this instance trusts vouches for the issuer" in html
     for element in ("Title of the micro-credential", "Learning outcomes", "Type of quality assurance"):
         assert element in html
     assert "Relational databases and SQL" in html
@@ -136,7 +137,7 @@ def test_an_uploaded_json_file(app_parts: tuple[TestClient, Any]) -> None:
     body = json.dumps(awarded(container)).encode()
     page = client.post("/verify", files={"file": ("badge.json", body, "application/json")})
     assert page.status_code == 200, page.text
-    assert verdict(page.text) == "Verified"
+    assert verdict(page.text) == "Authentic, but nobody vouches for the issuer"
     assert "Relational databases and SQL" in page.text
 
 
@@ -146,10 +147,10 @@ def test_the_same_report_as_json(app_parts: tuple[TestClient, Any]) -> None:
     answer = client.post("/verify/report", files={"file": ("badge.json", json.dumps(credential).encode())})
     assert answer.status_code == 200, answer.text
     report = answer.json()
-    assert report["verdict"] == "Verified"
+    assert report["verdict"] == "Authentic, but nobody vouches for the issuer"
     assert report["verified"] is True
     assert report["issuer"]["name"] == "Mazovian University in Warsaw"
-    assert report["issuer"]["trust"] == "unknown"
+    assert report["issuer"]["vouched"] is False
     rows = {row["name"]: row for row in report["certifies"]}
     assert rows["Title of the micro-credential"]["items"][0]["text"] == "Relational databases and SQL"
     skills = [link for item in rows["Learning outcomes"]["items"] for link in item["links"]]
@@ -180,9 +181,12 @@ def test_a_credential_given_by_its_web_address(app_parts: tuple[TestClient, Any]
     with _client_with(container, fetcher=fetcher) as client:
         page = client.post("/verify", data={"url": url})
         assert page.status_code == 200, page.text
-        assert verdict(page.text) == "Verified"
+        assert verdict(page.text) == "Authentic, but nobody vouches for the issuer"
         assert url in fetcher.calls
-        assert client.post("/verify/report", data={"url": url}).json()["verdict"] == "Verified"
+        assert (
+            client.post("/verify/report", data={"url": url}).json()["verdict"]
+            == "Authentic, but nobody vouches for the issuer"
+        )
 
 
 def test_a_web_address_that_cannot_be_fetched_is_a_readable_400(app_parts: tuple[TestClient, Any]) -> None:
@@ -232,7 +236,7 @@ def test_the_holder_check_says_whether_an_email_matches(app_parts: tuple[TestCli
     assert answer["holder"]["result"] == "not-named"
 
 
-def test_the_trust_list_says_yes_no_or_unknown(app_parts: tuple[TestClient, Any], tmp_path: Path) -> None:
+def test_the_page_says_who_vouches_for_the_issuer(app_parts: tuple[TestClient, Any], tmp_path: Path) -> None:
     _, container = app_parts
     credential = awarded(container)
     did = credential["issuer"]["id"]
@@ -241,27 +245,39 @@ def test_the_trust_list_says_yes_no_or_unknown(app_parts: tuple[TestClient, Any]
     trust = load_trust_list(listed, own_prefix="did:web:cairn.example:orgs:")
     with _client_with(container, trust=trust) as client:
         html = client.post("/verify", data={"text": json.dumps(credential)}).text
-        assert "In this instance&#39;s trust list" in html or "In this instance's trust list" in html
-        assert "Yes (accredited by the QA agency)" in html
+        assert "Who vouches for the issuer" in html
+        assert "lists the issuer&#39;s identifier directly" in html or "lists the issuer's identifier directly" in html
         assert "Issued by this instance" in html
         report = client.post("/verify/report", data={"text": json.dumps(credential)}).json()
-        assert report["issuer"]["trust"] == "trusted"
-        assert report["issuer"]["in_trust_list"] == "yes"
+        assert report["verdict"] == "Authentic and vouched for"
+        assert report["issuer"]["vouched"] is True
         tampered = dict(credential, name="Changed")
         forged = client.post("/verify/report", data={"text": json.dumps(tampered)}).json()
-        assert forged["issuer"]["in_trust_list"] == "unknown"
+        assert forged["issuer"]["vouched"] is False
+        assert forged["verdict"] == "Not verified"
     other = tmp_path / "other.json"
     other.write_text(json.dumps({"issuers": [{"did": "did:web:elsewhere.example"}]}), encoding="utf-8")
     with _client_with(container, trust=load_trust_list(other)) as client:
         report = client.post("/verify/report", data={"text": json.dumps(credential)}).json()
-        assert report["issuer"]["in_trust_list"] == "no"
-        assert report["issuer"]["trust"] == "unknown"
+        assert report["issuer"]["vouched"] is False
+        assert report["issuer"]["trust_reason"].startswith("nobody this instance trusts vouches for the issuer")
+    build_network(container)
+    with _client_with(container) as client:
+        html = client.post("/verify", data={"text": json.dumps(credential)}).text
+        assert verdict(html) == "Authentic and vouched for"
+        assert "accredited by Ministry of Science" in html
+        assert "Legal name, as the registry records it" in html
+        report = client.post("/verify/report", data={"text": json.dumps(credential)}).json()
+        assert [link["accredited_by"] for link in report["issuer"]["chain"]] == [
+            "Quality Agency",
+            "Ministry of Science",
+        ]
 
 
 def test_the_page_speaks_polish(app_parts: tuple[TestClient, Any]) -> None:
     client, container = app_parts
     page = client.post("/verify?lang=pl", data={"text": json.dumps(awarded(container))})
-    assert verdict(page.text) == "Zweryfikowano"
+    assert verdict(page.text) == "Autentyczne, ale nikt nie poręcza za wystawcę"
     assert "Kto je wydał" in page.text
     assert "Sprawdź poświadczenie" in client.get("/verify?lang=pl").text
 
@@ -278,7 +294,7 @@ def test_a_european_digital_credential_shows_its_annex_rows_and_its_seal(
     signed = (test_data / ELM / "Sample-MC-Annex1-signed.jsonld").read_bytes()
     report = client.post("/verify/report", files={"file": ("mc.jsonld", signed)}).json()
     assert report["format"] == "elm-edc"
-    assert report["verdict"] == "Verified with warnings"
+    assert report["verdict"] == "Authentic, but nobody vouches for the issuer"
     assert "certificate_chain" not in report["issuer"]
     seal = report["seal"]
     assert seal["sealed"] is True
@@ -305,7 +321,8 @@ def test_a_european_digital_credential_shows_its_annex_rows_and_its_seal(
     with _client_with(container, trust=load_trust_list(listed)) as trusting:
         trusted = trusting.post("/verify/report", files={"file": ("mc.jsonld", signed)}).json()
         assert trusted["seal"]["trust"] == "trusted"
-        assert trusted["issuer"]["in_trust_list"] == "yes"
+        assert trusted["issuer"]["vouched"] is True
+        assert trusted["verdict"] == "Authentic and vouched for, with warnings"
         assert "seal certificate is one this instance's operator trusts" in trusted["issuer"]["trust_reason"]
         html = trusting.post("/verify", files={"file": ("mc.jsonld", signed)}).text
         assert "Trusted: the certificate chain reaches a seal certificate" in " ".join(html.split())
@@ -315,14 +332,14 @@ def test_a_european_digital_credential_shows_its_annex_rows_and_its_seal(
         unknown = elsewhere.post("/verify/report", files={"file": ("mc.jsonld", signed)}).json()
         assert unknown["seal"]["trust"] == "unknown"
         assert unknown["seal"]["trust_reason"].startswith("none of the seal certificates")
-        assert unknown["issuer"]["in_trust_list"] == "no"
+        assert unknown["issuer"]["vouched"] is False
 
 
 def test_the_european_digital_credential_page_in_polish(app_parts: tuple[TestClient, Any], test_data: Path) -> None:
     client, _ = app_parts
     signed = (test_data / ELM / "Sample-MC-Annex1-signed.jsonld").read_bytes()
     html = client.post("/verify?lang=pl", files={"file": ("mc.jsonld", signed)}).text
-    assert verdict(html) == "Zweryfikowano z zastrzeżeniami"
+    assert verdict(html) == "Autentyczne, ale nikt nie poręcza za wystawcę"
     for text in ("Pieczęć elektroniczna", "Efekty uczenia się", "ERK: Level 6", "nie jest kwalifikacją cząstkową"):
         assert text in html, text
     assert "brak certyfikatu wystawcy w łańcuchu" in html
@@ -336,7 +353,7 @@ def test_an_open_badges_2_hosted_assertion_by_its_address(app_parts: tuple[TestC
         data = {"url": ob2_hosted.ASSERTION, "email": ob2_hosted.EMAIL}
         report = client.post("/verify/report", data=data).json()
         assert report["format"] == "ob2-hosted"
-        assert report["verdict"] == "Verified", report["checks"]
+        assert report["verdict"] == "Authentic, but nobody vouches for the issuer", report["checks"]
         assert report["checks"][0]["reason"] == "a hosted assertion address"  # verified by its URL, cross-checked
         assert server.calls.count(ob2_hosted.ASSERTION) == 1  # the second fetch came from the cache
         assert {ob2_hosted.BADGE, ob2_hosted.ISSUER} <= set(server.calls)
@@ -353,7 +370,7 @@ def test_an_open_badges_2_hosted_assertion_by_its_address(app_parts: tuple[TestC
         assert ob2_hosted.HASH.split("$")[1] not in json.dumps(report)
         page = client.post("/verify", data=data).text
         result = page[: page.index('id="verify-form-title"')]
-        assert verdict(page) == "Verified"
+        assert verdict(page) == "Authentic, but nobody vouches for the issuer"
         for text in ("Python Basics", "Writes small, tested Python programs.", "Passed the final project."):
             assert text in result
         assert "open the image of Python Basics" in result
@@ -376,11 +393,12 @@ def test_each_credential_inside_a_presentation_has_its_own_section(app_parts: tu
     }
     report = client.post("/verify/report", data={"text": json.dumps(presentation)}).json()
     inner = report["credentials"]
-    assert [c["verdict"] for c in inner] == ["Verified", "Not verified"]
+    assert [c["verdict"] for c in inner] == ["Authentic, but nobody vouches for the issuer", "Not verified"]
     assert all(c["checks"] and c["certifies"] for c in inner)
     assert inner[1]["certifies"][1]["items"][0]["text"] == "Doctorate in everything"
     html = " ".join(client.post("/verify", data={"text": json.dumps(presentation)}).text.split())
-    assert "Credential 1: Verified · issued by Mazovian University in Warsaw" in html
+    unvouched = "Authentic, but nobody vouches for the issuer"
+    assert f"Credential 1: {unvouched} · issued by Mazovian University in Warsaw" in html
     assert "Credential 2: Not verified" in html
     assert "The checks of credential 2" in html
     assert html.count("The European standard elements (Annex I)") == 2

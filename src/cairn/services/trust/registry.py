@@ -173,7 +173,7 @@ class RegistryService:
             raise InputError("the country is a two-letter code (ISO 3166-1), for example PL")
         _text(identity.legal_name, "legal name")
         now = self.clock()
-        start = valid_from or now
+        start = (valid_from or now).replace(microsecond=0)  # credentials state their award time to the second
         if valid_until is not None and valid_until <= start:
             raise InputError("the accreditation must end after it starts")
         with self.database.transaction() as session:

@@ -16,10 +16,10 @@ are refused once older than ``max_age`` (the instance's re-check age), so a CSV 
 (a credential revoked since) as the current one: the batch is verified again instead.
 
 Formats are never guessed here: each credential goes to the verification service, which recognises its format
-and adds issuer trust (the ``in_trust_list`` column). A URL that serves an Open Badges 2.0 *hosted*
-assertion is verified by its URL, so the assertion, badge class and issuer are fetched and cross-checked (the
-second fetch of the assertion comes from the instance's caching fetcher). Nothing is logged about the
-credentials (they carry personal data).
+and says who vouches for each issuer (the ``vouched_by`` column: the body that accredited it, or empty). A URL
+that serves an Open Badges 2.0 *hosted* assertion is verified by its URL, so the assertion, badge class and
+issuer are fetched and cross-checked (the second fetch of the assertion comes from the instance's caching
+fetcher). Nothing is logged about the credentials (they carry personal data).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from cairn.vc.verification import MAX_INPUT_BYTES
 __all__ = ["STALE_ROWS", "BatchResult", "BatchRow", "BatchVerifier", "is_hosted_ob2", "rows_to_csv"]
 
 MAX_RATIO: Final = 100
-COLUMNS: Final = ("source", "verdict", "issuer", "in_trust_list", "title", "learner", "reason", "checked_at")
+COLUMNS: Final = ("source", "verdict", "issuer", "vouched_by", "title", "learner", "reason", "checked_at")
 STALE_ROWS: Final = (
     "these results were checked more than %(minutes)s minutes ago, so they may no longer be true: verify the "
     "batch again for a current CSV"
@@ -62,7 +62,8 @@ class BatchRow:
     source: str
     verdict: str
     issuer: str = ""
-    in_trust_list: str = "unknown"
+    vouched_by: str = ""
+    """Who vouches for the issuer: the body that accredited it (or this instance's operator); empty: nobody."""
     title: str = ""
     learner: str = ""
     reason: str = ""
@@ -72,6 +73,13 @@ class BatchRow:
     def to_dict(self) -> dict[str, str]:
         """JSON form."""
         return asdict(self)
+
+    @property
+    def tone(self) -> str:
+        """``ok`` (authentic and vouched for), ``warn`` (authentic, with a caveat) or ``fail``."""
+        if self.verdict in ("Not verified", "Not checked"):
+            return "fail"
+        return "ok" if self.verdict in ("Authentic and vouched for", "Verified") else "warn"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +91,7 @@ class BatchResult:
     @property
     def summary(self) -> dict[str, int]:
         """Counts by outcome."""
-        verified = sum(1 for r in self.rows if r.verdict.startswith("Verified"))
+        verified = sum(1 for r in self.rows if r.verdict not in ("Not verified", "Not checked"))
         unchecked = sum(1 for r in self.rows if r.verdict == "Not checked")
         return {
             "total": len(self.rows),
@@ -259,12 +267,13 @@ class BatchVerifier:
     def _row(self, source: str, report: Report) -> BatchRow:
         credential = report.credential or {}
         issuer = report.issuer or _map(credential.get("issuer"))
-        listed = "yes" if report.trust.get("vouched") else "no" if report.trust else "unknown"
+        chain = report.trust.get("chain") or []
+        vouched_by = chain[0]["accredited_by"] if chain else _str(report.trust.get("anchor", {}).get("name"))
         return BatchRow(
             source=source[:_CELL],
             verdict=report.verdict,
             issuer=_str(issuer.get("name")) or _str(issuer.get("id")),
-            in_trust_list=listed,
+            vouched_by=vouched_by if report.trust.get("vouched") else "",
             title=_title(report, credential),
             learner=_str(report.subject.get("name")) or _learner(credential),
             reason=_reason(report),

@@ -114,6 +114,8 @@ class HeldCredential:
     content_hash: str
     checked_at: datetime
     holder_match: str
+    vouched: bool = False
+    """Whether the last verification found someone this instance trusts vouching for the issuer."""
 
     @property
     def is_jwt(self) -> bool:
@@ -142,6 +144,7 @@ class HeldCredential:
             content_hash=row.content_hash,
             checked_at=row.checked_at,
             holder_match=row.holder_match,
+            vouched=bool((row.report or {}).get("vouched")),
         )
 
 
@@ -530,7 +533,7 @@ class SharingService:
         by the credential, its content and the text; never of a credential about someone else."""
         if held.about_someone_else:
             raise AboutSomeoneElseError
-        verified = held.status == "valid"
+        verified = held.status == "valid" and held.vouched  # a check mark only where someone vouches
         key = (held.id, held.content_hash, title, issuer, date, verdict, str(verified))
         with self._lock:
             cached = self._previews.get(key)

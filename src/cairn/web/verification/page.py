@@ -251,8 +251,8 @@ def _outcome_text(report: Report, name: str) -> str:
 
 
 def trust_view(report: Report) -> dict[str, Any]:
-    """What the ``issuer-trust`` check found, as the page shows it: ``in_trust_list`` yes / no / unknown, the
-    list entry's note, whether the issuer is one of this instance's organisations, and why."""
+    """What the ``issuer-trust`` check found, as the page shows it: whether someone vouches, the chain link by
+    link, the legal name the registry records, whether the issuer is one of this instance's organisations, and why."""
     trust = report.trust
     return {
         "vouched": bool(trust.get("vouched")),
@@ -318,6 +318,7 @@ def _view(
     return {
         "verdict": report.verdict,
         "verified": report.verified,
+        "vouched": report.vouched,
         "format": report.format,
         "issuer": {**issuer, **trust_view(report)},
         "holder": holder_view(report, email),

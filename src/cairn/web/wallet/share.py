@@ -143,10 +143,18 @@ def _preview_text(held: HeldCredential, lang: str) -> dict[str, str]:
         "title": held.title,
         "issuer": held.issuer_name or held.issuer_id or "",
         "date": translate(lang, "Issued %(date)s", date=issued) if issued else "",
-        "verdict": translate(lang, "Verified by Cairn")
-        if held.status == "valid"
-        else translate(lang, "Not valid: %(status)s", status=translate(lang, held.status)),
+        "verdict": public_verdict(held, lang),
     }
+
+
+def public_verdict(held: HeldCredential, lang: str) -> str:
+    """What profile cards and social cards say: the verification's verdict, never "verified" for an issuer
+    nobody this instance trusts vouches for."""
+    if held.status != "valid":
+        return translate(lang, "Not valid: %(status)s", status=translate(lang, held.status))
+    return translate(
+        lang, "Authentic and vouched for" if held.vouched else "Authentic, but nobody vouches for the issuer"
+    )
 
 
 def _png(body: bytes, *, max_age: int = 300) -> Response:
@@ -464,12 +472,6 @@ def _as_issued(held: HeldCredential) -> Response:
     return Response(held.original.strip(), media_type=media_type, headers=headers)
 
 
-def _card_verdict(held: HeldCredential, lang: str) -> str:
-    if held.status == "valid":
-        return translate(lang, "Verified")
-    return translate(lang, "Not valid: %(status)s", status=translate(lang, held.status))
-
-
 @router.api_route("/p/{slug}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def profile(request: Request, slug: str, lang: LangQuery = None) -> Response:
     """A learner's public profile: the credentials they chose to show, each with its status and a link to it."""
@@ -483,7 +485,7 @@ def profile(request: Request, slug: str, lang: LangQuery = None) -> Response:
             "url": f"/p/{found.slug}/{held.id}",
             "image": f"/p/{found.slug}/{held.id}/preview.png",
             "skills": skills_of(held.document),
-            "verdict": _card_verdict(held, reader),
+            "verdict": public_verdict(held, reader),
             "checked": long_date(held.checked_at, reader),
             "current": service.is_current(held),
         }
