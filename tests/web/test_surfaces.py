@@ -4,6 +4,7 @@ batch CSVs say the current status, re-checked after the re-check age, without th
 
 from __future__ import annotations
 
+import csv
 import inspect
 import io
 import json
@@ -16,17 +17,20 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 
 from cairn.bootstrap import Container
 from cairn.formats import preview
+from cairn.formats.ob3 import identity_hash
 from cairn.model.awards import Recipient
 from cairn.services.wallet import sharing
 from cairn.store.database import Database
+from cairn.vc.issuance import issue
 from cairn.web.app import create_app
 from cairn.web.catalog import pages as catalog_pages
 from cairn.web.wallet import pages as wallet_pages
 from cairn.web.wallet import share
-from tests.factories import DEFINITION, ORG, PASSWORD, FixedClock, make_container
+from tests.factories import DEFINITION, ORG, OTHER_KEY, PASSWORD, FixedClock, foreign, make_container
 from tests.helpers import sign_in
 from tests.trust_network import build_network
 
@@ -193,3 +197,87 @@ def test_pages_that_verify_run_off_the_event_loop() -> None:
     }
     assert set(routes) == verifying
     assert [path for path, endpoint in routes.items() if inspect.iscoroutinefunction(endpoint)] == []
+
+
+def test_attack_a_forgery_naming_the_university_is_never_shown_as_vouched_for(
+    client: TestClient, container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh did:key that calls itself the (accredited) university, awarding Ada: authentic, but on every
+    surface nobody vouches for it, while the university's own award is vouched for."""
+    build_network(container)  # the ministry vouches for the real university, through the agency
+    forged = forged_award(ADA)
+    drawn: list[dict[str, Any]] = []
+
+    def drawing(**text: Any) -> bytes:
+        drawn.append(text)
+        return preview.preview_png(**text)
+
+    monkeypatch.setattr(sharing, "preview_png", drawing)  # the text the card image is drawn with
+    unvouched = "Authentic, but nobody vouches for the issuer"
+
+    page = client.post("/verify", data={"text": json.dumps(forged)}).text  # the verify page
+    assert re.search(r'<h2 id="verdict"[^>]*>\s*' + unvouched, page)
+    api = client.post("/verify/report", data={"text": json.dumps(forged)}).json()  # its JSON answer
+    assert (api["verified"], api["vouched"], api["verdict"]) == (True, False, unvouched)
+    vcapi = client.post("/credentials/verify", json={"verifiableCredential": forged}).json()  # the VC-API
+    assert any("nobody this instance trusts vouches" in w for w in map(str, vcapi.get("warnings", [])))
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("forged.json", json.dumps(forged))
+    batch = client.post("/api/v1/verify/batch?format=csv", files={"file": ("b.zip", archive.getvalue())}).text
+    (row,) = csv.DictReader(io.StringIO(batch))  # the batch CSV
+    assert (row["verdict"], row["issuer"], row["vouched_by"]) == (unvouched, "Uniwersytet Mazowiecki", "")
+
+    ada = container.accounts.create_account(email=ADA, password=PASSWORD).id
+    held = container.wallet.import_credential(ada, json.dumps(forged)).id
+    own, _ = award_text(container, Recipient(email=ADA, name="Ada"))
+    real = container.wallet.import_credential(ada, own).id
+    csrf = sign_in(client, ADA)
+    client.post("/wallet/profile", data={"csrf_token": csrf, "public": "yes", "slug": "ada-example", "name": "Ada"})
+    for credential_id in (held, real):
+        assert (
+            client.post(f"/wallet/{credential_id}/public", data={"csrf_token": csrf, "public": "yes"}).status_code
+            == 303
+        )
+    pdf = client.get(f"/wallet/{held}/download/pdf")
+    real_pdf = client.get(f"/wallet/{real}/download/pdf")
+    link = client.post(f"/wallet/{held}/share", data={"csrf_token": csrf}, follow_redirects=True).text
+    token = re.search(r"/s/([A-Za-z0-9_-]{32,64})", link)
+    assert token is not None
+    client.cookies.clear()
+
+    profile = client.get("/p/ada-example").text  # the public profile's cards
+    statuses = re.findall(r'<span class="status status-\w+">([^<]+)</span>', profile)
+    assert sorted(statuses) == sorted([unvouched, "Authentic and vouched for"])
+    client.get(f"/p/ada-example/{held}/preview.png")  # the social card image
+    assert (drawn[-1]["verdict"], drawn[-1]["verified"]) == (unvouched, False)
+    shared = client.get(f"/s/{token.group(1)}").text  # the share page
+    assert re.search(r'<h2 id="verdict-title">\s*' + unvouched, shared)
+    text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()  # the PDF certificate
+    assert "Nobody this instance trusts vouches for this issuer" in " ".join(text.split())
+    assert "Vouched for by Quality Agency" in " ".join(
+        PdfReader(io.BytesIO(real_pdf.content)).pages[0].extract_text().split()
+    )
+
+
+def forged_award(email: str) -> dict[str, Any]:
+    """An Open Badges 3.0 credential awarding ``email`` (hashed), signed by a fresh did:key that names itself the
+    example university."""
+    salt = "pepper"
+    body = {k: v for k, v in foreign("Data analysis with Python").items() if k != "proof"}
+    body["issuer"] = {**body["issuer"], "name": "Uniwersytet Mazowiecki"}
+    body["credentialSubject"] = {
+        **body["credentialSubject"],
+        "identifier": [
+            {
+                "type": "IdentityObject",
+                "identityType": "emailAddress",
+                "hashed": True,
+                "salt": salt,
+                "identityHash": identity_hash(email, salt),
+            }
+        ],
+    }
+    signed = issue(body, key=OTHER_KEY, suite="eddsa-rdfc-2022", created="2025-03-01T00:00:00Z")
+    assert isinstance(signed, dict)
+    return signed

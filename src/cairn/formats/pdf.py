@@ -41,6 +41,8 @@ LABELS: dict[str, dict[str, str]] = {
         "verify_help": "Scan the code or open the address below. The signed credential is attached to this PDF "
         "as {name}; the verification page checks its signature, issuer and status.",
         "subject": "Micro-credential certificate",
+        "vouched": "Vouched for by",
+        "nobody": "Nobody this instance trusts vouches for this issuer: the name above is the issuer's own claim",
     },
     "pl": {
         "certificate": "Certyfikat",
@@ -56,6 +58,9 @@ LABELS: dict[str, dict[str, str]] = {
         "verify_help": "Zeskanuj kod lub otwórz poniższy adres. Podpisane poświadczenie jest załączone do tego "
         "pliku PDF jako {name}; strona weryfikacji sprawdza jego podpis, wydawcę i status.",
         "subject": "Certyfikat mikropoświadczenia",
+        "vouched": "Poręcza",
+        "nobody": "Nikt, komu ta instancja ufa, nie poręcza za tego wydawcę: "
+        "powyższa nazwa to deklaracja samego wydawcy",
     },
 }
 MAX_OUTCOMES = 8
@@ -66,13 +71,20 @@ ACCENT = (31, 78, 121)
 
 
 def certificate_pdf(
-    credential: Mapping[str, Any], *, credential_text: str, verify_url: str, language: str = "en"
+    credential: Mapping[str, Any],
+    *,
+    credential_text: str,
+    verify_url: str,
+    language: str = "en",
+    vouched_by: str = "",
 ) -> bytes:
     """One A4 page certifying ``credential`` (the parsed credential), with ``credential_text`` attached.
 
     ``credential_text`` is what gets attached: JSON-LD text (as ``credential.json``) or a compact JWT (as
     ``credential.jwt``); ``verify_url`` is where the QR code leads. ``language`` picks the labels
-    (``en`` or ``pl``; others fall back to English) and is the document's declared language.
+    (``en`` or ``pl``; others fall back to English) and is the document's declared language. ``vouched_by`` is
+    who vouches for the issuer as the verification found it; without one the page says nobody does, so the
+    issuer's name (text the issuer wrote) never stands alone.
     """
     labels = LABELS.get(language, LABELS["en"])
     text = credential_text.strip()
@@ -120,6 +132,7 @@ def certificate_pdf(
         rows.append((labels["awarded_to"], learner))
     if issuer_name:
         rows.append((labels["issuer"], issuer_name))
+    rows.append((labels["vouched"], vouched_by or labels["nobody"]))
     if issued:
         rows.append((labels["date"], _format_date(issued, language)))
     eqf = _eqf_level(achievement)

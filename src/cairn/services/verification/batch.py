@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from cairn.errors import CairnError, ConflictError, InputError
-from cairn.services.verification.service import VerificationService
+from cairn.services.verification.service import VerificationService, vouched_by
 from cairn.vc.fetch import loads_json
 from cairn.vc.formats.ob2 import looks_like_ob2
 from cairn.vc.report import Outcome, Report
@@ -267,13 +267,11 @@ class BatchVerifier:
     def _row(self, source: str, report: Report) -> BatchRow:
         credential = report.credential or {}
         issuer = report.issuer or _map(credential.get("issuer"))
-        chain = report.trust.get("chain") or []
-        vouched_by = chain[0]["accredited_by"] if chain else _str(report.trust.get("anchor", {}).get("name"))
         return BatchRow(
             source=source[:_CELL],
             verdict=report.verdict,
             issuer=_str(issuer.get("name")) or _str(issuer.get("id")),
-            vouched_by=vouched_by if report.trust.get("vouched") else "",
+            vouched_by=vouched_by(report.trust),
             title=_title(report, credential),
             learner=_str(report.subject.get("name")) or _learner(credential),
             reason=_reason(report),

@@ -44,7 +44,7 @@ from cairn.vc.fetch import Response as FetchResponse
 from cairn.vc.intake import verify_any
 from cairn.vc.report import Outcome, Report
 
-__all__ = ["INLINE_MAX_BYTES", "TRUST_REASONS", "VerificationService"]
+__all__ = ["INLINE_MAX_BYTES", "TRUST_REASONS", "VerificationService", "vouched_by"]
 
 INLINE_MAX_BYTES: Final = 64_000
 """Inputs up to this size that name a did:key issuer and no status list are verified on the event loop."""
@@ -177,6 +177,18 @@ class VerificationService:
             return Outcome.PASS, "operator", {**details, "by": "operator"}, ""
         details.update(by="chain", chain=self.trust.describe(chain), summary=chain.describe())
         return Outcome.PASS, "chain", details, chain.describe()
+
+
+def vouched_by(trust: Mapping[str, Any]) -> str:
+    """Who vouches for the issuer, from a report's ``trust`` (as stored or as JSON): the body that accredited it,
+    or the anchor that lists it directly; ``""`` when nobody does."""
+    if not trust.get("vouched"):
+        return ""
+    chain = trust.get("chain") or []
+    if chain and isinstance(chain[0], Mapping):
+        return str(chain[0].get("accredited_by") or "")
+    anchor = trust.get("anchor")
+    return str(anchor.get("name") or "") if isinstance(anchor, Mapping) else ""
 
 
 def _identifiers(report: Report) -> list[str]:

@@ -33,7 +33,7 @@ from urllib.parse import urlencode
 from cairn.errors import ConflictError, InputError, NotFoundError
 from cairn.formats.pdf import certificate_pdf
 from cairn.formats.preview import badge_png, badge_svg, embedded_image, preview_png
-from cairn.services.verification.service import VerificationService
+from cairn.services.verification.service import VerificationService, vouched_by
 from cairn.services.wallet.records import AboutSomeoneElseError, record_check
 from cairn.store.database import Database
 from cairn.store.tables import ShareLinkRow, WalletCredentialRow, WalletRow
@@ -114,13 +114,18 @@ class HeldCredential:
     content_hash: str
     checked_at: datetime
     holder_match: str
-    vouched: bool = False
-    """Whether the last verification found someone this instance trusts vouching for the issuer."""
+    vouched_by: str = ""
+    """Who vouches for the issuer, as the last verification found (``""``: nobody this instance trusts)."""
 
     @property
     def is_jwt(self) -> bool:
         """True when the credential was received as a compact JWT (VC-JWT)."""
         return is_compact_jws(self.original)
+
+    @property
+    def vouched(self) -> bool:
+        """Whether someone this instance trusts vouches for the issuer."""
+        return bool(self.vouched_by)
 
     @property
     def about_someone_else(self) -> bool:
@@ -144,7 +149,7 @@ class HeldCredential:
             content_hash=row.content_hash,
             checked_at=row.checked_at,
             holder_match=row.holder_match,
-            vouched=bool((row.report or {}).get("vouched")),
+            vouched_by=vouched_by((row.report or {}).get("trust") or {}),
         )
 
 
@@ -402,7 +407,11 @@ class SharingService:
     def certificate(self, held: HeldCredential, *, verify_url: str, language: str) -> bytes:
         """A PDF certificate whose QR code leads to ``verify_url``."""
         return certificate_pdf(
-            held.document, credential_text=held.original.strip(), verify_url=verify_url, language=language
+            held.document,
+            credential_text=held.original.strip(),
+            verify_url=verify_url,
+            language=language,
+            vouched_by=held.vouched_by,
         )
 
     # -- the public side ---------------------------------------------------------------------------
