@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import cairn.services.verification.service as service_module
 from cairn.bootstrap import Container
 from cairn.errors import InputError
 from cairn.model.awards import Recipient
@@ -182,3 +186,31 @@ def test_the_trust_list_is_signed_and_holds_the_subtree(instance: Container) -> 
     assert instance.registry.trust_list(MINISTRY).etag == published.etag  # cached until something changes
     agency_list = instance.registry.parse_list(instance.registry.trust_list(AGENCY).body)
     assert len(agency_list["credentialSubject"]["accreditations"]) == 1
+
+
+def test_the_event_loop_never_waits_on_the_trust_index(instance: Container, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A small did:key credential is verified inline only while the trust snapshot needs no database work."""
+    moved: list[str] = []
+    real = service_module._in_thread
+
+    async def counting(function: Any, *args: Any, **kwargs: Any) -> Any:
+        moved.append(function.__name__)
+        return await real(function, *args, **kwargs)
+
+    monkeypatch.setattr(service_module, "_in_thread", counting)
+    small = foreign()
+    size = len(json.dumps(small))
+
+    def verify_on_a_loop() -> Report:
+        with ThreadPoolExecutor(max_workers=1) as pool:  # a loop of its own (another test may hold this thread's)
+            report: Report = pool.submit(
+                lambda: asyncio.run(instance.verification.verify_async(small, size=size))
+            ).result()
+            return report
+
+    instance.trust.invalidate()  # a check of the trust revision is due: database work
+    assert verify_on_a_loop().verified
+    assert moved == ["verify"]
+    assert instance.trust.current()
+    assert verify_on_a_loop().verified  # the snapshot is fresh: inline
+    assert moved == ["verify"]

@@ -200,15 +200,22 @@ class TrustNetwork:
         with self._lock:
             self._checked = float("-inf")
 
+    def current(self) -> bool:
+        """Whether the snapshot can be used without touching the database (checked recently, nothing expired):
+        the event loop verifies inline only then, since a check or a rebuild is database work."""
+        if self.database is None:
+            return True  # built from the operator's file alone, in memory
+        index = self._index
+        return index is not None and self._monotonic() - self._checked < self.refresh_seconds and not self._stale(index)
+
     def index(self) -> TrustIndex:
         """The current snapshot (rebuilt when the database's trust revision moved)."""
-        now = self._monotonic()
         index = self._index
-        if index is not None and now - self._checked < self.refresh_seconds and not self._stale(index):
+        if index is not None and self.current():
             return index
         with self._lock:
             index = self._index
-            if index is not None and now - self._checked < self.refresh_seconds and not self._stale(index):
+            if index is not None and self.current():
                 return index
             self._index = self._load(None if index is None or self._stale(index) else index)
             self._checked = self._monotonic()

@@ -122,8 +122,9 @@ class VerificationService:
         formats: Collection[str] | None = None,
     ) -> Report:
         """:meth:`verify` from the event loop: inline when ``source`` (of ``size`` bytes as received) is small
-        and verifies without fetching anything, else in a worker thread."""
-        if self._may_be_offline(source, size):
+        and verifies without fetching anything and the trust snapshot needs no database work, else in a worker
+        thread."""
+        if self.trust.current() and self._may_be_offline(source, size):
             offline = _NoFetching()
             report = self.verify(source, challenge=challenge, domain=domain, formats=formats, fetcher=offline)
             if not offline.wanted:
