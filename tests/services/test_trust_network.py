@@ -15,7 +15,7 @@ from cairn.bootstrap import Container
 from cairn.errors import InputError
 from cairn.model.awards import Recipient
 from cairn.model.trust import LegalIdentity
-from cairn.services.trust.registry import CONTEXTS
+from cairn.services.trust.registry import CONTEXTS, RegistryService
 from cairn.store.database import Database
 from cairn.vc.issuance import issue
 from cairn.vc.report import Outcome, Report
@@ -214,3 +214,28 @@ def test_the_event_loop_never_waits_on_the_trust_index(instance: Container, monk
     assert instance.trust.current()
     assert verify_on_a_loop().verified  # the snapshot is fresh: inline
     assert moved == ["verify"]
+
+
+def test_every_process_serves_the_same_etag_for_the_same_list(
+    instance: Container, network: Network, clock: FixedClock
+) -> None:
+    """Each process signs its own copy of a list; the copies are equivalent, so they share a weak ETag (a 304
+    whichever process answers) until the entries change or the half-life period turns."""
+    registry = instance.registry
+    other = RegistryService(
+        instance.database, clock=clock, keys=instance.keys, network=instance.trust, public_url=registry.public_url
+    )
+    first = registry.trust_list(MINISTRY)
+    clock.advance(seconds=5)
+    second = other.trust_list(MINISTRY)
+    assert first.body != second.body  # signed at another time
+    assert first.etag == second.etag
+    assert first.etag.startswith('W/"')
+    registry.change_status(MINISTRY, network.body, status="suspended", reason="audit", actor="test")
+    changed = other.trust_list(MINISTRY)
+    assert changed.etag != first.etag
+    assert registry.trust_list(MINISTRY).etag == changed.etag
+    clock.advance(days=4)  # past half of the seven-day life: a new period, re-signed
+    later = other.trust_list(MINISTRY)
+    assert later.etag != changed.etag
+    assert later.valid_until > changed.valid_until

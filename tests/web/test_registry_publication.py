@@ -44,7 +44,8 @@ def test_the_trust_list_is_served_with_its_etag_and_caching_headers(
     assert parsedate_to_datetime(answer.headers["last-modified"]).isoformat() == document["validFrom"].replace(
         "Z", "+00:00"
     )
-    for header in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+    assert etag.startswith('W/"')  # each process signs its own equivalent copy
+    for header in (etag, etag.removeprefix("W/"), f'"other", {etag}', "*"):
         again = client.get(f"/registries/{MINISTRY}/trust-list", headers={"If-None-Match": header})
         assert again.status_code == 304, header
         assert again.content == b""

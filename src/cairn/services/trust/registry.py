@@ -117,7 +117,7 @@ class RegistryService:
         self.keys = keys
         self.network = network
         self.public_url = public_url.rstrip("/")
-        self._lists: dict[str, tuple[int, datetime, PublishedList]] = {}
+        self._lists: dict[str, tuple[int, int, PublishedList]] = {}
         self._lock = threading.Lock()
 
     # -- urls ----------------------------------------------------------------------------------------
@@ -370,18 +370,24 @@ class RegistryService:
     # -- publishing ----------------------------------------------------------------------------------
 
     def trust_list(self, registry: str) -> PublishedList:
-        """``registry``'s signed trust list: re-signed when accreditations changed or half its life has passed."""
+        """``registry``'s signed trust list: re-signed when accreditations changed and every half of its life (in
+        fixed periods counted from the epoch, the same in every process).
+
+        Its ETag is weak and the same in every process for the same entries in the same period: each process signs
+        its own copy (the signing time differs, and ECDSA signatures are randomised), and those copies are
+        equivalent, so a verifier's ``If-None-Match`` gets a 304 whichever process answers."""
         now = self.clock()
+        period = int(now.timestamp() // (LIST_LIFETIME / 2).total_seconds())
         with self.database.transaction() as session:
             revision = TrustRepository(session).revision()
             org = self._registry_row(session, registry)
         with self._lock:
             cached = self._lists.get(registry)
-            if cached is not None and cached[0] == revision and now - cached[1] < LIST_LIFETIME / 2:
+            if cached is not None and cached[0] == revision and cached[1] == period:
                 return cached[2]
-        published = self._publish(registry, org.id, now)
+        published = self._publish(registry, org.id, now, period)
         with self._lock:
-            self._lists[registry] = (revision, now, published)
+            self._lists[registry] = (revision, period, published)
         return published
 
     def _subtree(self, did: str, documents: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -403,7 +409,7 @@ class RegistryService:
                             frontier.append(subject)
         return out
 
-    def _publish(self, registry: str, organisation_id: int, now: datetime) -> PublishedList:
+    def _publish(self, registry: str, organisation_id: int, now: datetime, period: int) -> PublishedList:
         did = self.keys.did(registry)
         with self.database.transaction() as session:
             org = session.get(OrganisationRow, organisation_id)
@@ -429,7 +435,8 @@ class RegistryService:
             document, key=signing.key, suite=suite, created=now, verification_method=signing.verification_method
         )
         body = json.dumps(signed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        content = json.dumps([did, period, entries], ensure_ascii=False, sort_keys=True).encode("utf-8")
+        etag = 'W/"' + hashlib.sha256(content).hexdigest()[:32] + '"'
         return PublishedList(body, etag, until, len(entries))
 
     @staticmethod

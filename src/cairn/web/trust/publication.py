@@ -61,7 +61,7 @@ _HEX: Final = re.compile(r"[0-9a-f]{64}")
 def _matches(request: Request, etag: str) -> bool:
     header = request.headers.get("if-none-match", "")[:2000]
     tags = {part.strip().removeprefix("W/") for part in header.split(",")}
-    return "*" in tags or etag in tags
+    return "*" in tags or etag.removeprefix("W/") in tags  # the weak comparison RFC 9110 asks of If-None-Match
 
 
 def conditional(
