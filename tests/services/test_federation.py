@@ -370,6 +370,25 @@ def test_the_copy_used_is_this_instances_then_the_accreditors_registrys_then_the
     assert used(local=[("agency", withdrawn)], peers=[(agency, [active])]).registry == ""
 
 
+def test_attack_a_registry_cannot_put_words_in_another_federated_registrys_mouth() -> None:
+    """The ministry's list may repeat what the agency made, but an accreditation it says the agency made, which
+    the agency's own list (or this instance) does not hold, is not believed: it would show the agency vouching."""
+    now = datetime(2026, 5, 4, tzinfo=UTC)
+    invented = accreditation_entry(AGENCY, "did:key:mallory", ident="urn:invented")
+    ministry, agency = _info("m", REGISTRY), _info("a", AGENCY)
+    real = accreditation_entry(AGENCY, "did:key:uni", ident="urn:real")
+    index = build_index(1, local=[], peers=[(ministry, [invented, real]), (agency, [real])], anchors={}, now=now)
+    assert index.lookup("did:key:mallory") == ()
+    assert [a.registry for a in index.lookup("did:key:uni")] == ["a"]
+    # without the agency federated, the ministry's copy is all there is, and counts (it accredited the agency)
+    alone = build_index(1, local=[], peers=[(ministry, [invented])], anchors={}, now=now)
+    assert [a.id for a in alone.lookup("did:key:mallory")] == ["urn:invented"]
+    # nor may a peer speak for one of this instance's own registries
+    local = [("agency", real)]
+    mine = build_index(1, local=local, peers=[(ministry, [invented])], anchors={}, now=now)
+    assert mine.lookup("did:key:mallory") == ()
+
+
 # -- peers: adding, removing, the schedule -------------------------------------------------------------------------
 
 

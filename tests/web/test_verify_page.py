@@ -272,6 +272,27 @@ def test_the_page_says_who_vouches_for_the_issuer(app_parts: tuple[TestClient, A
             "Quality Agency",
             "Ministry of Science",
         ]
+        # in Polish, the words around the names and dates are Polish (the sentence is said from its parts)
+        polish = client.post("/verify/report?lang=pl", data={"text": json.dumps(credential)}).json()["issuer"]
+        assert polish["trust_reason"] == (
+            "akredytowany w łańcuchu, któremu ta instancja ufa: akredytowany przez: Quality Agency w zakresie "
+            "dziedziny ISCED-F 061, ten z kolei akredytowany przez: Ministry of Science w zakresie EQF 5-6 w "
+            "dziedzinach ISCED-F 06 do 2028-01-01"
+        )
+        assert [link["scope"] for link in polish["chain"]] == [
+            "dziedziny ISCED-F 061",
+            "EQF 5-6 w dziedzinach ISCED-F 06",
+        ]
+        page = client.post("/verify?lang=pl", data={"text": json.dumps(credential)}).text
+        assert page.count("akredytowany przez: Quality Agency w zakresie dziedziny ISCED-F 061") == 2  # row, check
+        statistics = container.issuing.award(
+            "um-applied-statistics", Recipient(email="ada@example.org", name="Ada"), actor="test", organisation=UM
+        )
+        outside = client.post("/verify/report?lang=pl", data={"text": json.dumps(statistics.credential)}).json()
+        assert outside["issuer"]["trust_reason"] == (
+            "nikt, komu ta instancja ufa, nie poręcza za wystawcę: dziedzina poświadczenia ISCED-F 0542 jest poza "
+            "ISCED-F 061"
+        )
 
 
 def test_the_page_speaks_polish(app_parts: tuple[TestClient, Any]) -> None:

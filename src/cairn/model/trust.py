@@ -25,6 +25,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final, Literal
 
+from cairn.model.phrases import Phrase
+
 __all__ = [
     "KINDS",
     "STATUSES",
@@ -76,38 +78,57 @@ class Scope:
     nqf: tuple[str, ...] = ()
     types: tuple[str, ...] = ()
 
-    def covers(self, claim: Claim) -> str | None:
+    def covers(self, claim: Claim) -> Phrase | None:
         """None when ``claim`` is inside this scope, else why not (a plain sentence)."""
         if not claim.scoped:
             return None
         if self.eqf:
+            levels = _levels(self.eqf)
             if claim.eqf is None:
-                return f"the accreditation covers EQF {_levels(self.eqf)} but the credential states no EQF level"
+                return Phrase(
+                    "the accreditation covers EQF %(levels)s but the credential states no EQF level", levels=levels
+                )
             if claim.eqf not in self.eqf:
-                return f"the credential is at EQF {claim.eqf}, outside the accredited EQF {_levels(self.eqf)}"
+                return Phrase(
+                    "the credential is at EQF %(level)s, outside the accredited EQF %(levels)s",
+                    level=str(claim.eqf),
+                    levels=levels,
+                )
         if self.isced:
+            fields = ", ".join(self.isced)
             if not claim.isced:
-                return f"the accreditation covers ISCED-F {', '.join(self.isced)} but the credential states no field"
+                return Phrase(
+                    "the accreditation covers ISCED-F %(fields)s but the credential states no field", fields=fields
+                )
             if not any(claim.isced.startswith(code) for code in self.isced):
-                return f"the credential's field ISCED-F {claim.isced} is outside ISCED-F {', '.join(self.isced)}"
+                return Phrase(
+                    "the credential's field ISCED-F %(field)s is outside ISCED-F %(fields)s",
+                    field=claim.isced,
+                    fields=fields,
+                )
         if self.nqf and claim.nqf and claim.nqf not in self.nqf:
-            return f"the credential's national level {claim.nqf} is outside {', '.join(self.nqf)}"
+            return Phrase(
+                "the credential's national level %(level)s is outside %(levels)s",
+                level=claim.nqf,
+                levels=", ".join(self.nqf),
+            )
         if self.types and not set(self.types) & set(claim.types):
-            return f"the accreditation covers {', '.join(self.types)} only"
+            return Phrase("the accreditation covers %(types)s only", types=", ".join(self.types))
         return None
 
-    def describe(self) -> str:
+    def describe(self) -> Phrase:
         """``"EQF 5-6 in ISCED-F 06"``, or ``"any level and field"``."""
-        parts = []
-        if self.eqf:
-            parts.append(f"EQF {_levels(self.eqf)}")
-        if self.nqf:
-            parts.append(", ".join(self.nqf))
-        if self.isced:
-            parts.append(f"{'in ' if parts else ''}ISCED-F {', '.join(self.isced)}")
-        if self.types:
-            parts.append(f"({', '.join(self.types)})")
-        return " ".join(parts) if parts else "any level and field"
+        levels = " ".join(
+            part for part in (f"EQF {_levels(self.eqf)}" if self.eqf else "", ", ".join(self.nqf)) if part
+        )
+        fields = ", ".join(self.isced)
+        if levels and fields:
+            phrase = Phrase("%(levels)s in ISCED-F %(fields)s", levels=levels, fields=fields)
+        elif levels or fields:
+            phrase = Phrase("%(levels)s", levels=levels) if levels else Phrase("ISCED-F %(fields)s", fields=fields)
+        else:
+            phrase = Phrase("any level and field")
+        return Phrase("%(scope)s (%(types)s)", scope=phrase, types=", ".join(self.types)) if self.types else phrase
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (only the parts given)."""
@@ -229,16 +250,28 @@ class Accreditation:
                 current = change
         return current
 
-    def active_at(self, when: datetime) -> str | None:
+    def active_at(self, when: datetime) -> Phrase | None:
         """None when the accreditation was in force at ``when``, else why not (a plain sentence)."""
         if when < self.valid_from:
-            return f"the accreditation starts on {_day(self.valid_from)}, after the credential was awarded"
+            return Phrase(
+                "the accreditation starts on %(day)s, after the credential was awarded", day=_day(self.valid_from)
+            )
         if self.valid_until is not None and when > self.valid_until:
-            return f"the accreditation ended on {_day(self.valid_until)}, before the credential was awarded"
+            return Phrase(
+                "the accreditation ended on %(day)s, before the credential was awarded", day=_day(self.valid_until)
+            )
         change = self.status_at(when)
         if change is not None and change.status != "active":
-            why = f" ({change.reason})" if change.reason else ""
-            return f"the accreditation was {change.status} on {_day(change.at)}{why}, before the credential was awarded"
+            day, why = _day(change.at), f" ({change.reason})" if change.reason else ""
+            if change.status == "suspended":
+                return Phrase(
+                    "the accreditation was suspended on %(day)s%(why)s, before the credential was awarded",
+                    day=day,
+                    why=why,
+                )
+            return Phrase(
+                "the accreditation was withdrawn on %(day)s%(why)s, before the credential was awarded", day=day, why=why
+            )
         return None
 
     def with_status(self, change: StatusChange) -> Accreditation:
@@ -433,17 +466,22 @@ class Chain:
     anchor: str
     anchor_name: str = ""
 
-    def describe(self) -> str:
+    def describe(self) -> Phrase:
         """``"accredited by X for EQF 5-6 in ISCED-F 06 until 2027-09-30, itself accredited by Y"``."""
         parts = []
         for i, link in enumerate(self.links):
             who = link.accreditor_name or link.accredited_by
             if i + 1 == len(self.links) and self.anchor_name:
                 who = self.anchor_name
-            until = f" until {_day(link.valid_until)}" if link.valid_until else ""
-            scope = "" if not link.scope.to_dict() else f" for {link.scope.describe()}"
-            parts.append(f"{'accredited' if i == 0 else 'itself accredited'} by {who}{scope}{until}")
-        return ", ".join(parts)
+            until = Phrase(" until %(day)s", day=_day(link.valid_until)) if link.valid_until else ""
+            scope = Phrase(" for %(scope)s", scope=link.scope.describe()) if link.scope.to_dict() else ""
+            if i == 0:
+                parts.append(Phrase("accredited by %(who)s%(scope)s%(until)s", who=who, scope=scope, until=until))
+            else:
+                parts.append(
+                    Phrase("itself accredited by %(who)s%(scope)s%(until)s", who=who, scope=scope, until=until)
+                )
+        return Phrase("%(links)s", links=parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -470,20 +508,22 @@ class _Search:
     lookup: Lookup
     anchors: Mapping[str, str]
     claim: Claim
-    misses: list[str] = field(default_factory=list)
+    misses: list[Phrase] = field(default_factory=list)
 
     def walk(self, subject: str, depth: int, seen: frozenset[str], as_accreditor: bool) -> Chain | None:
         if depth >= MAX_DEPTH:
-            self.misses.append("the chain of accreditations is longer than Cairn follows (a loop?)")
+            self.misses.append(Phrase("the chain of accreditations is longer than Cairn follows (a loop?)"))
             return None
         when = self.claim.awarded_at
         assert when is not None
         for link in self.lookup(subject):
             if link.id in seen:
-                self.misses.append("the chain of accreditations loops")
+                self.misses.append(Phrase("the chain of accreditations loops"))
                 continue
             if as_accreditor and not link.may_accredit:
-                self.misses.append(f"{link.identity.legal_name} is accredited as an issuer, not to accredit others")
+                self.misses.append(
+                    Phrase("%(name)s is accredited as an issuer, not to accredit others", name=link.identity.legal_name)
+                )
                 continue
             why = link.active_at(when) or link.scope.covers(self.claim)
             if why:
@@ -521,4 +561,4 @@ def vouch(
             return Vouching(chain, "", chain.links[0].identity if chain.links else None)
     if search.misses:
         return Vouching(None, search.misses[0], identity)
-    return Vouching(None, "no registry this instance trusts accredits the issuer", None)
+    return Vouching(None, Phrase("no registry this instance trusts accredits the issuer"), None)

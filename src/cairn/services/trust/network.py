@@ -145,6 +145,10 @@ def build_index(
     builder = _Builder()
     for _, document in local:
         builder.add(Accreditation.of(document), _OWN)
+    # who speaks for itself: this instance's registries and every federated one. A list may repeat what they made
+    # (its subtree), but what it says one of them made counts only from that one's own list (or this instance)
+    speakers = {str(document.get("accreditedBy")) for _, document in local}
+    speakers.update(info.did for info, _ in peers if info.expires_at is None or info.expires_at > now)
     all_anchors = dict(anchors)
     infos = [RegistryInfo("", "", "this instance", len(local))]
     fresh_until: datetime | None = None
@@ -160,7 +164,10 @@ def build_index(
                 accreditation = Accreditation.of(entry, registry=info.url)
             except (KeyError, TypeError, ValueError):
                 continue  # checked when synced; a stored entry that no longer parses is skipped
-            builder.add(accreditation, _ACCREDITORS_OWN if accreditation.accredited_by == info.did else _ANOTHER)
+            if accreditation.accredited_by == info.did:
+                builder.add(accreditation, _ACCREDITORS_OWN)
+            elif accreditation.accredited_by not in speakers:
+                builder.add(accreditation, _ANOTHER)
         infos.append(info)
     return TrustIndex(revision, builder.index(), all_anchors, tuple(infos), len(builder.seen), fresh_until)
 
@@ -268,7 +275,8 @@ class TrustNetwork:
                     or link.accredited_by,
                     "accredited_by_did": link.accredited_by,
                     "kind": link.kind,
-                    "scope": link.scope.describe(),
+                    "scope": str(scope := link.scope.describe()),
+                    "scope_said": scope.to_json(),
                     "valid_from": link.valid_from.date().isoformat(),
                     "valid_until": link.valid_until.date().isoformat() if link.valid_until else None,
                     "status": link.status,

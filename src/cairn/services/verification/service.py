@@ -37,6 +37,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from cairn.errors import FetchError
+from cairn.model.phrases import Phrase
 from cairn.services.trust.network import TrustNetwork
 from cairn.services.trust.operator import TrustList
 from cairn.vc.fetch import Fetcher
@@ -150,14 +151,16 @@ class VerificationService:
                 self._judge_trust(inner, depth + 1)
             return
         outcome, key, details, sentence = self._trust_of(report)
-        reason = TRUST_REASONS[key] + (f": {sentence}" if sentence else "")
-        report.trust = {**details, "reason": reason}
-        report.add("issuer-trust", outcome, reason)
+        reason = Phrase(TRUST_REASONS[key])
+        if sentence:
+            reason = Phrase("%(reason)s: %(detail)s", reason=reason, detail=sentence)
+        report.trust = {**details, "reason": str(reason), "said": reason.to_json()}
+        report.add("issuer-trust", outcome, str(reason))
         if depth < 3:
             for inner in report.credentials[:_MAX_NESTED]:
                 self._judge_trust(inner, depth + 1)
 
-    def _trust_of(self, report: Report) -> tuple[Outcome, str, dict[str, Any], str]:
+    def _trust_of(self, report: Report) -> tuple[Outcome, str, dict[str, Any], Phrase | str]:
         issuer = report.issuer
         details: dict[str, Any] = {"vouched": False, "issued_here": self.trust.own(issuer), "chain": []}
         proven = report.outcome_of("proof") is Outcome.PASS and report.outcome_of("issuer-key") is not Outcome.FAIL

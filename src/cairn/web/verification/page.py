@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -29,6 +29,7 @@ from starlette.concurrency import run_in_threadpool
 
 from cairn.errors import CairnError
 from cairn.model.definitions import ANNEX_I
+from cairn.model.phrases import say
 from cairn.model.vocabularies import (
     ASSESSMENT_TYPES,
     EQF_LEVELS,
@@ -250,16 +251,26 @@ def _outcome_text(report: Report, name: str) -> str:
     return outcome.value if outcome else "not checked"
 
 
-def trust_view(report: Report) -> dict[str, Any]:
-    """What the ``issuer-trust`` check found, as the page shows it: whether someone vouches, the chain link by
-    link, the legal name the registry records, whether the issuer is one of this instance's organisations, and why."""
+def trust_view(report: Report, lang: str) -> dict[str, Any]:
+    """What the ``issuer-trust`` check found, as the page shows it in ``lang``: whether someone vouches, the chain
+    link by link, the legal name the registry records, whether the issuer is one of this instance's organisations,
+    and why (said from its parts, so names and dates stay as they are and the words around them are translated)."""
     trust = report.trust
+
+    def said(data: Any, english: str) -> str:
+        return say(data, lambda message: translate(lang, message)) if data else english
+
+    chain = [
+        {**link, "scope": said(link.get("scope_said"), str(link.get("scope") or ""))}
+        for link in trust.get("chain") or []
+        if isinstance(link, dict)
+    ]
     return {
         "vouched": bool(trust.get("vouched")),
-        "chain": trust.get("chain") or [],
+        "chain": chain,
         "registry_identity": trust.get("identity") or {},
         "issued_here": bool(trust.get("issued_here")),
-        "trust_reason": trust.get("reason", TRUST_REASONS["nobody"]),
+        "trust_reason": said(trust.get("said"), str(trust.get("reason", TRUST_REASONS["nobody"]))),
     }
 
 
@@ -315,12 +326,13 @@ def _view(
     credential = report.credential or {}
     issuer = {k: v for k, v in report.issuer.items() if not (elm and k in _SEAL_KEYS)}
     certificates = len(trust.certificates) if trust is not None else 0
+    trusted = trust_view(report, lang)
     return {
         "verdict": report.verdict,
         "verified": report.verified,
         "vouched": report.vouched,
         "format": report.format,
-        "issuer": {**issuer, **trust_view(report)},
+        "issuer": {**issuer, **trusted},
         "holder": holder_view(report, email),
         "certifies": [asdict(row) for row in _certifies(report, lang)],
         "achievement": achievement_view(credential) if credential and report.format not in _OWN_SECTIONS else None,
@@ -330,6 +342,7 @@ def _view(
         "checks": [
             {
                 **c.to_dict(),
+                **({"reason": trusted["trust_reason"]} if c.name == "issuer-trust" else {}),
                 "title": CHECK_TITLES.get(c.name, c.name),
                 "explanation": EXPLANATIONS.get(c.name, ""),
             }
@@ -407,14 +420,29 @@ def trust_list(request: Request) -> TrustList:
     return container(request).verification.trust.operator
 
 
+def _examples(request: Request) -> dict[str, str]:
+    """The example credentials of a demo instance (``cairn serve --demo``), by name; none elsewhere."""
+    examples = getattr(request.app.state, "examples", None)
+    return examples if isinstance(examples, dict) else {}
+
+
+EXAMPLE_LABELS: Final = {
+    "vouched": "The university's award: vouched for through the ministry and the quality agency",
+    "federated": "SkillBridge's award: vouched for by a federated registry",
+    "forgery": "A forgery: the university's award re-signed with someone else's key",
+}
+
+
 def _page(request: Request, lang: str, status: int = 200, **context: Any) -> HTMLResponse:
-    full = {"lang": lang, "path": "/verify", "max_bytes": MAX_INPUT_BYTES, **context}
+    examples = [(name, EXAMPLE_LABELS[name]) for name in _examples(request) if name in EXAMPLE_LABELS]
+    full = {"lang": lang, "path": "/verify", "max_bytes": MAX_INPUT_BYTES, "examples": examples, **context}
     return render(request, "verify/page.html", full, status=status, languages=LANGUAGES, forms=False)
 
 
 TextField = Annotated[str | None, Form(max_length=MAX_INPUT_BYTES)]
 UrlField = Annotated[str | None, Form(max_length=MAX_URL_LENGTH)]
 EmailField = Annotated[str | None, Form(max_length=320)]
+ExampleField = Annotated[str | None, Form(max_length=20)]
 FileField = Annotated[UploadFile | None, File()]
 LangQuery = Annotated[str | None, Query(max_length=10)]
 
@@ -435,9 +463,13 @@ async def verify_page(
     url: UrlField = None,
     email: EmailField = None,
     lang: LangQuery = None,
+    example: ExampleField = None,
 ) -> HTMLResponse:
-    """The report for people; a credential that fails verification still gets a 200 page saying why."""
+    """The report for people; a credential that fails verification still gets a 200 page saying why. On a demo
+    instance, ``example`` names one of its example credentials to verify instead."""
     reader = reader_language(request, lang)
+    if example and (chosen := _examples(request).get(example)) is not None:
+        text, file, url = chosen, None, None
     try:
         source = await _source(request, text, file, url)
     except _Unreadable as exc:
