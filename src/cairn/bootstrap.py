@@ -186,7 +186,6 @@ def build(
     )
     esco = EscoService(database, clock=clock)
     catalog = CatalogService(database, clock=clock)
-    registry = RegistryService(database, clock=clock, keys=keys, network=network, public_url=settings.public_url)
     publication = PublicationService(
         registry=registry, keys=keys, network=network, clock=clock, public_url=settings.public_url
     )

@@ -19,7 +19,7 @@ import pytest
 
 from cairn.bootstrap import build, demo_catalog_path
 from cairn.model.awards import Recipient
-from cairn.services.demo.instance import seed_demo, seed_esco
+from cairn.services.demo.setup import prepare_demo
 from cairn.settings import Settings
 from cairn.web.app import create_app
 from tests.factories import Learner, LiveServer, ShiftedClock, foreign, serve
@@ -54,11 +54,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     clock = ShiftedClock()
     container = build(settings, clock=clock)
     container.database.upgrade()
-    seed_demo(
-        catalog=container.catalog, accounts=container.accounts, catalogue_path=demo_catalog_path(), demo_token=None
-    )
-    seed_esco(container.esco)  # the skills and occupations pages show real ESCO labels
-    running = serve(create_app(container), port)
+    # as `cairn serve --demo` does: the skills pages show real ESCO labels, /verify shows a chain and the examples
+    ready = prepare_demo(container, catalogue_path=demo_catalog_path(), demo_token=None)
+    running = serve(create_app(container, examples=ready.examples), port)
     try:
         yield LiveServer(url, container, clock)
     finally:

@@ -173,3 +173,23 @@ def test_the_checker_catches_a_page_that_breaks_the_rules(page: Any) -> None:
     found = serious_violations(page)
     assert any(line.startswith("image-alt") for line in found)
     assert any(line.startswith("label") for line in found)
+
+
+def test_the_demo_examples_on_the_verify_page(live_server: LiveServer, page: Any) -> None:
+    """A newcomer verifies the demo's examples with one press each: a chain for the university, nobody for the
+    forgery that copies its name."""
+    problems = []
+    for lang in LANGUAGES:
+        for example, verdict_class, words in (
+            ("vouched", ".verdict-ok", "Ministry of Science (demo)"),
+            ("federated", ".verdict-ok", "European Register of Training Providers (demo)"),
+            ("forgery", ".verdict-warn", ""),
+        ):
+            page.goto(f"{live_server.url}/verify?lang={lang}")
+            with page.expect_navigation():
+                page.locator(f'button[name="example"][value="{example}"]').click()
+            assert page.locator(verdict_class).count() >= 1, (lang, example)
+            assert words in page.locator("main").inner_text()
+            assert page.locator('button[name="example"]').count() == 0  # the result, not the examples again
+            problems += [f"[{lang} {example}] {line}" for line in serious_violations(page)]
+    assert problems == [], "\n".join(problems)

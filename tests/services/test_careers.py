@@ -99,7 +99,7 @@ def test_job_ads_find_skills_and_gaps(service: CareersService) -> None:
     assert service.job_ad("职位描述：开发网络应用程序").reason
 
 
-def test_the_demo_learner_holds_two_verified_awards(database: Database, clock: FixedClock) -> None:
+def test_the_demo_learner_holds_three_verified_awards(database: Database, clock: FixedClock) -> None:
     from cairn.bootstrap import build, demo_catalog_path
     from cairn.services.demo.instance import DEMO_LEARNER_EMAIL, seed_demo, seed_demo_learner
     from cairn.settings import Settings
@@ -112,14 +112,14 @@ def test_the_demo_learner_holds_two_verified_awards(database: Database, clock: F
     seed = functools.partial(
         seed_demo_learner, accounts=container.accounts, issuing=container.issuing, wallet=container.wallet
     )
-    assert seed() == 2
+    assert seed() == 3
     assert seed() == 0  # idempotent
     learner = container.accounts.find_account(DEMO_LEARNER_EMAIL)
     assert learner is not None
     assert {item.status for item in container.wallet.list(learner.id)} == {"valid"}
     profile = container.careers.profile(learner.id, esco_with([]))
     assert len(profile.skills) >= 4
-    assert profile.credentials == 2
+    assert profile.credentials == 3
 
 
 def test_job_ad_threshold_drops_weak_matches(service: CareersService) -> None:

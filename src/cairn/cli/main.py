@@ -88,38 +88,20 @@ def serve(
     container = build(settings)
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     container.database.upgrade()
-    if demo and container.catalog.is_empty():
-        from cairn.services.demo.instance import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
-
-        seeded = seed_demo(
-            catalog=container.catalog,
-            accounts=container.accounts,
-            catalogue_path=demo_catalog_path(),
-            demo_token=settings.demo_token,
-        )
-        click.echo(f"Loaded the demo catalogue: {seeded.catalogue.summary()}")
-        click.echo(f"Demo sign-in: {DEMO_EMAIL} / {DEMO_PASSWORD} (owner of {', '.join(seeded.organisations)})")
-        if seeded.token_installed:
-            click.echo("Demo API token (CAIRN_DEMO_TOKEN) installed for the demo issuer")
+    examples: dict[str, str] = {}
     if demo:
-        from cairn.services.demo.instance import seed_esco
+        from cairn.services.demo.setup import prepare_demo
 
-        esco_loaded = seed_esco(container.esco)
-        if esco_loaded is not None:
-            click.echo(f"Loaded the shipped ESCO extract: {esco_loaded.describe()}")
-        from cairn.services.demo.instance import DEMO_LEARNER_EMAIL, DEMO_PASSWORD, seed_demo_learner
-
-        added = seed_demo_learner(accounts=container.accounts, issuing=container.issuing, wallet=container.wallet)
-        click.echo(
-            f"Demo learner: {DEMO_LEARNER_EMAIL} / {DEMO_PASSWORD} ({added} credential(s) added to the wallet now; "
-            "see /wallet/skills and /wallet/occupations)"
-        )
+        ready = prepare_demo(container, catalogue_path=demo_catalog_path(), demo_token=settings.demo_token)
+        for line in ready.lines:
+            click.echo(line)
+        examples = ready.examples
     scheme = "https" if ssl_certfile else "http"
     click.echo(
         f"Cairn {__version__} at {scheme}://{settings.host}:{settings.port} (database: {container.database.dialect})"
     )
     uvicorn.run(
-        create_app(container, build_skills_index=True, warm_up=True),
+        create_app(container, build_skills_index=True, warm_up=True, examples=examples),
         host=settings.host,
         port=settings.port,
         ssl_certfile=ssl_certfile,

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
@@ -93,14 +93,22 @@ def _warm_up() -> None:
     log.info("warmed up in %.1f s (EDC shapes, ESCO labels)", time.perf_counter() - started)
 
 
-def create_app(container: Container, *, build_skills_index: bool = False, warm_up: bool = False) -> FastAPI:
+def create_app(
+    container: Container,
+    *,
+    build_skills_index: bool = False,
+    warm_up: bool = False,
+    examples: Mapping[str, str] | None = None,
+) -> FastAPI:
     """A FastAPI application serving ``container``'s instance.
 
     ``build_skills_index`` (``cairn serve``): at start-up, open the full skill suggestion index or build it in
     a background thread (suggestions match English words only until it is ready). ``warm_up`` (``cairn serve``):
     load what the first verification or skills page would otherwise load (the EDC shapes, the ESCO labels)
     before answering, so no first request pays for it. Federated registries' trust lists are synced every
-    ``CAIRN_REGISTRY_SYNC_MINUTES`` while the app runs (a task on the event loop, each round in a worker thread)."""
+    ``CAIRN_REGISTRY_SYNC_MINUTES`` while the app runs (a task on the event loop, each round in a worker thread).
+    ``examples`` (``cairn serve --demo``): credentials the verify page offers to try, by name (see
+    :mod:`cairn.services.demo.setup`)."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -140,6 +148,7 @@ def create_app(container: Container, *, build_skills_index: bool = False, warm_u
     )
     app.state.container = container
     app.state.default_language = container.settings.default_language
+    app.state.examples = dict(examples or {})
     package = resources.files("cairn.web")
     app.state.templates = i18n.make_templates(version=cairn.__version__, languages=pages.LANGUAGES)
     app.mount("/static", StaticFiles(directory=str(package / "static")), name="static")

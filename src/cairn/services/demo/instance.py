@@ -36,8 +36,9 @@ __all__ = [
 DEMO_EMAIL = "demo@cairn.example"
 DEMO_PASSWORD = "cairn-demo-password"  # noqa: S105 - printed to the person running the demo; demo only
 DEMO_LEARNER_EMAIL = "learner@cairn.example"
-#: ESCO-aligned example micro-credentials awarded to the demo learner (the skills pages show them).
-DEMO_LEARNER_AWARDS = ("um-python-data-analysis", "um-sql-databases")
+#: ESCO-aligned example micro-credentials awarded to the demo learner (the skills pages show them): two from the
+#: university (vouched for through the demo ministry), one from SkillBridge (vouched for by the federated registry).
+DEMO_LEARNER_AWARDS = ("um-python-data-analysis", "um-sql-databases", "sb-cloud-applications")
 
 
 @dataclass(frozen=True, slots=True)
