@@ -57,12 +57,15 @@ def seed_demo(
     catalogue_path: Path,
     demo_token: str | None,
 ) -> DemoSeed:
-    """Import the example catalogue and make the demo account owner of every demo organisation."""
+    """Import the example catalogue and make the demo account (an instance administrator) owner of every demo
+    organisation."""
     result = catalog.import_paths([catalogue_path], actor="demo")
     organisations = tuple(sorted({o.id for e in catalog.entries() for o in e.organisations}))
     demo = accounts.find_account(DEMO_EMAIL)
     if demo is None:
-        accounts.create_account(email=DEMO_EMAIL, password=DEMO_PASSWORD, display_name="Demo issuer", actor="demo")
+        accounts.create_account(  # an administrator too: the demo shows the trust anchors and the federation
+            email=DEMO_EMAIL, password=DEMO_PASSWORD, display_name="Demo issuer", is_admin=True, actor="demo"
+        )
     elif not demo.email_verified:  # made before addresses were verified: the operator's seed vouches for it
         accounts.mark_verified(email=DEMO_EMAIL, actor="demo")
     for slug in organisations:
