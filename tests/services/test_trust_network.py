@@ -239,3 +239,20 @@ def test_every_process_serves_the_same_etag_for_the_same_list(
     later = other.trust_list(MINISTRY)
     assert later.etag != changed.etag
     assert later.valid_until > changed.valid_until
+
+
+def test_a_chain_is_explained_once_per_snapshot_and_each_caller_gets_its_own_copy(
+    instance: Container, network: Network
+) -> None:
+    vouching = instance.trust.vouching([network.university_did], award(instance))
+    assert vouching.chain is not None
+    links, sentence = instance.trust.explain(vouching.chain)
+    assert links == instance.trust.describe(vouching.chain)
+    assert sentence == vouching.chain.describe()
+    links[0]["accredited"] = "changed by a caller"
+    again, same = instance.trust.explain(vouching.chain)
+    assert again[0]["accredited"] == "Uniwersytet Mazowiecki"
+    assert same is sentence  # kept
+    instance.registry.change_status(MINISTRY, network.body, status="suspended", reason="audit", actor="test")
+    instance.trust.invalidate()
+    assert instance.trust.explain(vouching.chain)[1] is not sentence  # a new snapshot explains afresh

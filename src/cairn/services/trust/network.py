@@ -26,6 +26,7 @@ from typing import Any, Final
 
 import orjson
 
+from cairn.model.phrases import Phrase
 from cairn.model.trust import Accreditation, Chain, Vouching, claim_of, vouch
 from cairn.services.trust.operator import TrustList
 from cairn.store.database import Database
@@ -37,6 +38,8 @@ _EMPTY: Final[tuple[Accreditation, ...]] = ()
 
 
 _ENCODE_BATCH: Final = 2000
+_EXPLAINED_MAX: Final = 10_000
+"""Chains whose explanation each process keeps (per trust snapshot; forgotten all at once when full)."""
 
 
 def encode_entries(entries: Sequence[Mapping[str, Any]]) -> bytes:
@@ -192,6 +195,8 @@ class TrustNetwork:
         self._lock = threading.Lock()
         self._index: TrustIndex | None = None
         self._checked = float("-inf")
+        self._explained_for: TrustIndex | None = None
+        self._explained: dict[tuple[Any, ...], tuple[list[dict[str, Any]], Phrase]] = {}
 
     @property
     def certificates(self) -> frozenset[str]:
@@ -259,6 +264,23 @@ class TrustNetwork:
     def vouching(self, identifiers: Sequence[str], credential: Mapping[str, Any] | None) -> Vouching:
         """Who vouches for the issuer known by ``identifiers`` (see :func:`cairn.model.trust.vouch`)."""
         return self.index().vouch(identifiers, credential, self.clock())
+
+    def explain(self, chain: Chain) -> tuple[list[dict[str, Any]], Phrase]:
+        """:meth:`describe` and the chain's sentence (:meth:`Chain.describe`), worked out once per chain and trust
+        snapshot: every verification of an issuer's credentials walks the same chain, and saying it costs more
+        than finding it."""
+        index = self.index()
+        key = (tuple(link.id for link in chain.links), chain.anchor, chain.anchor_name)
+        with self._lock:
+            if self._explained_for is not index or len(self._explained) >= _EXPLAINED_MAX:
+                self._explained_for, self._explained = index, {}
+            known = self._explained.get(key)
+        if known is None:
+            known = (self.describe(chain), chain.describe())
+            with self._lock:
+                if self._explained_for is index:
+                    self._explained[key] = known
+        return [dict(link) for link in known[0]], known[1]
 
     def describe(self, chain: Chain) -> list[dict[str, Any]]:
         """A chain as data for pages and JSON: each link's accrediting body, scope, dates and registry."""

@@ -179,8 +179,9 @@ class VerificationService:
         details.update(vouched=True, anchor={"did": chain.anchor, "name": chain.anchor_name})
         if not chain.links:
             return Outcome.PASS, "operator", {**details, "by": "operator"}, ""
-        details.update(by="chain", chain=self.trust.describe(chain), summary=chain.describe())
-        return Outcome.PASS, "chain", details, chain.describe()
+        links, sentence = self.trust.explain(chain)
+        details.update(by="chain", chain=links, summary=str(sentence))
+        return Outcome.PASS, "chain", details, sentence
 
 
 def vouched_by(trust: Mapping[str, Any]) -> str:
