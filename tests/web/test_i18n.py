@@ -183,3 +183,22 @@ def test_check_reasons_are_translated_when_the_catalogue_has_them_and_never_form
     assert template.render(lang="en", reason=listed) == listed.replace("'", "&#39;")  # escaped like any text
     quoted = "the issuer calls itself <b>100% %(real)s</b>"
     assert template.render(lang="pl", reason=quoted) == "the issuer calls itself &lt;b&gt;100% %(real)s&lt;/b&gt;"
+
+
+def test_a_phrase_is_said_from_its_parts_live_or_stored_and_plain_text_whole() -> None:
+    from cairn.model.phrases import Phrase
+    from cairn.web.i18n import said
+
+    phrase = Phrase(
+        "%(reason)s: %(detail)s",
+        reason=Phrase("nobody this instance trusts vouches for the issuer"),
+        detail=Phrase("the accreditation ended on %(day)s, before the credential was awarded", day="2027-01-31"),
+    )
+    polish = "nikt, komu ta instancja ufa, nie poręcza za wystawcę: akredytacja wygasła 2027-01-31, przed przyznaniem"
+    assert said("pl", phrase).startswith(polish)
+    assert said("pl", phrase.to_json()) == said("pl", phrase)  # as a stored report keeps it
+    assert said("en", phrase) == str(phrase)
+    assert said("pl", "Verify a credential") == "Sprawdź poświadczenie"
+    assert said("pl", "%(x)s is quoted, never formatted") == "%(x)s is quoted, never formatted"
+    broken = {"msgid": "the accreditation ended on %(day)s, before the credential was awarded", "args": {}}
+    assert said("pl", broken) == "akredytacja wygasła %(day)s, przed przyznaniem poświadczenia"  # no values: as is

@@ -21,7 +21,18 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
-__all__ = ["LANGUAGES", "catalog", "install", "long_date", "make_templates", "reader_language", "translate"]
+from cairn.model.phrases import Phrase, say
+
+__all__ = [
+    "LANGUAGES",
+    "catalog",
+    "install",
+    "long_date",
+    "make_templates",
+    "reader_language",
+    "said",
+    "translate",
+]
 
 SOURCE_LANGUAGE = "en"
 LANGUAGES = {"en": "English", "pl": "Polski"}
@@ -98,11 +109,21 @@ def _long_date_filter(context: Context, value: date | None) -> str:
     return long_date(value, str(context.get("lang") or SOURCE_LANGUAGE))
 
 
+def said(language: str, text: Any) -> str:
+    """A sentence the code wrote (a check's reason) in ``language``: a :class:`~cairn.model.phrases.Phrase`, or
+    one stored by ``Phrase.to_json``, said from its parts (names and dates as they are, the words around them
+    translated); plain text translated when the catalogue has it whole, else as it is. Unlike ``_``, it never
+    treats the text as a format string (reasons may quote what a credential says)."""
+    if isinstance(text, Phrase):
+        text = text.to_json()
+    if isinstance(text, Mapping | list):
+        return say(text, lambda message: translate(language, message))
+    return translate(language, "" if text is None else str(text))
+
+
 @pass_context
-def _said_filter(context: Context, text: str) -> str:
-    """A sentence the code wrote (a check's reason): its translation when the catalogue has one, else as it is.
-    Unlike ``_``, it never treats ``text`` as a format string (reasons may quote what a credential says)."""
-    return translate(str(context.get("lang") or SOURCE_LANGUAGE), str(text))
+def _said_filter(context: Context, text: Any) -> str:
+    return said(str(context.get("lang") or SOURCE_LANGUAGE), text)
 
 
 def install(environment: Environment) -> None:

@@ -155,7 +155,7 @@ class VerificationService:
         if sentence:
             reason = Phrase("%(reason)s: %(detail)s", reason=reason, detail=sentence)
         report.trust = {**details, "reason": str(reason), "said": reason.to_json()}
-        report.add("issuer-trust", outcome, str(reason))
+        report.add("issuer-trust", outcome, reason)
         if depth < 3:
             for inner in report.credentials[:_MAX_NESTED]:
                 self._judge_trust(inner, depth + 1)

@@ -29,7 +29,6 @@ from starlette.concurrency import run_in_threadpool
 
 from cairn.errors import CairnError
 from cairn.model.definitions import ANNEX_I
-from cairn.model.phrases import say
 from cairn.model.vocabularies import (
     ASSESSMENT_TYPES,
     EQF_LEVELS,
@@ -50,7 +49,7 @@ from cairn.vc.verification import MAX_INPUT_BYTES
 from cairn.web.catalog.views import Item, Row, country_name
 from cairn.web.deps import container
 from cairn.web.errors import error_body
-from cairn.web.i18n import LANGUAGES, reader_language, translate
+from cairn.web.i18n import LANGUAGES, reader_language, said, translate
 from cairn.web.render import render
 from cairn.web.verification.views import achievement_view, badge_view, elm_rows, seal_view
 
@@ -256,12 +255,8 @@ def trust_view(report: Report, lang: str) -> dict[str, Any]:
     link by link, the legal name the registry records, whether the issuer is one of this instance's organisations,
     and why (said from its parts, so names and dates stay as they are and the words around them are translated)."""
     trust = report.trust
-
-    def said(data: Any, english: str) -> str:
-        return say(data, lambda message: translate(lang, message)) if data else english
-
     chain = [
-        {**link, "scope": said(link.get("scope_said"), str(link.get("scope") or ""))}
+        {**link, "scope": said(lang, link.get("scope_said") or link.get("scope") or "")}
         for link in trust.get("chain") or []
         if isinstance(link, dict)
     ]
@@ -270,7 +265,7 @@ def trust_view(report: Report, lang: str) -> dict[str, Any]:
         "chain": chain,
         "registry_identity": trust.get("identity") or {},
         "issued_here": bool(trust.get("issued_here")),
-        "trust_reason": said(trust.get("said"), str(trust.get("reason", TRUST_REASONS["nobody"]))),
+        "trust_reason": said(lang, trust.get("said") or trust.get("reason", TRUST_REASONS["nobody"])),
     }
 
 
@@ -342,7 +337,7 @@ def _view(
         "checks": [
             {
                 **c.to_dict(),
-                **({"reason": trusted["trust_reason"]} if c.name == "issuer-trust" else {}),
+                "reason": said(lang, c.reason),
                 "title": CHECK_TITLES.get(c.name, c.name),
                 "explanation": EXPLANATIONS.get(c.name, ""),
             }
