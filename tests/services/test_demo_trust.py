@@ -6,6 +6,7 @@ import json
 
 from cairn.bootstrap import build, demo_catalog_path
 from cairn.model.awards import Recipient
+from cairn.services.demo.instance import DEMO_EMAIL
 from cairn.services.demo.setup import EXAMPLES, prepare_demo
 from cairn.services.demo.trust import DEMO_AGENCY, DEMO_EU_REGISTRY, DEMO_MINISTRY
 from cairn.settings import Settings
@@ -23,6 +24,10 @@ def test_the_demo_network_vouches_for_every_demo_issuer_and_refuses_the_forgery(
     ready = prepare_demo(container, catalogue_path=demo_catalog_path(), demo_token=None, esco=False)
     assert any("5 accreditation(s) made" in line and "ok, 1 entry" in line for line in ready.lines), ready.lines
     assert tuple(ready.examples) == EXAMPLES
+    demo = container.accounts.find_account(DEMO_EMAIL)
+    assert demo is not None
+    assert demo.is_admin  # the demo shows the trust anchors and the federation pages
+    assert {m.role for slug in (DEMO_MINISTRY, DEMO_AGENCY) for m in container.accounts.members(slug)} == {"owner"}
 
     verify = container.verification.verify
     university = verify(ready.examples["vouched"])

@@ -329,6 +329,9 @@ def test_an_administrator_adds_and_removes_a_trust_anchor(
     client: TestClient, container: Container, network: Network, database: Database
 ) -> None:
     csrf = sign_in(client, ADMIN)
+    account = client.get("/account").text  # an administrator finds both trust pages from the account page
+    assert '<a href="/admin/trust-anchors">' in account
+    assert '<a href="/admin/federation">' in account
     page = client.get("/admin/trust-anchors")
     assert page.status_code == 200
     assert "Ministry of Science" in page.text

@@ -246,6 +246,7 @@ def test_the_page_says_who_vouches_for_the_issuer(app_parts: tuple[TestClient, A
     with _client_with(container, trust=trust) as client:
         html = client.post("/verify", data={"text": json.dumps(credential)}).text
         assert "Who vouches for the issuer" in html
+        assert "<dt>Name, as the credential states it</dt>" in html  # the signer's text, said to be that
         assert "lists the issuer&#39;s identifier directly" in html or "lists the issuer's identifier directly" in html
         assert "Issued by this instance" in html
         report = client.post("/verify/report", data={"text": json.dumps(credential)}).json()

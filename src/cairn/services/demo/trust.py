@@ -40,13 +40,13 @@ class TrustSeed:
     """What seeding the network did: accreditations made now, and the federated registry's sync."""
 
     accreditations: int
-    sync: SyncResult | None
+    sync: SyncResult
 
     def summary(self) -> str:
         """One line for the person who started the demo."""
         made = f"{self.accreditations} accreditation(s) made" if self.accreditations else "already in place"
-        synced = f"; federated registry: {self.sync.line()}" if self.sync is not None else ""
-        return f"Demo trust network ({DEMO_MINISTRY} -> {DEMO_AGENCY} -> issuers, {DEMO_EU_REGISTRY}): {made}{synced}"
+        network = f"{DEMO_MINISTRY} -> {DEMO_AGENCY} -> issuers, {DEMO_EU_REGISTRY}"
+        return f"Demo trust network ({network}): {made}; federated registry: {self.sync.line()}"
 
 
 def demo_registries_path() -> Path:
