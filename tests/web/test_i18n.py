@@ -62,7 +62,7 @@ _PLACE = re.compile(r"%\((\w+)\)s")
 
 
 def test_every_phrase_the_code_writes_has_a_polish_translation() -> None:
-    """Sentences written as :class:`cairn.model.phrases.Phrase` (who vouches for an issuer, why nobody does) are
+    """Sentences written as :class:`cairn.phrases.Phrase` (who vouches for an issuer, why nobody does) are
     said in the reader's language: each template is in the catalogue, with the same places."""
     templates: dict[str, str] = {}
     for path in SOURCE.rglob("*.py"):
@@ -186,7 +186,7 @@ def test_check_reasons_are_translated_when_the_catalogue_has_them_and_never_form
 
 
 def test_a_phrase_is_said_from_its_parts_live_or_stored_and_plain_text_whole() -> None:
-    from cairn.model.phrases import Phrase
+    from cairn.phrases import Phrase
     from cairn.web.i18n import said
 
     phrase = Phrase(

@@ -256,6 +256,10 @@ def test_attack_a_forgery_naming_the_university_is_never_shown_as_vouched_for(
     polish = client.get(f"/s/{token.group(1)}?lang=pl").text  # why nobody vouches, in the reader's language
     assert "nikt, komu ta instancja ufa, nie poręcza za wystawcę: żaden rejestr" in polish
     assert "nobody this instance trusts" not in polish
+    sign_in(client, ADA)
+    wallet = client.get(f"/wallet/{held}?lang=pl").text  # the stored report's checks, said in Polish too
+    assert "nikt, komu ta instancja ufa, nie poręcza za wystawcę: żaden rejestr" in wallet
+    assert "nobody this instance trusts" not in wallet
     text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()  # the PDF certificate
     assert "Nobody this instance trusts vouches for this issuer" in " ".join(text.split())
     assert "Vouched for by Quality Agency" in " ".join(

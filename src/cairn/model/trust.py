@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final, Literal
 
-from cairn.model.phrases import Phrase
+from cairn.phrases import Phrase
 
 __all__ = [
     "KINDS",

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from cairn.phrases import Phrase
+
 __all__ = ["Check", "Outcome", "Report"]
 
 
@@ -48,6 +50,15 @@ class Check:
     def to_dict(self) -> dict[str, str]:
         """JSON form."""
         return {"check": self.name, "outcome": self.outcome.value, "reason": self.reason}
+
+
+def _stored(check: Check) -> dict[str, Any]:
+    """A check as a stored report keeps it: a reason written as a :class:`~cairn.phrases.Phrase` keeps its parts
+    too (``said``), so a page can say it later in its reader's language."""
+    out: dict[str, Any] = dict(check.to_dict())
+    if isinstance(check.reason, Phrase) and check.reason.args:
+        out["said"] = check.reason.to_json()
+    return out
 
 
 @dataclass
@@ -124,7 +135,7 @@ class Report:
             "issuer": self.issuer,
             "subject": self.subject,
             "achievement": self.achievement,
-            "checks": [c.to_dict() for c in self.checks],
+            "checks": [_stored(c) for c in self.checks],
         }
         if self.trust:
             out["trust"] = self.trust

@@ -21,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
-from cairn.model.phrases import Phrase, say
+from cairn.phrases import Phrase, say
 
 __all__ = [
     "LANGUAGES",
@@ -110,7 +110,7 @@ def _long_date_filter(context: Context, value: date | None) -> str:
 
 
 def said(language: str, text: Any) -> str:
-    """A sentence the code wrote (a check's reason) in ``language``: a :class:`~cairn.model.phrases.Phrase`, or
+    """A sentence the code wrote (a check's reason) in ``language``: a :class:`~cairn.phrases.Phrase`, or
     one stored by ``Phrase.to_json``, said from its parts (names and dates as they are, the words around them
     translated); plain text translated when the catalogue has it whole, else as it is. Unlike ``_``, it never
     treats the text as a format string (reasons may quote what a credential says)."""

@@ -26,8 +26,8 @@ from typing import Any, Final
 
 import orjson
 
-from cairn.model.phrases import Phrase
 from cairn.model.trust import Accreditation, Chain, Vouching, claim_of, vouch
+from cairn.phrases import Phrase
 from cairn.services.trust.operator import TrustList
 from cairn.store.database import Database
 from cairn.store.trust.repository import TrustRepository

@@ -37,7 +37,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from cairn.errors import FetchError
-from cairn.model.phrases import Phrase
+from cairn.phrases import Phrase
 from cairn.services.trust.network import TrustNetwork
 from cairn.services.trust.operator import TrustList
 from cairn.vc.fetch import Fetcher
