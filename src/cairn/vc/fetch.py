@@ -22,6 +22,7 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import json
+import re
 import socket
 import ssl
 import threading
@@ -41,8 +42,10 @@ __all__ = [
     "HttpsFetcher",
     "Resolver",
     "Response",
+    "holds_lone_surrogate",
     "is_public_address",
     "loads_json",
+    "may_hold_lone_surrogate",
 ]
 
 Resolver = Callable[[str, int], Sequence[str]]
@@ -101,21 +104,53 @@ def _pairs_to_dict(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 _DECODER: Final = json.JSONDecoder(object_pairs_hook=_pairs_to_dict, parse_constant=_reject_constant)
 
 
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def holds_lone_surrogate(value: Any) -> bool:
+    """Whether any string or member name in parsed JSON holds a lone surrogate (text that is not Unicode).
+
+    JSON lets ``"\\ud800"`` through; nothing can encode it as UTF-8 again, so every reader refuses it up front.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def may_hold_lone_surrogate(text: str) -> bool:
+    """A quick test on JSON text: ``False`` means no string in it can hold a lone surrogate."""
+    return _SURROGATE_ESCAPE.search(text) is not None or _SURROGATE.search(text) is not None
+
+
 def loads_json(data: bytes | str, *, what: str = "document", error: type[CredentialError] = CredentialError) -> Any:
-    """Parse JSON strictly: UTF-8 only, no duplicate members, no NaN/Infinity, bounded nesting.
+    """Parse JSON strictly: UTF-8 only, no duplicate members, no NaN/Infinity, bounded nesting, no lone
+    surrogates.
 
     Raises ``error`` (a :class:`CredentialError` subclass) with a reason; ``what`` names the
     document in the message.
     """
     try:
         text = data.decode("utf-8") if isinstance(data, bytes | bytearray) else data
-        return _DECODER.decode(text)
+        parsed = _DECODER.decode(text)
     except UnicodeDecodeError:
         raise error(f"the {what} is not UTF-8") from None
     except RecursionError:
         raise error(f"the {what} is nested too deeply") from None
     except ValueError as exc:  # JSONDecodeError, duplicates, constants, huge integers
         raise error(f"the {what} is not valid JSON: {str(exc)[:120]}") from None
+    if may_hold_lone_surrogate(text) and holds_lone_surrogate(parsed):
+        raise error(f"the {what} holds text that is not valid Unicode (a lone surrogate)")
+    return parsed
 
 
 def is_public_address(address: str | _IPAddress) -> bool:

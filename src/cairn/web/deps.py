@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Annotated, cast
 from urllib.parse import quote
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from cairn.bootstrap import Container
@@ -35,8 +35,10 @@ __all__ = [
     "CSRF_COOKIE",
     "CSRF_FIELD",
     "CSRF_HEADER",
+    "MAX_ROW_ID",
     "SESSION_COOKIE",
     "AdminDep",
+    "RowId",
     "SignedInDep",
     "accounts_service",
     "administrator",
@@ -51,6 +53,11 @@ __all__ = [
     "require_role",
 ]
 
+
+MAX_ROW_ID = 2**63 - 1
+"""The largest row number either database stores (a signed 64-bit integer)."""
+RowId = Annotated[int, Path(ge=0, le=MAX_ROW_ID, description="a stored row's number")]
+"""An integer path parameter naming a stored row: a number beyond any row answers 422, never a database error."""
 
 SESSION_COOKIE = "cairn_session"
 CSRF_COOKIE = "cairn_csrf"

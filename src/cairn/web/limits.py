@@ -5,6 +5,9 @@ Uploads (``multipart/form-data`` to a route that takes files: :data:`UPLOAD_PATH
 most ``max_body`` bytes. A declared Content-Length over the limit is
 refused at once; a body that streams past it is cut off. Either way the answer is 413 in the one
 JSON error shape.
+
+A JSON body is also read for text that is not Unicode: a lone surrogate (``"\\ud800"``) parses in Python but
+can never be written out again, so it answers 400 before any route sees it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["UPLOAD_PATHS", "BodyLimit"]
+from cairn.vc.fetch import holds_lone_surrogate as parsed_holds_lone_surrogate
+
+__all__ = ["UPLOAD_PATHS", "BodyLimit", "json_body_holds_lone_surrogate"]
 
 UPLOAD_PATHS = re.compile(
     r"^/(?:verify(?:/report|/batch)?|api/v1/verify/batch|wallet/import(?:-export)?|orgs/[^/]+/awards/bulk)$"
@@ -23,8 +28,30 @@ UPLOAD_PATHS = re.compile(
 """The routes that take file uploads; a multipart body anywhere else gets the ordinary limit."""
 
 
-class _TooLarge(Exception):
-    pass
+class _Refused(Exception):
+    """The body was refused (too large, or not Unicode) and the refusal already answered."""
+
+
+_NOT_UNICODE = "the request holds text that is not valid Unicode (a lone surrogate such as \\ud800)"
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _json_type(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip()
+    return media == "application/json" or media.endswith("+json")
+
+
+def json_body_holds_lone_surrogate(body: bytes) -> bool:
+    """Whether a JSON body holds a string with a lone surrogate (a body that is not JSON: ``False``)."""
+    if _SURROGATE_ESCAPE.search(body) is None:  # the common case: one scan, nothing parsed
+        return False
+    try:
+        parsed = json.loads(body)
+    except (ValueError, RecursionError):
+        return False  # not JSON: the route answers that itself
+    return parsed_holds_lone_surrogate(parsed)
 
 
 class BodyLimit:
@@ -49,19 +76,28 @@ class BodyLimit:
             return
         seen = 0
         started = refused = False
+        chunks: list[bytes] | None = [] if _json_type(content_type) else None
 
         async def bounded_receive() -> Message:
             nonlocal seen, refused
             message = await receive()
             if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
+                body = message.get("body", b"")
+                seen += len(body)
                 if seen > limit:
                     # Answer 413 now: the app may turn the exception into an answer of its own (FastAPI makes
                     # it "400 error parsing the body"), which tracking_send then drops.
                     if not started and not refused:
                         refused = True
                         await self._refuse(send, limit)
-                    raise _TooLarge
+                    raise _Refused
+                if chunks is not None:
+                    chunks.append(body)
+                    if not message.get("more_body", False) and json_body_holds_lone_surrogate(b"".join(chunks)):
+                        if not started and not refused:
+                            refused = True
+                            await self._answer(send, 400, _NOT_UNICODE)
+                        raise _Refused
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -72,18 +108,20 @@ class BodyLimit:
                 started = True
             await send(message)
 
-        with contextlib.suppress(_TooLarge):  # answered (413) in bounded_receive, or the answer had already started
+        with contextlib.suppress(_Refused):  # answered (413) in bounded_receive, or the answer had already started
             await self.app(scope, bounded_receive, tracking_send)
 
     @staticmethod
     async def _refuse(send: Send, limit: int) -> None:
-        body = json.dumps(
-            {"ok": False, "error": f"the request body is larger than {limit:,} bytes", "status": 413}
-        ).encode()
+        await BodyLimit._answer(send, 413, f"the request body is larger than {limit:,} bytes")
+
+    @staticmethod
+    async def _answer(send: Send, status: int, error: str) -> None:
+        body = json.dumps({"ok": False, "error": error, "status": status}).encode()
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
             }
         )

@@ -26,6 +26,7 @@ from cairn.services.accounts.service import (
 )
 from cairn.web.deps import (
     SESSION_COOKIE,
+    RowId,
     SignedInDep,
     accounts_service,
     client_address,
@@ -356,7 +357,7 @@ def change_role(
     request: Request,
     access: OwnerDep,
     signed_in: Annotated[SignedIn, Depends(current_account)],
-    account_id: int,
+    account_id: RowId,
     role: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """Give a member another role (an organisation keeps at least one owner)."""
@@ -376,7 +377,7 @@ def change_role(
     "/orgs/{slug}/members/{account_id}/remove", response_class=HTMLResponse, dependencies=[Depends(csrf_protect)]
 )
 def remove_member(
-    request: Request, access: OwnerDep, signed_in: Annotated[SignedIn, Depends(current_account)], account_id: int
+    request: Request, access: OwnerDep, signed_in: Annotated[SignedIn, Depends(current_account)], account_id: RowId
 ) -> Response:
     """Remove a member (not the last owner)."""
     service = accounts_service(request)
@@ -425,7 +426,7 @@ def create_token(
 
 @router.post("/orgs/{slug}/tokens/{token_id}/revoke", dependencies=[Depends(csrf_protect)])
 def revoke_token(
-    request: Request, access: OwnerDep, signed_in: Annotated[SignedIn, Depends(current_account)], token_id: int
+    request: Request, access: OwnerDep, signed_in: Annotated[SignedIn, Depends(current_account)], token_id: RowId
 ) -> Response:
     """Revoke a token of this organisation (another organisation's token answers 404)."""
     accounts_service(request).revoke_token(

@@ -41,7 +41,7 @@ def list_definitions(request: Request) -> dict[str, Any]:
 def get_definition(
     request: Request,
     slug: str,
-    version: int | None = Query(None, ge=1, description="a version; the latest if absent"),
+    version: int | None = Query(None, ge=1, le=1_000_000, description="a version; the latest if absent"),
 ) -> dict[str, Any]:
     """One definition at a version, with the list of its versions."""
     service = _catalog(request)

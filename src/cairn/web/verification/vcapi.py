@@ -25,7 +25,7 @@ from cairn.services.accounts.access import TokenPrincipal
 from cairn.vc.intake import VC
 from cairn.vc.issuance import SUITES
 from cairn.vc.report import Outcome, Report
-from cairn.web.deps import bearer_token, container
+from cairn.web.deps import RowId, bearer_token, container
 from cairn.web.errors import answers_json
 
 __all__ = ["router"]
@@ -188,7 +188,7 @@ def status_list(
     request: Request,
     slug: str,
     purpose: Literal["revocation", "suspension"],
-    sequence: int,
+    sequence: RowId,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """The list, signed, with an ETag; 304 when the caller's copy is current."""

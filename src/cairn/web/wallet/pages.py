@@ -26,6 +26,7 @@ from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import Field
 
 from cairn.errors import CairnError, ConflictError, InputError
 from cairn.services.accounts.service import SignedIn, TooManyAttemptsError
@@ -33,7 +34,9 @@ from cairn.services.wallet.records import STATUSES, LastOwnerError, WalletItem, 
 from cairn.services.wallet.service import WalletService
 from cairn.vc.report import CHECK_TITLES
 from cairn.web.deps import (
+    MAX_ROW_ID,
     SESSION_COOKIE,
+    RowId,
     accounts_service,
     client_address,
     container,
@@ -360,7 +363,7 @@ def save_collections(
     request: Request,
     signed_in: SignedInDep,
     credential_id: uuid.UUID,
-    collection: Annotated[list[int] | None, Form(max_length=200)] = None,
+    collection: Annotated[list[Annotated[int, Field(ge=0, le=MAX_ROW_ID)]] | None, Form(max_length=200)] = None,
 ) -> Response:
     """Set which collections the credential is in (the ticked ones)."""
     service = wallet_service(request)
@@ -420,7 +423,7 @@ def create_collection(
 def rename_collection(
     request: Request,
     signed_in: SignedInDep,
-    collection_id: int,
+    collection_id: RowId,
     name: Annotated[str, Form(max_length=300)] = "",
     lang: LangQuery = None,
 ) -> Response:
@@ -435,7 +438,7 @@ def rename_collection(
 
 
 @router.post("/wallet/collections/{collection_id:int}/delete", dependencies=Post)
-def delete_collection(request: Request, signed_in: SignedInDep, collection_id: int) -> Response:
+def delete_collection(request: Request, signed_in: SignedInDep, collection_id: RowId) -> Response:
     """Delete a collection (the credentials stay)."""
     wallet_service(request).delete_collection(signed_in.account.id, collection_id)
     return RedirectResponse("/wallet/collections?done=deleted", status_code=303)

@@ -50,7 +50,7 @@ from cairn.services.wallet.sharing import (
 from cairn.skills.labels import shipped_labels
 from cairn.vc.report import CHECK_TITLES
 from cairn.web.catalog.views import Item, Row
-from cairn.web.deps import container, csrf_protect, csrf_token, current_account
+from cairn.web.deps import RowId, container, csrf_protect, csrf_token, current_account
 from cairn.web.i18n import LANGUAGES, long_date, reader_language, translate
 from cairn.web.render import error_text, render
 from cairn.web.verification.page import credential_rows
@@ -283,7 +283,7 @@ def create_link(
 
 
 @router.post("/wallet/{credential_id:uuid}/share/{link_id:int}/revoke", dependencies=Post)
-def revoke_link(request: Request, signed_in: SignedInDep, credential_id: uuid.UUID, link_id: int) -> Response:
+def revoke_link(request: Request, signed_in: SignedInDep, credential_id: uuid.UUID, link_id: RowId) -> Response:
     """Withdraw a share link."""
     sharing_service(request).revoke_link(
         account_id=signed_in.account.id, credential_id=str(credential_id), link_id=link_id
