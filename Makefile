@@ -10,13 +10,14 @@ DEV_LOCK := requirements-dev.lock
 UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --quiet --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
 	--generate-hashes --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
 
-.PHONY: serve test lint format bench lock clean help
+.PHONY: serve test lint format bench conformance lock clean help
 
 help:
 	@echo "make serve   create $(VENV), install Cairn, run it with demo data at http://$(HOST):$(PORT)"
 	@echo "make test    create $(VENV) with dev extras, run ruff, mypy and the whole test suite with coverage"
 	@echo "make lint    ruff and mypy only"
 	@echo "make bench   run the benchmarks (JSON lines on stdout)"
+	@echo "make conformance  run the W3C VC test suites of ../shared offline (results in ./w3c-results; ARGS=... to run.sh)"
 	@echo "make lock    rewrite $(LOCK) and $(DEV_LOCK) from pyproject.toml (UPGRADE=1: newest versions allowed)"
 
 $(BIN)/python:
@@ -55,6 +56,11 @@ format: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	@for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+
+# The W3C suites (Node.js) against a local `cairn serve`, with Cairn's configs (conformance/w3c/configs) laid over
+# the shared harness; docs/conformance.md records the results and why each remaining failure is the suite's own.
+conformance: $(VENV)/.installed
+	conformance/run.sh $(ARGS)
 
 lock: $(VENV)/.installed-dev
 	$(UV_COMPILE) --extra dev -o $(DEV_LOCK)
