@@ -406,16 +406,22 @@ def _credential_of(row: AwardRow) -> dict[str, Any] | str:
 
 
 def _view(session: Session, row: AwardRow) -> AwardView | None:
-    version = session.get(DefinitionVersionRow, row.definition_version_id)
-    definition = session.get(DefinitionRow, version.definition_id) if version else None
+    """The award; one issued through the VC-API has no definition (``""``, version 0)."""
     org = session.get(OrganisationRow, row.organisation_id) if row.organisation_id else None
-    if version is None or definition is None or org is None:
+    if org is None:
         return None
+    slug, number = "", 0
+    if row.definition_version_id is not None:
+        version = session.get(DefinitionVersionRow, row.definition_version_id)
+        definition = session.get(DefinitionRow, version.definition_id) if version else None
+        if version is None or definition is None:
+            return None
+        slug, number = definition.slug, version.version
     return AwardView(
         award_id=row.id,
         organisation=org.slug,
-        definition=definition.slug,
-        version=version.version,
+        definition=slug,
+        version=number,
         issued_at=row.issued_at,
         credential=_credential_of(row),
         recipient_did=row.recipient_did,

@@ -159,7 +159,7 @@ async def verify_presentation(request: Request, body: VerifyPresentationRequest)
 def update_status(request: Request, body: StatusRequest, principal: StatusToken) -> Response:
     """Set the status bits of an award this organisation issued; revocation cannot be undone."""
     service = container(request).status_lists
-    award_id = body.credentialId.removeprefix("urn:uuid:")
+    award_id = container(request).api_issuing.award_id_for(body.credentialId, organisation=principal.organisation)
     done = []
     for item in body.credentialStatus:
         reason = item.reason or "updated through the VC-API"
@@ -190,10 +190,21 @@ def status_list(
     purpose: Literal["revocation", "suspension"],
     sequence: int,
     if_none_match: Annotated[str | None, Header()] = None,
+    accept: Annotated[str | None, Header(max_length=1000)] = None,
 ) -> Response:
-    """The list, signed, with an ETag; 304 when the caller's copy is current."""
+    """The list, signed, with an ETag; 304 when the caller's copy is current.
+
+    Served as ``application/vc``, or as ``application/ld+json`` / ``application/json`` to a client that asks
+    only for those (JSON-LD document loaders do)."""
     published = container(request).status_lists.published(slug, purpose, sequence)
-    headers = {"ETag": published.etag, "Cache-Control": published.cache_control}
+    headers = {"ETag": published.etag, "Cache-Control": published.cache_control, "Vary": "Accept"}
     if published.not_modified(if_none_match):
         return Response(status_code=304, headers=headers)
-    return Response(published.body, media_type=published.media_type, headers=headers)
+    return Response(published.body, media_type=_list_media_type(published.media_type, accept), headers=headers)
+
+
+def _list_media_type(own: str, accept: str | None) -> str:
+    wanted = [part.split(";")[0].strip().lower() for part in (accept or "").split(",")]
+    if not accept or own in wanted or "*/*" in wanted or "application/*" in wanted:
+        return own
+    return next((t for t in ("application/ld+json", "application/json") if t in wanted), own)
