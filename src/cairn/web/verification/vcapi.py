@@ -2,10 +2,14 @@
 
 - ``POST /credentials/issue`` and ``POST /suites/{cryptosuite}/credentials/issue`` (bearer token with
   ``credentials:issue``): ``{credential, options}`` → ``201 {verifiableCredential}``. A credential without an
-  issuer is issued by the token's organisation; one naming another issuer is refused.
+  issuer is issued by the token's organisation; one naming another issuer is refused, and so is one that breaks
+  the VC Data Model (the rules of :mod:`cairn.vc.datamodel`, which the verifier applies too). It gets an ``id``,
+  a start of validity and status entries when missing, and is stored with the organisation's awards
+  (:class:`~cairn.services.issuing.api.ApiIssuingService`).
 - ``POST /credentials/verify`` and ``POST /presentations/verify`` (public): 200 with the report when verified,
   400 with it when not.
-- ``POST /credentials/status`` (``credentials:status``): revoke, suspend or unsuspend an award by its id.
+- ``POST /credentials/status`` (``credentials:status``): revoke, suspend or unsuspend an award of the token's
+  organisation by its id (``urn:uuid:`` award id, or the ``id`` a credential issued through the VC-API carried).
 - ``GET /orgs/{slug}/did.json`` and ``GET /orgs/{slug}/status/{purpose}/{sequence}`` (public documents).
 
 Every error answers the one JSON shape of :mod:`cairn.web.errors`.
@@ -157,7 +161,10 @@ async def verify_presentation(request: Request, body: VerifyPresentationRequest)
 
 @router.post("/credentials/status", summary="Revoke, suspend or unsuspend a credential (VC-API)")
 def update_status(request: Request, body: StatusRequest, principal: StatusToken) -> Response:
-    """Set the status bits of an award this organisation issued; revocation cannot be undone."""
+    """Set the status bits of an award this organisation issued; revocation cannot be undone.
+
+    ``credentialId`` is the credential's ``id``: an award's ``urn:uuid:``, or the id a credential issued through
+    ``/credentials/issue`` was given. Another organisation's award is not found (404)."""
     service = container(request).status_lists
     award_id = container(request).api_issuing.award_id_for(body.credentialId, organisation=principal.organisation)
     done = []
