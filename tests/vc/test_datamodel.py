@@ -87,7 +87,7 @@ def test_the_data_integrity_context_is_added_to_1_1_credentials_only_once() -> N
 
 
 def test_language_values() -> None:
-    good = [
+    good: list[object] = [
         "plain",
         {"@value": "x"},
         {"@value": "x", "@language": "en"},
@@ -96,9 +96,16 @@ def test_language_values() -> None:
     ]
     for value in good:
         assert credential_problems(_vc(name=value, description=value)) == [], value
-    bad = [{"@value": 3}, {"@value": "x", "@direction": "up"}, {"@value": "x", "@language": 7}, [], [{"a": 1}], None]
-    for value in bad:
-        assert credential_problems(_vc(name=value)), value
+    bad: list[object] = [
+        {"@value": 3},
+        {"@value": "x", "@direction": "up"},
+        {"@value": "x", "@language": 7},
+        [],
+        [{"a": 1}],
+        None,
+    ]
+    for wrong in bad:
+        assert credential_problems(_vc(name=wrong)), wrong
 
 
 def test_urls() -> None:
