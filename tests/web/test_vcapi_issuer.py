@@ -277,3 +277,18 @@ def test_the_status_list_answers_json_ld_loaders_in_their_media_type(app_parts: 
     assert loader.json()["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
     either = client.get(url, headers={"Accept": "application/vc, */*"})
     assert either.headers["content-type"].startswith("application/vc")
+
+
+def test_a_caller_cannot_point_at_cairns_status_lists_or_name_another_issuer(app_parts: Parts) -> None:
+    client, container = app_parts
+    award = container.issuing.award("um-sql-databases", Recipient(email="a@example.org"), actor="t", organisation=UM)
+    assert isinstance(award.credential, dict)
+    stolen = award.credential["credentialStatus"][0]
+    answer = client.post("/credentials/issue", json={"credential": credential(credentialStatus=stolen)}, headers=auth())
+    assert answer.status_code == 400
+    assert "given by Cairn" in answer.json()["error"]
+    other = container.keys.did(SB)
+    for issuer in (other, {"id": other, "name": "SkillBridge"}, {"name": "no id"}):
+        refused = client.post("/credentials/issue", json={"credential": credential(issuer=issuer)}, headers=auth())
+        assert refused.status_code == 400, issuer
+    assert container.award_queries.counts(UM).total == 1

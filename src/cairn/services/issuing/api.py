@@ -118,6 +118,10 @@ class ApiIssuingService:
             check_credential(document)
         except CredentialError as exc:
             raise InputError(exc.message) from None
+        lists = f"{self.keys.public_url}/orgs/"
+        for entry in as_list(document.get("credentialStatus")):
+            if isinstance(entry, Mapping) and str(entry.get("statusListCredential", "")).startswith(lists):
+                raise InputError("entries in this instance's status lists are given by Cairn, not by the caller")
         return document
 
     def issue(
@@ -134,7 +138,6 @@ class ApiIssuingService:
             document = with_proof_context(document)
         own = _fresh_uuid(document["id"])
         award_id = own if own is not None and not self._taken(own) else str(uuid.uuid4())
-        external = None if own == award_id or len(str(document["id"])) > MAX_EXTERNAL_ID else str(document["id"])
         signing = self.keys.ensure_key(organisation, suite=chosen, actor=actor)
         # Only VCDM 2.0 defines BitstringStatusListEntry; a 1.1 credential is stored without status entries.
         slotted = credential_version(document) == 2
@@ -145,6 +148,9 @@ class ApiIssuingService:
                 entries = [self.status_lists.entry(organisation, s) for s in slots]
                 unsigned["credentialStatus"] = [*as_list(document.get("credentialStatus")), *entries]
             secured = self._sign(unsigned, signing.key, chosen, now, signing.verification_method)
+            # A credential id that is not this award's own urn:uuid is kept, to find the award by it again.
+            text = str(document["id"])
+            external = None if own == award_id or len(text) > MAX_EXTERNAL_ID else text
             row = self._row(org.id, award_id, unsigned, secured, slots, chosen, now, external)
             if self._store(row, slots, actor=actor, now=now, suite=chosen):
                 break
