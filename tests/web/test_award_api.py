@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
-from tests.web.test_vcapi import OTHER, SB, UM, app_parts, auth
-
-__all__ = ["app_parts"]  # the fixture, used by name
+from cairn.store.database import Database
+from tests.factories import FixedClock
+from tests.vcapi_parts import OTHER, SB, UM, auth, vc_api_app
 
 SB_ISSUER = "cairn_test_issue_token_of_skillbridge_0123"
 STATUS_ONLY = "cairn_test_status_only_token_of_um_0123456"
 Parts = tuple[TestClient, Any]
+
+
+@pytest.fixture
+def app_parts(database: Database, clock: FixedClock, examples: Path) -> Iterator[Parts]:
+    with vc_api_app(database, clock, examples) as parts:
+        yield parts
 
 
 def _body(**extra: Any) -> dict[str, Any]:

@@ -4,17 +4,19 @@ an id and a start of validity, status entries, a place in the award list, revoca
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from cairn.model.awards import Recipient
+from cairn.store.database import Database
 from cairn.vc.datamodel import DATA_INTEGRITY_V2, credential_problems
 from cairn.vc.verification import verify
-from tests.web.test_vcapi import OTHER, SB, UM, VC2, app_parts, auth, credential
-
-__all__ = ["app_parts"]  # the fixture, used by name
+from tests.factories import FixedClock
+from tests.vcapi_parts import OTHER, SB, UM, VC2, auth, credential, vc_api_app
 
 VC1 = "https://www.w3.org/2018/credentials/v1"
 SB_STATUS = "cairn_test_status_token_of_skillbridge_0123"
@@ -22,6 +24,12 @@ EXAMPLES = "https://www.w3.org/ns/credentials/examples/v2"
 DIGEST = "sha384-NSOcNpmdIVUxIJGvGUoe22FjTWrXiaXlsZ8q6912LdnR3KraQO2n75Ica4wK4Qeg"
 
 Parts = tuple[TestClient, Any]
+
+
+@pytest.fixture
+def app_parts(database: Database, clock: FixedClock, examples: Path) -> Iterator[Parts]:
+    with vc_api_app(database, clock, examples) as parts:
+        yield parts
 
 
 def _without(*names: str) -> dict[str, Any]:
