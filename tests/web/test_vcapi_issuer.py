@@ -141,6 +141,10 @@ def test_a_vc_1_1_credential_gets_the_data_integrity_context(app_parts: Parts) -
     assert "credentialStatus" not in vc  # the 1.1 context does not define BitstringStatusListEntry
     checked = client.post("/credentials/verify", json={"verifiableCredential": vc})
     assert checked.status_code == 200, checked.text
+    revoke = {"credentialId": vc["id"], "credentialStatus": [{"statusPurpose": "revocation", "status": True}]}
+    cannot = client.post("/credentials/status", json=revoke, headers=auth())
+    assert cannot.status_code == 409  # stored and listed, but it carries no status entry to set
+    assert "no revocation status entry" in cannot.json()["error"]
     no_date = {k: v for k, v in body.items() if k != "issuanceDate"}
     dated = client.post("/credentials/issue", json={"credential": no_date}, headers=auth())
     assert dated.status_code == 201, dated.text
