@@ -209,7 +209,7 @@ def build(
         issuing=issuing,
         bulk=BulkAwardService(issuing, max_upload_bytes=settings.max_upload_bytes),
         award_queries=AwardQueryService(database, recipient_key=keys.recipient_key),
-        api_issuing=ApiIssuingService(database, keys=keys, clock=clock),
+        api_issuing=ApiIssuingService(database, keys=keys, clock=clock, status_lists=status_lists),
         audit=AuditService(database),
         verification=verification,
         batch=BatchVerifier(verification=verification, max_age=timedelta(minutes=settings.wallet_recheck_minutes)),

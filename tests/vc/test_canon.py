@@ -77,7 +77,7 @@ def test_documents_are_not_mutated() -> None:
         ({"type": ["VerifiableCredential", "UnknownCredential"]}, "'UnknownCredential' is not an absolute IRI"),
         ({"name": "bell\x07"}, "control characters"),
         ({"name": {"@value": "x", "@language": "en_GB"}}, "not well-formed BCP 47"),
-        ({"name": {"@value": "x", "@language": "ar", "@direction": "rtl"}}, "@direction"),
+        ({"name": {"@value": "x", "@language": "ar", "@direction": "up"}}, "cannot be canonicalised"),
         ({"issuer": "https://issuer.example/with space"}, "not an absolute IRI"),
     ],
 )
@@ -239,3 +239,31 @@ def test_values_that_are_not_json_or_not_unicode_are_refused() -> None:
         doc["credentialSubject"]["score"] = bad
         with pytest.raises(CanonicalizationError):
             rdfc(doc)
+
+
+@pytest.mark.parametrize(
+    ("value", "literal"),
+    [
+        # JSON-LD 1.1 API toRdf tests di01 / di02 (rdfDirection "i18n-datatype"): the direction, and the
+        # language in lower case, go into the datatype IRI, as jsonld.js writes it for Data Integrity proofs.
+        ({"@value": "no language", "@direction": "ltr"}, '"no language"^^<https://www.w3.org/ns/i18n#_ltr>'),
+        (
+            {"@value": "en-US", "@language": "en-US", "@direction": "rtl"},
+            '"en-US"^^<https://www.w3.org/ns/i18n#en-us_rtl>',
+        ),
+    ],
+)
+def test_a_base_direction_is_kept_as_an_i18n_datatype(value: dict[str, Any], literal: str) -> None:
+    document = {"@id": "http://example.org/s", "http://example.org/p": value}
+    expected = f"<http://example.org/s> <http://example.org/p> {literal} .\n"
+    assert rdfc(document) == expected
+    assert rdfc_reference(document) == expected
+
+
+def test_only_the_direction_tells_two_credentials_apart() -> None:
+    name = {"@value": "x", "@language": "ar", "@direction": "rtl"}
+    left = rdfc({**_credential(), "name": name})
+    right = rdfc({**_credential(), "name": {**name, "@direction": "ltr"}})
+    plain = rdfc({**_credential(), "name": {"@value": "x", "@language": "ar"}})
+    assert len({left, right, plain}) == 3
+    assert '"x"^^<https://www.w3.org/ns/i18n#ar_rtl>' in left

@@ -579,3 +579,34 @@ def test_the_list_filters_and_pages(client: TestClient, container: Container, cl
     assert "Choose a status" in error_text(bad.text, "status")
     far = client.get(f"{BASE}?page=99").text
     assert "page 2 of 2" in far
+
+
+def test_a_credential_issued_through_the_vc_api_is_listed_and_revoked_on_the_pages(
+    client: TestClient, container: Container
+) -> None:
+    body = {
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"],
+        "type": ["VerifiableCredential", "ExampleDegreeCredential"],
+        "credentialSubject": {"id": "did:example:graduate", "degree": "BSc"},
+    }
+    vc = container.api_issuing.issue(body, organisation=UM, suite=None, actor="lms")
+    assert isinstance(vc, dict)
+    award_id = vc["id"].removeprefix("urn:uuid:")
+    csrf = sign_in(client)
+    page = client.get(BASE)
+    assert page.status_code == 200
+    assert f'href="{BASE}/{award_id}"' in page.text
+    assert "ExampleDegreeCredential" in page.text
+    assert "issued through the VC-API" in page.text
+    shown = client.get(f"{BASE}/{award_id}")
+    assert shown.status_code == 200, shown.text
+    assert "did:example:graduate" in shown.text
+    assert client.get(f"{BASE}/{award_id}/credential").json() == vc
+    done = client.post(
+        f"{BASE}/{award_id}/revoke", data={"csrf_token": csrf, "reason": "issued in error", "confirm": "yes"}
+    )
+    assert done.status_code == 303, done.text
+    assert container.issuing.get(award_id).revoked_at is not None
+    report = verify(vc, now=container.clock(), fetcher=container.verification.fetcher)
+    assert report.outcome_of("status") is Outcome.FAIL
+    assert "revoked" in " ".join(c.reason for c in report.checks if c.name == "status")

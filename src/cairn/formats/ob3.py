@@ -282,6 +282,8 @@ def build_credential(
         "awardedDate": issued,
         "credentialSubject": subject,
     }
+    if award.evidence:
+        credential["evidence"] = [e.to_ob3() for e in award.evidence]
     if credential_status:
         statuses = [dict(s) for s in credential_status]
         credential["credentialStatus"] = statuses[0] if len(statuses) == 1 else statuses

@@ -12,9 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator, m
 
 from cairn.model.types import ShortText
 
-__all__ = ["Award", "Recipient"]
+__all__ = ["MAX_EVIDENCE", "Award", "Evidence", "Recipient"]
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")
+MAX_EVIDENCE = 20
+"""Most evidence items one award may carry."""
 
 
 class Recipient(BaseModel):
@@ -40,6 +42,30 @@ class Recipient(BaseModel):
         return self
 
 
+class Evidence(BaseModel):
+    """Evidence of the achievement, as Open Badges 3.0 ``Evidence``: a URL and/or texts that describe it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    id: StrictStr | None = Field(None, max_length=2000, pattern=r"^https?://[^\s<>\"{}|\\^`]+$")
+    name: ShortText | None = None
+    description: StrictStr | None = Field(None, min_length=1, max_length=5000)
+    narrative: StrictStr | None = Field(None, min_length=1, max_length=5000)
+    genre: ShortText | None = None
+    audience: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> Evidence:
+        if not any((self.id, self.name, self.description, self.narrative)):
+            raise ValueError("evidence needs a URL (id), a name, a description or a narrative")
+        return self
+
+    def to_ob3(self) -> dict[str, str | list[str]]:
+        """The OB 3.0 ``Evidence`` object."""
+        fields = {k: v for k, v in self.model_dump().items() if v is not None}
+        return {"type": ["Evidence"], **fields}
+
+
 class Award(BaseModel):
     """One award of a definition version to a recipient."""
 
@@ -51,6 +77,7 @@ class Award(BaseModel):
     issued_at: datetime = Field(json_schema_extra={"annex1": "Date of issuing"})
     grade: ShortText | None = Field(None, json_schema_extra={"annex1": "Grade achieved"})
     external_id: ShortText | None = None
+    evidence: tuple[Evidence, ...] = Field((), max_length=MAX_EVIDENCE)
 
     @field_validator("issued_at")
     @classmethod

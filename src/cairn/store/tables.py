@@ -157,7 +157,8 @@ class LearnerRow(Base):
 
 
 class AwardRow(Base):
-    """One award of a definition version; the signed credential is kept as issued."""
+    """One award of a definition version (none for a credential issued through the VC-API); the signed credential
+    is kept as issued."""
 
     __tablename__ = "awards"
     __table_args__ = (
@@ -168,7 +169,7 @@ class AwardRow(Base):
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    definition_version_id: Mapped[int] = mapped_column(ForeignKey("definition_versions.id", ondelete="RESTRICT"))
+    definition_version_id: Mapped[int | None] = mapped_column(ForeignKey("definition_versions.id", ondelete="RESTRICT"))
     learner_id: Mapped[int | None] = mapped_column(ForeignKey("learners.id", ondelete="SET NULL"))
     recipient_key: Mapped[str] = mapped_column(String(128))
     recipient_hash: Mapped[str | None] = mapped_column(String(200))

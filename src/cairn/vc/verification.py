@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from cairn.errors import CairnError, CredentialError
+from cairn.vc.datamodel import credential_problems, credential_version
 from cairn.vc.fetch import Fetcher, loads_json
 from cairn.vc.jsonld.documents import DocumentLoader
 from cairn.vc.keys import PublicKey
@@ -422,35 +423,12 @@ class _Context:
             report.add("nested", Outcome.PASS, f"each of the {len(inner)} credentials inside verifies on its own")
 
     def well_formed(self, report: Report, doc: Mapping[str, Any]) -> None:
-        problems: list[str] = []
-        contexts = as_list(doc.get("@context"))
-        version = {VC2: 2, VC1: 1}.get(contexts[0] if contexts else "", 0)
-        if version == 0:
-            problems.append(f"the first @context must be {VC2} (or {VC1})")
-        if "VerifiableCredential" not in as_list(doc.get("type")):
-            problems.append("type must include VerifiableCredential")
-        issuer = _id_of(doc.get("issuer"))
-        if not issuer or ":" not in issuer:
-            problems.append("the issuer must be a URL or an object with an id URL")
-        subjects = as_list(doc.get("credentialSubject"))
-        if not subjects or not all(isinstance(s, Mapping) and s for s in subjects):
-            problems.append("credentialSubject must be a non-empty object")
-        ident = doc.get("id")
-        if ident is not None and (not isinstance(ident, str) or ":" not in ident):
-            problems.append("id must be a URL")
-        names = ("validFrom", "validUntil") if version == 2 else ("issuanceDate", "expirationDate")
-        if version == 1 and "issuanceDate" not in doc:
-            problems.append("a VCDM 1.1 credential needs issuanceDate")
-        for name in names:
-            if name in doc and parse_time(doc[name]) is None:
-                problems.append(f"{name} must be a date-time with a time zone")
-        for status in as_list(doc.get("credentialStatus")):
-            if not isinstance(status, Mapping) or not isinstance(status.get("type"), str):
-                problems.append("every credentialStatus needs a type")
+        problems = credential_problems(doc)  # the rules the VC-API issuer applies too
         if problems:
             report.add("well-formed", Outcome.FAIL, "; ".join(problems))
         else:
-            report.add("well-formed", Outcome.PASS, f"follows the VCDM {'2.0' if version == 2 else '1.1'} rules")
+            version = "1.1" if credential_version(doc) == 1 else "2.0"
+            report.add("well-formed", Outcome.PASS, f"follows the VCDM {version} rules")
 
     def schema(self, report: Report, doc: Mapping[str, Any]) -> None:
         types = as_list(doc.get("type"))

@@ -24,6 +24,7 @@ from cairn.web.accounts import pages as auth
 from cairn.web.careers import pages as careers
 from cairn.web.catalog import api, coawards, editor, pages
 from cairn.web.errors import error_body, install_error_handlers
+from cairn.web.issuing import api as award_api
 from cairn.web.issuing import awards
 from cairn.web.limits import BodyLimit
 from cairn.web.trust import ebsi as tir
@@ -172,6 +173,7 @@ def create_app(
     app.include_router(careers.api)
     app.include_router(verify_batch.api)
     app.include_router(api.router)
+    app.include_router(award_api.router)
     app.include_router(publication.api)
     app.include_router(publication.router)
     app.include_router(tir.router)

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from cairn.formats.ob3 import build_credential, identity_hash
-from cairn.model.awards import Award, Recipient
+from cairn.model.awards import Award, Evidence, Recipient
 from cairn.model.definitions import MicroCredentialDefinition, Organisation
 from cairn.vc.issuance import issue
 from cairn.vc.keys import KeyPair
@@ -61,6 +61,7 @@ class AwardSpec:
     statuses: tuple[Mapping[str, Any], ...]
     grade: str | None = None
     external_id: str | None = None
+    evidence: tuple[Evidence, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,7 @@ def sign_award(context: IssuanceContext, spec: AwardSpec, *, key: KeyPair | None
         issued_at=spec.issued_at,
         grade=spec.grade,
         external_id=spec.external_id,
+        evidence=spec.evidence,
     )
     credential = build_credential(
         definition=context.definition,

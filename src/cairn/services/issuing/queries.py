@@ -140,13 +140,21 @@ def _subject_texts(credential: dict[str, Any] | None) -> tuple[str, str | None]:
     return (str(title) if isinstance(title, str) else ""), name
 
 
+def _type_title(credential: dict[str, Any] | None) -> str:
+    """A credential without a name (one issued through the VC-API) is listed by its most specific type."""
+    types = (credential or {}).get("type")
+    named = [t for t in (types if isinstance(types, list) else [types]) if isinstance(t, str)]
+    specific = [t for t in named if t != "VerifiableCredential"]
+    return (specific or named or ["VerifiableCredential"])[-1][:200]
+
+
 def _summary(record: AwardRecord) -> AwardSummary:
     title, name = _subject_texts(record.credential)
     return AwardSummary(
         award_id=record.award_id,
         definition=record.definition,
         version=record.version,
-        title=title or record.definition,
+        title=title or record.definition or _type_title(record.credential),
         issued_at=record.issued_at,
         recipient_name=name,
         recipient_did=record.recipient_did,

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cairn.errors import NotFoundError, StorageError
-from cairn.model.awards import Recipient
+from cairn.model.awards import Evidence, Recipient
 from cairn.model.types import pick
 from cairn.services.catalog.coawards import CoAwardPendingError, pending_bodies
 from cairn.services.issuing.credentials import AwardSpec, IssuanceContext, SignedAward, sign_award
@@ -213,6 +213,7 @@ class IssuingService:
         external_id: str | None = None,
         recipient_key: str | None = None,
         row_number: int | None = None,
+        evidence: tuple[Evidence, ...] = (),
     ) -> Prepared:
         """Give an award its id, salt, claim token and status indexes (not signed yet)."""
         slots = tuple(self.status_lists.allocate(plan.organisation_id, p)[0] for p in PURPOSES)
@@ -224,6 +225,7 @@ class IssuingService:
             statuses=tuple(self.status_lists.entry(plan.organisation, s) for s in slots),
             grade=grade,
             external_id=external_id,
+            evidence=evidence,
         )
         key = recipient_key or self.recipient_key(recipient, external_id)
         return Prepared(spec, key, slots, secrets.token_urlsafe(32), row_number)
@@ -357,19 +359,29 @@ class IssuingService:
         external_id: str | None = None,
         grade: str | None = None,
         organisation: str | None = None,
+        evidence: tuple[Evidence, ...] = (),
+        idempotency_key: str | None = None,
     ) -> AwardResult:
         """Award a definition (its latest version unless given) to one recipient; idempotent.
 
-        With ``organisation`` the definition must belong to it (NotFoundError otherwise).
+        With ``organisation`` the definition must belong to it (NotFoundError otherwise). The same definition
+        version, recipient and external id make one award; with ``idempotency_key`` (an API client's
+        ``Idempotency-Key``) the same key and definition version make one award, whatever else is sent.
         """
         plan = self.plan(definition, version, organisation=organisation)
-        key = self.recipient_key(recipient, external_id)
+        key = (
+            self.keys.recipient_key("idempotency-key", plan.organisation, idempotency_key)
+            if idempotency_key is not None
+            else self.recipient_key(recipient, external_id)
+        )
         with self.database.transaction() as session:
             found = AwardRepository(session).find(plan.version_id, key)
             if found is not None:
                 return AwardResult(found.id, _credential_of(found), created=False)
         now = self.now()
-        item = self.prepare(plan, recipient, issued_at=now, grade=grade, external_id=external_id, recipient_key=key)
+        item = self.prepare(
+            plan, recipient, issued_at=now, grade=grade, external_id=external_id, recipient_key=key, evidence=evidence
+        )
         item.signed = sign_award(plan.context, item.spec)
         with self.database.transaction() as session:
             outcome = self.write(session, plan, [item], actor=actor, now=now)
@@ -406,16 +418,22 @@ def _credential_of(row: AwardRow) -> dict[str, Any] | str:
 
 
 def _view(session: Session, row: AwardRow) -> AwardView | None:
-    version = session.get(DefinitionVersionRow, row.definition_version_id)
-    definition = session.get(DefinitionRow, version.definition_id) if version else None
+    """The award; one issued through the VC-API has no definition (``""``, version 0)."""
     org = session.get(OrganisationRow, row.organisation_id) if row.organisation_id else None
-    if version is None or definition is None or org is None:
+    if org is None:
         return None
+    slug, number = "", 0
+    if row.definition_version_id is not None:
+        version = session.get(DefinitionVersionRow, row.definition_version_id)
+        definition = session.get(DefinitionRow, version.definition_id) if version else None
+        if version is None or definition is None:
+            return None
+        slug, number = definition.slug, version.version
     return AwardView(
         award_id=row.id,
         organisation=org.slug,
-        definition=definition.slug,
-        version=version.version,
+        definition=slug,
+        version=number,
         issued_at=row.issued_at,
         credential=_credential_of(row),
         recipient_did=row.recipient_did,

@@ -42,7 +42,8 @@ class AwardFilter:
 
 @dataclass(frozen=True, slots=True)
 class AwardRecord:
-    """One award as the queries read it, with its definition's identifier and version."""
+    """One award as the queries read it, with its definition's identifier and version (``""`` and 0 for a
+    credential issued through the VC-API)."""
 
     award_id: str
     definition: str
@@ -84,8 +85,8 @@ class AwardQueryRepository:
 
     def _filtered(self, columns: Select[Any], organisation_id: int, where: AwardFilter) -> Select[Any]:
         stmt = (
-            columns.join(DefinitionVersionRow, DefinitionVersionRow.id == AwardRow.definition_version_id)
-            .join(DefinitionRow, DefinitionRow.id == DefinitionVersionRow.definition_id)
+            columns.outerjoin(DefinitionVersionRow, DefinitionVersionRow.id == AwardRow.definition_version_id)
+            .outerjoin(DefinitionRow, DefinitionRow.id == DefinitionVersionRow.definition_id)
             .where(AwardRow.organisation_id == organisation_id)
         )
         if where.status:
@@ -118,18 +119,18 @@ class AwardQueryRepository:
             .offset(offset)
             .limit(limit)
         )
-        return [_record(row, str(slug), int(version)) for row, slug, version in self.session.execute(stmt).tuples()]
+        return [_record(row, slug, version) for row, slug, version in self.session.execute(stmt).tuples()]
 
     def get(self, organisation_id: int, award_id: str) -> AwardRecord | None:
         """One award of the organisation, or None (also when it belongs to another organisation)."""
         stmt = (
             select(AwardRow, DefinitionRow.slug, DefinitionVersionRow.version)
-            .join(DefinitionVersionRow, DefinitionVersionRow.id == AwardRow.definition_version_id)
-            .join(DefinitionRow, DefinitionRow.id == DefinitionVersionRow.definition_id)
+            .outerjoin(DefinitionVersionRow, DefinitionVersionRow.id == AwardRow.definition_version_id)
+            .outerjoin(DefinitionRow, DefinitionRow.id == DefinitionVersionRow.definition_id)
             .where(AwardRow.organisation_id == organisation_id, AwardRow.id == award_id)
         )
         found = self.session.execute(stmt).tuples().first()
-        return _record(found[0], str(found[1]), int(found[2])) if found else None
+        return _record(*found) if found else None
 
     def counts(self, organisation_id: int) -> dict[str, int]:
         """``{"total", "valid", "revoked", "suspended"}`` over every award of the organisation."""
@@ -171,11 +172,12 @@ class AwardQueryRepository:
         return found
 
 
-def _record(row: AwardRow, definition: str, version: int) -> AwardRecord:
+def _record(row: AwardRow, definition: str | None, version: int | None) -> AwardRecord:
+    """An award; one issued through the VC-API (no definition) has definition ``""`` and version 0."""
     return AwardRecord(
         award_id=row.id,
-        definition=definition,
-        version=version,
+        definition=str(definition or ""),
+        version=int(version or 0),
         issued_at=row.issued_at,
         credential=dict(row.credential) if isinstance(row.credential, dict) else None,
         recipient_did=row.recipient_did,

@@ -257,6 +257,21 @@ class AwardRepository:
         )
         return self.session.scalar(stmt)
 
+    def issued_through_api(self, organisation_id: int, credential_id: str) -> AwardRow | None:
+        """The newest credential the organisation issued through the VC-API whose own ``id`` was
+        ``credential_id`` (kept as its external id when it was not a fresh ``urn:uuid``)."""
+        stmt = (
+            select(AwardRow)
+            .where(
+                AwardRow.organisation_id == organisation_id,
+                AwardRow.definition_version_id.is_(None),
+                AwardRow.external_id == credential_id,
+            )
+            .order_by(AwardRow.issued_at.desc(), AwardRow.id.desc())
+            .limit(1)
+        )
+        return self.session.scalar(stmt)
+
     def by_claim_hash(self, token_hash: str) -> AwardRow | None:
         """The award whose claim token hashes to ``token_hash``."""
         return self.session.scalar(select(AwardRow).where(AwardRow.claim_token_hash == token_hash))

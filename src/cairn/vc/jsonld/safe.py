@@ -10,7 +10,11 @@ garble data, following the jsonld.js safe-mode list:
 - an IRI with characters N-Quads cannot carry unescaped (spaces, controls, ``<>"{}|^`\\``);
 - a literal with control characters other than tab, LF and CR (pyld and RDFC-1.0 escape them
   differently, so signatures would not be portable);
-- a language tag that is not well-formed BCP 47, and ``@direction`` (dropped without rdfDirection).
+- a language tag that is not well-formed BCP 47, and an ``@direction`` other than ``ltr`` and ``rtl``.
+
+A language value with ``@direction`` becomes a literal typed ``https://www.w3.org/ns/i18n#{language}_{direction}``
+(the language in lower case), JSON-LD 1.1's ``rdfDirection: "i18n-datatype"``, as jsonld.js and the Data Integrity
+implementations that build on it canonicalise it: the direction is signed, not dropped.
 
 Unknown remote contexts raise :class:`~cairn.errors.DocumentLoadError` (from the loader).
 """
@@ -49,6 +53,7 @@ _BCP47 = re.compile(r"[a-zA-Z]{1,8}(?:-[a-zA-Z0-9]{1,8})*")
 _MAX_SAFE_INTEGER = 2**53
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+_I18N = "https://www.w3.org/ns/i18n#"
 
 
 # One shared pyld context cache per set of bundled contexts (they never change); loaders that may
@@ -94,8 +99,8 @@ def to_plain_json(document: object) -> Any:
 
 
 def _check_value(item: Mapping[str, Any]) -> None:
-    if "@direction" in item:
-        raise CanonicalizationError("@direction is not kept by RDF canonicalisation; it would be dropped")
+    if "@direction" in item and item["@direction"] not in ("ltr", "rtl"):
+        raise CanonicalizationError("@direction must be ltr or rtl")
     value = item["@value"]
     datatype = item.get("@type")
     if datatype is not None and datatype != "@json":
@@ -199,6 +204,7 @@ def pyld_dataset(
         "documentLoader": active_loader,
         "contextResolver": context_resolver(active_loader),
         "produceGeneralizedRdf": False,
+        "rdfDirection": "i18n-datatype",
     }
     try:
         dataset = _SafeProcessor(safe=safe).to_rdf(plain, options)
@@ -208,7 +214,18 @@ def pyld_dataset(
         _raise_from(exc)
     if safe:
         _check_dataset(dataset)
+    _lower_direction_languages(dataset)
     return dict(dataset)
+
+
+def _lower_direction_languages(dataset: Mapping[str, list[dict[str, Any]]]) -> None:
+    """Write the language of an i18n datatype in lower case (pyld keeps it as written; JSON-LD 1.1 lowers it)."""
+    for triples in dataset.values():
+        for triple in triples:
+            term = triple["object"]
+            datatype = term.get("datatype")
+            if term["type"] == "literal" and isinstance(datatype, str) and datatype.startswith(_I18N):
+                term["datatype"] = _I18N + datatype[len(_I18N) :].lower()
 
 
 def _check_dataset(dataset: Mapping[str, list[dict[str, Any]]]) -> None:

@@ -2,10 +2,14 @@
 
 - ``POST /credentials/issue`` and ``POST /suites/{cryptosuite}/credentials/issue`` (bearer token with
   ``credentials:issue``): ``{credential, options}`` → ``201 {verifiableCredential}``. A credential without an
-  issuer is issued by the token's organisation; one naming another issuer is refused.
+  issuer is issued by the token's organisation; one naming another issuer is refused, and so is one that breaks
+  the VC Data Model (the rules of :mod:`cairn.vc.datamodel`, which the verifier applies too). It gets an ``id``,
+  a start of validity and status entries when missing, and is stored with the organisation's awards
+  (:class:`~cairn.services.issuing.api.ApiIssuingService`).
 - ``POST /credentials/verify`` and ``POST /presentations/verify`` (public): 200 with the report when verified,
   400 with it when not.
-- ``POST /credentials/status`` (``credentials:status``): revoke, suspend or unsuspend an award by its id.
+- ``POST /credentials/status`` (``credentials:status``): revoke, suspend or unsuspend an award of the token's
+  organisation by its id (``urn:uuid:`` award id, or the ``id`` a credential issued through the VC-API carried).
 - ``GET /orgs/{slug}/did.json`` and ``GET /orgs/{slug}/status/{purpose}/{sequence}`` (public documents).
 
 Every error answers the one JSON shape of :mod:`cairn.web.errors`.
@@ -157,9 +161,12 @@ async def verify_presentation(request: Request, body: VerifyPresentationRequest)
 
 @router.post("/credentials/status", summary="Revoke, suspend or unsuspend a credential (VC-API)")
 def update_status(request: Request, body: StatusRequest, principal: StatusToken) -> Response:
-    """Set the status bits of an award this organisation issued; revocation cannot be undone."""
+    """Set the status bits of an award this organisation issued; revocation cannot be undone.
+
+    ``credentialId`` is the credential's ``id``: an award's ``urn:uuid:``, or the id a credential issued through
+    ``/credentials/issue`` was given. Another organisation's award is not found (404)."""
     service = container(request).status_lists
-    award_id = body.credentialId.removeprefix("urn:uuid:")
+    award_id = container(request).api_issuing.award_id_for(body.credentialId, organisation=principal.organisation)
     done = []
     for item in body.credentialStatus:
         reason = item.reason or "updated through the VC-API"
@@ -190,10 +197,21 @@ def status_list(
     purpose: Literal["revocation", "suspension"],
     sequence: RowId,
     if_none_match: Annotated[str | None, Header()] = None,
+    accept: Annotated[str | None, Header(max_length=1000)] = None,
 ) -> Response:
-    """The list, signed, with an ETag; 304 when the caller's copy is current."""
+    """The list, signed, with an ETag; 304 when the caller's copy is current.
+
+    Served as ``application/vc``, or as ``application/ld+json`` / ``application/json`` to a client that asks
+    only for those (JSON-LD document loaders do)."""
     published = container(request).status_lists.published(slug, purpose, sequence)
-    headers = {"ETag": published.etag, "Cache-Control": published.cache_control}
+    headers = {"ETag": published.etag, "Cache-Control": published.cache_control, "Vary": "Accept"}
     if published.not_modified(if_none_match):
         return Response(status_code=304, headers=headers)
-    return Response(published.body, media_type=published.media_type, headers=headers)
+    return Response(published.body, media_type=_list_media_type(published.media_type, accept), headers=headers)
+
+
+def _list_media_type(own: str, accept: str | None) -> str:
+    wanted = [part.split(";")[0].strip().lower() for part in (accept or "").split(",")]
+    if not accept or own in wanted or "*/*" in wanted or "application/*" in wanted:
+        return own
+    return next((t for t in ("application/ld+json", "application/json") if t in wanted), own)

@@ -1,0 +1,90 @@
+"""The award API for learning management systems: award a micro-credential of the catalogue to one learner.
+
+``POST /api/v1/awards`` (bearer token with ``credentials:issue``) awards a definition of the token's organisation
+(its latest version, or the one named) to a learner named by email and/or DID, with an optional name, grade,
+evidence and external id. It goes through the same issuing service as the award pages: the same Open Badges 3.0
+credential, status entries, claim email and audit entry. It is idempotent: the same definition version, learner
+and external id answer the award already made (200, ``created: false``), and so does the same ``Idempotency-Key``
+header for the same definition version, whatever else is sent. A new award answers 201.
+
+Every error answers the one JSON shape of :mod:`cairn.web.errors`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+
+from cairn.model.awards import MAX_EVIDENCE, Evidence, Recipient
+from cairn.model.types import ShortText
+from cairn.services.accounts.access import TokenPrincipal
+from cairn.web.deps import bearer_token, container
+from cairn.web.errors import answers_json
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", tags=["awards"], dependencies=[Depends(answers_json)])
+
+AwardToken = Annotated[TokenPrincipal, Depends(bearer_token("credentials:issue"))]
+
+
+class AwardRequest(BaseModel):
+    """What to award to whom."""
+
+    model_config = ConfigDict(extra="forbid")
+    definition: StrictStr = Field(
+        min_length=1, max_length=200, description="the micro-credential's identifier (its slug) in the catalogue"
+    )
+    version: int | None = Field(None, ge=1, le=1_000_000, description="a version; the latest when left out")
+    recipient: Recipient = Field(description="the learner: email and/or DID, and a name to show")
+    evidence: list[Evidence] = Field(default_factory=list, max_length=MAX_EVIDENCE)
+    external_id: ShortText | None = Field(None, description="the award's id in the calling system")
+    grade: ShortText | None = None
+
+
+class AwardAnswer(BaseModel):
+    """The award: made now (``created``) or found again."""
+
+    award_id: str
+    created: bool
+    credential: dict[str, Any] | str = Field(description="the signed credential (a JWT for JWT issuers)")
+    claim_url: str | None = Field(None, description="the learner's claim link, only when the award is new")
+
+
+@router.post(
+    "/awards",
+    status_code=201,
+    response_model=AwardAnswer,
+    summary="Award a micro-credential to a learner (idempotent)",
+    responses={200: {"model": AwardAnswer, "description": "the award already made for this request"}},
+)
+def create_award(
+    request: Request,
+    body: AwardRequest,
+    principal: AwardToken,
+    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
+) -> Response:
+    """Award ``definition`` (a micro-credential of the token's organisation) to ``recipient``.
+
+    201 with the new award; 200 with the award already made when the same definition version, learner and
+    ``external_id`` were awarded before, or the same ``Idempotency-Key`` was sent for that definition version.
+    404 when the definition is not one the organisation awards; 409 while a co-awarding body has not accepted.
+    """
+    result = container(request).issuing.award(
+        body.definition,
+        body.recipient,
+        actor=principal.actor,
+        version=body.version,
+        external_id=body.external_id,
+        grade=body.grade,
+        organisation=principal.organisation,
+        evidence=tuple(body.evidence),
+        idempotency_key=idempotency_key,
+    )
+    answer = AwardAnswer(
+        award_id=result.award_id, created=result.created, credential=result.credential, claim_url=result.claim_url
+    )
+    return JSONResponse(answer.model_dump(), status_code=201 if result.created else 200)
