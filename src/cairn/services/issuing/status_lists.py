@@ -58,6 +58,8 @@ def _default_chooser(taken: set[int], length: int) -> int | None:
 
 def list_suite(organisation_suite: str, key_type: KeyType) -> str:
     """The Data Integrity suite a status list is signed with (JWT issuers sign lists with RDFC)."""
+    if organisation_suite == "ecdsa-sd-2023":  # a list is read whole: no selective disclosure
+        return "ecdsa-rdfc-2019"
     if organisation_suite in DATA_INTEGRITY_SUITES:
         return organisation_suite
     return "eddsa-rdfc-2022" if key_type is KeyType.ED25519 else "ecdsa-rdfc-2019"
