@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from cairn.errors import CredentialError, InputError, NotFoundError
-from cairn.services.issuing.keys import KeyService
+from cairn.services.issuing.keys import KeyService, suite_of
 from cairn.store.audit import AuditRepository
 from cairn.store.catalog.repository import OrganisationRepository
 from cairn.store.database import Database
@@ -40,14 +40,23 @@ class ApiIssuingService:
             row = OrganisationRepository(session).row(organisation)
             if row is None:
                 raise NotFoundError(f"no organisation '{organisation}'")
-            return row.signing_suite
+            return suite_of(row)
 
     def issue(
-        self, credential: Mapping[str, Any], *, organisation: str, suite: str | None, actor: str
+        self,
+        credential: Mapping[str, Any],
+        *,
+        organisation: str,
+        suite: str | None,
+        actor: str,
+        key_type: str | None = None,
+        mandatory_pointers: Sequence[str] | None = None,
     ) -> dict[str, Any]:
         """The signed credential (a JWT comes back as an EnvelopedVerifiableCredential).
 
         A credential without an issuer is issued by ``organisation``; one naming another issuer is refused.
+        ``key_type`` ("P-256" or "P-384") picks the ECDSA key; ``mandatory_pointers`` are the JSON Pointers
+        an ecdsa-sd-2023 base proof always discloses.
         """
         did = self.keys.did(organisation)
         document = dict(credential)
@@ -59,7 +68,7 @@ class ApiIssuingService:
         chosen = suite or self.suite_of(organisation)
         if chosen not in SUITES:
             raise InputError(f"unknown cryptosuite {chosen[:60]!r}; use one of: {', '.join(SUITES)}")
-        signing = self.keys.ensure_key(organisation, suite=chosen, actor=actor)
+        signing = self.keys.ensure_key(organisation, suite=chosen, actor=actor, key_type=key_type)
         now = self.clock()
         created = now.replace(microsecond=0).isoformat().replace("+00:00", "Z")
         try:
@@ -69,6 +78,7 @@ class ApiIssuingService:
                 suite=chosen,
                 created=created,
                 verification_method=signing.verification_method,
+                mandatory_pointers=mandatory_pointers,
             )
         except CredentialError as exc:
             raise InputError(exc.message) from None
@@ -78,7 +88,7 @@ class ApiIssuingService:
                 actor=actor,
                 action="credential.issue",
                 subject=str(document.get("id", ""))[:500],
-                details={"suite": chosen, "organisation": organisation},
+                details={"suite": chosen, "organisation": organisation, "key_type": signing.key.kind.value},
             )
         if isinstance(secured, str):
             return {

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Final
 
 from cairn.errors import ConflictError, InputError, NotFoundError
-from cairn.services.issuing.keys import KeyService
+from cairn.services.issuing.keys import KeyService, suite_of
 from cairn.store.catalog.repository import OrganisationRepository
 from cairn.store.database import Database
 from cairn.store.issuing.repository import AuditRecord, AwardRepository, StatusListRepository, append_audit, begin_write
@@ -285,7 +285,7 @@ class StatusListService:
                 return cached[1]
             row = repo.find(org.id, purpose, sequence)
             assert row is not None
-            bits, updated_at, revision, suite = row.bits, row.updated_at, row.revision, org.signing_suite
+            bits, updated_at, revision, suite = row.bits, row.updated_at, row.revision, suite_of(org)
         url = self.url(slug, purpose, sequence)
         credential = status_list_credential(
             url=url,
