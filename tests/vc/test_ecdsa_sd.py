@@ -396,3 +396,16 @@ def test_select_json_ld_follows_the_specification() -> None:
     whole = ecdsa_sd.select_json_ld(["/credentialSubject/b"], document)
     assert whole is not None
     assert whole["credentialSubject"]["b"] == {"c": "d", "e": "f"}
+
+
+def test_a_holder_checks_a_base_proof_by_deriving_everything() -> None:
+    """The pointer "" selects the whole credential: what a wallet verifies on import, before choosing what to show."""
+    base = _issue()
+    everything = ecdsa_sd.derive(base, selective_pointers=[""])
+    assert _strip(everything) == CREDENTIAL
+    ok, reason = _verifies(everything)
+    assert ok, reason
+    forged = copy.deepcopy(base)
+    forged["credentialSubject"]["name"] = "Mallory"
+    ok, _ = _verifies(ecdsa_sd.derive(forged, selective_pointers=[""]))
+    assert not ok

@@ -554,7 +554,10 @@ def add_base_proof(
     secret = hmac_key if hmac_key is not None else secrets.token_bytes(32)
     if len(secret) != 32:
         raise CredentialError("the HMAC key must be 32 bytes")
-    groups, _, _ = _canonicalize_and_group(unsecured, hmac_label_factory(secret), {"mandatory": pointers}, loader)
+    try:
+        groups, _, _ = _canonicalize_and_group(unsecured, hmac_label_factory(secret), {"mandatory": pointers}, loader)
+    except RecursionError:
+        raise CredentialError("the document is nested too deeply to sign") from None
     mandatory = list(groups["mandatory"].matching.values())
     non_mandatory = list(groups["mandatory"].non_matching.values())
     if len(non_mandatory) > MAX_STATEMENTS:
@@ -594,6 +597,15 @@ def derive(
     verifier checks against the issuer's key. Raises CredentialError for a document without a base
     proof or a pointer that matches nothing.
     """
+    try:
+        return _derive(document, selective_pointers, loader)
+    except RecursionError:
+        raise CredentialError("the credential is nested too deeply to derive from") from None
+
+
+def _derive(
+    document: Mapping[str, Any], selective_pointers: Sequence[str], loader: DocumentLoader | None
+) -> dict[str, Any]:
     if not isinstance(document, Mapping):
         raise CredentialError("the credential is not a JSON object")
     proof = _sd_proof(document)
