@@ -163,6 +163,20 @@ def test_org_keys_rotate_list_and_did(env: dict[str, str]) -> None:
     assert run(env, "org", "keys", "rotate", "nobody").exit_code == 1
 
 
+def test_org_suite_chooses_p384(env: dict[str, str]) -> None:
+    result = run(env, "org", "suite", ORG, "ecdsa-jcs-2019", "--key-type", "P-384")
+    assert result.exit_code == 0, result.stderr
+    assert "signs with ecdsa-jcs-2019" in result.stdout
+    assert "(P-384)" in result.stdout
+    listed = run(env, "org", "keys", "list", ORG).stdout
+    assert "P-384" in listed
+    document = json.loads(run(env, "org", "did", ORG).stdout)
+    assert any(m["publicKeyMultibase"].startswith("z82L") for m in document["verificationMethod"])
+    refused = run(env, "org", "suite", ORG, "ecdsa-sd-2023", "--key-type", "P-384")
+    assert refused.exit_code != 0
+    assert "P-256" in refused.stderr
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import select
 
 from cairn.errors import ConfigurationError, InputError
 from cairn.model.awards import Recipient
 from cairn.services.issuing.credentials import IssuanceContext
-from cairn.services.issuing.keys import KEY_ENCRYPTION_INFO, KeyService, derive_key, did_for, open_secret, seal_secret
+from cairn.services.issuing.keys import (
+    KEY_ENCRYPTION_INFO,
+    KeyService,
+    derive_key,
+    did_for,
+    key_type_for,
+    open_secret,
+    seal_secret,
+)
 from cairn.services.issuing.setup import IssuingServices
 from cairn.store.database import Database
 from cairn.store.tables import AuditEntry, KeyRow
 from cairn.vc.dids import did_web_url
 from cairn.vc.keys import KeyPair, KeyType
+from cairn.vc.proofs.suites import b58decode
 from cairn.vc.report import Outcome
 from cairn.vc.verification import verify
 from tests.factories import DEFINITION, ORG, PUBLIC_URL, SECRET, FixedClock, load_examples, make_services
@@ -191,3 +202,81 @@ def test_the_did_document_of_an_organisation_with_keys_needs_no_secret(services:
 
 def _no_secret() -> str:
     raise AssertionError("the secret key was asked for")
+
+
+def test_key_type_for_suites_and_key_types() -> None:
+    assert key_type_for("ecdsa-rdfc-2019") is KeyType.P256
+    assert key_type_for("ecdsa-jcs-2019", "P-384") is KeyType.P384
+    assert key_type_for("ecdsa-sd-2023") is KeyType.P256
+    assert key_type_for("eddsa-rdfc-2022", "Ed25519") is KeyType.ED25519
+    with pytest.raises(InputError, match="takes P-256\\)"):
+        key_type_for("ecdsa-sd-2023", "P-384")
+    with pytest.raises(InputError, match="cannot sign"):
+        key_type_for("eddsa-jcs-2022", "P-384")
+
+
+def test_p384_keys_sign_every_ecdsa_suite_sealed_and_listed(
+    services: IssuingServices, database: Database, clock: FixedClock
+) -> None:
+    """A P-384 key per request (the VC-API's keyType): sealed at rest, in the DID document, verified by a
+    verifier that reads only that document; ecdsa-sd-2023 stays P-256."""
+    unsigned = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "credentialSubject": {"id": "did:example:learner-1", "name": "Ann"},
+    }
+    for suite in ("ecdsa-rdfc-2019", "ecdsa-jcs-2019"):
+        signed = services.keys.sign(ORG, unsigned, suite=suite, key_type="P-384")
+        assert isinstance(signed, dict)
+        assert signed["proof"]["verificationMethod"].split("#")[1].startswith("z82L")  # a P-384 Multikey
+        report = verify(signed, now=clock(), fetcher=fetcher_for(services))
+        assert outcomes(report, "proof") == [Outcome.PASS], report.text()
+        assert outcomes(report, "issuer-key") == [Outcome.PASS], report.text()
+        assert len(b58decode(signed["proof"]["proofValue"][1:])) == 96  # ECDSA P-384 r || s
+    p384 = services.keys.ensure_key(ORG, suite="ecdsa-rdfc-2019", key_type="P-384")
+    assert p384.key.kind is KeyType.P384
+    with database.transaction() as session:
+        row = session.scalars(select(KeyRow).where(KeyRow.type == "P-384")).one()
+        stored = bytes(row.private_key_encrypted)
+    assert len(stored) == 1 + 12 + 48 + 16
+    assert p384.key.secret not in stored
+    document = services.keys.did_document(ORG)
+    methods = {m["id"]: m for m in document["verificationMethod"]}
+    assert methods[p384.verification_method]["type"] == "Multikey"
+    assert methods[p384.verification_method]["publicKeyMultibase"] == p384.key.public_multibase
+    assert p384.verification_method in document["assertionMethod"]
+    # The organisation's default ECDSA key stays P-256; selective disclosure refuses P-384.
+    assert services.keys.ensure_key(ORG, suite="ecdsa-rdfc-2019").key.kind is KeyType.P256
+    with pytest.raises(InputError, match="ecdsa-sd-2023 cannot sign"):
+        services.keys.sign(ORG, unsigned, suite="ecdsa-sd-2023", key_type="P-384")
+
+
+def test_an_organisation_can_choose_p384(services: IssuingServices, database: Database, clock: FixedClock) -> None:
+    services.keys.set_suite(ORG, "ecdsa-rdfc-2019", actor="admin")
+    before = services.issuing.award(DEFINITION, Recipient(did="did:example:learner-1"), actor="test")
+    services.keys.set_suite(ORG, "ecdsa-jcs-2019", actor="admin", key_type="P-384")
+    after = services.issuing.award(DEFINITION, Recipient(did="did:example:learner-2"), actor="test")
+    assert isinstance(before.credential, dict)
+    assert isinstance(after.credential, dict)
+    assert after.credential["proof"]["cryptosuite"] == "ecdsa-jcs-2019"
+    current = services.keys.ensure_key(ORG)
+    assert current.key.kind is KeyType.P384
+    assert after.credential["proof"]["verificationMethod"] == current.verification_method
+    for credential in (before.credential, after.credential):
+        assert_authentic(verify_award(services, credential, clock()))
+    # The choice is stored (a fresh process reads it); P-256 still signs what asks for it, without changing it.
+    fresh = make_services(database, clock)
+    assert fresh.keys.ensure_key(ORG).key.kind is KeyType.P384
+    assert fresh.keys.ensure_key(ORG, suite="ecdsa-sd-2023").key.kind is KeyType.P256
+    assert fresh.keys.ensure_key(ORG).key.kind is KeyType.P384
+    # The organisation's status lists are signed with its P-384 key too.
+    entry = after.credential["credentialStatus"][0]
+    slug, _, purpose, sequence = entry["statusListCredential"].removeprefix(PUBLIC_URL + "/orgs/").split("/")
+    published = json.loads(services.status_lists.published(slug, purpose, int(sequence)).body)
+    assert published["proof"]["verificationMethod"] == current.verification_method
+    # Rotation keeps the choice; choosing P-256 again goes back.
+    assert services.keys.rotate(ORG, actor="admin").type == "P-384"
+    services.keys.set_suite(ORG, "ecdsa-jcs-2019", actor="admin", key_type="P-256")
+    assert services.keys.ensure_key(ORG).key.kind is KeyType.P256
+    with pytest.raises(InputError, match="cannot sign"):
+        services.keys.set_suite(ORG, "eddsa-rdfc-2022", actor="admin", key_type="P-384")

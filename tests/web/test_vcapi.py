@@ -239,3 +239,80 @@ def test_errors_answer_in_the_shape_of_their_router(app_parts: tuple[TestClient,
     page = client.get("/micro-credentials/nope", headers=browser)
     assert page.status_code == 404
     assert page.headers["content-type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("suite", ["ecdsa-rdfc-2019", "ecdsa-jcs-2019"])
+def test_p384_by_url_or_option(app_parts: tuple[TestClient, Any], suite: str) -> None:
+    client, _ = app_parts
+    by_url = client.post(f"/suites/{suite}/P-384/credentials/issue", json={"credential": credential()}, headers=auth())
+    by_option = client.post(
+        f"/suites/{suite}/credentials/issue",
+        json={"credential": credential(), "options": {"keyType": "P-384"}},
+        headers=auth(),
+    )
+    default = client.post(f"/suites/{suite}/credentials/issue", json={"credential": credential()}, headers=auth())
+    methods = []
+    for answer in (by_url, by_option, default):
+        assert answer.status_code == 201, answer.text
+        vc = answer.json()["verifiableCredential"]
+        checked = client.post("/credentials/verify", json={"verifiableCredential": vc})
+        assert checked.json()["verified"] is True, checked.text
+        methods.append(vc["proof"]["verificationMethod"])
+    assert methods[0] == methods[1] != methods[2]
+    assert methods[0].split("#")[1].startswith("z82L")  # P-384 Multikey
+    assert methods[2].split("#")[1].startswith("zDna")  # the default stays P-256
+    listed = client.get(f"/orgs/{UM}/did.json").json()
+    assert {methods[0], methods[2]} <= {m["id"] for m in listed["verificationMethod"]}
+    refused = client.post(
+        "/suites/ecdsa-sd-2023/P-384/credentials/issue", json={"credential": credential()}, headers=auth()
+    )
+    assert refused.status_code == 400
+    assert "P-256" in refused.json()["error"]
+    wrong = client.post(f"/suites/{suite}/P-521/credentials/issue", json={"credential": credential()}, headers=auth())
+    assert wrong.status_code == 422
+
+
+def test_selective_disclosure_issue_derive_verify(app_parts: tuple[TestClient, Any]) -> None:
+    """The issuer adds an ecdsa-sd-2023 base proof, the holder derives, the verifier checks what was disclosed."""
+    client, _ = app_parts
+    subject = {"id": "did:example:learner", "achieved": "First aid", "name": "Ann Example"}
+    issued = client.post(
+        "/suites/ecdsa-sd-2023/credentials/issue",
+        json={"credential": credential(credentialSubject=subject), "options": {"mandatoryPointers": ["/issuer"]}},
+        headers=auth(),
+    )
+    assert issued.status_code == 201, issued.text
+    base = issued.json()["verifiableCredential"]
+    assert base["proof"]["cryptosuite"] == "ecdsa-sd-2023"
+    assert base["proof"]["proofValue"].startswith("u2V0A")
+    refused = client.post("/credentials/verify", json={"verifiableCredential": base})
+    assert refused.status_code == 400
+    assert "derive before presenting" in refused.text
+    derived = client.post(
+        "/credentials/derive",
+        json={"verifiableCredential": base, "options": {"selectivePointers": ["/credentialSubject/achieved"]}},
+    )
+    assert derived.status_code == 201, derived.text
+    shown = derived.json()["verifiableCredential"]
+    assert shown["credentialSubject"] == {"id": "did:example:learner", "achieved": "First aid"}
+    assert shown["issuer"] == base["issuer"]
+    assert "validFrom" not in shown  # not mandatory here, not selected
+    checked = client.post("/credentials/verify", json={"verifiableCredential": shown})
+    assert checked.status_code == 200, checked.text
+    shown["credentialSubject"]["achieved"] = "Brain surgery"
+    tampered = client.post("/credentials/verify", json={"verifiableCredential": shown})
+    assert tampered.status_code == 400
+    missing = client.post(
+        "/credentials/derive",
+        json={"verifiableCredential": base, "options": {"selectivePointers": ["/credentialSubject/nothing"]}},
+    )
+    assert missing.status_code == 400
+    assert "does not match" in missing.json()["error"]
+    not_sd = client.post("/credentials/derive", json={"verifiableCredential": credential()})
+    assert not_sd.status_code == 400
+    bad_pointer = client.post(
+        "/suites/ecdsa-sd-2023/credentials/issue",
+        json={"credential": credential(), "options": {"mandatoryPointers": ["/credentialSubject/invalidPointer"]}},
+        headers=auth(),
+    )
+    assert bad_pointer.status_code == 400

@@ -18,7 +18,7 @@ import click
 
 from cairn.cli.common import database_option, fail_cleanly
 
-__all__ = ["audit", "award", "org", "org_did", "org_keys"]
+__all__ = ["audit", "award", "org", "org_did", "org_keys", "org_suite"]
 
 
 if TYPE_CHECKING:  # services are imported when a command runs, not when the CLI starts
@@ -203,6 +203,26 @@ def org_keys_rotate(slug: str, database: str | None, actor: str) -> None:
     with _services(database) as services:
         key = services.keys.rotate(slug, actor=actor)
     click.echo(f"New signing key {key.verification_method} ({key.type}); the old one stays in the DID document")
+
+
+@org.command("suite")
+@click.argument("slug")
+@click.argument("suite")
+@click.option(
+    "--key-type",
+    type=click.Choice(["P-256", "P-384"]),
+    default=None,
+    help="the ECDSA key to sign with (P-384: ecdsa-rdfc-2019 and ecdsa-jcs-2019 only)",
+)
+@database_option
+@actor_option
+@fail_cleanly
+def org_suite(slug: str, suite: str, key_type: str | None, database: str | None, actor: str) -> None:
+    """Make organisation SLUG sign with SUITE (and, for ECDSA, the key type); a key is made when needed."""
+    with _services(database) as services:
+        services.keys.set_suite(slug, suite, actor=actor, key_type=key_type)
+        key = services.keys.ensure_key(slug)
+    click.echo(f"{slug} signs with {suite} using {key.verification_method} ({key.key.kind.value})")
 
 
 @org.command("did")

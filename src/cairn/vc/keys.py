@@ -342,13 +342,18 @@ class KeyPair:
             jwk["d"] = multibase.b64url_encode(self.secret)
         return jwk
 
-    def sign(self, message: bytes) -> bytes:
-        """Sign ``message``: a 64-byte Ed25519 signature, or ECDSA ``r || s`` (64 bytes P-256, 96 bytes P-384)."""
+    def sign(self, message: bytes, *, deterministic: bool = False) -> bytes:
+        """Sign ``message``: a 64-byte Ed25519 signature, or ECDSA ``r || s`` (64 bytes P-256, 96 bytes P-384).
+
+        ``deterministic`` makes ECDSA derive its nonce from the key and message (RFC 6979, in FIPS 186-5),
+        as the W3C ecdsa-sd-2023 test vectors do; Ed25519 is always deterministic.
+        """
         key = self._key
         if isinstance(key, ed25519.Ed25519PrivateKey):
             return key.sign(message)
         curve = _EC[self.kind]
-        r, s = decode_dss_signature(key.sign(message, curve.ecdsa))
+        algorithm = ec.ECDSA(curve.ecdsa.algorithm, deterministic_signing=True) if deterministic else curve.ecdsa
+        r, s = decode_dss_signature(key.sign(message, algorithm))
         return r.to_bytes(curve.size, "big") + s.to_bytes(curve.size, "big")
 
     def verify(self, signature: bytes, message: bytes) -> bool:

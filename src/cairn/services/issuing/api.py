@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy.exc import IntegrityError
 
 from cairn.errors import CredentialError, InputError, NotFoundError, StorageError
-from cairn.services.issuing.keys import KeyService
+from cairn.services.issuing.keys import KeyService, suite_of
 from cairn.services.issuing.status_lists import PURPOSES, Slot, StatusListService
 from cairn.store.catalog.repository import OrganisationRepository
 from cairn.store.database import Database
@@ -83,7 +83,7 @@ class ApiIssuingService:
 
     def suite_of(self, organisation: str) -> str:
         """The cryptosuite the organisation signs with by default."""
-        return self._organisation(organisation).signing_suite
+        return suite_of(self._organisation(organisation))
 
     def _organisation(self, organisation: str) -> OrganisationRow:
         with self.database.transaction() as session:
@@ -125,11 +125,22 @@ class ApiIssuingService:
         return document
 
     def issue(
-        self, credential: Mapping[str, Any], *, organisation: str, suite: str | None, actor: str
+        self,
+        credential: Mapping[str, Any],
+        *,
+        organisation: str,
+        suite: str | None,
+        actor: str,
+        key_type: str | None = None,
+        mandatory_pointers: Sequence[str] | None = None,
     ) -> dict[str, Any]:
-        """The signed credential (a JWT comes back as an EnvelopedVerifiableCredential), stored as an award."""
+        """The signed credential (a JWT comes back as an EnvelopedVerifiableCredential), stored as an award.
+
+        ``key_type`` ("P-256" or "P-384") picks the ECDSA key; ``mandatory_pointers`` are the JSON Pointers an
+        ecdsa-sd-2023 base proof always discloses.
+        """
         org = self._organisation(organisation)
-        chosen = suite or org.signing_suite
+        chosen = suite or suite_of(org)
         if chosen not in SUITES:
             raise InputError(f"unknown cryptosuite {chosen[:60]!r}; use one of: {', '.join(SUITES)}")
         now = self.clock()
@@ -138,7 +149,7 @@ class ApiIssuingService:
             document = with_proof_context(document)
         own = _fresh_uuid(document["id"])
         award_id = own if own is not None and not self._taken(own) else str(uuid.uuid4())
-        signing = self.keys.ensure_key(organisation, suite=chosen, actor=actor)
+        signing = self.keys.ensure_key(organisation, suite=chosen, actor=actor, key_type=key_type)
         # Only VCDM 2.0 defines BitstringStatusListEntry; a 1.1 credential is stored without status entries.
         slotted = credential_version(document) == 2
         for _ in range(MAX_SLOT_RETRIES):
@@ -147,7 +158,7 @@ class ApiIssuingService:
             if slots:
                 entries = [self.status_lists.entry(organisation, s) for s in slots]
                 unsigned["credentialStatus"] = [*as_list(document.get("credentialStatus")), *entries]
-            secured = self._sign(unsigned, signing.key, chosen, now, signing.verification_method)
+            secured = self._sign(unsigned, signing.key, chosen, now, signing.verification_method, mandatory_pointers)
             # A credential id that is not this award's own urn:uuid is kept, to find the award by it again.
             text = str(document["id"])
             external = None if own == award_id or len(text) > MAX_EXTERNAL_ID else text
@@ -168,9 +179,24 @@ class ApiIssuingService:
             }
         return secured
 
-    def _sign(self, document: dict[str, Any], key: Any, suite: str, now: datetime, method: str) -> dict[str, Any] | str:
+    def _sign(
+        self,
+        document: dict[str, Any],
+        key: Any,
+        suite: str,
+        now: datetime,
+        method: str,
+        mandatory_pointers: Sequence[str] | None,
+    ) -> dict[str, Any] | str:
         try:
-            return issue(document, key=key, suite=suite, created=_stamp(now), verification_method=method)
+            return issue(
+                document,
+                key=key,
+                suite=suite,
+                created=_stamp(now),
+                verification_method=method,
+                mandatory_pointers=mandatory_pointers,
+            )
         except CredentialError as exc:
             raise InputError(exc.message) from None
 

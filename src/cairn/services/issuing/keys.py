@@ -5,11 +5,16 @@ Each organisation is ``did:web:HOST:orgs:SLUG`` under the instance's public URL 
 retires the current key (no longer used to sign) and keeps it in the document, so credentials signed
 with it still verify.
 
-Keys are Ed25519, or P-256 when the organisation signs with an ``ecdsa-*`` suite. The 32-byte secret is
-sealed with AES-256-GCM under a key derived by HKDF-SHA256 from ``CAIRN_SECRET_KEY`` (``info`` names the
-purpose), with the organisation's id as associated data, so a sealed key moved to another organisation
-does not open. Stored form: version byte ``0x01`` | 12-byte nonce | ciphertext and tag. Opened keys are
-cached per process and never logged (a :class:`~cairn.vc.keys.KeyPair`'s ``repr`` hides its secret).
+Keys are Ed25519, or P-256 when the organisation signs with an ``ecdsa-*`` suite; ``ecdsa-rdfc-2019`` and
+``ecdsa-jcs-2019`` can sign with P-384 instead (a request may ask for it, and an organisation that chose
+P-384 with :meth:`KeyService.set_suite` signs with it by default: its ``signing_suite`` column then reads
+``SUITE/P-384``, see :func:`organisation_suite`).
+``ecdsa-sd-2023`` is P-256 only (its derived proofs hold a 64-byte base signature). The secret (32 bytes;
+48 for P-384) is sealed with AES-256-GCM under a key derived by HKDF-SHA256 from ``CAIRN_SECRET_KEY``
+(``info`` names the purpose), with the organisation's id as associated data, so a sealed key moved to
+another organisation does not open. Stored form: version byte ``0x01`` | 12-byte nonce | ciphertext and
+tag. Opened keys are cached per process and never logged (a :class:`~cairn.vc.keys.KeyPair`'s ``repr``
+hides its secret).
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from cairn.vc.keys import KeyPair, KeyType, PublicKey
 
 __all__ = [
     "KEY_ENCRYPTION_INFO",
+    "P384_SUITES",
     "RECIPIENT_KEY_INFO",
     "SEAL_VERSION",
     "KeyInfo",
@@ -50,7 +56,9 @@ __all__ = [
     "did_for",
     "key_type_for",
     "open_secret",
+    "organisation_suite",
     "seal_secret",
+    "suite_of",
 ]
 
 SEAL_VERSION: Final = 1
@@ -101,11 +109,36 @@ def did_for(public_url: str, slug: str) -> str:
         raise ConfigurationError(f"the public URL {public_url!r} cannot make a did:web: {exc}") from None
 
 
-def key_type_for(suite: str) -> KeyType:
-    """The key type a suite signs with: P-256 for ``ecdsa-*``, Ed25519 otherwise (EdDSA for JWTs)."""
+P384_SUITES: Final = ("ecdsa-rdfc-2019", "ecdsa-jcs-2019")
+"""The suites an organisation may sign with a P-384 key."""
+
+
+def key_type_for(suite: str, key_type: KeyType | str | None = None) -> KeyType:
+    """The key type a suite signs with: P-256 for ``ecdsa-*`` (or P-384 when ``key_type`` asks and the
+    suite takes it), Ed25519 otherwise (EdDSA for JWTs). InputError for a key type the suite cannot use."""
     if suite not in SUITES:
         raise InputError(f"unknown signing suite {suite!r}; use one of: {', '.join(SUITES)}")
-    return KeyType.P256 if suite.startswith("ecdsa") else KeyType.ED25519
+    default = KeyType.P256 if suite.startswith("ecdsa") else KeyType.ED25519
+    if key_type is None or key_type == default:
+        return default
+    if key_type == KeyType.P384 and suite in P384_SUITES:
+        return KeyType.P384
+    allowed = "P-256 or P-384" if suite in P384_SUITES else default.value
+    raise InputError(f"{suite} cannot sign with a {str(key_type)[:20]} key (it takes {allowed})")
+
+
+def organisation_suite(stored: str) -> tuple[str, KeyType | None]:
+    """An organisation's ``signing_suite`` column: the suite, and the key type it chose (None: the suite's own).
+
+    The column holds ``ecdsa-jcs-2019`` or, for an organisation that signs with P-384, ``ecdsa-jcs-2019/P-384``.
+    """
+    suite, _, key_type = stored.partition("/")
+    return suite, KeyType.P384 if key_type == KeyType.P384 else None
+
+
+def suite_of(organisation: OrganisationRow) -> str:
+    """The cryptosuite the organisation signs with by default."""
+    return organisation_suite(organisation.signing_suite)[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,22 +260,41 @@ class KeyService:
 
     # -- signing keys -------------------------------------------------------------------------------
 
+    @staticmethod
+    def _preferred(organisation: OrganisationRow, suite: str, key_type: str | None) -> KeyType:
+        """The key type to sign ``suite`` with: ``key_type`` when given; else the organisation's choice
+        (see :meth:`set_suite`) when it signs that suite; else the suite's own."""
+        chosen_suite, chosen = organisation_suite(organisation.signing_suite)
+        if key_type is None and chosen is not None and suite == chosen_suite:
+            return chosen
+        return key_type_for(suite, key_type)
+
     def signing_key(
-        self, session: Session, organisation: OrganisationRow, *, suite: str | None = None, actor: str = "system"
+        self,
+        session: Session,
+        organisation: OrganisationRow,
+        *,
+        suite: str | None = None,
+        actor: str = "system",
+        key_type: str | None = None,
     ) -> SigningKey:
-        """The key to sign with now for ``suite`` (default: the organisation's), inside the caller's
-        transaction; made when the organisation has no current key of that type."""
-        wanted = key_type_for(suite or organisation.signing_suite)
+        """The key to sign with now for ``suite`` (default: the organisation's) and ``key_type`` (default:
+        the organisation's choice, see :meth:`set_suite`), inside the caller's transaction; made when the
+        organisation has no current key of that type."""
+        wanted = self._preferred(organisation, suite or suite_of(organisation), key_type)
         row = KeyRepository(session).current(organisation.id, wanted.value)
         if row is None:
             row = self._make(session, organisation.id, organisation.slug, wanted, actor=actor)
         return SigningKey(self._open(row), self._method(self.did(organisation.slug), row).id, row.id, organisation.id)
 
-    def ensure_key(self, slug: str, *, suite: str | None = None, actor: str = "system") -> SigningKey:
-        """The organisation's current signing key (for ``suite``), made and committed when it has none."""
+    def ensure_key(
+        self, slug: str, *, suite: str | None = None, actor: str = "system", key_type: str | None = None
+    ) -> SigningKey:
+        """The organisation's current signing key (for ``suite`` and ``key_type``), made and committed when it
+        has none."""
         with self.database.transaction() as session:
             org = _organisation_row(session, slug)
-            return self.signing_key(session, org, suite=suite, actor=actor)
+            return self.signing_key(session, org, suite=suite, actor=actor, key_type=key_type)
 
     def sign(
         self,
@@ -251,6 +303,7 @@ class KeyService:
         *,
         suite: str | None = None,
         created: datetime | None = None,
+        key_type: str | None = None,
     ) -> dict[str, Any] | str:
         """Sign any credential as the organisation (for the VC-API): its current key, its suite unless
         ``suite`` names another. A credential without an issuer gets the organisation's DID; one naming
@@ -264,8 +317,8 @@ class KeyService:
             raise InputError(f"the credential names another issuer; this organisation issues as {did}")
         with self.database.transaction() as session:
             org = _organisation_row(session, slug)
-            chosen = suite or org.signing_suite
-            signing = self.signing_key(session, org, suite=chosen)
+            chosen = suite or suite_of(org)
+            signing = self.signing_key(session, org, suite=chosen, key_type=key_type)
         return issue(
             credential,
             key=signing.key,
@@ -279,24 +332,28 @@ class KeyService:
         with the old keys keep verifying (a key for another suite is made again when first needed)."""
         with self.database.transaction() as session:
             org = _organisation_row(session, slug)
-            row = self._make(session, org.id, slug, key_type_for(org.signing_suite), actor=actor, rotate=True)
+            kind = self._preferred(org, suite_of(org), None)
+            row = self._make(session, org.id, slug, kind, actor=actor, rotate=True)
             return KeyInfo(
                 self._method(self.did(slug), row).id, row.type, row.public_key_multibase, row.created_at, None
             )
 
-    def set_suite(self, slug: str, suite: str, *, actor: str) -> None:
-        """Change the suite an organisation signs with (a key of the right type is made when needed)."""
-        key_type_for(suite)
+    def set_suite(self, slug: str, suite: str, *, actor: str, key_type: str | None = None) -> None:
+        """Change the suite an organisation signs with (a key of the right type is made when needed).
+
+        ``key_type="P-384"`` (ecdsa-rdfc-2019 and ecdsa-jcs-2019) makes the organisation sign with P-384 by
+        default; its P-256 key stays for what asks for P-256 (ecdsa-sd-2023, a request's keyType).
+        """
+        wanted = key_type_for(suite, key_type)
+        stored = f"{suite}/{wanted.value}" if wanted is KeyType.P384 else suite
         with self.database.transaction() as session:
             begin_write(session)
             org = _organisation_row(session, slug)
-            if org.signing_suite == suite:
+            if org.signing_suite == stored:
                 return
-            org.signing_suite = suite
-            append_audit(
-                session,
-                [AuditRecord(self.clock(), actor, "organisation.suite", slug, {"suite": suite})],
-            )
+            org.signing_suite = stored
+            details: dict[str, Any] = {"suite": suite, "key_type": wanted.value}
+            append_audit(session, [AuditRecord(self.clock(), actor, "organisation.suite", slug, details)])
             self.signing_key(session, org, actor=actor)
 
     def _make(

@@ -29,7 +29,7 @@ from cairn.model.awards import Evidence, Recipient
 from cairn.model.types import pick
 from cairn.services.catalog.coawards import CoAwardPendingError, pending_bodies
 from cairn.services.issuing.credentials import AwardSpec, IssuanceContext, SignedAward, sign_award
-from cairn.services.issuing.keys import KeyService
+from cairn.services.issuing.keys import KeyService, suite_of
 from cairn.services.issuing.status_lists import PURPOSES, Slot, StatusListService
 from cairn.store.catalog.repository import DefinitionRepository, OrganisationRepository
 from cairn.store.database import Database
@@ -173,7 +173,7 @@ class IssuingService:
             lead = orgs.row(d.awarding_bodies[0])
             assert lead is not None
             signing = self.keys.signing_key(session, lead)
-            suite = lead.signing_suite
+            suite = suite_of(lead)
         skills = sorted({uri for outcome in d.learning_outcomes for uri in outcome.esco_skills})
         context = IssuanceContext(
             definition=d,

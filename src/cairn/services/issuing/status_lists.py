@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Final
 
 from cairn.errors import ConflictError, InputError, NotFoundError
-from cairn.services.issuing.keys import KeyService
+from cairn.services.issuing.keys import KeyService, suite_of
 from cairn.store.catalog.repository import OrganisationRepository
 from cairn.store.database import Database
 from cairn.store.issuing.repository import AuditRecord, AwardRepository, StatusListRepository, append_audit, begin_write
@@ -58,6 +58,8 @@ def _default_chooser(taken: set[int], length: int) -> int | None:
 
 def list_suite(organisation_suite: str, key_type: KeyType) -> str:
     """The Data Integrity suite a status list is signed with (JWT issuers sign lists with RDFC)."""
+    if organisation_suite == "ecdsa-sd-2023":  # a list is read whole: no selective disclosure
+        return "ecdsa-rdfc-2019"
     if organisation_suite in DATA_INTEGRITY_SUITES:
         return organisation_suite
     return "eddsa-rdfc-2022" if key_type is KeyType.ED25519 else "ecdsa-rdfc-2019"
@@ -283,7 +285,7 @@ class StatusListService:
                 return cached[1]
             row = repo.find(org.id, purpose, sequence)
             assert row is not None
-            bits, updated_at, revision, suite = row.bits, row.updated_at, row.revision, org.signing_suite
+            bits, updated_at, revision, suite = row.bits, row.updated_at, row.revision, suite_of(org)
         url = self.url(slug, purpose, sequence)
         credential = status_list_credential(
             url=url,

@@ -36,7 +36,7 @@ from cairn.model.trust import (
     Vouching,
     vouch,
 )
-from cairn.services.issuing.keys import KeyService
+from cairn.services.issuing.keys import KeyService, suite_of
 from cairn.services.trust.network import TrustNetwork
 from cairn.store.catalog.repository import OrganisationRepository
 from cairn.store.database import Database
@@ -242,7 +242,7 @@ class RegistryService:
         signed = issue(
             credential,
             key=signing.key,
-            suite=org.signing_suite,
+            suite=suite_of(org),
             created=self.clock(),
             verification_method=signing.verification_method,
         )

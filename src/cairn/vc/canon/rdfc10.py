@@ -19,7 +19,7 @@ from typing import Any
 
 from cairn.errors import CanonicalizationError
 
-__all__ = ["HASH_ALGORITHMS", "MAX_WORK", "Quad", "canonicalize", "serialize"]
+__all__ = ["HASH_ALGORITHMS", "MAX_WORK", "Quad", "canonical_labels", "canonicalize", "serialize"]
 
 Quad = tuple[str, str, str, str]
 """(subject, predicate, object, graph) as N-Quads terms; graph ``""`` is the default graph."""
@@ -220,3 +220,15 @@ def canonicalize(quads: Sequence[Quad], *, algorithm: str = "sha256") -> str:
             lines.append(f"{s} {p} {o} .\n")
     lines.sort()
     return "".join(lines)
+
+
+def canonical_labels(quads: Sequence[Quad], *, algorithm: str = "sha256") -> dict[str, str]:
+    """The canonical blank node identifier map of ``quads``: each blank node (``_:x``) to its ``_:c14nN``.
+
+    Selective disclosure (ecdsa-sd-2023) relabels the canonical form with these labels; the canonical
+    N-Quads are the quads with every blank node replaced by its label, sorted.
+    """
+    state = _State(quads, algorithm)
+    if not state.info:
+        return {}
+    return dict(state.label())

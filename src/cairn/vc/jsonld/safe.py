@@ -40,7 +40,9 @@ __all__ = [
     "check_literal",
     "context_resolver",
     "dataset_quads",
+    "pyld_compact",
     "pyld_dataset",
+    "pyld_expand",
     "rdfc_pyld",
     "to_plain_json",
 ]
@@ -226,6 +228,38 @@ def _lower_direction_languages(dataset: Mapping[str, list[dict[str, Any]]]) -> N
             datatype = term.get("datatype")
             if term["type"] == "literal" and isinstance(datatype, str) and datatype.startswith(_I18N):
                 term["datatype"] = _I18N + datatype[len(_I18N) :].lower()
+
+
+def _options(loader: DocumentLoader | None) -> dict[str, Any]:
+    active_loader: DocumentLoader = loader if loader is not None else DEFAULT_LOADER
+    return {"base": None, "documentLoader": active_loader, "contextResolver": context_resolver(active_loader)}
+
+
+def pyld_expand(document: Mapping[str, Any], *, loader: DocumentLoader | None = None) -> list[Any]:
+    """The expanded form of ``document`` (pyld, safe mode: an undefined term or bad IRI is refused)."""
+    plain = to_plain_json(document)
+    if not isinstance(plain, dict):
+        raise CanonicalizationError("a JSON-LD document must be a JSON object")
+    try:
+        expanded = _SafeProcessor(safe=True).expand(plain, _options(loader))
+    except CairnError:
+        raise
+    except Exception as exc:
+        _raise_from(exc)
+    return list(expanded)
+
+
+def pyld_compact(expanded: list[Any], context: Any, *, loader: DocumentLoader | None = None) -> dict[str, Any]:
+    """``expanded`` compacted with ``context`` (pyld); the result carries that ``@context``."""
+    try:
+        compacted = _SafeProcessor(safe=True).compact(expanded, {"@context": context}, _options(loader))
+    except CairnError:
+        raise
+    except Exception as exc:
+        _raise_from(exc)
+    if not isinstance(compacted, dict):
+        raise CanonicalizationError("the document does not compact to a JSON object")
+    return dict(compacted)
 
 
 def _check_dataset(dataset: Mapping[str, list[dict[str, Any]]]) -> None:

@@ -8,7 +8,8 @@
     all(check.ok for check in checks)
 
 Suites: eddsa-rdfc-2022, eddsa-jcs-2022 (Ed25519 keys), ecdsa-rdfc-2019 and ecdsa-jcs-2019 (P-256 keys with
-SHA-256, P-384 keys with SHA-384), and the legacy Ed25519Signature2020 (verify only); see :mod:`cairn.vc.proofs.suites`.
+SHA-256, P-384 keys with SHA-384), ecdsa-sd-2023 (selective disclosure, P-256; see
+:mod:`cairn.vc.proofs.ecdsa_sd`), and the legacy Ed25519Signature2020 (verify only); see :mod:`cairn.vc.proofs.suites`.
 
 - **Proof configuration**: the proof options (``type``, ``cryptosuite``, ``created``,
   ``verificationMethod``, ``proofPurpose``, ``challenge``, ``domain``, ``previousProof``...) with the
@@ -38,7 +39,8 @@ from typing import Any, Final
 from cairn.errors import CredentialError, KeyFormatError
 from cairn.vc.dids import RELATIONSHIPS
 from cairn.vc.jsonld.documents import DocumentLoader
-from cairn.vc.keys import KeyPair
+from cairn.vc.keys import KeyPair, PublicKey
+from cairn.vc.proofs import ecdsa_sd
 from cairn.vc.proofs.suites import (
     LEGACY_ED25519_2020,
     SUITES,
@@ -70,8 +72,11 @@ __all__ = [
 
 MAX_PROOFS: Final = 32
 """Most proofs one document may carry (each costs a canonicalisation and a signature check)."""
-SUPPORTED_CRYPTOSUITES: Final = tuple(name for name, suite in SUITES.items() if suite.signs)
-"""The cryptosuites :func:`add_proof` signs with; :func:`verify_proofs` also reads legacy ones (eddsa-2022)."""
+SUPPORTED_CRYPTOSUITES: Final = tuple(
+    name for name, suite in SUITES.items() if suite.signs and name != ecdsa_sd.CRYPTOSUITE
+)
+"""The cryptosuites whose proofs :func:`add_proof` adds and :func:`verify_proofs` checks as added; it also adds
+ecdsa-sd-2023 base proofs (verified once a holder derives from them) and verifies legacy ones (eddsa-2022)."""
 
 _SIGNATURE_SIZE: Final = {"Ed25519": 64, "P-256": 64, "P-384": 96}
 _MAX_PROOF_VALUE: Final = 300
@@ -155,8 +160,13 @@ def add_proof(
     expires: str | datetime | None = None,
     proof_as_list: bool = False,
     loader: DocumentLoader | None = None,
+    mandatory_pointers: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Return a new document: ``document`` with a Data Integrity proof by ``key`` added.
+
+    ``ecdsa-sd-2023`` adds a selective disclosure *base proof* (for the holder, who derives from it with
+    :func:`cairn.vc.proofs.ecdsa_sd.derive`); ``mandatory_pointers`` (JSON Pointers) name what every
+    derived credential discloses. It takes no proof set, chain, challenge or domain.
 
     ``cryptosuite`` is one of :data:`SUPPORTED_CRYPTOSUITES` and must fit the key (eddsa: Ed25519,
     ecdsa: P-256 or P-384). ``verification_method`` is the URL of the public key (``did:key:z..#z..``, a did:web
@@ -195,6 +205,20 @@ def add_proof(
             raise CredentialError(f"{name} must be a non-empty string")
 
     existing = _existing_proofs(document)
+    if suite.name == ecdsa_sd.CRYPTOSUITE:
+        if existing or previous_proof is not None or challenge is not None or domain is not None:
+            raise CredentialError("an ecdsa-sd-2023 base proof must be the only proof (no set, chain or challenge)")
+        return ecdsa_sd.add_base_proof(
+            document,
+            key=key,
+            verification_method=verification_method,
+            created=created,
+            mandatory_pointers=mandatory_pointers or (),
+            proof_purpose=proof_purpose,
+            loader=loader,
+        )
+    if mandatory_pointers:
+        raise CredentialError("mandatory pointers belong to ecdsa-sd-2023 proofs")
     if proof_id is not None and any(p.get("id") == proof_id for p in existing):
         raise CredentialError(f"the document already has a proof with the id {_short(proof_id)}")
     unsecured = {name: value for name, value in document.items() if name != "proof"}
@@ -394,6 +418,14 @@ def _verify_one(
         if curve not in suite.curves:
             raise _Refused(f"{suite.name} needs a {' or '.join(sorted(suite.curves))} key, but {vm} is {curve}")
 
+        if suite.name == ecdsa_sd.CRYPTOSUITE:
+            if not isinstance(key, PublicKey):
+                raise _Refused("the key resolver returned no public key")
+            try:
+                ecdsa_sd.verify_derived(document, proof, key, loader=loader)
+            except CredentialError as exc:
+                raise _Refused(f"the ecdsa-sd-2023 proof does not verify: {exc.message[:300]}") from None
+            return ProofCheck(True, f"the {suite.name} proof by {vm} verifies", *_described(proof))
         if not value.startswith("z") or len(value) > _MAX_PROOF_VALUE:
             raise _Refused("the proofValue is not a base58btc multibase string ('z...')")
         try:

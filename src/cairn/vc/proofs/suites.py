@@ -18,6 +18,7 @@ eddsa-rdfc-2022           RDFC-1.0        Ed25519           add and verify
 eddsa-jcs-2022            JCS             Ed25519           add and verify
 ecdsa-rdfc-2019           RDFC-1.0        P-256, P-384      add and verify
 ecdsa-jcs-2019            JCS             P-256, P-384      add and verify
+ecdsa-sd-2023             RDFC-1.0 + HMAC P-256             base proof, derive, verify
 Ed25519Signature2020      RDFC-1.0        Ed25519           verify only (legacy)
 ========================  ==============  ================  =====================
 
@@ -70,6 +71,7 @@ __all__ = [
     "is_datetime_stamp",
     "key_resolver",
     "optimistic_jcs",
+    "rdfc_config",
 ]
 
 P384_PUB: Final = multibase.P384_PUB
@@ -92,6 +94,9 @@ SUITES: Final[Mapping[str, Suite]] = {
     "eddsa-jcs-2022": Suite("eddsa-jcs-2022", "DataIntegrityProof", "jcs", frozenset({"Ed25519"})),
     "ecdsa-rdfc-2019": Suite("ecdsa-rdfc-2019", "DataIntegrityProof", "rdfc", frozenset({"P-256", "P-384"})),
     "ecdsa-jcs-2019": Suite("ecdsa-jcs-2019", "DataIntegrityProof", "jcs", frozenset({"P-256", "P-384"})),
+    # Selective disclosure (cairn.vc.proofs.ecdsa_sd): issuers add base proofs, holders derive, verifiers
+    # check derived proofs. P-256 only: the specification's derived proof holds a 64-byte base signature.
+    "ecdsa-sd-2023": Suite("ecdsa-sd-2023", "DataIntegrityProof", "rdfc", frozenset({"P-256"})),
     # The draft name of eddsa-rdfc-2022 (same algorithm), still met in Open Badges 3.0 credentials: verify only.
     "eddsa-2022": Suite("eddsa-2022", "DataIntegrityProof", "rdfc", frozenset({"Ed25519"}), signs=False),
 }
@@ -428,6 +433,11 @@ def _rdfc_config(config: Mapping[str, Any], loader: DocumentLoader | None, algor
         except UnicodeEncodeError:
             pass  # a lone surrogate: refused below with the reason
     return _rdfc_bytes(config, loader, algorithm)
+
+
+def rdfc_config(config: Mapping[str, Any], loader: DocumentLoader | None, algorithm: str) -> bytes:
+    """The RDFC-1.0 canonical N-Quads (UTF-8) of a proof configuration, cached under the offline loader."""
+    return _rdfc_config(config, loader, algorithm)
 
 
 def hash_data(

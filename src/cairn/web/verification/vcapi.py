@@ -5,7 +5,12 @@
   issuer is issued by the token's organisation; one naming another issuer is refused, and so is one that breaks
   the VC Data Model (the rules of :mod:`cairn.vc.datamodel`, which the verifier applies too). It gets an ``id``,
   a start of validity and status entries when missing, and is stored with the organisation's awards
-  (:class:`~cairn.services.issuing.api.ApiIssuingService`).
+  (:class:`~cairn.services.issuing.api.ApiIssuingService`). ``options.mandatoryPointers`` (ecdsa-sd-2023) name
+  what every derived credential discloses; ``options.keyType`` or
+  ``POST /suites/{cryptosuite}/{keyType}/credentials/issue`` picks the ECDSA key (``P-256``, or ``P-384`` for
+  ecdsa-rdfc-2019 and ecdsa-jcs-2019).
+- ``POST /credentials/derive`` (public): ``{verifiableCredential, options: {selectivePointers}}`` → ``201
+  {verifiableCredential}``, an ecdsa-sd-2023 credential that discloses only the mandatory and selected parts.
 - ``POST /credentials/verify`` and ``POST /presentations/verify`` (public): 200 with the report when verified,
   400 with it when not.
 - ``POST /credentials/status`` (``credentials:status``): revoke, suspend or unsuspend an award of the token's
@@ -24,10 +29,11 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from cairn.errors import InputError
+from cairn.errors import CredentialError, InputError
 from cairn.services.accounts.access import TokenPrincipal
 from cairn.vc.intake import VC
 from cairn.vc.issuance import SUITES
+from cairn.vc.proofs.ecdsa_sd import MAX_POINTERS, derive
 from cairn.vc.report import Outcome, Report
 from cairn.web.deps import RowId, bearer_token, container
 from cairn.web.errors import answers_json
@@ -42,6 +48,10 @@ class IssueOptions(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     cryptosuite: str | None = Field(None, description=f"one of {', '.join(SUITES)}")
+    keyType: Literal["P-256", "P-384", "Ed25519"] | None = Field(None, description="the ECDSA key to sign with")
+    mandatoryPointers: list[Annotated[str, Field(max_length=1000)]] | None = Field(
+        None, max_length=MAX_POINTERS, description="ecdsa-sd-2023: JSON Pointers every derived credential discloses"
+    )
 
 
 class IssueRequest(BaseModel):
@@ -50,6 +60,23 @@ class IssueRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
     credential: dict[str, Any]
     options: IssueOptions = Field(default_factory=IssueOptions)
+
+
+class DeriveOptions(BaseModel):
+    """What to disclose: JSON Pointers into the credential (the issuer's mandatory ones are always kept)."""
+
+    model_config = ConfigDict(extra="ignore")
+    selectivePointers: list[Annotated[str, Field(max_length=1000)]] = Field(
+        default_factory=list, max_length=MAX_POINTERS
+    )
+
+
+class DeriveRequest(BaseModel):
+    """``{verifiableCredential, options}``: a credential with an ecdsa-sd-2023 base proof."""
+
+    model_config = ConfigDict(extra="ignore")
+    verifiableCredential: dict[str, Any]
+    options: DeriveOptions = Field(default_factory=DeriveOptions)
 
 
 class VerifyOptions(BaseModel):
@@ -98,13 +125,17 @@ IssuerToken = Annotated[TokenPrincipal, Depends(bearer_token("credentials:issue"
 StatusToken = Annotated[TokenPrincipal, Depends(bearer_token("credentials:status"))]
 
 
-def _issue(request: Request, body: IssueRequest, principal: TokenPrincipal, suite: str | None) -> Response:
+def _issue(
+    request: Request, body: IssueRequest, principal: TokenPrincipal, suite: str | None, key_type: str | None = None
+) -> Response:
     service = container(request).api_issuing
     secured = service.issue(
         body.credential,
         organisation=principal.organisation,
         suite=suite or body.options.cryptosuite,
         actor=principal.actor,
+        key_type=key_type or body.options.keyType,
+        mandatory_pointers=body.options.mandatoryPointers,
     )
     return JSONResponse({"verifiableCredential": secured}, status_code=201)
 
@@ -119,6 +150,31 @@ def issue_credential(request: Request, body: IssueRequest, principal: IssuerToke
 def issue_with_suite(request: Request, cryptosuite: str, body: IssueRequest, principal: IssuerToken) -> Response:
     """The same as ``/credentials/issue``, with the cryptosuite chosen by the URL (for test harnesses)."""
     return _issue(request, body, principal, cryptosuite)
+
+
+@router.post(
+    "/suites/{cryptosuite}/{key_type}/credentials/issue", status_code=201, summary="Issue with a suite and key type"
+)
+def issue_with_suite_and_key(
+    request: Request,
+    cryptosuite: str,
+    key_type: Literal["P-256", "P-384", "Ed25519"],
+    body: IssueRequest,
+    principal: IssuerToken,
+) -> Response:
+    """The same as ``/credentials/issue``, with the cryptosuite and key type (``P-256``, ``P-384``) in the URL."""
+    return _issue(request, body, principal, cryptosuite, key_type)
+
+
+@router.post("/credentials/derive", status_code=201, summary="Derive a selective disclosure credential (VC-API)")
+def derive_credential(body: DeriveRequest) -> Response:
+    """The holder's step for ecdsa-sd-2023: keep the issuer's mandatory statements and those the
+    ``selectivePointers`` select, with a derived proof any ecdsa-sd-2023 verifier checks."""
+    try:
+        derived = derive(body.verifiableCredential, selective_pointers=body.options.selectivePointers)
+    except CredentialError as exc:
+        raise InputError(exc.message) from None
+    return JSONResponse({"verifiableCredential": derived}, status_code=201)
 
 
 def _result(report: Report) -> Response:
