@@ -10,9 +10,15 @@
   and checks that the document's ``id`` is the DID.
 - HTTPS URLs (``https://example.edu/issuers/565049#z6Mk...``) name a key in a hosted controller
   document or profile, or a hosted key document; they resolve only through a fetcher.
+- The 1EdTech convention ``ISSUER-URL#<publicKeyMultibase>`` puts the key itself in the fragment
+  (:func:`fragment_key` reads it), though the issuer URL serves no document that lists it: a key read
+  that way proves who signed, not that the signer is the issuer. :func:`key_in_documents` asks the
+  issuer's own documents whether they list a key.
 
 Resolution raises :class:`~cairn.errors.DidResolutionError` (or :class:`~cairn.errors.FetchError`
-when the fetch itself fails, :class:`~cairn.errors.KeyFormatError` for a malformed key).
+when the fetch itself fails, :class:`~cairn.errors.KeyFormatError` for a malformed key); its subclass
+:class:`UnreadDocumentError` says the document could not be read at all (no fetcher, not JSON, a DID
+method Cairn cannot resolve), as opposed to a document that was read and does not list the key.
 """
 
 from __future__ import annotations
@@ -24,15 +30,16 @@ from functools import lru_cache
 from typing import Any, Final, Literal
 from urllib.parse import urldefrag
 
-from cairn.errors import DidResolutionError, KeyFormatError
+from cairn.errors import CredentialError, DidResolutionError, KeyFormatError
 from cairn.vc.fetch import Fetcher, loads_json
-from cairn.vc.keys import KeyType, PublicKey
+from cairn.vc.keys import KeyType, PublicKey, RsaPublicKey
 
 __all__ = [
     "DID_CONTEXT",
     "JWK_CONTEXT",
     "MULTIKEY_CONTEXT",
     "RELATIONSHIPS",
+    "UnreadDocumentError",
     "VerificationMethod",
     "did_key",
     "did_key_document",
@@ -40,6 +47,8 @@ __all__ = [
     "did_web_document",
     "did_web_url",
     "find_verification_method",
+    "fragment_key",
+    "key_in_documents",
     "public_key_from_did_key",
     "resolve_did",
     "resolve_verification_method",
@@ -57,6 +66,11 @@ _LABEL: Final = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOST_RE: Final = re.compile(rf"(?=.{{1,253}}\Z){_LABEL}(?:\.{_LABEL})*")
 _SEGMENT_RE: Final = re.compile(r"(?:[A-Za-z0-9._~!$&'()*+,;=@-]|%[0-9A-Fa-f]{2})+")
 _MAX_URL: Final = 2048
+
+
+class UnreadDocumentError(DidResolutionError):
+    """The document that would name a key could not be read: no fetcher, not a JSON object, an unsupported
+    DID method. (A failed fetch raises :class:`~cairn.errors.FetchError`.)"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,10 +276,10 @@ def did_web_document(
 
 def _fetch_document(url: str, fetcher: Fetcher | None, what: str) -> dict[str, Any]:
     if fetcher is None:
-        raise DidResolutionError(f"resolving {url[:120]} needs a fetcher (none was given)")
-    document = loads_json(fetcher.fetch(url).content, what=what, error=DidResolutionError)
+        raise UnreadDocumentError(f"resolving {url[:120]} needs a fetcher (none was given)")
+    document = loads_json(fetcher.fetch(url).content, what=what, error=UnreadDocumentError)
     if not isinstance(document, dict):
-        raise DidResolutionError(f"the {what} is not a JSON object")
+        raise UnreadDocumentError(f"the {what} is not a JSON object")
     return document
 
 
@@ -281,7 +295,7 @@ def resolve_did(did: str, *, fetcher: Fetcher | None = None) -> dict[str, Any]:
             raise DidResolutionError(f"the DID document at {did_web_url(did)} is not for {did}")
         return document
     method = ":".join(did.split(":", 2)[:2])[:40]
-    raise DidResolutionError(f"unsupported DID method {method!r} (supported: did:key, did:web)")
+    raise UnreadDocumentError(f"unsupported DID method {method!r} (supported: did:key, did:web)")
 
 
 def _methods_in(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -350,3 +364,62 @@ def find_verification_method(
 def resolve_verification_method(url: str, *, fetcher: Fetcher | None = None, purpose: str | None = None) -> PublicKey:
     """The public key that a verification method URL names; see :func:`find_verification_method`."""
     return find_verification_method(url, fetcher=fetcher, purpose=purpose).public_key
+
+
+def fragment_key(url: str) -> PublicKey | None:
+    """The key an ``https://…#<publicKeyMultibase>`` verification method carries in its fragment (the 1EdTech
+    convention), or None when ``url`` is not of that form.
+
+    Reading the key this way establishes only which key signed; the issuer's own documents must confirm that
+    the key is theirs (:func:`key_in_documents`), and a report must say when they did not.
+    """
+    if not isinstance(url, str) or not url.startswith("https://") or len(url) > _MAX_URL:
+        return None
+    fragment = urldefrag(url)[1]
+    if not fragment.startswith("z"):
+        return None
+    try:
+        return PublicKey.from_multibase(fragment)
+    except CredentialError:
+        return None
+
+
+def _holds(entry: Mapping[str, Any], key: PublicKey | RsaPublicKey, base: str) -> bool:
+    try:
+        if isinstance(key, RsaPublicKey):
+            jwk = entry.get("publicKeyJwk")
+            return isinstance(jwk, Mapping) and jwk.get("kty") == "RSA" and RsaPublicKey.from_jwk(jwk) == key
+        return VerificationMethod.from_dict(entry, base=base).public_key == key
+    except CredentialError:
+        return False
+
+
+def key_in_documents(
+    controller: str, key: PublicKey | RsaPublicKey, *, fetcher: Fetcher | None = None, purpose: str | None = None
+) -> str:
+    """The id of the verification method in ``controller``'s own document that holds ``key`` (under ``purpose``
+    when given): the DID document of a DID (did:key offline, did:web through ``fetcher``), or the document an
+    HTTPS id serves (a controller document or issuer profile listing ``verificationMethod`` entries).
+
+    Raises :class:`UnreadDocumentError` or :class:`~cairn.errors.FetchError` when the document cannot be read,
+    and :class:`DidResolutionError` when it was read and does not list the key.
+    """
+    if not isinstance(controller, str) or not controller or len(controller) > _MAX_URL:
+        raise DidResolutionError("the issuer id is not a usable URL")
+    base = urldefrag(controller)[0]
+    if base.startswith("did:"):
+        document = resolve_did(base, fetcher=fetcher)
+    elif base.startswith("https://"):
+        document = _fetch_document(base, fetcher, "issuer document")
+        if "id" in document and document["id"] != base:
+            raise DidResolutionError(f"the document at {base[:120]} has a different id")
+    else:
+        raise UnreadDocumentError(f"the issuer id {base[:80]} names no document that could list keys")
+    for entry in _methods_in(document):
+        entry_id = entry.get("id")
+        if not isinstance(entry_id, str) or not _holds(entry, key, base):
+            continue
+        vm_id = _absolute(entry_id, base)
+        if purpose is None or _authorised(document, vm_id, base, purpose):
+            return vm_id
+    raise DidResolutionError(f"the issuer's document ({base[:120]}) does not list the signing key")
