@@ -31,6 +31,7 @@ from typing import Any, Final, Literal
 from urllib.parse import urldefrag
 
 from cairn.errors import CredentialError, DidResolutionError, KeyFormatError
+from cairn.vc import multibase
 from cairn.vc.fetch import Fetcher, loads_json
 from cairn.vc.keys import KeyType, PublicKey, RsaPublicKey
 
@@ -103,7 +104,7 @@ class VerificationMethod:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, base: str | None = None) -> VerificationMethod:
-        """Read a verification method (``Multikey``, ``JsonWebKey`` or their 2020 forms).
+        """Read a verification method (``Multikey``, ``JsonWebKey``, their 2020 forms, ``Ed25519VerificationKey2018``).
 
         A relative ``id`` (``#key-1``) is made absolute against ``base``; the controller
         defaults to ``base``. Raises :class:`DidResolutionError` or :class:`KeyFormatError`.
@@ -124,6 +125,12 @@ class VerificationMethod:
             if vm_type == "Ed25519VerificationKey2020" and key.kind is not KeyType.ED25519:
                 raise KeyFormatError("an Ed25519VerificationKey2020 must hold an Ed25519 key")
             return cls(vm_id, controller, key)
+        if vm_type == "Ed25519VerificationKey2018":  # the legacy form: the raw 32-byte key in base58btc
+            value = data.get("publicKeyBase58")
+            if not isinstance(value, str):
+                raise KeyFormatError(f"verification method {vm_id} has no publicKeyBase58 string")
+            _, raw = multibase.decode("z" + value, expect=multibase.BASE58BTC, max_length=60)
+            return cls(vm_id, controller, PublicKey(KeyType.ED25519, raw))
         if vm_type in _JWK_TYPES:
             jwk = data.get("publicKeyJwk")
             if not isinstance(jwk, Mapping):
