@@ -167,6 +167,35 @@ def test_kid_jwts_without_typ_verify(key: KeyPair, alg: str, shape: str) -> None
     assert report.outcome_of("issuer-key") is Outcome.PASS
 
 
+@pytest.mark.parametrize("alg", ["RS256", "PS256"])
+def test_rsa_jwts_with_a_kid_in_the_issuers_did_web_document_verify(alg: str) -> None:
+    did = "did:web:issuer.example"
+    kid = f"{did}#rsa-1"
+    document = {
+        "@context": ["https://www.w3.org/ns/did/v1"],
+        "id": did,
+        "verificationMethod": [
+            {"id": kid, "type": "JsonWebKey2020", "controller": did, "publicKeyJwk": rsa_jwk(RSA_KEY)}
+        ],
+        "assertionMethod": [kid],
+    }
+    fetcher = DictFetcher({"https://issuer.example/.well-known/did.json": document})
+    token = sign_rsa({"alg": alg, "kid": kid, "typ": "JWT"}, claims(credential(did), "vc"))
+    report = verify(token, now=NOW, fetcher=fetcher)
+    assert report.verdict == "Verified", report.text()
+    assert report.outcome_of("issuer-key") is Outcome.PASS
+    forged = sign_rsa({"alg": alg, "kid": kid}, claims(credential(did), "vc"), key=OTHER_RSA)
+    assert verify(forged, now=NOW, fetcher=fetcher).outcome_of("proof") is Outcome.FAIL
+    leaked = {
+        **document,
+        "verificationMethod": [
+            {**document["verificationMethod"][0], "publicKeyJwk": {**rsa_jwk(RSA_KEY), "d": "AQAB"}}
+        ],
+    }
+    report = verify(token, now=NOW, fetcher=DictFetcher({"https://issuer.example/.well-known/did.json": leaked}))
+    assert "private key" in reason(report, "proof")
+
+
 def _hs256(public_jwk: dict[str, str], payload: dict[str, Any]) -> str:
     signing_input = _segments({"alg": "HS256", "jwk": public_jwk}, payload)
     secret = json.dumps(public_jwk).encode()

@@ -52,6 +52,7 @@ __all__ = [
     "key_in_documents",
     "public_key_from_did_key",
     "resolve_did",
+    "resolve_jws_key",
     "resolve_verification_method",
 ]
 
@@ -346,6 +347,13 @@ def find_verification_method(
     if url.startswith("did:key:"):
         public_key_from_did_key(url)  # checks the form and the fragment
         return _did_key_method(url[len("did:key:") :].partition("#")[0])
+    entry, base = _locate(url, fetcher, purpose)
+    return VerificationMethod.from_dict(entry, base=base)
+
+
+def _locate(url: str, fetcher: Fetcher | None, purpose: str | None) -> tuple[Mapping[str, Any], str]:
+    """The entry (and the base URL of its document) that a did:web or HTTPS verification method URL names."""
+    base, fragment = urldefrag(url)
     if url.startswith("did:web:"):
         if not fragment:
             raise DidResolutionError("a did:web verification method URL needs a #fragment")
@@ -353,7 +361,7 @@ def find_verification_method(
     elif url.startswith("https://"):
         document = _fetch_document(base, fetcher, "key document")
         if document.get("id") == url and ("publicKeyMultibase" in document or "publicKeyJwk" in document):
-            return VerificationMethod.from_dict(document, base=base)
+            return document, base
         if "id" in document and document["id"] != base:
             raise DidResolutionError(f"the document at {base} has a different id")
     else:
@@ -361,16 +369,33 @@ def find_verification_method(
     for entry in _methods_in(document):
         entry_id = entry.get("id")
         if isinstance(entry_id, str) and _absolute(entry_id, base) == url:
-            method = VerificationMethod.from_dict(entry, base=base)
             if purpose is not None and not _authorised(document, url, base, purpose):
                 raise DidResolutionError(f"{url} is not authorised for {purpose}")
-            return method
+            return entry, base
     raise DidResolutionError(f"no verification method {url} in its document")
 
 
 def resolve_verification_method(url: str, *, fetcher: Fetcher | None = None, purpose: str | None = None) -> PublicKey:
     """The public key that a verification method URL names; see :func:`find_verification_method`."""
     return find_verification_method(url, fetcher=fetcher, purpose=purpose).public_key
+
+
+def resolve_jws_key(
+    url: str, *, fetcher: Fetcher | None = None, purpose: str | None = None
+) -> PublicKey | RsaPublicKey:
+    """:func:`resolve_verification_method` for JWS (JWT) signatures, which also reads an RSA ``publicKeyJwk``
+    (``JsonWebKey`` / ``JsonWebKey2020`` with ``kty: RSA``), the key of RS256 and PS256 tokens."""
+    if isinstance(url, str) and url.startswith(("did:web:", "https://")) and len(url) <= _MAX_URL:
+        if purpose is not None and purpose not in RELATIONSHIPS:
+            raise DidResolutionError(f"{purpose!r} is not a signing relationship")
+        entry, base = _locate(url, fetcher, purpose)
+        jwk = entry.get("publicKeyJwk")
+        if entry.get("type") in _JWK_TYPES and isinstance(jwk, Mapping) and jwk.get("kty") == "RSA":
+            if any(name in jwk for name in ("d", "p", "q")):
+                raise KeyFormatError(f"verification method {url[:120]} publishes a private key")
+            return RsaPublicKey.from_jwk(jwk)
+        return VerificationMethod.from_dict(entry, base=base).public_key
+    return resolve_verification_method(url, fetcher=fetcher, purpose=purpose)
 
 
 def fragment_key(url: str) -> PublicKey | None:

@@ -268,10 +268,21 @@ class _Context:
         """:meth:`resolve_key` for what an issuer signed (credentials, status lists), which also reads the 1EdTech
         ``ISSUER-URL#<publicKeyMultibase>`` form when the issuer URL serves no document to confirm it: the key
         from the fragment then checks the signature, and :meth:`_key_binding` says it was not confirmed."""
+        key: PublicKey = self._issuer_key(verification_method, purpose, self.resolve_key)
+        return key
+
+    def _jws_key(self, verification_method: str, purpose: str) -> JwsKey:
+        from cairn.vc.dids import resolve_jws_key
+
+        if self._resolve_key is not None:
+            return self._resolve_key(verification_method, purpose)
+        return resolve_jws_key(verification_method, fetcher=self.fetcher, purpose=purpose)
+
+    def _issuer_key(self, verification_method: str, purpose: str, resolve: Callable[[str, str], Any]) -> Any:
         from cairn.vc.dids import UnreadDocumentError, fragment_key
 
         try:
-            return self.resolve_key(verification_method, purpose)
+            return resolve(verification_method, purpose)
         except (FetchError, UnreadDocumentError) as exc:
             key = fragment_key(verification_method) if self._resolve_key is None else None
             if key is None:
@@ -290,7 +301,7 @@ class _Context:
             if isinstance(kid, str) and (jwk is None or kid.startswith(("did:", "https://"))):
                 used["kid"] = kid  # named, even if it cannot be resolved: the report says whose key it claims
                 try:
-                    key: JwsKey = self.issuer_key(kid, purpose)
+                    key: JwsKey = self._issuer_key(kid, purpose, self._jws_key)
                 except (FetchError, UnreadDocumentError):
                     if jwk is None:
                         raise
