@@ -171,7 +171,7 @@ def test_kid_jwts_without_typ_verify(key: KeyPair, alg: str, shape: str) -> None
 def test_rsa_jwts_with_a_kid_in_the_issuers_did_web_document_verify(alg: str) -> None:
     did = "did:web:issuer.example"
     kid = f"{did}#rsa-1"
-    document = {
+    document: dict[str, Any] = {
         "@context": ["https://www.w3.org/ns/did/v1"],
         "id": did,
         "verificationMethod": [

@@ -343,7 +343,7 @@ def find_verification_method(
         raise DidResolutionError("a verification method URL must be a non-empty string")
     if purpose is not None and purpose not in RELATIONSHIPS:
         raise DidResolutionError(f"{purpose!r} is not a signing relationship")
-    base, fragment = urldefrag(url)
+    base = urldefrag(url)[0]
     if url.startswith("did:key:"):
         public_key_from_did_key(url)  # checks the form and the fragment
         return _did_key_method(url[len("did:key:") :].partition("#")[0])

@@ -25,12 +25,13 @@ from importlib import resources
 from typing import Any
 from urllib.parse import unquote
 
-from cairn.errors import CairnError, CredentialError, FetchError
+from cairn.errors import CairnError, CredentialError
 from cairn.vc.fetch import Fetcher, loads_json
+from cairn.vc.issuer_keys import KeySources
 from cairn.vc.jsonld.documents import DocumentLoader
 from cairn.vc.keys import PublicKey
 from cairn.vc.multibase import b64url_decode
-from cairn.vc.proofs.jose import JwsKey, JwtResult, header_jwk, is_compact_jws, kid_resolver, verify_credential_jwt
+from cairn.vc.proofs.jose import JwsKey, JwtResult, is_compact_jws, kid_resolver, verify_credential_jwt
 from cairn.vc.proofs.suites import controller_of
 from cairn.vc.report import Outcome, Report
 from cairn.vc.values import as_list, nests_deeper_than, parse_time
@@ -155,9 +156,7 @@ class _Context:
         self.challenge = challenge
         self.domain = domain
         self._resolve_key = resolve_key
-        self.unconfirmed: dict[str, str] = {}
-        """Verification methods whose key was read from the method itself (a 1EdTech ``#<multikey>`` fragment,
-        a ``jwk`` header) because the issuer's own documents could not be read: why they could not."""
+        self.keys = KeySources(fetcher, resolve_key)
 
     # -- input --------------------------------------------------------------------------------
 
@@ -230,7 +229,7 @@ class _Context:
         ob3 = "vc" in payload
         used: dict[str, Any] = {}
         result: JwtResult = verify_credential_jwt(
-            token, resolve_key=self.credential_jwt_resolver("assertionMethod", used), now=self.now
+            token, resolve_key=self.keys.credential_jwt_resolver("assertionMethod", used), now=self.now
         )
         typ = (result.header or {}).get("typ")
         vc_jose = not ob3 and isinstance(typ, str) and typ.lower().removeprefix("application/") == "vc+jwt"
@@ -249,7 +248,7 @@ class _Context:
         if "kid" in used and issuer:
             self._key_binding(report, issuer, [used["kid"]])
         elif "jwk" in used and issuer:
-            self._jwk_binding(report, issuer, used["jwk"])
+            report.add("issuer-key", *self.keys.jwk_binding(issuer, used["jwk"]))
         else:
             report.add("issuer-key", Outcome.WARNING, "the JWT names no key, so the key cannot be tied to the issuer")
         self.common(report, credential)
@@ -258,64 +257,7 @@ class _Context:
     # -- proofs ---------------------------------------------------------------------------------
 
     def resolve_key(self, verification_method: str, purpose: str) -> PublicKey:
-        from cairn.vc.dids import resolve_verification_method
-
-        if self._resolve_key is not None:
-            return self._resolve_key(verification_method, purpose)
-        return resolve_verification_method(verification_method, fetcher=self.fetcher, purpose=purpose)
-
-    def issuer_key(self, verification_method: str, purpose: str) -> PublicKey:
-        """:meth:`resolve_key` for what an issuer signed (credentials, status lists), which also reads the 1EdTech
-        ``ISSUER-URL#<publicKeyMultibase>`` form when the issuer URL serves no document to confirm it: the key
-        from the fragment then checks the signature, and :meth:`_key_binding` says it was not confirmed."""
-        key: PublicKey = self._issuer_key(verification_method, purpose, self.resolve_key)
-        return key
-
-    def _jws_key(self, verification_method: str, purpose: str) -> JwsKey:
-        from cairn.vc.dids import resolve_jws_key
-
-        if self._resolve_key is not None:
-            return self._resolve_key(verification_method, purpose)
-        return resolve_jws_key(verification_method, fetcher=self.fetcher, purpose=purpose)
-
-    def _issuer_key(self, verification_method: str, purpose: str, resolve: Callable[[str, str], Any]) -> Any:
-        from cairn.vc.dids import UnreadDocumentError, fragment_key
-
-        try:
-            return resolve(verification_method, purpose)
-        except (FetchError, UnreadDocumentError) as exc:
-            key = fragment_key(verification_method) if self._resolve_key is None else None
-            if key is None:
-                raise
-            self.unconfirmed[verification_method] = exc.message
-            return key
-
-    def credential_jwt_resolver(self, purpose: str, used: dict[str, Any]) -> Callable[[Mapping[str, Any]], JwsKey]:
-        """The key of a credential JWT: the one its ``kid`` names (noted as ``used["kid"]``), else its ``jwk``
-        header (``used["jwk"]``), which :meth:`_jwk_binding` must then tie to the issuer. A header with both
-        must name the same key."""
-        from cairn.vc.dids import UnreadDocumentError
-
-        def resolve(header: Mapping[str, Any]) -> JwsKey:
-            kid, jwk = header.get("kid"), header_jwk(header)
-            if isinstance(kid, str) and (jwk is None or kid.startswith(("did:", "https://"))):
-                used["kid"] = kid  # named, even if it cannot be resolved: the report says whose key it claims
-                try:
-                    key: JwsKey = self._issuer_key(kid, purpose, self._jws_key)
-                except (FetchError, UnreadDocumentError):
-                    if jwk is None:
-                        raise
-                    del used["kid"]
-                else:
-                    if jwk is not None and jwk != key:
-                        raise CredentialError("the jwk header is not the key that its kid names")
-                    return key
-            if jwk is None:
-                raise CredentialError("the header names no key (neither kid nor jwk)")
-            used["jwk"] = jwk
-            return jwk
-
-        return resolve
+        return self.keys.resolve_key(verification_method, purpose)
 
     def jwt_resolver(self, purpose: str) -> Callable[[Mapping[str, Any]], JwsKey]:
         override = self._resolve_key
@@ -336,7 +278,7 @@ class _Context:
         if "proof" not in doc:
             report.add("proof", Outcome.FAIL, "the credential has no proof: anyone could have written it")
             return
-        checks = verify_proofs(doc, resolve_key=self.issuer_key, loader=self.loader)
+        checks = verify_proofs(doc, resolve_key=self.keys.issuer_key, loader=self.loader)
         if not checks:
             report.add("proof", Outcome.FAIL, "the proof is empty")
             return
@@ -373,37 +315,10 @@ class _Context:
                 Outcome.FAIL,
                 f"the key {strangers[0]} is not one of the issuer's ({issuer}): someone else signed it",
             )
-        elif any(m in self.unconfirmed for m in methods):
-            method = next(m for m in methods if m in self.unconfirmed)
-            report.add(
-                "issuer-key",
-                Outcome.WARNING,
-                f"the key is read from the verification method itself ({method[:160]}); the issuer's own "
-                f"documents did not confirm it is the issuer's: {self.unconfirmed[method][:200]}",
-            )
+        elif unconfirmed := self.keys.unconfirmed_reason(methods):
+            report.add("issuer-key", Outcome.WARNING, unconfirmed)
         else:
             report.add("issuer-key", Outcome.PASS, f"the signing key is controlled by the issuer {issuer}")
-
-    def _jwk_binding(self, report: Report, issuer: str, key: JwsKey) -> None:
-        """Whether the issuer's own documents list the key of a JWT's ``jwk`` header: pass when they do, fail
-        when they were read and do not, a warning when they could not be read."""
-        from cairn.vc.dids import UnreadDocumentError, key_in_documents
-
-        try:
-            method = key_in_documents(issuer, key, fetcher=self.fetcher, purpose="assertionMethod")
-        except (FetchError, UnreadDocumentError) as exc:
-            report.add(
-                "issuer-key",
-                Outcome.WARNING,
-                "the key comes from the token's own jwk header; the issuer's own documents did not confirm it is "
-                f"the issuer's: {exc.message[:200]}",
-            )
-        except CredentialError as exc:
-            report.add(
-                "issuer-key", Outcome.FAIL, f"the token's jwk header key is not the issuer's: {exc.message[:200]}"
-            )
-        else:
-            report.add("issuer-key", Outcome.PASS, f"the issuer's own document lists the jwk header key as {method}")
 
     # -- presentations --------------------------------------------------------------------------
 
@@ -618,7 +533,7 @@ class _Context:
         credential = loads_json(self.fetcher.fetch(url).content, what="status list credential")
         if not isinstance(credential, dict):
             raise CredentialError("the status list is not a JSON object")
-        checks = verify_proofs(credential, resolve_key=self.issuer_key, loader=self.loader)
+        checks = verify_proofs(credential, resolve_key=self.keys.issuer_key, loader=self.loader)
         if not checks or not all(c.ok for c in checks):
             reason = next((c.reason for c in checks if not c.ok), "it has no proof")
             raise CredentialError(f"the status list credential does not verify: {reason}")
