@@ -196,6 +196,18 @@ def test_rsa_jwts_with_a_kid_in_the_issuers_did_web_document_verify(alg: str) ->
     assert "private key" in reason(report, "proof")
 
 
+@pytest.mark.parametrize(("typ", "cty", "form"), [("vc+jwt", "vc", "vc+jwt"), ("vc+ld+jwt", "vc+ld+json", "vc+jwt")])
+def test_vc_jose_tokens_verify_with_either_typ(typ: str, cty: str, form: str) -> None:
+    issuer = did_key(P256.public)
+    kid = f"{issuer}#{issuer.removeprefix('did:key:')}"
+    token = sign_pair({"alg": "ES256", "kid": kid, "typ": typ, "cty": cty}, credential(issuer), P256)
+    report = verify(token, now=NOW)
+    assert report.verdict == "Verified", report.text()
+    assert report.format == form
+    claimed = sign_pair({"alg": "ES256", "kid": kid, "typ": typ}, {**credential(issuer), "vc": {}}, P256)
+    assert "must not carry vc" in reason(verify(claimed, now=NOW), "proof")
+
+
 def _hs256(public_jwk: dict[str, str], payload: dict[str, Any]) -> str:
     signing_input = _segments({"alg": "HS256", "jwk": public_jwk}, payload)
     secret = json.dumps(public_jwk).encode()

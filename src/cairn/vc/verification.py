@@ -232,7 +232,9 @@ class _Context:
             token, resolve_key=self.keys.credential_jwt_resolver("assertionMethod", used), now=self.now
         )
         typ = (result.header or {}).get("typ")
-        vc_jose = not ob3 and isinstance(typ, str) and typ.lower().removeprefix("application/") == "vc+jwt"
+        vc_jose = (
+            not ob3 and isinstance(typ, str) and typ.lower().removeprefix("application/") in ("vc+jwt", "vc+ld+jwt")
+        )
         report = Report("vc+jwt" if vc_jose else "ob3-jwt")
         report.add("readable", Outcome.PASS, "a JWT")
         credential = payload.get("vc") if ob3 else payload

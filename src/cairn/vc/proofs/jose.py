@@ -379,7 +379,7 @@ def verify_vc_jwt(
 
 def _vc_jwt_problem(header: Mapping[str, Any], payload: Mapping[str, Any]) -> str | None:
     cty = header.get("cty")
-    if cty is not None and (not isinstance(cty, str) or _media(cty) != "vc"):
+    if cty is not None and (not isinstance(cty, str) or _media(cty) not in ("vc", "vc+ld+json")):
         return f"cty {str(cty)[:30]!r} is not 'vc'"
     if "vc" in payload or "vp" in payload:
         return "a vc+jwt payload must not carry vc or vp claims"
@@ -507,17 +507,18 @@ def verify_credential_jwt(
 ) -> JwtResult:
     """Verify a credential JWT in any of the forms peers issue (the credential: the payload, or its ``vc`` claim).
 
-    ``typ: vc+jwt`` follows VC-JOSE (:func:`verify_vc_jwt`); otherwise (``typ: JWT`` or none) a ``vc``
-    claim is the OB 3.0 form (:func:`verify_ob3_jwt`), and without one the payload is the credential.
+    ``typ: vc+jwt`` (or the draft ``vc+ld+jwt``) follows VC-JOSE (:func:`verify_vc_jwt`); otherwise (``typ:
+    JWT`` or none) a ``vc`` claim is the OB 3.0 form (:func:`verify_ob3_jwt`), and without one the payload is the
+    credential.
     """
     result = verify_jwt(
-        token, resolve_key=resolve_key, typ=("JWT", "vc+jwt"), typ_optional=True, now=now, leeway=leeway
+        token, resolve_key=resolve_key, typ=("JWT", "vc+jwt", "vc+ld+jwt"), typ_optional=True, now=now, leeway=leeway
     )
     if not result.ok or result.payload is None or result.header is None:
         return result
     payload = result.payload
     typ = result.header.get("typ")
-    if isinstance(typ, str) and _media(typ) == "vc+jwt":
+    if isinstance(typ, str) and _media(typ) in ("vc+jwt", "vc+ld+jwt"):
         problem = _vc_jwt_problem(result.header, payload)
     elif "vc" in payload:
         problem = _ob3_problem(payload)
