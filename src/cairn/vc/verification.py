@@ -12,7 +12,9 @@ pass / fail / warning / skipped with a reason:
 - ``validity``: the validity period against ``now`` (passed in: this module has no clock);
 - ``status``: Bitstring Status List entries, fetched only through the ``fetcher`` the caller gives.
 
-Nothing is fetched unless the caller passes a fetcher; did:key keys resolve offline.
+Nothing is fetched unless the caller passes a fetcher; did:key keys resolve offline. A key the credential
+carries itself (a 1EdTech ``ISSUER-URL#<publicKeyMultibase>`` method, a JWT ``jwk`` header) checks the signature,
+but ``issuer-key`` is then a warning unless the issuer's own documents list it (see :mod:`cairn.vc.issuer_keys`).
 """
 
 from __future__ import annotations
