@@ -18,6 +18,7 @@ drawn too (a test checks that every subclass in ``cairn`` is named here)::
     │       ├── CanonicalizationError 400         a document cannot be canonicalised
     │       ├── KeyFormatError      400           a key is malformed or of the wrong type
     │       ├── DidResolutionError  400           a DID cannot be resolved
+    │       │   └── UnreadDocumentError 400       the document naming a key cannot be read (vc.dids)
     │       └── FetchError          400           an outbound fetch was refused or failed
     ├── AuthenticationError         401           no or a wrong credential to the API
     │   ├── UnconfirmedEmailError   401           the address is not confirmed yet (services.accounts)

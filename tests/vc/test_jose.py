@@ -103,7 +103,7 @@ def test_ob3_claims_match_the_1edtech_vc_jwt_example(test_data: Path) -> None:
     assert ob3_claims(payload["vc"]) == payload
     result = verify_ob3_jwt(token, resolve_key=_fixed(ED.public))
     assert not result.ok
-    assert result.reason == "unsupported alg 'RS256' (supported: EdDSA, ES256, ES384)"
+    assert result.reason == "alg RS256 does not fit the Ed25519 key"
 
 
 @pytest.mark.parametrize("key", [ED, P256])
@@ -242,7 +242,7 @@ HOSTILE: list[tuple[Any, str]] = [
     (_token({"alg": "none"}, {"a": 1}).rsplit(".", 1)[0] + ".", "empty segment"),
     (_token({"alg": "none"}, {"a": 1}), "alg 'none'"),
     (_token({"alg": "NONE"}, {"a": 1}), "alg 'none'"),
-    (_token({"alg": "HS256"}, {"a": 1}), "unsupported alg 'HS256'"),
+    (_token({"alg": "HS256"}, {"a": 1}), "alg 'HS256' (a shared secret"),
     (_token({"typ": "JWT"}, {"a": 1}), "no alg"),
     (_token({"alg": "ES256"}, {"a": 1}), "does not fit the Ed25519 key"),
     (_token({"alg": "EdDSA", "crit": ["exp"], "exp": 1}, {"a": 1}), "critical extensions"),
@@ -264,7 +264,7 @@ HOSTILE: list[tuple[Any, str]] = [
     (_good()[:-10], "signature"),
     (_swap(_good(), 2, _b64(b"\x00" * 64)), "does not verify"),
     (_swap(_good(), 2, _b64(b"\x00" * 65)), "does not verify"),
-    (_swap(_good(), 2, "A" * 500), "bad signature encoding"),
+    (_swap(_good(), 2, "A" * 1500), "bad signature encoding"),
     (_swap(_good(), 1, _b64(json.dumps({**CREDENTIAL, "name": "forged"}).encode())), "does not verify"),
     (_swap(_good(), 0, _good().split(".")[0] + "="), "bad header"),
     (_swap(_good(), 1, _good().split(".")[1].replace("e", "+", 1)), "does not verify"),

@@ -10,9 +10,15 @@
   and checks that the document's ``id`` is the DID.
 - HTTPS URLs (``https://example.edu/issuers/565049#z6Mk...``) name a key in a hosted controller
   document or profile, or a hosted key document; they resolve only through a fetcher.
+- The 1EdTech convention ``ISSUER-URL#<publicKeyMultibase>`` puts the key itself in the fragment
+  (:func:`fragment_key` reads it), though the issuer URL serves no document that lists it: a key read
+  that way proves who signed, not that the signer is the issuer. :func:`key_in_documents` asks the
+  issuer's own documents whether they list a key.
 
 Resolution raises :class:`~cairn.errors.DidResolutionError` (or :class:`~cairn.errors.FetchError`
-when the fetch itself fails, :class:`~cairn.errors.KeyFormatError` for a malformed key).
+when the fetch itself fails, :class:`~cairn.errors.KeyFormatError` for a malformed key); its subclass
+:class:`UnreadDocumentError` says the document could not be read at all (no fetcher, not JSON, a DID
+method Cairn cannot resolve), as opposed to a document that was read and does not list the key.
 """
 
 from __future__ import annotations
@@ -24,15 +30,17 @@ from functools import lru_cache
 from typing import Any, Final, Literal
 from urllib.parse import urldefrag
 
-from cairn.errors import DidResolutionError, KeyFormatError
+from cairn.errors import CredentialError, DidResolutionError, KeyFormatError
+from cairn.vc import multibase
 from cairn.vc.fetch import Fetcher, loads_json
-from cairn.vc.keys import KeyType, PublicKey
+from cairn.vc.keys import KeyType, PublicKey, RsaPublicKey
 
 __all__ = [
     "DID_CONTEXT",
     "JWK_CONTEXT",
     "MULTIKEY_CONTEXT",
     "RELATIONSHIPS",
+    "UnreadDocumentError",
     "VerificationMethod",
     "did_key",
     "did_key_document",
@@ -40,8 +48,11 @@ __all__ = [
     "did_web_document",
     "did_web_url",
     "find_verification_method",
+    "fragment_key",
+    "key_in_documents",
     "public_key_from_did_key",
     "resolve_did",
+    "resolve_jws_key",
     "resolve_verification_method",
 ]
 
@@ -57,6 +68,11 @@ _LABEL: Final = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOST_RE: Final = re.compile(rf"(?=.{{1,253}}\Z){_LABEL}(?:\.{_LABEL})*")
 _SEGMENT_RE: Final = re.compile(r"(?:[A-Za-z0-9._~!$&'()*+,;=@-]|%[0-9A-Fa-f]{2})+")
 _MAX_URL: Final = 2048
+
+
+class UnreadDocumentError(DidResolutionError):
+    """The document that would name a key could not be read: no fetcher, not a JSON object, an unsupported
+    DID method. (A failed fetch raises :class:`~cairn.errors.FetchError`.)"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +105,7 @@ class VerificationMethod:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, base: str | None = None) -> VerificationMethod:
-        """Read a verification method (``Multikey``, ``JsonWebKey`` or their 2020 forms).
+        """Read a verification method (``Multikey``, ``JsonWebKey``, their 2020 forms, ``Ed25519VerificationKey2018``).
 
         A relative ``id`` (``#key-1``) is made absolute against ``base``; the controller
         defaults to ``base``. Raises :class:`DidResolutionError` or :class:`KeyFormatError`.
@@ -110,6 +126,12 @@ class VerificationMethod:
             if vm_type == "Ed25519VerificationKey2020" and key.kind is not KeyType.ED25519:
                 raise KeyFormatError("an Ed25519VerificationKey2020 must hold an Ed25519 key")
             return cls(vm_id, controller, key)
+        if vm_type == "Ed25519VerificationKey2018":  # the legacy form: the raw 32-byte key in base58btc
+            value = data.get("publicKeyBase58")
+            if not isinstance(value, str):
+                raise KeyFormatError(f"verification method {vm_id} has no publicKeyBase58 string")
+            _, raw = multibase.decode("z" + value, expect=multibase.BASE58BTC, max_length=60)
+            return cls(vm_id, controller, PublicKey(KeyType.ED25519, raw))
         if vm_type in _JWK_TYPES:
             jwk = data.get("publicKeyJwk")
             if not isinstance(jwk, Mapping):
@@ -262,10 +284,10 @@ def did_web_document(
 
 def _fetch_document(url: str, fetcher: Fetcher | None, what: str) -> dict[str, Any]:
     if fetcher is None:
-        raise DidResolutionError(f"resolving {url[:120]} needs a fetcher (none was given)")
-    document = loads_json(fetcher.fetch(url).content, what=what, error=DidResolutionError)
+        raise UnreadDocumentError(f"resolving {url[:120]} needs a fetcher (none was given)")
+    document = loads_json(fetcher.fetch(url).content, what=what, error=UnreadDocumentError)
     if not isinstance(document, dict):
-        raise DidResolutionError(f"the {what} is not a JSON object")
+        raise UnreadDocumentError(f"the {what} is not a JSON object")
     return document
 
 
@@ -281,7 +303,7 @@ def resolve_did(did: str, *, fetcher: Fetcher | None = None) -> dict[str, Any]:
             raise DidResolutionError(f"the DID document at {did_web_url(did)} is not for {did}")
         return document
     method = ":".join(did.split(":", 2)[:2])[:40]
-    raise DidResolutionError(f"unsupported DID method {method!r} (supported: did:key, did:web)")
+    raise UnreadDocumentError(f"unsupported DID method {method!r} (supported: did:key, did:web)")
 
 
 def _methods_in(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -321,10 +343,17 @@ def find_verification_method(
         raise DidResolutionError("a verification method URL must be a non-empty string")
     if purpose is not None and purpose not in RELATIONSHIPS:
         raise DidResolutionError(f"{purpose!r} is not a signing relationship")
-    base, fragment = urldefrag(url)
+    base = urldefrag(url)[0]
     if url.startswith("did:key:"):
         public_key_from_did_key(url)  # checks the form and the fragment
         return _did_key_method(url[len("did:key:") :].partition("#")[0])
+    entry, base = _locate(url, fetcher, purpose)
+    return VerificationMethod.from_dict(entry, base=base)
+
+
+def _locate(url: str, fetcher: Fetcher | None, purpose: str | None) -> tuple[Mapping[str, Any], str]:
+    """The entry (and the base URL of its document) that a did:web or HTTPS verification method URL names."""
+    base, fragment = urldefrag(url)
     if url.startswith("did:web:"):
         if not fragment:
             raise DidResolutionError("a did:web verification method URL needs a #fragment")
@@ -332,7 +361,7 @@ def find_verification_method(
     elif url.startswith("https://"):
         document = _fetch_document(base, fetcher, "key document")
         if document.get("id") == url and ("publicKeyMultibase" in document or "publicKeyJwk" in document):
-            return VerificationMethod.from_dict(document, base=base)
+            return document, base
         if "id" in document and document["id"] != base:
             raise DidResolutionError(f"the document at {base} has a different id")
     else:
@@ -340,13 +369,89 @@ def find_verification_method(
     for entry in _methods_in(document):
         entry_id = entry.get("id")
         if isinstance(entry_id, str) and _absolute(entry_id, base) == url:
-            method = VerificationMethod.from_dict(entry, base=base)
             if purpose is not None and not _authorised(document, url, base, purpose):
                 raise DidResolutionError(f"{url} is not authorised for {purpose}")
-            return method
+            return entry, base
     raise DidResolutionError(f"no verification method {url} in its document")
 
 
 def resolve_verification_method(url: str, *, fetcher: Fetcher | None = None, purpose: str | None = None) -> PublicKey:
     """The public key that a verification method URL names; see :func:`find_verification_method`."""
     return find_verification_method(url, fetcher=fetcher, purpose=purpose).public_key
+
+
+def resolve_jws_key(
+    url: str, *, fetcher: Fetcher | None = None, purpose: str | None = None
+) -> PublicKey | RsaPublicKey:
+    """:func:`resolve_verification_method` for JWS (JWT) signatures, which also reads an RSA ``publicKeyJwk``
+    (``JsonWebKey`` / ``JsonWebKey2020`` with ``kty: RSA``), the key of RS256 and PS256 tokens."""
+    if isinstance(url, str) and url.startswith(("did:web:", "https://")) and len(url) <= _MAX_URL:
+        if purpose is not None and purpose not in RELATIONSHIPS:
+            raise DidResolutionError(f"{purpose!r} is not a signing relationship")
+        entry, base = _locate(url, fetcher, purpose)
+        jwk = entry.get("publicKeyJwk")
+        if entry.get("type") in _JWK_TYPES and isinstance(jwk, Mapping) and jwk.get("kty") == "RSA":
+            if any(name in jwk for name in ("d", "p", "q")):
+                raise KeyFormatError(f"verification method {url[:120]} publishes a private key")
+            return RsaPublicKey.from_jwk(jwk)
+        return VerificationMethod.from_dict(entry, base=base).public_key
+    return resolve_verification_method(url, fetcher=fetcher, purpose=purpose)
+
+
+def fragment_key(url: str) -> PublicKey | None:
+    """The key an ``https://…#<publicKeyMultibase>`` verification method carries in its fragment (the 1EdTech
+    convention), or None when ``url`` is not of that form.
+
+    Reading the key this way establishes only which key signed; the issuer's own documents must confirm that
+    the key is theirs (:func:`key_in_documents`), and a report must say when they did not.
+    """
+    if not isinstance(url, str) or not url.startswith("https://") or len(url) > _MAX_URL:
+        return None
+    fragment = urldefrag(url)[1]
+    if not fragment.startswith("z"):
+        return None
+    try:
+        return PublicKey.from_multibase(fragment)
+    except CredentialError:
+        return None
+
+
+def _holds(entry: Mapping[str, Any], key: PublicKey | RsaPublicKey, base: str) -> bool:
+    try:
+        if isinstance(key, RsaPublicKey):
+            jwk = entry.get("publicKeyJwk")
+            return isinstance(jwk, Mapping) and jwk.get("kty") == "RSA" and RsaPublicKey.from_jwk(jwk) == key
+        return VerificationMethod.from_dict(entry, base=base).public_key == key
+    except CredentialError:
+        return False
+
+
+def key_in_documents(
+    controller: str, key: PublicKey | RsaPublicKey, *, fetcher: Fetcher | None = None, purpose: str | None = None
+) -> str:
+    """The id of the verification method in ``controller``'s own document that holds ``key`` (under ``purpose``
+    when given): the DID document of a DID (did:key offline, did:web through ``fetcher``), or the document an
+    HTTPS id serves (a controller document or issuer profile listing ``verificationMethod`` entries).
+
+    Raises :class:`UnreadDocumentError` or :class:`~cairn.errors.FetchError` when the document cannot be read,
+    and :class:`DidResolutionError` when it was read and does not list the key.
+    """
+    if not isinstance(controller, str) or not controller or len(controller) > _MAX_URL:
+        raise DidResolutionError("the issuer id is not a usable URL")
+    base = urldefrag(controller)[0]
+    if base.startswith("did:"):
+        document = resolve_did(base, fetcher=fetcher)
+    elif base.startswith("https://"):
+        document = _fetch_document(base, fetcher, "issuer document")
+        if "id" in document and document["id"] != base:
+            raise DidResolutionError(f"the document at {base[:120]} has a different id")
+    else:
+        raise UnreadDocumentError(f"the issuer id {base[:80]} names no document that could list keys")
+    for entry in _methods_in(document):
+        entry_id = entry.get("id")
+        if not isinstance(entry_id, str) or not _holds(entry, key, base):
+            continue
+        vm_id = _absolute(entry_id, base)
+        if purpose is None or _authorised(document, vm_id, base, purpose):
+            return vm_id
+    raise DidResolutionError(f"the issuer's document ({base[:120]}) does not list the signing key")

@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final, Literal
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
@@ -40,9 +40,11 @@ from cairn.errors import KeyFormatError
 from cairn.vc import multibase
 
 __all__ = [
+    "RSA_ALGS",
     "KeyPair",
     "KeyType",
     "PublicKey",
+    "RsaPublicKey",
     "dump_key_pair",
     "load_key_pair",
 ]
@@ -237,6 +239,103 @@ class PublicKey:
             if not (0 < r < curve.order and 0 < s < curve.order):
                 return False
             key.verify(encode_dss_signature(r, s), message, curve.ecdsa)
+        except InvalidSignature:
+            return False
+        return True
+
+
+_RSA_HASHES: Final[dict[str, Callable[[], hashes.HashAlgorithm]]] = {
+    "256": hashes.SHA256,
+    "384": hashes.SHA384,
+    "512": hashes.SHA512,
+}
+RSA_ALGS: Final = frozenset(f"{scheme}{size}" for scheme in ("RS", "PS") for size in _RSA_HASHES)
+"""The JOSE algorithms of RSA signatures (RFC 7518 section 3.3 PKCS #1 v1.5, section 3.5 PSS)."""
+RSA_MIN_BITS: Final = 2048
+"""Smallest RSA modulus accepted (RFC 7518 section 3.3: 2048 bits or larger MUST be used)."""
+RSA_MAX_BITS: Final = 8192
+"""Largest RSA modulus accepted: a bound on the work one signature check may cost."""
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class RsaPublicKey:
+    """An RSA public key (modulus ``n``, exponent ``e``) for verifying JOSE RS256/384/512 and PS256/384/512
+    signatures, the algorithms of JWTs other Open Badges 3.0 issuers sign. Cairn never signs with RSA.
+
+    Keys under :data:`RSA_MIN_BITS` or over :data:`RSA_MAX_BITS` bits, and even or tiny exponents, are refused.
+    """
+
+    n: int
+    e: int
+    _key: rsa.RSAPublicKey = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        n, e = self.n, self.e
+        if not isinstance(n, int) or not isinstance(e, int) or isinstance(n, bool) or isinstance(e, bool):
+            raise KeyFormatError("an RSA key needs integer n and e")
+        bits = n.bit_length()
+        if bits < RSA_MIN_BITS:
+            raise KeyFormatError(f"an RSA key of {bits} bits is too weak (at least {RSA_MIN_BITS} are required)")
+        if bits > RSA_MAX_BITS:
+            raise KeyFormatError(f"an RSA key of {bits} bits is larger than the {RSA_MAX_BITS} accepted")
+        if e < 3 or e % 2 == 0 or e >= n or n % 2 == 0:
+            raise KeyFormatError("not a valid RSA public key (n and e must be odd, 3 <= e < n)")
+        try:
+            key = rsa.RSAPublicNumbers(e, n).public_key()
+        except ValueError:
+            raise KeyFormatError("not a valid RSA public key") from None
+        object.__setattr__(self, "_key", key)
+
+    def __repr__(self) -> str:
+        return f"RsaPublicKey({self.bits} bits, {self.jwk_thumbprint()})"
+
+    @property
+    def bits(self) -> int:
+        """The size of the modulus in bits."""
+        return self.n.bit_length()
+
+    @classmethod
+    def from_jwk(cls, jwk: Mapping[str, Any]) -> RsaPublicKey:
+        """Read a public RSA JWK (RFC 7518 section 6.3: ``kty: RSA``, base64url ``n`` and ``e``)."""
+        if not isinstance(jwk, Mapping) or jwk.get("kty") != "RSA":
+            raise KeyFormatError("not an RSA JWK (kty must be RSA)")
+        alg = jwk.get("alg")
+        if alg is not None and alg not in RSA_ALGS:
+            raise KeyFormatError(f"JWK alg {str(alg)[:20]!r} does not fit an RSA key")
+        numbers = []
+        for name, limit in (("n", RSA_MAX_BITS // 6 + 4), ("e", 16)):
+            value = jwk.get(name)
+            if not isinstance(value, str) or not value:
+                raise KeyFormatError(f"RSA JWK member {name!r} is missing or not a string")
+            numbers.append(int.from_bytes(multibase.b64url_decode(value, max_length=limit), "big"))
+        return cls(numbers[0], numbers[1])
+
+    def to_jwk(self) -> dict[str, str]:
+        """The public JWK (RFC 7518 section 6.3)."""
+        return {
+            "kty": "RSA",
+            "n": multibase.b64url_encode(self.n.to_bytes((self.n.bit_length() + 7) // 8, "big")),
+            "e": multibase.b64url_encode(self.e.to_bytes((self.e.bit_length() + 7) // 8, "big")),
+        }
+
+    def jwk_thumbprint(self) -> str:
+        """The RFC 7638 JWK thumbprint (SHA-256, base64url)."""
+        jwk = self.to_jwk()
+        canonical = json.dumps({m: jwk[m] for m in ("e", "kty", "n")}, separators=(",", ":"), sort_keys=True)
+        return multibase.b64url_encode(hashlib.sha256(canonical.encode("ascii")).digest())
+
+    def verify_jws(self, alg: str, signature: bytes, message: bytes) -> bool:
+        """Whether ``signature`` is a valid ``alg`` (RS256/384/512, PS256/384/512) signature of ``message``."""
+        if alg not in RSA_ALGS or not isinstance(signature, bytes) or len(signature) != (self.bits + 7) // 8:
+            return False
+        digest = _RSA_HASHES[alg[2:]]()
+        scheme: padding.AsymmetricPadding = (
+            padding.PKCS1v15()
+            if alg.startswith("RS")
+            else padding.PSS(mgf=padding.MGF1(digest), salt_length=digest.digest_size)  # RFC 7518 section 3.5
+        )
+        try:
+            self._key.verify(signature, message, scheme, digest)
         except InvalidSignature:
             return False
         return True

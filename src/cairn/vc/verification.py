@@ -12,7 +12,9 @@ pass / fail / warning / skipped with a reason:
 - ``validity``: the validity period against ``now`` (passed in: this module has no clock);
 - ``status``: Bitstring Status List entries, fetched only through the ``fetcher`` the caller gives.
 
-Nothing is fetched unless the caller passes a fetcher; did:key keys resolve offline.
+Nothing is fetched unless the caller passes a fetcher; did:key keys resolve offline. A key the credential
+carries itself (a 1EdTech ``ISSUER-URL#<publicKeyMultibase>`` method, a JWT ``jwk`` header) checks the signature,
+but ``issuer-key`` is then a warning unless the issuer's own documents list it (see :mod:`cairn.vc.issuer_keys`).
 """
 
 from __future__ import annotations
@@ -28,10 +30,11 @@ from urllib.parse import unquote
 from cairn.errors import CairnError, CredentialError
 from cairn.vc.datamodel import credential_problems, credential_version
 from cairn.vc.fetch import Fetcher, loads_json
+from cairn.vc.issuer_keys import KeySources
 from cairn.vc.jsonld.documents import DocumentLoader
 from cairn.vc.keys import PublicKey
 from cairn.vc.multibase import b64url_decode
-from cairn.vc.proofs.jose import JwtResult, is_compact_jws, kid_resolver, verify_ob3_jwt, verify_vc_jwt
+from cairn.vc.proofs.jose import JwsKey, JwtResult, is_compact_jws, kid_resolver, verify_credential_jwt
 from cairn.vc.proofs.suites import controller_of
 from cairn.vc.report import Outcome, Report
 from cairn.vc.values import as_list, nests_deeper_than, parse_time
@@ -156,6 +159,7 @@ class _Context:
         self.challenge = challenge
         self.domain = domain
         self._resolve_key = resolve_key
+        self.keys = KeySources(fetcher, resolve_key)
 
     # -- input --------------------------------------------------------------------------------
 
@@ -226,13 +230,15 @@ class _Context:
         if "vp" in payload or "VerifiablePresentation" in as_list(payload.get("type")):
             return self.presentation_jwt(token)
         ob3 = "vc" in payload
-        resolve = self.jwt_resolver("assertionMethod")
-        result: JwtResult = (
-            verify_ob3_jwt(token, resolve_key=resolve, now=self.now)
-            if ob3
-            else verify_vc_jwt(token, resolve_key=resolve, now=self.now)
+        used: dict[str, Any] = {}
+        result: JwtResult = verify_credential_jwt(
+            token, resolve_key=self.keys.credential_jwt_resolver("assertionMethod", used), now=self.now
         )
-        report = Report("ob3-jwt" if ob3 else "vc+jwt")
+        typ = (result.header or {}).get("typ")
+        vc_jose = (
+            not ob3 and isinstance(typ, str) and typ.lower().removeprefix("application/") in ("vc+jwt", "vc+ld+jwt")
+        )
+        report = Report("vc+jwt" if vc_jose else "ob3-jwt")
         report.add("readable", Outcome.PASS, "a JWT")
         credential = payload.get("vc") if ob3 else payload
         if not isinstance(credential, dict):
@@ -243,27 +249,22 @@ class _Context:
             report.add("proof", Outcome.PASS, f"the JWT signature ({(result.header or {}).get('alg')}) is valid")
         else:
             report.add("proof", Outcome.FAIL, result.reason or "the JWT signature does not verify")
-        kid = (result.header or {}).get("kid")
         issuer = _id_of(credential.get("issuer"))
-        if isinstance(kid, str) and issuer:
-            self._key_binding(report, issuer, [kid] if "#" in kid or kid.startswith("did:") else [])
+        if "kid" in used and issuer:
+            self._key_binding(report, issuer, [used["kid"]])
+        elif "jwk" in used and issuer:
+            report.add("issuer-key", *self.keys.jwk_binding(issuer, used["jwk"]))
         else:
-            report.add(
-                "issuer-key", Outcome.WARNING, "the JWT names no key id, so the key cannot be tied to the issuer"
-            )
+            report.add("issuer-key", Outcome.WARNING, "the JWT names no key, so the key cannot be tied to the issuer")
         self.common(report, credential)
         return report
 
     # -- proofs ---------------------------------------------------------------------------------
 
     def resolve_key(self, verification_method: str, purpose: str) -> PublicKey:
-        from cairn.vc.dids import resolve_verification_method
+        return self.keys.resolve_key(verification_method, purpose)
 
-        if self._resolve_key is not None:
-            return self._resolve_key(verification_method, purpose)
-        return resolve_verification_method(verification_method, fetcher=self.fetcher, purpose=purpose)
-
-    def jwt_resolver(self, purpose: str) -> Callable[[Mapping[str, Any]], PublicKey]:
+    def jwt_resolver(self, purpose: str) -> Callable[[Mapping[str, Any]], JwsKey]:
         override = self._resolve_key
         if override is None:
             return kid_resolver(fetcher=self.fetcher, purpose=purpose)
@@ -282,7 +283,7 @@ class _Context:
         if "proof" not in doc:
             report.add("proof", Outcome.FAIL, "the credential has no proof: anyone could have written it")
             return
-        checks = verify_proofs(doc, resolve_key=self.resolve_key, loader=self.loader)
+        checks = verify_proofs(doc, resolve_key=self.keys.issuer_key, loader=self.loader)
         if not checks:
             report.add("proof", Outcome.FAIL, "the proof is empty")
             return
@@ -319,6 +320,8 @@ class _Context:
                 Outcome.FAIL,
                 f"the key {strangers[0]} is not one of the issuer's ({issuer}): someone else signed it",
             )
+        elif unconfirmed := self.keys.unconfirmed_reason(methods):
+            report.add("issuer-key", Outcome.WARNING, unconfirmed)
         else:
             report.add("issuer-key", Outcome.PASS, f"the signing key is controlled by the issuer {issuer}")
 
@@ -512,7 +515,7 @@ class _Context:
         credential = loads_json(self.fetcher.fetch(url).content, what="status list credential")
         if not isinstance(credential, dict):
             raise CredentialError("the status list is not a JSON object")
-        checks = verify_proofs(credential, resolve_key=self.resolve_key, loader=self.loader)
+        checks = verify_proofs(credential, resolve_key=self.keys.issuer_key, loader=self.loader)
         if not checks or not all(c.ok for c in checks):
             reason = next((c.reason for c in checks if not c.ok), "it has no proof")
             raise CredentialError(f"the status list credential does not verify: {reason}")

@@ -52,6 +52,7 @@ INLINE_MAX_BYTES: Final = 64_000
 
 TRUST_REASONS: Final = {
     "unproven": "the signature did not verify, so who issued it is not established",
+    "unconfirmed": "the issuer's own documents did not confirm the signing key, so who issued it is not established",
     "seal": "the credential's seal certificate is one this instance's operator trusts",
     "operator": "this instance's operator lists the issuer's identifier directly",
     "chain": "accredited through a chain this instance trusts",
@@ -163,9 +164,13 @@ class VerificationService:
     def _trust_of(self, report: Report) -> tuple[Outcome, str, dict[str, Any], Phrase | str]:
         issuer = report.issuer
         details: dict[str, Any] = {"vouched": False, "issued_here": self.trust.own(issuer), "chain": []}
-        proven = report.outcome_of("proof") is Outcome.PASS and report.outcome_of("issuer-key") is not Outcome.FAIL
-        if not proven:
+        key = report.outcome_of("issuer-key")
+        if report.outcome_of("proof") is not Outcome.PASS or key is Outcome.FAIL:
             return Outcome.SKIPPED, "unproven", details, ""
+        if key is not Outcome.PASS and report.format != "elm-edc":
+            # A key the issuer's own documents did not confirm (a 1EdTech #<multikey> fragment, a JWT's jwk
+            # header, no key id) proves who signed, not that the issuer did: nobody is asked to vouch for it.
+            return Outcome.SKIPPED, "unconfirmed", details, ""
         if report.format == "elm-edc" and issuer.get("trust") == "trusted":
             operator = {"did": "", "name": "this instance's operator"}
             return Outcome.PASS, "seal", {**details, "vouched": True, "by": "operator", "anchor": operator}, ""

@@ -9,7 +9,8 @@
 
 Suites: eddsa-rdfc-2022, eddsa-jcs-2022 (Ed25519 keys), ecdsa-rdfc-2019 and ecdsa-jcs-2019 (P-256 keys with
 SHA-256, P-384 keys with SHA-384), ecdsa-sd-2023 (selective disclosure, P-256; see
-:mod:`cairn.vc.proofs.ecdsa_sd`), and the legacy Ed25519Signature2020 (verify only); see :mod:`cairn.vc.proofs.suites`.
+:mod:`cairn.vc.proofs.ecdsa_sd`), and the legacy Ed25519Signature2020 and Ed25519Signature2018 (a detached JWS;
+verify only); see :mod:`cairn.vc.proofs.suites`.
 
 - **Proof configuration**: the proof options (``type``, ``cryptosuite``, ``created``,
   ``verificationMethod``, ``proofPurpose``, ``challenge``, ``domain``, ``previousProof``...) with the
@@ -31,6 +32,7 @@ Adding a proof raises :class:`~cairn.errors.CredentialError` (or a subclass) for
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,8 +42,10 @@ from cairn.errors import CredentialError, KeyFormatError
 from cairn.vc.dids import RELATIONSHIPS
 from cairn.vc.jsonld.documents import DocumentLoader
 from cairn.vc.keys import KeyPair, PublicKey
+from cairn.vc.multibase import b64url_decode
 from cairn.vc.proofs import ecdsa_sd
 from cairn.vc.proofs.suites import (
+    LEGACY_ED25519_2018,
     LEGACY_ED25519_2020,
     SUITES,
     KeyResolver,
@@ -302,9 +306,32 @@ def _suite_of(proof: Mapping[str, Any]) -> Suite:
         return suite
     if proof_type == LEGACY_ED25519_2020.proof_type:
         return LEGACY_ED25519_2020
+    if proof_type == LEGACY_ED25519_2018.proof_type:
+        return LEGACY_ED25519_2018
     if proof_type is None:
         raise _Refused("the proof has no type")
-    raise _Refused(f"the proof type {_short(proof_type)} is not supported (DataIntegrityProof or Ed25519Signature2020)")
+    raise _Refused(
+        f"the proof type {_short(proof_type)} is not supported "
+        "(DataIntegrityProof, Ed25519Signature2020 or Ed25519Signature2018)"
+    )
+
+
+_JWS_2018_HEADER: Final = {"alg": "EdDSA", "b64": False, "crit": ["b64"]}
+
+
+def _detached_jws(value: str) -> tuple[bytes, bytes]:
+    """The protected header (as signed, ASCII) and the signature of an Ed25519Signature2018 ``jws``."""
+    parts = value.split(".")
+    if len(parts) != 3 or parts[1] or not parts[0] or not parts[2] or len(value) > _MAX_PROOF_VALUE:
+        raise _Refused("the jws is not a detached compact JWS ('<header>..<signature>')")
+    try:
+        header = json.loads(b64url_decode(parts[0], max_length=200))
+        signature = b64url_decode(parts[2], max_length=100)
+    except (CredentialError, ValueError, UnicodeDecodeError):
+        raise _Refused("the jws is not valid base64url JSON") from None
+    if header != _JWS_2018_HEADER:
+        raise _Refused('the jws header must be {"alg":"EdDSA","b64":false,"crit":["b64"]}')
+    return parts[0].encode("ascii"), signature
 
 
 def _check_options(
@@ -314,6 +341,7 @@ def _check_options(
     challenge: str | None,
     domain: str | None,
     now: datetime | None,
+    value_name: str = "proofValue",
 ) -> None:
     vm = proof.get("verificationMethod")
     if not isinstance(vm, str) or not vm or len(vm) > _MAX_ID:
@@ -323,8 +351,8 @@ def _check_options(
         raise _Refused("the proof has no proofPurpose")
     if purpose != expected_purpose:
         raise _Refused(f"the proof purpose is {_short(purpose)}, but {expected_purpose!r} was expected")
-    if not isinstance(proof.get("proofValue"), str):
-        raise _Refused("the proof has no proofValue")
+    if not isinstance(proof.get(value_name), str):
+        raise _Refused(f"the proof has no {value_name}")
     for name in ("created", "expires"):
         value = proof.get(name)
         if value is not None and not is_datetime_stamp(value):
@@ -388,10 +416,13 @@ def _verify_one(
         return _fail("the proof is not a JSON object")
     try:
         suite = _suite_of(proof)
-        _check_options(proof, expected_purpose=expected_purpose, challenge=challenge, domain=domain, now=now)
+        value_name = "jws" if suite is LEGACY_ED25519_2018 else "proofValue"
+        _check_options(
+            proof, expected_purpose=expected_purpose, challenge=challenge, domain=domain, now=now, value_name=value_name
+        )
         vm: str = proof["verificationMethod"]
         purpose: str = proof["proofPurpose"]
-        value: str = proof["proofValue"]
+        value: str = proof[value_name]
 
         document = unsecured
         context = _context_for_hashing(proof, unsecured)
@@ -426,16 +457,20 @@ def _verify_one(
             except CredentialError as exc:
                 raise _Refused(f"the ecdsa-sd-2023 proof does not verify: {exc.message[:300]}") from None
             return ProofCheck(True, f"the {suite.name} proof by {vm} verifies", *_described(proof))
-        if not value.startswith("z") or len(value) > _MAX_PROOF_VALUE:
+        jws_header = b""
+        if suite is LEGACY_ED25519_2018:
+            jws_header, signature = _detached_jws(value)
+        elif not value.startswith("z") or len(value) > _MAX_PROOF_VALUE:
             raise _Refused("the proofValue is not a base58btc multibase string ('z...')")
-        try:
-            signature = b58decode(value[1:])
-        except KeyFormatError as exc:
-            raise _Refused(f"the proofValue is not valid base58btc: {exc.message}") from None
+        else:
+            try:
+                signature = b58decode(value[1:])
+            except KeyFormatError as exc:
+                raise _Refused(f"the proofValue is not valid base58btc: {exc.message}") from None
         if len(signature) != _SIGNATURE_SIZE[curve]:
             raise _Refused(f"the signature is {len(signature)} bytes, a {curve} signature has {_SIGNATURE_SIZE[curve]}")
 
-        config = {name: item for name, item in proof.items() if name != "proofValue"}
+        config = {name: item for name, item in proof.items() if name != value_name}
         if context is not None:
             config["@context"] = context
         if suite.canonicalization == "jcs" and _quick_jcs_verifies(key, signature, config, document, curve):
@@ -448,6 +483,8 @@ def _verify_one(
             signed = hash_data(suite, config, document, curve=curve, loader=loader, document_hash=digest)
         except CredentialError as exc:
             raise _Refused(f"the signed data cannot be canonicalised: {exc.message[:200]}") from None
+        if jws_header:  # RFC 7797: the JWS signing input is ASCII(header) "." payload, the payload unencoded
+            signed = jws_header + b"." + signed
         if not key.verify(signature, signed):
             raise _Refused(
                 "the signature does not verify: the document or proof was changed after signing, "

@@ -1,6 +1,7 @@
-"""Compact JWS / JWT signing and verification for Verifiable Credentials (EdDSA, ES256 and ES384).
+"""Compact JWS / JWT signing and verification for Verifiable Credentials.
 
-Two envelopes:
+Cairn signs with EdDSA, ES256 and ES384; it verifies those and the RSA algorithms other issuers use
+(RS256/384/512, PS256/384/512; keys of 2048 bits or more). Envelopes:
 
 - VC-JOSE ``application/vc+jwt`` (W3C "Securing Verifiable Credentials using JOSE and COSE"):
   header ``typ: vc+jwt``, ``cty: vc``; the VCDM 2.0 credential itself is the JWT payload
@@ -8,6 +9,12 @@ Two envelopes:
 - Open Badges 3.0 VC-JWT (OB 3.0 section 8.2): header ``typ: JWT``; claims ``iss`` (issuer id),
   ``sub`` (subject id), ``nbf`` (validFrom), ``exp`` (validUntil), ``jti`` (credential id) and
   ``vc`` holding the credential (:func:`ob3_claims`, :func:`sign_ob3_jwt`, :func:`verify_ob3_jwt`).
+- The credential as the payload of a plain JWT (``typ: JWT`` or no ``typ``, which RFC 7519 makes optional),
+  as several OB 3.0 issuers (and the 1EdTech validator's own samples) sign it.
+
+:func:`verify_credential_jwt` reads all three. The key comes from the header's ``kid`` or from a ``jwk``
+header (:func:`header_jwk`); a ``jwk`` key proves only that the token was signed by *that* key: whether it is
+the issuer's key is for the caller to establish from the issuer's own documents.
 
 Verification never raises for a bad token: it returns a :class:`JwtResult` whose ``reason`` says
 what failed (``alg: none``, an algorithm that does not fit the key, truncated or malformed
@@ -31,20 +38,23 @@ import orjson
 from cairn.errors import CredentialError
 from cairn.vc.dids import resolve_verification_method
 from cairn.vc.fetch import Fetcher, loads_json
-from cairn.vc.keys import KeyPair, KeyType, PublicKey
+from cairn.vc.keys import RSA_ALGS, KeyPair, KeyType, PublicKey, RsaPublicKey
 from cairn.vc.multibase import b64url_decode, b64url_encode
 
 __all__ = [
     "MAX_TOKEN_LENGTH",
     "VC_CONTEXT_V2",
+    "JwsKey",
     "JwtResult",
     "KeyResolver",
+    "header_jwk",
     "is_compact_jws",
     "kid_resolver",
     "ob3_claims",
     "sign_jwt",
     "sign_ob3_jwt",
     "sign_vc_jwt",
+    "verify_credential_jwt",
     "verify_jwt",
     "verify_ob3_jwt",
     "verify_vc_jwt",
@@ -69,7 +79,11 @@ _ALGS: Final = {
     "ES384": KeyType.P384,
 }
 
-KeyResolver = Callable[[Mapping[str, Any]], PublicKey]
+JwsKey = PublicKey | RsaPublicKey
+"""A key a JWS can be verified with: Ed25519 / P-256 / P-384, or RSA (verification only)."""
+_SUPPORTED: Final = "EdDSA, ES256, ES384, RS256/384/512, PS256/384/512"
+
+KeyResolver = Callable[[Mapping[str, Any]], JwsKey]
 """Given the verified-to-be-JSON protected header (``kid``, ``jwk``...), return the key to verify with.
 
 It may raise a :class:`~cairn.errors.CredentialError` (unknown key, fetch failure), which
@@ -84,7 +98,7 @@ class JwtResult:
     reason: str | None = None
     header: dict[str, Any] | None = None
     payload: dict[str, Any] | None = None
-    key: PublicKey | None = None
+    key: JwsKey | None = None
 
     def failed(self, reason: str) -> JwtResult:
         """The same result turned into a failure with ``reason``."""
@@ -178,12 +192,15 @@ def verify_jwt(
     now: datetime | float | None = None,
     leeway: float = 0,
     max_length: int = MAX_TOKEN_LENGTH,
+    typ_optional: bool = False,
 ) -> JwtResult:
-    """Verify a compact JWS signed with EdDSA, ES256 or ES384 and return a :class:`JwtResult`.
+    """Verify a compact JWS (EdDSA, ES256, ES384, RS256/384/512 or PS256/384/512) and return a :class:`JwtResult`.
 
     ``typ`` (a value or several) must match the header's ``typ`` when given (compared without
-    case and without an ``application/`` prefix). With ``now`` (a timezone-aware datetime or
-    seconds since the epoch), ``exp`` and ``nbf`` are checked with ``leeway`` seconds of slack.
+    case and without an ``application/`` prefix); with ``typ_optional`` a header without ``typ`` is
+    accepted too. The algorithm must fit the resolved key (no HMAC, no ``none``). With ``now`` (a
+    timezone-aware datetime or seconds since the epoch), ``exp`` and ``nbf`` are checked with
+    ``leeway`` seconds of slack.
     """
     if isinstance(token, bytes | bytearray):
         try:
@@ -209,22 +226,28 @@ def verify_jwt(
         return _fail(f"bad header: {exc.message}")
     if not isinstance(header, dict):
         return _fail("the JWT header is not a JSON object")
-    problem = _check_header(header, typ)
+    problem = _check_header(header, typ, typ_optional)
     if problem:
         return _fail(problem, header)
     try:
         key = resolve_key(header)
     except CredentialError as exc:
         return _fail(f"the key cannot be resolved: {exc.message}", header)
-    if not isinstance(key, PublicKey):
+    alg = header["alg"]
+    if isinstance(key, RsaPublicKey):
+        if alg not in RSA_ALGS:
+            return _fail(f"alg {alg} does not fit the RSA key", header)
+    elif not isinstance(key, PublicKey):
         return _fail("the key resolver returned no public key", header)
-    if _ALGS[header["alg"]] is not key.kind:
-        return _fail(f"alg {header['alg']} does not fit the {key.kind.value} key", header)
+    elif _ALGS.get(alg) is not key.kind:
+        return _fail(f"alg {alg} does not fit the {key.kind.value} key", header)
     try:
-        signature = b64url_decode(s64, max_length=200)
+        signature = b64url_decode(s64, max_length=1400)  # an 8192-bit RSA signature is 1366 characters
     except CredentialError as exc:
         return _fail(f"bad signature encoding: {exc.message}", header)
-    if not key.verify(signature, (h64 + "." + p64).encode("ascii")):
+    signed = (h64 + "." + p64).encode("ascii")
+    valid = key.verify_jws(alg, signature, signed) if isinstance(key, RsaPublicKey) else key.verify(signature, signed)
+    if not valid:
         return _fail("the signature does not verify", header)
     try:
         payload = loads_json(b64url_decode(p64), what="JWT payload")
@@ -244,14 +267,16 @@ def verify_jwt(
     return result
 
 
-def _check_header(header: dict[str, Any], typ: str | Collection[str] | None) -> str | None:
+def _check_header(header: dict[str, Any], typ: str | Collection[str] | None, typ_optional: bool = False) -> str | None:
     alg = header.get("alg")
     if not isinstance(alg, str):
         return "the header has no alg"
     if alg.lower() == "none":
         return "alg 'none' (an unsigned token) is refused"
-    if alg not in _ALGS:
-        return f"unsupported alg {alg[:20]!r} (supported: EdDSA, ES256, ES384)"
+    if alg.upper().startswith("HS"):
+        return f"alg {alg[:20]!r} (a shared secret, which anyone holding the public key could forge) is refused"
+    if alg not in _ALGS and alg not in RSA_ALGS:
+        return f"unsupported alg {alg[:20]!r} (supported: {_SUPPORTED})"
     if "crit" in header:  # no extension is understood, so any critical one is refused
         return "the header has critical extensions this verifier does not understand"
     if "b64" in header:
@@ -262,6 +287,8 @@ def _check_header(header: dict[str, Any], typ: str | Collection[str] | None) -> 
     if typ is not None:
         wanted = {_media(t) for t in ([typ] if isinstance(typ, str) else typ)}
         got = header.get("typ")
+        if got is None and typ_optional:
+            return None
         if not isinstance(got, str) or _media(got) not in wanted:
             return f"typ {str(got)[:30]!r} is not the expected {sorted(wanted)[0]!r}"
     return None
@@ -288,7 +315,7 @@ def _check_times(payload: Mapping[str, Any], now: float, leeway: float) -> str |
 def kid_resolver(*, fetcher: Fetcher | None = None, purpose: str | None = "assertionMethod") -> KeyResolver:
     """A :data:`KeyResolver` that resolves the header ``kid`` (did:key, did:web or HTTPS URL).
 
-    An embedded ``jwk`` header is not trusted on its own; a token without ``kid`` fails.
+    An embedded ``jwk`` header is not used (see :func:`header_jwk`); a token without ``kid`` fails.
     """
 
     def resolve(header: Mapping[str, Any]) -> PublicKey:
@@ -298,6 +325,24 @@ def kid_resolver(*, fetcher: Fetcher | None = None, purpose: str | None = "asser
         return resolve_verification_method(kid, fetcher=fetcher, purpose=purpose)
 
     return resolve
+
+
+def header_jwk(header: Mapping[str, Any]) -> JwsKey | None:
+    """The public key in the header's ``jwk`` member (RFC 7515 section 4.1.3), or None when there is none.
+
+    Raises :class:`CredentialError` for a malformed key, a weak RSA key or a JWK that holds a private key.
+    Such a key proves only that whoever holds it signed: the caller must tie it to the issuer.
+    """
+    jwk = header.get("jwk")
+    if jwk is None:
+        return None
+    if not isinstance(jwk, Mapping):
+        raise CredentialError("the jwk header is not a JSON object")
+    if any(name in jwk for name in ("d", "p", "q", "dp", "dq", "qi", "k")):
+        raise CredentialError("the jwk header holds private key material")
+    if jwk.get("kty") == "RSA":
+        return RsaPublicKey.from_jwk(jwk)
+    return PublicKey.from_jwk(jwk)
 
 
 # -- VC-JOSE (application/vc+jwt) ----------------------------------------------------------------
@@ -328,21 +373,33 @@ def verify_vc_jwt(
     result = verify_jwt(token, resolve_key=resolve_key, typ="vc+jwt", now=now, leeway=leeway)
     if not result.ok or result.payload is None or result.header is None:
         return result
-    cty = result.header.get("cty")
-    if cty is not None and (not isinstance(cty, str) or _media(cty) != "vc"):
-        return result.failed(f"cty {str(cty)[:30]!r} is not 'vc'")
-    payload = result.payload
+    problem = _vc_jwt_problem(result.header, result.payload)
+    return result.failed(problem) if problem else result
+
+
+def _vc_jwt_problem(header: Mapping[str, Any], payload: Mapping[str, Any]) -> str | None:
+    cty = header.get("cty")
+    if cty is not None and (not isinstance(cty, str) or _media(cty) not in ("vc", "vc+ld+json")):
+        return f"cty {str(cty)[:30]!r} is not 'vc'"
     if "vc" in payload or "vp" in payload:
-        return result.failed("a vc+jwt payload must not carry vc or vp claims")
+        return "a vc+jwt payload must not carry vc or vp claims"
     contexts = payload.get("@context")
     if not isinstance(contexts, list) or not contexts or contexts[0] != VC_CONTEXT_V2:
-        return result.failed("the payload is not a VCDM 2.0 credential (first @context)")
+        return "the payload is not a VCDM 2.0 credential (first @context)"
+    return _payload_credential_problem(payload)
+
+
+def _payload_credential_problem(payload: Mapping[str, Any]) -> str | None:
+    """The checks of a JWT whose payload is the credential itself: its type, and claims that agree with it."""
     types = payload.get("type")
     if not isinstance(types, list) or "VerifiableCredential" not in types:
-        return result.failed("the payload type does not include VerifiableCredential")
+        return "the payload type does not include VerifiableCredential"
     if "iss" in payload and payload["iss"] != _issuer_id(payload):
-        return result.failed("the iss claim does not match the credential issuer")
-    return result
+        return "the iss claim does not match the credential issuer"
+    for claim, expected in (("jti", payload.get("id")), ("sub", _subject_id(payload))):
+        if claim in payload and expected is not None and payload[claim] != expected:
+            return f"the {claim} claim does not match the credential"
+    return None
 
 
 # -- Open Badges 3.0 VC-JWT -------------------------------------------------------------------
@@ -419,19 +476,54 @@ def verify_ob3_jwt(
     """Verify an OB 3.0 VC-JWT; the credential is ``result.payload["vc"]``.
 
     Checks the signature, ``exp``/``nbf`` when ``now`` is given, and that ``iss``, ``jti`` and
-    ``sub`` agree with the credential's issuer id, id and subject id.
+    ``sub`` agree with the credential's issuer id, id and subject id. ``typ`` may be absent (RFC 7519).
     """
-    result = verify_jwt(token, resolve_key=resolve_key, typ="JWT", now=now, leeway=leeway)
+    result = verify_jwt(token, resolve_key=resolve_key, typ="JWT", typ_optional=True, now=now, leeway=leeway)
     if not result.ok or result.payload is None:
         return result
-    payload = result.payload
+    problem = _ob3_problem(result.payload)
+    return result.failed(problem) if problem else result
+
+
+def _ob3_problem(payload: Mapping[str, Any]) -> str | None:
     credential = payload.get("vc")
     if not isinstance(credential, dict):
-        return result.failed("the vc claim is missing or not a JSON object")
+        return "the vc claim is missing or not a JSON object"
     issuer = _issuer_id(credential)
     if issuer is None or payload.get("iss") != issuer:
-        return result.failed("the iss claim does not match the credential issuer id")
+        return "the iss claim does not match the credential issuer id"
     for claim, expected in (("jti", credential.get("id")), ("sub", _subject_id(credential))):
         if claim in payload and expected is not None and payload[claim] != expected:
-            return result.failed(f"the {claim} claim does not match the credential")
-    return result
+            return f"the {claim} claim does not match the credential"
+    return None
+
+
+def verify_credential_jwt(
+    token: str | bytes,
+    *,
+    resolve_key: KeyResolver,
+    now: datetime | float | None = None,
+    leeway: float = 0,
+) -> JwtResult:
+    """Verify a credential JWT in any of the forms peers issue (the credential: the payload, or its ``vc`` claim).
+
+    ``typ: vc+jwt`` (or the draft ``vc+ld+jwt``) follows VC-JOSE (:func:`verify_vc_jwt`); otherwise (``typ:
+    JWT`` or none) a ``vc`` claim is the OB 3.0 form (:func:`verify_ob3_jwt`), and without one the payload is the
+    credential.
+    """
+    result = verify_jwt(
+        token, resolve_key=resolve_key, typ=("JWT", "vc+jwt", "vc+ld+jwt"), typ_optional=True, now=now, leeway=leeway
+    )
+    if not result.ok or result.payload is None or result.header is None:
+        return result
+    payload = result.payload
+    typ = result.header.get("typ")
+    if isinstance(typ, str) and _media(typ) in ("vc+jwt", "vc+ld+jwt"):
+        problem = _vc_jwt_problem(result.header, payload)
+    elif "vc" in payload:
+        problem = _ob3_problem(payload)
+    elif "vp" in payload:
+        problem = "the token carries a presentation, not a credential"
+    else:
+        problem = _payload_credential_problem(payload)
+    return result.failed(problem) if problem else result

@@ -4,7 +4,7 @@ Each suite turns a document and a proof configuration into the bytes that are si
 
     hashData = H(canonical proof configuration) || H(canonical document)
 
-where the canonical form is RDFC-1.0 N-Quads (``*-rdfc-*`` and the legacy ``Ed25519Signature2020``)
+where the canonical form is RDFC-1.0 N-Quads (``*-rdfc-*`` and the legacy ``Ed25519Signature2018/2020``)
 or RFC 8785 JSON (``*-jcs-*``), and ``H`` is SHA-256 (SHA-384 for ECDSA over P-384). Ed25519 signs
 the 64 bytes of ``hashData``; ECDSA signs them with SHA-256 (P-256) or SHA-384 (P-384), written as
 the IEEE P1363 ``r || s`` form. ``proofValue`` is the signature in base58btc multibase (``z...``).
@@ -20,7 +20,12 @@ ecdsa-rdfc-2019           RDFC-1.0        P-256, P-384      add and verify
 ecdsa-jcs-2019            JCS             P-256, P-384      add and verify
 ecdsa-sd-2023             RDFC-1.0 + HMAC P-256             base proof, derive, verify
 Ed25519Signature2020      RDFC-1.0        Ed25519           verify only (legacy)
+Ed25519Signature2018      RDFC-1.0        Ed25519           verify only (legacy)
 ========================  ==============  ================  =====================
+
+``Ed25519Signature2018`` signs the same ``hashData`` (URDNA2015 = RDFC-1.0, SHA-256), but as a detached JWS
+with an unencoded payload (RFC 7797): its ``jws`` is ``<header>..<signature>`` with the header
+``{"alg":"EdDSA","b64":false,"crit":["b64"]}``, and the signature covers ``ASCII(<header>) || "." || hashData``.
 
 Keys of all three curves are :class:`cairn.vc.keys.PublicKey`; :class:`P384PublicKey` is the older
 verify-only P-384 key, kept for callers that build one (it equals the ``PublicKey`` of the same point).
@@ -53,6 +58,7 @@ from cairn.vc.jsonld.documents import DEFAULT_LOADER, DocumentLoader
 from cairn.vc.keys import KeyType, PublicKey
 
 __all__ = [
+    "LEGACY_ED25519_2018",
     "LEGACY_ED25519_2020",
     "P384_PUB",
     "SUITES",
@@ -106,6 +112,10 @@ LEGACY_ED25519_2020: Final = Suite(
     "Ed25519Signature2020", "Ed25519Signature2020", "rdfc", frozenset({"Ed25519"}), signs=False
 )
 """The legacy ``Ed25519Signature2020`` proof type (verify only)."""
+LEGACY_ED25519_2018: Final = Suite(
+    "Ed25519Signature2018", "Ed25519Signature2018", "rdfc", frozenset({"Ed25519"}), signs=False
+)
+"""The legacy ``Ed25519Signature2018`` proof type: a detached ``jws`` (verify only)."""
 
 
 # -- P-384 (the older verify-only key) ---------------------------------------------------------
