@@ -113,6 +113,8 @@ class OrganisationRow(Base):
     type: Mapped[str] = mapped_column(String(40))
     document: Mapped[dict[str, Any]]
     signing_suite: Mapped[str] = mapped_column(String(40), default="eddsa-rdfc-2022", server_default="eddsa-rdfc-2022")
+    signing_key_type: Mapped[str | None] = mapped_column(String(10), default=None)
+    """The key type the organisation chose for its suite ("P-384"); None: the suite's own (P-256 for ecdsa)."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 

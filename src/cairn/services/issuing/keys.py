@@ -7,8 +7,8 @@ with it still verify.
 
 Keys are Ed25519, or P-256 when the organisation signs with an ``ecdsa-*`` suite; ``ecdsa-rdfc-2019`` and
 ``ecdsa-jcs-2019`` can sign with P-384 instead (a request may ask for it, and an organisation that chose
-P-384 with :meth:`KeyService.set_suite` signs with it by default: its ``signing_suite`` column then reads
-``SUITE/P-384``, see :func:`organisation_suite`).
+P-384 with :meth:`KeyService.set_suite` signs with it by default: its ``signing_key_type`` column says so, see
+:func:`organisation_suite`).
 ``ecdsa-sd-2023`` is P-256 only (its derived proofs hold a 64-byte base signature). The secret (32 bytes;
 48 for P-384) is sealed with AES-256-GCM under a key derived by HKDF-SHA256 from ``CAIRN_SECRET_KEY``
 (``info`` names the purpose), with the organisation's id as associated data, so a sealed key moved to
@@ -127,18 +127,15 @@ def key_type_for(suite: str, key_type: KeyType | str | None = None) -> KeyType:
     raise InputError(f"{suite} cannot sign with a {str(key_type)[:20]} key (it takes {allowed})")
 
 
-def organisation_suite(stored: str) -> tuple[str, KeyType | None]:
-    """An organisation's ``signing_suite`` column: the suite, and the key type it chose (None: the suite's own).
-
-    The column holds ``ecdsa-jcs-2019`` or, for an organisation that signs with P-384, ``ecdsa-jcs-2019/P-384``.
-    """
-    suite, _, key_type = stored.partition("/")
-    return suite, KeyType.P384 if key_type == KeyType.P384 else None
+def organisation_suite(organisation: OrganisationRow) -> tuple[str, KeyType | None]:
+    """The suite an organisation signs with, and the key type it chose (None: the suite's own)."""
+    chosen = organisation.signing_key_type
+    return organisation.signing_suite, KeyType.P384 if chosen == KeyType.P384 else None
 
 
 def suite_of(organisation: OrganisationRow) -> str:
     """The cryptosuite the organisation signs with by default."""
-    return organisation_suite(organisation.signing_suite)[0]
+    return organisation.signing_suite
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,7 +261,7 @@ class KeyService:
     def _preferred(organisation: OrganisationRow, suite: str, key_type: str | None) -> KeyType:
         """The key type to sign ``suite`` with: ``key_type`` when given; else the organisation's choice
         (see :meth:`set_suite`) when it signs that suite; else the suite's own."""
-        chosen_suite, chosen = organisation_suite(organisation.signing_suite)
+        chosen_suite, chosen = organisation_suite(organisation)
         if key_type is None and chosen is not None and suite == chosen_suite:
             return chosen
         return key_type_for(suite, key_type)
@@ -345,13 +342,13 @@ class KeyService:
         default; its P-256 key stays for what asks for P-256 (ecdsa-sd-2023, a request's keyType).
         """
         wanted = key_type_for(suite, key_type)
-        stored = f"{suite}/{wanted.value}" if wanted is KeyType.P384 else suite
+        chosen = wanted.value if wanted is KeyType.P384 else None
         with self.database.transaction() as session:
             begin_write(session)
             org = _organisation_row(session, slug)
-            if org.signing_suite == stored:
+            if (org.signing_suite, org.signing_key_type) == (suite, chosen):
                 return
-            org.signing_suite = stored
+            org.signing_suite, org.signing_key_type = suite, chosen
             details: dict[str, Any] = {"suite": suite, "key_type": wanted.value}
             append_audit(session, [AuditRecord(self.clock(), actor, "organisation.suite", slug, details)])
             self.signing_key(session, org, actor=actor)
