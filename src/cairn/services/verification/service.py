@@ -52,6 +52,7 @@ INLINE_MAX_BYTES: Final = 64_000
 
 TRUST_REASONS: Final = {
     "unproven": "the signature did not verify, so who issued it is not established",
+    "unbound": "the signing key is not shown to be the issuer's, so who issued it is not established",
     "seal": "the credential's seal certificate is one this instance's operator trusts",
     "operator": "this instance's operator lists the issuer's identifier directly",
     "chain": "accredited through a chain this instance trusts",
@@ -61,7 +62,7 @@ TRUST_REASONS: Final = {
 miss adds its own sentence after the reason."""
 
 _MAX_NESTED: Final = 100
-_PRESENTATIONS: Final = frozenset({"presentation", "vp-jwt"})
+_PRESENTATIONS: Final = frozenset({"presentation", "vp-jwt", "enveloped-presentation", "enveloped-vp-jwt"})
 _in_thread = asyncio.to_thread
 """How :meth:`VerificationService.verify_async` leaves the event loop (tests watch it)."""
 
@@ -96,11 +97,14 @@ class VerificationService:
         domain: str | None = None,
         formats: Collection[str] | None = None,
         fetcher: Fetcher | None = None,
+        checks: Collection[str] | None = None,
     ) -> Report:
         """The report on ``source`` (any format :func:`cairn.vc.intake.verify_any` reads), with issuer trust.
 
         ``challenge`` and ``domain`` bind a presentation; ``formats`` limits the formats recognised (the VC-API
-        takes Verifiable Credentials only); ``fetcher`` replaces the instance's (for inline verification)."""
+        takes Verifiable Credentials only); ``fetcher`` replaces the instance's (for inline verification);
+        ``checks`` chooses the checks run beyond ``readable`` and ``proof`` (:data:`cairn.vc.verification.
+        SELECTABLE_CHECKS`; None: all). Issuer trust is judged whatever ``checks`` says."""
         report = verify_any(
             source,
             now=self.clock(),
@@ -109,6 +113,7 @@ class VerificationService:
             domain=domain,
             trusted_certificates=self.trust.certificates,
             formats=formats,
+            checks=checks,
         )
         self._judge_trust(report)
         return report
@@ -121,16 +126,19 @@ class VerificationService:
         challenge: str | None = None,
         domain: str | None = None,
         formats: Collection[str] | None = None,
+        checks: Collection[str] | None = None,
     ) -> Report:
         """:meth:`verify` from the event loop: inline when ``source`` (of ``size`` bytes as received) is small
         and verifies without fetching anything and the trust snapshot needs no database work, else in a worker
         thread."""
         if self.trust.current() and self._may_be_offline(source, size):
             offline = _NoFetching()
-            report = self.verify(source, challenge=challenge, domain=domain, formats=formats, fetcher=offline)
+            report = self.verify(
+                source, challenge=challenge, domain=domain, formats=formats, fetcher=offline, checks=checks
+            )
             if not offline.wanted:
                 return report
-        return await _in_thread(self.verify, source, challenge=challenge, domain=domain, formats=formats)
+        return await _in_thread(self.verify, source, challenge=challenge, domain=domain, formats=formats, checks=checks)
 
     @staticmethod
     def _may_be_offline(source: bytes | str | Mapping[str, Any], size: int | None) -> bool:
@@ -163,9 +171,13 @@ class VerificationService:
     def _trust_of(self, report: Report) -> tuple[Outcome, str, dict[str, Any], Phrase | str]:
         issuer = report.issuer
         details: dict[str, Any] = {"vouched": False, "issued_here": self.trust.own(issuer), "chain": []}
-        proven = report.outcome_of("proof") is Outcome.PASS and report.outcome_of("issuer-key") is not Outcome.FAIL
-        if not proven:
+        if report.outcome_of("proof") is not Outcome.PASS:
             return Outcome.SKIPPED, "unproven", details, ""
+        key = report.outcome_of("issuer-key")
+        # The issuer is whoever the credential names: trust follows that name only when the signing key is shown to
+        # be the issuer's (a seal's certificate chain, judged by its own check, may merely warn).
+        if key is Outcome.FAIL or (key in (Outcome.WARNING, Outcome.SKIPPED) and report.format != "elm-edc"):
+            return Outcome.SKIPPED, "unproven" if key is Outcome.FAIL else "unbound", details, ""
         if report.format == "elm-edc" and issuer.get("trust") == "trusted":
             operator = {"did": "", "name": "this instance's operator"}
             return Outcome.PASS, "seal", {**details, "vouched": True, "by": "operator", "anchor": operator}, ""
