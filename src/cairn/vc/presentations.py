@@ -199,17 +199,19 @@ def read_envelope(envelope: Mapping[str, Any], kind: str) -> Envelope:
 
 
 def build_presentation(
-    credentials: Sequence[Mapping[str, Any] | str], *, holder: str, presentation_id: str | None = None
+    credentials: Sequence[Mapping[str, Any] | str], *, holder: str | None, presentation_id: str | None = None
 ) -> dict[str, Any]:
-    """An unsigned VCDM 2.0 presentation by ``holder`` of ``credentials`` (VC-JWT strings are enveloped)."""
-    if not isinstance(holder, str) or not holder:
-        raise CredentialError("a presentation needs a holder id")
+    """An unsigned VCDM 2.0 presentation by ``holder`` of ``credentials`` (VC-JWT strings are enveloped);
+    ``holder=None`` (deliberately) leaves the holder out, as VCDM 2.0 allows."""
+    if holder is not None and (not isinstance(holder, str) or not holder):
+        raise CredentialError("a presentation needs a holder id (or None, deliberately, for none)")
     if isinstance(credentials, str | Mapping) or len(credentials) > _MAX_CREDENTIALS:
         raise CredentialError(f"credentials must be a list of at most {_MAX_CREDENTIALS} credentials")
     presentation: dict[str, Any] = {"@context": [VC_CONTEXT_V2], "type": [PRESENTATION_TYPE]}
     if presentation_id is not None:
         presentation["id"] = presentation_id
-    presentation["holder"] = holder
+    if holder is not None:
+        presentation["holder"] = holder
     if credentials:
         presentation["verifiableCredential"] = [_envelope(c) for c in credentials]
     return presentation
