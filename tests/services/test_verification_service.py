@@ -133,12 +133,12 @@ def test_trust_never_follows_an_issuer_whose_key_is_not_shown_to_be_its_own(cloc
     listed = TrustList([TrustEntry(did="https://university.example"), TrustEntry(did=ISSUER)], source="test")
     report = service(listed, clock).verify(_url_issued())
     assert report.outcome_of("issuer-key") is Outcome.WARNING
-    assert trust_check(report) == (Outcome.SKIPPED, TRUST_REASONS["unbound"])
+    assert trust_check(report) == (Outcome.SKIPPED, TRUST_REASONS["unconfirmed"])
     assert report.vouched is False
     # the same when the caller left the issuer-key check out
     proof_only = service(listed, clock).verify(credential(), checks={"status"})
     assert proof_only.outcome_of("issuer-key") is Outcome.SKIPPED
-    assert trust_check(proof_only) == (Outcome.SKIPPED, TRUST_REASONS["unbound"])
+    assert trust_check(proof_only) == (Outcome.SKIPPED, TRUST_REASONS["unconfirmed"])
     assert trust_check(service(listed, clock).verify(credential()))[0] is Outcome.PASS
 
 

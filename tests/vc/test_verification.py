@@ -647,3 +647,22 @@ def test_checks_left_out_are_reported_skipped_and_not_fetched(credential: dict[s
     assert not verify(tampered, now=NOW, checks=()).verified
     with pytest.raises(ValueError, match="unknown checks"):
         verify(doc, now=NOW, checks={"astrology"})
+
+
+def test_an_issuer_key_read_from_the_method_itself_is_only_a_warning() -> None:
+    from cairn.vc.keybinding import issuer_key
+
+    issuer = "https://issuer.example"
+    method = f"{issuer}#{ED.public.multibase}"
+    outcome, reason = issuer_key(issuer, [method], [method], {method: "the issuer URL serves no document"})
+    assert outcome is Outcome.WARNING
+    assert "did not confirm it is the issuer's: the issuer URL serves no document" in reason
+    assert issuer_key(issuer, [method], [method])[0] is Outcome.PASS
+    witness = default_verification_method(WITNESS)
+    confirmed = f"{issuer}#key-1"
+    assert issuer_key(issuer, [method, confirmed, witness], [method, confirmed, witness], {method: "x"})[0] is (
+        Outcome.PASS
+    )
+    assert issuer_key("did:web:issuer.example", [witness], [witness])[0] is Outcome.FAIL
+    assert issuer_key("urn:uuid:1", [witness], [witness])[0] is Outcome.WARNING
+    assert issuer_key(issuer, [], [])[0] is Outcome.FAIL

@@ -13,7 +13,7 @@ whose own documents are not read to confirm it: the signature holds, but who iss
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from cairn.vc.proofs.suites import controller_of
 from cairn.vc.report import Outcome
@@ -21,16 +21,27 @@ from cairn.vc.report import Outcome
 __all__ = ["issuer_key"]
 
 
-def issuer_key(issuer: str, methods: Sequence[str], verified: Sequence[str]) -> tuple[Outcome, str]:
+def issuer_key(
+    issuer: str, methods: Sequence[str], verified: Sequence[str], unconfirmed: Mapping[str, str] | None = None
+) -> tuple[Outcome, str]:
     """The outcome and reason of the ``issuer-key`` check for a credential of ``issuer``.
 
     ``methods`` are the verification methods every proof names; ``verified`` those of the proofs that verified
-    (when none did, the proof check fails already and the keys named are judged all the same)."""
+    (when none did, the proof check fails already and the keys named are judged all the same). ``unconfirmed``
+    maps the methods whose key was read from the method itself (a 1EdTech ``#<multikey>`` fragment), because the
+    issuer's own documents could not be read, to why: such a key proves who signed, not that the issuer did."""
     if not methods:
         return Outcome.FAIL, "no verification method names the signing key"
     judged = list(verified) or list(methods)
     own = [m for m in judged if controller_of(m) == issuer]
     others = list(dict.fromkeys(m for m in judged if controller_of(m) != issuer))
+    unconfirmed = unconfirmed or {}
+    if own and all(m in unconfirmed for m in own):
+        method = own[0]
+        return Outcome.WARNING, (
+            f"the key is read from the verification method itself ({method[:160]}); the issuer's own "
+            f"documents did not confirm it is the issuer's: {unconfirmed[method][:200]}"
+        )
     if own:
         reason = f"the signing key is controlled by the issuer {issuer}"
         if len(others) == 1:

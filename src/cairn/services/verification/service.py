@@ -52,7 +52,7 @@ INLINE_MAX_BYTES: Final = 64_000
 
 TRUST_REASONS: Final = {
     "unproven": "the signature did not verify, so who issued it is not established",
-    "unbound": "the signing key is not shown to be the issuer's, so who issued it is not established",
+    "unconfirmed": "the issuer's own documents did not confirm the signing key, so who issued it is not established",
     "seal": "the credential's seal certificate is one this instance's operator trusts",
     "operator": "this instance's operator lists the issuer's identifier directly",
     "chain": "accredited through a chain this instance trusts",
@@ -103,8 +103,8 @@ class VerificationService:
 
         ``challenge`` and ``domain`` bind a presentation; ``formats`` limits the formats recognised (the VC-API
         takes Verifiable Credentials only); ``fetcher`` replaces the instance's (for inline verification);
-        ``checks`` chooses the checks run beyond ``readable`` and ``proof`` (:data:`cairn.vc.verification.
-        SELECTABLE_CHECKS`; None: all). Issuer trust is judged whatever ``checks`` says."""
+        ``checks`` chooses the optional checks that run (:data:`cairn.vc.verification.SELECTABLE_CHECKS`; None:
+        all). Issuer trust is judged whatever ``checks`` says; a skipped ``issuer-key`` check means nobody vouches."""
         report = verify_any(
             source,
             now=self.clock(),
@@ -171,13 +171,13 @@ class VerificationService:
     def _trust_of(self, report: Report) -> tuple[Outcome, str, dict[str, Any], Phrase | str]:
         issuer = report.issuer
         details: dict[str, Any] = {"vouched": False, "issued_here": self.trust.own(issuer), "chain": []}
-        if report.outcome_of("proof") is not Outcome.PASS:
-            return Outcome.SKIPPED, "unproven", details, ""
         key = report.outcome_of("issuer-key")
-        # The issuer is whoever the credential names: trust follows that name only when the signing key is shown to
-        # be the issuer's (a seal's certificate chain, judged by its own check, may merely warn).
-        if key is Outcome.FAIL or (key in (Outcome.WARNING, Outcome.SKIPPED) and report.format != "elm-edc"):
-            return Outcome.SKIPPED, "unproven" if key is Outcome.FAIL else "unbound", details, ""
+        if report.outcome_of("proof") is not Outcome.PASS or key is Outcome.FAIL:
+            return Outcome.SKIPPED, "unproven", details, ""
+        if key is not Outcome.PASS and report.format != "elm-edc":
+            # A key the issuer's own documents did not confirm (a 1EdTech #<multikey> fragment, a JWT's jwk
+            # header, no key id) proves who signed, not that the issuer did: nobody is asked to vouch for it.
+            return Outcome.SKIPPED, "unconfirmed", details, ""
         if report.format == "elm-edc" and issuer.get("trust") == "trusted":
             operator = {"did": "", "name": "this instance's operator"}
             return Outcome.PASS, "seal", {**details, "vouched": True, "by": "operator", "anchor": operator}, ""
