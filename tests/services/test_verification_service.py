@@ -116,3 +116,46 @@ def test_inline_verification_stays_on_the_loop_and_a_fetch_moves_it_to_a_thread(
     unknown_size = on_a_fresh_loop(lambda: verifier.verify_async(small, size=None))
     assert unknown_size.verified
     assert threads == ["verify"]
+
+
+def _url_issued() -> dict[str, Any]:
+    from cairn.vc.issuance import issue
+
+    unsigned = {k: v for k, v in credential().items() if k != "proof"}
+    unsigned["issuer"] = {**unsigned["issuer"], "id": "https://university.example"}
+    secured = issue(unsigned, key=ED, suite="eddsa-rdfc-2022", created="2026-05-04T09:30:00Z")
+    assert isinstance(secured, dict)
+    return secured
+
+
+def test_trust_never_follows_an_issuer_whose_key_is_not_shown_to_be_its_own(clock: FixedClock) -> None:
+    # Mallory signs with her did:key a credential naming a listed https issuer: the signature holds, the name is hers
+    listed = TrustList([TrustEntry(did="https://university.example"), TrustEntry(did=ISSUER)], source="test")
+    report = service(listed, clock).verify(_url_issued())
+    assert report.outcome_of("issuer-key") is Outcome.WARNING
+    assert trust_check(report) == (Outcome.SKIPPED, TRUST_REASONS["unconfirmed"])
+    assert report.vouched is False
+    # the same when the caller left the issuer-key check out
+    proof_only = service(listed, clock).verify(credential(), checks={"status"})
+    assert proof_only.outcome_of("issuer-key") is Outcome.SKIPPED
+    assert trust_check(proof_only) == (Outcome.SKIPPED, TRUST_REASONS["unconfirmed"])
+    assert trust_check(service(listed, clock).verify(credential()))[0] is Outcome.PASS
+
+
+def test_credentials_inside_an_enveloped_presentation_are_judged(clock: FixedClock) -> None:
+    from cairn.vc.presentations import create_presentation_jwt, envelop_presentation
+
+    token = create_presentation_jwt(
+        [credential()],
+        holder=ISSUER,
+        key=ED,
+        kid=f"{ISSUER}#{ISSUER.removeprefix('did:key:')}",
+        challenge="c",
+        domain="verifier.example",
+    )
+    listed = TrustList([TrustEntry(did=ISSUER)], source="test")
+    report = service(listed, clock).verify(envelop_presentation(token), challenge="c", domain="verifier.example")
+    assert report.verified, report.text()
+    assert report.format == "enveloped-vp-jwt"
+    assert report.outcome_of("issuer-trust") is None
+    assert [trust_check(inner)[0] for inner in report.credentials] == [Outcome.PASS]

@@ -203,11 +203,15 @@ def test_tampering_fails() -> None:
     [
         (None, "not a JSON object"),
         ("eyJ...", "not a JSON object"),
-        ({}, "first @context"),
+        ({}, "no @context"),
+        ({"@context": [], "type": ["VerifiablePresentation"]}, "@context is empty"),
         ({"@context": [OB3]}, "first @context"),
+        ({"@context": [OB3, V2], "type": ["VerifiablePresentation"]}, "first @context"),
+        ({"@context": [V2, 123192875], "type": ["VerifiablePresentation"]}, "URLs or context objects"),
+        ({"@context": [V2, "https ://not-a-url/v1"], "type": ["VerifiablePresentation"]}, "URLs or context"),
         ({"@context": V2, "type": "VerifiableCredential"}, "VerifiablePresentation"),
-        ({"@context": [V2], "type": ["VerifiablePresentation"]}, "no holder"),
-        ({"@context": [V2], "type": ["VerifiablePresentation"], "holder": {"id": 5}}, "no holder"),
+        ({"@context": [V2], "type": ["VerifiablePresentation"]}, "no proof"),
+        ({"@context": [V2], "type": ["VerifiablePresentation"], "holder": {"id": 5}}, "holder must be a URL"),
         ({"@context": [V2], "type": "VerifiablePresentation", "holder": "did:x:1", "verifiableCredential": ["a"]},
          "not a JSON object"),
         ({"@context": [V2], "type": "VerifiablePresentation", "holder": "did:x:1"}, "no proof"),
@@ -375,3 +379,104 @@ def test_jwt_resolver_failures_become_failed_checks() -> None:
     _, payload = _parts(token)
     without_kid = sign_jwt(payload, key=HOLDER, kid=None, typ="vp+jwt", cty="vp")
     refused(check_jwt(without_kid, resolve_key=no_kid_needed), "no kid")
+
+
+# -- without a holder, the older JWT form, envelopes ---------------------------------------------------------------
+
+
+def test_a_presentation_without_holder_is_checked_by_its_proof() -> None:
+    from cairn.vc.presentations import build_presentation
+
+    unsigned = build_presentation([credential()], holder=None)
+    assert "holder" not in unsigned
+    vp = add_proof(
+        unsigned,
+        key=MALLORY,
+        verification_method=method(MALLORY),
+        cryptosuite="eddsa-rdfc-2022",
+        created=CREATED,
+        proof_purpose="authentication",
+        challenge=CHALLENGE,
+        domain=DOMAIN,
+    )
+    result = check(vp)
+    assert result.ok, result.reason
+    assert result.holder is None
+    assert f"signed with {method(MALLORY)}; it names no holder" in result.reason
+    refused(check(vp, challenge="another-challenge"), "challenge does not match")
+    claimed = {**vp, "holder": did(HOLDER)}  # naming a holder afterwards breaks the signature
+    refused(check(claimed), "does not verify")
+    refused(check(unsigned), "no proof")
+
+
+def _legacy(claims: dict[str, Any], key: KeyPair = HOLDER, **header: Any) -> str:
+    return sign_jwt(claims, key=key, kid=method(key), **header)
+
+
+def test_the_jwt_form_with_a_vp_claim_is_read() -> None:
+    from cairn.vc.presentations import build_presentation
+
+    vp = build_presentation([credential()], holder=did(HOLDER))
+    claims = {"iss": did(HOLDER), "aud": DOMAIN, "nonce": CHALLENGE, "vp": vp}
+    for token in (_legacy(claims), _legacy(claims, typ=None)):
+        result = check_jwt(token)
+        assert result.ok, result.reason
+        assert (result.holder, result.credentials) == (did(HOLDER), (credential(),))
+    # without a holder in the presentation, iss names it
+    anonymous = build_presentation([credential()], holder=None)
+    result = check_jwt(_legacy({**claims, "vp": anonymous}))
+    assert result.ok, result.reason
+    assert result.holder == did(HOLDER)
+    refused(check_jwt(_legacy({**claims, "iss": did(MALLORY)})), "iss is not the holder")
+    refused(check_jwt(_legacy(claims, key=MALLORY)), "not a key of the holder")
+    refused(check_jwt(_legacy({**claims, "nonce": "other"})), "nonce is not the challenge")
+    refused(check_jwt(_legacy({**claims, "vp": {**vp, "@context": []}})), "@context is empty")
+    refused(check_jwt(_legacy(claims, typ="vp+jwt")), "must not carry vp")
+    refused(check_jwt(_legacy(claims, typ="vc+jwt")), "typ")
+
+
+def test_a_vp_jwt_without_holder_verifies_and_names_its_key() -> None:
+    from cairn.vc.presentations import build_presentation
+
+    payload = {**build_presentation([credential()], holder=None), "nonce": CHALLENGE, "aud": DOMAIN}
+    result = check_jwt(sign_jwt(payload, key=MALLORY, kid=method(MALLORY), typ="vp+jwt", cty="vp"))
+    assert result.ok, result.reason
+    assert method(MALLORY) in result.reason
+
+
+def test_presentations_travel_enveloped() -> None:
+    from cairn.vc.presentations import ENVELOPED_PRESENTATION, VP_JWT_PREFIX, envelop_presentation, read_envelope
+
+    token = present_jwt()
+    envelope = envelop_presentation(token)
+    assert envelope == {"@context": [V2], "id": VP_JWT_PREFIX + token, "type": ENVELOPED_PRESENTATION}
+    opened = read_envelope(envelope, ENVELOPED_PRESENTATION)
+    assert (opened.problem, opened.token, opened.media_type) == (None, token, "application/vp+jwt")
+    assert check_jwt(opened.token).ok
+    with pytest.raises(CredentialError, match="compact vp\\+jwt"):
+        envelop_presentation("not a token")
+
+
+@pytest.mark.parametrize(
+    ("envelope", "reason"),
+    [
+        ({"type": "EnvelopedVerifiablePresentation", "id": "data:application/vp+jwt,a.b.c"}, "no @context"),
+        ({"@context": [], "type": "EnvelopedVerifiablePresentation", "id": "data:application/vp+jwt,a.b.c"},
+         "@context is empty"),
+        ({"@context": [V2], "type": "VerifiablePresentation", "id": "data:application/vp+jwt,a.b.c"},
+         "type must be EnvelopedVerifiablePresentation"),
+        ({"@context": [V2], "type": "EnvelopedVerifiablePresentation", "id": "a.b.c"}, "data: URL"),
+        ({"@context": [V2], "type": "EnvelopedVerifiablePresentation", "id": "data:application/vc+jwt,a.b.c"},
+         "media type"),
+        ({"@context": [V2], "type": "EnvelopedVerifiablePresentation", "id": "data:application/vp,%5B1%5D"},
+         "JSON object"),
+    ],
+)  # fmt: skip
+def test_envelopes_that_cannot_be_opened_say_why(envelope: dict[str, Any], reason: str) -> None:
+    from cairn.vc.presentations import ENVELOPED_PRESENTATION, read_envelope
+
+    opened = read_envelope(envelope, ENVELOPED_PRESENTATION)
+    assert opened.problem is not None
+    assert reason in opened.problem
+    assert opened.token is None
+    assert opened.document is None

@@ -393,3 +393,294 @@ def test_status_arrays_are_checked_entry_by_entry_against_the_schema(credential:
     report = verify(bad, now=NOW)
     assert report.outcome_of("schema") is Outcome.FAIL
     assert "credentialStatus/1" in next(c.reason for c in report.checks if c.name == "schema")
+
+
+# -- issue #12: the verifier follows the specs ------------------------------------------------------------------
+
+WITNESS = KeyPair.from_secret(KeyType.ED25519, bytes(range(7, 39)))
+HOLDER = KeyPair.from_secret(KeyType.ED25519, bytes(range(9, 41)))
+
+
+def reason_of(report: Report, name: str) -> str:
+    return " | ".join(c.reason for c in report.checks if c.name == name)
+
+
+def test_a_presentation_without_holder_verifies_by_its_proof(credential: dict[str, Any]) -> None:
+    from cairn.vc.presentations import build_presentation
+    from cairn.vc.proofs.data_integrity import add_proof
+
+    unsigned = build_presentation([signed(credential, "eddsa-rdfc-2022")], holder=None)
+    assert "holder" not in unsigned
+    vp = add_proof(
+        unsigned,
+        key=HOLDER,
+        verification_method=default_verification_method(HOLDER),
+        cryptosuite="eddsa-rdfc-2022",
+        created="2026-06-01T10:00:00Z",
+        proof_purpose="authentication",
+        challenge="c-1",
+        domain="verifier.example",
+    )
+    report = verify(vp, now=NOW, challenge="c-1", domain="verifier.example")
+    assert report.verified, report.text()
+    assert report.subject == {}
+    assert default_verification_method(HOLDER) in reason_of(report, "proof")
+    assert "names no holder" in reason_of(report, "proof")
+    assert all(r.verified for r in report.credentials)
+    # the proof still binds the presentation to the challenge, and to what it carries
+    assert not verify(vp, now=NOW, challenge="c-2", domain="verifier.example").verified
+    tampered = copy.deepcopy(vp)
+    tampered["verifiableCredential"].append(signed(credential, "ecdsa-rdfc-2019"))
+    changed = verify(tampered, now=NOW, challenge="c-1", domain="verifier.example")
+    assert not changed.verified
+    assert "the signature does not verify" in reason_of(changed, "proof")
+    # unsigned, nothing shows who presented it
+    bare = verify(unsigned, now=NOW, challenge="c-1")
+    assert not bare.verified
+    assert "no proof" in reason_of(bare, "proof")
+
+
+@pytest.mark.parametrize(
+    ("contexts", "reason"),
+    [
+        (None, "has no @context"),
+        ([], "@context is empty"),
+        (["https://www.w3.org/ns/credentials/examples/v2", "https://www.w3.org/ns/credentials/v2"], "first @context"),
+    ],
+)
+def test_a_presentation_context_must_start_with_vc2(credential: dict[str, Any], contexts: Any, reason: str) -> None:
+    from cairn.vc.presentations import create_presentation
+
+    vp = create_presentation(
+        [signed(credential, "eddsa-rdfc-2022")],
+        holder=did_key(HOLDER.public),
+        key=HOLDER,
+        verification_method=default_verification_method(HOLDER),
+        challenge="c-1",
+        domain="verifier.example",
+        created="2026-06-01T10:00:00Z",
+    )
+    assert verify(vp, now=NOW, challenge="c-1", domain="verifier.example").verified
+    if contexts is None:
+        del vp["@context"]
+    else:
+        vp["@context"] = contexts
+    report = verify(vp, now=NOW, challenge="c-1", domain="verifier.example")
+    assert not report.verified
+    assert reason in reason_of(report, "well-formed")
+
+
+def test_json_in_a_string_inside_a_presentation_is_not_a_credential(credential: dict[str, Any]) -> None:
+    from cairn.vc.presentations import build_presentation
+
+    vp = build_presentation([], holder=did_key(HOLDER.public))
+    vp["verifiableCredential"] = [json.dumps(signed(credential, "eddsa-rdfc-2022"))]
+    report = verify(vp, now=NOW)
+    assert not report.verified
+    assert "not a JSON object" in reason_of(report, "well-formed")
+    assert report.credentials[0].outcome_of("readable") is Outcome.FAIL
+
+
+@pytest.mark.parametrize("proof", [None, "z3FXQ", 5, [], [{"type": "DataIntegrityProof"}, "z3FXQ"]])
+def test_a_proof_that_is_not_a_map_is_a_parsing_error(credential: dict[str, Any], proof: Any) -> None:
+    doc = signed(credential, "eddsa-rdfc-2022")
+    doc["proof"] = proof
+    report = verify(doc, now=NOW)
+    assert not report.verified
+    assert report.outcome_of("readable") is Outcome.FAIL
+    assert "proof is not a JSON object" in reason_of(report, "readable")
+
+
+def _with_witness(doc: dict[str, Any], *, chained: bool) -> dict[str, Any]:
+    from cairn.vc.proofs.data_integrity import add_proof
+
+    if chained:  # the issuer's proof needs an id for the witness's proof to chain to it
+        unsigned = {k: v for k, v in doc.items() if k != "proof"}
+        doc = add_proof(
+            unsigned,
+            key=ED,
+            verification_method=default_verification_method(ED),
+            cryptosuite="eddsa-rdfc-2022",
+            created="2026-05-04T09:30:00Z",
+            proof_id="urn:uuid:0d8f7a9e-1111-4c2b-8a55-5d1f7d6b2a10",
+        )
+    return add_proof(
+        doc,
+        key=WITNESS,
+        verification_method=default_verification_method(WITNESS),
+        cryptosuite="eddsa-jcs-2022",
+        created="2026-05-05T09:30:00Z",
+        previous_proof="urn:uuid:0d8f7a9e-1111-4c2b-8a55-5d1f7d6b2a10" if chained else None,
+    )
+
+
+@pytest.mark.parametrize("chained", [False, True], ids=["proof set", "proof chain"])
+def test_a_third_party_proof_beside_the_issuers_verifies_and_is_named(
+    credential: dict[str, Any], chained: bool
+) -> None:
+    doc = _with_witness(signed(credential, "eddsa-rdfc-2022"), chained=chained)
+    assert len(doc["proof"]) == 2
+    report = verify(doc, now=NOW)
+    assert report.verified, report.text()
+    proofs = [c.reason for c in report.checks if c.name == "proof"]
+    assert any(default_verification_method(ED) in r and "(the issuer's key)" in r for r in proofs)
+    assert any(default_verification_method(WITNESS) in r and "(a key of another signer)" in r for r in proofs)
+    binding = reason_of(report, "issuer-key")
+    assert report.outcome_of("issuer-key") is Outcome.PASS
+    assert f"another proof, by {default_verification_method(WITNESS)}, verifies but speaks only for its signer" in (
+        binding
+    )
+    # the witness's proof alone does not speak for the issuer
+    alone = copy.deepcopy(doc)
+    alone["proof"] = [p for p in alone["proof"] if p["verificationMethod"] == default_verification_method(WITNESS)]
+    report = verify(alone, now=NOW)
+    assert not report.verified
+    if chained:  # the proof it chains to is gone
+        assert "proof chain is broken" in reason_of(report, "proof")
+    assert report.outcome_of("issuer-key") is Outcome.FAIL
+
+
+def test_a_broken_issuer_proof_is_not_saved_by_a_witness(credential: dict[str, Any]) -> None:
+    doc = _with_witness(signed(credential, "eddsa-rdfc-2022"), chained=False)
+    doc["proof"][0]["created"] = "2026-05-04T09:31:00Z"
+    report = verify(doc, now=NOW)
+    assert not report.verified
+    assert report.outcome_of("proof") is Outcome.FAIL
+
+
+def test_a_url_issuer_signed_by_an_unrelated_key_is_not_established(credential: dict[str, Any]) -> None:
+    doc = copy.deepcopy(credential)
+    doc["issuer"]["id"] = "https://vc.example/issuers/5678"
+    report = verify(issue(doc, key=P256, suite="ecdsa-jcs-2019", created="2026-05-04T09:30:00Z"), now=NOW)
+    assert report.verified, report.text()  # the signature holds (the W3C ecdsa vectors are signed so)
+    assert report.verdict == "Verified with warnings"
+    assert report.outcome_of("issuer-key") is Outcome.WARNING
+    assert "it is not established who issued this" in reason_of(report, "issuer-key")
+
+
+def _envelope(kind: str, url: str, context: Any = "https://www.w3.org/ns/credentials/v2") -> dict[str, Any]:
+    return {"@context": context, "type": kind, "id": url}
+
+
+def test_enveloped_json_ld_credentials_and_presentations(credential: dict[str, Any]) -> None:
+    import base64
+    from urllib.parse import quote
+
+    from cairn.vc.presentations import create_presentation
+
+    doc = signed(credential, "eddsa-rdfc-2022")
+    text = json.dumps(doc)
+    for url in (
+        "data:application/vc," + quote(text),
+        "data:application/vc+ld+json;base64," + base64.b64encode(text.encode()).decode(),
+    ):
+        report = verify(_envelope("EnvelopedVerifiableCredential", url), now=NOW)
+        assert report.verified, report.text()
+        assert report.format == "enveloped-vc-data-integrity"
+    vp = create_presentation(
+        [_envelope("EnvelopedVerifiableCredential", "data:application/vc," + quote(text))],
+        holder=did_key(HOLDER.public),
+        key=HOLDER,
+        verification_method=default_verification_method(HOLDER),
+        challenge="c-1",
+        domain="verifier.example",
+        created="2026-06-01T10:00:00Z",
+    )
+    report = verify(_envelope("EnvelopedVerifiablePresentation", "data:application/vp," + quote(json.dumps(vp))),
+                    now=NOW, challenge="c-1", domain="verifier.example")  # fmt: skip
+    assert report.verified, report.text()
+    assert report.format == "enveloped-presentation"
+    assert report.credentials[0].format == "enveloped-vc-data-integrity"
+    assert report.credentials[0].verified
+
+
+def test_enveloped_jwt_presentations_both_ways(credential: dict[str, Any]) -> None:
+    from cairn.vc.presentations import create_presentation_jwt, envelop_presentation
+
+    token = create_presentation_jwt(
+        [signed(credential, "jwt"), signed(credential, "eddsa-jcs-2022")],
+        holder=did_key(HOLDER.public),
+        key=HOLDER,
+        kid=default_verification_method(HOLDER),
+        challenge="c-1",
+        domain="verifier.example",
+    )
+    envelope = envelop_presentation(token)
+    assert envelope["type"] == "EnvelopedVerifiablePresentation"
+    assert envelope["id"].startswith("data:application/vp+jwt,ey")
+    report = verify(envelope, now=NOW, challenge="c-1", domain="verifier.example")
+    assert report.verified, report.text()
+    assert report.format == "enveloped-vp-jwt"
+    assert [r.format for r in report.credentials] == ["enveloped-vc+jwt", "vc-data-integrity"]
+    assert not verify(envelope, now=NOW, challenge="c-2", domain="verifier.example").verified
+    # an envelope of the wrong kind is refused
+    wrong = _envelope("EnvelopedVerifiableCredential", "data:application/jwt," + token)
+    report = verify(wrong, now=NOW, challenge="c-1", domain="verifier.example")
+    assert not report.verified
+    assert "holds a presentation" in reason_of(report, "well-formed")
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"@context": []}, "@context is empty"),
+        ({"@context": "https://www.w3.org/ns/credentials/examples/v2"}, "first @context"),
+        ({"id": "eyJhbGciOiJFZERTQSJ9.e30.c2ln"}, "must be a data: URL"),
+        ({"id": "data:text/plain,hello"}, "media type"),
+        ({"id": "data:application/vc+jwt,not-a-token"}, "does not hold a compact JWT"),
+        ({"id": "data:application/vc,%7Bbroken"}, "JSON"),
+        ({"id": "data:application/vc;base64,@@@"}, "cannot be decoded"),
+    ],
+)
+def test_malformed_envelopes_are_refused_with_a_reason(
+    credential: dict[str, Any], change: dict[str, Any], reason: str
+) -> None:
+    token = signed(credential, "jwt")
+    envelope = {**_envelope("EnvelopedVerifiableCredential", f"data:application/vc+jwt,{token}"), **change}
+    report = verify(envelope, now=NOW)
+    assert not report.verified
+    assert report.outcome_of("readable") is Outcome.FAIL
+    assert reason in reason_of(report, "readable")
+
+
+class _Refusing:
+    def fetch(self, url: str) -> Any:
+        raise AssertionError(f"{url} was fetched")
+
+
+def test_checks_left_out_are_reported_skipped_and_not_fetched(credential: dict[str, Any]) -> None:
+    doc, fetcher = _status_setup(credential, revoked=True)
+    full = verify(doc, now=NOW, fetcher=fetcher)
+    assert full.outcome_of("status") is Outcome.FAIL
+    proof_only = verify(doc, now=NOW, fetcher=_Refusing(), checks={"issuer-key"})
+    assert proof_only.verified, proof_only.text()
+    assert proof_only.outcome_of("status") is Outcome.SKIPPED
+    assert proof_only.outcome_of("schema") is Outcome.SKIPPED
+    assert "not requested" in reason_of(proof_only, "status")
+    # the data model, the signature and the validity period always count
+    assert proof_only.outcome_of("well-formed") is Outcome.PASS
+    assert not verify(doc, now=datetime(2020, 1, 1, tzinfo=UTC), checks=()).verified
+    tampered = copy.deepcopy(doc)
+    tampered["credentialSubject"]["achievement"]["name"] = "Brain surgery"
+    assert not verify(tampered, now=NOW, checks=()).verified
+    with pytest.raises(ValueError, match="unknown checks"):
+        verify(doc, now=NOW, checks={"astrology"})
+
+
+def test_an_issuer_key_read_from_the_method_itself_is_only_a_warning() -> None:
+    from cairn.vc.keybinding import issuer_key
+
+    issuer = "https://issuer.example"
+    method = f"{issuer}#{ED.public.multibase}"
+    outcome, reason = issuer_key(issuer, [method], [method], {method: "the issuer URL serves no document"})
+    assert outcome is Outcome.WARNING
+    assert "did not confirm it is the issuer's: the issuer URL serves no document" in reason
+    assert issuer_key(issuer, [method], [method])[0] is Outcome.PASS
+    witness = default_verification_method(WITNESS)
+    confirmed = f"{issuer}#key-1"
+    assert issuer_key(issuer, [method, confirmed, witness], [method, confirmed, witness], {method: "x"})[0] is (
+        Outcome.PASS
+    )
+    assert issuer_key("did:web:issuer.example", [witness], [witness])[0] is Outcome.FAIL
+    assert issuer_key("urn:uuid:1", [witness], [witness])[0] is Outcome.WARNING
+    assert issuer_key(issuer, [], [])[0] is Outcome.FAIL

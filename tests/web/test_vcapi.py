@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -316,3 +317,115 @@ def test_selective_disclosure_issue_derive_verify(app_parts: tuple[TestClient, A
         headers=auth(),
     )
     assert bad_pointer.status_code == 400
+
+
+# -- issue #12: the verifier follows the specs ----------------------------------------------------------------
+
+PARSING_ERROR = "https://www.w3.org/TR/vc-data-model#PARSING_ERROR"
+
+
+def _issued(client: TestClient, suite: str = "eddsa-rdfc-2022") -> Any:
+    issued = client.post(
+        "/credentials/issue", json={"credential": credential(), "options": {"cryptosuite": suite}}, headers=auth()
+    )
+    assert issued.status_code == 201, issued.text
+    return issued.json()["verifiableCredential"]
+
+
+def test_json_in_a_string_is_a_parsing_error_and_a_jwt_string_is_read(app_parts: tuple[TestClient, Any]) -> None:
+    client, _ = app_parts
+    vc = _issued(client)
+    assert client.post("/credentials/verify", json={"verifiableCredential": vc}).status_code == 200
+    answer = client.post("/credentials/verify", json={"verifiableCredential": json.dumps(vc)})
+    assert answer.status_code == 400
+    errors = answer.json()["errors"]
+    assert [(e["check"], e["type"]) for e in errors] == [("readable", PARSING_ERROR)]
+    assert "must be a JWT" in errors[0]["reason"]
+    token = _issued(client, "jwt")["id"].split(",", 1)[1]
+    read = client.post("/credentials/verify", json={"verifiableCredential": token})
+    assert read.status_code == 200, read.text
+    assert read.json()["verified"] is True
+    vp = client.post("/presentations/verify", json={"verifiablePresentation": json.dumps({"type": "x"})})
+    assert vp.status_code == 400
+    assert vp.json()["errors"][0]["type"] == PARSING_ERROR
+
+
+@pytest.mark.parametrize("proof", [None, "z5gL4Hy8N4B6zr9", [1]])
+def test_a_proof_that_is_not_a_map_is_a_parsing_error(app_parts: tuple[TestClient, Any], proof: Any) -> None:
+    client, _ = app_parts
+    vc = {**_issued(client), "proof": proof}
+    answer = client.post("/credentials/verify", json={"verifiableCredential": vc})
+    assert answer.status_code == 400
+    assert PARSING_ERROR in [e.get("type") for e in answer.json()["errors"]]
+
+
+def test_options_checks_choose_the_optional_checks(app_parts: tuple[TestClient, Any]) -> None:
+    client, container = app_parts
+    result = container.issuing.award(
+        "um-sql-databases", Recipient(email="ada@example.org", name="Ada"), actor="test", organisation=UM
+    )
+    container.status_lists.revoke(result.award_id, reason="issued in error", actor="t", organisation=UM)
+    body = {"verifiableCredential": result.credential}
+    everything = client.post("/credentials/verify", json=body)
+    assert everything.status_code == 400
+    assert any("revoked" in e["reason"] for e in everything.json()["errors"])
+    proof_only = client.post("/credentials/verify", json={**body, "options": {"checks": ["proof"]}})
+    assert proof_only.status_code == 200, proof_only.text
+    checks = {c["check"]: c for c in proof_only.json()["checks"]}
+    assert checks["status"]["outcome"] == "skipped"
+    assert "not requested" in checks["status"]["reason"]
+    assert checks["proof"]["outcome"] == checks["well-formed"]["outcome"] == checks["validity"]["outcome"] == "pass"
+    both = {**body, "options": {"checks": ["proof", "credentialStatus"]}}
+    with_status = client.post("/credentials/verify", json=both)
+    assert with_status.status_code == 400
+    assert any("revoked" in e["reason"] for e in with_status.json()["errors"])
+    unknown = client.post("/credentials/verify", json={**body, "options": {"checks": ["proof", "horoscope"]}})
+    assert unknown.status_code == 400
+    assert unknown.json()["ok"] is False
+    assert "unknown checks in options.checks: horoscope" in unknown.json()["error"]
+
+
+def test_presentations_without_holder_and_enveloped_ones_verify(app_parts: tuple[TestClient, Any]) -> None:
+    from cairn.vc.dids import did_key
+    from cairn.vc.issuance import default_verification_method
+    from cairn.vc.keys import KeyPair, KeyType
+    from cairn.vc.presentations import build_presentation, create_presentation_jwt, envelop_presentation
+    from cairn.vc.proofs.data_integrity import add_proof
+
+    client, _ = app_parts
+    holder = KeyPair.from_secret(KeyType.ED25519, bytes(range(11, 43)))
+    vc = _issued(client)
+    options = {"challenge": "c-9", "domain": "verifier.example"}
+    vp = add_proof(
+        build_presentation([vc], holder=None),
+        key=holder,
+        verification_method=default_verification_method(holder),
+        cryptosuite="eddsa-rdfc-2022",
+        created="2026-06-01T10:00:00Z",
+        proof_purpose="authentication",
+        challenge="c-9",
+        domain="verifier.example",
+    )
+    answer = client.post("/presentations/verify", json={"verifiablePresentation": vp, "options": options})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["credentials"][0]["verified"] is True
+    replayed = {"verifiablePresentation": vp, "options": {**options, "challenge": "x"}}
+    replay = client.post("/presentations/verify", json=replayed)
+    assert replay.status_code == 400
+    token = create_presentation_jwt(
+        [vc],
+        holder=did_key(holder.public),
+        key=holder,
+        kid=default_verification_method(holder),
+        challenge="c-9",
+        domain="verifier.example",
+    )
+    enveloped = client.post(
+        "/presentations/verify", json={"verifiablePresentation": envelop_presentation(token), "options": options}
+    )
+    assert enveloped.status_code == 200, enveloped.text
+    assert enveloped.json()["format"] == "enveloped-vp-jwt"
+    emptied = {**envelop_presentation(token), "@context": []}
+    refused = client.post("/presentations/verify", json={"verifiablePresentation": emptied, "options": options})
+    assert refused.status_code == 400
+    assert "@context is empty" in refused.json()["errors"][0]["reason"]

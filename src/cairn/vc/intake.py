@@ -93,6 +93,7 @@ def verify_any(
     domain: str | None = None,
     trusted_certificates: Collection[str] = (),
     formats: Collection[str] | None = None,
+    checks: Collection[str] | None = None,
 ) -> Report:
     """Verify ``source`` whatever its format (see the module's text).
 
@@ -103,7 +104,8 @@ def verify_any(
     operator's trusted seal certificates, SHA-256 fingerprints or subject names); an Open Badges 2.0 assertion,
     its JWS or its hosted address (an ``https`` URL) to :func:`cairn.vc.formats.ob2.verify_ob2`; everything else
     (Verifiable Credentials 1.1 and 2.0, Open Badges 3.0, CLR 2.0, presentations) to
-    :func:`cairn.vc.verification.verify`.
+    :func:`cairn.vc.verification.verify`, which alone reads ``checks`` (the checks to run beyond ``readable``
+    and ``proof``, see there).
     """
     kind: str | None = None
     if not isinstance(source, Mapping):
@@ -124,6 +126,7 @@ def verify_any(
         domain=domain,
         trusted=trusted_certificates,
         formats=formats,
+        checks=checks,
     )
     if kind is not None:
         _note_container(report, CONTAINERS[kind])
@@ -139,6 +142,7 @@ def _route(
     domain: str | None,
     trusted: Collection[str],
     formats: Collection[str] | None,
+    checks: Collection[str] | None = None,
 ) -> Report:
     candidate: Mapping[str, Any] | str | None = source if not isinstance(source, bytes) else None
     if candidate is None and len(source) <= MAX_SNIFF_BYTES:
@@ -159,7 +163,7 @@ def _route(
                 return known.verify(
                     candidate, now=now, fetcher=fetcher, challenge=challenge, domain=domain, trusted=trusted
                 )
-    return verify(source, now=now, fetcher=fetcher, challenge=challenge, domain=domain)
+    return verify(source, now=now, fetcher=fetcher, challenge=challenge, domain=domain, checks=checks)
 
 
 def _unreadable(reason: str) -> Report:

@@ -101,16 +101,6 @@ class KeySources:
 
         return resolve
 
-    def unconfirmed_reason(self, methods: list[str]) -> str | None:
-        """Why the ``issuer-key`` check is a warning when one of ``methods`` was read from its own fragment."""
-        method = next((m for m in methods if m in self.unconfirmed), None)
-        if method is None:
-            return None
-        return (
-            f"the key is read from the verification method itself ({method[:160]}); the issuer's own documents "
-            f"did not confirm it is the issuer's: {self.unconfirmed[method][:200]}"
-        )
-
     def jwk_binding(self, issuer: str, key: JwsKey) -> tuple[Outcome, str]:
         """Whether the issuer's own documents list the key of a JWT's ``jwk`` header: pass when they do, fail
         when they were read and do not, a warning when they could not be read."""

@@ -20,18 +20,18 @@ but ``issuer-key`` is then a warning unless the issuer's own documents list it (
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from functools import cache
 from importlib import resources
 from typing import Any
-from urllib.parse import unquote
 
 from cairn.errors import CairnError, CredentialError
 from cairn.vc.datamodel import credential_problems, credential_version
 from cairn.vc.fetch import Fetcher, loads_json
 from cairn.vc.issuer_keys import KeySources
 from cairn.vc.jsonld.documents import DocumentLoader
+from cairn.vc.keybinding import issuer_key
 from cairn.vc.keys import PublicKey
 from cairn.vc.multibase import b64url_decode
 from cairn.vc.proofs.jose import JwsKey, JwtResult, is_compact_jws, kid_resolver, verify_credential_jwt
@@ -39,7 +39,7 @@ from cairn.vc.proofs.suites import controller_of
 from cairn.vc.report import Outcome, Report
 from cairn.vc.values import as_list, nests_deeper_than, parse_time
 
-__all__ = ["MAX_INPUT_BYTES", "ob3_schema_errors", "verify"]
+__all__ = ["MAX_INPUT_BYTES", "SELECTABLE_CHECKS", "ob3_schema_errors", "verify"]
 
 MAX_INPUT_BYTES = 2_000_000
 """Largest credential accepted, in bytes."""
@@ -49,8 +49,12 @@ MAX_NESTED = 500
 VC1 = "https://www.w3.org/2018/credentials/v1"
 VC2 = "https://www.w3.org/ns/credentials/v2"
 OB_TYPES = ("OpenBadgeCredential", "AchievementCredential")
+SELECTABLE_CHECKS = frozenset({"issuer-key", "schema", "status", "nested", "presentation"})
+"""The checks a caller may leave out (``verify(checks=...)``). ``readable``, ``well-formed``, ``proof`` and
+``validity`` always run: what they find is what a verifiable credential is (VCDM 2.0 section 7.1)."""
 
 StatusListFetch = Callable[[str], Mapping[str, Any]]
+_PRESENTATION_FORMATS = frozenset({"presentation", "vp-jwt"})
 
 
 def verify(
@@ -63,6 +67,7 @@ def verify(
     challenge: str | None = None,
     domain: str | None = None,
     resolve_key: Callable[[str, str], PublicKey] | None = None,
+    checks: Collection[str] | None = None,
 ) -> Report:
     """Verify a credential or presentation given as bytes, text (JSON or a JWT) or parsed JSON.
 
@@ -71,8 +76,16 @@ def verify(
     (it must return an already verified list). ``challenge`` and ``domain`` are what a presentation's
     proof must carry. ``resolve_key(verification_method, purpose)`` replaces key resolution (did:key offline,
     did:web and HTTPS through ``fetcher``) for callers that hold keys themselves.
+
+    ``checks`` (names from :data:`SELECTABLE_CHECKS`; None: all) chooses which of the optional checks run: each
+    one left out is reported as skipped, "not requested", and nothing is fetched for it. ``readable``,
+    ``well-formed``, ``proof`` and ``validity`` always run, so nothing unsigned or malformed is called verified.
     """
-    ctx = _Context(now, fetcher, loader, fetch_status_list, challenge, domain, resolve_key)
+    unknown = sorted(set(checks or ()) - SELECTABLE_CHECKS)
+    if unknown:
+        raise ValueError(f"unknown checks {unknown}; known: {sorted(SELECTABLE_CHECKS)}")
+    wanted = None if checks is None else frozenset(checks)
+    ctx = _Context(now, fetcher, loader, fetch_status_list, challenge, domain, resolve_key, wanted)
     try:
         return ctx.dispatch(source)
     except Exception as exc:  # a report, never an exception, whatever the input
@@ -149,6 +162,7 @@ class _Context:
         challenge: str | None,
         domain: str | None,
         resolve_key: Callable[[str, str], PublicKey] | None = None,
+        wanted: frozenset[str] | None = None,
     ) -> None:
         if now.tzinfo is None:
             raise ValueError("now must be time-zone aware")
@@ -160,6 +174,14 @@ class _Context:
         self.domain = domain
         self._resolve_key = resolve_key
         self.keys = KeySources(fetcher, resolve_key)
+        self.wanted = wanted
+
+    def skipped(self, report: Report, name: str) -> bool:
+        """Whether the caller left the check ``name`` out; if so it is reported as skipped."""
+        if self.wanted is None or name in self.wanted:
+            return False
+        report.add(name, Outcome.SKIPPED, "not requested (the caller chose the checks to run)")
+        return True
 
     # -- input --------------------------------------------------------------------------------
 
@@ -193,31 +215,62 @@ class _Context:
         return report
 
     def document(self, doc: dict[str, Any], *, depth_checked: bool = False) -> Report:
+        from cairn.vc.presentations import ENVELOPED_CREDENTIAL, ENVELOPED_PRESENTATION
+
         if not depth_checked and nests_deeper_than(doc, MAX_DEPTH):
             return self._unreadable(f"the JSON nests deeper than {MAX_DEPTH} levels")
         types = as_list(doc.get("type"))
         if "VerifiablePresentation" in types:
             return self.presentation(doc)
-        if "EnvelopedVerifiableCredential" in types:
-            return self.enveloped(doc)
+        if ENVELOPED_PRESENTATION in types:
+            return self.enveloped(doc, ENVELOPED_PRESENTATION)
+        if ENVELOPED_CREDENTIAL in types:
+            return self.enveloped(doc, ENVELOPED_CREDENTIAL)
         report = Report("vc-data-integrity")
-        report.add("readable", Outcome.PASS, "JSON")
+        proof = doc.get("proof", {})
+        if not isinstance(proof, Mapping) and not (
+            isinstance(proof, list) and proof and all(isinstance(p, Mapping) for p in proof)
+        ):
+            # Data Integrity: a proof that is not a map (or a set of maps) is a parsing error.
+            report.add("readable", Outcome.FAIL, "the proof is not a JSON object (or a list of them)")
+        else:
+            report.add("readable", Outcome.PASS, "JSON")
         self.describe(report, doc)
         self.data_integrity(report, doc)
         self.common(report, doc)
         return report
 
+    def inner(self, item: object) -> Report:
+        """A credential carried inside another document: a JSON object, or a JWT string (never JSON in a string)."""
+        if isinstance(item, Mapping):
+            return self.dispatch(item)
+        if isinstance(item, str) and is_compact_jws(item):
+            return self.jwt(item.strip())
+        return self._unreadable("not a credential: a JSON object or a JWT was expected")
+
     # -- envelopes ----------------------------------------------------------------------------
 
-    def enveloped(self, doc: Mapping[str, Any]) -> Report:
-        ident = doc.get("id")
-        prefix = next(
-            (p for p in ("data:application/vc+jwt,", "data:application/vc-ld+jwt,") if str(ident).startswith(p)), None
-        )
-        if not isinstance(ident, str) or prefix is None:
-            return self._unreadable("an EnvelopedVerifiableCredential needs id data:application/vc+jwt,<token>")
-        report = self.jwt(unquote(ident[len(prefix) :]).strip())
-        report.format = "enveloped-vc+jwt"
+    def enveloped(self, doc: Mapping[str, Any], kind: str) -> Report:
+        """An EnvelopedVerifiableCredential or EnvelopedVerifiablePresentation: the secured document in its data:
+        URL is verified, and must be of the kind the envelope says."""
+        from cairn.vc.presentations import ENVELOPED_PRESENTATION, read_envelope
+
+        envelope = read_envelope(doc, kind)
+        presentation = kind == ENVELOPED_PRESENTATION
+        if envelope.problem:
+            return self._unreadable(envelope.problem, "enveloped-vp" if presentation else "enveloped-vc")
+        if envelope.token is not None:
+            report = self.jwt(envelope.token)
+        else:
+            inner = envelope.document
+            inner_types = as_list(inner.get("type"))
+            if any(t in inner_types for t in ("EnvelopedVerifiableCredential", "EnvelopedVerifiablePresentation")):
+                return self._unreadable("an envelope may not hold another envelope")
+            report = self.document(inner)
+        if (report.format in _PRESENTATION_FORMATS) != presentation and report.outcome_of("readable") is Outcome.PASS:
+            held = "a presentation" if report.format in _PRESENTATION_FORMATS else "a credential"
+            report.add("well-formed", Outcome.FAIL, f"the {kind} holds {held}")
+        report.format = f"enveloped-{report.format}"
         return report
 
     def jwt(self, token: str) -> Report:
@@ -250,8 +303,11 @@ class _Context:
         else:
             report.add("proof", Outcome.FAIL, result.reason or "the JWT signature does not verify")
         issuer = _id_of(credential.get("issuer"))
-        if "kid" in used and issuer:
-            self._key_binding(report, issuer, [used["kid"]])
+        if self.skipped(report, "issuer-key"):
+            pass
+        elif "kid" in used and issuer:
+            methods = [used["kid"]]
+            self._key_binding(report, issuer, methods, methods if result.ok else [])
         elif "jwk" in used and issuer:
             report.add("issuer-key", *self.keys.jwk_binding(issuer, used["jwk"]))
         else:
@@ -287,65 +343,48 @@ class _Context:
         if not checks:
             report.add("proof", Outcome.FAIL, "the proof is empty")
             return
+        issuer = _id_of(doc.get("issuer"))
         any_ok = any(c.ok for c in checks)
         for check in checks:
             suite = check.cryptosuite or "unknown suite"
             if check.ok:
-                report.add("proof", Outcome.PASS, f"{suite} signature by {check.verification_method} is valid")
+                vm = check.verification_method
+                whose = ""
+                if issuer and vm and len(checks) > 1:
+                    whose = " (the issuer's key)" if controller_of(vm) == issuer else " (a key of another signer)"
+                report.add("proof", Outcome.PASS, f"{suite} signature by {vm} is valid{whose}")
             elif any_ok and "is not supported" in check.reason:
                 # A proof in a set that Cairn cannot read does not undo one it has verified.
                 report.add("proof", Outcome.WARNING, f"another proof was not checked: {check.reason}")
             else:
                 report.add("proof", Outcome.FAIL, f"{suite}: {check.reason}")
-        issuer = _id_of(doc.get("issuer"))
         methods = [c.verification_method for c in checks if c.verification_method]
-        if issuer:
-            self._key_binding(report, issuer, methods)
+        verified = [c.verification_method for c in checks if c.ok and c.verification_method]
+        if issuer and not self.skipped(report, "issuer-key"):
+            self._key_binding(report, issuer, methods, verified)
 
-    def _key_binding(self, report: Report, issuer: str, methods: list[str]) -> None:
-        if not methods:
-            report.add("issuer-key", Outcome.FAIL, "no verification method names the signing key")
-            return
-        strangers = [m for m in methods if controller_of(m) != issuer]
-        if strangers and not issuer.startswith(("did:", "https:", "http:")):
-            report.add(
-                "issuer-key",
-                Outcome.WARNING,
-                f"the issuer id {issuer[:80]} cannot control keys, "
-                f"so the key {strangers[0][:120]} cannot be tied to it",
-            )
-        elif strangers:
-            report.add(
-                "issuer-key",
-                Outcome.FAIL,
-                f"the key {strangers[0]} is not one of the issuer's ({issuer}): someone else signed it",
-            )
-        elif unconfirmed := self.keys.unconfirmed_reason(methods):
-            report.add("issuer-key", Outcome.WARNING, unconfirmed)
-        else:
-            report.add("issuer-key", Outcome.PASS, f"the signing key is controlled by the issuer {issuer}")
+    def _key_binding(self, report: Report, issuer: str, methods: list[str], verified: list[str]) -> None:
+        """The ``issuer-key`` check (:func:`cairn.vc.keybinding.issuer_key`)."""
+        report.add("issuer-key", *issuer_key(issuer, methods, verified, self.keys.unconfirmed))
 
     # -- presentations --------------------------------------------------------------------------
 
     def presentation(self, doc: dict[str, Any]) -> Report:
-        from cairn.vc.presentations import verify_presentation
+        from cairn.vc.presentations import presentation_problem, verify_presentation
 
         report = Report("presentation")
         report.add("readable", Outcome.PASS, "JSON")
-        if self.challenge is None:
-            report.add("presentation", Outcome.WARNING, "no challenge was given, so a replayed presentation would pass")
-        check = verify_presentation(
-            doc, resolve_key=self.resolve_key, challenge=self.challenge, domain=self.domain, loader=self.loader
-        )
-        report.add(
-            "proof", Outcome.PASS if check.ok else Outcome.FAIL, check.reason or "the presentation proof is valid"
-        )
-        holder = _id_of(doc.get("holder"))
-        report.subject = {"id": holder} if holder else {}
-        for inner in as_list(doc.get("verifiableCredential")):
-            report.credentials.append(
-                self.dispatch(inner) if isinstance(inner, Mapping | str) else self._unreadable("not a credential")
+        problem = presentation_problem(doc)
+        if problem:
+            report.add("well-formed", Outcome.FAIL, problem)
+            report.add("proof", Outcome.FAIL, "the proof was not checked: the presentation is malformed")
+        else:
+            report.add("well-formed", Outcome.PASS, "follows the VCDM 2.0 rules for presentations")
+            check = verify_presentation(
+                doc, resolve_key=self.resolve_key, challenge=self.challenge, domain=self.domain, loader=self.loader
             )
+            report.add("proof", Outcome.PASS if check.ok else Outcome.FAIL, check.reason)
+        self._presented(report, _id_of(doc.get("holder")), as_list(doc.get("verifiableCredential")))
         return report
 
     def presentation_jwt(self, token: str) -> Report:
@@ -360,12 +399,17 @@ class _Context:
             domain=self.domain,
             now=self.now,
         )
-        report.add(
-            "proof", Outcome.PASS if check.ok else Outcome.FAIL, check.reason or "the presentation signature is valid"
-        )
-        for inner in check.credentials:
-            report.credentials.append(self.dispatch(inner))
+        report.add("proof", Outcome.PASS if check.ok else Outcome.FAIL, check.reason)
+        self._presented(report, check.holder, list(check.credentials))
         return report
+
+    def _presented(self, report: Report, holder: str | None, credentials: list[Any]) -> None:
+        """The holder, the challenge warning and each credential a presentation carries, verified on its own."""
+        report.subject = {"id": holder} if holder else {}
+        if self.challenge is None and not self.skipped(report, "presentation"):
+            report.add("presentation", Outcome.WARNING, "no challenge was given, so a replayed presentation would pass")
+        for item in credentials[:MAX_NESTED]:
+            report.credentials.append(self.inner(item))
 
     # -- the rest -------------------------------------------------------------------------------
 
@@ -397,10 +441,12 @@ class _Context:
 
     def common(self, report: Report, doc: Mapping[str, Any]) -> None:
         self.well_formed(report, doc)
-        self.schema(report, doc)
+        if not self.skipped(report, "schema"):
+            self.schema(report, doc)
         self.validity(report, doc)
-        self.status(report, doc)
-        if "ClrCredential" in as_list(doc.get("type")):
+        if not self.skipped(report, "status"):
+            self.status(report, doc)
+        if "ClrCredential" in as_list(doc.get("type")) and not self.skipped(report, "nested"):
             self.nested(report, doc)
 
     def nested(self, report: Report, doc: Mapping[str, Any]) -> None:
@@ -416,9 +462,7 @@ class _Context:
             )
             return
         for item in inner:
-            report.credentials.append(
-                self.dispatch(item) if isinstance(item, Mapping | str) else self._unreadable("not a credential")
-            )
+            report.credentials.append(self.inner(item))
         failed = sum(1 for r in report.credentials if not r.verified)
         if failed:
             report.add("nested", Outcome.FAIL, f"{failed} of the {len(inner)} credentials inside do not verify")

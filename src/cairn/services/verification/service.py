@@ -62,7 +62,7 @@ TRUST_REASONS: Final = {
 miss adds its own sentence after the reason."""
 
 _MAX_NESTED: Final = 100
-_PRESENTATIONS: Final = frozenset({"presentation", "vp-jwt"})
+_PRESENTATIONS: Final = frozenset({"presentation", "vp-jwt", "enveloped-presentation", "enveloped-vp-jwt"})
 _in_thread = asyncio.to_thread
 """How :meth:`VerificationService.verify_async` leaves the event loop (tests watch it)."""
 
@@ -97,11 +97,14 @@ class VerificationService:
         domain: str | None = None,
         formats: Collection[str] | None = None,
         fetcher: Fetcher | None = None,
+        checks: Collection[str] | None = None,
     ) -> Report:
         """The report on ``source`` (any format :func:`cairn.vc.intake.verify_any` reads), with issuer trust.
 
         ``challenge`` and ``domain`` bind a presentation; ``formats`` limits the formats recognised (the VC-API
-        takes Verifiable Credentials only); ``fetcher`` replaces the instance's (for inline verification)."""
+        takes Verifiable Credentials only); ``fetcher`` replaces the instance's (for inline verification);
+        ``checks`` chooses the optional checks that run (:data:`cairn.vc.verification.SELECTABLE_CHECKS`; None:
+        all). Issuer trust is judged whatever ``checks`` says; a skipped ``issuer-key`` check means nobody vouches."""
         report = verify_any(
             source,
             now=self.clock(),
@@ -110,6 +113,7 @@ class VerificationService:
             domain=domain,
             trusted_certificates=self.trust.certificates,
             formats=formats,
+            checks=checks,
         )
         self._judge_trust(report)
         return report
@@ -122,16 +126,19 @@ class VerificationService:
         challenge: str | None = None,
         domain: str | None = None,
         formats: Collection[str] | None = None,
+        checks: Collection[str] | None = None,
     ) -> Report:
         """:meth:`verify` from the event loop: inline when ``source`` (of ``size`` bytes as received) is small
         and verifies without fetching anything and the trust snapshot needs no database work, else in a worker
         thread."""
         if self.trust.current() and self._may_be_offline(source, size):
             offline = _NoFetching()
-            report = self.verify(source, challenge=challenge, domain=domain, formats=formats, fetcher=offline)
+            report = self.verify(
+                source, challenge=challenge, domain=domain, formats=formats, fetcher=offline, checks=checks
+            )
             if not offline.wanted:
                 return report
-        return await _in_thread(self.verify, source, challenge=challenge, domain=domain, formats=formats)
+        return await _in_thread(self.verify, source, challenge=challenge, domain=domain, formats=formats, checks=checks)
 
     @staticmethod
     def _may_be_offline(source: bytes | str | Mapping[str, Any], size: int | None) -> bool:

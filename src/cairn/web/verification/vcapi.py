@@ -12,7 +12,13 @@
 - ``POST /credentials/derive`` (public): ``{verifiableCredential, options: {selectivePointers}}`` → ``201
   {verifiableCredential}``, an ecdsa-sd-2023 credential that discloses only the mandatory and selected parts.
 - ``POST /credentials/verify`` and ``POST /presentations/verify`` (public): 200 with the report when verified,
-  400 with it when not.
+  400 with it when not. ``options.checks`` (VC-API names: ``proof``, ``credentialStatus``, ``schema``,
+  ``nested``; or Cairn's own check names) chooses the optional checks that run, each one left out being reported as
+  skipped; the data model, the signature and the validity period are always checked (``validity``,
+  ``expiration`` and ``wellFormed`` are accepted and change nothing). Unknown names are refused. A credential
+  sent as a string must be a JWT: JSON in a string is a parsing error. Each error names its problem type
+  (``https://www.w3.org/TR/vc-data-model#PARSING_ERROR``, ``CRYPTOGRAPHIC_SECURITY_ERROR``,
+  ``MALFORMED_VALUE_ERROR``).
 - ``POST /credentials/status`` (``credentials:status``): revoke, suspend or unsuspend an award of the token's
   organisation by its id (``urn:uuid:`` award id, or the ``id`` a credential issued through the VC-API carried).
 - ``GET /orgs/{slug}/did.json`` and ``GET /orgs/{slug}/status/{purpose}/{sequence}`` (public documents).
@@ -34,7 +40,9 @@ from cairn.services.accounts.access import TokenPrincipal
 from cairn.vc.intake import VC
 from cairn.vc.issuance import SUITES
 from cairn.vc.proofs.ecdsa_sd import MAX_POINTERS, derive
+from cairn.vc.proofs.jose import is_compact_jws
 from cairn.vc.report import Outcome, Report
+from cairn.vc.verification import SELECTABLE_CHECKS
 from cairn.web.deps import RowId, bearer_token, container
 from cairn.web.errors import answers_json
 
@@ -79,12 +87,49 @@ class DeriveRequest(BaseModel):
     options: DeriveOptions = Field(default_factory=DeriveOptions)
 
 
+VCAPI_CHECKS: dict[str, frozenset[str]] = {
+    "proof": frozenset({"issuer-key", "presentation"}),
+    "credentialStatus": frozenset({"status"}),
+    "status": frozenset({"status"}),
+    "validity": frozenset(),  # the data model and the validity period are always checked
+    "expiration": frozenset(),
+    "wellFormed": frozenset(),
+    "schema": frozenset({"schema"}),
+    "credentialSchema": frozenset({"schema"}),
+    "nested": frozenset({"nested"}),
+} | {name: frozenset({name}) for name in SELECTABLE_CHECKS}
+"""``options.checks`` names (VC-API's and Cairn's own) and the checks each one runs, beside the signature."""
+
+_PROBLEMS = {
+    "readable": "PARSING_ERROR",
+    "proof": "CRYPTOGRAPHIC_SECURITY_ERROR",
+    "issuer-key": "CRYPTOGRAPHIC_SECURITY_ERROR",
+    "well-formed": "MALFORMED_VALUE_ERROR",
+    "schema": "MALFORMED_VALUE_ERROR",
+}
+"""The VCDM 2.0 problem type (section 7.1) of a failed check."""
+_PROBLEM_BASE = "https://www.w3.org/TR/vc-data-model#"
+
+
 class VerifyOptions(BaseModel):
-    """Verification options: the challenge and domain a presentation must carry."""
+    """Verification options: the challenge and domain a presentation must carry, and the checks to run."""
 
     model_config = ConfigDict(extra="ignore")
     challenge: str | None = Field(None, max_length=500)
     domain: str | None = Field(None, max_length=500)
+    checks: list[str] | None = Field(
+        None, max_length=20, description=f"checks to run beside the signature: {', '.join(sorted(VCAPI_CHECKS))}"
+    )
+
+    def selected(self) -> frozenset[str] | None:
+        """The Cairn checks ``checks`` asks for (None: all); unknown names are refused."""
+        if self.checks is None:
+            return None
+        unknown = sorted({str(name)[:40] for name in self.checks} - set(VCAPI_CHECKS))
+        if unknown:
+            known = ", ".join(sorted(VCAPI_CHECKS))
+            raise InputError(f"unknown checks in options.checks: {', '.join(unknown)} (known: {known})")
+        return frozenset().union(*(VCAPI_CHECKS[name] for name in self.checks))
 
 
 class VerifyCredentialRequest(BaseModel):
@@ -177,11 +222,16 @@ def derive_credential(body: DeriveRequest) -> Response:
     return JSONResponse({"verifiableCredential": derived}, status_code=201)
 
 
+def _problem(check: dict[str, str]) -> dict[str, str]:
+    kind = _PROBLEMS.get(check["check"])
+    return {**check, "type": _PROBLEM_BASE + kind} if kind else check
+
+
 def _result(report: Report) -> Response:
     body = report.to_dict()
     body["checks_passed"] = sorted({c.name for c in report.checks if c.outcome is Outcome.PASS})
     body["warnings"] = [c.to_dict() for c in report.checks if c.outcome is Outcome.WARNING]
-    body["errors"] = [c.to_dict() for c in report.checks if c.outcome is Outcome.FAIL]
+    body["errors"] = [_problem(c.to_dict()) for c in report.checks if c.outcome is Outcome.FAIL]
     status = 200 if report.verified else 400
     try:  # orjson writes the same compact UTF-8 JSON as JSONResponse, several times faster
         return Response(orjson.dumps(body), status_code=status, media_type="application/json")
@@ -197,8 +247,17 @@ def _size(request: Request) -> int | None:
 
 async def verify_answer(request: Request, source: Any, options: VerifyOptions) -> Response:
     """The verification report as the VC-API answer (Verifiable Credentials and presentations only)."""
+    checks = options.selected()
+    if isinstance(source, str) and not is_compact_jws(source):
+        report = Report("unknown")
+        report.add(
+            "readable",
+            Outcome.FAIL,
+            "a credential or presentation sent as a string must be a JWT; JSON is sent as an object, not in a string",
+        )
+        return _result(report)
     report = await container(request).verification.verify_async(
-        source, size=_size(request), challenge=options.challenge, domain=options.domain, formats=(VC,)
+        source, size=_size(request), challenge=options.challenge, domain=options.domain, formats=(VC,), checks=checks
     )
     return _result(report)
 
