@@ -9,6 +9,8 @@
 - :func:`check_status` looks an entry up through an injected ``fetch_list`` function (wrap it in
   :class:`StatusListCache` to cache) and returns a :class:`StatusResult`, never raising for a bad
   list or entry; :attr:`StatusResult.code` carries the spec's error name.
+- :func:`check_revocation_list` reads the 1EdTech Revocation List Status Method (``1EdTechRevocationList``, used
+  by Open Badges 3.0 and CLR 2.0): a list of the ids of revoked credentials, ``revokedCredentials``.
 - :func:`random_free_index` draws an unused index with :mod:`secrets`, uniformly over the free
   ones, so positions in a list do not reveal issuance order (herd privacy).
 """
@@ -40,6 +42,7 @@ __all__ = [
     "StatusMessage",
     "StatusResult",
     "StatusState",
+    "check_revocation_list",
     "check_status",
     "random_free_index",
     "status_list_credential",
@@ -50,6 +53,10 @@ DEFAULT_LENGTH: Final = 131_072
 MAX_DECODED_BYTES: Final = 16 * 1024 * 1024
 """Largest uncompressed bitstring decoded by default (16 MiB, 134 million one-bit entries)."""
 PURPOSES: Final = ("revocation", "suspension", "refresh", "message")
+REVOCATION_LIST: Final = "1EdTechRevocationList"
+"""The ``credentialStatus`` type of the 1EdTech Revocation List Status Method."""
+MAX_REVOKED: Final = 1_000_000
+"""Most entries read from a 1EdTech revocation list."""
 VC_CONTEXT_V2: Final = "https://www.w3.org/ns/credentials/v2"
 _MAX_STATUS_SIZE: Final = 8
 
@@ -302,6 +309,10 @@ class StatusEntry:
         entry_id, reference = data.get("id"), data.get("statusReference")
         if isinstance(reference, list):
             reference = tuple(reference)
+        if reference is not None and not all(
+            isinstance(r, str) and _is_url(r) for r in (reference if isinstance(reference, tuple) else (reference,))
+        ):
+            raise CredentialError("statusReference must be a URL or an array of URLs")
         return cls(
             url,
             _parse_index(data.get("statusListIndex")),
@@ -311,6 +322,11 @@ class StatusEntry:
             tuple(messages),
             reference,
         )
+
+
+def _is_url(value: str) -> bool:
+    scheme, colon, rest = value.partition(":")
+    return bool(colon and rest and scheme[:1].isalpha() and scheme.replace("+", "").replace("-", "").isalnum())
 
 
 class StatusState(StrEnum):
@@ -400,6 +416,42 @@ def check_status(
     message = next((m.message for m in parsed.messages if m.status == value), None)
     state = StatusState.SET if value else StatusState.NOT_SET
     return StatusResult(state, purpose, value, message)
+
+
+def check_revocation_list(
+    document: object,
+    *,
+    credential_id: str | None,
+    expected_issuer: str | None = None,
+    now: datetime | None = None,
+) -> StatusResult:
+    """Look the credential ``credential_id`` up in a 1EdTech revocation list (``{"id", "issuer",
+    "revokedCredentials": [{"id", "revocationReason"?}]}``, already fetched, and verified by the caller where
+    it is signed); never raises. An item whose ``revoked`` is ``false`` does not revoke."""
+    purpose = "revocation"
+    if not isinstance(document, Mapping):
+        return _error("STATUS_VERIFICATION_ERROR", "the revocation list is not a JSON object", purpose)
+    if not credential_id:
+        return _error("MALFORMED_VALUE_ERROR", "the credential has no id for a revocation list to name", purpose)
+    revoked = document.get("revokedCredentials")
+    if not isinstance(revoked, list):
+        return _error("STATUS_VERIFICATION_ERROR", "the revocation list has no revokedCredentials array", purpose)
+    if len(revoked) > MAX_REVOKED:
+        return _error("STATUS_VERIFICATION_ERROR", f"the revocation list names more than {MAX_REVOKED:,}", purpose)
+    if expected_issuer is not None:
+        issuer = document.get("issuer")
+        issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
+        if issuer_id != expected_issuer:
+            return _error("STATUS_VERIFICATION_ERROR", "the list was issued by someone else", purpose)
+    if now is not None:
+        problem = _validity_problem(document, now)
+        if problem:
+            return _error("STATUS_VERIFICATION_ERROR", problem, purpose)
+    for item in revoked:
+        if isinstance(item, Mapping) and item.get("id") == credential_id and item.get("revoked") is not False:
+            reason = item.get("revocationReason")
+            return StatusResult(StatusState.SET, purpose, 1, reason[:500] if isinstance(reason, str) else None)
+    return StatusResult(StatusState.NOT_SET, purpose, 0)
 
 
 def _validity_problem(credential: Mapping[str, Any], now: datetime) -> str | None:
