@@ -292,6 +292,37 @@ def test_an_expired_jwt_list_is_refused() -> None:
     _assert_unconfirmed(report, "the token has expired (exp)")
 
 
+@pytest.mark.parametrize("revoked", [False, True])
+def test_the_older_status_list_2021_is_read_too(revoked: bool) -> None:
+    """StatusList2021 (the CCG draft before Bitstring Status List): its encodedList is plain base64url."""
+    bits = BitstringStatusList()
+    if revoked:
+        bits.set(INDEX)
+    status = {
+        "@context": ["https://www.w3.org/2018/credentials/v1", "https://w3id.org/vc/status-list/2021/v1"],
+        "id": URL,
+        "type": ["VerifiableCredential", "StatusList2021Credential"],
+        "issuer": ISSUER,
+        "issuanceDate": "2026-01-01T00:00:00Z",
+        "credentialSubject": {
+            "id": f"{URL}#list",
+            "type": "StatusList2021",
+            "statusPurpose": "revocation",
+            "encodedList": bits.encode()[1:],
+        },
+    }
+    token = sign_jwt({"iss": ISSUER, "vc": status}, key=ED, kid=default_verification_method(ED), typ="JWT")
+    report = _check(_signed(_credential(_entry(type="StatusList2021Entry"))), {URL: token})
+    assert report.verified is not revoked, report.text()
+    assert not bits.encode()[1:].startswith("u")
+    wrong = {**status, "type": ["VerifiableCredential", "BitstringStatusListCredential"]}
+    token = sign_jwt({"iss": ISSUER, "vc": wrong}, key=ED, kid=default_verification_method(ED), typ="JWT")
+    _assert_unconfirmed(
+        _check(_signed(_credential(_entry(type="StatusList2021Entry"))), {URL: token}),
+        "not a StatusList2021Credential",
+    )
+
+
 # -- the 1EdTech revocation list -----------------------------------------------------------------------------
 
 REVOCATIONS = "https://issuer.example/revocations"
@@ -349,7 +380,7 @@ def test_a_1edtech_revocation_list_that_cannot_answer_is_cannot_confirm(
 # -- what Cairn cannot read, and the offline caller ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["StatusList2021Entry", "CredentialStatusList2017"])
+@pytest.mark.parametrize("kind", ["RevocationList2020Status", "CredentialStatusList2017"])
 def test_a_status_type_cairn_cannot_read_is_cannot_confirm(kind: str) -> None:
     entry = {"id": "https://issuer.example/status#1", "type": kind}
     _assert_unconfirmed(_check(_signed(_credential(entry)), {}), "Cairn cannot read the status type")

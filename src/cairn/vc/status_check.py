@@ -10,7 +10,8 @@ Only where the caller chose not to go online (no fetcher, or a fetcher that rais
 
 Read:
 
-- ``BitstringStatusListEntry`` (W3C Bitstring Status List v1.0, :func:`cairn.vc.status.check_status`), its list
+- ``BitstringStatusListEntry`` (W3C Bitstring Status List v1.0, :func:`cairn.vc.status.check_status`; the older
+  ``StatusList2021Entry`` likewise), its list
   secured with Data Integrity, or as a JWT: VC-JOSE ``application/vc+jwt`` (the list is the payload), the Open
   Badges 3.0 form (the list in a ``vc`` claim, or the payload itself with ``iss``/``jti``/``nbf`` beside it, as
   ``openbadgeslib`` publishes it), or an ``EnvelopedVerifiableCredential`` around such a JWT. A JWT's key is named
@@ -40,6 +41,7 @@ from cairn.vc.proofs.jose import is_compact_jws
 from cairn.vc.proofs.suites import controller_of
 from cairn.vc.report import Outcome, Report
 from cairn.vc.status import (
+    ENTRY_TYPES,
     REVOCATION_LIST,
     StatusResult,
     StatusState,
@@ -95,7 +97,7 @@ class StatusCheck:
         online = self.verifier.fetch_status_list is not None or self.verifier.fetcher is not None
         for entry in entries[:MAX_STATUS_ENTRIES]:
             kind = entry.get("type") if isinstance(entry, Mapping) else None
-            if not isinstance(entry, Mapping) or kind not in ("BitstringStatusListEntry", REVOCATION_LIST):
+            if not isinstance(entry, Mapping) or (kind not in ENTRY_TYPES and kind != REVOCATION_LIST):
                 shown = kind[:60] if isinstance(kind, str) else "(none)"
                 _unconfirmed(report, None, Phrase("Cairn cannot read the status type %(type)s", type=shown))
             elif not online:
