@@ -450,3 +450,14 @@ def test_the_phrased_reasons_keep_their_parts_for_translation() -> None:
     assert stored["undetermined"] is True
     assert stored["said"]["msgid"] == "cannot confirm it has not been revoked: %(why)s"
     copy.deepcopy(stored)
+
+
+def test_a_list_that_breaks_the_reader_is_a_failing_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    import cairn.vc.status_check as status_check
+
+    def explode(*args: Any, **kwargs: Any) -> Any:
+        raise ZeroDivisionError
+
+    monkeypatch.setattr(status_check, "check_status", explode)
+    report = _check(_signed(_credential(_entry())), {URL: _signed(_list(revoked=False))})
+    _assert_unconfirmed(report, "the status list could not be processed (ZeroDivisionError)")

@@ -93,6 +93,7 @@ def test_the_verify_page_says_it_cannot_confirm_in_english_and_polish(unreachabl
     polish = unreachable.post("/verify?lang=pl", data={"text": json.dumps(_di())})
     assert _verdict(polish.text) == "Nie można potwierdzić, że nie zostało unieważnione"
     assert "nie można potwierdzić, że nie zostało unieważnione: cannot get the status list" in polish.text
+    assert "nie ustalono" in polish.text
 
 
 def test_the_json_report_and_the_vc_api_refuse_it(unreachable: TestClient) -> None:
@@ -102,6 +103,7 @@ def test_the_json_report_and_the_vc_api_refuse_it(unreachable: TestClient) -> No
     assert (body["verdict"], body["verified"]) == (UNCONFIRMED, False)
     [status] = [c for c in body["checks"] if c["check"] == "status"]
     assert (status["outcome"], status["undetermined"]) == ("fail", True)
+    assert body["validity"]["status"] == "not determined"  # never read as "revoked"
     api = unreachable.post("/credentials/verify", json={"verifiableCredential": _di()})
     assert api.status_code == 400
     assert any(e["check"] == "status" and e.get("undetermined") for e in api.json()["errors"])

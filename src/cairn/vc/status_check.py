@@ -103,7 +103,11 @@ class StatusCheck:
             elif not online:
                 _not_checked(report, entry.get("id" if kind == REVOCATION_LIST else "statusListCredential"))
             else:
-                self._one(entry)
+                try:
+                    self._one(entry)
+                except Exception as exc:  # a hostile list is a failing check, never a crash of the whole report
+                    why = Phrase("the status list could not be processed (%(error)s)", error=type(exc).__name__)
+                    _unconfirmed(report, None, why)
         if len(entries) > MAX_STATUS_ENTRIES:
             why = Phrase("only the first %(n)s status entries are read", n=str(MAX_STATUS_ENTRIES))
             _unconfirmed(report, None, why)
