@@ -153,3 +153,29 @@ def test_an_instance_without_outbound_fetches_says_not_checked(database: Databas
     assert report.verified
     [status] = [c for c in report.checks if c.name == "status"]
     assert status.reason.startswith("not checked: ")
+
+
+def test_the_wallet_keeps_it_unverifiable_then_revoked_once_the_list_answers(container: Any, clock: FixedClock) -> None:
+    from datetime import timedelta
+
+    from cairn.services.verification.service import VerificationService
+    from cairn.services.wallet.service import WalletService
+
+    def wallet(fetcher: DictFetcher) -> WalletService:
+        verification = VerificationService(fetcher=fetcher, clock=clock, trust=container.verification.trust)
+        return WalletService(
+            container.database,
+            clock=clock,
+            verification=verification,
+            secret_key=lambda: "s" * 48,
+            recheck_after=timedelta(hours=1),
+        )
+
+    ada = container.accounts.create_account(email="ada@example.org").id
+    item = wallet(DictFetcher({})).import_credential(ada, _ob3_jwt(), source="paste")
+    assert item.status == "unverifiable"  # kept, never shown as valid
+    assert item.report["verdict"] == UNCONFIRMED
+    clock.advance(hours=2)
+    again = wallet(DictFetcher({LIST: _openbadgeslib_list(revoked=True)})).get(ada, item.id)
+    assert again.status == "revoked"
+    assert again.report["verdict"] == "Not verified"
