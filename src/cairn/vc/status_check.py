@@ -64,7 +64,7 @@ class Verifier(Protocol):
     fetcher: Fetcher | None
     loader: DocumentLoader | None
     fetch_status_list: Callable[[str], Mapping[str, Any]] | None
-    jwt_keys: dict[int, PublicKey]
+    jwt_keys: dict[int, tuple[Mapping[str, Any], PublicKey]]
 
     def resolve_key(self, verification_method: str, purpose: str) -> PublicKey: ...
 
@@ -215,7 +215,8 @@ class StatusCheck:
         if self.report.outcome_of("proof") is not Outcome.PASS:
             return []
         doc = self.doc
-        keys = [self.verifier.jwt_keys[id(doc)]] if id(doc) in self.verifier.jwt_keys else []
+        held = self.verifier.jwt_keys.get(id(doc))
+        keys = [held[1]] if held is not None and held[0] is doc else []
         for proof in as_list(doc.get("proof"))[:MAX_STATUS_ENTRIES]:
             method = proof.get("verificationMethod") if isinstance(proof, Mapping) else None
             if isinstance(method, str):

@@ -156,7 +156,7 @@ class _Context:
         self.challenge = challenge
         self.domain = domain
         self._resolve_key = resolve_key
-        self.jwt_keys: dict[int, PublicKey] = {}
+        self.jwt_keys: dict[int, tuple[Mapping[str, Any], PublicKey]] = {}
         """The key that verified each JWT credential (by the id of its credential object), for its status list."""
 
     # -- input --------------------------------------------------------------------------------
@@ -242,7 +242,7 @@ class _Context:
             return report
         self.describe(report, credential)
         if result.ok and result.key is not None:
-            self.jwt_keys[id(credential)] = result.key
+            self.jwt_keys[id(credential)] = (credential, result.key)  # held, so the id is never reused
         if result.ok:
             report.add("proof", Outcome.PASS, f"the JWT signature ({(result.header or {}).get('alg')}) is valid")
         else:
