@@ -461,3 +461,16 @@ def test_a_list_that_breaks_the_reader_is_a_failing_check(monkeypatch: pytest.Mo
     monkeypatch.setattr(status_check, "check_status", explode)
     report = _check(_signed(_credential(_entry())), {URL: _signed(_list(revoked=False))})
     _assert_unconfirmed(report, "the status list could not be processed (ZeroDivisionError)")
+
+
+def test_a_clr_whose_inner_credential_status_is_unknown_is_cannot_confirm() -> None:
+    inner = _signed(_credential(_entry()))
+    clr = _credential(type=["VerifiableCredential", "ClrCredential"])
+    clr["credentialSubject"] = {"id": "did:example:learner", "verifiableCredential": [inner]}
+    report = _check(_signed(clr), {})
+    assert report.credentials[0].verdict == UNCONFIRMED
+    [nested] = [c for c in report.checks if c.name == "nested"]
+    assert (nested.outcome, nested.undetermined) == (Outcome.FAIL, True)
+    assert report.verdict == UNCONFIRMED
+    revoked = _check(_signed(clr), {URL: _signed(_list(revoked=True))})
+    assert revoked.verdict == "Not verified"
