@@ -10,7 +10,8 @@ pass / fail / warning / skipped with a reason:
 - ``proof``: every Data Integrity proof, or the JWT signature;
 - ``issuer-key``: the signing key belongs to the issuer;
 - ``validity``: the validity period against ``now`` (passed in: this module has no clock);
-- ``status``: Bitstring Status List entries, fetched only through the ``fetcher`` the caller gives.
+- ``status``: Bitstring Status List (and StatusList2021) entries and the 1EdTech revocation list, fetched only
+  through the ``fetcher`` the caller gives; it fails closed (:mod:`cairn.vc.status_check`).
 
 Nothing is fetched unless the caller passes a fetcher; did:key keys resolve offline.
 """
