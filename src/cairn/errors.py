@@ -20,6 +20,7 @@ drawn too (a test checks that every subclass in ``cairn`` is named here)::
     │       ├── DidResolutionError  400           a DID cannot be resolved
     │       │   └── UnreadDocumentError 400       the document naming a key cannot be read (vc.dids)
     │       └── FetchError          400           an outbound fetch was refused or failed
+    │           └── OfflineError    400           not fetched: the caller chose not to go online
     ├── AuthenticationError         401           no or a wrong credential to the API
     │   ├── UnconfirmedEmailError   401           the address is not confirmed yet (services.accounts)
     │   ├── PendingPasswordError    401           the password waits for the sign-up confirmation
@@ -57,6 +58,7 @@ __all__ = [
     "InputError",
     "KeyFormatError",
     "NotFoundError",
+    "OfflineError",
     "PermissionDeniedError",
     "Problem",
     "StorageError",
@@ -142,6 +144,11 @@ class DidResolutionError(CredentialError):
 
 class FetchError(CredentialError):
     """An outbound fetch was refused (private address, size, scheme) or failed (timeout, status)."""
+
+
+class OfflineError(FetchError):
+    """Nothing was fetched because the caller chose not to go online (``cairn vc verify`` without ``--online``):
+    what needed the network is "not checked", not "could not be determined"."""
 
 
 class AuthenticationError(CairnError):

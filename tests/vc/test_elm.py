@@ -132,3 +132,14 @@ def test_other_eu_signed_samples_verify(test_data: Path, name: str) -> None:
     report = verify_elm(sample(test_data, name), now=NOW)
     assert report.outcome_of("proof") is Outcome.PASS
     assert report.outcome_of("shapes") is Outcome.PASS
+
+
+def test_a_status_service_cairn_does_not_consult_fails_closed_online(test_data: Path) -> None:
+    edc = sample(test_data, "Sample-MC-Annex1-unsigned.jsonld")
+    edc["credentialStatus"] = {"id": "https://status.example/list/1", "type": "TrustedCredentialStatusList"}
+    online = next(c for c in verify_elm(edc, now=NOW, online=True).checks if c.name == "status")
+    assert (online.outcome, online.undetermined) == (Outcome.FAIL, True)
+    assert online.reason.startswith("cannot confirm it has not been revoked: Cairn does not consult")
+    offline = next(c for c in verify_elm(edc, now=NOW).checks if c.name == "status")
+    assert offline.outcome is Outcome.WARNING
+    assert "not consulted offline" in offline.reason

@@ -444,8 +444,15 @@ def test_signed_revocation_list(issuer: Issuer) -> None:
     unreachable = issuer.fetcher()
     del unreachable.documents[REVOCATIONS]
     report = verify_ob2(sign_jws(issuer.assertion("signed"), issuer.key), now=NOW, fetcher=unreachable)
-    assert check(report, "status") is Outcome.WARNING
-    assert report.verdict == "Verified with warnings"
+    assert check(report, "status") is Outcome.FAIL  # fails closed: an unreachable list never passes
+    assert reasons(report, "status").startswith("cannot confirm it has not been revoked: ")
+    assert report.verdict == "Cannot confirm it has not been revoked"
+
+    broken = issuer.fetcher()
+    broken.documents[REVOCATIONS] = {"id": REVOCATIONS}
+    report = verify_ob2(sign_jws(issuer.assertion("signed"), issuer.key), now=NOW, fetcher=broken)
+    assert "no revokedAssertions" in reasons(report, "status")
+    assert report.verdict == "Cannot confirm it has not been revoked"
 
 
 def test_signed_without_a_fetcher_or_as_bare_json(issuer: Issuer) -> None:

@@ -172,7 +172,6 @@ def test_the_revoked_fixtures_are_revoked_by_their_own_list(test_data: Path, nam
     assert STATUS_LIST in fetcher.calls
 
 
-@pytest.mark.xfail(reason="the 1EdTechRevocationList status type is read by the status part of #12", strict=True)
 def test_the_1edtech_revocation_list_fixture_is_revoked(test_data: Path) -> None:
     """RevocationListProbe. Its key is a did:web (served here from a local DID document naming the fragment key);
     its status a 1EdTechRevocationList, served from a local copy saying the credential is revoked."""

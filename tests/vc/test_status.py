@@ -170,7 +170,7 @@ def test_entry_round_trip_and_json_form() -> None:
 @pytest.mark.parametrize(
     ("changes", "reason"),
     [
-        ({"type": "StatusList2021Entry"}, "not a BitstringStatusListEntry"),
+        ({"type": "RevocationList2020Status"}, "not a BitstringStatusListEntry"),
         ({"statusListIndex": "-1"}, "statusListIndex"),
         ({"statusListIndex": "1.5"}, "statusListIndex"),
         ({"statusListIndex": "１２"}, "statusListIndex"),

@@ -241,7 +241,8 @@ def test_a_forged_status_list_is_not_believed(credential: dict[str, Any]) -> Non
     forged["credentialSubject"]["encodedList"] = BitstringStatusList().encode()
     forged["validFrom"] = "2026-02-01T00:00:00Z"
     report = verify(doc, now=NOW, fetcher=DictFetcher({url: json.dumps(forged).encode()}))
-    assert report.outcome_of("status") is Outcome.WARNING
+    assert report.outcome_of("status") is Outcome.FAIL  # fails closed: never a pass, never a mere warning
+    assert report.verdict == "Cannot confirm it has not been revoked"
     assert "does not verify" in next(c.reason for c in report.checks if c.name == "status")
 
 

@@ -63,8 +63,10 @@ class CredentialFormat:
     verify: FormatVerifier
 
 
-def _elm(source: Mapping[str, Any] | str, *, now: datetime, trusted: Collection[str], **_: Any) -> Report:
-    return verify_elm(source, now=now, trusted=trusted)
+def _elm(
+    source: Mapping[str, Any] | str, *, now: datetime, fetcher: Fetcher | None, trusted: Collection[str], **_: Any
+) -> Report:
+    return verify_elm(source, now=now, trusted=trusted, online=fetcher is not None)
 
 
 def _ob2(source: Mapping[str, Any] | str, *, now: datetime, fetcher: Fetcher | None, **_: Any) -> Report:

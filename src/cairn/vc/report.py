@@ -11,7 +11,11 @@ from typing import Any
 
 from cairn.phrases import Phrase
 
-__all__ = ["Check", "Outcome", "Report"]
+__all__ = ["UNCONFIRMED", "Check", "Outcome", "Report"]
+
+UNCONFIRMED = "Cannot confirm it has not been revoked"
+"""The verdict when the signature holds but the status the issuer publishes could not be determined (its list was
+out of reach, unreadable, of a kind Cairn cannot read...): never "verified", never "revoked" either."""
 
 
 class Outcome(StrEnum):
@@ -41,15 +45,21 @@ CHECK_TITLES = {
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """One check: its name, outcome and a reason a person can read."""
+    """One check: its name, outcome and a reason a person can read. ``undetermined``: a failed check that
+    failed because what it looks for could not be found out (a status list out of reach), not because it was
+    found wrong."""
 
     name: str
     outcome: Outcome
     reason: str
+    undetermined: bool = False
 
-    def to_dict(self) -> dict[str, str]:
-        """JSON form."""
-        return {"check": self.name, "outcome": self.outcome.value, "reason": self.reason}
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form (``undetermined`` only where it is true)."""
+        out: dict[str, Any] = {"check": self.name, "outcome": self.outcome.value, "reason": self.reason}
+        if self.undetermined:
+            out["undetermined"] = True
+        return out
 
 
 def _stored(check: Check) -> dict[str, Any]:
@@ -75,9 +85,9 @@ class Report:
     trust: dict[str, Any] = field(default_factory=dict)
     """What the ``issuer-trust`` check found (filled by the verifying service: who vouches for the issuer)."""
 
-    def add(self, name: str, outcome: Outcome, reason: str) -> None:
-        """Record a check."""
-        self.checks.append(Check(name, outcome, reason))
+    def add(self, name: str, outcome: Outcome, reason: str, *, undetermined: bool = False) -> None:
+        """Record a check (``undetermined``: see :class:`Check`)."""
+        self.checks.append(Check(name, outcome, reason, undetermined))
 
     def outcome_of(self, name: str) -> Outcome | None:
         """The outcome of the named check (the worst when it ran more than once), or None."""
@@ -113,11 +123,25 @@ class Report:
         )
 
     @property
+    def unconfirmed(self) -> bool:
+        """Whether the signature holds and nothing failed except a status that could not be determined (here or
+        inside): the credential may have been revoked, and nobody can tell."""
+        own = [c for c in self.checks if c.outcome is Outcome.FAIL]
+        inner = [r for r in self.credentials if not r.verified]
+        return (
+            bool(own or inner)
+            and all(c.undetermined for c in own)
+            and all(r.unconfirmed for r in inner)
+            and any(c.name == "proof" and c.outcome is Outcome.PASS for c in self.checks)
+        )
+
+    @property
     def verdict(self) -> str:
-        """``Not verified``; with a trust network ``Authentic and vouched for`` (``, with warnings``) or ``Authentic,
+        """``Not verified`` (:data:`UNCONFIRMED` when only a status could not be determined); with a trust network
+        ``Authentic and vouched for`` (``, with warnings``) or ``Authentic,
         but nobody vouches for the issuer``; without one ``Verified`` or ``Verified with warnings``."""
         if not self.verified:
-            return "Not verified"
+            return UNCONFIRMED if self.unconfirmed else "Not verified"
         vouched = self.vouched
         if vouched is None:
             return "Verified with warnings" if self.caveats else "Verified"

@@ -9,6 +9,8 @@
 - :func:`check_status` looks an entry up through an injected ``fetch_list`` function (wrap it in
   :class:`StatusListCache` to cache) and returns a :class:`StatusResult`, never raising for a bad
   list or entry; :attr:`StatusResult.code` carries the spec's error name.
+- :func:`check_revocation_list` reads the 1EdTech Revocation List Status Method (``1EdTechRevocationList``, used
+  by Open Badges 3.0 and CLR 2.0): a list of the ids of revoked credentials, ``revokedCredentials``.
 - :func:`random_free_index` draws an unused index with :mod:`secrets`, uniformly over the free
   ones, so positions in a list do not reveal issuance order (herd privacy).
 """
@@ -32,14 +34,17 @@ from cairn.vc import multibase
 
 __all__ = [
     "DEFAULT_LENGTH",
+    "ENTRY_TYPES",
     "MAX_DECODED_BYTES",
     "PURPOSES",
+    "REVOCATION_LIST",
     "BitstringStatusList",
     "StatusEntry",
     "StatusListCache",
     "StatusMessage",
     "StatusResult",
     "StatusState",
+    "check_revocation_list",
     "check_status",
     "random_free_index",
     "status_list_credential",
@@ -50,6 +55,14 @@ DEFAULT_LENGTH: Final = 131_072
 MAX_DECODED_BYTES: Final = 16 * 1024 * 1024
 """Largest uncompressed bitstring decoded by default (16 MiB, 134 million one-bit entries)."""
 PURPOSES: Final = ("revocation", "suspension", "refresh", "message")
+ENTRY_TYPES: Final = {"BitstringStatusListEntry": "BitstringStatusList", "StatusList2021Entry": "StatusList2021"}
+"""The entry types read, each with the type of its list's subject (its list credential is that + ``Credential``).
+``StatusList2021Entry`` is the W3C CCG draft Bitstring Status List grew out of, still in credentials issued
+before 2024: the same bits, its ``encodedList`` plain base64url without the multibase prefix."""
+REVOCATION_LIST: Final = "1EdTechRevocationList"
+"""The ``credentialStatus`` type of the 1EdTech Revocation List Status Method."""
+MAX_REVOKED: Final = 1_000_000
+"""Most entries read from a 1EdTech revocation list."""
 VC_CONTEXT_V2: Final = "https://www.w3.org/ns/credentials/v2"
 _MAX_STATUS_SIZE: Final = 8
 
@@ -247,8 +260,12 @@ class StatusEntry:
     status_size: int = 1
     messages: tuple[StatusMessage, ...] = ()
     reference: str | tuple[str, ...] | None = None
+    kind: str = "BitstringStatusListEntry"
+    """``BitstringStatusListEntry``, or the older ``StatusList2021Entry`` (read, never written by Cairn)."""
 
     def __post_init__(self) -> None:
+        if self.kind not in ENTRY_TYPES:
+            raise CredentialError(f"a status entry is one of {', '.join(ENTRY_TYPES)}")
         _check_size(self.status_size)
         if self.purpose not in PURPOSES:
             raise CredentialError(f"statusPurpose must be one of {', '.join(PURPOSES)}")
@@ -263,7 +280,7 @@ class StatusEntry:
         """The ``credentialStatus`` object (``statusListIndex`` as a base-10 string)."""
         data: dict[str, Any] = {
             "id": self.id or f"{self.list_credential}#{self.index}",
-            "type": "BitstringStatusListEntry",
+            "type": self.kind,
             "statusPurpose": self.purpose,
             "statusListIndex": str(self.index),
             "statusListCredential": self.list_credential,
@@ -279,7 +296,8 @@ class StatusEntry:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> StatusEntry:
         """Read a ``credentialStatus`` object; raises :class:`CredentialError` when malformed."""
-        if not isinstance(data, Mapping) or data.get("type") != "BitstringStatusListEntry":
+        kind = data.get("type") if isinstance(data, Mapping) else None
+        if not isinstance(kind, str) or kind not in ENTRY_TYPES:
             raise CredentialError("not a BitstringStatusListEntry")
         url, purpose = data.get("statusListCredential"), data.get("statusPurpose")
         if not isinstance(url, str) or not url:
@@ -302,6 +320,10 @@ class StatusEntry:
         entry_id, reference = data.get("id"), data.get("statusReference")
         if isinstance(reference, list):
             reference = tuple(reference)
+        if reference is not None and not all(
+            isinstance(r, str) and _is_url(r) for r in (reference if isinstance(reference, tuple) else (reference,))
+        ):
+            raise CredentialError("statusReference must be a URL or an array of URLs")
         return cls(
             url,
             _parse_index(data.get("statusListIndex")),
@@ -310,7 +332,13 @@ class StatusEntry:
             size,
             tuple(messages),
             reference,
+            kind,
         )
+
+
+def _is_url(value: str) -> bool:
+    scheme, colon, rest = value.partition(":")
+    return bool(colon and rest and scheme[:1].isalpha() and scheme.replace("+", "").replace("-", "").isalnum())
 
 
 class StatusState(StrEnum):
@@ -369,11 +397,12 @@ def check_status(
         credential = fetch_list(parsed.list_credential)
     except CredentialError as exc:
         return _error("STATUS_RETRIEVAL_ERROR", f"cannot get the status list: {exc.message}", purpose)
-    if not isinstance(credential, Mapping) or "BitstringStatusListCredential" not in _as_list(credential.get("type")):
-        return _error("STATUS_VERIFICATION_ERROR", "not a BitstringStatusListCredential", purpose)
+    list_type = ENTRY_TYPES[parsed.kind]
+    if not isinstance(credential, Mapping) or list_type + "Credential" not in _as_list(credential.get("type")):
+        return _error("STATUS_VERIFICATION_ERROR", f"not a {list_type}Credential", purpose)
     subject = credential.get("credentialSubject")
-    if not isinstance(subject, Mapping) or subject.get("type") != "BitstringStatusList":
-        return _error("STATUS_VERIFICATION_ERROR", "the list's subject is not a BitstringStatusList", purpose)
+    if not isinstance(subject, Mapping) or subject.get("type") != list_type:
+        return _error("STATUS_VERIFICATION_ERROR", f"the list's subject is not a {list_type}", purpose)
     if purpose not in _as_list(subject.get("statusPurpose")):
         return _error("STATUS_VERIFICATION_ERROR", f"the list is not for {purpose!r}", purpose)
     if expected_issuer is not None:
@@ -388,6 +417,8 @@ def check_status(
     encoded = subject.get("encodedList")
     if not isinstance(encoded, str):
         return _error("MALFORMED_VALUE_ERROR", "the list has no encodedList string", purpose)
+    if parsed.kind == "StatusList2021Entry" and not encoded.startswith("u"):
+        encoded = "u" + encoded.rstrip("=")  # StatusList2021: plain base64url, the same GZIP bits
     try:
         bitstring = BitstringStatusList.decode(encoded, status_size=parsed.status_size, max_bytes=max_bytes)
     except CredentialError as exc:
@@ -402,10 +433,46 @@ def check_status(
     return StatusResult(state, purpose, value, message)
 
 
+def check_revocation_list(
+    document: object,
+    *,
+    credential_id: str | None,
+    expected_issuer: str | None = None,
+    now: datetime | None = None,
+) -> StatusResult:
+    """Look the credential ``credential_id`` up in a 1EdTech revocation list (``{"id", "issuer",
+    "revokedCredentials": [{"id", "revocationReason"?}]}``, already fetched, and verified by the caller where
+    it is signed); never raises. An item whose ``revoked`` is ``false`` does not revoke."""
+    purpose = "revocation"
+    if not isinstance(document, Mapping):
+        return _error("STATUS_VERIFICATION_ERROR", "the revocation list is not a JSON object", purpose)
+    if not credential_id:
+        return _error("MALFORMED_VALUE_ERROR", "the credential has no id for a revocation list to name", purpose)
+    revoked = document.get("revokedCredentials")
+    if not isinstance(revoked, list):
+        return _error("STATUS_VERIFICATION_ERROR", "the revocation list has no revokedCredentials array", purpose)
+    if len(revoked) > MAX_REVOKED:
+        return _error("STATUS_VERIFICATION_ERROR", f"the revocation list names more than {MAX_REVOKED:,}", purpose)
+    if expected_issuer is not None:
+        issuer = document.get("issuer")
+        issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
+        if issuer_id != expected_issuer:
+            return _error("STATUS_VERIFICATION_ERROR", "the list was issued by someone else", purpose)
+    if now is not None:
+        problem = _validity_problem(document, now)
+        if problem:
+            return _error("STATUS_VERIFICATION_ERROR", problem, purpose)
+    for item in revoked:
+        if isinstance(item, Mapping) and item.get("id") == credential_id and item.get("revoked") is not False:
+            reason = item.get("revocationReason")
+            return StatusResult(StatusState.SET, purpose, 1, reason[:500] if isinstance(reason, str) else None)
+    return StatusResult(StatusState.NOT_SET, purpose, 0)
+
+
 def _validity_problem(credential: Mapping[str, Any], now: datetime) -> str | None:
     if now.tzinfo is None:
         return "now must be timezone-aware"
-    for name, late in (("validFrom", False), ("validUntil", True)):
+    for name, late in (("validFrom", False), ("validUntil", True), ("expirationDate", True)):  # 1.1: expirationDate
         value = credential.get(name)
         if value is None:
             continue
@@ -416,7 +483,7 @@ def _validity_problem(credential: Mapping[str, Any], now: datetime) -> str | Non
         if moment is None or moment.tzinfo is None:
             return f"the list's {name} is not a date-time with a time zone"
         if late and now > moment:
-            return "the status list has expired (validUntil)"
+            return f"the status list has expired ({name})"
         if not late and now < moment:
             return "the status list is not valid yet (validFrom)"
     return None

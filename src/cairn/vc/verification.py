@@ -10,7 +10,8 @@ pass / fail / warning / skipped with a reason:
 - ``proof``: every Data Integrity proof, or the JWT signature;
 - ``issuer-key``: the signing key belongs to the issuer;
 - ``validity``: the validity period against ``now`` (passed in: this module has no clock);
-- ``status``: Bitstring Status List entries, fetched only through the ``fetcher`` the caller gives.
+- ``status``: Bitstring Status List (and StatusList2021) entries and the 1EdTech revocation list, fetched only
+  through the ``fetcher`` the caller gives; it fails closed (:mod:`cairn.vc.status_check`).
 
 Nothing is fetched unless the caller passes a fetcher; did:key keys resolve offline. A key the credential
 carries itself (a 1EdTech ``ISSUER-URL#<publicKeyMultibase>`` method, a JWT ``jwk`` header) checks the signature,
@@ -169,12 +170,15 @@ class _Context:
         self.now = now
         self.fetcher = fetcher
         self.loader = loader
-        self.fetch_status_list = fetch_status_list or (self._fetch_list if fetcher is not None else None)
+        self.fetch_status_list = fetch_status_list
+        """The caller's own way to get verified status lists; else they are fetched (:mod:`cairn.vc.status_check`)."""
         self.challenge = challenge
         self.domain = domain
         self._resolve_key = resolve_key
         self.keys = KeySources(fetcher, resolve_key)
         self.wanted = wanted
+        self.jwt_keys: dict[int, tuple[Mapping[str, Any], JwsKey]] = {}
+        """The key that verified each JWT credential (by the id of its credential object), for its status list."""
 
     def skipped(self, report: Report, name: str) -> bool:
         """Whether the caller left the check ``name`` out; if so it is reported as skipped."""
@@ -298,6 +302,8 @@ class _Context:
             report.add("well-formed", Outcome.FAIL, "the JWT carries no credential")
             return report
         self.describe(report, credential)
+        if result.ok and result.key is not None:
+            self.jwt_keys[id(credential)] = (credential, result.key)  # held, so the id is never reused
         if result.ok:
             report.add("proof", Outcome.PASS, f"the JWT signature ({(result.header or {}).get('alg')}) is valid")
         else:
@@ -463,9 +469,14 @@ class _Context:
             return
         for item in inner:
             report.credentials.append(self.inner(item))
-        failed = sum(1 for r in report.credentials if not r.verified)
+        failed = [r for r in report.credentials if not r.verified]
         if failed:
-            report.add("nested", Outcome.FAIL, f"{failed} of the {len(inner)} credentials inside do not verify")
+            report.add(
+                "nested",
+                Outcome.FAIL,
+                f"{len(failed)} of the {len(inner)} credentials inside do not verify",
+                undetermined=all(r.unconfirmed for r in failed),  # only their status is unknown
+            )
         else:
             report.add("nested", Outcome.PASS, f"each of the {len(inner)} credentials inside verifies on its own")
 
@@ -521,46 +532,6 @@ class _Context:
             report.add("validity", Outcome.PASS, "valid with no end date")
 
     def status(self, report: Report, doc: Mapping[str, Any]) -> None:
-        from cairn.vc.status import StatusState, check_status
+        from cairn.vc.status_check import StatusCheck
 
-        entries = as_list(doc.get("credentialStatus"))
-        if not entries:
-            report.add("status", Outcome.SKIPPED, "the issuer gives no way to revoke or suspend this credential")
-            return
-        issuer = _id_of(doc.get("issuer"))
-        for entry in entries:
-            kind = entry.get("type") if isinstance(entry, Mapping) else None
-            if kind != "BitstringStatusListEntry":
-                report.add("status", Outcome.SKIPPED, f"status type {str(kind)[:40]!r} is not supported")
-                continue
-            url = str(entry.get("statusListCredential", ""))
-            if self.fetch_status_list is None:
-                report.add(
-                    "status", Outcome.WARNING, f"not checked: the status list {url[:200]} was not fetched (offline)"
-                )
-                continue
-            result = check_status(entry, fetch_list=self.fetch_status_list, now=self.now, expected_issuer=issuer)
-            purpose = result.purpose or str(entry.get("statusPurpose"))
-            if result.state is StatusState.ERROR:
-                report.add("status", Outcome.WARNING, f"the {purpose} status could not be checked: {result.reason}")
-            elif result.state is StatusState.SET:
-                word = {"revocation": "revoked", "suspension": "suspended"}.get(purpose, f"flagged ({purpose})")
-                message = f": {result.message}" if result.message else ""
-                report.add("status", Outcome.FAIL, f"the issuer has {word} this credential{message}")
-            else:
-                word = {"revocation": "revoked", "suspension": "suspended"}.get(purpose, f"flagged ({purpose})")
-                report.add("status", Outcome.PASS, f"not {word}")
-
-    def _fetch_list(self, url: str) -> Mapping[str, Any]:
-        """Fetch a status list credential and check its proof; a list that does not verify is refused."""
-        from cairn.vc.proofs.data_integrity import verify_proofs
-
-        assert self.fetcher is not None
-        credential = loads_json(self.fetcher.fetch(url).content, what="status list credential")
-        if not isinstance(credential, dict):
-            raise CredentialError("the status list is not a JSON object")
-        checks = verify_proofs(credential, resolve_key=self.keys.issuer_key, loader=self.loader)
-        if not checks or not all(c.ok for c in checks):
-            reason = next((c.reason for c in checks if not c.ok), "it has no proof")
-            raise CredentialError(f"the status list credential does not verify: {reason}")
-        return credential
+        StatusCheck(self, report, doc).run()

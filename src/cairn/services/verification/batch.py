@@ -38,7 +38,7 @@ from cairn.errors import CairnError, ConflictError, InputError
 from cairn.services.verification.service import VerificationService, vouched_by
 from cairn.vc.fetch import loads_json
 from cairn.vc.formats.ob2 import looks_like_ob2
-from cairn.vc.report import Outcome, Report
+from cairn.vc.report import UNCONFIRMED, Outcome, Report
 from cairn.vc.verification import MAX_INPUT_BYTES
 
 __all__ = ["STALE_ROWS", "BatchResult", "BatchRow", "BatchVerifier", "is_hosted_ob2", "rows_to_csv"]
@@ -52,6 +52,8 @@ STALE_ROWS: Final = (
 """Why rows posted back for a CSV are refused (``%(minutes)s``: the re-check age)."""
 _NOT_REACHED: Final = "not checked: time budget"
 _CELL: Final = 500
+_NOT_VERIFIED: Final = ("Not verified", "Not checked", UNCONFIRMED)
+"""Verdicts counted as not verified (a status that could not be determined is never verified)."""
 _ZIP_MAGIC: Final = (b"PK\x03\x04", b"PK\x05\x06")
 
 
@@ -77,7 +79,7 @@ class BatchRow:
     @property
     def tone(self) -> str:
         """``ok`` (authentic and vouched for), ``warn`` (authentic, with a caveat) or ``fail``."""
-        if self.verdict in ("Not verified", "Not checked"):
+        if self.verdict in _NOT_VERIFIED:
             return "fail"
         return "ok" if self.verdict in ("Authentic and vouched for", "Verified") else "warn"
 
@@ -91,7 +93,7 @@ class BatchResult:
     @property
     def summary(self) -> dict[str, int]:
         """Counts by outcome."""
-        verified = sum(1 for r in self.rows if r.verdict not in ("Not verified", "Not checked"))
+        verified = sum(1 for r in self.rows if r.verdict not in _NOT_VERIFIED)
         unchecked = sum(1 for r in self.rows if r.verdict == "Not checked")
         return {
             "total": len(self.rows),

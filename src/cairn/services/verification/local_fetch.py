@@ -17,7 +17,7 @@ import json
 import re
 from urllib.parse import urlsplit
 
-from cairn.errors import FetchError, NotFoundError
+from cairn.errors import FetchError, NotFoundError, OfflineError
 from cairn.services.issuing.keys import KeyService
 from cairn.services.issuing.status_lists import StatusListService
 from cairn.services.trust.registry import RegistryService
@@ -86,7 +86,7 @@ class InstanceFetcher:
                 raise FetchError(f"{url} names nothing on this instance ({exc.message})") from None
             raise FetchError(f"{url} is on this instance but is not a document it publishes")
         if self._outward is None:
-            raise FetchError(f"fetching {url} is not allowed here (no outbound fetches)")
+            raise OfflineError(f"fetching {url} is not allowed here (no outbound fetches)")
         return self._outward.fetch(url)
 
     def is_local(self, url: str) -> bool:

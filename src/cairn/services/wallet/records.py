@@ -80,16 +80,18 @@ class LastOwnerError(ConflictError):
 
 def status_of(report: Report) -> str:
     """The wallet status a report gives: a failed or missing signature or an unreadable input is
-    ``unverifiable`` (never shown as valid); then revoked, suspended, expired; else ``valid``."""
+    ``unverifiable`` (never shown as valid); then revoked, suspended, expired; a status that could not be
+    determined is ``unverifiable`` too (never valid, never revoked); else ``valid``."""
     proof = report.outcome_of("proof")
     readable = report.outcome_of("readable")
     if readable is Outcome.FAIL or proof is not Outcome.PASS or not all(r.verified for r in report.credentials):
         return "unverifiable"
     failed = [c for c in report.checks if c.outcome is Outcome.FAIL]
-    for check in failed:
+    known = [c for c in failed if not c.undetermined]  # "cannot confirm it has not been revoked" is not revoked
+    for check in known:
         if check.name == "status" and "revoked" in check.reason:
             return "revoked"
-    for check in failed:
+    for check in known:
         if check.name == "status" and "suspended" in check.reason:
             return "suspended"
     for check in failed:

@@ -74,17 +74,22 @@ def looks_like_elm(obj: Mapping[str, Any] | str) -> bool:
         return False
 
 
-def verify_elm(source: Mapping[str, Any] | str, *, now: datetime, trusted: Collection[str] = ()) -> Report:
-    """Verify an EDC, sealed (JAdES JWS) or not (see the module's text); never raises."""
+def verify_elm(
+    source: Mapping[str, Any] | str, *, now: datetime, trusted: Collection[str] = (), online: bool = False
+) -> Report:
+    """Verify an EDC, sealed (JAdES JWS) or not (see the module's text); never raises. ``online``: the caller
+    would have fetched a status service, so a status Cairn cannot consult fails closed ("not checked" offline)."""
     report = Report(format="elm-edc")
     try:
-        _verify(report, source, as_utc(now), tuple(trusted))
+        _verify(report, source, as_utc(now), tuple(trusted), online)
     except Exception as exc:  # the last guard: a report, never a crash
         report.add("readable", Outcome.FAIL, f"the credential could not be processed ({type(exc).__name__})")
     return report
 
 
-def _verify(report: Report, source: Mapping[str, Any] | str, now: datetime, trusted: tuple[str, ...]) -> None:
+def _verify(
+    report: Report, source: Mapping[str, Any] | str, now: datetime, trusted: tuple[str, ...], online: bool = False
+) -> None:
     if isinstance(source, str):
         text = source.strip()
         if len(text) > MAX_JWS_LENGTH:
@@ -135,7 +140,7 @@ def _verify(report: Report, source: Mapping[str, Any] | str, now: datetime, trus
     else:
         _proof(report, jades, document)
     _validity(report, document, now)
-    _status(report, document)
+    _status(report, document, online)
 
 
 def _well_formed(report: Report, doc: Mapping[str, Any]) -> None:
@@ -249,12 +254,16 @@ def _validity(report: Report, doc: Mapping[str, Any], now: datetime) -> None:
         report.add("validity", Outcome.FAIL, "the credential gives no valid date-time validFrom")
 
 
-def _status(report: Report, doc: Mapping[str, Any]) -> None:
+def _status(report: Report, doc: Mapping[str, Any], online: bool = False) -> None:
     entries = as_list(doc.get("credentialStatus"))
     if not entries:
         report.add("status", Outcome.SKIPPED, "the issuer gives no way to revoke or suspend this credential")
         return
     kinds = sorted({str(e.get("type"))[:40] for e in entries if isinstance(e, Mapping)}) or ["(no type)"]
+    if online:  # fails closed: a status service Cairn does not consult never passes
+        reason = f"cannot confirm it has not been revoked: Cairn does not consult the status service ({kinds[0]})"
+        report.add("status", Outcome.FAIL, reason, undetermined=True)
+        return
     report.add(
         "status",
         Outcome.WARNING,

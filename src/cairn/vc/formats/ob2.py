@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from cairn.errors import CairnError, CredentialError, FetchError
+from cairn.errors import CairnError, CredentialError, FetchError, OfflineError
 from cairn.vc.fetch import Fetcher, loads_json
 from cairn.vc.formats.ob2_documents import (
     _CORE_FIELDS,
@@ -481,11 +481,16 @@ def _status(assertion: Mapping[str, Any], profile: Mapping[str, Any], session: _
     try:
         revocations = session.get(url, "revocation list")
     except CredentialError as exc:
-        report.add("status", Outcome.WARNING, f"the revocation list could not be checked: {exc.message}")
+        if session.fetcher is None or isinstance(exc, OfflineError):  # the caller chose not to go online
+            report.add("status", Outcome.WARNING, f"the revocation list could not be checked: {exc.message}")
+        else:  # fails closed: a list out of reach never passes
+            reason = f"cannot confirm it has not been revoked: the revocation list could not be had: {exc.message}"
+            report.add("status", Outcome.FAIL, reason, undetermined=True)
         return
     entries = revocations.get("revokedAssertions")
     if not isinstance(entries, list):
-        report.add("status", Outcome.WARNING, "the revocation list has no revokedAssertions")
+        reason = "cannot confirm it has not been revoked: the revocation list has no revokedAssertions"
+        report.add("status", Outcome.FAIL, reason, undetermined=True)
         return
     ids = {i for i in (assertion.get("id"), assertion.get("uid")) if isinstance(i, str)}
     for entry in entries:

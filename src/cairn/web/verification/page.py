@@ -44,7 +44,7 @@ from cairn.services.verification.batch import is_hosted_ob2
 from cairn.services.verification.service import TRUST_REASONS
 from cairn.skills.labels import shipped_labels
 from cairn.vc.holder import email_matches
-from cairn.vc.report import CHECK_TITLES, Report
+from cairn.vc.report import CHECK_TITLES, Outcome, Report
 from cairn.vc.verification import MAX_INPUT_BYTES
 from cairn.web.catalog.views import Item, Row, country_name
 from cairn.web.deps import container
@@ -304,8 +304,17 @@ def _validity(report: Report) -> dict[str, Any]:
         "validFrom": first("validFrom", "issuanceDate", "issuedOn"),
         "validUntil": first("validUntil", "expirationDate", "expires"),
         "validity": _outcome_text(report, "validity"),
-        "status": _outcome_text(report, "status"),
+        "status": _status_text(report),
     }
+
+
+def _status_text(report: Report) -> str:
+    """The status check in a word; ``not determined`` when it failed only because the status could not be found
+    out (never read as "revoked")."""
+    failed = [c for c in report.checks if c.name == "status" and c.outcome is Outcome.FAIL]
+    if failed and all(c.undetermined for c in failed):
+        return "not determined"
+    return _outcome_text(report, "status")
 
 
 def _view(
