@@ -11,7 +11,7 @@ import pytest
 from cairn.vc.canon.forms import fast_quads, rdfc, rdfc_reference
 from cairn.vc.jsonld.context import root_for
 from cairn.vc.jsonld.documents import DEFAULT_LOADER
-from cairn.vc.jsonld.fast import SUBTREE_MIN_KEYS
+from cairn.vc.jsonld.fast import SUBTREE_MAX_BYTES, SUBTREE_MIN_KEYS
 
 CONTEXT = ["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"]
 
@@ -70,6 +70,11 @@ def test_subtrees_with_blank_nodes_nulls_or_lists_stay_right() -> None:
 
 
 def test_the_memory_is_bounded() -> None:
+    memo = root_for(DEFAULT_LOADER).subtrees
     for n in range(300):
         same_as_reference(document(big(f"value {n}")))
-    assert len(root_for(DEFAULT_LOADER).subtrees) <= 128
+    assert len(memo) <= 128
+    huge = document(big("x" * SUBTREE_MAX_BYTES))
+    before = set(memo)
+    same_as_reference(huge)
+    assert all(len(key[-1]) <= SUBTREE_MAX_BYTES for key in set(memo) - before)

@@ -149,16 +149,19 @@ def _escape(match: re.Match[str]) -> str:
 
 def _json_key(element: dict[str, Any]) -> bytes | None:
     """The JSON text of ``element`` as a memo key (orjson; None where it could conflate values: NaN and
-    infinities are written as null by orjson, so a text with null is not used, nor one orjson refuses)."""
+    infinities are written as null by orjson, so a text with null is not used, nor one orjson refuses; None for
+    a text longer than ``SUBTREE_MAX_BYTES``)."""
     try:
         text = orjson.dumps(element)
     except TypeError:  # orjson.JSONEncodeError: a lone surrogate, a huge integer, a non-string key, ...
         return None
-    return None if b"null" in text else text
+    return None if len(text) > SUBTREE_MAX_BYTES or b"null" in text else text
 
 
 SUBTREE_MIN_KEYS = 8
-"""Objects with at least this many entries are remembered (:meth:`_Expander.subtree`)."""
+"""Objects with at least this many entries are remembered (:meth:`_Expander.subtree`)..."""
+SUBTREE_MAX_BYTES = 65_536
+"""... unless their JSON text is longer than this (the memory stays bounded, whatever documents come in)."""
 
 Slot = tuple[str, str, str, Hashable]
 """pyld's duplicate key of a quad: graph, subject, predicate and the object's key."""
