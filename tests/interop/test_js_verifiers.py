@@ -33,7 +33,7 @@ import httpx
 import pytest
 
 from cairn.bootstrap import Container, build
-from cairn.formats.ob3 import OB3_CONTEXT, VC2_CONTEXT
+from cairn.formats.ob3 import CAIRN_CONTEXT, OB3_CONTEXT, VC2_CONTEXT
 from cairn.model.awards import Recipient
 from cairn.settings import Settings
 from cairn.web.app import create_app
@@ -52,6 +52,7 @@ from tests.factories import (
 pytestmark = pytest.mark.slow
 
 JS = Path(__file__).resolve().parent / "js"
+OLD_AWARD = JS.parents[1] / "data" / "cairn" / "award-cairn-context-v1-bea-shift-team-leadership.json"
 CACHE = Path.home() / ".cache" / "cairn-interop"
 INSTALL_SECONDS = 600
 RUN_SECONDS = 120
@@ -180,6 +181,11 @@ def test_cairn_awards_verify_in_digital_bazaar_and_dcc_with_their_own_contexts_o
     again = harness.run("verify", str(path))
     assert again["digitalbazaar"]["verified"] is False
     assert again["dcc"]["log"].get("valid_signature") is not True
+    # what awards were before issue #12: their private context is nowhere these verifiers look
+    old = harness.run("verify", str(OLD_AWARD))
+    assert old["digitalbazaar"]["verified"] is False
+    assert old["dcc"]["log"].get("valid_signature") is not True
+    assert CAIRN_CONTEXT in old["blocked"]
 
 
 class _Quiet(SimpleHTTPRequestHandler):
