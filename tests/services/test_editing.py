@@ -160,7 +160,8 @@ def test_a_preview_is_signed_with_a_throwaway_key_and_verifies(service: EditingS
     assert credential["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
     achievement = credential["credentialSubject"]["achievement"]
     assert achievement["id"] == "https://cairn.example/micro-credentials/um-data-cleaning?version=1"
-    assert achievement["alignment"][0]["targetName"] == "Python (computer programming)"
+    esco = [a for a in achievement["alignment"] if a["targetType"] == "ext:ESCOSkill"]
+    assert esco[0]["targetName"] == "Python (computer programming)"
     identifiers = credential["credentialSubject"]["identifier"]
     named = {"type": "IdentityObject", "identityHash": PREVIEW_LEARNER.name, "identityType": "name", "hashed": False}
     assert named in identifiers

@@ -49,7 +49,7 @@ def test_an_award_is_a_complete_signed_open_badge(services: IssuingServices, clo
     assert credential["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
     subject = credential["credentialSubject"]
     assert subject["achievement"]["id"] == f"{PUBLIC_URL}/micro-credentials/{DEFINITION}/versions/1"
-    assert subject["grade"] == "5.0"
+    assert [r["value"] for r in subject["result"]] == ["5.0"]
     email_id, name_id = subject["identifier"]
     assert email_id["identityHash"] == identity_hash("ann.nowak@example.org", email_id["salt"])
     assert name_id == {"type": "IdentityObject", "identityHash": "Ann Nowak", "identityType": "name", "hashed": False}

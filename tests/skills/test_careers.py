@@ -88,16 +88,21 @@ def small_esco() -> EscoData:
 
 
 def ob3(skills: list[str], *, eqf: int | None = 6) -> dict[str, object]:
-    """An OB 3.0 credential as Cairn writes it (alignment and learningOutcome)."""
-    achievement: dict[str, object] = {
-        "type": ["Achievement"],
-        "learningOutcome": [{"type": ["LearningOutcome"], "outcomeStatement": "x", "relatedESCOSkill": skills[:1]}],
-        "alignment": [{"type": ["Alignment"], "targetUrl": uri, "targetFramework": "ESCO"} for uri in skills]
-        + [{"type": ["Alignment"], "targetUrl": "http://data.europa.eu/snb/eqf/6", "targetFramework": "EQF"}],
-    }
+    """An OB 3.0 credential as Cairn writes it (ESCO and EQF alignments)."""
+    alignment = [{"type": ["Alignment"], "targetUrl": uri, "targetType": "ext:ESCOSkill"} for uri in skills]
     if eqf is not None:
-        achievement["eqfLevel"] = f"http://data.europa.eu/snb/eqf/{eqf}"
+        eqf_uri = f"http://data.europa.eu/snb/eqf/{eqf}"
+        alignment.append({"type": ["Alignment"], "targetUrl": eqf_uri, "targetType": "ext:EQFLevel"})
+    achievement: dict[str, object] = {"type": ["Achievement"], "alignment": alignment}
     return {"type": ["VerifiableCredential"], "credentialSubject": {"achievement": achievement}}
+
+
+def test_awards_cairn_issued_before_issue_12_give_their_level_and_skills() -> None:
+    outcome = {"type": ["LearningOutcome"], "outcomeStatement": "x", "relatedESCOSkill": [S + "python"]}
+    old = {"learningOutcome": [outcome], "eqfLevel": "http://data.europa.eu/snb/eqf/4"}
+    document = {"credentialSubject": {"achievement": old}}
+    assert credential_level(document) == 4
+    assert credential_skills(document) == (S + "python",)
 
 
 def held(cid: str, document: dict[str, object], issuer: str = "UM", day: int = 1) -> HeldCredential:

@@ -329,7 +329,8 @@ def test_skills_are_esco_labels_once_each(client: TestClient, container: Contain
         ("http://data.europa.eu/esco/skill/97bd1c21-66b2-4b7e-ad0f-e3cda590e378", "data analytics"),
         ("http://data.europa.eu/esco/skill/9ff9db9d-d14b-426e-83f3-e7449af6c79f", "manage data"),
     ]
-    statement = credential["credentialSubject"]["achievement"]["learningOutcome"][1]["outcomeStatement"]
+    alignments = credential["credentialSubject"]["achievement"]["alignment"]
+    statement = [a for a in alignments if a["targetType"] == "ext:LearningOutcome"][1]["targetName"]
     assert statement not in section
     unknown = "http://data.europa.eu/esco/skill/00000000-0000-0000-0000-000000000000"
     document = {

@@ -124,7 +124,9 @@ def test_hostile_links_in_a_credential_are_not_rendered(app_parts: tuple[TestCli
     credential = awarded(container)
     credential["issuer"]["url"] = "javascript:alert(1)"
     achievement = credential["credentialSubject"]["achievement"]
-    achievement["learningOutcome"][0]["relatedESCOSkill"] = ["javascript:alert(2)"]
+    esco = next(a for a in achievement["alignment"] if a["targetType"] == "ext:ESCOSkill")
+    esco["targetUrl"] = "javascript:alert(2)"
+    achievement["learningOutcome"] = [{"outcomeStatement": "x", "relatedESCOSkill": ["javascript:alert(4)"]}]
     achievement["name"] = "<script>alert(3)</script>"
     html = client.post("/verify", data={"text": json.dumps(credential)}).text
     assert 'href="javascript:' not in html

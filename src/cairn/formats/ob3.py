@@ -1,9 +1,11 @@
 """Open Badges 3.0 credentials for EU micro-credentials: every Annex I element, machine-readable.
 
 :func:`build_credential` turns a definition version, its awarding bodies and an award into an unsigned
-``OpenBadgeCredential`` (VCDM 2.0), valid against the 1EdTech JSON Schema. OB 3.0 fields carry what they
-can; the Cairn micro-credential context (``CAIRN_CONTEXT``, bundled, documented in docs/credentials.md)
-carries the rest, reusing European Learning Model terms where ELM has them:
+``OpenBadgeCredential`` (VCDM 2.0), valid against the 1EdTech JSON Schema. It uses only the contexts every
+verifier bundles (``CONTEXTS``: VC 2.0 and Open Badges 3.0), so Digital Bazaar's ``vc``, the DCC's
+``verifier-core`` or ``openbadgeslib`` verify it as they are. Open Badges 3.0 terms carry what they can; the
+rest are plain names the VC 2.0 context maps through its ``@vocab``
+(``https://www.w3.org/ns/credentials/issuer-dependent#``), as docs/credentials.md lists:
 
 ==  ==========================================  ====================================================
  #  Annex I element                             where in the credential
@@ -12,21 +14,23 @@ carries the rest, reusing European Learning Model terms where ELM has them:
                                                 (IdentityObject: salted SHA-256 of the email; name)
  2  Title of the micro-credential               achievement.name (and the credential's name)
  3  Country(ies)/Region(s) of the issuer        issuer.address.addressCountryCode / addressRegion
- 4  Awarding body(ies)                          issuer (Profile, with otherIdentifier registration);
-                                                achievement.awardingBody lists joint awarders
+ 4  Awarding body(ies)                          issuer (Profile, with otherIdentifier registration),
+                                                achievement.creator; awardingBody lists joint awarders
  5  Date of issuing                             validFrom and awardedDate
- 6  Learning outcomes                           achievement.learningOutcome[] (outcomeStatement,
-                                                relatedESCOSkill) and achievement.alignment[] (ESCO)
- 7  Notional workload                           achievement.creditsAvailable (ECTS), ectsCredits,
-                                                volumeOfLearning (ISO 8601 duration of the hours)
- 8  Level (and cycle)                           achievement.eqfLevel (EU EQF concept URI) and an EQF
-                                                alignment; qfEheaCycle; nqfLevel; levelNotApplicable
+ 6  Learning outcomes                           achievement.alignment[] (ESCO) and learningOutcome[]
+                                                (outcomeStatement, relatedESCOSkill)
+ 7  Notional workload                           achievement.creditsAvailable (ECTS), volumeOfLearning
+                                                (ISO 8601 duration of the hours)
+ 8  Level (and cycle)                           achievement.alignment[] (EQF, EU vocabulary URI);
+                                                qfEheaCycle; nqfLevel; levelNotApplicable
  9  Type of assessment                          achievement.assessmentType[], criteria.narrative
 10  Form of participation                       achievement.participationMode / participationSchedule
 11  Type of quality assurance                   achievement.qualityAssurance
 ==  ==========================================  ====================================================
 
-Pure: the award carries its time; the salt is passed in.
+Awards issued before issue #12 carried a private context (``CAIRN_CONTEXT``, still bundled so they keep
+verifying) with ``eqfLevel``, ``ectsCredits``, ``iscedFieldCode``, ``gradingScheme`` and ``credentialSubject.grade``;
+:mod:`cairn.formats.annex` reads both shapes. Pure: the award carries its time; the salt is passed in.
 """
 
 from __future__ import annotations
@@ -35,10 +39,20 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from cairn.formats import annex
 from cairn.model.awards import Award
 from cairn.model.definitions import MicroCredentialDefinition, Organisation
 from cairn.model.types import pick
-from cairn.model.vocabularies import ASSESSMENT_TYPES, EQF_LEVELS
+from cairn.model.vocabularies import (
+    ASSESSMENT_TYPES,
+    EQF_LEVELS,
+    PARTICIPATION_FORMS,
+    QF_EHEA_CYCLES,
+    QUALITY_ASSURANCE_TYPES,
+    SCHEDULES,
+    STACKABILITY,
+    SUPERVISION,
+)
 
 __all__ = [
     "CAIRN_CONTEXT",
@@ -53,8 +67,11 @@ __all__ = [
 VC2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB3_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 CAIRN_CONTEXT = "https://w3id.org/cairn/contexts/microcredential/v1"
-CONTEXTS = (VC2_CONTEXT, OB3_CONTEXT, CAIRN_CONTEXT)
+"""The private context of awards issued before issue #12: read and verified, never issued with."""
+CONTEXTS = (VC2_CONTEXT, OB3_CONTEXT)
 EQF_URI = "http://data.europa.eu/snb/eqf/{level}"
+ISCED_F_URI = "http://data.europa.eu/snb/isced-f/{code}"
+GRADING_FRAGMENT = "#grading"
 
 
 def identity_hash(value: str, salt: str) -> str:
@@ -100,6 +117,13 @@ def _criteria(definition: MicroCredentialDefinition, lang: str) -> str:
     return f"{kinds}. {described}" if described else f"Assessed by: {kinds}."
 
 
+def _align(target_type: str, name: str, url: str, **fields: str | None) -> dict[str, Any]:
+    """An ``Alignment`` of the element ``target_type`` (:data:`cairn.formats.annex.ELEMENTS`); empty fields left out."""
+    out: dict[str, Any] = {"type": ["Alignment"], "targetType": target_type, "targetName": name, "targetUrl": url}
+    out.update({f"target{k[0].upper()}{k[1:]}": v for k, v in fields.items() if v})
+    return out
+
+
 def _achievement(
     definition: MicroCredentialDefinition,
     *,
@@ -107,112 +131,137 @@ def _achievement(
     version: int,
     lang: str,
     awarders: Sequence[str],
+    creator: Mapping[str, Any],
     skill_labels: Mapping[str, str],
 ) -> dict[str, Any]:
+    """The Achievement: Open Badges 3.0 terms only. Elements Open Badges has no term for are alignments whose
+    ``targetType`` names the element; ``targetUrl`` is the official page where one exists (EU vocabularies, ESCO,
+    the quality assurance body, the stacking target), else the achievement's own page (its id) at a fragment."""
     d = definition
+
+    def here(fragment: str) -> str:
+        return f"{achievement_id}#{fragment}"
+
     alignment: list[dict[str, Any]] = []
-    outcomes: list[dict[str, Any]] = []
-    for outcome in d.learning_outcomes:
+    for i, outcome in enumerate(d.learning_outcomes, 1):
         statement = _text(outcome.text, lang)
-        outcomes.append(
-            {"type": ["LearningOutcome"], "outcomeStatement": statement, "relatedESCOSkill": list(outcome.esco_skills)}
-        )
+        alignment.append(_align(annex.LEARNING_OUTCOME, statement, here(f"learning-outcome-{i}")))
         for uri in outcome.esco_skills:
-            alignment.append(
-                {
-                    "type": ["Alignment"],
-                    "targetName": skill_labels.get(uri, statement),
-                    "targetUrl": uri,
-                    "targetCode": uri,
-                    "targetFramework": "ESCO",
-                    "targetType": "ext:ESCOSkill",
-                }
+            name = skill_labels.get(uri, statement)
+            alignment.append(_align(annex.ESCO_SKILL, name, uri, framework="ESCO", description=statement))
+    level = d.level
+    if level.eqf is not None:
+        eqf = EQF_URI.format(level=level.eqf)
+        name = EQF_LEVELS.label(str(level.eqf), "en")
+        alignment.append(
+            _align(annex.EQF_LEVEL, name, eqf, code=str(level.eqf), framework="European Qualifications Framework")
+        )
+    if level.qf_ehea:
+        name = f"QF-EHEA: {QF_EHEA_CYCLES.label(level.qf_ehea, lang)}"
+        alignment.append(_align(annex.QF_EHEA_CYCLE, name, here("level"), code=level.qf_ehea, framework="QF-EHEA"))
+    if level.nqf:
+        framework = f"NQF {level.nqf.framework}"
+        name = f"{framework} level {level.nqf.level}"
+        alignment.append(_align(annex.NQF_LEVEL, name, here("level"), code=str(level.nqf.level), framework=framework))
+    if level.not_applicable:
+        alignment.append(_align(annex.LEVEL_NOT_APPLICABLE, "Level not applicable", here("level")))
+    if d.isced_f:
+        url = ISCED_F_URI.format(code=d.isced_f)
+        name = f"ISCED-F 2013 field {d.isced_f}"
+        alignment.append(_align(annex.ISCED_F, name, url, code=d.isced_f, framework="ISCED-F 2013"))
+    if d.workload.hours is not None:
+        hours = iso_hours(d.workload.hours)
+        name = f"{d.workload.hours} hours of learning"
+        alignment.append(_align(annex.NOTIONAL_WORKLOAD, name, here("workload"), code=hours, framework="ISO 8601"))
+    described = _text(d.assessment.description, lang)
+    for i, kind in enumerate(d.assessment.types):
+        alignment.append(
+            _align(
+                annex.ASSESSMENT_TYPE,
+                ASSESSMENT_TYPES.label(kind, lang),
+                here("assessment"),
+                code=kind,
+                description=described if i == 0 else None,
             )
+        )
+    participation = d.participation
+    alignment.append(
+        _align(
+            annex.PARTICIPATION_MODE,
+            PARTICIPATION_FORMS.label(participation.mode, lang),
+            here("participation"),
+            code=participation.mode,
+            description=_text(participation.description, lang),
+        )
+    )
+    if participation.schedule:
+        name = SCHEDULES.label(participation.schedule, lang)
+        alignment.append(_align(annex.PARTICIPATION_SCHEDULE, name, here("participation"), code=participation.schedule))
+    qa = d.quality_assurance
+    for kind in qa.types:
+        name = QUALITY_ASSURANCE_TYPES.label(kind, lang)
+        alignment.append(_align(annex.QUALITY_ASSURANCE, name, here("quality-assurance"), code=kind))
+    if qa.body or qa.description or qa.url:
+        alignment.append(
+            _align(
+                annex.QUALITY_ASSURANCE_BODY,
+                qa.body or "Quality assurance",
+                qa.url or here("quality-assurance"),
+                description=_text(qa.description, lang),
+            )
+        )
+    if prerequisites := _text(d.prerequisites, lang):
+        alignment.append(
+            _align(annex.ENTRY_REQUIREMENT, "Prerequisites", here("prerequisites"), description=prerequisites)
+        )
+    if d.supervision:
+        name = SUPERVISION.label(d.supervision, lang)
+        alignment.append(_align(annex.SUPERVISION, name, here("supervision"), code=d.supervision))
+    stackability = d.integration.stackability
+    alignment.append(
+        _align(annex.STACKABILITY, STACKABILITY.label(stackability, lang), here("integration"), code=stackability)
+    )
+    for target in d.integration.towards:
+        title = _text(target.title, lang)
+        alignment.append(_align(annex.STACKS_TOWARDS, title, target.url or here("integration"), code=target.identifier))
+    if further := _text(d.further_information, lang):
+        name = "Further information"
+        alignment.append(_align(annex.FURTHER_INFORMATION, name, here("further-information"), description=further))
+    for language in d.languages:
+        alignment.append(_align(annex.LANGUAGE_OF_INSTRUCTION, language, here("languages"), code=language))
     achievement: dict[str, Any] = {
         "id": achievement_id,
         "type": ["Achievement"],
         "achievementType": "MicroCredential",
         "name": _text(d.title, lang),
         "description": _text(d.description, lang) or _text(d.title, lang),
-        "criteria": {"narrative": _criteria(d, lang)},
+        "criteria": {"id": here("criteria"), "narrative": _criteria(d, lang)},
         "humanCode": d.id,
         "version": str(version),
         "inLanguage": lang,
-        "learningOutcome": outcomes,
-        "assessmentType": list(d.assessment.types),
-        "participationMode": d.participation.mode,
-        "qualityAssurance": _quality(d, lang),
-        "stackability": d.integration.stackability,
-        "awardingBody": list(awarders),
+        "creator": {"id": creator["id"], "type": ["Profile"], "name": creator["name"]},
     }
-    if d.level.eqf is not None:
-        eqf = EQF_URI.format(level=d.level.eqf)
-        achievement["eqfLevel"] = eqf
-        alignment.append(
-            {
-                "type": ["Alignment"],
-                "targetName": EQF_LEVELS.label(str(d.level.eqf), "en"),
-                "targetUrl": eqf,
-                "targetCode": str(d.level.eqf),
-                "targetFramework": "European Qualifications Framework",
-                "targetType": "ext:EQFLevel",
-            }
-        )
-    if d.level.qf_ehea:
-        achievement["qfEheaCycle"] = d.level.qf_ehea
-    if d.level.nqf:
-        achievement["nqfLevel"] = {
-            "type": ["NationalQualificationsLevel"],
-            "nqfFramework": d.level.nqf.framework,
-            "nqfLevelNumber": d.level.nqf.level,
-        }
-    if d.level.not_applicable:
-        achievement["levelNotApplicable"] = True
-    if alignment:
-        achievement["alignment"] = alignment
     if d.workload.ects is not None:
         ects = d.workload.ects
-        credits: int | float = int(ects) if float(ects).is_integer() else ects  # 5, not 5.0: as JSON writes it
-        achievement["creditsAvailable"] = credits
-        achievement["ectsCredits"] = credits
-    if d.workload.hours is not None:
-        achievement["volumeOfLearning"] = iso_hours(d.workload.hours)
-    optional = {
-        "assessmentDescription": _text(d.assessment.description, lang),
-        "participationSchedule": d.participation.schedule,
-        "participationDescription": _text(d.participation.description, lang),
-        "entryRequirement": _text(d.prerequisites, lang),
-        "supervisionAndIdentityVerification": d.supervision,
-        "gradingScheme": _text(d.grading, lang),
-        "furtherInformation": _text(d.further_information, lang),
-        "iscedFieldCode": d.isced_f,
-    }
-    achievement.update({k: v for k, v in optional.items() if v})
-    if d.languages:
-        achievement["languageOfInstruction"] = list(d.languages)
-    if d.integration.towards:
-        achievement["stacksTowards"] = [_target(t, lang) for t in d.integration.towards]
+        achievement["creditsAvailable"] = int(ects) if float(ects).is_integer() else ects  # 5, not 5.0
+    if len(awarders) > 1:
+        achievement["otherIdentifier"] = [
+            {"type": "IdentifierEntry", "identifier": awarder, "identifierType": annex.AWARDING_BODY}
+            for awarder in awarders
+        ]
+    if grading := _text(d.grading, lang):
+        achievement["resultDescription"] = [
+            {
+                "id": achievement_id + GRADING_FRAGMENT,
+                "type": ["ResultDescription"],
+                "name": grading,
+                "resultType": "Result",
+            }
+        ]
+    for i, item in enumerate(alignment, 1):  # named nodes: RDFC labels no blank node for them, so signing stays fast
+        item["id"] = here(f"alignment-{i}")
+    achievement["alignment"] = alignment
     return achievement
-
-
-def _quality(d: MicroCredentialDefinition, lang: str) -> dict[str, Any]:
-    qa: dict[str, Any] = {"type": ["QualityAssurance"], "qualityAssuranceType": list(d.quality_assurance.types)}
-    if d.quality_assurance.body:
-        qa["qualityAssuranceBody"] = d.quality_assurance.body
-    if d.quality_assurance.description:
-        qa["qualityAssuranceDescription"] = _text(d.quality_assurance.description, lang)
-    if d.quality_assurance.url:
-        qa["qualityAssuranceUrl"] = d.quality_assurance.url
-    return qa
-
-
-def _target(target: Any, lang: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": ["StackingTarget"], "targetTitle": _text(target.title, lang)}
-    if target.identifier:
-        out["targetIdentifier"] = target.identifier
-    if target.url:
-        out["targetPage"] = target.url
-    return out
 
 
 def build_credential(
@@ -261,23 +310,29 @@ def build_credential(
         )
     if identifiers:
         subject["identifier"] = identifiers
-    subject["achievement"] = _achievement(
+    issuer = _profile(lead, issuer_ids[lead.id], language)
+    achievement = _achievement(
         definition,
         achievement_id=achievement_id,
         version=version,
         lang=language,
         awarders=[issuer_ids[o.id] for o in organisations],
+        creator=issuer,
         skill_labels=skill_labels or {},
     )
+    subject["achievement"] = achievement
     if award.grade:
-        subject["grade"] = award.grade
+        result: dict[str, Any] = {"type": ["Result"], "value": award.grade}
+        if "resultDescription" in achievement:
+            result["resultDescription"] = achievement["resultDescription"][0]["id"]
+        subject["result"] = [result]
     issued = _iso(award)
     credential: dict[str, Any] = {
         "@context": list(CONTEXTS),
         "id": credential_id,
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": _text(definition.title, language),
-        "issuer": _profile(lead, issuer_ids[lead.id], language),
+        "issuer": issuer,
         "validFrom": issued,
         "awardedDate": issued,
         "credentialSubject": subject,

@@ -21,6 +21,7 @@ from typing import Any
 
 from fpdf import FPDF
 
+from cairn.formats.annex import read_annex
 from cairn.formats.qr import qr_code
 from cairn.model.types import pick
 
@@ -135,15 +136,13 @@ def certificate_pdf(
     rows.append((labels["vouched"], vouched_by or labels["nobody"]))
     if issued:
         rows.append((labels["date"], _format_date(issued, language)))
-    eqf = _eqf_level(achievement)
-    if eqf:
-        rows.append((labels["eqf"], eqf))
-    ects = achievement.get("ectsCredits", achievement.get("creditsAvailable"))
-    if isinstance(ects, int | float) and not isinstance(ects, bool):
-        rows.append((labels["ects"], f"{ects:g}"))
-    hours = _hours(achievement.get("volumeOfLearning"))
-    if hours:
-        rows.append((labels["workload"], hours))
+    annex = read_annex(credential)
+    if annex.eqf is not None:
+        rows.append((labels["eqf"], str(annex.eqf)))
+    if annex.ects is not None:
+        rows.append((labels["ects"], f"{annex.ects:g}"))
+    if annex.hours is not None:
+        rows.append((labels["workload"], f"{annex.hours:g} h"))
     for label, value in rows:
         pdf.set_font(FONT, "", 9)
         pdf.set_text_color(*MUTED)
@@ -153,7 +152,7 @@ def certificate_pdf(
         pdf.multi_cell(width, 7, value, new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1.5)
 
-    outcomes = _outcomes(achievement, language)
+    outcomes = [o.statement for o in annex.outcomes if o.statement]
     if outcomes:
         pdf.ln(2)
         pdf.set_font(FONT, "B", 12)
@@ -271,32 +270,3 @@ def _format_date(value: date, language: str) -> str:
         return format_date(value, format="long", locale=language)
     except (UnknownLocaleError, ValueError):
         return value.isoformat()
-
-
-def _eqf_level(achievement: Mapping[str, Any]) -> str:
-    uri = achievement.get("eqfLevel")
-    if isinstance(uri, str) and uri.rstrip("/").rsplit("/", 1)[-1].isdigit():
-        return uri.rstrip("/").rsplit("/", 1)[-1]
-    alignments = achievement.get("alignment")
-    for entry in alignments if isinstance(alignments, list) else []:
-        if isinstance(entry, Mapping) and entry.get("targetType") == "ext:EQFLevel":
-            return str(entry.get("targetCode", ""))
-    return ""
-
-
-def _hours(value: object) -> str:
-    """``PT30H`` as ``30 h``."""
-    if isinstance(value, str) and value.startswith("PT") and value.endswith("H") and value[2:-1].isdigit():
-        return f"{int(value[2:-1])} h"
-    return ""
-
-
-def _outcomes(achievement: Mapping[str, Any], language: str) -> list[str]:
-    found = achievement.get("learningOutcome")
-    out = []
-    for entry in found if isinstance(found, list) else []:
-        if isinstance(entry, Mapping):
-            statement = _text(entry.get("outcomeStatement"), language)
-            if statement:
-                out.append(statement)
-    return out

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final, Literal
 
+from cairn.formats.annex import read_annex
 from cairn.phrases import Phrase
 
 __all__ = [
@@ -394,7 +395,7 @@ def claim_of(credential: Mapping[str, Any] | None, *, fallback: datetime) -> Cla
         awarded_at=_when(credential) or fallback,
         eqf=_eqf(parts),
         isced=_isced(parts),
-        nqf=_first_text(parts, ("nqfLevel",)),
+        nqf=_first_text(parts, ("nqfLevel",)) or read_annex(credential).nqf or None,
         types=tuple(dict.fromkeys(types)),
         scoped=not REGISTRY_TYPES & set(types),
     )

@@ -5,8 +5,8 @@ Pure functions over :class:`~cairn.skills.esco.EscoData` and plain records; no d
 
 Profile
     :func:`credential_skills` finds the ESCO skills a credential attests, wherever the two formats Cairn
-    reads put them: OB 3.0 ``achievement.alignment[].targetUrl`` (and ``targetCode``), Cairn's
-    ``achievement.learningOutcome[].relatedESCOSkill`` and ELM's
+    reads put them: OB 3.0 ``achievement.alignment[].targetUrl`` (and ``targetCode``), the
+    ``achievement.learningOutcome[].relatedESCOSkill`` of Cairn's awards before issue #12 and ELM's
     ``credentialSubject.hasClaim...learningOutcome[].relatedESCOSkill`` (a URI or ``{"id": URI}``). Any
     ESCO skill URI inside ``credentialSubject`` counts. :func:`build_profile` gathers them over several
     credentials, each skill with its evidence (credential, issuer, EQF level, date), grouped by the ESCO
@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from cairn.formats.annex import read_annex
 from cairn.skills.esco import EscoData, Occupation, Skill
 from cairn.skills.labels import best_matches, fold
 
@@ -143,7 +144,11 @@ def credential_skills(document: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def credential_level(document: Mapping[str, Any]) -> int | None:
-    """The EQF level (1-8) a credential states (OB 3.0 + Cairn ``eqfLevel``, ELM ``eqfLevel.id``), or None."""
+    """The EQF level (1-8) a credential states: an Open Badges 3.0 EQF alignment or Cairn's former ``eqfLevel``
+    (:func:`cairn.formats.annex.read_annex`), else an ``eqfLevel`` anywhere under the subject (ELM ``eqfLevel.id``)."""
+    level = read_annex(document).eqf if isinstance(document, Mapping) else None
+    if level is not None:
+        return level
     stack: list[tuple[Any, int]] = [(_subject(document), 0)]
     seen = 0
     while stack and seen < _MAX_NODES:

@@ -17,10 +17,12 @@ from pyld.context_resolver import ContextResolver
 
 from cairn.vc.jsonld.documents import DocumentLoader, OfflineLoader
 
-__all__ = ["BoundedCache", "Ctx", "Root", "Term", "Unsupported", "root_for"]
+__all__ = ["SUBTREE_LIMIT", "BoundedCache", "Ctx", "Root", "Term", "Unsupported", "root_for"]
 
 _MEMO_LIMIT = 4096
 _CHILD_LIMIT = 256
+SUBTREE_LIMIT = 128
+"""Large objects whose quads a Root remembers (cairn.vc.jsonld.fast); it starts afresh past this many."""
 _ROOT_LIMIT = 20_000  # compiled contexts per Root before it starts afresh
 _KNOWN_MAPPING_KEYS = frozenset(
     {"@id", "@type", "@container", "@context", "@language", "@direction", "@index", "@nest", "@prefix"}
@@ -71,6 +73,8 @@ class Root:
         self.resolved = BoundedCache(128)
         initial = self.processor._get_initial_context({"processingMode": "json-ld-1.1"})
         self.contexts = 0
+        self.subtrees: dict[Any, Any] = {}
+        """Quads of large objects already expanded (:meth:`cairn.vc.jsonld.fast._Expander.subtree`)."""
         self.initial = Ctx(self, initial)
 
     def process(self, raw: Any, local: Any, *, propagate: bool, override: bool) -> Any:

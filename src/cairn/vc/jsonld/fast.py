@@ -24,8 +24,10 @@ import re
 from collections.abc import Hashable, Mapping
 from typing import Any
 
+import orjson
+
 from cairn.vc.canon.rdfc10 import Quad
-from cairn.vc.jsonld.context import Ctx, Root, Unsupported
+from cairn.vc.jsonld.context import SUBTREE_LIMIT, Ctx, Root, Unsupported
 from cairn.vc.jsonld.safe import BAD_LITERAL
 
 __all__ = ["to_quads"]
@@ -145,15 +147,90 @@ def _escape(match: re.Match[str]) -> str:
     return _ESCAPES[match.group()]
 
 
-class _Expander:
-    """One conversion: the quads so far, pyld's duplicate detection, and blank node numbering."""
+def _json_key(element: dict[str, Any]) -> bytes | None:
+    """The JSON text of ``element`` as a memo key (orjson; None where it could conflate values: NaN and
+    infinities are written as null by orjson, so a text with null is not used, nor one orjson refuses; None for
+    a text longer than ``SUBTREE_MAX_BYTES``)."""
+    try:
+        text = orjson.dumps(element)
+    except TypeError:  # orjson.JSONEncodeError: a lone surrogate, a huge integer, a non-string key, ...
+        return None
+    return None if len(text) > SUBTREE_MAX_BYTES or b"null" in text else text
 
-    __slots__ = ("blank", "quads", "seen")
+
+SUBTREE_MIN_KEYS = 8
+"""Objects with at least this many entries are remembered (:meth:`_Expander.subtree`)..."""
+SUBTREE_MAX_BYTES = 65_536
+"""... unless their JSON text is longer than this (the memory stays bounded, whatever documents come in)."""
+
+Slot = tuple[str, str, str, Hashable]
+"""pyld's duplicate key of a quad: graph, subject, predicate and the object's key."""
+
+
+class _Expander:
+    """One conversion: the quads so far, pyld's duplicate detection, and blank node numbering.
+
+    ``log`` records, while a subtree is expanded for :meth:`subtree`, each quad with its duplicate key.
+    """
+
+    __slots__ = ("blank", "log", "quads", "seen")
 
     def __init__(self) -> None:
         self.quads: list[Quad] = []
-        self.seen: dict[tuple[str, str, str, Hashable], str] = {}
+        self.seen: dict[Slot, str] = {}
         self.blank = 0
+        self.log: list[tuple[Slot | None, Quad]] | None = None
+
+    def subtree(self, ctx: Ctx, key: str, element: dict[str, Any], graph: str, inside_list: bool) -> list[Item] | None:
+        """``expand_object``, remembered: a large object met again under the same active context, property and
+        graph (the achievement every award of a definition version shares, a credential verified again) gives the
+        same quads, so they are replayed instead of expanded. Its JSON text is the key (1, 1.0 and true stay
+        apart); subtrees with blank nodes, lists or sets are not remembered (their labels depend on the rest of
+        the document). Replaying applies pyld's duplicate detection against the rest of the document, as
+        expanding would."""
+        text = _json_key(element)
+        if text is None:
+            return self.expand_object(ctx, key, element, graph, inside_list)
+        memo = ctx.root.subtrees
+        memo_key = (ctx, key, graph, inside_list, text)
+        found = memo.get(memo_key)
+        if found is False:  # seen before, and not one to remember
+            return self.expand_object(ctx, key, element, graph, inside_list)
+        if found is None:
+            outer_seen, start, blank = self.seen, len(self.quads), self.blank
+            self.seen, self.log = {}, []
+            try:
+                result = self.expand_object(ctx, key, element, graph, inside_list)
+                log, inner_seen = self.log, self.seen
+            finally:
+                self.seen, self.log = outer_seen, None
+            del self.quads[start:]
+            found = (result, tuple(log), inner_seen, [quad for _, quad in log])
+            plain = result is None or all(type(item) is tuple for item in result)
+            if len(memo) >= SUBTREE_LIMIT:
+                memo.clear()
+            memo[memo_key] = found if self.blank == blank and plain and not isinstance(result, _Set) else False
+        result, recorded, recorded_seen, recorded_quads = found
+        seen, quads = self.seen, self.quads
+        if seen.keys().isdisjoint(recorded_seen):  # the usual case: nothing said twice
+            seen.update(recorded_seen)
+            quads.extend(recorded_quads)
+            return None if result is None else list(result)
+        for slot, quad in recorded:
+            if slot is not None:
+                existing = seen.get(slot)
+                if existing is not None:
+                    if existing != quad[2]:
+                        raise Unsupported("values pyld merges but RDF tells apart")
+                    continue
+                seen[slot] = quad[2]
+            quads.append(quad)
+        return None if result is None else list(result)
+
+    def _append(self, slot: Slot | None, quad: Quad) -> None:
+        self.quads.append(quad)
+        if self.log is not None:
+            self.log.append((slot, quad))
 
     def bnode(self) -> str:
         self.blank += 1
@@ -161,9 +238,10 @@ class _Expander:
 
     def add(self, subject: str, predicate: str, item: Item, graph: str) -> None:
         if isinstance(item, _List):
-            self.quads.append((subject, predicate, self.materialise(item, graph), graph))
+            self._append(None, (subject, predicate, self.materialise(item, graph), graph))
             return
         term, key = item
+        slot: Slot | None = None
         if key is not None:
             slot = (graph, subject, predicate, key)
             seen = self.seen.get(slot)
@@ -172,7 +250,7 @@ class _Expander:
                     raise Unsupported("values pyld merges but RDF tells apart")
                 return
             self.seen[slot] = term
-        self.quads.append((subject, predicate, term, graph))
+        self._append(slot, (subject, predicate, term, graph))
 
     def materialise(self, lst: _List, graph: str) -> str:
         if not lst.items:
@@ -180,9 +258,9 @@ class _Expander:
         head = node = self.bnode()
         last = len(lst.items) - 1
         for index, (term, _) in enumerate(lst.items):
-            self.quads.append((node, _FIRST, term, graph))
+            self._append(None, (node, _FIRST, term, graph))
             following = _NIL if index == last else self.bnode()
-            self.quads.append((node, _REST, following, graph))
+            self._append(None, (node, _REST, following, graph))
             node = following
         return head
 
@@ -206,6 +284,8 @@ class _Expander:
                     out.extend(expanded)
             return out
         if kind is dict:
+            if self.log is None and len(element) >= SUBTREE_MIN_KEYS:
+                return self.subtree(ctx, key, element, graph, inside_list)
             return self.expand_object(ctx, key, element, graph, inside_list)
         return [self.scalar(ctx, key, element)]
 
@@ -446,7 +526,7 @@ class _Expander:
             slot = (graph, subject, "@type", iri)
             if slot not in self.seen:
                 self.seen[slot] = iri
-                self.quads.append((subject, _TYPE, iri, graph))
+                self._append(slot, (subject, _TYPE, iri, graph))
         for predicate, items in entries:
             for item in items:
                 self.add(subject, predicate, item, graph)

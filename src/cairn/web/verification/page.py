@@ -28,6 +28,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from cairn.errors import CairnError
+from cairn.formats.annex import Annex, read_annex
 from cairn.model.definitions import ANNEX_I
 from cairn.model.vocabularies import (
     ASSESSMENT_TYPES,
@@ -87,7 +88,6 @@ HOLDER_TEXT = {
 """What the holder check says, by its result."""
 MAX_URL_LENGTH = 2000
 _SAFE_LINK = re.compile(r"^https?://", re.IGNORECASE)
-_HOURS = re.compile(r"^PT(\d+(?:\.\d+)?)H$")
 
 
 def _name(n: int) -> str:
@@ -145,103 +145,88 @@ def _learner(subject: Mapping[str, Any]) -> list[Item]:
     return items
 
 
-def _outcomes(achievement: Mapping[str, Any]) -> list[Item]:
+def _outcomes(annex: Annex) -> list[Item]:
     labels = shipped_labels()
     items = []
-    for outcome in _list(achievement.get("learningOutcome")):
-        outcome = _map(outcome)
-        uris = [u for u in _list(outcome.get("relatedESCOSkill")) if _link(u)]
+    for outcome in annex.outcomes:
+        uris = [u for u in outcome.skills if _link(u)]
         links = tuple((labels.label(u) or f"ESCO skill {i}", u) for i, u in enumerate(uris, 1))
-        text = _str(outcome.get("outcomeStatement"))
-        if text or links:
-            items.append(Item(text or "(no statement)", links=links))
+        if outcome.statement or links:
+            items.append(Item(outcome.statement or "(no statement)", links=links))
     return items
 
 
-def _workload(a: Mapping[str, Any]) -> list[Item]:
-    items = []
-    credits = a.get("ectsCredits", a.get("creditsAvailable"))
-    if isinstance(credits, int | float) and not isinstance(credits, bool):
-        items.append(Item(f"{credits:g} ECTS credits"))
-    volume = _str(a.get("volumeOfLearning"))
-    if volume:
-        hours = _HOURS.match(volume)
-        items.append(Item(f"{float(hours.group(1)):g} hours of learning" if hours else f"Volume of learning: {volume}"))
+def _workload(annex: Annex) -> list[Item]:
+    items = [Item(f"{annex.ects:g} ECTS credits")] if annex.ects is not None else []
+    if annex.volume:
+        hours = annex.hours
+        items.append(
+            Item(f"{hours:g} hours of learning" if hours is not None else f"Volume of learning: {annex.volume}")
+        )
     return items
 
 
-def _level(a: Mapping[str, Any], lang: str) -> list[Item]:
-    items = []
-    if a.get("levelNotApplicable") is True:
-        items.append(Item("Not applicable"))
-    eqf = _str(a.get("eqfLevel"))
-    if eqf:
-        items.append(Item(EQF_LEVELS.label(eqf.rstrip("/").rsplit("/", 1)[-1], lang), href=_link(eqf)))
-    cycle = _str(a.get("qfEheaCycle"))
-    if cycle:
-        items.append(Item(f"QF-EHEA: {QF_EHEA_CYCLES.label(cycle, lang)}"))
-    nqf = _map(a.get("nqfLevel"))
-    if nqf:
-        framework, number = _str(nqf.get("nqfFramework")), nqf.get("nqfLevelNumber")
-        items.append(Item(f"National framework ({framework or 'unnamed'}): level {number}"))
+def _level(annex: Annex, lang: str) -> list[Item]:
+    items = [Item("Not applicable")] if annex.level_not_applicable else []
+    if annex.eqf is not None:
+        items.append(Item(EQF_LEVELS.label(str(annex.eqf), lang), href=_link(annex.eqf_uri)))
+    if annex.qf_ehea:
+        items.append(Item(f"QF-EHEA: {QF_EHEA_CYCLES.label(annex.qf_ehea, lang)}"))
+    if annex.nqf_level is not None:
+        items.append(Item(f"National framework ({annex.nqf_framework or 'unnamed'}): level {annex.nqf_level}"))
     return items
 
 
-def _quality(a: Mapping[str, Any], lang: str) -> list[Item]:
-    qa = _map(a.get("qualityAssurance"))
-    items = [Item(QUALITY_ASSURANCE_TYPES.label(t, lang)) for t in _list(qa.get("qualityAssuranceType")) if _str(t)]
-    body = _str(qa.get("qualityAssuranceBody"))
-    if body:
-        items.append(Item(body, href=_link(qa.get("qualityAssuranceUrl"))))
-    return items + _items(_str(qa.get("qualityAssuranceDescription")))
+def _quality(annex: Annex, lang: str) -> list[Item]:
+    items = [Item(QUALITY_ASSURANCE_TYPES.label(t, lang)) for t in annex.quality_assurance_types]
+    if annex.quality_assurance_body:
+        items.append(Item(annex.quality_assurance_body, href=_link(annex.quality_assurance_url)))
+    return items + _items(annex.quality_assurance_description)
 
 
-def _stack(a: Mapping[str, Any], lang: str) -> list[Item]:
-    items = [Item(STACKABILITY.label(_str(a.get("stackability")), lang))] if _str(a.get("stackability")) else []
-    for target in _list(a.get("stacksTowards")):
-        target = _map(target)
-        title = _str(target.get("targetTitle")) or _str(target.get("targetIdentifier"))
-        if title:
-            items.append(Item(f"Stacks towards: {title}", href=_link(target.get("targetPage"))))
+def _stack(annex: Annex, lang: str) -> list[Item]:
+    items = [Item(STACKABILITY.label(annex.stackability, lang))] if annex.stackability else []
+    for target in annex.towards:
+        items.append(Item(f"Stacks towards: {target.title or target.identifier}", href=_link(target.url)))
     return items
 
 
 def credential_rows(credential: Mapping[str, Any], lang: str) -> list[Row]:
-    """Every Annex I element as the (untrusted) credential states it, OB 3.0 fields as docs/credentials.md maps."""
+    """Every Annex I element as the (untrusted) credential states it (:func:`cairn.formats.annex.read_annex`: the
+    Open Badges 3.0 shape of docs/credentials.md, or the one of awards issued before issue #12)."""
     issuer = _map(credential.get("issuer"))
     subject = _map(next(iter(_list(credential.get("credentialSubject"))), None))
     a = _map(subject.get("achievement"))
+    annex = read_annex(credential)
     bodies = [Item(_str(issuer.get("name")) or _str(issuer.get("id")), href=_link(issuer.get("url")))]
-    bodies += [Item(b) for b in _list(a.get("awardingBody")) if _str(b) and b != issuer.get("id")]
+    bodies += [Item(b) for b in annex.awarding_bodies if b != issuer.get("id")]
     dates = _items(_str(credential.get("validFrom")) or _str(credential.get("issuanceDate")))
     if _str(credential.get("awardedDate")) and credential.get("awardedDate") != credential.get("validFrom"):
         dates.append(Item(f"Awarded {_str(credential.get('awardedDate'))}"))
-    assessment = [Item(ASSESSMENT_TYPES.label(t, lang)) for t in _list(a.get("assessmentType")) if _str(t)]
+    assessment = [Item(ASSESSMENT_TYPES.label(t, lang)) for t in annex.assessment_types]
     participation = []
-    if _str(a.get("participationMode")):
-        participation.append(Item(PARTICIPATION_FORMS.label(_str(a.get("participationMode")), lang)))
-    if _str(a.get("participationSchedule")):
-        participation.append(Item(SCHEDULES.label(_str(a.get("participationSchedule")), lang)))
-    supervision = _str(a.get("supervisionAndIdentityVerification"))
-    grade = _items(_str(subject.get("grade")), _str(a.get("gradingScheme")))
-    further = _items(_str(a.get("furtherInformation")))
+    if annex.participation_mode:
+        participation.append(Item(PARTICIPATION_FORMS.label(annex.participation_mode, lang)))
+    if annex.participation_schedule:
+        participation.append(Item(SCHEDULES.label(annex.participation_schedule, lang)))
+    supervision = annex.supervision
     return [
         Row(1, _name(1), _learner(subject)),
         Row(2, _name(2), _items(_str(a.get("name")) or _str(credential.get("name")))),
         Row(3, _name(3), _country(_map(issuer.get("address")))),
         Row(4, _name(4), [b for b in bodies if b.text]),
         Row(5, _name(5), dates),
-        Row(6, _name(6), _outcomes(a)),
-        Row(7, _name(7), _workload(a)),
-        Row(8, _name(8), _level(a, lang)),
-        Row(9, _name(9), assessment + _items(_str(a.get("assessmentDescription")))),
-        Row(10, _name(10), participation + _items(_str(a.get("participationDescription")))),
-        Row(11, _name(11), _quality(a, lang)),
-        Row(0, _optional("Prerequisites"), _items(_str(a.get("entryRequirement"))), mandatory=False),
+        Row(6, _name(6), _outcomes(annex)),
+        Row(7, _name(7), _workload(annex)),
+        Row(8, _name(8), _level(annex, lang)),
+        Row(9, _name(9), assessment + _items(annex.assessment_description)),
+        Row(10, _name(10), participation + _items(annex.participation_description)),
+        Row(11, _name(11), _quality(annex, lang)),
+        Row(0, _optional("Prerequisites"), _items(annex.prerequisites), mandatory=False),
         Row(0, _optional("Supervision"), _items(SUPERVISION.label(supervision, lang) if supervision else ""), False),
-        Row(0, _optional("Grade"), grade, mandatory=False),
-        Row(0, _optional("Integration"), _stack(a, lang), mandatory=False),
-        Row(0, _optional("Further information"), further, mandatory=False),
+        Row(0, _optional("Grade"), _items(annex.grade, annex.grading_scheme), mandatory=False),
+        Row(0, _optional("Integration"), _stack(annex, lang), mandatory=False),
+        Row(0, _optional("Further information"), _items(annex.further_information), mandatory=False),
     ]
 
 

@@ -34,6 +34,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cairn.errors import ConflictError, InputError, NotFoundError
+from cairn.formats.annex import achievement_of, alignments, read_annex
 from cairn.formats.preview import PREVIEW_SIZE
 from cairn.formats.qr import qr_png, qr_svg
 from cairn.services.accounts.service import SignedIn
@@ -121,19 +122,14 @@ def public_rows(document: Mapping[str, Any], lang: str) -> list[Row]:
 def skills_of(document: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(label, ESCO URI) of every skill the credential aligns to, once per URI: ESCO's own label of the skill
     (an alignment's ``targetName`` may be the learning outcome's sentence), else the ``targetName``."""
-    achievement = _map(_subject(document).get("achievement"))
+    achievement = achievement_of(document)
     labels = shipped_labels()
+    named = {_map(a).get("targetUrl"): _map(a).get("targetName") for a in alignments(achievement, "ext:ESCOSkill")}
     found: dict[str, str] = {}
-    for alignment in achievement.get("alignment") or []:
-        alignment = _map(alignment)
-        url = alignment.get("targetUrl")
-        if alignment.get("targetType") == "ext:ESCOSkill" and isinstance(url, str) and url.startswith("http"):
-            name = alignment.get("targetName")
+    for url in read_annex(document).skills:
+        if url.startswith("http"):
+            name = named.get(url)
             found.setdefault(url, labels.label(url) or (name[:300] if isinstance(name, str) and name else url))
-    for outcome in achievement.get("learningOutcome") or []:
-        for url in _map(outcome).get("relatedESCOSkill") or []:
-            if isinstance(url, str) and url.startswith("http"):
-                found.setdefault(url, labels.label(url) or url)
     return [(label, url) for url, label in found.items()]
 
 

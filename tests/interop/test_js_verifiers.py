@@ -1,0 +1,283 @@
+"""Cairn's awards in other implementations, and theirs in Cairn (issue #12, "Done when").
+
+A real Cairn instance serves HTTPS on loopback (its DID documents at ``/orgs/{slug}/did.json``, so the award's
+did:web resolves as anywhere else); an award issued by it is verified by Digital Bazaar's ``@digitalbazaar/vc`` and
+by the DCC's ``@digitalcredentials/verifier-core`` with only the contexts those packages bundle (the harness,
+tests/interop/js/interop.mjs, refuses every other fetch and reports it). Then the reverse: ``@digitalbazaar/vc``
+issues an Open Badge and a revoked one (a BitstringStatusListEntry; the list served locally), and Cairn's
+``POST /credentials/verify`` verifies the first and refuses the second as revoked. Last, ``openbadgeslib`` from
+PyPI verifies the award when it installs.
+
+The JavaScript packages are those of tests/interop/js/package-lock.json, installed once with ``npm ci`` into
+``~/.cache/cairn-interop/<hash of package.json and the lock>``; without node and npm, or without the npm registry
+for that first install, the test skips saying why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import ssl
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from cairn.bootstrap import Container, build
+from cairn.formats.ob3 import CAIRN_CONTEXT, OB3_CONTEXT, VC2_CONTEXT
+from cairn.model.awards import Recipient
+from cairn.settings import Settings
+from cairn.web.app import create_app
+from tests.factories import (
+    DEFINITION,
+    EXAMPLES,
+    ORG,
+    SECRET,
+    RunningServer,
+    ShiftedClock,
+    free_port,
+    loopback_tls,
+    serve,
+)
+
+pytestmark = pytest.mark.slow
+
+JS = Path(__file__).resolve().parent / "js"
+OLD_AWARD = JS.parents[1] / "data" / "cairn" / "award-cairn-context-v1-bea-shift-team-leadership.json"
+CACHE = Path.home() / ".cache" / "cairn-interop"
+INSTALL_SECONDS = 600
+RUN_SECONDS = 120
+
+
+def _install() -> Path:
+    """The folder holding node_modules for tests/interop/js (installed once per lock), or skip saying why."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.skip("node and npm are not installed: the JavaScript verifiers cannot run")
+    digest = hashlib.sha256(b"".join((JS / n).read_bytes() for n in ("package.json", "package-lock.json")))
+    folder = CACHE / digest.hexdigest()[:16]
+    if (folder / ".installed").is_file():
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copyfile(JS / name, folder / name)
+    try:
+        done = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--fetch-retries=1", "--fetch-timeout=30000"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=INSTALL_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        done = None
+    if done is None or done.returncode != 0:
+        shutil.rmtree(folder, ignore_errors=True)
+        tail = (done.stderr or done.stdout)[-400:] if done is not None else f"timed out after {INSTALL_SECONDS} s"
+        pytest.skip(f"npm could not install the JavaScript verifiers (is the npm registry reachable?): {tail}")
+    (folder / ".installed").write_text("ok\n", encoding="utf-8")
+    return folder
+
+
+@dataclass
+class Harness:
+    """tests/interop/js/interop.mjs beside its installed packages, run with node trusting the loopback CA."""
+
+    folder: Path
+    ca: Path
+
+    def run(self, *args: str) -> dict[str, Any]:
+        shutil.copyfile(JS / "interop.mjs", self.folder / "interop.mjs")
+        done = subprocess.run(
+            ["node", "interop.mjs", *args],
+            cwd=self.folder,
+            capture_output=True,
+            text=True,
+            timeout=RUN_SECONDS,
+            check=False,
+            env={"PATH": str(Path(shutil.which("node") or "node").parent), "NODE_EXTRA_CA_CERTS": str(self.ca)},
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        return result
+
+
+@dataclass
+class Instance:
+    url: str
+    container: Container
+    running: RunningServer
+    tls: tuple[Path, Path, Path]
+
+
+@pytest.fixture(scope="module")
+def harness_folder() -> Path:
+    return _install()
+
+
+@pytest.fixture
+def cairn(tmp_path: Path) -> Iterator[Instance]:
+    """A Cairn instance over HTTPS on loopback with the example catalogue."""
+    tls = loopback_tls(tmp_path / "tls")
+    port = free_port()
+    url = f"https://127.0.0.1:{port}"
+    config = Settings(
+        database_url=f"sqlite:///{tmp_path / 'cairn.db'}",
+        secret_key=SECRET,
+        base_url=url,
+        fetch_allow_private=True,
+        registry_sync_minutes=0,
+    )
+    container = build(config, clock=ShiftedClock(), ssl_context=ssl.create_default_context(cafile=tls[0]))
+    container.database.upgrade()
+    container.catalog.import_paths([EXAMPLES])
+    running = serve(create_app(container), port, tls)
+    try:
+        yield Instance(url, container, running, tls)
+    finally:
+        running.stop()
+        container.database.dispose()
+
+
+def _award(instance: Instance) -> dict[str, Any]:
+    issuing = instance.container.issuing
+    result = issuing.award(DEFINITION, Recipient(email="anna@example.org", name="Anna Nowak"), actor="t", grade="4.5")
+    credential = issuing.get(result.award_id, organisation=ORG).credential
+    assert isinstance(credential, dict)
+    return credential
+
+
+def test_cairn_awards_verify_in_digital_bazaar_and_dcc_with_their_own_contexts_only(
+    harness_folder: Path, cairn: Instance, tmp_path: Path
+) -> None:
+    award = _award(cairn)
+    assert award["@context"] == [VC2_CONTEXT, OB3_CONTEXT]
+    assert award["issuer"]["id"].startswith("did:web:127.0.0.1%3A")
+    path = tmp_path / "award.json"
+    path.write_text(json.dumps(award), encoding="utf-8")
+    harness = Harness(harness_folder, cairn.tls[0])
+    result = harness.run("verify", str(path))
+    assert result["digitalbazaar"]["verified"] is True, result
+    assert result["digitalbazaar"] == {"verified": True, "status": result["digitalbazaar"]["status"], "errors": []}
+    assert result["dcc"]["errors"] == []
+    assert result["dcc"]["log"]["valid_signature"] is True
+    assert result["dcc"]["log"]["expiration"] is True
+    assert result["dcc"]["log"].get("revocation_status") is True  # Cairn's award carries its status entries
+    # nothing but the OB 3.0 JSON Schema (verifier-core's optional schema check) was asked of the network
+    assert {u for u in result["blocked"] if "/schema/" not in u} == set()
+    tampered = dict(award, name="Changed after signing")
+    path.write_text(json.dumps(tampered), encoding="utf-8")
+    again = harness.run("verify", str(path))
+    assert again["digitalbazaar"]["verified"] is False
+    assert again["dcc"]["log"].get("valid_signature") is not True
+    # what awards were before issue #12: their private context is nowhere these verifiers look
+    old = harness.run("verify", str(OLD_AWARD))
+    assert old["digitalbazaar"]["verified"] is False
+    assert old["dcc"]["log"].get("valid_signature") is not True
+    assert CAIRN_CONTEXT in old["blocked"]
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def status_server(cairn: Instance, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """An HTTPS server on loopback serving the folder it returns (the JavaScript issuer's status list)."""
+    folder = tmp_path / "served"
+    folder.mkdir()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(folder)))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cairn.tls[1]), str(cairn.tls[2]))
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{httpd.server_address[1]}", folder
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_digital_bazaar_credentials_verify_in_cairn_and_a_revoked_one_does_not(
+    harness_folder: Path, cairn: Instance, status_server: tuple[str, Path], tmp_path: Path
+) -> None:
+    base, served = status_server
+    list_url = f"{base}/status-list.json"
+    out = tmp_path / "issued"
+    out.mkdir()
+    Harness(harness_folder, cairn.tls[0]).run("issue", list_url, str(out))
+    shutil.copyfile(out / "status-list.json", served / "status-list.json")
+    with httpx.Client(verify=ssl.create_default_context(cafile=cairn.tls[0]), timeout=30) as client:
+
+        def verify(name: str) -> httpx.Response:
+            credential = json.loads((out / name).read_text(encoding="utf-8"))
+            return client.post(f"{cairn.url}/credentials/verify", json={"verifiableCredential": credential})
+
+        plain = verify("plain.json")
+        assert plain.status_code == 200, plain.text
+        assert "proof" in plain.json()["checks_passed"]
+        revoked = verify("revoked.json")
+        assert revoked.status_code == 400, revoked.text
+        body = revoked.json()
+        assert "proof" in body["checks_passed"]
+        assert [e["check"] for e in body["errors"]] == ["status"]
+        assert "revoked" in body["errors"][0]["reason"].lower()
+
+
+OPENBADGESLIB = ("openbadgeslib==4.6.3", "PyJWT==2.10.1", "pypng==0.20220715.0", "defusedxml==0.7.1")
+"""openbadgeslib and the dependencies Cairn's environment lacks (it brings its own cryptography and pyld)."""
+
+
+@pytest.fixture(scope="module")
+def openbadgeslib_path() -> Iterator[Path]:
+    """openbadgeslib from PyPI, installed once beside Cairn's environment (never into it), or skip saying why."""
+    folder = CACHE / ("py-" + hashlib.sha256(" ".join(OPENBADGESLIB).encode()).hexdigest()[:16])
+    if not (folder / ".installed").is_file():
+        shutil.rmtree(folder, ignore_errors=True)
+        command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(folder)]
+        try:
+            done = subprocess.run([*command, *OPENBADGESLIB], capture_output=True, text=True, timeout=300, check=False)
+        except subprocess.TimeoutExpired:
+            pytest.skip("pip could not install openbadgeslib within 300 s (is the package index reachable?)")
+        if done.returncode != 0:
+            shutil.rmtree(folder, ignore_errors=True)
+            pytest.skip(f"pip could not install openbadgeslib (is the package index reachable?): {done.stderr[-400:]}")
+        (folder / ".installed").write_text("ok\n", encoding="utf-8")
+    sys.path.insert(0, str(folder))
+    try:
+        yield folder
+    finally:
+        sys.path.remove(str(folder))
+
+
+def test_openbadgeslib_verifies_a_cairn_award(openbadgeslib_path: Path, cairn: Instance) -> None:
+    from openbadgeslib.ob3.ldp import OB3LdpVerifier  # type: ignore[import-not-found]
+
+    award = _award(cairn)
+    with httpx.Client(verify=ssl.create_default_context(cafile=cairn.tls[0]), timeout=30) as client:
+
+        def download(url: str, *args: Any, **kwargs: Any) -> bytes:
+            assert url.startswith(cairn.url), url  # the DID document: nothing else
+            return client.get(url).raise_for_status().content
+
+        verifier = OB3LdpVerifier.for_issuer_did(award["issuer"]["id"])
+        # check_status=False: openbadgeslib 4.6.3 reads only status lists secured as JWT-VC, and Cairn's are
+        # Data Integrity credentials ("is not a signed JWT-VC, so its proof cannot be verified")
+        verified = verifier.verify(award, check_status=False, download=download)
+        assert verified is not None
+        tampered = dict(award, name="Changed after signing")
+        with pytest.raises(Exception, match=r"(?i)proof|signature|verif"):
+            OB3LdpVerifier.for_issuer_did(award["issuer"]["id"]).verify(tampered, download=download)
