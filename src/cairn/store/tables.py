@@ -113,8 +113,7 @@ class OrganisationRow(Base):
     type: Mapped[str] = mapped_column(String(40))
     document: Mapped[dict[str, Any]]
     signing_suite: Mapped[str] = mapped_column(String(40), default="eddsa-rdfc-2022", server_default="eddsa-rdfc-2022")
-    signing_key_type: Mapped[str | None] = mapped_column(String(10), default=None)
-    """The key type the organisation chose for its suite ("P-384"); None: the suite's own (P-256 for ecdsa)."""
+    signing_key_type: Mapped[str | None] = mapped_column(String(10), default=None)  # "P-384"; None: the suite's own
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
@@ -159,8 +158,7 @@ class LearnerRow(Base):
 
 
 class AwardRow(Base):
-    """One award of a definition version (none for a credential issued through the VC-API); the signed credential
-    is kept as issued."""
+    """One award of a definition version (none: issued through the VC-API); the credential is kept as signed."""
 
     __tablename__ = "awards"
     __table_args__ = (

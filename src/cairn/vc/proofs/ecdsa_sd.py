@@ -44,6 +44,7 @@ from cairn.vc.canon.rdfc10 import Quad, canonical_labels
 from cairn.vc.jsonld.documents import DocumentLoader
 from cairn.vc.jsonld.safe import pyld_compact, pyld_expand
 from cairn.vc.keys import KeyPair, KeyType, PublicKey
+from cairn.vc.proofs.cbor import cbor_decode, cbor_encode
 from cairn.vc.proofs.suites import format_datetime, rdfc_config
 
 __all__ = [
@@ -52,8 +53,6 @@ __all__ = [
     "BaseProofValue",
     "DerivedProofValue",
     "add_base_proof",
-    "cbor_decode",
-    "cbor_encode",
     "derive",
     "hmac_label_factory",
     "parse_base_proof_value",
@@ -78,96 +77,6 @@ _P256_MULTIKEY: Final = b"\x80\x24"
 _SCHEME: Final = "urn:custom-scheme:"
 _BLANK: Final = re.compile(r"_:[^\s]+")
 _C14N: Final = re.compile(r"c14n(0|[1-9][0-9]{0,8})")
-
-
-# -- a strict CBOR subset (RFC 8949): what the two proof values hold ---------------------------
-# Unsigned integers, byte strings, text strings, arrays and maps, definite lengths, no tags: the
-# specification forbids tags, and nothing else appears, so anything else is refused when reading.
-
-
-def _head(major: int, value: int) -> bytes:
-    if value < 24:
-        return bytes([major << 5 | value])
-    for extra, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
-        if value < 1 << (8 * size):
-            return bytes([major << 5 | extra]) + value.to_bytes(size, "big")
-    raise CredentialError("a number is too large for CBOR")
-
-
-def cbor_encode(value: Any) -> bytes:
-    """CBOR of ``value``: bytes, str, non-negative int, list, or dict with int keys (in key order)."""
-    if isinstance(value, bytes):
-        return _head(2, len(value)) + value
-    if isinstance(value, str):
-        data = value.encode("utf-8")
-        return _head(3, len(data)) + data
-    if isinstance(value, bool) or not isinstance(value, int | list | dict):
-        raise CredentialError(f"cannot encode {type(value).__name__} in an ecdsa-sd-2023 proof value")
-    if isinstance(value, int):
-        if value < 0:
-            raise CredentialError("negative numbers do not occur in ecdsa-sd-2023 proof values")
-        return _head(0, value)
-    if isinstance(value, list):
-        return _head(4, len(value)) + b"".join(cbor_encode(item) for item in value)
-    return _head(5, len(value)) + b"".join(cbor_encode(k) + cbor_encode(v) for k, v in sorted(value.items()))
-
-
-class _Reader:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.at = 0
-
-    def _take(self, size: int) -> bytes:
-        if size > len(self.data) - self.at:
-            raise CredentialError("the CBOR data ends early")
-        chunk = self.data[self.at : self.at + size]
-        self.at += size
-        return chunk
-
-    def read(self, depth: int = 0) -> Any:
-        if depth > 4:
-            raise CredentialError("the CBOR data is nested too deeply")
-        first = self._take(1)[0]
-        major, info = first >> 5, first & 0x1F
-        if info < 24:
-            value = info
-        elif info <= 27:
-            value = int.from_bytes(self._take(1 << (info - 24)), "big")
-        else:
-            raise CredentialError("the CBOR data uses an indefinite length or a reserved form")
-        if major == 0:
-            return value
-        if major == 2:
-            return self._take(value)
-        if major == 3:
-            try:
-                return self._take(value).decode("utf-8")
-            except UnicodeDecodeError:
-                raise CredentialError("a CBOR text string is not UTF-8") from None
-        if major in (4, 5) and value > len(self.data) - self.at:
-            raise CredentialError("the CBOR data ends early")
-        if major == 4:
-            return [self.read(depth + 1) for _ in range(value)]
-        if major == 5:
-            result: dict[Any, Any] = {}
-            for _ in range(value):
-                key = self.read(depth + 1)
-                if not isinstance(key, int | str) or key in result:
-                    raise CredentialError("a CBOR map has a repeated or unusable key")
-                result[key] = self.read(depth + 1)
-            return result
-        if major == 6:
-            raise CredentialError("the CBOR data uses a tag, which ecdsa-sd-2023 forbids")
-        raise CredentialError("the CBOR data holds a value ecdsa-sd-2023 does not use")
-
-
-def cbor_decode(data: bytes) -> Any:
-    """The value of the CBOR ``data`` (the subset :func:`cbor_encode` writes); CredentialError otherwise."""
-    reader = _Reader(data)
-    value = reader.read()
-    if reader.at != len(data):
-        raise CredentialError("the CBOR data has bytes after its value")
-    return value
 
 
 # -- proof values ------------------------------------------------------------------------------
