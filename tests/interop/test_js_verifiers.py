@@ -6,15 +6,18 @@ by the DCC's ``@digitalcredentials/verifier-core`` with only the contexts those 
 tests/interop/js/interop.mjs, refuses every other fetch and reports it). Then the reverse: ``@digitalbazaar/vc``
 issues an Open Badge and a revoked one (a BitstringStatusListEntry; the list served locally), and Cairn's
 ``POST /credentials/verify`` verifies the first and refuses the second as revoked. Last, ``openbadgeslib`` from
-PyPI verifies the award when it installs.
+PyPI verifies the award when it installs, and issues its own badges (a JWT-VC, or a credential with a Data
+Integrity proof, each with its status lists published as JWTs), of which Cairn verifies one and finds the other
+revoked, in the VC-API and on the verify page.
 
 The JavaScript packages are those of tests/interop/js/package-lock.json, installed once with ``npm ci`` into
 ``~/.cache/cairn-interop/<hash of package.json and the lock>``; without node and npm, or without the npm registry
-for that first install, the test skips saying why.
+for that first install, the test skips saying why; likewise ``openbadgeslib`` without the package index.
 """
 
 from __future__ import annotations
 
+import configparser
 import hashlib
 import json
 import shutil
@@ -36,6 +39,8 @@ from cairn.bootstrap import Container, build
 from cairn.formats.ob3 import CAIRN_CONTEXT, OB3_CONTEXT, VC2_CONTEXT
 from cairn.model.awards import Recipient
 from cairn.settings import Settings
+from cairn.vc.proofs.jose import is_compact_jws
+from cairn.vc.report import UNCONFIRMED
 from cairn.web.app import create_app
 from tests.factories import (
     DEFINITION,
@@ -281,3 +286,152 @@ def test_openbadgeslib_verifies_a_cairn_award(openbadgeslib_path: Path, cairn: I
         tampered = dict(award, name="Changed after signing")
         with pytest.raises(Exception, match=r"(?i)proof|signature|verif"):
             OB3LdpVerifier.for_issuer_did(award["issuer"]["id"]).verify(tampered, download=download)
+
+
+@dataclass
+class Issued:
+    """Two badges openbadgeslib issued, as their holders got them: baked into an SVG, and the credential in it (the
+    compact JWT-VC, or the JSON with its Data Integrity proof). The issuer has revoked the second."""
+
+    valid: str | dict[str, Any]
+    revoked: str | dict[str, Any]
+    valid_image: bytes
+    revoked_image: bytes
+
+
+def _openbadgeslib_issues(
+    home: Path, publish_url: str, published: Path, *, key_type: str, proof_format: str, did: str | None
+) -> Issued:
+    """What an openbadgeslib issuer does, through the library calls its command-line tools make: a config like its
+    config.ini.example (a revocable badge, with the revocation and suspension lists that file suggests), a key pair
+    (openbadges-keygenerator), a badge for Anna and one for Ben (openbadges-signer, ``issue_from_conf``), then
+    Ben's revoked (openbadges-publish --revoke, ``publish_ob3``), which writes into ``published`` what is served at
+    ``publish_url``: the issuer's did:web document and each status list, a JWT-VC signed by the badge's key."""
+    from openbadgeslib import baking  # type: ignore[import-not-found]
+    from openbadgeslib.issue import issue_from_conf  # type: ignore[import-not-found]
+    from openbadgeslib.keys import KeyFactory, KeyType  # type: ignore[import-not-found]
+    from openbadgeslib.ob3 import publish_ob3  # type: ignore[import-not-found]
+
+    for name in ("keys", "images", "status", "log"):
+        (home / name).mkdir(parents=True)
+    (home / "images" / "badge.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><circle cx="32" cy="32" r="30"/></svg>',
+        encoding="utf-8",
+    )
+    private, public = KeyFactory(KeyType[key_type]).generate_keypair()
+    (home / "keys" / "sign_key_1.pem").write_bytes(private)
+    (home / "keys" / "verify_key_1.pem").write_bytes(public)
+    conf = configparser.ConfigParser(interpolation=configparser.ExtendedInterpolation())
+    paths = {"base": str(home), "base_key": "${base}/keys", "base_image": "${base}/images"}
+    issuer = {"name": "Escola Exemplo", "url": publish_url, "email": "badges@example.org", "publish_url": publish_url}
+    conf.read_dict(
+        {
+            "paths": {**paths, "base_status": "${base}/status", "base_log": "${base}/log"},
+            "issuer": {**issuer, **({"did": did} if did else {})},
+            "badge_1": {
+                "name": "Data stewardship",
+                "description": "Looks after research data",
+                "criteria_narrative": "Passed the data stewardship exam",
+                "local_image": "badge.svg",
+                "image": f"{publish_url}badge_1/badge.svg",
+                "badge": f"{publish_url}badge_1/badge.json",
+                "private_key": "${paths:base_key}/sign_key_1.pem",
+                "public_key": "${paths:base_key}/verify_key_1.pem",
+                "key_type": key_type,
+                "proof_format": proof_format,
+                "status_lists": "revocation, suspension",
+                "status_validity_days": "7",
+            },
+        }
+    )
+    anna = issue_from_conf(conf, "badge_1", "anna@example.org")
+    ben = issue_from_conf(conf, "badge_1", "ben@example.org")
+    done = publish_ob3(conf, str(published), revoke=ben.jti)
+    assert done.status_operation is not None
+    assert done.status_operation.verb == "REVOKED"
+    assert {"badge_1/revocation.jwt", "badge_1/suspension.jwt"} <= set(done.files_written)
+
+    def unbaked(image: bytes) -> str | dict[str, Any]:
+        text = baking.extract_svg(image, element=baking.SVG_ELEMENT_OB3, text_fallback=True)
+        assert isinstance(text, str)
+        if proof_format == "vc-jwt":
+            return text
+        credential: dict[str, Any] = json.loads(text)
+        return credential
+
+    return Issued(unbaked(anna.badge_bytes), unbaked(ben.badge_bytes), anna.badge_bytes, ben.badge_bytes)
+
+
+def _verdict(html: str) -> str:
+    start = html.index('<h2 id="verdict"')
+    return html[html.index(">", start) + 1 : html.index("</h2>", start)].strip()
+
+
+@pytest.mark.parametrize(
+    ("key_type", "proof_format", "did"),
+    [
+        pytest.param("RSA", "vc-jwt", None, id="jwt-rsa-url-issuer"),  # config.ini.example: RSA, issuer = publish_url
+        pytest.param("ECC", "vc-jwt", "auto", id="jwt-p256-did-web"),
+        pytest.param("ED25519", "ldp", "auto", id="data-integrity-ed25519-did-web"),
+    ],
+)
+def test_openbadgeslib_badges_verify_in_cairn_and_a_revoked_one_is_revoked(
+    openbadgeslib_path: Path,
+    cairn: Instance,
+    status_server: tuple[str, Path],
+    tmp_path: Path,
+    key_type: str,
+    proof_format: str,
+    did: str | None,
+) -> None:
+    base, served = status_server
+    issued = _openbadgeslib_issues(
+        tmp_path / "openbadges",
+        f"{base}/issuer/",
+        served / "issuer",
+        key_type=key_type,
+        proof_format=proof_format,
+        did=did,
+    )
+    revocation_list = (served / "issuer" / "badge_1" / "revocation.jwt").read_text(encoding="ascii")
+    assert is_compact_jws(revocation_list)  # the list is a JWT
+    with httpx.Client(verify=ssl.create_default_context(cafile=cairn.tls[0]), timeout=30) as client:
+
+        def verify(credential: str | dict[str, Any]) -> dict[str, Any]:
+            answer = client.post(f"{cairn.url}/credentials/verify", json={"verifiableCredential": credential})
+            assert answer.status_code in (200, 400), answer.text
+            body: dict[str, Any] = answer.json()
+            assert answer.status_code == (200 if body["verified"] else 400)
+            return body
+
+        def page(image: bytes) -> str:  # the holder uploads the baked badge to the verify page
+            answer = client.post(f"{cairn.url}/verify", files={"file": ("badge.svg", image, "image/svg+xml")})
+            assert answer.status_code == 200, answer.text
+            return answer.text
+
+        def statuses(body: dict[str, Any]) -> list[tuple[str, str, bool]]:
+            found = [c for c in body["checks"] if c["check"] == "status"]
+            return [(c["outcome"], c["reason"], bool(c.get("undetermined"))) for c in found]
+
+        valid = verify(issued.valid)
+        assert valid["verified"] is True, valid
+        assert valid["format"] == ("ob3-jwt" if proof_format == "vc-jwt" else "vc-data-integrity")
+        assert {"proof", "status"} <= set(valid["checks_passed"]), valid
+        assert statuses(valid) == [("pass", "not revoked", False), ("pass", "not suspended", False)]
+        revoked = verify(issued.revoked)
+        assert revoked["verified"] is False
+        assert revoked["verdict"] == "Not verified", revoked
+        assert "proof" in revoked["checks_passed"], revoked
+        assert [e["check"] for e in revoked["errors"]] == ["status"], revoked
+        assert statuses(revoked) == [
+            ("fail", "the issuer has revoked this credential", False),  # revoked, not "cannot confirm"
+            ("pass", "not suspended", False),
+        ]
+
+        shown = page(issued.valid_image)
+        assert _verdict(shown) == valid["verdict"]
+        assert _verdict(shown) not in ("Not verified", UNCONFIRMED)
+        shown = page(issued.revoked_image)
+        assert _verdict(shown) == "Not verified"
+        assert "the issuer has revoked this credential" in shown
+        assert UNCONFIRMED.lower() not in shown.lower()
