@@ -6,6 +6,7 @@ and public pages leak nothing private."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import html
 import io
 import json
@@ -370,3 +371,24 @@ def test_wallet_pages_link_to_every_part_of_the_wallet(
     assert '<nav aria-label="Portfel" class="wallet-nav">' in polish
     assert '<a href="/jobs?lang=pl">Ogłoszenia o pracę</a>' in polish
     assert '<a href="/wallet/skills?lang=pl">Twoje umiejętności</a>' in polish
+
+
+def test_a_profile_card_never_calls_a_signature_by_an_unconfirmed_key_authentic() -> None:
+    """The card says what the stored report said when the issuer's key was not confirmed (issue #12)."""
+    from datetime import UTC, datetime
+
+    from cairn.services.wallet.sharing import HeldCredential
+    from cairn.vc.report import UNSIGNED_BY_ISSUER
+    from cairn.web.wallet.share import public_verdict
+
+    when = datetime(2026, 12, 6, tzinfo=UTC)
+    held = HeldCredential(
+        id="c1", format="ob3-jwt", original="x", document={}, title="t", issuer_name="Example", issuer_id="https://x",
+        issued_at=when, valid_until=None, status="valid", public=True, content_hash="h", checked_at=when,
+        holder_match="", verdict=UNSIGNED_BY_ISSUER,
+    )  # fmt: skip
+    assert public_verdict(held, "en") == UNSIGNED_BY_ISSUER
+    assert public_verdict(held, "pl") == "Podpisane, ale nie wykazano, że pochodzi od wskazanego wystawcy"
+    plain = dataclasses.replace(held, verdict="Authentic, but nobody vouches for the issuer")
+    assert public_verdict(plain, "en") == "Authentic, but nobody vouches for the issuer"
+    assert public_verdict(dataclasses.replace(plain, status="revoked"), "en").startswith("Not valid")

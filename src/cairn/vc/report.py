@@ -11,8 +11,11 @@ from typing import Any
 
 from cairn.phrases import Phrase
 
-__all__ = ["UNCONFIRMED", "Check", "Outcome", "Report"]
+__all__ = ["UNCONFIRMED", "UNSIGNED_BY_ISSUER", "Check", "Outcome", "Report"]
 
+UNSIGNED_BY_ISSUER = "Signed, but not shown to come from the issuer it names"
+"""The verdict when the signature holds but nothing the issuer controls confirms the key (a key the credential
+carries itself, or one under no address of the issuer's): whoever signed it, the issuer it names may not have."""
 UNCONFIRMED = "Cannot confirm it has not been revoked"
 """The verdict when the signature holds but the status the issuer publishes could not be determined (its list was
 out of reach, unreadable, of a kind Cairn cannot read...): never "verified", never "revoked" either."""
@@ -45,9 +48,9 @@ CHECK_TITLES = {
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """One check: its name, outcome and a reason a person can read. ``undetermined``: a failed check that
-    failed because what it looks for could not be found out (a status list out of reach), not because it was
-    found wrong."""
+    """One check: its name, outcome and a reason a person can read. ``undetermined``: what the check looks for
+    could not be found out, rather than found wrong: a failed status check whose list was out of reach, or an
+    ``issuer-key`` warning where nothing the issuer controls confirmed the key."""
 
     name: str
     outcome: Outcome
@@ -137,11 +140,14 @@ class Report:
 
     @property
     def verdict(self) -> str:
-        """``Not verified`` (:data:`UNCONFIRMED` when only a status could not be determined); with a trust network
+        """``Not verified`` (:data:`UNCONFIRMED` when only a status could not be determined); :data:`UNSIGNED_BY_ISSUER`
+        when the signature holds but the issuer's key is not confirmed; with a trust network
         ``Authentic and vouched for`` (``, with warnings``) or ``Authentic,
         but nobody vouches for the issuer``; without one ``Verified`` or ``Verified with warnings``."""
         if not self.verified:
             return UNCONFIRMED if self.unconfirmed else "Not verified"
+        if any(c.name == "issuer-key" and c.undetermined for c in self.checks):
+            return UNSIGNED_BY_ISSUER
         vouched = self.vouched
         if vouched is None:
             return "Verified with warnings" if self.caveats else "Verified"

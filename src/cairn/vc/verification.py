@@ -315,9 +315,9 @@ class _Context:
             methods = [used["kid"]]
             self._key_binding(report, issuer, methods, methods if result.ok else [])
         elif "jwk" in used and issuer:
-            report.add("issuer-key", *self.keys.jwk_binding(issuer, used["jwk"]))
+            self._issuer_key(report, *self.keys.jwk_binding(issuer, used["jwk"]))
         else:
-            report.add("issuer-key", Outcome.WARNING, "the JWT names no key, so the key cannot be tied to the issuer")
+            self._issuer_key(report, Outcome.WARNING, "the JWT names no key, so the key cannot be tied to the issuer")
         self.common(report, credential)
         return report
 
@@ -371,7 +371,12 @@ class _Context:
 
     def _key_binding(self, report: Report, issuer: str, methods: list[str], verified: list[str]) -> None:
         """The ``issuer-key`` check (:func:`cairn.vc.keybinding.issuer_key`)."""
-        report.add("issuer-key", *issuer_key(issuer, methods, verified, self.keys.unconfirmed))
+        self._issuer_key(report, *issuer_key(issuer, methods, verified, self.keys.unconfirmed))
+
+    @staticmethod
+    def _issuer_key(report: Report, outcome: Outcome, reason: str) -> None:
+        """A warning here means nothing the issuer controls confirmed the key: undetermined, whoever signed."""
+        report.add("issuer-key", outcome, reason, undetermined=outcome is Outcome.WARNING)
 
     # -- presentations --------------------------------------------------------------------------
 

@@ -116,6 +116,8 @@ class HeldCredential:
     holder_match: str
     vouched_by: str = ""
     """Who vouches for the issuer, as the last verification found (``""``: nobody this instance trusts)."""
+    verdict: str = ""
+    """The last verification's verdict (``""``: none stored)."""
 
     @property
     def is_jwt(self) -> bool:
@@ -150,6 +152,7 @@ class HeldCredential:
             checked_at=row.checked_at,
             holder_match=row.holder_match,
             vouched_by=vouched_by((row.report or {}).get("trust") or {}),
+            verdict=str((row.report or {}).get("verdict") or ""),
         )
 
 

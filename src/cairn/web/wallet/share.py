@@ -49,7 +49,7 @@ from cairn.services.wallet.sharing import (
     linkedin_url,
 )
 from cairn.skills.labels import shipped_labels
-from cairn.vc.report import CHECK_TITLES
+from cairn.vc.report import CHECK_TITLES, UNSIGNED_BY_ISSUER
 from cairn.web.catalog.views import Item, Row
 from cairn.web.deps import RowId, container, csrf_protect, csrf_token, current_account
 from cairn.web.i18n import LANGUAGES, long_date, reader_language, translate
@@ -148,6 +148,8 @@ def public_verdict(held: HeldCredential, lang: str) -> str:
     nobody this instance trusts vouches for."""
     if held.status != "valid":
         return translate(lang, "Not valid: %(status)s", status=translate(lang, held.status))
+    if held.verdict == UNSIGNED_BY_ISSUER:  # the stored report's own words: never "authentic" for such a key
+        return translate(lang, UNSIGNED_BY_ISSUER)
     return translate(
         lang, "Authentic and vouched for" if held.vouched else "Authentic, but nobody vouches for the issuer"
     )
