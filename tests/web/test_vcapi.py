@@ -11,46 +11,16 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from cairn.bootstrap import build
 from cairn.model.awards import Recipient
-from cairn.services.accounts.service import SCOPES
-from cairn.settings import Settings
 from cairn.store.database import Database
-from cairn.web.app import create_app
 from tests.factories import FixedClock
-
-TOKEN = "cairn_test_token_for_the_vc_api_0123456789"
-OTHER = "cairn_test_token_of_another_org_0123456789"
-UM, SB = "uniwersytet-mazowiecki", "skillbridge-europe"
-VC2 = "https://www.w3.org/ns/credentials/v2"
-SECRET = "s" * 48
+from tests.vcapi_parts import OTHER, UM, auth, credential, vc_api_app
 
 
 @pytest.fixture
 def app_parts(database: Database, clock: FixedClock, examples: Path) -> Iterator[tuple[TestClient, Any]]:
-    settings = Settings(database_url="sqlite://", secret_key=SECRET, base_url="https://cairn.example")
-    container = build(settings, clock=clock, database=database)
-    container.catalog.import_paths([examples])
-    container.accounts.install_token(organisation=UM, name="t", scopes=list(SCOPES), token=TOKEN)
-    container.accounts.install_token(organisation=SB, name="t", scopes=["credentials:read"], token=OTHER)
-    with TestClient(create_app(container)) as client:
-        yield client, container
-
-
-def credential(**extra: Any) -> dict[str, Any]:
-    body = {
-        "@context": [VC2, "https://www.w3.org/ns/credentials/examples/v2"],
-        "id": "urn:uuid:0f9a2c44-5c0e-4d1f-9a3a-6d0f2b9b7e11",
-        "type": ["VerifiableCredential", "ExampleAchievementCredential"],
-        "validFrom": "2026-01-01T00:00:00Z",
-        "credentialSubject": {"id": "did:example:learner", "achieved": "First aid"},
-    }
-    body.update(extra)
-    return body
-
-
-def auth(token: str = TOKEN) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+    with vc_api_app(database, clock, examples) as parts:
+        yield parts
 
 
 @pytest.mark.parametrize(

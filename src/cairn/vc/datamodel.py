@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from cairn.errors import CredentialError
-from cairn.vc.values import as_list, parse_time
+from cairn.vc.values import as_list, id_of, parse_time
 
 __all__ = [
     "DATA_INTEGRITY_V2",
@@ -58,14 +58,6 @@ def credential_version(document: Mapping[str, Any]) -> int:
     contexts = as_list(document.get("@context"))
     first = contexts[0] if contexts else None
     return 2 if first == VC2 else 1 if first == VC1 else 0
-
-
-def _id_of(value: object) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Mapping) and isinstance(value.get("id"), str):
-        return str(value["id"])
-    return None
 
 
 def _is_time(value: object) -> bool:
@@ -166,7 +158,7 @@ def credential_problems(document: Mapping[str, Any]) -> list[str]:
     elif not all(isinstance(t, str) and t for t in types):
         problems.append("every type must be a string")
     issuer = document.get("issuer")
-    if not is_url(_id_of(issuer)):
+    if not is_url(id_of(issuer)):
         problems.append("the issuer must be a URL or an object with an id URL")
     if isinstance(issuer, Mapping):
         _texts(problems, issuer, "the issuer's ")

@@ -48,7 +48,7 @@ from cairn.vc.status import (
     check_revocation_list,
     check_status,
 )
-from cairn.vc.values import as_list
+from cairn.vc.values import as_list, id_of
 
 __all__ = ["MAX_STATUS_ENTRIES", "StatusCheck", "Verifier"]
 
@@ -69,14 +69,6 @@ class Verifier(Protocol):
     def resolve_key(self, verification_method: str, purpose: str) -> PublicKey: ...
 
     def jwt_resolver(self, purpose: str) -> Callable[[Mapping[str, Any]], JwsKey]: ...
-
-
-def _id_of(value: object) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Mapping) and isinstance(value.get("id"), str):
-        return str(value["id"])
-    return None
 
 
 class StatusCheck:
@@ -114,7 +106,7 @@ class StatusCheck:
 
     def _one(self, entry: Mapping[str, Any]) -> None:
         report, doc, verifier = self.report, self.doc, self.verifier
-        issuer = _id_of(doc.get("issuer"))
+        issuer = id_of(doc.get("issuer"))
         one_edtech = entry.get("type") == REVOCATION_LIST
         if verifier.fetch_status_list is not None and not (one_edtech and verifier.fetcher is not None):
             fetch: Callable[[str], Mapping[str, Any]] = verifier.fetch_status_list
@@ -140,7 +132,7 @@ class StatusCheck:
                 reason = f"cannot get the revocation list: {exc.message}"
                 result = StatusResult(StatusState.ERROR, "revocation", reason=reason)
             else:
-                own_id = _id_of(doc.get("id"))
+                own_id = id_of(doc.get("id"))
                 result = check_revocation_list(document, credential_id=own_id, expected_issuer=issuer, now=verifier.now)
         else:
             result = check_status(entry, fetch_list=fetch_list, now=verifier.now, expected_issuer=issuer)
@@ -204,7 +196,7 @@ class StatusCheck:
         if not checks or not all(c.ok for c in checks):
             reason = next((c.reason for c in checks if not c.ok), "it has no proof")
             raise CredentialError(f"the status list credential does not verify: {reason}")
-        owner = _id_of(document.get("issuer"))
+        owner = id_of(document.get("issuer"))
         for check in checks:
             method = check.verification_method or ""
             if owner is None or controller_of(method) != owner:
@@ -249,7 +241,7 @@ class StatusCheck:
         payload = result.payload
         inner = payload.get("vc")
         document = inner if isinstance(inner, dict) else payload
-        owner = _id_of(document.get("issuer"))
+        owner = id_of(document.get("issuer"))
         if "iss" in payload and payload["iss"] != owner:
             raise CredentialError("the status list's JWT iss claim is not the list's issuer")
         kid = (result.header or {}).get("kid")

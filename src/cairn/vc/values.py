@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-__all__ = ["as_list", "nests_deeper_than", "parse_time"]
+__all__ = ["as_list", "id_of", "nests_deeper_than", "parse_time"]
 
 
 def as_list(value: object) -> list[Any]:
@@ -13,6 +14,15 @@ def as_list(value: object) -> list[Any]:
     if value is None:
         return []
     return list(value) if isinstance(value, list) else [value]
+
+
+def id_of(value: object) -> str | None:
+    """The identifier a JSON-LD value names: the string itself, or an object's ``id`` string (else None)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping) and isinstance(value.get("id"), str):
+        return str(value["id"])
+    return None
 
 
 def parse_time(value: object, *, max_length: int = 64) -> datetime | None:

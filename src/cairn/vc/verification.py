@@ -38,7 +38,7 @@ from cairn.vc.multibase import b64url_decode
 from cairn.vc.proofs.jose import JwsKey, JwtResult, is_compact_jws, kid_resolver, verify_credential_jwt
 from cairn.vc.proofs.suites import controller_of
 from cairn.vc.report import Outcome, Report
-from cairn.vc.values import as_list, nests_deeper_than, parse_time
+from cairn.vc.values import as_list, id_of, nests_deeper_than, parse_time
 
 __all__ = ["MAX_INPUT_BYTES", "SELECTABLE_CHECKS", "ob3_schema_errors", "verify"]
 
@@ -143,14 +143,6 @@ def ob3_schema_errors(document: Mapping[str, Any]) -> list[str]:
         path = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         out.append(f"{path}: {error.message[:160]}")
     return out
-
-
-def _id_of(value: object) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Mapping) and isinstance(value.get("id"), str):
-        return str(value["id"])
-    return None
 
 
 class _Context:
@@ -308,7 +300,7 @@ class _Context:
             report.add("proof", Outcome.PASS, f"the JWT signature ({(result.header or {}).get('alg')}) is valid")
         else:
             report.add("proof", Outcome.FAIL, result.reason or "the JWT signature does not verify")
-        issuer = _id_of(credential.get("issuer"))
+        issuer = id_of(credential.get("issuer"))
         if self.skipped(report, "issuer-key"):
             pass
         elif "kid" in used and issuer:
@@ -349,7 +341,7 @@ class _Context:
         if not checks:
             report.add("proof", Outcome.FAIL, "the proof is empty")
             return
-        issuer = _id_of(doc.get("issuer"))
+        issuer = id_of(doc.get("issuer"))
         any_ok = any(c.ok for c in checks)
         for check in checks:
             suite = check.cryptosuite or "unknown suite"
@@ -395,7 +387,7 @@ class _Context:
                 doc, resolve_key=self.resolve_key, challenge=self.challenge, domain=self.domain, loader=self.loader
             )
             report.add("proof", Outcome.PASS if check.ok else Outcome.FAIL, check.reason)
-        self._presented(report, _id_of(doc.get("holder")), as_list(doc.get("verifiableCredential")))
+        self._presented(report, id_of(doc.get("holder")), as_list(doc.get("verifiableCredential")))
         return report
 
     def presentation_jwt(self, token: str) -> Report:

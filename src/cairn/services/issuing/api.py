@@ -33,7 +33,7 @@ from cairn.store.issuing.repository import (
 from cairn.store.tables import OrganisationRow
 from cairn.vc.datamodel import VC2, check_credential, credential_version, with_proof_context
 from cairn.vc.issuance import DATA_INTEGRITY_SUITES, SUITES, issue
-from cairn.vc.values import as_list, nests_deeper_than, parse_time
+from cairn.vc.values import as_list, id_of, nests_deeper_than, parse_time
 
 __all__ = ["MAX_DEPTH", "ApiIssuingService"]
 
@@ -41,14 +41,6 @@ MAX_DEPTH: Final = 64
 """Deepest nesting of objects and arrays a posted credential may have."""
 MAX_SLOT_RETRIES: Final = 100
 MAX_EXTERNAL_ID: Final = 500
-
-
-def _issuer_id(value: object) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Mapping) and isinstance(value.get("id"), str):
-        return str(value["id"])
-    return None
 
 
 def _fresh_uuid(value: object) -> str | None:
@@ -104,8 +96,8 @@ class ApiIssuingService:
         document = dict(credential)
         if "issuer" not in document:
             document["issuer"] = did
-        elif _issuer_id(document.get("issuer")) != did:
-            named = _issuer_id(document.get("issuer"))
+        elif id_of(document.get("issuer")) != did:
+            named = id_of(document.get("issuer"))
             raise InputError(f"this token issues as {did}; a credential naming issuer {str(named)[:200]} is refused")
         if "id" not in document:
             document["id"] = f"urn:uuid:{uuid.uuid4()}"

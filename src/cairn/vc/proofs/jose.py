@@ -40,6 +40,7 @@ from cairn.vc.dids import resolve_verification_method
 from cairn.vc.fetch import Fetcher, loads_json
 from cairn.vc.keys import RSA_ALGS, KeyPair, KeyType, PublicKey, RsaPublicKey
 from cairn.vc.multibase import b64url_decode, b64url_encode
+from cairn.vc.values import id_of
 
 __all__ = [
     "MAX_TOKEN_LENGTH",
@@ -394,7 +395,7 @@ def _payload_credential_problem(payload: Mapping[str, Any]) -> str | None:
     types = payload.get("type")
     if not isinstance(types, list) or "VerifiableCredential" not in types:
         return "the payload type does not include VerifiableCredential"
-    if "iss" in payload and payload["iss"] != _issuer_id(payload):
+    if "iss" in payload and payload["iss"] != id_of(payload.get("issuer")):
         return "the iss claim does not match the credential issuer"
     for claim, expected in (("jti", payload.get("id")), ("sub", _subject_id(payload))):
         if claim in payload and expected is not None and payload[claim] != expected:
@@ -403,13 +404,6 @@ def _payload_credential_problem(payload: Mapping[str, Any]) -> str | None:
 
 
 # -- Open Badges 3.0 VC-JWT -------------------------------------------------------------------
-
-
-def _issuer_id(credential: Mapping[str, Any]) -> str | None:
-    issuer = credential.get("issuer")
-    if isinstance(issuer, Mapping):
-        issuer = issuer.get("id")
-    return issuer if isinstance(issuer, str) else None
 
 
 def _subject_id(credential: Mapping[str, Any]) -> str | None:
@@ -441,7 +435,7 @@ def ob3_claims(credential: Mapping[str, Any]) -> dict[str, Any]:
     """
     if not isinstance(credential, Mapping):
         raise CredentialError("the credential is not a JSON object")
-    issuer = _issuer_id(credential)
+    issuer = id_of(credential.get("issuer"))
     if issuer is None:
         raise CredentialError("the credential has no issuer id (needed for iss)")
     start = credential.get("validFrom", credential.get("issuanceDate"))
@@ -489,7 +483,7 @@ def _ob3_problem(payload: Mapping[str, Any]) -> str | None:
     credential = payload.get("vc")
     if not isinstance(credential, dict):
         return "the vc claim is missing or not a JSON object"
-    issuer = _issuer_id(credential)
+    issuer = id_of(credential.get("issuer"))
     if issuer is None or payload.get("iss") != issuer:
         return "the iss claim does not match the credential issuer id"
     for claim, expected in (("jti", credential.get("id")), ("sub", _subject_id(credential))):
