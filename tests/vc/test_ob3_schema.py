@@ -10,7 +10,9 @@ reference validator's errors), which is what ``ob3_schema_errors`` did before th
 from __future__ import annotations
 
 import copy
+import enum
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -229,29 +231,60 @@ def test_subjects_the_split_cannot_use_are_judged_as_a_whole(subject: Any) -> No
     assert assert_same_verdict(document)
 
 
-def test_values_json_text_cannot_say_exactly_are_judged_without_the_memo() -> None:
-    class Text(str):
-        pass
+class Text(str):
+    pass
 
+
+class Kind(enum.Enum):
+    ACHIEVEMENT = "Achievement"
+
+
+UUID_TEXT = "00000000-0000-0000-0000-000000000001"
+
+
+@pytest.mark.parametrize(
+    ("member", "plain", "odd"),
+    [
+        ("id", UUID_TEXT, uuid.UUID(UUID_TEXT)),
+        ("achievementType", "Achievement", Kind.ACHIEVEMENT),
+        ("name", "Python", Text("Python")),
+        ("type", ["Achievement"], ("Achievement",)),
+        ("creditsAvailable", None, float("nan")),
+        ("creditsAvailable", 1, 1.0),
+        ("creditsAvailable", 1, True),
+        ("creditsAvailable", "1", 1),
+        ("creditsAvailable", 2**70, 2.0**70),
+        ("alignment", [], [{1: "a member name that is not a string"}]),
+    ],
+    ids=["UUID", "enum", "str subclass", "tuple", "NaN", "1.0", "true", "'1'", "huge", "non-string key"],
+)
+def test_values_json_text_would_write_alike_are_remembered_apart(member: str, plain: Any, odd: Any) -> None:
+    """What orjson or json would write as the same text (or refuse) the validator may judge apart; each gets the
+    whole document's verdict, whichever was remembered first."""
+    for first, second in ((plain, odd), (odd, plain)):
+        ob3_schema._achievement_verdicts.clear()
+        for value in (first, second, first):
+            document = unsigned()
+            document["credentialSubject"]["achievement"][member] = value
+            assert ob3_schema_errors(document) == whole_document_errors(document)
+        assert len(ob3_schema._achievement_verdicts) == 2
+
+
+def test_a_value_that_cannot_be_pickled_is_judged_without_the_memo() -> None:
     document = unsigned()
-    achievement = document["credentialSubject"]["achievement"]
-    for odd in (float("nan"), float("inf"), 2**70, Text("Python"), {1: "a key that is not a string"}, None):
-        achievement["version"] = odd
-        errors = assert_same_verdict(document)
-        assert errors == whole_document_errors(document)
-        assert not ob3_schema._achievement_verdicts  # not remembered
-    achievement["version"] = Text("1")  # a str subclass the schema accepts: valid, still not remembered
-    assert assert_same_verdict(document) == []
+    document["credentialSubject"]["achievement"]["name"] = (n for n in range(3))  # a generator: not picklable
+    assert assert_same_verdict(document)
     assert not ob3_schema._achievement_verdicts
 
 
 def test_equal_looking_values_are_remembered_apart() -> None:
-    """1, 1.0 and true are different texts, so one's verdict is never another's."""
+    """1, 1.0 and true are different values to the validator, so one's verdict is never another's."""
     document = unsigned()
     achievement = document["credentialSubject"]["achievement"]
     verdicts = {}
     for value in (1, 1.0, True, "1", 1.5):
         achievement["creditsAvailable"] = value
+        assert ob3_schema_errors(document) == whole_document_errors(document)
         verdicts[repr(value)] = assert_same_verdict(document) == []
     assert verdicts == {"1": True, "1.0": True, "True": False, "'1'": False, "1.5": True}
 

@@ -6,33 +6,33 @@ not does the reference one (jsonschema, draft 2019-09) list the errors, with the
 Every award of a definition version carries the same achievement (about half the document, with an OB 3.0
 ``Alignment`` for each EU Annex I element), so the compiled check is split in two: the credential with its
 achievement left out, and the achievement against the schema's ``Achievement`` definition, whose verdict is
-remembered by the achievement's exact JSON text (bounded, like the subtree memo of
-:mod:`cairn.vc.jsonld.fast`). The schema reaches the achievement through one unconditional path
-(``credentialSubject`` -> ``AchievementSubject.achievement`` -> ``Achievement``, no ``oneOf``/``anyOf`` around
-it, no other reference to ``Achievement``), so the document is valid exactly when both halves are; the split is
-made only when the bundled schema has that shape (:func:`split_schemas`), and the errors always come from the
-reference validator over the whole document.
+remembered by the achievement's exact form (bounded, like the subtree memo of :mod:`cairn.vc.jsonld.fast`).
+The schema reaches the achievement through one unconditional path (``credentialSubject`` ->
+``AchievementSubject.achievement`` -> ``Achievement``, no ``oneOf``/``anyOf`` around it, no other reference to
+``Achievement``), so the document is valid exactly when both halves are; the split is made only when the bundled
+schema has that shape (:func:`split_schemas`), and the errors always come from the reference validator over the
+whole document.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import pickle
 from collections.abc import Callable, Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
 
 import fastjsonschema
-import orjson
 
 __all__ = ["ACHIEVEMENT_MEMO_LIMIT", "ACHIEVEMENT_MEMO_MAX_BYTES", "ob3_schema_errors", "split_schemas"]
 
 ACHIEVEMENT_MEMO_LIMIT = 256
 """Achievement verdicts remembered; past this many the memo starts afresh."""
 ACHIEVEMENT_MEMO_MAX_BYTES = 65_536
-"""Achievements whose JSON text is longer are checked every time (the memory stays bounded: at most
-``ACHIEVEMENT_MEMO_LIMIT`` texts of this size)."""
+"""Achievements whose key (their pickle, about as long as their JSON text) is longer are checked every time (the
+memory stays bounded: at most ``ACHIEVEMENT_MEMO_LIMIT`` keys of this size)."""
 
 _ACHIEVEMENT_REF = {"$ref": "#/$defs/Achievement"}
 _PLAIN_KEYWORDS = frozenset(
@@ -125,21 +125,25 @@ def _passes(validator: Callable[[Any], Any], value: object) -> bool:
 
 
 def _achievement_passes(validator: Callable[[Any], Any], achievement: object) -> bool:
-    """Whether ``achievement`` is valid against the ``Achievement`` definition, remembered by its JSON text (orjson,
-    strict: a subclass of a JSON type, a NaN or infinity (written as null), a huge integer or a text over
-    :data:`ACHIEVEMENT_MEMO_MAX_BYTES` is checked without the memo)."""
+    """Whether ``achievement`` is valid against the ``Achievement`` definition, remembered by its exact form.
+
+    The key is the achievement's pickle, not its JSON text: it keeps apart what JSON text would write alike and
+    the validator may judge apart (a UUID or an enum member and its string, a tuple and a list, a subclass of
+    str and a str, NaN and null), so a verdict is only ever reused for a value the validator sees the same.
+    Only the key is made (nothing is ever unpickled); an achievement that cannot be pickled, or whose pickle is
+    longer than :data:`ACHIEVEMENT_MEMO_MAX_BYTES`, is checked without the memo."""
     try:
-        text = orjson.dumps(achievement, option=orjson.OPT_PASSTHROUGH_SUBCLASS)
-    except TypeError:  # orjson.JSONEncodeError: what JSON cannot say exactly, a non-string key, ...
+        key = pickle.dumps(achievement, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # not picklable (or too deep): checked as it is
         return _passes(validator, achievement)
-    if len(text) > ACHIEVEMENT_MEMO_MAX_BYTES or b"null" in text:
+    if len(key) > ACHIEVEMENT_MEMO_MAX_BYTES:
         return _passes(validator, achievement)
-    verdict = _achievement_verdicts.get(text)
+    verdict = _achievement_verdicts.get(key)
     if verdict is None:
         verdict = _passes(validator, achievement)
         if len(_achievement_verdicts) >= ACHIEVEMENT_MEMO_LIMIT:
             _achievement_verdicts.clear()
-        _achievement_verdicts[text] = verdict
+        _achievement_verdicts[key] = verdict
     return verdict
 
 
