@@ -290,7 +290,7 @@ def test_now_must_be_time_zone_aware(credential: dict[str, Any]) -> None:
 def test_the_fast_schema_validator_agrees_with_the_reference(test_data: Path, credential: dict[str, Any]) -> None:
     import fastjsonschema
 
-    from cairn.vc.verification import _ob3_fast, _ob3_validator
+    from cairn.vc.ob3_schema import _ob3_fast, _ob3_validator
 
     documents = [credential]
     for path in sorted((test_data / FIXTURES).glob("*.json")):

@@ -36,17 +36,22 @@ def parse_time(value: object, *, max_length: int = 64) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
+_CONTAINERS = (dict, list)  # a tuple: isinstance with it is about twice as fast as with ``dict | list``
+
+
 def nests_deeper_than(value: Any, limit: int, level: int = 1) -> bool:
     """Whether objects and arrays in ``value`` nest more than ``limit`` levels (the outermost is level 1).
 
-    Recursion stops at ``limit``, so it is bounded; scalars are skipped without a call, which is about twice
-    as fast as an explicit stack on a typical credential.
+    Recursion stops at ``limit``, so it is bounded; scalars are skipped without a call, which is faster than an
+    explicit stack on a typical credential.
     """
-    if not isinstance(value, dict | list):
-        return False
+    return isinstance(value, _CONTAINERS) and _deeper(value, limit, level)
+
+
+def _deeper(container: dict[str, Any] | list[Any], limit: int, level: int) -> bool:
     if level > limit:
         return True
-    for child in value.values() if isinstance(value, dict) else value:
-        if isinstance(child, dict | list) and nests_deeper_than(child, limit, level + 1):
+    for child in container.values() if isinstance(container, dict) else container:
+        if isinstance(child, _CONTAINERS) and _deeper(child, limit, level + 1):
             return True
     return False

@@ -20,11 +20,8 @@ but ``issuer-key`` is then a warning unless the issuer's own documents list it (
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from cairn.errors import CairnError, CredentialError
@@ -35,6 +32,7 @@ from cairn.vc.jsonld.documents import DocumentLoader
 from cairn.vc.keybinding import issuer_key
 from cairn.vc.keys import PublicKey
 from cairn.vc.multibase import b64url_decode
+from cairn.vc.ob3_schema import ob3_schema_errors
 from cairn.vc.proofs.jose import JwsKey, JwtResult, is_compact_jws, kid_resolver, verify_credential_jwt
 from cairn.vc.proofs.suites import controller_of
 from cairn.vc.report import Outcome, Report
@@ -96,53 +94,6 @@ def verify(
         )
         report.add("readable", Outcome.FAIL, reason)
         return report
-
-
-@cache
-def _ob3_schema() -> dict[str, Any]:
-    text = resources.files("cairn.vc.schemas").joinpath("ob_v3p0_achievementcredential.json").read_text("utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    return schema
-
-
-@cache
-def _ob3_validator() -> Any:
-    """The reference validator (jsonschema, draft 2019-09): slow, but it explains every error."""
-    from jsonschema import Draft201909Validator
-
-    return Draft201909Validator(_ob3_schema())
-
-
-@cache
-def _ob3_fast() -> Callable[[Any], Any]:
-    """A compiled validator (fastjsonschema, ~10x faster) for the common case, a valid credential.
-
-    The schema uses no keyword that differs between draft 7 and 2019-09 ($defs are plain JSON pointers);
-    tests check that both validators agree on every 1EdTech fixture and on generated credentials.
-    """
-    import fastjsonschema
-
-    schema = dict(_ob3_schema(), **{"$schema": "http://json-schema.org/draft-07/schema#"})
-    compiled: Callable[[Any], Any] = fastjsonschema.compile(schema)
-    return compiled
-
-
-def ob3_schema_errors(document: Mapping[str, Any]) -> list[str]:
-    """Problems of ``document`` against the 1EdTech OB 3.0 JSON Schema, as ``path: message`` (empty: valid)."""
-    import fastjsonschema
-
-    try:
-        _ob3_fast()(document)
-    except fastjsonschema.JsonSchemaException:
-        pass
-    else:
-        return []
-    errors = sorted(_ob3_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
-    out = []
-    for error in errors:
-        path = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-        out.append(f"{path}: {error.message[:160]}")
-    return out
 
 
 class _Context:
