@@ -15,7 +15,8 @@ from cairn.model.awards import Recipient
 from cairn.store.database import Database
 from cairn.vc.datamodel import DATA_INTEGRITY_V2, credential_problems
 from cairn.vc.verification import verify
-from tests.factories import FixedClock
+from tests.factories import EXAMPLES as EXAMPLE_CATALOG
+from tests.factories import FixedClock, copy_sqlite
 from tests.vcapi_parts import OTHER, SB, UM, VC2, auth, credential, vc_api_app
 
 VC1 = "https://www.w3.org/2018/credentials/v1"
@@ -30,6 +31,15 @@ Parts = tuple[TestClient, Any]
 def app_parts(database: Database, clock: FixedClock, examples: Path) -> Iterator[Parts]:
     with vc_api_app(database, clock, examples) as parts:
         yield parts
+
+
+@pytest.fixture(scope="module")
+def refusing_app(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Parts]:
+    """One app on SQLite for the refusals: they are about input, nothing is stored, so they share it."""
+    database = Database(copy_sqlite(sqlite_template, tmp_path_factory.mktemp("refusals") / "cairn.db"))
+    with vc_api_app(database, FixedClock(), EXAMPLE_CATALOG) as parts:
+        yield parts
+    database.dispose()
 
 
 def _without(*names: str) -> dict[str, Any]:
@@ -88,8 +98,8 @@ def _with_issuer(body: dict[str, Any], did: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("name", sorted(MALFORMED))
-def test_the_issuer_refuses_what_the_verifier_calls_malformed(app_parts: Parts, name: str) -> None:
-    client, container = app_parts
+def test_the_issuer_refuses_what_the_verifier_calls_malformed(refusing_app: Parts, name: str) -> None:
+    client, container = refusing_app
     did = container.keys.did(UM)
     body = _with_issuer(MALFORMED[name], did)
     answer = client.post("/credentials/issue", json={"credential": body}, headers=auth())
