@@ -200,38 +200,40 @@ def test_an_owner_accredits_through_the_form_and_it_is_audited(
     assert "EQF 6-7 PL-6 in ISCED-F 06, 0613 (MicroCredential)" in page.text
 
 
-@pytest.mark.parametrize(
-    ("changes", "field", "says"),
-    [
-        ({"kind": "root"}, "kind", "as an issuer or as a body"),
-        ({"legal_name": "  "}, "legal_name", "legal name"),
-        ({"legal_name": "x" * 501}, "legal_name", "at most 500"),
-        ({"country": "Poland"}, "country", "two-letter code"),
-        ({"dids": "", "certificates": ""}, "dids", "at least one DID"),
-        ({"dids": "did:web:ok.example\nUniwersytet"}, "dids", "DID number 2 is not a DID"),
-        ({"certificates": "12:34"}, "certificates", "not a SHA-256 fingerprint"),
-        ({"dids": "\n".join(f"did:key:z{i}" for i in range(21))}, "dids", "at most 20"),
-        ({"lei": "NOT-AN-LEI"}, "lei", "20 characters"),
-        ({"isced": "6, ict"}, "isced", "2 to 4 digits"),
-        ({"nqf": "level five"}, "nqf", "PL-5"),
-        ({"types": "Micro Credential!"}, "types", "single words"),
-        ({"valid_from": "01/06/2026"}, "valid_from", "year-month-day"),
-        ({"valid_until": "2026-05-01"}, "valid_until", "end after it starts"),
-        ({"evidence_url": "http://agency.example"}, "evidence_url", "https://"),
-        ({"evidence_name": ""}, "evidence_name", "Name the evidence"),
-        ({"national": "line\u0000break"}, "national", "control characters"),
-    ],
-)
+PROBLEMS: list[tuple[dict[str, str], str, str]] = [
+    ({"kind": "root"}, "kind", "as an issuer or as a body"),
+    ({"legal_name": "  "}, "legal_name", "legal name"),
+    ({"legal_name": "x" * 501}, "legal_name", "at most 500"),
+    ({"country": "Poland"}, "country", "two-letter code"),
+    ({"dids": "", "certificates": ""}, "dids", "at least one DID"),
+    ({"dids": "did:web:ok.example\nUniwersytet"}, "dids", "DID number 2 is not a DID"),
+    ({"certificates": "12:34"}, "certificates", "not a SHA-256 fingerprint"),
+    ({"dids": "\n".join(f"did:key:z{i}" for i in range(21))}, "dids", "at most 20"),
+    ({"lei": "NOT-AN-LEI"}, "lei", "20 characters"),
+    ({"isced": "6, ict"}, "isced", "2 to 4 digits"),
+    ({"nqf": "level five"}, "nqf", "PL-5"),
+    ({"types": "Micro Credential!"}, "types", "single words"),
+    ({"valid_from": "01/06/2026"}, "valid_from", "year-month-day"),
+    ({"valid_until": "2026-05-01"}, "valid_until", "end after it starts"),
+    ({"evidence_url": "http://agency.example"}, "evidence_url", "https://"),
+    ({"evidence_name": ""}, "evidence_name", "Name the evidence"),
+    ({"national": "line\u0000break"}, "national", "control characters"),
+]
+"""A form change, the field it is wrong in, and what the page must say there."""
+
+
 def test_problems_are_shown_next_to_their_field_and_nothing_is_stored(
-    client: TestClient, network: Network, database: Database, changes: dict[str, str], field: str, says: str
+    client: TestClient, network: Network, database: Database
 ) -> None:
+    """Every problem in one signed-in session (one app per storage backend: the cases share it, none stores)."""
     csrf = sign_in(client, "operator@example.org")
     before = len(accreditations(database))
-    answer = client.post(f"{BASE}/new", data={**GOOD, **changes, "csrf_token": csrf})
-    assert answer.status_code == 400
-    assert says in field_error(answer.text, field)
-    assert f'href="#{field}"' in answer.text  # the error summary links to the field
-    assert 'aria-invalid="true"' in answer.text or field in ("kind",)
+    for changes, field, says in PROBLEMS:
+        answer = client.post(f"{BASE}/new", data={**GOOD, **changes, "csrf_token": csrf})
+        assert answer.status_code == 400, changes
+        assert says in field_error(answer.text, field), changes
+        assert f'href="#{field}"' in answer.text, changes  # the error summary links to the field
+        assert 'aria-invalid="true"' in answer.text or field in ("kind",), changes
     assert len(accreditations(database)) == before
 
 
