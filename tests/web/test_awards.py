@@ -267,28 +267,29 @@ def test_a_single_award_to_a_did_alone(client: TestClient, database: Database) -
     assert learner_emails(database) == []
 
 
-@pytest.mark.parametrize(
-    ("fields", "key", "message"),
-    [
-        ({}, "email", "Give the learner's email address, their DID, or both."),
-        ({"email": "not-an-email"}, "email", "Email: this is not an email address"),
-        ({"did": "example:123"}, "did", "DID: write it as did:METHOD:IDENTIFIER"),
-        ({"email": "a@example.org", "name": '=HYPERLINK("x")'}, "name", "Name: must not start with"),
-        ({"email": "a@example.org", "grade": "x" * 501}, "grade", "Grade: at most 500 characters."),
-        ({"email": "a@example.org", "definition": "sb-cloud-applications"}, "definition", "Micro-credential: choose"),
-    ],
-)
-def test_a_single_award_with_problems_shows_them_next_to_the_fields(
-    client: TestClient, database: Database, fields: dict[str, str], key: str, message: str
-) -> None:
+SINGLE_AWARD_PROBLEMS: list[tuple[dict[str, str], str, str]] = [
+    ({}, "email", "Give the learner's email address, their DID, or both."),
+    ({"email": "not-an-email"}, "email", "Email: this is not an email address"),
+    ({"did": "example:123"}, "did", "DID: write it as did:METHOD:IDENTIFIER"),
+    ({"email": "a@example.org", "name": '=HYPERLINK("x")'}, "name", "Name: must not start with"),
+    ({"email": "a@example.org", "grade": "x" * 501}, "grade", "Grade: at most 500 characters."),
+    ({"email": "a@example.org", "definition": "sb-cloud-applications"}, "definition", "Micro-credential: choose"),
+]
+"""Form fields, the field that is wrong, and what the page must say next to it."""
+
+
+def test_a_single_award_with_problems_shows_them_next_to_the_fields(client: TestClient, database: Database) -> None:
+    """Every problem in one signed-in session per storage backend; none stores an award."""
     csrf = sign_in(client)
-    answer = client.post(f"{BASE}/new", data={"csrf_token": csrf, "definition": DEFINITION, **fields})
-    assert answer.status_code == 400
-    assert message in error_text(answer.text, key)
-    assert f'href="#{key}"' in answer.text  # the summary links to the field
-    assert re.search(rf'id="{key}"[^>]*aria-describedby="[^"]*{key}-error', answer.text.replace("\n", " "))
-    assert 'role="alert"' in answer.text
-    assert "autofocus" in answer.text
+    for fields, key, message in SINGLE_AWARD_PROBLEMS:
+        answer = client.post(f"{BASE}/new", data={"csrf_token": csrf, "definition": DEFINITION, **fields})
+        assert answer.status_code == 400, fields
+        assert message in error_text(answer.text, key), fields
+        assert f'href="#{key}"' in answer.text, fields  # the summary links to the field
+        described = rf'id="{key}"[^>]*aria-describedby="[^"]*{key}-error'
+        assert re.search(described, answer.text.replace("\n", " ")), fields
+        assert 'role="alert"' in answer.text, fields
+        assert "autofocus" in answer.text, fields
     assert count(database, AwardRow) == 0
 
 
