@@ -130,6 +130,14 @@ def _byte_list(value: object, size: int, what: str) -> list[bytes]:
     return list(value)
 
 
+def _check_signature_and_key(base_signature: object, public_key: object) -> None:
+    """The two parts base and derived proof values share: a 64-byte P-256 signature and a P-256 multikey."""
+    if not isinstance(base_signature, bytes) or len(base_signature) != 64:
+        raise CredentialError("the base signature must be 64 bytes (P-256)")
+    if not isinstance(public_key, bytes) or len(public_key) != 35 or not public_key.startswith(_P256_MULTIKEY):
+        raise CredentialError("the proof-scoped public key must be a P-256 multikey (35 bytes)")
+
+
 def serialize_base_proof_value(value: BaseProofValue) -> str:
     """``u`` + base64url-no-pad of ``d9 5d 00`` + CBOR([baseSignature, publicKey, hmacKey, signatures, pointers])."""
     parts = [value.base_signature, value.public_key, value.hmac_key, value.signatures, value.mandatory_pointers]
@@ -142,10 +150,7 @@ def parse_base_proof_value(proof_value: object) -> BaseProofValue:
     if not isinstance(parts, list) or len(parts) != 5:
         raise CredentialError("the base proof value is not an array of five elements")
     base_signature, public_key, hmac_key, signatures, pointers = parts
-    if not isinstance(base_signature, bytes) or len(base_signature) != 64:
-        raise CredentialError("the base signature must be 64 bytes (P-256)")
-    if not isinstance(public_key, bytes) or len(public_key) != 35 or not public_key.startswith(_P256_MULTIKEY):
-        raise CredentialError("the proof-scoped public key must be a P-256 multikey (35 bytes)")
+    _check_signature_and_key(base_signature, public_key)
     if not isinstance(hmac_key, bytes) or len(hmac_key) != 32:
         raise CredentialError("the HMAC key must be 32 bytes")
     return BaseProofValue(
@@ -175,10 +180,7 @@ def parse_derived_proof_value(proof_value: object) -> DerivedProofValue:
     if not isinstance(parts, list) or len(parts) != 5:
         raise CredentialError("the derived proof value is not an array of five elements")
     base_signature, public_key, signatures, compressed, indexes = parts
-    if not isinstance(base_signature, bytes) or len(base_signature) != 64:
-        raise CredentialError("the base signature must be 64 bytes (P-256)")
-    if not isinstance(public_key, bytes) or len(public_key) != 35 or not public_key.startswith(_P256_MULTIKEY):
-        raise CredentialError("the proof-scoped public key must be a P-256 multikey (35 bytes)")
+    _check_signature_and_key(base_signature, public_key)
     if not isinstance(compressed, dict) or len(compressed) > MAX_STATEMENTS:
         raise CredentialError("the label map is not a map")
     label_map: dict[str, str] = {}
