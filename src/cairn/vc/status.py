@@ -31,6 +31,7 @@ from typing import Any, Final
 
 from cairn.errors import CredentialError
 from cairn.vc import multibase
+from cairn.vc.values import id_of
 
 __all__ = [
     "DEFAULT_LENGTH",
@@ -405,15 +406,9 @@ def check_status(
         return _error("STATUS_VERIFICATION_ERROR", f"the list's subject is not a {list_type}", purpose)
     if purpose not in _as_list(subject.get("statusPurpose")):
         return _error("STATUS_VERIFICATION_ERROR", f"the list is not for {purpose!r}", purpose)
-    if expected_issuer is not None:
-        issuer = credential.get("issuer")
-        issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
-        if issuer_id != expected_issuer:
-            return _error("STATUS_VERIFICATION_ERROR", "the list was issued by someone else", purpose)
-    if now is not None:
-        problem = _validity_problem(credential, now)
-        if problem:
-            return _error("STATUS_VERIFICATION_ERROR", problem, purpose)
+    problem = _issuer_or_validity_problem(credential, expected_issuer, now)
+    if problem:
+        return _error("STATUS_VERIFICATION_ERROR", problem, purpose)
     encoded = subject.get("encodedList")
     if not isinstance(encoded, str):
         return _error("MALFORMED_VALUE_ERROR", "the list has no encodedList string", purpose)
@@ -431,6 +426,15 @@ def check_status(
     message = next((m.message for m in parsed.messages if m.status == value), None)
     state = StatusState.SET if value else StatusState.NOT_SET
     return StatusResult(state, purpose, value, message)
+
+
+def _issuer_or_validity_problem(
+    document: Mapping[str, Any], expected_issuer: str | None, now: datetime | None
+) -> str | None:
+    """Why a list may not be used: issued by someone other than ``expected_issuer``, or not valid at ``now``."""
+    if expected_issuer is not None and id_of(document.get("issuer")) != expected_issuer:
+        return "the list was issued by someone else"
+    return _validity_problem(document, now) if now is not None else None
 
 
 def check_revocation_list(
@@ -453,15 +457,9 @@ def check_revocation_list(
         return _error("STATUS_VERIFICATION_ERROR", "the revocation list has no revokedCredentials array", purpose)
     if len(revoked) > MAX_REVOKED:
         return _error("STATUS_VERIFICATION_ERROR", f"the revocation list names more than {MAX_REVOKED:,}", purpose)
-    if expected_issuer is not None:
-        issuer = document.get("issuer")
-        issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
-        if issuer_id != expected_issuer:
-            return _error("STATUS_VERIFICATION_ERROR", "the list was issued by someone else", purpose)
-    if now is not None:
-        problem = _validity_problem(document, now)
-        if problem:
-            return _error("STATUS_VERIFICATION_ERROR", problem, purpose)
+    problem = _issuer_or_validity_problem(document, expected_issuer, now)
+    if problem:
+        return _error("STATUS_VERIFICATION_ERROR", problem, purpose)
     for item in revoked:
         if isinstance(item, Mapping) and item.get("id") == credential_id and item.get("revoked") is not False:
             reason = item.get("revocationReason")
