@@ -45,6 +45,7 @@ __all__ = [
     "EscoReleaseRow",
     "EscoSkillGroupRow",
     "EscoSkillRow",
+    "ImageRow",
     "KeyRow",
     "LearnerRow",
     "MembershipRow",
@@ -129,6 +130,7 @@ class DefinitionRow(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
     latest_version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    state: Mapped[str] = mapped_column(String(20), default="published", server_default="published")  # or "draft"
 
 
 class DefinitionVersionRow(Base):
@@ -193,6 +195,25 @@ class AwardRow(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     bulk_job_id: Mapped[int | None] = mapped_column(ForeignKey("bulk_jobs.id", ondelete="SET NULL"), index=True)
     row_number: Mapped[int | None] = mapped_column(Integer)
+    valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    renewed_from: Mapped[str | None] = mapped_column(ForeignKey("awards.id", ondelete="SET NULL"))
+    claim_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # the last claim link sent or shown
+    claim_sends: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class ImageRow(Base):
+    """A checked badge image or logo an organisation uploaded (PNG, or SVG after sanitising), by its SHA-256."""
+
+    __tablename__ = "images"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    media_type: Mapped[str] = mapped_column(String(40))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class CoAwardRow(Base):
@@ -410,6 +431,7 @@ class WalletCredentialRow(Base):
     holder_match: Mapped[str] = mapped_column(String(20), default="someone-else", server_default="someone-else")
     """Whether the credential is about the wallet's holder: ``holder``, ``someone-else`` (it names another
     person) or ``unknown`` (it names nobody); only ``holder`` credentials are shown as the holder's."""
+    status_seen: Mapped[str | None] = mapped_column(String(20))  # the status the learner was last shown
 
 
 class WalletCollectionRow(Base):
