@@ -5,26 +5,33 @@ Every table works on SQLite and PostgreSQL alike; JSON columns become JSONB on P
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any, ClassVar
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cairn.store.base import Base, BigId, UtcDateTime
+from cairn.store.esco_tables import (
+    EscoBroaderRow,
+    EscoCollectionRow,
+    EscoIscoGroupRow,
+    EscoOccupationRow,
+    EscoOccupationSkillRow,
+    EscoReleaseRow,
+    EscoSkillGroupRow,
+    EscoSkillRow,
+)
 
 __all__ = [
     "AccountRow",
@@ -63,44 +70,6 @@ __all__ = [
     "WalletRow",
     "WebSessionRow",
 ]
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """A timestamp stored in UTC and always read back time-zone aware (SQLite itself keeps no zone)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("timestamps must be time-zone aware")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-JsonType = JSON().with_variant(JSONB(), "postgresql")
-BigId = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements only INTEGER PRIMARY KEY
-
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    """Declarative base with a naming convention, so migrations name constraints the same on every database."""
-
-    metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JsonType, datetime: UtcDateTime()}
 
 
 class OrganisationRow(Base):
@@ -472,99 +441,6 @@ class ShareLinkRow(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     views: Mapped[int] = mapped_column(Integer, default=0)
     last_viewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-
-
-# -- ESCO ---------------------------------------------------------------------------------------------
-# ESCO rows are reference data: nothing points at them with a foreign key, so an import can replace them
-# freely (credentials keep the skill URIs they were aligned with). Labels are JSON by language:
-# {"en": {"preferred": "...", "alternatives": [...], "description": "..."}}.
-
-
-class EscoReleaseRow(Base):
-    """One ESCO import: the release, its languages and parts, and how many rows it left."""
-
-    __tablename__ = "esco_releases"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    version: Mapped[str | None] = mapped_column(String(20), index=True)
-    languages: Mapped[list[str]] = mapped_column(JsonType)
-    parts: Mapped[list[str]] = mapped_column(JsonType)
-    counts: Mapped[dict[str, Any]] = mapped_column(JsonType)
-    source: Mapped[str] = mapped_column(String(500))
-    imported_at: Mapped[datetime] = mapped_column(UtcDateTime())
-
-
-class EscoSkillRow(Base):
-    """An ESCO skill or knowledge concept."""
-
-    __tablename__ = "esco_skills"
-
-    uri: Mapped[str] = mapped_column(String(200), primary_key=True)
-    skill_type: Mapped[str] = mapped_column(String(40))
-    reuse_level: Mapped[str] = mapped_column(String(40))
-    status: Mapped[str] = mapped_column(String(20))
-    labels: Mapped[dict[str, Any]] = mapped_column(JsonType)
-
-
-class EscoSkillGroupRow(Base):
-    """A skill group: a node of the ESCO skills hierarchy."""
-
-    __tablename__ = "esco_skill_groups"
-
-    uri: Mapped[str] = mapped_column(String(200), primary_key=True)
-    code: Mapped[str] = mapped_column(String(40))
-    labels: Mapped[dict[str, Any]] = mapped_column(JsonType)
-
-
-class EscoBroaderRow(Base):
-    """A broader relation of either pillar: a skill or group under a group, an occupation under an ISCO group
-    or another occupation, an ISCO group under a larger one."""
-
-    __tablename__ = "esco_broader"
-
-    uri: Mapped[str] = mapped_column(String(200), primary_key=True)
-    broader_uri: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
-
-
-class EscoCollectionRow(Base):
-    """A concept's membership of an ESCO collection (digital, green, transversal, language, research...)."""
-
-    __tablename__ = "esco_collections"
-
-    collection: Mapped[str] = mapped_column(String(40), primary_key=True)
-    uri: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
-
-
-class EscoOccupationRow(Base):
-    """An ESCO occupation with its ISCO-08 unit group."""
-
-    __tablename__ = "esco_occupations"
-
-    uri: Mapped[str] = mapped_column(String(200), primary_key=True)
-    code: Mapped[str] = mapped_column(String(40))
-    isco_group: Mapped[str] = mapped_column(String(10), index=True)
-    labels: Mapped[dict[str, Any]] = mapped_column(JsonType)
-
-
-class EscoIscoGroupRow(Base):
-    """An ISCO-08 group (major, sub-major, minor or unit group)."""
-
-    __tablename__ = "esco_isco_groups"
-
-    uri: Mapped[str] = mapped_column(String(200), primary_key=True)
-    code: Mapped[str] = mapped_column(String(10), index=True)
-    labels: Mapped[dict[str, Any]] = mapped_column(JsonType)
-
-
-class EscoOccupationSkillRow(Base):
-    """An occupation-skill relation; the primary key serves lookups by occupation, the index lookups by skill."""
-
-    __tablename__ = "esco_occupation_skills"
-
-    occupation_uri: Mapped[str] = mapped_column(String(200), primary_key=True)
-    skill_uri: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
-    relation: Mapped[str] = mapped_column(String(10))
-    skill_type: Mapped[str] = mapped_column(String(40))
 
 
 class AccreditationRow(Base):
