@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from cairn.model.definitions import ANNEX_I
 from cairn.model.types import pick
-from cairn.skills.labels import shipped_labels
+from cairn.skills.labels import skill_label
 from cairn.vc.formats.elm import annex_rows
 from cairn.vc.report import Report
 from cairn.web.catalog.views import Item, Row
@@ -114,7 +114,6 @@ def _elm_outcomes(edc: Mapping[str, Any], lang: str) -> list[Item]:
     """Each learning outcome of the EDC's claim, its ESCO skills as links (labels in ``lang`` where given)."""
     claim = _map(_first(_map(edc.get("credentialSubject")).get("hasClaim")))
     spec = _map(_first(claim.get("specifiedBy")))
-    labels = shipped_labels()
     items = []
     for outcome in _list(spec.get("learningOutcome"))[:200]:
         outcome = _map(outcome)
@@ -124,8 +123,11 @@ def _elm_outcomes(edc: Mapping[str, Any], lang: str) -> list[Item]:
             uri = _link(skill.get("id"))
             if uri:
                 given = _words(skill.get("prefLabel"), lang)
-                label = given if lang != "en" and given else labels.label(uri) or given or uri
-                links.append((label, uri))
+                known = skill_label(uri, lang)
+                if given and lang != "en":
+                    links.append((given, uri, ""))
+                else:
+                    links.append((known[1], uri, known[0]) if known else (given or uri, uri, ""))
         text = _words(outcome.get("title"), lang)
         if text or links:
             items.append(Item(text or translate(lang, "(no statement)"), links=tuple(links)))
