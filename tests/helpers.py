@@ -222,6 +222,8 @@ ENGLISH_WORDS = frozenset(
 _SKIPPED_ELEMENTS = frozenset({"script", "style", "code", "pre", "template", "noscript", "svg", "textarea"})
 _PROPER_NAMES = re.compile(r"Open Badges|Verifiable (?:Credentials?|Presentations?)|Open Data")
 """Names of standards that stay in English in Polish text."""
+_PATHS = re.compile(r"\S*/\S*|\S+@\S+")
+"""Addresses, paths and identifiers (``/verify/report``, ``did:web:...#key``, e-mail addresses) are not words."""
 _VOID_ELEMENTS = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
 )
@@ -287,7 +289,7 @@ def english_words_on_polish_page(html_text: str) -> list[str]:
     ``<code>``, ``<pre>``, ``<textarea>`` (what the reader typed), scripts and styles is not read, nor the names
     of standards (Open Badges, Verifiable Credential); attributes people meet (alt, title, aria-label,
     placeholder) are."""
-    text = _PROPER_NAMES.sub(" ", visible_text(html_text))
+    text = _PATHS.sub(" ", _PROPER_NAMES.sub(" ", visible_text(html_text)))
     found: list[str] = []
     for match in _WORD.finditer(text):
         if match.group(0).lower() in ENGLISH_WORDS:

@@ -180,8 +180,9 @@ def shipped_labels() -> SkillLabels:
 @cache
 def _polish_labels() -> dict[str, str]:
     path = resources.files("cairn.skills") / "data" / "skill_labels_pl.csv.xz"
-    with path.open("rb") as raw, lzma.open(raw, "rt", encoding="utf-8", newline="") as text:
-        rows = csv.reader(text)
+    with path.open("rb") as raw:
+        text = lzma.decompress(raw.read()).decode("utf-8")
+        rows = csv.reader(text.splitlines())
         next(rows, None)
         return {ESCO_SKILL_PREFIX + row[0]: row[1] for row in rows if len(row) == 2}
 

@@ -86,6 +86,8 @@ HOLDER_TEXT = {
     "not-named": "this credential does not name its holder by email",
 }
 """What the holder check says, by its result."""
+IDENTITY_TYPES = {"name": Phrase("name"), "emailAddress": Phrase("emailAddress")}
+"""OB 3.0 identity types said in the reader's language."""
 MAX_URL_LENGTH = 2000
 _SAFE_LINK = re.compile(r"^https?://", re.IGNORECASE)
 
@@ -137,7 +139,7 @@ def _learner(subject: Mapping[str, Any]) -> list[Item]:
     items = _items(f"DID: {_str(subject.get('id'))}" if _str(subject.get("id")) else "")
     for ident in _list(subject.get("identifier")):
         ident = _map(ident)
-        kind = _str(ident.get("identityType")) or "identifier"
+        kind = IDENTITY_TYPES.get(_str(ident.get("identityType")), _str(ident.get("identityType")) or "identifier")
         if ident.get("hashed") is True:
             hashed = Phrase("%(kind)s: hashed (the learner can prove it by giving the original value)", kind=kind)
             items.append(Item(hashed))
@@ -206,7 +208,7 @@ def credential_rows(credential: Mapping[str, Any], lang: str) -> list[Row]:
     title_lang, title = localized(a, "name", lang)
     if not title:
         title_lang, title = localized(credential, "name", lang)
-    bodies = [Item(_str(issuer.get("name")) or _str(issuer.get("id")), href=_link(issuer.get("url")))]
+    bodies = [Item(_str(issuer.get("name")) or _str(issuer.get("id")), written, href=_link(issuer.get("url")))]
     bodies += [Item(b) for b in annex.awarding_bodies if b != issuer.get("id")]
     dates = _items(_str(credential.get("validFrom")) or _str(credential.get("issuanceDate")))
     if _str(credential.get("awardedDate")) and credential.get("awardedDate") != credential.get("validFrom"):
@@ -332,7 +334,9 @@ def _view(
         "issuer": {**issuer, **trusted},
         "holder": holder_view(report, email),
         "certifies": [asdict(row) for row in _certifies(report, lang)],
-        "achievement": achievement_view(credential) if credential and report.format not in _OWN_SECTIONS else None,
+        "achievement": achievement_view(credential, lang)
+        if credential and report.format not in _OWN_SECTIONS
+        else None,
         "badge": badge_view(report) if report.format.startswith("ob2") and report.achievement else None,
         "seal": seal_view(report, certificates) if elm else None,
         "validity": _validity(report),

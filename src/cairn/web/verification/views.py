@@ -19,6 +19,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
+from cairn.formats.annex import localized
 from cairn.model.definitions import ANNEX_I
 from cairn.model.types import pick
 from cairn.skills.labels import skill_label
@@ -230,18 +231,25 @@ def badge_view(report: Report) -> dict[str, Any]:
     }
 
 
-def achievement_view(credential: Mapping[str, Any]) -> dict[str, str] | None:
-    """An Open Badges 3.0 achievement: name, type, description, criteria (narrative and page); None without one."""
+def achievement_view(credential: Mapping[str, Any], lang: str = "en") -> dict[str, str] | None:
+    """An Open Badges 3.0 achievement: name, type, description, criteria (narrative and page); None without one.
+    Name and description in the reader's ``lang`` where the credential gives it (``*_lang``: the language of
+    each; ``written``: the language of the achievement's own texts)."""
     subject = _map(_first(credential.get("credentialSubject")))
     achievement = _map(subject.get("achievement"))
     if not achievement:
         return None
     criteria = _map(achievement.get("criteria"))
     kind = _str(achievement.get("achievementType"))
+    name_lang, name = localized(achievement, "name", lang)
+    description_lang, description = localized(achievement, "description", lang)
     return {
-        "name": _str(achievement.get("name")),
+        "name": name,
+        "name_lang": name_lang,
         "type": re.sub(r"(?<=[a-z])(?=[A-Z])", " ", kind.removeprefix("ext:")) if len(kind) <= 100 else "",
-        "description": _str(achievement.get("description")),
+        "description": description,
+        "description_lang": description_lang,
+        "written": _str(achievement.get("inLanguage")),
         "criteria": _str(criteria.get("narrative")),
         "criteria_url": _link(criteria.get("id")),
     }
