@@ -54,9 +54,11 @@ def test_a_verified_credential_reads_in_polish(app_parts: tuple[TestClient, Any]
     assert page.status_code == 200, page.text
     text = visible_text(page.text)
     assert "Analiza danych w języku Python" in text  # the issuer's Polish title, from the Polish edition
-    assert "5 pkt ECTS" in text and "125 godz. nauki" in text
+    assert "5 pkt ECTS" in text
+    assert "125 godz. nauki" in text
     assert "Polska (Mazowieckie)" in text
-    assert "spełnia zasady VCDM 2.0" in text and "klucz podpisu należy do wystawcy" in text
+    assert "spełnia zasady VCDM 2.0" in text
+    assert "klucz podpisu należy do wystawcy" in text
     # the outcomes stay in the language the credential states them in, and say so
     assert re.search(r'<li lang="en">\s*Write Python programs', page.text)
     checks = page.text[page.text.index('<table class="list checks') :]
