@@ -12,6 +12,7 @@ import re
 import time
 from datetime import datetime
 from functools import cache
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -187,6 +188,116 @@ def serious_violations(page: Any) -> list[str]:
     """Run axe on the loaded page; one line per serious or critical violation, naming the elements."""
     start_axe(page)
     return axe_findings(page)
+
+
+# -- English on Polish pages ------------------------------------------------------------------------------------
+
+ENGLISH_WORDS = frozenset(
+    """
+    the and or of with from for by at in an is are was were be been has have had will would can cannot could
+    not this that these those your you our its it if all any each every which who what where when how why
+    here there more less than then also only other into about after before until since between
+
+    credential credentials issued issuer issuers issuing issue holder learner learners recipient awarded award
+    awards claim claimed claims wallet share shared sharing verify verified verification verifier valid
+    invalid validity expired expires expiry revoked revocation suspended signed signature signatures unsigned
+    proof proofs key keys trusted trust untrusted vouches accredited accreditation registry checked check
+    checks follows rules malformed authentic genuine unknown found missing
+
+    credits hours hour week weeks level levels framework frameworks region regions country learning outcome
+    outcomes skill skills assessment participation quality assurance prerequisites workload grade result
+    evidence mode onsite blended supervised unsupervised stackable further information field education
+    cycle qualifications european national occupation occupations jobs language languages title description
+    details achievement
+
+    account password sign email address settings download upload print search filter show hide back next
+    previous save cancel delete remove add edit create new yes none never today date dates name names
+    welcome home help privacy terms continue submit send sent received request view open close copy copied
+    people person organisation organization page pages error errors loading please
+    """.split()  # noqa: SIM905 (a word list reads best as words)
+)
+"""Common English words of Cairn's pages that are never Polish words (so "to", "do", "no", "a", "on", "data",
+"status" and "link", which Polish has too, are left out)."""
+
+_SKIPPED_ELEMENTS = frozenset({"script", "style", "code", "pre", "template", "noscript", "svg", "textarea"})
+_PROPER_NAMES = re.compile(r"Open Badges|Verifiable (?:Credentials?|Presentations?)|Open Data")
+"""Names of standards that stay in English in Polish text."""
+_PATHS = re.compile(r"\S*/\S*|\S+@\S+")
+"""Addresses, paths and identifiers (``/verify/report``, ``did:web:...#key``, e-mail addresses) are not words."""
+_VOID_ELEMENTS = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
+)
+_READ_ATTRIBUTES = ("alt", "title", "aria-label", "placeholder")
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+
+
+class _VisibleText(HTMLParser):
+    """Text a Polish reader meets (text nodes, alt, title, aria-label, placeholder, button values), without what
+    sits inside ``<code>``, ``<pre>``, scripts and styles or in an element whose ``lang`` is not Polish."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[tuple[str, bool]] = []
+        self.parts: list[str] = []
+
+    def _skipping(self) -> bool:
+        return bool(self.stack) and self.stack[-1][1]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        lang = values.get("lang")
+        skip = self._skipping()
+        if lang and tag != "html":  # a part in another language (or Polish again inside one)
+            skip = not lang.lower().startswith("pl") or any(t in _SKIPPED_ELEMENTS for t, _ in self.stack)
+        skip = skip or tag in _SKIPPED_ELEMENTS
+        if not skip and values.get("type") != "hidden":
+            self.parts.extend(values[name] for name in _READ_ATTRIBUTES if values.get(name))
+            if tag == "input" and values.get("type") in {"submit", "button"}:
+                self.parts.append(values.get("value", ""))
+        if tag not in _VOID_ELEMENTS:
+            self.stack.append((tag, skip))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in _VOID_ELEMENTS and self.stack and self.stack[-1][0] == tag:
+            self.stack.pop()
+
+    def handle_endtag(self, tag: str) -> None:
+        for depth in range(len(self.stack) - 1, -1, -1):  # close what the page left open inside it too
+            if self.stack[depth][0] == tag:
+                del self.stack[depth:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping():
+            self.parts.append(data)
+
+
+def visible_text(html_text: str) -> str:
+    """The text of a page a reader meets, as :func:`english_words_on_polish_page` reads it."""
+    parser = _VisibleText()
+    parser.feed(html_text)
+    parser.close()
+    return " ".join(" ".join(parser.parts).split())
+
+
+def english_words_on_polish_page(html_text: str) -> list[str]:
+    """The common English words (:data:`ENGLISH_WORDS`) in the visible text of a page meant to be Polish, each
+    with a little of the text around it (``"word: ...context..."``), in page order, each context once.
+
+    Text inside an element with a non-Polish ``lang`` (user content shown in the language it was written in),
+    ``<code>``, ``<pre>``, ``<textarea>`` (what the reader typed), scripts and styles is not read, nor the names
+    of standards (Open Badges, Verifiable Credential); attributes people meet (alt, title, aria-label,
+    placeholder) are."""
+    text = _PATHS.sub(" ", _PROPER_NAMES.sub(" ", visible_text(html_text)))
+    found: list[str] = []
+    for match in _WORD.finditer(text):
+        if match.group(0).lower() in ENGLISH_WORDS:
+            context = text[max(0, match.start() - 40) : match.end() + 40]
+            entry = f"{match.group(0)}: ...{context}..."
+            if entry not in found:
+                found.append(entry)
+    return found
 
 
 # -- the fuzz suite's app ----------------------------------------------------------------------------------------

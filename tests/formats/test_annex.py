@@ -112,7 +112,14 @@ def test_old_and_new_awards_of_a_definition_read_alike(catalog: Catalog, path: P
         pytest.skip(f"the example definition {def_id} changed since the old award was signed")
     assert read_annex(new) == read_annex(old)
     assert credential_rows(new, "en") == credential_rows(old, "en")
-    assert credential_rows(new, "pl") == credential_rows(old, "pl")
+    new_pl, old_pl = credential_rows(new, "pl"), credential_rows(old, "pl")
+    assert new_pl[:1] + new_pl[2:] == old_pl[:1] + old_pl[2:]
+    # the title: an old award has one language; a new one gives the Polish reader the issuer's Polish title
+    title = catalog.definitions[def_id].title
+    assert [(i.text, i.lang) for i in new_pl[1].items] == [
+        (title.get("pl", title["en"]), "pl" if "pl" in title else "en")
+    ]
+    assert [(i.text, i.lang) for i in old_pl[1].items] == [(title["en"], "en")]
     assert skills_of(new) == skills_of(old)
     assert set(credential_skills(new)) == set(credential_skills(old))
     assert credential_level(new) == credential_level(old)

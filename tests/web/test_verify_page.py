@@ -156,7 +156,7 @@ def test_the_same_report_as_json(app_parts: tuple[TestClient, Any]) -> None:
     rows = {row["name"]: row for row in report["certifies"]}
     assert rows["Title of the micro-credential"]["items"][0]["text"] == "Relational databases and SQL"
     skills = [link for item in rows["Learning outcomes"]["items"] for link in item["links"]]
-    assert any(uri.startswith("http://data.europa.eu/esco/skill/") for _, uri in skills)
+    assert any(uri.startswith("http://data.europa.eu/esco/skill/") for _, uri, _ in skills)
     assert report["validity"]["status"] == "pass"
     assert all(check["explanation"] for check in report["checks"])
 
@@ -337,7 +337,7 @@ def test_a_european_digital_credential_shows_its_annex_rows_and_its_seal(
     assert rows["Integration/stackability options"] == ["not a partial qualification"]
     assert rows["Type of quality assurance used to underpin the micro-credential"] == []  # shown as "Not stated"
     outcomes = next(row for row in report["certifies"] if row["number"] == 6)
-    links = [uri for item in outcomes["items"] for _, uri in item["links"]]
+    links = [uri for item in outcomes["items"] for _, uri, _ in item["links"]]
     assert "http://data.europa.eu/esco/skill/5fd5c985-eaaa-47aa-8314-62359c54505a" in links
 
     listed = tmp_path / "trust.yaml"

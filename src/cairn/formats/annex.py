@@ -27,6 +27,9 @@ __all__ = [
     "Target",
     "achievement_of",
     "alignments",
+    "editions",
+    "language_texts",
+    "localized",
     "read_annex",
     "subject_of",
 ]
@@ -299,6 +302,67 @@ def _awarding_bodies(credential: Mapping[str, Any], a: Mapping[str, Any]) -> tup
         if _map(e).get("identifierType") == AWARDING_BODY
     ]
     return _strings([lead, *joint, *_list(a.get("awardingBody"))])
+
+
+_TAG = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
+
+
+def language_texts(value: Any, default: str = "") -> dict[str, str]:
+    """Every ``language -> text`` a property states, whatever its form: a plain string (in ``default``, the node's
+    ``inLanguage``), a VCDM 2.0 language value object (``{"@value", "@language"}``) or a list of them, or a
+    language map (ELM's ``{"en": ..., "pl": ...}``, whose values may be lists). The first text of a language
+    wins; anything else is ignored."""
+    out: dict[str, str] = {}
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, str):
+            if item.strip():
+                out.setdefault(default, item)
+        elif isinstance(item, Mapping) and "@value" in item:
+            text, tag = item.get("@value"), item.get("@language")
+            if isinstance(text, str) and text.strip():
+                out.setdefault(tag if isinstance(tag, str) and _TAG.match(tag) else default, text)
+        elif isinstance(item, Mapping):
+            for tag, text in item.items():
+                first = next((t for t in _list(text) if isinstance(t, str) and t.strip()), None)
+                if isinstance(tag, str) and _TAG.match(tag) and first:
+                    out.setdefault(tag, first)
+    return out
+
+
+def editions(node: Mapping[str, Any], field: str) -> dict[str, str]:
+    """``field`` (``name``, ``description``) of an achievement (or a credential) in every language it gives: its
+    own value, in its ``inLanguage``, and those of the ``related`` editions in other languages (how Cairn writes
+    the other languages, docs/credentials.md)."""
+    own = _str(node.get("inLanguage"))
+    texts = language_texts(node.get(field), own if _TAG.match(own) else "")
+    for edition in _list(node.get("related")):
+        edition = _map(edition)
+        tag = _str(edition.get("inLanguage"))
+        for lang, text in language_texts(edition.get(field), tag if _TAG.match(tag) else "").items():
+            texts.setdefault(lang, text)
+    return texts
+
+
+def localized(node: Mapping[str, Any], field: str, lang: str) -> tuple[str, str]:
+    """The best ``(language, text)`` of ``field`` for a reader of ``lang`` (:func:`editions`): that language,
+    the same base language, the node's own, English, then any; ``("", "")`` when it has none. The language is
+    ``""`` when the credential does not say it."""
+    texts = editions(node, field)
+    if not texts:
+        return "", ""
+    base = lang.split("-")[0].lower()
+    own = _str(node.get("inLanguage"))
+    for wanted in (
+        lambda t: t == lang,
+        lambda t: t.split("-")[0].lower() == base,
+        lambda t: t == own,
+        lambda t: t == "en",
+        lambda t: True,
+    ):
+        tag = next((t for t in texts if wanted(t)), None)
+        if tag is not None:
+            return tag, texts[tag]
+    return "", ""  # pragma: no cover (the last test takes any)
 
 
 def read_annex(credential: Mapping[str, Any]) -> Annex:

@@ -60,6 +60,7 @@ __all__ = [
     "OB3_CONTEXT",
     "VC2_CONTEXT",
     "build_credential",
+    "edition_id",
     "identity_hash",
     "iso_hours",
 ]
@@ -121,6 +122,35 @@ def _align(target_type: str, name: str, url: str, **fields: str | None) -> dict[
     """An ``Alignment`` of the element ``target_type`` (:data:`cairn.formats.annex.ELEMENTS`); empty fields left out."""
     out: dict[str, Any] = {"type": ["Alignment"], "targetType": target_type, "targetName": name, "targetUrl": url}
     out.update({f"target{k[0].upper()}{k[1:]}": v for k, v in fields.items() if v})
+    return out
+
+
+def edition_id(achievement_id: str, tag: str) -> str:
+    """The id of the achievement's edition in language ``tag``: its page in that language (``?lang=pl``)."""
+    return f"{achievement_id}{'&' if '?' in achievement_id else '?'}lang={tag}"
+
+
+def _editions(
+    definition: MicroCredentialDefinition, *, achievement_id: str, version: int, lang: str
+) -> list[dict[str, Any]]:
+    """One OB 3.0 ``Related`` per other language the issuer wrote: the achievement's edition in that language
+    (``inLanguage``), with its ``name`` and ``description`` as VCDM 2.0 language value objects. The schema types
+    the achievement's own ``name`` and ``description`` as plain strings, so the texts in other languages go here
+    (docs/decisions.md)."""
+    tags = [tag for tag in (*definition.title, *(definition.description or {})) if tag != lang]
+    out: list[dict[str, Any]] = []
+    for tag in dict.fromkeys(tags):
+        edition: dict[str, Any] = {
+            "id": edition_id(achievement_id, tag),
+            "type": ["Related"],
+            "inLanguage": tag,
+            "version": str(version),
+        }
+        if title := definition.title.get(tag):
+            edition["name"] = {"@value": title, "@language": tag}
+        if description := (definition.description or {}).get(tag):
+            edition["description"] = {"@value": description, "@language": tag}
+        out.append(edition)
     return out
 
 
@@ -258,6 +288,8 @@ def _achievement(
                 "resultType": "Result",
             }
         ]
+    if related := _editions(d, achievement_id=achievement_id, version=version, lang=lang):
+        achievement["related"] = related
     for i, item in enumerate(alignment, 1):  # named nodes: RDFC labels no blank node for them, so signing stays fast
         item["id"] = here(f"alignment-{i}")
     achievement["alignment"] = alignment

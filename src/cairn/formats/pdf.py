@@ -21,7 +21,7 @@ from typing import Any
 
 from fpdf import FPDF
 
-from cairn.formats.annex import read_annex
+from cairn.formats.annex import language_texts, localized, read_annex
 from cairn.formats.qr import qr_code
 from cairn.model.types import pick
 
@@ -94,7 +94,7 @@ def certificate_pdf(
     achievement = _mapping(subject.get("achievement"))
     issuer = credential.get("issuer")
     issuer_name = _text(_mapping(issuer).get("name"), language) or (issuer if isinstance(issuer, str) else "")
-    title = _text(achievement.get("name"), language) or _text(credential.get("name"), language) or "—"
+    title = localized(achievement, "name", language)[1] or localized(credential, "name", language)[1] or "—"
     issued = _date(credential.get("validFrom") or credential.get("issuanceDate") or credential.get("awardedDate"))
 
     pdf = FPDF(format="A4", unit="mm")
@@ -140,9 +140,9 @@ def certificate_pdf(
     if annex.eqf is not None:
         rows.append((labels["eqf"], str(annex.eqf)))
     if annex.ects is not None:
-        rows.append((labels["ects"], f"{annex.ects:g}"))
+        rows.append((labels["ects"], _number(annex.ects, language)))
     if annex.hours is not None:
-        rows.append((labels["workload"], f"{annex.hours:g} h"))
+        rows.append((labels["workload"], f"{_number(annex.hours, language)} h"))
     for label, value in rows:
         pdf.set_font(FONT, "", 9)
         pdf.set_text_color(*MUTED)
@@ -228,12 +228,20 @@ def _mapping(value: object) -> Mapping[str, Any]:
 
 
 def _text(value: object, language: str) -> str:
-    """A plain string, or the right entry of a language map (``{"en": ..., "pl": ...}``, see :func:`pick`)."""
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, Mapping):
-        return pick({str(k): v for k, v in value.items() if isinstance(v, str)}, language)[1].strip()
-    return ""
+    """A plain string, language value objects or a language map (``{"en": ..., "pl": ...}``), in the best
+    language for the reader (see :func:`pick`)."""
+    return pick(language_texts(value), language)[1].strip()
+
+
+def _number(value: float, language: str) -> str:
+    """``value`` as the reader writes numbers (``1,5`` in Polish)."""
+    from babel.core import UnknownLocaleError
+    from babel.numbers import format_decimal
+
+    try:
+        return str(format_decimal(value, locale=language))
+    except (UnknownLocaleError, ValueError):
+        return f"{value:g}"
 
 
 def _clip(value: str, limit: int) -> str:

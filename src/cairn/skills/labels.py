@@ -7,6 +7,8 @@ classification of the European Commission (see ``data/NOTICE.txt``).
 
 from __future__ import annotations
 
+import csv
+import lzma
 import unicodedata
 from bisect import bisect_left
 from collections import defaultdict
@@ -26,6 +28,7 @@ __all__ = [
     "shipped_esco",
     "shipped_esco_folder",
     "shipped_labels",
+    "skill_label",
 ]
 
 ESCO_SKILL_PREFIX = "http://data.europa.eu/esco/skill/"
@@ -172,3 +175,23 @@ def _shipped_rows() -> tuple[Row, ...]:
 def shipped_labels() -> SkillLabels:
     """The ESCO v1.1.1 English skill labels shipped in the package (read once per process)."""
     return SkillLabels(list(_shipped_rows()))
+
+
+@cache
+def _polish_labels() -> dict[str, str]:
+    path = resources.files("cairn.skills") / "data" / "skill_labels_pl.csv.xz"
+    with path.open("rb") as raw:
+        text = lzma.decompress(raw.read()).decode("utf-8")
+        rows = csv.reader(text.splitlines())
+        next(rows, None)
+        return {ESCO_SKILL_PREFIX + row[0]: row[1] for row in rows if len(row) == 2}
+
+
+def skill_label(uri: str, lang: str = "en") -> tuple[str, str] | None:
+    """``(language, preferred label)`` of the ESCO skill ``uri`` for a reader of ``lang``: Polish where the shipped
+    Polish extract has it (ESCO v1.2.1's Polish skill collections; data/NOTICE.txt), else English; None when the
+    skill is not known here."""
+    if lang == "pl" and (label := _polish_labels().get(uri)):
+        return "pl", label
+    english = shipped_labels().label(uri)
+    return ("en", english) if english else None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from cairn.phrases import Phrase
 from cairn.vc.proofs.suites import controller_of
 from cairn.vc.report import Outcome
 
@@ -32,7 +33,7 @@ def issuer_key(
     maps the methods whose key was read from the method itself (a 1EdTech ``#<multikey>`` fragment), because the
     issuer's own documents could not be read, to why: such a key proves who signed, not that the issuer did."""
     if not methods:
-        return Outcome.FAIL, "no verification method names the signing key"
+        return Outcome.FAIL, Phrase("no verification method names the signing key")
     judged = list(verified) or list(methods)
     own = [m for m in judged if controller_of(m) == issuer]
     others = list(dict.fromkeys(m for m in judged if controller_of(m) != issuer))
@@ -44,16 +45,28 @@ def issuer_key(
             f"documents did not confirm it is the issuer's: {unconfirmed[method][:200]}"
         )
     if own:
-        reason = f"the signing key is controlled by the issuer {issuer}"
-        if len(others) == 1:
-            reason += f"; another proof, by {others[0][:200]}, verifies but speaks only for its signer"
-        elif others:
+        if others:
             named = ", ".join(o[:120] for o in others[:3]) + (", ..." if len(others) > 3 else "")
-            reason += f"; {len(others)} other proofs, by {named}, verify but speak only for their signers"
-        return Outcome.PASS, reason
+            more = (
+                Phrase("another proof, by %(other)s, verifies but speaks only for its signer", other=others[0][:200])
+                if len(others) == 1
+                else Phrase(
+                    "%(n)s other proofs, by %(others)s, verify but speak only for their signers",
+                    n=str(len(others)),
+                    others=named,
+                )
+            )
+            return Outcome.PASS, Phrase(
+                "the signing key is controlled by the issuer %(issuer)s; %(more)s", issuer=issuer, more=more
+            )
+        return Outcome.PASS, Phrase("the signing key is controlled by the issuer %(issuer)s", issuer=issuer)
     if issuer.startswith("did:") or controller_of(others[0]).startswith(("https:", "http:")):
         # A DID's document is the authority on its keys; a key under another web address is that address's.
-        return Outcome.FAIL, f"the key {others[0][:200]} is not one of the issuer's ({issuer}): someone else signed it"
+        return Outcome.FAIL, Phrase(
+            "the key %(key)s is not one of the issuer's (%(issuer)s): someone else signed it",
+            key=others[0][:200],
+            issuer=issuer,
+        )
     if issuer.startswith(("https:", "http:")):
         return Outcome.WARNING, (
             f"the key {others[0][:200]} is not under the issuer's address {issuer[:200]}, and nothing read confirms "

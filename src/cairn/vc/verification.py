@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from cairn.errors import CairnError, CredentialError
+from cairn.phrases import Phrase
 from cairn.vc.datamodel import credential_problems, credential_version
 from cairn.vc.fetch import Fetcher, loads_json
 from cairn.vc.issuer_keys import KeySources
@@ -239,7 +240,7 @@ class _Context:
             not ob3 and isinstance(typ, str) and typ.lower().removeprefix("application/") in ("vc+jwt", "vc+ld+jwt")
         )
         report = Report("vc+jwt" if vc_jose else "ob3-jwt")
-        report.add("readable", Outcome.PASS, "a JWT")
+        report.add("readable", Outcome.PASS, Phrase("a JWT"))
         credential = payload.get("vc") if ob3 else payload
         if not isinstance(credential, dict):
             report.add("well-formed", Outcome.FAIL, "the JWT carries no credential")
@@ -286,7 +287,7 @@ class _Context:
         from cairn.vc.proofs.data_integrity import verify_proofs
 
         if "proof" not in doc:
-            report.add("proof", Outcome.FAIL, "the credential has no proof: anyone could have written it")
+            report.add("proof", Outcome.FAIL, Phrase("the credential has no proof: anyone could have written it"))
             return
         checks = verify_proofs(doc, resolve_key=self.keys.issuer_key, loader=self.loader)
         if not checks:
@@ -298,10 +299,14 @@ class _Context:
             suite = check.cryptosuite or "unknown suite"
             if check.ok:
                 vm = check.verification_method
-                whose = ""
-                if issuer and vm and len(checks) > 1:
-                    whose = " (the issuer's key)" if controller_of(vm) == issuer else " (a key of another signer)"
-                report.add("proof", Outcome.PASS, f"{suite} signature by {vm} is valid{whose}")
+                said = Phrase("%(suite)s signature by %(key)s is valid", suite=suite, key=str(vm))
+                if issuer and vm and len(checks) > 1 and controller_of(vm) == issuer:
+                    said = Phrase("%(suite)s signature by %(key)s is valid (the issuer's key)", suite=suite, key=vm)
+                elif issuer and vm and len(checks) > 1:
+                    said = Phrase(
+                        "%(suite)s signature by %(key)s is valid (a key of another signer)", suite=suite, key=vm
+                    )
+                report.add("proof", Outcome.PASS, said)
             elif any_ok and "is not supported" in check.reason:
                 # A proof in a set that Cairn cannot read does not undo one it has verified.
                 report.add("proof", Outcome.WARNING, f"another proof was not checked: {check.reason}")
@@ -333,7 +338,7 @@ class _Context:
             report.add("well-formed", Outcome.FAIL, problem)
             report.add("proof", Outcome.FAIL, "the proof was not checked: the presentation is malformed")
         else:
-            report.add("well-formed", Outcome.PASS, "follows the VCDM 2.0 rules for presentations")
+            report.add("well-formed", Outcome.PASS, Phrase("follows the VCDM 2.0 rules for presentations"))
             check = verify_presentation(
                 doc, resolve_key=self.resolve_key, challenge=self.challenge, domain=self.domain, loader=self.loader
             )
@@ -345,7 +350,7 @@ class _Context:
         from cairn.vc.presentations import verify_presentation_jwt
 
         report = Report("vp-jwt")
-        report.add("readable", Outcome.PASS, "a JWT")
+        report.add("readable", Outcome.PASS, Phrase("a JWT"))
         check = verify_presentation_jwt(
             token,
             resolve_key=self.jwt_resolver("authentication"),
@@ -434,12 +439,12 @@ class _Context:
             report.add("well-formed", Outcome.FAIL, "; ".join(problems))
         else:
             version = "1.1" if credential_version(doc) == 1 else "2.0"
-            report.add("well-formed", Outcome.PASS, f"follows the VCDM {version} rules")
+            report.add("well-formed", Outcome.PASS, Phrase("follows the VCDM %(version)s rules", version=str(version)))
 
     def schema(self, report: Report, doc: Mapping[str, Any]) -> None:
         types = as_list(doc.get("type"))
         if not any(t in types for t in OB_TYPES):
-            report.add("schema", Outcome.SKIPPED, "not an Open Badges 3.0 credential")
+            report.add("schema", Outcome.SKIPPED, Phrase("not an Open Badges 3.0 credential"))
             return
         if as_list(doc.get("@context"))[:1] != [VC2]:
             report.add(
@@ -462,7 +467,7 @@ class _Context:
 
     def _schema_outcome(self, report: Report, errors: list[str]) -> None:
         if not errors:
-            report.add("schema", Outcome.PASS, "valid against the 1EdTech Open Badges 3.0 JSON Schema")
+            report.add("schema", Outcome.PASS, Phrase("valid against the 1EdTech Open Badges 3.0 JSON Schema"))
             return
         more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
         report.add("schema", Outcome.FAIL, "; ".join(errors[:3]) + more)
@@ -471,13 +476,13 @@ class _Context:
         start = parse_time(doc.get("validFrom", doc.get("issuanceDate")))
         end = parse_time(doc.get("validUntil", doc.get("expirationDate")))
         if start is not None and start > self.now:
-            report.add("validity", Outcome.FAIL, f"not valid until {start.isoformat()}")
+            report.add("validity", Outcome.FAIL, Phrase("not valid until %(date)s", date=start.isoformat()))
         elif end is not None and end < self.now:
-            report.add("validity", Outcome.FAIL, f"expired on {end.isoformat()}")
+            report.add("validity", Outcome.FAIL, Phrase("expired on %(date)s", date=end.isoformat()))
         elif end is not None:
-            report.add("validity", Outcome.PASS, f"valid until {end.isoformat()}")
+            report.add("validity", Outcome.PASS, Phrase("valid until %(date)s", date=end.isoformat()))
         else:
-            report.add("validity", Outcome.PASS, "valid with no end date")
+            report.add("validity", Outcome.PASS, Phrase("valid with no end date"))
 
     def status(self, report: Report, doc: Mapping[str, Any]) -> None:
         from cairn.vc.status_check import StatusCheck

@@ -16,6 +16,7 @@ from typing import Any
 
 from babel.dates import format_date
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, pass_context
@@ -29,6 +30,7 @@ __all__ = [
     "install",
     "long_date",
     "make_templates",
+    "number",
     "reader_language",
     "said",
     "translate",
@@ -104,6 +106,16 @@ def long_date(value: date | None, language: str) -> str:
     return format_date(value, format="long", locale=BABEL_LOCALES.get(language, "en_GB"))
 
 
+def number(value: float | int, language: str) -> str:
+    """``value`` written the reader's way ("1.5", "1,5"; "12,500", "12 500"), with no needless ".0"."""
+    return str(format_decimal(value, locale=BABEL_LOCALES.get(language, "en_GB")))
+
+
+@pass_context
+def _number_filter(context: Context, value: float | int) -> str:
+    return number(value, str(context.get("lang") or SOURCE_LANGUAGE))
+
+
 @pass_context
 def _long_date_filter(context: Context, value: date | None) -> str:
     return long_date(value, str(context.get("lang") or SOURCE_LANGUAGE))
@@ -132,6 +144,7 @@ def install(environment: Environment) -> None:
     environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     environment.filters["long_date"] = _long_date_filter
     environment.filters["said"] = _said_filter
+    environment.filters["number"] = _number_filter
 
 
 def make_templates(*, version: str, languages: Mapping[str, str]) -> Jinja2Templates:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pycountry
+from babel import Locale
 
 from cairn.model.definitions import ANNEX_I, MicroCredentialDefinition, Organisation
 from cairn.model.types import pick
@@ -18,10 +19,12 @@ from cairn.model.vocabularies import (
     STACKABILITY,
     SUPERVISION,
 )
+from cairn.phrases import Phrase
 from cairn.services.catalog.service import CatalogEntry
-from cairn.skills.labels import shipped_labels
+from cairn.skills.labels import skill_label
+from cairn.web.i18n import BABEL_LOCALES, number
 
-__all__ = ["Item", "Row", "annex_rows", "country_name"]
+__all__ = ["Item", "Row", "annex_rows", "country_name", "ects_text", "hours_text", "nqf_text", "skill_links"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +35,8 @@ class Item:
     lang: str = ""
     href: str = ""
     note: str = ""
-    links: tuple[tuple[str, str], ...] = ()
+    links: tuple[tuple[str, str, str], ...] = ()
+    """ESCO skills: (label, URI, the label's language)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,14 +49,42 @@ class Row:
     mandatory: bool = True
 
 
-def country_name(country: str, region: str | None = None) -> str:
-    """``Poland (Mazowieckie)`` for ``PL``, ``PL-14``."""
+def country_name(country: str, region: str | None = None, lang: str = "en") -> str:
+    """``Poland (Mazowieckie)`` for ``PL``, ``PL-14`` (``Polska (Mazowieckie)`` in Polish: Babel's country names;
+    the region as ISO 3166-2 names it, in its own language)."""
     c = pycountry.countries.get(alpha_2=country)
     name = getattr(c, "common_name", None) or (c.name if c else country)
+    if lang != "en" and c is not None:
+        name = Locale.parse(BABEL_LOCALES.get(lang, "en_GB")).territories.get(c.alpha_2, name)
     if region:
         sub = pycountry.subdivisions.get(code=region)  # type: ignore[no-untyped-call]
         return f"{name} ({sub.name if sub else region})"
     return str(name)
+
+
+def skill_links(uris: tuple[str, ...] | list[str], lang: str) -> tuple[tuple[str, str, str], ...]:
+    """``(label, URI, label's language)`` of each ESCO skill, labelled in ``lang`` where the shipped data has it
+    (:func:`cairn.skills.labels.skill_label`); an unknown skill is "ESCO skill N"."""
+    out = []
+    for i, uri in enumerate(uris, 1):
+        found = skill_label(uri, lang)
+        out.append((found[1], uri, found[0]) if found else (str(Phrase("ESCO skill %(n)s", n=str(i))), uri, "en"))
+    return tuple(out)
+
+
+def ects_text(ects: float, lang: str) -> Phrase:
+    """``5 ECTS credits`` (``5 pkt ECTS``; ``1,5`` in Polish)."""
+    return Phrase("%(n)s ECTS credits", n=number(ects, lang))
+
+
+def hours_text(hours: float, lang: str) -> Phrase:
+    """``125 hours of learning``."""
+    return Phrase("%(n)s hours of learning", n=number(hours, lang))
+
+
+def nqf_text(framework: str, level: int | str) -> Phrase:
+    """``National framework (PL): level 6``."""
+    return Phrase("National framework (%(framework)s): level %(level)s", framework=framework, level=str(level))
 
 
 def _text(value: dict[str, str] | None, lang: str, note: str = "") -> list[Item]:
@@ -77,7 +109,7 @@ def annex_rows(entry: CatalogEntry, lang: str) -> list[Row]:
     rows = [
         Row(1, _name(1), [Item("Given on each award: the learner's name, and an email address or a DID.")]),
         Row(2, _name(2), _text(d.title, lang)),
-        Row(3, _name(3), [Item(country_name(o.country, o.region)) for o in orgs]),
+        Row(3, _name(3), [Item(country_name(o.country, o.region, lang)) for o in orgs]),
         Row(
             4,
             _name(4),
@@ -88,15 +120,14 @@ def annex_rows(entry: CatalogEntry, lang: str) -> list[Row]:
     outcomes = []
     for outcome in d.learning_outcomes:
         tag, text = pick(outcome.text, lang)
-        names = shipped_labels().labels(outcome.esco_skills)
-        links = tuple((names.get(uri, f"ESCO skill {i}"), uri) for i, uri in enumerate(outcome.esco_skills, 1))
+        links = skill_links(outcome.esco_skills, lang)
         outcomes.append(Item(text, tag, links=links))
     rows.append(Row(6, _name(6), outcomes))
     workload = []
     if d.workload.ects is not None:
-        workload.append(Item(f"{d.workload.ects:g} ECTS credits"))
+        workload.append(Item(ects_text(d.workload.ects, lang)))
     if d.workload.hours is not None:
-        workload.append(Item(f"{d.workload.hours} hours of learning"))
+        workload.append(Item(hours_text(d.workload.hours, lang)))
     rows.append(Row(7, _name(7), workload))
     level = []
     if d.level.not_applicable:
@@ -106,7 +137,7 @@ def annex_rows(entry: CatalogEntry, lang: str) -> list[Row]:
     if d.level.qf_ehea:
         level.append(Item(f"QF-EHEA: {QF_EHEA_CYCLES.label(d.level.qf_ehea, lang)}"))
     if d.level.nqf:
-        level.append(Item(f"National framework ({d.level.nqf.framework}): level {d.level.nqf.level}"))
+        level.append(Item(nqf_text(d.level.nqf.framework, d.level.nqf.level)))
     rows.append(Row(8, _name(8), level))
     rows.append(
         Row(
@@ -130,7 +161,7 @@ def annex_rows(entry: CatalogEntry, lang: str) -> list[Row]:
     stack = [Item(STACKABILITY.label(d.integration.stackability, lang))]
     for target in d.integration.towards:
         tag, text = pick(target.title, lang)
-        stack.append(Item(f"Stacks towards: {text}", tag, target.url or ""))
+        stack.append(Item(Phrase("Stacks towards: %(title)s", title=text), tag, target.url or ""))
     rows.append(Row(0, _optional("Integration"), stack, mandatory=False))
     further = _text(d.further_information, lang)
     if d.url:

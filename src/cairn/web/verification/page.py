@@ -28,7 +28,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from cairn.errors import CairnError
-from cairn.formats.annex import Annex, read_annex
+from cairn.formats.annex import Annex, localized, read_annex
 from cairn.model.definitions import ANNEX_I
 from cairn.model.vocabularies import (
     ASSESSMENT_TYPES,
@@ -40,14 +40,14 @@ from cairn.model.vocabularies import (
     STACKABILITY,
     SUPERVISION,
 )
+from cairn.phrases import Phrase
 from cairn.services.trust.operator import TrustList
 from cairn.services.verification.batch import is_hosted_ob2
 from cairn.services.verification.service import TRUST_REASONS
-from cairn.skills.labels import shipped_labels
 from cairn.vc.holder import email_matches
 from cairn.vc.report import CHECK_TITLES, Outcome, Report
 from cairn.vc.verification import MAX_INPUT_BYTES
-from cairn.web.catalog.views import Item, Row, country_name
+from cairn.web.catalog.views import Item, Row, country_name, ects_text, hours_text, nqf_text, skill_links
 from cairn.web.deps import container
 from cairn.web.errors import error_body
 from cairn.web.i18n import LANGUAGES, reader_language, said, translate
@@ -86,6 +86,8 @@ HOLDER_TEXT = {
     "not-named": "this credential does not name its holder by email",
 }
 """What the holder check says, by its result."""
+IDENTITY_TYPES = {"name": Phrase("name"), "emailAddress": Phrase("emailAddress")}
+"""OB 3.0 identity types said in the reader's language."""
 MAX_URL_LENGTH = 2000
 _SAFE_LINK = re.compile(r"^https?://", re.IGNORECASE)
 
@@ -119,16 +121,16 @@ def _map(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _items(*texts: str) -> list[Item]:
-    return [Item(t) for t in texts if t]
+def _items(*texts: str, lang: str = "") -> list[Item]:
+    return [Item(t, lang) for t in texts if t]
 
 
-def _country(address: Mapping[str, Any]) -> list[Item]:
+def _country(address: Mapping[str, Any], lang: str) -> list[Item]:
     country = _str(address.get("addressCountryCode"))
     if not country:
         return _items(_str(address.get("addressCountry")))
     try:
-        return [Item(country_name(country, _str(address.get("addressRegion")) or None))]
+        return [Item(country_name(country, _str(address.get("addressRegion")) or None, lang))]
     except (KeyError, LookupError, ValueError):
         return [Item(country)]
 
@@ -137,31 +139,34 @@ def _learner(subject: Mapping[str, Any]) -> list[Item]:
     items = _items(f"DID: {_str(subject.get('id'))}" if _str(subject.get("id")) else "")
     for ident in _list(subject.get("identifier")):
         ident = _map(ident)
-        kind = _str(ident.get("identityType")) or "identifier"
+        kind = IDENTITY_TYPES.get(_str(ident.get("identityType")), _str(ident.get("identityType")) or "identifier")
         if ident.get("hashed") is True:
-            items.append(Item(f"{kind}: hashed (the learner can prove it by giving the original value)"))
+            hashed = Phrase("%(kind)s: hashed (the learner can prove it by giving the original value)", kind=kind)
+            items.append(Item(hashed))
         elif _str(ident.get("identityHash")):
             items.append(Item(f"{kind}: {_str(ident.get('identityHash'))}"))
     return items
 
 
-def _outcomes(annex: Annex) -> list[Item]:
-    labels = shipped_labels()
+def _outcomes(annex: Annex, written: str, lang: str) -> list[Item]:
     items = []
     for outcome in annex.outcomes:
-        uris = [u for u in outcome.skills if _link(u)]
-        links = tuple((labels.label(u) or f"ESCO skill {i}", u) for i, u in enumerate(uris, 1))
+        links = skill_links([u for u in outcome.skills if _link(u)], lang)
         if outcome.statement or links:
-            items.append(Item(outcome.statement or "(no statement)", links=links))
+            items.append(Item(outcome.statement or "(no statement)", written if outcome.statement else "", links=links))
     return items
 
 
-def _workload(annex: Annex) -> list[Item]:
-    items = [Item(f"{annex.ects:g} ECTS credits")] if annex.ects is not None else []
+def _workload(annex: Annex, lang: str) -> list[Item]:
+    items = [Item(ects_text(annex.ects, lang))] if annex.ects is not None else []
     if annex.volume:
         hours = annex.hours
         items.append(
-            Item(f"{hours:g} hours of learning" if hours is not None else f"Volume of learning: {annex.volume}")
+            Item(
+                hours_text(hours, lang)
+                if hours is not None
+                else Phrase("Volume of learning: %(volume)s", volume=annex.volume)
+            )
         )
     return items
 
@@ -173,21 +178,22 @@ def _level(annex: Annex, lang: str) -> list[Item]:
     if annex.qf_ehea:
         items.append(Item(f"QF-EHEA: {QF_EHEA_CYCLES.label(annex.qf_ehea, lang)}"))
     if annex.nqf_level is not None:
-        items.append(Item(f"National framework ({annex.nqf_framework or 'unnamed'}): level {annex.nqf_level}"))
+        items.append(Item(nqf_text(annex.nqf_framework or "-", annex.nqf_level)))
     return items
 
 
-def _quality(annex: Annex, lang: str) -> list[Item]:
+def _quality(annex: Annex, written: str, lang: str) -> list[Item]:
     items = [Item(QUALITY_ASSURANCE_TYPES.label(t, lang)) for t in annex.quality_assurance_types]
     if annex.quality_assurance_body:
-        items.append(Item(annex.quality_assurance_body, href=_link(annex.quality_assurance_url)))
-    return items + _items(annex.quality_assurance_description)
+        items.append(Item(annex.quality_assurance_body, written, href=_link(annex.quality_assurance_url)))
+    return items + _items(annex.quality_assurance_description, lang=written)
 
 
-def _stack(annex: Annex, lang: str) -> list[Item]:
+def _stack(annex: Annex, written: str, lang: str) -> list[Item]:
     items = [Item(STACKABILITY.label(annex.stackability, lang))] if annex.stackability else []
     for target in annex.towards:
-        items.append(Item(f"Stacks towards: {target.title or target.identifier}", href=_link(target.url)))
+        title = Phrase("Stacks towards: %(title)s", title=target.title or target.identifier)
+        items.append(Item(title, written, href=_link(target.url)))
     return items
 
 
@@ -198,11 +204,15 @@ def credential_rows(credential: Mapping[str, Any], lang: str) -> list[Row]:
     subject = _map(next(iter(_list(credential.get("credentialSubject"))), None))
     a = _map(subject.get("achievement"))
     annex = read_annex(credential)
-    bodies = [Item(_str(issuer.get("name")) or _str(issuer.get("id")), href=_link(issuer.get("url")))]
+    written = _str(a.get("inLanguage"))  # the language of the credential's own texts, when it says
+    title_lang, title = localized(a, "name", lang)
+    if not title:
+        title_lang, title = localized(credential, "name", lang)
+    bodies = [Item(_str(issuer.get("name")) or _str(issuer.get("id")), written, href=_link(issuer.get("url")))]
     bodies += [Item(b) for b in annex.awarding_bodies if b != issuer.get("id")]
     dates = _items(_str(credential.get("validFrom")) or _str(credential.get("issuanceDate")))
     if _str(credential.get("awardedDate")) and credential.get("awardedDate") != credential.get("validFrom"):
-        dates.append(Item(f"Awarded {_str(credential.get('awardedDate'))}"))
+        dates.append(Item(Phrase("Awarded %(date)s", date=_str(credential.get("awardedDate")))))
     assessment = [Item(ASSESSMENT_TYPES.label(t, lang)) for t in annex.assessment_types]
     participation = []
     if annex.participation_mode:
@@ -212,21 +222,21 @@ def credential_rows(credential: Mapping[str, Any], lang: str) -> list[Row]:
     supervision = annex.supervision
     return [
         Row(1, _name(1), _learner(subject)),
-        Row(2, _name(2), _items(_str(a.get("name")) or _str(credential.get("name")))),
-        Row(3, _name(3), _country(_map(issuer.get("address")))),
+        Row(2, _name(2), _items(title, lang=title_lang or written)),
+        Row(3, _name(3), _country(_map(issuer.get("address")), lang)),
         Row(4, _name(4), [b for b in bodies if b.text]),
         Row(5, _name(5), dates),
-        Row(6, _name(6), _outcomes(annex)),
-        Row(7, _name(7), _workload(annex)),
+        Row(6, _name(6), _outcomes(annex, written, lang)),
+        Row(7, _name(7), _workload(annex, lang)),
         Row(8, _name(8), _level(annex, lang)),
-        Row(9, _name(9), assessment + _items(annex.assessment_description)),
-        Row(10, _name(10), participation + _items(annex.participation_description)),
-        Row(11, _name(11), _quality(annex, lang)),
-        Row(0, _optional("Prerequisites"), _items(annex.prerequisites), mandatory=False),
+        Row(9, _name(9), assessment + _items(annex.assessment_description, lang=written)),
+        Row(10, _name(10), participation + _items(annex.participation_description, lang=written)),
+        Row(11, _name(11), _quality(annex, written, lang)),
+        Row(0, _optional("Prerequisites"), _items(annex.prerequisites, lang=written), mandatory=False),
         Row(0, _optional("Supervision"), _items(SUPERVISION.label(supervision, lang) if supervision else ""), False),
-        Row(0, _optional("Grade"), _items(annex.grade, annex.grading_scheme), mandatory=False),
-        Row(0, _optional("Integration"), _stack(annex, lang), mandatory=False),
-        Row(0, _optional("Further information"), _items(annex.further_information), mandatory=False),
+        Row(0, _optional("Grade"), _items(annex.grade, annex.grading_scheme, lang=written), mandatory=False),
+        Row(0, _optional("Integration"), _stack(annex, written, lang), mandatory=False),
+        Row(0, _optional("Further information"), _items(annex.further_information, lang=written), mandatory=False),
     ]
 
 
@@ -324,7 +334,9 @@ def _view(
         "issuer": {**issuer, **trusted},
         "holder": holder_view(report, email),
         "certifies": [asdict(row) for row in _certifies(report, lang)],
-        "achievement": achievement_view(credential) if credential and report.format not in _OWN_SECTIONS else None,
+        "achievement": achievement_view(credential, lang)
+        if credential and report.format not in _OWN_SECTIONS
+        else None,
         "badge": badge_view(report) if report.format.startswith("ob2") and report.achievement else None,
         "seal": seal_view(report, certificates) if elm else None,
         "validity": _validity(report),

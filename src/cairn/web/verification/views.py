@@ -19,9 +19,10 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
+from cairn.formats.annex import localized
 from cairn.model.definitions import ANNEX_I
 from cairn.model.types import pick
-from cairn.skills.labels import shipped_labels
+from cairn.skills.labels import skill_label
 from cairn.vc.formats.elm import annex_rows
 from cairn.vc.report import Report
 from cairn.web.catalog.views import Item, Row
@@ -114,7 +115,6 @@ def _elm_outcomes(edc: Mapping[str, Any], lang: str) -> list[Item]:
     """Each learning outcome of the EDC's claim, its ESCO skills as links (labels in ``lang`` where given)."""
     claim = _map(_first(_map(edc.get("credentialSubject")).get("hasClaim")))
     spec = _map(_first(claim.get("specifiedBy")))
-    labels = shipped_labels()
     items = []
     for outcome in _list(spec.get("learningOutcome"))[:200]:
         outcome = _map(outcome)
@@ -124,8 +124,11 @@ def _elm_outcomes(edc: Mapping[str, Any], lang: str) -> list[Item]:
             uri = _link(skill.get("id"))
             if uri:
                 given = _words(skill.get("prefLabel"), lang)
-                label = given if lang != "en" and given else labels.label(uri) or given or uri
-                links.append((label, uri))
+                known = skill_label(uri, lang)
+                if given and lang != "en":
+                    links.append((given, uri, ""))
+                else:
+                    links.append((known[1], uri, known[0]) if known else (given or uri, uri, ""))
         text = _words(outcome.get("title"), lang)
         if text or links:
             items.append(Item(text or translate(lang, "(no statement)"), links=tuple(links)))
@@ -228,18 +231,25 @@ def badge_view(report: Report) -> dict[str, Any]:
     }
 
 
-def achievement_view(credential: Mapping[str, Any]) -> dict[str, str] | None:
-    """An Open Badges 3.0 achievement: name, type, description, criteria (narrative and page); None without one."""
+def achievement_view(credential: Mapping[str, Any], lang: str = "en") -> dict[str, str] | None:
+    """An Open Badges 3.0 achievement: name, type, description, criteria (narrative and page); None without one.
+    Name and description in the reader's ``lang`` where the credential gives it (``*_lang``: the language of
+    each; ``written``: the language of the achievement's own texts)."""
     subject = _map(_first(credential.get("credentialSubject")))
     achievement = _map(subject.get("achievement"))
     if not achievement:
         return None
     criteria = _map(achievement.get("criteria"))
     kind = _str(achievement.get("achievementType"))
+    name_lang, name = localized(achievement, "name", lang)
+    description_lang, description = localized(achievement, "description", lang)
     return {
-        "name": _str(achievement.get("name")),
+        "name": name,
+        "name_lang": name_lang,
         "type": re.sub(r"(?<=[a-z])(?=[A-Z])", " ", kind.removeprefix("ext:")) if len(kind) <= 100 else "",
-        "description": _str(achievement.get("description")),
+        "description": description,
+        "description_lang": description_lang,
+        "written": _str(achievement.get("inLanguage")),
         "criteria": _str(criteria.get("narrative")),
         "criteria_url": _link(criteria.get("id")),
     }
