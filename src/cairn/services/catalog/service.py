@@ -9,9 +9,10 @@ from datetime import datetime
 from pathlib import Path
 
 from cairn.errors import CatalogError, Problem
-from cairn.model.catalog import MAX_FILE_BYTES, Catalog, build_catalog
+from cairn.model.catalog import MAX_FILE_BYTES, Catalog, CatalogueQuery, build_catalog
 from cairn.model.definitions import MicroCredentialDefinition, Organisation, SaveAction
 from cairn.services.catalog.coawards import accept_all
+from cairn.services.catalog.search import CatalogueIndex, Found
 from cairn.store.audit import AuditRepository
 from cairn.store.catalog.repository import (
     DefinitionRepository,
@@ -24,7 +25,9 @@ __all__ = [
     "CATALOG_SUFFIXES",
     "CatalogEntry",
     "CatalogService",
+    "Found",
     "ImportResult",
+    "Search",
     "read_files",
     "validate_paths",
 ]
@@ -102,12 +105,24 @@ class CatalogEntry:
         return self.stored.definition
 
 
+@dataclass(frozen=True, slots=True)
+class Search:
+    """A search's answer for pages: the entries found, how many the catalogue holds, the counts per filter value,
+    and every organisation that awards a published definition (for the issuer filter)."""
+
+    entries: list[CatalogEntry]
+    total: int
+    counts: dict[str, Counter[str]]
+    organisations: tuple[Organisation, ...]
+
+
 class CatalogService:
     """Catalogue use cases over one database."""
 
     def __init__(self, database: Database, *, clock: Callable[[], datetime]) -> None:
         self.database = database
         self.clock = clock
+        self.index = CatalogueIndex(database)
 
     def validate(self, paths: Sequence[str | Path]) -> tuple[Catalog, list[Problem]]:
         """Validate files, allowing definitions to name organisations already stored."""
@@ -165,6 +180,30 @@ class CatalogService:
                 CatalogEntry(s, tuple(orgs[b] for b in s.definition.awarding_bodies if b in orgs))
                 for s in DefinitionRepository(session).latest()
             ]
+
+    def search(self, query: CatalogueQuery) -> Search:
+        """The published definitions ``query`` finds (drafts never), with their awarding bodies and the counts a
+        page shows next to each filter value."""
+        found: Found = self.index.search(query)
+        with self.database.transaction() as session:
+            orgs = {o.id: o for o in OrganisationRepository(session).list()}
+        entries = [
+            CatalogEntry(s, tuple(orgs[b] for b in s.definition.awarding_bodies if b in orgs))
+            for s in found.definitions
+        ]
+        issuing = tuple(o for slug, o in orgs.items() if found.counts["issuer"].get(slug) or slug == query.issuer)
+        return Search(entries, found.total, found.counts, issuing)
+
+    def organisation(self, slug: str) -> tuple[Organisation, list[CatalogEntry]]:
+        """An organisation and the published definitions it awards; NotFoundError for an unknown one."""
+        with self.database.transaction() as session:
+            repo = OrganisationRepository(session)
+            organisation = repo.get(slug)
+            orgs = {o.id: o for o in repo.list()}
+        published = self.index.published_by(slug)
+        return organisation, [
+            CatalogEntry(s, tuple(orgs[b] for b in s.definition.awarding_bodies if b in orgs)) for s in published
+        ]
 
     def entry(self, slug: str, version: int | None = None) -> CatalogEntry:
         """One definition (latest version unless given) with its awarding bodies; NotFoundError otherwise."""

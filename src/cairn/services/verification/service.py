@@ -37,6 +37,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from cairn.errors import FetchError
+from cairn.model.trust import Claim, vouch
 from cairn.phrases import Phrase
 from cairn.services.trust.network import TrustNetwork
 from cairn.services.trust.operator import TrustList
@@ -150,6 +151,41 @@ class VerificationService:
             issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
             return "credentialStatus" not in source and isinstance(issuer_id, str) and issuer_id.startswith("did:key:")
         return isinstance(source, str)
+
+    def standing(self, identifier: str) -> dict[str, Any]:
+        """Who vouches now for the issuer ``identifier`` (a DID), with no credential in hand: for an organisation's
+        public page. The same trust network and the same shape as a report's ``trust`` (``vouched``, ``chain``,
+        ``reason`` and ``said``), so pages show it the one way they show a credential's issuer trust. Each
+        accreditation in force that names the issuer is tried with a claim inside its own scope (an accreditation
+        for EQF 6 in ISCED-F 06 is asked about EQF 6 in 06); the first that reaches an anchor is the answer."""
+        now = self.clock()
+        index = self.trust.index()
+        details: dict[str, Any] = {"vouched": False, "chain": []}
+        found: Phrase | str = ""
+        if identifier in index.anchors:
+            key = "operator"
+            details.update(vouched=True, by="operator", anchor={"did": identifier, "name": index.anchors[identifier]})
+        else:
+            key = "nobody"
+            for accreditation in index.lookup(identifier)[:50]:
+                scope = accreditation.scope
+                claim = Claim(
+                    now,
+                    eqf=scope.eqf[0] if scope.eqf else None,
+                    isced=scope.isced[0] if scope.isced else None,
+                    nqf=scope.nqf[0] if scope.nqf else None,
+                    types=scope.types[:1],
+                )
+                vouching = vouch([identifier], claim, lookup=index.lookup, anchors=index.anchors)
+                if vouching.chain is not None and vouching.chain.links:
+                    links, found = self.trust.explain(vouching.chain)
+                    key = "chain"
+                    details.update(vouched=True, by="chain", chain=links)
+                    break
+        reason = Phrase(TRUST_REASONS[key])
+        if found:
+            reason = Phrase("%(reason)s: %(detail)s", reason=reason, detail=found)
+        return {**details, "reason": str(reason), "said": reason.to_json()}
 
     def _judge_trust(self, report: Report, depth: int = 0) -> None:
         """Add the ``issuer-trust`` check to ``report`` (and to each credential inside it). A presentation has a

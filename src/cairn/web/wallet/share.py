@@ -50,7 +50,7 @@ from cairn.services.wallet.sharing import (
 )
 from cairn.skills.labels import shipped_labels
 from cairn.vc.report import CHECK_TITLES, UNSIGNED_BY_ISSUER
-from cairn.web.catalog.views import Item, Row
+from cairn.web.catalog.views import Item, Row, country_name
 from cairn.web.deps import RowId, container, csrf_protect, csrf_token, current_account
 from cairn.web.i18n import LANGUAGES, long_date, reader_language, translate
 from cairn.web.render import error_text, render
@@ -117,6 +117,19 @@ def public_rows(document: Mapping[str, Any], lang: str) -> list[Row]:
     rows = credential_rows(document, lang)
     names = [Item(n) for n in holder_names(document)]
     return [Row(r.number, r.name, names, r.mandatory) if r.number == 1 else r for r in rows]
+
+
+def issuer_country(document: Mapping[str, Any]) -> str:
+    """The issuer's country (and region) as the credential states it, by name; "" when it states none."""
+    address = _map(_map(document.get("issuer")).get("address"))
+    code, region = address.get("addressCountryCode"), address.get("addressRegion")
+    if not isinstance(code, str) or not code:
+        country = address.get("addressCountry")
+        return country[:100] if isinstance(country, str) else ""
+    try:
+        return country_name(code[:2].upper(), region[:10] if isinstance(region, str) and region else None)
+    except (KeyError, LookupError, ValueError):
+        return code[:10]
 
 
 def skills_of(document: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -387,6 +400,7 @@ def _verification_page(
         "rows": public_rows(document, lang),
         "skills": skills_of(document),
         "holders": holder_names(document),
+        "issuer_country": issuer_country(document),
         "share_url": page_url,
         "image_url": f"{page_url}/preview.png",
         "image_size": PREVIEW_SIZE,
