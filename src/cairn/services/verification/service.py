@@ -32,12 +32,12 @@ the registry's legal identity of the issuer, whether it is one of this instance'
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
 from cairn.errors import FetchError
-from cairn.model.trust import Claim, vouch
+from cairn.model.trust import Accreditation, Claim, vouch
 from cairn.phrases import Phrase
 from cairn.services.trust.network import TrustNetwork
 from cairn.services.trust.operator import TrustList
@@ -168,14 +168,7 @@ class VerificationService:
         else:
             key = "nobody"
             for accreditation in index.lookup(identifier)[:50]:
-                scope = accreditation.scope
-                claim = Claim(
-                    now,
-                    eqf=scope.eqf[0] if scope.eqf else None,
-                    isced=scope.isced[0] if scope.isced else None,
-                    nqf=scope.nqf[0] if scope.nqf else None,
-                    types=scope.types[:1],
-                )
+                claim = _claim_within(accreditation, index.lookup, now)
                 vouching = vouch([identifier], claim, lookup=index.lookup, anchors=index.anchors)
                 if vouching.chain is not None and vouching.chain.links:
                     links, found = self.trust.explain(vouching.chain)
@@ -230,6 +223,27 @@ class VerificationService:
         links, sentence = self.trust.explain(chain)
         details.update(by="chain", chain=links, summary=str(sentence))
         return Outcome.PASS, "chain", details, sentence
+
+
+def _claim_within(first: Accreditation, lookup: Callable[[str], Sequence[Accreditation]], now: datetime) -> Claim:
+    """A claim inside ``first``'s scope and, for what it leaves open, inside its accreditors' (the first
+    accreditation of each, up the chain): what an organisation's page asks the trust network about."""
+    eqf: int | None = None
+    isced: str | None = None
+    nqf: str | None = None
+    types: tuple[str, ...] = ()
+    link: Accreditation | None = first
+    for _ in range(5):
+        if link is None:
+            break
+        scope = link.scope
+        eqf = eqf if eqf is not None else (scope.eqf[0] if scope.eqf else None)
+        isced = isced or (scope.isced[0] if scope.isced else None)
+        nqf = nqf or (scope.nqf[0] if scope.nqf else None)
+        types = types or scope.types[:1]
+        above = lookup(link.accredited_by)
+        link = above[0] if above else None
+    return Claim(now, eqf=eqf, isced=isced, nqf=nqf, types=types)
 
 
 def vouched_by(trust: Mapping[str, Any]) -> str:

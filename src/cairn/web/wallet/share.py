@@ -37,6 +37,7 @@ from cairn.errors import ConflictError, InputError, NotFoundError
 from cairn.formats.annex import achievement_of, alignments, read_annex
 from cairn.formats.preview import PREVIEW_SIZE
 from cairn.formats.qr import qr_png, qr_svg
+from cairn.model.definitions import Organisation
 from cairn.services.accounts.service import SignedIn
 from cairn.services.wallet.records import AboutSomeoneElseError
 from cairn.services.wallet.sharing import (
@@ -54,7 +55,7 @@ from cairn.web.catalog.views import Item, Row, country_name
 from cairn.web.deps import RowId, container, csrf_protect, csrf_token, current_account
 from cairn.web.i18n import LANGUAGES, long_date, reader_language, translate
 from cairn.web.render import error_text, render
-from cairn.web.verification.page import credential_rows
+from cairn.web.verification.page import credential_rows, local_awarders
 
 __all__ = ["router", "sharing_service"]
 
@@ -112,9 +113,9 @@ def holder_names(document: Mapping[str, Any]) -> list[str]:
     return names
 
 
-def public_rows(document: Mapping[str, Any], lang: str) -> list[Row]:
-    """The Annex I rows, with the learner shown by stated name only."""
-    rows = credential_rows(document, lang)
+def public_rows(document: Mapping[str, Any], lang: str, local: Mapping[str, Organisation] | None = None) -> list[Row]:
+    """The Annex I rows, with the learner shown by stated name only (``local``: see :func:`credential_rows`)."""
+    rows = credential_rows(document, lang, local)
     names = [Item(n) for n in holder_names(document)]
     return [Row(r.number, r.name, names, r.mandatory) if r.number == 1 else r for r in rows]
 
@@ -397,7 +398,7 @@ def _verification_page(
         "expires": expires,
         "report": report,
         "check_titles": CHECK_TITLES,
-        "rows": public_rows(document, lang),
+        "rows": public_rows(document, lang, local_awarders(request, [document])),
         "skills": skills_of(document),
         "holders": holder_names(document),
         "issuer_country": issuer_country(document),
