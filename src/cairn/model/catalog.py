@@ -370,9 +370,9 @@ def parse_query(params: Mapping[str, str]) -> CatalogueQuery:
     )
 
 
-def matches(facets: Facets, query: CatalogueQuery, *, ignoring: str = "") -> bool:
-    """Whether ``facets`` satisfy every part of ``query`` (except the filter ``ignoring``, for its counts)."""
-    checks = {
+def _checks(facets: Facets, query: CatalogueQuery) -> dict[str, bool]:
+    """Whether ``facets`` satisfy each part of ``query`` (``text``: every word appears)."""
+    return {
         "issuer": not query.issuer or query.issuer in facets.issuers,
         "field": not query.field or (facets.field or "").startswith(query.field),
         "eqf": query.eqf is None or facets.eqf == query.eqf,
@@ -380,10 +380,13 @@ def matches(facets: Facets, query: CatalogueQuery, *, ignoring: str = "") -> boo
         and (query.ects_max is None or (facets.ects is not None and facets.ects <= query.ects_max)),
         "language": not query.language or query.language in facets.languages,
         "mode": not query.mode or facets.mode == query.mode,
+        "text": all(word in facets.text for word in query.words),
     }
-    if not all(ok for name, ok in checks.items() if name != ignoring):
-        return False
-    return all(word in facets.text for word in query.words)
+
+
+def matches(facets: Facets, query: CatalogueQuery, *, ignoring: str = "") -> bool:
+    """Whether ``facets`` satisfy every part of ``query`` (except the filter ``ignoring``, for its counts)."""
+    return all(ok for name, ok in _checks(facets, query).items() if name != ignoring)
 
 
 def _values(facets: Facets, name: str) -> Iterable[str]:
@@ -405,7 +408,11 @@ def facet_counts(all_facets: Iterable[Facets], query: CatalogueQuery) -> dict[st
     (fields counted by their broad ISCED-F code): what a page shows next to each choice."""
     counts: dict[str, Counter[str]] = {name: Counter() for name in FILTERS if name != "ects"}
     for facets in all_facets:
+        checks = _checks(facets, query)
+        failed = [name for name, ok in checks.items() if not ok]
+        if len(failed) > 1:
+            continue  # whichever filter is left out, another still excludes it
         for name, counter in counts.items():
-            if matches(facets, query, ignoring=name):
+            if not failed or failed == [name]:
                 counter.update(set(_values(facets, name)))
     return counts
