@@ -139,6 +139,7 @@ def test_an_unexpected_error_is_a_500_without_details(
         raise RuntimeError("internal detail: password=hunter2")
 
     monkeypatch.setattr(client.app.state.container.catalog, "entries", explode)  # type: ignore[attr-defined]
+    monkeypatch.setattr(client.app.state.container.catalog, "search", lambda query: explode())  # type: ignore[attr-defined]
     with TestClient(client.app, raise_server_exceptions=False) as broken:
         response = broken.get("/api/v1/micro-credentials")
         page = broken.get("/")

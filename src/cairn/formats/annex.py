@@ -23,6 +23,7 @@ from typing import Any, Final
 __all__ = [
     "ELEMENTS",
     "Annex",
+    "Awarder",
     "Outcome",
     "Target",
     "achievement_of",
@@ -54,7 +55,8 @@ STACKS_TOWARDS: Final = "ext:StacksTowards"
 FURTHER_INFORMATION: Final = "ext:FurtherInformation"
 LANGUAGE_OF_INSTRUCTION: Final = "ext:LanguageOfInstruction"
 AWARDING_BODY: Final = "ext:AwardingBody"
-"""``identifierType`` of an ``achievement.otherIdentifier`` entry naming one of several awarding bodies."""
+"""``identifierType`` of an ``achievement.otherIdentifier`` entry naming one of several awarding bodies, and the
+``targetType`` of the alignment that gives a joint awarding body's name, website and country."""
 
 ELEMENTS: Final = {
     LEARNING_OUTCOME: "Learning outcome (targetDescription: the statement)",
@@ -76,6 +78,10 @@ ELEMENTS: Final = {
     STACKS_TOWARDS: "What it stacks towards (targetName: title; targetCode: identifier; targetUrl: page)",
     FURTHER_INFORMATION: "Further information (targetDescription)",
     LANGUAGE_OF_INSTRUCTION: "Language of instruction (targetCode: BCP 47 tag)",
+    AWARDING_BODY: (
+        "A joint awarding body (targetCode: its identifier, a DID; targetName: its legal name; targetUrl: its website; "
+        "targetDescription: its country, an ISO 3166-1 code, or its region, an ISO 3166-2 code)"
+    ),
 }
 """The ``targetType`` of each Annex I element carried as an ``Alignment``, and what its fields hold."""
 
@@ -91,6 +97,17 @@ class Outcome:
 
     statement: str
     skills: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Awarder:
+    """A joint awarding body as the credential describes it (display only: a name proves nothing)."""
+
+    id: str
+    name: str = ""
+    url: str = ""
+    place: str = ""
+    """Its country (ISO 3166-1 alpha-2) or region (ISO 3166-2), as stated."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +150,8 @@ class Annex:
     towards: tuple[Target, ...] = ()
     further_information: str = ""
     awarding_bodies: tuple[str, ...] = ()
+    awarders: tuple[Awarder, ...] = ()
+    """The joint awarding bodies the credential describes (name, website, country), by identifier."""
     languages: tuple[str, ...] = ()
     isced: str = ""
 
@@ -408,6 +427,16 @@ def read_annex(credential: Mapping[str, Any]) -> Annex:
         towards=_towards(a),
         further_information=_first(a, FURTHER_INFORMATION, "targetDescription") or _str(a.get("furtherInformation")),
         awarding_bodies=_awarding_bodies(credential, a),
+        awarders=tuple(
+            Awarder(
+                _str(x.get("targetCode")),
+                _str(x.get("targetName")),
+                _str(x.get("targetUrl")),
+                _str(x.get("targetDescription"))[:10],
+            )
+            for x in alignments(a, AWARDING_BODY)[:20]
+            if _str(x.get("targetCode"))
+        ),
         languages=_codes(a, LANGUAGE_OF_INSTRUCTION) or _strings(a.get("languageOfInstruction")),
         isced=_isced(a),
     )

@@ -352,6 +352,17 @@ def build_credential(
         creator=issuer,
         skill_labels=skill_labels or {},
     )
+    if len(organisations) > 1:  # each joint awarding body's name, website and country, not its DID alone
+        achievement.setdefault("alignment", []).extend(
+            _align(
+                annex.AWARDING_BODY,
+                pick(o.legal_name, language)[1],
+                o.website,
+                code=issuer_ids[o.id],
+                description=o.region or o.country,
+            )
+            for o in organisations[1:]
+        )
     subject["achievement"] = achievement
     if award.grade:
         result: dict[str, Any] = {"type": ["Result"], "value": award.grade}

@@ -13,6 +13,8 @@ duplicate keys, and nesting deeper than :data:`MAX_DEPTH`.
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,17 +24,24 @@ from pydantic import BaseModel, ValidationError
 from yaml.events import AliasEvent, MappingEndEvent, MappingStartEvent, SequenceEndEvent, SequenceStartEvent
 from yaml.nodes import MappingNode
 
-from cairn.errors import Problem
+from cairn.errors import InputError, Problem
 from cairn.model.definitions import MicroCredentialDefinition, Organisation
 from cairn.vc.values import nests_deeper_than
 
 __all__ = [
+    "FILTERS",
     "KINDS",
     "MAX_DEPTH",
     "MAX_FILE_BYTES",
     "Catalog",
+    "CatalogueQuery",
+    "Facets",
     "build_catalog",
+    "facet_counts",
+    "facets_of",
+    "matches",
     "parse_file",
+    "parse_query",
     "validation_problems",
 ]
 
@@ -235,3 +244,175 @@ def _add_document(catalog: Catalog, problems: list[Problem], source: str, doc: A
         catalog.organisations[obj_id] = obj
     elif isinstance(obj, MicroCredentialDefinition):
         catalog.definitions[obj_id] = obj
+
+
+# -- searching and filtering the published catalogue -------------------------------------------------------------
+
+FILTERS: tuple[str, ...] = ("issuer", "field", "eqf", "ects", "language", "mode")
+"""The catalogue's filters, in the order pages show them (``ects`` is a range: ``ects_min`` .. ``ects_max``)."""
+
+MAX_QUERY_TEXT = 200
+"""Longest search text, in characters."""
+_MAX_WORDS = 10
+_CODE = re.compile(r"^[a-z0-9-]{1,80}$")
+_ISCED = re.compile(r"^\d{2,4}$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Facets:
+    """What the catalogue's search and filters read of one definition."""
+
+    slug: str
+    issuers: tuple[str, ...]
+    field: str | None
+    eqf: int | None
+    ects: float | None
+    languages: tuple[str, ...]
+    mode: str
+    text: str
+    """Titles, descriptions and learning outcomes in every language, folded to lower case."""
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def facets_of(definition: MicroCredentialDefinition) -> Facets:
+    """The facets of ``definition`` (every language's text goes into the searchable text)."""
+    texts = [*definition.title.values(), *(definition.description or {}).values()]
+    for outcome in definition.learning_outcomes:
+        texts.extend(outcome.text.values())
+    return Facets(
+        slug=definition.id,
+        issuers=tuple(definition.awarding_bodies),
+        field=definition.isced_f,
+        eqf=definition.level.eqf,
+        ects=definition.workload.ects,
+        languages=tuple(tag.split("-")[0].lower() for tag in definition.languages),
+        mode=definition.participation.mode,
+        text=_fold("\n".join(texts)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueQuery:
+    """A search of the catalogue: words (all must appear) and filters; an empty part does not filter."""
+
+    text: str = ""
+    issuer: str = ""
+    field: str = ""
+    """An ISCED-F code, broad (``"06"``), narrow (``"061"``) or detailed (``"0613"``): a prefix of the field."""
+    eqf: int | None = None
+    ects_min: float | None = None
+    ects_max: float | None = None
+    language: str = ""
+    mode: str = ""
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """The search text's words, folded."""
+        return tuple(_fold(self.text).split())[:_MAX_WORDS]
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing is searched or filtered."""
+        return self == CatalogueQuery()
+
+
+def _number(name: str, value: str, low: float, high: float) -> float | None:
+    if not value:
+        return None
+    try:
+        number = float(value.replace(",", "."))
+    except ValueError:
+        number = float("nan")
+    if not low <= number <= high:  # also refuses NaN and infinity
+        raise InputError(
+            "%(name)s must be a number from %(low)s to %(high)s", name=name, low=f"{low:g}", high=f"{high:g}"
+        )
+    return number
+
+
+def parse_query(params: Mapping[str, str]) -> CatalogueQuery:
+    """The query that page parameters ask for (``q``, ``issuer``, ``field``, ``eqf``, ``ects_min``, ``ects_max``,
+    ``language``, ``mode``); InputError for a value no definition could have (so a typo is said, not hidden)."""
+
+    def get(name: str, limit: int = 100) -> str:
+        value = str(params.get(name) or "").strip()
+        if len(value) > limit:
+            raise InputError("%(name)s is longer than %(n)s characters", name=name, n=limit)
+        return value
+
+    text = get("q", MAX_QUERY_TEXT)
+    issuer, field, language, mode = get("issuer"), get("field"), get("language").lower(), get("mode")
+    if issuer and not _CODE.match(issuer):
+        raise InputError("%(name)s is not an organisation's identifier", name="issuer")
+    if field and not _ISCED.match(field):
+        raise InputError("the field is an ISCED-F code of 2 to 4 digits")
+    if language and not _LANGUAGE.match(language):
+        raise InputError("the language is a two- or three-letter code such as en or pl")
+    if mode and not _CODE.match(mode):
+        raise InputError("%(name)s is not a form of participation", name="mode")
+    eqf = _number("eqf", get("eqf"), 1, 8)
+    if eqf is not None and not eqf.is_integer():
+        raise InputError("%(name)s must be a number from %(low)s to %(high)s", name="eqf", low="1", high="8")
+    ects_min, ects_max = _number("ects_min", get("ects_min"), 0, 120), _number("ects_max", get("ects_max"), 0, 120)
+    return CatalogueQuery(
+        text=text,
+        issuer=issuer,
+        field=field,
+        eqf=int(eqf) if eqf is not None else None,
+        ects_min=ects_min,
+        ects_max=ects_max,
+        language=language,
+        mode=mode,
+    )
+
+
+def _checks(facets: Facets, query: CatalogueQuery) -> dict[str, bool]:
+    """Whether ``facets`` satisfy each part of ``query`` (``text``: every word appears)."""
+    return {
+        "issuer": not query.issuer or query.issuer in facets.issuers,
+        "field": not query.field or (facets.field or "").startswith(query.field),
+        "eqf": query.eqf is None or facets.eqf == query.eqf,
+        "ects": (query.ects_min is None or (facets.ects is not None and facets.ects >= query.ects_min))
+        and (query.ects_max is None or (facets.ects is not None and facets.ects <= query.ects_max)),
+        "language": not query.language or query.language in facets.languages,
+        "mode": not query.mode or facets.mode == query.mode,
+        "text": all(word in facets.text for word in query.words),
+    }
+
+
+def matches(facets: Facets, query: CatalogueQuery, *, ignoring: str = "") -> bool:
+    """Whether ``facets`` satisfy every part of ``query`` (except the filter ``ignoring``, for its counts)."""
+    return all(ok for name, ok in _checks(facets, query).items() if name != ignoring)
+
+
+def _values(facets: Facets, name: str) -> Iterable[str]:
+    if name == "issuer":
+        return facets.issuers
+    if name == "field":
+        return (facets.field[:2],) if facets.field else ()
+    if name == "eqf":
+        return (str(facets.eqf),) if facets.eqf is not None else ()
+    if name == "language":
+        return facets.languages
+    if name == "mode":
+        return (facets.mode,)
+    return ()
+
+
+def facet_counts(all_facets: Iterable[Facets], query: CatalogueQuery) -> dict[str, Counter[str]]:
+    """For each filter, how many definitions each of its values would find with the rest of ``query`` kept
+    (fields counted by their broad ISCED-F code): what a page shows next to each choice."""
+    counts: dict[str, Counter[str]] = {name: Counter() for name in FILTERS if name != "ects"}
+    for facets in all_facets:
+        checks = _checks(facets, query)
+        failed = [name for name, ok in checks.items() if not ok]
+        if len(failed) > 1:
+            continue  # whichever filter is left out, another still excludes it
+        for name, counter in counts.items():
+            if not failed or failed == [name]:
+                counter.update(set(_values(facets, name)))
+    return counts

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 __all__ = [
     "ASSESSMENT_TYPES",
     "EQF_LEVELS",
+    "ISCED_F_BROAD",
     "ORGANISATION_TYPES",
     "PARTICIPATION_FORMS",
     "QF_EHEA_CYCLES",
@@ -185,3 +186,19 @@ ORGANISATION_TYPES = _vocab(
     ("public-body", "Public body", "Instytucja publiczna"),
 )
 """Types of issuing organisation."""
+
+ISCED_F_BROAD = _vocab(
+    "ISCED-F 2013 broad field",
+    ("00", "Generic programmes and qualifications", "Programy i kwalifikacje ogólne"),
+    ("01", "Education", "Kształcenie"),
+    ("02", "Arts and humanities", "Nauki humanistyczne i sztuka"),
+    ("03", "Social sciences, journalism and information", "Nauki społeczne, dziennikarstwo i informacja"),
+    ("04", "Business, administration and law", "Biznes, administracja i prawo"),
+    ("05", "Natural sciences, mathematics and statistics", "Nauki przyrodnicze, matematyka i statystyka"),
+    ("06", "Information and communication technologies", "Technologie informacyjno-komunikacyjne"),
+    ("07", "Engineering, manufacturing and construction", "Technika, przemysł i budownictwo"),
+    ("08", "Agriculture, forestry, fisheries and veterinary", "Rolnictwo, leśnictwo, rybactwo i weterynaria"),
+    ("09", "Health and welfare", "Zdrowie i opieka społeczna"),
+    ("10", "Services", "Usługi"),
+)
+"""The eleven broad fields of ISCED-F 2013 (the first two digits of a field code), for the catalogue's filter."""

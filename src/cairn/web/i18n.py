@@ -8,27 +8,31 @@ language. A message without a translation falls back to English, the source lang
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from babel.dates import format_date
+from babel.dates import format_date, format_time
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
+from markupsafe import Markup, escape
 
 from cairn.phrases import Phrase, say
 
 __all__ = [
     "LANGUAGES",
     "catalog",
+    "human_date",
     "install",
     "long_date",
+    "machine_date",
     "make_templates",
     "number",
     "reader_language",
@@ -133,9 +137,76 @@ def said(language: str, text: Any) -> str:
     return translate(language, "" if text is None else str(text))
 
 
+_ISO_DAY = re.compile(r"(?<![\w/:.%-])(\d{4}-\d{2}-\d{2})(?![\w/:.%-])")
+
+
 @pass_context
 def _said_filter(context: Context, text: Any) -> str:
-    return said(str(context.get("lang") or SOURCE_LANGUAGE), text)
+    """:func:`said`, with each ISO day in it (``until 2028-12-05``, as reasons give dates) written for people."""
+    language = str(context.get("lang") or SOURCE_LANGUAGE)
+    return _ISO_DAY.sub(lambda m: human_date(m.group(1), language), said(language, text))
+
+
+_MAX_DATE_TEXT = 64
+
+
+def _as_moment(value: Any) -> date | None:
+    """A date or an aware datetime (in UTC) from a date, a datetime (naive ones are UTC, as Cairn stores them) or
+    an ISO 8601 string (``2026-12-05``, ``2026-12-05T07:28:44Z``); None for anything else."""
+    if isinstance(value, str):
+        text = value.strip()[:_MAX_DATE_TEXT]
+        try:
+            value = datetime.fromisoformat(text) if "T" in text or " " in text else date.fromisoformat(text)
+        except ValueError:
+            return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value if isinstance(value, date) else None
+
+
+def human_date(value: Any, language: str, *, time: bool = False) -> str:
+    """``value`` (a date, a datetime or an ISO 8601 string) for people in ``language``: "5 December 2026",
+    "5 grudnia 2026"; with ``time`` (where the hour matters) "5 December 2026, 07:28 UTC", the time zone stated
+    (Cairn keeps times in UTC). A string that is no date is returned as it is (a credential may say anything);
+    "" for None."""
+    if value is None or value == "":
+        return ""
+    moment = _as_moment(value)
+    if moment is None:
+        return str(value)[:_MAX_DATE_TEXT]
+    text = long_date(moment if not isinstance(moment, datetime) else moment.date(), language)
+    if time and isinstance(moment, datetime):
+        text += ", " + format_time(moment, "HH:mm", locale=BABEL_LOCALES.get(language, "en_GB")) + " UTC"
+    return text
+
+
+def machine_date(value: Any) -> str:
+    """``value`` as the ISO 8601 text a ``<time datetime>`` carries (UTC, ``Z``), or "" when it is no date."""
+    moment = _as_moment(value)
+    if isinstance(moment, datetime):
+        return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+    return moment.isoformat() if moment is not None else ""
+
+
+@pass_context
+def _human_date_filter(context: Context, value: Any) -> str:
+    return human_date(value, str(context.get("lang") or SOURCE_LANGUAGE))
+
+
+@pass_context
+def _human_datetime_filter(context: Context, value: Any) -> str:
+    return human_date(value, str(context.get("lang") or SOURCE_LANGUAGE), time=True)
+
+
+@pass_context
+def _time_tag_filter(context: Context, value: Any, time: bool = False) -> Markup:
+    """``<time datetime="2026-12-05T07:28:44Z">5 December 2026</time>``: people read the date, programs the
+    attribute; text that is no date comes out escaped, without the element."""
+    text = human_date(value, str(context.get("lang") or SOURCE_LANGUAGE), time=time)
+    machine = machine_date(value)
+    if not machine:
+        return escape(text)
+    return Markup('<time datetime="{}">{}</time>').format(machine, text)
 
 
 def install(environment: Environment) -> None:
@@ -145,6 +216,9 @@ def install(environment: Environment) -> None:
     environment.filters["long_date"] = _long_date_filter
     environment.filters["said"] = _said_filter
     environment.filters["number"] = _number_filter
+    environment.filters["human_date"] = _human_date_filter
+    environment.filters["human_datetime"] = _human_datetime_filter
+    environment.filters["time_tag"] = _time_tag_filter
 
 
 def make_templates(*, version: str, languages: Mapping[str, str]) -> Jinja2Templates:

@@ -8,10 +8,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from cairn.errors import CatalogError, Problem
-from cairn.model.catalog import MAX_FILE_BYTES, Catalog, build_catalog
+from cairn.model.catalog import MAX_FILE_BYTES, Catalog, CatalogueQuery, build_catalog
 from cairn.model.definitions import MicroCredentialDefinition, Organisation, SaveAction
 from cairn.services.catalog.coawards import accept_all
+from cairn.services.catalog.search import CatalogueIndex, Found
 from cairn.store.audit import AuditRepository
 from cairn.store.catalog.repository import (
     DefinitionRepository,
@@ -24,7 +27,9 @@ __all__ = [
     "CATALOG_SUFFIXES",
     "CatalogEntry",
     "CatalogService",
+    "Found",
     "ImportResult",
+    "Search",
     "read_files",
     "validate_paths",
 ]
@@ -102,12 +107,24 @@ class CatalogEntry:
         return self.stored.definition
 
 
+@dataclass(frozen=True, slots=True)
+class Search:
+    """A search's answer for pages: the entries found, how many the catalogue holds, the counts per filter value,
+    and every organisation that awards a published definition (for the issuer filter)."""
+
+    entries: list[CatalogEntry]
+    total: int
+    counts: dict[str, Counter[str]]
+    organisations: tuple[Organisation, ...]
+
+
 class CatalogService:
     """Catalogue use cases over one database."""
 
     def __init__(self, database: Database, *, clock: Callable[[], datetime]) -> None:
         self.database = database
         self.clock = clock
+        self.index = CatalogueIndex(database)
 
     def validate(self, paths: Sequence[str | Path]) -> tuple[Catalog, list[Problem]]:
         """Validate files, allowing definitions to name organisations already stored."""
@@ -165,6 +182,64 @@ class CatalogService:
                 CatalogEntry(s, tuple(orgs[b] for b in s.definition.awarding_bodies if b in orgs))
                 for s in DefinitionRepository(session).latest()
             ]
+
+    def search(self, query: CatalogueQuery) -> Search:
+        """The published definitions ``query`` finds (drafts never), with their awarding bodies and the counts a
+        page shows next to each filter value."""
+        found: Found = self.index.search(query)
+        wanted = {b for s in found.definitions for b in s.definition.awarding_bodies} | set(found.counts["issuer"])
+        orgs = self._organisations(wanted | ({query.issuer} if query.issuer else set()))
+        entries = [
+            CatalogEntry(s, tuple(orgs[b] for b in s.definition.awarding_bodies if b in orgs))
+            for s in found.definitions
+        ]
+        issuing = tuple(o for slug, o in orgs.items() if found.counts["issuer"].get(slug) or slug == query.issuer)
+        return Search(entries, found.total, found.counts, issuing)
+
+    def organisation(self, slug: str) -> tuple[Organisation, list[CatalogEntry]]:
+        """An organisation and the published definitions it awards; NotFoundError for an unknown one."""
+        with self.database.transaction() as session:
+            organisation = OrganisationRepository(session).get(slug)
+        published = self.index.published_by(slug)
+        orgs = self._organisations({b for s in published for b in s.definition.awarding_bodies})
+        return organisation, [
+            CatalogEntry(s, tuple(orgs[b] for b in s.definition.awarding_bodies if b in orgs)) for s in published
+        ]
+
+    def _organisations(self, slugs: Iterable[str]) -> dict[str, Organisation]:
+        """The organisations ``slugs`` name, by slug, in order (a record that is no full organisation is left
+        out: it awards nothing a page can show)."""
+        found: dict[str, Organisation] = {}
+        with self.database.transaction() as session:
+            repo = OrganisationRepository(session)
+            for slug in sorted(slugs):
+                row = repo.row(slug)
+                if row is not None:
+                    try:
+                        found[slug] = Organisation.model_validate(row.document)
+                    except ValidationError:
+                        continue
+        return found
+
+    def organisations_named(
+        self, identifiers: Iterable[str], *, did_of: Callable[[str], str]
+    ) -> dict[str, Organisation]:
+        """This instance's organisations among ``identifiers`` (DIDs), by DID: ``did_of(slug)`` is the DID the
+        instance gives an organisation, so only a DID this instance controls finds one (what a page shows of a
+        joint awarding body; display only: trust is judged by the verification, never by a name)."""
+        wanted = {i for i in identifiers if isinstance(i, str) and ":orgs:" in i}
+        found: dict[str, Organisation] = {}
+        with self.database.transaction() as session:
+            repo = OrganisationRepository(session)
+            for did in sorted(wanted)[:20]:
+                slug = did.rsplit(":orgs:", 1)[1][:80]
+                row = repo.row(slug) if did_of(slug) == did else None
+                if row is not None:
+                    try:
+                        found[did] = Organisation.model_validate(row.document)
+                    except ValidationError:  # a record that is no full organisation names nobody
+                        continue
+        return found
 
     def entry(self, slug: str, version: int | None = None) -> CatalogEntry:
         """One definition (latest version unless given) with its awarding bodies; NotFoundError otherwise."""

@@ -32,11 +32,12 @@ the registry's legal identity of the issuer, whether it is one of this instance'
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
 from cairn.errors import FetchError
+from cairn.model.trust import Accreditation, Claim, vouch
 from cairn.phrases import Phrase
 from cairn.services.trust.network import TrustNetwork
 from cairn.services.trust.operator import TrustList
@@ -151,6 +152,34 @@ class VerificationService:
             return "credentialStatus" not in source and isinstance(issuer_id, str) and issuer_id.startswith("did:key:")
         return isinstance(source, str)
 
+    def standing(self, identifier: str) -> dict[str, Any]:
+        """Who vouches now for the issuer ``identifier`` (a DID), with no credential in hand: for an organisation's
+        public page. The same trust network and the same shape as a report's ``trust`` (``vouched``, ``chain``,
+        ``reason`` and ``said``), so pages show it the one way they show a credential's issuer trust. Each
+        accreditation in force that names the issuer is tried with a claim inside its own scope (an accreditation
+        for EQF 6 in ISCED-F 06 is asked about EQF 6 in 06); the first that reaches an anchor is the answer."""
+        now = self.clock()
+        index = self.trust.index()
+        details: dict[str, Any] = {"vouched": False, "chain": []}
+        found: Phrase | str = ""
+        if identifier in index.anchors:
+            key = "operator"
+            details.update(vouched=True, by="operator", anchor={"did": identifier, "name": index.anchors[identifier]})
+        else:
+            key = "nobody"
+            for accreditation in index.lookup(identifier)[:50]:
+                claim = _claim_within(accreditation, index.lookup, now)
+                vouching = vouch([identifier], claim, lookup=index.lookup, anchors=index.anchors)
+                if vouching.chain is not None and vouching.chain.links:
+                    links, found = self.trust.explain(vouching.chain)
+                    key = "chain"
+                    details.update(vouched=True, by="chain", chain=links)
+                    break
+        reason = Phrase(TRUST_REASONS[key])
+        if found:
+            reason = Phrase("%(reason)s: %(detail)s", reason=reason, detail=found)
+        return {**details, "reason": str(reason), "said": reason.to_json()}
+
     def _judge_trust(self, report: Report, depth: int = 0) -> None:
         """Add the ``issuer-trust`` check to ``report`` (and to each credential inside it). A presentation has a
         holder, not an issuer: only the credentials inside it are judged."""
@@ -194,6 +223,27 @@ class VerificationService:
         links, sentence = self.trust.explain(chain)
         details.update(by="chain", chain=links, summary=str(sentence))
         return Outcome.PASS, "chain", details, sentence
+
+
+def _claim_within(first: Accreditation, lookup: Callable[[str], Sequence[Accreditation]], now: datetime) -> Claim:
+    """A claim inside ``first``'s scope and, for what it leaves open, inside its accreditors' (the first
+    accreditation of each, up the chain): what an organisation's page asks the trust network about."""
+    eqf: int | None = None
+    isced: str | None = None
+    nqf: str | None = None
+    types: tuple[str, ...] = ()
+    link: Accreditation | None = first
+    for _ in range(5):
+        if link is None:
+            break
+        scope = link.scope
+        eqf = eqf if eqf is not None else (scope.eqf[0] if scope.eqf else None)
+        isced = isced or (scope.isced[0] if scope.isced else None)
+        nqf = nqf or (scope.nqf[0] if scope.nqf else None)
+        types = types or scope.types[:1]
+        above = lookup(link.accredited_by)
+        link = above[0] if above else None
+    return Claim(now, eqf=eqf, isced=isced, nqf=nqf, types=types)
 
 
 def vouched_by(trust: Mapping[str, Any]) -> str:

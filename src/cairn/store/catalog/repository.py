@@ -133,6 +133,32 @@ class DefinitionRepository:
         )
         return [self._stored(d, v) for d, v in self.session.execute(stmt).tuples()]
 
+    def published(self) -> list[StoredDefinition]:
+        """The latest version of every published definition (a draft, or any state but ``published``, is not
+        public), by id."""
+        stmt = (
+            select(DefinitionRow, DefinitionVersionRow)
+            .join(
+                DefinitionVersionRow,
+                (DefinitionVersionRow.definition_id == DefinitionRow.id)
+                & (DefinitionVersionRow.version == DefinitionRow.latest_version),
+            )
+            .where(DefinitionRow.state == "published")
+            .order_by(DefinitionRow.slug)
+        )
+        return [self._stored(d, v) for d, v in self.session.execute(stmt).tuples()]
+
+    def fingerprint(self) -> int:
+        """A number that changes whenever what :meth:`published` returns may have changed (a definition added,
+        published, withdrawn, a version made or corrected in place): read from the ids, states and content hashes
+        only, so a cache of the catalogue knows cheaply when to rebuild."""
+        stmt = select(DefinitionRow.id, DefinitionRow.state, DefinitionVersionRow.content_hash).join(
+            DefinitionVersionRow,
+            (DefinitionVersionRow.definition_id == DefinitionRow.id)
+            & (DefinitionVersionRow.version == DefinitionRow.latest_version),
+        )
+        return hash(tuple(sorted(self.session.execute(stmt).tuples())))
+
     def versions(self, slug: str) -> list[int]:
         """Every version number of ``slug``, oldest first."""
         stmt = (

@@ -168,7 +168,9 @@ def _form_page(
         "vocab": VOCABULARIES,
         "others": [o for o in organisations if o.id != access.organisation],
         "lead": by_id.get(access.organisation),
-        "countries": [country_name(by_id[b].country, by_id[b].region) for b in chosen if b in by_id],
+        "countries": [
+            country_name(by_id[b].country, by_id[b].region, reader_language(request)) for b in chosen if b in by_id
+        ],
         "skill_labels": shipped_labels().labels(uris),
         "language_name": language_name,
         "max_outcomes": MAX_OUTCOMES,

@@ -7,14 +7,17 @@ import json
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from cairn.errors import NotFoundError
+from cairn.errors import InputError, NotFoundError
+from cairn.model.catalog import CatalogueQuery, parse_query
 from cairn.model.types import pick
+from cairn.model.vocabularies import ORGANISATION_TYPES
 from cairn.services.catalog.service import CatalogService
 from cairn.services.wallet.records import status_of
-from cairn.web.catalog.views import annex_rows
+from cairn.web.catalog.search import filter_choices, summary
+from cairn.web.catalog.views import annex_rows, country_name
 from cairn.web.deps import container
 from cairn.web.i18n import LANGUAGES, reader_language
-from cairn.web.render import render
+from cairn.web.render import error_text, render
 
 __all__ = ["LANGUAGES", "router"]
 
@@ -26,13 +29,61 @@ def _catalog(request: Request) -> CatalogService:
 
 
 @router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
+@router.api_route("/catalogue", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def catalogue(request: Request, lang: str | None = Query(None, max_length=10)) -> HTMLResponse:
-    """The catalogue with every Annex I element of every micro-credential."""
+    """The published catalogue: a search box and filters (a plain GET form, so a search is a link to share), the
+    counts each filter value would find, and every Annex I element of each micro-credential found. A value no
+    definition could have answers 400 with the form and the reason."""
     reader = reader_language(request, lang)
-    entries = _catalog(request).entries()
-    items = [{"entry": e, "title": pick(e.definition.title, reader), "rows": annex_rows(e, reader)} for e in entries]
-    context = {"lang": reader, "items": items, "path": "/"}
-    return render(request, "catalogue.html", context, languages=LANGUAGES, forms=False, private=False)
+    error, status = "", 200
+    try:
+        query = parse_query(request.query_params)
+    except InputError as exc:
+        query, error, status = CatalogueQuery(), error_text(reader, exc), 400
+    found = _catalog(request).search(query)
+    items = [
+        {
+            "entry": e,
+            "title": pick(e.definition.title, reader),
+            "rows": annex_rows(e, reader),
+            "facts": summary(e, reader),
+            "issuers": [(o.id, pick(o.legal_name, reader)) for o in e.organisations],
+        }
+        for e in found.entries
+    ]
+    context = {
+        "lang": reader,
+        "items": items,
+        "total": found.total,
+        "query": query,
+        "choices": filter_choices(found, query, reader),
+        "error": error,
+        "path": "/catalogue",
+    }
+    return render(request, "catalogue.html", context, status=status, languages=LANGUAGES, forms=False, private=False)
+
+
+@router.api_route("/orgs/{slug}", methods=["GET", "HEAD"], response_class=HTMLResponse)
+def organisation(request: Request, slug: str, lang: str | None = Query(None, max_length=10)) -> HTMLResponse:
+    """An organisation's public page: who it is, who vouches for it (from the trust network, through the one
+    verification service: never from what it wrote about itself) and its published micro-credentials."""
+    reader = reader_language(request, lang)
+    org, entries = _catalog(request).organisation(slug[:80])
+    did = container(request).keys.did(org.id)
+    items = [{"entry": e, "title": pick(e.definition.title, reader), "facts": summary(e, reader)} for e in entries]
+    context = {
+        "lang": reader,
+        "org": org,
+        "name": pick(org.legal_name, reader),
+        "about": pick(org.description, reader) if org.description else None,
+        "country": country_name(org.country, org.region, reader),
+        "org_type": ORGANISATION_TYPES.label(org.type, reader),
+        "did": did,
+        "trust": container(request).verification.standing(did),
+        "items": items,
+        "path": f"/orgs/{org.id}",
+    }
+    return render(request, "org.html", context, languages=LANGUAGES, forms=False, private=False)
 
 
 @router.api_route("/micro-credentials/{slug}", methods=["GET", "HEAD"], response_class=HTMLResponse)

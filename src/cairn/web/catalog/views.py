@@ -113,7 +113,7 @@ def annex_rows(entry: CatalogEntry, lang: str) -> list[Row]:
         Row(
             4,
             _name(4),
-            [Item(pick(o.legal_name, lang)[1], pick(o.legal_name, lang)[0], o.website) for o in orgs],
+            [Item(pick(o.legal_name, lang)[1], pick(o.legal_name, lang)[0], f"/orgs/{o.id}") for o in orgs],
         ),
         Row(5, _name(5), [Item("Given on each award: the date the credential is issued.")]),
     ]

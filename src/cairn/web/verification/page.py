@@ -29,7 +29,8 @@ from starlette.concurrency import run_in_threadpool
 
 from cairn.errors import CairnError
 from cairn.formats.annex import Annex, localized, read_annex
-from cairn.model.definitions import ANNEX_I
+from cairn.model.definitions import ANNEX_I, Organisation
+from cairn.model.types import pick
 from cairn.model.vocabularies import (
     ASSESSMENT_TYPES,
     EQF_LEVELS,
@@ -50,7 +51,7 @@ from cairn.vc.verification import MAX_INPUT_BYTES
 from cairn.web.catalog.views import Item, Row, country_name, ects_text, hours_text, nqf_text, skill_links
 from cairn.web.deps import container
 from cairn.web.errors import error_body
-from cairn.web.i18n import LANGUAGES, reader_language, said, translate
+from cairn.web.i18n import LANGUAGES, human_date, reader_language, said, translate
 from cairn.web.render import render
 from cairn.web.verification.views import achievement_view, badge_view, elm_rows, seal_view
 
@@ -58,6 +59,7 @@ __all__ = [
     "credential_rows",
     "fetch_source",
     "holder_view",
+    "local_awarders",
     "router",
     "source_at",
     "trust_view",
@@ -197,10 +199,44 @@ def _stack(annex: Annex, written: str, lang: str) -> list[Item]:
     return items
 
 
-def credential_rows(credential: Mapping[str, Any], lang: str) -> list[Row]:
-    """Every Annex I element as the (untrusted) credential states it (:func:`cairn.formats.annex.read_annex`: the
-    Open Badges 3.0 shape of docs/credentials.md, or the one of awards issued before issue #12)."""
+def _place(code: str, lang: str) -> str:
+    """A country (``PL``) or region (``PL-MZ``) code as a name; the code when it is neither."""
+    try:
+        return country_name(code[:2].upper(), code if len(code) > 2 else None, lang)
+    except (KeyError, LookupError, ValueError):
+        return code
+
+
+def _awarding_bodies(
+    credential: Mapping[str, Any], annex: Annex, local: Mapping[str, Organisation], lang: str, written: str = ""
+) -> tuple[list[Item], list[Item]]:
+    """Every awarding body (the issuer first) by name, website and country, and their countries: as the credential
+    describes each, else (a body on this instance) from its organisation record, else its identifier alone. Names
+    are for reading only; the identifier stays beside each name."""
     issuer = _map(credential.get("issuer"))
+    lead = _str(issuer.get("id"))
+    bodies = [Item(_str(issuer.get("name")) or lead, written, href=_link(issuer.get("url")))]
+    countries = _country(_map(issuer.get("address")), lang)
+    described = {a.id: a for a in annex.awarders}
+    for body in annex.awarding_bodies[:20]:
+        if body == lead:
+            continue
+        told, org = described.get(body), local.get(body)
+        name = (told.name if told else "") or (pick(org.legal_name, lang)[1] if org else "")
+        url = (_link(told.url) if told else "") or (org.website if org else "")
+        place = (told.place if told else "") or ((org.region or org.country) if org else "")
+        bodies.append(Item(name or body, written if told else "", href=url, note=body if name else ""))
+        if place and (country := _place(place, lang)) not in [c.text for c in countries]:
+            countries.append(Item(country))
+    return [b for b in bodies if b.text], countries
+
+
+def credential_rows(
+    credential: Mapping[str, Any], lang: str, local: Mapping[str, Organisation] | None = None
+) -> list[Row]:
+    """Every Annex I element as the (untrusted) credential states it (:func:`cairn.formats.annex.read_annex`: the
+    Open Badges 3.0 shape of docs/credentials.md, or the one of awards issued before issue #12). ``local``: this
+    instance's organisations by DID, for joint awarding bodies the credential names by DID alone."""
     subject = _map(next(iter(_list(credential.get("credentialSubject"))), None))
     a = _map(subject.get("achievement"))
     annex = read_annex(credential)
@@ -208,11 +244,12 @@ def credential_rows(credential: Mapping[str, Any], lang: str) -> list[Row]:
     title_lang, title = localized(a, "name", lang)
     if not title:
         title_lang, title = localized(credential, "name", lang)
-    bodies = [Item(_str(issuer.get("name")) or _str(issuer.get("id")), written, href=_link(issuer.get("url")))]
-    bodies += [Item(b) for b in annex.awarding_bodies if b != issuer.get("id")]
-    dates = _items(_str(credential.get("validFrom")) or _str(credential.get("issuanceDate")))
+    bodies, countries = _awarding_bodies(credential, annex, local or {}, lang, written)
+    dates = _items(human_date(_str(credential.get("validFrom")) or _str(credential.get("issuanceDate")), lang))
     if _str(credential.get("awardedDate")) and credential.get("awardedDate") != credential.get("validFrom"):
-        dates.append(Item(Phrase("Awarded %(date)s", date=_str(credential.get("awardedDate")))))
+        dates.append(
+            Item(translate(lang, "Awarded %(date)s", date=human_date(_str(credential.get("awardedDate")), lang)))
+        )
     assessment = [Item(ASSESSMENT_TYPES.label(t, lang)) for t in annex.assessment_types]
     participation = []
     if annex.participation_mode:
@@ -223,8 +260,8 @@ def credential_rows(credential: Mapping[str, Any], lang: str) -> list[Row]:
     return [
         Row(1, _name(1), _learner(subject)),
         Row(2, _name(2), _items(title, lang=title_lang or written)),
-        Row(3, _name(3), _country(_map(issuer.get("address")), lang)),
-        Row(4, _name(4), [b for b in bodies if b.text]),
+        Row(3, _name(3), countries),
+        Row(4, _name(4), bodies),
         Row(5, _name(5), dates),
         Row(6, _name(6), _outcomes(annex, written, lang)),
         Row(7, _name(7), _workload(annex, lang)),
@@ -279,14 +316,14 @@ _SEAL_KEYS = frozenset({"certificate_chain", "trust", "signing_time"})
 _OWN_SECTIONS = frozenset({"elm-edc", "ob2-hosted", "ob2-signed"})
 
 
-def _certifies(report: Report, lang: str) -> list[Row]:
+def _certifies(report: Report, lang: str, local: Mapping[str, Organisation] | None = None) -> list[Row]:
     """The Annex I rows of the credential, by format (an Open Badges 2.0 badge has its own section instead)."""
     credential = report.credential or {}
     if not credential or report.format.startswith("ob2"):
         return []
     if report.format == "elm-edc":
         return elm_rows(credential, lang)
-    return credential_rows(credential, lang)
+    return credential_rows(credential, lang, local)
 
 
 def _validity(report: Report) -> dict[str, Any]:
@@ -319,8 +356,10 @@ def _view(
     email: str | None = None,
     *,
     depth: int = 0,
+    local: Mapping[str, Organisation] | None = None,
 ) -> dict[str, Any]:
-    """What the page and the JSON answer both show (``credentials``: each one inside, with its own report)."""
+    """What the page and the JSON answer both show (``credentials``: each one inside, with its own report);
+    ``local``: this instance's organisations by DID (:func:`local_awarders`)."""
     elm = report.format == "elm-edc"
     credential = report.credential or {}
     issuer = {k: v for k, v in report.issuer.items() if not (elm and k in _SEAL_KEYS)}
@@ -333,7 +372,7 @@ def _view(
         "format": report.format,
         "issuer": {**issuer, **trusted},
         "holder": holder_view(report, email),
-        "certifies": [asdict(row) for row in _certifies(report, lang)],
+        "certifies": [asdict(row) for row in _certifies(report, lang, local)],
         "achievement": achievement_view(credential, lang)
         if credential and report.format not in _OWN_SECTIONS
         else None,
@@ -349,7 +388,9 @@ def _view(
             }
             for c in report.checks
         ],
-        "credentials": [_view(inner, lang, trust, depth=depth + 1) for inner in report.credentials[:100] if depth < 3],
+        "credentials": [
+            _view(inner, lang, trust, depth=depth + 1, local=local) for inner in report.credentials[:100] if depth < 3
+        ],
     }
 
 
@@ -410,6 +451,18 @@ async def _source(request: Request, text: str | None, file: UploadFile | None, u
         fetcher = container(request).verification.fetcher
         return await run_in_threadpool(source_at, fetcher, url)
     return None
+
+
+def local_awarders(request: Request, credentials: list[Mapping[str, Any]]) -> dict[str, Organisation]:
+    """This instance's organisations among the awarding bodies of ``credentials``, by DID (for their names and
+    countries where a credential gives a DID alone)."""
+    ids = [body for c in credentials[:100] for body in read_annex(c).awarding_bodies[:20]]
+    app = container(request)
+    return app.catalog.organisations_named(ids, did_of=app.keys.did)
+
+
+def _documents(report: Report) -> list[Mapping[str, Any]]:
+    return [r.credential for r in (report, *report.credentials) if r.credential]
 
 
 async def _verify(request: Request, source: bytes | str) -> Report:
@@ -478,7 +531,8 @@ async def verify_page(
     if source is None:
         return _page(request, reader, 400, message=translate(reader, _EMPTY))
     report = await _verify(request, source)
-    view = _view(report, reader, trust_list(request), email)
+    local = await run_in_threadpool(local_awarders, request, _documents(report))
+    view = _view(report, reader, trust_list(request), email, local=local)
     return _page(request, reader, report=report, view=view, check_titles=CHECK_TITLES, text=text, url=url)
 
 
@@ -500,4 +554,6 @@ async def verify_report(
     if source is None:
         return JSONResponse(error_body(400, _EMPTY), status_code=400)
     report = await _verify(request, source)
-    return JSONResponse(_view(report, reader, trust_list(request), email), status_code=200 if report.verified else 400)
+    local = await run_in_threadpool(local_awarders, request, _documents(report))
+    view = _view(report, reader, trust_list(request), email, local=local)
+    return JSONResponse(view, status_code=200 if report.verified else 400)

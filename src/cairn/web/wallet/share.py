@@ -37,6 +37,7 @@ from cairn.errors import ConflictError, InputError, NotFoundError
 from cairn.formats.annex import achievement_of, alignments, read_annex
 from cairn.formats.preview import PREVIEW_SIZE
 from cairn.formats.qr import qr_png, qr_svg
+from cairn.model.definitions import Organisation
 from cairn.services.accounts.service import SignedIn
 from cairn.services.wallet.records import AboutSomeoneElseError
 from cairn.services.wallet.sharing import (
@@ -50,11 +51,11 @@ from cairn.services.wallet.sharing import (
 )
 from cairn.skills.labels import shipped_labels
 from cairn.vc.report import CHECK_TITLES, UNSIGNED_BY_ISSUER
-from cairn.web.catalog.views import Item, Row
+from cairn.web.catalog.views import Item, Row, country_name
 from cairn.web.deps import RowId, container, csrf_protect, csrf_token, current_account
 from cairn.web.i18n import LANGUAGES, long_date, reader_language, translate
 from cairn.web.render import error_text, render
-from cairn.web.verification.page import credential_rows
+from cairn.web.verification.page import credential_rows, local_awarders
 
 __all__ = ["router", "sharing_service"]
 
@@ -112,11 +113,24 @@ def holder_names(document: Mapping[str, Any]) -> list[str]:
     return names
 
 
-def public_rows(document: Mapping[str, Any], lang: str) -> list[Row]:
-    """The Annex I rows, with the learner shown by stated name only."""
-    rows = credential_rows(document, lang)
+def public_rows(document: Mapping[str, Any], lang: str, local: Mapping[str, Organisation] | None = None) -> list[Row]:
+    """The Annex I rows, with the learner shown by stated name only (``local``: see :func:`credential_rows`)."""
+    rows = credential_rows(document, lang, local)
     names = [Item(n) for n in holder_names(document)]
     return [Row(r.number, r.name, names, r.mandatory) if r.number == 1 else r for r in rows]
+
+
+def issuer_country(document: Mapping[str, Any], lang: str = "en") -> str:
+    """The issuer's country (and region) as the credential states it, by name; "" when it states none."""
+    address = _map(_map(document.get("issuer")).get("address"))
+    code, region = address.get("addressCountryCode"), address.get("addressRegion")
+    if not isinstance(code, str) or not code:
+        country = address.get("addressCountry")
+        return country[:100] if isinstance(country, str) else ""
+    try:
+        return country_name(code[:2].upper(), region[:10] if isinstance(region, str) and region else None, lang)
+    except (KeyError, LookupError, ValueError):
+        return code[:10]
 
 
 def skills_of(document: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -384,9 +398,10 @@ def _verification_page(
         "expires": expires,
         "report": report,
         "check_titles": CHECK_TITLES,
-        "rows": public_rows(document, lang),
+        "rows": public_rows(document, lang, local_awarders(request, [document])),
         "skills": skills_of(document),
         "holders": holder_names(document),
+        "issuer_country": issuer_country(document, lang),
         "share_url": page_url,
         "image_url": f"{page_url}/preview.png",
         "image_size": PREVIEW_SIZE,
