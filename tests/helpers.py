@@ -222,8 +222,8 @@ ENGLISH_WORDS = frozenset(
 _SKIPPED_ELEMENTS = frozenset({"script", "style", "code", "pre", "template", "noscript", "svg", "textarea"})
 _PROPER_NAMES = re.compile(r"Open Badges|Verifiable (?:Credentials?|Presentations?)|Open Data")
 """Names of standards that stay in English in Polish text."""
-_PATHS = re.compile(r"\S*/\S*|\S+@\S+")
-"""Addresses, paths and identifiers (``/verify/report``, ``did:web:...#key``, e-mail addresses) are not words."""
+_PATHS = re.compile(r"\S*/\S*|\S+@\S+|\b(?:did|urn):\S+")
+"""Addresses, paths and identifiers (``/verify/report``, ``did:key:z6Mk...``, e-mail addresses) are not words."""
 _VOID_ELEMENTS = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
 )
@@ -247,7 +247,7 @@ class _VisibleText(HTMLParser):
         values = {name: value or "" for name, value in attrs}
         lang = values.get("lang")
         skip = self._skipping()
-        if lang and tag != "html":  # a part in another language (or Polish again inside one)
+        if lang is not None and tag != "html":  # another language, unknown (lang=""), or Polish again inside one
             skip = not lang.lower().startswith("pl") or any(t in _SKIPPED_ELEMENTS for t, _ in self.stack)
         skip = skip or tag in _SKIPPED_ELEMENTS
         if not skip and values.get("type") != "hidden":

@@ -57,7 +57,9 @@ def test_every_template_message_has_a_polish_translation() -> None:
 
 
 SOURCE = Path(str(resources.files("cairn")))
-_PHRASE = re.compile(r'Phrase\(\s*"((?:[^"\\]|\\.)*)"')
+_PHRASE = re.compile(r'Phrase\(\s*((?:"(?:[^"\\]|\\.)*"\s*)+)')
+"""A phrase's template: one string literal or several side by side (Python joins them)."""
+_LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"')
 _PLACE = re.compile(r"%\((\w+)\)s")
 
 
@@ -66,7 +68,8 @@ def test_every_phrase_the_code_writes_has_a_polish_translation() -> None:
     said in the reader's language: each template is in the catalogue, with the same places."""
     templates: dict[str, str] = {}
     for path in SOURCE.rglob("*.py"):
-        for template in _PHRASE.findall(path.read_text(encoding="utf-8")):
+        for literals in _PHRASE.findall(path.read_text(encoding="utf-8")):
+            template = "".join(_LITERAL.findall(literals))
             if re.search(r"[A-Za-z]", _PLACE.sub("", template)):  # "%(scope)s (%(types)s)": nothing to translate
                 templates[template] = str(path.relative_to(SOURCE))
     from cairn.services.verification.service import TRUST_REASONS

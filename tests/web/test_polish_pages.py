@@ -3,9 +3,11 @@ check's reason, and the credential's own texts in the reader's language where th
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +16,15 @@ from fastapi.testclient import TestClient
 
 from cairn.bootstrap import build
 from cairn.model.awards import Recipient
+from cairn.services.demo.setup import forge
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.web.app import create_app
-from tests.factories import FixedClock
-from tests.helpers import english_words_on_polish_page, visible_text
+from tests.factories import EXAMPLES, PASSWORD, FixedClock, copy_sqlite, make_container, migrate_sqlite_template
+from tests.helpers import english_words_on_polish_page, sign_in, visible_text
 
 UM = "uniwersytet-mazowiecki"
+DEFINITION = "um-python-data-analysis"
 
 
 @pytest.fixture
@@ -65,3 +69,119 @@ def test_a_verified_credential_reads_in_polish(app_parts: tuple[TestClient, Any]
     assert english_words_on_polish_page(checks) == []
     annex = page.text[page.text.index('<table class="annex"') : page.text.index('<table class="list checks')]
     assert english_words_on_polish_page(annex) == []
+
+
+# -- the pages people meet, in Polish ------------------------------------------------------------------------------
+
+ISSUER = "wystawca@example.org"
+
+
+@dataclass
+class Site:
+    client: TestClient
+    container: Any
+    award_id: str
+    held: str
+    token: str
+    revoked: str
+    forged: str
+    tampered: str
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """One instance for the module: a learner holding a claimed award, shared by link and on a public profile;
+    an issuer of the university; a revoked, a forged and a tampered credential to verify."""
+    folder = tmp_path_factory.mktemp("polish")
+    database = Database(copy_sqlite(migrate_sqlite_template(folder / "template.db"), folder / "cairn.db"))
+    c = make_container(database, FixedClock(), EXAMPLES)
+    c.accounts.add_member(organisation=UM, email=ISSUER, role="owner")
+    c.accounts.set_password(email=ISSUER, password=PASSWORD)
+    account = c.accounts.create_account(email="ola@example.org", password=PASSWORD, display_name="Ola Nowak")
+    award = c.issuing.award(
+        DEFINITION, Recipient(email="ola@example.org", name="Ola Nowak"), actor="t", organisation=UM
+    )
+    assert award.claim_token
+    held = c.wallet.add_from_claim(account.id, "ola@example.org", award.claim_token)
+    link = c.sharing.create_link(account_id=account.id, credential_id=held.id)
+    c.sharing.update_profile(account_id=account.id, public=True, slug="ola-nowak", name="Ola Nowak")
+    c.sharing.set_public(account_id=account.id, credential_id=held.id, public=True)
+    revoked = c.issuing.award(DEFINITION, Recipient(email="jan@example.org"), actor="t", organisation=UM)
+    c.issuing.status_lists.revoke(revoked.award_id, reason="błąd", actor="t", organisation=UM)
+    good = award.credential
+    assert isinstance(good, dict)
+    tampered = copy.deepcopy(good)
+    tampered["credentialSubject"]["achievement"]["name"] = "Zmieniony tytuł"
+    with TestClient(create_app(c), follow_redirects=False) as client:
+        yield Site(
+            client,
+            c,
+            award.award_id,
+            held.id,
+            link.token,
+            json.dumps(revoked.credential),
+            json.dumps(forge(good, now=c.clock())),
+            json.dumps(tampered),
+        )
+    database.dispose()
+
+
+def polish(client: TestClient, path: str) -> str:
+    page = client.get(path, params={"lang": "pl"})
+    assert page.status_code == 200, page.text
+    return page.text
+
+
+@pytest.mark.parametrize("path", ["/sign-in", "/sign-up", "/verify", "/sign-in/link"])
+def test_public_pages_say_nothing_in_english(site: Site, path: str) -> None:
+    site.client.cookies.clear()
+    assert english_words_on_polish_page(polish(site.client, path)) == []
+
+
+def test_a_shared_credential_and_a_public_profile_read_in_polish(site: Site) -> None:
+    site.client.cookies.clear()
+    shared = polish(site.client, f"/s/{site.token}")
+    assert english_words_on_polish_page(shared) == []
+    # the issuer's Polish title, and the name the credential gives its issuer marked with the credential's language
+    assert '<h1 id="credential-title">Analiza danych w języku Python</h1>' in shared
+    assert '<span lang="en">Mazovian University in Warsaw</span>' in shared
+    assert english_words_on_polish_page(polish(site.client, "/p/ola-nowak")) == []
+
+
+def test_a_shared_credential_tells_social_networks_its_polish_title(site: Site) -> None:
+    site.client.cookies.clear()
+    shared = polish(site.client, f"/s/{site.token}")
+    assert '<meta property="og:title" content="Analiza danych w języku Python">' in shared
+    assert '<meta property="og:locale" content="pl_PL">' in shared
+    english = site.client.get(f"/s/{site.token}", params={"lang": "en"}).text
+    assert '<meta property="og:title" content="Data analysis with Python">' in english
+    assert '<meta property="og:locale" content="en_GB">' in english
+
+
+def test_the_learner_pages_read_in_polish(site: Site) -> None:
+    sign_in(site.client, "ola@example.org")
+    for path in ("/wallet", f"/wallet/{site.held}", f"/wallet/{site.held}/share", "/account", "/wallet/profile"):
+        assert english_words_on_polish_page(polish(site.client, path)) == [], path
+
+
+def test_the_issuer_award_page_reads_in_polish(site: Site) -> None:
+    sign_in(site.client, ISSUER)
+    page = polish(site.client, f"/orgs/{UM}/awards/{site.award_id}")
+    main = page[page.index("<main") :]
+    assert english_words_on_polish_page(main) == []
+
+
+@pytest.mark.parametrize(
+    ("which", "says"),
+    [
+        ("revoked", "wystawca unieważnił to poświadczenie"),
+        ("forged", "wystawca nie przewidział możliwości unieważnienia ani zawieszenia tego poświadczenia"),
+        ("tampered", "dokument lub dowód zmieniono po podpisaniu albo podpisał go inny klucz"),
+    ],
+)
+def test_a_credential_that_fails_says_why_in_polish(site: Site, which: str, says: str) -> None:
+    site.client.cookies.clear()
+    page = site.client.post("/verify?lang=pl", data={"text": getattr(site, which)})
+    assert page.status_code == 200, page.text
+    assert says in visible_text(page.text)
+    assert english_words_on_polish_page(page.text) == []

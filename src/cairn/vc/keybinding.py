@@ -40,9 +40,11 @@ def issuer_key(
     unconfirmed = unconfirmed or {}
     if own and all(m in unconfirmed for m in own):
         method = own[0]
-        return Outcome.WARNING, (
-            f"the key is read from the verification method itself ({method[:160]}); the issuer's own "
-            f"documents did not confirm it is the issuer's: {unconfirmed[method][:200]}"
+        return Outcome.WARNING, Phrase(
+            "the key is read from the verification method itself (%(method)s); the issuer's own "
+            "documents did not confirm it is the issuer's: %(why)s",
+            method=method[:160],
+            why=unconfirmed[method][:200],
         )
     if own:
         if others:
@@ -68,10 +70,14 @@ def issuer_key(
             issuer=issuer,
         )
     if issuer.startswith(("https:", "http:")):
-        return Outcome.WARNING, (
-            f"the key {others[0][:200]} is not under the issuer's address {issuer[:200]}, and nothing read confirms "
-            "it is the issuer's: it is not established who issued this"
+        return Outcome.WARNING, Phrase(
+            "the key %(key)s is not under the issuer's address %(issuer)s, and nothing read confirms "
+            "it is the issuer's: it is not established who issued this",
+            key=others[0][:200],
+            issuer=issuer[:200],
         )
-    return Outcome.WARNING, (
-        f"the issuer id {issuer[:80]} cannot control keys, so the key {others[0][:120]} cannot be tied to it"
+    return Outcome.WARNING, Phrase(
+        "the issuer id %(issuer)s cannot control keys, so the key %(key)s cannot be tied to it",
+        issuer=issuer[:80],
+        key=others[0][:120],
     )

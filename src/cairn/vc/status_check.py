@@ -84,7 +84,9 @@ class StatusCheck:
         report, doc = self.report, self.doc
         entries = as_list(doc.get("credentialStatus"))
         if not entries:
-            report.add("status", Outcome.SKIPPED, "the issuer gives no way to revoke or suspend this credential")
+            report.add(
+                "status", Outcome.SKIPPED, Phrase("the issuer gives no way to revoke or suspend this credential")
+            )
             return
         online = self.verifier.fetch_status_list is not None or self.verifier.fetcher is not None
         for entry in entries[:MAX_STATUS_ENTRIES]:
@@ -129,7 +131,7 @@ class StatusCheck:
                     raise CredentialError("the 1EdTech revocation list entry has no id URL")
                 document = fetch_list(url)
             except CredentialError as exc:
-                reason = f"cannot get the revocation list: {exc.message}"
+                reason = Phrase("cannot get the revocation list: %(error)s", error=exc.message)
                 result = StatusResult(StatusState.ERROR, "revocation", reason=reason)
             else:
                 own_id = id_of(doc.get("id"))

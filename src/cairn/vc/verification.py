@@ -128,7 +128,7 @@ class _Context:
         """Whether the caller left the check ``name`` out; if so it is reported as skipped."""
         if self.wanted is None or name in self.wanted:
             return False
-        report.add(name, Outcome.SKIPPED, "not requested (the caller chose the checks to run)")
+        report.add(name, Outcome.SKIPPED, Phrase("not requested (the caller chose the checks to run)"))
         return True
 
     # -- input --------------------------------------------------------------------------------
@@ -180,9 +180,9 @@ class _Context:
             isinstance(proof, list) and proof and all(isinstance(p, Mapping) for p in proof)
         ):
             # Data Integrity: a proof that is not a map (or a set of maps) is a parsing error.
-            report.add("readable", Outcome.FAIL, "the proof is not a JSON object (or a list of them)")
+            report.add("readable", Outcome.FAIL, Phrase("the proof is not a JSON object (or a list of them)"))
         else:
-            report.add("readable", Outcome.PASS, "JSON")
+            report.add("readable", Outcome.PASS, Phrase("JSON"))
         self.describe(report, doc)
         self.data_integrity(report, doc)
         self.common(report, doc)
@@ -216,8 +216,11 @@ class _Context:
                 return self._unreadable("an envelope may not hold another envelope")
             report = self.document(inner)
         if (report.format in _PRESENTATION_FORMATS) != presentation and report.outcome_of("readable") is Outcome.PASS:
-            held = "a presentation" if report.format in _PRESENTATION_FORMATS else "a credential"
-            report.add("well-formed", Outcome.FAIL, f"the {kind} holds {held}")
+            if report.format in _PRESENTATION_FORMATS:
+                held = Phrase("the %(kind)s holds a presentation", kind=kind)
+            else:
+                held = Phrase("the %(kind)s holds a credential", kind=kind)
+            report.add("well-formed", Outcome.FAIL, held)
         report.format = f"enveloped-{report.format}"
         return report
 
@@ -243,15 +246,16 @@ class _Context:
         report.add("readable", Outcome.PASS, Phrase("a JWT"))
         credential = payload.get("vc") if ob3 else payload
         if not isinstance(credential, dict):
-            report.add("well-formed", Outcome.FAIL, "the JWT carries no credential")
+            report.add("well-formed", Outcome.FAIL, Phrase("the JWT carries no credential"))
             return report
         self.describe(report, credential)
         if result.ok and result.key is not None:
             self.jwt_keys[id(credential)] = (credential, result.key)  # held, so the id is never reused
         if result.ok:
-            report.add("proof", Outcome.PASS, f"the JWT signature ({(result.header or {}).get('alg')}) is valid")
+            alg = str((result.header or {}).get("alg"))[:40]
+            report.add("proof", Outcome.PASS, Phrase("the JWT signature (%(alg)s) is valid", alg=alg))
         else:
-            report.add("proof", Outcome.FAIL, result.reason or "the JWT signature does not verify")
+            report.add("proof", Outcome.FAIL, result.reason or Phrase("the JWT signature does not verify"))
         issuer = id_of(credential.get("issuer"))
         if self.skipped(report, "issuer-key"):
             pass
@@ -261,7 +265,9 @@ class _Context:
         elif "jwk" in used and issuer:
             self._issuer_key(report, *self.keys.jwk_binding(issuer, used["jwk"]))
         else:
-            self._issuer_key(report, Outcome.WARNING, "the JWT names no key, so the key cannot be tied to the issuer")
+            self._issuer_key(
+                report, Outcome.WARNING, Phrase("the JWT names no key, so the key cannot be tied to the issuer")
+            )
         self.common(report, credential)
         return report
 
@@ -291,7 +297,7 @@ class _Context:
             return
         checks = verify_proofs(doc, resolve_key=self.keys.issuer_key, loader=self.loader)
         if not checks:
-            report.add("proof", Outcome.FAIL, "the proof is empty")
+            report.add("proof", Outcome.FAIL, Phrase("the proof is empty"))
             return
         issuer = id_of(doc.get("issuer"))
         any_ok = any(c.ok for c in checks)
@@ -309,9 +315,11 @@ class _Context:
                 report.add("proof", Outcome.PASS, said)
             elif any_ok and "is not supported" in check.reason:
                 # A proof in a set that Cairn cannot read does not undo one it has verified.
-                report.add("proof", Outcome.WARNING, f"another proof was not checked: {check.reason}")
+                report.add(
+                    "proof", Outcome.WARNING, Phrase("another proof was not checked: %(reason)s", reason=check.reason)
+                )
             else:
-                report.add("proof", Outcome.FAIL, f"{suite}: {check.reason}")
+                report.add("proof", Outcome.FAIL, Phrase("%(suite)s: %(reason)s", suite=suite, reason=check.reason))
         methods = [c.verification_method for c in checks if c.verification_method]
         verified = [c.verification_method for c in checks if c.ok and c.verification_method]
         if issuer and not self.skipped(report, "issuer-key"):
@@ -332,11 +340,11 @@ class _Context:
         from cairn.vc.presentations import presentation_problem, verify_presentation
 
         report = Report("presentation")
-        report.add("readable", Outcome.PASS, "JSON")
+        report.add("readable", Outcome.PASS, Phrase("JSON"))
         problem = presentation_problem(doc)
         if problem:
             report.add("well-formed", Outcome.FAIL, problem)
-            report.add("proof", Outcome.FAIL, "the proof was not checked: the presentation is malformed")
+            report.add("proof", Outcome.FAIL, Phrase("the proof was not checked: the presentation is malformed"))
         else:
             report.add("well-formed", Outcome.PASS, Phrase("follows the VCDM 2.0 rules for presentations"))
             check = verify_presentation(
@@ -366,7 +374,9 @@ class _Context:
         """The holder, the challenge warning and each credential a presentation carries, verified on its own."""
         report.subject = {"id": holder} if holder else {}
         if self.challenge is None and not self.skipped(report, "presentation"):
-            report.add("presentation", Outcome.WARNING, "no challenge was given, so a replayed presentation would pass")
+            report.add(
+                "presentation", Outcome.WARNING, Phrase("no challenge was given, so a replayed presentation would pass")
+            )
         for item in credentials[:MAX_NESTED]:
             report.credentials.append(self.inner(item))
 
@@ -413,11 +423,17 @@ class _Context:
         subject = doc.get("credentialSubject")
         inner = as_list(subject.get("verifiableCredential")) if isinstance(subject, Mapping) else []
         if not inner:
-            report.add("nested", Outcome.WARNING, "the CLR holds no credentials of its own")
+            report.add("nested", Outcome.WARNING, Phrase("the CLR holds no credentials of its own"))
             return
         if len(inner) > MAX_NESTED:
             report.add(
-                "nested", Outcome.FAIL, f"the CLR holds {len(inner):,} credentials; at most {MAX_NESTED:,} are checked"
+                "nested",
+                Outcome.FAIL,
+                Phrase(
+                    "the CLR holds %(n)s credentials; at most %(most)s are checked",
+                    n=str(len(inner)),
+                    most=str(MAX_NESTED),
+                ),
             )
             return
         for item in inner:
@@ -427,11 +443,17 @@ class _Context:
             report.add(
                 "nested",
                 Outcome.FAIL,
-                f"{len(failed)} of the {len(inner)} credentials inside do not verify",
+                Phrase(
+                    "%(n)s of the %(total)s credentials inside do not verify", n=str(len(failed)), total=str(len(inner))
+                ),
                 undetermined=all(r.unconfirmed for r in failed),  # only their status is unknown
             )
         else:
-            report.add("nested", Outcome.PASS, f"each of the {len(inner)} credentials inside verifies on its own")
+            report.add(
+                "nested",
+                Outcome.PASS,
+                Phrase("each of the %(n)s credentials inside verifies on its own", n=str(len(inner))),
+            )
 
     def well_formed(self, report: Report, doc: Mapping[str, Any]) -> None:
         problems = credential_problems(doc)  # the rules the VC-API issuer applies too
@@ -448,7 +470,9 @@ class _Context:
             return
         if as_list(doc.get("@context"))[:1] != [VC2]:
             report.add(
-                "schema", Outcome.SKIPPED, "the 1EdTech schema describes VCDM 2.0 credentials; this one is VCDM 1.1"
+                "schema",
+                Outcome.SKIPPED,
+                Phrase("the 1EdTech schema describes VCDM 2.0 credentials; this one is VCDM 1.1"),
             )
             return
         # The schema predates two VCDM 2.0 shapes: it wants ``proof`` as an array (one object is allowed too,
@@ -469,8 +493,16 @@ class _Context:
         if not errors:
             report.add("schema", Outcome.PASS, Phrase("valid against the 1EdTech Open Badges 3.0 JSON Schema"))
             return
-        more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
-        report.add("schema", Outcome.FAIL, "; ".join(errors[:3]) + more)
+        found = "; ".join(errors[:3])  # the schema's own words, about the credential's JSON
+        if len(errors) > 3:
+            reason = Phrase(
+                "the 1EdTech Open Badges 3.0 JSON Schema finds: %(errors)s (and %(n)s more)",
+                errors=found,
+                n=str(len(errors) - 3),
+            )
+        else:
+            reason = Phrase("the 1EdTech Open Badges 3.0 JSON Schema finds: %(errors)s", errors=found)
+        report.add("schema", Outcome.FAIL, reason)
 
     def validity(self, report: Report, doc: Mapping[str, Any]) -> None:
         start = parse_time(doc.get("validFrom", doc.get("issuanceDate")))

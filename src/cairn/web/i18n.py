@@ -24,16 +24,20 @@ from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
+from cairn.formats.annex import localized
 from cairn.phrases import Phrase, say
 
 __all__ = [
     "LANGUAGES",
     "catalog",
+    "credential_language",
+    "credential_title",
     "human_date",
     "install",
     "long_date",
     "machine_date",
     "make_templates",
+    "marked",
     "number",
     "reader_language",
     "said",
@@ -219,6 +223,7 @@ def install(environment: Environment) -> None:
     environment.filters["human_date"] = _human_date_filter
     environment.filters["human_datetime"] = _human_datetime_filter
     environment.filters["time_tag"] = _time_tag_filter
+    _install_content(environment)
 
 
 def make_templates(*, version: str, languages: Mapping[str, str]) -> Jinja2Templates:
@@ -228,3 +233,85 @@ def make_templates(*, version: str, languages: Mapping[str, str]) -> Jinja2Templ
     templates.env.globals["version"] = version
     templates.env.globals["site_languages"] = dict(languages)
     return templates
+
+
+# -- what people and issuers wrote, marked with its language ---------------------------------------------------------
+# A credential's title is shown in the reader's language where the credential has that edition; other texts
+# people wrote (titles, names) keep their own language, marked with ``lang`` (``lang=""``: not stated) so screen
+# readers say them right and readers see they are the author's words, not Cairn's. Templates write
+# ``{{ title_of(held) }}`` (anything with ``title`` and ``document``), ``{{ title_text(held) }}`` (plain text, for
+# <title> and meta tags), ``{{ name | in_lang(written_in(held)) }}`` or ``{{ name | in_lang("") }}``.
+
+
+def _achievement(document: Mapping[str, Any]) -> Mapping[str, Any]:
+    subject = document.get("credentialSubject")
+    if isinstance(subject, list):
+        subject = subject[0] if subject else {}
+    found = subject.get("achievement") if isinstance(subject, Mapping) else None
+    return found if isinstance(found, Mapping) else {}
+
+
+def credential_language(document: Any) -> str:
+    """The language a credential says its texts are written in (its achievement's ``inLanguage``, else its
+    own); ``""`` when it does not say."""
+    if not isinstance(document, Mapping):
+        return ""
+    for node in (_achievement(document), document):
+        said = node.get("inLanguage")
+        if isinstance(said, list):
+            said = next((s for s in said if isinstance(s, str)), None)
+        if isinstance(said, str) and said:
+            return said[:35]
+    return ""
+
+
+def credential_title(document: Any, title: str, lang: str) -> tuple[str, str]:
+    """``(language, text)`` of a credential's title for a reader of ``lang``: the edition in that language
+    where the credential has one, else ``title`` in the credential's own language (``""``: not stated)."""
+    if isinstance(document, Mapping):
+        found_lang, found = localized(_achievement(document), "name", lang)
+        if found and (found_lang == lang or not title):
+            return found_lang, found
+    return credential_language(document), title
+
+
+def marked(text: Any, text_lang: str, page_lang: str) -> Markup:
+    """``text`` escaped, inside ``<span lang=...>`` unless it is in the page's own language."""
+    if text_lang == page_lang or (text_lang and text_lang.split("-")[0] == page_lang):
+        return escape(text)
+    return Markup('<span lang="%s">%s</span>') % (text_lang, text)
+
+
+def _page_lang(context: Context) -> str:
+    return str(context.get("lang") or "en")
+
+
+@pass_context
+def _title_of(context: Context, thing: Any) -> Markup:
+    lang = _page_lang(context)
+    text_lang, text = credential_title(getattr(thing, "document", None), str(getattr(thing, "title", "")), lang)
+    return marked(text, text_lang, lang)
+
+
+@pass_context
+def _title_text(context: Context, thing: Any) -> str:
+    return credential_title(getattr(thing, "document", None), str(getattr(thing, "title", "")), _page_lang(context))[1]
+
+
+@pass_context
+def _in_lang(context: Context, text: Any, text_lang: str = "") -> Markup:
+    return marked(text, text_lang, _page_lang(context))
+
+
+@pass_context
+def _written_in(context: Context, thing: Any) -> str:
+    return credential_language(getattr(thing, "document", None))
+
+
+def _install_content(environment: Environment) -> None:
+    """``title_of``, ``title_text`` and ``written_in`` (a credential's language) for templates, and the
+    ``in_lang`` filter."""
+    environment.globals["title_of"] = _title_of
+    environment.globals["title_text"] = _title_text
+    environment.globals["written_in"] = _written_in
+    environment.filters["in_lang"] = _in_lang

@@ -39,6 +39,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from cairn.errors import CredentialError, KeyFormatError
+from cairn.phrases import Phrase
 from cairn.vc.dids import RELATIONSHIPS
 from cairn.vc.jsonld.documents import DocumentLoader
 from cairn.vc.keys import KeyPair, PublicKey
@@ -302,7 +303,13 @@ def _suite_of(proof: Mapping[str, Any]) -> Suite:
             raise _Refused("the proof names no cryptosuite")
         suite = SUITES.get(name)
         if suite is None:
-            raise _Refused(f"the cryptosuite {_short(name)} is not supported (supported: {', '.join(SUITES)})")
+            raise _Refused(
+                Phrase(
+                    "the cryptosuite %(name)s is not supported (supported: %(known)s)",
+                    name=_short(name),
+                    known=", ".join(SUITES),
+                )
+            )
         return suite
     if proof_type == LEGACY_ED25519_2020.proof_type:
         return LEGACY_ED25519_2020
@@ -350,7 +357,13 @@ def _check_options(
     if not isinstance(purpose, str):
         raise _Refused("the proof has no proofPurpose")
     if purpose != expected_purpose:
-        raise _Refused(f"the proof purpose is {_short(purpose)}, but {expected_purpose!r} was expected")
+        raise _Refused(
+            Phrase(
+                "the proof purpose is %(got)s, but %(expected)s was expected",
+                got=_short(purpose),
+                expected=expected_purpose,
+            )
+        )
     if not isinstance(proof.get(value_name), str):
         raise _Refused(f"the proof has no {value_name}")
     for name in ("created", "expires"):
@@ -361,21 +374,27 @@ def _check_options(
     if now is not None and isinstance(expires, str):
         try:
             if now >= datetime.fromisoformat(expires):
-                raise _Refused(f"the proof expired at {expires}")
+                raise _Refused(Phrase("the proof expired at %(time)s", time=expires[:40]))
         except (ValueError, TypeError):
             raise _Refused("the proof's expires cannot be compared with the time given") from None
     if challenge is not None:
         got = proof.get("challenge")
         if got is None:
-            raise _Refused("the proof has no challenge, but one was expected")
+            raise _Refused(Phrase("the proof has no challenge, but one was expected"))
         if got != challenge:
-            raise _Refused("the proof's challenge does not match the one expected (a replay?)")
+            raise _Refused(Phrase("the proof's challenge does not match the one expected (a replay?)"))
     if domain is not None:
         got = proof.get("domain")
         if got is None:
-            raise _Refused("the proof has no domain, but one was expected")
+            raise _Refused(Phrase("the proof has no domain, but one was expected"))
         if got != domain and not (isinstance(got, list) and domain in got):
-            raise _Refused(f"the proof's domain {_short(got)} is not the expected {_short(domain)}")
+            raise _Refused(
+                Phrase(
+                    "the proof's domain %(got)s is not the expected %(expected)s",
+                    got=_short(got),
+                    expected=_short(domain),
+                )
+            )
 
 
 def _context_for_hashing(proof: Mapping[str, Any], document: Mapping[str, Any]) -> Any:
@@ -432,7 +451,7 @@ def _verify_one(
                 previous_ids = tuple(_previous_ids(proof["previousProof"]))
                 matching = _matching_proofs(previous_ids, proofs, exclude=proof)
             except CredentialError as exc:
-                raise _Refused(f"the proof chain is broken: {exc.message}") from None
+                raise _Refused(Phrase("the proof chain is broken: %(error)s", error=exc.message)) from None
             document = dict(document)
             document["proof"] = matching
         if context is not unsecured.get("@context") and context != unsecured.get("@context"):
@@ -442,7 +461,9 @@ def _verify_one(
         try:
             key = resolve_key(vm, purpose)
         except CredentialError as exc:
-            raise _Refused(f"the verification method cannot be resolved: {exc.message[:200]}") from None
+            raise _Refused(
+                Phrase("the verification method cannot be resolved: %(error)s", error=exc.message[:200])
+            ) from None
         curve = curve_of(key)
         if curve is None:
             raise _Refused("the key resolver returned no public key")
@@ -487,8 +508,10 @@ def _verify_one(
             signed = jws_header + b"." + signed
         if not key.verify(signature, signed):
             raise _Refused(
-                "the signature does not verify: the document or proof was changed after signing, "
-                "or another key signed it"
+                Phrase(
+                    "the signature does not verify: the document or proof was changed after signing, "
+                    "or another key signed it"
+                )
             )
     except _Refused as refused:
         return _fail(refused.reason, proof)
@@ -553,7 +576,7 @@ def verify_proofs(
                 )
             except Exception as exc:  # a hostile document must yield a report, not a crash
                 described = proof if isinstance(proof, Mapping) else None
-                check = _fail(f"the proof could not be checked ({type(exc).__name__})", described)
+                check = _fail(Phrase("the proof could not be checked (%(error)s)", error=type(exc).__name__), described)
             checks.append(check)
         return checks
     except Exception as exc:  # pragma: no cover - last line of defence for exotic mappings

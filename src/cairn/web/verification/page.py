@@ -146,7 +146,7 @@ def _learner(subject: Mapping[str, Any]) -> list[Item]:
             hashed = Phrase("%(kind)s: hashed (the learner can prove it by giving the original value)", kind=kind)
             items.append(Item(hashed))
         elif _str(ident.get("identityHash")):
-            items.append(Item(f"{kind}: {_str(ident.get('identityHash'))}"))
+            items.append(Item(Phrase("%(kind)s: %(value)s", kind=kind, value=_str(ident.get("identityHash")))))
     return items
 
 
