@@ -149,6 +149,13 @@ class AwardQueryRepository:
             "suspended": n_suspended,
         }
 
+    def claim_times(self, organisation_id: int, where: AwardFilter) -> list[tuple[str, datetime, datetime | None]]:
+        """``(definition, issued_at, claimed_at)`` of every award ``where`` matches (``""``: issued through the
+        VC-API), for the claim figures."""
+        columns = select(DefinitionRow.slug, AwardRow.issued_at, AwardRow.claimed_at).select_from(AwardRow)
+        rows = self.session.execute(self._filtered(columns, organisation_id, where)).tuples()
+        return [(str(slug or ""), issued, claimed) for slug, issued, claimed in rows]
+
     def by_recipient_keys(
         self, organisation_id: int, definition: str, version: int, recipient_keys: Collection[str]
     ) -> dict[str, str]:
