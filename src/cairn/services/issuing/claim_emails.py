@@ -43,8 +43,14 @@ _STATUS: Final = {
         ),
     },
     "pl": {
-        "revoked": ("Twoje mikropoświadczenie zostało unieważnione: {title}", "{issuer} unieważnia Twoje mikropoświadczenie"),
-        "suspended": ("Twoje mikropoświadczenie zostało zawieszone: {title}", "{issuer} zawiesza Twoje mikropoświadczenie"),
+        "revoked": (
+            "Twoje mikropoświadczenie zostało unieważnione: {title}",
+            "{issuer} unieważnia Twoje mikropoświadczenie",
+        ),
+        "suspended": (
+            "Twoje mikropoświadczenie zostało zawieszone: {title}",
+            "{issuer} zawiesza Twoje mikropoświadczenie",
+        ),
         "reinstated": (
             "Twoje mikropoświadczenie znów jest ważne: {title}",
             "{issuer} przywraca ważność Twojego mikropoświadczenia",

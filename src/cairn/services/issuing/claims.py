@@ -12,6 +12,7 @@ emails; each one is audited. A claim link works for :data:`CLAIM_LINK_LIFETIME` 
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,19 +23,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cairn.errors import ConflictError, InputError, NotFoundError, TooManyAttemptsError
+from cairn.formats.preview import badge_png, badge_svg, embedded_image
 from cairn.services.issuing.bulk_files import check_file, read_rows
 from cairn.services.issuing.claim_emails import claim_email, credential_language, status_email
 from cairn.store.database import Database
 from cairn.store.issuing.claims import ClaimRepository
 from cairn.store.issuing.repository import AuditRecord, AwardRepository, append_audit, begin_write, enqueue_emails
 from cairn.store.tables import AwardRow, BulkJobRow, OrganisationRow
+from cairn.vc.formats.baking import bake_png, bake_svg
 from cairn.vc.holder import email_matches
 
 __all__ = [
+    "CLAIM_FILES",
     "CLAIM_LINK_LIFETIME",
     "RESEND_INTERVAL",
     "BulkResend",
+    "ClaimFile",
     "ClaimService",
+    "claim_file",
     "claim_link_expired",
     "queue_status_notice",
 ]
@@ -44,6 +50,36 @@ RESEND_INTERVAL: Final = timedelta(minutes=10)
 CLAIM_LINK_LIFETIME: Final = timedelta(days=365)
 """How long a claim link works after it was last sent (or the award made)."""
 MAX_EMAIL: Final = 320
+CLAIM_FILES: Final = ("json", "png", "svg")
+"""The forms a learner can download a credential in from its claim link, without an account."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimFile:
+    """A credential as a file to download."""
+
+    body: bytes
+    media_type: str
+    suffix: str
+
+
+def claim_file(credential: dict[str, Any] | str, kind: str, *, title: str, issuer: str) -> ClaimFile:
+    """The credential as ``kind`` (one of :data:`CLAIM_FILES`): its JSON (or JWT) as issued, or baked into its
+    badge image (the credential's own when it carries one, else one drawn from its title), as Open Badges
+    baking says, so any badge backpack can read it. NotFoundError for another kind."""
+    text = credential if isinstance(credential, str) else json.dumps(credential, indent=2, ensure_ascii=False)
+    document = credential if isinstance(credential, dict) else {}
+    if kind == "json":
+        if isinstance(credential, str):
+            return ClaimFile(text.encode("ascii"), "application/vc+jwt", "jwt")
+        return ClaimFile(text.encode("utf-8"), "application/vc+ld+json", "json")
+    if kind == "png":
+        image = embedded_image(document, "png") or badge_png(title=title, issuer=issuer)
+        return ClaimFile(bake_png(image, text.strip()), "image/png", "png")
+    if kind == "svg":
+        image = embedded_image(document, "svg") or badge_svg(title=title, issuer=issuer)
+        return ClaimFile(bake_svg(image, text.strip()), "image/svg+xml", "svg")
+    raise NotFoundError(f"no download '{kind[:20]}': choose one of {', '.join(CLAIM_FILES)}")
 
 
 def claim_link_expired(award: AwardRow, now: datetime) -> bool:
@@ -119,7 +155,12 @@ class ClaimService:
         credential = award.credential if isinstance(award.credential, dict) else None
         title, issuer, name = _texts(credential)
         subject, body = claim_email(
-            language=credential_language(credential), title=title, issuer=issuer, name=name, link=self.claim_url(token), again=True
+            language=credential_language(credential),
+            title=title,
+            issuer=issuer,
+            name=name,
+            link=self.claim_url(token),
+            again=True,
         )
         return to, subject, body
 
@@ -157,9 +198,7 @@ class ClaimService:
             append_audit(session, [AuditRecord(now, actor, "award.claim-regenerate", award.id, details)])
         return self.claim_url(token)
 
-    def resend_job(
-        self, data: bytes, *, filename: str, organisation: str, actor: str, max_bytes: int
-    ) -> BulkResend:
+    def resend_job(self, data: bytes, *, filename: str, organisation: str, actor: str, max_bytes: int) -> BulkResend:
         """Email a fresh claim link to every unclaimed, unrevoked learner of the bulk job that awarded ``data``
         (the same file uploaded again: Cairn keeps no address in clear). A row's address must match its award;
         awards sent a link within :data:`RESEND_INTERVAL` are left out. NotFoundError when no job of the

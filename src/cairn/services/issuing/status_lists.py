@@ -9,8 +9,9 @@ writer that loses a race gets an IntegrityError on a SAVEPOINT and tries another
 rare; a new list starts when one is seven-eighths full.
 
 Revoking, suspending and reinstating flip a bit, bump the list's revision, write the audit log and tell the
-learner (an email when they claimed it, and its wallet copies due for a fresh check) in one transaction. :meth:`StatusListService.published` signs the list credential with the organisation's
-current key, again only when the revision (or the key) changed, and answers body, ETag and media type.
+learner (an email when they claimed it, and its wallet copies due for a fresh check) in one transaction.
+:meth:`StatusListService.published` signs the list credential with the organisation's current key, again only
+when the revision (or the key) changed, and answers body, ETag and media type.
 """
 
 from __future__ import annotations
@@ -262,7 +263,9 @@ class StatusListService:
                     action = "award.unsuspend"
                 append_audit(session, [AuditRecord(now, actor, action, award_id, {"reason": reason})])
                 change = {"award.revoke": "revoked", "award.suspend": "suspended"}.get(action, "reinstated")
-                queue_status_notice(session, award, change=change, reason=reason, now=now, public_url=self.keys.public_url)
+                queue_status_notice(
+                    session, award, change=change, reason=reason, now=now, public_url=self.keys.public_url
+                )
         return StatusChange(award_id, purpose, value, changed)
 
     # -- publishing ---------------------------------------------------------------------------------

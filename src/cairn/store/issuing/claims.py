@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from cairn.store.tables import AccountRow, AwardRow, LearnerRow, WalletCredentialRow, WalletRow
+from cairn.store.tables import AwardRow, LearnerRow, WalletCredentialRow
 
 __all__ = ["ClaimRepository"]
 
@@ -44,22 +44,6 @@ class ClaimRepository:
             return None
         learner = self.session.get(LearnerRow, award.learner_id)
         return learner.email if learner is not None else None
-
-    def claimed_by_account(self, award_id: str) -> int | None:
-        """The account whose wallet holds the award through a claim, if any."""
-        stmt = (
-            select(WalletRow.account_id)
-            .join(WalletCredentialRow, WalletCredentialRow.wallet_id == WalletRow.id)
-            .where(WalletCredentialRow.award_id == award_id, WalletCredentialRow.source == "claim")
-            .limit(1)
-        )
-        found = self.session.scalar(stmt)
-        return int(found) if found is not None else None
-
-    def account_email(self, account_id: int) -> str | None:
-        """An account's address."""
-        account = self.session.get(AccountRow, account_id)
-        return account.email if account is not None else None
 
     def mark_copies_due(self, award_id: str, *, checked_before: datetime) -> int:
         """Make the wallet copies of an award due for a fresh check (its status changed); returns how many."""

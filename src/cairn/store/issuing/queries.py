@@ -60,6 +60,8 @@ class AwardRecord:
     suspension_reason: str | None
     claimed_at: datetime | None
     bulk_job_id: int | None
+    claim_sent_at: datetime | None = None
+    claim_sends: int = 0
 
 
 def _status_clause(status: str) -> ColumnElement[bool]:
@@ -197,4 +199,6 @@ def _record(row: AwardRow, definition: str | None, version: int | None) -> Award
         suspension_reason=row.suspension_reason,
         claimed_at=row.claimed_at,
         bulk_job_id=row.bulk_job_id,
+        claim_sent_at=row.claim_sent_at,
+        claim_sends=int(row.claim_sends or 0),
     )
