@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from cairn.bootstrap import Container
 from cairn.errors import ConflictError, InputError, NotFoundError, TooManyAttemptsError
 from cairn.model.awards import Recipient
+from cairn.services.issuing.claim_emails import claim_email, credential_language, status_email
 from cairn.services.issuing.claims import CLAIM_LINK_LIFETIME, RESEND_INTERVAL
 from cairn.store.tables import AuditEntry, AwardRow, OutboxRow, WalletRow
 from tests.factories import DEFINITION, ORG, PUBLIC_URL, FixedClock
@@ -212,3 +213,21 @@ def test_a_claimed_award_cannot_be_claimed_into_a_second_wallet(container: Conta
     container.wallet.add_from_claim(ada, ADA, result.claim_token)
     with pytest.raises(ConflictError, match="another wallet"):  # the DID names Bob, but Ada's wallet has it
         container.wallet.add_from_claim(bob, "bob@example.org", result.claim_token)
+
+
+def test_the_learners_emails_speak_the_credentials_language() -> None:
+    assert credential_language({"inLanguage": ["pl-PL", "en"]}) == "pl"
+    assert credential_language({"inLanguage": "de"}) == credential_language(None) == "en"
+    subject, body = status_email(
+        language="pl", change="revoked", title="SQL", issuer="UM", reason="plagiat", wallet_url="https://x/wallet"
+    )
+    assert subject == "Twoje mikropoświadczenie zostało unieważnione: SQL"
+    assert "UM unieważnia" in body
+    assert "plagiat" in body
+    subject, body = claim_email(
+        language="en", title="SQL", issuer="UM", name=None, link="https://x/claim/t", again=True
+    )
+    assert subject == "Your micro-credential: SQL"
+    assert body.startswith("Hello,\n")
+    assert "https://x/claim/t" in body
+    assert "no longer works" in body

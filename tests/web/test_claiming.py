@@ -22,6 +22,7 @@ from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.store.tables import AwardRow, OutboxRow
 from cairn.vc.formats.baking import unbake
+from cairn.web.accounts.mailbox import linked_body
 from cairn.web.app import create_app
 from tests.factories import FixedClock
 from tests.helpers import csrf_of
@@ -207,3 +208,13 @@ def test_the_wallet_shows_a_status_notice_until_the_learner_dismisses_it(
     dismissed = client.post(f"/wallet/{item.id}/notice", data={"back": "list", "csrf_token": csrf})
     assert (dismissed.status_code, dismissed.headers["location"]) == (303, "/wallet")
     assert 'class="status-notice' not in client.get(f"/wallet/{item.id}").text
+
+
+def test_the_mailbox_links_only_this_instances_addresses_and_escapes_the_rest() -> None:
+    body = f'Go to {PUBLIC}/claim/abc.\n<script>x</script> or https://evil.example/claim/abc "{PUBLIC}/wallet"'
+    shown = str(linked_body(body, public_url=PUBLIC))
+    assert f'<a href="{PUBLIC}/claim/abc" rel="noreferrer">{PUBLIC}/claim/abc</a>.' in shown
+    assert f'<a href="{PUBLIC}/wallet" rel="noreferrer">' in shown
+    assert "&lt;script&gt;" in shown
+    assert "<script>" not in shown
+    assert 'href="https://evil.example' not in shown
