@@ -25,6 +25,7 @@ from cairn.services.catalog.editing import EditingService
 from cairn.services.catalog.service import CatalogService
 from cairn.services.issuing.api import ApiIssuingService
 from cairn.services.issuing.bulk import BulkAwardService
+from cairn.services.issuing.claims import ClaimService
 from cairn.services.issuing.keys import KeyService, did_for
 from cairn.services.issuing.queries import AwardQueryService
 from cairn.services.issuing.service import IssuingService
@@ -81,6 +82,7 @@ class Container:
     award_queries: AwardQueryService
     api_issuing: ApiIssuingService
     audit: AuditService
+    claims: ClaimService
     # verification
     verification: VerificationService
     batch: BatchVerifier
@@ -211,6 +213,7 @@ def build(
         award_queries=AwardQueryService(database, recipient_key=keys.recipient_key),
         api_issuing=ApiIssuingService(database, keys=keys, clock=clock, status_lists=status_lists),
         audit=AuditService(database),
+        claims=ClaimService(database, public_url=settings.public_url, clock=clock),
         verification=verification,
         batch=BatchVerifier(verification=verification, max_age=timedelta(minutes=settings.wallet_recheck_minutes)),
         wallet=WalletService(

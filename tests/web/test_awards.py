@@ -244,7 +244,7 @@ def test_a_single_award_shows_its_claim_link_and_is_not_made_twice(
     assert "4 May 2026" in english
     polish = client.get(path, params={"lang": "pl"}).text
     assert "Twoje mikropoświadczenie" in polish
-    assert "Pobierz poświadczenie (JSON)" in polish
+    assert "Pobierz je, bez zakładania konta" in polish
     assert "maja 2026" in polish
     again = client.post(f"{BASE}/new", data=data)
     assert again.status_code == 200

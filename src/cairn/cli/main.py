@@ -101,7 +101,7 @@ def serve(
         f"Cairn {__version__} at {scheme}://{settings.host}:{settings.port} (database: {container.database.dialect})"
     )
     uvicorn.run(
-        create_app(container, build_skills_index=True, warm_up=True, examples=examples),
+        create_app(container, build_skills_index=True, warm_up=True, examples=examples, demo=demo),
         host=settings.host,
         port=settings.port,
         ssl_certfile=ssl_certfile,

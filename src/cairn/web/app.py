@@ -20,12 +20,13 @@ import cairn
 from cairn.bootstrap import Container
 from cairn.errors import CairnError
 from cairn.web import i18n
+from cairn.web.accounts import mailbox
 from cairn.web.accounts import pages as auth
 from cairn.web.careers import pages as careers
 from cairn.web.catalog import api, coawards, editor, pages
 from cairn.web.errors import error_body, install_error_handlers
 from cairn.web.issuing import api as award_api
-from cairn.web.issuing import awards
+from cairn.web.issuing import awards, claiming
 from cairn.web.limits import BodyLimit
 from cairn.web.trust import ebsi as tir
 from cairn.web.trust import federation as trust_federation
@@ -100,6 +101,7 @@ def create_app(
     build_skills_index: bool = False,
     warm_up: bool = False,
     examples: Mapping[str, str] | None = None,
+    demo: bool = False,
 ) -> FastAPI:
     """A FastAPI application serving ``container``'s instance.
 
@@ -109,7 +111,8 @@ def create_app(
     before answering, so no first request pays for it. Federated registries' trust lists are synced every
     ``CAIRN_REGISTRY_SYNC_MINUTES`` while the app runs (a task on the event loop, each round in a worker thread).
     ``examples`` (``cairn serve --demo``): credentials the verify page offers to try, by name (see
-    :mod:`cairn.services.demo.setup`)."""
+    :mod:`cairn.services.demo.setup`). ``demo`` (``cairn serve --demo``): the instance is a demo, so its emails can be
+    read at ``/demo/mailbox`` (see :mod:`cairn.web.accounts.mailbox`); nowhere else does that page exist."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -150,6 +153,7 @@ def create_app(
     app.state.container = container
     app.state.default_language = container.settings.default_language
     app.state.examples = dict(examples or {})
+    app.state.demo = demo
     package = resources.files("cairn.web")
     app.state.templates = i18n.make_templates(version=cairn.__version__, languages=pages.LANGUAGES)
     app.mount("/static", StaticFiles(directory=str(package / "static")), name="static")
@@ -178,9 +182,11 @@ def create_app(
     app.include_router(publication.router)
     app.include_router(tir.router)
     app.include_router(auth.router)
+    app.include_router(mailbox.router)
     app.include_router(editor.router)
     app.include_router(coawards.router)
     app.include_router(awards.router)
+    app.include_router(claiming.router)
     app.include_router(registry_pages.router)
     app.include_router(careers.router)  # before any /wallet/{id} route: it serves /wallet/skills, /wallet/occupations
     app.include_router(share.router)  # before any /wallet/{id} route: it serves /wallet/profile

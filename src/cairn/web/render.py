@@ -42,6 +42,7 @@ def render(
         "path": request.url.path,
         "signed_in": signed_in,
         "errors": {},
+        "demo_mode": bool(getattr(request.app.state, "demo", False)),
         **context,
     }
     if forms:

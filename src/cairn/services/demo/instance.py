@@ -100,8 +100,11 @@ def seed_demo_learner(*, accounts: AccountService, issuing: IssuingService, wall
         except NotFoundError:
             continue
         try:
-            credential = award.credential if isinstance(award.credential, str) else json.dumps(award.credential)
-            wallet.import_credential(account.id, credential, source="demo")
+            if award.claim_token:  # claimed through its link as a learner would: the issuer sees it claimed
+                wallet.add_from_claim(account.id, DEMO_LEARNER_EMAIL, award.claim_token)  # (and notices reach it)
+            else:
+                credential = award.credential if isinstance(award.credential, str) else json.dumps(award.credential)
+                wallet.import_credential(account.id, credential, source="demo")
         except (ConflictError, InputError):  # already in the wallet, or no longer verifiable here
             continue
         added += 1

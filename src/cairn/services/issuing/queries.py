@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Collection
+import statistics
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from cairn.errors import InputError, NotFoundError
@@ -29,6 +30,8 @@ __all__ = [
     "AwardListPage",
     "AwardQueryService",
     "AwardSummary",
+    "ClaimFigures",
+    "ClaimStatistics",
     "StatusCounts",
 ]
 
@@ -72,6 +75,8 @@ class AwardSummary:
     suspension_reason: str | None
     claimed_at: datetime | None
     bulk_job_id: int | None
+    claim_sent_at: datetime | None = None
+    claim_sends: int = 0
 
     @property
     def status(self) -> str:
@@ -125,6 +130,58 @@ class AwardListPage:
         return bool(self.query or self.status or self.definition)
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimFigures:
+    """How many awards were issued and claimed, the claim rate and the median time from award to claim."""
+
+    issued: int
+    claimed: int
+    median_time_to_claim: timedelta | None
+
+    @property
+    def unclaimed(self) -> int:
+        """Awards not claimed yet."""
+        return self.issued - self.claimed
+
+    @property
+    def rate(self) -> float | None:
+        """Claimed over issued, from 0 to 1; None when nothing was issued."""
+        return self.claimed / self.issued if self.issued else None
+
+    @classmethod
+    def of(cls, times: Sequence[tuple[datetime, datetime | None]]) -> ClaimFigures:
+        """The figures of ``(issued_at, claimed_at)`` pairs."""
+        waits = [claimed - issued for issued, claimed in times if claimed is not None]
+        median = timedelta(seconds=statistics.median(w.total_seconds() for w in waits)) if waits else None
+        return cls(len(times), len(waits), median)
+
+    def to_dict(self) -> dict[str, object]:
+        """As the API answers them (the median in seconds)."""
+        wait = self.median_time_to_claim
+        return {
+            "issued": self.issued,
+            "claimed": self.claimed,
+            "claimRate": round(self.rate, 4) if self.rate is not None else None,
+            "medianSecondsToClaim": int(wait.total_seconds()) if wait is not None else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimStatistics:
+    """The claim figures of the awards a filter matches: overall and per definition (``""``: issued through
+    the VC-API), definitions in order of their identifier."""
+
+    overall: ClaimFigures
+    by_definition: dict[str, ClaimFigures]
+
+    def to_dict(self) -> dict[str, object]:
+        """As the API answers them."""
+        return {
+            "overall": self.overall.to_dict(),
+            "byDefinition": {k: v.to_dict() for k, v in self.by_definition.items()},
+        }
+
+
 def _subject_texts(credential: dict[str, Any] | None) -> tuple[str, str | None]:
     """``(title, recipient name)`` from a stored credential."""
     if not credential:
@@ -167,6 +224,8 @@ def _summary(record: AwardRecord) -> AwardSummary:
         suspension_reason=record.suspension_reason,
         claimed_at=record.claimed_at,
         bulk_job_id=record.bulk_job_id,
+        claim_sent_at=record.claim_sent_at,
+        claim_sends=record.claim_sends,
     )
 
 
@@ -201,15 +260,8 @@ class AwardQueryService:
         query; NotFoundError for an unknown organisation.
         """
         query = " ".join(query.split())
-        if len(query) > MAX_QUERY:
-            raise InputError(f"the filter is longer than {MAX_QUERY} characters")
-        if status is not None and status not in STATUSES:
-            raise InputError(f"the status must be one of {', '.join(STATUSES)}")
+        where = self._where(query, status, definition)
         per_page = min(max(per_page, 1), MAX_PER_PAGE)
-        keys: tuple[str, ...] = ()
-        if self.recipient_key is not None and _EMAIL.match(query):
-            keys = (self.recipient_key(query.lower(), None, None),)
-        where = AwardFilter(text=query, recipient_keys=keys, status=status, definition=definition or None)
         with self.database.transaction() as session:
             repo = AwardQueryRepository(session)
             organisation_id = self._organisation(repo, organisation)
@@ -228,6 +280,34 @@ class AwardQueryService:
             status=status,
             definition=definition or None,
         )
+
+    def claim_statistics(
+        self, organisation: str, *, query: str = "", status: str | None = None, definition: str | None = None
+    ) -> ClaimStatistics:
+        """How many of the awards the filters match (as :meth:`list_awards` reads them) were claimed, and how
+        soon: overall and per definition. InputError and NotFoundError as for :meth:`list_awards`."""
+        where = self._where(query, status, definition)
+        with self.database.transaction() as session:
+            repo = AwardQueryRepository(session)
+            times = repo.claim_times(self._organisation(repo, organisation), where)
+        grouped: dict[str, list[tuple[datetime, datetime | None]]] = {}
+        for slug, issued, claimed in times:
+            grouped.setdefault(slug, []).append((issued, claimed))
+        return ClaimStatistics(
+            ClaimFigures.of([(i, c) for _, i, c in times]),
+            {slug: ClaimFigures.of(grouped[slug]) for slug in sorted(grouped)},
+        )
+
+    def _where(self, query: str, status: str | None, definition: str | None) -> AwardFilter:
+        query = " ".join(query.split())
+        if len(query) > MAX_QUERY:
+            raise InputError(f"the filter is longer than {MAX_QUERY} characters")
+        if status is not None and status not in STATUSES:
+            raise InputError(f"the status must be one of {', '.join(STATUSES)}")
+        keys: tuple[str, ...] = ()
+        if self.recipient_key is not None and _EMAIL.match(query):
+            keys = (self.recipient_key(query.lower(), None, None),)
+        return AwardFilter(text=query, recipient_keys=keys, status=status, definition=definition or None)
 
     def counts(self, organisation: str) -> StatusCounts:
         """How many awards the organisation has, by status."""

@@ -28,6 +28,8 @@ from cairn.errors import NotFoundError, StorageError
 from cairn.model.awards import Evidence, Recipient
 from cairn.model.types import pick
 from cairn.services.catalog.coawards import CoAwardPendingError, pending_bodies
+from cairn.services.issuing.claim_emails import claim_email
+from cairn.services.issuing.claims import claim_link_expired
 from cairn.services.issuing.credentials import AwardSpec, IssuanceContext, SignedAward, sign_award
 from cairn.services.issuing.keys import KeyService, suite_of
 from cairn.services.issuing.status_lists import PURPOSES, Slot, StatusListService
@@ -74,6 +76,8 @@ class AwardPlan:
     title: str
     issuer_name: str
     context: IssuanceContext
+    language: str = "en"
+    """The definition's first language: the claim email's."""
 
 
 @dataclass(slots=True)
@@ -116,6 +120,8 @@ class AwardView:
     suspended: bool
     suspension_reason: str | None
     claimed_at: datetime | None
+    claim_sent_at: datetime | None = None
+    claim_sends: int = 0
 
 
 @dataclass
@@ -197,6 +203,7 @@ class IssuingService:
             title=pick(d.title, lang)[1],
             issuer_name=pick(bodies[0].legal_name, lang)[1],
             context=context,
+            language=lang,
         )
 
     def recipient_key(self, recipient: Recipient, external_id: str | None) -> str:
@@ -264,6 +271,8 @@ class IssuingService:
             "suite": plan.context.suite,
             "credential_jwt": signed.jwt,
             "claim_token_hash": claim_token_hash(item.claim_token),
+            "claim_sent_at": spec.issued_at,
+            "claim_sends": 1 if spec.recipient.email else 0,
             "bulk_job_id": job_id,
             "row_number": item.row_number,
         }
@@ -335,13 +344,14 @@ class IssuingService:
     def _email(self, plan: AwardPlan, item: Prepared) -> tuple[str, str, str]:
         recipient = item.spec.recipient
         assert recipient.email is not None
-        hello = f"Hello {recipient.name}," if recipient.name else "Hello,"
-        body = (
-            f"{hello}\n\n{plan.issuer_name} has awarded you the micro-credential \u201c{plan.title}\u201d.\n\n"
-            f"Claim it and keep it in your wallet:\n{self.claim_url(item.claim_token)}\n\n"
-            "This link is yours alone: please do not share it.\n"
+        subject, body = claim_email(
+            language=plan.language,
+            title=plan.title,
+            issuer=plan.issuer_name,
+            name=recipient.name,
+            link=self.claim_url(item.claim_token),
         )
-        return recipient.email, f"Your micro-credential: {plan.title}", body
+        return recipient.email, subject, body
 
     def claim_url(self, token: str) -> str:
         """The link in the claim email: ``{public_url}/claim/{token}``."""
@@ -407,10 +417,13 @@ class IssuingService:
         return view
 
     def by_claim_token(self, token: str) -> AwardView | None:
-        """The award a claim link names, or None."""
+        """The award a claim link names, or None (also when the link is past its lifetime, see
+        :data:`cairn.services.issuing.claims.CLAIM_LINK_LIFETIME`)."""
         with self.database.transaction() as session:
             row = AwardRepository(session).by_claim_hash(claim_token_hash(token))
-            return _view(session, row) if row is not None else None
+            if row is None or claim_link_expired(row, self.clock()):
+                return None
+            return _view(session, row)
 
 
 def _credential_of(row: AwardRow) -> dict[str, Any] | str:
@@ -443,4 +456,6 @@ def _view(session: Session, row: AwardRow) -> AwardView | None:
         suspended=bool(row.suspended),
         suspension_reason=row.suspension_reason,
         claimed_at=row.claimed_at,
+        claim_sent_at=row.claim_sent_at,
+        claim_sends=int(row.claim_sends or 0),
     )

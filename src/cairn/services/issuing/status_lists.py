@@ -8,9 +8,10 @@ writer that loses a race gets an IntegrityError on a SAVEPOINT and tries another
 :mod:`cairn.services.issuing.service`). Each process remembers the indexes it has seen taken, so collisions stay
 rare; a new list starts when one is seven-eighths full.
 
-Revoking, suspending and reinstating flip a bit, bump the list's revision and write the audit log in one
-transaction. :meth:`StatusListService.published` signs the list credential with the organisation's
-current key, again only when the revision (or the key) changed, and answers body, ETag and media type.
+Revoking, suspending and reinstating flip a bit, bump the list's revision, write the audit log and tell the
+learner (an email when they claimed it, and its wallet copies due for a fresh check) in one transaction.
+:meth:`StatusListService.published` signs the list credential with the organisation's current key, again only
+when the revision (or the key) changed, and answers body, ETag and media type.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from datetime import datetime
 from typing import Final
 
 from cairn.errors import ConflictError, InputError, NotFoundError
+from cairn.services.issuing.claims import queue_status_notice
 from cairn.services.issuing.keys import KeyService, suite_of
 from cairn.store.catalog.repository import OrganisationRepository
 from cairn.store.database import Database
@@ -260,6 +262,10 @@ class StatusListService:
                 if purpose == "suspension" and not value:
                     action = "award.unsuspend"
                 append_audit(session, [AuditRecord(now, actor, action, award_id, {"reason": reason})])
+                change = {"award.revoke": "revoked", "award.suspend": "suspended"}.get(action, "reinstated")
+                queue_status_notice(
+                    session, award, change=change, reason=reason, now=now, public_url=self.keys.public_url
+                )
         return StatusChange(award_id, purpose, value, changed)
 
     # -- publishing ---------------------------------------------------------------------------------

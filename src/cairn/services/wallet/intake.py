@@ -195,6 +195,7 @@ class WalletCore:
             public=False,
             award_id=award_id,
             holder_match=holder,
+            status_seen=values.get("status"),
             **values,
         )
 

@@ -29,6 +29,7 @@ __all__ = [
     "WalletItem",
     "issuer_unreachable",
     "record_check",
+    "status_notice",
     "status_of",
 ]
 
@@ -155,6 +156,12 @@ class WalletItem:
     document: dict[str, Any]
     original: str
     holder_match: str = "someone-else"
+    status_seen: str | None = None
+
+    @property
+    def notice(self) -> str | None:
+        """What the learner has not been shown yet (see :func:`status_notice`)."""
+        return status_notice(self.status, self.status_seen)
 
     @property
     def is_jwt(self) -> bool:
@@ -213,6 +220,17 @@ def _recipient_matches(credential: Mapping[str, Any], email: str, did: str) -> b
     return holder_match(credential, dids={did}, email=email) == HOLDER
 
 
+def status_notice(status: str, seen: str | None) -> str | None:
+    """The change of status the learner is to be told about: ``revoked`` or ``suspended`` when the credential's
+    status (as verifying it last found) is that and the learner last saw another, ``reinstated`` when it is
+    valid again after they saw it suspended; None otherwise (nothing seen recorded yet counts as seen)."""
+    if seen is None or status == seen:
+        return None
+    if status in ("revoked", "suspended"):
+        return status
+    return "reinstated" if status == "valid" and seen == "suspended" else None
+
+
 def record_check(row: WalletCredentialRow, report: Report, now: datetime) -> None:
     """Keep what verifying a stored credential again found: its status, report and when (an unreadable result
     keeps the format the credential was read as)."""
@@ -259,4 +277,5 @@ def _to_item(row: WalletCredentialRow, memberships: Sequence[tuple[int, str]]) -
         document=dict(row.document or {}),
         original=row.original,
         holder_match=row.holder_match,
+        status_seen=row.status_seen,
     )

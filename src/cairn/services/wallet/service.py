@@ -26,7 +26,7 @@ import io
 import json
 import zipfile
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
@@ -60,7 +60,10 @@ from cairn.store.wallet.repository import WalletRepository, erase_account, redac
 from cairn.vc.presentations import create_presentation, create_presentation_jwt
 from cairn.vc.proofs.jose import is_compact_jws
 
-__all__ = ["WalletService"]
+__all__ = ["REFRESH_LIMIT", "WalletService"]
+
+REFRESH_LIMIT: Final = 25
+"""Credentials a listing of the wallet verifies again at most."""
 
 
 class WalletService(WalletCore):
@@ -96,6 +99,9 @@ class WalletService(WalletCore):
                     "this credential was awarded to another email address: sign in with the address the claim "
                     "email was sent to"
                 )
+            holder = WalletRepository(session).claimed_by_account(view.award_id)
+            if holder is not None and holder != account_id:
+                raise ConflictError("this credential has already been claimed into another wallet")
             row = self._store(session, wallet, checked, source="claim", award_id=view.award_id)  # ConflictError if held
             WalletRepository(session).link_award(view.award_id, address, self.clock())
             return self._item(session, row)
@@ -155,6 +161,7 @@ class WalletService(WalletCore):
             if collection is not None and repo.collection(wallet.id, collection) is None:
                 raise NotFoundError("no such collection in your wallet")
             rows = repo.credentials(wallet.id, q=q, status=status, collection=collection)
+            self._refresh_due_awards(session, wallet, rows)
             memberships = repo.memberships([r.id for r in rows])
             items = [_to_item(r, memberships.get(r.id, [])) for r in rows]
         if tag:
@@ -204,6 +211,24 @@ class WalletService(WalletCore):
             if row is None:
                 raise NotFoundError("no such credential in your wallet")
             self._recheck(session, wallet, row)
+            return self._item(session, row)
+
+    def _refresh_due_awards(self, session: Session, wallet: WalletRow, rows: Sequence[WalletCredentialRow]) -> None:
+        """Verify again (at most :data:`REFRESH_LIMIT` a listing) the credentials awarded on this instance whose
+        last check is older than the re-check age: their status lists answer locally, and an issuer's revocation
+        or suspension makes its copies due at once, so the list's notices come from a fresh verification."""
+        due = [r for r in rows if r.award_id is not None and self.clock() - r.checked_at > self.recheck_after]
+        for row in due[:REFRESH_LIMIT]:
+            self._recheck(session, wallet, row)
+
+    def dismiss_notice(self, account_id: int, credential_id: str) -> WalletItem:
+        """The learner has read the notice about the credential's status: remember the status they saw."""
+        with self.database.transaction() as session:
+            wallet = self._wallet(session, account_id)
+            row = WalletRepository(session).credential(wallet.id, credential_id)
+            if row is None:
+                raise NotFoundError("no such credential in your wallet")
+            row.status_seen = row.status
             return self._item(session, row)
 
     def _recheck(self, session: Session, wallet: WalletRow, row: WalletCredentialRow) -> None:

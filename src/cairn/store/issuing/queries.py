@@ -60,6 +60,8 @@ class AwardRecord:
     suspension_reason: str | None
     claimed_at: datetime | None
     bulk_job_id: int | None
+    claim_sent_at: datetime | None = None
+    claim_sends: int = 0
 
 
 def _status_clause(status: str) -> ColumnElement[bool]:
@@ -149,6 +151,13 @@ class AwardQueryRepository:
             "suspended": n_suspended,
         }
 
+    def claim_times(self, organisation_id: int, where: AwardFilter) -> list[tuple[str, datetime, datetime | None]]:
+        """``(definition, issued_at, claimed_at)`` of every award ``where`` matches (``""``: issued through the
+        VC-API), for the claim figures."""
+        columns = select(DefinitionRow.slug, AwardRow.issued_at, AwardRow.claimed_at).select_from(AwardRow)
+        rows = self.session.execute(self._filtered(columns, organisation_id, where)).tuples()
+        return [(str(slug or ""), issued, claimed) for slug, issued, claimed in rows]
+
     def by_recipient_keys(
         self, organisation_id: int, definition: str, version: int, recipient_keys: Collection[str]
     ) -> dict[str, str]:
@@ -190,4 +199,6 @@ def _record(row: AwardRow, definition: str | None, version: int | None) -> Award
         suspension_reason=row.suspension_reason,
         claimed_at=row.claimed_at,
         bulk_job_id=row.bulk_job_id,
+        claim_sent_at=row.claim_sent_at,
+        claim_sends=int(row.claim_sends or 0),
     )

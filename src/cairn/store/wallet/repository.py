@@ -175,6 +175,17 @@ class WalletRepository:
 
     # -- claims ----------------------------------------------------------------------------------
 
+    def claimed_by_account(self, award_id: str) -> int | None:
+        """The account whose wallet holds the award through its claim link, if any."""
+        stmt = (
+            select(WalletRow.account_id)
+            .join(WalletCredentialRow, WalletCredentialRow.wallet_id == WalletRow.id)
+            .where(WalletCredentialRow.award_id == award_id, WalletCredentialRow.source == "claim")
+            .limit(1)
+        )
+        found = self.session.scalar(stmt)
+        return int(found) if found is not None else None
+
     def link_award(self, award_id: str, email: str, now: datetime) -> None:
         """Mark an award claimed by the learner with ``email`` (found or recorded in ``learners``)."""
         award = self.session.get(AwardRow, award_id)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -17,6 +15,7 @@ from cairn.web.catalog.search import filter_choices, summary
 from cairn.web.catalog.views import annex_rows, country_name
 from cairn.web.deps import container
 from cairn.web.i18n import LANGUAGES, reader_language
+from cairn.web.issuing.claiming import claim_download_file
 from cairn.web.render import error_text, render
 
 __all__ = ["LANGUAGES", "router"]
@@ -129,6 +128,7 @@ def claim(request: Request, token: str, lang: str | None = Query(None, max_lengt
         "path": f"/claim/{token}",
         "token": token,
         "status": status,
+        "download_url": f"{container(request).settings.public_url}/claim/{token}/credential.json",
     }
     response = render(request, "claim.html", context, languages=LANGUAGES, forms=False)
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -137,12 +137,5 @@ def claim(request: Request, token: str, lang: str | None = Query(None, max_lengt
 
 @router.get("/claim/{token}/credential.json", include_in_schema=False)
 def claim_download(request: Request, token: str) -> Response:
-    """The awarded credential itself, as a file."""
-    view = container(request).issuing.by_claim_token(token[:200])
-    if view is None:
-        raise NotFoundError("this claim link is not valid")
-    if isinstance(view.credential, str):
-        return Response(view.credential, media_type="application/vc+jwt")
-    body = json.dumps(view.credential, indent=2, ensure_ascii=False)
-    headers = {"Content-Disposition": f'attachment; filename="{view.definition}.json"', "Cache-Control": "no-store"}
-    return Response(body, media_type="application/vc+ld+json", headers=headers)
+    """The awarded credential itself, as a file (a JWT for JWT issuers); downloading does not use the link up."""
+    return claim_download_file(request, token, "json")

@@ -7,6 +7,10 @@ credential, status entries, claim email and audit entry. It is idempotent: the s
 and external id answer the award already made (200, ``created: false``), and so does the same ``Idempotency-Key``
 header for the same definition version, whatever else is sent. A new award answers 201.
 
+``GET /api/v1/awards/claims`` (bearer token with ``credentials:read``) answers how many of the organisation's
+awards were claimed: issued, claimed, claim rate and median seconds to claim, overall and per micro-credential,
+filtered like the awards page (``q``, ``status``, ``definition``).
+
 Every error answers the one JSON shape of :mod:`cairn.web.errors`.
 """
 
@@ -14,13 +18,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from cairn.model.awards import MAX_EVIDENCE, Evidence, Recipient
 from cairn.model.types import ShortText
 from cairn.services.accounts.access import TokenPrincipal
+from cairn.services.issuing.queries import MAX_QUERY
 from cairn.web.deps import bearer_token, container
 from cairn.web.errors import answers_json
 
@@ -29,6 +34,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1", tags=["awards"], dependencies=[Depends(answers_json)])
 
 AwardToken = Annotated[TokenPrincipal, Depends(bearer_token("credentials:issue"))]
+ReadToken = Annotated[TokenPrincipal, Depends(bearer_token("credentials:read"))]
 
 
 class AwardRequest(BaseModel):
@@ -88,3 +94,39 @@ def create_award(
         award_id=result.award_id, created=result.created, credential=result.credential, claim_url=result.claim_url
     )
     return JSONResponse(answer.model_dump(), status_code=201 if result.created else 200)
+
+
+class ClaimFiguresAnswer(BaseModel):
+    """How many awards were issued and claimed, the claim rate (0 to 1) and the median seconds to claim."""
+
+    issued: int
+    claimed: int
+    claimRate: float | None = Field(description="claimed / issued; null when nothing was issued")
+    medianSecondsToClaim: int | None = Field(description="null when nothing was claimed")
+
+
+class ClaimStatisticsAnswer(BaseModel):
+    """Claim figures of the awards the filters match: overall and per micro-credential (``""``: VC-API)."""
+
+    overall: ClaimFiguresAnswer
+    byDefinition: dict[str, ClaimFiguresAnswer]
+
+
+@router.get(
+    "/awards/claims",
+    response_model=ClaimStatisticsAnswer,
+    summary="Claim figures of the organisation's awards: issued, claimed, claim rate, median time to claim",
+)
+def claim_statistics(
+    request: Request,
+    principal: ReadToken,
+    q: Annotated[str, Query(max_length=MAX_QUERY)] = "",
+    status: Annotated[str | None, Query(max_length=20, description="valid, revoked or suspended")] = None,
+    definition: Annotated[str | None, Query(max_length=200, description="a micro-credential's identifier")] = None,
+) -> Response:
+    """The claim figures of the token organisation's awards, filtered as the awards page filters them (``q``
+    as its search, ``status``, ``definition``); 400 for an unknown status."""
+    figures = container(request).award_queries.claim_statistics(
+        principal.organisation, query=q, status=status or None, definition=definition or None
+    )
+    return JSONResponse(figures.to_dict())

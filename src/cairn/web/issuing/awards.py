@@ -15,7 +15,12 @@ field or an ``X-CSRF-Token`` header):
 - ``GET /orgs/{slug}/awards/{award_id}`` — the award, its status and its credential (viewer and up), with
   forms to revoke, suspend and reinstate it for issuers; ``…/credential`` downloads the credential,
   ``…/verify`` verifies it as anyone would; ``POST …/revoke``, ``…/suspend``, ``…/unsuspend`` change its
-  status (issuer and up; a reason is required, and revoking asks for confirmation).
+  status (issuer and up; a reason is required, and revoking asks for confirmation);
+- ``POST /orgs/{slug}/awards/{award_id}/claim/resend`` emails the learner a fresh claim link (the issuer types
+  the address the award was made to; Cairn keeps only its hash) and ``…/claim/regenerate`` shows a fresh one
+  once, to hand over another way; either makes the old link stop working, at most once every ten minutes an
+  award (issuer and up); the bulk form's ``action=resend`` re-sends to every unclaimed learner of the bulk job
+  that awarded the uploaded file.
 
 Another organisation's award answers 404, as does an organisation the caller is no member of.
 """
@@ -30,7 +35,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from cairn.errors import ConflictError, InputError, NotFoundError
+from cairn.errors import ConflictError, InputError, NotFoundError, TooManyAttemptsError
 from cairn.services.accounts.service import OrganisationAccess, Role, SignedIn
 from cairn.services.catalog.coawards import CoAwardPendingError
 from cairn.services.issuing.queries import DEFAULT_PER_PAGE, MAX_QUERY, STATUSES
@@ -53,6 +58,7 @@ _NOTICES: Final = {
     "suspended": "The award is suspended. Verifiers see it as suspended until it is reinstated.",
     "unsuspended": "The award is reinstated: it is valid again.",
     "unchanged": "Nothing changed: the award already had that status.",
+    "resent": "A fresh claim link is on its way to the learner; the earlier link no longer works.",
 }
 
 _viewer = require_role(Role.VIEWER)
@@ -107,7 +113,11 @@ def awards_page(
         per_page=DEFAULT_PER_PAGE,
     )
     filters = {k: v for k, v in (("q", listing.query), ("status", status), ("definition", definition)) if v}
+    figures = container(request).award_queries.claim_statistics(
+        access.organisation, query=query, status=status or None, definition=definition or None
+    )
     context = {
+        "figures": figures,
         "access": access,
         "listing": listing,
         "errors": errors,
@@ -215,6 +225,7 @@ def _bulk_page(
         "shown_rows": SHOWN_ROWS,
         "check": None,
         "outcome": None,
+        "resent": None,
         **context,
     }
     return _render(request, "awards/bulk.html", full, signed_in=signed_in, status=status)
@@ -258,6 +269,8 @@ def bulk_award(request: Request, access: IssuerDep, signed_in: SignedInDep, uplo
             "nothing was awarded. Each is listed below with its row and column."
         )
         return _bulk_page(request, access, signed_in, upload=upload, errors=errors, check=check, status=400)
+    if upload.action == "resend":
+        return _bulk_resend(request, access, signed_in, upload)
     if upload.action != "award":
         return _bulk_page(request, access, signed_in, upload=upload, check=check)
     try:
@@ -288,6 +301,24 @@ def bulk_award(request: Request, access: IssuerDep, signed_in: SignedInDep, uplo
     return _bulk_page(request, access, signed_in, upload=upload, status=503 if outcome.error else 200, **context)
 
 
+def _bulk_resend(request: Request, access: OrganisationAccess, signed_in: SignedIn, upload: Upload) -> Response:
+    """Re-send claim links to the unclaimed learners of the bulk job that awarded the uploaded file."""
+    services = container(request)
+    assert upload.data is not None
+    try:
+        resent = services.claims.resend_job(
+            upload.data,
+            filename=upload.filename,
+            organisation=access.organisation,
+            actor=signed_in.account.actor,
+            max_bytes=services.settings.max_upload_bytes,
+        )
+    except (NotFoundError, InputError) as exc:
+        errors = {"file": f"File: {error_text(reader_language(request), exc)}"}
+        return _bulk_page(request, access, signed_in, upload=upload, errors=errors, status=exc.status)
+    return _bulk_page(request, access, signed_in, upload=upload, resent=resent)
+
+
 # -- one award: show, download, verify, revoke, suspend ---------------------------------------------
 
 
@@ -300,6 +331,7 @@ def _award_page(
     errors: dict[str, str] | None = None,
     form: dict[str, str] | None = None,
     status: int = 200,
+    **extra: Any,
 ) -> HTMLResponse:
     view = container(request).issuing.get(str(award_id), organisation=access.organisation)
     credential = view.credential
@@ -314,6 +346,8 @@ def _award_page(
         "form": form or {},
         "notice": _NOTICES.get(request.query_params.get("done", "")),
         "max_reason": MAX_REASON,
+        "claim_link": None,
+        **extra,
     }
     return _render(request, "awards/award.html", context, signed_in=signed_in, status=status)
 
@@ -413,3 +447,57 @@ def unsuspend(
 ) -> Response:
     """Reinstate a suspended award (a reason is required)."""
     return _change(request, access, signed_in, award_id, action="unsuspend", reason=reason)
+
+
+# -- claim links ------------------------------------------------------------------------------------
+
+
+def _claim_refused(
+    request: Request,
+    access: OrganisationAccess,
+    signed_in: SignedIn,
+    award_id: uuid.UUID,
+    exc: InputError | ConflictError | TooManyAttemptsError,
+    form: dict[str, str],
+) -> Response:
+    key = "claim-email" if isinstance(exc, InputError) else "claim"
+    errors = {key: error_text(reader_language(request), exc)}
+    response = _award_page(request, access, signed_in, award_id, errors=errors, form=form, status=exc.status)
+    if isinstance(exc, TooManyAttemptsError):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+@router.post("/orgs/{slug}/awards/{award_id:uuid}/claim/resend", response_class=HTMLResponse, dependencies=IssuerPost)
+def resend_claim(
+    request: Request,
+    access: IssuerDep,
+    signed_in: SignedInDep,
+    award_id: uuid.UUID,
+    email: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """Email the learner a fresh claim link (the old one stops working)."""
+    form = {"claim-email": email.strip()}
+    try:
+        container(request).claims.resend(
+            str(award_id), organisation=access.organisation, email=email, actor=signed_in.account.actor
+        )
+    except (InputError, ConflictError, TooManyAttemptsError) as exc:
+        return _claim_refused(request, access, signed_in, award_id, exc, form)
+    return RedirectResponse(f"{_base(access.organisation)}/{award_id}?done=resent#claim", status_code=303)
+
+
+@router.post(
+    "/orgs/{slug}/awards/{award_id:uuid}/claim/regenerate", response_class=HTMLResponse, dependencies=IssuerPost
+)
+def regenerate_claim(request: Request, access: IssuerDep, signed_in: SignedInDep, award_id: uuid.UUID) -> Response:
+    """A fresh claim link, shown once on the page answered, to hand to the learner another way."""
+    try:
+        link = container(request).claims.regenerate(
+            str(award_id), organisation=access.organisation, actor=signed_in.account.actor
+        )
+    except (InputError, ConflictError, TooManyAttemptsError) as exc:
+        return _claim_refused(request, access, signed_in, award_id, exc, {})
+    response = _award_page(request, access, signed_in, award_id, claim_link=link)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response

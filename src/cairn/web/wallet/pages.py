@@ -7,7 +7,8 @@
   and a timeline view (``?view=timeline``).
 - ``GET|POST /wallet/import``: paste text, upload a file (JSON, JWT, baked PNG/SVG, PDF) or give a URL.
 - ``GET /wallet/{id}``: the verdict, every Annex I element, skills in plain language, tags, collections;
-  ``POST /wallet/{id}/tags|collections|recheck|remove``.
+  ``POST /wallet/{id}/tags|collections|recheck|notice|remove`` (``notice``: dismiss the notice about a changed
+  status).
 - ``GET|POST /wallet/collections`` (and ``/wallet/collections/{cid}/rename|delete``).
 - ``GET|POST /wallet/present``: a Verifiable Presentation for a verifier's challenge and domain, as a file.
 - ``GET /wallet/export`` (a zip), ``GET|POST /wallet/import-export`` (import such a zip).
@@ -380,6 +381,19 @@ def recheck(request: Request, signed_in: SignedInDep, credential_id: uuid.UUID) 
     """Verify the credential again now."""
     wallet_service(request).recheck(signed_in.account.id, str(credential_id))
     return RedirectResponse(f"/wallet/{credential_id}?done=rechecked", status_code=303)
+
+
+@router.post("/wallet/{credential_id:uuid}/notice", dependencies=Post)
+def dismiss_notice(
+    request: Request,
+    signed_in: SignedInDep,
+    credential_id: uuid.UUID,
+    back: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """The learner has read the notice about the credential's changed status: it is not shown again."""
+    wallet_service(request).dismiss_notice(signed_in.account.id, str(credential_id))
+    target = "/wallet" if back == "list" else f"/wallet/{credential_id}"
+    return RedirectResponse(target, status_code=303)
 
 
 @router.post("/wallet/{credential_id:uuid}/remove", dependencies=Post)

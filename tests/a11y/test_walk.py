@@ -1,0 +1,185 @@
+"""The walk issue #14 asks for: an issuer, a learner and a recruiter go through Cairn in English and Polish, on a
+1280 px screen and a 390 px phone, as people meet it.
+
+Every page on the way must answer, be in the reader's language (``<html lang>``), never scroll sideways, show no
+English words on a Polish page (:func:`tests.helpers.english_words_on_polish_page`), and (on the phone, where
+layouts are tightest) have no serious or critical axe-core violation. Each page is saved as a screenshot under
+``walk-screenshots/`` (or ``CAIRN_WALK_SHOTS``; not committed) for a reviewer to look at: ``<step>-<lang>-<width>.png``.
+
+The three paths:
+
+- issuer: sign in, the catalogue editor, a new definition's form, the award form; award a new learner, see the
+  award (claimed or not, when the link was sent), the awards list with its claim rate;
+- learner: the demo mailbox shows the claim email; its link opens the claim page (take it without an account);
+  the wallet as a collection of badges, a credential, the public profile;
+- recruiter: the shared page opened from a link (the banner, then the details folded below), the verify page
+  with the credential pasted, the public catalogue searched and an issuer's public page.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cairn.services.demo.instance import DEMO_EMAIL, DEMO_PASSWORD
+from tests.a11y.conftest import DEFINITION, ORGANISATION
+from tests.factories import Learner, LiveServer
+from tests.helpers import axe_findings, english_words_on_polish_page, start_axe
+
+pytestmark = pytest.mark.slow  # a real browser against a live server
+
+WIDTHS = {1280: {"width": 1280, "height": 900}, 390: {"width": 390, "height": 844}}
+LOCALES = {"en": "en-GB", "pl": "pl-PL"}
+COMBINATIONS = [(lang, width) for lang in LOCALES for width in WIDTHS]
+
+
+def screenshot_folder() -> Path:
+    folder = Path(os.environ.get("CAIRN_WALK_SHOTS", "walk-screenshots")).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@dataclass
+class Walk:
+    """One walker's language and screen, and what they found wrong on the way."""
+
+    lang: str
+    width: int
+    server: LiveServer
+    folder: Path
+    problems: list[str] = field(default_factory=list)
+    seen: list[str] = field(default_factory=list)
+
+    def look(self, page: Any, step: str) -> None:
+        """Check the page now open in ``page`` and save its screenshot as ``step``."""
+        where = f"[{self.lang} {self.width}px] {step} ({page.url.removeprefix(self.server.url)})"
+        self.seen.append(step)
+        lang = page.locator("html").get_attribute("lang")
+        if lang != self.lang:
+            self.problems.append(f"{where}: <html lang={lang!r}>")
+        wider: int = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        if wider > 0:
+            sticking_out = page.evaluate(
+                """[...document.querySelectorAll('body *')]
+                   .filter(e => e.getBoundingClientRect().right > innerWidth + 1)
+                   .slice(0, 3).map(e => e.tagName.toLowerCase() + ' ' + (e.textContent || '').trim().slice(0, 40))"""
+            )
+            self.problems.append(f"{where}: scrolls sideways by {wider}px: {sticking_out}")
+        if self.lang == "pl":
+            english = english_words_on_polish_page(page.content())
+            if english:
+                self.problems.append(f"{where}: English on a Polish page: {english[:6]}")
+        if self.width == 390:
+            start_axe(page)
+            self.problems.extend(f"{where}: {line}" for line in axe_findings(page))
+        page.screenshot(path=str(self.folder / f"{step}-{self.lang}-{self.width}.png"), full_page=True)
+
+    def open(self, page: Any, path: str, step: str) -> None:
+        response = page.goto(self.server.url + path)
+        assert response is not None, path
+        if response.status != 200:
+            self.problems.append(f"[{self.lang} {self.width}px] {step}: {path} answered {response.status}")
+            return
+        self.look(page, step)
+
+
+@pytest.fixture(scope="module")
+def folder() -> Path:
+    return screenshot_folder()
+
+
+@pytest.fixture
+def context_for(browser: Any) -> Iterator[Any]:
+    opened: list[Any] = []
+
+    def make(lang: str, width: int, **options: Any) -> Any:
+        from tests.helpers import _axe_script
+
+        context = browser.new_context(locale=LOCALES[lang], viewport=WIDTHS[width], **options)
+        context.add_init_script(script=_axe_script())
+        opened.append(context)
+        return context
+
+    yield make
+    for context in opened:
+        context.close()
+
+
+def sign_in(page: Any, server: LiveServer, email: str, password: str, then: str) -> None:
+    page.goto(f"{server.url}/sign-in?next={then}")
+    form = page.locator('form[action="/sign-in"]')
+    form.locator('input[name="email"]').fill(email)
+    form.locator('input[name="password"]').fill(password)
+    with page.expect_navigation():
+        form.locator('button[type="submit"]').click()
+    assert page.url.startswith(server.url + then), page.url
+
+
+@pytest.mark.parametrize(("lang", "width"), COMBINATIONS)
+def test_issuer_learner_and_recruiter_walk(
+    live_server: LiveServer,
+    learner: Learner,
+    signed_in_state: dict[str, Any],
+    context_for: Any,
+    folder: Path,
+    lang: str,
+    width: int,
+) -> None:
+    walk = Walk(lang, width, live_server, folder)
+    org = ORGANISATION
+    newcomer = f"walker-{lang}-{width}@example.org"
+
+    # -- the issuer ----------------------------------------------------------------------------------------------
+    issuer = context_for(lang, width).new_page()
+    sign_in(issuer, live_server, DEMO_EMAIL, DEMO_PASSWORD, f"/orgs/{org}/catalogue")
+    walk.look(issuer, "issuer-1-catalogue-editor")
+    walk.open(issuer, f"/orgs/{org}/catalogue/new", "issuer-2-new-definition")
+    walk.open(issuer, f"/orgs/{org}/awards/new", "issuer-3-award-form")
+    form = issuer.locator(f'form[action="/orgs/{org}/awards/new"]')
+    form.locator('select[name="definition"]').select_option(DEFINITION)
+    form.locator('input[name="email"]').fill(newcomer)
+    form.locator('input[name="name"]').fill("Walker Wędrowiec")
+    with issuer.expect_navigation():
+        form.locator('button[type="submit"]').click()
+    walk.look(issuer, "issuer-4-awarded")
+    award_path = re.search(rf"/orgs/{org}/awards/[0-9a-f-]{{36}}", issuer.content())
+    assert award_path, "the award page links to the award"
+    walk.open(issuer, award_path.group(0), "issuer-5-award")
+    assert issuer.get_by_text(re.compile(r"not claimed|nieodebran", re.IGNORECASE)).count() >= 1
+    walk.open(issuer, f"/orgs/{org}/awards", "issuer-6-awards-and-claim-rate")
+
+    # -- the learner: the claim email in the demo mailbox, the claim page, then their wallet ----------------------
+    newcomer_page = context_for(lang, width).new_page()
+    walk.open(newcomer_page, f"/demo/mailbox?to={newcomer}", "learner-1-mailbox")
+    claim_link = newcomer_page.locator('a[href*="/claim/"]').first
+    href = claim_link.get_attribute("href")
+    assert href, "the claim email carries a claim link"
+    walk.open(newcomer_page, href.removeprefix(live_server.url), "learner-2-claim")
+
+    wallet = context_for(lang, width, storage_state=signed_in_state).new_page()
+    walk.open(wallet, "/wallet", "learner-3-wallet")
+    walk.open(wallet, f"/wallet/{learner.claimed}", "learner-4-credential")
+    walk.open(wallet, f"/p/{learner.slug}", "learner-5-public-profile")
+
+    # -- the recruiter ------------------------------------------------------------------------------------------
+    recruiter = context_for(lang, width).new_page()
+    walk.open(recruiter, f"/s/{learner.share_token}", "recruiter-1-shared")
+    details = recruiter.locator("main details summary")
+    if details.count():
+        details.first.click()
+        walk.look(recruiter, "recruiter-2-shared-details")
+    walk.open(recruiter, "/verify", "recruiter-3-verify")
+    recruiter.locator("#verify-text").fill(learner.credential_json)
+    with recruiter.expect_navigation():
+        recruiter.locator('main form button[type="submit"]').first.click()
+    walk.look(recruiter, "recruiter-4-verified")
+    walk.open(recruiter, "/catalogue?q=python", "recruiter-5-catalogue-search")
+    walk.open(recruiter, f"/orgs/{org}", "recruiter-6-issuer-page")
+
+    assert walk.problems == [], "\n".join(walk.problems)
