@@ -56,7 +56,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     container.database.upgrade()
     # as `cairn serve --demo` does: the skills pages show real ESCO labels, /verify shows a chain and the examples
     ready = prepare_demo(container, catalogue_path=demo_catalog_path(), demo_token=None)
-    running = serve(create_app(container, examples=ready.examples), port)
+    running = serve(create_app(container, examples=ready.examples, demo=True), port)
     try:
         yield LiveServer(url, container, clock)
     finally:

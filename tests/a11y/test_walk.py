@@ -113,7 +113,7 @@ def context_for(browser: Any) -> Iterator[Any]:
 
 def sign_in(page: Any, server: LiveServer, email: str, password: str, then: str) -> None:
     page.goto(f"{server.url}/sign-in?next={then}")
-    form = page.locator('form[action="/sign-in"]')
+    form = page.locator("form:has(input[name=password])")
     form.locator('input[name="email"]').fill(email)
     form.locator('input[name="password"]').fill(password)
     with page.expect_navigation():
@@ -141,7 +141,7 @@ def test_issuer_learner_and_recruiter_walk(
     walk.look(issuer, "issuer-1-catalogue-editor")
     walk.open(issuer, f"/orgs/{org}/catalogue/new", "issuer-2-new-definition")
     walk.open(issuer, f"/orgs/{org}/awards/new", "issuer-3-award-form")
-    form = issuer.locator(f'form[action="/orgs/{org}/awards/new"]')
+    form = issuer.locator("form.award-form")
     form.locator('select[name="definition"]').select_option(DEFINITION)
     form.locator('input[name="email"]').fill(newcomer)
     form.locator('input[name="name"]').fill("Walker Wędrowiec")
