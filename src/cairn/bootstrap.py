@@ -20,6 +20,7 @@ from cairn.services.accounts.service import AccountService
 from cairn.services.audit import AuditService
 from cairn.services.careers.esco import EscoService
 from cairn.services.careers.service import CareersService
+from cairn.services.catalog.badges import BadgeService
 from cairn.services.catalog.coawards import CoAwardService
 from cairn.services.catalog.editing import EditingService
 from cairn.services.catalog.service import CatalogService
@@ -72,6 +73,7 @@ class Container:
     # catalog
     catalog: CatalogService
     editing: EditingService
+    badges: BadgeService
     coawards: CoAwardService
     # issuing
     keys: KeyService
@@ -203,6 +205,7 @@ def build(
         mailer=Mailer.from_url(database, clock=clock, smtp_url=settings.smtp_url, sender=settings.mail_from or None),
         catalog=catalog,
         editing=EditingService(database, clock=clock, verification=verification),
+        badges=BadgeService(database, clock=clock, public_url=settings.public_url),
         coawards=CoAwardService(database, clock=clock),
         keys=keys,
         status_lists=status_lists,

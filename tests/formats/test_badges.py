@@ -67,8 +67,11 @@ def test_badge_png_draws_the_shape_in_the_colour_with_a_transparent_corner() -> 
     with Image.open(io.BytesIO(data)) as image:
         assert image.size == (128, 128)
         rgba = image.convert("RGBA")
-        assert rgba.getpixel((1, 1))[3] == 0
-        assert rgba.getpixel((64, 30))[:3] == (0x9B, 0x1C, 0x31)
+        corner, inside = rgba.getpixel((1, 1)), rgba.getpixel((64, 30))
+        assert isinstance(corner, tuple)
+        assert isinstance(inside, tuple)
+        assert corner[3] == 0
+        assert inside[:3] == (0x9B, 0x1C, 0x31)
     assert data == badge_png(title="Data analysis", issuer="Cairn", colour="crimson", shape="hexagon", size=128)
 
 

@@ -277,6 +277,8 @@ def build_credential(
     lang: str | None = None,
     skill_labels: Mapping[str, str] | None = None,
     credential_status: Sequence[Mapping[str, Any]] = (),
+    badge_image: str | None = None,
+    issuer_image: str | None = None,
 ) -> dict[str, Any]:
     """An unsigned OpenBadgeCredential carrying every Annex I element.
 
@@ -311,6 +313,8 @@ def build_credential(
     if identifiers:
         subject["identifier"] = identifiers
     issuer = _profile(lead, issuer_ids[lead.id], language)
+    if issuer_image:
+        issuer["image"] = {"id": issuer_image, "type": "Image", "caption": issuer["name"]}
     achievement = _achievement(
         definition,
         achievement_id=achievement_id,
@@ -320,6 +324,8 @@ def build_credential(
         creator=issuer,
         skill_labels=skill_labels or {},
     )
+    if badge_image:
+        achievement["image"] = {"id": badge_image, "type": "Image", "caption": achievement["name"]}
     subject["achievement"] = achievement
     if award.grade:
         result: dict[str, Any] = {"type": ["Result"], "value": award.grade}
