@@ -188,6 +188,7 @@ def build(
     )
     esco = EscoService(database, clock=clock)
     catalog = CatalogService(database, clock=clock)
+    badges = BadgeService(database, clock=clock, public_url=settings.public_url)
     publication = PublicationService(
         registry=registry, keys=keys, network=network, clock=clock, public_url=settings.public_url
     )
@@ -205,7 +206,7 @@ def build(
         mailer=Mailer.from_url(database, clock=clock, smtp_url=settings.smtp_url, sender=settings.mail_from or None),
         catalog=catalog,
         editing=EditingService(database, clock=clock, verification=verification),
-        badges=BadgeService(database, clock=clock, public_url=settings.public_url),
+        badges=badges,
         coawards=CoAwardService(database, clock=clock),
         keys=keys,
         status_lists=status_lists,
@@ -231,6 +232,7 @@ def build(
             public_url=settings.public_url,
             verification=verification,
             recheck_after=timedelta(minutes=settings.wallet_recheck_minutes),
+            badge_image=badges.image_for,
         ),
         careers=CareersService(
             database,

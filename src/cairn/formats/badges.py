@@ -349,7 +349,7 @@ def monogram_svg(name: str) -> bytes:
     colour = BADGE_COLOURS[hashlib.sha256(name.encode("utf-8")).digest()[0] % len(BADGE_COLOURS)]
     paint = PALETTE[colour]
     letters = initials(name)
-    font_size = {1: 52, 2: 44, 3: 34}[len(letters)]
+    font_size = {1: 52, 2: 40, 3: 28}[len(letters)]
     return (
         '<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96" viewBox="0 0 96 96" role="img">'
         f"<title>{escape(' '.join(name.split()))}</title>"

@@ -14,15 +14,17 @@ never changes, and a baked file or PDF finds it here again (:meth:`BadgeService.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from cairn.errors import NotFoundError, PermissionDeniedError
-from cairn.formats.badges import badge_svg, default_design, monogram_svg
-from cairn.formats.images import MEDIA_TYPES, CheckedImage, check_image, extension_of
+from cairn.formats.badges import badge_png, badge_svg, default_design, monogram_svg
+from cairn.formats.images import MEDIA_TYPES, CheckedImage, check_image, data_url_image, extension_of
 from cairn.model.definitions import MicroCredentialDefinition, Organisation
 from cairn.model.types import pick
 from cairn.services.accounts.access import OrganisationAccess, Role
@@ -31,9 +33,10 @@ from cairn.store.catalog.images import ImageRepository
 from cairn.store.catalog.repository import DefinitionRepository, OrganisationRepository
 from cairn.store.database import Database
 
-__all__ = ["BadgeService", "Picture", "badge_picture", "image_path", "stored_badge"]
+__all__ = ["BadgeService", "Picture", "badge_picture", "generated_src", "image_path", "stored_badge"]
 
 _IMAGE_PATH = re.compile(r"/images/([0-9a-f]{64})\.(svg|png)$")
+_OWN_ACHIEVEMENT = re.compile(r"^/micro-credentials/([A-Za-z0-9._-]{1,200})/versions/([0-9]{1,9})$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +57,12 @@ def _name(organisation: Organisation | None, lang: str) -> str:
     return pick(organisation.legal_name, lang)[1] if organisation else ""
 
 
-def badge_picture(definition: MicroCredentialDefinition, issuer: Organisation | None) -> CheckedImage:
+def badge_picture(
+    definition: MicroCredentialDefinition, issuer: Organisation | None, lang: str | None = None
+) -> CheckedImage:
     """The generated badge of ``definition`` (its own colour and shape, else its default design), titled in
-    its first language, with the issuer's name."""
-    lang = next(iter(definition.title))
+    ``lang`` when the title has it, else in its first language, with the issuer's name."""
+    lang = lang if lang and lang in definition.title else next(iter(definition.title))
     colour, shape = default_design(definition.id)
     badge = definition.badge
     if badge is not None and badge.colour:
@@ -142,6 +147,25 @@ class BadgeService:
                 )
         return sha
 
+    def generate_logo(self, organisation: str, *, actor: str) -> str | None:
+        """Store the monogram of an organisation that has no logo as its logo (how the demo's issuers get
+        theirs); its SHA-256, or None when the organisation has a logo already."""
+        now = self.clock()
+        with self.database.transaction() as session:
+            orgs = OrganisationRepository(session)
+            org, row = orgs.get(organisation), orgs.row(organisation)
+            if org.logo or row is None:
+                return None
+            svg = monogram_svg(_name(org, next(iter(org.legal_name))))
+            image, _ = ImageRepository(session).put(
+                CheckedImage(MEDIA_TYPES["svg"], svg, 96, 96), organisation_id=row.id, now=now
+            )
+            orgs.set_logo(organisation, image.sha256, now=now)
+            AuditRepository(session).append(
+                at=now, actor=actor, action="organisation.logo", subject=organisation, details={"image": image.sha256}
+            )
+            return image.sha256
+
     # -- reading -----------------------------------------------------------------------------------
 
     def image(self, sha256: str) -> Picture:
@@ -166,9 +190,9 @@ class BadgeService:
             return None
         return picture if extension_of(picture.media_type) == match.group(2) else None
 
-    def badge(self, definition_id: str, version: int | None = None) -> Picture:
+    def badge(self, definition_id: str, version: int | None = None, *, lang: str | None = None) -> Picture:
         """The badge of a definition version (the latest unless given): the uploaded image, or the generated
-        one. NotFoundError when there is no such definition."""
+        one (in ``lang`` where the title has it). NotFoundError when there is no such definition."""
         with self.database.transaction() as session:
             stored = DefinitionRepository(session).get(definition_id, version)
             definition = stored.definition
@@ -178,7 +202,7 @@ class BadgeService:
                     return Picture(row.content, row.media_type, row.sha256)
             orgs = OrganisationRepository(session)
             issuer = orgs.get(definition.awarding_bodies[0]) if orgs.row(definition.awarding_bodies[0]) else None
-        picture = badge_picture(definition, issuer)
+        picture = badge_picture(definition, issuer, lang)
         return Picture(picture.content, picture.media_type)
 
     def logo(self, organisation: str) -> Picture:
@@ -195,3 +219,86 @@ class BadgeService:
     def image_url(self, sha256: str, media_type: str) -> str:
         """The public, content-addressed URL of a stored image."""
         return self.public_url + image_path(sha256, media_type)
+
+    def image_for(self, credential: Mapping[str, Any], kind: str) -> bytes:
+        """The badge of a credential as ``kind`` (``png`` or ``svg``) bytes, for baked files and PDFs: the image
+        it names when this instance stores it in that type; for this instance's own award, its definition
+        version's uploaded image or its design drawn in that type; an embedded ``data:`` image of that type that
+        passes the checks; else a badge generated from its title and issuer. Nothing is fetched."""
+        media_type = MEDIA_TYPES["png" if kind == "png" else "svg"]
+        achievement, url = _achievement_image(credential)
+        stored = self.image_at(url)
+        if stored is not None and stored.media_type == media_type:
+            return stored.content
+        match = _OWN_ACHIEVEMENT.match(str(achievement.get("id", ""))[len(self.public_url) :])
+        if str(achievement.get("id", "")).startswith(self.public_url) and match:
+            try:
+                own = self._own_badge(match.group(1), int(match.group(2)), media_type)
+            except NotFoundError:
+                own = None
+            if own is not None:
+                return own
+        embedded = data_url_image(url)
+        if embedded is not None and embedded.media_type == media_type:
+            return embedded.content
+        title, issuer = _title_and_issuer(credential, achievement)
+        colour, shape = default_design(title)
+        draw = badge_png if kind == "png" else badge_svg
+        return draw(title=title[:300] or "?", issuer=issuer[:200], colour=colour, shape=shape)
+
+    def _own_badge(self, slug: str, version: int, media_type: str) -> bytes | None:
+        with self.database.transaction() as session:
+            stored = DefinitionRepository(session).get(slug, version)
+            definition = stored.definition
+            if definition.badge is not None and definition.badge.image:
+                row = ImageRepository(session).get(definition.badge.image)
+                if row is not None and row.media_type == media_type:
+                    return row.content
+            orgs = OrganisationRepository(session)
+            issuer = orgs.get(definition.awarding_bodies[0]) if orgs.row(definition.awarding_bodies[0]) else None
+        if media_type == MEDIA_TYPES["svg"]:
+            return badge_picture(definition, issuer).content
+        lang = next(iter(definition.title))
+        colour, shape = default_design(definition.id)
+        if definition.badge is not None:
+            colour, shape = definition.badge.colour or colour, definition.badge.shape or shape
+        title = pick(definition.title, lang)[1]
+        return badge_png(title=title, issuer=_name(issuer, lang), colour=colour, shape=shape)
+
+    def badge_src(self, credential: object) -> str:
+        """What a page shows as the badge of a credential (any issuer's): this instance's stored image by its
+        path, an embedded ``data:`` PNG or SVG that passes the upload checks (cleaned), else a badge generated
+        from its title and issuer. A remote image is never fetched."""
+        document = credential if isinstance(credential, Mapping) else {}
+        achievement, url = _achievement_image(document)
+        if isinstance(url, str):
+            if url.startswith(self.public_url + "/images/") and _IMAGE_PATH.search(url):
+                return url[len(self.public_url) :]
+            if (embedded := data_url_image(url)) is not None:
+                return embedded.data_url()
+        return generated_src(*_title_and_issuer(document, achievement))
+
+
+def _achievement_image(credential: Mapping[str, Any]) -> tuple[Mapping[str, Any], object]:
+    """A credential's achievement (or an empty mapping) and the URL its ``image`` names (or None)."""
+    subject = credential.get("credentialSubject")
+    subject = subject[0] if isinstance(subject, list) and subject else subject
+    achievement = subject.get("achievement") if isinstance(subject, Mapping) else None
+    achievement = achievement if isinstance(achievement, Mapping) else {}
+    image = achievement.get("image")
+    return achievement, image.get("id") if isinstance(image, Mapping) else image
+
+
+def _title_and_issuer(credential: Mapping[str, Any], achievement: Mapping[str, Any]) -> tuple[str, str]:
+    title = achievement.get("name") or credential.get("name")
+    issuer = credential.get("issuer")
+    name = issuer.get("name") if isinstance(issuer, Mapping) else None
+    return (title if isinstance(title, str) else "", name if isinstance(name, str) else "")
+
+
+@lru_cache(maxsize=512)
+def generated_src(title: str, issuer: str) -> str:
+    """A ``data:`` URL of the badge generated from a title and issuer name (the design picked from the title)."""
+    colour, shape = default_design(title)
+    svg = badge_svg(title=title[:300] or "?", issuer=issuer[:200], colour=colour, shape=shape)
+    return CheckedImage(MEDIA_TYPES["svg"], svg, 256, 256).data_url()
