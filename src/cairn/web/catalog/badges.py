@@ -16,6 +16,7 @@ Policy that lets it run nothing and load nothing (``default-src 'none'; style-sr
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Final
 from urllib.parse import quote
 
@@ -31,7 +32,16 @@ from cairn.services.accounts.service import OrganisationAccess, Role
 from cairn.services.catalog.badges import Picture
 from cairn.web.deps import container, csrf_protect, require_role
 
-__all__ = ["IMAGE_CSP", "MAX_LOGO_FORM_BYTES", "image_response", "install", "read_upload", "router", "upload_size"]
+__all__ = [
+    "IMAGE_CSP",
+    "MAX_LOGO_FORM_BYTES",
+    "closing_form",
+    "image_response",
+    "install",
+    "read_upload",
+    "router",
+    "upload_size",
+]
 
 router = APIRouter(include_in_schema=False)
 
@@ -85,6 +95,15 @@ def organisation_logo(request: Request, slug: str) -> Response:
     return image_response(container(request).badges.logo(slug), cache=_SHORT)
 
 
+async def closing_form(request: Request) -> AsyncIterator[None]:
+    """A dependency (list it first) that closes the request's form when the route is done, whatever happened:
+    an uploaded file waits in a temporary file until then."""
+    try:
+        yield
+    finally:
+        await request.close()
+
+
 def upload_size(request: Request) -> None:
     """Refuse a logo form larger than :data:`MAX_LOGO_FORM_BYTES` (413) or of unknown length (411), unread."""
     length = request.headers.get("content-length", "")
@@ -111,7 +130,7 @@ def _back(slug: str, done: str) -> RedirectResponse:
     return RedirectResponse(f"/orgs/{quote(slug)}/members?done={done}#logo-title", status_code=303)
 
 
-@router.post("/orgs/{slug}/logo", dependencies=[Depends(upload_size), Depends(csrf_protect)])
+@router.post("/orgs/{slug}/logo", dependencies=[Depends(closing_form), Depends(upload_size), Depends(csrf_protect)])
 def upload_logo(request: Request, access: OwnerDep, form: Annotated[FormData, Depends(_posted)]) -> Response:
     """Upload the organisation's logo (PNG or SVG, checked and cleaned)."""
     data = read_upload(form.get("logo"))

@@ -43,7 +43,7 @@ from cairn.services.catalog.badges import image_path
 from cairn.services.catalog.editing import PREVIEW_LEARNER, CatalogueItem, SavedDefinition
 from cairn.skills.labels import shipped_labels
 from cairn.vc.report import CHECK_TITLES
-from cairn.web.catalog.badges import read_upload
+from cairn.web.catalog.badges import closing_form, read_upload
 from cairn.web.catalog.editor_form import (
     MAX_OUTCOMES,
     MAX_TARGETS,
@@ -375,7 +375,7 @@ def new_page(request: Request, access: IssuerDep, signed_in: SignedInDep) -> Res
     "/orgs/{slug}/catalogue/new",
     response_class=HTMLResponse,
     include_in_schema=False,
-    dependencies=[Depends(form_size), Depends(csrf_protect)],
+    dependencies=[Depends(closing_form), Depends(form_size), Depends(csrf_protect)],
 )
 def create(request: Request, access: IssuerDep, signed_in: SignedInDep, form: FormDep) -> Response:
     """Save a new micro-credential as version 1, or show the form again (more rows, skills, errors)."""
@@ -402,7 +402,7 @@ def edit_page(request: Request, access: IssuerDep, signed_in: SignedInDep, defin
     "/orgs/{slug}/catalogue/{definition_id}/edit",
     response_class=HTMLResponse,
     include_in_schema=False,
-    dependencies=[Depends(form_size), Depends(csrf_protect)],
+    dependencies=[Depends(closing_form), Depends(form_size), Depends(csrf_protect)],
 )
 def edit(request: Request, access: IssuerDep, signed_in: SignedInDep, definition_id: str, form: FormDep) -> Response:
     """Save a change: in place while the latest version is unawarded, as a new version once it is awarded."""
