@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import io
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -11,10 +13,12 @@ from sqlalchemy import func, select
 
 from cairn.bootstrap import Container
 from cairn.errors import InputError, NotFoundError, PermissionDeniedError
+from cairn.formats.pdf import certificate_pdf
 from cairn.model.awards import Recipient
 from cairn.model.definitions import Badge
 from cairn.services.accounts.access import Account, OrganisationAccess, Role
 from cairn.store.tables import AuditEntry, ImageRow, OrganisationRow
+from cairn.vc.formats.baking import bake_png, unbake
 from cairn.vc.ob3_schema import ob3_schema_errors
 from tests.factories import DEFINITION, EXAMPLES, ORG, PUBLIC_URL
 
@@ -121,3 +125,56 @@ def test_an_award_names_its_badge_and_logo_by_content_and_stays_ob3_valid(contai
     assert any(e.startswith("issuer") for e in ob3_schema_errors(broken))  # the check does look at images
     assert container.badges.image_at("https://elsewhere.example/images/" + "a" * 64 + ".svg") is None
     assert container.badges.image_at(image["id"].replace(".svg", ".png")) is None
+
+
+def test_pages_show_own_stored_badges_checked_embedded_ones_and_never_fetch(container: Container) -> None:
+    result = container.issuing.award(DEFINITION, Recipient(email="ann@example.org"), actor="registrar")
+    credential = result.credential
+    assert isinstance(credential, dict)
+    url = credential["credentialSubject"]["achievement"]["image"]["id"]
+    assert container.badges.badge_src(credential) == url[len(PUBLIC_URL) :]  # this instance's image, by path
+
+    def other(image: object) -> dict[str, object]:
+        achievement = {"name": "Welding", "image": image}
+        return {
+            "name": "Welding",
+            "issuer": {"name": "Other <Academy>"},
+            "credentialSubject": {"achievement": achievement},
+        }
+
+    png = base64.b64encode(_png("olive")).decode()
+    embedded = container.badges.badge_src(other({"id": f"data:image/png;base64,{png}", "type": "Image"}))
+    assert embedded.startswith("data:image/png;base64,")
+    hostile = (
+        "data:image/svg+xml;base64,"
+        + base64.b64encode(b'<svg xmlns="http://www.w3.org/2000/svg" onload="x"/>').decode()
+    )
+    for image in ("https://tracker.example/pixel.png", {"id": hostile}, 42, None):
+        src = container.badges.badge_src(other(image))
+        assert src.startswith("data:image/svg+xml;base64,")
+        drawn = base64.b64decode(src.split(",", 1)[1])
+        assert b"Welding" in drawn
+        assert b"Other &lt;Academy&gt;" in drawn
+        assert b"onload" not in drawn
+        assert b"tracker" not in drawn
+
+
+def test_baked_files_and_the_pdf_carry_the_definitions_badge(container: Container) -> None:
+    item = container.editing.editable(ORG, DEFINITION)
+    design = item.entry.definition.model_copy(update={"badge": Badge(colour="purple", shape="rosette")})
+    container.editing.save(organisation=ORG, definition=design, actor="t", create=False)
+    result = container.issuing.award(DEFINITION, Recipient(email="ann@example.org"), actor="registrar")
+    assert isinstance(result.credential, dict)
+    svg = container.badges.image_for(result.credential, "svg")
+    assert svg == container.badges.badge(DEFINITION).content
+    assert b"#6B2D8C" in svg
+    png = container.badges.image_for(result.credential, "png")
+    with Image.open(io.BytesIO(png)) as image:
+        inside = image.convert("RGB").getpixel((256, 60))
+    assert inside == (0x6B, 0x2D, 0x8C)  # the purple rosette, drawn as PNG for a PNG bake
+    baked = bake_png(png, json.dumps(result.credential))
+    assert json.loads(unbake(baked)) == result.credential
+    text = json.dumps(result.credential)
+    pdf = certificate_pdf(result.credential, credential_text=text, verify_url="https://x.example/v", badge=png)
+    plain = certificate_pdf(result.credential, credential_text=text, verify_url="https://x.example/v")
+    assert plain.count(b"/Subtype /Image") == 0 < pdf.count(b"/Subtype /Image")  # the QR code is vector art
