@@ -209,12 +209,17 @@ class BadgeService:
         """The organisation's uploaded logo, else a monogram of its name; NotFoundError when there is no such
         organisation."""
         with self.database.transaction() as session:
-            org = OrganisationRepository(session).get(organisation)
-            if org.logo:
-                row = ImageRepository(session).get(org.logo)
-                if row is not None:
-                    return Picture(row.content, row.media_type, row.sha256)
-        return Picture(monogram_svg(_name(org, next(iter(org.legal_name)))), MEDIA_TYPES["svg"])
+            row = OrganisationRepository(session).row(organisation)
+            if row is None:
+                raise NotFoundError(f"no organisation '{organisation}'")
+            document = dict(row.document)
+            logo = document.get("logo")
+            image = ImageRepository(session).get(logo) if isinstance(logo, str) else None
+            if image is not None:
+                return Picture(image.content, image.media_type, image.sha256)
+        names = document.get("legal_name")
+        name = next(iter(names.values()), organisation) if isinstance(names, dict) and names else organisation
+        return Picture(monogram_svg(str(name)), MEDIA_TYPES["svg"])
 
     def image_url(self, sha256: str, media_type: str) -> str:
         """The public, content-addressed URL of a stored image."""
