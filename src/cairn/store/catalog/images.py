@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cairn.formats.images import CheckedImage
@@ -47,8 +48,13 @@ class ImageRepository:
             height=image.height,
             created_at=now,
         )
-        self.session.add(row)
-        self.session.flush()
+        try:
+            with self.session.begin_nested():  # two first awards at once may both draw the same badge
+                self.session.add(row)
+        except IntegrityError:
+            stored = self.get(sha)
+            assert stored is not None
+            return stored, False
         return row, True
 
     def of(self, organisation_id: int) -> list[ImageRow]:
