@@ -20,6 +20,7 @@ from cairn.services.accounts.service import AccountService
 from cairn.services.audit import AuditService
 from cairn.services.careers.esco import EscoService
 from cairn.services.careers.service import CareersService
+from cairn.services.catalog.badges import BadgeService
 from cairn.services.catalog.coawards import CoAwardService
 from cairn.services.catalog.editing import EditingService
 from cairn.services.catalog.service import CatalogService
@@ -73,6 +74,7 @@ class Container:
     # catalog
     catalog: CatalogService
     editing: EditingService
+    badges: BadgeService
     coawards: CoAwardService
     # issuing
     keys: KeyService
@@ -188,6 +190,7 @@ def build(
     )
     esco = EscoService(database, clock=clock)
     catalog = CatalogService(database, clock=clock)
+    badges = BadgeService(database, clock=clock, public_url=settings.public_url)
     publication = PublicationService(
         registry=registry, keys=keys, network=network, clock=clock, public_url=settings.public_url
     )
@@ -205,6 +208,7 @@ def build(
         mailer=Mailer.from_url(database, clock=clock, smtp_url=settings.smtp_url, sender=settings.mail_from or None),
         catalog=catalog,
         editing=EditingService(database, clock=clock, verification=verification),
+        badges=badges,
         coawards=CoAwardService(database, clock=clock),
         keys=keys,
         status_lists=status_lists,
@@ -231,6 +235,7 @@ def build(
             public_url=settings.public_url,
             verification=verification,
             recheck_after=timedelta(minutes=settings.wallet_recheck_minutes),
+            badge_image=badges.image_for,
         ),
         careers=CareersService(
             database,

@@ -27,6 +27,7 @@ from cairn.services.accounts.service import (
     TokenPrincipal,
     sha256_hex,
 )
+from cairn.services.catalog.badges import BadgeService
 from cairn.store.database import Database
 from cairn.store.tables import ApiTokenRow, AuditEntry, OrganisationRow, OutboxRow
 from cairn.web.errors import answers_json, install_error_handlers
@@ -50,7 +51,8 @@ def _org(database: Database, clock: FixedClock, slug: str, name: str) -> None:
 
 def make_app(service: AccountService) -> FastAPI:
     app = FastAPI()
-    app.state.container = SimpleNamespace(accounts=service)
+    badges = BadgeService(service.database, clock=service.clock, public_url="https://cairn.example")
+    app.state.container = SimpleNamespace(accounts=service, badges=badges)
     package = resources.files("cairn.web")
     app.state.templates = make_templates(version="test", languages={"en": "English", "pl": "Polski"})
     app.mount("/static", StaticFiles(directory=str(package / "static")), name="static")

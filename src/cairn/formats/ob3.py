@@ -309,6 +309,8 @@ def build_credential(
     lang: str | None = None,
     skill_labels: Mapping[str, str] | None = None,
     credential_status: Sequence[Mapping[str, Any]] = (),
+    badge_image: str | None = None,
+    issuer_image: str | None = None,
 ) -> dict[str, Any]:
     """An unsigned OpenBadgeCredential carrying every Annex I element.
 
@@ -343,6 +345,8 @@ def build_credential(
     if identifiers:
         subject["identifier"] = identifiers
     issuer = _profile(lead, issuer_ids[lead.id], language)
+    if issuer_image:
+        issuer["image"] = {"id": issuer_image, "type": "Image", "caption": issuer["name"]}
     achievement = _achievement(
         definition,
         achievement_id=achievement_id,
@@ -363,6 +367,8 @@ def build_credential(
             )
             for o in organisations[1:]
         )
+    if badge_image:
+        achievement["image"] = {"id": badge_image, "type": "Image", "caption": achievement["name"]}
     subject["achievement"] = achievement
     if award.grade:
         result: dict[str, Any] = {"type": ["Result"], "value": award.grade}

@@ -14,6 +14,7 @@ Pure: no network, no clock (the PDF's dates come from the credential), the same 
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from importlib import resources
@@ -66,6 +67,8 @@ LABELS: dict[str, dict[str, str]] = {
 }
 MAX_OUTCOMES = 8
 FONT = "DejaVu"
+BADGE_MM = 34
+"""The badge's side on the page, in millimetres."""
 INK = (33, 37, 41)
 MUTED = (90, 96, 104)
 ACCENT = (31, 78, 121)
@@ -78,6 +81,7 @@ def certificate_pdf(
     verify_url: str,
     language: str = "en",
     vouched_by: str = "",
+    badge: bytes | None = None,
 ) -> bytes:
     """One A4 page certifying ``credential`` (the parsed credential), with ``credential_text`` attached.
 
@@ -85,7 +89,7 @@ def certificate_pdf(
     ``credential.jwt``); ``verify_url`` is where the QR code leads. ``language`` picks the labels
     (``en`` or ``pl``; others fall back to English) and is the document's declared language. ``vouched_by`` is
     who vouches for the issuer as the verification found it; without one the page says nobody does, so the
-    issuer's name (text the issuer wrote) never stands alone.
+    issuer's name (text the issuer wrote) never stands alone. ``badge`` (PNG bytes) is drawn beside the title.
     """
     labels = LABELS.get(language, LABELS["en"])
     text = credential_text.strip()
@@ -118,13 +122,18 @@ def certificate_pdf(
     pdf.set_display_mode("fullpage")
     pdf.add_page()
     width = pdf.epw
+    top = pdf.get_y()
+    heading = width - (BADGE_MM + 6 if badge else 0)
+    if badge:
+        pdf.image(io.BytesIO(badge), x=pdf.l_margin + width - BADGE_MM, y=top, w=BADGE_MM, h=BADGE_MM, alt_text=title)
 
     pdf.set_text_color(*ACCENT)
     pdf.set_font(FONT, "B", 11)
-    pdf.cell(width, 8, labels["certificate"].upper(), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(heading, 8, labels["certificate"].upper(), new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(*INK)
     pdf.set_font(FONT, "B", 22)
-    pdf.multi_cell(width, 10, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(heading, 10, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_y(max(pdf.get_y(), top + BADGE_MM) if badge else pdf.get_y())
     pdf.ln(4)
 
     rows: list[tuple[str, str]] = []

@@ -23,7 +23,7 @@ from cairn.web import i18n
 from cairn.web.accounts import mailbox
 from cairn.web.accounts import pages as auth
 from cairn.web.careers import pages as careers
-from cairn.web.catalog import api, coawards, editor, pages
+from cairn.web.catalog import api, badges, coawards, editor, pages
 from cairn.web.errors import error_body, install_error_handlers
 from cairn.web.issuing import api as award_api
 from cairn.web.issuing import awards, claiming
@@ -156,6 +156,7 @@ def create_app(
     app.state.demo = demo
     package = resources.files("cairn.web")
     app.state.templates = i18n.make_templates(version=cairn.__version__, languages=pages.LANGUAGES)
+    badges.install(app.state.templates, container)
     app.mount("/static", StaticFiles(directory=str(package / "static")), name="static")
     app.add_middleware(_SecurityHeaders)
     app.add_middleware(BodyLimit, max_upload=container.settings.max_upload_bytes)
@@ -182,6 +183,7 @@ def create_app(
     app.include_router(publication.router)
     app.include_router(tir.router)
     app.include_router(auth.router)
+    app.include_router(badges.router)
     app.include_router(mailbox.router)
     app.include_router(editor.router)
     app.include_router(coawards.router)

@@ -31,6 +31,7 @@ from cairn.services.catalog.service import CatalogEntry
 from cairn.services.verification.service import VerificationService
 from cairn.skills.labels import shipped_labels
 from cairn.store.audit import AuditRepository
+from cairn.store.catalog.images import ImageRepository
 from cairn.store.catalog.repository import DefinitionRepository, OrganisationRepository
 from cairn.store.database import Database
 from cairn.vc import KeyPair, Report, issue
@@ -185,6 +186,9 @@ class EditingService:
                 unknown = [b for b in definition.awarding_bodies if b not in known]
                 if unknown:
                     raise InputError(f"no organisation '{unknown[0]}' is known here")
+                image = definition.badge.image if definition.badge else None
+                if image and ImageRepository(session).owner(image) != organisation:
+                    raise InputError("the badge image is not one this organisation uploaded")
                 definitions = DefinitionRepository(session)
                 existing = definitions.versions(definition.id)
                 if create and existing:
@@ -255,6 +259,7 @@ class EditingService:
             salt=secrets.token_hex(16),
             lang=lang if lang and lang in stored.definition.title else None,
             skill_labels=shipped_labels().labels(uris),
+            badge_image=f"{base_url.rstrip('/')}/micro-credentials/{definition_id}/badge?version={stored.version}",
         )
         signed = issue(credential, key=key, suite=PREVIEW_SUITE, created=now)
         assert isinstance(signed, dict)

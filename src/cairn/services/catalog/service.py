@@ -248,6 +248,11 @@ class CatalogService:
             repo = OrganisationRepository(session)
             return CatalogEntry(stored, tuple(repo.get(b) for b in stored.definition.awarding_bodies))
 
+    def organisations(self) -> list[Organisation]:
+        """Every organisation, by id."""
+        with self.database.transaction() as session:
+            return OrganisationRepository(session).list()
+
     def versions(self, slug: str) -> list[int]:
         """Every version number of a definition."""
         with self.database.transaction() as session:

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from cairn.services.accounts.service import AccountService
 from cairn.services.careers.esco import EscoService
+from cairn.services.catalog.badges import BadgeService
 from cairn.services.catalog.service import CatalogService
 from cairn.services.demo.instance import (
     DEMO_EMAIL,
@@ -64,6 +65,8 @@ class DemoServices(Protocol):
     def registry(self) -> RegistryService: ...
     @property
     def federation(self) -> FederationService: ...
+    @property
+    def badges(self) -> BadgeService: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +92,9 @@ def prepare_demo(
         lines.append(f"Demo sign-in: {DEMO_EMAIL} / {DEMO_PASSWORD} (owner of {', '.join(seeded.organisations)})")
         if seeded.token_installed:
             lines.append("Demo API token (CAIRN_DEMO_TOKEN) installed for the demo issuer")
+    logos = [o.id for o in container.catalog.organisations() if container.badges.generate_logo(o.id, actor="demo")]
+    if logos:
+        lines.append(f"Logos drawn for: {', '.join(logos)}")
     if esco and (loaded := seed_esco(container.esco)) is not None:
         lines.append(f"Loaded the shipped ESCO extract: {loaded.describe()}")
     trust = seed_trust(

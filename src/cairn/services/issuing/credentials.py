@@ -44,6 +44,10 @@ class IssuanceContext:
     verification_method: str
     skill_labels: Mapping[str, str] = field(default_factory=dict)
     lang: str | None = None
+    badge_image: str | None = None
+    """The URL of the badge image (``achievement.image``)."""
+    issuer_image: str | None = None
+    """The URL of the issuer's logo (``issuer.image``), when it has one."""
 
     def key(self) -> KeyPair:
         """The signing key pair."""
@@ -106,6 +110,8 @@ def sign_award(context: IssuanceContext, spec: AwardSpec, *, key: KeyPair | None
         lang=context.lang,
         skill_labels=context.skill_labels,
         credential_status=spec.statuses,
+        badge_image=context.badge_image,
+        issuer_image=context.issuer_image,
     )
     secured = issue(
         credential,

@@ -27,12 +27,14 @@ from sqlalchemy.orm import Session
 from cairn.errors import NotFoundError, StorageError
 from cairn.model.awards import Evidence, Recipient
 from cairn.model.types import pick
+from cairn.services.catalog.badges import image_path, stored_badge
 from cairn.services.catalog.coawards import CoAwardPendingError, pending_bodies
 from cairn.services.issuing.claim_emails import claim_email
 from cairn.services.issuing.claims import claim_link_expired
 from cairn.services.issuing.credentials import AwardSpec, IssuanceContext, SignedAward, sign_award
 from cairn.services.issuing.keys import KeyService, suite_of
 from cairn.services.issuing.status_lists import PURPOSES, Slot, StatusListService
+from cairn.store.catalog.images import ImageRepository
 from cairn.store.catalog.repository import DefinitionRepository, OrganisationRepository
 from cairn.store.database import Database
 from cairn.store.issuing.repository import (
@@ -180,6 +182,8 @@ class IssuingService:
             assert lead is not None
             signing = self.keys.signing_key(session, lead)
             suite = suite_of(lead)
+            badge = stored_badge(session, d, bodies[0], organisation_id=lead.id, now=self.clock())
+            logo = ImageRepository(session).get(bodies[0].logo) if bodies[0].logo else None
         skills = sorted({uri for outcome in d.learning_outcomes for uri in outcome.esco_skills})
         context = IssuanceContext(
             definition=d,
@@ -192,6 +196,8 @@ class IssuingService:
             key_secret=signing.key.secret,
             verification_method=signing.verification_method,
             skill_labels=dict(self.skill_labels(skills)) if self.skill_labels and skills else {},
+            badge_image=self.public_url + image_path(*badge),
+            issuer_image=self.public_url + image_path(logo.sha256, logo.media_type) if logo else None,
         )
         lang = next(iter(d.title))
         return AwardPlan(

@@ -24,7 +24,7 @@ import secrets
 import threading
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal
@@ -266,7 +266,10 @@ class SharingService:
         verification: VerificationService,
         recheck_after: timedelta = timedelta(minutes=60),
         max_rechecks: int = MAX_RECHECKS,
+        badge_image: Callable[[Mapping[str, Any], str], bytes] | None = None,
     ) -> None:
+        self.badge_image = badge_image
+        """The badge of a credential as ``png`` or ``svg`` bytes (:meth:`BadgeService.image_for`)."""
         self.database = database
         self.clock = clock
         self.public_url = public_url.rstrip("/")
@@ -395,17 +398,21 @@ class SharingService:
             )
         raise NotFoundError(f"no download '{kind[:20]}': choose one of {', '.join(DOWNLOADS)}")
 
-    @staticmethod
-    def baked_png(held: HeldCredential) -> bytes:
-        """The credential baked into its own PNG image when it carries one, else into a generated badge."""
-        image = embedded_image(held.document, "png") or badge_png(title=held.title, issuer=held.issuer_name or "")
-        return bake_png(image, held.original.strip())
+    def _badge(self, held: HeldCredential, kind: str) -> bytes:
+        if self.badge_image is not None:
+            return self.badge_image(held.document, kind)
+        image = embedded_image(held.document, kind)
+        draw = badge_png if kind == "png" else badge_svg
+        return image or draw(title=held.title, issuer=held.issuer_name or "")
 
-    @staticmethod
-    def baked_svg(held: HeldCredential) -> bytes:
-        """The credential baked into its own SVG image when it carries one, else into a generated badge."""
-        image = embedded_image(held.document, "svg") or badge_svg(title=held.title, issuer=held.issuer_name or "")
-        return bake_svg(image, held.original.strip())
+    def baked_png(self, held: HeldCredential) -> bytes:
+        """The credential baked into its badge (the definition's, this instance's stored image, a checked
+        embedded one, else one generated from its title and issuer)."""
+        return bake_png(self._badge(held, "png"), held.original.strip())
+
+    def baked_svg(self, held: HeldCredential) -> bytes:
+        """The credential baked into its badge as SVG (chosen as for :meth:`baked_png`)."""
+        return bake_svg(self._badge(held, "svg"), held.original.strip())
 
     def certificate(self, held: HeldCredential, *, verify_url: str, language: str) -> bytes:
         """A PDF certificate whose QR code leads to ``verify_url``."""
@@ -415,6 +422,7 @@ class SharingService:
             verify_url=verify_url,
             language=language,
             vouched_by=held.vouched_by,
+            badge=self._badge(held, "png"),
         )
 
     # -- the public side ---------------------------------------------------------------------------

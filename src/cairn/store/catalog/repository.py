@@ -51,9 +51,12 @@ class OrganisationRepository:
         return [Organisation.model_validate(r.document) for r in rows]
 
     def save(self, organisation: Organisation, *, now: datetime) -> SaveAction:
-        """Insert or update ``organisation``; says what happened."""
+        """Insert or update ``organisation``; says what happened. A stored logo stays when ``organisation``
+        names none (logos are uploaded from the pages, not written in catalogue files)."""
         document = organisation.model_dump(mode="json", exclude_none=True)
         row = self.row(organisation.id)
+        if row is not None and "logo" not in document and "logo" in row.document:
+            document["logo"] = row.document["logo"]
         if row is None:
             self.session.add(
                 OrganisationRow(
@@ -75,6 +78,23 @@ class OrganisationRepository:
             now,
         )
         return SaveAction.REPLACE
+
+    def set_logo(self, slug: str, sha256: str | None, *, now: datetime) -> bool:
+        """Name (or, with None, remove) the organisation's logo; False when nothing changed. NotFoundError when
+        there is no such organisation."""
+        row = self.row(slug)
+        if row is None:
+            raise NotFoundError(f"no organisation '{slug}'")
+        document = {k: v for k, v in row.document.items() if k != "logo"}
+        if sha256 is not None:
+            document["logo"] = sha256
+        if document == row.document:
+            return False
+        row.document, row.updated_at = (
+            Organisation.model_validate(document).model_dump(mode="json", exclude_none=True),
+            now,
+        )
+        return True
 
 
 @dataclass(frozen=True, slots=True)

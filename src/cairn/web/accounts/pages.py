@@ -30,6 +30,7 @@ from cairn.web.deps import (
     SignedInDep,
     accounts_service,
     client_address,
+    container,
     csrf_protect,
     current_account,
     require_role,
@@ -52,6 +53,8 @@ _NOTICES = {
     "revoked": "The token was revoked; it no longer works.",
     "password-set": "Your password is set. Every other place where you were signed in has been signed out.",
     "password-changed": "Your password was changed. Every other place where you were signed in has been signed out.",
+    "logo": "The logo was saved; credentials awarded from now on carry it.",
+    "logo-removed": "The logo was removed; the organisation's initials stand in for it.",
 }
 
 
@@ -312,6 +315,7 @@ def _membersrender(
         "form": form or {},
         "new_token": new_token,
         "notice": _notice(request, reader_language(request)),
+        "has_logo": container(request).badges.logo(access.organisation).sha256 is not None,
     }
     return render(request, "auth/organisation.html", context, status=status, signed_in=signed_in)
 

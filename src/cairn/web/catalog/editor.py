@@ -23,8 +23,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from cairn.errors import CairnError, ConflictError, InputError
-from cairn.model.definitions import SaveAction
+from cairn.errors import CairnError, ConflictError, InputError, NotFoundError
+from cairn.formats.badges import badge_svg, default_design
+from cairn.formats.images import MEDIA_TYPES, CheckedImage
+from cairn.model.definitions import BADGE_COLOURS, BADGE_SHAPES, Organisation, SaveAction
 from cairn.model.types import pick
 from cairn.model.vocabularies import (
     ASSESSMENT_TYPES,
@@ -37,13 +39,16 @@ from cairn.model.vocabularies import (
     SUPERVISION,
 )
 from cairn.services.accounts.service import OrganisationAccess, Role, SignedIn
+from cairn.services.catalog.badges import image_path
 from cairn.services.catalog.editing import PREVIEW_LEARNER, CatalogueItem, SavedDefinition
 from cairn.skills.labels import shipped_labels
 from cairn.vc.report import CHECK_TITLES
+from cairn.web.catalog.badges import closing_form, read_upload
 from cairn.web.catalog.editor_form import (
     MAX_OUTCOMES,
     MAX_TARGETS,
     FormState,
+    badge_document,
     form_from_definition,
     language_name,
     new_form,
@@ -56,7 +61,7 @@ from cairn.web.catalog.views import annex_rows, country_name
 from cairn.web.deps import container, csrf_protect, current_account, require_role
 from cairn.web.errors import answers_json
 from cairn.web.i18n import LANGUAGES, reader_language
-from cairn.web.render import render
+from cairn.web.render import error_text, render
 
 __all__ = ["MAX_FORM_BYTES", "MAX_QUERY", "MAX_RESULTS", "api", "form_size", "posted_form", "router"]
 
@@ -175,8 +180,49 @@ def _form_page(
         "language_name": language_name,
         "max_outcomes": MAX_OUTCOMES,
         "max_targets": MAX_TARGETS,
+        **_badge_choice(request, state, definition_id, by_id.get(access.organisation)),
     }
     return _render(request, "editor/form.html", context, signed_in=signed_in, status=status)
+
+
+def _badge_choice(request: Request, state: FormState, definition_id: str, lead: Organisation | None) -> dict[str, Any]:
+    """The badge picker's choices and its preview: the uploaded image, or the badge drawn from the form."""
+    chosen = badge_document(state)
+    key = definition_id or state.value("id").strip() or "new"
+    colour, shape = default_design(key)
+    colour, shape = chosen.get("colour", colour), chosen.get("shape", shape)
+    uploaded, preview = chosen.get("image", ""), ""
+    if uploaded:
+        try:
+            picture = container(request).badges.image(uploaded)
+            preview = image_path(uploaded, picture.media_type)
+        except NotFoundError:
+            uploaded = ""
+    if not preview:
+        lang = state.languages[0]
+        title = state.text("title").get(lang) or next(iter(state.text("title").values()), "") or key
+        issuer = pick(lead.legal_name, lang)[1] if lead else ""
+        svg = badge_svg(title=title[:300], issuer=issuer, colour=colour, shape=shape)
+        preview = CheckedImage(MEDIA_TYPES["svg"], svg, 256, 256).data_url()
+    return {
+        "badge_colours": BADGE_COLOURS,
+        "badge_shapes": BADGE_SHAPES,
+        "badge": {"colour": colour, "shape": shape, "image": uploaded, "preview": preview},
+    }
+
+
+def _take_upload(request: Request, access: OrganisationAccess, form: FormData, state: FormState) -> dict[str, str]:
+    """Store a badge image posted with the form and choose it; the problem, keyed ``badge``, when refused."""
+    data = read_upload(form.get("badge_file"))
+    if data is None:
+        return {}
+    try:
+        checked = container(request).badges.upload(access, data)
+    except InputError as exc:
+        return {"badge": f"Badge image: {error_text(state.languages[0], exc)}"}
+    state.set("badge.image", [checked.sha256])
+    state.set("badge.kind", ["uploaded"])
+    return {}
 
 
 def _search(state: FormState, row: int) -> dict[str, Any]:
@@ -295,6 +341,10 @@ def _post(
 ) -> Response:
     state, errors = read_form((k, v) for k, v in form.multi_items() if isinstance(v, str))
     action = state.value("action") or "save"
+    if problem := _take_upload(request, access, form, state):
+        return _form_page(request, access, signed_in, state, item=item, errors=problem, status=400)
+    if action == "badge-preview":
+        return _form_page(request, access, signed_in, state, item=item, focus="badge-preview")
     page = _step(request, access, signed_in, state, action, item=item, errors=errors)
     if page is not None:
         return page
@@ -327,7 +377,7 @@ def new_page(request: Request, access: IssuerDep, signed_in: SignedInDep) -> Res
     "/orgs/{slug}/catalogue/new",
     response_class=HTMLResponse,
     include_in_schema=False,
-    dependencies=[Depends(form_size), Depends(csrf_protect)],
+    dependencies=[Depends(closing_form), Depends(form_size), Depends(csrf_protect)],
 )
 def create(request: Request, access: IssuerDep, signed_in: SignedInDep, form: FormDep) -> Response:
     """Save a new micro-credential as version 1, or show the form again (more rows, skills, errors)."""
@@ -354,7 +404,7 @@ def edit_page(request: Request, access: IssuerDep, signed_in: SignedInDep, defin
     "/orgs/{slug}/catalogue/{definition_id}/edit",
     response_class=HTMLResponse,
     include_in_schema=False,
-    dependencies=[Depends(form_size), Depends(csrf_protect)],
+    dependencies=[Depends(closing_form), Depends(form_size), Depends(csrf_protect)],
 )
 def edit(request: Request, access: IssuerDep, signed_in: SignedInDep, definition_id: str, form: FormDep) -> Response:
     """Save a change: in place while the latest version is unawarded, as a new version once it is awarded."""

@@ -18,7 +18,7 @@ import pycountry
 from pydantic import ValidationError
 
 from cairn.model.catalog import validation_problems
-from cairn.model.definitions import MicroCredentialDefinition
+from cairn.model.definitions import BADGE_COLOURS, BADGE_SHAPES, MicroCredentialDefinition
 from cairn.web.catalog.editor_help import SECTIONS, friendly, group_label, section_of
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "Draft",
     "FormState",
     "anchor",
+    "badge_document",
     "form_from_definition",
     "known_keys",
     "language_name",
@@ -200,12 +201,28 @@ def form_from_definition(definition: MicroCredentialDefinition) -> FormState:
             data[f"integration.towards.{i}.identifier"] = [target.identifier]
         if target.url:
             data[f"integration.towards.{i}.url"] = [target.url]
+    if d.badge is not None:
+        data["badge.kind"] = ["uploaded" if d.badge.image else "generated"]
+        for key in ("colour", "shape", "image"):
+            if value := getattr(d.badge, key):
+                data[f"badge.{key}"] = [value]
     return FormState(
         data,
         outcome_rows=max(NEW_OUTCOME_ROWS, len(d.learning_outcomes) + 1),
         target_rows=max(1, len(d.integration.towards)),
         extra_languages=tuple(extras[:MAX_EXTRA_LANGUAGES]),
     )
+
+
+def badge_document(state: FormState) -> dict[str, str]:
+    """The ``badge`` the form chose: the uploaded image (``badge.kind`` uploaded), else a colour and shape (each
+    only when it is one of the lists); empty when nothing was chosen (Cairn picks a design)."""
+    image = state.value("badge.image").strip().lower()
+    if state.value("badge.kind") == "uploaded" and re.fullmatch(r"[0-9a-f]{64}", image):
+        return {"image": image}
+    chosen = {"colour": state.value("badge.colour"), "shape": state.value("badge.shape")}
+    allowed = {"colour": BADGE_COLOURS, "shape": BADGE_SHAPES}
+    return {key: value for key, value in chosen.items() if value in allowed[key]}
 
 
 @dataclass
@@ -294,6 +311,8 @@ def _draft(state: FormState, organisation: str, definition_id: str) -> Draft:
         doc["languages"] = languages
     if isced := state.value("isced_f").strip():
         doc["isced_f"] = isced
+    if badge := badge_document(state):
+        doc["badge"] = badge
     return Draft(doc, outcome_rows, target_rows, errors)
 
 

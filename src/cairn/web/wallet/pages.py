@@ -227,7 +227,7 @@ def wallet_page(
     view: Annotated[str | None, Query(max_length=20)] = None,
     lang: LangQuery = None,
 ) -> Response:
-    """The credentials, filtered, as a list or a timeline."""
+    """The credentials, filtered, as a list, a timeline or a collection of badges."""
     reader = reader_language(request, lang)
     service = wallet_service(request)
     account = signed_in.account.id
@@ -237,10 +237,11 @@ def wallet_page(
     filtered = bool(q or tag or chosen or wanted)
     everything = service.list(account) if filtered else items  # one more read only when a filter narrowed it
     timeline = service.timeline(account, items=everything) if view == "timeline" else []
+    shown = view if view in ("timeline", "collection") else "list"
     context = {
         "items": items,
         "timeline": timeline,
-        "view": "timeline" if view == "timeline" else "list",
+        "view": shown,
         "q": q or "",
         "tag": tag or "",
         "collection": chosen,
