@@ -42,6 +42,7 @@ from cairn.model.vocabularies import (
 
 __all__ = [
     "ANNEX_I",
+    "MAX_VALIDITY_MONTHS",
     "Assessment",
     "Element",
     "Integration",
@@ -89,6 +90,10 @@ ANNEX_I: tuple[Element, ...] = (
     Element(0, "Further information", False),
 )
 """The elements in the Recommendation's order; short names used in messages are their first words."""
+
+
+MAX_VALIDITY_MONTHS = 600
+"""The longest validity period a definition may give (50 years)."""
 
 
 def _annex(name: str) -> dict[str, Any]:
@@ -258,6 +263,12 @@ class MicroCredentialDefinition(_Model):
     languages: tuple[LanguageTag, ...] = Field((), max_length=30, description="languages of instruction")
     isced_f: Annotated[str, Field(pattern=r"^\d{4}$")] | None = Field(
         None, description="ISCED-F 2013 detailed field code, for example 0613"
+    )
+    validity_months: StrictInt | None = Field(
+        None,
+        ge=1,
+        le=MAX_VALIDITY_MONTHS,
+        description="how long an award stays valid, in months (credentials get validUntil); none: no expiry",
     )
 
     @classmethod
