@@ -25,7 +25,7 @@ from cairn.web.careers import pages as careers
 from cairn.web.catalog import api, coawards, editor, pages
 from cairn.web.errors import error_body, install_error_handlers
 from cairn.web.issuing import api as award_api
-from cairn.web.issuing import awards
+from cairn.web.issuing import awards, renewal
 from cairn.web.limits import BodyLimit
 from cairn.web.trust import ebsi as tir
 from cairn.web.trust import federation as trust_federation
@@ -216,6 +216,7 @@ def create_app(
     app.include_router(editor.router)
     app.include_router(coawards.router)
     app.include_router(awards.router)
+    app.include_router(renewal.router)
     app.include_router(registry_pages.router)
     app.include_router(careers.router)  # before any /wallet/{id} route: it serves /wallet/skills, /wallet/occupations
     app.include_router(share.router)  # before any /wallet/{id} route: it serves /wallet/profile

@@ -42,7 +42,7 @@ from cairn.web.issuing.bulk import Upload, data_url, read_upload, report_csv, ru
 from cairn.web.issuing.forms import check_text, definition_choices, read_recipient
 from cairn.web.render import error_text, render
 
-__all__ = ["router"]
+__all__ = ["IssuerDep", "IssuerPost", "SignedInDep", "award_page_response", "awards_base", "router"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -53,6 +53,8 @@ _NOTICES: Final = {
     "suspended": "The award is suspended. Verifiers see it as suspended until it is reinstated.",
     "unsuspended": "The award is reinstated: it is valid again.",
     "unchanged": "Nothing changed: the award already had that status.",
+    "renewed": "The award is renewed: this is the new credential, with its own claim link sent to the learner.",
+    "renewed-before": "The award was already renewed: this is its renewal.",
 }
 
 _viewer = require_role(Role.VIEWER)
@@ -314,8 +316,14 @@ def _award_page(
         "form": form or {},
         "notice": _NOTICES.get(request.query_params.get("done", "")),
         "max_reason": MAX_REASON,
+        "expired": view.valid_until is not None and view.valid_until <= container(request).issuing.now(),
     }
     return _render(request, "awards/award.html", context, signed_in=signed_in, status=status)
+
+
+award_page_response = _award_page
+"""One award's page (with ``errors`` and ``form`` when a form on it was refused): for the renewal route."""
+awards_base = _base
 
 
 @router.get("/orgs/{slug}/awards/{award_id:uuid}", response_class=HTMLResponse)
