@@ -26,6 +26,7 @@ UM = "uniwersytet-mazowiecki"
 DEFINITION = "um-python-data-analysis"
 BASE = f"/orgs/{UM}/awards"
 EMAIL = "ada@example.org"
+FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def container(sqlite_database: Database, clock: FixedClock, examples: Path) -> C
         repo = DefinitionRepository(session)
         definition = repo.get(DEFINITION).definition
         repo.save(definition.model_copy(update={"validity_months": 6}), now=clock())
-    accounts = AccountService(sqlite_database, clock=clock, password_hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    accounts = AccountService(sqlite_database, clock=clock, password_hasher=FAST)
     for email, role in (("issuer@example.org", "issuer"), ("viewer@example.org", "viewer")):
         accounts.add_member(organisation=UM, email=email, role=role)
         accounts.set_password(email=email, password=PASSWORD)
@@ -65,7 +66,7 @@ def test_the_award_page_shows_expiry_and_renews(client: TestClient, container: C
     clock.now += timedelta(days=200)
     token = sign_in(client, "issuer@example.org", PASSWORD)
     page = client.get(url + "?lang=pl").text
-    assert "wygasło" in page, page[page.find("<main"):][:3000]  # expired, in Polish
+    assert "wygasło" in page, page[page.find("<main") :][:3000]  # expired, in Polish
     assert client.post(f"{url}/renew", data={"email": EMAIL}).status_code == 403  # no CSRF token
     wrong = client.post(f"{url}/renew", data={"email": "eve@example.org", "csrf_token": token})
     assert wrong.status_code == 400
