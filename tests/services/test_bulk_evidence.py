@@ -33,7 +33,7 @@ def test_the_sample_file_puts_evidence_narrative_and_grade_into_each_credential(
     assert report.ok, report.problems
     assert report.columns == ["email", "name", "external_id", "grade", "evidence", "evidence_narrative", "narrative"]
     with database.transaction() as session:
-        stored = {r: c for r, c in session.execute(select(AwardRow.row_number, AwardRow.credential)).tuples()}
+        stored = dict(session.execute(select(AwardRow.row_number, AwardRow.credential)).tuples())
     assert sorted(stored) == [2, 3, 4]
     ada = stored[2]
     assert ada is not None
@@ -71,7 +71,7 @@ def test_bad_evidence_rows_are_reported_by_row_and_nothing_is_awarded(
         ["ok@example.org", "https://example.org/work", "Fine.", "Line one\nline two", "5"],
         ["a@example.org", "javascript:alert(1)", None, None, None],
         ["b@example.org", None, None, "x" * 5001, None],
-        ["c@example.org", None, "=HYPERLINK(\"https://evil.example\")", None, None],
+        ["c@example.org", None, '=HYPERLINK("https://evil.example")', None, None],
         ["d@example.org", None, "tab\there", None, None],
         ["e@example.org", "https://example.org/" + "p" * 2000, None, None, None],
     ):
@@ -81,7 +81,13 @@ def test_bad_evidence_rows_are_reported_by_row_and_nothing_is_awarded(
     report = services.bulk.run(path, definition=DEFINITION, actor="r")
     assert not report.ok
     found = [(p.row, p.column) for p in report.problems]
-    assert found == [(3, "evidence"), (4, "narrative"), (5, "evidence_narrative"), (6, "evidence_narrative"), (7, "evidence")]
+    assert found == [
+        (3, "evidence"),
+        (4, "narrative"),
+        (5, "evidence_narrative"),
+        (6, "evidence_narrative"),
+        (7, "evidence"),
+    ]
     messages = {p.row: p.message for p in report.problems}
     assert "web address" in messages[3]
     assert "longer than 5000" in messages[4]

@@ -42,7 +42,10 @@ from cairn.model.vocabularies import (
 
 __all__ = [
     "ANNEX_I",
+    "DRAFT",
     "MAX_VALIDITY_MONTHS",
+    "PUBLISHED",
+    "STATES",
     "Assessment",
     "Element",
     "Integration",
@@ -91,6 +94,13 @@ ANNEX_I: tuple[Element, ...] = (
 )
 """The elements in the Recommendation's order; short names used in messages are their first words."""
 
+
+DRAFT = "draft"
+PUBLISHED = "published"
+STATES = (DRAFT, PUBLISHED)
+"""A definition's states (``definitions.state``): a draft is seen by its organisations' members only and cannot be
+awarded; a published one is in the public catalogue. The state belongs to the definition, not to a version, so
+it is no part of the content hash."""
 
 MAX_VALIDITY_MONTHS = 600
 """The longest validity period a definition may give (50 years)."""

@@ -24,8 +24,9 @@ from typing import Any, Final
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cairn.errors import NotFoundError, StorageError
+from cairn.errors import ConflictError, NotFoundError, StorageError
 from cairn.model.awards import Evidence, Recipient, add_months
+from cairn.model.definitions import PUBLISHED
 from cairn.model.types import pick
 from cairn.services.catalog.coawards import CoAwardPendingError, pending_bodies
 from cairn.services.issuing.credentials import AwardSpec, IssuanceContext, SignedAward, sign_award
@@ -170,6 +171,8 @@ class IssuingService:
             d = stored.definition
             if organisation is not None and d.awarding_bodies[0] != organisation:
                 raise NotFoundError(f"no micro-credential '{definition}'")
+            if stored.state != PUBLISHED:
+                raise ConflictError("micro-credential '%(id)s' is a draft: publish it before awarding it", id=d.id)
             pending = pending_bodies(session, d)
             if pending:
                 raise CoAwardPendingError(d.id, pending)

@@ -32,7 +32,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cairn.errors import ConflictError, InputError, NotFoundError
 from cairn.services.accounts.service import OrganisationAccess, Role, SignedIn
-from cairn.services.catalog.coawards import CoAwardPendingError
 from cairn.services.issuing.queries import DEFAULT_PER_PAGE, MAX_QUERY, STATUSES
 from cairn.services.issuing.status_lists import MAX_REASON
 from cairn.vc.report import CHECK_TITLES
@@ -182,7 +181,7 @@ def award_one(
     except NotFoundError:
         errors["definition"] = "Micro-credential: it is not one your organisation awards; choose one from the list."
         return _new_page(request, access, signed_in, form=form, errors=errors, status=400)
-    except CoAwardPendingError as exc:
+    except ConflictError as exc:  # co-awarding bodies that have not accepted, or a draft
         errors["definition"] = f"Micro-credential: {error_text(reader_language(request), exc)}"
         return _new_page(request, access, signed_in, form=form, errors=errors, status=exc.status)
     context = {
@@ -274,7 +273,7 @@ def bulk_award(request: Request, access: IssuerDep, signed_in: SignedInDep, uplo
     except NotFoundError:
         errors["definition"] = "Micro-credential: it is not one your organisation awards; choose one from the list."
         return _bulk_page(request, access, signed_in, upload=upload, errors=errors, status=400)
-    except CoAwardPendingError as exc:
+    except ConflictError as exc:  # co-awarding bodies that have not accepted, or a draft
         errors["definition"] = f"Micro-credential: {error_text(reader_language(request), exc)}"
         return _bulk_page(request, access, signed_in, upload=upload, errors=errors, status=exc.status)
     if outcome.report is not None and not outcome.report.ok:

@@ -1,4 +1,5 @@
-"""The award page shows an award's validity and renews it (issuers only, CSRF); bulk files with evidence."""
+"""Issue #14's small things over HTTP: an award's validity and renewal (issuers only, CSRF), draft definitions
+(hidden, not awardable, published by an action) and the editor's "Award it" after saving, with a validity."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from cairn.store.catalog.repository import DefinitionRepository
 from cairn.store.database import Database
 from tests.factories import FixedClock
 from tests.helpers import csrf_of, sign_in
+from tests.web.test_editor import valid_form
 
 PASSWORD = "correct horse battery"
 UM = "uniwersytet-mazowiecki"
@@ -66,7 +68,7 @@ def test_the_award_page_shows_expiry_and_renews(client: TestClient, container: C
     clock.now += timedelta(days=200)
     token = sign_in(client, "issuer@example.org", PASSWORD)
     page = client.get(url + "?lang=pl").text
-    assert "wygasło" in page, page[page.find("<main") :][:3000]  # expired, in Polish
+    assert "wygasłe" in page, page[page.find("<main") :][:3000]  # expired, in Polish
     assert client.post(f"{url}/renew", data={"email": EMAIL}).status_code == 403  # no CSRF token
     wrong = client.post(f"{url}/renew", data={"email": "eve@example.org", "csrf_token": token})
     assert wrong.status_code == 400
@@ -85,3 +87,55 @@ def test_the_award_page_shows_expiry_and_renews(client: TestClient, container: C
     old = client.get(url).text
     assert f'href="{BASE}/{new_id.group(1)}"' in old  # "Renewed by"
     assert 'action="' + url + '/renew"' not in old  # renewed once: the page links to the renewal instead
+
+
+def test_a_new_definition_is_a_draft_until_published_and_then_offers_to_award_it(
+    client: TestClient, container: Container
+) -> None:
+    token = sign_in(client, "issuer@example.org", PASSWORD)
+    catalogue = f"/orgs/{UM}/catalogue"
+    saved = client.post(f"{catalogue}/new", data=valid_form(token, validity_months="24"))
+    assert saved.status_code == 303
+    edit = client.get(saved.headers["location"]).text
+    assert 'id="draft"' in edit
+    assert 'id="award-next"' not in edit  # a draft cannot be awarded: no award link
+    draft = "um-data-cleaning"
+    assert container.catalog.entry(draft, drafts=True).definition.validity_months == 24
+    assert f"/micro-credentials/{draft}" not in client.get("/").text
+    assert client.get(f"/api/v1/micro-credentials/{draft}").status_code == 404
+    member = client.get(f"/micro-credentials/{draft}")  # a member is sent to the preview
+    assert member.status_code == 303
+    assert member.headers["location"] == f"{catalogue}/{draft}/preview"
+    listing = client.get(catalogue).text
+    assert f'action="{catalogue}/{draft}/publish"' in listing
+    assert f"awards/new?definition={draft}" not in listing
+    assert f'value="{draft}"' not in client.get(f"{BASE}/new").text  # not among the awardable
+    refused = client.post(f"{BASE}/new", data={"definition": draft, "email": EMAIL, "csrf_token": token})
+    assert refused.status_code == 400  # the service refuses too (tests/services/test_drafts.py)
+    assert "choose one from the list" in refused.text
+    assert client.post(f"{catalogue}/{draft}/publish").status_code == 403  # no CSRF token
+
+    client.cookies.clear()
+    assert client.get(f"/micro-credentials/{draft}").status_code == 404  # nobody else sees it at all
+
+    token = sign_in(client, "issuer@example.org", PASSWORD)
+    published = client.post(f"{catalogue}/{draft}/publish", data={"csrf_token": token})
+    assert published.status_code == 303
+    page = client.get(published.headers["location"]).text
+    assert "It is published" in page
+    assert f'href="/orgs/{UM}/awards/new?definition={draft}"' in page  # "Award it" straight away
+    assert f"/micro-credentials/{draft}" in client.get("/").text
+    assert client.get(f"/micro-credentials/{draft}").status_code == 200
+
+
+def test_save_and_publish_in_one_step_then_award_it(client: TestClient) -> None:
+    token = sign_in(client, "issuer@example.org", PASSWORD)
+    saved = client.post(f"/orgs/{UM}/catalogue/new", data=valid_form(token, action="save-publish"))
+    assert saved.status_code == 303
+    page = client.get(saved.headers["location"] + "&lang=pl").text
+    assert 'id="draft"' not in page
+    assert "Przyznaj je" in page  # "Award it", in Polish
+    assert 'href="/orgs/uniwersytet-mazowiecki/awards/new?definition=um-data-cleaning"' in page
+    form = client.get("/orgs/uniwersytet-mazowiecki/catalogue/um-data-cleaning/edit").text
+    assert 'value="save-publish"' not in form  # published: one Save button
+    assert client.get("/micro-credentials/um-data-cleaning").status_code == 200
