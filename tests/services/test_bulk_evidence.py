@@ -33,7 +33,7 @@ def test_the_sample_file_puts_evidence_narrative_and_grade_into_each_credential(
     assert report.ok, report.problems
     assert report.columns == ["email", "name", "external_id", "grade", "evidence", "evidence_narrative", "narrative"]
     with database.transaction() as session:
-        stored = dict(session.execute(select(AwardRow.row_number, AwardRow.credential)).tuples())
+        stored = dict(session.execute(select(AwardRow.row_number, AwardRow.credential)).tuples().all())
     assert sorted(stored) == [2, 3, 4]
     ada = stored[2]
     assert ada is not None
