@@ -4,13 +4,14 @@ file; existing definitions stay published."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from cairn.errors import CatalogError, ConflictError, NotFoundError
 from cairn.model.awards import Recipient
-from cairn.model.definitions import DRAFT, PUBLISHED, content_hash
+from cairn.model.definitions import DRAFT, PUBLISHED, MicroCredentialDefinition, content_hash
 from cairn.services.catalog.editing import EditingService
 from cairn.services.catalog.service import CatalogService
 from cairn.services.issuing.setup import IssuingServices
@@ -20,9 +21,25 @@ from cairn.store.catalog.repository import DefinitionRepository
 from cairn.store.database import Database
 from cairn.store.tables import AuditEntry
 from tests.factories import DEFINITION, EXAMPLES, ORG, FixedClock, load_examples, make_services
-from tests.services.test_editing import definition
 
 NEW = "um-data-cleaning"
+PYTHON = "http://data.europa.eu/esco/skill/ccd0a1d9-afda-43d9-b901-96344886e14d"
+
+
+def definition(**changes: Any) -> MicroCredentialDefinition:
+    """A valid new definition of the university, with ``changes`` on top."""
+    document: dict[str, Any] = {
+        "id": NEW,
+        "title": {"en": "Data cleaning", "pl": "Czyszczenie danych"},
+        "awarding_bodies": [ORG],
+        "learning_outcomes": [{"text": {"en": "Cleans data sets with pandas."}, "esco_skills": [PYTHON]}],
+        "workload": {"ects": 2},
+        "level": {"eqf": 6},
+        "assessment": {"types": ["project"]},
+        "participation": {"mode": "online"},
+        "quality_assurance": {"types": ["internal"]},
+    }
+    return MicroCredentialDefinition.model_validate(document | changes)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -21,7 +22,6 @@ from cairn.store.catalog.repository import DefinitionRepository
 from cairn.store.database import Database
 from tests.factories import FixedClock
 from tests.helpers import csrf_of, sign_in
-from tests.web.test_editor import valid_form
 
 PASSWORD = "correct horse battery"
 UM = "uniwersytet-mazowiecki"
@@ -29,6 +29,29 @@ DEFINITION = "um-python-data-analysis"
 BASE = f"/orgs/{UM}/awards"
 EMAIL = "ada@example.org"
 FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+PYTHON = "http://data.europa.eu/esco/skill/ccd0a1d9-afda-43d9-b901-96344886e14d"
+
+
+def valid_form(csrf: str, **changes: Any) -> dict[str, Any]:
+    """The editor's form for a new micro-credential with every mandatory element, as it posts it."""
+    data: dict[str, Any] = {
+        "csrf_token": csrf,
+        "action": "save",
+        "outcome_rows": "3",
+        "target_rows": "1",
+        "id": "um-data-cleaning",
+        "title.en": "Data cleaning",
+        "title.pl": "Czyszczenie danych",
+        "learning_outcomes.0.text.en": "Cleans data sets with pandas.",
+        "learning_outcomes.0.esco_skills": [PYTHON],
+        "workload.ects": "2",
+        "level.eqf": "6",
+        "assessment.types": ["project"],
+        "participation.mode": "online",
+        "quality_assurance.types": ["internal"],
+        "integration.stackability": "stand-alone",
+    }
+    return data | changes
 
 
 @pytest.fixture
