@@ -50,10 +50,10 @@ def test_a_newcomer_awards_three_from_a_csv_and_revokes_one(
         assert signed_in.status_code == 303, signed_in.text
         csrf = csrf_of(client.get("/account").text)
 
-        # Describe a micro-credential.
+        # Describe a micro-credential and publish it (a new one saved without publishing is a draft).
         form = {
             "csrf_token": csrf,
-            "action": "save",
+            "action": "save-publish",
             "outcome_rows": "3",
             "target_rows": "1",
             "id": "um-newcomer-course",

@@ -139,3 +139,35 @@ def test_suggest_shows_the_servers_note(issuer_page: Any, live_server: LiveServe
     )
     item = page.locator("#picker-results-0 li")
     assert item.text_content() == "Add Xylography (also called \u201cwood engraving\u201d) skill"
+
+
+def test_search_results_behave_as_suggestions_do(issuer_page: Any, live_server: LiveServer) -> None:
+    """One picker behaviour: a search's list is the suggestions' list (Add buttons with the skill's type, an Add
+    marks the skill Added and keeps the list), reached with the arrow keys and closed with Escape."""
+    page = issuer_page
+    page.goto(f"{live_server.url}/orgs/{ORGANISATION}/catalogue/new")
+    outcome = page.locator("#learning_outcomes-0")
+    field = outcome.locator("#skill_query-0")
+    with page.expect_response(lambda r: "/api/v1/esco/skills?" in r.url):
+        field.fill("python programming")
+    results = outcome.locator("#picker-results-0")
+    add = results.get_by_role("button", name=f"Add {PYTHON} to outcome 1", exact=True)
+    add.wait_for()
+    assert results.locator("li .tag").count() == results.locator("li").count()  # each skill says its type
+    field.press("ArrowDown")
+    first = page.evaluate("() => document.activeElement.getAttribute('aria-label')")
+    assert first is not None
+    assert first.startswith("Add ")
+    page.keyboard.press("ArrowUp")  # from the first Add back to the field
+    assert page.evaluate("() => document.activeElement.id") == "skill_query-0"
+    add.focus()
+    page.keyboard.press("Enter")
+    box = outcome.locator('[data-skill-list="0"]').get_by_role("checkbox", name=PYTHON, exact=True)
+    assert box.is_checked()
+    assert results.get_by_role("button", name=f"{PYTHON} is in outcome 1").is_disabled()  # the list stays
+    assert field.input_value() == "python programming"
+    page.keyboard.press("Escape")
+    assert results.locator("li").count() == 0
+    assert page.evaluate("() => document.activeElement.id") == "skill_query-0"
+    box.uncheck()  # a chosen skill is removed the same way wherever it came from
+    assert not box.is_checked()

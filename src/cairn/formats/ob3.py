@@ -375,6 +375,8 @@ def build_credential(
         if "resultDescription" in achievement:
             result["resultDescription"] = achievement["resultDescription"][0]["id"]
         subject["result"] = [result]
+    if award.narrative:
+        subject["narrative"] = award.narrative
     issued = _iso(award)
     credential: dict[str, Any] = {
         "@context": list(CONTEXTS),
@@ -386,6 +388,8 @@ def build_credential(
         "awardedDate": issued,
         "credentialSubject": subject,
     }
+    if award.valid_until is not None:
+        credential["validUntil"] = award.valid_until.isoformat().replace("+00:00", "Z")
     if award.evidence:
         credential["evidence"] = [e.to_ob3() for e in award.evidence]
     if credential_status:

@@ -205,7 +205,7 @@ def _verification_block(pdf: FPDF, labels: Mapping[str, str], url: str, attachme
     pdf.set_font(FONT, "", 9)
     pdf.set_text_color(*MUTED)
     pdf.multi_cell(pdf.epw - size - 6, 4.6, labels["verify_help"].format(name=attachment), new_x="LEFT", new_y="NEXT")
-    pdf.ln(1)
+    pdf.set_xy(left, pdf.get_y() + 1)  # not ln(): it returns to the left margin, printing the address over the code
     pdf.set_text_color(*ACCENT)
     pdf.set_font(FONT, "", 9)
     pdf.multi_cell(pdf.epw - size - 6, 4.6, url, link=url, new_x="LMARGIN", new_y="NEXT")

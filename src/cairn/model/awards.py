@@ -5,6 +5,7 @@ Pure: the time of issuing is passed in, never read from a clock here.
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import datetime
 
@@ -12,11 +13,21 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator, m
 
 from cairn.model.types import ShortText
 
-__all__ = ["MAX_EVIDENCE", "Award", "Evidence", "Recipient"]
+__all__ = ["MAX_EVIDENCE", "MAX_NARRATIVE", "Award", "Evidence", "Recipient", "add_months"]
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")
 MAX_EVIDENCE = 20
 """Most evidence items one award may carry."""
+MAX_NARRATIVE = 5000
+"""The longest narrative (characters) an award or an evidence item may carry."""
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """``moment`` plus ``months`` calendar months, the day kept where the month has it (31 January + 1: 28 or 29
+    February): when an award given at ``moment`` with a validity of ``months`` stops being valid."""
+    index = moment.month - 1 + months
+    year, month = moment.year + index // 12, index % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
 
 
 class Recipient(BaseModel):
@@ -49,8 +60,8 @@ class Evidence(BaseModel):
 
     id: StrictStr | None = Field(None, max_length=2000, pattern=r"^https?://[^\s<>\"{}|\\^`]+$")
     name: ShortText | None = None
-    description: StrictStr | None = Field(None, min_length=1, max_length=5000)
-    narrative: StrictStr | None = Field(None, min_length=1, max_length=5000)
+    description: StrictStr | None = Field(None, min_length=1, max_length=MAX_NARRATIVE)
+    narrative: StrictStr | None = Field(None, min_length=1, max_length=MAX_NARRATIVE)
     genre: ShortText | None = None
     audience: ShortText | None = None
 
@@ -78,10 +89,20 @@ class Award(BaseModel):
     grade: ShortText | None = Field(None, json_schema_extra={"annex1": "Grade achieved"})
     external_id: ShortText | None = None
     evidence: tuple[Evidence, ...] = Field((), max_length=MAX_EVIDENCE)
+    narrative: StrictStr | None = Field(
+        None, min_length=1, max_length=MAX_NARRATIVE, description="what this learner did, in the issuer's words"
+    )
+    valid_until: datetime | None = Field(None, description="when the award stops being valid (none: never)")
 
-    @field_validator("issued_at")
+    @field_validator("issued_at", "valid_until")
     @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
             raise ValueError("the date of issuing needs a time zone (for example 2026-05-01T10:00:00Z)")
         return value
+
+    @model_validator(mode="after")
+    def _ends_after_it_starts(self) -> Award:
+        if self.valid_until is not None and self.valid_until <= self.issued_at:
+            raise ValueError("an award's validity must end after its date of issuing")
+        return self

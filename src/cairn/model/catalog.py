@@ -25,7 +25,7 @@ from yaml.events import AliasEvent, MappingEndEvent, MappingStartEvent, Sequence
 from yaml.nodes import MappingNode
 
 from cairn.errors import InputError, Problem
-from cairn.model.definitions import MicroCredentialDefinition, Organisation
+from cairn.model.definitions import STATES, MicroCredentialDefinition, Organisation
 from cairn.vc.values import nests_deeper_than
 
 __all__ = [
@@ -186,6 +186,9 @@ class Catalog:
     organisations: dict[str, Organisation] = field(default_factory=dict)
     definitions: dict[str, MicroCredentialDefinition] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
+    states: dict[str, str] = field(default_factory=dict)
+    """Definitions whose file says ``state: draft`` or ``state: published`` (others keep theirs; new ones are
+    published)."""
 
 
 def build_catalog(
@@ -229,6 +232,11 @@ def _add_document(catalog: Catalog, problems: list[Problem], source: str, doc: A
         allowed = " or ".join(f"'{k}'" for k in KINDS)
         problems.append(Problem(source, f"{label}kind", f"say what this is: kind: {allowed} (got {kind!r})"))
         return
+    state = body.pop("state", None) if kind == "micro-credential" else None
+    if state is not None and state not in STATES:
+        allowed = " or ".join(STATES)
+        problems.append(Problem(source, f"{label}state", f"a micro-credential's state is {allowed} (got {state!r})"))
+        return
     try:
         obj = model.model_validate(body)
     except ValidationError as exc:
@@ -244,6 +252,8 @@ def _add_document(catalog: Catalog, problems: list[Problem], source: str, doc: A
         catalog.organisations[obj_id] = obj
     elif isinstance(obj, MicroCredentialDefinition):
         catalog.definitions[obj_id] = obj
+        if state is not None:
+            catalog.states[obj_id] = str(state)
 
 
 # -- searching and filtering the published catalogue -------------------------------------------------------------

@@ -44,6 +44,10 @@ __all__ = [
     "ANNEX_I",
     "BADGE_COLOURS",
     "BADGE_SHAPES",
+    "DRAFT",
+    "MAX_VALIDITY_MONTHS",
+    "PUBLISHED",
+    "STATES",
     "Assessment",
     "Badge",
     "Element",
@@ -102,6 +106,15 @@ BADGE_SHAPES: tuple[str, ...] = get_args(BadgeShape)
 """The shapes a generated badge may take."""
 
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="an image's SHA-256, in lower-case hex")]
+DRAFT = "draft"
+PUBLISHED = "published"
+STATES = (DRAFT, PUBLISHED)
+"""A definition's states (``definitions.state``): a draft is seen by its organisations' members only and cannot be
+awarded; a published one is in the public catalogue. The state belongs to the definition, not to a version, so
+it is no part of the content hash."""
+
+MAX_VALIDITY_MONTHS = 600
+"""The longest validity period a definition may give (50 years)."""
 
 
 def _annex(name: str) -> dict[str, Any]:
@@ -289,6 +302,12 @@ class MicroCredentialDefinition(_Model):
         None, description="ISCED-F 2013 detailed field code, for example 0613"
     )
     badge: Badge | None = Field(None, description="the badge image: generated (colour, shape) or uploaded (image)")
+    validity_months: StrictInt | None = Field(
+        None,
+        ge=1,
+        le=MAX_VALIDITY_MONTHS,
+        description="how long an award stays valid, in months (credentials get validUntil); none: no expiry",
+    )
 
     @classmethod
     def annex_element(cls, field: str) -> str | None:

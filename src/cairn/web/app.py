@@ -12,7 +12,7 @@ from importlib import resources
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,7 +26,7 @@ from cairn.web.careers import pages as careers
 from cairn.web.catalog import api, badges, coawards, editor, pages
 from cairn.web.errors import error_body, install_error_handlers
 from cairn.web.issuing import api as award_api
-from cairn.web.issuing import awards, claiming
+from cairn.web.issuing import awards, claiming, renewal
 from cairn.web.limits import BodyLimit
 from cairn.web.trust import ebsi as tir
 from cairn.web.trust import federation as trust_federation
@@ -95,6 +95,40 @@ def _warm_up() -> None:
     log.info("warmed up in %.1f s (EDC shapes, ESCO labels)", time.perf_counter() - started)
 
 
+_API_DOCS = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Cairn API</title>
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/static/swagger-ui/swagger-ui.css?v={version}">
+</head>
+<body>
+<main id="swagger-ui" data-openapi-url="/openapi.json"></main>
+<script src="/static/swagger-ui/swagger-ui-bundle.js?v={version}"></script>
+<script src="/static/swagger-ui/init.js?v={version}"></script>
+</body>
+</html>
+"""
+"""The API documentation page: Swagger UI from the package (``static/swagger-ui``, Apache-2.0, its licence beside
+it), started by a script file, so it works offline under Cairn's strict Content-Security-Policy."""
+
+
+def _site_routes(app: FastAPI, *, static: Any) -> None:
+    """``/api/docs`` (Swagger UI, vendored) and ``/favicon.ico``."""
+    page = _API_DOCS.format(version=cairn.__version__)
+    icon = str(static / "favicon.ico")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        return HTMLResponse(page)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(icon, media_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"})
+
+
 def create_app(
     container: Container,
     *,
@@ -146,7 +180,7 @@ def create_app(
         title="Cairn",
         version=cairn.__version__,
         description="Open infrastructure for EU micro-credentials: catalogue, issuing, wallet and verification.",
-        docs_url="/api/docs",
+        docs_url=None,  # served below from the vendored Swagger UI: the CDN FastAPI uses is blocked by the CSP
         redoc_url=None,
         openapi_url="/openapi.json",
     )
@@ -161,6 +195,7 @@ def create_app(
     app.add_middleware(_SecurityHeaders)
     app.add_middleware(BodyLimit, max_upload=container.settings.max_upload_bytes)
     install_error_handlers(app)
+    _site_routes(app, static=package / "static")
 
     @app.head("/healthz", include_in_schema=False)
     @app.get("/healthz", tags=["health"], summary="Liveness and database health")
@@ -189,6 +224,7 @@ def create_app(
     app.include_router(coawards.router)
     app.include_router(awards.router)
     app.include_router(claiming.router)
+    app.include_router(renewal.router)
     app.include_router(registry_pages.router)
     app.include_router(careers.router)  # before any /wallet/{id} route: it serves /wallet/skills, /wallet/occupations
     app.include_router(share.router)  # before any /wallet/{id} route: it serves /wallet/profile

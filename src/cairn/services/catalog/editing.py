@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from cairn.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from cairn.formats.ob3 import build_credential
 from cairn.model.awards import Award, Recipient
-from cairn.model.definitions import MicroCredentialDefinition, Organisation, SaveAction
+from cairn.model.definitions import PUBLISHED, MicroCredentialDefinition, Organisation, SaveAction
 from cairn.services.catalog.coawards import pending_bodies
 from cairn.services.catalog.service import CatalogEntry
 from cairn.services.verification.service import VerificationService
@@ -164,8 +164,28 @@ class EditingService:
             raise PermissionDeniedError(f"only its first awarding body ({lead}) may edit '{definition_id}'")
         return item
 
+    def publish(self, organisation: str, definition_id: str, *, actor: str) -> bool:
+        """Publish a draft of ``organisation`` (its first awarding body): it joins the public catalogue and can be
+        awarded. True when it was a draft (audited as ``definition.publish``); NotFoundError when it is not
+        ``organisation``'s, PermissionDeniedError when ``organisation`` only co-awards it."""
+        self.editable(organisation, definition_id)
+        with self.database.transaction() as session:
+            changed = DefinitionRepository(session).set_state(definition_id, PUBLISHED)
+            if changed:
+                details = {"organisation": organisation}
+                AuditRepository(session).append(
+                    at=self.clock(), actor=actor, action="definition.publish", subject=definition_id, details=details
+                )
+        return changed
+
     def save(
-        self, *, organisation: str, definition: MicroCredentialDefinition, actor: str, create: bool
+        self,
+        *,
+        organisation: str,
+        definition: MicroCredentialDefinition,
+        actor: str,
+        create: bool,
+        state: str | None = None,
     ) -> SavedDefinition:
         """Store ``definition`` for ``organisation``, which must be its first awarding body.
 
@@ -173,7 +193,8 @@ class EditingService:
         definition must exist and belong to ``organisation`` (NotFoundError). Every awarding body must be a
         known organisation (InputError). An unawarded latest version is corrected in place; an awarded one
         gets a new version. Each co-awarding body newly named that has not accepted is asked (audited as
-        ``coaward.request``); the definition cannot be awarded until it accepts.
+        ``coaward.request``); the definition cannot be awarded until it accepts. ``state`` (``draft`` or
+        ``published``) sets the definition's state; None keeps it (a new definition is then published).
         """
         if definition.awarding_bodies[0] != organisation:
             raise InputError(f"the first awarding body must be {organisation}, the organisation that edits it")
@@ -200,7 +221,7 @@ class EditingService:
                     named_before = definitions.get(definition.id).definition.awarding_bodies
                     if named_before[0] != organisation:
                         raise NotFoundError("There is nothing at this address.")
-                action, version = definitions.save(definition, now=now)
+                action, version = definitions.save(definition, now=now, state=state)
                 if action is not SaveAction.UNCHANGED:
                     audit = AuditRepository(session)
                     audit.append(

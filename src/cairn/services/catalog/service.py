@@ -10,9 +10,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from cairn.errors import CatalogError, Problem
+from cairn.errors import CatalogError, NotFoundError, Problem
 from cairn.model.catalog import MAX_FILE_BYTES, Catalog, CatalogueQuery, build_catalog
-from cairn.model.definitions import MicroCredentialDefinition, Organisation, SaveAction
+from cairn.model.definitions import PUBLISHED, MicroCredentialDefinition, Organisation, SaveAction
 from cairn.services.catalog.coawards import accept_all
 from cairn.services.catalog.search import CatalogueIndex, Found
 from cairn.store.audit import AuditRepository
@@ -160,7 +160,7 @@ class CatalogService:
                     audit.append(at=now, actor=actor, action=f"organisation.{action.value}", subject=org.id, details={})
             session.flush()
             for definition in catalog.definitions.values():
-                action, version = defs.save(definition, now=now)
+                action, version = defs.save(definition, now=now, state=catalog.states.get(definition.id))
                 result.definitions[action.value] += 1
                 if action is not SaveAction.UNCHANGED:
                     audit.append(
@@ -175,12 +175,13 @@ class CatalogService:
         return result
 
     def entries(self) -> list[CatalogEntry]:
-        """The latest version of every definition, with its awarding bodies."""
+        """The latest version of every published definition (drafts are not public), with its awarding bodies."""
         with self.database.transaction() as session:
             orgs = {o.id: o for o in OrganisationRepository(session).list()}
             return [
                 CatalogEntry(s, tuple(orgs[b] for b in s.definition.awarding_bodies if b in orgs))
                 for s in DefinitionRepository(session).latest()
+                if s.state == PUBLISHED
             ]
 
     def search(self, query: CatalogueQuery) -> Search:
@@ -241,10 +242,13 @@ class CatalogService:
                         continue
         return found
 
-    def entry(self, slug: str, version: int | None = None) -> CatalogEntry:
-        """One definition (latest version unless given) with its awarding bodies; NotFoundError otherwise."""
+    def entry(self, slug: str, version: int | None = None, *, drafts: bool = False) -> CatalogEntry:
+        """One definition (latest version unless given) with its awarding bodies; NotFoundError otherwise, and for
+        a draft unless ``drafts`` (for its organisations' members)."""
         with self.database.transaction() as session:
             stored = DefinitionRepository(session).get(slug, version)
+            if stored.state != PUBLISHED and not drafts:
+                raise NotFoundError(f"no micro-credential '{slug}'")
             repo = OrganisationRepository(session)
             return CatalogEntry(stored, tuple(repo.get(b) for b in stored.definition.awarding_bodies))
 

@@ -214,6 +214,8 @@ class BulkAwardService:
                 external_id=row.external_id,
                 recipient_key=keys[row.row],
                 row_number=row.row,
+                evidence=row.evidence,
+                narrative=row.narrative,
             )
             for row in rows
             if keys[row.row] not in done

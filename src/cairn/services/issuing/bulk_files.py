@@ -1,7 +1,10 @@
 """Read and check bulk award files (CSV or XLSX), row by row, before anything is awarded.
 
 Columns (header names in any case, in any order): ``email``, ``did``, ``name``, ``external_id``,
-``grade``; every row needs an email or a DID. :func:`check_file` streams the whole file and reports
+``grade``, ``evidence`` (a URL of the learner's work), ``evidence_narrative`` (what that evidence shows),
+``narrative`` (what this learner did, into the credential's ``credentialSubject.narrative``); every row needs an
+email or a DID. The two narratives may hold line breaks; the evidence cells become one Open Badges 3.0
+``Evidence`` entry. :func:`check_file` streams the whole file and reports
 every problem with its row number (the header is row 1, as a spreadsheet shows it): unknown, missing or
 repeated columns, invalid emails and DIDs, the same recipient twice, cells that look like spreadsheet
 formulas (``=cmd()``, ``@SUM``, ``+1+2``: refused, so they never reach a credential or a spreadsheet
@@ -26,7 +29,7 @@ from typing import Any, BinaryIO, Final
 
 from pydantic import ValidationError
 
-from cairn.model.awards import Recipient
+from cairn.model.awards import MAX_NARRATIVE, Evidence, Recipient
 
 __all__ = [
     "COLUMNS",
@@ -39,14 +42,26 @@ __all__ = [
     "read_rows",
 ]
 
-COLUMNS: Final = ("email", "did", "name", "external_id", "grade")
+COLUMNS: Final = ("email", "did", "name", "external_id", "grade", "evidence", "evidence_narrative", "narrative")
 DEFAULT_MAX_ROWS: Final = 1_000_000
 MAX_REPORTED: Final = 1000
 """Problems listed in a report (all are counted)."""
-MAX_CELL: Final = {"email": 320, "did": 2000, "name": 500, "external_id": 500, "grade": 500}
+MAX_CELL: Final = {
+    "email": 320,
+    "did": 2000,
+    "name": 500,
+    "external_id": 500,
+    "grade": 500,
+    "evidence": 2000,
+    "evidence_narrative": MAX_NARRATIVE,
+    "narrative": MAX_NARRATIVE,
+}
+_MULTILINE: Final = frozenset({"evidence_narrative", "narrative"})
+"""Columns whose text may hold line breaks (a paragraph of narrative)."""
 _FORMULA_START: Final = ("=", "@", "\t", "\r")
 _NUMBER: Final = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?$")
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_BUT_LINES: Final = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 _XLSX_MAGIC: Final = b"PK\x03\x04"
 _BY_KEY: Final = {column.replace("_", ""): column for column in COLUMNS}
 """Header names compare without case, spaces, dashes or underscores (``E-Mail``, ``External ID``)."""
@@ -79,6 +94,8 @@ class BulkRow:
     recipient: Recipient
     external_id: str | None
     grade: str | None
+    evidence: tuple[Evidence, ...] = ()
+    narrative: str | None = None
 
 
 @dataclass
@@ -234,7 +251,7 @@ def _header(record: list[str | None], check: FileCheck) -> dict[int, str]:
 def _cell_problem(column: str, value: str) -> str | None:
     if value.startswith(_FORMULA_START) or (value[0] in "+-" and not _NUMBER.match(value)):
         return "looks like a spreadsheet formula (starts with = + - or @); refused"
-    if _CONTROL.search(value):
+    if (_CONTROL_BUT_LINES if column in _MULTILINE else _CONTROL).search(value):
         return "contains control characters"
     if len(value) > MAX_CELL[column]:
         return f"is longer than {MAX_CELL[column]} characters"
@@ -253,6 +270,8 @@ def _row(number: int, record: list[str | None], mapping: dict[int, str], check: 
                 check.add(number, None, "a value in a column without a known header")
             failed = True
             continue
+        if column in _MULTILINE:
+            cell = cell.replace("\r\n", "\n").replace("\r", "\n")
         problem = _cell_problem(column, cell)
         if problem:
             if check is not None:
@@ -272,7 +291,15 @@ def _row(number: int, record: list[str | None], mapping: dict[int, str], check: 
                     message = "is not a DID (did:METHOD:...)"
                 check.add(number, column, message)
         return None
-    return BulkRow(number, recipient, values["external_id"], values["grade"])
+    evidence: tuple[Evidence, ...] = ()
+    if values["evidence"] or values["evidence_narrative"]:
+        try:
+            evidence = (Evidence(id=values["evidence"], narrative=values["evidence_narrative"]),)
+        except ValidationError:
+            if check is not None:
+                check.add(number, "evidence", "is not a web address (https://...)")
+            return None
+    return BulkRow(number, recipient, values["external_id"], values["grade"], evidence, values["narrative"])
 
 
 def _sha256(source: Source) -> tuple[str, int]:

@@ -66,6 +66,8 @@ class AwardSpec:
     grade: str | None = None
     external_id: str | None = None
     evidence: tuple[Evidence, ...] = ()
+    narrative: str | None = None
+    valid_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,8 @@ def sign_award(context: IssuanceContext, spec: AwardSpec, *, key: KeyPair | None
         grade=spec.grade,
         external_id=spec.external_id,
         evidence=spec.evidence,
+        narrative=spec.narrative,
+        valid_until=spec.valid_until,
     )
     credential = build_credential(
         definition=context.definition,

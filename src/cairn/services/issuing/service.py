@@ -24,8 +24,9 @@ from typing import Any, Final
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cairn.errors import NotFoundError, StorageError
-from cairn.model.awards import Evidence, Recipient
+from cairn.errors import ConflictError, NotFoundError, StorageError
+from cairn.model.awards import Evidence, Recipient, add_months
+from cairn.model.definitions import PUBLISHED
 from cairn.model.types import pick
 from cairn.services.catalog.badges import image_path, stored_badge
 from cairn.services.catalog.coawards import CoAwardPendingError, pending_bodies
@@ -92,6 +93,7 @@ class Prepared:
     claim_token: str
     row_number: int | None = None
     signed: SignedAward | None = None
+    renewed_from: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +126,10 @@ class AwardView:
     claimed_at: datetime | None
     claim_sent_at: datetime | None = None
     claim_sends: int = 0
+    valid_until: datetime | None = None
+    renewed_from: str | None = None
+    renewed_by: str | None = None
+    """The award that renewed this one, if any."""
 
 
 @dataclass
@@ -173,6 +179,8 @@ class IssuingService:
             d = stored.definition
             if organisation is not None and d.awarding_bodies[0] != organisation:
                 raise NotFoundError(f"no micro-credential '{definition}'")
+            if stored.state != PUBLISHED:
+                raise ConflictError("micro-credential '%(id)s' is a draft: publish it before awarding it", id=d.id)
             pending = pending_bodies(session, d)
             if pending:
                 raise CoAwardPendingError(d.id, pending)
@@ -227,8 +235,13 @@ class IssuingService:
         recipient_key: str | None = None,
         row_number: int | None = None,
         evidence: tuple[Evidence, ...] = (),
+        narrative: str | None = None,
     ) -> Prepared:
-        """Give an award its id, salt, claim token and status indexes (not signed yet)."""
+        """Give an award its id, salt, claim token and status indexes (not signed yet).
+
+        A definition with a validity period (``validity_months``) makes the award valid until that many months
+        after ``issued_at`` (the credential's ``validUntil``)."""
+        months = plan.context.definition.validity_months
         slots = tuple(self.status_lists.allocate(plan.organisation_id, p)[0] for p in PURPOSES)
         spec = AwardSpec(
             award_id=str(uuid.uuid4()),
@@ -239,6 +252,8 @@ class IssuingService:
             grade=grade,
             external_id=external_id,
             evidence=evidence,
+            narrative=narrative,
+            valid_until=add_months(issued_at, months) if months else None,
         )
         key = recipient_key or self.recipient_key(recipient, external_id)
         return Prepared(spec, key, slots, secrets.token_urlsafe(32), row_number)
@@ -248,9 +263,8 @@ class IssuingService:
             self.status_lists.refresh(plan.organisation_id, purpose)
         slots = tuple(self.status_lists.allocate(plan.organisation_id, p)[0] for p in PURPOSES)
         spec = replace(item.spec, statuses=tuple(self.status_lists.entry(plan.organisation, s) for s in slots))
-        return Prepared(
-            spec, item.recipient_key, slots, item.claim_token, item.row_number, sign_award(plan.context, spec)
-        )
+        signed = sign_award(plan.context, spec)
+        return Prepared(spec, item.recipient_key, slots, item.claim_token, item.row_number, signed, item.renewed_from)
 
     def _row(self, plan: AwardPlan, item: Prepared, job_id: int | None) -> dict[str, Any]:
         signed = item.signed
@@ -281,6 +295,8 @@ class IssuingService:
             "claim_sends": 1 if spec.recipient.email else 0,
             "bulk_job_id": job_id,
             "row_number": item.row_number,
+            "valid_until": spec.valid_until,
+            "renewed_from": item.renewed_from,
         }
 
     def write(
@@ -323,7 +339,9 @@ class IssuingService:
         details: dict[str, Any] = {"definition": plan.definition, "version": plan.version, "suite": plan.context.suite}
         records = []
         for item in created:
-            extra = {"job": job_id, "row": item.row_number} if job_id is not None else {}
+            extra: dict[str, Any] = {"job": job_id, "row": item.row_number} if job_id is not None else {}
+            if item.renewed_from is not None:
+                extra["renewed_from"] = item.renewed_from
             records.append(AuditRecord(now, actor, "award.create", item.spec.award_id, {**details, **extra}))
         append_audit(session, records)
         return outcome
@@ -376,6 +394,7 @@ class IssuingService:
         grade: str | None = None,
         organisation: str | None = None,
         evidence: tuple[Evidence, ...] = (),
+        narrative: str | None = None,
         idempotency_key: str | None = None,
     ) -> AwardResult:
         """Award a definition (its latest version unless given) to one recipient; idempotent.
@@ -396,7 +415,14 @@ class IssuingService:
                 return AwardResult(found.id, _credential_of(found), created=False)
         now = self.now()
         item = self.prepare(
-            plan, recipient, issued_at=now, grade=grade, external_id=external_id, recipient_key=key, evidence=evidence
+            plan,
+            recipient,
+            issued_at=now,
+            grade=grade,
+            external_id=external_id,
+            recipient_key=key,
+            evidence=evidence,
+            narrative=narrative,
         )
         item.signed = sign_award(plan.context, item.spec)
         with self.database.transaction() as session:
@@ -410,6 +436,12 @@ class IssuingService:
         credential: dict[str, Any] | str = created.signed.jwt or created.signed.credential
         token = created.claim_token
         return AwardResult(created.spec.award_id, credential, True, token, self.claim_url(token))
+
+    def renew(self, award_id: str, *, organisation: str, actor: str, email: str | None = None) -> AwardResult:
+        """Re-issue an award to the same learner with a new validity (see :mod:`cairn.services.issuing.renewal`)."""
+        from cairn.services.issuing.renewal import renew
+
+        return renew(self, award_id, organisation=organisation, actor=actor, email=email)
 
     # -- reading ------------------------------------------------------------------------------------
 
@@ -464,4 +496,7 @@ def _view(session: Session, row: AwardRow) -> AwardView | None:
         claimed_at=row.claimed_at,
         claim_sent_at=row.claim_sent_at,
         claim_sends=int(row.claim_sends or 0),
+        valid_until=row.valid_until,
+        renewed_from=row.renewed_from,
+        renewed_by=renewal.id if (renewal := AwardRepository(session).renewal_of(row.id)) is not None else None,
     )

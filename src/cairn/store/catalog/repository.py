@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from cairn.errors import ConflictError, NotFoundError
 from cairn.model.definitions import (
+    PUBLISHED,
+    STATES,
     MicroCredentialDefinition,
     Organisation,
     SaveAction,
@@ -21,7 +23,13 @@ from cairn.model.definitions import (
 )
 from cairn.store.tables import AwardRow, CoAwardRow, DefinitionRow, DefinitionVersionRow, OrganisationRow
 
-__all__ = ["CoAwardDecision", "CoAwardRepository", "DefinitionRepository", "OrganisationRepository", "StoredDefinition"]
+__all__ = [
+    "CoAwardDecision",
+    "CoAwardRepository",
+    "DefinitionRepository",
+    "OrganisationRepository",
+    "StoredDefinition",
+]
 
 
 class OrganisationRepository:
@@ -107,6 +115,8 @@ class StoredDefinition:
     version_id: int
     content_hash: str
     created_at: datetime
+    state: str = "published"
+    """``published`` (public, awardable) or ``draft`` (seen by its organisations' members only, not awarded)."""
 
 
 class DefinitionRepository:
@@ -123,6 +133,7 @@ class DefinitionRepository:
             version_id=v.id,
             content_hash=v.content_hash,
             created_at=v.created_at,
+            state=d.state or PUBLISHED,
         )
 
     def get(self, slug: str, version: int | None = None) -> StoredDefinition:
@@ -193,9 +204,27 @@ class DefinitionRepository:
         """True when any award points at this version."""
         return bool(self.session.scalar(select(exists().where(AwardRow.definition_version_id == version_id))))
 
-    def save(self, definition: MicroCredentialDefinition, *, now: datetime) -> tuple[SaveAction, int]:
+    def set_state(self, slug: str, state: str) -> bool:
+        """Make ``slug`` a draft or published; True when that changed it. NotFoundError when there is none."""
+        if state not in STATES:
+            raise ValueError(f"a definition's state is one of {', '.join(STATES)}")
+        d = self.session.scalar(select(DefinitionRow).where(DefinitionRow.slug == slug))
+        if d is None:
+            raise NotFoundError(f"no micro-credential '{slug}'")
+        changed = d.state != state
+        d.state = state
+        return changed
+
+    def save(
+        self, definition: MicroCredentialDefinition, *, now: datetime, state: str | None = None
+    ) -> tuple[SaveAction, int]:
         """Store ``definition``: create it, leave it, correct an unawarded latest version in place, or add a
-        new version when the latest one has been awarded. Returns what happened and the version number."""
+        new version when the latest one has been awarded. Returns what happened and the version number.
+
+        ``state`` (``draft`` or ``published``) sets the definition's state; None keeps it (a new one is
+        published)."""
+        if state is not None and state not in STATES:
+            raise ValueError(f"a definition's state is one of {', '.join(STATES)}")
         lead = self.session.scalar(select(OrganisationRow).where(OrganisationRow.slug == definition.awarding_bodies[0]))
         if lead is None:
             raise NotFoundError(f"no organisation '{definition.awarding_bodies[0]}'")
@@ -203,7 +232,9 @@ class DefinitionRepository:
         content = definition.model_dump(mode="json", exclude_none=True)
         d = self.session.scalar(select(DefinitionRow).where(DefinitionRow.slug == definition.id))
         if d is None:
-            d = DefinitionRow(slug=definition.id, organisation_id=lead.id, latest_version=1, created_at=now)
+            d = DefinitionRow(
+                slug=definition.id, organisation_id=lead.id, latest_version=1, created_at=now, state=state or PUBLISHED
+            )
             self.session.add(d)
             self.session.flush()
             self.session.add(
@@ -222,6 +253,8 @@ class DefinitionRepository:
             )
         )
         assert latest is not None
+        if state is not None:
+            d.state = state
         action = plan_save(
             latest_hash=latest.content_hash, latest_awarded=self.is_awarded(latest.id), new_hash=new_hash
         )

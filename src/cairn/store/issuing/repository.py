@@ -272,6 +272,11 @@ class AwardRepository:
         )
         return self.session.scalar(stmt)
 
+    def renewal_of(self, award_id: str) -> AwardRow | None:
+        """The award that renewed ``award_id`` (``renewed_from`` names it), if any."""
+        stmt = select(AwardRow).where(AwardRow.renewed_from == award_id).order_by(AwardRow.issued_at).limit(1)
+        return self.session.scalar(stmt)
+
     def by_claim_hash(self, token_hash: str) -> AwardRow | None:
         """The award whose claim token hashes to ``token_hash``."""
         return self.session.scalar(select(AwardRow).where(AwardRow.claim_token_hash == token_hash))

@@ -26,7 +26,7 @@ from starlette.datastructures import FormData
 from cairn.errors import CairnError, ConflictError, InputError, NotFoundError
 from cairn.formats.badges import badge_svg, default_design
 from cairn.formats.images import MEDIA_TYPES, CheckedImage
-from cairn.model.definitions import BADGE_COLOURS, BADGE_SHAPES, Organisation, SaveAction
+from cairn.model.definitions import BADGE_COLOURS, BADGE_SHAPES, DRAFT, PUBLISHED, Organisation, SaveAction
 from cairn.model.types import pick
 from cairn.model.vocabularies import (
     ASSESSMENT_TYPES,
@@ -181,6 +181,8 @@ def _form_page(
         "max_outcomes": MAX_OUTCOMES,
         "max_targets": MAX_TARGETS,
         **_badge_choice(request, state, definition_id, by_id.get(access.organisation)),
+        "draft": item is None or item.entry.stored.state == DRAFT,
+        "award_url": f"/orgs/{quote(access.organisation)}/awards/new?definition={quote(definition_id)}",
     }
     return _render(request, "editor/form.html", context, signed_in=signed_in, status=status)
 
@@ -341,6 +343,8 @@ def _post(
 ) -> Response:
     state, errors = read_form((k, v) for k, v in form.multi_items() if isinstance(v, str))
     action = state.value("action") or "save"
+    publish = action == "save-publish"  # "Save and publish"; "Save" keeps a draft a draft, and a new one is a draft
+    action = "save" if publish else action
     if problem := _take_upload(request, access, form, state):
         return _form_page(request, access, signed_in, state, item=item, errors=problem, status=400)
     if action == "badge-preview":
@@ -355,7 +359,11 @@ def _post(
         return _form_page(request, access, signed_in, state, item=item, errors=errors, status=400)
     try:
         saved = container(request).editing.save(
-            organisation=access.organisation, definition=definition, actor=signed_in.account.actor, create=item is None
+            organisation=access.organisation,
+            definition=definition,
+            actor=signed_in.account.actor,
+            create=item is None,
+            state=PUBLISHED if publish else DRAFT if item is None else None,
         )
     except ConflictError as exc:
         errors = {"id": f"Identifier in the catalogue: {exc.message}"} if item is None else {"form": exc.message}
@@ -364,6 +372,8 @@ def _post(
         errors = {"awarding_bodies": f"Awarding body(ies): {exc.message}"}
         return _form_page(request, access, signed_in, state, item=item, errors=errors, status=400)
     target = f"{_base(access.organisation)}/{quote(saved.definition_id)}/edit"
+    if publish:
+        container(request).editing.publish(access.organisation, saved.definition_id, actor=signed_in.account.actor)
     return RedirectResponse(f"{target}?saved={saved.version}&done={saved.action.value}", status_code=303)
 
 
@@ -384,7 +394,22 @@ def create(request: Request, access: IssuerDep, signed_in: SignedInDep, form: Fo
     return _post(request, access, signed_in, form, item=None)
 
 
+@router.post(
+    "/orgs/{slug}/catalogue/{definition_id}/publish",
+    include_in_schema=False,
+    dependencies=[Depends(csrf_protect)],
+)
+def publish(request: Request, access: IssuerDep, signed_in: SignedInDep, definition_id: str) -> Response:
+    """Publish a draft: it joins the public catalogue and can be awarded (issuer and up, first awarding body)."""
+    editing = container(request).editing
+    changed = editing.publish(access.organisation, definition_id, actor=signed_in.account.actor)
+    target = f"{_base(access.organisation)}/{quote(definition_id)}/edit?published={'yes' if changed else 'before'}"
+    return RedirectResponse(target, status_code=303)
+
+
 def _saved_notice(request: Request, definition_id: str) -> str:
+    if request.query_params.get("published") in {"yes", "before"}:
+        return "It is published: it is in the public catalogue and can be awarded."
     version, done = request.query_params.get("saved", ""), request.query_params.get("done", "")
     if not version.isdigit() or len(version) > 6 or done not in {a.value for a in SaveAction}:
         return ""

@@ -191,6 +191,7 @@ def form_from_definition(definition: MicroCredentialDefinition) -> FormState:
         "url": d.url,
         "languages": ", ".join(d.languages) or None,
         "isced_f": d.isced_f,
+        "validity_months": str(d.validity_months) if d.validity_months else None,
     }
     data.update({name: [value] for name, value in plain.items() if value is not None})
     data["assessment.types"] = list(d.assessment.types)
@@ -313,6 +314,8 @@ def _draft(state: FormState, organisation: str, definition_id: str) -> Draft:
         doc["isced_f"] = isced
     if badge := badge_document(state):
         doc["badge"] = badge
+    if (months := _number(state, "validity_months", errors, whole=True)) is not None:
+        doc["validity_months"] = months
     return Draft(doc, outcome_rows, target_rows, errors)
 
 
@@ -340,7 +343,7 @@ def known_keys(state: FormState) -> set[str]:
         "participation-mode", "participation-schedule", "participation-description", "quality_assurance-types",
         "quality_assurance-body", "quality_assurance-url", "quality_assurance-description", "prerequisites",
         "supervision", "grading", "integration", "integration-stackability", "further_information", "url",
-        "languages", "isced_f", "text_languages",
+        "languages", "isced_f", "text_languages", "validity_months",
     }  # fmt: skip
     for row in range(state.outcome_rows):
         keys.update({f"learning_outcomes-{row}-text", f"learning_outcomes-{row}-esco_skills"})

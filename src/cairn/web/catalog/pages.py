@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from urllib.parse import quote
 
-from cairn.errors import InputError, NotFoundError
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from cairn.errors import CairnError, InputError, NotFoundError
 from cairn.model.catalog import CatalogueQuery, parse_query
 from cairn.model.types import pick
 from cairn.model.vocabularies import ORGANISATION_TYPES
+from cairn.services.accounts.service import Role
 from cairn.services.catalog.service import CatalogService
 from cairn.services.wallet.records import status_of
 from cairn.web.catalog.search import filter_choices, summary
 from cairn.web.catalog.views import annex_rows, country_name
-from cairn.web.deps import container
+from cairn.web.deps import check_role, container, optional_account
 from cairn.web.i18n import LANGUAGES, reader_language
 from cairn.web.issuing.claiming import claim_download_file
 from cairn.web.render import error_text, render
@@ -91,11 +94,17 @@ def definition(
     slug: str,
     version: int | None = Query(None, ge=1),
     lang: str | None = Query(None, max_length=10),
-) -> HTMLResponse:
+) -> Response:
     """One micro-credential, at a version (the latest by default)."""
     reader = reader_language(request, lang)
     service = _catalog(request)
-    entry = service.entry(slug, version)
+    try:
+        entry = service.entry(slug, version)
+    except NotFoundError:
+        preview = _draft_preview(request, slug)
+        if preview is None:
+            raise
+        return RedirectResponse(preview, status_code=303)
     context = {
         "lang": reader,
         "entry": entry,
@@ -106,6 +115,24 @@ def definition(
         "path": f"/micro-credentials/{slug}",
     }
     return render(request, "definition.html", context, languages=LANGUAGES, forms=False, private=False)
+
+
+def _draft_preview(request: Request, slug: str) -> str | None:
+    """Where a member of one of a draft's awarding bodies sees it (its preview); None for anyone else (404)."""
+    signed_in = optional_account(request)
+    if signed_in is None:
+        return None
+    try:
+        draft = _catalog(request).entry(slug, drafts=True)
+    except NotFoundError:
+        return None
+    for body in draft.definition.awarding_bodies:
+        try:
+            check_role(request, signed_in, body, Role.VIEWER)
+        except CairnError:
+            continue
+        return f"/orgs/{quote(body)}/catalogue/{quote(slug)}/preview"
+    return None
 
 
 @router.get("/claim/{token}", response_class=HTMLResponse)

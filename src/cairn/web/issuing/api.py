@@ -22,7 +22,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from cairn.model.awards import MAX_EVIDENCE, Evidence, Recipient
+from cairn.model.awards import MAX_EVIDENCE, MAX_NARRATIVE, Evidence, Recipient
 from cairn.model.types import ShortText
 from cairn.services.accounts.access import TokenPrincipal
 from cairn.services.issuing.queries import MAX_QUERY
@@ -49,6 +49,9 @@ class AwardRequest(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list, max_length=MAX_EVIDENCE)
     external_id: ShortText | None = Field(None, description="the award's id in the calling system")
     grade: ShortText | None = None
+    narrative: StrictStr | None = Field(
+        None, min_length=1, max_length=MAX_NARRATIVE, description="what this learner did (credentialSubject.narrative)"
+    )
 
 
 class AwardAnswer(BaseModel):
@@ -77,7 +80,8 @@ def create_award(
 
     201 with the new award; 200 with the award already made when the same definition version, learner and
     ``external_id`` were awarded before, or the same ``Idempotency-Key`` was sent for that definition version.
-    404 when the definition is not one the organisation awards; 409 while a co-awarding body has not accepted.
+    404 when the definition is not one the organisation awards; 409 while a co-awarding body has not accepted, or
+    while the definition is a draft.
     """
     result = container(request).issuing.award(
         body.definition,
@@ -88,6 +92,7 @@ def create_award(
         grade=body.grade,
         organisation=principal.organisation,
         evidence=tuple(body.evidence),
+        narrative=body.narrative,
         idempotency_key=idempotency_key,
     )
     answer = AwardAnswer(

@@ -37,7 +37,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cairn.errors import ConflictError, InputError, NotFoundError, TooManyAttemptsError
 from cairn.services.accounts.service import OrganisationAccess, Role, SignedIn
-from cairn.services.catalog.coawards import CoAwardPendingError
 from cairn.services.issuing.queries import DEFAULT_PER_PAGE, MAX_QUERY, STATUSES
 from cairn.services.issuing.status_lists import MAX_REASON
 from cairn.vc.report import CHECK_TITLES
@@ -47,7 +46,7 @@ from cairn.web.issuing.bulk import Upload, data_url, read_upload, report_csv, ru
 from cairn.web.issuing.forms import check_text, definition_choices, read_recipient
 from cairn.web.render import error_text, render
 
-__all__ = ["router"]
+__all__ = ["IssuerDep", "IssuerPost", "SignedInDep", "award_page_response", "awards_base", "router"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -59,6 +58,8 @@ _NOTICES: Final = {
     "unsuspended": "The award is reinstated: it is valid again.",
     "unchanged": "Nothing changed: the award already had that status.",
     "resent": "A fresh claim link is on its way to the learner; the earlier link no longer works.",
+    "renewed": "The award is renewed: this is the new credential, with its own claim link sent to the learner.",
+    "renewed-before": "The award was already renewed: this is its renewal.",
 }
 
 _viewer = require_role(Role.VIEWER)
@@ -190,7 +191,7 @@ def award_one(
     except NotFoundError:
         errors["definition"] = "Micro-credential: it is not one your organisation awards; choose one from the list."
         return _new_page(request, access, signed_in, form=form, errors=errors, status=400)
-    except CoAwardPendingError as exc:
+    except ConflictError as exc:  # co-awarding bodies that have not accepted, or a draft
         errors["definition"] = f"Micro-credential: {error_text(reader_language(request), exc)}"
         return _new_page(request, access, signed_in, form=form, errors=errors, status=exc.status)
     context = {
@@ -285,7 +286,7 @@ def bulk_award(request: Request, access: IssuerDep, signed_in: SignedInDep, uplo
     except NotFoundError:
         errors["definition"] = "Micro-credential: it is not one your organisation awards; choose one from the list."
         return _bulk_page(request, access, signed_in, upload=upload, errors=errors, status=400)
-    except CoAwardPendingError as exc:
+    except ConflictError as exc:  # co-awarding bodies that have not accepted, or a draft
         errors["definition"] = f"Micro-credential: {error_text(reader_language(request), exc)}"
         return _bulk_page(request, access, signed_in, upload=upload, errors=errors, status=exc.status)
     if outcome.report is not None and not outcome.report.ok:
@@ -346,10 +347,16 @@ def _award_page(
         "form": form or {},
         "notice": _NOTICES.get(request.query_params.get("done", "")),
         "max_reason": MAX_REASON,
+        "expired": view.valid_until is not None and view.valid_until <= container(request).issuing.now(),
         "claim_link": None,
         **extra,
     }
     return _render(request, "awards/award.html", context, signed_in=signed_in, status=status)
+
+
+award_page_response = _award_page
+"""One award's page (with ``errors`` and ``form`` when a form on it was refused): for the renewal route."""
+awards_base = _base
 
 
 @router.get("/orgs/{slug}/awards/{award_id:uuid}", response_class=HTMLResponse)

@@ -259,6 +259,17 @@ def template_csv() -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    writer.writerow(["ada@example.org", "", "Ada Lovelace", "S-1001", "A"])
-    writer.writerow(["", "did:example:grace", "Grace Hopper", "S-1002", "B"])
+    writer.writerow(
+        [
+            "ada@example.org",
+            "",
+            "Ada Lovelace",
+            "S-1001",
+            "A",
+            "https://portfolio.example.org/ada/forecast",
+            "A notebook that forecasts next quarter's sales.",
+            "Led the team's data cleaning.",
+        ]
+    )
+    writer.writerow(["", "did:example:grace", "Grace Hopper", "S-1002", "B", "", "", ""])
     return out.getvalue()

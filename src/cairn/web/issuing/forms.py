@@ -10,6 +10,7 @@ from fastapi import Request
 from pydantic import ValidationError
 
 from cairn.model.awards import Recipient
+from cairn.model.definitions import PUBLISHED
 from cairn.model.types import pick
 from cairn.web.deps import container
 
@@ -29,12 +30,12 @@ class DefinitionChoice:
 
 
 def definition_choices(request: Request, organisation: str) -> list[DefinitionChoice]:
-    """The organisation's micro-credentials it awards as first awarding body (the issuer of the credential)."""
+    """The organisation's published micro-credentials it awards as first awarding body (the credential's issuer)."""
     items = container(request).editing.catalogue(organisation)
     choices = [
         DefinitionChoice(it.entry.definition.id, pick(it.entry.definition.title, "en")[1], it.entry.stored.version)
         for it in items
-        if it.lead
+        if it.lead and it.entry.stored.state == PUBLISHED  # a draft cannot be awarded
     ]
     return sorted(choices, key=lambda c: c.title.casefold())
 

@@ -1,5 +1,8 @@
 /* Cairn ESCO skill picker: searches as one types, suggests skills from an outcome's text, and adds a chosen
-   skill to its learning outcome. Progressive enhancement only: without this script (or when a request fails) the
+   skill to its learning outcome. Every picker behaves the same way, whether its list came from a search or a
+   suggestion: one list of Add buttons (with the skill's type), an Add marks the skill "Added" and keeps the list
+   (one usually adds several), focus goes on to the next Add; Down and Up arrows move between the search field and
+   the Add buttons, Escape empties the list and goes back; a chosen skill is removed by unticking it. Progressive enhancement only: without this script (or when a request fails) the
    form's "Search skills", "Suggest skills from the outcome's text" and "Add the chosen skills" buttons do the same
    by posting the form back. No external assets; safe with CSP script-src 'self'. */
 (function () {
@@ -139,14 +142,44 @@
       });
     }
 
-    /* After an Add in the suggestions: the next suggestion still to add, else the suggest button. */
+    /* Where focus goes back to: the field the list came from (the search field, or the suggest button). */
+    function origin() {
+      return mode === "search" && input ? input : (suggest || input);
+    }
+
+    /* After an Add: the next skill still to add, else back where the list came from. */
     function focusAfter(item) {
       for (var next = item.nextElementSibling; next; next = next.nextElementSibling) {
         var button = next.querySelector("button:not([disabled])");
         if (button) { button.focus(); return; }
       }
-      if (suggest) suggest.focus();
+      var back = origin();
+      if (back) back.focus();
     }
+
+    function addButtons() {
+      return Array.prototype.slice.call(results.querySelectorAll("button:not([disabled])"));
+    }
+
+    /* The same keys in every picker: arrows between the field and the Add buttons, Escape to close the list. */
+    function onListKey(event) {
+      var buttons = addButtons();
+      var at = buttons.indexOf(document.activeElement);
+      if (event.key === "ArrowDown" && at >= 0 && at < buttons.length - 1) {
+        event.preventDefault();
+        buttons[at + 1].focus();
+      } else if (event.key === "ArrowUp" && at >= 0) {
+        event.preventDefault();
+        if (at > 0) buttons[at - 1].focus(); else { var back = origin(); if (back) back.focus(); }
+      } else if (event.key === "Escape") {
+        event.preventDefault();
+        var to = origin();
+        clear();
+        if (to) to.focus();
+        announce("The list of skills is closed.");
+      }
+    }
+    results.addEventListener("keydown", onListKey);
 
     function markAdded(button, skill) {
       button.textContent = "Added";
@@ -172,23 +205,15 @@
           var added = addSkill(row, skill.uri, skill.label);
           announce(added ? "Added " + skill.label + " to " + outcomeName(row) + "." :
             skill.label + " is already in " + outcomeName(row) + ".");
-          if (mode === "suggest") {
-            /* keep the other suggestions: one usually adds several */
-            markAdded(button, skill);
-            focusAfter(item);
-            return;
-          }
-          if (input) {
-            input.value = "";
-            clear();
-            input.focus();
-          }
+          /* keep the other skills listed: one usually adds several */
+          markAdded(button, skill);
+          focusAfter(item);
         });
-        if (suggested && hasSkill(row, skill.uri)) markAdded(button, skill);
+        if (hasSkill(row, skill.uri)) markAdded(button, skill);
         item.appendChild(button);
         item.appendChild(document.createTextNode(" "));
         item.appendChild(text);
-        if (suggested && skill.type) {
+        if (skill.type) {
           var tag = document.createElement("span");
           tag.className = "tag";
           tag.textContent = skill.type;
@@ -214,7 +239,7 @@
           var items = body.items || [];
           showNote("");
           render(items, false);
-          announce(items.length ? plural(items.length, "skill") + " found; tab to the Add buttons." :
+          announce(items.length ? plural(items.length, "skill") + " found; tab or arrow down to the Add buttons." :
             "No skill found" + (body.reason ? ": " + body.reason : "."));
         })
         .catch(function (error) {
@@ -291,6 +316,16 @@
         event.preventDefault(); /* Enter searches here instead of saving the form */
         window.clearTimeout(timer);
         search(true);
+      } else if (event.key === "ArrowDown") {
+        var buttons = addButtons();
+        if (buttons.length) {
+          event.preventDefault();
+          buttons[0].focus();
+        }
+      } else if (event.key === "Escape" && results.firstChild) {
+        event.preventDefault();
+        clear();
+        announce("The list of skills is closed.");
       }
     });
   }
