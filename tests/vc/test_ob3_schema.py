@@ -323,7 +323,8 @@ def test_verify_reports_the_same_schema_failure_after_a_valid_award() -> None:
     bad["credentialSubject"]["achievement"]["alignment"][0]["targetUrl"] = 42
     check = next(c for c in verify(bad, now=NOW).checks if c.name == "schema")
     assert check.outcome is Outcome.FAIL
-    assert check.reason == "; ".join(whole_document_errors({**bad, "proof": [bad["proof"]]}))
+    errors = "; ".join(whole_document_errors({**bad, "proof": [bad["proof"]]}))
+    assert check.reason == f"the 1EdTech Open Badges 3.0 JSON Schema finds: {errors}"
     assert "alignment/0/targetUrl" in check.reason
 
 
