@@ -107,7 +107,7 @@ def test_the_verify_result(live_server: LiveServer, learner: Learner, page: Any)
         with page.expect_navigation():
             page.locator('main form button[type="submit"]').first.click()
         assert page.locator("html").get_attribute("lang") == lang
-        assert page.locator(".verdict-ok").count() >= 1, page.content()[:3000]
+        assert page.locator(".status-banner.status-ok").count() >= 1, page.content()[:3000]
         problems += [f"[{lang}] {line}" for line in serious_violations(page)]
     assert problems == [], "\n".join(problems)
 
@@ -181,9 +181,9 @@ def test_the_demo_examples_on_the_verify_page(live_server: LiveServer, page: Any
     problems = []
     for lang in LANGUAGES:
         for example, verdict_class, words in (
-            ("vouched", ".verdict-ok", "Ministry of Science (demo)"),
-            ("federated", ".verdict-ok", "European Register of Training Providers (demo)"),
-            ("forgery", ".verdict-warn", ""),
+            ("vouched", ".status-banner.status-ok", "Ministry of Science (demo)"),
+            ("federated", ".status-banner.status-ok", "European Register of Training Providers (demo)"),
+            ("forgery", ".status-banner.status-warn", ""),
         ):
             page.goto(f"{live_server.url}/verify?lang={lang}")
             with page.expect_navigation():
