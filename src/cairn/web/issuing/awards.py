@@ -186,6 +186,7 @@ def award_one(
             external_id=external,
             grade=grade_given,
             organisation=access.organisation,
+            language=reader_language(request),
         )
     except NotFoundError:
         errors["definition"] = "Micro-credential: it is not one your organisation awards; choose one from the list."

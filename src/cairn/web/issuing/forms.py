@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from cairn.model.awards import Recipient
 from cairn.model.types import pick
 from cairn.web.deps import container
+from cairn.web.i18n import reader_language
 
 __all__ = ["MAX_FIELD", "DefinitionChoice", "check_text", "definition_choices", "read_recipient"]
 
@@ -29,10 +30,12 @@ class DefinitionChoice:
 
 
 def definition_choices(request: Request, organisation: str) -> list[DefinitionChoice]:
-    """The organisation's micro-credentials it awards as first awarding body (the issuer of the credential)."""
+    """The organisation's micro-credentials it awards as first awarding body (the issuer of the credential),
+    titled in the reader's language where the definition gives it."""
     items = container(request).editing.catalogue(organisation)
+    lang = reader_language(request)
     choices = [
-        DefinitionChoice(it.entry.definition.id, pick(it.entry.definition.title, "en")[1], it.entry.stored.version)
+        DefinitionChoice(it.entry.definition.id, pick(it.entry.definition.title, lang)[1], it.entry.stored.version)
         for it in items
         if it.lead
     ]
