@@ -297,7 +297,8 @@ def trust_view(report: Report, lang: str) -> dict[str, Any]:
         "chain": chain,
         "registry_identity": trust.get("identity") or {},
         "issued_here": bool(trust.get("issued_here")),
-        "trust_reason": said(lang, trust.get("said") or trust.get("reason", TRUST_REASONS["nobody"])),
+        # as stored (a phrase): the page says it, marking the names in it (said_html)
+        "trust_reason": trust.get("said") or trust.get("reason", TRUST_REASONS["nobody"]),
     }
 
 
