@@ -383,7 +383,7 @@ def _view(
         "checks": [
             {
                 **c.to_dict(),
-                "reason": said(lang, c.reason),
+                "reason": c.reason,  # a phrase: the page says it, marking the names in it (said_html)
                 "title": CHECK_TITLES.get(c.name, c.name),
                 "explanation": EXPLANATIONS.get(c.name, ""),
             }
