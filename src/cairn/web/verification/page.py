@@ -297,8 +297,9 @@ def trust_view(report: Report, lang: str) -> dict[str, Any]:
         "chain": chain,
         "registry_identity": trust.get("identity") or {},
         "issued_here": bool(trust.get("issued_here")),
-        # as stored (a phrase): the page says it, marking the names in it (said_html)
-        "trust_reason": trust.get("said") or trust.get("reason", TRUST_REASONS["nobody"]),
+        "trust_reason": said(lang, trust.get("said") or trust.get("reason", TRUST_REASONS["nobody"])),
+        # as stored (a phrase), for the page to say with the names in it marked (said_html)
+        "trust_said": trust.get("said") or trust.get("reason", TRUST_REASONS["nobody"]),
     }
 
 
@@ -383,7 +384,8 @@ def _view(
         "checks": [
             {
                 **c.to_dict(),
-                "reason": c.reason,  # a phrase: the page says it, marking the names in it (said_html)
+                "reason": said(lang, c.reason),
+                "said": c.reason,  # the phrase, for the page to say with the names in it marked (said_html)
                 "title": CHECK_TITLES.get(c.name, c.name),
                 "explanation": EXPLANATIONS.get(c.name, ""),
             }
