@@ -5,7 +5,6 @@ JWT that revokes gives "revoked"; only the offline command line says "not checke
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
