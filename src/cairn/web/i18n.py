@@ -352,12 +352,6 @@ def _written_in(context: Context, thing: Any) -> str:
     return credential_language(getattr(thing, "document", None))
 
 
-@pass_context
-def _title_in(context: Context, document: Any, title: Any) -> str:
-    """A credential's title as plain text in the reader's language where the credential has that edition."""
-    return credential_title(document, str(title or ""), _page_lang(context))[1]
-
-
 def _given(text: Any) -> Mapping[str, str] | None:
     return text if isinstance(text, Mapping) else None
 
@@ -384,6 +378,5 @@ def _install_content(environment: Environment) -> None:
     environment.globals["title_text"] = _title_text
     environment.globals["written_in"] = _written_in
     environment.filters["in_lang"] = _in_lang
-    environment.globals["title_in"] = _title_in
     environment.filters["picked"] = _picked
     environment.filters["picked_text"] = _picked_text
