@@ -611,3 +611,15 @@ def test_a_credential_issued_through_the_vc_api_is_listed_and_revoked_on_the_pag
     report = verify(vc, now=container.clock(), fetcher=container.verification.fetcher)
     assert report.outcome_of("status") is Outcome.FAIL
     assert "revoked" in " ".join(c.reason for c in report.checks if c.name == "status")
+
+
+def test_the_claim_email_is_in_the_language_of_the_page_the_award_was_made_on(
+    client: TestClient, database: Database
+) -> None:
+    csrf = sign_in(client)
+    data = {"csrf_token": csrf, "definition": DEFINITION, "name": "Ola", "email": "ola@example.org"}
+    assert client.post(f"{BASE}/new", params={"lang": "pl"}, data=data).status_code == 201
+    assert client.post(f"{BASE}/new", data=data | {"email": "ann@example.org"}).status_code == 201
+    subjects = {e.to_address: e.subject for e in learner_emails(database)}
+    assert subjects["ola@example.org"] == "Twoje mikropoświadczenie: Analiza danych w języku Python"
+    assert subjects["ann@example.org"] == "Your micro-credential: Data analysis with Python"

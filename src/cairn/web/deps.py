@@ -20,6 +20,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Annotated, cast
 from urllib.parse import quote
 
@@ -28,8 +29,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from cairn.bootstrap import Container
 from cairn.errors import AuthenticationError, PermissionDeniedError
+from cairn.model.types import pick
 from cairn.services.accounts.service import AccountService, OrganisationAccess, Role, SignedIn, TokenPrincipal
 from cairn.web.errors import wants_json
+from cairn.web.i18n import reader_language
 
 __all__ = [
     "CSRF_COOKIE",
@@ -49,6 +52,7 @@ __all__ = [
     "csrf_protect",
     "csrf_token",
     "current_account",
+    "in_reader_language",
     "optional_account",
     "require_role",
 ]
@@ -101,8 +105,16 @@ def current_account(request: Request, signed_in: Annotated[SignedIn | None, Depe
 
 
 def check_role(request: Request, signed_in: SignedIn, organisation: str, min_role: Role | str) -> OrganisationAccess:
-    """What ``signed_in`` may do in ``organisation``: 404 when not a member, 403 when the role is too low."""
-    return accounts_service(request).access(account=signed_in.account, organisation=organisation, min_role=min_role)
+    """What ``signed_in`` may do in ``organisation``: 404 when not a member, 403 when the role is too low. Its
+    ``name`` is the organisation's legal name in the reader's language where the organisation gives one."""
+    access = accounts_service(request).access(account=signed_in.account, organisation=organisation, min_role=min_role)
+    return in_reader_language(request, access)
+
+
+def in_reader_language(request: Request, access: OrganisationAccess) -> OrganisationAccess:
+    """``access`` with ``name`` in the language of the page being made (pages show it; services never read it)."""
+    name = pick(access.names, reader_language(request))[1]
+    return replace(access, name=name) if name else access
 
 
 def require_role(min_role: Role | str, *, param: str = "slug") -> Callable[..., OrganisationAccess]:

@@ -25,6 +25,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from cairn.formats.annex import localized
+from cairn.model.types import pick
 from cairn.phrases import Phrase, say
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "number",
     "reader_language",
     "said",
+    "said_html",
     "translate",
 ]
 
@@ -151,6 +153,47 @@ def _said_filter(context: Context, text: Any) -> str:
     return _ISO_DAY.sub(lambda m: human_date(m.group(1), language), said(language, text))
 
 
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def said_html(language: str, text: Any, value_lang: str = "") -> Markup:
+    """:func:`said` as HTML for body text (never inside an attribute): the translated words escaped, and each
+    value from data the phrase names (a name, a scope) inside ``<span lang="...">`` (``value_lang``; ``""``: the
+    language is not known), since it is not in the page's language for sure. ISO days become the reader's dates
+    and values without letters (numbers, codes such as 05) stay unmarked. Plain text is as :func:`said` says it."""
+    if isinstance(text, Phrase):
+        text = text.to_json()
+    if not isinstance(text, Mapping | list):
+        return escape(_ISO_DAY.sub(lambda m: human_date(m.group(1), language), said(language, text)))
+    return _said_markup(text, language, value_lang)
+
+
+def _said_markup(data: Any, language: str, value_lang: str) -> Markup:
+    if isinstance(data, list):
+        return Markup(", ").join(_said_markup(part, language, value_lang) for part in data)
+    if not isinstance(data, Mapping) or not isinstance(data.get("msgid"), str):
+        value = "" if data is None else str(data)
+        if _ISO_DAY.fullmatch(value):
+            return escape(human_date(value, language))
+        if not _LETTER.search(value):
+            return escape(value)
+        return Markup('<span lang="%s">%s</span>') % (value_lang, value)
+    template = data["msgid"]
+    raw = data.get("args")
+    args = {str(k): _said_markup(v, language, value_lang) for k, v in raw.items()} if isinstance(raw, Mapping) else {}
+    if not args:
+        return escape(translate(language, template))
+    try:
+        return escape(translate(language, template)) % args
+    except (KeyError, TypeError, ValueError):
+        return escape(template) % args
+
+
+@pass_context
+def _said_html_filter(context: Context, text: Any, value_lang: str = "") -> Markup:
+    return said_html(str(context.get("lang") or SOURCE_LANGUAGE), text, value_lang)
+
+
 _MAX_DATE_TEXT = 64
 
 
@@ -219,6 +262,7 @@ def install(environment: Environment) -> None:
     environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     environment.filters["long_date"] = _long_date_filter
     environment.filters["said"] = _said_filter
+    environment.filters["said_html"] = _said_html_filter
     environment.filters["number"] = _number_filter
     environment.filters["human_date"] = _human_date_filter
     environment.filters["human_datetime"] = _human_datetime_filter
@@ -308,6 +352,25 @@ def _written_in(context: Context, thing: Any) -> str:
     return credential_language(getattr(thing, "document", None))
 
 
+def _given(text: Any) -> Mapping[str, str] | None:
+    return text if isinstance(text, Mapping) else None
+
+
+@pass_context
+def _picked(context: Context, text: Any) -> Markup:
+    """A text given in several languages (``{"en": ..., "pl": ...}``) in the reader's, marked with its language
+    where only another one is given."""
+    lang = _page_lang(context)
+    text_lang, value = pick(_given(text), lang)
+    return marked(value, text_lang, lang)
+
+
+@pass_context
+def _picked_text(context: Context, text: Any) -> str:
+    """The plain text :func:`_picked` shows (for ``<title>``, attributes and ``<option>``)."""
+    return pick(_given(text), _page_lang(context))[1]
+
+
 def _install_content(environment: Environment) -> None:
     """``title_of``, ``title_text`` and ``written_in`` (a credential's language) for templates, and the
     ``in_lang`` filter."""
@@ -315,3 +378,5 @@ def _install_content(environment: Environment) -> None:
     environment.globals["title_text"] = _title_text
     environment.globals["written_in"] = _written_in
     environment.filters["in_lang"] = _in_lang
+    environment.filters["picked"] = _picked
+    environment.filters["picked_text"] = _picked_text

@@ -9,7 +9,7 @@ import re
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -46,6 +46,7 @@ __all__ = [
     "default_password_hasher",
     "normalise_email",
     "organisation_name",
+    "organisation_names",
     "parse_role",
     "sha256_hex",
 ]
@@ -230,6 +231,8 @@ class OrganisationAccess:
     name: str
     role: Role
     account: Account
+    names: dict[str, str] = field(default_factory=dict)
+    """The organisation's legal name in each language it gives (``name`` is the English one), for pages."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,6 +296,14 @@ class TokenPrincipal:
 def organisation_name(row: OrganisationRow) -> str:
     """An organisation's legal name (English when given), else its slug."""
     return pick(row.document.get("legal_name"), "en")[1] or row.slug
+
+
+def organisation_names(row: OrganisationRow) -> dict[str, str]:
+    """An organisation's legal name in each language it is given in (language -> name)."""
+    given = row.document.get("legal_name")
+    if not isinstance(given, dict):
+        return {}
+    return {str(k): str(v) for k, v in given.items() if isinstance(v, str) and v}
 
 
 class ServiceBase:

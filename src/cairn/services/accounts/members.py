@@ -15,6 +15,7 @@ from cairn.services.accounts.access import (
     ServiceBase,
     normalise_email,
     organisation_name,
+    organisation_names,
     parse_role,
 )
 from cairn.store.accounts.repository import AccountRepository, MembershipRepository
@@ -42,13 +43,16 @@ class MemberService(ServiceBase):
                 role = Role(membership.role)
         if not role.covers(needed):
             raise PermissionDeniedError(f"this needs the {needed.value} role in {organisation}; you are {role.value}")
-        return OrganisationAccess(organisation, org.id, organisation_name(org), role, account)
+        return OrganisationAccess(organisation, org.id, organisation_name(org), role, account, organisation_names(org))
 
     def organisations_of(self, account: Account) -> list[OrganisationAccess]:
         """The organisations ``account`` belongs to, with its role in each."""
         with self.database.transaction() as session:
             rows = MembershipRepository(session).organisations(account.id)
-            return [OrganisationAccess(o.slug, o.id, organisation_name(o), Role(m.role), account) for m, o in rows]
+            return [
+                OrganisationAccess(o.slug, o.id, organisation_name(o), Role(m.role), account, organisation_names(o))
+                for m, o in rows
+            ]
 
     def members(self, organisation: str) -> list[Member]:
         """The members of ``organisation``, by email."""

@@ -87,7 +87,7 @@ def seed_demo_learner(*, accounts: AccountService, issuing: IssuingService, wall
     account = accounts.find_account(DEMO_LEARNER_EMAIL)
     if account is None:
         account = accounts.create_account(
-            email=DEMO_LEARNER_EMAIL, password=DEMO_PASSWORD, display_name="Demo learner", actor="demo"
+            email=DEMO_LEARNER_EMAIL, password=DEMO_PASSWORD, display_name="Ola Demo", actor="demo"
         )
     elif not account.email_verified:
         accounts.mark_verified(email=DEMO_LEARNER_EMAIL, actor="demo")
@@ -96,7 +96,7 @@ def seed_demo_learner(*, accounts: AccountService, issuing: IssuingService, wall
     added = 0
     for definition in DEMO_LEARNER_AWARDS:
         try:
-            award = issuing.award(definition, Recipient(name="Demo learner", email=DEMO_LEARNER_EMAIL), actor="demo")
+            award = issuing.award(definition, Recipient(name="Ola Demo", email=DEMO_LEARNER_EMAIL), actor="demo")
         except NotFoundError:
             continue
         try:

@@ -169,8 +169,12 @@ class IssuingService:
 
     # -- the steps ----------------------------------------------------------------------------------
 
-    def plan(self, definition: str, version: int | None = None, *, organisation: str | None = None) -> AwardPlan:
-        """Read a definition version, its awarding bodies and the signing key (made if missing).
+    def plan(
+        self, definition: str, version: int | None = None, *, organisation: str | None = None, language: str = ""
+    ) -> AwardPlan:
+        """Read a definition version, its awarding bodies and the signing key (made if missing). The claim email
+        is written in ``language`` (the page's where the award was made) when the definition is given in it,
+        else in the definition's first language.
 
         :class:`~cairn.services.catalog.coawards.CoAwardPendingError` when the version names a co-awarding
         body that has not accepted (every award, single or bulk, is planned here first)."""
@@ -207,7 +211,8 @@ class IssuingService:
             badge_image=self.public_url + image_path(*badge),
             issuer_image=self.public_url + image_path(logo.sha256, logo.media_type) if logo else None,
         )
-        lang = next(iter(d.title))
+        wanted = pick(d.title, language)[0] if language else ""
+        lang = wanted if wanted and wanted.split("-")[0] == language.split("-")[0] else next(iter(d.title))
         return AwardPlan(
             definition=d.id,
             version=stored.version,
@@ -396,14 +401,16 @@ class IssuingService:
         evidence: tuple[Evidence, ...] = (),
         narrative: str | None = None,
         idempotency_key: str | None = None,
+        language: str = "",
     ) -> AwardResult:
-        """Award a definition (its latest version unless given) to one recipient; idempotent.
+        """Award a definition (its latest version unless given) to one recipient; idempotent. The claim email is
+        in ``language`` where the definition is given in it (see :meth:`plan`).
 
         With ``organisation`` the definition must belong to it (NotFoundError otherwise). The same definition
         version, recipient and external id make one award; with ``idempotency_key`` (an API client's
         ``Idempotency-Key``) the same key and definition version make one award, whatever else is sent.
         """
-        plan = self.plan(definition, version, organisation=organisation)
+        plan = self.plan(definition, version, organisation=organisation, language=language)
         key = (
             self.keys.recipient_key("idempotency-key", plan.organisation, idempotency_key)
             if idempotency_key is not None

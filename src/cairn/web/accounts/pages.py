@@ -33,6 +33,7 @@ from cairn.web.deps import (
     container,
     csrf_protect,
     current_account,
+    in_reader_language,
     require_role,
 )
 from cairn.web.i18n import reader_language, translate
@@ -220,7 +221,7 @@ def _accountrender(
 ) -> HTMLResponse:
     service, lang = accounts_service(request), reader_language(request)
     context = {
-        "organisations": service.organisations_of(signed_in.account),
+        "organisations": [in_reader_language(request, a) for a in service.organisations_of(signed_in.account)],
         "has_password": signed_in.account.has_password,
         "can_set_password": service.may_set_password(request.cookies.get(SESSION_COOKIE, "")),
         "min_password": MIN_PASSWORD,

@@ -17,7 +17,7 @@ from cairn.services.wallet.records import status_of
 from cairn.web.catalog.search import filter_choices, summary
 from cairn.web.catalog.views import annex_rows, country_name
 from cairn.web.deps import check_role, container, optional_account
-from cairn.web.i18n import LANGUAGES, reader_language
+from cairn.web.i18n import LANGUAGES, credential_language, credential_title, marked, reader_language
 from cairn.web.issuing.claiming import claim_download_file
 from cairn.web.render import error_text, render
 
@@ -147,11 +147,15 @@ def claim(request: Request, token: str, lang: str | None = Query(None, max_lengt
     status = status_of(container(request).verification.verify(view.credential))
     credential = view.credential if isinstance(view.credential, dict) else {}
     achievement = credential.get("credentialSubject", {}).get("achievement", {})
+    title = achievement.get("name") or credential.get("name") or view.definition
+    issuer = credential.get("issuer", {}).get("name") if isinstance(credential.get("issuer"), dict) else None
+    title_lang, title_text = credential_title(credential, str(title), reader)
     context = {
         "lang": reader,
         "award": view,
-        "title": achievement.get("name") or credential.get("name") or view.definition,
-        "issuer": credential.get("issuer", {}).get("name") if isinstance(credential.get("issuer"), dict) else None,
+        # the credential's words, marked with the language they are written in where it is not the page's
+        "title": marked(title_text, title_lang, reader),
+        "issuer": marked(issuer, credential_language(credential), reader) if isinstance(issuer, str) else None,
         "path": f"/claim/{token}",
         "token": token,
         "status": status,

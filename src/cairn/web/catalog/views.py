@@ -37,6 +37,9 @@ class Item:
     note: str = ""
     links: tuple[tuple[str, str, str], ...] = ()
     """ESCO skills: (label, URI, the label's language)."""
+    data: bool = False
+    """Text people wrote in a language not stated (a body's name): shown as it is, marked ``lang=""``; without
+    it, an item with no ``lang`` is Cairn's own words in the page's language."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +155,7 @@ def annex_rows(entry: CatalogEntry, lang: str) -> list[Row]:
     rows.append(Row(10, _name(10), participation + _text(d.participation.description, lang)))
     qa = [Item(QUALITY_ASSURANCE_TYPES.label(t, lang)) for t in d.quality_assurance.types]
     if d.quality_assurance.body:
-        qa.append(Item(d.quality_assurance.body, href=d.quality_assurance.url or ""))
+        qa.append(Item(d.quality_assurance.body, href=d.quality_assurance.url or "", data=True))
     rows.append(Row(11, _name(11), qa + _text(d.quality_assurance.description, lang)))
     rows.append(Row(0, _optional("Prerequisites"), _text(d.prerequisites, lang), mandatory=False))
     supervision = [Item(SUPERVISION.label(d.supervision, lang))] if d.supervision else []

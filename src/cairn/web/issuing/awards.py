@@ -36,6 +36,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cairn.errors import ConflictError, InputError, NotFoundError, TooManyAttemptsError
+from cairn.model.types import pick
 from cairn.services.accounts.service import OrganisationAccess, Role, SignedIn
 from cairn.services.issuing.queries import DEFAULT_PER_PAGE, MAX_QUERY, STATUSES
 from cairn.services.issuing.status_lists import MAX_REASON
@@ -187,6 +188,7 @@ def award_one(
             external_id=external,
             grade=grade_given,
             organisation=access.organisation,
+            language=reader_language(request),
         )
     except NotFoundError:
         errors["definition"] = "Micro-credential: it is not one your organisation awards; choose one from the list."
@@ -323,6 +325,20 @@ def _bulk_resend(request: Request, access: OrganisationAccess, signed_in: Signed
 # -- one award: show, download, verify, revoke, suspend ---------------------------------------------
 
 
+def _title_shown(request: Request, title: str, definition: str | None, version: int) -> str:
+    """The awarded version's title in the reader's language where it is given in it, else the award's (for the
+    page's <title>, where no ``lang`` can mark it)."""
+    if not definition:
+        return title
+    try:
+        given = container(request).catalog.entry(definition, version).definition.title
+    except NotFoundError:
+        return title
+    lang = reader_language(request)
+    found_lang, found = pick(given, lang)
+    return found if found and found_lang.split("-")[0] == lang else title
+
+
 def _award_page(
     request: Request,
     access: OrganisationAccess,
@@ -336,10 +352,12 @@ def _award_page(
 ) -> HTMLResponse:
     view = container(request).issuing.get(str(award_id), organisation=access.organisation)
     credential = view.credential
+    award = container(request).award_queries.get(access.organisation, view.award_id)
     context = {
         "access": access,
         "view": view,
-        "award": container(request).award_queries.get(access.organisation, view.award_id),
+        "award": award,
+        "title_shown": _title_shown(request, award.title, award.definition, award.version),
         "credential_text": credential if isinstance(credential, str) else json.dumps(credential, indent=2),
         "is_jwt": isinstance(credential, str),
         "can_change": access.role.covers(Role.ISSUER),

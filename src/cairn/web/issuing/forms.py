@@ -13,6 +13,7 @@ from cairn.model.awards import Recipient
 from cairn.model.definitions import PUBLISHED
 from cairn.model.types import pick
 from cairn.web.deps import container
+from cairn.web.i18n import reader_language
 
 __all__ = ["MAX_FIELD", "DefinitionChoice", "check_text", "definition_choices", "read_recipient"]
 
@@ -30,10 +31,12 @@ class DefinitionChoice:
 
 
 def definition_choices(request: Request, organisation: str) -> list[DefinitionChoice]:
-    """The organisation's published micro-credentials it awards as first awarding body (the credential's issuer)."""
+    """The organisation's published micro-credentials it awards as first awarding body (the issuer of the
+    credential), titled in the reader's language where the definition gives it."""
     items = container(request).editing.catalogue(organisation)
+    lang = reader_language(request)
     choices = [
-        DefinitionChoice(it.entry.definition.id, pick(it.entry.definition.title, "en")[1], it.entry.stored.version)
+        DefinitionChoice(it.entry.definition.id, pick(it.entry.definition.title, lang)[1], it.entry.stored.version)
         for it in items
         if it.lead and it.entry.stored.state == PUBLISHED  # a draft cannot be awarded
     ]

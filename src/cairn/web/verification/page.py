@@ -298,6 +298,8 @@ def trust_view(report: Report, lang: str) -> dict[str, Any]:
         "registry_identity": trust.get("identity") or {},
         "issued_here": bool(trust.get("issued_here")),
         "trust_reason": said(lang, trust.get("said") or trust.get("reason", TRUST_REASONS["nobody"])),
+        # as stored (a phrase), for the page to say with the names in it marked (said_html)
+        "trust_said": trust.get("said") or trust.get("reason", TRUST_REASONS["nobody"]),
     }
 
 
@@ -383,6 +385,7 @@ def _view(
             {
                 **c.to_dict(),
                 "reason": said(lang, c.reason),
+                "said": c.reason,  # the phrase, for the page to say with the names in it marked (said_html)
                 "title": CHECK_TITLES.get(c.name, c.name),
                 "explanation": EXPLANATIONS.get(c.name, ""),
             }
