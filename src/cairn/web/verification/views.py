@@ -26,7 +26,7 @@ from cairn.skills.labels import skill_label
 from cairn.vc.formats.elm import annex_rows
 from cairn.vc.report import Report
 from cairn.web.catalog.views import Item, Row
-from cairn.web.i18n import translate
+from cairn.web.i18n import human_date, translate
 
 __all__ = ["ELM_ELEMENTS", "achievement_view", "badge_view", "elm_rows", "seal_view"]
 
@@ -147,6 +147,8 @@ def elm_rows(edc: Mapping[str, Any], lang: str) -> list[Row]:
             items = [Item(translate(lang, p) if p in _STACKING else p) for p in parts]
         elif name in _PREFIXES:
             items = [Item(translate(lang, _PREFIXES[name], value=value))]
+        elif key == 5:  # the date of issuing, written for people as on every other credential
+            items = [Item(human_date(value, lang) or value)]
         else:
             items = [Item(value)]
         found.setdefault(key, []).extend(items)
