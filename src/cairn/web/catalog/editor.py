@@ -178,6 +178,7 @@ def _form_page(
         ],
         "skill_labels": shipped_labels().labels(uris),
         "language_name": language_name,
+        "country_of": lambda code: country_name(code, None, reader_language(request)),
         "max_outcomes": MAX_OUTCOMES,
         "max_targets": MAX_TARGETS,
         **_badge_choice(request, state, definition_id, by_id.get(access.organisation)),
