@@ -185,3 +185,17 @@ def test_a_credential_that_fails_says_why_in_polish(site: Site, which: str, says
     assert page.status_code == 200, page.text
     assert says in visible_text(page.text)
     assert english_words_on_polish_page(page.text) == []
+
+
+def test_the_definition_editor_reads_in_polish_and_stays_english_in_english(site: Site) -> None:
+    sign_in(site.client, ISSUER)
+    for path in (f"/orgs/{UM}/catalogue/new", f"/orgs/{UM}/catalogue/{DEFINITION}/edit"):
+        page = polish(site.client, path)
+        main = page[page.index("<main") :]
+        assert english_words_on_polish_page(main) == [], path
+    edit = polish(site.client, f"/orgs/{UM}/catalogue/{DEFINITION}/edit")
+    assert "<legend>Efekt uczenia się 1</legend>" in edit
+    assert "6. Efekty uczenia się" in edit
+    english = site.client.get(f"/orgs/{UM}/catalogue/{DEFINITION}/edit", params={"lang": "en"}).text
+    assert "<legend>Learning outcome 1</legend>" in english
+    assert "6. Learning outcomes" in english

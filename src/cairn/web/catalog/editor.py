@@ -40,7 +40,7 @@ from cairn.model.vocabularies import (
 )
 from cairn.services.accounts.service import OrganisationAccess, Role, SignedIn
 from cairn.services.catalog.badges import image_path
-from cairn.services.catalog.editing import PREVIEW_LEARNER, CatalogueItem, SavedDefinition
+from cairn.services.catalog.editing import PREVIEW_LEARNER, CatalogueItem
 from cairn.skills.labels import shipped_labels
 from cairn.vc.report import CHECK_TITLES
 from cairn.web.catalog.badges import closing_form, read_upload
@@ -60,7 +60,7 @@ from cairn.web.catalog.editor_help import SECTIONS
 from cairn.web.catalog.views import annex_rows, country_name
 from cairn.web.deps import container, csrf_protect, current_account, require_role
 from cairn.web.errors import answers_json
-from cairn.web.i18n import LANGUAGES, reader_language
+from cairn.web.i18n import LANGUAGES, reader_language, translate
 from cairn.web.render import error_text, render
 
 __all__ = ["MAX_FORM_BYTES", "MAX_QUERY", "MAX_RESULTS", "api", "form_size", "posted_form", "router"]
@@ -178,6 +178,7 @@ def _form_page(
         ],
         "skill_labels": shipped_labels().labels(uris),
         "language_name": language_name,
+        "country_of": lambda code: country_name(code, None, reader_language(request)),
         "max_outcomes": MAX_OUTCOMES,
         "max_targets": MAX_TARGETS,
         **_badge_choice(request, state, definition_id, by_id.get(access.organisation)),
@@ -221,22 +222,25 @@ def _take_upload(request: Request, access: OrganisationAccess, form: FormData, s
     try:
         checked = container(request).badges.upload(access, data)
     except InputError as exc:
-        return {"badge": f"Badge image: {error_text(state.languages[0], exc)}"}
+        lang = reader_language(request)
+        return {"badge": f"{translate(lang, 'Badge image')}: {error_text(lang, exc)}"}
     state.set("badge.image", [checked.sha256])
     state.set("badge.kind", ["uploaded"])
     return {}
 
 
-def _search(state: FormState, row: int) -> dict[str, Any]:
+def _search(state: FormState, row: int, lang: str) -> dict[str, Any]:
     query = state.value(f"skill_query.{row}").strip()
     reason = ""
     if not query:
-        reason = "Type a word or two of the skill to search for."
+        reason = translate(lang, "Type a word or two of the skill to search for.")
     elif len(query) > MAX_QUERY:
-        reason = f"The search is longer than {MAX_QUERY} characters; use a few words."
+        reason = translate(lang, "The search is longer than %(n)s characters; use a few words.", n=MAX_QUERY)
     results = shipped_labels().search(query, limit=PICKER_RESULTS) if not reason else []
     if not reason and not results:
-        reason = f"No ESCO skill has a label with the words “{query}”. Try other or fewer words."
+        reason = translate(
+            lang, "No ESCO skill has a label with the words “%(query)s”. Try other or fewer words.", query=query
+        )
     return {"row": row, "query": query, "results": results, "reason": reason}
 
 
@@ -254,19 +258,22 @@ def _suggest(request: Request, state: FormState, row: int) -> dict[str, Any]:
     texts = [state.value(f"learning_outcomes.{row}.text.{lang}").strip() for lang in state.languages]
     text = next((t for t in texts if t), "")
     found: dict[str, Any] = {"row": row, "query": text, "results": [], "reason": "", "suggested": True}
+    reader = reader_language(request)
     if not text:
-        found["reason"] = "Write the outcome first: suggestions come from its text."
+        found["reason"] = translate(reader, "Write the outcome first: suggestions come from its text.")
         return found
     try:
         result = container(request).careers.suggest(text, k=PICKER_RESULTS)
     except CairnError as exc:
-        found["reason"] = exc.message
+        found["reason"] = error_text(reader, exc)
         return found
     found["results"] = [
         _Suggested(s.uri, s.label, s.matched_label or s.label, s.score, s.skill_type) for s in result.skills
     ]
     if not found["results"]:
-        found["reason"] = result.reason or "No ESCO skill fits this text well; search by words instead."
+        found["reason"] = translate(
+            reader, result.reason or "No ESCO skill fits this text well; search by words instead."
+        )
     return found
 
 
@@ -286,26 +293,26 @@ def _step(
     errors: dict[str, str],
 ) -> HTMLResponse | None:
     """Handle a button other than Save (or a Save with a skill search left open); None means: save."""
-    lang = state.languages[0]
+    lang, reader = state.languages[0], reader_language(request)
     page: dict[str, Any] = {"item": item, "errors": errors}
     if action == "add-outcome":
         state.outcome_rows = min(state.outcome_rows + 1, MAX_OUTCOMES)
         row = state.outcome_rows - 1
-        notice = f"Outcome {row + 1} added: its fields are ready below."
+        notice = translate(reader, "Outcome %(n)s added: its fields are ready below.", n=row + 1)
         focus = f"learning_outcomes-{row}-text-{lang}"
         return _form_page(request, access, signed_in, state, **page, notice=notice, focus=focus)
     if action == "add-target":
         state.target_rows = min(state.target_rows + 1, MAX_TARGETS)
         row = state.target_rows - 1
-        notice = f"A row for credential {row + 1} that it stacks towards was added."
+        notice = translate(reader, "A row for credential %(n)s that it stacks towards was added.", n=row + 1)
         focus = f"integration-towards-{row}-title-{lang}"
         return _form_page(request, access, signed_in, state, **page, notice=notice, focus=focus)
     if action == "languages":
-        names = ", ".join(language_name(t) for t in state.languages)
-        notice = f"Text fields now have inputs for: {names}."
+        names = ", ".join(language_name(t, reader) for t in state.languages)
+        notice = translate(reader, "Text fields now have inputs for: %(names)s.", names=names)
         return _form_page(request, access, signed_in, state, **page, notice=notice, focus="text_languages")
     if (found := _row(action, "search:", state)) is not None:
-        search = _search(state, found)
+        search = _search(state, found, reader)
         return _form_page(request, access, signed_in, state, **page, search=search, focus=f"skill-results-{found}")
     if (found := _row(action, "suggest:", state)) is not None:
         search = _suggest(request, state, found)
@@ -316,16 +323,21 @@ def _step(
         added = [uri for uri in dict.fromkeys(picked) if uri not in state.skills(into)]
         state.set(f"learning_outcomes.{into}.esco_skills", state.skills(into) + added)
         state.set(f"skill_query.{into}", [])
-        count = f"{len(added)} skill{'s' if len(added) != 1 else ''}"
-        notice = f"Added {count} to outcome {into + 1}." if added else "No skill was chosen; nothing was added."
+        notice = (
+            translate(reader, _ADDED[0 if len(added) == 1 else 1], count=len(added), n=into + 1)
+            if added
+            else translate(reader, "No skill was chosen; nothing was added.")
+        )
         return _form_page(request, access, signed_in, state, **page, notice=notice, focus=f"skills-{into}")
     open_search = next((r for r in range(state.outcome_rows) if state.value(f"skill_query.{r}").strip()), None)
     if action == "save" and open_search is not None:
-        notice = (
-            f"Not saved yet: a skill search is open under outcome {open_search + 1}. Add the skills you want "
-            "from the results, or empty the search field, then save."
+        notice = translate(
+            reader,
+            "Not saved yet: a skill search is open under outcome %(n)s. Add the skills you want from the results, "
+            "or empty the search field, then save.",
+            n=open_search + 1,
         )
-        search = _search(state, open_search)
+        search = _search(state, open_search, reader)
         focus = f"skill-results-{open_search}"
         return _form_page(request, access, signed_in, state, **page, search=search, notice=notice, focus=focus)
     if action != "save":
@@ -341,7 +353,8 @@ def _post(
     *,
     item: CatalogueItem | None,
 ) -> Response:
-    state, errors = read_form((k, v) for k, v in form.multi_items() if isinstance(v, str))
+    reader = reader_language(request)
+    state, errors = read_form(((k, v) for k, v in form.multi_items() if isinstance(v, str)), reader)
     action = state.value("action") or "save"
     publish = action == "save-publish"  # "Save and publish"; "Save" keeps a draft a draft, and a new one is a draft
     action = "save" if publish else action
@@ -353,7 +366,7 @@ def _post(
     if page is not None:
         return page
     definition_id = item.entry.definition.id if item else state.value("id").strip()
-    definition, problems = validate(state, organisation=access.organisation, definition_id=definition_id)
+    definition, problems = validate(state, organisation=access.organisation, definition_id=definition_id, lang=reader)
     errors.update(problems)
     if definition is None or errors:
         return _form_page(request, access, signed_in, state, item=item, errors=errors, status=400)
@@ -366,10 +379,15 @@ def _post(
             state=PUBLISHED if publish else DRAFT if item is None else None,
         )
     except ConflictError as exc:
-        errors = {"id": f"Identifier in the catalogue: {exc.message}"} if item is None else {"form": exc.message}
+        message = error_text(reader, exc)
+        errors = (
+            {"id": f"{translate(reader, 'Identifier in the catalogue')}: {message}"}
+            if item is None
+            else {"form": message}
+        )
         return _form_page(request, access, signed_in, state, item=item, errors=errors, status=409)
     except InputError as exc:
-        errors = {"awarding_bodies": f"Awarding body(ies): {exc.message}"}
+        errors = {"awarding_bodies": f"{translate(reader, 'Awarding body(ies)')}: {error_text(reader, exc)}"}
         return _form_page(request, access, signed_in, state, item=item, errors=errors, status=400)
     target = f"{_base(access.organisation)}/{quote(saved.definition_id)}/edit"
     if publish:
@@ -407,13 +425,24 @@ def publish(request: Request, access: IssuerDep, signed_in: SignedInDep, definit
     return RedirectResponse(target, status_code=303)
 
 
-def _saved_notice(request: Request, definition_id: str) -> str:
+_SAVED = {
+    SaveAction.NEW_VERSION: "A new version %(version)s was created because version %(before)s has been awarded; "
+    "its awards keep version %(before)s.",
+    SaveAction.UNCHANGED: "Nothing had changed; version %(version)s stays as it was.",
+}
+_ADDED = ("Added %(count)s skill to outcome %(n)s.", "Added %(count)s skills to outcome %(n)s.")
+
+
+def _saved_notice(request: Request) -> str:
+    """What the redirect after saving or publishing says, in the reader's language."""
+    lang = reader_language(request)
     if request.query_params.get("published") in {"yes", "before"}:
-        return "It is published: it is in the public catalogue and can be awarded."
+        return translate(lang, "It is published: it is in the public catalogue and can be awarded.")
     version, done = request.query_params.get("saved", ""), request.query_params.get("done", "")
     if not version.isdigit() or len(version) > 6 or done not in {a.value for a in SaveAction}:
         return ""
-    return SavedDefinition(definition_id, int(version), SaveAction(done)).describe()
+    message = _SAVED.get(SaveAction(done), "Saved as version %(version)s.")
+    return translate(lang, message, version=int(version), before=int(version) - 1)
 
 
 @router.get("/orgs/{slug}/catalogue/{definition_id}/edit", response_class=HTMLResponse, include_in_schema=False)
@@ -421,7 +450,7 @@ def edit_page(request: Request, access: IssuerDep, signed_in: SignedInDep, defin
     """The form filled in with the latest version."""
     item = container(request).editing.editable(access.organisation, definition_id)
     state = form_from_definition(item.entry.definition)
-    notice = _saved_notice(request, item.entry.definition.id)
+    notice = _saved_notice(request)
     return _form_page(request, access, signed_in, state, item=item, notice=notice, focus="notice" if notice else "")
 
 

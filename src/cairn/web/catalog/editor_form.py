@@ -15,11 +15,13 @@ from typing import Any
 
 import langcodes
 import pycountry
+from babel import Locale
 from pydantic import ValidationError
 
 from cairn.model.catalog import validation_problems
 from cairn.model.definitions import BADGE_COLOURS, BADGE_SHAPES, MicroCredentialDefinition
 from cairn.web.catalog.editor_help import SECTIONS, friendly, group_label, section_of
+from cairn.web.i18n import translate
 
 __all__ = [
     "BASE_LANGUAGES",
@@ -60,11 +62,17 @@ _NAMES = {"en": "English", "pl": "Polski"}
 _SPLIT = re.compile(r"[\s,;]+")
 
 
-def language_name(tag: str) -> str:
-    """A readable name of a language tag (``Deutsch`` is not needed: ``German (de)`` will do)."""
+def language_name(tag: str, reader: str = "en") -> str:
+    """A readable name of a language tag in the reader's language (``Deutsch`` is not needed: ``German (de)``
+    will do; a Polish reader reads ``Niemiecki (de)``)."""
+    base = tag.split("-")[0]
+    if reader != "en":
+        named = Locale.parse(reader).languages.get(base) if reader.isalpha() else None
+        if named:
+            named = named[:1].upper() + named[1:]
+            return named if tag in _NAMES else f"{named} ({tag})"
     if tag in _NAMES:
         return _NAMES[tag]
-    base = tag.split("-")[0]
     found = pycountry.languages.get(alpha_2=base) if len(base) == 2 else pycountry.languages.get(alpha_3=base)
     return f"{found.name} ({tag})" if found else tag
 
@@ -127,8 +135,9 @@ def new_form(organisation: str) -> FormState:
     return FormState({"integration.stackability": ["stand-alone"], "awarding_bodies": [organisation]})
 
 
-def read_form(items: Iterable[tuple[str, str]]) -> tuple[FormState, dict[str, str]]:
-    """A form state from posted ``(name, value)`` pairs, and problems with the form's own controls."""
+def read_form(items: Iterable[tuple[str, str]], lang: str = "en") -> tuple[FormState, dict[str, str]]:
+    """A form state from posted ``(name, value)`` pairs, and problems with the form's own controls (in
+    ``lang``)."""
     data: dict[str, list[str]] = {}
     for name, value in items:
         data.setdefault(name, []).append(value)
@@ -141,7 +150,8 @@ def read_form(items: Iterable[tuple[str, str]]) -> tuple[FormState, dict[str, st
         if not tag or tag in BASE_LANGUAGES or tag in extras:
             continue
         if len(tag) > 35 or not langcodes.tag_is_valid(tag):
-            errors["text_languages"] = f"'{tag[:40]}' is not a language tag; use tags such as de, uk or pt-BR"
+            message = "“%(tag)s” is not a language tag; use tags such as de, uk or pt-BR"
+            errors["text_languages"] = translate(lang, message, tag=tag[:40])
         elif len(extras) < MAX_EXTRA_LANGUAGES:
             extras.append(tag)
     state.extra_languages = tuple(extras)
@@ -236,19 +246,19 @@ class Draft:
     errors: dict[str, str]
 
 
-def _number(state: FormState, name: str, errors: dict[str, str], *, whole: bool) -> float | int | None:
+def _number(state: FormState, name: str, errors: dict[str, str], *, whole: bool, lang: str) -> float | int | None:
     raw = state.value(name).strip().replace(",", ".")
     if not raw:
         return None
     try:
         return int(raw) if whole else float(raw)
     except ValueError:
-        example = "a whole number, for example 125" if whole else "a number, for example 5 or 2.5"
-        errors[_id(name)] = f"enter {example}"
+        example = "enter a whole number, for example 125" if whole else "enter a number, for example 5 or 2.5"
+        errors[_id(name)] = translate(lang, example)
         return None
 
 
-def _draft(state: FormState, organisation: str, definition_id: str) -> Draft:
+def _draft(state: FormState, organisation: str, definition_id: str, lang: str) -> Draft:
     errors: dict[str, str] = {}
     doc: dict[str, Any] = {"id": definition_id} if definition_id else {}
     for name in ("title", "description", "prerequisites", "grading", "further_information"):
@@ -264,17 +274,17 @@ def _draft(state: FormState, organisation: str, definition_id: str) -> Draft:
             outcome_rows.append(row)
     doc["learning_outcomes"] = outcomes
     workload = {
-        "ects": _number(state, "workload.ects", errors, whole=False),
-        "hours": _number(state, "workload.hours", errors, whole=True),
+        "ects": _number(state, "workload.ects", errors, whole=False, lang=lang),
+        "hours": _number(state, "workload.hours", errors, whole=True, lang=lang),
     }
     doc["workload"] = {k: v for k, v in workload.items() if v is not None}
     level: dict[str, Any] = {}
-    if (eqf := _number(state, "level.eqf", errors, whole=True)) is not None:
+    if (eqf := _number(state, "level.eqf", errors, whole=True, lang=lang)) is not None:
         level["eqf"] = eqf
     if qf_ehea := state.value("level.qf_ehea"):
         level["qf_ehea"] = qf_ehea
     framework = state.value("level.nqf.framework").strip().upper()
-    nqf_level = _number(state, "level.nqf.level", errors, whole=True)
+    nqf_level = _number(state, "level.nqf.level", errors, whole=True, lang=lang)
     if framework or nqf_level is not None:
         level["nqf"] = {k: v for k, v in (("framework", framework), ("level", nqf_level)) if v}
     if state.value("level.not_applicable"):
@@ -314,7 +324,7 @@ def _draft(state: FormState, organisation: str, definition_id: str) -> Draft:
         doc["isced_f"] = isced
     if badge := badge_document(state):
         doc["badge"] = badge
-    if (months := _number(state, "validity_months", errors, whole=True)) is not None:
+    if (months := _number(state, "validity_months", errors, whole=True, lang=lang)) is not None:
         doc["validity_months"] = months
     return Draft(doc, outcome_rows, target_rows, errors)
 
@@ -368,12 +378,13 @@ def _known(key: str, keys: set[str]) -> str:
 
 
 def validate(
-    state: FormState, *, organisation: str, definition_id: str
+    state: FormState, *, organisation: str, definition_id: str, lang: str = "en"
 ) -> tuple[MicroCredentialDefinition | None, dict[str, str]]:
-    """The definition the form describes, or None and every problem keyed by field, named by its element."""
-    draft = _draft(state, organisation, definition_id)
+    """The definition the form describes, or None and every problem keyed by field, named by its element (in
+    ``lang``; a model message without a friendlier one stays as the model says it)."""
+    draft = _draft(state, organisation, definition_id, lang)
     keys = known_keys(state)
-    errors = {key: f"{group_label(key)}: {message}" for key, message in draft.errors.items()}
+    errors = {key: f"{translate(lang, group_label(key))}: {message}" for key, message in draft.errors.items()}
     try:
         definition = MicroCredentialDefinition.model_validate(draft.document)
     except ValidationError as exc:
@@ -381,7 +392,7 @@ def validate(
             key = _known(_key(problem.path, draft), keys)
             if key in errors or any(k.startswith(f"{key}-") for k in draft.errors):
                 continue  # a field's own problem, or a number that could not be read, says it first
-            errors[key] = f"{group_label(key)}: {friendly(key, problem.message)}"
+            errors[key] = f"{translate(lang, group_label(key))}: {translate(lang, friendly(key, problem.message))}"
         return None, errors
     return (None, errors) if errors else (definition, {})
 

@@ -111,7 +111,8 @@
     var results = document.createElement("ul");
     results.className = "picker-results";
     results.id = "picker-results-" + row;
-    results.setAttribute("aria-label", "ESCO skills found for " + outcomeName(row));
+    /* the page's language: the form gives the list's name (data-results-label) */
+    results.setAttribute("aria-label", picker.getAttribute("data-results-label") || "ESCO skills found for " + outcomeName(row));
     picker.appendChild(results);
     if (input) input.setAttribute("aria-controls", results.id);
     if (suggest) suggest.setAttribute("aria-controls", results.id);
