@@ -199,3 +199,25 @@ def test_the_definition_editor_reads_in_polish_and_stays_english_in_english(site
     english = site.client.get(f"/orgs/{UM}/catalogue/{DEFINITION}/edit", params={"lang": "en"}).text
     assert "<legend>Learning outcome 1</legend>" in english
     assert "6. Learning outcomes" in english
+
+
+def picker_messages(page: str) -> dict[str, str]:
+    """The messages the editor hands picker.js (a JSON data block)."""
+    found = re.search(r'<script type="application/json" id="picker-messages">(.*?)</script>', page, re.S)
+    assert found, "the editor hands the skill picker its messages"
+    messages: dict[str, str] = json.loads(found.group(1))
+    return messages
+
+
+def test_the_skill_picker_speaks_the_page_language(site: Site) -> None:
+    sign_in(site.client, ISSUER)
+    path = f"/orgs/{UM}/catalogue/{DEFINITION}/edit"
+    polish_messages = picker_messages(polish(site.client, path))
+    english_messages = picker_messages(site.client.get(path, params={"lang": "en"}).text)
+    assert polish_messages.keys() == english_messages.keys()
+    assert (english_messages["add_button"], polish_messages["add_button"]) == ("Add", "Dodaj")
+    script = (Path(__file__).parents[2] / "src/cairn/web/static/picker.js").read_text(encoding="utf-8")
+    for key in english_messages:  # every message the script knows is handed over, and every one it is handed is known
+        assert f"\n    {key}: " in script, key
+    unchanged = [k for k in polish_messages if polish_messages[k] == english_messages[k]]
+    assert unchanged == [], unchanged

@@ -22,8 +22,49 @@
     element.style.display = hidden ? "none" : "";
   }
 
+  /* What the script says, in the page's language: the form hands a table of messages
+     (<script type="application/json" id="picker-messages">, data only); English where it does not. */
+  var MESSAGES = {
+    outcome: "outcome {n}",
+    closed: "The list of skills is closed.",
+    added_button: "Added",
+    is_in: "{skill} is in {outcome}",
+    list_found: "ESCO skills found for {outcome}",
+    list_suggested: "ESCO skills suggested for {outcome}",
+    add_button: "Add",
+    add_label: "Add {skill} to {outcome}",
+    also_called: "also called",
+    added: "Added {skill} to {outcome}.",
+    already: "{skill} is already in {outcome}.",
+    found: "{count} found; tab or arrow down to the Add buttons.",
+    none_found: "No skill found.",
+    search_failed: "The live search failed; press the Search skills button instead.",
+    write_first: "Write outcome {n} first: suggestions come from its text.",
+    looking: "Looking for skills that fit {outcome}\u2026",
+    suggested: "{count} suggested for {outcome}, best first; tab to the Add buttons.",
+    none_suggested: "No skill suggested for {outcome}.",
+    one_skill: "1 skill",
+    skills: "{n} skills"
+  };
+  (function () {
+    var block = document.getElementById("picker-messages");
+    if (!block) return;
+    try {
+      var given = JSON.parse(block.textContent || "{}");
+      Object.keys(MESSAGES).forEach(function (key) {
+        if (typeof given[key] === "string" && given[key]) MESSAGES[key] = given[key];
+      });
+    } catch (error) { /* keep English */ }
+  })();
+
+  function say(key, values) {
+    return MESSAGES[key].replace(/\{(\w+)\}/g, function (whole, name) {
+      return values && Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+    });
+  }
+
   function outcomeName(row) {
-    return "outcome " + (Number(row) + 1);
+    return say("outcome", { n: Number(row) + 1 });
   }
 
   function addSkill(row, uri, label) {
@@ -70,8 +111,8 @@
     return /[.!?]$/.test(text) ? text : text + ".";
   }
 
-  function plural(count, word) {
-    return count + " " + word + (count === 1 ? "" : "s");
+  function plural(count) {
+    return count === 1 ? say("one_skill") : say("skills", { n: count });
   }
 
   /* The outcome's text in the first language that has some (the same choice as the form's own suggestion). */
@@ -112,7 +153,7 @@
     results.className = "picker-results";
     results.id = "picker-results-" + row;
     /* the page's language: the form gives the list's name (data-results-label) */
-    results.setAttribute("aria-label", picker.getAttribute("data-results-label") || "ESCO skills found for " + outcomeName(row));
+    results.setAttribute("aria-label", picker.getAttribute("data-results-label") || say("list_found", { outcome: outcomeName(row) }));
     picker.appendChild(results);
     if (input) input.setAttribute("aria-controls", results.id);
     if (suggest) suggest.setAttribute("aria-controls", results.id);
@@ -177,35 +218,34 @@
         var to = origin();
         clear();
         if (to) to.focus();
-        announce("The list of skills is closed.");
+        announce(say("closed"));
       }
     }
     results.addEventListener("keydown", onListKey);
 
     function markAdded(button, skill) {
-      button.textContent = "Added";
+      button.textContent = say("added_button");
       button.disabled = true;
-      button.setAttribute("aria-label", skill.label + " is in " + outcomeName(row));
+      button.setAttribute("aria-label", say("is_in", { skill: skill.label, outcome: outcomeName(row) }));
     }
 
     function render(items, suggested) {
       mode = suggested ? "suggest" : "search";
-      results.setAttribute("aria-label", "ESCO skills " + (suggested ? "suggested" : "found") + " for " + outcomeName(row));
+      results.setAttribute("aria-label", say(suggested ? "list_suggested" : "list_found", { outcome: outcomeName(row) }));
       results.textContent = "";
       items.forEach(function (skill) {
         var item = document.createElement("li");
         var button = document.createElement("button");
         button.type = "button";
         button.className = "secondary";
-        button.textContent = "Add";
-        button.setAttribute("aria-label", "Add " + skill.label + " to " + outcomeName(row));
+        button.textContent = say("add_button");
+        button.setAttribute("aria-label", say("add_label", { skill: skill.label, outcome: outcomeName(row) }));
         var matched = skill.matched || skill.label;
         var text = document.createElement("span");
-        text.textContent = skill.label + (matched !== skill.label ? " (also called \u201c" + matched + "\u201d)" : "");
+        text.textContent = skill.label + (matched !== skill.label ? " (" + say("also_called") + " \u201c" + matched + "\u201d)" : "");
         button.addEventListener("click", function () {
           var added = addSkill(row, skill.uri, skill.label);
-          announce(added ? "Added " + skill.label + " to " + outcomeName(row) + "." :
-            skill.label + " is already in " + outcomeName(row) + ".");
+          announce(say(added ? "added" : "already", { skill: skill.label, outcome: outcomeName(row) }));
           /* keep the other skills listed: one usually adds several */
           markAdded(button, skill);
           focusAfter(item);
@@ -240,12 +280,12 @@
           var items = body.items || [];
           showNote("");
           render(items, false);
-          announce(items.length ? plural(items.length, "skill") + " found; tab or arrow down to the Add buttons." :
-            "No skill found" + (body.reason ? ": " + body.reason : "."));
+          announce(items.length ? say("found", { count: plural(items.length) }) :
+            say("none_found") + (body.reason ? " " + sentence(body.reason) : ""));
         })
         .catch(function (error) {
           if (error && error.name === "AbortError") return;
-          announce("The live search failed; press the Search skills button instead.");
+          announce(say("search_failed"));
         });
     }
 
@@ -260,14 +300,14 @@
       last = "";
       if (!text) {
         clear();
-        var why = "Write outcome " + (Number(row) + 1) + " first: suggestions come from its text.";
+        var why = say("write_first", { n: Number(row) + 1 });
         showNote(why);
         announce(why);
         var field = document.querySelector('[name^="learning_outcomes.' + row + '.text."]');
         if (field) field.focus();
         return;
       }
-      announce("Looking for skills that fit " + outcomeName(row) + "\u2026");
+      announce(say("looking", { outcome: outcomeName(row) }));
       suggest.setAttribute("aria-busy", "true");
       fetchJson("/api/v1/skills/suggest?k=10&text=" + encodeURIComponent(text))
         .then(function (response) {
@@ -285,8 +325,8 @@
           if (input) input.value = "";
           showNote(messages.join(" "));
           render(items, true);
-          var said = items.length ? plural(items.length, "skill") + " suggested for " + outcomeName(row) +
-            ", best first; tab to the Add buttons." : "No skill suggested for " + outcomeName(row) + ".";
+          var said = items.length ? say("suggested", { count: plural(items.length), outcome: outcomeName(row) }) :
+            say("none_suggested", { outcome: outcomeName(row) });
           announce(messages.length ? said + " " + messages.join(" ") : said);
         })
         .catch(function (error) {
@@ -326,7 +366,7 @@
       } else if (event.key === "Escape" && results.firstChild) {
         event.preventDefault();
         clear();
-        announce("The list of skills is closed.");
+        announce(say("closed"));
       }
     });
   }
