@@ -164,6 +164,7 @@ def test_issuer_learner_and_recruiter_walk(
 
     wallet = context_for(lang, width, storage_state=signed_in_state).new_page()
     walk.open(wallet, "/wallet", "learner-3-wallet")
+    walk.open(wallet, "/wallet?view=collection", "learner-3-wallet-collection")
     walk.open(wallet, f"/wallet/{learner.claimed}", "learner-4-credential")
     walk.open(wallet, f"/p/{learner.slug}", "learner-5-public-profile")
 

@@ -24,6 +24,7 @@ from PIL import Image
 
 from cairn.bootstrap import Container
 from cairn.cli.main import cli
+from cairn.skills.labels import skill_label
 from cairn.store.database import Database
 from cairn.store.tables import WalletCredentialRow
 from cairn.vc.formats.baking import unbake
@@ -346,7 +347,11 @@ def test_skills_are_esco_labels_once_each(client: TestClient, container: Contain
             }
         }
     }
-    assert skills_of(document) == [("Python (computer programming)", skills[0][0]), ("Welding", unknown)]
+    python = skills[0][0]
+    assert skills_of(document) == [("Python (computer programming)", python, "en"), ("Welding", unknown, "")]
+    polish = skill_label(python, "pl")  # ESCO's Polish label where Cairn ships one; its language marks it
+    assert polish is not None
+    assert skills_of(document, "pl")[0] == (polish[1], python, polish[0])
 
 
 @pytest.mark.parametrize(

@@ -324,7 +324,7 @@ def _detail(
     context = {
         "item": item,
         "rows": credential_rows(item.document, lang) if item.document else [],
-        "skills": skills_of(item.document),
+        "skills": skills_of(item.document, lang),
         "checks": checks,
         "collections": service.collections(signed_in.account.id),
         "member_of": member_of,

@@ -49,7 +49,7 @@ from cairn.services.wallet.sharing import (
     SharingService,
     linkedin_url,
 )
-from cairn.skills.labels import shipped_labels
+from cairn.skills.labels import skill_label
 from cairn.vc.report import CHECK_TITLES, UNSIGNED_BY_ISSUER
 from cairn.web.catalog.views import Item, Row, country_name
 from cairn.web.deps import RowId, container, csrf_protect, csrf_token, current_account
@@ -133,18 +133,21 @@ def issuer_country(document: Mapping[str, Any], lang: str = "en") -> str:
         return code[:10]
 
 
-def skills_of(document: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(label, ESCO URI) of every skill the credential aligns to, once per URI: ESCO's own label of the skill
-    (an alignment's ``targetName`` may be the learning outcome's sentence), else the ``targetName``."""
+def skills_of(document: Mapping[str, Any], lang: str = "en") -> list[tuple[str, str, str]]:
+    """(label, ESCO URI, the label's language) of every skill the credential aligns to, once per URI: ESCO's own
+    label in the reader's language where Cairn ships it (:func:`cairn.skills.labels.skill_label`; an alignment's
+    ``targetName`` may be the learning outcome's sentence), else the ``targetName`` (its language not known)."""
     achievement = achievement_of(document)
-    labels = shipped_labels()
     named = {_map(a).get("targetUrl"): _map(a).get("targetName") for a in alignments(achievement, "ext:ESCOSkill")}
-    found: dict[str, str] = {}
+    found: dict[str, tuple[str, str]] = {}
     for url in read_annex(document).skills:
-        if url.startswith("http"):
+        if url.startswith("http") and url not in found:
+            known = skill_label(url, lang)
             name = named.get(url)
-            found.setdefault(url, labels.label(url) or (name[:300] if isinstance(name, str) and name else url))
-    return [(label, url) for url, label in found.items()]
+            found[url] = (
+                (known[1], known[0]) if known else ((name[:300], "") if isinstance(name, str) and name else (url, ""))
+            )
+    return [(label, url, label_lang) for url, (label, label_lang) in found.items()]
 
 
 def _preview_text(held: HeldCredential, lang: str) -> dict[str, str]:
@@ -399,7 +402,7 @@ def _verification_page(
         "report": report,
         "check_titles": CHECK_TITLES,
         "rows": public_rows(document, lang, local_awarders(request, [document])),
-        "skills": skills_of(document),
+        "skills": skills_of(document, lang),
         "holders": holder_names(document),
         "issuer_country": issuer_country(document, lang),
         "share_url": page_url,
@@ -497,7 +500,7 @@ def profile(request: Request, slug: str, lang: LangQuery = None) -> Response:
             "issued": long_date(held.issued_at, reader),
             "url": f"/p/{found.slug}/{held.id}",
             "image": f"/p/{found.slug}/{held.id}/preview.png",
-            "skills": skills_of(held.document),
+            "skills": skills_of(held.document, reader),
             "verdict": public_verdict(held, reader),
             "checked": long_date(held.checked_at, reader),
             "current": service.is_current(held),
