@@ -13,15 +13,17 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from cairn.bootstrap import build
 from cairn.model.awards import Recipient
 from cairn.services.demo.setup import forge
 from cairn.settings import Settings
 from cairn.store.database import Database
+from cairn.store.tables import OutboxRow
 from cairn.web.app import create_app
 from tests.factories import EXAMPLES, PASSWORD, FixedClock, copy_sqlite, make_container, migrate_sqlite_template
-from tests.helpers import english_words_on_polish_page, sign_in, visible_text
+from tests.helpers import csrf_of, english_words_on_polish_page, sign_in, visible_text
 
 UM = "uniwersytet-mazowiecki"
 DEFINITION = "um-python-data-analysis"
@@ -221,3 +223,31 @@ def test_the_skill_picker_speaks_the_page_language(site: Site) -> None:
         assert f"\n    {key}: " in script, key
     unchanged = [k for k in polish_messages if polish_messages[k] == english_messages[k]]
     assert unchanged == [], unchanged
+
+
+def newest_email(container: Any, to: str) -> tuple[str, str]:
+    with container.database.transaction() as session:
+        row = session.scalars(select(OutboxRow).where(OutboxRow.to_address == to).order_by(OutboxRow.id.desc())).first()
+        assert row is not None, to
+        return row.subject, row.body_text
+
+
+def test_account_emails_are_in_the_language_of_the_page_asked_from(site: Site) -> None:
+    client = site.client
+    client.cookies.clear()
+    for lang, subject, words in (
+        ("pl", "Twój link do logowania w Cairn", "kliknij ten link, aby zalogować się"),
+        ("en", "Your Cairn sign-in link", "follow this link to sign in"),
+    ):
+        token = csrf_of(client.get("/sign-in", params={"lang": lang}).text)
+        answer = client.post(f"/sign-in/link?lang={lang}", data={"email": ISSUER, "csrf_token": token})
+        assert answer.status_code == 200
+        got_subject, body = newest_email(site.container, ISSUER)
+        assert (got_subject, words in body, "/sign-in/link?token=" in body) == (subject, True, True)
+    newcomer = "nowa@example.org"
+    token = csrf_of(client.get("/sign-up", params={"lang": "pl"}).text)
+    form = {"email": newcomer, "password": "a long enough passphrase", "csrf_token": token}
+    assert client.post("/sign-up?lang=pl", data=form).status_code in (200, 303)
+    subject, body = newest_email(site.container, newcomer)
+    assert subject == "Dokończ zakładanie konta w Cairn"
+    assert english_words_on_polish_page(f"<p>{body}</p>") == []

@@ -190,7 +190,14 @@ class AccountService(MemberService, TokenService):
         return Account.of(row)
 
     def sign_up(
-        self, *, email: str, password: str, display_name: str | None = None, client: str, next_path: str = ""
+        self,
+        *,
+        email: str,
+        password: str,
+        display_name: str | None = None,
+        client: str,
+        next_path: str = "",
+        language: str = "en",
     ) -> None:
         """Someone makes their own account: nothing is signed in, and the answer is the same whether or
         not ``email`` has an account (InputError for a malformed address or password, TooManyAttemptsError
@@ -224,30 +231,44 @@ class AccountService(MemberService, TokenService):
             details: dict[str, Any] = {"email": email, "client": client}
             if row is None:
                 account = self._create(session, email, password_hash, name, False, "anonymous")
-                self._send_confirmation(session, email, next_path)
+                self._send_confirmation(session, email, next_path, language)
                 self._audit(session, "anonymous", "sign-up", f"account:{account.id}", {**details, "outcome": "new"})
             elif row.disabled_at is not None:
                 self._audit(session, "anonymous", "sign-up", f"account:{row.id}", {**details, "outcome": "disabled"})
             elif row.email_verified_at is not None:
-                self._send_link(session, email, emails.ALREADY_SUBJECT, emails.ALREADY_BODY, next_path)
+                self._send_link(
+                    session, email, emails.ALREADY_SUBJECT, emails.ALREADY_BODY, next_path, language=language
+                )
                 self._audit(session, "anonymous", "sign-up", f"account:{row.id}", {**details, "outcome": "exists"})
             else:
                 row.password_hash = password_hash
                 if name is not None:
                     row.display_name = name
                 self._expire_confirmations(session, email, now)
-                self._send_confirmation(session, email, next_path)
+                self._send_confirmation(session, email, next_path, language)
                 self._audit(session, "anonymous", "sign-up", f"account:{row.id}", {**details, "outcome": "pending"})
 
-    def _send_confirmation(self, session: Session, email: str, next_path: str) -> None:
+    def _send_confirmation(self, session: Session, email: str, next_path: str, language: str = "en") -> None:
         hours = int(self.sign_up_lifetime.total_seconds() // 3600)
-        body = emails.CONFIRM_BODY.replace("{hours}", str(hours))
-        self._send_link(session, email, emails.CONFIRM_SUBJECT, body, next_path, purpose=SIGN_UP_PURPOSE)
+        body = emails.said(emails.CONFIRM_BODY, language).replace("{hours}", str(hours))
+        self._send_link(
+            session, email, emails.CONFIRM_SUBJECT, body, next_path, purpose=SIGN_UP_PURPOSE, language=language
+        )
 
     def _send_link(
-        self, session: Session, email: str, subject: str, body: str, next_path: str, *, purpose: str = "sign-in"
+        self,
+        session: Session,
+        email: str,
+        subject: str,
+        body: str,
+        next_path: str,
+        *,
+        purpose: str = "sign-in",
+        language: str = "en",
     ) -> None:
-        """Put a new one-time link for ``email`` in the outbox, in ``body`` at ``{link}``."""
+        """Put a new one-time link for ``email`` in the outbox, in ``body`` at ``{link}`` (subject and body in
+        ``language`` where :mod:`.emails` has them in it)."""
+        subject, body = emails.said(subject, language), emails.said(body, language)
         token, now = secrets.token_urlsafe(32), self.clock()
         lifetime = self.sign_up_lifetime if purpose == SIGN_UP_PURPOSE else self.link_lifetime
         SignInLinkRepository(session).add(
@@ -315,7 +336,9 @@ class AccountService(MemberService, TokenService):
             web, row = found
             return row.password_hash is None and self.clock() - web.created_at <= PASSWORD_SET_WINDOW
 
-    def change_password(self, *, session_token: str, current: str | None, new: str, client: str) -> None:
+    def change_password(
+        self, *, session_token: str, current: str | None, new: str, client: str, language: str = "en"
+    ) -> None:
         """The person signed in with ``session_token`` sets their own password (or changes it).
 
         With a password already, ``current`` must match it (AuthenticationError otherwise, throttled like
@@ -375,13 +398,15 @@ class AccountService(MemberService, TokenService):
                 .values(revoked_at=now)
                 .execution_options(synchronize_session=False)
             )
-            what = "changed" if stored is not None else "set"
+            what = emails.said("changed" if stored is not None else "set", language)
             body = (
-                emails.CHANGED_BODY.replace("{email}", email)
+                emails.said(emails.CHANGED_BODY, language)
+                .replace("{email}", email)
                 .replace("{what}", what)
                 .replace("{public}", self.public_url)
             )
-            OutboxRepository(session).enqueue(to=email, subject=emails.CHANGED_SUBJECT, body=body, now=now)
+            subject = emails.said(emails.CHANGED_SUBJECT, language)
+            OutboxRepository(session).enqueue(to=email, subject=subject, body=body, now=now)
             details = {"set": True, "by": "self", "had_password": stored is not None, "client": client}
             self._audit(session, f"account:{account_id}", "account.password", f"account:{account_id}", details)
         self.email_limiter.reset(f"email:{email}")
@@ -477,7 +502,7 @@ class AccountService(MemberService, TokenService):
                 return self._start(session, row, details)
         raise failure
 
-    def request_sign_in_link(self, *, email: str, client: str, next_path: str = "") -> None:
+    def request_sign_in_link(self, *, email: str, client: str, next_path: str = "", language: str = "en") -> None:
         """Email a one-time sign-in link to ``email`` when it has an enabled account; otherwise do nothing
         visible, so the answer does not tell whether an account exists. Using the link verifies the address;
         on an account still waiting for its sign-up confirmation it also drops the pending password (see
@@ -488,7 +513,7 @@ class AccountService(MemberService, TokenService):
             row = AccountRepository(session).by_email(email)
             if row is None or row.disabled_at is not None:
                 return
-            self._send_link(session, email, "Your Cairn sign-in link", emails.SIGN_IN_BODY, next_path)
+            self._send_link(session, email, emails.SIGN_IN_SUBJECT, emails.SIGN_IN_BODY, next_path, language=language)
             self._audit(session, "anonymous", "sign-in.link", f"account:{row.id}", {"email": email, "client": client})
 
     def _link(self, session: Session, token: str) -> SignInLinkRow | None:

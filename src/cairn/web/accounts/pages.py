@@ -142,7 +142,9 @@ def request_link(
     """Email a sign-in link; the answer is the same whether or not the address has an account."""
     service, lang = accounts_service(request), reader_language(request)
     try:
-        service.request_sign_in_link(email=email, client=client_address(request), next_path=safe_next(next))
+        service.request_sign_in_link(
+            email=email, client=client_address(request), next_path=safe_next(next), language=reader_language(request)
+        )
     except InputError as exc:
         errors = {"link-email": error_text(lang, exc)}
         return _sign_inrender(request, signed_in, next_path=safe_next(next), email=email, errors=errors, status=400)
@@ -268,6 +270,7 @@ def change_password(
             current=current if had else None,
             new=new,
             client=client_address(request),
+            language=lang,
         )
     except TooManyAttemptsError as exc:
         field = "current-password" if had else "new-password"

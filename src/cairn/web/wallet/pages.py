@@ -151,6 +151,7 @@ def sign_up(
                 display_name=name.strip() or None,
                 client=client_address(request),
                 next_path=target + ("&" if "?" in target else "?") + "done=welcome",
+                language=reader,
             )
         except TooManyAttemptsError as exc:
             message = "Too many accounts were asked for from here or for this address. Try again in %(minutes)s minutes"
