@@ -28,11 +28,13 @@ from typing import Any
 import pytest
 
 from cairn.services.demo.instance import DEMO_EMAIL, DEMO_PASSWORD
-from tests.a11y.conftest import DEFINITION, ORGANISATION
 from tests.factories import Learner, LiveServer
 from tests.helpers import axe_findings, english_words_on_polish_page, start_axe
 
 pytestmark = pytest.mark.slow  # a real browser against a live server
+
+ORGANISATION = "uniwersytet-mazowiecki"  # the demo university, whose definition the learner fixture holds
+DEFINITION = "um-python-data-analysis"
 
 WIDTHS = {1280: {"width": 1280, "height": 900}, 390: {"width": 390, "height": 844}}
 LOCALES = {"en": "en-GB", "pl": "pl-PL"}
