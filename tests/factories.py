@@ -46,6 +46,7 @@ from cairn.errors import DidResolutionError, FetchError
 from cairn.formats.ob3 import build_credential
 from cairn.model.awards import Award, Recipient
 from cairn.model.catalog import build_catalog
+from cairn.model.definitions import MicroCredentialDefinition
 from cairn.services.accounts.service import AccountService
 from cairn.services.audit import AuditService
 from cairn.services.catalog.service import CatalogService, read_files
@@ -57,6 +58,7 @@ from cairn.services.issuing.status_lists import IndexChooser, StatusListService
 from cairn.settings import Settings
 from cairn.skills.esco import EscoData, Labels, Occupation, OccupationSkill, Skill
 from cairn.skills.labels import shipped_esco_folder
+from cairn.store.catalog.repository import DefinitionRepository
 from cairn.store.database import Database, normalise_url
 from cairn.store.tables import OrganisationRow, WalletCredentialRow, WalletRow
 from cairn.vc.dids import VerificationMethod, did_key, did_web
@@ -915,3 +917,76 @@ class Learner:
     slug: str
     credential_json: str
     claim_token: str = ""
+
+
+# -- the catalogue editor's organisations and forms (tests/web/test_editor.py and the pages built on it) --------------
+
+EDITOR_PASSWORD = "correct horse battery"
+EDITOR_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+EDITOR_UM = "uniwersytet-mazowiecki"
+EDITOR_SB = "skillbridge-europe"
+EDITOR_PYTHON = "http://data.europa.eu/esco/skill/ccd0a1d9-afda-43d9-b901-96344886e14d"
+EDITOR_BASE = f"/orgs/{EDITOR_UM}/catalogue"
+
+
+def csrf_of(page: str) -> str:
+    """The CSRF token a page's form carries."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, page[:2000]
+    return found.group(1)
+
+
+def editor_container(database: Database, clock: FixedClock) -> Container:
+    """Organisations from the examples, with an owner, an issuer and a viewer of the university and an owner of
+    another organisation, each with the editor tests' password."""
+    catalog = CatalogService(database, clock=clock)
+    catalog.import_paths([EXAMPLES / "organisations"])
+    accounts = AccountService(database, clock=clock, password_hasher=EDITOR_HASHER)
+    for organisation, email, role in (
+        (EDITOR_UM, "owner@example.org", "owner"),
+        (EDITOR_UM, "issuer@example.org", "issuer"),
+        (EDITOR_UM, "viewer@example.org", "viewer"),
+        (EDITOR_SB, "stranger@example.org", "owner"),
+    ):
+        accounts.add_member(organisation=organisation, email=email, role=role)
+        accounts.set_password(email=email, password=EDITOR_PASSWORD)
+    built = build(Settings(database_url="sqlite://"), clock=clock, database=database)
+    return dataclasses.replace(built, catalog=catalog, accounts=accounts)
+
+
+def editor_sign_in(client: TestClient, email: str = "issuer@example.org") -> str:
+    """Sign in through the pages; the session's CSRF token."""
+    token = csrf_of(client.get("/sign-in").text)
+    answer = client.post("/sign-in", data={"email": email, "password": EDITOR_PASSWORD, "csrf_token": token})
+    assert answer.status_code == 303, answer.text
+    return csrf_of(client.get("/account").text)
+
+
+def valid_definition_form(csrf: str, **changes: Any) -> dict[str, Any]:
+    """Every mandatory element filled in, as the form posts it."""
+    data: dict[str, Any] = {
+        "csrf_token": csrf,
+        "action": "save",
+        "outcome_rows": "3",
+        "target_rows": "1",
+        "id": "um-data-cleaning",
+        "title.en": "Data cleaning",
+        "title.pl": "Czyszczenie danych",
+        "learning_outcomes.0.text.en": "Cleans data sets with pandas.",
+        "learning_outcomes.0.esco_skills": [EDITOR_PYTHON],
+        "workload.ects": "2,5",
+        "level.eqf": "6",
+        "assessment.types": ["project", "online-test"],
+        "participation.mode": "online",
+        "quality_assurance.types": ["internal"],
+        "integration.stackability": "stand-alone",
+    }
+    data.update(changes)
+    return data
+
+
+def stored_definition(
+    database: Database, slug: str = "um-data-cleaning", version: int | None = None
+) -> MicroCredentialDefinition:
+    with database.transaction() as session:
+        return DefinitionRepository(session).get(slug, version).definition

@@ -31,13 +31,7 @@ from cairn.vc.fetch import DictFetcher, Fetcher, is_public_address
 from cairn.vc.report import Outcome, Report
 from cairn.vc.verification import verify
 from tests.factories import PASSWORD, PUBLIC_URL, SpyFetcher
-
-
-def csrf_of(page: str) -> str:
-    """The CSRF token a page's form carries."""
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found, page[:2000]
-    return found.group(1)
+from tests.factories import csrf_of as csrf_of  # re-exported: the pages tests take it from here
 
 
 def rewired(container: Container, *, fetcher: Fetcher | None = None, trust: TrustList | None = None) -> Container:
@@ -342,3 +336,13 @@ class Fuzzed:
         """Every connection the spy was asked for went to public addresses only (and none really happened)."""
         for host, addresses in self.spy.connections:
             assert all(is_public_address(a) for a in addresses), (host, addresses)
+
+
+def new_link(client: TestClient, credential_id: str, csrf: str, expires: str = "") -> str:
+    """Make a share link of a wallet credential through its page; the link's address."""
+    answer = client.post(f"/wallet/{credential_id}/share", data={"csrf_token": csrf, "expires": expires})
+    assert answer.status_code == 303, answer.text
+    page = client.get(f"/wallet/{credential_id}/share").text
+    found = re.search(r'id="share-url" type="text" readonly value="([^"]+)"', page)
+    assert found, page
+    return found.group(1)

@@ -15,8 +15,12 @@ from cairn.store.database import Database
 from cairn.store.tables import ImageRow
 from cairn.web.app import create_app
 from cairn.web.catalog.badges import IMAGE_CSP
-from tests.web.test_editor import BASE, UM, sign_in, stored, valid_form
-from tests.web.test_editor import container as container
+from tests.factories import EDITOR_BASE as BASE
+from tests.factories import EDITOR_UM as UM
+from tests.factories import FixedClock, editor_container
+from tests.factories import editor_sign_in as sign_in
+from tests.factories import stored_definition as stored
+from tests.factories import valid_definition_form as valid_form
 
 HOSTILE = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(document.cookie)"><rect/></svg>'
 
@@ -25,6 +29,11 @@ def _png(colour: str = "teal") -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (24, 24), colour).save(out, format="PNG")
     return out.getvalue()
+
+
+@pytest.fixture
+def container(database: Database, clock: FixedClock) -> Container:
+    return editor_container(database, clock)
 
 
 @pytest.fixture

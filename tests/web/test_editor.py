@@ -2,56 +2,48 @@
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import re
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 import cairn.web.catalog.editor as editor
-from cairn.bootstrap import Container, build
+from cairn.bootstrap import Container
 from cairn.model.catalog import build_catalog
 from cairn.model.definitions import ANNEX_I, MicroCredentialDefinition
-from cairn.services.accounts.service import AccountService
-from cairn.services.catalog.service import CatalogService
-from cairn.settings import Settings
 from cairn.store.catalog.repository import DefinitionRepository
 from cairn.store.database import Database
 from cairn.store.tables import AuditEntry, AwardRow
 from cairn.web.app import create_app
 from cairn.web.catalog.editor_form import form_from_definition, read_form, validate
-from tests.factories import EXAMPLES, FixedClock
-from tests.helpers import csrf_of
+from tests.factories import (
+    EDITOR_BASE,
+    EDITOR_HASHER,
+    EDITOR_PASSWORD,
+    EDITOR_PYTHON,
+    EDITOR_SB,
+    EDITOR_UM,
+    EXAMPLES,
+    FixedClock,
+    editor_container,
+    editor_sign_in,
+    stored_definition,
+    valid_definition_form,
+)
 
-PASSWORD = "correct horse battery"
-FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-UM = "uniwersytet-mazowiecki"
-SB = "skillbridge-europe"
-PYTHON = "http://data.europa.eu/esco/skill/ccd0a1d9-afda-43d9-b901-96344886e14d"
-BASE = f"/orgs/{UM}/catalogue"
+PASSWORD = EDITOR_PASSWORD
+FAST = EDITOR_HASHER
+UM, SB, PYTHON, BASE = EDITOR_UM, EDITOR_SB, EDITOR_PYTHON, EDITOR_BASE
+sign_in, valid_form, stored = editor_sign_in, valid_definition_form, stored_definition
 
 
 @pytest.fixture
 def container(database: Database, clock: FixedClock) -> Container:
-    catalog = CatalogService(database, clock=clock)
-    catalog.import_paths([EXAMPLES / "organisations"])
-    accounts = AccountService(database, clock=clock, password_hasher=FAST)
-    for organisation, email, role in (
-        (UM, "owner@example.org", "owner"),
-        (UM, "issuer@example.org", "issuer"),
-        (UM, "viewer@example.org", "viewer"),
-        (SB, "stranger@example.org", "owner"),
-    ):
-        accounts.add_member(organisation=organisation, email=email, role=role)
-        accounts.set_password(email=email, password=PASSWORD)
-    built = build(Settings(database_url="sqlite://"), clock=clock, database=database)
-    return dataclasses.replace(built, catalog=catalog, accounts=accounts)
+    return editor_container(database, clock)
 
 
 @pytest.fixture
@@ -59,42 +51,6 @@ def client(container: Container) -> Iterator[TestClient]:
     app = create_app(container)
     with TestClient(app, follow_redirects=False) as client:
         yield client
-
-
-def sign_in(client: TestClient, email: str = "issuer@example.org") -> str:
-    """Sign in through the pages; the session's CSRF token."""
-    token = csrf_of(client.get("/sign-in").text)
-    answer = client.post("/sign-in", data={"email": email, "password": PASSWORD, "csrf_token": token})
-    assert answer.status_code == 303, answer.text
-    return csrf_of(client.get("/account").text)
-
-
-def valid_form(csrf: str, **changes: Any) -> dict[str, Any]:
-    """Every mandatory element filled in, as the form posts it."""
-    data: dict[str, Any] = {
-        "csrf_token": csrf,
-        "action": "save",
-        "outcome_rows": "3",
-        "target_rows": "1",
-        "id": "um-data-cleaning",
-        "title.en": "Data cleaning",
-        "title.pl": "Czyszczenie danych",
-        "learning_outcomes.0.text.en": "Cleans data sets with pandas.",
-        "learning_outcomes.0.esco_skills": [PYTHON],
-        "workload.ects": "2,5",
-        "level.eqf": "6",
-        "assessment.types": ["project", "online-test"],
-        "participation.mode": "online",
-        "quality_assurance.types": ["internal"],
-        "integration.stackability": "stand-alone",
-    }
-    data.update(changes)
-    return data
-
-
-def stored(database: Database, slug: str = "um-data-cleaning", version: int | None = None) -> MicroCredentialDefinition:
-    with database.transaction() as session:
-        return DefinitionRepository(session).get(slug, version).definition
 
 
 def versions(database: Database, slug: str = "um-data-cleaning") -> list[int]:

@@ -32,7 +32,7 @@ from cairn.vc.intake import verify_any
 from cairn.web.app import create_app
 from cairn.web.wallet.share import skills_of
 from tests.factories import PUBLIC_URL, ClientFetcher, FixedClock, learner_with_credential, make_container
-from tests.helpers import sign_in
+from tests.helpers import new_link, sign_in
 
 PUBLIC = PUBLIC_URL
 
@@ -46,15 +46,6 @@ def container(sqlite_database: Database, clock: FixedClock, examples: Path) -> C
 def client(container: Container) -> Iterator[TestClient]:
     with TestClient(create_app(container), follow_redirects=False) as client:
         yield client
-
-
-def new_link(client: TestClient, credential_id: str, csrf: str, expires: str = "") -> str:
-    answer = client.post(f"/wallet/{credential_id}/share", data={"csrf_token": csrf, "expires": expires})
-    assert answer.status_code == 303, answer.text
-    page = client.get(f"/wallet/{credential_id}/share").text
-    found = re.search(r'id="share-url" type="text" readonly value="([^"]+)"', page)
-    assert found, page
-    return found.group(1)
 
 
 def meta(page: str, key: str) -> str:
