@@ -15,7 +15,6 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -45,12 +44,13 @@ from cairn.services.accounts.access import (
     normalise_email,
     sha256_hex,
 )
+from cairn.services.accounts.links import SIGN_UP_PURPOSE, LinkMailer
 from cairn.services.accounts.members import MemberService
 from cairn.services.accounts.tokens import TokenService
 from cairn.store.accounts.repository import AccountRepository, SignInLinkRepository, WebSessionRepository
 from cairn.store.database import Database
 from cairn.store.mail import OutboxRepository
-from cairn.store.tables import AccountRow, SignInLinkRow, WebSessionRow
+from cairn.store.tables import AccountRow, WebSessionRow
 
 __all__ = [
     "PASSWORD_SET_WINDOW",
@@ -83,12 +83,10 @@ _UNCONFIRMED = (
     "your email address is not confirmed yet: we have sent the link that finishes creating your account to it "
     "again; follow it, then sign in"
 )
-SIGN_UP_PURPOSE = "sign-up"
 _WRONG_PENDING = (
     "this is not the password chosen when the account was asked for: try again, or sign in without it "
     "(the password is then dropped and you can sign in with emailed links)"
 )
-"""The purpose of a sign-up confirmation link: it confirms the account's pending password."""
 _WRONG_CURRENT = "the current password is not right"
 _NEEDS_RECENT_LINK = (
     "to set a password, first sign in again with an emailed link, then set it within 15 minutes of signing in"
@@ -111,7 +109,7 @@ class RecentSignInRequiredError(AuthenticationError):
     """An account without a password sets one only soon after a link sign-in (:data:`PASSWORD_SET_WINDOW`)."""
 
 
-class AccountService(MemberService, TokenService):
+class AccountService(MemberService, TokenService, LinkMailer):
     """Accounts, sign-in and sessions, with members and API tokens, over one database."""
 
     def __init__(
@@ -247,53 +245,6 @@ class AccountService(MemberService, TokenService):
                 self._expire_confirmations(session, email, now)
                 self._send_confirmation(session, email, next_path, language)
                 self._audit(session, "anonymous", "sign-up", f"account:{row.id}", {**details, "outcome": "pending"})
-
-    def _send_confirmation(self, session: Session, email: str, next_path: str, language: str = "en") -> None:
-        hours = int(self.sign_up_lifetime.total_seconds() // 3600)
-        body = emails.said(emails.CONFIRM_BODY, language).replace("{hours}", str(hours))
-        self._send_link(
-            session, email, emails.CONFIRM_SUBJECT, body, next_path, purpose=SIGN_UP_PURPOSE, language=language
-        )
-
-    def _send_link(
-        self,
-        session: Session,
-        email: str,
-        subject: str,
-        body: str,
-        next_path: str,
-        *,
-        purpose: str = "sign-in",
-        language: str = "en",
-    ) -> None:
-        """Put a new one-time link for ``email`` in the outbox, in ``body`` at ``{link}`` (subject and body in
-        ``language`` where :mod:`.emails` has them in it)."""
-        subject, body = emails.said(subject, language), emails.said(body, language)
-        token, now = secrets.token_urlsafe(32), self.clock()
-        lifetime = self.sign_up_lifetime if purpose == SIGN_UP_PURPOSE else self.link_lifetime
-        SignInLinkRepository(session).add(
-            token_hash=sha256_hex(token), email=email, purpose=purpose, now=now, expires_at=now + lifetime
-        )
-        link = f"{self.public_url}{SIGN_IN_LINK_PATH}?token={token}"
-        if next_path:
-            link += f"&next={quote(next_path, safe='/')}"
-        minutes = int(self.link_lifetime.total_seconds() // 60)
-        text = body.replace("{link}", link).replace("{minutes}", str(minutes)).replace("{public}", self.public_url)
-        OutboxRepository(session).enqueue(to=email, subject=subject, body=text, now=now)
-
-    @staticmethod
-    def _expire_confirmations(session: Session, email: str, now: datetime) -> None:
-        """Every unused sign-up confirmation link of ``email`` stops working."""
-        session.execute(
-            update(SignInLinkRow)
-            .where(
-                SignInLinkRow.email == email,
-                SignInLinkRow.purpose == SIGN_UP_PURPOSE,
-                SignInLinkRow.used_at.is_(None),
-            )
-            .values(used_at=now)
-            .execution_options(synchronize_session=False)
-        )
 
     def account(self, account_id: int) -> Account:
         """The account ``account_id``; NotFoundError when there is none."""
@@ -515,22 +466,6 @@ class AccountService(MemberService, TokenService):
                 return
             self._send_link(session, email, emails.SIGN_IN_SUBJECT, emails.SIGN_IN_BODY, next_path, language=language)
             self._audit(session, "anonymous", "sign-in.link", f"account:{row.id}", {"email": email, "client": client})
-
-    def _link(self, session: Session, token: str) -> SignInLinkRow | None:
-        if len(token) > 200:
-            return None
-        digest, links = sha256_hex(token), SignInLinkRepository(session)
-        return links.by_hash(digest, purpose="sign-in") or links.by_hash(digest, purpose=SIGN_UP_PURPOSE)
-
-    def _pending_hash(self, session: Session, token: str) -> tuple[str, str] | None:
-        """(email, pending password hash) when ``token`` is a live confirmation of an account waiting for it."""
-        link, now = self._link(session, token), self.clock()
-        if link is None or link.purpose != SIGN_UP_PURPOSE or link.used_at is not None or link.expires_at <= now:
-            return None
-        row = AccountRepository(session).by_email(link.email)
-        if row is None or row.email_verified_at is not None or row.password_hash is None:
-            return None
-        return row.email, row.password_hash
 
     def confirms_sign_up(self, token: str) -> bool:
         """Whether ``token`` is a live sign-up confirmation of an account still waiting for it: its page then
