@@ -32,6 +32,7 @@ from cairn.store.esco_tables import (
     EscoSkillGroupRow,
     EscoSkillRow,
 )
+from cairn.store.pathway_tables import PathwayClaimRow, PathwayFollowRow, PathwayRow, PathwayVersionRow
 
 __all__ = [
     "AccountRow",
@@ -58,6 +59,10 @@ __all__ = [
     "MembershipRow",
     "OrganisationRow",
     "OutboxRow",
+    "PathwayClaimRow",
+    "PathwayFollowRow",
+    "PathwayRow",
+    "PathwayVersionRow",
     "RegistryPeerRow",
     "ShareLinkRow",
     "SignInLinkRow",
