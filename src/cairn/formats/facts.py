@@ -1,0 +1,248 @@
+"""What a pathway's rules may ask of one held credential, read once from whatever shape it came in.
+
+A :class:`Facts` is flat and comparable: the credential's and its achievement's ids, the issuer, the title, the
+ESCO skills, levels, workload, award date and grade, plus what the caller found when verifying it (``valid``, why
+not, the trust scopes its issuer is accredited for). :func:`facts_of` reads an Open Badges 3.0 / VC credential
+through :func:`cairn.formats.annex.read_annex` and a European Digital Credential (ELM v3) from its claim's
+specification; :func:`facts_of_definition` describes the credential a catalogue definition would give (to find
+which micro-credentials would close a gap).
+
+Pure, and the credential is untrusted: nothing here raises for bad input; what cannot be read is left empty.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cairn.formats.annex import Annex, achievement_of, language_texts, localized, read_annex, subject_of
+from cairn.model.definitions import MicroCredentialDefinition
+from cairn.model.trust import Scope
+from cairn.model.types import pick
+
+__all__ = ["Facts", "facts_of", "facts_of_definition"]
+
+_EQF = re.compile(r"^https?://data\.europa\.eu/snb/eqf/([1-8])/?$")
+_ISCED = re.compile(r"/isced-f/(\d{2,4})/?$")
+_ESCO = "http://data.europa.eu/esco/skill/"
+_ECTS_FRAMEWORK = "http://data.europa.eu/snb/education-credit/6fcec5c5af"
+_NUMBER = re.compile(r"^\s*(\d{1,4}(?:[.,]\d+)?)\s*$")
+_MAX = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """One held credential as a pathway's rules see it."""
+
+    credential_id: str
+    achievement_id: str = ""
+    """The Open Badges achievement id, or the ELM claim's ``specifiedBy`` id."""
+    definition: str = ""
+    """The definition's slug when this instance issued it, else ''."""
+    issuer_id: str = ""
+    issuer_name: str = ""
+    title: str = ""
+    skills: tuple[str, ...] = ()
+    """ESCO skill URIs."""
+    eqf: int | None = None
+    nqf_framework: str = ""
+    nqf_level: int | None = None
+    ects: float | None = None
+    hours: float | None = None
+    awarded_at: datetime | None = None
+    grade: str = ""
+    valid: bool = True
+    """The verification outcome (signature, status, holder, validity), set by the caller."""
+    trusted_scopes: tuple[Scope, ...] = ()
+    """The scopes the issuer is accredited for through a chain this instance trusts; () for none."""
+    holder: str = ""
+    """The subject's id (a DID), or ''."""
+    invalid_reason: str = ""
+    """Why it is not valid (a :class:`cairn.phrases.Phrase` where the caller has one: "revoked on ..."), or ''."""
+    valid_until: datetime | None = None
+    """When the credential expires, if it says."""
+    isced: str = ""
+    """Its ISCED-F field code, if it states one."""
+
+
+def _str(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _map(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _first(value: Any) -> Any:
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
+
+def _list(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return value[:_MAX]
+    return [] if value is None else [value]
+
+
+def _when(value: Any) -> datetime | None:
+    text = _str(value)
+    if not text or len(text) > 40:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _id(value: Any) -> str:
+    return _str(_map(value).get("id")) or _str(value)
+
+
+def _text(value: Any, lang: str = "en") -> str:
+    return pick(language_texts(value), lang)[1].strip()
+
+
+def _is_elm(credential: Mapping[str, Any]) -> bool:
+    types = [t for t in _list(credential.get("type")) if isinstance(t, str)]
+    return "EuropeanDigitalCredential" in types or "hasClaim" in subject_of(credential)
+
+
+def facts_of(
+    credential: Mapping[str, Any],
+    *,
+    valid: bool,
+    trusted_scopes: Sequence[Scope] = (),
+    definition: str = "",
+    invalid_reason: str = "",
+) -> Facts:
+    """The facts of an Open Badges 3.0 / VC credential (or a decoded VC-JWT payload) or an ELM European Digital
+    Credential. ``valid``, ``trusted_scopes``, ``definition`` and ``invalid_reason`` are the caller's findings."""
+    if not isinstance(credential, Mapping):
+        credential = {}
+    if isinstance(credential.get("vc"), Mapping) and "credentialSubject" not in credential:
+        credential = credential["vc"]
+    read = _elm if _is_elm(credential) else _ob3
+    return read(credential, valid, tuple(trusted_scopes), definition, invalid_reason)
+
+
+def _common(credential: Mapping[str, Any]) -> dict[str, Any]:
+    issuer = credential.get("issuer")
+    return {
+        "credential_id": _str(credential.get("id")),
+        "issuer_id": _id(issuer),
+        "holder": _str(subject_of(credential).get("id")),
+        "valid_until": _when(credential.get("validUntil")) or _when(credential.get("expirationDate")),
+    }
+
+
+def _ob3(credential: Mapping[str, Any], valid: bool, scopes: tuple[Scope, ...], definition: str, reason: str) -> Facts:
+    annex = read_annex(credential)
+    achievement = achievement_of(credential)
+    issuer = _map(credential.get("issuer"))
+    title = localized(achievement, "name", "en")[1] or localized(credential, "name", "en")[1]
+    return Facts(
+        **_common(credential),
+        achievement_id=_str(achievement.get("id")),
+        definition=definition,
+        issuer_name=_text(issuer.get("name")),
+        title=title.strip(),
+        skills=annex.skills,
+        eqf=annex.eqf,
+        nqf_framework=annex.nqf_framework,
+        nqf_level=annex.nqf_level,
+        ects=annex.ects,
+        hours=annex.hours,
+        awarded_at=_when(credential.get("awardedDate"))
+        or _when(credential.get("validFrom"))
+        or _when(credential.get("issuanceDate")),
+        grade=annex.grade,
+        valid=valid,
+        trusted_scopes=scopes,
+        invalid_reason=reason,
+        isced=annex.isced,
+    )
+
+
+def _elm(credential: Mapping[str, Any], valid: bool, scopes: tuple[Scope, ...], definition: str, reason: str) -> Facts:
+    claim = _map(_first(subject_of(credential).get("hasClaim")))
+    spec = _map(_first(claim.get("specifiedBy")))
+    skills = [
+        _id(skill)
+        for outcome in _list(spec.get("learningOutcome"))
+        for skill in _list(_map(outcome).get("relatedESCOSkill"))
+    ]
+    eqf = _EQF.match(_id(spec.get("eqfLevel")))
+    isced = next((m.group(1) for m in (_ISCED.search(_id(a)) for a in _list(spec.get("thematicArea"))) if m), "")
+    proof = _map(_first(claim.get("provenBy")))
+    grade = _map(proof.get("grade"))
+    awarded = _map(_first(claim.get("awardedBy")))
+    return Facts(
+        **_common(credential),
+        achievement_id=_id(spec),
+        definition=definition,
+        issuer_name=_text(_map(credential.get("issuer")).get("legalName")),
+        title=_text(spec.get("title")) or _text(claim.get("title")),
+        skills=tuple(dict.fromkeys(s for s in skills if s.startswith(_ESCO))),
+        eqf=int(eqf.group(1)) if eqf else None,
+        ects=_ects(spec.get("creditPoint")),
+        hours=Annex(volume=_str(spec.get("volumeOfLearning"))).hours,
+        awarded_at=_when(awarded.get("awardingDate"))
+        or _when(credential.get("validFrom"))
+        or _when(credential.get("issuanceDate"))
+        or _when(credential.get("issued")),
+        grade=_text(grade.get("noteLiteral")) or _str(proof.get("grade")),
+        valid=valid,
+        trusted_scopes=scopes,
+        invalid_reason=reason,
+        isced=isced,
+    )
+
+
+def _ects(value: Any) -> float | None:
+    """The ECTS credits of an ELM ``creditPoint`` (the first in the ECTS framework)."""
+    for credit in map(_map, _list(value)):
+        framework = _map(credit.get("framework"))
+        label = _text(framework.get("prefLabel"))
+        if _id(framework) == _ECTS_FRAMEWORK or "ECTS" in label or "European Credit Transfer" in label:
+            found = _NUMBER.match(_str(credit.get("point")))
+            if found:
+                return float(found.group(1).replace(",", "."))
+    return None
+
+
+def facts_of_definition(
+    definition: MicroCredentialDefinition,
+    issuer_id: str,
+    *,
+    achievement_id: str = "",
+    issuer_name: str = "",
+    trusted_scopes: Sequence[Scope] = (),
+    awarded_at: datetime | None = None,
+    lang: str = "en",
+) -> Facts:
+    """The facts a credential of ``definition`` would have (no grade, not yet awarded unless ``awarded_at``):
+    what a catalogue search for the micro-credentials that close a pathway's gap compares."""
+    level = definition.level
+    return Facts(
+        credential_id=f"definition:{definition.id}",
+        achievement_id=achievement_id,
+        definition=definition.id,
+        issuer_id=issuer_id,
+        issuer_name=issuer_name,
+        title=pick(definition.title, lang)[1],
+        skills=tuple(dict.fromkeys(s for outcome in definition.learning_outcomes for s in outcome.esco_skills)),
+        eqf=level.eqf,
+        nqf_framework=level.nqf.framework if level.nqf else "",
+        nqf_level=level.nqf.level if level.nqf else None,
+        ects=definition.workload.ects,
+        hours=float(definition.workload.hours) if definition.workload.hours is not None else None,
+        awarded_at=awarded_at,
+        valid=True,
+        trusted_scopes=tuple(trusted_scopes),
+        isced=definition.isced_f or "",
+    )

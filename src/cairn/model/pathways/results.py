@@ -1,0 +1,88 @@
+"""What evaluating a pathway against held credentials gives: a tree of results, what is missing, and words.
+
+Every sentence is a :class:`cairn.phrases.Phrase` (English, said again in the reader's language by the pages).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from cairn.model.pathways.rules import Criteria, RuleKind
+from cairn.phrases import Phrase
+
+__all__ = ["Evaluation", "Missing", "NodeResult", "NotCounted"]
+
+
+@dataclass(frozen=True, slots=True)
+class NotCounted:
+    """A held credential that would have met a leaf but does not count for it, and why."""
+
+    credential_id: str
+    title: str
+    reason: Phrase
+
+
+@dataclass(frozen=True, slots=True)
+class NodeResult:
+    """One node of the rule tree, evaluated."""
+
+    kind: RuleKind
+    path: str
+    """Where the node is in the file: ``rules.all[1].n_of.of[0]``."""
+    label: Mapping[str, str] | None
+    """The node's label (a component's or criteria's title where the node has none), by language."""
+    met: bool
+    used: tuple[str, ...]
+    """The credential ids counted in this subtree."""
+    explanation: Phrase
+    children: tuple[NodeResult, ...] = ()
+    progress: float = 0.0
+    """0..1: the share of this node's required leaves met (an ``any`` follows its most advanced branch)."""
+    done: int = 0
+    needed: int = 1
+    """Leaves met and leaves required along the most advanced branches (``done <= needed``)."""
+    not_counted: tuple[NotCounted, ...] = ()
+    """Held credentials that would have met this leaf but do not count, each with why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Missing:
+    """An unmet leaf: what it needs, in words and as data a catalogue search can use."""
+
+    path: str
+    kind: Literal["component", "criteria"]
+    explanation: Phrase
+    label: Mapping[str, str] | None = None
+    definition: str = ""
+    """The definition's slug of a component of this instance."""
+    achievement: str = ""
+    """The achievement id of a component of another issuer."""
+    criteria: Criteria | None = None
+    alternative: bool = False
+    """True when the leaf is on a branch other than the most advanced one of an ``any`` or ``n_of`` (meeting it is
+    one way among others)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """A pathway evaluated against a holder's credentials."""
+
+    pathway: str
+    met: bool
+    """The rules and the totals are met, each leaf by a different valid credential."""
+    root: NodeResult
+    used: tuple[str, ...]
+    """Every credential counted, once each."""
+    missing: tuple[Missing, ...]
+    progress: float
+    """0..1, the share of the required leaves met (``n_of`` needs its ``n``; an ``any`` its best branch)."""
+    ects_done: float
+    ects_needed: float | None
+    """The totals' ECTS, or None when the pathway sets none."""
+    hours_done: float
+    hours_needed: float | None
+    explanation: Phrase
+    touched: bool = True
+    """False when no held credential (valid or not) relates to any leaf: nothing to show the holder."""
