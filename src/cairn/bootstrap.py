@@ -32,6 +32,8 @@ from cairn.services.issuing.queries import AwardQueryService
 from cairn.services.issuing.service import IssuingService
 from cairn.services.issuing.status_lists import StatusListService
 from cairn.services.mail import Mailer
+from cairn.services.pathways.claims import PathwayClaimService
+from cairn.services.pathways.service import PathwayService
 from cairn.services.trust.ebsi import TrustedIssuersRegistry
 from cairn.services.trust.federation import FederationService
 from cairn.services.trust.network import TrustNetwork
@@ -90,6 +92,8 @@ class Container:
     batch: BatchVerifier
     # wallet
     wallet: WalletService
+    pathways: PathwayService
+    pathway_claims: PathwayClaimService
     sharing: SharingService
     # careers
     careers: CareersService
@@ -189,11 +193,33 @@ def build(
         is_local=local.is_local,
     )
     esco = EscoService(database, clock=clock)
-    catalog = CatalogService(database, clock=clock)
+    pathways = PathwayService(
+        database, clock=clock, verification=verification, did_of=keys.did, public_url=settings.public_url
+    )
+    catalog = CatalogService(database, clock=clock, pathways=pathways)
     badges = BadgeService(database, clock=clock, public_url=settings.public_url)
     publication = PublicationService(
         registry=registry, keys=keys, network=network, clock=clock, public_url=settings.public_url
     )
+    wallet = WalletService(
+        database,
+        clock=clock,
+        verification=verification,
+        secret_key=settings.require_secret_key,
+        issuing=issuing,
+        max_upload_bytes=settings.max_upload_bytes,
+        recheck_after=timedelta(minutes=settings.wallet_recheck_minutes),
+    )
+    pathway_claims = PathwayClaimService(
+        database,
+        clock=clock,
+        pathways=pathways,
+        verification=verification,
+        issuing=issuing,
+        wallet=wallet,
+        secret=lambda: settings.require_secret_key().encode(),
+    )
+    verification.composites = pathway_claims.check_composite
     return Container(
         settings=settings,
         database=database,
@@ -220,15 +246,9 @@ def build(
         claims=ClaimService(database, public_url=settings.public_url, clock=clock),
         verification=verification,
         batch=BatchVerifier(verification=verification, max_age=timedelta(minutes=settings.wallet_recheck_minutes)),
-        wallet=WalletService(
-            database,
-            clock=clock,
-            verification=verification,
-            secret_key=settings.require_secret_key,
-            issuing=issuing,
-            max_upload_bytes=settings.max_upload_bytes,
-            recheck_after=timedelta(minutes=settings.wallet_recheck_minutes),
-        ),
+        wallet=wallet,
+        pathways=pathways,
+        pathway_claims=pathway_claims,
         sharing=SharingService(
             database,
             clock=clock,

@@ -26,6 +26,7 @@ from yaml.nodes import MappingNode
 
 from cairn.errors import InputError, Problem
 from cairn.model.definitions import STATES, MicroCredentialDefinition, Organisation
+from cairn.model.pathways import PathwayDefinition
 from cairn.vc.values import nests_deeper_than
 
 __all__ = [
@@ -54,6 +55,7 @@ MAX_DEPTH = 32
 KINDS: dict[str, type[BaseModel]] = {
     "organisation": Organisation,
     "micro-credential": MicroCredentialDefinition,
+    "pathway": PathwayDefinition,
 }
 """Document kinds and the model each is validated against."""
 
@@ -189,6 +191,8 @@ class Catalog:
     states: dict[str, str] = field(default_factory=dict)
     """Definitions whose file says ``state: draft`` or ``state: published`` (others keep theirs; new ones are
     published)."""
+    pathways: dict[str, PathwayDefinition] = field(default_factory=dict)
+    pathway_states: dict[str, str] = field(default_factory=dict)
 
 
 def build_catalog(
@@ -232,10 +236,10 @@ def _add_document(catalog: Catalog, problems: list[Problem], source: str, doc: A
         allowed = " or ".join(f"'{k}'" for k in KINDS)
         problems.append(Problem(source, f"{label}kind", f"say what this is: kind: {allowed} (got {kind!r})"))
         return
-    state = body.pop("state", None) if kind == "micro-credential" else None
+    state = body.pop("state", None) if kind in ("micro-credential", "pathway") else None
     if state is not None and state not in STATES:
         allowed = " or ".join(STATES)
-        problems.append(Problem(source, f"{label}state", f"a micro-credential's state is {allowed} (got {state!r})"))
+        problems.append(Problem(source, f"{label}state", f"a {kind}'s state is {allowed} (got {state!r})"))
         return
     try:
         obj = model.model_validate(body)
@@ -254,6 +258,10 @@ def _add_document(catalog: Catalog, problems: list[Problem], source: str, doc: A
         catalog.definitions[obj_id] = obj
         if state is not None:
             catalog.states[obj_id] = str(state)
+    elif isinstance(obj, PathwayDefinition):
+        catalog.pathways[obj_id] = obj
+        if state is not None:
+            catalog.pathway_states[obj_id] = str(state)
 
 
 # -- searching and filtering the published catalogue -------------------------------------------------------------

@@ -43,6 +43,7 @@ CHECK_TITLES = {
     "nested": "Credentials inside",
     "shapes": "European Digital Credential shapes",
     "issuer-trust": "Who vouches for the issuer",
+    "composite": "Stacked from micro-credentials",
 }
 
 

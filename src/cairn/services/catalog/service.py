@@ -10,11 +10,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from cairn.errors import CatalogError, NotFoundError, Problem
+from cairn.errors import CatalogError, InputError, NotFoundError, Problem
 from cairn.model.catalog import MAX_FILE_BYTES, Catalog, CatalogueQuery, build_catalog
 from cairn.model.definitions import PUBLISHED, MicroCredentialDefinition, Organisation, SaveAction
 from cairn.services.catalog.coawards import accept_all
 from cairn.services.catalog.search import CatalogueIndex, Found
+from cairn.services.pathways.service import PathwayService
 from cairn.store.audit import AuditRepository
 from cairn.store.catalog.repository import (
     DefinitionRepository,
@@ -83,6 +84,7 @@ class ImportResult:
 
     organisations: Counter[str] = field(default_factory=Counter)
     definitions: Counter[str] = field(default_factory=Counter)
+    pathways: Counter[str] = field(default_factory=Counter)
 
     def summary(self) -> str:
         """One line for people."""
@@ -91,7 +93,8 @@ class ImportResult:
             done = ", ".join(f"{n} {action}" for action, n in sorted(counts.items()) if n)
             return f"{sum(counts.values())} {name}" + (f" ({done})" if done else "")
 
-        return f"{part('organisations', self.organisations)}; {part('micro-credentials', self.definitions)}"
+        line = f"{part('organisations', self.organisations)}; {part('micro-credentials', self.definitions)}"
+        return line + (f"; {part('pathways', self.pathways)}" if self.pathways else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,10 +124,14 @@ class Search:
 class CatalogService:
     """Catalogue use cases over one database."""
 
-    def __init__(self, database: Database, *, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, database: Database, *, clock: Callable[[], datetime], pathways: PathwayService | None = None
+    ) -> None:
         self.database = database
         self.clock = clock
         self.index = CatalogueIndex(database)
+        self.pathways = pathways
+        """Stores the pathways a catalogue holds (without it, a catalogue with pathways is refused)."""
 
     def validate(self, paths: Sequence[str | Path]) -> tuple[Catalog, list[Problem]]:
         """Validate files, allowing definitions to name organisations already stored."""
@@ -172,6 +179,19 @@ class CatalogService:
                     )
                 session.flush()
                 accept_all(session, definition, now=now, actor=actor, how="catalogue import")
+            if catalog.pathways and self.pathways is None:
+                raise InputError("this instance does not store pathways")
+            for pathway in catalog.pathways.values():
+                assert self.pathways is not None
+                action_text, _ = self.pathways.save(
+                    pathway,
+                    actor=actor,
+                    state=catalog.pathway_states.get(pathway.id),
+                    source=catalog.sources.get(f"pathway:{pathway.id}", pathway.id),
+                    session=session,
+                )
+                result.pathways[action_text] += 1
+                session.flush()
         return result
 
     def entries(self) -> list[CatalogEntry]:

@@ -68,6 +68,9 @@ class AwardSpec:
     evidence: tuple[Evidence, ...] = ()
     narrative: str | None = None
     valid_until: datetime | None = None
+    composite: Mapping[str, Any] | None = None
+    """A composite's parts (:func:`cairn.formats.composite.composite_parts`): its components as evidence and
+    related resources with their digests, and its pathway."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +120,11 @@ def sign_award(context: IssuanceContext, spec: AwardSpec, *, key: KeyPair | None
         badge_image=context.badge_image,
         issuer_image=context.issuer_image,
     )
+    for name, value in (spec.composite or {}).items():
+        if name == "evidence":
+            credential["evidence"] = [*credential.get("evidence", []), *value]
+        else:
+            credential[name] = value
     secured = issue(
         credential,
         key=key or context.key(),

@@ -241,6 +241,7 @@ class IssuingService:
         row_number: int | None = None,
         evidence: tuple[Evidence, ...] = (),
         narrative: str | None = None,
+        composite: Mapping[str, Any] | None = None,
     ) -> Prepared:
         """Give an award its id, salt, claim token and status indexes (not signed yet).
 
@@ -259,6 +260,7 @@ class IssuingService:
             evidence=evidence,
             narrative=narrative,
             valid_until=add_months(issued_at, months) if months else None,
+            composite=composite,
         )
         key = recipient_key or self.recipient_key(recipient, external_id)
         return Prepared(spec, key, slots, secrets.token_urlsafe(32), row_number)
@@ -402,6 +404,7 @@ class IssuingService:
         narrative: str | None = None,
         idempotency_key: str | None = None,
         language: str = "",
+        composite: Mapping[str, Any] | None = None,
     ) -> AwardResult:
         """Award a definition (its latest version unless given) to one recipient; idempotent. The claim email is
         in ``language`` where the definition is given in it (see :meth:`plan`).
@@ -430,6 +433,7 @@ class IssuingService:
             recipient_key=key,
             evidence=evidence,
             narrative=narrative,
+            composite=composite,
         )
         item.signed = sign_award(plan.context, item.spec)
         with self.database.transaction() as session:

@@ -32,6 +32,7 @@ the registry's legal identity of the issuer, whether it is one of this instance'
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
@@ -63,6 +64,9 @@ TRUST_REASONS: Final = {
 miss adds its own sentence after the reason."""
 
 _MAX_NESTED: Final = 100
+_MAX_COMPOSITE_DEPTH: Final = 2
+_composite_depth: contextvars.ContextVar[int] = contextvars.ContextVar("composite_depth", default=0)
+CompositeCheck = Callable[[Mapping[str, Any]], "tuple[Outcome, Phrase] | None"]
 _PRESENTATIONS: Final = frozenset({"presentation", "vp-jwt", "enveloped-presentation", "enveloped-vp-jwt"})
 _in_thread = asyncio.to_thread
 """How :meth:`VerificationService.verify_async` leaves the event loop (tests watch it)."""
@@ -89,6 +93,9 @@ class VerificationService:
         self.fetcher = fetcher
         self.clock = clock
         self.trust = trust if isinstance(trust, TrustNetwork) else TrustNetwork(None, clock=clock, operator=trust)
+        self.composites: CompositeCheck | None = None
+        """Checks a composite this instance awarded again (its components, their status, the pathway's rules):
+        :meth:`cairn.services.pathways.claims.PathwayClaimService.check_composite`, wired by the bootstrap."""
 
     def verify(
         self,
@@ -117,7 +124,26 @@ class VerificationService:
             checks=checks,
         )
         self._judge_trust(report)
+        self._judge_composite(report)
         return report
+
+    def _judge_composite(self, report: Report) -> None:
+        """Add the ``composite`` check to a composite credential one of this instance's organisations awarded
+        (the components verified again, with their status now, and the pathway's rules evaluated again)."""
+        if self.composites is None or report.credential is None or report.format in _PRESENTATIONS:
+            return
+        if report.outcome_of("proof") is not Outcome.PASS or not self.trust.own(report.issuer):
+            return
+        depth = _composite_depth.get()
+        if depth >= _MAX_COMPOSITE_DEPTH:
+            return
+        token = _composite_depth.set(depth + 1)
+        try:
+            found = self.composites(report.credential)
+        finally:
+            _composite_depth.reset(token)
+        if found is not None:
+            report.add("composite", found[0], found[1])
 
     async def verify_async(
         self,

@@ -79,6 +79,7 @@ EXPLANATIONS = {
     "shapes": "Whether the European Digital Credential follows the European Learning Model's rules (SHACL shapes).",
     "badge": "Whether the badge class and the issuer's profile could be fetched and agree with the badge.",
     "issuer-trust": "Whether someone this instance trusts vouches for the issuer (its trust list), not just its name.",
+    "composite": "Whether the micro-credentials it was stacked from are still valid and meet the pathway's rules.",
 }
 """What each check means, for a reader who is not a cryptographer."""
 

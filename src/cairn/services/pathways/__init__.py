@@ -1,0 +1,1 @@
+"""Stackable pathways: definitions, learner progress, composite claims and their verification."""
