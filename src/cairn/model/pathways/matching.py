@@ -1,0 +1,473 @@
+"""Whether one held credential meets one leaf of a pathway, and why not, in words; and the holder's credentials
+indexed once (:class:`Held`) so a leaf's candidates are found without reading every credential again.
+
+A criteria leaf is a conjunction of checks (skills covered, EQF level, ECTS, ...). Each check is a pure function
+of one credential's :class:`Facts` (and the time of evaluation); :class:`Held` caches, per distinct check, the set
+of credentials that pass it, so a catalogue of pathways that ask the same things reads each credential once.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cairn.formats.facts import Facts
+from cairn.model.pathways.rules import AccreditedFor, Criteria, MinGrade, Rule, Window
+from cairn.model.types import pick
+from cairn.phrases import Phrase
+
+__all__ = ["Check", "Held", "checks_of", "describe", "leaf_matches", "name_of", "number", "usable"]
+
+_GRADE = re.compile(r"^\s*(\d{1,4}(?:[.,]\d+)?)")
+
+Why = Phrase | None
+"""None: passes; else the reason it does not."""
+
+
+def number(value: float) -> str:
+    """``15`` for 15.0, ``7.5`` for 7.5: how ECTS and hours are written in sentences."""
+    return str(int(value)) if float(value).is_integer() else f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _day(value: datetime) -> str:
+    return value.date().isoformat()
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def months_before(now: datetime, months: int) -> datetime:
+    """``now`` moved back ``months`` calendar months (the day clamped to the month's length)."""
+    year, month = divmod(now.year * 12 + now.month - 1 - months, 12)
+    day = min(now.day, calendar.monthrange(year, month + 1)[1])
+    return now.replace(year=year, month=month + 1, day=day)
+
+
+# -- the checks of a criteria leaf -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One criterion of a criteria leaf: ``key`` names it (equal keys, equal outcomes), ``test`` applies it."""
+
+    key: tuple[Any, ...]
+    test: Callable[[Facts, datetime, bool], Why]
+    skills: tuple[str, ...] = ()
+    """For the skills check: the skills asked (the index finds candidates through them)."""
+    needed: int = 0
+    """For the skills check: how many of them one credential must cover."""
+
+
+def skills_needed(criteria: Criteria) -> int:
+    """How many of the criteria's skills one credential must cover."""
+    return max(1, math.ceil(criteria.skills_coverage * len(criteria.skills) - 1e-9))
+
+
+def _skills(skills: tuple[str, ...], needed: int) -> Callable[[Facts, datetime, bool], Why]:
+    def test(facts: Facts, now: datetime, hypothetical: bool) -> Why:
+        have = set(facts.skills)
+        covered = sum(skill in have for skill in skills)
+        if covered >= needed:
+            return None
+        return Phrase(
+            "it covers %(covered)s of the %(count)s ESCO skills asked, %(needed)s needed",
+            covered=str(covered),
+            count=str(len(skills)),
+            needed=str(needed),
+        )
+
+    return test
+
+
+def _eqf(level: int) -> Callable[[Facts, datetime, bool], Why]:
+    def test(facts: Facts, now: datetime, hypothetical: bool) -> Why:
+        if facts.eqf is None:
+            return Phrase("it states no EQF level")
+        if facts.eqf < level:
+            return Phrase("it is at EQF level %(level)s, below %(needed)s", level=str(facts.eqf), needed=str(level))
+        return None
+
+    return test
+
+
+def _nqf(framework: str, level: int) -> Callable[[Facts, datetime, bool], Why]:
+    def test(facts: Facts, now: datetime, hypothetical: bool) -> Why:
+        if facts.nqf_level is None or facts.nqf_framework != framework:
+            return Phrase("it states no level of the %(framework)s national framework", framework=framework)
+        if facts.nqf_level < level:
+            return Phrase(
+                "it is at level %(level)s of the %(framework)s national framework, below %(needed)s",
+                level=str(facts.nqf_level),
+                framework=framework,
+                needed=str(level),
+            )
+        return None
+
+    return test
+
+
+def _ects(ects: float) -> Callable[[Facts, datetime, bool], Why]:
+    def test(facts: Facts, now: datetime, hypothetical: bool) -> Why:
+        if facts.ects is None:
+            return Phrase("it states no ECTS credits")
+        if facts.ects < ects:
+            return Phrase(
+                "it carries %(ects)s ECTS, fewer than %(needed)s", ects=number(facts.ects), needed=number(ects)
+            )
+        return None
+
+    return test
+
+
+def _hours(hours: float) -> Callable[[Facts, datetime, bool], Why]:
+    def test(facts: Facts, now: datetime, hypothetical: bool) -> Why:
+        if facts.hours is None:
+            return Phrase("it states no workload in hours")
+        if facts.hours < hours:
+            return Phrase(
+                "it stands for %(hours)s hours of learning, fewer than %(needed)s",
+                hours=number(facts.hours),
+                needed=number(hours),
+            )
+        return None
+
+    return test
+
+
+def scope_words(accredited: AccreditedFor) -> Phrase:
+    """``ISCED-F 06``, ``EQF 5``, ``ISCED-F 06 at EQF 5``, or ``any field and level``."""
+    if accredited.isced and accredited.eqf:
+        return Phrase("ISCED-F %(field)s at EQF %(level)s", field=accredited.isced, level=str(accredited.eqf))
+    if accredited.isced:
+        return Phrase("ISCED-F %(field)s", field=accredited.isced)
+    if accredited.eqf:
+        return Phrase("EQF %(level)s", level=str(accredited.eqf))
+    return Phrase("any field and level")
+
+
+def _accredited(accredited: AccreditedFor) -> Callable[[Facts, datetime, bool], Why]:
+    field, level = accredited.isced, accredited.eqf
+
+    def test(facts: Facts, now: datetime, hypothetical: bool) -> Why:
+        if not facts.trusted_scopes:
+            return Phrase("its issuer is not accredited by anyone this instance trusts")
+        for scope in facts.trusted_scopes:
+            if field and scope.isced and not any(c.startswith(field) or field.startswith(c) for c in scope.isced):
+                continue
+            if level and scope.eqf and level not in scope.eqf:
+                continue
+            return None
+        return Phrase("its issuer is accredited, but not for %(scope)s", scope=scope_words(accredited))
+
+    return test
+
+
+def _window(window: Window) -> Callable[[Facts, datetime, bool], Why]:
+    def test(facts: Facts, now: datetime, hypothetical: bool) -> Why:
+        awarded = now if hypothetical and facts.awarded_at is None else facts.awarded_at
+        if awarded is None:
+            return Phrase("it states no date of award")
+        awarded, now = _aware(awarded), _aware(now)
+        day = _day(awarded)
+        if window.months is not None and awarded < months_before(now, window.months):
+            return Phrase(
+                "it was awarded on %(day)s, more than %(months)s months ago", day=day, months=str(window.months)
+            )
+        if window.after is not None and awarded.date() < window.after:
+            return Phrase("it was awarded on %(day)s, before %(after)s", day=day, after=window.after.isoformat())
+        if window.before is not None and awarded.date() >= window.before:
+            return Phrase("it was awarded on %(day)s, not before %(before)s", day=day, before=window.before.isoformat())
+        return None
+
+    return test
+
+
+def grade_value(grade: str) -> float | None:
+    """The number a grade starts with (``4,5``, ``4.5/5``, ``85 %``), else None."""
+    found = _GRADE.match(grade)
+    return float(found.group(1).replace(",", ".")) if found else None
+
+
+def _grade(minimum: MinGrade) -> Callable[[Facts, datetime, bool], Why]:
+    def test(facts: Facts, now: datetime, hypothetical: bool) -> Why:
+        if hypothetical:
+            return None  # a credential not yet awarded may get any grade
+        grade = facts.grade.strip()
+        if not grade:
+            return Phrase("it states no grade")
+        if minimum.value is not None:
+            value = grade_value(grade)
+            if value is None:
+                return Phrase("its grade %(grade)s is not a number", grade=grade[:40])
+            if value < minimum.value:
+                return Phrase("its grade %(grade)s is below %(needed)s", grade=grade[:40], needed=number(minimum.value))
+            return None
+        scale = [g.casefold() for g in minimum.scale or ()]
+        wanted = (minimum.at_least or "").casefold()
+        if grade.casefold() not in scale:
+            return Phrase(
+                "its grade %(grade)s is not on the scale %(scale)s",
+                grade=grade[:40],
+                scale=", ".join(minimum.scale or ()),
+            )
+        if scale.index(grade.casefold()) > scale.index(wanted):
+            return Phrase("its grade %(grade)s is below %(needed)s", grade=grade[:40], needed=minimum.at_least or "")
+        return None
+
+    return test
+
+
+def checks_of(criteria: Criteria) -> tuple[Check, ...]:
+    """The checks of a criteria leaf, the skills check (the most selective, found through the index) first."""
+    out: list[Check] = []
+    if criteria.skills:
+        needed = skills_needed(criteria)
+        skills = tuple(criteria.skills)
+        out.append(Check(("skills", skills, needed), _skills(skills, needed), skills, needed))
+    if criteria.eqf_at_least is not None:
+        out.append(Check(("eqf", criteria.eqf_at_least), _eqf(criteria.eqf_at_least)))
+    if criteria.nqf_at_least is not None:
+        nqf = criteria.nqf_at_least
+        out.append(Check(("nqf", nqf.framework, nqf.level), _nqf(nqf.framework, nqf.level)))
+    if criteria.ects_at_least is not None:
+        out.append(Check(("ects", criteria.ects_at_least), _ects(criteria.ects_at_least)))
+    if criteria.hours_at_least is not None:
+        out.append(Check(("hours", criteria.hours_at_least), _hours(criteria.hours_at_least)))
+    if criteria.accredited_for is not None:
+        a = criteria.accredited_for
+        out.append(Check(("accredited", a.isced, a.eqf), _accredited(a)))
+    if criteria.awarded_within is not None:
+        w = criteria.awarded_within
+        out.append(Check(("window", w.months, w.after, w.before), _window(w)))
+    if criteria.min_grade is not None:
+        g = criteria.min_grade
+        out.append(Check(("grade", g.value, g.scale, g.at_least), _grade(g)))
+    return tuple(out)
+
+
+# -- validity and identity ---------------------------------------------------------------------------------------
+
+
+def usable(facts: Facts, now: datetime) -> Why:
+    """None when the credential may count: it verified and has not expired at ``now``; else why not."""
+    if not facts.valid:
+        reason = facts.invalid_reason
+        if isinstance(reason, Phrase):
+            return Phrase("it is not valid: %(why)s", why=reason)
+        if reason.strip():
+            return Phrase("it is not valid: %(why)s", why=reason.strip()[:200])
+        return Phrase("it did not verify")
+    if facts.valid_until is not None and _aware(facts.valid_until) < _aware(now):
+        return Phrase("it expired on %(day)s", day=_day(_aware(facts.valid_until)))
+    return None
+
+
+def name_of(rule: Rule, lang: str = "en") -> str:
+    """A leaf's (or node's) name in ``lang``: its label, else the component's or criteria's title, else the
+    definition's slug or the achievement's id; '' for a criteria leaf without a title."""
+    for text in (
+        rule.label,
+        rule.component.title if rule.component else None,
+        rule.criteria.title if rule.criteria else None,
+    ):
+        if text:
+            return pick(text, lang)[1]
+    if rule.component is not None:
+        return rule.component.definition or rule.component.achievement or ""
+    return ""
+
+
+def _conditions(criteria: Criteria) -> list[Phrase]:
+    out: list[Phrase] = []
+    if criteria.skills:
+        needed, count = skills_needed(criteria), len(criteria.skills)
+        if needed == count:
+            out.append(Phrase("covering the %(count)s ESCO skills listed", count=str(count)))
+        else:
+            out.append(
+                Phrase(
+                    "covering at least %(needed)s of the %(count)s ESCO skills listed",
+                    needed=str(needed),
+                    count=str(count),
+                )
+            )
+    if criteria.eqf_at_least is not None:
+        out.append(Phrase("at EQF level %(level)s or higher", level=str(criteria.eqf_at_least)))
+    if (nqf := criteria.nqf_at_least) is not None:
+        out.append(
+            Phrase(
+                "at level %(level)s or higher of the %(framework)s national framework",
+                level=str(nqf.level),
+                framework=nqf.framework,
+            )
+        )
+    if criteria.ects_at_least is not None:
+        out.append(Phrase("of at least %(ects)s ECTS", ects=number(criteria.ects_at_least)))
+    if criteria.hours_at_least is not None:
+        out.append(Phrase("of at least %(hours)s hours of learning", hours=number(criteria.hours_at_least)))
+    if (accredited := criteria.accredited_for) is not None:
+        if accredited.isced or accredited.eqf:
+            out.append(Phrase("from an issuer accredited for %(scope)s", scope=scope_words(accredited)))
+        else:
+            out.append(Phrase("from an accredited issuer"))
+    if (w := criteria.awarded_within) is not None:
+        if w.months is not None:
+            out.append(Phrase("awarded in the last %(months)s months", months=str(w.months)))
+        elif w.after is not None and w.before is not None:
+            out.append(
+                Phrase(
+                    "awarded on or after %(after)s and before %(before)s",
+                    after=w.after.isoformat(),
+                    before=w.before.isoformat(),
+                )
+            )
+        elif w.after is not None:
+            out.append(Phrase("awarded on or after %(after)s", after=w.after.isoformat()))
+        elif w.before is not None:
+            out.append(Phrase("awarded before %(before)s", before=w.before.isoformat()))
+    if (g := criteria.min_grade) is not None:
+        grade = number(g.value) if g.value is not None else g.at_least or ""
+        out.append(Phrase("with a grade of at least %(grade)s", grade=grade))
+    return out
+
+
+def describe(rule: Rule) -> Phrase:
+    """What a leaf needs, in words: ``the micro-credential SQL databases``, ``a credential at EQF level 5 or
+    higher, of at least 3 ECTS``."""
+    if rule.component is not None:
+        name = name_of(rule)
+        if rule.component.definition is not None:
+            return Phrase("the micro-credential %(name)s", name=name)
+        return Phrase("the credential %(name)s", name=name)
+    assert rule.criteria is not None
+    conditions = _conditions(rule.criteria)
+    name = name_of(rule)
+    if name:
+        return Phrase("%(name)s (a credential %(conditions)s)", name=name, conditions=conditions)
+    return Phrase("a credential %(conditions)s", conditions=conditions)
+
+
+def _identity(rule: Rule, facts: Facts) -> Why:
+    component = rule.component
+    if component is None:
+        return None
+    if component.definition is not None and facts.definition == component.definition:
+        return None
+    if component.achievement is not None and _same_id(facts.achievement_id, component.achievement):
+        return None
+    return Phrase("it is not %(component)s", component=describe(rule))
+
+
+def _same_id(a: str, b: str) -> bool:
+    return bool(a) and a.rstrip("/") == b.rstrip("/")
+
+
+def leaf_matches(leaf: Rule, facts: Facts, now: datetime, *, hypothetical: bool = False) -> Phrase | None:
+    """None when ``facts`` meets ``leaf`` (a component or criteria), else why not, in words.
+
+    ``hypothetical``: ``facts`` describes a credential not yet held (:func:`cairn.formats.facts.facts_of_definition`,
+    for finding what would close a gap): its validity is not asked, a missing award date is taken as ``now`` and
+    any grade as possible."""
+    if not leaf.is_leaf:
+        raise ValueError("leaf_matches takes a component or criteria rule")
+    why = _identity(leaf, facts)
+    if why is None and leaf.criteria is not None:
+        why = next((w for c in checks_of(leaf.criteria) if (w := c.test(facts, now, hypothetical)) is not None), None)
+    if why is None and not hypothetical:
+        why = usable(facts, now)
+    return why
+
+
+# -- the holder's credentials, indexed ---------------------------------------------------------------------------
+
+
+def group_key(facts: Facts) -> str:
+    """Credentials of the same definition (any version) or the same achievement count once."""
+    if facts.definition:
+        return f"definition:{facts.definition}"
+    if facts.achievement_id:
+        return f"achievement:{facts.achievement_id.rstrip('/')}"
+    return f"credential:{facts.credential_id}"
+
+
+class Held:
+    """A holder's credentials indexed once for evaluating many pathways at ``now``: by definition, achievement
+    and skill; which may count (valid, not expired); each criteria check's passing set, cached."""
+
+    __slots__ = ("_passing", "by_achievement", "by_definition", "by_skill", "facts", "group", "now", "unusable")
+
+    def __init__(self, held: Sequence[Facts], *, now: datetime) -> None:
+        self.facts: tuple[Facts, ...] = tuple(held)
+        self.now = now
+        self.by_definition: dict[str, list[int]] = {}
+        self.by_achievement: dict[str, list[int]] = {}
+        self.by_skill: dict[str, list[int]] = {}
+        self.unusable: dict[int, Phrase] = {}
+        groups: dict[str, int] = {}
+        self.group: list[int] = []
+        for i, facts in enumerate(self.facts):
+            self.group.append(groups.setdefault(group_key(facts), len(groups)))
+            if facts.definition:
+                self.by_definition.setdefault(facts.definition, []).append(i)
+            if facts.achievement_id:
+                self.by_achievement.setdefault(facts.achievement_id.rstrip("/"), []).append(i)
+            for skill in dict.fromkeys(facts.skills):
+                self.by_skill.setdefault(skill, []).append(i)
+            why = usable(facts, now)
+            if why is not None:
+                self.unusable[i] = why
+        self._passing: dict[tuple[Any, ...], frozenset[int]] = {}
+
+    def passing(self, check: Check) -> frozenset[int]:
+        """The credentials (by index) that pass ``check``, whatever their validity."""
+        found = self._passing.get(check.key)
+        if found is None:
+            if check.skills:
+                counts: dict[int, int] = {}
+                for skill in check.skills:
+                    for i in self.by_skill.get(skill, ()):
+                        counts[i] = counts.get(i, 0) + 1
+                found = frozenset(i for i, n in counts.items() if n >= check.needed)
+            else:
+                now = self.now
+                found = frozenset(i for i, f in enumerate(self.facts) if check.test(f, now, False) is None)
+            self._passing[check.key] = found
+        return found
+
+    def related(self, leaf: Rule) -> tuple[list[int], list[int]]:
+        """``(candidates, near)``: the credentials that meet ``leaf`` and may count, and those that would have
+        (the named component, or the skills asked, or all checks but one) but do not: invalid, expired, or failing
+        one criterion. Both in the holder's order."""
+        if leaf.component is not None:
+            component = leaf.component
+            if component.definition is not None:
+                named = self.by_definition.get(component.definition, [])
+            else:
+                named = self.by_achievement.get((component.achievement or "").rstrip("/"), [])
+            unusable = self.unusable
+            return [i for i in named if i not in unusable], [i for i in named if i in unusable]
+        assert leaf.criteria is not None
+        checks = checks_of(leaf.criteria)
+        sets = [self.passing(c) for c in checks]
+        every = frozenset.intersection(*sets)
+        candidates = sorted(i for i in every if i not in self.unusable)
+        if checks[0].skills:
+            near = sorted(i for i in sets[0] if i not in every or i in self.unusable)
+        else:
+            failures: dict[int, int] = {}
+            for passing in sets:
+                for i in passing:
+                    failures[i] = failures.get(i, 0) + 1
+            wanted = len(sets) - 1
+            near = sorted(
+                i
+                for i, n in failures.items()
+                if (n == wanted and i not in self.unusable) or (n == len(sets) and i in self.unusable)
+            )
+        return candidates, near
