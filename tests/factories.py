@@ -190,7 +190,7 @@ PASSWORD = "correct horse battery"
 
 
 def load_examples(database: Database, clock: FixedClock) -> None:
-    """Import the example catalogue (4 organisations, 10 micro-credentials)."""
+    """Import the example catalogue (4 organisations, 11 micro-credentials, 1 pathway)."""
     CatalogService(database, clock=clock).import_paths([EXAMPLES])
 
 

@@ -32,7 +32,7 @@ def run(runner: CliRunner, *args: str, **env: str) -> Result:
 def test_validate_the_examples(runner: CliRunner, examples: Path) -> None:
     result = run(runner, "catalog", "validate", str(examples))
     assert result.exit_code == 0, result.output
-    assert "Valid: 4 organisations, 10 micro-credentials" in result.output
+    assert "Valid: 4 organisations, 11 micro-credentials, 1 pathway" in result.output
 
 
 def test_a_definition_without_outcomes_and_workload_fails_naming_both(

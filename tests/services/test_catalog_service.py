@@ -33,7 +33,7 @@ def test_import_the_examples_then_again(service: CatalogService, database: Datab
     assert first.definitions["create"] >= 8
     second = service.import_paths([examples])
     assert second.definitions["unchanged"] == first.definitions["create"]
-    assert "10 micro-credentials (10 unchanged)" in second.summary()
+    assert "11 micro-credentials (11 unchanged)" in second.summary()
     entries = service.entries()
     assert len(entries) == first.definitions["create"]
     assert all(e.organisations for e in entries)

@@ -463,7 +463,7 @@ def test_every_example_definition_survives_the_form() -> None:
     files = [(str(p), p.read_bytes()) for p in sorted(EXAMPLES.rglob("*.yaml"))]
     catalog, problems = build_catalog(files)
     assert problems == []
-    assert len(catalog.definitions) == 10
+    assert len(catalog.definitions) == 11
     for definition in catalog.definitions.values():
         state = form_from_definition(definition)
         posted = [(name, value) for name, values in state.data.items() for value in values]

@@ -154,7 +154,7 @@ def test_the_catalogue_stays_english_by_default(client: TestClient) -> None:
     html = client.get("/", headers={"Accept-Language": "en"}).text
     assert '<html lang="en">' in html
     assert "Micro-credential catalogue" in html
-    assert "10 micro-credentials, each described" in html
+    assert "11 micro-credentials, each described" in html
     assert "Learning outcomes" in html
 
 

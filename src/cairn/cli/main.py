@@ -170,7 +170,9 @@ def catalog_validate(paths: tuple[str, ...], fmt: str) -> None:
         if problems:
             click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found", err=True)
         else:
-            click.echo(f"Valid: {len(cat.organisations)} organisations, {len(cat.definitions)} micro-credentials")
+            line = f"Valid: {len(cat.organisations)} organisations, {len(cat.definitions)} micro-credentials"
+            n = len(cat.pathways)
+            click.echo(line + (f", {n} pathway{'s' if n != 1 else ''}" if n else ""))
     sys.exit(1 if problems else 0)
 
 
