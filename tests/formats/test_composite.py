@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
+import inspect
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import pytest
 import rfc8785
 
 from cairn.errors import CanonicalizationError, CredentialError
+from cairn.formats import clr, composite
 from cairn.formats.clr import CLR_CONTEXTS, PARENT, Association, clr_credential, read_clr
 from cairn.formats.composite import (
     MAX_BYTES,
@@ -33,6 +36,7 @@ from cairn.vc import issue, verify
 from cairn.vc.canon.forms import quads
 from cairn.vc.intake import verify_any
 from cairn.vc.report import Outcome
+from cairn.web.i18n import catalog
 from tests.factories import (
     NOW,
     STACK_HOLDER,
@@ -387,7 +391,24 @@ def test_a_hostile_clr_is_refused_with_a_clear_error() -> None:
         read_clr(huge)
     with pytest.raises(CredentialError, match="credential 2 inside the CLR is neither"):
         read_clr(_hostile([component, "a string"]))
-    with pytest.raises(CredentialError, match="at most 50 components, not 51"):
+    with pytest.raises(CredentialError, match="holds 51 credentials and no composite; at most 50 are read"):
         read_clr(_hostile([{**component, "id": f"urn:uuid:00000000-0000-4000-8000-{i:012d}"} for i in range(51)]))
+    tangled = _clr()
+    tangled["credentialSubject"]["association"] *= 1000
+    with pytest.raises(CredentialError, match="holds 3000 associations; at most 2601 are read"):
+        read_clr(tangled)
     with pytest.raises(CredentialError, match=f"at most {MAX_COMPONENTS} components"):
         _clr(composite=None, components=[{**component, "id": f"urn:x:{i}"} for i in range(MAX_COMPONENTS + 1)])
+
+
+def test_every_refusal_is_said_in_polish_too() -> None:
+    """The messages of the CredentialErrors both modules raise are in the Polish catalogue, with the same places."""
+    source = inspect.getsource(composite) + inspect.getsource(clr)
+    messages = set(re.findall(r'CredentialError\(\s*"([^"]+)"', source))
+    messages |= set(re.findall(r'"(the CLR holds [^"]+)"', source))
+    assert len(messages) > 20
+    polish = catalog("pl")
+    missing = sorted(m for m in messages if not polish.get(m, "").strip())
+    assert not missing
+    for message in messages:
+        assert sorted(re.findall(r"%\((\w+)\)s", polish[message])) == sorted(re.findall(r"%\((\w+)\)s", message))

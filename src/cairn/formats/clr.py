@@ -161,12 +161,17 @@ def clr_credential(
     return credential
 
 
+_TOO_MANY: Final = {
+    "credentials": "the CLR holds %(n)s credentials; at most %(most)s are read",
+    "associations": "the CLR holds %(n)s associations; at most %(most)s are read",
+    "achievements": "the CLR holds %(n)s achievements; at most %(most)s are read",
+}
+
+
 def _bounded(values: object, what: str, most: int) -> list[Any]:
     items = as_list(values)
     if len(items) > most:
-        raise CredentialError(
-            "the CLR holds %(n)s %(what)s; at most %(most)s are read", n=len(items), what=what, most=most
-        )
+        raise CredentialError(_TOO_MANY[what], n=len(items), most=most)
     return items
 
 
@@ -209,7 +214,9 @@ def read_clr(credential: Held) -> ClrBundle | None:
     composite_at = _composite_index(everything, refs, associations)
     if composite_at is None and len(everything) > MAX_COMPONENTS:
         raise CredentialError(
-            "a composite holds at most %(most)s components, not %(n)s", most=MAX_COMPONENTS, n=len(everything)
+            "the CLR holds %(n)s credentials and no composite; at most %(most)s are read",
+            n=len(everything),
+            most=MAX_COMPONENTS,
         )
     issuer_id = id_of(document.get("issuer"))
     holder = subject.get("id")
