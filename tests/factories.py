@@ -43,6 +43,7 @@ from sqlalchemy.engine import make_url
 
 from cairn.bootstrap import Container, build
 from cairn.errors import DidResolutionError, FetchError
+from cairn.formats.composite import composite_parts, with_composite
 from cairn.formats.ob3 import build_credential
 from cairn.model.awards import Award, Recipient
 from cairn.model.catalog import build_catalog
@@ -379,6 +380,89 @@ def from_did_web(name: str = "Welding basics", suite: str = "eddsa-rdfc-2022") -
     body["issuer"] = {**body["issuer"], "id": ACADEMY_DID}
     created = "2025-03-01T00:00:00Z" if suite.startswith("eddsa") else None
     return issue(body, key=OTHER_KEY, suite=suite, created=created, verification_method=ACADEMY_METHOD.id)
+
+
+# -- a composite (stacked) credential and its components --------------------------------------------------------
+
+STACK_HOLDER = did_key(KeyPair.from_secret(KeyType.ED25519, bytes(range(64, 96))).public)
+"""The learner who holds the components and is awarded the composite (a did:key)."""
+STACK_COMPONENTS = ("um-python-data-analysis", "um-sql-databases", "sb-cloud-applications")
+"""Three micro-credentials of the example catalogue from two issuers: the components of :func:`composite_award`."""
+STACK_TARGET = "um-applied-statistics"
+STACK_PATHWAY: dict[str, Any] = {
+    "pathway_id": "data-analyst",
+    "pathway_version": 2,
+    "pathway_url": "https://cairn.example/pathways/data-analyst/versions/2",
+    "pathway_title": "Data analyst",
+}
+"""The pathway :func:`composite_award` is awarded under (the keyword arguments of ``composite_parts``)."""
+
+
+@cache
+def _example_catalog() -> Any:
+    files, _ = read_files([EXAMPLES])
+    catalog, _ = build_catalog(files)
+    return catalog
+
+
+def issuer_key(organisation: str) -> KeyPair:
+    """The did:key of an example organisation in the stacking tests: one key per organisation, from its name."""
+    return KeyPair.from_secret(KeyType.ED25519, hashlib.sha256(organisation.encode()).digest())
+
+
+def catalogue_award(definition: str, number: int, *, holder: str = STACK_HOLDER) -> tuple[dict[str, Any], KeyPair]:
+    """An unsigned OB 3.0 award of the example ``definition`` to ``holder`` (credential id ending in ``number``),
+    and its issuer's key (:func:`issuer_key`)."""
+    catalog = _example_catalog()
+    d = catalog.definitions[definition]
+    org = catalog.organisations[d.awarding_bodies[0]]
+    key = issuer_key(org.id)
+    credential = build_credential(
+        definition=d,
+        version=1,
+        organisations=[org],
+        issuer_ids={org.id: did_key(key.public)},
+        award=Award(
+            definition_id=d.id,
+            version=1,
+            recipient=Recipient(did=holder, name="Anna Żółkiewska"),
+            issued_at=datetime(2026, 5, 4, 9, 30, tzinfo=UTC),
+        ),
+        credential_id=f"urn:uuid:5e1f3c7a-0000-4000-8000-{number:012d}",
+        achievement_id=f"https://cairn.example/micro-credentials/{definition}/versions/1",
+        salt="s",
+    )
+    return credential, key
+
+
+def _signed(credential: dict[str, Any], key: KeyPair, created: str) -> dict[str, Any]:
+    signed = issue(credential, key=key, suite="eddsa-rdfc-2022", created=created)
+    assert isinstance(signed, dict)
+    return signed
+
+
+@cache
+def _stack_json() -> str:
+    components = [
+        _signed(*catalogue_award(d, i), created="2026-05-04T09:30:00Z") for i, d in enumerate(STACK_COMPONENTS, 1)
+    ]
+    target, key = catalogue_award(STACK_TARGET, 100)
+    unsigned = with_composite(target, composite_parts(components, **STACK_PATHWAY))
+    composite = _signed(unsigned, key, created="2026-06-01T08:00:00Z")
+    return json.dumps({"components": components, "composite": composite, "unsigned": unsigned}, ensure_ascii=False)
+
+
+def stacked_components() -> list[dict[str, Any]]:
+    """The three signed components (:data:`STACK_COMPONENTS`), fresh copies."""
+    components: list[dict[str, Any]] = json.loads(_stack_json())["components"]
+    return components
+
+
+def composite_award(*, signed: bool = True) -> dict[str, Any]:
+    """The composite OB 3.0 award of :data:`STACK_TARGET` for :func:`stacked_components` under
+    :data:`STACK_PATHWAY`, signed with eddsa-rdfc-2022 by its issuer's did:key (or not yet signed)."""
+    composite: dict[str, Any] = json.loads(_stack_json())["composite" if signed else "unsigned"]
+    return composite
 
 
 # -- the 1EdTech OB 3.0 test vectors' issuer ----------------------------------------------------------------------

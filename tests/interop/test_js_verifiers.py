@@ -5,10 +5,11 @@ did:web resolves as anywhere else); an award issued by it is verified by Digital
 by the DCC's ``@digitalcredentials/verifier-core`` with only the contexts those packages bundle (the harness,
 tests/interop/js/interop.mjs, refuses every other fetch and reports it). Then the reverse: ``@digitalbazaar/vc``
 issues an Open Badge and a revoked one (a BitstringStatusListEntry; the list served locally), and Cairn's
-``POST /credentials/verify`` verifies the first and refuses the second as revoked. Last, ``openbadgeslib`` from
-PyPI verifies the award when it installs, and issues its own badges (a JWT-VC, or a credential with a Data
-Integrity proof, each with its status lists published as JWTs), of which Cairn verifies one and finds the other
-revoked, in the VC-API and on the verify page.
+``POST /credentials/verify`` verifies the first and refuses the second as revoked. A composite credential (issue
+#15: its components' evidence and digests, the pathway as an alignment) verifies in both JavaScript verifiers too.
+Last, ``openbadgeslib`` from PyPI verifies the award when it installs, and issues its own badges (a JWT-VC, or a
+credential with a Data Integrity proof, each with its status lists published as JWTs), of which Cairn verifies one
+and finds the other revoked, in the VC-API and on the verify page.
 
 The JavaScript packages are those of tests/interop/js/package-lock.json, installed once with ``npm ci`` into
 ``~/.cache/cairn-interop/<hash of package.json and the lock>``; without node and npm, or without the npm registry
@@ -49,6 +50,7 @@ from tests.factories import (
     SECRET,
     RunningServer,
     ShiftedClock,
+    composite_award,
     free_port,
     loopback_tls,
     serve,
@@ -191,6 +193,30 @@ def test_cairn_awards_verify_in_digital_bazaar_and_dcc_with_their_own_contexts_o
     assert old["digitalbazaar"]["verified"] is False
     assert old["dcc"]["log"].get("valid_signature") is not True
     assert CAIRN_CONTEXT in old["blocked"]
+
+
+def test_a_composite_credential_verifies_in_digital_bazaar_and_dcc_with_their_own_contexts_only(
+    harness_folder: Path, tmp_path: Path
+) -> None:
+    """The OB 3.0 form of a composite (issue #15): its evidence, relatedResource digests and pathway alignment use
+    only terms of the contexts these verifiers bundle. Signed by a did:key, so no Cairn instance is needed."""
+    composite = composite_award()
+    assert composite["@context"] == [VC2_CONTEXT, OB3_CONTEXT]
+    assert composite["relatedResource"]
+    path = tmp_path / "composite.json"
+    path.write_text(json.dumps(composite), encoding="utf-8")
+    harness = Harness(harness_folder, loopback_tls(tmp_path / "tls")[0])
+    result = harness.run("verify", str(path))
+    assert result["digitalbazaar"] == {"verified": True, "status": None, "errors": []}, result
+    assert result["dcc"]["errors"] == []
+    assert result["dcc"]["log"]["valid_signature"] is True
+    assert {u for u in result["blocked"] if "/schema/" not in u} == set()
+    swapped = json.loads(json.dumps(composite))  # a component's digest changed after signing
+    swapped["relatedResource"][0]["digestSRI"] = swapped["relatedResource"][1]["digestSRI"]
+    path.write_text(json.dumps(swapped), encoding="utf-8")
+    again = harness.run("verify", str(path))
+    assert again["digitalbazaar"]["verified"] is False
+    assert again["dcc"]["log"].get("valid_signature") is not True
 
 
 class _Quiet(SimpleHTTPRequestHandler):
