@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from cairn.formats.composite import with_composite
 from cairn.formats.ob3 import build_credential, identity_hash
 from cairn.model.awards import Award, Evidence, Recipient
 from cairn.model.definitions import MicroCredentialDefinition, Organisation
@@ -68,7 +69,7 @@ class AwardSpec:
     evidence: tuple[Evidence, ...] = ()
     narrative: str | None = None
     valid_until: datetime | None = None
-    composite: Mapping[str, Any] | None = None
+    composite: Mapping[str, Sequence[Mapping[str, Any]]] | None = None
     """A composite's parts (:func:`cairn.formats.composite.composite_parts`): its components as evidence and
     related resources with their digests, and its pathway."""
 
@@ -120,11 +121,8 @@ def sign_award(context: IssuanceContext, spec: AwardSpec, *, key: KeyPair | None
         badge_image=context.badge_image,
         issuer_image=context.issuer_image,
     )
-    for name, value in (spec.composite or {}).items():
-        if name == "evidence":
-            credential["evidence"] = [*credential.get("evidence", []), *value]
-        else:
-            credential[name] = value
+    if spec.composite:
+        credential = with_composite(credential, spec.composite)
     secured = issue(
         credential,
         key=key or context.key(),

@@ -241,7 +241,7 @@ class IssuingService:
         row_number: int | None = None,
         evidence: tuple[Evidence, ...] = (),
         narrative: str | None = None,
-        composite: Mapping[str, Any] | None = None,
+        composite: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
     ) -> Prepared:
         """Give an award its id, salt, claim token and status indexes (not signed yet).
 
@@ -404,7 +404,7 @@ class IssuingService:
         narrative: str | None = None,
         idempotency_key: str | None = None,
         language: str = "",
-        composite: Mapping[str, Any] | None = None,
+        composite: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
     ) -> AwardResult:
         """Award a definition (its latest version unless given) to one recipient; idempotent. The claim email is
         in ``language`` where the definition is given in it (see :meth:`plan`).

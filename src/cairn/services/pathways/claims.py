@@ -15,7 +15,6 @@ evaluated again; the verification service adds the answer to the composite's rep
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import uuid
@@ -25,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from cairn.errors import ConflictError, InputError, NotFoundError
+from cairn.formats.composite import component_digest, composite_parts, digest_matches, read_composite
 from cairn.formats.facts import Facts
 from cairn.model.awards import Recipient
 from cairn.model.pathways import Evaluation, evaluate
@@ -40,23 +40,15 @@ from cairn.store.database import Database
 from cairn.store.pathways.repository import PathwayRepository
 from cairn.store.tables import PathwayClaimRow
 from cairn.store.wallet.repository import WalletRepository
-from cairn.vc.canon.forms import jcs
 from cairn.vc.holder import HOLDER
 from cairn.vc.report import Outcome, Report
 
-__all__ = ["CHALLENGE_LIFETIME", "MAX_COMPONENTS", "ClaimView", "ComponentView", "PathwayClaimService", "digest_of"]
+__all__ = ["CHALLENGE_LIFETIME", "MAX_COMPONENTS", "ClaimView", "ComponentView", "PathwayClaimService"]
 
 CHALLENGE_LIFETIME: Final = timedelta(minutes=10)
 MAX_COMPONENTS: Final = 50
 """Credentials in one claim, at most."""
 AWARDED, REVIEW, REFUSED = "awarded", "review", "refused"
-
-
-def digest_of(credential: Mapping[str, Any] | str) -> str:
-    """``sha384-<base64>`` (a Subresource Integrity digest) of a component as held: the JCS form of a JSON
-    credential, the bytes of a compact JWT."""
-    data = credential.encode() if isinstance(credential, str) else jcs(credential)
-    return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +198,7 @@ class PathwayClaimService:
         seen: set[str] = set()
         for inner in reports:
             document = inner.credential or {}
-            credential_id = str(document.get("id") or "") or digest_of(document)
+            credential_id = str(document.get("id") or "") or component_digest(document)
             if credential_id in seen:
                 continue  # the same credential twice counts once
             seen.add(credential_id)
@@ -230,7 +222,7 @@ class PathwayClaimService:
                     "issuer": found.issuer_name or found.issuer_id,
                     "issuer_id": found.issuer_id,
                     "achievement": found.achievement_id,
-                    "digest": digest_of(document),
+                    "digest": component_digest(document),
                     "document": dict(document),
                     "status": why,
                     "counted": False,
@@ -356,9 +348,17 @@ class PathwayClaimService:
             self.wallet.add_from_claim(row.account_id, email, result.claim_token)
         return self.get(public_id)
 
-    def composite_parts(self, view: PathwayView, items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-        """What the composite credential carries about its components and its pathway."""
-        raise NotImplementedError  # the composite format lands with cairn.formats.composite
+    def composite_parts(self, view: PathwayView, items: Sequence[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+        """What the composite credential carries: each component as evidence and as a related resource with its
+        digest, and the pathway version as an alignment (:func:`cairn.formats.composite.composite_parts`)."""
+        title = next(iter(view.pathway.title.values()))
+        return composite_parts(
+            [item["document"] for item in items],
+            pathway_id=view.slug,
+            pathway_version=view.version,
+            pathway_url=f"{self.pathways.public_url}/pathways/{view.slug}?version={view.version}",
+            pathway_title=title,
+        )
 
     # -- checking a composite again ------------------------------------------------------------------
 
@@ -419,7 +419,8 @@ class PathwayClaimService:
         """The ``composite`` check of a credential this instance awarded as a pathway's composite (None for any
         other credential): every component verified again, its digest compared, the rules evaluated again."""
         credential_id = str(credential.get("id") or "")
-        if not credential_id.startswith("urn:uuid:"):
+        said = read_composite(credential)
+        if said is None or not credential_id.startswith("urn:uuid:"):
             return None
         with self.database.transaction() as session:
             row = PathwayRepository(session).claim_of_award(credential_id.removeprefix("urn:uuid:")[:36])
@@ -427,10 +428,13 @@ class PathwayClaimService:
                 return None
             slug, _ = _pathway_of(session, row.pathway_id)
             holder, version, items = row.holder, row.version, list(row.components.get("items") or [])
-        for item in items:
-            document = item.get("document")
-            if isinstance(document, Mapping) and digest_of(document) != item.get("digest"):
-                return Outcome.FAIL, Phrase("a component's digest does not match the one awarded")
+        kept = {str(item.get("id")): item.get("document") for item in items}
+        for named in said.components:
+            document = kept.get(named.credential_id)
+            if not isinstance(document, Mapping) or not digest_matches(document, named.digest):
+                return Outcome.FAIL, Phrase("a component's digest does not match the one it was awarded for")
+        if (said.pathway_id, said.pathway_version) != (slug, version):
+            return Outcome.FAIL, Phrase("the pathway it names is not the one it was awarded under")
         return self._evaluate_again(slug, version, holder, items)
 
 
