@@ -173,7 +173,7 @@ class PathwayClaimService:
             raise ConflictError("none of your credentials counts towards this pathway yet")
         evaluation = progress[0].evaluation
         if not evaluation.met:
-            raise ConflictError("the pathway is not complete yet: %(why)s", why=str(evaluation.explanation))
+            raise ConflictError("the pathway is not complete yet: %(why)s", why=evaluation.explanation)
         challenge = self.challenge(slug)
         presentation = self.wallet.present(account_id, list(evaluation.used), challenge, self.domain, format="di")
         return self.claim_presentation(slug, presentation, challenge=challenge, account_id=account_id)
@@ -234,7 +234,7 @@ class PathwayClaimService:
         now = self.clock()
         evaluation = evaluate(view.pathway, checked.facts, now=now)
         if not evaluation.met:
-            raise ConflictError("the pathway's rules are not met: %(why)s", why=str(evaluation.explanation))
+            raise ConflictError("the pathway's rules are not met: %(why)s", why=evaluation.explanation)
         used = set(evaluation.used)
         components = [{**c, "counted": c["id"] in used} for c in checked.components if c["id"] in used]
         with self.database.transaction() as session:
@@ -300,7 +300,7 @@ class PathwayClaimService:
         if approve:
             outcome, words = self._recheck(claim.public_id)
             if outcome is not Outcome.PASS:
-                raise ConflictError("the components no longer meet the rules: %(why)s", why=str(words))
+                raise ConflictError("the components no longer meet the rules: %(why)s", why=words)
             return self._award(claim.public_id, actor=actor)
         if not reason:
             raise InputError("say why the claim is refused: the learner reads it")
@@ -388,7 +388,7 @@ class PathwayClaimService:
             report = self.verification.verify(document)
             status = status_of(report)
             if status != "valid":
-                problems.append(Phrase("%(title)s is %(status)s", title=str(item.get("title")), status=status))
+                problems.append(Phrase("%(title)s is %(status)s", title=str(item.get("title")), status=Phrase(status)))
             issuers.add(str(item.get("issuer_id") or ""))
             found = facts_for(
                 document,

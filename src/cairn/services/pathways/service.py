@@ -40,6 +40,7 @@ from cairn.model.pathways import (
     load_pathway,
 )
 from cairn.model.trust import Scope
+from cairn.phrases import Phrase
 from cairn.services.verification.service import VerificationService
 from cairn.store.audit import AuditRepository
 from cairn.store.catalog.repository import DefinitionRepository, OrganisationRepository
@@ -206,11 +207,19 @@ class PathwayService:
         try:
             target = defs.get(pathway.target)
         except NotFoundError:
-            found.append(Problem(source, "target", f"no micro-credential '{pathway.target}' to award"))
+            found.append(Problem(source, "target", Phrase("no micro-credential '%(id)s' to award", id=pathway.target)))
         else:
             if target.definition.awarding_bodies[0] != pathway.issuer:
                 found.append(
-                    Problem(source, "target", f"'{pathway.target}' is not a micro-credential of '{pathway.issuer}'")
+                    Problem(
+                        source,
+                        "target",
+                        Phrase(
+                            "'%(id)s' is not a micro-credential of '%(issuer)s'",
+                            id=pathway.target,
+                            issuer=pathway.issuer,
+                        ),
+                    )
                 )
         others = {
             p.target: p
@@ -250,7 +259,7 @@ class PathwayService:
             raise CatalogError(problems)
         org = OrganisationRepository(session).row(pathway.issuer)
         if org is None:
-            raise CatalogError([Problem(source, "issuer", f"no organisation '{pathway.issuer}'")])
+            raise CatalogError([Problem(source, "issuer", Phrase("no organisation '%(id)s'", id=pathway.issuer))])
         repo, now = PathwayRepository(session), self.clock()
         current = repo.row(pathway.id)
         if current is not None and current.organisation_id != org.id:
