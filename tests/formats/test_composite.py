@@ -234,6 +234,7 @@ def test_a_composite_is_refused_when_its_components_are_not_right() -> None:
         ({"pathway_version": True}, "whole number"),
         ({"pathway_url": "not a url"}, "URL"),
         ({"pathway_id": "two words"}, "without spaces"),
+        ({"pathway_title": " "}, "needs a title"),
     ):
         with pytest.raises(CredentialError, match=said):
             composite_parts(components, **{**pathway, **change})
@@ -317,6 +318,23 @@ def test_a_clr_whose_component_was_tampered_reports_that_component() -> None:
     assert [r.verified for r in report.credentials] == [True, False, True, True]
     assert report.credentials[1].outcome_of("proof") is Outcome.FAIL
     assert report.credentials[1].achievement["name"] == "Advanced databases"
+
+
+def test_the_bundle_of_a_tampered_clr_does_not_match_its_composite() -> None:
+    clr = _signed_clr(_clr())
+    bundle = read_clr(clr)
+    assert bundle is not None
+    assert bundle.composite_ref is not None
+    match = match_components(bundle.composite_ref, bundle.components)  # by the digests read_clr computed
+    assert match.complete
+    assert [held for _, held in match.found] == stacked_components()
+    clr["credentialSubject"]["verifiableCredential"][2]["validFrom"] = "2026-05-04T09:30:01Z"
+    tampered = read_clr(clr)
+    assert tampered is not None
+    assert tampered.composite_ref is not None
+    match = match_components(tampered.composite_ref, tampered.components)
+    assert [r.credential_id for r in match.altered] == [stacked_components()[2]["id"]]
+    assert not match.complete
 
 
 def test_read_clr_gives_back_the_bundle() -> None:
