@@ -194,6 +194,28 @@ def test_read_composite_gives_back_the_pathway_and_the_components() -> None:
         assert read_composite(other) is None
 
 
+def test_a_composite_naming_too_many_components_is_refused_when_read() -> None:
+    award = composite_award()
+    extra = [f"urn:uuid:00000000-0000-4000-8000-{i:012d}" for i in range(MAX_COMPONENTS)]
+    award["evidence"] += [{"id": i, "type": ["Evidence"], "name": "x"} for i in extra]
+    award["relatedResource"] += [{"id": i, "digestSRI": award["relatedResource"][0]["digestSRI"]} for i in extra]
+    with pytest.raises(CredentialError, match=f"names at most {MAX_COMPONENTS} components"):
+        read_composite(award)
+
+
+def test_a_jwt_component_is_named_and_matched_as_a_jwt() -> None:
+    token = signed_jwt()
+    parts = composite_parts([token, *stacked_components()[1:]], **STACK_PATHWAY)
+    assert parts["relatedResource"][0]["mediaType"] == "application/vc+jwt"
+    target, _ = catalogue_award("um-applied-statistics", 8)
+    ref = read_composite(with_composite(target, parts))
+    assert ref is not None
+    assert ref.components[0].media_type == "application/vc+jwt"
+    match = match_components(ref, [*stacked_components(), token])
+    assert match.complete
+    assert match.found[0][1] == token
+
+
 def test_matching_held_credentials_finds_the_missing_and_the_altered() -> None:
     ref = read_composite(composite_award())
     assert ref is not None

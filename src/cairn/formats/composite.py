@@ -389,12 +389,10 @@ def read_composite(credential: Held) -> CompositeRef | None:
             continue
         ident, digest = related.get("id"), related.get("digestSRI")
         if isinstance(ident, str) and ident in evidence and isinstance(digest, str):
+            if len(components) == MAX_COMPONENTS:
+                raise CredentialError("a composite names at most %(most)s components", most=MAX_COMPONENTS)
             media = related.get("mediaType")
             components.append(ComponentRef(ident, digest, evidence[ident], media if isinstance(media, str) else None))
-    if len(components) > MAX_COMPONENTS:
-        raise CredentialError(
-            "a composite names at most %(most)s components, not %(n)s", most=MAX_COMPONENTS, n=len(components)
-        )
     url = alignment.get("targetUrl")
     return CompositeRef(
         pathway_id=found[0],
@@ -434,17 +432,17 @@ def match_components(composite: CompositeRef, credentials: Iterable[Held | Compo
     :class:`Component` (from :func:`components_of` or a CLR's bundle) is matched by the digest it carries, and
     stands for its ``credential``; a held credential is hashed here."""
     by_id: dict[str, list[Held | Component]] = {}
-    for held in credentials:
-        ident = held.credential_id if isinstance(held, Component) else _id_of_held(held)
+    for item in credentials:
+        ident = item.credential_id if isinstance(item, Component) else _id_of_held(item)
         if ident is not None:
-            by_id.setdefault(ident, []).append(held)
+            by_id.setdefault(ident, []).append(item)
     found: list[tuple[ComponentRef, Held]] = []
     missing: list[ComponentRef] = []
     altered: list[ComponentRef] = []
     for ref in composite.components:
         candidates = by_id.get(ref.credential_id, [])
         match = next((c for c in candidates if _matches(c, ref.digest)), None)
-        held = match.credential if isinstance(match, Component) else match
+        held: Held | None = match.credential if isinstance(match, Component) else match
         if held is not None:
             found.append((ref, held))
         elif candidates:
