@@ -408,6 +408,10 @@ def test_a_clr_is_refused_when_it_does_not_hold_together() -> None:
         _clr(components=[*components, extra])
     with pytest.raises(CredentialError, match="about someone else"):
         _clr(holder_id="did:example:someone-else")
+    elsewhere = composite_award()
+    elsewhere["credentialSubject"]["id"] = "did:example:someone-else"
+    with pytest.raises(CredentialError, match="about someone else"):  # the composite too
+        _clr(composite=elsewhere)
     with pytest.raises(CredentialError, match="names no pathway"):
         _clr(components=components[:2], composite=components[2])
     with pytest.raises(CredentialError, match="issuer needs an id"):

@@ -111,6 +111,8 @@ def clr_credential(
         ref = read_composite(composite)
         if ref is None or top.achievement_id is None:
             raise CredentialError("the composite credential names no pathway")
+        if top.subject_id is not None and top.subject_id != holder_id:
+            raise CredentialError("the component %(id)s is about someone else", id=top.credential_id[:200])
         match = match_components(ref, parts)
         if match.altered or match.missing:
             odd = (match.altered or match.missing)[0].credential_id
