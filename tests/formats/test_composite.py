@@ -194,6 +194,28 @@ def test_read_composite_gives_back_the_pathway_and_the_components() -> None:
         assert read_composite(other) is None
 
 
+def test_a_composite_naming_too_many_components_is_refused_when_read() -> None:
+    award = composite_award()
+    extra = [f"urn:uuid:00000000-0000-4000-8000-{i:012d}" for i in range(MAX_COMPONENTS)]
+    award["evidence"] += [{"id": i, "type": ["Evidence"], "name": "x"} for i in extra]
+    award["relatedResource"] += [{"id": i, "digestSRI": award["relatedResource"][0]["digestSRI"]} for i in extra]
+    with pytest.raises(CredentialError, match=f"names at most {MAX_COMPONENTS} components"):
+        read_composite(award)
+
+
+def test_a_jwt_component_is_named_and_matched_as_a_jwt() -> None:
+    token = signed_jwt()
+    parts = composite_parts([token, *stacked_components()[1:]], **STACK_PATHWAY)
+    assert parts["relatedResource"][0]["mediaType"] == "application/vc+jwt"
+    target, _ = catalogue_award("um-applied-statistics", 8)
+    ref = read_composite(with_composite(target, parts))
+    assert ref is not None
+    assert ref.components[0].media_type == "application/vc+jwt"
+    match = match_components(ref, [*stacked_components(), token])
+    assert match.complete
+    assert match.found[0][1] == token
+
+
 def test_matching_held_credentials_finds_the_missing_and_the_altered() -> None:
     ref = read_composite(composite_award())
     assert ref is not None
@@ -234,6 +256,7 @@ def test_a_composite_is_refused_when_its_components_are_not_right() -> None:
         ({"pathway_version": True}, "whole number"),
         ({"pathway_url": "not a url"}, "URL"),
         ({"pathway_id": "two words"}, "without spaces"),
+        ({"pathway_title": " "}, "needs a title"),
     ):
         with pytest.raises(CredentialError, match=said):
             composite_parts(components, **{**pathway, **change})
@@ -319,6 +342,23 @@ def test_a_clr_whose_component_was_tampered_reports_that_component() -> None:
     assert report.credentials[1].achievement["name"] == "Advanced databases"
 
 
+def test_the_bundle_of_a_tampered_clr_does_not_match_its_composite() -> None:
+    clr = _signed_clr(_clr())
+    bundle = read_clr(clr)
+    assert bundle is not None
+    assert bundle.composite_ref is not None
+    match = match_components(bundle.composite_ref, bundle.components)  # by the digests read_clr computed
+    assert match.complete
+    assert [held for _, held in match.found] == stacked_components()
+    clr["credentialSubject"]["verifiableCredential"][2]["validFrom"] = "2026-05-04T09:30:01Z"
+    tampered = read_clr(clr)
+    assert tampered is not None
+    assert tampered.composite_ref is not None
+    match = match_components(tampered.composite_ref, tampered.components)
+    assert [r.credential_id for r in match.altered] == [stacked_components()[2]["id"]]
+    assert not match.complete
+
+
 def test_read_clr_gives_back_the_bundle() -> None:
     bundle = read_clr(_signed_clr(_clr()))
     assert bundle is not None
@@ -368,6 +408,10 @@ def test_a_clr_is_refused_when_it_does_not_hold_together() -> None:
         _clr(components=[*components, extra])
     with pytest.raises(CredentialError, match="about someone else"):
         _clr(holder_id="did:example:someone-else")
+    elsewhere = composite_award()
+    elsewhere["credentialSubject"]["id"] = "did:example:someone-else"
+    with pytest.raises(CredentialError, match="about someone else"):  # the composite too
+        _clr(composite=elsewhere)
     with pytest.raises(CredentialError, match="names no pathway"):
         _clr(components=components[:2], composite=components[2])
     with pytest.raises(CredentialError, match="issuer needs an id"):

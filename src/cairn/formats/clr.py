@@ -24,12 +24,10 @@ from typing import Any, Final
 from cairn.errors import CredentialError
 from cairn.formats.annex import achievement_of, subject_of
 from cairn.formats.composite import (
-    MAX_BYTES,
     MAX_COMPONENTS,
     Component,
     CompositeRef,
     Held,
-    canonical_bytes,
     component_of,
     components_of,
     credential_document,
@@ -113,7 +111,9 @@ def clr_credential(
         ref = read_composite(composite)
         if ref is None or top.achievement_id is None:
             raise CredentialError("the composite credential names no pathway")
-        match = match_components(ref, held)
+        if top.subject_id is not None and top.subject_id != holder_id:
+            raise CredentialError("the component %(id)s is about someone else", id=top.credential_id[:200])
+        match = match_components(ref, parts)
         if match.altered or match.missing:
             odd = (match.altered or match.missing)[0].credential_id
             raise CredentialError("the composite names %(id)s, which is not among the components", id=odd[:200])
@@ -177,9 +177,11 @@ def _bounded(values: object, what: str, most: int) -> list[Any]:
 
 def read_clr(credential: Held) -> ClrBundle | None:
     """The credentials, achievements and associations a CLR 2.0 credential carries; None when ``credential`` is
-    not a ClrCredential. Raises CredentialError for a CLR over the limits (more than :data:`MAX_COMPONENTS`
-    credentials besides a composite, more than :data:`MAX_BYTES` of them) or with something inside that is no
-    credential, or cannot be named."""
+    not a ClrCredential. Raises CredentialError for a CLR over the limits of :mod:`cairn.formats.composite` (more
+    than ``MAX_COMPONENTS`` credentials besides a composite, more than ``MAX_BYTES`` of them, one listed twice) or
+    with something inside that is no credential, or cannot be named. Each credential inside is canonicalised once:
+    match the composite against ``components`` (:func:`~cairn.formats.composite.match_components`) without
+    hashing again."""
     try:
         document = credential_document(credential)
     except CredentialError:
@@ -189,16 +191,10 @@ def read_clr(credential: Held) -> ClrBundle | None:
     subject = subject_of(document)
     most = MAX_COMPONENTS + 1
     items = _bounded(subject.get("verifiableCredential"), "credentials", most)
-    total = 0
     held: list[Held] = []
     for index, item in enumerate(items, 1):
         if not isinstance(item, Mapping | str) or (isinstance(item, str) and not is_compact_jws(item)):
             raise CredentialError("credential %(n)s inside the CLR is neither a JSON credential nor a JWT", n=index)
-        total += len(canonical_bytes(item))
-        if total > MAX_BYTES:
-            raise CredentialError(
-                "the credentials inside the CLR are larger than %(most)s bytes", most=f"{MAX_BYTES:,}"
-            )
         held.append(item)
     associations = tuple(
         Association(a["associationType"], a["sourceId"], a["targetId"])
@@ -209,7 +205,7 @@ def read_clr(credential: Held) -> ClrBundle | None:
     achievements = tuple(
         a for a in _bounded(subject.get("achievement"), "achievements", most * 4) if isinstance(a, Mapping)
     )
-    everything = [component_of(item) for item in held]
+    everything = components_of(held, most=most) if held else []
     refs = [read_composite(item) for item in held]
     composite_at = _composite_index(everything, refs, associations)
     if composite_at is None and len(everything) > MAX_COMPONENTS:

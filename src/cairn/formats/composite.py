@@ -178,6 +178,11 @@ class Component:
 def component_of(credential: Held) -> Component:
     """The :class:`Component` of a held credential. Raises CredentialError where it cannot be named in a composite
     (no credential id, no issuer), or is over the limits."""
+    return _component(credential, canonical_bytes(credential))
+
+
+def _component(credential: Held, data: bytes) -> Component:
+    """:func:`component_of`, its canonical bytes ``data`` already computed (each credential is hashed once)."""
     document = credential_document(credential)
     credential_id = document.get("id")
     if not is_url(credential_id):
@@ -198,31 +203,31 @@ def component_of(credential: Held) -> Component:
         achievement_name=name,
         issuer_id=issuer_id,
         issuer_name=issuer_name,
-        digest=component_digest(credential),
+        digest=_sri("sha384", data),
         media_type=JWT_MEDIA_TYPE if isinstance(credential, str) else VC_MEDIA_TYPE,
         subject_id=subject_id if isinstance(subject_id, str) else None,
         credential=credential,
     )
 
 
-def components_of(given: Sequence[Component | Held]) -> list[Component]:
-    """``given`` (held credentials or components) as components: at least one, at most :data:`MAX_COMPONENTS`,
-    :data:`MAX_BYTES` in all, each named once; else CredentialError."""
+def components_of(given: Sequence[Component | Held], *, most: int = MAX_COMPONENTS) -> list[Component]:
+    """``given`` (held credentials or components) as components: at least one, at most ``most``
+    (:data:`MAX_COMPONENTS`), :data:`MAX_BYTES` in all, each named once; else CredentialError. Each held credential
+    is canonicalised once."""
     if not given:
         raise CredentialError("a composite needs at least one component")
-    if len(given) > MAX_COMPONENTS:
-        raise CredentialError(
-            "a composite holds at most %(most)s components, not %(n)s", most=MAX_COMPONENTS, n=len(given)
-        )
+    if len(given) > most:
+        raise CredentialError("a composite holds at most %(most)s components, not %(n)s", most=most, n=len(given))
     total = 0
     out: list[Component] = []
     seen: set[str] = set()
     for item in given:
         if not isinstance(item, Component):
-            total += len(canonical_bytes(item))
+            data = canonical_bytes(item)
+            total += len(data)
             if total > MAX_BYTES:
                 raise CredentialError("the components are larger than %(most)s bytes together", most=f"{MAX_BYTES:,}")
-            item = component_of(item)
+            item = _component(item, data)
         if item.credential_id in seen:
             raise CredentialError("the component %(id)s is listed twice", id=item.credential_id[:200])
         seen.add(item.credential_id)
@@ -231,6 +236,11 @@ def components_of(given: Sequence[Component | Held]) -> list[Component]:
 
 
 # -- the composite's OB 3.0 credential ---------------------------------------------------------------------------
+
+
+def _awarder(component: Component) -> str:
+    name, ident = component.issuer_name, component.issuer_id
+    return name if name == ident else f"{name} ({ident})"
 
 
 def _issuers(components: Sequence[Component]) -> int:
@@ -261,6 +271,8 @@ def composite_parts(
         raise CredentialError("a pathway version is a whole number from 1")
     if not is_url(pathway_url):
         raise CredentialError("the pathway's address must be a URL")
+    if not pathway_title.strip():
+        raise CredentialError("a pathway needs a title")
     parts = components_of(components)
     where = f"the pathway “{pathway_title}” (version {pathway_version})"
     evidence = [
@@ -268,7 +280,7 @@ def composite_parts(
             "id": c.credential_id,
             "type": ["Evidence"],
             "name": c.achievement_name,
-            "description": f"{c.achievement_name}, awarded by {c.issuer_name} ({c.issuer_id}): a component of {where}.",
+            "description": f"{c.achievement_name}, awarded by {_awarder(c)}: a component of {where}.",
         }
         for c in parts
     ]
@@ -309,16 +321,9 @@ def with_composite(credential: Mapping[str, Any], parts: Mapping[str, Sequence[M
         if added:
             out[name] = [*as_list(credential.get(name)), *added]
     new_achievement = {**achievement, "alignment": [*as_list(achievement.get("alignment")), *alignments]}
-    subjects = as_list(credential.get("credentialSubject"))
     new_subject = {**subject, "achievement": new_achievement}
-    out["credentialSubject"] = (
-        new_subject
-        if not isinstance(credential.get("credentialSubject"), list)
-        else [
-            new_subject,
-            *subjects[1:],
-        ]
-    )
+    subjects = credential.get("credentialSubject")
+    out["credentialSubject"] = [new_subject, *subjects[1:]] if isinstance(subjects, list) else new_subject
     return out
 
 
@@ -384,12 +389,10 @@ def read_composite(credential: Held) -> CompositeRef | None:
             continue
         ident, digest = related.get("id"), related.get("digestSRI")
         if isinstance(ident, str) and ident in evidence and isinstance(digest, str):
+            if len(components) == MAX_COMPONENTS:
+                raise CredentialError("a composite names at most %(most)s components", most=MAX_COMPONENTS)
             media = related.get("mediaType")
             components.append(ComponentRef(ident, digest, evidence[ident], media if isinstance(media, str) else None))
-    if len(components) > MAX_COMPONENTS:
-        raise CredentialError(
-            "a composite names at most %(most)s components, not %(n)s", most=MAX_COMPONENTS, n=len(components)
-        )
     url = alignment.get("targetUrl")
     return CompositeRef(
         pathway_id=found[0],
@@ -424,23 +427,34 @@ def _id_of_held(credential: Held) -> str | None:
     return ident if isinstance(ident, str) else None
 
 
-def match_components(composite: CompositeRef, credentials: Iterable[Held]) -> ComponentMatch:
-    """Pair each component ``composite`` names with a credential of ``credentials`` of the same id and digest."""
-    by_id: dict[str, list[Held]] = {}
-    for held in credentials:
-        ident = _id_of_held(held)
+def match_components(composite: CompositeRef, credentials: Iterable[Held | Component]) -> ComponentMatch:
+    """Pair each component ``composite`` names with one of ``credentials`` of the same id and digest. A
+    :class:`Component` (from :func:`components_of` or a CLR's bundle) is matched by the digest it carries, and
+    stands for its ``credential``; a held credential is hashed here."""
+    by_id: dict[str, list[Held | Component]] = {}
+    for item in credentials:
+        ident = item.credential_id if isinstance(item, Component) else _id_of_held(item)
         if ident is not None:
-            by_id.setdefault(ident, []).append(held)
+            by_id.setdefault(ident, []).append(item)
     found: list[tuple[ComponentRef, Held]] = []
     missing: list[ComponentRef] = []
     altered: list[ComponentRef] = []
     for ref in composite.components:
         candidates = by_id.get(ref.credential_id, [])
-        match = next((c for c in candidates if digest_matches(c, ref.digest)), None)
-        if match is not None:
-            found.append((ref, match))
+        match = next((c for c in candidates if _matches(c, ref.digest)), None)
+        held: Held | None = match.credential if isinstance(match, Component) else match
+        if held is not None:
+            found.append((ref, held))
         elif candidates:
             altered.append(ref)
         else:
             missing.append(ref)
     return ComponentMatch(tuple(found), tuple(missing), tuple(altered))
+
+
+def _matches(candidate: Held | Component, digest: str) -> bool:
+    if not isinstance(candidate, Component):
+        return digest_matches(candidate, digest)
+    if candidate.credential is None:
+        return False
+    return hmac.compare_digest(candidate.digest, digest) or digest_matches(candidate.credential, digest)
