@@ -10,12 +10,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from cairn.errors import CatalogError, InputError, NotFoundError, Problem
+from cairn.errors import CatalogError, NotFoundError, Problem
 from cairn.model.catalog import MAX_FILE_BYTES, Catalog, CatalogueQuery, build_catalog
 from cairn.model.definitions import PUBLISHED, MicroCredentialDefinition, Organisation, SaveAction
 from cairn.services.catalog.coawards import accept_all
 from cairn.services.catalog.search import CatalogueIndex, Found
-from cairn.services.pathways.service import PathwayService
+from cairn.services.pathways.service import PathwayStore
 from cairn.store.audit import AuditRepository
 from cairn.store.catalog.repository import (
     DefinitionRepository,
@@ -125,13 +125,13 @@ class CatalogService:
     """Catalogue use cases over one database."""
 
     def __init__(
-        self, database: Database, *, clock: Callable[[], datetime], pathways: PathwayService | None = None
+        self, database: Database, *, clock: Callable[[], datetime], pathways: PathwayStore | None = None
     ) -> None:
         self.database = database
         self.clock = clock
         self.index = CatalogueIndex(database)
-        self.pathways = pathways
-        """Stores the pathways a catalogue holds (without it, a catalogue with pathways is refused)."""
+        self.pathways = pathways or PathwayStore(database, clock=clock)
+        """Stores the pathways a catalogue holds."""
 
     def validate(self, paths: Sequence[str | Path]) -> tuple[Catalog, list[Problem]]:
         """Validate files, allowing definitions to name organisations already stored."""
@@ -179,10 +179,7 @@ class CatalogService:
                     )
                 session.flush()
                 accept_all(session, definition, now=now, actor=actor, how="catalogue import")
-            if catalog.pathways and self.pathways is None:
-                raise InputError("this instance does not store pathways")
             for pathway in catalog.pathways.values():
-                assert self.pathways is not None
                 action_text, _ = self.pathways.save(
                     pathway,
                     actor=actor,

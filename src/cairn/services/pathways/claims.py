@@ -24,7 +24,14 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from cairn.errors import ConflictError, InputError, NotFoundError
-from cairn.formats.composite import component_digest, composite_parts, digest_matches, read_composite
+from cairn.formats.clr import clr_credential
+from cairn.formats.composite import (
+    component_digest,
+    composite_parts,
+    credential_document,
+    digest_matches,
+    read_composite,
+)
 from cairn.formats.facts import Facts
 from cairn.model.awards import Recipient
 from cairn.model.pathways import Evaluation, evaluate
@@ -40,6 +47,7 @@ from cairn.store.database import Database
 from cairn.store.pathways.repository import PathwayRepository
 from cairn.store.tables import PathwayClaimRow
 from cairn.store.wallet.repository import WalletRepository
+from cairn.vc import issue
 from cairn.vc.holder import HOLDER
 from cairn.vc.report import Outcome, Report
 
@@ -358,6 +366,39 @@ class PathwayClaimService:
             pathway_version=view.version,
             pathway_url=f"{self.pathways.public_url}/pathways/{view.slug}?version={view.version}",
             pathway_title=title,
+        )
+
+    def clr(self, award_id: str, *, holder: str | None = None, organisation: str | None = None) -> dict[str, Any] | str:
+        """The composite award ``award_id`` as a signed CLR 2.0 credential bundling its components, the composite
+        and their ``isParentOf`` associations, signed by the composite's issuer. ``holder`` (the claim's holder)
+        or ``organisation`` (the issuer) must match; NotFoundError otherwise."""
+        with self.database.transaction() as session:
+            row = PathwayRepository(session).claim_of_award(award_id[:36])
+            if row is None:
+                raise NotFoundError("this credential was not stacked from a pathway")
+            _, owner = _pathway_of(session, row.pathway_id)
+            claim_holder, items = row.holder, list(row.components.get("items") or [])
+        if (holder is None or holder != claim_holder) and (organisation is None or organisation != owner):
+            raise NotFoundError("this credential was not stacked from a pathway")
+        award = self.issuing.get(award_id, organisation=owner)
+        plan = self.issuing.plan(award.definition, organisation=owner)
+        composite = award.credential
+        document = composite if isinstance(composite, Mapping) else credential_document(composite)
+        found = document.get("issuer")
+        issuer: Mapping[str, Any] = found if isinstance(found, Mapping) else {"id": plan.context.issuer_ids[owner]}
+        now = self.clock().replace(microsecond=0)
+        bundle = clr_credential(
+            issuer=issuer,
+            holder_id=claim_holder,
+            name=str(document.get("name") or plan.title),
+            components=[item["document"] for item in items],
+            composite=composite,
+            valid_from=now.isoformat().replace("+00:00", "Z"),
+            id=f"urn:uuid:{uuid.uuid4()}",
+        )
+        context = plan.context
+        return issue(
+            bundle, key=context.key(), suite=context.suite, created=now, verification_method=context.verification_method
         )
 
     # -- checking a composite again ------------------------------------------------------------------

@@ -54,6 +54,7 @@ __all__ = [
     "MAX_SUGGESTIONS",
     "PathwayProgress",
     "PathwayService",
+    "PathwayStore",
     "PathwayView",
     "Suggestion",
     "facts_for",
@@ -168,23 +169,12 @@ def _signed_from_host(issuer: str, achievement: str) -> bool:
     return issuer_host == host
 
 
-class PathwayService:
-    """Pathways: save and read them (versioned), and a wallet's progress along them."""
+class PathwayStore:
+    """Pathways saved (checked, versioned) and read: what a catalogue import needs, over one database."""
 
-    def __init__(
-        self,
-        database: Database,
-        *,
-        clock: Callable[[], datetime],
-        verification: VerificationService,
-        did_of: Callable[[str], str],
-        public_url: str,
-    ) -> None:
+    def __init__(self, database: Database, *, clock: Callable[[], datetime]) -> None:
         self.database = database
         self.clock = clock
-        self.verification = verification
-        self.did_of = did_of
-        self.public_url = public_url.rstrip("/")
 
     # -- saving and reading --------------------------------------------------------------------------
 
@@ -319,6 +309,24 @@ class PathwayService:
         except NotFoundError:
             title = pathway.title
         return PathwayView(stored, pathway, issuer, title)
+
+
+class PathwayService(PathwayStore):
+    """Pathways: save and read them (versioned), and a wallet's progress along them."""
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        clock: Callable[[], datetime],
+        verification: VerificationService,
+        did_of: Callable[[str], str],
+        public_url: str,
+    ) -> None:
+        super().__init__(database, clock=clock)
+        self.verification = verification
+        self.did_of = did_of
+        self.public_url = public_url.rstrip("/")
 
     # -- a learner's progress ------------------------------------------------------------------------
 
