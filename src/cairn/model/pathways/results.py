@@ -1,13 +1,14 @@
 """What evaluating a pathway against held credentials gives: a tree of results, what is missing, and words.
 
 Every sentence is a :class:`cairn.phrases.Phrase` (English, said again in the reader's language by the pages).
+The results are named tuples: immutable like frozen dataclasses, and made several times faster (a wallet page
+evaluates a whole catalogue of pathways; results of untouched subtrees are shared between evaluations).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from cairn.model.pathways.rules import Criteria, RuleKind
 from cairn.phrases import Phrase
@@ -15,8 +16,7 @@ from cairn.phrases import Phrase
 __all__ = ["Evaluation", "Missing", "NodeResult", "NotCounted"]
 
 
-@dataclass(frozen=True, slots=True)
-class NotCounted:
+class NotCounted(NamedTuple):
     """A held credential that would have met a leaf but does not count for it, and why."""
 
     credential_id: str
@@ -24,8 +24,7 @@ class NotCounted:
     reason: Phrase
 
 
-@dataclass(frozen=True, slots=True)
-class NodeResult:
+class NodeResult(NamedTuple):
     """One node of the rule tree, evaluated."""
 
     kind: RuleKind
@@ -47,8 +46,7 @@ class NodeResult:
     """Held credentials that would have met this leaf but do not count, each with why."""
 
 
-@dataclass(frozen=True, slots=True)
-class Missing:
+class Missing(NamedTuple):
     """An unmet leaf: what it needs, in words and as data a catalogue search can use."""
 
     path: str
@@ -65,8 +63,7 @@ class Missing:
     one way among others)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Evaluation:
+class Evaluation(NamedTuple):
     """A pathway evaluated against a holder's credentials."""
 
     pathway: str
