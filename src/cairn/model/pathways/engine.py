@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from cairn.formats.facts import Facts
 from cairn.model.pathways.assign import Option, Tree, Value, solve
@@ -32,7 +33,7 @@ from cairn.model.pathways.matching import (
     name_of,
     number,
 )
-from cairn.model.pathways.results import Evaluation, Missing, NodeResult, NotCounted
+from cairn.model.pathways.results import Details, Evaluation, Missing, NodeResult, NotCounted
 from cairn.model.pathways.rules import PathwayDefinition, Rule, RuleKind
 from cairn.phrases import Phrase
 
@@ -110,6 +111,8 @@ class _Compiled:
         totals = pathway.totals
         self.ects = totals.ects_at_least if totals else None
         self.hours = totals.hours_at_least if totals else None
+        self.cache_keys = [repr((key, totals is not None)) for key in self.keys]
+        """Each leaf's key as text (a hash kept) for the wallet's cache of options."""
         self._leaves: list[_Leaf | None] = [None] * len(self.rules)
         self._blank: dict[tuple[int, int], Blank] = {}
         self._blank_values: list[Value] | None = None
@@ -159,15 +162,14 @@ class _Compiled:
             self._untouched = Evaluation(
                 pathway=self.pathway.id,
                 met=False,
-                root=root,
                 used=(),
-                missing=missing,
                 progress=0.0,
                 ects_done=0.0,
                 ects_needed=self.ects,
                 hours_done=0.0,
                 hours_needed=self.hours,
-                explanation=_summary(False, root, 0.0, self.ects, 0.0, self.hours),
+                explanation=_summary_of(False, root.done, root.needed, 0.0, self.ects, 0.0, self.hours),
+                details=(root, missing),
                 touched=False,
             )
         return self._untouched
@@ -203,22 +205,26 @@ def _options(compiled: _Compiled, held: Held) -> list[tuple[list[Option], list[i
     cache = held.cache
     out: list[tuple[list[Option], list[int], list[int]]] = []
     touched = False
-    for rule, checks, key in zip(compiled.rules, compiled.checks, compiled.keys, strict=True):
+    for rule, checks, key, name in zip(
+        compiled.rules, compiled.checks, compiled.keys, compiled.cache_keys, strict=True
+    ):
         if rule.component is not None and key not in named:
             out.append(_NOTHING)
             continue
-        found = cache.get((key, totals))
+        found = cache.get(name)
         if found is None:
-            found = cache[(key, totals)] = _leaf_options(held, rule, checks, totals)
+            found = cache[name] = _leaf_options(held, rule, checks, key, totals)
         touched = touched or bool(found[1] or found[2])
         out.append(found)
     return out if touched else None
 
 
 def _leaf_options(
-    held: Held, rule: Rule, checks: Sequence[Check], totals: bool
+    held: Held, rule: Rule, checks: Sequence[Check], key: tuple[Any, ...], totals: bool
 ) -> tuple[list[Option], list[int], list[int]]:
-    candidates, close = held.related(rule, checks)
+    candidates, close = held.related(rule, checks, key)
+    if not candidates and not close:
+        return _NOTHING
     found: list[Option] = []
     if candidates:
         facts, group = held.facts, held.group
@@ -270,51 +276,59 @@ class _Report:
         self.compiled, self.tree, self.held = compiled, compiled.tree, held
         self.chosen, self.fitting, self.near = chosen, fitting, near
         self.values: dict[int, Value] = {}
-        self.owner = {c.group: leaf for leaf, c in enumerate(chosen) if c is not None}
-        self.missing: list[Missing] = []
+        self._owner: dict[int, int] = {}
         self.active = [0]  # how many of the leaves before each relate to something held
-        for fits, close in zip(fitting, near, strict=True):
+        self.met = [0]  # how many of the leaves before each are met
+        for fits, close, option in zip(fitting, near, chosen, strict=True):
             self.active.append(self.active[-1] + bool(fits or close))
+            self.met.append(self.met[-1] + (option is not None))
 
-    def _inactive(self, index: int) -> bool:
-        first, end = self.tree.spans[index]
-        return self.active[end] == self.active[first]
+    @property
+    def owner(self) -> dict[int, int]:
+        """The leaf each counted credential group went to."""
+        return {c.group: leaf for leaf, c in enumerate(self.chosen) if c is not None}
 
     def value(self, index: int) -> Value:
-        """Node ``index``'s value (worked out for the subtrees the holder touches only)."""
+        """Node ``index``'s value: as when nothing is met where none of its leaves is, else worked out."""
+        first, end = self.tree.spans[index]
+        if self.met[end] == self.met[first]:
+            return self.compiled.blank_values[index]
         found = self.values.get(index)
         if found is None:
             node = self.tree.nodes[index]
-            if self._inactive(index):
-                found = self.compiled.blank_values[index]
-            elif node.leaf >= 0:
-                found = (True, 1, 1) if self.chosen[node.leaf] is not None else (False, 0, 1)
-            else:
-                found = self.tree.combine(index, [self.value(c) for c in node.children])
+            children = node.children
+            found = (True, 1, 1) if node.leaf >= 0 else self.tree.combine(index, [self.value(c) for c in children])
             self.values[index] = found
         return found
 
-    def node(self, index: int, mode: int = _MISSING) -> NodeResult:
-        if self._inactive(index):
-            result, missing = self.compiled.blank(index, mode)
-            self.missing.extend(missing)
-            return result
+    def node(self, index: int, mode: int, out: list[Missing]) -> NodeResult:
+        """Node ``index``'s result (a node the holder touches: see :meth:`_Compiled.blank` for the others)."""
         node = self.tree.nodes[index]
-        met, done, needed = self.value(index)
         if node.leaf >= 0:
-            return self.leaf(node.leaf, mode)
-        if met:
-            children = tuple(self.node(c, _NONE) for c in node.children)
-        else:
-            follow = self.tree.followed(index, self.value)
-            children = tuple(self.node(c, mode if c in follow else max(mode, _ALTERNATIVE)) for c in node.children)
-        used = tuple(u for c in children for u in c.used)
-        words = _node_words(node.kind, met, sum(c.met for c in children), len(children), node.n)
+            return self.leaf(node.leaf, mode, out)
+        met, done, needed = self.value(index)
+        follow = node.children if met or node.kind == "all" else self.tree.followed(index, self.value)
+        spans, active, blank = self.tree.spans, self.active, self.compiled.blank
+        children: list[NodeResult] = []
+        used: list[str] = []
+        met_children = 0
+        for child in node.children:
+            here = _NONE if met else mode if child in follow else max(mode, _ALTERNATIVE)
+            first, end = spans[child]
+            if active[end] == active[first]:
+                result, missing = blank(child, here)
+                out.extend(missing)
+            else:
+                result = self.node(child, here, out)
+                used.extend(result.used)
+            met_children += result.met
+            children.append(result)
+        words = _node_words(node.kind, met, met_children, len(children), node.n)
         return NodeResult(
-            node.kind, node.path, node.rule.label, met, used, words, children, done / needed, done, needed
+            node.kind, node.path, node.rule.label, met, tuple(used), words, tuple(children), done / needed, done, needed
         )
 
-    def leaf(self, leaf: int, mode: int) -> NodeResult:
+    def leaf(self, leaf: int, mode: int, out: list[Missing]) -> NodeResult:
         compiled = self.compiled.leaf(leaf)
         option = self.chosen[leaf]
         skipped = self._skipped(leaf, option)
@@ -326,7 +340,7 @@ class _Report:
                 1.0, 1, 1, skipped,
             )  # fmt: skip
         if mode != _NONE:
-            self.missing.append(compiled.missing_alternative if mode == _ALTERNATIVE else compiled.missing)
+            out.append(compiled.missing_alternative if mode == _ALTERNATIVE else compiled.missing)
         if not skipped:
             return compiled.unmet
         reasons = [Phrase("%(title)s does not count: %(reason)s", title=s.title, reason=s.reason) for s in skipped]
@@ -367,7 +381,7 @@ class _Report:
         if i in held.unusable:
             return held.unusable[i]
         why = leaf_matches(self.compiled.rules[leaf], held.facts[i], held.now)
-        owner = self.owner.get(held.group[i])
+        owner = self._owner.get(held.group[i])
         if why is not None or owner is None:
             return why
         chosen = self.chosen[owner]
@@ -378,37 +392,38 @@ class _Report:
             )
         return Phrase("it already counts for %(part)s", part=self.compiled.leaf(owner).name)
 
+    def details(self) -> Details:
+        """The result tree and the missing leaves (the root is touched: untouched pathways are answered whole by
+        :meth:`_Compiled.untouched`)."""
+        self._owner = self.owner
+        missing: list[Missing] = []
+        root = self.node(0, _MISSING, missing)
+        return root, tuple(missing)
+
     def evaluation(self) -> Evaluation:
-        root = self.node(0)
         compiled = self.compiled
+        root_met, done, needed = self.value(0)
         counted = [self.held.facts[c.fact] for c in self.chosen if c is not None]
         ects = sum(f.ects or 0.0 for f in counted)
         hours = sum(f.hours or 0.0 for f in counted)
         ects_needed, hours_needed = compiled.ects, compiled.hours
         met = (
-            root.met
+            root_met
             and (ects_needed is None or ects >= ects_needed)
             and (hours_needed is None or hours >= hours_needed)
         )
         return Evaluation(
             pathway=compiled.pathway.id,
             met=met,
-            root=root,
             used=tuple(f.credential_id for f in counted),
-            missing=tuple(self.missing),
-            progress=root.progress,
+            progress=done / needed,
             ects_done=ects,
             ects_needed=ects_needed,
             hours_done=hours,
             hours_needed=hours_needed,
-            explanation=_summary(met, root, ects, ects_needed, hours, hours_needed),
+            explanation=_summary_of(met, done, needed, ects, ects_needed, hours, hours_needed),
+            details=self.details,
         )
-
-
-def _summary(
-    met: bool, root: NodeResult, ects: float, ects_needed: float | None, hours: float, hours_needed: float | None
-) -> Phrase:
-    return _summary_of(met, root.done, root.needed, ects, ects_needed, hours, hours_needed)
 
 
 @lru_cache(maxsize=4096)

@@ -12,7 +12,7 @@ import calendar
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -76,6 +76,12 @@ class Check:
     """For the skills check: the skills asked (the index finds candidates through them)."""
     needed: int = 0
     """For the skills check: how many of them one credential must cover."""
+
+    name: str = field(init=False, default="")
+    """The key as text: its hash is kept, so a wallet's caches look checks up by it quickly."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", repr(self.key))
 
 
 def skills_needed(criteria: Criteria) -> int:
@@ -481,17 +487,19 @@ class Held:
             why = usable(facts, now)
             if why is not None:
                 self.unusable[i] = why
-        self._passing: dict[tuple[Any, ...], frozenset[int]] = {}
+        self._passing: dict[str, frozenset[int]] = {}
         self._related: dict[tuple[Any, ...], tuple[list[int], list[int]]] = {}
         self.cache: dict[Any, Any] = {}
         """What the engine works out once per holder (leaves' options, sentences about a credential)."""
 
     def passing(self, check: Check) -> frozenset[int]:
         """The credentials (by index) that pass ``check``, whatever their validity."""
-        found = self._passing.get(check.key)
+        found = self._passing.get(check.name)
         if found is None:
             by_skill, now = self.by_skill, self.now
-            if check.skills and check.needed == 1:
+            if len(check.skills) == 1:
+                found = frozenset(by_skill.get(check.skills[0], ()))
+            elif check.skills and check.needed == 1:
                 found = frozenset(i for skill in check.skills for i in by_skill.get(skill, ()))
             elif check.skills:
                 counts: dict[int, int] = {}
@@ -505,15 +513,17 @@ class Held:
             else:
                 test = check.test
                 found = frozenset(i for i, f in enumerate(self.facts) if test(f, now, False) is None)
-            self._passing[check.key] = found
+            self._passing[check.name] = found
         return found
 
-    def related(self, leaf: Rule, checks: Sequence[Check] | None = None) -> tuple[list[int], list[int]]:
+    def related(
+        self, leaf: Rule, checks: Sequence[Check] | None = None, key: tuple[Any, ...] | None = None
+    ) -> tuple[list[int], list[int]]:
         """``(candidates, near)``: the credentials that meet ``leaf`` and may count, and those that would have
         (the named component, or the skills asked, or all checks but one) but do not: invalid, expired, or failing
-        one criterion. Both in the holder's order. ``checks``: the leaf's :func:`checks_of`, when known. Equal
-        leaves (:func:`leaf_key`) are worked out once."""
-        key = leaf_key(leaf, checks)
+        one criterion. Both in the holder's order. ``checks`` and ``key``: the leaf's :func:`checks_of` and
+        :func:`leaf_key`, when known. Equal leaves are worked out once."""
+        key = key or leaf_key(leaf, checks)
         found: tuple[list[int], list[int]] | None = self._related.get(key)
         if found is None:
             found = self._related[key] = self._find(leaf, checks)
@@ -526,6 +536,8 @@ class Held:
             return [i for i in named if i not in unusable], [i for i in named if i in unusable]
         assert leaf.criteria is not None
         checks = checks or checks_of(leaf.criteria)
+        if checks[0].skills and not self.passing(checks[0]):
+            return [], []  # nobody has the skills: the commonest case, found without the other checks
         sets = [self.passing(c) for c in checks]
         every = sets[0] if len(sets) == 1 else frozenset.intersection(*sets)
         candidates = sorted(i for i in every if i not in self.unusable)
