@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +16,7 @@ from cairn.formats.facts import Facts
 from cairn.model.pathways import (
     Criteria,
     Evaluation,
+    Held,
     NodeResult,
     PathwayDefinition,
     Rule,
@@ -653,6 +654,11 @@ _leaves = st.one_of(
     st.integers(3, 6).map(lambda n: crit(eqf_at_least=n)),
     st.integers(1, 5).map(lambda n: crit(ects_at_least=n)),
     st.tuples(st.integers(3, 6), st.integers(1, 5)).map(lambda t: crit(eqf_at_least=t[0], ects_at_least=t[1])),
+    st.integers(6, 48).map(lambda m: crit(awarded_within={"months": m})),
+    st.sampled_from([3.0, 4.0, 4.5]).map(lambda v: crit(min_grade={"value": v})),
+    st.sampled_from([{"isced": "06"}, {"eqf": 5}, {}]).map(lambda a: crit(accredited_for=a)),
+    st.sampled_from([0.5, 1.0]).map(lambda c: crit(skills=SKILL[:2], skills_coverage=c)),
+    st.integers(4, 6).map(lambda n: crit(nqf_at_least={"framework": "PL", "level": n}, hours_at_least=50)),
 )
 
 
@@ -667,8 +673,21 @@ def _node(children: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict
 
 _rules = st.recursive(_leaves, _node, max_leaves=6)
 _facts = st.builds(
-    lambda i, slug, achievement, eqf, ects, valid: Facts(
-        f"c{i}", definition=slug, achievement_id=achievement, eqf=eqf, ects=ects, valid=valid
+    lambda i, slug, achievement, eqf, ects, valid, days, grade, scopes, skills, nqf, expired: Facts(
+        f"c{i}",
+        definition=slug,
+        achievement_id=achievement,
+        eqf=eqf,
+        ects=ects,
+        valid=valid,
+        awarded_at=None if days is None else NOW - timedelta(days=days),
+        grade=grade,
+        trusted_scopes=scopes,
+        skills=skills,
+        nqf_framework="PL" if nqf else "",
+        nqf_level=nqf,
+        hours=60.0,
+        valid_until=NOW - timedelta(days=1) if expired else None,
     ),
     st.integers(0, 10**6),
     st.sampled_from(["", *SLUGS]),
@@ -676,17 +695,24 @@ _facts = st.builds(
     st.one_of(st.none(), st.integers(1, 8)),
     st.one_of(st.none(), st.integers(1, 6).map(float)),
     st.booleans(),
+    st.one_of(st.none(), st.integers(0, 1800)),
+    st.sampled_from(["", "3.0", "4,5", "Pass", "5"]),
+    st.sampled_from([(), (Scope(isced=("06",)),), (Scope(isced=("0613",), eqf=(5,)),), (Scope(eqf=(4,)),)]),
+    st.sampled_from([(), (SKILL[0],), (SKILL[1], SKILL[0]), (SKILL[3],)]),
+    st.one_of(st.none(), st.integers(3, 7)),
+    st.booleans(),
 )
 _wallets = st.lists(_facts, max_size=6, unique_by=lambda f: f.credential_id)
 _totals = st.one_of(st.none(), st.integers(1, 12).map(lambda n: {"ects_at_least": n}))
 
 
 def _oracle_met(rule: Rule, facts: list[Facts], totals: float | None) -> bool:
-    """Brute force: is there any assignment of distinct credential groups to leaves that meets the rules?"""
+    """Brute force: is there any assignment of distinct credential groups to leaves that meets the rules? (Leaves
+    are matched with :func:`leaf_matches`, the words; the engine indexes with the checks' wordless fast paths.)"""
     rules = _walk_leaves(rule)
     groups: dict[str, list[Facts]] = {}
     for f in facts:
-        if f.valid:
+        if f.valid and (f.valid_until is None or f.valid_until >= NOW):
             groups.setdefault(group_key(f), []).append(f)
 
     def fits(leaf: Rule, key: str) -> Facts | None:
@@ -738,8 +764,28 @@ def test_no_credential_counts_twice_met_is_exact_and_monotone(
         assert n.met == bool(n.used)
         for u in n.used:
             assert by_id[u].valid
+            assert by_id[u].valid_until is None
             assert leaf_matches(rules_by_path[n.path], by_id[u], NOW) is None
     assert result.met == _oracle_met(p.rules, wallet, totals["ects_at_least"] if totals else None)
     if result.met:
-        bigger = [*wallet, replace(extra, credential_id="extra", valid=True)]
+        bigger = [*wallet, replace(extra, credential_id="extra", valid=True, valid_until=None)]
         assert evaluate(p, bigger, now=NOW).met
+
+
+def test_an_evaluation_cannot_be_changed_and_makes_its_tree_once() -> None:
+    result = evaluate(pathway({"all": [comp("a"), comp("b")]}), [held("x", "a")], now=NOW)
+    assert result.root is result.root
+    assert result.missing is result.missing
+    with pytest.raises(AttributeError, match="cannot be changed"):
+        result.met = True
+    assert "pathway='p'" in repr(result)
+
+
+def test_one_index_of_the_wallet_serves_many_pathways_at_its_time() -> None:
+    facts = [held("x", "a", valid_until=datetime(2026, 7, 1, tzinfo=UTC)), held("y", "b")]
+    index = Held(facts, now=NOW)
+    p = pathway({"all": [comp("a"), comp("b")]})
+    assert evaluate(p, index, now=NOW).used == evaluate(p, facts, now=NOW).used == ("x", "y")
+    later = evaluate(p, index, now=datetime(2026, 8, 1, tzinfo=UTC))  # another time: indexed again
+    assert later.used == ("y",)
+    assert leaf("rules.all[0]", later).not_counted[0].reason == "it expired on 2026-07-01"

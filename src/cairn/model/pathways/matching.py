@@ -161,14 +161,14 @@ def _hours(hours: float) -> Callable[[Facts, datetime, bool], Why]:
 
 
 def scope_words(accredited: AccreditedFor) -> Phrase:
-    """``ISCED-F 06``, ``EQF 5``, ``ISCED-F 06 at EQF 5``, or ``any field and level``."""
+    """``ISCED-F 06``, ``EQF 5``, ``ISCED-F 06 at EQF 5``, or ``any level and field``."""
     if accredited.isced and accredited.eqf:
         return Phrase("ISCED-F %(field)s at EQF %(level)s", field=accredited.isced, level=str(accredited.eqf))
     if accredited.isced:
         return Phrase("ISCED-F %(field)s", field=accredited.isced)
     if accredited.eqf:
         return Phrase("EQF %(level)s", level=str(accredited.eqf))
-    return Phrase("any field and level")
+    return Phrase("any level and field")
 
 
 def _scope_fits(scopes: Sequence[Scope], field: str | None, level: int | None) -> bool:
