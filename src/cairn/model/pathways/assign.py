@@ -58,17 +58,25 @@ class Tree:
 
     def _add(self, rule: Rule, path: str) -> int:
         index = len(self.nodes)
-        kind = rule.kind
-        node = Node(kind, path, rule, [], rule.n_of.n if rule.n_of is not None else 0)
-        self.nodes.append(node)
-        self.spans.append((len(self.leaves), 0))
-        if rule.is_leaf:
-            node.leaf = len(self.leaves)
+        first = len(self.leaves)
+        if rule.component is not None or rule.criteria is not None:
+            kind: RuleKind = "component" if rule.component is not None else "criteria"
+            self.nodes.append(Node(kind, path, rule, [], 0, first))
+            self.spans.append((first, first + 1))
             self.leaves.append(index)
+            return index
+        if rule.all is not None:
+            kind, children, step, n = "all", rule.all, "all", 0
+        elif rule.any is not None:
+            kind, children, step, n = "any", rule.any, "any", 0
         else:
-            step = "n_of.of" if kind == "n_of" else kind
-            node.children = [self._add(child, f"{path}.{step}[{i}]") for i, child in enumerate(rule.children)]
-        self.spans[index] = (self.spans[index][0], len(self.leaves))
+            assert rule.n_of is not None
+            kind, children, step, n = "n_of", rule.n_of.of, "n_of.of", rule.n_of.n
+        node = Node(kind, path, rule, [], n)
+        self.nodes.append(node)
+        self.spans.append((first, 0))
+        node.children = [self._add(child, f"{path}.{step}[{i}]") for i, child in enumerate(children)]
+        self.spans[index] = (first, len(self.leaves))
         return index
 
     def values(self, met: Sequence[bool]) -> list[Value]:

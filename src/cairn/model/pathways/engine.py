@@ -106,6 +106,10 @@ class _Compiled:
         self.rules = [self.tree.nodes[i].rule for i in self.tree.leaves]
         self.checks = [checks_of(rule.criteria) if rule.criteria is not None else () for rule in self.rules]
         self.keys = [leaf_key(rule, checks) for rule, checks in zip(self.rules, self.checks, strict=True)]
+        self.component_leaves: dict[tuple[Any, ...], list[int]] = {}
+        for leaf, (key, rule) in enumerate(zip(self.keys, self.rules, strict=True)):
+            if rule.component is not None:
+                self.component_leaves.setdefault(key, []).append(leaf)
         self.component_keys = frozenset(k for k, r in zip(self.keys, self.rules, strict=True) if r.component)
         self.criteria_leaves = [i for i, rule in enumerate(self.rules) if rule.criteria is not None]
         totals = pathway.totals
@@ -197,25 +201,25 @@ _NOTHING: tuple[list[Option], list[int], list[int]] = ([], [], [])
 def _options(compiled: _Compiled, held: Held) -> list[tuple[list[Option], list[int], list[int]]] | None:
     """For each leaf: its options (one per credential group, its first fitting credential; richest first when there
     are totals), every credential that fits it, and those that would have fitted but may not count (the "near").
-    None when no leaf relates to anything held (found without looking at every leaf when it can be)."""
+    None when no leaf relates to anything held. Only the criteria and the components the holder has are looked at."""
     named = held.named
-    if named.keys().isdisjoint(compiled.component_keys) and not compiled.criteria_leaves:
+    held_components = named.keys() & compiled.component_keys
+    if not held_components and not compiled.criteria_leaves:
         return None
+    out: list[tuple[list[Option], list[int], list[int]]] = [_NOTHING] * len(compiled.rules)
+    look = [leaf for key in held_components for leaf in compiled.component_leaves[key]]
     totals = compiled.ects is not None or compiled.hours is not None
     cache = held.cache
-    out: list[tuple[list[Option], list[int], list[int]]] = []
     touched = False
-    for rule, checks, key, name in zip(
-        compiled.rules, compiled.checks, compiled.keys, compiled.cache_keys, strict=True
-    ):
-        if rule.component is not None and key not in named:
-            out.append(_NOTHING)
-            continue
+    for leaf in look + compiled.criteria_leaves:
+        name = compiled.cache_keys[leaf]
         found = cache.get(name)
         if found is None:
+            rule, checks, key = compiled.rules[leaf], compiled.checks[leaf], compiled.keys[leaf]
             found = cache[name] = _leaf_options(held, rule, checks, key, totals)
-        touched = touched or bool(found[1] or found[2])
-        out.append(found)
+        if found is not _NOTHING:
+            touched = True
+            out[leaf] = found
     return out if touched else None
 
 
