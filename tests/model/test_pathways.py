@@ -24,11 +24,11 @@ from cairn.model.pathways import (
     content_hash,
     evaluate,
     evaluate_many,
+    group_key,
     leaf_matches,
     leaves,
     load_pathway,
 )
-from cairn.model.pathways.matching import group_key
 from cairn.model.trust import Scope
 from cairn.phrases import Phrase
 

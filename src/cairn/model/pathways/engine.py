@@ -27,17 +27,15 @@ from cairn.model.pathways.matching import (
     Check,
     Held,
     checks_of,
-    describe,
     leaf_key,
     leaf_matches,
-    name_of,
-    number,
 )
 from cairn.model.pathways.results import Details, Evaluation, Missing, NodeResult, NotCounted
 from cairn.model.pathways.rules import PathwayDefinition, Rule, RuleKind
+from cairn.model.pathways.words import describe, name_of, number
 from cairn.phrases import Phrase
 
-__all__ = ["Held", "evaluate", "evaluate_many", "leaf_matches"]
+__all__ = ["evaluate", "evaluate_many"]
 
 _SHOWN = 3
 """Credentials named per leaf as "not counted"."""
