@@ -789,3 +789,21 @@ def test_one_index_of_the_wallet_serves_many_pathways_at_its_time() -> None:
     later = evaluate(p, index, now=datetime(2026, 8, 1, tzinfo=UTC))  # another time: indexed again
     assert later.used == ("y",)
     assert leaf("rules.all[0]", later).not_counted[0].reason == "it expired on 2026-07-01"
+
+
+def test_a_changed_copy_of_a_pathway_is_evaluated_by_its_own_rules() -> None:
+    p = pathway(comp("a"))
+    assert evaluate(p, [held("x", "a")], now=NOW).met
+    q = p.model_copy(update={"rules": Rule.model_validate(comp("b"))})
+    assert not evaluate(q, [held("x", "a")], now=NOW).met
+    assert evaluate(p, [held("x", "a")], now=NOW).met
+
+
+def test_yaml_days_in_an_award_window() -> None:
+    document = yaml.safe_load(
+        "id: p\ntitle: {en: P}\nissuer: org\ntarget: t\n"
+        "rules: {criteria: {awarded_within: {after: 2024-01-01, before: 2027-01-01}}}\n"
+    )
+    p = load_pathway(document)
+    assert evaluate(p, [Facts("x", awarded_at=datetime(2025, 3, 1, tzinfo=UTC))], now=NOW).met
+    assert not evaluate(p, [Facts("x", awarded_at=datetime(2027, 1, 1, tzinfo=UTC))], now=NOW).met

@@ -14,6 +14,7 @@ page evaluating the whole catalogue pays for what its credentials touch only.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -178,18 +179,22 @@ class _Compiled:
 
 
 _compiled: OrderedDict[int, _Compiled] = OrderedDict()
+_compiled_lock = threading.Lock()
 
 
 def _compile(pathway: PathwayDefinition) -> _Compiled:
-    """The compiled pathway, from the cache when this very object was compiled before."""
-    found = _compiled.get(id(pathway))
-    if found is not None and found.pathway is pathway:
-        _compiled.move_to_end(id(pathway))
-        return found
+    """The compiled pathway, from the cache when this very object was compiled before (the cache holds the object,
+    so its id is not reused while it is there)."""
+    with _compiled_lock:
+        found = _compiled.get(id(pathway))
+        if found is not None and found.pathway is pathway:
+            _compiled.move_to_end(id(pathway))
+            return found
     found = _Compiled(pathway)
-    _compiled[id(pathway)] = found
-    while len(_compiled) > _CACHE_SIZE:
-        _compiled.popitem(last=False)
+    with _compiled_lock:
+        _compiled[id(pathway)] = found
+        while len(_compiled) > _CACHE_SIZE:
+            _compiled.popitem(last=False)
     return found
 
 
