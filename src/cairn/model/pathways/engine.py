@@ -218,8 +218,7 @@ def _options(compiled: _Compiled, held: Held) -> list[tuple[list[Option], list[i
         name = compiled.cache_keys[leaf]
         found = cache.get(name)
         if found is None:
-            rule, checks, key = compiled.rules[leaf], compiled.checks[leaf], compiled.keys[leaf]
-            found = cache[name] = _leaf_options(held, rule, checks, key, totals)
+            found = cache[name] = _leaf_options(held, compiled.rules[leaf], compiled.checks[leaf], totals)
         if found is not _NOTHING:
             touched = True
             out[leaf] = found
@@ -227,9 +226,9 @@ def _options(compiled: _Compiled, held: Held) -> list[tuple[list[Option], list[i
 
 
 def _leaf_options(
-    held: Held, rule: Rule, checks: Sequence[Check], key: tuple[Any, ...], totals: bool
+    held: Held, rule: Rule, checks: Sequence[Check], totals: bool
 ) -> tuple[list[Option], list[int], list[int]]:
-    candidates, close = held.related(rule, checks, key)
+    candidates, close = held.find(rule, checks)  # the caller keeps the answer by the leaf's key
     if not candidates and not close:
         return _NOTHING
     found: list[Option] = []
@@ -276,19 +275,17 @@ class _Report:
         self,
         compiled: _Compiled,
         held: Held,
+        found: list[tuple[list[Option], list[int], list[int]]],
         chosen: list[Option | None],
-        fitting: list[list[int]],
-        near: list[list[int]],
     ) -> None:
         self.compiled, self.tree, self.held = compiled, compiled.tree, held
-        self.chosen, self.fitting, self.near = chosen, fitting, near
+        self.found, self.chosen = found, chosen
         self.values: dict[int, Value] = {}
         self._owner: dict[int, int] = {}
-        self.active = [0]  # how many of the leaves before each relate to something held
         self.met = [0]  # how many of the leaves before each are met
-        for fits, close, option in zip(fitting, near, chosen, strict=True):
-            self.active.append(self.active[-1] + bool(fits or close))
+        for option in chosen:
             self.met.append(self.met[-1] + (option is not None))
+        self.active: list[int] = []  # how many of the leaves before each relate to something held (for the tree)
 
     @property
     def owner(self) -> dict[int, int]:
@@ -367,7 +364,7 @@ class _Report:
     def _skipped(self, leaf: int, option: Option | None) -> tuple[NotCounted, ...]:
         """The credentials that relate to the leaf but do not count for it, with why (a met leaf names only the
         duplicates of the credential that met it)."""
-        fitting, near = self.fitting[leaf], self.near[leaf]
+        _, fitting, near = self.found[leaf]
         if (not fitting and not near) or (option is not None and len(fitting) + len(near) == 1):
             return ()
         held = self.held
@@ -403,6 +400,9 @@ class _Report:
         """The result tree and the missing leaves (the root is touched: untouched pathways are answered whole by
         :meth:`_Compiled.untouched`)."""
         self._owner = self.owner
+        self.active = [0]
+        for _, fits, close in self.found:
+            self.active.append(self.active[-1] + bool(fits or close))
         missing: list[Missing] = []
         root = self.node(0, _MISSING, missing)
         return root, tuple(missing)
@@ -473,9 +473,8 @@ def _evaluate(pathway: PathwayDefinition, held: Held, *, untouched: bool) -> Eva
     found = _options(compiled, held)
     if found is None:
         return compiled.untouched() if untouched else None
-    options = [f[0] for f in found]
-    chosen = solve(compiled.tree, options, ects=compiled.ects, hours=compiled.hours)
-    return _Report(compiled, held, chosen, [f[1] for f in found], [f[2] for f in found]).evaluation()
+    chosen = solve(compiled.tree, [f[0] for f in found], ects=compiled.ects, hours=compiled.hours)
+    return _Report(compiled, held, found, chosen).evaluation()
 
 
 def evaluate(pathway: PathwayDefinition, held: Sequence[Facts] | Held, *, now: datetime) -> Evaluation:

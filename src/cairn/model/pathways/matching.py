@@ -416,10 +416,11 @@ class Held:
         key = key or leaf_key(leaf, checks)
         found: tuple[list[int], list[int]] | None = self._related.get(key)
         if found is None:
-            found = self._related[key] = self._find(leaf, checks)
+            found = self._related[key] = self.find(leaf, checks)
         return found
 
-    def _find(self, leaf: Rule, checks: Sequence[Check] | None) -> tuple[list[int], list[int]]:
+    def find(self, leaf: Rule, checks: Sequence[Check] | None = None) -> tuple[list[int], list[int]]:
+        """:meth:`related`, worked out again (no cache)."""
         if leaf.component is not None:
             named = self.named.get(leaf_key(leaf), [])
             unusable = self.unusable
