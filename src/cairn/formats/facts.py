@@ -12,6 +12,7 @@ Pure, and the credential is untrusted: nothing here raises for bad input; what c
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from cairn.formats.annex import Annex, achievement_of, language_texts, localized
 from cairn.model.definitions import MicroCredentialDefinition
 from cairn.model.trust import Scope
 from cairn.model.types import pick
+from cairn.vc.formats.jades import parse_jws
 
 __all__ = ["Facts", "facts_of", "facts_of_definition"]
 
@@ -121,13 +123,26 @@ def facts_of(
     invalid_reason: str = "",
 ) -> Facts:
     """The facts of an Open Badges 3.0 / VC credential (or a decoded VC-JWT payload) or an ELM European Digital
-    Credential. ``valid``, ``trusted_scopes``, ``definition`` and ``invalid_reason`` are the caller's findings."""
+    Credential (as it is, or sealed: a JWS in JSON serialisation). ``valid``, ``trusted_scopes``, ``definition``
+    and ``invalid_reason`` are the caller's findings."""
     if not isinstance(credential, Mapping):
         credential = {}
+    if isinstance(credential.get("payload"), str) and "credentialSubject" not in credential:
+        credential = _payload(credential)
     if isinstance(credential.get("vc"), Mapping) and "credentialSubject" not in credential:
         credential = credential["vc"]
     read = _elm if _is_elm(credential) else _ob3
     return read(credential, valid, tuple(trusted_scopes), definition, invalid_reason)
+
+
+def _payload(jws: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The credential a JWS in JSON serialisation carries (how a sealed European Digital Credential comes), or {}:
+    the seal was checked by whoever verified it; here only its content is read."""
+    try:
+        payload = json.loads(parse_jws(jws)[1])
+    except (ValueError, TypeError, RecursionError):
+        return {}
+    return payload if isinstance(payload, Mapping) else {}
 
 
 def _common(credential: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping
 
 from cairn.errors import Problem
 from cairn.formats.facts import Facts
-from cairn.model.pathways.matching import describe, number
 from cairn.model.pathways.rules import PathwayDefinition, Rule, leaves, walk
+from cairn.model.pathways.words import describe, number
 from cairn.phrases import Phrase
 
 __all__ = ["check_pathway"]

@@ -9,29 +9,32 @@ of credentials that pass it, so a catalogue of pathways that ask the same things
 from __future__ import annotations
 
 import calendar
-import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from cairn.formats.facts import Facts
 from cairn.model.pathways.rules import AccreditedFor, Criteria, MinGrade, Rule, Window
-from cairn.model.types import pick
+from cairn.model.pathways.words import describe, number, scope_words, skills_needed
+from cairn.model.trust import Scope
 from cairn.phrases import Phrase
 
-__all__ = ["Check", "Held", "checks_of", "describe", "leaf_matches", "name_of", "number", "usable"]
+__all__ = [
+    "Check",
+    "Held",
+    "checks_of",
+    "group_key",
+    "leaf_key",
+    "leaf_matches",
+    "usable",
+]
 
 _GRADE = re.compile(r"^\s*(\d{1,4}(?:[.,]\d+)?)")
 
 Why = Phrase | None
 """None: passes; else the reason it does not."""
-
-
-def number(value: float) -> str:
-    """``15`` for 15.0, ``7.5`` for 7.5: how ECTS and hours are written in sentences."""
-    return str(int(value)) if float(value).is_integer() else f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def _day(value: datetime) -> str:
@@ -58,15 +61,18 @@ class Check:
 
     key: tuple[Any, ...]
     test: Callable[[Facts, datetime, bool], Why]
+    ok: Callable[[Facts, datetime], bool] | None = None
+    """A faster ``test(facts, now, False) is None`` that says no reason (indexing a wallet needs no words)."""
     skills: tuple[str, ...] = ()
     """For the skills check: the skills asked (the index finds candidates through them)."""
     needed: int = 0
     """For the skills check: how many of them one credential must cover."""
 
+    name: str = field(init=False, default="")
+    """The key as text: its hash is kept, so a wallet's caches look checks up by it quickly."""
 
-def skills_needed(criteria: Criteria) -> int:
-    """How many of the criteria's skills one credential must cover."""
-    return max(1, math.ceil(criteria.skills_coverage * len(criteria.skills) - 1e-9))
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", repr(self.key))
 
 
 def _skills(skills: tuple[str, ...], needed: int) -> Callable[[Facts, datetime, bool], Why]:
@@ -140,15 +146,15 @@ def _hours(hours: float) -> Callable[[Facts, datetime, bool], Why]:
     return test
 
 
-def scope_words(accredited: AccreditedFor) -> Phrase:
-    """``ISCED-F 06``, ``EQF 5``, ``ISCED-F 06 at EQF 5``, or ``any field and level``."""
-    if accredited.isced and accredited.eqf:
-        return Phrase("ISCED-F %(field)s at EQF %(level)s", field=accredited.isced, level=str(accredited.eqf))
-    if accredited.isced:
-        return Phrase("ISCED-F %(field)s", field=accredited.isced)
-    if accredited.eqf:
-        return Phrase("EQF %(level)s", level=str(accredited.eqf))
-    return Phrase("any field and level")
+def _scope_fits(scopes: Sequence[Scope], field: str | None, level: int | None) -> bool:
+    """Whether one of ``scopes`` covers the field (a broader or narrower ISCED-F code) and the EQF level asked."""
+    for scope in scopes:
+        if field and scope.isced and not any(c.startswith(field) or field.startswith(c) for c in scope.isced):
+            continue
+        if level and scope.eqf and level not in scope.eqf:
+            continue
+        return True
+    return False
 
 
 def _accredited(accredited: AccreditedFor) -> Callable[[Facts, datetime, bool], Why]:
@@ -157,15 +163,20 @@ def _accredited(accredited: AccreditedFor) -> Callable[[Facts, datetime, bool], 
     def test(facts: Facts, now: datetime, hypothetical: bool) -> Why:
         if not facts.trusted_scopes:
             return Phrase("its issuer is not accredited by anyone this instance trusts")
-        for scope in facts.trusted_scopes:
-            if field and scope.isced and not any(c.startswith(field) or field.startswith(c) for c in scope.isced):
-                continue
-            if level and scope.eqf and level not in scope.eqf:
-                continue
+        if _scope_fits(facts.trusted_scopes, field, level):
             return None
         return Phrase("its issuer is accredited, but not for %(scope)s", scope=scope_words(accredited))
 
     return test
+
+
+def _in_window(awarded: datetime, now: datetime, window: Window) -> bool:
+    awarded = _aware(awarded)
+    if window.months is not None and awarded < months_before(_aware(now), window.months):
+        return False
+    if window.after is not None and awarded.date() < window.after:
+        return False
+    return window.before is None or awarded.date() < window.before
 
 
 def _window(window: Window) -> Callable[[Facts, datetime, bool], Why]:
@@ -173,17 +184,17 @@ def _window(window: Window) -> Callable[[Facts, datetime, bool], Why]:
         awarded = now if hypothetical and facts.awarded_at is None else facts.awarded_at
         if awarded is None:
             return Phrase("it states no date of award")
-        awarded, now = _aware(awarded), _aware(now)
-        day = _day(awarded)
-        if window.months is not None and awarded < months_before(now, window.months):
+        if _in_window(awarded, now, window):
+            return None
+        day = _day(_aware(awarded))
+        if window.months is not None:
             return Phrase(
                 "it was awarded on %(day)s, more than %(months)s months ago", day=day, months=str(window.months)
             )
-        if window.after is not None and awarded.date() < window.after:
+        if window.after is not None and _aware(awarded).date() < window.after:
             return Phrase("it was awarded on %(day)s, before %(after)s", day=day, after=window.after.isoformat())
-        if window.before is not None and awarded.date() >= window.before:
-            return Phrase("it was awarded on %(day)s, not before %(before)s", day=day, before=window.before.isoformat())
-        return None
+        before = window.before.isoformat() if window.before else ""
+        return Phrase("it was awarded on %(day)s, not before %(before)s", day=day, before=before)
 
     return test
 
@@ -194,31 +205,32 @@ def grade_value(grade: str) -> float | None:
     return float(found.group(1).replace(",", ".")) if found else None
 
 
+def _grade_ok(grade: str, minimum: MinGrade) -> bool:
+    grade = grade.strip()
+    if minimum.value is not None:
+        value = grade_value(grade)
+        return value is not None and value >= minimum.value
+    scale = [g.casefold() for g in minimum.scale or ()]
+    folded = grade.casefold()
+    return folded in scale and scale.index(folded) <= scale.index((minimum.at_least or "").casefold())
+
+
 def _grade(minimum: MinGrade) -> Callable[[Facts, datetime, bool], Why]:
     def test(facts: Facts, now: datetime, hypothetical: bool) -> Why:
-        if hypothetical:
+        if hypothetical or _grade_ok(facts.grade, minimum):
             return None  # a credential not yet awarded may get any grade
-        grade = facts.grade.strip()
+        grade = facts.grade.strip()[:40]
         if not grade:
             return Phrase("it states no grade")
         if minimum.value is not None:
-            value = grade_value(grade)
-            if value is None:
-                return Phrase("its grade %(grade)s is not a number", grade=grade[:40])
-            if value < minimum.value:
-                return Phrase("its grade %(grade)s is below %(needed)s", grade=grade[:40], needed=number(minimum.value))
-            return None
-        scale = [g.casefold() for g in minimum.scale or ()]
-        wanted = (minimum.at_least or "").casefold()
-        if grade.casefold() not in scale:
+            if grade_value(grade) is None:
+                return Phrase("its grade %(grade)s is not a number", grade=grade)
+            return Phrase("its grade %(grade)s is below %(needed)s", grade=grade, needed=number(minimum.value))
+        if grade.casefold() not in [g.casefold() for g in minimum.scale or ()]:
             return Phrase(
-                "its grade %(grade)s is not on the scale %(scale)s",
-                grade=grade[:40],
-                scale=", ".join(minimum.scale or ()),
+                "its grade %(grade)s is not on the scale %(scale)s", grade=grade, scale=", ".join(minimum.scale or ())
             )
-        if scale.index(grade.casefold()) > scale.index(wanted):
-            return Phrase("its grade %(grade)s is below %(needed)s", grade=grade[:40], needed=minimum.at_least or "")
-        return None
+        return Phrase("its grade %(grade)s is below %(needed)s", grade=grade, needed=minimum.at_least or "")
 
     return test
 
@@ -229,25 +241,41 @@ def checks_of(criteria: Criteria) -> tuple[Check, ...]:
     if criteria.skills:
         needed = skills_needed(criteria)
         skills = tuple(criteria.skills)
-        out.append(Check(("skills", skills, needed), _skills(skills, needed), skills, needed))
-    if criteria.eqf_at_least is not None:
-        out.append(Check(("eqf", criteria.eqf_at_least), _eqf(criteria.eqf_at_least)))
-    if criteria.nqf_at_least is not None:
-        nqf = criteria.nqf_at_least
-        out.append(Check(("nqf", nqf.framework, nqf.level), _nqf(nqf.framework, nqf.level)))
-    if criteria.ects_at_least is not None:
-        out.append(Check(("ects", criteria.ects_at_least), _ects(criteria.ects_at_least)))
-    if criteria.hours_at_least is not None:
-        out.append(Check(("hours", criteria.hours_at_least), _hours(criteria.hours_at_least)))
-    if criteria.accredited_for is not None:
-        a = criteria.accredited_for
-        out.append(Check(("accredited", a.isced, a.eqf), _accredited(a)))
-    if criteria.awarded_within is not None:
-        w = criteria.awarded_within
-        out.append(Check(("window", w.months, w.after, w.before), _window(w)))
-    if criteria.min_grade is not None:
-        g = criteria.min_grade
-        out.append(Check(("grade", g.value, g.scale, g.at_least), _grade(g)))
+        out.append(Check(("skills", skills, needed), _skills(skills, needed), None, skills, needed))
+    if (eqf := criteria.eqf_at_least) is not None:
+        out.append(Check(("eqf", eqf), _eqf(eqf), lambda f, now: f.eqf is not None and f.eqf >= eqf))
+    if (nqf := criteria.nqf_at_least) is not None:
+        framework, national = nqf.framework, nqf.level
+        out.append(
+            Check(
+                ("nqf", framework, national),
+                _nqf(framework, national),
+                lambda f, now: f.nqf_framework == framework and f.nqf_level is not None and f.nqf_level >= national,
+            )
+        )
+    if (ects := criteria.ects_at_least) is not None:
+        out.append(Check(("ects", ects), _ects(ects), lambda f, now: f.ects is not None and f.ects >= ects))
+    if (hours := criteria.hours_at_least) is not None:
+        out.append(Check(("hours", hours), _hours(hours), lambda f, now: f.hours is not None and f.hours >= hours))
+    if (a := criteria.accredited_for) is not None:
+        field, scope_eqf = a.isced, a.eqf
+        out.append(
+            Check(
+                ("accredited", field, scope_eqf),
+                _accredited(a),
+                lambda f, now: _scope_fits(f.trusted_scopes, field, scope_eqf),
+            )
+        )
+    if (w := criteria.awarded_within) is not None:
+        out.append(
+            Check(
+                ("window", w.months, w.after, w.before),
+                _window(w),
+                lambda f, now: f.awarded_at is not None and _in_window(f.awarded_at, now, w),
+            )
+        )
+    if (g := criteria.min_grade) is not None:
+        out.append(Check(("grade", g.value, g.scale, g.at_least), _grade(g), lambda f, now: _grade_ok(f.grade, g)))
     return tuple(out)
 
 
@@ -266,91 +294,6 @@ def usable(facts: Facts, now: datetime) -> Why:
     if facts.valid_until is not None and _aware(facts.valid_until) < _aware(now):
         return Phrase("it expired on %(day)s", day=_day(_aware(facts.valid_until)))
     return None
-
-
-def name_of(rule: Rule, lang: str = "en") -> str:
-    """A leaf's (or node's) name in ``lang``: its label, else the component's or criteria's title, else the
-    definition's slug or the achievement's id; '' for a criteria leaf without a title."""
-    for text in (
-        rule.label,
-        rule.component.title if rule.component else None,
-        rule.criteria.title if rule.criteria else None,
-    ):
-        if text:
-            return pick(text, lang)[1]
-    if rule.component is not None:
-        return rule.component.definition or rule.component.achievement or ""
-    return ""
-
-
-def _conditions(criteria: Criteria) -> list[Phrase]:
-    out: list[Phrase] = []
-    if criteria.skills:
-        needed, count = skills_needed(criteria), len(criteria.skills)
-        if needed == count:
-            out.append(Phrase("covering the %(count)s ESCO skills listed", count=str(count)))
-        else:
-            out.append(
-                Phrase(
-                    "covering at least %(needed)s of the %(count)s ESCO skills listed",
-                    needed=str(needed),
-                    count=str(count),
-                )
-            )
-    if criteria.eqf_at_least is not None:
-        out.append(Phrase("at EQF level %(level)s or higher", level=str(criteria.eqf_at_least)))
-    if (nqf := criteria.nqf_at_least) is not None:
-        out.append(
-            Phrase(
-                "at level %(level)s or higher of the %(framework)s national framework",
-                level=str(nqf.level),
-                framework=nqf.framework,
-            )
-        )
-    if criteria.ects_at_least is not None:
-        out.append(Phrase("of at least %(ects)s ECTS", ects=number(criteria.ects_at_least)))
-    if criteria.hours_at_least is not None:
-        out.append(Phrase("of at least %(hours)s hours of learning", hours=number(criteria.hours_at_least)))
-    if (accredited := criteria.accredited_for) is not None:
-        if accredited.isced or accredited.eqf:
-            out.append(Phrase("from an issuer accredited for %(scope)s", scope=scope_words(accredited)))
-        else:
-            out.append(Phrase("from an accredited issuer"))
-    if (w := criteria.awarded_within) is not None:
-        if w.months is not None:
-            out.append(Phrase("awarded in the last %(months)s months", months=str(w.months)))
-        elif w.after is not None and w.before is not None:
-            out.append(
-                Phrase(
-                    "awarded on or after %(after)s and before %(before)s",
-                    after=w.after.isoformat(),
-                    before=w.before.isoformat(),
-                )
-            )
-        elif w.after is not None:
-            out.append(Phrase("awarded on or after %(after)s", after=w.after.isoformat()))
-        elif w.before is not None:
-            out.append(Phrase("awarded before %(before)s", before=w.before.isoformat()))
-    if (g := criteria.min_grade) is not None:
-        grade = number(g.value) if g.value is not None else g.at_least or ""
-        out.append(Phrase("with a grade of at least %(grade)s", grade=grade))
-    return out
-
-
-def describe(rule: Rule) -> Phrase:
-    """What a leaf needs, in words: ``the micro-credential SQL databases``, ``a credential at EQF level 5 or
-    higher, of at least 3 ECTS``."""
-    if rule.component is not None:
-        name = name_of(rule)
-        if rule.component.definition is not None:
-            return Phrase("the micro-credential %(name)s", name=name)
-        return Phrase("the credential %(name)s", name=name)
-    assert rule.criteria is not None
-    conditions = _conditions(rule.criteria)
-    name = name_of(rule)
-    if name:
-        return Phrase("%(name)s (a credential %(conditions)s)", name=name, conditions=conditions)
-    return Phrase("a credential %(conditions)s", conditions=conditions)
 
 
 def _identity(rule: Rule, facts: Facts) -> Why:
@@ -387,6 +330,17 @@ def leaf_matches(leaf: Rule, facts: Facts, now: datetime, *, hypothetical: bool 
 # -- the holder's credentials, indexed ---------------------------------------------------------------------------
 
 
+def leaf_key(leaf: Rule, checks: Sequence[Check] | None = None) -> tuple[Any, ...]:
+    """Equal for leaves that any credential meets alike: the same component, or the same criteria (titles aside)."""
+    component = leaf.component
+    if component is not None:
+        if component.definition is not None:
+            return ("definition", component.definition)
+        return ("achievement", (component.achievement or "").rstrip("/"))
+    assert leaf.criteria is not None
+    return ("criteria", *(c.key for c in checks or checks_of(leaf.criteria)))
+
+
 def group_key(facts: Facts) -> str:
     """Credentials of the same definition (any version) or the same achievement count once."""
     if facts.definition:
@@ -400,13 +354,14 @@ class Held:
     """A holder's credentials indexed once for evaluating many pathways at ``now``: by definition, achievement
     and skill; which may count (valid, not expired); each criteria check's passing set, cached."""
 
-    __slots__ = ("_passing", "by_achievement", "by_definition", "by_skill", "facts", "group", "now", "unusable")
+    __slots__ = ("_passing", "_related", "by_skill", "cache", "facts", "group", "named", "now", "unusable")
 
     def __init__(self, held: Sequence[Facts], *, now: datetime) -> None:
         self.facts: tuple[Facts, ...] = tuple(held)
         self.now = now
-        self.by_definition: dict[str, list[int]] = {}
-        self.by_achievement: dict[str, list[int]] = {}
+        self.named: dict[tuple[Any, ...], list[int]] = {}
+        """The credentials a component names, by :func:`leaf_key` (``("definition", slug)``, ``("achievement",
+        id)``)."""
         self.by_skill: dict[str, list[int]] = {}
         self.unusable: dict[int, Phrase] = {}
         groups: dict[str, int] = {}
@@ -414,48 +369,68 @@ class Held:
         for i, facts in enumerate(self.facts):
             self.group.append(groups.setdefault(group_key(facts), len(groups)))
             if facts.definition:
-                self.by_definition.setdefault(facts.definition, []).append(i)
+                self.named.setdefault(("definition", facts.definition), []).append(i)
             if facts.achievement_id:
-                self.by_achievement.setdefault(facts.achievement_id.rstrip("/"), []).append(i)
+                self.named.setdefault(("achievement", facts.achievement_id.rstrip("/")), []).append(i)
             for skill in dict.fromkeys(facts.skills):
                 self.by_skill.setdefault(skill, []).append(i)
             why = usable(facts, now)
             if why is not None:
                 self.unusable[i] = why
-        self._passing: dict[tuple[Any, ...], frozenset[int]] = {}
+        self._passing: dict[str, frozenset[int]] = {}
+        self._related: dict[tuple[Any, ...], tuple[list[int], list[int]]] = {}
+        self.cache: dict[Any, Any] = {}
+        """What the engine works out once per holder (leaves' options, sentences about a credential)."""
 
     def passing(self, check: Check) -> frozenset[int]:
         """The credentials (by index) that pass ``check``, whatever their validity."""
-        found = self._passing.get(check.key)
+        found = self._passing.get(check.name)
         if found is None:
-            if check.skills:
+            by_skill, now = self.by_skill, self.now
+            if len(check.skills) == 1:
+                found = frozenset(by_skill.get(check.skills[0], ()))
+            elif check.skills and check.needed == 1:
+                found = frozenset(i for skill in check.skills for i in by_skill.get(skill, ()))
+            elif check.skills:
                 counts: dict[int, int] = {}
                 for skill in check.skills:
-                    for i in self.by_skill.get(skill, ()):
+                    for i in by_skill.get(skill, ()):
                         counts[i] = counts.get(i, 0) + 1
                 found = frozenset(i for i, n in counts.items() if n >= check.needed)
+            elif check.ok is not None:
+                ok = check.ok
+                found = frozenset(i for i, f in enumerate(self.facts) if ok(f, now))
             else:
-                now = self.now
-                found = frozenset(i for i, f in enumerate(self.facts) if check.test(f, now, False) is None)
-            self._passing[check.key] = found
+                test = check.test
+                found = frozenset(i for i, f in enumerate(self.facts) if test(f, now, False) is None)
+            self._passing[check.name] = found
         return found
 
-    def related(self, leaf: Rule) -> tuple[list[int], list[int]]:
+    def related(
+        self, leaf: Rule, checks: Sequence[Check] | None = None, key: tuple[Any, ...] | None = None
+    ) -> tuple[list[int], list[int]]:
         """``(candidates, near)``: the credentials that meet ``leaf`` and may count, and those that would have
         (the named component, or the skills asked, or all checks but one) but do not: invalid, expired, or failing
-        one criterion. Both in the holder's order."""
+        one criterion. Both in the holder's order. ``checks`` and ``key``: the leaf's :func:`checks_of` and
+        :func:`leaf_key`, when known. Equal leaves are worked out once."""
+        key = key or leaf_key(leaf, checks)
+        found: tuple[list[int], list[int]] | None = self._related.get(key)
+        if found is None:
+            found = self._related[key] = self.find(leaf, checks)
+        return found
+
+    def find(self, leaf: Rule, checks: Sequence[Check] | None = None) -> tuple[list[int], list[int]]:
+        """:meth:`related`, worked out again (no cache)."""
         if leaf.component is not None:
-            component = leaf.component
-            if component.definition is not None:
-                named = self.by_definition.get(component.definition, [])
-            else:
-                named = self.by_achievement.get((component.achievement or "").rstrip("/"), [])
+            named = self.named.get(leaf_key(leaf), [])
             unusable = self.unusable
             return [i for i in named if i not in unusable], [i for i in named if i in unusable]
         assert leaf.criteria is not None
-        checks = checks_of(leaf.criteria)
+        checks = checks or checks_of(leaf.criteria)
+        if checks[0].skills and not self.passing(checks[0]):
+            return [], []  # nobody has the skills: the commonest case, found without the other checks
         sets = [self.passing(c) for c in checks]
-        every = frozenset.intersection(*sets)
+        every = sets[0] if len(sets) == 1 else frozenset.intersection(*sets)
         candidates = sorted(i for i in every if i not in self.unusable)
         if checks[0].skills:
             near = sorted(i for i in sets[0] if i not in every or i in self.unusable)
