@@ -212,6 +212,7 @@ def test_the_wallet_needs_sign_in(client: TestClient) -> None:
 def test_progress_shows_the_step_done_by_which_credential_and_what_would_close_a_gap(
     client: TestClient, container: Container
 ) -> None:
+    container.pathways.save(starter(), actor="test")
     account = holder(container, ["um-python-data-analysis"])
     [python] = container.wallet.list(account)
     sign_in(client, ADA)
@@ -220,7 +221,7 @@ def test_progress_shows_the_step_done_by_which_credential_and_what_would_close_a
     assert page.status_code == 200
     html = main_of(page.text)
     text = visible_text(html)
-    section = html[html.index('id="pathway-um-data-analysis-foundations"') :]
+    section = html[html.index('id="pathway-um-data-analysis-foundations"') : html.index('id="claims-title"')]
     assert 'role="progressbar"' in section
     assert 'aria-valuenow="1"' in section
     assert 'aria-valuemax="3"' in section
@@ -233,7 +234,15 @@ def test_progress_shows_the_step_done_by_which_credential_and_what_would_close_a
     missing = section[section.index("state-missing") :]
     missing = missing[: missing.index("</li>")]
     assert "Still to do" in missing
-    assert 'href="/micro-credentials/um-sql-databases"' in missing  # the catalogue's suggestion for the gap
+    assert 'href="/micro-credentials/um-sql-databases"' in missing  # the part itself, in the catalogue
+    assert "Issued by Mazovian University in Warsaw" in visible_text(missing)
+    # the starter's other way is any credential at EQF 5 of 3 ECTS: the catalogue's courses that would count
+    other = html[html.index('id="pathway-um-data-starter"') :]
+    other = other[other.index("state-option") :]
+    other = other[: other.index("</ul>")]  # up to the end of its suggestions
+    assert "One of the ways" in other
+    assert "Micro-credentials in the catalogue that would count:" in visible_text(other)
+    assert 'href="/micro-credentials/sb-cloud-applications"' in other
     assert 'aria-current="step"' in section
     assert "When every step is done, you can claim Foundations of data analysis (stacked) here." in text
     assert f'action="/wallet/pathways/{DEMO}/claim"' not in html  # nothing to claim yet

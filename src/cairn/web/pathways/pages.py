@@ -85,6 +85,8 @@ class Step:
     href: str = ""
     """The part's catalogue page (a definition of this instance) or its achievement's address."""
     definition: str = ""
+    issuers: tuple[str, ...] = ()
+    """The organisations that award the definition (slugs)."""
     ects: float | None = None
     hours: float | None = None
     state: str = ""
@@ -139,6 +141,7 @@ def steps_of(
             n = rule.n_of.n if rule.n_of is not None else 0
             return Step(path, kind, rule.label, n, children, state=state, result=result)
         title, needs, href, definition = rule.label, None, "", ""
+        issuers: tuple[str, ...] = ()
         ects: float | None = None
         hours: float | None = None
         component = rule.component
@@ -149,6 +152,7 @@ def steps_of(
                     definition, href = entry.definition.id, f"/micro-credentials/{quote(entry.definition.id)}"
                     title = title or component.title or entry.definition.title
                     ects, hours = entry.definition.workload.ects, entry.definition.workload.hours
+                    issuers = tuple(entry.definition.awarding_bodies)
             elif component.achievement and component.achievement.startswith(("https://", "http://")):
                 href = component.achievement
             title = title or component.title
@@ -172,12 +176,13 @@ def steps_of(
             needs=needs,
             href=href,
             definition=definition,
+            issuers=issuers,
             ects=ects,
             hours=hours,
             state=state,
             result=result,
             missing=gap,
-            suggestions=tuple(suggestions.get(path, ())) if gap is not None else (),
+            suggestions=tuple(s for s in suggestions.get(path, ()) if s.slug != definition) if gap else (),
             credential=credential,
             credential_title=titles.get(credential, "") if credential else "",
         )
@@ -208,6 +213,10 @@ def least(rules: Rule, catalogue: Mapping[str, CatalogEntry]) -> tuple[int, floa
 
 def _catalogue(c: Container) -> dict[str, CatalogEntry]:
     return {e.definition.id: e for e in c.catalog.entries()}
+
+
+def _org_names(catalogue: Mapping[str, CatalogEntry]) -> dict[str, Mapping[str, str]]:
+    return {o.id: o.legal_name for entry in catalogue.values() for o in entry.organisations}
 
 
 def _summary(pathway: PathwayDefinition, catalogue: Mapping[str, CatalogEntry]) -> dict[str, Any]:
@@ -269,6 +278,7 @@ def pathway(
         "target": catalogue.get(view.pathway.target),
         "trust": c.verification.standing(c.keys.did(view.issuer.id)),
         "root": steps_of(view.pathway.rules, catalogue),
+        "org_names": _org_names(catalogue),
         "summary": _summary(view.pathway, catalogue),
         "versions": versions,
         "latest": max(versions, default=view.version),
@@ -360,7 +370,6 @@ def _wallet_page(
     if any(made.pathway not in names for made in claims):
         names.update({v.slug: v.pathway.title for v in c.pathways.all()})
     held = c.wallet.list(account)
-    org_names = {o.id: o.legal_name for entry in catalogue.values() for o in entry.organisations}
     shown = next((made for made in claims if made.public_id == claimed), None) if claimed else None
     context = {
         "lang": lang,
@@ -369,7 +378,7 @@ def _wallet_page(
         "names": names,
         "items": {i.id: i for i in held},
         "in_wallet": {i.award_id: i.id for i in held if i.award_id},
-        "org_names": org_names,
+        "org_names": _org_names(catalogue),
         "claimed": shown,
         "claim_states": CLAIM_STATES,
         "errors": dict(errors or {}),
