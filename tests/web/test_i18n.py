@@ -147,7 +147,7 @@ def test_the_catalogue_speaks_polish_by_header_and_by_parameter(client: TestClie
         assert "Elementy załącznika I" in html
         assert "Efekty uczenia się" in html  # an Annex I element name
         assert "Micro-credential catalogue" not in html
-        assert "10 mikropoświadczeń, każde opisane" in html  # the plural form for 10
+        assert "11 mikropoświadczeń, każde opisane" in html  # the plural form for 11
 
 
 def test_the_catalogue_stays_english_by_default(client: TestClient) -> None:

@@ -29,7 +29,7 @@ def test_the_first_page_lists_every_micro_credential_with_every_annex_element(cl
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     html = page.text
-    assert html.count('<article class="mc"') == 10
+    assert html.count('<article class="mc"') == 11
     for element in ANNEX_I:
         assert html.count(element.name.replace("'", "&#39;")) >= 10, element.name
     assert "Data analysis with Python" in html
@@ -86,7 +86,7 @@ def test_healthz(client: TestClient) -> None:
 def test_the_api_lists_and_shows(client: TestClient) -> None:
     listing = client.get("/api/v1/micro-credentials").json()
     assert listing["ok"] is True
-    assert listing["count"] == 10
+    assert listing["count"] == 11
     one = client.get("/api/v1/micro-credentials/um-sql-databases").json()
     assert one["version"] == 1
     assert one["versions"] == [1]

@@ -28,6 +28,7 @@ from cairn.web.errors import error_body, install_error_handlers
 from cairn.web.issuing import api as award_api
 from cairn.web.issuing import awards, claiming, renewal
 from cairn.web.limits import BodyLimit
+from cairn.web.pathways import pages as pathway_pages
 from cairn.web.trust import ebsi as tir
 from cairn.web.trust import federation as trust_federation
 from cairn.web.trust import publication
@@ -228,6 +229,7 @@ def create_app(
     app.include_router(registry_pages.router)
     app.include_router(careers.router)  # before any /wallet/{id} route: it serves /wallet/skills, /wallet/occupations
     app.include_router(share.router)  # before any /wallet/{id} route: it serves /wallet/profile
+    app.include_router(pathway_pages.router)  # before any /wallet/{id} route: it serves /wallet/pathways
     app.include_router(wallet.router)
     app.include_router(verify_batch.router)
     app.include_router(verify_page.router)
