@@ -256,7 +256,7 @@ def _own_definitions(request: Request, organisation: str) -> list[str]:
 def _titles(request: Request, organisation: str) -> dict[str, Mapping[str, str]]:
     """The title of each published micro-credential and of the organisation's drafts, by identifier."""
     services = container(request)
-    found = {e.definition.id: e.definition.title for e in services.catalog.entries()}
+    found: dict[str, Mapping[str, str]] = {e.definition.id: e.definition.title for e in services.catalog.entries()}
     found.update({i.entry.definition.id: i.entry.definition.title for i in services.editing.catalogue(organisation)})
     return found
 
