@@ -37,7 +37,7 @@ from cairn.services.pathways.claims import ClaimView
 from cairn.services.pathways.service import PathwayView
 from cairn.web.catalog.editor import form_size, posted_form
 from cairn.web.deps import container, csrf_protect, current_account, require_role
-from cairn.web.i18n import reader_language, translate
+from cairn.web.i18n import LANGUAGES, reader_language, translate
 from cairn.web.render import error_text, render
 
 __all__ = [
@@ -69,6 +69,14 @@ _POST = [Depends(form_size), Depends(csrf_protect)]
 
 def _base(organisation: str) -> str:
     return f"/orgs/{quote(organisation)}/pathways"
+
+
+def _with_lang(request: Request, url: str) -> str:
+    """``url`` keeping the ``?lang=`` the reader chose with the switcher (forms post to it, redirects go to it)."""
+    lang = request.query_params.get("lang", "")
+    if lang not in LANGUAGES:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}lang={lang}"
 
 
 # -- the pathway as YAML ----------------------------------------------------------------------------------------
@@ -236,7 +244,7 @@ def _editor(
         "field": FIELD,
         "notice": notice,
         "draft": view is None or view.stored.state == DRAFT,
-        "action_url": f"{base}/{quote(view.slug)}/edit" if view else f"{base}/new",
+        "action_url": _with_lang(request, f"{base}/{quote(view.slug)}/edit" if view else f"{base}/new"),
         "tree": rule_lines(view.pathway.rules) if view is not None and not problems else None,
         "versions": services.pathways.versions(view.slug) if view is not None else [],
         "waiting": waiting,
@@ -304,7 +312,7 @@ def _save(
             problems = [Problem("pathway", "", error_text(reader_language(request), exc))]
         else:
             target = f"{_base(access.organisation)}/{quote(str(data['id']))}/edit"
-            return RedirectResponse(f"{target}?saved={version}&done={action_done}", status_code=303)
+            return RedirectResponse(_with_lang(request, f"{target}?saved={version}&done={action_done}"), 303)
     return _editor(request, access, signed_in, text=text, view=view, problems=problems, status=400)
 
 
@@ -383,6 +391,7 @@ def _claims_page(
         "reasons": dict(reasons or {}),
         "notice": notice,
         "claims_url": f"{base}/{quote(view.slug)}/claims",
+        "lang_query": _with_lang(request, ""),
         "short": short_digest,
     }
     return render(request, "pathways/issuer_claims.html", context, signed_in=signed_in, status=status)
@@ -448,6 +457,6 @@ def decide(
             problem, status = error_text(lang, exc), exc.status
         else:
             target = f"{_base(access.organisation)}/{quote(view.slug)}/claims?decided={done.state}"
-            return RedirectResponse(target, status_code=303)
+            return RedirectResponse(_with_lang(request, target), status_code=303)
     reasons = {found.public_id: reason}
     return _claims_page(request, access, signed_in, view, errors={field: problem}, reasons=reasons, status=status)
