@@ -70,7 +70,8 @@ def _look(page: Any, step: str, lang: str, problems: list[str]) -> None:
 
 
 def test_the_pathway_pages_are_accessible(live_server: LiveServer, claim_id: str, issuer: Any) -> None:
-    page, url, problems = issuer, live_server.url, []
+    page, url = issuer, live_server.url
+    problems: list[str] = []
     for lang in ("en", "pl"):
         for step, path in (
             ("list", BASE),
