@@ -1074,3 +1074,66 @@ def stored_definition(
 ) -> MicroCredentialDefinition:
     with database.transaction() as session:
         return DefinitionRepository(session).get(slug, version).definition
+
+
+# -- pathways: an issuer's pathway, a holder with a did:key, presentations (tests/web/test_pathway_*.py, a11y) --------
+
+PATHWAY_ID = "um-data-science"
+PATHWAY_TARGET = "um-applied-statistics"
+PATHWAY_PARTS = ("um-sql-databases", "um-python-data-analysis")
+HOLDER_KEY = KeyPair.from_secret(KeyType.ED25519, bytes(range(1, 33)))
+HOLDER_DID = did_key(HOLDER_KEY.public)
+OTHER_HOLDER_KEY = KeyPair.from_secret(KeyType.ED25519, bytes(range(2, 34)))
+
+
+def pathway_document(**changes: Any) -> dict[str, Any]:
+    """A pathway of the university: its two courses stack into applied statistics, after the issuer's review."""
+    data: dict[str, Any] = {
+        "id": PATHWAY_ID,
+        "title": {"en": "Data science", "pl": "Nauka o danych"},
+        "issuer": ORG,
+        "target": PATHWAY_TARGET,
+        "review": "issuer",
+        "rules": {"all": [{"component": {"definition": slug}} for slug in PATHWAY_PARTS]},
+    }
+    data.update(changes)
+    return data
+
+
+def add_members(container: Container, *members: tuple[str, str, str]) -> None:
+    """``(organisation, email, role)`` members, each with :data:`EDITOR_PASSWORD`."""
+    for organisation, email, role in members:
+        container.accounts.add_member(organisation=organisation, email=email, role=role)
+        container.accounts.set_password(email=email, password=EDITOR_PASSWORD)
+
+
+def awarded_to_did(container: Container, holder: str, definitions: Sequence[str] = PATHWAY_PARTS) -> list[Any]:
+    """Credentials of the university's ``definitions`` awarded to ``holder`` (a DID), as the holder keeps them."""
+    found = []
+    for slug in definitions:
+        result = container.issuing.award(slug, Recipient(did=holder, name="Ada Holder"), actor="test", organisation=ORG)
+        found.append(container.issuing.get(result.award_id, organisation=ORG).credential)
+    return found
+
+
+def present(
+    credentials: Sequence[Any], challenge: str, domain: str, key: KeyPair = HOLDER_KEY, *, jwt: bool = False
+) -> dict[str, Any] | str:
+    """A presentation of ``credentials`` signed by the did:key of ``key``, bound to ``challenge`` and ``domain``."""
+    from cairn.vc.presentations import create_presentation, create_presentation_jwt
+
+    holder = did_key(key.public)
+    method = f"{holder}#{holder.removeprefix('did:key:')}"
+    if jwt:
+        return create_presentation_jwt(
+            credentials, holder=holder, key=key, kid=method, challenge=challenge, domain=domain
+        )
+    return create_presentation(
+        credentials,
+        holder=holder,
+        key=key,
+        verification_method=method,
+        challenge=challenge,
+        domain=domain,
+        created="2026-05-04T09:30:00Z",
+    )

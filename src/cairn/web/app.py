@@ -28,6 +28,8 @@ from cairn.web.errors import error_body, install_error_handlers
 from cairn.web.issuing import api as award_api
 from cairn.web.issuing import awards, claiming, renewal
 from cairn.web.limits import BodyLimit
+from cairn.web.pathways import api as pathway_api
+from cairn.web.pathways import issuer as pathway_issuer
 from cairn.web.pathways import pages as pathway_pages
 from cairn.web.trust import ebsi as tir
 from cairn.web.trust import federation as trust_federation
@@ -215,6 +217,7 @@ def create_app(
     app.include_router(verify_batch.api)
     app.include_router(api.router)
     app.include_router(award_api.router)
+    app.include_router(pathway_api.router)
     app.include_router(publication.api)
     app.include_router(publication.router)
     app.include_router(tir.router)
@@ -222,6 +225,7 @@ def create_app(
     app.include_router(badges.router)
     app.include_router(mailbox.router)
     app.include_router(editor.router)
+    app.include_router(pathway_issuer.router)
     app.include_router(coawards.router)
     app.include_router(awards.router)
     app.include_router(claiming.router)

@@ -242,7 +242,7 @@ class PathwayClaimService:
         now = self.clock()
         evaluation = evaluate(view.pathway, checked.facts, now=now)
         if not evaluation.met:
-            raise ConflictError("the pathway's rules are not met: %(why)s", why=evaluation.explanation)
+            raise ConflictError("the pathway's rules are not met: %(why)s", why=_not_met(evaluation))
         used = set(evaluation.used)
         components = [{**c, "counted": c["id"] in used} for c in checked.components if c["id"] in used]
         with self.database.transaction() as session:
@@ -485,6 +485,21 @@ def _pathway_of(session: Any, pathway_id: int) -> tuple[str, str]:
     row = session.get(PathwayRow, pathway_id)
     org = session.get(OrganisationRow, row.organisation_id)
     return row.slug, org.slug
+
+
+def _not_met(evaluation: Evaluation, most: int = 5) -> Phrase:
+    """The evaluation's summary, then why each presented credential that would have met a part does not count
+    (about someone else, revoked, expired), so the claimant learns what to fix."""
+    said: list[Phrase] = []
+    stack = [evaluation.root]
+    while stack and len(said) < most:
+        node = stack.pop()
+        if not node.met and node.not_counted and node.explanation not in said:
+            said.append(node.explanation)
+        stack.extend(reversed(node.children))
+    if not said:
+        return evaluation.explanation
+    return Phrase("%(summary)s; %(why)s", summary=evaluation.explanation, why=said)
 
 
 def _evaluation_json(evaluation: Evaluation) -> dict[str, Any]:

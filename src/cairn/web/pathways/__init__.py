@@ -1,1 +1,1 @@
-"""Pathways on the web: the public pathway pages, a learner's progress in the wallet, and the issuer's pages."""
+"""Pathways on the web: public pathway pages, a learner's progress in the wallet, the issuer's pages, the API."""

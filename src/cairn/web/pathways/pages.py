@@ -29,8 +29,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cairn.bootstrap import Container
 from cairn.errors import CairnError
-from cairn.model.pathways import Missing, NodeResult, PathwayDefinition, Rule
-from cairn.model.pathways.matching import describe
+from cairn.model.pathways import Missing, NodeResult, PathwayDefinition, Rule, describe
 from cairn.phrases import Phrase
 from cairn.services.accounts.service import SignedIn
 from cairn.services.catalog.service import CatalogEntry
