@@ -338,7 +338,9 @@ def _saved_notice(request: Request, view: PathwayView) -> str:
 @router.get("/orgs/{slug}/pathways/new", response_class=HTMLResponse, include_in_schema=False)
 def new_page(request: Request, access: IssuerDep, signed_in: SignedInDep) -> Response:
     """A new pathway, prefilled with a template over the organisation's own micro-credentials."""
-    text = new_pathway_yaml(access.organisation, _own_definitions(request, access.organisation))
+    stacked = {view.pathway.target for view in container(request).pathways.all(drafts=True)}
+    own = [slug for slug in _own_definitions(request, access.organisation) if slug not in stacked]
+    text = new_pathway_yaml(access.organisation, own)  # composites already stacked elsewhere would make cycles
     return _editor(request, access, signed_in, text=text, view=None)
 
 
