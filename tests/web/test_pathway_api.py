@@ -30,6 +30,8 @@ Parts = tuple[TestClient, Container]
 
 
 DEMO_PATHWAY = "um-data-analysis-foundations"  # the example catalogue's pathway
+
+
 @pytest.fixture
 def parts(database: Database, clock: FixedClock, examples: Path) -> Iterator[Parts]:
     with vc_api_app(database, clock, examples) as (client, container):

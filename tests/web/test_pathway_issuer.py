@@ -39,6 +39,8 @@ BASE = f"/orgs/{UM}/pathways"
 
 
 DEMO_PATHWAY = "um-data-analysis-foundations"  # the example catalogue's pathway
+
+
 @pytest.fixture
 def container(database: Database, clock: FixedClock) -> Container:
     built = make_container(database, clock, EXAMPLES)
