@@ -222,7 +222,7 @@ _VOID_ELEMENTS = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
 )
 _READ_ATTRIBUTES = ("alt", "title", "aria-label", "placeholder")
-_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+_WORD = re.compile(r"(?<!\w)[^\W\d_]+(?:'[^\W\d_]+)?(?!\w)")  # whole words: not the letters inside "60304be4"
 
 
 class _VisibleText(HTMLParser):

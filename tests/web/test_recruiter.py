@@ -19,6 +19,7 @@ from cairn.bootstrap import Container
 from cairn.formats.annex import read_annex
 from cairn.model.awards import Recipient
 from cairn.model.catalog import build_catalog
+from cairn.model.definitions import MicroCredentialDefinition
 from cairn.store.database import Database
 from cairn.store.tables import AwardRow, DefinitionRow
 from cairn.web.app import create_app
@@ -92,6 +93,13 @@ def slugs(page: str) -> set[str]:
     return set(re.findall(r'<article class="mc" id="([a-z0-9-]+)"', page))
 
 
+def _texts(definition: MicroCredentialDefinition) -> str:
+    """Every language's title, description and learning outcomes: what the catalogue's words search."""
+    texts = [*definition.title.values(), *(definition.description or {}).values()]
+    texts += [t for outcome in definition.learning_outcomes for t in outcome.text.values()]
+    return " ".join(texts).casefold()
+
+
 def test_each_catalogue_filter_narrows_and_they_combine(client: TestClient, container: Container) -> None:
     definitions = {e.definition.id: e.definition for e in container.catalog.entries()}
     everything = slugs(client.get("/catalogue").text)
@@ -105,7 +113,7 @@ def test_each_catalogue_filter_narrows_and_they_combine(client: TestClient, cont
         "language=en": {s for s, d in definitions.items() if "en" in d.languages},
         "issuer=skillbridge-europe": {s for s, d in definitions.items() if "skillbridge-europe" in d.awarding_bodies},
         "ects_min=4&ects_max=5": {s for s, d in definitions.items() if d.workload.ects and 4 <= d.workload.ects <= 5},
-        "q=PYTHON": {s for s, d in definitions.items() if "python" in " ".join(d.title.values()).casefold()},
+        "q=PYTHON": {s for s, d in definitions.items() if "python" in _texts(d)},
     }
     for params, wanted in expected.items():
         assert wanted, params
