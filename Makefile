@@ -46,10 +46,10 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
 # Line coverage of the cairn package: coverage.xml and htmlcov/ for the details, one summary line on the terminal.
-# The suite runs on every core (pytest-xdist); idle workers take tests from busy ones (worksteal), so slow files overlap.
+# The suite runs on every core (pytest-xdist); a test file stays on one worker, so its fixtures are built once.
 TEST_WORKERS ?= auto
 test: lint
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal --cov=cairn --cov-report=xml --cov-report=html
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --cov=cairn --cov-report=xml --cov-report=html
 	@$(BIN)/python -c "$$COVERAGE_SUMMARY"
 
 format: $(VENV)/.installed-dev
