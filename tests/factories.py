@@ -1111,7 +1111,7 @@ def awarded_to_did(container: Container, holder: str, definitions: Sequence[str]
     """Credentials of the university's ``definitions`` awarded to ``holder`` (a DID), as the holder keeps them."""
     found = []
     for slug in definitions:
-        result = container.issuing.award(slug, Recipient(did=holder, name="Ada Holder"), actor="test", organisation=ORG)
+        result = container.issuing.award(slug, Recipient(did=holder, name="Ada Nowak"), actor="test", organisation=ORG)
         found.append(container.issuing.get(result.award_id, organisation=ORG).credential)
     return found
 

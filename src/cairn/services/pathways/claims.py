@@ -45,7 +45,7 @@ from cairn.store.accounts.repository import AccountRepository
 from cairn.store.audit import AuditRepository
 from cairn.store.database import Database
 from cairn.store.pathways.repository import PathwayRepository
-from cairn.store.tables import PathwayClaimRow
+from cairn.store.tables import OrganisationRow, PathwayClaimRow, PathwayRow
 from cairn.store.wallet.repository import WalletRepository
 from cairn.vc import issue
 from cairn.vc.holder import HOLDER
@@ -480,8 +480,6 @@ class PathwayClaimService:
 
 
 def _pathway_of(session: Any, pathway_id: int) -> tuple[str, str]:
-    from cairn.store.tables import OrganisationRow, PathwayRow
-
     row = session.get(PathwayRow, pathway_id)
     org = session.get(OrganisationRow, row.organisation_id)
     return row.slug, org.slug

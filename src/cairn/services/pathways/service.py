@@ -48,7 +48,7 @@ from cairn.store.database import Database
 from cairn.store.pathways.repository import PathwayRepository, StoredPathway
 from cairn.store.wallet.repository import WalletRepository
 from cairn.vc.holder import HOLDER
-from cairn.vc.report import Outcome, Report
+from cairn.vc.report import Report
 
 __all__ = [
     "MAX_SUGGESTIONS",
@@ -461,11 +461,3 @@ class _Known:
             except NotFoundError:
                 self.seen[slug] = False
         return self.seen[slug]
-
-
-def outcome_words(report: Report) -> str:
-    """Why a component does not count, from its verification report: the first failed check's reason."""
-    for check in report.checks:
-        if check.outcome is Outcome.FAIL:
-            return str(check.reason)
-    return ""
