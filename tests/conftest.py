@@ -6,6 +6,9 @@ schema is migrated once per session into a template (a SQLite file; a PostgreSQL
 copy of its own (``shutil.copyfile``; ``CREATE DATABASE ... TEMPLATE``), dropped after the test. Tests of the
 migrations themselves start from ``empty_database_url`` instead.
 
+``make test`` runs the files on every core (pytest-xdist, a file on one worker so its module fixtures are built
+once); :func:`pytest_xdist_make_scheduler` keeps the browser tests together and hands out the slow files first.
+
 The fast loop leaves out the tests marked slow (more than about two seconds each)::
 
     PYTHONPATH=src .venv/bin/python -m pytest -m "not slow"
@@ -16,6 +19,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,7 +37,39 @@ from tests.factories import (
 from tests.trust_network import Network, build_network
 
 DATA = Path(__file__).resolve().parent / "data"
+
+# The order files are handed to the workers in: the browser tests (one live server and one browser, ~5 min) first,
+# then the folders of slow tests, and last the thousands of quick ones, which fill in while the others finish.
+FIRST_TO_LAST = ("a11y", "interop", "cli", "web", "services", "store", "skills", "fuzz", "formats", "model", "vc")
 POSTGRES_ENV = "CAIRN_TEST_POSTGRES_URL"
+
+
+def _folder_rank(nodeid: str) -> int:
+    parts = nodeid.split("/")
+    folder = parts[1] if len(parts) > 2 else ""  # "" for the end-to-end files in tests/ itself
+    return FIRST_TO_LAST.index(folder) if folder in FIRST_TO_LAST else FIRST_TO_LAST.index("services")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """pytest-xdist's file-by-file scheduling, with every file of ``tests/a11y`` one unit (they share a live server
+    and a browser that take seconds to start: once, on one worker, in a fixed order) and the units handed out
+    heaviest folders first rather than by their number of tests (which left the slow files for last, one
+    worker busy with them while the other sat idle)."""
+    from xdist.scheduler import LoadFileScheduling
+
+    class Scheduling(LoadFileScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return "tests/a11y" if nodeid.startswith("tests/a11y/") else str(super()._split_scope(nodeid))
+
+        def schedule(self) -> None:
+            if self.collection is None and self.collection_is_completed:
+                self.config.option.loadscopereorder = False
+                for node, collection in self.registered_collections.items():
+                    self.registered_collections[node] = sorted(collection, key=_folder_rank)
+            super().schedule()
+
+    return Scheduling(config, log)
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -126,19 +127,29 @@ def copy_sqlite(template: Path, path: Path) -> str:
 
 
 class PostgresServer:
-    """Creates throw-away databases on the test server: empty ones, or copies of one migrated template."""
+    """Creates throw-away databases on the test server: empty ones, or copies of one migrated template.
+
+    Copying the template takes the server about 0.3 s and dropping a database a little more; a test would wait
+    for both. So one spare copy is always being made in a background thread while a test runs, and used
+    databases are dropped there too (the tests see the same fresh copy of the template as before, sooner)."""
 
     def __init__(self, url: str) -> None:
         self.url = make_url(normalise_url(url))
         self.admin = create_engine(self.url, isolation_level="AUTOCOMMIT")
         self.created: list[str] = []
         self._template: str | None = None
+        self._lock = threading.Lock()
+        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-spare")
+        self._spare: Future[str] | None = None
 
     def _name(self, kind: str) -> str:
         return f"cairn_{kind}_{os.getpid()}_{uuid.uuid4().hex[:10]}"
 
     def _url(self, name: str) -> str:
-        return self.url.set(database=name).render_as_string(hide_password=False)
+        # A throw-away database need not wait for each commit to reach the disk: the tests are about what is
+        # stored and read back, not about surviving a power cut.
+        url = self.url.set(database=name).update_query_dict({"options": "-c synchronous_commit=off"})
+        return url.render_as_string(hide_password=False)
 
     def new_database(self) -> str:
         """The URL of a brand-new, never-migrated database."""
@@ -154,30 +165,40 @@ class PostgresServer:
             finally:
                 template.dispose()  # CREATE DATABASE ... TEMPLATE needs nobody connected to the template
             self._template = name
+        spare, self._spare = self._spare, self._background.submit(self._copy)
+        return spare.result() if spare is not None else self._copy()
+
+    def _copy(self) -> str:
         return self._create(self._name("test"), f' TEMPLATE "{self._template}"')
 
     def _create(self, name: str, template: str) -> str:
         with self.admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"{template}'))
-        self.created.append(name)
+        with self._lock:
+            self.created.append(name)
         return self._url(name)
 
     def drop(self, url: str) -> None:
-        """Drop the database at ``url`` (one this server created) now, rather than at the end of the session."""
+        """Drop the database at ``url`` (one this server created), in the background, rather than at the end."""
         name = make_url(url).database
-        assert name in self.created, name
+        with self._lock:
+            assert name in self.created, name
+            self.created.remove(name)
+        self._background.submit(self._drop, name)
+
+    def _drop(self, name: str) -> None:
         with self.admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        self.created.remove(name)
 
     def drop_all(self) -> None:
-        """Drop every database still here, the template last."""
+        """Drop every database still here (the spare included), the template last."""
+        self._background.shutdown(wait=True)
         names = [n for n in self.created if n != self._template] + ([self._template] if self._template else [])
-        with self.admin.connect() as conn:
-            for name in names:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        for name in names:
+            self._drop(name)
         self.created.clear()
         self._template = None
+        self._spare = None
         self.admin.dispose()
 
 

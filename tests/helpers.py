@@ -149,6 +149,28 @@ BLOCKING = {"serious", "critical"}
 
 
 @cache
+def screenshot_folder() -> Path | None:
+    """Where the page walks save their screenshots: ``CAIRN_WALK_SHOTS``, or None (no screenshots) when unset.
+
+    Full-page screenshots cost a sixth of a walk's time and nobody looks at them in CI; a reviewer sets the
+    variable and looks."""
+    import os
+
+    configured = os.environ.get("CAIRN_WALK_SHOTS")
+    if not configured:
+        return None
+    folder = Path(configured).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def screenshot(page: Any, name: str) -> None:
+    """Save the whole page as ``NAME.png`` in :func:`screenshot_folder` (nothing when it is unset)."""
+    folder = screenshot_folder()
+    if folder is not None:
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
 def _axe_script() -> str:
     import axe_playwright_python  # type: ignore[import-untyped]  # ships no type information
 

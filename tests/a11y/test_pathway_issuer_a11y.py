@@ -1,21 +1,19 @@
 """The issuer's pathway pages in headless Chromium: the list, the editor (with the rules in words, and with
 problems) and the review queue (with a claim, and with a refusal sent without its reason), in English and Polish,
 on a 390 px phone and a 1280 px screen: no serious or critical axe-core violation, no sideways scrolling, and the
-refusal form reached and sent with the keyboard. Screenshots go to ``walk-screenshots/`` (or ``CAIRN_WALK_SHOTS``;
-not committed) as ``pathway-<step>-<lang>-<width>.png``."""
+refusal form reached and sent with the keyboard. With ``CAIRN_WALK_SHOTS=FOLDER`` set, screenshots go there as
+``pathway-<step>-<lang>-<width>.png``."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from cairn.services.demo.instance import DEMO_EMAIL, DEMO_PASSWORD
 from tests.factories import HOLDER_DID, LiveServer, awarded_to_did, pathway_document, present
-from tests.helpers import axe_context, serious_violations
+from tests.helpers import axe_context, screenshot, serious_violations
 
 pytestmark = pytest.mark.slow  # a real browser against a live server
 
@@ -51,12 +49,6 @@ def issuer(request: pytest.FixtureRequest, browser: Any, live_server: LiveServer
         context.close()
 
 
-def _folder() -> Path:
-    folder = Path(os.environ.get("CAIRN_WALK_SHOTS", "walk-screenshots")).resolve()
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 def _look(page: Any, step: str, lang: str, problems: list[str]) -> None:
     width = page.viewport_size["width"]
     where = f"[{lang} {width}px] {step}"
@@ -66,7 +58,7 @@ def _look(page: Any, step: str, lang: str, problems: list[str]) -> None:
     if wider > 0:
         problems.append(f"{where}: scrolls sideways by {wider}px")
     problems += [f"{where}: {line}" for line in serious_violations(page)]
-    page.screenshot(path=str(_folder() / f"pathway-{step}-{lang}-{width}.png"), full_page=True)
+    screenshot(page, f"pathway-{step}-{lang}-{width}")
 
 
 def test_the_pathway_pages_are_accessible(live_server: LiveServer, claim_id: str, issuer: Any) -> None:

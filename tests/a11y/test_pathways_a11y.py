@@ -1,30 +1,22 @@
 """The pathway pages in a real browser: no serious or critical axe-core violation at 390 px, no sideways scrolling
 at 320, 390 and 1280 px, in English and Polish, for a visitor and for the signed-in learner (who holds one of the
-demo pathway's three parts). Each page is saved as a screenshot under ``walk-screenshots/`` (or
-``CAIRN_WALK_SHOTS``; not committed): ``pathway-<page>-<lang>-<width>.png``."""
+demo pathway's three parts). With ``CAIRN_WALK_SHOTS=FOLDER`` set, each page is saved there as a screenshot:
+``pathway-<page>-<lang>-<width>.png``."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.factories import Learner, LiveServer
-from tests.helpers import axe_context, axe_findings, english_words_on_polish_page, start_axe
+from tests.helpers import axe_context, axe_findings, english_words_on_polish_page, screenshot, start_axe
 
 pytestmark = pytest.mark.slow  # a real browser against a live server
 
 DEMO = "um-data-analysis-foundations"  # the demo catalogue's pathway; the learner holds its Python part
 PAGES = {"list": "/pathways", "pathway": f"/pathways/{DEMO}", "wallet": "/wallet/pathways"}
 LANGUAGES = ("en", "pl")
-
-
-def folder() -> Path:
-    found = Path(os.environ.get("CAIRN_WALK_SHOTS", "walk-screenshots")).resolve()
-    found.mkdir(parents=True, exist_ok=True)
-    return found
 
 
 def problems_of(page: Any, where: str, *, lang: str, axe: bool) -> list[str]:
@@ -55,14 +47,13 @@ def test_the_pathway_pages_are_accessible_and_reflow(
     context = axe_context(browser, viewport={"width": width, "height": 844}, storage_state=signed_in_state)
     try:
         page = context.new_page()
-        shots = folder()
         problems: list[str] = []
         for name, path in PAGES.items():
             response = page.goto(f"{live_server.url}{path}?lang={lang}")
             assert response is not None
             assert response.status == 200, (path, response.status)
             problems += problems_of(page, f"[{lang} {width}px] {path}", lang=lang, axe=width == 390)
-            page.screenshot(path=str(shots / f"pathway-{name}-{lang}-{width}.png"), full_page=True)
+            screenshot(page, f"pathway-{name}-{lang}-{width}")
         wallet = page.content()
     finally:
         context.close()

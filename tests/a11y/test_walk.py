@@ -3,8 +3,9 @@
 
 Every page on the way must answer, be in the reader's language (``<html lang>``), never scroll sideways, show no
 English words on a Polish page (:func:`tests.helpers.english_words_on_polish_page`), and (on the phone, where
-layouts are tightest) have no serious or critical axe-core violation. Each page is saved as a screenshot under
-``walk-screenshots/`` (or ``CAIRN_WALK_SHOTS``; not committed) for a reviewer to look at: ``<step>-<lang>-<width>.png``.
+layouts are tightest) have no serious or critical axe-core violation. With ``CAIRN_WALK_SHOTS=FOLDER`` set, each page
+is saved there as a screenshot for a reviewer to look at: ``<step>-<lang>-<width>.png`` (not by default: full-page
+screenshots cost a sixth of the walk's time and nobody looks at them in CI).
 
 The three paths:
 
@@ -18,7 +19,6 @@ The three paths:
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,7 +29,7 @@ import pytest
 
 from cairn.services.demo.instance import DEMO_EMAIL, DEMO_PASSWORD
 from tests.factories import Learner, LiveServer
-from tests.helpers import axe_findings, english_words_on_polish_page, start_axe
+from tests.helpers import axe_findings, english_words_on_polish_page, screenshot_folder, start_axe
 
 pytestmark = pytest.mark.slow  # a real browser against a live server
 
@@ -41,12 +41,6 @@ LOCALES = {"en": "en-GB", "pl": "pl-PL"}
 COMBINATIONS = [(lang, width) for lang in LOCALES for width in WIDTHS]
 
 
-def screenshot_folder() -> Path:
-    folder = Path(os.environ.get("CAIRN_WALK_SHOTS", "walk-screenshots")).resolve()
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 @dataclass
 class Walk:
     """One walker's language and screen, and what they found wrong on the way."""
@@ -54,7 +48,7 @@ class Walk:
     lang: str
     width: int
     server: LiveServer
-    folder: Path
+    folder: Path | None
     problems: list[str] = field(default_factory=list)
     seen: list[str] = field(default_factory=list)
 
@@ -80,7 +74,8 @@ class Walk:
         if self.width == 390:
             start_axe(page)
             self.problems.extend(f"{where}: {line}" for line in axe_findings(page))
-        page.screenshot(path=str(self.folder / f"{step}-{self.lang}-{self.width}.png"), full_page=True)
+        if self.folder is not None:
+            page.screenshot(path=str(self.folder / f"{step}-{self.lang}-{self.width}.png"), full_page=True)
 
     def open(self, page: Any, path: str, step: str) -> None:
         response = page.goto(self.server.url + path)
@@ -92,7 +87,7 @@ class Walk:
 
 
 @pytest.fixture(scope="module")
-def folder() -> Path:
+def folder() -> Path | None:
     return screenshot_folder()
 
 
@@ -129,7 +124,7 @@ def test_issuer_learner_and_recruiter_walk(
     learner: Learner,
     signed_in_state: dict[str, Any],
     context_for: Any,
-    folder: Path,
+    folder: Path | None,
     lang: str,
     width: int,
 ) -> None:
