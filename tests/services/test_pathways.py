@@ -4,6 +4,7 @@ verifying a composite again after one of its components is revoked."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -160,6 +161,40 @@ def test_claiming_from_the_wallet_awards_the_composite_once_and_it_verifies_with
     said = next(c.reason for c in again.checks if c.name == "composite")
     assert "revoked" in said
     assert "no longer met" in said
+
+
+class CountingFetcher:
+    """The instance's fetcher, counting what is asked of it."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.asked: list[str] = []
+
+    def fetch(self, url: str) -> Any:
+        self.asked.append(url)
+        return self.inner.fetch(url)
+
+
+def test_a_composite_reads_each_document_once_per_verification_and_anew_the_next_time(container: Container) -> None:
+    account = _holder(container, ["um-python-data-analysis", "um-sql-databases", "sb-cloud-applications"])
+    claim = container.pathway_claims.claim_from_wallet(account, DEMO)
+    assert claim.award_id
+    composite = container.issuing.get(claim.award_id).credential
+    counting = CountingFetcher(container.verification.fetcher)
+    container.verification.fetcher = counting
+    assert container.verification.verify(composite).verified
+    first = list(counting.asked)
+    assert first, "the DID documents and status lists are read"
+    # the composite reads its issuer's documents for itself (fresh), then its 3 components read each document
+    # they name once between them: SkillBridge's component alone names SkillBridge's DID document 3 times
+    counted = Counter(first)
+    theirs = {url: n for url, n in counted.items() if f"/orgs/{SB}/" in url}
+    assert len(theirs) == 3, counted  # the DID document and two status lists
+    assert set(theirs.values()) == {1}, counted
+    assert any("/status/revocation/" in url for url in first)
+    counting.asked.clear()
+    assert container.verification.verify(composite).verified
+    assert sorted(counting.asked) == sorted(first)  # the next verification reads them again (status now)
 
 
 def test_the_rules_not_met_are_said_and_nothing_is_awarded(container: Container) -> None:

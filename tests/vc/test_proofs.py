@@ -17,6 +17,7 @@ from cairn.vc import multibase
 from cairn.vc.canon.forms import jcs
 from cairn.vc.dids import did_key
 from cairn.vc.keys import KeyPair, KeyType, PublicKey
+from cairn.vc.proofs import data_integrity, suites, verified
 from cairn.vc.proofs.data_integrity import (
     MAX_PROOFS,
     SUPPORTED_CRYPTOSUITES,
@@ -802,3 +803,39 @@ def test_key_resolver_handles_did_key_and_refuses_what_needs_a_fetcher() -> None
         resolve(method(ED), "keyAgreement")
     with pytest.raises(DidResolutionError, match="fetcher"):
         resolve("did:web:example.com#key-1", "assertionMethod")
+
+
+# -- signatures remembered -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "ecdsa-rdfc-2019"])
+def test_a_remembered_signature_never_covers_a_changed_document_or_another_key(
+    suite: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    verified.forget()
+    canonicalised: list[object] = []
+    real = suites.document_digest
+
+    def counting(*args: Any, **kwargs: Any) -> bytes:
+        canonicalised.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(data_integrity, "document_digest", counting)
+    signed = sign(badge(), suite)
+    all_ok(signed)
+    assert len(canonicalised) == 1
+    all_ok(copy.deepcopy(signed))  # the same document again: answered from memory
+    assert len(canonicalised) == 1
+
+    changed = copy.deepcopy(signed)
+    changed["credentialSubject"]["achievement"]["name"] = "Something else"
+    failed(changed, "does not verify")  # a changed document is canonicalised and checked
+    failed(changed, "does not verify")  # and a failure is never remembered
+    assert len(canonicalised) == 3
+
+    wrong = (ED_OTHER if suite.startswith("eddsa") else KeyPair.from_secret(KeyType.P256, bytes(range(3, 35)))).public
+    failed(signed, "does not verify", resolve_key=lambda vm, purpose: wrong)  # another key: checked, and fails
+    assert len(canonicalised) == 4
+    verified.forget()
+    all_ok(signed)
+    assert len(canonicalised) == 5

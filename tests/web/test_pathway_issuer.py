@@ -284,7 +284,18 @@ def test_approving_a_claim_awards_the_composite(client: TestClient, container: C
     decided = container.pathway_claims.get(claim.public_id)
     assert decided.state == "awarded"
     assert decided.award_id
-    assert f"/orgs/{UM}/awards/{decided.award_id}" in client.get(done.headers["location"]).text
+    page = client.get(done.headers["location"]).text
+    assert f"/orgs/{UM}/awards/{decided.award_id}" in page
+    clr = f"{BASE}/{PATHWAY_ID}/claims/{claim.public_id}/clr"
+    assert f'href="{clr}"' in page
+    bundle = client.get(clr)
+    assert bundle.status_code == 200
+    assert bundle.headers["content-disposition"] == f'attachment; filename="{PATHWAY_ID}-clr.json"'
+    assert "ClrCredential" in bundle.json()["type"]
+    assert container.verification.verify(bundle.content).verified
+    client.cookies.clear()
+    editor_sign_in(client, "stranger@example.org")
+    assert client.get(clr).status_code == 404  # another organisation's issuer
 
 
 def test_the_pages_read_in_polish(client: TestClient, container: Container) -> None:

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cairn.bootstrap import Container
+from cairn.formats.clr import read_clr
 from cairn.model.awards import Recipient
 from cairn.store.database import Database
 from cairn.web.app import create_app
@@ -305,6 +306,40 @@ def test_claiming_a_met_pathway_awards_the_composite_into_the_wallet(client: Tes
     assert "Applied statistics" in visible_text(client.get("/wallet").text)  # the composite is in the wallet
     polish = client.get(f"/wallet/pathways?claim={claim.public_id}&lang=pl").text
     assert english_words_on_polish_page(polish) == []
+
+
+def test_an_awarded_claim_downloads_as_one_clr_file_for_its_learner_only(
+    client: TestClient, container: Container
+) -> None:
+    container.pathways.save(
+        starter(rules={"any": [{"component": {"definition": "um-python-data-analysis"}}]}, totals=None),
+        actor="test",
+    )
+    account = holder(container, ["um-python-data-analysis"])
+    csrf = sign_in(client, ADA)
+    assert client.post(f"/wallet/pathways/{STARTER}/claim", data={"csrf_token": csrf}).status_code == 303
+    [claim] = container.pathway_claims.of_account(account)
+    link = f"/wallet/pathways/claims/{claim.public_id}/clr"
+    assert f'href="{link}"' in client.get("/wallet/pathways").text
+
+    answer = client.get(link)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-disposition"] == f'attachment; filename="{STARTER}-clr.json"'
+    assert answer.headers["cache-control"] == "no-store"
+    bundle = read_clr(answer.json())
+    assert bundle is not None
+    assert bundle.composite is not None
+    assert len(bundle.components) == 1
+    report = container.verification.verify(answer.content)
+    assert report.verified, report.checks  # the CLR's own proof and every credential inside it
+
+    holder(container, ["um-sql-databases"], email="eve@example.org")
+    with TestClient(create_app(container), follow_redirects=False) as other:
+        sign_in(other, "eve@example.org")
+        assert other.get(link).status_code == 404  # someone else's claim is not found
+        assert other.get("/wallet/pathways/claims/made-up/clr").status_code == 404
+    client.cookies.clear()
+    assert client.get(link).status_code in (303, 401)  # signed out: sign in first
 
 
 def test_a_claim_waits_for_review_and_a_refusal_shows_the_issuers_reason(

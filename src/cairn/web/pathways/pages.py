@@ -13,12 +13,15 @@
   met a button to claim the composite; then the learner's claims and how each was decided.
 - ``POST /wallet/pathways/{slug}/claim``: claim the composite from the wallet (awarded at once, or waiting for the
   issuer's review; the reason in words when it cannot be claimed).
+- ``GET /wallet/pathways/claims/{claim}/clr``: an awarded claim's composite with its components as one signed
+  CLR 2.0 credential (a JSON file), for the learner who claimed it.
 
 Every POST needs a session and the CSRF token; the wallet's pages need a session.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Final
@@ -28,7 +31,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cairn.bootstrap import Container
-from cairn.errors import CairnError
+from cairn.errors import CairnError, NotFoundError
 from cairn.model.pathways import Missing, NodeResult, PathwayDefinition, Rule, describe
 from cairn.phrases import Phrase
 from cairn.services.accounts.service import SignedIn
@@ -40,7 +43,7 @@ from cairn.web.deps import container, csrf_protect, current_account, optional_ac
 from cairn.web.i18n import LANGUAGES, reader_language, said
 from cairn.web.render import render, say
 
-__all__ = ["Step", "least", "router", "steps_of"]
+__all__ = ["Step", "clr_file", "least", "router", "steps_of"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -426,3 +429,26 @@ def claim(request: Request, signed_in: SignedInDep, slug: SlugPath, lang: LangQu
         return _wallet_page(request, signed_in, reader, errors=errors, status=exc.status)
     target = _with_lang(f"/wallet/pathways?claim={quote(made.public_id)}", lang)
     return RedirectResponse(f"{target}#pathway-{quote(slug)}", status_code=303)
+
+
+@router.get("/wallet/pathways/claims/{claim_id}/clr")
+def clr_download(request: Request, signed_in: SignedInDep, claim_id: Annotated[str, Path(max_length=40)]) -> Response:
+    """The composite of one of the learner's own awarded claims and its components, as a signed CLR 2.0 file."""
+    c = container(request)
+    mine = next((m for m in c.pathway_claims.of_account(signed_in.account.id) if m.public_id == claim_id), None)
+    if mine is None or mine.award_id is None:
+        raise NotFoundError("no awarded claim of yours has this id")
+    return clr_file(c.pathway_claims.clr(mine.award_id, holder=mine.holder), mine.pathway)
+
+
+def clr_file(signed: Mapping[str, Any] | str, pathway: str) -> Response:
+    """A signed CLR credential as a download (JSON, or a VC-JWT when the issuer signs JWTs)."""
+    headers = {"Content-Disposition": f'attachment; filename="{pathway[:80]}-clr.json"', "Cache-Control": "no-store"}
+    if isinstance(signed, str):
+        return Response(
+            signed,
+            media_type="application/vc+jwt",
+            headers=headers | {"Content-Disposition": f'attachment; filename="{pathway[:80]}-clr.jwt"'},
+        )
+    body = json.dumps(signed, ensure_ascii=False, indent=2).encode("utf-8")
+    return Response(body, media_type="application/json", headers=headers)
