@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from cairn.formats.facts import Facts
-from cairn.model.pathways import AccreditedFor
 from cairn.model.pathways.words import number, scope_words
 from cairn.model.recognition.conditions import Bundle, CredentialCheck, Tier, threshold_needs
 from cairn.model.recognition.results import Aspect, ConditionResult, Difference, Side
@@ -72,7 +71,10 @@ def condition_results(
     for threshold in full.thresholds:
         met = bool(compared) and not bundle.fails(threshold)
         have = bundle.have(threshold.key)
-        explanation = Phrase("met: %(have)s", have=have) if met else Phrase("not met: %(have)s", have=have)
+        if not compared:
+            explanation = Phrase("no credential to compare")
+        else:
+            explanation = Phrase("met: %(have)s", have=have) if met else Phrase("not met: %(have)s", have=have)
         needs = threshold_needs(threshold, rules.outcome.combine)
         out.append(ConditionResult(threshold.key, threshold.path, threshold.aspect, needs, met, explanation))
     return tuple(sorted(out, key=lambda c: _ORDER.index(c.key)))
@@ -101,7 +103,7 @@ def differences(
         detail = condition.explanation
         missing = tuple(s for s in bundle.course if s not in bundle.covered) if condition.aspect == "outcomes" else ()
         explanation = Phrase("%(difference)s (%(detail)s)", difference=lead, detail=detail)
-        out.append(Difference(condition.aspect, condition.path, explanation, failing, missing))
+        out.append(Difference(condition.aspect, condition.path, lead, explanation, failing, missing))
     return tuple(out)
 
 
@@ -166,8 +168,10 @@ def comparison(
 ) -> tuple[Side, ...]:
     """The reviewer's side-by-side: for each aspect, the course's value (or what the rules ask, where a course
     states none) against each credential compared."""
-    accredited = rules.conditions.accredited_for or AccreditedFor()
     field = Phrase("ISCED-F %(field)s", field=course.isced_f) if course.isced_f else Phrase("no field stated")
+    if rules.conditions.accredited_for is not None:
+        scope = scope_words(rules.conditions.accredited_for)
+        field = Phrase("%(field)s; asked: an issuer accredited for %(scope)s", field=field, scope=scope)
     presented_skills = Phrase(
         "%(have)s; %(missing)s missing",
         have=bundle.have("skills_coverage"),
@@ -190,6 +194,5 @@ def comparison(
         Side("quality", _needs(conditions, "quality"),
              _each(compared, lambda f: _codes(f.quality_assurance, QUALITY_ASSURANCE_TYPES.label)),
              _asked(conditions, "quality")),
-        Side("issuer", Phrase("%(field)s; %(asked)s", field=field, asked=scope_words(accredited))
-             if rules.conditions.accredited_for else field, _each(compared, _trust), _asked(conditions, "issuer")),
+        Side("issuer", field, _each(compared, _trust), _asked(conditions, "issuer")),
     )  # fmt: skip

@@ -249,7 +249,7 @@ def assess(
     ects = all_tiers[tier].ects if tier is not None else 0.0
     automatic = decision != "none" and rules.outcome.review == "automatic"
     course_title = pick(course.title, "en")[1]
-    lacking = [d.explanation for d in found] if decision == "none" else []
+    lacking = [d.name for d in found] if decision == "none" else []
     results = []
     for i, item in enumerate(seen):
         reasons = item.reasons + [why for _, why in item.failing]

@@ -97,7 +97,10 @@ class Difference:
     aspect: Aspect
     path: str
     """The condition of the rules it comes from (``conditions.skills_coverage``)."""
+    name: Phrase
+    """The difference named shortly: ``a lower level``."""
     explanation: Phrase
+    """The difference with what was found: ``a lower level (not met: Data analysis: it is at EQF level 4, below 5)``."""
     credentials: tuple[str, ...] = ()
     """The credentials it concerns (those failing a per-credential condition; all compared for a total)."""
     skills: tuple[str, ...] = ()

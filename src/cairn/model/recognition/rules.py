@@ -28,6 +28,7 @@ from pydantic import (
     StrictInt,
     StrictStr,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -75,6 +76,10 @@ Iri = Annotated[StrictStr, Field(min_length=3, max_length=2000, pattern=r"^[A-Za
 """An absolute identifier: an http(s) URL, a ``urn:``, a DID."""
 Ects = Annotated[float, Field(gt=0, le=300, allow_inf_nan=False)]
 Hours = Annotated[float, Field(gt=0, le=20_000, allow_inf_nan=False)]
+QualityCode = Annotated[
+    StrictStr, AfterValidator(lambda code: code if code == "any" else code_of(QUALITY_ASSURANCE_TYPES)(code))
+]
+"""A type of quality assurance (``external``, ...), or ``any``."""
 Share = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False, description="a share of the course's ESCO skills")]
 
 
@@ -136,13 +141,18 @@ class Conditions(_Model):
     hours_at_least: Hours | None = Field(None, description="hours of learning, summed when combined")
     assessed: StrictBool = Field(False, description="it states a type of assessment")
     identity_verified: StrictBool = Field(False, description="the assessment was supervised with identity verification")
-    quality_assurance: (
-        Literal["any"] | tuple[Annotated[str, AfterValidator(code_of(QUALITY_ASSURANCE_TYPES))], ...] | None
-    ) = Field(None, description="it states a type of quality assurance: any, or one of those listed")
+    quality_assurance: tuple[QualityCode, ...] | None = Field(
+        None, max_length=20, description="it states a type of quality assurance: any, or one of those listed"
+    )
     skills_coverage: Share | None = Field(None, description="the share of the course's ESCO skills covered")
     awarded_within: Window | None = None
     min_grade: MinGrade | None = None
     accepted: Accepted | None = None
+
+    @field_validator("quality_assurance", mode="before")
+    @classmethod
+    def _any(cls, value: Any) -> Any:
+        return ("any",) if value == "any" else value
 
     @model_validator(mode="after")
     def _quality(self) -> Conditions:
