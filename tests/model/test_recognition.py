@@ -3,9 +3,11 @@ differences), credentials that do not count, combining, precedents, and hostile 
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -152,6 +154,19 @@ def test_the_documents_load() -> None:
     assert rules.outcome.review == "automatic"
     assert rules.outcome.partial[0].ects == 2
     assert check_recognition(rules, course) == []
+
+
+def test_the_documented_example_loads_and_fits_its_course() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "recognition.md").read_text(encoding="utf-8")
+    course_text, rules_text = re.findall(r"```yaml\n(.*?)```", text, re.DOTALL)
+    course, course_problems = load_course(yaml.safe_load(course_text))
+    rules, problems = load_recognition(yaml.safe_load(rules_text))
+    assert course_problems == problems == []
+    assert course is not None
+    assert rules is not None
+    assert check_recognition(rules, course) == []
+    result = assess(rules, course, [held("a", list(course.skills[:3]))], NOW)
+    assert (result.decision, result.ects) == ("partial", 2.0)  # 3 of 4 skills: 75 %, under 80 %, over 60 %
 
 
 @pytest.mark.parametrize(
