@@ -52,7 +52,49 @@ def test_cairns_open_badges_award() -> None:
         holder="did:key:z6MkLearner",
         valid_until=datetime(2031, 5, 4, 9, 30, tzinfo=UTC),
         isced="0613",
+        assessment_types=("project", "online-test"),
+        assessed=True,
+        supervision="supervised-with-id",
+        participation="blended",
+        quality_assurance=("internal", "institutional-accreditation"),
     )
+    assert facts.identity_checked is True
+
+
+def test_what_recognition_reads_of_assessment_identity_and_quality() -> None:
+    credential = unsigned()
+    achievement = credential["credentialSubject"]["achievement"]
+    kept = [
+        a
+        for a in achievement["alignment"]
+        if a.get("targetType") not in ("ext:AssessmentType", "ext:SupervisionAndIdentityVerification")
+    ]
+    achievement["alignment"] = [
+        *kept,
+        {
+            "type": ["Alignment"],
+            "targetType": "ext:SupervisionAndIdentityVerification",
+            "targetCode": "supervised-no-id",
+            "targetName": "x",
+            "targetUrl": "https://x",
+        },
+    ]
+    facts = facts_of(credential, valid=True)
+    assert facts.assessment_types == ()
+    assert facts.assessed is None  # not stated is not "not assessed"
+    assert (facts.supervision, facts.identity_checked) == ("supervised-no-id", False)
+    achievement["alignment"] = [
+        *kept,
+        {
+            "type": ["Alignment"],
+            "targetType": "ext:SupervisionAndIdentityVerification",
+            "targetCode": "trust me",
+            "targetName": "x",
+            "targetUrl": "https://x",
+        },
+    ]
+    facts = facts_of(credential, valid=True)
+    assert (facts.supervision, facts.identity_checked) == ("", None)  # a code outside the vocabulary is not read
 
 
 def test_the_grade_and_the_callers_findings() -> None:
@@ -107,6 +149,8 @@ def test_an_elm_european_digital_credential(test_data: Path, name: str, issuer: 
     )
     assert facts.holder == "urn:epass:person:1"
     assert facts.isced == "003"
+    assert (facts.assessed, facts.supervision, facts.identity_checked) == (True, "unsupervised-no-id", False)
+    assert facts.participation == "blended"
     assert facts.awarded_at is not None
     assert facts.awarded_at.year in (2022, 2023)
 
@@ -151,6 +195,13 @@ def test_junk_gives_empty_facts_never_an_error(junk: dict[str, Any]) -> None:
     assert facts.skills == ()
     assert facts.ects is None
     assert facts.awarded_at is None
+    assert (facts.assessed, facts.identity_checked, facts.quality_assurance) == (None, None, ())
+
+
+def test_an_elm_certificate_of_participation_states_no_assessment(test_data: Path) -> None:
+    document = json.loads((test_data / ELM / "Sample-CertOfPart-signed.jsonld").read_text(encoding="utf-8"))
+    facts = facts_of(document, valid=True)
+    assert (facts.assessed, facts.identity_checked, facts.participation) == (None, None, "online")
 
 
 def test_a_catalogue_definition_as_the_credential_it_would_give() -> None:
@@ -170,3 +221,7 @@ def test_a_catalogue_definition_as_the_credential_it_would_give() -> None:
     assert facts.awarded_at == when
     assert facts.valid
     assert facts.grade == ""
+    assert facts.assessment_types == definition.assessment.types
+    assert facts.assessed is True
+    assert (facts.supervision, facts.participation) == (definition.supervision or "", definition.participation.mode)
+    assert facts.quality_assurance == definition.quality_assurance.types

@@ -23,6 +23,7 @@ from cairn.formats.annex import Annex, achievement_of, language_texts, localized
 from cairn.model.definitions import MicroCredentialDefinition
 from cairn.model.trust import Scope
 from cairn.model.types import pick
+from cairn.model.vocabularies import PARTICIPATION_FORMS, SUPERVISION
 from cairn.vc.formats.jades import parse_jws
 
 __all__ = ["Facts", "facts_of", "facts_of_definition"]
@@ -33,6 +34,10 @@ _ESCO = "http://data.europa.eu/esco/skill/"
 _ECTS_FRAMEWORK = "http://data.europa.eu/snb/education-credit/6fcec5c5af"
 _NUMBER = re.compile(r"^\s*(\d{1,4}(?:[.,]\d+)?)\s*$")
 _MAX = 200
+_FEW = 20
+"""Codes kept of one Annex I element (a vocabulary has about ten)."""
+_SUPERVISION = frozenset(SUPERVISION.codes())
+_PARTICIPATION = frozenset(PARTICIPATION_FORMS.codes())
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +73,25 @@ class Facts:
     """When the credential expires, if it says."""
     isced: str = ""
     """Its ISCED-F field code, if it states one."""
+    assessment_types: tuple[str, ...] = ()
+    """Annex I "type of assessment" codes it states (``written-exam``, ``project``, ...)."""
+    assessed: bool | None = None
+    """True when it states how the learning was assessed (a type of assessment; for ELM, an assessment that proves
+    the claim); None when it does not say (nothing here ever reads "not assessed")."""
+    supervision: str = ""
+    """Annex I "supervision and identity verification during assessment": ``unsupervised-no-id``,
+    ``supervised-no-id``, ``supervised-with-id``, or '' when not stated."""
+    participation: str = ""
+    """Annex I "form of participation": ``online``, ``onsite``, ``blended``, or ''."""
+    quality_assurance: tuple[str, ...] = ()
+    """Annex I "type of quality assurance" codes it states (``internal``, ``programme-accreditation``, ...)."""
+
+    @property
+    def identity_checked(self) -> bool | None:
+        """Whether the holder's identity was verified at the assessment: True, False, or None when not stated."""
+        if self.supervision == "supervised-with-id":
+            return True
+        return False if self.supervision in ("supervised-no-id", "unsupervised-no-id") else None
 
 
 def _str(value: Any) -> str:
@@ -180,6 +204,11 @@ def _ob3(credential: Mapping[str, Any], valid: bool, scopes: tuple[Scope, ...], 
         trusted_scopes=scopes,
         invalid_reason=reason,
         isced=annex.isced,
+        assessment_types=annex.assessment_types[:_FEW],
+        assessed=True if annex.assessment_types or annex.assessment_description else None,
+        supervision=annex.supervision if annex.supervision in _SUPERVISION else "",
+        participation=annex.participation_mode if annex.participation_mode in _PARTICIPATION else "",
+        quality_assurance=annex.quality_assurance_types[:_FEW],
     )
 
 
@@ -196,6 +225,7 @@ def _elm(credential: Mapping[str, Any], valid: bool, scopes: tuple[Scope, ...], 
     proof = _map(_first(claim.get("provenBy")))
     grade = _map(proof.get("grade"))
     awarded = _map(_first(claim.get("awardedBy")))
+    proven = "LearningAssessment" in [t for t in _list(proof.get("type")) if isinstance(t, str)]
     return Facts(
         **_common(credential),
         achievement_id=_id(spec),
@@ -215,7 +245,31 @@ def _elm(credential: Mapping[str, Any], valid: bool, scopes: tuple[Scope, ...], 
         trusted_scopes=scopes,
         invalid_reason=reason,
         isced=isced,
+        assessed=True if proven else None,
+        supervision=_elm_supervision(_text(_map(proof.get("idVerification")).get("prefLabel"))),
+        participation=_elm_participation(_text(_map(spec.get("mode")).get("prefLabel"))),
     )
+
+
+def _elm_supervision(label: str) -> str:
+    """The Annex I supervision code of an ELM ``idVerification`` concept, read from its English label (the EU
+    vocabulary's concepts are "Unsupervised with no identity verification", "Supervised with no identity
+    verification", "Supervised online/onsite with identity verification"); '' when it cannot be told."""
+    folded = " ".join(label.casefold().replace("-", " ").split())
+    if not folded:
+        return ""
+    unchecked = "without" in folded or " no " in f" {folded} "
+    if folded.startswith("unsupervised"):
+        return "unsupervised-no-id" if unchecked else ""
+    if folded.startswith("supervised"):
+        return "supervised-no-id" if unchecked else "supervised-with-id" if "verification" in folded else ""
+    return ""
+
+
+def _elm_participation(label: str) -> str:
+    """``online``, ``onsite`` or ``blended`` from an ELM learning ``mode`` concept's English label, else ''."""
+    folded = label.casefold().replace("-", "").replace(" ", "")
+    return next((code for code in ("blended", "online", "onsite") if folded == code), "")
 
 
 def _ects(value: Any) -> float | None:
@@ -260,4 +314,9 @@ def facts_of_definition(
         valid=True,
         trusted_scopes=tuple(trusted_scopes),
         isced=definition.isced_f or "",
+        assessment_types=definition.assessment.types,
+        assessed=True,
+        supervision=definition.supervision or "",
+        participation=definition.participation.mode,
+        quality_assurance=definition.quality_assurance.types,
     )
