@@ -33,6 +33,13 @@ from cairn.store.esco_tables import (
     EscoSkillRow,
 )
 from cairn.store.pathway_tables import PathwayClaimRow, PathwayFollowRow, PathwayRow, PathwayVersionRow
+from cairn.store.recognition_tables import (
+    RecognitionApplicationRow,
+    RecognitionCourseRow,
+    RecognitionCourseVersionRow,
+    RecognitionRulesRow,
+    RecognitionRulesVersionRow,
+)
 
 __all__ = [
     "AccountRow",
@@ -63,6 +70,11 @@ __all__ = [
     "PathwayFollowRow",
     "PathwayRow",
     "PathwayVersionRow",
+    "RecognitionApplicationRow",
+    "RecognitionCourseRow",
+    "RecognitionCourseVersionRow",
+    "RecognitionRulesRow",
+    "RecognitionRulesVersionRow",
     "RegistryPeerRow",
     "ShareLinkRow",
     "SignInLinkRow",

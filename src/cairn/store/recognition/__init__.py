@@ -1,0 +1,1 @@
+"""Courses, recognition rules and recognition applications."""
