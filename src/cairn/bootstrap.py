@@ -34,6 +34,8 @@ from cairn.services.issuing.status_lists import StatusListService
 from cairn.services.mail import Mailer
 from cairn.services.pathways.claims import PathwayClaimService
 from cairn.services.pathways.service import PathwayService
+from cairn.services.recognition.documents import RecognitionStore
+from cairn.services.recognition.service import RecognitionService
 from cairn.services.trust.ebsi import TrustedIssuersRegistry
 from cairn.services.trust.federation import FederationService
 from cairn.services.trust.network import TrustNetwork
@@ -94,6 +96,7 @@ class Container:
     wallet: WalletService
     pathways: PathwayService
     pathway_claims: PathwayClaimService
+    recognition: RecognitionService
     sharing: SharingService
     # careers
     careers: CareersService
@@ -196,7 +199,8 @@ def build(
     pathways = PathwayService(
         database, clock=clock, verification=verification, did_of=keys.did, public_url=settings.public_url
     )
-    catalog = CatalogService(database, clock=clock, pathways=pathways)
+    recognition_store = RecognitionStore(database, clock=clock)
+    catalog = CatalogService(database, clock=clock, pathways=pathways, recognition=recognition_store)
     badges = BadgeService(database, clock=clock, public_url=settings.public_url)
     publication = PublicationService(
         registry=registry, keys=keys, network=network, clock=clock, public_url=settings.public_url
@@ -220,6 +224,19 @@ def build(
         secret=lambda: settings.require_secret_key().encode(),
     )
     verification.composites = pathway_claims.check_composite
+    api_issuing = ApiIssuingService(database, keys=keys, clock=clock, status_lists=status_lists)
+    recognition = RecognitionService(
+        database,
+        clock=clock,
+        store=recognition_store,
+        pathways=pathways,
+        verification=verification,
+        api_issuing=api_issuing,
+        status_lists=status_lists,
+        wallet=wallet,
+        secret=lambda: settings.require_secret_key().encode(),
+        public_url=settings.public_url,
+    )
     return Container(
         settings=settings,
         database=database,
@@ -241,7 +258,7 @@ def build(
         issuing=issuing,
         bulk=BulkAwardService(issuing, max_upload_bytes=settings.max_upload_bytes),
         award_queries=AwardQueryService(database, recipient_key=keys.recipient_key),
-        api_issuing=ApiIssuingService(database, keys=keys, clock=clock, status_lists=status_lists),
+        api_issuing=api_issuing,
         audit=AuditService(database),
         claims=ClaimService(database, public_url=settings.public_url, clock=clock),
         verification=verification,
@@ -249,6 +266,7 @@ def build(
         wallet=wallet,
         pathways=pathways,
         pathway_claims=pathway_claims,
+        recognition=recognition,
         sharing=SharingService(
             database,
             clock=clock,

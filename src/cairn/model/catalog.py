@@ -16,7 +16,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
@@ -34,6 +34,7 @@ __all__ = [
     "KINDS",
     "MAX_DEPTH",
     "MAX_FILE_BYTES",
+    "RECOGNITION_KINDS",
     "Catalog",
     "CatalogueQuery",
     "Facets",
@@ -58,6 +59,8 @@ KINDS: dict[str, type[BaseModel]] = {
     "pathway": PathwayDefinition,
 }
 """Document kinds and the model each is validated against."""
+RECOGNITION_KINDS = ("course", "recognition")
+"""Courses and recognition rules (read with :mod:`cairn.model.recognition`'s loaders, which report problems by path)."""
 
 
 class _RefusedYaml(yaml.YAMLError):
@@ -193,6 +196,20 @@ class Catalog:
     published)."""
     pathways: dict[str, PathwayDefinition] = field(default_factory=dict)
     pathway_states: dict[str, str] = field(default_factory=dict)
+    courses: dict[str, Any] = field(default_factory=dict)
+    """Courses (``kind: course``: :class:`cairn.model.recognition.Course`), by id."""
+    recognition: dict[str, Any] = field(default_factory=dict)
+    """Recognition rules (``kind: recognition``: :class:`cairn.model.recognition.RecognitionRules`), by id."""
+    recognition_states: dict[str, str] = field(default_factory=dict)
+    """Courses' and rules' states, by :meth:`key_of`."""
+
+    @staticmethod
+    def key_of(document: Any) -> str:
+        """``course:ID`` or ``recognition:ID``: how :attr:`sources` and :attr:`recognition_states` name a course
+        or recognition rules."""
+        from cairn.model.recognition import Course
+
+        return f"{'course' if isinstance(document, Course) else 'recognition'}:{document.id}"
 
 
 def build_catalog(
@@ -231,9 +248,12 @@ def _add_document(catalog: Catalog, problems: list[Problem], source: str, doc: A
         return
     body = dict(doc)
     kind = body.pop("kind", None)
+    if kind in RECOGNITION_KINDS:
+        _add_recognition(catalog, problems, source, doc, label)
+        return
     model = KINDS.get(kind) if isinstance(kind, str) else None
     if model is None:
-        allowed = " or ".join(f"'{k}'" for k in KINDS)
+        allowed = " or ".join(f"'{k}'" for k in (*KINDS, *RECOGNITION_KINDS))
         problems.append(Problem(source, f"{label}kind", f"say what this is: kind: {allowed} (got {kind!r})"))
         return
     state = body.pop("state", None) if kind in ("micro-credential", "pathway") else None
@@ -262,6 +282,33 @@ def _add_document(catalog: Catalog, problems: list[Problem], source: str, doc: A
         catalog.pathways[obj_id] = obj
         if state is not None:
             catalog.pathway_states[obj_id] = str(state)
+
+
+def _add_recognition(
+    catalog: Catalog, problems: list[Problem], source: str, doc: Mapping[str, Any], label: str
+) -> None:
+    """A course or recognition rules, read with the rule engine's loaders (imported here: they use this module)."""
+    from cairn.model.recognition import load_course, load_recognition
+
+    kind = doc.get("kind")
+    state = doc.get("state")
+    if state is not None and state not in STATES:
+        allowed = " or ".join(STATES)
+        problems.append(Problem(source, f"{label}state", f"a {kind}'s state is {allowed} (got {state!r})"))
+        return
+    loaded, found = load_course(doc, source=source) if kind == "course" else load_recognition(doc, source=source)
+    if loaded is None:
+        problems.extend(replace(p, path=f"{label}{p.path}") if label else p for p in found)
+        return
+    key = Catalog.key_of(loaded)
+    if key in catalog.sources:
+        message = f"{kind} '{loaded.id}' is also defined in {catalog.sources[key]}"
+        problems.append(Problem(source, f"{label}id", message))
+        return
+    catalog.sources[key] = source
+    (catalog.courses if kind == "course" else catalog.recognition)[loaded.id] = loaded
+    if state is not None:
+        catalog.recognition_states[key] = str(state)
 
 
 # -- searching and filtering the published catalogue -------------------------------------------------------------

@@ -16,6 +16,7 @@ from cairn.model.definitions import PUBLISHED, MicroCredentialDefinition, Organi
 from cairn.services.catalog.coawards import accept_all
 from cairn.services.catalog.search import CatalogueIndex, Found
 from cairn.services.pathways.service import PathwayStore
+from cairn.services.recognition.documents import RecognitionStore
 from cairn.store.audit import AuditRepository
 from cairn.store.catalog.repository import (
     DefinitionRepository,
@@ -85,6 +86,8 @@ class ImportResult:
     organisations: Counter[str] = field(default_factory=Counter)
     definitions: Counter[str] = field(default_factory=Counter)
     pathways: Counter[str] = field(default_factory=Counter)
+    recognition: Counter[str] = field(default_factory=Counter)
+    """Courses and recognition rules."""
 
     def summary(self) -> str:
         """One line for people."""
@@ -94,7 +97,8 @@ class ImportResult:
             return f"{sum(counts.values())} {name}" + (f" ({done})" if done else "")
 
         line = f"{part('organisations', self.organisations)}; {part('micro-credentials', self.definitions)}"
-        return line + (f"; {part('pathways', self.pathways)}" if self.pathways else "")
+        line += f"; {part('pathways', self.pathways)}" if self.pathways else ""
+        return line + (f"; {part('courses and recognition rules', self.recognition)}" if self.recognition else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,13 +129,20 @@ class CatalogService:
     """Catalogue use cases over one database."""
 
     def __init__(
-        self, database: Database, *, clock: Callable[[], datetime], pathways: PathwayStore | None = None
+        self,
+        database: Database,
+        *,
+        clock: Callable[[], datetime],
+        pathways: PathwayStore | None = None,
+        recognition: RecognitionStore | None = None,
     ) -> None:
         self.database = database
         self.clock = clock
         self.index = CatalogueIndex(database)
         self.pathways = pathways or PathwayStore(database, clock=clock)
         """Stores the pathways a catalogue holds."""
+        self.recognition = recognition or RecognitionStore(database, clock=clock)
+        """Stores the courses and recognition rules a catalogue holds."""
 
     def validate(self, paths: Sequence[str | Path]) -> tuple[Catalog, list[Problem]]:
         """Validate files, allowing definitions to name organisations already stored."""
@@ -188,6 +199,16 @@ class CatalogService:
                     session=session,
                 )
                 result.pathways[action_text] += 1
+                session.flush()
+            for document in (*catalog.courses.values(), *catalog.recognition.values()):  # courses first
+                action_text, _ = self.recognition.save(
+                    document,
+                    actor=actor,
+                    state=catalog.recognition_states.get(key := catalog.key_of(document)),
+                    source=catalog.sources.get(key, document.id),
+                    session=session,
+                )
+                result.recognition[action_text] += 1
                 session.flush()
         return result
 

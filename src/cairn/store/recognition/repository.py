@@ -177,6 +177,13 @@ class RecognitionRepository:
         )
         return self.session.scalar(query)
 
+    def of_holder(self, rules_id: int, holder: str) -> list[RecognitionApplicationRow]:
+        """The applications ``holder`` made under rules ``rules_id``, newest first."""
+        query = select(RecognitionApplicationRow).where(
+            RecognitionApplicationRow.rules_id == rules_id, RecognitionApplicationRow.holder == holder
+        )
+        return list(self.session.scalars(query.order_by(RecognitionApplicationRow.id.desc())))
+
     def of_account(self, account_id: int) -> list[RecognitionApplicationRow]:
         """The applications made from the wallet of ``account_id``, newest first."""
         query = select(RecognitionApplicationRow).where(RecognitionApplicationRow.account_id == account_id)

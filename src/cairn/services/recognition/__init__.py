@@ -1,0 +1,1 @@
+"""Recognition of micro-credentials: institutions' courses and rules, applications, review, decision credentials."""
