@@ -6,7 +6,8 @@ by the DCC's ``@digitalcredentials/verifier-core`` with only the contexts those 
 tests/interop/js/interop.mjs, refuses every other fetch and reports it). Then the reverse: ``@digitalbazaar/vc``
 issues an Open Badge and a revoked one (a BitstringStatusListEntry; the list served locally), and Cairn's
 ``POST /credentials/verify`` verifies the first and refuses the second as revoked. A composite credential (issue
-#15: its components' evidence and digests, the pathway as an alignment) verifies in both JavaScript verifiers too.
+#15: its components' evidence and digests, the pathway as an alignment) and a recognition decision (issue #16) verify
+in both JavaScript verifiers too.
 Last, ``openbadgeslib`` from PyPI verifies the award when it installs, and issues its own badges (a JWT-VC, or a
 credential with a Data Integrity proof, each with its status lists published as JWTs), of which Cairn verifies one
 and finds the other revoked, in the VC-API and on the verify page.
@@ -28,6 +29,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -38,8 +40,12 @@ import pytest
 
 from cairn.bootstrap import Container, build
 from cairn.formats.ob3 import CAIRN_CONTEXT, OB3_CONTEXT, VC2_CONTEXT
+from cairn.formats.recognition import Counted, decision_credential
 from cairn.model.awards import Recipient
 from cairn.settings import Settings
+from cairn.vc import issue
+from cairn.vc.dids import did_key
+from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.proofs.jose import is_compact_jws
 from cairn.vc.report import UNCONFIRMED
 from cairn.web.app import create_app
@@ -217,6 +223,48 @@ def test_a_composite_credential_verifies_in_digital_bazaar_and_dcc_with_their_ow
     again = harness.run("verify", str(path))
     assert again["digitalbazaar"]["verified"] is False
     assert again["dcc"]["log"].get("valid_signature") is not True
+
+
+def test_a_recognition_decision_verifies_in_digital_bazaar_and_dcc_with_their_own_contexts_only(
+    harness_folder: Path, tmp_path: Path
+) -> None:
+    """The decision credential of issue #16 (what was recognised, for what, by whom, under which rules, the counted
+    credentials pinned by digest) uses only terms of the VC 2.0 and OB 3.0 contexts these verifiers bundle."""
+    key = KeyPair.from_secret(KeyType.ED25519, bytes(range(40, 72)))
+    issuer = {"id": did_key(key.public), "type": ["Profile"], "name": "Wydział Informatyki (demo)"}
+    counted = [Counted("urn:uuid:6b1b0d0e-2f43-4c9e-9d3a-1f0e6c0b7a11", "Data analysis with Python", "UMW", "sha384-x")]
+    decision = decision_credential(
+        credential_id="urn:uuid:0c5f6a0a-8a47-4b57-9a43-8f7cf5b1d2e3",
+        issuer=issuer,
+        holder="did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+        decision="partial",
+        ects=2,
+        full_ects=3,
+        course_id="wi-data-analysis",
+        course_title="Data analysis",
+        course_url="https://cairn.example/recognition/courses/wi-data-analysis",
+        rules_id="wi-data-analysis-micro",
+        rules_version=1,
+        rules_title="Micro-credentials towards Data analysis",
+        rules_url="https://cairn.example/recognition/rules/wi-data-analysis-micro/versions/1",
+        counted=counted,
+        issued=datetime(2026, 12, 6, 12, 0, tzinfo=UTC),
+        differences=["the learning outcomes cover 70% of the course's skills"],
+    )
+    assert decision["@context"] == [VC2_CONTEXT, OB3_CONTEXT]
+    signed = issue(decision, key=key, suite="eddsa-rdfc-2022", created="2026-12-06T12:00:00Z")
+    path = tmp_path / "decision.json"
+    path.write_text(json.dumps(signed), encoding="utf-8")
+    harness = Harness(harness_folder, loopback_tls(tmp_path / "tls")[0])
+    result = harness.run("verify", str(path))
+    assert result["digitalbazaar"] == {"verified": True, "status": None, "errors": []}, result
+    assert result["dcc"]["errors"] == []
+    assert result["dcc"]["log"]["valid_signature"] is True
+    assert {u for u in result["blocked"] if "/schema/" not in u} == set()
+    assert isinstance(signed, dict)
+    signed["credentialSubject"]["creditsEarned"] = 3  # more ECTS than were recognised: the signature breaks
+    path.write_text(json.dumps(signed), encoding="utf-8")
+    assert harness.run("verify", str(path))["digitalbazaar"]["verified"] is False
 
 
 class _Quiet(SimpleHTTPRequestHandler):
