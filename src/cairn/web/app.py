@@ -31,6 +31,8 @@ from cairn.web.limits import BodyLimit
 from cairn.web.pathways import api as pathway_api
 from cairn.web.pathways import issuer as pathway_issuer
 from cairn.web.pathways import pages as pathway_pages
+from cairn.web.recognition import pages as recognition_pages
+from cairn.web.recognition import review as recognition_review
 from cairn.web.trust import ebsi as tir
 from cairn.web.trust import federation as trust_federation
 from cairn.web.trust import publication
@@ -226,6 +228,7 @@ def create_app(
     app.include_router(mailbox.router)
     app.include_router(editor.router)
     app.include_router(pathway_issuer.router)
+    app.include_router(recognition_review.router)
     app.include_router(coawards.router)
     app.include_router(awards.router)
     app.include_router(claiming.router)
@@ -234,6 +237,7 @@ def create_app(
     app.include_router(careers.router)  # before any /wallet/{id} route: it serves /wallet/skills, /wallet/occupations
     app.include_router(share.router)  # before any /wallet/{id} route: it serves /wallet/profile
     app.include_router(pathway_pages.router)  # before any /wallet/{id} route: it serves /wallet/pathways
+    app.include_router(recognition_pages.router)  # before any /wallet/{id} route: it serves /wallet/recognition
     app.include_router(wallet.router)
     app.include_router(verify_batch.router)
     app.include_router(verify_page.router)
