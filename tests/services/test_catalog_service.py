@@ -39,7 +39,10 @@ def test_import_the_examples_then_again(service: CatalogService, database: Datab
     assert all(e.organisations for e in entries)
     with database.transaction() as s:
         assert AuditRepository(s).first_broken() is None
-    assert _count(database, AuditEntry) == 4 + first.definitions["create"] + first.pathways["created"]
+    assert first.recognition["created"] == 2  # the demo faculty's course and its recognition rules
+    assert second.recognition["unchanged"] == 2
+    imported = first.definitions["create"] + first.pathways["created"] + first.recognition["created"]
+    assert _count(database, AuditEntry) == 4 + imported
 
 
 def test_an_invalid_file_means_nothing_is_stored(

@@ -18,6 +18,7 @@ from cairn.services.accounts.service import SCOPES, AccountService
 from cairn.services.careers.esco import EscoService, ImportSummary, version_key
 from cairn.services.catalog.service import CatalogService, ImportResult
 from cairn.services.issuing.service import IssuingService
+from cairn.services.recognition.service import RecognitionService
 from cairn.services.wallet.service import WalletService
 from cairn.skills.labels import SHIPPED_ESCO_VERSION
 
@@ -109,6 +110,34 @@ def seed_demo_learner(*, accounts: AccountService, issuing: IssuingService, wall
             continue
         added += 1
     return added
+
+
+DEMO_RECOGNITION_RULES = "um-cloud-programming-micro"
+"""The demo faculty's recognition rules (the example catalogue's ``recognition/`` folder)."""
+DEMO_RECOGNITION_PARTS = ("sb-cloud-applications", "um-python-data-analysis")
+"""What the demo learner presents under them: SkillBridge's cloud course and the university's Python one."""
+
+
+def seed_recognition(*, recognition: RecognitionService, accounts: AccountService, wallet: WalletService) -> bool:
+    """The demo learner's application for recognition under :data:`DEMO_RECOGNITION_RULES`, waiting for the demo
+    university's review (``/orgs/uniwersytet-mazowiecki/recognition``); idempotent. False when there is nothing to
+    do (no such rules, no demo learner, an application already made)."""
+    account = accounts.find_account(DEMO_LEARNER_EMAIL)
+    if account is None or recognition.of_account(account.id):
+        return False
+    wanted = {f"/micro-credentials/{slug}/" for slug in DEMO_RECOGNITION_PARTS}
+    chosen = [
+        item.id
+        for item in wallet.list(account.id)
+        if any(part in json.dumps(item.document.get("credentialSubject", {})) for part in wanted)
+    ]
+    if not chosen:
+        return False
+    try:
+        recognition.apply_from_wallet(account.id, DEMO_RECOGNITION_RULES, chosen)
+    except (NotFoundError, ConflictError, InputError):
+        return False
+    return True
 
 
 def seed_esco(esco: EscoService) -> ImportSummary | None:

@@ -23,13 +23,16 @@ from cairn.services.demo.instance import (
     DEMO_EMAIL,
     DEMO_LEARNER_EMAIL,
     DEMO_PASSWORD,
+    DEMO_RECOGNITION_RULES,
     seed_demo,
     seed_demo_learner,
     seed_esco,
+    seed_recognition,
 )
 from cairn.services.demo.trust import seed_trust
 from cairn.services.issuing.keys import KeyService
 from cairn.services.issuing.service import IssuingService
+from cairn.services.recognition.service import RecognitionService
 from cairn.services.trust.federation import FederationService
 from cairn.services.trust.registry import RegistryService
 from cairn.services.wallet.service import WalletService
@@ -67,6 +70,8 @@ class DemoServices(Protocol):
     def federation(self) -> FederationService: ...
     @property
     def badges(self) -> BadgeService: ...
+    @property
+    def recognition(self) -> RecognitionService: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +116,11 @@ def prepare_demo(
         f"Demo learner: {DEMO_LEARNER_EMAIL} / {DEMO_PASSWORD} ({added} credential(s) added to the wallet now; "
         "see /wallet/skills and /wallet/occupations)"
     )
+    if seed_recognition(recognition=container.recognition, accounts=container.accounts, wallet=container.wallet):
+        lines.append(
+            f"Demo recognition: {DEMO_LEARNER_EMAIL} applied under {DEMO_RECOGNITION_RULES}; "
+            "the application waits at /orgs/uniwersytet-mazowiecki/recognition"
+        )
     examples = demo_examples(container)
     if examples:
         lines.append(f"Example credentials to try on /verify: {', '.join(examples)}")
