@@ -24,6 +24,7 @@ from cairn.services.catalog.badges import BadgeService
 from cairn.services.catalog.coawards import CoAwardService
 from cairn.services.catalog.editing import EditingService
 from cairn.services.catalog.service import CatalogService
+from cairn.services.endorsements.service import EndorsementService
 from cairn.services.issuing.api import ApiIssuingService
 from cairn.services.issuing.bulk import BulkAwardService
 from cairn.services.issuing.claims import ClaimService
@@ -97,6 +98,7 @@ class Container:
     pathways: PathwayService
     pathway_claims: PathwayClaimService
     recognition: RecognitionService
+    endorsements: EndorsementService
     sharing: SharingService
     # careers
     careers: CareersService
@@ -267,6 +269,15 @@ def build(
         pathways=pathways,
         pathway_claims=pathway_claims,
         recognition=recognition,
+        endorsements=EndorsementService(
+            database,
+            clock=clock,
+            catalog=catalog,
+            api_issuing=api_issuing,
+            status_lists=status_lists,
+            verification=verification,
+            public_url=settings.public_url,
+        ),
         sharing=SharingService(
             database,
             clock=clock,

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cairn.store.base import Base, BigId, UtcDateTime
+from cairn.store.endorsement_tables import EndorsementRow
 from cairn.store.esco_tables import (
     EscoBroaderRow,
     EscoCollectionRow,
@@ -52,6 +53,7 @@ __all__ = [
     "CoAwardRow",
     "DefinitionRow",
     "DefinitionVersionRow",
+    "EndorsementRow",
     "EscoBroaderRow",
     "EscoCollectionRow",
     "EscoIscoGroupRow",

@@ -537,7 +537,17 @@ async def verify_page(
     report = await _verify(request, source)
     local = await run_in_threadpool(local_awarders, request, _documents(report))
     view = _view(report, reader, trust_list(request), email, local=local)
-    return _page(request, reader, report=report, view=view, check_titles=CHECK_TITLES, text=text, url=url)
+    endorsements = await run_in_threadpool(container(request).endorsements.shown_for, report)
+    return _page(
+        request,
+        reader,
+        report=report,
+        view=view,
+        endorsements=endorsements,
+        check_titles=CHECK_TITLES,
+        text=text,
+        url=url,
+    )
 
 
 @router.post("/verify/report")

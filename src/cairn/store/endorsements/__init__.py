@@ -1,0 +1,1 @@
+"""Endorsements of achievements by organisations."""
