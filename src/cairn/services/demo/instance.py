@@ -12,11 +12,12 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from cairn.errors import ConflictError, InputError, NotFoundError
+from cairn.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from cairn.model.awards import Recipient
 from cairn.services.accounts.service import SCOPES, AccountService
 from cairn.services.careers.esco import EscoService, ImportSummary, version_key
 from cairn.services.catalog.service import CatalogService, ImportResult
+from cairn.services.endorsements.service import EndorsementService
 from cairn.services.issuing.service import IssuingService
 from cairn.services.recognition.service import RecognitionService
 from cairn.services.wallet.service import WalletService
@@ -136,6 +137,32 @@ def seed_recognition(*, recognition: RecognitionService, accounts: AccountServic
     try:
         recognition.apply_from_wallet(account.id, DEMO_RECOGNITION_RULES, chosen)
     except (NotFoundError, ConflictError, InputError):
+        return False
+    return True
+
+
+DEMO_EMPLOYER = "baltyk-energia-akademia"
+"""The demo's employer (a wind energy operator's academy), which endorses :data:`DEMO_ENDORSED`."""
+DEMO_ENDORSED = "um-python-data-analysis"
+
+
+def seed_endorsement(*, endorsements: EndorsementService, accounts: AccountService, public_url: str) -> bool:
+    """The demo employer's endorsement of the university's Python micro-credential (shown on /verify with the
+    demo's examples); idempotent. False when there is nothing to do."""
+    account = accounts.find_account(DEMO_EMAIL)
+    achievement = f"{public_url}/micro-credentials/{DEMO_ENDORSED}/versions/1"
+    if account is None or any(e.organisation == DEMO_EMPLOYER for e in endorsements.of_achievement(achievement)):
+        return False
+    try:
+        access = accounts.access(account=account, organisation=DEMO_EMPLOYER, min_role="issuer")
+        endorsements.endorse(
+            DEMO_EMPLOYER,
+            DEMO_ENDORSED,
+            comment="Our data engineers for the offshore wind farms learn exactly this; we hire those who hold it.",
+            relation="values",
+            access=access,
+        )
+    except (NotFoundError, ConflictError, InputError, PermissionDeniedError):
         return False
     return True
 

@@ -21,15 +21,19 @@ from cairn.services.catalog.badges import BadgeService
 from cairn.services.catalog.service import CatalogService
 from cairn.services.demo.instance import (
     DEMO_EMAIL,
+    DEMO_EMPLOYER,
+    DEMO_ENDORSED,
     DEMO_LEARNER_EMAIL,
     DEMO_PASSWORD,
     DEMO_RECOGNITION_RULES,
     seed_demo,
     seed_demo_learner,
+    seed_endorsement,
     seed_esco,
     seed_recognition,
 )
 from cairn.services.demo.trust import seed_trust
+from cairn.services.endorsements.service import EndorsementService
 from cairn.services.issuing.keys import KeyService
 from cairn.services.issuing.service import IssuingService
 from cairn.services.recognition.service import RecognitionService
@@ -72,6 +76,8 @@ class DemoServices(Protocol):
     def badges(self) -> BadgeService: ...
     @property
     def recognition(self) -> RecognitionService: ...
+    @property
+    def endorsements(self) -> EndorsementService: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +127,9 @@ def prepare_demo(
             f"Demo recognition: {DEMO_LEARNER_EMAIL} applied under {DEMO_RECOGNITION_RULES}; "
             "the application waits at /orgs/uniwersytet-mazowiecki/recognition"
         )
+    public_url = container.keys.public_url
+    if seed_endorsement(endorsements=container.endorsements, accounts=container.accounts, public_url=public_url):
+        lines.append(f"Demo endorsement: {DEMO_EMPLOYER} endorses {DEMO_ENDORSED} (shown on /verify)")
     examples = demo_examples(container)
     if examples:
         lines.append(f"Example credentials to try on /verify: {', '.join(examples)}")
