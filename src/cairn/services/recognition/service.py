@@ -75,6 +75,28 @@ def _digest(held: Mapping[str, Any] | str, document: Mapping[str, Any]) -> str:
     return ""
 
 
+def _judged(
+    report: Report,
+    document: Mapping[str, Any],
+    theirs: bool,
+    lookup: Any,
+    own_definition: Any,
+) -> tuple[Facts, str, tuple[Any, ...]]:
+    """What a presented credential counts as, from its verification report (never from what its signer wrote):
+    its facts, ``"valid"`` or why not (its status, or "about someone else"), the scopes its issuer is trusted for."""
+    status = status_of(report)
+    why = "about someone else" if status == "valid" and not theirs else status
+    scopes = tuple(trusted_scopes(report, lookup)) if why == "valid" else ()
+    found = facts_for(
+        document,
+        valid=why == "valid",
+        invalid_reason="" if why == "valid" else why,
+        scopes=scopes,
+        own_definition=own_definition,
+    )
+    return found, why, scopes
+
+
 def _vouched(report: Report, scopes: Sequence[Any]) -> bool:
     """Whether the issuer of a valid credential is vouched for: by the trust network, or one of this instance's
     own organisations (its key resolved here)."""
@@ -146,22 +168,12 @@ class RecognitionService(Decisions):
         for original, stored, theirs in held:
             report = self.verification.verify(original)
             document = report.credential or stored
-            status = status_of(report)
-            valid = status == "valid" and theirs
-            why = status if status != "valid" else "about someone else"
-            scopes = trusted_scopes(report, lookup) if valid else ()
-            found = facts_for(
-                document,
-                valid=valid,
-                invalid_reason="" if valid else why,
-                scopes=scopes,
-                own_definition=own_definition,
-            )
+            found, why, scopes = _judged(report, document, theirs, lookup, own_definition)
             kept = _held(original, document)
             digest = _digest(kept, document)
             credential_id = str(document.get("id") or "") or digest
             facts.append(replace(found, credential_id=credential_id, holder=holder if theirs else found.holder))
-            items.append(_item(found, credential_id, digest, kept, "valid" if valid else why, _vouched(report, scopes)))
+            items.append(_item(found, credential_id, digest, kept, why, _vouched(report, scopes)))
         return self._apply(view, holder, account_id, facts, items, challenge=None)
 
     def apply_with_presentation(
@@ -201,20 +213,10 @@ class RecognitionService(Decisions):
             if not credential_id or credential_id in seen:
                 continue
             seen.add(credential_id)
-            status = status_of(inner)
-            valid = status == "valid" and str(inner.subject.get("id") or "") == holder
-            why = status if status != "valid" else "about someone else"
-            scopes = trusted_scopes(inner, lookup) if valid else ()
-            found = facts_for(
-                document,
-                valid=valid,
-                invalid_reason="" if valid else why,
-                scopes=scopes,
-                own_definition=own_definition,
-            )
+            theirs = str(inner.subject.get("id") or "") == holder
+            found, why, scopes = _judged(inner, document, theirs, lookup, own_definition)
             facts.append(replace(found, credential_id=credential_id))
-            trusted = _vouched(inner, scopes)
-            items.append(_item(found, credential_id, digest, document, "valid" if valid else why, trusted))
+            items.append(_item(found, credential_id, digest, document, why, _vouched(inner, scopes)))
         return self._apply(view, holder, None, facts, items, challenge=used)
 
     def _apply(
