@@ -31,6 +31,7 @@ from cairn.web.limits import BodyLimit
 from cairn.web.pathways import api as pathway_api
 from cairn.web.pathways import issuer as pathway_issuer
 from cairn.web.pathways import pages as pathway_pages
+from cairn.web.recognition import api as recognition_api
 from cairn.web.recognition import pages as recognition_pages
 from cairn.web.recognition import review as recognition_review
 from cairn.web.trust import ebsi as tir
@@ -220,6 +221,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(award_api.router)
     app.include_router(pathway_api.router)
+    app.include_router(recognition_api.router)
     app.include_router(publication.api)
     app.include_router(publication.router)
     app.include_router(tir.router)

@@ -1,0 +1,420 @@
+"""The JSON API of recognition: read an institution's published rules and courses, apply for recognition with a
+presentation, and decide the applications in the institution's queue.
+
+- ``GET /api/v1/recognition/rules`` and ``GET /api/v1/recognition/rules/{slug}`` (public): published rules, latest
+  versions or the one named by ``?version=``, their conditions and outcome as data, with their course; a draft is not
+  found. ``GET /api/v1/recognition/courses/{slug}`` (public): a published course.
+- ``GET /api/v1/recognition/rules/{slug}/challenge`` (public): a challenge and the domain a presentation is bound to.
+- ``POST /api/v1/recognition/rules/{slug}/applications`` (public): ``{"presentation": <VP JSON or a VP-JWT>,
+  "challenge": ...}``; 201 with the application (decided at once, with the decision credential, or waiting for a
+  reviewer), 400 for a presentation that does not verify or a challenge not given here or used already.
+- ``GET /api/v1/orgs/{org}/recognition/applications`` (``credentials:read``) and
+  ``POST /api/v1/orgs/{org}/recognition/applications/{application_id}/decision`` (``credentials:issue``, the scope
+  that makes the organisation's credentials: a decision issues one): the institution's review.
+
+Errors answer the one JSON shape of :mod:`cairn.web.errors`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+
+from cairn.errors import PermissionDeniedError
+from cairn.phrases import say
+from cairn.services.accounts.access import TokenPrincipal
+from cairn.services.recognition.documents import CourseView, RulesView
+from cairn.services.recognition.records import ApplicationView
+from cairn.services.recognition.service import CHALLENGE_LIFETIME
+from cairn.web.deps import bearer_token, container
+from cairn.web.errors import answers_json
+from cairn.web.i18n import machine_date
+from cairn.web.pathways.api import MAX_CLAIM_BYTES
+
+__all__ = ["MAX_APPLICATION_BYTES", "application_json", "course_json", "router", "rules_json"]
+
+router = APIRouter(prefix="/api/v1", tags=["recognition"], dependencies=[Depends(answers_json)])
+
+MAX_APPLICATION_BYTES = MAX_CLAIM_BYTES
+"""Largest application (a presentation of up to 50 credentials) accepted, in bytes."""
+
+IssueToken = Annotated[TokenPrincipal, Depends(bearer_token("credentials:issue"))]
+ReadToken = Annotated[TokenPrincipal, Depends(bearer_token("credentials:read"))]
+
+_STATES = "^(review|more-info-requested|appealed|decided|automatic-decided)$"
+
+
+def _at_most(limit: int) -> Callable[[Request], None]:
+    def dependency(request: Request) -> None:
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > limit:
+            raise HTTPException(413, f"the request body is larger than {limit:,} bytes")
+
+    return dependency
+
+
+def _own(principal: TokenPrincipal, org: str) -> None:
+    if principal.organisation != org:
+        raise PermissionDeniedError("this API token belongs to another organisation")
+
+
+def _english(phrase: Any) -> str:
+    return say(phrase, lambda message: message)
+
+
+# -- answers ----------------------------------------------------------------------------------------------------
+
+
+class CourseAnswer(BaseModel):
+    """One version of a published course (or job profile) credentials are recognised towards."""
+
+    ok: bool = True
+    id: str
+    version: int
+    latest_version: int
+    institution: str
+    title: dict[str, str]
+    ects: float | None
+    eqf: int | None
+    content_hash: str
+    course: dict[str, Any] = Field(description="the course as its institution wrote it (the catalogue file's form)")
+    versions: list[int] | None = Field(None, description="every version's number (on GET of one course)")
+
+
+class RulesAnswer(BaseModel):
+    """One version of published recognition rules, with the latest version of their course."""
+
+    ok: bool = True
+    id: str
+    version: int
+    latest_version: int
+    state: str = Field(description="published (drafts are never answered here)")
+    institution: str = Field(description="the organisation that publishes the rules and decides")
+    title: dict[str, str]
+    conditions: dict[str, Any] = Field(description="what a credential must show to be recognised")
+    outcome: dict[str, Any] = Field(description="the ECTS recognised, the review (automatic or reviewer), tiers")
+    content_hash: str
+    rules: dict[str, Any] = Field(description="the rules as their institution wrote them (the catalogue file's form)")
+    course: CourseAnswer
+    versions: list[int] | None = Field(None, description="every version's number (on GET of one rules document)")
+
+
+class RulesList(BaseModel):
+    """Every published rules document, latest versions."""
+
+    ok: bool = True
+    count: int
+    items: list[RulesAnswer]
+
+
+class ChallengeAnswer(BaseModel):
+    """What a presentation applying under the rules is bound to."""
+
+    ok: bool = True
+    rules: str
+    challenge: str = Field(description="the proof's challenge (a VP-JWT's nonce); good for one application")
+    domain: str = Field(description="the proof's domain (a VP-JWT's aud)")
+    expires: str = Field(description="when the challenge stops being accepted (ISO 8601, UTC)")
+
+
+class PresentedAnswer(BaseModel):
+    """A credential presented with an application, counted or not, and why."""
+
+    id: str
+    title: str
+    issuer: str
+    digest: str = Field(description="sha384 of the credential as presented (SRI form)")
+    status: str = Field(description="valid, or why it is not (revoked, expired, about someone else, ...)")
+    trusted: bool = Field(description="its issuer is vouched for (trust network, or this instance's organisation)")
+    counted: bool
+    explanation: str = Field(description="why it counted or not, in words")
+
+
+class ApplicationBody(BaseModel):
+    """An application for recognition."""
+
+    id: str
+    rules: str
+    rules_version: int = Field(description="the rules' version the application was judged by")
+    course: str
+    institution: str
+    holder: str
+    state: str = Field(description="review, more-info-requested, appealed, decided or automatic-decided")
+    decision: str | None = Field(description="full, partial or refused; null while nobody has decided")
+    ects: float | None = Field(description="the ECTS recognised")
+    full_ects: float = Field(description="the ECTS of a full recognition")
+    automatic: bool = Field(description="decided at once (by the rules or a precedent)")
+    precedent_of: str | None = Field(description="the earlier application whose decision was repeated")
+    differences: list[str] = Field(description="the substantial differences stated (partial or refused)")
+    reason: str | None
+    award_id: str | None = Field(description="the decision credential's award, once issued")
+    deadline: str | None
+    created_at: str
+    decided_at: str | None
+    explanation: str = Field(description="the rule engine's assessment in words")
+    presented: list[PresentedAnswer]
+
+
+class ApplicationAnswer(BaseModel):
+    """An application, with its decision credential once issued."""
+
+    ok: bool = True
+    application: ApplicationBody
+    credential: dict[str, Any] | str | None = Field(None, description="the decision credential, once issued")
+
+
+class ApplicationList(BaseModel):
+    """Applications in the institution's queue, the nearest deadline first."""
+
+    ok: bool = True
+    count: int
+    items: list[ApplicationBody]
+
+
+class ApplicationRequest(BaseModel):
+    """A presentation of the credentials to recognise, bound to a challenge of this instance."""
+
+    model_config = ConfigDict(extra="forbid")
+    presentation: dict[str, Any] | StrictStr = Field(
+        description="a Verifiable Presentation (JSON with a Data Integrity proof) or a VP-JWT, signed by the holder"
+    )
+    challenge: StrictStr = Field(min_length=1, max_length=200, description="from GET .../challenge")
+
+
+class DecisionRequest(BaseModel):
+    """The institution's decision on an application waiting for one."""
+
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["full", "partial", "refused"]
+    ects: StrictFloat | StrictInt | None = Field(
+        None, gt=0, le=1000, description="required for partial: fewer than a full recognition's"
+    )
+    differences: list[Annotated[StrictStr, Field(max_length=1000)]] = Field(
+        default_factory=list,
+        max_length=20,
+        description="the substantial differences: required for partial and refused (Lisbon Recognition Convention)",
+    )
+    reason: StrictStr = Field("", max_length=2000, description="the reasoning the learner reads")
+
+
+def course_json(view: CourseView, versions: list[int] | None = None) -> dict[str, Any]:
+    """One course version as the API answers it."""
+    course = view.course
+    return CourseAnswer(
+        id=view.stored.slug,
+        version=view.version,
+        latest_version=view.stored.latest_version,
+        institution=course.institution,
+        title=dict(course.title),
+        ects=float(course.ects) if course.ects is not None else None,
+        eqf=course.eqf,
+        content_hash=view.stored.content_hash,
+        course=view.stored.content,
+        versions=versions,
+    ).model_dump(exclude_none=True)
+
+
+def rules_json(view: RulesView, versions: list[int] | None = None) -> dict[str, Any]:
+    """One rules version as the API answers it."""
+    rules = view.rules
+    answer = RulesAnswer(
+        id=view.slug,
+        version=view.version,
+        latest_version=view.stored.latest_version,
+        state=view.stored.state,
+        institution=rules.institution,
+        title=dict(rules.title),
+        conditions=rules.conditions.model_dump(mode="json", exclude_none=True),
+        outcome=rules.outcome.model_dump(mode="json", exclude_none=True),
+        content_hash=view.stored.content_hash,
+        rules=view.stored.content,
+        course=CourseAnswer.model_validate(course_json(view.course)),
+        versions=versions,
+    )
+    return answer.model_dump(exclude_none=True)
+
+
+def _explanations(assessment: Mapping[str, Any]) -> dict[str, str]:
+    found = {}
+    for result in assessment.get("credentials") or ():
+        if isinstance(result, Mapping):
+            words = _english(result.get("explanation"))
+            reasons = [_english(r) for r in result.get("reasons") or ()]
+            found[str(result.get("credential_id"))] = "; ".join(w for w in [words, *reasons] if w)
+    return found
+
+
+def application_json(view: ApplicationView) -> dict[str, Any]:
+    """An application as the API answers it (the assessment said in English)."""
+    why = _explanations(view.assessment)
+    return ApplicationBody(
+        id=view.public_id,
+        rules=view.rules,
+        rules_version=view.rules_version,
+        course=view.course,
+        institution=view.institution,
+        holder=view.holder,
+        state=view.state,
+        decision=view.decision,
+        ects=view.ects,
+        full_ects=view.full_ects,
+        automatic=view.automatic,
+        precedent_of=view.precedent_of,
+        differences=list(view.differences),
+        reason=view.reason,
+        award_id=view.award_id,
+        deadline=machine_date(view.deadline) if view.deadline else None,
+        created_at=machine_date(view.created_at),
+        decided_at=machine_date(view.decided_at) if view.decided_at else None,
+        explanation=_english(view.explanation),
+        presented=[
+            PresentedAnswer(
+                id=p.id,
+                title=p.title,
+                issuer=p.issuer,
+                digest=p.digest,
+                status=p.status,
+                trusted=p.trusted,
+                counted=p.counted,
+                explanation=why.get(p.id) or ("" if p.status == "valid" else p.status),
+            )
+            for p in view.presented
+        ],
+    ).model_dump()
+
+
+def _application_answer(request: Request, view: ApplicationView, status: int) -> Response:
+    credential: dict[str, Any] | str | None = None
+    if view.award_id:
+        credential = container(request).issuing.get(view.award_id).credential
+    body = {"ok": True, "application": application_json(view), "credential": credential}
+    return JSONResponse(body, status_code=status)
+
+
+# -- reading ----------------------------------------------------------------------------------------------------
+
+_Version = Annotated[int | None, Query(ge=1, le=1_000_000, description="a version; the latest if absent")]
+
+
+@router.get(
+    "/recognition/rules", response_model=RulesList, summary="Every published recognition rules, latest versions"
+)
+def list_rules(request: Request) -> dict[str, Any]:
+    """The published recognition rules of every institution of this instance, by id, each with its course."""
+    views = container(request).recognition.store.all_rules()
+    return {"ok": True, "count": len(views), "items": [rules_json(v) for v in views]}
+
+
+@router.get("/recognition/rules/{slug}", response_model=RulesAnswer, summary="One published recognition rules")
+def get_rules(request: Request, slug: str, version: _Version = None) -> dict[str, Any]:
+    """Published rules at a version, their conditions and outcome as data, their course, and the list of their
+    versions; 404 for a draft or an unknown one."""
+    store = container(request).recognition.store
+    view = store.rules(slug, version)
+    return rules_json(view, store.versions("recognition", view.slug))
+
+
+@router.get("/recognition/courses/{slug}", response_model=CourseAnswer, summary="One published course")
+def get_course(request: Request, slug: str, version: _Version = None) -> dict[str, Any]:
+    """A published course (or job profile) at a version, with the list of its versions; 404 for a draft or an
+    unknown one."""
+    store = container(request).recognition.store
+    view = store.course(slug, version)
+    return course_json(view, store.versions("course", view.stored.slug))
+
+
+# -- applying ---------------------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/recognition/rules/{slug}/challenge",
+    response_model=ChallengeAnswer,
+    summary="A challenge to apply for recognition under the rules",
+)
+def get_challenge(request: Request, slug: str) -> dict[str, Any]:
+    """A challenge for a presentation applying under rules ``slug``, and the domain to bind it to; it expires after
+    ten minutes and is good for one application."""
+    services = container(request)
+    challenge = services.recognition.challenge(slug)
+    expires = services.clock() + timedelta(seconds=CHALLENGE_LIFETIME)
+    return ChallengeAnswer(
+        rules=slug,
+        challenge=challenge,
+        domain=services.recognition.domain,
+        expires=expires.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+    ).model_dump()
+
+
+@router.post(
+    "/recognition/rules/{slug}/applications",
+    status_code=201,
+    response_model=ApplicationAnswer,
+    summary="Apply for recognition with a presentation of micro-credentials",
+    responses={
+        400: {
+            "description": "the presentation does not verify or names no holder, or the challenge is not this one's "
+            "or was used already"
+        },
+        413: {"description": f"the body is larger than {MAX_APPLICATION_BYTES:,} bytes"},
+    },
+    dependencies=[Depends(_at_most(MAX_APPLICATION_BYTES))],
+)
+def apply(request: Request, slug: str, body: ApplicationRequest) -> Response:
+    """Verify the presentation (its proof, challenge and domain, then each credential: signature, status, validity,
+    issuer trust, and that it names the presentation's holder), assess it under the rules and decide at once
+    (``review: automatic`` or a precedent, for credentials of vouched issuers) or queue it for the institution."""
+    view = container(request).recognition.apply_with_presentation(slug, body.presentation, body.challenge)
+    return _application_answer(request, view, 201)
+
+
+# -- the institution's review -----------------------------------------------------------------------------------
+
+
+@router.get(
+    "/orgs/{org}/recognition/applications",
+    response_model=ApplicationList,
+    summary="The institution's recognition queue",
+)
+def list_applications(
+    request: Request,
+    org: str,
+    principal: ReadToken,
+    state: Annotated[str | None, Query(pattern=_STATES, description="only applications in this state")] = None,
+) -> dict[str, Any]:
+    """The applications made to organisation ``org`` (the token's), the nearest deadline first: those waiting for a
+    decision unless ``state`` names another."""
+    _own(principal, org)
+    recognition = container(request).recognition
+    views = recognition.queue(org, states=(state,)) if state else recognition.queue(org)
+    return {"ok": True, "count": len(views), "items": [application_json(v) for v in views]}
+
+
+@router.post(
+    "/orgs/{org}/recognition/applications/{application_id}/decision",
+    response_model=ApplicationAnswer,
+    summary="Decide a recognition application: full, partial or refused",
+    responses={
+        400: {"description": "partial without ECTS (or as many as a full recognition), or no substantial differences"},
+        404: {"description": "no such application of this organisation"},
+        409: {"description": "the application is not waiting for a decision"},
+    },
+)
+def decide(request: Request, org: str, application_id: str, body: DecisionRequest, principal: IssueToken) -> Response:
+    """Full or partial: the decision is issued to the learner as a signed credential from the institution. Partial
+    needs ``ects``; partial and refused need the substantial ``differences``."""
+    _own(principal, org)
+    done = container(request).recognition.decide(
+        application_id[:80],
+        organisation=org,
+        decision=body.decision,
+        actor=principal.actor,
+        ects=float(body.ects) if body.ects is not None else None,
+        differences=body.differences,
+        reason=body.reason,
+    )
+    return _application_answer(request, done, 200)
