@@ -84,3 +84,30 @@ def test_a_credential_of_another_micro_credential_shows_no_endorsement(
     )
     page = client.post("/verify", data={"text": json.dumps(result.credential)}).text
     assert "Endorsements" not in page
+
+
+def test_the_json_report_carries_the_endorsements_the_page_shows(app_parts: tuple[TestClient, Container]) -> None:
+    client, container = app_parts
+    text = _credential(container)
+    assert client.post("/verify/report", data={"text": text}).json()["endorsements"] == []
+    award_id = _endorse(container, "Built with our data team.")
+    [shown] = client.post("/verify/report", data={"text": text}).json()["endorsements"]
+    assert shown["organisation"] == SB
+    assert shown["name"] == "SkillBridge Europe GmbH"
+    assert shown["relation"] == "co-created"
+    assert shown["verified"] is True
+    assert shown["comment"] == "Built with our data team."
+    endorsement = shown["credential"]  # the signed credential itself, for a verifier to check for itself
+    assert "EndorsementCredential" in endorsement["type"]
+    assert container.verification.verify(endorsement).verified
+    with container.database.transaction() as session:  # edited after signing: not verified, its words not given
+        row = session.scalars(select(EndorsementRow).where(EndorsementRow.award_id == award_id)).one()
+        edited = json.loads(row.credential)
+        edited["credentialSubject"]["endorsementComment"] = "The best in Europe."
+        row.credential = json.dumps(edited)
+        row.comment = "The best in Europe."
+    [refused] = client.post("/verify/report", data={"text": text}).json()["endorsements"]
+    assert refused["verified"] is False
+    assert refused["reason"]
+    assert "comment" not in refused
+    assert "credential" not in refused

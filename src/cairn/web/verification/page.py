@@ -18,6 +18,7 @@ badge class and issuer are fetched and cross-checked); any other URL's document 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import asdict
@@ -42,6 +43,7 @@ from cairn.model.vocabularies import (
     SUPERVISION,
 )
 from cairn.phrases import Phrase
+from cairn.services.endorsements.service import CheckedEndorsement
 from cairn.services.trust.operator import TrustList
 from cairn.services.verification.batch import is_hosted_ob2
 from cairn.services.verification.service import TRUST_REASONS
@@ -570,4 +572,23 @@ async def verify_report(
     report = await _verify(request, source)
     local = await run_in_threadpool(local_awarders, request, _documents(report))
     view = _view(report, reader, trust_list(request), email, local=local)
+    endorsements = await run_in_threadpool(container(request).endorsements.shown_for, report)
+    view["endorsements"] = [_endorsement_json(item, reader) for item in endorsements]
     return JSONResponse(view, status_code=200 if report.verified else 400)
+
+
+def _endorsement_json(item: CheckedEndorsement, lang: str) -> dict[str, Any]:
+    """An endorsement as the JSON report gives it: what the page shows (its words only when it verified)."""
+    e = item.endorsement
+    shown: dict[str, Any] = {
+        "organisation": e.organisation,
+        "name": e.names.get(lang) or e.name,
+        "relation": e.relation,
+        "verified": item.verified,
+    }
+    if item.verified:  # the signed EndorsementCredential too, for a verifier to check for itself
+        shown["comment"] = e.comment
+        shown["credential"] = json.loads(e.credential)
+    else:
+        shown["reason"] = item.reason
+    return shown
