@@ -46,6 +46,7 @@ __all__ = [
     "accounts_service",
     "administrator",
     "bearer_token",
+    "body_at_most",
     "check_role",
     "client_address",
     "container",
@@ -55,6 +56,7 @@ __all__ = [
     "in_reader_language",
     "optional_account",
     "require_role",
+    "token_of",
 ]
 
 
@@ -183,6 +185,24 @@ def bearer_token(scope: str | None = None) -> Callable[..., TokenPrincipal]:
             raise HTTPException(403, exc.message, {"WWW-Authenticate": header}) from None
 
     return dependency
+
+
+def body_at_most(limit: int) -> Callable[[Request], None]:
+    """A dependency: 413 when the declared body is over ``limit`` bytes (a route's own limit, tighter than the
+    app-wide one of :class:`cairn.web.limits.BodyLimit`), before the body is read."""
+
+    def dependency(request: Request) -> None:
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > limit:
+            raise HTTPException(413, f"the request body is larger than {limit:,} bytes")
+
+    return dependency
+
+
+def token_of(principal: TokenPrincipal, organisation: str) -> None:
+    """Refuse (403) an API token of another organisation than the one the route names."""
+    if principal.organisation != organisation:
+        raise PermissionDeniedError("this API token belongs to another organisation")
 
 
 SignedInDep = Annotated[SignedIn | None, Depends(optional_account)]

@@ -19,20 +19,19 @@ Errors answer the one JSON shape of :mod:`cairn.web.errors` (``problems`` with p
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
-from cairn.errors import CatalogError, PermissionDeniedError, Problem
+from cairn.errors import CatalogError, Problem
 from cairn.phrases import say
 from cairn.services.accounts.access import TokenPrincipal
 from cairn.services.pathways.claims import CHALLENGE_LIFETIME, ClaimView
 from cairn.services.pathways.service import PathwayView
-from cairn.web.deps import bearer_token, container
+from cairn.web.deps import bearer_token, body_at_most, container, token_of
 from cairn.web.errors import answers_json
 from cairn.web.i18n import machine_date
 
@@ -47,20 +46,6 @@ MAX_CLAIM_BYTES = 1_000_000
 
 IssueToken = Annotated[TokenPrincipal, Depends(bearer_token("credentials:issue"))]
 ReadToken = Annotated[TokenPrincipal, Depends(bearer_token("credentials:read"))]
-
-
-def _at_most(limit: int) -> Callable[[Request], None]:
-    def dependency(request: Request) -> None:
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > limit:
-            raise HTTPException(413, f"the request body is larger than {limit:,} bytes")
-
-    return dependency
-
-
-def _own(principal: TokenPrincipal, org: str) -> None:
-    if principal.organisation != org:
-        raise PermissionDeniedError("this API token belongs to another organisation")
 
 
 # -- answers ----------------------------------------------------------------------------------------------------
@@ -270,7 +255,7 @@ _EXAMPLE = {
         200: {"model": SavedAnswer, "description": "an existing pathway: a new version, or unchanged"},
         422: {"description": "the pathway has problems: `problems` lists each with its field path"},
     },
-    dependencies=[Depends(_at_most(MAX_PATHWAY_BYTES))],
+    dependencies=[Depends(body_at_most(MAX_PATHWAY_BYTES))],
 )
 def put_pathway(
     request: Request,
@@ -290,7 +275,7 @@ def put_pathway(
     """Check and store pathway ``slug`` of organisation ``org`` (the token's). Its target must be one of the
     organisation's micro-credentials, every definition it names must exist, and no rule may be impossible to meet;
     every problem answers at once, with its path (``rules.all[1].n_of``)."""
-    _own(principal, org)
+    token_of(principal, org)
     data = dict(body)
     data.setdefault("id", slug)
     data.setdefault("issuer", org)
@@ -338,7 +323,7 @@ def get_challenge(request: Request, slug: str) -> dict[str, Any]:
         409: {"description": "the pathway's rules are not met (the error says why, in words)"},
         413: {"description": f"the body is larger than {MAX_CLAIM_BYTES:,} bytes"},
     },
-    dependencies=[Depends(_at_most(MAX_CLAIM_BYTES))],
+    dependencies=[Depends(body_at_most(MAX_CLAIM_BYTES))],
 )
 def claim(request: Request, slug: str, body: ClaimRequest) -> Response:
     """Verify the presentation (its proof, challenge and domain, then each credential: signature, status,
@@ -366,7 +351,7 @@ def list_claims(
     ] = None,
 ) -> dict[str, Any]:
     """The claims of pathway ``slug`` (the token organisation's), newest first."""
-    _own(principal, org)
+    token_of(principal, org)
     states = (state,) if state else ()
     claims = container(request).pathway_claims.claims(slug, organisation=org, states=states)
     return {"ok": True, "count": len(claims), "items": [claim_json(c) for c in claims]}
@@ -384,7 +369,7 @@ def list_claims(
 def decide(request: Request, org: str, claim_id: str, body: DecisionRequest, principal: IssueToken) -> Response:
     """Approve: every component is checked again and the composite awarded. Refuse: ``reason`` is required and
     shown to the learner."""
-    _own(principal, org)
+    token_of(principal, org)
     done = container(request).pathway_claims.decide(
         claim_id[:40], organisation=org, approve=body.approve, reason=body.reason, actor=principal.actor
     )

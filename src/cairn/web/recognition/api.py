@@ -17,21 +17,20 @@ Errors answer the one JSON shape of :mod:`cairn.web.errors`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
-from cairn.errors import PermissionDeniedError
 from cairn.phrases import say
 from cairn.services.accounts.access import TokenPrincipal
 from cairn.services.recognition.documents import CourseView, RulesView
 from cairn.services.recognition.records import ApplicationView
 from cairn.services.recognition.service import CHALLENGE_LIFETIME
-from cairn.web.deps import bearer_token, container
+from cairn.web.deps import bearer_token, body_at_most, container, token_of
 from cairn.web.errors import answers_json
 from cairn.web.i18n import machine_date
 from cairn.web.pathways.api import MAX_CLAIM_BYTES
@@ -47,20 +46,6 @@ IssueToken = Annotated[TokenPrincipal, Depends(bearer_token("credentials:issue")
 ReadToken = Annotated[TokenPrincipal, Depends(bearer_token("credentials:read"))]
 
 _STATES = "^(review|more-info-requested|appealed|decided|automatic-decided)$"
-
-
-def _at_most(limit: int) -> Callable[[Request], None]:
-    def dependency(request: Request) -> None:
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > limit:
-            raise HTTPException(413, f"the request body is larger than {limit:,} bytes")
-
-    return dependency
-
-
-def _own(principal: TokenPrincipal, org: str) -> None:
-    if principal.organisation != org:
-        raise PermissionDeniedError("this API token belongs to another organisation")
 
 
 def _english(phrase: Any) -> str:
@@ -362,7 +347,7 @@ def get_challenge(request: Request, slug: str) -> dict[str, Any]:
         },
         413: {"description": f"the body is larger than {MAX_APPLICATION_BYTES:,} bytes"},
     },
-    dependencies=[Depends(_at_most(MAX_APPLICATION_BYTES))],
+    dependencies=[Depends(body_at_most(MAX_APPLICATION_BYTES))],
 )
 def apply(request: Request, slug: str, body: ApplicationRequest) -> Response:
     """Verify the presentation (its proof, challenge and domain, then each credential: signature, status, validity,
@@ -388,7 +373,7 @@ def list_applications(
 ) -> dict[str, Any]:
     """The applications made to organisation ``org`` (the token's), the nearest deadline first: those waiting for a
     decision unless ``state`` names another."""
-    _own(principal, org)
+    token_of(principal, org)
     recognition = container(request).recognition
     views = recognition.queue(org, states=(state,)) if state else recognition.queue(org)
     return {"ok": True, "count": len(views), "items": [application_json(v) for v in views]}
@@ -407,7 +392,7 @@ def list_applications(
 def decide(request: Request, org: str, application_id: str, body: DecisionRequest, principal: IssueToken) -> Response:
     """Full or partial: the decision is issued to the learner as a signed credential from the institution. Partial
     needs ``ects``; partial and refused need the substantial ``differences``."""
-    _own(principal, org)
+    token_of(principal, org)
     done = container(request).recognition.decide(
         application_id[:80],
         organisation=org,
