@@ -1158,3 +1158,65 @@ def present(
         domain=domain,
         created="2026-05-04T09:30:00Z",
     )
+
+
+# -- recognition: the university's data analysis course and its rules ---------------------------------------------
+
+DATA_SKILLS = [
+    "http://data.europa.eu/esco/skill/ccd0a1d9-afda-43d9-b901-96344886e14d",
+    "http://data.europa.eu/esco/skill/2b92a5b2-6758-4ee3-9fb4-b6387a55cc8f",
+    "http://data.europa.eu/esco/skill/97bd1c21-66b2-4b7e-ad0f-e3cda590e378",
+    "http://data.europa.eu/esco/skill/9ff9db9d-d14b-426e-83f3-e7449af6c79f",
+]
+"""The four ESCO skills of :func:`recognition_course`; the Python micro-credential covers some of them."""
+DATA_COURSE = "um-data-analysis"
+
+
+def recognition_course() -> dict[str, Any]:
+    """The university's course "Data analysis" (5 ECTS, EQF 6, ISCED-F 0613) with two outcomes over
+    :data:`DATA_SKILLS`, in English and Polish."""
+    return {
+        "kind": "course",
+        "id": DATA_COURSE,
+        "title": {"en": "Data analysis", "pl": "Analiza danych"},
+        "institution": ORG,
+        "ects": 5,
+        "eqf": 6,
+        "isced_f": "0613",
+        "learning_outcomes": [
+            {
+                "text": {"en": "Cleans and explores data sets", "pl": "Czyści i eksploruje dane"},
+                "esco_skills": DATA_SKILLS[:2],
+            },
+            {"text": {"en": "Models and reports", "pl": "Modeluje i raportuje"}, "esco_skills": DATA_SKILLS[2:]},
+        ],
+    }
+
+
+def recognition_rules(slug: str, review: str = "reviewer", **outcome: Any) -> dict[str, Any]:
+    """Rules towards :func:`recognition_course`: EQF 5, assessed, 75% of its skills for 5 ECTS (50% for 2);
+    ``outcome`` overrides parts of the outcome."""
+    return {
+        "kind": "recognition",
+        "id": slug,
+        "title": {"en": "Micro-credentials towards Data analysis", "pl": "Mikropoświadczenia na poczet Analizy danych"},
+        "institution": ORG,
+        "course": DATA_COURSE,
+        "conditions": {"eqf_at_least": 5, "assessed": True, "skills_coverage": 0.75},
+        "outcome": {"ects": 5, "review": review, "partial": [{"skills_coverage": 0.5, "ects": 2}], **outcome},
+    }
+
+
+def wallet_holder(
+    container: Container, definitions: Sequence[str], email: str = "ada@example.org", *, password: str | None = None
+) -> tuple[int, list[str]]:
+    """An account whose wallet holds one award of each definition (SkillBridge's for ``sb-``, else the
+    university's), claimed from its email; the account and the wallet ids of the credentials."""
+    account = container.accounts.create_account(email=email, password=password).id
+    ids = []
+    for slug in definitions:
+        org = "skillbridge-europe" if slug.startswith("sb-") else ORG
+        result = container.issuing.award(slug, Recipient(email=email, name="Ada"), actor="test", organisation=org)
+        assert result.claim_token
+        ids.append(container.wallet.add_from_claim(account, email, result.claim_token).id)
+    return account, ids

@@ -13,11 +13,7 @@ from cairn.bootstrap import Container
 from cairn.errors import CatalogError, ConflictError, InputError
 from cairn.model.awards import Recipient
 from cairn.vc import issue
-from cairn.vc.dids import did_key
-from cairn.vc.issuance import default_verification_method
-from cairn.vc.keys import KeyPair, KeyType
-from cairn.vc.presentations import create_presentation
-from tests.factories import FixedClock
+from tests.factories import HOLDER_DID, HOLDER_KEY, FixedClock, present
 
 DEMO = "um-data-analysis-foundations"
 UM, SB = "uniwersytet-mazowiecki", "skillbridge-europe"
@@ -202,26 +198,9 @@ def test_the_rules_not_met_are_said_and_nothing_is_awarded(container: Container)
         container.pathway_claims.claim_from_wallet(account, DEMO)
 
 
-def _did_holder() -> tuple[KeyPair, str]:
-    key = KeyPair.from_secret(KeyType.ED25519, bytes(range(1, 33)))
-    return key, did_key(key.public)
-
-
-def _present(credentials: list[Any], key: KeyPair, did: str, challenge: str, domain: str) -> dict[str, Any]:
-    return create_presentation(
-        credentials,
-        holder=did,
-        key=key,
-        verification_method=default_verification_method(key),
-        challenge=challenge,
-        domain=domain,
-        created="2026-05-04T09:30:00Z",
-    )
-
-
 def test_a_presentation_from_another_wallet_goes_to_review_then_the_issuer_decides(container: Container) -> None:
     container.pathways.save(_pathway(), actor="test")
-    key, did = _did_holder()
+    key, did = HOLDER_KEY, HOLDER_DID
     held = [
         container.issuing.award(slug, Recipient(did=did, name="Bo"), actor="test", organisation=UM).credential
         for slug in ("um-sql-databases", "um-python-data-analysis")
@@ -229,7 +208,7 @@ def test_a_presentation_from_another_wallet_goes_to_review_then_the_issuer_decid
     claims = container.pathway_claims
     challenge = claims.challenge("um-sql-and-python")
     claim = claims.claim_presentation(
-        "um-sql-and-python", _present(held, key, did, challenge, claims.domain), challenge=challenge
+        "um-sql-and-python", present(held, challenge, claims.domain, key), challenge=challenge
     )
     assert (claim.state, claim.holder, claim.award_id) == ("review", did, None)
     assert [c.public_id for c in claims.claims("um-sql-and-python", organisation=UM, states=["review"])] == [
@@ -244,7 +223,7 @@ def test_a_presentation_from_another_wallet_goes_to_review_then_the_issuer_decid
     assert isinstance(composite, dict)
     assert composite["credentialSubject"]["id"] == did
     again = claims.claim_presentation(  # the same presentation, replayed: the same claim, no second award
-        "um-sql-and-python", _present(held, key, did, challenge, claims.domain), challenge=challenge
+        "um-sql-and-python", present(held, challenge, claims.domain, key), challenge=challenge
     )
     assert again.public_id == claim.public_id
     assert again.award_id == decided.award_id
@@ -252,7 +231,7 @@ def test_a_presentation_from_another_wallet_goes_to_review_then_the_issuer_decid
 
 def test_someone_elses_credentials_and_forged_issuers_never_count(container: Container) -> None:
     container.pathways.save(_pathway(review="automatic"), actor="test")
-    key, did = _did_holder()
+    key, did = HOLDER_KEY, HOLDER_DID
     theirs = [
         container.issuing.award(slug, Recipient(did="did:key:z6MkSomeoneElse", name="Cy"), actor="t", organisation=UM)
         for slug in ("um-sql-databases", "um-python-data-analysis")
@@ -262,7 +241,7 @@ def test_someone_elses_credentials_and_forged_issuers_never_count(container: Con
     with pytest.raises(ConflictError, match="not met"):
         claims.claim_presentation(
             "um-sql-and-python",
-            _present([t.credential for t in theirs], key, did, challenge, claims.domain),
+            present([t.credential for t in theirs], challenge, claims.domain, key),
             challenge=challenge,
         )
     # a credential the holder signed themselves, naming the university's achievement, counts for nothing
@@ -282,7 +261,7 @@ def test_someone_elses_credentials_and_forged_issuers_never_count(container: Con
     ]
     with pytest.raises(ConflictError, match="not met"):
         claims.claim_presentation(
-            "um-sql-and-python", _present(signed, key, did, challenge, claims.domain), challenge=challenge
+            "um-sql-and-python", present(signed, challenge, claims.domain, key), challenge=challenge
         )
 
 

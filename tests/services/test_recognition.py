@@ -18,45 +18,22 @@ from cairn.formats.ob3 import CONTEXTS
 from cairn.model.awards import Recipient
 from cairn.store.tables import AuditEntry
 from cairn.vc import issue
-from cairn.vc.dids import did_key
-from cairn.vc.issuance import default_verification_method
-from cairn.vc.keys import KeyPair, KeyType
-from cairn.vc.presentations import create_presentation
-from tests.factories import FixedClock
+from tests.factories import (
+    HOLDER_DID,
+    HOLDER_KEY,
+    FixedClock,
+    present,
+    recognition_course,
+    recognition_rules,
+    wallet_holder,
+)
 
 UM, SB = "uniwersytet-mazowiecki", "skillbridge-europe"
 PYTHON = "um-python-data-analysis"
-SKILLS = [
-    "http://data.europa.eu/esco/skill/ccd0a1d9-afda-43d9-b901-96344886e14d",
-    "http://data.europa.eu/esco/skill/2b92a5b2-6758-4ee3-9fb4-b6387a55cc8f",
-    "http://data.europa.eu/esco/skill/97bd1c21-66b2-4b7e-ad0f-e3cda590e378",
-    "http://data.europa.eu/esco/skill/9ff9db9d-d14b-426e-83f3-e7449af6c79f",
-]
-COURSE: dict[str, Any] = {
-    "kind": "course",
-    "id": "um-data-analysis",
-    "title": {"en": "Data analysis", "pl": "Analiza danych"},
-    "institution": UM,
-    "ects": 5,
-    "eqf": 6,
-    "learning_outcomes": [
-        {"text": {"en": "Cleans and explores data sets"}, "esco_skills": SKILLS[:2]},
-        {"text": {"en": "Models and reports"}, "esco_skills": SKILLS[2:]},
-    ],
-}
+COURSE = recognition_course()
 
 
-def _rules(slug: str, review: str = "reviewer", **outcome: Any) -> dict[str, Any]:
-    return {
-        "kind": "recognition",
-        "id": slug,
-        "title": {"en": "Micro-credentials towards Data analysis"},
-        "institution": UM,
-        "course": "um-data-analysis",
-        "conditions": {"eqf_at_least": 5, "assessed": True, "skills_coverage": 0.75},
-        "outcome": {"ects": 5, "review": review, "partial": [{"skills_coverage": 0.5, "ects": 2}], **outcome},
-    }
-
+_rules = recognition_rules
 
 AUTO, REVIEWED = "um-da-automatic", "um-da-reviewed"
 
@@ -70,16 +47,7 @@ def rec(container: Container) -> Container:
     return container
 
 
-def _holder(container: Container, definitions: list[str], email: str = "ada@example.org") -> tuple[int, list[str]]:
-    """An account whose wallet holds one award of each definition; the wallet ids of the credentials."""
-    account = container.accounts.create_account(email=email).id
-    ids = []
-    for slug in definitions:
-        org = SB if slug.startswith("sb-") else UM
-        result = container.issuing.award(slug, Recipient(email=email, name="Ada"), actor="test", organisation=org)
-        assert result.claim_token
-        ids.append(container.wallet.add_from_claim(account, email, result.claim_token).id)
-    return account, ids
+_holder = wallet_holder
 
 
 def _actions(container: Container, subject: str) -> list[str]:
@@ -320,29 +288,12 @@ def test_a_revoked_credential_does_not_count(rec: Container, clock: FixedClock) 
 # -- presentations -----------------------------------------------------------------------------------------------
 
 
-def _did_holder() -> tuple[KeyPair, str]:
-    key = KeyPair.from_secret(KeyType.ED25519, bytes(range(1, 33)))
-    return key, did_key(key.public)
-
-
-def _present(credentials: list[Any], key: KeyPair, did: str, challenge: str, domain: str) -> dict[str, Any]:
-    return create_presentation(
-        credentials,
-        holder=did,
-        key=key,
-        verification_method=default_verification_method(key),
-        challenge=challenge,
-        domain=domain,
-        created="2026-05-04T09:30:00Z",
-    )
-
-
 def test_a_presentation_is_recognised_for_its_holder_and_its_challenge_is_used_once(rec: Container) -> None:
-    key, did = _did_holder()
+    key, did = HOLDER_KEY, HOLDER_DID
     held = rec.issuing.award(PYTHON, Recipient(did=did, name="Bo"), actor="t", organisation=UM).credential
     recognition = rec.recognition
     challenge = recognition.challenge(AUTO)
-    presentation = _present([held], key, did, challenge, recognition.domain)
+    presentation = present([held], challenge, recognition.domain, key)
     application = recognition.apply_with_presentation(AUTO, presentation, challenge)
     assert (application.state, application.decision, application.holder) == ("automatic-decided", "full", did)
     credential = _credential(rec, application.award_id)
@@ -352,16 +303,16 @@ def test_a_presentation_is_recognised_for_its_holder_and_its_challenge_is_used_o
         recognition.apply_with_presentation(AUTO, presentation, challenge)
     other = recognition.challenge(REVIEWED)
     with pytest.raises(InputError, match="other rules"):
-        recognition.apply_with_presentation(AUTO, _present([held], key, did, other, recognition.domain), other)
+        recognition.apply_with_presentation(AUTO, present([held], other, recognition.domain, key), other)
 
 
 def test_someone_elses_credentials_and_forged_issuers_never_count(rec: Container) -> None:
-    key, did = _did_holder()
+    key, did = HOLDER_KEY, HOLDER_DID
     recognition = rec.recognition
     theirs = rec.issuing.award(PYTHON, Recipient(did="did:key:z6MkSomeoneElse"), actor="t", organisation=UM)
     challenge = recognition.challenge(AUTO)
     application = recognition.apply_with_presentation(
-        AUTO, _present([theirs.credential], key, did, challenge, recognition.domain), challenge
+        AUTO, present([theirs.credential], challenge, recognition.domain, key), challenge
     )
     assert (application.state, application.decision) == ("review", None)
     assert [p.status for p in application.presented] == ["about someone else"]
@@ -379,7 +330,7 @@ def test_someone_elses_credentials_and_forged_issuers_never_count(rec: Container
     for rules in (AUTO, REVIEWED):
         challenge = recognition.challenge(rules)
         application = recognition.apply_with_presentation(
-            rules, _present([signed], key, did, challenge, recognition.domain), challenge
+            rules, present([signed], challenge, recognition.domain, key), challenge
         )
         assert (application.state, application.decision, application.award_id) == ("review", None, None)
         assert application.precedent_of is None

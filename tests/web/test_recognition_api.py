@@ -13,45 +13,28 @@ from fastapi.testclient import TestClient
 
 from cairn.bootstrap import Container
 from cairn.store.database import Database
-from tests.factories import HOLDER_DID, OTHER_HOLDER_KEY, FixedClock, awarded_to_did, present
+from tests.factories import (
+    DATA_COURSE,
+    HOLDER_DID,
+    OTHER_HOLDER_KEY,
+    FixedClock,
+    awarded_to_did,
+    present,
+    recognition_course,
+    recognition_rules,
+)
 from tests.vcapi_parts import OTHER, SB, TOKEN, UM, auth, vc_api_app
 
 READ_ONLY = "cairn_test_read_only_token_of_the_um_0123"
 PYTHON = "um-python-data-analysis"
-COURSE_ID = "um-data-analysis"
+COURSE_ID = DATA_COURSE
 AUTO, REVIEWED = "um-da-automatic", "um-da-reviewed"
 QUEUE = f"/api/v1/orgs/{UM}/recognition/applications"
-SKILLS = [
-    "http://data.europa.eu/esco/skill/ccd0a1d9-afda-43d9-b901-96344886e14d",
-    "http://data.europa.eu/esco/skill/2b92a5b2-6758-4ee3-9fb4-b6387a55cc8f",
-    "http://data.europa.eu/esco/skill/97bd1c21-66b2-4b7e-ad0f-e3cda590e378",
-    "http://data.europa.eu/esco/skill/9ff9db9d-d14b-426e-83f3-e7449af6c79f",
-]
-COURSE: dict[str, Any] = {
-    "kind": "course",
-    "id": COURSE_ID,
-    "title": {"en": "Data analysis", "pl": "Analiza danych"},
-    "institution": UM,
-    "ects": 5,
-    "eqf": 6,
-    "learning_outcomes": [
-        {"text": {"en": "Cleans and explores data sets"}, "esco_skills": SKILLS[:2]},
-        {"text": {"en": "Models and reports"}, "esco_skills": SKILLS[2:]},
-    ],
-}
+COURSE = recognition_course()
 Parts = tuple[TestClient, Container]
 
 
-def _rules(slug: str, review: str) -> dict[str, Any]:
-    return {
-        "kind": "recognition",
-        "id": slug,
-        "title": {"en": "Micro-credentials towards Data analysis"},
-        "institution": UM,
-        "course": COURSE_ID,
-        "conditions": {"eqf_at_least": 5, "assessed": True, "skills_coverage": 0.75},
-        "outcome": {"ects": 5, "review": review, "partial": [{"skills_coverage": 0.5, "ects": 2}]},
-    }
+_rules = recognition_rules
 
 
 @pytest.fixture

@@ -7,54 +7,35 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from cairn.bootstrap import Container
-from cairn.model.awards import Recipient
 from cairn.store.database import Database
 from cairn.web.app import create_app
-from tests.factories import PASSWORD, FixedClock, add_members, editor_sign_in, make_container
+from tests.factories import (
+    DATA_SKILLS,
+    PASSWORD,
+    FixedClock,
+    add_members,
+    editor_sign_in,
+    make_container,
+    recognition_course,
+    recognition_rules,
+    wallet_holder,
+)
 from tests.helpers import english_words_on_polish_page, sign_in
 
 UM, SB = "uniwersytet-mazowiecki", "skillbridge-europe"
 PYTHON = "um-python-data-analysis"
 ADA = "ada@example.org"
-SKILLS = [
-    "http://data.europa.eu/esco/skill/ccd0a1d9-afda-43d9-b901-96344886e14d",
-    "http://data.europa.eu/esco/skill/2b92a5b2-6758-4ee3-9fb4-b6387a55cc8f",
-    "http://data.europa.eu/esco/skill/97bd1c21-66b2-4b7e-ad0f-e3cda590e378",
-    "http://data.europa.eu/esco/skill/9ff9db9d-d14b-426e-83f3-e7449af6c79f",
-]
-COURSE: dict[str, Any] = {
-    "kind": "course",
-    "id": "um-data-analysis",
-    "title": {"en": "Data analysis", "pl": "Analiza danych"},
-    "institution": UM,
-    "ects": 5,
-    "eqf": 6,
-    "isced_f": "0613",
-    "learning_outcomes": [
-        {"text": {"en": "Cleans and explores data sets", "pl": "Czyści i eksploruje dane"}, "esco_skills": SKILLS[:2]},
-        {"text": {"en": "Models and reports", "pl": "Modeluje i raportuje"}, "esco_skills": SKILLS[2:]},
-    ],
-}
+COURSE = recognition_course()
 REVIEWED, AUTO = "um-da-reviewed", "um-da-automatic"
 QUEUE = f"/orgs/{UM}/recognition"
 
 
-def rules(slug: str, review: str = "reviewer") -> dict[str, Any]:
-    return {
-        "kind": "recognition",
-        "id": slug,
-        "title": {"en": "Micro-credentials towards Data analysis", "pl": "Mikropoświadczenia na poczet Analizy danych"},
-        "institution": UM,
-        "course": "um-data-analysis",
-        "conditions": {"eqf_at_least": 5, "assessed": True, "skills_coverage": 0.75},
-        "outcome": {"ects": 5, "review": review, "partial": [{"skills_coverage": 0.5, "ects": 2}]},
-    }
+rules = recognition_rules
 
 
 @pytest.fixture
@@ -81,14 +62,7 @@ def client(container: Container) -> Iterator[TestClient]:
 
 def holder(container: Container, definitions: list[str], email: str = ADA) -> tuple[int, list[str]]:
     """An account (password :data:`PASSWORD`) whose wallet holds an award of each definition; their wallet ids."""
-    account = container.accounts.create_account(email=email, password=PASSWORD).id
-    ids = []
-    for slug in definitions:
-        org = SB if slug.startswith("sb-") else UM
-        result = container.issuing.award(slug, Recipient(email=email, name="Ada"), actor="test", organisation=org)
-        assert result.claim_token
-        ids.append(container.wallet.add_from_claim(account, email, result.claim_token).id)
-    return account, ids
+    return wallet_holder(container, definitions, email, password=PASSWORD)
 
 
 def polish(page: str) -> None:
@@ -106,7 +80,7 @@ def test_the_public_pages_answer_the_addresses_a_decision_credential_names(clien
     assert f'href="/recognition/rules/{REVIEWED}"' in listing.text
     course = client.get("/recognition/courses/um-data-analysis")
     assert course.status_code == 200
-    for words in ("Data analysis", "5 ECTS", "EQF level", "0613", "Models and reports", SKILLS[0]):
+    for words in ("Data analysis", "5 ECTS", "EQF level", "0613", "Models and reports", DATA_SKILLS[0]):
         assert words in course.text, words
     page = client.get(f"/recognition/rules/{REVIEWED}/versions/1")
     assert page.status_code == 200
