@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import time
 from datetime import datetime
@@ -148,14 +149,11 @@ AXE_OPTIONS = {
 BLOCKING = {"serious", "critical"}
 
 
-@cache
 def screenshot_folder() -> Path | None:
     """Where the page walks save their screenshots: ``CAIRN_WALK_SHOTS``, or None (no screenshots) when unset.
 
     Full-page screenshots cost a sixth of a walk's time and nobody looks at them in CI; a reviewer sets the
     variable and looks."""
-    import os
-
     configured = os.environ.get("CAIRN_WALK_SHOTS")
     if not configured:
         return None
@@ -171,6 +169,7 @@ def screenshot(page: Any, name: str) -> None:
         page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
+@cache
 def _axe_script() -> str:
     import axe_playwright_python  # type: ignore[import-untyped]  # ships no type information
 

@@ -443,12 +443,11 @@ def clr_download(request: Request, signed_in: SignedInDep, claim_id: Annotated[s
 
 def clr_file(signed: Mapping[str, Any] | str, pathway: str) -> Response:
     """A signed CLR credential as a download (JSON, or a VC-JWT when the issuer signs JWTs)."""
-    headers = {"Content-Disposition": f'attachment; filename="{pathway[:80]}-clr.json"', "Cache-Control": "no-store"}
-    if isinstance(signed, str):
-        return Response(
-            signed,
-            media_type="application/vc+jwt",
-            headers=headers | {"Content-Disposition": f'attachment; filename="{pathway[:80]}-clr.jwt"'},
-        )
-    body = json.dumps(signed, ensure_ascii=False, indent=2).encode("utf-8")
-    return Response(body, media_type="application/json", headers=headers)
+    jwt = isinstance(signed, str)
+    body = signed if isinstance(signed, str) else json.dumps(signed, ensure_ascii=False, indent=2)
+    headers = {
+        "Content-Disposition": f'attachment; filename="{pathway[:80]}-clr.{"jwt" if jwt else "json"}"',
+        "Cache-Control": "no-store",
+    }
+    media_type = "application/vc+jwt" if jwt else "application/json"
+    return Response(body.encode("utf-8"), media_type=media_type, headers=headers)
