@@ -1,0 +1,46 @@
+"""/verify with an endorsement (issue #16) in headless Chromium: the demo's employer academy endorses the
+university's Python micro-credential, which the learner fixture holds. In English and Polish, at 390 and 1280 px:
+the endorsement is listed, nothing scrolls sideways, no English words on the Polish page, no serious or critical
+axe-core violation. With ``CAIRN_WALK_SHOTS=FOLDER`` set, screenshots go there as
+``endorsement-verify-<lang>-<width>.png``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.factories import Learner, LiveServer
+from tests.helpers import axe_context, english_words_on_polish_page, screenshot, serious_violations
+
+pytestmark = pytest.mark.slow  # a real browser against a live server
+
+WIDTHS = {390: {"width": 390, "height": 844}, 1280: {"width": 1280, "height": 900}}
+SAID = {"en": "Endorsed by", "pl": "Rekomenduje"}
+
+
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_an_endorsement_on_the_verify_page(live_server: LiveServer, learner: Learner, browser: Any, width: int) -> None:
+    context = axe_context(browser, viewport=WIDTHS[width])
+    problems: list[str] = []
+    try:
+        page = context.new_page()
+        for lang in ("en", "pl"):
+            page.goto(f"{live_server.url}/verify?lang={lang}")
+            page.locator("#verify-text").fill(learner.credential_json)
+            with page.expect_navigation():
+                page.locator('main form button[type="submit"]').first.click()
+            where = f"[{lang} {width}px]"
+            section = page.locator("section.endorsements")
+            assert section.count() == 1, where
+            assert SAID[lang] in section.inner_text(), (where, section.inner_text())
+            wider: int = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            if wider > 0:
+                problems.append(f"{where}: scrolls sideways by {wider}px")
+            if lang == "pl" and (english := english_words_on_polish_page(page.content())):
+                problems.append(f"{where}: English on a Polish page: {english[:6]}")
+            problems += [f"{where}: {line}" for line in serious_violations(page)]
+            screenshot(page, f"endorsement-verify-{lang}-{width}")
+    finally:
+        context.close()
+    assert problems == [], "\n".join(problems)
