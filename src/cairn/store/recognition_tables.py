@@ -124,6 +124,11 @@ class RecognitionApplicationRow(Base):
     """The application whose decision this one's repeats (a precedent), if any."""
     challenge: Mapped[str | None] = mapped_column(String(200), unique=True)
     """The challenge a presentation was bound to: each is used once."""
+    access_hash: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 of the access key given once to an applicant who applied with a presentation (no Cairn account):
+    with it they read the application, answer a request for information and appeal."""
+    language: Mapped[str | None] = mapped_column(String(10))
+    """The applicant's language (``en``, ``pl``): the decision credential's texts are written in it."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
