@@ -14,6 +14,9 @@ only (no private context):
 - ``evidence``: one OB 3.0 ``Evidence`` per credential counted, its ``id`` the credential's id; and
   ``relatedResource`` (VC 2.0) ``{id, digestSRI, mediaType}`` for each, so the signed decision pins the exact
   credentials it was taken on (:func:`cairn.formats.composite.component_digest`).
+
+Its texts are written in the learner's language (:data:`LANGUAGES`: English or Polish), said in the achievement's
+``inLanguage``; the course and rules titles and the institution's name are given in that language by the caller.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Any, Final
 from cairn.formats.ob3 import CONTEXTS
 from cairn.model.pathways.words import number
 
-__all__ = ["COURSE", "RECOGNITION", "RULES", "Counted", "decision_credential"]
+__all__ = ["COURSE", "LANGUAGES", "RECOGNITION", "RULES", "Counted", "decision_credential"]
 
 RECOGNITION: Final = "ext:Recognition"
 """The decision's ``achievementType``."""
@@ -33,6 +36,43 @@ COURSE: Final = "ext:Course"
 """``targetType`` of the alignment naming the course (``targetCode``: its id)."""
 RULES: Final = "ext:RecognitionRules"
 """``targetType`` of the alignment naming the rules (``targetCode``: id@version)."""
+
+
+_TEXTS: Final[dict[str, dict[str, str]]] = {
+    "en": {
+        "towards": "{ects} ECTS towards {course}, recognised by {institution}",
+        "course": "{course}, recognised by {institution}",
+        "full": "Recognised fully by {institution} under its recognition rules “{rules}” ({rules_id}, version "
+        "{version}), on the credentials named as evidence.",
+        "partial": "Recognised in part by {institution} under its recognition rules “{rules}” ({rules_id}, version "
+        "{version}), on the credentials named as evidence.",
+        "name": "Recognition: {what}",
+        "framework": "Recognition rules",
+        "result": "Recognition decision",
+        "differences": "Substantial differences: {items}",
+        "evidence": "{name}, awarded by {issuer}: counted towards {course}.",
+    },
+    "pl": {
+        "towards": "{ects} ECTS na poczet: {course}, uznane przez: {institution}",
+        "course": "{course}, uznane przez: {institution}",
+        "full": "Uznane w całości przez: {institution}, według zasad uznawania „{rules}” ({rules_id}, wersja "
+        "{version}), na podstawie poświadczeń wskazanych jako dowody.",
+        "partial": "Uznane częściowo przez: {institution}, według zasad uznawania „{rules}” ({rules_id}, wersja "
+        "{version}), na podstawie poświadczeń wskazanych jako dowody.",
+        "name": "Uznanie: {what}",
+        "framework": "Zasady uznawania",
+        "result": "Decyzja o uznaniu",
+        "differences": "Istotne różnice: {items}",
+        "evidence": "{name}, nadane przez: {issuer}: zaliczone na poczet: {course}.",
+    },
+}
+LANGUAGES: Final = tuple(_TEXTS)
+"""The languages a decision credential is written in (another falls back to English)."""
+
+
+def _ects(value: float, language: str) -> str:
+    written = number(value)
+    return written.replace(".", ",") if language == "pl" else written
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,28 +109,33 @@ def decision_credential(
     counted: Sequence[Counted],
     issued: Any,
     differences: Sequence[str] = (),
+    language: str = "en",
 ) -> dict[str, Any]:
     """The unsigned decision credential (see the module's text). ``issuer``: the institution's OB 3.0 ``Profile``
     (``id``, ``name``); ``holder``: the learner's DID; ``decision``: ``full`` or ``partial``; ``issued``: an aware
-    datetime."""
+    datetime; ``language``: the learner's (one of :data:`LANGUAGES`, else English)."""
     if decision not in ("full", "partial"):
         raise ValueError("only a full or partial recognition is issued as a credential")
+    language = language if language in _TEXTS else "en"
+    texts = _TEXTS[language]
     institution = str(issuer.get("name") or issuer.get("id"))
     achievement_id = rules_url
     recognised = (
-        f"{number(ects)} ECTS towards {course_title}" if ects else f"{course_title}"
-    ) + f", recognised by {institution}"
-    narrative = (
-        f"Recognised {'fully' if decision == 'full' else 'in part'} by {institution} under its recognition rules "
-        f"“{rules_title}” ({rules_id}, version {rules_version}), on the credentials named as evidence."
+        texts["towards"].format(ects=_ects(ects, language), course=course_title, institution=institution)
+        if ects
+        else texts["course"].format(course=course_title, institution=institution)
+    )
+    narrative = texts[decision].format(
+        institution=institution, rules=rules_title, rules_id=rules_id, version=rules_version
     )
     achievement: dict[str, Any] = {
         "id": achievement_id,
         "type": ["Achievement"],
         "achievementType": RECOGNITION,
-        "name": f"Recognition: {course_title}",
+        "name": texts["name"].format(what=course_title),
         "description": recognised + ".",
         "criteria": {"narrative": narrative},
+        "inLanguage": language,
         "creator": dict(issuer),
         "alignment": [
             {
@@ -107,14 +152,14 @@ def decision_credential(
                 "targetName": rules_title,
                 "targetUrl": rules_url,
                 "targetCode": f"{rules_id}@{rules_version}",
-                "targetFramework": "Recognition rules",
+                "targetFramework": texts["framework"],
             },
         ],
         "resultDescription": [
             {
                 "id": f"{achievement_id}#decision",
                 "type": ["ResultDescription"],
-                "name": "Recognition decision",
+                "name": texts["result"],
                 "resultType": "Status",
                 "allowedValue": ["full", "partial"],
             }
@@ -131,13 +176,13 @@ def decision_credential(
     if ects:
         subject["creditsEarned"] = ects
     if differences:
-        subject["narrative"] = "Substantial differences: " + "; ".join(differences)
+        subject["narrative"] = texts["differences"].format(items="; ".join(differences))
     issued_at = _stamp(issued)
     credential: dict[str, Any] = {
         "@context": list(CONTEXTS),
         "id": credential_id,
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "name": f"Recognition: {recognised}",
+        "name": texts["name"].format(what=recognised),
         "issuer": dict(issuer),
         "validFrom": issued_at,
         "awardedDate": issued_at,
@@ -149,7 +194,7 @@ def decision_credential(
                 "id": c.credential_id,
                 "type": ["Evidence"],
                 "name": c.name,
-                "description": f"{c.name}, awarded by {c.issuer}: counted towards {course_title}.",
+                "description": texts["evidence"].format(name=c.name, issuer=c.issuer, course=course_title),
             }
             for c in counted
         ]

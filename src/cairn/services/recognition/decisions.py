@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from cairn.errors import CairnError, ConflictError, InputError, NotFoundError
-from cairn.formats.recognition import Counted, decision_credential
+from cairn.formats.recognition import LANGUAGES, Counted, decision_credential
 from cairn.model.types import pick
 from cairn.services.issuing.api import ApiIssuingService
 from cairn.services.issuing.status_lists import StatusListService
@@ -307,9 +307,11 @@ class Decisions:
             version, account_id = row.rules_version, row.account_id
             full = float(row.assessment.get("full_ects") or 0.0)
             differences = [str(d) for d in row.differences.get("items") or ()]
+            asked = row.language
         rules = self.store.rules(rules_slug, version, drafts=True)
         course, institution = rules.course.course, rules.institution
-        language = next(iter(course.title))
+        # the learner's language when the credential can be written in it, else the course's first
+        language = asked if asked in LANGUAGES else next(iter(course.title))
         issuer = {
             "id": self.api_issuing.keys.did(org_slug),
             "type": ["Profile"],
@@ -342,6 +344,7 @@ class Decisions:
             ],
             issued=self.clock(),
             differences=differences if decision == "partial" else (),
+            language=language,
         )
         signed = self.api_issuing.issue(document, organisation=org_slug, suite=None, actor=actor)
         award_id = self.api_issuing.award_id_for(credential_id, organisation=org_slug)
