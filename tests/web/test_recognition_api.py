@@ -238,3 +238,33 @@ def test_a_decision_through_the_api_issues_the_decision_credential(parts: Parts)
     assert client.post(decision, json=body, headers=auth()).status_code == 409  # decided already
     assert client.get(QUEUE, headers=auth(READ_ONLY)).json()["count"] == 0
     assert client.get(QUEUE, params={"state": "decided"}, headers=auth(READ_ONLY)).json()["count"] == 1
+
+
+def test_the_institution_reads_its_recognition_in_numbers(parts: Parts) -> None:
+    client, container = parts
+    measures = f"/api/v1/orgs/{UM}/recognition/measures"
+    empty = client.get(measures, headers=auth(READ_ONLY))
+    assert empty.status_code == 200, empty.text
+    assert empty.json() == {
+        "ok": True,
+        "organisation": UM,
+        "applications": 0,
+        "decided": 0,
+        "recognised_share": None,
+        "automatic_share": None,
+        "median_days_to_decision": None,
+        "most_recognised": [],
+    }
+    assert _apply(client, container, AUTO)[0].status_code == 201
+    waiting, _ = _apply(client, container, REVIEWED)
+    refusal = {"decision": "refused", "differences": ["No statistics"], "reason": "no"}
+    refused = client.post(f"{QUEUE}/{waiting.json()['application']['id']}/decision", json=refusal, headers=auth())
+    assert refused.status_code == 200, refused.text
+    # still waiting: another holder (the same holder with the same evidence gets the same application)
+    assert _apply(client, container, REVIEWED, key=OTHER_HOLDER_KEY)[0].status_code == 201
+    found = client.get(measures, headers=auth(READ_ONLY)).json()
+    assert (found["applications"], found["decided"]) == (3, 2)
+    assert (found["recognised_share"], found["automatic_share"], found["median_days_to_decision"]) == (0.5, 0.5, 0)
+    assert found["most_recognised"] == [{"name": PYTHON, "recognitions": 1}]
+    assert client.get(measures).status_code == 401
+    assert client.get(measures, headers=auth(OTHER)).status_code == 403

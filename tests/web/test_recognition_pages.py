@@ -176,6 +176,13 @@ def test_a_full_decision_through_the_form_issues_the_decision_credential(
     page = client.get(answer.headers["location"])
     assert "decision credential was issued" in page.text
     assert decided.award_id in page.text
+    # the queue's figures count it, and name the micro-credential counted by its title
+    figures = page.text.split('id="measures-title"', 1)[1]
+    assert "100% of those decided" in figures
+    assert '<a href="/micro-credentials/um-python-data-analysis">Data analysis with Python' in figures
+    polish = client.get(f"{QUEUE}?lang=pl").text.split('id="measures-title"', 1)[1]
+    assert "Uznawanie w liczbach" in polish
+    assert "100% rozstrzygniętych" in polish
 
 
 def test_a_refusal_without_differences_is_refused_next_to_the_field(client: TestClient, container: Container) -> None:

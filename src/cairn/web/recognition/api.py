@@ -11,6 +11,7 @@ presentation, and decide the applications in the institution's queue.
 - ``GET /api/v1/orgs/{org}/recognition/applications`` (``credentials:read``) and
   ``POST /api/v1/orgs/{org}/recognition/applications/{application_id}/decision`` (``credentials:issue``, the scope
   that makes the organisation's credentials: a decision issues one): the institution's review.
+- ``GET /api/v1/orgs/{org}/recognition/measures`` (``credentials:read``): the institution's recognition in numbers.
 
 Errors answer the one JSON shape of :mod:`cairn.web.errors`.
 """
@@ -159,6 +160,26 @@ class ApplicationList(BaseModel):
     ok: bool = True
     count: int
     items: list[ApplicationBody]
+
+
+class MeasuredDefinition(BaseModel):
+    """A micro-credential counted in recognitions: this instance's definition slug, else the achievement's id."""
+
+    name: str
+    recognitions: int
+
+
+class MeasuresAnswer(BaseModel):
+    """An institution's recognition in numbers (what the analytics read)."""
+
+    ok: bool = True
+    organisation: str
+    applications: int
+    decided: int
+    recognised_share: float | None = Field(description="of those decided, the share recognised fully or in part")
+    automatic_share: float | None = Field(description="of those decided, the share decided at once")
+    median_days_to_decision: float | None
+    most_recognised: list[MeasuredDefinition] = Field(description="at most five, the most counted first")
 
 
 class ApplicationRequest(BaseModel):
@@ -377,6 +398,28 @@ def list_applications(
     recognition = container(request).recognition
     views = recognition.queue(org, states=(state,)) if state else recognition.queue(org)
     return {"ok": True, "count": len(views), "items": [application_json(v) for v in views]}
+
+
+@router.get(
+    "/orgs/{org}/recognition/measures",
+    response_model=MeasuresAnswer,
+    summary="The institution's recognition in numbers",
+)
+def measures(request: Request, org: str, principal: ReadToken) -> dict[str, Any]:
+    """Applications, decisions, the share recognised and decided at once, the median days to a decision and the
+    micro-credentials counted most, over every application made to organisation ``org`` (the token's)."""
+    token_of(principal, org)
+    found = container(request).recognition.measures(org)
+    return {
+        "ok": True,
+        "organisation": org,
+        "applications": found.applications,
+        "decided": found.decided,
+        "recognised_share": found.recognised_share,
+        "automatic_share": found.automatic_share,
+        "median_days_to_decision": found.median_days_to_decision,
+        "most_recognised": [{"name": n, "recognitions": c} for n, c in found.most_recognised],
+    }
 
 
 @router.post(

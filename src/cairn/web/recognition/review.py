@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from cairn.errors import ConflictError, InputError
+from cairn.errors import ConflictError, InputError, NotFoundError
 from cairn.services.accounts.service import OrganisationAccess, Role, SignedIn
 from cairn.services.recognition.records import AUTOMATIC, DECIDED, ApplicationView
 from cairn.web.catalog.editor import form_size, posted_form
@@ -83,6 +83,18 @@ def _why_not(application: ApplicationView) -> dict[str, Any]:
     return {str(c.get("credential_id")): c for c in found if isinstance(c, Mapping)}
 
 
+def _definition_titles(request: Request, names: list[str]) -> dict[str, Any]:
+    """The published definitions among ``names`` (measures name a definition by its slug) -> their titles."""
+    catalog = container(request).catalog
+    found: dict[str, Any] = {}
+    for name in names:
+        try:
+            found[name] = catalog.entry(name).definition.title
+        except NotFoundError:  # an achievement of another issuer, or a definition no longer published
+            continue
+    return found
+
+
 def _queue_page(
     request: Request,
     access: OrganisationAccess,
@@ -99,6 +111,8 @@ def _queue_page(
     decided = recognition.queue(access.organisation, states=(DECIDED, AUTOMATIC))
     decided.sort(key=lambda a: a.decided_at or a.created_at, reverse=True)
     titles = {v.slug: v.rules.title for v in recognition.store.all_rules(organisation=access.organisation, drafts=True)}
+    measures = recognition.measures(access.organisation)
+    known = _definition_titles(request, [name for name, _ in measures.most_recognised])
     context = {
         "access": access,
         "base": _base(access.organisation),
@@ -122,6 +136,8 @@ def _queue_page(
         "notice": notice,
         "lang_query": _with_lang(request, ""),
         "max_text": MAX_TEXT,
+        "measures": measures,
+        "known": known,
     }
     return render(request, "recognition/review.html", context, signed_in=signed_in, status=status)
 
