@@ -202,3 +202,21 @@ def test_attack_a_huge_or_empty_comment_is_refused(
     kept = container.cocreation.comment(employer, shared.id, "ż" * MAX_COMMENT, actor="a", author_name="H" * 900)
     assert len(kept.text) == MAX_COMMENT
     assert len(kept.author_name) == 500
+
+
+def test_the_demo_shares_a_draft_with_the_employer_once(database: Database, clock: FixedClock) -> None:
+    from cairn.bootstrap import build, demo_catalog_path
+    from cairn.services.demo.cocreation import DEMO_COMMENT, DEMO_DRAFT, DEMO_REVIEWER, seed_cocreation
+    from cairn.services.demo.instance import DEMO_EMAIL, seed_demo
+    from cairn.settings import Settings
+
+    built = build(Settings(database_url="sqlite://", secret_key="d" * 48), clock=clock, database=database)
+    seed_demo(catalog=built.catalog, accounts=built.accounts, catalogue_path=demo_catalog_path(), demo_token=None)
+    assert seed_cocreation(editing=built.editing, cocreation=built.cocreation, accounts=built.accounts)
+    assert not seed_cocreation(editing=built.editing, cocreation=built.cocreation, accounts=built.accounts)
+    account = built.accounts.find_account(DEMO_EMAIL)
+    assert account is not None
+    employer = built.accounts.access(account=account, organisation=DEMO_REVIEWER, min_role="viewer")
+    [shared] = built.cocreation.shared_with(employer)
+    assert (shared.entry.definition.id, shared.is_draft) == (DEMO_DRAFT, True)
+    assert [c.text for c in shared.comments] == [DEMO_COMMENT]
