@@ -136,9 +136,9 @@ def review_page(request: Request, access: ViewerDep, signed_in: SignedInDep, def
     return _review_page(request, access, signed_in, definition_id)
 
 
-def _done(request: Request, base: str, done: str, share: int, anchor: str) -> RedirectResponse:
-    target = f"{base}{_query(request, done=done, share=str(share))}#{anchor}"
-    return RedirectResponse(target, status_code=303)  # the notice takes the focus
+def _done(request: Request, base: str, done: str, share: int) -> RedirectResponse:
+    """Back to the page, whose notice takes the focus (no #fragment: a fragment's target would stop autofocus)."""
+    return RedirectResponse(f"{base}{_query(request, done=done, share=str(share))}", status_code=303)
 
 
 @router.post("/orgs/{slug}/catalogue/{definition_id}/review/share", dependencies=LeadPost)
@@ -157,14 +157,14 @@ def share(
         status = 409 if isinstance(exc, ConflictError) else 400
         return _review_page(request, access, signed_in, definition_id, errors=errors, status=status)
     base = _review_base(access.organisation, definition_id)
-    return _done(request, base, "shared", shared.id, f"share-{shared.id}")
+    return _done(request, base, "shared", shared.id)
 
 
 @router.post("/orgs/{slug}/catalogue/{definition_id}/review/{share_id}/end", dependencies=LeadPost)
 def end(request: Request, access: IssuerDep, signed_in: SignedInDep, definition_id: str, share_id: RowId) -> Response:
     """End a share: the organisation no longer sees the draft; its comments stay."""
     container(request).cocreation.unshare(access, definition_id, share_id, actor=signed_in.account.actor)
-    return _done(request, _review_base(access.organisation, definition_id), "ended", share_id, f"share-{share_id}")
+    return _done(request, _review_base(access.organisation, definition_id), "ended", share_id)
 
 
 def _reply_to(raw: str) -> int | None:
@@ -190,7 +190,7 @@ def answer(
     if all(s.id != share_id for s in c.cocreation.shares(access, definition_id)):
         raise NotFoundError("There is nothing at this address.")
     try:
-        added = c.cocreation.comment(
+        c.cocreation.comment(
             access,
             share_id,
             text,
@@ -204,7 +204,7 @@ def answer(
         kept = {f"answer-{share_id}": text[:MAX_BODY]}
         return _review_page(request, access, signed_in, definition_id, errors=errors, kept=kept, status=status)
     base = _review_base(access.organisation, definition_id)
-    return _done(request, base, "answered", share_id, f"comment-{added.id}")
+    return _done(request, base, "answered", share_id)
 
 
 @router.post(
@@ -225,7 +225,7 @@ def resolve(
         access, definition_id, share_id, comment_id, resolved=done, actor=signed_in.account.actor
     )
     base = _review_base(access.organisation, definition_id)
-    return _done(request, base, "resolved" if done else "reopened", share_id, f"comment-{comment_id}")
+    return _done(request, base, "resolved" if done else "reopened", share_id)
 
 
 # -- the reviewing organisation ---------------------------------------------------------------------------
@@ -294,7 +294,7 @@ def comment(
     c = container(request)
     c.cocreation.shared_draft(access, share_id)  # 404 before anything else for a share not shared with it
     try:
-        added = c.cocreation.comment(
+        c.cocreation.comment(
             access,
             share_id,
             text,
@@ -306,5 +306,5 @@ def comment(
         errors = {"comment-text": error_text(reader_language(request), exc)}
         status = 409 if isinstance(exc, ConflictError) else 400
         return _shared_page(request, access, signed_in, share_id, errors=errors, kept=text[:MAX_BODY], status=status)
-    target = f"{_shared_base(access.organisation)}/{share_id}{_query(request, done='commented')}#comment-{added.id}"
+    target = f"{_shared_base(access.organisation)}/{share_id}{_query(request, done='commented')}"
     return RedirectResponse(target, status_code=303)
