@@ -22,6 +22,7 @@ from cairn.services.careers.esco import EscoService
 from cairn.services.careers.service import CareersService
 from cairn.services.catalog.badges import BadgeService
 from cairn.services.catalog.coawards import CoAwardService
+from cairn.services.catalog.cocreation import CoCreationService
 from cairn.services.catalog.editing import EditingService
 from cairn.services.catalog.service import CatalogService
 from cairn.services.endorsements.service import EndorsementService
@@ -81,6 +82,7 @@ class Container:
     editing: EditingService
     badges: BadgeService
     coawards: CoAwardService
+    cocreation: CoCreationService
     # issuing
     keys: KeyService
     status_lists: StatusListService
@@ -255,6 +257,7 @@ def build(
         editing=EditingService(database, clock=clock, verification=verification),
         badges=badges,
         coawards=CoAwardService(database, clock=clock),
+        cocreation=CoCreationService(database, clock=clock),
         keys=keys,
         status_lists=status_lists,
         issuing=issuing,

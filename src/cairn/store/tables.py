@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cairn.store.base import Base, BigId, UtcDateTime
+from cairn.store.cocreation_tables import DefinitionShareRow, DraftCommentRow
 from cairn.store.endorsement_tables import EndorsementRow
 from cairn.store.esco_tables import (
     EscoBroaderRow,
@@ -52,7 +53,9 @@ __all__ = [
     "BulkJobRow",
     "CoAwardRow",
     "DefinitionRow",
+    "DefinitionShareRow",
     "DefinitionVersionRow",
+    "DraftCommentRow",
     "EndorsementRow",
     "EscoBroaderRow",
     "EscoCollectionRow",

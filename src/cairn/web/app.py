@@ -23,7 +23,7 @@ from cairn.web import i18n
 from cairn.web.accounts import mailbox
 from cairn.web.accounts import pages as auth
 from cairn.web.careers import pages as careers
-from cairn.web.catalog import api, badges, coawards, editor, pages
+from cairn.web.catalog import api, badges, coawards, cocreation, editor, pages
 from cairn.web.errors import error_body, install_error_handlers
 from cairn.web.issuing import api as award_api
 from cairn.web.issuing import awards, claiming, renewal
@@ -232,6 +232,7 @@ def create_app(
     app.include_router(pathway_issuer.router)
     app.include_router(recognition_review.router)
     app.include_router(coawards.router)
+    app.include_router(cocreation.router)
     app.include_router(awards.router)
     app.include_router(claiming.router)
     app.include_router(renewal.router)

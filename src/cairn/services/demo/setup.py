@@ -18,7 +18,10 @@ from typing import Any, Protocol
 from cairn.services.accounts.service import AccountService
 from cairn.services.careers.esco import EscoService
 from cairn.services.catalog.badges import BadgeService
+from cairn.services.catalog.cocreation import CoCreationService
+from cairn.services.catalog.editing import EditingService
 from cairn.services.catalog.service import CatalogService
+from cairn.services.demo.cocreation import DEMO_DRAFT, DEMO_REVIEWER, seed_cocreation
 from cairn.services.demo.instance import (
     DEMO_EMAIL,
     DEMO_EMPLOYER,
@@ -78,6 +81,10 @@ class DemoServices(Protocol):
     def recognition(self) -> RecognitionService: ...
     @property
     def endorsements(self) -> EndorsementService: ...
+    @property
+    def editing(self) -> EditingService: ...
+    @property
+    def cocreation(self) -> CoCreationService: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +137,8 @@ def prepare_demo(
     public_url = container.keys.public_url
     if seed_endorsement(endorsements=container.endorsements, accounts=container.accounts, public_url=public_url):
         lines.append(f"Demo endorsement: {DEMO_EMPLOYER} endorses {DEMO_ENDORSED} (shown on /verify)")
+    if seed_cocreation(editing=container.editing, cocreation=container.cocreation, accounts=container.accounts):
+        lines.append(f"Demo co-creation: the draft {DEMO_DRAFT} is shared with {DEMO_REVIEWER}, which commented")
     examples = demo_examples(container)
     if examples:
         lines.append(f"Example credentials to try on /verify: {', '.join(examples)}")

@@ -1,0 +1,1 @@
+"""Draft definitions shared for comments, and the comments."""
