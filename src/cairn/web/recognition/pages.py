@@ -294,7 +294,7 @@ def apply(request: Request, signed_in: SignedInDep, form: FormDep, lang: LangQue
     if not errors:
         c.wallet.wallet_for(signed_in.account.id)  # the wallet is made on first use
         try:
-            made = c.recognition.apply_from_wallet(signed_in.account.id, slug, chosen)
+            made = c.recognition.apply_from_wallet(signed_in.account.id, slug, chosen, language=reader)
         except CairnError as exc:
             if exc.status not in (400, 403, 404, 409, 422):
                 raise
