@@ -28,10 +28,12 @@ def rec(container: Container) -> Container:
 
 def _decided(container: Container, language: str | None) -> dict[str, Any]:
     account, ids = wallet_holder(container, ["um-python-data-analysis"])
-    application = container.recognition.apply_from_wallet(account, REVIEWED, ids)
-    with container.database.transaction() as session:
-        row = session.query(RecognitionApplicationRow).filter_by(public_id=application.public_id).one()
-        row.language = language
+    application = container.recognition.apply_from_wallet(account, REVIEWED, ids, language=language or "en")
+    assert application.language == (language if language in ("en", "pl") else "en")
+    if language not in ("en", "pl"):  # an application made before languages were kept, or another language
+        with container.database.transaction() as session:
+            row = session.query(RecognitionApplicationRow).filter_by(public_id=application.public_id).one()
+            row.language = language
     decided = container.recognition.decide(
         application.public_id,
         organisation=UM,

@@ -32,6 +32,7 @@ from cairn.web.pathways import api as pathway_api
 from cairn.web.pathways import issuer as pathway_issuer
 from cairn.web.pathways import pages as pathway_pages
 from cairn.web.recognition import api as recognition_api
+from cairn.web.recognition import applicants as recognition_applicants
 from cairn.web.recognition import pages as recognition_pages
 from cairn.web.recognition import review as recognition_review
 from cairn.web.trust import ebsi as tir
@@ -241,6 +242,7 @@ def create_app(
     app.include_router(share.router)  # before any /wallet/{id} route: it serves /wallet/profile
     app.include_router(pathway_pages.router)  # before any /wallet/{id} route: it serves /wallet/pathways
     app.include_router(recognition_pages.router)  # before any /wallet/{id} route: it serves /wallet/recognition
+    app.include_router(recognition_applicants.router)
     app.include_router(wallet.router)
     app.include_router(verify_batch.router)
     app.include_router(verify_page.router)

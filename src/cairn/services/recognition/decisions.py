@@ -7,7 +7,10 @@ numbers the analytics issue reads."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import json
+import secrets
 import statistics
 import uuid
 from collections import Counter
@@ -43,7 +46,16 @@ from cairn.store.database import Database
 from cairn.store.recognition.repository import RecognitionRepository
 from cairn.store.tables import RecognitionApplicationRow
 
-__all__ = ["MAX_APPEALS", "MAX_TEXT", "REVIEW_PERIOD", "Decisions", "RecognitionMeasures"]
+__all__ = [
+    "MAX_ACCESS_KEY",
+    "MAX_APPEALS",
+    "MAX_TEXT",
+    "REVIEW_PERIOD",
+    "Decisions",
+    "RecognitionMeasures",
+    "access_hash",
+    "new_access_key",
+]
 
 REVIEW_PERIOD: Final = timedelta(days=30)
 """How long an institution has to decide an application (or an appeal)."""
@@ -51,6 +63,18 @@ MAX_APPEALS: Final = 1
 """Appeals of one application (the appeal's decision is final here; further recourse is outside Cairn)."""
 MAX_TEXT: Final = 2000
 MAX_DIFFERENCES: Final = 20
+MAX_ACCESS_KEY: Final = 100
+"""Longest access key looked at (one :func:`new_access_key` makes is 43 characters)."""
+
+
+def new_access_key() -> str:
+    """A random access key for an applicant without a Cairn account (256 bits, URL-safe)."""
+    return secrets.token_urlsafe(32)
+
+
+def access_hash(key: str) -> str:
+    """What is kept of an access key: its SHA-256, in hex."""
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +137,16 @@ class Decisions:
                 raise NotFoundError("no such application")
             view = view_of(row, repo.slugs(row))
         if organisation is not None and view.institution != organisation:
+            raise NotFoundError("no such application")
+        return view
+
+    def with_key(self, public_id: str, key: str) -> ApplicationView:
+        """The application ``public_id`` when ``key`` is its access key (given once, on applying with a
+        presentation); NotFoundError otherwise, the same as for an application that does not exist."""
+        view = self.get(public_id)
+        with self.database.transaction() as session:
+            stored = self._row(session, view.public_id).access_hash
+        if not _key_matches(stored, key):
             raise NotFoundError("no such application")
         return view
 
@@ -194,11 +228,17 @@ class Decisions:
     # -- the learner ---------------------------------------------------------------------------------
 
     def respond(
-        self, public_id: str, message: str, *, account_id: int | None = None, holder: str | None = None
+        self,
+        public_id: str,
+        message: str,
+        *,
+        account_id: int | None = None,
+        holder: str | None = None,
+        key: str | None = None,
     ) -> ApplicationView:
-        """The learner answers a request for information (``account_id`` or ``holder`` must be the applicant's);
-        the application goes back to the queue, its deadline moved by the time the answer took."""
-        view = self._own(public_id, account_id, holder)
+        """The learner answers a request for information (``account_id``, ``holder`` or the access ``key`` must be
+        the applicant's); the application goes back to the queue, its deadline moved by the time the answer took."""
+        view = self._own(public_id, account_id, holder, key)
         if view.state != MORE_INFO:
             raise ConflictError("nobody asked for more information on this application")
         text = _text(message)
@@ -219,11 +259,18 @@ class Decisions:
         return self.get(view.public_id)
 
     def appeal(
-        self, public_id: str, reason: str, *, account_id: int | None = None, holder: str | None = None
+        self,
+        public_id: str,
+        reason: str,
+        *,
+        account_id: int | None = None,
+        holder: str | None = None,
+        key: str | None = None,
     ) -> ApplicationView:
-        """The learner appeals a decision (``reason`` required): the application goes back to the queue with a new
-        deadline; the decision stands until the reviewer decides again."""
-        view = self._own(public_id, account_id, holder)
+        """The learner appeals a decision (``reason`` required; ``account_id``, ``holder`` or the access ``key``
+        must be the applicant's): the application goes back to the queue with a new deadline; the decision stands
+        until the reviewer decides again."""
+        view = self._own(public_id, account_id, holder, key)
         if view.state not in (DECIDED, AUTOMATIC):
             raise ConflictError("only a decision can be appealed")
         if view.appeals >= MAX_APPEALS:
@@ -398,12 +445,19 @@ class Decisions:
             raise NotFoundError("no such application")
         return row
 
-    def _own(self, public_id: str, account_id: int | None, holder: str | None) -> ApplicationView:
-        """The application, when ``account_id`` or ``holder`` is its applicant's; NotFoundError otherwise."""
+    def _own(
+        self, public_id: str, account_id: int | None, holder: str | None, key: str | None = None
+    ) -> ApplicationView:
+        """The application, when ``account_id``, ``holder`` or the access ``key`` is its applicant's; NotFoundError
+        otherwise."""
         view = self.get(public_id)
         with self.database.transaction() as session:
             row = self._row(session, view.public_id)
-            mine = (account_id is not None and row.account_id == account_id) or (bool(holder) and holder == row.holder)
+            mine = (
+                (account_id is not None and row.account_id == account_id)
+                or (bool(holder) and holder == row.holder)
+                or (key is not None and _key_matches(row.access_hash, key))
+            )
         if not mine:
             raise NotFoundError("no such application")
         return view
@@ -412,6 +466,13 @@ class Decisions:
     def _say(row: RecognitionApplicationRow, now: datetime, by: str, kind: str, text: str) -> None:
         items = [*(row.messages.get("items") or ()), {"at": now.isoformat(), "by": by, "kind": kind, "text": text}]
         row.messages = {"items": items}
+
+
+def _key_matches(stored: str | None, key: object) -> bool:
+    """Whether ``key`` is the access key whose hash is ``stored``, compared in constant time."""
+    if not stored or not isinstance(key, str) or not key or len(key) > MAX_ACCESS_KEY:
+        return False
+    return hmac.compare_digest(access_hash(key).encode(), stored.encode())
 
 
 def _at(message: Mapping[str, Any]) -> datetime:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
@@ -85,6 +85,11 @@ class ApplicationView:
     presented: tuple[PresentedView, ...]
     assessment: Mapping[str, Any]
     """What the engine found, as JSON (conditions, skills, the side-by-side, the substantial differences)."""
+    language: str | None = None
+    """The applicant's language (``en``, ``pl``) when they gave one."""
+    access_key: str | None = field(default=None, repr=False)
+    """The applicant's access key, only on the view :meth:`RecognitionService.apply_with_presentation` answers
+    (once: only its SHA-256 is kept); None on every other view."""
 
 
 def _json(value: Any) -> Any:
@@ -184,4 +189,5 @@ def view_of(row: RecognitionApplicationRow, slugs: tuple[str, str, str]) -> Appl
             for i in _items(row)
         ),
         assessment=assessment,
+        language=row.language,
     )

@@ -34,7 +34,7 @@ from cairn.formats.composite import component_digest
 from cairn.formats.facts import Facts
 from cairn.model.recognition import MAX_PRESENTED, assess, evidence_key
 from cairn.services.pathways.service import facts_for, trusted_scopes
-from cairn.services.recognition.decisions import Decisions
+from cairn.services.recognition.decisions import Decisions, access_hash, new_access_key
 from cairn.services.recognition.documents import RulesView
 from cairn.services.recognition.records import AUTOMATIC, DECIDED, REVIEW, ApplicationView, assessment_json
 from cairn.services.wallet.records import status_of
@@ -47,10 +47,12 @@ from cairn.vc.holder import HOLDER
 from cairn.vc.proofs.jose import is_compact_jws
 from cairn.vc.report import Outcome, Report
 
-__all__ = ["CHALLENGE_LIFETIME", "RecognitionService"]
+__all__ = ["APPLICANT_LANGUAGES", "CHALLENGE_LIFETIME", "RecognitionService"]
 
 CHALLENGE_LIFETIME: Final = 600
 """Seconds a challenge stays good."""
+APPLICANT_LANGUAGES: Final = ("en", "pl")
+"""The languages an applicant may give (kept for the decision credential's texts); anything else is ``en``."""
 _PRESENTATIONS: Final = ("presentation", "vp-jwt", "enveloped-presentation", "enveloped-vp-jwt")
 
 
@@ -143,9 +145,12 @@ class RecognitionService(Decisions):
 
     # -- applying ------------------------------------------------------------------------------------
 
-    def apply_from_wallet(self, account_id: int, rules_slug: str, credential_ids: Sequence[str]) -> ApplicationView:
+    def apply_from_wallet(
+        self, account_id: int, rules_slug: str, credential_ids: Sequence[str], *, language: str = "en"
+    ) -> ApplicationView:
         """Apply under rules ``rules_slug`` with credentials of the wallet of ``account_id`` (their ids in the
-        wallet). Each is verified again now; only those the wallet matched to its holder can count."""
+        wallet). Each is verified again now; only those the wallet matched to its holder can count. ``language``:
+        the applicant's (:data:`APPLICANT_LANGUAGES`), kept with the application."""
         view = self.store.rules(rules_slug)
         ids = list(dict.fromkeys(i for i in credential_ids if isinstance(i, str))) if credential_ids else []
         if not ids:
@@ -174,14 +179,18 @@ class RecognitionService(Decisions):
             credential_id = str(document.get("id") or "") or digest
             facts.append(replace(found, credential_id=credential_id, holder=holder if theirs else found.holder))
             items.append(_item(found, credential_id, digest, kept, why, _vouched(report, scopes)))
-        return self._apply(view, holder, account_id, facts, items, challenge=None)
+        return self._apply(view, holder, account_id, facts, items, challenge=None, language=language)
 
     def apply_with_presentation(
-        self, rules_slug: str, presentation: str | Mapping[str, Any], challenge: str
+        self, rules_slug: str, presentation: str | Mapping[str, Any], challenge: str, *, language: str = "en"
     ) -> ApplicationView:
         """Apply under rules ``rules_slug`` with a Verifiable Presentation bound to ``challenge`` (from
         :meth:`challenge`) and this instance's domain. The presentation's holder is the applicant; a credential
-        that names someone else does not count."""
+        that names someone else does not count.
+
+        The view answered carries the applicant's ``access_key``, this once (only its SHA-256 is kept): with it
+        they read the application (:meth:`with_key`), answer and appeal (``key=``). Applying again with the same
+        evidence answers the same application with a new key; the one before stops working."""
         view = self.store.rules(rules_slug)
         used = self._check_challenge(view.slug, challenge)
         if not isinstance(presentation, str | Mapping):
@@ -217,7 +226,7 @@ class RecognitionService(Decisions):
             found, why, scopes = _judged(inner, document, theirs, lookup, own_definition)
             facts.append(replace(found, credential_id=credential_id))
             items.append(_item(found, credential_id, digest, document, why, _vouched(inner, scopes)))
-        return self._apply(view, holder, None, facts, items, challenge=used)
+        return self._apply(view, holder, None, facts, items, challenge=used, language=language)
 
     def _apply(
         self,
@@ -228,8 +237,12 @@ class RecognitionService(Decisions):
         items: list[dict[str, Any]],
         *,
         challenge: str | None,
+        language: str,
     ) -> ApplicationView:
         now = self.clock()
+        # an applicant with a presentation has no account: a key (kept hashed) lets them follow the application
+        access_key = new_access_key() if account_id is None else None
+        hashed = access_hash(access_key) if access_key is not None else None
         assessment = assess(view.rules, view.course.course, facts, now, holder=holder)
         digests = {str(i["id"]): str(i["digest"]) for i in items}
         key = evidence_key(assessment, version=view.version, digests=digests)
@@ -244,8 +257,9 @@ class RecognitionService(Decisions):
             org = OrganisationRepository(session).row(view.stored.organisation)
             assert org is not None
             earlier = next((r for r in repo.of_holder(view.stored.id, holder) if r.evidence_key == key), None)
-            if earlier is not None:
-                return self.get(earlier.public_id)  # the same evidence again: the same application
+            if earlier is not None:  # the same evidence again: the same application (with a new key)
+                earlier.access_hash = hashed or earlier.access_hash
+                return replace(self.get(earlier.public_id), access_key=access_key)
             precedent = repo.precedent(key, [DECIDED, AUTOMATIC]) if assessment.evidence and vouched else None
             row = RecognitionApplicationRow(
                 public_id=str(uuid.uuid4()),
@@ -267,6 +281,8 @@ class RecognitionService(Decisions):
                 evidence_key=key,
                 precedent_of=precedent.public_id if precedent is not None else None,
                 challenge=challenge,
+                access_hash=hashed,
+                language=language if language in APPLICANT_LANGUAGES else "en",
                 created_at=now,
                 updated_at=now,
             )
@@ -298,13 +314,15 @@ class RecognitionService(Decisions):
         if assessment.automatic and vouched:
             decision = "full" if assessment.decision == "full" else "partial"
             differences = [str(d.explanation) for d in assessment.differences] if decision == "partial" else []
-            return self._take(public_id, decision, assessment.ects, differences, "", actor=actor, automatic=True)
-        if repeat is not None:
+            done = self._take(public_id, decision, assessment.ects, differences, "", actor=actor, automatic=True)
+        elif repeat is not None:
             decision, ects, differences = repeat
-            return self._take(
+            done = self._take(
                 public_id, decision, ects, differences, "", actor=actor, automatic=True, precedent_of=precedent_id
             )
-        return self.get(public_id)
+        else:
+            done = self.get(public_id)
+        return replace(done, access_key=access_key)
 
 
 def _item(

@@ -8,9 +8,15 @@ presentation, and decide the applications in the institution's queue.
 - ``POST /api/v1/recognition/rules/{slug}/applications`` (public): ``{"presentation": <VP JSON or a VP-JWT>,
   "challenge": ...}``; 201 with the application (decided at once, with the decision credential, or waiting for a
   reviewer), 400 for a presentation that does not verify or a challenge not given here or used already.
-- ``GET /api/v1/orgs/{org}/recognition/applications`` (``credentials:read``) and
-  ``POST /api/v1/orgs/{org}/recognition/applications/{application_id}/decision`` (``credentials:issue``, the scope
-  that makes the organisation's credentials: a decision issues one): the institution's review.
+  The 201 answer carries the applicant's ``access_key``, this once: only its SHA-256 is kept.
+- ``GET /api/v1/recognition/applications/{application_id}``, ``POST .../{application_id}/respond`` and
+  ``POST .../{application_id}/appeal`` (``Authorization: Bearer <access key>``): the applicant follows the
+  application, answers a request for information and appeals. A wrong key answers 404, as an application that does
+  not exist does, so ids cannot be probed.
+- ``GET /api/v1/orgs/{org}/recognition/applications`` and ``GET .../applications/{application_id}``
+  (``credentials:read``), ``POST .../{application_id}/decision`` and ``POST .../{application_id}/information``
+  (``credentials:issue``, the scope that makes the organisation's credentials: a decision issues one): the
+  institution's review.
 - ``GET /api/v1/orgs/{org}/recognition/measures`` (``credentials:read``): the institution's recognition in numbers.
 
 Errors answer the one JSON shape of :mod:`cairn.web.errors`.
@@ -22,8 +28,9 @@ from collections.abc import Mapping
 from datetime import UTC, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
 from cairn.phrases import say
@@ -36,12 +43,15 @@ from cairn.web.errors import answers_json
 from cairn.web.i18n import machine_date
 from cairn.web.pathways.api import MAX_CLAIM_BYTES
 
-__all__ = ["MAX_APPLICATION_BYTES", "application_json", "course_json", "router", "rules_json"]
+__all__ = ["MAX_APPLICATION_BYTES", "MAX_MESSAGE_BYTES", "application_json", "course_json", "router", "rules_json"]
 
 router = APIRouter(prefix="/api/v1", tags=["recognition"], dependencies=[Depends(answers_json)])
 
 MAX_APPLICATION_BYTES = MAX_CLAIM_BYTES
 """Largest application (a presentation of up to 50 credentials) accepted, in bytes."""
+
+MAX_MESSAGE_BYTES = 16_000
+"""Largest answer, appeal or request for information accepted, in bytes (the text itself: 2,000 characters)."""
 
 IssueToken = Annotated[TokenPrincipal, Depends(bearer_token("credentials:issue"))]
 ReadToken = Annotated[TokenPrincipal, Depends(bearer_token("credentials:read"))]
@@ -121,6 +131,14 @@ class PresentedAnswer(BaseModel):
     explanation: str = Field(description="why it counted or not, in words")
 
 
+class MessageAnswer(BaseModel):
+    """A message on an application: the institution's request for information, the applicant's answer or appeal."""
+
+    kind: str = Field(description="request (from the institution), response or appeal (from the applicant)")
+    at: str
+    text: str
+
+
 class ApplicationBody(BaseModel):
     """An application for recognition."""
 
@@ -144,6 +162,8 @@ class ApplicationBody(BaseModel):
     decided_at: str | None
     explanation: str = Field(description="the rule engine's assessment in words")
     presented: list[PresentedAnswer]
+    messages: list[MessageAnswer] = Field(description="requests for information, answers and the appeal, in order")
+    language: str | None = Field(description="the applicant's language (en or pl)")
 
 
 class ApplicationAnswer(BaseModel):
@@ -152,6 +172,11 @@ class ApplicationAnswer(BaseModel):
     ok: bool = True
     application: ApplicationBody
     credential: dict[str, Any] | str | None = Field(None, description="the decision credential, once issued")
+    access_key: str | None = Field(
+        None,
+        description="on the answer to applying with a presentation only, this once: the key the applicant follows "
+        "the application with (Authorization: Bearer ...). Cairn keeps only its SHA-256: keep it",
+    )
 
 
 class ApplicationList(BaseModel):
@@ -190,6 +215,7 @@ class ApplicationRequest(BaseModel):
         description="a Verifiable Presentation (JSON with a Data Integrity proof) or a VP-JWT, signed by the holder"
     )
     challenge: StrictStr = Field(min_length=1, max_length=200, description="from GET .../challenge")
+    language: Literal["en", "pl"] = Field("en", description="the applicant's language, for the decision's texts")
 
 
 class DecisionRequest(BaseModel):
@@ -206,6 +232,20 @@ class DecisionRequest(BaseModel):
         description="the substantial differences: required for partial and refused (Lisbon Recognition Convention)",
     )
     reason: StrictStr = Field("", max_length=2000, description="the reasoning the learner reads")
+
+
+class MessageRequest(BaseModel):
+    """The applicant's answer to a request for information, or the institution's request."""
+
+    model_config = ConfigDict(extra="forbid")
+    message: StrictStr = Field(min_length=1, max_length=2000)
+
+
+class AppealRequest(BaseModel):
+    """The applicant's appeal of a decision (once)."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: StrictStr = Field(min_length=1, max_length=2000, description="why the decision should change")
 
 
 def course_json(view: CourseView, versions: list[int] | None = None) -> dict[str, Any]:
@@ -291,6 +331,11 @@ def application_json(view: ApplicationView) -> dict[str, Any]:
             )
             for p in view.presented
         ],
+        messages=[
+            MessageAnswer(kind=str(m.get("kind") or ""), at=str(m.get("at") or ""), text=str(m.get("text") or ""))
+            for m in view.messages
+        ],
+        language=view.language,
     ).model_dump()
 
 
@@ -299,7 +344,9 @@ def _application_answer(request: Request, view: ApplicationView, status: int) ->
     if view.award_id:
         credential = container(request).issuing.get(view.award_id).credential
     body = {"ok": True, "application": application_json(view), "credential": credential}
-    return JSONResponse(body, status_code=status)
+    if view.access_key:
+        body["access_key"] = view.access_key
+    return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 
 
 # -- reading ----------------------------------------------------------------------------------------------------
@@ -374,8 +421,86 @@ def apply(request: Request, slug: str, body: ApplicationRequest) -> Response:
     """Verify the presentation (its proof, challenge and domain, then each credential: signature, status, validity,
     issuer trust, and that it names the presentation's holder), assess it under the rules and decide at once
     (``review: automatic`` or a precedent, for credentials of vouched issuers) or queue it for the institution."""
-    view = container(request).recognition.apply_with_presentation(slug, body.presentation, body.challenge)
+    recognition = container(request).recognition
+    view = recognition.apply_with_presentation(slug, body.presentation, body.challenge, language=body.language)
     return _application_answer(request, view, 201)
+
+
+# -- the applicant, with the access key ---------------------------------------------------------------------------
+
+_access = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApplicationKey",
+    description="the access key answered once on applying with a presentation",
+)
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "no such application, or the key is not its key (the same answer)"}
+}
+
+
+def access_key(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_access)]) -> str:
+    """The access key the caller sent (``Authorization: Bearer ...``); 401 when none was."""
+    if credentials is None or not credentials.credentials:
+        raise HTTPException(
+            401,
+            "the application's access key is needed: Authorization: Bearer <access key>",
+            {"WWW-Authenticate": 'Bearer realm="cairn-recognition"'},
+        )
+    return credentials.credentials
+
+
+AccessKey = Annotated[str, Depends(access_key)]
+
+
+@router.get(
+    "/recognition/applications/{application_id}",
+    response_model=ApplicationAnswer,
+    summary="The applicant's application, with its access key",
+    responses={401: {"description": "no access key"}, **_NOT_FOUND},
+)
+def get_application(request: Request, application_id: str, key: AccessKey) -> Response:
+    """The application (state, deadline, decision, ECTS, substantial differences, messages) and its decision
+    credential once issued, for the access key given when applying."""
+    view = container(request).recognition.with_key(application_id[:80], key)
+    return _application_answer(request, view, 200)
+
+
+@router.post(
+    "/recognition/applications/{application_id}/respond",
+    response_model=ApplicationAnswer,
+    summary="Answer the institution's request for more information",
+    responses={
+        401: {"description": "no access key"},
+        **_NOT_FOUND,
+        409: {"description": "nobody asked for more information"},
+        413: {"description": f"the body is larger than {MAX_MESSAGE_BYTES:,} bytes"},
+    },
+    dependencies=[Depends(body_at_most(MAX_MESSAGE_BYTES))],
+)
+def respond(request: Request, application_id: str, body: MessageRequest, key: AccessKey) -> Response:
+    """The applicant's answer: the application goes back to the institution's queue, its deadline moved by the
+    time the answer took."""
+    view = container(request).recognition.respond(application_id[:80], body.message, key=key)
+    return _application_answer(request, view, 200)
+
+
+@router.post(
+    "/recognition/applications/{application_id}/appeal",
+    response_model=ApplicationAnswer,
+    summary="Appeal the decision (once)",
+    responses={
+        401: {"description": "no access key"},
+        **_NOT_FOUND,
+        409: {"description": "not decided, or appealed already"},
+        413: {"description": f"the body is larger than {MAX_MESSAGE_BYTES:,} bytes"},
+    },
+    dependencies=[Depends(body_at_most(MAX_MESSAGE_BYTES))],
+)
+def appeal(request: Request, application_id: str, body: AppealRequest, key: AccessKey) -> Response:
+    """The applicant appeals, saying why: the application goes back to the institution's queue with a new deadline;
+    the decision stands until the institution decides again."""
+    view = container(request).recognition.appeal(application_id[:80], body.reason, key=key)
+    return _application_answer(request, view, 200)
 
 
 # -- the institution's review -----------------------------------------------------------------------------------
@@ -420,6 +545,43 @@ def measures(request: Request, org: str, principal: ReadToken) -> dict[str, Any]
         "median_days_to_decision": found.median_days_to_decision,
         "most_recognised": [{"name": n, "recognitions": c} for n, c in found.most_recognised],
     }
+
+
+@router.get(
+    "/orgs/{org}/recognition/applications/{application_id}",
+    response_model=ApplicationAnswer,
+    summary="One application made to the institution",
+    responses={404: {"description": "no such application of this organisation"}},
+)
+def get_org_application(request: Request, org: str, application_id: str, principal: ReadToken) -> Response:
+    """An application made to organisation ``org`` (the token's), in any state, with its decision credential once
+    issued."""
+    token_of(principal, org)
+    view = container(request).recognition.get(application_id[:80], organisation=org)
+    return _application_answer(request, view, 200)
+
+
+@router.post(
+    "/orgs/{org}/recognition/applications/{application_id}/information",
+    response_model=ApplicationAnswer,
+    summary="Ask the applicant for more information",
+    responses={
+        404: {"description": "no such application of this organisation"},
+        409: {"description": "the application is not waiting for a decision"},
+        413: {"description": f"the body is larger than {MAX_MESSAGE_BYTES:,} bytes"},
+    },
+    dependencies=[Depends(body_at_most(MAX_MESSAGE_BYTES))],
+)
+def request_information(
+    request: Request, org: str, application_id: str, body: MessageRequest, principal: IssueToken
+) -> Response:
+    """Say what information is needed: the application waits for the applicant's answer, and its deadline stops
+    running until then."""
+    token_of(principal, org)
+    view = container(request).recognition.request_information(
+        application_id[:80], organisation=org, message=body.message, actor=principal.actor
+    )
+    return _application_answer(request, view, 200)
 
 
 @router.post(

@@ -7,6 +7,8 @@ applications.
   national level, field, assessment, learning outcomes and the ESCO skills they align to; the rules towards it.
 - ``GET /recognition/rules/{slug}`` and ``/recognition/rules/{slug}/versions/{n}`` (the address a decision
   credential names): the conditions in words, the outcome (ECTS, partial tiers, automatic or reviewed), versions.
+  The latest version's page also offers to apply with a presentation from another wallet: a fresh challenge and
+  the domain to make it with, and a form to paste it (:mod:`cairn.web.recognition.applicants` takes it).
 - ``GET /wallet/recognition`` (``?rules=`` preselects): apply under published rules with credentials of the wallet,
   and each application's state, decision, substantial differences and decision credential.
 - ``POST /wallet/recognition/apply``, ``/wallet/recognition/{id}/respond``, ``/wallet/recognition/{id}/appeal``.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated, Any, Final
 from urllib.parse import quote
 
@@ -33,6 +36,7 @@ from cairn.phrases import Phrase
 from cairn.services.accounts.service import SignedIn
 from cairn.services.recognition.documents import CourseView, RulesView
 from cairn.services.recognition.records import ApplicationView
+from cairn.services.recognition.service import CHALLENGE_LIFETIME
 from cairn.skills.labels import skill_label
 from cairn.web.catalog.editor import form_size, posted_form
 from cairn.web.deps import container, csrf_protect, current_account, optional_account
@@ -42,10 +46,12 @@ from cairn.web.render import render, say
 __all__ = [
     "APPLICATION_STATES",
     "DECISION_WORDS",
+    "MAX_PRESENTATION",
     "MAX_TEXT",
     "Tier",
     "conditions_of",
     "router",
+    "rules_page",
     "skills_of",
     "tiers_of",
 ]
@@ -167,13 +173,29 @@ def course(request: Request, slug: SlugPath, lang: LangQuery = None) -> HTMLResp
     return render(request, "recognition/course.html", context, languages=LANGUAGES, forms=False, private=False)
 
 
-def _rules_page(
-    request: Request, signed_in: SignedIn | None, slug: str, version: int | None, lang: str | None
+MAX_PRESENTATION: Final = 1_000_000
+"""Longest presentation pasted into the rules page's form, in bytes (the API's limit)."""
+
+
+def rules_page(
+    request: Request,
+    signed_in: SignedIn | None,
+    slug: str,
+    version: int | None,
+    lang: str | None,
+    *,
+    errors: Mapping[str, str] | None = None,
+    presentation: str = "",
+    status: int = 200,
 ) -> Response:
+    """The rules page; on the latest version's, the form to apply with a presentation from another wallet, with a
+    fresh challenge (``errors`` and the ``presentation`` pasted when it is shown again after a failure)."""
     reader = reader_language(request, lang)
-    store = container(request).recognition.store
+    services = container(request)
+    store = services.recognition.store
     view = store.rules(slug, version)
     versions = store.versions("recognition", view.slug)
+    outside = version is None  # the challenge is for the latest version: the versions' pages stay cacheable
     context = {
         "lang": reader,
         "view": view,
@@ -184,22 +206,31 @@ def _rules_page(
         "versions": versions,
         "latest": max(versions, default=view.version),
         "path": f"/recognition/rules/{view.slug}",
+        "outside": outside,
+        "errors": dict(errors or {}),
+        "presentation": presentation,
+        "max_presentation": MAX_PRESENTATION,
     }
+    if outside:
+        context["challenge"] = services.recognition.challenge(view.slug)
+        context["domain"] = services.recognition.domain
+        context["expires"] = services.clock() + timedelta(seconds=CHALLENGE_LIFETIME)
     return render(
         request,
         "recognition/rules.html",
         context,
+        status=status,
         signed_in=signed_in,
         languages=LANGUAGES,
-        forms=False,
-        private=signed_in is not None,
+        forms=outside,
+        private=signed_in is not None or outside,
     )
 
 
 @router.api_route("/recognition/rules/{slug}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def rules(request: Request, signed_in: MaybeSignedIn, slug: SlugPath, lang: LangQuery = None) -> Response:
     """The latest version of published rules: the conditions in words and the outcome."""
-    return _rules_page(request, signed_in, slug, None, lang)
+    return rules_page(request, signed_in, slug, None, lang)
 
 
 @router.api_route("/recognition/rules/{slug}/versions/{version}", methods=["GET", "HEAD"], response_class=HTMLResponse)
@@ -211,7 +242,7 @@ def rules_version(
     lang: LangQuery = None,
 ) -> Response:
     """One version of published rules: the address a decision credential names."""
-    return _rules_page(request, signed_in, slug, version, lang)
+    return rules_page(request, signed_in, slug, version, lang)
 
 
 # -- the wallet ----------------------------------------------------------------------------------------------------
@@ -294,7 +325,7 @@ def apply(request: Request, signed_in: SignedInDep, form: FormDep, lang: LangQue
     if not errors:
         c.wallet.wallet_for(signed_in.account.id)  # the wallet is made on first use
         try:
-            made = c.recognition.apply_from_wallet(signed_in.account.id, slug, chosen)
+            made = c.recognition.apply_from_wallet(signed_in.account.id, slug, chosen, language=reader)
         except CairnError as exc:
             if exc.status not in (400, 403, 404, 409, 422):
                 raise
