@@ -324,3 +324,30 @@ def test_check_a_candidate_through_the_api(client: TestClient, container: Contai
     docs = client.get("/openapi.json").json()["paths"]
     assert "400" in docs["/api/v1/orgs/{org}/recognition/check/{rules}"]["post"]["responses"]
     assert "201" in docs["/api/v1/orgs/{org}/endorsements"]["post"]["responses"]
+
+
+# -- what the employer publishes --------------------------------------------------------------------------------
+
+
+def test_the_public_pages_show_that_the_employer_publishes_a_job_profile(client: TestClient) -> None:
+    listing = client.get("/recognition").text
+    assert f'href="/recognition/rules/{RULES}"' in listing
+    assert "Job profile:" in listing
+    assert "Data analyst, offshore wind operations" in listing
+    profile = client.get("/recognition/courses/bea-offshore-data-analyst")
+    assert profile.status_code == 200
+    assert "Job profile of Bałtyk Energia" in profile.text
+    assert f'href="/recognition/rules/{RULES}"' in profile.text
+    api = client.get(f"/api/v1/recognition/rules/{RULES}")  # a job profile may have no ECTS
+    assert api.status_code == 200, api.text
+    assert (api.json()["course"]["id"], api.json()["course"].get("ects")) == ("bea-offshore-data-analyst", None)
+    assert client.get("/api/v1/recognition/rules").status_code == 200
+    organisation = client.get(f"/orgs/{BEA}")
+    assert "What it recognises" in organisation.text
+    assert 'href="/recognition/courses/bea-offshore-data-analyst"' in organisation.text
+    for page in (
+        "/recognition?lang=pl",
+        "/recognition/courses/bea-offshore-data-analyst?lang=pl",
+        f"/orgs/{BEA}?lang=pl",
+    ):
+        polish(client.get(page).text)
