@@ -39,8 +39,8 @@ def test_import_the_examples_then_again(service: CatalogService, database: Datab
     assert all(e.organisations for e in entries)
     with database.transaction() as s:
         assert AuditRepository(s).first_broken() is None
-    assert first.recognition["created"] == 2  # the demo faculty's course and its recognition rules
-    assert second.recognition["unchanged"] == 2
+    assert first.recognition["created"] == 4  # the university's course, the academy's job profile, their rules
+    assert second.recognition["unchanged"] == 4
     imported = first.definitions["create"] + first.pathways["created"] + first.recognition["created"]
     assert _count(database, AuditEntry) == 4 + imported
 

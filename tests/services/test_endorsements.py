@@ -15,7 +15,7 @@ from cairn.errors import ConflictError, InputError, NotFoundError, PermissionDen
 from cairn.formats.endorsement import endorsement_credential
 from cairn.formats.ob3 import CONTEXTS
 from cairn.model.awards import Recipient
-from cairn.services.accounts.access import OrganisationAccess
+from cairn.services.accounts.access import OrganisationAccess, TokenPrincipal
 from cairn.services.endorsements.service import NOT_ABOUT_THIS, NOT_SIGNED_BY_ENDORSER
 from cairn.store.tables import AuditEntry, EndorsementRow
 from cairn.vc import issue
@@ -174,3 +174,28 @@ def test_no_endorsement_is_shown_for_a_credential_that_does_not_verify(container
     credential = _awarded(container)
     credential["credentialSubject"]["achievement"]["name"] = "Edited"
     assert container.endorsements.shown_for(container.verification.verify(credential)) == []
+
+
+def test_an_organisations_token_endorses_and_withdraws_and_the_organisation_lists_both(container: Container) -> None:
+    issuing = TokenPrincipal(1, SB, 0, "hr", ("credentials:read", "credentials:issue"))
+    reading = TokenPrincipal(2, SB, 0, "dashboard", ("credentials:read",))
+    theirs = TokenPrincipal(3, UM, 0, "university", ("credentials:issue",))
+    for token in (reading, theirs):
+        with pytest.raises(PermissionDeniedError):
+            container.endorsements.endorse(SB, PYTHON, comment="We hire it", relation="values", access=token)
+    made = container.endorsements.endorse(SB, PYTHON, comment="We hire it", relation="values", access=issuing)
+    assert container.endorsements.of_organisation(SB)[0].award_id == made.award_id
+    with pytest.raises(PermissionDeniedError):
+        container.endorsements.withdraw(made.award_id, organisation=SB, access=reading, reason="x")
+    container.endorsements.withdraw(made.award_id, organisation=SB, access=issuing, reason="no longer")
+    [listed] = container.endorsements.of_organisation(SB)
+    assert listed.withdrawn_at is not None
+    assert container.endorsements.get(made.award_id, organisation=SB).withdrawn_at is not None
+    with pytest.raises(NotFoundError):
+        container.endorsements.get(made.award_id, organisation=UM)
+    with pytest.raises(NotFoundError):
+        container.endorsements.of_organisation("no-such-organisation")
+    assert container.endorsements.of_organisation(UM) == []
+    with container.database.transaction() as session:
+        actors = session.scalars(select(AuditEntry.actor).where(AuditEntry.subject == made.award_id)).all()
+    assert "token:1" in actors

@@ -11,7 +11,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from cairn.store.tables import AuditEntry
@@ -68,6 +68,20 @@ class AuditRepository:
         self.session.add(entry)
         self.session.flush()
         return entry
+
+    def last_id(self) -> int:
+        """The id of the newest entry (0 when the log is empty)."""
+        return int(self.session.scalar(select(func.max(AuditEntry.id))) or 0)
+
+    def recorded(self, *, action: str, subject: str, after: int = 0) -> bool:
+        """Whether an entry of ``action`` about ``subject`` was appended after entry ``after``: only the entries
+        after it are read (a range of the primary key), so a recent moment's ``last_id`` keeps this cheap."""
+        query = (
+            select(AuditEntry.id)
+            .where(AuditEntry.id > after, AuditEntry.action == action, AuditEntry.subject == subject)
+            .limit(1)
+        )
+        return self.session.scalar(query) is not None
 
     def first_broken(self) -> int | None:
         """The id of the first entry whose link or content does not check out, or None when the chain holds."""

@@ -33,6 +33,8 @@ from cairn.web.pathways import issuer as pathway_issuer
 from cairn.web.pathways import pages as pathway_pages
 from cairn.web.recognition import api as recognition_api
 from cairn.web.recognition import applicants as recognition_applicants
+from cairn.web.recognition import employers as recognition_employers
+from cairn.web.recognition import employers_api as recognition_employers_api
 from cairn.web.recognition import pages as recognition_pages
 from cairn.web.recognition import review as recognition_review
 from cairn.web.trust import ebsi as tir
@@ -223,6 +225,7 @@ def create_app(
     app.include_router(award_api.router)
     app.include_router(pathway_api.router)
     app.include_router(recognition_api.router)
+    app.include_router(recognition_employers_api.router)
     app.include_router(publication.api)
     app.include_router(publication.router)
     app.include_router(tir.router)
@@ -231,6 +234,7 @@ def create_app(
     app.include_router(mailbox.router)
     app.include_router(editor.router)
     app.include_router(pathway_issuer.router)
+    app.include_router(recognition_employers.router)  # before the review's /orgs/{slug}/recognition/{application}
     app.include_router(recognition_review.router)
     app.include_router(coawards.router)
     app.include_router(cocreation.router)

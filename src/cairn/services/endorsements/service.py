@@ -24,7 +24,13 @@ from typing import Final
 from cairn.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from cairn.formats.endorsement import ENDORSEMENT_TYPES, RELATIONS, endorsement_credential
 from cairn.model.types import pick
-from cairn.services.accounts.access import OrganisationAccess, Role, organisation_name, organisation_names
+from cairn.services.accounts.access import (
+    OrganisationAccess,
+    Role,
+    TokenPrincipal,
+    organisation_name,
+    organisation_names,
+)
 from cairn.services.catalog.service import CatalogService
 from cairn.services.issuing.api import ApiIssuingService
 from cairn.services.issuing.status_lists import StatusListService
@@ -43,6 +49,8 @@ MAX_COMMENT: Final = 1000
 MAX_SHOWN: Final = 10
 """Endorsements verified and shown for one credential."""
 
+ISSUE_SCOPE: Final = "credentials:issue"
+"""The API token scope that endorses and withdraws (an endorsement is a credential the organisation issues)."""
 NOT_SIGNED_BY_ENDORSER: Final = "The endorsement is not signed by the organisation it names."
 NOT_ABOUT_THIS: Final = "The endorsement does not say what this instance recorded."
 
@@ -132,11 +140,18 @@ class EndorsementService:
     # -- endorsing -----------------------------------------------------------------------------------
 
     @staticmethod
-    def _check_access(organisation: str, access: OrganisationAccess) -> None:
+    def _check_access(organisation: str, access: OrganisationAccess | TokenPrincipal) -> str:
+        """Who acts (as the audit log names them), when ``access`` may endorse for ``organisation``: one of its
+        issuers or owners, or an API token of its own with the ``credentials:issue`` scope."""
         if access.organisation != organisation:
             raise PermissionDeniedError("you do not act for %(organisation)s", organisation=organisation)
+        if isinstance(access, TokenPrincipal):
+            if ISSUE_SCOPE not in access.scopes:
+                raise PermissionDeniedError("only the organisation's issuers and owners endorse on its behalf")
+            return access.actor
         if not access.role.covers(Role.ISSUER):
             raise PermissionDeniedError("only the organisation's issuers and owners endorse on its behalf")
+        return access.account.actor
 
     def _target(self, organisation: str, target: str) -> tuple[str, str, str | None]:
         """The achievement id, its name and this instance's definition slug (or None) that ``target`` names."""
@@ -154,12 +169,19 @@ class EndorsementService:
         return f"{self._definitions}{slug}/versions/{version}", name, slug
 
     def endorse(
-        self, organisation: str, target: str, *, comment: str, relation: str, access: OrganisationAccess
+        self,
+        organisation: str,
+        target: str,
+        *,
+        comment: str,
+        relation: str,
+        access: OrganisationAccess | TokenPrincipal,
     ) -> Endorsement:
         """``organisation`` endorses ``target`` (one of this instance's definitions, by slug or achievement id, or
         any achievement by its id): it ``co-created`` or ``values`` it, in its ``comment``. ``access`` must be an
-        issuer's (or an owner's) of ``organisation``. The signed credential is issued and kept."""
-        self._check_access(organisation, access)
+        issuer's (or an owner's) of ``organisation``, or its API token with ``credentials:issue``. The signed credential
+        is issued and kept."""
+        actor = self._check_access(organisation, access)
         if relation not in RELATIONS:
             raise InputError("say whether the organisation co-created or values it")
         words = " ".join(comment.split())[:MAX_COMMENT] if isinstance(comment, str) else ""
@@ -171,7 +193,6 @@ class EndorsementService:
             if org is None:
                 raise NotFoundError(f"no organisation '{organisation}'")
             org_id, org_name = org.id, organisation_name(org)
-        actor = access.account.actor
         credential_id = f"urn:uuid:{uuid.uuid4()}"
         document = endorsement_credential(
             credential_id=credential_id,
@@ -212,10 +233,12 @@ class EndorsementService:
             assert org_row is not None
             return _view(row, org_row)
 
-    def withdraw(self, award_id: str, *, organisation: str, access: OrganisationAccess, reason: str = "") -> None:
+    def withdraw(
+        self, award_id: str, *, organisation: str, access: OrganisationAccess | TokenPrincipal, reason: str = ""
+    ) -> None:
         """Withdraw ``organisation``'s endorsement ``award_id``: its credential is revoked, and it is no longer
         listed. NotFoundError for another organisation's; ConflictError when withdrawn already."""
-        self._check_access(organisation, access)
+        actor = self._check_access(organisation, access)
         with self.database.transaction() as session:
             row = EndorsementRepository(session).by_award(award_id) if isinstance(award_id, str) else None
             org = OrganisationRepository(session).row(organisation)
@@ -223,7 +246,6 @@ class EndorsementService:
                 raise NotFoundError("no such endorsement")
             if row.withdrawn_at is not None:
                 raise ConflictError("this endorsement was withdrawn already")
-        actor = access.account.actor
         why = " ".join(str(reason).split())[:500] or "endorsement withdrawn"
         self.status_lists.revoke(award_id, reason=why, actor=actor, organisation=organisation)
         now = self.clock()
@@ -251,6 +273,24 @@ class EndorsementService:
                 achievement_key=_key(achievement_id), definition_slug=self.definition_of(achievement_id)
             )
             return [_view(row, org) for row, org in found]
+
+    def of_organisation(self, organisation: str) -> list[Endorsement]:
+        """The endorsements ``organisation`` gave, withdrawn ones too (``withdrawn_at`` set), newest first (at most
+        500). NotFoundError for an unknown organisation."""
+        with self.database.transaction() as session:
+            org = OrganisationRepository(session).row(organisation) if isinstance(organisation, str) else None
+            if org is None:
+                raise NotFoundError(f"no organisation '{str(organisation)[:80]}'")
+            return [_view(row, org) for row in EndorsementRepository(session).of_organisation(org.id)]
+
+    def get(self, award_id: str, *, organisation: str) -> Endorsement:
+        """``organisation``'s endorsement ``award_id`` (withdrawn or not); NotFoundError for another's."""
+        with self.database.transaction() as session:
+            row = EndorsementRepository(session).by_award(award_id) if isinstance(award_id, str) else None
+            org = OrganisationRepository(session).row(organisation)
+            if row is None or org is None or row.organisation_id != org.id:
+                raise NotFoundError("no such endorsement")
+            return _view(row, org)
 
     def check(self, endorsement: Endorsement) -> CheckedEndorsement:
         """Verify the endorsement's credential again on the one verification path; it counts only when it

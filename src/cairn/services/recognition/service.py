@@ -33,13 +33,16 @@ from cairn.errors import CredentialError, InputError, NotFoundError
 from cairn.formats.composite import component_digest
 from cairn.formats.facts import Facts
 from cairn.model.recognition import MAX_PRESENTED, assess, evidence_key
+from cairn.phrases import Phrase
 from cairn.services.pathways.service import facts_for, trusted_scopes
+from cairn.services.recognition.checking import APPLY, CHECK, CheckedCredential, PresentationCheck, Purpose, SkillCover
 from cairn.services.recognition.decisions import Decisions, access_hash, new_access_key
 from cairn.services.recognition.documents import RulesView
 from cairn.services.recognition.records import AUTOMATIC, DECIDED, REVIEW, ApplicationView, assessment_json
 from cairn.services.wallet.records import status_of
-from cairn.store.audit import AuditRepository
+from cairn.store.audit import AuditRepository, lock_chain
 from cairn.store.catalog.repository import OrganisationRepository
+from cairn.store.issuing.repository import begin_write
 from cairn.store.recognition.repository import RecognitionRepository
 from cairn.store.tables import RecognitionApplicationRow
 from cairn.store.wallet.repository import WalletRepository
@@ -99,6 +102,21 @@ def _judged(
     return found, why, scopes
 
 
+_CHECKED: Final = "recognition.check"
+"""The audit action of an employer's check of a presentation: its subject names the challenge it used up."""
+
+
+def _check_subject(challenge: str) -> str:
+    return "challenge:" + hashlib.sha256(challenge.encode()).hexdigest()
+
+
+def _check_used(audit: AuditRepository, challenge: str) -> bool:
+    """Whether a check used ``challenge`` already: only the audit entries after the one its nonce names are read."""
+    floor = challenge.split(".")[1].split("-")[0]
+    after = int(floor) if floor.isdigit() and len(floor) < 19 else 0
+    return audit.recorded(action=_CHECKED, subject=_check_subject(challenge), after=after)
+
+
 def _vouched(report: Report, scopes: Sequence[Any]) -> bool:
     """Whether the issuer of a valid credential is vouched for: by the trust network, or one of this instance's
     own organisations (its key resolved here)."""
@@ -116,31 +134,41 @@ class RecognitionService(Decisions):
 
     # -- challenges ----------------------------------------------------------------------------------
 
-    def challenge(self, rules_slug: str) -> str:
-        """A challenge for applying under rules ``rules_slug``: it names the rules, expires after
-        :data:`CHALLENGE_LIFETIME` seconds and is good for one application."""
+    def challenge(self, rules_slug: str, *, purpose: Purpose = APPLY) -> str:
+        """A challenge for applying under rules ``rules_slug`` (``purpose`` ``check``: for an employer's
+        :meth:`check_presentation`): it names the rules and its purpose, expires after :data:`CHALLENGE_LIFETIME`
+        seconds and is good once."""
         self.store.rules(rules_slug)
         expires = int(self.clock().timestamp()) + CHALLENGE_LIFETIME
         nonce = uuid.uuid4().hex
-        return f"{expires}.{nonce}.{self._mac(rules_slug, expires, nonce)}"
+        if purpose == CHECK:  # where in the audit log a use of it can be, at the earliest
+            with self.database.transaction() as session:
+                nonce = f"{AuditRepository(session).last_id()}-{nonce}"
+        return f"{expires}.{nonce}.{self._mac(rules_slug, expires, nonce, purpose)}"
 
-    def _mac(self, slug: str, expires: int, nonce: str) -> str:
-        message = f"recognition|{slug}|{expires}|{nonce}".encode()
+    def _mac(self, slug: str, expires: int, nonce: str, purpose: Purpose = APPLY) -> str:
+        kind = "recognition" if purpose == APPLY else "recognition-check"
+        message = f"{kind}|{slug}|{expires}|{nonce}".encode()
         return hmac.new(self.secret(), message, hashlib.sha256).hexdigest()[:32]
 
-    def _check_challenge(self, slug: str, challenge: object) -> str:
+    def _check_challenge(self, slug: str, challenge: object, purpose: Purpose = APPLY) -> str:
         parts = challenge.split(".") if isinstance(challenge, str) and len(challenge) < 200 else []
         if len(parts) != 3 or not parts[0].isdigit() or len(parts[0]) > 12:
             raise InputError("this is not a challenge this instance gave: ask for a new one")
         expires, nonce, mac = int(parts[0]), parts[1], parts[2]
-        if not hmac.compare_digest(mac, self._mac(slug, expires, nonce)):
+        if not hmac.compare_digest(mac, self._mac(slug, expires, nonce, purpose)):
             raise InputError("this challenge was given for other rules or by another instance: ask for a new one")
         if expires < self.clock().timestamp():
             raise InputError("this challenge has expired: ask for a new one")
         assert isinstance(challenge, str)
         with self.database.transaction() as session:
-            if RecognitionRepository(session).challenge_used(challenge):
-                raise InputError("this challenge was used already: ask for a new one")
+            used = (
+                RecognitionRepository(session).challenge_used(challenge)
+                if purpose == APPLY
+                else _check_used(AuditRepository(session), challenge)
+            )
+        if used:
+            raise InputError("this challenge was used already: ask for a new one")
         return challenge
 
     # -- applying ------------------------------------------------------------------------------------
@@ -193,9 +221,95 @@ class RecognitionService(Decisions):
         evidence answers the same application with a new key; the one before stops working."""
         view = self.store.rules(rules_slug)
         used = self._check_challenge(view.slug, challenge)
+        holder, facts, items, _ = self._presented(presentation, used)
+        return self._apply(view, holder, None, facts, items, challenge=used, language=language)
+
+    def check_presentation(
+        self,
+        rules_slug: str,
+        presentation: str | Mapping[str, Any],
+        challenge: str,
+        *,
+        organisation: str | None = None,
+        actor: str = "",
+    ) -> PresentationCheck:
+        """Check a candidate's Verifiable Presentation against rules ``rules_slug`` (an employer's job profile,
+        typically) without applying: verified exactly as :meth:`apply_with_presentation` verifies, bound to a
+        challenge of :meth:`challenge` with ``purpose="check"``, and assessed by the rule engine. Nothing is stored
+        but the audit entry ``recognition.check`` that uses the challenge up. ``organisation``: the rules must be
+        its own (else NotFoundError)."""
+        view = self.store.rules(rules_slug)
+        if organisation is not None and view.stored.organisation != organisation:
+            raise NotFoundError("no such recognition rules of this organisation")
+        used = self._check_challenge(view.slug, challenge, CHECK)
+        holder, facts, items, reasons = self._presented(presentation, used)
+        assessment = assess(view.rules, view.course.course, facts, self.clock(), holder=holder)
+        results = {r.credential_id: r for r in assessment.credentials}
+        checked = []
+        for item, reason in zip(items, reasons, strict=True):
+            result = results.get(str(item["id"]))
+            valid = item["status"] == "valid"
+            checked.append(
+                CheckedCredential(
+                    id=str(item["id"]),
+                    title=str(item["title"]),
+                    issuer=str(item["issuer"]),
+                    issuer_id=str(item["issuer_id"]),
+                    status=str(item["status"]),
+                    reason=reason,
+                    vouched=bool(item["trusted"]) and valid,
+                    counted=str(item["id"]) in assessment.counted,
+                    covers=result.covers if result is not None and valid else (),
+                    explanation=result.explanation if result is not None else Phrase("what it states cannot be read"),
+                )
+            )
+        skills = tuple(
+            SkillCover(skill, tuple(c.id for c in checked if skill in c.covers)) for skill in assessment.skills.course
+        )
+        with self.database.transaction() as session:
+            begin_write(session)  # SQLite: a writer from the start, so the look and the entry are one
+            lock_chain(session)  # PostgreSQL: no other check (or any audit entry) in between
+            audit = AuditRepository(session)
+            if _check_used(audit, used):
+                raise InputError("this challenge was used already: ask for a new one")
+            audit.append(
+                at=self.clock(),
+                actor=actor or f"recognition-check:{view.slug}",
+                action=_CHECKED,
+                subject=_check_subject(used),
+                details={
+                    "rules": view.slug,
+                    "version": view.version,
+                    "holder": holder[:500],
+                    "decision": assessment.decision,
+                    "credentials": len(checked),
+                },
+            )
+        return PresentationCheck(
+            rules=view.slug,
+            rules_version=view.version,
+            course=view.course.course.id,
+            course_type=view.course.course.type,
+            institution=view.stored.organisation,
+            holder=holder,
+            credentials=tuple(checked),
+            skills=skills,
+            met=assessment.decision != "none",
+            decision=assessment.decision,
+            explanation=assessment.explanation,
+            conditions=assessment.conditions,
+            assessment=assessment,
+        )
+
+    def _presented(
+        self, presentation: object, challenge: str
+    ) -> tuple[str, list[Facts], list[dict[str, Any]], list[str]]:
+        """Verify a presentation bound to ``challenge`` and this instance's domain on the one verification path:
+        its holder, then each credential's facts and item (as an application keeps it) and, for one that did not
+        verify, the first failed check's reason. InputError when the presentation itself does not verify."""
         if not isinstance(presentation, str | Mapping):
             raise InputError("send a Verifiable Presentation of your credentials")
-        report = self.verification.verify(presentation, challenge=used, domain=self.domain)
+        report = self.verification.verify(presentation, challenge=challenge, domain=self.domain)
         if report.format not in _PRESENTATIONS:
             raise InputError("send a Verifiable Presentation of your credentials")
         failed = [c for c in report.checks if c.outcome is Outcome.FAIL]
@@ -214,6 +328,7 @@ class RecognitionService(Decisions):
             own_definition = self.pathways.own_definitions(session)
         facts: list[Facts] = []
         items: list[dict[str, Any]] = []
+        reasons: list[str] = []
         seen: set[str] = set()
         for inner in report.credentials:
             document = inner.credential or {}
@@ -226,7 +341,9 @@ class RecognitionService(Decisions):
             found, why, scopes = _judged(inner, document, theirs, lookup, own_definition)
             facts.append(replace(found, credential_id=credential_id))
             items.append(_item(found, credential_id, digest, document, why, _vouched(inner, scopes)))
-        return self._apply(view, holder, None, facts, items, challenge=used, language=language)
+            failing = [c for c in inner.checks if c.outcome is Outcome.FAIL]
+            reasons.append(str(failing[0].reason) if failing and why != "valid" else "")
+        return holder, facts, items, reasons
 
     def _apply(
         self,

@@ -42,3 +42,13 @@ class EndorsementRepository:
             .limit(limit)
         )
         return [(e, o) for e, o in self.session.execute(query).tuples()]
+
+    def of_organisation(self, organisation_id: int, limit: int = 500) -> list[EndorsementRow]:
+        """The endorsements ``organisation_id`` gave, withdrawn ones too, newest first."""
+        query = (
+            select(EndorsementRow)
+            .where(EndorsementRow.organisation_id == organisation_id)
+            .order_by(EndorsementRow.created_at.desc(), EndorsementRow.id.desc())
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))

@@ -68,7 +68,8 @@ def catalogue(request: Request, lang: str | None = Query(None, max_length=10)) -
 @router.api_route("/orgs/{slug}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def organisation(request: Request, slug: str, lang: str | None = Query(None, max_length=10)) -> HTMLResponse:
     """An organisation's public page: who it is, who vouches for it (from the trust network, through the one
-    verification service: never from what it wrote about itself) and its published micro-credentials."""
+    verification service: never from what it wrote about itself), its published micro-credentials, and the
+    recognition rules it publishes (an employer's job profiles, an institution's courses)."""
     reader = reader_language(request, lang)
     org, entries = _catalog(request).organisation(slug[:80])
     did = container(request).keys.did(org.id)
@@ -83,6 +84,7 @@ def organisation(request: Request, slug: str, lang: str | None = Query(None, max
         "did": did,
         "trust": container(request).verification.standing(did),
         "items": items,
+        "recognises": container(request).recognition.store.all_rules(organisation=org.id),
         "path": f"/orgs/{org.id}",
     }
     return render(request, "org.html", context, languages=LANGUAGES, forms=False, private=False)

@@ -75,8 +75,8 @@ class CourseAnswer(BaseModel):
     latest_version: int
     institution: str
     title: dict[str, str]
-    ects: float | None
-    eqf: int | None
+    ects: float | None = Field(None, description="absent for a job profile without ECTS")
+    eqf: int | None = None
     content_hash: str
     course: dict[str, Any] = Field(description="the course as its institution wrote it (the catalogue file's form)")
     versions: list[int] | None = Field(None, description="every version's number (on GET of one course)")
