@@ -34,7 +34,8 @@ from cairn.services.recognition.service import CHALLENGE_LIFETIME
 from cairn.web.deps import bearer_token, body_at_most, container, token_of
 from cairn.web.errors import answers_json
 from cairn.web.i18n import machine_date
-from cairn.web.recognition.api import MAX_APPLICATION_BYTES, ChallengeAnswer
+from cairn.web.recognition.api import MAX_APPLICATION_BYTES
+from cairn.web.recognition.api_models import ChallengeAnswer
 
 __all__ = ["MAX_ENDORSEMENT_BYTES", "check_json", "endorsement_json", "router"]
 
