@@ -31,6 +31,7 @@ from cairn.services.issuing.bulk import BulkAwardService
 from cairn.services.issuing.claims import ClaimService
 from cairn.services.issuing.keys import KeyService, did_for
 from cairn.services.issuing.queries import AwardQueryService
+from cairn.services.issuing.sdjwt import SdJwtVcService
 from cairn.services.issuing.service import IssuingService
 from cairn.services.issuing.status_lists import StatusListService
 from cairn.services.mail import Mailer
@@ -87,6 +88,8 @@ class Container:
     keys: KeyService
     status_lists: StatusListService
     issuing: IssuingService
+    sd_jwt: SdJwtVcService
+    """Awards as SD-JWT VCs (EUDI Learning Credential) and their OpenID4VCI configuration."""
     bulk: BulkAwardService
     award_queries: AwardQueryService
     api_issuing: ApiIssuingService
@@ -261,6 +264,7 @@ def build(
         keys=keys,
         status_lists=status_lists,
         issuing=issuing,
+        sd_jwt=SdJwtVcService(issuing=issuing, keys=keys, status_lists=status_lists, clock=clock),
         bulk=BulkAwardService(issuing, max_upload_bytes=settings.max_upload_bytes),
         award_queries=AwardQueryService(database, recipient_key=keys.recipient_key),
         api_issuing=api_issuing,

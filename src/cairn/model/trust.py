@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
 from cairn.formats.annex import read_annex
@@ -377,6 +377,8 @@ def claim_of(credential: Mapping[str, Any] | None, *, fallback: datetime) -> Cla
     when the credential gives none (the time of verification)."""
     if not isinstance(credential, Mapping):
         return Claim(fallback)
+    if isinstance(credential.get("vct"), str):
+        return _sd_jwt_claim(credential, fallback)
     subject = credential.get("credentialSubject")
     if isinstance(subject, list):
         subject = subject[0] if subject else {}
@@ -398,6 +400,22 @@ def claim_of(credential: Mapping[str, Any] | None, *, fallback: datetime) -> Cla
         nqf=_first_text(parts, ("nqfLevel",)) or read_annex(credential).nqf or None,
         types=tuple(dict.fromkeys(types)),
         scoped=not REGISTRY_TYPES & set(types),
+    )
+
+
+def _sd_jwt_claim(claims: Mapping[str, Any], fallback: datetime) -> Claim:
+    """The claim of an SD-JWT VC's disclosed claims (the EUDI Learning Credential's: ``level_of_learning_experience``
+    is the EQF level, ``field_of_education`` the ISCED-F code, ``nqf_level`` as ``PL-6``); ``iat`` is the award."""
+    iat = claims.get("iat")
+    awarded = datetime.fromtimestamp(iat, UTC) if isinstance(iat, int | float) and not isinstance(iat, bool) else None
+    eqf = claims.get("level_of_learning_experience")
+    isced, nqf = claims.get("field_of_education"), claims.get("nqf_level")
+    return Claim(
+        awarded_at=awarded or fallback,
+        eqf=eqf if isinstance(eqf, int) and not isinstance(eqf, bool) and 1 <= eqf <= 8 else None,
+        isced=isced if isinstance(isced, str) and _DIGITS.match(isced) else None,
+        nqf=nqf if isinstance(nqf, str) and nqf else None,
+        types=(str(claims["vct"]),),
     )
 
 

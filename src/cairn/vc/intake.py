@@ -23,6 +23,7 @@ from cairn.vc.fetch import Fetcher, loads_json
 from cairn.vc.formats.baking import sniff, unbake
 from cairn.vc.formats.elm import looks_like_elm, verify_elm
 from cairn.vc.formats.ob2 import looks_like_ob2, verify_ob2
+from cairn.vc.formats.sdjwt_vc import looks_like_sd_jwt_vc, verify_sd_jwt_vc
 from cairn.vc.report import Outcome, Report
 from cairn.vc.verification import verify
 
@@ -76,6 +77,7 @@ def _ob2(source: Mapping[str, Any] | str, *, now: datetime, fetcher: Fetcher | N
 FORMATS: list[CredentialFormat] = [
     CredentialFormat("elm-edc", looks_like_elm, _elm),
     CredentialFormat("ob2", looks_like_ob2, _ob2),
+    CredentialFormat("sd-jwt-vc", looks_like_sd_jwt_vc, verify_sd_jwt_vc),
 ]
 """The registered formats, tried in order before the Verifiable Credentials fallback."""
 

@@ -40,6 +40,7 @@ CHECK_TITLES = {
     "validity": "Validity period",
     "status": "Revocation and suspension",
     "presentation": "Presentation",
+    "key-binding": "Holder key binding",
     "nested": "Credentials inside",
     "shapes": "European Digital Credential shapes",
     "issuer-trust": "Who vouches for the issuer",

@@ -20,7 +20,7 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 
 from cairn.errors import ConflictError, InputError, NotFoundError
@@ -33,6 +33,8 @@ from cairn.store.tables import OrganisationRow
 from cairn.vc.issuance import DATA_INTEGRITY_SUITES, issue
 from cairn.vc.keys import KeyType
 from cairn.vc.status import DEFAULT_LENGTH, BitstringStatusList, StatusEntry, random_free_index, status_list_credential
+from cairn.vc.token_status import MEDIA_TYPE as TOKEN_MEDIA_TYPE
+from cairn.vc.token_status import from_bitstring, sign_status_list_token
 
 __all__ = [
     "MEDIA_TYPE",
@@ -49,6 +51,8 @@ PURPOSES: Final = ("revocation", "suspension")
 MEDIA_TYPE: Final = "application/vc"
 """The media type of a secured VCDM 2.0 credential in JSON-LD with an embedded proof."""
 MAX_REASON: Final = 1000
+TOKEN_LIFETIME: Final = timedelta(hours=24)
+"""How long a Status List Token is valid (``exp``); it is signed again after half of it."""
 
 IndexChooser = Callable[[set[int], int], int | None]
 """``(taken, length) -> index`` (None when the list is full); the default draws with :mod:`secrets`."""
@@ -136,6 +140,7 @@ class StatusListService:
         self.max_age = max_age
         self._states: dict[tuple[int, str], _ListState] = {}
         self._published: dict[int, tuple[tuple[int, int, str], PublishedList]] = {}
+        self._tokens: dict[int, tuple[tuple[int, int], datetime, PublishedList]] = {}
         self._lock = threading.RLock()
 
     # -- addresses ----------------------------------------------------------------------------------
@@ -143,6 +148,10 @@ class StatusListService:
     def url(self, slug: str, purpose: str, sequence: int) -> str:
         """The stable URL of a list: ``{public_url}/orgs/{slug}/status/{purpose}/{sequence}``."""
         return f"{self.keys.public_url}/orgs/{slug}/status/{purpose}/{sequence}"
+
+    def token_url(self, slug: str, purpose: str, sequence: int) -> str:
+        """Where the same list is served as an IETF Status List Token: the list's URL + ``/token``."""
+        return self.url(slug, purpose, sequence) + "/token"
 
     def entry(self, slug: str, slot: Slot) -> dict[str, object]:
         """The ``credentialStatus`` object of a slot."""
@@ -318,6 +327,54 @@ class StatusListService:
         )
         with self._lock:
             self._published[list_id] = ((revision, signing.key_row_id, suite), result)
+        return result
+
+    def token(self, slug: str, purpose: str, sequence: int) -> PublishedList:
+        """The same list as an IETF Token Status List (``application/statuslist+jwt``): the same bits, so one
+        revocation shows in both (reordered least significant bit first), signed as the organisation with its P-256
+        key (ES256, what wallets and verifiers of SD-JWT VCs expect). Signed again when the list or the key changes
+        and when the token is half way to its ``exp``."""
+        if purpose not in PURPOSES:
+            raise NotFoundError(f"no status list '{purpose}'")
+        now = self.clock()
+        with self.database.transaction() as session:
+            org = OrganisationRepository(session).row(slug)
+            if org is None:
+                raise NotFoundError(f"no organisation '{slug}'")
+            repo = StatusListRepository(session)
+            found = repo.revision(org.id, purpose, sequence)
+            if found is None:
+                raise NotFoundError(f"no {purpose} list {sequence} for '{slug}'")
+            list_id, revision = found
+            signing = self.keys.signing_key(session, org, suite="ecdsa-rdfc-2019", key_type=KeyType.P256.value)
+            version = (revision, signing.key_row_id)
+            with self._lock:
+                cached = self._tokens.get(list_id)
+            if cached is not None and cached[0] == version and now - cached[1] < TOKEN_LIFETIME / 2:
+                return cached[2]
+            row = repo.find(org.id, purpose, sequence)
+            assert row is not None
+            bits, revision = row.bits, row.revision
+        issued = now.replace(microsecond=0)
+        token = sign_status_list_token(
+            from_bitstring(bits),
+            uri=self.token_url(slug, purpose, sequence),
+            issuer=self.keys.did(slug),
+            key=signing.key,
+            kid=signing.verification_method,
+            iat=issued,
+            exp=issued + TOKEN_LIFETIME,
+            ttl=self.max_age,
+        )
+        result = PublishedList(
+            body=token.encode("ascii"),
+            etag=f'W/"t{list_id}.{revision}.{signing.key_row_id}.{int(issued.timestamp())}"',
+            media_type=TOKEN_MEDIA_TYPE,
+            cache_control=f"public, max-age={self.max_age}",
+            revision=revision,
+        )
+        with self._lock:
+            self._tokens[list_id] = ((revision, signing.key_row_id), issued, result)
         return result
 
     def response(self, slug: str, purpose: str, sequence: int) -> tuple[bytes, str, str]:

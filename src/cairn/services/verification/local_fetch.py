@@ -27,6 +27,9 @@ __all__ = ["InstanceFetcher"]
 
 _DID = re.compile(r"^/orgs/(?P<slug>[a-z0-9-]{1,80})/did\.json$")
 _STATUS = re.compile(r"^/orgs/(?P<slug>[a-z0-9-]{1,80})/status/(?P<purpose>revocation|suspension)/(?P<seq>\d{1,9})$")
+_TOKEN = re.compile(
+    r"^/orgs/(?P<slug>[a-z0-9-]{1,80})/status/(?P<purpose>revocation|suspension)/(?P<seq>\d{1,9})/token$"
+)
 _TRUST_LIST = re.compile(r"^/registries/(?P<slug>[a-z0-9-]{1,80})/trust-list$")
 LIST_MEDIA_TYPE = "application/vc+ld+json"
 """The media type a signed trust list is served with."""
@@ -79,6 +82,9 @@ class InstanceFetcher:
                 if match := _STATUS.match(path):
                     data, _, media = self._status.response(match["slug"], match["purpose"], int(match["seq"]))
                     return Response(url, data, media)
+                if match := _TOKEN.match(path):
+                    token = self._status.token(match["slug"], match["purpose"], int(match["seq"]))
+                    return Response(url, token.body, token.media_type, etag=token.etag)
                 if (match := _TRUST_LIST.match(path)) and self._registry is not None:
                     published = self._registry.trust_list(match["slug"])
                     return Response(url, published.body, LIST_MEDIA_TYPE, etag=published.etag)

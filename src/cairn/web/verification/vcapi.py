@@ -21,7 +21,8 @@
   ``MALFORMED_VALUE_ERROR``).
 - ``POST /credentials/status`` (``credentials:status``): revoke, suspend or unsuspend an award of the token's
   organisation by its id (``urn:uuid:`` award id, or the ``id`` a credential issued through the VC-API carried).
-- ``GET /orgs/{slug}/did.json`` and ``GET /orgs/{slug}/status/{purpose}/{sequence}`` (public documents).
+- ``GET /orgs/{slug}/did.json`` and ``GET /orgs/{slug}/status/{purpose}/{sequence}`` (public documents), and
+  ``GET /orgs/{slug}/status/{purpose}/{sequence}/token`` (the same list as an IETF Status List Token).
 
 Every error answers the one JSON shape of :mod:`cairn.web.errors`.
 """
@@ -323,6 +324,25 @@ def status_list(
     if published.not_modified(if_none_match):
         return Response(status_code=304, headers=headers)
     return Response(published.body, media_type=_list_media_type(published.media_type, accept), headers=headers)
+
+
+@router.get(
+    "/orgs/{slug}/status/{purpose}/{sequence}/token", summary="The same status list as an IETF Status List Token"
+)
+def status_list_token(
+    request: Request,
+    slug: str,
+    purpose: Literal["revocation", "suspension"],
+    sequence: RowId,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """The list as a signed ``application/statuslist+jwt`` (draft-ietf-oauth-status-list), for SD-JWT VCs: the
+    same entries as the Bitstring Status List beside it; an ETag, and 304 when the caller's copy is current."""
+    published = container(request).status_lists.token(slug, purpose, sequence)
+    headers = {"ETag": published.etag, "Cache-Control": published.cache_control}
+    if published.not_modified(if_none_match):
+        return Response(status_code=304, headers=headers)
+    return Response(published.body, media_type=published.media_type, headers=headers)
 
 
 def _list_media_type(own: str, accept: str | None) -> str:
