@@ -26,8 +26,8 @@ from cairn.vc.dids import did_key
 from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.proofs.jose import sign_jwt
 from cairn.web.app import create_app
-from tests.factories import FixedClock
-from tests.helpers import PASSWORD, english_words_on_polish_page, sign_in
+from tests.factories import PASSWORD, FixedClock
+from tests.helpers import english_words_on_polish_page, sign_in
 
 FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 PUBLIC = "https://cairn.example"
