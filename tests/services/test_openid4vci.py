@@ -291,3 +291,16 @@ def test_only_the_wallets_own_account_can_offer_its_credential(container: Contai
     account, item, _ = claimed(container)
     with pytest.raises(NotFoundError):
         container.openid4vci.make_offer(account + 1000, item)
+
+
+def test_the_demo_learner_can_offer_a_claimed_credential(container: Container) -> None:
+    """The demo's learner wallet shows the offer section: its awards came through claim links, so they can be sent."""
+    from cairn.services.demo.instance import DEMO_LEARNER_EMAIL, seed_demo_learner
+
+    assert seed_demo_learner(accounts=container.accounts, issuing=container.issuing, wallet=container.wallet) > 0
+    account = container.accounts.find_account(DEMO_LEARNER_EMAIL)
+    assert account is not None
+    claimed = [i for i in container.wallet.list(account.id) if i.award_id]
+    assert claimed
+    offer = container.openid4vci.make_offer(account.id, claimed[0].id)
+    assert offer.link.startswith("openid-credential-offer://")
