@@ -35,6 +35,9 @@ from cairn.services.issuing.sdjwt import SdJwtVcService
 from cairn.services.issuing.service import IssuingService
 from cairn.services.issuing.status_lists import StatusListService
 from cairn.services.mail import Mailer
+from cairn.services.openid4vci.formats import BoundCopies, w3c_formats
+from cairn.services.openid4vci.issuance import CredentialEndpoint
+from cairn.services.openid4vci.service import OpenID4VCIService
 from cairn.services.pathways.claims import PathwayClaimService
 from cairn.services.pathways.service import PathwayService
 from cairn.services.recognition.documents import RecognitionStore
@@ -105,6 +108,9 @@ class Container:
     recognition: RecognitionService
     endorsements: EndorsementService
     sharing: SharingService
+    openid4vci: OpenID4VCIService
+    """Credential offers to other wallets, the token and nonce endpoints (OpenID4VCI)."""
+    credential_endpoint: CredentialEndpoint
     # careers
     careers: CareersService
     esco: EscoService
@@ -244,6 +250,14 @@ def build(
         secret=lambda: settings.require_secret_key().encode(),
         public_url=settings.public_url,
     )
+    openid4vci = OpenID4VCIService(
+        database,
+        clock=clock,
+        wallet=wallet,
+        formats=w3c_formats(BoundCopies(database, keys=keys)),
+        secret=lambda: settings.require_secret_key().encode(),
+        public_url=settings.public_url,
+    )
     return Container(
         settings=settings,
         database=database,
@@ -293,6 +307,8 @@ def build(
             recheck_after=timedelta(minutes=settings.wallet_recheck_minutes),
             badge_image=badges.image_for,
         ),
+        openid4vci=openid4vci,
+        credential_endpoint=CredentialEndpoint(openid4vci),
         careers=CareersService(
             database,
             catalog=catalog,

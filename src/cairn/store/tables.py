@@ -34,6 +34,7 @@ from cairn.store.esco_tables import (
     EscoSkillGroupRow,
     EscoSkillRow,
 )
+from cairn.store.openid4vci_tables import CredentialOfferRow, IssuedCopyRow, OfferTokenRow, UsedNonceRow
 from cairn.store.pathway_tables import PathwayClaimRow, PathwayFollowRow, PathwayRow, PathwayVersionRow
 from cairn.store.recognition_tables import (
     RecognitionApplicationRow,
@@ -52,6 +53,7 @@ __all__ = [
     "Base",
     "BulkJobRow",
     "CoAwardRow",
+    "CredentialOfferRow",
     "DefinitionRow",
     "DefinitionShareRow",
     "DefinitionVersionRow",
@@ -66,9 +68,11 @@ __all__ = [
     "EscoSkillGroupRow",
     "EscoSkillRow",
     "ImageRow",
+    "IssuedCopyRow",
     "KeyRow",
     "LearnerRow",
     "MembershipRow",
+    "OfferTokenRow",
     "OrganisationRow",
     "OutboxRow",
     "PathwayClaimRow",
@@ -86,6 +90,7 @@ __all__ = [
     "StatusListRow",
     "TrustAnchorRow",
     "TrustStateRow",
+    "UsedNonceRow",
     "WalletCollectionItemRow",
     "WalletCollectionRow",
     "WalletCredentialRow",

@@ -28,6 +28,8 @@ from cairn.web.errors import error_body, install_error_handlers
 from cairn.web.issuing import api as award_api
 from cairn.web.issuing import awards, claiming, renewal
 from cairn.web.limits import BodyLimit
+from cairn.web.openid4vci import api as openid4vci_api
+from cairn.web.openid4vci import pages as openid4vci_pages
 from cairn.web.pathways import api as pathway_api
 from cairn.web.pathways import issuer as pathway_issuer
 from cairn.web.pathways import pages as pathway_pages
@@ -218,6 +220,7 @@ def create_app(
 
     # First: routes are matched in order, and POST /credentials/verify is the hot path (issue 6).
     app.include_router(vcapi.router)
+    app.include_router(openid4vci_api.router)
     app.include_router(editor.api)
     app.include_router(careers.api)
     app.include_router(verify_batch.api)
@@ -247,6 +250,7 @@ def create_app(
     app.include_router(pathway_pages.router)  # before any /wallet/{id} route: it serves /wallet/pathways
     app.include_router(recognition_pages.router)  # before any /wallet/{id} route: it serves /wallet/recognition
     app.include_router(recognition_applicants.router)
+    app.include_router(openid4vci_pages.router)
     app.include_router(wallet.router)
     app.include_router(verify_batch.router)
     app.include_router(verify_page.router)

@@ -1,0 +1,79 @@
+"""The tables of OpenID for Verifiable Credential Issuance: a learner's credential offers, the access tokens wallets
+redeem them for, the credentials issued with each token, and the nonces used up.
+
+Every secret (the offer's handle, its pre-authorised code, its transaction code, an access token) is kept only as
+its SHA-256 (the transaction code with the pre-authorised code, so six digits cannot be tried offline)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cairn.store.base import Base, BigId, UtcDateTime
+
+__all__ = ["CredentialOfferRow", "IssuedCopyRow", "OfferTokenRow", "UsedNonceRow"]
+
+
+class CredentialOfferRow(Base):
+    """One credential offer of an award, made by the account whose wallet holds it. ``handle_hash``: the SHA-256
+    of the offer's address (``credential_offer_uri``); ``code_hash``: of the pre-authorised code; ``tx_code_hash``:
+    of the code and the transaction code; ``configurations``: the offered configuration ids, space-separated.
+    ``redeemed_at``: when a wallet got an access token for it (once); ``dead_at``: when too many wrong
+    transaction codes ended it."""
+
+    __tablename__ = "credential_offers"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    award_id: Mapped[str] = mapped_column(ForeignKey("awards.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    handle_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    tx_code_hash: Mapped[str] = mapped_column(String(64))
+    tx_tries: Mapped[int] = mapped_column(Integer, default=0)
+    configurations: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    redeemed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    dead_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class OfferTokenRow(Base):
+    """An access token a wallet got for an offer (only its SHA-256), good until ``expires_at`` for at most a few
+    credentials (``issued`` counts them)."""
+
+    __tablename__ = "credential_offer_tokens"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("credential_offers.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    issued: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IssuedCopyRow(Base):
+    """Credentials issued in one answer of the credential endpoint: the award's copies bound to the wallet's keys.
+    ``notification_id`` is what the wallet names them by at the notification endpoint; ``event`` the last it
+    said (``credential_accepted``, ``credential_failure``, ``credential_deleted``)."""
+
+    __tablename__ = "credential_offer_issued"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("credential_offer_tokens.id", ondelete="CASCADE"), index=True)
+    notification_id: Mapped[str] = mapped_column(String(64), unique=True)
+    configuration: Mapped[str] = mapped_column(String(100))
+    count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    event: Mapped[str | None] = mapped_column(String(40))
+    event_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class UsedNonceRow(Base):
+    """A ``c_nonce`` a key proof used (its SHA-256), kept until it would have expired anyway: one use each."""
+
+    __tablename__ = "credential_nonces_used"
+
+    nonce_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

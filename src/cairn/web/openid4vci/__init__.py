@@ -1,0 +1,1 @@
+"""OpenID4VCI: the protocol's endpoints for wallets (``api``) and the learner's offer page (``pages``)."""
