@@ -35,7 +35,7 @@ from cairn.services.issuing.sdjwt import SdJwtVcService
 from cairn.services.issuing.service import IssuingService
 from cairn.services.issuing.status_lists import StatusListService
 from cairn.services.mail import Mailer
-from cairn.services.openid4vci.formats import BoundCopies, w3c_formats
+from cairn.services.openid4vci.formats import SD_JWT_VC, BoundCopies, CredentialConfiguration, w3c_formats
 from cairn.services.openid4vci.issuance import CredentialEndpoint
 from cairn.services.openid4vci.service import OpenID4VCIService
 from cairn.services.pathways.claims import PathwayClaimService
@@ -250,11 +250,21 @@ def build(
         secret=lambda: settings.require_secret_key().encode(),
         public_url=settings.public_url,
     )
+    sd_jwt = SdJwtVcService(issuing=issuing, keys=keys, status_lists=status_lists, clock=clock)
+    formats = w3c_formats(BoundCopies(database, keys=keys))
+    formats.register(
+        CredentialConfiguration(
+            SD_JWT_VC,
+            "dc+sd-jwt",
+            sd_jwt.configuration,
+            lambda award_id, *, holder_jwk, holder_did: sd_jwt.issue(award_id, holder_jwk=holder_jwk),
+        )
+    )
     openid4vci = OpenID4VCIService(
         database,
         clock=clock,
         wallet=wallet,
-        formats=w3c_formats(BoundCopies(database, keys=keys)),
+        formats=formats,
         secret=lambda: settings.require_secret_key().encode(),
         public_url=settings.public_url,
     )
@@ -278,7 +288,7 @@ def build(
         keys=keys,
         status_lists=status_lists,
         issuing=issuing,
-        sd_jwt=SdJwtVcService(issuing=issuing, keys=keys, status_lists=status_lists, clock=clock),
+        sd_jwt=sd_jwt,
         bulk=BulkAwardService(issuing, max_upload_bytes=settings.max_upload_bytes),
         award_queries=AwardQueryService(database, recipient_key=keys.recipient_key),
         api_issuing=api_issuing,

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from cairn.bootstrap import Container, build
 from cairn.errors import ConflictError, NotFoundError
 from cairn.model.awards import Recipient
-from cairn.services.openid4vci.formats import JWT_VC_JSON, LDP_VC
+from cairn.services.openid4vci.formats import JWT_VC_JSON, LDP_VC, SD_JWT_VC
 from cairn.services.openid4vci.issuance import MAX_BODY
 from cairn.services.openid4vci.protocol import PRE_AUTHORIZED_GRANT, OAuthError
 from cairn.services.openid4vci.service import MAX_TX_TRIES, MadeOffer
@@ -26,6 +26,7 @@ from cairn.vc.dids import did_key
 from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.multibase import b64url_decode, b64url_encode
 from cairn.vc.proofs.jose import sign_jwt
+from cairn.vc.sdjwt import add_key_binding, split_sd_jwt
 from tests.factories import FixedClock
 
 SECRET = "o" * 48
@@ -120,7 +121,7 @@ def test_offer_token_nonce_credential_in_both_formats_verify_and_are_bound(
     assert offer.link.startswith("openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fcairn.example%2F")
     assert len(offer.tx_code) == 6
     assert offer.tx_code.isdigit()
-    assert offer.configurations == (JWT_VC_JSON, LDP_VC)
+    assert offer.configurations == (JWT_VC_JSON, LDP_VC, SD_JWT_VC)
     token = access_token(container, offer)
     endpoint = container.credential_endpoint
     for configuration in (JWT_VC_JSON, LDP_VC):
@@ -154,6 +155,32 @@ def test_offer_token_nonce_credential_in_both_formats_verify_and_are_bound(
     assert actions["openid4vci.notification"]["event"] == "credential_accepted"
     assert {"openid4vci.offer", "openid4vci.token"} <= set(actions)
     assert not any(offer.tx_code in json.dumps(d) or token in json.dumps(d) for d in actions.values())
+
+
+def test_the_wallet_gets_the_award_as_an_sd_jwt_vc_bound_to_its_key(container: Container, clock: FixedClock) -> None:
+    account, item, _award_id = claimed(container)
+    offer = container.openid4vci.make_offer(account, item)
+    token = access_token(container, offer)
+    metadata = container.openid4vci.formats.supported()[SD_JWT_VC]
+    assert (metadata["format"], metadata["vct"]) == ("dc+sd-jwt", "urn:eu.europa.ec.eudi:learning:credential:1")
+    jwt, key = proof(clock, container.openid4vci.nonce()["c_nonce"])
+    answer = container.credential_endpoint.issue(token, request([jwt], SD_JWT_VC))
+    [issued] = [c["credential"] for c in answer["credentials"]]
+    assert isinstance(issued, str)
+    signed, disclosures, binding = split_sd_jwt(issued)
+    assert binding is None
+    assert disclosures
+    assert json.loads(b64url_decode(signed.split(".")[1]))["cnf"] == {"jwk": key.public.to_jwk()}
+    # the wallet presents it to a verifier with its key: Cairn's one verification path accepts it...
+    now = int(clock().timestamp())
+    presented = add_key_binding(issued, holder_key=key, aud="https://verifier.example", nonce="n-1", iat=now)
+    report = container.verification.verify(presented, challenge="n-1", domain="https://verifier.example")
+    assert report.format == "sd-jwt-vc"
+    assert status_of(report) == "valid", report.to_dict()
+    # ...and a presentation signed by another key is refused
+    other = KeyPair.generate(KeyType.P256)
+    forged = add_key_binding(issued, holder_key=other, aud="https://verifier.example", nonce="n-1", iat=now)
+    assert not container.verification.verify(forged, challenge="n-1", domain="https://verifier.example").verified
 
 
 def test_a_batch_gets_one_credential_per_key_and_a_draft13_request_is_answered_in_its_shape(

@@ -78,7 +78,7 @@ def test_metadata_names_the_endpoints_formats_and_algorithms(client: TestClient)
     assert body["batch_credential_issuance"] == {"batch_size": 5}
     assert {d["locale"] for d in body["display"]} == {"en", "pl"}
     configurations = body["credential_configurations_supported"]
-    assert {c["format"] for c in configurations.values()} == {"jwt_vc_json", "ldp_vc"}
+    assert {c["format"] for c in configurations.values()} == {"jwt_vc_json", "ldp_vc", "dc+sd-jwt"}
     ldp = configurations["OpenBadgeCredential_ldp_vc"]
     assert ldp["credential_definition"]["@context"][0] == "https://www.w3.org/ns/credentials/v2"
     assert "OpenBadgeCredential" in ldp["credential_definition"]["type"]

@@ -2,12 +2,10 @@
 
 Each :class:`CredentialConfiguration` says its id (``credential_configuration_id``), its ``format``, its metadata
 (what ``credential_configurations_supported`` lists) and how to issue the award as it, bound to the wallet's key.
-Cairn registers two: the award's Open Badges 3.0 credential as a VC-JWT (``jwt_vc_json``) and with a Data Integrity
-proof (``ldp_vc``), both made by :class:`BoundCopies`. Another format is two lines: register a configuration whose
-``issue`` makes it, for example SD-JWT VC::
-
-    registry.register(CredentialConfiguration("OpenBadgeCredential_sd_jwt", "dc+sd-jwt", sd_jwt.configuration,
-        lambda award_id, *, holder_jwk, holder_did: sd_jwt.issue(award_id, holder_jwk=holder_jwk)))
+Cairn registers three: the award's Open Badges 3.0 credential as a VC-JWT (``jwt_vc_json``) and with a Data Integrity
+proof (``ldp_vc``), both made by :class:`BoundCopies`, and the award as an SD-JWT VC of the EUDI Learning Credential
+type (``dc+sd-jwt``, :data:`SD_JWT_VC`, registered by :func:`cairn.bootstrap.build` with
+:meth:`cairn.services.issuing.sdjwt.SdJwtVcService.issue`). Another format is one ``register`` call.
 
 A bound copy is the award's own credential (same id, issuer, achievement, dates and status entries, so a
 revocation of the award shows in every copy) with ``credentialSubject.id`` set to the holder's DID, signed again by
@@ -33,6 +31,7 @@ __all__ = [
     "JWT_VC_JSON",
     "LDP_VC",
     "OB3_TYPES",
+    "SD_JWT_VC",
     "BoundCopies",
     "CredentialConfiguration",
     "FormatRegistry",
@@ -42,6 +41,9 @@ __all__ = [
 
 JWT_VC_JSON: Final = "OpenBadgeCredential_jwt_vc_json"
 LDP_VC: Final = "OpenBadgeCredential_ldp_vc"
+SD_JWT_VC: Final = "LearningCredential_dc_sd_jwt"
+"""The SD-JWT VC configuration (the EUDI Learning Credential, :mod:`cairn.services.issuing.sdjwt`), registered by
+:func:`cairn.bootstrap.build`."""
 OB3_TYPES: Final = ("VerifiableCredential", "OpenBadgeCredential")
 VC_CONTEXT: Final = "https://www.w3.org/ns/credentials/v2"
 DI_SUITES: Final = ("eddsa-rdfc-2022", "eddsa-jcs-2022", "ecdsa-rdfc-2019", "ecdsa-jcs-2019")
