@@ -205,6 +205,25 @@ def serious_violations(page: Any) -> list[str]:
     return axe_findings(page)
 
 
+WIDTHS: dict[int, dict[str, int]] = {390: {"width": 390, "height": 844}, 1280: {"width": 1280, "height": 900}}
+"""The viewports every page is checked at: a phone and a laptop."""
+
+
+def page_problems(page: Any, where: str, lang: str | None = None, *, english: bool = True) -> list[str]:
+    """What is wrong with the loaded page, one line each, prefixed with ``where``: not in ``lang`` (when given),
+    scrolling sideways, English words on a Polish page (unless ``english`` is False), serious or critical axe
+    violations."""
+    found: list[str] = []
+    if lang is not None and page.locator("html").get_attribute("lang") != lang:
+        found.append(f"{where}: not in {lang}")
+    wider: int = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    if wider > 0:
+        found.append(f"{where}: scrolls sideways by {wider}px")
+    if english and lang == "pl" and (words := english_words_on_polish_page(page.content())):
+        found.append(f"{where}: English on a Polish page: {words[:6]}")
+    return found + [f"{where}: {line}" for line in serious_violations(page)]
+
+
 # -- English on Polish pages ------------------------------------------------------------------------------------
 
 ENGLISH_WORDS = frozenset(

@@ -14,11 +14,14 @@ import pytest
 from cairn.services.demo.cocreation import DEMO_DRAFT, DEMO_DRAFT_LEAD, DEMO_REVIEWER
 from cairn.services.demo.instance import DEMO_EMAIL, DEMO_PASSWORD
 from tests.factories import LiveServer
-from tests.helpers import axe_context, english_words_on_polish_page, screenshot, serious_violations
+from tests.helpers import (
+    WIDTHS,
+    axe_context,
+    page_problems,
+    screenshot,
+)
 
 pytestmark = pytest.mark.slow  # a real browser against a live server
-
-WIDTHS = {390: {"width": 390, "height": 844}, 1280: {"width": 1280, "height": 900}}
 
 
 @pytest.fixture(params=sorted(WIDTHS))
@@ -40,15 +43,7 @@ def owner(request: pytest.FixtureRequest, browser: Any, live_server: LiveServer)
 
 def _look(page: Any, step: str, lang: str, problems: list[str]) -> None:
     width = page.viewport_size["width"]
-    where = f"[{lang} {width}px] {step}"
-    if page.locator("html").get_attribute("lang") != lang:
-        problems.append(f"{where}: not in {lang}")
-    wider: int = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    if wider > 0:
-        problems.append(f"{where}: scrolls sideways by {wider}px")
-    if lang == "pl" and (english := english_words_on_polish_page(page.content())):
-        problems.append(f"{where}: English on a Polish page: {english[:6]}")
-    problems += [f"{where}: {line}" for line in serious_violations(page)]
+    problems += page_problems(page, f"[{lang} {width}px] {step}", lang)
     screenshot(page, f"cocreation-{step}-{lang}-{width}")
 
 

@@ -14,11 +14,15 @@ import pytest
 
 from cairn.services.demo.instance import DEMO_EMAIL, DEMO_EMPLOYER, DEMO_PASSWORD
 from tests.factories import HOLDER_DID, LiveServer, awarded_to_did, present
-from tests.helpers import axe_context, english_words_on_polish_page, screenshot, serious_violations
+from tests.helpers import (
+    WIDTHS,
+    axe_context,
+    page_problems,
+    screenshot,
+)
 
 pytestmark = pytest.mark.slow  # a real browser against a live server
 
-WIDTHS = {390: {"width": 390, "height": 844}, 1280: {"width": 1280, "height": 900}}
 RULES = "bea-offshore-data-analyst-micro"
 ENDORSEMENTS = f"/orgs/{DEMO_EMPLOYER}/endorsements"
 CHECK = f"/orgs/{DEMO_EMPLOYER}/recognition/check"
@@ -27,19 +31,6 @@ SAID = {
     "check": {"en": "Send the candidate the challenge", "pl": "Wyślij kandydatowi wyzwanie"},
     "report": {"en": "Required skill", "pl": "Wymagana umiejętność"},
 }
-
-
-def problems_of(page: Any, where: str, lang: str) -> list[str]:
-    found = []
-    if page.locator("html").get_attribute("lang") != lang:
-        found.append(f"{where}: not in {lang}")
-    wider: int = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    if wider > 0:
-        found.append(f"{where}: scrolls sideways by {wider}px")
-    if lang == "pl" and (english := english_words_on_polish_page(page.content())):
-        found.append(f"{where}: English on a Polish page: {english[:6]}")
-    found += [f"{where}: {line}" for line in serious_violations(page)]
-    return found
 
 
 @pytest.mark.parametrize("width", sorted(WIDTHS))
@@ -61,7 +52,7 @@ def test_the_employer_pages_are_accessible(live_server: LiveServer, browser: Any
                 assert answer is not None
                 assert answer.status == 200, (where, answer.status)
                 assert SAID[name][lang] in page.locator("main").inner_text(), where
-                problems += problems_of(page, where, lang)
+                problems += page_problems(page, where, lang)
                 screenshot(page, f"employer-{name}-{lang}-{width}")
             # the candidate presents the university's Python and SQL micro-credentials, bound to the page's challenge
             challenge = page.locator('input[name="challenge"]').get_attribute("value")
@@ -73,7 +64,7 @@ def test_the_employer_pages_are_accessible(live_server: LiveServer, browser: Any
                 page.locator('form.check-form button[type="submit"]').click()
             where = f"[{lang} {width}px] report"
             assert SAID["report"][lang] in page.locator("#report").inner_text(), where
-            problems += problems_of(page, where, lang)
+            problems += page_problems(page, where, lang)
             screenshot(page, f"employer-report-{lang}-{width}")
     finally:
         context.close()

@@ -11,11 +11,10 @@ from typing import Any
 import pytest
 
 from tests.factories import Learner, LiveServer
-from tests.helpers import axe_context, english_words_on_polish_page, screenshot, serious_violations
+from tests.helpers import WIDTHS, axe_context, page_problems, screenshot
 
 pytestmark = pytest.mark.slow  # a real browser against a live server
 
-WIDTHS = {390: {"width": 390, "height": 844}, 1280: {"width": 1280, "height": 900}}
 SAID = {"en": "Endorsed by", "pl": "Rekomenduje"}
 
 
@@ -34,12 +33,7 @@ def test_an_endorsement_on_the_verify_page(live_server: LiveServer, learner: Lea
             section = page.locator("section.endorsements")
             assert section.count() == 1, where
             assert SAID[lang] in section.inner_text(), (where, section.inner_text())
-            wider: int = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-            if wider > 0:
-                problems.append(f"{where}: scrolls sideways by {wider}px")
-            if lang == "pl" and (english := english_words_on_polish_page(page.content())):
-                problems.append(f"{where}: English on a Polish page: {english[:6]}")
-            problems += [f"{where}: {line}" for line in serious_violations(page)]
+            problems += page_problems(page, where, lang)
             screenshot(page, f"endorsement-verify-{lang}-{width}")
     finally:
         context.close()

@@ -12,22 +12,16 @@ from typing import Any
 import pytest
 
 from tests.factories import Learner, LiveServer
-from tests.helpers import axe_context, english_words_on_polish_page, screenshot, serious_violations
+from tests.helpers import (
+    WIDTHS,
+    axe_context,
+    page_problems,
+    screenshot,
+)
 
 pytestmark = pytest.mark.slow  # a real browser against a live server
 
-WIDTHS = {390: {"width": 390, "height": 844}, 1280: {"width": 1280, "height": 900}}
 BUTTON = {"en": "Make a wallet offer", "pl": "Przygotuj ofertę dla portfela"}
-
-
-def _checked(page: Any, where: str, lang: str) -> list[str]:
-    problems: list[str] = []
-    wider: int = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    if wider > 0:
-        problems.append(f"{where}: scrolls sideways by {wider}px")
-    if lang == "pl" and (english := english_words_on_polish_page(page.content())):
-        problems.append(f"{where}: English on a Polish page: {english[:6]}")
-    return problems + [f"{where}: {line}" for line in serious_violations(page)]
 
 
 @pytest.mark.parametrize("width", sorted(WIDTHS))
@@ -43,7 +37,7 @@ def test_offering_a_credential_to_another_wallet(
             where = f"[{lang} {width}px]"
             section = page.locator("section.other-wallet")
             assert section.count() == 1, where
-            problems += _checked(page, f"{where} credential page", lang)
+            problems += page_problems(page, f"{where} credential page", lang)
             screenshot(page, f"openid4vci-credential-{lang}-{width}")
             button = page.get_by_role("button", name=BUTTON[lang])
             button.focus()  # reached by keyboard, pressed with Enter
@@ -54,7 +48,7 @@ def test_offering_a_credential_to_another_wallet(
             assert qr.get_attribute("alt"), where
             assert re.search(r"\b\d{6}\b", page.locator(".tx-code").inner_text()), where
             assert page.locator('a[href^="openid-credential-offer://"]').count() == 1, where
-            problems += _checked(page, f"{where} offer page", lang)
+            problems += page_problems(page, f"{where} offer page", lang)
             screenshot(page, f"openid4vci-offer-{lang}-{width}")
     finally:
         context.close()

@@ -13,13 +13,12 @@ import pytest
 
 from cairn.services.demo.instance import DEMO_EMAIL, DEMO_LEARNER_EMAIL, DEMO_PASSWORD, DEMO_RECOGNITION_RULES
 from tests.factories import LiveServer
-from tests.helpers import axe_context, english_words_on_polish_page, screenshot, serious_violations
+from tests.helpers import WIDTHS, axe_context, english_words_on_polish_page, screenshot, serious_violations
 
 pytestmark = pytest.mark.slow  # a real browser against a live server
 
 ORGANISATION = "uniwersytet-mazowiecki"
 COURSE = "um-cloud-programming"
-WIDTHS = {390: {"width": 390, "height": 844}, 1280: {"width": 1280, "height": 900}}
 PUBLIC = {
     "list": "/recognition",
     "course": f"/recognition/courses/{COURSE}",

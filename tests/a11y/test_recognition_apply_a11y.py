@@ -16,27 +16,18 @@ from cairn.services.demo.instance import DEMO_RECOGNITION_RULES
 from cairn.vc.dids import did_key
 from cairn.vc.keys import KeyPair, KeyType
 from tests.factories import LiveServer, present
-from tests.helpers import axe_context, english_words_on_polish_page, screenshot, serious_violations
+from tests.helpers import (
+    WIDTHS,
+    axe_context,
+    page_problems,
+    screenshot,
+)
 
 pytestmark = pytest.mark.slow  # a real browser against a live server
 
-WIDTHS = {390: {"width": 390, "height": 844}, 1280: {"width": 1280, "height": 900}}
 ORGANISATION = "uniwersytet-mazowiecki"
 KEY = KeyPair.from_secret(KeyType.ED25519, bytes(range(7, 39)))
 KEPT = {"en": "Keep this key", "pl": "Zachowaj ten klucz"}
-
-
-def _problems(page: Any, where: str, lang: str) -> list[str]:
-    found = []
-    if page.locator("html").get_attribute("lang") != lang:
-        found.append(f"{where}: not in {lang}")
-    wider: int = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    if wider > 0:
-        found.append(f"{where}: scrolls sideways by {wider}px")
-    if lang == "pl" and (english := english_words_on_polish_page(page.content())):
-        found.append(f"{where}: English on a Polish page: {english[:6]}")
-    found += [f"{where}: {line}" for line in serious_violations(page)]
-    return found
 
 
 @pytest.mark.parametrize("width", sorted(WIDTHS))
@@ -51,7 +42,7 @@ def test_applying_with_a_presentation_from_another_wallet(live_server: LiveServe
             where = f"[{lang} {width}px]"
             page.goto(f"{live_server.url}/recognition/rules/{DEMO_RECOGNITION_RULES}?lang={lang}")
             assert page.locator("#outside").count() == 1, where
-            problems += _problems(page, f"{where} rules", lang)
+            problems += page_problems(page, f"{where} rules", lang)
             screenshot(page, f"recognition-apply-rules-{lang}-{width}")
 
             page.locator("#presentation").fill('{"type": "VerifiableCredential"}')
@@ -61,7 +52,7 @@ def test_applying_with_a_presentation_from_another_wallet(live_server: LiveServe
             assert summary.count() == 1, where
             assert page.evaluate("document.activeElement.classList.contains('error-summary')"), where
             assert "VerifiableCredential" in page.locator("#presentation").input_value(), where
-            problems += _problems(page, f"{where} rules with an error", lang)
+            problems += page_problems(page, f"{where} rules with an error", lang)
             screenshot(page, f"recognition-apply-error-{lang}-{width}")
 
             challenge = page.locator("#challenge").inner_text().strip()
@@ -78,7 +69,7 @@ def test_applying_with_a_presentation_from_another_wallet(live_server: LiveServe
             assert KEPT[lang] in page.locator(".access-key").inner_text(), where
             number = page.locator("#application-number").inner_text().strip()
             key = page.locator("#access-key").inner_text().strip()
-            problems += _problems(page, f"{where} applied", lang)
+            problems += page_problems(page, f"{where} applied", lang)
             screenshot(page, f"recognition-apply-key-{lang}-{width}")
 
             if c.recognition.get(number).state == "review":
@@ -86,7 +77,7 @@ def test_applying_with_a_presentation_from_another_wallet(live_server: LiveServe
                     number, organisation=ORGANISATION, message="Please send the syllabus.", actor="reviewer"
                 )
             page.goto(f"{live_server.url}/recognition/applications?lang={lang}")
-            problems += _problems(page, f"{where} follow", lang)
+            problems += page_problems(page, f"{where} follow", lang)
             screenshot(page, f"recognition-apply-follow-{lang}-{width}")
             page.locator("#application").fill(number)
             page.locator("#key").fill(key)
@@ -94,7 +85,7 @@ def test_applying_with_a_presentation_from_another_wallet(live_server: LiveServe
                 page.locator("main form button[type=submit]").first.click()
             assert page.locator("article.application").count() == 1, where
             assert key not in page.url
-            problems += _problems(page, f"{where} application", lang)
+            problems += page_problems(page, f"{where} application", lang)
             screenshot(page, f"recognition-apply-application-{lang}-{width}")
     finally:
         context.close()
