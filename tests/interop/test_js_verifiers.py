@@ -12,9 +12,9 @@ Last, ``openbadgeslib`` from PyPI verifies the award when it installs, and issue
 credential with a Data Integrity proof, each with its status lists published as JWTs), of which Cairn verifies one
 and finds the other revoked, in the VC-API and on the verify page.
 
-The JavaScript packages are those of tests/interop/js/package-lock.json, installed once with ``npm ci`` into
-``~/.cache/cairn-interop/<hash of package.json and the lock>``; without node and npm, or without the npm registry
-for that first install, the test skips saying why; likewise ``openbadgeslib`` without the package index.
+The JavaScript packages are those of tests/interop/js/package-lock.json, installed once (tests/interop/node.py);
+without node and npm, or without the npm registry for that first install, the test skips saying why; likewise
+``openbadgeslib`` without the package index.
 """
 
 from __future__ import annotations
@@ -38,129 +38,25 @@ from typing import Any
 import httpx
 import pytest
 
-from cairn.bootstrap import Container, build
 from cairn.formats.ob3 import CAIRN_CONTEXT, OB3_CONTEXT, VC2_CONTEXT
 from cairn.formats.recognition import Counted, decision_credential
 from cairn.model.awards import Recipient
-from cairn.settings import Settings
 from cairn.vc import issue
 from cairn.vc.dids import did_key
 from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.proofs.jose import is_compact_jws
 from cairn.vc.report import UNCONFIRMED
-from cairn.web.app import create_app
 from tests.factories import (
     DEFINITION,
-    EXAMPLES,
     ORG,
-    SECRET,
-    RunningServer,
-    ShiftedClock,
     composite_award,
-    free_port,
     loopback_tls,
-    serve,
 )
+from tests.interop.node import CACHE, JS, Harness, Instance
 
 pytestmark = pytest.mark.slow
 
-JS = Path(__file__).resolve().parent / "js"
 OLD_AWARD = JS.parents[1] / "data" / "cairn" / "award-cairn-context-v1-bea-shift-team-leadership.json"
-CACHE = Path.home() / ".cache" / "cairn-interop"
-INSTALL_SECONDS = 600
-RUN_SECONDS = 120
-
-
-def _install() -> Path:
-    """The folder holding node_modules for tests/interop/js (installed once per lock), or skip saying why."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        pytest.skip("node and npm are not installed: the JavaScript verifiers cannot run")
-    digest = hashlib.sha256(b"".join((JS / n).read_bytes() for n in ("package.json", "package-lock.json")))
-    folder = CACHE / digest.hexdigest()[:16]
-    if (folder / ".installed").is_file():
-        return folder
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    for name in ("package.json", "package-lock.json"):
-        shutil.copyfile(JS / name, folder / name)
-    try:
-        done = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--fetch-retries=1", "--fetch-timeout=30000"],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            timeout=INSTALL_SECONDS,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        done = None
-    if done is None or done.returncode != 0:
-        shutil.rmtree(folder, ignore_errors=True)
-        tail = (done.stderr or done.stdout)[-400:] if done is not None else f"timed out after {INSTALL_SECONDS} s"
-        pytest.skip(f"npm could not install the JavaScript verifiers (is the npm registry reachable?): {tail}")
-    (folder / ".installed").write_text("ok\n", encoding="utf-8")
-    return folder
-
-
-@dataclass
-class Harness:
-    """tests/interop/js/interop.mjs beside its installed packages, run with node trusting the loopback CA."""
-
-    folder: Path
-    ca: Path
-
-    def run(self, *args: str) -> dict[str, Any]:
-        shutil.copyfile(JS / "interop.mjs", self.folder / "interop.mjs")
-        done = subprocess.run(
-            ["node", "interop.mjs", *args],
-            cwd=self.folder,
-            capture_output=True,
-            text=True,
-            timeout=RUN_SECONDS,
-            check=False,
-            env={"PATH": str(Path(shutil.which("node") or "node").parent), "NODE_EXTRA_CA_CERTS": str(self.ca)},
-        )
-        assert done.returncode == 0, done.stderr[-2000:]
-        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-        return result
-
-
-@dataclass
-class Instance:
-    url: str
-    container: Container
-    running: RunningServer
-    tls: tuple[Path, Path, Path]
-
-
-@pytest.fixture(scope="module")
-def harness_folder() -> Path:
-    return _install()
-
-
-@pytest.fixture
-def cairn(tmp_path: Path) -> Iterator[Instance]:
-    """A Cairn instance over HTTPS on loopback with the example catalogue."""
-    tls = loopback_tls(tmp_path / "tls")
-    port = free_port()
-    url = f"https://127.0.0.1:{port}"
-    config = Settings(
-        database_url=f"sqlite:///{tmp_path / 'cairn.db'}",
-        secret_key=SECRET,
-        base_url=url,
-        fetch_allow_private=True,
-        registry_sync_minutes=0,
-    )
-    container = build(config, clock=ShiftedClock(), ssl_context=ssl.create_default_context(cafile=tls[0]))
-    container.database.upgrade()
-    container.catalog.import_paths([EXAMPLES])
-    running = serve(create_app(container), port, tls)
-    try:
-        yield Instance(url, container, running, tls)
-    finally:
-        running.stop()
-        container.database.dispose()
 
 
 def _award(instance: Instance) -> dict[str, Any]:

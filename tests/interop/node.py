@@ -1,0 +1,95 @@
+"""What the interop tests share: the pinned npm packages of tests/interop/js, installed once, a node harness run
+beside them trusting the loopback CA, and a running Cairn instance over HTTPS on loopback (the fixtures are in
+tests/interop/conftest.py).
+
+The JavaScript packages are those of tests/interop/js/package-lock.json, installed once with ``npm ci`` into
+``~/.cache/cairn-interop/<hash of package.json and the lock>``; without node and npm, or without the npm registry
+for that first install, :func:`install` skips the test saying why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cairn.bootstrap import Container
+from tests.factories import RunningServer
+
+JS = Path(__file__).resolve().parent / "js"
+CACHE = Path.home() / ".cache" / "cairn-interop"
+INSTALL_SECONDS = 600
+RUN_SECONDS = 120
+
+
+def install() -> Path:
+    """The folder holding node_modules for tests/interop/js (installed once per lock), or skip saying why."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.skip("node and npm are not installed: the JavaScript implementations cannot run")
+    digest = hashlib.sha256(b"".join((JS / n).read_bytes() for n in ("package.json", "package-lock.json")))
+    folder = CACHE / digest.hexdigest()[:16]
+    if (folder / ".installed").is_file():
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copyfile(JS / name, folder / name)
+    try:
+        done = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--fetch-retries=1", "--fetch-timeout=30000"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=INSTALL_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        done = None
+    if done is None or done.returncode != 0:
+        shutil.rmtree(folder, ignore_errors=True)
+        tail = (done.stderr or done.stdout)[-400:] if done is not None else f"timed out after {INSTALL_SECONDS} s"
+        pytest.skip(f"npm could not install the JavaScript packages (is the npm registry reachable?): {tail}")
+    (folder / ".installed").write_text("ok\n", encoding="utf-8")
+    return folder
+
+
+@dataclass
+class Harness:
+    """A script of tests/interop/js beside its installed packages, run with node trusting the loopback CA; it
+    prints one JSON line last, which :meth:`run` returns."""
+
+    folder: Path
+    ca: Path
+    script: str = "interop.mjs"
+
+    def run(self, *args: str) -> dict[str, Any]:
+        shutil.copyfile(JS / self.script, self.folder / self.script)
+        done = subprocess.run(
+            ["node", self.script, *args],
+            cwd=self.folder,
+            capture_output=True,
+            text=True,
+            timeout=RUN_SECONDS,
+            check=False,
+            env={"PATH": str(Path(shutil.which("node") or "node").parent), "NODE_EXTRA_CA_CERTS": str(self.ca)},
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        return result
+
+
+@dataclass
+class Instance:
+    """A running Cairn: its public ``url``, its ``container``, the server, and ``tls`` (CA, certificate, key)."""
+
+    url: str
+    container: Container
+    running: RunningServer
+    tls: tuple[Path, Path, Path]
