@@ -38,6 +38,8 @@ from cairn.services.mail import Mailer
 from cairn.services.openid4vci.formats import SD_JWT_VC, BoundCopies, CredentialConfiguration, w3c_formats
 from cairn.services.openid4vci.issuance import CredentialEndpoint
 from cairn.services.openid4vci.service import OpenID4VCIService
+from cairn.services.openid4vp.holder import WalletAnswers
+from cairn.services.openid4vp.verifier import OpenID4VPVerifier
 from cairn.services.pathways.claims import PathwayClaimService
 from cairn.services.pathways.service import PathwayService
 from cairn.services.recognition.documents import RecognitionStore
@@ -111,6 +113,10 @@ class Container:
     openid4vci: OpenID4VCIService
     """Credential offers to other wallets, the token and nonce endpoints (OpenID4VCI)."""
     credential_endpoint: CredentialEndpoint
+    presentation_requests: OpenID4VPVerifier
+    """Organisations' OpenID4VP presentation requests and the response endpoint."""
+    wallet_answers: WalletAnswers
+    """Cairn's wallet answering OpenID4VP requests."""
     # careers
     careers: CareersService
     esco: EscoService
@@ -268,6 +274,17 @@ def build(
         secret=lambda: settings.require_secret_key().encode(),
         public_url=settings.public_url,
     )
+    presentation_requests = OpenID4VPVerifier(
+        database,
+        clock=clock,
+        keys=keys,
+        verification=verification,
+        secret=lambda: settings.require_secret_key().encode(),
+        public_url=settings.public_url,
+    )
+    wallet_answers = WalletAnswers(
+        verifier=presentation_requests, wallet=wallet, verification=verification, sd_jwt=sd_jwt, clock=clock
+    )
     return Container(
         settings=settings,
         database=database,
@@ -319,6 +336,8 @@ def build(
         ),
         openid4vci=openid4vci,
         credential_endpoint=CredentialEndpoint(openid4vci),
+        presentation_requests=presentation_requests,
+        wallet_answers=wallet_answers,
         careers=CareersService(
             database,
             catalog=catalog,

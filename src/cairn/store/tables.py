@@ -35,6 +35,7 @@ from cairn.store.esco_tables import (
     EscoSkillRow,
 )
 from cairn.store.openid4vci_tables import CredentialOfferRow, IssuedCopyRow, OfferTokenRow, UsedNonceRow
+from cairn.store.openid4vp_tables import PresentationRequestRow
 from cairn.store.pathway_tables import PathwayClaimRow, PathwayFollowRow, PathwayRow, PathwayVersionRow
 from cairn.store.recognition_tables import (
     RecognitionApplicationRow,
@@ -79,6 +80,7 @@ __all__ = [
     "PathwayFollowRow",
     "PathwayRow",
     "PathwayVersionRow",
+    "PresentationRequestRow",
     "RecognitionApplicationRow",
     "RecognitionCourseRow",
     "RecognitionCourseVersionRow",

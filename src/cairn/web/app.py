@@ -30,6 +30,7 @@ from cairn.web.issuing import awards, claiming, renewal
 from cairn.web.limits import BodyLimit
 from cairn.web.openid4vci import api as openid4vci_api
 from cairn.web.openid4vci import pages as openid4vci_pages
+from cairn.web.openid4vp import api as openid4vp_api
 from cairn.web.pathways import api as pathway_api
 from cairn.web.pathways import issuer as pathway_issuer
 from cairn.web.pathways import pages as pathway_pages
@@ -221,6 +222,8 @@ def create_app(
     # First: routes are matched in order, and POST /credentials/verify is the hot path (issue 6).
     app.include_router(vcapi.router)
     app.include_router(openid4vci_api.router)
+    app.include_router(openid4vp_api.router)
+    app.include_router(openid4vp_api.api)
     app.include_router(editor.api)
     app.include_router(careers.api)
     app.include_router(verify_batch.api)

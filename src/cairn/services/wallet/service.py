@@ -57,6 +57,7 @@ from cairn.store.accounts.repository import AccountRepository, MembershipReposit
 from cairn.store.audit import AuditRepository
 from cairn.store.tables import WalletCredentialRow, WalletRow
 from cairn.store.wallet.repository import WalletRepository, erase_account, redact_audit
+from cairn.vc.keys import KeyPair
 from cairn.vc.presentations import create_presentation, create_presentation_jwt
 from cairn.vc.proofs.jose import is_compact_jws
 
@@ -373,6 +374,12 @@ class WalletService(WalletCore):
             domain=domain,
             created=now,
         )
+
+    def holder_key(self, account_id: int) -> tuple[KeyPair, str]:
+        """The wallet's key and did:key, for presentations built elsewhere (an OpenID4VP KB-JWT)."""
+        with self.database.transaction() as session:
+            wallet = self._wallet(session, account_id)
+            return self._key(wallet), wallet.did
 
     # -- export, import, erase ----------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""OpenID for Verifiable Presentations: organisations ask for credentials; Cairn's wallet answers."""

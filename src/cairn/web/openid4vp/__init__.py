@@ -1,0 +1,1 @@
+"""OpenID4VP routes: the protocol endpoints and the JSON API."""
