@@ -109,6 +109,7 @@ def test_request_object_is_signed_by_the_organisation_and_the_wallet_answers(con
     report = after.result["reports"]["learning_credential"]
     assert report["format"] == "sd-jwt-vc"
     assert {c["check"]: c["outcome"] for c in report["checks"]}["key-binding"] == "pass"
+    assert after.result["bound"] == {"learning_credential": True}
     with pytest.raises(NotFoundError):
         container.wallet_answers.read(view.link)  # the request object is gone once answered
 
@@ -121,6 +122,9 @@ def test_the_wallet_answers_with_a_data_integrity_presentation(container: Contai
     result = container.presentation_requests.get(UM, view.id).result
     assert result is not None
     assert result["reports"]["open_badge_ldp"]["format"] == "presentation"
+    # the award names its learner by a hashed email, not a DID: anyone holding a copy could present it, and the
+    # verifier is told so
+    assert result["bound"] == {"open_badge_ldp": False}
 
 
 def test_replay_expiry_and_wrong_binding_are_refused_and_change_nothing(

@@ -301,10 +301,11 @@ class OpenID4VPVerifier:
         presented = _vp_token(form.get("vp_token", ""), query)
         reports: dict[str, Any] = {}
         holders: set[str] = set()
+        bound: dict[str, bool] = {}
         for query_id, presentation in presented.items():
             wanted = next(q for q in query["credentials"] if q["id"] == query_id)
             report = self.verification.verify(presentation, challenge=self.nonce(request_id), domain=client_id)
-            holder, problem = _accepted(report, wanted)
+            holder, problem, bound[query_id] = _accepted(report, wanted)
             if problem:
                 raise OAuthError("invalid_request", f"{query_id}: {problem}")
             holders.add(holder)
@@ -321,7 +322,12 @@ class OpenID4VPVerifier:
                 raise OAuthError("invalid_request", "this request was answered already: a presentation is used once")
             verified = all(r["verified"] for r in reports.values())
             row.answered_at = now
-            row.result = {"holder": holders.pop() if holders else "", "verified": verified, "reports": reports}
+            row.result = {
+                "holder": holders.pop() if holders else "",
+                "verified": verified,
+                "reports": reports,
+                "bound": bound,
+            }
             details = {"request": request_id, "queries": sorted(reports), "verified": verified}
             append_audit(session, [AuditRecord(now, "wallet", "openid4vp.answer", slug, details)])
         return {}
@@ -364,17 +370,20 @@ def _vp_token(raw: str, query: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _accepted(report: Report, query: Mapping[str, Any]) -> tuple[str, str]:
-    """The holder of a presentation and, when it is refused, why (else ``""``)."""
+def _accepted(report: Report, query: Mapping[str, Any]) -> tuple[str, str, bool]:
+    """The holder of a presentation, why it is refused (else ``""``), and whether its credential is bound to that
+    holder: an SD-JWT VC by its key binding, a W3C credential when its subject is the presentation's holder (a
+    credential naming its subject otherwise, by a hashed email say, could be presented by anyone holding a copy)."""
     kind = _KINDS.get(report.format)
     if kind is None:
-        return "", f"a {report.format} is not a presentation this request takes"
+        return "", f"a {report.format} is not a presentation this request takes", False
     if report.outcome_of("proof") is not Outcome.PASS:
         failed = next((c.reason for c in report.checks if c.outcome is Outcome.FAIL), "it does not verify")
-        return "", f"the presentation does not verify: {failed}"
+        return "", f"the presentation does not verify: {failed}", False
     if kind == SD_JWT:
         if report.outcome_of("key-binding") is not Outcome.PASS:
-            return "", "the SD-JWT VC is not bound to its holder by a key binding JWT for this request"
+            return "", "the SD-JWT VC is not bound to its holder by a key binding JWT for this request", False
+        bound = True
         document = report.credential or {}
         holder = (
             str((document.get("cnf") or {}).get("jwk", {}).get("x", ""))
@@ -383,14 +392,15 @@ def _accepted(report: Report, query: Mapping[str, Any]) -> tuple[str, str]:
         )
     else:
         if len(report.credentials) != 1:
-            return "", "a presentation carries exactly one credential for each credential query"
+            return "", "a presentation carries exactly one credential for each credential query", False
         inner = report.credentials[0]
         if inner.outcome_of("proof") is not Outcome.PASS:
-            return "", "the credential inside the presentation does not verify"
+            return "", "the credential inside the presentation does not verify", False
         holder = str(report.subject.get("id") or "")
         subject = inner.subject.get("id")
         if not holder or (isinstance(subject, str) and subject != holder):
-            return "", "the credential is about someone else than the presentation's holder"
+            return "", "the credential is about someone else than the presentation's holder", False
+        bound = subject == holder
         document = inner.credential or {}
     problem = unmet(query, document, kind)
-    return holder, problem or ""
+    return holder, problem or "", bound
