@@ -168,7 +168,7 @@ def test_the_wallet_answers_through_the_pages_and_the_verifier_sees_the_report(
     )
     assert shared.status_code == 200
     assert "Accepted" in shared.text
-    sign_in(client)
+    csrf = sign_in(client)
     report = client.get(where).text
     assert "answered" in report
     assert "Every credential presented verified." in report
