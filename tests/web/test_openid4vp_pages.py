@@ -143,6 +143,7 @@ def test_the_wallet_answers_through_the_pages_and_the_verifier_sees_the_report(
     where = make(client, csrf, claims=["achievement_title"])
     link = link_of(client.get(where).text)
     wallet_csrf = sign_in(client, LEARNER)
+    assert 'action="/wallet/presentation-requests"' in client.get("/wallet").text  # the paste form on /wallet
     empty = client.get(WALLET)
     assert empty.status_code == 200
     assert 'name="link"' in empty.text
