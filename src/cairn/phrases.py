@@ -34,6 +34,20 @@ class Phrase(str):
         """``{"msgid": template, "args": {...}}``, nested phrases likewise (what :func:`say` reads)."""
         return {"msgid": self.template, "args": {k: _value_json(v) for k, v in self.args.items()}}
 
+    @classmethod
+    def from_json(cls, data: Any) -> Phrase | str:
+        """The phrase :meth:`to_json` wrote (a stored report's reason); anything else as text."""
+        if isinstance(data, list):
+            return ", ".join(str(cls.from_json(part)) for part in data)
+        if not isinstance(data, Mapping) or not isinstance(data.get("msgid"), str):
+            return "" if data is None else str(data)
+        raw = data.get("args")
+        args = {str(k): cls.from_json(v) for k, v in raw.items()} if isinstance(raw, Mapping) else {}
+        try:
+            return cls(data["msgid"], **args)
+        except (KeyError, TypeError, ValueError):
+            return str(data["msgid"])
+
 
 def _join(value: str | Sequence[Phrase]) -> str:
     return value if isinstance(value, str) else ", ".join(value)

@@ -175,6 +175,35 @@ class Report:
             out["credentials"] = [r.to_dict() for r in self.credentials]
         return out
 
+    @classmethod
+    def from_dict(cls, data: Any, *, depth: int = 0) -> Report:
+        """A report again from what :meth:`to_dict` stored (reasons said from their parts where it kept them);
+        the credential itself is not stored, so ``credential`` is None. Unreadable parts are left out."""
+        data = data if isinstance(data, dict) else {}
+        checks = []
+        for raw in data.get("checks") or []:
+            if not isinstance(raw, dict) or raw.get("outcome") not in {o.value for o in Outcome}:
+                continue
+            reason = Phrase.from_json(raw["said"]) if "said" in raw else str(raw.get("reason", ""))
+            checks.append(
+                Check(str(raw.get("check", "")), Outcome(raw["outcome"]), reason, raw.get("undetermined") is True)
+            )
+
+        def part(name: str) -> dict[str, Any]:
+            value = data.get(name)
+            return dict(value) if isinstance(value, dict) else {}
+
+        inner = data.get("credentials") if depth < 3 else None
+        return cls(
+            format=str(data.get("format", "")),
+            checks=checks,
+            issuer=part("issuer"),
+            subject=part("subject"),
+            achievement=part("achievement"),
+            credentials=[cls.from_dict(r, depth=depth + 1) for r in inner[:100]] if isinstance(inner, list) else [],
+            trust=part("trust"),
+        )
+
     def text(self) -> str:
         """The report for people, one check a line."""
         lines = [self.verdict]

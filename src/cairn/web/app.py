@@ -31,6 +31,8 @@ from cairn.web.limits import BodyLimit
 from cairn.web.openid4vci import api as openid4vci_api
 from cairn.web.openid4vci import pages as openid4vci_pages
 from cairn.web.openid4vp import api as openid4vp_api
+from cairn.web.openid4vp import pages as openid4vp_pages
+from cairn.web.openid4vp import wallet_pages as openid4vp_wallet
 from cairn.web.pathways import api as pathway_api
 from cairn.web.pathways import issuer as pathway_issuer
 from cairn.web.pathways import pages as pathway_pages
@@ -240,6 +242,7 @@ def create_app(
     app.include_router(mailbox.router)
     app.include_router(editor.router)
     app.include_router(pathway_issuer.router)
+    app.include_router(openid4vp_pages.router)
     app.include_router(recognition_employers.router)  # before the review's /orgs/{slug}/recognition/{application}
     app.include_router(recognition_review.router)
     app.include_router(coawards.router)
@@ -254,6 +257,7 @@ def create_app(
     app.include_router(recognition_pages.router)  # before any /wallet/{id} route: it serves /wallet/recognition
     app.include_router(recognition_applicants.router)
     app.include_router(openid4vci_pages.router)
+    app.include_router(openid4vp_wallet.router)  # before any /wallet/{id} route
     app.include_router(wallet.router)
     app.include_router(verify_batch.router)
     app.include_router(verify_page.router)

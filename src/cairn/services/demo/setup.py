@@ -35,10 +35,12 @@ from cairn.services.demo.instance import (
     seed_esco,
     seed_recognition,
 )
+from cairn.services.demo.openid4vp import seed_presentation_request
 from cairn.services.demo.trust import seed_trust
 from cairn.services.endorsements.service import EndorsementService
 from cairn.services.issuing.keys import KeyService
 from cairn.services.issuing.service import IssuingService
+from cairn.services.openid4vp.verifier import OpenID4VPVerifier
 from cairn.services.recognition.service import RecognitionService
 from cairn.services.trust.federation import FederationService
 from cairn.services.trust.registry import RegistryService
@@ -85,6 +87,8 @@ class DemoServices(Protocol):
     def editing(self) -> EditingService: ...
     @property
     def cocreation(self) -> CoCreationService: ...
+    @property
+    def presentation_requests(self) -> OpenID4VPVerifier: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +143,10 @@ def prepare_demo(
         lines.append(f"Demo endorsement: {DEMO_EMPLOYER} endorses {DEMO_ENDORSED} (shown on /verify)")
     if seed_cocreation(editing=container.editing, cocreation=container.cocreation, accounts=container.accounts):
         lines.append(f"Demo co-creation: the draft {DEMO_DRAFT} is shared with {DEMO_REVIEWER}, which commented")
+    asked = seed_presentation_request(container.presentation_requests)
+    if asked is not None:
+        where = f"/orgs/{DEMO_EMPLOYER}/presentation-requests/{asked.id}"
+        lines.append(f"Demo OpenID4VP request of {DEMO_EMPLOYER}, open until {asked.expires_at:%H:%M} UTC: {where}")
     examples = demo_examples(container)
     if examples:
         lines.append(f"Example credentials to try on /verify: {', '.join(examples)}")

@@ -31,6 +31,7 @@ from sqlalchemy import select
 
 from cairn.errors import InputError, NotFoundError
 from cairn.model.dcql import JWT_VC_JSON, LDP_VC, SD_JWT, DcqlError, check_query, satisfied, unmet
+from cairn.model.dcql import select as select_claim
 from cairn.services.accounts.access import organisation_name
 from cairn.services.issuing.keys import KeyService
 from cairn.services.openid4vci.protocol import OAuthError, digest
@@ -160,7 +161,8 @@ class OpenID4VPVerifier:
             row.client_prefix != "redirect_uri",
             request_uri,
             link,
-            f"/wallet/presentation-request?request_uri={quote(request_uri, safe='')}",
+            f"/wallet/presentation-requests?request_uri={quote(request_uri, safe='')}"
+            f"&client_id={quote(client_id, safe='')}",
             row.created_at,
             row.expires_at,
             status,
@@ -300,16 +302,18 @@ class OpenID4VPVerifier:
             raise OAuthError("invalid_request", "the wallet declined: " + form.get("error", "")[:100])
         presented = _vp_token(form.get("vp_token", ""), query)
         reports: dict[str, Any] = {}
+        disclosed: dict[str, Any] = {}
         holders: set[str] = set()
         bound: dict[str, bool] = {}
         for query_id, presentation in presented.items():
             wanted = next(q for q in query["credentials"] if q["id"] == query_id)
             report = self.verification.verify(presentation, challenge=self.nonce(request_id), domain=client_id)
-            holder, problem, bound[query_id] = _accepted(report, wanted)
+            holder, problem, document, bound[query_id] = _accepted(report, wanted)
             if problem:
                 raise OAuthError("invalid_request", f"{query_id}: {problem}")
             holders.add(holder)
             reports[query_id] = report.to_dict()
+            disclosed[query_id] = _disclosed(wanted, document)
         if not satisfied(query, reports):
             raise OAuthError("invalid_request", "the presentations do not answer every credential the request asks for")
         if len(holders) > 1:
@@ -322,10 +326,12 @@ class OpenID4VPVerifier:
                 raise OAuthError("invalid_request", "this request was answered already: a presentation is used once")
             verified = all(r["verified"] for r in reports.values())
             row.answered_at = now
+            holder = holders.pop() if holders else ""
             row.result = {
-                "holder": holders.pop() if holders else "",
+                "holder": holder,
                 "verified": verified,
                 "reports": reports,
+                "disclosed": disclosed,
                 "bound": bound,
             }
             details = {"request": request_id, "queries": sorted(reports), "verified": verified}
@@ -370,19 +376,48 @@ def _vp_token(raw: str, query: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _accepted(report: Report, query: Mapping[str, Any]) -> tuple[str, str, bool]:
-    """The holder of a presentation, why it is refused (else ``""``), and whether its credential is bound to that
-    holder: an SD-JWT VC by its key binding, a W3C credential when its subject is the presentation's holder (a
-    credential naming its subject otherwise, by a hashed email say, could be presented by anyone holding a copy)."""
+_TECHNICAL: Final = frozenset({"iss", "iat", "nbf", "exp", "cnf", "status", "vct", "_sd", "_sd_alg", "jti", "sub"})
+_SHOWN: Final = 500
+
+
+def _short(value: Any) -> Any:
+    if isinstance(value, bool | int | float) or value is None:
+        return value
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text[:_SHOWN]
+
+
+def _disclosed(query: Mapping[str, Any], document: Mapping[str, Any]) -> dict[str, Any]:
+    """What the holder disclosed for one credential query, as the request keeps it: the values found at each
+    claim path the query asks (``claims``) and, for an SD-JWT VC, every claim it shows (``shown``)."""
+    claims = [
+        {
+            "path": claim["path"],
+            "values": [_short(v) for v in select_claim(document, claim["path"]) if v is not None][:20],
+        }
+        for claim in query.get("claims", [])
+    ]
+    out: dict[str, Any] = {"format": query.get("format"), "claims": claims}
+    if query.get("format") == SD_JWT:
+        shown = [(k, v) for k, v in document.items() if isinstance(k, str) and k not in _TECHNICAL]
+        out["shown"] = {k[:100]: _short(v) for k, v in shown[:60]}
+    return out
+
+
+def _accepted(report: Report, query: Mapping[str, Any]) -> tuple[str, str, Mapping[str, Any], bool]:
+    """The holder of a presentation, when it is refused why (else ``""``), the credential it presents, and whether
+    that credential is bound to the holder: an SD-JWT VC by its key binding, a W3C credential when its subject is the
+    presentation's holder (a credential naming its subject otherwise, by a hashed email say, could be presented by
+    anyone holding a copy)."""
     kind = _KINDS.get(report.format)
     if kind is None:
-        return "", f"a {report.format} is not a presentation this request takes", False
+        return "", f"a {report.format} is not a presentation this request takes", {}, False
     if report.outcome_of("proof") is not Outcome.PASS:
         failed = next((c.reason for c in report.checks if c.outcome is Outcome.FAIL), "it does not verify")
-        return "", f"the presentation does not verify: {failed}", False
+        return "", f"the presentation does not verify: {failed}", {}, False
     if kind == SD_JWT:
         if report.outcome_of("key-binding") is not Outcome.PASS:
-            return "", "the SD-JWT VC is not bound to its holder by a key binding JWT for this request", False
+            return "", "the SD-JWT VC is not bound to its holder by a key binding JWT for this request", {}, False
         bound = True
         document = report.credential or {}
         holder = (
@@ -392,15 +427,15 @@ def _accepted(report: Report, query: Mapping[str, Any]) -> tuple[str, str, bool]
         )
     else:
         if len(report.credentials) != 1:
-            return "", "a presentation carries exactly one credential for each credential query", False
+            return "", "a presentation carries exactly one credential for each credential query", {}, False
         inner = report.credentials[0]
         if inner.outcome_of("proof") is not Outcome.PASS:
-            return "", "the credential inside the presentation does not verify", False
+            return "", "the credential inside the presentation does not verify", {}, False
         holder = str(report.subject.get("id") or "")
         subject = inner.subject.get("id")
         if not holder or (isinstance(subject, str) and subject != holder):
-            return "", "the credential is about someone else than the presentation's holder", False
+            return "", "the credential is about someone else than the presentation's holder", {}, False
         bound = subject == holder
         document = inner.credential or {}
     problem = unmet(query, document, kind)
-    return holder, problem or "", bound
+    return holder, problem or "", document, bound

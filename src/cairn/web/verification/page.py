@@ -64,6 +64,7 @@ __all__ = [
     "local_awarders",
     "router",
     "source_at",
+    "stored_view",
     "trust_view",
 ]
 
@@ -398,6 +399,11 @@ def _view(
             _view(inner, lang, trust, depth=depth + 1, local=local) for inner in report.credentials[:100] if depth < 3
         ],
     }
+
+
+def stored_view(data: Mapping[str, Any], lang: str, trust: TrustList | None = None) -> dict[str, Any]:
+    """What the page shows of a report kept as JSON (:meth:`Report.to_dict`): as for a report just made."""
+    return _view(Report.from_dict(dict(data)), lang, trust)
 
 
 class _Unreadable(Exception):
