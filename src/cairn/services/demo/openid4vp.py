@@ -31,7 +31,9 @@ def seed_presentation_request(requests: OpenID4VPVerifier) -> RequestView | None
         found = [r for r in requests.list(DEMO_EMPLOYER) if r.name == DEMO_REQUEST and r.status == "open"]
         if found:
             return found[0]
-        query = build_query(Ask((SD_JWT, LDP_VC), 5, (), ("given_name", "family_name", "achievement_title")))
+        # the field of education too: the issuers' accreditations are scoped by field, so without it nobody vouches
+        claims = ("given_name", "family_name", "achievement_title", "field_of_education")
+        query = build_query(Ask((SD_JWT, LDP_VC), 5, (), claims))
         return requests.create(DEMO_EMPLOYER, actor="demo", name=DEMO_REQUEST, purpose=_PURPOSE, dcql=query)
     except (NotFoundError, InputError):
         return None

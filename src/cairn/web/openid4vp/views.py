@@ -27,6 +27,7 @@ CLAIM_LABELS: Final = {
     "expected_study_time": "Notional workload",
     "credit_points": "Credit points",
     "assessment_grade": "Grade",
+    "field_of_education": "Field of education (ISCED-F), which issuers' accreditations are scoped by",
 }
 """The Learning Credential claims the simple form offers to have disclosed, with their words."""
 _EQF: Final = re.compile(r"^http://data\.europa\.eu/snb/eqf/(\d)$")
