@@ -32,6 +32,7 @@ from cairn.services.issuing.claims import ClaimService
 from cairn.services.issuing.keys import KeyService, did_for
 from cairn.services.issuing.queries import AwardQueryService
 from cairn.services.issuing.sdjwt import SdJwtVcService
+from cairn.services.issuing.seals import SealService
 from cairn.services.issuing.service import IssuingService
 from cairn.services.issuing.status_lists import StatusListService
 from cairn.services.mail import Mailer
@@ -93,6 +94,8 @@ class Container:
     issuing: IssuingService
     sd_jwt: SdJwtVcService
     """Awards as SD-JWT VCs (EUDI Learning Credential) and their OpenID4VCI configuration."""
+    seals: SealService
+    """Organisations' X.509 seal certificates; awards as JAdES-sealed European Digital Credentials."""
     bulk: BulkAwardService
     award_queries: AwardQueryService
     api_issuing: ApiIssuingService
@@ -289,6 +292,7 @@ def build(
         status_lists=status_lists,
         issuing=issuing,
         sd_jwt=sd_jwt,
+        seals=SealService(database, issuing=issuing, keys=keys, secret_key=settings.require_secret_key, clock=clock),
         bulk=BulkAwardService(issuing, max_upload_bytes=settings.max_upload_bytes),
         award_queries=AwardQueryService(database, recipient_key=keys.recipient_key),
         api_issuing=api_issuing,
