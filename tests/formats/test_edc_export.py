@@ -1,5 +1,6 @@
 """Awards as European Digital Credentials (ELM 3 / EDC AP 1.2.0): the EDC SHACL shapes pass, every Annex I element is
-at its ELM path (shared/standards/micro-credentials.md), and the definitions export as learning opportunities."""
+at its ELM path (shared/standards/micro-credentials.md), and the definitions export as learning opportunities that
+pass the shapes of ELM's Learning Opportunities and Qualifications profile (what Europass's QDR takes)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ from typing import Any
 import pytest
 
 from cairn.formats.edc import EDC_CONTEXTS, build_edc
+from cairn.formats.elm_catalogue import catalogue_document, learning_opportunity
 from cairn.formats.ob3 import build_credential
 from cairn.model.awards import Award, Recipient
 from cairn.model.catalog import Catalog, build_catalog
 from cairn.services.catalog.service import read_files
 from cairn.vc.formats.elm import verify_elm
-from cairn.vc.formats.elm_shacl import check_shapes
+from cairn.vc.formats.elm_shacl import check_loq_shapes, check_shapes
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "catalog"
 DEFINITIONS = [p.stem for p in sorted((EXAMPLES / "micro-credentials").glob("*.yaml"))]
@@ -166,3 +168,50 @@ def test_joint_awarding_bodies_and_expiry(catalog: Catalog) -> None:
     assert edc["credentialSubject"]["id"].startswith("did:key:")
     assert edc["expirationDate"] == "2029-05-04T00:00:00Z"
     assert check_shapes(edc).conforms
+
+
+def opportunity_for(catalog: Catalog, def_id: str) -> dict[str, Any]:
+    d = catalog.definitions[def_id]
+    orgs = [catalog.organisations[b] for b in d.awarding_bodies]
+    url = f"https://cairn.example/micro-credentials/{d.id}"
+    return learning_opportunity(
+        d,
+        orgs,
+        page_url=url,
+        specification_id=f"{url}/versions/1",
+        organisation_ids={o.id: f"did:web:cairn.example:orgs:{o.id}" for o in orgs},
+    )
+
+
+@pytest.mark.parametrize("def_id", DEFINITIONS)
+def test_every_demo_definition_is_a_learning_opportunity_of_the_loq_profile(catalog: Catalog, def_id: str) -> None:
+    found = check_loq_shapes(catalogue_document([opportunity_for(catalog, def_id)]))
+    assert found.checked, found.reason
+    assert found.ignored_terms == []
+    assert found.conforms, found.violations
+
+
+def test_the_loq_shapes_do_catch_a_missing_element(catalog: Catalog) -> None:
+    opportunity = opportunity_for(catalog, "um-sql-databases")
+    del opportunity["providedBy"]
+    del opportunity["homepage"]  # (the profile deactivates its LearningAchievementSpecification shape)
+    found = check_loq_shapes(catalogue_document([opportunity]))
+    assert found.checked
+    assert not found.conforms
+    text = " ".join(found.violations)
+    assert "providedBy is required" in text
+    assert "homepage is required" in text
+
+
+def test_a_learning_opportunity_carries_the_annex_elements(catalog: Catalog) -> None:
+    opportunity = opportunity_for(catalog, "um-python-data-analysis")
+    spec = opportunity["learningAchievementSpecification"]
+    assert opportunity["type"] == "LearningOpportunity"
+    assert opportunity["homepage"]["contentURL"] == "https://cairn.example/micro-credentials/um-python-data-analysis"
+    assert opportunity["providedBy"]["id"] == "did:web:cairn.example:orgs:uniwersytet-mazowiecki"
+    assert spec["type"] == "LearningAchievementSpecification"
+    assert spec["id"].endswith("/versions/1")
+    assert spec["educationLevel"]["id"].startswith("http://data.europa.eu/snb/eqf/")
+    assert spec["creditPoint"]["point"]
+    assert spec["learningOutcome"]
+    assert spec["thematicArea"]["id"].startswith("http://data.europa.eu/snb/isced-f/")

@@ -251,12 +251,14 @@ def _label(vocabulary: Any, code: str) -> dict[str, str]:
 
 
 def specification(
-    ids: Ids, data: annex.Annex, text: SpecificationText, *, node_id: str | None = None
+    ids: Ids, data: annex.Annex, text: SpecificationText, *, node_id: str | None = None, qualification: bool = True
 ) -> dict[str, Any]:
-    """The ELM Qualification (a LearningAchievementSpecification with levels) of a micro-credential."""
+    """The ELM Qualification (a LearningAchievementSpecification with levels) of a micro-credential; with
+    ``qualification`` False a plain LearningAchievementSpecification (the learning-opportunity profile's, where
+    the EQF level is its ``educationLevel``)."""
     spec: dict[str, Any] = {
-        "id": node_id or ids("qualification"),
-        "type": "Qualification",
+        "id": node_id or ids("qualification" if qualification else "learningAchievementSpec"),
+        "type": "Qualification" if qualification else "LearningAchievementSpecification",
         "title": text_map(text.title),
         "dcType": concept(SHORT_LEARNING_PROGRAMME, f"{_SNB}/learning-opportunity/25831c2", "Short learning programme"),
     }
@@ -290,7 +292,9 @@ def specification(
             "point": points,
         }
     if data.eqf is not None:
-        spec["eqfLevel"] = concept(f"{_SNB}/eqf/{data.eqf}", f"{_SNB}/eqf/25831c2", f"Level {data.eqf}")
+        spec["eqfLevel" if qualification else "educationLevel"] = concept(
+            f"{_SNB}/eqf/{data.eqf}", f"{_SNB}/eqf/25831c2", f"Level {data.eqf}"
+        )
     if data.isced:
         spec["thematicArea"] = concept(f"{_SNB}/isced-f/{data.isced}", f"{_SNB}/isced-f/25831c2", data.isced)
     languages = [c for c in (language_concept(tag) for tag in data.languages) if c is not None]
@@ -307,7 +311,8 @@ def specification(
             spec["mode"] = _cairn_concept("participation-form", data.participation_mode, PARTICIPATION_FORMS.label)
     if data.prerequisites:
         spec["entryRequirement"] = note(ids, {"en": data.prerequisites})
-    spec["isPartialQualification"] = data.stackability == "stackable"
+    if qualification:
+        spec["isPartialQualification"] = data.stackability == "stackable"
     notes = _notes(ids, data)
     if notes:
         spec["additionalNote"] = notes
@@ -315,7 +320,7 @@ def specification(
         spec["isPartOf"] = [
             {
                 "id": t.url if t.url.startswith(("http://", "https://")) else ids("qualification"),
-                "type": "Qualification",
+                "type": "Qualification" if qualification else "LearningAchievementSpecification",
                 "title": {"en": t.title or t.identifier},
             }
             for t in data.towards
