@@ -24,6 +24,7 @@ from cairn.services.catalog.badges import BadgeService
 from cairn.services.catalog.coawards import CoAwardService
 from cairn.services.catalog.cocreation import CoCreationService
 from cairn.services.catalog.editing import EditingService
+from cairn.services.catalog.elm import ElmCatalogue
 from cairn.services.catalog.service import CatalogService
 from cairn.services.endorsements.service import EndorsementService
 from cairn.services.issuing.api import ApiIssuingService
@@ -88,6 +89,8 @@ class Container:
     badges: BadgeService
     coawards: CoAwardService
     cocreation: CoCreationService
+    elm_catalogue: ElmCatalogue
+    """The published catalogue as ELM learning opportunities (Europass QDR)."""
     # issuing
     keys: KeyService
     status_lists: StatusListService
@@ -288,6 +291,7 @@ def build(
         badges=badges,
         coawards=CoAwardService(database, clock=clock),
         cocreation=CoCreationService(database, clock=clock),
+        elm_catalogue=ElmCatalogue(catalog, did=keys.did, public_url=settings.public_url),
         keys=keys,
         status_lists=status_lists,
         issuing=issuing,

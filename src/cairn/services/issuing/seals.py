@@ -154,7 +154,7 @@ class SealService:
             key = load_seal_key(key_pem, passphrase.encode("utf-8") if passphrase else None)
             alg_for(key)
         except KeyFormatError as exc:
-            raise InputError("%(reason)s", reason=str(exc)) from None
+            raise InputError(str(exc)) from None
         if not key_matches(key, chain[0]):
             raise InputError("the private key does not belong to the seal certificate (the first of the chain)")
         now = self.clock()
@@ -224,6 +224,14 @@ class SealService:
         except NotFoundError:
             return False
         return found is not None and found.not_after > self.clock()
+
+    def exportable(self, award_id: str) -> bool:
+        """Whether the award's organisation can seal it now (False for an unknown award)."""
+        try:
+            view = self.issuing.get(award_id)
+        except NotFoundError:
+            return False
+        return self.has_seal(view.organisation)
 
     # -- sealing ------------------------------------------------------------------------------------
 
