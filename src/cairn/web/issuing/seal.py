@@ -84,6 +84,12 @@ def _page(
     return render(request, "seal/seal.html", context, status=status, signed_in=signed_in)
 
 
+def _back(request: Request, access: OrganisationAccess, done: str) -> RedirectResponse:
+    lang = reader_language(request)
+    suffix = f"&lang={lang}" if lang != "en" else ""
+    return RedirectResponse(f"/orgs/{quote(access.organisation)}/seal?done={done}{suffix}", status_code=303)
+
+
 @router.get("/orgs/{slug}/seal", response_class=HTMLResponse)
 def seal_page(request: Request, access: OwnerDep, signed_in: SignedInDep) -> Response:
     """The organisation's seal certificate, or the form to add one."""
@@ -120,14 +126,14 @@ def install_seal(
             errors["certificate"] = error_text(lang, exc)
     if errors:
         return _page(request, access, signed_in, errors=errors, status=400)
-    return RedirectResponse(f"/orgs/{quote(access.organisation)}/seal?done=installed", status_code=303)
+    return _back(request, access, "installed")
 
 
 @router.post("/orgs/{slug}/seal/remove", dependencies=[Depends(csrf_protect)])
 def remove_seal(request: Request, access: OwnerDep, signed_in: SignedInDep) -> Response:
     """Retire the seal certificate and forget its key."""
     container(request).seals.remove(access.organisation, actor=signed_in.account.actor)
-    return RedirectResponse(f"/orgs/{quote(access.organisation)}/seal?done=removed", status_code=303)
+    return _back(request, access, "removed")
 
 
 def edc_response(sealed: dict[str, Any], award_id: str) -> Response:
