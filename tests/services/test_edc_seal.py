@@ -179,3 +179,11 @@ def test_replacing_and_removing_forget_the_old_key(container: Container, ca: Sea
         rows = session.scalars(select(SealCertificateRow)).all()
         assert len(rows) == 2
         assert all(r.key_encrypted is None and r.retired_at is not None for r in rows)
+
+
+def test_a_revoked_or_suspended_award_is_not_exported(container: Container, ca: SealCa) -> None:
+    container.seals.install(ORG, chain_pem=ca.chain_pem(), key_pem=ca.key_pem(), actor="o")
+    award_id = _award(container)
+    container.status_lists.revoke(award_id, reason="issued in error", actor="test", organisation=ORG)
+    with pytest.raises(ConflictError, match="revoked or suspended"):
+        container.seals.export_award(award_id)

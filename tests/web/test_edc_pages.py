@@ -172,3 +172,12 @@ def test_the_catalogue_in_elm(client: TestClient) -> None:
     assert len(everything.json()["@graph"]) == 11
     assert "link" not in everything.headers
     assert client.get("/catalogue/elm.jsonld?page=2").json()["@graph"] == []
+
+
+def test_a_revoked_award_offers_no_sealed_download(client: TestClient, container: Container, ca: SealCa) -> None:
+    award_id = award(container)
+    container.seals.install(ORG, chain_pem=ca.chain_pem(), key_pem=ca.key_pem(), actor="owner")
+    container.status_lists.revoke(award_id, reason="issued in error", actor="test", organisation=ORG)
+    sign_in(client, "owner@example.org")
+    assert DOWNLOAD not in client.get(f"/orgs/{ORG}/awards/{award_id}").text
+    assert client.get(f"/orgs/{ORG}/awards/{award_id}/edc.jsonld").status_code == 409

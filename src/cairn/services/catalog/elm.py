@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
+from cairn.errors import NotFoundError
 from cairn.formats.elm_catalogue import catalogue_document, learning_opportunity
 from cairn.services.catalog.service import CatalogEntry, CatalogService
 from cairn.skills.labels import shipped_labels
@@ -55,7 +56,10 @@ class ElmCatalogue:
 
     def one(self, slug: str) -> dict[str, Any]:
         """One published micro-credential as a learning opportunity; NotFoundError for an unknown or draft one."""
-        return catalogue_document([self._opportunity(self.catalog.entry(slug))])
+        entry = self.catalog.entry(slug)
+        if not entry.organisations:
+            raise NotFoundError(f"no micro-credential '{slug}'")
+        return catalogue_document([self._opportunity(entry)])
 
     def page(self, number: int = 1) -> ElmPage:
         """Page ``number`` (from 1) of the published catalogue."""

@@ -265,8 +265,12 @@ class SealService:
 
     def export_award(self, award_id: str, *, organisation: str | None = None) -> dict[str, Any]:
         """The award as a sealed European Digital Credential. NotFoundError for an unknown award (or another
-        organisation's), ConflictError when the organisation has no seal certificate or the award no credential."""
+        organisation's), ConflictError when the organisation has no seal certificate, the award no credential, or
+        the award is revoked or suspended (an EDC carries no status of its own)."""
         view = self.issuing.get(award_id, organisation=organisation)
+        if view.revoked_at is not None or view.suspended:
+            # the EDC carries no status of its own: a sealed copy of a withdrawn award would look valid
+            raise ConflictError("a revoked or suspended award cannot be exported as a European Digital Credential")
         credential = _credential(view.credential)
         if not credential:
             raise ConflictError("this award has no credential to export")
