@@ -24,6 +24,7 @@ from cairn.services.catalog.badges import BadgeService
 from cairn.services.catalog.coawards import CoAwardService
 from cairn.services.catalog.cocreation import CoCreationService
 from cairn.services.catalog.editing import EditingService
+from cairn.services.catalog.elm import ElmCatalogue
 from cairn.services.catalog.service import CatalogService
 from cairn.services.endorsements.service import EndorsementService
 from cairn.services.issuing.api import ApiIssuingService
@@ -32,6 +33,7 @@ from cairn.services.issuing.claims import ClaimService
 from cairn.services.issuing.keys import KeyService, did_for
 from cairn.services.issuing.queries import AwardQueryService
 from cairn.services.issuing.sdjwt import SdJwtVcService
+from cairn.services.issuing.seals import SealService
 from cairn.services.issuing.service import IssuingService
 from cairn.services.issuing.status_lists import StatusListService
 from cairn.services.mail import Mailer
@@ -89,12 +91,16 @@ class Container:
     badges: BadgeService
     coawards: CoAwardService
     cocreation: CoCreationService
+    elm_catalogue: ElmCatalogue
+    """The published catalogue as ELM learning opportunities (Europass QDR)."""
     # issuing
     keys: KeyService
     status_lists: StatusListService
     issuing: IssuingService
     sd_jwt: SdJwtVcService
     """Awards as SD-JWT VCs (EUDI Learning Credential) and their OpenID4VCI configuration."""
+    seals: SealService
+    """Organisations' X.509 seal certificates; awards as JAdES-sealed European Digital Credentials."""
     bulk: BulkAwardService
     award_queries: AwardQueryService
     api_issuing: ApiIssuingService
@@ -302,10 +308,12 @@ def build(
         badges=badges,
         coawards=CoAwardService(database, clock=clock),
         cocreation=CoCreationService(database, clock=clock),
+        elm_catalogue=ElmCatalogue(catalog, did=keys.did, public_url=settings.public_url),
         keys=keys,
         status_lists=status_lists,
         issuing=issuing,
         sd_jwt=sd_jwt,
+        seals=SealService(database, issuing=issuing, keys=keys, secret_key=settings.require_secret_key, clock=clock),
         bulk=BulkAwardService(issuing, max_upload_bytes=settings.max_upload_bytes),
         award_queries=AwardQueryService(database, recipient_key=keys.recipient_key),
         api_issuing=api_issuing,

@@ -44,6 +44,7 @@ from cairn.store.recognition_tables import (
     RecognitionRulesRow,
     RecognitionRulesVersionRow,
 )
+from cairn.store.seal_tables import SealCertificateRow
 
 __all__ = [
     "AccountRow",
@@ -87,6 +88,7 @@ __all__ = [
     "RecognitionRulesRow",
     "RecognitionRulesVersionRow",
     "RegistryPeerRow",
+    "SealCertificateRow",
     "ShareLinkRow",
     "SignInLinkRow",
     "StatusListRow",

@@ -24,9 +24,10 @@ from cairn.web.accounts import mailbox
 from cairn.web.accounts import pages as auth
 from cairn.web.careers import pages as careers
 from cairn.web.catalog import api, badges, coawards, cocreation, editor, pages
+from cairn.web.catalog import elm as catalogue_elm
 from cairn.web.errors import error_body, install_error_handlers
 from cairn.web.issuing import api as award_api
-from cairn.web.issuing import awards, claiming, renewal
+from cairn.web.issuing import awards, claiming, renewal, seal
 from cairn.web.limits import BodyLimit
 from cairn.web.openid4vci import api as openid4vci_api
 from cairn.web.openid4vci import pages as openid4vci_pages
@@ -247,6 +248,8 @@ def create_app(
     app.include_router(recognition_review.router)
     app.include_router(coawards.router)
     app.include_router(cocreation.router)
+    app.include_router(seal.router)
+    app.include_router(catalogue_elm.router)
     app.include_router(awards.router)
     app.include_router(claiming.router)
     app.include_router(renewal.router)

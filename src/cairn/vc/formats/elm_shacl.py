@@ -32,7 +32,17 @@ from cairn.vc.canon.rdfc10 import Quad
 from cairn.vc.jsonld.documents import DEFAULT_LOADER, bundled_context
 from cairn.vc.jsonld.safe import context_resolver, dataset_quads, to_plain_json
 
-__all__ = ["MAX_LISTED", "MAX_TRIPLES", "SHAPES_PROFILE", "ShapesResult", "check_shapes", "shapes_graph", "warm_up"]
+__all__ = [
+    "LOQ_PROFILE",
+    "MAX_LISTED",
+    "MAX_TRIPLES",
+    "SHAPES_PROFILE",
+    "ShapesResult",
+    "check_loq_shapes",
+    "check_shapes",
+    "shapes_graph",
+    "warm_up",
+]
 
 MAX_LISTED: Final = 20
 """Most violations listed in a result (the count says how many there were)."""
@@ -40,6 +50,9 @@ MAX_TRIPLES: Final = 4000
 """Largest credential graph validated (pyshacl's time grows with it; the sample has about 350)."""
 SHAPES_PROFILE: Final = "EDC application profile 1.2.0 (ELM 3.2 LTS)"
 _SHAPE_FILES: Final = ("EDC-generic-no-cv.ttl", "EDC-generic-full.ttl")
+LOQ_PROFILE: Final = "Learning Opportunities and Qualifications application profile (ELM 3.2 LTS)"
+_UNICODE_CLASSES: Final = "\\\\p{L}\\\\p{Nl}\\\\p{Nd}"
+_PROFILES: Final = {"edc": _SHAPE_FILES, "loq": ("LOQ-constraints.ttl",)}
 _EDC_CONTEXT: Final = "http://data.europa.eu/snb/model/context/edc-ap"
 _VC1_CONTEXT: Final = "https://www.w3.org/2018/credentials/v1"
 _LOCK = threading.Lock()
@@ -58,12 +71,16 @@ class ShapesResult:
 
 
 @cache
-def shapes_graph() -> Graph:
-    """The bundled EDC shapes (no-cv + full), parsed once per process."""
+def shapes_graph(profile: str = "edc") -> Graph:
+    """The bundled shapes of ``profile`` (``edc``: no-cv + full; ``loq``: learning opportunities), parsed once."""
     graph = Graph()
     folder = resources.files("cairn.vc").joinpath("shapes")
-    for name in _SHAPE_FILES:
-        graph.parse(data=folder.joinpath(name).read_text(encoding="utf-8"), format="turtle")
+    for name in _PROFILES[profile]:
+        text = folder.joinpath(name).read_text(encoding="utf-8")
+        # LOQ's IRI patterns use what Python's re lacks: an inline flag after "^" (moved first, same meaning) and
+        # the Unicode classes \p{L}\p{Nl}\p{Nd} (read as \w: letters, digits and "_")
+        text = text.replace('sh:pattern "^(?i)', 'sh:pattern "(?i)^').replace(_UNICODE_CLASSES, "\\\\w")
+        graph.parse(data=text, format="turtle")
     return graph
 
 
@@ -133,14 +150,15 @@ def _to_quads(document: Mapping[str, Any]) -> tuple[list[Quad], list[str]]:
 _SHAPES_STATE: dict[str, Any] = {}
 
 
-def _validate(data: Graph) -> tuple[bool, Any]:
+def _validate(data: Graph, profile: str = "edc") -> tuple[bool, Any]:
     """pyshacl over ``data``; the compiled shapes (pyshacl's ShapesGraph) are kept between calls (under _LOCK)."""
     from pyshacl import Validator
 
-    validator = Validator(data, shacl_graph=shapes_graph(), options={"inference": "none", "allow_warnings": True})
-    compiled = _SHAPES_STATE.get("compiled")
+    options = {"inference": "none", "allow_warnings": True}
+    validator = Validator(data, shacl_graph=shapes_graph(profile), options=options)
+    compiled = _SHAPES_STATE.get(profile)
     if compiled is None:
-        _SHAPES_STATE["compiled"] = validator.shacl_graph
+        _SHAPES_STATE[profile] = validator.shacl_graph
     else:
         validator.shacl_graph = compiled
     conforms, report, _text = validator.run()  # type: ignore[no-untyped-call]
@@ -159,7 +177,12 @@ def _graph(found: list[Quad]) -> Graph:
     return graph
 
 
-def check_shapes(document: Mapping[str, Any]) -> ShapesResult:
+def check_loq_shapes(document: Mapping[str, Any]) -> ShapesResult:
+    """Validate ``document`` (ELM learning opportunities, JSON-LD) against the LOQ profile's shapes; never raises."""
+    return check_shapes(document, profile="loq")
+
+
+def check_shapes(document: Mapping[str, Any], *, profile: str = "edc") -> ShapesResult:
     """Validate ``document`` (an EDC as a JSON object) against the bundled shapes; never raises."""
     result = ShapesResult()
     try:
@@ -177,7 +200,7 @@ def check_shapes(document: Mapping[str, Any]) -> ShapesResult:
         data = _graph(found)
         with _LOCK, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # rdflib/pyshacl deprecation chatter is not the credential's fault
-            conforms, report = _validate(data)
+            conforms, report = _validate(data, profile)
     except Exception as exc:  # pyshacl/rdflib surprises become a reason, never a crash
         result.reason = f"the shapes could not be checked: {type(exc).__name__}: {str(exc)[:120]}"
         return result

@@ -44,7 +44,7 @@ from cairn.vc.report import CHECK_TITLES
 from cairn.web.deps import container, csrf_protect, current_account, require_role
 from cairn.web.i18n import reader_language
 from cairn.web.issuing.bulk import Upload, data_url, read_upload, report_csv, run_bulk, template_csv, upload_form
-from cairn.web.issuing.forms import check_text, definition_choices, read_recipient
+from cairn.web.issuing.forms import check_text, definition_choices, edc_offer, read_recipient
 from cairn.web.render import error_text, render
 
 __all__ = ["IssuerDep", "IssuerPost", "SignedInDep", "award_page_response", "awards_base", "router"]
@@ -367,6 +367,7 @@ def _award_page(
         "max_reason": MAX_REASON,
         "expired": view.valid_until is not None and view.valid_until <= container(request).issuing.now(),
         "claim_link": None,
+        "edc": edc_offer(request, access),
         **extra,
     }
     return _render(request, "awards/award.html", context, signed_in=signed_in, status=status)

@@ -12,10 +12,19 @@ from pydantic import ValidationError
 from cairn.model.awards import Recipient
 from cairn.model.definitions import PUBLISHED
 from cairn.model.types import pick
+from cairn.services.accounts.service import OrganisationAccess, Role
 from cairn.web.deps import container
 from cairn.web.i18n import reader_language
 
-__all__ = ["MAX_FIELD", "DefinitionChoice", "check_text", "definition_choices", "read_recipient"]
+__all__ = [
+    "MAX_FIELD",
+    "DefinitionChoice",
+    "EdcOffer",
+    "check_text",
+    "definition_choices",
+    "edc_offer",
+    "read_recipient",
+]
 
 MAX_FIELD: Final = 500
 """Longest name, external id or grade accepted, in characters."""
@@ -81,3 +90,20 @@ def read_recipient(form: dict[str, str], errors: dict[str, str]) -> Recipient | 
             else:
                 errors.setdefault("name", f"Name: {str(error['msg']).removeprefix('Value error, ')}.")
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class EdcOffer:
+    """Whether an award page offers the sealed European Digital Credential, and, when it cannot, where an owner
+    adds the seal certificate ("" for others)."""
+
+    available: bool
+    owner_note: str
+
+
+def edc_offer(request: Request, access: OrganisationAccess) -> EdcOffer:
+    """The sealed-EDC download an award page of ``access``'s organisation offers."""
+    if container(request).seals.has_seal(access.organisation):
+        return EdcOffer(True, "")
+    owner = access.role.covers(Role.OWNER)
+    return EdcOffer(False, f"/orgs/{access.organisation}/seal" if owner else "")

@@ -330,6 +330,7 @@ def _detail(
         "collections": service.collections(signed_in.account.id),
         "member_of": member_of,
         "errors": errors or {},
+        "edc_available": bool(item.award_id) and container(request).seals.exportable(item.award_id or ""),
     }
     return _render(request, "wallet/detail.html", context, signed_in=signed_in, lang=lang, status=status)
 
