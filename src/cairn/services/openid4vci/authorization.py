@@ -135,11 +135,13 @@ class PendingAuthorization:
 
 @dataclass(frozen=True, slots=True)
 class Choice:
-    """A credential of the learner's wallet that may be sent: its wallet id, title and issuer."""
+    """A credential of the learner's wallet that may be sent: its wallet id, title, issuer and document (for the
+    title in the reader's language)."""
 
     credential_id: str
     title: str
     issuer_name: str | None
+    document: dict[str, Any]
 
 
 def _text(form: Mapping[str, str], name: str, limit: int) -> str:
@@ -271,7 +273,7 @@ class AuthorizationServer:
                 self.service.offerable(account_id, item.id)
             except CairnError:
                 continue
-            found.append(Choice(item.id, item.title, item.issuer_name))
+            found.append(Choice(item.id, item.title, item.issuer_name, item.document))
         return found
 
     def _redirect(self, row: AuthorizationRow, parameters: dict[str, str]) -> str:
