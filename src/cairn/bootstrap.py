@@ -37,6 +37,7 @@ from cairn.services.issuing.seals import SealService
 from cairn.services.issuing.service import IssuingService
 from cairn.services.issuing.status_lists import StatusListService
 from cairn.services.mail import Mailer
+from cairn.services.openid4vci.authorization import AuthorizationServer
 from cairn.services.openid4vci.formats import SD_JWT_VC, BoundCopies, CredentialConfiguration, w3c_formats
 from cairn.services.openid4vci.issuance import CredentialEndpoint
 from cairn.services.openid4vci.service import OpenID4VCIService
@@ -119,6 +120,8 @@ class Container:
     openid4vci: OpenID4VCIService
     """Credential offers to other wallets, the token and nonce endpoints (OpenID4VCI)."""
     credential_endpoint: CredentialEndpoint
+    openid4vci_authorization: AuthorizationServer
+    """The authorization code flow of OpenID4VCI: pushed requests, the learner's consent, codes for tokens."""
     presentation_requests: OpenID4VPVerifier
     """Organisations' OpenID4VP presentation requests and the response endpoint."""
     wallet_answers: WalletAnswers
@@ -344,6 +347,7 @@ def build(
         ),
         openid4vci=openid4vci,
         credential_endpoint=CredentialEndpoint(openid4vci),
+        openid4vci_authorization=AuthorizationServer(openid4vci),
         presentation_requests=presentation_requests,
         wallet_answers=wallet_answers,
         careers=CareersService(

@@ -34,6 +34,7 @@ drawn too (a test checks that every subclass in ``cairn`` is named here)::
     │   ├── AboutSomeoneElseError   409           a credential about someone else is never shown (services.wallet)
     │   └── CoAwardPendingError     409           a co-awarding body has not accepted yet (services.catalog)
     ├── OAuthError                  400/401       an OpenID4VCI request refused, with its code (services.openid4vci)
+    ├── AuthorizationPageError      400           an authorisation request shown refused, never redirected (ditto)
     ├── TooManyAttemptsError        429           too many attempts; retry later
     └── StorageError                503           the database cannot be reached or failed
 

@@ -1,5 +1,6 @@
 """The tables of OpenID for Verifiable Credential Issuance: a learner's credential offers, the access tokens wallets
-redeem them for, the credentials issued with each token, and the nonces used up.
+redeem them for, the credentials issued with each token, the nonces used up, and the authorisation requests and
+codes of the authorization code flow.
 
 Every secret (the offer's handle, its pre-authorised code, its transaction code, an access token) is kept only as
 its SHA-256 (the transaction code with the pre-authorised code, so six digits cannot be tried offline)."""
@@ -8,12 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cairn.store.base import Base, BigId, UtcDateTime
 
-__all__ = ["CredentialOfferRow", "IssuedCopyRow", "OfferTokenRow", "UsedNonceRow"]
+__all__ = ["AuthorizationRow", "CredentialOfferRow", "IssuedCopyRow", "OfferTokenRow", "UsedNonceRow"]
 
 
 class CredentialOfferRow(Base):
@@ -77,3 +78,35 @@ class UsedNonceRow(Base):
 
     nonce_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class AuthorizationRow(Base):
+    """One authorisation request of the authorization code flow, from its pushed request (RFC 9126) to its code.
+
+    A wallet (a public client, not registered) pushes ``client_id``, ``redirect_uri``, ``state``, the PKCE
+    ``code_challenge`` (S256) and what it asks for (``configurations``, space-separated; ``details``: whether it
+    asked by ``authorization_details`` rather than ``scope``); it gets a ``request_uri`` (only its SHA-256 is
+    kept, good until ``expires_at``). When the signed-in learner decides (``decided_at``, ``account_id``), a
+    denial sets ``denied``; an allowance makes a credential offer of the chosen award (``offer_id``: an offer with
+    no usable handle or pre-authorised code, which the access token is bound to as in the pre-authorised flow) and
+    an authorisation code (``code_hash``, good until ``code_expires_at``, used once: ``code_used_at``)."""
+
+    __tablename__ = "credential_authorizations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    request_uri_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    client_id: Mapped[str] = mapped_column(String(200))
+    redirect_uri: Mapped[str] = mapped_column(String(1000))
+    state: Mapped[str | None] = mapped_column(String(500))
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    configurations: Mapped[str] = mapped_column(String(500))
+    details: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    denied: Mapped[bool] = mapped_column(Boolean, default=False)
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("credential_offers.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    code_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    code_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -34,7 +34,13 @@ from cairn.store.esco_tables import (
     EscoSkillGroupRow,
     EscoSkillRow,
 )
-from cairn.store.openid4vci_tables import CredentialOfferRow, IssuedCopyRow, OfferTokenRow, UsedNonceRow
+from cairn.store.openid4vci_tables import (
+    AuthorizationRow,
+    CredentialOfferRow,
+    IssuedCopyRow,
+    OfferTokenRow,
+    UsedNonceRow,
+)
 from cairn.store.openid4vp_tables import PresentationRequestRow
 from cairn.store.pathway_tables import PathwayClaimRow, PathwayFollowRow, PathwayRow, PathwayVersionRow
 from cairn.store.recognition_tables import (
@@ -51,6 +57,7 @@ __all__ = [
     "AccreditationRow",
     "ApiTokenRow",
     "AuditEntry",
+    "AuthorizationRow",
     "AwardRow",
     "Base",
     "BulkJobRow",

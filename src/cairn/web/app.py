@@ -30,6 +30,7 @@ from cairn.web.issuing import api as award_api
 from cairn.web.issuing import awards, claiming, renewal, seal
 from cairn.web.limits import BodyLimit
 from cairn.web.openid4vci import api as openid4vci_api
+from cairn.web.openid4vci import authorize as openid4vci_authorize
 from cairn.web.openid4vci import pages as openid4vci_pages
 from cairn.web.openid4vp import api as openid4vp_api
 from cairn.web.openid4vp import pages as openid4vp_pages
@@ -261,6 +262,7 @@ def create_app(
     app.include_router(recognition_applicants.router)
     app.include_router(openid4vci_pages.router)
     app.include_router(openid4vp_wallet.router)  # before any /wallet/{id} route
+    app.include_router(openid4vci_authorize.router)
     app.include_router(wallet.router)
     app.include_router(verify_batch.router)
     app.include_router(verify_page.router)

@@ -105,8 +105,9 @@ class FormatRegistry:
         return iter(list(self._by_id.values()))
 
     def supported(self) -> dict[str, dict[str, Any]]:
-        """``credential_configurations_supported``."""
-        return {c.id: c.metadata() for c in self}
+        """``credential_configurations_supported``: each with its ``scope`` (the authorization code flow's scope
+        for it: its id)."""
+        return {c.id: {**c.metadata(), "scope": c.id} for c in self}
 
 
 def _w3c_metadata(fmt: str, *, context: bool, signing: list[str]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 server's (RFC 8414, with OpenID4VCI's ``pre-authorized_grant_anonymous_access_supported``).
 
 The instance is its own authorisation server (the issuer metadata names none), at its public URL. Endpoints:
+``/openid4vci/par`` and ``/openid4vci/authorize`` (the authorization code flow),
 ``/openid4vci/token``, ``/openid4vci/nonce``, ``/openid4vci/credential``, ``/openid4vci/deferred``,
 ``/openid4vci/notification``.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from cairn.services.openid4vci.authorization import AUTHORIZATION_CODE_GRANT
 from cairn.services.openid4vci.issuance import MAX_BATCH
 from cairn.services.openid4vci.protocol import PRE_AUTHORIZED_GRANT
 from cairn.services.openid4vci.service import OpenID4VCIService
@@ -17,6 +19,8 @@ from cairn.services.openid4vci.service import OpenID4VCIService
 __all__ = ["ENDPOINTS", "authorization_server_metadata", "issuer_metadata"]
 
 ENDPOINTS: Final = {
+    "authorization_endpoint": "/openid4vci/authorize",
+    "pushed_authorization_request_endpoint": "/openid4vci/par",
     "token_endpoint": "/openid4vci/token",
     "nonce_endpoint": "/openid4vci/nonce",
     "credential_endpoint": "/openid4vci/credential",
@@ -43,13 +47,23 @@ def issuer_metadata(service: OpenID4VCIService) -> dict[str, Any]:
 
 
 def authorization_server_metadata(service: OpenID4VCIService) -> dict[str, Any]:
-    """``/.well-known/oauth-authorization-server``: the token endpoint of the pre-authorised code flow."""
+    """``/.well-known/oauth-authorization-server``: the pre-authorised code flow's token endpoint, and the
+    authorization code flow's endpoints (pushed requests required, PKCE S256, ``iss`` in the answer, a scope per
+    credential configuration: its id)."""
     base = service.issuer
     return {
         "issuer": base,
+        "authorization_endpoint": base + ENDPOINTS["authorization_endpoint"],
+        "pushed_authorization_request_endpoint": base + ENDPOINTS["pushed_authorization_request_endpoint"],
+        "require_pushed_authorization_requests": True,
         "token_endpoint": base + ENDPOINTS["token_endpoint"],
-        "grant_types_supported": [PRE_AUTHORIZED_GRANT],
+        "grant_types_supported": [AUTHORIZATION_CODE_GRANT, PRE_AUTHORIZED_GRANT],
         "pre-authorized_grant_anonymous_access_supported": True,
         "token_endpoint_auth_methods_supported": ["none"],
-        "response_types_supported": [],  # no authorisation endpoint: the pre-authorised code flow only
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": True,
+        "authorization_details_types_supported": ["openid_credential"],
+        "scopes_supported": service.formats.ids(),
     }

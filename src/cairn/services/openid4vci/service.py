@@ -51,6 +51,7 @@ from cairn.store.wallet.repository import WalletRepository
 from cairn.vc.multibase import b64url_encode
 
 __all__ = [
+    "MAX_CODE",
     "MAX_OFFERS_PER_HOUR",
     "MAX_TX_TRIES",
     "OFFER_LIFETIME",
@@ -227,7 +228,9 @@ class OpenID4VCIService:
         ``invalid_grant``)."""
         grant = form.get("grant_type", "")
         if grant != PRE_AUTHORIZED_GRANT:
-            raise OAuthError("unsupported_grant_type", "only the pre-authorized_code grant is supported")
+            raise OAuthError(
+                "unsupported_grant_type", "the grants supported are pre-authorized_code and authorization_code"
+            )
         code = form.get("pre-authorized_code", "")
         tx_code = form.get("tx_code", "")
         if not code or len(code) > MAX_CODE or not code.isascii():
@@ -269,6 +272,12 @@ class OpenID4VCIService:
                 append_audit(session, [AuditRecord(now, "wallet", "openid4vci.token", row.award_id, {})])
         if refusal is not None:
             raise refusal  # after the commit: the wrong try stays counted
+        return self.token_answer(access_token, configurations if "authorization_details" in form else None)
+
+    def token_answer(self, access_token: str, configurations: list[str] | None) -> dict[str, Any]:
+        """The token endpoint's answer for a new access token (of either grant): with ``authorization_details``
+        naming each configuration as its ``credential_identifiers`` when ``configurations`` is given (the wallet
+        asked with ``authorization_details``)."""
         answer: dict[str, Any] = {
             "access_token": access_token,
             "token_type": "Bearer",
@@ -277,7 +286,7 @@ class OpenID4VCIService:
             "c_nonce": self.nonces.make(),
             "c_nonce_expires_in": int(NONCE_LIFETIME.total_seconds()),
         }
-        if "authorization_details" in form:
+        if configurations is not None:
             answer["authorization_details"] = [
                 {"type": "openid_credential", "credential_configuration_id": c, "credential_identifiers": [c]}
                 for c in configurations

@@ -2,7 +2,10 @@
 
 - ``GET /.well-known/openid-credential-issuer`` and ``GET /.well-known/oauth-authorization-server``: metadata;
 - ``GET /openid4vci/offers/{handle}``: a credential offer, by reference (``credential_offer_uri``);
-- ``POST /openid4vci/token``: the pre-authorised code and its transaction code for an access token (a form);
+- ``POST /openid4vci/par``: a pushed authorisation request of the authorization code flow (a form), answered with
+  a ``request_uri`` for ``GET /openid4vci/authorize`` (:mod:`cairn.web.openid4vci.authorize`);
+- ``POST /openid4vci/token``: the pre-authorised code and its transaction code, or an authorisation code and its
+  PKCE verifier, for an access token (a form);
 - ``POST /openid4vci/nonce``: a fresh ``c_nonce``;
 - ``POST /openid4vci/credential``: the award bound to the wallet's keys (Bearer access token, JSON);
 - ``POST /openid4vci/notification``: the wallet says it accepted, failed or deleted what it got (204);
@@ -101,21 +104,38 @@ def offer(request: Request, handle: str) -> JSONResponse:
     return _json(document)
 
 
-@router.post("/openid4vci/token", summary="OAuth token endpoint (pre-authorised code)")
-async def token(request: Request) -> JSONResponse:
-    """An access token for a pre-authorised code and its transaction code (``application/x-www-form-urlencoded``)."""
+async def _form(request: Request) -> dict[str, str]:
+    """The request's form fields (``application/x-www-form-urlencoded``, each at most once), else invalid_request."""
+    body = await _read(request, MAX_FORM, "invalid_request")
+    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        raise OAuthError("invalid_request", "the request is a form (application/x-www-form-urlencoded)")
     try:
-        body = await _read(request, MAX_FORM, "invalid_request")
-        if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-            raise OAuthError("invalid_request", "the token request is a form (application/x-www-form-urlencoded)")
-        try:
-            fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body))
-        except (UnicodeDecodeError, ValueError):
-            raise OAuthError("invalid_request", "the token request is not a readable form") from None
-        if any(len(values) > 1 for values in fields.values()):
-            raise OAuthError("invalid_request", "a parameter is repeated")
-        form = {name: values[0] for name, values in fields.items()}
-        answer = await run_in_threadpool(container(request).openid4vci.token, form)
+        fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body))
+    except (UnicodeDecodeError, ValueError):
+        raise OAuthError("invalid_request", "the request is not a readable form") from None
+    if any(len(values) > 1 for values in fields.values()):
+        raise OAuthError("invalid_request", "a parameter is repeated")
+    return {name: values[0] for name, values in fields.items()}
+
+
+@router.post("/openid4vci/par", summary="Pushed authorisation request (RFC 9126)")
+async def pushed_authorization_request(request: Request) -> JSONResponse:
+    """A wallet's authorisation request, pushed (a form): ``request_uri`` for the authorisation endpoint (201)."""
+    try:
+        form = await _form(request)
+        answer = await run_in_threadpool(container(request).openid4vci_authorization.push, form)
+    except OAuthError as exc:
+        return _refusal(exc)
+    return _json(answer, 201)
+
+
+@router.post("/openid4vci/token", summary="OAuth token endpoint (pre-authorised code, authorization code)")
+async def token(request: Request) -> JSONResponse:
+    """An access token for a pre-authorised code and its transaction code, or for an authorisation code and its
+    PKCE verifier (``application/x-www-form-urlencoded``)."""
+    try:
+        form = await _form(request)
+        answer = await run_in_threadpool(container(request).openid4vci_authorization.token, form)
     except OAuthError as exc:
         return _refusal(exc)
     return _json(answer)
