@@ -32,7 +32,7 @@ from tests.helpers import rows
 PUBLIC = "https://cairn.example"
 UM, DEFINITION = "uniwersytet-mazowiecki", "um-python-data-analysis"
 ADA, BOB = "ada@example.org", "bob@example.org"
-Rewrite = Callable[[str, str, bytes], Response | None]
+Rewrite = Callable[[str, str, bytes], "Made | None"]
 
 
 class AppOutbound:
@@ -170,6 +170,8 @@ def test_the_wallet_receives_each_format_bound_to_its_own_key_verified_and_store
         assert cnf_did(item.document) == did
         assert item.format == "sd-jwt-vc"
         split_sd_jwt(item.original)  # kept as the issuer sent it
+        with pytest.raises(InputError, match="SD-JWT VC"):  # not put in a W3C presentation (nor a 500)
+            container.wallet.present(bob, [item.id], "challenge", "verifier.example")
     else:
         subject = item.document["credentialSubject"]
         assert subject["id"] == did
@@ -326,16 +328,19 @@ def test_a_credential_bound_to_someone_else_is_refused(container: Container, cli
     assert len(stored(container.database)) == before
 
 
+def credential_answer(answer: Made) -> Rewrite:
+    def rewrite(method: str, url: str, body: bytes) -> Made | None:
+        return answer if method == "POST" and url.endswith("/openid4vci/credential") else None
+
+    return rewrite
+
+
 def test_a_huge_or_malformed_credential_answer_is_refused_cleanly(container: Container, client: TestClient) -> None:
     made = offer_of(container)
     bob = container.accounts.create_account(email=BOB).id
     for answer in (Made(b"x" * 3_000_000), Made(b"[1, 2"), Made({"credentials": []}), Made({"credentials": [{}]})):
-
-        def bad(method: str, url: str, body: bytes, answer: Made = answer) -> Made | None:
-            return answer if method == "POST" and url.endswith("/openid4vci/credential") else None
-
         with pytest.raises(InputError):
-            receiver(container, client, bad).accept(bob, made.link, made.tx_code, [JWT_VC_JSON])
+            receiver(container, client, credential_answer(answer)).accept(bob, made.link, made.tx_code, [JWT_VC_JSON])
         made = offer_of(container, email=f"ada{len(made.tx_code)}{id(answer)}@example.org")
     assert stored(container.database) == []
 
