@@ -341,7 +341,9 @@ def build(
         credential_endpoint=CredentialEndpoint(openid4vci),
         presentation_requests=presentation_requests,
         wallet_answers=wallet_answers,
-        receiving=CredentialReceiver(wallet=wallet, outbound=guarded if online else None),
+        receiving=CredentialReceiver(
+            wallet=wallet, outbound=guarded if online else None, allow_http=settings.fetch_allow_private
+        ),
         careers=CareersService(
             database,
             catalog=catalog,

@@ -6,16 +6,16 @@ that does not verify or is bound to someone else (nothing stored, the issuer tol
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
 
 from cairn.bootstrap import Container, build
-from cairn.errors import ConflictError, FetchError, InputError
+from cairn.errors import ConflictError, InputError
 from cairn.model.awards import Recipient
 from cairn.services.openid4vci.formats import JWT_VC_JSON, LDP_VC, SD_JWT_VC
 from cairn.services.wallet.receiving import CredentialReceiver
@@ -23,82 +23,15 @@ from cairn.services.wallet.records import cnf_did
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.store.tables import AuditEntry, WalletCredentialRow
-from cairn.vc.fetch import Response
 from cairn.vc.sdjwt import split_sd_jwt
 from cairn.web.app import create_app
+from tests.app_outbound import AppOutbound, Made, Rewrite
 from tests.factories import FixedClock
 from tests.helpers import rows
 
 PUBLIC = "https://cairn.example"
 UM, DEFINITION = "uniwersytet-mazowiecki", "um-python-data-analysis"
 ADA, BOB = "ada@example.org", "bob@example.org"
-Rewrite = Callable[[str, str, bytes], "Made | None"]
-
-
-class AppOutbound:
-    """The limited client's interface, answered by the app under test for https://cairn.example (anything else is
-    refused as the real client would refuse an unknown host). ``rewrite`` may answer a request itself (a hostile
-    issuer); every request is recorded, bodies included, so a test can look for secrets."""
-
-    def __init__(self, client: TestClient, rewrite: Rewrite | None = None) -> None:
-        self.client = client
-        self.rewrite = rewrite
-        self.calls: list[tuple[str, str, bytes, dict[str, str]]] = []
-
-    def _path(self, url: str) -> str:
-        parts = urlsplit(url)
-        if parts.scheme != "https" or parts.hostname != "cairn.example":
-            raise FetchError(f"no such host in this test: {parts.hostname}")
-        return parts.path + (f"?{parts.query}" if parts.query else "")
-
-    def _answer(self, url: str, answer: Any, limit: int | None) -> Response:
-        if limit is not None and len(answer.content) > limit:
-            raise FetchError(f"the response is larger than {limit} bytes")
-        media = answer.headers.get("content-type", "").split(";")[0] or None
-        return Response(url, answer.content, media, status=answer.status_code)
-
-    def fetch_with(
-        self,
-        url: str,
-        *,
-        headers: Mapping[str, str] | None = None,
-        max_bytes: int | None = None,
-        timeout: float | None = None,
-    ) -> Response:
-        self.calls.append(("GET", url, b"", dict(headers or {})))
-        if self.rewrite is not None and (made := self.rewrite("GET", url, b"")) is not None:
-            return self._answer(url, made, max_bytes)
-        answer = self.client.get(self._path(url))
-        if answer.status_code != 200:
-            raise FetchError(f"HTTP {answer.status_code}")
-        return self._answer(url, answer, max_bytes)
-
-    def post(
-        self,
-        url: str,
-        body: bytes,
-        *,
-        content_type: str,
-        headers: Mapping[str, str] | None = None,
-        max_bytes: int | None = None,
-        timeout: float | None = None,
-    ) -> Response:
-        self.calls.append(("POST", url, body, dict(headers or {})))
-        if self.rewrite is not None and (made := self.rewrite("POST", url, body)) is not None:
-            return self._answer(url, made, max_bytes)
-        answer = self.client.post(
-            self._path(url), content=body, headers={**(headers or {}), "Content-Type": content_type}
-        )
-        return self._answer(url, answer, max_bytes)
-
-
-class Made:
-    """A hand-made answer (what a hostile issuer sends)."""
-
-    def __init__(self, content: bytes | dict[str, Any], status_code: int = 200) -> None:
-        self.content = content if isinstance(content, bytes) else json.dumps(content).encode()
-        self.status_code = status_code
-        self.headers = {"content-type": "application/json"}
 
 
 @pytest.fixture

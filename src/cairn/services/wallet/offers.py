@@ -144,7 +144,7 @@ class Offer:
 # -- the offer link ---------------------------------------------------------------------------------------------
 
 
-def _https(url: object, what: str) -> str:
+def _https(url: object, what: str, allow_http: bool = False) -> str:
     if not isinstance(url, str) or not url or len(url) > 2000:
         raise InputError("the offer's %(what)s is not a web address", what=what)
     try:
@@ -152,7 +152,8 @@ def _https(url: object, what: str) -> str:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
         raise InputError("the offer's %(what)s is not a web address", what=what) from None
-    if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
+    schemes = ("https", "http") if allow_http else ("https",)
+    if parts.scheme not in schemes or not parts.hostname or parts.username or parts.password:
         raise InputError("the offer's %(what)s must be an https address", what=what)
     return url
 
@@ -166,7 +167,7 @@ def _query(text: str) -> dict[str, list[str]]:
     return parse_qs(urlsplit(text).query, keep_blank_values=False, max_num_fields=10)
 
 
-def _offer_document(outbound: Outbound, text: str) -> dict[str, Any]:
+def _offer_document(outbound: Outbound, text: str, allow_http: bool) -> dict[str, Any]:
     text = text.strip()
     if not text:
         raise InputError("paste the offer link the issuer gave you")
@@ -182,7 +183,7 @@ def _offer_document(outbound: Outbound, text: str) -> dict[str, Any]:
     if by_value:
         document = parse_json(by_value[0], "credential offer")
     else:
-        uri = _https(by_reference[0] if by_reference else None, "credential_offer_uri")
+        uri = _https(by_reference[0] if by_reference else None, "credential_offer_uri", allow_http)
         document = parse_json(get(outbound, uri, MAX_OFFER, "credential offer").content, "credential offer")
     if not isinstance(document, dict):
         raise InputError("the credential offer is not a JSON object")
@@ -227,14 +228,16 @@ def _metadata(outbound: Outbound, base: str, names: Sequence[str], what: str) ->
 
 def _origin(url: str) -> tuple[str, str, int]:
     parts = urlsplit(url)
-    return parts.scheme, (parts.hostname or "").lower(), parts.port or 443
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or (443 if parts.scheme == "https" else 80)
 
 
-def _endpoint(metadata: Mapping[str, Any], name: str, base: str, *, required: bool) -> str | None:
+def _endpoint(
+    metadata: Mapping[str, Any], name: str, base: str, *, required: bool, allow_http: bool = False
+) -> str | None:
     value = metadata.get(name)
     if value is None and not required:
         return None
-    url = _https(value, name)
+    url = _https(value, name, allow_http)
     if _origin(url) != _origin(base):
         raise InputError(
             "the issuer's %(name)s is on another host (%(host)s) than the issuer: refused",
@@ -281,11 +284,12 @@ def _tx_code(grant: Mapping[str, Any]) -> TxCode | None:
     )
 
 
-def read_offer(outbound: Outbound, text: str, *, lang: str = "en") -> Offer:
+def read_offer(outbound: Outbound, text: str, *, lang: str = "en", allow_http: bool = False) -> Offer:
     """Read an offer link (or the offer JSON) and the issuer's and authorisation server's metadata; refuse
-    what this wallet cannot accept or must not call (see the module's rule). Raises InputError with the reason."""
-    document = _offer_document(outbound, text)
-    issuer = _https(document.get("credential_issuer"), "credential_issuer")
+    what this wallet cannot accept or must not call (see the module's rule). Raises InputError with the reason.
+    ``allow_http``: plain http addresses too (``CAIRN_FETCH_ALLOW_PRIVATE``: development and tests only)."""
+    document = _offer_document(outbound, text, allow_http)
+    issuer = _https(document.get("credential_issuer"), "credential_issuer", allow_http)
     if urlsplit(issuer).query or urlsplit(issuer).fragment:
         raise InputError("the offer's credential_issuer must not have a query or fragment")
     ids = document.get("credential_configuration_ids")
@@ -311,7 +315,7 @@ def read_offer(outbound: Outbound, text: str, *, lang: str = "en") -> Offer:
     server = grant.get("authorization_server") or (listed[0] if listed else issuer)
     if server != issuer and server not in listed:
         raise InputError("the offer names an authorisation server the issuer's metadata does not list: refused")
-    server = _https(server, "authorization server")
+    server = _https(server, "authorization server", allow_http)
     names = ["oauth-authorization-server", "openid-configuration"]
     as_metadata = _metadata(outbound, server, names, "authorisation server metadata")
     if str(as_metadata.get("issuer", "")).rstrip("/") != server.rstrip("/"):
@@ -322,6 +326,10 @@ def read_offer(outbound: Outbound, text: str, *, lang: str = "en") -> Offer:
     draft13 = "nonce_endpoint" not in metadata and not any(
         isinstance(c.raw.get("credential_metadata"), dict) for c in configurations
     )
+
+    def endpoint(document: Mapping[str, Any], name: str, base: str, required: bool) -> str | None:
+        return _endpoint(document, name, base, required=required, allow_http=allow_http)
+
     return Offer(
         link=text.strip(),
         credential_issuer=issuer,
@@ -329,10 +337,14 @@ def read_offer(outbound: Outbound, text: str, *, lang: str = "en") -> Offer:
         configurations=configurations,
         tx_code=_tx_code(grant),
         pre_authorized_code=code,
-        token_endpoint=str(_endpoint(as_metadata, "token_endpoint", server, required=True)),
-        credential_endpoint=str(_endpoint(metadata, "credential_endpoint", issuer, required=True)),
-        nonce_endpoint=_endpoint(metadata, "nonce_endpoint", issuer, required=False),
-        notification_endpoint=_endpoint(metadata, "notification_endpoint", issuer, required=False),
+        token_endpoint=str(_endpoint(as_metadata, "token_endpoint", server, required=True, allow_http=allow_http)),
+        credential_endpoint=str(
+            _endpoint(metadata, "credential_endpoint", issuer, required=True, allow_http=allow_http)
+        ),
+        nonce_endpoint=_endpoint(metadata, "nonce_endpoint", issuer, required=False, allow_http=allow_http),
+        notification_endpoint=_endpoint(
+            metadata, "notification_endpoint", issuer, required=False, allow_http=allow_http
+        ),
         draft13=draft13,
         metadata=metadata,
     )

@@ -68,9 +68,11 @@ class CredentialReceiver:
     """Receives offered credentials into learners' wallets through a limited ``outbound`` client (None: this
     instance fetches nothing from the web)."""
 
-    def __init__(self, *, wallet: WalletService, outbound: Outbound | None) -> None:
+    def __init__(self, *, wallet: WalletService, outbound: Outbound | None, allow_http: bool = False) -> None:
         self.wallet = wallet
         self.outbound = outbound
+        self.allow_http = allow_http
+        """Plain http issuers too (``CAIRN_FETCH_ALLOW_PRIVATE``, for development and tests only)."""
 
     def _client(self) -> Outbound:
         if self.outbound is None:
@@ -82,7 +84,7 @@ class CredentialReceiver:
     def read_offer(self, account_id: int, text: str, *, lang: str = "en") -> Offer:
         """The offer ``text`` names (a link, or its JSON) with the issuer's self-declared name and what it offers."""
         self.wallet.wallet_for(account_id)  # the account exists (and has a wallet) before anything is fetched
-        return read_offer(self._client(), text, lang=lang)
+        return read_offer(self._client(), text, lang=lang, allow_http=self.allow_http)
 
     # -- accepting -----------------------------------------------------------------------------------------------
 
