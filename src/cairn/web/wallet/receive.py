@@ -17,14 +17,15 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 
 from cairn.errors import CairnError
 from cairn.services.accounts.service import SignedIn
 from cairn.services.wallet.offers import MAX_LINK, Offer
 from cairn.services.wallet.receiving import CredentialReceiver
 from cairn.web.deps import container, csrf_protect, current_account
-from cairn.web.i18n import LANGUAGES, reader_language
-from cairn.web.render import error_text, render
+from cairn.web.i18n import LANGUAGES, reader_language, said_html
+from cairn.web.render import render
 
 __all__ = ["router"]
 
@@ -35,6 +36,13 @@ LangQuery = Annotated[str | None, Query(max_length=10)]
 Post = [Depends(current_account), Depends(csrf_protect)]
 LinkField = Annotated[str, Form(max_length=MAX_LINK)]
 MAX_QUERY: Final = MAX_LINK
+
+
+def error_text(lang: str, exc: CairnError) -> Markup:
+    """The service's error as a sentence in ``lang``; its values (the issuer's own words, names, reasons from other
+    checks) inside ``<span lang="">``, since their language is not known."""
+    template = exc.message_id[:1].upper() + exc.message_id[1:]
+    return said_html(lang, {"msgid": template, "args": exc.values}) + "."
 
 
 def _receiver(request: Request) -> CredentialReceiver:
@@ -48,7 +56,7 @@ def _page(
     *,
     offer: Offer | None = None,
     link: str = "",
-    errors: dict[str, str] | None = None,
+    errors: dict[str, Markup] | None = None,
     chosen: list[str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
