@@ -104,11 +104,18 @@ class CredentialReceiver:
         token = self._token(offer, code if offer.tx_code is not None else None)
         access, nonce = token["access_token"], token.get("c_nonce")
         received: list[tuple[str, _Checked | None, str | None, str]] = []
-        for configuration in chosen:
-            nonce, credentials, notification = self._credential(offer, configuration, access, key, did, nonce, token)
-            for credential in credentials:
-                checked, why = self._checked(credential, did)
-                received.append((configuration.id, checked, why, notification or ""))
+        try:
+            for configuration in chosen:
+                nonce, credentials, notification = self._credential(
+                    offer, configuration, access, key, did, nonce, token
+                )
+                for credential in credentials:
+                    checked, why = self._checked(credential, did)
+                    received.append((configuration.id, checked, why, notification or ""))
+        except InputError as exc:  # a later request failed: what came before is not kept either
+            earlier = list(dict.fromkeys(n for *_, n in received if n))
+            self._notify(offer, access, earlier, "credential_failure", exc.message)
+            raise
         refused = next((why for _, checked, why, _ in received if checked is None), None)
         notifications = list(dict.fromkeys(n for *_, n in received if n))
         if refused is not None:
