@@ -56,6 +56,7 @@ from cairn.services.trust.registry import RegistryService
 from cairn.services.verification.batch import BatchVerifier
 from cairn.services.verification.local_fetch import InstanceFetcher
 from cairn.services.verification.service import VerificationService
+from cairn.services.wallet.receiving import CredentialReceiver
 from cairn.services.wallet.service import WalletService
 from cairn.services.wallet.sharing import SharingService
 from cairn.settings import Settings
@@ -126,6 +127,8 @@ class Container:
     """Organisations' OpenID4VP presentation requests and the response endpoint."""
     wallet_answers: WalletAnswers
     """Cairn's wallet answering OpenID4VP requests."""
+    receiving: CredentialReceiver
+    """Cairn's wallet receiving credentials other issuers offer (OpenID4VCI, as a client)."""
     # careers
     careers: CareersService
     esco: EscoService
@@ -350,6 +353,9 @@ def build(
         openid4vci_authorization=AuthorizationServer(openid4vci),
         presentation_requests=presentation_requests,
         wallet_answers=wallet_answers,
+        receiving=CredentialReceiver(
+            wallet=wallet, outbound=guarded if online else None, allow_http=settings.fetch_allow_private
+        ),
         careers=CareersService(
             database,
             catalog=catalog,

@@ -11,6 +11,8 @@
   It never reads proxy settings or other environment variables. :meth:`HttpsFetcher.fetch_with` adds
   request headers (a conditional ``If-None-Match``), a size limit and a timeout of the call's own,
   and answers ``304 Not Modified`` as a :class:`Response` with ``status=304`` and no content.
+  :meth:`HttpsFetcher.post` sends a body (an OAuth token request, a JSON request) under the same limits, follows
+  no redirect, and answers any status with its (size-limited) body, so a caller can read an error answer.
 - :class:`CachingFetcher`: an in-memory, bounded, thread-safe TTL cache around another fetcher.
 - :class:`DictFetcher`: answers from a dict; for tests and offline use.
 
@@ -218,6 +220,8 @@ class _Target:
     headers: tuple[tuple[str, str], ...] = ()
     max_bytes: int | None = None
     conditional: bool = False
+    method: str = "GET"
+    body: bytes | None = None
 
 
 class HttpsFetcher:
@@ -329,6 +333,33 @@ class HttpsFetcher:
         target = replace(self._check_url(url), headers=extra, max_bytes=max_bytes, conditional=conditional)
         return self._follow(target, self._monotonic() + (timeout if timeout is not None else self.timeout))
 
+    def post(
+        self,
+        url: str,
+        body: bytes,
+        *,
+        content_type: str,
+        headers: Mapping[str, str] | None = None,
+        max_bytes: int | None = None,
+        timeout: float | None = None,
+    ) -> Response:
+        """POST ``body`` to ``url`` with the same checks as :meth:`fetch_with` (https, public addresses, size limit,
+        timeout). A redirect is refused (a body is never sent twice); any other status comes back as a
+        :class:`Response` with that ``status`` and its body, read up to the size limit."""
+        extra = {**(headers or {}), "Content-Type": content_type}
+        pairs = tuple((str(k), str(v)) for k, v in extra.items())
+        for name, value in pairs:
+            if not name or any(ch in name + value for ch in "\r\n\0") or name.lower() in _OWN_HEADERS:
+                raise FetchError(f"the request header {name[:40]!r} cannot be sent")
+        if (max_bytes is not None and max_bytes <= 0) or (timeout is not None and timeout <= 0):
+            raise ValueError("max_bytes and timeout must be positive")
+        target = replace(self._check_url(url), headers=pairs, max_bytes=max_bytes, method="POST", body=bytes(body))
+        deadline = self._monotonic() + (timeout if timeout is not None else self.timeout)
+        status, _location, response = self._request(target, self.resolve(target.host, target.port), deadline)
+        if response is None:
+            raise FetchError(f"HTTP {status} redirect from {target.host!r} refused (a POST is not redirected)")
+        return response
+
     def _follow(self, target: _Target, deadline: float) -> Response:
         for _ in range(self.max_redirects + 1):
             addresses = self.resolve(target.host, target.port)
@@ -384,7 +415,7 @@ class HttpsFetcher:
     ) -> tuple[int, str | None, Response | None]:
         headers = {"Accept": self._accept, "Accept-Encoding": "identity", "User-Agent": "cairn"}
         headers.update(target.headers)
-        conn.request("GET", target.request_target, headers=headers)
+        conn.request(target.method, target.request_target, body=target.body, headers=headers)
         resp = conn.getresponse()
         etag = resp.getheader("ETag")
         etag = etag.strip()[:200] if etag else None
@@ -392,7 +423,7 @@ class HttpsFetcher:
             return resp.status, resp.getheader("Location"), None
         if resp.status == 304 and target.conditional:
             return resp.status, None, Response(target.url, b"", None, status=304, etag=etag)
-        if resp.status != 200:
+        if resp.status != 200 and target.method == "GET":
             raise FetchError(f"HTTP {resp.status} from {target.host!r}")
         encoding = (resp.getheader("Content-Encoding") or "identity").strip().lower()
         if encoding != "identity":
@@ -414,7 +445,7 @@ class HttpsFetcher:
                 raise FetchError(f"the response is larger than {limit} bytes")
         content_type = resp.getheader("Content-Type")
         media_type = content_type.split(";", 1)[0].strip().lower() if content_type else None
-        return resp.status, None, Response(target.url, bytes(body), media_type or None, etag=etag)
+        return resp.status, None, Response(target.url, bytes(body), media_type or None, status=resp.status, etag=etag)
 
 
 @dataclass(slots=True)

@@ -52,6 +52,7 @@ from cairn.web.verification import batch as verify_batch
 from cairn.web.verification import page as verify_page
 from cairn.web.verification import vcapi
 from cairn.web.wallet import pages as wallet
+from cairn.web.wallet import receive as wallet_receive
 from cairn.web.wallet import share
 
 __all__ = ["create_app"]
@@ -263,6 +264,7 @@ def create_app(
     app.include_router(openid4vci_pages.router)
     app.include_router(openid4vp_wallet.router)  # before any /wallet/{id} route
     app.include_router(openid4vci_authorize.router)
+    app.include_router(wallet_receive.router)  # before /wallet/{id}
     app.include_router(wallet.router)
     app.include_router(verify_batch.router)
     app.include_router(verify_page.router)

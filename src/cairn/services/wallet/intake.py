@@ -22,6 +22,7 @@ from cairn.services.wallet.records import (
     _Checked,
     _clean_tags,
     _content_hash,
+    cnf_did,
     issuer_unreachable,
     status_of,
 )
@@ -96,7 +97,7 @@ class WalletCore:
         """``holder`` when the credential names the wallet's holder: its subject is the wallet's DID, or a (hashed)
         email identifier is the account's address once that address is verified, or it came through this
         instance's claim flow (which checked the address); ``someone-else`` or ``unknown`` otherwise."""
-        if source == "claim":
+        if source == "claim" or cnf_did(document) == wallet.did:  # an SD-JWT VC bound to the wallet's key
             return HOLDER
         account = WalletRepository(session).account(wallet.account_id)
         email = account.email if account is not None and account.email_verified_at is not None else None

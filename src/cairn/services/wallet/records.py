@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-from cairn.errors import ConflictError, InputError, PermissionDeniedError
+from cairn.errors import CairnError, ConflictError, InputError, PermissionDeniedError
 from cairn.store.tables import WalletCredentialRow
+from cairn.vc.dids import did_key
 from cairn.vc.holder import HOLDER, holder_match
+from cairn.vc.keys import PublicKey
 from cairn.vc.proofs.jose import is_compact_jws
 from cairn.vc.report import Outcome, Report
 
@@ -27,6 +29,7 @@ __all__ = [
     "UnverifiedEmailError",
     "WalletImport",
     "WalletItem",
+    "cnf_did",
     "issuer_unreachable",
     "record_check",
     "status_notice",
@@ -213,6 +216,18 @@ def _clean_tags(tags: Sequence[str]) -> list[str]:
     if len(out) > MAX_TAGS:
         raise InputError(f"a credential can have at most {MAX_TAGS} tags")
     return out
+
+
+def cnf_did(document: Mapping[str, Any]) -> str | None:
+    """The did:key of the key an SD-JWT VC binds (its ``cnf.jwk``), or None when it binds none this wallet reads."""
+    cnf = document.get("cnf")
+    jwk = cnf.get("jwk") if isinstance(cnf, Mapping) else None
+    if not isinstance(jwk, Mapping):
+        return None
+    try:
+        return did_key(PublicKey.from_jwk(jwk))
+    except (CairnError, ValueError, TypeError):
+        return None
 
 
 def _recipient_matches(credential: Mapping[str, Any], email: str, did: str) -> bool:

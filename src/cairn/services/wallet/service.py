@@ -60,6 +60,7 @@ from cairn.store.wallet.repository import WalletRepository, erase_account, redac
 from cairn.vc.keys import KeyPair
 from cairn.vc.presentations import create_presentation, create_presentation_jwt
 from cairn.vc.proofs.jose import is_compact_jws
+from cairn.vc.sdjwt import looks_like_sd_jwt
 
 __all__ = ["REFRESH_LIMIT", "WalletService"]
 
@@ -357,6 +358,12 @@ class WalletService(WalletCore):
                 if row is None:
                     raise NotFoundError("no such credential in your wallet")
                 original = row.original.strip()
+                if looks_like_sd_jwt(original):
+                    raise InputError(
+                        "%(title)s is an SD-JWT VC: it is presented with its own key binding (OpenID4VP), not inside "
+                        "a W3C presentation; leave it out",
+                        title=row.title,
+                    )
                 credentials.append(original if is_compact_jws(original) else json.loads(original))
             key, did = self._key(wallet), wallet.did
         method = f"{did}#{did.removeprefix('did:key:')}"

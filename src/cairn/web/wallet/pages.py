@@ -69,6 +69,7 @@ STATUS_LABELS: Final = {
 }
 _NOTICES: Final = {
     "added": "The credential is in your wallet.",
+    "received": "The issuer sent the credential; it was verified and is in your wallet.",
     "tags": "The tags are saved.",
     "collections": "The collections are saved.",
     "removed": "The credential was removed from your wallet.",
