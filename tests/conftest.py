@@ -38,7 +38,8 @@ from tests.trust_network import Network, build_network
 
 DATA = Path(__file__).resolve().parent / "data"
 
-# The order files are handed to the workers in: the browser tests (one live server and one browser, ~5 min) first,
+# The order files are handed to the workers in: the browser tests first (two units, each with a live server and a
+# browser),
 # then the folders of slow tests, and last the thousands of quick ones, which fill in while the others finish.
 FIRST_TO_LAST = ("a11y", "interop", "cli", "web", "services", "store", "skills", "fuzz", "formats", "model", "vc")
 POSTGRES_ENV = "CAIRN_TEST_POSTGRES_URL"
@@ -50,17 +51,42 @@ def _folder_rank(nodeid: str) -> int:
     return FIRST_TO_LAST.index(folder) if folder in FIRST_TO_LAST else FIRST_TO_LAST.index("services")
 
 
+SECOND_BROWSER_UNIT = frozenset(
+    {
+        "test_axe.py",
+        "test_reflow.py",
+        "test_recognition_a11y.py",
+        "test_recognition_apply_a11y.py",
+        "test_endorsement_a11y.py",
+        "test_openid4vci_a11y.py",
+        "test_openid4vci_consent_a11y.py",
+        "test_openid4vp_a11y.py",
+        "test_wallet_receive_a11y.py",
+    }
+)
+"""The browser test files of the second unit (the walk, the pathway and registry pages and the rest are the first):
+two units of about equal length, one per worker, each with its own live server and browser. As one unit they had
+grown to the longest stretch of the run (a worker on them alone while the other ran out of files)."""
+
+
+def _browser_unit(nodeid: str) -> str:
+    name = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+    return "tests/a11y (2)" if name in SECOND_BROWSER_UNIT else "tests/a11y"
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """pytest-xdist's file-by-file scheduling, with every file of ``tests/a11y`` one unit (they share a live server
-    and a browser that take seconds to start: once, on one worker, in a fixed order) and the units handed out
+    """pytest-xdist's file-by-file scheduling, with the files of ``tests/a11y`` in two units (they share a live server
+    and a browser that take seconds to start: once per unit, on one worker, in a fixed order) and the units handed out
     heaviest folders first rather than by their number of tests (which left the slow files for last, one
     worker busy with them while the other sat idle)."""
     from xdist.scheduler import LoadFileScheduling
 
     class Scheduling(LoadFileScheduling):  # type: ignore[misc]
         def _split_scope(self, nodeid: str) -> str:
-            return "tests/a11y" if nodeid.startswith("tests/a11y/") else str(super()._split_scope(nodeid))
+            if nodeid.startswith("tests/a11y/"):
+                return _browser_unit(nodeid)
+            return str(super()._split_scope(nodeid))
 
         def schedule(self) -> None:
             if self.collection is None and self.collection_is_completed:

@@ -11,46 +11,26 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from cairn.bootstrap import Container, build
+from cairn.bootstrap import Container
 from cairn.errors import ConflictError, NotFoundError
-from cairn.model.awards import Recipient
 from cairn.services.openid4vci.formats import JWT_VC_JSON, LDP_VC, SD_JWT_VC
 from cairn.services.openid4vci.issuance import MAX_BODY
 from cairn.services.openid4vci.protocol import PRE_AUTHORIZED_GRANT, OAuthError
 from cairn.services.openid4vci.service import MAX_TX_TRIES, MadeOffer
 from cairn.services.wallet.records import status_of
-from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.store.tables import AuditEntry, CredentialOfferRow, OfferTokenRow, UsedNonceRow
 from cairn.vc.dids import did_key
 from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.multibase import b64url_decode, b64url_encode
-from cairn.vc.proofs.jose import sign_jwt
 from cairn.vc.sdjwt import add_key_binding, split_sd_jwt
 from tests.factories import FixedClock
-
-SECRET = "o" * 48
-PUBLIC = "https://cairn.example"
-UM = "uniwersytet-mazowiecki"
-DEFINITION = "um-python-data-analysis"
-ADA = "ada@example.org"
+from tests.openid4vci_parts import UM, claimed, issuer, proof, request
 
 
 @pytest.fixture
 def container(database: Database, clock: FixedClock, examples: Path) -> Container:
-    settings = Settings(database_url="sqlite://", secret_key=SECRET, base_url=PUBLIC)
-    built = build(settings, clock=clock, database=database)
-    built.catalog.import_paths([examples])
-    return built
-
-
-def claimed(container: Container, email: str = ADA) -> tuple[int, str, str]:
-    """An account holding a claimed award: (account id, wallet credential id, award id)."""
-    result = container.issuing.award(DEFINITION, Recipient(email=email), actor="test", organisation=UM)
-    assert result.claim_token
-    account = container.accounts.create_account(email=email).id
-    item = container.wallet.add_from_claim(account, email, result.claim_token)
-    return account, item.id, result.award_id
+    return issuer(database, clock, examples)
 
 
 def code_of(container: Container, offer: MadeOffer) -> str:
@@ -72,28 +52,6 @@ def access_token(container: Container, offer: MadeOffer) -> str:
     assert answer["token_type"] == "Bearer"
     assert answer["expires_in"] == 600
     return str(answer["access_token"])
-
-
-def proof(
-    clock: FixedClock,
-    nonce: str,
-    *,
-    key: KeyPair | None = None,
-    aud: str = PUBLIC,
-    by_did: bool = False,
-    typ: str = "openid4vci-proof+jwt",
-    iat: float | None = None,
-) -> tuple[str, KeyPair]:
-    key = key or KeyPair.generate(KeyType.P256)
-    did = did_key(key.public)
-    kid = f"{did}#{did.removeprefix('did:key:')}" if by_did else None
-    header = None if by_did else {"jwk": key.public.to_jwk()}
-    payload = {"aud": aud, "iat": int(iat if iat is not None else clock().timestamp()), "nonce": nonce}
-    return sign_jwt(payload, key=key, kid=kid, typ=typ, extra_header=header), key
-
-
-def request(jwts: list[str], configuration: str = JWT_VC_JSON) -> bytes:
-    return json.dumps({"credential_configuration_id": configuration, "proofs": {"jwt": jwts}}).encode()
 
 
 def counts(container: Container) -> tuple[int, int, int, int]:

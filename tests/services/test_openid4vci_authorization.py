@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -25,15 +26,19 @@ from cairn.services.openid4vci.formats import JWT_VC_JSON, SD_JWT_VC
 from cairn.services.openid4vci.metadata import authorization_server_metadata, issuer_metadata
 from cairn.services.openid4vci.protocol import OAuthError
 from cairn.services.wallet.records import status_of
+from cairn.store.database import Database
 from cairn.store.tables import AuditEntry, AuthorizationRow
 from cairn.vc.multibase import b64url_encode
 from tests.factories import FixedClock
-from tests.services.test_openid4vci import PUBLIC, claimed, container, proof, request
-
-__all__ = ["container"]  # the fixture, shared
+from tests.openid4vci_parts import PUBLIC, claimed, issuer, proof, request
 
 CLIENT = "wallet-app"
 REDIRECT = "https://wallet.example/callback?from=cairn"
+
+
+@pytest.fixture
+def container(database: Database, clock: FixedClock, examples: Path) -> Container:
+    return issuer(database, clock, examples)
 
 
 def refused(code: str, call: Any, *args: Any, **kwargs: Any) -> OAuthError:

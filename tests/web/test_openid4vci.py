@@ -4,7 +4,6 @@ protocol's error shape, status codes, no-store and CORS without credentials."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Iterator
 from html import unescape
@@ -12,34 +11,24 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
-from cairn.bootstrap import Container, build
-from cairn.model.awards import Recipient
-from cairn.services.accounts.service import AccountService
+from cairn.bootstrap import Container
 from cairn.services.openid4vci.protocol import PRE_AUTHORIZED_GRANT
 from cairn.services.wallet.records import status_of
-from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.vc.dids import did_key
 from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.proofs.jose import sign_jwt
 from cairn.web.app import create_app
-from tests.factories import PASSWORD, FixedClock
+from tests.factories import FixedClock
 from tests.helpers import english_words_on_polish_page, sign_in
-
-FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-PUBLIC = "https://cairn.example"
-UM, DEFINITION = "uniwersytet-mazowiecki", "um-python-data-analysis"
+from tests.openid4vci_parts import PUBLIC, claimed, issuer
 
 
 @pytest.fixture
 def container(sqlite_database: Database, clock: FixedClock, examples: Path) -> Container:
-    settings = Settings(database_url="sqlite://", secret_key="s" * 48, base_url=PUBLIC)
-    built = build(settings, clock=clock, database=sqlite_database)
-    built.catalog.import_paths([examples])
-    return dataclasses.replace(built, accounts=AccountService(sqlite_database, clock=clock, password_hasher=FAST))
+    return issuer(sqlite_database, clock, examples, quick_passwords=True)
 
 
 @pytest.fixture
@@ -50,10 +39,7 @@ def client(container: Container) -> Iterator[TestClient]:
 
 def holding(container: Container, email: str) -> str:
     """An account for ``email`` with a claimed award in its wallet: the wallet credential's id."""
-    result = container.issuing.award(DEFINITION, Recipient(email=email), actor="test", organisation=UM)
-    assert result.claim_token
-    account = container.accounts.create_account(email=email, password=PASSWORD).id
-    return container.wallet.add_from_claim(account, email, result.claim_token).id
+    return claimed(container, email)[1]
 
 
 def make_offer(client: TestClient, item: str, csrf: str, lang: str = "en") -> tuple[str, str, str]:

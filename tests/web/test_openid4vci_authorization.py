@@ -8,24 +8,43 @@ import hashlib
 import json
 import re
 import secrets
+from collections.abc import Iterator
 from html import unescape
+from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
+import pytest
 from fastapi.testclient import TestClient
 
 from cairn.bootstrap import Container
 from cairn.services.openid4vci.formats import JWT_VC_JSON
+from cairn.store.database import Database
 from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.multibase import b64url_encode
 from cairn.vc.proofs.jose import sign_jwt
+from cairn.web.app import create_app
 from tests.factories import PASSWORD, FixedClock
 from tests.helpers import csrf_of, english_words_on_polish_page, sign_in
-from tests.web.test_openid4vci import PUBLIC, client, container, holding
-
-__all__ = ["client", "container"]  # the fixtures, shared
+from tests.openid4vci_parts import PUBLIC, claimed, issuer
 
 REDIRECT = "com.example.wallet:/callback"
 FORM = {"content-type": "application/x-www-form-urlencoded"}
+
+
+@pytest.fixture
+def container(sqlite_database: Database, clock: FixedClock, examples: Path) -> Container:
+    return issuer(sqlite_database, clock, examples, quick_passwords=True)
+
+
+@pytest.fixture
+def client(container: Container) -> Iterator[TestClient]:
+    with TestClient(create_app(container), follow_redirects=False, base_url=PUBLIC) as client:
+        yield client
+
+
+def holding(container: Container, email: str) -> str:
+    """An account for ``email`` with a claimed award in its wallet: the wallet credential's id."""
+    return claimed(container, email)[1]
 
 
 def pushed(client: TestClient, challenge: str, **extra: str) -> str:
