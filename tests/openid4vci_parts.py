@@ -18,7 +18,7 @@ from cairn.store.database import Database
 from cairn.vc.dids import did_key
 from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.proofs.jose import sign_jwt
-from tests.factories import PASSWORD, FixedClock
+from tests.factories import FixedClock
 
 SECRET = "o" * 48
 PUBLIC = "https://cairn.example"
@@ -39,11 +39,12 @@ def issuer(database: Database, clock: FixedClock, examples: Path, *, quick_passw
     return built
 
 
-def claimed(container: Container, email: str = ADA) -> tuple[int, str, str]:
-    """An account holding a claimed award: (account id, wallet credential id, award id)."""
+def claimed(container: Container, email: str = ADA, *, password: str | None = None) -> tuple[int, str, str]:
+    """An account holding a claimed award: (account id, wallet credential id, award id); ``password`` for one that
+    signs in on the pages (hashing it costs time the service tests need not spend)."""
     result = container.issuing.award(DEFINITION, Recipient(email=email), actor="test", organisation=UM)
     assert result.claim_token
-    account = container.accounts.create_account(email=email, password=PASSWORD).id
+    account = container.accounts.create_account(email=email, password=password).id
     item = container.wallet.add_from_claim(account, email, result.claim_token)
     return account, item.id, result.award_id
 

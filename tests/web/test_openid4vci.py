@@ -21,7 +21,7 @@ from cairn.vc.dids import did_key
 from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.proofs.jose import sign_jwt
 from cairn.web.app import create_app
-from tests.factories import FixedClock
+from tests.factories import PASSWORD, FixedClock
 from tests.helpers import english_words_on_polish_page, sign_in
 from tests.openid4vci_parts import PUBLIC, claimed, issuer
 
@@ -39,7 +39,7 @@ def client(container: Container) -> Iterator[TestClient]:
 
 def holding(container: Container, email: str) -> str:
     """An account for ``email`` with a claimed award in its wallet: the wallet credential's id."""
-    return claimed(container, email)[1]
+    return claimed(container, email, password=PASSWORD)[1]
 
 
 def make_offer(client: TestClient, item: str, csrf: str, lang: str = "en") -> tuple[str, str, str]:

@@ -44,7 +44,7 @@ def client(container: Container) -> Iterator[TestClient]:
 
 def holding(container: Container, email: str) -> str:
     """An account for ``email`` with a claimed award in its wallet: the wallet credential's id."""
-    return claimed(container, email)[1]
+    return claimed(container, email, password=PASSWORD)[1]
 
 
 def pushed(client: TestClient, challenge: str, **extra: str) -> str:
