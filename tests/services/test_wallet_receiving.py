@@ -23,6 +23,8 @@ from cairn.services.wallet.records import cnf_did
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.store.tables import AuditEntry, WalletCredentialRow
+from cairn.vc.keys import KeyType
+from cairn.vc.multibase import b64url_decode
 from cairn.vc.sdjwt import split_sd_jwt
 from cairn.web.app import create_app
 from tests.app_outbound import AppOutbound, Made, Rewrite
@@ -285,3 +287,52 @@ def test_an_offer_once_redeemed_cannot_be_accepted_again(container: Container, c
     assert len(first) == 1
     with pytest.raises(InputError, match=r"could not be fetched|invalid_grant"):
         receiver(container, client).accept(bob, made.link, made.tx_code, [LDP_VC])  # the offer is used up
+
+
+def _algs_only(client: TestClient, *algs: str) -> Rewrite:
+    """An issuer whose metadata takes key proofs signed with ``algs`` only (as EUDI issuers take ES256 only)."""
+
+    def rewrite(method: str, url: str, body: bytes) -> Made | None:
+        if not url.endswith("/.well-known/openid-credential-issuer"):
+            return None
+        metadata = client.get("/.well-known/openid-credential-issuer").json()
+        for configuration in metadata["credential_configurations_supported"].values():
+            configuration["proof_types_supported"] = {"jwt": {"proof_signing_alg_values_supported": list(algs)}}
+        return Made(json.dumps(metadata).encode())
+
+    return rewrite
+
+
+@pytest.mark.parametrize("configuration", [SD_JWT_VC, LDP_VC])
+def test_an_issuer_taking_only_es256_gets_a_proof_by_the_wallets_p256_key_and_binds_to_it(
+    container: Container, client: TestClient, configuration: str
+) -> None:
+    made = offer_of(container)
+    bob = container.accounts.create_account(email=BOB).id
+    spy = AppOutbound(client, _algs_only(client, "ES256"))
+    [item] = CredentialReceiver(wallet=container.wallet, outbound=spy).accept(
+        bob, made.link, made.tx_code, [configuration]
+    )
+    _key, did = container.wallet.holder_key(bob, KeyType.P256)
+    assert did.startswith("did:key:zDn")
+    assert did != container.wallet.wallet_for(bob)
+    assert container.wallet.holder_key(bob, KeyType.P256)[1] == did  # derived, so the same key every time
+    proofs = [json.loads(body)["proofs"]["jwt"][0] for m, url, body, _ in spy.calls if url.endswith("/credential")]
+    assert [json.loads(b64url_decode(p.split(".")[0]))["alg"] for p in proofs] == ["ES256"]
+    bound = cnf_did(item.document) if configuration == SD_JWT_VC else item.document["credentialSubject"]["id"]
+    assert bound == did
+    assert item.status == "valid", item.report
+    assert not item.about_someone_else  # bound to one of the wallet's own keys
+    assert container.wallet.recheck(bob, item.id).status == "valid"
+
+
+def test_an_issuer_taking_neither_wallet_key_is_refused_before_any_code_is_spent(
+    container: Container, client: TestClient
+) -> None:
+    made = offer_of(container)
+    bob = container.accounts.create_account(email=BOB).id
+    spy = AppOutbound(client, _algs_only(client, "ES384", "RS256"))
+    with pytest.raises(InputError, match=r"EdDSA, ES256\); it asks for ES384, RS256"):
+        CredentialReceiver(wallet=container.wallet, outbound=spy).accept(bob, made.link, made.tx_code, [LDP_VC])
+    assert not [url for _m, url, *_ in spy.calls if url.endswith("/token")]
+    assert stored(container.database) == []

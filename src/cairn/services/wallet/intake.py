@@ -7,8 +7,10 @@ import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.orm import Session
 
 from cairn.errors import ConflictError, InputError, NotFoundError
@@ -91,17 +93,25 @@ class WalletCore:
         )
         return KeyPair.from_secret(KeyType.ED25519, secret)
 
+    def _keys(self, wallet: WalletRow) -> tuple[KeyPair, KeyPair]:
+        """The wallet's Ed25519 key and its P-256 companion (for issuers and verifiers that take only ES256)."""
+        key = self._key(wallet)
+        return key, p256_companion(key)
+
     # -- whom a credential is about -------------------------------------------------------------------
 
     def _holder_match(self, session: Session, wallet: WalletRow, document: Mapping[str, Any], source: str) -> str:
         """``holder`` when the credential names the wallet's holder: its subject is the wallet's DID, or a (hashed)
         email identifier is the account's address once that address is verified, or it came through this
         instance's claim flow (which checked the address); ``someone-else`` or ``unknown`` otherwise."""
-        if source == "claim" or cnf_did(document) == wallet.did:  # an SD-JWT VC bound to the wallet's key
+        if source == "claim":
+            return HOLDER
+        dids = {wallet.did, did_key(self._keys(wallet)[1].public)}  # the Ed25519 key's and its P-256 companion's
+        if cnf_did(document) in dids:  # an SD-JWT VC bound to one of the wallet's keys
             return HOLDER
         account = WalletRepository(session).account(wallet.account_id)
         email = account.email if account is not None and account.email_verified_at is not None else None
-        return holder_match(document, dids={wallet.did}, email=email)
+        return holder_match(document, dids=dids, email=email)
 
     # -- verifying input ----------------------------------------------------------------------------
 
@@ -212,3 +222,15 @@ class WalletCore:
             *tags,
         ]
         return " ".join(w for w in words if w).lower()
+
+
+P256_INFO: Final = b"cairn wallet P-256 companion key v1"
+
+
+def p256_companion(key: KeyPair) -> KeyPair:
+    """The wallet's P-256 key, derived from its Ed25519 seed with HKDF-SHA256 (so nothing more is stored, and the
+    key is the same each time): EUDI issuers and HAIP verifiers take only ES256 key proofs and key bindings."""
+    order = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+    okm = HKDF(algorithm=hashes.SHA256(), length=48, salt=None, info=P256_INFO).derive(key.secret)
+    scalar = int.from_bytes(okm, "big") % (order - 1) + 1  # 48 bytes reduced: no measurable bias (FIPS 186-5 A.4.1)
+    return KeyPair.from_secret(KeyType.P256, scalar.to_bytes(32, "big"))

@@ -4,14 +4,15 @@
 and answers what a learner sees before accepting. :meth:`CredentialReceiver.accept` redeems the pre-authorised
 code (with the transaction code, never stored or logged) for an access token, gets a ``c_nonce`` (the nonce
 endpoint, else the token answer's, else an ``invalid_nonce``/``invalid_proof`` answer's), signs a key proof with the
-wallet's own key (EdDSA, ``typ: openid4vci-proof+jwt``, ``aud`` the issuer, the key as a ``jwk``, or as a did:key
-``kid`` when the configuration binds to DIDs only), asks for each chosen credential (the 1.0 request; draft 13's
-shape when the metadata reads as draft 13 or the 1.0 request is refused as malformed), and checks every
+wallet's own key (EdDSA; ES256 with its P-256 companion key when the issuer takes only that, as EUDI issuers do;
+``typ: openid4vci-proof+jwt``, ``aud`` the issuer, the key as a ``jwk``, or as a did:key ``kid`` when the
+configuration binds to DIDs only), asks for each chosen credential (the 1.0 request; draft 13's shape when the
+metadata reads as draft 13 or the 1.0 request is refused as malformed), and checks every
 credential on the one verification path, as an import would.
 
-The rule for whom a received credential must be about: it must be **bound to this wallet's key**: a W3C credential
-whose subjects' ``id`` are all the wallet's did:key (and there is one), an SD-JWT VC whose ``cnf.jwk`` is the
-wallet's key. The issuer decided whom to issue to when it accepted the pre-authorised code and transaction code;
+The rule for whom a received credential must be about: it must be **bound to the wallet's key it proved**: a W3C
+credential whose subjects' ``id`` are all that key's did:key (and there is one), an SD-JWT VC whose ``cnf.jwk`` is
+that key. The issuer decided whom to issue to when it accepted the pre-authorised code and transaction code;
 the wallet checks that what came back is bound to the key it proved. A credential bound to any other key or DID, or
 one that does not verify, is refused; then nothing is stored and the issuer is told ``credential_failure``. When all
 are accepted they are stored in one transaction and the issuer is told ``credential_accepted``.
@@ -49,7 +50,7 @@ from cairn.store.audit import AuditRepository
 from cairn.store.wallet.repository import WalletRepository
 from cairn.vc.fetch import Response
 from cairn.vc.keyproof import PROOF_TYPE
-from cairn.vc.keys import KeyPair
+from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.proofs.jose import sign_jwt
 
 __all__ = ["CredentialReceiver"]
@@ -100,12 +101,13 @@ class CredentialReceiver:
             raise InputError("type the transaction code the issuer gave you")
         if len(code) > 100:
             raise InputError("the transaction code is too long")
-        key, did = self.wallet.holder_key(account_id)
+        keys = {c.id: self.wallet.holder_key(account_id, _key_kind(c)) for c in chosen}
         token = self._token(offer, code if offer.tx_code is not None else None)
         access, nonce = token["access_token"], token.get("c_nonce")
         received: list[tuple[str, _Checked | None, str | None, str]] = []
         try:
             for configuration in chosen:
+                key, did = keys[configuration.id]
                 nonce, credentials, notification = self._credential(
                     offer, configuration, access, key, did, nonce, token
                 )
@@ -193,15 +195,8 @@ class CredentialReceiver:
         methods = [m for m in methods if isinstance(m, str)] if isinstance(methods, list) else []
         types = configuration.raw.get("proof_types_supported")
         jwt_type = types.get("jwt") if isinstance(types, dict) else None
-        algs = jwt_type.get("proof_signing_alg_values_supported") if isinstance(jwt_type, dict) else None
         if isinstance(types, dict) and types and jwt_type is None:
             raise InputError("the issuer asks for a key proof this wallet cannot make (only jwt key proofs)")
-        if isinstance(algs, list) and algs and key.jose_alg not in algs:
-            raise InputError(
-                "the issuer does not accept this wallet's key (%(alg)s); it asks for %(algs)s",
-                alg=key.jose_alg,
-                algs=clean_text(", ".join(str(a) for a in algs[:6]), 100),
-            )
         payload: dict[str, Any] = {"aud": offer.credential_issuer, "iat": iat}
         if nonce is not None:
             payload["nonce"] = nonce
@@ -321,6 +316,22 @@ def _sign(payload: dict[str, Any], key: KeyPair, did: str, methods: Sequence[str
         named = clean_text(", ".join(methods[:4]), 100)
         raise InputError("the issuer binds credentials to keys in a way this wallet cannot (%(m)s)", m=named)
     return sign_jwt(payload, key=key, kid=None, typ=PROOF_TYPE, extra_header={"jwk": key.public.to_jwk()})
+
+
+def _key_kind(configuration: OfferedConfiguration) -> KeyType:
+    """Which of the wallet's keys proves possession for ``configuration``: Ed25519 unless the issuer takes only ES256
+    (as EUDI issuers and HAIP do); refused when it takes neither."""
+    types = configuration.raw.get("proof_types_supported")
+    jwt_type = types.get("jwt") if isinstance(types, dict) else None
+    algs = jwt_type.get("proof_signing_alg_values_supported") if isinstance(jwt_type, dict) else None
+    if not isinstance(algs, list) or not algs or KeyType.ED25519.jose_alg in algs:
+        return KeyType.ED25519
+    if KeyType.P256.jose_alg in algs:
+        return KeyType.P256
+    raise InputError(
+        "the issuer does not accept this wallet's keys (EdDSA, ES256); it asks for %(algs)s",
+        algs=clean_text(", ".join(str(a) for a in algs[:6]), 100),
+    )
 
 
 def _with(offer: Offer, draft13: bool) -> Offer:

@@ -57,7 +57,8 @@ from cairn.store.accounts.repository import AccountRepository, MembershipReposit
 from cairn.store.audit import AuditRepository
 from cairn.store.tables import WalletCredentialRow, WalletRow
 from cairn.store.wallet.repository import WalletRepository, erase_account, redact_audit
-from cairn.vc.keys import KeyPair
+from cairn.vc.dids import did_key
+from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.presentations import create_presentation, create_presentation_jwt
 from cairn.vc.proofs.jose import is_compact_jws
 from cairn.vc.sdjwt import looks_like_sd_jwt
@@ -382,11 +383,17 @@ class WalletService(WalletCore):
             created=now,
         )
 
-    def holder_key(self, account_id: int) -> tuple[KeyPair, str]:
-        """The wallet's key and did:key, for presentations built elsewhere (an OpenID4VP KB-JWT)."""
+    def holder_key(self, account_id: int, kind: KeyType = KeyType.ED25519) -> tuple[KeyPair, str]:
+        """The wallet's key of ``kind`` (Ed25519, or its P-256 companion) and its did:key, for proofs and
+        presentations built elsewhere (an OpenID4VCI key proof, an OpenID4VP KB-JWT)."""
         with self.database.transaction() as session:
             wallet = self._wallet(session, account_id)
-            return self._key(wallet), wallet.did
+            if kind is KeyType.ED25519:
+                return self._key(wallet), wallet.did
+            if kind is not KeyType.P256:
+                raise InputError("this wallet holds Ed25519 and P-256 keys only")
+            companion = self._keys(wallet)[1]
+            return companion, did_key(companion.public)
 
     # -- export, import, erase ----------------------------------------------------------------------
 
