@@ -295,7 +295,13 @@ def build(
         public_url=settings.public_url,
     )
     wallet_answers = WalletAnswers(
-        verifier=presentation_requests, wallet=wallet, verification=verification, sd_jwt=sd_jwt, clock=clock
+        verifier=presentation_requests,
+        wallet=wallet,
+        verification=verification,
+        sd_jwt=sd_jwt,
+        clock=clock,
+        outbound=guarded if online else None,
+        allow_http=settings.fetch_allow_private,
     )
     return Container(
         settings=settings,

@@ -13,6 +13,8 @@ import hashlib
 import json
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,6 +85,51 @@ class Harness:
         assert done.returncode == 0, done.stderr[-2000:]
         result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
         return result
+
+    @contextmanager
+    def serving(self, *args: str) -> Iterator[Serving]:
+        """The script run as a server: its first JSON line (``first``) while it runs, its last (``last``) once
+        stdin is closed (:meth:`Serving.finish`, or leaving the block)."""
+        shutil.copyfile(JS / self.script, self.folder / self.script)
+        process = subprocess.Popen(
+            ["node", self.script, *args],
+            cwd=self.folder,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={"PATH": str(Path(shutil.which("node") or "node").parent), "NODE_EXTRA_CA_CERTS": str(self.ca)},
+        )
+        try:
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            if not line:
+                _, err = process.communicate(timeout=RUN_SECONDS)
+                raise AssertionError(err[-2000:])
+            running = Serving(process, json.loads(line))
+            yield running
+            running.finish()
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+@dataclass
+class Serving:
+    """A harness script running as a server (:meth:`Harness.serving`)."""
+
+    process: subprocess.Popen[str]
+    first: dict[str, Any]
+    last: dict[str, Any] | None = None
+
+    def finish(self) -> dict[str, Any]:
+        """Close its stdin and read its last JSON line."""
+        if self.last is None:
+            out, err = self.process.communicate(timeout=RUN_SECONDS)
+            assert self.process.returncode == 0, err[-2000:]
+            self.last = json.loads(out.strip().splitlines()[-1])
+        return self.last
 
 
 @dataclass

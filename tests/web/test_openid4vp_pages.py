@@ -2,7 +2,8 @@
 query), its request page (the openid4vp:// link, a QR code, the DCQL query, the expiry, a "Check for an answer"
 button), who may see them (nobody signed in, another organisation, a viewer, a post without the CSRF token); the
 learner's wallet reads the link, shows who asks and what, shares the chosen credential only on "Share", and the
-verifier's page then shows the report; another host's link is refused with its message; the pages in Polish."""
+verifier's page then shows the report; another host's request is shown as an unidentified verifier (its client id
+as given, not verified) and answered only when the learner confirms; the pages in Polish."""
 
 from __future__ import annotations
 
@@ -10,16 +11,18 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
 
 from cairn.bootstrap import Container
 from cairn.model.awards import Recipient
+from cairn.model.dcql import Ask, build_query
 from cairn.services.openid4vp.verifier import REQUEST_LIFETIME
 from cairn.store.database import Database
 from cairn.web.app import create_app
+from tests.app_outbound import AppOutbound, Made
 from tests.factories import EDITOR_PASSWORD, FixedClock, add_members, editor_sign_in, make_container
 from tests.helpers import english_words_on_polish_page
 
@@ -192,9 +195,10 @@ def test_the_wallet_refuses_another_hosts_link_and_a_refused_answer_says_why(
     link = link_of(client.get(where).text)
     wallet_csrf = sign_in(client, LEARNER)
     other = "openid4vp://?request_uri=" + quote("https://evil.example/r/1", safe="")
+    container.wallet_answers.outbound = None  # an instance that fetches nothing answers its own verifiers only
     refused = client.post(WALLET, data={"csrf_token": wallet_csrf, "link": other})
     assert refused.status_code == 400
-    assert "verifiers on this Cairn only" in refused.text
+    assert "its wallet answers its own verifiers only" in refused.text
     polish_refused = client.post(f"{WALLET}?lang=pl", data={"csrf_token": wallet_csrf, "link": other})
     polish(polish_refused.text)
     read = client.post(WALLET, data={"csrf_token": wallet_csrf, "link": link})
@@ -210,3 +214,40 @@ def test_the_verifier_pages_speak_polish(client: TestClient) -> None:
     polish(client.get(PAGE + "?lang=pl").text)
     bad = client.post(PAGE + "?lang=pl", data={"csrf_token": csrf, "name": "", "formats": []})
     polish(bad.text)
+
+
+def test_another_hosts_request_shows_an_unidentified_verifier_and_needs_confirmation(
+    client: TestClient, container: Container
+) -> None:
+    response_uri = "https://verifier.example/response"
+    container.wallet_answers.outbound = AppOutbound(
+        client, rewrite=lambda method, url, body: Made({}) if (method, url) == ("POST", response_uri) else None
+    )
+    fields = {
+        "client_id": f"redirect_uri:{response_uri}",
+        "response_type": "vp_token",
+        "response_mode": "direct_post",
+        "response_uri": response_uri,
+        "nonce": "n-1",
+        "state": "s-1",
+        "dcql_query": json.dumps(build_query(Ask(formats=("dc+sd-jwt",), claims=("given_name",)))),
+    }
+    link = "openid4vp://?" + urlencode(fields)
+    wallet_csrf = sign_in(client, LEARNER)
+    read = client.post(WALLET, data={"csrf_token": wallet_csrf, "link": link})
+    assert read.status_code == 200, read.text
+    assert "An unidentified verifier" in read.text
+    assert f"<code>redirect_uri:{response_uri}</code> (not verified)" in read.text
+    assert 'name="confirm" value="yes" required' in read.text
+    polish(client.post(f"{WALLET}?lang=pl", data={"csrf_token": wallet_csrf, "link": link}).text)
+    item = re.search(r'name="choice-learning_credential" value="([^"]+)"', read.text)
+    assert item
+    chosen = {"csrf_token": wallet_csrf, "link": link, "choice-learning_credential": item.group(1)}
+    unconfirmed = client.post(f"{WALLET}/share", data=chosen)
+    assert "Confirm that you share with a verifier Cairn cannot identify" in unconfirmed.text
+    assert container.wallet_answers.outbound.calls == []
+    shared = client.post(f"{WALLET}/share", data={**chosen, "confirm": "yes"})
+    assert "received your credential and verified it" in shared.text
+    [(method, url, body, _)] = container.wallet_answers.outbound.calls
+    assert (method, url) == ("POST", response_uri)
+    assert sorted(parse_qs(body.decode())) == ["state", "vp_token"]

@@ -1,12 +1,17 @@
 """Cairn's own wallet answers an OpenID4VP request (1.0, ``direct_post``).
 
-:meth:`WalletAnswers.read` takes an ``openid4vp://`` link or a ``request_uri``; in this round only requests of this
-instance are read (another host is refused with a clear message: nothing is fetched from outside). The request
-object's signature is checked with the verifier organisation's DID key, resolved like every key of the one
-verification path (:func:`cairn.vc.request_object.verify_request_object` with the verification service's
-fetcher); who asks is the organisation the signing DID belongs to, named as the registry names it, never as the
-request says. :meth:`candidates` lists the wallet's credentials that answer each credential query, and
-:meth:`answer` builds the presentations and hands them to the verifier's response endpoint (a call, not HTTP):
+:meth:`WalletAnswers.read` takes an ``openid4vp://`` link or a ``request_uri``.
+
+- A request of this instance: the request object's signature is checked with the verifier organisation's DID key,
+  resolved like every key of the one verification path (:func:`cairn.vc.request_object.verify_request_object`
+  with the verification service's fetcher); who asks is the organisation the signing DID belongs to, named as the
+  registry names it, never as the request says. The answer goes to the response endpoint by a call.
+- A request of another host (:mod:`cairn.services.openid4vp.incoming`): read through the limited outbound client
+  (by reference or by value), never trusted by name: the verifier is unidentified, its client id shown as given,
+  and the learner confirms before the answer is posted to its ``response_uri``.
+
+:meth:`candidates` lists the wallet's credentials that answer each credential query, and :meth:`answer` builds the
+presentations:
 
 - ``dc+sd-jwt``: a credential this instance awarded and the learner claimed is issued again as an SD-JWT VC bound
   to the wallet's key, only the claims asked disclosed, with a KB-JWT (``aud`` the client id, ``nonce``);
@@ -18,17 +23,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
 from cairn.errors import InputError, NotFoundError
 from cairn.formats.sdjwt_vc import learning_claims
 from cairn.model.dcql import JWT_VC_JSON, LDP_VC, SD_JWT, VCT, unmet
 from cairn.services.issuing.sdjwt import SdJwtVcService
+from cairn.services.openid4vp.incoming import Incoming, post_answer, read_external
 from cairn.services.openid4vp.verifier import REDIRECT_PREFIX, OpenID4VPVerifier
 from cairn.services.verification.service import VerificationService
+from cairn.services.wallet.offers import Outbound
 from cairn.services.wallet.records import WalletItem
 from cairn.services.wallet.service import WalletService
 from cairn.vc.fetch import loads_json
@@ -39,22 +45,9 @@ from cairn.vc.sdjwt import add_key_binding, present
 __all__ = ["Incoming", "WalletAnswers"]
 
 
-@dataclass(frozen=True, slots=True)
-class Incoming:
-    """A request as the wallet shows it: who asks (from the registry), what, and where the answer goes."""
-
-    request_uri: str
-    client_id: str
-    signed: bool
-    organisation: str
-    """The verifier organisation's slug ("" when the request is unsigned: then nobody is identified)."""
-    verifier: str
-    """Its name as the registry says it."""
-    name: str
-    purpose: str
-    dcql: dict[str, Any]
-    nonce: str
-    state: str
+MAX_LINK: Final = 8000
+"""Longest link read (a request by value holds its DCQL query)."""
+_SCHEMES: Final = ("openid4vp:", "haip:", "eudi-openid4vp:")
 
 
 class WalletAnswers:
@@ -68,35 +61,52 @@ class WalletAnswers:
         verification: VerificationService,
         sd_jwt: SdJwtVcService,
         clock: Callable[[], datetime],
+        outbound: Outbound | None = None,
+        allow_http: bool = False,
     ) -> None:
+        self.outbound = outbound
+        """The limited client other hosts' requests are read and answered through (None: own requests only)."""
+        self.allow_http = allow_http
+        """Plain http verifiers too (``CAIRN_FETCH_ALLOW_PRIVATE``, for development and tests only)."""
         self.verifier = verifier
         self.wallet = wallet
         self.verification = verification
         self.sd_jwt = sd_jwt
         self.clock = clock
 
-    def _handle(self, text: str) -> tuple[str, str | None]:
-        text = text.strip()[:2000]
-        client_id: str | None = None
-        if text.startswith("openid4vp:"):
-            fields = parse_qs(urlsplit(text).query)
-            request_uri = (fields.get("request_uri") or [""])[0]
-            client_id = fields["client_id"][0] if fields.get("client_id") else None
-            if not request_uri:
-                raise InputError("this link holds no request_uri: Cairn reads requests by reference only")
-        else:
-            request_uri = text
-        prefix = self.verifier.request_uri("")
-        if not request_uri.startswith(prefix):
-            raise InputError(
-                "Cairn's wallet answers requests of verifiers on this Cairn only for now; this one is elsewhere"
-            )
-        return request_uri.removeprefix(prefix), client_id
+    def _fields(self, text: str) -> dict[str, str]:
+        """The link's request parameters (a bare URL is a ``request_uri``)."""
+        text = text.strip()
+        if not text:
+            raise InputError("paste the link the organisation gave you")
+        if len(text) > MAX_LINK:
+            raise InputError("the link is longer than %(n)s characters", n=str(MAX_LINK))
+        if not text.lower().startswith(_SCHEMES):
+            return {"request_uri": text}
+        try:
+            fields = parse_qs(urlsplit(text).query, max_num_fields=30)
+        except ValueError:
+            raise InputError("the link cannot be read") from None
+        return {key: values[0] for key, values in fields.items() if values}
 
     def read(self, link: str) -> Incoming:
-        """The request behind ``link`` (InputError when it is elsewhere, unsigned wrongly or its signature does
-        not verify; NotFoundError when it is answered or expired)."""
-        handle, client_id = self._handle(link)
+        """The request behind ``link``: this instance's, or another host's (see the module); an InputError when it
+        cannot be read, is unsigned wrongly or its signature does not verify; NotFoundError when one of this
+        instance's is answered or expired."""
+        fields = self._fields(link)
+        prefix = self.verifier.request_uri("")
+        request_uri = fields.get("request_uri", "")
+        if not request_uri.startswith(prefix):
+            return read_external(
+                fields,
+                outbound=self.outbound,
+                fetcher=self.verification.fetcher,
+                now=self.clock(),
+                allow_http=self.allow_http,
+            )
+        return self._own(request_uri.removeprefix(prefix), fields.get("client_id"))
+
+    def _own(self, handle: str, client_id: str | None) -> Incoming:
         token = self.verifier.request_object(handle)
         header_part = token.split(".", 1)[0]
         header = loads_json(b64url_decode(header_part, max_length=400), what="JWT header")
@@ -163,10 +173,16 @@ class WalletAnswers:
             ]
         return found
 
-    def answer(self, account_id: int, link: str, chosen: Mapping[str, str]) -> dict[str, Any]:
+    def answer(
+        self, account_id: int, link: str | Incoming, chosen: Mapping[str, str], *, confirmed: bool = False
+    ) -> dict[str, Any]:
         """Present the chosen credential (by wallet id) for each credential query and post the response; the
-        verifier's answer (OAuthError when it refuses)."""
-        incoming = self.read(link)
+        verifier's answer (OAuthError when this instance's verifier refuses, InputError when another host's does).
+        Another host's request is answered only ``confirmed`` (the learner agreed to share with an unidentified
+        verifier)."""
+        incoming = link if isinstance(link, Incoming) else self.read(link)
+        if incoming.external and not confirmed:
+            raise InputError("confirm that you share with a verifier Cairn cannot identify")
         queries = {q["id"]: q for q in incoming.dcql.get("credentials", [])}
         offered = self.candidates(account_id, incoming)
         vp_token: dict[str, list[Any]] = {}
@@ -180,6 +196,8 @@ class WalletAnswers:
         if not vp_token:
             raise InputError("choose a credential to present")
         form = {"vp_token": json.dumps(vp_token), "state": incoming.state}
+        if incoming.external:
+            return post_answer(self.outbound, incoming, {k: v for k, v in form.items() if v})
         return self.verifier.respond(form)
 
     def _present(self, account_id: int, item: WalletItem, query: Mapping[str, Any], incoming: Incoming) -> Any:

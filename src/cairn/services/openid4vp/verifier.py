@@ -252,8 +252,10 @@ class OpenID4VPVerifier:
         """The request object at ``request_uri`` (NotFoundError once answered or expired)."""
         row, slug, _ = self._by_handle(handle)
         client_id = self.client_id(row, slug)
+        # no ``iss``: RFC 9101 leaves its value open, and wallets read it differently (@openid4vc/openid4vp takes an
+        # ``iss`` as the DID the ``kid`` must start with, so ``iss`` = the prefixed client id fails there); who asks
+        # is the ``client_id``, and the ``kid`` is a key of its DID
         claims: dict[str, Any] = {
-            "iss": client_id,
             "aud": SELF_ISSUED,
             "iat": int(self.clock().timestamp()),
             "exp": int(row.expires_at.timestamp()),

@@ -37,7 +37,8 @@ router = APIRouter(include_in_schema=False)
 SignedInDep = Annotated[SignedIn, Depends(current_account)]
 FormDep = Annotated[FormData, Depends(posted_form)]
 _POST = [Depends(current_account), Depends(form_size), Depends(csrf_protect)]
-MAX_LINK: Final = 2000
+MAX_LINK: Final = 8000
+"""A request by value holds its DCQL query in the link."""
 PATH: Final = "/wallet/presentation-requests"
 
 
@@ -132,7 +133,8 @@ def share(request: Request, signed_in: SignedInDep, form: FormDep) -> Response:
             raise
         return _page(request, signed_in, exc.status, errors={"link": error_text(lang, exc)})
     try:
-        services.wallet_answers.answer(signed_in.account.id, link, chosen)
+        confirmed = _field(form, "confirm") == "yes"
+        services.wallet_answers.answer(signed_in.account.id, incoming, chosen, confirmed=confirmed)
     except CairnError as exc:
         if exc.status not in (400, 404, 409):
             raise
