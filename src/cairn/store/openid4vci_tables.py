@@ -52,9 +52,7 @@ class CredentialOfferRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     redeemed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     dead_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    organisation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
-    )
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
     definition_id: Mapped[int | None] = mapped_column(ForeignKey("definitions.id", ondelete="CASCADE"), index=True)
     recipient_key: Mapped[str | None] = mapped_column(String(128))
     recipient_did: Mapped[str | None] = mapped_column(String(2000))

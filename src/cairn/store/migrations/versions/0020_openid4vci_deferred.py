@@ -46,12 +46,12 @@ def _rows_kept() -> Iterator[None]:
         return
     for table in _DEPENDENT:
         op.execute(f"DROP TABLE IF EXISTS temp._kept_{table}")
-        op.execute(f"CREATE TEMP TABLE _kept_{table} AS SELECT * FROM {table}")
+        op.execute(f"CREATE TEMP TABLE _kept_{table} AS SELECT * FROM {table}")  # noqa: S608 (names of ours)
     yield
     for table, parent_there in _DEPENDENT.items():
         columns = ", ".join(c for c in _columns(f"_kept_{table}") if c in set(_columns(table)))
         op.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _kept_{table} "
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _kept_{table} "  # noqa: S608 (names of ours)
             f"WHERE id NOT IN (SELECT id FROM {table}) AND ({parent_there})"
         )
         op.execute(f"DROP TABLE temp._kept_{table}")
