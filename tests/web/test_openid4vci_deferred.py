@@ -53,6 +53,8 @@ def test_offer_at_enrolment_then_202_until_the_award_then_the_credential(app_par
     assert asked.status_code == 202, asked.text
     assert asked.headers["cache-control"] == "no-store"
     transaction = asked.json()["transaction_id"]
+    replay = client.post("/openid4vci/credential", content=request([jwt]), headers=bearer)
+    assert (replay.status_code, replay.json()["error"]) == (400, "invalid_nonce")
     assert asked.json() == {"transaction_id": transaction, "interval": DEFERRED_INTERVAL}
     pending = client.post("/openid4vci/deferred", json={"transaction_id": transaction}, headers=bearer)
     assert (pending.status_code, pending.json()) == (
