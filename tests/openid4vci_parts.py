@@ -1,5 +1,5 @@
 """What the OpenID4VCI tests share (services and web, both flows): an issuing instance, a learner holding a claimed
-award, a wallet's key proof and credential request."""
+award, a wallet's key proof and credential request, an offer redeemed for its access token."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from cairn.bootstrap import Container, build
 from cairn.model.awards import Recipient
 from cairn.services.accounts.service import AccountService
 from cairn.services.openid4vci.formats import JWT_VC_JSON
+from cairn.services.openid4vci.protocol import PRE_AUTHORIZED_GRANT
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.vc.dids import did_key
@@ -71,3 +72,11 @@ def proof(
 def request(jwts: list[str], configuration: str = JWT_VC_JSON) -> bytes:
     """A credential request (1.0) for ``configuration`` with these key proofs."""
     return json.dumps({"credential_configuration_id": configuration, "proofs": {"jwt": jwts}}).encode()
+
+
+def redeem(container: Container, offer_uri: str, tx_code: str) -> str:
+    """The access token a wallet gets for the offer at ``offer_uri`` with its transaction code."""
+    document = container.openid4vci.offer_document(offer_uri.rsplit("/", 1)[1])
+    code = document["grants"][PRE_AUTHORIZED_GRANT]["pre-authorized_code"]
+    form = {"grant_type": PRE_AUTHORIZED_GRANT, "pre-authorized_code": code, "tx_code": tx_code}
+    return str(container.openid4vci.token(form)["access_token"])

@@ -38,6 +38,7 @@ from cairn.services.issuing.service import IssuingService
 from cairn.services.issuing.status_lists import StatusListService
 from cairn.services.mail import Mailer
 from cairn.services.openid4vci.authorization import AuthorizationServer
+from cairn.services.openid4vci.enrolment import EnrolmentOffers
 from cairn.services.openid4vci.formats import SD_JWT_VC, BoundCopies, CredentialConfiguration, w3c_formats
 from cairn.services.openid4vci.issuance import CredentialEndpoint
 from cairn.services.openid4vci.service import OpenID4VCIService
@@ -121,6 +122,8 @@ class Container:
     openid4vci: OpenID4VCIService
     """Credential offers to other wallets, the token and nonce endpoints (OpenID4VCI)."""
     credential_endpoint: CredentialEndpoint
+    enrolment_offers: EnrolmentOffers
+    """Offers at enrolment: an organisation's offer before the award, its credentials deferred until then."""
     openid4vci_authorization: AuthorizationServer
     """The authorization code flow of OpenID4VCI: pushed requests, the learner's consent, codes for tokens."""
     presentation_requests: OpenID4VPVerifier
@@ -356,6 +359,7 @@ def build(
         ),
         openid4vci=openid4vci,
         credential_endpoint=CredentialEndpoint(openid4vci),
+        enrolment_offers=EnrolmentOffers(openid4vci, issuing),
         openid4vci_authorization=AuthorizationServer(openid4vci),
         presentation_requests=presentation_requests,
         wallet_answers=wallet_answers,

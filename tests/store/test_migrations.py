@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -162,3 +164,45 @@ def test_stored_wallet_credentials_are_matched_to_their_holder(empty_database_ur
         }
     finally:
         database.dispose()
+
+
+def test_0020_keeps_the_tokens_and_copies_of_existing_offers_on_sqlite(tmp_path: Path) -> None:
+    """SQLite rebuilds credential_offers to let award_id be NULL; with foreign keys on, dropping the old table
+    would cascade to the offers' tokens and issued copies. They are kept, up and down."""
+    import sqlite3
+
+    from sqlalchemy import text
+
+    path = tmp_path / "cairn.db"
+    database = Database(f"sqlite:///{path}")
+    database.upgrade("0019")
+    raw = sqlite3.connect(path)  # foreign keys off: minimal parents for the offer
+    for table in ("accounts", "awards"):
+        required = [r[1] for r in raw.execute(f"PRAGMA table_info({table})") if r[3] and r[4] is None]
+        values = [
+            1 if c == "id" and table == "accounts" else "2026-01-01" if c.endswith("_at") else 0 for c in required
+        ]
+        if table == "awards":
+            values[required.index("id")] = "a"
+        raw.execute(f"INSERT INTO {table} ({', '.join(required)}) VALUES ({', '.join('?' * len(required))})", values)
+    raw.executescript(
+        "INSERT INTO credential_offers (id, award_id, account_id, handle_hash, code_hash, tx_code_hash, tx_tries,"
+        " configurations, created_at, expires_at)"
+        " VALUES (1, 'a', 1, 'h', 'c', 't', 0, 'x', '2026-01-01', '2026-01-01');"
+        "INSERT INTO credential_offer_tokens (id, offer_id, token_hash, created_at, expires_at, issued)"
+        " VALUES (1, 1, 'tk', '2026-01-01', '2026-01-01', 0);"
+        "INSERT INTO credential_offer_issued (id, token_id, notification_id, configuration, count, created_at)"
+        " VALUES (1, 1, 'n', 'c', 1, '2026-01-01');"
+    )
+    raw.close()
+
+    def kept() -> tuple[int, ...]:
+        with database.engine.connect() as conn:
+            tables = ("credential_offers", "credential_offer_tokens", "credential_offer_issued")
+            return tuple(int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar() or 0) for t in tables)
+
+    database.upgrade()
+    assert kept() == (1, 1, 1)
+    database.downgrade("0019")
+    assert kept() == (1, 1, 1)
+    database.dispose()

@@ -37,6 +37,7 @@ from cairn.store.esco_tables import (
 from cairn.store.openid4vci_tables import (
     AuthorizationRow,
     CredentialOfferRow,
+    DeferredIssueRow,
     IssuedCopyRow,
     OfferTokenRow,
     UsedNonceRow,
@@ -63,6 +64,7 @@ __all__ = [
     "BulkJobRow",
     "CoAwardRow",
     "CredentialOfferRow",
+    "DeferredIssueRow",
     "DefinitionRow",
     "DefinitionShareRow",
     "DefinitionVersionRow",

@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session
 
 from cairn.errors import CairnError
 from cairn.services.openid4vci.protocol import OAuthError, digest
-from cairn.services.openid4vci.service import MAX_CODE, TOKEN_LIFETIME, OpenID4VCIService
+from cairn.services.openid4vci.service import MAX_CODE, TOKEN_LIFETIME, OpenID4VCIService, audit_subject
 from cairn.store.issuing.repository import AuditRecord, append_audit, begin_write
 from cairn.store.tables import AuthorizationRow, CredentialOfferRow, OfferTokenRow
 from cairn.vc.multibase import b64url_encode
@@ -355,7 +355,7 @@ class AuthorizationServer:
                     .values(expires_at=now)
                 )
                 offer = session.get(CredentialOfferRow, row.offer_id)
-                award = offer.award_id if offer is not None else "unknown"
+                award = audit_subject(offer) if offer is not None else "unknown"
                 append_audit(session, [AuditRecord(now, "wallet", "openid4vci.code_replayed", award, {})])
                 refusal = OAuthError("invalid_grant", "the authorization code has been used already")
             elif now >= row.code_expires_at:
@@ -384,7 +384,7 @@ class AuthorizationServer:
                     )
                     configurations = row.configurations.split()
                     details = row.details
-                    append_audit(session, [AuditRecord(now, "wallet", "openid4vci.token", offer.award_id, {})])
+                    append_audit(session, [AuditRecord(now, "wallet", "openid4vci.token", audit_subject(offer), {})])
         if refusal is not None:
             raise refusal  # after the commit: the code stays used, a replay's tokens stay revoked
         return self.service.token_answer(access_token, configurations if details else None)

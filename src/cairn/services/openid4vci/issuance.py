@@ -1,4 +1,4 @@
-"""The credential endpoint of OpenID4VCI, its notification endpoint and (answering that nothing waits) the deferred one.
+"""The credential endpoint of OpenID4VCI, its notification endpoint and the deferred one.
 
 A credential request carries the access token (``Authorization: Bearer``) and a JSON body naming what to issue and
 the wallet's key proofs:
@@ -13,24 +13,37 @@ as a JWK or a did:key, the signature), its ``c_nonce`` must be one this instance
 (``invalid_nonce`` otherwise, with a fresh one), and the access token gets only the award of its offer, in the
 configurations offered, at most :data:`MAX_BATCH` at a time and :data:`MAX_PER_TOKEN` in all. Each proof gets a copy
 bound to its key. Nonces are marked used in the same transaction that records the issue, so a replay fails.
+
+An offer at enrolment (:mod:`cairn.services.openid4vci.enrolment`) whose award does not exist yet is deferred
+instead: the proofs are checked and their nonces used the same way, and the answer is a ``transaction_id`` for the
+deferred endpoint (:mod:`cairn.services.openid4vci.deferred`), which issues to the proved keys once the award is
+made.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from cairn.errors import CredentialError
+from cairn.services.openid4vci.deferred import DEFERRED_INTERVAL, DeferredEndpoint, deferred_until
+from cairn.services.openid4vci.enrolment import award_of
 from cairn.services.openid4vci.formats import CredentialConfiguration
-from cairn.services.openid4vci.protocol import NONCE_LIFETIME, OAuthError, digest
-from cairn.services.openid4vci.service import OpenID4VCIService
+from cairn.services.openid4vci.protocol import MAX_BODY, NONCE_LIFETIME, OAuthError, digest, json_body
+from cairn.services.openid4vci.service import OpenID4VCIService, audit_subject
 from cairn.store.issuing.repository import AuditRecord, append_audit, begin_write
-from cairn.store.tables import AwardRow, CredentialOfferRow, IssuedCopyRow, OfferTokenRow, UsedNonceRow
-from cairn.vc.fetch import loads_json
+from cairn.store.tables import (
+    AwardRow,
+    CredentialOfferRow,
+    DeferredIssueRow,
+    IssuedCopyRow,
+    OfferTokenRow,
+    UsedNonceRow,
+)
 from cairn.vc.keyproof import KeyProof, verify_key_proof
 
 __all__ = ["EVENTS", "MAX_BATCH", "MAX_BODY", "MAX_PER_TOKEN", "CredentialEndpoint"]
@@ -38,9 +51,7 @@ __all__ = ["EVENTS", "MAX_BATCH", "MAX_BODY", "MAX_PER_TOKEN", "CredentialEndpoi
 MAX_BATCH: Final = 5
 """Key proofs (so credentials) one request may carry: the metadata's ``batch_credential_issuance.batch_size``."""
 MAX_PER_TOKEN: Final = 10
-"""Credentials one access token gets in all."""
-MAX_BODY: Final = 64 * 1024
-"""Largest request body of the credential, notification and deferred endpoints (bytes)."""
+"""Credentials one access token gets in all (deferred ones counted when they are deferred)."""
 EVENTS: Final = ("credential_accepted", "credential_failure", "credential_deleted")
 
 
@@ -51,17 +62,7 @@ class CredentialEndpoint:
         self.service = service
         self.database = service.database
         self.clock = service.clock
-
-    def _body(self, body: bytes, error: str) -> dict[str, Any]:
-        if len(body) > MAX_BODY:
-            raise OAuthError(error, f"the request body is larger than {MAX_BODY} bytes")
-        try:
-            parsed = loads_json(body, what="request")
-        except CredentialError:
-            raise OAuthError(error, "the request body is not JSON") from None
-        if not isinstance(parsed, dict):
-            raise OAuthError(error, "the request body is not a JSON object")
-        return parsed
+        self.deferred_endpoint = DeferredEndpoint(service)
 
     def _configuration(self, request: Mapping[str, Any], offer: CredentialOfferRow) -> CredentialConfiguration:
         offered = offer.configurations.split()
@@ -126,23 +127,22 @@ class CredentialEndpoint:
     def issue(self, access_token: str | None, body: bytes) -> dict[str, Any]:
         """Answer a credential request (see the module's description), or raise :class:`OAuthError`."""
         token, offer = self.service.access(access_token)
-        request = self._body(body, "invalid_credential_request")
+        request = json_body(body, "invalid_credential_request")
         configuration = self._configuration(request, offer)
         jwts, draft13 = self._proofs(request)
         if token.issued + len(jwts) > MAX_PER_TOKEN:
             raise OAuthError("credential_request_denied", "this access token has had all the credentials it can get")
-        with self.database.transaction() as session:
-            award = session.get(AwardRow, offer.award_id)
-            if award is None or award.revoked_at is not None or award.suspended:
-                raise OAuthError("credential_request_denied", "the credential is revoked or suspended")
+        award_id = self._award(offer)
         proofs = self._checked(jwts)
+        if award_id is None:
+            return self._defer(token, offer, configuration, proofs, draft13)
         credentials = [
-            configuration.issue(offer.award_id, holder_jwk=p.key.to_jwk(), holder_did=str(p.holder))
+            configuration.issue(award_id, holder_jwk=p.key.to_jwk(), holder_did=str(p.holder))
             for p in proofs
             if p.key is not None
         ]
         notification_id = secrets.token_urlsafe(24)
-        self._record(token, offer, configuration, proofs, notification_id)
+        self._record(token, award_id, configuration, proofs, notification_id=notification_id)
         if draft13:
             return {
                 "credential": credentials[0],
@@ -152,14 +152,65 @@ class CredentialEndpoint:
             }
         return {"credentials": [{"credential": c} for c in credentials], "notification_id": notification_id}
 
-    def _record(
+    def _award(self, offer: CredentialOfferRow) -> str | None:
+        """The award to issue now: the offer's, or for an offer at enrolment the one made since (None: none yet,
+        so defer); ``credential_request_denied`` when it is revoked or suspended, or the offer withdrawn or past
+        its wait."""
+        with self.database.transaction() as session:
+            if offer.award_id is not None:
+                award = session.get(AwardRow, offer.award_id)
+            else:
+                if offer.withdrawn_at is not None or offer.defer_until is None or self.clock() >= offer.defer_until:
+                    raise OAuthError("credential_request_denied", "this offer was withdrawn or has ended")
+                award = award_of(session, offer)
+                if award is None:
+                    return None
+            if award is None or award.revoked_at is not None or award.suspended:
+                raise OAuthError("credential_request_denied", "the credential is revoked or suspended")
+            return award.id
+
+    def _defer(
         self,
         token: OfferTokenRow,
         offer: CredentialOfferRow,
         configuration: CredentialConfiguration,
         proofs: list[KeyProof],
-        notification_id: str,
+        draft13: bool,
+    ) -> dict[str, Any]:
+        """Defer the credentials of an offer at enrolment whose award is not made yet: a transaction keeping the
+        proved keys, answered with its ``transaction_id`` (1.0: and the ``interval``, HTTP 202; draft 13: and a
+        fresh ``c_nonce``, HTTP 200)."""
+        transaction_id = secrets.token_urlsafe(32)
+        keys = [{"jwk": p.key.to_jwk(), "did": str(p.holder)} for p in proofs if p.key is not None]
+        row = DeferredIssueRow(
+            transaction_hash=digest(transaction_id),
+            configuration=configuration.id,
+            holders={"keys": keys},
+            draft13=draft13,
+            created_at=self.clock(),
+        )
+        self._record(token, audit_subject(offer), configuration, proofs, deferred=row, until=deferred_until(offer))
+        if draft13:
+            return {
+                "transaction_id": transaction_id,
+                "c_nonce": self.service.nonces.make(),
+                "c_nonce_expires_in": int(NONCE_LIFETIME.total_seconds()),
+            }
+        return {"transaction_id": transaction_id, "interval": DEFERRED_INTERVAL}
+
+    def _record(
+        self,
+        token: OfferTokenRow,
+        subject: str,
+        configuration: CredentialConfiguration,
+        proofs: list[KeyProof],
+        *,
+        notification_id: str = "",
+        deferred: DeferredIssueRow | None = None,
+        until: datetime | None = None,
     ) -> None:
+        """Use the proofs' nonces and count the credentials against the token, and record the issue (or, with
+        ``deferred``, the deferred transaction, the token then working at the deferred endpoint ``until``)."""
         now = self.clock()
         nonces = sorted({str(p.nonce) for p in proofs})
         try:
@@ -172,6 +223,17 @@ class CredentialEndpoint:
                 session.add_all(UsedNonceRow(nonce_hash=digest(n), expires_at=now + NONCE_LIFETIME) for n in nonces)
                 session.flush()
                 stored.issued += len(proofs)
+                details = {
+                    "configuration": configuration.id,
+                    "count": len(proofs),
+                    "holders": sorted({str(p.holder) for p in proofs}),
+                }
+                if deferred is not None:
+                    deferred.token_id = token.id
+                    session.add(deferred)
+                    stored.deferred_until = until
+                    append_audit(session, [AuditRecord(now, "wallet", "openid4vci.deferred", subject, details)])
+                    return
                 session.add(
                     IssuedCopyRow(
                         token_id=token.id,
@@ -181,12 +243,7 @@ class CredentialEndpoint:
                         created_at=now,
                     )
                 )
-                details = {
-                    "configuration": configuration.id,
-                    "count": len(proofs),
-                    "holders": sorted({str(p.holder) for p in proofs}),
-                }
-                append_audit(session, [AuditRecord(now, "wallet", "openid4vci.issue", offer.award_id, details)])
+                append_audit(session, [AuditRecord(now, "wallet", "openid4vci.issue", subject, details)])
         except IntegrityError:
             raise OAuthError(
                 "invalid_nonce", "the c_nonce has been used already", c_nonce=self.service.nonces.make()
@@ -194,9 +251,9 @@ class CredentialEndpoint:
 
     def notify(self, access_token: str | None, body: bytes) -> None:
         """Record a wallet's notification (``credential_accepted``, ``credential_failure``,
-        ``credential_deleted``) of credentials this access token got, in the audit log."""
-        token, offer = self.service.access(access_token)
-        request = self._body(body, "invalid_notification_request")
+        ``credential_deleted``) of credentials this access token got (at once or deferred), in the audit log."""
+        token, offer = self.service.access(access_token, deferred=True)
+        request = json_body(body, "invalid_notification_request")
         notification_id, event = request.get("notification_id"), request.get("event")
         if not isinstance(event, str) or event not in EVENTS:
             raise OAuthError("invalid_notification_request", f"event must be one of {', '.join(EVENTS)}")
@@ -214,10 +271,9 @@ class CredentialEndpoint:
                 raise OAuthError("invalid_notification_id", "no such notification_id")
             row.event, row.event_at = event, now
             details = {"event": event, "configuration": row.configuration}
-            append_audit(session, [AuditRecord(now, "wallet", "openid4vci.notification", offer.award_id, details)])
+            subject = audit_subject(offer)
+            append_audit(session, [AuditRecord(now, "wallet", "openid4vci.notification", subject, details)])
 
-    def deferred(self, access_token: str | None, body: bytes) -> None:
-        """The deferred credential endpoint: Cairn issues at once, so no transaction ever waits here."""
-        self.service.access(access_token)
-        self._body(body, "invalid_credential_request")
-        raise OAuthError("invalid_transaction_id", "this issuer issues at once: no credential is deferred")
+    def deferred(self, access_token: str | None, body: bytes) -> dict[str, Any]:
+        """The deferred credential endpoint (:meth:`cairn.services.openid4vci.deferred.DeferredEndpoint.answer`)."""
+        return self.deferred_endpoint.answer(access_token, body)

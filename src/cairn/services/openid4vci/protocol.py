@@ -17,34 +17,49 @@ import secrets
 import struct
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
-from cairn.errors import CairnError
+from cairn.errors import CairnError, CredentialError
+from cairn.vc.fetch import loads_json
 from cairn.vc.multibase import b64url_decode, b64url_encode
 
 __all__ = [
+    "MAX_BODY",
     "NONCE_LIFETIME",
     "PRE_AUTHORIZED_GRANT",
     "NonceMaker",
     "OAuthError",
     "digest",
+    "json_body",
     "matches",
 ]
 
 PRE_AUTHORIZED_GRANT: Final = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 NONCE_LIFETIME: Final = timedelta(minutes=5)
 _NONCE_BYTES: Final = 16 + 8 + 16
+MAX_BODY: Final = 64 * 1024
+"""Largest request body of the credential, notification and deferred endpoints (bytes)."""
 
 
 class OAuthError(CairnError):
     """A refused OpenID4VCI / OAuth request: ``error`` (the protocol's code), the description (``message``), the
-    HTTP ``status`` (400; 401 for ``invalid_token``) and, where the wallet should retry with one, a ``c_nonce``."""
+    HTTP ``status`` (400; 401 for ``invalid_token``) and, where the wallet should retry with one, a ``c_nonce``
+    (or, for draft 13's ``issuance_pending``, the ``interval`` to wait)."""
 
-    def __init__(self, error: str, description: str, *, status: int = 400, c_nonce: str | None = None) -> None:
+    def __init__(
+        self,
+        error: str,
+        description: str,
+        *,
+        status: int = 400,
+        c_nonce: str | None = None,
+        interval: int | None = None,
+    ) -> None:
         super().__init__(description)
         self.error = error
         self.status = status
         self.c_nonce = c_nonce
+        self.interval = interval
 
     def body(self) -> dict[str, object]:
         """The JSON error answer: ``{"error": ..., "error_description": ...}`` (and ``c_nonce`` when given)."""
@@ -52,7 +67,22 @@ class OAuthError(CairnError):
         if self.c_nonce is not None:
             body["c_nonce"] = self.c_nonce
             body["c_nonce_expires_in"] = int(NONCE_LIFETIME.total_seconds())
+        if self.interval is not None:
+            body["interval"] = self.interval
         return body
+
+
+def json_body(body: bytes, error: str) -> dict[str, Any]:
+    """A request body that must be a JSON object of at most :data:`MAX_BODY` bytes, else ``error``."""
+    if len(body) > MAX_BODY:
+        raise OAuthError(error, f"the request body is larger than {MAX_BODY} bytes")
+    try:
+        parsed = loads_json(body, what="request")
+    except CredentialError:
+        raise OAuthError(error, "the request body is not JSON") from None
+    if not isinstance(parsed, dict):
+        raise OAuthError(error, "the request body is not a JSON object")
+    return parsed
 
 
 def digest(*parts: str) -> str:

@@ -59,6 +59,7 @@ __all__ = [
     "TX_CODE_LENGTH",
     "MadeOffer",
     "OpenID4VCIService",
+    "audit_subject",
 ]
 
 OFFER_LIFETIME: Final = timedelta(minutes=10)
@@ -72,6 +73,12 @@ MAX_OFFERS_PER_HOUR: Final = 30
 """Offers one account may make in an hour."""
 MAX_CODE: Final = 200
 """Longest code or token read from a request (characters): Cairn's are 43."""
+
+
+def audit_subject(offer: CredentialOfferRow) -> str:
+    """What the audit log names an offer's entries by: its award, or (an offer at enrolment, before the award)
+    the offer."""
+    return offer.award_id or f"openid4vci-offer:{offer.id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +132,15 @@ class OpenID4VCIService:
         """Where the offer's JSON is answered."""
         return f"{self.public_url}/openid4vci/offers/{handle}"
 
+    def new_secrets(self) -> tuple[str, str, str]:
+        """A new offer's handle, its pre-authorised code and a transaction code."""
+        handle = secrets.token_urlsafe(32)
+        return handle, self._code_of(handle), f"{secrets.randbelow(10**TX_CODE_LENGTH):0{TX_CODE_LENGTH}d}"
+
+    def link(self, handle: str) -> str:
+        """The ``openid-credential-offer://`` link of the offer whose handle is ``handle``."""
+        return "openid-credential-offer://?credential_offer_uri=" + quote(self.offer_uri(handle), safe="")
+
     # -- offers -------------------------------------------------------------------------------------
 
     def offerable(self, account_id: int, credential_id: str) -> str:
@@ -154,9 +170,7 @@ class OpenID4VCIService:
         offered = tuple(c for c in (configurations or tuple(self.formats.ids())) if self.formats.get(c))
         if not offered:
             raise ConflictError("this instance offers no credential format")
-        handle = secrets.token_urlsafe(32)
-        code = self._code_of(handle)
-        tx_code = f"{secrets.randbelow(10**TX_CODE_LENGTH):0{TX_CODE_LENGTH}d}"
+        handle, code, tx_code = self.new_secrets()
         now = self.clock()
         expires = now + OFFER_LIFETIME
         with self.database.transaction() as session:
@@ -186,12 +200,10 @@ class OpenID4VCIService:
             )
             details = {"configurations": list(offered), "expires_at": expires.isoformat()}
             append_audit(session, [AuditRecord(now, f"account:{account_id}", "openid4vci.offer", award_id, details)])
-        uri = self.offer_uri(handle)
-        link = "openid-credential-offer://?credential_offer_uri=" + quote(uri, safe="")
-        return MadeOffer(award_id, link, uri, tx_code, expires, offered)
+        return MadeOffer(award_id, self.link(handle), self.offer_uri(handle), tx_code, expires, offered)
 
     def _open_offer(self, session: Session, row: CredentialOfferRow | None) -> CredentialOfferRow | None:
-        if row is None or row.redeemed_at is not None or row.dead_at is not None:
+        if row is None or row.redeemed_at is not None or row.dead_at is not None or row.withdrawn_at is not None:
             return None
         return row if self.clock() < row.expires_at else None
 
@@ -205,6 +217,12 @@ class OpenID4VCIService:
             if row is None:
                 raise NotFoundError("there is no such credential offer, or it has expired")
             configurations = row.configurations.split()
+            at_enrolment = row.award_id is None
+        described = (
+            "The code given to you with this offer"
+            if at_enrolment
+            else "The code shown beside the QR code in your Cairn wallet"
+        )
         return {
             "credential_issuer": self.issuer,
             "credential_configuration_ids": configurations,
@@ -214,7 +232,7 @@ class OpenID4VCIService:
                     "tx_code": {
                         "input_mode": "numeric",
                         "length": TX_CODE_LENGTH,
-                        "description": "The code shown beside the QR code in your Cairn wallet",
+                        "description": described,
                     },
                 }
             },
@@ -256,7 +274,9 @@ class OpenID4VCIService:
                 if row.tx_tries >= MAX_TX_TRIES:
                     row.dead_at = now
                     details["ended"] = True
-                append_audit(session, [AuditRecord(now, "wallet", "openid4vci.tx_code_wrong", row.award_id, details)])
+                append_audit(
+                    session, [AuditRecord(now, "wallet", "openid4vci.tx_code_wrong", audit_subject(row), details)]
+                )
                 refusal = OAuthError("invalid_grant", "the pre-authorized code or the transaction code is not valid")
             else:
                 row.redeemed_at = now
@@ -269,7 +289,7 @@ class OpenID4VCIService:
                 )
                 session.add(token)
                 configurations = row.configurations.split()
-                append_audit(session, [AuditRecord(now, "wallet", "openid4vci.token", row.award_id, {})])
+                append_audit(session, [AuditRecord(now, "wallet", "openid4vci.token", audit_subject(row), {})])
         if refusal is not None:
             raise refusal  # after the commit: the wrong try stays counted
         return self.token_answer(access_token, configurations if "authorization_details" in form else None)
@@ -297,13 +317,18 @@ class OpenID4VCIService:
         """The nonce endpoint's answer: a fresh ``c_nonce``."""
         return {"c_nonce": self.nonces.make()}
 
-    def access(self, access_token: str | None) -> tuple[OfferTokenRow, CredentialOfferRow]:
-        """The token row and offer of a bearer access token still in force, else ``invalid_token`` (401)."""
+    def access(self, access_token: str | None, *, deferred: bool = False) -> tuple[OfferTokenRow, CredentialOfferRow]:
+        """The token row and offer of a bearer access token still in force, else ``invalid_token`` (401).
+
+        ``deferred``: for the deferred and notification endpoints, where a token that deferred a credential works
+        until its ``deferred_until`` (the wallet comes back for the credential long after 10 minutes)."""
         if not access_token or len(access_token) > MAX_CODE or not access_token.isascii():
             raise OAuthError("invalid_token", "an access token is needed: Authorization: Bearer ...", status=401)
         with self.database.transaction() as session:
             token = session.scalar(select(OfferTokenRow).where(OfferTokenRow.token_hash == digest(access_token)))
-            if token is None or self.clock() >= token.expires_at:
+            now = self.clock()
+            longer = token is not None and deferred and token.deferred_until is not None and now < token.deferred_until
+            if token is None or (now >= token.expires_at and not longer):
                 raise OAuthError("invalid_token", "the access token is not valid or has expired", status=401)
             offer = session.get(CredentialOfferRow, token.offer_id)
             if offer is None:

@@ -11,6 +11,12 @@ header for the same definition version, whatever else is sent. A new award answe
 awards were claimed: issued, claimed, claim rate and median seconds to claim, overall and per micro-credential,
 filtered like the awards page (``q``, ``status``, ``definition``).
 
+``POST /api/v1/offers`` (bearer token with ``credentials:issue``) makes an OpenID4VCI offer at enrolment: the
+credential of a definition of the token's organisation for a learner enrolled in it, before the award exists
+(:mod:`cairn.services.openid4vci.enrolment`). The answer (201) carries the offer's link for a wallet, its address,
+the transaction code to give the learner beside it (shown once, never kept), and how long it lasts; the wallet's
+credentials are deferred until the award is made. ``DELETE /api/v1/offers/{offer_id}`` withdraws one (204).
+
 Every error answers the one JSON shape of :mod:`cairn.web.errors`.
 """
 
@@ -18,7 +24,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
@@ -99,6 +105,65 @@ def create_award(
         award_id=result.award_id, created=result.created, credential=result.credential, claim_url=result.claim_url
     )
     return JSONResponse(answer.model_dump(), status_code=201 if result.created else 200)
+
+
+class OfferRequest(BaseModel):
+    """Whom to offer the credential of which micro-credential, before it is awarded."""
+
+    model_config = ConfigDict(extra="forbid")
+    definition: StrictStr = Field(min_length=1, max_length=200, description="the micro-credential's identifier")
+    recipient: Recipient = Field(description="the learner, named as the award will name them: email and/or DID")
+    external_id: ShortText | None = Field(None, description="the award's id in the calling system, as it will be sent")
+    configurations: list[StrictStr] | None = Field(
+        None, min_length=1, max_length=10, description="credential configurations to offer; all when left out"
+    )
+
+
+class OfferAnswer(BaseModel):
+    """An offer at enrolment: what to show the learner (the link as a QR code, the transaction code beside it)."""
+
+    offer_id: int
+    link: str = Field(description="openid-credential-offer://?credential_offer_uri=...")
+    offer_uri: str
+    tx_code: str = Field(description="the transaction code for the learner: shown only in this answer")
+    expires_at: str = Field(description="until when a wallet can redeem the offer")
+    defer_until: str = Field(description="until when the wallet's credentials wait for the award")
+    configurations: list[str]
+
+
+@router.post(
+    "/offers", status_code=201, response_model=OfferAnswer, summary="Offer a credential at enrolment (OpenID4VCI)"
+)
+def create_offer(request: Request, body: OfferRequest, principal: AwardToken) -> Response:
+    """Offer ``recipient`` the credential of ``definition`` before it is awarded: a wallet redeems the offer now,
+    and gets the credential through the deferred endpoint once the award is made. 404 when the definition is not
+    one the organisation awards; 409 while it is a draft; 429 after too many offers in an hour."""
+    made = container(request).enrolment_offers.make(
+        principal.organisation,
+        body.definition,
+        body.recipient,
+        actor=principal.actor,
+        external_id=body.external_id,
+        configurations=tuple(body.configurations) if body.configurations else None,
+    )
+    answer = OfferAnswer(
+        offer_id=made.offer_id,
+        link=made.link,
+        offer_uri=made.offer_uri,
+        tx_code=made.tx_code,
+        expires_at=made.expires_at.isoformat(),
+        defer_until=made.defer_until.isoformat(),
+        configurations=list(made.configurations),
+    )
+    return JSONResponse(answer.model_dump(), status_code=201, headers={"Cache-Control": "no-store"})
+
+
+@router.delete("/offers/{offer_id}", status_code=204, summary="Withdraw an offer at enrolment")
+def withdraw_offer(request: Request, offer_id: Annotated[int, Path(ge=1, le=2**62)], principal: AwardToken) -> Response:
+    """Withdraw an offer at enrolment of the token's organisation: no wallet can redeem it any more, and credentials
+    deferred for it are refused (``credential_request_denied``). 404 for any other offer."""
+    container(request).enrolment_offers.withdraw(principal.organisation, offer_id, actor=principal.actor)
+    return Response(status_code=204)
 
 
 class ClaimFiguresAnswer(BaseModel):

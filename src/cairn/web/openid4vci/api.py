@@ -9,7 +9,8 @@
 - ``POST /openid4vci/nonce``: a fresh ``c_nonce``;
 - ``POST /openid4vci/credential``: the award bound to the wallet's keys (Bearer access token, JSON);
 - ``POST /openid4vci/notification``: the wallet says it accepted, failed or deleted what it got (204);
-- ``POST /openid4vci/deferred``: Cairn defers nothing, so this answers ``invalid_transaction_id``.
+- ``POST /openid4vci/deferred``: the credentials of a deferred transaction (an offer at enrolment), once the award
+  is made (202 with ``transaction_id`` and ``interval`` while it is pending).
 
 Errors answer the protocol's shape, ``{"error": CODE, "error_description": TEXT}`` (not Cairn's API shape: wallets
 read these codes), with 400, or 401 and ``WWW-Authenticate: Bearer error="invalid_token"``. Every answer is
@@ -154,12 +155,15 @@ async def _with_token(request: Request, call: Callable[[str | None, bytes], Any]
 
 @router.post("/openid4vci/credential", summary="OpenID4VCI credential endpoint")
 async def credential(request: Request) -> JSONResponse:
-    """The award of the access token's offer, one copy per key proof, bound to each proof's key."""
+    """The award of the access token's offer, one copy per key proof, bound to each proof's key; for an offer at
+    enrolment made before its award, a deferred transaction (202 with ``transaction_id`` and ``interval``; draft 13:
+    200 with ``transaction_id``)."""
     try:
         answer = await _with_token(request, container(request).credential_endpoint.issue, "invalid_credential_request")
     except OAuthError as exc:
         return _refusal(exc)
-    return _json(answer)
+    deferred = "transaction_id" in answer and "c_nonce" not in answer
+    return _json(answer, 202 if deferred else 200)
 
 
 @router.post("/openid4vci/notification", summary="OpenID4VCI notification endpoint")
@@ -174,12 +178,15 @@ async def notification(request: Request) -> Response:
 
 @router.post("/openid4vci/deferred", summary="OpenID4VCI deferred credential endpoint")
 async def deferred(request: Request) -> Response:
-    """Nothing is ever deferred: every credential is issued at once."""
+    """A deferred transaction's credentials once its award is made; 202 with ``transaction_id`` and ``interval``
+    while it is pending (draft 13: the error ``issuance_pending``)."""
     try:
-        await _with_token(request, container(request).credential_endpoint.deferred, "invalid_credential_request")
+        answer = await _with_token(
+            request, container(request).credential_endpoint.deferred, "invalid_credential_request"
+        )
     except OAuthError as exc:
         return _refusal(exc)
-    return Response(status_code=204, headers=NO_STORE)  # pragma: no cover - deferred always refuses
+    return _json(answer, 202 if "transaction_id" in answer else 200)
 
 
 @router.options("/openid4vci/{endpoint}", include_in_schema=False)
