@@ -4,9 +4,10 @@
 claims (:func:`cairn.formats.sdjwt_vc.learning_claims`), makes every one of them selectively disclosable, and
 signs it as the organisation: ``iss`` is its did:web, ``kid`` the DID URL of its P-256 key (ES256, the algorithm
 EUDI wallets and HAIP require), ``iat`` the award's time, ``exp`` its end of validity if it has one, ``status``
-the award's own revocation slot in the organisation's list, served as an IETF Status List Token
-(:meth:`cairn.services.issuing.status_lists.StatusListService.token`): one revocation shows in the Bitstring
-Status List and in the token alike. ``cnf.jwk`` binds the holder's key when the wallet gave one.
+the award's own revocation slot in a two-bit IETF Status List Token that says revocation (INVALID) and suspension
+(SUSPENDED) both (:meth:`cairn.services.issuing.status_lists.StatusListService.combined_token`): one revocation or
+suspension shows in the Bitstring Status Lists and in the token alike. ``cnf.jwk`` binds the holder's key when the
+wallet gave one.
 
 :meth:`SdJwtVcService.configuration` is the OpenID4VCI ``credential_configurations_supported`` entry.
 """
@@ -22,7 +23,7 @@ from cairn.errors import ConflictError, CredentialError, InputError
 from cairn.formats.sdjwt_vc import CLAIM_NAMES, VCT, learning_claims
 from cairn.services.issuing.keys import KeyService
 from cairn.services.issuing.service import IssuingService
-from cairn.services.issuing.status_lists import StatusListService
+from cairn.services.issuing.status_lists import COMBINED, StatusListService
 from cairn.vc.keys import KeyType
 from cairn.vc.multibase import b64url_decode
 from cairn.vc.proofs.jose import header_jwk
@@ -90,8 +91,9 @@ class SdJwtVcService:
         )
 
     def _status(self, slug: str, credential: Mapping[str, Any]) -> dict[str, Any] | None:
-        """The award's revocation slot (the one its Bitstring Status List entry names) as a Token Status List
-        reference."""
+        """The award's revocation slot (the one its Bitstring Status List entry names) in the two-bit token that
+        says revocation and suspension both (``.../status/combined/SEQ/token``), as a Token Status List reference.
+        SD-JWT VCs issued before name ``.../status/revocation/SEQ/token`` (one bit), which is still served."""
         entries = credential.get("credentialStatus")
         for item in entries if isinstance(entries, list) else [entries]:
             if not isinstance(item, Mapping) or item.get("statusPurpose") != "revocation":
@@ -103,7 +105,7 @@ class SdJwtVcService:
             prefix = self.status_lists.url(slug, "revocation", 0)[:-1]
             sequence = entry.list_credential.removeprefix(prefix)
             if entry.list_credential.startswith(prefix) and sequence.isdigit():
-                uri = self.status_lists.token_url(slug, "revocation", int(sequence))
+                uri = self.status_lists.token_url(slug, COMBINED, int(sequence))
                 return {"status_list": {"idx": entry.index, "uri": uri}}
         return None
 
