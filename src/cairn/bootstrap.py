@@ -271,7 +271,8 @@ def build(
         secret=lambda: settings.require_secret_key().encode(),
         public_url=settings.public_url,
     )
-    sd_jwt = SdJwtVcService(issuing=issuing, keys=keys, status_lists=status_lists, clock=clock)
+    seals = SealService(database, issuing=issuing, keys=keys, secret_key=settings.require_secret_key, clock=clock)
+    sd_jwt = SdJwtVcService(issuing=issuing, keys=keys, status_lists=status_lists, clock=clock, seal_key=seals.jwt_key)
     formats = w3c_formats(BoundCopies(database, keys=keys))
     formats.register(
         CredentialConfiguration(
@@ -328,7 +329,7 @@ def build(
         status_lists=status_lists,
         issuing=issuing,
         sd_jwt=sd_jwt,
-        seals=SealService(database, issuing=issuing, keys=keys, secret_key=settings.require_secret_key, clock=clock),
+        seals=seals,
         bulk=BulkAwardService(issuing, max_upload_bytes=settings.max_upload_bytes),
         award_queries=AwardQueryService(database, recipient_key=keys.recipient_key),
         api_issuing=api_issuing,

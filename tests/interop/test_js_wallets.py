@@ -122,6 +122,14 @@ def test_a_cairn_sd_jwt_vc_verifies_in_sd_jwt_js_resolving_the_issuer_from_its_d
     path.write_text(presentation, encoding="ascii")
     assert harness.run("verify-sd-jwt", str(path), AUD, "another-nonce")["verified"] is False
     assert harness.run("verify-sd-jwt", str(path), "https://elsewhere.example", NONCE)["verified"] is False
+    # the two-bit Status List Token (revoked INVALID, suspended SUSPENDED): the library reads a suspension too
+    assert claims["status"]["status_list"]["uri"] == f"{cairn.url}/orgs/{ORG}/status/combined/1/token"
+    cairn.container.status_lists.suspend(award.award_id, organisation=ORG, actor="t", reason="under review")
+    suspended = harness.run("verify-sd-jwt", str(path), AUD, NONCE)
+    assert suspended["verified"] is False
+    assert "status" in suspended["error"].lower(), suspended
+    cairn.container.status_lists.unsuspend(award.award_id, organisation=ORG, actor="t", reason="cleared")
+    assert harness.run("verify-sd-jwt", str(path), AUD, NONCE)["verified"] is True
     cairn.container.status_lists.revoke(award.award_id, organisation=ORG, actor="t", reason="awarded in error")
     revoked = harness.run("verify-sd-jwt", str(path), AUD, NONCE)
     assert revoked["verified"] is False

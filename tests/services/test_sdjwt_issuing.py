@@ -54,7 +54,7 @@ def test_an_award_as_an_sd_jwt_vc_verifies_with_key_binding(container: Container
     assert payload["cnf"] == {"jwk": HOLDER.public.to_jwk()}
     status = payload["status"]
     assert isinstance(status, dict)
-    assert status["status_list"]["uri"] == f"{PUBLIC_URL}/orgs/{ORG}/status/revocation/1/token"
+    assert status["status_list"]["uri"] == f"{PUBLIC_URL}/orgs/{ORG}/status/combined/1/token"
     for name in ("family_name", "given_name", "achievement_title", "learning_outcomes"):
         assert name not in payload
     presented = add_key_binding(issued, holder_key=HOLDER, aud=AUD, nonce=NONCE, iat=int(clock().timestamp()))

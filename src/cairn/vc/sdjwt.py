@@ -111,12 +111,14 @@ def issue_sd_jwt(
     array_elements: Collection[str] = (),
     decoys: int = 0,
     typ: str = "dc+sd-jwt",
+    extra_header: Mapping[str, Any] | None = None,
 ) -> str:
     """Sign ``claims`` as an SD-JWT (``<JWT>~<Disclosure>~...~``, no key binding).
 
     Each top-level claim named in ``disclosable`` (None: every claim SD-JWT VC allows but ``iat``) becomes a
     Disclosure; a list-valued claim named in ``array_elements`` also has each element disclosable on its own.
-    ``decoys`` random digests hide how many claims there are. ``cnf`` (the holder's key), ``iss``, ``vct`` and
+    ``decoys`` random digests hide how many claims there are; ``extra_header`` goes into the JWT's header
+    (``x5c``). ``cnf`` (the holder's key), ``iss``, ``vct`` and
     the other claims of :data:`NOT_DISCLOSABLE` stay in the clear. Raises :class:`CredentialError` for bad claims.
     """
     if "_sd" in claims or "_sd_alg" in claims:
@@ -143,7 +145,7 @@ def issue_sd_jwt(
     if digests:
         payload["_sd"] = sorted(digests)  # sorted: their order reveals nothing of the claims' order
     payload["_sd_alg"] = SD_ALG
-    jwt = sign_jwt(payload, key=key, kid=kid, typ=typ)
+    jwt = sign_jwt(payload, key=key, kid=kid, typ=typ, extra_header=extra_header)
     return jwt + "~" + "".join(d.encoded + "~" for d in disclosures)
 
 

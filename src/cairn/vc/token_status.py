@@ -6,6 +6,8 @@ one-bit list is bit ``i % 8`` of byte ``i // 8`` counting from the least signifi
 Bitstring Status List (most significant first): :func:`from_bitstring` turns the one into the other, so one
 status list of Cairn's serves both. A referenced token names its entry as ``status: {"status_list": {"idx": n,
 "uri": ...}}``; status values are 0 VALID, 1 INVALID, 2 SUSPENDED (3 and above: application-specific).
+A two-bit list holds four entries a byte, again from the least significant bits up (:func:`pack_statuses`);
+:func:`revocation_and_suspension` makes one from a revocation bitstring and the suspended indexes.
 
 Pure: signing keys, the clock and fetching are the caller's. Decoding is bounded against decompression bombs.
 """
@@ -13,7 +15,7 @@ Pure: signing keys, the clock and fetching are the caller's. Decoding is bounded
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -29,7 +31,9 @@ __all__ = [
     "TYP",
     "TokenStatus",
     "from_bitstring",
+    "pack_statuses",
     "read_reference",
+    "revocation_and_suspension",
     "sign_status_list_token",
     "status_at",
     "verify_status_list_token",
@@ -38,6 +42,9 @@ __all__ = [
 TYP: Final = "statuslist+jwt"
 MEDIA_TYPE: Final = "application/statuslist+jwt"
 STATUS_NAMES: Final = {0: "VALID", 1: "INVALID", 2: "SUSPENDED"}
+VALID: Final = 0
+INVALID: Final = 1
+SUSPENDED: Final = 2
 MAX_DECODED_BYTES: Final = 16 * 1024 * 1024
 _BITS: Final = (1, 2, 4, 8)
 _REVERSED: Final = bytes(int(f"{b:08b}"[::-1], 2) for b in range(256))
@@ -48,6 +55,34 @@ def from_bitstring(bits: bytes) -> bytes:
     """A W3C Bitstring Status List (one bit an entry, most significant bit first) as a one-bit Token Status List
     byte array (least significant bit first): the same entries, the same indexes."""
     return bytes(bits).translate(_REVERSED)
+
+
+def pack_statuses(values: Mapping[int, int], *, length: int, bits: int) -> bytes:
+    """A Token Status List byte array of ``length`` entries of ``bits`` bits each (entry ``i`` in bits
+    ``(i % (8 // bits)) * bits`` and up of byte ``i // (8 // bits)``), holding ``values`` (the rest VALID)."""
+    if bits not in _BITS:
+        raise CredentialError("bits must be 1, 2, 4 or 8")
+    per_byte = 8 // bits
+    out = bytearray(-(-length // per_byte))
+    for idx, value in values.items():
+        if not 0 <= idx < length or not 0 <= value < 1 << bits:
+            raise CredentialError(f"no entry {idx} of value {value} fits a {bits}-bit list of {length}")
+        out[idx // per_byte] |= value << ((idx % per_byte) * bits)
+    return bytes(out)
+
+
+def revocation_and_suspension(revocation: bytes, suspended: Iterable[int]) -> bytes:
+    """A two-bit Token Status List over the entries of a W3C revocation bitstring (most significant bit first):
+    INVALID where its bit is set, SUSPENDED at the ``suspended`` indexes that are not revoked, VALID elsewhere."""
+    values: dict[int, int] = {}
+    for number, byte in enumerate(revocation):
+        if byte:
+            values.update((number * 8 + bit, INVALID) for bit in range(8) if byte & (0x80 >> bit))
+    length = len(revocation) * 8
+    for idx in suspended:
+        if 0 <= idx < length:
+            values.setdefault(idx, SUSPENDED)
+    return pack_statuses(values, length=length, bits=2)
 
 
 def sign_status_list_token(

@@ -29,17 +29,21 @@ from datetime import datetime
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from cryptography import x509
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy.orm import Session
 
 from cairn.errors import ConfigurationError, InputError, NotFoundError
 from cairn.store.catalog.repository import OrganisationRepository
 from cairn.store.database import Database
 from cairn.store.issuing.repository import AuditRecord, KeyRepository, append_audit, begin_write, lock_organisation
-from cairn.store.tables import KeyRow, OrganisationRow
+from cairn.store.issuing.seals import SealRepository
+from cairn.store.tables import KeyRow, OrganisationRow, SealCertificateRow
 from cairn.vc.dids import VerificationMethod, did_web, did_web_document
 from cairn.vc.issuance import SUITES, issue
 from cairn.vc.keys import KeyPair, KeyType, PublicKey
@@ -57,6 +61,7 @@ __all__ = [
     "key_type_for",
     "open_secret",
     "organisation_suite",
+    "seal_fragment",
     "seal_secret",
     "suite_of",
 ]
@@ -95,6 +100,32 @@ def open_secret(sealed: bytes, *, key: bytes, organisation_id: int, kind: str) -
         raise ConfigurationError(
             "a stored signing key cannot be decrypted: CAIRN_SECRET_KEY is not the one it was encrypted with"
         ) from None
+
+
+def seal_fragment(thumbprint: str) -> str:
+    """The fragment of a seal certificate's key in the organisation's DID document: ``seal-`` and the first 16
+    hex digits of the certificate's SHA-256 (see :meth:`KeyService.did_document`)."""
+    return f"seal-{thumbprint[:16]}"
+
+
+def _seal_methods(did: str, rows: list[SealCertificateRow]) -> list[VerificationMethod]:
+    """The P-256 keys of the organisation's seal certificates (retired ones too: SD-JWT VCs signed with them
+    keep verifying), as Multikey verification methods."""
+    methods = []
+    for row in rows:
+        if row.key_type != "P-256":
+            continue
+        try:
+            public = x509.load_pem_x509_certificates(row.chain_pem.encode("ascii"))[0].public_key()
+        except (ValueError, IndexError):
+            continue
+        if not isinstance(public, ec.EllipticCurvePublicKey) or not isinstance(public.curve, ec.SECP256R1):
+            continue
+        point = public.public_bytes(Encoding.X962, PublicFormat.CompressedPoint)
+        methods.append(
+            VerificationMethod.multikey(did, PublicKey(KeyType.P256, point), fragment=seal_fragment(row.thumbprint))
+        )
+    return methods
 
 
 def did_for(public_url: str, slug: str) -> str:
@@ -227,7 +258,9 @@ class KeyService:
         return VerificationMethod.multikey(did, PublicKey.from_multibase(row.public_key_multibase), fragment=fragment)
 
     def did_document(self, slug: str) -> dict[str, Any]:
-        """The organisation's DID document, listing every key. The key the organisation signs with by default
+        """The organisation's DID document, listing every key, and the P-256 key of every seal certificate it has
+        had (``#seal-...``, the key SD-JWT VCs are signed with while such a certificate is current: see
+        :class:`cairn.services.issuing.sdjwt.SdJwtVcService`). The key the organisation signs with by default
         (its status lists, its awards) is made first when it has none yet: a verifier that reads the document
         once and keeps it (as verifiers do) must find in it the key of a status list published after.
 
@@ -248,7 +281,8 @@ class KeyService:
             default = self._preferred(org, suite_of(org), None).value
             if not any(row.type == default and row.retired_at is None for row in rows):
                 return None  # made by did_document, then read again
-            return did_web_document(did, [self._method(did, row) for row in rows])
+            seals = _seal_methods(did, SealRepository(session).all(org.id))
+            return did_web_document(did, [self._method(did, row) for row in rows] + seals)
 
     def keys(self, slug: str) -> list[KeyInfo]:
         """Every key of the organisation, oldest first."""

@@ -1,12 +1,15 @@
 """Issue an award as an SD-JWT VC of the EUDI Learning Credential type (``dc+sd-jwt``), for wallets.
 
 :meth:`SdJwtVcService.issue` reads the award's Open Badges 3.0 credential, maps it to the Learning Credential's
-claims (:func:`cairn.formats.sdjwt_vc.learning_claims`), makes every one of them selectively disclosable, and
-signs it as the organisation: ``iss`` is its did:web, ``kid`` the DID URL of its P-256 key (ES256, the algorithm
-EUDI wallets and HAIP require), ``iat`` the award's time, ``exp`` its end of validity if it has one, ``status``
-the award's own revocation slot in the organisation's list, served as an IETF Status List Token
-(:meth:`cairn.services.issuing.status_lists.StatusListService.token`): one revocation shows in the Bitstring
-Status List and in the token alike. ``cnf.jwk`` binds the holder's key when the wallet gave one.
+claims (:func:`cairn.formats.sdjwt_vc.learning_claims`), makes every one of them selectively disclosable, and signs
+it as the organisation: ``iss`` is its did:web, ``kid`` the DID URL of its P-256 key (ES256, the algorithm EUDI
+wallets and HAIP require). An organisation whose current seal certificate certifies a P-256 key signs with that key
+instead: ``kid`` is its DID URL (``#seal-...``, listed in the DID document) and ``x5c`` the certificate chain
+(signing certificate first, no self-signed root), for verifiers that accept only X.509 issuer keys. ``iat`` is the
+award's time, ``exp`` its end of validity if it has one, ``status`` the award's own revocation slot in a two-bit
+IETF Status List Token that says revocation (INVALID) and suspension (SUSPENDED) both
+(:meth:`cairn.services.issuing.status_lists.StatusListService.combined_token`): one revocation or suspension shows
+in the Bitstring Status Lists and in the token alike. ``cnf.jwk`` binds the holder's key when the wallet gave one.
 
 :meth:`SdJwtVcService.configuration` is the OpenID4VCI ``credential_configurations_supported`` entry.
 """
@@ -21,8 +24,9 @@ from typing import Any, Final
 from cairn.errors import ConflictError, CredentialError, InputError
 from cairn.formats.sdjwt_vc import CLAIM_NAMES, VCT, learning_claims
 from cairn.services.issuing.keys import KeyService
+from cairn.services.issuing.seals import JwtSealKey
 from cairn.services.issuing.service import IssuingService
-from cairn.services.issuing.status_lists import StatusListService
+from cairn.services.issuing.status_lists import COMBINED, StatusListService
 from cairn.vc.keys import KeyType
 from cairn.vc.multibase import b64url_decode
 from cairn.vc.proofs.jose import header_jwk
@@ -49,11 +53,13 @@ class SdJwtVcService:
         keys: KeyService,
         status_lists: StatusListService,
         clock: Callable[[], datetime],
+        seal_key: Callable[[str], JwtSealKey | None] | None = None,
     ) -> None:
         self.issuing = issuing
         self.keys = keys
         self.status_lists = status_lists
         self.clock = clock
+        self.seal_key = seal_key
 
     def issue(self, award_id: str, *, holder_jwk: Mapping[str, Any] | None, organisation: str | None = None) -> str:
         """The award as a compact SD-JWT VC (``<JWT>~<Disclosure>~...~``), bound to ``holder_jwk`` (its ``cnf``)
@@ -78,20 +84,27 @@ class SdJwtVcService:
         if holder_jwk is not None:
             claims["cnf"] = {"jwk": _holder_key(holder_jwk)}
         claims.update(learning_claims(credential))
-        signing = self.keys.ensure_key(view.organisation, suite="ecdsa-rdfc-2019", key_type=KeyType.P256.value)
         disclosable = set(claims) - _CLEAR
+        # made first in any case: it signs the Status List Token, whose key a verifier looks up in the same did.json
+        signing = self.keys.ensure_key(view.organisation, suite="ecdsa-rdfc-2019", key_type=KeyType.P256.value)
+        key, kid, x5c = signing.key, signing.verification_method, None
+        sealed = self.seal_key(view.organisation) if self.seal_key is not None else None
+        if sealed is not None:  # the seal certificate's P-256 key, listed in the DID document too
+            key, kid, x5c = sealed.key, f"{claims['iss']}#{sealed.fragment}", sealed.x5c
         return issue_sd_jwt(
             claims,
-            key=signing.key,
-            kid=signing.verification_method,
+            key=key,
+            kid=kid,
             disclosable=disclosable,
             array_elements={"learning_outcomes"},
             decoys=DECOYS,
+            extra_header={"x5c": x5c} if x5c else None,
         )
 
     def _status(self, slug: str, credential: Mapping[str, Any]) -> dict[str, Any] | None:
-        """The award's revocation slot (the one its Bitstring Status List entry names) as a Token Status List
-        reference."""
+        """The award's revocation slot (the one its Bitstring Status List entry names) in the two-bit token that
+        says revocation and suspension both (``.../status/combined/SEQ/token``), as a Token Status List reference.
+        SD-JWT VCs issued before name ``.../status/revocation/SEQ/token`` (one bit), which is still served."""
         entries = credential.get("credentialStatus")
         for item in entries if isinstance(entries, list) else [entries]:
             if not isinstance(item, Mapping) or item.get("statusPurpose") != "revocation":
@@ -103,7 +116,7 @@ class SdJwtVcService:
             prefix = self.status_lists.url(slug, "revocation", 0)[:-1]
             sequence = entry.list_credential.removeprefix(prefix)
             if entry.list_credential.startswith(prefix) and sequence.isdigit():
-                uri = self.status_lists.token_url(slug, "revocation", int(sequence))
+                uri = self.status_lists.token_url(slug, COMBINED, int(sequence))
                 return {"status_list": {"idx": entry.index, "uri": uri}}
         return None
 

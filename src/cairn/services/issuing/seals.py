@@ -16,6 +16,7 @@ with the certificate's ``organizationIdentifier`` as the issuer's eIDAS legal id
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import itertools
 import json
@@ -35,7 +36,7 @@ from pydantic import ValidationError
 from cairn.errors import ConflictError, InputError, KeyFormatError, NotFoundError
 from cairn.formats.edc import build_edc
 from cairn.model.definitions import Organisation
-from cairn.services.issuing.keys import KeyService, derive_key, open_secret, seal_secret
+from cairn.services.issuing.keys import KeyService, derive_key, open_secret, seal_fragment, seal_secret
 from cairn.services.issuing.service import IssuingService
 from cairn.store.catalog.repository import OrganisationRepository
 from cairn.store.database import Database
@@ -43,9 +44,10 @@ from cairn.store.issuing.repository import AuditRecord, append_audit, begin_writ
 from cairn.store.issuing.seals import SealRepository
 from cairn.store.tables import OrganisationRow, SealCertificateRow
 from cairn.vc.formats.jades_seal import SealKey, alg_for, key_matches, load_chain, load_seal_key, seal_jades
+from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.multibase import b64url_decode
 
-__all__ = ["SEAL_KEY_INFO", "SealInfo", "SealService"]
+__all__ = ["SEAL_KEY_INFO", "JwtSealKey", "SealInfo", "SealService"]
 
 SEAL_KEY_INFO: Final = b"cairn/v1/seal-key-encryption"
 """HKDF ``info`` for the key that encrypts seal certificates' private keys at rest."""
@@ -67,6 +69,16 @@ class SealInfo:
     """Each certificate's subject, signing certificate first."""
     created_at: datetime
     created_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class JwtSealKey:
+    """A seal certificate's P-256 key for signing JWTs: the pair, the ``x5c`` header (base64 DER, signing
+    certificate first, a self-signed root left out as HAIP asks) and the DID URL fragment it is listed under."""
+
+    key: KeyPair
+    x5c: list[str]
+    fragment: str
 
 
 def _name(value: x509.Name) -> str:
@@ -256,6 +268,21 @@ class SealService:
             with self._lock:
                 self._opened[row_id] = key
         return key, chain, _org_identifier(chain[0])
+
+    def jwt_key(self, slug: str) -> JwtSealKey | None:
+        """The organisation's seal certificate key when it can sign SD-JWT VCs (ES256): a current certificate,
+        not expired, certifying a P-256 key; None otherwise (no certificate, an RSA or other-curve key)."""
+        try:
+            key, chain, _ = self._signer(slug)
+        except ConflictError:
+            return None
+        if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
+            return None
+        pair = KeyPair.from_secret(KeyType.P256, key.private_numbers().private_value.to_bytes(32, "big"))
+        certificates = chain[:-1] if len(chain) > 1 and chain[-1].issuer == chain[-1].subject else chain
+        x5c = [base64.b64encode(c.public_bytes(serialization.Encoding.DER)).decode("ascii") for c in certificates]
+        thumbprint = hashlib.sha256(chain[0].public_bytes(serialization.Encoding.DER)).hexdigest()
+        return JwtSealKey(pair, x5c, seal_fragment(thumbprint))
 
     def seal(self, slug: str, document: Mapping[str, Any]) -> dict[str, Any]:
         """``document`` sealed with the organisation's certificate (JAdES JWS JSON serialization)."""

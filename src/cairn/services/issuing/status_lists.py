@@ -25,7 +25,7 @@ from typing import Final
 
 from cairn.errors import ConflictError, InputError, NotFoundError
 from cairn.services.issuing.claims import queue_status_notice
-from cairn.services.issuing.keys import KeyService, suite_of
+from cairn.services.issuing.keys import KeyService, SigningKey, suite_of
 from cairn.store.catalog.repository import OrganisationRepository
 from cairn.store.database import Database
 from cairn.store.issuing.repository import AuditRecord, AwardRepository, StatusListRepository, append_audit, begin_write
@@ -34,9 +34,10 @@ from cairn.vc.issuance import DATA_INTEGRITY_SUITES, issue
 from cairn.vc.keys import KeyType
 from cairn.vc.status import DEFAULT_LENGTH, BitstringStatusList, StatusEntry, random_free_index, status_list_credential
 from cairn.vc.token_status import MEDIA_TYPE as TOKEN_MEDIA_TYPE
-from cairn.vc.token_status import from_bitstring, sign_status_list_token
+from cairn.vc.token_status import from_bitstring, revocation_and_suspension, sign_status_list_token
 
 __all__ = [
+    "COMBINED",
     "MEDIA_TYPE",
     "PURPOSES",
     "IndexChooser",
@@ -48,6 +49,8 @@ __all__ = [
 ]
 
 PURPOSES: Final = ("revocation", "suspension")
+COMBINED: Final = "combined"
+"""The address of the two-bit Status List Token that says both (revoked: INVALID, suspended: SUSPENDED)."""
 MEDIA_TYPE: Final = "application/vc"
 """The media type of a secured VCDM 2.0 credential in JSON-LD with an embedded proof."""
 MAX_REASON: Final = 1000
@@ -140,7 +143,7 @@ class StatusListService:
         self.max_age = max_age
         self._states: dict[tuple[int, str], _ListState] = {}
         self._published: dict[int, tuple[tuple[int, int, str], PublishedList]] = {}
-        self._tokens: dict[int, tuple[tuple[int, int], datetime, PublishedList]] = {}
+        self._tokens: dict[tuple[str, int], tuple[tuple[int, object, int], datetime, PublishedList]] = {}
         self._lock = threading.RLock()
 
     # -- addresses ----------------------------------------------------------------------------------
@@ -333,7 +336,9 @@ class StatusListService:
         """The same list as an IETF Token Status List (``application/statuslist+jwt``): the same bits, so one
         revocation shows in both (reordered least significant bit first), signed as the organisation with its P-256
         key (ES256, what wallets and verifiers of SD-JWT VCs expect). Signed again when the list or the key changes
-        and when the token is half way to its ``exp``."""
+        and when the token is half way to its ``exp``. ``purpose`` :data:`COMBINED`: :meth:`combined_token`."""
+        if purpose == COMBINED:
+            return self.combined_token(slug, sequence)
         if purpose not in PURPOSES:
             raise NotFoundError(f"no status list '{purpose}'")
         now = self.clock()
@@ -347,17 +352,66 @@ class StatusListService:
                 raise NotFoundError(f"no {purpose} list {sequence} for '{slug}'")
             list_id, revision = found
             signing = self.keys.signing_key(session, org, suite="ecdsa-rdfc-2019", key_type=KeyType.P256.value)
-            version = (revision, signing.key_row_id)
+            version: tuple[int, object, int] = (revision, (), signing.key_row_id)
             with self._lock:
-                cached = self._tokens.get(list_id)
+                cached = self._tokens.get((purpose, list_id))
             if cached is not None and cached[0] == version and now - cached[1] < TOKEN_LIFETIME / 2:
                 return cached[2]
             row = repo.find(org.id, purpose, sequence)
             assert row is not None
+            lst, revision = from_bitstring(row.bits), row.revision
+        version = (revision, (), signing.key_row_id)
+        return self._sign_token(slug, purpose, sequence, list_id, lst, 1, signing, now, version, f"t{revision}")
+
+    def combined_token(self, slug: str, sequence: int) -> PublishedList:
+        """Revocation and suspension in one two-bit Status List Token, at ``.../status/combined/SEQ/token``: entry
+        ``i`` is the award holding index ``i`` of revocation list ``SEQ`` (its own revocation slot, so no new
+        index is stored), INVALID when it is revoked, SUSPENDED while it is suspended, VALID otherwise. Signed
+        again when that revocation list, any of the organisation's suspension lists or the key changes, and when
+        the token is half way to its ``exp``."""
+        now = self.clock()
+        with self.database.transaction() as session:
+            org = OrganisationRepository(session).row(slug)
+            if org is None:
+                raise NotFoundError(f"no organisation '{slug}'")
+            repo = StatusListRepository(session)
+            found = repo.revision(org.id, "revocation", sequence)
+            if found is None:
+                raise NotFoundError(f"no status list {sequence} for '{slug}'")
+            list_id = found[0]
+            suspensions = repo.revisions(org.id, "suspension")
+            signing = self.keys.signing_key(session, org, suite="ecdsa-rdfc-2019", key_type=KeyType.P256.value)
+            version: tuple[int, object, int] = (found[1], suspensions, signing.key_row_id)
+            with self._lock:
+                cached = self._tokens.get((COMBINED, list_id))
+            if cached is not None and cached[0] == version and now - cached[1] < TOKEN_LIFETIME / 2:
+                return cached[2]
+            row = repo.find(org.id, "revocation", sequence)
+            assert row is not None
             bits, revision = row.bits, row.revision
-        issued = now.replace(microsecond=0)
+            suspended = repo.suspended_on(list_id)
+        lst = revocation_and_suspension(bits, suspended)
+        version = (revision, suspensions, signing.key_row_id)
+        tag = f"c{revision}.{sum(suspensions)}"
+        return self._sign_token(slug, COMBINED, sequence, list_id, lst, 2, signing, now, version, tag)
+
+    def _sign_token(
+        self,
+        slug: str,
+        purpose: str,
+        sequence: int,
+        list_id: int,
+        lst: bytes,
+        bits: int,
+        signing: SigningKey,
+        now: datetime,
+        version: tuple[int, object, int],
+        tag: str,
+    ) -> PublishedList:
+        """Sign ``lst`` as the token of ``purpose``/``sequence``, and remember it under ``version``."""
+        issued, revision = now.replace(microsecond=0), version[0]
         token = sign_status_list_token(
-            from_bitstring(bits),
+            lst,
             uri=self.token_url(slug, purpose, sequence),
             issuer=self.keys.did(slug),
             key=signing.key,
@@ -365,16 +419,17 @@ class StatusListService:
             iat=issued,
             exp=issued + TOKEN_LIFETIME,
             ttl=self.max_age,
+            bits=bits,
         )
         result = PublishedList(
             body=token.encode("ascii"),
-            etag=f'W/"t{list_id}.{revision}.{signing.key_row_id}.{int(issued.timestamp())}"',
+            etag=f'W/"{list_id}.{tag}.{signing.key_row_id}.{int(issued.timestamp())}"',
             media_type=TOKEN_MEDIA_TYPE,
             cache_control=f"public, max-age={self.max_age}",
             revision=revision,
         )
         with self._lock:
-            self._tokens[list_id] = ((revision, signing.key_row_id), issued, result)
+            self._tokens[(purpose, list_id)] = (version, issued, result)
         return result
 
     def response(self, slug: str, purpose: str, sequence: int) -> tuple[bytes, str, str]:

@@ -28,7 +28,7 @@ __all__ = ["InstanceFetcher"]
 _DID = re.compile(r"^/orgs/(?P<slug>[a-z0-9-]{1,80})/did\.json$")
 _STATUS = re.compile(r"^/orgs/(?P<slug>[a-z0-9-]{1,80})/status/(?P<purpose>revocation|suspension)/(?P<seq>\d{1,9})$")
 _TOKEN = re.compile(
-    r"^/orgs/(?P<slug>[a-z0-9-]{1,80})/status/(?P<purpose>revocation|suspension)/(?P<seq>\d{1,9})/token$"
+    r"^/orgs/(?P<slug>[a-z0-9-]{1,80})/status/(?P<purpose>revocation|suspension|combined)/(?P<seq>\d{1,9})/token$"
 )
 _TRUST_LIST = re.compile(r"^/registries/(?P<slug>[a-z0-9-]{1,80})/trust-list$")
 LIST_MEDIA_TYPE = "application/vc+ld+json"

@@ -192,6 +192,22 @@ class StatusListRepository:
         found = self.session.execute(stmt).first()
         return (int(found[0]), int(found[1])) if found else None
 
+    def revisions(self, organisation_id: int, purpose: str) -> tuple[int, ...]:
+        """The revision of each of the organisation's lists for ``purpose``, by sequence: any change changes it."""
+        stmt = (
+            select(StatusListRow.revision)
+            .where(StatusListRow.organisation_id == organisation_id, StatusListRow.purpose == purpose)
+            .order_by(StatusListRow.sequence)
+        )
+        return tuple(int(r) for r in self.session.scalars(stmt))
+
+    def suspended_on(self, revocation_list_id: int) -> list[int]:
+        """The revocation indexes, in that list, of the awards suspended now."""
+        stmt = select(AwardRow.revocation_index).where(
+            AwardRow.revocation_list_id == revocation_list_id, AwardRow.suspended.is_(True)
+        )
+        return [int(i) for i in self.session.scalars(stmt) if i is not None]
+
     def locked(self, list_id: int) -> StatusListRow:
         """A list, locked until the transaction ends, so concurrent bit changes are not lost."""
         row = self.session.scalar(select(StatusListRow).where(StatusListRow.id == list_id).with_for_update())

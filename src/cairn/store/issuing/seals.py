@@ -28,6 +28,15 @@ class SealRepository:
         )
         return self.session.scalar(stmt)
 
+    def all(self, organisation_id: int) -> list[SealCertificateRow]:
+        """Every certificate the organisation has had, retired ones too, oldest first."""
+        stmt = (
+            select(SealCertificateRow)
+            .where(SealCertificateRow.organisation_id == organisation_id)
+            .order_by(SealCertificateRow.id)
+        )
+        return list(self.session.scalars(stmt))
+
     def retire(self, organisation_id: int, *, now: datetime) -> int:
         """Retire every current certificate of the organisation and forget their keys; how many."""
         rows = self.session.scalars(

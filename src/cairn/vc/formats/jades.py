@@ -42,7 +42,7 @@ from cairn.errors import KeyFormatError
 from cairn.vc.multibase import b64url_decode
 from cairn.vc.values import parse_time
 
-__all__ = ["MAX_JWS_LENGTH", "JadesResult", "parse_jws", "verify_jades"]
+__all__ = ["MAX_JWS_LENGTH", "JadesResult", "check_x5c", "parse_jws", "verify_jades"]
 
 MAX_JWS_LENGTH: Final = 5_000_000
 """Longest JWS (characters) read."""
@@ -357,6 +357,20 @@ def verify_jades(source: Mapping[str, Any] | str, *, now: datetime, trusted: Col
     if "adoTst" in header or "etsiU" in jws.unprotected:
         result.notes.append("the timestamp tokens in the signature are not checked")
     return result
+
+
+def check_x5c(x5c: object, *, now: datetime, trusted: Collection[str] = ()) -> tuple[JadesResult, x509.Certificate]:
+    """The ``x5c`` chain of a JWS that is not a JAdES seal (an SD-JWT VC's), checked as a seal's is: each link,
+    each certificate valid ``now``, and whether a certificate reached through verified links is one of
+    ``trusted``. Returns the result (``signature_ok`` set: the caller checks that the leaf's key is the one that
+    verified the signature) and the signing certificate. ValueError for an unreadable chain."""
+    certs = _load_chain(x5c)
+    result = JadesResult(form="x5c", readable=True, signature_ok=True)
+    result.chain = [describe_certificate(cert, der) for cert, der in certs]
+    _check_chain(result, certs)
+    _check_times(result, certs, {}, as_utc(now))
+    _check_trust(result, trusted)
+    return result, certs[0][0]
 
 
 def _check_header(header: Mapping[str, Any]) -> None:

@@ -2,24 +2,33 @@
 
 Checks: ``readable`` (a compact SD-JWT), ``proof`` (the issuer's signature and every Disclosure,
 :func:`cairn.vc.sdjwt.verify_sd_jwt`), ``well-formed`` (``vct`` and ``iss``), ``issuer-key`` (the ``kid`` is a key
-of ``iss``: a DID URL under the issuer's DID, resolved like any other key, through the caller's fetcher),
+of ``iss``: a DID URL under the issuer's DID, resolved like any other key, through the caller's fetcher; an
+``x5c`` chain is checked against the operator's trusted seal certificates, ``trusted``, as JAdES seals are, and a
+header with ``x5c`` and no ``kid`` is verified with its signing certificate's key, confirmed only by such trust),
 ``validity`` (``exp``/``nbf``), ``key-binding`` (the KB-JWT: signed by ``cnf.jwk``, ``sd_hash``, fresh ``iat``,
 and the ``aud``/``nonce`` the caller asked for as ``domain``/``challenge``) and ``status`` (the IETF Token Status
 List the ``status`` claim names, fetched through the same fetcher, its token signed by a key of the issuer,
-failing closed like every status check). The report's ``credential`` is the disclosed claims as JSON.
+failing closed like every status check; INVALID reads as revoked, SUSPENDED as suspended, and VALID on a list of
+two or more bits an entry as neither). The report's ``credential`` is the disclosed claims as JSON.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from cairn.errors import CredentialError, OfflineError
 from cairn.phrases import Phrase
 from cairn.vc.fetch import Fetcher
+from cairn.vc.formats.jades import check_x5c
 from cairn.vc.issuer_keys import KeySources
 from cairn.vc.keybinding import issuer_key
+from cairn.vc.keys import KeyType, PublicKey, RsaPublicKey
 from cairn.vc.proofs.jose import JwsKey
 from cairn.vc.proofs.suites import controller_of
 from cairn.vc.report import Outcome, Report
@@ -58,7 +67,7 @@ def verify_sd_jwt_vc(
         report.add("readable", Outcome.FAIL, exc.message)
         return report
     try:
-        return _verify(report, source, len(encoded), kb is not None, now, fetcher, challenge, domain)
+        return _verify(report, source, len(encoded), kb is not None, now, fetcher, challenge, domain, trusted)
     except Exception as exc:  # a report, never an exception, whatever the input
         report.add("readable", Outcome.FAIL, f"the SD-JWT could not be processed ({type(exc).__name__})")
         return report
@@ -73,12 +82,13 @@ def _verify(
     fetcher: Fetcher | None,
     challenge: str | None,
     domain: str | None,
+    trusted: Collection[str],
 ) -> Report:
     keys = KeySources(fetcher)
     used: dict[str, Any] = {}
     result = verify_sd_jwt(
         source,
-        resolve_key=keys.credential_jwt_resolver("assertionMethod", used),
+        resolve_key=_x5c_or(keys.credential_jwt_resolver("assertionMethod", used), used, now),
         now=now,
         aud=domain,
         nonce=challenge,
@@ -111,8 +121,12 @@ def _verify(
         report.add("well-formed", Outcome.FAIL, "the SD-JWT VC names no issuer (iss)")
     else:
         report.add("well-formed", Outcome.PASS, Phrase("an SD-JWT VC of type %(vct)s", vct=vct[:200]))
-    if isinstance(issuer, str) and issuer:
+    if isinstance(issuer, str) and issuer and "x5c" not in used:
         _issuer_key(report, keys, issuer, used, result.key)
+    x5c = (result.header or {}).get("x5c")
+    if x5c is not None:
+        named = issuer if isinstance(issuer, str) else None
+        _certificate(report, x5c, result.key, now, trusted, relied_on="x5c" in used, issuer=named)
     _validity(report, claims, result.time_problem)
     _key_binding(report, result.key_binding.present, result.key_binding.ok, result.key_binding.reason, claims)
     _status(report, claims, issuer if isinstance(issuer, str) else None, now, fetcher, keys)
@@ -144,6 +158,87 @@ def _issuer_key(report: Report, keys: KeySources, issuer: str, used: Mapping[str
     else:
         outcome, reason = Outcome.WARNING, "the SD-JWT names no key, so the key cannot be tied to the issuer"
     report.add("issuer-key", outcome, reason, undetermined=outcome is Outcome.WARNING)
+
+
+def _x5c_or(
+    resolve: Callable[[Mapping[str, Any]], JwsKey], used: dict[str, Any], now: datetime
+) -> Callable[[Mapping[str, Any]], JwsKey]:
+    """The key of a header that names neither ``kid`` nor ``jwk`` but carries ``x5c``: its signing
+    certificate's (noted as ``used["x5c"]``; :func:`_certificate` then decides whether anything vouches for it).
+    Any other header: ``resolve`` (the DID path)."""
+
+    def resolver(header: Mapping[str, Any]) -> JwsKey:
+        if "kid" in header or "jwk" in header or "x5c" not in header:
+            return resolve(header)
+        try:
+            _, leaf = check_x5c(header["x5c"], now=now)
+        except ValueError as exc:
+            raise CredentialError(f"the x5c certificate chain cannot be read: {exc}") from None
+        used["x5c"] = True
+        return _jws_key(leaf.public_key())
+
+    return resolver
+
+
+def _jws_key(public: object) -> JwsKey:
+    if isinstance(public, ec.EllipticCurvePublicKey) and isinstance(public.curve, ec.SECP256R1 | ec.SECP384R1):
+        kind = KeyType.P256 if isinstance(public.curve, ec.SECP256R1) else KeyType.P384
+        return PublicKey(kind, public.public_bytes(Encoding.X962, PublicFormat.CompressedPoint))
+    if isinstance(public, rsa.RSAPublicKey):
+        numbers = public.public_numbers()
+        return RsaPublicKey(numbers.n, numbers.e)
+    raise CredentialError("the x5c signing certificate's key is not one Cairn verifies JWTs with")
+
+
+def _certificate(
+    report: Report,
+    x5c: object,
+    key: JwsKey | None,
+    now: datetime,
+    trusted: Collection[str],
+    *,
+    relied_on: bool,
+    issuer: str | None,
+) -> None:
+    """The ``x5c`` chain, checked as a seal's (links, validity now, a trusted certificate reached), never
+    believed for being there: it confirms the issuer's key only when it reaches one of ``trusted``. Beside a
+    ``kid`` (``relied_on`` False) the DID path has already judged the key, and a chain nothing vouches for is
+    only shown (``report.issuer``); a broken chain, or one that does not certify the signing key, fails. Relied on
+    alone, a trusted chain confirms an ``iss`` only when the certificate names it (a URI SAN): otherwise anyone
+    with a trusted certificate could claim another issuer's DID."""
+    try:
+        chain, leaf = check_x5c(x5c, now=now, trusted=trusted)
+        leaf_key = _jws_key(leaf.public_key())
+    except (ValueError, CredentialError) as exc:
+        report.add("issuer-key", Outcome.FAIL, f"the x5c certificate chain cannot be used: {str(exc)[:200]}")
+        return
+    report.issuer["certificate_chain"] = chain.chain
+    report.issuer["trust"] = chain.trust
+    holder = chain.chain[0]["organisation"] or chain.chain[0]["subject"]
+    if key is None or leaf_key != key:
+        report.add("issuer-key", Outcome.FAIL, "the x5c signing certificate is not for the key that signed")
+    elif not chain.chain_ok or not chain.cert_time_ok:
+        reasons = [r for ok, r in ((chain.chain_ok, chain.chain_reason), (chain.cert_time_ok, chain.cert_time_reason))]
+        report.add("issuer-key", Outcome.FAIL, "; ".join(r for r in reasons if r))
+    elif chain.trust == "trusted" and relied_on and issuer is not None and issuer not in _uris(leaf):
+        reason = f"the certificate of {holder} (x5c) is trusted but does not name the issuer {issuer[:200]}"
+        report.add("issuer-key", Outcome.WARNING, reason, undetermined=True)
+    elif chain.trust == "trusted":
+        reason = f"the key is certified by the certificate of {holder} (x5c): {chain.trust_reason}"
+        report.add("issuer-key", Outcome.PASS, reason)
+    elif relied_on:
+        reason = f"the key comes from the certificate of {holder} (x5c) alone: {chain.trust_reason}"
+        report.add("issuer-key", Outcome.WARNING, reason, undetermined=True)
+    else:
+        report.issuer["trust_reason"] = chain.trust_reason
+
+
+def _uris(cert: x509.Certificate) -> list[str]:
+    try:
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
+    return [str(uri) for uri in names.get_values_for_type(x509.UniformResourceIdentifier)]
 
 
 def _validity(report: Report, claims: Mapping[str, Any], problem: str | None) -> None:
@@ -222,6 +317,8 @@ def _status(
         return
     if value == 0:
         report.add("status", Outcome.PASS, Phrase("not revoked"))
+        if status.bits > 1:  # a list with room for SUSPENDED says that too (Cairn's own: .../combined/N/token)
+            report.add("status", Outcome.PASS, Phrase("not suspended"))
     elif value == 1:
         report.add("status", Outcome.FAIL, Phrase("the issuer has revoked this credential"))
     elif value == 2:

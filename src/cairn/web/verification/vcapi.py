@@ -22,7 +22,8 @@
 - ``POST /credentials/status`` (``credentials:status``): revoke, suspend or unsuspend an award of the token's
   organisation by its id (``urn:uuid:`` award id, or the ``id`` a credential issued through the VC-API carried).
 - ``GET /orgs/{slug}/did.json`` and ``GET /orgs/{slug}/status/{purpose}/{sequence}`` (public documents), and
-  ``GET /orgs/{slug}/status/{purpose}/{sequence}/token`` (the same list as an IETF Status List Token).
+  ``GET /orgs/{slug}/status/{purpose}/{sequence}/token`` (the same list as an IETF Status List Token;
+  ``combined``: revocation and suspension in one two-bit token).
 
 Every error answers the one JSON shape of :mod:`cairn.web.errors`.
 """
@@ -332,12 +333,14 @@ def status_list(
 def status_list_token(
     request: Request,
     slug: str,
-    purpose: Literal["revocation", "suspension"],
+    purpose: Literal["revocation", "suspension", "combined"],
     sequence: RowId,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """The list as a signed ``application/statuslist+jwt`` (draft-ietf-oauth-status-list), for SD-JWT VCs: the
-    same entries as the Bitstring Status List beside it; an ETag, and 304 when the caller's copy is current."""
+    same entries as the Bitstring Status List beside it; an ETag, and 304 when the caller's copy is current.
+    ``combined``: revocation list ``sequence``'s awards in two bits each (revoked INVALID, suspended SUSPENDED),
+    what SD-JWT VCs name now."""
     published = container(request).status_lists.token(slug, purpose, sequence)
     headers = {"ETag": published.etag, "Cache-Control": published.cache_control}
     if published.not_modified(if_none_match):
