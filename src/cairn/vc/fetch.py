@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import functools
 import http.client
 import ipaddress
 import json
@@ -224,6 +225,13 @@ class _Target:
     body: bytes | None = None
 
 
+@functools.cache
+def default_tls() -> ssl.SSLContext:
+    """The system trust store with hostname checks, read once per process (reading it takes ~20 ms, and every
+    container builds fetchers); an SSLContext may be shared by threads."""
+    return ssl.create_default_context()
+
+
 class HttpsFetcher:
     """Fetch documents over HTTPS with a timeout, a size limit and no private-address targets.
 
@@ -255,7 +263,7 @@ class HttpsFetcher:
         self.allow_http = allow_http
         self.allow_private = allow_private
         self._resolver = resolver or _system_resolver
-        self._ssl = ssl_context or ssl.create_default_context()
+        self._ssl = ssl_context or default_tls()
         self._accept = accept
         self._monotonic = monotonic
 
