@@ -187,3 +187,37 @@ def test_a_revoked_or_suspended_award_is_not_exported(container: Container, ca: 
     container.status_lists.revoke(award_id, reason="issued in error", actor="test", organisation=ORG)
     with pytest.raises(ConflictError, match="revoked or suspended"):
         container.seals.export_award(award_id)
+
+
+def test_a_composite_award_exports_its_components_as_parts(container: Container, ca: SealCa) -> None:
+    email, components = "ada@example.org", ["um-python-data-analysis", "um-sql-databases", "sb-cloud-applications"]
+    account = container.accounts.create_account(email=email).id
+    for slug in components:
+        org = "skillbridge-europe" if slug.startswith("sb-") else ORG
+        result = container.issuing.award(slug, Recipient(email=email, name="Ada"), actor="test", organisation=org)
+        assert result.claim_token
+        container.wallet.add_from_claim(account, email, result.claim_token)
+    claim = container.pathway_claims.claim_from_wallet(account, "um-data-analysis-foundations")
+    assert claim.award_id
+    container.seals.install(ORG, chain_pem=ca.chain_pem(), key_pem=ca.key_pem(), actor="o")
+    _trust(container, ca)
+    sealed = container.seals.export_award(claim.award_id, organisation=ORG)
+    report = container.verification.verify(sealed)
+    outcomes = {c.name: c.outcome for c in report.checks}
+    assert outcomes["proof"] is Outcome.PASS, report.text()
+    assert outcomes["shapes"] is Outcome.PASS, report.text()
+
+    edc = json.loads(parse_jws(sealed)[1])
+    parts = edc["credentialSubject"]["hasClaim"]["hasPart"]
+    assert sorted(p["identifier"]["notation"] for p in parts) == sorted(c.id for c in claim.components)
+    bodies = {p["title"]["en"]: p["awardedBy"]["awardingBody"] for p in parts}
+    assert {t: b["legalName"]["en"] for t, b in bodies.items()} == {
+        "Data analysis with Python": "Mazovian University in Warsaw",
+        "Relational databases and SQL": "Mazovian University in Warsaw",
+        "Building applications with cloud services": "SkillBridge Europe GmbH",
+    }
+    assert bodies["Data analysis with Python"] == edc["issuer"]  # the same organisation: the same node
+    assert bodies["Building applications with cloud services"]["id"] == container.keys.did("skillbridge-europe")
+    assert all(p["awardedBy"]["awardingDate"] for p in parts)
+    plain = json.loads(parse_jws(container.seals.export_award(_award(container)))[1])
+    assert "hasPart" not in plain["credentialSubject"]["hasClaim"]

@@ -10,7 +10,8 @@ shown again, never logged, and never in the audit log (which records the certifi
 Installing another certificate, or removing it, retires the old one and forgets its key.
 
 :meth:`SealService.export_award` maps an award's Open Badges 3.0 credential to ELM (:func:`cairn.formats.edc.build_edc`)
-with the certificate's ``organizationIdentifier`` as the issuer's eIDAS legal identifier, and seals it
+with the certificate's ``organizationIdentifier`` as the issuer's eIDAS legal identifier (a composite's components
+as ``hasPart``: :mod:`cairn.formats.edc_parts`, with what this instance holds of those it awarded), and seals it
 (:func:`cairn.vc.formats.jades_seal.seal_jades`, JAdES baseline B, ``sigT`` = now).
 """
 
@@ -33,8 +34,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtensionOID, NameOID
 from pydantic import ValidationError
 
-from cairn.errors import ConflictError, InputError, KeyFormatError, NotFoundError
+from cairn.errors import ConflictError, CredentialError, InputError, KeyFormatError, NotFoundError
+from cairn.formats.composite import digest_matches, read_composite
 from cairn.formats.edc import build_edc
+from cairn.formats.edc_parts import LocalPart, with_parts
 from cairn.model.definitions import Organisation
 from cairn.services.issuing.keys import KeyService, derive_key, open_secret, seal_fragment, seal_secret
 from cairn.services.issuing.service import IssuingService
@@ -309,8 +312,31 @@ class SealService:
             organisation=self._organisation(view.organisation),
             legal_identifier=legal,
         )
+        edc = with_parts(edc, credential, local=self._local_parts(credential))
         text = json.dumps(edc, ensure_ascii=False, separators=(",", ":"))
         return seal_jades(text, key=key, chain=chain, signing_time=self.clock())
+
+    def _local_parts(self, credential: Mapping[str, Any]) -> dict[str, LocalPart]:
+        """The components of a composite ``credential`` that are awards of this instance (credential id
+        ``urn:uuid:<award>``, stored with the digest the composite pins), by credential id."""
+        try:
+            ref = read_composite(credential)
+        except CredentialError:
+            return {}
+        found: dict[str, LocalPart] = {}
+        for component in ref.components if ref is not None else ():
+            if not component.credential_id.startswith("urn:uuid:"):
+                continue
+            try:
+                view = self.issuing.get(component.credential_id.removeprefix("urn:uuid:"))
+            except NotFoundError:
+                continue
+            if not digest_matches(view.credential, component.digest):
+                continue  # another credential than the one the composite was awarded for
+            found[component.credential_id] = LocalPart(
+                _credential(view.credential), self.keys.did(view.organisation), self._organisation(view.organisation)
+            )
+        return found
 
     def _organisation(self, slug: str) -> Organisation | None:
         with self.database.transaction() as session:
