@@ -173,11 +173,11 @@ def database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> It
         db.dispose()
         return
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    url = server.migrated_database()
+    url = server.lease()
     db = Database(url)
     yield db
     db.dispose()
-    server.drop(url)
+    server.give_back(url)
 
 
 @pytest.fixture

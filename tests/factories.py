@@ -41,6 +41,7 @@ from fastapi.testclient import TestClient
 from numpy.typing import NDArray
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from cairn.bootstrap import Container, build
 from cairn.errors import DidResolutionError, FetchError
@@ -126,6 +127,18 @@ def copy_sqlite(template: Path, path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+_TABLES = "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version' ORDER BY 1"
+_SEQUENCES = "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' ORDER BY 1"
+_SHAPE = (
+    "SELECT (SELECT string_agg(version_num, ',') FROM alembic_version),"
+    " (SELECT count(*) FROM pg_tables WHERE schemaname = 'public'),"
+    " (SELECT count(*) FROM pg_sequences WHERE schemaname = 'public')"
+)
+_OTHER_CONNECTIONS = (
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+)
+
+
 class PostgresServer:
     """Creates throw-away databases on the test server: empty ones, or copies of one migrated template.
 
@@ -141,6 +154,9 @@ class PostgresServer:
         self._lock = threading.Lock()
         self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-spare")
         self._spare: Future[str] | None = None
+        self._leased: str | None = None
+        self._reset = ""
+        self._shape: tuple[Any, ...] = ()
 
     def _name(self, kind: str) -> str:
         return f"cairn_{kind}_{os.getpid()}_{uuid.uuid4().hex[:10]}"
@@ -171,6 +187,58 @@ class PostgresServer:
     def _copy(self) -> str:
         return self._create(self._name("test"), f' TEMPLATE "{self._template}"')
 
+    # A test's database is this worker's own migrated copy, emptied after each test: deleting every row (with the
+    # foreign-key triggers off), putting back the rows the migrations seed and restarting the sequences takes about
+    # 0.05 s, where copying the template and dropping the copy took 0.3 to 0.8 s of a busy server's time, in every
+    # one of some 750 PostgreSQL tests. A database a test changed the schema of (a downgrade), or that a connection
+    # still holds, is dropped instead and the next test gets a fresh copy.
+
+    def lease(self) -> str:
+        """The URL of a migrated, empty database for one test (give it back with :meth:`give_back`)."""
+        if self._leased is None:
+            url = self.migrated_database()
+            self._leased, self._reset = url, self._seed(url)
+        return self._leased
+
+    def give_back(self, url: str) -> None:
+        """Empty the leased database for the next test, or drop it when it cannot be trusted to be as new."""
+        assert url == self._leased, url
+        engine = create_engine(make_url(url), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        try:
+            with engine.connect() as conn:
+                others = conn.execute(text(_OTHER_CONNECTIONS)).scalar()
+                shape = tuple(conn.execute(text(_SHAPE)).one())
+                if others or shape != self._shape:
+                    raise LookupError(f"not reusable: {others} other connections, shape {shape}")
+                conn.exec_driver_sql(self._reset)
+        except Exception:
+            self._leased = None
+            self.drop(url)
+        finally:
+            engine.dispose()
+
+    def _seed(self, url: str) -> str:
+        """Keep the rows the migrations seed (schema ``cairn_test_seed``) and make the statement that empties the
+        database back to them."""
+        engine = create_engine(make_url(url), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        try:
+            with engine.connect() as conn:
+                tables = list(conn.execute(text(_TABLES)).scalars())
+                sequences = list(conn.execute(text(_SEQUENCES)).scalars())
+                seeded = [t for t in tables if conn.execute(text(f'SELECT EXISTS (SELECT 1 FROM "{t}")')).scalar()]
+                conn.execute(text("CREATE SCHEMA cairn_test_seed"))
+                for table in seeded:
+                    conn.execute(text(f'CREATE TABLE cairn_test_seed."{table}" AS TABLE public."{table}"'))
+                self._shape = tuple(conn.execute(text(_SHAPE)).one())
+        finally:
+            engine.dispose()
+        statements = ["SET session_replication_role = replica"]
+        statements += [f'DELETE FROM public."{t}"' for t in tables]
+        statements += [f'INSERT INTO public."{t}" SELECT * FROM cairn_test_seed."{t}"' for t in seeded]
+        statements += [f'ALTER SEQUENCE public."{s}" RESTART' for s in sequences]
+        statements += ["SET session_replication_role = DEFAULT"]
+        return ";\n".join(statements)
+
     def _create(self, name: str, template: str) -> str:
         with self.admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"{template}'))
@@ -199,6 +267,7 @@ class PostgresServer:
         self.created.clear()
         self._template = None
         self._spare = None
+        self._leased = None
         self.admin.dispose()
 
 
