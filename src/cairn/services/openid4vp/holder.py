@@ -2,10 +2,12 @@
 
 :meth:`WalletAnswers.read` takes an ``openid4vp://`` link or a ``request_uri``.
 
-- A request of this instance: the request object's signature is checked with the verifier organisation's DID key,
-  resolved like every key of the one verification path (:func:`cairn.vc.request_object.verify_request_object`
-  with the verification service's fetcher); who asks is the organisation the signing DID belongs to, named as the
-  registry names it, never as the request says. The answer goes to the response endpoint by a call.
+- A request of this instance (by reference; an unsigned one by value is found by its ``state`` and read from the
+  store as by reference, the link's ``client_id`` must be its own): the request object's signature is checked with
+  the verifier organisation's DID key, resolved like every key of the one verification path
+  (:func:`cairn.vc.request_object.verify_request_object` with the verification service's fetcher); who asks is the
+  organisation the signing DID belongs to, named as the registry names it, never as the request says. The answer
+  goes to the response endpoint by a call.
 - A request of another host (:mod:`cairn.services.openid4vp.incoming`): read through the limited outbound client
   (by reference or by value), never trusted by name: the verifier is unidentified, its client id shown as given,
   and the learner confirms before the answer is posted to its ``response_uri``.
@@ -96,6 +98,9 @@ class WalletAnswers:
         fields = self._fields(link)
         prefix = self.verifier.request_uri("")
         request_uri = fields.get("request_uri", "")
+        if not request_uri and fields.get("response_uri") == self.verifier.response_uri:
+            # this instance's unsigned request, by value: read from the store (found by its state), as by reference
+            return self._own(self.verifier.handle_of(fields.get("state", "")), fields.get("client_id"))
         if not request_uri.startswith(prefix):
             return read_external(
                 fields,
