@@ -257,7 +257,7 @@ def test_an_unsigned_request_goes_by_value_and_cairns_wallet_answers_it(containe
     account, item, _ = claimed(container)
     demo = ("given_name", "family_name", "achievement_title", "field_of_education")  # the demo request's query
     demo_link = make(container, SD_JWT, LDP_VC, signed=False, min_eqf=5, claims=demo).link
-    assert qr_code(demo_link).version <= 30  # still scannable from a screen
+    assert int(qr_code(demo_link).version) <= 30  # still scannable from a screen
     view = make(container, SD_JWT, LDP_VC, signed=False, min_eqf=5, claims=demo[2:])  # Ada's award names no name
     fields = {k: v[0] for k, v in parse_qs(urlsplit(view.link).query).items()}
     assert "request_uri" not in fields
