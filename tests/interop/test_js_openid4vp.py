@@ -8,7 +8,8 @@
   answers with an SD-JWT VC Cairn issued to the wallet's key, presented by ``@sd-jwt/sd-jwt-vc`` with a KB-JWT for
   the nonce and client id, submitted with the library (form ``vp_token``, ``state``). Cairn refuses first a KB-JWT
   for another nonce and one of another key (400 ``invalid_request``, the request still open), then accepts the
-  good one: the stored result is verified, bound, with the claims disclosed.
+  good one: the stored result is verified, bound, with the claims disclosed. In the same run it answers an
+  unsigned request of Cairn's (``redirect_uri:``, passed by value in the link), which Cairn accepts too.
 - **Cairn's wallet answers their verifier**: the library's ``Openid4vpVerifier`` makes two requests on an HTTPS
   server of its own on loopback (another origin than Cairn's): ``redirect_uri:`` by value, and
   ``decentralized_identifier:`` (a did:key of its own) signed, by reference. Cairn's wallet reads each through its
@@ -56,9 +57,11 @@ def test_an_openid4vp_wallet_answers_cairns_signed_request(
     query = build_query(Ask(formats=(SD_JWT,), claims=ASKED))
     verifier = container.presentation_requests
     view = verifier.create(ORG, actor="t", name="Data analyst", purpose="Hiring", dcql=query)
+    unsigned = verifier.create(ORG, actor="t", name="Unsigned", purpose="", dcql=query, signed=False)
+    assert "request_uri" not in unsigned.link
 
     result = _harness(harness_folder, cairn).run(
-        "wallet", view.link, str(tmp_path / "credential.txt"), str(tmp_path / "holder.json")
+        "wallet", view.link, str(tmp_path / "credential.txt"), str(tmp_path / "holder.json"), unsigned.link
     )
 
     assert result["ok"] is True, result
@@ -88,6 +91,16 @@ def test_an_openid4vp_wallet_answers_cairns_signed_request(
     shown = answered.result["disclosed"][query_id]["shown"]
     assert (shown["given_name"], shown["family_name"]) == ("Anna", "Nowak")
     assert "learning_outcomes" not in shown  # only what was asked was disclosed
+
+    plain = result["plain"]  # the unsigned request, read by value
+    assert plain["resolved"]["client"]["prefix"] == "redirect_uri"
+    assert plain["resolved"]["client"]["effective"] == unsigned.client_id
+    assert (plain["resolved"]["signed"], plain["resolved"]["by_reference"]) == (False, False)
+    assert plain["resolved"]["claims"] == list(ASKED)
+    assert plain["answer"] == {"status": 200, "body": {}}, plain["answer"]
+    accepted = verifier.get(ORG, unsigned.id).result
+    assert accepted is not None
+    assert (accepted["verified"], accepted["bound"]) == (True, {query_id: True})
 
 
 def test_cairns_wallet_answers_an_openid4vp_verifier_elsewhere(harness_folder: Path, cairn: Instance) -> None:

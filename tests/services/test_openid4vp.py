@@ -247,3 +247,32 @@ def test_the_wallet_refuses_another_host_and_another_organisations_key(container
     checked = verify_request_object(forged, fetcher=container.verification.fetcher, now=container.clock())
     assert not checked.ok
     assert verify_request_object(good, fetcher=container.verification.fetcher, now=container.clock()).ok
+
+
+def test_an_unsigned_request_goes_by_value_and_cairns_wallet_answers_it(container: Container) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    from cairn.formats.qr import qr_code
+
+    account, item, _ = claimed(container)
+    demo = ("given_name", "family_name", "achievement_title", "field_of_education")  # the demo request's query
+    demo_link = make(container, SD_JWT, LDP_VC, signed=False, min_eqf=5, claims=demo).link
+    assert int(qr_code(demo_link).version) <= 30  # still scannable from a screen
+    view = make(container, SD_JWT, LDP_VC, signed=False, min_eqf=5, claims=demo[2:])  # Ada's award names no name
+    fields = {k: v[0] for k, v in parse_qs(urlsplit(view.link).query).items()}
+    assert "request_uri" not in fields
+    assert fields["client_id"] == view.client_id == f"redirect_uri:{PUBLIC}/openid4vp/response"
+    assert (fields["response_type"], fields["response_mode"]) == ("vp_token", "direct_post")
+    assert fields["response_uri"] == f"{PUBLIC}/openid4vp/response"
+    assert json.loads(fields["dcql_query"]) == view.dcql
+    with pytest.raises(InputError, match="client_id"):
+        container.wallet_answers.read(view.link.replace(f"client_id=redirect_uri:{PUBLIC}", "client_id=redirect_uri:x"))
+    incoming = container.wallet_answers.read(view.link)
+    assert (incoming.signed, incoming.external, incoming.organisation) == (False, False, "")
+    assert (incoming.nonce, incoming.state) == (fields["nonce"], fields["state"])
+    assert container.wallet_answers.answer(account, view.link, {"learning_credential": item}) == {}
+    result = container.presentation_requests.get(UM, view.id).result
+    assert result is not None
+    assert result["verified"] is True
+    with pytest.raises(NotFoundError):
+        container.wallet_answers.read(view.link)  # answered: its state names no open request

@@ -23,6 +23,7 @@ from cairn.vc.sdjwt import (
     issue_sd_jwt,
     make_disclosure,
     present,
+    present_claims,
     split_sd_jwt,
     verify_sd_jwt,
 )
@@ -145,6 +146,27 @@ def test_the_holder_may_leave_claims_out() -> None:
     assert report.credential is not None
     assert "family_name" not in report.credential
     assert report.credential["achievement_title"] == "Data analysis"
+
+
+@pytest.mark.parametrize(
+    ("paths", "shown"),
+    [
+        ([["given_name"]], {"given_name": "Anna"}),
+        ([["learning_outcomes"]], {"learning_outcomes": ["reads data", "draws charts"]}),
+        ([["learning_outcomes", None]], {"learning_outcomes": ["reads data", "draws charts"]}),
+        ([["learning_outcomes", 1]], {"learning_outcomes": ["draws charts"]}),
+        ([["cnf", "jwk"], ["unknown"]], {}),
+        ([], {}),
+    ],
+)
+def test_present_claims_discloses_what_the_paths_reach(paths: list[list[Any]], shown: dict[str, Any]) -> None:
+    report = _verify(_bound(present_claims(_issued(), paths)))
+    assert report.verified, report.text()
+    document = report.credential or {}
+    hidden = ("family_name", "given_name", "achievement_title", "learning_outcomes")
+    assert {k: v for k, v in document.items() if k in hidden} == shown
+    assert document["vct"]  # what is in the clear stays
+    assert document["cnf"]
 
 
 def test_without_key_binding_it_verifies_with_a_warning() -> None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
@@ -52,6 +52,7 @@ __all__ = [
     "looks_like_sd_jwt",
     "make_disclosure",
     "present",
+    "present_claims",
     "sd_hash",
     "split_sd_jwt",
     "verify_sd_jwt",
@@ -182,6 +183,56 @@ def present(sd_jwt: str, *, keep: Callable[[Disclosure], bool]) -> str:
     jwt, encoded, _ = split_sd_jwt(sd_jwt)
     kept = [e for e in encoded if keep(_decode(e))]
     return jwt + "~" + "".join(e + "~" for e in kept)
+
+
+def present_claims(sd_jwt: str, paths: Iterable[Sequence[str | int | None]]) -> str:
+    """The holder's presentation of ``sd_jwt`` disclosing only what the claim ``paths`` reach (DCQL claims paths:
+    a name, ``None`` for every element of an array, an index): the Disclosure of each step on a path and every
+    Disclosure under the value it ends at; claims in the clear stay as they are. No key binding."""
+    jwt, encoded, _ = split_sd_jwt(sd_jwt)
+    decoded = [_decode(e) for e in encoded]
+    by_digest = {d.digest: d for d in decoded}
+    payload = loads_json(b64url_decode(jwt.split(".")[1] if jwt.count(".") == 2 else ""), what="SD-JWT payload")
+    kept: set[str] = set()
+
+    def elements(value: list[Any]) -> list[tuple[str | None, Any]]:
+        out: list[tuple[str | None, Any]] = []
+        for item in value:
+            if isinstance(item, dict) and len(item) == 1 and isinstance(item.get("..."), str):
+                found = by_digest.get(item["..."])
+                if found is not None:
+                    out.append((found.digest, found.value))
+            else:
+                out.append((None, item))
+        return out
+
+    def follow(value: Any, path: Sequence[str | int | None], depth: int) -> None:
+        if depth > MAX_DEPTH:
+            return
+        head, rest = (path[0], path[1:]) if path else (None, ())
+        named: list[tuple[str | None, Any]]
+        if isinstance(value, dict):
+            named = [(None, v) for k, v in value.items() if k not in ("_sd", "_sd_alg") and (not path or k == head)]
+            listed = value.get("_sd")
+            found = [by_digest.get(d) for d in (listed if isinstance(listed, list) else []) if isinstance(d, str)]
+            named += [(d.digest, d.value) for d in found if d is not None and (not path or d.name == head)]
+        elif isinstance(value, list):
+            named = elements(value)
+            if path and isinstance(head, int) and not isinstance(head, bool):
+                named = named[head : head + 1]
+            elif path and head is not None:
+                return
+        else:
+            return
+        for digest, inner in named:
+            if digest is not None:
+                kept.add(digest)
+            follow(inner, rest, depth + 1)
+
+    for path in paths:
+        if path:
+            follow(payload, list(path), 0)
+    return jwt + "~" + "".join(d.encoded + "~" for d in decoded if d.digest in kept)
 
 
 def sd_hash(presentation: str) -> str:

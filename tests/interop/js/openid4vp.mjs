@@ -1,14 +1,15 @@
 // OpenID4VP 1.0 with @openid4vc/openid4vp (OpenWallet Foundation) and @sd-jwt/sd-jwt-vc, for
 // tests/interop/test_js_openid4vp.py (run there, never by hand). Each command prints JSON lines; the last is the result.
 //
-//   node openid4vp.mjs wallet LINK CREDENTIAL_FILE HOLDER_JWK_FILE
+//   node openid4vp.mjs wallet LINK CREDENTIAL_FILE HOLDER_JWK_FILE [PLAIN_LINK]
 //     an independent wallet answering Cairn's verifier: Openid4vpClient parses the openid4vp:// link, resolves the
 //     request (fetches request_uri, verifies the signed request object: client id prefix decentralized_identifier,
 //     the key its kid names resolved from the did:web DID document on the running Cairn), and answers the DCQL
 //     query with the SD-JWT VC of CREDENTIAL_FILE, disclosing the claims asked, with a KB-JWT (ES256, the private
 //     JWK of HOLDER_JWK_FILE) for the request's nonce and client id; the response is made and submitted by
 //     direct_post with the library. Before the good answer it submits two that must be refused: a KB-JWT for
-//     another nonce, and one signed by another key. Prints {resolved, refused: {name: {status, body}}, answer}.
+//     another nonce, and one signed by another key. With PLAIN_LINK (an unsigned redirect_uri: request passed by
+//     value) it then answers that one too. Prints {resolved, refused: {name: {status, body}}, answer, plain}.
 //   node openid4vp.mjs verifier CERT_FILE KEY_FILE
 //     an independent verifier: an HTTPS server on loopback (the test's certificate) and two requests made with
 //     Openid4vpVerifier (response_mode direct_post, a DCQL query for a dc+sd-jwt Learning Credential): "plain"
@@ -196,30 +197,46 @@ async function present(credential, holderJwk, claims, {aud, nonce}) {
   return sdjwt.present(credential, frame, {kb: {payload: {iat: Math.floor(Date.now() / 1000), aud, nonce}}});
 }
 
-async function wallet(link, credentialFile, holderFile) {
+// Parse and resolve an openid4vp:// link with the library; a submit(presentation) that answers it by direct_post.
+async function resolveLink(client, link) {
+  const parsed = client.parseOpenid4vpAuthorizationRequest({authorizationRequest: link});
+  const resolved = await client.resolveOpenId4vpAuthorizationRequest({authorizationRequestPayload: parsed.params});
+  const request = resolved.authorizationRequestPayload;
+  const query = resolved.dcql.query.credentials[0];
+  const claims = (query.claims ?? []).map(c => c.path[0]);
+  const clientId = resolved.client.effective;
+  const submit = async (presentation) => {
+    const {authorizationResponsePayload} = await client.createOpenid4vpAuthorizationResponse({
+      authorizationRequestPayload: request,
+      authorizationResponsePayload: {vp_token: {[query.id]: [presentation]}},
+    });
+    const {response} = await client.submitOpenid4vpAuthorizationResponse({
+      authorizationRequestPayload: request,
+      authorizationResponsePayload,
+    });
+    return {status: response.status, body: await response.json().catch(() => null)};
+  };
+  const summary = {
+    client: {prefix: resolved.client.prefix, identifier: resolved.client.identifier, effective: clientId,
+      didUrl: resolved.client.didUrl ?? null},
+    signed: Boolean(resolved.jar),
+    by_reference: Boolean(parsed.params.request_uri),
+    version: resolved.version,
+    response_mode: request.response_mode,
+    response_uri: request.response_uri,
+    dcql: resolved.dcql.query,
+    claims,
+  };
+  return {request, claims, clientId, submit, summary};
+}
+
+async function wallet(link, credentialFile, holderFile, plainLink) {
   const credential = (await readFile(credentialFile, 'utf8')).trim();
   const holderJwk = JSON.parse(await readFile(holderFile, 'utf8'));
   const client = new Openid4vpClient({callbacks: {fetch: globalThis.fetch, hash, verifyJwt}});
-  const step = {name: 'parse the link'};
+  const step = {name: 'resolve the request'};
   try {
-    const parsed = client.parseOpenid4vpAuthorizationRequest({authorizationRequest: link});
-    step.name = 'resolve the request';
-    const resolved = await client.resolveOpenId4vpAuthorizationRequest({authorizationRequestPayload: parsed.params});
-    const request = resolved.authorizationRequestPayload;
-    const query = resolved.dcql.query.credentials[0];
-    const claims = (query.claims ?? []).map(c => c.path[0]);
-    const clientId = resolved.client.effective;
-    const submit = async (presentation) => {
-      const {authorizationResponsePayload} = await client.createOpenid4vpAuthorizationResponse({
-        authorizationRequestPayload: request,
-        authorizationResponsePayload: {vp_token: {[query.id]: [presentation]}},
-      });
-      const {response} = await client.submitOpenid4vpAuthorizationResponse({
-        authorizationRequestPayload: request,
-        authorizationResponsePayload,
-      });
-      return {status: response.status, body: await response.json().catch(() => null), sent: authorizationResponsePayload};
-    };
+    const {request, claims, clientId, submit, summary} = await resolveLink(client, link);
     const refused = {};
     step.name = 'answer for another nonce';
     refused.wrong_nonce = await submit(await present(credential, holderJwk, claims, {aud: clientId, nonce: 'not-it'}));
@@ -227,26 +244,15 @@ async function wallet(link, credentialFile, holderFile) {
     refused.other_key = await submit(await present(credential, p256().privateJwk, claims, {aud: clientId, nonce: request.nonce}));
     step.name = 'answer';
     const answer = await submit(await present(credential, holderJwk, claims, {aud: clientId, nonce: request.nonce}));
-    answer.sent = undefined;
-    for(const r of Object.values(refused)) {
-      r.sent = undefined;
+    let plain = null;
+    if(plainLink) {
+      step.name = 'resolve the unsigned request';
+      const other = await resolveLink(client, plainLink);
+      step.name = 'answer the unsigned request';
+      const kb = {aud: other.clientId, nonce: other.request.nonce};
+      plain = {resolved: other.summary, answer: await other.submit(await present(credential, holderJwk, other.claims, kb))};
     }
-    return {
-      ok: true,
-      resolved: {
-        client: {prefix: resolved.client.prefix, identifier: resolved.client.identifier, effective: clientId,
-          didUrl: resolved.client.didUrl ?? null},
-        signed: Boolean(resolved.jar),
-        version: resolved.version,
-        response_mode: request.response_mode,
-        response_uri: request.response_uri,
-        dcql: resolved.dcql.query,
-        claims,
-      },
-      refused,
-      answer,
-      blocked,
-    };
+    return {ok: true, resolved: summary, refused, answer, plain, blocked};
   } catch(error) {
     return {ok: false, step: step.name, error: errorOf(error), blocked};
   }

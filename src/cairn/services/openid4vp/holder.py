@@ -2,10 +2,12 @@
 
 :meth:`WalletAnswers.read` takes an ``openid4vp://`` link or a ``request_uri``.
 
-- A request of this instance: the request object's signature is checked with the verifier organisation's DID key,
-  resolved like every key of the one verification path (:func:`cairn.vc.request_object.verify_request_object`
-  with the verification service's fetcher); who asks is the organisation the signing DID belongs to, named as the
-  registry names it, never as the request says. The answer goes to the response endpoint by a call.
+- A request of this instance (by reference; an unsigned one by value is found by its ``state`` and read from the
+  store as by reference, the link's ``client_id`` must be its own): the request object's signature is checked with
+  the verifier organisation's DID key, resolved like every key of the one verification path
+  (:func:`cairn.vc.request_object.verify_request_object` with the verification service's fetcher); who asks is the
+  organisation the signing DID belongs to, named as the registry names it, never as the request says. The answer
+  goes to the response endpoint by a call.
 - A request of another host (:mod:`cairn.services.openid4vp.incoming`): read through the limited outbound client
   (by reference or by value), never trusted by name: the verifier is unidentified, its client id shown as given,
   and the learner confirms before the answer is posted to its ``response_uri``.
@@ -14,7 +16,10 @@
 presentations:
 
 - ``dc+sd-jwt``: a credential this instance awarded and the learner claimed is issued again as an SD-JWT VC bound
-  to the wallet's key, only the claims asked disclosed, with a KB-JWT (``aud`` the client id, ``nonce``);
+  to the wallet's key, only the claims asked disclosed, with a KB-JWT (``aud`` the client id, ``nonce``); an
+  SD-JWT VC the wallet received (from any issuer) and holds bound to one of its keys (``cnf.jwk``: the Ed25519 key
+  or its P-256 companion) is presented as received, only the Disclosures the claims asked reach kept, with a KB-JWT
+  by that key (EdDSA or ES256); one bound to another key is never a candidate;
 - ``ldp_vc``: a Data Integrity VP; ``jwt_vc_json``: a VP-JWT, both signed by the wallet's did:key for the nonce
   and client id.
 """
@@ -35,12 +40,13 @@ from cairn.services.openid4vp.incoming import Incoming, post_answer, read_extern
 from cairn.services.openid4vp.verifier import REDIRECT_PREFIX, OpenID4VPVerifier
 from cairn.services.verification.service import VerificationService
 from cairn.services.wallet.offers import Outbound
-from cairn.services.wallet.records import WalletItem
+from cairn.services.wallet.records import WalletItem, cnf_did
 from cairn.services.wallet.service import WalletService
 from cairn.vc.fetch import loads_json
+from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.multibase import b64url_decode
 from cairn.vc.request_object import DID_PREFIX, verify_request_object
-from cairn.vc.sdjwt import add_key_binding, present
+from cairn.vc.sdjwt import add_key_binding, looks_like_sd_jwt, present, present_claims
 
 __all__ = ["Incoming", "WalletAnswers"]
 
@@ -96,6 +102,9 @@ class WalletAnswers:
         fields = self._fields(link)
         prefix = self.verifier.request_uri("")
         request_uri = fields.get("request_uri", "")
+        if not request_uri and fields.get("response_uri") == self.verifier.response_uri:
+            # this instance's unsigned request, by value: read from the store (found by its state), as by reference
+            return self._own(self.verifier.handle_of(fields.get("state", "")), fields.get("client_id"))
         if not request_uri.startswith(prefix):
             return read_external(
                 fields,
@@ -150,12 +159,23 @@ class WalletAnswers:
             raise InputError("the request is signed by a verifier that is not an organisation of this Cairn")
         return slug
 
+    def _keys(self, account_id: int) -> dict[str, KeyPair]:
+        """The wallet's keys (Ed25519 and its P-256 companion) by their did:key."""
+        pairs = (self.wallet.holder_key(account_id, kind) for kind in (KeyType.ED25519, KeyType.P256))
+        return {did: key for key, did in pairs}
+
     @staticmethod
-    def _claims_of(item: WalletItem, kind: str) -> dict[str, Any] | None:
+    def _claims_of(item: WalletItem, kind: str, keys: Mapping[str, KeyPair]) -> dict[str, Any] | None:
         if item.about_someone_else or item.status not in ("valid",):
             return None
+        received = looks_like_sd_jwt(item.original)
         if kind == SD_JWT:
-            return {**learning_claims(item.document), "vct": VCT} if item.award_id else None
+            if item.award_id:
+                return {**learning_claims(item.document), "vct": VCT}
+            # an SD-JWT VC of another issuer, presented as received: only when bound to one of the wallet's keys
+            return item.document if received and cnf_did(item.document) in keys else None
+        if received:
+            return None
         if kind == JWT_VC_JSON:
             return item.document if item.is_jwt else None
         return item.document if not item.is_jwt else None
@@ -163,13 +183,14 @@ class WalletAnswers:
     def candidates(self, account_id: int, incoming: Incoming) -> dict[str, list[WalletItem]]:
         """For each credential query, the wallet's credentials that answer it."""
         items = self.wallet.list(account_id)
+        keys = self._keys(account_id)
         found: dict[str, list[WalletItem]] = {}
         for query in incoming.dcql.get("credentials", []):
             kind = str(query.get("format"))
             found[query["id"]] = [
                 item
                 for item in items
-                if (claims := self._claims_of(item, kind)) is not None and unmet(query, claims, kind) is None
+                if (claims := self._claims_of(item, kind, keys)) is not None and unmet(query, claims, kind) is None
             ]
         return found
 
@@ -202,6 +223,8 @@ class WalletAnswers:
 
     def _present(self, account_id: int, item: WalletItem, query: Mapping[str, Any], incoming: Incoming) -> Any:
         kind = query.get("format")
+        if kind == SD_JWT and not item.award_id:
+            return self._present_received(account_id, item, query, incoming)
         if kind == SD_JWT:
             assert item.award_id is not None
             key, _did = self.wallet.holder_key(account_id)
@@ -215,3 +238,13 @@ class WalletAnswers:
         form = "jwt" if kind == JWT_VC_JSON else "di"
         assert kind in (JWT_VC_JSON, LDP_VC)
         return self.wallet.present(account_id, [item.id], incoming.nonce, incoming.client_id, format=form)  # type: ignore[arg-type]
+
+    def _present_received(self, account_id: int, item: WalletItem, query: Mapping[str, Any], incoming: Incoming) -> str:
+        """An SD-JWT VC as received, only the claims asked disclosed, with a KB-JWT signed by the wallet key its
+        ``cnf.jwk`` names (EdDSA for the Ed25519 key, ES256 for the P-256 one)."""
+        key = self._keys(account_id).get(cnf_did(item.document) or "")
+        if key is None:
+            raise InputError("this SD-JWT VC is bound to a key this wallet does not hold, so it cannot present it")
+        kept = present_claims(item.original, [c["path"] for c in query.get("claims", []) if c.get("path")])
+        now = int(self.clock().timestamp())
+        return add_key_binding(kept, holder_key=key, aud=incoming.client_id, nonce=incoming.nonce, iat=now)

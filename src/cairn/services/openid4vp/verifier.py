@@ -6,7 +6,9 @@ with these properties" (a DCQL query) and receives the presentation by ``direct_
   from the id with a key from ``CAIRN_SECRET_KEY``, and only the handle's and the state's SHA-256 are stored.
 - :meth:`request_object`: the request object at ``request_uri``: ``client_id`` ``decentralized_identifier:`` +
   the organisation's did:web, signed (``typ: oauth-authz-req+jwt``) by its key with ``kid`` the DID URL; or,
-  for a ``redirect_uri:`` client, unsigned (``alg: none``).
+  for a ``redirect_uri:`` client, unsigned (``alg: none``). The link of a signed request passes it by reference
+  (``request_uri``); an unsigned one's passes it by value (its parameters in the link, as OpenID4VP 1.0 expects of
+  an unsigned request, and as independent wallets read it only).
 - :meth:`respond`: the response endpoint. Each presentation of ``vp_token`` (1.0: a JSON object keyed by
   credential query id; a bare presentation is read for a one-query request) is verified on the one verification
   path with ``challenge`` = the nonce and ``domain`` (KB-JWT ``aud``) = the client id, must be bound to its
@@ -25,7 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from sqlalchemy import select
 
@@ -70,7 +72,8 @@ class RequestView:
     signed: bool
     request_uri: str
     link: str
-    """``openid4vp://?client_id=...&request_uri=...``: what the QR code holds."""
+    """What the QR code holds: ``openid4vp://?client_id=...&request_uri=...`` for a signed request, the request's
+    parameters by value for an unsigned one."""
     same_device: str
     """The address of Cairn's own wallet answering it on the same device."""
     created_at: datetime
@@ -148,7 +151,12 @@ class OpenID4VPVerifier:
         handle = self.handle(row.id)
         client_id = self.client_id(row, slug)
         request_uri = self.request_uri(handle)
-        link = f"openid4vp://?client_id={quote(client_id, safe='')}&request_uri={quote(request_uri, safe='')}"
+        if row.client_prefix == "redirect_uri":
+            # ``:/,`` as they are (RFC 3986 allows them in a query): the QR code of the demo's request is then a
+            # version 30 symbol, not 32; no ``client_metadata`` (optional; it would make it version 38)
+            link = "openid4vp://?" + urlencode(self._parameters(row, client_id), quote_via=quote, safe=":/,")
+        else:
+            link = f"openid4vp://?client_id={quote(client_id, safe='')}&request_uri={quote(request_uri, safe='')}"
         now = self.clock()
         status = "answered" if row.answered_at is not None else "open" if now < row.expires_at else "expired"
         return RequestView(
@@ -248,8 +256,34 @@ class OpenID4VPVerifier:
             session.expunge(row)
             return row, org.slug, organisation_name(org)
 
+    def _parameters(self, row: PresentationRequestRow, client_id: str) -> dict[str, str]:
+        """The request's parameters as a link passes them by value (JSON values as compact JSON text)."""
+        return {
+            "client_id": client_id,
+            "response_type": "vp_token",
+            "response_mode": "direct_post",
+            "response_uri": self.response_uri,
+            "nonce": self.nonce(row.id),
+            "state": self.state(row.id),
+            "dcql_query": json.dumps(row.dcql, separators=(",", ":"), ensure_ascii=False),
+        }
+
+    def handle_of(self, state: str) -> str:
+        """The handle of the open request whose ``state`` this is (a request read by value names itself by its
+        state); NotFoundError when none is open."""
+        if not state or len(state) > 100 or not state.isascii():
+            raise NotFoundError("there is no such presentation request, or it has expired")
+        with self.database.transaction() as session:
+            row = session.scalar(
+                select(PresentationRequestRow).where(PresentationRequestRow.state_hash == digest(state))
+            )
+            if row is None or row.answered_at is not None or self.clock() >= row.expires_at:
+                raise NotFoundError("there is no such presentation request, or it has expired")
+            return self.handle(row.id)
+
     def request_object(self, handle: str) -> str:
-        """The request object at ``request_uri`` (NotFoundError once answered or expired)."""
+        """The request object at ``request_uri`` (NotFoundError once answered or expired). An unsigned request's
+        (``alg: none``) is still served, though its link passes the request by value."""
         row, slug, _ = self._by_handle(handle)
         client_id = self.client_id(row, slug)
         # no ``iss``: RFC 9101 leaves its value open, and wallets read it differently (@openid4vc/openid4vp takes an
@@ -259,12 +293,7 @@ class OpenID4VPVerifier:
             "aud": SELF_ISSUED,
             "iat": int(self.clock().timestamp()),
             "exp": int(row.expires_at.timestamp()),
-            "response_type": "vp_token",
-            "response_mode": "direct_post",
-            "response_uri": self.response_uri,
-            "client_id": client_id,
-            "nonce": self.nonce(row.id),
-            "state": self.state(row.id),
+            **self._parameters(row, client_id),
             "dcql_query": row.dcql,
             "client_metadata": {"vp_formats_supported": VP_FORMATS},
         }
