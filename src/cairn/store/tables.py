@@ -52,6 +52,7 @@ from cairn.store.recognition_tables import (
     RecognitionRulesVersionRow,
 )
 from cairn.store.seal_tables import SealCertificateRow
+from cairn.store.wallet_receipt_tables import PendingReceiptRow
 
 __all__ = [
     "AccountRow",
@@ -87,6 +88,7 @@ __all__ = [
     "OrganisationRow",
     "OutboxRow",
     "PathwayClaimRow",
+    "PendingReceiptRow",
     "PathwayFollowRow",
     "PathwayRow",
     "PathwayVersionRow",
