@@ -108,7 +108,7 @@ def test_a_withdrawn_offer_ends_the_receipt_with_the_issuers_reason_and_it_can_b
     assert outcome.state == "ended"
     assert outcome.receipt is not None
     assert outcome.receipt.ended == {
-        "msgid": "the issuer will not issue it: %(why)s",
+        "msgid": "The issuer will not issue it: %(why)s",
         "args": {"why": "this offer was withdrawn or has ended"},
     }
     with pytest.raises(InputError, match="no longer waits"):

@@ -64,9 +64,9 @@ RECEIPT_KEY_INFO: Final = b"cairn/v1/wallet-receipt-secrets"
 """HKDF ``info`` for the key that seals a pending receipt's access token and transaction id."""
 _TOKEN, _TRANSACTION = "openid4vci-access-token", "openid4vci-transaction-id"
 _PLAIN: Final = {
-    "invalid_transaction_id": "the issuer no longer knows this request (it was cancelled or already delivered)",
-    "credential_request_denied": "the issuer will not issue it: %(why)s",
-    "invalid_token": "the issuer no longer accepts this wallet's access to the request (it has expired)",
+    "invalid_transaction_id": "The issuer no longer knows this request (it was cancelled or already delivered)",
+    "credential_request_denied": "The issuer will not issue it: %(why)s",
+    "invalid_token": "The issuer no longer accepts this wallet's access to the request (it has expired)",
 }
 
 
@@ -272,7 +272,7 @@ class DeferredReceipts:
             {"msgid": _PLAIN[code], "args": {"why": words}}
             if code in _PLAIN
             else {
-                "msgid": "the issuer refused: %(error)s (%(description)s)",
+                "msgid": "The issuer refused: %(error)s (%(description)s)",
                 "args": {"error": clean_text(code, 80), "description": words},
             }
         )
@@ -325,7 +325,7 @@ class DeferredReceipts:
         if refused is not None:
             receiver._notify(notification_endpoint, issuer, access, ids, "credential_failure", refused)
             with self.wallet.database.transaction() as session:
-                phrase = {"msgid": "the credential was refused and not added: %(why)s", "args": {"why": refused}}
+                phrase = {"msgid": "The credential was refused and not added: %(why)s", "args": {"why": refused}}
                 return self._end(session, self._row(session, account_id, receipt_id), phrase, "refused")
         wallet = self.wallet
         try:
@@ -352,7 +352,7 @@ class DeferredReceipts:
             receiver._notify(notification_endpoint, issuer, access, ids, "credential_failure", ALREADY)
             with self.wallet.database.transaction() as session:
                 row = self._row(session, account_id, receipt_id)
-                return self._end(session, row, {"msgid": ALREADY}, "already")
+                return self._end(session, row, {"msgid": ALREADY[:1].upper() + ALREADY[1:]}, "already")
         receiver._notify(notification_endpoint, issuer, access, ids, "credential_accepted", None)
         return Outcome("received", None, items)
 
