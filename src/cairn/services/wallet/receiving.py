@@ -8,7 +8,9 @@ wallet's own key (EdDSA; ES256 with its P-256 companion key when the issuer take
 ``typ: openid4vci-proof+jwt``, ``aud`` the issuer, the key as a ``jwk``, or as a did:key ``kid`` when the
 configuration binds to DIDs only), asks for each chosen credential (the 1.0 request; draft 13's shape when the
 metadata reads as draft 13 or the 1.0 request is refused as malformed), and checks every
-credential on the one verification path, as an import would.
+credential on the one verification path, as an import would. A configuration the issuer defers (a
+``transaction_id`` instead of credentials) is kept as a pending receipt (:mod:`cairn.services.wallet.deferred`,
+:attr:`CredentialReceiver.pending`), checked later on the same path.
 
 The rule for whom a received credential must be about: it must be **bound to the wallet's key it proved**: a W3C
 credential whose subjects' ``id`` are all that key's did:key (and there is one), an SD-JWT VC whose ``cnf.jwk`` is
