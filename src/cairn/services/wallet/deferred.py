@@ -218,9 +218,9 @@ class DeferredReceipts:
         with self.wallet.database.transaction() as session:
             session.delete(self._row(session, account_id, receipt_id))
 
-    def _row(self, session: Session, account_id: int, receipt_id: int) -> PendingReceiptRow:
+    def _row(self, session: Session, account_id: int, receipt_id: int, lock: bool = False) -> PendingReceiptRow:
         wallet = self.wallet._wallet(session, account_id)
-        row = session.get(PendingReceiptRow, receipt_id)
+        row = session.get(PendingReceiptRow, receipt_id, with_for_update=lock)  # two clicks: one asks, one waits
         if row is None or row.wallet_id != wallet.id:
             raise NotFoundError("no such pending credential in your wallet")
         return row
@@ -231,7 +231,7 @@ class DeferredReceipts:
         """Ask the issuer's deferred endpoint now (see the module's description)."""
         now = self.wallet.clock()
         with self.wallet.database.transaction() as session:
-            row = self._row(session, account_id, receipt_id)
+            row = self._row(session, account_id, receipt_id, lock=True)
             if row.ended_at is not None:
                 raise InputError("Cairn no longer waits for this credential")
             if now < row.next_check_at:
@@ -297,7 +297,11 @@ class DeferredReceipts:
             actor=f"account:{account}",
             action="wallet.receive_ended",
             subject=f"account:{account}",
-            details={"credential_issuer": row.credential_issuer, "configuration": row.configuration, "error": code},
+            details={
+                "credential_issuer": row.credential_issuer,
+                "configuration": row.configuration,
+                "error": clean_text(code, 80) if code else None,
+            },
         )
         return Outcome("ended", _view(row), [])
 
