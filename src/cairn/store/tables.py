@@ -52,6 +52,7 @@ from cairn.store.recognition_tables import (
     RecognitionRulesVersionRow,
 )
 from cairn.store.seal_tables import SealCertificateRow
+from cairn.store.wallet_receipt_tables import PendingReceiptRow
 
 __all__ = [
     "AccountRow",
@@ -90,6 +91,7 @@ __all__ = [
     "PathwayFollowRow",
     "PathwayRow",
     "PathwayVersionRow",
+    "PendingReceiptRow",
     "PresentationRequestRow",
     "RecognitionApplicationRow",
     "RecognitionCourseRow",

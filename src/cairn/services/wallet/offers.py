@@ -4,7 +4,7 @@ Pure parsing and checking over an :class:`Outbound` client: what :mod:`cairn.ser
 learner before they accept an offer, and the endpoints it then calls.
 
 The rule for where a wallet may be sent (server-side request forgery): ``credential_issuer`` is an ``https`` URL
-without query or fragment; the credential, nonce and notification endpoints are on its origin (scheme, host,
+without query or fragment; the credential, nonce, deferred and notification endpoints are on its origin (scheme, host,
 port); the token endpoint is on the origin of the authorisation server, which is the issuer itself or one the
 issuer's metadata lists in ``authorization_servers`` (and whose own metadata says it is that server). Every
 request goes through the outbound client, which refuses non-public addresses, caps sizes and times out.
@@ -34,6 +34,7 @@ __all__ = [
     "Outbound",
     "TxCode",
     "clean_text",
+    "credentials_of",
     "get",
     "oauth_error",
     "parse_json",
@@ -131,6 +132,8 @@ class Offer:
     credential_endpoint: str
     nonce_endpoint: str | None
     notification_endpoint: str | None
+    deferred_endpoint: str | None
+    """``deferred_credential_endpoint``: where a deferred transaction is asked after (on the issuer's origin)."""
     draft13: bool
     """The metadata reads as draft 13 (no nonce endpoint, configurations without ``credential_metadata``)."""
     metadata: Mapping[str, Any] = field(repr=False, compare=False)
@@ -345,6 +348,9 @@ def read_offer(outbound: Outbound, text: str, *, lang: str = "en", allow_http: b
         notification_endpoint=_endpoint(
             metadata, "notification_endpoint", issuer, required=False, allow_http=allow_http
         ),
+        deferred_endpoint=_endpoint(
+            metadata, "deferred_credential_endpoint", issuer, required=False, allow_http=allow_http
+        ),
         draft13=draft13,
         metadata=metadata,
     )
@@ -364,3 +370,24 @@ def oauth_error(response: Response) -> InputError:
             description=clean_text(description, 200) if isinstance(description, str) else "no description",
         )
     return InputError("the issuer answered HTTP %(status)s", status=str(response.status))
+
+
+def credentials_of(answer: Mapping[str, Any]) -> list[str]:
+    """The credentials of a 1.0 (``credentials: [{credential}]``) or draft 13 (``credential``) answer, as text."""
+    found: list[object] = []
+    listed = answer.get("credentials")
+    if isinstance(listed, list):
+        found = [c.get("credential") if isinstance(c, dict) else None for c in listed]
+    elif "credential" in answer:
+        found = [answer["credential"]]
+    if not found or len(found) > 10:
+        raise InputError("the issuer's answer holds no credential (or too many)")
+    texts = []
+    for credential in found:
+        if isinstance(credential, str) and credential.strip():
+            texts.append(credential.strip())
+        elif isinstance(credential, dict):
+            texts.append(json.dumps(credential, ensure_ascii=False))
+        else:
+            raise InputError("the issuer's answer holds something that is not a credential")
+    return texts

@@ -8,7 +8,9 @@ wallet's own key (EdDSA; ES256 with its P-256 companion key when the issuer take
 ``typ: openid4vci-proof+jwt``, ``aud`` the issuer, the key as a ``jwk``, or as a did:key ``kid`` when the
 configuration binds to DIDs only), asks for each chosen credential (the 1.0 request; draft 13's shape when the
 metadata reads as draft 13 or the 1.0 request is refused as malformed), and checks every
-credential on the one verification path, as an import would.
+credential on the one verification path, as an import would. A configuration the issuer defers (a
+``transaction_id`` instead of credentials) is kept as a pending receipt (:mod:`cairn.services.wallet.deferred`,
+:attr:`CredentialReceiver.pending`), checked later on the same path.
 
 The rule for whom a received credential must be about: it must be **bound to the wallet's key it proved**: a W3C
 credential whose subjects' ``id`` are all that key's did:key (and there is one), an SD-JWT VC whose ``cnf.jwk`` is
@@ -27,11 +29,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Final
 from urllib.parse import urlencode
 
 from cairn.errors import CairnError, ConflictError, FetchError, InputError
+from cairn.services.wallet.deferred import Deferral, DeferredReceipts, PendingReceipt, deferral_of
 from cairn.services.wallet.offers import (
     MAX_ANSWER,
     MAX_CREDENTIAL_ANSWER,
@@ -40,6 +43,7 @@ from cairn.services.wallet.offers import (
     OfferedConfiguration,
     Outbound,
     clean_text,
+    credentials_of,
     oauth_error,
     parse_json,
     read_offer,
@@ -53,7 +57,7 @@ from cairn.vc.keyproof import PROOF_TYPE
 from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.proofs.jose import sign_jwt
 
-__all__ = ["CredentialReceiver"]
+__all__ = ["CredentialReceiver", "Received"]
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +69,14 @@ _DRAFT13_RETRY: Final = frozenset(
 _NONCE_RETRY: Final = frozenset({"invalid_nonce", "invalid_proof"})
 
 
+@dataclass(frozen=True, slots=True)
+class Received:
+    """What accepting an offer did: the credentials stored, and the pending receipts of those deferred."""
+
+    items: list[WalletItem]
+    pending: list[PendingReceipt]
+
+
 class CredentialReceiver:
     """Receives offered credentials into learners' wallets through a limited ``outbound`` client (None: this
     instance fetches nothing from the web)."""
@@ -74,6 +86,8 @@ class CredentialReceiver:
         self.outbound = outbound
         self.allow_http = allow_http
         """Plain http issuers too (``CAIRN_FETCH_ALLOW_PRIVATE``, for development and tests only)."""
+        self.pending = DeferredReceipts(self)
+        """The pending receipts of deferred issuance (:mod:`cairn.services.wallet.deferred`)."""
 
     def _client(self) -> Outbound:
         if self.outbound is None:
@@ -92,7 +106,14 @@ class CredentialReceiver:
     def accept(
         self, account_id: int, offer: Offer | str, tx_code: str | None, configuration_ids: Sequence[str]
     ) -> list[WalletItem]:
-        """Receive the chosen credentials, check them and store them all, or refuse and store nothing."""
+        """Receive the chosen credentials, check them and store them all, or refuse and store nothing; what the
+        issuer defers is kept as pending receipts (:meth:`receive` says which)."""
+        return self.receive(account_id, offer, tx_code, configuration_ids).items
+
+    def receive(
+        self, account_id: int, offer: Offer | str, tx_code: str | None, configuration_ids: Sequence[str]
+    ) -> Received:
+        """:meth:`accept`, with the pending receipts kept for what the issuer will issue later."""
         if isinstance(offer, str):
             offer = self.read_offer(account_id, offer)
         chosen = self._chosen(offer, configuration_ids)
@@ -101,35 +122,48 @@ class CredentialReceiver:
             raise InputError("type the transaction code the issuer gave you")
         if len(code) > 100:
             raise InputError("the transaction code is too long")
-        keys = {c.id: self.wallet.holder_key(account_id, _key_kind(c)) for c in chosen}
+        keys = {c.id: (_key_kind(c), *self.wallet.holder_key(account_id, _key_kind(c))) for c in chosen}
         token = self._token(offer, code if offer.tx_code is not None else None)
         access, nonce = token["access_token"], token.get("c_nonce")
         received: list[tuple[str, _Checked | None, str | None, str]] = []
+        deferred: list[tuple[OfferedConfiguration, KeyType, str, Deferral]] = []
+        notify = offer.notification_endpoint, offer.credential_issuer, access
         try:
             for configuration in chosen:
-                key, did = keys[configuration.id]
-                nonce, credentials, notification = self._credential(
+                kind, key, did = keys[configuration.id]
+                nonce, credentials, notification, deferral = self._credential(
                     offer, configuration, access, key, did, nonce, token
                 )
+                if deferral is not None:
+                    self.deferred_endpoint(offer)  # refused here, before anything is kept, when it names none
+                    deferred.append((configuration, kind, did, deferral))
                 for credential in credentials:
                     checked, why = self._checked(credential, did)
                     received.append((configuration.id, checked, why, notification or ""))
         except InputError as exc:  # a later request failed: what came before is not kept either
             earlier = list(dict.fromkeys(n for *_, n in received if n))
-            self._notify(offer, access, earlier, "credential_failure", exc.message)
+            self._notify(*notify, earlier, "credential_failure", exc.message)
             raise
         refused = next((why for _, checked, why, _ in received if checked is None), None)
         notifications = list(dict.fromkeys(n for *_, n in received if n))
         if refused is not None:
-            self._notify(offer, access, notifications, "credential_failure", refused)
+            self._notify(*notify, notifications, "credential_failure", refused)
             raise InputError("the credential was refused and not added: %(why)s", why=refused)
         try:
-            items = self._store(account_id, offer, [(c, checked) for c, checked, _, _ in received if checked])
+            result = self._store(
+                account_id, offer, [(c, checked) for c, checked, _, _ in received if checked], deferred, access
+            )
         except ConflictError:
-            self._notify(offer, access, notifications, "credential_failure", ALREADY)
+            self._notify(*notify, notifications, "credential_failure", ALREADY)
             raise
-        self._notify(offer, access, notifications, "credential_accepted", None)
-        return items
+        self._notify(*notify, notifications, "credential_accepted", None)
+        return result
+
+    def deferred_endpoint(self, offer: Offer) -> str:
+        """The issuer's deferred credential endpoint; refused when its metadata names none."""
+        if offer.deferred_endpoint is None:
+            raise InputError("the issuer will issue this credential later but names no deferred credential endpoint")
+        return offer.deferred_endpoint
 
     @staticmethod
     def _chosen(offer: Offer, ids: Sequence[str]) -> list[OfferedConfiguration]:
@@ -223,8 +257,9 @@ class CredentialReceiver:
         did: str,
         nonce: object,
         token: Mapping[str, Any],
-    ) -> tuple[str | None, list[str], str | None]:
-        """One configuration's credentials: (the next c_nonce, the credentials as text, the notification id)."""
+    ) -> tuple[str | None, list[str], str | None, Deferral | None]:
+        """One configuration's credentials: (the next c_nonce, the credentials as text, the notification id, the
+        deferred transaction when the issuer will issue later)."""
         current = self._nonce(offer) or (nonce if isinstance(nonce, str) else None)
         draft13 = offer.draft13
         retried = False
@@ -247,18 +282,18 @@ class CredentialReceiver:
                 current = self._nonce(offer) or current
             else:
                 break
-        if response.status == 202:
-            raise InputError(
-                "the issuer will issue this credential later (deferred issuance), which Cairn's wallet does not support"
-            )
+        deferral = deferral_of(response)
+        if deferral is not None:
+            return None, [], None, deferral
         answer = self._json(response, "credential answer")
-        credentials = _credentials(answer)
+        credentials = credentials_of(answer)
         notification = answer.get("notification_id")
         next_nonce = answer.get("c_nonce")
         return (
             next_nonce if isinstance(next_nonce, str) else None,
             credentials,
             notification if isinstance(notification, str) and 0 < len(notification) <= 500 else None,
+            None,
         )
 
     def _checked(self, credential: str, did: str) -> tuple[_Checked | None, str | None]:
@@ -271,27 +306,40 @@ class CredentialReceiver:
             return None, "it is not bound to this wallet's key: it is about someone else"
         return checked, None
 
-    def _store(self, account_id: int, offer: Offer, received: Sequence[tuple[str, _Checked]]) -> list[WalletItem]:
+    def _store(
+        self,
+        account_id: int,
+        offer: Offer,
+        received: Sequence[tuple[str, _Checked]],
+        deferred: Sequence[tuple[OfferedConfiguration, KeyType, str, Deferral]],
+        access: str,
+    ) -> Received:
         wallet = self.wallet
         with wallet.database.transaction() as session:
             row = wallet._wallet(session, account_id)
             rows = [wallet._store(session, row, checked, source="openid4vci") for _, checked in received]
+            pending = [self.pending.keep(session, row, offer, c, kind, did, access, d) for c, kind, did, d in deferred]
             memberships = WalletRepository(session).memberships([r.id for r in rows])
+            details: dict[str, Any] = {
+                "credential_issuer": offer.credential_issuer,
+                "configurations": [c for c, _ in received],
+                "credentials": [r.id for r in rows],
+            }
+            if deferred:
+                details["deferred"] = [c.id for c, *_ in deferred]
             AuditRepository(session).append(
                 at=wallet.clock(),
                 actor=f"account:{account_id}",
                 action="wallet.receive",
                 subject=f"account:{account_id}",
-                details={
-                    "credential_issuer": offer.credential_issuer,
-                    "configurations": [c for c, _ in received],
-                    "credentials": [r.id for r in rows],
-                },
+                details=details,
             )
-            return [_to_item(r, memberships.get(r.id, [])) for r in rows]
+            return Received([_to_item(r, memberships.get(r.id, [])) for r in rows], pending)
 
-    def _notify(self, offer: Offer, access: str, ids: Sequence[str], event: str, why: str | None) -> None:
-        if offer.notification_endpoint is None:
+    def _notify(
+        self, endpoint: str | None, issuer: str, access: str, ids: Sequence[str], event: str, why: str | None
+    ) -> None:
+        if endpoint is None:
             return
         for notification_id in ids:
             body: dict[str, str] = {"notification_id": notification_id, "event": event}
@@ -299,14 +347,14 @@ class CredentialReceiver:
                 body["event_description"] = clean_text(why, 200).encode("ascii", "replace").decode("ascii")
             try:
                 self._post(
-                    offer.notification_endpoint,
+                    endpoint,
                     json.dumps(body).encode("utf-8"),
                     "application/json",
                     MAX_ANSWER,
                     Authorization=f"Bearer {access}",
                 )
             except CairnError as exc:  # the learner's credential does not depend on the issuer hearing of it
-                log.info("notification to %s failed: %s", offer.credential_issuer, exc.message)
+                log.info("notification to %s failed: %s", issuer, exc.message)
 
 
 def _sign(payload: dict[str, Any], key: KeyPair, did: str, methods: Sequence[str]) -> str:
@@ -364,27 +412,6 @@ def _error_of(response: Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
-
-
-def _credentials(answer: Mapping[str, Any]) -> list[str]:
-    """The credentials of a 1.0 (``credentials: [{credential}]``) or draft 13 (``credential``) answer, as text."""
-    found: list[object] = []
-    listed = answer.get("credentials")
-    if isinstance(listed, list):
-        found = [c.get("credential") if isinstance(c, dict) else None for c in listed]
-    elif "credential" in answer:
-        found = [answer["credential"]]
-    if not found or len(found) > 10:
-        raise InputError("the issuer's answer holds no credential (or too many)")
-    texts = []
-    for credential in found:
-        if isinstance(credential, str) and credential.strip():
-            texts.append(credential.strip())
-        elif isinstance(credential, dict):
-            texts.append(json.dumps(credential, ensure_ascii=False))
-        else:
-            raise InputError("the issuer's answer holds something that is not a credential")
-    return texts
 
 
 def _bound(document: Mapping[str, Any], did: str) -> bool:

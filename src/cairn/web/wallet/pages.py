@@ -78,6 +78,10 @@ _NOTICES: Final = {
     "renamed": "The collection was renamed.",
     "deleted": "The collection was deleted; its credentials stay in your wallet.",
     "welcome": "Welcome to Cairn: your account is ready.",
+    "still-waiting": "The issuer has not issued it yet: Cairn keeps waiting.",
+    "receipt-ended": "The issuer will not issue it: the reason is under Waiting for issuers.",
+    "not-checked": "Not checked: the issuer asked to wait until the time shown, or could not be reached.",
+    "receipt-dropped": "Cairn no longer waits for that credential.",
     "unreachable": (
         "The credential is in your wallet, but Cairn could not reach its issuer to check the signature (the "
         "reason is under Checks). It is marked as not verifiable, never as valid, and is checked again later."
@@ -252,6 +256,7 @@ def wallet_page(
         "tags": service.tags(account, items=everything),
         "collections": service.collections(account),
         "statuses": STATUSES,
+        "pending": container(request).receiving.pending.list(account),
     }
     return _render(request, "wallet/list.html", context, signed_in=signed_in, lang=reader)
 

@@ -5,7 +5,10 @@
 - ``POST /wallet/receive``: read the pasted link and show the offer: the issuer as it names itself, what it offers,
   the transaction code field when the issuer asks for one.
 - ``POST /wallet/receive/accept``: redeem the offer for the chosen credentials, verify them and add them; then the
-  (first) received credential's wallet page, with its verification.
+  (first) received credential's wallet page, with its verification; when the issuer defers them all, this page
+  saying so (the pending receipts are listed on the wallet under "Waiting for issuers").
+- ``POST /wallet/receive/pending/{id}/check``: ask the issuer's deferred endpoint now (not before the interval it
+  asked for); ``POST /wallet/receive/pending/{id}/drop``: stop waiting.
 
 Signed in for every request; each POST checks the CSRF token. The transaction code is never put back on a page.
 """
@@ -21,9 +24,10 @@ from markupsafe import Markup
 
 from cairn.errors import CairnError
 from cairn.services.accounts.service import SignedIn
+from cairn.services.wallet.deferred import PendingReceipt
 from cairn.services.wallet.offers import MAX_LINK, Offer
 from cairn.services.wallet.receiving import CredentialReceiver
-from cairn.web.deps import container, csrf_protect, current_account
+from cairn.web.deps import RowId, container, csrf_protect, current_account
 from cairn.web.i18n import LANGUAGES, reader_language, said_html
 from cairn.web.render import render
 
@@ -58,6 +62,7 @@ def _page(
     link: str = "",
     errors: dict[str, Markup] | None = None,
     chosen: list[str] | None = None,
+    pending: list[PendingReceipt] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     context: dict[str, Any] = {
@@ -66,6 +71,7 @@ def _page(
         "link": link,
         "errors": errors or {},
         "chosen": chosen,
+        "pending": pending or [],
         "path": "/wallet/receive",
     }
     return render(request, "wallet/receive.html", context, status=status, signed_in=signed_in, languages=LANGUAGES)
@@ -125,7 +131,7 @@ def accept(
             raise
         return _page(request, signed_in, reader, link=offer, errors={"offer": error_text(reader, exc)}, status=400)
     try:
-        items = receiver.accept(account, read, tx_code, chosen)
+        received = receiver.receive(account, read, tx_code, chosen)
     except CairnError as exc:
         if exc.status not in (400, 409, 422):
             raise
@@ -136,4 +142,32 @@ def accept(
             request, signed_in, reader, offer=read, link=read.link, errors=errors, chosen=chosen, status=exc.status
         )
     suffix = f"&lang={reader}" if reader != "en" else ""
-    return RedirectResponse(f"/wallet/{items[0].id}?done=received{suffix}", status_code=303)
+    if not received.items:  # the issuer will issue later: say so here
+        return _page(request, signed_in, reader, pending=received.pending)
+    return RedirectResponse(f"/wallet/{received.items[0].id}?done=received{suffix}", status_code=303)
+
+
+@router.post("/wallet/receive/pending/{receipt_id}/check", dependencies=Post)
+def check_pending(request: Request, signed_in: SignedInDep, receipt_id: RowId, lang: LangQuery = None) -> Response:
+    """Ask the issuer for a deferred credential now: its page once received, else the wallet saying what happened."""
+    reader = reader_language(request, lang)
+    suffix = f"&lang={reader}" if reader != "en" else ""
+    try:
+        outcome = _receiver(request).pending.check(signed_in.account.id, receipt_id)
+    except CairnError as exc:
+        if exc.status not in (400, 422):
+            raise
+        return RedirectResponse(f"/wallet?done=not-checked{suffix}#waiting", status_code=303)
+    if outcome.items:
+        return RedirectResponse(f"/wallet/{outcome.items[0].id}?done=received{suffix}", status_code=303)
+    done = "still-waiting" if outcome.state == "pending" else "receipt-ended"
+    return RedirectResponse(f"/wallet?done={done}{suffix}#waiting", status_code=303)
+
+
+@router.post("/wallet/receive/pending/{receipt_id}/drop", dependencies=Post)
+def drop_pending(request: Request, signed_in: SignedInDep, receipt_id: RowId, lang: LangQuery = None) -> Response:
+    """Stop waiting for a deferred credential."""
+    reader = reader_language(request, lang)
+    _receiver(request).pending.drop(signed_in.account.id, receipt_id)
+    suffix = f"&lang={reader}" if reader != "en" else ""
+    return RedirectResponse(f"/wallet?done=receipt-dropped{suffix}", status_code=303)
