@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from cairn.bootstrap import Container
 from cairn.errors import ConflictError, NotFoundError
+from cairn.formats.sdjwt_vc import VCT
 from cairn.services.openid4vci.formats import JWT_VC_JSON, LDP_VC, SD_JWT_VC
 from cairn.services.openid4vci.issuance import MAX_BODY
 from cairn.services.openid4vci.protocol import PRE_AUTHORIZED_GRANT, OAuthError
@@ -165,6 +166,20 @@ def test_a_batch_gets_one_credential_per_key_and_a_draft13_request_is_answered_i
     refused("unsupported_credential_format", container.credential_endpoint.issue, token, json.dumps(other).encode())
     unknown = request([proof(clock, answer["c_nonce"])[0]], "SomethingElse")
     refused("unknown_credential_configuration", container.credential_endpoint.issue, token, unknown)
+    # draft 13's name for SD-JWT VCs, sent by wallets deployed before 1.0, asks for the same Learning Credential
+    jwt, key = proof(clock, container.openid4vci.nonce()["c_nonce"])
+    sd = {"format": "vc+sd-jwt", "vct": VCT, "proof": {"proof_type": "jwt", "jwt": jwt}}
+    answer = container.credential_endpoint.issue(token, json.dumps(sd).encode())
+    issued = json.loads(b64url_decode(answer["credential"].split("~")[0].split(".")[1]))
+    assert (issued["vct"], issued["cnf"]["jwk"]) == (VCT, key.public.to_jwk())
+    other_type = {
+        **sd,
+        "vct": "urn:example:other",
+        "proof": {"proof_type": "jwt", "jwt": proof(clock, answer["c_nonce"])[0]},
+    }
+    refused(
+        "unsupported_credential_format", container.credential_endpoint.issue, token, json.dumps(other_type).encode()
+    )
 
 
 def test_the_pre_authorised_code_works_once_and_not_after_it_expires(container: Container, clock: FixedClock) -> None:

@@ -44,6 +44,9 @@ LDP_VC: Final = "OpenBadgeCredential_ldp_vc"
 SD_JWT_VC: Final = "LearningCredential_dc_sd_jwt"
 """The SD-JWT VC configuration (the EUDI Learning Credential, :mod:`cairn.services.issuing.sdjwt`), registered by
 :func:`cairn.bootstrap.build`."""
+SD_JWT_FORMAT: Final = "dc+sd-jwt"
+DRAFT13_SD_JWT_FORMATS: Final = (SD_JWT_FORMAT, "vc+sd-jwt")
+"""The SD-JWT VC format's names: 1.0's ``dc+sd-jwt`` and draft 13's ``vc+sd-jwt`` (still sent by deployed wallets)."""
 OB3_TYPES: Final = ("VerifiableCredential", "OpenBadgeCredential")
 VC_CONTEXT: Final = "https://www.w3.org/ns/credentials/v2"
 DI_SUITES: Final = ("eddsa-rdfc-2022", "eddsa-jcs-2022", "ecdsa-rdfc-2019", "ecdsa-jcs-2019")
@@ -72,8 +75,13 @@ class CredentialConfiguration:
     issue: IssueFunction
 
     def matches_draft13(self, request: Mapping[str, Any]) -> bool:
-        """Whether a draft 13 request (``format`` and ``credential_definition``, or ``vct``) asks for this."""
-        if request.get("format") != self.format:
+        """Whether a draft 13 request (``format`` and ``credential_definition``, or ``vct``) asks for this. Draft 13
+        named SD-JWT VCs ``vc+sd-jwt`` (1.0: ``dc+sd-jwt``): either name asks for an SD-JWT VC of the same ``vct``."""
+        fmt = request.get("format")
+        if self.format == SD_JWT_FORMAT and fmt in DRAFT13_SD_JWT_FORMATS:
+            vct = request.get("vct")
+            return vct is None or vct == self.metadata().get("vct")
+        if fmt != self.format:
             return False
         wanted = request.get("credential_definition")
         if not isinstance(wanted, Mapping):
