@@ -16,11 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
-from cairn.bootstrap import build, demo_catalog_path
+from cairn.bootstrap import Container, build, demo_catalog_path
 from cairn.model.awards import Recipient
 from cairn.services.demo.setup import prepare_demo
 from cairn.settings import Settings
+from cairn.store.tables import WalletRow
+from cairn.store.wallet_receipt_tables import PendingReceiptRow
 from cairn.web.app import create_app
 from tests.factories import Learner, LiveServer, ShiftedClock, foreign, serve
 
@@ -84,6 +87,7 @@ def learner(live_server: LiveServer) -> Learner:
         expired = c.sharing.create_link(account_id=account.id, credential_id=claimed.id, expires_in_days=1)
     finally:
         live_server.clock.offset = timedelta()
+    _pending_receipts(c, account.id)
     c.sharing.update_profile(account_id=account.id, public=True, slug="ola-nowak", name="Ola Nowak")
     c.sharing.set_public(account_id=account.id, credential_id=claimed.id, public=True)
     credential = c.issuing.get(award.award_id, organisation=ORGANISATION).credential
@@ -99,6 +103,38 @@ def learner(live_server: LiveServer) -> Learner:
         credential_json=json.dumps(credential),
         claim_token=award.claim_token,
     )
+
+
+def _pending_receipts(c: Container, account_id: int) -> None:
+    """Two credentials another issuer will issue later (deferred issuance), one still awaited and one Cairn stopped
+    waiting for, so /wallet shows its "Waiting for issuers" section (rows as the wallet keeps them; the sealed token
+    and transaction id are never shown, so they are placeholders here)."""
+    now = c.clock()
+    with c.database.transaction() as session:
+        wallet = session.scalars(select(WalletRow).where(WalletRow.account_id == account_id)).one()
+        for ended in (None, {"msgid": "Cairn stopped waiting: the issuer did not issue it in time"}):
+            session.add(
+                PendingReceiptRow(
+                    wallet_id=wallet.id,
+                    credential_issuer="https://issuer.example",
+                    issuer_name="Akademia Przykładowa",
+                    deferred_endpoint="https://issuer.example/deferred",
+                    notification_endpoint=None,
+                    configuration="LearningCredential_dc_sd_jwt",
+                    configuration_name="Learning Credential",
+                    draft13=False,
+                    holder_did=wallet.did,
+                    key_type="Ed25519",
+                    token_sealed=b"-",
+                    transaction_sealed=b"-",
+                    created_at=now,
+                    next_check_at=now + timedelta(hours=1),
+                    checked_at=None,
+                    expires_at=now + timedelta(days=90),
+                    ended_at=now if ended else None,
+                    ended=ended,
+                )
+            )
 
 
 @pytest.fixture(scope="session")
