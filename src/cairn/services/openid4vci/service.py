@@ -4,7 +4,8 @@ their Cairn wallet into another wallet (EUDI, Lissi, Sphereon, the DCC Learner C
 The pre-authorised code flow:
 
 1. :meth:`OpenID4VCIService.make_offer`: the signed-in owner of a claimed award (a wallet credential that came
-   through its claim link, about them) makes an offer: a random handle (the offer's address,
+   through its claim link, about them) makes an offer (or, :meth:`make_claim_offer`, a learner without an account
+   from the award's claim link, the claim token their proof): a random handle (the offer's address,
    ``{public_url}/openid4vci/offers/{handle}``, given to the wallet as ``openid-credential-offer://?
    credential_offer_uri=...`` in a link and a QR code), a pre-authorised code derived from the handle, and a
    six-digit transaction code shown beside it, never in the link. Each is stored only as its SHA-256 (the
@@ -30,10 +31,12 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 from urllib.parse import quote
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from cairn.errors import ConflictError, NotFoundError, TooManyAttemptsError
+from cairn.services.issuing.claims import claim_link_expired
+from cairn.services.issuing.claims import token_hash as claim_token_hash
 from cairn.services.openid4vci.formats import FormatRegistry
 from cairn.services.openid4vci.protocol import (
     NONCE_LIFETIME,
@@ -45,7 +48,7 @@ from cairn.services.openid4vci.protocol import (
 )
 from cairn.services.wallet.service import WalletService
 from cairn.store.database import Database
-from cairn.store.issuing.repository import AuditRecord, append_audit, begin_write
+from cairn.store.issuing.repository import AuditRecord, AwardRepository, append_audit, begin_write
 from cairn.store.tables import AwardRow, CredentialOfferRow, OfferTokenRow
 from cairn.store.wallet.repository import WalletRepository
 from cairn.vc.multibase import b64url_encode
@@ -70,7 +73,7 @@ MAX_TX_TRIES: Final = 5
 """Wrong transaction codes an offer takes; the last one ends it."""
 TX_CODE_LENGTH: Final = 6
 MAX_OFFERS_PER_HOUR: Final = 30
-"""Offers one account may make in an hour."""
+"""Offers one account may make in an hour (and one claim link, from the claim page)."""
 MAX_CODE: Final = 200
 """Longest code or token read from a request (characters): Cairn's are 43."""
 
@@ -167,21 +170,56 @@ class OpenID4VCIService:
     ) -> MadeOffer:
         """Make a credential offer of the award behind ``credential_id`` (see :meth:`offerable`)."""
         award_id = self.offerable(account_id, credential_id)
+        return self._offer(award_id, account_id=account_id, configurations=configurations)
+
+    def claim_offerable(self, claim_token: str) -> str:
+        """The award id a claim link names when it may be offered from the claim page: the link is known, not
+        past its lifetime and not replaced, and the award not claimed into a Cairn wallet yet (else NotFoundError,
+        as the claim link's downloads answer), and not revoked or suspended (else ConflictError). The claim token
+        is the learner's proof of holding the award, as it is for claiming it."""
+        if not claim_token or len(claim_token) > MAX_CODE:
+            raise NotFoundError("this claim link is not valid: check that you copied all of it")
+        with self.database.transaction() as session:
+            award = AwardRepository(session).by_claim_hash(claim_token_hash(claim_token))
+            if award is None or claim_link_expired(award, self.clock()):
+                raise NotFoundError("this claim link is not valid: check that you copied all of it")
+            if award.claimed_at is not None:
+                raise NotFoundError("this credential has been claimed into a wallet: download it from there")
+            if award.revoked_at is not None or award.suspended:
+                raise ConflictError("a revoked or suspended credential cannot be sent to another wallet")
+            return award.id
+
+    def make_claim_offer(self, claim_token: str, *, configurations: tuple[str, ...] | None = None) -> MadeOffer:
+        """Make a credential offer of the award a claim link names, for a learner without a Cairn account (see
+        :meth:`claim_offerable`): the offer has the award and no account, and at most :data:`MAX_OFFERS_PER_HOUR`
+        such offers of one award are made in an hour (one claim link names one award)."""
+        award_id = self.claim_offerable(claim_token)
+        return self._offer(award_id, account_id=None, configurations=configurations)
+
+    def _offer(self, award_id: str, *, account_id: int | None, configurations: tuple[str, ...] | None) -> MadeOffer:
+        """Make an offer of ``award_id``, by ``account_id`` from its wallet or (None) from the award's claim link,
+        counted against that account's, or that claim link's, offers of the last hour."""
         offered = tuple(c for c in (configurations or tuple(self.formats.ids())) if self.formats.get(c))
         if not offered:
             raise ConflictError("this instance offers no credential format")
         handle, code, tx_code = self.new_secrets()
         now = self.clock()
         expires = now + OFFER_LIFETIME
+        by = (
+            CredentialOfferRow.account_id == account_id
+            if account_id is not None
+            else and_(
+                CredentialOfferRow.award_id == award_id,
+                CredentialOfferRow.account_id.is_(None),
+                CredentialOfferRow.organisation_id.is_(None),
+            )
+        )
         with self.database.transaction() as session:
             begin_write(session)
             recent = session.scalar(
                 select(func.count())
                 .select_from(CredentialOfferRow)
-                .where(
-                    CredentialOfferRow.account_id == account_id,
-                    CredentialOfferRow.created_at > now - timedelta(hours=1),
-                )
+                .where(by, CredentialOfferRow.created_at > now - timedelta(hours=1))
             )
             if int(recent or 0) >= MAX_OFFERS_PER_HOUR:
                 raise TooManyAttemptsError(3600)
@@ -199,7 +237,8 @@ class OpenID4VCIService:
                 )
             )
             details = {"configurations": list(offered), "expires_at": expires.isoformat()}
-            append_audit(session, [AuditRecord(now, f"account:{account_id}", "openid4vci.offer", award_id, details)])
+            actor = f"account:{account_id}" if account_id is not None else "claim-link"  # never the claim token
+            append_audit(session, [AuditRecord(now, actor, "openid4vci.offer", award_id, details)])
         return MadeOffer(award_id, self.link(handle), self.offer_uri(handle), tx_code, expires, offered)
 
     def _open_offer(self, session: Session, row: CredentialOfferRow | None) -> CredentialOfferRow | None:
@@ -217,12 +256,12 @@ class OpenID4VCIService:
             if row is None:
                 raise NotFoundError("there is no such credential offer, or it has expired")
             configurations = row.configurations.split()
-            at_enrolment = row.award_id is None
-        described = (
-            "The code given to you with this offer"
-            if at_enrolment
-            else "The code shown beside the QR code in your Cairn wallet"
-        )
+            if row.award_id is None:  # an offer at enrolment
+                described = "The code given to you with this offer"
+            elif row.account_id is None:  # made from the claim page
+                described = "The code shown beside the QR code on your claim page"
+            else:
+                described = "The code shown beside the QR code in your Cairn wallet"
         return {
             "credential_issuer": self.issuer,
             "credential_configuration_ids": configurations,

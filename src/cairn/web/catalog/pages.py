@@ -163,7 +163,8 @@ def claim(request: Request, token: str, lang: str | None = Query(None, max_lengt
         "status": status,
         "download_url": f"{container(request).settings.public_url}/claim/{token}/credential.json",
     }
-    response = render(request, "claim.html", context, languages=LANGUAGES, forms=False)
+    # forms: the wallet-app offer's form (CSRF: the session's token, or the double-submit cookie without one)
+    response = render(request, "claim.html", context, signed_in=optional_account(request), languages=LANGUAGES)
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
