@@ -32,6 +32,13 @@ class Settings:
     )
     host: str = _setting("CAIRN_HOST", "127.0.0.1", "address that 'cairn serve' listens on")
     port: int = _setting("CAIRN_PORT", 8000, "port that 'cairn serve' listens on")
+    trusted_proxies: str = _setting(
+        "CAIRN_TRUSTED_PROXIES",
+        "127.0.0.1,::1",
+        "reverse proxies whose X-Forwarded-For and X-Forwarded-Proto 'cairn serve' believes: addresses or networks "
+        "(10.0.0.0/8), comma-separated, or '*' for any; 'none' when clients reach Cairn directly. The address this "
+        "yields is the one sign-in limits count (an IPv6 one by its /64)",
+    )
     base_url: str = _setting(
         "CAIRN_BASE_URL",
         "",

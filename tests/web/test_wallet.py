@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from cairn.bootstrap import Container, build
 from cairn.model.awards import Recipient
-from cairn.services.accounts.service import AccountService, SlidingWindowLimiter
+from cairn.services.accounts.service import AccountService, SharedLimiter
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.store.tables import OutboxRow
@@ -309,14 +309,14 @@ class CountingHasher(PasswordHasher):
 
 def test_sign_up_is_throttled_before_any_password_is_hashed(container: Container, clock: FixedClock) -> None:
     hasher = CountingHasher()
-    per_address = SlidingWindowLimiter(limit=2, window=timedelta(hours=1), clock=clock)
-    per_client = SlidingWindowLimiter(limit=3, window=timedelta(hours=1), clock=clock)
+    hour, database = timedelta(hours=1), container.database
+    per_address = SharedLimiter(database, name="sign-up email", limit=2, window=hour, clock=clock)
+    per_client = SharedLimiter(database, name="sign-up client", limit=3, window=hour, clock=clock)
     accounts = AccountService(
-        container.database,
+        database,
         clock=clock,
         password_hasher=hasher,
-        sign_up_email_limiter=per_address,
-        sign_up_client_limiter=per_client,
+        limiters={"sign-up email": per_address, "sign-up client": per_client},
     )
     with TestClient(create_app(dataclasses.replace(container, accounts=accounts)), follow_redirects=False) as client:
         assert ask_to_sign_up(client, "ada@example.org").status_code == 200

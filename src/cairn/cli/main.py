@@ -107,7 +107,8 @@ def serve(
         ssl_certfile=ssl_certfile,
         ssl_keyfile=ssl_keyfile,
         log_level=settings.log_level,
-        proxy_headers=True,
+        proxy_headers=settings.trusted_proxies.strip().lower() != "none",
+        forwarded_allow_ips=settings.trusted_proxies,
     )
 
 

@@ -34,6 +34,7 @@ from cairn.store.esco_tables import (
     EscoSkillGroupRow,
     EscoSkillRow,
 )
+from cairn.store.limit_tables import RateLimitHitRow
 from cairn.store.openid4vci_tables import (
     AuthorizationRow,
     CredentialOfferRow,
@@ -93,6 +94,7 @@ __all__ = [
     "PathwayVersionRow",
     "PendingReceiptRow",
     "PresentationRequestRow",
+    "RateLimitHitRow",
     "RecognitionApplicationRow",
     "RecognitionCourseRow",
     "RecognitionCourseVersionRow",

@@ -86,7 +86,8 @@ def accounts_service(request: Request) -> AccountService:
 
 
 def client_address(request: Request) -> str:
-    """The caller's address as the server sees it (behind a proxy, run uvicorn with --proxy-headers)."""
+    """The caller's address as the server sees it: behind a reverse proxy, the one the proxy puts in X-Forwarded-For,
+    believed only from the proxies CAIRN_TRUSTED_PROXIES names (uvicorn's proxy headers, set by 'cairn serve')."""
     return request.client.host if request.client else "unknown"
 
 

@@ -1,13 +1,11 @@
-"""The shared pieces of people and access: roles, value objects, email and token helpers, the in-memory
-sign-in limiter, and the base of the account services (database, clock, audit).
+"""The shared pieces of people and access: roles, value objects, email and token helpers, and the base of the
+account services (database, clock, audit).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import threading
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,7 +37,6 @@ __all__ = [
     "Role",
     "ServiceBase",
     "SignedIn",
-    "SlidingWindowLimiter",
     "TokenInfo",
     "TokenPrincipal",
     "TooManyAttemptsError",
@@ -87,47 +84,6 @@ def normalise_email(raw: str) -> str:
 def sha256_hex(value: str) -> str:
     """The SHA-256 of ``value`` in hex: how tokens, sessions and links are stored."""
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
-
-
-class SlidingWindowLimiter:
-    """At most ``limit`` hits per key within ``window``, counted in memory (per process)."""
-
-    def __init__(self, *, limit: int, window: timedelta, clock: Callable[[], datetime], max_keys: int = 100_000):
-        self.limit, self.window, self.clock, self.max_keys = limit, window, clock, max_keys
-        self._hits: dict[str, deque[datetime]] = {}
-        self._lock = threading.Lock()  # pages run in a thread pool
-
-    def _live(self, key: str, now: datetime) -> deque[datetime]:
-        hits = self._hits.setdefault(key, deque())
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        return hits
-
-    def retry_after(self, key: str) -> int | None:
-        """Seconds until ``key`` may try again, or None when it may try now."""
-        now = self.clock()
-        with self._lock:
-            hits = self._live(key, now)
-            if len(hits) < self.limit:
-                return None
-            return max(1, int((hits[0] + self.window - now).total_seconds() + 0.999))
-
-    def hit(self, key: str) -> None:
-        """Count one attempt for ``key``."""
-        now = self.clock()
-        with self._lock:
-            if len(self._hits) >= self.max_keys:
-                for stale in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.window]:
-                    del self._hits[stale]
-                if len(self._hits) >= self.max_keys:  # a flood of live keys: forget the older half
-                    for old in list(self._hits)[: self.max_keys // 2]:
-                        del self._hits[old]
-            self._live(key, now).append(now)
-
-    def reset(self, key: str) -> None:
-        """Forget ``key`` (after a successful sign-in)."""
-        with self._lock:
-            self._hits.pop(key, None)
 
 
 class Role(StrEnum):

@@ -12,6 +12,7 @@ that hold whoever calls them (one owner at least, one-time links, expiry, disabl
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,7 +37,6 @@ from cairn.services.accounts.access import (
     OrganisationAccess,
     Role,
     SignedIn,
-    SlidingWindowLimiter,
     TokenInfo,
     TokenPrincipal,
     TooManyAttemptsError,
@@ -44,6 +44,7 @@ from cairn.services.accounts.access import (
     normalise_email,
     sha256_hex,
 )
+from cairn.services.accounts.limits import SharedLimiter, client_network
 from cairn.services.accounts.links import SIGN_UP_PURPOSE, LinkMailer
 from cairn.services.accounts.members import MemberService
 from cairn.services.accounts.tokens import TokenService
@@ -53,6 +54,7 @@ from cairn.store.mail import OutboxRepository
 from cairn.store.tables import AccountRow, WebSessionRow
 
 __all__ = [
+    "MAX_SLOW_DOWN",
     "PASSWORD_SET_WINDOW",
     "SCOPES",
     "SIGN_IN_LINK_PATH",
@@ -67,8 +69,8 @@ __all__ = [
     "PendingPasswordError",
     "RecentSignInRequiredError",
     "Role",
+    "SharedLimiter",
     "SignedIn",
-    "SlidingWindowLimiter",
     "TokenInfo",
     "TokenPrincipal",
     "TooManyAttemptsError",
@@ -94,6 +96,8 @@ _NEEDS_RECENT_LINK = (
 _NOT_SIGNED_IN = "your session has ended; sign in again"
 PASSWORD_SET_WINDOW = timedelta(minutes=15)
 """An account without a password may set one only this soon after its session began (a link sign-in)."""
+MAX_SLOW_DOWN = 5.0
+"""The longest a password attempt on an account under attack waits (seconds): see :meth:`AccountService._slow_down`."""
 _BAD_LINK = "this sign-in link is not valid: it may have expired or been used already; ask for a new one"
 
 
@@ -121,23 +125,32 @@ class AccountService(MemberService, TokenService, LinkMailer):
         password_hasher: PasswordHasher | None = None,
         session_lifetime: timedelta = timedelta(hours=12),
         link_lifetime: timedelta = timedelta(minutes=15),
-        email_limiter: SlidingWindowLimiter | None = None,
-        client_limiter: SlidingWindowLimiter | None = None,
+        limiters: dict[str, SharedLimiter] | None = None,
         sign_up_lifetime: timedelta = timedelta(hours=24),
-        sign_up_email_limiter: SlidingWindowLimiter | None = None,
-        sign_up_client_limiter: SlidingWindowLimiter | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         super().__init__(database, clock=clock, public_url=public_url)
         self.hasher = password_hasher or default_password_hasher()
         self.session_lifetime = session_lifetime
         self.link_lifetime = link_lifetime
-        window = timedelta(minutes=15)
-        self.email_limiter = email_limiter or SlidingWindowLimiter(limit=10, window=window, clock=clock)
-        self.client_limiter = client_limiter or SlidingWindowLimiter(limit=50, window=window, clock=clock)
         self.sign_up_lifetime = sign_up_lifetime
-        hour = timedelta(hours=1)
-        self.sign_up_email_limiter = sign_up_email_limiter or SlidingWindowLimiter(limit=5, window=hour, clock=clock)
-        self.sign_up_client_limiter = sign_up_client_limiter or SlidingWindowLimiter(limit=20, window=hour, clock=clock)
+        self.sleep = sleep
+        quarter, hour = timedelta(minutes=15), timedelta(hours=1)
+        given = limiters or {}
+
+        def limiter(name: str, limit: int, window: timedelta) -> SharedLimiter:
+            return given.get(name) or SharedLimiter(database, name=name, limit=limit, window=window, clock=clock)
+
+        # every sign-in attempt (password, link request, confirmation) of a client network
+        self.client_limiter = limiter("client", 50, quarter)
+        # password attempts of one network on one account, counted before the check and forgotten on success
+        self.failure_limiter = limiter("failure", 10, quarter)
+        # wrong passwords on one account from anywhere: past ``limit``, attempts are slowed down, never refused
+        self.account_failures = limiter("account", 10, quarter)
+        # sign-in links asked for one account from one network
+        self.link_limiter = limiter("link", 10, quarter)
+        self.sign_up_email_limiter = limiter("sign-up email", 5, hour)
+        self.sign_up_client_limiter = limiter("sign-up client", 20, hour)
         self._dummy_hash: str | None = None
 
     # -- accounts ---------------------------------------------------------------------------------
@@ -212,15 +225,11 @@ class AccountService(MemberService, TokenService, LinkMailer):
         email = normalise_email(email)
         if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
             raise InputError("a password needs %(min)s to %(max)s characters", min=MIN_PASSWORD, max=MAX_PASSWORD)
-        waits = [
-            self.sign_up_email_limiter.retry_after(f"email:{email}"),
-            self.sign_up_client_limiter.retry_after(f"client:{client}"),
-        ]
-        wait = max((w for w in waits if w is not None), default=None)
+        wait = self.sign_up_email_limiter.take(email)
+        if wait is None:
+            wait = self.sign_up_client_limiter.take(client_network(client))
         if wait is not None:
             raise TooManyAttemptsError(wait)
-        self.sign_up_email_limiter.hit(f"email:{email}")
-        self.sign_up_client_limiter.hit(f"client:{client}")
         password_hash = self.hasher.hash(password)  # always, so that the time spent tells nothing
         name = (display_name or "").strip()[:200] or None
         with self.database.transaction() as session:
@@ -320,8 +329,9 @@ class AccountService(MemberService, TokenService, LinkMailer):
                 )
         if too_old:  # the audit entry above is kept
             raise RecentSignInRequiredError(_NEEDS_RECENT_LINK)
-        self._throttle(email, client)
+        pair = self._password_attempt(email, client)
         if stored is not None and not self._verify(stored, current or ""):
+            self.account_failures.hit(email)
             with self.database.transaction() as session:
                 self._audit(
                     session,
@@ -360,7 +370,7 @@ class AccountService(MemberService, TokenService, LinkMailer):
             OutboxRepository(session).enqueue(to=email, subject=subject, body=body, now=now)
             details = {"set": True, "by": "self", "had_password": stored is not None, "client": client}
             self._audit(session, f"account:{account_id}", "account.password", f"account:{account_id}", details)
-        self.email_limiter.reset(f"email:{email}")
+        self.failure_limiter.reset(pair)
 
     def mark_verified(self, *, email: str, actor: str = "cli") -> None:
         """An operator vouches for an account's address (say, one made before addresses were verified)."""
@@ -391,13 +401,31 @@ class AccountService(MemberService, TokenService, LinkMailer):
 
     # -- sign-in ----------------------------------------------------------------------------------
 
-    def _throttle(self, email: str, client: str) -> None:
-        waits = [self.email_limiter.retry_after(f"email:{email}"), self.client_limiter.retry_after(f"client:{client}")]
-        wait = max((w for w in waits if w is not None), default=None)
+    def _password_attempt(self, email: str, client: str) -> str:
+        """Before a password is checked: TooManyAttemptsError when the client's network has made too many attempts
+        of any kind, or too many on this account without a success; otherwise the attempt is counted as a failure
+        of the (account, network) pair until a success forgets it, and the key of that pair is returned. Other
+        networks, the owner's among them, are never refused for this account's failures: they are only slowed
+        down (:meth:`_slow_down`)."""
+        network = client_network(client)
+        pair = f"{email}\n{network}"
+        wait = self.failure_limiter.retry_after(pair)
+        if wait is None:
+            wait = self.client_limiter.take(network)
+        if wait is None:
+            wait = self.failure_limiter.take(pair)
         if wait is not None:
             raise TooManyAttemptsError(wait)
-        self.email_limiter.hit(f"email:{email}")
-        self.client_limiter.hit(f"client:{client}")
+        self._slow_down(email)
+        return pair
+
+    def _slow_down(self, email: str) -> None:
+        """When the account has had ``account_failures.limit`` wrong passwords or more in its window, from any
+        network, wait a second before the check, one more per as many failures again, at most
+        :data:`MAX_SLOW_DOWN`: an attack spread over many networks gets slower, the owner still gets in."""
+        failures, soft = self.account_failures.count(email), self.account_failures.limit
+        if failures >= soft:
+            self.sleep(min(MAX_SLOW_DOWN, float(1 + (failures - soft) // soft)))
 
     def _dummy(self) -> str:
         """A hash of a random secret with the current parameters, to spend the same time on unknown emails."""
@@ -422,12 +450,13 @@ class AccountService(MemberService, TokenService, LinkMailer):
             email = normalise_email(email)
         except InputError:
             email = email.strip().lower()[:320]  # no account has it: treated like an unknown email
-        self._throttle(email, client)
+        pair = self._password_attempt(email, client)
         self._dummy()  # made before the first attempt of any kind, so that no first attempt is slower
         with self.database.transaction() as session:
             row = AccountRepository(session).by_email(email)
             account_id, stored = (None, None) if row is None else (row.id, row.password_hash)
         ok = self._verify(stored, password)
+        failure: CairnError | None = None
         with self.database.transaction() as session:
             row = None if account_id is None else AccountRepository(session).get(account_id)
             details: dict[str, Any] = {"email": email, "method": "password", "client": client}
@@ -435,7 +464,7 @@ class AccountService(MemberService, TokenService, LinkMailer):
             if row is None or not ok or row.password_hash != stored:
                 reason = "unknown account" if row is None else "wrong password"
                 self._audit(session, "anonymous", "sign-in.failure", subject, {**details, "reason": reason})
-                failure: CairnError = AuthenticationError(_WRONG_PASSWORD)
+                failure = AuthenticationError(_WRONG_PASSWORD)
             elif row.disabled_at is not None:
                 self._audit(session, "anonymous", "sign-in.failure", subject, {**details, "reason": "disabled"})
                 failure = AuthenticationError("this account is disabled; ask an owner of your organisation")
@@ -449,8 +478,13 @@ class AccountService(MemberService, TokenService, LinkMailer):
             else:
                 if stored is not None and self.hasher.check_needs_rehash(stored):
                     row.password_hash = self.hasher.hash(password)
-                self.email_limiter.reset(f"email:{email}")
-                return self._start(session, row, details)
+                started = self._start(session, row, details)
+        # the counts change after the transaction above, never inside it: SQLite has one writer at a time
+        if failure is None:
+            self.failure_limiter.reset(pair)
+            return started
+        if not ok:
+            self.account_failures.hit(email)
         raise failure
 
     def request_sign_in_link(self, *, email: str, client: str, next_path: str = "", language: str = "en") -> None:
@@ -459,7 +493,12 @@ class AccountService(MemberService, TokenService, LinkMailer):
         on an account still waiting for its sign-up confirmation it also drops the pending password (see
         :meth:`redeem_sign_in_link`)."""
         email = normalise_email(email)
-        self._throttle(email, client)
+        network = client_network(client)
+        wait = self.client_limiter.take(network)
+        if wait is None:
+            wait = self.link_limiter.take(f"{email}\n{network}")
+        if wait is not None:
+            raise TooManyAttemptsError(wait)
         with self.database.transaction() as session:
             row = AccountRepository(session).by_email(email)
             if row is None or row.disabled_at is not None:
@@ -486,12 +525,14 @@ class AccountService(MemberService, TokenService, LinkMailer):
             pending = self._pending_hash(session, token) if password is not None else None
         if pending is not None and password is not None:
             email, stored = pending
-            self._throttle(email, client)
+            pair = self._password_attempt(email, client)
             if not self._verify(stored, password):
+                self.account_failures.hit(email)
                 with self.database.transaction() as session:
                     failed = {"method": "link", "client": client, "email": email, "reason": "wrong password"}
                     self._audit(session, "anonymous", "sign-in.failure", f"email:{email}", failed)
                 raise PendingPasswordError(_WRONG_PENDING)
+            self.failure_limiter.reset(pair)
         with self.database.transaction() as session:
             links, now = SignInLinkRepository(session), self.clock()
             link = self._link(session, token)
