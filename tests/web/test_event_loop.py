@@ -13,7 +13,7 @@ import dataclasses
 import inspect
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import httpx
@@ -21,6 +21,7 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi import Depends, FastAPI
 from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import get_dependant
 from starlette.routing import Route
 
 from cairn.bootstrap import Container, build
@@ -163,7 +164,9 @@ def async_callables(app: FastAPI) -> set[str]:
     found: set[str] = set()
 
     def note(call: Any) -> None:
-        target = call if inspect.isfunction(call) or inspect.ismethod(call) else getattr(call, "__call__", None)  # noqa: B004
+        if call is None:
+            return
+        target = call if inspect.isroutine(call) else type(call).__call__  # an instance: its __call__
         if str(getattr(call, "__module__", "")).startswith("fastapi."):
             return
         if inspect.iscoroutinefunction(target) or inspect.isasyncgenfunction(target):
@@ -174,12 +177,20 @@ def async_callables(app: FastAPI) -> set[str]:
         for inner in dependant.dependencies:
             walk(inner)
 
-    for route in app.routes:
-        dependant = getattr(route, "dependant", None)
-        if isinstance(dependant, Dependant):
-            walk(dependant)
-        elif isinstance(route, Route):
-            note(route.endpoint)
+    def routes(listed: Sequence[Any]) -> None:
+        for route in listed:
+            included = getattr(route, "original_router", None)  # FastAPI 0.16x includes routers lazily
+            if included is not None:
+                context = getattr(route, "include_context", None)
+                for depends in [*included.dependencies, *getattr(context, "dependencies", [])]:
+                    walk(get_dependant(path="", call=depends.dependency))
+                routes(included.routes)
+            elif isinstance(dependant := getattr(route, "dependant", None), Dependant):
+                walk(dependant)
+            elif isinstance(route, Route):
+                note(route.endpoint)
+
+    routes(app.routes)
     return found
 
 
@@ -205,7 +216,7 @@ def test_the_guard_sees_async_handlers_and_dependencies() -> None:
     async def handler() -> None: ...
 
     @app.get("/b")
-    def plain(value: int = Depends(needed)) -> int:  # noqa: B008
+    def plain(value: int = Depends(needed)) -> int:
         return value
 
     here = f"{__name__}.test_the_guard_sees_async_handlers_and_dependencies.<locals>"

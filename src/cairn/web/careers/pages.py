@@ -116,6 +116,28 @@ def _refuse_big_body(request: Request) -> None:
         )
 
 
+async def json_body(request: Request) -> dict[str, Any]:
+    """A dependency: the request's JSON object, read on the event loop (at most :data:`MAX_BODY` bytes), so that
+    the route itself can be a plain ``def`` that FastAPI runs in its thread pool: searching and analysing are CPU
+    work, which on the event loop would hold up every other request (docs/architecture.md)."""
+    _refuse_big_body(request)
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY:
+            raise TextTooLongError(f"the request is too large: at most {MAX_BODY:,} bytes")
+    try:
+        data = json.loads(raw or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise InputError('the body must be JSON: {"text": "..."}') from None
+    if not isinstance(data, dict):
+        raise InputError('the body must be a JSON object: {"text": "..."}')
+    return data
+
+
+JsonBody = Annotated[dict[str, Any], Depends(json_body)]
+
+
 @api.get("/api/v1/skills/suggest", tags=["skills"], summary="ESCO skills for a learning outcome")
 def suggest_get(
     request: Request,
@@ -130,9 +152,8 @@ def suggest_get(
 
 
 @api.post("/api/v1/skills/suggest", tags=["skills"], summary="ESCO skills for a learning outcome (JSON body)")
-async def suggest_post(request: Request) -> JSONResponse:
+def suggest_post(request: Request, data: JsonBody) -> JSONResponse:
     """The same as GET, with ``{"text", "k"?, "type"?, "collection"?, "language"?}`` as a JSON body."""
-    data = await _json_body(request)
     k = data.get("k", 10)
     if not isinstance(k, int) or isinstance(k, bool):
         raise InputError("k must be a whole number between 1 and 100")
@@ -144,22 +165,6 @@ async def suggest_post(request: Request) -> JSONResponse:
         _str_or_none(data, "collection"),
         _str_or_none(data, "language"),
     )
-
-
-async def _json_body(request: Request) -> dict[str, Any]:
-    _refuse_big_body(request)
-    raw = b""
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > MAX_BODY:
-            raise TextTooLongError(f"the request is too large: at most {MAX_BODY:,} bytes")
-    try:
-        data = json.loads(raw or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise InputError('the body must be JSON: {"text": "..."}') from None
-    if not isinstance(data, dict):
-        raise InputError('the body must be a JSON object: {"text": "..."}')
-    return data
 
 
 def _text_of(data: dict[str, Any]) -> str:
@@ -196,10 +201,13 @@ def _job_json(analysis: JobAdAnalysis) -> dict[str, Any]:
     return body
 
 
-@api.post("/api/v1/jobs/analyse", tags=["skills"], summary="The ESCO skills a job advertisement asks for")
-async def job_ad_api(request: Request) -> JSONResponse:
+@api.post(
+    "/api/v1/jobs/analyse",
+    tags=["skills"],
+    summary="The ESCO skills a job advertisement asks for",
+)
+def job_ad_api(request: Request, data: JsonBody) -> JSONResponse:
     """``{"text": "..."}`` (at most 20,000 characters) -> ``{"skills": [...], "reason"?}``."""
-    data = await _json_body(request)
     return JSONResponse(_job_json(_careers(request).job_ad(_text_of(data))))
 
 
@@ -404,7 +412,12 @@ def _set_csrf_cookie(request: Request, response: Response) -> None:
         response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="lax", secure=request.url.scheme == "https")
 
 
-@router.post("/jobs", response_class=HTMLResponse, include_in_schema=False, dependencies=[Depends(csrf_protect)])
+@router.post(
+    "/jobs",
+    response_class=HTMLResponse,
+    include_in_schema=False,
+    dependencies=[Depends(csrf_protect)],
+)
 def jobs_submit(
     request: Request,
     signed_in: Annotated[SignedIn | None, Depends(optional_account)],
