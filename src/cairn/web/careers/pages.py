@@ -8,7 +8,8 @@ JSON under ``/api/v1``:
   text in an unsupported language answers an empty list with a ``reason``. ``"index"`` says which index
   answered: ``"full"`` (multilingual) or ``"lexical"`` (English words only, while the full one is being
   built at start-up; a ``"note"`` says so).
-- ``POST /api/v1/jobs/analyse`` — public: the skills a job advertisement asks for.
+- ``POST /api/v1/jobs/analyse`` — public: the skills a job advertisement asks for (at most 20,000 characters:
+  413 beyond; at most :data:`JOB_ADS_PER_MINUTE` a minute from one address, with the ``/jobs`` page: 429).
 - ``GET /api/v1/careers/profile`` and ``GET /api/v1/careers/occupations`` — the signed-in learner's.
 
 Pages: ``/wallet/skills``, ``/wallet/occupations``, ``/wallet/occupations/{key}`` (signed in) and ``/jobs``.
@@ -17,13 +18,15 @@ Pages: ``/wallet/skills``, ``/wallet/occupations``, ``/wallet/occupations/{key}`
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from cairn.errors import InputError
-from cairn.services.accounts.access import Role, SignedIn
+from cairn.errors import InputError, TooManyAttemptsError
+from cairn.services.accounts.access import Role, SignedIn, SlidingWindowLimiter
 from cairn.services.careers.service import (
     COLLECTIONS,
     MAX_JOB_AD_CHARS,
@@ -35,7 +38,15 @@ from cairn.services.careers.service import (
 from cairn.skills.careers import SkillProfile, occupation_label, occupation_label_in
 from cairn.skills.esco import EscoData, Occupation
 from cairn.skills.jobs import JobAdAnalysis, Message
-from cairn.web.deps import CSRF_COOKIE, container, csrf_protect, csrf_token, current_account, optional_account
+from cairn.web.deps import (
+    CSRF_COOKIE,
+    client_address,
+    container,
+    csrf_protect,
+    csrf_token,
+    current_account,
+    optional_account,
+)
 from cairn.web.errors import answers_json
 from cairn.web.i18n import LANGUAGES, reader_language, translate
 from cairn.web.render import render
@@ -185,6 +196,26 @@ def _str_or_none(data: dict[str, Any], key: str) -> str | None:
 
 # ------------------------------------------------------------------------------------------ job ads (API)
 
+JOB_ADS_PER_MINUTE = 10
+"""Job advertisements one address may have analysed a minute (the API and the page together): an analysis of
+20,000 characters is seconds of CPU, and both are open to anyone."""
+
+
+def job_ad_limiter(clock: Callable[[], datetime]) -> SlidingWindowLimiter:
+    """The limiter :func:`create_app <cairn.web.app.create_app>` keeps in ``app.state.job_ad_limiter``."""
+    return SlidingWindowLimiter(limit=JOB_ADS_PER_MINUTE, window=timedelta(minutes=1), clock=clock)
+
+
+def job_ad_quota(request: Request) -> None:
+    """A dependency: 429 (``TooManyAttemptsError``, with ``Retry-After``) once the caller's address has had
+    :data:`JOB_ADS_PER_MINUTE` job ads analysed within the last minute; else counts this one."""
+    limiter: SlidingWindowLimiter = request.app.state.job_ad_limiter
+    key = f"client:{client_address(request)}"
+    wait = limiter.retry_after(key)
+    if wait is not None:
+        raise TooManyAttemptsError(wait)
+    limiter.hit(key)
+
 
 def _job_json(analysis: JobAdAnalysis) -> dict[str, Any]:
     def rows(items: list[Any]) -> list[dict[str, Any]]:
@@ -205,9 +236,11 @@ def _job_json(analysis: JobAdAnalysis) -> dict[str, Any]:
     "/api/v1/jobs/analyse",
     tags=["skills"],
     summary="The ESCO skills a job advertisement asks for",
+    dependencies=[Depends(job_ad_quota)],
 )
 def job_ad_api(request: Request, data: JsonBody) -> JSONResponse:
-    """``{"text": "..."}`` (at most 20,000 characters) -> ``{"skills": [...], "reason"?}``."""
+    """``{"text": "..."}`` (at most 20,000 characters: 413 beyond) -> ``{"skills": [...], "reason"?}``; at most
+    :data:`JOB_ADS_PER_MINUTE` a minute from one address (429 with ``Retry-After`` beyond)."""
     return JSONResponse(_job_json(_careers(request).job_ad(_text_of(data))))
 
 
@@ -416,7 +449,7 @@ def _set_csrf_cookie(request: Request, response: Response) -> None:
     "/jobs",
     response_class=HTMLResponse,
     include_in_schema=False,
-    dependencies=[Depends(csrf_protect)],
+    dependencies=[Depends(csrf_protect), Depends(job_ad_quota)],
 )
 def jobs_submit(
     request: Request,
