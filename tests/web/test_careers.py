@@ -20,6 +20,7 @@ from cairn.skills.index import SkillIndex
 from cairn.skills.labels import shipped_esco
 from cairn.store.database import Database
 from cairn.web.app import create_app
+from cairn.web.careers.pages import JOB_ADS_PER_MINUTE
 from tests.factories import SKILL as S
 from tests.factories import FixedClock, add_wallet, esco_with, index_esco
 from tests.helpers import csrf_of
@@ -169,6 +170,18 @@ def test_job_ad_page(client: TestClient) -> None:
     assert "You have 1 of the 2 skills." in learner.text
     api = client.post("/api/v1/jobs/analyse", json={"text": "You love teamwork"}).json()
     assert [s["uri"] for s in api["skills"]] == [S + "team"]
+
+
+def test_job_ads_are_rate_limited_per_address(client: TestClient) -> None:
+    for _ in range(JOB_ADS_PER_MINUTE):
+        assert client.post("/api/v1/jobs/analyse", json={"text": "You love teamwork"}).status_code == 200
+    refused = client.post("/api/v1/jobs/analyse", json={"text": "You love teamwork"})
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    assert "too many attempts" in refused.json()["error"]
+    token = csrf_of(client.get("/jobs").text)
+    assert client.post("/jobs", data={"text": "teamwork", "csrf_token": token}).status_code == 429  # one quota
+    assert client.post("/api/v1/skills/suggest", json={"text": "teamwork"}).status_code == 200  # one lookup: free
 
 
 def test_errors_and_reasons_are_in_the_readers_language(client: TestClient) -> None:

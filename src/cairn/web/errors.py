@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cairn.errors import CairnError, CatalogError
+from cairn.errors import CairnError, CatalogError, TooManyAttemptsError
 from cairn.web.i18n import reader_language
 
 __all__ = ["answers_json", "error_body", "install_error_handlers", "wants_json"]
@@ -88,7 +88,10 @@ def install_error_handlers(app: FastAPI) -> None:
             extra["problems"] = [
                 {"source": p.source, "path": p.path, "message": p.message, "element": p.element} for p in exc.problems
             ]
-        return _respond(request, exc.status, exc.message, **extra)
+        response = _respond(request, exc.status, exc.message, **extra)
+        if isinstance(exc, TooManyAttemptsError):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

@@ -8,7 +8,8 @@ JSON under ``/api/v1``:
   text in an unsupported language answers an empty list with a ``reason``. ``"index"`` says which index
   answered: ``"full"`` (multilingual) or ``"lexical"`` (English words only, while the full one is being
   built at start-up; a ``"note"`` says so).
-- ``POST /api/v1/jobs/analyse`` — public: the skills a job advertisement asks for.
+- ``POST /api/v1/jobs/analyse`` — public: the skills a job advertisement asks for (at most 20,000 characters:
+  413 beyond; at most :data:`JOB_ADS_PER_MINUTE` a minute from one address, with the ``/jobs`` page: 429).
 - ``GET /api/v1/careers/profile`` and ``GET /api/v1/careers/occupations`` — the signed-in learner's.
 
 Pages: ``/wallet/skills``, ``/wallet/occupations``, ``/wallet/occupations/{key}`` (signed in) and ``/jobs``.
@@ -17,13 +18,15 @@ Pages: ``/wallet/skills``, ``/wallet/occupations``, ``/wallet/occupations/{key}`
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from cairn.errors import InputError
-from cairn.services.accounts.access import Role, SignedIn
+from cairn.errors import InputError, TooManyAttemptsError
+from cairn.services.accounts.access import Role, SignedIn, SlidingWindowLimiter
 from cairn.services.careers.service import (
     COLLECTIONS,
     MAX_JOB_AD_CHARS,
@@ -35,7 +38,15 @@ from cairn.services.careers.service import (
 from cairn.skills.careers import SkillProfile, occupation_label, occupation_label_in
 from cairn.skills.esco import EscoData, Occupation
 from cairn.skills.jobs import JobAdAnalysis, Message
-from cairn.web.deps import CSRF_COOKIE, container, csrf_protect, csrf_token, current_account, optional_account
+from cairn.web.deps import (
+    CSRF_COOKIE,
+    client_address,
+    container,
+    csrf_protect,
+    csrf_token,
+    current_account,
+    optional_account,
+)
 from cairn.web.errors import answers_json
 from cairn.web.i18n import LANGUAGES, reader_language, translate
 from cairn.web.render import render
@@ -116,6 +127,28 @@ def _refuse_big_body(request: Request) -> None:
         )
 
 
+async def json_body(request: Request) -> dict[str, Any]:
+    """A dependency: the request's JSON object, read on the event loop (at most :data:`MAX_BODY` bytes), so that
+    the route itself can be a plain ``def`` that FastAPI runs in its thread pool: searching and analysing are CPU
+    work, which on the event loop would hold up every other request (docs/architecture.md)."""
+    _refuse_big_body(request)
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY:
+            raise TextTooLongError(f"the request is too large: at most {MAX_BODY:,} bytes")
+    try:
+        data = json.loads(raw or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise InputError('the body must be JSON: {"text": "..."}') from None
+    if not isinstance(data, dict):
+        raise InputError('the body must be a JSON object: {"text": "..."}')
+    return data
+
+
+JsonBody = Annotated[dict[str, Any], Depends(json_body)]
+
+
 @api.get("/api/v1/skills/suggest", tags=["skills"], summary="ESCO skills for a learning outcome")
 def suggest_get(
     request: Request,
@@ -130,9 +163,8 @@ def suggest_get(
 
 
 @api.post("/api/v1/skills/suggest", tags=["skills"], summary="ESCO skills for a learning outcome (JSON body)")
-async def suggest_post(request: Request) -> JSONResponse:
+def suggest_post(request: Request, data: JsonBody) -> JSONResponse:
     """The same as GET, with ``{"text", "k"?, "type"?, "collection"?, "language"?}`` as a JSON body."""
-    data = await _json_body(request)
     k = data.get("k", 10)
     if not isinstance(k, int) or isinstance(k, bool):
         raise InputError("k must be a whole number between 1 and 100")
@@ -144,22 +176,6 @@ async def suggest_post(request: Request) -> JSONResponse:
         _str_or_none(data, "collection"),
         _str_or_none(data, "language"),
     )
-
-
-async def _json_body(request: Request) -> dict[str, Any]:
-    _refuse_big_body(request)
-    raw = b""
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > MAX_BODY:
-            raise TextTooLongError(f"the request is too large: at most {MAX_BODY:,} bytes")
-    try:
-        data = json.loads(raw or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise InputError('the body must be JSON: {"text": "..."}') from None
-    if not isinstance(data, dict):
-        raise InputError('the body must be a JSON object: {"text": "..."}')
-    return data
 
 
 def _text_of(data: dict[str, Any]) -> str:
@@ -180,6 +196,26 @@ def _str_or_none(data: dict[str, Any], key: str) -> str | None:
 
 # ------------------------------------------------------------------------------------------ job ads (API)
 
+JOB_ADS_PER_MINUTE = 10
+"""Job advertisements one address may have analysed a minute (the API and the page together): an analysis of
+20,000 characters is seconds of CPU, and both are open to anyone."""
+
+
+def job_ad_limiter(clock: Callable[[], datetime]) -> SlidingWindowLimiter:
+    """The limiter :func:`create_app <cairn.web.app.create_app>` keeps in ``app.state.job_ad_limiter``."""
+    return SlidingWindowLimiter(limit=JOB_ADS_PER_MINUTE, window=timedelta(minutes=1), clock=clock)
+
+
+def job_ad_quota(request: Request) -> None:
+    """A dependency: 429 (``TooManyAttemptsError``, with ``Retry-After``) once the caller's address has had
+    :data:`JOB_ADS_PER_MINUTE` job ads analysed within the last minute; else counts this one."""
+    limiter: SlidingWindowLimiter = request.app.state.job_ad_limiter
+    key = f"client:{client_address(request)}"
+    wait = limiter.retry_after(key)
+    if wait is not None:
+        raise TooManyAttemptsError(wait)
+    limiter.hit(key)
+
 
 def _job_json(analysis: JobAdAnalysis) -> dict[str, Any]:
     def rows(items: list[Any]) -> list[dict[str, Any]]:
@@ -196,10 +232,15 @@ def _job_json(analysis: JobAdAnalysis) -> dict[str, Any]:
     return body
 
 
-@api.post("/api/v1/jobs/analyse", tags=["skills"], summary="The ESCO skills a job advertisement asks for")
-async def job_ad_api(request: Request) -> JSONResponse:
-    """``{"text": "..."}`` (at most 20,000 characters) -> ``{"skills": [...], "reason"?}``."""
-    data = await _json_body(request)
+@api.post(
+    "/api/v1/jobs/analyse",
+    tags=["skills"],
+    summary="The ESCO skills a job advertisement asks for",
+    dependencies=[Depends(job_ad_quota)],
+)
+def job_ad_api(request: Request, data: JsonBody) -> JSONResponse:
+    """``{"text": "..."}`` (at most 20,000 characters: 413 beyond) -> ``{"skills": [...], "reason"?}``; at most
+    :data:`JOB_ADS_PER_MINUTE` a minute from one address (429 with ``Retry-After`` beyond)."""
     return JSONResponse(_job_json(_careers(request).job_ad(_text_of(data))))
 
 
@@ -404,7 +445,12 @@ def _set_csrf_cookie(request: Request, response: Response) -> None:
         response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="lax", secure=request.url.scheme == "https")
 
 
-@router.post("/jobs", response_class=HTMLResponse, include_in_schema=False, dependencies=[Depends(csrf_protect)])
+@router.post(
+    "/jobs",
+    response_class=HTMLResponse,
+    include_in_schema=False,
+    dependencies=[Depends(csrf_protect), Depends(job_ad_quota)],
+)
 def jobs_submit(
     request: Request,
     signed_in: Annotated[SignedIn | None, Depends(optional_account)],

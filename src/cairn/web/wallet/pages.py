@@ -275,7 +275,7 @@ def import_form(request: Request, signed_in: SignedInDep, lang: LangQuery = None
 
 
 @router.post("/wallet/import", response_class=HTMLResponse, dependencies=Post)
-async def import_credential(
+def import_credential(
     request: Request,
     signed_in: SignedInDep,
     text: Annotated[str | None, Form(max_length=MAX_TEXT)] = None,
@@ -283,7 +283,9 @@ async def import_credential(
     file: Annotated[UploadFile | None, File()] = None,
     lang: LangQuery = None,
 ) -> Response:
-    """Verify and add one credential; a forgery, a duplicate or an oversize file is refused with the reason."""
+    """Verify and add one credential; a forgery, a duplicate or an oversize file is refused with the reason.
+
+    A plain ``def`` (FastAPI runs it in its thread pool): verifying, fetching the URL and storing block."""
     reader = reader_language(request, lang)
     service = wallet_service(request)
     account = signed_in.account.id
@@ -291,7 +293,7 @@ async def import_credential(
     try:
         if file is not None and file.filename:
             field = "file"
-            data = await file.read(service.max_upload_bytes + 1)
+            data = file.file.read(service.max_upload_bytes + 1)
             item = service.import_credential(account, data, source="upload", filename=file.filename)
         elif url and url.strip():
             field = "url"
@@ -543,16 +545,18 @@ def import_export_form(request: Request, signed_in: SignedInDep, lang: LangQuery
 
 
 @router.post("/wallet/import-export", response_class=HTMLResponse, dependencies=Post)
-async def import_zip(
+def import_zip(
     request: Request, signed_in: SignedInDep, file: Annotated[UploadFile | None, File()] = None, lang: LangQuery = None
 ) -> Response:
-    """Import an export zip: each credential verified again; a summary of what was added and refused."""
+    """Import an export zip: each credential verified again; a summary of what was added and refused.
+
+    A plain ``def`` (FastAPI runs it in its thread pool): reading the zip and verifying each credential block."""
     reader = reader_language(request, lang)
     service = wallet_service(request)
     try:
         if file is None or not file.filename:
             raise InputError("choose the zip file to import")
-        data = await file.read(service.max_upload_bytes + 1)
+        data = file.file.read(service.max_upload_bytes + 1)
         result = service.import_zip(signed_in.account.id, data)
     except InputError as exc:
         context = {"result": None, "errors": {"zip": say(reader, exc.message)}}
