@@ -205,7 +205,7 @@ def create_app(
     app.state.default_language = container.settings.default_language
     app.state.examples = dict(examples or {})
     app.state.demo = demo
-    app.state.job_ad_limiter = careers.job_ad_limiter(container.clock)
+    app.state.job_ad_limiter = careers.job_ad_limiter(container)
     package = resources.files("cairn.web")
     app.state.templates = i18n.make_templates(version=cairn.__version__, languages=pages.LANGUAGES)
     badges.install(app.state.templates, container)

@@ -18,15 +18,16 @@ Pages: ``/wallet/skills``, ``/wallet/occupations``, ``/wallet/occupations/{key}`
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from cairn.bootstrap import Container
 from cairn.errors import InputError, TooManyAttemptsError
-from cairn.services.accounts.access import Role, SignedIn, SlidingWindowLimiter
+from cairn.services.accounts.access import Role, SignedIn
+from cairn.services.accounts.limits import SharedLimiter, client_network
 from cairn.services.careers.service import (
     COLLECTIONS,
     MAX_JOB_AD_CHARS,
@@ -201,20 +202,22 @@ JOB_ADS_PER_MINUTE = 10
 20,000 characters is seconds of CPU, and both are open to anyone."""
 
 
-def job_ad_limiter(clock: Callable[[], datetime]) -> SlidingWindowLimiter:
-    """The limiter :func:`create_app <cairn.web.app.create_app>` keeps in ``app.state.job_ad_limiter``."""
-    return SlidingWindowLimiter(limit=JOB_ADS_PER_MINUTE, window=timedelta(minutes=1), clock=clock)
+def job_ad_limiter(container: Container) -> SharedLimiter:
+    """The limiter :func:`create_app <cairn.web.app.create_app>` keeps in ``app.state.job_ad_limiter``: counted in
+    the database, so every app process shares it, per client network (an IPv6 /64 is one network)."""
+    minute = timedelta(minutes=1)
+    return SharedLimiter(
+        container.database, name="job-ads", limit=JOB_ADS_PER_MINUTE, window=minute, clock=container.clock
+    )
 
 
 def job_ad_quota(request: Request) -> None:
-    """A dependency: 429 (``TooManyAttemptsError``, with ``Retry-After``) once the caller's address has had
+    """A dependency: 429 (``TooManyAttemptsError``, with ``Retry-After``) once the caller's network has had
     :data:`JOB_ADS_PER_MINUTE` job ads analysed within the last minute; else counts this one."""
-    limiter: SlidingWindowLimiter = request.app.state.job_ad_limiter
-    key = f"client:{client_address(request)}"
-    wait = limiter.retry_after(key)
+    limiter: SharedLimiter = request.app.state.job_ad_limiter
+    wait = limiter.take(f"client:{client_network(client_address(request))}")
     if wait is not None:
         raise TooManyAttemptsError(wait)
-    limiter.hit(key)
 
 
 def _job_json(analysis: JobAdAnalysis) -> dict[str, Any]:
