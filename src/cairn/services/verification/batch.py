@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from cairn.errors import CairnError, ConflictError, InputError
+from cairn.formats.csv_export import csv_text
 from cairn.services.verification.service import VerificationService, vouched_by
 from cairn.vc.fetch import loads_json
 from cairn.vc.formats.ob2 import looks_like_ob2
@@ -370,17 +371,7 @@ class BatchVerifier:
             raise InputError(f"a batch file may be at most {self.max_bytes:,} bytes")
 
 
-def _cell(value: str) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def rows_to_csv(rows: Iterable[BatchRow | Mapping[str, Any]]) -> str:
-    """The rows as CSV text with a header (formula-looking cells neutralised)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for row in rows:
-        values = row.to_dict() if isinstance(row, BatchRow) else row
-        writer.writerow([_cell(_str(values.get(c))) for c in COLUMNS])
-    return out.getvalue()
+    """The rows as CSV text with a header (made safe to open in a spreadsheet: :mod:`cairn.formats.csv_export`)."""
+    dicts = (row.to_dict() if isinstance(row, BatchRow) else row for row in rows)
+    return csv_text(COLUMNS, ([_str(values.get(c)) for c in COLUMNS] for values in dicts))
