@@ -25,7 +25,7 @@ from cairn.store.database import Database
 from cairn.vc.fetch import CachingFetcher, Fetcher, Response
 from cairn.web.app import create_app
 from tests import hostile
-from tests.factories import FixedClock
+from tests.factories import FixedClock, csrf_of
 from tests.helpers import rewired
 from tests.web import ob2_hosted
 
@@ -98,8 +98,11 @@ def test_a_zip_gives_a_table_and_a_csv(parts: tuple[TestClient, Any]) -> None:
     assert "hashed identity" in html
     assert "Doctorate in everything" in html
     assert '<label for="batch-file">' in html
-    rows = html.split('name="rows" value="', 1)[1].split('"', 1)[0]
-    download = client.post("/verify/batch/csv", files={"rows": (None, rows.replace("&#34;", '"'))})
+    rows = html.split('name="rows" value="', 1)[1].split('"', 1)[0].replace("&#34;", '"')
+    forged = client.post("/verify/batch/csv", files={"rows": (None, rows)})  # another site's form has no token
+    assert forged.status_code == 403
+    assert "text/csv" not in forged.headers["content-type"]
+    download = client.post("/verify/batch/csv", files={"rows": (None, rows), "csrf_token": (None, csrf_of(html))})
     assert download.status_code == 200, download.text
     assert download.headers["content-type"].startswith("text/csv")
     table = list(csv.DictReader(io.StringIO(download.text)))
