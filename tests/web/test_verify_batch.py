@@ -182,6 +182,8 @@ def test_empty_and_oversized_batches(parts: tuple[TestClient, Any], clock: Fixed
         small.verify_csv(b"https://a.example/1\nhttps://a.example/2\nhttps://a.example/3\n")
     with pytest.raises(InputError, match="not UTF-8"):
         small.verify_file(b"\xff\xfe")
+    with pytest.raises(InputError, match="more than 2 empty rows, the limit"):  # not read to its end
+        batch_verifier(None, clock, max_items=2).verify_csv(b"url\n" + b",\n" * 100_000)
 
 
 def test_rows_not_reached_within_the_time_budget_say_so(clock: FixedClock) -> None:

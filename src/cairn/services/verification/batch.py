@@ -248,8 +248,18 @@ class BatchVerifier:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise InputError("the CSV file is not UTF-8") from None
-        try:
-            rows = [row for row in csv.reader(io.StringIO(text, newline="")) if any(cell.strip() for cell in row)]
+        rows: list[list[str]] = []
+        empty = 0
+        try:  # stop at the first row past the limits: a file of a million (empty) rows is not read to its end
+            for row in csv.reader(io.StringIO(text, newline="")):
+                if not any(cell.strip() for cell in row):
+                    empty += 1
+                    if empty > self.max_items:
+                        raise InputError(f"the CSV file has more than {self.max_items:,} empty rows, the limit")
+                    continue
+                rows.append(row)
+                if len(rows) > self.max_items + 1:
+                    raise InputError(f"the CSV file lists more than {self.max_items:,} URLs, the limit")
         except csv.Error as exc:
             raise InputError(f"the CSV file cannot be read: {exc}") from None
         if not rows:
