@@ -160,7 +160,8 @@ def test_size_and_row_limits(tmp_path: Path) -> None:
     [(row, _, message)] = _problems(path, limit=100)
     assert row is None
     assert "the limit is 100 (CAIRN_MAX_UPLOAD_BYTES)" in message
-    assert _problems(path, max_rows=10) == [(12, None, "more than 10 rows; split the file")]
+    past = "the file goes on past row 11; the limit is 10 rows after the header (empty rows count); split the file"
+    assert _problems(path, max_rows=10) == [(12, None, past)]
     assert _problems(_write(tmp_path, b"email,name\na@example.org,x\x00y\n")) == [
         (2, "name", "contains control characters")
     ]

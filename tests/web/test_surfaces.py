@@ -30,7 +30,7 @@ from cairn.web.app import create_app
 from cairn.web.catalog import pages as catalog_pages
 from cairn.web.wallet import pages as wallet_pages
 from cairn.web.wallet import share
-from tests.factories import DEFINITION, ORG, OTHER_KEY, PASSWORD, FixedClock, foreign, make_container
+from tests.factories import DEFINITION, ORG, OTHER_KEY, PASSWORD, FixedClock, csrf_of, foreign, make_container
 from tests.helpers import sign_in
 from tests.trust_network import build_network
 
@@ -164,13 +164,14 @@ def test_attack_a_batch_csv_is_never_made_from_old_results(
     found = re.search(r'name="rows" value="([^"]+)"', page)
     assert found
     rows = found.group(1).replace("&#34;", '"')
-    download = client.post("/verify/batch/csv", files={"rows": (None, rows)})
+    token = (None, csrf_of(page))
+    download = client.post("/verify/batch/csv", files={"rows": (None, rows), "csrf_token": token})
     assert download.status_code == 200
-    assert download.text.splitlines()[0].endswith(",checked_at")
+    assert download.text.splitlines()[0].endswith(',"checked_at"')
     assert "2026-05-04T09:30:00+00:00" in download.text
     container.status_lists.revoke(award_id, reason="issued by mistake", actor="test", organisation=ORG)
     clock.advance(minutes=61)
-    stale = client.post("/verify/batch/csv?lang=pl", files={"rows": (None, rows)})
+    stale = client.post("/verify/batch/csv?lang=pl", files={"rows": (None, rows), "csrf_token": token})
     assert stale.status_code == 409
     assert "Te wyniki sprawdzono ponad 60 min temu" in stale.text
     assert "text/csv" not in stale.headers["content-type"]

@@ -25,7 +25,7 @@ from cairn.store.database import Database
 from cairn.vc.fetch import CachingFetcher, Fetcher, Response
 from cairn.web.app import create_app
 from tests import hostile
-from tests.factories import FixedClock
+from tests.factories import FixedClock, csrf_of
 from tests.helpers import rewired
 from tests.web import ob2_hosted
 
@@ -98,8 +98,11 @@ def test_a_zip_gives_a_table_and_a_csv(parts: tuple[TestClient, Any]) -> None:
     assert "hashed identity" in html
     assert "Doctorate in everything" in html
     assert '<label for="batch-file">' in html
-    rows = html.split('name="rows" value="', 1)[1].split('"', 1)[0]
-    download = client.post("/verify/batch/csv", files={"rows": (None, rows.replace("&#34;", '"'))})
+    rows = html.split('name="rows" value="', 1)[1].split('"', 1)[0].replace("&#34;", '"')
+    forged = client.post("/verify/batch/csv", files={"rows": (None, rows)})  # another site's form has no token
+    assert forged.status_code == 403
+    assert "text/csv" not in forged.headers["content-type"]
+    download = client.post("/verify/batch/csv", files={"rows": (None, rows), "csrf_token": (None, csrf_of(html))})
     assert download.status_code == 200, download.text
     assert download.headers["content-type"].startswith("text/csv")
     table = list(csv.DictReader(io.StringIO(download.text)))
@@ -179,6 +182,8 @@ def test_empty_and_oversized_batches(parts: tuple[TestClient, Any], clock: Fixed
         small.verify_csv(b"https://a.example/1\nhttps://a.example/2\nhttps://a.example/3\n")
     with pytest.raises(InputError, match="not UTF-8"):
         small.verify_file(b"\xff\xfe")
+    with pytest.raises(InputError, match="more than 2 empty rows, the limit"):  # not read to its end
+        batch_verifier(None, clock, max_items=2).verify_csv(b"url\n" + b",\n" * 100_000)
 
 
 def test_rows_not_reached_within_the_time_budget_say_so(clock: FixedClock) -> None:

@@ -13,6 +13,14 @@ again), control characters, text that is not UTF-8, a file over the size limit, 
 
 CSV may be comma-, semicolon- or tab-separated (the header line decides) with or without a UTF-8 BOM.
 XLSX is read with openpyxl in read-only mode (first sheet), so memory stays flat.
+
+A small file must not cost minutes of CPU, so nothing the file declares about itself is trusted (an XLSX
+sheet's ``<dimension>`` may claim all 17 billion cells Excel allows): rows are numbered as the file numbers them
+and every row up to the last one counts against ``max_rows``, empty ones included (the file is refused past row
+``max_rows + 1``, without reading further); a value past column ``MAX_COLUMNS`` refuses the file; an XLSX part
+may expand at most ``MAX_RATIO`` times and all of them to ``MAX_UNZIPPED`` bytes (a zip bomb is refused before
+it is opened); CSV fields are capped by the ``csv`` module (128 KiB); and reading stops with a problem after
+``MAX_SECONDS``. Each refusal names its limit.
 """
 
 from __future__ import annotations
@@ -21,7 +29,9 @@ import csv
 import hashlib
 import io
 import re
+import time
 import warnings
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +56,14 @@ COLUMNS: Final = ("email", "did", "name", "external_id", "grade", "evidence", "e
 DEFAULT_MAX_ROWS: Final = 1_000_000
 MAX_REPORTED: Final = 1000
 """Problems listed in a report (all are counted)."""
+MAX_COLUMNS: Final = 64
+"""A value past this column refuses the file (eight columns are read; the rest leave room for notes)."""
+MAX_RATIO: Final = 100
+"""How many times a part of an XLSX file may expand (a zip bomb expands a thousand times)."""
+MAX_UNZIPPED: Final = 256 * 1024 * 1024
+"""How many bytes all the parts of an XLSX file may expand to together."""
+MAX_SECONDS: Final = 120.0
+"""How long reading a file may take before it is refused."""
 MAX_CELL: Final = {
     "email": 320,
     "did": 2000,
@@ -151,7 +169,7 @@ def _kind(source: Source, filename: str) -> str:
     return "xlsx" if head == _XLSX_MAGIC or filename.lower().endswith((".xlsx", ".xlsm")) else "csv"
 
 
-def _csv_records(fh: BinaryIO, bad: list[int]) -> Iterator[list[str]]:
+def _csv_records(fh: BinaryIO, bad: list[int]) -> Iterator[tuple[int, list[str]]]:
     """CSV records; ``bad`` collects the record numbers (1-based) that held text that is not UTF-8."""
     state = {"bad": False}
 
@@ -177,7 +195,9 @@ def _csv_records(fh: BinaryIO, bad: list[int]) -> Iterator[list[str]]:
             if state["bad"]:
                 bad.append(number)
                 state["bad"] = False
-            yield record
+            if len(record) > MAX_COLUMNS and any(v.strip() for v in record[MAX_COLUMNS:]):
+                raise _FileError(_too_wide(number))
+            yield number, record[:MAX_COLUMNS]
     except csv.Error as exc:
         raise _FileError(f"not a readable CSV file near line {reader.line_num}: {exc}") from None
 
@@ -187,9 +207,32 @@ def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
     yield from rest
 
 
-def _xlsx_records(fh: BinaryIO) -> Iterator[list[Any]]:
-    from openpyxl import load_workbook
+def _too_wide(row: int) -> str:
+    return f"row {row} has a value past column {MAX_COLUMNS}; the limit is {MAX_COLUMNS} columns"
 
+
+def _unzipped_size(fh: BinaryIO) -> None:
+    """Refuse a zip bomb from the sizes its directory declares (reading never yields more than those)."""
+    try:
+        with zipfile.ZipFile(fh) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise _FileError(f"not a readable XLSX file ({type(exc).__name__})") from None
+    for part in parts:
+        if part.file_size > MAX_RATIO * max(part.compress_size, 1):
+            raise _FileError(f"a part of the XLSX file expands more than {MAX_RATIO} times, the limit (a zip bomb?)")
+    if sum(part.file_size for part in parts) > MAX_UNZIPPED:
+        raise _FileError(f"the XLSX file expands to more than {MAX_UNZIPPED:,} bytes, the limit")
+    fh.seek(0)
+
+
+def _xlsx_records(fh: BinaryIO) -> Iterator[tuple[int, list[Any]]]:
+    """The first sheet's rows as the file numbers them, each with the values up to its last one (empty rows
+    the file leaves out are not made up; the declared dimension is never read)."""
+    from openpyxl import load_workbook
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    _unzipped_size(fh)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it ignores
@@ -197,13 +240,33 @@ def _xlsx_records(fh: BinaryIO) -> Iterator[list[Any]]:
     except Exception as exc:  # openpyxl raises many kinds for a broken file
         raise _FileError(f"not a readable XLSX file ({type(exc).__name__})") from None
     try:
-        sheet = book.worksheets[0] if book.worksheets else None
-        if sheet is None:
+        if not book.worksheets:
             return
-        with warnings.catch_warnings():
+        sheet: Any = book.worksheets[0]  # a ReadOnlyWorksheet: its source and strings are not in the stubs
+        with warnings.catch_warnings(), sheet._get_source() as source:
             warnings.simplefilter("ignore")
-            for values in sheet.iter_rows(values_only=True):
-                yield list(values)
+            parser = WorkSheetParser(
+                source,
+                sheet._shared_strings,
+                data_only=False,
+                epoch=book.epoch,
+                date_formats=book._date_formats,  # type: ignore[attr-defined]
+                timedelta_formats=book._timedelta_formats,  # type: ignore[attr-defined]
+            )
+            last = 0
+            for number, cells in parser.parse():
+                if number <= last:
+                    raise _FileError(f"row {number} comes after row {last}; save the sheet again")
+                last = number
+                values: list[Any] = []
+                for cell in cells:
+                    if cell["value"] is None:
+                        continue
+                    if cell["column"] > MAX_COLUMNS:
+                        raise _FileError(_too_wide(number))
+                    values.extend([None] * (cell["column"] - len(values)))
+                    values[cell["column"] - 1] = cell["value"]
+                yield number, values
     except _FileError:
         raise
     except Exception as exc:
@@ -223,11 +286,15 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _records(source: Source, kind: str, bad: list[int]) -> Iterator[list[str | None]]:
+def _records(source: Source, kind: str, bad: list[int]) -> Iterator[tuple[int, list[str | None]]]:
+    """(row number, values) of each record the file holds; refused once reading takes over ``MAX_SECONDS``."""
+    deadline = time.monotonic() + MAX_SECONDS
     with _open(source) as fh:
-        raw: Iterator[list[Any]] = _xlsx_records(fh) if kind == "xlsx" else _csv_records(fh, bad)
-        for record in raw:
-            yield [_text(v) for v in record]
+        raw: Iterator[tuple[int, list[Any]]] = _xlsx_records(fh) if kind == "xlsx" else _csv_records(fh, bad)
+        for number, record in raw:
+            if time.monotonic() > deadline:
+                raise _FileError(f"reading the file took over {MAX_SECONDS:.0f} seconds, the limit; split the file")
+            yield number, [_text(v) for v in record]
 
 
 def _header(record: list[str | None], check: FileCheck) -> dict[int, str]:
@@ -326,15 +393,16 @@ def check_file(source: Source, *, filename: str, max_bytes: int, max_rows: int =
     seen: dict[bytes, int] = {}
     mapping: dict[int, str] | None = None
     try:
-        for number, record in enumerate(_records(source, check.kind, bad), 1):
+        for number, record in _records(source, check.kind, bad):
             if mapping is None:
                 mapping = _header(record, check)
                 continue
+            if number > max_rows + 1:  # empty rows count: a million of them cost time too
+                limit = f"the limit is {max_rows:,} rows after the header (empty rows count)"
+                check.add(number, None, f"the file goes on past row {max_rows + 1:,}; {limit}; split the file")
+                break
             if all(v is None for v in record):
                 continue
-            if check.rows >= max_rows:
-                check.add(number, None, f"more than {max_rows:,} rows; split the file")
-                break
             check.rows += 1
             row = _row(number, record, mapping, check)
             if bad and bad[-1] == number:
@@ -359,7 +427,7 @@ def check_file(source: Source, *, filename: str, max_bytes: int, max_rows: int =
 def read_rows(source: Source, *, kind: str) -> Iterator[BulkRow]:
     """The rows of a file that :func:`check_file` passed, in order (empty rows skipped)."""
     mapping: dict[int, str] | None = None
-    for number, record in enumerate(_records(source, kind, []), 1):
+    for number, record in _records(source, kind, []):
         if mapping is None:
             mapping = _header(record, FileCheck("", "", 0, kind))
             continue

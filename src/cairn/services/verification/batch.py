@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from cairn.errors import CairnError, ConflictError, InputError
+from cairn.formats.csv_export import csv_text
 from cairn.services.verification.service import VerificationService, vouched_by
 from cairn.vc.fetch import loads_json
 from cairn.vc.formats.ob2 import looks_like_ob2
@@ -247,8 +248,18 @@ class BatchVerifier:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise InputError("the CSV file is not UTF-8") from None
-        try:
-            rows = [row for row in csv.reader(io.StringIO(text, newline="")) if any(cell.strip() for cell in row)]
+        rows: list[list[str]] = []
+        empty = 0
+        try:  # stop at the first row past the limits: a file of a million (empty) rows is not read to its end
+            for row in csv.reader(io.StringIO(text, newline="")):
+                if not any(cell.strip() for cell in row):
+                    empty += 1
+                    if empty > self.max_items:
+                        raise InputError(f"the CSV file has more than {self.max_items:,} empty rows, the limit")
+                    continue
+                rows.append(row)
+                if len(rows) > self.max_items + 1:
+                    raise InputError(f"the CSV file lists more than {self.max_items:,} URLs, the limit")
         except csv.Error as exc:
             raise InputError(f"the CSV file cannot be read: {exc}") from None
         if not rows:
@@ -370,17 +381,7 @@ class BatchVerifier:
             raise InputError(f"a batch file may be at most {self.max_bytes:,} bytes")
 
 
-def _cell(value: str) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def rows_to_csv(rows: Iterable[BatchRow | Mapping[str, Any]]) -> str:
-    """The rows as CSV text with a header (formula-looking cells neutralised)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for row in rows:
-        values = row.to_dict() if isinstance(row, BatchRow) else row
-        writer.writerow([_cell(_str(values.get(c))) for c in COLUMNS])
-    return out.getvalue()
+    """The rows as CSV text with a header (made safe to open in a spreadsheet: :mod:`cairn.formats.csv_export`)."""
+    dicts = (row.to_dict() if isinstance(row, BatchRow) else row for row in rows)
+    return csv_text(COLUMNS, ([_str(values.get(c)) for c in COLUMNS] for values in dicts))

@@ -10,14 +10,12 @@ The routes are in :mod:`cairn.web.issuing.awards`; this module holds what they d
   each award it writes, then finds every row's award again by its recipient key, so each row is reported
   as created (with its claim link), already awarded or failed.
 - :func:`report_csv` writes that report as CSV, with cells that could be read as spreadsheet formulas
-  made inert.
+  made inert (:mod:`cairn.formats.csv_export`, as every CSV the app writes).
 """
 
 from __future__ import annotations
 
 import base64
-import csv
-import io
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +25,7 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData, UploadFile
 
 from cairn.errors import StorageError
+from cairn.formats.csv_export import csv_text
 from cairn.services.issuing.bulk import BulkAwardService, BulkReport
 from cairn.services.issuing.bulk_files import COLUMNS, BulkRow, FileCheck, read_rows
 from cairn.services.issuing.queries import AwardQueryService
@@ -53,7 +52,6 @@ CREATED: Final = "created"
 EXISTING: Final = "already awarded"
 FAILED: Final = "failed"
 REPORT_COLUMNS: Final = ("row", "status", "award_id", "email", "did", "name", "external_id", "claim_url")
-_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,20 +230,10 @@ def run_bulk(
     return outcome
 
 
-def _inert(value: str) -> str:
-    """A cell a spreadsheet will not run as a formula."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
 def report_csv(rows: Sequence[RowResult]) -> str:
-    """The row-by-row report as CSV text (header first)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(REPORT_COLUMNS)
-    for r in rows:
-        cells = (r.status, r.award_id, r.email, r.did, r.name, r.external_id, r.claim_url)
-        writer.writerow([str(r.row), *(_inert(c) for c in cells)])
-    return out.getvalue()
+    """The row-by-row report as CSV text (header first; safe to open in a spreadsheet)."""
+    cells = ((str(r.row), r.status, r.award_id, r.email, r.did, r.name, r.external_id, r.claim_url) for r in rows)
+    return csv_text(REPORT_COLUMNS, cells)
 
 
 def data_url(text: str, media_type: str = "text/csv") -> str:
@@ -256,20 +244,14 @@ def data_url(text: str, media_type: str = "text/csv") -> str:
 
 def template_csv() -> str:
     """An example file with every column the bulk award reads."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    writer.writerow(
-        [
-            "ada@example.org",
-            "",
-            "Ada Lovelace",
-            "S-1001",
-            "A",
-            "https://portfolio.example.org/ada/forecast",
-            "A notebook that forecasts next quarter's sales.",
-            "Led the team's data cleaning.",
-        ]
-    )
-    writer.writerow(["", "did:example:grace", "Grace Hopper", "S-1002", "B", "", "", ""])
-    return out.getvalue()
+    ada = [
+        "ada@example.org",
+        "",
+        "Ada Lovelace",
+        "S-1001",
+        "A",
+        "https://portfolio.example.org/ada/forecast",
+        "A notebook that forecasts next quarter's sales.",
+        "Led the team's data cleaning.",
+    ]
+    return csv_text(COLUMNS, [ada, ["", "did:example:grace", "Grace Hopper", "S-1002", "B", "", "", ""]])

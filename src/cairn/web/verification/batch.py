@@ -4,7 +4,9 @@
 - ``POST /verify/batch``: the table (verdict, issuer, title, learner, reason per credential); a "Download as CSV"
   button posts the rows shown back to ``POST /verify/batch/csv``, which returns them as ``text/csv`` (each row with
   when it was checked), or 409 once they are older than the re-check age (verify the batch again). Nothing is kept
-  on the server (the results name learners), so the download works whichever worker answers.
+  on the server (the results name learners), so the download works whichever worker answers. That form carries the
+  CSRF token (403 without it): another site cannot make a browser download a file of its choosing under this
+  instance's name.
 - ``POST /api/v1/verify/batch``: ``{"summary": ..., "rows": [...]}``, or CSV with ``?format=csv``.
 
 Limits (see :mod:`cairn.services.verification.batch`): at most ``MAX_ITEMS`` credentials and ``MAX_BYTES`` bytes a
@@ -22,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from cairn.errors import ConflictError, InputError
 from cairn.services.verification.batch import COLUMNS, BatchResult, BatchVerifier, rows_to_csv
-from cairn.web.deps import container
+from cairn.web.deps import container, csrf_protect
 from cairn.web.errors import answers_json, error_body
 from cairn.web.i18n import LANGUAGES, reader_language, translate
 from cairn.web.render import error_text, render
@@ -70,7 +72,7 @@ def _page(request: Request, lang: str, status: int = 200, **context: Any) -> HTM
         "recheck_minutes": minutes,
         **context,
     }
-    return render(request, "verify/batch.html", full, status=status, languages=LANGUAGES, forms=False)
+    return render(request, "verify/batch.html", full, status=status, languages=LANGUAGES)
 
 
 @router.get("/verify/batch", response_class=HTMLResponse, include_in_schema=False)
@@ -98,7 +100,7 @@ async def batch_page(
 RowsField = Annotated[str, Form(max_length=5_000_000)]
 
 
-@router.post("/verify/batch/csv", include_in_schema=False)
+@router.post("/verify/batch/csv", include_in_schema=False, dependencies=[Depends(csrf_protect)])
 def batch_csv(request: Request, rows: RowsField, lang: LangQuery = None) -> Response:
     """The rows the page showed (posted back by its download button) as CSV; nothing is verified again, and rows
     checked longer ago than the re-check age are refused (409) rather than written down as current."""
