@@ -31,7 +31,8 @@ import orjson
 from sqlalchemy.exc import DBAPIError
 
 from cairn.errors import ConfigurationError, ConflictError, InputError, StorageError
-from cairn.services.backup.sealed import CHUNK, DEFAULT_LOG2_N, OpenedArchive, SealingWriter
+from cairn.services.backup import sealed as envelope
+from cairn.services.backup.sealed import CHUNK, OpenedArchive, SealingWriter
 from cairn.services.issuing.keys import KeyService
 from cairn.store.backup import (
     SEEDED,
@@ -110,13 +111,14 @@ class BackupService:
         keys: KeyService,
         version: str,
         clock: Callable[[], datetime],
-        log2_n: int = DEFAULT_LOG2_N,
+        log2_n: int | None = None,
     ) -> None:
         self.database = database
         self.keys = keys
         self.version = version
         self.clock = clock
         self.log2_n = log2_n
+        """scrypt's cost for new archives (default: :data:`~cairn.services.backup.sealed.DEFAULT_LOG2_N`)."""
 
     # -- backup ------------------------------------------------------------------------------------------------
 
@@ -126,7 +128,7 @@ class BackupService:
         try:
             fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "wb") as out:
-                sealed = SealingWriter(out, passphrase, log2_n=self.log2_n)
+                sealed = SealingWriter(out, passphrase, log2_n=self.log2_n or envelope.DEFAULT_LOG2_N)
                 manifest = self._write(sealed, progress)
                 sealed.close()
                 os.fsync(out.fileno())
