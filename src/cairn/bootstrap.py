@@ -15,9 +15,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from cairn import __version__
 from cairn.errors import ConfigurationError
 from cairn.services.accounts.service import AccountService
 from cairn.services.audit import AuditService
+from cairn.services.backup.service import BackupService
 from cairn.services.careers.esco import EscoService
 from cairn.services.careers.service import CareersService
 from cairn.services.catalog.badges import BadgeService
@@ -139,6 +141,8 @@ class Container:
     trust: TrustNetwork
     registry: RegistryService
     federation: FederationService
+    backups: BackupService
+    """Encrypted archives of every table (``cairn backup`` / ``cairn restore``)."""
     publication: PublicationService
     tir: TrustedIssuersRegistry
 
@@ -379,6 +383,7 @@ def build(
         trust=network,
         registry=registry,
         federation=federation,
+        backups=BackupService(database, keys=keys, version=__version__, clock=clock),
         publication=publication,
         tir=TrustedIssuersRegistry(
             keys=keys, network=network, clock=clock, public_url=settings.public_url, local_slug=publication.local_slug

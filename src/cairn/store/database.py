@@ -127,6 +127,15 @@ class Database:
             self._head = ScriptDirectory.from_config(self._alembic_config()).get_current_head()
         return self._head
 
+    def knows_revision(self, revision: str) -> bool:
+        """Whether ``revision`` is one of the migrations this code has."""
+        from alembic.script.revision import RevisionError
+
+        try:
+            return ScriptDirectory.from_config(self._alembic_config()).get_revision(revision) is not None
+        except RevisionError:
+            return False
+
     def is_current(self) -> bool:
         """True when every migration has been applied."""
         return self.current_revision() == self.head_revision()

@@ -23,7 +23,7 @@ import hashlib
 import hmac
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -242,6 +242,16 @@ class KeyService:
         with self._lock:
             self._opened[row.id] = pair
         return pair
+
+    def check_secret(self, sealed: Iterable[tuple[int, str, bytes]]) -> int:
+        """Open each (organisation id, key type, sealed secret) with this instance's secret key, as a restored
+        backup's keys must open: how many opened; ConfigurationError when CAIRN_SECRET_KEY is missing or not the one
+        they were sealed with."""
+        opened = 0
+        for organisation_id, kind, secret in sealed:
+            open_secret(secret, key=self._key(), organisation_id=organisation_id, kind=kind)
+            opened += 1
+        return opened
 
     # -- identity -----------------------------------------------------------------------------------
 

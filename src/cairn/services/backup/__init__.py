@@ -1,0 +1,1 @@
+"""Backup and restore of a whole instance: every table in one encrypted archive."""
