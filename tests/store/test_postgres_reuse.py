@@ -49,7 +49,9 @@ def test_a_database_given_back_is_as_new_for_the_next_test(postgres_server: Post
     finally:
         held.close()
         db.dispose()
-    assert postgres_server.lease() != url
+    replacement = postgres_server.lease()
+    assert replacement != url
+    postgres_server.give_back(replacement)
 
 
 def test_a_database_whose_schema_a_test_changed_is_not_reused(postgres_server: PostgresServer) -> None:
@@ -64,3 +66,12 @@ def test_a_database_whose_schema_a_test_changed_is_not_reused(postgres_server: P
     assert _count(db, "SELECT count(*) FROM pg_tables WHERE tablename = 'credential_deferred'") == 1  # at head
     db.dispose()
     postgres_server.give_back(fresh)
+
+
+def test_a_second_database_in_one_test_is_another_one(postgres_server: PostgresServer) -> None:
+    first, second = postgres_server.lease(), postgres_server.lease()
+    assert first != second
+    postgres_server.give_back(second)
+    postgres_server.give_back(first)
+    assert postgres_server.lease() == first  # the worker's own, reused
+    postgres_server.give_back(first)
