@@ -352,7 +352,9 @@ class WebSessionRow(Base):
 
 
 class SignInLinkRow(Base):
-    """A one-time sign-in (or claim) link sent by email; only its SHA-256 is stored."""
+    """A one-time sign-in (or claim) link sent by email; only its SHA-256 is stored. A sign-up confirmation for an
+    address that already has an account holds the password hash and name chosen (``pending_*``): they reach the
+    account only when the link is used with that password."""
 
     __tablename__ = "sign_in_links"
 
@@ -363,6 +365,8 @@ class SignInLinkRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    pending_password_hash: Mapped[str | None] = mapped_column(String(200))
+    pending_display_name: Mapped[str | None] = mapped_column(String(200))
 
 
 class OutboxRow(Base):
