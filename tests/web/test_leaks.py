@@ -14,8 +14,8 @@ from cairn.bootstrap import build
 from cairn.services.accounts.service import AccountService
 from cairn.settings import Settings
 from cairn.store.database import Database
+from cairn.web.accounts.access_log import redact_access_log
 from cairn.web.app import create_app
-from cairn.web.logs import redact_access_log
 from tests.factories import FixedClock, add_organisation, fast_hasher
 from tests.helpers import sign_in
 

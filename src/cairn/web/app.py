@@ -19,8 +19,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import cairn
 from cairn.bootstrap import Container
 from cairn.errors import CairnError
-from cairn.web import i18n, logs
-from cairn.web.accounts import mailbox
+from cairn.services.accounts.purge import run_purges
+from cairn.web import i18n
+from cairn.web.accounts import access_log, mailbox
 from cairn.web.accounts import pages as auth
 from cairn.web.careers import pages as careers
 from cairn.web.catalog import api, badges, coawards, cocreation, editor, pages
@@ -197,6 +198,10 @@ def create_app(
         if container.mailer.enabled:  # send queued emails in the background while the app runs
             worker = threading.Thread(target=container.mailer.run, args=(stop,), kwargs={"interval": 30}, daemon=True)
             worker.start()
+        purges = threading.Thread(
+            target=run_purges, args=(container.database, container.clock, stop), name="cairn-purge", daemon=True
+        )
+        purges.start()  # hourly: expired sessions and links, old sent emails
         # the trust index (every accreditation this instance knows, federated lists included) is built before the
         # first request, in a thread: with 100,000 entries that takes a second or two a request should not wait
         try:
@@ -237,7 +242,7 @@ def create_app(
     badges.install(app.state.templates, container)
     app.mount("/static", StaticFiles(directory=str(package / "static")), name="static")
     app.add_middleware(_SecurityHeaders, hsts=container.settings.public_url.startswith("https://"))
-    logs.install()
+    access_log.install()
     app.add_middleware(BodyLimit, max_upload=container.settings.max_upload_bytes)
     install_error_handlers(app)
     _site_routes(app, static=package / "static")
