@@ -2,7 +2,7 @@
 chosen on its confirmation link, not on the account, until the link proves the address (issue 19)
 
 Revision ID: 0023
-Revises: 0020
+Revises: 0021
 Create Date: 2026-12-07 03:10:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0023"
-down_revision = "0020"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
