@@ -3,8 +3,11 @@ its address is proven; sent emails keep no live links; expired sessions, links a
 
 from __future__ import annotations
 
+import hashlib
 import re
+import sqlite3
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -14,8 +17,8 @@ from cairn.services.accounts.purge import purge
 from cairn.services.accounts.service import AccountService
 from cairn.services.mail import Mailer
 from cairn.store.database import Database
-from cairn.store.tables import AccountRow, OutboxRow, SignInLinkRow, WebSessionRow
-from tests.factories import FixedClock, add_organisation, fast_hasher
+from cairn.store.tables import AccountRow, OutboxRow, ShareLinkRow, SignInLinkRow, WebSessionRow
+from tests.factories import FixedClock, add_organisation, fast_hasher, learner_with_credential, make_container
 from tests.helpers import rows
 
 PASSWORD = "correct horse battery"
@@ -109,3 +112,32 @@ def test_cairn_purge_runs_from_the_command_line(migrated_sqlite_url: str) -> Non
     result = CliRunner().invoke(cli, ["purge", "--database", migrated_sqlite_url], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert result.output == "Purged: 0 web_sessions, 0 sign_in_links, 0 outbox\n"
+
+
+def test_share_links_keep_only_the_hash_of_their_token(sqlite_database: Database, examples: Path) -> None:
+    container = make_container(sqlite_database, FixedClock(), examples)
+    account, credential_id, _ = learner_with_credential(container)
+    link = container.sharing.create_link(account_id=account, credential_id=credential_id)
+    (row,) = rows(sqlite_database, ShareLinkRow)
+    assert row.token_hash == hashlib.sha256(link.token.encode()).hexdigest()
+    assert link.token not in (row.seed or "")
+    assert container.sharing.open_link(link.token).credential.id == credential_id
+    (listed,) = container.sharing.links(account_id=account, credential_id=credential_id)
+    assert listed.url == link.url  # the owner is shown it again: derived from the seed with the secret key
+
+
+def test_0023_hashes_the_share_tokens_there_are(tmp_path: Path) -> None:
+    path = tmp_path / "cairn.db"
+    database = Database(f"sqlite:///{path}")
+    database.upgrade("0021")
+    raw = sqlite3.connect(path)  # foreign keys off: no credential needed behind the link
+    raw.execute(
+        "INSERT INTO share_links (id, credential_id, token, created_at, views)"
+        " VALUES (1, 'c', 'old-token', '2026-01-01', 0)"
+    )
+    raw.commit()
+    raw.close()
+    database.upgrade()
+    (row,) = rows(database, ShareLinkRow)
+    assert (row.token_hash, row.seed) == (hashlib.sha256(b"old-token").hexdigest(), None)
+    database.dispose()
