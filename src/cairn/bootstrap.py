@@ -361,6 +361,7 @@ def build(
             verification=verification,
             recheck_after=timedelta(minutes=settings.wallet_recheck_minutes),
             badge_image=badges.image_for,
+            secret=lambda: settings.require_secret_key().encode(),
         ),
         openid4vci=openid4vci,
         credential_endpoint=CredentialEndpoint(openid4vci),

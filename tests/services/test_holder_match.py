@@ -15,7 +15,7 @@ from cairn.bootstrap import Container
 from cairn.errors import ConflictError, NotFoundError
 from cairn.model.awards import Recipient
 from cairn.services.wallet.records import ABOUT_SOMEONE_ELSE, AboutSomeoneElseError
-from cairn.services.wallet.sharing import linkedin_url
+from cairn.services.wallet.sharing import linkedin_url, sha256_hex
 from cairn.store.database import Database
 from cairn.store.tables import ShareLinkRow, WalletCredentialRow
 from tests.factories import DEFINITION, ORG, FixedClock, foreign, make_container
@@ -112,7 +112,7 @@ def test_attack_marked_public_or_linked_before_the_check_it_shows_nothing(contai
         row = session.get(WalletCredentialRow, bobs)
         assert row is not None
         row.public = True
-        session.add(ShareLinkRow(credential_id=bobs, token=token, created_at=row.added_at, views=0))
+        session.add(ShareLinkRow(credential_id=bobs, token_hash=sha256_hex(token), created_at=row.added_at, views=0))
     assert sharing.public_profile("ada-example").credentials == []
     for call in (
         lambda: sharing.public_profile("ada-example", bobs),

@@ -78,8 +78,7 @@ def test_pages_are_accessible_in_structure(client: TestClient) -> None:
 
 
 def test_healthz(client: TestClient) -> None:
-    body = client.get("/healthz").json()
-    assert body == {"ok": True, "version": body["version"], "database": "sqlite", "schema": "current"}
+    assert client.get("/healthz").json() == {"ok": True}  # nothing about the version or the database
     assert client.head("/healthz").status_code == 200
 
 
@@ -129,7 +128,7 @@ def test_an_unmigrated_database_is_a_503_without_sql(tmp_path: Path) -> None:
         response = client.get("/api/v1/micro-credentials")
         assert response.status_code == 503
         assert response.json() == {"ok": False, "error": "the database failed: OperationalError", "status": 503}
-        assert client.get("/healthz").json()["schema"] == "needs 'cairn db upgrade'"
+        assert client.get("/healthz").json() == {"ok": True}  # the database answers; /admin/health says more
 
 
 def test_an_unexpected_error_is_a_500_without_details(

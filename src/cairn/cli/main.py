@@ -203,6 +203,19 @@ def catalog_schema(kind: str) -> None:
 
 
 @cli.command()
+@database_option
+@fail_cleanly
+def purge(database: str | None) -> None:
+    """Forget expired sessions and sign-in links, and emails sent over a week ago (cron it; 'cairn serve' also
+    does it hourly)."""
+    from cairn.services.accounts.purge import purge as purge_now
+
+    container = _container(database)
+    counts = purge_now(container.database, now=container.clock())
+    click.echo("Purged: " + ", ".join(f"{n} {table}" for table, n in counts.items()))
+
+
+@cli.command()
 @fail_cleanly
 def settings() -> None:
     """Print every setting with its value (secrets masked) and what it is for."""

@@ -3,8 +3,9 @@
 Emails are written to the outbox in the transaction that causes them (a sign-in link, an award's claim
 link); :meth:`Mailer.send_pending` sends them later, one transaction per email, recording ``sent_at`` or
 the attempt and its error. On PostgreSQL each email is locked while it is sent, so several processes can
-run the mailer without sending anything twice. Bodies carry one-time links: nothing here logs them, and
-the SMTP password never appears in a log, a ``repr`` or an error.
+run the mailer without sending anything twice. Bodies carry one-time links: nothing here logs them, a sent
+email's body is kept with those links removed (:func:`without_links`), and the SMTP password never appears in a
+log, a ``repr`` or an error.
 
 SMTP URLs: ``smtp://USER:PASSWORD@HOST:PORT`` (port 587 by default; STARTTLS whenever the server offers
 it, and required before a password is sent to any host but this one) or ``smtps://...`` (TLS from the
@@ -14,6 +15,7 @@ start, port 465 by default). ``?from=ADDRESS`` sets the sender.
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 import threading
@@ -30,12 +32,33 @@ from cairn.store.accounts.repository import OutboxQueue
 from cairn.store.database import Database
 from cairn.store.tables import OutboxRow
 
-__all__ = ["DEFAULT_SENDER", "DeliveryReport", "Mailer", "OutboxMessage", "SmtpConfig", "SmtpTransport", "Transport"]
+__all__ = [
+    "DEFAULT_SENDER",
+    "LINK_REMOVED",
+    "DeliveryReport",
+    "Mailer",
+    "OutboxMessage",
+    "SmtpConfig",
+    "SmtpTransport",
+    "Transport",
+    "without_links",
+]
 
 log = logging.getLogger("cairn.mail")
 
 DEFAULT_SENDER = "Cairn <cairn@localhost>"
 _LOOPBACK = ("localhost", "127.0.0.1", "::1")
+LINK_REMOVED = "[link removed once sent]"
+_URL = re.compile(r"https?://\S+")
+_SECRET_PART = re.compile(r"[?#]|/[A-Za-z0-9_-]{20,}")
+
+
+def without_links(body: str) -> str:
+    """``body`` with every link that may carry a secret (a query, a fragment, or a long random path segment: sign-in,
+    claim and share links) replaced by :data:`LINK_REMOVED`; plain links such as ``/sign-in`` stay."""
+    return _URL.sub(
+        lambda m: LINK_REMOVED if _SECRET_PART.search(m.group(0), m.group(0).find("//") + 2) else m.group(0), body
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +267,7 @@ class Mailer:
                         log.warning("outbox email %s not sent (attempt %s): %s", row.id, row.attempts, row.last_error)
                     else:
                         row.sent_at, row.last_error = self.clock(), None
+                        row.body_text = without_links(row.body_text)  # sent: the live links need not be kept
                         sent += 1
         finally:
             self.transport.close()

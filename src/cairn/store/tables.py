@@ -352,7 +352,9 @@ class WebSessionRow(Base):
 
 
 class SignInLinkRow(Base):
-    """A one-time sign-in (or claim) link sent by email; only its SHA-256 is stored."""
+    """A one-time sign-in (or claim) link sent by email; only its SHA-256 is stored. A sign-up confirmation for an
+    address that already has an account holds the password hash and name chosen (``pending_*``): they reach the
+    account only when the link is used with that password."""
 
     __tablename__ = "sign_in_links"
 
@@ -363,6 +365,8 @@ class SignInLinkRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    pending_password_hash: Mapped[str | None] = mapped_column(String(200))
+    pending_display_name: Mapped[str | None] = mapped_column(String(200))
 
 
 class OutboxRow(Base):
@@ -479,7 +483,11 @@ class ShareLinkRow(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     credential_id: Mapped[str] = mapped_column(ForeignKey("wallet_credentials.id", ondelete="CASCADE"), index=True)
-    token: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column("token", String(64), unique=True)
+    """The SHA-256 (hex) of the link's token, never the token (the column kept its old name, ``token``)."""
+    seed: Mapped[str | None] = mapped_column(String(64))
+    """What the token is derived from with the instance's secret key (HMAC), so that the owner can be shown the
+    link again; None for links made before tokens were hashed (migration 0023), whose address is not shown again."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

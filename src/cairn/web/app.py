@@ -19,12 +19,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import cairn
 from cairn.bootstrap import Container
 from cairn.errors import CairnError
+from cairn.services.accounts.purge import run_purges
 from cairn.web import i18n
-from cairn.web.accounts import mailbox
+from cairn.web.accounts import access_log, mailbox
 from cairn.web.accounts import pages as auth
 from cairn.web.careers import pages as careers
 from cairn.web.catalog import api, badges, coawards, cocreation, editor, pages
 from cairn.web.catalog import elm as catalogue_elm
+from cairn.web.deps import SESSION_COOKIE, AdminDep
 from cairn.web.errors import error_body, install_error_handlers
 from cairn.web.issuing import api as award_api
 from cairn.web.issuing import awards, claiming, renewal, seal
@@ -74,25 +76,50 @@ _SECURITY_PAIRS = tuple(
 )
 
 
+HSTS = "max-age=31536000; includeSubDomains"
+"""``Strict-Transport-Security``, sent when the instance's public URL is https."""
+_SESSION_COOKIE = SESSION_COOKIE.encode("latin-1")
+_SHARED_PATHS = ("/static/", "/favicon.ico")
+
+
+def _personal(scope: Scope) -> bool:
+    """Whether the request carries who is asking (an ``Authorization`` header or the session cookie), so that
+    its answer may be personal; answers under /static are the same for everyone."""
+    path = str(scope.get("path", ""))
+    if path.startswith(_SHARED_PATHS):
+        return False
+    for name, value in scope.get("headers") or ():
+        if name == b"authorization" or (name == b"cookie" and _SESSION_COOKIE + b"=" in value):
+            return True
+    return False
+
+
 class _SecurityHeaders:
-    """Pure ASGI middleware adding :data:`SECURITY_HEADERS` to every HTTP response that does not set them itself.
+    """Pure ASGI middleware adding :data:`SECURITY_HEADERS` to every HTTP response that does not set them itself,
+    ``Strict-Transport-Security`` when ``hsts``, and ``Cache-Control: no-store`` (in place of any other) to every
+    answer to a request that says who is asking: nothing personal is kept by browsers or shared caches.
 
     (Starlette's ``BaseHTTPMiddleware`` would run each request in an extra task with memory streams: slow.)
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
+        self.pairs = _SECURITY_PAIRS + ((b"strict-transport-security", HSTS.encode("latin-1")),) * hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        personal = _personal(scope)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers") or ())
+                if personal:
+                    headers = [(n, v) for n, v in headers if n.lower() != b"cache-control"]
+                    headers.append((b"cache-control", b"no-store"))
                 present = {name.lower() for name, _ in headers}
-                headers.extend(pair for pair in _SECURITY_PAIRS if pair[0] not in present)
+                headers.extend(pair for pair in self.pairs if pair[0] not in present)
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -171,6 +198,10 @@ def create_app(
         if container.mailer.enabled:  # send queued emails in the background while the app runs
             worker = threading.Thread(target=container.mailer.run, args=(stop,), kwargs={"interval": 30}, daemon=True)
             worker.start()
+        purges = threading.Thread(
+            target=run_purges, args=(container.database, container.clock, stop), name="cairn-purge", daemon=True
+        )
+        purges.start()  # hourly: expired sessions and links, old sent emails
         # the trust index (every accreditation this instance knows, federated lists included) is built before the
         # first request, in a thread: with 100,000 entries that takes a second or two a request should not wait
         try:
@@ -210,18 +241,23 @@ def create_app(
     app.state.templates = i18n.make_templates(version=cairn.__version__, languages=pages.LANGUAGES)
     badges.install(app.state.templates, container)
     app.mount("/static", StaticFiles(directory=str(package / "static")), name="static")
-    app.add_middleware(_SecurityHeaders)
+    app.add_middleware(_SecurityHeaders, hsts=container.settings.public_url.startswith("https://"))
+    access_log.install()
     app.add_middleware(BodyLimit, max_upload=container.settings.max_upload_bytes)
     install_error_handlers(app)
     _site_routes(app, static=package / "static")
 
     @app.head("/healthz", include_in_schema=False)
-    @app.get("/healthz", tags=["health"], summary="Liveness and database health")
+    @app.get("/healthz", tags=["health"], summary="Liveness and database health: ok or not, nothing more")
     def healthz() -> Response:
-        database = container.database
-        if not database.ping():
+        if not container.database.ping():
             return JSONResponse(error_body(503, "the database does not answer"), status_code=503)
-        body: dict[str, Any] = {"ok": True, "version": cairn.__version__, "database": database.dialect}
+        return JSONResponse({"ok": True})
+
+    @app.get("/admin/health", tags=["health"], summary="Version, database kind and schema (administrators)")
+    def admin_health(_: AdminDep) -> Response:
+        database = container.database
+        body: dict[str, Any] = {"ok": database.ping(), "version": cairn.__version__, "database": database.dialect}
         body["schema"] = "current" if database.is_current() else "needs 'cairn db upgrade'"
         return JSONResponse(body)
 

@@ -29,11 +29,28 @@ class LinkMailer(ServiceBase):
     link_lifetime: timedelta
     sign_up_lifetime: timedelta
 
-    def _send_confirmation(self, session: Session, email: str, next_path: str, language: str = "en") -> None:
+    def _send_confirmation(
+        self,
+        session: Session,
+        email: str,
+        next_path: str,
+        language: str = "en",
+        *,
+        pending: tuple[str, str | None] | None = None,
+    ) -> None:
+        """Email a sign-up confirmation; ``pending`` (password hash, display name) rides on the link, not the
+        account, for an address that has an account already."""
         hours = int(self.sign_up_lifetime.total_seconds() // 3600)
         body = emails.said(emails.CONFIRM_BODY, language).replace("{hours}", str(hours))
         self._send_link(
-            session, email, emails.CONFIRM_SUBJECT, body, next_path, purpose=SIGN_UP_PURPOSE, language=language
+            session,
+            email,
+            emails.CONFIRM_SUBJECT,
+            body,
+            next_path,
+            purpose=SIGN_UP_PURPOSE,
+            language=language,
+            pending=pending,
         )
 
     def _send_link(
@@ -46,6 +63,7 @@ class LinkMailer(ServiceBase):
         *,
         purpose: str = "sign-in",
         language: str = "en",
+        pending: tuple[str, str | None] | None = None,
     ) -> None:
         """Put a new one-time link for ``email`` in the outbox, in ``body`` at ``{link}`` (subject and body in
         ``language`` where :mod:`.emails` has them in it)."""
@@ -53,7 +71,12 @@ class LinkMailer(ServiceBase):
         token, now = secrets.token_urlsafe(32), self.clock()
         lifetime = self.sign_up_lifetime if purpose == SIGN_UP_PURPOSE else self.link_lifetime
         SignInLinkRepository(session).add(
-            token_hash=sha256_hex(token), email=email, purpose=purpose, now=now, expires_at=now + lifetime
+            token_hash=sha256_hex(token),
+            email=email,
+            purpose=purpose,
+            now=now,
+            expires_at=now + lifetime,
+            pending=pending,
         )
         link = f"{self.public_url}{SIGN_IN_LINK_PATH}?token={token}"
         if next_path:
@@ -83,11 +106,13 @@ class LinkMailer(ServiceBase):
         return links.by_hash(digest, purpose="sign-in") or links.by_hash(digest, purpose=SIGN_UP_PURPOSE)
 
     def _pending_hash(self, session: Session, token: str) -> tuple[str, str] | None:
-        """(email, pending password hash) when ``token`` is a live confirmation of an account waiting for it."""
+        """(email, pending password hash) when ``token`` is a live confirmation of an account waiting for it: the
+        hash the link holds, else (a sign-up that made the account) the account's."""
         link, now = self._link(session, token), self.clock()
         if link is None or link.purpose != SIGN_UP_PURPOSE or link.used_at is not None or link.expires_at <= now:
             return None
         row = AccountRepository(session).by_email(link.email)
-        if row is None or row.email_verified_at is not None or row.password_hash is None:
+        if row is None or row.email_verified_at is not None:
             return None
-        return row.email, row.password_hash
+        pending = link.pending_password_hash or row.password_hash
+        return None if pending is None else (row.email, pending)

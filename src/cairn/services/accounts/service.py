@@ -216,8 +216,10 @@ class AccountService(MemberService, TokenService, LinkMailer):
 
         - a new address gets an unverified account holding the password as *pending*, and a link that
           confirms it (:data:`SIGN_UP_PURPOSE`); until then the password signs nobody in;
-        - an address whose account is still unverified gets the new password in place of the pending one
-          (earlier confirmation links stop working) and a fresh link;
+        - an address whose account is still unverified (an invited member who never signed in, an earlier
+          sign-up) is left as it is: the password and name chosen ride on a fresh confirmation link (earlier ones
+          stop working) and reach the account only when that link is used with that password, which proves the
+          address; the answer and the email are those a new address gets;
         - a verified account is left alone and is told so, with a one-time sign-in link;
         - a disabled account gets nothing.
 
@@ -247,12 +249,9 @@ class AccountService(MemberService, TokenService, LinkMailer):
                     session, email, emails.ALREADY_SUBJECT, emails.ALREADY_BODY, next_path, language=language
                 )
                 self._audit(session, "anonymous", "sign-up", f"account:{row.id}", {**details, "outcome": "exists"})
-            else:
-                row.password_hash = password_hash
-                if name is not None:
-                    row.display_name = name
+            else:  # the account (an invited member's, or an earlier sign-up's) is not touched: the link holds both
                 self._expire_confirmations(session, email, now)
-                self._send_confirmation(session, email, next_path, language)
+                self._send_confirmation(session, email, next_path, language, pending=(password_hash, name))
                 self._audit(session, "anonymous", "sign-up", f"account:{row.id}", {**details, "outcome": "pending"})
 
     def account(self, account_id: int) -> Account:
@@ -550,11 +549,11 @@ class AccountService(MemberService, TokenService, LinkMailer):
             if reason is None and row is not None and link is not None:
                 if row.email_verified_at is None:
                     row.email_verified_at = now
-                    confirmed = (
-                        link.purpose == SIGN_UP_PURPOSE and pending is not None and row.password_hash == pending[1]
-                    )
-                    if not confirmed:
-                        row.password_hash = None
+                    chosen = link.pending_password_hash or row.password_hash
+                    confirmed = link.purpose == SIGN_UP_PURPOSE and pending is not None and chosen == pending[1]
+                    row.password_hash = chosen if confirmed else None
+                    if confirmed and link.pending_display_name is not None:
+                        row.display_name = link.pending_display_name
                     WebSessionRepository(session).revoke_all(row.id, now=now)
                     self._expire_confirmations(session, row.email, now)
                     verify = {"email": row.email, "password_confirmed": confirmed}

@@ -18,6 +18,9 @@ per request, oldest first; the rest show their stored status with the date it wa
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import re
 import secrets
@@ -162,7 +165,9 @@ class ShareLink:
 
     id: int
     token: str
+    """The token ("" for a link made before tokens were hashed: only its visitors know it)."""
     url: str
+    """The link's address ("" when its token is not known here)."""
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
@@ -171,7 +176,7 @@ class ShareLink:
     state: LinkState
 
     @classmethod
-    def of(cls, row: ShareLinkRow, *, url: str, now: datetime) -> ShareLink:
+    def of(cls, row: ShareLinkRow, *, token: str, url: str, now: datetime) -> ShareLink:
         state: LinkState = "active"
         if row.revoked_at is not None:
             state = "revoked"
@@ -179,7 +184,7 @@ class ShareLink:
             state = "expired"
         return cls(
             id=row.id,
-            token=row.token,
+            token=token,
             url=url,
             created_at=row.created_at,
             expires_at=row.expires_at,
@@ -227,6 +232,11 @@ class Download:
     filename: str
 
 
+def sha256_hex(text: str) -> str:
+    """The SHA-256 of ``text`` as hex: what is stored of a share token."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def _filename(title: str, suffix: str) -> str:
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
     stem = re.sub(r"[^A-Za-z0-9]+", "-", ascii_title).strip("-").lower()[:60] or "credential"
@@ -267,7 +277,11 @@ class SharingService:
         recheck_after: timedelta = timedelta(minutes=60),
         max_rechecks: int = MAX_RECHECKS,
         badge_image: Callable[[Mapping[str, Any], str], bytes] | None = None,
+        secret: Callable[[], bytes] = lambda: b"",
     ) -> None:
+        self.secret = secret
+        """The instance's secret key: share tokens are derived from it and a stored seed (only their SHA-256 is
+        stored), so the database alone gives no link away. Empty: each token is random and shown only when made."""
         self.badge_image = badge_image
         """The badge of a credential as ``png`` or ``svg`` bytes (:meth:`BadgeService.image_for`)."""
         self.database = database
@@ -289,8 +303,17 @@ class SharingService:
         """The absolute URL of a public profile."""
         return f"{self.public_url}/p/{slug}"
 
-    def _link(self, row: ShareLinkRow) -> ShareLink:
-        return ShareLink.of(row, url=self.link_url(row.token), now=self.clock())
+    def _token(self, seed: str | None) -> str:
+        """The token derived from ``seed`` ("" when there is no seed or no secret)."""
+        key = self.secret()
+        if not seed or not key:
+            return ""
+        digest = hmac.new(key, b"cairn share link\x00" + seed.encode("ascii"), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+    def _link(self, row: ShareLinkRow, token: str | None = None) -> ShareLink:
+        token = token or self._token(row.seed)
+        return ShareLink.of(row, token=token, url=self.link_url(token) if token else "", now=self.clock())
 
     # -- the owner's side ------------------------------------------------------------------------
 
@@ -330,10 +353,16 @@ class SharingService:
             self._owned(repo, account_id, credential_id, shown=True)
             if repo.count_links(credential_id) >= MAX_LINKS:
                 raise ConflictError(f"this credential already has {MAX_LINKS} share links: revoke or reuse one")
+            seed = secrets.token_urlsafe(32)
+            token = self._token(seed) or secrets.token_urlsafe(32)
             row = repo.add_link(
-                credential_id=credential_id, token=secrets.token_urlsafe(32), now=now, expires_at=expires_at
+                credential_id=credential_id,
+                token_hash=sha256_hex(token),
+                seed=seed if self._token(seed) else None,
+                now=now,
+                expires_at=expires_at,
             )
-            return self._link(row)
+            return self._link(row, token)
 
     def revoke_link(self, *, account_id: int, credential_id: str, link_id: int) -> bool:
         """Withdraw a share link for good; False when it was withdrawn already."""
@@ -353,7 +382,7 @@ class SharingService:
         certificate's QR code leads to. AboutSomeoneElseError for a credential about someone else."""
         self.credential(account_id=account_id, credential_id=credential_id, shown=True)
         for link in self.links(account_id=account_id, credential_id=credential_id):
-            if link.state == "active" and link.expires_at is None:
+            if link.state == "active" and link.expires_at is None and link.url:
                 return link
         return self.create_link(account_id=account_id, credential_id=credential_id)
 
@@ -436,11 +465,11 @@ class SharingService:
         now = self.clock()
         with self.database.transaction() as session:
             repo = SharingRepository(session)
-            found = repo.by_token(token)
+            found = repo.by_token_hash(sha256_hex(token))
             if found is None or found[1].holder_match != HOLDER:
                 raise NotFoundError("there is no shared credential at this address: check that you copied all of it")
             row, credential = found
-            link = self._link(row)
+            link = self._link(row, token)
             if count_view and link.state == "active":
                 repo.count_view(row.id, now)
                 link = replace(link, views=link.views + 1, last_viewed_at=now)

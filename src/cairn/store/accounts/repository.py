@@ -246,9 +246,20 @@ class SignInLinkRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, *, token_hash: str, email: str, purpose: str, now: datetime, expires_at: datetime) -> SignInLinkRow:
-        """Insert a link."""
+    def add(
+        self,
+        *,
+        token_hash: str,
+        email: str,
+        purpose: str,
+        now: datetime,
+        expires_at: datetime,
+        pending: tuple[str, str | None] | None = None,
+    ) -> SignInLinkRow:
+        """Insert a link; ``pending``: the (password hash, display name) a sign-up confirmation holds."""
         row = SignInLinkRow(token_hash=token_hash, email=email, purpose=purpose, created_at=now, expires_at=expires_at)
+        if pending is not None:
+            row.pending_password_hash, row.pending_display_name = pending
         self.session.add(row)
         self.session.flush()
         return row

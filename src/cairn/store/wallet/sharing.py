@@ -56,9 +56,18 @@ class SharingRepository:
         query = select(func.count()).select_from(ShareLinkRow).where(ShareLinkRow.credential_id == credential_id)
         return int(self.session.scalar(query) or 0)
 
-    def add_link(self, *, credential_id: str, token: str, now: datetime, expires_at: datetime | None) -> ShareLinkRow:
+    def add_link(
+        self, *, credential_id: str, token_hash: str, seed: str | None, now: datetime, expires_at: datetime | None
+    ) -> ShareLinkRow:
         """A new share link."""
-        row = ShareLinkRow(credential_id=credential_id, token=token, created_at=now, expires_at=expires_at, views=0)
+        row = ShareLinkRow(
+            credential_id=credential_id,
+            token_hash=token_hash,
+            seed=seed,
+            created_at=now,
+            expires_at=expires_at,
+            views=0,
+        )
         self.session.add(row)
         self.session.flush()
         return row
@@ -70,12 +79,12 @@ class SharingRepository:
 
     # -- the public side ---------------------------------------------------------------------------
 
-    def by_token(self, token: str) -> tuple[ShareLinkRow, WalletCredentialRow] | None:
-        """The link with ``token`` and its credential, or None."""
+    def by_token_hash(self, token_hash: str) -> tuple[ShareLinkRow, WalletCredentialRow] | None:
+        """The link whose token hashes to ``token_hash`` and its credential, or None."""
         query = (
             select(ShareLinkRow, WalletCredentialRow)
             .join(WalletCredentialRow, WalletCredentialRow.id == ShareLinkRow.credential_id)
-            .where(ShareLinkRow.token == token)
+            .where(ShareLinkRow.token_hash == token_hash)
         )
         found = self.session.execute(query).first()
         return None if found is None else (found[0], found[1])

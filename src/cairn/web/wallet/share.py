@@ -192,7 +192,7 @@ def _share_page(
     account = signed_in.account.id
     held = service.credential(account_id=account, credential_id=credential_id)
     links = service.links(account_id=account, credential_id=credential_id)
-    active = next((link for link in links if link.state == "active"), None)
+    active = next((link for link in links if link.state == "active" and link.url), None)  # one we can show again
     shown = not held.about_someone_else
     context = {
         "lang": lang,

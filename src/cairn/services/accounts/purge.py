@@ -1,0 +1,56 @@
+"""Forgetting what has served its purpose: expired or ended web sessions, expired one-time links, and emails sent
+a while ago. :func:`purge` runs from ``cairn purge`` (for cron) and every hour while the web app runs."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, or_
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.sql.dml import Delete
+
+from cairn.errors import CairnError
+from cairn.store.database import Database
+from cairn.store.tables import OutboxRow, SignInLinkRow, WebSessionRow
+
+__all__ = ["SENT_EMAIL_RETENTION", "purge", "run_purges"]
+
+log = logging.getLogger("cairn.maintenance")
+
+SENT_EMAIL_RETENTION = timedelta(days=7)
+"""How long a sent email is kept (its links already removed when it was sent), for ``cairn mail list --sent``."""
+
+
+def purge(database: Database, *, now: datetime, sent_retention: timedelta = SENT_EMAIL_RETENTION) -> dict[str, int]:
+    """Delete the sessions that have expired or ended, the one-time links that have expired, and the emails sent
+    more than ``sent_retention`` ago; how many rows of each table went."""
+    statements: dict[str, Delete] = {
+        "web_sessions": delete(WebSessionRow).where(
+            or_(WebSessionRow.expires_at <= now, WebSessionRow.revoked_at.is_not(None))
+        ),
+        "sign_in_links": delete(SignInLinkRow).where(SignInLinkRow.expires_at <= now),
+        "outbox": delete(OutboxRow).where(OutboxRow.sent_at.is_not(None), OutboxRow.sent_at <= now - sent_retention),
+    }
+    counts: dict[str, int] = {}
+    with database.transaction() as session:
+        for table, statement in statements.items():
+            result = session.execute(statement.execution_options(synchronize_session=False))
+            counts[table] = int(result.rowcount) if isinstance(result, CursorResult) else 0
+    if any(counts.values()):
+        log.info("purged %s", ", ".join(f"{n} {table}" for table, n in counts.items()))
+    return counts
+
+
+def run_purges(
+    database: Database, clock: Callable[[], datetime], stop: threading.Event, *, interval: float = 3600.0
+) -> None:
+    """Purge every ``interval`` seconds until ``stop`` is set (for a background thread); the first purge comes
+    after one interval, not at start-up."""
+    while not stop.wait(interval):
+        try:
+            purge(database, now=clock())
+        except CairnError as exc:
+            log.warning("the purge could not run: %s", exc.message)
