@@ -1,4 +1,5 @@
-"""The audit chain is keyed: a database writer without the secret cannot re-link it (issue #19)."""
+"""The audit chain is keyed (a database writer without the secret cannot re-link it) and erasing an account
+redacts that person's own entries only (issue #19)."""
 
 from __future__ import annotations
 
@@ -62,6 +63,29 @@ def test_a_database_writer_cannot_relink_the_chain(container: Container) -> None
     check = container.audit.verify()
     assert not check.ok
     assert check.broken_id == target.id
+
+
+def test_erasing_an_account_redacts_its_own_entries_only(container: Container) -> None:
+    ann = container.accounts.create_account(email="ann@example.org", password="correct horse battery").id
+    joann = container.accounts.create_account(email="joann@example.org", password="correct horse battery").id
+    _append(container, "test", "award.create", "award-1", {"email": "ann@example.org", "note": "Ann <ann@example.org>"})
+    _append(
+        container, "test", "award.create", "award-2", {"email": "joann@example.org", "note": "to JoAnn@example.org"}
+    )
+    _append(container, f"account:{joann}", "member.invite", "joann@example.org", {"by": "joann@example.org"})
+    with container.database.transaction() as session:
+        before = [
+            (e.id, e.subject, e.details) for e in session.scalars(select(AuditEntry)) if "joann" in repr(e.details)
+        ]
+    container.wallet.erase(ann, "ann@example.org")
+    with container.database.transaction() as session:
+        entries = list(session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+        after = [(e.id, e.subject, e.details) for e in entries if e.id in {b[0] for b in before}]
+        assert after == before  # joann's entries are not touched
+        assert all("ann@example.org" not in repr((e.subject, e.details)).replace("joann@", "") for e in entries)
+        assert entries[-1].action == "account.erase"
+        assert entries[-1].details["audit_entries_redacted"] == 2  # its account.create and award-1
+    assert container.audit.verify().ok
 
 
 def test_entries_written_before_the_chain_was_keyed_stay_verifiable_and_sealed(tmp_path: Path) -> None:

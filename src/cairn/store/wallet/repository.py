@@ -203,13 +203,13 @@ class WalletRepository:
 
 
 def redact_audit(session: Session, email: str, replacement: str) -> int:
-    """Replace ``email`` (case-insensitively) in audit subjects and details, then re-link the chain from the first
-    entry changed, so it still checks out (:func:`cairn.store.audit.rewrite_chain`); returns how many entries were
-    redacted."""
+    """Replace the address ``email`` (case-insensitively, and only as a whole address: ``joann@example.org`` is
+    not ``ann@example.org``) in audit subjects and details, then re-link the chain from the first entry changed,
+    so it still checks out (:func:`cairn.store.audit.rewrite_chain`); returns how many entries were redacted."""
     needle = email.strip().lower()
     pattern = f"%{needle}%"
-    address = re.compile(re.escape(needle), re.IGNORECASE)
-    candidates = session.scalars(
+    address = re.compile(rf"(?<![\w.!#$%&'*+/=?^`{{|}}~-]){re.escape(needle)}(?![\w-]|\.[\w-])", re.IGNORECASE)
+    candidates = session.scalars(  # entries that hold the text somewhere; the address itself is matched below
         select(AuditEntry.id)
         .where(
             or_(
