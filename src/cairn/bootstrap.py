@@ -192,7 +192,8 @@ def build(
     online: bool = True,
     ssl_context: ssl.SSLContext | None = None,
 ) -> Container:
-    """Build the database and services that ``settings`` describe (on ``database`` when one is given).
+    """Build the database and services that ``settings`` describe (on ``database`` when one is given, which then
+    links the audit chain with the key ``CAIRN_SECRET_KEY`` gives, see :attr:`Database.audit_key`).
 
     ``fetcher`` replaces the instance's fetcher (its own documents served locally, the rest over guarded HTTPS)
     and ``trust`` the trust list ``CAIRN_TRUST_LIST`` names, for every service that verifies; embedding code

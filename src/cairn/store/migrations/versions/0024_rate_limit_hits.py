@@ -1,7 +1,7 @@
 """rate limit hits: the sign-in, sign-up and link-request limits counted in the database, shared by every process
 
 Revision ID: 0024
-Revises: 0021
+Revises: 0022
 Create Date: 2026-12-07 04:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0024"
-down_revision = "0021"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
