@@ -18,7 +18,7 @@ from typing import Any
 from cairn import __version__
 from cairn.errors import ConfigurationError
 from cairn.services.accounts.service import AccountService
-from cairn.services.audit import AuditService
+from cairn.services.audit import AuditService, audit_key
 from cairn.services.backup.service import BackupService
 from cairn.services.careers.esco import EscoService
 from cairn.services.careers.service import CareersService
@@ -192,13 +192,16 @@ def build(
     online: bool = True,
     ssl_context: ssl.SSLContext | None = None,
 ) -> Container:
-    """Build the database and services that ``settings`` describe (on ``database`` when one is given).
+    """Build the database and services that ``settings`` describe (on ``database`` when one is given, which then
+    links the audit chain with the key ``CAIRN_SECRET_KEY`` gives, see :attr:`Database.audit_key`).
 
     ``fetcher`` replaces the instance's fetcher (its own documents served locally, the rest over guarded HTTPS)
     and ``trust`` the trust list ``CAIRN_TRUST_LIST`` names, for every service that verifies; embedding code
     and tests use them. ``online=False``: the instance's own documents only, nothing fetched from elsewhere.
     ``ssl_context``: the TLS trust of outbound fetches (default: the system's; tests trust a CA of their own)."""
     database = database or Database(settings.database_url)
+    if settings.secret_key:
+        database.audit_key = audit_key(settings.secret_key)
     keys = KeyService(database, secret_key=settings.require_secret_key, public_url=settings.public_url, clock=clock)
     status_lists = StatusListService(database, keys=keys, clock=clock)
     issuing = IssuingService(database, keys=keys, status_lists=status_lists, clock=clock)
@@ -337,7 +340,7 @@ def build(
         bulk=BulkAwardService(issuing, max_upload_bytes=settings.max_upload_bytes),
         award_queries=AwardQueryService(database, recipient_key=keys.recipient_key),
         api_issuing=api_issuing,
-        audit=AuditService(database),
+        audit=AuditService(database, clock=clock),
         claims=ClaimService(database, public_url=settings.public_url, clock=clock),
         verification=verification,
         batch=BatchVerifier(verification=verification, max_age=timedelta(minutes=settings.wallet_recheck_minutes)),

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from cairn.cli.main import cli
 from cairn.model.awards import Recipient
+from cairn.services.audit import audit_key
 from cairn.services.backup import sealed
 from cairn.store.database import Database
 from tests.factories import DEFINITION, PUBLIC_URL, SECRET, FixedClock, copy_sqlite, load_examples, make_services
@@ -20,6 +21,7 @@ def test_backup_then_restore_into_a_new_database(
     monkeypatch.setattr(
         sealed, "DEFAULT_LOG2_N", 10
     )  # scrypt's cheapest cost: the passphrase need not be slow to try here
+    sqlite_database.audit_key = audit_key(SECRET)  # written as the instance (with SECRET) would: its audit keyed
     load_examples(sqlite_database, clock)
     make_services(sqlite_database, clock).issuing.award(DEFINITION, Recipient(email="ann@example.org"), actor="test")
     passphrase = tmp_path / "passphrase"

@@ -17,6 +17,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import func, select, update
 
 from cairn.cli.issuing import audit, award, org
+from cairn.services.audit import audit_key
 from cairn.store.database import Database
 from cairn.store.tables import AuditEntry, AwardRow, BulkJobRow, OutboxRow
 from tests.factories import DEFINITION, ORG, PUBLIC_URL, REPO, SECRET, FixedClock, load_examples
@@ -47,6 +48,7 @@ for _command in (award, audit, org):
 
 @pytest.fixture
 def env(database: Database, clock: FixedClock, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
+    database.audit_key = audit_key(SECRET)  # the catalogue is imported as the instance would, its audit keyed
     load_examples(database, clock)
     monkeypatch.chdir(tmp_path)
     for name in ("CAIRN_DATABASE_URL", "CAIRN_SECRET_KEY", "CAIRN_BASE_URL"):

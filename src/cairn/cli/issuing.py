@@ -147,7 +147,7 @@ award_unsuspend = _status_command("unsuspend", "Reinstate a suspended", "Reinsta
 
 @click.group()
 def audit() -> None:
-    """The append-only, hash-chained audit log."""
+    """The append-only, keyed, hash-chained audit log."""
 
 
 @audit.command("verify")
@@ -165,6 +165,22 @@ def audit_verify(database: str | None) -> None:
         container.database.dispose()
     click.echo(check.describe(), err=not check.ok)
     sys.exit(0 if check.ok else 1)
+
+
+@audit.command("seal")
+@database_option
+@fail_cleanly
+def audit_seal(database: str | None) -> None:
+    """Once, after setting CAIRN_SECRET_KEY on an instance that ran without one: seal the unkeyed entries it
+    wrote, so they keep verifying. Never after 'audit verify' found unkeyed entries you cannot account for."""
+    from cairn.bootstrap import build, load_settings
+
+    container = build(load_settings(database_url=database))
+    try:
+        sealed = container.audit.seal()
+    finally:
+        container.database.dispose()
+    click.echo(f"Sealed {sealed} unkeyed audit entries with the instance's key.")
 
 
 # -- cairn org --------------------------------------------------------------------------------------

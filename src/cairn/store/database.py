@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cairn.errors import ConfigurationError, StorageError
 
-__all__ = ["SQLITE_IMMEDIATE", "Database", "normalise_url", "safe_url"]
+__all__ = ["AUDIT_KEY", "SQLITE_IMMEDIATE", "Database", "normalise_url", "safe_url"]
 
 
 def normalise_url(url: str) -> str:
@@ -37,6 +37,9 @@ def safe_url(url: str) -> str:
     except ArgumentError:
         return "<invalid database URL>"
 
+
+AUDIT_KEY = "cairn_audit_key"
+"""Where a session's ``info`` (and the migrations' ``config.attributes``) hold the audit chain's key, or None."""
 
 SQLITE_IMMEDIATE = "cairn_sqlite_begin_immediate"
 """Execution option: begin this SQLite transaction as a writer (``BEGIN IMMEDIATE``)."""
@@ -85,8 +88,20 @@ class Database:
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._session_info: dict[str, Any] = {AUDIT_KEY: None}
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, info=self._session_info)
         self._head: str | None = None
+
+    @property
+    def audit_key(self) -> bytes | None:
+        """The key the audit chain is linked with (derived from CAIRN_SECRET_KEY; None without one): every
+        session of this database carries it in ``info`` for :mod:`cairn.store.audit`."""
+        key = self._session_info[AUDIT_KEY]
+        return key if isinstance(key, bytes) else None
+
+    @audit_key.setter
+    def audit_key(self, key: bytes | None) -> None:
+        self._session_info[AUDIT_KEY] = key
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -101,6 +116,7 @@ class Database:
         config = Config()
         config.set_main_option("script_location", str(resources.files("cairn.store") / "migrations"))
         config.attributes["engine"] = self.engine
+        config.attributes[AUDIT_KEY] = self.audit_key
         return config
 
     def upgrade(self, revision: str = "head") -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -59,6 +60,7 @@ __all__ = [
     "AccountRow",
     "AccreditationRow",
     "ApiTokenRow",
+    "AuditChainRow",
     "AuditEntry",
     "AuthorizationRow",
     "AwardRow",
@@ -289,6 +291,22 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any]]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    keyed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """True when ``hash`` is an HMAC with the instance's audit key; False for an entry written before the chain
+    was keyed (or by an instance without CAIRN_SECRET_KEY), whose ``hash`` is a plain SHA-256."""
+
+
+class AuditChainRow(Base):
+    """Where the keyed chain begins (one row, ``id`` 1): entries up to ``legacy_until`` were written unkeyed
+    before the chain was keyed, and ``mac`` (an HMAC with the audit key over that id and that entry's hash) seals
+    them. No row: every entry must be keyed (or, without a key, none is)."""
+
+    __tablename__ = "audit_chain"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    legacy_until: Mapped[int] = mapped_column(BigInteger)
+    mac: Mapped[str] = mapped_column(String(64))
+    sealed_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class AccountRow(Base):

@@ -493,7 +493,8 @@ class WalletService(WalletCore):
     def erase(self, account_id: int, confirm_email: str) -> None:
         """Delete the account and every piece of personal data about it (see
         :func:`cairn.store.wallet.repository.erase_account`); ``confirm_email`` must be the account's email. Audit
-        entries naming the address are redacted and the chain re-linked; an ``account.erase`` entry records it.
+        entries naming the address (as a whole address) are redacted and the chain re-linked with the instance's key;
+        an ``account.erase`` entry records how many.
         ConflictError when the account is the only owner of an organisation (it would be left with nobody to run
         it)."""
         with self.database.transaction() as session:

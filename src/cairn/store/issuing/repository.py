@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
-from cairn.store.audit import entry_hash, last_hash, lock_chain
+from cairn.store.audit import entry_hash, entry_mac, lock_chain, next_link
 from cairn.store.database import SQLITE_IMMEDIATE
 from cairn.store.tables import (
     AuditEntry,
@@ -384,7 +384,7 @@ class AuditRecord:
 def append_audit(session: Session, records: Iterable[AuditRecord]) -> int:
     """Append many entries to the hash-chained audit log in one go; returns how many.
 
-    Chains exactly as :meth:`cairn.store.audit.AuditRepository.append` does (same lock, same hash), reading the
+    Chains exactly as :meth:`cairn.store.audit.AuditRepository.append` does (same lock, same link), reading the
     previous hash once and inserting every entry in one statement.
     """
     batch = list(records)
@@ -392,10 +392,11 @@ def append_audit(session: Session, records: Iterable[AuditRecord]) -> int:
         return 0
     lock_chain(session)
     session.flush()
-    prev = last_hash(session)
+    prev, key = next_link(session)
     rows: list[dict[str, Any]] = []
     for record in batch:
-        digest = entry_hash(prev, record.at, record.actor, record.action, record.subject, record.details)
+        content = (prev, record.at, record.actor, record.action, record.subject, record.details)
+        digest = entry_mac(key, *content) if key is not None else entry_hash(*content)
         rows.append(
             {
                 "at": record.at,
@@ -405,6 +406,7 @@ def append_audit(session: Session, records: Iterable[AuditRecord]) -> int:
                 "details": record.details,
                 "prev_hash": prev,
                 "hash": digest,
+                "keyed": key is not None,
             }
         )
         prev = digest

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from sqlalchemy import String, cast, delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from cairn.store.audit import GENESIS, entry_hash, lock_chain
+from cairn.store.audit import rewrite_chain
 from cairn.store.tables import (
     AccountRow,
     AuditEntry,
@@ -201,50 +202,46 @@ class WalletRepository:
             award.claimed_at = now
 
 
-def redact_audit(session: Session, text: str, replacement: str) -> int:
-    """Replace ``text`` (case-insensitively) in audit subjects and details, then re-link the chain from the
-    first entry changed, so it still checks out; returns how many entries were redacted."""
-    lock_chain(session)
-    needle = text.lower()
+def redact_audit(session: Session, email: str, replacement: str) -> int:
+    """Replace the address ``email`` (case-insensitively, and only as a whole address: ``joann@example.org`` is
+    not ``ann@example.org``) in audit subjects and details, then re-link the chain from the first entry changed,
+    so it still checks out (:func:`cairn.store.audit.rewrite_chain`); returns how many entries were redacted."""
+    needle = email.strip().lower()
     pattern = f"%{needle}%"
-    first = session.scalar(
-        select(func.min(AuditEntry.id)).where(
+    address = re.compile(rf"(?<![\w.!#$%&'*+/=?^`{{|}}~-]){re.escape(needle)}(?![\w-]|\.[\w-])", re.IGNORECASE)
+    candidates = session.scalars(  # entries that hold the text somewhere; the address itself is matched below
+        select(AuditEntry.id)
+        .where(
             or_(
                 func.lower(AuditEntry.subject).like(pattern),
                 func.lower(cast(AuditEntry.details, String)).like(pattern),
             )
         )
+        .order_by(AuditEntry.id)
     )
-    if first is None:
+    about = set(candidates)
+    if not about:
         return 0
-    previous = session.scalar(select(AuditEntry.hash).where(AuditEntry.id < first).order_by(AuditEntry.id.desc()))
-    prev = previous or GENESIS
-    changed = 0
-    for entry in session.scalars(select(AuditEntry).where(AuditEntry.id >= first).order_by(AuditEntry.id)):
-        subject, details = _scrub(entry.subject, needle, replacement), _scrub(entry.details, needle, replacement)
-        if subject != entry.subject or details != entry.details:
-            entry.subject, entry.details = subject, details
-            changed += 1
-        entry.prev_hash = prev
-        entry.hash = entry_hash(prev, entry.at, entry.actor, entry.action, entry.subject, entry.details)
-        prev = entry.hash
-    session.flush()
-    return changed
+
+    def redact(entry: AuditEntry) -> bool:
+        if entry.id not in about:
+            return False
+        subject, details = _scrub(entry.subject, address, replacement), _scrub(entry.details, address, replacement)
+        if subject == entry.subject and details == entry.details:
+            return False
+        entry.subject, entry.details = subject, details
+        return True
+
+    return rewrite_chain(session, min(about), redact)
 
 
-def _scrub(value: Any, needle: str, replacement: str) -> Any:
+def _scrub(value: Any, address: re.Pattern[str], replacement: str) -> Any:
     if isinstance(value, str):
-        if needle not in value.lower():
-            return value
-        lowered, out, start = value.lower(), [], 0
-        while (found := lowered.find(needle, start)) >= 0:
-            out.append(value[start:found] + replacement)
-            start = found + len(needle)
-        return "".join(out) + value[start:]
+        return address.sub(replacement, value)
     if isinstance(value, dict):
-        return {_scrub(k, needle, replacement): _scrub(v, needle, replacement) for k, v in value.items()}
+        return {_scrub(k, address, replacement): _scrub(v, address, replacement) for k, v in value.items()}
     if isinstance(value, list):
-        return [_scrub(v, needle, replacement) for v in value]
+        return [_scrub(v, address, replacement) for v in value]
     return value
 
 

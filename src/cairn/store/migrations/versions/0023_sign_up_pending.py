@@ -4,7 +4,7 @@ share_links.token holds the SHA-256 of the token (existing tokens are hashed her
 new seed column what new tokens are derived from with the secret key
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0022
 Create Date: 2026-12-07 03:10:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0023"
-down_revision = "0021"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
