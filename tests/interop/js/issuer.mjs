@@ -11,43 +11,16 @@
 //     P-256 did:key, its cnf the proof's key; configuration "hostile_sd_jwt" binds it to another key instead.
 //     Prints {"url": ..., "link": offer link, "hostile_link": ..., "tx_code": ...} when listening; GET /events
 //     answers the notifications received. Runs until killed.
-import {createHash, createPublicKey, generateKeyPairSync, randomBytes, verify as nodeVerify} from 'node:crypto';
+//
+// The P-256 key and did:key helpers are those of common.mjs, shared with the other harness scripts.
+import {createHash, createPublicKey, randomBytes, verify as nodeVerify} from 'node:crypto';
 import {readFileSync} from 'node:fs';
 import {createServer} from 'node:https';
+import {jwkToDidKey, p256} from './common.mjs';
 
 const {SDJwtVcInstance} = await import('@sd-jwt/sd-jwt-vc');
 const {ES256, digest, generateSalt} = await import('@sd-jwt/crypto-nodejs');
 const {Openid4vciIssuer} = await import('@openid4vc/openid4vci');
-
-const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
-
-function base58(bytes) {
-  let n = BigInt('0x' + (Buffer.from(bytes).toString('hex') || '0'));
-  let out = '';
-  while(n > 0n) {
-    out = B58[Number(n % 58n)] + out;
-    n /= 58n;
-  }
-  for(const b of bytes) {
-    if(b !== 0) {
-      break;
-    }
-    out = '1' + out;
-  }
-  return out;
-}
-
-function p256() {
-  const {publicKey, privateKey} = generateKeyPairSync('ec', {namedCurve: 'P-256'});
-  return {publicJwk: publicKey.export({format: 'jwk'}), privateJwk: privateKey.export({format: 'jwk'})};
-}
-
-function didKey(jwk) {
-  const der = createPublicKey({key: jwk, format: 'jwk'}).export({format: 'der', type: 'spki'});
-  const point = Buffer.from(der.subarray(der.length - 65));
-  const compressed = Buffer.concat([Buffer.from([2 + (point[64] & 1)]), point.subarray(1, 33)]);
-  return 'did:key:z' + base58(Buffer.concat([Buffer.from([0x80, 0x24]), compressed]));
-}
 
 function verifyJwt(signer, {compact, header}) {
   const jwk = signer.publicJwk ?? header.jwk;
@@ -63,7 +36,7 @@ function verifyJwt(signer, {compact, header}) {
 
 const [certFile, keyFile] = process.argv.slice(2);
 const signingKey = p256();
-const issuerDid = didKey(signingKey.publicJwk);
+const issuerDid = jwkToDidKey(signingKey.publicJwk);
 const sdjwt = new SDJwtVcInstance({
   hasher: digest,
   saltGenerator: generateSalt,

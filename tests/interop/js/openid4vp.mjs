@@ -20,131 +20,22 @@
 //     cnf.jwk (EdDSA or ES256), the nonce, aud = the client id. Answers 200 {} or 400 {error, error_description}.
 //     When stdin closes it prints {received: {name: {verified, error, claims, kb, ...}}} and exits.
 //
-// Network: every fetch except https://127.0.0.1:* is refused and recorded in "blocked".
-import {createHash, createPublicKey, generateKeyPairSync, randomBytes, sign as nodeSign, verify as nodeVerify}
-  from 'node:crypto';
+// Network: every fetch except https://127.0.0.1:* is refused and recorded in "blocked" (installNetworkGuard of
+// common.mjs, installed before any package is imported).
+import {createHash, createPublicKey, randomBytes, sign as nodeSign, verify as nodeVerify} from 'node:crypto';
 import {readFile} from 'node:fs/promises';
 import {createServer} from 'node:https';
+import {b64url, decodeJson, installNetworkGuard, jwkToDidKey, p256, resolveIssuerKey} from './common.mjs';
 
-const realFetch = globalThis.fetch;
-const blocked = [];
-globalThis.fetch = async (input, init) => {
-  const url = typeof input === 'string' ? input : (input.url ?? String(input));
-  if(!url.startsWith('https://127.0.0.1:')) {
-    blocked.push(url);
-    throw new Error(`openid4vp harness: no network access to ${url}`);
-  }
-  return realFetch(input, init);
-};
+const blocked = installNetworkGuard('openid4vp'); // before any package is imported
 
 const {SDJwtVcInstance} = await import('@sd-jwt/sd-jwt-vc');
 const {ES256, digest, generateSalt} = await import('@sd-jwt/crypto-nodejs');
 const {Openid4vpClient, Openid4vpVerifier} = await import('@openid4vc/openid4vp');
 
-const b64url = bytes => Buffer.from(bytes).toString('base64url');
-const decodeJson = part => JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
 const VCT = 'urn:eu.europa.ec.eudi:learning:credential:1';
 
-// -- keys and did:web (as in wallets.mjs) ------------------------------------------------------------------------
-
-const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
-
-function base58(bytes) {
-  let n = BigInt('0x' + (Buffer.from(bytes).toString('hex') || '0'));
-  let out = '';
-  while(n > 0n) {
-    out = B58[Number(n % 58n)] + out;
-    n /= 58n;
-  }
-  for(const b of bytes) {
-    if(b !== 0) {
-      break;
-    }
-    out = '1' + out;
-  }
-  return out;
-}
-
-function unbase58(text) {
-  let n = 0n;
-  for(const c of text) {
-    const i = B58.indexOf(c);
-    if(i < 0) {
-      throw new Error('not base58');
-    }
-    n = n * 58n + BigInt(i);
-  }
-  let hex = n.toString(16);
-  if(hex.length % 2) {
-    hex = '0' + hex;
-  }
-  const zeros = text.match(/^1*/)[0].length;
-  return Buffer.concat([Buffer.alloc(zeros), Buffer.from(hex, 'hex')]);
-}
-
-const P256_SPKI = Buffer.from('3039301306072a8648ce3d020106082a8648ce3d030107032200', 'hex');
-const P256_MULTICODEC = Buffer.from([0x80, 0x24]); // p256-pub, 0x1200 as a varint
-
-// A P-256 Multikey (z + base58btc of 0x1200 varint + compressed point) as a JWK (node decompresses the point).
-function multikeyToJwk(multibase) {
-  if(!multibase.startsWith('z')) {
-    throw new Error('only base58btc Multikeys are read');
-  }
-  const bytes = unbase58(multibase.slice(1));
-  if(!bytes.subarray(0, 2).equals(P256_MULTICODEC) || bytes.length !== 35) {
-    throw new Error('not a P-256 Multikey');
-  }
-  const spki = Buffer.concat([P256_SPKI, bytes.subarray(2)]);
-  return createPublicKey({key: spki, format: 'der', type: 'spki'}).export({format: 'jwk'});
-}
-
-function jwkToDidKey(jwk) {
-  const der = createPublicKey({key: jwk, format: 'jwk'}).export({format: 'der', type: 'spki'});
-  const point = Buffer.from(der.subarray(der.length - 65));
-  const compressed = Buffer.concat([Buffer.from([2 + (point[64] & 1)]), point.subarray(1, 33)]);
-  return 'did:key:z' + base58(Buffer.concat([P256_MULTICODEC, compressed]));
-}
-
-function p256() {
-  const {publicKey, privateKey} = generateKeyPairSync('ec', {namedCurve: 'P-256'});
-  return {publicJwk: publicKey.export({format: 'jwk'}), privateKey, privateJwk: privateKey.export({format: 'jwk'})};
-}
-
-function didWebUrl(did) {
-  const [, , host, ...path] = did.split(':');
-  const tail = path.length ? path.map(decodeURIComponent).join('/') : '.well-known';
-  return `https://${decodeURIComponent(host)}/${tail}/did.json`;
-}
-
-async function resolveIssuerKey(iss, kid, relations = ['assertionMethod']) {
-  if(!iss.startsWith('did:web:')) {
-    throw new Error(`the issuer ${iss} is not a did:web DID`);
-  }
-  if(!kid || !kid.startsWith(iss + '#')) {
-    throw new Error(`the kid ${kid} is not a DID URL of the issuer ${iss}`);
-  }
-  const url = didWebUrl(iss);
-  const response = await fetch(url, {headers: {Accept: 'application/did+json, application/json'}});
-  if(!response.ok) {
-    throw new Error(`the DID document ${url} answered ${response.status}`);
-  }
-  const document = await response.json();
-  if(document.id !== iss) {
-    throw new Error(`the DID document at ${url} is not that of ${iss}`);
-  }
-  const absolute = id => (id.startsWith('#') ? iss + id : id);
-  const listed = relations.flatMap(r => document[r] ?? []).map(m => absolute(typeof m === 'string' ? m : m.id));
-  if(!listed.includes(kid)) {
-    throw new Error(`${kid} is not listed for ${relations.join(' or ')} by ${iss}`);
-  }
-  const method = (document.verificationMethod ?? []).find(m => absolute(m.id) === kid);
-  if(!method) {
-    throw new Error(`${kid} is not in the DID document`);
-  }
-  const jwk = method.publicKeyJwk ?? multikeyToJwk(method.publicKeyMultibase);
-  return {url, kid, type: method.type, jwk};
-}
-
+// -- signatures ----------------------------------------------------------------------------------------------------
 
 function es256Sign(privateKey, input) {
   return b64url(nodeSign('sha256', Buffer.from(input), {key: privateKey, dsaEncoding: 'ieee-p1363'}));
