@@ -1,10 +1,18 @@
-"""Alembic environment: runs on the engine Cairn hands over (config.attributes["engine"])."""
+"""Alembic environment: runs on the engine Cairn hands over (config.attributes["engine"]).
+
+On PostgreSQL the migrations run under a transaction-level advisory lock: several ``cairn serve`` processes
+starting at once on one database migrate one after another, and those that come after the first find the
+schema current and do nothing (without it, two would create the same tables and one would fail)."""
 
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import text
 
 from cairn.store.tables import Base
+
+MIGRATION_LOCK = 0x43A1_2D00_6D16
+"""The advisory lock key migrations hold (any constant no other lock of Cairn's uses: those hash text keys)."""
 
 config = context.config
 engine = config.attributes["engine"]
@@ -17,5 +25,7 @@ with engine.connect() as connection:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":  # released when the transaction ends
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
     connection.commit()
