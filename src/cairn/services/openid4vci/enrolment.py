@@ -28,6 +28,7 @@ from cairn.services.issuing.service import IssuingService
 from cairn.services.openid4vci.protocol import digest
 from cairn.services.openid4vci.service import OFFER_LIFETIME, OpenID4VCIService
 from cairn.store.issuing.repository import AuditRecord, append_audit, begin_write
+from cairn.store.limits import RateLimitRepository
 from cairn.store.tables import AwardRow, CredentialOfferRow, DefinitionRow, DefinitionVersionRow, OrganisationRow
 
 __all__ = [
@@ -111,7 +112,8 @@ class EnrolmentOffers:
         now = self.clock()
         expires, defer_until = now + ENROLMENT_OFFER_LIFETIME, now + DEFER_LIFETIME
         with self.database.transaction() as session:
-            begin_write(session)
+            # one count-then-add at a time per organisation, in every process (see OpenID4VCIService._offer)
+            RateLimitRepository(session).lock(f"enrolment offers\n{organisation}")
             org = session.scalar(select(OrganisationRow).where(OrganisationRow.slug == organisation))
             row = session.scalar(select(DefinitionRow).where(DefinitionRow.slug == definition))
             if org is None or row is None or row.organisation_id != org.id:

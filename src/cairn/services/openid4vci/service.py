@@ -49,6 +49,7 @@ from cairn.services.openid4vci.protocol import (
 from cairn.services.wallet.service import WalletService
 from cairn.store.database import Database
 from cairn.store.issuing.repository import AuditRecord, AwardRepository, append_audit, begin_write
+from cairn.store.limits import RateLimitRepository
 from cairn.store.tables import AwardRow, CredentialOfferRow, OfferTokenRow
 from cairn.store.wallet.repository import WalletRepository
 from cairn.vc.multibase import b64url_encode
@@ -215,7 +216,11 @@ class OpenID4VCIService:
             )
         )
         with self.database.transaction() as session:
-            begin_write(session)
+            # one count-then-add at a time per account (or claim link), in every process: else N app processes
+            # could each see one offer left and all make it
+            RateLimitRepository(session).lock(
+                f"credential offers\n{account_id}\n{award_id if account_id is None else ''}"
+            )
             recent = session.scalar(
                 select(func.count())
                 .select_from(CredentialOfferRow)
