@@ -93,26 +93,27 @@ def _sign_in(client: httpx.Client, password: str) -> httpx.Response:
 def test_two_serve_processes_share_sessions_limits_and_fresh_state(
     postgres_server: PostgresServer, tmp_path: Path
 ) -> None:
-    """Signed in on A, the session works on B; wrong passwords counted half on A and half on B are refused by B at
-    the shared limit; an award revoked on A is revoked in the status list B serves at once."""
-    url = postgres_server.migrated_database()
-    clock = FixedClock()
-    setup = Database(url)
-    try:
-        load_examples(setup, clock)
-        accounts = AccountService(setup, clock=clock, password_hasher=fast_hasher())
-        accounts.add_member(organisation=ORG, email="issuer@example.org", role="issuer")
-        accounts.set_password(email="issuer@example.org", password=PASSWORD)
-        award = make_services(setup, clock).issuing.award(DEFINITION, Recipient(email="ann@example.org"), actor="t")
-    finally:
-        setup.dispose()
-    assert isinstance(award.credential, dict)
-    entries = award.credential["credentialStatus"]
-    entries = entries if isinstance(entries, list) else [entries]
-    revocation = next(e for e in entries if e.get("statusPurpose") == "revocation")
-    status_path = urlsplit(revocation["statusListCredential"]).path
-
+    """Started together on a new database, both migrate it (one waits for the other's lock); signed in on A, the
+    session works on B; wrong passwords counted half on A and half on B are refused by B at the shared limit; an
+    award revoked on A is revoked in the status list B serves at once."""
+    url = postgres_server.new_database()  # never migrated: both processes migrate it as they start, at once
     with _serving(url, tmp_path, 2) as (a, b):
+        clock = FixedClock()
+        setup = Database(url)
+        try:
+            load_examples(setup, clock)
+            accounts = AccountService(setup, clock=clock, password_hasher=fast_hasher())
+            accounts.add_member(organisation=ORG, email="issuer@example.org", role="issuer")
+            accounts.set_password(email="issuer@example.org", password=PASSWORD)
+            award = make_services(setup, clock).issuing.award(DEFINITION, Recipient(email="ann@example.org"), actor="t")
+        finally:
+            setup.dispose()
+        assert isinstance(award.credential, dict)
+        entries = award.credential["credentialStatus"]
+        entries = entries if isinstance(entries, list) else [entries]
+        revocation = next(e for e in entries if e.get("statusPurpose") == "revocation")
+        status_path = urlsplit(revocation["statusListCredential"]).path
+
         before = b.get(status_path)  # B signs the list and keeps it for its revision
         assert before.status_code == 200
 
