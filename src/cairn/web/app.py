@@ -79,7 +79,9 @@ _SECURITY_PAIRS = tuple(
 HSTS = "max-age=31536000; includeSubDomains"
 """``Strict-Transport-Security``, sent when the instance's public URL is https."""
 _SESSION_COOKIE = SESSION_COOKIE.encode("latin-1")
-_SHARED_PATHS = ("/static/", "/favicon.ico")
+_SHARED_PATHS = ("/static/", "/favicon.ico", "/images/")
+"""Answers the same for everyone, whoever asks: the static files and the content-addressed images (an image's
+address is its SHA-256, so it is ``immutable`` and a cache may keep it)."""
 
 
 def _personal(scope: Scope) -> bool:
