@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from cairn.bootstrap import Container
 from cairn.errors import ConflictError, NotFoundError
 from cairn.formats.sdjwt_vc import VCT
+from cairn.model.awards import Recipient
 from cairn.services.openid4vci.formats import JWT_VC_JSON, LDP_VC, SD_JWT_VC
 from cairn.services.openid4vci.issuance import MAX_BODY
 from cairn.services.openid4vci.protocol import PRE_AUTHORIZED_GRANT, OAuthError
@@ -26,7 +27,7 @@ from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.multibase import b64url_decode, b64url_encode
 from cairn.vc.sdjwt import add_key_binding, split_sd_jwt
 from tests.factories import FixedClock
-from tests.openid4vci_parts import UM, claimed, issuer, proof, request
+from tests.openid4vci_parts import DEFINITION, UM, claimed, issuer, proof, redeem, request
 
 
 @pytest.fixture
@@ -304,3 +305,23 @@ def test_the_demo_learner_can_offer_a_claimed_credential(container: Container) -
     assert claimed
     offer = container.openid4vci.make_offer(account.id, claimed[0].id)
     assert offer.link.startswith("openid-credential-offer://")
+
+
+def test_an_offer_from_a_claim_link_has_the_award_and_no_account_and_issues_bound_to_the_proved_key(
+    container: Container, clock: FixedClock
+) -> None:
+    award = container.issuing.award(DEFINITION, Recipient(email="ola@example.org"), actor="test", organisation=UM)
+    assert award.claim_token
+    made = container.openid4vci.make_claim_offer(award.claim_token, configurations=(JWT_VC_JSON,))
+    with container.database.transaction() as session:
+        row = session.scalars(select(CredentialOfferRow)).one()
+        assert (row.award_id, row.account_id) == (award.award_id, None)
+    token = redeem(container, made.offer_uri, made.tx_code)
+    jwt, key = proof(clock, container.openid4vci.nonce()["c_nonce"])
+    [issued] = container.credential_endpoint.issue(token, request([jwt]))["credentials"]
+    assert json.loads(b64url_decode(issued["credential"].split(".")[1]))["sub"] == did_key(key.public)
+    with pytest.raises(NotFoundError):  # a link that names no award makes nothing
+        container.openid4vci.make_claim_offer("not-a-claim-token")
+    container.status_lists.revoke(award.award_id, reason="test", actor="test")
+    with pytest.raises(ConflictError):  # nor does one whose award was revoked
+        container.openid4vci.make_claim_offer(award.claim_token)
