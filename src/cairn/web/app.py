@@ -28,7 +28,7 @@ from cairn.web.catalog import elm as catalogue_elm
 from cairn.web.deps import SESSION_COOKIE, AdminDep
 from cairn.web.errors import error_body, install_error_handlers
 from cairn.web.issuing import api as award_api
-from cairn.web.issuing import awards, claiming, renewal, seal
+from cairn.web.issuing import awards, bulk_jobs, claiming, renewal, seal
 from cairn.web.limits import BodyLimit
 from cairn.web.openid4vci import api as openid4vci_api
 from cairn.web.openid4vci import authorize as openid4vci_authorize
@@ -285,6 +285,7 @@ def create_app(
     app.include_router(cocreation.router)
     app.include_router(seal.router)
     app.include_router(catalogue_elm.router)
+    app.include_router(bulk_jobs.router)
     app.include_router(awards.router)
     app.include_router(claiming.router)
     app.include_router(renewal.router)

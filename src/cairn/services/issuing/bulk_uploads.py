@@ -188,6 +188,7 @@ class BulkUploads:
             row.status, row.attempts = "running", row.attempts + 1
             data = self._open(row.data, row.file_sha256)
             organisation, definition, filename, actor = org.slug, row.definition, row.filename, row.actor
+            earlier = set(row.report.get("created_ids", []))  # awards made by an earlier, failed try of this job
         recorder = _Recorder(self.bulk.issuing)
         runner = BulkAwardService(
             recorder, max_upload_bytes=self.bulk.max_upload_bytes, max_rows=self.bulk.max_rows,
@@ -203,7 +204,11 @@ class BulkUploads:
                 progress=progress,
             )  # fmt: skip
         except Exception as exc:
-            self._update(upload_id, status="queued", error=f"{type(exc).__name__}: {exc}"[:1000])
+            created_ids = sorted(earlier | recorder.created)
+            self._update(
+                upload_id, status="queued", error=f"{type(exc).__name__}: {exc}"[:1000],
+                report={"created_ids": created_ids},
+            )  # fmt: skip
             raise  # the queue tries again; the service resumes after the last committed batch
         if not report.ok:
             self._update(upload_id, status="failed", error="the file has problems", finished_at=self.clock())
@@ -214,10 +219,11 @@ class BulkUploads:
         found = self.queries.by_recipient_keys(
             organisation, definition=report.definition, version=report.version or 0, recipient_keys=keys
         )
+        created = earlier | recorder.created
         each = []
         for bulk_row, key in zip(rows, keys, strict=True):
             award = found.get(key, "")
-            status = "failed" if not award else "created" if award in recorder.created else "already awarded"
+            status = "failed" if not award else "created" if award in created else "already awarded"
             each.append([bulk_row.row, status, award])
         failed = sum(1 for r in each if r[1] == "failed")
         summary = {"created": sum(1 for r in each if r[1] == "created"), "failed": failed, "rows": each,

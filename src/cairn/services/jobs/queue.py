@@ -12,7 +12,8 @@ else to run, and what the jobs do is kept in Cairn's own tables (a bulk award re
 - :meth:`JobQueue.defer` queues a job. ``idempotency_key`` is the job's queueing lock and lock: while a job
   with the key waits, deferring it again does nothing; while one runs, another with the key waits for it.
 - :meth:`JobQueue.run_worker` runs jobs until ``stop`` is set (``cairn worker``, the in-process thread);
-  :meth:`JobQueue.run_pending` runs every job due now and returns (tests, ``cairn worker --once``).
+  :meth:`JobQueue.run_pending` runs every job due now and returns (tests, ``cairn worker --once``);
+  :meth:`JobQueue.wait` waits, on a condition, until something a job does is done.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class JobQueue:
         self.app = procrastinate.App(connector=connector)
         self._opened = False
         self._lock = threading.Lock()
+        self._ran = threading.Condition()
         self._started = 0.0
         self._registrations: list[Callable[[procrastinate.App], None]] = []
 
@@ -83,8 +85,15 @@ class JobQueue:
         """Register ``function`` as task ``name``; a job that raises is tried again up to ``retries`` times."""
         strategy = procrastinate.RetryStrategy(max_attempts=retries, wait=self.retry_wait) if retries else False
 
+        def run(**kwargs: Any) -> None:
+            try:
+                function(**kwargs)
+            finally:
+                with self._ran:
+                    self._ran.notify_all()
+
         def register(app: procrastinate.App) -> None:
-            app.task(name=name, retry=strategy, pass_context=False)(function)
+            app.task(name=name, retry=strategy, pass_context=False)(run)
 
         self._register(register)
 
@@ -182,6 +191,12 @@ class JobQueue:
                 await app.run_worker_async(wait=False, install_signal_handlers=False, listen_notify=False)
 
         asyncio.run(main())
+
+    def wait(self, done: Callable[[], bool], *, timeout: float) -> bool:
+        """Wait until ``done()`` is true, checking it again whenever a job of a task (not a periodic one) ends;
+        whether it came true within ``timeout`` seconds (tests, scripts)."""
+        with self._ran:
+            return self._ran.wait_for(done, timeout)
 
     def start_thread(self, stop: threading.Event, *, poll: float = 5.0) -> threading.Thread:
         """A daemon thread running :meth:`run_worker` until ``stop`` (the in-process worker of ``cairn serve``)."""
