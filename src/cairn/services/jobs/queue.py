@@ -24,6 +24,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
 import procrastinate
@@ -124,7 +125,16 @@ class JobQueue:
 
     def defer(self, name: str, args: dict[str, Any] | None = None, *, idempotency_key: str | None = None) -> int | None:
         """Queue task ``name`` with ``args``; the job's id, or None when a job with ``idempotency_key`` already
-        waits (nothing was queued: that one will do the work)."""
+        waits (nothing was queued: that one will do the work). Called where an event loop runs (an ``async``
+        route, a test driving a browser), it defers from a helper thread: the library's sync API refuses that loop."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return self._defer(name, args, idempotency_key)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cairn-defer") as pool:
+            return pool.submit(self._defer, name, args, idempotency_key).result()
+
+    def _defer(self, name: str, args: dict[str, Any] | None, idempotency_key: str | None) -> int | None:
         self._open()
         options: dict[str, Any] = {}
         if idempotency_key:
