@@ -39,11 +39,24 @@ log = logging.getLogger("cairn.jobs")
 PG_SCHEMA: Final = "procrastinate"
 """The PostgreSQL schema that holds the queue's tables and functions (migration 0025)."""
 DEFAULT_RETRIES: Final = 5
+STALLED: Final = "jobs.retry_stalled"
 
 
 def libpq_url(url: str) -> str:
     """A SQLAlchemy PostgreSQL URL as libpq reads it (without ``+psycopg``), password included."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _retry_stalled(app: procrastinate.App) -> None:
+    """Every minute, queue again the jobs of workers that stopped sending heartbeats (killed, host lost): the
+    library finds them but leaves retrying them to the application."""
+
+    @app.periodic(cron="* * * * *", periodic_id=STALLED)
+    @app.task(name=STALLED, retry=False, queueing_lock=STALLED, lock=STALLED, pass_context=True)
+    async def retry_stalled(context: procrastinate.JobContext, timestamp: int) -> None:
+        for job in await context.app.job_manager.get_stalled_jobs():
+            log.warning("job %s (%s) was left by a stopped worker: queued again", job.id, job.task_name)
+            await context.app.job_manager.retry_job(job)
 
 
 class JobQueue:
@@ -74,6 +87,7 @@ class JobQueue:
 
         queue = cls(connector(), persistent=True, retry_wait=retry_wait)
         queue._connector_factory = connector
+        queue._register(_retry_stalled)
         return queue
 
     # -- registration -------------------------------------------------------------------------------
