@@ -92,7 +92,7 @@ def test_a_web_bulk_award_is_a_job_retried_after_a_failure_and_never_awarded_twi
     assert posted.status_code == 303, posted.text
     page_url = posted.headers["location"]
     upload_id = int(page_url.rsplit("/", 1)[1])
-    container.bulk_uploads.defer(upload_id)  # deferred twice: the queueing lock, or the resume, keeps it single
+    container.bulk_uploads.defer(upload_id)  # deferred twice: the lock runs them in turn; the second finds it done
     again = client.post(f"{BASE}/bulk", data=form, files={"file": ("same.csv", FILE.encode(), "text/csv")})
     assert again.headers["location"] == page_url  # the same file: the same job
 

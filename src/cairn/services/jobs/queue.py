@@ -9,8 +9,11 @@ else to run, and what the jobs do is kept in Cairn's own tables (a bulk award re
 
 - :meth:`JobQueue.task` registers a function (keyword arguments that JSON can carry), with retries;
   :meth:`JobQueue.periodic` registers one to run on a cron schedule.
-- :meth:`JobQueue.defer` queues a job. ``idempotency_key`` is the job's queueing lock and lock: while a job
-  with the key waits, deferring it again does nothing; while one runs, another with the key waits for it.
+- :meth:`JobQueue.defer` queues a job. ``idempotency_key`` is the job's lock: while one job with the key runs,
+  another with the key waits for it. For a task without retries it is also the queueing lock: while a job with
+  the key waits, deferring it again does nothing. (A task with retries gets the lock only: procrastinate cannot
+  put a failed job back in the queue while another with its queueing lock waits there. Its jobs must be
+  idempotent themselves, as the bulk award is: a second job finds the upload done, or resumes it.)
 - :meth:`JobQueue.run_worker` runs jobs until ``stop`` is set (``cairn worker``, the in-process thread);
   :meth:`JobQueue.run_pending` runs every job due now and returns (tests, ``cairn worker --once``);
   :meth:`JobQueue.wait` waits, on a condition, until something a job does is done.
@@ -72,6 +75,7 @@ class JobQueue:
         self._lock = threading.Lock()
         self._ran = threading.Condition()
         self._started = 0.0
+        self._retried: dict[str, bool] = {}
         self._registrations: list[Callable[[procrastinate.App], None]] = []
 
     @classmethod
@@ -99,6 +103,7 @@ class JobQueue:
     def task(self, name: str, function: Callable[..., None], *, retries: int = DEFAULT_RETRIES) -> None:
         """Register ``function`` as task ``name``; a job that raises is tried again up to ``retries`` times."""
         strategy = procrastinate.RetryStrategy(max_attempts=retries, wait=self.retry_wait) if retries else False
+        self._retried[name] = bool(retries)
 
         def run(**kwargs: Any) -> None:
             try:
@@ -139,8 +144,9 @@ class JobQueue:
 
     def defer(self, name: str, args: dict[str, Any] | None = None, *, idempotency_key: str | None = None) -> int | None:
         """Queue task ``name`` with ``args``; the job's id, or None when a job with ``idempotency_key`` already
-        waits (nothing was queued: that one will do the work). Called where an event loop runs (an ``async``
-        route, a test driving a browser), it defers from a helper thread: the library's sync API refuses that loop."""
+        waits (tasks without retries; nothing was queued: that one will do the work). Called where an event loop
+        runs (an ``async`` route, a test driving a browser), it defers from a helper thread: the library's sync API
+        refuses that loop."""
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -152,7 +158,9 @@ class JobQueue:
         self._open()
         options: dict[str, Any] = {}
         if idempotency_key:
-            options = {"queueing_lock": idempotency_key, "lock": idempotency_key}
+            options["lock"] = idempotency_key
+            if not self._retried.get(name, False):  # the library cannot retry a job while one with its queueing
+                options["queueing_lock"] = idempotency_key  # lock waits: tasks with retries only get the lock
         try:
             return int(self.app.configure_task(name, **options).defer(**(args or {})))
         except pq_exceptions.AlreadyEnqueued:
