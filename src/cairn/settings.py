@@ -85,8 +85,8 @@ class Settings:
     registry_sync_minutes: int = _setting(
         "CAIRN_REGISTRY_SYNC_MINUTES",
         60,
-        "minutes between syncs of the trust lists of federated registries, run by 'cairn serve' in the background "
-        "('cairn registry sync' runs one now); 0: no background sync",
+        "minutes between syncs of the trust lists of federated registries, a job of the queue ('cairn worker'; "
+        "'cairn serve' on SQLite); 'cairn registry sync' runs one now; 0: no background sync",
     )
     serve_worker: bool = _setting(
         "CAIRN_SERVE_WORKER",

@@ -88,6 +88,8 @@ def serve(
         click.echo("Demo: CAIRN_SECRET_KEY is not set; using a demo key kept in ./.cairn-demo-secret")
     container = build(settings)
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    if settings.log_level.lower() != "debug":  # each job's start and end: for 'cairn worker', or debug
+        logging.getLogger("procrastinate").setLevel(logging.WARNING)
     container.database.upgrade()
     examples: dict[str, str] = {}
     if demo:
