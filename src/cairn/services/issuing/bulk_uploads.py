@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from cairn.errors import NotFoundError
 from cairn.services.issuing.bulk import BulkAwardService
-from cairn.services.issuing.bulk_files import read_rows
+from cairn.services.issuing.bulk_files import FileCheck, read_rows
 from cairn.services.issuing.keys import derive_key
 from cairn.services.issuing.queries import AwardQueryService
 from cairn.services.issuing.service import AwardPlan, IssuingService, Prepared, WriteOutcome
@@ -121,10 +121,14 @@ class BulkUploads:
 
     # -- submitting and reading ----------------------------------------------------------------------
 
-    def submit(self, data: bytes, *, filename: str, definition: str, organisation: str, actor: str) -> int:
-        """Keep a checked file and queue its job; the upload's id. The same file for the same micro-credential
-        finds the upload made before (queued again only if it failed); NotFoundError/ConflictError: see ``plan``."""
-        check = self.bulk.check(data, filename=filename)
+    def submit(
+        self, data: bytes, *, filename: str, definition: str, organisation: str, actor: str,
+        check: FileCheck | None = None,
+    ) -> int:  # fmt: skip
+        """Keep a checked file (``check``: its check, when the caller made it already) and queue its job; the upload's
+        id. The same file for the same micro-credential finds the upload made before (queued again only if it
+        failed); NotFoundError/ConflictError: see ``plan``."""
+        check = check or self.bulk.check(data, filename=filename)
         plan = self.bulk.issuing.plan(definition, organisation=organisation)
         now = self.clock()
         with self.database.transaction() as session:

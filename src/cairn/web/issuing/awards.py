@@ -283,6 +283,7 @@ def bulk_award(request: Request, access: IssuerDep, signed_in: SignedInDep, uplo
             definition=upload.definition,
             organisation=access.organisation,
             actor=signed_in.account.actor,
+            check=check,
         )
     except NotFoundError:
         errors["definition"] = "Micro-credential: it is not one your organisation awards; choose one from the list."
