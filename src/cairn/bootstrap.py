@@ -31,6 +31,7 @@ from cairn.services.catalog.service import CatalogService
 from cairn.services.endorsements.service import EndorsementService
 from cairn.services.issuing.api import ApiIssuingService
 from cairn.services.issuing.bulk import BulkAwardService
+from cairn.services.issuing.bulk_uploads import BulkUploads
 from cairn.services.issuing.claims import ClaimService
 from cairn.services.issuing.keys import KeyService, did_for
 from cairn.services.issuing.queries import AwardQueryService
@@ -38,6 +39,8 @@ from cairn.services.issuing.sdjwt import SdJwtVcService
 from cairn.services.issuing.seals import SealService
 from cairn.services.issuing.service import IssuingService
 from cairn.services.issuing.status_lists import StatusListService
+from cairn.services.jobs.queue import JobQueue
+from cairn.services.jobs.tasks import register_tasks, schedule
 from cairn.services.mail import Mailer
 from cairn.services.openid4vci.authorization import AuthorizationServer
 from cairn.services.openid4vci.enrolment import EnrolmentOffers
@@ -66,7 +69,15 @@ from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.vc.fetch import CachingFetcher, Fetcher, HttpsFetcher
 
-__all__ = ["Container", "build", "demo_catalog_path", "load_settings", "skills_index_folder", "utc_now"]
+__all__ = [
+    "Container",
+    "build",
+    "demo_catalog_path",
+    "load_settings",
+    "schedule_jobs",
+    "skills_index_folder",
+    "utc_now",
+]
 
 
 def utc_now() -> datetime:
@@ -108,6 +119,10 @@ class Container:
     """Organisations' X.509 seal certificates; awards as JAdES-sealed European Digital Credentials."""
     bulk: BulkAwardService
     award_queries: AwardQueryService
+    bulk_uploads: BulkUploads
+    """Bulk awards posted from the web, run as jobs."""
+    jobs: JobQueue
+    """The job queue (PostgreSQL tables, or in memory on SQLite) with every task registered."""
     api_issuing: ApiIssuingService
     audit: AuditService
     claims: ClaimService
@@ -314,6 +329,14 @@ def build(
         outbound=guarded if online else None,
         allow_http=settings.fetch_allow_private,
     )
+    mailer = Mailer.from_url(database, clock=clock, smtp_url=settings.smtp_url, sender=settings.mail_from or None)
+    bulk = BulkAwardService(issuing, max_upload_bytes=settings.max_upload_bytes)
+    award_queries = AwardQueryService(database, recipient_key=keys.recipient_key)
+    jobs = JobQueue.for_database(database.url, database.dialect, retry_wait=settings.job_retry_seconds)
+    uploads = BulkUploads(
+        database, bulk=bulk, queries=award_queries, jobs=jobs, secret_key=settings.require_secret_key, clock=clock
+    )
+    register_tasks(jobs, database=database, mailer=mailer, uploads=uploads)
     return Container(
         settings=settings,
         database=database,
@@ -325,7 +348,7 @@ def build(
             session_lifetime=timedelta(hours=settings.session_hours),
             link_lifetime=timedelta(minutes=settings.sign_in_link_minutes),
         ),
-        mailer=Mailer.from_url(database, clock=clock, smtp_url=settings.smtp_url, sender=settings.mail_from or None),
+        mailer=mailer,
         catalog=catalog,
         editing=EditingService(database, clock=clock, verification=verification),
         badges=badges,
@@ -337,8 +360,10 @@ def build(
         issuing=issuing,
         sd_jwt=sd_jwt,
         seals=seals,
-        bulk=BulkAwardService(issuing, max_upload_bytes=settings.max_upload_bytes),
-        award_queries=AwardQueryService(database, recipient_key=keys.recipient_key),
+        bulk=bulk,
+        award_queries=award_queries,
+        bulk_uploads=uploads,
+        jobs=jobs,
         api_issuing=api_issuing,
         audit=AuditService(database, clock=clock),
         claims=ClaimService(database, public_url=settings.public_url, clock=clock),
@@ -392,6 +417,19 @@ def build(
         tir=TrustedIssuersRegistry(
             keys=keys, network=network, clock=clock, public_url=settings.public_url, local_slug=publication.local_slug
         ),
+    )
+
+
+def schedule_jobs(container: Container) -> None:
+    """Register the periodic jobs as ``container``'s settings say, before a worker starts (``cairn serve``,
+    ``cairn worker``)."""
+    schedule(
+        container.jobs,
+        database=container.database,
+        clock=container.clock,
+        mailer=container.mailer,
+        federation=container.federation,
+        registry_sync_minutes=container.settings.registry_sync_minutes,
     )
 
 

@@ -85,8 +85,17 @@ class Settings:
     registry_sync_minutes: int = _setting(
         "CAIRN_REGISTRY_SYNC_MINUTES",
         60,
-        "minutes between syncs of the trust lists of federated registries, run by 'cairn serve' in the background "
-        "('cairn registry sync' runs one now); 0: no background sync",
+        "minutes between syncs of the trust lists of federated registries, a job of the queue ('cairn worker'; "
+        "'cairn serve' on SQLite); 'cairn registry sync' runs one now; 0: no background sync",
+    )
+    serve_worker: bool = _setting(
+        "CAIRN_SERVE_WORKER",
+        False,
+        "on PostgreSQL, let 'cairn serve' run queued jobs too (bulk awards, emails, purges, registry syncs); off by "
+        "default: run 'cairn worker' beside it. On SQLite 'cairn serve' always runs them in a thread of its own",
+    )
+    job_retry_seconds: int = _setting(
+        "CAIRN_JOB_RETRY_SECONDS", 10, "seconds before a failed job (a bulk award's batch, say) is tried again"
     )
     registry_list_max_bytes: int = _setting(
         "CAIRN_REGISTRY_LIST_MAX_BYTES",

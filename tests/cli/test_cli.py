@@ -187,3 +187,10 @@ def test_serve_passes_tls_files(runner: CliRunner, uvicorn_run: Recorder, tmp_pa
     half = runner.invoke(cli, ["serve", "--database", url, "--ssl-certfile", str(cert)])
     assert half.exit_code == 2
     assert "give both" in half.output
+
+
+def test_a_worker_needs_postgresql(runner: CliRunner, tmp_path: Path) -> None:
+    env = {"CAIRN_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}", "CAIRN_SECRET_KEY": "w" * 48}
+    result = runner.invoke(cli, ["worker", "--once"], env=env)
+    assert result.exit_code == 1
+    assert "'cairn serve' runs the jobs itself" in result.output

@@ -88,6 +88,8 @@ def serve(
         click.echo("Demo: CAIRN_SECRET_KEY is not set; using a demo key kept in ./.cairn-demo-secret")
     container = build(settings)
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    if settings.log_level.lower() != "debug":  # each job's start and end: for 'cairn worker', or debug
+        logging.getLogger("procrastinate").setLevel(logging.WARNING)
     container.database.upgrade()
     examples: dict[str, str] = {}
     if demo:
@@ -111,6 +113,40 @@ def serve(
         proxy_headers=settings.trusted_proxies.strip().lower() != "none",
         forwarded_allow_ips=settings.trusted_proxies,
     )
+
+
+@cli.command()
+@database_option
+@click.option("--concurrency", type=int, default=1, show_default=True, help="jobs run at once by this process")
+@click.option("--once", is_flag=True, help="run the jobs due now, then stop")
+@fail_cleanly
+def worker(database: str | None, concurrency: int, once: bool) -> None:
+    """Run queued jobs (bulk awards, emails, purges, registry syncs) on PostgreSQL until stopped (Ctrl+C, SIGTERM).
+
+    Run one or more beside 'cairn serve'. On SQLite the queue lives in the memory of 'cairn serve', which runs
+    its jobs itself: there is nothing for this command to do.
+    """
+    import signal
+    import threading
+
+    from cairn.bootstrap import schedule_jobs
+
+    settings = load_settings(database_url=database)
+    container = build(settings)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    if not container.jobs.persistent:
+        raise click.ClickException("on SQLite, 'cairn serve' runs the jobs itself; 'cairn worker' needs PostgreSQL")
+    container.database.upgrade()
+    schedule_jobs(container)
+    if once:
+        container.jobs.run_pending()
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    click.echo(f"Cairn {__version__} worker: running jobs (concurrency {concurrency})")
+    container.jobs.run_worker(stop, concurrency=concurrency)
+    container.jobs.close()
 
 
 @cli.group()

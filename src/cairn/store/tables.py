@@ -35,6 +35,7 @@ from cairn.store.esco_tables import (
     EscoSkillGroupRow,
     EscoSkillRow,
 )
+from cairn.store.job_tables import BulkUploadRow
 from cairn.store.limit_tables import RateLimitHitRow
 from cairn.store.openid4vci_tables import (
     AuthorizationRow,
@@ -66,6 +67,7 @@ __all__ = [
     "AwardRow",
     "Base",
     "BulkJobRow",
+    "BulkUploadRow",
     "CoAwardRow",
     "CredentialOfferRow",
     "DeferredIssueRow",

@@ -17,9 +17,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import cairn
-from cairn.bootstrap import Container
+from cairn.bootstrap import Container, schedule_jobs
 from cairn.errors import CairnError
-from cairn.services.accounts.purge import run_purges
 from cairn.web import i18n
 from cairn.web.accounts import access_log, mailbox
 from cairn.web.accounts import pages as auth
@@ -29,7 +28,7 @@ from cairn.web.catalog import elm as catalogue_elm
 from cairn.web.deps import SESSION_COOKIE, AdminDep
 from cairn.web.errors import error_body, install_error_handlers
 from cairn.web.issuing import api as award_api
-from cairn.web.issuing import awards, claiming, renewal, seal
+from cairn.web.issuing import awards, bulk_jobs, claiming, renewal, seal
 from cairn.web.limits import BodyLimit
 from cairn.web.openid4vci import api as openid4vci_api
 from cairn.web.openid4vci import authorize as openid4vci_authorize
@@ -188,8 +187,9 @@ def create_app(
     ``build_skills_index`` (``cairn serve``): at start-up, open the full skill suggestion index or build it in
     a background thread (suggestions match English words only until it is ready). ``warm_up`` (``cairn serve``):
     load what the first verification or skills page would otherwise load (the EDC shapes, the ESCO labels)
-    before answering, so no first request pays for it. Federated registries' trust lists are synced every
-    ``CAIRN_REGISTRY_SYNC_MINUTES`` while the app runs (a task on the event loop, each round in a worker thread).
+    before answering, so no first request pays for it. Queued jobs (bulk awards, emails, purges, the syncs of federated
+    registries' trust lists) run in a thread of this process on SQLite, and on PostgreSQL when ``CAIRN_SERVE_WORKER``
+    is set (else in ``cairn worker``).
     ``examples`` (``cairn serve --demo``): credentials the verify page offers to try, by name (see
     :mod:`cairn.services.demo.setup`). ``demo`` (``cairn serve --demo``): the instance is a demo, so its emails can be
     read at ``/demo/mailbox`` (see :mod:`cairn.web.accounts.mailbox`); nowhere else does that page exist."""
@@ -197,23 +197,18 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
-        if container.mailer.enabled:  # send queued emails in the background while the app runs
-            worker = threading.Thread(target=container.mailer.run, args=(stop,), kwargs={"interval": 30}, daemon=True)
-            worker.start()
-        purges = threading.Thread(
-            target=run_purges, args=(container.database, container.clock, stop), name="cairn-purge", daemon=True
-        )
-        purges.start()  # hourly: expired sessions and links, old sent emails
+        # queued jobs (bulk awards, emails, purges, registry syncs): on SQLite always in a thread of this process (the
+        # queue lives in its memory); on PostgreSQL in `cairn worker` processes, here too if CAIRN_SERVE_WORKER is set
+        worker = None
+        if not container.jobs.persistent or container.settings.serve_worker:
+            schedule_jobs(container)
+            worker = container.jobs.start_thread(stop)
         # the trust index (every accreditation this instance knows, federated lists included) is built before the
         # first request, in a thread: with 100,000 entries that takes a second or two a request should not wait
         try:
             await asyncio.to_thread(container.trust.index)
         except CairnError as exc:  # an unmigrated database: pages say so; the index is built on first use
             log.warning("the trust index was not built at start-up: %s", exc.message)
-        sync_task = None
-        if container.settings.registry_sync_minutes > 0:
-            interval = container.settings.registry_sync_minutes * 60.0
-            sync_task = asyncio.create_task(container.federation.run_schedule(interval, stop=stop))
         if build_skills_index:
             container.careers.start_background_build()
         if warm_up:
@@ -222,8 +217,9 @@ def create_app(
             yield
         finally:
             stop.set()
-            if sync_task is not None:
-                sync_task.cancel()
+            if worker is not None:
+                worker.join(timeout=10)
+            container.jobs.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -291,6 +287,7 @@ def create_app(
     app.include_router(cocreation.router)
     app.include_router(seal.router)
     app.include_router(catalogue_elm.router)
+    app.include_router(bulk_jobs.router)
     app.include_router(awards.router)
     app.include_router(claiming.router)
     app.include_router(renewal.router)

@@ -10,7 +10,8 @@ field or an ``X-CSRF-Token`` header):
   and its claim link, which the learner is also sent by email;
 - ``GET|POST /orgs/{slug}/awards/bulk`` — upload a CSV or XLSX file (multipart, at most
   ``CAIRN_MAX_UPLOAD_BYTES``): every row is checked first and nothing is written while any has a
-  problem; a clean file is awarded and reported row by row, with a CSV report to download (issuer and up);
+  problem; a clean file is awarded by a job whose page (:mod:`cairn.web.issuing.bulk_jobs`) shows its progress
+  live, then reports it row by row (issuer and up);
   ``GET /orgs/{slug}/awards/bulk/template.csv`` is an example file;
 - ``GET /orgs/{slug}/awards/{award_id}`` — the award, its status and its credential (viewer and up), with
   forms to revoke, suspend and reinstate it for issuers; ``…/credential`` downloads the credential,
@@ -43,11 +44,11 @@ from cairn.services.issuing.status_lists import MAX_REASON
 from cairn.vc.report import CHECK_TITLES
 from cairn.web.deps import container, csrf_protect, current_account, require_role
 from cairn.web.i18n import reader_language
-from cairn.web.issuing.bulk import Upload, data_url, read_upload, report_csv, run_bulk, template_csv, upload_form
+from cairn.web.issuing.bulk import Upload, read_upload, template_csv, upload_form
 from cairn.web.issuing.forms import check_text, definition_choices, edc_offer, read_recipient
 from cairn.web.render import error_text, render
 
-__all__ = ["IssuerDep", "IssuerPost", "SignedInDep", "award_page_response", "awards_base", "router"]
+__all__ = ["SHOWN_ROWS", "IssuerDep", "IssuerPost", "SignedInDep", "award_page_response", "awards_base", "router"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -227,7 +228,6 @@ def _bulk_page(
         "max_bytes": settings.max_upload_bytes,
         "shown_rows": SHOWN_ROWS,
         "check": None,
-        "outcome": None,
         "resent": None,
         **context,
     }
@@ -253,7 +253,7 @@ def bulk_template(access: IssuerDep) -> Response:
     dependencies=[Depends(_issuer), Depends(upload_form), Depends(csrf_protect)],
 )
 def bulk_award(request: Request, access: IssuerDep, signed_in: SignedInDep, upload: UploadDep) -> Response:
-    """Check the file row by row; with ``action=award`` and no problem, award every row and report each."""
+    """Check the file row by row; with ``action=award`` and no problem, queue the award as a job and go to its page."""
     errors: dict[str, str] = {}
     choices = {c.id for c in definition_choices(request, access.organisation)}
     if upload.definition not in choices:
@@ -277,13 +277,13 @@ def bulk_award(request: Request, access: IssuerDep, signed_in: SignedInDep, uplo
     if upload.action != "award":
         return _bulk_page(request, access, signed_in, upload=upload, check=check)
     try:
-        outcome = run_bulk(
-            services.bulk,
-            container(request).award_queries,
-            upload,
-            check,
+        upload_id = services.bulk_uploads.submit(
+            upload.data,
+            filename=upload.filename,
+            definition=upload.definition,
             organisation=access.organisation,
             actor=signed_in.account.actor,
+            check=check,
         )
     except NotFoundError:
         errors["definition"] = "Micro-credential: it is not one your organisation awards; choose one from the list."
@@ -291,17 +291,7 @@ def bulk_award(request: Request, access: IssuerDep, signed_in: SignedInDep, uplo
     except ConflictError as exc:  # co-awarding bodies that have not accepted, or a draft
         errors["definition"] = f"Micro-credential: {error_text(reader_language(request), exc)}"
         return _bulk_page(request, access, signed_in, upload=upload, errors=errors, status=exc.status)
-    if outcome.report is not None and not outcome.report.ok:
-        errors["file"] = f"File: {outcome.report.problem_count} problems found; nothing was awarded."
-        return _bulk_page(request, access, signed_in, upload=upload, errors=errors, check=outcome.report, status=400)
-    stem = upload.filename.rsplit(".", 1)[0][:60] or "upload"
-    context = {
-        "check": check,
-        "outcome": outcome,
-        "report_url": data_url(report_csv(outcome.rows)),
-        "report_name": f"{stem}-award-report.csv",
-    }
-    return _bulk_page(request, access, signed_in, upload=upload, status=503 if outcome.error else 200, **context)
+    return RedirectResponse(f"{_base(access.organisation)}/bulk/jobs/{upload_id}", status_code=303)
 
 
 def _bulk_resend(request: Request, access: OrganisationAccess, signed_in: SignedIn, upload: Upload) -> Response:

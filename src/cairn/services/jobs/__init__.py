@@ -1,0 +1,1 @@
+"""Background work on a queue (procrastinate): the wrapper services use, and the tasks Cairn registers."""

@@ -1,0 +1,101 @@
+"""The tasks Cairn runs on its queue, registered once by bootstrap.
+
+- ``bulk.award``: a bulk award posted from the web (:meth:`BulkUploads.run
+  <cairn.services.issuing.bulk_uploads.BulkUploads.run>`), retried by the queue; the service resumes.
+- ``mail.send``: send every email due in the outbox. Deferred when a transaction that queued an email commits
+  (with one idempotency key, so a burst of emails makes one waiting job); every minute as well, for emails that
+  failed and are due again. The outbox stays the source of truth: each email is locked while sent and marked
+  sent, so no job sends one twice.
+- ``accounts.purge`` (hourly, the first an hour after the worker starts): expired sessions and links, old sent
+  emails.
+- ``registry.sync`` (every minute; a peer is fetched when ``CAIRN_REGISTRY_SYNC_MINUTES`` have passed since any
+  process last checked it): the trust lists of federated registries, the first at once.
+
+The periodic ones are registered by :func:`schedule`, with the settings of the process that runs the worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from cairn.services.accounts.purge import purge
+from cairn.services.issuing.bulk_uploads import TASK as BULK_TASK
+from cairn.services.issuing.bulk_uploads import BulkUploads
+from cairn.services.jobs.queue import JobQueue
+from cairn.services.mail import Mailer
+from cairn.services.trust.federation import FederationService
+from cairn.store.database import Database
+from cairn.store.tables import OutboxRow
+
+__all__ = ["MAIL_TASK", "register_tasks", "schedule"]
+
+log = logging.getLogger("cairn.jobs")
+
+MAIL_TASK: Final = "mail.send"
+_MAIL_QUEUED: Final = "cairn.mail_queued"
+
+
+def _defer_mail_on_commit(database: Database, jobs: JobQueue) -> None:
+    """Defer ``mail.send`` after each commit of a transaction that added an outbox email."""
+
+    def after_flush(session: Session, _context: Any) -> None:
+        if any(isinstance(obj, OutboxRow) for obj in session.new):
+            session.info[_MAIL_QUEUED] = True
+
+    def after_commit(session: Session) -> None:
+        if session.info.pop(_MAIL_QUEUED, False):
+            try:
+                jobs.defer(MAIL_TASK, idempotency_key=MAIL_TASK)
+            except Exception:  # the minute's job sends it anyway
+                log.exception("could not queue the mail job")
+
+    def after_rollback(session: Session) -> None:
+        session.info.pop(_MAIL_QUEUED, None)
+
+    event.listen(database.sessions, "after_flush", after_flush)
+    event.listen(database.sessions, "after_commit", after_commit)
+    event.listen(database.sessions, "after_soft_rollback", lambda s, _t: after_rollback(s))
+
+
+def register_tasks(jobs: JobQueue, *, database: Database, mailer: Mailer, uploads: BulkUploads) -> None:
+    """Register the tasks that are deferred (bootstrap, once per instance)."""
+    jobs.task(BULK_TASK, uploads.run)
+
+    def send_mail() -> None:
+        mailer.send_pending(limit=1000)
+
+    jobs.task(MAIL_TASK, send_mail, retries=0)
+    if mailer.enabled:
+        _defer_mail_on_commit(database, jobs)
+
+
+def schedule(
+    jobs: JobQueue,
+    *,
+    database: Database,
+    clock: Callable[[], datetime],
+    mailer: Mailer,
+    federation: FederationService,
+    registry_sync_minutes: int,
+) -> None:
+    """Register the periodic tasks, as the settings of the process that runs the worker say (``cairn serve``,
+    ``cairn worker``); a second call changes nothing."""
+    if mailer.enabled:  # emails that failed and are due again, or were queued while no worker ran
+        jobs.periodic("mail.due", lambda: mailer.send_pending(limit=1000), cron="* * * * *")
+    jobs.periodic(
+        "accounts.purge", lambda: log.debug("purged %s", purge(database, now=clock())), cron="17 * * * *",
+        catch_up=False,
+    )  # fmt: skip
+    if registry_sync_minutes > 0:
+        due = timedelta(minutes=registry_sync_minutes) - timedelta(seconds=30)
+
+        def sync() -> None:
+            federation.sync_all(actor="scheduler", skip_checked_within=due)
+
+        jobs.periodic("registry.sync", sync, cron="* * * * *")
