@@ -127,8 +127,11 @@ def copy_sqlite(template: Path, path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-_TABLES = "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version' ORDER BY 1"
-_SEQUENCES = "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' ORDER BY 1"
+_OURS = "schemaname NOT IN ('pg_catalog', 'information_schema', 'cairn_test_seed') AND schemaname NOT LIKE 'pg_%'"
+_TABLES = f"SELECT schemaname, tablename FROM pg_tables WHERE {_OURS} AND tablename <> 'alembic_version' ORDER BY 1, 2"
+"""Every table of the migrations: Cairn's (``public``) and the job queue's (``procrastinate``), whose jobs must not
+outlive the test that deferred them."""
+_SEQUENCES = f"SELECT schemaname, sequencename FROM pg_sequences WHERE {_OURS} ORDER BY 1, 2"
 _SHAPE = (
     "SELECT (SELECT string_agg(version_num, ',') FROM alembic_version),"
     " (SELECT count(*) FROM pg_tables WHERE schemaname = 'public'),"
@@ -137,6 +140,11 @@ _SHAPE = (
 _OTHER_CONNECTIONS = (
     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
 )
+
+
+def _seed_name(table: str) -> str:
+    """The name of the copy of ``"schema"."table"``'s seeded rows in ``cairn_test_seed``."""
+    return '"' + table.replace('"', "").replace(".", "__") + '"'
 
 
 class PostgresServer:
@@ -230,19 +238,19 @@ class PostgresServer:
         engine = create_engine(make_url(url), isolation_level="AUTOCOMMIT", poolclass=NullPool)
         try:
             with engine.connect() as conn:
-                tables = list(conn.execute(text(_TABLES)).scalars())
-                sequences = list(conn.execute(text(_SEQUENCES)).scalars())
-                seeded = [t for t in tables if conn.execute(text(f'SELECT EXISTS (SELECT 1 FROM "{t}")')).scalar()]
+                tables = [f'"{a}"."{b}"' for a, b in conn.execute(text(_TABLES)).all()]
+                sequences = [f'"{a}"."{b}"' for a, b in conn.execute(text(_SEQUENCES)).all()]
+                seeded = [t for t in tables if conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {t})")).scalar()]
                 conn.execute(text("CREATE SCHEMA cairn_test_seed"))
                 for table in seeded:
-                    conn.execute(text(f'CREATE TABLE cairn_test_seed."{table}" AS TABLE public."{table}"'))
+                    conn.execute(text(f"CREATE TABLE cairn_test_seed.{_seed_name(table)} AS TABLE {table}"))
                 self._shape = tuple(conn.execute(text(_SHAPE)).one())
         finally:
             engine.dispose()
         statements = ["SET session_replication_role = replica"]
-        statements += [f'DELETE FROM public."{t}"' for t in tables]
-        statements += [f'INSERT INTO public."{t}" SELECT * FROM cairn_test_seed."{t}"' for t in seeded]
-        statements += [f'ALTER SEQUENCE public."{s}" RESTART' for s in sequences]
+        statements += [f"DELETE FROM {t}" for t in tables]
+        statements += [f"INSERT INTO {t} SELECT * FROM cairn_test_seed.{_seed_name(t)}" for t in seeded]
+        statements += [f"ALTER SEQUENCE {s} RESTART" for s in sequences]
         statements += ["SET session_replication_role = DEFAULT"]
         return ";\n".join(statements)
 

@@ -1,6 +1,7 @@
 """The PostgreSQL test databases are reused, emptied between tests (tests/factories.py ``PostgresServer.lease``):
-what one test wrote is gone for the next, the rows the migrations seed are back, sequences start again, and a
-database a test changed the schema of, or that a connection still holds, is not handed out again."""
+what one test wrote (jobs it deferred included) is gone for the next, the rows the migrations seed are back,
+sequences start again, and a database a test changed the schema of, or that a connection still holds, is not handed
+out again."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ def test_a_database_given_back_is_as_new_for_the_next_test(postgres_server: Post
     seeded = _count(db, "SELECT revision FROM trust_state WHERE id = 1")
     with db.engine.begin() as conn:
         conn.execute(text("UPDATE trust_state SET revision = revision + 7"))
+        conn.execute(  # a job this test deferred: it must not run in the next one
+            text("INSERT INTO procrastinate.procrastinate_jobs (queue_name, task_name, args) VALUES ('q', 't', '{}')")
+        )
         conn.execute(
             text(
                 "INSERT INTO organisations (slug, country, type, document, created_at, updated_at)"
@@ -34,6 +38,7 @@ def test_a_database_given_back_is_as_new_for_the_next_test(postgres_server: Post
     assert again == url  # the same database, emptied
     db = Database(again)
     assert _count(db, "SELECT count(*) FROM organisations") == 0
+    assert _count(db, "SELECT count(*) FROM procrastinate.procrastinate_jobs") == 0
     assert _count(db, "SELECT revision FROM trust_state WHERE id = 1") == seeded  # the seeded row as migrated
     with db.engine.begin() as conn:
         conn.execute(
