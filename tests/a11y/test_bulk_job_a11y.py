@@ -25,7 +25,8 @@ DONE = {"en": "Done: 4 rows of", "pl": "Gotowe: 4 wiersze pliku"}
 def _queued_upload(live_server: LiveServer, name: str) -> int:
     """A bulk upload of four learners, held as if a worker had done two rows (its job is deferred later)."""
     c = live_server.container
-    people = "email,name\n" + "".join(f"{name}{i}@example.org,Learner {i}\n" for i in range(4))
+    names = ("Zofia Wójcik", "Jan Kowalczyk", "Maria Zielińska", "Piotr Lewandowski")  # other pages list them too
+    people = "email,name\n" + "".join(f"{name}{i}@example.org,{n}\n" for i, n in enumerate(names))
     defer = c.bulk_uploads.defer
     c.bulk_uploads.defer = lambda upload_id: None  # type: ignore[method-assign]
     try:
