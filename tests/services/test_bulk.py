@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,8 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 import cairn.services.issuing.bulk as bulk_module
-from cairn.errors import NotFoundError
+import cairn.services.issuing.credentials as credentials_module
+from cairn.errors import CairnError, NotFoundError
 from cairn.services.catalog.service import CatalogService
 from cairn.services.issuing.bulk_files import check_file, read_rows
 from cairn.services.issuing.setup import IssuingServices
@@ -295,3 +298,34 @@ def test_signing_in_worker_processes(database: Database, clock: FixedClock, tmp_
         credential = session.scalars(select(AwardRow.credential).where(AwardRow.row_number == 7)).one()
     assert credential is not None
     assert_authentic(verify_award(services, credential, clock()))
+
+
+def test_a_signing_worker_lost_mid_job_is_said_in_words_and_the_job_resumes(
+    services: IssuingServices, database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path, GOOD)
+    calls = {"n": 0}
+
+    class Pool:  # a pool whose worker dies on the second batch (as kill -9 of a worker leaves it)
+        def __init__(self, context: Any, *, workers: int) -> None:
+            self.context = context
+
+        def submit(self, specs: list[Any]) -> list[Future[Any]]:
+            calls["n"] += 1
+            future: Future[Any] = Future()
+            if calls["n"] == 2:
+                future.set_exception(BrokenProcessPool("A process in the process pool was terminated abruptly"))
+            else:
+                future.set_result(credentials_module.sign_awards(self.context, specs))
+            return [future]
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(bulk_module, "SigningPool", Pool)
+    with pytest.raises(CairnError, match="a signing worker stopped before this batch was signed"):
+        services.bulk.run(path, definition=DEFINITION, actor="r", batch_size=5, workers=2)
+    assert _count(database, AwardRow) == 5
+    monkeypatch.undo()
+    report = services.bulk.run(path, definition=DEFINITION, actor="r", batch_size=5)
+    assert (report.resumed_from, report.created) == (5, 12)

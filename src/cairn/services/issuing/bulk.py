@@ -16,12 +16,13 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import BrokenExecutor, Future
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Any, Final
 
+from cairn.errors import CairnError
 from cairn.services.issuing.bulk_files import DEFAULT_MAX_ROWS, BulkRow, FileCheck, RowProblem, check_file, read_rows
 from cairn.services.issuing.credentials import SignedAward, SigningPool, sign_awards
 from cairn.services.issuing.service import AwardPlan, IssuingService, Prepared
@@ -262,7 +263,13 @@ class BulkAwardService:
         self, plan: AwardPlan, job_id: int, batch: _Batch, report: BulkReport, *, actor: str, progress: Progress | None
     ) -> None:
         if batch.futures:
-            signed = [s for future in batch.futures for s in future.result()]
+            try:
+                signed = [s for future in batch.futures for s in future.result()]
+            except BrokenExecutor:  # a signing worker was killed (or ran out of memory): the job is left to resume
+                raise CairnError(
+                    "a signing worker stopped before this batch was signed; nothing of the batch was stored: run the "
+                    "same award again to resume after the last stored row"
+                ) from None
             for item, result in zip(batch.items, signed, strict=True):
                 item.signed = result
         now = batch.items[0].spec.issued_at if batch.items else self.issuing.now()
