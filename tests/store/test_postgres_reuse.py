@@ -22,8 +22,9 @@ def test_a_database_given_back_is_as_new_for_the_next_test(postgres_server: Post
     seeded = _count(db, "SELECT revision FROM trust_state WHERE id = 1")
     with db.engine.begin() as conn:
         conn.execute(text("UPDATE trust_state SET revision = revision + 7"))
+        conn.execute(text("SET LOCAL search_path TO procrastinate, public"))  # as the queue's connections have it
         conn.execute(  # a job this test deferred: it must not run in the next one
-            text("INSERT INTO procrastinate.procrastinate_jobs (queue_name, task_name, args) VALUES ('q', 't', '{}')")
+            text("INSERT INTO procrastinate_jobs (queue_name, task_name, args) VALUES ('q', 't', '{}')")
         )
         conn.execute(
             text(
