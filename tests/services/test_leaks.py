@@ -17,7 +17,8 @@ from cairn.services.accounts.purge import purge
 from cairn.services.accounts.service import AccountService
 from cairn.services.mail import Mailer
 from cairn.store.database import Database
-from cairn.store.tables import AccountRow, OutboxRow, ShareLinkRow, SignInLinkRow, WebSessionRow
+from cairn.store.job_tables import BulkUploadRow
+from cairn.store.tables import AccountRow, OrganisationRow, OutboxRow, ShareLinkRow, SignInLinkRow, WebSessionRow
 from tests.factories import FixedClock, add_organisation, fast_hasher, learner_with_credential, make_container
 from tests.helpers import rows
 
@@ -84,6 +85,28 @@ def test_sent_emails_keep_no_live_links(database: Database, clock: FixedClock) -
     assert "[link removed once sent]" in kept.body_text
 
 
+def _upload(database: Database, clock: FixedClock, filename: str, *, finished: bool) -> None:
+    """A bulk-award upload, finished now (its report kept a while) or still running."""
+    if not rows(database, OrganisationRow):
+        add_organisation(database, clock, "uni")
+    with database.transaction() as s:
+        org = s.scalars(select(OrganisationRow)).one()
+        s.add(
+            BulkUploadRow(
+                organisation_id=org.id,
+                definition="d",
+                file_sha256=hashlib.sha256(filename.encode()).hexdigest(),
+                filename=filename,
+                actor="t",
+                data=None,
+                status="done" if finished else "running",
+                report={},
+                created_at=clock(),
+                finished_at=clock() if finished else None,
+            )
+        )
+
+
 def test_purge_forgets_what_has_expired(database: Database, clock: FixedClock) -> None:
     service = _service(database, clock)
     service.create_account(email="ada@example.org", password=PASSWORD)
@@ -91,17 +114,21 @@ def test_purge_forgets_what_has_expired(database: Database, clock: FixedClock) -
     service.request_sign_in_link(email="ada@example.org", client="c")
     with database.transaction() as s:
         s.get(OutboxRow, 1).sent_at = clock()  # type: ignore[union-attr]
+    _upload(database, clock, "old.csv", finished=True)
     clock.advance(days=40)
     live = service.sign_in(email="ada@example.org", password=PASSWORD, client="c")
     service.request_sign_in_link(email="ada@example.org", client="c")
+    _upload(database, clock, "recent.csv", finished=True)
+    _upload(database, clock, "running.csv", finished=False)
     counts = purge(database, now=clock())
-    assert counts == {"web_sessions": 1, "sign_in_links": 1, "outbox": 1}
+    assert counts == {"web_sessions": 1, "sign_in_links": 1, "outbox": 1, "bulk_uploads": 1}
+    assert sorted(r.filename for r in rows(database, BulkUploadRow)) == ["recent.csv", "running.csv"]
     assert service.session(live.token) is not None
     assert service.session(old.token) is None
     assert (
         len(rows(database, WebSessionRow)) == len(rows(database, SignInLinkRow)) == len(rows(database, OutboxRow)) == 1
     )
-    assert purge(database, now=clock()) == {"web_sessions": 0, "sign_in_links": 0, "outbox": 0}
+    assert purge(database, now=clock()) == {"web_sessions": 0, "sign_in_links": 0, "outbox": 0, "bulk_uploads": 0}
 
 
 def test_cairn_purge_runs_from_the_command_line(migrated_sqlite_url: str) -> None:
@@ -111,7 +138,7 @@ def test_cairn_purge_runs_from_the_command_line(migrated_sqlite_url: str) -> Non
 
     result = CliRunner().invoke(cli, ["purge", "--database", migrated_sqlite_url], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert result.output == "Purged: 0 web_sessions, 0 sign_in_links, 0 outbox\n"
+    assert result.output == "Purged: 0 web_sessions, 0 sign_in_links, 0 outbox, 0 bulk_uploads\n"
 
 
 def test_share_links_keep_only_the_hash_of_their_token(sqlite_database: Database, examples: Path) -> None:
