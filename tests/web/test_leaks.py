@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+import cairn
 from cairn.bootstrap import build
 from cairn.services.accounts.service import AccountService
 from cairn.settings import Settings
@@ -38,8 +39,19 @@ def client(sqlite_database: Database, clock: FixedClock) -> Iterator[TestClient]
         yield client
 
 
-def test_healthz_tells_only_whether_it_is_well(client: TestClient) -> None:
+def test_healthz_tells_only_whether_it_is_well_and_administrators_see_more(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"ok": True}
+    accounts: AccountService = client.app.state.container.accounts  # type: ignore[attr-defined]
+    accounts.create_account(email="ada@example.org", password=PASSWORD)
+    accounts.create_account(email="root@example.org", password=PASSWORD, is_admin=True)
+    assert client.get("/admin/health").status_code == 303  # nobody signed in: to the sign-in page
+    sign_in(client, "ada@example.org")
+    assert client.get("/admin/health").status_code == 403  # a learner is no administrator
+    client.cookies.clear()
+    sign_in(client, "root@example.org")
+    details = client.get("/admin/health")
+    assert details.json() == {"ok": True, "version": cairn.__version__, "database": "sqlite", "schema": "current"}
+    assert details.headers["cache-control"] == "no-store"
 
 
 def test_personal_answers_are_not_cached_and_https_is_strict(client: TestClient, sqlite_database: Database) -> None:
