@@ -35,6 +35,11 @@ def test_backup_then_restore_into_a_new_database(
     assert made.exit_code == 0, made.output
     assert "Backed up" in made.output
     assert "correct backup passphrase" not in made.output
+    kept = archive.read_bytes()
+    twice = runner.invoke(cli, ["backup", str(archive), "--passphrase-file", str(passphrase)], env=env)
+    assert twice.exit_code == 1
+    assert "exists" in twice.output
+    assert archive.read_bytes() == kept  # the earlier backup is untouched
 
     restore = ["restore", str(archive), "--passphrase-file", str(passphrase), "--database", target]
     done = runner.invoke(cli, restore, env=env)

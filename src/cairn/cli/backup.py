@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from cairn.cli.common import database_option, fail_cleanly
+from cairn.errors import ConflictError
 
 __all__ = ["backup", "restore"]
 
@@ -43,15 +44,18 @@ def _progress(table: str, done: int, total: int) -> None:
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @passphrase_option
+@click.option("--force", is_flag=True, help="replace FILE when it exists (an earlier backup, say)")
 @database_option
 @fail_cleanly
-def backup(file: Path, passphrase_file: Path | None, database: str | None) -> None:
+def backup(file: Path, passphrase_file: Path | None, force: bool, database: str | None) -> None:
     """Write every table to FILE, encrypted with a passphrase (scrypt, AES-256-GCM), from one consistent snapshot.
 
     Organisations' private keys stay sealed with CAIRN_SECRET_KEY inside: keep that secret key too, apart from the
     archive and its passphrase; a restore needs all three."""
     from cairn.bootstrap import build, load_settings
 
+    if file.exists() and not force:  # an earlier backup is not overwritten by a slip of the keyboard
+        raise ConflictError("%(file)s exists: name another file, or add --force to replace it", file=str(file))
     secret = _passphrase(passphrase_file, confirm=True)
     container = build(load_settings(database_url=database))
     try:
