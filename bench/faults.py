@@ -45,19 +45,12 @@ from sqlalchemy.engine import make_url
 
 from cairn.store.database import Database, normalise_url
 from cairn.store.tables import AwardRow, BulkJobRow
+from serving import child_pythonpath
 
 BENCH = Path(__file__).resolve().parent
 EXAMPLES = BENCH.parent / "examples" / "catalog"
 DEFINITION = "um-python-data-analysis"
 FAULTS = ("kill-9-app", "kill-9-worker", "pg-connections-cut")
-
-
-def child_pythonpath() -> str:
-    """PYTHONPATH for the ``cairn`` children: the Cairn this bench imported first (they run in another folder,
-    where a relative ``PYTHONPATH=src`` would find another checkout's, or the installed, Cairn)."""
-    import cairn
-
-    return os.pathsep.join([str(Path(cairn.__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])
 
 
 def children(pid: int) -> list[int]:
@@ -214,7 +207,10 @@ def one_fault(fault: str, args: argparse.Namespace, postgres_url: str, tmp: Path
         if again.returncode != 0:
             result["resume_error"] = again.stderr.decode(errors="replace").strip().splitlines()[-3:]
         result["ok"] = (
-            again.returncode == 0
+            bool(struck)  # a fault was applied (not a run that ended first, nor a worker that could not be found)
+            and killed_at < args.rows
+            and process.returncode != 0  # and the first run died of it
+            and again.returncode == 0
             and len(numbers) == args.rows
             and duplicates == 0
             and lost == 0

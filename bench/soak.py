@@ -33,12 +33,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import http.client
 import importlib.util
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -47,40 +45,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
+from serving import child_pythonpath, free_port, loadavg, take_answer, wait_ready
+
 BENCH = Path(__file__).resolve().parent
 EXAMPLES = BENCH.parent / "examples" / "catalog"
 DEFINITION = "um-python-data-analysis"
 PATH = "/credentials/verify"
 RSS_STEADY_PCT = 10.0
-
-
-def child_pythonpath() -> str:
-    """PYTHONPATH for the ``cairn`` children: the Cairn this bench imported first (they run in another folder,
-    where a relative ``PYTHONPATH=src`` would find another checkout's, or the installed, Cairn)."""
-    import cairn
-
-    return os.pathsep.join([str(Path(cairn.__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_ready(port: int, process: subprocess.Popen[bytes], deadline: float) -> None:
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"cairn serve on port {port} exited with {process.returncode}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"cairn serve on port {port} did not start in time")
 
 
 def cairn(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[bytes]:
@@ -125,10 +96,6 @@ def rss_mb(pid: int) -> float | None:
     except OSError:
         return None
     return None
-
-
-def loadavg() -> list[float]:
-    return [float(x) for x in Path("/proc/loadavg").read_text(encoding="ascii").split()[:3]]
 
 
 class Stats:
@@ -187,24 +154,17 @@ class PacedConnection(asyncio.Protocol):
         self.transport.write(request)
 
     def data_received(self, data: bytes) -> None:
-        buffer = self.buffer
-        buffer += data
-        end = buffer.find(b"\r\n\r\n")
-        if end < 0:
-            return
-        head = bytes(buffer[:end]).lower()
-        marker = head.find(b"\r\ncontent-length:")
-        if marker < 0:
-            self.stats.error("an answer without Content-Length")
-            buffer.clear()
+        self.buffer += data
+        try:
+            answer = take_answer(self.buffer)
+        except ValueError as exc:
+            self.stats.error(str(exc))
+            self.buffer.clear()
             self._schedule()
             return
-        line_end = head.find(b"\r\n", marker + 2)
-        length = int(head[marker + 17 : line_end if line_end > 0 else len(head)])
-        if len(buffer) < end + 4 + length:
+        if answer is None:
             return
-        body = bytes(buffer[end + 4 : end + 4 + length])
-        del buffer[: end + 4 + length]
+        head, body = answer
         self.stats.latencies.append(time.perf_counter() - self.sent_at)
         if not (head.startswith(b"http/1.1 200 ") and b'"verified":true' in body):
             self.stats.error(
@@ -359,7 +319,7 @@ def main() -> None:
                 command = [sys.executable, "-m", "cairn", "serve", "--host", "127.0.0.1", "--port", str(port)]
                 servers.append(subprocess.Popen(command, env=env, cwd=tmp, stdout=subprocess.DEVNULL))
             for port, server in zip(ports, servers, strict=True):
-                wait_ready(port, server, time.monotonic() + 120)
+                wait_ready(port, time.monotonic() + 120, server)
 
             def emit(line: dict[str, Any]) -> None:
                 print(json.dumps(line), flush=True)

@@ -34,12 +34,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import http.client
 import importlib.util
 import json
 import multiprocessing
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -47,6 +45,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
+
+from serving import free_port, loadavg, take_answer, wait_ready
 
 TARGET_PER_SECOND = 1000
 TARGET_P99_MS = 50.0
@@ -135,25 +135,6 @@ def requests_for(bodies: list[bytes], port: int) -> list[bytes]:
     return [(head + f"Content-Length: {len(body)}\r\n\r\n").encode() + body for body in bodies]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_ready(port: int, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("the server did not start in time")
-
-
 class _Connection(asyncio.Protocol):
     """One keep-alive connection: sends a request, reads the whole answer, checks it, sends the next."""
 
@@ -190,22 +171,15 @@ class _Connection(asyncio.Protocol):
         self.transport.write(request)
 
     def data_received(self, data: bytes) -> None:
-        buffer = self.buffer
-        buffer += data
-        end = buffer.find(b"\r\n\r\n")
-        if end < 0:
-            return
-        head = bytes(buffer[:end]).lower()
-        marker = head.find(b"\r\ncontent-length:")
-        if marker < 0:  # the server always sends Content-Length for these answers
+        self.buffer += data
+        try:
+            answer = take_answer(self.buffer)
+        except ValueError:  # the server always sends Content-Length for these answers
             self._finish(ok=False)
             return
-        line_end = head.find(b"\r\n", marker + 2)
-        length = int(head[marker + 17 : line_end if line_end > 0 else len(head)])
-        if len(buffer) < end + 4 + length:
+        if answer is None:
             return
-        body = bytes(buffer[end + 4 : end + 4 + length])
-        del buffer[: end + 4 + length]
+        head, body = answer
         self._finish(ok=head.startswith(b"http/1.1 200 ") and all(marker in body for marker in self.expect))
 
     def _finish(self, *, ok: bool) -> None:
@@ -290,10 +264,6 @@ def _tree_cpu(pid: int) -> float:
     return total
 
 
-def _loadavg() -> list[float]:
-    return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
-
-
 def measure(
     port: int,
     server_pid: int,
@@ -322,7 +292,7 @@ def measure(
     server_before = _tree_cpu(server_pid)
     time.sleep(max(0.0, stop - time.perf_counter()))
     server_cpu = _tree_cpu(server_pid) - server_before
-    load = _loadavg()
+    load = loadavg()
     latencies: list[float] = []
     errors = 0
     client_cpu = 0.0
@@ -384,7 +354,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    port = _free_port()
+    port = free_port()
     requests = requests_for(signed_bodies(args.credentials), port)
     with tempfile.TemporaryDirectory() as tmp:
         env = {
@@ -403,7 +373,7 @@ def main() -> None:
             expect += (b'"vouched":true',)
         server = subprocess.Popen(_server_command(port, args.workers), env=env)
         try:
-            _wait_ready(port, time.monotonic() + 60)
+            wait_ready(port, time.monotonic() + 60)
             results = []
             for _ in range(args.rounds):
                 result = measure(
