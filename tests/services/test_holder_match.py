@@ -14,8 +14,9 @@ import pytest
 from cairn.bootstrap import Container
 from cairn.errors import ConflictError, NotFoundError
 from cairn.model.awards import Recipient
+from cairn.services.accounts.access import sha256_hex
 from cairn.services.wallet.records import ABOUT_SOMEONE_ELSE, AboutSomeoneElseError
-from cairn.services.wallet.sharing import linkedin_url, sha256_hex
+from cairn.services.wallet.sharing import linkedin_url
 from cairn.store.database import Database
 from cairn.store.tables import ShareLinkRow, WalletCredentialRow
 from tests.factories import DEFINITION, ORG, FixedClock, foreign, make_container

@@ -36,6 +36,7 @@ from urllib.parse import urlencode
 from cairn.errors import ConflictError, InputError, NotFoundError
 from cairn.formats.pdf import certificate_pdf
 from cairn.formats.preview import badge_png, badge_svg, embedded_image, preview_png
+from cairn.services.accounts.access import sha256_hex
 from cairn.services.verification.service import VerificationService, vouched_by
 from cairn.services.wallet.records import AboutSomeoneElseError, record_check
 from cairn.store.database import Database
@@ -232,11 +233,6 @@ class Download:
     filename: str
 
 
-def sha256_hex(text: str) -> str:
-    """The SHA-256 of ``text`` as hex: what is stored of a share token."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def _filename(title: str, suffix: str) -> str:
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
     stem = re.sub(r"[^A-Za-z0-9]+", "-", ascii_title).strip("-").lower()[:60] or "credential"
@@ -354,11 +350,12 @@ class SharingService:
             if repo.count_links(credential_id) >= MAX_LINKS:
                 raise ConflictError(f"this credential already has {MAX_LINKS} share links: revoke or reuse one")
             seed = secrets.token_urlsafe(32)
-            token = self._token(seed) or secrets.token_urlsafe(32)
+            derived = self._token(seed)
+            token = derived or secrets.token_urlsafe(32)
             row = repo.add_link(
                 credential_id=credential_id,
                 token_hash=sha256_hex(token),
-                seed=seed if self._token(seed) else None,
+                seed=seed if derived else None,
                 now=now,
                 expires_at=expires_at,
             )
