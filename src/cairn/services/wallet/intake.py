@@ -63,6 +63,8 @@ class WalletCore:
         self.max_upload_bytes = max_upload_bytes
         self.recheck_after = recheck_after
         self._sealing_key: bytes | None = None
+        self._companions: dict[int, str] = {}
+        """Wallet id → the did:key of its P-256 companion (derived from the sealed seed: opened once, not per check)."""
 
     # -- the wallet and its key ---------------------------------------------------------------------
 
@@ -98,6 +100,12 @@ class WalletCore:
         key = self._key(wallet)
         return key, p256_companion(key)
 
+    def _companion_did(self, wallet: WalletRow) -> str:
+        did = self._companions.get(wallet.id)
+        if did is None:
+            did = self._companions[wallet.id] = did_key(self._keys(wallet)[1].public)
+        return did
+
     # -- whom a credential is about -------------------------------------------------------------------
 
     def _holder_match(self, session: Session, wallet: WalletRow, document: Mapping[str, Any], source: str) -> str:
@@ -106,7 +114,7 @@ class WalletCore:
         instance's claim flow (which checked the address); ``someone-else`` or ``unknown`` otherwise."""
         if source == "claim":
             return HOLDER
-        dids = {wallet.did, did_key(self._keys(wallet)[1].public)}  # the Ed25519 key's and its P-256 companion's
+        dids = {wallet.did, self._companion_did(wallet)}  # the Ed25519 key's and its P-256 companion's
         if cnf_did(document) in dids:  # an SD-JWT VC bound to one of the wallet's keys
             return HOLDER
         account = WalletRepository(session).account(wallet.account_id)
