@@ -46,7 +46,7 @@ from cairn.vc.fetch import loads_json
 from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.multibase import b64url_decode
 from cairn.vc.request_object import DID_PREFIX, verify_request_object
-from cairn.vc.sdjwt import add_key_binding, looks_like_sd_jwt, present, present_claims
+from cairn.vc.sdjwt import add_key_binding, looks_like_sd_jwt, present_claims
 
 __all__ = ["Incoming", "WalletAnswers"]
 
@@ -229,10 +229,7 @@ class WalletAnswers:
             assert item.award_id is not None
             key, _did = self.wallet.holder_key(account_id)
             issued = self.sd_jwt.issue(item.award_id, holder_jwk=key.public.to_jwk())
-            wanted = {str(c["path"][0]) for c in query.get("claims", []) if c.get("path")}
-            kept = present(
-                issued, keep=lambda d: d.name in wanted or (d.name is None and "learning_outcomes" in wanted)
-            )
+            kept = present_claims(issued, _paths(query))
             now = int(self.clock().timestamp())
             return add_key_binding(kept, holder_key=key, aud=incoming.client_id, nonce=incoming.nonce, iat=now)
         form = "jwt" if kind == JWT_VC_JSON else "di"
@@ -245,6 +242,11 @@ class WalletAnswers:
         key = self._keys(account_id).get(cnf_did(item.document) or "")
         if key is None:
             raise InputError("this SD-JWT VC is bound to a key this wallet does not hold, so it cannot present it")
-        kept = present_claims(item.original, [c["path"] for c in query.get("claims", []) if c.get("path")])
+        kept = present_claims(item.original, _paths(query))
         now = int(self.clock().timestamp())
         return add_key_binding(kept, holder_key=key, aud=incoming.client_id, nonce=incoming.nonce, iat=now)
+
+
+def _paths(query: Mapping[str, Any]) -> list[Any]:
+    """The claims paths a DCQL credential query asks for (what :func:`present_claims` discloses)."""
+    return [c["path"] for c in query.get("claims", []) if c.get("path")]
