@@ -5,20 +5,17 @@ from ``cairn purge`` (for cron) and every hour as a job."""
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.sql.dml import Delete
 
-from cairn.errors import CairnError
 from cairn.store.database import Database
 from cairn.store.job_tables import BulkUploadRow
 from cairn.store.tables import OutboxRow, SignInLinkRow, WebSessionRow
 
-__all__ = ["FINISHED_UPLOAD_RETENTION", "SENT_EMAIL_RETENTION", "purge", "run_purges"]
+__all__ = ["FINISHED_UPLOAD_RETENTION", "SENT_EMAIL_RETENTION", "purge"]
 
 log = logging.getLogger("cairn.maintenance")
 
@@ -51,15 +48,3 @@ def purge(database: Database, *, now: datetime, sent_retention: timedelta = SENT
     if any(counts.values()):
         log.info("purged %s", ", ".join(f"{n} {table}" for table, n in counts.items()))
     return counts
-
-
-def run_purges(
-    database: Database, clock: Callable[[], datetime], stop: threading.Event, *, interval: float = 3600.0
-) -> None:
-    """Purge every ``interval`` seconds until ``stop`` is set (for a background thread); the first purge comes
-    after one interval, not at start-up."""
-    while not stop.wait(interval):
-        try:
-            purge(database, now=clock())
-        except CairnError as exc:
-            log.warning("the purge could not run: %s", exc.message)
