@@ -19,6 +19,7 @@ from typing import Any, Final
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
+from sqlalchemy.orm import defer as not_loaded
 
 from cairn.errors import NotFoundError
 from cairn.services.issuing.bulk import BulkAwardService
@@ -163,7 +164,8 @@ class BulkUploads:
         """An upload of ``organisation``; NotFoundError for any other."""
         with self.database.transaction() as session:
             org_id = AwardQueryRepository(session).organisation_id(organisation)
-            row = session.get(BulkUploadRow, upload_id)
+            # never the file itself (up to the upload limit): the page and its progress poll show counts and rows
+            row = session.get(BulkUploadRow, upload_id, options=[not_loaded(BulkUploadRow.data)])
             if row is None or org_id is None or row.organisation_id != org_id:
                 raise NotFoundError("no such bulk award")
             return UploadView(
