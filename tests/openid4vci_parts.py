@@ -7,8 +7,6 @@ import dataclasses
 import json
 from pathlib import Path
 
-from argon2 import PasswordHasher
-
 from cairn.bootstrap import Container, build
 from cairn.model.awards import Recipient
 from cairn.services.accounts.service import AccountService
@@ -19,14 +17,14 @@ from cairn.store.database import Database
 from cairn.vc.dids import did_key
 from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.proofs.jose import sign_jwt
-from tests.factories import FixedClock
+from tests.factories import FixedClock, fast_hasher
 
 SECRET = "o" * 48
 PUBLIC = "https://cairn.example"
 UM = "uniwersytet-mazowiecki"
 DEFINITION = "um-python-data-analysis"
 ADA = "ada@example.org"
-FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+FAST = fast_hasher()
 
 
 def issuer(database: Database, clock: FixedClock, examples: Path, *, quick_passwords: bool = False) -> Container:

@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from cairn.bootstrap import Container, build
 from cairn.errors import InputError, NotFoundError
-from cairn.model.awards import Recipient
 from cairn.model.dcql import LDP_VC, SD_JWT, Ask, build_query
 from cairn.services.openid4vci.protocol import OAuthError
 from cairn.services.openid4vp.verifier import REQUEST_LIFETIME, RequestView
@@ -27,6 +26,7 @@ from cairn.vc.proofs.jose import sign_jwt
 from cairn.vc.request_object import REQUEST_OBJECT_TYP
 from cairn.vc.sdjwt import add_key_binding
 from tests.factories import FixedClock
+from tests.openid4vci_parts import claimed
 
 SECRET = "p" * 48
 PUBLIC = "https://cairn.example"
@@ -41,14 +41,6 @@ def container(database: Database, clock: FixedClock, examples: Path) -> Containe
     built = build(settings, clock=clock, database=database)
     built.catalog.import_paths([examples])
     return built
-
-
-def claimed(container: Container, email: str = ADA) -> tuple[int, str, str]:
-    result = container.issuing.award(DEFINITION, Recipient(email=email), actor="test", organisation=UM)
-    assert result.claim_token
-    account = container.accounts.create_account(email=email).id
-    item = container.wallet.add_from_claim(account, email, result.claim_token)
-    return account, item.id, result.award_id
 
 
 def make(container: Container, *formats: str, signed: bool = True, **ask: Any) -> RequestView:

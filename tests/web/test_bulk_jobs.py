@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -26,7 +25,7 @@ from cairn.store.database import Database
 from cairn.store.mail import OutboxRepository
 from cairn.store.tables import AwardRow
 from cairn.web.app import create_app
-from tests.factories import FixedClock
+from tests.factories import FixedClock, fast_hasher
 from tests.helpers import csrf_of
 
 PASSWORD = "correct horse battery"
@@ -51,7 +50,7 @@ def container(database: Database, clock: FixedClock, examples: Path) -> Containe
     )  # fmt: skip
     built = build(settings, clock=clock, database=database)
     built.catalog.import_paths([examples])
-    fast = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    fast = fast_hasher()
     accounts = AccountService(database, clock=clock, password_hasher=fast)
     accounts.add_member(organisation=UM, email="issuer@example.org", role="issuer")
     accounts.set_password(email="issuer@example.org", password=PASSWORD)

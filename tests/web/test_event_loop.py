@@ -18,7 +18,6 @@ from typing import Any
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from fastapi import Depends, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import get_dependant
@@ -32,10 +31,10 @@ from cairn.skills.jobs import JobAdAnalysis
 from cairn.store.database import Database
 from cairn.web.app import create_app
 from cairn.web.deps import CSRF_HEADER, SESSION_COOKIE
-from tests.factories import FixedClock, free_port, serve
+from tests.factories import FixedClock, fast_hasher, free_port, serve
 
 EMAIL, PASSWORD = "learner@example.org", "correct horse battery"
-FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+FAST = fast_hasher()
 SLOW = 1.5
 """Seconds each slow request takes; two are sent at once, so a loop they block stays blocked about 3 s."""
 PROMPT = 1.0

@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from cairn.bootstrap import Container, build
@@ -26,10 +25,10 @@ from cairn.store.database import Database
 from cairn.store.tables import WalletCredentialRow
 from cairn.web.app import create_app
 from tests.app_outbound import AppOutbound
-from tests.factories import PASSWORD, FixedClock
+from tests.factories import PASSWORD, FixedClock, fast_hasher
 from tests.helpers import english_words_on_polish_page, rows, sign_in
 
-FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+FAST = fast_hasher()
 PUBLIC = "https://cairn.example"
 UM, DEFINITION = "uniwersytet-mazowiecki", "um-python-data-analysis"
 BOB = "bob@example.org"

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from cairn.bootstrap import Container, build
@@ -18,11 +17,11 @@ from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.web.app import create_app
 from tests.app_outbound import AppOutbound
-from tests.factories import PASSWORD, FixedClock
+from tests.factories import PASSWORD, FixedClock, fast_hasher
 from tests.helpers import sign_in
 from tests.vcapi_parts import TOKEN, UM, auth
 
-FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+FAST = fast_hasher()
 PUBLIC = "https://cairn.example"
 ADA = "ada@example.org"
 ENROLMENT = {"definition": "um-sql-databases", "recipient": {"email": ADA}, "external_id": "lms-77"}
