@@ -117,6 +117,7 @@ class WalletAnswers:
 
     def _own(self, handle: str, client_id: str | None) -> Incoming:
         token = self.verifier.request_object(handle)
+        owner, requester, name, purpose = self.verifier.requester(handle)  # read once: who made it, what it is
         header_part = token.split(".", 1)[0]
         header = loads_json(b64url_decode(header_part, max_length=400), what="JWT header")
         if isinstance(header, dict) and header.get("alg") == "none":
@@ -132,13 +133,11 @@ class WalletAnswers:
                 raise InputError("the request's signature does not verify: %(reason)s", reason=checked.reason or "")
             payload = checked.payload
             did = payload["client_id"].removeprefix(DID_PREFIX)
-            slug = self._organisation_of(did)
-            owner, verifier, _, _ = self.verifier.requester(handle)
+            slug, verifier = self._organisation_of(did), requester
             if owner != slug:
                 raise InputError("the request is signed by another organisation than the one that made it")
         if client_id is not None and client_id != payload.get("client_id"):
             raise InputError("the link's client_id is not the request's")
-        _, _, name, purpose = self.verifier.requester(handle)
         return Incoming(
             self.verifier.request_uri(handle),
             str(payload["client_id"]),
