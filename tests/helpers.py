@@ -6,6 +6,7 @@ Test modules import from here (and from :mod:`tests.factories`), never from anot
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import os
@@ -207,6 +208,15 @@ def serious_violations(page: Any) -> list[str]:
 
 WIDTHS: dict[int, dict[str, int]] = {390: {"width": 390, "height": 844}, 1280: {"width": 1280, "height": 900}}
 """The viewports every page is checked at: a phone and a laptop."""
+
+
+def focused_id(page: Any, expected: str, *, timeout: float = 5000) -> str:
+    """The id of the focused element once ``expected`` has it, or after ``timeout`` ms: ``autofocus`` is applied at
+    the browser's next rendering update, not by the load event, so reading focus right after a navigation races it."""
+    script = "id => document.activeElement && document.activeElement.id === id"
+    with contextlib.suppress(Exception):  # the caller's assertion says what was focused instead
+        page.wait_for_function(script, arg=expected, timeout=timeout)
+    return str(page.evaluate("document.activeElement && document.activeElement.id"))
 
 
 def page_problems(page: Any, where: str, lang: str | None = None, *, english: bool = True) -> list[str]:

@@ -17,6 +17,7 @@ from tests.factories import LiveServer
 from tests.helpers import (
     WIDTHS,
     axe_context,
+    focused_id,
     page_problems,
     screenshot,
 )
@@ -75,7 +76,7 @@ def test_the_co_creation_pages_are_accessible(live_server: LiveServer, owner: An
             page.keyboard.press("Enter")
         notice = page.locator("#notice")
         assert notice.count() == 1, lang
-        assert page.evaluate("document.activeElement && document.activeElement.id") == "notice", lang
+        assert focused_id(page, "notice") == "notice", lang
         _look(page, "commented", lang, problems)
     assert problems == [], "\n".join(problems)
 

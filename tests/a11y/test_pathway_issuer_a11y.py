@@ -13,7 +13,7 @@ import pytest
 
 from cairn.services.demo.instance import DEMO_EMAIL, DEMO_PASSWORD
 from tests.factories import HOLDER_DID, LiveServer, awarded_to_did, pathway_document, present
-from tests.helpers import WIDTHS, axe_context, page_problems, screenshot
+from tests.helpers import WIDTHS, axe_context, focused_id, page_problems, screenshot
 
 pytestmark = pytest.mark.slow  # a real browser against a live server
 
@@ -97,5 +97,5 @@ def test_a_claim_is_refused_with_the_keyboard(live_server: LiveServer, claim_id:
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert page.locator("#notice").count() == 1
-    assert page.evaluate("document.activeElement.id") == "notice"
+    assert focused_id(page, "notice") == "notice"
     assert live_server.container.pathway_claims.get(claim_id).state == "refused"
