@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from cairn.store.analytics_tables import AnalyticsChunkRow, AnalyticsSnapshotRow
 from cairn.store.base import Base, BigId, UtcDateTime
 from cairn.store.cocreation_tables import DefinitionShareRow, DraftCommentRow
 from cairn.store.endorsement_tables import EndorsementRow
@@ -60,6 +61,8 @@ from cairn.store.wallet_receipt_tables import PendingReceiptRow
 __all__ = [
     "AccountRow",
     "AccreditationRow",
+    "AnalyticsChunkRow",
+    "AnalyticsSnapshotRow",
     "ApiTokenRow",
     "AuditChainRow",
     "AuditEntry",

@@ -1,0 +1,230 @@
+"""Computing indicators with DuckDB over a snapshot's Parquet files.
+
+:class:`Engine` opens a snapshot folder (read only: views over its Parquet files, nothing loaded in memory beforehand),
+and :meth:`Engine.table` computes one indicator broken down by zero, one or two dimensions, with the filters and the
+scope of issuers asked, as a :class:`Table` with its margins (each row's and each column's total, and the grand
+total: what complementary suppression needs). A DuckDB connection is used by one thread at a time (a lock), and a
+query never runs on the event loop (the web calls it from a worker thread).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Final
+
+import duckdb
+
+from cairn.errors import InputError
+from cairn.services.analytics.indicators import DIMENSIONS, FILTERS, INDICATORS, Indicator
+
+__all__ = ["Cell", "Engine", "Query", "Table", "connect"]
+
+
+def connect(*, threads: int = 2, memory_limit: str = "1GB") -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection that never installs or loads an extension from the network."""
+    connection = duckdb.connect(
+        config={
+            "threads": threads,
+            "memory_limit": memory_limit,
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        }
+    )
+    connection.execute("SET enable_progress_bar = false")
+    return connection
+
+_VIEWS: Final = {
+    "award_facts": """
+        SELECT a.definition, a.learner, a.issued, a.claimed, a.revoked, date_trunc('month', a.issued) AS month,
+               date_diff('day', a.issued, a.claimed) AS claim_days, a.organisation, o.slug AS issuer,
+               o.type AS issuer_type, o.country, o.region, d.field, substr(d.field, 1, 2) AS field_broad, d.eqf,
+               d.nqf, d.ects_band, d.language, d.mode
+        FROM '{dir}/awards.parquet' a JOIN '{dir}/definitions.parquet' d ON d.id = a.definition
+        JOIN '{dir}/organisations.parquet' o ON o.id = a.organisation""",
+    "share_facts": """
+        SELECT s.views, date_trunc('month', s.created) AS month, s.organisation, o.slug AS issuer,
+               o.type AS issuer_type, o.country, o.region
+        FROM '{dir}/shares.parquet' s LEFT JOIN '{dir}/organisations.parquet' o ON o.id = s.organisation""",
+    "pathway_facts": """
+        SELECT p.started, p.completed, date_trunc('month', p.started) AS month,
+               date_diff('day', p.started, p.completed) AS complete_days, p.organisation, o.slug AS issuer,
+               o.type AS issuer_type, o.country, o.region
+        FROM '{dir}/pathways.parquet' p JOIN '{dir}/organisations.parquet' o ON o.id = p.organisation""",
+    "recognition_facts": """
+        SELECT r.created, r.decided, r.decision, r.automatic, date_trunc('month', r.created) AS month,
+               date_diff('day', r.created, r.decided) AS decision_days, r.organisation, o.slug AS issuer,
+               o.type AS issuer_type, o.country, o.region
+        FROM '{dir}/recognitions.parquet' r JOIN '{dir}/organisations.parquet' o ON o.id = r.organisation""",
+}
+# Skills: an award counts once per skill of its definition, in the first of the collections it belongs to.
+_SKILLS: Final = """
+        SELECT f.*, s.skill,
+               CASE WHEN s.digital THEN 'digital' WHEN s.green THEN 'green' WHEN s.transversal THEN 'transversal'
+                    ELSE 'other' END AS collection
+        FROM award_facts f JOIN '{dir}/skills.parquet' s ON s.definition = f.definition"""
+
+MAX_CELLS: Final = 5000
+"""Most cells a table may have (a breakdown by skill is the largest)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """What to compute: an indicator, up to two breakdowns, the period (months, inclusive), filters and the scope
+    (the organisation ids whose figures the audience may see; None: all)."""
+
+    indicator: str
+    by: tuple[str, ...] = ()
+    start: date | None = None
+    end: date | None = None
+    filters: dict[str, str] = field(default_factory=dict)
+    scope: tuple[int, ...] | None = None
+
+    def check(self) -> Indicator:
+        """The indicator; InputError for an unknown indicator, breakdown or filter, or one its view lacks."""
+        indicator = INDICATORS.get(self.indicator)
+        if indicator is None:
+            raise InputError("no indicator %(name)s", name=self.indicator[:40])
+        if len(self.by) > 2 or len(set(self.by)) != len(self.by):
+            raise InputError("break an indicator down by at most two different dimensions")
+        for name in (*self.by, *self.filters):
+            dimension = DIMENSIONS.get(name)
+            if dimension is None or indicator.view not in dimension.views:
+                raise InputError("%(indicator)s cannot be broken down by %(name)s", indicator=indicator.label,
+                                 name=name[:40])  # fmt: skip
+        for name in self.filters:
+            if name not in FILTERS:
+                raise InputError("%(name)s is not a filter", name=name[:40])
+        if self.start and self.end and self.start > self.end:
+            raise InputError("the period ends before it starts")
+        return indicator
+
+
+@dataclass(slots=True)
+class Cell:
+    """One cell: its keys (one per breakdown), the value, ``n`` (people), a ratio's parts, and whether released."""
+
+    keys: tuple[str, ...]
+    value: float | None
+    n: int
+    numerator: int | None = None
+    denominator: int | None = None
+    suppressed: bool = False
+    reason: str | None = None
+    """Why a cell is not released: ``small`` (n below k), ``complementary`` (it would let a small one be
+    recomputed from the totals), ``ratio`` (a ratio that would tell a small count)."""
+
+
+@dataclass(slots=True)
+class Table:
+    """An indicator's cells (``cells``), each row's and column's total (``margins``: keyed by ``(0, key)`` for
+    the first breakdown's totals and ``(1, key)`` for the second's) and the grand total."""
+
+    indicator: Indicator
+    by: tuple[str, ...]
+    cells: list[Cell]
+    margins: dict[tuple[int, str], Cell]
+    total: Cell
+
+    def all_cells(self) -> list[Cell]:
+        """Every cell, margins and total included."""
+        return [*self.cells, *self.margins.values(), self.total]
+
+
+def _key(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+class Engine:
+    """DuckDB over one snapshot folder."""
+
+    def __init__(self, snapshot: Path, *, threads: int = 2, memory_limit: str = "1GB") -> None:
+        self.snapshot = snapshot
+        self._lock = threading.Lock()
+        self._db = connect(threads=threads, memory_limit=memory_limit)
+        folder = str(snapshot).replace("'", "''")
+        self._db.execute(f"CREATE VIEW award_facts AS {_VIEWS['award_facts'].format(dir=folder)}")
+        self._db.execute(f"CREATE VIEW skill_facts AS {_SKILLS.format(dir=folder)}")
+        for name in ("share_facts", "pathway_facts", "recognition_facts"):
+            self._db.execute(f"CREATE VIEW {name} AS {_VIEWS[name].format(dir=folder)}")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _where(self, query: Query, view: str) -> tuple[str, list[Any]]:
+        clauses, params = ["TRUE"], []
+        if query.start is not None:
+            clauses.append("month >= ?")
+            params.append(query.start.replace(day=1))
+        if query.end is not None:
+            clauses.append("month <= ?")
+            params.append(query.end.replace(day=1))
+        if query.scope is not None:
+            clauses.append(f"organisation IN ({', '.join('?' for _ in query.scope)})" if query.scope else "FALSE")
+            params.extend(query.scope)
+        for name, wanted in sorted(query.filters.items()):
+            clauses.append(f"{DIMENSIONS[name].expression} = ?")
+            params.append(wanted)
+        return " AND ".join(clauses), params
+
+    def _run(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, list(params)).fetchall()
+
+    def table(self, query: Query) -> Table:
+        """The indicator's table: every non-empty cell of the breakdown, the margins and the total."""
+        indicator = query.check()
+        where, params = self._where(query, indicator.view)
+        parts = [f"{indicator.value} AS value", f"{indicator.n} AS n"]
+        if indicator.numerator and indicator.denominator:
+            parts += [f"{indicator.numerator} AS num", f"{indicator.denominator} AS den"]
+        measures = ", ".join(parts)
+        exprs = [f"COALESCE(CAST({DIMENSIONS[name].expression} AS VARCHAR), '')" for name in query.by]
+        if exprs:
+            keys = ", ".join(f"{e} AS k{i}" for i, e in enumerate(exprs))
+            group = ", ".join(f"k{i}" for i in range(len(exprs)))
+            sql = (
+                f"SELECT {keys}, {measures} FROM {indicator.view} WHERE {where} "
+                f"GROUP BY GROUPING SETS (({group}){', (k0), (k1)' if len(exprs) == 2 else ''}, ()) "
+                f"ORDER BY {group} LIMIT {MAX_CELLS * 3}"
+            )
+        else:
+            sql = f"SELECT {measures} FROM {indicator.view} WHERE {where}"
+        rows = self._run(sql, params)
+        width = len(exprs)
+        cells: list[Cell] = []
+        margins: dict[tuple[int, str], Cell] = {}
+        total = Cell((), None, 0)
+        for row in rows:
+            keys, measured = row[:width], row[width:]
+            cell = Cell(
+                tuple(_key(k) for k in keys),
+                None if measured[0] is None else float(measured[0]),
+                int(measured[1] or 0),
+                int(measured[2]) if len(measured) > 2 and measured[2] is not None else None,
+                int(measured[3]) if len(measured) > 3 and measured[3] is not None else None,
+            )
+            if width == 0:
+                total = cell
+            else:
+                # GROUPING SETS marks a rolled-up key with NULL; an unknown value (no region...) is "" here.
+                self._place(cell, keys, width, cells, margins)
+                if all(k is None for k in keys):
+                    total = cell
+        if len(cells) > MAX_CELLS:
+            raise InputError("this breakdown has too many cells: filter it or choose another")
+        return Table(indicator, query.by, cells, margins, total)
+
+    @staticmethod
+    def _place(cell: Cell, keys: Sequence[Any], width: int, cells: list[Cell], margins: dict[tuple[int, str], Cell]) -> None:  # noqa: E501
+        nulls = [k is None for k in keys]
+        if not any(nulls):
+            cells.append(cell)
+        elif width == 2 and nulls == [False, True]:
+            margins[(0, cell.keys[0])] = cell
+        elif width == 2 and nulls == [True, False]:
+            margins[(1, cell.keys[1])] = cell

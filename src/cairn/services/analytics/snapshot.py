@@ -1,0 +1,271 @@
+"""The analytics snapshot: what policy analytics reads, exported from the production database as Parquet files.
+
+A refresh reads the production tables once, in bulk (PostgreSQL: ``COPY ... TO STDOUT``; SQLite: a streamed
+query), into CSV files in a temporary folder, and DuckDB turns them into one Parquet file per fact table. Nothing in
+a snapshot names a person: learners are a 64-bit hash of the award's recipient key (itself a keyed hash of the
+address), used only to count distinct learners; no address, name, credential or free text is exported.
+
+Fact tables (columns in :data:`TABLES`):
+
+- ``organisations``: each organisation of this instance, with its type, country and region;
+- ``definitions``: each micro-credential definition with the facets analytics breaks down by (ISCED-F field, EQF
+  and national level, ECTS and its band, first language of instruction, mode of delivery);
+- ``awards``: one row per award of a definition: issuing organisation, definition, issue date, days until it was
+  claimed (empty when not), revoked or not, the learner hash;
+- ``skills``: the ESCO skills each definition's outcomes are aligned to, with their collections;
+- ``shares``: share links made of credentials in wallets: the month, the issuing organisation when this instance
+  issued it, the views;
+- ``pathways``: each pathway follow (a start) and whether and when the same learner completed it;
+- ``recognitions``: each recognition application, with the deciding organisation, decision and timing.
+
+Extra tables (verification and demand counts, consented learner profiles) join when their store tables exist.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+
+import duckdb
+from sqlalchemy import text
+
+from cairn.services.analytics.engine import connect
+from cairn.store.database import Database
+
+__all__ = ["TABLES", "SnapshotInfo", "definition_facets", "ects_band", "export_snapshot"]
+
+ECTS_BANDS: Final = ((1.0, "<1"), (3.0, "1-2.9"), (6.0, "3-5.9"), (15.0, "6-14.9"))
+"""Upper bounds (exclusive) and labels of the ECTS bands; 15 and more is ``15+``; no ECTS stated is ``none``."""
+
+
+def ects_band(ects: float | None) -> str:
+    """The ECTS band of a workload (``none`` when the definition states no ECTS)."""
+    if ects is None:
+        return "none"
+    for upper, label in ECTS_BANDS:
+        if ects < upper:
+            return label
+    return "15+"
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    columns: tuple[tuple[str, str], ...]
+    """(name, DuckDB type) in order."""
+    query: str
+    """The SQL that reads it from the production database (both dialects), columns in the same order."""
+
+
+_TS = "TIMESTAMP"
+TABLES: Final[dict[str, _Table]] = {
+    "awards": _Table(
+        (("organisation", "BIGINT"), ("definition", "BIGINT"), ("issued", _TS), ("claimed", _TS), ("revoked", "BOOLEAN"),
+         ("learner", "VARCHAR")),
+        "SELECT d.organisation_id, d.id, a.issued_at, a.claimed_at,"
+        " CASE WHEN a.revoked_at IS NULL THEN 0 ELSE 1 END,"
+        " COALESCE('L' || CAST(a.learner_id AS VARCHAR(20)), a.recipient_key)"
+        " FROM awards a JOIN definition_versions v ON v.id = a.definition_version_id"
+        " JOIN definitions d ON d.id = v.definition_id",
+    ),  # fmt: skip
+    "shares": _Table(
+        (("created", _TS), ("organisation", "BIGINT"), ("views", "BIGINT")),
+        "SELECT s.created_at, a.organisation_id, s.views FROM share_links s"
+        " JOIN wallet_credentials c ON c.id = s.credential_id LEFT JOIN awards a ON a.id = c.award_id",
+    ),
+    "pathways": _Table(
+        (("organisation", "BIGINT"), ("pathway", "BIGINT"), ("started", _TS), ("completed", _TS)),
+        "SELECT p.organisation_id, p.id, f.created_at,"
+        " (SELECT MIN(c.decided_at) FROM pathway_claims c WHERE c.pathway_id = f.pathway_id"
+        "  AND c.account_id = w.account_id AND c.state = 'awarded')"
+        " FROM pathway_follows f JOIN pathways p ON p.id = f.pathway_id JOIN wallets w ON w.id = f.wallet_id",
+    ),
+    "recognitions": _Table(
+        (("organisation", "BIGINT"), ("created", _TS), ("decided", _TS), ("decision", "VARCHAR"),
+         ("automatic", "BOOLEAN")),
+        "SELECT organisation_id, created_at, decided_at, decision, CASE WHEN automatic THEN 1 ELSE 0 END"
+        " FROM recognition_applications",
+    ),  # fmt: skip
+}
+
+_SMALL: Final = ("organisations", "definitions", "skills")
+"""Tables built in Python from rows that need reading (documents, definitions' JSON): few rows each."""
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotInfo:
+    """What a snapshot holds: where, when, how many rows of each table, how long it took."""
+
+    path: Path
+    created_at: datetime
+    rows: dict[str, int]
+    seconds: float
+
+
+def definition_facets(content: dict[str, Any]) -> dict[str, Any]:
+    """The facets analytics breaks down by, read from a definition version's stored JSON (absent ones: None)."""
+    level = content.get("level") or {}
+    nqf = level.get("nqf") or {}
+    workload = content.get("workload") or {}
+    languages = content.get("languages") or []
+    ects = workload.get("ects")
+    title = content.get("title") or {}
+    return {
+        "field": content.get("isced_f"),
+        "eqf": level.get("eqf"),
+        "nqf": f"{nqf['framework']}-{nqf['level']}" if nqf.get("framework") and nqf.get("level") else None,
+        "ects": float(ects) if isinstance(ects, int | float) else None,
+        "ects_band": ects_band(float(ects) if isinstance(ects, int | float) else None),
+        "language": str(languages[0]).split("-")[0].lower() if languages else None,
+        "mode": (content.get("participation") or {}).get("mode"),
+        "title": title.get("en") or next(iter(title.values()), None) if isinstance(title, dict) else None,
+        "skills": sorted(
+            {str(uri) for outcome in content.get("learning_outcomes") or [] for uri in outcome.get("esco_skills") or []}
+        ),
+    }
+
+
+def _dump(database: Database, query: str, path: Path) -> int:
+    """Write ``query``'s rows to ``path`` as CSV (no header); the number of rows."""
+    if database.dialect == "postgresql":
+        raw = database.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute("SET TIME ZONE 'UTC'")  # timestamps are written as UTC, whatever the server's zone
+            with path.open("wb") as out, cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)") as copy:  # type: ignore[attr-defined]
+                for chunk in copy:
+                    out.write(chunk)
+            raw.rollback()
+        finally:
+            raw.close()
+        with path.open("rb") as counted:
+            return sum(1 for _ in counted)
+    rows = 0
+    with database.engine.connect() as connection, path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        result = connection.execution_options(stream_results=True, yield_per=20_000).execute(text(query))
+        for part in result.partitions():
+            writer.writerows(_csv_values(part))
+            rows += len(part)
+    return rows
+
+
+def _csv_values(rows: Sequence[Any]) -> Iterator[list[Any]]:
+    for row in rows:
+        yield ["" if v is None else v.isoformat(sep=" ") if isinstance(v, datetime) else v for v in row]
+
+
+def _small_tables(database: Database) -> dict[str, tuple[tuple[tuple[str, str], ...], list[tuple[Any, ...]]]]:
+    """The organisations, definitions (latest version's facets) and their skills, read and flattened in Python."""
+    with database.engine.connect() as connection:
+        orgs = connection.execute(text("SELECT id, slug, type, country, document FROM organisations")).all()
+        latest = connection.execute(
+            text(
+                "SELECT d.id, d.organisation_id, d.slug, v.content FROM definitions d"
+                " JOIN definition_versions v ON v.definition_id = d.id AND v.version = d.latest_version"
+            )
+        ).all()
+        collections = connection.execute(text("SELECT uri, collection FROM esco_collections")).all()
+    member: dict[str, set[str]] = {}
+    for uri, collection in collections:
+        member.setdefault(uri, set()).add(collection)
+    organisations = []
+    for oid, slug, kind, country, document in orgs:
+        doc = document if isinstance(document, dict) else json.loads(document or "{}")
+        name = doc.get("legal_name") or {}
+        label = name.get("en") or next(iter(name.values()), slug) if isinstance(name, dict) else slug
+        organisations.append((oid, slug, str(label), kind, country, doc.get("region")))
+    definitions, skills = [], []
+    for did, oid, slug, content in latest:
+        facets = definition_facets(content if isinstance(content, dict) else json.loads(content))
+        definitions.append(
+            (did, oid, slug, facets["title"] or slug, facets["field"], facets["eqf"], facets["nqf"], facets["ects"],
+             facets["ects_band"], facets["language"], facets["mode"])
+        )  # fmt: skip
+        for uri in facets["skills"]:
+            found = member.get(uri, set())
+            skills.append((did, uri, "digital" in found, "green" in found, "transversal" in found))
+    return {
+        "organisations": (
+            (("id", "BIGINT"), ("slug", "VARCHAR"), ("name", "VARCHAR"), ("type", "VARCHAR"), ("country", "VARCHAR"),
+             ("region", "VARCHAR")),
+            organisations,
+        ),
+        "definitions": (
+            (("id", "BIGINT"), ("organisation", "BIGINT"), ("slug", "VARCHAR"), ("title", "VARCHAR"),
+             ("field", "VARCHAR"), ("eqf", "INTEGER"), ("nqf", "VARCHAR"), ("ects", "DOUBLE"), ("ects_band", "VARCHAR"),
+             ("language", "VARCHAR"), ("mode", "VARCHAR")),
+            definitions,
+        ),
+        "skills": (
+            (("definition", "BIGINT"), ("skill", "VARCHAR"), ("digital", "BOOLEAN"), ("green", "BOOLEAN"),
+             ("transversal", "BOOLEAN")),
+            skills,
+        ),
+    }  # fmt: skip
+
+
+def _write_small(connection: duckdb.DuckDBPyConnection, name: str, columns: Iterable[tuple[str, str]],
+                 rows: list[tuple[Any, ...]], target: Path) -> None:  # fmt: skip
+    cols = list(columns)
+    connection.execute(f"CREATE TABLE {name} ({', '.join(f'{c} {t}' for c, t in cols)})")
+    if rows:
+        connection.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' for _ in cols)})", rows)
+    connection.execute(f"COPY {name} TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+
+
+def _convert(connection: duckdb.DuckDBPyConnection, table: _Table, source: Path, target: Path) -> None:
+    """CSV ``source`` to Parquet ``target``: typed, timestamps cut to the second, learners hashed."""
+    names = [c for c, _ in table.columns]
+    types = {c: ("VARCHAR" if t == _TS else t) for c, t in table.columns}
+    select = []
+    for name, kind in table.columns:
+        if kind == _TS:
+            select.append(f"TRY_CAST(substr({name}, 1, 19) AS TIMESTAMP) AS {name}")
+        elif name == "learner":
+            select.append("hash(learner) AS learner")
+        else:
+            select.append(name)
+    read = (
+        f"read_csv('{source}', header=false, columns={{{', '.join(f'{n!r}: {types[n]!r}' for n in names)}}},"
+        " nullstr='', quote='\"', escape='\"')"
+    )
+    connection.execute(f"COPY (SELECT {', '.join(select)} FROM {read}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+
+
+def export_snapshot(database: Database, directory: Path, *, now: datetime) -> SnapshotInfo:
+    """Export a new snapshot into a new folder under ``directory`` (written whole, then renamed into place)."""
+    started = datetime.now().timestamp()
+    directory.mkdir(parents=True, exist_ok=True)
+    name = now.strftime("%Y%m%dT%H%M%S%fZ")
+    work = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=directory))
+    rows: dict[str, int] = {}
+    try:
+        connection = connect()
+        try:
+            for table_name, (columns, values) in _small_tables(database).items():
+                _write_small(connection, table_name, columns, values, work / f"{table_name}.parquet")
+                rows[table_name] = len(values)
+            for table_name, table in TABLES.items():
+                source = work / f"{table_name}.csv"
+                rows[table_name] = _dump(database, table.query, source)
+                _convert(connection, table, source, work / f"{table_name}.parquet")
+                source.unlink()
+        finally:
+            connection.close()
+        seconds = round(datetime.now().timestamp() - started, 3)
+        meta = {"created_at": now.isoformat(), "rows": rows, "seconds": seconds}
+        (work / "snapshot.json").write_text(json.dumps(meta), encoding="utf-8")
+        final = directory / name
+        os.replace(work, final)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return SnapshotInfo(final, now, rows, seconds)
