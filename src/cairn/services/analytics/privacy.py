@@ -90,10 +90,8 @@ def suppress(table: Table, k: int = DEFAULT_K) -> Table:
         reason = _primary(cell, kind, k)
         if reason is not None:
             cell.suppressed, cell.reason = True, reason
-    if kind == "median":
-        return table  # medians do not add up: nothing can be recomputed from the others
     ratio = kind == "ratio"
-    work = lines(table)
+    work = lines(table) if kind != "median" else []  # medians do not add up: nothing to recompute them from
     changed = True
     while changed:
         changed = False
