@@ -77,11 +77,13 @@ def build_dataset(database: Database) -> dict[str, int]:
     ids: dict[str, int] = {}
     with database.transaction() as s:
         for slug, kind, region in (("uni-a", "university", "PL-14"), ("train-b", "company", "PL-12")):
-            org = OrganisationRow(slug=slug, country="PL", type=kind, created_at=now, updated_at=now,
-                                  document={"id": slug, "legal_name": {"en": slug.title()}, "region": region})  # fmt: skip
-            s.add(org)
+            document = {"id": slug, "legal_name": {"en": slug.title()}, "region": region}
+            organisation = OrganisationRow(
+                slug=slug, country="PL", type=kind, created_at=now, updated_at=now, document=document
+            )
+            s.add(organisation)
             s.flush()
-            ids[slug] = org.id
+            ids[slug] = organisation.id
         versions: dict[str, int] = {}
         for slug, org, content in (
             ("d1", "uni-a", _definition("d1", "0613", 6, 5.0, "pl", "online", [S1, S2], nqf=6)),
@@ -134,17 +136,17 @@ def build_dataset(database: Database) -> dict[str, int]:
         s.add(pathway)
         s.flush()
         for number, done in enumerate((10, 20, None, None)):
-            learner = AccountRow(email=f"follower{number}@example.org", created_at=now)
-            s.add(learner)
+            follower = AccountRow(email=f"follower{number}@example.org", created_at=now)
+            s.add(follower)
             s.flush()
-            w = WalletRow(account_id=learner.id, did=f"did:key:z{number}", private_key_encrypted=b"x", created_at=now)
+            w = WalletRow(account_id=follower.id, did=f"did:key:z{number}", private_key_encrypted=b"x", created_at=now)
             s.add(w)
             s.flush()
             s.add(PathwayFollowRow(wallet_id=w.id, pathway_id=pathway.id, created_at=JAN))
             if done is not None:
                 s.add(PathwayClaimRow(
                     public_id=f"pc-{number}", pathway_id=pathway.id, version=1, holder="did:key:x",
-                    account_id=learner.id, state="awarded", components={}, evaluation={}, created_at=JAN,
+                    account_id=follower.id, state="awarded", components={}, evaluation={}, created_at=JAN,
                     decided_at=JAN + timedelta(days=done),
                 ))  # fmt: skip
         course = RecognitionCourseRow(slug="c1", organisation_id=ids["uni-a"], latest_version=1, created_at=now)

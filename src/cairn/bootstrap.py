@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import ssl
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from typing import Any
 from cairn import __version__
 from cairn.errors import ConfigurationError
 from cairn.services.accounts.service import AccountService
+from cairn.services.analytics.service import AnalyticsService
 from cairn.services.audit import AuditService, audit_key
 from cairn.services.backup.service import BackupService
 from cairn.services.careers.esco import EscoService
@@ -71,6 +73,7 @@ from cairn.vc.fetch import CachingFetcher, Fetcher, HttpsFetcher
 
 __all__ = [
     "Container",
+    "analytics_folder",
     "build",
     "demo_catalog_path",
     "load_settings",
@@ -160,6 +163,8 @@ class Container:
     """Encrypted archives of every table (``cairn backup`` / ``cairn restore``)."""
     publication: PublicationService
     tir: TrustedIssuersRegistry
+    analytics: AnalyticsService
+    """Policy analytics: the snapshot refresh (a job) and indicator tables with small cells withheld."""
 
 
 def _own_did_prefix(settings: Settings) -> str | None:
@@ -168,6 +173,21 @@ def _own_did_prefix(settings: Settings) -> str | None:
         return did_for(settings.public_url, "x")[:-1]
     except ConfigurationError:
         return None
+
+
+def _local_folder(settings: Settings, name: str) -> Path | None:
+    """``NAME`` next to the SQLite file (``cairn.db`` -> ``cairn-NAME``), or in the user's cache folder with
+    PostgreSQL (``$XDG_CACHE_HOME/cairn/NAME``, ``~/.cache/...``); None with an in-memory SQLite database."""
+    url = settings.database_url
+    if url.startswith("sqlite"):
+        path = url.split("://", 1)[-1].split("?", 1)[0]
+        path = path[1:] if path.startswith("/") else path
+        if path in ("", ":memory:"):
+            return None
+        file = Path(path)
+        return file.with_name(f"{file.stem}-{name}")
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "cairn" / name
 
 
 def skills_index_folder(settings: Settings) -> Path | None:
@@ -179,16 +199,15 @@ def skills_index_folder(settings: Settings) -> Path | None:
         return None
     if settings.skills_index:
         return Path(settings.skills_index)
-    url = settings.database_url
-    if url.startswith("sqlite"):
-        path = url.split("://", 1)[-1].split("?", 1)[0]
-        path = path[1:] if path.startswith("/") else path
-        if path in ("", ":memory:"):
-            return None
-        file = Path(path)
-        return file.with_name(f"{file.stem}-skills-index")
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "cairn" / "skills-index"
+    return _local_folder(settings, "skills-index")
+
+
+def analytics_folder(settings: Settings) -> Path:
+    """Where this process keeps its copy of the analytics snapshot: ``CAIRN_ANALYTICS_CACHE``, else as the skills
+    index (a temporary folder of the process with an in-memory database)."""
+    if settings.analytics_cache:
+        return Path(settings.analytics_cache)
+    return _local_folder(settings, "analytics") or Path(tempfile.gettempdir()) / f"cairn-analytics-{os.getpid()}"
 
 
 def _use_encoder() -> Any:
@@ -336,7 +355,8 @@ def build(
     uploads = BulkUploads(
         database, bulk=bulk, queries=award_queries, jobs=jobs, secret_key=settings.require_secret_key, clock=clock
     )
-    register_tasks(jobs, database=database, mailer=mailer, uploads=uploads)
+    analytics = AnalyticsService(database, analytics_folder(settings), clock=clock, k=settings.analytics_k)
+    register_tasks(jobs, database=database, mailer=mailer, uploads=uploads, analytics=analytics)
     return Container(
         settings=settings,
         database=database,
@@ -417,6 +437,7 @@ def build(
         tir=TrustedIssuersRegistry(
             keys=keys, network=network, clock=clock, public_url=settings.public_url, local_slug=publication.local_slug
         ),
+        analytics=analytics,
     )
 
 
@@ -430,6 +451,8 @@ def schedule_jobs(container: Container) -> None:
         mailer=container.mailer,
         federation=container.federation,
         registry_sync_minutes=container.settings.registry_sync_minutes,
+        analytics=container.analytics,
+        analytics_refresh=container.settings.analytics_refresh,
     )
 
 

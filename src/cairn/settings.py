@@ -126,6 +126,24 @@ class Settings:
         "minutes after which a wallet credential is verified again (status, validity) when its owner opens it or "
         "a public page (share link, profile, link preview, certificate) shows it",
     )
+    analytics_k: int = _setting(
+        "CAIRN_ANALYTICS_K",
+        10,
+        "policy analytics: the smallest group of people a released figure may be about; smaller cells, and those "
+        "that would let one be recomputed, are withheld (at least 2)",
+    )
+    analytics_refresh: str = _setting(
+        "CAIRN_ANALYTICS_REFRESH",
+        "30 2 * * *",
+        "when the worker refreshes the analytics snapshot, as a cron line (default nightly at 02:30); 'none': only "
+        "'cairn analytics refresh'",
+    )
+    analytics_cache: str = _setting(
+        "CAIRN_ANALYTICS_CACHE",
+        "",
+        "folder where each process keeps its copy of the newest analytics snapshot; default: next to the SQLite "
+        "file (cairn.db -> cairn-analytics), or $XDG_CACHE_HOME/cairn/analytics with PostgreSQL",
+    )
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
@@ -156,6 +174,8 @@ class Settings:
             raise ConfigurationError("CAIRN_MAX_UPLOAD_BYTES must be positive")
         if self.wallet_recheck_minutes <= 0:
             raise ConfigurationError("CAIRN_WALLET_RECHECK_MINUTES must be positive")
+        if self.analytics_k < 2:
+            raise ConfigurationError("CAIRN_ANALYTICS_K must be at least 2")
         if self.registry_sync_minutes < 0:
             raise ConfigurationError("CAIRN_REGISTRY_SYNC_MINUTES must be 0 (no background sync) or more")
         if self.registry_list_max_bytes <= 0 or self.registry_sync_timeout <= 0:

@@ -45,7 +45,9 @@ def _feasible(table: Table, cap: int) -> dict[tuple[str, ...], set[int]]:
         cells = [(c.keys, c.value or 0) for c in shown] + [(c.keys, v) for c, v in zip(hidden, values, strict=True)]
         if not table.total.suppressed and abs(sum(v for _, v in cells) - (table.total.value or 0)) > 1e-9:
             continue
-        if any(abs(sum(v for keys, v in cells if keys[axis] == key) - (m.value or 0)) > 1e-9 for m, axis, key in checks):
+        if any(
+            abs(sum(v for keys, v in cells if keys[axis] == key) - (m.value or 0)) > 1e-9 for m, axis, key in checks
+        ):
             continue
         for cell, value in zip(hidden, values, strict=True):
             seen[cell.keys].add(value)
@@ -56,6 +58,7 @@ def _random_tables(seed: int, count: int) -> Iterator[tuple[Table, dict[tuple[st
     rng = random.Random(seed)
     for _ in range(count):
         width = rng.choice((1, 2))
+        grid: dict[tuple[str, ...], int]
         if width == 1:
             grid = {(f"r{i}",): rng.choice((0, 1, 2, 3, 4, 6, 9, 12, 15)) for i in range(rng.randint(2, 6))}
         else:
@@ -88,7 +91,8 @@ def test_a_single_small_cell_takes_a_complement() -> None:
     assert [(c.keys, c.suppressed, c.reason) for c in table.cells] == [
         (("a",), True, "small"), (("b",), False, None), (("c",), True, "complementary"),
     ]  # fmt: skip
-    assert table.total.value == 68 and not table.total.suppressed
+    assert table.total.value == 68
+    assert not table.total.suppressed
 
 
 def test_two_small_cells_adding_up_below_k_take_a_third() -> None:
@@ -144,8 +148,9 @@ def test_noisy_counts_are_noisy_and_withhold_small_ones() -> None:
     counts = [1000, 500, 2, 0]
     first = noisy_counts(counts, epsilon=0.5, bound=2, k=10)
     runs = [noisy_counts(counts, epsilon=0.5, bound=2, k=10) for _ in range(20)]
-    assert first[2] is None and first[3] is None
+    assert first[2] is None
+    assert first[3] is None
     assert len({r[0] for r in runs}) > 1, "no noise was added"
     assert all(r[0] is not None and abs(r[0] - 1000) < 200 for r in runs)  # scale 4: 200 is 50 scales away
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="epsilon must be positive"):
         noisy_counts(counts, epsilon=0, bound=2)

@@ -132,7 +132,9 @@ def test_an_email_queued_is_sent_once_by_a_job(container: Container, database: D
     transport = _Sent()
     mailer = Mailer(database, clock=container.clock, transport=transport)
     jobs = JobQueue.for_database(database.url, database.dialect, retry_wait=0)
-    register_tasks(jobs, database=database, mailer=mailer, uploads=container.bulk_uploads)
+    register_tasks(
+        jobs, database=database, mailer=mailer, uploads=container.bulk_uploads, analytics=container.analytics
+    )
     with database.transaction() as session:
         OutboxRepository(session).enqueue(to="ann@example.org", subject="Hello", body="Hi", now=container.clock())
     assert jobs.defer(MAIL_TASK, idempotency_key=MAIL_TASK) is None  # the commit queued it already

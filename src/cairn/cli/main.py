@@ -17,6 +17,7 @@ import click
 from cairn import __version__
 from cairn.bootstrap import Container, build, demo_catalog_path, load_settings
 from cairn.cli.accounts import accounts, mail, orgs, tokens
+from cairn.cli.analytics import analytics
 from cairn.cli.backup import backup, restore
 from cairn.cli.common import database_option, fail_cleanly
 from cairn.cli.esco import esco
@@ -261,7 +262,7 @@ def settings() -> None:
         click.echo(f"    {help_text}")
 
 
-for group in (keys, vc, accounts, orgs, tokens, mail, award, audit, skills, esco, registry, backup, restore):
+for group in (keys, vc, accounts, orgs, tokens, mail, award, audit, skills, esco, registry, backup, restore, analytics):
     cli.add_command(group)
 for sub in org_issuing.commands.values():  # 'cairn orgs keys ...', 'cairn orgs did ...'
     orgs.add_command(sub)

@@ -51,9 +51,13 @@ BATCH = 1000
 _NULLABLE_JSON = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
+DERIVED = frozenset({"analytics_snapshots", "analytics_snapshot_chunks"})
+"""Tables of data derived from the others, made again by a job (an analytics refresh): not backed up."""
+
+
 def tables() -> list[Table]:
-    """Every table, parents before children."""
-    return list(Base.metadata.sorted_tables)
+    """Every table but the derived ones, parents before children."""
+    return [t for t in Base.metadata.sorted_tables if t.name not in DERIVED]
 
 
 @contextmanager

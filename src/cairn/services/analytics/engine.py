@@ -37,6 +37,7 @@ def connect(*, threads: int = 2, memory_limit: str = "1GB") -> duckdb.DuckDBPyCo
     connection.execute("SET enable_progress_bar = false")
     return connection
 
+
 _VIEWS: Final = {
     "award_facts": """
         SELECT a.definition, a.learner, a.issued, a.claimed, a.revoked, date_trunc('month', a.issued) AS month,
@@ -67,8 +68,8 @@ _SKILLS: Final = """
                     ELSE 'other' END AS collection
         FROM award_facts f JOIN '{dir}/skills.parquet' s ON s.definition = f.definition"""
 
-MAX_CELLS: Final = 5000
-"""Most cells a table may have (a breakdown by skill is the largest)."""
+LIMIT: Final = 20_000
+"""Most rows (cells, margins and total) a table may have: a breakdown by skill and month is the largest."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +157,8 @@ class Engine:
             self._db.close()
 
     def _where(self, query: Query, view: str) -> tuple[str, list[Any]]:
-        clauses, params = ["TRUE"], []
+        clauses: list[str] = ["TRUE"]
+        params: list[Any] = []
         if query.start is not None:
             clauses.append("month >= ?")
             params.append(query.start.replace(day=1))
@@ -187,22 +189,25 @@ class Engine:
         if exprs:
             keys = ", ".join(f"{e} AS k{i}" for i, e in enumerate(exprs))
             group = ", ".join(f"k{i}" for i in range(len(exprs)))
+            # Only names checked against DIMENSIONS and INDICATORS are put in the SQL; values are parameters.
             sql = (
-                f"SELECT {keys}, {measures} FROM {indicator.view} WHERE {where} "
+                f"SELECT {keys}, {measures} FROM {indicator.view} WHERE {where} "  # noqa: S608
                 f"GROUP BY GROUPING SETS (({group}){', (k0), (k1)' if len(exprs) == 2 else ''}, ()) "
-                f"ORDER BY {group} LIMIT {MAX_CELLS * 3}"
+                f"ORDER BY {group} NULLS FIRST LIMIT {LIMIT}"
             )
         else:
-            sql = f"SELECT {measures} FROM {indicator.view} WHERE {where}"
+            sql = f"SELECT {measures} FROM {indicator.view} WHERE {where}"  # noqa: S608
         rows = self._run(sql, params)
+        if len(rows) >= LIMIT:
+            raise InputError("this breakdown has too many cells: filter it or choose another")
         width = len(exprs)
         cells: list[Cell] = []
         margins: dict[tuple[int, str], Cell] = {}
         total = Cell((), None, 0)
         for row in rows:
-            keys, measured = row[:width], row[width:]
+            raw_keys, measured = row[:width], row[width:]
             cell = Cell(
-                tuple(_key(k) for k in keys),
+                tuple(_key(k) for k in raw_keys),
                 None if measured[0] is None else float(measured[0]),
                 int(measured[1] or 0),
                 int(measured[2]) if len(measured) > 2 and measured[2] is not None else None,
@@ -212,15 +217,15 @@ class Engine:
                 total = cell
             else:
                 # GROUPING SETS marks a rolled-up key with NULL; an unknown value (no region...) is "" here.
-                self._place(cell, keys, width, cells, margins)
-                if all(k is None for k in keys):
+                self._place(cell, raw_keys, width, cells, margins)
+                if all(k is None for k in raw_keys):
                     total = cell
-        if len(cells) > MAX_CELLS:
-            raise InputError("this breakdown has too many cells: filter it or choose another")
         return Table(indicator, query.by, cells, margins, total)
 
     @staticmethod
-    def _place(cell: Cell, keys: Sequence[Any], width: int, cells: list[Cell], margins: dict[tuple[int, str], Cell]) -> None:  # noqa: E501
+    def _place(
+        cell: Cell, keys: Sequence[Any], width: int, cells: list[Cell], margins: dict[tuple[int, str], Cell]
+    ) -> None:
         nulls = [k is None for k in keys]
         if not any(nulls):
             cells.append(cell)

@@ -80,9 +80,7 @@ class AnalyticsService:
             info = export_snapshot(self.database, work, now=self.clock())
             files = sorted(info.path.glob("*.parquet"))
             with self.database.transaction() as session:
-                stored = save_snapshot(
-                    session, info.created_at, {"rows": info.rows, "seconds": info.seconds}, files
-                )
+                stored = save_snapshot(session, info.created_at, {"rows": info.rows, "seconds": info.seconds}, files)
                 prune_snapshots(session, KEEP)
             log.info("analytics snapshot %s: %s in %.1f s", stored.id, info.rows, info.seconds)
             return info

@@ -8,6 +8,8 @@
   sent, so no job sends one twice.
 - ``accounts.purge`` (hourly, the first an hour after the worker starts): expired sessions and links, old sent
   emails.
+- ``analytics.refresh`` (``CAIRN_ANALYTICS_REFRESH``, nightly by default; also deferred by ``cairn analytics
+  refresh --queue``): a new analytics snapshot, one at a time (its idempotency key).
 - ``registry.sync`` (every minute; a peer is fetched when ``CAIRN_REGISTRY_SYNC_MINUTES`` have passed since any
   process last checked it): the trust lists of federated registries, the first at once.
 
@@ -25,6 +27,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from cairn.services.accounts.purge import purge
+from cairn.services.analytics.service import REFRESH_TASK, AnalyticsService
 from cairn.services.issuing.bulk_uploads import TASK as BULK_TASK
 from cairn.services.issuing.bulk_uploads import BulkUploads
 from cairn.services.jobs.queue import JobQueue
@@ -63,9 +66,12 @@ def _defer_mail_on_commit(database: Database, jobs: JobQueue) -> None:
     event.listen(database.sessions, "after_soft_rollback", lambda s, _t: after_rollback(s))
 
 
-def register_tasks(jobs: JobQueue, *, database: Database, mailer: Mailer, uploads: BulkUploads) -> None:
+def register_tasks(
+    jobs: JobQueue, *, database: Database, mailer: Mailer, uploads: BulkUploads, analytics: AnalyticsService
+) -> None:
     """Register the tasks that are deferred (bootstrap, once per instance)."""
     jobs.task(BULK_TASK, uploads.run)
+    jobs.task(REFRESH_TASK, lambda: log.info("analytics refreshed: %s", analytics.refresh().rows), retries=2)
 
     def send_mail() -> None:
         mailer.send_pending(limit=1000)
@@ -83,6 +89,8 @@ def schedule(
     mailer: Mailer,
     federation: FederationService,
     registry_sync_minutes: int,
+    analytics: AnalyticsService,
+    analytics_refresh: str,
 ) -> None:
     """Register the periodic tasks, as the settings of the process that runs the worker say (``cairn serve``,
     ``cairn worker``); a second call changes nothing."""
@@ -92,6 +100,11 @@ def schedule(
         "accounts.purge", lambda: log.debug("purged %s", purge(database, now=clock())), cron="17 * * * *",
         catch_up=False,
     )  # fmt: skip
+    if analytics_refresh.strip().lower() not in ("", "none"):
+        jobs.periodic(
+            "analytics.nightly", lambda: log.info("analytics refreshed: %s", analytics.refresh().rows),
+            cron=analytics_refresh.strip(), catch_up=False,
+        )  # fmt: skip
     if registry_sync_minutes > 0:
         due = timedelta(minutes=registry_sync_minutes) - timedelta(seconds=30)
 
