@@ -355,7 +355,9 @@ def build(
     uploads = BulkUploads(
         database, bulk=bulk, queries=award_queries, jobs=jobs, secret_key=settings.require_secret_key, clock=clock
     )
-    analytics = AnalyticsService(database, analytics_folder(settings), clock=clock, k=settings.analytics_k)
+    analytics = AnalyticsService(
+        database, analytics_folder(settings), clock=clock, k=settings.analytics_k, epsilon=settings.analytics_epsilon
+    )
     register_tasks(jobs, database=database, mailer=mailer, uploads=uploads, analytics=analytics)
     return Container(
         settings=settings,

@@ -132,6 +132,12 @@ class Settings:
         "policy analytics: the smallest group of people a released figure may be about; smaller cells, and those "
         "that would let one be recomputed, are withheld (at least 2)",
     )
+    analytics_epsilon: float = _setting(
+        "CAIRN_ANALYTICS_EPSILON",
+        0.0,
+        "policy analytics: the privacy budget of the differentially private open-data release made at each refresh "
+        "(for example 1.0; smaller is more private and noisier); 0: no such release",
+    )
     analytics_refresh: str = _setting(
         "CAIRN_ANALYTICS_REFRESH",
         "30 2 * * *",
@@ -174,6 +180,8 @@ class Settings:
             raise ConfigurationError("CAIRN_MAX_UPLOAD_BYTES must be positive")
         if self.wallet_recheck_minutes <= 0:
             raise ConfigurationError("CAIRN_WALLET_RECHECK_MINUTES must be positive")
+        if self.analytics_epsilon < 0:
+            raise ConfigurationError("CAIRN_ANALYTICS_EPSILON must be 0 (no release) or more")
         if self.analytics_k < 2:
             raise ConfigurationError("CAIRN_ANALYTICS_K must be at least 2")
         if self.registry_sync_minutes < 0:
@@ -208,6 +216,14 @@ def _convert(env: str, raw: str, default: Any) -> Any:
             return int(raw)
         except ValueError:
             raise ConfigurationError(f"{env} must be a whole number, not '{raw}'") from None
+    if isinstance(default, float):
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigurationError(f"{env} must be a number, not '{raw}'") from None
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ConfigurationError(f"{env} must be a finite number, not '{raw}'")
+        return value
     return raw
 
 

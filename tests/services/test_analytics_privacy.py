@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from cairn.errors import InputError
 from cairn.services.analytics.engine import Cell, Query, Table
 from cairn.services.analytics.indicators import INDICATORS
 from cairn.services.analytics.privacy import noisy_counts, suppress
+from cairn.services.analytics.release import FORMAT, RELEASE_TABLES, combine
 from cairn.services.analytics.service import AnalyticsService
 from cairn.store.database import Database
 from tests.analytics_parts import build_dataset
@@ -154,3 +156,53 @@ def test_noisy_counts_are_noisy_and_withhold_small_ones() -> None:
     assert all(r[0] is not None and abs(r[0] - 1000) < 200 for r in runs)  # scale 4: 200 is 50 scales away
     with pytest.raises(ValueError, match="epsilon must be positive"):
         noisy_counts(counts, epsilon=0, bound=2)
+
+
+def test_open_release_is_noisy_bounded_and_made_once(database: Database, tmp_path: Path) -> None:
+    build_dataset(database)
+    clock = FixedClock()
+    service = AnalyticsService(database, tmp_path / "cache", clock=clock, epsilon=2.0, bound=1)
+    assert service.release() is None
+    service.refresh()
+    release = service.release()
+    assert release is not None
+    assert (release["epsilon"], release["contribution_bound"]) == (2.0, 1)
+    assert release["epsilon_per_table"] == pytest.approx(2.0 / len(RELEASE_TABLES))
+    tables = {(t["indicator"], tuple(t["by"])): t for t in release["tables"]}
+    assert set(tables) == set(RELEASE_TABLES)
+    by_month = {tuple(c["keys"]): c["value"] for c in tables[("awards", ("month",))]["cells"]}
+    assert set(by_month) == {("2026-01",), ("2026-02",)}  # one award a learner: 8 and 6 before noise
+    assert all(isinstance(v, int) and v >= 0 for v in by_month.values())
+    # another process reads the same numbers: the noise is drawn once, at refresh
+    other = AnalyticsService(database, tmp_path / "other", clock=clock)
+    assert other.release() == release
+    engine = service.engine()
+    assert engine is not None
+    bounded = engine.table(Query("awards", ("month",), bound=1))
+    # 19 awards, one a learner: January's 13 less d2's 5 (L1..L5 counted once, for d1), February's 6
+    assert {c.keys: c.value for c in bounded.cells} == {("2026-01",): 8, ("2026-02",): 6}
+    with pytest.raises(InputError):
+        engine.table(Query("shares", bound=1))
+
+
+def test_releases_of_several_instances_add_up() -> None:
+    one = {"format": FORMAT, "epsilon": 1.0, "tables": [
+        {"indicator": "awards", "by": ["field"], "cells": [
+            {"keys": ["06"], "value": 40}, {"keys": ["04"], "value": 3}]},
+        {"indicator": "learners", "by": [], "cells": [{"keys": [], "value": 30}]},
+    ]}  # fmt: skip
+    two = {"format": FORMAT, "epsilon": 0.5, "tables": [
+        {"indicator": "awards", "by": ["field"], "cells": [{"keys": ["06"], "value": 7}, {"keys": ["10"], "value": 9}]},
+    ]}  # fmt: skip
+    combined = combine([one, two])
+    assert combined["combined_from"] == 2
+    assert combined["epsilon_per_instance"] == [1.0, 0.5]
+    assert combined["tables"] == [
+        {"indicator": "awards", "by": ["field"], "cells": [
+            {"keys": ["04"], "value": 3}, {"keys": ["06"], "value": 47}, {"keys": ["10"], "value": 9}]},
+    ]  # fmt: skip
+    hostile: object
+    for hostile in ({"format": "other"}, {"format": FORMAT, "tables": [{"cells": [{"keys": [], "value": -1}]}]},
+                    {"format": FORMAT, "tables": [{"cells": [{"keys": ["x" * 500], "value": 1}]}]}, []):  # fmt: skip
+        with pytest.raises(InputError):
+            combine([hostile])

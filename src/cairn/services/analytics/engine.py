@@ -83,6 +83,8 @@ class Query:
     end: date | None = None
     filters: dict[str, str] = field(default_factory=dict)
     scope: tuple[int, ...] | None = None
+    bound: int | None = None
+    """Keep at most this many of each learner's rows (contribution bounding, for differential privacy)."""
 
     def check(self) -> Indicator:
         """The indicator; InputError for an unknown indicator, breakdown or filter, or one its view lacks."""
@@ -101,6 +103,8 @@ class Query:
                 raise InputError("%(name)s is not a filter", name=name[:40])
         if self.start and self.end and self.start > self.end:
             raise InputError("the period ends before it starts")
+        if self.bound is not None and (self.bound < 1 or indicator.view not in ("award_facts", "skill_facts")):
+            raise InputError("only award indicators can bound each learner's contribution")
         return indicator
 
 
@@ -185,18 +189,24 @@ class Engine:
         if indicator.numerator and indicator.denominator:
             parts += [f"{indicator.numerator} AS num", f"{indicator.denominator} AS den"]
         measures = ", ".join(parts)
+        view = indicator.view
+        if query.bound is not None:  # each learner's first rows only (an int checked by Query.check)
+            view = (
+                f"(SELECT * FROM {view} QUALIFY row_number() OVER "  # noqa: S608
+                f"(PARTITION BY learner ORDER BY issued, definition) <= {int(query.bound)})"
+            )
         exprs = [f"COALESCE(CAST({DIMENSIONS[name].expression} AS VARCHAR), '')" for name in query.by]
         if exprs:
             keys = ", ".join(f"{e} AS k{i}" for i, e in enumerate(exprs))
             group = ", ".join(f"k{i}" for i in range(len(exprs)))
             # Only names checked against DIMENSIONS and INDICATORS are put in the SQL; values are parameters.
             sql = (
-                f"SELECT {keys}, {measures} FROM {indicator.view} WHERE {where} "  # noqa: S608
+                f"SELECT {keys}, {measures} FROM {view} WHERE {where} "  # noqa: S608
                 f"GROUP BY GROUPING SETS (({group}){', (k0), (k1)' if len(exprs) == 2 else ''}, ()) "
                 f"ORDER BY {group} NULLS FIRST LIMIT {LIMIT}"
             )
         else:
-            sql = f"SELECT {measures} FROM {indicator.view} WHERE {where}"  # noqa: S608
+            sql = f"SELECT {measures} FROM {view} WHERE {where}"  # noqa: S608
         rows = self._run(sql, params)
         if len(rows) >= LIMIT:
             raise InputError("this breakdown has too many cells: filter it or choose another")

@@ -117,8 +117,9 @@ def suppress(table: Table, k: int = DEFAULT_K) -> Table:
 
 
 def noisy_counts(counts: Sequence[int], *, epsilon: float, bound: int, k: int = DEFAULT_K) -> list[int | None]:
-    """``counts`` with Laplace noise calibrated to ``epsilon`` when one person adds to at most ``bound`` of them
-    (L1 sensitivity ``bound``), rounded, clamped at 0, and None where the noisy count is below ``k``."""
+    """``counts`` with Laplace noise calibrated to ``epsilon`` when one person adds at most ``bound`` to them in all
+    (L1 sensitivity ``bound``), rounded, clamped at 0, and None where the noisy count is below ``k`` (``k=0``:
+    none withheld)."""
     if epsilon <= 0 or bound < 1:
         raise ValueError("epsilon must be positive and the contribution bound at least 1")
     if not counts:
@@ -130,4 +131,4 @@ def noisy_counts(counts: Sequence[int], *, epsilon: float, bound: int, k: int = 
         dp.vector_domain(dp.atom_domain(T=int)), dp.l1_distance(T=int), scale=float(bound) / epsilon
     )
     noisy = measurement([int(c) for c in counts])
-    return [None if v < k else int(v) for v in (max(0, int(x)) for x in noisy)]
+    return [None if v < k else v for v in (max(0, round(x)) for x in noisy)]

@@ -21,10 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from cairn.services.analytics.engine import Engine, Query, Table
 from cairn.services.analytics.privacy import DEFAULT_K, suppress
+from cairn.services.analytics.release import make_release
 from cairn.services.analytics.snapshot import SnapshotInfo, export_snapshot
 from cairn.store.analytics import latest_snapshot, prune_snapshots, read_snapshot_file, save_snapshot
 from cairn.store.database import Database
@@ -58,6 +59,8 @@ class AnalyticsService:
         *,
         clock: Callable[[], datetime],
         k: int = DEFAULT_K,
+        epsilon: float = 0.0,
+        bound: int = 5,
     ) -> None:
         if k < 2:
             raise ValueError("the small-cell threshold k must be at least 2")
@@ -65,6 +68,8 @@ class AnalyticsService:
         self.cache = cache
         self.clock = clock
         self.k = k
+        self.epsilon = epsilon
+        self.bound = bound
         self._lock = threading.Lock()
         self._engine: Engine | None = None
         self._freshness: Freshness | None = None
@@ -79,8 +84,17 @@ class AnalyticsService:
         try:
             info = export_snapshot(self.database, work, now=self.clock())
             files = sorted(info.path.glob("*.parquet"))
+            meta: dict[str, object] = {"rows": info.rows, "seconds": info.seconds}
+            if self.epsilon > 0:  # made once here, so that every process serves the same noise
+                engine = Engine(info.path)
+                try:
+                    meta["release"] = make_release(
+                        engine, epsilon=self.epsilon, bound=self.bound, created_at=info.created_at
+                    )
+                finally:
+                    engine.close()
             with self.database.transaction() as session:
-                stored = save_snapshot(session, info.created_at, {"rows": info.rows, "seconds": info.seconds}, files)
+                stored = save_snapshot(session, info.created_at, meta, files)
                 prune_snapshots(session, KEEP)
             log.info("analytics snapshot %s: %s in %.1f s", stored.id, info.rows, info.seconds)
             return info
@@ -134,6 +148,14 @@ class AnalyticsService:
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
+
+    def release(self) -> dict[str, Any] | None:
+        """The newest snapshot's differentially private open-data release (None when releases are off, or before
+        the first refresh)."""
+        with self.database.transaction() as session:
+            stored = latest_snapshot(session)
+        found = stored.meta.get("release") if stored is not None else None
+        return found if isinstance(found, dict) else None
 
     def table(self, query: Query) -> Table | None:
         """The indicator's table with every cell that must not be released suppressed; None before the first
