@@ -49,3 +49,34 @@ def test_refresh_then_show(sqlite_database: Database, tmp_path: Path) -> None:
                   ["show", "awards", "--filter", "field"]):  # fmt: skip
         refused = runner.invoke(cli, ["analytics", *wrong], env=env)
         assert refused.exit_code == 1, (wrong, refused.output)
+
+
+def test_release_then_combine(sqlite_database: Database, tmp_path: Path) -> None:
+    build_dataset(sqlite_database)
+    env = {
+        "CAIRN_SECRET_KEY": SECRET,
+        "CAIRN_BASE_URL": PUBLIC_URL,
+        "CAIRN_DATABASE_URL": sqlite_database.url,
+        "CAIRN_ANALYTICS_CACHE": str(tmp_path / "cache"),
+    }
+    runner = CliRunner()
+    assert runner.invoke(cli, ["analytics", "refresh"], env=env).exit_code == 0
+    off = runner.invoke(cli, ["analytics", "release"], env=env)
+    assert off.exit_code == 1
+    assert "CAIRN_ANALYTICS_EPSILON" in off.output
+    on = {**env, "CAIRN_ANALYTICS_EPSILON": "1.5"}
+    assert runner.invoke(cli, ["analytics", "refresh"], env=on).exit_code == 0
+    made = runner.invoke(cli, ["analytics", "release"], env=on)
+    assert made.exit_code == 0, made.output
+    release = json.loads(made.stdout)
+    assert release["epsilon"] == 1.5
+    first = tmp_path / "one.json"
+    first.write_text(made.stdout, encoding="utf-8")
+    combined = runner.invoke(cli, ["analytics", "combine", str(first), str(first)], env=env)
+    assert combined.exit_code == 0, combined.output
+    learners = next(t for t in json.loads(combined.stdout)["tables"] if t["indicator"] == "learners")
+    single = next(t for t in release["tables"] if t["indicator"] == "learners")
+    assert learners["cells"][0]["value"] == 2 * single["cells"][0]["value"]
+    junk = tmp_path / "junk.json"
+    junk.write_text("{not json", encoding="utf-8")
+    assert runner.invoke(cli, ["analytics", "combine", str(junk)], env=env).exit_code == 1

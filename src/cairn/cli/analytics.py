@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 import click
 
@@ -14,6 +15,8 @@ from cairn.cli.common import database_option, fail_cleanly
 from cairn.errors import InputError, NotFoundError
 
 __all__ = ["analytics"]
+
+MAX_RELEASE_BYTES = 20 * 1024 * 1024
 
 
 @click.group()
@@ -83,3 +86,38 @@ def show(
             if cell.suppressed:
                 line["withheld"] = cell.reason
             click.echo(json.dumps(line, ensure_ascii=False))
+
+
+@analytics.command()
+@database_option
+@fail_cleanly
+def release(database: str | None) -> None:
+    """Print the newest snapshot's differentially private open-data release as JSON (CAIRN_ANALYTICS_EPSILON)."""
+    from cairn.bootstrap import build, load_settings
+
+    container = build(load_settings(database_url=database))
+    found = container.analytics.release()
+    if found is None:
+        raise NotFoundError(
+            "no open-data release: set CAIRN_ANALYTICS_EPSILON (the privacy budget) and run 'cairn analytics refresh'"
+        )
+    click.echo(json.dumps(found, ensure_ascii=False))
+
+
+@analytics.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@fail_cleanly
+def combine(files: tuple[Path, ...]) -> None:
+    """Add up open-data releases of several instances (FILES, as 'cairn analytics release' prints them) into one,
+    for a registry that publishes a network's figures: nothing but the releases is needed."""
+    from cairn.services.analytics.release import combine as add_up
+
+    releases = []
+    for path in files:
+        if path.stat().st_size > MAX_RELEASE_BYTES:
+            raise InputError("%(file)s is larger than a release can be", file=str(path))
+        try:
+            releases.append(json.loads(path.read_text(encoding="utf-8")))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise InputError("%(file)s is not JSON", file=str(path)) from None
+    click.echo(json.dumps(add_up(releases), ensure_ascii=False))
