@@ -63,6 +63,7 @@ from cairn.services.verification.batch import BatchVerifier
 from cairn.services.verification.local_fetch import InstanceFetcher
 from cairn.services.verification.service import VerificationService
 from cairn.services.wallet.receiving import CredentialReceiver
+from cairn.services.wallet.refresh import WalletRefresher
 from cairn.services.wallet.service import WalletService
 from cairn.services.wallet.sharing import SharingService
 from cairn.settings import Settings
@@ -131,6 +132,7 @@ class Container:
     batch: BatchVerifier
     # wallet
     wallet: WalletService
+    wallet_refresh: WalletRefresher
     pathways: PathwayService
     pathway_claims: PathwayClaimService
     recognition: RecognitionService
@@ -269,7 +271,9 @@ def build(
         issuing=issuing,
         max_upload_bytes=settings.max_upload_bytes,
         recheck_after=timedelta(minutes=settings.wallet_recheck_minutes),
+        refresh_on_list=settings.wallet_refresh_minutes == 0,
     )
+    wallet_refresh = WalletRefresher(wallet, public_url=settings.public_url)
     pathway_claims = PathwayClaimService(
         database,
         clock=clock,
@@ -336,7 +340,14 @@ def build(
     uploads = BulkUploads(
         database, bulk=bulk, queries=award_queries, jobs=jobs, secret_key=settings.require_secret_key, clock=clock
     )
-    register_tasks(jobs, database=database, mailer=mailer, uploads=uploads)
+    register_tasks(
+        jobs,
+        database=database,
+        mailer=mailer,
+        uploads=uploads,
+        refresher=wallet_refresh,
+        wallet_refresh_minutes=settings.wallet_refresh_minutes,
+    )
     return Container(
         settings=settings,
         database=database,
@@ -370,6 +381,7 @@ def build(
         verification=verification,
         batch=BatchVerifier(verification=verification, max_age=timedelta(minutes=settings.wallet_recheck_minutes)),
         wallet=wallet,
+        wallet_refresh=wallet_refresh,
         pathways=pathways,
         pathway_claims=pathway_claims,
         recognition=recognition,
@@ -430,6 +442,8 @@ def schedule_jobs(container: Container) -> None:
         mailer=container.mailer,
         federation=container.federation,
         registry_sync_minutes=container.settings.registry_sync_minutes,
+        refresher=container.wallet_refresh,
+        wallet_refresh_minutes=container.settings.wallet_refresh_minutes,
     )
 
 

@@ -126,6 +126,13 @@ class Settings:
         "minutes after which a wallet credential is verified again (status, validity) when its owner opens it or "
         "a public page (share link, profile, link preview, certificate) shows it",
     )
+    wallet_refresh_minutes: int = _setting(
+        "CAIRN_WALLET_REFRESH_MINUTES",
+        15,
+        "minutes between runs of the job that verifies again the wallet credentials older than "
+        "CAIRN_WALLET_RECHECK_MINUTES (status lists, validity; a learner is emailed when another issuer revokes, "
+        "suspends or reinstates one), 1 to 60; 0: no background refresh, listing a wallet re-checks instead",
+    )
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
@@ -156,6 +163,8 @@ class Settings:
             raise ConfigurationError("CAIRN_MAX_UPLOAD_BYTES must be positive")
         if self.wallet_recheck_minutes <= 0:
             raise ConfigurationError("CAIRN_WALLET_RECHECK_MINUTES must be positive")
+        if not 0 <= self.wallet_refresh_minutes <= 60:
+            raise ConfigurationError("CAIRN_WALLET_REFRESH_MINUTES must be 0 (no background refresh) to 60")
         if self.registry_sync_minutes < 0:
             raise ConfigurationError("CAIRN_REGISTRY_SYNC_MINUTES must be 0 (no background sync) or more")
         if self.registry_list_max_bytes <= 0 or self.registry_sync_timeout <= 0:

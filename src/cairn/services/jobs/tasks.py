@@ -8,6 +8,12 @@
   sent, so no job sends one twice.
 - ``accounts.purge`` (hourly, the first an hour after the worker starts): expired sessions and links, old sent
   emails.
+- ``wallet.refresh``: verify again the wallet credentials whose last check is older than the re-check age
+  (:class:`~cairn.services.wallet.refresh.WalletRefresher`), in batches, each in short transactions of its own,
+  and tell learners of status changes. Deferred when a transaction that made an award's wallet copies due (its
+  status changed here) commits, with one idempotency key, so a burst makes one job; periodic (``wallet.due``)
+  every ``CAIRN_WALLET_REFRESH_MINUTES``. With that set to 0 neither runs, and listing a wallet re-checks its
+  due copies of this instance's awards instead.
 - ``registry.sync`` (every minute; a peer is fetched when ``CAIRN_REGISTRY_SYNC_MINUTES`` have passed since any
   process last checked it): the trust lists of federated registries, the first at once.
 
@@ -30,10 +36,12 @@ from cairn.services.issuing.bulk_uploads import BulkUploads
 from cairn.services.jobs.queue import JobQueue
 from cairn.services.mail import Mailer
 from cairn.services.trust.federation import FederationService
+from cairn.services.wallet.refresh import REFRESH_TASK, WalletRefresher
 from cairn.store.database import Database
+from cairn.store.issuing.claims import WALLET_COPIES_DUE
 from cairn.store.tables import OutboxRow
 
-__all__ = ["MAIL_TASK", "register_tasks", "schedule"]
+__all__ = ["MAIL_TASK", "REFRESH_TASK", "refresh_cron", "register_tasks", "schedule"]
 
 log = logging.getLogger("cairn.jobs")
 
@@ -63,7 +71,36 @@ def _defer_mail_on_commit(database: Database, jobs: JobQueue) -> None:
     event.listen(database.sessions, "after_soft_rollback", lambda s, _t: after_rollback(s))
 
 
-def register_tasks(jobs: JobQueue, *, database: Database, mailer: Mailer, uploads: BulkUploads) -> None:
+def _defer_refresh_on_commit(database: Database, jobs: JobQueue) -> None:
+    """Defer ``wallet.refresh`` after each commit of a transaction that made wallet copies due (an award's status
+    changed). The flag is read, not taken, on commit (every instance built over the database defers to its own
+    queue; on PostgreSQL they share one, where the idempotency key makes one job) and dropped when the session
+    begins again or rolls back."""
+
+    def after_commit(session: Session) -> None:
+        if session.info.get(WALLET_COPIES_DUE):
+            try:
+                jobs.defer(REFRESH_TASK, idempotency_key=REFRESH_TASK)
+            except Exception:  # the periodic run re-checks them anyway
+                log.exception("could not queue the wallet refresh job")
+
+    def forget(session: Session) -> None:
+        session.info.pop(WALLET_COPIES_DUE, None)
+
+    event.listen(database.sessions, "after_commit", after_commit)
+    event.listen(database.sessions, "after_begin", lambda s, _t, _c: forget(s))
+    event.listen(database.sessions, "after_soft_rollback", lambda s, _t: forget(s))
+
+
+def register_tasks(
+    jobs: JobQueue,
+    *,
+    database: Database,
+    mailer: Mailer,
+    uploads: BulkUploads,
+    refresher: WalletRefresher | None = None,
+    wallet_refresh_minutes: int = 0,
+) -> None:
     """Register the tasks that are deferred (bootstrap, once per instance)."""
     jobs.task(BULK_TASK, uploads.run)
 
@@ -73,6 +110,19 @@ def register_tasks(jobs: JobQueue, *, database: Database, mailer: Mailer, upload
     jobs.task(MAIL_TASK, send_mail, retries=0)
     if mailer.enabled:
         _defer_mail_on_commit(database, jobs)
+    if refresher is not None:
+
+        def refresh() -> None:
+            refresher.run()
+
+        jobs.task(REFRESH_TASK, refresh, retries=0)  # no retries: the idempotency key is a queueing lock too
+        if wallet_refresh_minutes > 0:
+            _defer_refresh_on_commit(database, jobs)
+
+
+def refresh_cron(minutes: int) -> str:
+    """The cron schedule of a run every ``minutes`` (1 to 60)."""
+    return "0 * * * *" if minutes >= 60 else f"*/{minutes} * * * *"
 
 
 def schedule(
@@ -83,6 +133,8 @@ def schedule(
     mailer: Mailer,
     federation: FederationService,
     registry_sync_minutes: int,
+    refresher: WalletRefresher | None = None,
+    wallet_refresh_minutes: int = 0,
 ) -> None:
     """Register the periodic tasks, as the settings of the process that runs the worker say (``cairn serve``,
     ``cairn worker``); a second call changes nothing."""
@@ -99,3 +151,5 @@ def schedule(
             federation.sync_all(actor="scheduler", skip_checked_within=due)
 
         jobs.periodic("registry.sync", sync, cron="* * * * *")
+    if refresher is not None and wallet_refresh_minutes > 0:
+        jobs.periodic("wallet.due", refresher.run, cron=refresh_cron(wallet_refresh_minutes))
