@@ -118,6 +118,7 @@ def test_a_run_stops_at_its_cap_longest_unchecked_first(container: Container, cl
         ids.append(container.wallet.import_credential(ada, text_of(credential), source="paste").id)
         clock.advance(minutes=1)
     clock.advance(hours=2)
+    assert WalletRefresher(container.wallet, public_url=PUBLIC_URL, seconds=0).run().checked == 0  # out of time
     refresher = WalletRefresher(container.wallet, public_url=PUBLIC_URL, batch=2)
     done = refresher.run(cap=3)
     assert (done.checked, done.failed) == (3, 0)

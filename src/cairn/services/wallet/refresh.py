@@ -1,11 +1,12 @@
 """Wallet credentials verified again in the background: the queue's ``wallet.refresh`` job.
 
 Every credential of every wallet whose last check is older than the re-check age (``CAIRN_WALLET_RECHECK_MINUTES``)
-is verified again through the one verification use case, the longest unchecked first, in batches of
-:data:`BATCH`, at most :data:`RUN_CAP` a run. Each credential is read in one short transaction, verified outside
-any (a remote status list is fetched by the bounded fetcher: its size and time limits hold), and what was found is
-kept in a second short transaction, unless the credential was removed or checked by someone else meanwhile. A
-credential whose verification raises is logged and left for the next run; the others go on.
+is verified again through the one verification use case, the longest unchecked first, in batches of :data:`BATCH`,
+at most :data:`RUN_CAP` a run, starting none after :data:`RUN_SECONDS`. Each credential is read in one short
+transaction, verified outside any (a remote status list is fetched by the bounded fetcher: its size and time limits
+hold), and what was found is kept in a second short transaction, unless the credential was removed or checked by
+someone else meanwhile. A credential whose verification raises is logged and left for the next run; the others go
+on.
 
 When the status a check finds is one the learner is to be told about (:func:`~cairn.services.wallet.records.
 status_notice`: revoked, suspended, valid again) the wallet page shows the notice; for a credential that did not
@@ -18,6 +19,7 @@ this instance's awards get their email when the issuer changes the status
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Final
 
@@ -31,7 +33,7 @@ from cairn.store.mail import OutboxRepository
 from cairn.store.tables import WalletCredentialRow, WalletRow
 from cairn.store.wallet.repository import WalletRepository
 
-__all__ = ["BATCH", "REFRESH_TASK", "RUN_CAP", "Refreshed", "WalletRefresher"]
+__all__ = ["BATCH", "REFRESH_TASK", "RUN_CAP", "RUN_SECONDS", "Refreshed", "WalletRefresher"]
 
 log = logging.getLogger("cairn.wallet")
 
@@ -40,6 +42,9 @@ BATCH: Final = 50
 """Due credentials read at a time."""
 RUN_CAP: Final = 1000
 """Credentials one run verifies at most (the next run goes on from there)."""
+RUN_SECONDS: Final = 120.0
+"""How long one run starts new checks for: slow issuers do not hold the worker (on SQLite, the one thread that also
+sends emails and runs bulk awards) for long."""
 MAX_EMAIL_TEXT: Final = 200
 
 
@@ -63,20 +68,29 @@ def _plain(text: str | None) -> str | None:
 class WalletRefresher:
     """Verifies due wallet credentials again (the ``wallet.refresh`` job) and tells learners of status changes."""
 
-    def __init__(self, wallet: WalletService, *, public_url: str, cap: int = RUN_CAP, batch: int = BATCH) -> None:
+    def __init__(
+        self,
+        wallet: WalletService,
+        *,
+        public_url: str,
+        cap: int = RUN_CAP,
+        batch: int = BATCH,
+        seconds: float = RUN_SECONDS,
+    ) -> None:
         self.wallet = wallet
         self.public_url = public_url.rstrip("/")
         self.cap = cap
         self.batch = batch
+        self.seconds = seconds
 
     def run(self, *, cap: int | None = None) -> Refreshed:
         """Verify again up to ``cap`` (else :attr:`cap`) credentials whose last check is older than the re-check
-        age, longest unchecked first."""
+        age, longest unchecked first, starting none after :attr:`seconds`."""
         limit = self.cap if cap is None else cap
         database, done = self.wallet.database, Refreshed()
         failed: set[str] = set()
-        tried = 0
-        while tried < limit:
+        tried, deadline = 0, time.monotonic() + self.seconds
+        while tried < limit and time.monotonic() < deadline:
             before = self.wallet.clock() - self.wallet.recheck_after
             with database.transaction() as session:
                 ids = WalletRepository(session).due(
@@ -85,6 +99,8 @@ class WalletRefresher:
             if not ids:
                 break
             for credential_id in ids:
+                if time.monotonic() >= deadline:
+                    break
                 tried += 1
                 try:
                     self._refresh(credential_id, done)
