@@ -65,6 +65,7 @@ from cairn.services.verification.batch import BatchVerifier
 from cairn.services.verification.local_fetch import InstanceFetcher
 from cairn.services.verification.service import VerificationService
 from cairn.services.wallet.receiving import CredentialReceiver
+from cairn.services.wallet.refresh import WalletRefresher
 from cairn.services.wallet.service import WalletService
 from cairn.services.wallet.sharing import SharingService
 from cairn.settings import Settings
@@ -134,6 +135,7 @@ class Container:
     batch: BatchVerifier
     # wallet
     wallet: WalletService
+    wallet_refresh: WalletRefresher
     pathways: PathwayService
     pathway_claims: PathwayClaimService
     recognition: RecognitionService
@@ -288,7 +290,9 @@ def build(
         issuing=issuing,
         max_upload_bytes=settings.max_upload_bytes,
         recheck_after=timedelta(minutes=settings.wallet_recheck_minutes),
+        refresh_on_list=settings.wallet_refresh_minutes == 0,
     )
+    wallet_refresh = WalletRefresher(wallet, public_url=settings.public_url)
     pathway_claims = PathwayClaimService(
         database,
         clock=clock,
@@ -358,7 +362,15 @@ def build(
     analytics = AnalyticsService(
         database, analytics_folder(settings), clock=clock, k=settings.analytics_k, epsilon=settings.analytics_epsilon
     )
-    register_tasks(jobs, database=database, mailer=mailer, uploads=uploads, analytics=analytics)
+    register_tasks(
+        jobs,
+        database=database,
+        mailer=mailer,
+        uploads=uploads,
+        refresher=wallet_refresh,
+        wallet_refresh_minutes=settings.wallet_refresh_minutes,
+        analytics=analytics,
+    )
     return Container(
         settings=settings,
         database=database,
@@ -392,6 +404,7 @@ def build(
         verification=verification,
         batch=BatchVerifier(verification=verification, max_age=timedelta(minutes=settings.wallet_recheck_minutes)),
         wallet=wallet,
+        wallet_refresh=wallet_refresh,
         pathways=pathways,
         pathway_claims=pathway_claims,
         recognition=recognition,
@@ -453,6 +466,8 @@ def schedule_jobs(container: Container) -> None:
         mailer=container.mailer,
         federation=container.federation,
         registry_sync_minutes=container.settings.registry_sync_minutes,
+        refresher=container.wallet_refresh,
+        wallet_refresh_minutes=container.settings.wallet_refresh_minutes,
         analytics=container.analytics,
         analytics_refresh=container.settings.analytics_refresh,
     )

@@ -150,6 +150,13 @@ class Settings:
         "folder where each process keeps its copy of the newest analytics snapshot; default: next to the SQLite "
         "file (cairn.db -> cairn-analytics), or $XDG_CACHE_HOME/cairn/analytics with PostgreSQL",
     )
+    wallet_refresh_minutes: int = _setting(
+        "CAIRN_WALLET_REFRESH_MINUTES",
+        15,
+        "minutes between runs of the job that verifies again the wallet credentials older than "
+        "CAIRN_WALLET_RECHECK_MINUTES (status lists, validity; a learner is emailed when another issuer revokes, "
+        "suspends or reinstates one), 1 to 60; 0: no background refresh, listing a wallet re-checks instead",
+    )
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
@@ -184,6 +191,8 @@ class Settings:
             raise ConfigurationError("CAIRN_ANALYTICS_EPSILON must be 0 (no release) or more")
         if self.analytics_k < 2:
             raise ConfigurationError("CAIRN_ANALYTICS_K must be at least 2")
+        if not 0 <= self.wallet_refresh_minutes <= 60:
+            raise ConfigurationError("CAIRN_WALLET_REFRESH_MINUTES must be 0 (no background refresh) to 60")
         if self.registry_sync_minutes < 0:
             raise ConfigurationError("CAIRN_REGISTRY_SYNC_MINUTES must be 0 (no background sync) or more")
         if self.registry_list_max_bytes <= 0 or self.registry_sync_timeout <= 0:

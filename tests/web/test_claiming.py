@@ -202,6 +202,8 @@ def test_the_wallet_shows_a_status_notice_until_the_learner_dismisses_it(
     assert 'class="status-notice' not in client.get("/wallet").text
     container.status_lists.suspend(award_id, reason="under review", actor="t")
     clock.advance(minutes=1)
+    # the app's worker thread runs the wallet.refresh job the suspension deferred (a listing verifies nothing)
+    assert container.jobs.wait(lambda: container.wallet.list(ada)[0].status == "suspended", timeout=20)
     listing = client.get("/wallet?lang=pl").text
     assert 'class="status-notice suspended"' in listing
     assert client.post(f"/wallet/{item.id}/notice", data={"back": "list"}).status_code == 403  # no CSRF token

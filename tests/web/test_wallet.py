@@ -12,6 +12,7 @@ import zipfile
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -28,7 +29,7 @@ from cairn.store.tables import OutboxRow
 from cairn.web.app import create_app
 from cairn.web.deps import SESSION_COOKIE
 from tests.factories import FixedClock, foreign
-from tests.helpers import csrf_of, emailed_link, use_link
+from tests.helpers import csrf_of, emailed_link, sign_in, use_link
 
 PASSWORD = "correct horse battery"
 FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
@@ -333,3 +334,32 @@ def test_sign_up_is_throttled_before_any_password_is_hashed(container: Container
         assert hasher.hashed == hashed + 1
         clock.advance(hours=1, seconds=1)
         assert ask_to_sign_up(client, "eve@example.org").status_code == 200
+
+
+def test_the_list_page_verifies_nothing_the_queues_job_does(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = TestClient(create_app(container), follow_redirects=False)  # no lifespan: no worker thread, the test
+    ada = container.accounts.create_account(email="ada@example.org", password=PASSWORD).id  # runs the job itself
+    result = container.issuing.award(DEFINITION, Recipient(email="ada@example.org"), actor="test", organisation=UM)
+    assert result.claim_token
+    item = container.wallet.add_from_claim(ada, "ada@example.org", result.claim_token)
+    container.status_lists.revoke(result.award_id, reason="plagiarism", actor="registrar")  # its copy is due now
+    calls: list[object] = []
+    verify = container.wallet.verification.verify
+
+    def counted(data: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(data)
+        return verify(data, *args, **kwargs)
+
+    monkeypatch.setattr(container.wallet.verification, "verify", counted)
+    sign_in(client, "ada@example.org", PASSWORD)
+    listing = client.get("/wallet")
+    assert listing.status_code == 200
+    assert f"/wallet/{item.id}" in listing.text
+    assert calls == []  # the page request verified nothing
+    assert "status-revoked" not in listing.text
+    container.jobs.run_pending()  # deferred when the revocation committed
+    assert len(calls) == 1
+    assert "status-revoked" in client.get("/wallet").text
+    assert calls[1:] == []

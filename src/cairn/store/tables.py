@@ -462,7 +462,7 @@ class WalletCredentialRow(Base):
     valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     status: Mapped[str] = mapped_column(String(20))
     report: Mapped[dict[str, Any]]
-    checked_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    checked_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)  # the re-check job's order
     added_at: Mapped[datetime] = mapped_column(UtcDateTime())
     tags: Mapped[dict[str, Any]]
     search_text: Mapped[str] = mapped_column(Text)
@@ -472,6 +472,7 @@ class WalletCredentialRow(Base):
     """Whether the credential is about the wallet's holder: ``holder``, ``someone-else`` (it names another
     person) or ``unknown`` (it names nobody); only ``holder`` credentials are shown as the holder's."""
     status_seen: Mapped[str | None] = mapped_column(String(20))  # the status the learner was last shown
+    status_mailed: Mapped[str | None] = mapped_column(String(20))  # the status the learner was last emailed about
 
 
 class WalletCollectionRow(Base):

@@ -59,14 +59,16 @@ _STATUS: Final = {
 }
 _STATUS_TAIL: Final = {
     "en": (
-        "\u201c{title}\u201d.\n\nReason given: {reason}\n\nVerifiers checking it see its current status from now on. "
+        "\u201c{title}\u201d.\n\n{reason}Verifiers checking it see its current status from now on. "
         "Your wallet shows it too: {wallet}\n"
     ),
     "pl": (
-        "\u201e{title}\u201d.\n\nPodany powód: {reason}\n\nOd teraz osoby sprawdzające je widzą jego aktualny status. "
+        "\u201e{title}\u201d.\n\n{reason}Od teraz osoby sprawdzające je widzą jego aktualny status. "
         "Widać go także w Twoim portfelu: {wallet}\n"
     ),
 }
+_REASON: Final = {"en": "Reason given: {reason}\n\n", "pl": "Podany powód: {reason}\n\n"}
+_SOME_ISSUER: Final = {"en": "The issuer", "pl": "Wystawca"}
 
 
 def credential_language(credential: Mapping[str, Any] | None) -> str:
@@ -97,14 +99,16 @@ def claim_email(
 
 
 def status_email(
-    *, language: str, change: str, title: str, issuer: str, reason: str, wallet_url: str
+    *, language: str, change: str, title: str, issuer: str | None, reason: str | None, wallet_url: str
 ) -> tuple[str, str]:
     """``(subject, body)`` telling the learner that ``change`` (``revoked``, ``suspended``, ``reinstated``)
-    happened to their credential."""
+    happened to their credential; without a reason line when none is known (another issuer's status list gives
+    none), and "the issuer" when it has no name."""
     lang = _pick(language)
     subject, lead = _STATUS[lang][change]
     hello = _HELLO[lang][1]
-    body = f"{hello}\n\n{lead.format(issuer=issuer)} " + _STATUS_TAIL[lang].format(
-        title=title, reason=reason, wallet=wallet_url
+    said = _REASON[lang].format(reason=reason) if reason else ""
+    body = f"{hello}\n\n{lead.format(issuer=issuer or _SOME_ISSUER[lang])} " + _STATUS_TAIL[lang].format(
+        title=title, reason=said, wallet=wallet_url
     )
     return subject.format(title=title), body

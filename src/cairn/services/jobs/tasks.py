@@ -10,6 +10,12 @@
   emails.
 - ``analytics.refresh`` (``CAIRN_ANALYTICS_REFRESH``, nightly by default; also deferred by ``cairn analytics
   refresh --queue``): a new analytics snapshot, one at a time (its idempotency key).
+- ``wallet.refresh``: verify again the wallet credentials whose last check is older than the re-check age
+  (:class:`~cairn.services.wallet.refresh.WalletRefresher`), in batches, each in short transactions of its own,
+  and tell learners of status changes. Deferred when a transaction that made an award's wallet copies due (its
+  status changed here) commits, with one idempotency key, so a burst makes one job; periodic (``wallet.due``)
+  every ``CAIRN_WALLET_REFRESH_MINUTES``. With that set to 0 neither runs, and listing a wallet re-checks its
+  due copies of this instance's awards instead.
 - ``registry.sync`` (every minute; a peer is fetched when ``CAIRN_REGISTRY_SYNC_MINUTES`` have passed since any
   process last checked it): the trust lists of federated registries, the first at once.
 
@@ -27,16 +33,19 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from cairn.services.accounts.purge import purge
-from cairn.services.analytics.service import REFRESH_TASK, AnalyticsService
+from cairn.services.analytics.service import REFRESH_TASK as ANALYTICS_TASK
+from cairn.services.analytics.service import AnalyticsService
 from cairn.services.issuing.bulk_uploads import TASK as BULK_TASK
 from cairn.services.issuing.bulk_uploads import BulkUploads
 from cairn.services.jobs.queue import JobQueue
 from cairn.services.mail import Mailer
 from cairn.services.trust.federation import FederationService
+from cairn.services.wallet.refresh import REFRESH_TASK, WalletRefresher
 from cairn.store.database import Database
+from cairn.store.issuing.claims import WALLET_COPIES_DUE
 from cairn.store.tables import OutboxRow
 
-__all__ = ["MAIL_TASK", "register_tasks", "schedule"]
+__all__ = ["MAIL_TASK", "REFRESH_TASK", "refresh_cron", "register_tasks", "schedule"]
 
 log = logging.getLogger("cairn.jobs")
 
@@ -66,12 +75,41 @@ def _defer_mail_on_commit(database: Database, jobs: JobQueue) -> None:
     event.listen(database.sessions, "after_soft_rollback", lambda s, _t: after_rollback(s))
 
 
+def _defer_refresh_on_commit(database: Database, jobs: JobQueue) -> None:
+    """Defer ``wallet.refresh`` after each commit of a transaction that made wallet copies due (an award's status
+    changed). The flag is read, not taken, on commit (every instance built over the database defers to its own
+    queue; on PostgreSQL they share one, where the idempotency key makes one job) and dropped when the session
+    begins again or rolls back."""
+
+    def after_commit(session: Session) -> None:
+        if session.info.get(WALLET_COPIES_DUE):
+            try:
+                jobs.defer(REFRESH_TASK, idempotency_key=REFRESH_TASK)
+            except Exception:  # the periodic run re-checks them anyway
+                log.exception("could not queue the wallet refresh job")
+
+    def forget(session: Session) -> None:
+        session.info.pop(WALLET_COPIES_DUE, None)
+
+    event.listen(database.sessions, "after_commit", after_commit)
+    event.listen(database.sessions, "after_begin", lambda s, _t, _c: forget(s))
+    event.listen(database.sessions, "after_soft_rollback", lambda s, _t: forget(s))
+
+
 def register_tasks(
-    jobs: JobQueue, *, database: Database, mailer: Mailer, uploads: BulkUploads, analytics: AnalyticsService
+    jobs: JobQueue,
+    *,
+    database: Database,
+    mailer: Mailer,
+    uploads: BulkUploads,
+    refresher: WalletRefresher | None = None,
+    wallet_refresh_minutes: int = 0,
+    analytics: AnalyticsService | None = None,
 ) -> None:
     """Register the tasks that are deferred (bootstrap, once per instance)."""
     jobs.task(BULK_TASK, uploads.run)
-    jobs.task(REFRESH_TASK, lambda: log.info("analytics refreshed: %s", analytics.refresh().rows), retries=2)
+    if analytics is not None:
+        jobs.task(ANALYTICS_TASK, lambda: log.info("analytics refreshed: %s", analytics.refresh().rows), retries=2)
 
     def send_mail() -> None:
         mailer.send_pending(limit=1000)
@@ -79,6 +117,19 @@ def register_tasks(
     jobs.task(MAIL_TASK, send_mail, retries=0)
     if mailer.enabled:
         _defer_mail_on_commit(database, jobs)
+    if refresher is not None:
+
+        def refresh() -> None:
+            refresher.run()
+
+        jobs.task(REFRESH_TASK, refresh, retries=0)  # no retries: the idempotency key is a queueing lock too
+        if wallet_refresh_minutes > 0:
+            _defer_refresh_on_commit(database, jobs)
+
+
+def refresh_cron(minutes: int) -> str:
+    """The cron schedule of a run every ``minutes`` (1 to 60)."""
+    return "0 * * * *" if minutes >= 60 else f"*/{minutes} * * * *"
 
 
 def schedule(
@@ -89,8 +140,10 @@ def schedule(
     mailer: Mailer,
     federation: FederationService,
     registry_sync_minutes: int,
-    analytics: AnalyticsService,
-    analytics_refresh: str,
+    refresher: WalletRefresher | None = None,
+    wallet_refresh_minutes: int = 0,
+    analytics: AnalyticsService | None = None,
+    analytics_refresh: str = "none",
 ) -> None:
     """Register the periodic tasks, as the settings of the process that runs the worker say (``cairn serve``,
     ``cairn worker``); a second call changes nothing."""
@@ -100,7 +153,7 @@ def schedule(
         "accounts.purge", lambda: log.debug("purged %s", purge(database, now=clock())), cron="17 * * * *",
         catch_up=False,
     )  # fmt: skip
-    if analytics_refresh.strip().lower() not in ("", "none"):
+    if analytics is not None and analytics_refresh.strip().lower() not in ("", "none"):
         jobs.periodic(
             "analytics.nightly", lambda: log.info("analytics refreshed: %s", analytics.refresh().rows),
             cron=analytics_refresh.strip(), catch_up=False,
@@ -112,3 +165,5 @@ def schedule(
             federation.sync_all(actor="scheduler", skip_checked_within=due)
 
         jobs.periodic("registry.sync", sync, cron="* * * * *")
+    if refresher is not None and wallet_refresh_minutes > 0:
+        jobs.periodic("wallet.due", refresher.run, cron=refresh_cron(wallet_refresh_minutes))

@@ -26,6 +26,7 @@ from cairn.services.wallet.records import (
     _content_hash,
     cnf_did,
     issuer_unreachable,
+    record_check,
     status_of,
 )
 from cairn.store.database import Database
@@ -35,7 +36,7 @@ from cairn.vc.dids import did_key
 from cairn.vc.formats.baking import sniff, unbake
 from cairn.vc.holder import HOLDER, holder_match
 from cairn.vc.keys import KeyPair, KeyType
-from cairn.vc.report import Outcome
+from cairn.vc.report import Outcome, Report
 from cairn.vc.values import parse_time
 
 __all__ = ["WalletCore"]
@@ -54,6 +55,7 @@ class WalletCore:
         issuing: IssuingService | None = None,
         max_upload_bytes: int = 52_428_800,
         recheck_after: timedelta = timedelta(minutes=60),
+        refresh_on_list: bool = True,
     ) -> None:
         self.database = database
         self.clock = clock
@@ -62,6 +64,9 @@ class WalletCore:
         self.issuing = issuing
         self.max_upload_bytes = max_upload_bytes
         self.recheck_after = recheck_after
+        self.refresh_on_list = refresh_on_list
+        """Whether listing the wallet verifies due credentials of this instance again; False where the re-check
+        job of the queue refreshes them (:mod:`cairn.services.wallet.refresh`)."""
         self._sealing_key: bytes | None = None
         self._companions: dict[int, str] = {}
         """Wallet id → the did:key of its P-256 companion (derived from the sealed seed: opened once, not per check)."""
@@ -120,6 +125,12 @@ class WalletCore:
         account = WalletRepository(session).account(wallet.account_id)
         email = account.email if account is not None and account.email_verified_at is not None else None
         return holder_match(document, dids=dids, email=email)
+
+    def keep_check(self, session: Session, wallet: WalletRow, row: WalletCredentialRow, report: Report) -> None:
+        """Keep what verifying a stored credential again found (status, report, when) and whom it is about (the
+        account's address may have been verified since): the one way a re-check is recorded."""
+        record_check(row, report, self.clock())
+        row.holder_match = self._holder_match(session, wallet, row.document or {}, row.source)
 
     # -- verifying input ----------------------------------------------------------------------------
 

@@ -6,7 +6,8 @@ or an export zip) goes through the one verification use case
 credential whose signature fails, or that cannot be read as a credential, is kept out with the reason; an
 expired, revoked or suspended one is kept and shown as such. The status is derived from the report
 (:func:`status_of`) and re-checked when a credential is shown and its last check is older than the
-configured age.
+configured age; the queue's ``wallet.refresh`` job re-checks the others in the background
+(:mod:`cairn.services.wallet.refresh`), so a listing does no verification.
 
 Every credential is also marked with whom it is about (``holder_match``, :func:`cairn.vc.holder.holder_match`):
 the wallet's holder (its subject is the wallet's DID, a hashed or plain email identifier is the account's
@@ -51,7 +52,6 @@ from cairn.services.wallet.records import (
     _recipient_matches,
     _slug,
     _to_item,
-    record_check,
 )
 from cairn.store.accounts.repository import AccountRepository, MembershipRepository
 from cairn.store.audit import AuditRepository
@@ -66,7 +66,8 @@ from cairn.vc.sdjwt import looks_like_sd_jwt
 __all__ = ["REFRESH_LIMIT", "WalletService"]
 
 REFRESH_LIMIT: Final = 25
-"""Credentials a listing of the wallet verifies again at most."""
+"""Credentials a listing of the wallet verifies again at most (only where no job of the queue refreshes them:
+``CAIRN_WALLET_REFRESH_MINUTES=0``)."""
 
 
 class WalletService(WalletCore):
@@ -164,7 +165,8 @@ class WalletService(WalletCore):
             if collection is not None and repo.collection(wallet.id, collection) is None:
                 raise NotFoundError("no such collection in your wallet")
             rows = repo.credentials(wallet.id, q=q, status=status, collection=collection)
-            self._refresh_due_awards(session, wallet, rows)
+            if self.refresh_on_list:  # else the queue's wallet.refresh job keeps them fresh
+                self._refresh_due_awards(session, wallet, rows)
             memberships = repo.memberships([r.id for r in rows])
             items = [_to_item(r, memberships.get(r.id, [])) for r in rows]
         if tag:
@@ -235,8 +237,7 @@ class WalletService(WalletCore):
             return self._item(session, row)
 
     def _recheck(self, session: Session, wallet: WalletRow, row: WalletCredentialRow) -> None:
-        record_check(row, self.verification.verify(row.original), self.clock())
-        row.holder_match = self._holder_match(session, wallet, row.document or {}, row.source)
+        self.keep_check(session, wallet, row, self.verification.verify(row.original))
 
     # -- organising ---------------------------------------------------------------------------------
 

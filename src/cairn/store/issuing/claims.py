@@ -8,13 +8,18 @@ the service.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Final
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cairn.store.tables import AwardRow, LearnerRow, WalletCredentialRow
 
-__all__ = ["ClaimRepository"]
+__all__ = ["WALLET_COPIES_DUE", "ClaimRepository"]
+
+WALLET_COPIES_DUE: Final = "cairn.wallet_copies_due"
+"""The ``session.info`` key set when a transaction made wallet copies due: once it commits, the wallet's re-check
+job is deferred (:mod:`cairn.services.jobs.tasks`)."""
 
 
 class ClaimRepository:
@@ -53,4 +58,7 @@ class ClaimRepository:
             .values(checked_at=checked_before)
             .execution_options(synchronize_session=False)
         )
-        return int(getattr(self.session.execute(stmt), "rowcount", 0) or 0)
+        count = int(getattr(self.session.execute(stmt), "rowcount", 0) or 0)
+        if count:  # the job queue's listener defers the wallet re-check when this transaction commits
+            self.session.info[WALLET_COPIES_DUE] = True
+        return count

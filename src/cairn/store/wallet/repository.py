@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -91,6 +91,22 @@ class WalletRepository:
             query = query.where(WalletCredentialRow.search_text.like(f"%{escaped}%", escape="\\"))
         query = query.order_by(WalletCredentialRow.added_at.desc(), WalletCredentialRow.id)
         return self.session.scalars(query).all()
+
+    # -- the re-check job ------------------------------------------------------------------------
+
+    def due(self, *, checked_before: datetime, limit: int, skip: Collection[str] = ()) -> list[str]:
+        """The ids of credentials (of every wallet) last checked before ``checked_before``, longest unchecked
+        first, at most ``limit``, none of ``skip``."""
+        query = select(WalletCredentialRow.id).where(WalletCredentialRow.checked_at < checked_before)
+        if skip:
+            query = query.where(WalletCredentialRow.id.not_in(list(skip)))
+        query = query.order_by(WalletCredentialRow.checked_at, WalletCredentialRow.id).limit(limit)
+        return list(self.session.scalars(query))
+
+    def locked(self, credential_id: str) -> WalletCredentialRow | None:
+        """A credential of any wallet, locked for this transaction (PostgreSQL; SQLite has one writer)."""
+        query = select(WalletCredentialRow).where(WalletCredentialRow.id == credential_id).with_for_update()
+        return self.session.scalar(query)
 
     def delete_credential(self, row: WalletCredentialRow) -> None:
         """Remove a credential (its memberships and share links go with it)."""
