@@ -336,7 +336,7 @@ def build(
     uploads = BulkUploads(
         database, bulk=bulk, queries=award_queries, jobs=jobs, secret_key=settings.require_secret_key, clock=clock
     )
-    register_tasks(jobs, database=database, mailer=mailer, uploads=uploads)
+    register_tasks(jobs, database=database, mailer=mailer, uploads=uploads, status_lists=status_lists)
     return Container(
         settings=settings,
         database=database,
@@ -430,6 +430,7 @@ def schedule_jobs(container: Container) -> None:
         mailer=container.mailer,
         federation=container.federation,
         registry_sync_minutes=container.settings.registry_sync_minutes,
+        status_lists=container.status_lists,
     )
 
 

@@ -55,6 +55,7 @@ from cairn.store.recognition_tables import (
     RecognitionRulesVersionRow,
 )
 from cairn.store.seal_tables import SealCertificateRow
+from cairn.store.status_tables import StatusPublicationRow
 from cairn.store.wallet_receipt_tables import PendingReceiptRow
 
 __all__ = [
@@ -109,6 +110,7 @@ __all__ = [
     "ShareLinkRow",
     "SignInLinkRow",
     "StatusListRow",
+    "StatusPublicationRow",
     "TrustAnchorRow",
     "TrustStateRow",
     "UsedNonceRow",
