@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 import cairn.services.issuing.status_publications as publications
+from cairn.bootstrap import Container, schedule_jobs
 from cairn.model.awards import Recipient
 from cairn.services.issuing.setup import IssuingServices
 from cairn.services.jobs.queue import JobQueue
@@ -262,3 +263,21 @@ def test_a_form_signed_earlier_never_replaces_one_signed_later(
         PublicationRepository(session).save(**common, body=b"newer", signed_at=clock() + timedelta(minutes=1))
     with database.transaction() as session:
         assert session.scalars(select(StatusPublicationRow.body)).one() == b"newer"
+
+
+def test_an_instance_queues_the_signing_after_a_change_and_schedules_the_resigning(
+    container: Container, signed: Counter[str]
+) -> None:
+    award_id = container.issuing.award(DEFINITION, Recipient(email="ann@example.org"), actor="test").award_id
+    try:
+        container.status_lists.revoke(award_id, reason="misconduct", actor="registrar")
+        assert signed == {}
+        container.jobs.run_pending()  # the job bootstrap deferred when the revocation committed
+        assert signed == {"vc": 1}
+        signed.clear()
+        container.status_lists.published(ORG, "revocation", 1)
+        assert signed == {}
+        schedule_jobs(container)
+        assert "status.resign" in container.jobs.app.tasks
+    finally:
+        container.jobs.close()
