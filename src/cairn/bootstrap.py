@@ -370,6 +370,7 @@ def build(
         refresher=wallet_refresh,
         wallet_refresh_minutes=settings.wallet_refresh_minutes,
         analytics=analytics,
+        status_lists=status_lists,
     )
     return Container(
         settings=settings,
@@ -470,6 +471,7 @@ def schedule_jobs(container: Container) -> None:
         wallet_refresh_minutes=container.settings.wallet_refresh_minutes,
         analytics=container.analytics,
         analytics_refresh=container.settings.analytics_refresh,
+        status_lists=container.status_lists,
     )
 
 

@@ -122,10 +122,10 @@ def serve(
 @click.option("--once", is_flag=True, help="run the jobs due now, then stop")
 @fail_cleanly
 def worker(database: str | None, concurrency: int, once: bool) -> None:
-    """Run queued jobs (bulk awards, emails, purges, registry syncs) on PostgreSQL until stopped (Ctrl+C, SIGTERM).
+    """Run queued jobs (bulk awards, emails, status lists, purges, registry syncs) on PostgreSQL until stopped.
 
-    Run one or more beside 'cairn serve'. On SQLite the queue lives in the memory of 'cairn serve', which runs
-    its jobs itself: there is nothing for this command to do.
+    Run one or more beside 'cairn serve'; Ctrl+C or SIGTERM stops it. On SQLite the queue lives in the memory of
+    'cairn serve', which runs its jobs itself: there is nothing for this command to do.
     """
     import signal
     import threading

@@ -56,6 +56,7 @@ from cairn.store.recognition_tables import (
     RecognitionRulesVersionRow,
 )
 from cairn.store.seal_tables import SealCertificateRow
+from cairn.store.status_tables import StatusPublicationRow
 from cairn.store.wallet_receipt_tables import PendingReceiptRow
 
 __all__ = [
@@ -112,6 +113,7 @@ __all__ = [
     "ShareLinkRow",
     "SignInLinkRow",
     "StatusListRow",
+    "StatusPublicationRow",
     "TrustAnchorRow",
     "TrustStateRow",
     "UsedNonceRow",

@@ -10,36 +10,45 @@ rare; a new list starts when one is seven-eighths full.
 
 Revoking, suspending and reinstating flip a bit, bump the list's revision, write the audit log and tell the
 learner (an email when they claimed it, and its wallet copies due for a fresh check) in one transaction.
-:meth:`StatusListService.published` signs the list credential with the organisation's current key, again only
-when the revision (or the key) changed, and answers body, ETag and media type.
+:meth:`StatusListService.on_change` is told the list after the commit (bootstrap defers the ``status.sign`` job).
+
+Publishing (:meth:`StatusListService.published`, :meth:`~StatusListService.token`,
+:meth:`~StatusListService.combined_token`) is :mod:`cairn.services.issuing.status_publications`'s: every signed form
+is stored in the database, signed ahead of readers by the job queue, and signed inline by a reader that finds the
+stored one stale, so every process serves the same form and a change shows at once.
 """
 
 from __future__ import annotations
 
-import json
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Final
 
 from cairn.errors import ConflictError, InputError, NotFoundError
 from cairn.services.issuing.claims import queue_status_notice
-from cairn.services.issuing.keys import KeyService, SigningKey, suite_of
-from cairn.store.catalog.repository import OrganisationRepository
+from cairn.services.issuing.keys import KeyService
+from cairn.services.issuing.status_publications import (
+    COMBINED,
+    MEDIA_TYPE,
+    PURPOSES,
+    TOKEN_LIFETIME,
+    PublishedList,
+    StatusPublications,
+    list_suite,
+)
 from cairn.store.database import Database
 from cairn.store.issuing.repository import AuditRecord, AwardRepository, StatusListRepository, append_audit, begin_write
 from cairn.store.tables import OrganisationRow
-from cairn.vc.issuance import DATA_INTEGRITY_SUITES, issue
-from cairn.vc.keys import KeyType
-from cairn.vc.status import DEFAULT_LENGTH, BitstringStatusList, StatusEntry, random_free_index, status_list_credential
-from cairn.vc.token_status import MEDIA_TYPE as TOKEN_MEDIA_TYPE
-from cairn.vc.token_status import from_bitstring, revocation_and_suspension, sign_status_list_token
+from cairn.vc.status import DEFAULT_LENGTH, BitstringStatusList, StatusEntry, random_free_index
 
 __all__ = [
     "COMBINED",
     "MEDIA_TYPE",
     "PURPOSES",
+    "TOKEN_LIFETIME",
     "IndexChooser",
     "PublishedList",
     "Slot",
@@ -48,30 +57,15 @@ __all__ = [
     "list_suite",
 ]
 
-PURPOSES: Final = ("revocation", "suspension")
-COMBINED: Final = "combined"
-"""The address of the two-bit Status List Token that says both (revoked: INVALID, suspended: SUSPENDED)."""
-MEDIA_TYPE: Final = "application/vc"
-"""The media type of a secured VCDM 2.0 credential in JSON-LD with an embedded proof."""
-MAX_REASON: Final = 1000
-TOKEN_LIFETIME: Final = timedelta(hours=24)
-"""How long a Status List Token is valid (``exp``); it is signed again after half of it."""
+log = logging.getLogger("cairn.status")
 
+MAX_REASON: Final = 1000
 IndexChooser = Callable[[set[int], int], int | None]
 """``(taken, length) -> index`` (None when the list is full); the default draws with :mod:`secrets`."""
 
 
 def _default_chooser(taken: set[int], length: int) -> int | None:
     return random_free_index(taken, length=length)
-
-
-def list_suite(organisation_suite: str, key_type: KeyType) -> str:
-    """The Data Integrity suite a status list is signed with (JWT issuers sign lists with RDFC)."""
-    if organisation_suite == "ecdsa-sd-2023":  # a list is read whole: no selective disclosure
-        return "ecdsa-rdfc-2019"
-    if organisation_suite in DATA_INTEGRITY_SUITES:
-        return organisation_suite
-    return "eddsa-rdfc-2022" if key_type is KeyType.ED25519 else "ecdsa-rdfc-2019"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,24 +86,6 @@ class StatusChange:
     purpose: str
     value: bool
     changed: bool
-
-
-@dataclass(frozen=True, slots=True)
-class PublishedList:
-    """A signed status list credential, ready to serve."""
-
-    body: bytes
-    etag: str
-    media_type: str
-    cache_control: str
-    revision: int
-
-    def not_modified(self, if_none_match: str | None) -> bool:
-        """Whether a request's ``If-None-Match`` already names this version (answer 304)."""
-        if not if_none_match:
-            return False
-        tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
-        return "*" in tags or self.etag.removeprefix("W/") in tags
 
 
 @dataclass
@@ -142,9 +118,10 @@ class StatusListService:
         self.choose_index = choose_index or _default_chooser
         self.max_age = max_age
         self._states: dict[tuple[int, str], _ListState] = {}
-        self._published: dict[int, tuple[tuple[int, int, str], PublishedList]] = {}
-        self._tokens: dict[tuple[str, int], tuple[tuple[int, object, int], datetime, PublishedList]] = {}
         self._lock = threading.RLock()
+        self.publications = StatusPublications(database, keys=keys, clock=clock, max_age=max_age, url=self.url)
+        self.on_change: Callable[[int], None] | None = None
+        """Called with a list's id after a change to it commits (bootstrap: defer the ``status.sign`` job)."""
 
     # -- addresses ----------------------------------------------------------------------------------
 
@@ -278,159 +255,48 @@ class StatusListService:
                 queue_status_notice(
                     session, award, change=change, reason=reason, now=now, public_url=self.keys.public_url
                 )
+        if changed and self.on_change is not None:
+            try:
+                self.on_change(list_id)
+            except Exception:  # the list is served signed anyway: the first reader signs it
+                log.exception("could not queue the signing of status list %s", list_id)
         return StatusChange(award_id, purpose, value, changed)
 
-    # -- publishing ---------------------------------------------------------------------------------
+    # -- publishing (see :mod:`cairn.services.issuing.status_publications`) ----------------------------
 
     def published(self, slug: str, purpose: str, sequence: int) -> PublishedList:
-        """The signed list credential (re-signed only when its revision or the key changed)."""
+        """The signed list credential: the stored one when it is current, else signed now (and stored)."""
         if purpose not in PURPOSES:
             raise NotFoundError(f"no status list '{purpose}'")
-        with self.database.transaction() as session:
-            org = OrganisationRepository(session).row(slug)
-            if org is None:
-                raise NotFoundError(f"no organisation '{slug}'")
-            repo = StatusListRepository(session)
-            found = repo.revision(org.id, purpose, sequence)
-            if found is None:
-                raise NotFoundError(f"no {purpose} list {sequence} for '{slug}'")
-            list_id, revision = found
-            signing = self.keys.signing_key(session, org)
-            version = (revision, signing.key_row_id, org.signing_suite)
-            with self._lock:
-                cached = self._published.get(list_id)
-            if cached is not None and cached[0] == version:
-                return cached[1]
-            row = repo.find(org.id, purpose, sequence)
-            assert row is not None
-            bits, updated_at, revision, suite = row.bits, row.updated_at, row.revision, suite_of(org)
-        url = self.url(slug, purpose, sequence)
-        credential = status_list_credential(
-            url=url,
-            issuer=self.keys.did(slug),
-            purpose=purpose,
-            status_list=BitstringStatusList.from_bytes(bits),
-            valid_from=updated_at,
-            ttl_ms=self.max_age * 1000,
-        )
-        signed = issue(
-            credential,
-            key=signing.key,
-            suite=list_suite(suite, signing.key.kind),
-            created=updated_at,
-            verification_method=signing.verification_method,
-        )
-        body = json.dumps(signed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        result = PublishedList(
-            body=body,
-            etag=f'W/"{list_id}.{revision}.{signing.key_row_id}"',
-            media_type=MEDIA_TYPE,
-            cache_control=f"public, max-age={self.max_age}",
-            revision=revision,
-        )
-        with self._lock:
-            self._published[list_id] = ((revision, signing.key_row_id, suite), result)
-        return result
+        return self.publications.serve("vc", slug, purpose, sequence)
 
     def token(self, slug: str, purpose: str, sequence: int) -> PublishedList:
         """The same list as an IETF Token Status List (``application/statuslist+jwt``): the same bits, so one
         revocation shows in both (reordered least significant bit first), signed as the organisation with its P-256
         key (ES256, what wallets and verifiers of SD-JWT VCs expect). Signed again when the list or the key changes
-        and when the token is half way to its ``exp``. ``purpose`` :data:`COMBINED`: :meth:`combined_token`."""
+        and, by the periodic job, when the token is half way to its ``exp``. ``purpose`` :data:`COMBINED`:
+        :meth:`combined_token`."""
         if purpose == COMBINED:
             return self.combined_token(slug, sequence)
         if purpose not in PURPOSES:
             raise NotFoundError(f"no status list '{purpose}'")
-        now = self.clock()
-        with self.database.transaction() as session:
-            org = OrganisationRepository(session).row(slug)
-            if org is None:
-                raise NotFoundError(f"no organisation '{slug}'")
-            repo = StatusListRepository(session)
-            found = repo.revision(org.id, purpose, sequence)
-            if found is None:
-                raise NotFoundError(f"no {purpose} list {sequence} for '{slug}'")
-            list_id, revision = found
-            signing = self.keys.signing_key(session, org, suite="ecdsa-rdfc-2019", key_type=KeyType.P256.value)
-            version: tuple[int, object, int] = (revision, (), signing.key_row_id)
-            with self._lock:
-                cached = self._tokens.get((purpose, list_id))
-            if cached is not None and cached[0] == version and now - cached[1] < TOKEN_LIFETIME / 2:
-                return cached[2]
-            row = repo.find(org.id, purpose, sequence)
-            assert row is not None
-            lst, revision = from_bitstring(row.bits), row.revision
-        version = (revision, (), signing.key_row_id)
-        return self._sign_token(slug, purpose, sequence, list_id, lst, 1, signing, now, version, f"t{revision}")
+        return self.publications.serve("token", slug, purpose, sequence)
 
     def combined_token(self, slug: str, sequence: int) -> PublishedList:
         """Revocation and suspension in one two-bit Status List Token, at ``.../status/combined/SEQ/token``: entry
         ``i`` is the award holding index ``i`` of revocation list ``SEQ`` (its own revocation slot, so no new
         index is stored), INVALID when it is revoked, SUSPENDED while it is suspended, VALID otherwise. Signed
-        again when that revocation list, any of the organisation's suspension lists or the key changes, and when
-        the token is half way to its ``exp``."""
-        now = self.clock()
-        with self.database.transaction() as session:
-            org = OrganisationRepository(session).row(slug)
-            if org is None:
-                raise NotFoundError(f"no organisation '{slug}'")
-            repo = StatusListRepository(session)
-            found = repo.revision(org.id, "revocation", sequence)
-            if found is None:
-                raise NotFoundError(f"no status list {sequence} for '{slug}'")
-            list_id = found[0]
-            suspensions = repo.revisions(org.id, "suspension")
-            signing = self.keys.signing_key(session, org, suite="ecdsa-rdfc-2019", key_type=KeyType.P256.value)
-            version: tuple[int, object, int] = (found[1], suspensions, signing.key_row_id)
-            with self._lock:
-                cached = self._tokens.get((COMBINED, list_id))
-            if cached is not None and cached[0] == version and now - cached[1] < TOKEN_LIFETIME / 2:
-                return cached[2]
-            row = repo.find(org.id, "revocation", sequence)
-            assert row is not None
-            bits, revision = row.bits, row.revision
-            suspended = repo.suspended_on(list_id)
-        lst = revocation_and_suspension(bits, suspended)
-        version = (revision, suspensions, signing.key_row_id)
-        tag = f"c{revision}.{sum(suspensions)}"
-        return self._sign_token(slug, COMBINED, sequence, list_id, lst, 2, signing, now, version, tag)
+        again when that revocation list, any of the organisation's suspension lists or the key changes, and (the
+        periodic job) when the token is half way to its ``exp``."""
+        return self.publications.serve(COMBINED, slug, COMBINED, sequence)
 
-    def _sign_token(
-        self,
-        slug: str,
-        purpose: str,
-        sequence: int,
-        list_id: int,
-        lst: bytes,
-        bits: int,
-        signing: SigningKey,
-        now: datetime,
-        version: tuple[int, object, int],
-        tag: str,
-    ) -> PublishedList:
-        """Sign ``lst`` as the token of ``purpose``/``sequence``, and remember it under ``version``."""
-        issued, revision = now.replace(microsecond=0), version[0]
-        token = sign_status_list_token(
-            lst,
-            uri=self.token_url(slug, purpose, sequence),
-            issuer=self.keys.did(slug),
-            key=signing.key,
-            kid=signing.verification_method,
-            iat=issued,
-            exp=issued + TOKEN_LIFETIME,
-            ttl=self.max_age,
-            bits=bits,
-        )
-        result = PublishedList(
-            body=token.encode("ascii"),
-            etag=f'W/"{list_id}.{tag}.{signing.key_row_id}.{int(issued.timestamp())}"',
-            media_type=TOKEN_MEDIA_TYPE,
-            cache_control=f"public, max-age={self.max_age}",
-            revision=revision,
-        )
-        with self._lock:
-            self._tokens[(purpose, list_id)] = (version, issued, result)
-        return result
+    def sign_changed(self, list_id: int) -> int:
+        """Task ``status.sign``: sign and store what a change of list ``list_id`` made stale; how many forms."""
+        return self.publications.sign_changed(list_id)
+
+    def resign_due(self) -> int:
+        """Periodic task ``status.resign``: tokens past half their lifetime, forms of a rotated key; how many."""
+        return self.publications.resign_due()
 
     def response(self, slug: str, purpose: str, sequence: int) -> tuple[bytes, str, str]:
         """``(body, etag, media type)`` of a list, for a route; NotFoundError when there is none."""

@@ -6,6 +6,11 @@
   (with one idempotency key, so a burst of emails makes one waiting job); every minute as well, for emails that
   failed and are due again. The outbox stays the source of truth: each email is locked while sent and marked
   sent, so no job sends one twice.
+- ``status.sign``: sign and store the status-list forms a revocation, suspension or reinstatement made stale
+  (:meth:`StatusListService.sign_changed <cairn.services.issuing.status_lists.StatusListService.sign_changed>`).
+  Deferred after the change commits, with one idempotency key per list, so a burst of changes makes one waiting
+  job. A reader that comes first signs inline anyway: the job only spares readers the signing.
+- ``status.resign`` (every ten minutes): tokens past half their lifetime and forms whose signing key was rotated.
 - ``accounts.purge`` (hourly, the first an hour after the worker starts): expired sessions and links, old sent
   emails.
 - ``analytics.refresh`` (``CAIRN_ANALYTICS_REFRESH``, nightly by default; also deferred by ``cairn analytics
@@ -37,6 +42,7 @@ from cairn.services.analytics.service import REFRESH_TASK as ANALYTICS_TASK
 from cairn.services.analytics.service import AnalyticsService
 from cairn.services.issuing.bulk_uploads import TASK as BULK_TASK
 from cairn.services.issuing.bulk_uploads import BulkUploads
+from cairn.services.issuing.status_lists import StatusListService
 from cairn.services.jobs.queue import JobQueue
 from cairn.services.mail import Mailer
 from cairn.services.trust.federation import FederationService
@@ -45,12 +51,21 @@ from cairn.store.database import Database
 from cairn.store.issuing.claims import WALLET_COPIES_DUE
 from cairn.store.tables import OutboxRow
 
-__all__ = ["MAIL_TASK", "REFRESH_TASK", "refresh_cron", "register_tasks", "schedule"]
+__all__ = [
+    "MAIL_TASK",
+    "REFRESH_TASK",
+    "STATUS_TASK",
+    "refresh_cron",
+    "register_status_tasks",
+    "register_tasks",
+    "schedule",
+]
 
 log = logging.getLogger("cairn.jobs")
 
 MAIL_TASK: Final = "mail.send"
 _MAIL_QUEUED: Final = "cairn.mail_queued"
+STATUS_TASK: Final = "status.sign"
 
 
 def _defer_mail_on_commit(database: Database, jobs: JobQueue) -> None:
@@ -96,6 +111,20 @@ def _defer_refresh_on_commit(database: Database, jobs: JobQueue) -> None:
     event.listen(database.sessions, "after_soft_rollback", lambda s, _t: forget(s))
 
 
+def register_status_tasks(jobs: JobQueue, status_lists: StatusListService) -> None:
+    """Register ``status.sign`` and defer it for a list after a change to it commits (one waiting job a list)."""
+
+    def sign(list_id: int) -> None:
+        log.debug("signed %s status list forms", status_lists.sign_changed(list_id))
+
+    jobs.task(STATUS_TASK, sign, retries=0)  # a failed job is not retried: the next reader signs inline
+
+    def changed(list_id: int) -> None:
+        jobs.defer(STATUS_TASK, {"list_id": list_id}, idempotency_key=f"{STATUS_TASK}:{list_id}")
+
+    status_lists.on_change = changed
+
+
 def register_tasks(
     jobs: JobQueue,
     *,
@@ -105,11 +134,14 @@ def register_tasks(
     refresher: WalletRefresher | None = None,
     wallet_refresh_minutes: int = 0,
     analytics: AnalyticsService | None = None,
+    status_lists: StatusListService | None = None,
 ) -> None:
     """Register the tasks that are deferred (bootstrap, once per instance)."""
     jobs.task(BULK_TASK, uploads.run)
     if analytics is not None:
         jobs.task(ANALYTICS_TASK, lambda: log.info("analytics refreshed: %s", analytics.refresh().rows), retries=2)
+    if status_lists is not None:
+        register_status_tasks(jobs, status_lists)
 
     def send_mail() -> None:
         mailer.send_pending(limit=1000)
@@ -144,6 +176,7 @@ def schedule(
     wallet_refresh_minutes: int = 0,
     analytics: AnalyticsService | None = None,
     analytics_refresh: str = "none",
+    status_lists: StatusListService | None = None,
 ) -> None:
     """Register the periodic tasks, as the settings of the process that runs the worker say (``cairn serve``,
     ``cairn worker``); a second call changes nothing."""
@@ -158,6 +191,8 @@ def schedule(
             "analytics.nightly", lambda: log.info("analytics refreshed: %s", analytics.refresh().rows),
             cron=analytics_refresh.strip(), catch_up=False,
         )  # fmt: skip
+    if status_lists is not None:
+        jobs.periodic("status.resign", status_lists.resign_due, cron="*/10 * * * *")  # tokens, rotated keys
     if registry_sync_minutes > 0:
         due = timedelta(minutes=registry_sync_minutes) - timedelta(seconds=30)
 

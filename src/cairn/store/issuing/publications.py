@@ -1,0 +1,150 @@
+"""The stored, signed forms of the status lists (:class:`~cairn.store.status_tables.StatusPublicationRow`).
+
+:meth:`PublicationRepository.state` is the one cheap query a request for a list makes: the list's id and revision
+and the version of its stored form, never the body. :meth:`PublicationRepository.save` is an upsert on the
+``(list, form)`` unique key (``INSERT ... ON CONFLICT DO UPDATE`` on SQLite and PostgreSQL), so concurrent signers
+never fail, and a form signed earlier never replaces one signed later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from cairn.store.issuing.repository import begin_write
+from cairn.store.status_tables import StatusPublicationRow
+from cairn.store.tables import OrganisationRow, StatusListRow
+
+__all__ = ["ListState", "PublicationRepository", "Stored", "StoredForm"]
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """What a stored form was signed for, and when (without its body)."""
+
+    id: int
+    revision: int
+    key_id: int
+    suite: str
+    suspensions: str
+    etag: str
+    media_type: str
+    signed_at: datetime
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ListState:
+    """A list's id and revision, and its stored form when there is one."""
+
+    list_id: int
+    revision: int
+    stored: Stored | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredForm:
+    """Where a stored form is published: its organisation, list and form."""
+
+    organisation_id: int
+    slug: str
+    purpose: str
+    sequence: int
+    form: str
+
+
+_P = StatusPublicationRow
+_STORED = (_P.id, _P.revision, _P.key_id, _P.suite, _P.suspensions, _P.etag, _P.media_type, _P.signed_at)
+
+
+class PublicationRepository:
+    """The signed forms of status lists."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def state(self, organisation_id: int, purpose: str, sequence: int, form: str) -> ListState | None:
+        """The list ``purpose``/``sequence`` of the organisation (id, revision) and the version of its ``form``."""
+        stmt = (
+            select(StatusListRow.id, StatusListRow.revision, *_STORED, _P.expires_at)
+            .outerjoin(_P, and_(_P.list_id == StatusListRow.id, _P.form == form))
+            .where(
+                StatusListRow.organisation_id == organisation_id,
+                StatusListRow.purpose == purpose,
+                StatusListRow.sequence == sequence,
+            )
+        )
+        found = self.session.execute(stmt).first()
+        if found is None:
+            return None
+        stored = Stored(*found[2:]) if found[2] is not None else None
+        return ListState(int(found[0]), int(found[1]), stored)
+
+    def body(self, publication_id: int) -> bytes | None:
+        """The body of a stored form."""
+        return self.session.scalar(select(_P.body).where(_P.id == publication_id))
+
+    def save(
+        self,
+        *,
+        list_id: int,
+        form: str,
+        revision: int,
+        key_id: int,
+        suite: str,
+        suspensions: str,
+        body: bytes,
+        etag: str,
+        media_type: str,
+        signed_at: datetime,
+        expires_at: datetime | None,
+    ) -> None:
+        """Store a signed form, in place of the one stored unless that one was signed later."""
+        begin_write(self.session)
+        values = {
+            "list_id": list_id,
+            "form": form,
+            "revision": revision,
+            "key_id": key_id,
+            "suite": suite,
+            "suspensions": suspensions,
+            "body": body,
+            "etag": etag,
+            "media_type": media_type,
+            "signed_at": signed_at,
+            "expires_at": expires_at,
+        }
+        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(_P).values(**values)
+        update = {k: getattr(stmt.excluded, k) for k in values if k not in ("list_id", "form")}
+        self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[_P.list_id, _P.form], set_=update, where=_P.signed_at <= stmt.excluded.signed_at
+            )
+        )
+
+    def forms(self, organisation_id: int | None = None) -> list[StoredForm]:
+        """Every stored form (of one organisation, or of all), where it is published."""
+        stmt = (
+            select(OrganisationRow.id, OrganisationRow.slug, StatusListRow.purpose, StatusListRow.sequence, _P.form)
+            .join(StatusListRow, StatusListRow.id == _P.list_id)
+            .join(OrganisationRow, OrganisationRow.id == StatusListRow.organisation_id)
+            .order_by(OrganisationRow.id, StatusListRow.id, _P.form)
+        )
+        if organisation_id is not None:
+            stmt = stmt.where(OrganisationRow.id == organisation_id)
+        return [StoredForm(int(o), str(s), str(p), int(n), str(f)) for o, s, p, n, f in self.session.execute(stmt)]
+
+    def list_place(self, list_id: int) -> StoredForm | None:
+        """Where list ``list_id`` is published as a credential (form ``vc``)."""
+        stmt = (
+            select(OrganisationRow.id, OrganisationRow.slug, StatusListRow.purpose, StatusListRow.sequence)
+            .join(OrganisationRow, OrganisationRow.id == StatusListRow.organisation_id)
+            .where(StatusListRow.id == list_id)
+        )
+        found = self.session.execute(stmt).first()
+        return StoredForm(int(found[0]), str(found[1]), str(found[2]), int(found[3]), "vc") if found else None
