@@ -123,7 +123,7 @@ def lock_organisation(session: Session, organisation_id: int) -> OrganisationRow
 
 def _stamp_statement() -> Any:
     """The query of :meth:`KeyRepository.stamp`, built once (building it took a third of its time)."""
-    slug = bindparam("slug")
+    slug: BindParameter[str] = bindparam("slug")
     org = select(OrganisationRow.id).where(OrganisationRow.slug == slug).scalar_subquery()
     return union_all(
         select(

@@ -5,8 +5,8 @@ not canonicalised again.
 Whether a signature verifies depends only on the signed data and the public key: the memory is keyed by a hash of
 the suite, the curve, the public key, the signature, the proof's options and the document (as sorted JSON, tagged
 with the encoder that wrote it), so the same answer is given for exactly the same input. Only successes are kept,
-and only for the contexts Cairn bundles (no custom document loader). Key resolution, the proof's purpose, challenge, domain and dates are checked every
-time, before this memory is asked.
+and only for the contexts Cairn bundles (no custom document loader). Key resolution, the proof's purpose, challenge,
+domain and dates are checked every time, before this memory is asked.
 """
 
 from __future__ import annotations
