@@ -7,8 +7,10 @@ resolves the issuer and reads the status list locally, no network). It then star
 processes (default one per core; ``cairn serve`` is one uvicorn process, so each listens on a port of its own,
 all with the same ``CAIRN_BASE_URL``) and drives them from an asyncio client keeping ``--connections`` keep-alive
 HTTP/1.1 connections (spread over the processes), paced so that together they send ``--rate`` requests a second
-(default 1,000). A connection sends its next request when both its answer has come and its turn has come, so a
-server that cannot keep up shows as a lower achieved ``rate``, never as a queue in the client. Every answer must be
+(default 1,000). The servers start with the skill suggestion index already built (as after ``cairn esco import``),
+so what is measured is verification, not that start-up work. A connection sends its next request when both its
+answer has come and its turn has come, so a server that cannot keep up shows as a lower achieved ``rate``, never as
+a queue in the client. Every answer must be
 ``200`` with ``"verified":true``; anything else, a connection lost or a server process gone counts as an error.
 
 Every ``--sample`` seconds (10) it prints one JSON line::
@@ -85,6 +87,25 @@ def issue_credentials(env: dict[str, str], count: int, tmp: Path) -> list[dict[s
     if len(credentials) != count:
         raise SystemExit(f"expected {count} credentials, found {len(credentials)}")
     return credentials
+
+
+def build_skill_index(env: dict[str, str]) -> None:
+    """Build the ESCO skill suggestion index the servers would each build in a background thread on start (tens of
+    seconds of CPU per process, competing with the verifications of the first minute), as ``cairn esco import``
+    does: the servers then open the saved one."""
+    from cairn.bootstrap import build
+    from cairn.settings import Settings
+
+    container = build(
+        Settings(
+            database_url=env["CAIRN_DATABASE_URL"], secret_key=env["CAIRN_SECRET_KEY"], base_url=env["CAIRN_BASE_URL"]
+        )
+    )
+    try:
+        if container.careers.start_background_build():
+            container.careers.wait_for_build()
+    finally:
+        container.database.dispose()
 
 
 def rss_mb(pid: int) -> float | None:
@@ -310,6 +331,7 @@ def main() -> None:
                 "PYTHONPATH": child_pythonpath(),
             }
             credentials = issue_credentials(env, args.credentials, tmp)
+            build_skill_index(env)
             bodies = [json.dumps({"verifiableCredential": c}).encode() for c in credentials]
             requests = {}
             for port in ports:

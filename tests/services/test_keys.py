@@ -136,6 +136,35 @@ def test_rotation_keeps_old_credentials_verifying(
     assert services.audit.verify().ok
 
 
+def test_the_did_document_follows_what_another_process_changes(
+    services: IssuingServices, database: Database, clock: FixedClock
+) -> None:
+    """The document is kept built while nothing it is made of changes; a rotation, a new suite's key or a key
+    retired by another process (another KeyService on the same database) is in the next document read."""
+    first = services.keys.ensure_key(ORG)
+    read = services.keys.did_document(ORG)
+    assert services.keys.did_document(ORG) == read
+    read["verificationMethod"].clear()  # what a caller does with its copy is not served to the next one
+    assert [m["id"] for m in services.keys.did_document(ORG)["verificationMethod"]] == [first.verification_method]
+
+    other = make_services(database, clock).keys
+    rotated = other.rotate(ORG, actor="admin")
+    document = services.keys.did_document(ORG)
+    assert [m["id"] for m in document["verificationMethod"]] == [first.verification_method, rotated.verification_method]
+
+    other.set_suite(ORG, "ecdsa-rdfc-2019", actor="admin")
+    document = services.keys.did_document(ORG)
+    assert len(document["verificationMethod"]) == 3
+    assert services.keys.did_document(ORG) == other.did_document(ORG) == document
+
+    # The default key retired behind the service's back (an operator's repair): the next read makes a new one,
+    # as a first read would, instead of serving the document kept from before.
+    with database.transaction() as session:
+        for row in session.scalars(select(KeyRow).where(KeyRow.type == "P-256")):
+            row.retired_at = clock()
+    assert len(services.keys.did_document(ORG)["verificationMethod"]) == 4
+
+
 def test_an_ecdsa_organisation_signs_with_p256(services: IssuingServices, clock: FixedClock) -> None:
     ed = services.keys.ensure_key(ORG)
     services.keys.set_suite(ORG, "ecdsa-rdfc-2019", actor="admin")

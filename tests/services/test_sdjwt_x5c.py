@@ -65,6 +65,8 @@ def _issuer_key(report: Report) -> list[tuple[Outcome, str]]:
 
 
 def test_a_p256_seal_certificate_signs_with_x5c(container: Container, ca: SealCa) -> None:
+    before = container.keys.did_document(ORG)  # read (and kept built) before the seal: the next read lists it
+    assert not any("#seal-" in m["id"] for m in before["verificationMethod"])
     container.seals.install(ORG, chain_pem=ca.chain_pem(), key_pem=ca.key_pem(), actor="owner@example.org")
     issued = container.sd_jwt.issue(_award(container), holder_jwk=None, organisation=ORG)
     header = _header(issued)

@@ -14,7 +14,7 @@ import cairn.services.verification.service as service_module
 from cairn.bootstrap import Container
 from cairn.errors import InputError
 from cairn.model.awards import Recipient
-from cairn.model.trust import LegalIdentity
+from cairn.model.trust import LegalIdentity, claim_of, vouch
 from cairn.services.trust.registry import CONTEXTS, RegistryService
 from cairn.store.database import Database
 from cairn.vc.issuance import issue
@@ -70,6 +70,20 @@ def test_a_forged_issuer_naming_itself_the_university_is_authentic_but_nobody_vo
     assert outcome is Outcome.WARNING
     assert reason.startswith("nobody this instance trusts vouches for the issuer")
     assert "identity" not in report.trust
+
+
+def test_the_trust_index_reads_a_credential_only_for_an_issuer_it_knows(instance: Container, clock: FixedClock) -> None:
+    """An issuer no accreditation names and no anchor is gets the answer it would get after reading the credential
+    (its award time, levels and fields: none can change it); one that has accreditations is judged on them."""
+    index = instance.trust.index()
+    outside = award(instance, definition="um-applied-statistics")
+    university = instance.keys.did(ORG)
+    for identifiers in (["did:web:nobody.example"], ["did:key:z6MkunknownX"], [university]):
+        full = vouch(identifiers, claim_of(outside, fallback=clock()), lookup=index.lookup, anchors=index.anchors)
+        found = index.vouch(identifiers, outside, clock())
+        assert (found.chain, str(found.reason), found.identity) == (full.chain, str(full.reason), full.identity)
+    assert "ISCED-F 0542 is outside ISCED-F 061" in str(index.vouch([university], outside, clock()).reason)
+    assert index.vouch([university], award(instance), clock()).chain is not None
 
 
 def test_an_award_outside_the_scope_is_not_vouched_for_and_says_why(instance: Container) -> None:

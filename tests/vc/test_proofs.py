@@ -808,6 +808,18 @@ def test_key_resolver_handles_did_key_and_refuses_what_needs_a_fetcher() -> None
 # -- signatures remembered -----------------------------------------------------------------------
 
 
+def test_documents_that_differ_never_share_a_fingerprint() -> None:
+    """The memory's key tells apart what a fast JSON encoder may write alike (NaN, infinities and null; 1, 1.0
+    and true; a big integer), and what each encoder writes, and gives the same key for the same document."""
+    key = ED_OTHER.public
+    values: list[Any] = [None, float("nan"), float("inf"), float("-inf"), 1, 1.0, True, "null", 2**70, -0.0, 0.0]
+    prints = [verified.fingerprint("eddsa-rdfc-2022", key, b"sig", {}, {"a": value, "b": [1]}) for value in values]
+    assert None not in prints
+    assert len(set(prints)) == len(values)
+    assert prints[-1] == verified.fingerprint("eddsa-rdfc-2022", key, b"sig", {}, {"b": [1], "a": 0.0})
+    assert verified.fingerprint("eddsa-rdfc-2022", key, b"sig", {}, {"a": object()}) is None
+
+
 @pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "ecdsa-rdfc-2019"])
 def test_a_remembered_signature_never_covers_a_changed_document_or_another_key(
     suite: str, monkeypatch: pytest.MonkeyPatch

@@ -19,6 +19,7 @@ hides its secret).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import os
@@ -72,6 +73,8 @@ KEY_ENCRYPTION_INFO: Final = b"cairn/v1/signing-key-encryption"
 RECIPIENT_KEY_INFO: Final = b"cairn/v1/recipient-key"
 """HKDF ``info`` for the HMAC key that turns a recipient into an award's idempotency key."""
 _NONCE: Final = 12
+_DOCUMENTS_KEPT: Final = 256
+"""DID documents kept built, one per organisation (all are forgotten when more organisations are asked for)."""
 
 
 def derive_key(secret_key: str, *, info: bytes, length: int = 32) -> bytes:
@@ -213,6 +216,7 @@ class KeyService:
         self._recipient_mac_key: bytes | None = None
         self._opened: dict[int, KeyPair] = {}
         self._lock = threading.Lock()
+        self._documents: dict[str, tuple[tuple[tuple[Any, ...], ...], dict[str, Any]]] = {}
 
     # -- secrets ------------------------------------------------------------------------------------
 
@@ -284,15 +288,32 @@ class KeyService:
         return document
 
     def _document(self, slug: str) -> dict[str, Any] | None:
+        """The document as it is now, or None when the organisation has no current key to sign with by default.
+
+        Every call reads the stamp of what the document is made of (:meth:`KeyRepository.stamp`, one query of
+        short columns); the document is built again only when it differs from the one the last document of
+        ``slug`` was built from. A key rotated or a seal added by another process is seen by the next call."""
         with self.database.transaction() as session:
-            org = _organisation_row(session, slug)
-            did = self.did(slug)
-            rows = KeyRepository(session).all(org.id)
-            default = self._preferred(org, suite_of(org), None).value
-            if not any(row.type == default and row.retired_at is None for row in rows):
-                return None  # made by did_document, then read again
-            seals = _seal_methods(did, SealRepository(session).all(org.id))
-            return did_web_document(did, [self._method(did, row) for row in rows] + seals)
+            stamp = KeyRepository(session).stamp(slug)
+            kept = self._documents.get(slug)
+            if kept is not None and kept[0] == stamp:
+                return copy.deepcopy(kept[1])
+            document = self._build_document(session, slug)
+        if document is not None:
+            if len(self._documents) >= _DOCUMENTS_KEPT:
+                self._documents.clear()
+            self._documents[slug] = (stamp, copy.deepcopy(document))
+        return document
+
+    def _build_document(self, session: Session, slug: str) -> dict[str, Any] | None:
+        org = _organisation_row(session, slug)
+        did = self.did(slug)
+        rows = KeyRepository(session).all(org.id)
+        default = self._preferred(org, suite_of(org), None).value
+        if not any(row.type == default and row.retired_at is None for row in rows):
+            return None  # made by did_document, then read again
+        seals = _seal_methods(did, SealRepository(session).all(org.id))
+        return did_web_document(did, [self._method(did, row) for row in rows] + seals)
 
     def keys(self, slug: str) -> list[KeyInfo]:
         """Every key of the organisation, oldest first."""

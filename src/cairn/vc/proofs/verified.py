@@ -3,10 +3,10 @@
 not canonicalised again.
 
 Whether a signature verifies depends only on the signed data and the public key: the memory is keyed by a hash of
-the suite, the curve, the public key, the signature, the proof's options and the document (as sorted JSON), so the
-same answer is given for exactly the same input. Only successes are kept, and only for the contexts Cairn bundles
-(no custom document loader). Key resolution, the proof's purpose, challenge, domain and dates are checked every
-time, before this memory is asked.
+the suite, the curve, the public key, the signature, the proof's options and the document (as sorted JSON, tagged
+with the encoder that wrote it), so the same answer is given for exactly the same input. Only successes are kept,
+and only for the contexts Cairn bundles (no custom document loader). Key resolution, the proof's purpose, challenge,
+domain and dates are checked every time, before this memory is asked.
 """
 
 from __future__ import annotations
@@ -18,11 +18,15 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any, Final
 
+import orjson
+
 from cairn.vc.keys import PublicKey
 
 __all__ = ["fingerprint", "forget", "remember", "seen"]
 
 MAX_REMEMBERED: Final = 4096
+_PLAIN: Final = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
+"""Only plain JSON is encoded by orjson (a datetime, a dataclass or a str subclass goes to json, which declines)."""
 _remembered: OrderedDict[bytes, None] = OrderedDict()
 _lock = threading.Lock()
 
@@ -34,12 +38,19 @@ def fingerprint(
     not a plain public key, data that is not plain JSON)."""
     if not isinstance(key, PublicKey):
         return None
-    try:
-        data = json.dumps([config, document], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    except (TypeError, ValueError):
-        return None
+    try:  # orjson's sorted JSON, ten times faster; what it declines (a big integer, a lone surrogate) goes to json,
+        # and so does anything with a null in it: orjson writes NaN and infinities as null too, json does not
+        data = b"o" + orjson.dumps([config, document], option=orjson.OPT_SORT_KEYS | _PLAIN)
+        if b"null" in data:
+            raise TypeError("null, NaN or an infinity: only json tells them apart")
+    except (TypeError, orjson.JSONEncodeError):
+        try:
+            text = json.dumps([config, document], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        except (TypeError, ValueError):
+            return None
+        data = b"j" + text.encode("utf-8", "surrogatepass")
     digest = hashlib.sha256()
-    for part in (suite.encode(), key.kind.value.encode(), key.raw, signature, data.encode("utf-8", "surrogatepass")):
+    for part in (suite.encode(), key.kind.value.encode(), key.raw, signature, data):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.digest()
