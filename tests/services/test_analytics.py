@@ -137,3 +137,13 @@ def test_nothing_before_the_first_refresh(database: Database, tmp_path: Path) ->
     service = AnalyticsService(database, tmp_path / "cache", clock=FixedClock())
     assert service.table(Query("awards")) is None
     assert service.freshness() is None
+
+
+def test_docs_state_every_indicator_with_its_formula() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "analytics.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in docs.splitlines():
+        if line.startswith("| `"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            rows[cells[0].strip("`")] = cells[2]
+    assert rows == {i.id: i.formula for i in INDICATORS.values()}
