@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from cairn.store.analytics_tables import DemandCountRow, LearnerProfileRow, VerificationCountRow
 from cairn.store.base import Base, BigId, UtcDateTime
 from cairn.store.cocreation_tables import DefinitionShareRow, DraftCommentRow
 from cairn.store.endorsement_tables import EndorsementRow
@@ -74,6 +75,7 @@ __all__ = [
     "DefinitionRow",
     "DefinitionShareRow",
     "DefinitionVersionRow",
+    "DemandCountRow",
     "DraftCommentRow",
     "EndorsementRow",
     "EscoBroaderRow",
@@ -87,6 +89,7 @@ __all__ = [
     "ImageRow",
     "IssuedCopyRow",
     "KeyRow",
+    "LearnerProfileRow",
     "LearnerRow",
     "MembershipRow",
     "OfferTokenRow",
@@ -112,6 +115,7 @@ __all__ = [
     "TrustAnchorRow",
     "TrustStateRow",
     "UsedNonceRow",
+    "VerificationCountRow",
     "WalletCollectionItemRow",
     "WalletCollectionRow",
     "WalletCredentialRow",
