@@ -74,13 +74,17 @@ def test_counts_add_up_across_flushes_and_processes(container: Container) -> Non
     one.add(report, channel="api")
     with writes(container.database) as seen:
         assert one.flush() == 2
-    assert len(seen) == 1 and "ON CONFLICT" in seen[0].upper()  # one upsert, no read-modify-write
+    assert len(seen) == 1
+    assert "ON CONFLICT" in seen[0].upper()
     one.add(report, channel="api")
     two.add(report, channel="api")
     two.add(report, channel="api")
-    assert one.pending() == 1 and two.pending() == 2
-    assert two.flush() == 2 and one.flush() == 1
-    assert one.pending() == 0 and one.flush() == 0
+    assert one.pending() == 1
+    assert two.pending() == 2
+    assert two.flush() == 2
+    assert one.flush() == 1
+    assert one.pending() == 0
+    assert one.flush() == 0
     [row] = counts(container.database)
     organisation, definition = own_ids(container.database)
     assert row.count == 5
@@ -93,8 +97,11 @@ def test_one_statement_whatever_the_mix_and_the_verifier_is_the_tokens_organisat
     _, _, credential = learner_with_credential(container)
     good = container.verification.verify(credential)
     forged = container.verification.verify({**credential, "name": "Forged"})
-    assert good.verified and not forged.verified
-    token = container.accounts.create_token(organisation="skillbridge-europe", name="checks", scopes=("credentials:read",)).token
+    assert good.verified
+    assert not forged.verified
+    token = container.accounts.create_token(
+        organisation="skillbridge-europe", name="checks", scopes=("credentials:read",)
+    ).token
     recorded = container.verification_counts
     recorded.add(good, channel="web")
     recorded.add(good, channel="api", who=("token", token))
@@ -116,7 +123,8 @@ def test_one_statement_whatever_the_mix_and_the_verifier_is_the_tokens_organisat
     }
     assert found[("api", "organisation", kind, True)].verifier_country == country
     forgery = found[("api", "organisation", kind, False)]
-    assert forgery.issuing_organisation_id is None and forgery.definition_id is None  # a forgery's words not taken
+    assert forgery.issuing_organisation_id is None
+    assert forgery.definition_id is None
 
 
 def test_counts_wait_in_memory_while_the_database_fails(container: Container) -> None:
@@ -126,7 +134,7 @@ def test_counts_wait_in_memory_while_the_database_fails(container: Container) ->
     recorded.add(report, channel="batch")
     broken = recorded.database
     recorded.database = Database("sqlite:////nonexistent-folder/cairn.db")
-    with pytest.raises(Exception):  # noqa: B017, PT011 - whatever the driver raises
+    with pytest.raises(Exception):  # noqa: PT011 - whatever the driver raises
         recorded.flush()
     assert recorded.pending() == 1
     recorded.database = broken
@@ -181,7 +189,8 @@ def test_job_ads_count_the_skills_they_ask_for(database: Database, clock: FixedC
     assert len(seen) == 1
     careers.job_ad("You love teamwork and Python.")
     found = {r.uri: r.count for r in rows(database, DemandCountRow)}
-    assert found[SKILL + "team"] == 2 and found[SKILL + "py"] == 2
+    assert found[SKILL + "team"] == 2
+    assert found[SKILL + "py"] == 2
     assert found[SKILL + "web"] == 1
     assert set(found) == {s.uri for s in analysis.skills} | set(found)
     assert {(r.month, r.kind) for r in rows(database, DemandCountRow)} == {(date(2026, 5, 1), "job-ad-skill")}
@@ -205,7 +214,8 @@ def test_answers_are_given_changed_and_withdrawn(container: Container, clock: Fi
     assert (changed.age_band, changed.gender, changed.country) == ("35-44", "not-said", None)
     assert len(rows(container.database, LearnerProfileRow)) == 1
     assert statistics.withdraw(account) is True
-    assert statistics.answers(account) is None and rows(container.database, LearnerProfileRow) == []
+    assert statistics.answers(account) is None
+    assert rows(container.database, LearnerProfileRow) == []
     assert statistics.withdraw(account) is False
 
 
