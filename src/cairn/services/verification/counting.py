@@ -164,6 +164,7 @@ class VerificationCounts:
     def _write(self, taken: dict[_Raw, int]) -> int:
         verifiers = self._verifiers({raw[2] for raw in taken if raw[2] is not None})
         with self.database.transaction() as session:
+            begin_write(session)  # SQLite: the write lock first, not a read lock upgraded (which fails at once)
             repo = CountsRepository(session)
             slugs = {did: self._slug(did) for did in {raw[3] for raw in taken if raw[3]}}
             organisations = repo.organisations(s for s in slugs.values() if s)
@@ -187,7 +188,6 @@ class VerificationCounts:
                     verified,
                 )
                 rows[key] = rows.get(key, 0) + count
-            begin_write(session)
             add_counts(session, VerificationCountRow, (_row(key, count) for key, count in rows.items()))
         return sum(rows.values())
 
