@@ -22,6 +22,7 @@ from cairn.services.accounts.service import AccountService
 from cairn.services.analytics.service import AnalyticsService
 from cairn.services.audit import AuditService, audit_key
 from cairn.services.backup.service import BackupService
+from cairn.services.careers.demand import DemandCounts
 from cairn.services.careers.esco import EscoService
 from cairn.services.careers.service import CareersService
 from cairn.services.catalog.badges import BadgeService
@@ -62,12 +63,14 @@ from cairn.services.trust.operator import TrustList, load_trust_list
 from cairn.services.trust.publication import PublicationService
 from cairn.services.trust.registry import RegistryService
 from cairn.services.verification.batch import BatchVerifier
+from cairn.services.verification.counting import VerificationCounts, identify_with
 from cairn.services.verification.local_fetch import InstanceFetcher
 from cairn.services.verification.service import VerificationService
 from cairn.services.wallet.receiving import CredentialReceiver
 from cairn.services.wallet.refresh import WalletRefresher
 from cairn.services.wallet.service import WalletService
 from cairn.services.wallet.sharing import SharingService
+from cairn.services.wallet.statistics import LearnerStatistics
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.vc.fetch import CachingFetcher, Fetcher, HttpsFetcher
@@ -133,6 +136,8 @@ class Container:
     # verification
     verification: VerificationService
     batch: BatchVerifier
+    verification_counts: VerificationCounts
+    """Verifications by someone else, counted in memory and written every few seconds (policy analytics)."""
     # wallet
     wallet: WalletService
     wallet_refresh: WalletRefresher
@@ -141,6 +146,8 @@ class Container:
     recognition: RecognitionService
     endorsements: EndorsementService
     sharing: SharingService
+    learner_statistics: LearnerStatistics
+    """A learner's consented answers for aggregate statistics (``/wallet/statistics``)."""
     openid4vci: OpenID4VCIService
     """Credential offers to other wallets, the token and nonce endpoints (OpenID4VCI)."""
     credential_endpoint: CredentialEndpoint
@@ -372,17 +379,26 @@ def build(
         analytics=analytics,
         status_lists=status_lists,
     )
+    accounts = AccountService(
+        database,
+        clock=clock,
+        public_url=settings.public_url,
+        session_lifetime=timedelta(hours=settings.session_hours),
+        link_lifetime=timedelta(minutes=settings.sign_in_link_minutes),
+    )
+    counts = VerificationCounts(
+        database,
+        clock=clock,
+        own_prefix=_own_did_prefix(settings),
+        identify=identify_with(accounts),
+        flush_seconds=settings.counts_flush_seconds,
+    )
+    presentation_requests.counted = counts.add
     return Container(
         settings=settings,
         database=database,
         clock=clock,
-        accounts=AccountService(
-            database,
-            clock=clock,
-            public_url=settings.public_url,
-            session_lifetime=timedelta(hours=settings.session_hours),
-            link_lifetime=timedelta(minutes=settings.sign_in_link_minutes),
-        ),
+        accounts=accounts,
         mailer=mailer,
         catalog=catalog,
         editing=EditingService(database, clock=clock, verification=verification),
@@ -404,6 +420,7 @@ def build(
         claims=ClaimService(database, public_url=settings.public_url, clock=clock),
         verification=verification,
         batch=BatchVerifier(verification=verification, max_age=timedelta(minutes=settings.wallet_recheck_minutes)),
+        verification_counts=counts,
         wallet=wallet,
         wallet_refresh=wallet_refresh,
         pathways=pathways,
@@ -427,6 +444,7 @@ def build(
             badge_image=badges.image_for,
             secret=lambda: settings.require_secret_key().encode(),
         ),
+        learner_statistics=LearnerStatistics(database, clock=clock),
         openid4vci=openid4vci,
         credential_endpoint=CredentialEndpoint(openid4vci),
         enrolment_offers=EnrolmentOffers(openid4vci, issuing),
@@ -443,6 +461,7 @@ def build(
             esco_data=esco.data,
             esco_version=esco.version,
             encoder=_use_encoder,
+            demand=DemandCounts(database, clock=clock),
         ),
         esco=esco,
         trust=network,

@@ -120,6 +120,12 @@ class Settings:
     max_upload_bytes: int = _setting(
         "CAIRN_MAX_UPLOAD_BYTES", 52_428_800, "largest upload accepted, in bytes (default 50 MiB)"
     )
+    counts_flush_seconds: int = _setting(
+        "CAIRN_COUNTS_FLUSH_SECONDS",
+        5,
+        "seconds between two writes of the verification counts kept in memory (policy analytics); also written "
+        "after 5,000 verifications and when the server stops",
+    )
     wallet_recheck_minutes: int = _setting(
         "CAIRN_WALLET_RECHECK_MINUTES",
         60,
@@ -185,6 +191,8 @@ class Settings:
             raise ConfigurationError("CAIRN_FETCH_TIMEOUT must be positive")
         if self.max_upload_bytes <= 0:
             raise ConfigurationError("CAIRN_MAX_UPLOAD_BYTES must be positive")
+        if self.counts_flush_seconds <= 0:
+            raise ConfigurationError("CAIRN_COUNTS_FLUSH_SECONDS must be positive")
         if self.wallet_recheck_minutes <= 0:
             raise ConfigurationError("CAIRN_WALLET_RECHECK_MINUTES must be positive")
         if self.analytics_epsilon < 0:

@@ -22,7 +22,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cairn.store.analytics_tables import AnalyticsChunkRow, AnalyticsSnapshotRow
+from cairn.store.analytics_tables import (
+    AnalyticsChunkRow,
+    AnalyticsSnapshotRow,
+    DemandCountRow,
+    LearnerProfileRow,
+    VerificationCountRow,
+)
 from cairn.store.base import Base, BigId, UtcDateTime
 from cairn.store.cocreation_tables import DefinitionShareRow, DraftCommentRow
 from cairn.store.endorsement_tables import EndorsementRow
@@ -78,6 +84,7 @@ __all__ = [
     "DefinitionRow",
     "DefinitionShareRow",
     "DefinitionVersionRow",
+    "DemandCountRow",
     "DraftCommentRow",
     "EndorsementRow",
     "EscoBroaderRow",
@@ -91,6 +98,7 @@ __all__ = [
     "ImageRow",
     "IssuedCopyRow",
     "KeyRow",
+    "LearnerProfileRow",
     "LearnerRow",
     "MembershipRow",
     "OfferTokenRow",
@@ -117,6 +125,7 @@ __all__ = [
     "TrustAnchorRow",
     "TrustStateRow",
     "UsedNonceRow",
+    "VerificationCountRow",
     "WalletCollectionItemRow",
     "WalletCollectionRow",
     "WalletCredentialRow",

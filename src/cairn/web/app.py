@@ -55,6 +55,7 @@ from cairn.web.verification import vcapi
 from cairn.web.wallet import pages as wallet
 from cairn.web.wallet import receive as wallet_receive
 from cairn.web.wallet import share
+from cairn.web.wallet import statistics as wallet_statistics
 
 __all__ = ["create_app"]
 
@@ -209,6 +210,7 @@ def create_app(
             await asyncio.to_thread(container.trust.index)
         except CairnError as exc:  # an unmigrated database: pages say so; the index is built on first use
             log.warning("the trust index was not built at start-up: %s", exc.message)
+        container.verification_counts.start()  # written every few seconds, and once more below
         if build_skills_index:
             container.careers.start_background_build()
         if warm_up:
@@ -219,6 +221,7 @@ def create_app(
             stop.set()
             if worker is not None:
                 worker.join(timeout=10)
+            container.verification_counts.stop()
             container.jobs.close()
 
     app = FastAPI(
@@ -294,6 +297,7 @@ def create_app(
     app.include_router(registry_pages.router)
     app.include_router(careers.router)  # before any /wallet/{id} route: it serves /wallet/skills, /wallet/occupations
     app.include_router(share.router)  # before any /wallet/{id} route: it serves /wallet/profile
+    app.include_router(wallet_statistics.router)  # before any /wallet/{id} route
     app.include_router(pathway_pages.router)  # before any /wallet/{id} route: it serves /wallet/pathways
     app.include_router(recognition_pages.router)  # before any /wallet/{id} route: it serves /wallet/recognition
     app.include_router(recognition_applicants.router)

@@ -32,6 +32,7 @@ from typing import Any
 
 from cairn.errors import InputError, NotFoundError
 from cairn.model.types import pick
+from cairn.services.careers.demand import DemandCounts
 from cairn.services.catalog.service import CatalogService
 from cairn.skills.careers import (
     HeldCredential,
@@ -200,6 +201,7 @@ class CareersService:
         esco_version: Callable[[], str | None] | None = None,
         encoder: Callable[[], Encoder] | None = None,
         check_every: float = 60.0,
+        demand: DemandCounts | None = None,
     ) -> None:
         self.database = database
         self.catalog = catalog
@@ -210,6 +212,8 @@ class CareersService:
         self._esco_version = esco_version
         self._encoder = encoder
         self.check_every = check_every
+        self.demand = demand
+        """Counts the skills each job ad asks for (policy analytics); None: not counted."""
         self._lock = threading.Lock()
         self._background = False
         self._builder: threading.Thread | None = None
@@ -545,6 +549,8 @@ class CareersService:
         if not analysis.skills:
             why = skipped or Message("no skill matched this advertisement")
             analysis.reason, analysis.reason_message = str(why), why
+        if self.demand is not None and analysis.skills:
+            self.demand.count_job_ad(s.uri for s in analysis.skills)
         if held is not None:
             compare_with_profile(analysis, held)
         return analysis

@@ -119,6 +119,9 @@ class OpenID4VPVerifier:
         self.verification = verification
         self._secret = secret
         self.public_url = public_url.rstrip("/")
+        self.counted: Callable[..., None] | None = None
+        """Counts each presentation verified for policy analytics
+        (:meth:`cairn.services.verification.counting.VerificationCounts.add`), wired by the bootstrap."""
 
     # -- derived values -----------------------------------------------------------------------------
 
@@ -327,7 +330,7 @@ class OpenID4VPVerifier:
             if self.clock() >= row.expires_at:
                 raise OAuthError("invalid_request", "this presentation request has expired")
             org = session.get_one(OrganisationRow, row.organisation_id)
-            request_id, slug, query = row.id, org.slug, dict(row.dcql)
+            request_id, slug, query, verifier = row.id, org.slug, dict(row.dcql), ("organisation", str(org.id))
             client_id = self.client_id(row, slug)
         if "error" in form:
             raise OAuthError("invalid_request", "the wallet declined: " + form.get("error", "")[:100])
@@ -339,6 +342,8 @@ class OpenID4VPVerifier:
         for query_id, presentation in presented.items():
             wanted = next(q for q in query["credentials"] if q["id"] == query_id)
             report = self.verification.verify(presentation, challenge=self.nonce(request_id), domain=client_id)
+            if self.counted is not None:
+                self.counted(report, channel="openid4vp", who=verifier)
             holder, problem, document, bound[query_id] = _accepted(report, wanted)
             if problem:
                 raise OAuthError("invalid_request", f"{query_id}: {problem}")

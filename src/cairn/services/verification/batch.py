@@ -24,6 +24,7 @@ fetcher). Nothing is logged about the credentials (they carry personal data).
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import time
@@ -201,6 +202,13 @@ class BatchVerifier:
         self.time_budget = time_budget
         self._workers = workers
         self._monotonic = monotonic
+        self._observe: Callable[[Report], None] | None = None
+
+    def observed(self, observe: Callable[[Report], None]) -> BatchVerifier:
+        """This verifier, calling ``observe`` with each report (from its worker threads): for one batch's counts."""
+        verifier = copy.copy(self)
+        verifier._observe = observe
+        return verifier
 
     # -- reading a batch -------------------------------------------------------------------------------------
 
@@ -294,6 +302,8 @@ class BatchVerifier:
         if len(content) > MAX_INPUT_BYTES:
             return BatchRow(name, "Not verified", reason=f"the file is larger than {MAX_INPUT_BYTES:,} bytes")
         report = self._verification.verify(content)
+        if self._observe is not None:
+            self._observe(report)
         return self._row(name, report)
 
     def _verify_url(self, url: str) -> BatchRow:

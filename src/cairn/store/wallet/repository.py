@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import String, cast, delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from cairn.store.analytics_tables import LearnerProfileRow
 from cairn.store.audit import rewrite_chain
 from cairn.store.tables import (
     AccountRow,
@@ -262,12 +263,13 @@ def _scrub(value: Any, address: re.Pattern[str], replacement: str) -> Any:
 
 
 def erase_account(session: Session, account_id: int, email: str) -> None:
-    """Delete an account and every row about its person: wallet (credentials, collections, share links),
-    sessions and memberships (cascading), sign-in links and queued mail to the address, the learner record
-    (awards keep their issuer's copy, unlinked)."""
+    """Delete an account and every row about its person: wallet (credentials, collections, share links), the
+    answers given for statistics, sessions and memberships (cascading), sign-in links and queued mail to the
+    address, the learner record (awards keep their issuer's copy, unlinked)."""
     wallet = session.scalar(select(WalletRow).where(WalletRow.account_id == account_id))
     if wallet is not None:
         session.delete(wallet)
+    session.execute(delete(LearnerProfileRow).where(LearnerProfileRow.account_id == account_id))
     session.execute(delete(SignInLinkRow).where(func.lower(SignInLinkRow.email) == email))
     session.execute(delete(OutboxRow).where(func.lower(OutboxRow.to_address) == email))
     learner_ids = list(session.scalars(select(LearnerRow.id).where(func.lower(LearnerRow.email) == email)))

@@ -28,6 +28,7 @@ from cairn.web.deps import container, csrf_protect
 from cairn.web.errors import answers_json, error_body
 from cairn.web.i18n import LANGUAGES, reader_language, translate
 from cairn.web.render import error_text, render
+from cairn.web.verification.counted import verifier_of
 
 __all__ = ["MAX_BYTES", "MAX_ITEMS", "api", "router"]
 
@@ -51,7 +52,8 @@ def _verifier(request: Request) -> BatchVerifier:
 
 async def _run(request: Request, file: UploadFile | None, urls: str | None) -> BatchResult | None:
     """Verify the uploaded file, else the pasted URLs (one a line); None when neither was given."""
-    verifier = _verifier(request)
+    counts, who = container(request).verification_counts, verifier_of(request)
+    verifier = _verifier(request).observed(lambda report: counts.add(report, channel="batch", who=who))
     if file is not None and file.filename:
         data = await file.read(MAX_BYTES + 1)
         if data:

@@ -55,6 +55,7 @@ from cairn.web.deps import container
 from cairn.web.errors import error_body
 from cairn.web.i18n import LANGUAGES, human_date, reader_language, said, translate
 from cairn.web.render import render
+from cairn.web.verification.counted import counted
 from cairn.web.verification.views import achievement_view, badge_view, elm_rows, seal_view
 
 __all__ = [
@@ -466,8 +467,7 @@ async def _source(request: Request, text: str | None, file: UploadFile | None, u
 
 
 def local_awarders(request: Request, credentials: list[Mapping[str, Any]]) -> dict[str, Organisation]:
-    """This instance's organisations among the awarding bodies of ``credentials``, by DID (for their names and
-    countries where a credential gives a DID alone)."""
+    """This instance's organisations among the awarding bodies of ``credentials``, by DID (names for bare DIDs)."""
     ids = [body for c in credentials[:100] for body in read_annex(c).awarding_bodies[:20]]
     app = container(request)
     return app.catalog.organisations_named(ids, did_of=app.keys.did)
@@ -478,7 +478,7 @@ def _documents(report: Report) -> list[Mapping[str, Any]]:
 
 
 async def _verify(request: Request, source: bytes | str) -> Report:
-    return await container(request).verification.verify_async(source)
+    return counted(request, await container(request).verification.verify_async(source), "web")
 
 
 def trust_list(request: Request) -> TrustList:

@@ -47,6 +47,7 @@ from cairn.vc.report import Outcome, Report
 from cairn.vc.verification import SELECTABLE_CHECKS
 from cairn.web.deps import RowId, bearer_token, container
 from cairn.web.errors import answers_json
+from cairn.web.verification.counted import count_verification
 
 __all__ = ["router"]
 
@@ -261,6 +262,7 @@ async def verify_answer(request: Request, source: Any, options: VerifyOptions) -
     report = await container(request).verification.verify_async(
         source, size=_size(request), challenge=options.challenge, domain=options.domain, formats=(VC,), checks=checks
     )
+    count_verification(request, report, "api")
     return _result(report)
 
 

@@ -55,6 +55,7 @@ from cairn.web.catalog.views import Item, Row, country_name
 from cairn.web.deps import RowId, container, csrf_protect, csrf_token, current_account
 from cairn.web.i18n import LANGUAGES, long_date, reader_language, translate
 from cairn.web.render import error_text, render
+from cairn.web.verification.counted import count_verification
 from cairn.web.verification.page import credential_rows, local_awarders
 
 __all__ = ["router", "sharing_service"]
@@ -393,6 +394,7 @@ def _verification_page(
     """A credential verified now, as visitors see it (a share link or a public profile's credential); what
     the verification found is stored, so profile cards and previews say it too."""
     report, held = sharing_service(request).verify(held)
+    count_verification(request, report, "share-link")
     document = report.credential or held.document
     context = {
         "lang": lang,
