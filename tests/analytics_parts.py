@@ -19,12 +19,20 @@ Share links: 3 of uni-a's d1 awards (January, views 2, 0, 5), 1 of a credential 
 Pathways (of uni-a): 4 starts in January, 2 completed after 10 and 20 days.
 Recognition applications to uni-a: 5 in February: full (automatic, 0 days), partial (3 days), refused (6 days),
 full (1 day), one still in review.
+The wallet holding the three shared awards (award-000..002, of d1 in January) belongs to a learner who gave their
+characteristics with consent: 25-34, female, ISCED 6, employed, living in Germany (DE): 3 awards to a learner from
+abroad. Nobody else consented.
+Verification counts: January, API, a German company verifying uni-a's d1, 7 verified; February, web, anonymous,
+uni-a's d1, 5 verified; February, web, anonymous, someone else's credential from France, 2 not verified; February,
+API, a Polish university verifying uni-a's d2, 3 verified. Total 17; both countries known for 10, of which 7 cross
+a border.
+Job-ad demand: S1 found in 4 ads in January and 2 in February, S3 in 1 in February.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from cairn.store.database import Database
@@ -33,7 +41,9 @@ from cairn.store.tables import (
     AwardRow,
     DefinitionRow,
     DefinitionVersionRow,
+    DemandCountRow,
     EscoCollectionRow,
+    LearnerProfileRow,
     OrganisationRow,
     PathwayClaimRow,
     PathwayFollowRow,
@@ -42,6 +52,7 @@ from cairn.store.tables import (
     RecognitionCourseRow,
     RecognitionRulesRow,
     ShareLinkRow,
+    VerificationCountRow,
     WalletCredentialRow,
     WalletRow,
 )
@@ -132,6 +143,27 @@ def build_dataset(database: Database) -> dict[str, int]:
             s.flush()
             s.add(ShareLinkRow(credential_id=credential.id, token_hash=f"{number:064x}", created_at=created,
                                views=views))  # fmt: skip
+        s.add(LearnerProfileRow(
+            account_id=account.id, age_band="25-34", gender="female", education_level="6",
+            employment_status="employed", country="DE", consent_version="2026-12", consent_given_at=now,
+        ))  # fmt: skip
+        for number, (day, channel, kind, vtype, vcountry, issuer, icountry, definition, verified, count) in enumerate(
+            (
+                (date(2026, 1, 15), "api", "organisation", "company", "DE", "uni-a", "PL", "d1", True, 7),
+                (date(2026, 2, 3), "web", "anonymous", None, None, "uni-a", "PL", "d1", True, 5),
+                (date(2026, 2, 3), "web", "anonymous", None, None, None, "FR", None, False, 2),
+                (date(2026, 2, 20), "api", "organisation", "university", "PL", "uni-a", "PL", "d2", True, 3),
+            )
+        ):
+            s.add(VerificationCountRow(
+                key=f"test-{number}", day=day, channel=channel, verifier_kind=kind, verifier_type=vtype,
+                verifier_country=vcountry, issuing_organisation_id=ids[issuer] if issuer else None,
+                issuer_country=icountry,
+                definition_id=ids[f"def:{definition}"] if definition else None, verified=verified, count=count,
+            ))  # fmt: skip
+        for month, uri, count in ((date(2026, 1, 1), S1, 4), (date(2026, 2, 1), S1, 2), (date(2026, 2, 1), S3, 1)):
+            s.add(DemandCountRow(key=f"{month}|job-ad-skill|{uri}", month=month, kind="job-ad-skill", uri=uri,
+                                 count=count))  # fmt: skip
         pathway = PathwayRow(slug="p1", organisation_id=ids["uni-a"], latest_version=1, created_at=now)
         s.add(pathway)
         s.flush()

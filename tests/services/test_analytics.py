@@ -115,10 +115,46 @@ def test_sharing_pathways_and_recognition(analytics: tuple[AnalyticsService, dic
     assert _open(service, Query("days_to_decision")).total.value == 2.0  # 0, 1, 3, 6
 
 
+def test_verifications_and_cross_border_use(analytics: tuple[AnalyticsService, dict[str, int]]) -> None:
+    service, ids = analytics
+    assert _open(service, Query("verifications")).total.value == 17
+    assert _values(_open(service, Query("verifications", ("channel",)))) == {("api",): 10, ("web",): 7}
+    assert _values(_open(service, Query("verifications", ("outcome",)))) == {("not verified",): 2, ("verified",): 15}
+    assert _values(_open(service, Query("verifications", ("country", "verifier_country")))) == {
+        ("FR", ""): 2, ("PL", ""): 5, ("PL", "DE"): 7, ("PL", "PL"): 3,
+    }  # fmt: skip
+    assert _values(_open(service, Query("verifications", ("verifier_kind", "verifier_type")))) == {
+        ("anonymous", ""): 7, ("organisation", "company"): 7, ("organisation", "university"): 3,
+    }  # fmt: skip
+    own = _open(service, Query("verifications", ("month",), scope=(ids["uni-a"],)))
+    assert _values(own) == {("2026-01",): 7, ("2026-02",): 8}  # the French credential is no one's here
+    share = _open(service, Query("cross_border_share")).total
+    assert (share.numerator, share.denominator) == (7, 10)
+    assert _open(service, Query("cross_border_awards")).total.value == 3
+
+
+def test_consented_characteristics(analytics: tuple[AnalyticsService, dict[str, int]]) -> None:
+    service, _ = analytics
+    assert _values(_open(service, Query("awards", ("gender",)))) == {("",): 16, ("female",): 3}
+    assert _values(_open(service, Query("awards", ("age_band", "learner_country")))) == {
+        ("", ""): 16, ("25-34", "DE"): 3,
+    }  # fmt: skip
+    assert _values(_open(service, Query("awards", ("education",))))[("6",)] == 3
+    assert _values(_open(service, Query("awards", ("employment",))))[("employed",)] == 3
+
+
+def test_skills_demanded(analytics: tuple[AnalyticsService, dict[str, int]]) -> None:
+    service, _ = analytics
+    assert _values(_open(service, Query("skills_demanded", ("skill",)))) == {(S1,): 6, (S3,): 1}
+    assert _values(_open(service, Query("skills_demanded", ("collection",)))) == {("digital",): 6, ("green",): 1}
+    assert _values(_open(service, Query("skills_demanded", ("month",)))) == {("2026-01",): 4, ("2026-02",): 3}
+
+
 def test_every_indicator_has_a_test_above() -> None:
     tested = {"awards", "learners", "claim_rate", "days_to_claim", "revoked", "skills_supplied", "shares",
               "share_views", "pathway_starts", "pathway_completions", "days_to_complete", "recognition_applications",
-              "recognised_share", "automatic_share", "days_to_decision"}  # fmt: skip
+              "recognised_share", "automatic_share", "days_to_decision", "verifications", "cross_border_share",
+              "cross_border_awards", "skills_demanded"}  # fmt: skip
     assert set(INDICATORS) == tested
 
 

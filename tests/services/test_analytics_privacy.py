@@ -13,7 +13,7 @@ import pytest
 
 from cairn.errors import InputError
 from cairn.services.analytics.engine import Cell, Query, Table
-from cairn.services.analytics.indicators import INDICATORS
+from cairn.services.analytics.indicators import DIMENSIONS, INDICATORS
 from cairn.services.analytics.privacy import noisy_counts, suppress
 from cairn.services.analytics.release import FORMAT, RELEASE_TABLES, combine
 from cairn.services.analytics.service import AnalyticsService
@@ -131,6 +131,8 @@ def service(database: Database, tmp_path: Path) -> AnalyticsService:
 def test_released_tables_of_the_data_set(service: AnalyticsService) -> None:
     for indicator in INDICATORS.values():
         for by in (("issuer",), ("month",), ("issuer", "month")):
+            if not all(indicator.view in DIMENSIONS[name].views for name in by):
+                continue
             table = service.table(Query(indicator.id, by))
             assert table is not None
             for cell in table.all_cells():

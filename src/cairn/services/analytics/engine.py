@@ -43,7 +43,8 @@ _VIEWS: Final = {
         SELECT a.definition, a.learner, a.issued, a.claimed, a.revoked, date_trunc('month', a.issued) AS month,
                date_diff('day', a.issued, a.claimed) AS claim_days, a.organisation, o.slug AS issuer,
                o.type AS issuer_type, o.country, o.region, d.field, substr(d.field, 1, 2) AS field_broad, d.eqf,
-               d.nqf, d.ects_band, d.language, d.mode
+               d.nqf, d.ects_band, d.language, d.mode, a.age_band, a.gender, a.education, a.employment,
+               a.learner_country
         FROM '{dir}/awards.parquet' a JOIN '{dir}/definitions.parquet' d ON d.id = a.definition
         JOIN '{dir}/organisations.parquet' o ON o.id = a.organisation""",
     "share_facts": """
@@ -61,6 +62,16 @@ _VIEWS: Final = {
                o.type AS issuer_type, o.country, o.region
         FROM '{dir}/recognitions.parquet' r JOIN '{dir}/organisations.parquet' o ON o.id = r.organisation""",
 }
+_VIEWS["verification_facts"] = """
+        SELECT v.count, v.channel, v.verifier_kind, v.verifier_type, v.verifier_country, v.verified,
+               date_trunc('month', v.day) AS month, v.organisation, o.slug AS issuer, o.type AS issuer_type,
+               COALESCE(v.issuer_country, o.country) AS country, o.region
+        FROM '{dir}/verifications.parquet' v LEFT JOIN '{dir}/organisations.parquet' o ON o.id = v.organisation"""
+_VIEWS["demand_facts"] = """
+        SELECT d.count, d.uri AS skill, date_trunc('month', d.month) AS month,
+               COALESCE((SELECT min(c.collection) FROM '{dir}/collections.parquet' c WHERE c.uri = d.uri), 'other')
+               AS collection
+        FROM '{dir}/demand.parquet' d WHERE d.kind = 'job-ad-skill'"""
 # Skills: an award counts once per skill of its definition, in the first of the collections it belongs to.
 _SKILLS: Final = """
         SELECT f.*, s.skill,
@@ -153,7 +164,7 @@ class Engine:
         folder = str(snapshot).replace("'", "''")
         self._db.execute(f"CREATE VIEW award_facts AS {_VIEWS['award_facts'].format(dir=folder)}")
         self._db.execute(f"CREATE VIEW skill_facts AS {_SKILLS.format(dir=folder)}")
-        for name in ("share_facts", "pathway_facts", "recognition_facts"):
+        for name in ("share_facts", "pathway_facts", "recognition_facts", "verification_facts", "demand_facts"):
             self._db.execute(f"CREATE VIEW {name} AS {_VIEWS[name].format(dir=folder)}")
 
     def close(self) -> None:

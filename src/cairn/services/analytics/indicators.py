@@ -29,12 +29,15 @@ class Dimension:
 
 
 _AWARDS: Final = ("award_facts", "skill_facts")
-_ORG_LEVEL: Final = ("award_facts", "skill_facts", "share_facts", "pathway_facts", "recognition_facts")
+_ORG_LEVEL: Final = (
+    "award_facts", "skill_facts", "share_facts", "pathway_facts", "recognition_facts", "verification_facts",
+)  # fmt: skip
+_VERIFY: Final = ("verification_facts",)
 
 DIMENSIONS: Final[dict[str, Dimension]] = {
     d.name: d
     for d in (
-        Dimension("month", "Month", "strftime(month, '%Y-%m')", _ORG_LEVEL),
+        Dimension("month", "Month", "strftime(month, '%Y-%m')", (*_ORG_LEVEL, "demand_facts")),
         Dimension("issuer", "Issuer", "issuer", _ORG_LEVEL),
         Dimension("issuer_type", "Issuer type", "issuer_type", _ORG_LEVEL),
         Dimension("country", "Issuer country", "country", _ORG_LEVEL),
@@ -45,8 +48,18 @@ DIMENSIONS: Final[dict[str, Dimension]] = {
         Dimension("ects_band", "ECTS credits", "ects_band", _AWARDS),
         Dimension("language", "Language", "language", _AWARDS),
         Dimension("mode", "Mode of delivery", "mode", _AWARDS),
-        Dimension("skill", "ESCO skill", "skill", ("skill_facts",)),
-        Dimension("collection", "ESCO skill collection", "collection", ("skill_facts",)),
+        Dimension("age_band", "Age band (learners who consented)", "age_band", _AWARDS),
+        Dimension("gender", "Gender (learners who consented)", "gender", _AWARDS),
+        Dimension("education", "Education level, ISCED 2011 (learners who consented)", "education", _AWARDS),
+        Dimension("employment", "Employment status (learners who consented)", "employment", _AWARDS),
+        Dimension("learner_country", "Learner country (learners who consented)", "learner_country", _AWARDS),
+        Dimension("skill", "ESCO skill", "skill", ("skill_facts", "demand_facts")),
+        Dimension("collection", "ESCO skill collection", "collection", ("skill_facts", "demand_facts")),
+        Dimension("channel", "Where it was verified", "channel", _VERIFY),
+        Dimension("verifier_kind", "Who verified", "verifier_kind", _VERIFY),
+        Dimension("verifier_type", "Verifier's organisation type", "verifier_type", _VERIFY),
+        Dimension("verifier_country", "Verifier country", "verifier_country", _VERIFY),
+        Dimension("outcome", "Outcome", "CASE WHEN verified THEN 'verified' ELSE 'not verified' END", _VERIFY),
         Dimension("decision", "Decision", "decision", ("recognition_facts",)),
     )
 }
@@ -77,6 +90,8 @@ def _ratio(numerator: str, denominator: str) -> str:
 
 
 _LEARNERS: Final = "COUNT(DISTINCT learner)"
+_KNOWN: Final = "COALESCE(SUM(count) FILTER (WHERE verifier_country IS NOT NULL AND country IS NOT NULL), 0)"
+_CROSS: Final = "COALESCE(SUM(count) FILTER (WHERE verifier_country <> country), 0)"
 INDICATORS: Final[dict[str, Indicator]] = {
     i.id: i
     for i in (
@@ -121,6 +136,21 @@ INDICATORS: Final[dict[str, Indicator]] = {
         Indicator("days_to_decision", "Median days to a recognition decision", "recognition_facts", "median",
                   "MEDIAN(decision_days) FILTER (WHERE decided IS NOT NULL)", "COUNT(decided)",
                   "median of (decision date - application date) in days, over the period's decided applications"),
+        Indicator("verifications", "Verifications", "verification_facts", "count", "COALESCE(SUM(count), 0)",
+                  "COALESCE(SUM(count), 0)",
+                  "verifications of credentials by someone else (a verifier page or API, a share link, a presentation) "
+                  "in the period; a wallet checking its own credentials is not counted"),
+        Indicator("cross_border_share", "Cross-border verifications", "verification_facts", "ratio",
+                  _ratio(_CROSS, _KNOWN), "COALESCE(SUM(count), 0)",
+                  "verifications where the verifier's country differs from the issuer's / verifications where both "
+                  "countries are known", numerator=_CROSS, denominator=_KNOWN),
+        Indicator("cross_border_awards", "Awards to learners from abroad", "award_facts", "count",
+                  "COUNT(*) FILTER (WHERE learner_country <> country)",
+                  "COUNT(DISTINCT learner) FILTER (WHERE learner_country <> country)",
+                  "the period's awards whose learner (who consented) lives in another country than the issuer"),
+        Indicator("skills_demanded", "Skills in job ads", "demand_facts", "count", "COALESCE(SUM(count), 0)",
+                  "COALESCE(SUM(count), 0)", "ESCO skills found in job advertisements analysed in the period "
+                  "(one per skill per advertisement)"),
     )
 }  # fmt: skip
 """Every indicator, by id."""

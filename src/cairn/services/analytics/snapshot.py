@@ -16,9 +16,13 @@ Fact tables (columns in :data:`TABLES`):
 - ``shares``: share links made of credentials in wallets: the month, the issuing organisation when this instance
   issued it, the views;
 - ``pathways``: each pathway follow (a start) and whether and when the same learner completed it;
-- ``recognitions``: each recognition application, with the deciding organisation, decision and timing.
+- ``recognitions``: each recognition application, with the deciding organisation, decision and timing;
+- ``verifications``: the verification counts (day, channel, who verified, the issuer; counts, never requests);
+- ``demand``: skills found in job-ad analyses, by month; ``collections``: ESCO's digital, green and transversal
+  collections.
 
-Extra tables (verification and demand counts, consented learner profiles) join when their store tables exist.
+An award carries its learner's characteristics (age band, gender, education, employment, country) only when the
+learner gave them, with consent, on ``/wallet/statistics`` and holds the award in their wallet here.
 """
 
 from __future__ import annotations
@@ -67,19 +71,19 @@ class _Table:
 _TS = "TIMESTAMP"
 TABLES: Final[dict[str, _Table]] = {
     "awards": _Table(
-        (
-            ("organisation", "BIGINT"),
-            ("definition", "BIGINT"),
-            ("issued", _TS),
-            ("claimed", _TS),
-            ("revoked", "BOOLEAN"),
-            ("learner", "VARCHAR"),
-        ),
+        (("organisation", "BIGINT"), ("definition", "BIGINT"), ("issued", _TS), ("claimed", _TS),
+         ("revoked", "BOOLEAN"), ("learner", "VARCHAR"), ("age_band", "VARCHAR"), ("gender", "VARCHAR"),
+         ("education", "VARCHAR"), ("employment", "VARCHAR"), ("learner_country", "VARCHAR")),
         "SELECT d.organisation_id, d.id, a.issued_at, a.claimed_at,"
         " CASE WHEN a.revoked_at IS NULL THEN 0 ELSE 1 END,"
-        " COALESCE('L' || CAST(a.learner_id AS VARCHAR(20)), a.recipient_key)"
+        " COALESCE('L' || CAST(a.learner_id AS VARCHAR(20)), a.recipient_key),"
+        " p.age_band, p.gender, p.education_level, p.employment_status, p.country"
         " FROM awards a JOIN definition_versions v ON v.id = a.definition_version_id"
-        " JOIN definitions d ON d.id = v.definition_id",
+        " JOIN definitions d ON d.id = v.definition_id"
+        " LEFT JOIN (SELECT c.award_id, MIN(w.account_id) AS account_id FROM wallet_credentials c"
+        "  JOIN wallets w ON w.id = c.wallet_id WHERE c.award_id IS NOT NULL GROUP BY c.award_id) h"
+        "  ON h.award_id = a.id"
+        " LEFT JOIN learner_profiles p ON p.account_id = h.account_id",
     ),
     "shares": _Table(
         (("created", _TS), ("organisation", "BIGINT"), ("views", "BIGINT")),
@@ -103,6 +107,21 @@ TABLES: Final[dict[str, _Table]] = {
         ),
         "SELECT organisation_id, created_at, decided_at, decision, CASE WHEN automatic THEN 1 ELSE 0 END"
         " FROM recognition_applications",
+    ),
+    "verifications": _Table(
+        (("day", _TS), ("channel", "VARCHAR"), ("verifier_kind", "VARCHAR"), ("verifier_type", "VARCHAR"),
+         ("verifier_country", "VARCHAR"), ("organisation", "BIGINT"), ("issuer_country", "VARCHAR"),
+         ("definition", "BIGINT"), ("verified", "BOOLEAN"), ("count", "BIGINT")),
+        "SELECT day, channel, verifier_kind, verifier_type, verifier_country, issuing_organisation_id,"
+        " issuer_country, definition_id, CASE WHEN verified THEN 1 ELSE 0 END, count FROM verification_counts",
+    ),
+    "demand": _Table(
+        (("month", _TS), ("kind", "VARCHAR"), ("uri", "VARCHAR"), ("count", "BIGINT")),
+        "SELECT month, kind, uri, count FROM demand_counts",
+    ),
+    "collections": _Table(
+        (("uri", "VARCHAR"), ("collection", "VARCHAR")),
+        "SELECT uri, collection FROM esco_collections WHERE collection IN ('digital', 'green', 'transversal')",
     ),
 }  # fmt: skip
 
