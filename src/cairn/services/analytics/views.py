@@ -32,6 +32,8 @@ _OUTCOMES: Final = (
     Panel("days_to_claim", ()),
     Panel("skills_supplied", ("collection",)),
     Panel("shares", ("month",)),
+    Panel("verifications", ("month",)),
+    Panel("verifications", ("verifier_kind",)),
 )
 _POLICY: Final = (
     Panel("awards", ("field",)),
@@ -45,6 +47,11 @@ _POLICY: Final = (
     Panel("recognised_share", ()),
     Panel("automatic_share", ()),
     Panel("days_to_decision", ()),
+    Panel("cross_border_share", ()),
+    Panel("cross_border_awards", ()),
+    Panel("skills_demanded", ("collection",)),
+    Panel("awards", ("age_band",)),
+    Panel("awards", ("gender",)),
 )
 
 VIEWS: Final[dict[Audience, tuple[Panel, ...]]] = {
