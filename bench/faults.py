@@ -11,7 +11,7 @@ the job is on the queue. Once ``--kill-at`` of the rows (default 30 %) are award
   progress JSON must answer (the same session cookie, ``app_answer``);
 - ``kill-9-worker``: SIGKILL of ``cairn worker``; a new worker is started, and the job left ``doing`` by the dead
   one must be queued again by the stalled-job check (``CAIRN_JOB_STALLED_SECONDS``, ``--stalled-seconds``,
-  default 10 here) and resume (``stalled_s``: from the kill to the first new row);
+  default 10 here) and resume (``retried_s``: from the kill to the second try's start);
 - ``pg-restart-fast`` / ``pg-restart-immediate``: ``pg_ctl restart -m fast`` (clean) or ``-m immediate`` (a crash,
   recovered from the WAL). ``worker_survived`` says whether ``cairn worker`` outlived it; one that exited is
   started again, as a supervisor (systemd ``Restart=always``) would (``worker_restarted``).
@@ -336,6 +336,21 @@ def wait_rows(database: Database, at_least: int, timeout: float) -> int:
     return -1
 
 
+def wait_retried(database: Database, timeout: float, since: float) -> float | None:
+    """Wait until a second try of the job has started (the stalled check queued it again and a worker took it);
+    the seconds from ``since`` (``time.perf_counter``), None when it did not come."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with database.transaction() as session:
+                if (session.scalar(select(BulkUploadRow.attempts)) or 0) >= 2:
+                    return round(time.perf_counter() - since, 2)
+        except OperationalError:
+            pass
+        time.sleep(0.1)
+    return None
+
+
 def wait_done(database: Database, instance: Instance, timeout: float) -> str:
     """Wait for the job to end, starting the worker again whenever it exits (a supervisor's ``Restart=always``);
     the upload's last status."""
@@ -412,8 +427,7 @@ def queue_fault(fault: str, args: argparse.Namespace, tmp: Path) -> dict[str, An
                 killed.wait()
                 result["worker_exit"] = killed.returncode
                 instance.start_worker()
-                resumed = wait_rows(database, struck_at + 1, args.stalled_seconds * 4 + 60)
-                result["stalled_s"] = round(time.perf_counter() - struck, 2) if resumed >= 0 else None
+                result["retried_s"] = wait_retried(database, args.stalled_seconds * 4 + 60, struck)
             else:
                 mode = fault.rsplit("-", 1)[1]
                 result["down_s"] = round(cluster.restart(mode), 2)
@@ -458,10 +472,12 @@ def queue_fault(fault: str, args: argparse.Namespace, tmp: Path) -> dict[str, An
             result["audit_error"] = (audit.stdout + audit.stderr).decode(errors="replace").strip().splitlines()[-2:]
         result["ok"] = (
             0 <= struck_at < args.rows
+            and result.get("retried_s", 0) is not None
             and status == "done" and jobs == ["done"] and [s for s, _ in queue_jobs] == ["succeeded"]
             and len(numbers) == args.rows and duplicates == 0 and result["lost"] == 0 and result["audit_intact"]
             and result["progress"]["status"] == "done" and result["progress"]["done_rows"] == args.rows
             and result.get("app_answer_ok", True) and result.get("worker_went_on", True)
+            and result.get("worker_survived", True)
         )  # fmt: skip
         if not result["ok"]:
             result["server_log"] = cluster.log_tail(5)
