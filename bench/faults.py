@@ -7,8 +7,9 @@ end), migrated, with the example catalogue; one ``cairn serve`` (``CAIRN_SERVE_W
 worker``; the file (``--rows`` rows, default 2,000) posted to ``/orgs/SLUG/awards/bulk`` by a signed-in issuer, so
 the job is on the queue. Once ``--kill-at`` of the rows (default 30 %) are awarded:
 
-- ``kill-9-app``: SIGKILL of ``cairn serve``; the worker goes on; the app is started again and its job page and
-  progress JSON must answer (the same session cookie, ``app_answer``);
+- ``kill-9-app``: SIGKILL of ``cairn serve``; the worker must go on (its next batch committed while no app runs,
+  ``worker_went_on``); the app is started again and its job page and progress JSON must answer, to the session
+  cookie from before the kill (``app_answer``);
 - ``kill-9-worker``: SIGKILL of ``cairn worker``; a new worker is started, and the job left ``doing`` by the dead
   one must be queued again by the stalled-job check (``CAIRN_JOB_STALLED_SECONDS``, ``--stalled-seconds``,
   default 10 here) and resume (``retried_s``: from the kill to the second try's start);
@@ -408,8 +409,8 @@ def queue_fault(fault: str, args: argparse.Namespace, tmp: Path) -> dict[str, An
                 instance.app.send_signal(signal.SIGKILL)
                 instance.app.wait()
                 result["app_exit"] = instance.app.returncode
-                time.sleep(2)
-                result["worker_went_on"] = instance.worker.poll() is None and upload_state(database)[1] > struck_at
+                went_on = wait_rows(database, struck_at + 1, 120)  # the next batch, committed with no app running
+                result["worker_went_on"] = instance.worker.poll() is None and went_on > struck_at
                 instance.start_app()
                 result["app_restart_s"] = round(time.perf_counter() - struck, 2)
                 page = client.get(job_page)  # the session cookie from before the kill
