@@ -65,7 +65,8 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix src tests bench
 
 # `make bench` keeps the soak (bench/soak.py) to SOAK_SECONDS; `make soak` is the full 10 minutes of issue 19 with
-# the fault bench (bench/faults.py, PostgreSQL only: set CAIRN_BENCH_POSTGRES_URL), for a nightly run.
+# the fault bench (bench/faults.py: the queue path on a private PostgreSQL cluster it starts, needing PostgreSQL's
+# binaries; the CLI path on CAIRN_BENCH_POSTGRES_URL, else such a cluster), for a nightly run.
 SOAK_SECONDS ?= 60
 bench: $(VENV)/.installed-dev
 	@for b in bench/*.py; do case "$$b" in bench/timing.py|bench/serving.py) continue;; esac; SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/python $$b || exit 1; done
@@ -73,6 +74,7 @@ bench: $(VENV)/.installed-dev
 soak: $(VENV)/.installed-dev
 	SOAK_SECONDS=600 $(BIN)/python bench/soak.py
 	$(BIN)/python bench/faults.py
+	$(BIN)/python bench/faults.py --mode cli
 
 # The W3C suites (Node.js) against a local `cairn serve`, with Cairn's configs (conformance/w3c/configs) laid over
 # the shared harness; docs/conformance.md records the results and why each remaining failure is the suite's own.

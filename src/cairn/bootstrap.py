@@ -362,7 +362,10 @@ def build(
     mailer = Mailer.from_url(database, clock=clock, smtp_url=settings.smtp_url, sender=settings.mail_from or None)
     bulk = BulkAwardService(issuing, max_upload_bytes=settings.max_upload_bytes)
     award_queries = AwardQueryService(database, recipient_key=keys.recipient_key)
-    jobs = JobQueue.for_database(database.url, database.dialect, retry_wait=settings.job_retry_seconds)
+    jobs = JobQueue.for_database(
+        database.url, database.dialect, retry_wait=settings.job_retry_seconds,
+        stalled_seconds=settings.job_stalled_seconds,
+    )  # fmt: skip
     uploads = BulkUploads(
         database, bulk=bulk, queries=award_queries, jobs=jobs, secret_key=settings.require_secret_key, clock=clock
     )

@@ -97,6 +97,13 @@ class Settings:
     job_retry_seconds: int = _setting(
         "CAIRN_JOB_RETRY_SECONDS", 10, "seconds before a failed job (a bulk award's batch, say) is tried again"
     )
+    job_stalled_seconds: int = _setting(
+        "CAIRN_JOB_STALLED_SECONDS",
+        30,
+        "seconds without a heartbeat after which a 'cairn worker' (killed, its host lost) is taken for stopped and "
+        "its running jobs are queued again (checked every third of that time, at most every minute); the workers "
+        "send heartbeats every third of it too, so every process of an instance should have the same value",
+    )
     registry_list_max_bytes: int = _setting(
         "CAIRN_REGISTRY_LIST_MAX_BYTES",
         33_554_432,

@@ -149,3 +149,35 @@ def test_an_email_queued_is_sent_once_by_a_job(container: Container, database: D
         worker.join(10)
         jobs.close()
     assert sorted(m["To"] for m in transport.messages) == ["ann@example.org", "issuer@example.org"]
+
+
+class _Killed(BaseException):
+    """What a killed worker process leaves behind: no ``except Exception`` of the job runs."""
+
+
+def test_rows_awarded_by_a_try_that_died_count_as_awarded_by_the_job_not_as_already_there(
+    container: Container, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A try that never reached its ``except`` (the worker killed, the database gone when it tried to note what it
+    made) must not make the job's report call its own awards "already awarded"."""
+    upload_id = container.bulk_uploads.submit(
+        FILE.encode(), filename="people.csv", definition=DEFINITION, organisation=UM, actor="t"
+    )
+    write = bulk_uploads._Recorder.write
+    writes = {"n": 0}
+
+    def killed_on_the_second_batch(self: Any, *args: Any, **kwargs: Any) -> Any:
+        writes["n"] += 1
+        if writes["n"] == 2:
+            raise _Killed
+        return write(self, *args, **kwargs)
+
+    monkeypatch.setattr(bulk_uploads._Recorder, "write", killed_on_the_second_batch)
+    with pytest.raises(_Killed):
+        container.bulk_uploads.run(upload_id)
+    monkeypatch.setattr(bulk_uploads._Recorder, "write", write)
+    assert awards(database) == 2  # the first batch was committed by the try that died
+    container.bulk_uploads.run(upload_id)  # the queue's next try (a retry, or the stalled check's)
+    job = container.bulk_uploads.get(UM, upload_id).to_dict()
+    assert (job["status"], job["done_rows"], job["created"], job["existing"], job["failed"]) == ("done", 5, 5, 0, 0)
+    assert awards(database) == ROWS

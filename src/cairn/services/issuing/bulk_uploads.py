@@ -195,6 +195,7 @@ class BulkUploads:
             data = self._open(row.data, row.file_sha256)
             organisation, definition, filename, actor = org.slug, row.definition, row.filename, row.actor
             earlier = set(row.report.get("created_ids", []))  # awards made by an earlier, failed try of this job
+            submitted = row.created_at
         recorder = _Recorder(self.bulk.issuing)
         runner = BulkAwardService(
             recorder, max_upload_bytes=self.bulk.max_upload_bytes, max_rows=self.bulk.max_rows,
@@ -226,6 +227,9 @@ class BulkUploads:
             organisation, definition=report.definition, version=report.version or 0, recipient_keys=keys
         )
         created = earlier | recorder.created
+        if report.job_id is not None:  # and by a try that died before it could note them (killed, database gone)
+            with self.database.transaction() as session:
+                created |= AwardQueryRepository(session).made_by_bulk_job(report.job_id, since=submitted)
         each = []
         for bulk_row, key in zip(rows, keys, strict=True):
             award = found.get(key, "")

@@ -42,6 +42,7 @@ log = logging.getLogger("cairn.jobs")
 PG_SCHEMA: Final = "procrastinate"
 """The PostgreSQL schema that holds the queue's tables and functions (migration 0025)."""
 DEFAULT_RETRIES: Final = 5
+DEFAULT_STALLED_SECONDS: Final = 30
 STALLED: Final = "jobs.retry_stalled"
 
 
@@ -50,25 +51,36 @@ def libpq_url(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def _retry_stalled(app: procrastinate.App) -> None:
-    """Every minute, queue again the jobs of workers that stopped sending heartbeats (killed, host lost): the
-    library finds them but leaves retrying them to the application."""
+def _retry_stalled(stalled_seconds: int) -> Callable[[procrastinate.App], None]:
+    """Queue again the jobs of workers that sent no heartbeat for ``stalled_seconds`` (killed, host lost): the
+    library finds them but leaves retrying them to the application. Checked every third of that time (at most
+    every minute): a stopped worker's job runs again within about 1.3 times ``stalled_seconds``."""
+    every = max(1, min(60, stalled_seconds // 3))
+    cron = "* * * * *" if every == 60 else f"* * * * * */{every}"
 
-    @app.periodic(cron="* * * * *", periodic_id=STALLED)
-    @app.task(name=STALLED, retry=False, queueing_lock=STALLED, lock=STALLED, pass_context=True)
-    async def retry_stalled(context: procrastinate.JobContext, timestamp: int) -> None:
-        for job in await context.app.job_manager.get_stalled_jobs():
-            log.warning("job %s (%s) was left by a stopped worker: queued again", job.id, job.task_name)
-            await context.app.job_manager.retry_job(job)
+    def register(app: procrastinate.App) -> None:
+        @app.periodic(cron=cron, periodic_id=STALLED)
+        @app.task(name=STALLED, retry=False, queueing_lock=STALLED, lock=STALLED, pass_context=True)
+        async def retry_stalled(context: procrastinate.JobContext, timestamp: int) -> None:
+            stalled = await context.app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_seconds)
+            for job in stalled:
+                log.warning("job %s (%s) was left by a stopped worker: queued again", job.id, job.task_name)
+                await context.app.job_manager.retry_job(job)
+
+    return register
 
 
 class JobQueue:
     """Cairn's queue: register tasks, defer jobs, run workers (see the module's notes)."""
 
-    def __init__(self, connector: Any, *, persistent: bool, retry_wait: int = 5) -> None:
+    def __init__(
+        self, connector: Any, *, persistent: bool, retry_wait: int = 5, stalled_seconds: int = DEFAULT_STALLED_SECONDS
+    ) -> None:
         self.persistent = persistent
         """True on PostgreSQL: jobs outlive the process and ``cairn worker`` runs them."""
         self.retry_wait = retry_wait
+        self.stalled_seconds = max(3, stalled_seconds)
+        """A worker silent this long (no heartbeat) is taken for stopped, and its jobs are queued again."""
         self._connector_factory: Callable[[], Any] | None = None
         self.app = procrastinate.App(connector=connector)
         self._opened = False
@@ -79,7 +91,9 @@ class JobQueue:
         self._registrations: list[Callable[[procrastinate.App], None]] = []
 
     @classmethod
-    def for_database(cls, url: str, dialect: str, *, retry_wait: int = 5) -> JobQueue:
+    def for_database(
+        cls, url: str, dialect: str, *, retry_wait: int = 5, stalled_seconds: int = DEFAULT_STALLED_SECONDS
+    ) -> JobQueue:
         """The queue of a Cairn database: PostgreSQL tables on PostgreSQL, in memory on SQLite."""
         if dialect != "postgresql":
             return cls(InMemoryConnector(), persistent=False, retry_wait=retry_wait)
@@ -89,9 +103,9 @@ class JobQueue:
                 conninfo=libpq_url(url), kwargs={"options": f"-c search_path={PG_SCHEMA}"}, min_size=1, max_size=4
             )
 
-        queue = cls(connector(), persistent=True, retry_wait=retry_wait)
+        queue = cls(connector(), persistent=True, retry_wait=retry_wait, stalled_seconds=stalled_seconds)
         queue._connector_factory = connector
-        queue._register(_retry_stalled)
+        queue._register(_retry_stalled(queue.stalled_seconds))
         return queue
 
     # -- registration -------------------------------------------------------------------------------
@@ -192,11 +206,17 @@ class JobQueue:
         return app
 
     def run_worker(self, stop: threading.Event, *, concurrency: int = 1, poll: float = 5.0) -> None:
-        """Run jobs as they come until ``stop`` is set (blocks: a thread's target, or ``cairn worker``)."""
+        """Run jobs as they come until ``stop`` is set (blocks: a thread's target, or ``cairn worker``).
+
+        The library's worker stops itself when one of its side tasks fails (heartbeat, periodic deferrer), as
+        every query does while PostgreSQL restarts: it is started again, after a pause that grows from 1 s to
+        30 s while the database stays away, so one restart of the server stops neither ``cairn worker`` nor the
+        worker thread of ``cairn serve``. The job it was running is queued again (its try failed, or its worker
+        went silent: ``stalled_seconds``) and resumes."""
         app = self._worker_app()
         self._started = time.time()
 
-        async def main() -> None:
+        async def run_once() -> None:
             async with app.open_async():
                 worker = asyncio.create_task(
                     app.run_worker_async(
@@ -204,6 +224,8 @@ class JobQueue:
                         install_signal_handlers=False,
                         fetch_job_polling_interval=poll,
                         name="cairn-worker",
+                        update_heartbeat_interval=self.stalled_seconds / 3,
+                        stalled_worker_timeout=self.stalled_seconds,
                     )
                 )
                 while not stop.is_set() and not worker.done():
@@ -211,6 +233,24 @@ class JobQueue:
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker
+
+        async def main() -> None:
+            pause = 1.0
+            while not stop.is_set():
+                started = time.monotonic()
+                try:
+                    await run_once()
+                except Exception as exc:  # the database away: the pool cannot open, or the worker failed
+                    reason = f"{type(exc).__name__}: {exc}".strip()
+                else:
+                    reason = "it stopped itself (a failed query: the database away?)"
+                if stop.is_set():
+                    break
+                pause = 1.0 if time.monotonic() - started > 60 else min(30.0, pause * 2)
+                log.warning("the job worker stopped (%s); starting it again in %.0f s", reason[:300], pause)
+                deadline = time.monotonic() + pause
+                while not stop.is_set() and time.monotonic() < deadline:
+                    await asyncio.sleep(0.2)
 
         asyncio.run(main())
 

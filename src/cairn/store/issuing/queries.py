@@ -180,6 +180,11 @@ class AwardQueryRepository:
             found.update({str(k): str(i) for k, i in self.session.execute(stmt).tuples()})
         return found
 
+    def made_by_bulk_job(self, job_id: int, *, since: datetime) -> set[str]:
+        """The ids of the awards bulk job ``job_id`` issued at ``since`` or later."""
+        stmt = select(AwardRow.id).where(AwardRow.bulk_job_id == job_id, AwardRow.issued_at >= since)
+        return set(self.session.scalars(stmt))
+
 
 def _record(row: AwardRow, definition: str | None, version: int | None) -> AwardRecord:
     """An award; one issued through the VC-API (no definition) has definition ``""`` and version 0."""
