@@ -44,6 +44,10 @@ PG_SCHEMA: Final = "procrastinate"
 DEFAULT_RETRIES: Final = 5
 DEFAULT_STALLED_SECONDS: Final = 30
 STALLED: Final = "jobs.retry_stalled"
+PRUNE: Final = "jobs.prune"
+KEEP_FINISHED_HOURS: Final = 48
+"""How long the queue keeps a job that succeeded (or was cancelled) before ``jobs.prune`` deletes its row; failed
+jobs stay until an operator looks (``cairn worker`` logs them too)."""
 
 
 def libpq_url(url: str) -> str:
@@ -68,6 +72,16 @@ def _retry_stalled(stalled_seconds: int) -> Callable[[procrastinate.App], None]:
                 await context.app.job_manager.retry_job(job)
 
     return register
+
+
+def _prune(app: procrastinate.App) -> None:
+    """Hourly, delete the rows of jobs that succeeded more than :data:`KEEP_FINISHED_HOURS` ago: the periodic checks
+    alone add thousands a day, which the queue's table would otherwise keep for ever."""
+
+    @app.periodic(cron="41 * * * *", periodic_id=PRUNE)
+    @app.task(name=PRUNE, retry=False, queueing_lock=PRUNE, lock=PRUNE, pass_context=True)
+    async def prune(context: procrastinate.JobContext, timestamp: int) -> None:
+        await context.app.job_manager.delete_old_jobs(nb_hours=KEEP_FINISHED_HOURS, include_cancelled=True)
 
 
 class JobQueue:
@@ -106,6 +120,7 @@ class JobQueue:
         queue = cls(connector(), persistent=True, retry_wait=retry_wait, stalled_seconds=stalled_seconds)
         queue._connector_factory = connector
         queue._register(_retry_stalled(queue.stalled_seconds))
+        queue._register(_prune)
         return queue
 
     # -- registration -------------------------------------------------------------------------------
