@@ -15,7 +15,7 @@ def _jobs(database: Database) -> dict[str, str]:
         rows = connection.execute(
             text("SELECT task_name, status FROM procrastinate.procrastinate_jobs WHERE task_name LIKE 'test.%'")
         ).all()
-    return {name: status for name, status in rows}
+    return {str(name): str(status) for name, status in rows}
 
 
 def test_prune_deletes_old_succeeded_jobs_only(database: Database) -> None:
