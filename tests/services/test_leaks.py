@@ -121,14 +121,16 @@ def test_purge_forgets_what_has_expired(database: Database, clock: FixedClock) -
     _upload(database, clock, "recent.csv", finished=True)
     _upload(database, clock, "running.csv", finished=False)
     counts = purge(database, now=clock())
-    assert counts == {"web_sessions": 1, "sign_in_links": 1, "outbox": 1, "bulk_uploads": 1}
+    assert counts == {"web_sessions": 1, "sign_in_links": 1, "rate_limit_hits": 0, "outbox": 1, "bulk_uploads": 1}
     assert sorted(r.filename for r in rows(database, BulkUploadRow)) == ["recent.csv", "running.csv"]
     assert service.session(live.token) is not None
     assert service.session(old.token) is None
     assert (
         len(rows(database, WebSessionRow)) == len(rows(database, SignInLinkRow)) == len(rows(database, OutboxRow)) == 1
     )
-    assert purge(database, now=clock()) == {"web_sessions": 0, "sign_in_links": 0, "outbox": 0, "bulk_uploads": 0}
+    assert purge(database, now=clock()) == {
+        "web_sessions": 0, "sign_in_links": 0, "rate_limit_hits": 0, "outbox": 0, "bulk_uploads": 0,
+    }  # fmt: skip
 
 
 def test_cairn_purge_runs_from_the_command_line(migrated_sqlite_url: str) -> None:
@@ -138,7 +140,7 @@ def test_cairn_purge_runs_from_the_command_line(migrated_sqlite_url: str) -> Non
 
     result = CliRunner().invoke(cli, ["purge", "--database", migrated_sqlite_url], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert result.output == "Purged: 0 web_sessions, 0 sign_in_links, 0 outbox, 0 bulk_uploads\n"
+    assert result.output == "Purged: 0 web_sessions, 0 sign_in_links, 0 rate_limit_hits, 0 outbox, 0 bulk_uploads\n"
 
 
 def test_share_links_keep_only_the_hash_of_their_token(sqlite_database: Database, examples: Path) -> None:

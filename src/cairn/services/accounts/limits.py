@@ -6,8 +6,7 @@ A :class:`SharedLimiter` allows at most ``limit`` hits per key within a sliding 
 checks and counts in one transaction under a per-key lock, so concurrent attempts on several processes cannot all
 pass on the same count. There is no in-memory fast path: every check reads the database (one indexed count), which
 costs far less than the argon2 hash it guards. Rows stop counting after their window and are deleted then, by the
-key's next hit and by a purge of every expired row that each limiter runs at most once every
-:data:`PURGE_INTERVAL`.
+key's next hit and by the hourly purge of every expired row (:func:`cairn.services.accounts.purge.purge`, a job).
 
 The sign-in policy built on these (who is counted, who is stopped, who is only slowed down) is
 :class:`~cairn.services.accounts.service.AccountService`'s; docs/people.md explains it.
@@ -17,7 +16,6 @@ from __future__ import annotations
 
 import ipaddress
 import math
-import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -25,9 +23,7 @@ from cairn.services.accounts.access import sha256_hex
 from cairn.store.database import Database
 from cairn.store.limits import RateLimitRepository
 
-__all__ = ["PURGE_INTERVAL", "SharedLimiter", "client_network"]
-
-PURGE_INTERVAL = timedelta(minutes=5)
+__all__ = ["SharedLimiter", "client_network"]
 """How often (at most) one limiter deletes every expired hit of every key."""
 
 
@@ -60,8 +56,6 @@ class SharedLimiter:
         clock: Callable[[], datetime],
     ) -> None:
         self.database, self.name, self.limit, self.window, self.clock = database, name, limit, window, clock
-        self._purged: datetime | None = None
-        self._purge_lock = threading.Lock()
 
     def _key(self, key: str) -> str:
         return sha256_hex(f"{self.name}\n{key}")
@@ -95,7 +89,6 @@ class SharedLimiter:
             if count >= self.limit:
                 return self._wait(oldest, now)
             hits.add(hashed, at=now, expires_at=now + self.window)
-        self._purge(now)
         return None
 
     def hit(self, key: str) -> None:
@@ -103,17 +96,8 @@ class SharedLimiter:
         now, hashed = self.clock(), self._key(key)
         with self.database.transaction() as session:
             RateLimitRepository(session).add(hashed, at=now, expires_at=now + self.window)
-        self._purge(now)
 
     def reset(self, key: str) -> None:
         """Forget ``key`` (after a successful sign-in)."""
         with self.database.transaction() as session:
             RateLimitRepository(session).clear(self._key(key))
-
-    def _purge(self, now: datetime) -> None:
-        with self._purge_lock:
-            if self._purged is not None and now - self._purged < PURGE_INTERVAL:
-                return
-            self._purged = now
-        with self.database.transaction() as session:
-            RateLimitRepository(session).purge(now)
