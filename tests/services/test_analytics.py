@@ -157,3 +157,12 @@ def test_a_dimensions_values_within_a_scope(analytics: tuple[AnalyticsService, d
     assert AnalyticsService(service.database, service.cache, clock=FixedClock(), k=3).values("mode") == [
         "blended", "online"
     ]  # fmt: skip
+
+
+def test_an_instance_with_empty_tables_refreshes(database: Database, tmp_path: Path) -> None:
+    """A table with no rows (no share links yet, as in the demo) exports an empty file, which is read as no rows."""
+    service = AnalyticsService(database, tmp_path / "empty", clock=FixedClock(), k=2)
+    info = service.refresh()
+    assert set(info.rows.values()) == {0}
+    table = service.table(Query("shares", ("month",)))
+    assert table is not None and table.cells == [] and table.total.value == 0
