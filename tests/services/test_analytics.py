@@ -165,4 +165,6 @@ def test_an_instance_with_empty_tables_refreshes(database: Database, tmp_path: P
     info = service.refresh()
     assert set(info.rows.values()) == {0}
     table = service.table(Query("shares", ("month",)))
-    assert table is not None and table.cells == [] and table.total.value == 0
+    assert table is not None
+    assert table.cells == []
+    assert table.total.value == 0
