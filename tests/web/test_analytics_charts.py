@@ -42,8 +42,9 @@ def test_a_chart_is_an_image_with_a_name_and_escapes_its_labels() -> None:
     root = _parse(svg)
     assert root.get("role") == "img"
     assert root.get("aria-label") == 'Awards "by" <field>'
-    assert root.find(f"{SVG}title") is not None
-    assert root.find(f"{SVG}title").text == 'Awards "by" <field>'
+    title = root.find(f"{SVG}title")
+    assert title is not None
+    assert title.text == 'Awards "by" <field>'
 
 
 def test_a_long_label_is_cut_and_nothing_is_drawn_for_nothing() -> None:

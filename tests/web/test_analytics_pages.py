@@ -126,8 +126,11 @@ def test_the_open_data_page_shows_the_released_tables_and_never_a_withheld_numbe
     assert cells == {"train-b": "withheld: about fewer than 3 people", "uni-a": "withheld: would reveal a small group",
                      "Total": "19"}  # fmt: skip
     assert "17" not in page.split("<main", 1)[1]  # uni-a's count appears nowhere, not in the chart either
+    assert "<svg" not in page  # every value withheld: no chart at all, the table says why
+    page = client.get("/open-data?indicator=awards&by=eqf").text
     chart = page[page.index("<svg") : page.index("</svg>")]
-    assert "<rect" not in chart  # withheld: gaps, not bars
+    assert chart.count("<rect") == 1  # EQF 6 (12); EQF 4 and 5 withheld: gaps, not bars
+    assert chart.count(">withheld</text>") == 2
     assert "snapshot of" in page
     assert "fewer than 3 people is withheld" in page
 
@@ -184,7 +187,9 @@ def test_downloads_parse_back_to_the_table_shown(site: tuple[TestClient, Contain
     answer = client.get("/open-data/table.parquet?indicator=awards&by=issuer")
     path = tmp_path / "t.parquet"
     path.write_bytes(answer.content)
-    read = duckdb.sql(f"SELECT part, issuer, value, withheld, k FROM '{path}' ORDER BY part, issuer").fetchall()
+    with duckdb.connect() as connection:
+        sql = f"SELECT part, issuer, value, withheld, k FROM '{path}' ORDER BY part, issuer"
+        read = connection.execute(sql).fetchall()
     assert read == [("cell", "train-b", None, "small", K), ("cell", "uni-a", None, "complementary", K),
                     ("total", "", 19.0, "", K)]  # fmt: skip
 

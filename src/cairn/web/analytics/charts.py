@@ -20,10 +20,10 @@ __all__ = ["Bar", "bars", "columns"]
 WIDTH: Final = 640
 """The drawing's width in its own units (it scales to the page: ``width`` 100%)."""
 ROW: Final = 28
-LABEL: Final = 200
+LABEL: Final = 250
 """The room left of the bars for their labels (a longer label is cut, with an ellipsis; the table has it whole)."""
-LABEL_CHARS: Final = 26
-VALUE_ROOM: Final = 90
+LABEL_CHARS: Final = 24
+VALUE_ROOM: Final = 70
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ _WORDS: Final = {
     ("decision", "partial"): "recognised in part",
     ("decision", "refused"): "refused",
     ("ects_band", "none"): "no ECTS credits",
+    ("mode", "in-person"): "In person",
     ("language", "pl"): "Polish",
     ("language", "en"): "English",
 }
@@ -185,7 +186,8 @@ def make_panel(table: Table, k: int, lang: str, address: str = "") -> Panel:
         items = [Bar(head, None if f.withheld else c.value, translate(lang, "withheld") if f.withheld else f.text)
                  for (head, [f]), c in zip(rows, table.cells, strict=True)]  # fmt: skip
         summary = translate(lang, "%(title)s: a chart; the figures are in the table after it", title=title)
-        chart = (columns if by[0] == "month" else bars)(items, summary) if items else None
+        drawn = any(item.value is not None for item in items)  # all withheld: no chart, the table says why
+        chart = (columns if by[0] == "month" else bars)(items, summary) if drawn else None
         return Panel(title, chart, [dimension_label(by[0], lang), unit], rows, total, unit, indicator, by, address)
     firsts = sorted({c.keys[0] for c in table.cells})
     seconds = sorted({c.keys[1] for c in table.cells})
