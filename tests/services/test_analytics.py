@@ -177,9 +177,41 @@ def test_nothing_before_the_first_refresh(database: Database, tmp_path: Path) ->
 
 def test_docs_state_every_indicator_with_its_formula() -> None:
     docs = (Path(__file__).resolve().parents[2] / "docs" / "analytics.md").read_text(encoding="utf-8")
+    section = docs.split("\n## Indicators\n", 1)[1].split("\n## ", 1)[0]
     rows = {}
-    for line in docs.splitlines():
+    for line in section.splitlines():
         if line.startswith("| `"):
             cells = [c.strip() for c in line.strip("|").split("|")]
             rows[cells[0].strip("`")] = cells[2]
     assert rows == {i.id: i.formula for i in INDICATORS.values()}
+
+
+def test_a_dimensions_values_within_a_scope(analytics: tuple[AnalyticsService, dict[str, int]]) -> None:
+    service, ids = analytics
+    engine = service.engine()
+    assert engine is not None
+    assert engine.values("mode") == [("blended", 5), ("in-person", 2), ("online", 12)]  # with their learners
+    assert engine.values("mode", scope=(ids["train-b"],)) == [("in-person", 2)]
+    assert engine.values("mode", scope=()) == []
+    assert engine.values("region", view="share_facts") == [("PL-14", 3)]  # the foreign credential's share: no region
+    assert engine.values("field", limit=1) == [("04", 5)]
+    with pytest.raises(InputError):
+        engine.values("field", view="share_facts")
+    with pytest.raises(InputError):
+        engine.values("nothing")
+    # the service offers only values about at least k (here 2) people
+    assert service.values("mode", scope=(ids["train-b"],)) == ["in-person"]
+    assert AnalyticsService(service.database, service.cache, clock=FixedClock(), k=3).values("mode") == [
+        "blended", "online"
+    ]  # fmt: skip
+
+
+def test_an_instance_with_empty_tables_refreshes(database: Database, tmp_path: Path) -> None:
+    """A table with no rows (no share links yet, as in the demo) exports an empty file, which is read as no rows."""
+    service = AnalyticsService(database, tmp_path / "empty", clock=FixedClock(), k=2)
+    info = service.refresh()
+    assert set(info.rows.values()) == {0}
+    table = service.table(Query("shares", ("month",)))
+    assert table is not None
+    assert table.cells == []
+    assert table.total.value == 0

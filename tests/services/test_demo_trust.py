@@ -24,6 +24,8 @@ def test_the_demo_network_vouches_for_every_demo_issuer_and_refuses_the_forgery(
     ready = prepare_demo(container, catalogue_path=demo_catalog_path(), demo_token=None, esco=False)
     assert any("5 accreditation(s) made" in line and "ok, 1 entry" in line for line in ready.lines), ready.lines
     assert tuple(ready.examples) == EXAMPLES
+    assert any(line.startswith("Analytics snapshot made") for line in ready.lines), ready.lines
+    assert container.analytics.freshness() is not None  # the dashboards have figures at once
     demo = container.accounts.find_account(DEMO_EMAIL)
     assert demo is not None
     assert demo.is_admin  # the demo shows the trust anchors and the federation pages

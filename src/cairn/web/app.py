@@ -22,6 +22,8 @@ from cairn.errors import CairnError
 from cairn.web import i18n
 from cairn.web.accounts import access_log, mailbox
 from cairn.web.accounts import pages as auth
+from cairn.web.analytics import api as analytics_api
+from cairn.web.analytics import pages as analytics_pages
 from cairn.web.careers import pages as careers
 from cairn.web.catalog import api, badges, coawards, cocreation, editor, pages
 from cairn.web.catalog import elm as catalogue_elm
@@ -238,6 +240,7 @@ def create_app(
     app.state.examples = dict(examples or {})
     app.state.demo = demo
     app.state.job_ad_limiter = careers.job_ad_limiter(container)
+    app.state.analytics_limiter = analytics_api.analytics_limiter(container)
     package = resources.files("cairn.web")
     app.state.templates = i18n.make_templates(version=cairn.__version__, languages=pages.LANGUAGES)
     badges.install(app.state.templates, container)
@@ -270,6 +273,7 @@ def create_app(
     app.include_router(editor.api)
     app.include_router(careers.api)
     app.include_router(verify_batch.api)
+    app.include_router(analytics_api.api)
     app.include_router(api.router)
     app.include_router(award_api.router)
     app.include_router(pathway_api.router)
@@ -294,6 +298,7 @@ def create_app(
     app.include_router(awards.router)
     app.include_router(claiming.router)
     app.include_router(renewal.router)
+    app.include_router(analytics_pages.router)  # before the registry's /orgs/{slug}/registry/... pages
     app.include_router(registry_pages.router)
     app.include_router(careers.router)  # before any /wallet/{id} route: it serves /wallet/skills, /wallet/occupations
     app.include_router(share.router)  # before any /wallet/{id} route: it serves /wallet/profile

@@ -81,6 +81,8 @@ _SKILLS: Final = """
 
 LIMIT: Final = 20_000
 """Most rows (cells, margins and total) a table may have: a breakdown by skill and month is the largest."""
+VALUES_LIMIT: Final = 500
+"""Most distinct values :meth:`Engine.values` lists (a form's choices)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +193,25 @@ class Engine:
     def _run(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         with self._lock:
             return self._db.execute(sql, list(params)).fetchall()
+
+    def values(self, dimension: str, *, view: str = "award_facts", scope: tuple[int, ...] | None = None,
+               limit: int = VALUES_LIMIT) -> list[tuple[str, int]]:  # fmt: skip
+        """The distinct values of ``dimension`` in ``view`` within ``scope`` (organisation ids; None: all), each with
+        the number of people it is about (distinct learners where the view has them, else rows), by value; at most
+        ``limit``. InputError for a dimension ``view`` lacks. (What a form offers; the service keeps only values
+        about at least *k* people.)"""
+        found = DIMENSIONS.get(dimension)
+        if found is None or view not in found.views:
+            raise InputError("%(view)s cannot be broken down by %(name)s", view=view[:40], name=dimension[:40])
+        people = "COUNT(DISTINCT learner)" if view in ("award_facts", "skill_facts") else "COUNT(*)"
+        where, params = self._where(Query("awards", scope=scope), view)
+        expression = f"CAST({found.expression} AS VARCHAR)"
+        # Only names checked against DIMENSIONS are put in the SQL; the scope's ids are parameters.
+        sql = (
+            f"SELECT {expression} AS v, {people} FROM {view} WHERE {where} AND {expression} IS NOT NULL "  # noqa: S608
+            f"GROUP BY v ORDER BY v LIMIT {int(limit)}"
+        )
+        return [(str(v), int(n)) for v, n in self._run(sql, params)]
 
     def table(self, query: Query) -> Table:
         """The indicator's table: every non-empty cell of the breakdown, the margins and the total."""

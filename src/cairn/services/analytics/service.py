@@ -166,6 +166,16 @@ class AnalyticsService:
             return None
         return suppress(engine.table(query), self.k)
 
+    def values(
+        self, dimension: str, *, view: str = "award_facts", scope: tuple[int, ...] | None = None
+    ) -> list[str] | None:
+        """The values of ``dimension`` a filter may offer within ``scope``: only those about at least *k* people
+        (a choice about fewer would tell that a small group exists); None before the first refresh."""
+        engine = self.engine()
+        if engine is None:
+            return None
+        return [value for value, people in engine.values(dimension, view=view, scope=scope) if people >= self.k]
+
     def close(self) -> None:
         with self._lock:
             if self._engine is not None:

@@ -268,6 +268,9 @@ def _convert(connection: duckdb.DuckDBPyConnection, table: _Table, source: Path,
         f"read_csv('{source}', header=false, columns={{{', '.join(f'{n!r}: {types[n]!r}' for n in names)}}},"
         " nullstr='', quote='\"', escape='\"')"
     )
+    if source.stat().st_size == 0:  # a table with no rows: DuckDB cannot sniff an empty file, so none is read
+        connection.execute(f"CREATE OR REPLACE TEMP TABLE no_rows ({', '.join(f'{n} {types[n]}' for n in names)})")
+        read = "no_rows"
     sql = f"COPY (SELECT {', '.join(select)} FROM {read}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)"  # noqa: S608
     connection.execute(sql)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from cairn.services.accounts.service import AccountService
+from cairn.services.analytics.service import AnalyticsService
 from cairn.services.careers.esco import EscoService
 from cairn.services.catalog.badges import BadgeService
 from cairn.services.catalog.cocreation import CoCreationService
@@ -88,6 +89,8 @@ class DemoServices(Protocol):
     @property
     def cocreation(self) -> CoCreationService: ...
     @property
+    def analytics(self) -> AnalyticsService: ...
+    @property
     def presentation_requests(self) -> OpenID4VPVerifier: ...
 
 
@@ -147,6 +150,12 @@ def prepare_demo(
     if asked is not None:
         where = f"/orgs/{DEMO_EMPLOYER}/presentation-requests/{asked.id}"
         lines.append(f"Demo OpenID4VP request of {DEMO_EMPLOYER}, open until {asked.expires_at:%H:%M} UTC: {where}")
+    snapshot = container.analytics.refresh()  # after the data above: the dashboards show it at once
+    awards, k = snapshot.rows.get("awards", 0), container.analytics.k
+    lines.append(
+        f"Analytics snapshot made ({awards} awards): /open-data, /analytics (administrators), "
+        f"/orgs/{{slug}}/analytics; figures about fewer than {k} people (CAIRN_ANALYTICS_K) are withheld"
+    )
     examples = demo_examples(container)
     if examples:
         lines.append(f"Example credentials to try on /verify: {', '.join(examples)}")

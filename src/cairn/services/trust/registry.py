@@ -327,6 +327,20 @@ class RegistryService:
         chain = self.network.describe(vouching.chain) if vouching.chain is not None else []
         return TrustLookup(identifier, found, vouching, chain)
 
+    def accredited_organisations(self, registry: str) -> tuple[int, ...]:
+        """The ids of this instance's organisations that ``registry`` accredits today (an accreditation of its in
+        force now names the organisation's DID), by id: whose figures the registry's analytics may show. An
+        organisation accredited only by a seal certificate, or only through a body the registry accredited, is not
+        among them. NotFoundError for an unknown registry."""
+        now = self.clock()
+        subjects: set[str] = set()
+        for stored in self.accreditations(registry):
+            if stored.accreditation.active_at(now) is None:
+                subjects.update(stored.accreditation.subjects)
+        with self.database.transaction() as session:
+            rows = session.query(OrganisationRow).all()  # small table
+            return tuple(sorted(r.id for r in rows if self.keys.did(r.slug) in subjects))
+
     def organisations(self) -> list[tuple[str, str]]:
         """``(slug, legal name)`` of every organisation of this instance, by name: those an administrator may make
         a trust anchor."""
