@@ -255,3 +255,25 @@ def test_the_dashboard_reads_in_polish(site: tuple[TestClient, Container]) -> No
     assert "Nadania w podziale na: wystawca" in page
     assert "ukryte: dotyczy mniej niż 3 osób" in page
     assert "withheld" not in page.split("<main", 1)[1].replace('class="withheld"', "")
+
+
+def test_the_api_serves_the_differentially_private_release_when_there_is_one(
+    migrated_sqlite_url: str, tmp_path: Path
+) -> None:
+    plain = _container(migrated_sqlite_url, tmp_path)
+    build_dataset(plain.database)
+    plain.analytics.refresh()
+    with TestClient(create_app(plain), follow_redirects=False) as client:
+        assert client.get("/api/v1/analytics/release").status_code == 404  # no budget set: no release
+    settings = Settings(database_url=migrated_sqlite_url, analytics_k=K, analytics_cache=str(tmp_path / "dp"),
+                        analytics_epsilon=1.0, secret_key="a" * 48)  # fmt: skip
+    noisy = build(settings, clock=FixedClock())
+    noisy.analytics.refresh()
+    with TestClient(create_app(noisy), follow_redirects=False) as client:
+        answer = client.get("/api/v1/analytics/release")
+        assert answer.status_code == 200
+        assert answer.headers["cache-control"] == "public, max-age=600"
+        body = answer.json()
+        assert (body["epsilon"], body["format"]) == (1.0, "cairn-analytics-release/1")
+        assert body == client.get("/api/v1/analytics/release").json()  # the same noise every time
+        assert client.get("/api/v1/analytics/awards").status_code == 200  # not taken for an indicator's name

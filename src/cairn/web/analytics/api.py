@@ -1,6 +1,9 @@
 """The open-data API of policy analytics: public, cached, and limited per client network.
 
 - ``GET /api/v1/analytics/indicators`` — every indicator: its id, label, kind, formula and the breakdowns it has;
+- ``GET /api/v1/analytics/release`` — the differentially private open-data release of the newest snapshot
+  (:mod:`cairn.services.analytics.release`: noisy counts with the privacy budget stated), for anyone to publish or
+  for a registry to add up with other instances'; 404 when ``CAIRN_ANALYTICS_EPSILON`` is 0 or before a refresh;
 - ``GET /api/v1/analytics/{indicator}?by=&by=&from=YYYY-MM&to=YYYY-MM&filter.NAME=VALUE`` — the indicator's table
   over the whole instance, released as every page releases it (cells about fewer than *k* people withheld, and
   those that would reveal them): the cells, the margins, the total, why each withheld cell is withheld, the
@@ -62,6 +65,18 @@ _CACHE = {"Cache-Control": f"public, max-age={MAX_AGE}"}
 )
 def indicators() -> Response:
     return JSONResponse({"indicators": downloads.indicator_list()}, headers=_CACHE)
+
+
+@api.get(
+    "/api/v1/analytics/release",
+    summary="The differentially private open-data release (noisy counts, the privacy budget stated)",
+    dependencies=[Depends(analytics_quota)],
+)
+def open_release(request: Request) -> Response:
+    found = container(request).analytics.release()
+    if found is None:
+        raise NotFoundError("this instance publishes no differentially private release (CAIRN_ANALYTICS_EPSILON)")
+    return JSONResponse(found, headers=_CACHE)
 
 
 @api.get(
