@@ -6,6 +6,8 @@ import json
 
 from cairn.bootstrap import build, demo_catalog_path
 from cairn.model.awards import Recipient
+from cairn.services.analytics.engine import Query
+from cairn.services.demo.cohort import COHORT
 from cairn.services.demo.instance import DEMO_EMAIL
 from cairn.services.demo.setup import EXAMPLES, prepare_demo
 from cairn.services.demo.trust import DEMO_AGENCY, DEMO_EU_REGISTRY, DEMO_MINISTRY
@@ -26,6 +28,13 @@ def test_the_demo_network_vouches_for_every_demo_issuer_and_refuses_the_forgery(
     assert tuple(ready.examples) == EXAMPLES
     assert any(line.startswith("Analytics snapshot made") for line in ready.lines), ready.lines
     assert container.analytics.freshness() is not None  # the dashboards have figures at once
+    cohort = sum(count for _, _, count in COHORT)
+    assert any(line.startswith(f"Demo cohort: {cohort} awards") for line in ready.lines), ready.lines
+    by_definition = container.analytics.table(Query("awards", ("issuer",)))
+    assert by_definition is not None
+    shown = [c for c in by_definition.cells if not c.suppressed]
+    assert shown, "the demo's dashboards show figures, not only withheld cells"
+    assert all(c.n >= container.analytics.k for c in shown)
     demo = container.accounts.find_account(DEMO_EMAIL)
     assert demo is not None
     assert demo.is_admin  # the demo shows the trust anchors and the federation pages
@@ -66,6 +75,7 @@ def test_the_demo_network_vouches_for_every_demo_issuer_and_refuses_the_forgery(
 
     again = prepare_demo(container, catalogue_path=demo_catalog_path(), demo_token=None, esco=False)
     assert any("already in place" in line for line in again.lines)
+    assert not any(line.startswith("Demo cohort") for line in again.lines)  # awarded once
     assert len(container.registry.accreditations()) == 5
     assert {slug for slug, _ in container.registry.organisations()} >= {DEMO_MINISTRY, DEMO_AGENCY, DEMO_EU_REGISTRY}
 

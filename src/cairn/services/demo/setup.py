@@ -23,6 +23,7 @@ from cairn.services.catalog.cocreation import CoCreationService
 from cairn.services.catalog.editing import EditingService
 from cairn.services.catalog.service import CatalogService
 from cairn.services.demo.cocreation import DEMO_DRAFT, DEMO_REVIEWER, seed_cocreation
+from cairn.services.demo.cohort import seed_demo_cohort
 from cairn.services.demo.instance import (
     DEMO_EMAIL,
     DEMO_EMPLOYER,
@@ -39,6 +40,7 @@ from cairn.services.demo.instance import (
 from cairn.services.demo.openid4vp import seed_presentation_request
 from cairn.services.demo.trust import seed_trust
 from cairn.services.endorsements.service import EndorsementService
+from cairn.services.issuing.bulk import BulkAwardService
 from cairn.services.issuing.keys import KeyService
 from cairn.services.issuing.service import IssuingService
 from cairn.services.openid4vp.verifier import OpenID4VPVerifier
@@ -90,6 +92,8 @@ class DemoServices(Protocol):
     def cocreation(self) -> CoCreationService: ...
     @property
     def analytics(self) -> AnalyticsService: ...
+    @property
+    def bulk(self) -> BulkAwardService: ...
     @property
     def presentation_requests(self) -> OpenID4VPVerifier: ...
 
@@ -150,6 +154,9 @@ def prepare_demo(
     if asked is not None:
         where = f"/orgs/{DEMO_EMPLOYER}/presentation-requests/{asked.id}"
         lines.append(f"Demo OpenID4VP request of {DEMO_EMPLOYER}, open until {asked.expires_at:%H:%M} UTC: {where}")
+    cohort = seed_demo_cohort(container.bulk)
+    if cohort:
+        lines.append(f"Demo cohort: {cohort} awards to invented learners at demo.example.org, for the dashboards")
     snapshot = container.analytics.refresh()  # after the data above: the dashboards show it at once
     awards, k = snapshot.rows.get("awards", 0), container.analytics.k
     lines.append(
