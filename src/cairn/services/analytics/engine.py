@@ -226,15 +226,23 @@ class Engine:
         if indicator.numerator and indicator.denominator:
             parts += [f"{indicator.numerator} AS num", f"{indicator.denominator} AS den"]
         measures = ", ".join(parts)
-        exprs = [f"COALESCE(CAST({DIMENSIONS[name].expression} AS VARCHAR), '')" for name in query.by]
+        exprs = [DIMENSIONS[name].expression for name in query.by]
         if exprs:
-            keys = ", ".join(f"{e} AS k{i}" for i, e in enumerate(exprs))
-            group = ", ".join(f"k{i}" for i in range(len(exprs)))
+            # Grouped by the values as they are; each group's key is written once, after grouping: a rolled-up
+            # key (GROUPING SETS) is NULL, an unknown value (no region...) is "".
+            grouped = ", ".join(f"{e} AS g{i}" for i, e in enumerate(exprs))
+            keys = ", ".join(
+                f"CASE WHEN GROUPING(g{i}) = 1 THEN NULL ELSE COALESCE(CAST("
+                f"{DIMENSIONS[name].key.format(f'g{i}')} AS VARCHAR), '') END AS k{i}"
+                for i, name in enumerate(query.by)
+            )
+            group = ", ".join(f"g{i}" for i in range(len(exprs)))
+            order = ", ".join(f"k{i}" for i in range(len(exprs)))
             # Only names checked against DIMENSIONS and INDICATORS are put in the SQL; values are parameters.
             sql = (
-                f"SELECT {keys}, {measures} FROM {indicator.view} WHERE {where} "  # noqa: S608
-                f"GROUP BY GROUPING SETS (({group}){', (k0), (k1)' if len(exprs) == 2 else ''}, ()) "
-                f"ORDER BY {group} NULLS FIRST LIMIT {LIMIT}"
+                f"SELECT {keys}, {measures} FROM (SELECT *, {grouped} FROM {indicator.view} WHERE {where}) "  # noqa: S608
+                f"GROUP BY GROUPING SETS (({group}){', (g0), (g1)' if len(exprs) == 2 else ''}, ()) "
+                f"ORDER BY {order} NULLS FIRST LIMIT {LIMIT}"
             )
         else:
             sql = f"SELECT {measures} FROM {indicator.view} WHERE {where}"  # noqa: S608
