@@ -10,7 +10,7 @@ DEV_LOCK := requirements-dev.lock
 UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --quiet --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
 	--generate-hashes --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
 
-.PHONY: serve test coverage lint format bench soak conformance lock clean help
+.PHONY: serve test coverage lint format bench bench-analytics soak conformance lock clean help
 
 help:
 	@echo "make serve   create $(VENV), install Cairn, run it with demo data at http://$(HOST):$(PORT)"
@@ -18,6 +18,7 @@ help:
 	@echo "make coverage  the whole suite with line coverage of cairn (htmlcov/, coverage.xml; a third slower)"
 	@echo "make lint    ruff and mypy only"
 	@echo "make bench   run the benchmarks (JSON lines on stdout; the soak for SOAK_SECONDS=$(SOAK_SECONDS) s)"
+	@echo "make bench-analytics  the policy analytics bench on the national data set (10 million awards; PostgreSQL)"
 	@echo "make soak    the 10-minute soak (1,000 verifications a second) and the bulk-award fault bench"
 	@echo "make conformance  run the W3C VC test suites of ../shared offline (results in ./w3c-results; ARGS=... to run.sh)"
 	@echo "make lock    rewrite $(LOCK) and $(DEV_LOCK) from pyproject.toml (UPGRADE=1: newest versions allowed)"
@@ -68,8 +69,14 @@ format: $(VENV)/.installed-dev
 # the fault bench (bench/faults.py: the queue path on a private PostgreSQL cluster it starts, needing PostgreSQL's
 # binaries; the CLI path on CAIRN_BENCH_POSTGRES_URL, else such a cluster), for a nightly run.
 SOAK_SECONDS ?= 60
+# The analytics bench (PostgreSQL: CAIRN_BENCH_POSTGRES_URL, default the local server) runs at 200,000 awards
+# here; `make bench-analytics` is the national data set of issue 18 (10 million awards, about 15 minutes).
 bench: $(VENV)/.installed-dev
-	@for b in bench/*.py; do case "$$b" in bench/timing.py|bench/serving.py) continue;; esac; SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/python $$b || exit 1; done
+	@for b in bench/*.py; do case "$$b" in bench/timing.py|bench/serving.py|bench/analytics.py) continue;; esac; SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/python $$b || exit 1; done
+	$(BIN)/python bench/analytics.py --awards 200000 --repeat 3
+
+bench-analytics: $(VENV)/.installed-dev
+	$(BIN)/python bench/analytics.py --awards 10000000
 
 soak: $(VENV)/.installed-dev
 	SOAK_SECONDS=600 $(BIN)/python bench/soak.py

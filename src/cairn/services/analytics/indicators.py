@@ -20,12 +20,14 @@ Kind = Literal["count", "ratio", "median"]
 
 @dataclass(frozen=True, slots=True)
 class Dimension:
-    """A breakdown: its SQL expression over a fact view, and the views that have it."""
+    """A breakdown: its SQL expression over a fact view, and the views that have it; ``key`` writes a group's
+    value as shown (applied once per group after grouping, not to every row: ``{}`` is the grouped value)."""
 
     name: str
     label: str
     expression: str
     views: tuple[str, ...]
+    key: str = "{}"
 
 
 _AWARDS: Final = ("award_facts", "skill_facts")
@@ -37,7 +39,7 @@ _VERIFY: Final = ("verification_facts",)
 DIMENSIONS: Final[dict[str, Dimension]] = {
     d.name: d
     for d in (
-        Dimension("month", "Month", "strftime(month, '%Y-%m')", (*_ORG_LEVEL, "demand_facts")),
+        Dimension("month", "Month", "month", (*_ORG_LEVEL, "demand_facts"), key="strftime({}, '%Y-%m')"),
         Dimension("issuer", "Issuer", "issuer", _ORG_LEVEL),
         Dimension("issuer_type", "Issuer type", "issuer_type", _ORG_LEVEL),
         Dimension("country", "Issuer country", "country", _ORG_LEVEL),
