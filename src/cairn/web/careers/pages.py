@@ -312,6 +312,7 @@ def occupations_api(
                 "label": f.label,
                 "code": f.code,
                 "fit": f.fit,
+                "uses": f.uses,
                 "essential": {"held": f.essential_held, "total": f.essential_total},
                 "optional": {"held": f.optional_held, "total": f.optional_total},
             }
