@@ -5,6 +5,7 @@ bench/careers.py)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,7 +32,7 @@ from cairn.skills.careers import (
     search_occupations,
 )
 from cairn.skills.esco import EscoData, Labels, Occupation, OccupationSkill, Skill, SkillGroup, load_esco
-from cairn.skills.jobs import aggregate_job_skills, sentences
+from cairn.skills.jobs import aggregate_job_skills, sentences, support
 
 S = "http://data.europa.eu/esco/skill/"
 OCC = "http://data.europa.eu/esco/occupation/"
@@ -213,7 +214,7 @@ def test_occupations_rank_by_fit_both_ways() -> None:
         matrix.fit_of(OCC + "astronaut", {S + "python"})
 
 
-def _many(esco: EscoData, name: str, essential: list[str], optional: list[str] = ()) -> EscoData:  # type: ignore[assignment]
+def _many(esco: EscoData, name: str, essential: Sequence[str], optional: Sequence[str] = ()) -> EscoData:
     """``esco`` with one more occupation ``name`` (its skills are made up as needed)."""
     skills = dict(esco.skills)
     for uri in (*essential, *optional):
@@ -297,9 +298,24 @@ def test_job_ads_split_into_sentences_and_merge() -> None:
     assert sentences(ad) == ["We look for a data analyst.", "Python and SQL", "present reports to clients;"]
     assert len(sentences("word. " * 500)) == 80
     merged = aggregate_job_skills(
-        [[(S + "py", "Python", 0.9, "Python")], [(S + "sql", "SQL", 1.2, "SQL"), (S + "py", "Python", 0.5, "py")]]
+        [
+            [(S + "py", "Python", 0.9, "Python", ("Python",))],
+            [(S + "sql", "SQL", 1.2, "SQL", ("SQL",)), (S + "py", "Python", 0.5, "py", ("python", "py"))],
+        ]
     )
     assert [(s.uri, s.mentions, s.score) for s in merged] == [(S + "py", 2, 0.9), (S + "sql", 1, 1.2)]
+    assert merged[0].words == ("Python", "py")  # the words of every sentence, each once
+
+
+def test_a_skill_is_supported_by_every_word_of_one_of_its_labels() -> None:
+    assert support("Strong SQL skills", ["SQL Server"]) == ()
+    assert support("Strong SQL skills", ["SQL Server", "SQL"]) == ("SQL",)
+    assert support("Good knowledge of statistics", ["medical statistics"]) == ()
+    assert support("You apply statistical methods", ["use statistical methods"]) == ("statistical", "methods")
+    assert support("Experience with Python", ["Python (computer programming)"]) == ("Python",)
+    assert support("Reports are analysed daily", ["analyse reports"]) == ("Reports", "analysed")
+    assert support("We use tools", ["use", "perform"]) == ()  # generic words alone support nothing
+    assert support("", ["SQL"]) == ()
 
 
 @pytest.fixture(scope="module")

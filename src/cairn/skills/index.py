@@ -261,6 +261,15 @@ class SkillIndex:
     def __len__(self) -> int:
         return len(self.uris)
 
+    def labels_of(self, uri: str) -> tuple[str, ...]:
+        """The labels of the skill ``uri`` (its preferred label first); () for a skill not in the index."""
+        if "positions" not in self._derived:
+            self._derived["positions"] = {u: i for i, u in enumerate(self.uris)}
+        i = self._derived["positions"].get(uri)
+        if i is None:
+            return ()
+        return self.labels[int(self.label_starts[i]) : int(self.label_starts[i + 1])]
+
     def _label_weights(self) -> NDArray[np.float32]:
         key = f"label_weights:{self.ranking.alternative_weight}"
         if key not in self._derived:
