@@ -133,6 +133,9 @@ def test_job_ad_threshold_drops_weak_matches(service: CareersService) -> None:
         def labels_of(self, uri: str) -> tuple[str, ...]:
             return ()
 
+        def common_stems(self) -> frozenset[str]:
+            return frozenset()
+
         def suggest(self, text: str, *, k: int) -> list[Suggestion]:
             strong = Suggestion(S + "py", "Python", 0.62, "Python")
             weak = Suggestion(S + "office", "manage office", 0.21, "manage office")
@@ -175,7 +178,11 @@ def test_job_ads_name_only_skills_the_text_supports(service: CareersService) -> 
             return [s for word, found in self.by_word.items() if word in text.casefold() for s in found][:k]
 
         def labels_of(self, uri: str) -> tuple[str, ...]:
-            return {S + "stat": ("apply statistical analysis techniques", "statistics", "use statistics")}.get(uri, ())
+            labels = {S + "stat": ("apply statistical analysis techniques", "statistics", "use statistics")}
+            return labels.get(uri, ("write work-related reports", "reports") if uri == S + "report" else ())
+
+        def common_stems(self) -> frozenset[str]:
+            return frozenset({"report", "data"})  # found in many skills' labels
 
     service._index = Full()  # type: ignore[assignment]
     ad = (

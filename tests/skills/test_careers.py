@@ -316,6 +316,8 @@ def test_a_skill_is_supported_by_every_word_of_one_of_its_labels() -> None:
     assert support("Reports are analysed daily", ["analyse reports"]) == ("Reports", "analysed")
     assert support("We use tools", ["use", "perform"]) == ()  # generic words alone support nothing
     assert support("", ["SQL"]) == ()
+    assert support("Clear reports", ["write work-related reports", "reports"], common={"report"}) == ()
+    assert support("Reports", ["reports", "news reports"], common={"report"}) == ("Reports",)  # preferred label
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ The words of the advertisement that matched are kept with each skill.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,18 +94,21 @@ GENERIC_WORDS = frozenset(
 _QUALIFIER = re.compile(r"\([^)]*\)")
 
 
-def support(sentence: str, labels: Iterable[str]) -> tuple[str, ...]:
-    """The words of ``sentence`` that support a skill with these ``labels``: those of the label (the one with
-    most words matched) whose every word but :data:`GENERIC_WORDS` and bracketed qualifiers is in the sentence,
-    in the sentence's order; () when no label is supported."""
+def support(sentence: str, labels: Iterable[str], *, common: Container[str] = frozenset()) -> tuple[str, ...]:
+    """The words of ``sentence`` that support a skill with these ``labels`` (the preferred one first): those of
+    the label (the one with most words matched) whose every word but :data:`GENERIC_WORDS` and bracketed
+    qualifiers is in the sentence, in the sentence's order; () when no label is supported. An alternative label
+    of one word in ``common`` (found in the labels of many skills: "data", "reporting") supports nothing."""
     position: dict[str, tuple[int, str]] = {}
     for i, (word, stem) in enumerate(word_stems(sentence)):
         position.setdefault(stem, (i, word))
     best: list[tuple[int, str]] = []
-    for label in labels:
+    for n, label in enumerate(labels):
         stems = [stem for _, stem in word_stems(_QUALIFIER.sub(" ", label))]
         needed = [stem for stem in stems if stem not in GENERIC_WORDS]
         if not needed or any(stem not in position for stem in needed):
+            continue
+        if n > 0 and len(needed) == 1 and needed[0] in common:
             continue
         found = sorted({position[stem] for stem in stems if stem in position})
         if len(found) > len(best):

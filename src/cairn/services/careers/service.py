@@ -186,8 +186,9 @@ def _supported(index: SkillIndex, sentence: str, found: Sequence[Suggestion]) ->
     if language in SUPPORTED_LANGUAGES and language != index.language:
         return [(s.uri, s.label, s.score, s.matched_label, ()) for s in found]
     rows: list[JobAdRow] = []
+    common = index.common_stems() if found else frozenset()
     for s in found:
-        words = support(sentence, (s.matched_label, s.label, *index.labels_of(s.uri)))
+        words = support(sentence, (s.label, *index.labels_of(s.uri), s.matched_label), common=common)
         if words:
             rows.append((s.uri, s.label, s.score, s.matched_label, words))
     return rows
