@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -127,6 +128,13 @@ def test_job_ad_threshold_drops_weak_matches(service: CareersService) -> None:
         """A stand-in full index: fixed suggestions per sentence, as the encoder index gives."""
 
         encoder = object()
+        language = "en"
+
+        def labels_of(self, uri: str) -> tuple[str, ...]:
+            return ()
+
+        def common_stems(self) -> frozenset[str]:
+            return frozenset()
 
         def suggest(self, text: str, *, k: int) -> list[Suggestion]:
             strong = Suggestion(S + "py", "Python", 0.62, "Python")
@@ -134,9 +142,60 @@ def test_job_ad_threshold_drops_weak_matches(service: CareersService) -> None:
             return [strong, weak] if "Python" in text else [weak]
 
     service._index = Full()  # type: ignore[assignment]
-    ad = "You write Python every day.\nWe offer a nice office and fruit."
+    ad = "You write Python every day.\nYou will manage a nice office."
     assert [s.uri for s in service.job_ad(ad).skills] == [S + "py"]
     assert {s.uri for s in service.job_ad(ad, min_score=0.0).skills} == {S + "py", S + "office"}
-    noise = service.job_ad("We offer a nice office and fruit.")
+    noise = service.job_ad("You will manage a nice office.")
     assert noise.skills == []
     assert noise.reason == "no skill matched this advertisement"
+
+
+def test_job_ads_name_only_skills_the_text_supports(service: CareersService) -> None:
+    """Issue #20: a data analyst ad that says "SQL" and "statistics" was said to match "medical statistics" and
+    "SQL Server": the sentence encoder finds neighbours the ad never names. A skill is kept only when every
+    word of one of its labels (but generic verbs such as "use", "perform") is in the sentence; the words that
+    matched are given."""
+
+    class Full:
+        """A stand-in full index suggesting, as the sentence encoder did, near neighbours above the threshold."""
+
+        encoder = object()
+        language = "en"
+        by_word: ClassVar[dict[str, list[Suggestion]]] = {
+            "sql": [
+                Suggestion(S + "sqlserver", "SQL Server", 0.74, "SQL Server"),
+                Suggestion(S + "sql", "SQL", 0.71, "SQL"),
+            ],
+            "statistics": [
+                Suggestion(S + "medstat", "medical statistics", 0.69, "medical statistics"),
+                Suggestion(S + "stat", "apply statistical analysis techniques", 0.55, "statistics"),
+            ],
+            "python": [Suggestion(S + "py", "Python (computer programming)", 0.8, "Python (computer programming)")],
+            "reports": [Suggestion(S + "report", "write work-related reports", 0.6, "write work-related reports")],
+        }
+
+        def suggest(self, text: str, *, k: int) -> list[Suggestion]:
+            return [s for word, found in self.by_word.items() if word in text.casefold() for s in found][:k]
+
+        def labels_of(self, uri: str) -> tuple[str, ...]:
+            labels = {S + "stat": ("apply statistical analysis techniques", "statistics", "use statistics")}
+            return labels.get(uri, ("write work-related reports", "reports") if uri == S + "report" else ())
+
+        def common_stems(self) -> frozenset[str]:
+            return frozenset({"report", "data"})  # found in many skills' labels
+
+    service._index = Full()  # type: ignore[assignment]
+    ad = (
+        "We are looking for a data analyst to join our team.\n"
+        "- Strong SQL skills\n"
+        "- Good knowledge of statistics\n"
+        "- Experience with Python\n"
+        "- You write clear reports"
+    )
+    found = {s.label: s for s in service.job_ad(ad).skills}
+    assert "SQL Server" not in found
+    assert "medical statistics" not in found
+    assert set(found) == {"SQL", "apply statistical analysis techniques", "Python (computer programming)"}
+    assert found["SQL"].words == ("SQL",)
+    assert found["apply statistical analysis techniques"].words == ("statistics",)
+    assert found["Python (computer programming)"].words == ("Python",)  # the qualifier in brackets need not be

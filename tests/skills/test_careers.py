@@ -5,12 +5,17 @@ bench/careers.py)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 
+from cairn.services.demo.instance import DEMO_LEARNER_AWARDS
 from cairn.skills.careers import (
+    COVERAGE_ONLY,
     HOURS_PER_ECTS,
     OPTIONAL_WEIGHT,
     HeldCredential,
@@ -27,7 +32,7 @@ from cairn.skills.careers import (
     search_occupations,
 )
 from cairn.skills.esco import EscoData, Labels, Occupation, OccupationSkill, Skill, SkillGroup, load_esco
-from cairn.skills.jobs import aggregate_job_skills, sentences
+from cairn.skills.jobs import aggregate_job_skills, sentences, support
 
 S = "http://data.europa.eu/esco/skill/"
 OCC = "http://data.europa.eu/esco/occupation/"
@@ -165,10 +170,11 @@ def test_profile_gathers_evidence_and_groups_by_hierarchy() -> None:
     )
 
 
-def test_occupations_rank_by_weighted_fit() -> None:
+def test_the_former_scoring_ranks_by_weighted_coverage() -> None:
+    """COVERAGE_ONLY (the score before issue #20, kept for bench/occupations_eval.py): essential skills held
+    plus a quarter of the optional ones, over the same for the occupation."""
     esco = small_esco()
-    matrix = occupation_matrix(esco)
-    assert occupation_matrix(esco) is matrix  # built once per release
+    matrix = OccupationMatrix(esco, COVERAGE_ONLY)
     ranked = matrix.rank({S + "python", S + "present"})
     assert [f.label for f in ranked] == ["data analyst", "report writer"]
     analyst, reporter = ranked
@@ -182,8 +188,75 @@ def test_occupations_rank_by_weighted_fit() -> None:
     assert matrix.rank({S + "nothing"}) == []
     assert matrix.rank({S + "bake"}, limit=1)[0].fit == 1.0
     assert matrix.fit_of(OCC + "baker", {S + "python"}).fit == 0.0
+
+
+def test_occupations_rank_by_fit_both_ways() -> None:
+    esco = small_esco()
+    matrix = occupation_matrix(esco)
+    assert occupation_matrix(esco) is matrix  # built once per release
+    ranked = matrix.rank({S + "python", S + "sql", S + "present"})
+    assert [f.label for f in ranked] == ["data analyst", "report writer"]
+    analyst, reporter = ranked
+    assert (analyst.essential_held, analyst.essential_total, analyst.optional_held) == (2, 2, 1)
+    assert analyst.uses == 1.0  # the analyst lists all three skills
+    assert 0 < reporter.uses < 0.5  # the report writer one of three
+    assert 0 < reporter.fit < analyst.fit <= 1
+    assert matrix.rank(set()) == []
+    assert matrix.rank({S + "nothing"}) == []
+    baker = matrix.rank({S + "bake"}, limit=1)[0]
+    assert (baker.label, baker.uses) == ("baker", 1.0)
+    assert baker.fit < 1.0  # one skill of one is not a certainty: the occupation's size is smoothed
+    assert matrix.fit_of(OCC + "baker", {S + "python"}).fit == 0.0
+    assert matrix.fit_of(OCC + "analyst", {S + "python", S + "sql", S + "present"}) == analyst
     assert missing_essential(matrix, OCC + "analyst", {S + "python"}) == [(S + "sql", "SQL", "en")]
     assert matrix.rank({S + "python"}, language="pl")[0].label == "analityk danych"
+    with pytest.raises(KeyError):
+        matrix.fit_of(OCC + "astronaut", {S + "python"})
+
+
+def _many(esco: EscoData, name: str, essential: Sequence[str], optional: Sequence[str] = ()) -> EscoData:
+    """``esco`` with one more occupation ``name`` (its skills are made up as needed)."""
+    skills = dict(esco.skills)
+    for uri in (*essential, *optional):
+        skills.setdefault(uri, Skill(uri, "knowledge", "", {"en": Labels(uri.rsplit("/", 1)[-1])}))
+    relations = (
+        *esco.occupation_skills,
+        *(OccupationSkill(OCC + name, uri, "essential") for uri in essential),
+        *(OccupationSkill(OCC + name, uri, "optional") for uri in optional),
+    )
+    occupations = {**esco.occupations, OCC + name: Occupation(OCC + name, "9999", "9999.1", {"en": Labels(name)})}
+    return replace(esco, skills=skills, occupations=occupations, occupation_skills=relations)
+
+
+def test_a_few_skills_do_not_put_a_narrow_occupation_first() -> None:
+    """Issue #20: one skill shared with an occupation of two made it first under the former score; the score
+    now weighs the occupation's size (smoothed) and how many of the learner's skills it uses."""
+    esco = small_esco()
+    common = [S + f"common-{i}" for i in range(30)]
+    for i in range(20):  # skills many occupations ask for
+        esco = _many(esco, f"filler-{i}", common[: 10 + i % 5])
+    esco = _many(esco, "narrow", [S + "pandas", S + "x-ray"])
+    own = [S + f"sc-{i}" for i in range(6)]
+    esco = _many(esco, "scientist", [S + "pandas", S + "spark", S + "stats", *common[:3], *own])
+    profile = {S + "pandas", S + "spark", S + "stats", S + "present"}
+    assert OccupationMatrix(esco, COVERAGE_ONLY).rank(profile, limit=1)[0].label == "narrow"  # the defect
+    ranked = [f.label for f in occupation_matrix(esco).rank(profile)]
+    assert ranked[0] == "scientist"
+    assert ranked.index("narrow") > ranked.index("scientist")
+
+
+def test_a_specific_skill_weighs_more_than_a_common_one() -> None:
+    esco = small_esco()
+    common = S + "common"
+    for i in range(10):
+        esco = _many(esco, f"filler-{i}", [common, S + f"own-{i}"])
+    esco = _many(esco, "with-common", [common, S + "a", S + "b"])
+    esco = _many(esco, "with-rare", [S + "rare", S + "c", S + "d"])
+    matrix = occupation_matrix(esco)
+    assert matrix.weights[S + "rare"] > matrix.weights[common]
+    fits = {f.label: f for f in matrix.rank({common, S + "rare"}, limit=50)}
+    assert fits["with-rare"].fit > fits["with-common"].fit
+    assert fits["with-common"].essential_held == fits["with-rare"].essential_held == 1
 
 
 def test_occupations_are_found_by_key_and_words() -> None:
@@ -225,9 +298,26 @@ def test_job_ads_split_into_sentences_and_merge() -> None:
     assert sentences(ad) == ["We look for a data analyst.", "Python and SQL", "present reports to clients;"]
     assert len(sentences("word. " * 500)) == 80
     merged = aggregate_job_skills(
-        [[(S + "py", "Python", 0.9, "Python")], [(S + "sql", "SQL", 1.2, "SQL"), (S + "py", "Python", 0.5, "py")]]
+        [
+            [(S + "py", "Python", 0.9, "Python", ("Python",))],
+            [(S + "sql", "SQL", 1.2, "SQL", ("SQL",)), (S + "py", "Python", 0.5, "py", ("python", "py"))],
+        ]
     )
     assert [(s.uri, s.mentions, s.score) for s in merged] == [(S + "py", 2, 0.9), (S + "sql", 1, 1.2)]
+    assert merged[0].words == ("Python", "py")  # the words of every sentence, each once
+
+
+def test_a_skill_is_supported_by_every_word_of_one_of_its_labels() -> None:
+    assert support("Strong SQL skills", ["SQL Server"]) == ()
+    assert support("Strong SQL skills", ["SQL Server", "SQL"]) == ("SQL",)
+    assert support("Good knowledge of statistics", ["medical statistics"]) == ()
+    assert support("You apply statistical methods", ["use statistical methods"]) == ("statistical", "methods")
+    assert support("Experience with Python", ["Python (computer programming)"]) == ("Python",)
+    assert support("Reports are analysed daily", ["analyse reports"]) == ("Reports", "analysed")
+    assert support("We use tools", ["use", "perform"]) == ()  # generic words alone support nothing
+    assert support("", ["SQL"]) == ()
+    assert support("Clear reports", ["write work-related reports", "reports"], common={"report"}) == ()
+    assert support("Reports", ["reports", "news reports"], common={"report"}) == ("Reports",)  # preferred label
 
 
 @pytest.fixture(scope="module")
@@ -249,6 +339,32 @@ def test_ranking_the_real_release(real_esco: EscoData) -> None:
     assert matrix.rank(skills, limit=20) == ranked  # the same answer every time
     profile = build_profile(real_esco, [held("a", ob3(skills))])
     assert all(group.label for group in profile.groups)  # every real skill sits in the hierarchy
+
+
+DEMO_CATALOGUE = Path(__file__).resolve().parents[2] / "src" / "cairn" / "demo" / "catalog" / "micro-credentials"
+#: ISCO-08 unit groups of data work: statisticians and mathematicians (2120), systems analysts (2511: data
+#: analyst, data scientist), software and applications developers and analysts n.e.c. (2519: data quality
+#: specialist), database designers and administrators (2521), database and network professionals n.e.c.
+#: (2529: data warehouse, big data roles) and statistical assistants (3314).
+DATA_GROUPS = {"2120", "2511", "2519", "2521", "2529", "3314"}
+
+
+@pytest.mark.slow
+def test_the_demo_learners_first_occupations_are_data_occupations(real_esco: EscoData) -> None:
+    """Issue #20: the demo learner (Python, SQL and cloud micro-credentials) was shown "predictive maintenance
+    expert" first, "mud logger" and "air traffic manager" in the list and "data analyst" tenth."""
+    skills: set[str] = set()
+    for slug in DEMO_LEARNER_AWARDS:
+        definition = yaml.safe_load((DEMO_CATALOGUE / f"{slug}.yaml").read_text(encoding="utf-8"))
+        skills.update(uri for outcome in definition["learning_outcomes"] for uri in outcome["esco_skills"])
+    assert len(skills) == 10
+    ranked = occupation_matrix(real_esco).rank(skills, limit=25)
+    assert [f.isco_group for f in ranked[:4]] == [f.isco_group for f in ranked[:4] if f.isco_group in DATA_GROUPS]
+    assert sum(f.isco_group in DATA_GROUPS for f in ranked[:10]) >= 7
+    labels = [f.label for f in ranked]
+    assert not {"predictive maintenance expert", "mud logger", "air traffic manager"} & set(labels[:10])
+    assert "data analyst" in labels[:10]
+    assert "database developer" in labels[:5]
 
 
 def test_a_narrower_skill_covers_the_broader_one_an_occupation_asks_for() -> None:

@@ -157,6 +157,7 @@ def test_job_ad_page(client: TestClient) -> None:
     anonymous = client.post("/jobs", data={"text": "- build websites\n- teamwork", "csrf_token": token})
     assert anonymous.status_code == 200
     assert "develop web applications" in anonymous.text
+    assert "words in the text: “build”, “websites”" in anonymous.text  # the ad's words, not the label's
     assert "Skills you lack" not in anonymous.text
     empty = client.post("/jobs", data={"text": "  \x00 ", "csrf_token": token})
     assert empty.status_code == 422
@@ -170,6 +171,7 @@ def test_job_ad_page(client: TestClient) -> None:
     assert "You have 1 of the 2 skills." in learner.text
     api = client.post("/api/v1/jobs/analyse", json={"text": "You love teamwork"}).json()
     assert [s["uri"] for s in api["skills"]] == [S + "team"]
+    assert api["skills"][0]["words"] == ["teamwork"]
 
 
 def test_job_ads_are_rate_limited_per_address(client: TestClient) -> None:

@@ -13,10 +13,9 @@ Profile
     skills hierarchy (the level-1 group under the pillar: "communication, collaboration and creativity").
 
 Occupations
-    :class:`OccupationMatrix` is built once per :class:`EscoData` (an inverted index skill -> occupations,
-    as numpy arrays) so that ranking ~3,000 occupations over ~124,000 relations is a few ``bincount``
-    calls. An occupation's *fit* is ``(essential held + OPTIONAL_WEIGHT * optional held) /
-    (essential + OPTIONAL_WEIGHT * optional)``; its essential and optional coverage are reported too.
+    :class:`OccupationMatrix` (in :mod:`cairn.skills.occupations`, re-exported here) ranks occupations by a
+    score that weighs skills by how specific they are and reads the relations both ways: the share of the
+    occupation's skills the learner holds and the share of the learner's skills the occupation uses.
 
 Next steps
     :func:`rank_next_steps` ranks catalogue micro-credentials by how many missing skills they cover per
@@ -32,18 +31,31 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
-
 from cairn.formats.annex import read_annex
-from cairn.skills.esco import EscoData, Occupation, Skill
+from cairn.skills.esco import EscoData, Occupation
 from cairn.skills.labels import best_matches, fold
+from cairn.skills.occupations import (
+    COVERAGE_ONLY,
+    OPTIONAL_WEIGHT,
+    SCORING,
+    OccupationFit,
+    OccupationMatrix,
+    Scoring,
+    missing_essential,
+    occupation_label,
+    occupation_label_in,
+    occupation_matrix,
+    skill_label,
+    skill_label_in,
+)
 
 __all__ = [
+    "COVERAGE_ONLY",
     "ESCO_OCCUPATION_PREFIX",
     "ESCO_SKILL_PREFIX",
     "HOURS_PER_ECTS",
     "OPTIONAL_WEIGHT",
+    "SCORING",
     "CredentialEvidence",
     "Evidence",
     "HeldCredential",
@@ -53,6 +65,7 @@ __all__ = [
     "Offer",
     "ProfileGroup",
     "ProfileSkill",
+    "Scoring",
     "SkillProfile",
     "build_profile",
     "credential_level",
@@ -71,8 +84,6 @@ __all__ = [
 
 ESCO_SKILL_PREFIX = "http://data.europa.eu/esco/skill/"
 ESCO_OCCUPATION_PREFIX = "http://data.europa.eu/esco/occupation/"
-#: Weight of an optional skill against an essential one in an occupation's fit.
-OPTIONAL_WEIGHT = 0.25
 #: Notional hours per ECTS credit used when a definition gives hours only.
 HOURS_PER_ECTS = 25.0
 _EQF = re.compile(r"/eqf/(\d)$")
@@ -212,25 +223,6 @@ class SkillProfile:
         return frozenset(self.skills)
 
 
-def skill_label(esco: EscoData, uri: str, language: str = "en") -> str:
-    """The preferred label of a skill or skill group in ``language`` (else another language), or the URI."""
-    return skill_label_in(esco, uri, language)[0]
-
-
-def skill_label_in(esco: EscoData, uri: str, language: str = "en") -> tuple[str, str]:
-    """``(label, its language)``: the preferred label of a skill or skill group in ``language``, else in
-    English, else in any language ESCO has; the end of the URI (language ``"zxx"``) for an unknown skill.
-    Pages mark a label whose language is not the page's with ``lang`` (WCAG 3.1.2)."""
-    concept: Skill | Any = esco.skills.get(uri) or esco.skill_groups.get(uri)
-    if concept is None or not concept.labels:
-        return uri.rsplit("/", 1)[-1], "zxx"
-    for lang in (language, "en"):
-        if lang in concept.labels:
-            return str(concept.labels[lang].preferred), lang
-    lang, labels = next(iter(concept.labels.items()))
-    return str(labels.preferred), str(lang)
-
-
 def _group_chain(esco: EscoData, uri: str) -> list[str]:
     """Skill groups above ``uri``, nearest first (following the first broader concept each time)."""
     chain: list[str] = []
@@ -311,161 +303,6 @@ def build_profile(esco: EscoData, credentials: Iterable[HeldCredential], *, lang
 # -------------------------------------------------------------------------------------------- occupations
 
 
-@dataclass(frozen=True, slots=True)
-class OccupationFit:
-    """How well a set of skills fits an occupation."""
-
-    uri: str
-    label: str
-    code: str
-    isco_group: str
-    fit: float
-    essential_held: int
-    essential_total: int
-    optional_held: int
-    optional_total: int
-    language: str = "en"
-
-    @property
-    def essential_coverage(self) -> float:
-        """Share of the essential skills held (0-1)."""
-        return self.essential_held / self.essential_total if self.essential_total else 0.0
-
-    @property
-    def optional_coverage(self) -> float:
-        """Share of the optional skills held (0-1)."""
-        return self.optional_held / self.optional_total if self.optional_total else 0.0
-
-
-class OccupationMatrix:
-    """Occupation -> essential/optional skill sets, and the inverse as arrays, built once per ESCO release."""
-
-    def __init__(self, esco: EscoData) -> None:
-        self.esco = esco
-        self.uris: tuple[str, ...] = tuple(sorted(esco.occupations))
-        position = {uri: i for i, uri in enumerate(self.uris)}
-        essential: dict[str, set[str]] = {uri: set() for uri in self.uris}
-        optional: dict[str, set[str]] = {uri: set() for uri in self.uris}
-        for relation in esco.occupation_skills:
-            if relation.occupation_uri not in position:
-                continue
-            target = essential if relation.relation == "essential" else optional
-            target[relation.occupation_uri].add(relation.skill_uri)
-        self.essential: dict[str, frozenset[str]] = {u: frozenset(s) for u, s in essential.items()}
-        self.optional: dict[str, frozenset[str]] = {u: frozenset(s - essential[u]) for u, s in optional.items()}
-        by_skill: dict[str, tuple[list[int], list[int]]] = {}
-        for uri in self.uris:
-            i = position[uri]
-            for skill in self.essential[uri]:
-                by_skill.setdefault(skill, ([], []))[0].append(i)
-            for skill in self.optional[uri]:
-                by_skill.setdefault(skill, ([], []))[1].append(i)
-        self._by_skill: dict[str, tuple[NDArray[np.int64], NDArray[np.int64]]] = {
-            skill: (np.asarray(e, dtype=np.int64), np.asarray(o, dtype=np.int64)) for skill, (e, o) in by_skill.items()
-        }
-        self.essential_totals = np.array([len(self.essential[u]) for u in self.uris], dtype=np.float64)
-        self.optional_totals = np.array([len(self.optional[u]) for u in self.uris], dtype=np.float64)
-
-    def __len__(self) -> int:
-        return len(self.uris)
-
-    def covered(self, skills: Iterable[str]) -> frozenset[str]:
-        """``skills`` and every broader ESCO skill they specialise (SQL covers "query languages"): holding a
-        narrower skill counts as holding the broader one an occupation asks for. Skill groups do not count."""
-        found: set[str] = set()
-        stack = [s for s in skills if isinstance(s, str)]
-        while stack:
-            uri = stack.pop()
-            if uri in found:
-                continue
-            found.add(uri)
-            skill = self.esco.skills.get(uri)
-            if skill is not None:
-                stack.extend(b for b in skill.broader if b in self.esco.skills and b not in found)
-        return frozenset(found)
-
-    def rank(self, skills: Iterable[str], *, limit: int = 20, language: str = "en") -> list[OccupationFit]:
-        """Occupations sharing at least one essential or optional skill with ``skills`` (see :meth:`covered`),
-        best fit first."""
-        n = len(self.uris)
-        if n == 0 or limit <= 0:
-            return []
-        held = [self._by_skill[s] for s in self.covered(skills) if s in self._by_skill]
-        if not held:
-            return []
-        ess_idx = np.concatenate([e for e, _ in held])
-        opt_idx = np.concatenate([o for _, o in held])
-        ess = np.bincount(ess_idx, minlength=n).astype(np.float64)
-        opt = np.bincount(opt_idx, minlength=n).astype(np.float64)
-        denominator = self.essential_totals + OPTIONAL_WEIGHT * self.optional_totals
-        fit = np.zeros(n, dtype=np.float64)
-        np.divide(ess + OPTIONAL_WEIGHT * opt, denominator, out=fit, where=denominator > 0)
-        candidates = np.flatnonzero((ess + opt) > 0)
-        # best fit, then more essential skills held, then the URI for a stable order
-        order = candidates[np.lexsort((candidates, -ess[candidates], -fit[candidates]))][:limit]
-        return [self._fit(int(i), fit, ess, opt, language) for i in order]
-
-    def fit_of(self, occupation: str, skills: Iterable[str], *, language: str = "en") -> OccupationFit:
-        """The fit of one occupation (KeyError when it is not in the release)."""
-        i = self.uris.index(occupation)
-        held = self.covered(skills)
-        ess = np.zeros(len(self.uris))
-        opt = np.zeros(len(self.uris))
-        ess[i] = len(self.essential[occupation] & held)
-        opt[i] = len(self.optional[occupation] & held)
-        denominator = self.essential_totals[i] + OPTIONAL_WEIGHT * self.optional_totals[i]
-        fit = np.zeros(len(self.uris))
-        fit[i] = (ess[i] + OPTIONAL_WEIGHT * opt[i]) / denominator if denominator else 0.0
-        return self._fit(i, fit, ess, opt, language)
-
-    def _fit(
-        self, i: int, fit: NDArray[np.float64], ess: NDArray[np.float64], opt: NDArray[np.float64], language: str
-    ) -> OccupationFit:
-        uri = self.uris[i]
-        occupation = self.esco.occupations[uri]
-        label, label_language = occupation_label_in(occupation, language)
-        return OccupationFit(
-            uri=uri,
-            label=label,
-            language=label_language,
-            code=occupation.code,
-            isco_group=occupation.isco_group,
-            fit=round(float(fit[i]), 4),
-            essential_held=int(ess[i]),
-            essential_total=int(self.essential_totals[i]),
-            optional_held=int(opt[i]),
-            optional_total=int(self.optional_totals[i]),
-        )
-
-
-_MATRICES: list[tuple[EscoData, OccupationMatrix]] = []
-
-
-def occupation_matrix(esco: EscoData) -> OccupationMatrix:
-    """The :class:`OccupationMatrix` of ``esco``, built on first use and kept for the last two releases."""
-    for data, matrix in _MATRICES:
-        if data is esco:
-            return matrix
-    matrix = OccupationMatrix(esco)
-    _MATRICES.insert(0, (esco, matrix))
-    del _MATRICES[2:]
-    return matrix
-
-
-def occupation_label(occupation: Occupation, language: str = "en") -> str:
-    """An occupation's preferred label in ``language`` (English, then any, when missing)."""
-    return occupation_label_in(occupation, language)[0]
-
-
-def occupation_label_in(occupation: Occupation, language: str = "en") -> tuple[str, str]:
-    """``(label, its language)``: an occupation's preferred label in ``language``, else English, else any."""
-    for lang in (language, "en"):
-        if lang in occupation.labels:
-            return occupation.labels[lang].preferred, lang
-    lang, labels = next(iter(occupation.labels.items()))
-    return labels.preferred, str(lang)
-
-
 def occupation_by_key(esco: EscoData, key: str) -> Occupation | None:
     """An occupation by full URI, by the UUID at the end of its URI, or by its ESCO code (``2512.4``)."""
     key = key.strip()
@@ -478,18 +315,6 @@ def occupation_by_key(esco: EscoData, key: str) -> Occupation | None:
         if occupation.code and occupation.code == key:
             return occupation
     return None
-
-
-def missing_essential(
-    matrix: OccupationMatrix, occupation: str, skills: Iterable[str], *, language: str = "en"
-) -> list[tuple[str, str, str]]:
-    """Essential skills of ``occupation`` not in ``skills`` (nor specialised by one of them, see
-    :meth:`OccupationMatrix.covered`), as ``(uri, label, label's language)`` sorted by label (see
-    :func:`skill_label_in`)."""
-    held = matrix.covered(skills)
-    missing = matrix.essential.get(occupation, frozenset()) - held
-    triples = [(uri, *skill_label_in(matrix.esco, uri, language)) for uri in missing]
-    return sorted(triples, key=lambda p: p[1].casefold())
 
 
 def search_occupations(esco: EscoData, query: str, *, language: str = "en", limit: int = 20) -> list[Occupation]:

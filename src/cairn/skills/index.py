@@ -261,6 +261,28 @@ class SkillIndex:
     def __len__(self) -> int:
         return len(self.uris)
 
+    def common_stems(self, min_skills: int = 25) -> frozenset[str]:
+        """Word stems found in the labels of at least ``min_skills`` skills ("data", "report"): too common to
+        name a skill alone (see :func:`cairn.skills.jobs.support`)."""
+        key = f"common:{min_skills}"
+        if key not in self._derived:
+            bm25 = self.bm25
+            terms = np.repeat(np.arange(len(bm25.vocabulary)), np.diff(bm25.indptr))
+            pairs = np.unique(np.stack([terms, self._label_owner[bm25.label_ids]]), axis=1)
+            counts = np.bincount(pairs[0], minlength=len(bm25.vocabulary))
+            self._derived[key] = frozenset(t for t, i in bm25.vocabulary.items() if counts[i] >= min_skills)
+        found: frozenset[str] = self._derived[key]
+        return found
+
+    def labels_of(self, uri: str) -> tuple[str, ...]:
+        """The labels of the skill ``uri`` (its preferred label first); () for a skill not in the index."""
+        if "positions" not in self._derived:
+            self._derived["positions"] = {u: i for i, u in enumerate(self.uris)}
+        i = self._derived["positions"].get(uri)
+        if i is None:
+            return ()
+        return self.labels[int(self.label_starts[i]) : int(self.label_starts[i + 1])]
+
     def _label_weights(self) -> NDArray[np.float32]:
         key = f"label_weights:{self.ranking.alternative_weight}"
         if key not in self._derived:

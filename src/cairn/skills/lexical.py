@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from cairn.skills.text import FUNCTION_WORDS, guess_language
 
-__all__ = ["STOPWORDS", "Bm25Index", "analyse", "analyse_query"]
+__all__ = ["STOPWORDS", "Bm25Index", "analyse", "analyse_query", "words"]
 
 #: Function words that carry no skill meaning (English, the label language); they are dropped.
 STOPWORDS: frozenset[str] = frozenset(
@@ -52,6 +52,13 @@ def analyse(text: str) -> list[str]:
     """Lower-cased, stemmed word tokens of ``text`` without stop words (``C++``, ``C#`` kept whole)."""
     folded = unicodedata.normalize("NFKC", text).casefold()
     return [_stem(token) for token in _TOKEN.findall(folded) if token not in STOPWORDS]
+
+
+def words(text: str) -> list[tuple[str, str]]:
+    """``(word as written, its stem)`` for the word tokens of ``text`` that :func:`analyse` keeps, in order."""
+    normal = unicodedata.normalize("NFKC", text)
+    found = [(token, token.casefold()) for token in _TOKEN.findall(normal)]
+    return [(token, _stem(folded)) for token, folded in found if folded not in STOPWORDS]
 
 
 def analyse_query(text: str) -> list[str]:

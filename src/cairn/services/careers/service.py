@@ -52,7 +52,14 @@ from cairn.skills.careers import (
 from cairn.skills.encoders import Encoder
 from cairn.skills.esco import EscoData, Occupation
 from cairn.skills.index import SkillIndex
-from cairn.skills.jobs import JobAdAnalysis, Message, aggregate_job_skills, compare_with_profile, sentences
+from cairn.skills.jobs import (
+    JobAdAnalysis,
+    Message,
+    aggregate_job_skills,
+    compare_with_profile,
+    sentences,
+    support,
+)
 from cairn.skills.labels import SHIPPED_ESCO_VERSION, shipped_esco
 from cairn.skills.suggest import Suggestion
 from cairn.skills.summary import summarise
@@ -75,6 +82,7 @@ __all__ = [
 ]
 
 log = logging.getLogger("cairn.careers")
+JobAdRow = tuple[str, str, float, str, tuple[str, ...]]
 
 #: Longest learning-outcome text accepted for suggestions.
 MAX_SUGGEST_CHARS = 10_000
@@ -167,6 +175,23 @@ def _useful(index: SkillIndex, found: Sequence[Suggestion]) -> list[Suggestion]:
     if index.encoder is not None:
         return list(found)
     return [s for s in found if s.score > 0]
+
+
+def _supported(index: SkillIndex, sentence: str, found: Sequence[Suggestion]) -> list[JobAdRow]:
+    """The suggestions ``sentence`` supports (:func:`cairn.skills.jobs.support`), with the words that matched.
+
+    A sentence in a supported language other than the index's cannot be checked against its labels: its
+    suggestions are kept without words (the page says they matched by meaning)."""
+    language = guess_language(sentence)
+    if language in SUPPORTED_LANGUAGES and language != index.language:
+        return [(s.uri, s.label, s.score, s.matched_label, ()) for s in found]
+    rows: list[JobAdRow] = []
+    common = index.common_stems() if found else frozenset()
+    for s in found:
+        words = support(sentence, (s.label, *index.labels_of(s.uri), s.matched_label), common=common)
+        if words:
+            rows.append((s.uri, s.label, s.score, s.matched_label, words))
+    return rows
 
 
 def _guessed_name(text: str) -> str:
@@ -512,8 +537,10 @@ class CareersService:
 
         Each sentence or bullet point gives at most ``per_sentence`` skills, only those scoring at least
         ``min_score`` (with the full index; the lexical one keeps skills sharing a word with the sentence),
-        so that sentences about the company or the benefits add little; a skill several sentences point
-        to counts once, with its mentions.
+        so that sentences about the company or the benefits add little, and only those the sentence's words
+        support (every word of one of the skill's labels but generic verbs is in it: :func:`_supported`), out
+        of twice as many suggestions; a skill several sentences point to counts once, with its mentions and
+        the words that matched.
         Raises TextTooLongError / InputError for text that is too long or empty; an unsupported language
         gives an empty analysis with a reason."""
         check_text(text, limit=MAX_JOB_AD_CHARS)
@@ -526,11 +553,11 @@ class CareersService:
             return JobAdAnalysis(reason=str(why), reason_message=why)
         index = self.index()
         kind = _kind(index)
-        found: list[list[tuple[str, str, float, str]]] = []
+        found: list[list[JobAdRow]] = []
         skipped: Message | None = None
         for part in parts:
             try:
-                suggestions = index.suggest(part, k=per_sentence)
+                suggestions = index.suggest(part, k=2 * per_sentence)
             except InputError as exc:  # one sentence in another language, or with nothing to search
                 if kind == "lexical" and "looks like" in exc.message:
                     skipped = (
@@ -542,7 +569,7 @@ class CareersService:
             kept = _useful(index, suggestions)
             if kind == "full":
                 kept = [s for s in kept if s.score >= min_score]
-            found.append([(s.uri, s.label, s.score, s.matched_label) for s in kept])
+            found.append(_supported(index, part, kept)[:per_sentence])
         analysis = JobAdAnalysis(skills=aggregate_job_skills(found), index=kind)
         if kind == "lexical" and self.building:
             analysis.note = BUILDING

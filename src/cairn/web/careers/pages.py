@@ -223,7 +223,14 @@ def job_ad_quota(request: Request) -> None:
 def _job_json(analysis: JobAdAnalysis) -> dict[str, Any]:
     def rows(items: list[Any]) -> list[dict[str, Any]]:
         return [
-            {"uri": s.uri, "label": s.label, "score": s.score, "matched": s.matched, "mentions": s.mentions}
+            {
+                "uri": s.uri,
+                "label": s.label,
+                "score": s.score,
+                "matched": s.matched,
+                "words": list(s.words),
+                "mentions": s.mentions,
+            }
             for s in items
         ]
 
@@ -312,6 +319,7 @@ def occupations_api(
                 "label": f.label,
                 "code": f.code,
                 "fit": f.fit,
+                "uses": f.uses,
                 "essential": {"held": f.essential_held, "total": f.essential_total},
                 "optional": {"held": f.optional_held, "total": f.optional_total},
             }
