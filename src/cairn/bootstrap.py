@@ -397,6 +397,12 @@ def build(
         flush_seconds=settings.counts_flush_seconds,
     )
     presentation_requests.counted = counts.add
+
+    def registry_scopes() -> list[tuple[int, ...]]:
+        registries = sorted({stored.registry for stored in registry.accreditations()})
+        return [registry.accredited_organisations(slug) for slug in registries]
+
+    analytics.scopes = registry_scopes
     return Container(
         settings=settings,
         database=database,

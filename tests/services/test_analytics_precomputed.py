@@ -48,17 +48,59 @@ def test_every_fixed_panel_is_precomputed_with_the_computed_answer(database: Dat
     (computed_folder / PRECOMPUTED).unlink()
     computed = Engine(computed_folder)
     _drop_facts(engine.snapshot)
-    panels = {(p.indicator, p.by) for view in VIEWS.values() for p in view}
-    assert {(q.indicator, q.by) for q in _fixed_panels()} == panels
+    panels = {(p.indicator, p.by) for audience in ("ministry", "open") for p in VIEWS[audience]}
+    assert {(q.indicator, q.by) for q in _fixed_panels("ministry", "open")} == panels
     for indicator, by in sorted(panels):
         query = Query(indicator, by)
         assert _content(engine.table(query)) == _content(computed.table(query)), query
-    # a scope, a period or a filter is computed from the fact tables (gone here), never taken from the panels
-    for query in (Query("awards", ("month",), scope=(1,)), Query("awards", ("month",), start=date(2026, 1, 1)),
+    # another scope, a period or a filter is computed from the fact tables (gone here), never taken from the panels
+    for query in (Query("awards", ("month",), scope=(1, 2)), Query("awards", ("month",), start=date(2026, 1, 1)),
                   Query("awards", ("month",), filters={"mode": "online"})):  # fmt: skip
         with pytest.raises(Exception, match=r"awards\.parquet"):
             engine.table(query)
     computed.close()
+
+
+def test_each_issuers_and_each_registrys_first_view_is_precomputed(database: Database, tmp_path: Path) -> None:
+    ids = build_dataset(database)
+    writer = AnalyticsService(database, tmp_path / "writer", clock=FixedClock())
+    registry_scope = (ids["uni-a"], ids["train-b"])
+    writer.scopes = lambda: [registry_scope, ()]  # an empty scope (a registry accrediting no one here) is skipped
+    info = writer.refresh()
+    reader = AnalyticsService(database, tmp_path / "reader", clock=FixedClock(), k=2)
+    engine = reader.engine()
+    assert engine is not None
+    computed_folder = tmp_path / "computed"
+    shutil.copytree(engine.snapshot, computed_folder)
+    (computed_folder / PRECOMPUTED).unlink()
+    computed = Engine(computed_folder)
+    _drop_facts(engine.snapshot)
+    asked = 0
+    for organisation in (ids["uni-a"], ids["train-b"]):
+        for query in _fixed_panels("issuer"):
+            if query.indicator == "skills_demanded":
+                continue
+            scoped = Query(query.indicator, query.by, scope=(organisation,))
+            assert _content(engine.table(scoped)) == _content(computed.table(scoped)), scoped
+            asked += 1
+    for query in _fixed_panels("registry"):
+        scoped = Query(query.indicator, query.by, scope=registry_scope)
+        assert _content(engine.table(scoped)) == _content(computed.table(scoped)), scoped
+        asked += 1
+    assert asked > 20
+    assert info.rows["precomputed"] >= asked
+    computed.close()
+
+
+def test_filter_choices_come_from_the_catalogue_without_reading_the_awards(database: Database, tmp_path: Path) -> None:
+    reader, engine = _opened(database, tmp_path)
+    assert reader.values("mode") == ["blended", "in-person", "online"]
+    assert engine.values("field") == [("04", 1), ("06", 2)]  # definitions, not people
+    for name in ("awards", "shares", "pathways", "recognitions"):
+        (engine.snapshot / f"{name}.parquet").unlink()
+    engine._results.clear()
+    with pytest.raises(Exception, match=r"awards\.parquet"):  # the awarded definitions are read once...
+        engine.values("language")
 
 
 def test_a_result_is_kept_while_the_snapshot_is_open(database: Database, tmp_path: Path) -> None:
@@ -81,7 +123,9 @@ def test_refresh_reports_each_table_and_the_precomputed_panels(database: Databas
     info = AnalyticsService(database, tmp_path / "writer", clock=FixedClock()).refresh()
     assert set(info.table_seconds) == {"small", *TABLES, "precomputed"}
     assert all(seconds >= 0 for seconds in info.table_seconds.values())
-    assert info.rows["precomputed"] == len(_fixed_panels())
+    issuer_panels = [q for q in _fixed_panels("issuer") if q.indicator != "skills_demanded"]
+    # everyone's panels, and each issuer's own for both organisations (no registry here)
+    assert info.rows["precomputed"] == len(_fixed_panels("ministry", "open")) + 2 * len(issuer_panels)
 
 
 def test_small_tables_are_written_whole_in_batches(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Final
@@ -79,6 +79,12 @@ _VIEWS["demand_facts"] = """
                COALESCE((SELECT min(c.collection) FROM '{dir}/collections.parquet' c WHERE c.uri = d.uri), 'other')
                AS collection
         FROM '{dir}/demand.parquet' d WHERE d.kind = 'job-ad-skill'"""
+# The catalogue as filters read it: each definition awarded at least once, with its organisation.
+_CATALOGUE: Final = """
+        SELECT d.organisation, o.type AS issuer_type, o.country, o.region, substr(d.field, 1, 2) AS field_broad, d.eqf,
+               d.nqf, d.ects_band, d.language, d.mode, NULL::TIMESTAMP AS month
+        FROM '{dir}/definitions.parquet' d JOIN '{dir}/organisations.parquet' o ON o.id = d.organisation
+        WHERE d.id IN (SELECT DISTINCT definition FROM '{dir}/awards.parquet')"""
 # Skills: an award counts once per skill of its definition, in the first of the collections it belongs to.
 _SKILLS: Final = """
         SELECT f.*, s.skill,
@@ -159,6 +165,11 @@ class Table:
         return [*self.cells, *self.margins.values(), self.total]
 
 
+def _params(params: Sequence[Any]) -> str:
+    """Parameters as the key of a precomputed table (dates and ids as JSON text)."""
+    return json.dumps(list(params), default=str)
+
+
 def _key(value: Any) -> str:
     return "" if value is None else str(value)
 
@@ -175,29 +186,69 @@ class Engine:
         folder = str(snapshot).replace("'", "''")
         self._db.execute(f"CREATE VIEW award_facts AS {_VIEWS['award_facts'].format(dir=folder)}")
         self._db.execute(f"CREATE VIEW skill_facts AS {_SKILLS.format(dir=folder)}")
+        self._db.execute(f"CREATE VIEW catalogue_facts AS {_CATALOGUE.format(dir=folder)}")
         for name in ("share_facts", "pathway_facts", "recognition_facts", "verification_facts", "demand_facts"):
             self._db.execute(f"CREATE VIEW {name} AS {_VIEWS[name].format(dir=folder)}")
         self._results: OrderedDict[tuple[str, tuple[Any, ...]], list[tuple[Any, ...]]] = OrderedDict()
-        self._precomputed: dict[str, list[tuple[Any, ...]]] = {}
+        self._precomputed: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
         if precomputed and (snapshot / PRECOMPUTED).exists():  # False: everything computed (the bench compares)
-            read = self._db.execute(f"SELECT sql, rows FROM '{folder}/{PRECOMPUTED}'").fetchall()  # noqa: S608
-            self._precomputed = {sql: [tuple(row) for row in json.loads(rows)] for sql, rows in read}
+            read = self._db.execute(f"SELECT sql, params, rows FROM '{folder}/{PRECOMPUTED}'").fetchall()  # noqa: S608
+            self._precomputed = {(sql, params): [tuple(row) for row in json.loads(rows)] for sql, params, rows in read}
 
-    def precompute(self, queries: Iterable[Query], target: Path) -> int:
-        """Compute ``queries`` (those without a period, filter or scope: the same for everyone) and write their
-        results to ``target`` (:data:`PRECOMPUTED` of a snapshot being exported); how many were written."""
+    def precompute(
+        self,
+        queries: Iterable[Query],
+        target: Path,
+        *,
+        per_organisation: Iterable[Query] = (),
+        organisations: Sequence[int] = (),
+        scoped: Iterable[Query] = (),
+        scopes: Sequence[tuple[int, ...]] = (),
+    ) -> int:
+        """Compute, and write to ``target`` (:data:`PRECOMPUTED` of a snapshot being exported), what dashboards
+        ask first: ``queries`` as everyone sees them (no period, filter or scope); ``per_organisation`` for each
+        of ``organisations`` alone (an issuer's dashboard; one pass over the facts for all of them); ``scoped``
+        for each of ``scopes`` (a registry's organisations). How many tables were written."""
+        kept: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
         for query in queries:
             if query.start or query.end or query.filters or query.scope is not None:
                 raise ValueError("only tables without a period, filter or scope are precomputed")
-            self.table(query)
+            sql, params = self._sql(query)
+            kept[(sql, _params(params))] = self._fetch(sql, params)
+        wanted = set(organisations)
+        for query in per_organisation:
+            indicator = query.check()
+            if indicator.view == "demand_facts":  # job ads belong to no organisation
+                continue
+            sql, params = self._sql(replace(query, scope=None), per_organisation=True)
+            by_organisation: dict[int, list[tuple[Any, ...]]] = {}
+            for row in self._fetch(sql, params):
+                if row[0] in wanted:
+                    by_organisation.setdefault(int(row[0]), []).append(tuple(row[1:]))
+            alone, _ = self._sql(replace(query, scope=(0,)))  # the same text for any one organisation
+            nothing = self._fetch(alone, [-1])  # what an organisation without a row gets (a total of none)
+            for organisation in wanted:
+                rows = by_organisation.get(organisation, nothing)
+                if len(rows) < LIMIT:
+                    kept[(alone, _params([organisation]))] = rows
+        for scope in scopes:
+            for query in scoped:
+                sql, params = self._sql(replace(query, scope=scope))
+                kept[(sql, _params(params))] = self._fetch(sql, params)
         with self._lock:
-            done = [(sql, json.dumps(rows)) for (sql, params), rows in self._results.items() if not params]
-            self._db.execute("CREATE TEMPORARY TABLE precomputed (sql VARCHAR, rows VARCHAR)")
-            if done:
-                self._db.executemany("INSERT INTO precomputed VALUES (?, ?)", done)
+            self._db.execute("CREATE TEMPORARY TABLE precomputed (sql VARCHAR, params VARCHAR, rows VARCHAR)")
+            if kept:
+                self._db.executemany(
+                    "INSERT INTO precomputed VALUES (?, ?, ?)",
+                    [(sql, params, json.dumps(rows, default=str)) for (sql, params), rows in kept.items()],
+                )
             self._db.execute(f"COPY precomputed TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
             self._db.execute("DROP TABLE precomputed")
-        return len(done)
+        return len(kept)
+
+    def _fetch(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return [tuple(row) for row in self._db.execute(sql, list(params)).fetchall()]
 
     def close(self) -> None:
         with self._lock:
@@ -221,8 +272,9 @@ class Engine:
         return " AND ".join(clauses), params
 
     def _run(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        if not params and sql in self._precomputed:
-            return self._precomputed[sql]
+        found = self._precomputed.get((sql, _params(params)))
+        if found is not None:
+            return found
         key = (sql, tuple(params))
         with self._lock:
             rows = self._results.get(key)
@@ -238,24 +290,25 @@ class Engine:
     def values(self, dimension: str, *, view: str = "award_facts", scope: tuple[int, ...] | None = None,
                limit: int = VALUES_LIMIT) -> list[tuple[str, int]]:  # fmt: skip
         """The distinct values of ``dimension`` in ``view`` within ``scope`` (organisation ids; None: all), each with
-        the number of people it is about (distinct learners where the view has them, else rows), by value; at most
-        ``limit``. InputError for a dimension ``view`` lacks. (What a form offers; the service keeps only values
-        about at least *k* people.)"""
+        how many rows have it, by value; at most ``limit``. For awards the values are read from the catalogue: the
+        definitions awarded at least once and their organisations (public facts about courses, not about people,
+        and cheap: no pass over the awards). InputError for a dimension ``view`` lacks. (What a form offers.)"""
         found = DIMENSIONS.get(dimension)
         if found is None or view not in found.views:
             raise InputError("%(view)s cannot be broken down by %(name)s", view=view[:40], name=dimension[:40])
-        people = "COUNT(DISTINCT learner)" if view in ("award_facts", "skill_facts") else "COUNT(*)"
+        source = "catalogue_facts" if view in ("award_facts", "skill_facts") else view
         where, params = self._where(Query("awards", scope=scope), view)
         expression = f"CAST({found.expression} AS VARCHAR)"
         # Only names checked against DIMENSIONS are put in the SQL; the scope's ids are parameters.
         sql = (
-            f"SELECT {expression} AS v, {people} FROM {view} WHERE {where} AND {expression} IS NOT NULL "  # noqa: S608
+            f"SELECT {expression} AS v, COUNT(*) FROM {source} WHERE {where} AND {expression} IS NOT NULL "  # noqa: S608
             f"GROUP BY v ORDER BY v LIMIT {int(limit)}"
         )
         return [(str(v), int(n)) for v, n in self._run(sql, params)]
 
-    def table(self, query: Query) -> Table:
-        """The indicator's table: every non-empty cell of the breakdown, the margins and the total."""
+    def _sql(self, query: Query, *, per_organisation: bool = False) -> tuple[str, list[Any]]:
+        """The SQL of ``query`` and its parameters. ``per_organisation``: the same table for every organisation at
+        once, each row led by its organisation id (what :meth:`precompute` keeps for the issuers' dashboards)."""
         indicator = query.check()
         where, params = self._where(query, indicator.view)
         parts = [f"{indicator.value} AS value", f"{indicator.n} AS n"]
@@ -269,29 +322,37 @@ class Engine:
                 f"(PARTITION BY learner ORDER BY issued, definition) <= {int(query.bound)})"
             )
         exprs = [DIMENSIONS[name].expression for name in query.by]
-        if exprs:
-            # Grouped by the values as they are; each group's key is written once, after grouping: a rolled-up
-            # key (GROUPING SETS) is NULL, an unknown value (no region...) is "".
-            grouped = ", ".join(f"{e} AS g{i}" for i, e in enumerate(exprs))
-            keys = ", ".join(
-                f"CASE WHEN GROUPING(g{i}) = 1 THEN NULL ELSE COALESCE(CAST("
-                f"{DIMENSIONS[name].key.format(f'g{i}')} AS VARCHAR), '') END AS k{i}"
-                for i, name in enumerate(query.by)
-            )
-            group = ", ".join(f"g{i}" for i in range(len(exprs)))
-            order = ", ".join(f"k{i}" for i in range(len(exprs)))
-            # Only names checked against DIMENSIONS and INDICATORS are put in the SQL; values are parameters.
-            sql = (
-                f"SELECT {keys}, {measures} FROM (SELECT *, {grouped} FROM {view} WHERE {where}) "  # noqa: S608
-                f"GROUP BY GROUPING SETS (({group}){', (g0), (g1)' if len(exprs) == 2 else ''}, ()) "
-                f"ORDER BY {order} NULLS FIRST LIMIT {LIMIT}"
-            )
-        else:
-            sql = f"SELECT {measures} FROM {view} WHERE {where}"  # noqa: S608
+        lead = "organisation, " if per_organisation else ""
+        # Grouped by the values as they are; each group's key is written once, after grouping: a rolled-up key
+        # (GROUPING SETS) is NULL, an unknown value (no region...) is "".
+        grouped = ", ".join(f"{e} AS g{i}" for i, e in enumerate(exprs))
+        keys = "".join(
+            f"CASE WHEN GROUPING(g{i}) = 1 THEN NULL ELSE COALESCE(CAST("
+            f"{DIMENSIONS[name].key.format(f'g{i}')} AS VARCHAR), '') END AS k{i}, "
+            for i, name in enumerate(query.by)
+        )
+        names = [f"g{i}" for i in range(len(exprs))]
+        combinations = [names, *([["g0"], ["g1"]] if len(names) == 2 else []), []] if names else [[]]
+        lead_set = ["organisation"] if per_organisation else []
+        sets = ["(" + ", ".join([*lead_set, *c]) + ")" for c in combinations]
+        order = ", ".join([*(["organisation"] if per_organisation else []), *(f"k{i}" for i in range(len(exprs)))])
+        inner = f"SELECT *{', ' + grouped if grouped else ''} FROM {view} WHERE {where}"  # noqa: S608
+        # Only names checked against DIMENSIONS and INDICATORS are put in the SQL; values are parameters.
+        sql = f"SELECT {lead}{keys}{measures} FROM ({inner}) GROUP BY GROUPING SETS ({', '.join(sets)})"  # noqa: S608
+        if order:
+            sql += f" ORDER BY {order} NULLS FIRST"
+        if not per_organisation:
+            sql += f" LIMIT {LIMIT}"
+        return sql, params
+
+    def table(self, query: Query) -> Table:
+        """The indicator's table: every non-empty cell of the breakdown, the margins and the total."""
+        indicator = query.check()
+        sql, params = self._sql(query)
+        width = len(query.by)
         rows = self._run(sql, params)
         if len(rows) >= LIMIT:
             raise InputError("this breakdown has too many cells: filter it or choose another")
-        width = len(exprs)
         cells: list[Cell] = []
         margins: dict[tuple[int, str], Cell] = {}
         total = Cell((), None, 0)

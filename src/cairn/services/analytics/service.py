@@ -70,6 +70,9 @@ class AnalyticsService:
         self.k = k
         self.epsilon = epsilon
         self.bound = bound
+        self.scopes: Callable[[], list[tuple[int, ...]]] = list
+        """The scopes whose first dashboard view a refresh precomputes: each registry's accredited organisations
+        (set by bootstrap, which knows the registries)."""
         self._lock = threading.Lock()
         self._engine: Engine | None = None
         self._freshness: Freshness | None = None
@@ -82,7 +85,7 @@ class AnalyticsService:
         self.cache.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=".export-", dir=self.cache))
         try:
-            info = export_snapshot(self.database, work, now=self.clock())
+            info = export_snapshot(self.database, work, now=self.clock(), scopes=self.scopes())
             files = sorted(info.path.glob("*.parquet"))
             meta: dict[str, object] = {"rows": info.rows, "seconds": info.seconds}
             if self.epsilon > 0:  # made once here, so that every process serves the same noise
@@ -169,12 +172,12 @@ class AnalyticsService:
     def values(
         self, dimension: str, *, view: str = "award_facts", scope: tuple[int, ...] | None = None
     ) -> list[str] | None:
-        """The values of ``dimension`` a filter may offer within ``scope``: only those about at least *k* people
-        (a choice about fewer would tell that a small group exists); None before the first refresh."""
+        """The values of ``dimension`` a filter may offer within ``scope`` (for awards: those of the catalogue's
+        definitions awarded at least once, public facts about courses); None before the first refresh."""
         engine = self.engine()
         if engine is None:
             return None
-        return [value for value, people in engine.values(dimension, view=view, scope=scope) if people >= self.k]
+        return [value for value, _ in engine.values(dimension, view=view, scope=scope)]
 
     def close(self) -> None:
         with self._lock:

@@ -42,7 +42,7 @@ import duckdb
 from sqlalchemy import text
 
 from cairn.services.analytics.engine import PRECOMPUTED, Engine, Query, connect
-from cairn.services.analytics.views import VIEWS
+from cairn.services.analytics.views import VIEWS, Audience
 from cairn.store.database import Database
 
 __all__ = ["TABLES", "SnapshotInfo", "definition_facets", "ects_band", "export_snapshot"]
@@ -291,14 +291,27 @@ def _convert(connection: duckdb.DuckDBPyConnection, table: _Table, source: Path,
     connection.execute(sql)
 
 
-def _fixed_panels() -> list[Query]:
-    """Every dashboard panel as everyone sees it first (no period, filter or scope), each once."""
-    panels = {(panel.indicator, panel.by) for view in VIEWS.values() for panel in view}
+def _fixed_panels(*audiences: Audience) -> list[Query]:
+    """Every panel of the dashboards of ``audiences`` (all: none given) as first shown (no period, filter or
+    scope), each once."""
+    panels = {(p.indicator, p.by) for a, view in VIEWS.items() if not audiences or a in audiences for p in view}
     return [Query(indicator, by) for indicator, by in sorted(panels)]
 
 
-def export_snapshot(database: Database, directory: Path, *, now: datetime) -> SnapshotInfo:
-    """Export a new snapshot into a new folder under ``directory`` (written whole, then renamed into place)."""
+def _organisation_ids(work: Path) -> list[int]:
+    connection = connect()
+    try:
+        return [int(r[0]) for r in connection.execute(f"SELECT id FROM '{work}/organisations.parquet'").fetchall()]  # noqa: S608
+    finally:
+        connection.close()
+
+
+def export_snapshot(
+    database: Database, directory: Path, *, now: datetime, scopes: Sequence[tuple[int, ...]] = ()
+) -> SnapshotInfo:
+    """Export a new snapshot into a new folder under ``directory`` (written whole, then renamed into place), with
+    the first view of every dashboard precomputed: everyone's, each organisation's own, and each of ``scopes``
+    (the organisations a registry accredits)."""
     started = datetime.now().timestamp()
     directory.mkdir(parents=True, exist_ok=True)
     name = now.strftime("%Y%m%dT%H%M%S%fZ")
@@ -327,7 +340,14 @@ def export_snapshot(database: Database, directory: Path, *, now: datetime) -> Sn
         begun = datetime.now().timestamp()
         engine = Engine(work)
         try:
-            rows["precomputed"] = engine.precompute(_fixed_panels(), work / PRECOMPUTED)
+            rows["precomputed"] = engine.precompute(
+                _fixed_panels("ministry", "open"),
+                work / PRECOMPUTED,
+                per_organisation=_fixed_panels("issuer"),
+                organisations=_organisation_ids(work),
+                scoped=_fixed_panels("registry"),
+                scopes=[s for s in dict.fromkeys(scopes) if s],
+            )
         finally:
             engine.close()
         timings["precomputed"] = round(datetime.now().timestamp() - begun, 3)
