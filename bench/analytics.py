@@ -58,6 +58,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from cairn.services.analytics.engine import Engine, Query
+from cairn.services.analytics.indicators import FILTERS
 from cairn.services.analytics.service import AnalyticsService
 from cairn.services.analytics.views import AUDIENCES, VIEWS
 from cairn.store.database import Database, normalise_url
@@ -480,6 +481,13 @@ def measure(url: str, args: argparse.Namespace) -> None:
     database = Database(url)
     with tempfile.TemporaryDirectory(prefix="cairn-bench-analytics-") as cache:
         writer = AnalyticsService(database, Path(cache) / "writer", clock=lambda: NOW)
+        with database.engine.connect() as connection:
+            biggest = connection.execute(
+                text("SELECT organisation_id FROM awards GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1")
+            ).scalar_one()
+            universities = connection.execute(text("SELECT id FROM organisations WHERE type = 'university'")).all()
+        registry = tuple(int(u) for (u,) in universities)
+        writer.scopes = lambda: [registry]  # a registry accrediting every university: its view precomputed too
         started = time.perf_counter()
         info = writer.refresh()
         total = time.perf_counter() - started
@@ -494,13 +502,8 @@ def measure(url: str, args: argparse.Namespace) -> None:
         folder = next((Path(cache) / "reader").glob("snapshot-*"))
         sizes = {p.stem: p.stat().st_size for p in folder.glob("*.parquet")}
         emit("snapshot size", bytes=sum(sizes.values()), tables=sizes)
-        with database.engine.connect() as connection:
-            biggest = connection.execute(
-                text("SELECT organisation_id FROM awards GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1")
-            ).scalar_one()
-            universities = connection.execute(text("SELECT id FROM organisations WHERE type = 'university'")).all()
         scopes: dict[str, tuple[int, ...] | None] = {
-            "issuer": (int(biggest),), "registry": tuple(int(u) for (u,) in universities), "ministry": None,
+            "issuer": (int(biggest),), "registry": registry, "ministry": None,
             "open": None,
         }  # fmt: skip
         for audience in AUDIENCES:
@@ -514,6 +517,8 @@ def measure(url: str, args: argparse.Namespace) -> None:
             emit(f"view {audience} warm", warm, panels=len(queries), target=1, ok=warm < 1)
             emit(f"view {audience} slowest panel (cold)", first[slowest], indicator=queries[slowest].indicator,
                  by=list(queries[slowest].by))  # fmt: skip
+            choices = clock(lambda a=audience: [reader.values(f, scope=scopes[a]) for f in FILTERS])  # type: ignore[misc]
+            emit(f"view {audience} filter choices (cold)", choices, filters=len(FILTERS))
         reader.close()
         # The ministry's view computed from the fact tables (the panels precomputed at export left aside): what
         # each panel costs DuckDB, to set beside the same panels on PostgreSQL below.
