@@ -12,11 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+import cairn.services.issuing.status_publications as publications
 from cairn.bootstrap import Container, build
 from cairn.model.awards import Recipient
 from cairn.settings import Settings
 from cairn.store.database import Database
+from cairn.store.tables import StatusListRow
 from cairn.vc.report import Outcome, Report
 from tests.factories import DEFINITION, ORG, PUBLIC_URL, FixedClock, make_container
 from tests.helpers import outcomes
@@ -116,3 +119,29 @@ def test_a_token_read_by_either_process_is_current(processes: tuple[Container, C
     second = {f.fetch(url + "/token").content for f in fetchers if f is not None}
     assert len(second) == 1
     assert second != first
+
+
+def test_a_process_keeps_a_bounded_number_of_signed_lists(
+    processes: tuple[Container, Container], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one, two = processes
+    monkeypatch.setattr(publications, "COPIES_KEPT", 2)
+    ann_id, ann = _award(one, "ann@example.org")
+    for form in ("vc", "token"):
+        for purpose in ("revocation", "suspension"):
+            served = two.status_lists.publications.serve(form, ORG, purpose, 1)
+            assert served.body
+    kept = two.status_lists.publications._copies
+    assert len(kept) == 2
+    assert list(kept) == [("token", _list_id(two, "revocation")), ("token", _list_id(two, "suspension"))]
+    assert _status(two, ann) == [PASS, PASS]  # served again from the database when not kept
+    one.status_lists.revoke(ann_id, reason="misconduct", actor="registrar", organisation=ORG)
+    assert _status(two, ann) == [FAIL, PASS]
+    assert len(kept) == 2
+
+
+def _list_id(container: Container, purpose: str) -> int:
+    with container.database.transaction() as session:
+        found = session.scalar(select(StatusListRow.id).where(StatusListRow.purpose == purpose))
+    assert found is not None
+    return int(found)

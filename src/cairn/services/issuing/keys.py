@@ -62,6 +62,7 @@ __all__ = [
     "key_type_for",
     "open_secret",
     "organisation_suite",
+    "preferred_key_type",
     "seal_fragment",
     "seal_secret",
     "suite_of",
@@ -165,6 +166,16 @@ def organisation_suite(organisation: OrganisationRow) -> tuple[str, KeyType | No
     """The suite an organisation signs with, and the key type it chose (None: the suite's own)."""
     chosen = organisation.signing_key_type
     return organisation.signing_suite, KeyType.P384 if chosen == KeyType.P384 else None
+
+
+def preferred_key_type(signing_suite: str, signing_key_type: str | None, suite: str, key_type: str | None) -> KeyType:
+    """The key type an organisation (its ``signing_suite`` and ``signing_key_type`` columns) signs ``suite`` with:
+    ``key_type`` when given; else the organisation's choice (see :meth:`KeyService.set_suite`) when it signs that
+    suite; else the suite's own."""
+    chosen = KeyType.P384 if signing_key_type == KeyType.P384 else None
+    if key_type is None and chosen is not None and suite == signing_suite:
+        return chosen
+    return key_type_for(suite, key_type)
 
 
 def suite_of(organisation: OrganisationRow) -> str:
@@ -329,12 +340,8 @@ class KeyService:
 
     @staticmethod
     def _preferred(organisation: OrganisationRow, suite: str, key_type: str | None) -> KeyType:
-        """The key type to sign ``suite`` with: ``key_type`` when given; else the organisation's choice
-        (see :meth:`set_suite`) when it signs that suite; else the suite's own."""
-        chosen_suite, chosen = organisation_suite(organisation)
-        if key_type is None and chosen is not None and suite == chosen_suite:
-            return chosen
-        return key_type_for(suite, key_type)
+        """The key type to sign ``suite`` with (:func:`preferred_key_type`)."""
+        return preferred_key_type(organisation.signing_suite, organisation.signing_key_type, suite, key_type)
 
     def signing_key(
         self,
