@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import hmac
+import json
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -42,7 +43,14 @@ from sqlalchemy.orm import Session
 from cairn.errors import ConfigurationError, InputError, NotFoundError
 from cairn.store.catalog.repository import OrganisationRepository
 from cairn.store.database import Database
-from cairn.store.issuing.repository import AuditRecord, KeyRepository, append_audit, begin_write, lock_organisation
+from cairn.store.issuing.repository import (
+    AuditRecord,
+    KeyRepository,
+    append_audit,
+    begin_write,
+    lock_organisation,
+    stamp_of,
+)
 from cairn.store.issuing.seals import SealRepository
 from cairn.store.tables import KeyRow, OrganisationRow, SealCertificateRow
 from cairn.vc.dids import VerificationMethod, did_web, did_web_document
@@ -75,6 +83,8 @@ RECIPIENT_KEY_INFO: Final = b"cairn/v1/recipient-key"
 """HKDF ``info`` for the HMAC key that turns a recipient into an award's idempotency key."""
 _NONCE: Final = 12
 _DOCUMENTS_KEPT: Final = 256
+_KeptDocument = tuple[tuple[tuple[Any, ...], ...], dict[str, Any], bytes]
+"""A DID document kept by :class:`KeyService`: the stamp it was built from, the document, and its JSON."""
 """DID documents kept built, one per organisation (all are forgotten when more organisations are asked for)."""
 
 
@@ -227,7 +237,7 @@ class KeyService:
         self._recipient_mac_key: bytes | None = None
         self._opened: dict[int, KeyPair] = {}
         self._lock = threading.Lock()
-        self._documents: dict[str, tuple[tuple[tuple[Any, ...], ...], dict[str, Any]]] = {}
+        self._documents: dict[str, _KeptDocument] = {}
 
     # -- secrets ------------------------------------------------------------------------------------
 
@@ -291,30 +301,45 @@ class KeyService:
 
         Only public keys are read, so serving (or resolving locally) a document with keys needs no secret key.
         """
-        document = self._document(slug)
-        if document is None:
-            self.ensure_key(slug)
-            document = self._document(slug)
-        assert document is not None
-        return document
+        return copy.deepcopy(self._kept_document(slug)[1])
 
-    def _document(self, slug: str) -> dict[str, Any] | None:
-        """The document as it is now, or None when the organisation has no current key to sign with by default.
+    def did_document_json(self, slug: str) -> bytes:
+        """:meth:`did_document` as served (``json.dumps``, UTF-8), encoded once for each version of the document."""
+        return self._kept_document(slug)[2]
+
+    def _kept_document(self, slug: str) -> _KeptDocument:
+        kept = self._document(slug)
+        if kept is None:
+            self.ensure_key(slug)
+            kept = self._document(slug)
+        assert kept is not None
+        return kept
+
+    def _document(self, slug: str) -> _KeptDocument | None:
+        """The document as it is now (kept: never changed), or None when the organisation has no current key to sign
+        with by default.
 
         Every call reads the stamp of what the document is made of (:meth:`KeyRepository.stamp`, one query of
-        short columns); the document is built again only when it differs from the one the last document of
-        ``slug`` was built from. A key rotated or a seal added by another process is seen by the next call."""
+        short columns, on a connection of its own); the document is built again only when it differs from the one
+        the last document of ``slug`` was built from. A key rotated or a seal added by another process is seen by
+        the next call."""
+        with self.database.engine.connect() as connection:
+            stamp = stamp_of(connection, slug)
+        with self._lock:
+            kept = self._documents.get(slug)
+        if kept is not None and kept[0] == stamp:
+            return kept
         with self.database.transaction() as session:
             stamp = KeyRepository(session).stamp(slug)
-            kept = self._documents.get(slug)
-            if kept is not None and kept[0] == stamp:
-                return copy.deepcopy(kept[1])
             document = self._build_document(session, slug)
-        if document is not None:
+        if document is None:
+            return None
+        kept = (stamp, document, json.dumps(document).encode("utf-8"))
+        with self._lock:
             if len(self._documents) >= _DOCUMENTS_KEPT:
                 self._documents.clear()
-            self._documents[slug] = (stamp, copy.deepcopy(document))
-        return document
+            self._documents[slug] = kept
+        return kept
 
     def _build_document(self, session: Session, slug: str) -> dict[str, Any] | None:
         org = _organisation_row(session, slug)
