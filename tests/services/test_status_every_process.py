@@ -15,11 +15,14 @@ import pytest
 from sqlalchemy import select
 
 import cairn.services.issuing.status_publications as publications
+import cairn.vc.issuer_keys as issuer_keys
 from cairn.bootstrap import Container, build
 from cairn.model.awards import Recipient
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.store.tables import StatusListRow
+from cairn.vc.fetch import Fetcher
+from cairn.vc.keys import PublicKey
 from cairn.vc.report import Outcome, Report
 from tests.factories import DEFINITION, ORG, PUBLIC_URL, FixedClock, make_container
 from tests.helpers import outcomes
@@ -145,3 +148,22 @@ def _list_id(container: Container, purpose: str) -> int:
         found = session.scalar(select(StatusListRow.id).where(StatusListRow.purpose == purpose))
     assert found is not None
     return int(found)
+
+
+def test_one_verification_resolves_each_key_once(
+    processes: tuple[Container, Container], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one, _ = processes
+    _, ann = _award(one, "ann@example.org")
+    calls: list[tuple[str, str | None]] = []
+    real = issuer_keys.resolve_verification_method
+
+    def counted(url: str, *, fetcher: Fetcher | None = None, purpose: str | None = None) -> PublicKey:
+        calls.append((url, purpose))
+        return real(url, fetcher=fetcher, purpose=purpose)
+
+    monkeypatch.setattr(issuer_keys, "resolve_verification_method", counted)
+    assert _status(one, ann, times=2) == [PASS, PASS]
+    # the credential's proof and both lists' proofs name one key: resolved once a verification
+    assert len(calls) == 2
+    assert len(set(calls)) == 1
