@@ -21,6 +21,7 @@ from cairn.model.awards import Recipient
 from cairn.settings import Settings
 from cairn.store.database import Database
 from cairn.store.tables import StatusListRow
+from cairn.vc import dids
 from cairn.vc.fetch import Fetcher
 from cairn.vc.keys import PublicKey
 from cairn.vc.report import Outcome, Report
@@ -156,7 +157,7 @@ def test_one_verification_resolves_each_key_once(
     one, _ = processes
     _, ann = _award(one, "ann@example.org")
     calls: list[tuple[str, str | None]] = []
-    real = issuer_keys.resolve_verification_method
+    real = dids.resolve_verification_method
 
     def counted(url: str, *, fetcher: Fetcher | None = None, purpose: str | None = None) -> PublicKey:
         calls.append((url, purpose))
