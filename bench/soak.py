@@ -21,7 +21,9 @@ Every ``--sample`` seconds (10) it prints one JSON line::
 and at the end a summary line (``"summary": true``): the achieved rate over the run, the total of errors, p50/p99
 over all the requests, and the servers' resident memory (sum over the processes) averaged over the first and the
 last third of the samples (the first sample, the warm-up, left out when there are four or more), with the growth
-between them (``rss_growth_mb``, ``rss_growth_pct``; ``rss_steady`` is true below 10 %). The exit status is 1
+between them (``rss_growth_mb``, ``rss_growth_pct``; ``rss_steady`` is true below 10 %), and the CPU time the
+servers used per answered request (``server_cpu_ms_per_request``: what a verification costs, whatever the load of
+the machine, where the rate is not). The exit status is 1
 when any request failed, 0 otherwise.
 
 Duration: ``--seconds``, default ``SOAK_SECONDS`` from the environment, else 600 (the 10 minutes of issue 19).
@@ -200,6 +202,15 @@ class PacedConnection(asyncio.Protocol):
             self.closed.set_result(None)
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) ``pid`` has used, in seconds (None once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(sorted_values: list[float], q: float) -> float | None:
     n = len(sorted_values)
     return round(sorted_values[min(n - 1, int(q * n))] * 1000, 2) if n else None
@@ -232,6 +243,7 @@ async def drive(
     total_errors = 0
     first_errors: list[str] = []
     cpu_before = time.process_time()
+    server_cpu_before = [cpu_seconds(pid) for pid in pids]
     last = start
     while True:
         now = time.perf_counter()
@@ -266,6 +278,11 @@ async def drive(
             break
     await asyncio.wait([p.closed for p in protocols], timeout=30)
     client_cpu = time.process_time() - cpu_before
+    server_cpu = sum(
+        (after - before)
+        for before, after in zip(server_cpu_before, [cpu_seconds(pid) for pid in pids], strict=True)
+        if before is not None and after is not None
+    )
     every.sort()
     totals = [sum(r for r in s["rss_mb"] if r is not None) for s in samples]
     if len(totals) >= 4:  # the first sample holds the start (warm-up, caches filling): not steady state yet
@@ -292,6 +309,7 @@ async def drive(
         "rss_growth_pct": round(100 * growth / first, 1) if first else None,
         "rss_steady": bool(first) and 100 * growth / first < RSS_STEADY_PCT,
         "client_cpu": round(client_cpu / seconds, 2),
+        "server_cpu_ms_per_request": round(1000 * server_cpu / len(every), 2) if every else None,
     }
 
 

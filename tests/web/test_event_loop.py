@@ -149,6 +149,7 @@ NON_BLOCKING: dict[str, str] = {
     "cairn.web.verification.batch.batch_api": "the batch in run_in_threadpool",
     # dependencies
     "cairn.web.deps.csrf_protect": "reads the form",
+    "cairn.web.errors.answers_json": "sets a flag on the request (a thread hop for that cost the API's every request)",
     "cairn.web.careers.pages.json_body": "reads the body (at most 64 KB)",
     "cairn.web.catalog.badges.closing_form": "closes the request's form",
     "cairn.web.catalog.badges._posted": "reads the form",

@@ -35,6 +35,8 @@ from cairn.vc.report import Outcome
 __all__ = ["KeySources"]
 
 _UNREAD = (FetchError, UnreadDocumentError)
+_RESOLVED_KEPT = 32
+"""Keys one verification remembers having resolved (a presentation of many credentials resolves the rest again)."""
 
 
 class KeySources:
@@ -47,12 +49,20 @@ class KeySources:
         self.unconfirmed: dict[str, str] = {}
         """Verification methods whose key was read from the method itself because the issuer's own documents
         could not be read: why they could not."""
+        self._resolved: dict[tuple[str, str], PublicKey] = {}
 
     def resolve_key(self, verification_method: str, purpose: str) -> PublicKey:
-        """The key a verification method names (no fallback: presentations and holders use this)."""
+        """The key a verification method names (no fallback: presentations and holders use this). Within one
+        verification a method resolved once is not resolved again (a credential's proof and its status lists'
+        proofs name the same key; the documents read are those of this verification anyway)."""
         if self.override is not None:
             return self.override(verification_method, purpose)
-        return resolve_verification_method(verification_method, fetcher=self.fetcher, purpose=purpose)
+        found = self._resolved.get((verification_method, purpose))
+        if found is None:
+            found = resolve_verification_method(verification_method, fetcher=self.fetcher, purpose=purpose)
+            if len(self._resolved) < _RESOLVED_KEPT:
+                self._resolved[(verification_method, purpose)] = found
+        return found
 
     def issuer_key(self, verification_method: str, purpose: str) -> PublicKey:
         """:meth:`resolve_key`, or the key of a 1EdTech ``#<publicKeyMultibase>`` fragment when the issuer's

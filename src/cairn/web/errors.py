@@ -37,8 +37,9 @@ _TITLES = {
 }
 
 
-def answers_json(request: Request) -> None:
-    """A router dependency: every route of this router answers errors in the API's JSON shape."""
+async def answers_json(request: Request) -> None:
+    """A router dependency: every route of this router answers errors in the API's JSON shape. ``async``: it only
+    sets a flag, and FastAPI runs a plain function dependency in a worker thread (a thread hop every request)."""
     request.state.answers_json = True
 
 

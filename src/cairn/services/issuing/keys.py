@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import hmac
+import json
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -42,7 +43,14 @@ from sqlalchemy.orm import Session
 from cairn.errors import ConfigurationError, InputError, NotFoundError
 from cairn.store.catalog.repository import OrganisationRepository
 from cairn.store.database import Database
-from cairn.store.issuing.repository import AuditRecord, KeyRepository, append_audit, begin_write, lock_organisation
+from cairn.store.issuing.repository import (
+    AuditRecord,
+    KeyRepository,
+    append_audit,
+    begin_write,
+    lock_organisation,
+    stamp_of,
+)
 from cairn.store.issuing.seals import SealRepository
 from cairn.store.tables import KeyRow, OrganisationRow, SealCertificateRow
 from cairn.vc.dids import VerificationMethod, did_web, did_web_document
@@ -62,6 +70,7 @@ __all__ = [
     "key_type_for",
     "open_secret",
     "organisation_suite",
+    "preferred_key_type",
     "seal_fragment",
     "seal_secret",
     "suite_of",
@@ -74,6 +83,8 @@ RECIPIENT_KEY_INFO: Final = b"cairn/v1/recipient-key"
 """HKDF ``info`` for the HMAC key that turns a recipient into an award's idempotency key."""
 _NONCE: Final = 12
 _DOCUMENTS_KEPT: Final = 256
+_KeptDocument = tuple[tuple[tuple[Any, ...], ...], dict[str, Any], bytes]
+"""A DID document kept by :class:`KeyService`: the stamp it was built from, the document, and its JSON."""
 """DID documents kept built, one per organisation (all are forgotten when more organisations are asked for)."""
 
 
@@ -167,6 +178,16 @@ def organisation_suite(organisation: OrganisationRow) -> tuple[str, KeyType | No
     return organisation.signing_suite, KeyType.P384 if chosen == KeyType.P384 else None
 
 
+def preferred_key_type(signing_suite: str, signing_key_type: str | None, suite: str, key_type: str | None) -> KeyType:
+    """The key type an organisation (its ``signing_suite`` and ``signing_key_type`` columns) signs ``suite`` with:
+    ``key_type`` when given; else the organisation's choice (see :meth:`KeyService.set_suite`) when it signs that
+    suite; else the suite's own."""
+    chosen = KeyType.P384 if signing_key_type == KeyType.P384 else None
+    if key_type is None and chosen is not None and suite == signing_suite:
+        return chosen
+    return key_type_for(suite, key_type)
+
+
 def suite_of(organisation: OrganisationRow) -> str:
     """The cryptosuite the organisation signs with by default."""
     return organisation.signing_suite
@@ -216,7 +237,7 @@ class KeyService:
         self._recipient_mac_key: bytes | None = None
         self._opened: dict[int, KeyPair] = {}
         self._lock = threading.Lock()
-        self._documents: dict[str, tuple[tuple[tuple[Any, ...], ...], dict[str, Any]]] = {}
+        self._documents: dict[str, _KeptDocument] = {}
 
     # -- secrets ------------------------------------------------------------------------------------
 
@@ -280,30 +301,45 @@ class KeyService:
 
         Only public keys are read, so serving (or resolving locally) a document with keys needs no secret key.
         """
-        document = self._document(slug)
-        if document is None:
-            self.ensure_key(slug)
-            document = self._document(slug)
-        assert document is not None
-        return document
+        return copy.deepcopy(self._kept_document(slug)[1])
 
-    def _document(self, slug: str) -> dict[str, Any] | None:
-        """The document as it is now, or None when the organisation has no current key to sign with by default.
+    def did_document_json(self, slug: str) -> bytes:
+        """:meth:`did_document` as served (``json.dumps``, UTF-8), encoded once for each version of the document."""
+        return self._kept_document(slug)[2]
+
+    def _kept_document(self, slug: str) -> _KeptDocument:
+        kept = self._document(slug)
+        if kept is None:
+            self.ensure_key(slug)
+            kept = self._document(slug)
+        assert kept is not None
+        return kept
+
+    def _document(self, slug: str) -> _KeptDocument | None:
+        """The document as it is now (kept: never changed), or None when the organisation has no current key to sign
+        with by default.
 
         Every call reads the stamp of what the document is made of (:meth:`KeyRepository.stamp`, one query of
-        short columns); the document is built again only when it differs from the one the last document of
-        ``slug`` was built from. A key rotated or a seal added by another process is seen by the next call."""
+        short columns, on a connection of its own); the document is built again only when it differs from the one
+        the last document of ``slug`` was built from. A key rotated or a seal added by another process is seen by
+        the next call."""
+        with self.database.engine.connect() as connection:
+            stamp = stamp_of(connection, slug)
+        with self._lock:
+            kept = self._documents.get(slug)
+        if kept is not None and kept[0] == stamp:
+            return kept
         with self.database.transaction() as session:
             stamp = KeyRepository(session).stamp(slug)
-            kept = self._documents.get(slug)
-            if kept is not None and kept[0] == stamp:
-                return copy.deepcopy(kept[1])
             document = self._build_document(session, slug)
-        if document is not None:
+        if document is None:
+            return None
+        kept = (stamp, document, json.dumps(document).encode("utf-8"))
+        with self._lock:
             if len(self._documents) >= _DOCUMENTS_KEPT:
                 self._documents.clear()
-            self._documents[slug] = (stamp, copy.deepcopy(document))
-        return document
+            self._documents[slug] = kept
+        return kept
 
     def _build_document(self, session: Session, slug: str) -> dict[str, Any] | None:
         org = _organisation_row(session, slug)
@@ -329,12 +365,8 @@ class KeyService:
 
     @staticmethod
     def _preferred(organisation: OrganisationRow, suite: str, key_type: str | None) -> KeyType:
-        """The key type to sign ``suite`` with: ``key_type`` when given; else the organisation's choice
-        (see :meth:`set_suite`) when it signs that suite; else the suite's own."""
-        chosen_suite, chosen = organisation_suite(organisation)
-        if key_type is None and chosen is not None and suite == chosen_suite:
-            return chosen
-        return key_type_for(suite, key_type)
+        """The key type to sign ``suite`` with (:func:`preferred_key_type`)."""
+        return preferred_key_type(organisation.signing_suite, organisation.signing_key_type, suite, key_type)
 
     def signing_key(
         self,

@@ -5,11 +5,13 @@ Status List credential; ``token``, the same bits as an IETF Status List Token; `
 revocation list and the suspensions. A row says the version it was signed for: the list's revision, the signing
 key's row id, the suite and, for ``combined``, the revisions of the organisation's suspension lists.
 
-Serving (:meth:`StatusPublications.serve`) reads, in one query, the list's revision and the stored form's version
-(not its body); with the current key it knows whether the stored form is current. When it is, the body is read (or
-taken from this process's copy, which is only ever used when its ETag is the stored one's). When it is not (no
-form stored yet, or a change that no job has signed yet) the request signs it inline and stores it: a change is
-always visible at once, never a stale list. Concurrent signers upsert on the ``(list, form)`` key and none fails.
+Serving (:meth:`StatusPublications.serve`) reads, in one Core query (:func:`~cairn.store.issuing.publications.probe`,
+no ORM session), the list's revision, the stored form's version (not its body) and the organisation's current keys,
+so it knows whether the stored form is current. When it is, the body is read (or taken from this process's copy,
+which is only ever used when its ETag is the stored one's; at most :data:`COPIES_KEPT` copies are kept). When it is
+not (no form stored yet, a change or a rotated key that no job has signed yet) the full path in one transaction
+decides, and the request signs it inline and stores it: a change is always visible at once, never a stale list.
+Concurrent signers upsert on the ``(list, form)`` key and none fails.
 
 Signing ahead of readers is the job queue's (:mod:`cairn.services.jobs.tasks`): ``status.sign`` after a change
 (:meth:`StatusPublications.sign_changed`), and every ten minutes ``status.resign``
@@ -23,6 +25,7 @@ import functools
 import json
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,11 +33,11 @@ from typing import Final
 
 from sqlalchemy.orm import Session
 
-from cairn.errors import NotFoundError, StorageError
-from cairn.services.issuing.keys import KeyService, SigningKey, suite_of
+from cairn.errors import InputError, NotFoundError, StorageError
+from cairn.services.issuing.keys import KeyService, SigningKey, preferred_key_type, suite_of
 from cairn.store.catalog.repository import OrganisationRepository
 from cairn.store.database import Database
-from cairn.store.issuing.publications import PublicationRepository, Stored, StoredForm
+from cairn.store.issuing.publications import PublicationRepository, Stored, StoredForm, probe, stored_body
 from cairn.store.issuing.repository import StatusListRepository, begin_write
 from cairn.store.tables import OrganisationRow
 from cairn.vc.issuance import DATA_INTEGRITY_SUITES, issue
@@ -71,6 +74,10 @@ SERVE_UNTIL: Final = TOKEN_LIFETIME * 3 / 4
 VC: Final = "vc"
 TOKEN: Final = "token"  # noqa: S105 (a form's name)
 TOKEN_SUITE: Final = "ES256"  # noqa: S105 (what tokens are signed with)
+TOKEN_LIST_SUITE: Final = "ecdsa-rdfc-2019"  # noqa: S105 (a suite's name)
+"""The suite whose key (P-256) tokens are signed with (:meth:`KeyService.signing_key`'s ``suite``)."""
+COPIES_KEPT: Final = 512
+"""Signed forms each process keeps in memory (the most recently served), so memory stays bounded."""
 
 
 def list_suite(organisation_suite: str, key_type: KeyType) -> str:
@@ -150,14 +157,68 @@ class StatusPublications:
         self.clock = clock
         self.max_age = max_age
         self.url = url
-        self._copies: dict[tuple[str, int], PublishedList] = {}
+        self._copies: OrderedDict[tuple[str, int], PublishedList] = OrderedDict()
         self._lock = threading.Lock()
 
     def serve(self, form: str, slug: str, purpose: str, sequence: int) -> PublishedList:
         """The current ``form`` of a list: stored, or signed now (and stored) when the stored one is not current."""
+        if form != COMBINED:
+            current = self._current(form, slug, purpose, sequence)
+            if current is not None:
+                return current
         published = self._publish(form, slug, purpose, sequence, fresh_for=SERVE_UNTIL, read=True)
         assert published is not None
         return published
+
+    def _current(self, form: str, slug: str, purpose: str, sequence: int) -> PublishedList | None:
+        """The stored ``form`` (``vc`` or ``token``) when one query (:func:`probe`) shows it current: signed for the
+        list's revision with the key the organisation signs it with now (what :meth:`_look` would choose), and
+        fresh; its body from this process's copy of that very version (its ETag) or read once. None otherwise
+        (none stored, a change or a rotated key not yet signed, no such list): :meth:`_publish` decides then."""
+        found = probe(self.database, slug, purpose, sequence, form)
+        if found is None or found.stored is None:
+            return None
+        stored = found.stored
+        try:
+            if form == VC:
+                kind = preferred_key_type(found.signing_suite, found.signing_key_type, found.signing_suite, None)
+                suite = list_suite(found.signing_suite, kind)
+            else:
+                chosen = found.signing_suite, found.signing_key_type
+                kind = preferred_key_type(*chosen, TOKEN_LIST_SUITE, KeyType.P256.value)
+                suite = TOKEN_SUITE
+        except InputError:  # a suite this version does not know: the full path says what is wrong
+            return None
+        key_id = found.current_keys.get(kind.value)
+        if key_id is None or not _Version(found.revision, key_id, suite, "").matches(stored):
+            return None
+        if stored.expires_at is not None and self.clock() - stored.signed_at >= SERVE_UNTIL:
+            return None
+        copy = self._copy(form, found.list_id)
+        if copy is not None and copy.etag == stored.etag:
+            return copy
+        body = stored_body(self.database, stored.id)
+        if body is None:  # signed again and replaced since the probe: the full path reads it
+            return None
+        published = self._published(body, stored.etag, stored.media_type, stored.revision)
+        self._keep(form, found.list_id, published)
+        return published
+
+    def _copy(self, form: str, list_id: int) -> PublishedList | None:
+        with self._lock:
+            copy = self._copies.get((form, list_id))
+            if copy is not None:
+                self._copies.move_to_end((form, list_id))
+            return copy
+
+    def _keep(self, form: str, list_id: int, published: PublishedList) -> None:
+        """Keep ``published`` as this process's copy of the form (the least recently used copy goes past
+        :data:`COPIES_KEPT`)."""
+        with self._lock:
+            self._copies[(form, list_id)] = published
+            self._copies.move_to_end((form, list_id))
+            while len(self._copies) > COPIES_KEPT:
+                self._copies.popitem(last=False)
 
     def sign_changed(self, list_id: int) -> int:
         """Task ``status.sign``: the credential of list ``list_id`` and every stored form of its organisation that
@@ -221,8 +282,7 @@ class StatusPublications:
                 signed_at=now if expires_at is None else expires_at - TOKEN_LIFETIME,
                 expires_at=expires_at,
             )
-        with self._lock:
-            self._copies[(form, draft.list_id)] = published
+        self._keep(form, draft.list_id, published)
         return published
 
     def _look(
@@ -261,28 +321,20 @@ class StatusPublications:
         if form == VC:
             signing = self.keys.signing_key(session, org)
             return _Version(revision, signing.key_row_id, list_suite(suite_of(org), signing.key.kind), ""), signing
-        signing = self.keys.signing_key(session, org, suite="ecdsa-rdfc-2019", key_type=KeyType.P256.value)
+        signing = self.keys.signing_key(session, org, suite=TOKEN_LIST_SUITE, key_type=KeyType.P256.value)
         suspensions = ""
         if form == COMBINED:
             suspensions = ",".join(map(str, StatusListRepository(session).revisions(org.id, "suspension")))
         return _Version(revision, signing.key_row_id, TOKEN_SUITE, suspensions), signing
 
     def _read(self, repo: PublicationRepository, form: str, list_id: int, stored: Stored) -> PublishedList:
-        with self._lock:
-            copy = self._copies.get((form, list_id))
+        copy = self._copy(form, list_id)
         if copy is not None and copy.etag == stored.etag:
             return copy
         body = repo.body(stored.id)
         assert body is not None
-        published = PublishedList(
-            body=body,
-            etag=stored.etag,
-            media_type=stored.media_type,
-            cache_control=f"public, max-age={self.max_age}",
-            revision=stored.revision,
-        )
-        with self._lock:
-            self._copies[(form, list_id)] = published
+        published = self._published(body, stored.etag, stored.media_type, stored.revision)
+        self._keep(form, list_id, published)
         return published
 
     def _draft(

@@ -13,7 +13,6 @@ instance calling itself.
 
 from __future__ import annotations
 
-import json
 import re
 from urllib.parse import urlsplit
 
@@ -77,8 +76,7 @@ class InstanceFetcher:
         if path is not None:
             try:
                 if match := _DID.match(path):
-                    body = json.dumps(self._keys.did_document(match["slug"])).encode("utf-8")
-                    return Response(url, body, "application/did+json")
+                    return Response(url, self._keys.did_document_json(match["slug"]), "application/did+json")
                 if match := _STATUS.match(path):
                     data, _, media = self._status.response(match["slug"], match["purpose"], int(match["seq"]))
                     return Response(url, data, media)

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Final
 
-from sqlalchemy import and_, select
+from sqlalchemy import BindParameter, and_, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from cairn.store.database import Database
 from cairn.store.issuing.repository import begin_write
 from cairn.store.status_tables import StatusPublicationRow
-from cairn.store.tables import OrganisationRow, StatusListRow
+from cairn.store.tables import KeyRow, OrganisationRow, StatusListRow
 
-__all__ = ["ListState", "PublicationRepository", "Stored", "StoredForm"]
+__all__ = ["KEY_TYPES", "ListState", "Probe", "PublicationRepository", "Stored", "StoredForm", "probe", "stored_body"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +59,83 @@ class StoredForm:
     form: str
 
 
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """What says whether a list's stored form is current, read in one query: the organisation's id and chosen suite
+    and key type, the list's id and revision, the stored form's version, and the organisation's current key (the
+    newest not retired) of each type, by type (None where it has none)."""
+
+    organisation_id: int
+    signing_suite: str
+    signing_key_type: str | None
+    list_id: int
+    revision: int
+    stored: Stored | None
+    current_keys: dict[str, int | None]
+
+
 _P = StatusPublicationRow
 _STORED = (_P.id, _P.revision, _P.key_id, _P.suite, _P.suspensions, _P.etag, _P.media_type, _P.signed_at)
+KEY_TYPES: Final = ("Ed25519", "P-256", "P-384")
+"""The key types whose current key :func:`probe` reads."""
+
+
+def _probe_statement() -> Any:
+    """The query of :func:`probe`, built once (building a statement costs more than running this one)."""
+    slug: BindParameter[str] = bindparam("slug")
+    current = [
+        select(func.max(KeyRow.id))
+        .where(KeyRow.organisation_id == OrganisationRow.id, KeyRow.type == kind, KeyRow.retired_at.is_(None))
+        .scalar_subquery()
+        for kind in KEY_TYPES
+    ]
+    lists = and_(
+        StatusListRow.organisation_id == OrganisationRow.id,
+        StatusListRow.purpose == bindparam("purpose"),
+        StatusListRow.sequence == bindparam("sequence"),
+    )
+    return (
+        select(
+            OrganisationRow.id,
+            OrganisationRow.signing_suite,
+            OrganisationRow.signing_key_type,
+            StatusListRow.id,
+            StatusListRow.revision,
+            *current,
+            *_STORED,
+            _P.expires_at,
+        )
+        .select_from(OrganisationRow)
+        .join(StatusListRow, lists)
+        .outerjoin(_P, and_(_P.list_id == StatusListRow.id, _P.form == bindparam("form")))
+        .where(OrganisationRow.slug == slug)
+    )
+
+
+_PROBE: Final = _probe_statement()
+_BODY: Final = select(_P.body).where(_P.id == bindparam("id"))
+
+
+def probe(database: Database, slug: str, purpose: str, sequence: int, form: str) -> Probe | None:
+    """The organisation ``slug``'s list ``purpose``/``sequence``, its stored ``form`` and its current keys, in one
+    query on a connection of its own (no ORM session: this is what every verification of a credential issued here
+    asks, once a list); None when there is no such organisation or list."""
+    with database.engine.connect() as connection:
+        found = connection.execute(
+            _PROBE, {"slug": slug, "purpose": purpose, "sequence": sequence, "form": form}
+        ).first()
+    if found is None:
+        return None
+    keys = dict(zip(KEY_TYPES, found[5:8], strict=True))
+    stored = Stored(*found[8:]) if found[8] is not None else None
+    return Probe(int(found[0]), str(found[1]), found[2], int(found[3]), int(found[4]), stored, keys)
+
+
+def stored_body(database: Database, publication_id: int) -> bytes | None:
+    """The body of a stored form, on a connection of its own."""
+    with database.engine.connect() as connection:
+        body = connection.execute(_BODY, {"id": publication_id}).scalar()
+    return bytes(body) if body is not None else None
 
 
 class PublicationRepository:
