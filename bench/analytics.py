@@ -47,9 +47,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import psycopg
@@ -58,7 +58,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from cairn.services.analytics.engine import Engine, Query
-from cairn.services.analytics.indicators import FILTERS
+from cairn.services.analytics.indicators import DIMENSIONS, FILTERS, INDICATORS
 from cairn.services.analytics.service import AnalyticsService
 from cairn.services.analytics.views import AUDIENCES, VIEWS
 from cairn.store.database import Database, normalise_url
@@ -360,14 +360,69 @@ def generate(url: str, args: argparse.Namespace) -> dict[str, int]:
                       "pathway_claims", "recognition_courses", "recognition_rules", "recognition_applications",
                       "share_links", "pathway_follows"):  # fmt: skip
             connection.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
-        if connection.execute("SELECT to_regclass('verification_counts')").fetchone() == (None,):
-            emit("note", note="no verification_counts table in this schema: no verification counts generated")
-        else:
-            emit("note", note="a verification_counts table exists but this bench does not fill it yet")
+        started = time.perf_counter()
+        counts.update(usage_counts(connection, rng, made, wallets))
+        emit("generate verification counts, job-ad demand, consented profiles", time.perf_counter() - started,
+             **{k: counts[k] for k in ("verification_counts", "demand_counts", "learner_profiles")})  # fmt: skip
         started = time.perf_counter()
         connection.execute("VACUUM ANALYZE")
         emit("generate vacuum analyze", time.perf_counter() - started)
     return counts
+
+
+VERIFIER_TYPES: Final = ("company", "university", "public-body", None)
+COUNTRIES: Final = ("PL", "PL", "PL", "PL", "DE", "CZ", "LT", "SK", "FR", None)
+
+
+def usage_counts(connection: psycopg.Connection[Any], rng: np.random.Generator, made: dict[str, Any],
+                 wallets: int) -> dict[str, int]:  # fmt: skip
+    """Verification counts as the verifier records them (a row per day, channel, verifier and definition verified,
+    with its count: about 3 years x 5,049 definitions x a few kinds), job-ad demand (the skills of the
+    definitions, by month) and the consented characteristics of a fifth of the wallet holders."""
+    definitions, owners = made["definitions"], made["owners"]
+    start = START.date()
+    with connection.cursor() as cursor:
+        with cursor.copy(
+            "COPY verification_counts (key, day, channel, verifier_kind, verifier_type, verifier_country,"
+            " issuing_organisation_id, issuer_country, definition_id, verified, count) FROM STDIN"
+        ) as copy:
+            rows = 0
+            for day_number in range(0, (NOW.date() - start).days, 3):
+                day = start + timedelta(days=day_number)
+                for definition in rng.choice(definitions, 400, replace=False):
+                    channel = ("web", "api", "share-link", "openid4vp", "batch")[int(rng.integers(0, 5))]
+                    kind = "anonymous" if channel in ("web", "share-link") else "organisation"
+                    vtype = None if kind == "anonymous" else VERIFIER_TYPES[int(rng.integers(0, 3))]
+                    vcountry = None if kind == "anonymous" else COUNTRIES[int(rng.integers(0, len(COUNTRIES)))]
+                    key = f"{day}|{channel}|{kind}|{vtype}|{vcountry}|{definition + 1}"
+                    verified, count = bool(rng.random() < 0.97), int(rng.integers(1, 40))
+                    organisation = int(owners[definition]) + 1
+                    copy.write_row((key, day, channel, kind, vtype, vcountry, organisation, "PL", int(definition) + 1,
+                                    verified, count))  # fmt: skip
+                    rows += 1
+        skills = [uri for (uri,) in cursor.execute("SELECT uri FROM esco_collections").fetchall()]
+        demand = 0
+        with cursor.copy("COPY demand_counts (key, month, kind, uri, count) FROM STDIN") as copy:
+            for months in range(36):
+                month = date(START.year + (START.month - 1 + months) // 12, (START.month - 1 + months) % 12 + 1, 1)
+                for uri in rng.choice(skills, min(300, len(skills)), replace=False) if skills else []:
+                    copy.write_row((f"{month}|job-ad-skill|{uri}", month, "job-ad-skill", str(uri),
+                                    int(rng.integers(1, 60))))  # fmt: skip
+                    demand += 1
+        profiles = 0
+        with cursor.copy(
+            "COPY learner_profiles (account_id, age_band, gender, education_level, employment_status, country,"
+            " region, consent_version, consent_given_at) FROM STDIN"
+        ) as copy:
+            ages, genders = ("15-24", "25-34", "35-44", "45-54", "55-64"), ("female", "male", "other", "not-said")
+            work = ("employed", "student", "unemployed")
+            for account in rng.choice(wallets, wallets // 5, replace=False):
+                age, gender = ages[int(rng.integers(0, 5))], genders[int(rng.integers(0, 4))]
+                level, status = str(int(rng.integers(3, 9))), work[int(rng.integers(0, 3))]
+                country = COUNTRIES[int(rng.integers(0, len(COUNTRIES) - 1))]
+                copy.write_row((int(account) + 1, age, gender, level, status, country, None, "2026-12", NOW))
+                profiles += 1
+    return {"verification_counts": rows, "demand_counts": demand, "learner_profiles": profiles}
 
 
 def wallet_facts(connection: psycopg.Connection[Any], rng: np.random.Generator, wallets: int, claimed: np.ndarray,
@@ -471,6 +526,12 @@ DUCKDB_EQUIVALENT = {"awards by month": ("awards", ("month",)), "awards by field
                      "days_to_claim": ("days_to_claim", ())}  # fmt: skip
 
 
+def _filterable(query: Query) -> set[str]:
+    """The filters ``query``'s indicator may take."""
+    view = INDICATORS[query.indicator].view
+    return {name for name in FILTERS if view in DIMENSIONS[name].views}
+
+
 def clock(function: Callable[[], object]) -> float:
     started = time.perf_counter()
     function()
@@ -519,6 +580,17 @@ def measure(url: str, args: argparse.Namespace) -> None:
                  by=list(queries[slowest].by))  # fmt: skip
             choices = clock(lambda a=audience: [reader.values(f, scope=scopes[a]) for f in FILTERS])  # type: ignore[misc]
             emit(f"view {audience} filter choices (cold)", choices, filters=len(FILTERS))
+            # a view someone filtered: the last twelve months of one field, computed when asked
+            filtered = [
+                Query(q.indicator, q.by, start=date(2025, 4, 1), end=date(2026, 3, 1), scope=q.scope,
+                      filters={"field": "06"} if "field" in _filterable(q) else {})
+                for q in queries
+            ]  # fmt: skip
+            first = [clock(lambda q=q: reader.table(q)) for q in filtered]  # type: ignore[misc]
+            slowest = max(range(len(filtered)), key=lambda i: first[i])
+            emit(f"view {audience} filtered (12 months, field 06) cold", sum(first), panels=len(filtered), target=1,
+                 ok=sum(first) < 1, slowest=round(first[slowest], 3), slowest_panel=[filtered[slowest].indicator,
+                 *filtered[slowest].by])  # fmt: skip
         reader.close()
         # The ministry's view computed from the fact tables (the panels precomputed at export left aside): what
         # each panel costs DuckDB, to set beside the same panels on PostgreSQL below.

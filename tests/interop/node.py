@@ -9,6 +9,7 @@ for that first install, :func:`install` skips the test saying why.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import shutil
@@ -38,6 +39,21 @@ def install() -> Path:
         pytest.skip("node and npm are not installed: the JavaScript implementations cannot run")
     digest = hashlib.sha256(b"".join((JS / n).read_bytes() for n in ("package.json", "package-lock.json")))
     folder = CACHE / digest.hexdigest()[:16]
+    if (folder / ".installed").is_file():
+        return folder
+    CACHE.mkdir(parents=True, exist_ok=True)
+    # Test workers (pytest-xdist) may all ask at once on a new machine: one installs, the others wait for it, so
+    # none removes a folder another is installing into.
+    with (CACHE / f"{folder.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return _install(folder, npm)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _install(folder: Path, npm: str) -> Path:
+    """Install into ``folder`` unless another worker did while this one waited (the caller holds the lock)."""
     if (folder / ".installed").is_file():
         return folder
     shutil.rmtree(folder, ignore_errors=True)

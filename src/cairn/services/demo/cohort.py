@@ -27,10 +27,19 @@ COHORT: Final = (
 """(definition, first learner number, how many learners): the ranges overlap, so some learners hold several."""
 
 
+_FIRST_NAMES: Final = ("Anna", "Piotr", "Zofia", "Tomasz", "Magdalena", "Paweł", "Agnieszka", "Michał", "Joanna",
+                        "Krzysztof", "Ewa", "Jakub")  # fmt: skip
+_SURNAMES: Final = ("Nowak", "Wójcik", "Kowalczyk", "Woźniak", "Mazur", "Krawczyk", "Kaczmarek", "Zając", "Król",
+                    "Wieczorek", "Wróbel", "Dudek")  # fmt: skip
+
+
+def _name(number: int) -> str:
+    """An invented name (the demo's pages are Polish and English; a name is a name in both)."""
+    return f"{_FIRST_NAMES[number % 12]} {_SURNAMES[(number // 12) % 12]}"
+
+
 def _file(first: int, count: int) -> bytes:
-    lines = ["email,name"] + [
-        f"learner{n:03d}@demo.example.org,Demo Learner {n:03d}" for n in range(first, first + count)
-    ]
+    lines = ["email,name"] + [f"learner{n:03d}@demo.example.org,{_name(n)}" for n in range(first, first + count)]
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 

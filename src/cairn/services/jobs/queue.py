@@ -270,14 +270,21 @@ class JobQueue:
         asyncio.run(main())
 
     def run_pending(self) -> None:
-        """Run every job due now, then return (tests; ``cairn worker --once``)."""
+        """Run every job due now, then return (tests; ``cairn worker --once``). Called where an event loop runs (a
+        test driving a browser), it runs them from a helper thread, as :meth:`defer` does."""
         app = self._worker_app()
 
         async def main() -> None:
             async with app.open_async():
                 await app.run_worker_async(wait=False, install_signal_handlers=False, listen_notify=False)
 
-        asyncio.run(main())
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            asyncio.run(main())
+            return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cairn-jobs-once") as pool:
+            pool.submit(asyncio.run, main()).result()
 
     def wait(self, done: Callable[[], bool], *, timeout: float) -> bool:
         """Wait until ``done()`` is true, checking it again whenever a job of a task (not a periodic one) ends;

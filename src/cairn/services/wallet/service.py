@@ -55,7 +55,8 @@ from cairn.services.wallet.records import (
 )
 from cairn.store.accounts.repository import AccountRepository, MembershipRepository
 from cairn.store.audit import AuditRepository
-from cairn.store.tables import WalletCredentialRow, WalletRow
+from cairn.store.issuing.repository import begin_write
+from cairn.store.tables import WalletCredentialRow
 from cairn.store.wallet.repository import WalletRepository, erase_account, redact_audit
 from cairn.vc.dids import did_key
 from cairn.vc.keys import KeyPair, KeyType
@@ -159,14 +160,14 @@ class WalletService(WalletCore):
         """The wallet's credentials, newest first, filtered by words, a tag, a collection and a status."""
         if status and status not in STATUSES:
             raise InputError(f"unknown status {status[:20]!r}: use one of {', '.join(STATUSES)}")
+        if self.refresh_on_list:  # else the queue's wallet.refresh job keeps them fresh
+            self._refresh_due_awards(account_id)
         with self.database.transaction() as session:
             wallet = self._wallet(session, account_id)
             repo = WalletRepository(session)
             if collection is not None and repo.collection(wallet.id, collection) is None:
                 raise NotFoundError("no such collection in your wallet")
             rows = repo.credentials(wallet.id, q=q, status=status, collection=collection)
-            if self.refresh_on_list:  # else the queue's wallet.refresh job keeps them fresh
-                self._refresh_due_awards(session, wallet, rows)
             memberships = repo.memberships([r.id for r in rows])
             items = [_to_item(r, memberships.get(r.id, [])) for r in rows]
         if tag:
@@ -198,33 +199,59 @@ class WalletService(WalletCore):
 
     def get(self, account_id: int, credential_id: str) -> WalletItem:
         """One credential; re-verified first when its last check is older than the re-check age."""
-        with self.database.transaction() as session:
-            wallet = self._wallet(session, account_id)
-            row = WalletRepository(session).credential(wallet.id, credential_id)
-            if row is None:
-                raise NotFoundError("no such credential in your wallet")
-            if self.clock() - row.checked_at > self.recheck_after:
-                self._recheck(session, wallet, row)
-            return self._item(session, row)
+        return self._checked(account_id, credential_id, always=False)
 
     def recheck(self, account_id: int, credential_id: str) -> WalletItem:
         """Verify a credential again now (status lists, validity), and whom it is about (the account's address
         may have been verified since)."""
+        return self._checked(account_id, credential_id, always=True)
+
+    def _checked(self, account_id: int, credential_id: str, *, always: bool) -> WalletItem:
+        """The credential, verified again first (``always``, or when its last check is stale). The verification
+        runs between two transactions, never inside one: it may fetch from other issuers, and on this instance it
+        may sign a status list and store it, which an open SQLite read transaction could then not write after."""
         with self.database.transaction() as session:
             wallet = self._wallet(session, account_id)
             row = WalletRepository(session).credential(wallet.id, credential_id)
             if row is None:
                 raise NotFoundError("no such credential in your wallet")
-            self._recheck(session, wallet, row)
+            if not always and self.clock() - row.checked_at <= self.recheck_after:
+                return self._item(session, row)
+            original = row.original
+        report = self.verification.verify(original)
+        with self.database.transaction() as session:
+            begin_write(session)
+            wallet = self._wallet(session, account_id)
+            row = WalletRepository(session).credential(wallet.id, credential_id)
+            if row is None:
+                raise NotFoundError("no such credential in your wallet")
+            self.keep_check(session, wallet, row, report)
             return self._item(session, row)
 
-    def _refresh_due_awards(self, session: Session, wallet: WalletRow, rows: Sequence[WalletCredentialRow]) -> None:
+    def _refresh_due_awards(self, account_id: int) -> None:
         """Verify again (at most :data:`REFRESH_LIMIT` a listing) the credentials awarded on this instance whose
         last check is older than the re-check age: their status lists answer locally, and an issuer's revocation
-        or suspension makes its copies due at once, so the list's notices come from a fresh verification."""
-        due = [r for r in rows if r.award_id is not None and self.clock() - r.checked_at > self.recheck_after]
-        for row in due[:REFRESH_LIMIT]:
-            self._recheck(session, wallet, row)
+        or suspension makes its copies due at once, so the list's notices come from a fresh verification. (Only
+        without the queue's ``wallet.refresh``; verified between transactions, as :meth:`_checked` explains.)"""
+        with self.database.transaction() as session:
+            wallet = self._wallet(session, account_id)
+            rows = WalletRepository(session).credentials(wallet.id, q=None, status=None, collection=None)
+            due = [
+                (r.id, r.original)
+                for r in rows
+                if r.award_id is not None and self.clock() - r.checked_at > self.recheck_after
+            ]
+        reports = {credential_id: self.verification.verify(original) for credential_id, original in due[:REFRESH_LIMIT]}
+        if not reports:
+            return
+        with self.database.transaction() as session:
+            begin_write(session)
+            wallet = self._wallet(session, account_id)
+            repo = WalletRepository(session)
+            for credential_id, report in reports.items():
+                row = repo.credential(wallet.id, credential_id)
+                if row is not None:
+                    self.keep_check(session, wallet, row, report)
 
     def dismiss_notice(self, account_id: int, credential_id: str) -> WalletItem:
         """The learner has read the notice about the credential's status: remember the status they saw."""
@@ -235,9 +262,6 @@ class WalletService(WalletCore):
                 raise NotFoundError("no such credential in your wallet")
             row.status_seen = row.status
             return self._item(session, row)
-
-    def _recheck(self, session: Session, wallet: WalletRow, row: WalletCredentialRow) -> None:
-        self.keep_check(session, wallet, row, self.verification.verify(row.original))
 
     # -- organising ---------------------------------------------------------------------------------
 
