@@ -14,15 +14,20 @@ from tests.analytics_parts import build_dataset
 from tests.factories import PUBLIC_URL, SECRET
 
 
-def test_refresh_then_show(sqlite_database: Database, tmp_path: Path) -> None:
-    build_dataset(sqlite_database)
-    env = {
+def _instance(database: Database, tmp_path: Path, **more: str) -> dict[str, str]:
+    """The hand-made data set in ``database``, and the environment of ``cairn`` commands over it."""
+    build_dataset(database)
+    return {
         "CAIRN_SECRET_KEY": SECRET,
         "CAIRN_BASE_URL": PUBLIC_URL,
-        "CAIRN_DATABASE_URL": sqlite_database.url,
+        "CAIRN_DATABASE_URL": database.url,
         "CAIRN_ANALYTICS_CACHE": str(tmp_path / "cache"),
-        "CAIRN_ANALYTICS_K": "3",
+        **more,
     }
+
+
+def test_refresh_then_show(sqlite_database: Database, tmp_path: Path) -> None:
+    env = _instance(sqlite_database, tmp_path, CAIRN_ANALYTICS_K="3")
     runner = CliRunner()
     before = runner.invoke(cli, ["analytics", "show", "awards"], env=env)
     assert before.exit_code == 1
@@ -52,13 +57,7 @@ def test_refresh_then_show(sqlite_database: Database, tmp_path: Path) -> None:
 
 
 def test_release_then_combine(sqlite_database: Database, tmp_path: Path) -> None:
-    build_dataset(sqlite_database)
-    env = {
-        "CAIRN_SECRET_KEY": SECRET,
-        "CAIRN_BASE_URL": PUBLIC_URL,
-        "CAIRN_DATABASE_URL": sqlite_database.url,
-        "CAIRN_ANALYTICS_CACHE": str(tmp_path / "cache"),
-    }
+    env = _instance(sqlite_database, tmp_path)
     runner = CliRunner()
     assert runner.invoke(cli, ["analytics", "refresh"], env=env).exit_code == 0
     off = runner.invoke(cli, ["analytics", "release"], env=env)
