@@ -179,6 +179,10 @@ class IssuingService:
         :class:`~cairn.services.catalog.coawards.CoAwardPendingError` when the version names a co-awarding
         body that has not accepted (every award, single or bulk, is planned here first)."""
         with self.database.transaction() as session:
+            # A writer from the start: the first award of a definition stores its badge (and of an organisation,
+            # makes its key), and on SQLite a read transaction that turns writer after another connection wrote
+            # (a status list signed by a job, say) fails at once with 'database is locked'.
+            begin_write(session)
             stored = DefinitionRepository(session).get(definition, version)
             d = stored.definition
             if organisation is not None and d.awarding_bodies[0] != organisation:
