@@ -8,7 +8,10 @@ Writes a folder of ESCO-layout CSV files, xz-compressed and keeping only the col
 - ``en/``: from ESCO v1.1.1 (English, complete): skills (type, reuse level, labels, description), skill groups,
   the skills hierarchy, the skill collections, occupations (ISCO group, labels, description), ISCO groups,
   the occupation hierarchy and the occupation-skill relations;
-- ``pl/``: from ESCO v1.2.1 (Polish): the labels of the occupations and ISCO groups that v1.1.1 has.
+- ``pl/``: from ESCO v1.2.1 (Polish): the labels of the occupations, ISCO groups and skill groups that v1.1.1
+  has, and the Polish labels of v1.1.1's skills that v1.2.1's Polish skill collections give (that download has no
+  ``skills_pl.csv``; the loader reads a language's collection files as skill labels when its skills file is
+  absent).
 
 This service uses the ESCO classification of the European Commission; see src/cairn/skills/data/NOTICE.txt.
 """
@@ -36,7 +39,9 @@ COLLECTIONS = ("digital", "digComp", "green", "language", "research", "transvers
 PL_FILES: dict[str, tuple[str, ...]] = {
     "occupations": ("conceptUri", "code", "iscoGroup", "preferredLabel", "altLabels"),
     "ISCOGroups": ("conceptUri", "code", "preferredLabel", "altLabels"),
+    "skillGroups": ("conceptUri", "code", "preferredLabel", "altLabels"),
 }
+PL_COLLECTION_COLUMNS = ("conceptUri", "preferredLabel", "altLabels")
 
 
 def _read(path: Path, columns: Iterable[str], keep: set[str] | None = None) -> list[list[str]]:
@@ -77,6 +82,12 @@ def main(source: str, target: str) -> None:
     for base, cols in PL_FILES.items():
         rows = _read(pl / f"{base}_pl.csv", cols, keep=uris[base])
         size = _write(out / "pl" / f"{base}_pl.csv.xz", cols, rows)
+        total += size
+        print(f"pl/{base}: {len(rows)} rows, {size:,} bytes")
+    for name in COLLECTIONS:
+        base = f"{name}SkillsCollection"
+        rows = _read(pl / f"{base}_pl.csv", PL_COLLECTION_COLUMNS, keep=uris["skills"])
+        size = _write(out / "pl" / f"{base}_pl.csv.xz", PL_COLLECTION_COLUMNS, rows)
         total += size
         print(f"pl/{base}: {len(rows)} rows, {size:,} bytes")
     print(f"total {total:,} bytes in {out}")

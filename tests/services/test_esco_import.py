@@ -105,6 +105,13 @@ def test_polish_partial_download_merges(esco: EscoService, tmp_path: Path, share
     data = esco.data()
     assert all("pl" in o.labels for o in data.occupations.values())
     assert esco.search_occupations(next(iter(data.occupations.values())).labels["pl"].preferred, language="pl")
+    # The Polish download has no skills file: its collections label the skills they hold, and its skill groups
+    # their groups; English stays, and no skill comes from labels alone.
+    polish = {uri for uri, skill in data.skills.items() if "pl" in skill.labels}
+    assert polish
+    assert all("en" in data.skills[uri].labels for uri in polish)
+    assert all("pl" in group.labels and "en" in group.labels for group in data.skill_groups.values())
+    assert set(data.skills) == set(esco.data().skills)
 
 
 def test_a_newer_release_replaces_concepts_but_keeps_dropped_ones(esco: EscoService, tmp_path: Path) -> None:
@@ -196,6 +203,9 @@ def test_the_demo_imports_the_shipped_extract_once(esco: EscoService, database: 
     assert {"digital", "green", "transversal", "language"} <= set(data.collections)
     assert esco.search_occupations("programista", language="pl")
     assert esco.search_occupations("software developer")[0].label == "software developer"
+    polish = [skill for skill in data.skills.values() if "pl" in skill.labels]
+    assert len(polish) == 2_235  # the v1.1.1 skills that ESCO v1.2.1's Polish collections label
+    assert all("pl" in group.labels for group in data.skill_groups.values())
 
 
 def test_version_key_orders_releases() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from cairn.errors import InputError
-from cairn.skills.esco import ALL_PARTS, load_esco
+from cairn.skills.esco import ALL_PARTS, Labels, load_esco
 from tests.factories import SKILL, SKILLS_HEADER, write_csv, write_esco
 
 
@@ -50,6 +50,35 @@ def test_reads_v1_2_layout_with_one_folder_per_language(tmp_path: Path) -> None:
     assert data.skills[SKILL + "js"].label("pl").preferred == "JavaScript"  # falls back to English
     assert len(data.occupation_skills) == 2
     assert load_esco(root, languages=["pl"]).languages == ("pl",)
+
+
+def test_a_language_without_a_skills_file_labels_skills_from_its_collections(tmp_path: Path) -> None:
+    # ESCO v1.2.1's Polish download has no skills_pl.csv, but its collection files label their members.
+    root = tmp_path / "esco-v1.2.0"
+    write_esco(root / "en", v12=True)
+    write_csv(
+        root / "pl" / "transversalSkillsCollection_pl.csv",
+        ["conceptType", "conceptUri", "preferredLabel", "status", "skillType", "altLabels", "description"],
+        [["KnowledgeSkillCompetence", SKILL + "team", "pracować w zespole", "released", "skill/competence",
+          "współpracować | działać w grupie", "Współpracować z innymi."],
+         ["KnowledgeSkillCompetence", SKILL + "not-in-en", "coś innego", "released", "skill/competence", "", ""],
+         ["SkillGroup", "http://data.europa.eu/esco/isced-f/00", "programy ogólne", "released", "", "", ""]],
+    )  # fmt: skip
+    write_csv(root / "pl" / "occupations_pl.csv", ["conceptUri", "preferredLabel", "altLabels", "iscoGroup"], [])
+    data = load_esco(root)
+    team = data.skills[SKILL + "team"]
+    assert team.label("pl") == Labels(
+        "pracować w zespole", ("współpracować", "działać w grupie"), description="Współpracować z innymi."
+    )
+    assert team.label("en").preferred == "work in teams"
+    assert team.collections == frozenset({"transversal"})  # membership as the English files say
+    assert SKILL + "not-in-en" not in data.skills  # a label alone makes no skill
+    assert set(data.skill_labels) == {SKILL + "team", SKILL + "not-in-en"}  # what an import of Polish adds
+    only_polish = load_esco(root / "pl", require=[], languages=["pl"])
+    assert not only_polish.skills
+    assert only_polish.skill_labels[SKILL + "team"]["pl"].preferred == "pracować w zespole"
+    # A language with its own skills file takes the labels from there, not from its collections.
+    assert not load_esco(root, languages=["en"]).skill_labels
 
 
 def test_names_a_missing_file(tmp_path: Path) -> None:

@@ -190,6 +190,10 @@ class EscoData:
     isco_groups: Mapping[str, IscoGroup] = field(default_factory=dict)
     occupation_skills: tuple[OccupationSkill, ...] = ()
     parts: frozenset[str] = frozenset()
+    skill_labels: Mapping[str, Mapping[str, Labels]] = field(default_factory=dict)
+    """Labels that a language's collection files give for skills, in languages read without a skills file
+    (ESCO v1.2.1's Polish download has no ``skills_pl.csv``, but its collections label 2,787 skills): merged
+    into :attr:`skills` where those are read too, and what an import of that language alone adds to the store."""
 
 
 @dataclass(slots=True)
@@ -278,6 +282,11 @@ def load_esco(
             labels = _labels(row)
             if labels is not None:
                 skill_labels.setdefault(uri, {})[lang] = labels
+    collection_labels = _collection_labels(found, langs) if "collections" in reading else {}
+    for uri, by_lang in collection_labels.items():
+        if uri in skill_labels:
+            for lang, labels in by_lang.items():
+                skill_labels[uri].setdefault(lang, labels)
     for uri, row in skill_rows.items():
         if uri not in skill_labels:
             continue
@@ -316,6 +325,7 @@ def load_esco(
         isco_groups=isco_groups,
         occupation_skills=relations,
         parts=frozenset(parts),
+        skill_labels=collection_labels,
     )
 
 
@@ -482,6 +492,26 @@ def _collections(found: _Found, langs: tuple[str, ...]) -> dict[str, frozenset[s
             continue
         name = base[: -len(_COLLECTION_SUFFIX)].lower()
         out[name] = frozenset(row["conceptUri"].strip() for row in _rows(path, "collection"))
+    return out
+
+
+def _collection_labels(found: _Found, langs: tuple[str, ...]) -> dict[str, dict[str, Labels]]:
+    """Skill labels from the collection files of each language in ``langs`` that has no ``skills_xx.csv``
+    (a collection file labels its members: ``preferredLabel``, ``altLabels`` split on `` | ``)."""
+    out: dict[str, dict[str, Labels]] = {}
+    with_skills = found.get("skills")
+    for lang in langs:
+        if lang in with_skills:
+            continue
+        for base in sorted(found.files):
+            path = found.get(base).get(lang) if base.endswith(_COLLECTION_SUFFIX) else None
+            if path is None:
+                continue
+            for row in _rows(path, "collection"):
+                uri = row["conceptUri"].strip()
+                labels = _labels(row) if "/skill/" in uri else None
+                if labels is not None:
+                    out.setdefault(uri, {}).setdefault(lang, labels)
     return out
 
 

@@ -7,8 +7,6 @@ classification of the European Commission (see ``data/NOTICE.txt``).
 
 from __future__ import annotations
 
-import csv
-import lzma
 import unicodedata
 from bisect import bisect_left
 from collections import defaultdict
@@ -179,12 +177,8 @@ def shipped_labels() -> SkillLabels:
 
 @cache
 def _polish_labels() -> dict[str, str]:
-    path = resources.files("cairn.skills") / "data" / "skill_labels_pl.csv.xz"
-    with path.open("rb") as raw:
-        text = lzma.decompress(raw.read()).decode("utf-8")
-        rows = csv.reader(text.splitlines())
-        next(rows, None)
-        return {ESCO_SKILL_PREFIX + row[0]: row[1] for row in rows if len(row) == 2}
+    polish = load_esco(shipped_esco_folder() / "pl", require=(), languages=("pl",), only=("collections",))
+    return {uri: labels["pl"].preferred for uri, labels in polish.skill_labels.items() if "pl" in labels}
 
 
 def skill_label(uri: str, lang: str = "en") -> tuple[str, str] | None:

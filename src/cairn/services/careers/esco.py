@@ -168,14 +168,19 @@ class EscoService:
         folder = Path(path)
         langs = tuple(languages) if languages is not None else None
         present = present_parts(folder, languages=langs)
+        reading: tuple[str, ...]
         if "skills" in present:
             require: tuple[str, ...] = ALL_PARTS
+            reading = require
         elif "occupations" in present or "isco_groups" in present:
+            # Another language of the stored release (ESCO v1.2.1's Polish download has no skills file): its
+            # occupations, ISCO groups, skill groups and the skill labels its collection files give.
             require = ("occupations", "isco_groups")
+            reading = (*require, "skill_groups", "collections")
         else:
             raise InputError(f"ESCO folder {folder} has neither skills_xx.csv nor occupations_xx.csv files")
         say(f"reading {folder}")
-        data = load_esco(folder, require=require, languages=langs, version=version, only=require)
+        data = load_esco(folder, require=require, languages=langs, version=version, only=reading)
         say(
             f"read ESCO {data.version or '(unknown version)'} ({', '.join(data.languages)}): "
             f"{len(data.skills):,} skills, {len(data.occupations):,} occupations, "
@@ -272,12 +277,34 @@ class EscoService:
             only_existing=only_existing,
         )
         say(f"writing {store.replace('occupations', occupations.values()):,} occupations")
+        if extension:
+            self._add_skill_labels(store, data, say)
         isco = _merge(
             store.labelled("isco_groups"),
             ({"uri": g.uri, "code": g.code, "labels": _labels_json(g.labels)} for g in data.isco_groups.values()),
             only_existing=only_existing,
         )
         store.replace("isco_groups", isco.values())
+
+    def _add_skill_labels(self, store: EscoStore, data: EscoData, say: Progress) -> None:
+        # Labels in another language for the stored skills and skill groups; a concept the release lacks is
+        # left out, and a language's labels replace that language's only.
+        skills = store.labelled("skills")
+        added = 0
+        for uri, labels in data.skill_labels.items():
+            row = skills.get(uri)
+            if row is not None:
+                row["labels"] = {**row["labels"], **_labels_json(labels)}
+                added += 1
+        if added:
+            store.replace("skills", skills.values())
+        groups = _merge(
+            store.labelled("skill_groups"),
+            ({"uri": g.uri, "code": g.code, "labels": _labels_json(g.labels)} for g in data.skill_groups.values()),
+            only_existing=True,
+        )
+        store.replace("skill_groups", groups.values())
+        say(f"adding labels in {', '.join(data.languages)} to {added:,} skills and {len(groups):,} skill groups")
 
     # -- reading --------------------------------------------------------------------------------------
 
