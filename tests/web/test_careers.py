@@ -4,6 +4,7 @@ occupation pages (signed in only), the job-ad page with its CSRF check."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -210,6 +211,15 @@ def test_labels_in_another_language_are_marked(client: TestClient) -> None:
     detail = client.get("/wallet/occupations/target", params={"lang": "pl"}).text
     assert '<h1 lang="en">target job</h1>' in detail
     assert detail.count('lang="en">skill ') == 1  # the missing essential skill
+    # And visibly: a code after each English label, with words for a screen reader.
+    tag = '<span class="lang-tag" title="etykieta po angielsku"><span aria-hidden="true">EN</span>'
+    assert skills.count(tag) == 2
+    assert detail.count(tag) == 1
+    assert "(etykieta po angielsku)</span>" in detail
+    assert 'class="lang-tag"' not in client.get("/wallet/skills", params={"lang": "en"}).text
+    token = csrf_of(client.get("/jobs").text)
+    ad = client.post("/jobs", params={"lang": "pl"}, data={"text": "- build websites", "csrf_token": token}).text
+    assert re.search(r'lang="en">develop web applications</a> <span class="lang-tag"', ad)
 
 
 def test_an_issuer_sees_which_of_its_micro_credentials_cover_an_ad(container: Container, database: Database) -> None:
@@ -226,6 +236,9 @@ def test_an_issuer_sees_which_of_its_micro_credentials_cover_an_ad(container: Co
         assert "Your organisation's micro-credentials that cover it" in page
         assert 'href="/micro-credentials/um-python-data-analysis' in page
         assert 'href="/micro-credentials/um-sql-databases' in page
+        # A Polish reader gets ESCO's Polish label where it ships, unmarked; the others in English, marked.
+        polish = client.post("/jobs", params={"lang": "pl"}, data={"text": ad, "csrf_token": token}).text
+        assert re.search(r">Python \(programowanie komputerowe\)</a> <span class=\"matched\">", polish)
         sign_in(client, "learner@example.org")  # not a member of any organisation: no such section
         token = csrf_of(client.get("/jobs").text)
         assert (

@@ -371,12 +371,34 @@ def _picked_text(context: Context, text: Any) -> str:
     return pick(_given(text), _page_lang(context))[1]
 
 
+LANGUAGE_TAGS: Mapping[str, tuple[str, str]] = {"en": ("EN", "label in English"), "pl": ("PL", "label in Polish")}
+"""What :func:`_lang_tag` shows for a label in another language than the page's: the visible code and the words
+a screen reader says (ESCO's Polish download labels only some skills, the others are shown in English)."""
+
+
+@pass_context
+def _lang_tag(context: Context, label_lang: str) -> Markup:
+    """After a label in another language than the page's: a visible language code and, for a screen reader, the
+    words (``<span class="lang-tag">EN <span class="visually-hidden">(label in English)</span></span>``);
+    nothing when the label is in the page's language or its language is unknown."""
+    lang = _page_lang(context)
+    tag = LANGUAGE_TAGS.get((label_lang or "").split("-")[0])
+    if tag is None or label_lang.split("-")[0] == lang:
+        return Markup("")
+    code, words = tag
+    return Markup(
+        ' <span class="lang-tag" title="%s"><span aria-hidden="true">%s</span>'
+        '<span class="visually-hidden"> (%s)</span></span>'
+    ) % (translate(lang, words), code, translate(lang, words))
+
+
 def _install_content(environment: Environment) -> None:
     """``title_of``, ``title_text`` and ``written_in`` (a credential's language) for templates, and the
     ``in_lang`` filter."""
     environment.globals["title_of"] = _title_of
     environment.globals["title_text"] = _title_text
     environment.globals["written_in"] = _written_in
+    environment.globals["lang_tag"] = _lang_tag
     environment.filters["in_lang"] = _in_lang
     environment.filters["picked"] = _picked
     environment.filters["picked_text"] = _picked_text

@@ -48,6 +48,7 @@ from cairn.skills.careers import (
     offers_covering,
     rank_next_steps,
     search_occupations,
+    skill_label_in,
 )
 from cairn.skills.encoders import Encoder
 from cairn.skills.esco import EscoData, Occupation
@@ -60,7 +61,7 @@ from cairn.skills.jobs import (
     sentences,
     support,
 )
-from cairn.skills.labels import SHIPPED_ESCO_VERSION, shipped_esco
+from cairn.skills.labels import SHIPPED_ESCO_VERSION, shipped_esco, skill_label
 from cairn.skills.suggest import Suggestion
 from cairn.skills.summary import summarise
 from cairn.skills.text import MAX_QUERY_CHARS, SUPPORTED_LANGUAGES, guess_language
@@ -524,6 +525,21 @@ class CareersService:
         return OccupationDetail(occupation, label, fit, tuple(missing), tuple(steps), label_language)
 
     # ------------------------------------------------------------------------------ job ads
+
+    def skill_names(self, uris: Iterable[str], *, language: str = "en") -> dict[str, tuple[str, str]]:
+        """``{uri: (label, its language)}`` for a reader of ``language``: the stored release's label in that
+        language, else the shipped extract's (ESCO v1.2.1's Polish collections), else English; pages mark a
+        label that is not in the page's language (``lang`` and a visible tag). A skill the release lacks is left out."""
+        esco = self._source()
+        out: dict[str, tuple[str, str]] = {}
+        for uri in uris:
+            label, label_lang = skill_label_in(esco, uri, language)
+            if label_lang == "zxx":  # not in this release: the caller keeps the label it has
+                continue
+            if label_lang != language and (shipped := skill_label(uri, language)) and shipped[0] == language:
+                label, label_lang = shipped[1], shipped[0]
+            out[uri] = (label, label_lang)
+        return out
 
     def job_ad(
         self,

@@ -482,6 +482,7 @@ def jobs_submit(
         context["error"] = _error_in(reader, exc)
         return _page(request, "careers/jobs.html", context, status=exc.status if exc.status in (413,) else 422)
     context["analysis"] = analysis
+    context["skill_names"] = service.skill_names([s.uri for s in (*analysis.skills, *analysis.gaps)], language=reader)
     context["reason"] = message_in(reader, analysis.reason_message) or analysis.reason
     context["note"] = message_in(reader, analysis.note) or None
     context["held_profile"] = held
