@@ -205,3 +205,13 @@ def test_a_phrase_is_said_from_its_parts_live_or_stored_and_plain_text_whole() -
     assert said("pl", "%(x)s is quoted, never formatted") == "%(x)s is quoted, never formatted"
     broken = {"msgid": "the accreditation ended on %(day)s, before the credential was awarded", "args": {}}
     assert said("pl", broken) == "akredytacja wygasła %(day)s, przed przyznaniem poświadczenia"  # no values: as is
+
+
+def test_the_language_switcher_keeps_the_query(client: TestClient) -> None:
+    page = client.get("/catalogue", params={"q": "python & data", "lang": "en"}).text
+    assert 'href="/catalogue?q=python+%26+data&amp;lang=pl"' in page
+    assert 'href="/catalogue?q=python+%26+data&amp;lang=en"' in page
+    plain = client.get("/verify").text
+    assert 'href="/verify?lang=pl"' in plain
+    huge = client.get("/catalogue", params={"q": "x" * 3000}).text
+    assert 'href="/catalogue?lang=pl"' in huge  # too long to carry: dropped, not cut

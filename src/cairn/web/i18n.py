@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from functools import cache
 from importlib import resources
 from typing import Any
+from urllib.parse import urlencode
 
 from babel.dates import format_date, format_time
 from babel.messages.pofile import read_po
@@ -270,12 +271,30 @@ def install(environment: Environment) -> None:
     _install_content(environment)
 
 
+MAX_KEPT_QUERY = 2000
+"""The longest query string the language switcher carries over (longer ones are dropped, not cut)."""
+
+
+def language_link(request: Request, code: str, path: str | None = None) -> str:
+    """The address of this page in language ``code``: the page's ``path`` (the request's when not given) with the
+    request's query kept when the page is the requested one (a search, a filter, a page of results), ``lang``
+    replaced; a ``path`` of another page, or one with a query of its own, is taken as it is."""
+    if path and ("?" in path or path != request.url.path):
+        return f"{path}{'&' if '?' in path else '?'}{urlencode({'lang': code})}"
+    kept = [(key, value) for key, value in request.query_params.multi_items() if key != "lang"]
+    query = urlencode([*kept, ("lang", code)])
+    if len(query) > MAX_KEPT_QUERY:
+        query = urlencode({"lang": code})
+    return f"{request.url.path}?{query}"
+
+
 def make_templates(*, version: str, languages: Mapping[str, str]) -> Jinja2Templates:
     """The page templates, with gettext installed and what every page's frame needs."""
     templates = Jinja2Templates(directory=str(resources.files("cairn.web") / "templates"))
     install(templates.env)
     templates.env.globals["version"] = version
     templates.env.globals["site_languages"] = dict(languages)
+    templates.env.globals["language_link"] = language_link
     return templates
 
 
