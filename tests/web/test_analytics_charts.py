@@ -64,6 +64,9 @@ def test_values_are_written_the_readers_way() -> None:
     assert key_text("mode", "online", "pl") == "Online"
     assert key_text("field", "06", "en") == "06 Information and communication technologies"
     assert key_text("region", "", "en") == "not stated"
+    assert key_text("ects_band", "1-2.9", "pl") == "1–2,9"  # the Polish decimal comma, a dash for the range
+    assert key_text("ects_band", "6-14.9", "en") == "6–14.9"
+    assert key_text("ects_band", "15+", "pl") == "15+"
 
 
 def test_every_indicator_breakdown_and_word_reads_in_polish() -> None:

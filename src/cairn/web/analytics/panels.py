@@ -9,6 +9,7 @@ the reader's way: counts as whole numbers, ratios as percentages, medians in day
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -66,6 +67,7 @@ _WORDS: Final = {
     ("employment", "not-said"): "not said",
 }
 """Keys that are words: said in the reader's language (other keys, codes and months, are shown as they are)."""
+_NUMBER: Final = re.compile(r"\d+(?:\.\d+)?")
 REASON_WORDS: Final = {
     "small": "withheld: about fewer than %(k)s people",
     "complementary": "withheld: would reveal a small group",
@@ -109,7 +111,11 @@ def key_text(dimension: str, key: str, lang: str) -> str:
     if term is not None:
         return f"{key} {term.label(lang)}" if dimension == "field" else term.label(lang)
     words = _WORDS.get((dimension, key))
-    return translate(lang, words) if words else key
+    if words:
+        return translate(lang, words)
+    if dimension == "ects_band":  # "1-2.9": numbers the reader's way ("1–2,9" in Polish), a dash for the range
+        return _NUMBER.sub(lambda found: number(float(found.group()), lang), key).replace("-", "–")
+    return key
 
 
 def value_text(indicator: Indicator, value: float | None, lang: str) -> str:
