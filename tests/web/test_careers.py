@@ -220,6 +220,7 @@ def test_labels_in_another_language_are_marked(client: TestClient) -> None:
     token = csrf_of(client.get("/jobs").text)
     ad = client.post("/jobs", params={"lang": "pl"}, data={"text": "- build websites", "csrf_token": token}).text
     assert re.search(r'lang="en">develop web applications</a> <span class="lang-tag"', ad)
+    assert "słowa w tekście: „build”, „websites”" in ad  # Polish quotation marks
 
 
 def test_an_issuer_sees_which_of_its_micro_credentials_cover_an_ad(container: Container, database: Database) -> None:

@@ -411,6 +411,17 @@ def _lang_tag(context: Context, label_lang: str) -> Markup:
     ) % (translate(lang, words), code, translate(lang, words))
 
 
+QUOTES: Mapping[str, tuple[str, str]] = {"pl": ("„", "”"), "de": ("„", "“")}
+"""Quotation marks by language (English's “…” elsewhere)."""
+
+
+@pass_context
+def _quoted(context: Context, words: Any) -> str:
+    """Each of ``words`` in the page language's quotation marks, joined by commas: “a”, “b” („a”, „b” in Polish)."""
+    opening, closing = QUOTES.get(_page_lang(context), ("“", "”"))
+    return ", ".join(f"{opening}{word}{closing}" for word in words)
+
+
 def _install_content(environment: Environment) -> None:
     """``title_of``, ``title_text`` and ``written_in`` (a credential's language) for templates, and the
     ``in_lang`` filter."""
@@ -421,3 +432,4 @@ def _install_content(environment: Environment) -> None:
     environment.filters["in_lang"] = _in_lang
     environment.filters["picked"] = _picked
     environment.filters["picked_text"] = _picked_text
+    environment.filters["quoted"] = _quoted
