@@ -400,7 +400,7 @@ def usage_counts(connection: psycopg.Connection[Any], rng: np.random.Generator, 
                     copy.write_row((key, day, channel, kind, vtype, vcountry, organisation, "PL", int(definition) + 1,
                                     verified, count))  # fmt: skip
                     rows += 1
-        skills = [uri for (uri,) in cursor.execute("SELECT uri FROM esco_collections").fetchall()]
+        skills = [uri for (uri,) in cursor.execute("SELECT DISTINCT uri FROM esco_collections ORDER BY uri").fetchall()]
         demand = 0
         with cursor.copy("COPY demand_counts (key, month, kind, uri, count) FROM STDIN") as copy:
             for months in range(36):
