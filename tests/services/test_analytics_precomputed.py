@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cairn.services.analytics.engine import PRECOMPUTED, Engine, Query, Table, connect
+from cairn.services.analytics.engine import AWARD_FACTS, PRECOMPUTED, Engine, Query, Table, connect
 from cairn.services.analytics.service import AnalyticsService
 from cairn.services.analytics.snapshot import TABLES, _fixed_panels, _write_small
 from cairn.services.analytics.views import VIEWS
@@ -36,7 +36,7 @@ def _content(table: Table) -> list[tuple[object, ...]]:
 
 def _drop_facts(folder: Path) -> None:
     """Remove the fact tables: from now on only what was precomputed or kept can be answered."""
-    for name in ("awards", "shares", "pathways", "recognitions", "skills"):
+    for name in ("award_facts", "shares", "pathways", "recognitions", "skills"):
         (folder / f"{name}.parquet").unlink()
 
 
@@ -56,7 +56,7 @@ def test_every_fixed_panel_is_precomputed_with_the_computed_answer(database: Dat
     # another scope, a period or a filter is computed from the fact tables (gone here), never taken from the panels
     for query in (Query("awards", ("month",), scope=(1, 2)), Query("awards", ("month",), start=date(2026, 1, 1)),
                   Query("awards", ("month",), filters={"mode": "online"})):  # fmt: skip
-        with pytest.raises(Exception, match=r"awards\.parquet"):
+        with pytest.raises(Exception, match=r"award_facts\.parquet"):
             engine.table(query)
     computed.close()
 
@@ -96,10 +96,10 @@ def test_filter_choices_come_from_the_catalogue_without_reading_the_awards(datab
     reader, engine = _opened(database, tmp_path)
     assert reader.values("mode") == ["blended", "in-person", "online"]
     assert engine.values("field") == [("04", 1), ("06", 2)]  # definitions, not people
-    for name in ("awards", "shares", "pathways", "recognitions"):
+    for name in ("award_facts", "shares", "pathways", "recognitions"):
         (engine.snapshot / f"{name}.parquet").unlink()
     engine._results.clear()
-    with pytest.raises(Exception, match=r"awards\.parquet"):  # the awarded definitions are read once...
+    with pytest.raises(Exception, match=r"award_facts\.parquet"):  # the awarded definitions are read once...
         engine.values("language")
 
 
@@ -114,7 +114,7 @@ def test_a_result_is_kept_while_the_snapshot_is_open(database: Database, tmp_pat
     assert again is not first
     assert _content(again) == _content(first)
     assert [c.suppressed for c in again.all_cells()] == [c.suppressed for c in first.all_cells()]
-    with pytest.raises(Exception, match=r"awards\.parquet"):
+    with pytest.raises(Exception, match=r"award_facts\.parquet"):
         reader.table(Query("awards", ("issuer",), start=date(2026, 2, 1), scope=(1, 2, 3)))
 
 
@@ -137,3 +137,41 @@ def test_small_tables_are_written_whole_in_batches(tmp_path: Path) -> None:
     _write_small(connection, "empty", (("id", "BIGINT"),), [], tmp_path / "empty.parquet")
     assert connection.execute(f"SELECT COUNT(*) FROM '{tmp_path / 'empty.parquet'}'").fetchall() == [(0,)]
     connection.close()
+
+
+def test_a_snapshot_exported_before_the_award_facts_is_still_read(database: Database, tmp_path: Path) -> None:
+    _, engine = _opened(database, tmp_path)
+    assert not (engine.snapshot / "awards.parquet").exists()  # the joined facts replace the awards
+    older = tmp_path / "older"
+    shutil.copytree(engine.snapshot, older)
+    (older / PRECOMPUTED).unlink()
+    connection = connect()
+    columns = [c for c, _ in TABLES["awards"].columns]
+    connection.execute(
+        f"COPY (SELECT {', '.join(columns)} FROM '{older / AWARD_FACTS}') TO '{older / 'awards.parquet'}'"
+    )
+    connection.close()
+    (older / AWARD_FACTS).unlink()
+    old, new = Engine(older), Engine(engine.snapshot, precomputed=False)
+    for query in (
+        *_fixed_panels("ministry", "open"),
+        Query("awards", ("field", "region"), filters={"mode": "online"}),
+        Query("skills_supplied", ("collection",), start=date(2026, 1, 1)),
+        Query("learners", ("issuer",), scope=(1, 2), bound=2),
+        Query("days_to_claim", ("eqf",)),
+    ):
+        assert _content(old.table(query)) == _content(new.table(query)), query
+    assert old.values("field") == new.values("field")
+    old.close()
+    new.close()
+
+
+def test_award_facts_name_learners_by_a_dense_number(database: Database, tmp_path: Path) -> None:
+    _, engine = _opened(database, tmp_path)
+    connection = connect()
+    kind, lowest, highest, learners = connection.execute(
+        "SELECT typeof(min(learner)), min(learner), max(learner), COUNT(DISTINCT learner)"
+        f" FROM '{engine.snapshot / AWARD_FACTS}'"
+    ).fetchone() or (None, None, None, None)
+    connection.close()
+    assert (kind, lowest, highest) == ("INTEGER", 1, learners)

@@ -23,10 +23,14 @@ import duckdb
 from cairn.errors import InputError
 from cairn.services.analytics.indicators import DIMENSIONS, FILTERS, INDICATORS, Indicator
 
-__all__ = ["PRECOMPUTED", "Cell", "Engine", "Query", "Table", "connect"]
+__all__ = ["AWARD_FACTS", "PRECOMPUTED", "Cell", "Engine", "Query", "Table", "connect"]
 
 PRECOMPUTED: Final = "precomputed.parquet"
 """The snapshot file of the tables computed when it was exported (the dashboards' unfiltered panels)."""
+AWARD_FACTS: Final = "award_facts.parquet"
+"""The snapshot file of the awards already joined with their definition's and organisation's facets (written by
+the export; ``award_facts`` reads it as it is). A snapshot with it has no ``awards.parquet``; an older snapshot has
+only that, and is read as before (``award_facts`` joins it with the definitions and organisations at each query)."""
 CACHED: Final = 512
 """Results an engine keeps (a snapshot never changes, so a result computed once stays right while it is open)."""
 
@@ -84,7 +88,7 @@ _CATALOGUE: Final = """
         SELECT d.organisation, o.type AS issuer_type, o.country, o.region, substr(d.field, 1, 2) AS field_broad, d.eqf,
                d.nqf, d.ects_band, d.language, d.mode, NULL::TIMESTAMP AS month
         FROM '{dir}/definitions.parquet' d JOIN '{dir}/organisations.parquet' o ON o.id = d.organisation
-        WHERE d.id IN (SELECT DISTINCT definition FROM '{dir}/awards.parquet')"""
+        WHERE d.id IN (SELECT DISTINCT definition FROM award_facts)"""
 # Skills: an award counts once per skill of its definition, in the first of the collections it belongs to.
 _SKILLS: Final = """
         SELECT f.*, s.skill,
@@ -184,7 +188,10 @@ class Engine:
         self._lock = threading.Lock()
         self._db = connect(threads=threads, memory_limit=memory_limit)
         folder = str(snapshot).replace("'", "''")
-        self._db.execute(f"CREATE VIEW award_facts AS {_VIEWS['award_facts'].format(dir=folder)}")
+        if (snapshot / AWARD_FACTS).exists():
+            self._db.execute(f"CREATE VIEW award_facts AS SELECT * FROM '{folder}/{AWARD_FACTS}'")  # noqa: S608
+        else:  # a snapshot exported before the award facts were written joined
+            self._db.execute(f"CREATE VIEW award_facts AS {_VIEWS['award_facts'].format(dir=folder)}")
         self._db.execute(f"CREATE VIEW skill_facts AS {_SKILLS.format(dir=folder)}")
         self._db.execute(f"CREATE VIEW catalogue_facts AS {_CATALOGUE.format(dir=folder)}")
         for name in ("share_facts", "pathway_facts", "recognition_facts", "verification_facts", "demand_facts"):

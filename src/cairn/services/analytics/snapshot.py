@@ -2,16 +2,19 @@
 
 A refresh reads the production tables once, in bulk (PostgreSQL: ``COPY ... TO STDOUT``; SQLite: a streamed
 query), into CSV files in a temporary folder, and DuckDB turns them into one Parquet file per fact table. Nothing in
-a snapshot names a person: learners are a 64-bit hash of the award's recipient key (itself a keyed hash of the
-address), used only to count distinct learners; no address, name, credential or free text is exported.
+a snapshot names a person: learners are numbered 1 to n in the order of a 64-bit hash of the award's recipient key
+(itself a keyed hash of the address), numbers that mean something only within the snapshot and serve only to count
+distinct learners; no address, name, credential or free text is exported.
 
 Fact tables (columns in :data:`TABLES`):
 
 - ``organisations``: each organisation of this instance, with its type, country and region;
 - ``definitions``: each micro-credential definition with the facets analytics breaks down by (ISCED-F field, EQF
   and national level, ECTS and its band, first language of instruction, mode of delivery);
-- ``awards``: one row per award of a definition: issuing organisation, definition, issue date, days until it was
-  claimed (empty when not), revoked or not, the learner hash;
+- ``award_facts``: one row per award of a definition: issuing organisation, definition, issue date, claim date
+  (empty when not), revoked or not, the learner (a dense number: see below), already joined with the definition's
+  facets and the organisation's type, country and region (snapshots made before it have ``awards`` instead, without
+  the joined columns and with the 64-bit learner hash; the engine still reads them);
 - ``skills``: the ESCO skills each definition's outcomes are aligned to, with their collections;
 - ``shares``: share links made of credentials in wallets: the month, the issuing organisation when this instance
   issued it, the views;
@@ -41,7 +44,7 @@ from typing import Any, Final
 import duckdb
 from sqlalchemy import text
 
-from cairn.services.analytics.engine import PRECOMPUTED, Engine, Query, connect
+from cairn.services.analytics.engine import AWARD_FACTS, PRECOMPUTED, Engine, Query, connect
 from cairn.services.analytics.views import VIEWS, Audience
 from cairn.store.database import Database
 
@@ -291,6 +294,41 @@ def _convert(connection: duckdb.DuckDBPyConnection, table: _Table, source: Path,
     connection.execute(sql)
 
 
+FACTS_ROW_GROUP: Final = 122_880
+"""Rows of a Parquet row group of the award facts (DuckDB's default; its minimum and maximum let a scan skip it)."""
+
+
+def _award_facts(connection: duckdb.DuckDBPyConnection, work: Path) -> None:
+    """Write :data:`AWARD_FACTS` from ``awards.parquet`` (then removed), the definitions and the organisations: one
+    row per award with every column a breakdown or filter reads, so that a query reads the columns it needs and
+    joins nothing. Strings are dictionary-encoded by Parquet; ids and small numbers are 32-bit; the learner is a
+    dense 32-bit number (1 to the snapshot's learners, given in the order of their 64-bit hash, so it tells
+    nothing a hash does not: it means something only within this snapshot). Sorted by organisation and issue date,
+    as the awards were: an issuer's rows sit in a few row groups."""
+    awards, definitions, organisations = (work / f"{n}.parquet" for n in ("awards", "definitions", "organisations"))
+    # the paths are folders this module made
+    connection.execute(
+        "CREATE OR REPLACE TEMP TABLE learner_ids AS SELECT learner,"  # noqa: S608
+        " CAST(row_number() OVER (ORDER BY learner) AS INTEGER) AS id"
+        f" FROM (SELECT DISTINCT learner FROM '{awards}' WHERE learner IS NOT NULL)"
+    )
+    connection.execute(
+        f"""COPY (
+        SELECT CAST(a.organisation AS INTEGER) AS organisation, CAST(a.definition AS INTEGER) AS definition,
+               a.issued, a.claimed, a.revoked, date_trunc('month', a.issued) AS month,
+               CAST(date_diff('day', a.issued, a.claimed) AS INTEGER) AS claim_days, o.slug AS issuer,
+               o.type AS issuer_type, o.country, o.region, d.field, substr(d.field, 1, 2) AS field_broad,
+               CAST(d.eqf AS TINYINT) AS eqf, d.nqf, d.ects_band, d.language, d.mode, a.age_band, a.gender,
+               a.education, a.employment, a.learner_country, l.id AS learner
+        FROM '{awards}' a JOIN '{definitions}' d ON d.id = a.definition
+        JOIN '{organisations}' o ON o.id = a.organisation LEFT JOIN learner_ids l ON l.learner = a.learner
+        ORDER BY a.organisation, a.issued
+        ) TO '{work / AWARD_FACTS}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {FACTS_ROW_GROUP})"""  # noqa: S608
+    )
+    connection.execute("DROP TABLE learner_ids")
+    awards.unlink()
+
+
 def _fixed_panels(*audiences: Audience) -> list[Query]:
     """Every panel of the dashboards of ``audiences`` (all: none given) as first shown (no period, filter or
     scope), each once."""
@@ -333,6 +371,8 @@ def export_snapshot(
                 rows[table_name] = _dump(database, table.query, source)
                 _convert(connection, table, source, work / f"{table_name}.parquet")
                 source.unlink()
+                if table_name == "awards":
+                    _award_facts(connection, work)
                 timings[table_name] = round(datetime.now().timestamp() - begun, 3)
         finally:
             connection.close()
