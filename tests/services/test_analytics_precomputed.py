@@ -125,7 +125,8 @@ def test_refresh_reports_each_table_and_the_precomputed_panels(database: Databas
     assert all(seconds >= 0 for seconds in info.table_seconds.values())
     issuer_panels = [q for q in _fixed_panels("issuer") if q.indicator != "skills_demanded"]
     # everyone's panels, and each issuer's own for both organisations (no registry here)
-    assert info.rows["precomputed"] == len(_fixed_panels("ministry", "open")) + 2 * len(issuer_panels)
+    # (+ 1: the learners and the values of each dimension, which decide how a query counts learners)
+    assert info.rows["precomputed"] == len(_fixed_panels("ministry", "open")) + 2 * len(issuer_panels) + 1
 
 
 def test_small_tables_are_written_whole_in_batches(tmp_path: Path) -> None:
@@ -175,3 +176,24 @@ def test_award_facts_name_learners_by_a_dense_number(database: Database, tmp_pat
     ).fetchone() or (None, None, None, None)
     connection.close()
     assert (kind, lowest, highest) == ("INTEGER", 1, learners)
+
+
+def test_learners_counted_with_bitmaps_give_the_hashed_counts(database: Database, tmp_path: Path) -> None:
+    _, engine = _opened(database, tmp_path)
+    queries = [
+        *_fixed_panels("ministry", "open"),
+        Query("learners", ("region", "month"), filters={"field": "06"}),
+        Query("days_to_claim", ("issuer",), start=date(2026, 2, 1)),
+        Query("revoked", ("mode",)),
+        Query("cross_border_awards", ("gender",)),
+        Query("skills_supplied", ("skill",), scope=(1,)),
+        Query("awards", ("eqf",), bound=1),
+    ]
+    assert "bitstring_agg" in engine._sql(Query("learners", ("region", "month")))[0]
+    bitmaps, hashed = Engine(engine.snapshot, precomputed=False), Engine(engine.snapshot, precomputed=False)
+    hashed.bitmap_bytes = 0  # every breakdown too large for bitmaps: learners hashed
+    assert "bitstring_agg" not in hashed._sql(Query("learners", ("region", "month")))[0]
+    for query in queries:
+        assert _content(bitmaps.table(query)) == _content(hashed.table(query)), query
+    bitmaps.close()
+    hashed.close()

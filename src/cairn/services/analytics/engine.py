@@ -10,6 +10,8 @@ query never runs on the event loop (the web calls it from a worker thread).
 from __future__ import annotations
 
 import json
+import math
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -95,6 +97,18 @@ _SKILLS: Final = """
                CASE WHEN s.digital THEN 'digital' WHEN s.green THEN 'green' WHEN s.transversal THEN 'transversal'
                     ELSE 'other' END AS collection
         FROM award_facts f JOIN '{dir}/skills.parquet' s ON s.definition = f.definition"""
+
+BITMAP_BYTES: Final = 128 * 2**20
+"""Most memory a query's learner bitmaps may take (one bit per learner of the snapshot for each cell, margins
+included): a breakdown with more cells counts its distinct learners by hashing, as before."""
+_DISTINCT: Final = re.compile(r"COUNT\(DISTINCT learner\)( FILTER \(WHERE [^()]*\))?")
+# What bounds the number of a breakdown's cells: its values in the snapshot (skill collections are four).
+_SIZED: Final = tuple(name for name, d in DIMENSIONS.items() if "award_facts" in d.views)
+_SIZES: Final = (
+    "SELECT max(learner), "  # noqa: S608 (names and expressions of DIMENSIONS only)
+    + ", ".join(f"COUNT(DISTINCT {DIMENSIONS[name].expression})" for name in _SIZED)
+    + ", (SELECT COUNT(DISTINCT skill) FROM skill_list) FROM award_facts"
+)
 
 LIMIT: Final = 20_000
 """Most rows (cells, margins and total) a table may have: a breakdown by skill and month is the largest."""
@@ -188,8 +202,13 @@ class Engine:
         self._lock = threading.Lock()
         self._db = connect(threads=threads, memory_limit=memory_limit)
         folder = str(snapshot).replace("'", "''")
-        if (snapshot / AWARD_FACTS).exists():
+        self._dense = (snapshot / AWARD_FACTS).exists()
+        """Learners are numbered 1 to n (a snapshot with the award facts): counted exactly with a bitmap each cell."""
+        self._sizes: tuple[int, dict[str, int]] | None = None
+        self.bitmap_bytes = BITMAP_BYTES
+        if self._dense:
             self._db.execute(f"CREATE VIEW award_facts AS SELECT * FROM '{folder}/{AWARD_FACTS}'")  # noqa: S608
+            self._db.execute(f"CREATE VIEW skill_list AS SELECT * FROM '{folder}/skills.parquet'")  # noqa: S608
         else:  # a snapshot exported before the award facts were written joined
             self._db.execute(f"CREATE VIEW award_facts AS {_VIEWS['award_facts'].format(dir=folder)}")
         self._db.execute(f"CREATE VIEW skill_facts AS {_SKILLS.format(dir=folder)}")
@@ -217,6 +236,8 @@ class Engine:
         of ``organisations`` alone (an issuer's dashboard; one pass over the facts for all of them); ``scoped``
         for each of ``scopes`` (a registry's organisations). How many tables were written."""
         kept: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
+        if self._dense:  # what decides how each query counts learners, kept so that the reader decides the same
+            kept[(_SIZES, _params([]))] = self._fetch(_SIZES, [])
         for query in queries:
             if query.start or query.end or query.filters or query.scope is not None:
                 raise ValueError("only tables without a period, filter or scope are precomputed")
@@ -313,6 +334,34 @@ class Engine:
         )
         return [(str(v), int(n)) for v, n in self._run(sql, params)]
 
+    def _learner_sizes(self) -> tuple[int, dict[str, int]]:
+        """The highest learner number and each sized dimension's number of values (see :data:`_SIZES`)."""
+        if self._sizes is None:
+            row = self._run(_SIZES, [])[0]
+            sizes = {name: int(count or 0) for name, count in zip(_SIZED, row[1:], strict=False)}
+            sizes["skill"] = int(row[-1] or 0)
+            sizes["collection"] = 4
+            self._sizes = (int(row[0] or 0), sizes)
+        return self._sizes
+
+    def _counted(self, measures: str, query: Query, per_organisation: bool) -> str:
+        """``measures`` with each distinct count of learners made with a bitmap of the snapshot's learners per cell
+        (exact, and about three times faster than hashing them), when the learners are numbered and the cells'
+        bitmaps fit :data:`BITMAP_BYTES`; else as they are."""
+        if not self._dense or "DISTINCT learner" not in measures:
+            return measures
+        learners, sizes = self._learner_sizes()
+        if any(name not in sizes for name in query.by):
+            return measures
+        cells = math.prod(sizes[name] + 1 for name in query.by) * ((sizes["issuer"] + 1) if per_organisation else 1)
+        if cells * (learners // 8 + 16) > self.bitmap_bytes:
+            return measures
+        top = max(learners, 1)
+        counted = _DISTINCT.sub(
+            lambda m: f"COALESCE(bit_count(bitstring_agg(learner, 1, {top}){m.group(1) or ''}), 0)", measures
+        )
+        return measures if "DISTINCT learner" in counted else counted
+
     def _sql(self, query: Query, *, per_organisation: bool = False) -> tuple[str, list[Any]]:
         """The SQL of ``query`` and its parameters. ``per_organisation``: the same table for every organisation at
         once, each row led by its organisation id (what :meth:`precompute` keeps for the issuers' dashboards)."""
@@ -321,7 +370,7 @@ class Engine:
         parts = [f"{indicator.value} AS value", f"{indicator.n} AS n"]
         if indicator.numerator and indicator.denominator:
             parts += [f"{indicator.numerator} AS num", f"{indicator.denominator} AS den"]
-        measures = ", ".join(parts)
+        measures = self._counted(", ".join(parts), query, per_organisation)
         view = indicator.view
         if query.bound is not None:  # each learner's first rows only (an int checked by Query.check)
             view = (
