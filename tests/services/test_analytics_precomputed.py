@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from cairn.services.analytics.engine import AWARD_FACTS, PRECOMPUTED, Engine, Query, Table, connect
+from cairn.services.analytics.indicators import DIMENSIONS
 from cairn.services.analytics.service import AnalyticsService
 from cairn.services.analytics.snapshot import TABLES, _fixed_panels, _write_small
 from cairn.services.analytics.views import VIEWS
@@ -197,3 +198,21 @@ def test_learners_counted_with_bitmaps_give_the_hashed_counts(database: Database
         assert _content(bitmaps.table(query)) == _content(hashed.table(query)), query
     bitmaps.close()
     hashed.close()
+
+
+def test_skills_by_collection_counted_per_award_and_collection_as_per_skill(database: Database, tmp_path: Path) -> None:
+    _, engine = _opened(database, tmp_path)
+    computed = Engine(engine.snapshot, precomputed=False)
+    assert "collection_facts" in computed._sql(Query("skills_supplied", ("collection",)))[0]
+    assert "collection_facts" not in computed._sql(Query("skills_supplied", ("skill",)))[0]
+    for by, where in ((("collection",), "TRUE"), (("month", "collection"), "TRUE"), (("region",), "mode = 'online'")):
+        query = Query("skills_supplied", by, filters={"mode": "online"} if "mode" in where else {})
+        found = {c.keys: (c.value, c.n) for c in computed.table(query).cells}
+        expressions = [DIMENSIONS[name].key.format(DIMENSIONS[name].expression) for name in by]
+        direct = computed._db.execute(
+            f"SELECT {', '.join(expressions)}, COUNT(*), COUNT(DISTINCT learner) FROM skill_facts"
+            f" WHERE {where} GROUP BY ALL"
+        ).fetchall()
+        expected = {tuple("" if k is None else str(k) for k in row[:-2]): (float(row[-2]), row[-1]) for row in direct}
+        assert found == expected, by
+    computed.close()

@@ -110,6 +110,16 @@ _SIZES: Final = (
     + ", (SELECT COUNT(DISTINCT skill) FROM skill_list) FROM award_facts"
 )
 
+# The same, one row per award and collection of its definition's skills, with how many skills: what a breakdown
+# by collection needs, a fraction of the rows (a definition's skills are in one or two collections).
+_COLLECTIONS: Final = """
+        SELECT f.*, s.collection, s.skills
+        FROM award_facts f JOIN (
+            SELECT definition, CASE WHEN digital THEN 'digital' WHEN green THEN 'green'
+                                    WHEN transversal THEN 'transversal' ELSE 'other' END AS collection,
+                   COUNT(*) AS skills
+            FROM '{dir}/skills.parquet' GROUP BY ALL) s ON s.definition = f.definition"""
+
 LIMIT: Final = 20_000
 """Most rows (cells, margins and total) a table may have: a breakdown by skill and month is the largest."""
 VALUES_LIMIT: Final = 500
@@ -212,6 +222,7 @@ class Engine:
         else:  # a snapshot exported before the award facts were written joined
             self._db.execute(f"CREATE VIEW award_facts AS {_VIEWS['award_facts'].format(dir=folder)}")
         self._db.execute(f"CREATE VIEW skill_facts AS {_SKILLS.format(dir=folder)}")
+        self._db.execute(f"CREATE VIEW collection_facts AS {_COLLECTIONS.format(dir=folder)}")
         self._db.execute(f"CREATE VIEW catalogue_facts AS {_CATALOGUE.format(dir=folder)}")
         for name in ("share_facts", "pathway_facts", "recognition_facts", "verification_facts", "demand_facts"):
             self._db.execute(f"CREATE VIEW {name} AS {_VIEWS[name].format(dir=folder)}")
@@ -367,11 +378,19 @@ class Engine:
         once, each row led by its organisation id (what :meth:`precompute` keeps for the issuers' dashboards)."""
         indicator = query.check()
         where, params = self._where(query, indicator.view)
-        parts = [f"{indicator.value} AS value", f"{indicator.n} AS n"]
+        value, view = indicator.value, indicator.view
+        if (
+            view == "skill_facts"
+            and value == "COUNT(*)"
+            and not indicator.numerator
+            and query.bound is None
+            and ("skill" not in (*query.by, *query.filters))
+        ):  # skills counted per award and collection: the same figures from a fraction of the rows
+            value, view = "COALESCE(SUM(skills), 0)", "collection_facts"
+        parts = [f"{value} AS value", f"{indicator.n} AS n"]
         if indicator.numerator and indicator.denominator:
             parts += [f"{indicator.numerator} AS num", f"{indicator.denominator} AS den"]
         measures = self._counted(", ".join(parts), query, per_organisation)
-        view = indicator.view
         if query.bound is not None:  # each learner's first rows only (an int checked by Query.check)
             view = (
                 f"(SELECT * FROM {view} QUALIFY row_number() OVER "  # noqa: S608
