@@ -91,8 +91,7 @@ TABLES: Final[dict[str, _Table]] = {
         "  JOIN wallets w ON w.id = c.wallet_id WHERE c.award_id IS NOT NULL GROUP BY c.award_id) h"
         "  ON h.award_id = a.id"
         " LEFT JOIN learner_profiles p ON p.account_id = h.account_id",
-        order="organisation, issued",
-    ),
+    ),  # not sorted: only read once, to write the award facts (sorted)
     "shares": _Table(
         (("created", _TS), ("organisation", "BIGINT"), ("views", "BIGINT")),
         "SELECT s.created_at, a.organisation_id, s.views FROM share_links s"
