@@ -29,6 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from cairn.skills.adapter import shipped_fingerprint  # noqa: E402
 from cairn.skills.encoders import E5Encoder, Encoder, UseEncoder  # noqa: E402
 from cairn.skills.esco import load_esco  # noqa: E402
 from cairn.skills.evaluation import (  # noqa: E402
@@ -88,7 +89,8 @@ def main() -> int:
     index = None
     if args.index is not None and (args.index / "index.json").exists():
         index = SkillIndex.load(args.index, encoder=encoder)
-        if index.is_current() == args.no_adapter and index.encoder_name is not None:
+        wanted = None if args.no_adapter else shipped_fingerprint(index.encoder_name)
+        if index.adapter != wanted:
             index = None  # built with another adapter (or none): build again
     if index is None:
         index = SkillIndex.build(esco, encoder=encoder, embed_alternatives=args.alternatives, adapter=adapter)
