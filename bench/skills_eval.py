@@ -23,6 +23,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -85,7 +86,7 @@ def main() -> int:
     esco = load_esco(args.esco)
     encoder = make_encoder(args.encoder, args.threads)
     started = time.perf_counter()
-    adapter = None if args.no_adapter else "shipped"
+    adapter: Literal["shipped"] | None = None if args.no_adapter else "shipped"
     index = None
     if args.index is not None and (args.index / "index.json").exists():
         index = SkillIndex.load(args.index, encoder=encoder)

@@ -465,7 +465,7 @@ class SkillIndex:
         for row, lexical_labels in zip(fused, per_label, strict=True):
             found = top_k(row, k, keep)
             if min_score is not None:
-                found = found[np.round(row[found].astype(np.float64), 6) >= min_score]  # as the scores shown are rounded
+                found = found[np.round(row[found].astype(np.float64), 6) >= min_score]  # as shown: rounded
             results.append([self._suggestion(int(i), float(row[i]), lexical_labels) for i in found])
         return results
 
