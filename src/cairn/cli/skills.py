@@ -37,7 +37,9 @@ def _index(folder: Path, *, lexical_only: bool) -> object:
     from cairn.skills.labels import shipped_esco
 
     if (folder / "index.json").exists():
-        return SkillIndex.load(folder)
+        found = SkillIndex.load(folder)
+        if found.is_current():  # else built with another skill adapter than the one shipped: build it again
+            return found
     click.echo(
         f"Building the skill index in {folder} from the shipped ESCO extract (once; "
         f"{'a few seconds' if lexical_only else 'about ten seconds'})...",

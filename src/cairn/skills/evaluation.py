@@ -24,7 +24,15 @@ from cairn.skills.esco import EscoData
 from cairn.skills.index import SkillIndex
 from cairn.skills.train import Example
 
-__all__ = ["DROPPED_LABELS", "evaluate", "label_resolver", "rank_metrics", "read_decorte", "read_skillskape"]
+__all__ = [
+    "DROPPED_LABELS",
+    "evaluate",
+    "label_resolver",
+    "rank_metrics",
+    "read_decorte",
+    "read_outcomes",
+    "read_skillskape",
+]
 
 #: Gold labels that name no ESCO skill.
 DROPPED_LABELS = frozenset({"LABEL NOT PRESENT", "UNDERSPECIFIED", "UNK"})
@@ -84,6 +92,17 @@ def read_skillskape(path: str | Path, resolve: Mapping[str, str]) -> tuple[list[
         if uris:
             examples.append(Example(row["sentence"], frozenset(uris)))
     return examples, unresolved
+
+
+def read_outcomes(path: str | Path) -> list[Example]:
+    """Learning outcomes labelled with ESCO URIs (``sentence, uris, labels, source``; ``uris`` separated by
+    spaces), as in ``bench/data/outcomes_en.csv``."""
+    examples: list[Example] = []
+    for row in _open(Path(path), ("sentence", "uris")):
+        uris = frozenset(row["uris"].split())
+        if uris:
+            examples.append(Example(row["sentence"], uris))
+    return examples
 
 
 def rank_metrics(

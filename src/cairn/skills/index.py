@@ -11,7 +11,9 @@ it to a folder, and open it again with the vectors memory-mapped::
 A saved index is a folder with ``index.json`` (labels, URIs, settings), ``arrays.npz`` (BM25 postings
 and offsets) and ``vectors.npy`` (float32, one row per embedded label), which :meth:`SkillIndex.load`
 memory-maps, and optionally ``projection.npy`` (a learnt map applied to query vectors). ``index.json`` is
-written last. :meth:`SkillIndex.publish` writes into a temporary sibling folder and renames it into place,
+written last; it names the fingerprint of the :mod:`cairn.skills.adapter` the index was built with, so that an
+index built before the shipped adapter changed (or appeared) is known to be stale (:meth:`SkillIndex.is_current`)
+and is rebuilt. :meth:`SkillIndex.publish` writes into a temporary sibling folder and renames it into place,
 so that another process finds either no index or a whole one, never half of one.
 """
 
@@ -24,12 +26,13 @@ import tempfile
 import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from cairn.errors import InputError
+from cairn.skills.adapter import Adapter, shipped_adapter, shipped_fingerprint
 from cairn.skills.encoders import Encoder, encoder_named, normalise_rows
 from cairn.skills.esco import EscoData
 from cairn.skills.lexical import Bm25Index, analyse_query
@@ -63,6 +66,7 @@ class SkillIndex:
         esco_version: str | None = None,
         language: str = "en",
         projection: NDArray[np.float32] | None = None,
+        adapter: str | None = None,
     ) -> None:
         self.uris = tuple(uris)
         self.labels = tuple(labels)
@@ -80,6 +84,8 @@ class SkillIndex:
         self.language = language
         #: Optional learnt linear map applied to query vectors (see :func:`cairn.skills.train.fit_projection`).
         self.projection = projection
+        #: Fingerprint of the adapter the vectors and projection come from (None: built without one).
+        self.adapter = adapter
         n = len(self.uris)
         if len(self.label_starts) != n + 1 or bool(np.any(np.diff(self.label_starts) < 1)):
             raise InputError("every skill needs at least one label")
@@ -109,12 +115,16 @@ class SkillIndex:
         language: str = "en",
         embed_alternatives: bool = False,
         ranking: Ranking | None = None,
+        adapter: Adapter | Literal["shipped"] | None = "shipped",
     ) -> SkillIndex:
         """Index every skill of ``esco`` in ``language``: BM25 over preferred and alternative labels,
         vectors of preferred labels (and of alternative labels with ``embed_alternatives``).
 
         ``encoder=None`` builds a lexical-only index. Skills without labels in ``language`` fall back to
-        their first language's labels.
+        their first language's labels. ``adapter``: the one shipped for the encoder (the default; nothing
+        when none is shipped), a given one, or None (the frozen encoder alone). The adapter maps the label
+        vectors (when it has a skill map), becomes the query projection and brings its ranking (weights and
+        floor) unless ``ranking`` is given.
         """
         if not esco.skills:
             raise InputError("the ESCO data has no skills to index")
@@ -132,10 +142,17 @@ class SkillIndex:
         label_starts = np.asarray(starts, dtype=np.int64)
         bm25 = Bm25Index.build(skill_labels)
         vectors = vector_labels = None
+        used: Adapter | None = None
         if encoder is not None:
+            used = shipped_adapter(encoder.name) if adapter == "shipped" else adapter
+            if used is not None and (used.encoder_name != encoder.name or used.dim != encoder.dim):
+                raise InputError(f"the adapter was trained for {used.encoder_name!r}, not {encoder.name!r}")
             chosen = np.arange(len(labels)) if embed_alternatives else label_starts[:-1]
             vector_labels = np.asarray(chosen, dtype=np.int64)
             vectors = encoder.encode_passages([labels[i] for i in vector_labels])
+            if used is not None:
+                vectors = used.map_skills(vectors)
+                ranking = ranking or used.ranking
         skills = [esco.skills[uri] for uri in uris]
         return cls(
             uris=uris,
@@ -151,6 +168,8 @@ class SkillIndex:
             ranking=ranking,
             esco_version=esco.version,
             language=language,
+            projection=used.query if used is not None else None,
+            adapter=used.fingerprint if used is not None else None,
         )
 
     def save(self, path: str | Path) -> Path:
@@ -163,6 +182,7 @@ class SkillIndex:
             "esco_version": self.esco_version,
             "language": self.language,
             "ranking": self.ranking.as_dict(),
+            "adapter": self.adapter,
             "uris": self.uris,
             "labels": self.labels,
             "skill_types": self.skill_types,
@@ -254,7 +274,15 @@ class SkillIndex:
             esco_version=meta.get("esco_version"),
             language=meta.get("language", "en"),
             projection=projection,
+            adapter=meta.get("adapter"),
         )
+
+    def is_current(self) -> bool:
+        """Whether the index was built with the adapter now shipped for its encoder (or, with none shipped,
+        without one). A lexical-only index is always current."""
+        if self.encoder_name is None:
+            return True
+        return self.adapter == shipped_fingerprint(self.encoder_name)
 
     # ------------------------------------------------------------------ searching
 
@@ -393,6 +421,7 @@ class SkillIndex:
         k: int = 10,
         types: Iterable[str] | None = None,
         collections: Iterable[str] | None = None,
+        min_score: float | None = None,
     ) -> list[Suggestion]:
         """The ``k`` best skills for ``text``, best first.
 
@@ -401,9 +430,10 @@ class SkillIndex:
         ``"transversal"``, ``"language"``, ...). Raises :class:`InputError` for text that cannot be searched
         (empty, too long, unsupported language; any language but the index's own when the index has no
         encoder) or an unknown filter name. ``matched_label`` is the label with the best lexical match,
-        or the preferred label when no word matched.
+        or the preferred label when no word matched. ``min_score`` drops suggestions scoring under it (the
+        calibrated floor is ``self.ranking.floor``), so that fewer than ``k`` may come back.
         """
-        return self.suggest_many([text], k=k, types=types, collections=collections)[0]
+        return self.suggest_many([text], k=k, types=types, collections=collections, min_score=min_score)[0]
 
     def suggest_many(
         self,
@@ -412,6 +442,7 @@ class SkillIndex:
         k: int = 10,
         types: Iterable[str] | None = None,
         collections: Iterable[str] | None = None,
+        min_score: float | None = None,
     ) -> list[list[Suggestion]]:
         """:meth:`suggest` for several texts at once (their vectors are computed in one batch)."""
         if k < 0:
@@ -433,6 +464,8 @@ class SkillIndex:
         results: list[list[Suggestion]] = []
         for row, lexical_labels in zip(fused, per_label, strict=True):
             found = top_k(row, k, keep)
+            if min_score is not None:
+                found = found[np.round(row[found].astype(np.float64), 6) >= min_score]  # as shown: rounded
             results.append([self._suggestion(int(i), float(row[i]), lexical_labels) for i in found])
         return results
 

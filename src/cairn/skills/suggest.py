@@ -19,7 +19,8 @@ features for a query:
 The fused score is ``weights . features + prior[reuse level] + prior[skill type]``. The weights are
 fitted on SkillSkape train (see :func:`cairn.skills.train.fit_ranking`), never on the validation sets.
 ``fusion="rrf"`` replaces this with reciprocal-rank fusion of the semantic and lexical rankings, kept for
-comparison.
+comparison. ``floor`` (None: no floor) is the calibrated fused score under which the suggestion API does not
+show a skill (see :mod:`cairn.skills.adapter` and docs/skills.md).
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class Ranking:
     fusion: Literal["linear", "rrf"] = "linear"
     rrf_k: int = 10
     priors: Mapping[str, float] = field(default_factory=dict)
+    floor: float | None = None
 
     def __post_init__(self) -> None:
         if self.fusion not in {"linear", "rrf"}:
@@ -83,6 +85,10 @@ class Ranking:
         """A copy with new feature weights (in :data:`FEATURES` order)."""
         values = [round(float(value), 4) for value in weights]
         return Ranking(**{**self.as_dict(), **dict(zip(FEATURES, values, strict=True))})
+
+    def with_floor(self, floor: float | None) -> Ranking:
+        """A copy with another score floor (None: none)."""
+        return Ranking(**{**self.as_dict(), "floor": None if floor is None else round(float(floor), 4)})
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form, as saved with an index."""

@@ -19,7 +19,7 @@ from cairn.errors import InputError
 from cairn.skills.index import SkillIndex
 from cairn.skills.text import prepare_query
 
-__all__ = ["Example", "fit_projection", "fit_ranking"]
+__all__ = ["Example", "fit_adapter", "fit_projection", "fit_ranking"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,3 +128,85 @@ def fit_projection(
     eye = np.eye(q.shape[1])
     matrix = np.linalg.solve(q.T @ q + ridge * eye, q.T @ targets + ridge * eye)
     return matrix.astype(np.float32)
+
+
+def fit_adapter(
+    queries: NDArray[np.float32],
+    targets: Sequence[Sequence[int]],
+    skills: NDArray[np.float32],
+    *,
+    sample_weights: NDArray[np.float64] | None = None,
+    skill_side: bool = False,
+    epochs: int = 4,
+    batch: int = 256,
+    learning_rate: float = 1e-3,
+    scale: float = 20.0,
+    l2: float = 1e-2,
+    seed: int = 0,
+) -> tuple[NDArray[np.float32], NDArray[np.float32] | None]:
+    """Linear maps of query (and, with ``skill_side``, skill) vectors trained contrastively, in numpy.
+
+    ``queries`` are the encoder's vectors of training texts (sentences, alternative labels, descriptions),
+    ``targets[i]`` the rows of ``skills`` (one vector per skill) that text ``i`` names. The loss is the
+    cross-entropy of a softmax over *all* skills of ``scale * cos(q @ Wq, s @ Ws)`` against the gold skills
+    (spread evenly over them), so every skill is a negative and the closest wrong ones (siblings in ESCO's
+    hierarchy, the encoder's top-ranked wrong skills) weigh most; plus ``l2 * |W - I|^2``, which keeps the
+    maps near the identity. Adam; each epoch draws ``len(queries)`` texts (by ``sample_weights`` when given,
+    with replacement, else a permutation). Deterministic for a ``seed`` (on one BLAS build).
+    """
+    if len(queries) != len(targets) or len(queries) == 0:
+        raise InputError("one target list per query vector is needed, and at least one query")
+    if any(len(t) == 0 for t in targets):
+        raise InputError("every training text needs at least one target skill")
+    rng = np.random.default_rng(seed)
+    q_all = np.asarray(queries, dtype=np.float64)
+    s_base = np.asarray(skills, dtype=np.float64)
+    d = q_all.shape[1]
+    eye = np.eye(d)
+    maps = {"query": eye.copy(), "skill": eye.copy()}
+    moments = {name: (np.zeros((d, d)), np.zeros((d, d))) for name in maps}
+    n = len(q_all)
+    probabilities = None if sample_weights is None else np.asarray(sample_weights, dtype=np.float64)
+    if probabilities is not None:
+        probabilities = probabilities / probabilities.sum()
+    step = 0
+    for _ in range(epochs):
+        order = rng.permutation(n) if probabilities is None else rng.choice(n, size=n, p=probabilities)
+        for start in range(0, n, batch):
+            rows = order[start : start + batch]
+            q = q_all[rows]
+            z = q @ maps["query"]
+            z_norm = np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)
+            qn = z / z_norm
+            if skill_side:
+                zs = s_base @ maps["skill"]
+                zs_norm = np.maximum(np.linalg.norm(zs, axis=1, keepdims=True), 1e-12)
+                s = zs / zs_norm
+            else:
+                s = s_base
+            logits = scale * (qn @ s.T)
+            logits -= logits.max(axis=1, keepdims=True)
+            prob = np.exp(logits)
+            prob /= prob.sum(axis=1, keepdims=True)
+            for r, i in enumerate(rows):
+                gold = np.asarray(targets[int(i)], dtype=np.int64)
+                prob[r, gold] -= 1.0 / len(gold)
+            grad_cos = prob * (scale / len(rows))  # d loss / d cosine
+            grad_q = grad_cos @ s
+            grad_z = (grad_q - (grad_q * qn).sum(axis=1, keepdims=True) * qn) / z_norm
+            grads = {"query": q.T @ grad_z + l2 * (maps["query"] - eye)}
+            if skill_side:
+                grad_s = grad_cos.T @ qn
+                grad_zs = (grad_s - (grad_s * s).sum(axis=1, keepdims=True) * s) / zs_norm
+                grads["skill"] = s_base.T @ grad_zs + l2 * (maps["skill"] - eye)
+            step += 1
+            for name, grad in grads.items():
+                first, second = moments[name]
+                first *= 0.9
+                first += 0.1 * grad
+                second *= 0.999
+                second += 0.001 * grad * grad
+                size = learning_rate / (1 - 0.9**step)
+                maps[name] -= size * first / (np.sqrt(second / (1 - 0.999**step)) + 1e-8)
+    query_map = maps["query"].astype(np.float32)
+    return query_map, (maps["skill"].astype(np.float32) if skill_side else None)

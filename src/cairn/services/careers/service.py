@@ -302,6 +302,9 @@ class CareersService:
                 continue
             if full and found.encoder is None:
                 continue
+            if not found.is_current():  # built with another adapter than the one shipped now (or none)
+                log.info("the skill index in %s was built with another skill adapter: it is built again", folder)
+                continue
             return found
         return None
 
@@ -423,7 +426,7 @@ class CareersService:
         kind = _kind(index)
         note = BUILDING if kind == "lexical" and self.building else None
         try:
-            found = index.suggest(text, k=k, types=types, collections=collections)
+            found = index.suggest(text, k=k, types=types, collections=collections, min_score=index.ranking.floor)
         except InputError as exc:
             if "unknown collection" in exc.message:  # the index was built without collections
                 why = Message("the skill index has no '%(name)s' collection", {"name": collection})

@@ -1,0 +1,86 @@
+"""scripts/train_skill_adapter.py on a tiny input: the same seed gives the same bytes, another seed others, and
+the adapter it trains ranks the training sentences' skills at least as well as the frozen (fake) encoder."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+from cairn.errors import InputError
+from cairn.skills.adapter import load_adapter, save_adapter
+from cairn.skills.esco import EscoData
+from cairn.skills.index import SkillIndex
+from cairn.skills.train import Example, fit_adapter
+from tests.factories import SKILL, FakeEncoder
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "train_skill_adapter.py"
+
+
+@pytest.fixture(scope="module")
+def script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("train_skill_adapter", SCRIPT)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _examples() -> list[Example]:
+    pairs = [
+        ("We bake fresh bread every morning", "bake"),
+        ("You will write SQL queries against our databases", "sql"),
+        ("Build front ends in ECMAScript", "js"),
+        ("Lead a small team of bakers", "team"),
+        ("Recycle kitchen waste properly", "recycle"),
+        ("Sort and recycle packaging", "recycle"),
+        ("Work well with colleagues in a team", "team"),
+        ("Maintain the SQL database schema", "sql"),
+    ]
+    return [Example(text, frozenset({SKILL + sid})) for text, sid in pairs]
+
+
+def test_the_same_seed_trains_the_same_adapter(script: ModuleType, esco: EscoData, tmp_path: Path) -> None:
+    made = [script.train(esco, _examples(), FakeEncoder(), seed=seed, epochs=3, draws=64)[0] for seed in (0, 0, 1)]
+    prints = [save_adapter(adapter, tmp_path / f"{i}.npz") for i, adapter in enumerate(made)]
+    assert prints[0] == prints[1] != prints[2]
+    again = load_adapter(tmp_path / "0.npz")
+    assert again.meta["seed"] == 0
+    assert again.meta["epochs"] == 3
+    assert again.ranking is not None
+    assert again.ranking.floor is not None
+    assert again.skill is not None
+    assert not np.allclose(again.query, np.eye(FakeEncoder.dim))
+    index = SkillIndex.build(esco, encoder=FakeEncoder(), adapter=again)
+    assert index.suggest("bake bread", k=1)[0].uri == SKILL + "bake"
+
+
+def test_fit_adapter_pulls_texts_towards_their_skills() -> None:
+    rng = np.random.default_rng(3)
+    skills = rng.standard_normal((20, 16)).astype(np.float32)
+    skills /= np.linalg.norm(skills, axis=1, keepdims=True)
+    mixing = rng.standard_normal((16, 16)) * 0.8  # the texts' vectors are a scrambled view of their skills'
+    targets = [[i % 20] for i in range(200)]
+    queries = np.stack([skills[t[0]] @ mixing + 0.1 * rng.standard_normal(16) for t in targets]).astype(np.float32)
+
+    def hits(query_map: np.ndarray, skill_map: np.ndarray | None) -> float:
+        q = queries @ query_map
+        s = skills @ skill_map if skill_map is not None else skills
+        q /= np.linalg.norm(q, axis=1, keepdims=True)
+        s /= np.linalg.norm(s, axis=1, keepdims=True)
+        return float(np.mean(np.argmax(q @ s.T, axis=1) == [t[0] for t in targets]))
+
+    before = hits(np.eye(16), None)
+    query_map, skill_map = fit_adapter(
+        queries, targets, skills, skill_side=True, epochs=30, batch=50, learning_rate=0.01
+    )
+    assert skill_map is not None
+    assert hits(query_map, skill_map) > before + 0.2
+    again = fit_adapter(queries, targets, skills, skill_side=True, epochs=30, batch=50, learning_rate=0.01)
+    assert np.array_equal(again[0], query_map)
+    with pytest.raises(InputError):
+        fit_adapter(queries, [[]] * len(queries), skills)
