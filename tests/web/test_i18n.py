@@ -215,3 +215,6 @@ def test_the_language_switcher_keeps_the_query(client: TestClient) -> None:
     assert 'href="/verify?lang=pl"' in plain
     huge = client.get("/catalogue", params={"q": "x" * 3000}).text
     assert 'href="/catalogue?lang=pl"' in huge  # too long to carry: dropped, not cut
+    refused = client.get("/micro-credentials/no-such-thing", params={"next": "https://evil.example/"})
+    assert refused.status_code == 404
+    assert "evil.example" not in refused.text  # an error page never repeats the query it refused

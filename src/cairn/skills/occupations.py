@@ -29,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cairn.skills.esco import EscoData, Occupation, Skill
+from cairn.skills.labels import skill_label as shipped_label
 
 __all__ = [
     "COVERAGE_ONLY",
@@ -38,6 +39,7 @@ __all__ = [
     "OccupationMatrix",
     "Scoring",
     "missing_essential",
+    "names_of",
     "occupation_label",
     "occupation_label_in",
     "occupation_matrix",
@@ -348,6 +350,22 @@ def skill_label_in(esco: EscoData, uri: str, language: str = "en") -> tuple[str,
             return str(concept.labels[lang].preferred), lang
     lang, labels = next(iter(concept.labels.items()))
     return str(labels.preferred), str(lang)
+
+
+def names_of(esco: EscoData, uris: Iterable[str], language: str = "en") -> dict[str, tuple[str, str]]:
+    """``{uri: (label, its language)}`` for a reader of ``language``: the release's label in that language, else
+    the shipped extract's (ESCO v1.2.1's Polish collections), else English; pages mark a label that is not in the
+    page's language (``lang`` and a visible tag). A skill the release lacks is left out (the caller keeps its own
+    label)."""
+    out: dict[str, tuple[str, str]] = {}
+    for uri in uris:
+        label, label_lang = skill_label_in(esco, uri, language)
+        if label_lang == "zxx":
+            continue
+        if label_lang != language and (shipped := shipped_label(uri, language)) and shipped[0] == language:
+            label, label_lang = shipped[1], shipped[0]
+        out[uri] = (label, label_lang)
+    return out
 
 
 def occupation_label(occupation: Occupation, language: str = "en") -> str:

@@ -275,12 +275,15 @@ MAX_KEPT_QUERY = 2000
 """The longest query string the language switcher carries over (longer ones are dropped, not cut)."""
 
 
-def language_link(request: Request, code: str, path: str | None = None) -> str:
+def language_link(request: Request, code: str, path: str | None = None, keep_query: bool = False) -> str:
     """The address of this page in language ``code``: the page's ``path`` (the request's when not given) with the
-    request's query kept when the page is the requested one (a search, a filter, a page of results), ``lang``
-    replaced; a ``path`` of another page, or one with a query of its own, is taken as it is."""
-    if path and ("?" in path or path != request.url.path):
+    request's query kept when ``keep_query`` (a page answered well to a GET: a search, a filter, a page of results)
+    and the page is the requested one, ``lang`` replaced; a ``path`` of another page, or one with a query of its
+    own, is taken as it is."""
+    if path and ("?" in path or path != request.url.path or not keep_query):
         return f"{path}{'&' if '?' in path else '?'}{urlencode({'lang': code})}"
+    if not keep_query:
+        return f"{request.url.path}?{urlencode({'lang': code})}"
     kept = [(key, value) for key, value in request.query_params.multi_items() if key != "lang"]
     query = urlencode([*kept, ("lang", code)])
     if len(query) > MAX_KEPT_QUERY:

@@ -43,6 +43,9 @@ def render(
         "signed_in": signed_in,
         "errors": {},
         "demo_mode": bool(getattr(request.app.state, "demo", False)),
+        # The language switcher carries the query over only on a page answered well to a GET (a search, a filter);
+        # an error page never repeats what it refused.
+        "keep_query": status < 400 and request.method == "GET",
         **context,
     }
     if forms:

@@ -42,13 +42,13 @@ from cairn.skills.careers import (
     SkillProfile,
     build_profile,
     missing_essential,
+    names_of,
     occupation_by_key,
     occupation_label_in,
     occupation_matrix,
     offers_covering,
     rank_next_steps,
     search_occupations,
-    skill_label_in,
 )
 from cairn.skills.encoders import Encoder
 from cairn.skills.esco import EscoData, Occupation
@@ -61,7 +61,7 @@ from cairn.skills.jobs import (
     sentences,
     support,
 )
-from cairn.skills.labels import SHIPPED_ESCO_VERSION, shipped_esco, skill_label
+from cairn.skills.labels import SHIPPED_ESCO_VERSION, shipped_esco
 from cairn.skills.suggest import Suggestion
 from cairn.skills.summary import summarise
 from cairn.skills.text import MAX_QUERY_CHARS, SUPPORTED_LANGUAGES, guess_language
@@ -530,19 +530,8 @@ class CareersService:
     # ------------------------------------------------------------------------------ job ads
 
     def skill_names(self, uris: Iterable[str], *, language: str = "en") -> dict[str, tuple[str, str]]:
-        """``{uri: (label, its language)}`` for a reader of ``language``: the stored release's label in that
-        language, else the shipped extract's (ESCO v1.2.1's Polish collections), else English; pages mark a
-        label that is not in the page's language (``lang`` and a visible tag). A skill the release lacks is left out."""
-        esco = self._source()
-        out: dict[str, tuple[str, str]] = {}
-        for uri in uris:
-            label, label_lang = skill_label_in(esco, uri, language)
-            if label_lang == "zxx":  # not in this release: the caller keeps the label it has
-                continue
-            if label_lang != language and (shipped := skill_label(uri, language)) and shipped[0] == language:
-                label, label_lang = shipped[1], shipped[0]
-            out[uri] = (label, label_lang)
-        return out
+        """Labels of ``uris`` for a reader of ``language``, from the stored release (:func:`names_of`)."""
+        return names_of(self._source(), uris, language)
 
     def job_ad(
         self,
