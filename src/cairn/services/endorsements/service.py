@@ -39,6 +39,7 @@ from cairn.store.audit import AuditRepository
 from cairn.store.catalog.repository import OrganisationRepository
 from cairn.store.database import Database
 from cairn.store.endorsements.repository import EndorsementRepository
+from cairn.store.issuing.repository import begin_write
 from cairn.store.tables import EndorsementRow, OrganisationRow
 from cairn.vc.report import Outcome, Report
 from cairn.vc.values import as_list, id_of
@@ -250,6 +251,7 @@ class EndorsementService:
         self.status_lists.revoke(award_id, reason=why, actor=actor, organisation=organisation)
         now = self.clock()
         with self.database.transaction() as session:
+            begin_write(session)  # a writer from the start: the revocation's signing job may write meanwhile
             stored = EndorsementRepository(session).by_award(award_id)
             assert stored is not None
             stored.withdrawn_at = now

@@ -40,6 +40,7 @@ from cairn.services.accounts.access import sha256_hex
 from cairn.services.verification.service import VerificationService, vouched_by
 from cairn.services.wallet.records import AboutSomeoneElseError, record_check
 from cairn.store.database import Database
+from cairn.store.issuing.repository import begin_write
 from cairn.store.tables import ShareLinkRow, WalletCredentialRow, WalletRow
 from cairn.store.wallet.sharing import SharingRepository
 from cairn.vc.formats.baking import bake_png, bake_svg
@@ -461,6 +462,8 @@ class SharingService:
             raise NotFoundError("there is no shared credential at this address: check that you copied all of it")
         now = self.clock()
         with self.database.transaction() as session:
+            if count_view:  # it may write: a writer from the start (SQLite; see begin_write)
+                begin_write(session)
             repo = SharingRepository(session)
             found = repo.by_token_hash(sha256_hex(token))
             if found is None or found[1].holder_match != HOLDER:
