@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -59,9 +62,35 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+WRITE_AUDIT = "CAIRN_SQLITE_WRITE_AUDIT"
+"""Environment variable: a file where each SQLite transaction that began as a reader, read, and then wrote is
+written down (one JSON line: where in Cairn it wrote). Such a transaction fails at once with 'database is locked'
+when another connection wrote since its read; a developer's tool to find them (see ``begin_write``)."""
+
+
 def _sqlite_begin(connection: Any) -> None:
     immediate = connection.get_execution_options().get(SQLITE_IMMEDIATE, False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    connection.info["cairn_deferred"], connection.info["cairn_read"] = not immediate, False
+
+
+def _audit_write(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    info = connection.info
+    if not info.get("cairn_deferred"):
+        return
+    verb = statement.lstrip()[:6].upper()
+    if verb in ("SELECT", "WITH R", "WITH "):
+        info["cairn_read"] = True
+    elif verb in ("INSERT", "UPDATE", "DELETE") and info.get("cairn_read"):
+        info["cairn_deferred"] = False  # once a transaction
+        frames = [
+            f"{Path(f.filename).name}:{f.lineno} {f.name}"
+            for f in traceback.extract_stack()
+            if "/lib/python" not in f.filename and not f.filename.endswith("/store/database.py")
+        ]
+        line = json.dumps({"statement": statement.split("(", 1)[0][:80], "where": frames[-6:]})
+        with open(os.environ[WRITE_AUDIT], "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
 
 
 class Database:
@@ -88,6 +117,8 @@ class Database:
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
+            if os.environ.get(WRITE_AUDIT):
+                event.listen(self.engine, "before_cursor_execute", _audit_write)
         self._session_info: dict[str, Any] = {AUDIT_KEY: None}
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, info=self._session_info)
         self._head: str | None = None
