@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from cairn.store.database import WRITE_AUDIT, Database
+import cairn.store.database as database_module
+from cairn.bootstrap import load_settings
+from cairn.store.database import WRITE_AUDIT, Database, audit_sqlite_writes
 from cairn.store.issuing.repository import begin_write
 
 
@@ -17,7 +19,8 @@ def test_a_reader_that_writes_is_written_down_and_a_writer_is_not(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     found = tmp_path / "audit.jsonl"
-    monkeypatch.setenv(WRITE_AUDIT, str(found))
+    monkeypatch.setattr(database_module, "_audit_file", [])  # whatever this run audits, this test writes here
+    audit_sqlite_writes(str(found))
     database = Database(f"sqlite:///{tmp_path / 'audit.db'}")
     try:
         with database.transaction() as session:
@@ -37,5 +40,17 @@ def test_a_reader_that_writes_is_written_down_and_a_writer_is_not(
         lines = [json.loads(line) for line in found.read_text(encoding="utf-8").splitlines()]
         assert [line["statement"] for line in lines] == ["UPDATE t SET n = 3"]
         assert any("test_sqlite_write_audit.py" in frame for frame in lines[0]["where"])
+        database_module._audit_file.clear()  # switched off again (the listener stays, idle): nothing written
+        with database.transaction() as session:
+            session.execute(text("SELECT count(*) FROM t"))
+            session.execute(text("UPDATE t SET n = 4"))
+        assert len(found.read_text(encoding="utf-8").splitlines()) == 1
     finally:
         database.dispose()
+
+
+def test_bootstrap_switches_it_on_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(database_module, "_audit_file", [])
+    monkeypatch.setenv(WRITE_AUDIT, str(tmp_path / "audit.jsonl"))
+    load_settings()
+    assert database_module._audit_file == [str(tmp_path / "audit.jsonl")]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -63,9 +62,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 WRITE_AUDIT = "CAIRN_SQLITE_WRITE_AUDIT"
-"""Environment variable: a file where each SQLite transaction that began as a reader, read, and then wrote is
-written down (one JSON line: where in Cairn it wrote). Such a transaction fails at once with 'database is locked'
-when another connection wrote since its read; a developer's tool to find them (see ``begin_write``)."""
+"""Environment variable (read by bootstrap and the test suite): a file where each SQLite transaction that began as
+a reader, read, and then wrote is written down (one JSON line: where in Cairn it wrote). Such a transaction fails
+at once with 'database is locked' when another connection wrote since its read; a developer's tool to find them
+(see ``begin_write``)."""
+_audit_file: list[str] = []
+
+
+def audit_sqlite_writes(path: str) -> None:
+    """From now on, for every engine of this process, write down in ``path`` each SQLite transaction that began as
+    a reader, read, and then wrote (see :data:`WRITE_AUDIT`)."""
+    _audit_file[:] = [path]
+    if not event.contains(Engine, "before_cursor_execute", _audit_write):
+        event.listen(Engine, "before_cursor_execute", _audit_write)
 
 
 def _sqlite_begin(connection: Any) -> None:
@@ -76,7 +85,7 @@ def _sqlite_begin(connection: Any) -> None:
 
 def _audit_write(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
     info = connection.info
-    if not info.get("cairn_deferred"):
+    if not _audit_file or not info.get("cairn_deferred"):
         return
     verb = statement.lstrip()[:6].upper()
     if verb in ("SELECT", "WITH R", "WITH "):
@@ -89,7 +98,7 @@ def _audit_write(connection: Any, _cursor: Any, statement: str, *_args: Any) -> 
             if "/lib/python" not in f.filename and not f.filename.endswith("/store/database.py")
         ]
         line = json.dumps({"statement": statement.split("(", 1)[0][:80], "where": frames[-6:]})
-        with open(os.environ[WRITE_AUDIT], "a", encoding="utf-8") as handle:
+        with open(_audit_file[0], "a", encoding="utf-8") as handle:
             handle.write(line + "\n")
 
 
@@ -117,8 +126,6 @@ class Database:
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
-            if os.environ.get(WRITE_AUDIT):
-                event.listen(self.engine, "before_cursor_execute", _audit_write)
         self._session_info: dict[str, Any] = {AUDIT_KEY: None}
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, info=self._session_info)
         self._head: str | None = None
