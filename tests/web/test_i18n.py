@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from cairn.bootstrap import build
 from cairn.settings import Settings
 from cairn.web.app import create_app
-from cairn.web.i18n import catalog, make_templates
+from cairn.web.i18n import catalog, language_link, make_templates
 from tests.factories import FixedClock
 
 TEMPLATES = Path(str(resources.files("cairn.web") / "templates"))
@@ -218,3 +218,17 @@ def test_the_language_switcher_keeps_the_query(client: TestClient) -> None:
     refused = client.get("/micro-credentials/no-such-thing", params={"next": "https://evil.example/"})
     assert refused.status_code == 404
     assert "evil.example" not in refused.text  # an error page never repeats the query it refused
+
+
+def test_language_links_keep_a_query_only_when_asked_and_on_the_page_itself() -> None:
+    from starlette.requests import Request
+
+    request = Request({"type": "http", "method": "GET", "path": "/catalogue", "query_string": b"q=a%26b&lang=en",
+                       "headers": []})  # fmt: skip
+    assert language_link(request, "pl", keep_query=True) == "/catalogue?q=a%26b&lang=pl"
+    assert language_link(request, "pl") == "/catalogue?lang=pl"  # an error page: nothing repeated
+    assert language_link(request, "pl", "/elsewhere", keep_query=True) == "/elsewhere?lang=pl"
+    assert (
+        language_link(request, "pl", "/openid4vci/authorize?a=1", keep_query=True)
+        == "/openid4vci/authorize?a=1&lang=pl"
+    )

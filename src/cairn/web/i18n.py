@@ -276,19 +276,17 @@ MAX_KEPT_QUERY = 2000
 
 
 def language_link(request: Request, code: str, path: str | None = None, keep_query: bool = False) -> str:
-    """The address of this page in language ``code``: the page's ``path`` (the request's when not given) with the
-    request's query kept when ``keep_query`` (a page answered well to a GET: a search, a filter, a page of results)
-    and the page is the requested one, ``lang`` replaced; a ``path`` of another page, or one with a query of its
-    own, is taken as it is."""
-    if path and ("?" in path or path != request.url.path or not keep_query):
-        return f"{path}{'&' if '?' in path else '?'}{urlencode({'lang': code})}"
-    if not keep_query:
-        return f"{request.url.path}?{urlencode({'lang': code})}"
-    kept = [(key, value) for key, value in request.query_params.multi_items() if key != "lang"]
+    """The address of this page (``path``, else the request's) in language ``code``. With ``keep_query`` (a page
+    answered well to a GET: a search, a filter, a page of results) the request's query is kept when ``path`` is
+    the requested page, ``lang`` replaced; an error page never repeats the query it refused."""
+    path = path or request.url.path
+    kept: list[tuple[str, str]] = []
+    if keep_query and path == request.url.path:
+        kept = [(key, value) for key, value in request.query_params.multi_items() if key != "lang"]
     query = urlencode([*kept, ("lang", code)])
     if len(query) > MAX_KEPT_QUERY:
         query = urlencode({"lang": code})
-    return f"{request.url.path}?{query}"
+    return f"{path}{'&' if '?' in path else '?'}{query}"
 
 
 def make_templates(*, version: str, languages: Mapping[str, str]) -> Jinja2Templates:
