@@ -214,6 +214,7 @@ def test_labels_in_another_language_are_marked(client: TestClient) -> None:
     # And visibly: a code after each English label, with words for a screen reader.
     tag = '<span class="lang-tag" title="etykieta po angielsku"><span aria-hidden="true">EN</span>'
     assert skills.count(tag) == 2
+    assert '<li><span lang="">' in skills  # a credential's title, its issuer's words: not said to be Polish
     assert detail.count(tag) == 1
     assert "(etykieta po angielsku)</span>" in detail
     assert 'class="lang-tag"' not in client.get("/wallet/skills", params={"lang": "en"}).text
