@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -83,7 +84,14 @@ def place(folder: Path, script: str) -> None:
     """Copy a script of tests/interop/js, and ``common.mjs`` that every script imports, into ``folder`` (that of the
     installed packages, so that node resolves them there)."""
     for name in (COMMON, script):
-        shutil.copyfile(JS / name, folder / name)
+        wanted, target = (JS / name).read_bytes(), folder / name
+        if target.exists() and target.read_bytes() == wanted:
+            continue
+        # Whole or not at all: another test worker's node may be reading this very file (copying in place let it
+        # read half of common.mjs: "does not provide an export named ...").
+        temp = folder / f".{name}.{os.getpid()}.tmp"
+        temp.write_bytes(wanted)
+        os.replace(temp, target)
 
 
 @dataclass
