@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from cairn.bootstrap import Container
-from cairn.store.database import WRITE_AUDIT, Database, audit_sqlite_writes
+from cairn.store.database import Database, forbid_sqlite_reader_writes
 from tests.factories import (
     EXAMPLES,
     SHARED,
@@ -36,8 +36,7 @@ from tests.factories import (
 )
 from tests.trust_network import Network, build_network
 
-if os.environ.get(WRITE_AUDIT):  # CAIRN_SQLITE_WRITE_AUDIT=FILE: list SQLite readers that then write (see there)
-    audit_sqlite_writes(os.environ[WRITE_AUDIT])
+forbid_sqlite_reader_writes()  # a transaction declared read-only that writes fails its tests every time (see there)
 
 DATA = Path(__file__).resolve().parent / "data"
 

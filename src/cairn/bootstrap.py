@@ -72,7 +72,7 @@ from cairn.services.wallet.service import WalletService
 from cairn.services.wallet.sharing import SharingService
 from cairn.services.wallet.statistics import LearnerStatistics
 from cairn.settings import Settings
-from cairn.store.database import WRITE_AUDIT, Database, audit_sqlite_writes
+from cairn.store.database import Database
 from cairn.vc.fetch import CachingFetcher, Fetcher, HttpsFetcher
 
 __all__ = [
@@ -93,10 +93,7 @@ def utc_now() -> datetime:
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Settings from the process environment, with command-line ``overrides`` on top (and, for a developer hunting
-    SQLite lock failures, the write audit of :data:`cairn.store.database.WRITE_AUDIT` switched on)."""
-    if audit := os.environ.get(WRITE_AUDIT):
-        audit_sqlite_writes(audit)
+    """Settings from the process environment, with command-line ``overrides`` on top."""
     return Settings.from_environ(os.environ, **overrides)
 
 

@@ -120,8 +120,9 @@ def test_latest_lists_each_definition_once(database: Database, clock: FixedClock
     with database.transaction() as s:
         OrganisationRepository(s).save(ORG, now=clock())
         DefinitionRepository(s).save(DEF, now=clock())
-    with database.transaction() as s:
-        _award(database, DefinitionRepository(s).get(DEF.id).version_id)
+    with database.transaction(read_only=True) as s:
+        version_id = DefinitionRepository(s).get(DEF.id).version_id
+    _award(database, version_id)
     with database.transaction() as s:
         DefinitionRepository(s).save(_edited(DEF, 150), now=clock())
     with database.transaction() as s:

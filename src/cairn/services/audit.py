@@ -74,7 +74,7 @@ class AuditService:
         :class:`cairn.store.audit.ChainWalk` checks."""
         table = AuditEntry.__table__
         key = self.database.audit_key
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             walk = ChainWalk(key, session.get(AuditChainRow, 1))
             rows = session.execute(select(table).order_by(table.c.id).execution_options(yield_per=chunk))
             count = 0

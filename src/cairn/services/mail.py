@@ -277,7 +277,7 @@ class Mailer:
 
     def messages(self, *, limit: int = 50, include_sent: bool = False) -> list[OutboxMessage]:
         """The newest emails of the outbox (unsent only, unless ``include_sent``)."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             return [OutboxMessage.of(r) for r in OutboxQueue(session).list(limit=limit, include_sent=include_sent)]
 
     def run(self, stop: threading.Event, *, interval: float = 30.0) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -21,7 +19,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cairn.errors import ConfigurationError, StorageError
 
-__all__ = ["AUDIT_KEY", "SQLITE_IMMEDIATE", "Database", "normalise_url", "safe_url"]
+__all__ = [
+    "AUDIT_KEY",
+    "SQLITE_IMMEDIATE",
+    "Database",
+    "ReaderWroteError",
+    "forbid_sqlite_reader_writes",
+    "normalise_url",
+    "safe_url",
+]
 
 
 def normalise_url(url: str) -> str:
@@ -61,45 +67,43 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-WRITE_AUDIT = "CAIRN_SQLITE_WRITE_AUDIT"
-"""Environment variable (read by bootstrap and the test suite): a file where each SQLite transaction that began as
-a reader, read, and then wrote is written down (one JSON line: where in Cairn it wrote). Such a transaction fails
-at once with 'database is locked' when another connection wrote since its read; a developer's tool to find them
-(see ``begin_write``)."""
-_audit_file: list[str] = []
-
-
-def audit_sqlite_writes(path: str) -> None:
-    """From now on, for every engine of this process, write down in ``path`` each SQLite transaction that began as
-    a reader, read, and then wrote (see :data:`WRITE_AUDIT`)."""
-    _audit_file[:] = [path]
-    if not event.contains(Engine, "before_cursor_execute", _audit_write):
-        event.listen(Engine, "before_cursor_execute", _audit_write)
-
-
 def _sqlite_begin(connection: Any) -> None:
     immediate = connection.get_execution_options().get(SQLITE_IMMEDIATE, False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
     connection.info["cairn_deferred"], connection.info["cairn_read"] = not immediate, False
 
 
-def _audit_write(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+class ReaderWroteError(RuntimeError):
+    """A SQLite transaction that began as a reader read and then wrote (raised only where
+    :func:`forbid_sqlite_reader_writes` is on: the test suite)."""
+
+
+def forbid_sqlite_reader_writes() -> None:
+    """From now on, for every engine of this process, a SQLite transaction that began as a reader (a
+    ``transaction(read_only=True)``, a bare connection) and then writes after reading raises
+    :class:`ReaderWroteError`, naming the statement.
+
+    In production such a transaction works until another connection writes between its read and its write; then
+    its upgrade to a writer fails at once with 'database is locked', without waiting. The test suite switches this
+    on, so a transaction declared read-only that writes fails every time it is tested, not once in a hundred CI
+    runs."""
+    if not event.contains(Engine, "before_cursor_execute", _refuse_reader_write):
+        event.listen(Engine, "before_cursor_execute", _refuse_reader_write)
+
+
+def _refuse_reader_write(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
     info = connection.info
-    if not _audit_file or not info.get("cairn_deferred"):
+    if not info.get("cairn_deferred"):
         return
     verb = statement.lstrip()[:6].upper()
     if verb in ("SELECT", "WITH R", "WITH "):
         info["cairn_read"] = True
-    elif verb in ("INSERT", "UPDATE", "DELETE") and info.get("cairn_read"):
+    elif verb in ("INSERT", "UPDATE", "DELETE", "REPLAC") and info.get("cairn_read"):
         info["cairn_deferred"] = False  # once a transaction
-        frames = [
-            f"{Path(f.filename).name}:{f.lineno} {f.name}"
-            for f in traceback.extract_stack()
-            if "/lib/python" not in f.filename and not f.filename.endswith("/store/database.py")
-        ]
-        line = json.dumps({"statement": statement.split("(", 1)[0][:80], "where": frames[-6:]})
-        with open(_audit_file[0], "a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
+        raise ReaderWroteError(
+            f"a SQLite transaction that began as a reader wrote after reading ({statement.split('(', 1)[0][:80]}): "
+            "begin it as a writer (Database.transaction() without read_only)"
+        )
 
 
 class Database:
@@ -142,10 +146,19 @@ class Database:
         self._session_info[AUDIT_KEY] = key
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on any error."""
+    def transaction(self, *, read_only: bool = False) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any error.
+
+        On SQLite it begins as the writer (``BEGIN IMMEDIATE``, waiting up to the busy timeout while another
+        connection writes) unless it says it only reads: a transaction that began as a reader and writes after its
+        first read cannot wait for the lock, its upgrade fails at once with 'database is locked' whenever another
+        connection wrote in between. A ``read_only`` one begins as a reader and reads beside the writer (WAL); the
+        test suite makes a write in it an error (:func:`forbid_sqlite_reader_writes`). On PostgreSQL both are the
+        same."""
         try:
             with self.sessions.begin() as session:
+                if self.dialect == "sqlite" and not read_only:
+                    session.connection(execution_options={SQLITE_IMMEDIATE: True})
                 yield session
         except OperationalError as exc:
             raise StorageError(f"the database failed: {type(exc.orig).__name__}") from exc

@@ -13,7 +13,6 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
-from cairn.store.issuing.repository import begin_write
 from cairn.store.limit_tables import RateLimitHitRow
 
 __all__ = ["RateLimitRepository"]
@@ -27,7 +26,6 @@ class RateLimitRepository:
 
     def lock(self, key: str) -> None:
         """Hold ``key`` against other writers until the transaction ends."""
-        begin_write(self.session)
         if self.session.get_bind().dialect.name == "postgresql":
             self.session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
 

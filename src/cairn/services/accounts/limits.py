@@ -68,13 +68,13 @@ class SharedLimiter:
     def count(self, key: str) -> int:
         """How many hits ``key`` has in the window now."""
         now = self.clock()
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             return RateLimitRepository(session).live(self._key(key), now - self.window)[0]
 
     def retry_after(self, key: str) -> int | None:
         """Seconds until ``key`` may try again, or None when it may try now."""
         now = self.clock()
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             count, oldest = RateLimitRepository(session).live(self._key(key), now - self.window)
         return None if count < self.limit else self._wait(oldest, now)
 

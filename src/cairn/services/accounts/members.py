@@ -32,7 +32,7 @@ class MemberService(ServiceBase):
         organisation's existence does not leak), PermissionDeniedError when its role is below ``min_role``.
         Instance administrators act as owners everywhere."""
         needed = parse_role(str(min_role))
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             org = self._organisation(session, organisation)
             membership = MembershipRepository(session).get(account_id=account.id, organisation_id=org.id)
             if account.is_admin:
@@ -47,7 +47,7 @@ class MemberService(ServiceBase):
 
     def organisations_of(self, account: Account) -> list[OrganisationAccess]:
         """The organisations ``account`` belongs to, with its role in each."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             rows = MembershipRepository(session).organisations(account.id)
             return [
                 OrganisationAccess(o.slug, o.id, organisation_name(o), Role(m.role), account, organisation_names(o))
@@ -56,7 +56,7 @@ class MemberService(ServiceBase):
 
     def members(self, organisation: str) -> list[Member]:
         """The members of ``organisation``, by email."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             org = self._organisation(session, organisation)
             return [
                 Member(a.id, a.email, a.display_name, Role(m.role), m.created_at, a.disabled_at is not None)

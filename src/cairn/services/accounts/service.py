@@ -256,7 +256,7 @@ class AccountService(MemberService, TokenService, LinkMailer):
 
     def account(self, account_id: int) -> Account:
         """The account ``account_id``; NotFoundError when there is none."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             row = AccountRepository(session).get(account_id)
             if row is None:
                 raise NotFoundError("no such account")
@@ -264,7 +264,7 @@ class AccountService(MemberService, TokenService, LinkMailer):
 
     def find_account(self, email: str) -> Account | None:
         """The account of ``email``, or None."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             row = AccountRepository(session).by_email(normalise_email(email))
             return None if row is None else Account.of(row)
 
@@ -288,7 +288,7 @@ class AccountService(MemberService, TokenService, LinkMailer):
         without a password, within :data:`PASSWORD_SET_WINDOW` of the session's start."""
         if not session_token or len(session_token) > 200:
             return False
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             found = WebSessionRepository(session).by_hash(sha256_hex(session_token))
             if found is None:
                 return False
@@ -451,7 +451,7 @@ class AccountService(MemberService, TokenService, LinkMailer):
             email = email.strip().lower()[:320]  # no account has it: treated like an unknown email
         pair = self._password_attempt(email, client)
         self._dummy()  # made before the first attempt of any kind, so that no first attempt is slower
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             row = AccountRepository(session).by_email(email)
             account_id, stored = (None, None) if row is None else (row.id, row.password_hash)
         ok = self._verify(stored, password)
@@ -508,7 +508,7 @@ class AccountService(MemberService, TokenService, LinkMailer):
     def confirms_sign_up(self, token: str) -> bool:
         """Whether ``token`` is a live sign-up confirmation of an account still waiting for it: its page then
         asks for the password chosen, so that only someone who both chose it and reads the mailbox confirms it."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             return self._pending_hash(session, token) is not None
 
     def redeem_sign_in_link(self, *, token: str, client: str, password: str | None = None) -> NewSession:
@@ -520,7 +520,7 @@ class AccountService(MemberService, TokenService, LinkMailer):
         password is kept only when the link is the sign-up confirmation of that password *and* ``password``
         matches it (:class:`PendingPasswordError`, the link still unused, when it does not). Otherwise it is
         dropped: reading the mailbox alone does not adopt a password someone else may have chosen."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             pending = self._pending_hash(session, token) if password is not None else None
         if pending is not None and password is not None:
             email, stored = pending
@@ -578,7 +578,7 @@ class AccountService(MemberService, TokenService, LinkMailer):
         """Who holds the session cookie ``token``: None when unknown, expired, revoked or disabled."""
         if not token or len(token) > 200:
             return None
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             found = WebSessionRepository(session).by_hash(sha256_hex(token))
             if found is None:
                 return None

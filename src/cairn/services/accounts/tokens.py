@@ -58,7 +58,7 @@ class TokenService(ServiceBase):
         """Store a token of a given value (``CAIRN_DEMO_TOKEN`` for the demo); nothing when it is there already."""
         if len(token) < 16 or len(token) > 200:
             raise InputError("a token needs 16 to 200 characters")
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             found = ApiTokenRepository(session).by_hash(sha256_hex(token))
             if found is not None:
                 if found[1].slug != organisation:
@@ -96,7 +96,7 @@ class TokenService(ServiceBase):
 
     def tokens(self, organisation: str) -> list[TokenInfo]:
         """Every token of ``organisation``, newest first."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             org = self._organisation(session, organisation)
             return [TokenInfo.of(r, organisation) for r in ApiTokenRepository(session).of_organisation(org.id)]
 

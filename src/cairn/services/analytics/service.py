@@ -117,7 +117,7 @@ class AnalyticsService:
         with self._lock:
             if self._engine is not None and time.monotonic() - self._checked < CHECK_SECONDS:
                 return self._engine
-            with self.database.transaction() as session:
+            with self.database.transaction(read_only=True) as session:
                 stored = latest_snapshot(session)
             self._checked = time.monotonic()
             if stored is None:
@@ -140,7 +140,7 @@ class AnalyticsService:
         try:
             for name, described in files.items():
                 digest, size = hashlib.sha256(), 0
-                with self.database.transaction() as session, (work / name).open("wb") as out:
+                with self.database.transaction(read_only=True) as session, (work / name).open("wb") as out:
                     for piece in read_snapshot_file(session, snapshot_id, name):
                         out.write(piece)
                         digest.update(piece)
@@ -155,7 +155,7 @@ class AnalyticsService:
     def release(self) -> dict[str, Any] | None:
         """The newest snapshot's differentially private open-data release (None when releases are off, or before
         the first refresh)."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             stored = latest_snapshot(session)
         found = stored.meta.get("release") if stored is not None else None
         return found if isinstance(found, dict) else None

@@ -11,7 +11,6 @@ from typing import Final
 from cairn.store.analytics_tables import DemandCountRow
 from cairn.store.counts import add_counts
 from cairn.store.database import Database
-from cairn.store.issuing.repository import begin_write
 
 __all__ = ["DEMAND_KINDS", "DemandCounts"]
 
@@ -39,5 +38,4 @@ class DemandCounts:
         if not rows:
             return 0
         with self.database.transaction() as session:
-            begin_write(session)
             return add_counts(session, DemandCountRow, rows)

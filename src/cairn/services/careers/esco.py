@@ -310,7 +310,7 @@ class EscoService:
 
     def releases(self) -> list[EscoRelease]:
         """Every import, oldest first."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             return [
                 EscoRelease(
                     version=row.version,
@@ -330,14 +330,14 @@ class EscoService:
 
     def counts(self) -> dict[str, int]:
         """Rows per ESCO table."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             return EscoStore(session).counts()
 
     def data(self) -> EscoData:
         """Everything stored, as :class:`EscoData` (skills with hierarchy and collections, skill groups,
         occupations, ISCO groups, relations). Built once and kept until the store's ESCO changes (one small
         query a call checks that, so an import by another process is seen too)."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             store = EscoStore(session)
             stamp = store.latest_release_id()
             cached = self._cache

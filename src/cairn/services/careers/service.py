@@ -447,7 +447,7 @@ class CareersService:
 
     def held_credentials(self, account_id: int) -> list[HeldCredential]:
         """The verified credentials in the account's wallet."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             rows = CareersRepository(session).verified_credentials(account_id)
         return [HeldCredential(r.id, r.title, r.issuer_name, r.issuer_id, r.issued_at, r.document) for r in rows]
 

@@ -127,7 +127,7 @@ class BadgeService:
 
     def may_use(self, organisation: str, sha256: str) -> bool:
         """True when the image exists and ``organisation`` stored it."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             return ImageRepository(session).owner(sha256) == organisation
 
     def set_logo(self, access: OrganisationAccess, data: bytes | None) -> str | None:
@@ -170,7 +170,7 @@ class BadgeService:
 
     def image(self, sha256: str) -> Picture:
         """A stored image; NotFoundError when there is none."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             row = ImageRepository(session).get(sha256)
             if row is None:
                 raise NotFoundError("There is nothing at this address.")
@@ -193,7 +193,7 @@ class BadgeService:
     def badge(self, definition_id: str, version: int | None = None, *, lang: str | None = None) -> Picture:
         """The badge of a definition version (the latest unless given): the uploaded image, or the generated
         one (in ``lang`` where the title has it). NotFoundError when there is no such definition."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             stored = DefinitionRepository(session).get(definition_id, version)
             definition = stored.definition
             if definition.badge is not None and definition.badge.image:
@@ -208,7 +208,7 @@ class BadgeService:
     def logo(self, organisation: str) -> Picture:
         """The organisation's uploaded logo, else a monogram of its name; NotFoundError when there is no such
         organisation."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             row = OrganisationRepository(session).row(organisation)
             if row is None:
                 raise NotFoundError(f"no organisation '{organisation}'")
@@ -252,7 +252,7 @@ class BadgeService:
         return draw(title=title[:300] or "?", issuer=issuer[:200], colour=colour, shape=shape)
 
     def _own_badge(self, slug: str, version: int, media_type: str) -> bytes | None:
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             stored = DefinitionRepository(session).get(slug, version)
             definition = stored.definition
             if definition.badge is not None and definition.badge.image:

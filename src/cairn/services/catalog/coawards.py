@@ -117,7 +117,7 @@ class CoAwardService:
     def requests(self, organisation: str) -> list[CoAwardRequest]:
         """Every definition whose latest version names ``organisation`` as a co-awarding body (not the first),
         pending ones first, then by definition id."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             orgs = {o.id: o for o in OrganisationRepository(session).list()}
             decisions = CoAwardRepository(session)
             found = []

@@ -171,13 +171,13 @@ class CoCreationService:
     def shares(self, access: OrganisationAccess, definition_id: str) -> list[DraftShare]:
         """Every share of ``definition_id`` (ended ones too) with its thread, as its lead's members see them;
         NotFoundError unless ``access`` is to the definition's first awarding body."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             self._lead_of(session, access.organisation, definition_id)
             return self._views(session, ShareRepository(session).of_definition(definition_id[:80]))
 
     def shared_with(self, access: OrganisationAccess) -> list[DraftShare]:
         """The definitions shared with ``access``'s organisation that have not ended, oldest share first."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             row = OrganisationRepository(session).row(access.organisation)
             if row is None:
                 return []
@@ -186,7 +186,7 @@ class CoCreationService:
     def shared_draft(self, access: OrganisationAccess, share_id: int) -> DraftShare:
         """One share as the reviewing organisation sees it; NotFoundError unless it is shared with ``access``'s
         organisation and has not ended."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             record = ShareRepository(session).get(share_id)
             if record is None or record[3].slug != access.organisation or record[0].ended_at is not None:
                 raise NotFoundError(NOTHING_HERE)

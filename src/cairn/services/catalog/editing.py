@@ -116,12 +116,12 @@ class EditingService:
 
     def organisations(self) -> list[Organisation]:
         """Every organisation (those a definition may name as awarding bodies), by id."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             return OrganisationRepository(session).list()
 
     def catalogue(self, organisation: str) -> list[CatalogueItem]:
         """The latest version of every definition ``organisation`` awards, alone or with others."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             orgs = {o.id: o for o in OrganisationRepository(session).list()}
             definitions = DefinitionRepository(session)
             items = []
@@ -140,7 +140,7 @@ class EditingService:
 
         NotFoundError when it does not exist or ``organisation`` is none of its awarding bodies.
         """
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             definitions = DefinitionRepository(session)
             try:
                 stored = definitions.get(definition_id, version)

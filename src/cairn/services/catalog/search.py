@@ -41,7 +41,7 @@ class CatalogueIndex:
         self._snapshot: _Snapshot | None = None
 
     def _current(self) -> _Snapshot:
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             repo = DefinitionRepository(session)
             fingerprint = repo.fingerprint()
             snapshot = self._snapshot

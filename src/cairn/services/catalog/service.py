@@ -214,7 +214,7 @@ class CatalogService:
 
     def entries(self) -> list[CatalogEntry]:
         """The latest version of every published definition (drafts are not public), with its awarding bodies."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             orgs = {o.id: o for o in OrganisationRepository(session).list()}
             return [
                 CatalogEntry(s, tuple(orgs[b] for b in s.definition.awarding_bodies if b in orgs))
@@ -237,7 +237,7 @@ class CatalogService:
 
     def organisation(self, slug: str) -> tuple[Organisation, list[CatalogEntry]]:
         """An organisation and the published definitions it awards; NotFoundError for an unknown one."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             organisation = OrganisationRepository(session).get(slug)
         published = self.index.published_by(slug)
         orgs = self._organisations({b for s in published for b in s.definition.awarding_bodies})
@@ -249,7 +249,7 @@ class CatalogService:
         """The organisations ``slugs`` name, by slug, in order (a record that is no full organisation is left
         out: it awards nothing a page can show)."""
         found: dict[str, Organisation] = {}
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             repo = OrganisationRepository(session)
             for slug in sorted(slugs):
                 row = repo.row(slug)
@@ -268,7 +268,7 @@ class CatalogService:
         joint awarding body; display only: trust is judged by the verification, never by a name)."""
         wanted = {i for i in identifiers if isinstance(i, str) and ":orgs:" in i}
         found: dict[str, Organisation] = {}
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             repo = OrganisationRepository(session)
             for did in sorted(wanted)[:20]:
                 slug = did.rsplit(":orgs:", 1)[1][:80]
@@ -283,7 +283,7 @@ class CatalogService:
     def entry(self, slug: str, version: int | None = None, *, drafts: bool = False) -> CatalogEntry:
         """One definition (latest version unless given) with its awarding bodies; NotFoundError otherwise, and for
         a draft unless ``drafts`` (for its organisations' members)."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             stored = DefinitionRepository(session).get(slug, version)
             if stored.state != PUBLISHED and not drafts:
                 raise NotFoundError(f"no micro-credential '{slug}'")
@@ -292,15 +292,15 @@ class CatalogService:
 
     def organisations(self) -> list[Organisation]:
         """Every organisation, by id."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             return OrganisationRepository(session).list()
 
     def versions(self, slug: str) -> list[int]:
         """Every version number of a definition."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             return DefinitionRepository(session).versions(slug)
 
     def is_empty(self) -> bool:
         """True when no definition is stored."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             return DefinitionRepository(session).count() == 0

@@ -39,7 +39,6 @@ from cairn.store.audit import AuditRepository
 from cairn.store.catalog.repository import OrganisationRepository
 from cairn.store.database import Database
 from cairn.store.endorsements.repository import EndorsementRepository
-from cairn.store.issuing.repository import begin_write
 from cairn.store.tables import EndorsementRow, OrganisationRow
 from cairn.vc.report import Outcome, Report
 from cairn.vc.values import as_list, id_of
@@ -189,7 +188,7 @@ class EndorsementService:
         if not words:
             raise InputError("write what the organisation says about it")
         achievement_id, achievement_name, slug = self._target(organisation, target)
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             org = OrganisationRepository(session).row(organisation)
             if org is None:
                 raise NotFoundError(f"no organisation '{organisation}'")
@@ -240,7 +239,7 @@ class EndorsementService:
         """Withdraw ``organisation``'s endorsement ``award_id``: its credential is revoked, and it is no longer
         listed. NotFoundError for another organisation's; ConflictError when withdrawn already."""
         actor = self._check_access(organisation, access)
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             row = EndorsementRepository(session).by_award(award_id) if isinstance(award_id, str) else None
             org = OrganisationRepository(session).row(organisation)
             if row is None or org is None or row.organisation_id != org.id:
@@ -251,7 +250,6 @@ class EndorsementService:
         self.status_lists.revoke(award_id, reason=why, actor=actor, organisation=organisation)
         now = self.clock()
         with self.database.transaction() as session:
-            begin_write(session)  # a writer from the start: the revocation's signing job may write meanwhile
             stored = EndorsementRepository(session).by_award(award_id)
             assert stored is not None
             stored.withdrawn_at = now
@@ -270,7 +268,7 @@ class EndorsementService:
         version), else of that very id; oldest first."""
         if not isinstance(achievement_id, str) or not achievement_id or len(achievement_id) > 2000:
             return []
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             found = EndorsementRepository(session).current(
                 achievement_key=_key(achievement_id), definition_slug=self.definition_of(achievement_id)
             )
@@ -279,7 +277,7 @@ class EndorsementService:
     def of_organisation(self, organisation: str) -> list[Endorsement]:
         """The endorsements ``organisation`` gave, withdrawn ones too (``withdrawn_at`` set), newest first (at most
         500). NotFoundError for an unknown organisation."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             org = OrganisationRepository(session).row(organisation) if isinstance(organisation, str) else None
             if org is None:
                 raise NotFoundError(f"no organisation '{str(organisation)[:80]}'")
@@ -287,7 +285,7 @@ class EndorsementService:
 
     def get(self, award_id: str, *, organisation: str) -> Endorsement:
         """``organisation``'s endorsement ``award_id`` (withdrawn or not); NotFoundError for another's."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             row = EndorsementRepository(session).by_award(award_id) if isinstance(award_id, str) else None
             org = OrganisationRepository(session).row(organisation)
             if row is None or org is None or row.organisation_id != org.id:

@@ -28,7 +28,6 @@ from cairn.store.issuing.repository import (
     AwardRepository,
     StatusListRepository,
     append_audit,
-    begin_write,
 )
 from cairn.store.tables import OrganisationRow
 from cairn.vc.datamodel import VC2, check_credential, credential_version, with_proof_context
@@ -78,7 +77,7 @@ class ApiIssuingService:
         return suite_of(self._organisation(organisation))
 
     def _organisation(self, organisation: str) -> OrganisationRow:
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             row = OrganisationRepository(session).row(organisation)
             if row is None:
                 raise NotFoundError(f"no organisation '{organisation}'")
@@ -193,7 +192,7 @@ class ApiIssuingService:
             raise InputError(exc.message) from None
 
     def _taken(self, award_id: str) -> bool:
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             return AwardRepository(session).get(award_id) is not None
 
     def _row(
@@ -240,7 +239,6 @@ class ApiIssuingService:
     def _store(self, row: dict[str, Any], slots: tuple[Slot, ...], *, actor: str, now: datetime, suite: str) -> bool:
         """Write the award, its status indexes and the audit entry; False when a UNIQUE constraint refused it."""
         with self.database.transaction() as session:
-            begin_write(session)
             try:
                 with session.begin_nested():
                     AwardRepository(session).insert_many([row])
@@ -258,7 +256,7 @@ class ApiIssuingService:
         bare), or the ``id`` a credential issued through the VC-API carried. Only the organisation's own."""
         own = _fresh_uuid(credential_id) or _fresh_uuid(f"urn:uuid:{credential_id}")
         org = self._organisation(organisation)
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             awards = AwardRepository(session)
             if own is not None:
                 found = awards.get(own)

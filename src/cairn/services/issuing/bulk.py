@@ -26,7 +26,7 @@ from cairn.errors import CairnError
 from cairn.services.issuing.bulk_files import DEFAULT_MAX_ROWS, BulkRow, FileCheck, RowProblem, check_file, read_rows
 from cairn.services.issuing.credentials import SignedAward, SigningPool, sign_awards
 from cairn.services.issuing.service import AwardPlan, IssuingService, Prepared
-from cairn.store.issuing.repository import AwardRepository, BulkJobRepository, begin_write
+from cairn.store.issuing.repository import AwardRepository, BulkJobRepository
 from cairn.store.tables import BulkJobRow
 
 __all__ = ["DEFAULT_BATCH_SIZE", "BulkAwardService", "BulkReport"]
@@ -174,12 +174,11 @@ class BulkAwardService:
         return report
 
     def _unfinished_version(self, definition: str, file_sha256: str) -> int | None:
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             return BulkJobRepository(session).unfinished_version(definition, file_sha256)
 
     def _job(self, plan: AwardPlan, check: FileCheck, actor: str) -> BulkJobRow:
         with self.database.transaction() as session:
-            begin_write(session)
             jobs = BulkJobRepository(session)
             jobs.lock_key(plan.version_id, check.sha256)
             job = jobs.find(plan.version_id, check.sha256)
@@ -203,7 +202,7 @@ class BulkAwardService:
 
     def _prepare(self, plan: AwardPlan, rows: list[BulkRow]) -> _Batch:
         keys = {row.row: self.issuing.recipient_key(row.recipient, row.external_id) for row in rows}
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             done = AwardRepository(session).existing(plan.version_id, set(keys.values()))
         now = self.issuing.now()
         items = [

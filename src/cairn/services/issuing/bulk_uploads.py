@@ -162,7 +162,7 @@ class BulkUploads:
 
     def get(self, organisation: str, upload_id: int) -> UploadView:
         """An upload of ``organisation``; NotFoundError for any other."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             org_id = AwardQueryRepository(session).organisation_id(organisation)
             # never the file itself (up to the upload limit): the page and its progress poll show counts and rows
             row = session.get(BulkUploadRow, upload_id, options=[not_loaded(BulkUploadRow.data)])
@@ -228,7 +228,7 @@ class BulkUploads:
         )
         created = earlier | recorder.created
         if report.job_id is not None:  # and by a try that died before it could note them (killed, database gone)
-            with self.database.transaction() as session:
+            with self.database.transaction(read_only=True) as session:
                 created |= AwardQueryRepository(session).made_by_bulk_job(report.job_id, since=submitted)
         each = []
         for bulk_row, key in zip(rows, keys, strict=True):

@@ -28,7 +28,7 @@ from cairn.services.issuing.bulk_files import check_file, read_rows
 from cairn.services.issuing.claim_emails import claim_email, credential_language, status_email
 from cairn.store.database import Database
 from cairn.store.issuing.claims import ClaimRepository
-from cairn.store.issuing.repository import AuditRecord, AwardRepository, append_audit, begin_write, enqueue_emails
+from cairn.store.issuing.repository import AuditRecord, AwardRepository, append_audit, enqueue_emails
 from cairn.store.tables import AwardRow, BulkJobRow, OrganisationRow
 from cairn.vc.formats.baking import bake_png, bake_svg
 from cairn.vc.holder import email_matches
@@ -173,7 +173,6 @@ class ClaimService:
             raise InputError("enter the learner's email address")
         now = self.clock().replace(microsecond=0)
         with self.database.transaction() as session:
-            begin_write(session)
             award = self._award(session, award_id, organisation)
             self._check_open(award, now)
             credential = award.credential if isinstance(award.credential, dict) else {}
@@ -190,7 +189,6 @@ class ClaimService:
         ConflictError when the award is claimed or revoked; TooManyAttemptsError as for :meth:`resend`."""
         now = self.clock().replace(microsecond=0)
         with self.database.transaction() as session:
-            begin_write(session)
             award = self._award(session, award_id, organisation)
             self._check_open(award, now)
             token = self._renew(award, now)
@@ -208,7 +206,6 @@ class ClaimService:
             raise InputError("the file does not pass the checks; upload the file the bulk award was made from")
         now = self.clock().replace(microsecond=0)
         with self.database.transaction() as session:
-            begin_write(session)
             job = session.scalar(
                 select(BulkJobRow)
                 .join(OrganisationRow, OrganisationRow.id == BulkJobRow.organisation_id)

@@ -47,7 +47,6 @@ from cairn.store.issuing.repository import (
     AuditRecord,
     KeyRepository,
     append_audit,
-    begin_write,
     lock_organisation,
     stamp_of,
 )
@@ -329,7 +328,7 @@ class KeyService:
             kept = self._documents.get(slug)
         if kept is not None and kept[0] == stamp:
             return kept
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             stamp = KeyRepository(session).stamp(slug)
             document = self._build_document(session, slug)
         if document is None:
@@ -353,7 +352,7 @@ class KeyService:
 
     def keys(self, slug: str) -> list[KeyInfo]:
         """Every key of the organisation, oldest first."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             org = _organisation_row(session, slug)
             did = self.did(slug)
             return [
@@ -446,7 +445,6 @@ class KeyService:
         wanted = key_type_for(suite, key_type)
         chosen = wanted.value if wanted is KeyType.P384 else None
         with self.database.transaction() as session:
-            begin_write(session)
             org = _organisation_row(session, slug)
             if (org.signing_suite, org.signing_key_type) == (suite, chosen):
                 return
@@ -458,7 +456,6 @@ class KeyService:
     def _make(
         self, session: Session, organisation_id: int, slug: str, kind: KeyType, *, actor: str, rotate: bool = False
     ) -> KeyRow:
-        begin_write(session)
         lock_organisation(session, organisation_id)  # one key change at a time per organisation
         keys = KeyRepository(session)
         current = keys.current(organisation_id, kind.value)

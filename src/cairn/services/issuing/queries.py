@@ -262,7 +262,7 @@ class AwardQueryService:
         query = " ".join(query.split())
         where = self._where(query, status, definition)
         per_page = min(max(per_page, 1), MAX_PER_PAGE)
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             repo = AwardQueryRepository(session)
             organisation_id = self._organisation(repo, organisation)
             counts = StatusCounts(**repo.counts(organisation_id))
@@ -287,7 +287,7 @@ class AwardQueryService:
         """How many of the awards the filters match (as :meth:`list_awards` reads them) were claimed, and how
         soon: overall and per definition. InputError and NotFoundError as for :meth:`list_awards`."""
         where = self._where(query, status, definition)
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             repo = AwardQueryRepository(session)
             times = repo.claim_times(self._organisation(repo, organisation), where)
         grouped: dict[str, list[tuple[datetime, datetime | None]]] = {}
@@ -311,13 +311,13 @@ class AwardQueryService:
 
     def counts(self, organisation: str) -> StatusCounts:
         """How many awards the organisation has, by status."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             repo = AwardQueryRepository(session)
             return StatusCounts(**repo.counts(self._organisation(repo, organisation)))
 
     def get(self, organisation: str, award_id: str) -> AwardSummary:
         """One award of the organisation; NotFoundError when there is none or it is another's."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             repo = AwardQueryRepository(session)
             record = repo.get(self._organisation(repo, organisation), award_id)
         if record is None:
@@ -328,6 +328,6 @@ class AwardQueryService:
         self, organisation: str, *, definition: str, version: int, recipient_keys: Collection[str]
     ) -> dict[str, str]:
         """``recipient key -> award id`` for those of ``recipient_keys`` awarded this definition version."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             repo = AwardQueryRepository(session)
             return repo.by_recipient_keys(self._organisation(repo, organisation), definition, version, recipient_keys)

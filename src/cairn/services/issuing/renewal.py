@@ -107,7 +107,7 @@ def renew(
         raise ConflictError("an award issued through the VC-API has no micro-credential to renew")
     if view.revoked_at is not None:
         raise ConflictError("a revoked award cannot be renewed")
-    with service.database.transaction() as session:
+    with service.database.transaction(read_only=True) as session:
         row = AwardRepository(session).get(award_id)
         if row is None:
             raise NotFoundError(f"no award '{award_id}'")
@@ -118,7 +118,7 @@ def renew(
     narrative = _subject(credential).get("narrative")
     plan = service.plan(view.definition, organisation=organisation)
     key = service.keys.recipient_key("renewal", award_id)
-    with service.database.transaction() as session:
+    with service.database.transaction(read_only=True) as session:
         found = AwardRepository(session).find(plan.version_id, key) or AwardRepository(session).renewal_of(award_id)
         if found is not None:
             return AwardResult(found.id, found.credential_jwt or dict(found.credential or {}), created=False)

@@ -43,7 +43,7 @@ from cairn.services.issuing.keys import KeyService, derive_key, open_secret, sea
 from cairn.services.issuing.service import IssuingService
 from cairn.store.catalog.repository import OrganisationRepository
 from cairn.store.database import Database
-from cairn.store.issuing.repository import AuditRecord, append_audit, begin_write, lock_organisation
+from cairn.store.issuing.repository import AuditRecord, append_audit, lock_organisation
 from cairn.store.issuing.seals import SealRepository
 from cairn.store.tables import OrganisationRow, SealCertificateRow
 from cairn.vc.formats.jades_seal import SealKey, alg_for, key_matches, load_chain, load_seal_key, seal_jades
@@ -181,7 +181,6 @@ class SealService:
         )
         pem = "".join(c.public_bytes(serialization.Encoding.PEM).decode("ascii") for c in chain)
         with self.database.transaction() as session:
-            begin_write(session)
             org = _organisation_row(session, slug)
             lock_organisation(session, org.id)
             seals = SealRepository(session)
@@ -216,7 +215,6 @@ class SealService:
         """Retire the organisation's seal certificate and forget its key; False when it had none."""
         now = self.clock()
         with self.database.transaction() as session:
-            begin_write(session)
             org = _organisation_row(session, slug)
             count = SealRepository(session).retire(org.id, now=now)
             if count:
@@ -227,7 +225,7 @@ class SealService:
 
     def info(self, slug: str) -> SealInfo | None:
         """The organisation's seal certificate, or None. NotFoundError for an unknown organisation."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             org = _organisation_row(session, slug)
             row = SealRepository(session).current(org.id)
             return _info(row) if row is not None else None
@@ -251,7 +249,7 @@ class SealService:
     # -- sealing ------------------------------------------------------------------------------------
 
     def _signer(self, slug: str) -> tuple[SealKey, list[x509.Certificate], str]:
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             org = _organisation_row(session, slug)
             row = SealRepository(session).current(org.id)
             if row is None or row.key_encrypted is None:
@@ -339,7 +337,7 @@ class SealService:
         return found
 
     def _organisation(self, slug: str) -> Organisation | None:
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             try:
                 return OrganisationRepository(session).get(slug)
             except (NotFoundError, ValidationError, KeyError, TypeError):

@@ -43,7 +43,6 @@ from cairn.store.issuing.repository import (
     AwardRepository,
     StatusListRepository,
     append_audit,
-    begin_write,
     enqueue_emails,
 )
 from cairn.store.tables import AwardRow, DefinitionRow, DefinitionVersionRow, OrganisationRow
@@ -182,7 +181,6 @@ class IssuingService:
             # A writer from the start: the first award of a definition stores its badge (and of an organisation,
             # makes its key), and on SQLite a read transaction that turns writer after another connection wrote
             # (a status list signed by a job, say) fails at once with 'database is locked'.
-            begin_write(session)
             stored = DefinitionRepository(session).get(definition, version)
             d = stored.definition
             if organisation is not None and d.awarding_bodies[0] != organisation:
@@ -326,7 +324,6 @@ class IssuingService:
         retried alone: a recipient already awarded is reported as existing, a status index another
         process took meanwhile is replaced by a fresh one (and the credential signed again).
         """
-        begin_write(session)
         awards = AwardRepository(session)
         outcome = WriteOutcome()
         try:
@@ -423,7 +420,7 @@ class IssuingService:
             if idempotency_key is not None
             else self.recipient_key(recipient, external_id)
         )
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             found = AwardRepository(session).find(plan.version_id, key)
             if found is not None:
                 return AwardResult(found.id, _credential_of(found), created=False)
@@ -462,7 +459,7 @@ class IssuingService:
 
     def get(self, award_id: str, *, organisation: str | None = None) -> AwardView:
         """One award; NotFoundError when there is none or it belongs to another organisation."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             row = AwardRepository(session).get(award_id)
             view = _view(session, row) if row is not None else None
         if view is None or (organisation is not None and view.organisation != organisation):
@@ -472,7 +469,7 @@ class IssuingService:
     def by_claim_token(self, token: str) -> AwardView | None:
         """The award a claim link names, or None (also when the link is past its lifetime, see
         :data:`cairn.services.issuing.claims.CLAIM_LINK_LIFETIME`)."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             row = AwardRepository(session).by_claim_hash(claim_token_hash(token))
             if row is None or claim_link_expired(row, self.clock()):
                 return None

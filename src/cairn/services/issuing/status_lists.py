@@ -40,7 +40,7 @@ from cairn.services.issuing.status_publications import (
     list_suite,
 )
 from cairn.store.database import Database
-from cairn.store.issuing.repository import AuditRecord, AwardRepository, StatusListRepository, append_audit, begin_write
+from cairn.store.issuing.repository import AuditRecord, AwardRepository, StatusListRepository, append_audit
 from cairn.store.tables import OrganisationRow
 from cairn.vc.status import DEFAULT_LENGTH, BitstringStatusList, StatusEntry, random_free_index
 
@@ -162,16 +162,21 @@ class StatusListService:
             self._states.pop((organisation_id, purpose), None)
 
     def _load(self, organisation_id: int, purpose: str) -> _ListState:
-        with self.database.transaction() as session:
+        # read-only when the list is there: an award that lost a status index re-reads it here while its own
+        # writing transaction is open (on SQLite a second writer would wait for that one, which waits for it)
+        with self.database.transaction(read_only=True) as session:
             repo = StatusListRepository(session)
             row = repo.latest(organisation_id, purpose)
-            if row is None:
+            state = _ListState(row.id, row.sequence, row.size, repo.taken(row.id, purpose)) if row else None
+        if state is None:
+            with self.database.transaction() as session:  # the organisation's first list of this purpose
+                repo = StatusListRepository(session)
                 repo.create(
                     organisation_id=organisation_id, purpose=purpose, sequence=1, size=self.list_size, now=self.clock()
                 )
                 row = repo.latest(organisation_id, purpose)
                 assert row is not None
-            state = _ListState(row.id, row.sequence, row.size, repo.taken(row.id, purpose))
+                state = _ListState(row.id, row.sequence, row.size, repo.taken(row.id, purpose))
         self._states[(organisation_id, purpose)] = state
         return state
 
@@ -223,7 +228,6 @@ class StatusListService:
             raise InputError(f"the reason is longer than {MAX_REASON} characters")
         now = self.clock()
         with self.database.transaction() as session:
-            begin_write(session)
             award = AwardRepository(session).locked(award_id)
             org = session.get(OrganisationRow, award.organisation_id) if award and award.organisation_id else None
             if award is None or org is None or (organisation is not None and org.slug != organisation):

@@ -21,7 +21,6 @@ reader signs a token inline only when three quarters of its lifetime have passed
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import threading
@@ -33,12 +32,12 @@ from typing import Final
 
 from sqlalchemy.orm import Session
 
-from cairn.errors import InputError, NotFoundError, StorageError
+from cairn.errors import InputError, NotFoundError
 from cairn.services.issuing.keys import KeyService, SigningKey, preferred_key_type, suite_of
 from cairn.store.catalog.repository import OrganisationRepository
 from cairn.store.database import Database
 from cairn.store.issuing.publications import PublicationRepository, Stored, StoredForm, probe, stored_body
-from cairn.store.issuing.repository import StatusListRepository, begin_write
+from cairn.store.issuing.repository import StatusListRepository
 from cairn.store.tables import OrganisationRow
 from cairn.vc.issuance import DATA_INTEGRITY_SUITES, issue
 from cairn.vc.keys import KeyType
@@ -223,7 +222,7 @@ class StatusPublications:
     def sign_changed(self, list_id: int) -> int:
         """Task ``status.sign``: the credential of list ``list_id`` and every stored form of its organisation that
         is no longer current; how many were signed."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             repo = PublicationRepository(session)
             place = repo.list_place(list_id)
             if place is None:
@@ -234,7 +233,7 @@ class StatusPublications:
     def resign_due(self) -> int:
         """Periodic task ``status.resign``: every stored form that is no longer current (a rotated key) and every
         token past half its lifetime; how many were signed."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             forms = PublicationRepository(session).forms()
         return self._refresh(forms)
 
@@ -260,11 +259,7 @@ class StatusPublications:
         """The form, signed and stored unless the stored one is current and younger than ``fresh_for``; when it
         is, its body (``read``) or None."""
         now = self.clock()
-        look = functools.partial(self._look, form, slug, purpose, sequence, now=now, fresh_for=fresh_for, read=read)
-        try:
-            current, draft = look(write=False)
-        except StorageError:  # SQLite: a reader making the organisation's first key of a type met another one
-            current, draft = look(write=True)
+        current, draft = self._look(form, slug, purpose, sequence, now=now, fresh_for=fresh_for, read=read)
         if draft is None:
             return current
         published, expires_at = self._sign(draft, now)
@@ -295,13 +290,10 @@ class StatusPublications:
         now: datetime,
         fresh_for: timedelta,
         read: bool,
-        write: bool,
     ) -> tuple[PublishedList | None, _Draft | None]:
-        """The stored form when it is current (None unless ``read``), or what to sign. ``write``: as a writer from
-        the start (SQLite), for a key to be made (the first token of an organisation) while others read."""
+        """The stored form when it is current (None unless ``read``), or what to sign; as a writer (it may make the
+        organisation's first key of a type, and what it drafts is signed and stored next)."""
         with self.database.transaction() as session:
-            if write:
-                begin_write(session)
             org = OrganisationRepository(session).row(slug)
             if org is None:
                 raise NotFoundError(f"no organisation '{slug}'")

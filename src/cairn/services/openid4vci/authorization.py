@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session
 from cairn.errors import CairnError
 from cairn.services.openid4vci.protocol import OAuthError, digest
 from cairn.services.openid4vci.service import MAX_CODE, TOKEN_LIFETIME, OpenID4VCIService, audit_subject
-from cairn.store.issuing.repository import AuditRecord, append_audit, begin_write
+from cairn.store.issuing.repository import AuditRecord, append_audit
 from cairn.store.tables import AuthorizationRow, CredentialOfferRow, OfferTokenRow
 from cairn.vc.multibase import b64url_encode
 
@@ -219,7 +219,6 @@ class AuthorizationServer:
         handle = secrets.token_urlsafe(32)
         now = self.clock()
         with self.database.transaction() as session:
-            begin_write(session)
             session.add(
                 AuthorizationRow(
                     request_uri_hash=digest(handle),
@@ -254,7 +253,7 @@ class AuthorizationServer:
 
     def pending(self, client_id: str, request_uri: str) -> PendingAuthorization:
         """The pushed request ``request_uri`` of ``client_id`` while it waits (else :class:`AuthorizationPageError`)."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             row = self._row(session, client_id, request_uri)
             parts = urlsplit(row.redirect_uri)
             web = parts.scheme in ("https", "http")
@@ -291,7 +290,6 @@ class AuthorizationServer:
         now = self.clock()
         code = secrets.token_urlsafe(32)
         with self.database.transaction() as session:
-            begin_write(session)
             row = self._row(session, client_id, request_uri, lock=True)
             row.decided_at, row.account_id = now, account_id
             details: dict[str, Any] = {"client_id": row.client_id, "redirect_uri": row.redirect_uri}
@@ -341,7 +339,6 @@ class AuthorizationServer:
         access_token = secrets.token_urlsafe(32)
         refusal: OAuthError | None = None
         with self.database.transaction() as session:
-            begin_write(session)
             row = session.scalar(
                 select(AuthorizationRow).where(AuthorizationRow.code_hash == digest(code)).with_for_update()
             )

@@ -32,7 +32,7 @@ from sqlalchemy import select
 from cairn.services.openid4vci.enrolment import award_of
 from cairn.services.openid4vci.protocol import OAuthError, digest, json_body
 from cairn.services.openid4vci.service import MAX_CODE, OpenID4VCIService
-from cairn.store.issuing.repository import AuditRecord, append_audit, begin_write
+from cairn.store.issuing.repository import AuditRecord, append_audit
 from cairn.store.tables import CredentialOfferRow, DeferredIssueRow, IssuedCopyRow
 
 __all__ = ["DEFERRED_INTERVAL", "DEFERRED_TOKEN_GRACE", "DeferredEndpoint", "deferred_until"]
@@ -67,7 +67,7 @@ class DeferredEndpoint:
             raise OAuthError("invalid_credential_request", "transaction_id is missing")
         if len(transaction_id) > MAX_CODE or not transaction_id.isascii():
             raise OAuthError("invalid_transaction_id", _UNKNOWN)
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             row = session.scalar(
                 select(DeferredIssueRow).where(DeferredIssueRow.transaction_hash == digest(transaction_id))
             )
@@ -102,7 +102,6 @@ class DeferredEndpoint:
         record the issue as the credential endpoint does."""
         now = self.clock()
         with self.database.transaction() as session:
-            begin_write(session)
             stored = session.get(DeferredIssueRow, row_id, with_for_update=True)
             if stored is None or stored.delivered_at is not None:
                 raise OAuthError("invalid_transaction_id", _UNKNOWN)

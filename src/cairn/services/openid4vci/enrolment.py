@@ -27,7 +27,7 @@ from cairn.model.awards import Recipient
 from cairn.services.issuing.service import IssuingService
 from cairn.services.openid4vci.protocol import digest
 from cairn.services.openid4vci.service import OFFER_LIFETIME, OpenID4VCIService
-from cairn.store.issuing.repository import AuditRecord, append_audit, begin_write
+from cairn.store.issuing.repository import AuditRecord, append_audit
 from cairn.store.limits import RateLimitRepository
 from cairn.store.tables import AwardRow, CredentialOfferRow, DefinitionRow, DefinitionVersionRow, OrganisationRow
 
@@ -168,7 +168,6 @@ class EnrolmentOffers:
         harmless."""
         now = self.clock()
         with self.database.transaction() as session:
-            begin_write(session)
             org = session.scalar(select(OrganisationRow.id).where(OrganisationRow.slug == organisation))
             offer = session.get(CredentialOfferRow, offer_id, with_for_update=True)
             if org is None or offer is None or offer.award_id is not None or offer.organisation_id != org:

@@ -142,7 +142,7 @@ class BoundCopies:
         self.keys = keys
 
     def _unsigned(self, award_id: str, holder_did: str) -> tuple[str, str, dict[str, Any]]:
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             award = session.get(AwardRow, award_id[:36])
             org = session.get(OrganisationRow, award.organisation_id) if award and award.organisation_id else None
             if award is None or org is None or not award.credential:

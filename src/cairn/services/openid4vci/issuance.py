@@ -35,7 +35,7 @@ from cairn.services.openid4vci.enrolment import award_of
 from cairn.services.openid4vci.formats import CredentialConfiguration
 from cairn.services.openid4vci.protocol import MAX_BODY, NONCE_LIFETIME, OAuthError, digest, json_body
 from cairn.services.openid4vci.service import OpenID4VCIService, audit_subject
-from cairn.store.issuing.repository import AuditRecord, append_audit, begin_write
+from cairn.store.issuing.repository import AuditRecord, append_audit
 from cairn.store.tables import (
     AwardRow,
     CredentialOfferRow,
@@ -116,7 +116,7 @@ class CredentialEndpoint:
         if not all(self.service.nonces.valid(n) for n in nonces):
             fresh = self.service.nonces.make()
             raise OAuthError("invalid_nonce", "the c_nonce is not valid or has expired", c_nonce=fresh)
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             used = session.scalars(
                 select(UsedNonceRow.nonce_hash).where(UsedNonceRow.nonce_hash.in_([digest(n) for n in nonces]))
             ).first()
@@ -156,7 +156,7 @@ class CredentialEndpoint:
         """The award to issue now: the offer's, or for an offer at enrolment the one made since (None: none yet,
         so defer); ``credential_request_denied`` when it is revoked or suspended, or the offer withdrawn or past
         its wait."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             if offer.award_id is not None:
                 award = session.get(AwardRow, offer.award_id)
             else:
@@ -215,7 +215,6 @@ class CredentialEndpoint:
         nonces = sorted({str(p.nonce) for p in proofs})
         try:
             with self.database.transaction() as session:
-                begin_write(session)
                 session.execute(delete(UsedNonceRow).where(UsedNonceRow.expires_at < now))
                 stored = session.get(OfferTokenRow, token.id, with_for_update=True)
                 if stored is None or stored.issued + len(proofs) > MAX_PER_TOKEN:
@@ -261,7 +260,6 @@ class CredentialEndpoint:
             raise OAuthError("invalid_notification_id", "no such notification_id")
         now = self.clock()
         with self.database.transaction() as session:
-            begin_write(session)
             row = session.scalar(
                 select(IssuedCopyRow).where(
                     IssuedCopyRow.notification_id == notification_id, IssuedCopyRow.token_id == token.id

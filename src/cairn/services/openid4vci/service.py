@@ -48,7 +48,7 @@ from cairn.services.openid4vci.protocol import (
 )
 from cairn.services.wallet.service import WalletService
 from cairn.store.database import Database
-from cairn.store.issuing.repository import AuditRecord, AwardRepository, append_audit, begin_write
+from cairn.store.issuing.repository import AuditRecord, AwardRepository, append_audit
 from cairn.store.limits import RateLimitRepository
 from cairn.store.tables import AwardRow, CredentialOfferRow, OfferTokenRow
 from cairn.store.wallet.repository import WalletRepository
@@ -156,7 +156,7 @@ class OpenID4VCIService:
             raise ConflictError("only a credential awarded on this instance can be sent to another wallet from here")
         if item.about_someone_else:
             raise ConflictError("this credential names a different person, so it cannot be sent to another wallet")
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             if WalletRepository(session).claimed_by_account(item.award_id) != account_id:
                 raise NotFoundError("no such credential in your wallet")
             award = session.get(AwardRow, item.award_id)
@@ -180,7 +180,7 @@ class OpenID4VCIService:
         is the learner's proof of holding the award, as it is for claiming it."""
         if not claim_token or len(claim_token) > MAX_CODE:
             raise NotFoundError("this claim link is not valid: check that you copied all of it")
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             award = AwardRepository(session).by_claim_hash(claim_token_hash(claim_token))
             if award is None or claim_link_expired(award, self.clock()):
                 raise NotFoundError("this claim link is not valid: check that you copied all of it")
@@ -255,7 +255,7 @@ class OpenID4VCIService:
         """The credential offer JSON at the offer's address (NotFoundError once it is redeemed, dead or expired)."""
         if not handle or len(handle) > MAX_CODE or not handle.isascii():
             raise NotFoundError("there is no such credential offer, or it has expired")
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             row = session.scalar(select(CredentialOfferRow).where(CredentialOfferRow.handle_hash == digest(handle)))
             row = self._open_offer(session, row)
             if row is None:
@@ -303,7 +303,6 @@ class OpenID4VCIService:
         refusal: OAuthError | None = None
         access_token = secrets.token_urlsafe(32)
         with self.database.transaction() as session:
-            begin_write(session)
             row = session.scalar(
                 select(CredentialOfferRow).where(CredentialOfferRow.code_hash == digest(code)).with_for_update()
             )
@@ -368,7 +367,7 @@ class OpenID4VCIService:
         until its ``deferred_until`` (the wallet comes back for the credential long after 10 minutes)."""
         if not access_token or len(access_token) > MAX_CODE or not access_token.isascii():
             raise OAuthError("invalid_token", "an access token is needed: Authorization: Bearer ...", status=401)
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             token = session.scalar(select(OfferTokenRow).where(OfferTokenRow.token_hash == digest(access_token)))
             now = self.clock()
             longer = token is not None and deferred and token.deferred_until is not None and now < token.deferred_until

@@ -40,7 +40,7 @@ from cairn.services.openid4vci.protocol import OAuthError, digest
 from cairn.services.verification.service import VerificationService
 from cairn.store.catalog.repository import OrganisationRepository
 from cairn.store.database import Database
-from cairn.store.issuing.repository import AuditRecord, append_audit, begin_write
+from cairn.store.issuing.repository import AuditRecord, append_audit
 from cairn.store.tables import OrganisationRow, PresentationRequestRow
 from cairn.vc.keys import KeyType
 from cairn.vc.multibase import b64url_encode
@@ -200,7 +200,6 @@ class OpenID4VPVerifier:
         if signed:
             self.keys.ensure_key(slug, suite="ecdsa-rdfc-2019", key_type=KeyType.P256.value)
         with self.database.transaction() as session:
-            begin_write(session)
             org = OrganisationRepository(session).row(slug)
             if org is None:
                 raise NotFoundError("no such organisation")
@@ -225,7 +224,7 @@ class OpenID4VPVerifier:
 
     def get(self, slug: str, request_id: str) -> RequestView:
         """One request of organisation ``slug`` (NotFoundError for another's)."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             org = OrganisationRepository(session).row(slug)
             row = session.get(PresentationRequestRow, request_id[:36])
             if org is None or row is None or row.organisation_id != org.id:
@@ -234,7 +233,7 @@ class OpenID4VPVerifier:
 
     def list(self, slug: str, *, limit: int = 50) -> list[RequestView]:
         """The organisation's requests, newest first."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             org = OrganisationRepository(session).row(slug)
             if org is None:
                 raise NotFoundError("no such organisation")
@@ -249,7 +248,7 @@ class OpenID4VPVerifier:
     def _by_handle(self, handle: str) -> tuple[PresentationRequestRow, str, str]:
         if not handle or len(handle) > 100 or not handle.isascii():
             raise NotFoundError("there is no such presentation request, or it has expired")
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             row = session.scalar(
                 select(PresentationRequestRow).where(PresentationRequestRow.handle_hash == digest(handle))
             )
@@ -276,7 +275,7 @@ class OpenID4VPVerifier:
         state); NotFoundError when none is open."""
         if not state or len(state) > 100 or not state.isascii():
             raise NotFoundError("there is no such presentation request, or it has expired")
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             row = session.scalar(
                 select(PresentationRequestRow).where(PresentationRequestRow.state_hash == digest(state))
             )
@@ -319,7 +318,7 @@ class OpenID4VPVerifier:
         state = form.get("state", "")
         if not state or len(state) > 100:
             raise OAuthError("invalid_request", "state is missing")
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             row = session.scalar(
                 select(PresentationRequestRow).where(PresentationRequestRow.state_hash == digest(state))
             )
@@ -356,7 +355,6 @@ class OpenID4VPVerifier:
             raise OAuthError("invalid_request", "the presentations are of different holders")
         now = self.clock()
         with self.database.transaction() as session:
-            begin_write(session)
             row = session.get_one(PresentationRequestRow, request_id, with_for_update=True)
             if row.answered_at is not None:
                 raise OAuthError("invalid_request", "this request was answered already: a presentation is used once")

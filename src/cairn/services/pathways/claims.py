@@ -190,7 +190,7 @@ class PathwayClaimService:
         """The ids of the credentials the wallet of ``account_id`` matched to its holder when they were added."""
         if account_id is None:
             return set()
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             wallet = WalletRepository(session).by_account(account_id)
             if wallet is None:
                 return set()
@@ -199,7 +199,7 @@ class PathwayClaimService:
 
     def _check_components(self, reports: Sequence[Report], *, holder: str, own: set[str]) -> _Checked:
         lookup = self.verification.trust.index().lookup
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             own_definition = self.pathways.own_definitions(session)
         facts: list[Facts] = []
         components: list[dict[str, Any]] = []
@@ -275,7 +275,7 @@ class PathwayClaimService:
 
     def get(self, public_id: str, *, organisation: str | None = None) -> ClaimView:
         """The claim ``public_id`` (of ``organisation``'s pathway when given); NotFoundError otherwise."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             row = PathwayRepository(session).claim(public_id[:40])
             if row is None:
                 raise NotFoundError("no such claim")
@@ -289,12 +289,12 @@ class PathwayClaimService:
         view = self.pathways.get(slug, drafts=True)
         if view.stored.organisation != organisation:
             raise NotFoundError(f"no pathway '{slug}'")
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             return [_claim_view(r, slug) for r in PathwayRepository(session).claims(view.stored.id, states=states)]
 
     def of_account(self, account_id: int) -> list[ClaimView]:
         """The claims made from the wallet of ``account_id``, newest first."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             rows = PathwayRepository(session).claims_of_account(account_id)
             return [_claim_view(r, _pathway_of(session, r.pathway_id)[0]) for r in rows]
 
@@ -322,7 +322,7 @@ class PathwayClaimService:
         return self.get(claim.public_id)
 
     def _award(self, public_id: str, *, actor: str) -> ClaimView:
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             row = PathwayRepository(session).claim(public_id)
             assert row is not None
             slug, _ = _pathway_of(session, row.pathway_id)
@@ -372,7 +372,7 @@ class PathwayClaimService:
         """The composite award ``award_id`` as a signed CLR 2.0 credential bundling its components, the composite
         and their ``isParentOf`` associations, signed by the composite's issuer. ``holder`` (the claim's holder)
         or ``organisation`` (the issuer) must match; NotFoundError otherwise."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             row = PathwayRepository(session).claim_of_award(award_id[:36])
             if row is None:
                 raise NotFoundError("this credential was not stacked from a pathway")
@@ -404,7 +404,7 @@ class PathwayClaimService:
     # -- checking a composite again ------------------------------------------------------------------
 
     def _recheck(self, public_id: str) -> tuple[Outcome, Phrase]:
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             row = PathwayRepository(session).claim(public_id)
             assert row is not None
             slug, _ = _pathway_of(session, row.pathway_id)
@@ -416,7 +416,7 @@ class PathwayClaimService:
     ) -> tuple[Outcome, Phrase]:
         view = self.pathways.get(slug, version, drafts=True)
         lookup = self.verification.trust.index().lookup
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             own_definition = self.pathways.own_definitions(session)
         facts: list[Facts] = []
         problems: list[Phrase] = []
@@ -463,7 +463,7 @@ class PathwayClaimService:
         said = read_composite(credential)
         if said is None or not credential_id.startswith("urn:uuid:"):
             return None
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             row = PathwayRepository(session).claim_of_award(credential_id.removeprefix("urn:uuid:")[:36])
             if row is None:
                 return None

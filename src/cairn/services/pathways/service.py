@@ -190,7 +190,7 @@ class PathwayStore:
         """What is wrong with ``pathway`` against the stored catalogue: its target, unknown definitions, cycles
         through other pathways, rules never met."""
         if session is None:
-            with self.database.transaction() as new:
+            with self.database.transaction(read_only=True) as new:
                 return self.problems(pathway, source=source, session=new)
         defs = DefinitionRepository(session)
         found: list[Problem] = []
@@ -272,7 +272,7 @@ class PathwayStore:
     def get(self, slug: str, version: int | None = None, *, drafts: bool = False) -> PathwayView:
         """Version ``version`` (the latest when None) of pathway ``slug``; NotFoundError when there is none (or
         it is a draft and ``drafts`` is False)."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             stored = PathwayRepository(session).get(slug, version)
             if stored is None or (stored.state != PUBLISHED and not drafts):
                 raise NotFoundError(f"no pathway '{slug}'")
@@ -283,14 +283,14 @@ class PathwayStore:
 
     def all(self, *, organisation: str | None = None, drafts: bool = False) -> list[PathwayView]:
         """The latest version of every pathway (published only unless ``drafts``), by id."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             stored = PathwayRepository(session).latest(drafts=drafts, organisation=organisation)
             views = [self._view(session, s) for s in stored]
         return [v for v in views if v is not None]
 
     def versions(self, slug: str) -> list[int]:
         """The version numbers of pathway ``slug``."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             return PathwayRepository(session).versions(slug)
 
     def _load(self, stored: StoredPathway) -> PathwayDefinition | None:
@@ -348,7 +348,7 @@ class PathwayService(PathwayStore):
     def held_facts(self, account_id: int) -> tuple[list[Facts], dict[str, str], set[str]]:
         """The facts of every credential in the wallet of ``account_id`` that names its holder, their titles by
         credential id, and the pathways the wallet follows."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             wallet = WalletRepository(session).by_account(account_id)
             if wallet is None:
                 return [], {}, set()
@@ -396,7 +396,7 @@ class PathwayService(PathwayStore):
         return out
 
     def _catalogue_facts(self) -> list[tuple[MicroCredentialDefinition, Facts]]:
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             stored = DefinitionRepository(session).published()
         return [
             (s.definition, facts_of_definition(s.definition, self.did_of(s.definition.awarding_bodies[0])))

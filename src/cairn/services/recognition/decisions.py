@@ -130,7 +130,7 @@ class Decisions:
 
     def get(self, public_id: str, *, organisation: str | None = None) -> ApplicationView:
         """The application ``public_id`` (made to ``organisation`` when given); NotFoundError otherwise."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             repo = RecognitionRepository(session)
             row = repo.application(public_id) if isinstance(public_id, str) else None
             if row is None:
@@ -144,7 +144,7 @@ class Decisions:
         """The application ``public_id`` when ``key`` is its access key (given once, on applying with a
         presentation); NotFoundError otherwise, the same as for an application that does not exist."""
         view = self.get(public_id)
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             stored = self._row(session, view.public_id).access_hash
         if not _key_matches(stored, key):
             raise NotFoundError("no such application")
@@ -152,7 +152,7 @@ class Decisions:
 
     def queue(self, organisation: str, *, states: Sequence[str] = OPEN) -> list[ApplicationView]:
         """The applications waiting in ``organisation``'s queue (in ``states``), the nearest deadline first."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             org = OrganisationRepository(session).row(organisation)
             if org is None:
                 return []
@@ -161,7 +161,7 @@ class Decisions:
 
     def of_account(self, account_id: int) -> list[ApplicationView]:
         """The applications made from the wallet of ``account_id``, newest first."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             repo = RecognitionRepository(session)
             return [view_of(r, repo.slugs(r)) for r in repo.of_account(account_id)]
 
@@ -345,7 +345,7 @@ class Decisions:
     def _issue(self, public_id: str, *, actor: str) -> None:
         """Sign the decision credential from the institution to the learner, keep it as the institution's award,
         and put it in the learner's wallet when they applied from Cairn's."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             row = self._row(session, public_id)
             repo = RecognitionRepository(session)
             rules_slug, _, org_slug = repo.slugs(row)
@@ -417,7 +417,7 @@ class Decisions:
     def measures(self, organisation: str) -> RecognitionMeasures:
         """``organisation``'s applications, the share recognised and decided at once, the median time to a
         decision, and the micro-credentials recognised most."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             org = OrganisationRepository(session).row(organisation)
             rows = RecognitionRepository(session).of_organisation(org.id) if org is not None else []
             done = [r for r in rows if r.state in (DECIDED, AUTOMATIC) and r.decided_at is not None]
@@ -451,7 +451,7 @@ class Decisions:
         """The application, when ``account_id``, ``holder`` or the access ``key`` is its applicant's; NotFoundError
         otherwise."""
         view = self.get(public_id)
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             row = self._row(session, view.public_id)
             mine = (
                 (account_id is not None and row.account_id == account_id)

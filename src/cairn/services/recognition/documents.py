@@ -115,7 +115,7 @@ class RecognitionStore:
         """What is wrong with ``document`` against what is stored: its institution, and for rules their course
         (stored, the institution's, fitting the rules) and the definitions they accept."""
         if session is None:
-            with self.database.transaction() as new:
+            with self.database.transaction(read_only=True) as new:
                 return self.problems(document, source=source, session=new)
         source = source or document.id
         found: list[Problem] = []
@@ -195,7 +195,7 @@ class RecognitionStore:
 
     def course(self, slug: str, version: int | None = None, *, drafts: bool = False) -> CourseView:
         """Version ``version`` (the latest when None) of course ``slug``; NotFoundError when there is none."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             view = self._course(session, slug, version, drafts=drafts)
         if view is None:
             raise NotFoundError("no course '%(id)s'", id=slug[:80])
@@ -204,7 +204,7 @@ class RecognitionStore:
     def rules(self, slug: str, version: int | None = None, *, drafts: bool = False) -> RulesView:
         """Version ``version`` (the latest when None) of rules ``slug``, with their course's latest version;
         NotFoundError when there are none (or they or their course are drafts and ``drafts`` is False)."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             view = self._rules(session, slug, version, drafts=drafts)
         if view is None:
             raise NotFoundError("no recognition rules '%(id)s'", id=slug[:80])
@@ -212,14 +212,14 @@ class RecognitionStore:
 
     def all_rules(self, *, organisation: str | None = None, drafts: bool = False) -> list[RulesView]:
         """The latest version of every rules (published only unless ``drafts``), by id."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             stored = RecognitionRepository(session).latest("recognition", drafts=drafts, organisation=organisation)
             views = [self._rules(session, s.slug, s.version, drafts=drafts) for s in stored]
         return [v for v in views if v is not None]
 
     def versions(self, kind: Kind, slug: str) -> list[int]:
         """The version numbers of course or rules ``slug``."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             return RecognitionRepository(session).versions(kind, slug)
 
     def _course(self, session: Any, slug: str, version: int | None, *, drafts: bool) -> CourseView | None:

@@ -42,7 +42,6 @@ from cairn.services.recognition.records import AUTOMATIC, DECIDED, REVIEW, Appli
 from cairn.services.wallet.records import status_of
 from cairn.store.audit import AuditRepository, lock_chain
 from cairn.store.catalog.repository import OrganisationRepository
-from cairn.store.issuing.repository import begin_write
 from cairn.store.recognition.repository import RecognitionRepository
 from cairn.store.tables import RecognitionApplicationRow
 from cairn.store.wallet.repository import WalletRepository
@@ -142,7 +141,7 @@ class RecognitionService(Decisions):
         expires = int(self.clock().timestamp()) + CHALLENGE_LIFETIME
         nonce = uuid.uuid4().hex
         if purpose == CHECK:  # where in the audit log a use of it can be, at the earliest
-            with self.database.transaction() as session:
+            with self.database.transaction(read_only=True) as session:
                 nonce = f"{AuditRepository(session).last_id()}-{nonce}"
         return f"{expires}.{nonce}.{self._mac(rules_slug, expires, nonce, purpose)}"
 
@@ -161,7 +160,7 @@ class RecognitionService(Decisions):
         if expires < self.clock().timestamp():
             raise InputError("this challenge has expired: ask for a new one")
         assert isinstance(challenge, str)
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             used = (
                 RecognitionRepository(session).challenge_used(challenge)
                 if purpose == APPLY
@@ -185,7 +184,7 @@ class RecognitionService(Decisions):
             raise InputError("choose at least one credential to present")
         if len(ids) > MAX_PRESENTED:
             raise InputError("present at most %(n)s credentials", n=str(MAX_PRESENTED))
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             wallet = WalletRepository(session).by_account(account_id)
             if wallet is None:
                 raise NotFoundError("open your wallet first")
@@ -267,7 +266,6 @@ class RecognitionService(Decisions):
             SkillCover(skill, tuple(c.id for c in checked if skill in c.covers)) for skill in assessment.skills.course
         )
         with self.database.transaction() as session:
-            begin_write(session)  # SQLite: a writer from the start, so the look and the entry are one
             lock_chain(session)  # PostgreSQL: no other check (or any audit entry) in between
             audit = AuditRepository(session)
             if _check_used(audit, used):
@@ -324,7 +322,7 @@ class RecognitionService(Decisions):
         if len(report.credentials) > MAX_PRESENTED:
             raise InputError("present at most %(n)s credentials", n=str(MAX_PRESENTED))
         lookup = self.verification.trust.index().lookup
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             own_definition = self.pathways.own_definitions(session)
         facts: list[Facts] = []
         items: list[dict[str, Any]] = []

@@ -51,7 +51,7 @@ from cairn.model.trust import Accreditation
 from cairn.services.trust.network import TrustNetwork, collector_paused, encode_entries
 from cairn.services.verification.service import VerificationService
 from cairn.store.database import Database
-from cairn.store.issuing.repository import AuditRecord, append_audit, begin_write
+from cairn.store.issuing.repository import AuditRecord, append_audit
 from cairn.store.tables import RegistryPeerRow
 from cairn.store.trust.repository import TrustRepository
 from cairn.vc.dids import did_web_url, public_key_from_did_key
@@ -287,12 +287,12 @@ class FederationService:
     def peers(self) -> list[PeerStatus]:
         """Every federated registry, in the order they were added, with how its list stands."""
         now = self.clock()
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             return [self._status(row, now) for row in TrustRepository(session).peers()]
 
     def peer(self, peer_id: int) -> PeerStatus:
         """One federated registry (NotFoundError when none)."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             row = TrustRepository(session).peer(peer_id)
             if row is None:
                 raise NotFoundError("no federated registry %(id)s", id=peer_id)
@@ -345,7 +345,6 @@ class FederationService:
             raise InputError("give the registry a name of at most 200 characters")
         now = self.clock()
         with self.database.transaction() as session:
-            begin_write(session)
             repo = TrustRepository(session)
             if repo.peer_by_url(clean_url) is not None:
                 raise ConflictError("this instance already federates the registry at %(url)s", url=_short(clean_url))
@@ -361,7 +360,6 @@ class FederationService:
         """Stop federating with a registry: its list and its anchor go at once; audited."""
         now = self.clock()
         with self.database.transaction() as session:
-            begin_write(session)
             repo = TrustRepository(session)
             row = repo.peer(peer_id)
             if row is None:
@@ -379,7 +377,7 @@ class FederationService:
 
     def sync(self, peer_id: int, *, actor: str = "cli") -> SyncResult:
         """Fetch, check and (when it passes) merge one peer's list now."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             row = TrustRepository(session).peer(peer_id)
             if row is None:
                 raise NotFoundError("no federated registry %(id)s", id=peer_id)
@@ -399,7 +397,7 @@ class FederationService:
         another, is skipped, and each peer is claimed with one atomic update first, so of several processes only
         one fetches it. ``stop`` ends the round between peers."""
         now = self.clock()
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             peers = [self._snapshot(row, now) for row in TrustRepository(session).peers()]
         results = []
         for peer in peers:
@@ -414,7 +412,6 @@ class FederationService:
     def _claim(self, peer_id: int, within: timedelta) -> bool:
         now = self.clock()
         with self.database.transaction() as session:
-            begin_write(session)
             return TrustRepository(session).claim_peer(peer_id, now=now, checked_before=now - within)
 
     def _sync(self, peer: _Peer, actor: str) -> SyncResult:
@@ -454,7 +451,6 @@ class FederationService:
 
     def _record(self, peer: _Peer, *, error: str | None) -> None:
         with self.database.transaction() as session:
-            begin_write(session)
             row = TrustRepository(session).peer(peer.id)
             if row is not None:
                 row.checked_at = self.clock()
@@ -506,7 +502,6 @@ class FederationService:
         data = accepted.data
         now = self.clock()
         with self.database.transaction() as session:
-            begin_write(session)
             repo = TrustRepository(session)
             row = repo.peer(peer.id)
             if row is None or row.url != peer.url or row.did != peer.did:

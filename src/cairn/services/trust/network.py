@@ -249,7 +249,7 @@ class TrustNetwork:
     def _load(self, previous: TrustIndex | None) -> TrustIndex:
         if self.database is None:
             return previous or TrustIndex(0, {}, self._operator_anchors())
-        with self.database.transaction() as session, collector_paused():
+        with self.database.transaction(read_only=True) as session, collector_paused():
             repo = TrustRepository(session)
             revision = repo.revision()
             if previous is not None and previous.revision == revision:

@@ -40,7 +40,7 @@ from cairn.services.issuing.keys import KeyService, suite_of
 from cairn.services.trust.network import TrustNetwork
 from cairn.store.catalog.repository import OrganisationRepository
 from cairn.store.database import Database
-from cairn.store.issuing.repository import AuditRecord, append_audit, begin_write
+from cairn.store.issuing.repository import AuditRecord, append_audit
 from cairn.store.tables import AccreditationRow, OrganisationRow, TrustAnchorRow
 from cairn.store.trust.repository import TrustRepository
 from cairn.vc.fetch import loads_json
@@ -177,7 +177,6 @@ class RegistryService:
         if valid_until is not None and valid_until <= start:
             raise InputError("the accreditation must end after it starts")
         with self.database.transaction() as session:
-            begin_write(session)
             org = self._registry_row(session, registry)
             did = self.keys.did(registry)
             if did in clean_subjects:
@@ -258,7 +257,6 @@ class RegistryService:
         reason = _text(reason, "reason", required=status != "active")
         now = self.clock()
         with self.database.transaction() as session:
-            begin_write(session)
             org = self._registry_row(session, registry)
             repo = TrustRepository(session)
             row = repo.accreditation(accreditation_id)
@@ -291,7 +289,7 @@ class RegistryService:
 
     def accreditations(self, registry: str | None = None) -> list[StoredAccreditation]:
         """Accreditations made here (by ``registry``), newest first."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             slugs = {o.id: o.slug for o in session.query(OrganisationRow).all()}  # small table
             org_id = self._registry_row(session, registry).id if registry else None
             rows = TrustRepository(session).accreditations(org_id)
@@ -302,7 +300,7 @@ class RegistryService:
 
     def get(self, accreditation_id: str) -> StoredAccreditation:
         """One accreditation made here (NotFoundError when none)."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             row = TrustRepository(session).accreditation(accreditation_id)
             if row is None:
                 raise NotFoundError("no such accreditation")
@@ -337,14 +335,14 @@ class RegistryService:
         for stored in self.accreditations(registry):
             if stored.accreditation.active_at(now) is None:
                 subjects.update(stored.accreditation.subjects)
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             rows = session.query(OrganisationRow).all()  # small table
             return tuple(sorted(r.id for r in rows if self.keys.did(r.slug) in subjects))
 
     def organisations(self) -> list[tuple[str, str]]:
         """``(slug, legal name)`` of every organisation of this instance, by name: those an administrator may make
         a trust anchor."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             rows = session.query(OrganisationRow).all()  # small table
             return sorted(((r.slug, self._legal_name(r)) for r in rows), key=lambda item: item[1].lower())
 
@@ -358,7 +356,6 @@ class RegistryService:
         """Trust this instance's organisation ``registry`` as a root (an administrator's decision)."""
         now = self.clock()
         with self.database.transaction() as session:
-            begin_write(session)
             org = self._registry_row(session, registry)
             did = self.keys.did(registry)
             repo = TrustRepository(session)
@@ -372,7 +369,6 @@ class RegistryService:
         """Stop trusting a root of this instance."""
         now = self.clock()
         with self.database.transaction() as session:
-            begin_write(session)
             repo = TrustRepository(session)
             row = repo.anchor(did)
             if row is None:
@@ -392,7 +388,7 @@ class RegistryService:
         equivalent, so a verifier's ``If-None-Match`` gets a 304 whichever process answers."""
         now = self.clock()
         period = int(now.timestamp() // (LIST_LIFETIME / 2).total_seconds())
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             revision = TrustRepository(session).revision()
             org = self._registry_row(session, registry)
         with self._lock:

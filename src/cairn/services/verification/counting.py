@@ -33,7 +33,6 @@ from cairn.errors import CairnError
 from cairn.store.analytics_tables import VerificationCountRow
 from cairn.store.counts import VERIFICATION_DIMENSIONS, CountsRepository, add_counts
 from cairn.store.database import Database
-from cairn.store.issuing.repository import begin_write
 from cairn.vc.report import Outcome, Report
 
 __all__ = ["CHANNELS", "VerificationCounts", "Who", "identify_with"]
@@ -164,7 +163,6 @@ class VerificationCounts:
     def _write(self, taken: dict[_Raw, int]) -> int:
         verifiers = self._verifiers({raw[2] for raw in taken if raw[2] is not None})
         with self.database.transaction() as session:
-            begin_write(session)  # SQLite: the write lock first, not a read lock upgraded (which fails at once)
             repo = CountsRepository(session)
             slugs = {did: self._slug(did) for did in {raw[3] for raw in taken if raw[3]}}
             organisations = repo.organisations(s for s in slugs.values() if s)

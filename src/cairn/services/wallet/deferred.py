@@ -206,7 +206,7 @@ class DeferredReceipts:
 
     def list(self, account_id: int) -> list[PendingReceipt]:
         """The account's pending (and ended, not yet dropped) receipts, oldest first."""
-        with self.wallet.database.transaction() as session:
+        with self.wallet.database.transaction(read_only=True) as session:
             wallet = WalletRepository(session).by_account(account_id)
             if wallet is None:
                 return []

@@ -78,6 +78,11 @@ class WalletCore:
             self._sealing_key = derive_key(self._secret_key(), info=WALLET_KEY_INFO)
         return self._sealing_key
 
+    @staticmethod
+    def _existing_wallet(session: Session, account_id: int) -> WalletRow | None:
+        """The account's wallet, None before its first use (what a read-only transaction may ask)."""
+        return WalletRepository(session).by_account(account_id)
+
     def _wallet(self, session: Session, account_id: int) -> WalletRow:
         repo = WalletRepository(session)
         row = repo.by_account(account_id)

@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session
 from cairn.services.issuing.claim_emails import credential_language, status_email
 from cairn.services.wallet.records import status_notice
 from cairn.services.wallet.service import WalletService
-from cairn.store.issuing.repository import begin_write
 from cairn.store.mail import OutboxRepository
 from cairn.store.tables import WalletCredentialRow, WalletRow
 from cairn.store.wallet.repository import WalletRepository
@@ -92,7 +91,7 @@ class WalletRefresher:
         tried, deadline = 0, time.monotonic() + self.seconds
         while tried < limit and time.monotonic() < deadline:
             before = self.wallet.clock() - self.wallet.recheck_after
-            with database.transaction() as session:
+            with database.transaction(read_only=True) as session:
                 ids = WalletRepository(session).due(
                     checked_before=before, limit=min(self.batch, limit - tried), skip=failed
                 )
@@ -117,14 +116,13 @@ class WalletRefresher:
 
     def _refresh(self, credential_id: str, done: Refreshed) -> None:
         database = self.wallet.database
-        with database.transaction() as session:
+        with database.transaction(read_only=True) as session:
             row = session.get(WalletCredentialRow, credential_id)
             if row is None or self.wallet.clock() - row.checked_at <= self.wallet.recheck_after:
                 return  # removed, or checked since it was found due
             original, checked_at = row.original, row.checked_at
         report = self.wallet.verification.verify(original)  # outside any transaction: a slow issuer holds no lock
         with database.transaction() as session:
-            begin_write(session)
             row = WalletRepository(session).locked(credential_id)
             if row is None or row.checked_at != checked_at:
                 return  # removed, or checked meanwhile (opened by its owner, another run): that check stands

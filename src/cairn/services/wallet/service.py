@@ -55,7 +55,6 @@ from cairn.services.wallet.records import (
 )
 from cairn.store.accounts.repository import AccountRepository, MembershipRepository
 from cairn.store.audit import AuditRepository
-from cairn.store.issuing.repository import begin_write
 from cairn.store.tables import WalletCredentialRow
 from cairn.store.wallet.repository import WalletRepository, erase_account, redact_audit
 from cairn.vc.dids import did_key
@@ -210,9 +209,9 @@ class WalletService(WalletCore):
         """The credential, verified again first (``always``, or when its last check is stale). The verification
         runs between two transactions, never inside one: it may fetch from other issuers, and on this instance it
         may sign a status list and store it, which an open SQLite read transaction could then not write after."""
-        with self.database.transaction() as session:
-            wallet = self._wallet(session, account_id)
-            row = WalletRepository(session).credential(wallet.id, credential_id)
+        with self.database.transaction(read_only=True) as session:
+            wallet = self._existing_wallet(session, account_id)
+            row = WalletRepository(session).credential(wallet.id, credential_id) if wallet is not None else None
             if row is None:
                 raise NotFoundError("no such credential in your wallet")
             if not always and self.clock() - row.checked_at <= self.recheck_after:
@@ -220,7 +219,6 @@ class WalletService(WalletCore):
             original = row.original
         report = self.verification.verify(original)
         with self.database.transaction() as session:
-            begin_write(session)
             wallet = self._wallet(session, account_id)
             row = WalletRepository(session).credential(wallet.id, credential_id)
             if row is None:
@@ -245,7 +243,6 @@ class WalletService(WalletCore):
         if not reports:
             return
         with self.database.transaction() as session:
-            begin_write(session)
             wallet = self._wallet(session, account_id)
             repo = WalletRepository(session)
             for credential_id, report in reports.items():
@@ -280,8 +277,10 @@ class WalletService(WalletCore):
 
     def collections(self, account_id: int) -> builtins.list[Collection]:
         """The wallet's collections, by name."""
-        with self.database.transaction() as session:
-            wallet = self._wallet(session, account_id)
+        with self.database.transaction(read_only=True) as session:
+            wallet = self._existing_wallet(session, account_id)
+            if wallet is None:
+                return []
             return [Collection(c.id, c.name, n) for c, n in WalletRepository(session).collections(wallet.id)]
 
     @staticmethod
@@ -375,8 +374,10 @@ class WalletService(WalletCore):
             raise InputError("choose at most 50 credentials")
         if format not in ("jwt", "di"):
             raise InputError("the presentation format must be jwt or di")
-        with self.database.transaction() as session:
-            wallet = self._wallet(session, account_id)
+        with self.database.transaction(read_only=True) as session:
+            wallet = self._existing_wallet(session, account_id)
+            if wallet is None:
+                raise NotFoundError("no such credential in your wallet")
             repo = WalletRepository(session)
             credentials: list[Mapping[str, Any] | str] = []
             for credential_id in dict.fromkeys(ids):
@@ -424,7 +425,7 @@ class WalletService(WalletCore):
 
     def export_zip(self, account_id: int) -> bytes:
         """Everything in the wallet: ``credentials/NNN-<slug>.json|.jwt`` and ``manifest.json``."""
-        with self.database.transaction() as session:
+        with self.database.transaction() as session:  # a wallet never used is made (its did goes in the manifest)
             wallet = self._wallet(session, account_id)
             repo = WalletRepository(session)
             rows = list(reversed(repo.credentials(wallet.id)))

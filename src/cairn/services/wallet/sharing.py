@@ -40,7 +40,6 @@ from cairn.services.accounts.access import sha256_hex
 from cairn.services.verification.service import VerificationService, vouched_by
 from cairn.services.wallet.records import AboutSomeoneElseError, record_check
 from cairn.store.database import Database
-from cairn.store.issuing.repository import begin_write
 from cairn.store.tables import ShareLinkRow, WalletCredentialRow, WalletRow
 from cairn.store.wallet.sharing import SharingRepository
 from cairn.vc.formats.baking import bake_png, bake_svg
@@ -329,12 +328,12 @@ class SharingService:
     def credential(self, *, account_id: int, credential_id: str, shown: bool = False) -> HeldCredential:
         """A credential of ``account_id``'s wallet; NotFoundError for anyone else's. With ``shown`` (it is to be
         shown as the holder's), AboutSomeoneElseError when it is about someone else."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             return HeldCredential.of(self._owned(SharingRepository(session), account_id, credential_id, shown=shown))
 
     def links(self, *, account_id: int, credential_id: str) -> list[ShareLink]:
         """The credential's share links, newest first, with their view counts."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             repo = SharingRepository(session)
             self._owned(repo, account_id, credential_id)
             return [self._link(row) for row in repo.links_of(credential_id)]
@@ -461,9 +460,7 @@ class SharingService:
         if not _TOKEN.match(token):
             raise NotFoundError("there is no shared credential at this address: check that you copied all of it")
         now = self.clock()
-        with self.database.transaction() as session:
-            if count_view:  # it may write: a writer from the start (SQLite; see begin_write)
-                begin_write(session)
+        with self.database.transaction(read_only=not count_view) as session:
             repo = SharingRepository(session)
             found = repo.by_token_hash(sha256_hex(token))
             if found is None or found[1].holder_match != HOLDER:
@@ -513,7 +510,7 @@ class SharingService:
 
     def profile_settings(self, *, account_id: int) -> ProfileSettings | None:
         """The learner's profile settings; None while they have no wallet yet."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             wallet = SharingRepository(session).wallet_of(account_id)
             return None if wallet is None else self._settings(wallet)
 
@@ -555,7 +552,7 @@ class SharingService:
         """The profile at ``slug`` with its public credentials (only ``credential_id`` when given), never one
         about someone else; NotFoundError when there is none, it is off, or ``credential_id`` is not one it
         shows. With ``current``, up to ``max_rechecks`` stale statuses are verified again first."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             repo = SharingRepository(session)
             wallet = self._public_wallet(repo, slug)
             if credential_id is None:

@@ -19,7 +19,6 @@ import pycountry
 from cairn.errors import InputError
 from cairn.store.counts import LearnerProfileRepository
 from cairn.store.database import Database
-from cairn.store.issuing.repository import begin_write
 
 __all__ = [
     "AGE_BANDS",
@@ -94,7 +93,7 @@ class LearnerStatistics:
 
     def answers(self, account_id: int) -> LearnerAnswers | None:
         """The account's answers; None when it has not consented (or withdrew)."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             row = LearnerProfileRepository(session).get(account_id)
             if row is None:
                 return None
@@ -123,7 +122,6 @@ class LearnerStatistics:
             "consent_given_at": self.clock(),
         }
         with self.database.transaction() as session:
-            begin_write(session)
             LearnerProfileRepository(session).save(account_id, values)
         found = self.answers(account_id)
         assert found is not None
@@ -132,5 +130,4 @@ class LearnerStatistics:
     def withdraw(self, account_id: int) -> bool:
         """Delete the account's answers at once; whether there were any."""
         with self.database.transaction() as session:
-            begin_write(session)
             return LearnerProfileRepository(session).delete(account_id)

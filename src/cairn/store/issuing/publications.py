@@ -17,7 +17,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from cairn.store.database import Database
-from cairn.store.issuing.repository import begin_write
 from cairn.store.status_tables import StatusPublicationRow
 from cairn.store.tables import KeyRow, OrganisationRow, StatusListRow
 
@@ -181,7 +180,6 @@ class PublicationRepository:
         expires_at: datetime | None,
     ) -> None:
         """Store a signed form, in place of the one stored unless that one was signed later."""
-        begin_write(self.session)
         values = {
             "list_id": list_id,
             "form": form,

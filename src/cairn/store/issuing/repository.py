@@ -36,7 +36,6 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from cairn.store.audit import entry_hash, entry_mac, lock_chain, next_link
-from cairn.store.database import SQLITE_IMMEDIATE
 from cairn.store.seal_tables import SealCertificateRow
 from cairn.store.tables import (
     AuditEntry,
@@ -58,7 +57,6 @@ __all__ = [
     "KeyRepository",
     "StatusListRepository",
     "append_audit",
-    "begin_write",
     "enqueue_emails",
     "lock_organisation",
     "stamp_of",
@@ -99,22 +97,6 @@ _AWARDS = Table(
 """The awards table for inserts, taking ``credential`` as JSON text."""
 _AUDIT: Final = _core_table(AuditEntry)
 _OUTBOX: Final = _core_table(OutboxRow)
-
-
-def begin_write(session: Session) -> None:
-    """Start the transaction as a writer now (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: nothing to do).
-
-    Taking the write lock up front spares SQLite the read-to-write upgrade that fails at once, without
-    waiting, when another connection writes. (Savepoints nest safely in every transaction: see
-    :mod:`cairn.store.database`.) A session that has already begun keeps its transaction.
-    """
-    bind = session.get_bind()
-    if bind.dialect.name != "sqlite":
-        return
-    transaction = session.get_transaction()
-    if transaction is not None and bind in getattr(transaction, "_connections", {}):
-        return  # the connection, and so its transaction, is already there
-    session.connection(execution_options={SQLITE_IMMEDIATE: True})
 
 
 def lock_organisation(session: Session, organisation_id: int) -> OrganisationRow | None:
@@ -285,7 +267,6 @@ class StatusListRepository:
 
     def create(self, *, organisation_id: int, purpose: str, sequence: int, size: int, now: datetime) -> bool:
         """Add an empty list; False when another process created that sequence first."""
-        begin_write(self.session)
         try:
             with self.session.begin_nested():
                 self.session.execute(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import text
 
+from cairn.store.database import SQLITE_IMMEDIATE
 from cairn.store.tables import Base
 
 MIGRATION_LOCK = 0x43A1_2D00_6D16
@@ -17,7 +18,9 @@ MIGRATION_LOCK = 0x43A1_2D00_6D16
 config = context.config
 engine = config.attributes["engine"]
 
-with engine.connect() as connection:
+# on SQLite as the writer from the start: the migrations read the schema before they change it, and a reader that
+# turns writer fails at once when another process (another `cairn serve` starting) wrote in between
+with engine.connect().execution_options(**{SQLITE_IMMEDIATE: True}) as connection:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
