@@ -47,7 +47,8 @@ from cairn.web.deps import (
 )
 from cairn.web.i18n import LANGUAGES, reader_language
 from cairn.web.render import error_text, render, safe_next, say
-from cairn.web.verification.page import EXPLANATIONS, credential_rows
+from cairn.web.verification.page import EXPLANATIONS
+from cairn.web.verification.rows import credential_rows
 from cairn.web.wallet.share import skills_of
 
 __all__ = ["router", "wallet_service"]

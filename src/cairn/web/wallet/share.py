@@ -56,7 +56,8 @@ from cairn.web.deps import RowId, container, csrf_protect, csrf_token, current_a
 from cairn.web.i18n import LANGUAGES, long_date, reader_language, translate
 from cairn.web.render import error_text, render
 from cairn.web.verification.counted import count_verification
-from cairn.web.verification.page import credential_rows, local_awarders
+from cairn.web.verification.page import local_awarders
+from cairn.web.verification.rows import credential_rows
 
 __all__ = ["router", "sharing_service"]
 
