@@ -26,6 +26,7 @@ from cairn.model.vocabularies import (
     SUPERVISION,
 )
 from cairn.phrases import Phrase
+from cairn.web.careers.names import SkillNames
 from cairn.web.catalog.views import Item, Row, country_name, ects_text, hours_text, nqf_text, skill_links
 from cairn.web.i18n import human_date, translate
 
@@ -92,10 +93,10 @@ def _learner(subject: Mapping[str, Any]) -> list[Item]:
     return items
 
 
-def _outcomes(annex: Annex, written: str, lang: str) -> list[Item]:
+def _outcomes(annex: Annex, written: str, lang: str, names: SkillNames | None) -> list[Item]:
     items = []
     for outcome in annex.outcomes:
-        links = skill_links([u for u in outcome.skills if _link(u)], lang)
+        links = skill_links([u for u in outcome.skills if _link(u)], lang, names)
         if outcome.statement or links:
             items.append(Item(outcome.statement or "(no statement)", written if outcome.statement else "", links=links))
     return items
@@ -174,11 +175,15 @@ def _awarding_bodies(
 
 
 def credential_rows(
-    credential: Mapping[str, Any], lang: str, local: Mapping[str, Organisation] | None = None
+    credential: Mapping[str, Any],
+    lang: str,
+    local: Mapping[str, Organisation] | None = None,
+    names: SkillNames | None = None,
 ) -> list[Row]:
     """Every Annex I element as the (untrusted) credential states it (:func:`cairn.formats.annex.read_annex`: the
     Open Badges 3.0 shape of docs/credentials.md, or the one of awards issued before issue #12). ``local``: this
-    instance's organisations by DID, for joint awarding bodies the credential names by DID alone."""
+    instance's organisations by DID, for joint awarding bodies the credential names by DID alone; ``names``: the
+    page's ESCO skill labels (:func:`cairn.web.careers.names.page_names`; without them, the shipped extract's)."""
     subject = _map(next(iter(_list(credential.get("credentialSubject"))), None))
     a = _map(subject.get("achievement"))
     annex = read_annex(credential)
@@ -205,7 +210,7 @@ def credential_rows(
         Row(3, _name(3), countries),
         Row(4, _name(4), bodies),
         Row(5, _name(5), dates),
-        Row(6, _name(6), _outcomes(annex, written, lang)),
+        Row(6, _name(6), _outcomes(annex, written, lang, names)),
         Row(7, _name(7), _workload(annex, lang)),
         Row(8, _name(8), _level(annex, lang)),
         Row(9, _name(9), assessment + _items(annex.assessment_description, lang=written)),
