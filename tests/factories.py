@@ -22,7 +22,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -342,12 +342,12 @@ def make_container(database: Database, clock: FixedClock, examples: Path) -> Con
 
 
 def learner_with_credential(
-    container: Container, email: str = "ann@example.org", *, name: str = "Ann Example"
+    container: Container, email: str = "ann@example.org", *, name: str = "Ann Example", definition: str = DEFINITION
 ) -> tuple[int, str, dict[str, Any]]:
-    """An account with :data:`PASSWORD` and a wallet holding one freshly awarded credential: (account, id,
-    credential)."""
+    """An account with :data:`PASSWORD` and a wallet holding one freshly awarded credential of the university's
+    ``definition``: (account, id, credential)."""
     account = container.accounts.create_account(email=email, password=PASSWORD)
-    result = container.issuing.award(DEFINITION, Recipient(email=email, name=name), actor="test", organisation=ORG)
+    result = container.issuing.award(definition, Recipient(email=email, name=name), actor="test", organisation=ORG)
     credential = container.issuing.get(result.award_id, organisation=ORG).credential
     assert isinstance(credential, dict)
     now = container.clock()
@@ -702,13 +702,18 @@ def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[str]]) 
         writer.writerows(rows)
 
 
-def write_esco(folder: Path, *, lang: str = "en", v12: bool = False) -> Path:
-    """A complete but tiny ESCO release in ``folder`` (v1.1 layout, or v1.2 with its extra columns)."""
+def write_esco(folder: Path, *, lang: str = "en", v12: bool = False, labels: Mapping[str, str] | None = None) -> Path:
+    """A complete but tiny ESCO release in ``folder`` (v1.1 layout, or v1.2 with its extra columns); ``labels``
+    (skill URI -> preferred label) adds skills to :data:`SKILL_ROWS`."""
     rows = [
         ["KnowledgeSkillCompetence", SKILL + sid, kind, reuse, label, "\n".join(alts), "", "released", "",
          "", "", "", desc]
         for sid, kind, reuse, label, alts, desc in SKILL_ROWS
     ]  # fmt: skip
+    rows += [
+        ["KnowledgeSkillCompetence", uri, "knowledge", "cross-sector", label, "", "", "released", "", "", "", "", ""]
+        for uri, label in (labels or {}).items()
+    ]
     write_csv(folder / f"skills_{lang}.csv", SKILLS_HEADER, rows)
     write_csv(
         folder / f"skillGroups_{lang}.csv",
@@ -744,6 +749,15 @@ def write_esco(folder: Path, *, lang: str = "en", v12: bool = False) -> Path:
         rel_rows = [[r[0], "software developer", r[1], r[2], r[3], "x"] for r in rel_rows]
     write_csv(folder / f"occupationSkillRelations_{lang}.csv", rel_header, rel_rows)
     return folder
+
+
+def stored_release(container: Container, root: Path, labels: Mapping[str, tuple[str, str]]) -> None:
+    """Import into ``container``'s store, as ``cairn esco import`` does, a tiny ESCO v1.2.1 release in English and
+    Polish (:func:`write_esco`) that also has the skills ``labels`` names: URI -> (English label, Polish label)."""
+    folder = root / "ESCO dataset - v1.2.1"
+    for i, lang in enumerate(("en", "pl")):
+        write_esco(folder / lang, lang=lang, v12=True, labels={uri: names[i] for uri, names in labels.items()})
+    container.esco.import_folder(folder)
 
 
 @cache
@@ -1253,6 +1267,9 @@ DATA_SKILLS = [
     "http://data.europa.eu/esco/skill/9ff9db9d-d14b-426e-83f3-e7449af6c79f",
 ]
 """The four ESCO skills of :func:`recognition_course`; the Python micro-credential covers some of them."""
+STATISTICS = "http://data.europa.eu/esco/skill/7ee4c2ea-b349-4bd2-81a3-ec31475d4833"
+"""ESCO's "statistics", a skill of the university's ``um-applied-statistics``: the shipped extract has no Polish label
+for it."""
 DATA_COURSE = "um-data-analysis"
 
 

@@ -12,18 +12,21 @@ import json
 import os
 import re
 import time
+from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from httpx2 import Response
 from sqlalchemy import select
 
 # -- pages -------------------------------------------------------------------------------------------------------
 from cairn.bootstrap import Container, build
+from cairn.services.careers.service import CareersService
 from cairn.services.issuing.setup import IssuingServices
 from cairn.services.trust.operator import TrustList
 from cairn.store.database import Database
@@ -342,6 +345,31 @@ def english_words_on_polish_page(html_text: str) -> list[str]:
             if entry not in found:
                 found.append(entry)
     return found
+
+
+def skill_links(page: str, uri: str) -> list[tuple[str, str]]:
+    """Each link of ``page`` to the ESCO skill ``uri``: its label, and the language code shown after it (``EN``
+    where the label is not in the page's language; "" when none is)."""
+    found = re.finditer(
+        rf'<a href="{re.escape(uri)}"[^>]*>([^<]*)</a>'
+        r'(?: <span class="lang-tag" title="[^"]*"><span aria-hidden="true">(\w+)</span>)?',
+        page,
+    )
+    return [(html.unescape(m.group(1)), m.group(2) or "") for m in found]
+
+
+def skill_name_lookups(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """From now on, the URIs of every :meth:`CareersService.skill_names` call, one list a call (a page should make
+    one)."""
+    calls: list[list[str]] = []
+    lookup = CareersService.skill_names
+
+    def counted(self: CareersService, uris: Iterable[str], *, language: str = "en") -> dict[str, tuple[str, str]]:
+        calls.append(list(uris))
+        return lookup(self, calls[-1], language=language)
+
+    monkeypatch.setattr(CareersService, "skill_names", counted)
+    return calls
 
 
 # -- the fuzz suite's app ----------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from cairn.model.trust import claim_of
 from cairn.services.catalog.service import read_files
 from cairn.skills.careers import credential_level, credential_skills
 from cairn.vc.verification import verify
-from cairn.web.verification.page import credential_rows
+from cairn.web.verification.rows import credential_rows
 from cairn.web.wallet.share import skills_of
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "catalog"

@@ -4,6 +4,8 @@ newer release, all-or-nothing on bad input, reading back, occupation search, and
 from __future__ import annotations
 
 import csv
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ import pytest
 from cairn.errors import InputError
 from cairn.services.careers.esco import EscoService, version_key
 from cairn.services.demo.instance import seed_esco
+from cairn.skills.esco import EscoData
 from cairn.store.careers.esco import ESCO_TABLES, EscoStore
 from cairn.store.database import Database
 from tests.factories import FixedClock, cut_polish, cut_release, write_rows
@@ -65,6 +68,28 @@ def test_import_a_release_and_read_it_back(esco: EscoService, tmp_path: Path) ->
     assert skill.skill_type in {"skill/competence", "knowledge"}
     assert skill.labels["en"].description
     assert esco.skill("http://data.europa.eu/esco/skill/nope") is None
+
+
+def test_requests_that_meet_a_cold_cache_read_the_release_once(
+    esco: EscoService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every page that names a skill reads the stored release (its labels): the requests that arrive together
+    after a start or an import wait for one read of it, not one each."""
+    esco.import_folder(cut_release(tmp_path, occupations=2))
+    fresh = EscoService(esco.database, clock=esco.clock)
+    reads = []
+    read = EscoService._read
+
+    def slow_read(self: EscoService, store: EscoStore) -> EscoData:
+        reads.append(store)
+        time.sleep(0.3)  # long enough for the other requests to arrive meanwhile
+        return read(self, store)
+
+    monkeypatch.setattr(EscoService, "_read", slow_read)
+    with ThreadPoolExecutor(4) as pool:
+        found = list(pool.map(lambda _: fresh.data(), range(4)))
+    assert len(reads) == 1
+    assert all(data is found[0] for data in found)
 
 
 def test_importing_twice_leaves_the_same_rows(esco: EscoService, database: Database, tmp_path: Path) -> None:

@@ -18,8 +18,17 @@ from fastapi.testclient import TestClient
 from cairn.bootstrap import Container
 from cairn.store.database import Database
 from cairn.web.app import create_app
-from tests.factories import HOLDER_DID, FixedClock, add_members, awarded_to_did, editor_sign_in, make_container, present
-from tests.helpers import english_words_on_polish_page
+from tests.factories import (
+    HOLDER_DID,
+    FixedClock,
+    add_members,
+    awarded_to_did,
+    editor_sign_in,
+    make_container,
+    present,
+    stored_release,
+)
+from tests.helpers import english_words_on_polish_page, skill_links, skill_name_lookups
 
 BEA, UM = "baltyk-energia-akademia", "uniwersytet-mazowiecki"
 RULES = "bea-offshore-data-analyst-micro"
@@ -249,6 +258,23 @@ def test_check_page_errors_and_polish(client: TestClient, container: Container) 
     assert report.status_code == 200, report.text
     polish(report.text)
     assert "spełnia" in report.text
+
+
+def test_the_check_report_labels_skills_as_the_esco_release_in_the_store_labels_them(
+    client: TestClient, container: Container, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stored_release(container, tmp_path, {TURBINES: ("inspect wind turbines", "kontrolować turbiny wiatrowe")})
+    csrf = sign_in(client)
+    held = awarded_to_did(container, HOLDER_DID, ["um-python-data-analysis"])
+    challenge = challenge_of(client.get(f"{CHECK}?rules={RULES}").text)
+    presentation = json.dumps(present(held, challenge, "https://cairn.example"))
+    lookups = skill_name_lookups(monkeypatch)
+    form = {"csrf_token": csrf, "rules": RULES, "challenge": challenge, "presentation": presentation}
+    report = client.post(f"{CHECK}?lang=pl", data=form)
+    assert report.status_code == 200, report.text
+    # a required skill, and a missing one
+    assert skill_links(report.text, TURBINES) == [("kontrolować turbiny wiatrowe", "")] * 2
+    assert len(lookups) == 1
 
 
 # -- the API --------------------------------------------------------------------------------------------------

@@ -9,17 +9,23 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from cairn.bootstrap import build
+from cairn.bootstrap import Container, build
 from cairn.model.definitions import ANNEX_I
 from cairn.settings import Settings
 from cairn.web.app import SECURITY_HEADERS, create_app
-from tests.factories import FixedClock
+from tests.factories import STATISTICS, FixedClock, stored_release
+from tests.helpers import skill_links, skill_name_lookups
 
 
 @pytest.fixture
-def client(migrated_sqlite_url: str, examples: Path) -> Iterator[TestClient]:
-    container = build(Settings(database_url=migrated_sqlite_url), clock=FixedClock())
-    container.catalog.import_paths([examples])
+def container(migrated_sqlite_url: str, examples: Path) -> Container:
+    built = build(Settings(database_url=migrated_sqlite_url), clock=FixedClock())
+    built.catalog.import_paths([examples])
+    return built
+
+
+@pytest.fixture
+def client(container: Container) -> Iterator[TestClient]:
     with TestClient(create_app(container)) as client:
         yield client
 
@@ -40,6 +46,20 @@ def test_the_first_page_lists_every_micro_credential_with_every_annex_element(cl
     assert "Stacks towards: Postgraduate Certificate in Applied Data Analysis" in html
     assert 'href="http://data.europa.eu/esco/skill/ccd0a1d9-afda-43d9-b901-96344886e14d"' in html
     assert ">Python (computer programming)</a>" in html
+
+
+def test_skills_are_labelled_as_the_esco_release_in_the_store_labels_them(
+    client: TestClient, container: Container, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An imported release's Polish label replaces the shipped extract's English one (and its EN tag) in the
+    catalogue's Annex I rows, as on the careers pages; a page looks its skills up once."""
+    page = "/micro-credentials/um-applied-statistics"
+    assert skill_links(client.get(page, params={"lang": "pl"}).text, STATISTICS) == [("statistics", "EN")]
+    stored_release(container, tmp_path, {STATISTICS: ("statistics", "statystyka")})
+    lookups = skill_name_lookups(monkeypatch)
+    assert skill_links(client.get(page, params={"lang": "pl"}).text, STATISTICS) == [("statystyka", "")]
+    assert skill_links(client.get("/", params={"lang": "pl"}).text, STATISTICS) == [("statystyka", "")]
+    assert len(lookups) == 2
 
 
 def test_polish_readers_get_polish_text(client: TestClient) -> None:

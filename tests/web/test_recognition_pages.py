@@ -23,9 +23,10 @@ from tests.factories import (
     make_container,
     recognition_course,
     recognition_rules,
+    stored_release,
     wallet_holder,
 )
-from tests.helpers import english_words_on_polish_page, sign_in
+from tests.helpers import english_words_on_polish_page, sign_in, skill_links, skill_name_lookups
 
 UM, SB = "uniwersytet-mazowiecki", "skillbridge-europe"
 PYTHON = "um-python-data-analysis"
@@ -298,3 +299,23 @@ def test_automatic_rules_decide_at_once_from_the_wallet(client: TestClient, cont
     unknown = client.post("/wallet/recognition/apply", data={"csrf_token": csrf, "rules": "x" * 300, "credential": ids})
     assert unknown.status_code == 400
     assert 'id="rules-error"' in unknown.text
+
+
+def test_skills_are_labelled_as_the_esco_release_in_the_store_labels_them(
+    client: TestClient, container: Container, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The course page and the review queue name ESCO skills as the careers pages do: the imported release's label
+    in the reader's language (here another Polish label than the shipped extract's), one lookup a page."""
+    public_id = applied(container)
+    analytics = DATA_SKILLS[2]
+    stored_release(container, tmp_path, {analytics: ("data analytics", "analityka danych (z wydania w bazie)")})
+    lookups = skill_name_lookups(monkeypatch)
+    course = client.get(f"/recognition/courses/{COURSE['id']}", params={"lang": "pl"}).text
+    assert skill_links(course, analytics) == [("analityka danych (z wydania w bazie)", "")]
+    assert len(lookups) == 1
+    editor_sign_in(client)
+    del lookups[:]
+    queue = client.get(QUEUE, params={"lang": "pl"}).text
+    assert public_id[:8] in queue
+    assert skill_links(queue, analytics) == [("analityka danych (z wydania w bazie)", "")]
+    assert len(lookups) == 1

@@ -24,7 +24,7 @@ from cairn.store.database import Database
 from cairn.store.tables import AwardRow, DefinitionRow
 from cairn.web.app import create_app
 from cairn.web.i18n import human_date, install
-from cairn.web.verification.page import credential_rows
+from cairn.web.verification.rows import credential_rows
 from tests.factories import FixedClock, learner_with_credential, make_container
 from tests.helpers import new_link, sign_in
 from tests.trust_network import build_network

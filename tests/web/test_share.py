@@ -31,8 +31,16 @@ from cairn.vc.formats.baking import unbake
 from cairn.vc.intake import verify_any
 from cairn.web.app import create_app
 from cairn.web.wallet.share import skills_of
-from tests.factories import PUBLIC_URL, ClientFetcher, FixedClock, learner_with_credential, make_container
-from tests.helpers import new_link, sign_in
+from tests.factories import (
+    PUBLIC_URL,
+    STATISTICS,
+    ClientFetcher,
+    FixedClock,
+    learner_with_credential,
+    make_container,
+    stored_release,
+)
+from tests.helpers import new_link, sign_in, skill_links, skill_name_lookups
 
 PUBLIC = PUBLIC_URL
 
@@ -388,3 +396,31 @@ def test_a_profile_card_never_calls_a_signature_by_an_unconfirmed_key_authentic(
     plain = dataclasses.replace(held, verdict="Authentic, but nobody vouches for the issuer")
     assert public_verdict(plain, "en") == "Authentic, but nobody vouches for the issuer"
     assert public_verdict(dataclasses.replace(plain, status="revoked"), "en").startswith("Not valid")
+
+
+def test_skill_labels_come_from_the_esco_release_in_the_store(
+    client: TestClient, container: Container, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once an operator imports an ESCO release with Polish skill labels, the wallet's credential page, the shared
+    page and the public profile show them (as the careers pages do), each page looking its labels up once."""
+    _, credential_id, _ = learner_with_credential(container, definition="um-applied-statistics")
+    csrf = sign_in(client, "ann@example.org")
+    page = f"/wallet/{credential_id}"
+    assert skill_links(client.get(page, params={"lang": "pl"}).text, STATISTICS) == [("statistics", "EN")] * 2
+    stored_release(container, tmp_path, {STATISTICS: ("statistics", "statystyka")})
+    lookups = skill_name_lookups(monkeypatch)
+    detail = client.get(page, params={"lang": "pl"}).text
+    assert skill_links(detail, STATISTICS) == [("statystyka", "")] * 2  # the skills, and the outcome in the annex
+    assert 'lang="pl">statystyka</a>' in detail
+    assert len(lookups) == 1
+    assert skill_links(client.get(page, params={"lang": "en"}).text, STATISTICS) == [("statistics", "")] * 2
+    token = new_link(client, credential_id, csrf).rsplit("/", 1)[1]
+    shared = client.get(f"/s/{token}", params={"lang": "pl"}).text
+    assert skill_links(shared, STATISTICS) == [("statystyka", "")] * 2
+    client.post("/wallet/profile", data={"csrf_token": csrf, "public": "yes", "slug": "ann-example", "name": "Ann"})
+    client.post(f"/wallet/{credential_id}/public", data={"csrf_token": csrf, "public": "yes"})
+    del lookups[:]
+    profile = client.get("/p/ann-example", params={"lang": "pl"}).text
+    assert '<span lang="pl">statystyka</span>' in profile
+    assert "statistics" not in profile
+    assert len(lookups) == 1

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import cairn.web.verification.page as verify_page
+import cairn.web.verification.rows as credential_annex
 from cairn.bootstrap import build
 from cairn.model.awards import Recipient
 from cairn.services.trust.operator import TrustList, load_trust_list
@@ -335,7 +336,7 @@ def test_a_european_digital_credential_shows_its_annex_rows_and_its_seal(
     rows = {row["name"]: [item["text"] for item in row["items"]] for row in report["certifies"]}
     assert rows["Title of the micro-credential"] == ["Digital micro-credential creation"]
     assert rows["Learning outcomes"][0] == "Communication, collaboration and creativity"
-    assert "EQF: Level 6" in rows[verify_page._name(8)]
+    assert "EQF: Level 6" in rows[credential_annex._name(8)]
     assert rows["Integration/stackability options"] == ["not a partial qualification"]
     assert rows["Type of quality assurance used to underpin the micro-credential"] == []  # shown as "Not stated"
     outcomes = next(row for row in report["certifies"] if row["number"] == 6)

@@ -336,7 +336,8 @@ class EscoService:
     def data(self) -> EscoData:
         """Everything stored, as :class:`EscoData` (skills with hierarchy and collections, skill groups,
         occupations, ISCO groups, relations). Built once and kept until the store's ESCO changes (one small
-        query a call checks that, so an import by another process is seen too)."""
+        query a call checks that, so an import by another process is seen too); calls that find it missing
+        together wait for one build."""
         with self.database.transaction(read_only=True) as session:
             store = EscoStore(session)
             stamp = store.latest_release_id()
@@ -344,6 +345,9 @@ class EscoService:
             if cached is not None and cached[0] == stamp:
                 return cached[1]
             with self._lock:
+                cached = self._cache  # built meanwhile by the call this one waited for
+                if cached is not None and cached[0] == stamp:
+                    return cached[1]
                 data = self._read(store)
                 self._cache = (stamp, data)
                 self._search = {}

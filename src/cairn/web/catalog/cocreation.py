@@ -30,7 +30,7 @@ from cairn.errors import ConflictError, InputError, NotFoundError
 from cairn.model.types import pick
 from cairn.services.accounts.service import OrganisationAccess, Role, SignedIn
 from cairn.services.catalog.cocreation import MAX_COMMENT, DraftShare
-from cairn.web.catalog.views import annex_rows
+from cairn.web.catalog.views import entry_rows
 from cairn.web.deps import RowId, body_at_most, container, csrf_protect, current_account, require_role
 from cairn.web.i18n import LANGUAGES, reader_language
 from cairn.web.render import error_text, render
@@ -263,7 +263,7 @@ def _shared_page(
         "share": shared,
         "title": pick(shared.entry.definition.title, reader),
         "lead": lead,
-        "rows": annex_rows(shared.entry, reader),
+        "rows": entry_rows(request, shared.entry, reader),
         "base": _shared_base(access.organisation),
         "query": _query(request),
         "errors": errors or {},

@@ -57,7 +57,7 @@ from cairn.web.catalog.editor_form import (
     validate,
 )
 from cairn.web.catalog.editor_help import SECTIONS
-from cairn.web.catalog.views import annex_rows, country_name
+from cairn.web.catalog.views import country_name, entry_rows
 from cairn.web.deps import container, csrf_protect, current_account, require_role
 from cairn.web.errors import answers_json
 from cairn.web.i18n import LANGUAGES, reader_language, translate
@@ -491,7 +491,7 @@ def preview_page(
         "preview": preview,
         "entry": preview.entry,
         "title": pick(preview.entry.definition.title, reader),
-        "rows": annex_rows(preview.entry, reader),
+        "rows": entry_rows(request, preview.entry, reader),
         "report": preview.report,
         "check_titles": CHECK_TITLES,
         "learner": PREVIEW_LEARNER,

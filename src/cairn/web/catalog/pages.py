@@ -14,8 +14,9 @@ from cairn.model.vocabularies import ORGANISATION_TYPES
 from cairn.services.accounts.service import Role
 from cairn.services.catalog.service import CatalogService
 from cairn.services.wallet.records import status_of
+from cairn.web.careers.names import page_names
 from cairn.web.catalog.search import filter_choices, summary
-from cairn.web.catalog.views import annex_rows, country_name
+from cairn.web.catalog.views import annex_rows, country_name, definition_skills, entry_rows
 from cairn.web.deps import check_role, container, optional_account
 from cairn.web.i18n import LANGUAGES, credential_language, credential_title, marked, reader_language
 from cairn.web.issuing.claiming import claim_download_file
@@ -43,11 +44,12 @@ def catalogue(request: Request, lang: str | None = Query(None, max_length=10)) -
     except InputError as exc:
         query, error, status = CatalogueQuery(), error_text(reader, exc), 400
     found = _catalog(request).search(query)
+    names = page_names(request, definition_skills(found.entries), reader)
     items = [
         {
             "entry": e,
             "title": pick(e.definition.title, reader),
-            "rows": annex_rows(e, reader),
+            "rows": annex_rows(e, reader, names),
             "facts": summary(e, reader),
             "issuers": [(o.id, pick(o.legal_name, reader)) for o in e.organisations],
         }
@@ -112,7 +114,7 @@ def definition(
         "entry": entry,
         "title": pick(entry.definition.title, reader),
         "description": pick(entry.definition.description, reader),
-        "rows": annex_rows(entry, reader),
+        "rows": entry_rows(request, entry, reader),
         "versions": service.versions(slug),
         "path": f"/micro-credentials/{slug}",
     }

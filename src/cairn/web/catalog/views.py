@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pycountry
 from babel import Locale
+from fastapi import Request
 
 from cairn.model.definitions import ANNEX_I, MicroCredentialDefinition, Organisation
 from cairn.model.types import pick
@@ -21,10 +23,21 @@ from cairn.model.vocabularies import (
 )
 from cairn.phrases import Phrase
 from cairn.services.catalog.service import CatalogEntry
-from cairn.skills.labels import skill_label
+from cairn.web.careers.names import SkillNames, name_of, page_names
 from cairn.web.i18n import BABEL_LOCALES, number
 
-__all__ = ["Item", "Row", "annex_rows", "country_name", "ects_text", "hours_text", "nqf_text", "skill_links"]
+__all__ = [
+    "Item",
+    "Row",
+    "annex_rows",
+    "country_name",
+    "definition_skills",
+    "ects_text",
+    "entry_rows",
+    "hours_text",
+    "nqf_text",
+    "skill_links",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,13 +78,15 @@ def country_name(country: str, region: str | None = None, lang: str = "en") -> s
     return str(name)
 
 
-def skill_links(uris: tuple[str, ...] | list[str], lang: str) -> tuple[tuple[str, str, str], ...]:
-    """``(label, URI, label's language)`` of each ESCO skill, labelled in ``lang`` where the shipped data has it
-    (:func:`cairn.skills.labels.skill_label`); an unknown skill is "ESCO skill N"."""
+def skill_links(
+    uris: tuple[str, ...] | list[str], lang: str, names: SkillNames | None = None
+) -> tuple[tuple[str, str, str], ...]:
+    """``(label, URI, label's language)`` of each ESCO skill, labelled for a reader of ``lang`` from the page's
+    ``names`` (:func:`cairn.web.careers.names.name_of`); an unknown skill is "ESCO skill N"."""
     out = []
     for i, uri in enumerate(uris, 1):
-        found = skill_label(uri, lang)
-        out.append((found[1], uri, found[0]) if found else (str(Phrase("ESCO skill %(n)s", n=str(i))), uri, "en"))
+        found = name_of(uri, lang, names)
+        out.append((found[0], uri, found[1]) if found else (str(Phrase("ESCO skill %(n)s", n=str(i))), uri, "en"))
     return tuple(out)
 
 
@@ -105,8 +120,20 @@ def _optional(name: str) -> str:
     return next(e.name for e in ANNEX_I if not e.mandatory and e.name.startswith(name))
 
 
-def annex_rows(entry: CatalogEntry, lang: str) -> list[Row]:
-    """Every Annex I element of ``entry`` as rows for a page, in the reader's language where given."""
+def definition_skills(entries: Iterable[CatalogEntry]) -> list[str]:
+    """The ESCO skills of the entries' learning outcomes, to look their labels up at once
+    (:func:`cairn.web.careers.names.page_names`)."""
+    return [uri for e in entries for outcome in e.definition.learning_outcomes for uri in outcome.esco_skills]
+
+
+def entry_rows(request: Request, entry: CatalogEntry, lang: str) -> list[Row]:
+    """:func:`annex_rows` of one entry for a page, its skills labelled as the careers pages label them."""
+    return annex_rows(entry, lang, page_names(request, definition_skills([entry]), lang))
+
+
+def annex_rows(entry: CatalogEntry, lang: str, names: SkillNames | None = None) -> list[Row]:
+    """Every Annex I element of ``entry`` as rows for a page, in the reader's language where given; its skills
+    labelled from the page's ``names`` (:func:`definition_skills`, :func:`cairn.web.careers.names.page_names`)."""
     d: MicroCredentialDefinition = entry.definition
     orgs: tuple[Organisation, ...] = entry.organisations
     rows = [
@@ -123,7 +150,7 @@ def annex_rows(entry: CatalogEntry, lang: str) -> list[Row]:
     outcomes = []
     for outcome in d.learning_outcomes:
         tag, text = pick(outcome.text, lang)
-        links = skill_links(outcome.esco_skills, lang)
+        links = skill_links(outcome.esco_skills, lang, names)
         outcomes.append(Item(text, tag, links=links))
     rows.append(Row(6, _name(6), outcomes))
     workload = []

@@ -36,6 +36,7 @@ from cairn.services.endorsements.service import MAX_COMMENT
 from cairn.services.recognition.checking import CHECK, PresentationCheck
 from cairn.services.recognition.documents import RulesView
 from cairn.services.recognition.service import CHALLENGE_LIFETIME
+from cairn.web.careers.names import page_names
 from cairn.web.catalog.editor import form_size, posted_form
 from cairn.web.deps import container, csrf_protect, current_account, require_role
 from cairn.web.i18n import LANGUAGES, reader_language, translate
@@ -234,12 +235,12 @@ def _challenge(request: Request, view: RulesView, kept: str = "") -> _Challenge:
     return _Challenge(value, services.recognition.domain, services.clock() + timedelta(seconds=CHALLENGE_LIFETIME))
 
 
-def _skill_labels(report: PresentationCheck | None, lang: str) -> dict[str, tuple[str, str, str]]:
+def _skill_labels(request: Request, report: PresentationCheck | None, lang: str) -> dict[str, tuple[str, str, str]]:
     """Each required skill of the report -> ``(label, URI, the label's language)``."""
     if report is None:
         return {}
     uris = [s.skill for s in report.skills]
-    return dict(zip(uris, skills_of(uris, lang), strict=True))
+    return dict(zip(uris, skills_of(uris, lang, page_names(request, uris, lang)), strict=True))
 
 
 def _check_page(
@@ -268,7 +269,7 @@ def _check_page(
         "view": view,
         "challenge": _challenge(request, view, kept) if view is not None else None,
         "report": report,
-        "skills": _skill_labels(report, lang),
+        "skills": _skill_labels(request, report, lang),
         "by_id": {c.id: c for c in report.credentials} if report else {},
         "titles": titles,
         "errors": dict(errors or {}),

@@ -37,7 +37,7 @@ from cairn.services.accounts.service import SignedIn
 from cairn.services.recognition.documents import CourseView, RulesView
 from cairn.services.recognition.records import ApplicationView
 from cairn.services.recognition.service import CHALLENGE_LIFETIME
-from cairn.skills.labels import skill_label
+from cairn.web.careers.names import SkillNames, name_of, page_names
 from cairn.web.catalog.editor import form_size, posted_form
 from cairn.web.deps import container, csrf_protect, current_account, optional_account
 from cairn.web.i18n import LANGUAGES, reader_language, translate
@@ -121,13 +121,14 @@ def tiers_of(view: RulesView) -> list[Tier]:
     ]
 
 
-def skills_of(uris: Sequence[str], lang: str) -> list[tuple[str, str, str]]:
-    """``(label, URI, the label's language)`` of each ESCO skill; an unknown skill is "ESCO skill N"."""
+def skills_of(uris: Sequence[str], lang: str, names: SkillNames | None = None) -> list[tuple[str, str, str]]:
+    """``(label, URI, the label's language)`` of each ESCO skill, labelled from the page's ``names``
+    (:func:`cairn.web.careers.names.page_names`); an unknown skill is "ESCO skill N"."""
     out = []
     for i, uri in enumerate(uris, 1):
-        found = skill_label(str(uri), lang)
+        found = name_of(str(uri), lang, names)
         out.append(
-            (found[1], str(uri), found[0]) if found else (translate(lang, "ESCO skill %(n)s", n=i), str(uri), lang)
+            (found[0], str(uri), found[1]) if found else (translate(lang, "ESCO skill %(n)s", n=i), str(uri), lang)
         )
     return out
 
@@ -160,12 +161,14 @@ def course(request: Request, slug: SlugPath, lang: LangQuery = None) -> HTMLResp
     store = container(request).recognition.store
     view: CourseView = store.course(slug)
     rules = [r for r in store.all_rules(organisation=view.stored.organisation) if r.rules.course == view.course.id]
+    outcomes = view.course.learning_outcomes
+    names = page_names(request, [*view.course.skills, *(uri for o in outcomes for uri in o.esco_skills)], reader)
     context = {
         "lang": reader,
         "view": view,
         "c": view.course,
-        "skills": skills_of(view.course.skills, reader),
-        "outcome_skills": [skills_of(o.esco_skills, reader) for o in view.course.learning_outcomes],
+        "skills": skills_of(view.course.skills, reader, names),
+        "outcome_skills": [skills_of(o.esco_skills, reader, names) for o in outcomes],
         "assessment": [ASSESSMENT_TYPES.label(code, reader) for code in view.course.assessment],
         "rules": rules,
         "path": f"/recognition/courses/{view.course.id}",

@@ -22,6 +22,7 @@ from starlette.datastructures import FormData
 from cairn.errors import ConflictError, InputError, NotFoundError
 from cairn.services.accounts.service import OrganisationAccess, Role, SignedIn
 from cairn.services.recognition.records import AUTOMATIC, DECIDED, ApplicationView
+from cairn.web.careers.names import page_names
 from cairn.web.catalog.editor import form_size, posted_form
 from cairn.web.deps import container, csrf_protect, current_account, require_role
 from cairn.web.i18n import LANGUAGES, reader_language, said, translate
@@ -83,6 +84,12 @@ def _why_not(application: ApplicationView) -> dict[str, Any]:
     return {str(c.get("credential_id")): c for c in found if isinstance(c, Mapping)}
 
 
+def _assessed_skills(application: ApplicationView) -> dict[str, list[str]]:
+    """The course's ESCO skills the application's assessment found ``covered`` and ``missing``."""
+    found = application.assessment.get("skills") or {}
+    return {key: [str(s) for s in found.get(key) or ()] for key in ("covered", "missing")}
+
+
 def _definition_titles(request: Request, names: list[str]) -> dict[str, Any]:
     """The published definitions among ``names`` (measures name a definition by its slug) -> their titles."""
     catalog = container(request).catalog
@@ -113,6 +120,8 @@ def _queue_page(
     titles = {v.slug: v.rules.title for v in recognition.store.all_rules(organisation=access.organisation, drafts=True)}
     measures = recognition.measures(access.organisation)
     known = _definition_titles(request, [name for name, _ in measures.most_recognised])
+    assessed = {a.public_id: _assessed_skills(a) for a in waiting}
+    names = page_names(request, (uri for skills in assessed.values() for uris in skills.values() for uri in uris), lang)
     context = {
         "access": access,
         "base": _base(access.organisation),
@@ -122,11 +131,8 @@ def _queue_page(
         "offered": {a.public_id: offered_differences(a, lang) for a in waiting},
         "why_not": {a.public_id: _why_not(a) for a in waiting},
         "skills": {
-            a.public_id: {
-                key: skills_of([str(s) for s in (a.assessment.get("skills") or {}).get(key) or ()], lang)
-                for key in ("covered", "missing")
-            }
-            for a in waiting
+            public_id: {key: skills_of(uris, lang, names) for key, uris in skills.items()}
+            for public_id, skills in assessed.items()
         },
         "aspects": ASPECTS,
         "states": APPLICATION_STATES,

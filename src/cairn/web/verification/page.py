@@ -9,8 +9,8 @@ No sign-in and no CSRF token: the verifier only reads what it is given. Bodies s
 :class:`cairn.web.limits.BodyLimit`; the verifier itself refuses more than ``MAX_INPUT_BYTES``.
 
 What "it certifies" shows depends on the format (:mod:`cairn.web.verification.views`): the Annex I elements of an
-Open Badges 3.0 / Verifiable Credential (:func:`credential_rows`) or of a European Digital Credential, with the
-EDC's seal certificate chain; an Open Badges 2.0 badge class; and each credential inside a CLR or a
+Open Badges 3.0 / Verifiable Credential (:mod:`cairn.web.verification.rows`) or of a European Digital Credential,
+with the EDC's seal certificate chain; an Open Badges 2.0 badge class; and each credential inside a CLR or a
 presentation as its own section. The operator's trusted seal certificates (``CAIRN_TRUST_LIST``) are passed to
 the ELM verifier. A URL that serves an Open Badges 2.0 *hosted* assertion is verified as such (the assertion,
 badge class and issuer are fetched and cross-checked); any other URL's document is verified as fetched.
@@ -19,7 +19,6 @@ badge class and issuer are fetched and cross-checked); any other URL's document 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Annotated, Any, Final
@@ -29,20 +28,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from cairn.errors import CairnError
-from cairn.formats.annex import Annex, localized, read_annex
-from cairn.model.definitions import ANNEX_I, Organisation
-from cairn.model.types import pick
-from cairn.model.vocabularies import (
-    ASSESSMENT_TYPES,
-    EQF_LEVELS,
-    PARTICIPATION_FORMS,
-    QF_EHEA_CYCLES,
-    QUALITY_ASSURANCE_TYPES,
-    SCHEDULES,
-    STACKABILITY,
-    SUPERVISION,
-)
-from cairn.phrases import Phrase
+from cairn.formats.annex import read_annex
+from cairn.model.definitions import Organisation
 from cairn.services.endorsements.service import CheckedEndorsement
 from cairn.services.trust.operator import TrustList
 from cairn.services.verification.batch import is_hosted_ob2
@@ -50,16 +37,16 @@ from cairn.services.verification.service import TRUST_REASONS
 from cairn.vc.holder import email_matches
 from cairn.vc.report import CHECK_TITLES, Outcome, Report
 from cairn.vc.verification import MAX_INPUT_BYTES
-from cairn.web.catalog.views import Item, Row, country_name, ects_text, hours_text, nqf_text, skill_links
+from cairn.web.catalog.views import Row
 from cairn.web.deps import container
 from cairn.web.errors import error_body
-from cairn.web.i18n import LANGUAGES, human_date, reader_language, said, translate
+from cairn.web.i18n import LANGUAGES, reader_language, said, translate
 from cairn.web.render import render
 from cairn.web.verification.counted import counted
+from cairn.web.verification.rows import _str, credential_rows
 from cairn.web.verification.views import achievement_view, badge_view, elm_rows, seal_view
 
 __all__ = [
-    "credential_rows",
     "fetch_source",
     "holder_view",
     "local_awarders",
@@ -93,193 +80,7 @@ HOLDER_TEXT = {
     "not-named": "this credential does not name its holder by email",
 }
 """What the holder check says, by its result."""
-IDENTITY_TYPES = {"name": Phrase("name"), "emailAddress": Phrase("emailAddress")}
-"""OB 3.0 identity types said in the reader's language."""
 MAX_URL_LENGTH = 2000
-_SAFE_LINK = re.compile(r"^https?://", re.IGNORECASE)
-
-
-def _name(n: int) -> str:
-    return next(e.name for e in ANNEX_I if e.number == n)
-
-
-def _optional(prefix: str) -> str:
-    return next(e.name for e in ANNEX_I if not e.mandatory and e.name.startswith(prefix))
-
-
-def _str(value: Any) -> str:
-    """A string from the credential, or '' (untrusted input: anything else is ignored)."""
-    return value if isinstance(value, str) else ""
-
-
-def _link(value: Any) -> str:
-    """An http(s) URL from the credential, or '' (never a ``javascript:`` or other scheme)."""
-    text = _str(value)
-    return text if _SAFE_LINK.match(text) else ""
-
-
-def _list(value: Any) -> list[Any]:
-    if isinstance(value, list):
-        return value
-    return [] if value is None else [value]
-
-
-def _map(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _items(*texts: str, lang: str = "") -> list[Item]:
-    return [Item(t, lang) for t in texts if t]
-
-
-def _country(address: Mapping[str, Any], lang: str) -> list[Item]:
-    country = _str(address.get("addressCountryCode"))
-    if not country:
-        return _items(_str(address.get("addressCountry")))
-    try:
-        return [Item(country_name(country, _str(address.get("addressRegion")) or None, lang))]
-    except (KeyError, LookupError, ValueError):
-        return [Item(country)]
-
-
-def _learner(subject: Mapping[str, Any]) -> list[Item]:
-    items = _items(f"DID: {_str(subject.get('id'))}" if _str(subject.get("id")) else "")
-    for ident in _list(subject.get("identifier")):
-        ident = _map(ident)
-        kind = IDENTITY_TYPES.get(_str(ident.get("identityType")), _str(ident.get("identityType")) or "identifier")
-        if ident.get("hashed") is True:
-            hashed = Phrase("%(kind)s: hashed (the learner can prove it by giving the original value)", kind=kind)
-            items.append(Item(hashed))
-        elif _str(ident.get("identityHash")):
-            items.append(Item(Phrase("%(kind)s: %(value)s", kind=kind, value=_str(ident.get("identityHash")))))
-    return items
-
-
-def _outcomes(annex: Annex, written: str, lang: str) -> list[Item]:
-    items = []
-    for outcome in annex.outcomes:
-        links = skill_links([u for u in outcome.skills if _link(u)], lang)
-        if outcome.statement or links:
-            items.append(Item(outcome.statement or "(no statement)", written if outcome.statement else "", links=links))
-    return items
-
-
-def _workload(annex: Annex, lang: str) -> list[Item]:
-    items = [Item(ects_text(annex.ects, lang))] if annex.ects is not None else []
-    if annex.volume:
-        hours = annex.hours
-        items.append(
-            Item(
-                hours_text(hours, lang)
-                if hours is not None
-                else Phrase("Volume of learning: %(volume)s", volume=annex.volume)
-            )
-        )
-    return items
-
-
-def _level(annex: Annex, lang: str) -> list[Item]:
-    items = [Item("Not applicable")] if annex.level_not_applicable else []
-    if annex.eqf is not None:
-        items.append(Item(EQF_LEVELS.label(str(annex.eqf), lang), href=_link(annex.eqf_uri)))
-    if annex.qf_ehea:
-        items.append(Item(f"QF-EHEA: {QF_EHEA_CYCLES.label(annex.qf_ehea, lang)}"))
-    if annex.nqf_level is not None:
-        items.append(Item(nqf_text(annex.nqf_framework or "-", annex.nqf_level)))
-    return items
-
-
-def _quality(annex: Annex, written: str, lang: str) -> list[Item]:
-    items = [Item(QUALITY_ASSURANCE_TYPES.label(t, lang)) for t in annex.quality_assurance_types]
-    if annex.quality_assurance_body:
-        items.append(Item(annex.quality_assurance_body, written, href=_link(annex.quality_assurance_url)))
-    return items + _items(annex.quality_assurance_description, lang=written)
-
-
-def _stack(annex: Annex, written: str, lang: str) -> list[Item]:
-    items = [Item(STACKABILITY.label(annex.stackability, lang))] if annex.stackability else []
-    for target in annex.towards:
-        title = Phrase("Stacks towards: %(title)s", title=target.title or target.identifier)
-        items.append(Item(title, written, href=_link(target.url)))
-    return items
-
-
-def _place(code: str, lang: str) -> str:
-    """A country (``PL``) or region (``PL-MZ``) code as a name; the code when it is neither."""
-    try:
-        return country_name(code[:2].upper(), code if len(code) > 2 else None, lang)
-    except (KeyError, LookupError, ValueError):
-        return code
-
-
-def _awarding_bodies(
-    credential: Mapping[str, Any], annex: Annex, local: Mapping[str, Organisation], lang: str, written: str = ""
-) -> tuple[list[Item], list[Item]]:
-    """Every awarding body (the issuer first) by name, website and country, and their countries: as the credential
-    describes each, else (a body on this instance) from its organisation record, else its identifier alone. Names
-    are for reading only; the identifier stays beside each name."""
-    issuer = _map(credential.get("issuer"))
-    lead = _str(issuer.get("id"))
-    bodies = [Item(_str(issuer.get("name")) or lead, written, href=_link(issuer.get("url")))]
-    countries = _country(_map(issuer.get("address")), lang)
-    described = {a.id: a for a in annex.awarders}
-    for body in annex.awarding_bodies[:20]:
-        if body == lead:
-            continue
-        told, org = described.get(body), local.get(body)
-        name = (told.name if told else "") or (pick(org.legal_name, lang)[1] if org else "")
-        url = (_link(told.url) if told else "") or (org.website if org else "")
-        place = (told.place if told else "") or ((org.region or org.country) if org else "")
-        bodies.append(Item(name or body, written if told else "", href=url, note=body if name else ""))
-        if place and (country := _place(place, lang)) not in [c.text for c in countries]:
-            countries.append(Item(country))
-    return [b for b in bodies if b.text], countries
-
-
-def credential_rows(
-    credential: Mapping[str, Any], lang: str, local: Mapping[str, Organisation] | None = None
-) -> list[Row]:
-    """Every Annex I element as the (untrusted) credential states it (:func:`cairn.formats.annex.read_annex`: the
-    Open Badges 3.0 shape of docs/credentials.md, or the one of awards issued before issue #12). ``local``: this
-    instance's organisations by DID, for joint awarding bodies the credential names by DID alone."""
-    subject = _map(next(iter(_list(credential.get("credentialSubject"))), None))
-    a = _map(subject.get("achievement"))
-    annex = read_annex(credential)
-    written = _str(a.get("inLanguage"))  # the language of the credential's own texts, when it says
-    title_lang, title = localized(a, "name", lang)
-    if not title:
-        title_lang, title = localized(credential, "name", lang)
-    bodies, countries = _awarding_bodies(credential, annex, local or {}, lang, written)
-    dates = _items(human_date(_str(credential.get("validFrom")) or _str(credential.get("issuanceDate")), lang))
-    if _str(credential.get("awardedDate")) and credential.get("awardedDate") != credential.get("validFrom"):
-        dates.append(
-            Item(translate(lang, "Awarded %(date)s", date=human_date(_str(credential.get("awardedDate")), lang)))
-        )
-    assessment = [Item(ASSESSMENT_TYPES.label(t, lang)) for t in annex.assessment_types]
-    participation = []
-    if annex.participation_mode:
-        participation.append(Item(PARTICIPATION_FORMS.label(annex.participation_mode, lang)))
-    if annex.participation_schedule:
-        participation.append(Item(SCHEDULES.label(annex.participation_schedule, lang)))
-    supervision = annex.supervision
-    return [
-        Row(1, _name(1), _learner(subject)),
-        Row(2, _name(2), _items(title, lang=title_lang or written)),
-        Row(3, _name(3), countries),
-        Row(4, _name(4), bodies),
-        Row(5, _name(5), dates),
-        Row(6, _name(6), _outcomes(annex, written, lang)),
-        Row(7, _name(7), _workload(annex, lang)),
-        Row(8, _name(8), _level(annex, lang)),
-        Row(9, _name(9), assessment + _items(annex.assessment_description, lang=written)),
-        Row(10, _name(10), participation + _items(annex.participation_description, lang=written)),
-        Row(11, _name(11), _quality(annex, written, lang)),
-        Row(0, _optional("Prerequisites"), _items(annex.prerequisites, lang=written), mandatory=False),
-        Row(0, _optional("Supervision"), _items(SUPERVISION.label(supervision, lang) if supervision else ""), False),
-        Row(0, _optional("Grade"), _items(annex.grade, annex.grading_scheme, lang=written), mandatory=False),
-        Row(0, _optional("Integration"), _stack(annex, written, lang), mandatory=False),
-        Row(0, _optional("Further information"), _items(annex.further_information, lang=written), mandatory=False),
-    ]
 
 
 def _outcome_text(report: Report, name: str) -> str:

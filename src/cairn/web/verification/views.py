@@ -5,7 +5,7 @@
 - :func:`seal_view`: an EDC's electronic seal: the certificate chain (each link as checked), the trust mark
   (unknown unless the operator configured trusted seal certificates) and the signing time;
 - :func:`achievement_view`: an Open Badges 3.0 achievement's name, type, description and criteria (its Annex I
-  elements come from :func:`cairn.web.verification.page.credential_rows`);
+  elements come from :func:`cairn.web.verification.rows.credential_rows`);
 - :func:`badge_view`: an Open Badges 2.0 badge class (name, description, criteria, issuer, image as text) and
   the kind of recipient identity, never the identity or its hash.
 

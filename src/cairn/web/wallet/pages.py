@@ -47,8 +47,9 @@ from cairn.web.deps import (
 )
 from cairn.web.i18n import LANGUAGES, reader_language
 from cairn.web.render import error_text, render, safe_next, say
-from cairn.web.verification.page import EXPLANATIONS, credential_rows
-from cairn.web.wallet.share import skills_of
+from cairn.web.verification.page import EXPLANATIONS
+from cairn.web.verification.rows import credential_rows
+from cairn.web.wallet.share import credential_names, skills_of
 
 __all__ = ["router", "wallet_service"]
 
@@ -330,10 +331,11 @@ def _detail(
         if isinstance(c, Mapping) and "check" in c
     ]
     member_of = {c.id for c in item.collections}
+    names = credential_names(request, [item.document], lang)
     context = {
         "item": item,
-        "rows": credential_rows(item.document, lang) if item.document else [],
-        "skills": skills_of(item.document, lang),
+        "rows": credential_rows(item.document, lang, names=names) if item.document else [],
+        "skills": skills_of(item.document, lang, names),
         "checks": checks,
         "collections": service.collections(signed_in.account.id),
         "member_of": member_of,

@@ -27,7 +27,7 @@ runs it in a worker thread, so a verification waiting on the network never block
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -49,14 +49,15 @@ from cairn.services.wallet.sharing import (
     SharingService,
     linkedin_url,
 )
-from cairn.skills.labels import skill_label
 from cairn.vc.report import CHECK_TITLES, UNSIGNED_BY_ISSUER
+from cairn.web.careers.names import SkillNames, name_of, page_names
 from cairn.web.catalog.views import Item, Row, country_name
 from cairn.web.deps import RowId, container, csrf_protect, csrf_token, current_account
 from cairn.web.i18n import LANGUAGES, long_date, reader_language, translate
 from cairn.web.render import error_text, render
 from cairn.web.verification.counted import count_verification
-from cairn.web.verification.page import credential_rows, local_awarders
+from cairn.web.verification.page import local_awarders
+from cairn.web.verification.rows import credential_rows
 
 __all__ = ["router", "sharing_service"]
 
@@ -114,11 +115,17 @@ def holder_names(document: Mapping[str, Any]) -> list[str]:
     return names
 
 
-def public_rows(document: Mapping[str, Any], lang: str, local: Mapping[str, Organisation] | None = None) -> list[Row]:
-    """The Annex I rows, with the learner shown by stated name only (``local``: see :func:`credential_rows`)."""
-    rows = credential_rows(document, lang, local)
-    names = [Item(n) for n in holder_names(document)]
-    return [Row(r.number, r.name, names, r.mandatory) if r.number == 1 else r for r in rows]
+def public_rows(
+    document: Mapping[str, Any],
+    lang: str,
+    local: Mapping[str, Organisation] | None = None,
+    names: SkillNames | None = None,
+) -> list[Row]:
+    """The Annex I rows, with the learner shown by stated name only (``local``, ``names``: see
+    :func:`credential_rows`)."""
+    rows = credential_rows(document, lang, local, names)
+    holders = [Item(n) for n in holder_names(document)]
+    return [Row(r.number, r.name, holders, r.mandatory) if r.number == 1 else r for r in rows]
 
 
 def issuer_country(document: Mapping[str, Any], lang: str = "en") -> str:
@@ -134,20 +141,26 @@ def issuer_country(document: Mapping[str, Any], lang: str = "en") -> str:
         return code[:10]
 
 
-def skills_of(document: Mapping[str, Any], lang: str = "en") -> list[tuple[str, str, str]]:
+def credential_names(request: Request, documents: Iterable[Mapping[str, Any]], lang: str) -> dict[str, tuple[str, str]]:
+    """The labels of every ESCO skill of ``documents`` for a reader of ``lang``, looked up at once, for
+    :func:`skills_of` and :func:`credential_rows` (:func:`cairn.web.careers.names.page_names`)."""
+    return page_names(request, (uri for document in documents for uri in read_annex(document).skills), lang)
+
+
+def skills_of(
+    document: Mapping[str, Any], lang: str = "en", names: SkillNames | None = None
+) -> list[tuple[str, str, str]]:
     """(label, ESCO URI, the label's language) of every skill the credential aligns to, once per URI: ESCO's own
-    label in the reader's language where Cairn ships it (:func:`cairn.skills.labels.skill_label`; an alignment's
+    label for a reader of ``lang`` (from the page's ``names``: :func:`credential_names`; an alignment's
     ``targetName`` may be the learning outcome's sentence), else the ``targetName`` (its language not known)."""
     achievement = achievement_of(document)
     named = {_map(a).get("targetUrl"): _map(a).get("targetName") for a in alignments(achievement, "ext:ESCOSkill")}
     found: dict[str, tuple[str, str]] = {}
     for url in read_annex(document).skills:
         if url.startswith("http") and url not in found:
-            known = skill_label(url, lang)
+            known = name_of(url, lang, names)
             name = named.get(url)
-            found[url] = (
-                (known[1], known[0]) if known else ((name[:300], "") if isinstance(name, str) and name else (url, ""))
-            )
+            found[url] = known or ((name[:300], "") if isinstance(name, str) and name else (url, ""))
     return [(label, url, label_lang) for url, (label, label_lang) in found.items()]
 
 
@@ -396,6 +409,7 @@ def _verification_page(
     report, held = sharing_service(request).verify(held)
     count_verification(request, report, "share-link")
     document = report.credential or held.document
+    names = credential_names(request, [document], lang)
     context = {
         "lang": lang,
         "held": held,
@@ -403,8 +417,8 @@ def _verification_page(
         "expires": expires,
         "report": report,
         "check_titles": CHECK_TITLES,
-        "rows": public_rows(document, lang, local_awarders(request, [document])),
-        "skills": skills_of(document, lang),
+        "rows": public_rows(document, lang, local_awarders(request, [document]), names),
+        "skills": skills_of(document, lang, names),
         "holders": holder_names(document),
         "issuer_country": issuer_country(document, lang),
         "share_url": page_url,
@@ -496,13 +510,14 @@ def profile(request: Request, slug: str, lang: LangQuery = None) -> Response:
     reader = reader_language(request, lang)
     service = sharing_service(request)
     found = service.public_profile(slug[:100])
+    names = credential_names(request, [held.document for held in found.credentials], reader)
     cards = [
         {
             "held": held,
             "issued": long_date(held.issued_at, reader),
             "url": f"/p/{found.slug}/{held.id}",
             "image": f"/p/{found.slug}/{held.id}/preview.png",
-            "skills": skills_of(held.document, reader),
+            "skills": skills_of(held.document, reader, names),
             "verdict": public_verdict(held, reader),
             "checked": long_date(held.checked_at, reader),
             "current": service.is_current(held),
