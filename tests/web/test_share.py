@@ -424,3 +424,20 @@ def test_skill_labels_come_from_the_esco_release_in_the_store(
     assert '<span lang="pl">statystyka</span>' in profile
     assert "statistics" not in profile
     assert len(lookups) == 1
+
+
+def test_the_verification_page_labels_skills_from_the_store_too(
+    client: TestClient, container: Container, tmp_path: Path
+) -> None:
+    """Whoever verifies the credential (the page and its JSON report) reads the labels the holder reads."""
+    _, _, credential = learner_with_credential(container, definition="um-applied-statistics")
+    text = json.dumps(credential)
+    assert skill_links(client.post("/verify", params={"lang": "pl"}, data={"text": text}).text, STATISTICS) == [
+        ("statistics", "EN")
+    ]
+    stored_release(container, tmp_path, {STATISTICS: ("statistics", "statystyka")})
+    page = client.post("/verify", params={"lang": "pl"}, data={"text": text}).text
+    assert skill_links(page, STATISTICS) == [("statystyka", "")]
+    report = client.post("/verify/report", params={"lang": "pl"}, data={"text": text}).json()
+    assert "statystyka" in json.dumps(report["certifies"], ensure_ascii=False)
+    assert "statistics" not in json.dumps(report["certifies"], ensure_ascii=False)

@@ -10,13 +10,15 @@ alignment's name, "ESCO skill N", the URI). A label not in the page's language k
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from fastapi import Request
 
+from cairn.formats.annex import read_annex
 from cairn.skills.labels import skill_label
 from cairn.web.deps import container
 
-__all__ = ["SkillNames", "name_of", "page_names"]
+__all__ = ["SkillNames", "credential_names", "name_of", "page_names"]
 
 SkillNames = Mapping[str, tuple[str, str]]
 """ESCO skill URI -> ``(label, its language)`` for the page's reader (:func:`page_names`)."""
@@ -28,6 +30,12 @@ def page_names(request: Request, uris: Iterable[str], lang: str) -> dict[str, tu
     release does not know is left out (:func:`name_of` answers for it)."""
     wanted = list(dict.fromkeys(uris))
     return container(request).careers.skill_names(wanted, language=lang) if wanted else {}
+
+
+def credential_names(request: Request, documents: Iterable[Mapping[str, Any]], lang: str) -> dict[str, tuple[str, str]]:
+    """The labels of every ESCO skill of the credentials ``documents`` for a reader of ``lang``, looked up at once
+    (:func:`page_names`)."""
+    return page_names(request, (uri for document in documents for uri in read_annex(document).skills), lang)
 
 
 def name_of(uri: str, lang: str, names: SkillNames | None = None) -> tuple[str, str] | None:

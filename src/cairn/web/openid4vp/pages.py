@@ -37,7 +37,7 @@ from cairn.web.deps import container, csrf_protect, current_account, require_rol
 from cairn.web.i18n import LANGUAGES, reader_language, translate
 from cairn.web.openid4vp.views import CLAIM_LABELS, FORMAT_LABELS, asked, met
 from cairn.web.render import error_text, render
-from cairn.web.verification.page import stored_view, trust_list
+from cairn.web.verification.page import stored_views, trust_list
 
 __all__ = ["MAX_DCQL_CHARS", "router"]
 
@@ -178,11 +178,7 @@ def request_page(request: Request, access: IssuerDep, signed_in: SignedInDep, re
     view = container(request).presentation_requests.get(access.organisation, request_id)
     result = view.result or {}
     trust = trust_list(request)
-    reports = {
-        name: stored_view(report, lang, trust)
-        for name, report in (result.get("reports") or {}).items()
-        if isinstance(report, dict)
-    }
+    reports = stored_views(request, result.get("reports") or {}, lang, trust)
     context = {
         "access": access,
         "base": f"/orgs/{quote(access.organisation)}/presentation-requests",

@@ -37,6 +37,7 @@ from cairn.services.verification.service import TRUST_REASONS
 from cairn.vc.holder import email_matches
 from cairn.vc.report import CHECK_TITLES, Outcome, Report
 from cairn.vc.verification import MAX_INPUT_BYTES
+from cairn.web.careers.names import SkillNames, credential_names
 from cairn.web.catalog.views import Row
 from cairn.web.deps import container
 from cairn.web.errors import error_body
@@ -52,7 +53,7 @@ __all__ = [
     "local_awarders",
     "router",
     "source_at",
-    "stored_view",
+    "stored_views",
     "trust_view",
 ]
 
@@ -124,14 +125,16 @@ _SEAL_KEYS = frozenset({"certificate_chain", "trust", "signing_time"})
 _OWN_SECTIONS = frozenset({"elm-edc", "ob2-hosted", "ob2-signed"})
 
 
-def _certifies(report: Report, lang: str, local: Mapping[str, Organisation] | None = None) -> list[Row]:
+def _certifies(
+    report: Report, lang: str, local: Mapping[str, Organisation] | None = None, names: SkillNames | None = None
+) -> list[Row]:
     """The Annex I rows of the credential, by format (an Open Badges 2.0 badge has its own section instead)."""
     credential = report.credential or {}
     if not credential or report.format.startswith("ob2"):
         return []
     if report.format == "elm-edc":
         return elm_rows(credential, lang)
-    return credential_rows(credential, lang, local)
+    return credential_rows(credential, lang, local, names)
 
 
 def _validity(report: Report) -> dict[str, Any]:
@@ -165,9 +168,11 @@ def _view(
     *,
     depth: int = 0,
     local: Mapping[str, Organisation] | None = None,
+    names: SkillNames | None = None,
 ) -> dict[str, Any]:
     """What the page and the JSON answer both show (``credentials``: each one inside, with its own report);
-    ``local``: this instance's organisations by DID (:func:`local_awarders`)."""
+    ``local``: this instance's organisations by DID (:func:`local_awarders`); ``names``: the labels of their ESCO
+    skills (:func:`cairn.web.careers.names.credential_names`; without them, the shipped extract's)."""
     elm = report.format == "elm-edc"
     credential = report.credential or {}
     issuer = {k: v for k, v in report.issuer.items() if not (elm and k in _SEAL_KEYS)}
@@ -180,7 +185,7 @@ def _view(
         "format": report.format,
         "issuer": {**issuer, **trusted},
         "holder": holder_view(report, email),
-        "certifies": [asdict(row) for row in _certifies(report, lang, local)],
+        "certifies": [asdict(row) for row in _certifies(report, lang, local, names)],
         "achievement": achievement_view(credential, lang)
         if credential and report.format not in _OWN_SECTIONS
         else None,
@@ -198,14 +203,21 @@ def _view(
             for c in report.checks
         ],
         "credentials": [
-            _view(inner, lang, trust, depth=depth + 1, local=local) for inner in report.credentials[:100] if depth < 3
+            _view(inner, lang, trust, depth=depth + 1, local=local, names=names)
+            for inner in report.credentials[:100]
+            if depth < 3
         ],
     }
 
 
-def stored_view(data: Mapping[str, Any], lang: str, trust: TrustList | None = None) -> dict[str, Any]:
-    """What the page shows of a report kept as JSON (:meth:`Report.to_dict`): as for a report just made."""
-    return _view(Report.from_dict(dict(data)), lang, trust)
+def stored_views(
+    request: Request, data: Mapping[str, Any], lang: str, trust: TrustList | None = None
+) -> dict[str, Any]:
+    """What the page shows of each report kept as JSON (:meth:`Report.to_dict`), by name: as for a report just
+    made, their skills labelled in one lookup. Entries that are not reports are left out."""
+    reports = {name: Report.from_dict(dict(found)) for name, found in data.items() if isinstance(found, Mapping)}
+    names = credential_names(request, [d for report in reports.values() for d in _documents(report)], lang)
+    return {name: _view(report, lang, trust, names=names) for name, report in reports.items()}
 
 
 class _Unreadable(Exception):
@@ -345,7 +357,8 @@ async def verify_page(
         return _page(request, reader, 400, message=translate(reader, _EMPTY))
     report = await _verify(request, source)
     local = await run_in_threadpool(local_awarders, request, _documents(report))
-    view = _view(report, reader, trust_list(request), email, local=local)
+    names = await run_in_threadpool(credential_names, request, _documents(report), reader)
+    view = _view(report, reader, trust_list(request), email, local=local, names=names)
     endorsements = await run_in_threadpool(container(request).endorsements.shown_for, report)
     return _page(
         request,
@@ -378,7 +391,8 @@ async def verify_report(
         return JSONResponse(error_body(400, _EMPTY), status_code=400)
     report = await _verify(request, source)
     local = await run_in_threadpool(local_awarders, request, _documents(report))
-    view = _view(report, reader, trust_list(request), email, local=local)
+    names = await run_in_threadpool(credential_names, request, _documents(report), reader)
+    view = _view(report, reader, trust_list(request), email, local=local, names=names)
     endorsements = await run_in_threadpool(container(request).endorsements.shown_for, report)
     view["endorsements"] = [_endorsement_json(item, reader) for item in endorsements]
     return JSONResponse(view, status_code=200 if report.verified else 400)

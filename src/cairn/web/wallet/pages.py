@@ -34,6 +34,7 @@ from cairn.services.accounts.service import SignedIn, TooManyAttemptsError
 from cairn.services.wallet.records import STATUSES, LastOwnerError, WalletItem, issuer_unreachable
 from cairn.services.wallet.service import WalletService
 from cairn.vc.report import CHECK_TITLES
+from cairn.web.careers.names import credential_names
 from cairn.web.deps import (
     MAX_ROW_ID,
     SESSION_COOKIE,
@@ -49,7 +50,7 @@ from cairn.web.i18n import LANGUAGES, reader_language
 from cairn.web.render import error_text, render, safe_next, say
 from cairn.web.verification.page import EXPLANATIONS
 from cairn.web.verification.rows import credential_rows
-from cairn.web.wallet.share import credential_names, skills_of
+from cairn.web.wallet.share import skills_of
 
 __all__ = ["router", "wallet_service"]
 

@@ -27,7 +27,7 @@ runs it in a worker thread, so a verification waiting on the network never block
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -50,7 +50,7 @@ from cairn.services.wallet.sharing import (
     linkedin_url,
 )
 from cairn.vc.report import CHECK_TITLES, UNSIGNED_BY_ISSUER
-from cairn.web.careers.names import SkillNames, name_of, page_names
+from cairn.web.careers.names import SkillNames, credential_names, name_of
 from cairn.web.catalog.views import Item, Row, country_name
 from cairn.web.deps import RowId, container, csrf_protect, csrf_token, current_account
 from cairn.web.i18n import LANGUAGES, long_date, reader_language, translate
@@ -139,12 +139,6 @@ def issuer_country(document: Mapping[str, Any], lang: str = "en") -> str:
         return country_name(code[:2].upper(), region[:10] if isinstance(region, str) and region else None, lang)
     except (KeyError, LookupError, ValueError):
         return code[:10]
-
-
-def credential_names(request: Request, documents: Iterable[Mapping[str, Any]], lang: str) -> dict[str, tuple[str, str]]:
-    """The labels of every ESCO skill of ``documents`` for a reader of ``lang``, looked up at once, for
-    :func:`skills_of` and :func:`credential_rows` (:func:`cairn.web.careers.names.page_names`)."""
-    return page_names(request, (uri for document in documents for uri in read_annex(document).skills), lang)
 
 
 def skills_of(
