@@ -274,8 +274,9 @@ class CareersService:
         return stored or SHIPPED_ESCO_VERSION
 
     def _source(self) -> EscoData:
-        stored = self._esco_version() if self._esco_version is not None else None
-        if stored and self._esco_data is not None:
+        """The stored release when it has skills (one small query when it is kept: every page naming a skill asks),
+        else the shipped extract."""
+        if self._esco_data is not None:
             data = self._esco_data()
             if data.skills:
                 return data
