@@ -6,6 +6,7 @@ import html
 import re
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -32,6 +33,7 @@ from tests.factories import (
     editor_container,
     editor_sign_in,
     stored_definition,
+    stored_release,
     valid_definition_form,
 )
 
@@ -364,6 +366,26 @@ def test_without_javascript_a_skill_is_found_and_added(client: TestClient, datab
     )
     assert saved.status_code == 303
     assert stored(database).learning_outcomes[1].esco_skills == (PYTHON,)
+
+
+def test_the_form_labels_its_skills_as_every_page_does(
+    client: TestClient, container: Container, tmp_path: Path
+) -> None:
+    """The stored ESCO release's label in the reader's language (the shipped extract's before an import; it was
+    the shipped English label in every language)."""
+    csrf = sign_in(client)
+    form = valid_form(csrf, action="add-skills:1", **{"skill_query.1": "python", "skill_pick.1": [PYTHON]})
+
+    def label(page: str, uri: str) -> str:
+        found = re.search(rf'<label for="skill-1-\d+">(.*?)</label>\s*<span class="uri">{re.escape(uri)}</span>', page)
+        assert found, uri
+        return found.group(1)
+
+    page = client.post(f"{BASE}/new", params={"lang": "pl"}, data=form).text
+    assert label(page, PYTHON) == "<span>Python (programowanie komputerowe)</span>"  # the shipped Polish label
+    stored_release(container, tmp_path, {PYTHON: ("Python", "programowanie w języku Python")})
+    page = client.post(f"{BASE}/new", params={"lang": "pl"}, data=form).text
+    assert label(page, PYTHON) == "<span>programowanie w języku Python</span>"
 
 
 def test_without_javascript_skills_are_suggested_from_the_outcome_text(client: TestClient) -> None:

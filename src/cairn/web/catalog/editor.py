@@ -43,6 +43,7 @@ from cairn.services.catalog.badges import image_path
 from cairn.services.catalog.editing import PREVIEW_LEARNER, CatalogueItem
 from cairn.skills.labels import shipped_labels
 from cairn.vc.report import CHECK_TITLES
+from cairn.web.careers.names import name_of, page_names
 from cairn.web.catalog.badges import closing_form, read_upload
 from cairn.web.catalog.editor_form import (
     MAX_OUTCOMES,
@@ -176,7 +177,7 @@ def _form_page(
         "countries": [
             country_name(by_id[b].country, by_id[b].region, reader_language(request)) for b in chosen if b in by_id
         ],
-        "skill_labels": shipped_labels().labels(uris),
+        "skill_labels": _skill_labels(request, uris),
         "language_name": language_name,
         "country_of": lambda code: country_name(code, None, reader_language(request)),
         "max_outcomes": MAX_OUTCOMES,
@@ -186,6 +187,14 @@ def _form_page(
         "award_url": f"/orgs/{quote(access.organisation)}/awards/new?definition={quote(definition_id)}",
     }
     return _render(request, "editor/form.html", context, signed_in=signed_in, status=status)
+
+
+def _skill_labels(request: Request, uris: list[str]) -> dict[str, tuple[str, str]]:
+    """``{uri: (label, its language)}`` of the form's skills for the reader, as every page labels skills (the
+    stored ESCO release, else the shipped extract); a skill neither knows is left out."""
+    lang = reader_language(request)
+    names = page_names(request, uris, lang)
+    return {uri: found for uri in dict.fromkeys(uris) if (found := name_of(uri, lang, names))}
 
 
 def _badge_choice(request: Request, state: FormState, definition_id: str, lead: Organisation | None) -> dict[str, Any]:
