@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from cairn.store.database import Database, ReaderWroteError
+from cairn.store.database import Database, NestedWriterError, ReaderWroteError
 
 HOLD = 0.5
 """Seconds the first transaction keeps the database after its read."""
@@ -85,3 +85,25 @@ def test_a_read_only_transaction_that_writes_after_reading_is_an_error_in_the_te
         session.execute(text("INSERT INTO t VALUES (7)"))  # a write first takes the lock at once: no upgrade to fail
     with database.transaction(read_only=True) as session:
         assert session.execute(text("SELECT count(*) FROM t")).scalar() == 2
+
+
+def test_a_writer_opened_inside_another_of_the_same_thread_fails_at_once(database: Database) -> None:
+    """It could only wait for the busy timeout (10 s) behind the transaction that waits for it, then fail."""
+
+    def nested() -> None:
+        with database.transaction() as outer:
+            outer.execute(text("UPDATE t SET n = 1"))
+            with database.transaction(read_only=True) as inner:  # a reader beside it: fine
+                assert inner.execute(text("SELECT n FROM t")).scalar() == 0  # not yet committed
+            with database.transaction():
+                pass
+
+    begun = time.monotonic()
+    with pytest.raises(NestedWriterError, match="inside another one of the same thread"):
+        nested()
+    assert time.monotonic() - begun < 2
+    with database.transaction() as session:  # the first was rolled back, and this thread may write again
+        assert session.execute(text("SELECT n FROM t")).scalar() == 0
+        session.execute(text("UPDATE t SET n = 2"))
+    with database.transaction(read_only=True) as session:
+        assert session.execute(text("SELECT n FROM t")).scalar() == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -23,6 +24,7 @@ __all__ = [
     "AUDIT_KEY",
     "SQLITE_IMMEDIATE",
     "Database",
+    "NestedWriterError",
     "ReaderWroteError",
     "forbid_sqlite_reader_writes",
     "normalise_url",
@@ -71,6 +73,11 @@ def _sqlite_begin(connection: Any) -> None:
     immediate = connection.get_execution_options().get(SQLITE_IMMEDIATE, False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
     connection.info["cairn_deferred"], connection.info["cairn_read"] = not immediate, False
+
+
+class NestedWriterError(RuntimeError):
+    """A writing SQLite transaction opened while the same thread holds one: it could only wait until the busy
+    timeout and fail, so it fails at once, naming the mistake."""
 
 
 class ReaderWroteError(RuntimeError):
@@ -133,6 +140,8 @@ class Database:
         self._session_info: dict[str, Any] = {AUDIT_KEY: None}
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, info=self._session_info)
         self._head: str | None = None
+        self._writing = threading.local()
+        """``open``: whether this thread holds a writing SQLite transaction of this database."""
 
     @property
     def audit_key(self) -> bytes | None:
@@ -155,11 +164,22 @@ class Database:
         connection wrote in between. A ``read_only`` one begins as a reader and reads beside the writer (WAL); the
         test suite makes a write in it an error (:func:`forbid_sqlite_reader_writes`). On PostgreSQL both are the
         same."""
+        writer = self.dialect == "sqlite" and not read_only
+        if writer and getattr(self._writing, "open", False):
+            raise NestedWriterError(
+                "a writing transaction was opened inside another one of the same thread: on SQLite it would wait for "
+                "the first, which waits for it (read with transaction(read_only=True), or write in the first)"
+            )
         try:
             with self.sessions.begin() as session:
-                if self.dialect == "sqlite" and not read_only:
+                if writer:
                     session.connection(execution_options={SQLITE_IMMEDIATE: True})
-                yield session
+                    self._writing.open = True
+                try:
+                    yield session
+                finally:
+                    if writer:
+                        self._writing.open = False
         except OperationalError as exc:
             raise StorageError(f"the database failed: {type(exc.orig).__name__}") from exc
 
