@@ -998,12 +998,29 @@ def loopback_tls(folder: Path) -> tuple[Path, Path, Path]:
     return paths
 
 
+_PORT_BLOCK = 1000
+_next_port: list[int] = []
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+    """A TCP port on 127.0.0.1 that nothing listens on now, from a block of 1,000 of this test worker's own
+    between 20000 and 32000, below the kernel's ephemeral range: a port that ``bind(("127.0.0.1", 0))`` gave was
+    taken now and then (CI: 'address already in use') by another worker's server or by an outgoing connection's
+    local port between this call and the server's bind, since both draw from the ephemeral range."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    first = 20000 + (int(worker) % 12 if worker.isdigit() else 0) * _PORT_BLOCK
+    if not _next_port:
+        _next_port.append(first + os.getpid() % _PORT_BLOCK)  # another run beside this one starts elsewhere
+    for _ in range(_PORT_BLOCK):
+        port = _next_port[0]
+        _next_port[0] = first + (port + 1 - first) % _PORT_BLOCK
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in this worker's block")
 
 
 @dataclass
