@@ -22,13 +22,14 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from tests.factories import free_port
 
 __all__ = ["PgCluster", "unavailable"]
 
@@ -62,12 +63,6 @@ def unavailable() -> str:
     return ""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class PgCluster:
     """One PostgreSQL cluster in a temporary folder (see the module's notes)."""
 
@@ -80,7 +75,7 @@ class PgCluster:
         self.folder = Path(tempfile.mkdtemp(prefix="cairn-pg-"))
         self.data = self.folder / "data"
         self.log = self.folder / "server.log"
-        self.port = _free_port()
+        self.port = free_port()
         if self.as_root:
             user = pwd.getpwnam(SYSTEM_USER)
             os.chown(self.folder, user.pw_uid, user.pw_gid)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -25,7 +24,7 @@ from cairn.settings import Settings
 from cairn.store.tables import WalletRow
 from cairn.store.wallet_receipt_tables import PendingReceiptRow
 from cairn.web.app import create_app
-from tests.factories import Learner, LiveServer, ShiftedClock, foreign, serve
+from tests.factories import Learner, LiveServer, ShiftedClock, foreign, free_port, serve
 
 LEARNER_EMAIL = "ola@example.org"
 LEARNER_PASSWORD = "a long enough passphrase for ola"
@@ -41,16 +40,9 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     database = tmp_path_factory.mktemp("a11y") / "cairn.db"
     settings = Settings(database_url=f"sqlite:///{database}", secret_key="a" * 48, base_url=url)
