@@ -183,3 +183,15 @@ def test_static_css_is_served_from_the_package(client: TestClient) -> None:
 def test_openapi_is_published(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert "/api/v1/micro-credentials" in spec["paths"]
+
+
+def test_a_skill_no_release_knows_is_named_in_the_readers_words() -> None:
+    """The catalogue's and the recognition pages' skill lists label one way (it was English on Polish catalogue
+    pages)."""
+    from cairn.web.catalog.views import skill_links
+    from cairn.web.recognition.pages import skills_of
+
+    unknown = "http://data.europa.eu/esco/skill/00000000-0000-4000-8000-000000000000"
+    assert skill_links([unknown], "pl") == (("Umiejętność ESCO 1", unknown, "pl"),)
+    assert skills_of([unknown], "pl") == [("Umiejętność ESCO 1", unknown, "pl")]
+    assert skill_links([unknown], "en") == (("ESCO skill 1", unknown, "en"),)

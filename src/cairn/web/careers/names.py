@@ -9,7 +9,7 @@ alignment's name, "ESCO skill N", the URI). A label not in the page's language k
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from fastapi import Request
@@ -17,8 +17,9 @@ from fastapi import Request
 from cairn.formats.annex import read_annex
 from cairn.skills.labels import skill_label
 from cairn.web.deps import container
+from cairn.web.i18n import translate
 
-__all__ = ["SkillNames", "credential_names", "name_of", "page_names"]
+__all__ = ["SkillNames", "credential_names", "labelled", "name_of", "page_names"]
 
 SkillNames = Mapping[str, tuple[str, str]]
 """ESCO skill URI -> ``(label, its language)`` for the page's reader (:func:`page_names`)."""
@@ -46,3 +47,15 @@ def name_of(uri: str, lang: str, names: SkillNames | None = None) -> tuple[str, 
         return found
     shipped = skill_label(uri, lang)
     return (shipped[1], shipped[0]) if shipped else None
+
+
+def labelled(uris: Sequence[str], lang: str, names: SkillNames | None = None) -> list[tuple[str, str, str]]:
+    """``(label, URI, the label's language)`` of each ESCO skill of a list, from the page's ``names``
+    (:func:`name_of`); one nobody knows is "ESCO skill N" in the reader's words."""
+    out = []
+    for i, uri in enumerate(uris, 1):
+        found = name_of(str(uri), lang, names)
+        out.append(
+            (found[0], str(uri), found[1]) if found else (translate(lang, "ESCO skill %(n)s", n=i), str(uri), lang)
+        )
+    return out

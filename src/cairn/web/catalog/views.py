@@ -23,7 +23,7 @@ from cairn.model.vocabularies import (
 )
 from cairn.phrases import Phrase
 from cairn.services.catalog.service import CatalogEntry
-from cairn.web.careers.names import SkillNames, name_of, page_names
+from cairn.web.careers.names import SkillNames, labelled, page_names
 from cairn.web.i18n import BABEL_LOCALES, number
 
 __all__ = [
@@ -81,13 +81,9 @@ def country_name(country: str, region: str | None = None, lang: str = "en") -> s
 def skill_links(
     uris: tuple[str, ...] | list[str], lang: str, names: SkillNames | None = None
 ) -> tuple[tuple[str, str, str], ...]:
-    """``(label, URI, label's language)`` of each ESCO skill, labelled for a reader of ``lang`` from the page's
-    ``names`` (:func:`cairn.web.careers.names.name_of`); an unknown skill is "ESCO skill N"."""
-    out = []
-    for i, uri in enumerate(uris, 1):
-        found = name_of(uri, lang, names)
-        out.append((found[0], uri, found[1]) if found else (str(Phrase("ESCO skill %(n)s", n=str(i))), uri, "en"))
-    return tuple(out)
+    """``(label, URI, label's language)`` of each ESCO skill (:func:`cairn.web.careers.names.labelled`: an unknown
+    skill is "ESCO skill N" in the reader's words)."""
+    return tuple(labelled(uris, lang, names))
 
 
 def ects_text(ects: float, lang: str) -> Phrase:

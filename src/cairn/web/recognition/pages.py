@@ -37,7 +37,7 @@ from cairn.services.accounts.service import SignedIn
 from cairn.services.recognition.documents import CourseView, RulesView
 from cairn.services.recognition.records import ApplicationView
 from cairn.services.recognition.service import CHALLENGE_LIFETIME
-from cairn.web.careers.names import SkillNames, name_of, page_names
+from cairn.web.careers.names import SkillNames, labelled, page_names
 from cairn.web.catalog.editor import form_size, posted_form
 from cairn.web.deps import container, csrf_protect, current_account, optional_account
 from cairn.web.i18n import LANGUAGES, reader_language, translate
@@ -122,15 +122,8 @@ def tiers_of(view: RulesView) -> list[Tier]:
 
 
 def skills_of(uris: Sequence[str], lang: str, names: SkillNames | None = None) -> list[tuple[str, str, str]]:
-    """``(label, URI, the label's language)`` of each ESCO skill, labelled from the page's ``names``
-    (:func:`cairn.web.careers.names.page_names`); an unknown skill is "ESCO skill N"."""
-    out = []
-    for i, uri in enumerate(uris, 1):
-        found = name_of(str(uri), lang, names)
-        out.append(
-            (found[0], str(uri), found[1]) if found else (translate(lang, "ESCO skill %(n)s", n=i), str(uri), lang)
-        )
-    return out
+    """``(label, URI, the label's language)`` of each ESCO skill (:func:`cairn.web.careers.names.labelled`)."""
+    return labelled(uris, lang, names)
 
 
 def _with_lang(url: str, lang: str | None) -> str:
