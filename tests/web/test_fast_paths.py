@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +26,7 @@ from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.verification import verify
 from cairn.web.app import SECURITY_HEADERS, _SecurityHeaders, create_app
 from cairn.web.limits import BodyLimit
-from tests.factories import FixedClock
+from tests.factories import FixedClock, stored_release
 
 TOKEN = "cairn_test_token_for_the_fast_paths_0123456789"
 VC2 = "https://www.w3.org/ns/credentials/v2"
@@ -252,3 +253,24 @@ def test_a_served_app_loads_the_shapes_and_labels_before_the_first_request(
     with TestClient(create_app(container, warm_up=True)):
         assert called == ["shapes"]
         assert shipped_labels.cache_info().currsize == 1
+
+
+def test_a_served_app_reads_the_stored_esco_release_at_start_in_a_thread(
+    migrated_sqlite_url: str, tmp_path: Path
+) -> None:
+    """The first page naming a skill after a start does not wait for the stored release to be read (seconds for a
+    full one): ``cairn serve`` reads it in a thread as it starts, and requests meanwhile wait for that one read."""
+    settings = Settings(database_url=migrated_sqlite_url, secret_key="s" * 48)
+    container = build(settings, clock=FixedClock())
+    stored_release(container, tmp_path, {})
+    container.esco._cache = None  # as a fresh process finds it
+    with TestClient(create_app(container, warm_up=True)):
+        reader = next((t for t in threading.enumerate() if t.name == "cairn-esco-read"), None)
+        if reader is not None:
+            reader.join(30)
+        assert container.esco._cache is not None
+        assert container.esco._cache[1] is container.esco.data()  # the one read is what pages get
+    untouched = build(settings, clock=FixedClock())
+    untouched.esco._cache = None
+    with TestClient(create_app(untouched)):  # tests and embedded apps: no warm-up asked, nothing read
+        assert untouched.esco._cache is None

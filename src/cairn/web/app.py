@@ -143,6 +143,18 @@ def _warm_up() -> None:
     log.info("warmed up in %.1f s (EDC shapes, ESCO labels)", time.perf_counter() - started)
 
 
+def _read_stored_esco(container: Container) -> None:
+    """Read the stored ESCO release into its cache, so that the first page naming a skill does not wait for it
+    (about 4 s for a full release); requests arriving meanwhile wait for this one read, as they would for theirs."""
+    started = time.perf_counter()
+    try:
+        container.esco.data()
+    except Exception:  # an unmigrated or unreachable database: the first page that needs the labels says so
+        log.warning("the stored ESCO release was not read at start-up", exc_info=True)
+        return
+    log.info("read the stored ESCO release in %.1f s", time.perf_counter() - started)
+
+
 _API_DOCS = """<!doctype html>
 <html lang="en">
 <head>
@@ -217,6 +229,7 @@ def create_app(
             container.careers.start_background_build()
         if warm_up:
             _warm_up()
+            threading.Thread(target=_read_stored_esco, args=(container,), name="cairn-esco-read", daemon=True).start()
         try:
             yield
         finally:
