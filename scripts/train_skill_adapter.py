@@ -79,6 +79,7 @@ def train(
     esco_share: float = 1 / 3,
     l2: float = 1e-2,
     keep: float = 0.95,
+    refit_all: bool = False,
     index: SkillIndex | None = None,
 ) -> tuple[Adapter, dict[str, object]]:
     """The adapter (with its fitted ranking and floor) and a summary of what it was trained on."""
@@ -88,8 +89,6 @@ def train(
     position = {uri: i for i, uri in enumerate(index.uris)}
     usable = [e for e in examples if any(uri in position for uri in e.gold)]
     kept, other = split_by_skill(usable, seed=seed)
-    texts: list[str] = [prepare_query(e.text) for e in kept]
-    targets: list[list[int]] = [[position[u] for u in sorted(e.gold) if u in position] for e in kept]
     esco_texts: list[str] = []
     esco_targets: list[list[int]] = []
     for uri in index.uris:
@@ -98,29 +97,40 @@ def train(
             if text.strip():
                 esco_texts.append(text.strip())
                 esco_targets.append([position[uri]])
-    queries = np.concatenate([encoder.encode_queries(texts), encoder.encode_passages(esco_texts)])
-    weights = np.concatenate(
-        [
-            np.full(len(texts), (1 - esco_share) / max(len(texts), 1)),
-            np.full(len(esco_texts), esco_share / len(esco_texts)),
-        ]
-    )
-    rng = np.random.default_rng(seed)
-    drawn = rng.choice(len(queries), size=draws, p=weights / weights.sum())
-    all_targets = targets + esco_targets
-    query_map, skill_map = fit_adapter(
-        queries[drawn],
-        [all_targets[i] for i in drawn],
-        np.asarray(index.vectors, dtype=np.float32),
-        skill_side=True,
-        epochs=epochs,
-        l2=l2,
-        seed=seed,
-    )
+    esco_vectors = encoder.encode_passages(esco_texts)
+
+    def fit_maps(sentences: Sequence[Example]) -> tuple[NDArray[np.float32], NDArray[np.float32] | None]:
+        texts = [prepare_query(e.text) for e in sentences]
+        targets = [[position[u] for u in sorted(e.gold) if u in position] for e in sentences]
+        queries = np.concatenate([encoder.encode_queries(texts), esco_vectors])
+        weights = np.concatenate(
+            [
+                np.full(len(texts), (1 - esco_share) / max(len(texts), 1)),
+                np.full(len(esco_texts), esco_share / len(esco_texts)),
+            ]
+        )
+        drawn = np.random.default_rng(seed).choice(len(queries), size=draws, p=weights / weights.sum())
+        all_targets = targets + esco_targets
+        return fit_adapter(
+            queries[drawn],
+            [all_targets[i] for i in drawn],
+            np.asarray(index.vectors, dtype=np.float32),
+            skill_side=True,
+            epochs=epochs,
+            l2=l2,
+            seed=seed,
+        )
+
+    query_map, skill_map = fit_maps(kept)
     adapted = _with_maps(index, encoder, query_map, skill_map)
-    adapted.ranking = adapted.ranking.with_weights(fit_ranking(adapted, other))
-    floor = calibrate_floor(adapted, other, keep=keep)
-    adapted.ranking = adapted.ranking.with_floor(floor)
+    ranking = adapted.ranking.with_weights(fit_ranking(adapted, other))
+    adapted.ranking = ranking
+    ranking = ranking.with_floor(calibrate_floor(adapted, other, keep=keep))
+    if refit_all:
+        # the settings, the weights and the floor are the held-out fit's; the maps then learn from every sentence
+        query_map, skill_map = fit_maps(usable)
+        adapted = _with_maps(index, encoder, query_map, skill_map)
+    adapted.ranking = ranking
     summary: dict[str, object] = {
         "encoder": encoder.name,
         "esco_version": esco.version,
@@ -130,7 +140,8 @@ def train(
         "esco_share": round(esco_share, 4),
         "l2": l2,
         "floor_keeps": keep,
-        "adapter_sentences": len(kept),
+        "refit_all": refit_all,
+        "adapter_sentences": len(usable) if refit_all else len(kept),
         "ranking_sentences": len(other),
         "esco_texts": len(esco_texts),
     }
@@ -171,6 +182,11 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--draws", type=int, default=12_000)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--refit-all",
+        action="store_true",
+        help="after fitting the weights and the floor on the held-out skills' sentences, train the maps again on all",
+    )
     args = parser.parse_args()
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, str(args.threads))
@@ -183,7 +199,9 @@ def main() -> int:
     esco = load_esco(args.esco)
     examples, _ = read_skillskape(args.data / "skillskape_train.csv", label_resolver(esco))
     encoder = UseEncoder(threads=args.threads)
-    adapter, summary = train(esco, examples, encoder, seed=args.seed, epochs=args.epochs, draws=args.draws)
+    adapter, summary = train(
+        esco, examples, encoder, seed=args.seed, epochs=args.epochs, draws=args.draws, refit_all=args.refit_all
+    )
     out = args.out or adapter_path(encoder.name)
     fingerprint = save_adapter(adapter, out)
     assert adapter.ranking is not None
