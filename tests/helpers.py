@@ -211,6 +211,9 @@ def serious_violations(page: Any) -> list[str]:
 
 WIDTHS: dict[int, dict[str, int]] = {390: {"width": 390, "height": 844}, 1280: {"width": 1280, "height": 900}}
 """The viewports every page is checked at: a phone and a laptop."""
+PHONE = 390
+"""The width the page tests open their pages at; :func:`page_problems` checks each one at the laptop's too (the same
+page resized: loading every page again at 1280 px had cost the suite about a minute on two cores)."""
 
 
 def focused_id(page: Any, expected: str, *, timeout: float = 5000) -> str:
@@ -225,16 +228,45 @@ def focused_id(page: Any, expected: str, *, timeout: float = 5000) -> str:
 def page_problems(page: Any, where: str, lang: str | None = None, *, english: bool = True) -> list[str]:
     """What is wrong with the loaded page, one line each, prefixed with ``where``: not in ``lang`` (when given),
     scrolling sideways, English words on a Polish page (unless ``english`` is False), serious or critical axe
-    violations."""
+    violations; then the same layout checks (sideways scrolling, axe) at every other width of :data:`WIDTHS`, the
+    same page resized rather than loaded again (the tests open their pages at the phone's width)."""
     found: list[str] = []
     if lang is not None and page.locator("html").get_attribute("lang") != lang:
         found.append(f"{where}: not in {lang}")
-    wider: int = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    if wider > 0:
-        found.append(f"{where}: scrolls sideways by {wider}px")
     if english and lang == "pl" and (words := english_words_on_polish_page(page.content())):
         found.append(f"{where}: English on a Polish page: {words[:6]}")
-    return found + [f"{where}: {line}" for line in serious_violations(page)]
+    return found + layout_problems(page, where)
+
+
+def sideways(page: Any, where: str) -> list[str]:
+    """Sideways scrolling of the loaded page at its current width, naming the first elements that stick out."""
+    wider: int = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    if wider <= 0:
+        return []
+    elements = page.evaluate(
+        """[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 1)
+           .slice(0, 3).map(e => e.tagName.toLowerCase() + ' ' + (e.textContent || '').trim().slice(0, 40))"""
+    )
+    return [f"{where}: scrolls sideways by {wider}px: {elements}"]
+
+
+def layout_problems(page: Any, where: str) -> list[str]:
+    """Sideways scrolling and serious or critical axe violations of the loaded page at its own width and at every
+    other width of :data:`WIDTHS` (resized in place, then put back), one line each."""
+    found: list[str] = []
+    opened = page.viewport_size
+    others = [size for size in WIDTHS.values() if opened is not None and size["width"] != opened["width"]]
+    try:
+        for size in [None, *others]:
+            if size is not None:
+                page.set_viewport_size(size)
+            at = where if size is None else f"{where} (resized to {size['width']}px)"
+            found += sideways(page, at)
+            found += [f"{at}: {line}" for line in serious_violations(page)]
+    finally:
+        if opened is not None and page.viewport_size != opened:
+            page.set_viewport_size(opened)
+    return found
 
 
 # -- English on Polish pages ------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from cairn.settings import Settings
 from cairn.web.app import create_app
 from tests.analytics_parts import build_dataset
 from tests.factories import PASSWORD, FixedClock, free_port, serve
-from tests.helpers import WIDTHS, axe_context, focused_id, page_problems, screenshot
+from tests.helpers import PHONE, WIDTHS, axe_context, focused_id, page_problems, screenshot
 
 pytestmark = pytest.mark.slow  # a real browser against a live server
 
@@ -63,7 +63,7 @@ def _sign_in(page: Any, url: str) -> None:
         form.get_by_role("button", name="Sign in").click()
 
 
-@pytest.mark.parametrize("width", sorted(WIDTHS))
+@pytest.mark.parametrize("width", [PHONE])
 def test_the_dashboards_are_accessible(site: str, browser: Any, width: int) -> None:
     context = axe_context(browser, viewport=WIDTHS[width])
     problems: list[str] = []

@@ -13,7 +13,7 @@ import pytest
 from cairn.services.demo.instance import DEMO_EMAIL, DEMO_PASSWORD
 from cairn.store.tables import BulkUploadRow
 from tests.factories import LiveServer
-from tests.helpers import WIDTHS, axe_context, page_problems, screenshot
+from tests.helpers import PHONE, WIDTHS, axe_context, page_problems, screenshot
 
 pytestmark = pytest.mark.slow  # a real browser against a live server
 
@@ -42,7 +42,7 @@ def _queued_upload(live_server: LiveServer, name: str) -> int:
     return upload_id
 
 
-@pytest.mark.parametrize("width", sorted(WIDTHS))
+@pytest.mark.parametrize("width", [PHONE])
 def test_the_bulk_job_page_shows_progress_then_the_report(live_server: LiveServer, browser: Any, width: int) -> None:
     c = live_server.container
     context = axe_context(browser, viewport=WIDTHS[width])

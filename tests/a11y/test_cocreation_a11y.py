@@ -15,6 +15,7 @@ from cairn.services.demo.cocreation import DEMO_DRAFT, DEMO_DRAFT_LEAD, DEMO_REV
 from cairn.services.demo.instance import DEMO_EMAIL, DEMO_PASSWORD
 from tests.factories import LiveServer
 from tests.helpers import (
+    PHONE,
     WIDTHS,
     axe_context,
     focused_id,
@@ -25,7 +26,7 @@ from tests.helpers import (
 pytestmark = pytest.mark.slow  # a real browser against a live server
 
 
-@pytest.fixture(params=sorted(WIDTHS))
+@pytest.fixture(params=[PHONE])
 def owner(request: pytest.FixtureRequest, browser: Any, live_server: LiveServer) -> Iterator[Any]:
     """The demo account (owner of the university and of the academy), signed in through the form."""
     context = axe_context(browser, viewport=WIDTHS[request.param])

@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 
 from tests.factories import Learner, LiveServer
-from tests.helpers import WIDTHS, axe_context, page_problems, screenshot
+from tests.helpers import PHONE, WIDTHS, axe_context, page_problems, screenshot
 
 pytestmark = pytest.mark.slow  # a real browser against a live server
 
 SAID = {"en": "Endorsed by", "pl": "Rekomenduje"}
 
 
-@pytest.mark.parametrize("width", sorted(WIDTHS))
+@pytest.mark.parametrize("width", [PHONE])
 def test_an_endorsement_on_the_verify_page(live_server: LiveServer, learner: Learner, browser: Any, width: int) -> None:
     context = axe_context(browser, viewport=WIDTHS[width])
     problems: list[str] = []

@@ -15,6 +15,7 @@ import pytest
 from cairn.model.awards import Recipient
 from tests.factories import Learner, LiveServer
 from tests.helpers import (
+    PHONE,
     WIDTHS,
     axe_context,
     page_problems,
@@ -39,7 +40,7 @@ def claim_token(live_server: LiveServer) -> str:
     return made.claim_token
 
 
-@pytest.mark.parametrize("width", sorted(WIDTHS))
+@pytest.mark.parametrize("width", [PHONE])
 def test_offering_a_credential_to_another_wallet(
     live_server: LiveServer, learner: Learner, browser: Any, signed_in_state: dict[str, Any], width: int
 ) -> None:
@@ -70,7 +71,7 @@ def test_offering_a_credential_to_another_wallet(
     assert problems == [], "\n".join(problems)
 
 
-@pytest.mark.parametrize("width", sorted(WIDTHS))
+@pytest.mark.parametrize("width", [PHONE])
 def test_offering_from_the_claim_page_without_an_account(
     live_server: LiveServer, browser: Any, claim_token: str, width: int
 ) -> None:

@@ -16,7 +16,7 @@ import pytest
 from cairn.services.openid4vci.formats import JWT_VC_JSON
 from cairn.vc.multibase import b64url_encode
 from tests.factories import Learner, LiveServer
-from tests.helpers import WIDTHS, axe_context, page_problems, screenshot
+from tests.helpers import PHONE, WIDTHS, axe_context, page_problems, screenshot
 
 pytestmark = pytest.mark.slow  # a real browser against a live server
 
@@ -36,7 +36,7 @@ def pushed(live_server: LiveServer) -> str:
     return str(answer["request_uri"])
 
 
-@pytest.mark.parametrize("width", sorted(WIDTHS))
+@pytest.mark.parametrize("width", [PHONE])
 def test_the_consent_page(
     live_server: LiveServer, learner: Learner, browser: Any, signed_in_state: dict[str, Any], width: int
 ) -> None:

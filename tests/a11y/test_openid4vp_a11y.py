@@ -16,7 +16,7 @@ import pytest
 from cairn.model.dcql import LDP_VC, SD_JWT, Ask, build_query
 from cairn.services.demo.instance import DEMO_EMAIL, DEMO_EMPLOYER, DEMO_LEARNER_EMAIL, DEMO_PASSWORD
 from tests.factories import LiveServer
-from tests.helpers import WIDTHS, axe_context, page_problems, screenshot
+from tests.helpers import PHONE, WIDTHS, axe_context, page_problems, screenshot
 
 pytestmark = pytest.mark.slow  # a real browser against a live server
 
@@ -76,7 +76,7 @@ def _outside(page: Any, url: str, query: dict[str, Any], lang: str, width: int) 
     return page_problems(page, where, lang)
 
 
-@pytest.mark.parametrize("width", sorted(WIDTHS))
+@pytest.mark.parametrize("width", [PHONE])
 def test_the_openid4vp_pages_are_accessible(live_server: LiveServer, browser: Any, width: int) -> None:
     verifier = axe_context(browser, viewport=WIDTHS[width])
     wallet = axe_context(browser, viewport=WIDTHS[width])

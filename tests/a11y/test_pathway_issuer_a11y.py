@@ -13,7 +13,7 @@ import pytest
 
 from cairn.services.demo.instance import DEMO_EMAIL, DEMO_PASSWORD
 from tests.factories import HOLDER_DID, LiveServer, awarded_to_did, pathway_document, present
-from tests.helpers import WIDTHS, axe_context, focused_id, page_problems, screenshot
+from tests.helpers import PHONE, WIDTHS, axe_context, focused_id, page_problems, screenshot
 
 pytestmark = pytest.mark.slow  # a real browser against a live server
 
@@ -32,7 +32,7 @@ def claim_id(live_server: LiveServer) -> str:
     return c.pathway_claims.claim_presentation(PATHWAY, presentation, challenge=challenge).public_id
 
 
-@pytest.fixture(params=sorted(WIDTHS))
+@pytest.fixture(params=[PHONE])
 def issuer(request: pytest.FixtureRequest, browser: Any, live_server: LiveServer) -> Iterator[Any]:
     context = axe_context(browser, viewport=WIDTHS[request.param])
     page = context.new_page()
@@ -86,8 +86,6 @@ def test_the_pathway_pages_are_accessible(live_server: LiveServer, claim_id: str
 
 def test_a_claim_is_refused_with_the_keyboard(live_server: LiveServer, claim_id: str, issuer: Any) -> None:
     page = issuer
-    if page.viewport_size["width"] != 390:
-        pytest.skip("once is enough: on the phone")
     page.goto(f"{live_server.url}{BASE}/{PATHWAY}/claims")
     page.locator(f"#reason-{claim_id}").focus()
     page.keyboard.type("The SQL course was audited.")

@@ -13,7 +13,7 @@ import pytest
 
 from cairn.services.demo.instance import DEMO_EMAIL, DEMO_LEARNER_EMAIL, DEMO_PASSWORD, DEMO_RECOGNITION_RULES
 from tests.factories import LiveServer
-from tests.helpers import WIDTHS, axe_context, english_words_on_polish_page, screenshot, serious_violations
+from tests.helpers import PHONE, WIDTHS, axe_context, page_problems, screenshot
 
 pytestmark = pytest.mark.slow  # a real browser against a live server
 
@@ -38,7 +38,7 @@ def signed_in(browser: Any, server: LiveServer, width: int, email: str) -> Any:
     return page
 
 
-@pytest.fixture(params=sorted(WIDTHS))
+@pytest.fixture(params=[PHONE])
 def width(request: pytest.FixtureRequest) -> int:
     return int(request.param)
 
@@ -59,21 +59,6 @@ def pages(browser: Any, live_server: LiveServer, width: int) -> Iterator[dict[st
             page.context.close()
 
 
-def problems_of(page: Any, where: str, lang: str) -> list[str]:
-    found = []
-    if page.locator("html").get_attribute("lang") != lang:
-        found.append(f"{where}: not in {lang}")
-    wider: int = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    if wider > 0:
-        found.append(f"{where}: scrolls sideways by {wider}px")
-    if lang == "pl":
-        english = english_words_on_polish_page(page.content())
-        if english:
-            found.append(f"{where}: English on a Polish page: {english[:6]}")
-    found += [f"{where}: {line}" for line in serious_violations(page)]
-    return found
-
-
 def test_the_recognition_pages_are_accessible(live_server: LiveServer, pages: dict[str, Any], width: int) -> None:
     queue = f"/orgs/{ORGANISATION}/recognition"
     visits = [("visitor", name, path) for name, path in PUBLIC.items()]
@@ -85,7 +70,7 @@ def test_the_recognition_pages_are_accessible(live_server: LiveServer, pages: di
             answer = page.goto(f"{live_server.url}{path}?lang={lang}")
             assert answer is not None
             assert answer.status == 200, (who, path, answer.status)
-            problems += problems_of(page, f"[{lang} {width}px] {path}", lang)
+            problems += page_problems(page, f"[{lang} {width}px] {path}", lang)
             screenshot(page, f"recognition-{name}-{lang}-{width}")
     review = pages["issuer"]
     review.goto(f"{live_server.url}{queue}")

@@ -63,3 +63,28 @@ def test_the_verify_result_reflows(live_server: LiveServer, learner: Learner, ph
     with phone.expect_navigation():
         phone.locator('main form button[type="submit"]').first.click()
     assert overflow(phone) <= 0, wider_than_the_screen(phone)
+
+
+def test_the_page_checks_find_what_only_the_other_width_shows(browser: Any) -> None:
+    """The page tests open their pages at 390 px and rely on :func:`tests.helpers.page_problems` to check them at
+    1280 px too, by resizing: a page that only breaks on the wide screen (a sideways scroll, an image without text
+    that only shows there) must be reported, and the page put back at its width."""
+    from tests.helpers import PHONE, WIDTHS, axe_context, page_problems
+
+    wide_only = (
+        "<!doctype html><html lang='en'><head><title>t</title><style>#w{display:none}"
+        "@media (min-width:1000px){#w{display:block;width:1600px}}</style></head>"
+        "<body><main><h1>t</h1><p>fine on a phone</p><div id='w'><img src='data:,'></div></main></body></html>"
+    )
+    context = axe_context(browser, viewport=WIDTHS[PHONE])
+    try:
+        page = context.new_page()
+        page.set_content(wide_only)
+        found = page_problems(page, "[en 390px] test page", "en")
+        assert page.viewport_size == WIDTHS[PHONE]
+    finally:
+        context.close()
+    assert found, "nothing found at 1280 px"
+    assert all("(resized to 1280px)" in line for line in found), found
+    assert any("scrolls sideways by" in line for line in found), found
+    assert any("image-alt" in line for line in found), found

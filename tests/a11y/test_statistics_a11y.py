@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.factories import Learner, LiveServer
-from tests.helpers import WIDTHS, axe_context, page_problems, screenshot
+from tests.helpers import PHONE, WIDTHS, axe_context, page_problems, screenshot
 
 pytestmark = pytest.mark.slow  # a real browser against a live server
 
@@ -23,7 +23,7 @@ REGION = {"en": "Your region (optional)", "pl": "Twoje województwo lub jego odp
 COUNTRY = {"en": "The country you live in", "pl": "Kraj zamieszkania"}
 
 
-@pytest.mark.parametrize("width", sorted(WIDTHS))
+@pytest.mark.parametrize("width", [PHONE])
 def test_giving_and_withdrawing_consent_by_keyboard(
     live_server: LiveServer, learner: Learner, browser: Any, signed_in_state: dict[str, Any], width: int
 ) -> None:
