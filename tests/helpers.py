@@ -167,10 +167,25 @@ def screenshot_folder() -> Path | None:
 
 
 def screenshot(page: Any, name: str) -> None:
-    """Save the whole page as ``NAME.png`` in :func:`screenshot_folder` (nothing when it is unset)."""
+    """Save the whole page as ``NAME.png`` in :func:`screenshot_folder` (nothing when it is unset), and as it looks at
+    every other width of :data:`WIDTHS` (resized, then put back): a name ending in ``-<its width>`` gets the other
+    width instead, any other name ``-<width>`` added."""
     folder = screenshot_folder()
-    if folder is not None:
-        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    if folder is None:
+        return
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    opened = page.viewport_size
+    if opened is None:
+        return
+    suffix = f"-{opened['width']}"
+    try:
+        for width, size in WIDTHS.items():
+            if width != opened["width"]:
+                page.set_viewport_size(size)
+                other = name.removesuffix(suffix) if name.endswith(suffix) else name
+                page.screenshot(path=str(folder / f"{other}-{width}.png"), full_page=True)
+    finally:
+        page.set_viewport_size(opened)
 
 
 @cache

@@ -31,7 +31,7 @@ import pytest
 
 from cairn.services.demo.instance import DEMO_EMAIL, DEMO_PASSWORD
 from tests.factories import Learner, LiveServer
-from tests.helpers import english_words_on_polish_page, layout_problems, screenshot_folder
+from tests.helpers import english_words_on_polish_page, layout_problems, screenshot, screenshot_folder
 
 pytestmark = pytest.mark.slow  # a real browser against a live server
 
@@ -67,7 +67,7 @@ class Walk:
                 self.problems.append(f"{where}: English on a Polish page: {english[:6]}")
         self.problems += layout_problems(page, where)  # at 390 px, then resized to 1280 px
         if self.folder is not None:
-            page.screenshot(path=str(self.folder / f"{step}-{self.lang}-{self.width}.png"), full_page=True)
+            screenshot(page, f"{step}-{self.lang}-{self.width}")  # and at 1280 px
 
     def open(self, page: Any, path: str, step: str) -> None:
         response = page.goto(self.server.url + path)
