@@ -107,3 +107,29 @@ def test_a_writer_opened_inside_another_of_the_same_thread_fails_at_once(databas
         session.execute(text("UPDATE t SET n = 2"))
     with database.transaction(read_only=True) as session:
         assert session.execute(text("SELECT n FROM t")).scalar() == 2
+
+
+def test_a_single_read_sends_no_begin_reads_beside_the_writer_and_may_not_write(database: Database) -> None:
+    """Database.single_read (the queries every verification asks): one statement, its own snapshot, no BEGIN."""
+    from sqlalchemy import event
+
+    sent: list[str] = []
+
+    def record(_connection: object, _cursor: object, statement: str, *_args: object) -> None:
+        sent.append(statement.strip().split()[0].upper())
+
+    event.listen(database.engine, "before_cursor_execute", record)
+    try:
+        with database.transaction() as writing:
+            writing.execute(text("UPDATE t SET n = 5"))  # not committed while the read below runs
+            started = time.monotonic()
+            with database.single_read() as connection:
+                assert connection.execute(text("SELECT n FROM t")).scalar() == 0  # the last committed value
+            assert time.monotonic() - started < 1, "the read waited for the writer"
+    finally:
+        event.remove(database.engine, "before_cursor_execute", record)
+    assert sent == ["BEGIN", "UPDATE", "SELECT"], sent  # the writer's BEGIN IMMEDIATE; none for the single read
+    with database.single_read() as connection:
+        assert connection.execute(text("SELECT n FROM t")).scalar() == 5
+        with pytest.raises(ReaderWroteError):
+            connection.execute(text("UPDATE t SET n = 6"))

@@ -322,7 +322,7 @@ class KeyService:
         short columns, on a connection of its own); the document is built again only when it differs from the one
         the last document of ``slug`` was built from. A key rotated or a seal added by another process is seen by
         the next call."""
-        with self.database.engine.connect() as connection:
+        with self.database.single_read() as connection:
             stamp = stamp_of(connection, slug)
         with self._lock:
             kept = self._documents.get(slug)

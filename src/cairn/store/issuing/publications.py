@@ -119,7 +119,7 @@ def probe(database: Database, slug: str, purpose: str, sequence: int, form: str)
     """The organisation ``slug``'s list ``purpose``/``sequence``, its stored ``form`` and its current keys, in one
     query on a connection of its own (no ORM session: this is what every verification of a credential issued here
     asks, once a list); None when there is no such organisation or list."""
-    with database.engine.connect() as connection:
+    with database.single_read() as connection:
         found = connection.execute(
             _PROBE, {"slug": slug, "purpose": purpose, "sequence": sequence, "form": form}
         ).first()
@@ -132,7 +132,7 @@ def probe(database: Database, slug: str, purpose: str, sequence: int, form: str)
 
 def stored_body(database: Database, publication_id: int) -> bytes | None:
     """The body of a stored form, on a connection of its own."""
-    with database.engine.connect() as connection:
+    with database.single_read() as connection:
         body = connection.execute(_BODY, {"id": publication_id}).scalar()
     return bytes(body) if body is not None else None
 
