@@ -89,7 +89,8 @@ def test_lexical_until_the_full_index_is_built_then_switch(db: Database, tmp_pat
     assert PYTHON in [s.uri for s in after.skills]
     meta = json.loads((folder / "index.json").read_text(encoding="utf-8"))
     assert (meta["esco_version"], meta["encoder"]) == ("1.1.1", "use-multilingual-v3")
-    assert [p.name for p in folder.parent.iterdir()] == ["skills-index"]  # no temporary folder left behind
+    # no temporary folder left behind; the builders' lock file stays (removing it would race another builder)
+    assert sorted(p.name for p in folder.parent.iterdir()) == [".skills-index.lock", "skills-index"]
 
     # another process finds the published index: it opens it without building
     second_gate = Gate()
@@ -182,3 +183,29 @@ def test_the_suggestion_api_path_applies_the_floor(db: Database, small_esco: Esc
     nothing = careers.suggest("Write programs in Python and manage a team", k=10)
     assert nothing.skills == ()
     assert nothing.reason == "no skill matched this text"
+
+
+@pytest.mark.slow
+def test_of_two_processes_starting_together_one_builds_and_the_other_opens_its_index(
+    db: Database, tmp_path: Path, small_esco: EscoData
+) -> None:
+    """Two ``cairn serve`` processes on one fresh instance: each answers lexically at once, one builds the full
+    index while the other waits for it (a lock beside the index folder) and then opens what it published, instead of
+    both spending the same CPU seconds at the same moment."""
+    folder = tmp_path / "data" / "skills-index"
+    version = ["1.1.1"]
+    gates = [Gate(), Gate()]
+    first, second = (service(db, folder, small_esco, version, gate) for gate in gates)
+    assert first.start_background_build()
+    assert second.start_background_build()
+    for careers in (first, second):
+        assert careers.suggest("Write programs in Python", k=3).index == "lexical"
+    for gate in gates:
+        gate.open.set()
+    assert first.wait_for_build(120) and second.wait_for_build(120)
+    assert sum(gate.calls for gate in gates) == 1, "both processes built the index"
+    for careers in (first, second):
+        assert careers.build_error is None
+        found = careers.suggest(POLISH, k=3)
+        assert found.index == "full"
+        assert found.skills[0].uri == PYTHON

@@ -24,7 +24,8 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -39,10 +40,32 @@ from cairn.skills.lexical import Bm25Index, analyse_query
 from cairn.skills.suggest import FEATURES, Ranking, Suggestion, fuse, ranking_for, standardise, top_k
 from cairn.skills.text import SUPPORTED_LANGUAGES, guess_language, prepare_query
 
-__all__ = ["FORMAT", "SkillIndex"]
+__all__ = ["FORMAT", "SkillIndex", "building"]
 
 #: Version of the saved layout; :meth:`SkillIndex.load` refuses another one.
 FORMAT = 1
+
+
+@contextmanager
+def building(path: str | Path) -> Iterator[None]:
+    """Held while this process builds the index to be published at ``path``: an exclusive lock on the sibling file
+    ``.NAME.lock``, so that of several processes starting on one fresh instance (``cairn serve`` processes, a CLI
+    command) one builds and the others wait, then open what it published, instead of each spending the same
+    CPU seconds at once. Without POSIX locks (or where the file cannot be made), nothing is held."""
+    folder = Path(path)
+    try:
+        import fcntl
+
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        handle = (folder.parent / f".{folder.name}.lock").open("a+b")
+    except (ImportError, OSError):
+        yield
+        return
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed, or when the process dies
+        yield
+    finally:
+        handle.close()
 
 
 class SkillIndex:

@@ -25,6 +25,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter
@@ -52,7 +53,7 @@ from cairn.skills.careers import (
 )
 from cairn.skills.encoders import Encoder
 from cairn.skills.esco import EscoData, Occupation
-from cairn.skills.index import SkillIndex
+from cairn.skills.index import SkillIndex, building
 from cairn.skills.jobs import (
     JobAdAnalysis,
     Message,
@@ -355,11 +356,14 @@ class CareersService:
                     with self._lock:
                         if self._index is None:
                             self._index = SkillIndex.build(data, encoder=None)
-                assert self._encoder is not None
-                found = SkillIndex.build(data, encoder=self._encoder())
-                if self.index_folder is not None:
-                    found.publish(self.index_folder)
-                log.info("built the skill index of ESCO %s in %.1f s", data.version, perf_counter() - started)
+                with building(self.index_folder) if self.index_folder is not None else nullcontext():
+                    found = self._saved(full=True)  # built by another process while this one waited
+                    if found is None:
+                        assert self._encoder is not None
+                        found = SkillIndex.build(data, encoder=self._encoder())
+                        if self.index_folder is not None:
+                            found.publish(self.index_folder)
+                        log.info("built the skill index of ESCO %s in %.1f s", data.version, perf_counter() - started)
             with self._lock:
                 self._index = found
                 self._checked_at = time.monotonic()
