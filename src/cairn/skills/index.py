@@ -47,11 +47,14 @@ FORMAT = 1
 
 
 @contextmanager
-def building(path: str | Path) -> Iterator[None]:
+def building(path: str | Path | None) -> Iterator[None]:
     """Held while this process builds the index to be published at ``path``: an exclusive lock on the sibling file
     ``.NAME.lock``, so that of several processes starting on one fresh instance (``cairn serve`` processes, a CLI
     command) one builds and the others wait, then open what it published, instead of each spending the same
-    CPU seconds at once. Without POSIX locks (or where the file cannot be made), nothing is held."""
+    CPU seconds at once. Without a path or POSIX locks (or where the file cannot be made), nothing is held."""
+    if path is None:
+        yield
+        return
     folder = Path(path)
     try:
         import fcntl

@@ -25,7 +25,6 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter
@@ -356,13 +355,12 @@ class CareersService:
                     with self._lock:
                         if self._index is None:
                             self._index = SkillIndex.build(data, encoder=None)
-                with building(self.index_folder) if self.index_folder is not None else nullcontext():
-                    found = self._saved(full=True)  # built by another process while this one waited
-                    if found is None:
+                with building(self.index_folder):  # one process builds; others wait, then open its index
+                    if (found := self._saved(full=True)) is None:
                         assert self._encoder is not None
+                        assert self.index_folder is not None
                         found = SkillIndex.build(data, encoder=self._encoder())
-                        if self.index_folder is not None:
-                            found.publish(self.index_folder)
+                        found.publish(self.index_folder)
                         log.info("built the skill index of ESCO %s in %.1f s", data.version, perf_counter() - started)
             with self._lock:
                 self._index = found
