@@ -202,7 +202,8 @@ def test_of_two_processes_starting_together_one_builds_and_the_other_opens_its_i
         assert careers.suggest("Write programs in Python", k=3).index == "lexical"
     for gate in gates:
         gate.open.set()
-    assert first.wait_for_build(120) and second.wait_for_build(120)
+    assert first.wait_for_build(120)
+    assert second.wait_for_build(120)
     assert sum(gate.calls for gate in gates) == 1, "both processes built the index"
     for careers in (first, second):
         assert careers.build_error is None
