@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.factories import Learner, LiveServer
-from tests.helpers import axe_context, axe_findings, serious_violations, start_axe
+from tests.helpers import WIDTHS, axe_context, layout_problems, serious_violations
 
 LANGUAGES = ("en", "pl")
 pytestmark = pytest.mark.slow  # a real browser against a live server: 1 to 4 s a test
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow  # a real browser against a live server: 1 to 4 s 
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = axe_context(browser)
+    context = axe_context(browser, viewport=WIDTHS[1280])
     try:
         yield context.new_page()
     finally:
@@ -30,7 +30,7 @@ def page(browser: Any) -> Iterator[Any]:
 @pytest.fixture
 def learner_page(browser: Any, signed_in_state: dict[str, Any]) -> Iterator[Any]:
     """A page in a context that carries the learner's session cookie."""
-    context = axe_context(browser, storage_state=signed_in_state)
+    context = axe_context(browser, viewport=WIDTHS[1280], storage_state=signed_in_state)
     try:
         yield context.new_page()
     finally:
@@ -42,18 +42,15 @@ def with_lang(path: str, lang: str) -> str:
 
 
 def check(page: Any, url: str, *, status: int = 200) -> None:
-    """Open ``url`` in each language (a tab each, checked at the same time) and fail on any serious or critical
-    violation, saying where."""
-    pages = [page] + [page.context.new_page() for _ in LANGUAGES[1:]]
-    for lang, tab in zip(LANGUAGES, pages, strict=True):
-        response = tab.goto(with_lang(url, lang))
+    """Open ``url`` in each language and fail on any serious or critical violation or sideways scrolling, at the
+    laptop's width and resized to the phone's (:func:`tests.helpers.layout_problems`), saying where."""
+    problems: list[str] = []
+    for lang in LANGUAGES:
+        response = page.goto(with_lang(url, lang))
         assert response is not None, url
         assert response.status == status, (url, response.status)
-        assert tab.locator("html").get_attribute("lang") == lang
-        start_axe(tab)
-    problems = [f"[{lang}] {line}" for lang, tab in zip(LANGUAGES, pages, strict=True) for line in axe_findings(tab)]
-    for tab in pages[1:]:
-        tab.close()
+        assert page.locator("html").get_attribute("lang") == lang
+        problems += layout_problems(page, f"[{lang}] {url}")
     assert problems == [], "\n".join(problems)
 
 
