@@ -50,11 +50,19 @@ lint: $(VENV)/.installed-dev
 
 # The suite runs on every core (pytest-xdist); a test file stays on one worker, so its fixtures are built once
 # (tests/conftest.py orders the files). CI runs `make test` and must finish in 15 minutes on 2 cores: coverage
-# tracing makes the suite a third slower, so it has a target of its own.
+# tracing makes the suite a third slower, so it has a target of its own. ruff runs first (two seconds); mypy (half a
+# minute on one core, from a clean checkout) runs beside the suite, which often waits on browsers and servers, and
+# its report is printed after the suite's; `make test` fails when either fails.
 TEST_WORKERS ?= auto
 PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
-test: lint
-	$(PYTEST)
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	@echo "$(BIN)/mypy (beside the tests; its report follows theirs)"
+	@report=$$(mktemp); $(BIN)/mypy >$$report 2>&1 & typing=$$!; \
+	$(PYTEST); tests=$$?; \
+	wait $$typing; typed=$$?; echo "mypy:"; cat $$report; rm -f $$report; \
+	test $$tests -eq 0 && test $$typed -eq 0
 
 # Line coverage of the cairn package: coverage.xml and htmlcov/ for the details, one summary line on the terminal.
 coverage: $(VENV)/.installed-dev
