@@ -210,3 +210,30 @@ def test_of_two_processes_starting_together_one_builds_and_the_other_opens_its_i
         found = careers.suggest(POLISH, k=3)
         assert found.index == "full"
         assert found.skills[0].uri == PYTHON
+
+
+def test_a_file_system_without_locks_builds_without_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where ``flock`` is refused (some network file systems), ``building`` holds nothing and the build goes on, as
+    it did before there was a lock; the lock is taken where it works."""
+    import fcntl
+
+    from cairn.skills.index import building
+
+    folder = tmp_path / "skills-index"
+    with building(folder):
+        held = (tmp_path / ".skills-index.lock").open("a+b")
+        with pytest.raises(BlockingIOError):  # another opener cannot take it meanwhile
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        held.close()
+
+    def refused(*_args: object) -> None:
+        raise OSError("flock not supported")
+
+    monkeypatch.setattr(fcntl, "flock", refused)
+    entered = False
+    with building(folder):
+        entered = True
+    assert entered
+    with building(None):  # no folder: nothing to hold
+        entered = False
+    assert not entered

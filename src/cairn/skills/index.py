@@ -51,24 +51,26 @@ def building(path: str | Path | None) -> Iterator[None]:
     """Held while this process builds the index to be published at ``path``: an exclusive lock on the sibling file
     ``.NAME.lock``, so that of several processes starting on one fresh instance (``cairn serve`` processes, a CLI
     command) one builds and the others wait, then open what it published, instead of each spending the same
-    CPU seconds at once. Without a path or POSIX locks (or where the file cannot be made), nothing is held."""
-    if path is None:
-        yield
-        return
-    folder = Path(path)
-    try:
-        import fcntl
+    CPU seconds at once. Without a path or POSIX locks (no ``fcntl``, a file system that refuses ``flock``, a file
+    that cannot be made), nothing is held: each process builds, as before."""
+    handle = None
+    if path is not None:
+        folder = Path(path)
+        try:
+            import fcntl
 
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        handle = (folder.parent / f".{folder.name}.lock").open("a+b")
-    except (ImportError, OSError):
-        yield
-        return
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            handle = (folder.parent / f".{folder.name}.lock").open("a+b")
+            fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed, or when the process dies
+        except (ImportError, OSError):
+            if handle is not None:
+                handle.close()
+            handle = None
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed, or when the process dies
         yield
     finally:
-        handle.close()
+        if handle is not None:
+            handle.close()
 
 
 class SkillIndex:
