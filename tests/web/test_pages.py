@@ -188,10 +188,9 @@ def test_openapi_is_published(client: TestClient) -> None:
 def test_a_skill_no_release_knows_is_named_in_the_readers_words() -> None:
     """The catalogue's and the recognition pages' skill lists label one way (it was English on Polish catalogue
     pages)."""
-    from cairn.web.catalog.views import skill_links
-    from cairn.web.recognition.pages import skills_of
+    from cairn.web.careers.names import labelled
 
     unknown = "http://data.europa.eu/esco/skill/00000000-0000-4000-8000-000000000000"
-    assert skill_links([unknown], "pl") == (("Umiejętność ESCO 1", unknown, "pl"),)
-    assert skills_of([unknown], "pl") == [("Umiejętność ESCO 1", unknown, "pl")]
-    assert skill_links([unknown], "en") == (("ESCO skill 1", unknown, "en"),)
+    assert labelled([unknown], "pl") == (("Umiejętność ESCO 1", unknown, "pl"),)
+    assert labelled((unknown, unknown), "pl")[1] == ("Umiejętność ESCO 2", unknown, "pl")  # numbered in the list
+    assert labelled([unknown], "en") == (("ESCO skill 1", unknown, "en"),)

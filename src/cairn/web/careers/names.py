@@ -49,7 +49,7 @@ def name_of(uri: str, lang: str, names: SkillNames | None = None) -> tuple[str, 
     return (shipped[1], shipped[0]) if shipped else None
 
 
-def labelled(uris: Sequence[str], lang: str, names: SkillNames | None = None) -> list[tuple[str, str, str]]:
+def labelled(uris: Sequence[str], lang: str, names: SkillNames | None = None) -> tuple[tuple[str, str, str], ...]:
     """``(label, URI, the label's language)`` of each ESCO skill of a list, from the page's ``names``
     (:func:`name_of`); one nobody knows is "ESCO skill N" in the reader's words."""
     out = []
@@ -58,4 +58,4 @@ def labelled(uris: Sequence[str], lang: str, names: SkillNames | None = None) ->
         out.append(
             (found[0], str(uri), found[1]) if found else (translate(lang, "ESCO skill %(n)s", n=i), str(uri), lang)
         )
-    return out
+    return tuple(out)

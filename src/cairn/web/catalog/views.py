@@ -36,7 +36,6 @@ __all__ = [
     "entry_rows",
     "hours_text",
     "nqf_text",
-    "skill_links",
 ]
 
 
@@ -76,14 +75,6 @@ def country_name(country: str, region: str | None = None, lang: str = "en") -> s
         sub = pycountry.subdivisions.get(code=region)  # type: ignore[no-untyped-call]
         return f"{name} ({sub.name if sub else region})"
     return str(name)
-
-
-def skill_links(
-    uris: tuple[str, ...] | list[str], lang: str, names: SkillNames | None = None
-) -> tuple[tuple[str, str, str], ...]:
-    """``(label, URI, label's language)`` of each ESCO skill (:func:`cairn.web.careers.names.labelled`: an unknown
-    skill is "ESCO skill N" in the reader's words)."""
-    return tuple(labelled(uris, lang, names))
 
 
 def ects_text(ects: float, lang: str) -> Phrase:
@@ -146,7 +137,7 @@ def annex_rows(entry: CatalogEntry, lang: str, names: SkillNames | None = None) 
     outcomes = []
     for outcome in d.learning_outcomes:
         tag, text = pick(outcome.text, lang)
-        links = skill_links(outcome.esco_skills, lang, names)
+        links = labelled(outcome.esco_skills, lang, names)
         outcomes.append(Item(text, tag, links=links))
     rows.append(Row(6, _name(6), outcomes))
     workload = []

@@ -36,12 +36,11 @@ from cairn.services.endorsements.service import MAX_COMMENT
 from cairn.services.recognition.checking import CHECK, PresentationCheck
 from cairn.services.recognition.documents import RulesView
 from cairn.services.recognition.service import CHALLENGE_LIFETIME
-from cairn.web.careers.names import page_names
+from cairn.web.careers.names import labelled, page_names
 from cairn.web.catalog.editor import form_size, posted_form
 from cairn.web.deps import container, csrf_protect, current_account, require_role
 from cairn.web.i18n import LANGUAGES, reader_language, translate
 from cairn.web.recognition.api import MAX_APPLICATION_BYTES
-from cairn.web.recognition.pages import skills_of
 from cairn.web.render import render, say
 
 __all__ = ["MAX_PRESENTATION_CHARS", "MAX_REASON", "job_profiles", "parse_presentation", "router"]
@@ -240,7 +239,7 @@ def _skill_labels(request: Request, report: PresentationCheck | None, lang: str)
     if report is None:
         return {}
     uris = [s.skill for s in report.skills]
-    return dict(zip(uris, skills_of(uris, lang, page_names(request, uris, lang)), strict=True))
+    return dict(zip(uris, labelled(uris, lang, page_names(request, uris, lang)), strict=True))
 
 
 def _check_page(

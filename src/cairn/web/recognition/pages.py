@@ -37,7 +37,7 @@ from cairn.services.accounts.service import SignedIn
 from cairn.services.recognition.documents import CourseView, RulesView
 from cairn.services.recognition.records import ApplicationView
 from cairn.services.recognition.service import CHALLENGE_LIFETIME
-from cairn.web.careers.names import SkillNames, labelled, page_names
+from cairn.web.careers.names import labelled, page_names
 from cairn.web.catalog.editor import form_size, posted_form
 from cairn.web.deps import container, csrf_protect, current_account, optional_account
 from cairn.web.i18n import LANGUAGES, reader_language, translate
@@ -52,7 +52,6 @@ __all__ = [
     "conditions_of",
     "router",
     "rules_page",
-    "skills_of",
     "tiers_of",
 ]
 
@@ -121,11 +120,6 @@ def tiers_of(view: RulesView) -> list[Tier]:
     ]
 
 
-def skills_of(uris: Sequence[str], lang: str, names: SkillNames | None = None) -> list[tuple[str, str, str]]:
-    """``(label, URI, the label's language)`` of each ESCO skill (:func:`cairn.web.careers.names.labelled`)."""
-    return labelled(uris, lang, names)
-
-
 def _with_lang(url: str, lang: str | None) -> str:
     if lang not in LANGUAGES or lang == "en":
         return url
@@ -160,8 +154,8 @@ def course(request: Request, slug: SlugPath, lang: LangQuery = None) -> HTMLResp
         "lang": reader,
         "view": view,
         "c": view.course,
-        "skills": skills_of(view.course.skills, reader, names),
-        "outcome_skills": [skills_of(o.esco_skills, reader, names) for o in outcomes],
+        "skills": labelled(view.course.skills, reader, names),
+        "outcome_skills": [labelled(o.esco_skills, reader, names) for o in outcomes],
         "assessment": [ASSESSMENT_TYPES.label(code, reader) for code in view.course.assessment],
         "rules": rules,
         "path": f"/recognition/courses/{view.course.id}",

@@ -22,11 +22,11 @@ from starlette.datastructures import FormData
 from cairn.errors import ConflictError, InputError, NotFoundError
 from cairn.services.accounts.service import OrganisationAccess, Role, SignedIn
 from cairn.services.recognition.records import AUTOMATIC, DECIDED, ApplicationView
-from cairn.web.careers.names import page_names
+from cairn.web.careers.names import labelled, page_names
 from cairn.web.catalog.editor import form_size, posted_form
 from cairn.web.deps import container, csrf_protect, current_account, require_role
 from cairn.web.i18n import LANGUAGES, reader_language, said, translate
-from cairn.web.recognition.pages import APPLICATION_STATES, DECISION_WORDS, MAX_TEXT, skills_of
+from cairn.web.recognition.pages import APPLICATION_STATES, DECISION_WORDS, MAX_TEXT
 from cairn.web.render import render, say
 
 __all__ = ["ASPECTS", "router"]
@@ -131,7 +131,7 @@ def _queue_page(
         "offered": {a.public_id: offered_differences(a, lang) for a in waiting},
         "why_not": {a.public_id: _why_not(a) for a in waiting},
         "skills": {
-            public_id: {key: skills_of(uris, lang, names) for key, uris in skills.items()}
+            public_id: {key: labelled(uris, lang, names) for key, uris in skills.items()}
             for public_id, skills in assessed.items()
         },
         "aspects": ASPECTS,

@@ -26,8 +26,8 @@ from cairn.model.vocabularies import (
     SUPERVISION,
 )
 from cairn.phrases import Phrase
-from cairn.web.careers.names import SkillNames
-from cairn.web.catalog.views import Item, Row, country_name, ects_text, hours_text, nqf_text, skill_links
+from cairn.web.careers.names import SkillNames, labelled
+from cairn.web.catalog.views import Item, Row, country_name, ects_text, hours_text, nqf_text
 from cairn.web.i18n import human_date, translate
 
 __all__ = ["IDENTITY_TYPES", "credential_rows"]
@@ -96,7 +96,7 @@ def _learner(subject: Mapping[str, Any]) -> list[Item]:
 def _outcomes(annex: Annex, written: str, lang: str, names: SkillNames | None) -> list[Item]:
     items = []
     for outcome in annex.outcomes:
-        links = skill_links([u for u in outcome.skills if _link(u)], lang, names)
+        links = labelled([u for u in outcome.skills if _link(u)], lang, names)
         if outcome.statement or links:
             items.append(Item(outcome.statement or "(no statement)", written if outcome.statement else "", links=links))
     return items
