@@ -52,9 +52,9 @@ AUDIT_KEY = "cairn_audit_key"
 """Where a session's ``info`` (and the migrations' ``config.attributes``) hold the audit chain's key, or None."""
 
 SQLITE_IMMEDIATE = "cairn_sqlite_begin_immediate"
-SQLITE_SINGLE_READ = "cairn_sqlite_single_read"
-"""On a connection of :meth:`Database.single_read`: no BEGIN, each statement its own transaction."""
 """Execution option: begin this SQLite transaction as a writer (``BEGIN IMMEDIATE``)."""
+SQLITE_SINGLE_READ = "cairn_sqlite_single_read"
+"""Execution option of :meth:`Database.single_read`'s connection: no BEGIN, each statement its own transaction."""
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -194,9 +194,8 @@ class Database:
         """A plain connection (no ORM session) for reading with one statement, such as the queries every
         verification asks. On SQLite no ``BEGIN`` is sent: the statement is its own transaction, reading one
         consistent snapshot, and the round through SQLAlchemy that a ``BEGIN`` costs is saved (a one-row read:
-        about 71 -> 63 microseconds). Use
-        :meth:`transaction` for anything that reads twice or writes; the test suite makes a write here an error
-        after a read (:func:`forbid_sqlite_reader_writes`)."""
+        about 71 -> 63 microseconds). Use :meth:`transaction` for anything that reads twice or writes; the test
+        suite makes a write here an error after a read (:func:`forbid_sqlite_reader_writes`)."""
         with self.engine.connect() as connection:
             if self.dialect == "sqlite":
                 connection.execution_options(**{SQLITE_SINGLE_READ: True})
