@@ -10,7 +10,7 @@ DEV_LOCK := requirements-dev.lock
 UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --quiet --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
 	--generate-hashes --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
 
-.PHONY: serve test coverage lint format bench bench-analytics soak conformance lock clean help
+.PHONY: serve test coverage ruff lint format bench bench-analytics soak conformance lock clean help
 
 help:
 	@echo "make serve   create $(VENV), install Cairn, run it with demo data at http://$(HOST):$(PORT)"
@@ -43,9 +43,11 @@ $(VENV)/.installed-dev: pyproject.toml $(DEV_LOCK) | $(BIN)/python
 serve: $(VENV)/.installed
 	$(BIN)/cairn serve --demo --host $(HOST) --port $(PORT)
 
-lint: $(VENV)/.installed-dev
+ruff: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+
+lint: ruff
 	$(BIN)/mypy
 
 # The suite runs on every core (pytest-xdist); a test file stays on one worker, so its fixtures are built once
@@ -55,9 +57,7 @@ lint: $(VENV)/.installed-dev
 # its report is printed after the suite's; `make test` fails when either fails.
 TEST_WORKERS ?= auto
 PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
-test: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+test: ruff
 	@echo "$(BIN)/mypy (beside the tests; its report follows theirs)"
 	@report=$$(mktemp); $(BIN)/mypy >$$report 2>&1 & typing=$$!; \
 	$(PYTEST); tests=$$?; \
