@@ -12,7 +12,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from functools import cache
 from html.parser import HTMLParser
@@ -173,19 +173,11 @@ def screenshot(page: Any, name: str) -> None:
     folder = screenshot_folder()
     if folder is None:
         return
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
     opened = page.viewport_size
-    if opened is None:
-        return
-    suffix = f"-{opened['width']}"
-    try:
-        for width, size in WIDTHS.items():
-            if width != opened["width"]:
-                page.set_viewport_size(size)
-                other = name.removesuffix(suffix) if name.endswith(suffix) else name
-                page.screenshot(path=str(folder / f"{other}-{width}.png"), full_page=True)
-    finally:
-        page.set_viewport_size(opened)
+    base = name.removesuffix(f"-{opened['width']}") if opened else name
+    for width in each_width(page):
+        shot = name if width is None else f"{base}-{width}"
+        page.screenshot(path=str(folder / f"{shot}.png"), full_page=True)
 
 
 @cache
@@ -265,22 +257,29 @@ def sideways(page: Any, where: str) -> list[str]:
     return [f"{where}: scrolls sideways by {wider}px: {elements}"]
 
 
+def each_width(page: Any) -> Iterator[int | None]:
+    """The loaded page as it is (None), then resized to each other width of :data:`WIDTHS` (that width); put back at
+    its own width after, whatever happened."""
+    opened = page.viewport_size
+    try:
+        yield None
+        for width, size in WIDTHS.items():
+            if opened is not None and width != opened["width"]:
+                page.set_viewport_size(size)
+                yield width
+    finally:
+        if opened is not None and page.viewport_size != opened:
+            page.set_viewport_size(opened)
+
+
 def layout_problems(page: Any, where: str) -> list[str]:
     """Sideways scrolling and serious or critical axe violations of the loaded page at its own width and at every
     other width of :data:`WIDTHS` (resized in place, then put back), one line each."""
     found: list[str] = []
-    opened = page.viewport_size
-    others = [size for size in WIDTHS.values() if opened is not None and size["width"] != opened["width"]]
-    try:
-        for size in [None, *others]:
-            if size is not None:
-                page.set_viewport_size(size)
-            at = where if size is None else f"{where} (resized to {size['width']}px)"
-            found += sideways(page, at)
-            found += [f"{at}: {line}" for line in serious_violations(page)]
-    finally:
-        if opened is not None and page.viewport_size != opened:
-            page.set_viewport_size(opened)
+    for width in each_width(page):
+        at = where if width is None else f"{where} (resized to {width}px)"
+        found += sideways(page, at)
+        found += [f"{at}: {line}" for line in serious_violations(page)]
     return found
 
 

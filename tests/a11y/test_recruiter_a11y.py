@@ -9,16 +9,11 @@ from typing import Any
 import pytest
 
 from tests.factories import Learner, LiveServer
-from tests.helpers import axe_context, serious_violations
+from tests.helpers import axe_context, serious_violations, sideways
 
 pytestmark = pytest.mark.slow  # a real browser against a live server
 
 WIDTHS = (320,)  # 390 and 1280 px: the walk (test_walk.py) checks these pages there, axe included
-
-
-def sideways(page: Any) -> int:
-    width: int = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    return width
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -34,8 +29,7 @@ def test_shared_page_and_catalogue_reflow_and_pass_axe(
                 page.goto(f"{live_server.url}{path}{'&' if '?' in path else '?'}lang={lang}")
                 for summary in page.locator("details > summary").all()[:3]:
                     summary.click()  # the folded details open with the pointer (and the keyboard: a summary)
-                if (extra := sideways(page)) > 0:
-                    problems.append(f"{path} [{lang}] at {width}px scrolls sideways by {extra}px")
+                problems += sideways(page, f"{path} [{lang}] at {width}px")
                 problems += [f"{path} [{lang}] at {width}px: {line}" for line in serious_violations(page)]
     finally:
         context.close()

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.factories import Learner, LiveServer
+from tests.helpers import PHONE, WIDTHS, axe_context, page_problems, sideways
 
 NARROW = {"width": 320, "height": 640}
 pytestmark = pytest.mark.slow  # a real browser against a live server: 1 to 4 s a test
@@ -20,21 +21,6 @@ def phone(browser: Any, signed_in_state: dict[str, Any]) -> Iterator[Any]:
         yield context.new_page()
     finally:
         context.close()
-
-
-def overflow(page: Any) -> int:
-    """How many CSS px the page is wider than the screen (0 when it reflows)."""
-    width: int = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    return width
-
-
-def wider_than_the_screen(page: Any) -> list[str]:
-    """The first elements that stick out past the right edge, to say what to fix."""
-    found: list[str] = page.evaluate(
-        """[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 1)
-           .slice(0, 5).map(e => e.tagName.toLowerCase() + ' ' + (e.textContent || '').trim().slice(0, 40))"""
-    )
-    return found
 
 
 @pytest.mark.parametrize(
@@ -54,7 +40,7 @@ def test_pages_reflow_on_a_narrow_screen(live_server: LiveServer, learner: Learn
         share_token=learner.share_token, claimed=learner.claimed, imported=learner.imported, slug=learner.slug
     )
     phone.goto(live_server.url + filled)
-    assert overflow(phone) <= 0, f"{filled}: {wider_than_the_screen(phone)}"
+    assert sideways(phone, filled) == []
 
 
 def test_the_verify_result_reflows(live_server: LiveServer, learner: Learner, phone: Any) -> None:
@@ -62,15 +48,13 @@ def test_the_verify_result_reflows(live_server: LiveServer, learner: Learner, ph
     phone.locator("#verify-text").fill(learner.credential_json)
     with phone.expect_navigation():
         phone.locator('main form button[type="submit"]').first.click()
-    assert overflow(phone) <= 0, wider_than_the_screen(phone)
+    assert sideways(phone, "/verify result") == []
 
 
 def test_the_page_checks_find_what_only_the_other_width_shows(browser: Any) -> None:
     """The page tests open their pages at 390 px and rely on :func:`tests.helpers.page_problems` to check them at
     1280 px too, by resizing: a page that only breaks on the wide screen (a sideways scroll, an image without text
     that only shows there) must be reported, and the page put back at its width."""
-    from tests.helpers import PHONE, WIDTHS, axe_context, page_problems
-
     wide_only = (
         "<!doctype html><html lang='en'><head><title>t</title><style>#w{display:none}"
         "@media (min-width:1000px){#w{display:block;width:1600px}}</style></head>"

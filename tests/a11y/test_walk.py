@@ -31,16 +31,15 @@ import pytest
 
 from cairn.services.demo.instance import DEMO_EMAIL, DEMO_PASSWORD
 from tests.factories import Learner, LiveServer
-from tests.helpers import english_words_on_polish_page, layout_problems, screenshot, screenshot_folder
+from tests.helpers import PHONE, WIDTHS, english_words_on_polish_page, layout_problems, screenshot, screenshot_folder
 
 pytestmark = pytest.mark.slow  # a real browser against a live server
 
 ORGANISATION = "uniwersytet-mazowiecki"  # the demo university, whose definition the learner fixture holds
 DEFINITION = "um-python-data-analysis"
 
-WIDTHS = {1280: {"width": 1280, "height": 900}, 390: {"width": 390, "height": 844}}
 LOCALES = {"en": "en-GB", "pl": "pl-PL"}
-COMBINATIONS = [(lang, 390) for lang in LOCALES]  # each page also resized to 1280 px (layout_problems)
+COMBINATIONS = [(lang, PHONE) for lang in LOCALES]  # each page also resized to 1280 px (layout_problems)
 
 
 @dataclass

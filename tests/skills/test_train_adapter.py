@@ -84,3 +84,21 @@ def test_fit_adapter_pulls_texts_towards_their_skills() -> None:
     assert np.array_equal(again[0], query_map)
     with pytest.raises(InputError):
         fit_adapter(queries, [[]] * len(queries), skills)
+
+
+def test_refit_all_keeps_the_held_out_fit_and_trains_the_maps_on_every_sentence(
+    script: ModuleType, esco: EscoData
+) -> None:
+    """``--refit-all``: the fusion weights and the floor are those fitted on the held-out skills' sentences (the same
+    as without it), and the maps are trained again on every sentence, so they differ."""
+    held_out, held_summary = script.train(esco, _examples(), FakeEncoder(), seed=0, epochs=3, draws=64)
+    refit, summary = script.train(esco, _examples(), FakeEncoder(), seed=0, epochs=3, draws=64, refit_all=True)
+    assert held_out.ranking is not None
+    assert refit.ranking is not None
+    assert refit.ranking.as_dict() == held_out.ranking.as_dict()
+    assert not np.allclose(refit.query, held_out.query)
+    assert (summary["refit_all"], held_summary["refit_all"]) == (True, False)
+    assert summary["adapter_sentences"] > held_summary["adapter_sentences"]
+    assert summary["ranking_sentences"] == held_summary["ranking_sentences"]
+    index = SkillIndex.build(esco, encoder=FakeEncoder(), adapter=refit)
+    assert index.suggest("bake bread", k=1)[0].uri == SKILL + "bake"
