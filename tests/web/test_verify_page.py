@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -440,3 +441,20 @@ def test_an_open_badges_3_achievement_shows_its_criteria(app_parts: tuple[TestCl
     assert achievement["criteria"] or achievement["criteria_url"]
     assert report["badge"] is None
     assert report["seal"] is None
+
+
+def test_what_a_credential_says_is_shown_as_written_never_translated(app_parts: tuple[TestClient, Any]) -> None:
+    """A credential's own words (its issuer's name, an outcome) in a language it does not state: shown as written and
+    marked ``lang=""`` on a Polish page, even when they happen to be words Cairn's catalogue translates."""
+    client, container = app_parts
+    credential = awarded(container)
+    credential["issuer"]["name"] = "Not stated"  # words the Polish catalogue has ("Nie podano")
+    del credential["credentialSubject"]["achievement"]["inLanguage"]  # so nothing says what language it is in
+    html = client.post("/verify?lang=pl", data={"text": json.dumps(credential)}).text
+    assert verdict(html) == "Nie zweryfikowano"
+    annex = html[html.index('<table class="annex">') :]
+    issuer = re.search(
+        r'<li( lang="[^"]*")?>\s*<a href="https://uniwersytet-mazowiecki\.example\.pl"[^>]*>([^<]*)</a>', annex
+    )
+    assert issuer is not None
+    assert (issuer[1], issuer[2]) == (' lang=""', "Not stated")

@@ -66,18 +66,19 @@ def _map(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _items(*texts: str, lang: str = "") -> list[Item]:
-    return [Item(t, lang) for t in texts if t]
+def _items(*texts: str, lang: str = "", data: bool = False) -> list[Item]:
+    """Items of the non-empty ``texts``; ``data``: the credential's own words (shown as written, never translated)."""
+    return [Item(t, lang, data=data) for t in texts if t]
 
 
 def _country(address: Mapping[str, Any], lang: str) -> list[Item]:
     country = _str(address.get("addressCountryCode"))
     if not country:
-        return _items(_str(address.get("addressCountry")))
+        return _items(_str(address.get("addressCountry")), data=True)
     try:
         return [Item(country_name(country, _str(address.get("addressRegion")) or None, lang))]
     except (KeyError, LookupError, ValueError):
-        return [Item(country)]
+        return [Item(country, data=True)]
 
 
 def _learner(subject: Mapping[str, Any]) -> list[Item]:
@@ -98,7 +99,10 @@ def _outcomes(annex: Annex, written: str, lang: str, names: SkillNames | None) -
     for outcome in annex.outcomes:
         links = labelled([u for u in outcome.skills if _link(u)], lang, names)
         if outcome.statement or links:
-            items.append(Item(outcome.statement or "(no statement)", written if outcome.statement else "", links=links))
+            statement = outcome.statement
+            items.append(
+                Item(statement or "(no statement)", written if statement else "", links=links, data=bool(statement))
+            )
     return items
 
 
@@ -130,8 +134,8 @@ def _level(annex: Annex, lang: str) -> list[Item]:
 def _quality(annex: Annex, written: str, lang: str) -> list[Item]:
     items = [Item(QUALITY_ASSURANCE_TYPES.label(t, lang)) for t in annex.quality_assurance_types]
     if annex.quality_assurance_body:
-        items.append(Item(annex.quality_assurance_body, written, href=_link(annex.quality_assurance_url)))
-    return items + _items(annex.quality_assurance_description, lang=written)
+        items.append(Item(annex.quality_assurance_body, written, href=_link(annex.quality_assurance_url), data=True))
+    return items + _items(annex.quality_assurance_description, lang=written, data=True)
 
 
 def _stack(annex: Annex, written: str, lang: str) -> list[Item]:
@@ -158,17 +162,19 @@ def _awarding_bodies(
     are for reading only; the identifier stays beside each name."""
     issuer = _map(credential.get("issuer"))
     lead = _str(issuer.get("id"))
-    bodies = [Item(_str(issuer.get("name")) or lead, written, href=_link(issuer.get("url")))]
+    bodies = [Item(_str(issuer.get("name")) or lead, written, href=_link(issuer.get("url")), data=True)]
     countries = _country(_map(issuer.get("address")), lang)
     described = {a.id: a for a in annex.awarders}
     for body in annex.awarding_bodies[:20]:
         if body == lead:
             continue
         told, org = described.get(body), local.get(body)
-        name = (told.name if told else "") or (pick(org.legal_name, lang)[1] if org else "")
+        name_lang, name = (
+            (written, told.name) if told and told.name else pick(org.legal_name, lang) if org else ("", "")
+        )
         url = (_link(told.url) if told else "") or (org.website if org else "")
         place = (told.place if told else "") or ((org.region or org.country) if org else "")
-        bodies.append(Item(name or body, written if told else "", href=url, note=body if name else ""))
+        bodies.append(Item(name or body, name_lang if name else "", href=url, note=body if name else "", data=True))
         if place and (country := _place(place, lang)) not in [c.text for c in countries]:
             countries.append(Item(country))
     return [b for b in bodies if b.text], countries
@@ -206,19 +212,24 @@ def credential_rows(
     supervision = annex.supervision
     return [
         Row(1, _name(1), _learner(subject)),
-        Row(2, _name(2), _items(title, lang=title_lang or written)),
+        Row(2, _name(2), _items(title, lang=title_lang or written, data=True)),
         Row(3, _name(3), countries),
         Row(4, _name(4), bodies),
         Row(5, _name(5), dates),
         Row(6, _name(6), _outcomes(annex, written, lang, names)),
         Row(7, _name(7), _workload(annex, lang)),
         Row(8, _name(8), _level(annex, lang)),
-        Row(9, _name(9), assessment + _items(annex.assessment_description, lang=written)),
-        Row(10, _name(10), participation + _items(annex.participation_description, lang=written)),
+        Row(9, _name(9), assessment + _items(annex.assessment_description, lang=written, data=True)),
+        Row(10, _name(10), participation + _items(annex.participation_description, lang=written, data=True)),
         Row(11, _name(11), _quality(annex, written, lang)),
-        Row(0, _optional("Prerequisites"), _items(annex.prerequisites, lang=written), mandatory=False),
+        Row(0, _optional("Prerequisites"), _items(annex.prerequisites, lang=written, data=True), mandatory=False),
         Row(0, _optional("Supervision"), _items(SUPERVISION.label(supervision, lang) if supervision else ""), False),
-        Row(0, _optional("Grade"), _items(annex.grade, annex.grading_scheme, lang=written), mandatory=False),
+        Row(0, _optional("Grade"), _items(annex.grade, annex.grading_scheme, lang=written, data=True), mandatory=False),
         Row(0, _optional("Integration"), _stack(annex, written, lang), mandatory=False),
-        Row(0, _optional("Further information"), _items(annex.further_information, lang=written), mandatory=False),
+        Row(
+            0,
+            _optional("Further information"),
+            _items(annex.further_information, lang=written, data=True),
+            mandatory=False,
+        ),
     ]
