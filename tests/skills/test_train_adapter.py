@@ -102,3 +102,18 @@ def test_refit_all_keeps_the_held_out_fit_and_trains_the_maps_on_every_sentence(
     assert summary["ranking_sentences"] == held_summary["ranking_sentences"]
     index = SkillIndex.build(esco, encoder=FakeEncoder(), adapter=refit)
     assert index.suggest("bake bread", k=1)[0].uri == SKILL + "bake"
+
+
+def test_a_soup_averages_the_maps_of_its_seeds(script: ModuleType, esco: EscoData) -> None:
+    """``--soup N``: N pairs of maps, seeds ``seed`` to ``seed + N - 1``, averaged; one of them alone is the pair of
+    ``--soup 1`` with that seed; the description weight is what the adapter carries to the index."""
+    singles = [
+        script.train(esco, _examples(), FakeEncoder(), seed=seed, epochs=3, draws=64, soup=1, refit_all=True)[0]
+        for seed in (0, 1)
+    ]
+    soup, summary = script.train(esco, _examples(), FakeEncoder(), seed=0, epochs=3, draws=64, soup=2, refit_all=True)
+    assert (summary["soup"], summary["description_weight"], soup.description_weight) == (2, 0.25, 0.25)
+    assert np.allclose(soup.query, (singles[0].query + singles[1].query) / 2, atol=1e-6)
+    assert soup.skill is not None
+    assert np.allclose(soup.skill, (singles[0].skill + singles[1].skill) / 2, atol=1e-6)
+    assert not np.allclose(singles[0].query, singles[1].query)

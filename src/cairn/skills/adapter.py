@@ -2,9 +2,10 @@
 
 The frozen encoder (USE multilingual v3) was trained for general sentence similarity, not for linking a job-ad
 sentence or a learning outcome to the short label of an ESCO skill. An :class:`Adapter` is a linear map of the
-query vectors (``normalise(q @ query)``) and, optionally, one of the skill label vectors
-(``normalise(v @ skill)``), trained contrastively on SkillSkape train and on ESCO's own alternative labels and
-descriptions (``scripts/train_skill_adapter.py``, see docs/skills.md). It carries the fusion weights fitted
+query vectors (``normalise(q @ query)``) and, optionally, one of the skill vectors (``normalise(v @ skill)``,
+where ``v`` is the label's vector plus ``description_weight`` times the vector of the skill's description),
+trained contrastively on SkillSkape train and on ESCO's own alternative labels and descriptions
+(``scripts/train_skill_adapter.py``, see docs/skills.md). It carries the fusion weights fitted
 with it and a calibrated score floor under which a suggestion is not shown.
 
 The adapter for an encoder lives in ``cairn/skills/data/adapter-<encoder name>.npz``; without that file
@@ -17,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -27,10 +29,18 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cairn.errors import InputError
-from cairn.skills.encoders import normalise_rows
+from cairn.skills.encoders import Encoder, normalise_rows
 from cairn.skills.suggest import Ranking
 
-__all__ = ["Adapter", "adapter_path", "load_adapter", "save_adapter", "shipped_adapter", "shipped_fingerprint"]
+__all__ = [
+    "Adapter",
+    "adapter_path",
+    "load_adapter",
+    "save_adapter",
+    "shipped_adapter",
+    "shipped_fingerprint",
+    "with_descriptions",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +53,11 @@ class Adapter:
     ranking: Ranking | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     fingerprint: str = ""
+    #: how much of the description's vector is added to a skill's label vector before the skill map
+    description_weight: float = 0.0
+    #: a description whose vector is closer than this (cosine) to another skill's is left out: a template
+    #: ("... programming paradigms in Java", "... in Python") that would pull such skills together
+    description_template: float = 1.0
 
     def __post_init__(self) -> None:
         d = self.query.shape[0]
@@ -59,10 +74,42 @@ class Adapter:
         return normalise_rows(np.asarray(vectors, dtype=np.float32) @ self.query)
 
     def map_skills(self, vectors: NDArray[np.float32]) -> NDArray[np.float32]:
-        """Skill label vectors through the adapter (unchanged when it maps queries only)."""
+        """Skill vectors (see :func:`with_descriptions`) through the adapter (unchanged when it maps queries only)."""
         if self.skill is None:
             return np.asarray(vectors, dtype=np.float32)
         return normalise_rows(np.asarray(vectors, dtype=np.float32) @ self.skill)
+
+
+def with_descriptions(
+    encoder: Encoder,
+    label_vectors: NDArray[np.float32],
+    descriptions: Sequence[str],
+    weight: float,
+    template: float = 1.0,
+) -> NDArray[np.float32]:
+    """Each skill's label vector plus ``weight`` times its description's vector, rows normalised; a skill
+    without a description, or whose description's cosine with another one's is above ``template`` (a templated
+    description), keeps its label's vector. ``descriptions`` follow the rows of ``label_vectors``."""
+    out = np.array(label_vectors, dtype=np.float32, copy=True)
+    rows = [i for i, text in enumerate(descriptions) if text.strip()] if weight else []
+    if rows:
+        vectors = np.asarray(encoder.encode_passages([descriptions[i].strip() for i in rows]), dtype=np.float32)
+        if template < 1.0:
+            distinct = _nearest_other(normalise_rows(vectors)) <= template
+            rows = [row for row, keep in zip(rows, distinct.tolist(), strict=True) if keep]
+            vectors = vectors[distinct]
+        out[rows] += weight * vectors
+    return normalise_rows(out)
+
+
+def _nearest_other(vectors: NDArray[np.float32], chunk: int = 1024) -> NDArray[np.float32]:
+    """For each (normalised) row, the highest cosine with any other row (-1 for a single row)."""
+    best = np.full(len(vectors), -1.0, dtype=np.float32)
+    for start in range(0, len(vectors), chunk):
+        sims = vectors[start : start + chunk] @ vectors.T
+        sims[np.arange(len(sims)), start + np.arange(len(sims))] = -1.0
+        best[start : start + chunk] = sims.max(axis=1)
+    return best
 
 
 def adapter_path(encoder_name: str) -> Path:
@@ -80,6 +127,8 @@ def save_adapter(adapter: Adapter, path: str | Path) -> str:
                     "encoder": adapter.encoder_name,
                     "ranking": adapter.ranking.as_dict() if adapter.ranking is not None else None,
                     "meta": adapter.meta,
+                    "description_weight": adapter.description_weight,
+                    "description_template": adapter.description_template,
                 },
                 sort_keys=True,
             )
@@ -116,6 +165,8 @@ def load_adapter(path: str | Path) -> Adapter:
         ranking=ranking,
         meta=dict(header.get("meta") or {}),
         fingerprint=_fingerprint(data),
+        description_weight=float(header.get("description_weight") or 0.0),
+        description_template=float(header.get("description_template", 1.0)),
     )
 
 

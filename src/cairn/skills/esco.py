@@ -130,6 +130,13 @@ class Skill:
         found = self.labels.get(language)
         return found if found is not None else next(iter(self.labels.values()))
 
+    def description(self, language: str = "en") -> str:
+        """The description in ``language``, else the first one another language has ("" when none has)."""
+        found = self.labels.get(language)
+        if found is not None and found.description:
+            return found.description
+        return next((labels.description for labels in self.labels.values() if labels.description), "")
+
     @property
     def preferred_label(self) -> str:
         """English preferred label (or the first language's when there is no English one)."""

@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cairn.errors import InputError
-from cairn.skills.adapter import Adapter, shipped_adapter, shipped_fingerprint
+from cairn.skills.adapter import Adapter, shipped_adapter, shipped_fingerprint, with_descriptions
 from cairn.skills.encoders import Encoder, encoder_named, normalise_rows
 from cairn.skills.esco import EscoData
 from cairn.skills.lexical import Bm25Index, analyse_query
@@ -146,7 +146,8 @@ class SkillIndex:
         adapter: Adapter | Literal["shipped"] | None = "shipped",
     ) -> SkillIndex:
         """Index every skill of ``esco`` in ``language``: BM25 over preferred and alternative labels,
-        vectors of preferred labels (and of alternative labels with ``embed_alternatives``).
+        vectors of preferred labels (and of alternative labels with ``embed_alternatives``), each blended with
+        the vector of the skill's description when the adapter says so (:func:`cairn.skills.adapter.with_descriptions`).
 
         ``encoder=None`` builds a lexical-only index. Skills without labels in ``language`` fall back to
         their first language's labels. ``adapter``: the one shipped for the encoder (the default; nothing
@@ -178,6 +179,11 @@ class SkillIndex:
             chosen = np.arange(len(labels)) if embed_alternatives else label_starts[:-1]
             vector_labels = np.asarray(chosen, dtype=np.int64)
             vectors = encoder.encode_passages([labels[i] for i in vector_labels])
+            if used is not None and used.description_weight and not embed_alternatives:
+                descriptions = [esco.skills[uri].description(language) for uri in uris]
+                vectors = with_descriptions(
+                    encoder, vectors, descriptions, used.description_weight, used.description_template
+                )
             if used is not None:
                 vectors = used.map_skills(vectors)
                 ranking = ranking or used.ranking
