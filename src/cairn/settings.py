@@ -117,7 +117,7 @@ class Settings:
     skills_index: str = _setting(
         "CAIRN_SKILLS_INDEX",
         "",
-        "folder of the ESCO skill suggestion index, which 'cairn serve' builds in the background (about 10 s) "
+        "folder of the ESCO skill suggestion index, which 'cairn serve' builds in the background (about 20 s) "
         "when it is missing or of another ESCO release; default: next to the SQLite file (cairn.db -> "
         "cairn-skills-index), or $XDG_CACHE_HOME/cairn/skills-index (~/.cache/...) with PostgreSQL; 'none' (or an "
         "in-memory database): no full index, suggestions match English words only",

@@ -15,6 +15,7 @@ def test_the_shipped_use_adapter_is_readable() -> None:
     assert found.ranking is not None
     assert found.ranking.floor is not None
     assert found.meta["seed"] == 0
+    assert (found.meta["soup"], found.description_weight, found.description_template) == (4, 0.25, 0.8)
     assert not np.allclose(found.query, np.eye(512))
     assert shipped_fingerprint("use-multilingual-v3") == found.fingerprint
     assert shipped_adapter(None) is None

@@ -46,7 +46,7 @@ def esco_import(
 
     A folder with skill files is a complete release and replaces the stored one; a folder with only
     occupations and ISCO groups (another language) adds their labels. Importing twice changes nothing.
-    Then the skill suggestion index is built for the release (about 10 s for all of ESCO), unless it is
+    Then the skill suggestion index is built for the release (about 20 s for all of ESCO), unless it is
     already there or --no-index is given; without it the server builds it in the background on start.
     """
     from cairn.bootstrap import build, load_settings

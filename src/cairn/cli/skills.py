@@ -1,6 +1,6 @@
 """``cairn skills suggest``: ranked ESCO skills for learning outcomes or job-ad sentences.
 
-The index is built once from the ESCO extract shipped with Cairn (about 10 s with the multilingual encoder,
+The index is built once from the ESCO extract shipped with Cairn (about 20 s with the multilingual encoder,
 3 s lexical-only) and kept in a folder (``--index``, default ``CAIRN_SKILLS_INDEX``, else next to the SQLite
 file; see ``CAIRN_SKILLS_INDEX``), then memory-mapped. It is published whole (written aside, then renamed), so a
 server sharing the folder never opens half of it.

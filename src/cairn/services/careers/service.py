@@ -7,7 +7,7 @@ extract). The skill suggestion index is opened lazily, once per process:
   shipped extract's when the store has none) and has vectors;
 - otherwise a lexical-only index is built in memory (a second or two) and answers at once, and, once
   :meth:`CareersService.start_background_build` was called (``cairn serve`` does, in the app's lifespan),
-  a thread builds the full index (BM25 + sentence vectors, about 10 s), publishes it into ``index_folder``
+  a thread builds the full index (BM25 + sentence vectors, about 20 s), publishes it into ``index_folder``
   (written into a temporary folder, then renamed, so that another process never opens half an index) and
   switches over to it. Requests never wait for that build.
 
