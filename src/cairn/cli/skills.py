@@ -42,7 +42,7 @@ def _index(folder: Path, *, lexical_only: bool) -> object:
             return found
     click.echo(
         f"Building the skill index in {folder} from the shipped ESCO extract (once; "
-        f"{'a few seconds' if lexical_only else 'about ten seconds'})...",
+        f"{'a few seconds' if lexical_only else 'about twenty seconds'})...",
         err=True,
     )
     encoder = None
