@@ -431,3 +431,18 @@ def test_random_free_index_draws_only_free_indexes() -> None:
     assert random_free_index(set(range(10)), length=10) is None
     seen = {random_free_index(set(), length=4) for _ in range(200)}
     assert seen == {0, 1, 2, 3}
+
+
+def test_a_decoded_list_is_kept_but_never_shared_for_writing() -> None:
+    """The same encodedList decodes once (kept), yet each decode is its own list: setting a bit in one changes
+    neither the kept bytes nor a later decode; another encodedList is decoded afresh, and a bad one still fails."""
+    first = BitstringStatusList.decode(SPEC_EXAMPLE)
+    first.set(5)
+    again = BitstringStatusList.decode(SPEC_EXAMPLE)
+    assert (first.get(5), again.get(5)) == (1, 0)
+    changed = BitstringStatusList.decode(first.encode())
+    assert changed.get(5) == 1
+    assert BitstringStatusList.decode(SPEC_EXAMPLE).get(5) == 0
+    for _ in range(2):
+        with pytest.raises(CredentialError, match="GZIP"):
+            BitstringStatusList.decode(_u(b"not gzip at all"))

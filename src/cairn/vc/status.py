@@ -162,7 +162,32 @@ class BitstringStatusList:
         return cls.from_bytes(_expand(encoded, max_bytes), status_size=status_size)
 
 
+_EXPANDED: OrderedDict[tuple[str, int], bytes] = OrderedDict()
+_EXPANDED_LOCK = threading.Lock()
+_EXPANDED_ENTRIES: Final = 32
+_EXPANDED_MAX_BYTES: Final = 1024 * 1024
+"""Decoded bitstrings kept (the last 32, each up to 1 MiB): every verification of a credential reads its list
+again, and the list of a busy issuer changes far less often than it is read. Bytes never change; a changed
+list is another ``encodedList``."""
+
+
 def _expand(encoded: str, max_bytes: int) -> bytes:
+    key = (encoded, max_bytes)
+    with _EXPANDED_LOCK:
+        found = _EXPANDED.get(key)
+        if found is not None:
+            _EXPANDED.move_to_end(key)
+            return found
+    data = _inflate(encoded, max_bytes)
+    if len(data) <= _EXPANDED_MAX_BYTES:
+        with _EXPANDED_LOCK:
+            _EXPANDED[key] = data
+            while len(_EXPANDED) > _EXPANDED_ENTRIES:
+                _EXPANDED.popitem(last=False)
+    return data
+
+
+def _inflate(encoded: str, max_bytes: int) -> bytes:
     try:
         _, compressed = multibase.decode(encoded, expect=multibase.BASE64URL, max_length=4 * max_bytes)
     except CredentialError as exc:
