@@ -257,6 +257,11 @@ def _time_tag_filter(context: Context, value: Any, time: bool = False) -> Markup
     return Markup('<time datetime="{}">{}</time>').format(machine, text)
 
 
+def _is_phrase(value: Any) -> bool:
+    """``{% if text is phrase %}``: Cairn's own sentence (to be said in the reader's language), not someone's words."""
+    return isinstance(value, Phrase)
+
+
 def install(environment: Environment) -> None:
     """Give templates ``_`` and ``ngettext`` (and the ``{% trans %}`` tag) in the page's language."""
     environment.add_extension("jinja2.ext.i18n")
@@ -268,6 +273,7 @@ def install(environment: Environment) -> None:
     environment.filters["human_date"] = _human_date_filter
     environment.filters["human_datetime"] = _human_datetime_filter
     environment.filters["time_tag"] = _time_tag_filter
+    environment.tests["phrase"] = _is_phrase
     _install_content(environment)
 
 

@@ -41,7 +41,10 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    """One piece of text, in a language, optionally a link or a note."""
+    """One piece of text, in a language, optionally a link or a note. Only a :class:`~cairn.phrases.Phrase` is
+    Cairn's own sentence, said in the reader's language; any other text is shown as it is (someone's words, or
+    words already in the page's language), so that a name or an outcome is never taken for a sentence of Cairn's
+    that happens to read the same."""
 
     text: str
     lang: str = ""
@@ -50,8 +53,8 @@ class Item:
     links: tuple[tuple[str, str, str], ...] = ()
     """ESCO skills: (label, URI, the label's language)."""
     data: bool = False
-    """Text people wrote in a language not stated (a body's name): shown as it is, marked ``lang=""``; without
-    it, an item with no ``lang`` is Cairn's own words in the page's language."""
+    """Text people wrote in a language not stated (a body's name): marked ``lang=""``; without it, an item with
+    no ``lang`` is in the page's language."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +127,7 @@ def annex_rows(entry: CatalogEntry, lang: str, names: SkillNames | None = None) 
     d: MicroCredentialDefinition = entry.definition
     orgs: tuple[Organisation, ...] = entry.organisations
     rows = [
-        Row(1, _name(1), [Item("Given on each award: the learner's name, and an email address or a DID.")]),
+        Row(1, _name(1), [Item(Phrase("Given on each award: the learner's name, and an email address or a DID."))]),
         Row(2, _name(2), _text(d.title, lang)),
         Row(3, _name(3), [Item(country_name(o.country, o.region, lang)) for o in orgs]),
         Row(
@@ -132,7 +135,7 @@ def annex_rows(entry: CatalogEntry, lang: str, names: SkillNames | None = None) 
             _name(4),
             [Item(pick(o.legal_name, lang)[1], pick(o.legal_name, lang)[0], f"/orgs/{o.id}") for o in orgs],
         ),
-        Row(5, _name(5), [Item("Given on each award: the date the credential is issued.")]),
+        Row(5, _name(5), [Item(Phrase("Given on each award: the date the credential is issued."))]),
     ]
     outcomes = []
     for outcome in d.learning_outcomes:
@@ -148,7 +151,7 @@ def annex_rows(entry: CatalogEntry, lang: str, names: SkillNames | None = None) 
     rows.append(Row(7, _name(7), workload))
     level = []
     if d.level.not_applicable:
-        level.append(Item("Not applicable"))
+        level.append(Item(Phrase("Not applicable")))
     if d.level.eqf is not None:
         level.append(Item(EQF_LEVELS.label(str(d.level.eqf), lang)))
     if d.level.qf_ehea:

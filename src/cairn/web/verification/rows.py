@@ -101,7 +101,12 @@ def _outcomes(annex: Annex, written: str, lang: str, names: SkillNames | None) -
         if outcome.statement or links:
             statement = outcome.statement
             items.append(
-                Item(statement or "(no statement)", written if statement else "", links=links, data=bool(statement))
+                Item(
+                    statement or Phrase("(no statement)"),
+                    written if statement else "",
+                    links=links,
+                    data=bool(statement),
+                )
             )
     return items
 
@@ -121,7 +126,7 @@ def _workload(annex: Annex, lang: str) -> list[Item]:
 
 
 def _level(annex: Annex, lang: str) -> list[Item]:
-    items = [Item("Not applicable")] if annex.level_not_applicable else []
+    items = [Item(Phrase("Not applicable"))] if annex.level_not_applicable else []
     if annex.eqf is not None:
         items.append(Item(EQF_LEVELS.label(str(annex.eqf), lang), href=_link(annex.eqf_uri)))
     if annex.qf_ehea:
