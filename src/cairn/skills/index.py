@@ -179,12 +179,12 @@ class SkillIndex:
             chosen = np.arange(len(labels)) if embed_alternatives else label_starts[:-1]
             vector_labels = np.asarray(chosen, dtype=np.int64)
             vectors = encoder.encode_passages([labels[i] for i in vector_labels])
-            if used is not None and used.description_weight and not embed_alternatives:
-                descriptions = [esco.skills[uri].description(language) for uri in uris]
-                vectors = with_descriptions(
-                    encoder, vectors, descriptions, used.description_weight, used.description_template
-                )
             if used is not None:
+                if used.description_weight and not embed_alternatives:  # one vector a skill: its label's
+                    descriptions = [esco.skills[uri].description(language) for uri in uris]
+                    vectors = with_descriptions(
+                        encoder, vectors, descriptions, used.description_weight, used.description_template
+                    )
                 vectors = used.map_skills(vectors)
                 ranking = ranking or used.ranking
         skills = [esco.skills[uri] for uri in uris]
