@@ -151,7 +151,17 @@ _ISO_DAY = re.compile(r"(?<![\w/:.%-])(\d{4}-\d{2}-\d{2})(?![\w/:.%-])")
 def _said_filter(context: Context, text: Any) -> str:
     """:func:`said`, with each ISO day in it (``until 2028-12-05``, as reasons give dates) written for people."""
     language = str(context.get("lang") or SOURCE_LANGUAGE)
-    return _ISO_DAY.sub(lambda m: human_date(m.group(1), language), said(language, text))
+    return _days(said(language, text), language)
+
+
+@pass_context
+def _days_filter(context: Context, text: Any) -> str:
+    """Text shown as written (never translated) but for each ISO day in it, written for people."""
+    return _days("" if text is None else str(text), str(context.get("lang") or SOURCE_LANGUAGE))
+
+
+def _days(text: str, language: str) -> str:
+    return _ISO_DAY.sub(lambda m: human_date(m.group(1), language), text)
 
 
 _LETTER = re.compile(r"[^\W\d_]")
@@ -165,7 +175,7 @@ def said_html(language: str, text: Any, value_lang: str = "") -> Markup:
     if isinstance(text, Phrase):
         text = text.to_json()
     if not isinstance(text, Mapping | list):
-        return escape(_ISO_DAY.sub(lambda m: human_date(m.group(1), language), said(language, text)))
+        return escape(_days(said(language, text), language))
     return _said_markup(text, language, value_lang)
 
 
@@ -268,6 +278,7 @@ def install(environment: Environment) -> None:
     environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     environment.filters["long_date"] = _long_date_filter
     environment.filters["said"] = _said_filter
+    environment.filters["days"] = _days_filter
     environment.filters["said_html"] = _said_html_filter
     environment.filters["number"] = _number_filter
     environment.filters["human_date"] = _human_date_filter
