@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +33,16 @@ PASS, FAIL = Outcome.PASS, Outcome.FAIL
 
 
 @pytest.fixture
-def processes(database: Database, clock: FixedClock, examples: Path) -> tuple[Container, Container]:
+def processes(database: Database, clock: FixedClock, examples: Path) -> Iterator[tuple[Container, Container]]:
+    """Two containers, each with a Database of its own over the one database (its own engine, connections and
+    whatever the Database keeps between reads), as two processes have."""
     one = make_container(database, clock, examples)
     settings = Settings(database_url="sqlite://", secret_key="s" * 48, base_url=PUBLIC_URL)
-    two = dataclasses.replace(build(settings, clock=clock, database=database))
-    return one, two
+    own = Database(database.url)
+    own.audit_key = database.audit_key
+    two = dataclasses.replace(build(settings, clock=clock, database=own))
+    yield one, two
+    own.dispose()
 
 
 def _award(container: Container, email: str) -> tuple[str, dict[str, Any]]:

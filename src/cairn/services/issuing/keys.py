@@ -319,11 +319,11 @@ class KeyService:
         with by default.
 
         Every call reads the stamp of what the document is made of (:meth:`KeyRepository.stamp`, one query of
-        short columns, on a connection of its own); the document is built again only when it differs from the one
-        the last document of ``slug`` was built from. A key rotated or a seal added by another process is seen by
-        the next call."""
-        with self.database.single_read() as connection:
-            stamp = stamp_of(connection, slug)
+        short columns, on a connection of its own; on SQLite not even that while nothing was committed since the
+        last read, :meth:`~cairn.store.database.Database.while_unchanged`); the document is built again only when
+        it differs from the one the last document of ``slug`` was built from. A key rotated or a seal added by
+        another process is seen by the next call."""
+        stamp = self.database.while_unchanged(("key stamp", slug), lambda: self._stamp(slug))
         with self._lock:
             kept = self._documents.get(slug)
         if kept is not None and kept[0] == stamp:
@@ -339,6 +339,10 @@ class KeyService:
                 self._documents.clear()
             self._documents[slug] = kept
         return kept
+
+    def _stamp(self, slug: str) -> tuple[tuple[Any, ...], ...]:
+        with self.database.single_read() as connection:
+            return stamp_of(connection, slug)
 
     def _build_document(self, session: Session, slug: str) -> dict[str, Any] | None:
         org = _organisation_row(session, slug)

@@ -8,8 +8,10 @@ never fail, and a form signed earlier never replaces one signed later.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, Final
 
 from sqlalchemy import BindParameter, and_, bindparam, func, select
@@ -70,7 +72,7 @@ class Probe:
     list_id: int
     revision: int
     stored: Stored | None
-    current_keys: dict[str, int | None]
+    current_keys: Mapping[str, int | None]
 
 
 _P = StatusPublicationRow
@@ -118,16 +120,22 @@ _BODY: Final = select(_P.body).where(_P.id == bindparam("id"))
 def probe(database: Database, slug: str, purpose: str, sequence: int, form: str) -> Probe | None:
     """The organisation ``slug``'s list ``purpose``/``sequence``, its stored ``form`` and its current keys, in one
     query on a connection of its own (no ORM session: this is what every verification of a credential issued here
-    asks, once a list); None when there is no such organisation or list."""
-    with database.single_read() as connection:
-        found = connection.execute(
-            _PROBE, {"slug": slug, "purpose": purpose, "sequence": sequence, "form": form}
-        ).first()
-    if found is None:
-        return None
-    keys = dict(zip(KEY_TYPES, found[5:8], strict=True))
-    stored = Stored(*found[8:]) if found[8] is not None else None
-    return Probe(int(found[0]), str(found[1]), found[2], int(found[3]), int(found[4]), stored, keys)
+    asks, once a list); None when there is no such organisation or list. On SQLite the query is not even sent
+    while nothing was committed since it was last sent (:meth:`~cairn.store.database.Database.while_unchanged`):
+    the answer is shared, never to be changed."""
+
+    def read() -> Probe | None:
+        with database.single_read() as connection:
+            found = connection.execute(
+                _PROBE, {"slug": slug, "purpose": purpose, "sequence": sequence, "form": form}
+            ).first()
+        if found is None:
+            return None
+        keys = MappingProxyType(dict(zip(KEY_TYPES, found[5:8], strict=True)))
+        stored = Stored(*found[8:]) if found[8] is not None else None
+        return Probe(int(found[0]), str(found[1]), found[2], int(found[3]), int(found[4]), stored, keys)
+
+    return database.while_unchanged(("status list probe", slug, purpose, sequence, form), read)
 
 
 def stored_body(database: Database, publication_id: int) -> bytes | None:
