@@ -274,3 +274,140 @@ def test_a_served_app_reads_the_stored_esco_release_at_start_in_a_thread(
     untouched.esco._cache = None
     with TestClient(create_app(untouched)):  # tests and embedded apps: no warm-up asked, nothing read
         assert untouched.esco._cache is None
+
+
+@pytest.fixture
+def served(migrated_sqlite_url: str, examples: Path) -> Iterator[tuple[TestClient, Any]]:
+    settings = Settings(database_url=migrated_sqlite_url, base_url="https://cairn.example", secret_key="s" * 48)
+    container = build(settings, clock=FixedClock())
+    container.catalog.import_paths([examples])
+    container.verification_counts.flush_seconds = 3600.0  # no commit of counts in the middle of a test
+    with TestClient(create_app(container), raise_server_exceptions=False) as client:
+        yield client, container
+
+
+def _own_credential(container: Any) -> tuple[str, dict[str, Any]]:
+    from cairn.model.awards import Recipient
+
+    result = container.issuing.award(
+        "um-sql-databases", Recipient(email="ada@example.org"), actor="test", organisation="uniwersytet-mazowiecki"
+    )
+    assert result.credential["issuer"]["id"].startswith("did:web:cairn.example:")
+    assert result.credential["credentialStatus"]
+    return result.award_id, result.credential
+
+
+def _statuses(answer: Any) -> list[str]:
+    return [c["outcome"] for c in answer.json()["checks"] if c["check"] == "status"]
+
+
+def test_a_credential_of_this_instance_is_verified_inline_while_its_documents_are_kept(
+    served: tuple[TestClient, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once its DID document and status lists are kept (read once, nothing committed since), a credential this
+    instance issued is verified on the event loop without a single query; a revocation (a commit) sends the next
+    verification to a thread, which reads the lists again and says revoked; the one after is inline again."""
+    from sqlalchemy import event
+
+    client, container = served
+    award_id, vc = _own_credential(container)
+    threads: list[str] = []
+    real = verification_service._in_thread
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        threads.append("thread")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(verification_service, "_in_thread", counting)
+    first = client.post("/credentials/verify", json={"verifiableCredential": vc})
+    assert first.status_code == 200, first.text
+    assert threads == ["thread"]  # nothing kept yet; and it signed the lists, a commit: they are read once more
+    assert client.post("/credentials/verify", json={"verifiableCredential": vc}).status_code == 200
+    threads.clear()
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "status_list" in statement or "keys" in statement:
+            statements.append(statement)
+
+    event.listen(container.database.engine, "before_cursor_execute", record)
+    try:
+        again = client.post("/credentials/verify", json={"verifiableCredential": vc})
+        assert again.status_code == 200, again.text
+        assert _statuses(again) == ["pass", "pass"]
+        assert threads == []  # inline
+        assert statements == []  # and not one query
+        container.status_lists.revoke(award_id, reason="issued in error", actor="t", organisation=vc_org(vc))
+        revoked = client.post("/credentials/verify", json={"verifiableCredential": vc})
+        assert revoked.status_code == 400, revoked.text
+        assert "fail" in _statuses(revoked)
+        assert threads == ["thread"]
+        assert statements  # read again after the change (and the list signed again: one more commit)
+        for _ in range(2):
+            still = client.post("/credentials/verify", json={"verifiableCredential": vc})
+            assert still.status_code == 400
+            assert _statuses(still) == _statuses(revoked)
+        statements.clear()
+        threads.clear()
+        inline = client.post("/credentials/verify", json={"verifiableCredential": vc})
+        assert _statuses(inline) == _statuses(revoked)
+        assert threads == []
+        assert statements == []
+    finally:
+        event.remove(container.database.engine, "before_cursor_execute", record)
+
+
+def vc_org(vc: dict[str, Any]) -> str:
+    return str(vc["issuer"]["id"]).rsplit(":", 1)[-1]
+
+
+def test_a_change_made_by_another_process_sends_the_next_verification_to_a_thread(
+    served: tuple[TestClient, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cairn.store.database import Database
+
+    client, container = served
+    award_id, vc = _own_credential(container)
+    for _ in range(2):
+        assert client.post("/credentials/verify", json={"verifiableCredential": vc}).status_code == 200
+    other_process = build(
+        Settings(
+            database_url=str(container.database.engine.url), base_url="https://cairn.example", secret_key="s" * 48
+        ),
+        clock=FixedClock(),
+        database=Database(str(container.database.engine.url)),
+    )
+    other_process.status_lists.suspend(award_id, reason="review", actor="t", organisation=vc_org(vc))
+
+    async def no_threads(*_: Any, **__: Any) -> Any:
+        raise AssertionError("the thread pool was used")
+
+    monkeypatch.setattr(verification_service, "_in_thread", no_threads)
+    answer = client.post("/credentials/verify", json={"verifiableCredential": vc})
+    assert answer.status_code == 500  # it had to leave the event loop: the change was seen
+    monkeypatch.undo()
+    suspended = client.post("/credentials/verify", json={"verifiableCredential": vc})
+    assert suspended.status_code == 400, suspended.text
+    assert _statuses(suspended) == ["pass", "fail"]
+    other_process.database.dispose()
+
+
+def test_a_composite_of_this_instance_is_checked_in_a_thread(
+    served: tuple[TestClient, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The composite check reads the database: an inline attempt that reaches it gives up."""
+    client, container = served
+    _, vc = _own_credential(container)
+    for _ in range(2):  # kept: the next one is tried inline
+        assert client.post("/credentials/verify", json={"verifiableCredential": vc}).status_code == 200
+    where: list[str] = []
+
+    def composite_check(_credential: Any) -> None:
+        where.append(threading.current_thread().name)
+
+    monkeypatch.setattr(container.verification, "composites", composite_check)
+    monkeypatch.setattr(verification_service, "_may_be_composite", lambda _credential: True)
+    answer = client.post("/credentials/verify", json={"verifiableCredential": vc})
+    assert answer.status_code == 200, answer.text
+    assert len(where) == 1
+    assert where[0].startswith("asyncio_"), where  # a worker of asyncio.to_thread, not the event loop's portal

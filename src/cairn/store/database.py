@@ -297,7 +297,9 @@ class Database:
                 if not self._marked_file.is_file():
                     return None
                 try:
-                    connection = sqlite3.connect(self._marked_file, check_same_thread=False, isolation_level=None)
+                    connection = sqlite3.connect(  # timeout 0: a busy file answers None at once, never waits
+                        self._marked_file, timeout=0, check_same_thread=False, isolation_level=None
+                    )
                 except sqlite3.Error:
                     return None
                 marker = self._marker = (os.getpid(), connection)
@@ -308,6 +310,17 @@ class Database:
             except sqlite3.Error:
                 self._marker = None
                 return None
+
+    def kept(self, key: Hashable) -> tuple[Any] | None:
+        """The answer :meth:`while_unchanged` keeps for ``key`` (in a 1-tuple: it may be None itself) when nothing
+        was committed since it was read; None when it would have to be read again. Reads nothing but the change
+        mark, and never waits for it (a busy database answers None): for the event loop, which must not wait."""
+        mark = self.change_mark()
+        if mark is None:
+            return None
+        with self._kept_lock:
+            kept = self._kept.get(key)
+        return (kept[1],) if kept is not None and kept[0] == mark else None
 
     def while_unchanged(self, key: Hashable, read: Callable[[], T]) -> T:
         """What ``read()`` answers, read again only when the database may have changed since it was last read for

@@ -306,6 +306,16 @@ class KeyService:
         """:meth:`did_document` as served (``json.dumps``, UTF-8), encoded once for each version of the document."""
         return self._kept_document(slug)[2]
 
+    def kept_document_json(self, slug: str) -> bytes | None:
+        """:meth:`did_document_json` when this process can answer it without the database (the document it keeps
+        was built from the stamp it keeps, and nothing was committed since that stamp was read), else None."""
+        box = self.database.kept(("key stamp", slug))
+        if box is None:
+            return None
+        with self._lock:
+            kept = self._documents.get(slug)
+        return kept[2] if kept is not None and kept[0] == box[0] else None
+
     def _kept_document(self, slug: str) -> _KeptDocument:
         kept = self._document(slug)
         if kept is None:

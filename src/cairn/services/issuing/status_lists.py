@@ -302,6 +302,14 @@ class StatusListService:
         """Periodic task ``status.resign``: tokens past half their lifetime, forms of a rotated key; how many."""
         return self.publications.resign_due()
 
+    def kept_response(self, slug: str, purpose: str, sequence: int) -> tuple[bytes, str, str] | None:
+        """:meth:`response` when this process can answer it without the database (see
+        :meth:`StatusPublications.kept`), else None."""
+        if purpose not in PURPOSES:
+            return None
+        published = self.publications.kept("vc", slug, purpose, sequence)
+        return None if published is None else (published.body, published.etag, published.media_type)
+
     def response(self, slug: str, purpose: str, sequence: int) -> tuple[bytes, str, str]:
         """``(body, etag, media type)`` of a list, for a route; NotFoundError when there is none."""
         published = self.published(slug, purpose, sequence)

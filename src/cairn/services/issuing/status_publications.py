@@ -36,7 +36,14 @@ from cairn.errors import InputError, NotFoundError
 from cairn.services.issuing.keys import KeyService, SigningKey, preferred_key_type, suite_of
 from cairn.store.catalog.repository import OrganisationRepository
 from cairn.store.database import Database
-from cairn.store.issuing.publications import PublicationRepository, Stored, StoredForm, probe, stored_body
+from cairn.store.issuing.publications import (
+    PublicationRepository,
+    Stored,
+    StoredForm,
+    kept_probe,
+    probe,
+    stored_body,
+)
 from cairn.store.issuing.repository import StatusListRepository
 from cairn.store.tables import OrganisationRow
 from cairn.vc.issuance import DATA_INTEGRITY_SUITES, issue
@@ -169,12 +176,27 @@ class StatusPublications:
         assert published is not None
         return published
 
-    def _current(self, form: str, slug: str, purpose: str, sequence: int) -> PublishedList | None:
+    def kept(self, form: str, slug: str, purpose: str, sequence: int) -> PublishedList | None:
+        """What :meth:`serve` would answer when this process can tell without the database: the probe's answer is
+        kept and nothing was committed since (:func:`kept_probe`), and this process holds a copy of the current
+        form. None otherwise (then :meth:`serve` reads, or signs). For the event loop, which must not wait."""
+        if form == COMBINED:
+            return None
+        return self._current(form, slug, purpose, sequence, kept_only=True)
+
+    def _current(
+        self, form: str, slug: str, purpose: str, sequence: int, *, kept_only: bool = False
+    ) -> PublishedList | None:
         """The stored ``form`` (``vc`` or ``token``) when one query (:func:`probe`) shows it current: signed for the
         list's revision with the key the organisation signs it with now (what :meth:`_look` would choose), and
         fresh; its body from this process's copy of that very version (its ETag) or read once. None otherwise
-        (none stored, a change or a rotated key not yet signed, no such list): :meth:`_publish` decides then."""
-        found = probe(self.database, slug, purpose, sequence, form)
+        (none stored, a change or a rotated key not yet signed, no such list): :meth:`_publish` decides then.
+        ``kept_only``: answer only from what is kept (:meth:`kept`), or None."""
+        if kept_only:
+            box = kept_probe(self.database, slug, purpose, sequence, form)
+            found = None if box is None else box[0]
+        else:
+            found = probe(self.database, slug, purpose, sequence, form)
         if found is None or found.stored is None:
             return None
         stored = found.stored
@@ -196,6 +218,8 @@ class StatusPublications:
         copy = self._copy(form, found.list_id)
         if copy is not None and copy.etag == stored.etag:
             return copy
+        if kept_only:
+            return None
         body = stored_body(self.database, stored.id)
         if body is None:  # signed again and replaced since the probe: the full path reads it
             return None

@@ -14,12 +14,14 @@ instance calling itself.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from cairn.errors import FetchError, NotFoundError, OfflineError
+from cairn.errors import DidResolutionError, FetchError, NotFoundError, OfflineError
 from cairn.services.issuing.keys import KeyService
 from cairn.services.issuing.status_lists import StatusListService
 from cairn.services.trust.registry import RegistryService
+from cairn.vc.dids import did_web_url
 from cairn.vc.fetch import Fetcher, HttpsFetcher, Response
 
 __all__ = ["InstanceFetcher"]
@@ -92,6 +94,31 @@ class InstanceFetcher:
         if self._outward is None:
             raise OfflineError(f"fetching {url} is not allowed here (no outbound fetches)")
         return self._outward.fetch(url)
+
+    def fetch_kept(self, url: str) -> Response | None:
+        """A DID document or status list credential of this instance, when its services can answer without the
+        database (what they keep is current: :meth:`KeyService.kept_document_json`,
+        :meth:`StatusListService.kept_response`); None for anything else, or when only the database can tell.
+        Never fetches, never waits: for verifying on the event loop."""
+        path = self._local_path(url)
+        if path is None:
+            return None
+        if match := _DID.match(path):
+            document = self._keys.kept_document_json(match["slug"])
+            return None if document is None else Response(url, document, "application/did+json")
+        if match := _STATUS.match(path):
+            found = self._status.kept_response(match["slug"], match["purpose"], int(match["seq"]))
+            return None if found is None else Response(url, found[0], found[2])
+        return None
+
+    def keeps_all(self, did: str, urls: Sequence[object]) -> bool:
+        """Whether the DID document of ``did`` (a did:web DID of this instance's) and each of ``urls`` (status list
+        credentials) can be answered from memory now (:meth:`fetch_kept`)."""
+        try:
+            found = did_web_url(did)
+        except DidResolutionError:
+            return False
+        return all(isinstance(url, str) and self.fetch_kept(url) is not None for url in (found, *urls))
 
     def is_local(self, url: str) -> bool:
         """Whether ``url`` is on this instance (answered from its services, whatever its scheme)."""

@@ -12,7 +12,9 @@ needs, so no edge chooses it differently:
   ``issuer-trust`` check of the report like any other check;
 - **where** the work runs: :meth:`~VerificationService.verify_async` verifies small self-contained inputs
   inline (a did:key credential with no status entry takes about a millisecond, less than handing it to a
-  thread) and everything that may fetch in a worker thread, so the event loop never waits on the network.
+  thread; so does a credential of this instance's own issuers while the DID document and status lists it needs
+  are kept in memory and nothing changed in the database) and everything that may fetch or read the database
+  in a worker thread, so the event loop never waits on the network or the database.
 
 The ``issuer-trust`` check says who vouches for the issuer, and never takes it from what the signer wrote:
 the issuer is found by the identifier whose key signed (its DID, or its seal certificate), and the trust
@@ -37,20 +39,24 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from cairn.errors import FetchError
+from cairn.errors import CredentialError, FetchError
+from cairn.formats.composite import read_composite
 from cairn.model.trust import Accreditation, Claim, vouch
 from cairn.phrases import Phrase
 from cairn.services.trust.network import TrustNetwork
 from cairn.services.trust.operator import TrustList
+from cairn.services.verification.local_fetch import InstanceFetcher
 from cairn.vc.fetch import Fetcher
 from cairn.vc.fetch import Response as FetchResponse
 from cairn.vc.intake import verify_any
 from cairn.vc.report import Outcome, Report
+from cairn.vc.values import as_list
 
 __all__ = ["INLINE_MAX_BYTES", "TRUST_REASONS", "VerificationService", "vouched_by"]
 
 INLINE_MAX_BYTES: Final = 64_000
-"""Inputs up to this size that name a did:key issuer and no status list are verified on the event loop."""
+"""Inputs up to this size that name a did:key issuer and no status list, or an issuer of this instance whose
+documents it keeps in memory, are verified on the event loop."""
 
 TRUST_REASONS: Final = {
     "unproven": "the signature did not verify, so who issued it is not established",
@@ -64,6 +70,8 @@ TRUST_REASONS: Final = {
 miss adds its own sentence after the reason."""
 
 _MAX_NESTED: Final = 100
+_MAX_INLINE_STATUS: Final = 4
+"""A credential with more status entries than this is verified in a thread."""
 _MAX_COMPOSITE_DEPTH: Final = 2
 _composite_depth: contextvars.ContextVar[int] = contextvars.ContextVar("composite_depth", default=0)
 CompositeCheck = Callable[[Mapping[str, Any]], "tuple[Outcome, Phrase] | None"]
@@ -78,15 +86,26 @@ _in_thread = asyncio.to_thread
 
 
 class _NoFetching:
-    """A fetcher for inline verification: it fetches nothing and remembers that a fetch was wanted, so the
-    verification is redone in a worker thread with the real fetcher (a fetch would block the event loop)."""
+    """A fetcher for inline verification: it answers only what this instance keeps in memory (its own DID
+    documents and status lists, while nothing changed in the database: :meth:`InstanceFetcher.fetch_kept`), and
+    remembers that anything else was wanted, so the verification is redone in a worker thread with the real
+    fetcher (a fetch, or a database read, would block the event loop)."""
 
-    def __init__(self) -> None:
+    def __init__(self, instance: InstanceFetcher | None = None) -> None:
+        self.instance = instance
         self.wanted = False
 
     def fetch(self, url: str) -> FetchResponse:
+        found = self.instance.fetch_kept(url) if self.instance is not None else None
+        if found is not None:
+            return found
         self.wanted = True
         raise FetchError("not fetched inline: this verification is redone with the network")
+
+
+_inline: contextvars.ContextVar[_NoFetching | None] = contextvars.ContextVar("inline", default=None)
+"""The inline attempt running now (:meth:`VerificationService.verify_async`): work that needs the database marks
+it wanted instead of doing it."""
 
 
 class _Remembering:
@@ -110,6 +129,15 @@ class _Remembering:
             if len(self.remembered) < _MAX_REMEMBERED:
                 self.remembered[url] = found
         return found
+
+
+def _may_be_composite(credential: Mapping[str, Any]) -> bool:
+    """Whether ``credential`` names a pathway's components (a composite, or unreadable as one: either way the
+    composite check has the last word)."""
+    try:
+        return read_composite(credential) is not None
+    except CredentialError:
+        return True
 
 
 class VerificationService:
@@ -187,6 +215,10 @@ class VerificationService:
             return
         if report.outcome_of("proof") is not Outcome.PASS or not self.trust.own(report.issuer):
             return
+        inline = _inline.get()
+        if inline is not None and _may_be_composite(report.credential):  # the check reads the database
+            inline.wanted = True
+            return
         depth = _composite_depth.get()
         if depth >= _MAX_COMPOSITE_DEPTH:
             return
@@ -212,23 +244,39 @@ class VerificationService:
         and verifies without fetching anything and the trust snapshot needs no database work, else in a worker
         thread."""
         if self.trust.current() and self._may_be_offline(source, size):
-            offline = _NoFetching()
-            report = self.verify(
-                source, challenge=challenge, domain=domain, formats=formats, fetcher=offline, checks=checks
-            )
+            offline = _NoFetching(self.fetcher if isinstance(self.fetcher, InstanceFetcher) else None)
+            token = _inline.set(offline)
+            try:
+                report = self.verify(
+                    source, challenge=challenge, domain=domain, formats=formats, fetcher=offline, checks=checks
+                )
+            finally:
+                _inline.reset(token)
             if not offline.wanted:
                 return report
         return await _in_thread(self.verify, source, challenge=challenge, domain=domain, formats=formats, checks=checks)
 
-    @staticmethod
-    def _may_be_offline(source: bytes | str | Mapping[str, Any], size: int | None) -> bool:
-        """Whether ``source`` is small and likely verifiable without the network (a did:key issuer, no status)."""
+    def _may_be_offline(self, source: bytes | str | Mapping[str, Any], size: int | None) -> bool:
+        """Whether ``source`` is small and likely verifiable without the network or the database: a did:key issuer
+        and no status, or an issuer of this instance whose DID document and status lists this process keeps,
+        current, in memory (asked before trying, so that an instance whose database changes all the time does
+        not start each verification twice)."""
         if size is None or size > INLINE_MAX_BYTES:
             return False
         if isinstance(source, Mapping):
             issuer = source.get("issuer")
             issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
-            return "credentialStatus" not in source and isinstance(issuer_id, str) and issuer_id.startswith("did:key:")
+            if not isinstance(issuer_id, str):
+                return False
+            if issuer_id.startswith("did:key:"):
+                return "credentialStatus" not in source
+            if not isinstance(self.fetcher, InstanceFetcher) or not issuer_id.startswith("did:web:"):
+                return False
+            entries = as_list(source.get("credentialStatus"))
+            if len(entries) > _MAX_INLINE_STATUS:
+                return False
+            lists = [entry.get("statusListCredential") if isinstance(entry, Mapping) else None for entry in entries]
+            return self.fetcher.keeps_all(issuer_id, lists)
         return isinstance(source, str)
 
     def standing(self, identifier: str) -> dict[str, Any]:

@@ -22,7 +22,17 @@ from cairn.store.database import Database
 from cairn.store.status_tables import StatusPublicationRow
 from cairn.store.tables import KeyRow, OrganisationRow, StatusListRow
 
-__all__ = ["KEY_TYPES", "ListState", "Probe", "PublicationRepository", "Stored", "StoredForm", "probe", "stored_body"]
+__all__ = [
+    "KEY_TYPES",
+    "ListState",
+    "Probe",
+    "PublicationRepository",
+    "Stored",
+    "StoredForm",
+    "kept_probe",
+    "probe",
+    "stored_body",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +146,12 @@ def probe(database: Database, slug: str, purpose: str, sequence: int, form: str)
         return Probe(int(found[0]), str(found[1]), found[2], int(found[3]), int(found[4]), stored, keys)
 
     return database.while_unchanged(("status list probe", slug, purpose, sequence, form), read)
+
+
+def kept_probe(database: Database, slug: str, purpose: str, sequence: int, form: str) -> tuple[Probe | None] | None:
+    """What :func:`probe` would answer, when it is known without a query (nothing committed since it was last
+    read: :meth:`~cairn.store.database.Database.kept`), in a 1-tuple; None when only the query can tell."""
+    return database.kept(("status list probe", slug, purpose, sequence, form))
 
 
 def stored_body(database: Database, publication_id: int) -> bytes | None:
