@@ -111,14 +111,20 @@ class InstanceFetcher:
             return None if found is None else Response(url, found[0], found[2])
         return None
 
-    def keeps_all(self, did: str, urls: Sequence[object]) -> bool:
-        """Whether the DID document of ``did`` (a did:web DID of this instance's) and each of ``urls`` (status list
-        credentials) can be answered from memory now (:meth:`fetch_kept`)."""
+    def kept_all(self, did: str, urls: Sequence[object]) -> dict[str, Response] | None:
+        """The DID document of ``did`` (a did:web DID of this instance's) and each of ``urls`` (status list
+        credentials), by URL, when every one can be answered from memory now (:meth:`fetch_kept`); else None."""
         try:
-            found = did_web_url(did)
+            document = did_web_url(did)
         except DidResolutionError:
-            return False
-        return all(isinstance(url, str) and self.fetch_kept(url) is not None for url in (found, *urls))
+            return None
+        kept: dict[str, Response] = {}
+        for url in (document, *urls):
+            answer = self.fetch_kept(url) if isinstance(url, str) else None
+            if answer is None:
+                return None
+            kept[answer.url] = answer
+        return kept
 
     def is_local(self, url: str) -> bool:
         """Whether ``url`` is on this instance (answered from its services, whatever its scheme)."""

@@ -91,12 +91,18 @@ class _NoFetching:
     remembers that anything else was wanted, so the verification is redone in a worker thread with the real
     fetcher (a fetch, or a database read, would block the event loop)."""
 
-    def __init__(self, instance: InstanceFetcher | None = None) -> None:
+    def __init__(
+        self, instance: InstanceFetcher | None = None, ready: Mapping[str, FetchResponse] | None = None
+    ) -> None:
         self.instance = instance
+        self.ready = ready or {}
+        """Documents found already (by :meth:`VerificationService._may_be_offline`), by URL."""
         self.wanted = False
 
     def fetch(self, url: str) -> FetchResponse:
-        found = self.instance.fetch_kept(url) if self.instance is not None else None
+        found = self.ready.get(url)
+        if found is None and self.instance is not None:
+            found = self.instance.fetch_kept(url)
         if found is not None:
             return found
         self.wanted = True
@@ -243,8 +249,9 @@ class VerificationService:
         """:meth:`verify` from the event loop: inline when ``source`` (of ``size`` bytes as received) is small
         and verifies without fetching anything and the trust snapshot needs no database work, else in a worker
         thread."""
-        if self.trust.current() and self._may_be_offline(source, size):
-            offline = _NoFetching(self.fetcher if isinstance(self.fetcher, InstanceFetcher) else None)
+        ready = self._may_be_offline(source, size) if self.trust.current() else None
+        if ready is not None:
+            offline = _NoFetching(self.fetcher if isinstance(self.fetcher, InstanceFetcher) else None, ready)
             token = _inline.set(offline)
             try:
                 report = self.verify(
@@ -256,28 +263,31 @@ class VerificationService:
                 return report
         return await _in_thread(self.verify, source, challenge=challenge, domain=domain, formats=formats, checks=checks)
 
-    def _may_be_offline(self, source: bytes | str | Mapping[str, Any], size: int | None) -> bool:
+    def _may_be_offline(
+        self, source: bytes | str | Mapping[str, Any], size: int | None
+    ) -> dict[str, FetchResponse] | None:
         """Whether ``source`` is small and likely verifiable without the network or the database: a did:key issuer
         and no status, or an issuer of this instance whose DID document and status lists this process keeps,
         current, in memory (asked before trying, so that an instance whose database changes all the time does
-        not start each verification twice)."""
+        not start each verification twice). The documents already found, by URL (the inline attempt uses them);
+        None: verify in a thread."""
         if size is None or size > INLINE_MAX_BYTES:
-            return False
+            return None
         if isinstance(source, Mapping):
             issuer = source.get("issuer")
             issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
             if not isinstance(issuer_id, str):
-                return False
+                return None
             if issuer_id.startswith("did:key:"):
-                return "credentialStatus" not in source
+                return None if "credentialStatus" in source else {}
             if not isinstance(self.fetcher, InstanceFetcher) or not issuer_id.startswith("did:web:"):
-                return False
+                return None
             entries = as_list(source.get("credentialStatus"))
             if len(entries) > _MAX_INLINE_STATUS:
-                return False
+                return None
             lists = [entry.get("statusListCredential") if isinstance(entry, Mapping) else None for entry in entries]
-            return self.fetcher.keeps_all(issuer_id, lists)
-        return isinstance(source, str)
+            return self.fetcher.kept_all(issuer_id, lists)
+        return {} if isinstance(source, str) else None
 
     def standing(self, identifier: str) -> dict[str, Any]:
         """Who vouches now for the issuer ``identifier`` (a DID), with no credential in hand: for an organisation's
