@@ -405,11 +405,7 @@ def _annex_rows(edc: Mapping[str, Any], language: str) -> list[tuple[str, str]]:
         x for x in (t(subject.get("givenName")), t(subject.get("familyName"))) if x
     )
     birth = parse_time(subject.get("dateOfBirth"))
-    if birth is not None:
-        learner += f", born {birth.date().isoformat()}"
     national = _get(subject, "nationalID", "notation")
-    if isinstance(national, str):
-        learner += f", national ID {national}"
     outcomes = []
     for item in as_list(spec.get("learningOutcome")):
         if isinstance(item, Mapping):
@@ -443,6 +439,8 @@ def _annex_rows(edc: Mapping[str, Any], language: str) -> list[tuple[str, str]]:
     accreditation = as_list(spec.get("accreditation") or _get(issuer, "accreditation"))
     rows = [
         ("Learner", learner),
+        ("Learner's date of birth", birth.date().isoformat() if birth is not None else ""),
+        ("Learner's national ID", national if isinstance(national, str) else ""),
         ("Title of the micro-credential", t(claim.get("title")) or t(spec.get("title"))),
         ("Country/region of the issuer", _country(issuer, language)),
         ("Awarding body", "; ".join(t(o.get("legalName")) for o in awarding if isinstance(o, Mapping))),

@@ -135,10 +135,26 @@ def _elm_outcomes(edc: Mapping[str, Any], lang: str) -> list[Item]:
     return items
 
 
+def _learner(rows: Mapping[str, str], lang: str) -> str:
+    """The learner as the EDC names them, with their date of birth and national ID in the reader's language."""
+    parts = [rows.get("Learner", "")]
+    if born := rows.get("Learner's date of birth"):
+        parts.append(translate(lang, "born %(date)s", date=human_date(born, lang) or born))
+    if national := rows.get("Learner's national ID"):
+        parts.append(translate(lang, "national ID %(value)s", value=national))
+    return ", ".join(p for p in parts if p)
+
+
 def elm_rows(edc: Mapping[str, Any], lang: str) -> list[Row]:
     """Every Annex I element, as the EDC states it, in the reader's language (see the module's text)."""
     found: dict[int | str, list[Item]] = {}
-    for name, value in annex_rows(edc, lang):
+    annex = annex_rows(edc, lang)
+    learner = _learner(dict(annex), lang)
+    if learner:
+        found[1] = [Item(learner)]
+    for name, value in annex:
+        if name.startswith("Learner"):
+            continue
         key = ELM_ELEMENTS.get(name)
         if key is None:
             continue
