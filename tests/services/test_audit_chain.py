@@ -74,9 +74,8 @@ def test_erasing_an_account_redacts_its_own_entries_only(container: Container) -
     )
     _append(container, f"account:{joann}", "member.invite", "joann@example.org", {"by": "joann@example.org"})
     with container.database.transaction() as session:
-        before = [
-            (e.id, e.subject, e.details) for e in session.scalars(select(AuditEntry)) if "joann" in repr(e.details)
-        ]
+        entries = list(session.scalars(select(AuditEntry).order_by(AuditEntry.id)))  # PostgreSQL has no other order
+        before = [(e.id, e.subject, e.details) for e in entries if "joann" in repr(e.details)]
     container.wallet.erase(ann, "ann@example.org")
     with container.database.transaction() as session:
         entries = list(session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
