@@ -316,8 +316,9 @@ class Database:
         was committed since it was read; None when it would have to be read again. Reads nothing but the change
         mark, and never waits for it (a busy database answers None): for the event loop, which must not wait."""
         mark = self.change_mark()
-        if mark is None:
-            return None
+        return None if mark is None else self._kept_at(key, mark)
+
+    def _kept_at(self, key: Hashable, mark: int) -> tuple[Any] | None:
         with self._kept_lock:
             kept = self._kept.get(key)
         return (kept[1],) if kept is not None and kept[0] == mark else None
@@ -333,10 +334,9 @@ class Database:
         mark = self.change_mark()
         if mark is None:
             return read()
-        with self._kept_lock:
-            kept = self._kept.get(key)
-        if kept is not None and kept[0] == mark:
-            return kept[1]  # type: ignore[no-any-return]
+        kept = self._kept_at(key, mark)
+        if kept is not None:
+            return kept[0]  # type: ignore[no-any-return]
         answer = read()
         with self._kept_lock:
             if len(self._kept) >= KEPT_WHILE_UNCHANGED:

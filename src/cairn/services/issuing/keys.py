@@ -213,6 +213,11 @@ class KeyInfo:
     retired_at: datetime | None
 
 
+def _stamp_key(slug: str) -> tuple[str, str]:
+    """Where :meth:`Database.while_unchanged` keeps the stamp of ``slug``'s DID document."""
+    return ("key stamp", slug)
+
+
 class KeyService:
     """Signing keys and did:web documents of organisations.
 
@@ -309,7 +314,7 @@ class KeyService:
     def kept_document_json(self, slug: str) -> bytes | None:
         """:meth:`did_document_json` when this process can answer it without the database (the document it keeps
         was built from the stamp it keeps, and nothing was committed since that stamp was read), else None."""
-        box = self.database.kept(("key stamp", slug))
+        box = self.database.kept(_stamp_key(slug))
         if box is None:
             return None
         with self._lock:
@@ -333,7 +338,7 @@ class KeyService:
         last read, :meth:`~cairn.store.database.Database.while_unchanged`); the document is built again only when
         it differs from the one the last document of ``slug`` was built from. A key rotated or a seal added by
         another process is seen by the next call."""
-        stamp = self.database.while_unchanged(("key stamp", slug), lambda: self._stamp(slug))
+        stamp = self.database.while_unchanged(_stamp_key(slug), lambda: self._stamp(slug))
         with self._lock:
             kept = self._documents.get(slug)
         if kept is not None and kept[0] == stamp:

@@ -127,6 +127,11 @@ _PROBE: Final = _probe_statement()
 _BODY: Final = select(_P.body).where(_P.id == bindparam("id"))
 
 
+def _probe_key(slug: str, purpose: str, sequence: int, form: str) -> tuple[str, str, str, int, str]:
+    """Where :meth:`Database.while_unchanged` keeps a probe's answer."""
+    return ("status list probe", slug, purpose, sequence, form)
+
+
 def probe(database: Database, slug: str, purpose: str, sequence: int, form: str) -> Probe | None:
     """The organisation ``slug``'s list ``purpose``/``sequence``, its stored ``form`` and its current keys, in one
     query on a connection of its own (no ORM session: this is what every verification of a credential issued here
@@ -145,13 +150,13 @@ def probe(database: Database, slug: str, purpose: str, sequence: int, form: str)
         stored = Stored(*found[8:]) if found[8] is not None else None
         return Probe(int(found[0]), str(found[1]), found[2], int(found[3]), int(found[4]), stored, keys)
 
-    return database.while_unchanged(("status list probe", slug, purpose, sequence, form), read)
+    return database.while_unchanged(_probe_key(slug, purpose, sequence, form), read)
 
 
 def kept_probe(database: Database, slug: str, purpose: str, sequence: int, form: str) -> tuple[Probe | None] | None:
     """What :func:`probe` would answer, when it is known without a query (nothing committed since it was last
     read: :meth:`~cairn.store.database.Database.kept`), in a 1-tuple; None when only the query can tell."""
-    return database.kept(("status list probe", slug, purpose, sequence, form))
+    return database.kept(_probe_key(slug, purpose, sequence, form))
 
 
 def stored_body(database: Database, publication_id: int) -> bytes | None:
