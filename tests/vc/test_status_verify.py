@@ -16,11 +16,13 @@ from typing import Any
 import pytest
 
 from cairn.errors import FetchError, OfflineError
-from cairn.vc.dids import did_key
+from cairn.vc import status_check
+from cairn.vc.dids import VerificationMethod, did_key, did_web_document
 from cairn.vc.fetch import DictFetcher, Response
 from cairn.vc.issuance import default_verification_method, issue
 from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.multibase import BASE64URL, encode
+from cairn.vc.proofs import data_integrity
 from cairn.vc.proofs.jose import sign_jwt, sign_ob3_jwt
 from cairn.vc.report import UNCONFIRMED, Outcome, Report
 from cairn.vc.status import BitstringStatusList, StatusEntry, status_list_credential
@@ -474,3 +476,96 @@ def test_a_clr_whose_inner_credential_status_is_unknown_is_cannot_confirm() -> N
     assert report.verdict == UNCONFIRMED
     revoked = _check(_signed(clr), {URL: _signed(_list(revoked=True))})
     assert revoked.verdict == "Not verified"
+
+
+# -- lists remembered as verified ------------------------------------------------------------------------------
+
+WEB = "did:web:lists.example"
+WEB_KEY = KeyPair.from_secret(KeyType.ED25519, bytes(range(9, 41)))
+WEB_DOC_URL = "https://lists.example/.well-known/did.json"
+WEB_URL = "https://lists.example/status/1"
+
+
+def _web_document(*keys: KeyPair) -> dict[str, Any]:
+    methods = [VerificationMethod.multikey(WEB, k.public, fragment=f"key-{i}") for i, k in enumerate(keys, 1)]
+    return did_web_document(WEB, methods)
+
+
+def _web_signed(doc: dict[str, Any], key: KeyPair = WEB_KEY, fragment: str = "key-1") -> Any:
+    return issue(doc, key=key, suite="eddsa-rdfc-2022", verification_method=f"{WEB}#{fragment}", created=NOW)
+
+
+def _web_list(*, revoked: bool) -> Any:
+    bits = BitstringStatusList()
+    if revoked:
+        bits.set(INDEX)
+    unsigned = status_list_credential(
+        url=WEB_URL, issuer=WEB, purpose="revocation", status_list=bits, valid_from="2026-01-01T00:00:00Z"
+    )
+    return _web_signed(unsigned)
+
+
+def _web_credential() -> Any:
+    return _web_signed(_credential({**StatusEntry(WEB_URL, INDEX, "revocation").to_dict()}, issuer=WEB))
+
+
+def _list_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ids of the documents whose proofs are checked from now on (credentials and status lists)."""
+    checked: list[str] = []
+    real = data_integrity.verify_proofs
+
+    def counting(document: Any, **kwargs: Any) -> Any:
+        checked.append(str(document.get("id")))
+        return real(document, **kwargs)
+
+    monkeypatch.setattr(data_integrity, "verify_proofs", counting)
+    return checked
+
+
+def test_a_list_whose_proof_verified_is_not_checked_again_while_its_bytes_and_keys_are_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    status_check._SIGNED_LISTS.clear()
+    fetcher = DictFetcher({WEB_DOC_URL: _web_document(WEB_KEY), WEB_URL: _web_list(revoked=False)})
+    checked = _list_checks(monkeypatch)
+    first = verify(_web_credential(), now=NOW, fetcher=fetcher)
+    assert first.verified, first.text()
+    assert checked.count(WEB_URL + "#list") + checked.count(WEB_URL) == 1
+    checked.clear()
+    again = verify(_web_credential(), now=NOW, fetcher=fetcher)
+    assert again.verified
+    assert _status(again) == _status(first)
+    assert WEB_URL not in checked, checked
+    assert WEB_URL + "#list" not in checked, checked
+    # the issuer revokes: the list's bytes change, the new list is checked and read
+    fetcher.documents[WEB_URL] = _web_list(revoked=True)
+    revoked = verify(_web_credential(), now=NOW, fetcher=fetcher)
+    assert not revoked.verified
+    assert _status(revoked)[0][1] == "the issuer has revoked this credential"
+
+
+def test_a_remembered_list_is_refused_once_its_key_leaves_the_issuers_did_document() -> None:
+    status_check._SIGNED_LISTS.clear()
+    other = KeyPair.from_secret(KeyType.ED25519, bytes(range(13, 45)))
+    listed = _web_list(revoked=False)
+    fetcher = DictFetcher({WEB_DOC_URL: _web_document(WEB_KEY), WEB_URL: listed})
+    assert verify(_web_credential(), now=NOW, fetcher=fetcher).verified
+    assert len(status_check._SIGNED_LISTS) == 1
+    # the same bytes, but key-1 now names another key: the list (and the credential) no longer verify
+    fetcher.documents[WEB_DOC_URL] = _web_document(other)
+    report = verify(_web_credential(), now=NOW, fetcher=fetcher)
+    assert not report.verified
+    [(outcome, reason, undetermined)] = _status(report)
+    assert outcome is Outcome.FAIL
+    assert undetermined
+    assert "the status list credential does not verify" in reason
+
+
+def test_a_remembered_list_is_not_taken_for_a_forged_one() -> None:
+    status_check._SIGNED_LISTS.clear()
+    fetcher = DictFetcher({WEB_DOC_URL: _web_document(WEB_KEY), WEB_URL: _web_list(revoked=True)})
+    assert not verify(_web_credential(), now=NOW, fetcher=fetcher).verified  # revoked, remembered
+    forged = _web_list(revoked=True)
+    forged["credentialSubject"]["encodedList"] = BitstringStatusList().encode()  # "nobody was revoked"
+    fetcher.documents[WEB_URL] = forged
+    _assert_unconfirmed(verify(_web_credential(), now=NOW, fetcher=fetcher), "does not verify")

@@ -27,8 +27,10 @@ Fetches go through the verifier's fetcher only, with its size and time limits; a
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, Final, Protocol
 from urllib.parse import unquote
 
@@ -55,6 +57,20 @@ __all__ = ["MAX_STATUS_ENTRIES", "StatusCheck", "Verifier"]
 MAX_STATUS_ENTRIES: Final = 8
 """Most ``credentialStatus`` entries read; a credential with more cannot be confirmed."""
 _ENVELOPES: Final = ("data:application/vc+jwt,", "data:application/vc-ld+jwt,")
+
+SIGNED_LISTS_KEPT: Final = 64
+"""Most status list credentials whose proofs are remembered as verified (:data:`_SIGNED_LISTS`)."""
+SIGNED_LIST_MAX_BYTES: Final = 1_000_000
+"""Larger lists are checked afresh each time rather than remembered."""
+_SIGNED_LISTS: dict[bytes, tuple[Mapping[str, Any], tuple[tuple[str, PublicKey], ...]]] = {}
+"""Status list credentials (JSON with a Data Integrity proof) whose proofs verified, by their exact bytes, with the
+key each proof's verification method resolved to. Every credential of an issuer names the same few lists, so one
+list is checked for every verification of its credentials; what such a check reads is the list's bytes and the
+keys its methods resolve to now, and nothing else (no clock: a list's proofs are checked without one). A list
+whose bytes are remembered is taken as verified when each of its methods still resolves to the same key; the
+resolution is done afresh each time, so a key taken out of the issuer's DID document stops the list at once. The
+parsed document is shared by the verifications that use it and is never changed by them."""
+_signed_lock = threading.Lock()
 
 
 class Verifier(Protocol):
@@ -173,7 +189,11 @@ class StatusCheck:
             if not is_compact_jws(token):
                 raise CredentialError("the status list is neither JSON nor a JWT")
             return self._jwt_list(token)
-        document = loads_json(response.content, what="status list")
+        content = response.content
+        remembered = self.verifier.loader is None  # a loader of the caller's own may read contexts otherwise
+        if remembered and (kept := _SIGNED_LISTS.get(content)) is not None and self._same_keys(kept[1]):
+            return kept[0]
+        document = loads_json(content, what="status list")
         if not isinstance(document, dict):
             raise CredentialError("the status list is not a JSON object")
         if "EnvelopedVerifiableCredential" in as_list(document.get("type")):
@@ -184,14 +204,30 @@ class StatusCheck:
             return self._jwt_list(unquote(ident[len(prefix) :]).strip())
         if unsigned and "proof" not in document:
             return document
-        self._list_proofs(document)
+        keys = self._list_proofs(document)
+        if remembered and len(content) <= SIGNED_LIST_MAX_BYTES:
+            shared = MappingProxyType(document)
+            with _signed_lock:
+                if len(_SIGNED_LISTS) >= SIGNED_LISTS_KEPT:
+                    _SIGNED_LISTS.clear()
+                _SIGNED_LISTS[content] = (shared, keys)
+            return shared
         return document
+
+    def _same_keys(self, keys: tuple[tuple[str, PublicKey], ...]) -> bool:
+        """Whether each verification method still resolves to the key it verified a remembered list with."""
+        try:
+            return all(self.verifier.resolve_key(method, "assertionMethod") == key for method, key in keys)
+        except CredentialError:
+            return False
 
     def fetch_revocation_list(self, url: str) -> Mapping[str, Any]:
         """A 1EdTech revocation list: verified where it is signed, taken as it is where it is not."""
         return self.fetch_list(url, unsigned=True)
 
-    def _list_proofs(self, document: Mapping[str, Any]) -> None:
+    def _list_proofs(self, document: Mapping[str, Any]) -> tuple[tuple[str, PublicKey], ...]:
+        """Verify the list's proofs (raising :class:`CredentialError` when one fails); the key each one's method
+        resolved to."""
         from cairn.vc.proofs.data_integrity import verify_proofs
 
         checks = verify_proofs(document, resolve_key=self.verifier.resolve_key, loader=self.verifier.loader)
@@ -203,6 +239,10 @@ class StatusCheck:
             method = check.verification_method or ""
             if owner is None or controller_of(method) != owner:
                 raise CredentialError(f"the status list is signed by {method[:120]}, a key its issuer does not control")
+        return tuple(
+            (m, self.verifier.resolve_key(m, "assertionMethod"))
+            for m in sorted({c.verification_method or "" for c in checks})
+        )
 
     def _credential_keys(self) -> list[JwsKey]:
         """The keys that verified the credential whose status is checked (none unless its proof passed)."""
