@@ -31,7 +31,7 @@ from cairn.web.deps import SESSION_COOKIE, AdminDep
 from cairn.web.errors import error_body, install_error_handlers
 from cairn.web.issuing import api as award_api
 from cairn.web.issuing import awards, bulk_jobs, claiming, renewal, seal
-from cairn.web.limits import BodyLimit
+from cairn.web.limits import MAX_BODY, BodyLimit
 from cairn.web.openid4vci import api as openid4vci_api
 from cairn.web.openid4vci import authorize as openid4vci_authorize
 from cairn.web.openid4vci import pages as openid4vci_pages
@@ -54,12 +54,13 @@ from cairn.web.trust import registry as registry_pages
 from cairn.web.verification import batch as verify_batch
 from cairn.web.verification import page as verify_page
 from cairn.web.verification import vcapi
+from cairn.web.verification.lane import VerifyLane
 from cairn.web.wallet import pages as wallet
 from cairn.web.wallet import receive as wallet_receive
 from cairn.web.wallet import share
 from cairn.web.wallet import statistics as wallet_statistics
 
-__all__ = ["create_app"]
+__all__ = ["CairnApp", "create_app"]
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -110,24 +111,44 @@ class _SecurityHeaders:
         self.app = app
         self.pairs = _SECURITY_PAIRS + ((b"strict-transport-security", HSTS.encode("latin-1")),) * hsts
 
+    def finish(self, scope: Scope, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        """``headers`` of an answer to ``scope`` with the security headers (and ``no-store``) added."""
+        if _personal(scope):
+            headers = [(n, v) for n, v in headers if n.lower() != b"cache-control"]
+            headers.append((b"cache-control", b"no-store"))
+        present = {name.lower() for name, _ in headers}
+        headers.extend(pair for pair in self.pairs if pair[0] not in present)
+        return headers
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        personal = _personal(scope)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers") or ())
-                if personal:
-                    headers = [(n, v) for n, v in headers if n.lower() != b"cache-control"]
-                    headers.append((b"cache-control", b"no-store"))
-                present = {name.lower() for name, _ in headers}
-                headers.extend(pair for pair in self.pairs if pair[0] not in present)
-                message = {**message, "headers": headers}
+                message = {**message, "headers": self.finish(scope, list(message.get("headers") or ()))}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class CairnApp(FastAPI):
+    """The application, with the VC-API's verify requests answered in front of it when they are plain
+    (:class:`~cairn.web.verification.lane.VerifyLane`: the same answer, without the framework's layers)."""
+
+    lane: VerifyLane | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        lane = self.lane
+        if lane is not None and VerifyLane.takes(scope):
+            await lane(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+    async def whole(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The whole application, every layer (what :attr:`lane` hands on)."""
+        await super().__call__(scope, receive, send)
 
 
 log = logging.getLogger("cairn.web")
@@ -196,7 +217,7 @@ def create_app(
     warm_up: bool = False,
     examples: Mapping[str, str] | None = None,
     demo: bool = False,
-) -> FastAPI:
+) -> CairnApp:
     """A FastAPI application serving ``container``'s instance.
 
     ``build_skills_index`` (``cairn serve``): at start-up, open the full skill suggestion index or build it in
@@ -239,7 +260,7 @@ def create_app(
             container.verification_counts.stop()
             container.jobs.close()
 
-    app = FastAPI(
+    app = CairnApp(
         lifespan=lifespan,
         title="Cairn",
         version=cairn.__version__,
@@ -258,9 +279,12 @@ def create_app(
     app.state.templates = i18n.make_templates(version=cairn.__version__, languages=pages.LANGUAGES)
     badges.install(app.state.templates, container)
     app.mount("/static", StaticFiles(directory=str(package / "static")), name="static")
-    app.add_middleware(_SecurityHeaders, hsts=container.settings.public_url.startswith("https://"))
+    hsts = container.settings.public_url.startswith("https://")
+    app.add_middleware(_SecurityHeaders, hsts=hsts)
     access_log.install()
     app.add_middleware(BodyLimit, max_upload=container.settings.max_upload_bytes)
+    finish = _SecurityHeaders(app, hsts=hsts).finish
+    app.lane = VerifyLane(app, app.whole, max_body=MAX_BODY, finish_headers=finish)
     install_error_handlers(app)
     _site_routes(app, static=package / "static")
 

@@ -49,6 +49,9 @@ def wants_json(request: Request) -> bool:
     JSON and not HTML; everything else gets a page."""
     if getattr(request.state, "answers_json", False):
         return True
+    route = request.scope.get("route")  # a body the route could not read fails before the flag is set
+    if any(getattr(d, "dependency", None) is answers_json for d in getattr(route, "dependencies", ())):
+        return True
     if request.scope.get("route") is None and request.url.path.startswith("/api/"):
         return True
     accept = request.headers.get("accept", "")

@@ -28,6 +28,10 @@ UPLOAD_PATHS = re.compile(
 """The routes that take file uploads; a multipart body anywhere else gets the ordinary limit."""
 
 
+MAX_BODY = 2_000_000
+"""The largest request body, in bytes, but for the uploads of :data:`UPLOAD_PATHS`."""
+
+
 class _Refused(Exception):
     """The body was refused (too large, or not Unicode) and the refusal already answered."""
 
@@ -57,7 +61,7 @@ def json_body_holds_lone_surrogate(body: bytes) -> bool:
 class BodyLimit:
     """ASGI middleware bounding request bodies."""
 
-    def __init__(self, app: ASGIApp, *, max_body: int = 2_000_000, max_upload: int = 52_428_800) -> None:
+    def __init__(self, app: ASGIApp, *, max_body: int = MAX_BODY, max_upload: int = 52_428_800) -> None:
         self.app = app
         self.max_body = max_body
         self.max_upload = max_upload
