@@ -78,6 +78,7 @@ def serve(
     import uvicorn
 
     from cairn.web.app import create_app
+    from cairn.web.serving import OneWriteProtocol
 
     if bool(ssl_certfile) != bool(ssl_keyfile):
         raise click.UsageError("give both --ssl-certfile and --ssl-keyfile, or neither")
@@ -111,6 +112,7 @@ def serve(
         ssl_certfile=ssl_certfile,
         ssl_keyfile=ssl_keyfile,
         log_level=settings.log_level,
+        http=OneWriteProtocol,  # uvicorn's httptools protocol, an answer's head and body in one write
         proxy_headers=settings.trusted_proxies.strip().lower() != "none",
         forwarded_allow_ips=settings.trusted_proxies,
     )
