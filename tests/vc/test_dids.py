@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from cairn.errors import DidResolutionError, FetchError, KeyFormatError
+from cairn.vc import dids
 from cairn.vc.dids import (
     DID_CONTEXT,
     JWK_CONTEXT,
@@ -300,3 +302,31 @@ def test_unsupported_verification_method_urls_are_refused(url: object) -> None:
 def test_unsupported_did_methods_are_named() -> None:
     with pytest.raises(DidResolutionError, match="did:example"):
         resolve_did("did:example:123")
+
+
+def test_a_did_web_method_is_remembered_by_its_documents_bytes_and_a_changed_document_is_read_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    dids._FOUND_METHODS.clear()
+    made: list[str] = []
+    real = VerificationMethod.from_dict
+
+    def counting(entry: Any, **kwargs: Any) -> VerificationMethod:
+        made.append(str(entry.get("id")))
+        return real(entry, **kwargs)
+
+    monkeypatch.setattr(VerificationMethod, "from_dict", staticmethod(counting))
+    fetcher = DictFetcher({WEB_URL: _rotated_document()})
+    for _ in range(3):
+        assert resolve_verification_method(f"{WEB}#key-1", fetcher=fetcher, purpose="assertionMethod") == ED_OLD.public
+    assert fetcher.calls == [WEB_URL] * 3  # fetched every time: the document may have changed
+    assert len(made) == 1  # found once
+    with pytest.raises(DidResolutionError, match="not authorised for authentication"):  # the purpose is its own
+        resolve_verification_method(f"{WEB}#key-1", fetcher=fetcher, purpose="authentication")
+    # key-1 now names another key: the changed document is read, not the remembered method
+    fetcher.documents[WEB_URL] = did_web_document(WEB, [VerificationMethod.multikey(WEB, ED.public, fragment="key-1")])
+    assert resolve_verification_method(f"{WEB}#key-1", fetcher=fetcher, purpose="assertionMethod") == ED.public
+    # and taken out: not found
+    fetcher.documents[WEB_URL] = did_web_document(WEB, [VerificationMethod.multikey(WEB, P256.public, fragment="k")])
+    with pytest.raises(DidResolutionError, match="no verification method"):
+        resolve_verification_method(f"{WEB}#key-1", fetcher=fetcher, purpose="assertionMethod")

@@ -291,6 +291,16 @@ def _fetch_document(url: str, fetcher: Fetcher | None, what: str) -> dict[str, A
     return document
 
 
+def _web_document(did: str, content: bytes) -> dict[str, Any]:
+    """The DID document of the did:web ``did`` from the bytes served at its URL."""
+    document = loads_json(content, what="DID document", error=UnreadDocumentError)
+    if not isinstance(document, dict):
+        raise UnreadDocumentError("the DID document is not a JSON object")
+    if document.get("id") != did:
+        raise DidResolutionError(f"the DID document at {did_web_url(did)} is not for {did}")
+    return document
+
+
 def resolve_did(did: str, *, fetcher: Fetcher | None = None) -> dict[str, Any]:
     """Resolve a did:key (offline) or did:web (through ``fetcher``) DID to its document."""
     if not isinstance(did, str):
@@ -298,10 +308,10 @@ def resolve_did(did: str, *, fetcher: Fetcher | None = None) -> dict[str, Any]:
     if did.startswith("did:key:"):
         return did_key_document(did)
     if did.startswith("did:web:"):
-        document = _fetch_document(did_web_url(did), fetcher, "DID document")
-        if document.get("id") != did:
-            raise DidResolutionError(f"the DID document at {did_web_url(did)} is not for {did}")
-        return document
+        url = did_web_url(did)
+        if fetcher is None:
+            raise UnreadDocumentError(f"resolving {url[:120]} needs a fetcher (none was given)")
+        return _web_document(did, fetcher.fetch(url).content)
     method = ":".join(did.split(":", 2)[:2])[:40]
     raise UnreadDocumentError(f"unsupported DID method {method!r} (supported: did:key, did:web)")
 
@@ -347,8 +357,35 @@ def find_verification_method(
     if url.startswith("did:key:"):
         public_key_from_did_key(url)  # checks the form and the fragment
         return _did_key_method(url[len("did:key:") :].partition("#")[0])
+    if url.startswith("did:web:") and fetcher is not None and urldefrag(url)[1]:
+        return _web_method(url, fetcher, purpose)
     entry, base = _locate(url, fetcher, purpose)
     return VerificationMethod.from_dict(entry, base=base)
+
+
+FOUND_METHODS_KEPT: Final = 256
+"""Most did:web verification methods remembered as found in their DID document's bytes (:func:`_web_method`)."""
+_FOUND_METHODS: dict[tuple[bytes, str, str | None], VerificationMethod] = {}
+
+
+def _web_method(url: str, fetcher: Fetcher, purpose: str | None) -> VerificationMethod:
+    """The did:web verification method ``url`` (with ``purpose``) as its DID document, fetched now, names it.
+
+    What is found is a function of the document's bytes, the URL and the purpose alone, so it is remembered by
+    them: a verifier asks for the same few issuers' keys over and over, and reading the document, finding the
+    method and making its key took a twentieth of a verification. The document is fetched every time, so a changed
+    document (a key taken out, another added) is read afresh; failures are not remembered."""
+    base = urldefrag(url)[0]
+    content = fetcher.fetch(did_web_url(base)).content
+    key = (content, url, purpose)
+    found = _FOUND_METHODS.get(key)
+    if found is None:
+        entry, entry_base = _entry_in(_web_document(base, content), url, base, purpose)
+        found = VerificationMethod.from_dict(entry, base=entry_base)
+        if len(_FOUND_METHODS) >= FOUND_METHODS_KEPT:
+            _FOUND_METHODS.clear()
+        _FOUND_METHODS[key] = found
+    return found
 
 
 def _locate(url: str, fetcher: Fetcher | None, purpose: str | None) -> tuple[Mapping[str, Any], str]:
@@ -366,6 +403,11 @@ def _locate(url: str, fetcher: Fetcher | None, purpose: str | None) -> tuple[Map
             raise DidResolutionError(f"the document at {base} has a different id")
     else:
         raise DidResolutionError(f"cannot resolve {url[:80]!r} (supported: did:key, did:web, https)")
+    return _entry_in(document, url, base, purpose)
+
+
+def _entry_in(document: Mapping[str, Any], url: str, base: str, purpose: str | None) -> tuple[Mapping[str, Any], str]:
+    """The entry of ``document`` (at ``base``) that the verification method URL ``url`` names, for ``purpose``."""
     for entry in _methods_in(document):
         entry_id = entry.get("id")
         if isinstance(entry_id, str) and _absolute(entry_id, base) == url:
