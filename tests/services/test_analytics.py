@@ -150,6 +150,15 @@ def test_skills_demanded(analytics: tuple[AnalyticsService, dict[str, int]]) -> 
     assert _values(_open(service, Query("skills_demanded", ("month",)))) == {("2026-01",): 4, ("2026-02",): 3}
 
 
+def test_an_issuers_or_a_registrys_scope_sees_every_job_ads_demand(
+    analytics: tuple[AnalyticsService, dict[str, int]],
+) -> None:
+    service, ids = analytics  # job ads belong to no organisation: the demand an issuer's skills meet is everyone's
+    for scope in ((ids["train-b"],), tuple(ids.values()), ()):
+        scoped = _open(service, Query("skills_demanded", ("collection",), scope=scope))
+        assert _values(scoped) == {("digital",): 6, ("green",): 1}
+
+
 def test_every_indicator_has_a_test_above() -> None:
     tested = {"awards", "learners", "claim_rate", "days_to_claim", "revoked", "skills_supplied", "shares",
               "share_views", "pathway_starts", "pathway_completions", "days_to_complete", "recognition_applications",

@@ -120,6 +120,10 @@ _COLLECTIONS: Final = """
                    COUNT(*) AS skills
             FROM '{dir}/skills.parquet' GROUP BY ALL) s ON s.definition = f.definition"""
 
+UNSCOPED_VIEWS: Final = frozenset({"demand_facts"})
+"""Facts that belong to no organisation (the skills job ads ask for): a scope (an issuer's, a registry's) sees
+all of them, the demand its issuers' skills meet."""
+
 LIMIT: Final = 20_000
 """Most rows (cells, margins and total) a table may have: a breakdown by skill and month is the largest."""
 VALUES_LIMIT: Final = 500
@@ -302,7 +306,7 @@ class Engine:
         if query.end is not None:
             clauses.append("month <= ?")
             params.append(query.end.replace(day=1))
-        if query.scope is not None:
+        if query.scope is not None and view not in UNSCOPED_VIEWS:
             clauses.append(f"organisation IN ({', '.join('?' for _ in query.scope)})" if query.scope else "FALSE")
             params.extend(query.scope)
         for name, wanted in sorted(query.filters.items()):
