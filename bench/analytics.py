@@ -57,6 +57,7 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from cairn.errors import InputError
 from cairn.services.analytics.engine import Engine, Query
 from cairn.services.analytics.indicators import DIMENSIONS, FILTERS, INDICATORS
 from cairn.services.analytics.service import AnalyticsService
@@ -532,6 +533,43 @@ def _filterable(query: Query) -> set[str]:
     return {name for name in FILTERS if view in DIMENSIONS[name].views}
 
 
+QUERY_BREAKDOWNS: tuple[tuple[str, ...], ...] = (
+    (), ("month",), ("field",), ("region",), ("issuer_type",), ("eqf",), ("language",), ("mode",), ("age_band",),
+    ("collection",), ("verifier_kind",), ("decision",), ("month", "field"), ("region", "issuer_type"),
+)  # fmt: skip
+"""The breakdowns the query views ask of each indicator (those its facts have)."""
+
+
+def query_views(reader: AnalyticsService, scopes: dict[str, tuple[int, ...] | None]) -> None:
+    """A view the dashboard's query form asks (one indicator, its breakdown, a period and filters; see
+    ``web/analytics/pages.py``) is one table computed when asked: each indicator with each breakdown of
+    :data:`QUERY_BREAKDOWNS` its facts have, unfiltered and for the last twelve months of one field, for each scope,
+    each timed cold (the first time it is asked). One line a scope: how many, how many over 1 s, the median, the
+    95th percentile, the slowest and what they were."""
+    for label, scope in scopes.items():
+        times: list[tuple[float, str]] = []
+        for name, indicator in INDICATORS.items():
+            for by in QUERY_BREAKDOWNS:
+                if any(indicator.view not in DIMENSIONS[d].views for d in by):
+                    continue
+                plain = Query(name, by, scope=scope)
+                filtered = Query(name, by, start=date(2025, 4, 1), end=date(2026, 3, 1), scope=scope,
+                                 filters={"field": "06"} if "field" in _filterable(plain) else {})  # fmt: skip
+                for query, how in ((plain, "all"), (filtered, "12 months, field 06")):
+                    started = time.perf_counter()
+                    try:
+                        reader.table(query)
+                    except InputError as exc:  # a breakdown the form would refuse too (say so, and time it)
+                        how += f"; refused: {exc.message}"
+                    times.append((time.perf_counter() - started, f"{name} by {'x'.join(by) or 'nothing'} ({how})"))
+        times.sort()
+        values = [t for t, _ in times]
+        emit(f"query views {label} (each one table, cold)", sum(values), views=len(values),
+             over_1s=sum(t >= 1 for t in values), p50=round(statistics.median(values), 3),
+             p95=round(values[int(0.95 * (len(values) - 1))], 3), max=round(values[-1], 3),
+             slowest=[f"{what}: {t:.3f}" for t, what in times[-5:]][::-1])  # fmt: skip
+
+
 def clock(function: Callable[[], object]) -> float:
     started = time.perf_counter()
     function()
@@ -610,6 +648,7 @@ def measure(url: str, args: argparse.Namespace) -> None:
                     emit(f"view ministry filtered ({label}) cold", sum(first), panels=len(one), target=1,
                          ok=sum(first) < 1, slowest=round(first[slowest], 3),
                          slowest_panel=[one[slowest].indicator, *one[slowest].by])  # fmt: skip
+        query_views(reader, {"ministry": None, "registry": registry})
         reader.close()
         # The ministry's view computed from the fact tables (the panels precomputed at export left aside): what
         # each panel costs DuckDB, to set beside the same panels on PostgreSQL below.
