@@ -1338,3 +1338,21 @@ def wallet_holder(
         assert result.claim_token
         ids.append(container.wallet.add_from_claim(account, email, result.claim_token).id)
     return account, ids
+
+
+def did_key_credential(**extra: Any) -> dict[str, Any]:
+    """A small VCDM 2.0 credential signed (eddsa-jcs-2022) by a did:key issuer: it verifies offline, with no
+    status; ``extra`` adds or replaces properties before signing."""
+    key = KeyPair.from_secret(KeyType.ED25519, bytes(range(32)))
+    unsigned = {
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"],
+        "id": "urn:uuid:0f9a2c44-5c0e-4d1f-9a3a-6d0f2b9b7e12",
+        "type": ["VerifiableCredential", "ExampleAchievementCredential"],
+        "issuer": did_key(key.public),
+        "validFrom": "2026-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:learner", "achieved": "First aid"},
+        **extra,
+    }
+    secured = issue(unsigned, key=key, suite="eddsa-jcs-2022", created=datetime(2026, 1, 2, tzinfo=UTC))
+    assert isinstance(secured, dict)
+    return secured

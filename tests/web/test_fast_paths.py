@@ -20,13 +20,10 @@ import cairn.services.verification.service as verification_service
 from cairn.bootstrap import build
 from cairn.services.accounts.service import SCOPES
 from cairn.settings import Settings
-from cairn.vc.dids import did_key
-from cairn.vc.issuance import issue
-from cairn.vc.keys import KeyPair, KeyType
 from cairn.vc.verification import verify
 from cairn.web.app import SECURITY_HEADERS, _SecurityHeaders, create_app
 from cairn.web.limits import BodyLimit
-from tests.factories import FixedClock, stored_release
+from tests.factories import FixedClock, did_key_credential, stored_release
 
 TOKEN = "cairn_test_token_for_the_fast_paths_0123456789"
 VC2 = "https://www.w3.org/ns/credentials/v2"
@@ -152,22 +149,6 @@ def test_the_app_refuses_a_streamed_oversized_verify_body(client: TestClient) ->
     assert answer.json()["status"] == 413
 
 
-def _did_key_credential(**extra: Any) -> dict[str, Any]:
-    key = KeyPair.from_secret(KeyType.ED25519, bytes(range(32)))
-    unsigned = {
-        "@context": [VC2, "https://www.w3.org/ns/credentials/examples/v2"],
-        "id": "urn:uuid:0f9a2c44-5c0e-4d1f-9a3a-6d0f2b9b7e12",
-        "type": ["VerifiableCredential", "ExampleAchievementCredential"],
-        "issuer": did_key(key.public),
-        "validFrom": "2026-01-01T00:00:00Z",
-        "credentialSubject": {"id": "did:example:learner", "achieved": "First aid"},
-        **extra,
-    }
-    secured = issue(unsigned, key=key, suite="eddsa-jcs-2022", created=datetime(2026, 1, 2, tzinfo=UTC))
-    assert isinstance(secured, dict)
-    return secured
-
-
 def test_an_offline_credential_is_verified_without_the_thread_pool(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -175,7 +156,7 @@ def test_an_offline_credential_is_verified_without_the_thread_pool(
         raise AssertionError("the thread pool was used")
 
     monkeypatch.setattr(verification_service, "_in_thread", no_threads)
-    vc = _did_key_credential()
+    vc = did_key_credential()
     answer = client.post("/credentials/verify", json={"verifiableCredential": vc})
     assert answer.status_code == 200, answer.text
     body = answer.json()
@@ -194,7 +175,7 @@ def test_a_verification_that_must_fetch_moves_to_the_thread_pool(
 ) -> None:
     issued = client.post(
         "/suites/eddsa-jcs-2022/credentials/issue",
-        json={"credential": {k: v for k, v in _did_key_credential().items() if k not in ("issuer", "proof")}},
+        json={"credential": {k: v for k, v in did_key_credential().items() if k not in ("issuer", "proof")}},
         headers={"Authorization": f"Bearer {TOKEN}"},
     )
     assert issued.status_code == 201, issued.text
@@ -220,7 +201,7 @@ def test_a_verification_that_must_fetch_moves_to_the_thread_pool(
 
 
 def test_inline_verification_gives_up_instead_of_fetching() -> None:
-    vc = _did_key_credential(
+    vc = did_key_credential(
         credentialStatus={
             "type": "BitstringStatusListEntry",
             "statusPurpose": "revocation",

@@ -12,13 +12,10 @@ from fastapi.testclient import TestClient
 
 from cairn.bootstrap import Container, build
 from cairn.settings import Settings
-from cairn.vc.dids import did_key
-from cairn.vc.issuance import issue
-from cairn.vc.keys import KeyPair, KeyType
 from cairn.web.app import SECURITY_HEADERS, create_app
 from cairn.web.limits import MAX_BODY
 from cairn.web.verification.lane import VerifyLane
-from tests.factories import FixedClock
+from tests.factories import FixedClock, did_key_credential
 
 VC2 = "https://www.w3.org/ns/credentials/v2"
 
@@ -61,21 +58,6 @@ def lanes(migrated_sqlite_url: str) -> Iterator[Lanes]:
         yield lanes
 
 
-def _credential() -> dict[str, Any]:
-    key = KeyPair.from_secret(KeyType.ED25519, bytes(range(32)))
-    unsigned = {
-        "@context": [VC2, "https://www.w3.org/ns/credentials/examples/v2"],
-        "id": "urn:uuid:0f9a2c44-5c0e-4d1f-9a3a-6d0f2b9b7e12",
-        "type": ["VerifiableCredential", "ExampleAchievementCredential"],
-        "issuer": did_key(key.public),
-        "validFrom": "2026-01-01T00:00:00Z",
-        "credentialSubject": {"id": "did:example:learner", "achieved": "First aid"},
-    }
-    secured = issue(unsigned, key=key, suite="eddsa-jcs-2022", created=datetime(2026, 1, 2, tzinfo=UTC))
-    assert isinstance(secured, dict)
-    return secured
-
-
 def _same(through: Any, whole: Any) -> None:
     assert through.status_code == whole.status_code, (through.text, whole.text)
     assert through.content == whole.content
@@ -97,7 +79,7 @@ def _same(through: Any, whole: Any) -> None:
 def test_plain_requests_are_answered_in_front_as_the_route_answers_them(
     lanes: Lanes, path: str, body: dict[str, Any], status: int
 ) -> None:
-    vc = _credential()
+    vc = did_key_credential()
     given = {"credential": vc, "tampered": dict(vc, validFrom="2026-01-03T00:00:00Z")}
     for name in ("verifiableCredential", "verifiablePresentation"):
         if isinstance(body.get(name), str):
@@ -114,7 +96,9 @@ def test_plain_requests_are_answered_in_front_as_the_route_answers_them(
 
 def test_an_answer_to_someone_who_says_who_they_are_is_not_kept(lanes: Lanes) -> None:
     through, whole = lanes.both(
-        "/credentials/verify", json={"verifiableCredential": _credential()}, headers={"Authorization": "Bearer x"}
+        "/credentials/verify",
+        json={"verifiableCredential": did_key_credential()},
+        headers={"Authorization": "Bearer x"},
     )
     assert lanes.handed == 0
     _same(through, whole)
@@ -166,7 +150,7 @@ def test_a_failure_inside_the_verification_is_answered_by_the_whole_way(
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(lanes.app.state.container.verification, "verify_async", broken)
-    through, whole = lanes.both("/credentials/verify", json={"verifiableCredential": _credential()})
+    through, whole = lanes.both("/credentials/verify", json={"verifiableCredential": did_key_credential()})
     assert lanes.handed == 1
     _same(through, whole)
     assert through.status_code == 500
@@ -189,7 +173,7 @@ def test_other_methods_and_paths_never_take_the_lane() -> None:
 def test_a_verification_through_the_lane_is_counted_once(lanes: Lanes) -> None:
     counts = lanes.app.state.container.verification_counts
     counts.flush()
-    answer = lanes.client.post("/credentials/verify", json={"verifiableCredential": _credential()})
+    answer = lanes.client.post("/credentials/verify", json={"verifiableCredential": did_key_credential()})
     assert answer.status_code == 200
     assert lanes.handed == 0
     assert counts.pending() == 1
