@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pytest
 import uvicorn
@@ -16,6 +17,8 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from cairn.web.serving import OneWriteProtocol, OneWriteTransport
+
+T = TypeVar("T")
 
 
 class Recording:
@@ -41,6 +44,12 @@ class Recording:
         return {"peername": ("127.0.0.1", 5)}.get(name, default)
 
 
+def _in_a_loop_of_its_own(run: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``run()`` on a new event loop in a thread of its own (the test's thread may hold another test's loop)."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, run()).result(timeout=30)
+
+
 def test_what_is_written_in_one_turn_leaves_in_one_write() -> None:
     async def run() -> Recording:
         inner = Recording()
@@ -55,7 +64,7 @@ def test_what_is_written_in_one_turn_leaves_in_one_write() -> None:
         assert transport.get_extra_info("peername") == ("127.0.0.1", 5)  # the rest is the inner transport's
         return inner
 
-    assert asyncio.run(run()).writes == [b"HTTP/1.1 200 OK\r\n\r\nbody", b"next"]
+    assert _in_a_loop_of_its_own(run).writes == [b"HTTP/1.1 200 OK\r\n\r\nbody", b"next"]
 
 
 def test_closing_writes_what_is_held_and_aborting_drops_it() -> None:
@@ -71,7 +80,7 @@ def test_closing_writes_what_is_held_and_aborting_drops_it() -> None:
         await asyncio.sleep(0)  # the flushes scheduled earlier find nothing more to write
         return closed, aborted
 
-    closed, aborted = asyncio.run(run())
+    closed, aborted = _in_a_loop_of_its_own(run)
     assert closed.writes == [b"last words"]
     assert closed.closed
     assert aborted.writes == []
