@@ -37,22 +37,22 @@ _TITLES = {
 }
 
 
-async def answers_json(request: Request) -> None:
-    """A router dependency: every route of this router answers errors in the API's JSON shape. ``async``: it only
-    sets a flag, and FastAPI runs a plain function dependency in a worker thread (a thread hop every request)."""
-    request.state.answers_json = True
+async def answers_json() -> None:
+    """A router dependency that marks every route of its router as answering errors in the API's JSON shape
+    (:func:`wants_json` finds it among the matched route's dependencies, so it holds even when the request fails
+    before any dependency runs, such as a body that is not JSON). ``async`` and empty: FastAPI runs a plain function
+    dependency in a worker thread (a thread hop every request)."""
 
 
 def wants_json(request: Request) -> bool:
-    """Whether an error is answered as JSON: the router says so (:func:`answers_json` among its dependencies);
-    a request that matched no route gets JSON under ``/api/`` (the API's namespace) or when the client accepts
-    JSON and not HTML; everything else gets a page."""
-    if getattr(request.state, "answers_json", False):
-        return True
-    route = request.scope.get("route")  # a body the route could not read fails before the flag is set
-    if any(getattr(d, "dependency", None) is answers_json for d in getattr(route, "dependencies", ())):
-        return True
-    if request.scope.get("route") is None and request.url.path.startswith("/api/"):
+    """Whether an error is answered as JSON: the matched route's router says so (:func:`answers_json` among its
+    dependencies); a request that matched no route gets JSON under ``/api/`` (the API's namespace) or when the
+    client accepts JSON and not HTML; everything else gets a page."""
+    route = request.scope.get("route")
+    if route is None:
+        if request.url.path.startswith("/api/"):
+            return True
+    elif any(getattr(d, "dependency", None) is answers_json for d in getattr(route, "dependencies", ())):
         return True
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept
