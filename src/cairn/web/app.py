@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from functools import partial
 from importlib import resources
 from typing import Any
 
@@ -99,6 +100,22 @@ def _personal(scope: Scope) -> bool:
     return False
 
 
+def _security_pairs(hsts: bool) -> tuple[tuple[bytes, bytes], ...]:
+    return _SECURITY_PAIRS + ((b"strict-transport-security", HSTS.encode("latin-1")),) * hsts
+
+
+def _with_security_headers(
+    scope: Scope, headers: list[tuple[bytes, bytes]], *, pairs: tuple[tuple[bytes, bytes], ...]
+) -> list[tuple[bytes, bytes]]:
+    """``headers`` of an answer to ``scope`` with the security headers ``pairs`` (and ``no-store``) added."""
+    if _personal(scope):
+        headers = [(n, v) for n, v in headers if n.lower() != b"cache-control"]
+        headers.append((b"cache-control", b"no-store"))
+    present = {name.lower() for name, _ in headers}
+    headers.extend(pair for pair in pairs if pair[0] not in present)
+    return headers
+
+
 class _SecurityHeaders:
     """Pure ASGI middleware adding :data:`SECURITY_HEADERS` to every HTTP response that does not set them itself,
     ``Strict-Transport-Security`` when ``hsts``, and ``Cache-Control: no-store`` (in place of any other) to every
@@ -109,16 +126,7 @@ class _SecurityHeaders:
 
     def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
-        self.pairs = _SECURITY_PAIRS + ((b"strict-transport-security", HSTS.encode("latin-1")),) * hsts
-
-    def finish(self, scope: Scope, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-        """``headers`` of an answer to ``scope`` with the security headers (and ``no-store``) added."""
-        if _personal(scope):
-            headers = [(n, v) for n, v in headers if n.lower() != b"cache-control"]
-            headers.append((b"cache-control", b"no-store"))
-        present = {name.lower() for name, _ in headers}
-        headers.extend(pair for pair in self.pairs if pair[0] not in present)
-        return headers
+        self.finish = partial(_with_security_headers, pairs=_security_pairs(hsts))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -283,7 +291,7 @@ def create_app(
     app.add_middleware(_SecurityHeaders, hsts=hsts)
     access_log.install()
     app.add_middleware(BodyLimit, max_upload=container.settings.max_upload_bytes)
-    finish = _SecurityHeaders(app, hsts=hsts).finish
+    finish = partial(_with_security_headers, pairs=_security_pairs(hsts))
     app.lane = VerifyLane(app, app.whole, max_body=MAX_BODY, finish_headers=finish)
     install_error_handlers(app)
     _site_routes(app, static=package / "static")
